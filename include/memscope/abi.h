@@ -1,0 +1,75 @@
+/* The interface between code instrumented by MemscopePass and libmemscope.
+ *
+ * The pass emits, per module, one `struct __memscope_module` holding an array of
+ * `struct __memscope_site` (writable: the runtime fills `index` on registration),
+ * each pointing at constant `struct __memscope_frame`s, and a constructor that calls
+ * MEMSCOPE_REGISTER_FN.  Every rewritten allocation call passes a pointer to its site.
+ *
+ * Layouts here are mirrored by pass/RuntimeInterface.h: change both together and bump
+ * MEMSCOPE_ABI_VERSION, which is part of the registration symbol's name so that objects
+ * built against another ABI fail at link time instead of misbehaving at run time. */
+#ifndef MEMSCOPE_ABI_H
+#define MEMSCOPE_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEMSCOPE_ABI_VERSION 1
+#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v1"
+#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v1"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Which allocation function a site calls.  Values are part of the file format
+ * (they are written in site records), so never renumber; append. */
+enum memscope_api {
+  MEMSCOPE_API_MALLOC = 1,
+  MEMSCOPE_API_CALLOC = 2,
+  MEMSCOPE_API_REALLOC = 3,
+  MEMSCOPE_API_FREE = 4,
+};
+
+/* One source location.  frames[0] of a site is where the call is written; each
+ * following frame is the call site it was inlined into, ending in the function
+ * that contains the call after inlining.  `file` may be NULL when unknown,
+ * `line`/`column` 0 when unknown. */
+struct __memscope_frame {
+  const char *function;
+  const char *file;
+  uint32_t line;
+  uint32_t column;
+};
+
+struct __memscope_site {
+  uint64_t id;                           /* stable across runs and rebuilds */
+  const struct __memscope_frame *frames; /* innermost first */
+  uint32_t nframes;
+  uint32_t api;   /* enum memscope_api */
+  uint32_t index; /* 0 until registered; then dense, process-wide, from 1 */
+  uint32_t flags; /* reserved, 0 */
+};
+
+struct __memscope_module {
+  uint32_t abi_version; /* MEMSCOPE_ABI_VERSION */
+  uint32_t nsites;
+  struct __memscope_site *sites;
+  const char *name;                /* the module's source file name */
+  struct __memscope_module *next;  /* runtime's registry link, NULL in the object */
+};
+
+void __memscope_register_module_v1(struct __memscope_module *m);
+void __memscope_unregister_module_v1(struct __memscope_module *m);
+
+/* Rewritten allocation calls: the original arguments, then the site. */
+void *__memscope_malloc(size_t size, struct __memscope_site *site);
+void *__memscope_calloc(size_t nmemb, size_t size, struct __memscope_site *site);
+void *__memscope_realloc(void *ptr, size_t size, struct __memscope_site *site);
+void __memscope_free(void *ptr, struct __memscope_site *site);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,71 @@
+/* The memscope record format: the one definition shared by the runtime (writer) and
+ * memscope-merge (reader).  docs/format.md describes it in prose; keep them in step.
+ *
+ * A file is a sequence of msgpack objects.  The first is the header array
+ *   ["memscope", MS_FORMAT_VERSION, {meta map}]
+ * and every later object is a record array whose element 0 is an enum ms_record.
+ * Writers append whole records with one write(2) each, so a file cut short (crash,
+ * full disk) is readable up to its last complete record.  Readers skip record types
+ * they do not know (forward compatibility within a version); a new version number
+ * means an incompatible change. */
+#ifndef MEMSCOPE_FORMAT_H
+#define MEMSCOPE_FORMAT_H
+
+#define MS_FORMAT_MAGIC "memscope"
+#define MS_FORMAT_VERSION 1
+
+/* Header meta map keys (all optional for readers but always written). */
+#define MS_META_PROGRAM "program"       /* str: program short name */
+#define MS_META_PID "pid"               /* uint */
+#define MS_META_PPID "ppid"             /* uint */
+#define MS_META_MODE "mode"             /* str: "full" */
+#define MS_META_START_NS "start_ns"     /* uint: CLOCK_MONOTONIC at start */
+#define MS_META_START_UNIX_NS "start_unix_ns" /* uint: CLOCK_REALTIME at start */
+
+/* Output file name: <dir>/memscope.<program>.<pid>.msgpack */
+#define MS_FILE_PREFIX "memscope."
+#define MS_FILE_SUFFIX ".msgpack"
+
+enum ms_record {
+  /* [MS_REC_SITE, site_id, api, frames]
+   *   frames: array of [function|nil, file|nil, line, column], innermost first */
+  MS_REC_SITE = 1,
+  /* [MS_REC_THREAD, thread, os_tid, name|nil, start_ns, end_ns]
+   *   written when a thread ends (end_ns 0 when written at process exit while running) */
+  MS_REC_THREAD = 2,
+  /* [MS_REC_EVENTS, thread, os_tid, events]
+   *   events: array of event arrays, in the thread's program order (see ms_event_kind) */
+  MS_REC_EVENTS = 3,
+  /* [MS_REC_END, end_ns, reason]: the process finished writing; reason is a str */
+  MS_REC_END = 4,
+};
+
+/* Record field positions, shared so writer and reader cannot disagree. */
+enum {
+  MS_SITE_ID = 1, MS_SITE_API = 2, MS_SITE_FRAMES = 3, MS_SITE_LEN = 4,
+  MS_FRAME_FUNCTION = 0, MS_FRAME_FILE = 1, MS_FRAME_LINE = 2, MS_FRAME_COLUMN = 3,
+  MS_FRAME_LEN = 4,
+  MS_THREAD_ID = 1, MS_THREAD_OS_TID = 2, MS_THREAD_NAME = 3, MS_THREAD_START_NS = 4,
+  MS_THREAD_END_NS = 5, MS_THREAD_LEN = 6,
+  MS_EVENTS_THREAD = 1, MS_EVENTS_OS_TID = 2, MS_EVENTS_LIST = 3, MS_EVENTS_LEN = 4,
+  MS_END_NS = 1, MS_END_REASON = 2, MS_END_LEN = 3,
+};
+
+/* Events.  Every event is an array starting [kind, site_id, size, ptr, ts_ns]; realloc
+ * appends [old_ptr, begin_ns].  Timestamps are CLOCK_MONOTONIC nanoseconds.
+ * An allocation's time is taken after the allocator returned and a free's before it
+ * was called, so across threads a block's free never sorts after the reuse of its
+ * address; a realloc frees old_ptr at begin_ns and allocates ptr at ts_ns.
+ * site_id 0 means "no known site". */
+enum ms_event_kind {
+  MS_EV_ALLOC = 1,   /* malloc/calloc: size = bytes requested, ptr = result (0 = failed) */
+  MS_EV_FREE = 2,    /* free: size 0, ptr = argument (0 = free(NULL)) */
+  MS_EV_REALLOC = 3, /* realloc(old_ptr, size) returned ptr (0 = failed, or freed when size 0) */
+};
+enum {
+  MS_EV_KIND = 0, MS_EV_SITE = 1, MS_EV_SIZE = 2, MS_EV_PTR = 3, MS_EV_TS = 4,
+  MS_EV_LEN = 5,
+  MS_EV_OLD_PTR = 5, MS_EV_BEGIN_NS = 6, MS_EV_REALLOC_LEN = 7,
+};
+
+#endif
