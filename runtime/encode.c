@@ -1,0 +1,116 @@
+/* msgpack encoding of the records defined in include/memscope/format.h.
+ * msgpack-c's packer is header-only inline code; its sink here is an ms_wbuf, so
+ * encoding never allocates through malloc. */
+#include <string.h>
+
+#include <msgpack/pack.h>
+
+#include "internal.h"
+
+static int wbuf_sink(void *data, const char *buf, size_t len) {
+  return ms_wbuf_append(data, buf, len);
+}
+
+static void packer_for(msgpack_packer *pk, struct ms_wbuf *b) {
+  msgpack_packer_init(pk, b, wbuf_sink);
+}
+
+static void pack_cstr(msgpack_packer *pk, const char *s) {
+  if (!s) {
+    msgpack_pack_nil(pk);
+    return;
+  }
+  size_t n = strlen(s);
+  msgpack_pack_str(pk, n);
+  msgpack_pack_str_body(pk, s, n);
+}
+
+static void pack_kv_str(msgpack_packer *pk, const char *key, const char *value) {
+  pack_cstr(pk, key);
+  pack_cstr(pk, value);
+}
+
+static void pack_kv_u64(msgpack_packer *pk, const char *key, uint64_t value) {
+  pack_cstr(pk, key);
+  msgpack_pack_uint64(pk, value);
+}
+
+void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta) {
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, 3);
+  pack_cstr(&pk, MS_FORMAT_MAGIC);
+  msgpack_pack_uint32(&pk, MS_FORMAT_VERSION);
+  msgpack_pack_map(&pk, 6);
+  pack_kv_str(&pk, MS_META_PROGRAM, meta->program);
+  pack_kv_u64(&pk, MS_META_PID, meta->pid);
+  pack_kv_u64(&pk, MS_META_PPID, meta->ppid);
+  pack_kv_str(&pk, MS_META_MODE, meta->mode);
+  pack_kv_u64(&pk, MS_META_START_NS, meta->start_ns);
+  pack_kv_u64(&pk, MS_META_START_UNIX_NS, meta->start_unix_ns);
+}
+
+void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_SITE_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_SITE);
+  msgpack_pack_uint64(&pk, site->id);
+  msgpack_pack_uint32(&pk, site->api);
+  msgpack_pack_array(&pk, site->nframes);
+  for (uint32_t i = 0; i < site->nframes; i++) {
+    const struct __memscope_frame *f = &site->frames[i];
+    msgpack_pack_array(&pk, MS_FRAME_LEN);
+    pack_cstr(&pk, f->function);
+    pack_cstr(&pk, f->file);
+    msgpack_pack_uint32(&pk, f->line);
+    msgpack_pack_uint32(&pk, f->column);
+  }
+}
+
+void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const char *name,
+                      uint64_t start_ns, uint64_t end_ns) {
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_THREAD_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_THREAD);
+  msgpack_pack_uint32(&pk, index);
+  msgpack_pack_int32(&pk, os_tid);
+  pack_cstr(&pk, name && name[0] ? name : NULL);
+  msgpack_pack_uint64(&pk, start_ns);
+  msgpack_pack_uint64(&pk, end_ns);
+}
+
+void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
+                      const struct ms_event *events, uint32_t n) {
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_EVENTS_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_EVENTS);
+  msgpack_pack_uint32(&pk, index);
+  msgpack_pack_int32(&pk, os_tid);
+  msgpack_pack_array(&pk, n);
+  for (uint32_t i = 0; i < n; i++) {
+    const struct ms_event *e = &events[i];
+    int is_realloc = e->kind == MS_EV_REALLOC;
+    msgpack_pack_array(&pk, is_realloc ? MS_EV_REALLOC_LEN : MS_EV_LEN);
+    msgpack_pack_uint32(&pk, e->kind);
+    msgpack_pack_uint64(&pk, e->site_id);
+    msgpack_pack_uint64(&pk, e->size);
+    msgpack_pack_uint64(&pk, e->ptr);
+    msgpack_pack_uint64(&pk, e->ts);
+    if (is_realloc) {
+      msgpack_pack_uint64(&pk, e->old_ptr);
+      msgpack_pack_uint64(&pk, e->ts - e->begin_delta);
+    }
+  }
+}
+
+void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason) {
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_END_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_END);
+  msgpack_pack_uint64(&pk, end_ns);
+  pack_cstr(&pk, reason);
+}

@@ -1,0 +1,88 @@
+/* Process lifecycle: start-up, fork, exit. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct ms_process_meta ms_process;
+static char program_name[256];
+
+enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
+static _Atomic int init_state = INIT_NONE;
+
+int ms_runtime_ready(void) {
+  return atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE;
+}
+
+/* The program's short name, made safe for a file name. */
+static void read_program_name(void) {
+  const char *src = program_invocation_short_name;
+  size_t n = 0;
+  for (; src && src[n] && n < sizeof program_name - 1; n++) {
+    char c = src[n];
+    program_name[n] = (c == '/' || c == ' ' || (unsigned char)c < 32) ? '_' : c;
+  }
+  if (n == 0) memcpy(program_name, "program", (n = 7));
+  program_name[n] = 0;
+}
+
+static void read_process_meta(void) {
+  struct timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  ms_process.program = program_name;
+  ms_process.pid = (uint64_t)getpid();
+  ms_process.ppid = (uint64_t)getppid();
+  ms_process.mode = ms_mode_name(ms_config.mode);
+  ms_process.start_ns = ms_now_ns();
+  ms_process.start_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+}
+
+static void fork_prepare(void) { ms_output_lock(); }
+static void fork_parent(void) { ms_output_unlock(); }
+static void fork_child(void) {
+  ms_output_after_fork_child();
+  read_process_meta();
+  ms_thread_after_fork_child();
+}
+
+void ms_runtime_init(void) {
+  int expected = INIT_NONE;
+  if (MS_LIKELY(ms_runtime_ready())) return;
+  if (!atomic_compare_exchange_strong(&init_state, &expected, INIT_RUNNING)) {
+    /* Another thread is initialising; this thread may also be re-entering from inside
+     * init (then the state is RUNNING and waiting would deadlock: return). */
+    static __thread int waiting;
+    if (waiting) return;
+    waiting = 1;
+    while (!ms_runtime_ready()) sched_yield();
+    waiting = 0;
+    return;
+  }
+  int saved_errno = errno;
+  ms_config_load();
+  read_program_name();
+  read_process_meta();
+  ms_thread_init_process();
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
+  atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+  errno = saved_errno;
+}
+
+/* Priority 101 runs first among constructors and last among destructors, so the
+ * runtime is up before user constructors allocate and still records their destructors. */
+__attribute__((constructor(101))) static void memscope_start(void) { ms_runtime_init(); }
+
+__attribute__((destructor(101))) static void memscope_stop(void) {
+  if (!ms_runtime_ready() || ms_config.mode == MS_MODE_OFF) return;
+  uint64_t now = ms_now_ns();
+  ms_thread_finish(&ms_self, now);
+  char mem[128];
+  struct ms_wbuf b = MS_WBUF_FIXED(mem);
+  ms_encode_end(&b, now, "exit");
+  ms_output_write(&b);
+}

@@ -1,0 +1,95 @@
+#include "record_reader.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memscope/format.h"
+
+void records_from_buffer(struct record_list *out, const char *buf, size_t len) {
+  size_t cap = 16, off = 0;
+  out->items = calloc(cap, sizeof *out->items);
+  out->count = 0;
+  out->file_data = NULL;
+  for (;;) {
+    if (out->count == cap) {
+      cap *= 2;
+      out->items = realloc(out->items, cap * sizeof *out->items);
+    }
+    msgpack_unpacked *u = &out->items[out->count];
+    msgpack_unpacked_init(u);
+    size_t at = off;
+    msgpack_unpack_return r = msgpack_unpack_next(u, buf, len, &at);
+    if (r != MSGPACK_UNPACK_SUCCESS && r != MSGPACK_UNPACK_EXTRA_BYTES) {
+      msgpack_unpacked_destroy(u);
+      break;
+    }
+    off = at;
+    out->count++;
+  }
+  out->trailing_bytes = len - off;
+}
+
+void records_from_file(struct record_list *out, const char *path) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)len + 1);
+  ck_assert_uint_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+  fclose(f);
+  records_from_buffer(out, buf, (size_t)len);
+  out->file_data = buf;
+}
+
+void records_free(struct record_list *list) {
+  for (size_t i = 0; i < list->count; i++) msgpack_unpacked_destroy(&list->items[i]);
+  free(list->items);
+  free(list->file_data);
+  list->file_data = NULL;
+  list->items = NULL;
+  list->count = 0;
+}
+
+const msgpack_object *rec_field(const msgpack_object *array, uint32_t i) {
+  ck_assert_int_eq(array->type, MSGPACK_OBJECT_ARRAY);
+  ck_assert_uint_gt(array->via.array.size, i);
+  return &array->via.array.ptr[i];
+}
+
+uint64_t rec_u64(const msgpack_object *array, uint32_t i) {
+  const msgpack_object *o = rec_field(array, i);
+  ck_assert_int_eq(o->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+  return o->via.u64;
+}
+
+int64_t rec_i64(const msgpack_object *array, uint32_t i) {
+  const msgpack_object *o = rec_field(array, i);
+  if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) return (int64_t)o->via.u64;
+  ck_assert_int_eq(o->type, MSGPACK_OBJECT_NEGATIVE_INTEGER);
+  return o->via.i64;
+}
+
+const char *rec_str(const msgpack_object *array, uint32_t i, char *buf, size_t cap) {
+  const msgpack_object *o = rec_field(array, i);
+  buf[0] = 0;
+  if (o->type == MSGPACK_OBJECT_NIL) return buf;
+  ck_assert_int_eq(o->type, MSGPACK_OBJECT_STR);
+  size_t n = o->via.str.size < cap - 1 ? o->via.str.size : cap - 1;
+  memcpy(buf, o->via.str.ptr, n);
+  buf[n] = 0;
+  return buf;
+}
+
+uint64_t rec_type(const msgpack_unpacked *u) { return rec_u64(&u->data, 0); }
+
+void make_temp_dir(char *dir, size_t cap) {
+  snprintf(dir, cap, "/tmp/memscope-unit-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+void output_path(char *path, size_t cap, const char *dir, const char *program, long pid) {
+  snprintf(path, cap, "%s/" MS_FILE_PREFIX "%s.%ld" MS_FILE_SUFFIX, dir, program, pid);
+}

@@ -1,0 +1,36 @@
+/* Test helper: reads a memscope output file back as msgpack objects, independently of
+ * memscope-merge, so runtime tests check what was written byte for byte. */
+#ifndef MEMSCOPE_TEST_RECORD_READER_H
+#define MEMSCOPE_TEST_RECORD_READER_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct record_list {
+  msgpack_unpacked *items;
+  size_t count;
+  size_t trailing_bytes; /* bytes after the last complete object */
+  char *file_data;       /* the file's bytes: decoded strings point into them */
+};
+
+/* Decodes every complete object of buf[0..len); strings point into buf. */
+void records_from_buffer(struct record_list *out, const char *buf, size_t len);
+/* Reads and decodes a file; fails the test if it cannot be read. */
+void records_from_file(struct record_list *out, const char *path);
+void records_free(struct record_list *list);
+
+/* Accessors that fail the current Check test on a shape mismatch. */
+const msgpack_object *rec_field(const msgpack_object *array, uint32_t i);
+uint64_t rec_u64(const msgpack_object *array, uint32_t i);
+int64_t rec_i64(const msgpack_object *array, uint32_t i);
+/* Copies a str field into buf (NUL-terminated); "" for nil. */
+const char *rec_str(const msgpack_object *array, uint32_t i, char *buf, size_t cap);
+/* Record type of a non-header object (element 0). */
+uint64_t rec_type(const msgpack_unpacked *u);
+
+/* A fresh empty directory under /tmp; the output file of this process in it. */
+void make_temp_dir(char *dir, size_t cap);
+void output_path(char *path, size_t cap, const char *dir, const char *program, long pid);
+
+#endif

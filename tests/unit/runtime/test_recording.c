@@ -1,0 +1,309 @@
+/* Recording through the real entry points into a real file, read back independently:
+ * buffer flushes, thread records, many threads, write-through after a thread finished,
+ * errno, mode off, fork.  Check runs each test in its own forked process, so each test
+ * writes its own file named after its own pid. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "record_reader.h"
+
+static const struct __memscope_frame alloc_frame[] = {{"alloc_here", "t.c", 10, 3}};
+static const struct __memscope_frame free_frame[] = {{"free_here", "t.c", 20, 5}};
+static struct __memscope_site sites[] = {
+    {.id = 0x1111, .frames = alloc_frame, .nframes = 1, .api = MEMSCOPE_API_MALLOC},
+    {.id = 0x2222, .frames = free_frame, .nframes = 1, .api = MEMSCOPE_API_FREE},
+};
+static struct __memscope_module module = {.abi_version = MEMSCOPE_ABI_VERSION, .nsites = 2,
+                                          .sites = sites, .name = "t.c"};
+
+static char dir[64];
+
+static void start_in_temp_dir(void) {
+  make_temp_dir(dir, sizeof dir);
+  strcpy(ms_config.out_dir, dir);
+  ms_config.mode = MS_MODE_FULL;
+}
+
+static void read_own_file(struct record_list *l) {
+  char path[256];
+  output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
+  records_from_file(l, path);
+  ck_assert_uint_eq(l->trailing_bytes, 0);
+}
+
+/* Events of every EVENTS record, in file order, with their batch sizes. */
+struct event_view {
+  uint64_t kind, site, size, ptr, ts, thread;
+};
+static size_t collect_events(const struct record_list *l, struct event_view *out, size_t cap,
+                             uint32_t *batches, size_t *nbatches) {
+  size_t n = 0;
+  *nbatches = 0;
+  for (size_t i = 1; i < l->count; i++) {
+    if (rec_type(&l->items[i]) != MS_REC_EVENTS) continue;
+    const msgpack_object *r = &l->items[i].data;
+    const msgpack_object *list = rec_field(r, MS_EVENTS_LIST);
+    if (batches) batches[(*nbatches)++] = list->via.array.size;
+    for (uint32_t k = 0; k < list->via.array.size; k++) {
+      const msgpack_object *e = &list->via.array.ptr[k];
+      ck_assert_uint_lt(n, cap);
+      out[n++] = (struct event_view){rec_u64(e, MS_EV_KIND), rec_u64(e, MS_EV_SITE),
+                                     rec_u64(e, MS_EV_SIZE), rec_u64(e, MS_EV_PTR),
+                                     rec_u64(e, MS_EV_TS), rec_u64(r, MS_EVENTS_THREAD)};
+    }
+  }
+  return n;
+}
+
+static size_t count_type(const struct record_list *l, uint64_t type) {
+  size_t n = 0;
+  for (size_t i = 1; i < l->count; i++) n += rec_type(&l->items[i]) == type;
+  return n;
+}
+
+START_TEST(flushes_full_buffers_in_order) {
+  start_in_temp_dir();
+  __memscope_register_module_v1(&module);
+  enum { PAIRS = 2500 };
+  for (int i = 0; i < PAIRS; i++) {
+    void *p = __memscope_malloc((size_t)i + 1, &sites[0]);
+    __memscope_free(p, &sites[1]);
+  }
+  ms_thread_finish(&ms_self, ms_now_ns());
+
+  struct record_list l;
+  read_own_file(&l);
+  char s[64];
+  ck_assert_str_eq(rec_str(&l.items[0].data, 0, s, sizeof s), MS_FORMAT_MAGIC);
+  ck_assert_uint_eq(count_type(&l, MS_REC_SITE), 2);
+  ck_assert_uint_eq(rec_u64(&l.items[1].data, MS_SITE_ID), 0x1111); /* in table order */
+  static struct event_view ev[2 * PAIRS];
+  uint32_t batches[16];
+  size_t nb;
+  size_t n = collect_events(&l, ev, 2 * PAIRS, batches, &nb);
+  ck_assert_uint_eq(n, 2 * PAIRS);
+  ck_assert_uint_eq(nb, 5); /* 1024 + 1024 + 1024 + 1024 + 904 */
+  for (size_t b = 0; b < 4; b++) ck_assert_uint_eq(batches[b], 1024);
+  ck_assert_uint_eq(batches[4], 2 * PAIRS - 4 * 1024);
+  for (int i = 0; i < PAIRS; i++) {
+    struct event_view *a = &ev[2 * i], *f = &ev[2 * i + 1];
+    ck_assert_uint_eq(a->kind, MS_EV_ALLOC);
+    ck_assert_uint_eq(a->site, 0x1111);
+    ck_assert_uint_eq(a->size, (uint64_t)i + 1);
+    ck_assert_uint_ne(a->ptr, 0);
+    ck_assert_uint_eq(f->kind, MS_EV_FREE);
+    ck_assert_uint_eq(f->site, 0x2222);
+    ck_assert_uint_eq(f->ptr, a->ptr);
+    ck_assert_uint_le(a->ts, f->ts);
+    if (i) ck_assert_uint_le(ev[2 * i - 1].ts, a->ts);
+  }
+  ck_assert_uint_eq(count_type(&l, MS_REC_THREAD), 1);
+  const msgpack_object *t = &l.items[l.count - 1].data;
+  ck_assert_uint_eq(rec_u64(t, 0), MS_REC_THREAD);
+  ck_assert_uint_eq(rec_u64(t, MS_THREAD_ID), ev[0].thread);
+  ck_assert_int_eq(rec_i64(t, MS_THREAD_OS_TID), ms_os_gettid());
+  records_free(&l);
+}
+END_TEST
+
+START_TEST(sites_registered_later_are_appended) {
+  start_in_temp_dir();
+  __memscope_register_module_v1(&module);
+  static const struct __memscope_frame late_frame[] = {{"late", "late.c", 1, 1}};
+  static struct __memscope_site late_sites[] = {
+      {.id = 0x3333, .frames = late_frame, .nframes = 1, .api = MEMSCOPE_API_REALLOC}};
+  static struct __memscope_module late = {.abi_version = MEMSCOPE_ABI_VERSION, .nsites = 1,
+                                          .sites = late_sites, .name = "late.c"};
+  __memscope_register_module_v1(&late);
+  ck_assert_uint_ne(late_sites[0].index, 0);
+  ck_assert_uint_ne(late_sites[0].index, sites[0].index);
+  ck_assert_uint_ne(late_sites[0].index, sites[1].index);
+  struct record_list l;
+  read_own_file(&l);
+  ck_assert_uint_eq(l.count, 4); /* header, two sites, then the late one */
+  ck_assert_uint_eq(rec_u64(&l.items[3].data, MS_SITE_ID), 0x3333);
+  ck_assert_uint_eq(rec_u64(&l.items[3].data, MS_SITE_API), MEMSCOPE_API_REALLOC);
+  records_free(&l);
+  __memscope_unregister_module_v1(&late);
+}
+END_TEST
+
+enum { THREADS = 8, PER_THREAD = 3000 };
+static void *churn(void *arg) {
+  (void)arg;
+  pthread_setname_np(pthread_self(), "churner");
+  for (int i = 0; i < PER_THREAD; i++) __memscope_free(__memscope_malloc(16, &sites[0]), &sites[1]);
+  return NULL;
+}
+
+START_TEST(each_thread_writes_its_events_and_record) {
+  start_in_temp_dir();
+  __memscope_register_module_v1(&module);
+  pthread_t th[THREADS];
+  for (int i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, churn, NULL);
+  for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+
+  struct record_list l;
+  read_own_file(&l);
+  ck_assert_uint_eq(count_type(&l, MS_REC_THREAD), THREADS);
+  static struct event_view ev[THREADS * PER_THREAD * 2];
+  size_t nb;
+  size_t n = collect_events(&l, ev, THREADS * PER_THREAD * 2, NULL, &nb);
+  ck_assert_uint_eq(n, THREADS * PER_THREAD * 2);
+  size_t per[THREADS + 2] = {0};
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_uint_ge(ev[i].thread, 1);
+    ck_assert_uint_le(ev[i].thread, THREADS);
+    per[ev[i].thread]++;
+  }
+  for (int t = 1; t <= THREADS; t++) ck_assert_uint_eq(per[t], PER_THREAD * 2);
+  char s[32];
+  for (size_t i = 1; i < l.count; i++)
+    if (rec_type(&l.items[i]) == MS_REC_THREAD) {
+      ck_assert_str_eq(rec_str(&l.items[i].data, MS_THREAD_NAME, s, sizeof s), "churner");
+      ck_assert_uint_gt(rec_u64(&l.items[i].data, MS_THREAD_END_NS),
+                        rec_u64(&l.items[i].data, MS_THREAD_START_NS));
+    }
+  records_free(&l);
+}
+END_TEST
+
+START_TEST(events_after_finish_are_written_through) {
+  start_in_temp_dir();
+  __memscope_register_module_v1(&module);
+  void *p = __memscope_malloc(10, &sites[0]);
+  ms_thread_finish(&ms_self, ms_now_ns());
+  __memscope_free(p, &sites[1]);
+  struct record_list l;
+  read_own_file(&l);
+  ck_assert_uint_eq(rec_type(&l.items[l.count - 2]), MS_REC_THREAD);
+  const msgpack_object *last = &l.items[l.count - 1].data;
+  ck_assert_uint_eq(rec_u64(last, 0), MS_REC_EVENTS);
+  const msgpack_object *list = rec_field(last, MS_EVENTS_LIST);
+  ck_assert_uint_eq(list->via.array.size, 1);
+  ck_assert_uint_eq(rec_u64(&list->via.array.ptr[0], MS_EV_KIND), MS_EV_FREE);
+  ck_assert_uint_eq(rec_u64(&list->via.array.ptr[0], MS_EV_PTR), (uintptr_t)p);
+  records_free(&l);
+}
+END_TEST
+
+START_TEST(errno_survives_the_first_event) {
+  start_in_temp_dir();
+  errno = EDOM;
+  void *p = __memscope_malloc(32, &sites[0]); /* first event: thread set-up, mmaps */
+  ck_assert_int_eq(errno, EDOM);
+  __memscope_free(p, &sites[1]);
+  ck_assert_int_eq(errno, EDOM);
+  void *huge = __memscope_malloc(SIZE_MAX / 2, &sites[0]);
+  ck_assert_ptr_null(huge);
+  ck_assert_int_eq(errno, ENOMEM);
+}
+END_TEST
+
+START_TEST(realloc_and_calloc_fields) {
+  start_in_temp_dir();
+  __memscope_register_module_v1(&module);
+  char *a = __memscope_malloc(8, &sites[0]);
+  char *b = __memscope_realloc(a, 100000, &sites[0]);
+  void *c = __memscope_calloc(SIZE_MAX / 4, 8, &sites[0]); /* overflows: fails */
+  ck_assert_ptr_null(c);
+  __memscope_free(b, &sites[1]);
+  ms_thread_finish(&ms_self, ms_now_ns());
+  struct record_list l;
+  read_own_file(&l);
+  const msgpack_object *list = NULL;
+  for (size_t i = 1; i < l.count; i++)
+    if (rec_type(&l.items[i]) == MS_REC_EVENTS) list = rec_field(&l.items[i].data, MS_EVENTS_LIST);
+  ck_assert_ptr_nonnull(list);
+  ck_assert_uint_eq(list->via.array.size, 4);
+  const msgpack_object *re = &list->via.array.ptr[1], *ca = &list->via.array.ptr[2];
+  ck_assert_uint_eq(rec_u64(re, MS_EV_KIND), MS_EV_REALLOC);
+  ck_assert_uint_eq(rec_u64(re, MS_EV_OLD_PTR), (uintptr_t)a);
+  ck_assert_uint_eq(rec_u64(re, MS_EV_PTR), (uintptr_t)b);
+  ck_assert_uint_eq(rec_u64(re, MS_EV_SIZE), 100000);
+  ck_assert_uint_le(rec_u64(re, MS_EV_BEGIN_NS), rec_u64(re, MS_EV_TS));
+  ck_assert_uint_eq(rec_u64(ca, MS_EV_PTR), 0);
+  ck_assert_uint_eq(rec_u64(ca, MS_EV_SIZE), UINT64_MAX);
+  records_free(&l);
+}
+END_TEST
+
+START_TEST(mode_off_writes_nothing) {
+  start_in_temp_dir();
+  ms_config.mode = MS_MODE_OFF;
+  __memscope_register_module_v1(&module);
+  for (int i = 0; i < 5000; i++) __memscope_free(__memscope_malloc(64, &sites[0]), &sites[1]);
+  ms_thread_finish(&ms_self, ms_now_ns());
+  DIR *d = opendir(dir);
+  int files = 0;
+  for (struct dirent *e; (e = readdir(d));) files += e->d_name[0] != '.';
+  closedir(d);
+  ck_assert_int_eq(files, 0);
+}
+END_TEST
+
+START_TEST(fork_child_writes_its_own_file) {
+  start_in_temp_dir();
+  __memscope_register_module_v1(&module);
+  void *before = __memscope_malloc(111, &sites[0]); /* buffered in the parent */
+  pid_t child = fork();
+  if (child == 0) {
+    __memscope_free(__memscope_malloc(222, &sites[0]), &sites[1]);
+    ms_thread_finish(&ms_self, ms_now_ns());
+    _exit(0);
+  }
+  int status;
+  waitpid(child, &status, 0);
+  ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  __memscope_free(before, &sites[1]);
+  ms_thread_finish(&ms_self, ms_now_ns());
+
+  struct record_list l;
+  static struct event_view ev[16];
+  size_t nb;
+  read_own_file(&l);
+  size_t n = collect_events(&l, ev, 16, NULL, &nb);
+  ck_assert_uint_eq(n, 2); /* the parent's malloc(111) and its free, not the child's */
+  ck_assert_uint_eq(ev[0].size, 111);
+  records_free(&l);
+
+  char path[256];
+  output_path(path, sizeof path, dir, ms_process.program, (long)child);
+  records_from_file(&l, path);
+  ck_assert_uint_eq(count_type(&l, MS_REC_SITE), 2); /* the child's file is self-contained */
+  n = collect_events(&l, ev, 16, NULL, &nb);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_uint_eq(ev[0].size, 222);
+  ck_assert_uint_eq(ev[0].thread, 1);
+  records_free(&l);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("runtime_recording");
+  TCase *tc = tcase_create("recording");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, flushes_full_buffers_in_order);
+  tcase_add_test(tc, sites_registered_later_are_appended);
+  tcase_add_test(tc, each_thread_writes_its_events_and_record);
+  tcase_add_test(tc, events_after_finish_are_written_through);
+  tcase_add_test(tc, errno_survives_the_first_event);
+  tcase_add_test(tc, realloc_and_calloc_fields);
+  tcase_add_test(tc, mode_off_writes_nothing);
+  tcase_add_test(tc, fork_child_writes_its_own_file);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
