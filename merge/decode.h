@@ -1,0 +1,155 @@
+/* Decoding of memscope record files (include/memscope/format.h).
+ *
+ * A decoder is pushed bytes (from a file, a buffer, or later a pipe or the runtime
+ * itself) and hands each complete record, validated and converted to the C structs
+ * below, to the caller's callbacks.  It never holds more than the record in progress.
+ *
+ * Policy on bad input: the first problem (invalid msgpack, a record of the wrong shape,
+ * the end of input inside a record...) stops decoding of that input; everything decoded
+ * before it has already been delivered.  Records of unknown types, and events of unknown
+ * kinds, are skipped and counted: that is how the format grows within a version.  Known
+ * records and events may carry more elements than this reader knows; the extra trailing
+ * elements are ignored for the same reason. */
+#ifndef MEMSCOPE_MERGE_DECODE_H
+#define MEMSCOPE_MERGE_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- Decoded records ----------------------------------------------------------------
+ * Strings are NUL-terminated, NULL for msgpack nil or an absent key.  Everything a
+ * callback receives (strings and arrays included) is valid only during the call. */
+
+enum {
+  MS_HEADER_HAS_PID = 1 << 0,
+  MS_HEADER_HAS_PPID = 1 << 1,
+  MS_HEADER_HAS_START_NS = 1 << 2,
+  MS_HEADER_HAS_START_UNIX_NS = 1 << 3,
+};
+
+struct ms_header_rec {
+  uint64_t version;
+  const char *program;
+  const char *mode;
+  uint64_t pid, ppid, start_ns, start_unix_ns;
+  unsigned present; /* MS_HEADER_HAS_* for the numeric keys that were there */
+};
+
+struct ms_frame_rec {
+  const char *function;
+  const char *file;
+  uint32_t line, column; /* 0 when unknown */
+};
+
+struct ms_site_rec {
+  uint64_t offset; /* of the record in the input */
+  uint64_t id;
+  uint32_t api; /* enum memscope_api, possibly one this reader does not know */
+  size_t nframes;
+  const struct ms_frame_rec *frames; /* innermost first */
+};
+
+struct ms_thread_rec {
+  uint64_t offset;
+  uint64_t thread; /* the runtime's thread index */
+  uint64_t os_tid;
+  const char *name;
+  uint64_t start_ns, end_ns;
+};
+
+/* One event; old_ptr and begin_ns are 0 except for MS_EV_REALLOC. */
+struct ms_event {
+  uint32_t kind; /* enum ms_event_kind */
+  uint64_t site;
+  uint64_t size;
+  uint64_t ptr;
+  uint64_t ts;
+  uint64_t old_ptr;
+  uint64_t begin_ns;
+};
+
+struct ms_events_rec {
+  uint64_t offset;
+  uint64_t thread;
+  uint64_t os_tid;
+  size_t nevents;
+  const struct ms_event *events; /* in the thread's program order */
+  size_t nskipped;               /* events of unknown kinds, left out of `events` */
+};
+
+struct ms_end_rec {
+  uint64_t offset;
+  uint64_t end_ns;
+  const char *reason;
+};
+
+/* Every callback may be NULL. */
+struct ms_decode_callbacks {
+  void (*header)(void *ctx, const struct ms_header_rec *h);
+  void (*site)(void *ctx, const struct ms_site_rec *s);
+  void (*thread)(void *ctx, const struct ms_thread_rec *t);
+  void (*events)(void *ctx, const struct ms_events_rec *e);
+  void (*end)(void *ctx, const struct ms_end_rec *e);
+  void (*unknown)(void *ctx, uint64_t type, uint64_t offset); /* a skipped record */
+};
+
+/* --- Problems ---------------------------------------------------------------------- */
+
+enum ms_decode_status {
+  MS_DECODE_OK = 0,
+  MS_DECODE_IO,           /* cannot open or read the input */
+  MS_DECODE_EMPTY,        /* no bytes at all */
+  MS_DECODE_NOT_MSGPACK,  /* invalid msgpack before the header was complete */
+  MS_DECODE_NOT_MEMSCOPE, /* valid msgpack, but the first object is not our header */
+  MS_DECODE_VERSION,      /* our header, a format version this reader does not read */
+  MS_DECODE_BAD_HEADER,   /* our header, version ok, but malformed */
+  MS_DECODE_CORRUPT,      /* after the header: invalid msgpack or a record of a bad shape */
+  MS_DECODE_TRUNCATED,    /* input ends inside an object */
+  MS_DECODE_NOMEM,        /* an object too large to decode (usually a corrupt length) */
+};
+
+struct ms_decode_problem {
+  enum ms_decode_status status;
+  const char *file;  /* the name given to the decoder (not copied) */
+  bool has_offset;
+  uint64_t offset;   /* byte offset in the input where the problem is */
+  char message[256]; /* what is wrong, without file name or offset */
+};
+
+/* "FILE: offset N: message" (or "FILE: message" without an offset) into buf. */
+void ms_decode_problem_format(const struct ms_decode_problem *p, char *buf, size_t size);
+
+/* --- Decoding ------------------------------------------------------------------------ */
+
+struct ms_decoder;
+
+/* name is used in problems and must outlive the decoder; cb is copied. */
+struct ms_decoder *ms_decoder_new(const char *name, const struct ms_decode_callbacks *cb,
+                                  void *ctx);
+void ms_decoder_free(struct ms_decoder *d);
+
+/* Decodes what it can of the next len bytes; callbacks run from inside.  Returns false
+ * once decoding has stopped on a problem (later calls do nothing). */
+bool ms_decoder_feed(struct ms_decoder *d, const void *data, size_t len);
+/* End of input: reports an empty or truncated input.  Returns true when the whole input
+ * was fine. */
+bool ms_decoder_finish(struct ms_decoder *d);
+
+/* The problem that stopped decoding (status MS_DECODE_OK when none). */
+const struct ms_decode_problem *ms_decoder_problem(const struct ms_decoder *d);
+/* Bytes of complete objects decoded so far: where the next record starts. */
+uint64_t ms_decoder_offset(const struct ms_decoder *d);
+/* Complete records delivered so far (the header not included), skipped ones included. */
+uint64_t ms_decoder_records(const struct ms_decoder *d);
+bool ms_decoder_header_seen(const struct ms_decoder *d);
+
+/* Whole-input helpers: decode a file (path "-" is standard input) or a buffer, filling
+ * *problem (status MS_DECODE_OK when the input was fine); return true when it was. */
+bool ms_decode_file(const char *path, const struct ms_decode_callbacks *cb, void *ctx,
+                    struct ms_decode_problem *problem);
+bool ms_decode_buffer(const char *name, const void *data, size_t len,
+                      const struct ms_decode_callbacks *cb, void *ctx,
+                      struct ms_decode_problem *problem);
+
+#endif

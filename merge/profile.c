@@ -1,0 +1,309 @@
+#include "profile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "memscope/abi.h"
+#include "replay.h"
+#include "util.h"
+
+static char *dup_or_null(const char *s) { return s ? ms_xstrdup(s) : NULL; }
+
+struct ms_profile *ms_profile_new(void) {
+  struct ms_profile *p = ms_xcalloc(1, sizeof *p);
+  ms_map_init(&p->site_slots, sizeof(size_t));
+  return p;
+}
+
+static void process_free(struct ms_process *proc) {
+  if (!proc)
+    return;
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    free(proc->threads[i].name);
+    free(proc->threads[i].items);
+  }
+  free(proc->threads);
+  ms_map_destroy(&proc->thread_slots);
+  free(proc->program);
+  free(proc->mode);
+  free(proc->end_reason);
+  free(proc);
+}
+
+void ms_profile_free(struct ms_profile *p) {
+  if (!p)
+    return;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    process_free(p->inputs[i].process);
+    free(p->inputs[i].path);
+  }
+  free(p->inputs);
+  for (size_t i = 0; i < p->nsites; i++) {
+    for (size_t f = 0; f < p->sites[i].nframes; f++) {
+      free(p->sites[i].frames[f].function);
+      free(p->sites[i].frames[f].file);
+    }
+    free(p->sites[i].frames);
+  }
+  free(p->sites);
+  ms_map_destroy(&p->site_slots);
+  free(p);
+}
+
+bool ms_profile_has_data(const struct ms_profile *p) { return p->nprocesses > 0; }
+
+/* --- Sites and threads --------------------------------------------------------------- */
+
+struct ms_site *ms_profile_find_site(const struct ms_profile *p, uint64_t id) {
+  const size_t *slot = ms_map_get(&p->site_slots, id);
+  return slot ? &p->sites[*slot] : NULL;
+}
+
+size_t ms_profile_site_slot(struct ms_profile *p, uint64_t id) {
+  bool existed;
+  size_t *slot = ms_map_put(&p->site_slots, id, &existed);
+  if (!existed) {
+    *slot = p->nsites;
+    MS_GROW(p->sites, p->sites_cap, p->nsites + 1);
+    p->sites[p->nsites] = (struct ms_site){.id = id};
+    p->nsites++;
+  }
+  return *slot;
+}
+
+struct ms_thread *ms_process_find_thread(const struct ms_process *proc, uint64_t index) {
+  const size_t *slot = ms_map_get(&proc->thread_slots, index);
+  return slot ? &proc->threads[*slot] : NULL;
+}
+
+static struct ms_thread *thread_at(struct ms_process *proc, uint64_t index) {
+  bool existed;
+  size_t *slot = ms_map_put(&proc->thread_slots, index, &existed);
+  if (!existed) {
+    *slot = proc->nthreads;
+    MS_GROW(proc->threads, proc->threads_cap, proc->nthreads + 1);
+    proc->threads[proc->nthreads] = (struct ms_thread){.index = index};
+    proc->nthreads++;
+  }
+  return &proc->threads[*slot];
+}
+
+/* --- Building a process ---------------------------------------------------------------- */
+
+static size_t add_input(struct ms_profile *p, const char *name) {
+  MS_GROW(p->inputs, p->inputs_cap, p->ninputs + 1);
+  p->inputs[p->ninputs] = (struct ms_input){.path = ms_xstrdup(name)};
+  p->inputs[p->ninputs].problem.file = p->inputs[p->ninputs].path;
+  return p->ninputs++;
+}
+
+static struct ms_process *attach_process(struct ms_input *in, const struct ms_header_rec *h) {
+  struct ms_process *proc = ms_xcalloc(1, sizeof *proc);
+  proc->path = in->path;
+  proc->version = h->version;
+  proc->program = dup_or_null(h->program);
+  proc->mode = dup_or_null(h->mode);
+  proc->pid = h->pid;
+  proc->ppid = h->ppid;
+  proc->start_ns = h->start_ns;
+  proc->start_unix_ns = h->start_unix_ns;
+  proc->present = h->present;
+  ms_map_init(&proc->thread_slots, sizeof(size_t));
+  in->process = proc;
+  return proc;
+}
+
+struct ms_process *ms_profile_begin_process(struct ms_profile *p, const char *name,
+                                            const struct ms_header_rec *h) {
+  size_t i = add_input(p, name);
+  return attach_process(&p->inputs[i], h);
+}
+
+void ms_process_add_site(struct ms_profile *p, struct ms_process *proc,
+                         const struct ms_site_rec *s) {
+  (void)proc;
+  size_t slot = ms_profile_site_slot(p, s->id); /* may move p->sites */
+  struct ms_site *site = &p->sites[slot];
+  if (site->described) /* the same id describes the same site everywhere: keep the first */
+    return;
+  site->described = true;
+  site->api = s->api;
+  site->nframes = s->nframes;
+  site->frames = ms_xcalloc(s->nframes, sizeof *site->frames);
+  for (size_t i = 0; i < s->nframes; i++) {
+    site->frames[i].function = dup_or_null(s->frames[i].function);
+    site->frames[i].file = dup_or_null(s->frames[i].file);
+    site->frames[i].line = s->frames[i].line;
+    site->frames[i].column = s->frames[i].column;
+  }
+}
+
+void ms_process_add_thread(struct ms_profile *p, struct ms_process *proc,
+                           const struct ms_thread_rec *t) {
+  (void)p;
+  struct ms_thread *thr = thread_at(proc, t->thread);
+  thr->described = true;
+  thr->os_tid = t->os_tid;
+  if (t->name) {
+    free(thr->name);
+    thr->name = ms_xstrdup(t->name);
+  }
+  thr->start_ns = t->start_ns;
+  thr->end_ns = t->end_ns;
+}
+
+void ms_process_add_events(struct ms_profile *p, struct ms_process *proc,
+                           const struct ms_events_rec *e) {
+  struct ms_thread *thr = thread_at(proc, e->thread);
+  if (!thr->os_tid)
+    thr->os_tid = e->os_tid;
+  proc->events += e->nevents;
+  proc->skipped_events += e->nskipped;
+  ms_replay_queue(p, thr, e);
+}
+
+void ms_process_add_end(struct ms_profile *p, struct ms_process *proc,
+                        const struct ms_end_rec *e) {
+  (void)p;
+  proc->complete = true;
+  proc->end_ns = e->end_ns;
+  free(proc->end_reason);
+  proc->end_reason = dup_or_null(e->reason);
+}
+
+static int by_index(const void *a, const void *b) {
+  const struct ms_thread *x = a, *y = b;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+static void add_counts(struct ms_counts *to, const struct ms_counts *c) {
+  to->allocations += c->allocations;
+  to->failed_allocations += c->failed_allocations;
+  to->reallocs += c->reallocs;
+  to->frees += c->frees;
+  to->null_frees += c->null_frees;
+  to->unmatched_frees += c->unmatched_frees;
+  to->bytes_allocated += c->bytes_allocated;
+  to->bytes_freed += c->bytes_freed;
+  to->live_blocks += c->live_blocks;
+  to->live_bytes += c->live_bytes;
+  to->overwritten_blocks += c->overwritten_blocks;
+}
+
+void ms_profile_end_process(struct ms_profile *p, struct ms_process *proc) {
+  if (proc->ended)
+    return;
+  ms_replay_process(p, proc);
+  /* Threads in index order from now on; the lookup map follows. */
+  if (proc->nthreads > 1)
+    qsort(proc->threads, proc->nthreads, sizeof *proc->threads, by_index);
+  for (size_t i = 0; i < proc->nthreads; i++)
+    *(size_t *)ms_map_put(&proc->thread_slots, proc->threads[i].index, NULL) = i;
+  add_counts(&p->totals, &proc->counts);
+  p->nprocesses++;
+  p->nthreads += proc->nthreads;
+  proc->ended = true;
+}
+
+/* --- Reading inputs -------------------------------------------------------------------- */
+
+struct reading {
+  struct ms_profile *p;
+  size_t input;
+  struct ms_process *proc; /* set by the header */
+};
+
+static void on_header(void *ctx, const struct ms_header_rec *h) {
+  struct reading *r = ctx;
+  r->proc = attach_process(&r->p->inputs[r->input], h);
+}
+
+static void on_site(void *ctx, const struct ms_site_rec *s) {
+  struct reading *r = ctx;
+  ms_process_add_site(r->p, r->proc, s);
+}
+
+static void on_thread(void *ctx, const struct ms_thread_rec *t) {
+  struct reading *r = ctx;
+  ms_process_add_thread(r->p, r->proc, t);
+}
+
+static void on_events(void *ctx, const struct ms_events_rec *e) {
+  struct reading *r = ctx;
+  ms_process_add_events(r->p, r->proc, e);
+}
+
+static void on_end(void *ctx, const struct ms_end_rec *e) {
+  struct reading *r = ctx;
+  ms_process_add_end(r->p, r->proc, e);
+}
+
+static void on_unknown(void *ctx, uint64_t type, uint64_t offset) {
+  struct reading *r = ctx;
+  (void)type;
+  (void)offset;
+  r->proc->skipped_records++;
+}
+
+static const struct ms_decode_callbacks reading_callbacks = {
+    .header = on_header,
+    .site = on_site,
+    .thread = on_thread,
+    .events = on_events,
+    .end = on_end,
+    .unknown = on_unknown,
+};
+
+static const struct ms_input *finish_input(struct ms_profile *p, struct reading *r,
+                                           const struct ms_decode_problem *problem) {
+  struct ms_input *in = &p->inputs[r->input];
+  in->problem = *problem;
+  in->problem.file = in->path;
+  if (r->proc)
+    ms_profile_end_process(p, r->proc);
+  return in;
+}
+
+const struct ms_input *ms_profile_add_file(struct ms_profile *p, const char *path) {
+  struct reading r = {.p = p, .input = add_input(p, path)};
+  struct ms_decode_problem problem;
+  ms_decode_file(p->inputs[r.input].path, &reading_callbacks, &r, &problem);
+  return finish_input(p, &r, &problem);
+}
+
+const struct ms_input *ms_profile_add_buffer(struct ms_profile *p, const char *name,
+                                             const void *data, size_t len) {
+  struct reading r = {.p = p, .input = add_input(p, name)};
+  struct ms_decode_problem problem;
+  ms_decode_buffer(p->inputs[r.input].path, data, len, &reading_callbacks, &r, &problem);
+  return finish_input(p, &r, &problem);
+}
+
+/* --- Presentation helpers -------------------------------------------------------------- */
+
+bool ms_site_is_free(const struct ms_site *s) {
+  if (s->api)
+    return s->api == MEMSCOPE_API_FREE;
+  /* No SITE record: judge by what happened there. */
+  const struct ms_counts *c = &s->counts;
+  return c->allocations == 0 && c->failed_allocations == 0 && c->reallocs == 0 &&
+         (c->frees > 0 || c->null_frees > 0);
+}
+
+uint64_t ms_site_calls(const struct ms_site *s) {
+  return ms_site_is_free(s) ? s->counts.frees : s->counts.allocations;
+}
+
+uint64_t ms_site_bytes(const struct ms_site *s) {
+  return ms_site_is_free(s) ? s->counts.bytes_freed : s->counts.bytes_allocated;
+}
+
+const char *ms_api_name(uint32_t api) {
+  switch (api) {
+  case MEMSCOPE_API_MALLOC: return "malloc";
+  case MEMSCOPE_API_CALLOC: return "calloc";
+  case MEMSCOPE_API_REALLOC: return "realloc";
+  case MEMSCOPE_API_FREE: return "free";
+  }
+  return "?";
+}

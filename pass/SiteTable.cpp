@@ -1,0 +1,242 @@
+// Site descriptors (frames and stable IDs) and the data and constructor that hand them
+// to the runtime.  docs/pass.md describes the ID recipe; changing anything in
+// siteKey() changes every site ID, so profiles from before and after no longer line up.
+#include "SiteTable.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstrTypes.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/MD5.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+using namespace llvm;
+
+namespace memscope {
+
+namespace {
+
+// The bytes an ID is hashed from: fixed-width little-endian integers and
+// length-prefixed strings, so that different keys never serialise alike.
+class KeyWriter {
+public:
+  void u32(uint32_t V) {
+    for (int Shift = 0; Shift < 32; Shift += 8)
+      Bytes.push_back(static_cast<char>((V >> Shift) & 0xff));
+  }
+  void str(StringRef S) {
+    u32(static_cast<uint32_t>(S.size()));
+    Bytes.append(S.begin(), S.end());
+  }
+  const std::string &bytes() const { return Bytes; }
+
+private:
+  std::string Bytes;
+};
+
+// A frame as shown to users (File joined with the directory) and the file name as
+// written in the debug info, which is what the ID uses: moving the build directory
+// changes the former, not the latter.
+struct DescribedFrame {
+  SiteFrame Frame;
+  std::string KeyFile;
+};
+
+} // namespace
+
+static std::string displayFile(StringRef Directory, StringRef Filename) {
+  if (Filename.empty())
+    return std::string();
+  if (Directory.empty() || !sys::path::is_relative(Filename))
+    return Filename.str();
+  SmallString<256> Joined(Directory);
+  sys::path::append(Joined, Filename);
+  return std::string(Joined.str());
+}
+
+static std::string subprogramName(const DISubprogram *SP) {
+  if (!SP)
+    return std::string();
+  if (!SP->getName().empty())
+    return SP->getName().str();
+  return SP->getLinkageName().str();
+}
+
+// frames[0] is where the call is written, then one frame per inlined-at level; the
+// last one is in the function that contains the call now.
+static SmallVector<DescribedFrame, 2> framesFromDebugInfo(const DILocation *Loc,
+                                                          const Function &Containing) {
+  SmallVector<DescribedFrame, 2> Frames;
+  for (const DILocation *L = Loc; L; L = L->getInlinedAt()) {
+    DescribedFrame D;
+    D.Frame.Function = subprogramName(L->getScope()->getSubprogram());
+    if (D.Frame.Function.empty())
+      D.Frame.Function = L->getInlinedAt() ? "<unknown>" : Containing.getName().str();
+    D.Frame.File = displayFile(L->getDirectory(), L->getFilename());
+    D.KeyFile = L->getFilename().str();
+    D.Frame.Line = L->getLine();
+    D.Frame.Column = L->getColumn();
+    Frames.push_back(std::move(D));
+  }
+  return Frames;
+}
+
+// A call without a location: all we know is the function it is in now.  The file is
+// that function's, when it has debug info, else the module's source file.
+static DescribedFrame frameWithoutDebugInfo(const Function &F) {
+  DescribedFrame D;
+  const DISubprogram *SP = F.getSubprogram();
+  D.Frame.Function = subprogramName(SP);
+  if (D.Frame.Function.empty())
+    D.Frame.Function = F.getName().str();
+  if (SP && !SP->getFilename().empty()) {
+    D.Frame.File = displayFile(SP->getDirectory(), SP->getFilename());
+    D.KeyFile = SP->getFilename().str();
+  } else {
+    D.Frame.File = F.getParent()->getSourceFileName();
+    D.KeyFile = D.Frame.File;
+  }
+  return D;
+}
+
+SiteTable::SiteTable(Module &M, const RuntimeTypes &Types) : M(M), Types(Types) {}
+
+void SiteTable::addSite(const AllocationCall &Call) {
+  const Function &F = *Call.Call->getFunction();
+  const DILocation *Loc = Call.Call->getDebugLoc().get();
+  SmallVector<DescribedFrame, 2> Frames =
+      Loc ? framesFromDebugInfo(Loc, F) : SmallVector<DescribedFrame, 2>{frameWithoutDebugInfo(F)};
+
+  // The ID key: what the site is, independent of where the build happens.
+  KeyWriter Key;
+  Key.str("memscope.site.v1");
+  Key.u32(static_cast<uint32_t>(Call.Api));
+  Key.u32(static_cast<uint32_t>(Frames.size()));
+  for (const DescribedFrame &D : Frames) {
+    Key.str(D.Frame.Function);
+    Key.str(D.KeyFile);
+    Key.u32(D.Frame.Line);
+    Key.u32(D.Frame.Column);
+  }
+  // Without a location, the frame says little: the linkage name and the call's rank in
+  // its function tell the calls of one function apart.
+  if (!Loc) {
+    Key.str(F.getName());
+    Key.u32(Call.OrdinalInFunction);
+  }
+  // Identical keys in one module (two calls from one macro expansion, an unrolled
+  // loop) are numbered in instruction order.
+  Key.u32(KeyCounts[Key.bytes()]++);
+
+  MD5 Hash;
+  Hash.update(Key.bytes());
+  MD5::MD5Result Digest;
+  Hash.final(Digest);
+
+  SiteDescriptor Site;
+  Site.Api = Call.Api;
+  for (DescribedFrame &D : Frames)
+    Site.Frames.push_back(std::move(D.Frame));
+  Site.Id = Digest.low();
+  if (Site.Id == 0) // 0 means "no known site" in the record format
+    Site.Id = 1;
+  Sites.push_back(std::move(Site));
+}
+
+// A private NUL-terminated copy of S, shared by all users of the same text.
+Constant *SiteTable::string(StringRef S) {
+  Constant *&Slot = Strings[S];
+  if (!Slot) {
+    Constant *Init = ConstantDataArray::getString(M.getContext(), S, /*AddNull=*/true);
+    auto *GV = new GlobalVariable(M, Init->getType(), /*isConstant=*/true,
+                                  GlobalValue::PrivateLinkage, Init, StringGlobal);
+    GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    GV->setAlignment(Align(1));
+    Slot = GV;
+  }
+  return Slot;
+}
+
+void SiteTable::emitSites() {
+  std::vector<Constant *> FrameInits;
+  std::vector<unsigned> FirstFrame;
+  for (const SiteDescriptor &Site : Sites) {
+    FirstFrame.push_back(FrameInits.size());
+    for (const SiteFrame &Frame : Site.Frames) {
+      Constant *File =
+          Frame.File.empty() ? ConstantPointerNull::get(Types.Ptr) : string(Frame.File);
+      FrameInits.push_back(ConstantStruct::get(
+          Types.Frame, {string(Frame.Function), File, ConstantInt::get(Types.I32, Frame.Line),
+                        ConstantInt::get(Types.I32, Frame.Column)}));
+    }
+  }
+  auto *FramesTy = ArrayType::get(Types.Frame, FrameInits.size());
+  auto *FramesGV = new GlobalVariable(M, FramesTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+                                      ConstantArray::get(FramesTy, FrameInits), FramesGlobal);
+  FramesGV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+
+  std::vector<Constant *> SiteInits;
+  Constant *Zero = ConstantInt::get(Types.I32, 0);
+  for (size_t I = 0; I < Sites.size(); ++I) {
+    const SiteDescriptor &Site = Sites[I];
+    Constant *Frames = ConstantExpr::getInBoundsGetElementPtr(
+        FramesTy, FramesGV, ArrayRef<Constant *>{Zero, ConstantInt::get(Types.I32, FirstFrame[I])});
+    SiteInits.push_back(ConstantStruct::get(
+        Types.Site, {ConstantInt::get(Types.I64, Site.Id), Frames,
+                     ConstantInt::get(Types.I32, Site.Frames.size()),
+                     ConstantInt::get(Types.I32, static_cast<uint32_t>(Site.Api)),
+                     /*index, set by the runtime=*/Zero, /*flags=*/Zero}));
+  }
+  // Writable: the runtime stores each site's process-wide index in it.
+  auto *SitesTy = ArrayType::get(Types.Site, SiteInits.size());
+  SitesGV = new GlobalVariable(M, SitesTy, /*isConstant=*/false, GlobalValue::InternalLinkage,
+                               ConstantArray::get(SitesTy, SiteInits), SitesGlobal);
+}
+
+Constant *SiteTable::siteAddress(unsigned Index) const {
+  assert(SitesGV && "emitSites() first");
+  Constant *Zero = ConstantInt::get(Types.I32, 0);
+  return ConstantExpr::getInBoundsGetElementPtr(
+      SitesGV->getValueType(), SitesGV,
+      ArrayRef<Constant *>{Zero, ConstantInt::get(Types.I32, Index)});
+}
+
+// `void Name(void) { Callee(Arg); }`, with the module's default function attributes
+// (frame pointers, unwind tables) like any compiler-made function.
+static Function *emitCallOnce(Module &M, StringRef Name, Function *Callee, Constant *Arg) {
+  LLVMContext &Ctx = M.getContext();
+  Function *F = Function::createWithDefaultAttr(
+      FunctionType::get(Type::getVoidTy(Ctx), /*isVarArg=*/false), GlobalValue::InternalLinkage,
+      M.getDataLayout().getProgramAddressSpace(), Name, &M);
+  IRBuilder<> B(BasicBlock::Create(Ctx, "", F));
+  B.CreateCall(Callee, {Arg});
+  B.CreateRetVoid();
+  return F;
+}
+
+void SiteTable::emitRegistration(Function *Register, Function *Unregister) {
+  assert(SitesGV && "emitSites() first");
+  StringRef Name = M.getSourceFileName();
+  if (Name.empty())
+    Name = M.getModuleIdentifier();
+  Constant *Init = ConstantStruct::get(
+      Types.ModuleDesc,
+      {ConstantInt::get(Types.I32, AbiVersion), ConstantInt::get(Types.I32, Sites.size()), SitesGV,
+       string(Name), /*next, the runtime's list link=*/ConstantPointerNull::get(Types.Ptr)});
+  // Writable: the runtime links registered modules through `next`.
+  auto *ModuleGV = new GlobalVariable(M, Types.ModuleDesc, /*isConstant=*/false,
+                                      GlobalValue::InternalLinkage, Init, ModuleGlobal);
+
+  // Everything is internal to this object, so no comdat; the ctor/dtor arrays keep the
+  // functions, which keep the descriptor, which keeps the sites.
+  appendToGlobalCtors(M, emitCallOnce(M, ModuleCtor, Register, ModuleGV), CtorPriority);
+  appendToGlobalDtors(M, emitCallOnce(M, ModuleDtor, Unregister, ModuleGV), CtorPriority);
+}
+
+} // namespace memscope

@@ -1,0 +1,51 @@
+/* Builds memscope record files in memory, following include/memscope/format.h, for the
+ * merge unit tests.  Every object's start offset is remembered so tests can cut the
+ * buffer at exact places. */
+#ifndef MEMSCOPE_TEST_MERGE_FIXTURE_H
+#define MEMSCOPE_TEST_MERGE_FIXTURE_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memscope/abi.h"
+#include "memscope/format.h"
+
+#define FX_MAX_OBJECTS 256
+
+struct fx {
+  msgpack_sbuffer buf;
+  msgpack_packer pk;
+  size_t starts[FX_MAX_OBJECTS]; /* start offset of each object written, header first */
+  size_t nobjects;
+  size_t events_left; /* events still expected in the open EVENTS record */
+};
+
+struct fx_frame {
+  const char *function, *file;
+  uint32_t line, column;
+};
+
+void fx_init(struct fx *f);
+void fx_destroy(struct fx *f);
+
+/* Call before packing any object by hand, so its offset is recorded. */
+void fx_mark(struct fx *f);
+void fx_str(struct fx *f, const char *s); /* NULL packs nil */
+
+/* ["memscope", version, {program, pid, ppid, mode, start_ns, start_unix_ns}] */
+void fx_header_version(struct fx *f, uint64_t version, const char *program, uint64_t pid);
+void fx_header(struct fx *f, const char *program, uint64_t pid);
+void fx_site(struct fx *f, uint64_t id, uint32_t api, size_t nframes,
+             const struct fx_frame *frames);
+void fx_thread(struct fx *f, uint64_t thread, uint64_t tid, const char *name, uint64_t start_ns,
+               uint64_t end_ns);
+/* An EVENTS record of n events: follow with exactly n fx_alloc/fx_free/fx_realloc. */
+void fx_events(struct fx *f, uint64_t thread, uint64_t tid, size_t n);
+void fx_alloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts);
+void fx_free(struct fx *f, uint64_t site, uint64_t ptr, uint64_t ts);
+void fx_realloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
+                uint64_t old_ptr, uint64_t begin_ns);
+void fx_end(struct fx *f, uint64_t end_ns, const char *reason);
+
+#endif

@@ -1,0 +1,13 @@
+/* The merge unit test suites, run together by main.c. */
+#ifndef MEMSCOPE_TEST_MERGE_SUITES_H
+#define MEMSCOPE_TEST_MERGE_SUITES_H
+
+#include <check.h>
+
+Suite *hashmap_suite(void);
+Suite *decode_suite(void);
+Suite *replay_suite(void);
+Suite *report_suite(void);
+Suite *cli_suite(void);
+
+#endif

@@ -1,0 +1,146 @@
+/* memscope-merge as a command: exit statuses, error lines, when a summary is printed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "suites.h"
+
+void build_small_profile(struct fx *f, uint64_t pid);
+
+static char dir[64];
+
+static void write_file(const char *name, const void *data, size_t len) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+  fclose(f);
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  char *buf = calloc(1, 1 << 16);
+  size_t n = fread(buf, 1, (1 << 16) - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+struct run {
+  int status;
+  char *out, *err;
+};
+
+/* Runs memscope-merge with args (a shell fragment) in the test directory. */
+static struct run run(const char *args) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "cd %s && %s %s >stdout.txt 2>stderr.txt", dir, MEMSCOPE_MERGE_BIN,
+           args);
+  int st = system(cmd);
+  ck_assert(WIFEXITED(st));
+  char path[128];
+  struct run r = {.status = WEXITSTATUS(st)};
+  snprintf(path, sizeof path, "%s/stdout.txt", dir);
+  r.out = slurp(path);
+  snprintf(path, sizeof path, "%s/stderr.txt", dir);
+  r.err = slurp(path);
+  return r;
+}
+
+static void run_free(struct run *r) {
+  free(r->out);
+  free(r->err);
+}
+
+static void setup(void) {
+  snprintf(dir, sizeof dir, "/tmp/memscope-cli-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  struct fx f;
+  build_small_profile(&f, 500);
+  write_file("good.msgpack", f.buf.data, f.buf.size);
+  write_file("cut.msgpack", f.buf.data, f.starts[5] + 4); /* in thread 1's batch */
+  fx_destroy(&f);
+  write_file("empty.msgpack", "", 0);
+  write_file("text.txt", "hello\n", 6);
+}
+
+static void teardown(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_cli_good) {
+  struct run r = run("good.msgpack");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.err, "");
+  ck_assert(strncmp(r.out, "memscope: 1 file, 1 process, 2 threads\n", 39) == 0);
+  ck_assert(strstr(r.out, "\nTop sites by calls\n"));
+  run_free(&r);
+  r = run("--top 1 - < good.msgpack"); /* '-' is standard input */
+  ck_assert_int_eq(r.status, 0);
+  ck_assert(strstr(r.out, "  -: small pid 500, mode full, complete\n"));
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_cli_bad_inputs) {
+  struct run r = run("good.msgpack cut.msgpack empty.msgpack text.txt missing.msgpack");
+  ck_assert_int_eq(r.status, 1);
+  ck_assert(strstr(r.out, "memscope: 5 files, 2 processes, 3 threads\n"));
+  ck_assert(strstr(r.out, "  cut.msgpack: small pid 500, mode full, incomplete (no end record), "
+                          "truncated at offset "));
+  ck_assert_msg(strstr(r.err, "memscope-merge: cut.msgpack: offset "), "%s", r.err);
+  ck_assert(strstr(r.err, ": truncated: the input ends inside a record"));
+  ck_assert(strstr(r.err, "memscope-merge: empty.msgpack: offset 0: empty file\n"));
+  ck_assert(strstr(r.err, "memscope-merge: text.txt: offset 0: not a memscope file"));
+  ck_assert(strstr(r.err, "memscope-merge: missing.msgpack: cannot open: No such file or directory\n"));
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_cli_nothing_usable) {
+  struct run r = run("empty.msgpack text.txt");
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_str_eq(r.out, ""); /* errors only, no summary */
+  ck_assert(strstr(r.err, "empty file"));
+  ck_assert(strstr(r.err, "not a memscope file"));
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_cli_usage) {
+  struct run r = run("");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert(strstr(r.err, "memscope-merge: no input files\n"));
+  run_free(&r);
+  r = run("--frobnicate good.msgpack");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert(strstr(r.err, "unknown option '--frobnicate'"));
+  run_free(&r);
+  r = run("--top many good.msgpack");
+  ck_assert_int_eq(r.status, 2);
+  run_free(&r);
+  r = run("--help");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert(strncmp(r.out, "usage: memscope-merge [options] FILE...\n", 40) == 0);
+  run_free(&r);
+}
+END_TEST
+
+Suite *cli_suite(void) {
+  Suite *s = suite_create("cli");
+  TCase *tc = tcase_create("memscope-merge");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_cli_good);
+  tcase_add_test(tc, test_cli_bad_inputs);
+  tcase_add_test(tc, test_cli_nothing_usable);
+  tcase_add_test(tc, test_cli_usage);
+  suite_add_tcase(s, tc);
+  return s;
+}

@@ -1,0 +1,673 @@
+/* Decoder: record contents, forward compatibility, and every kind of bad input. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "fixture.h"
+#include "suites.h"
+
+/* --- A capture of everything the decoder delivers ------------------------------------ */
+
+struct cap_frame {
+  char function[64], file[64];
+  bool function_null, file_null;
+  uint32_t line, column;
+};
+
+struct capture {
+  int headers;
+  uint64_t version, pid, ppid, start_ns, start_unix_ns;
+  unsigned present;
+  char program[64], mode[64];
+
+  int sites;
+  uint64_t site_id, site_offset;
+  uint32_t site_api;
+  size_t nframes;
+  struct cap_frame frames[8];
+
+  int threads;
+  struct ms_thread_rec thread; /* name copied below */
+  char thread_name[64];
+  bool thread_name_null;
+
+  int batches;
+  uint64_t batch_thread, batch_tid, batch_offset;
+  size_t nskipped;
+  size_t nevents;
+  struct ms_event events[64];
+
+  int ends;
+  uint64_t end_ns;
+  char reason[64];
+
+  int unknown;
+  uint64_t unknown_types[8];
+
+  int records; /* every record, in order */
+};
+
+static void copy(char *dst, const char *src, bool *was_null) {
+  if (was_null)
+    *was_null = src == NULL;
+  snprintf(dst, 64, "%s", src ? src : "");
+}
+
+static void cap_header(void *ctx, const struct ms_header_rec *h) {
+  struct capture *c = ctx;
+  c->headers++;
+  c->version = h->version;
+  c->pid = h->pid;
+  c->ppid = h->ppid;
+  c->start_ns = h->start_ns;
+  c->start_unix_ns = h->start_unix_ns;
+  c->present = h->present;
+  copy(c->program, h->program, NULL);
+  copy(c->mode, h->mode, NULL);
+}
+
+static void cap_site(void *ctx, const struct ms_site_rec *s) {
+  struct capture *c = ctx;
+  c->sites++;
+  c->records++;
+  c->site_id = s->id;
+  c->site_api = s->api;
+  c->site_offset = s->offset;
+  c->nframes = s->nframes;
+  for (size_t i = 0; i < s->nframes && i < 8; i++) {
+    copy(c->frames[i].function, s->frames[i].function, &c->frames[i].function_null);
+    copy(c->frames[i].file, s->frames[i].file, &c->frames[i].file_null);
+    c->frames[i].line = s->frames[i].line;
+    c->frames[i].column = s->frames[i].column;
+  }
+}
+
+static void cap_thread(void *ctx, const struct ms_thread_rec *t) {
+  struct capture *c = ctx;
+  c->threads++;
+  c->records++;
+  c->thread = *t;
+  copy(c->thread_name, t->name, &c->thread_name_null);
+  c->thread.name = NULL;
+}
+
+static void cap_events(void *ctx, const struct ms_events_rec *e) {
+  struct capture *c = ctx;
+  c->batches++;
+  c->records++;
+  c->batch_thread = e->thread;
+  c->batch_tid = e->os_tid;
+  c->batch_offset = e->offset;
+  c->nskipped += e->nskipped;
+  for (size_t i = 0; i < e->nevents && c->nevents < 64; i++)
+    c->events[c->nevents++] = e->events[i];
+}
+
+static void cap_end(void *ctx, const struct ms_end_rec *e) {
+  struct capture *c = ctx;
+  c->ends++;
+  c->records++;
+  c->end_ns = e->end_ns;
+  copy(c->reason, e->reason, NULL);
+}
+
+static void cap_unknown(void *ctx, uint64_t type, uint64_t offset) {
+  struct capture *c = ctx;
+  (void)offset;
+  if (c->unknown < 8)
+    c->unknown_types[c->unknown] = type;
+  c->unknown++;
+  c->records++;
+}
+
+static const struct ms_decode_callbacks cap_cb = {
+    cap_header, cap_site, cap_thread, cap_events, cap_end, cap_unknown,
+};
+
+static bool decode(const void *data, size_t len, struct capture *c, struct ms_decode_problem *p) {
+  memset(c, 0, sizeof *c);
+  return ms_decode_buffer("test.msgpack", data, len, &cap_cb, c, p);
+}
+
+static bool decode_fx(struct fx *f, struct capture *c, struct ms_decode_problem *p) {
+  return decode(f->buf.data, f->buf.size, c, p);
+}
+
+#define ck_assert_problem(p, st, off, text)                                          \
+  do {                                                                              \
+    ck_assert_int_eq((p)->status, (st));                                            \
+    ck_assert((p)->has_offset);                                                     \
+    ck_assert_uint_eq((p)->offset, (off));                                          \
+    ck_assert_msg(strstr((p)->message, (text)), "message '%s' lacks '%s'", (p)->message, \
+                  (text));                                                          \
+  } while (0)
+
+/* --- Contents ------------------------------------------------------------------------- */
+
+START_TEST(test_header_parsed) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "threads30", 1234);
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(p.status, MS_DECODE_OK);
+  ck_assert_int_eq(c.headers, 1);
+  ck_assert_uint_eq(c.version, 1);
+  ck_assert_str_eq(c.program, "threads30");
+  ck_assert_uint_eq(c.pid, 1234);
+  ck_assert_uint_eq(c.ppid, 1);
+  ck_assert_str_eq(c.mode, "full");
+  ck_assert_uint_eq(c.start_ns, 1000);
+  ck_assert_uint_eq(c.start_unix_ns, 1700000000000000000ULL);
+  ck_assert_uint_eq(c.present, MS_HEADER_HAS_PID | MS_HEADER_HAS_PPID | MS_HEADER_HAS_START_NS |
+                                   MS_HEADER_HAS_START_UNIX_NS);
+  ck_assert_int_eq(c.records, 0);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Keys are optional and unknown keys are ignored. */
+START_TEST(test_header_sparse_meta) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_mark(&f);
+  msgpack_pack_array(&f.pk, 3);
+  fx_str(&f, "memscope");
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_map(&f.pk, 2);
+  fx_str(&f, "future_key");
+  msgpack_pack_array(&f.pk, 0);
+  fx_str(&f, "pid");
+  msgpack_pack_uint64(&f.pk, 9);
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(c.headers, 1);
+  ck_assert_uint_eq(c.pid, 9);
+  ck_assert_uint_eq(c.present, MS_HEADER_HAS_PID);
+  ck_assert_str_eq(c.program, "");
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_site_decoded) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  const struct fx_frame frames[] = {
+      {"worker", "examples/threads30.c", 42, 17},
+      {"main", "examples/threads30.c", 80, 5},
+      {NULL, NULL, 0, 0},
+  };
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_site(&f, 0xdeadbeefcafe0001ULL, MEMSCOPE_API_CALLOC, 3, frames);
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(c.sites, 1);
+  ck_assert_uint_eq(c.site_id, 0xdeadbeefcafe0001ULL);
+  ck_assert_uint_eq(c.site_api, MEMSCOPE_API_CALLOC);
+  ck_assert_uint_eq(c.site_offset, f.starts[1]);
+  ck_assert_uint_eq(c.nframes, 3);
+  ck_assert_str_eq(c.frames[0].function, "worker");
+  ck_assert_str_eq(c.frames[0].file, "examples/threads30.c");
+  ck_assert_uint_eq(c.frames[0].line, 42);
+  ck_assert_uint_eq(c.frames[0].column, 17);
+  ck_assert_str_eq(c.frames[1].function, "main");
+  ck_assert_uint_eq(c.frames[1].line, 80);
+  ck_assert_uint_eq(c.frames[1].column, 5);
+  ck_assert(c.frames[2].function_null);
+  ck_assert(c.frames[2].file_null);
+  ck_assert_uint_eq(c.frames[2].line, 0);
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_thread_and_end_decoded) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_thread(&f, 3, 4711, "worker-1", 100, 200);
+  fx_thread(&f, 4, 4712, NULL, 150, 0);
+  fx_end(&f, 999, "exit");
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(c.threads, 2);
+  ck_assert_uint_eq(c.thread.thread, 4);
+  ck_assert_uint_eq(c.thread.os_tid, 4712);
+  ck_assert(c.thread_name_null);
+  ck_assert_uint_eq(c.thread.start_ns, 150);
+  ck_assert_uint_eq(c.thread.end_ns, 0);
+  ck_assert_int_eq(c.ends, 1);
+  ck_assert_uint_eq(c.end_ns, 999);
+  ck_assert_str_eq(c.reason, "exit");
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_events_decoded) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_events(&f, 2, 5002, 4);
+  fx_alloc(&f, 0x11, 48, 0x7f0000001000ULL, 1000);
+  fx_realloc(&f, 0x22, 96, 0x7f0000002000ULL, 1200, 0x7f0000001000ULL, 1100);
+  fx_free(&f, 0x33, 0x7f0000002000ULL, 1300);
+  fx_alloc(&f, 0x11, 1ULL << 40, 0, 1400);
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(c.batches, 1);
+  ck_assert_uint_eq(c.batch_thread, 2);
+  ck_assert_uint_eq(c.batch_tid, 5002);
+  ck_assert_uint_eq(c.batch_offset, f.starts[1]);
+  ck_assert_uint_eq(c.nevents, 4);
+  const struct ms_event *e = c.events;
+  ck_assert_uint_eq(e[0].kind, MS_EV_ALLOC);
+  ck_assert_uint_eq(e[0].site, 0x11);
+  ck_assert_uint_eq(e[0].size, 48);
+  ck_assert_uint_eq(e[0].ptr, 0x7f0000001000ULL);
+  ck_assert_uint_eq(e[0].ts, 1000);
+  ck_assert_uint_eq(e[0].old_ptr, 0);
+  ck_assert_uint_eq(e[0].begin_ns, 0);
+  ck_assert_uint_eq(e[1].kind, MS_EV_REALLOC);
+  ck_assert_uint_eq(e[1].site, 0x22);
+  ck_assert_uint_eq(e[1].size, 96);
+  ck_assert_uint_eq(e[1].ptr, 0x7f0000002000ULL);
+  ck_assert_uint_eq(e[1].ts, 1200);
+  ck_assert_uint_eq(e[1].old_ptr, 0x7f0000001000ULL);
+  ck_assert_uint_eq(e[1].begin_ns, 1100);
+  ck_assert_uint_eq(e[2].kind, MS_EV_FREE);
+  ck_assert_uint_eq(e[2].site, 0x33);
+  ck_assert_uint_eq(e[2].size, 0);
+  ck_assert_uint_eq(e[2].ptr, 0x7f0000002000ULL);
+  ck_assert_uint_eq(e[2].ts, 1300);
+  ck_assert_uint_eq(e[3].size, 1ULL << 40);
+  ck_assert_uint_eq(e[3].ptr, 0);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Unknown record types and event kinds are skipped; known ones may grow extra trailing
+ * elements. */
+START_TEST(test_unknown_records_skipped) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_mark(&f); /* [99, "future", {}] */
+  msgpack_pack_array(&f.pk, 3);
+  msgpack_pack_uint64(&f.pk, 99);
+  fx_str(&f, "future");
+  msgpack_pack_map(&f.pk, 0);
+  fx_site(&f, 7, MEMSCOPE_API_MALLOC, 0, NULL);
+  fx_mark(&f); /* [77] */
+  msgpack_pack_array(&f.pk, 1);
+  msgpack_pack_uint64(&f.pk, 77);
+  fx_mark(&f); /* EVENTS with an unknown event kind and a longer ALLOC event */
+  msgpack_pack_array(&f.pk, 5);
+  msgpack_pack_uint64(&f.pk, MS_REC_EVENTS);
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_uint64(&f.pk, 100);
+  msgpack_pack_array(&f.pk, 3);
+  msgpack_pack_array(&f.pk, 2); /* kind 9, unknown: skipped whatever its shape */
+  msgpack_pack_uint64(&f.pk, 9);
+  fx_str(&f, "x");
+  msgpack_pack_array(&f.pk, 6); /* ALLOC with one extra element */
+  for (uint64_t v = 1; v <= 5; v++)
+    msgpack_pack_uint64(&f.pk, v == 1 ? MS_EV_ALLOC : v * 10);
+  fx_str(&f, "extra");
+  msgpack_pack_array(&f.pk, 5);
+  for (uint64_t v = 1; v <= 5; v++)
+    msgpack_pack_uint64(&f.pk, v == 1 ? MS_EV_FREE : v * 100);
+  fx_str(&f, "record extra");
+  fx_end(&f, 5, "exit");
+
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(p.status, MS_DECODE_OK);
+  ck_assert_int_eq(c.unknown, 2);
+  ck_assert_uint_eq(c.unknown_types[0], 99);
+  ck_assert_uint_eq(c.unknown_types[1], 77);
+  ck_assert_int_eq(c.sites, 1);
+  ck_assert_uint_eq(c.site_id, 7);
+  ck_assert_uint_eq(c.nframes, 0);
+  ck_assert_int_eq(c.batches, 1);
+  ck_assert_uint_eq(c.nskipped, 1);
+  ck_assert_uint_eq(c.nevents, 2);
+  ck_assert_uint_eq(c.events[0].kind, MS_EV_ALLOC);
+  ck_assert_uint_eq(c.events[0].site, 20);
+  ck_assert_uint_eq(c.events[0].ts, 50);
+  ck_assert_uint_eq(c.events[1].kind, MS_EV_FREE);
+  ck_assert_uint_eq(c.events[1].ptr, 400);
+  ck_assert_int_eq(c.ends, 1);
+  ck_assert_int_eq(c.records, 5);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* --- Foreign and broken inputs ------------------------------------------------------- */
+
+START_TEST(test_empty_input) {
+  struct capture c;
+  struct ms_decode_problem p;
+  ck_assert(!decode("", 0, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_EMPTY, 0, "empty file");
+  ck_assert_int_eq(c.headers, 0);
+}
+END_TEST
+
+START_TEST(test_wrong_magic) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  msgpack_pack_array(&f.pk, 3);
+  fx_str(&f, "memscopf");
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_map(&f.pk, 0);
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_NOT_MEMSCOPE, 0, "not a memscope file");
+  ck_assert_int_eq(c.headers, 0);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Valid msgpack that does not start with an array: rejected on its first byte. */
+START_TEST(test_not_an_array) {
+  struct capture c;
+  struct ms_decode_problem p;
+  const char text[] = "hello, world\n"; /* 'h' is a msgpack positive fixint */
+  ck_assert(!decode(text, sizeof text - 1, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_NOT_MEMSCOPE, 0, "not a memscope file");
+  const unsigned char map[] = {0x81, 0xa1, 'a', 0x01};
+  ck_assert(!decode(map, sizeof map, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_NOT_MEMSCOPE, 0, "not a memscope file");
+}
+END_TEST
+
+START_TEST(test_wrong_version) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header_version(&f, 2, "t", 1);
+  fx_site(&f, 1, MEMSCOPE_API_MALLOC, 0, NULL);
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_VERSION, 0, "unsupported format version 2");
+  ck_assert_int_eq(c.headers, 0);
+  ck_assert_int_eq(c.records, 0);
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_not_msgpack) {
+  struct capture c;
+  struct ms_decode_problem p;
+  const unsigned char bad[] = {0xc1, 0x00, 0x01};
+  ck_assert(!decode(bad, sizeof bad, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_NOT_MSGPACK, 0, "not msgpack data (invalid byte 0xc1)");
+  /* Inside the first object: the offset is the offending byte's. */
+  const unsigned char bad2[] = {0x93, 0xa1, 'm', 0xc1};
+  ck_assert(!decode(bad2, sizeof bad2, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_NOT_MSGPACK, 3, "not msgpack");
+}
+END_TEST
+
+/* Invalid msgpack after a good header and record: corrupt at the offending byte. */
+START_TEST(test_corrupt_after_header) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_thread(&f, 1, 2, "main", 0, 0);
+  size_t at = f.buf.size;
+  const char junk[] = {(char)0x94, 0x01, (char)0xc1};
+  msgpack_sbuffer_write(&f.buf, junk, sizeof junk);
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_CORRUPT, at + 2, "invalid msgpack byte 0xc1");
+  ck_assert_int_eq(c.threads, 1);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A first object that never ends within 1 MiB is not a header. */
+START_TEST(test_header_too_large) {
+  size_t n = 2 * 1024 * 1024;
+  unsigned char *buf = calloc(n, 1);
+  buf[0] = 0x93;
+  buf[1] = 0xdb; /* str32 of 0x7fffffff bytes */
+  buf[2] = 0x7f;
+  buf[3] = 0xff;
+  buf[4] = 0xff;
+  buf[5] = 0xff;
+  struct capture c;
+  struct ms_decode_problem p;
+  ck_assert(!decode(buf, n, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_NOT_MEMSCOPE, 0, "no header in the first");
+  free(buf);
+}
+END_TEST
+
+START_TEST(test_bad_site_shape) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_thread(&f, 1, 2, "main", 0, 0);
+  fx_mark(&f); /* a SITE with 3 elements */
+  msgpack_pack_array(&f.pk, 3);
+  msgpack_pack_uint64(&f.pk, MS_REC_SITE);
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_uint64(&f.pk, 1);
+  fx_end(&f, 1, "exit");
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[2],
+                    "bad SITE record: 3 elements, expected at least 4");
+  ck_assert_int_eq(c.threads, 1); /* what came before is kept */
+  ck_assert_int_eq(c.ends, 0);    /* decoding stopped at the bad record */
+  char line[512];
+  ms_decode_problem_format(&p, line, sizeof line);
+  char want[128];
+  snprintf(want, sizeof want, "test.msgpack: offset %zu: bad SITE record: 3 elements, expected at least 4",
+           f.starts[2]);
+  ck_assert_str_eq(line, want);
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_bad_frame_field) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_mark(&f);
+  msgpack_pack_array(&f.pk, 4);
+  msgpack_pack_uint64(&f.pk, MS_REC_SITE);
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_array(&f.pk, 1);
+  msgpack_pack_array(&f.pk, 4);
+  fx_str(&f, "f");
+  fx_str(&f, "a.c");
+  fx_str(&f, "12"); /* line as a string */
+  msgpack_pack_uint64(&f.pk, 1);
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1],
+                    "bad SITE record: frame 0 line is a string, not an unsigned integer");
+  ck_assert_int_eq(c.sites, 0);
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_bad_event_shape) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_mark(&f);
+  msgpack_pack_array(&f.pk, 4);
+  msgpack_pack_uint64(&f.pk, MS_REC_EVENTS);
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_uint64(&f.pk, 2);
+  msgpack_pack_array(&f.pk, 2);
+  msgpack_pack_array(&f.pk, 5);
+  for (int i = 0; i < 5; i++)
+    msgpack_pack_uint64(&f.pk, i == 0 ? MS_EV_ALLOC : 1);
+  msgpack_pack_array(&f.pk, 5); /* a REALLOC needs 7 */
+  for (int i = 0; i < 5; i++)
+    msgpack_pack_uint64(&f.pk, i == 0 ? MS_EV_REALLOC : 1);
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1],
+                    "bad EVENTS record: event 1 (REALLOC) has 5 elements, expected at least 7");
+  ck_assert_int_eq(c.batches, 0); /* a bad batch is not delivered in part */
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_bad_record_not_array) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_mark(&f);
+  msgpack_pack_int64(&f.pk, -5);
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1], "bad record: a negative integer");
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Builds header + 6 records of every type, then cuts the buffer at every byte: a cut
+ * inside record N yields exactly the N-1 records before it and a truncation at its start;
+ * a cut on a record boundary is a (shorter, incomplete) valid file. */
+static void build_six(struct fx *f) {
+  const struct fx_frame fr[] = {{"main", "a.c", 3, 4}};
+  fx_init(f);
+  fx_header(f, "t", 1);
+  fx_site(f, 1, MEMSCOPE_API_MALLOC, 1, fr);
+  fx_events(f, 1, 10, 2);
+  fx_alloc(f, 1, 100, 0x1000, 5);
+  fx_free(f, 2, 0x1000, 6);
+  fx_thread(f, 2, 11, "w", 1, 9);
+  fx_events(f, 2, 11, 1);
+  fx_realloc(f, 1, 300, 0x2000, 8, 0, 7);
+  fx_site(f, 2, MEMSCOPE_API_FREE, 1, fr);
+  fx_end(f, 10, "exit");
+}
+
+START_TEST(test_truncated_every_offset) {
+  struct fx f;
+  build_six(&f);
+  size_t nrec = f.nobjects - 1;
+  for (size_t cut = 1; cut < f.buf.size; cut++) {
+    struct capture c;
+    struct ms_decode_problem p;
+    bool ok = decode(f.buf.data, cut, &c, &p);
+    size_t obj = 0; /* the object the cut falls in or starts */
+    while (obj + 1 < f.nobjects && f.starts[obj + 1] <= cut)
+      obj++;
+    if (f.starts[obj] == cut) { /* on a boundary */
+      ck_assert_msg(ok, "cut %zu: %s", cut, p.message);
+      ck_assert_int_eq(c.records, (int)obj - 1);
+      continue;
+    }
+    ck_assert_msg(!ok, "cut %zu accepted", cut);
+    ck_assert_int_eq(p.status, MS_DECODE_TRUNCATED);
+    ck_assert_uint_eq(p.offset, f.starts[obj]);
+    ck_assert_int_eq(c.headers, obj > 0);
+    ck_assert_int_eq(c.records, obj > 0 ? (int)obj - 1 : 0);
+    ck_assert(strstr(p.message, obj > 0 ? "inside a record" : "inside the header"));
+  }
+  struct capture c;
+  struct ms_decode_problem p;
+  ck_assert(decode(f.buf.data, f.buf.size, &c, &p));
+  ck_assert_int_eq(c.records, (int)nrec);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Streaming: the same input fed one byte at a time decodes the same records. */
+START_TEST(test_byte_by_byte) {
+  struct fx f;
+  build_six(&f);
+  struct capture c;
+  memset(&c, 0, sizeof c);
+  struct ms_decoder *d = ms_decoder_new("bytes", &cap_cb, &c);
+  for (size_t i = 0; i < f.buf.size; i++)
+    ck_assert(ms_decoder_feed(d, f.buf.data + i, 1));
+  ck_assert(ms_decoder_finish(d));
+  ck_assert_int_eq(ms_decoder_problem(d)->status, MS_DECODE_OK);
+  ck_assert_uint_eq(ms_decoder_offset(d), f.buf.size);
+  ck_assert_uint_eq(ms_decoder_records(d), f.nobjects - 1);
+  ck_assert_int_eq(c.sites, 2);
+  ck_assert_int_eq(c.batches, 2);
+  ck_assert_uint_eq(c.nevents, 3);
+  ck_assert_uint_eq(c.events[2].kind, MS_EV_REALLOC);
+  ck_assert_uint_eq(c.events[2].begin_ns, 7);
+  ck_assert_int_eq(c.ends, 1);
+  ms_decoder_free(d);
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_decode_file) {
+  struct fx f;
+  build_six(&f);
+  char path[] = "/tmp/memscope-unit-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, f.buf.data, f.buf.size), (ssize_t)f.buf.size);
+  close(fd);
+  struct capture c;
+  memset(&c, 0, sizeof c);
+  struct ms_decode_problem p;
+  ck_assert(ms_decode_file(path, &cap_cb, &c, &p));
+  ck_assert_int_eq(c.records, (int)f.nobjects - 1);
+  unlink(path);
+
+  ck_assert(!ms_decode_file(path, &cap_cb, &c, &p));
+  ck_assert_int_eq(p.status, MS_DECODE_IO);
+  ck_assert(!p.has_offset);
+  ck_assert_str_eq(p.message, "cannot open: No such file or directory");
+  ck_assert_str_eq(p.file, path);
+  fx_destroy(&f);
+}
+END_TEST
+
+Suite *decode_suite(void) {
+  Suite *s = suite_create("decode");
+  TCase *tc = tcase_create("records");
+  tcase_add_test(tc, test_header_parsed);
+  tcase_add_test(tc, test_header_sparse_meta);
+  tcase_add_test(tc, test_site_decoded);
+  tcase_add_test(tc, test_thread_and_end_decoded);
+  tcase_add_test(tc, test_events_decoded);
+  tcase_add_test(tc, test_unknown_records_skipped);
+  tcase_add_test(tc, test_byte_by_byte);
+  tcase_add_test(tc, test_decode_file);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("bad input");
+  tcase_add_test(tc, test_empty_input);
+  tcase_add_test(tc, test_wrong_magic);
+  tcase_add_test(tc, test_not_an_array);
+  tcase_add_test(tc, test_wrong_version);
+  tcase_add_test(tc, test_not_msgpack);
+  tcase_add_test(tc, test_corrupt_after_header);
+  tcase_add_test(tc, test_header_too_large);
+  tcase_add_test(tc, test_bad_site_shape);
+  tcase_add_test(tc, test_bad_frame_field);
+  tcase_add_test(tc, test_bad_event_shape);
+  tcase_add_test(tc, test_bad_record_not_array);
+  tcase_add_test(tc, test_truncated_every_offset);
+  suite_add_tcase(s, tc);
+  return s;
+}

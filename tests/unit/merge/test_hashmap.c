@@ -1,0 +1,84 @@
+#include <stdlib.h>
+
+#include "hashmap.h"
+#include "suites.h"
+
+START_TEST(test_put_get_remove) {
+  struct ms_map m;
+  ms_map_init(&m, sizeof(uint64_t));
+  ck_assert_ptr_null(ms_map_get(&m, 0));
+  ck_assert(!ms_map_remove(&m, 0, NULL));
+
+  bool existed = true;
+  *(uint64_t *)ms_map_put(&m, 0, &existed) = 100; /* key 0 is an ordinary key */
+  ck_assert(!existed);
+  *(uint64_t *)ms_map_put(&m, 42, &existed) = 4200;
+  ck_assert_uint_eq(*(uint64_t *)ms_map_put(&m, 42, &existed), 4200);
+  ck_assert(existed);
+  ck_assert_uint_eq(ms_map_len(&m), 2);
+  ck_assert_uint_eq(*(uint64_t *)ms_map_get(&m, 0), 100);
+
+  uint64_t out = 0;
+  ck_assert(ms_map_remove(&m, 0, &out));
+  ck_assert_uint_eq(out, 100);
+  ck_assert_ptr_null(ms_map_get(&m, 0));
+  ck_assert_uint_eq(ms_map_len(&m), 1);
+  ms_map_destroy(&m);
+}
+END_TEST
+
+/* Many keys, aligned like pointers, with interleaved removals: the map must agree with a
+ * plain array at every step (backward-shift deletion keeps probe runs intact). */
+START_TEST(test_churn_matches_reference) {
+  enum { N = 20000 };
+  static uint64_t ref[N]; /* 0 = absent, else value */
+  struct ms_map m;
+  ms_map_init(&m, sizeof(uint64_t));
+  srand(7);
+  size_t live = 0;
+  for (int step = 0; step < 200000; step++) {
+    size_t k = (size_t)rand() % N;
+    uint64_t key = 0x7f0000000000ULL + k * 16;
+    if (rand() % 3) {
+      bool existed;
+      uint64_t *v = ms_map_put(&m, key, &existed);
+      ck_assert(existed == (ref[k] != 0));
+      if (!existed)
+        live++;
+      *v = ref[k] = (uint64_t)step + 1;
+    } else {
+      uint64_t out = 0;
+      bool removed = ms_map_remove(&m, key, &out);
+      ck_assert(removed == (ref[k] != 0));
+      if (removed) {
+        ck_assert_uint_eq(out, ref[k]);
+        live--;
+      }
+      ref[k] = 0;
+    }
+  }
+  ck_assert_uint_eq(ms_map_len(&m), live);
+  for (size_t k = 0; k < N; k++) {
+    uint64_t *v = ms_map_get(&m, 0x7f0000000000ULL + k * 16);
+    if (ref[k])
+      ck_assert(v && *v == ref[k]);
+    else
+      ck_assert_ptr_null(v);
+  }
+  size_t pos = 0, seen = 0;
+  uint64_t key;
+  while (ms_map_next(&m, &pos, &key))
+    seen++;
+  ck_assert_uint_eq(seen, live);
+  ms_map_destroy(&m);
+}
+END_TEST
+
+Suite *hashmap_suite(void) {
+  Suite *s = suite_create("hashmap");
+  TCase *tc = tcase_create("map");
+  tcase_add_test(tc, test_put_get_remove);
+  tcase_add_test(tc, test_churn_matches_reference);
+  suite_add_tcase(s, tc);
+  return s;
+}

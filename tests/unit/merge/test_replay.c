@@ -1,0 +1,348 @@
+/* Replay semantics: ordering across threads, realloc cases, exact counters. */
+#include <string.h>
+
+#include "fixture.h"
+#include "profile.h"
+#include "suites.h"
+
+enum { SITE_MALLOC = 1, SITE_REALLOC = 2, SITE_FREE = 3, SITE_OTHER = 4 };
+#define P 0x7f0000001000ULL
+#define Q 0x7f0000002000ULL
+#define R 0x7f0000003000ULL
+
+static struct ms_profile *profile_of(struct fx *f) {
+  struct ms_profile *p = ms_profile_new();
+  const struct ms_input *in = ms_profile_add_buffer(p, "t.msgpack", f->buf.data, f->buf.size);
+  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
+  return p;
+}
+
+/* Header and the three described sites. */
+static void start(struct fx *f) {
+  const struct fx_frame fr[] = {{"fn", "x.c", 1, 1}};
+  fx_init(f);
+  fx_header(f, "t", 1);
+  fx_site(f, SITE_MALLOC, MEMSCOPE_API_MALLOC, 1, fr);
+  fx_site(f, SITE_REALLOC, MEMSCOPE_API_REALLOC, 1, fr);
+  fx_site(f, SITE_FREE, MEMSCOPE_API_FREE, 1, fr);
+}
+
+#define ck_counts(c, alloc, failed, realloc, fr, nullf, unmatched, balloc, bfreed, lblocks, lbytes) \
+  do {                                                                                         \
+    const struct ms_counts *c_ = (c);                                                          \
+    ck_assert_uint_eq(c_->allocations, (alloc));                                               \
+    ck_assert_uint_eq(c_->failed_allocations, (failed));                                       \
+    ck_assert_uint_eq(c_->reallocs, (realloc));                                                \
+    ck_assert_uint_eq(c_->frees, (fr));                                                        \
+    ck_assert_uint_eq(c_->null_frees, (nullf));                                                \
+    ck_assert_uint_eq(c_->unmatched_frees, (unmatched));                                       \
+    ck_assert_uint_eq(c_->bytes_allocated, (balloc));                                          \
+    ck_assert_uint_eq(c_->bytes_freed, (bfreed));                                              \
+    ck_assert_uint_eq(c_->live_blocks, (lblocks));                                             \
+    ck_assert_uint_eq(c_->live_bytes, (lbytes));                                               \
+  } while (0)
+
+/* --- Ordering ------------------------------------------------------------------------- */
+
+/* Thread 1 mallocs p at t=5 and frees it at t=10; thread 2 gets p from malloc at t=11,
+ * but its batch was flushed first.  In arrival order p would look reused while live. */
+START_TEST(test_cross_thread_reuse) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 2, 102, 1);
+  fx_alloc(&f, SITE_OTHER, 32, P, 11);
+  fx_events(&f, 1, 101, 2);
+  fx_alloc(&f, SITE_MALLOC, 16, P, 5);
+  fx_free(&f, SITE_FREE, P, 10);
+  fx_end(&f, 20, "exit");
+  struct ms_profile *p = profile_of(&f);
+  ck_counts(&p->totals, 2, 0, 0, 1, 0, 0, 48, 16, 1, 32);
+  ck_assert_uint_eq(p->totals.overwritten_blocks, 0);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_OTHER)->counts.live_bytes, 32);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_MALLOC)->counts.live_blocks, 0);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_FREE)->counts.bytes_freed, 16);
+  const struct ms_process *proc = p->inputs[0].process;
+  ck_assert_uint_eq(ms_process_find_thread(proc, 2)->counts.live_blocks, 1);
+  ck_assert_uint_eq(ms_process_find_thread(proc, 1)->counts.bytes_freed, 16);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Equal timestamps across threads: the free goes first. */
+START_TEST(test_equal_ts_free_first) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 2, 102, 1);
+  fx_alloc(&f, SITE_OTHER, 32, P, 10);
+  fx_events(&f, 1, 101, 2);
+  fx_alloc(&f, SITE_MALLOC, 16, P, 3);
+  fx_free(&f, SITE_FREE, P, 10);
+  struct ms_profile *p = profile_of(&f);
+  ck_counts(&p->totals, 2, 0, 0, 1, 0, 0, 48, 16, 1, 32);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_OTHER)->counts.live_blocks, 1);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Equal timestamps within a thread: program order wins over "frees first". */
+START_TEST(test_equal_ts_same_thread) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 2, 102, 1);
+  fx_free(&f, SITE_FREE, R, 5); /* unrelated, same time, another thread */
+  fx_events(&f, 1, 101, 2);
+  fx_alloc(&f, SITE_MALLOC, 16, P, 5);
+  fx_free(&f, SITE_FREE, P, 5);
+  struct ms_profile *p = profile_of(&f);
+  ck_counts(&p->totals, 1, 0, 0, 2, 0, 1, 16, 16, 0, 0);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A thread's batches arriving out of order are put back in time order. */
+START_TEST(test_thread_batches_out_of_order) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 101, 1);
+  fx_free(&f, SITE_FREE, P, 10);
+  fx_events(&f, 1, 101, 1);
+  fx_alloc(&f, SITE_MALLOC, 16, P, 5);
+  struct ms_profile *p = profile_of(&f);
+  ck_counts(&p->totals, 1, 0, 0, 1, 0, 0, 16, 16, 0, 0);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* An allocation returning a live address: the old block was freed out of our sight. */
+START_TEST(test_overwritten_block) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 101, 2);
+  fx_alloc(&f, SITE_MALLOC, 16, P, 1);
+  fx_alloc(&f, SITE_OTHER, 24, P, 2);
+  struct ms_profile *p = profile_of(&f);
+  ck_counts(&p->totals, 2, 0, 0, 0, 0, 0, 40, 0, 1, 24);
+  ck_assert_uint_eq(p->totals.overwritten_blocks, 1);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_MALLOC)->counts.overwritten_blocks, 1);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_OTHER)->counts.live_bytes, 24);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* --- realloc ---------------------------------------------------------------------------- */
+
+/* malloc(10) -> P at t=1, then one realloc at begin 2, end 3. */
+static struct ms_profile *after_realloc(uint64_t size, uint64_t ptr, uint64_t old_ptr) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 101, 2);
+  fx_alloc(&f, SITE_MALLOC, 10, P, 1);
+  fx_realloc(&f, SITE_REALLOC, size, ptr, 3, old_ptr, 2);
+  struct ms_profile *p = profile_of(&f);
+  fx_destroy(&f);
+  return p;
+}
+
+START_TEST(test_realloc_moved) {
+  struct ms_profile *p = after_realloc(20, Q, P);
+  ck_counts(&p->totals, 2, 0, 1, 1, 0, 0, 30, 10, 1, 20);
+  const struct ms_site *rs = ms_profile_find_site(p, SITE_REALLOC);
+  ck_counts(&rs->counts, 1, 0, 1, 1, 0, 0, 20, 10, 1, 20);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_MALLOC)->counts.live_blocks, 0);
+  ms_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_realloc_in_place) {
+  struct ms_profile *p = after_realloc(20, P, P);
+  ck_counts(&p->totals, 2, 0, 1, 1, 0, 0, 30, 10, 1, 20);
+  ck_assert_uint_eq(p->totals.overwritten_blocks, 0);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_REALLOC)->counts.live_bytes, 20);
+  ms_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_realloc_failed) {
+  struct ms_profile *p = after_realloc(1ULL << 40, 0, P);
+  ck_counts(&p->totals, 1, 1, 1, 0, 0, 0, 10, 0, 1, 10);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_MALLOC)->counts.live_bytes, 10);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_REALLOC)->counts.failed_allocations, 1);
+  ms_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_realloc_size_zero) {
+  struct ms_profile *p = after_realloc(0, 0, P);
+  ck_counts(&p->totals, 1, 0, 1, 1, 0, 0, 10, 10, 0, 0);
+  ms_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_realloc_null_old) {
+  struct ms_profile *p = after_realloc(8, Q, 0);
+  ck_counts(&p->totals, 2, 0, 1, 0, 0, 0, 18, 0, 2, 18);
+  ck_assert_uint_eq(ms_profile_find_site(p, SITE_REALLOC)->counts.live_bytes, 8);
+  ms_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_realloc_unknown_old) {
+  struct ms_profile *p = after_realloc(20, Q, R);
+  ck_counts(&p->totals, 2, 0, 1, 1, 0, 1, 30, 0, 2, 30);
+  ms_profile_free(p);
+}
+END_TEST
+
+/* --- A small profile, every counter ------------------------------------------------------ */
+
+/* The synthetic profile also used by the report tests (test_report.c). */
+void build_small_profile(struct fx *f, uint64_t pid);
+void build_small_profile(struct fx *f, uint64_t pid) {
+  const struct fx_frame a[] = {{"make_node", "src/tree.c", 10, 3}, {"main", "src/main.c", 20, 0}};
+  const struct fx_frame b[] = {{"zeroed", "src/buf.c", 7, 9}};
+  const struct fx_frame c[] = {{"drop", NULL, 0, 0}};
+  fx_init(f);
+  fx_header(f, "small", pid);
+  fx_site(f, 0xA, MEMSCOPE_API_MALLOC, 2, a);
+  fx_site(f, 0xB, MEMSCOPE_API_CALLOC, 1, b);
+  fx_site(f, 0xC, MEMSCOPE_API_FREE, 1, c);
+  /* site 0xD has no SITE record */
+  fx_events(f, 2, pid + 1, 4);
+  fx_alloc(f, 0xD, 7, 0x3000, 12);
+  fx_free(f, 0xC, 0x2000, 13);  /* thread 1's block */
+  fx_free(f, 0xC, 0x9000, 14);  /* never allocated: unmatched */
+  fx_alloc(f, 0xA, 30, 0x4000, 15);
+  fx_events(f, 1, pid, 5);
+  fx_alloc(f, 0xA, 100, 0x1000, 10);
+  fx_alloc(f, 0xB, 50, 0x2000, 11);
+  fx_free(f, 0xC, 0x1000, 20);
+  fx_free(f, 0xC, 0, 21);                  /* free(NULL) */
+  fx_alloc(f, 0xA, 1ULL << 40, 0, 22);     /* failed */
+  fx_thread(f, 2, pid + 1, "worker", 5, 30);
+  fx_thread(f, 1, pid, "small", 1, 0);
+  fx_end(f, 40, "exit");
+}
+
+START_TEST(test_small_profile_counters) {
+  struct fx f;
+  build_small_profile(&f, 500);
+  struct ms_profile *p = profile_of(&f);
+  ck_counts(&p->totals, 4, 1, 0, 3, 1, 1, 187, 150, 2, 37);
+  ck_assert_uint_eq(p->nprocesses, 1);
+  ck_assert_uint_eq(p->nthreads, 2);
+
+  const struct ms_process *proc = p->inputs[0].process;
+  ck_assert(proc->complete);
+  ck_assert_str_eq(proc->program, "small");
+  ck_assert_uint_eq(proc->pid, 500);
+  ck_assert_uint_eq(proc->events, 9);
+  ck_assert_uint_eq(proc->threads[0].index, 1); /* in index order */
+  ck_assert_str_eq(proc->threads[0].name, "small");
+  ck_assert_uint_eq(proc->threads[1].os_tid, 501);
+  ck_counts(&proc->threads[0].counts, 2, 1, 0, 1, 1, 0, 150, 100, 0, 0);
+  ck_counts(&proc->threads[1].counts, 2, 0, 0, 2, 0, 1, 37, 50, 2, 37);
+
+  const struct ms_site *a = ms_profile_find_site(p, 0xA), *b = ms_profile_find_site(p, 0xB);
+  const struct ms_site *c = ms_profile_find_site(p, 0xC), *d = ms_profile_find_site(p, 0xD);
+  ck_counts(&a->counts, 2, 1, 0, 0, 0, 0, 130, 0, 1, 30);
+  ck_counts(&b->counts, 1, 0, 0, 0, 0, 0, 50, 0, 0, 0);
+  ck_counts(&c->counts, 0, 0, 0, 3, 1, 1, 0, 150, 0, 0);
+  ck_counts(&d->counts, 1, 0, 0, 0, 0, 0, 7, 0, 1, 7);
+  ck_assert(a->described && !d->described);
+  ck_assert_uint_eq(a->nframes, 2);
+  ck_assert_str_eq(a->frames[1].function, "main");
+  ck_assert(ms_site_is_free(c) && !ms_site_is_free(d));
+  ck_assert_uint_eq(ms_site_calls(c), 3);
+  ck_assert_uint_eq(ms_site_bytes(c), 150);
+  ck_assert_uint_eq(ms_site_calls(a), 2);
+  ck_assert_uint_eq(ms_site_bytes(a), 130);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Two files: two processes, totals add up, the same site id sums. */
+START_TEST(test_two_processes_merge) {
+  struct fx f1, f2;
+  build_small_profile(&f1, 500);
+  build_small_profile(&f2, 600);
+  struct ms_profile *p = ms_profile_new();
+  ms_profile_add_buffer(p, "one.msgpack", f1.buf.data, f1.buf.size);
+  ms_profile_add_buffer(p, "two.msgpack", f2.buf.data, f2.buf.size);
+  ck_assert_uint_eq(p->nprocesses, 2);
+  ck_assert_uint_eq(p->nthreads, 4);
+  ck_counts(&p->totals, 8, 2, 0, 6, 2, 2, 374, 300, 4, 74);
+  ck_assert_uint_eq(p->nsites, 4);
+  ck_counts(&ms_profile_find_site(p, 0xA)->counts, 4, 2, 0, 0, 0, 0, 260, 0, 2, 60);
+  ck_assert_uint_eq(p->inputs[1].process->pid, 600);
+  ck_counts(&p->inputs[1].process->counts, 4, 1, 0, 3, 1, 1, 187, 150, 2, 37);
+  ms_profile_free(p);
+  fx_destroy(&f1);
+  fx_destroy(&f2);
+}
+END_TEST
+
+/* A truncated file keeps every complete record's events. */
+START_TEST(test_truncated_keeps_events) {
+  struct fx f;
+  build_small_profile(&f, 500);
+  /* Objects: header, 3 sites, thread 2's batch (4), thread 1's batch (5), ... */
+  size_t cut = f.starts[5] + 10;
+  struct ms_profile *p = ms_profile_new();
+  const struct ms_input *in = ms_profile_add_buffer(p, "cut.msgpack", f.buf.data, cut);
+  ck_assert_int_eq(in->problem.status, MS_DECODE_TRUNCATED);
+  ck_assert_uint_eq(in->problem.offset, f.starts[5]);
+  ck_assert_str_eq(in->problem.file, "cut.msgpack");
+  ck_assert(ms_profile_has_data(p));
+  ck_assert(!in->process->complete);
+  /* Only thread 2's batch: P3 and P4 allocated, two unmatched frees. */
+  ck_counts(&p->totals, 2, 0, 0, 2, 0, 2, 37, 0, 2, 37);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_bad_input_has_no_process) {
+  struct ms_profile *p = ms_profile_new();
+  const struct ms_input *in = ms_profile_add_buffer(p, "empty", "", 0);
+  ck_assert_int_eq(in->problem.status, MS_DECODE_EMPTY);
+  ck_assert_ptr_null(in->process);
+  ck_assert(!ms_profile_has_data(p));
+  in = ms_profile_add_file(p, "/nonexistent/memscope.x.1.msgpack");
+  ck_assert_int_eq(in->problem.status, MS_DECODE_IO);
+  ck_assert_uint_eq(p->ninputs, 2);
+  ck_assert(!ms_profile_has_data(p));
+  ms_profile_free(p);
+}
+END_TEST
+
+Suite *replay_suite(void) {
+  Suite *s = suite_create("replay");
+  TCase *tc = tcase_create("ordering");
+  tcase_add_test(tc, test_cross_thread_reuse);
+  tcase_add_test(tc, test_equal_ts_free_first);
+  tcase_add_test(tc, test_equal_ts_same_thread);
+  tcase_add_test(tc, test_thread_batches_out_of_order);
+  tcase_add_test(tc, test_overwritten_block);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("realloc");
+  tcase_add_test(tc, test_realloc_moved);
+  tcase_add_test(tc, test_realloc_in_place);
+  tcase_add_test(tc, test_realloc_failed);
+  tcase_add_test(tc, test_realloc_size_zero);
+  tcase_add_test(tc, test_realloc_null_old);
+  tcase_add_test(tc, test_realloc_unknown_old);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("counters");
+  tcase_add_test(tc, test_small_profile_counters);
+  tcase_add_test(tc, test_two_processes_merge);
+  tcase_add_test(tc, test_truncated_keeps_events);
+  tcase_add_test(tc, test_bad_input_has_no_process);
+  suite_add_tcase(s, tc);
+  return s;
+}

@@ -1,0 +1,146 @@
+/* The text summary, compared whole on a small synthetic profile. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "profile.h"
+#include "report.h"
+#include "suites.h"
+
+void build_small_profile(struct fx *f, uint64_t pid);
+
+static char *report_of(const struct ms_profile *p, size_t top) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  struct ms_report_options opt = {.top = top};
+  ms_report_text(out, p, &opt);
+  fclose(out);
+  return text;
+}
+
+START_TEST(test_report_small) {
+  struct fx f;
+  build_small_profile(&f, 500);
+  struct ms_profile *p = ms_profile_new();
+  ms_profile_add_buffer(p, "memscope.small.500.msgpack", f.buf.data, f.buf.size);
+  char *text = report_of(p, 10);
+  const char *want =
+      "memscope: 1 file, 1 process, 2 threads\n"
+      "  memscope.small.500.msgpack: small pid 500, mode full, complete\n"
+      "\n"
+      "Totals\n"
+      "  allocations                    4\n"
+      "  failed allocations             1\n"
+      "  reallocs                       0\n"
+      "  frees                          3\n"
+      "  null frees                     1\n"
+      "  unmatched frees                1\n"
+      "  bytes allocated              187\n"
+      "  bytes freed                  150\n"
+      "  live blocks at exit            2\n"
+      "  live bytes at exit            37\n"
+      "\n"
+      "Threads (allocations, frees, bytes)\n"
+      "  thread      tid    allocs     frees   bytes-alloc   bytes-freed  name\n"
+      "       1      500         2         1           150           100  small\n"
+      "       2      501         2         2            37            50  worker\n"
+      "\n"
+      "Top sites by bytes allocated\n"
+      "     bytes     calls  api      function             location\n"
+      "       130         2  malloc   make_node            src/tree.c:10:3\n"
+      "                                 inlined into main  src/main.c:20\n"
+      "        50         1  calloc   zeroed               src/buf.c:7:9\n"
+      "         7         1  ?        site 0xd             ??\n"
+      "\n"
+      "Top sites by calls\n"
+      "     calls     bytes  api      function             location\n"
+      "         3       150  free     drop                 ??\n"
+      "         2       130  malloc   make_node            src/tree.c:10:3\n"
+      "                                 inlined into main  src/main.c:20\n"
+      "         1        50  calloc   zeroed               src/buf.c:7:9\n"
+      "         1         7  ?        site 0xd             ??\n"
+      "\n"
+      "Live at exit by site\n"
+      "    blocks     bytes  function             location\n"
+      "         1        30  make_node            src/tree.c:10:3\n"
+      "                        inlined into main  src/main.c:20\n"
+      "         1         7  site 0xd             ??\n";
+  ck_assert_str_eq(text, want);
+  free(text);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Two processes, one of them cut short, a bad input, --top 1. */
+START_TEST(test_report_several) {
+  struct fx f1, f2;
+  build_small_profile(&f1, 500);
+  build_small_profile(&f2, 600);
+  struct ms_profile *p = ms_profile_new();
+  ms_profile_add_buffer(p, "a.msgpack", f1.buf.data, f1.buf.size);
+  ms_profile_add_buffer(p, "b.msgpack", f2.buf.data, f2.starts[6] + 3); /* in a THREAD record */
+  ms_profile_add_buffer(p, "c.msgpack", "junk", 4);
+  char *text = report_of(p, 1);
+  ck_assert_msg(strstr(text, "memscope: 3 files, 2 processes, 4 threads\n"), "%s", text);
+  ck_assert(strstr(text, "  a.msgpack: small pid 500, mode full, complete\n"));
+  char want[128];
+  snprintf(want, sizeof want,
+           "  b.msgpack: small pid 600, mode full, incomplete (no end record), "
+           "truncated at offset %zu\n", f2.starts[6]);
+  ck_assert_msg(strstr(text, want), "%s", text);
+  ck_assert(strstr(text, "  c.msgpack: no usable data\n"));
+  /* Threads grouped by process; b's THREAD records were lost with the cut. */
+  ck_assert(strstr(text, "  process 500 small\n"
+                         "       1      500         2         1           150           100  small\n"
+                         "       2      501         2         2            37            50  worker\n"
+                         "  process 600 small\n"
+                         "       1      600         2         1           150           100  -\n"
+                         "       2      601         2         2            37            50  -\n"));
+  /* --top 1: one row per site table, with its inlined frame. */
+  ck_assert(strstr(text, "Top sites by bytes allocated\n"
+                         "     bytes     calls  api      function             location\n"
+                         "       260         4  malloc   make_node            src/tree.c:10:3\n"
+                         "                                 inlined into main  src/main.c:20\n"
+                         "\nTop sites by calls\n"));
+  ck_assert(strstr(text, "Live at exit by site\n"
+                         "    blocks     bytes  function             location\n"
+                         "         2        60  make_node            src/tree.c:10:3\n"
+                         "                        inlined into main  src/main.c:20\n"));
+  free(text);
+  ms_profile_free(p);
+  fx_destroy(&f1);
+  fx_destroy(&f2);
+}
+END_TEST
+
+/* No site at all: the tables say so instead of being silently empty. */
+START_TEST(test_report_empty_process) {
+  struct fx f;
+  fx_init(&f);
+  fx_header(&f, "idle", 7);
+  struct ms_profile *p = ms_profile_new();
+  ms_profile_add_buffer(p, "idle.msgpack", f.buf.data, f.buf.size);
+  char *text = report_of(p, 10);
+  ck_assert(strstr(text, "memscope: 1 file, 1 process, 0 threads\n"
+                         "  idle.msgpack: idle pid 7, mode full, incomplete (no end record)\n"));
+  ck_assert(strstr(text, "Live at exit by site\n"
+                         "    blocks     bytes  function             location\n"
+                         "  (none)\n"));
+  free(text);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+Suite *report_suite(void) {
+  Suite *s = suite_create("report");
+  TCase *tc = tcase_create("text");
+  tcase_add_test(tc, test_report_small);
+  tcase_add_test(tc, test_report_several);
+  tcase_add_test(tc, test_report_empty_process);
+  suite_add_tcase(s, tc);
+  return s;
+}
