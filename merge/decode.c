@@ -20,13 +20,13 @@
 #define MAX_HEADER_BYTES (1024 * 1024)
 
 struct ms_decoder {
-  const char *name;
   struct ms_decode_callbacks cb;
   void *ctx;
   msgpack_unpacker unpacker;
   msgpack_unpacked object;
   uint64_t fed;      /* bytes received */
   uint64_t consumed; /* bytes of complete objects */
+  uint64_t current;  /* start of the object being decoded */
   uint64_t records;
   bool header_seen;
   bool stopped;
@@ -35,15 +35,15 @@ struct ms_decoder {
 
 /* --- Problems ---------------------------------------------------------------------- */
 
-static bool stop(struct ms_decoder *d, enum ms_decode_status status, bool has_offset,
-                 uint64_t offset, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+/* Stops decoding on a problem found at `offset`; returns false for the callers' sake. */
+static bool stop(struct ms_decoder *d, enum ms_decode_status status, uint64_t offset,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static bool stop(struct ms_decoder *d, enum ms_decode_status status, bool has_offset,
-                 uint64_t offset, const char *fmt, ...) {
+static bool stop(struct ms_decoder *d, enum ms_decode_status status, uint64_t offset,
+                 const char *fmt, ...) {
   d->stopped = true;
   d->problem.status = status;
-  d->problem.has_offset = has_offset;
+  d->problem.has_offset = true;
   d->problem.offset = offset;
   va_list ap;
   va_start(ap, fmt);
@@ -99,7 +99,7 @@ static bool bad_record(const struct rec *r, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  return stop(r->d, MS_DECODE_CORRUPT, true, r->offset, "bad %s record: %s", r->kind, what);
+  return stop(r->d, MS_DECODE_CORRUPT, r->offset, "bad %s record: %s", r->kind, what);
 }
 
 /* "bad KIND record: FIELD what".  Field names ("frame 2 line", "event 7", "site id")
@@ -156,7 +156,7 @@ static bool get_u32(const struct rec *r, const msgpack_object *o, const char *fi
 static bool zone_string(struct ms_decoder *d, const msgpack_object *o, const char **out) {
   char *s = msgpack_zone_malloc_no_align(d->object.zone, o->via.str.size + 1);
   if (!s)
-    return stop(d, MS_DECODE_NOMEM, true, d->consumed, "out of memory");
+    return stop(d, MS_DECODE_NOMEM, d->current, "out of memory");
   memcpy(s, o->via.str.ptr, o->via.str.size);
   s[o->via.str.size] = '\0';
   *out = s;
@@ -178,7 +178,7 @@ static bool get_str(const struct rec *r, const msgpack_object *o, const char *fi
 static void *zone_array(struct ms_decoder *d, size_t n, size_t elem) {
   void *p = msgpack_zone_malloc(d->object.zone, n ? n * elem : 1);
   if (!p)
-    stop(d, MS_DECODE_NOMEM, true, d->consumed, "out of memory");
+    stop(d, MS_DECODE_NOMEM, d->current, "out of memory");
   return p;
 }
 
@@ -196,18 +196,18 @@ static bool decode_header(struct ms_decoder *d, const msgpack_object *o) {
   const msgpack_object *el = o->via.array.ptr;
   uint32_t n = o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size : 0;
   if (n < 1 || !str_equals(&el[0], MS_FORMAT_MAGIC))
-    return stop(d, MS_DECODE_NOT_MEMSCOPE, true, 0,
+    return stop(d, MS_DECODE_NOT_MEMSCOPE, 0,
                 "not a memscope file (the first object is not the header "
                 "[\"" MS_FORMAT_MAGIC "\", version, meta])");
   if (n < 2 || el[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-    return stop(d, MS_DECODE_BAD_HEADER, true, 0,
+    return stop(d, MS_DECODE_BAD_HEADER, 0,
                 "bad header: the format version is not an unsigned integer");
   if (el[1].via.u64 != MS_FORMAT_VERSION)
-    return stop(d, MS_DECODE_VERSION, true, 0,
+    return stop(d, MS_DECODE_VERSION, 0,
                 "unsupported format version %llu (this memscope-merge reads version %d)",
                 (unsigned long long)el[1].via.u64, MS_FORMAT_VERSION);
   if (n < 3 || el[2].type != MSGPACK_OBJECT_MAP)
-    return stop(d, MS_DECODE_BAD_HEADER, true, 0, "bad header: the meta map is missing");
+    return stop(d, MS_DECODE_BAD_HEADER, 0, "bad header: the meta map is missing");
 
   struct ms_header_rec h = {.version = el[1].via.u64};
   const msgpack_object_map *meta = &el[2].via.map;
@@ -232,13 +232,13 @@ static bool decode_header(struct ms_decoder *d, const msgpack_object *o) {
         continue;
       if (known[k].str) {
         if (val->type != MSGPACK_OBJECT_STR)
-          return stop(d, MS_DECODE_BAD_HEADER, true, 0, "bad header: \"%s\" is %s, not a string",
+          return stop(d, MS_DECODE_BAD_HEADER, 0, "bad header: \"%s\" is %s, not a string",
                       known[k].name, type_name(val->type));
         if (!zone_string(d, val, known[k].str))
           return false;
       } else {
         if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-          return stop(d, MS_DECODE_BAD_HEADER, true, 0,
+          return stop(d, MS_DECODE_BAD_HEADER, 0,
                       "bad header: \"%s\" is %s, not an unsigned integer", known[k].name,
                       type_name(val->type));
         *known[k].num = val->via.u64;
@@ -386,25 +386,29 @@ static bool decode_end(struct ms_decoder *d, const msgpack_object *el, uint32_t 
 
 static bool decode_record(struct ms_decoder *d, const msgpack_object *o, uint64_t offset) {
   if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
-    return stop(d, MS_DECODE_CORRUPT, true, offset,
+    return stop(d, MS_DECODE_CORRUPT, offset,
                 "bad record: %s, not an array [type, ...]",
                 o->type == MSGPACK_OBJECT_ARRAY ? "an empty array" : type_name(o->type));
   const msgpack_object *el = o->via.array.ptr;
   uint32_t n = o->via.array.size;
   if (el[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-    return stop(d, MS_DECODE_CORRUPT, true, offset,
+    return stop(d, MS_DECODE_CORRUPT, offset,
                 "bad record: the record type is %s, not an unsigned integer",
                 type_name(el[0].type));
-  d->records++;
+  bool ok = true;
   switch (el[0].via.u64) {
-  case MS_REC_SITE: return decode_site(d, el, n, offset);
-  case MS_REC_THREAD: return decode_thread(d, el, n, offset);
-  case MS_REC_EVENTS: return decode_events(d, el, n, offset);
-  case MS_REC_END: return decode_end(d, el, n, offset);
+  case MS_REC_SITE: ok = decode_site(d, el, n, offset); break;
+  case MS_REC_THREAD: ok = decode_thread(d, el, n, offset); break;
+  case MS_REC_EVENTS: ok = decode_events(d, el, n, offset); break;
+  case MS_REC_END: ok = decode_end(d, el, n, offset); break;
+  default:
+    if (d->cb.unknown)
+      d->cb.unknown(d->ctx, el[0].via.u64, offset);
+    break;
   }
-  if (d->cb.unknown)
-    d->cb.unknown(d->ctx, el[0].via.u64, offset);
-  return true;
+  if (ok)
+    d->records++;
+  return ok;
 }
 
 /* --- Streaming ----------------------------------------------------------------------- */
@@ -412,7 +416,6 @@ static bool decode_record(struct ms_decoder *d, const msgpack_object *o, uint64_
 struct ms_decoder *ms_decoder_new(const char *name, const struct ms_decode_callbacks *cb,
                                   void *ctx) {
   struct ms_decoder *d = ms_xcalloc(1, sizeof *d);
-  d->name = name;
   if (cb)
     d->cb = *cb;
   d->ctx = ctx;
@@ -439,9 +442,9 @@ static bool drain(struct ms_decoder *d) {
     size_t size = 0;
     msgpack_unpack_return ret = msgpack_unpacker_next_with_size(&d->unpacker, &d->object, &size);
     if (ret == MSGPACK_UNPACK_SUCCESS) {
-      uint64_t offset = d->consumed;
+      d->current = d->consumed;
       d->consumed += size;
-      bool ok = d->header_seen ? decode_record(d, &d->object.data, offset)
+      bool ok = d->header_seen ? decode_record(d, &d->object.data, d->current)
                                : decode_header(d, &d->object.data);
       msgpack_unpacked_destroy(&d->object);
       if (!ok)
@@ -450,7 +453,7 @@ static bool drain(struct ms_decoder *d) {
     }
     if (ret == MSGPACK_UNPACK_CONTINUE) {
       if (!d->header_seen && msgpack_unpacker_message_size(&d->unpacker) > MAX_HEADER_BYTES)
-        return stop(d, MS_DECODE_NOT_MEMSCOPE, true, 0,
+        return stop(d, MS_DECODE_NOT_MEMSCOPE, 0,
                     "not a memscope file (no header in the first %d bytes)", MAX_HEADER_BYTES);
       return true;
     }
@@ -460,12 +463,12 @@ static bool drain(struct ms_decoder *d) {
       uint64_t at = d->consumed + d->unpacker.parsed;
       unsigned byte = (unsigned char)d->unpacker.buffer[d->unpacker.off];
       if (!d->header_seen)
-        return stop(d, MS_DECODE_NOT_MSGPACK, true, at, "not msgpack data (invalid byte 0x%02x)",
+        return stop(d, MS_DECODE_NOT_MSGPACK, at, "not msgpack data (invalid byte 0x%02x)",
                     byte);
-      return stop(d, MS_DECODE_CORRUPT, true, at, "corrupt data: invalid msgpack byte 0x%02x",
+      return stop(d, MS_DECODE_CORRUPT, at, "corrupt data: invalid msgpack byte 0x%02x",
                   byte);
     }
-    return stop(d, MS_DECODE_NOMEM, true, d->consumed,
+    return stop(d, MS_DECODE_NOMEM, d->consumed,
                 "cannot decode %s: out of memory (corrupt length?)",
                 d->header_seen ? "record" : "header");
   }
@@ -484,14 +487,14 @@ bool ms_decoder_feed(struct ms_decoder *d, const void *data, size_t len) {
    * to the unpacker, which calls it "not msgpack". */
   if (d->fed == 0 && len > 0 && !is_array_marker(p[0]) && p[0] != 0xc1) {
     d->fed += len;
-    return stop(d, MS_DECODE_NOT_MEMSCOPE, true, 0,
+    return stop(d, MS_DECODE_NOT_MEMSCOPE, 0,
                 "not a memscope file (the first object is not the header "
                 "[\"" MS_FORMAT_MAGIC "\", version, meta])");
   }
   while (len > 0) {
     size_t chunk = len < FEED_CHUNK ? len : FEED_CHUNK;
     if (!msgpack_unpacker_reserve_buffer(&d->unpacker, chunk))
-      return stop(d, MS_DECODE_NOMEM, true, d->consumed,
+      return stop(d, MS_DECODE_NOMEM, d->consumed,
                   "cannot decode record: out of memory");
     memcpy(msgpack_unpacker_buffer(&d->unpacker), p, chunk);
     msgpack_unpacker_buffer_consumed(&d->unpacker, chunk);
@@ -508,10 +511,10 @@ bool ms_decoder_finish(struct ms_decoder *d) {
   if (d->stopped)
     return false;
   if (d->fed == 0)
-    return stop(d, MS_DECODE_EMPTY, true, 0, "empty file");
+    return stop(d, MS_DECODE_EMPTY, 0, "empty file");
   size_t pending = msgpack_unpacker_message_size(&d->unpacker);
   if (pending > 0)
-    return stop(d, MS_DECODE_TRUNCATED, true, d->consumed,
+    return stop(d, MS_DECODE_TRUNCATED, d->consumed,
                 "truncated: the input ends inside %s (%zu bytes of it present)",
                 d->header_seen ? "a record" : "the header", pending);
   return true;

@@ -226,7 +226,14 @@ static void print_site_table(FILE *out, const struct ms_profile *p, size_t top,
     fputs("  (none)\n", out);
   for (size_t i = 0; i < n; i++) {
     const struct ms_site *s = rows[i];
-    const char *api = s->api ? ms_api_name(s->api) : (ms_site_is_free(s) ? "free" : "?");
+    /* "?" for a site without a SITE record, "#N" for an api this tool does not know. */
+    char api[16];
+    if (!s->api)
+      snprintf(api, sizeof api, "%s", ms_site_is_free(s) ? "free" : "?");
+    else if (strcmp(ms_api_name(s->api), "?") == 0)
+      snprintf(api, sizeof api, "#%" PRIu32, s->api);
+    else
+      snprintf(api, sizeof api, "%s", ms_api_name(s->api));
     switch (table) {
     case BY_BYTES:
       fprintf(out, "%10" PRIu64 "%10" PRIu64 "  %-8s ", ms_site_bytes(s), ms_site_calls(s), api);
