@@ -26,7 +26,7 @@ function(memscope_instrumented_executable name)
     OUTPUT ${out}
     COMMAND ${compiler} -fpass-plugin=$<TARGET_FILE:MemscopePass>
             -I${PROJECT_SOURCE_DIR}/include ${ARG_FLAGS} ${srcs} ${runtime_link}
-            -lpthread -o ${out}
+            -lpthread -lm -o ${out}
     DEPENDS ${srcs} MemscopePass ${runtime_target}
     COMMENT "Instrumenting ${name}"
     VERBATIM COMMAND_EXPAND_LISTS)

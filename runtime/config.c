@@ -4,10 +4,33 @@
 
 #include "internal.h"
 
-struct ms_config ms_config = {.mode = MS_MODE_FULL, .out_dir = "."};
+struct ms_config ms_config = {.mode = MS_MODE_SAMPLED,
+                               .sampler = MS_SAMPLER_BYTES,
+                               .sample_interval = MS_DEFAULT_SAMPLE_INTERVAL,
+                               .out_dir = "."};
 
 const char *ms_mode_name(enum ms_mode mode) {
-  return mode == MS_MODE_OFF ? "off" : "full";
+  return mode == MS_MODE_OFF ? "off" : mode == MS_MODE_FULL ? "full" : "sampled";
+}
+
+const char *ms_sampler_name(enum ms_sampler_kind kind) {
+  return kind == MS_SAMPLER_ALL ? "all" : kind == MS_SAMPLER_TIERED ? "tiered" : "bytes";
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024); 0 when invalid. */
+static uint64_t parse_bytes(const char *s) {
+  uint64_t v = 0;
+  if (*s < '0' || *s > '9') return 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    if (v > UINT64_MAX / 10) return 0;
+    v = v * 10 + (uint64_t)(*s - '0');
+  }
+  int shift = 0;
+  if (*s == 'k' || *s == 'K') shift = 10, s++;
+  else if (*s == 'm' || *s == 'M') shift = 20, s++;
+  else if (*s == 'g' || *s == 'G') shift = 30, s++;
+  if (*s || v > (UINT64_MAX >> shift)) return 0;
+  return v << shift;
 }
 
 void ms_config_load(void) {
@@ -17,9 +40,29 @@ void ms_config_load(void) {
       ms_config.mode = MS_MODE_OFF;
     else if (strcmp(mode, "full") == 0)
       ms_config.mode = MS_MODE_FULL;
+    else if (strcmp(mode, "sampled") == 0)
+      ms_config.mode = MS_MODE_SAMPLED;
     else
-      ms_os_warn("unknown MEMSCOPE_MODE, using full", mode);
+      ms_os_warn("unknown MEMSCOPE_MODE (off, sampled, full), using sampled", mode);
   }
+  const char *sampler = getenv("MEMSCOPE_SAMPLER");
+  if (sampler && *sampler) {
+    if (strcmp(sampler, "bytes") == 0)
+      ms_config.sampler = MS_SAMPLER_BYTES;
+    else if (strcmp(sampler, "tiered") == 0)
+      ms_config.sampler = MS_SAMPLER_TIERED;
+    else
+      ms_os_warn("unknown MEMSCOPE_SAMPLER (bytes, tiered), using bytes", sampler);
+  }
+  const char *interval = getenv("MEMSCOPE_SAMPLE_INTERVAL");
+  if (interval && *interval) {
+    uint64_t v = parse_bytes(interval);
+    if (v)
+      ms_config.sample_interval = v;
+    else
+      ms_os_warn("MEMSCOPE_SAMPLE_INTERVAL is not a byte count > 0, using 512K", interval);
+  }
+  if (ms_config.mode == MS_MODE_FULL) ms_config.sampler = MS_SAMPLER_ALL;
   const char *out = getenv("MEMSCOPE_OUT");
   if (out && *out) {
     if (strlen(out) < sizeof ms_config.out_dir)

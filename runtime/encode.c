@@ -41,11 +41,13 @@ void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta) {
   msgpack_pack_array(&pk, 3);
   pack_cstr(&pk, MS_FORMAT_MAGIC);
   msgpack_pack_uint32(&pk, MS_FORMAT_VERSION);
-  msgpack_pack_map(&pk, 6);
+  msgpack_pack_map(&pk, 8);
   pack_kv_str(&pk, MS_META_PROGRAM, meta->program);
   pack_kv_u64(&pk, MS_META_PID, meta->pid);
   pack_kv_u64(&pk, MS_META_PPID, meta->ppid);
   pack_kv_str(&pk, MS_META_MODE, meta->mode);
+  pack_kv_str(&pk, MS_META_SAMPLER, meta->sampler);
+  pack_kv_u64(&pk, MS_META_SAMPLE_INTERVAL, meta->sample_interval);
   pack_kv_u64(&pk, MS_META_START_NS, meta->start_ns);
   pack_kv_u64(&pk, MS_META_START_UNIX_NS, meta->start_unix_ns);
 }
@@ -93,7 +95,12 @@ void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
   for (uint32_t i = 0; i < n; i++) {
     const struct ms_event *e = &events[i];
     int is_realloc = e->kind == MS_EV_REALLOC;
-    msgpack_pack_array(&pk, is_realloc ? MS_EV_REALLOC_LEN : MS_EV_LEN);
+    /* A sample's weight and alignment are written only when they say something. */
+    int is_sample = e->kind == MS_EV_ALLOC &&
+                    ((e->weight != 0.0 && e->weight != 1.0) || e->align != 0);
+    msgpack_pack_array(&pk, is_realloc  ? MS_EV_REALLOC_LEN
+                            : is_sample ? MS_EV_SAMPLED_LEN
+                                        : MS_EV_LEN);
     msgpack_pack_uint32(&pk, e->kind);
     msgpack_pack_uint64(&pk, e->site_id);
     msgpack_pack_uint64(&pk, e->size);
@@ -103,6 +110,35 @@ void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
       msgpack_pack_uint64(&pk, e->old_ptr);
       msgpack_pack_uint64(&pk, e->ts - e->begin_delta);
     }
+    if (is_sample) {
+      msgpack_pack_double(&pk, e->weight);
+      msgpack_pack_uint64(&pk, e->align);
+    }
+  }
+}
+
+void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,
+                        const struct ms_site_counter *counters, uint32_t nslots) {
+  uint32_t used = 0;
+  for (uint32_t i = 0; i < nslots; i++) used += counters[i].calls != 0;
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_COUNTERS_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_COUNTERS);
+  msgpack_pack_uint32(&pk, index);
+  msgpack_pack_int32(&pk, os_tid);
+  msgpack_pack_uint32(&pk, seq);
+  msgpack_pack_array(&pk, used);
+  for (uint32_t i = 0; i < nslots && used; i++) {
+    const struct ms_site_counter *c = &counters[i];
+    if (!c->calls) continue;
+    used--;
+    msgpack_pack_array(&pk, MS_COUNTER_LEN);
+    msgpack_pack_uint64(&pk, ms_sites_id_of_index(i));
+    msgpack_pack_uint64(&pk, c->calls);
+    msgpack_pack_uint64(&pk, c->bytes);
+    msgpack_pack_uint64(&pk, c->inv_min ? ~c->inv_min : 0);
+    msgpack_pack_uint64(&pk, c->max);
   }
 }
 

@@ -20,7 +20,7 @@ MS_EXPORT void *__memscope_calloc(size_t nmemb, size_t size, struct __memscope_s
 }
 
 MS_EXPORT void *__memscope_realloc(void *ptr, size_t size, struct __memscope_site *site) {
-  uint64_t begin = ms_begin();
+  uint64_t begin = ms_begin_realloc(ptr);
   void *p = ms_real_realloc(ptr, size);
   ms_on_realloc(site, ptr, size, p, begin);
   return p;

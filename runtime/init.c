@@ -38,6 +38,9 @@ static void read_process_meta(void) {
   ms_process.pid = (uint64_t)getpid();
   ms_process.ppid = (uint64_t)getppid();
   ms_process.mode = ms_mode_name(ms_config.mode);
+  ms_process.sampler = ms_sampler_name(ms_config.sampler);
+  ms_process.sample_interval =
+      ms_config.sampler == MS_SAMPLER_BYTES ? ms_config.sample_interval : 0;
   ms_process.start_ns = ms_now_ns();
   ms_process.start_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
 }
@@ -67,6 +70,7 @@ void ms_runtime_init(void) {
   ms_config_load();
   read_program_name();
   read_process_meta();
+  ms_sampled_set_init(ms_config.mode == MS_MODE_FULL);
   ms_thread_init_process();
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
@@ -80,6 +84,7 @@ __attribute__((constructor(101))) static void memscope_start(void) { ms_runtime_
 __attribute__((destructor(101))) static void memscope_stop(void) {
   if (!ms_runtime_ready() || ms_config.mode == MS_MODE_OFF) return;
   uint64_t now = ms_now_ns();
+  ms_threads_write_running(now);
   ms_thread_finish(&ms_self, now);
   char mem[128];
   struct ms_wbuf b = MS_WBUF_FIXED(mem);

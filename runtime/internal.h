@@ -44,6 +44,16 @@ void *ms_real_malloc(size_t size);
 void *ms_real_calloc(size_t nmemb, size_t size);
 void *ms_real_realloc(void *ptr, size_t size);
 void ms_real_free(void *ptr);
+void *ms_real_reallocarray(void *ptr, size_t nmemb, size_t size);
+void *ms_real_aligned_alloc(size_t alignment, size_t size);
+int ms_real_posix_memalign(void **memptr, size_t alignment, size_t size);
+void *ms_real_memalign(size_t alignment, size_t size);
+void *ms_real_valloc(size_t size);
+void *ms_real_pvalloc(size_t size);
+char *ms_real_strdup(const char *s);
+char *ms_real_strndup(const char *s, size_t n);
+void *ms_real_mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset);
+int ms_real_munmap(void *addr, size_t length);
 
 /* ---- wbuf.c: a growable byte buffer on mmap, the msgpack packer's sink ------------- */
 struct ms_wbuf {
@@ -69,15 +79,19 @@ struct ms_event {
   uint64_t old_ptr;     /* realloc only */
   uint32_t kind;        /* enum ms_event_kind */
   uint32_t begin_delta; /* realloc only: ts - begin_ns, saturated */
+  double weight;        /* sampled allocations: allocations this one stands for (1/p) */
+  uint64_t align;       /* sampled allocations: requested alignment, 0 = default */
 };
 /* Largest encoding of one event; flush buffers are sized with it. */
-#define MS_EVENT_MAX_ENCODED 64
+#define MS_EVENT_MAX_ENCODED 80
 #define MS_RECORD_OVERHEAD 64
 
 struct ms_process_meta {
   const char *program;
   uint64_t pid, ppid;
   const char *mode;
+  const char *sampler;
+  uint64_t sample_interval;
   uint64_t start_ns, start_unix_ns;
 };
 void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta);
@@ -87,16 +101,30 @@ void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const c
 void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
                       const struct ms_event *events, uint32_t n);
 void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason);
+struct ms_site_counter;
+/* A COUNTERS record of every non-zero slot of counters[0..nslots). */
+void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,
+                        const struct ms_site_counter *counters, uint32_t nslots);
 
 /* ---- config.c: settings read once from the environment ----------------------------- */
-enum ms_mode { MS_MODE_OFF = 0, MS_MODE_FULL = 1 };
+enum ms_mode { MS_MODE_OFF = 0, MS_MODE_SAMPLED = 1, MS_MODE_FULL = 2 };
+enum ms_sampler_kind {
+  MS_SAMPLER_ALL = 0,   /* full mode: every event */
+  MS_SAMPLER_BYTES = 1, /* exponential byte countdown (default) */
+  MS_SAMPLER_TIERED = 2 /* the predecessor's size tiers with a hot-site boost */
+};
+/* Mean bytes between samples: jemalloc's default (2^19), see docs/sampling.md. */
+#define MS_DEFAULT_SAMPLE_INTERVAL (512u * 1024u)
 struct ms_config {
   enum ms_mode mode;
+  enum ms_sampler_kind sampler;
+  uint64_t sample_interval;
   char out_dir[4096];
 };
 extern struct ms_config ms_config;
 void ms_config_load(void);
 const char *ms_mode_name(enum ms_mode mode);
+const char *ms_sampler_name(enum ms_sampler_kind kind);
 
 /* ---- output.c: the process's one output file ----------------------------------------
  * Opened on first use (header and known sites first), appended to with whole records.
@@ -112,40 +140,84 @@ void ms_output_after_fork_child(void);
 /* ---- sites.c: registered site tables ------------------------------------------------ */
 /* Encodes every registered site into b (output lock held: called when the file opens). */
 void ms_sites_encode_all_locked(struct ms_wbuf *b);
+/* Per-thread counters have MS_MAX_SITES slots; sites registered beyond share slot 0
+ * (site id 0, "unknown") with calls from sites not yet registered. */
+#define MS_MAX_SITES (1u << 18)
+uint32_t ms_sites_slots_in_use(void);           /* 1 + highest index given */
+uint64_t ms_sites_id_of_index(uint32_t index);  /* 0 for slot 0 */
 
 /* ---- thread.c: per-thread recording state ------------------------------------------- */
+/* Exact per-site counts.  The minimum is kept as its complement so that zeroed memory
+ * is a valid empty counter and both bounds update with a "greater than" test. */
+struct ms_site_counter {
+  uint64_t calls;
+  uint64_t bytes;
+  uint64_t inv_min; /* ~smallest size, 0 when no calls */
+  uint64_t max;
+};
+
 struct ms_thread {
-  /* Hot fields first: the recorder touches only these. cap == 0 means "not recording
-   * into the buffer" (not set up yet, finished, or mode off): every event then takes
-   * the slow path, which decides. */
+  /* Hot: the recorder's fast path touches only these. */
+  struct ms_site_counter *counters; /* NULL: not recording (not set up, finished, off) */
+  int64_t sample_countdown;         /* bytes to the next sample point; < 0: slow path */
+  uint8_t record_all;               /* full mode: every event goes to the buffer */
+  uint8_t busy;                     /* re-entry guard for the slow paths */
+  uint8_t finished;                 /* thread record written; later events written through */
+  /* The event buffer: sampled events (all events in full mode). */
   struct ms_event *events;
   uint32_t count;
   uint32_t cap;
   /* Cold. */
-  uint32_t index;   /* 1, 2, ... in order of first event; 0 = never set up */
+  uint32_t index; /* 1, 2, ... in order of first event; 0 = never set up */
   int32_t os_tid;
   uint64_t start_ns;
-  uint8_t finished; /* its thread record is written; later events are written through */
-  uint8_t busy;     /* re-entry guard for the slow path */
+  uint64_t rng;   /* xorshift64* state of this thread's sampler */
+  uint32_t counters_seq;
   struct ms_wbuf enc;
+  struct ms_thread *reg_prev, *reg_next; /* registry of recording threads */
 };
 extern __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
 
-void ms_thread_record_slow(struct ms_thread *t, const struct ms_event *ev);
+/* Sets the thread up on its first event; returns 0 when it does not record. */
+int ms_thread_ensure(struct ms_thread *t);
+void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev);
 void ms_thread_flush(struct ms_thread *t);
 void ms_thread_finish(struct ms_thread *t, uint64_t end_ns);
 void ms_thread_init_process(void);    /* once, from runtime init */
 void ms_thread_after_fork_child(void);
+/* At process exit: a counters snapshot and a thread record for every other thread. */
+void ms_threads_write_running(uint64_t now);
 
-/* The recorder: the whole per-event cost when the buffer has room. */
-static inline void ms_record(const struct ms_event *ev) {
-  struct ms_thread *t = &ms_self;
-  if (MS_LIKELY(t->count < t->cap)) {
-    t->events[t->count++] = *ev;
-    return;
-  }
-  ms_thread_record_slow(t, ev);
+/* ---- sampled_set.c: which live blocks were sampled --------------------------------
+ * ms_free_filter[ms_filter_slot(p)] is non-zero when p may be a sampled block: one load
+ * on every free.  In full mode every slot is set, so every free takes the slow path. */
+#define MS_FILTER_BITS 20
+extern const uint8_t *ms_free_filter;
+static inline uint32_t ms_filter_slot(uintptr_t p) {
+  return (uint32_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MS_FILTER_BITS));
 }
+void ms_sampled_set_init(int every_free); /* every_free: full mode */
+int ms_sampled_insert(uintptr_t p);       /* 0 when the set is full */
+int ms_sampled_remove(uintptr_t p);       /* 1 when p was sampled (and is no more) */
+
+/* ---- sampler.c: the sampling decision and the slow paths of record.h ----------------- */
+void ms_sampler_seed(struct ms_thread *t, uint64_t seed);
+/* Draws the distance to the next sample point: exponential with mean `mean` bytes. */
+int64_t ms_sampler_next_interval(uint64_t *rng, uint64_t mean);
+/* Probability that the byte sampler picks an allocation of `size` bytes, and the weight
+ * 1/p its sample carries. */
+double ms_sampler_probability(uint64_t size, uint64_t mean);
+double ms_sampler_tiered_probability(uint64_t size, uint64_t site_calls);
+void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                     const void *p, uint64_t align);
+void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
+                    uint64_t ts);
+/* Events while the fast path is not set up (first event, finished thread, mode off). */
+void ms_alloc_slow(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                   const void *p, uint64_t align);
+void ms_free_slow(struct ms_thread *t, const struct __memscope_site *site, const void *p);
+void ms_realloc_slow(struct ms_thread *t, const struct __memscope_site *site, const void *old,
+                     uint64_t size, const void *p, uint64_t begin);
 
 /* ---- init.c: process lifecycle ------------------------------------------------------ */
 extern struct ms_process_meta ms_process;

@@ -8,10 +8,22 @@
  * registered when it opens.
  * The registry shares the output lock: registration is rare and ordering with the
  * file's opening must be exact. */
+#include <stdatomic.h>
+
 #include "internal.h"
 
 static struct __memscope_module *modules; /* newest first */
-static uint32_t next_site_index = 1;
+static _Atomic uint32_t next_site_index = 1;
+/* Site id by index, copied at registration: counters outlive a dlclose'd table. */
+static uint64_t ids_by_index[MS_MAX_SITES];
+
+uint32_t ms_sites_slots_in_use(void) {
+  return atomic_load_explicit(&next_site_index, memory_order_acquire);
+}
+
+uint64_t ms_sites_id_of_index(uint32_t index) {
+  return index < MS_MAX_SITES ? ids_by_index[index] : 0;
+}
 
 void ms_sites_encode_all_locked(struct ms_wbuf *b) {
   for (struct __memscope_module *m = modules; m; m = m->next)
@@ -30,8 +42,14 @@ MS_EXPORT void __memscope_register_module_v1(struct __memscope_module *m) {
       ms_output_unlock();
       return;
     }
+  /* Indexes past MS_MAX_SITES stay 0: such sites share the "unknown" counter slot. */
+  uint32_t next = atomic_load_explicit(&next_site_index, memory_order_relaxed);
   for (uint32_t i = 0; i < m->nsites; i++)
-    if (m->sites[i].index == 0) m->sites[i].index = next_site_index++;
+    if (m->sites[i].index == 0 && next < MS_MAX_SITES) {
+      ids_by_index[next] = m->sites[i].id;
+      m->sites[i].index = next++;
+    }
+  atomic_store_explicit(&next_site_index, next, memory_order_release);
   m->next = modules;
   modules = m;
   /* Opening the file writes every linked table, this one included; only an already

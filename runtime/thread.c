@@ -1,120 +1,231 @@
 /* Per-thread recording state.
  *
- * The state lives in initial-exec TLS, so it costs one segment-relative access and is
- * freed with the thread.  Its event buffer (MS_THREAD_EVENTS events) and encoding buffer
- * come from mmap when the thread records its first event and go back when it ends:
- * about 48 KiB + 64 KiB per recording thread, nothing for threads that never allocate.
+ * The state lives in initial-exec TLS: one segment-relative access, freed with the
+ * thread.  On the thread's first event it takes from mmap:
+ *   - its counters: MS_MAX_SITES slots of 32 bytes reserved (8 MiB of address space,
+ *     MAP_NORESERVE); only the pages of sites the thread uses become memory, 4 KiB per
+ *     128 sites;
+ *   - its event buffer (1024 events, 64 KiB) and encoding buffer (84 KiB).
+ * All of it goes back when the thread ends, so 20,000 short-lived threads cost no more
+ * than the ones alive at once.
  *
- * A pthread key's destructor finishes the thread: it flushes the buffer and writes the
- * thread's record.  Destructors that run after it (other keys') may still allocate;
- * those events are written through one at a time (cap stays 0). */
+ * A pthread key's destructor ends the thread: flushes its events, writes its counters
+ * and its thread record.  It re-arms itself until the last destructor round, so
+ * allocations made by other keys' destructors are still counted.  A registry of
+ * recording threads lets the exiting process write the counters of threads still
+ * running. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 #define MS_THREAD_EVENTS 1024u
+#define MS_COUNTERS_BYTES ((size_t)MS_MAX_SITES * sizeof(struct ms_site_counter))
+#define MS_EVENTS_BYTES ((size_t)MS_THREAD_EVENTS * sizeof(struct ms_event))
 
 __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
+static __thread uint8_t destructor_rounds __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t thread_key;
 static _Atomic uint32_t next_thread_index = 1;
 
+/* The registry: recording threads, linked through their TLS state. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ms_thread *registry;
+
+static void registry_add(struct ms_thread *t) {
+  pthread_mutex_lock(&registry_lock);
+  t->reg_prev = NULL;
+  t->reg_next = registry;
+  if (registry) registry->reg_prev = t;
+  registry = t;
+  pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_remove(struct ms_thread *t) {
+  pthread_mutex_lock(&registry_lock);
+  if (t->reg_prev)
+    t->reg_prev->reg_next = t->reg_next;
+  else if (registry == t)
+    registry = t->reg_next;
+  if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
+  t->reg_prev = t->reg_next = NULL;
+  pthread_mutex_unlock(&registry_lock);
+}
+
 static void thread_key_destructor(void *unused) {
   (void)unused;
+  if (++destructor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+    pthread_setspecific(thread_key, &ms_self); /* run again in the next round */
+    return;
+  }
   ms_thread_finish(&ms_self, ms_now_ns());
 }
 
 void ms_thread_init_process(void) { pthread_key_create(&thread_key, thread_key_destructor); }
 
-static size_t events_bytes(void) { return MS_THREAD_EVENTS * sizeof(struct ms_event); }
+static void release_buffers(struct ms_thread *t) {
+  ms_os_unmap(t->counters, MS_COUNTERS_BYTES);
+  ms_os_unmap(t->events, MS_EVENTS_BYTES);
+  ms_wbuf_release(&t->enc);
+  t->counters = NULL;
+  t->events = NULL;
+  t->count = t->cap = 0;
+}
 
-/* First event of this thread: take its buffers and an index.  Leaves cap 0 (every
- * event comes back here and is dropped) when recording is off or memory is short. */
-static void thread_setup(struct ms_thread *t) {
+/* First event of this thread: buffers, an index, a sampler seed. */
+static int thread_setup(struct ms_thread *t) {
   ms_runtime_init();
-  if (ms_config.mode == MS_MODE_OFF) return;
-  t->events = ms_os_map(events_bytes());
-  if (!t->events) return;
-  if (ms_wbuf_init(&t->enc, MS_THREAD_EVENTS * MS_EVENT_MAX_ENCODED + MS_RECORD_OVERHEAD)) {
-    ms_os_unmap(t->events, events_bytes());
-    t->events = NULL;
-    return;
+  if (ms_config.mode == MS_MODE_OFF) return 0;
+  void *counters = mmap(NULL, MS_COUNTERS_BYTES, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  t->counters = counters == MAP_FAILED ? NULL : counters;
+  t->events = ms_os_map(MS_EVENTS_BYTES);
+  if (!t->counters || !t->events ||
+      ms_wbuf_init(&t->enc, MS_THREAD_EVENTS * MS_EVENT_MAX_ENCODED + MS_RECORD_OVERHEAD)) {
+    release_buffers(t);
+    return 0;
   }
+  t->cap = MS_THREAD_EVENTS;
+  t->count = 0;
+  t->record_all = ms_config.mode == MS_MODE_FULL;
   t->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
   t->os_tid = ms_os_gettid();
   t->start_ns = ms_now_ns();
-  t->count = 0;
+  ms_sampler_seed(t, t->start_ns ^ ((uint64_t)t->os_tid << 32) ^ (uintptr_t)t);
+  registry_add(t);
   pthread_setspecific(thread_key, t); /* any non-NULL value arms the destructor */
-  t->cap = MS_THREAD_EVENTS;
+  return 1;
 }
 
-void ms_thread_flush(struct ms_thread *t) {
-  if (t->count == 0) return;
-  t->enc.len = 0;
-  t->enc.failed = 0;
-  ms_encode_events(&t->enc, t->index, t->os_tid, t->events, t->count);
-  ms_output_write(&t->enc);
-  t->count = 0;
-}
-
-/* An event after the thread finished: one record, encoded on the stack. */
-static void write_through(struct ms_thread *t, const struct ms_event *ev) {
-  char mem[MS_EVENT_MAX_ENCODED + MS_RECORD_OVERHEAD];
-  struct ms_wbuf b = MS_WBUF_FIXED(mem);
-  ms_encode_events(&b, t->index, t->os_tid, ev, 1);
-  ms_output_write(&b);
-}
-
-void ms_thread_record_slow(struct ms_thread *t, const struct ms_event *ev) {
-  if (t->busy) return; /* re-entered from inside the runtime: never recurse */
+int ms_thread_ensure(struct ms_thread *t) {
+  if (t->counters) return 1;
+  if (t->index != 0 || t->busy) return 0; /* finished, or re-entered during set-up */
   int saved_errno = errno;
   t->busy = 1;
-  if (t->index == 0) thread_setup(t);
-  if (t->cap > 0) {
-    if (t->count == t->cap) ms_thread_flush(t);
-    t->events[t->count++] = *ev;
-  } else if (t->finished) {
-    write_through(t, ev);
-  }
+  int ok = thread_setup(t);
   t->busy = 0;
+  errno = saved_errno;
+  return ok;
+}
+
+static void write_counters(struct ms_thread *t, struct ms_wbuf *b) {
+  b->len = 0;
+  b->failed = 0;
+  ms_encode_counters(b, t->index, t->os_tid, ++t->counters_seq, t->counters,
+                     ms_sites_slots_in_use());
+  ms_output_write(b);
+}
+
+/* Writes the buffered events, then the counters: a reader that sees the events of a
+ * flush also sees counters at least as recent. */
+void ms_thread_flush(struct ms_thread *t) {
+  if (!t->counters) return;
+  int saved_errno = errno;
+  uint8_t was_busy = t->busy;
+  t->busy = 1;
+  if (t->count) {
+    t->enc.len = 0;
+    t->enc.failed = 0;
+    ms_encode_events(&t->enc, t->index, t->os_tid, t->events, t->count);
+    ms_output_write(&t->enc);
+    t->count = 0;
+  }
+  write_counters(t, &t->enc);
+  t->busy = was_busy;
   errno = saved_errno;
 }
 
+void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
+  if (MS_UNLIKELY(t->count == t->cap)) ms_thread_flush(t);
+  t->events[t->count++] = *ev;
+}
+
 void ms_thread_finish(struct ms_thread *t, uint64_t end_ns) {
-  if (t->index == 0 || t->finished || t->busy) return;
+  if (!t->counters || t->busy) return;
   int saved_errno = errno;
-  t->busy = 1;
   ms_thread_flush(t);
+  t->busy = 1;
+  registry_remove(t);
   char name[16];
   ms_os_thread_name(name);
   t->enc.len = 0;
   t->enc.failed = 0;
   ms_encode_thread(&t->enc, t->index, t->os_tid, name, t->start_ns, end_ns);
   ms_output_write(&t->enc);
-  t->cap = 0;
+  release_buffers(t);
   t->finished = 1;
-  ms_os_unmap(t->events, events_bytes());
-  t->events = NULL;
-  ms_wbuf_release(&t->enc);
   t->busy = 0;
   errno = saved_errno;
 }
 
+/* The name of another thread of this process, from /proc (exit path only). */
+static void other_thread_name(int32_t tid, char name[16]) {
+  char path[64];
+  size_t pos = 0;
+  memset(name, 0, 16);
+  if (!ms_os_append_str(path, sizeof path, &pos, "/proc/self/task/") ||
+      !ms_os_append_u64(path, sizeof path, &pos, (uint64_t)tid) ||
+      !ms_os_append_str(path, sizeof path, &pos, "/comm"))
+    return;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, name, 15);
+  close(fd);
+  for (ssize_t i = 0; i < n; i++)
+    if (name[i] == '\n') name[i] = 0;
+}
+
+/* Reads other threads' counters while they may still be counting: each 64-bit field is
+ * read whole (aligned), so a snapshot is at worst a moment old.  Hidden from TSan on
+ * purpose: making the hot path's increments atomic would cost every allocation. */
+__attribute__((no_sanitize("thread"))) void ms_threads_write_running(uint64_t now) {
+  struct ms_wbuf b;
+  if (ms_wbuf_init(&b, 1 << 16)) return;
+  pthread_mutex_lock(&registry_lock);
+  for (struct ms_thread *t = registry; t; t = t->reg_next) {
+    if (t == &ms_self) continue;
+    b.len = 0;
+    b.failed = 0;
+    ms_encode_counters(&b, t->index, t->os_tid, UINT32_MAX, t->counters,
+                       ms_sites_slots_in_use());
+    char name[16];
+    other_thread_name(t->os_tid, name);
+    ms_encode_thread(&b, t->index, t->os_tid, name, t->start_ns, 0);
+    ms_output_write(&b);
+  }
+  pthread_mutex_unlock(&registry_lock);
+  (void)now;
+  ms_wbuf_release(&b);
+}
+
 /* In a fork child only the forking thread exists.  Its buffered events happened in the
- * parent, which writes them; the child starts numbering threads again from 1. */
+ * parent, which writes them; its counters restart so that the two files do not count
+ * the same calls twice; the child numbers threads from 1 again and reseeds. */
 void ms_thread_after_fork_child(void) {
   struct ms_thread *t = &ms_self;
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  registry_lock = fresh;
+  registry = NULL;
   atomic_store_explicit(&next_thread_index, 1, memory_order_relaxed);
-  if (t->index == 0 || t->finished) {
+  if (!t->counters) {
     t->index = 0;
     t->finished = 0;
     return;
   }
+  madvise(t->counters, MS_COUNTERS_BYTES, MADV_DONTNEED); /* zero pages again, no copy */
   t->count = 0;
+  t->counters_seq = 0;
   t->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
   t->os_tid = ms_os_gettid();
   t->start_ns = ms_now_ns();
+  ms_sampler_seed(t, t->start_ns ^ ((uint64_t)t->os_tid << 32));
+  registry_add(t);
 }

@@ -18,7 +18,11 @@
 #define MS_META_PROGRAM "program"       /* str: program short name */
 #define MS_META_PID "pid"               /* uint */
 #define MS_META_PPID "ppid"             /* uint */
-#define MS_META_MODE "mode"             /* str: "full" */
+#define MS_META_MODE "mode"             /* str: "sampled" or "full" */
+#define MS_META_SAMPLER "sampler"       /* str: "bytes" (exponential countdown), "tiered"
+                                         * (size tiers + hot-site boost) or "all" (full) */
+#define MS_META_SAMPLE_INTERVAL "sample_interval" /* uint: mean bytes between samples
+                                                   * ("bytes" sampler), 0 otherwise */
 #define MS_META_START_NS "start_ns"     /* uint: CLOCK_MONOTONIC at start */
 #define MS_META_START_UNIX_NS "start_unix_ns" /* uint: CLOCK_REALTIME at start */
 
@@ -38,6 +42,13 @@ enum ms_record {
   MS_REC_EVENTS = 3,
   /* [MS_REC_END, end_ns, reason]: the process finished writing; reason is a str */
   MS_REC_END = 4,
+  /* [MS_REC_COUNTERS, thread, os_tid, seq, entries]: the thread's exact per-site counters,
+   * cumulative since the thread started.  entries: array of
+   * [site_id, calls, bytes, min_size, max_size] (free sites: bytes, min, max are 0).
+   * A thread writes a snapshot when it flushes and when it ends, and the exiting
+   * process writes one for each thread still running; a reader keeps, per thread, the
+   * snapshot with the highest seq. */
+  MS_REC_COUNTERS = 5,
 };
 
 /* Record field positions, shared so writer and reader cannot disagree. */
@@ -49,10 +60,21 @@ enum {
   MS_THREAD_END_NS = 5, MS_THREAD_LEN = 6,
   MS_EVENTS_THREAD = 1, MS_EVENTS_OS_TID = 2, MS_EVENTS_LIST = 3, MS_EVENTS_LEN = 4,
   MS_END_NS = 1, MS_END_REASON = 2, MS_END_LEN = 3,
+  MS_COUNTERS_THREAD = 1, MS_COUNTERS_OS_TID = 2, MS_COUNTERS_SEQ = 3,
+  MS_COUNTERS_ENTRIES = 4, MS_COUNTERS_LEN = 5,
+  MS_COUNTER_SITE = 0, MS_COUNTER_CALLS = 1, MS_COUNTER_BYTES = 2, MS_COUNTER_MIN = 3,
+  MS_COUNTER_MAX = 4, MS_COUNTER_LEN = 5,
 };
 
 /* Events.  Every event is an array starting [kind, site_id, size, ptr, ts_ns]; realloc
- * appends [old_ptr, begin_ns].  Timestamps are CLOCK_MONOTONIC nanoseconds.
+ * appends [old_ptr, begin_ns]; a sampled allocation appends [weight, alignment]
+ * (weight: float64, the number of allocations this sample stands for, 1/probability;
+ * alignment: uint, 0 = the allocator's default).  Timestamps are CLOCK_MONOTONIC ns.
+ *
+ * In full mode every call is an event.  In sampled mode ALLOC events are the sampled
+ * allocations (with their weight), FREE events are the frees of sampled blocks only,
+ * and a realloc appears as a FREE of the old block (if it was sampled, at begin) and
+ * an ALLOC of the new one (if sampled); exact totals come from COUNTERS records.
  * An allocation's time is taken after the allocator returned and a free's before it
  * was called, so across threads a block's free never sorts after the reuse of its
  * address; a realloc frees old_ptr at begin_ns and allocates ptr at ts_ns.
@@ -66,6 +88,7 @@ enum {
   MS_EV_KIND = 0, MS_EV_SITE = 1, MS_EV_SIZE = 2, MS_EV_PTR = 3, MS_EV_TS = 4,
   MS_EV_LEN = 5,
   MS_EV_OLD_PTR = 5, MS_EV_BEGIN_NS = 6, MS_EV_REALLOC_LEN = 7,
+  MS_EV_WEIGHT = 5, MS_EV_ALIGN = 6, MS_EV_SAMPLED_LEN = 7,
 };
 
 #endif

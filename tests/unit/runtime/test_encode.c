@@ -17,7 +17,8 @@ static void decode_one(struct ms_wbuf *b, struct record_list *out) {
 START_TEST(header_has_magic_version_and_meta) {
   struct ms_wbuf b;
   ck_assert_int_eq(ms_wbuf_init(&b, 0), 0);
-  struct ms_process_meta meta = {.program = "prog", .pid = 4242, .ppid = 1, .mode = "full",
+  struct ms_process_meta meta = {.program = "prog", .pid = 4242, .ppid = 1, .mode = "sampled",
+                                 .sampler = "bytes", .sample_interval = 524288,
                                  .start_ns = 123456789, .start_unix_ns = 1700000000000000000u};
   ms_encode_header(&b, &meta);
   struct record_list l;
@@ -28,7 +29,7 @@ START_TEST(header_has_magic_version_and_meta) {
   ck_assert_uint_eq(rec_u64(h, 1), MS_FORMAT_VERSION);
   const msgpack_object *m = rec_field(h, 2);
   ck_assert_int_eq(m->type, MSGPACK_OBJECT_MAP);
-  ck_assert_uint_eq(m->via.map.size, 6);
+  ck_assert_uint_eq(m->via.map.size, 8);
   int seen = 0;
   for (uint32_t i = 0; i < m->via.map.size; i++) {
     const msgpack_object_kv *kv = &m->via.map.ptr[i];
@@ -119,6 +120,56 @@ START_TEST(events_keep_order_and_realloc_fields) {
 }
 END_TEST
 
+START_TEST(sampled_alloc_carries_weight_and_alignment) {
+  struct ms_event ev[2] = {
+      {.kind = MS_EV_ALLOC, .site_id = 7, .size = 100, .ptr = 0x1000, .ts = 50, .weight = 2.5,
+       .align = 64},
+      {.kind = MS_EV_ALLOC, .site_id = 7, .size = 100, .ptr = 0x2000, .ts = 60, .weight = 1.0}};
+  struct ms_wbuf b;
+  ms_wbuf_init(&b, 0);
+  ms_encode_events(&b, 1, 1, ev, 2);
+  struct record_list l;
+  decode_one(&b, &l);
+  const msgpack_object *list = rec_field(&l.items[0].data, MS_EVENTS_LIST);
+  const msgpack_object *s0 = &list->via.array.ptr[0], *s1 = &list->via.array.ptr[1];
+  ck_assert_uint_eq(s0->via.array.size, MS_EV_SAMPLED_LEN);
+  ck_assert_int_eq(rec_field(s0, MS_EV_WEIGHT)->type, MSGPACK_OBJECT_FLOAT64);
+  ck_assert(rec_field(s0, MS_EV_WEIGHT)->via.f64 == 2.5);
+  ck_assert_uint_eq(rec_u64(s0, MS_EV_ALIGN), 64);
+  ck_assert_uint_eq(s1->via.array.size, MS_EV_LEN); /* weight 1, no alignment: short form */
+  records_free(&l);
+  ms_wbuf_release(&b);
+}
+END_TEST
+
+START_TEST(counters_list_only_used_slots_with_bounds) {
+  struct ms_site_counter c[4] = {{0}};
+  c[0] = (struct ms_site_counter){.calls = 2, .bytes = 30, .inv_min = ~(uint64_t)10, .max = 20};
+  c[3] = (struct ms_site_counter){.calls = 5}; /* a free site: calls only */
+  struct ms_wbuf b;
+  ms_wbuf_init(&b, 0);
+  ms_encode_counters(&b, 9, 99, 4, c, 4);
+  struct record_list l;
+  decode_one(&b, &l);
+  const msgpack_object *r = &l.items[0].data;
+  ck_assert_uint_eq(rec_u64(r, 0), MS_REC_COUNTERS);
+  ck_assert_uint_eq(rec_u64(r, MS_COUNTERS_THREAD), 9);
+  ck_assert_uint_eq(rec_u64(r, MS_COUNTERS_SEQ), 4);
+  const msgpack_object *e = rec_field(r, MS_COUNTERS_ENTRIES);
+  ck_assert_uint_eq(e->via.array.size, 2);
+  const msgpack_object *e0 = &e->via.array.ptr[0], *e1 = &e->via.array.ptr[1];
+  ck_assert_uint_eq(rec_u64(e0, MS_COUNTER_SITE), 0); /* slot 0: the unknown site */
+  ck_assert_uint_eq(rec_u64(e0, MS_COUNTER_CALLS), 2);
+  ck_assert_uint_eq(rec_u64(e0, MS_COUNTER_BYTES), 30);
+  ck_assert_uint_eq(rec_u64(e0, MS_COUNTER_MIN), 10);
+  ck_assert_uint_eq(rec_u64(e0, MS_COUNTER_MAX), 20);
+  ck_assert_uint_eq(rec_u64(e1, MS_COUNTER_CALLS), 5);
+  ck_assert_uint_eq(rec_u64(e1, MS_COUNTER_MIN), 0);
+  records_free(&l);
+  ms_wbuf_release(&b);
+}
+END_TEST
+
 START_TEST(thread_and_end_records) {
   struct ms_wbuf b;
   ms_wbuf_init(&b, 0);
@@ -181,6 +232,8 @@ int main(void) {
   tcase_add_test(tc, site_has_every_frame);
   tcase_add_test(tc, events_keep_order_and_realloc_fields);
   tcase_add_test(tc, thread_and_end_records);
+  tcase_add_test(tc, sampled_alloc_carries_weight_and_alignment);
+  tcase_add_test(tc, counters_list_only_used_slots_with_bounds);
   tcase_add_test(tc, wbuf_grows_for_long_names);
   tcase_add_test(tc, fixed_wbuf_refuses_to_overflow);
   suite_add_tcase(s, tc);

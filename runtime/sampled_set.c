@@ -1,0 +1,86 @@
+/* Which live blocks were sampled, so that a free can tell in one load.
+ *
+ * ms_free_filter: 2^20 one-byte counts (1 MiB of BSS: zero pages until a sampled block
+ * lands on them), indexed by a multiplicative hash of the address.  Non-zero means
+ * "maybe sampled": only then does a free look in the exact table.  With n live sampled
+ * blocks a free of an unsampled block takes the slow path with probability about
+ * n / 2^20 (0.1% for 1,000 live samples).  A count that reaches 255 stays there.
+ *
+ * The exact table: open addressing over 2^20 address slots (8 MiB reserved, pages used
+ * as touched), inserted and removed with compare-and-swap.  Only sampled allocations
+ * and filter hits touch it, never the fast path.  A block is inserted before its
+ * allocation returns to the program and removed before its free reaches the allocator,
+ * so the program's own ordering of allocation before free orders our updates too. */
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define FILTER_SIZE (1u << MS_FILTER_BITS)
+#define TABLE_BITS 20
+#define TABLE_SIZE (1u << TABLE_BITS)
+#define MAX_PROBES 128
+#define TOMBSTONE ((uintptr_t)1) /* no block lives at address 1 */
+
+static uint8_t filter_counts[FILTER_SIZE];
+const uint8_t *ms_free_filter = filter_counts;
+
+static _Atomic uintptr_t *table;
+
+void ms_sampled_set_init(int every_free) {
+  if (every_free) { /* full mode: every free reaches ms_sample_free */
+    uint8_t *all = ms_os_map(FILTER_SIZE);
+    if (all) {
+      memset(all, 1, FILTER_SIZE);
+      ms_free_filter = all;
+    }
+    return;
+  }
+  void *t = mmap(NULL, TABLE_SIZE * sizeof(uintptr_t), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  table = t == MAP_FAILED ? NULL : t;
+}
+
+static uint32_t table_slot(uintptr_t p) {
+  return (uint32_t)(((uint64_t)p * 0xD6E8FEB86659FD93ull) >> (64 - TABLE_BITS));
+}
+
+static void filter_add(uintptr_t p, int delta) {
+  _Atomic uint8_t *c = (_Atomic uint8_t *)&filter_counts[ms_filter_slot(p)];
+  uint8_t old = atomic_load_explicit(c, memory_order_relaxed);
+  while (old != 255 && !(delta < 0 && old == 0) &&
+         !atomic_compare_exchange_weak_explicit(c, &old, (uint8_t)(old + delta),
+                                                memory_order_relaxed, memory_order_relaxed)) {
+  }
+}
+
+int ms_sampled_insert(uintptr_t p) {
+  if (!table) return 0;
+  for (uint32_t i = 0, s = table_slot(p); i < MAX_PROBES; i++, s = (s + 1) & (TABLE_SIZE - 1)) {
+    uintptr_t cur = atomic_load_explicit(&table[s], memory_order_relaxed);
+    if ((cur == 0 || cur == TOMBSTONE) &&
+        atomic_compare_exchange_strong_explicit(&table[s], &cur, p, memory_order_release,
+                                                memory_order_relaxed)) {
+      filter_add(p, +1);
+      return 1;
+    }
+  }
+  return 0; /* 128 probes without room: the table is nearly full; skip this sample */
+}
+
+int ms_sampled_remove(uintptr_t p) {
+  if (!table || p == 0) return 0;
+  for (uint32_t i = 0, s = table_slot(p); i < MAX_PROBES; i++, s = (s + 1) & (TABLE_SIZE - 1)) {
+    uintptr_t cur = atomic_load_explicit(&table[s], memory_order_acquire);
+    if (cur == 0) return 0;
+    if (cur == p) {
+      if (!atomic_compare_exchange_strong_explicit(&table[s], &cur, TOMBSTONE,
+                                                   memory_order_relaxed, memory_order_relaxed))
+        return 0;
+      filter_add(p, -1);
+      return 1;
+    }
+  }
+  return 0;
+}

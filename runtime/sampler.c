@@ -1,0 +1,155 @@
+/* Sampling decisions and the slow paths of record.h.
+ *
+ * The byte sampler puts sample points on the stream of allocated bytes as a Poisson
+ * process of mean spacing R (MEMSCOPE_SAMPLE_INTERVAL): each thread counts down an
+ * exponentially distributed number of bytes, and the allocation that crosses zero is
+ * sampled.  An allocation of s bytes is then sampled with probability 1 - exp(-s/R),
+ * independently of every other (memorylessness), and its event carries weight 1/p, so
+ * weighted sums over samples are unbiased estimates of sums over all allocations.
+ *
+ * The tiered sampler (the predecessor's policy) decides per allocation from its size
+ * tier and how hot its site is on this thread; its samples carry 1/p the same way.
+ * It draws a random number for every allocation, so every allocation takes this path. */
+#include <math.h>
+
+#include "record.h"
+
+/* ---- random numbers -------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+static uint64_t next_random(uint64_t *state) { /* xorshift64* */
+  uint64_t x = *state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* Uniform in (0, 1]: never 0, so its log is finite. */
+static double next_unit(uint64_t *state) {
+  return (double)((next_random(state) >> 11) + 1) * (1.0 / 9007199254740992.0);
+}
+
+void ms_sampler_seed(struct ms_thread *t, uint64_t seed) {
+  t->rng = splitmix64(seed);
+  if (t->rng == 0) t->rng = 1; /* xorshift's one forbidden state */
+  switch (ms_config.sampler) {
+  case MS_SAMPLER_BYTES:
+    t->sample_countdown = ms_sampler_next_interval(&t->rng, ms_config.sample_interval);
+    break;
+  default: /* every allocation reaches ms_sample_alloc, which decides */
+    t->sample_countdown = -1;
+  }
+}
+
+int64_t ms_sampler_next_interval(uint64_t *rng, uint64_t mean) {
+  double d = -log(next_unit(rng)) * (double)mean;
+  return d >= 9.0e18 ? INT64_MAX : (int64_t)d;
+}
+
+double ms_sampler_probability(uint64_t size, uint64_t mean) {
+  return -expm1(-(double)size / (double)mean);
+}
+
+/* Size tiers of the predecessor (large >= 64 KiB always, medium >= 2 KiB at 50%, small at
+ * 1%), boosted up to 10x for a site called more than 10 times on this thread. */
+double ms_sampler_tiered_probability(uint64_t size, uint64_t site_calls) {
+  double rate = size >= 65536 ? 1.0 : size >= 2048 ? 0.5 : 0.01;
+  if (site_calls > 10) {
+    double boost = (double)site_calls / 10.0;
+    rate *= boost > 10.0 ? 10.0 : boost;
+  }
+  return rate > 1.0 ? 1.0 : rate;
+}
+
+/* ---- sampled events ---------------------------------------------------------------- */
+
+void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                     const void *p, uint64_t align) {
+  if (t->busy) return;
+  double weight = 1.0;
+  switch (ms_config.sampler) {
+  case MS_SAMPLER_ALL:
+    t->sample_countdown = -1;
+    break;
+  case MS_SAMPLER_BYTES:
+    weight = 1.0 / ms_sampler_probability(size, ms_config.sample_interval);
+    t->sample_countdown = ms_sampler_next_interval(&t->rng, ms_config.sample_interval);
+    break;
+  case MS_SAMPLER_TIERED: {
+    t->sample_countdown = -1;
+    double prob = ms_sampler_tiered_probability(size, t->counters[site->index].calls);
+    if (next_unit(&t->rng) > prob) return;
+    weight = 1.0 / prob;
+    break;
+  }
+  }
+  if (ms_config.sampler != MS_SAMPLER_ALL && !ms_sampled_insert((uintptr_t)p)) return;
+  struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p,
+                        .ts = ms_now_ns(), .kind = MS_EV_ALLOC, .weight = weight,
+                        .align = align};
+  ms_thread_push_event(t, &ev);
+}
+
+void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
+                    uint64_t ts) {
+  if (t->busy) return;
+  if (ms_config.sampler != MS_SAMPLER_ALL && !ms_sampled_remove((uintptr_t)p)) return;
+  struct ms_event ev = {.site_id = site->id, .ptr = (uintptr_t)p, .ts = ts,
+                        .kind = MS_EV_FREE, .weight = 1.0};
+  ms_thread_push_event(t, &ev);
+}
+
+/* ---- events before set-up, after finish, failures --------------------------------- */
+
+void ms_alloc_slow(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                   const void *p, uint64_t align) {
+  if (!ms_thread_ensure(t)) return;
+  if (!p) { /* failures are rare and always recorded */
+    struct ms_event ev = {.site_id = site->id, .size = size, .ts = ms_now_ns(),
+                          .kind = MS_EV_ALLOC, .weight = 1.0, .align = align};
+    ms_thread_push_event(t, &ev);
+    return;
+  }
+  ms_on_alloc_aligned(site, size, p, align);
+}
+
+void ms_free_slow(struct ms_thread *t, const struct __memscope_site *site, const void *p) {
+  if (!ms_thread_ensure(t)) return;
+  ms_on_free(site, p);
+}
+
+void ms_realloc_slow(struct ms_thread *t, const struct __memscope_site *site, const void *old,
+                     uint64_t size, const void *p, uint64_t begin) {
+  if (!ms_thread_ensure(t)) return;
+  uint64_t now = ms_now_ns();
+  if (t->record_all) {
+    uint64_t took = begin && now > begin ? now - begin : 0;
+    struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p, .ts = now,
+                          .old_ptr = (uintptr_t)old, .kind = MS_EV_REALLOC, .weight = 1.0,
+                          .begin_delta = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took};
+    ms_count(&t->counters[site->index], p ? size : 0);
+    ms_thread_push_event(t, &ev);
+    return;
+  }
+  if (p) {
+    ms_on_realloc(site, old, size, p, begin);
+    return;
+  }
+  /* NULL result: with size 0 glibc freed old; otherwise the call failed, old lives. */
+  ms_count(&t->counters[site->index], 0);
+  if (size == 0) {
+    if (begin) ms_sample_free(t, site, old, begin);
+  } else {
+    struct ms_event ev = {.site_id = site->id, .size = size, .ts = now, .kind = MS_EV_ALLOC,
+                          .weight = 1.0};
+    ms_thread_push_event(t, &ev);
+  }
+}

@@ -1,0 +1,355 @@
+/* Sampled mode (ctest runs this with MEMSCOPE_SAMPLE_INTERVAL=64K): the sampler's
+ * distribution, the weights, the unbiased estimator on allocations made through the
+ * real hooks, exact counters beside the samples, matching of sampled frees, the tiered
+ * policy, and counters of threads still running at exit. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "record_reader.h"
+
+#define R 65536.0
+
+static const struct __memscope_frame frame[] = {{"f", "s.c", 1, 1}};
+static struct __memscope_site sites[] = {
+    {.id = 0xA1, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_MALLOC},
+    {.id = 0xF1, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_FREE},
+    {.id = 0xB1, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_MALLOC},
+    {.id = 0xC1, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_REALLOC},
+};
+static struct __memscope_module module = {.abi_version = MEMSCOPE_ABI_VERSION, .nsites = 4,
+                                          .sites = sites, .name = "s.c"};
+static char dir[64];
+
+static void start(void) {
+  ck_assert_int_eq(ms_config.mode, MS_MODE_SAMPLED);
+  make_temp_dir(dir, sizeof dir);
+  strcpy(ms_config.out_dir, dir);
+  __memscope_register_module_v1(&module);
+}
+
+static void finish_and_read(struct record_list *l) {
+  ms_thread_finish(&ms_self, ms_now_ns());
+  char path[256];
+  output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
+  records_from_file(l, path);
+  ck_assert_uint_eq(l->trailing_bytes, 0);
+}
+
+struct sample {
+  uint64_t kind, site, size, ptr;
+  double weight;
+};
+static size_t read_samples(const struct record_list *l, struct sample *out, size_t cap) {
+  size_t n = 0;
+  for (size_t i = 1; i < l->count; i++) {
+    if (rec_type(&l->items[i]) != MS_REC_EVENTS) continue;
+    const msgpack_object *list = rec_field(&l->items[i].data, MS_EVENTS_LIST);
+    for (uint32_t k = 0; k < list->via.array.size; k++) {
+      const msgpack_object *e = &list->via.array.ptr[k];
+      ck_assert_uint_lt(n, cap);
+      double w = e->via.array.size > MS_EV_WEIGHT ? rec_field(e, MS_EV_WEIGHT)->via.f64 : 1.0;
+      out[n++] = (struct sample){rec_u64(e, MS_EV_KIND), rec_u64(e, MS_EV_SITE),
+                                 rec_u64(e, MS_EV_SIZE), rec_u64(e, MS_EV_PTR), w};
+    }
+  }
+  return n;
+}
+
+/* calls and bytes of site `id` summed over the latest snapshot of every thread. */
+static void counter_totals(const struct record_list *l, uint64_t id, uint64_t *calls,
+                           uint64_t *bytes) {
+  *calls = *bytes = 0;
+  uint64_t seen_seq[64] = {0};
+  const msgpack_object *latest[64] = {0};
+  for (size_t i = 1; i < l->count; i++) {
+    if (rec_type(&l->items[i]) != MS_REC_COUNTERS) continue;
+    const msgpack_object *r = &l->items[i].data;
+    uint64_t t = rec_u64(r, MS_COUNTERS_THREAD), seq = rec_u64(r, MS_COUNTERS_SEQ);
+    ck_assert_uint_lt(t, 64);
+    if (seq >= seen_seq[t]) seen_seq[t] = seq, latest[t] = r;
+  }
+  for (int t = 0; t < 64; t++) {
+    if (!latest[t]) continue;
+    const msgpack_object *e = rec_field(latest[t], MS_COUNTERS_ENTRIES);
+    for (uint32_t k = 0; k < e->via.array.size; k++)
+      if (rec_u64(&e->via.array.ptr[k], MS_COUNTER_SITE) == id) {
+        *calls += rec_u64(&e->via.array.ptr[k], MS_COUNTER_CALLS);
+        *bytes += rec_u64(&e->via.array.ptr[k], MS_COUNTER_BYTES);
+      }
+  }
+}
+
+START_TEST(intervals_are_exponential_with_the_set_mean) {
+  uint64_t rng = 12345;
+  enum { N = 200000 };
+  double sum = 0, sq = 0;
+  int above_mean = 0, above_3 = 0;
+  for (int i = 0; i < N; i++) {
+    double x = (double)ms_sampler_next_interval(&rng, (uint64_t)R);
+    ck_assert(x >= 0);
+    sum += x, sq += x * x;
+    above_mean += x > R;
+    above_3 += x > 3 * R;
+  }
+  double mean = sum / N, var = sq / N - mean * mean;
+  ck_assert_msg(fabs(mean / R - 1) < 0.01, "mean %f", mean);           /* se 0.22% */
+  ck_assert_msg(fabs(var / (R * R) - 1) < 0.03, "variance ratio %f", var / (R * R));
+  ck_assert_msg(fabs((double)above_mean / N - exp(-1)) < 0.005, "P(X>R)");
+  ck_assert_msg(fabs((double)above_3 / N - exp(-3)) < 0.002, "P(X>3R)");
+}
+END_TEST
+
+START_TEST(probabilities_and_tiers) {
+  ck_assert(fabs(ms_sampler_probability(65536, 65536) - (1 - exp(-1))) < 1e-12);
+  ck_assert(fabs(ms_sampler_probability(1, 65536) * 65536 - 1) < 1e-4);
+  ck_assert(ms_sampler_probability(100u << 20, 65536) == 1.0);
+  ck_assert(ms_sampler_tiered_probability(100 << 10, 0) == 1.0);
+  ck_assert(ms_sampler_tiered_probability(4096, 0) == 0.5);
+  ck_assert(ms_sampler_tiered_probability(100, 0) == 0.01);
+  ck_assert(fabs(ms_sampler_tiered_probability(100, 50) - 0.05) < 1e-12);
+  ck_assert(fabs(ms_sampler_tiered_probability(100, 100000) - 0.1) < 1e-12);
+}
+END_TEST
+
+/* 40,000 allocations through the hooks, two thirds freed: exact counters, and weighted
+ * sums of the samples within 4 standard errors of the truth. */
+START_TEST(estimates_are_unbiased_and_counters_exact) {
+  ck_assert_uint_eq(ms_config.sample_interval, 65536); /* from MEMSCOPE_SAMPLE_INTERVAL=64K */
+  start();
+  enum { N = 40000 };
+  static void *live[N];
+  uint64_t total = 0, live_bytes = 0;
+  for (int i = 0; i < N; i++) {
+    size_t size = (size_t)(i * 37 % 2048) + 1;
+    void *p = __memscope_malloc(size, &sites[0]);
+    total += size;
+    if (i % 3) {
+      __memscope_free(p, &sites[1]);
+    } else {
+      live[i] = p;
+      live_bytes += size;
+    }
+  }
+  struct record_list l;
+  finish_and_read(&l);
+  uint64_t calls, bytes;
+  counter_totals(&l, 0xA1, &calls, &bytes);
+  ck_assert_uint_eq(calls, N);
+  ck_assert_uint_eq(bytes, total);
+  counter_totals(&l, 0xF1, &calls, &bytes);
+  ck_assert_uint_eq(calls, N - (N + 2) / 3);
+
+  static struct sample s[2 * N];
+  size_t n = read_samples(&l, s, 2 * N);
+  double est_total = 0, var_total = 0, est_live = 0, var_live = 0;
+  size_t allocs = 0, frees = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i].kind == MS_EV_FREE) {
+      frees++;
+      continue;
+    }
+    ck_assert_uint_eq(s[i].kind, MS_EV_ALLOC);
+    allocs++;
+    double w = s[i].weight, x = (double)s[i].size;
+    ck_assert(w >= 1.0);
+    ck_assert(fabs(w - 1.0 / ms_sampler_probability(s[i].size, 65536)) < 1e-9 * w);
+    est_total += w * x, var_total += (w * w - w) * x * x;
+    int freed = 0; /* freed later by the same thread: a FREE of this pointer follows */
+    for (size_t k = i + 1; k < n; k++)
+      if (s[k].ptr == s[i].ptr) {
+        freed = s[k].kind == MS_EV_FREE;
+        break;
+      }
+    if (!freed) est_live += w * x, var_live += (w * w - w) * x * x;
+  }
+  /* About total/R = 625 samples (sd 25). */
+  ck_assert_uint_gt(allocs, 500);
+  ck_assert_uint_lt(allocs, 750);
+  ck_assert_uint_le(frees, allocs);
+  ck_assert_msg(fabs(est_total - (double)total) < 4 * sqrt(var_total), "total %f vs %lu",
+                est_total, (unsigned long)total);
+  ck_assert_msg(fabs(est_live - (double)live_bytes) < 4 * sqrt(var_live), "live %f vs %lu",
+                est_live, (unsigned long)live_bytes);
+  records_free(&l);
+  for (int i = 0; i < N; i += 3) free(live[i]);
+}
+END_TEST
+
+START_TEST(frees_of_sampled_blocks_are_matched_exactly) {
+  start();
+  enum { N = 3000 };
+  static void *blocks[N];
+  /* 640 KiB blocks are sampled with probability 1 - e^-10: almost all of them. */
+  for (int i = 0; i < N; i++) blocks[i] = __memscope_malloc(640 << 10, &sites[2]);
+  for (int i = 0; i < N; i++) {
+    __memscope_free(blocks[i], &sites[1]);
+    void *small = __memscope_malloc(8, &sites[0]); /* mostly unsampled */
+    __memscope_free(small, &sites[1]);
+  }
+  struct record_list l;
+  finish_and_read(&l);
+  static struct sample s[4 * N];
+  size_t n = read_samples(&l, s, 4 * N);
+  size_t big_allocs = 0, frees = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i].kind == MS_EV_ALLOC && s[i].site == 0xB1) big_allocs++;
+    if (s[i].kind != MS_EV_FREE) continue;
+    frees++;
+    int matched = 0; /* the most recent ALLOC of this address before it */
+    for (size_t k = i; k-- > 0;)
+      if (s[k].ptr == s[i].ptr) {
+        matched = s[k].kind == MS_EV_ALLOC;
+        break;
+      }
+    ck_assert_msg(matched, "FREE of %lx without a sampled allocation", (unsigned long)s[i].ptr);
+  }
+  size_t small_allocs = n - big_allocs - frees;
+  ck_assert_uint_ge(big_allocs, N - 2);
+  ck_assert_uint_eq(frees, big_allocs + small_allocs); /* every sampled block was freed */
+  records_free(&l);
+}
+END_TEST
+
+START_TEST(unsampled_allocations_write_no_events) {
+  ms_config.sample_interval = 1ull << 50; /* before this thread is set up */
+  start();
+  for (int i = 0; i < 100000; i++) __memscope_free(__memscope_malloc(64, &sites[0]), &sites[1]);
+  struct record_list l;
+  finish_and_read(&l);
+  static struct sample s[16];
+  ck_assert_uint_eq(read_samples(&l, s, 16), 0);
+  uint64_t calls, bytes;
+  counter_totals(&l, 0xA1, &calls, &bytes);
+  ck_assert_uint_eq(calls, 100000);
+  ck_assert_uint_eq(bytes, 6400000);
+  records_free(&l);
+}
+END_TEST
+
+START_TEST(tiered_policy_samples_large_blocks_always) {
+  ms_config.sampler = MS_SAMPLER_TIERED; /* before this thread is set up */
+  start();
+  for (int i = 0; i < 100; i++) __memscope_free(__memscope_malloc(100 << 10, &sites[2]), &sites[1]);
+  for (int i = 0; i < 20000; i++) __memscope_free(__memscope_malloc(16, &sites[0]), &sites[1]);
+  struct record_list l;
+  finish_and_read(&l);
+  static struct sample s[50000];
+  size_t n = read_samples(&l, s, 50000);
+  size_t large = 0;
+  double small_weighted = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i].kind != MS_EV_ALLOC) continue;
+    if (s[i].site == 0xB1) {
+      large++;
+      ck_assert(s[i].weight == 1.0);
+    } else {
+      small_weighted += s[i].weight;
+    }
+  }
+  ck_assert_uint_eq(large, 100);
+  /* Small blocks: boosted to 10%, weight 10; ~2,000 samples estimate 20,000 calls. */
+  ck_assert_msg(fabs(small_weighted - 20000) < 1500, "estimated %f", small_weighted);
+  records_free(&l);
+}
+END_TEST
+
+static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int stage;
+static void *busy_worker(void *arg) {
+  (void)arg;
+  pthread_setname_np(pthread_self(), "still-running");
+  for (int i = 0; i < 1000; i++) __memscope_free(__memscope_malloc(24, &sites[0]), &sites[1]);
+  pthread_mutex_lock(&gate);
+  stage = 1;
+  pthread_cond_broadcast(&gate_cv);
+  while (stage != 2) pthread_cond_wait(&gate_cv, &gate);
+  pthread_mutex_unlock(&gate);
+  return NULL;
+}
+
+START_TEST(counters_of_running_threads_are_written_at_exit) {
+  start();
+  pthread_t th;
+  pthread_create(&th, NULL, busy_worker, NULL);
+  pthread_mutex_lock(&gate);
+  while (stage != 1) pthread_cond_wait(&gate_cv, &gate);
+  pthread_mutex_unlock(&gate);
+  ms_threads_write_running(ms_now_ns()); /* what the exit path does */
+  struct record_list l;
+  char path[256];
+  output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
+  records_from_file(&l, path);
+  uint64_t calls, bytes;
+  counter_totals(&l, 0xA1, &calls, &bytes);
+  ck_assert_uint_eq(calls, 1000);
+  ck_assert_uint_eq(bytes, 24000);
+  int named = 0;
+  char name[32];
+  for (size_t i = 1; i < l.count; i++)
+    if (rec_type(&l.items[i]) == MS_REC_THREAD) {
+      named += !strcmp(rec_str(&l.items[i].data, MS_THREAD_NAME, name, sizeof name),
+                       "still-running");
+      ck_assert_uint_eq(rec_u64(&l.items[i].data, MS_THREAD_END_NS), 0);
+    }
+  ck_assert_int_eq(named, 1);
+  records_free(&l);
+  pthread_mutex_lock(&gate);
+  stage = 2;
+  pthread_cond_broadcast(&gate_cv);
+  pthread_mutex_unlock(&gate);
+  pthread_join(th, NULL);
+}
+END_TEST
+
+START_TEST(sampled_realloc_is_a_free_and_an_allocation) {
+  start();
+  char *a = __memscope_malloc(4 << 20, &sites[2]); /* p = 1 - e^-64: sampled */
+  char *b = __memscope_realloc(a, 8 << 20, &sites[3]);
+  __memscope_free(b, &sites[1]);
+  struct record_list l;
+  finish_and_read(&l);
+  struct sample s[8];
+  size_t n = read_samples(&l, s, 8);
+  ck_assert_uint_eq(n, 4);
+  ck_assert_uint_eq(s[0].kind, MS_EV_ALLOC);
+  ck_assert_uint_eq(s[1].kind, MS_EV_FREE);
+  ck_assert_uint_eq(s[1].ptr, (uintptr_t)a);
+  ck_assert_uint_eq(s[1].site, 0xC1);
+  ck_assert_uint_eq(s[2].kind, MS_EV_ALLOC);
+  ck_assert_uint_eq(s[2].ptr, (uintptr_t)b);
+  ck_assert_uint_eq(s[2].size, 8 << 20);
+  ck_assert_uint_eq(s[3].kind, MS_EV_FREE);
+  uint64_t calls, bytes;
+  counter_totals(&l, 0xC1, &calls, &bytes);
+  ck_assert_uint_eq(calls, 1);
+  ck_assert_uint_eq(bytes, 8 << 20);
+  records_free(&l);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("runtime_sampling");
+  TCase *tc = tcase_create("sampling");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, intervals_are_exponential_with_the_set_mean);
+  tcase_add_test(tc, probabilities_and_tiers);
+  tcase_add_test(tc, estimates_are_unbiased_and_counters_exact);
+  tcase_add_test(tc, frees_of_sampled_blocks_are_matched_exactly);
+  tcase_add_test(tc, unsampled_allocations_write_no_events);
+  tcase_add_test(tc, tiered_policy_samples_large_blocks_always);
+  tcase_add_test(tc, counters_of_running_threads_are_written_at_exit);
+  tcase_add_test(tc, sampled_realloc_is_a_free_and_an_allocation);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
