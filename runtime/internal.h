@@ -212,6 +212,8 @@ void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, ui
                      const void *p, uint64_t align);
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                     uint64_t ts);
+/* The same, timed now: out of line so the free fast path needs no stack frame. */
+void ms_sample_free_now(struct ms_thread *t, const struct __memscope_site *site, const void *p);
 /* Events while the fast path is not set up (first event, finished thread, mode off). */
 void ms_alloc_slow(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                    const void *p, uint64_t align);

@@ -49,8 +49,7 @@ static inline void ms_on_free(const struct __memscope_site *site, const void *p)
     return;
   }
   c[site->index].calls++;
-  if (MS_UNLIKELY(ms_free_filter[ms_filter_slot((uintptr_t)p)]))
-    ms_sample_free(t, site, p, ms_now_ns());
+  if (MS_UNLIKELY(ms_free_filter[ms_filter_slot((uintptr_t)p)])) ms_sample_free_now(t, site, p);
 }
 
 /* Before a realloc-like call: its time, read only when the event needs it (full mode,

@@ -73,7 +73,7 @@ double ms_sampler_tiered_probability(uint64_t size, uint64_t site_calls) {
 
 void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                      const void *p, uint64_t align) {
-  if (t->busy) return;
+  if (t->busy || ms_config.mode == MS_MODE_OFF) return;
   double weight = 1.0;
   switch (ms_config.sampler) {
   case MS_SAMPLER_ALL:
@@ -100,11 +100,15 @@ void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, ui
 
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                     uint64_t ts) {
-  if (t->busy) return;
+  if (t->busy || ms_config.mode == MS_MODE_OFF) return;
   if (ms_config.sampler != MS_SAMPLER_ALL && !ms_sampled_remove((uintptr_t)p)) return;
   struct ms_event ev = {.site_id = site->id, .ptr = (uintptr_t)p, .ts = ts,
                         .kind = MS_EV_FREE, .weight = 1.0};
   ms_thread_push_event(t, &ev);
+}
+
+void ms_sample_free_now(struct ms_thread *t, const struct __memscope_site *site, const void *p) {
+  ms_sample_free(t, site, p, ms_now_ns());
 }
 
 /* ---- events before set-up, after finish, failures --------------------------------- */

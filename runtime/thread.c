@@ -80,10 +80,11 @@ static void release_buffers(struct ms_thread *t) {
   t->count = t->cap = 0;
 }
 
-/* First event of this thread: buffers, an index, a sampler seed. */
+/* First event of this thread: buffers, an index, a sampler seed.  In mode off the thread
+ * still gets counters, so that it runs the fast path, but it never samples and never
+ * writes anything. */
 static int thread_setup(struct ms_thread *t) {
   ms_runtime_init();
-  if (ms_config.mode == MS_MODE_OFF) return 0;
   void *counters = mmap(NULL, MS_COUNTERS_BYTES, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   t->counters = counters == MAP_FAILED ? NULL : counters;
@@ -100,6 +101,10 @@ static int thread_setup(struct ms_thread *t) {
   t->os_tid = ms_os_gettid();
   t->start_ns = ms_now_ns();
   ms_sampler_seed(t, t->start_ns ^ ((uint64_t)t->os_tid << 32) ^ (uintptr_t)t);
+  if (ms_config.mode == MS_MODE_OFF) {
+    t->sample_countdown = INT64_MAX;
+    return 1;
+  }
   registry_add(t);
   pthread_setspecific(thread_key, t); /* any non-NULL value arms the destructor */
   return 1;
@@ -150,6 +155,11 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
 
 void ms_thread_finish(struct ms_thread *t, uint64_t end_ns) {
   if (!t->counters || t->busy) return;
+  if (ms_config.mode == MS_MODE_OFF) {
+    release_buffers(t);
+    t->finished = 1;
+    return;
+  }
   int saved_errno = errno;
   ms_thread_flush(t);
   t->busy = 1;
@@ -215,8 +225,8 @@ void ms_thread_after_fork_child(void) {
   registry_lock = fresh;
   registry = NULL;
   atomic_store_explicit(&next_thread_index, 1, memory_order_relaxed);
-  if (!t->counters) {
-    t->index = 0;
+  if (!t->counters || ms_config.mode == MS_MODE_OFF) {
+    if (!t->counters) t->index = 0;
     t->finished = 0;
     return;
   }
