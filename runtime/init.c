@@ -45,12 +45,22 @@ static void read_process_meta(void) {
   ms_process.start_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
 }
 
-static void fork_prepare(void) { ms_output_lock(); }
-static void fork_parent(void) { ms_output_unlock(); }
+/* Both locks are held across fork, so the child never inherits one mid-update; the
+ * forking thread releases them on each side (order: registry, then output). */
+static void fork_prepare(void) {
+  ms_threads_lock();
+  ms_output_lock();
+}
+static void fork_parent(void) {
+  ms_output_unlock();
+  ms_threads_unlock();
+}
 static void fork_child(void) {
   ms_output_after_fork_child();
   read_process_meta();
   ms_thread_after_fork_child();
+  ms_output_unlock();
+  ms_threads_unlock();
 }
 
 void ms_runtime_init(void) {

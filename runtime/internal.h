@@ -185,6 +185,8 @@ void ms_thread_flush(struct ms_thread *t);
 void ms_thread_finish(struct ms_thread *t, uint64_t end_ns);
 void ms_thread_init_process(void);    /* once, from runtime init */
 void ms_thread_after_fork_child(void);
+void ms_threads_lock(void); /* the registry, held across fork */
+void ms_threads_unlock(void);
 /* At process exit: a counters snapshot and a thread record for every other thread. */
 void ms_threads_write_running(uint64_t now);
 
@@ -195,6 +197,11 @@ void ms_threads_write_running(uint64_t now);
 extern const uint8_t *ms_free_filter;
 static inline uint32_t ms_filter_slot(uintptr_t p) {
   return (uint32_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MS_FILTER_BITS));
+}
+/* A relaxed atomic load: the same single instruction as a plain one on x86, and no data
+ * race with the compare-and-swap updates of sampled allocations on other threads. */
+static inline int ms_maybe_sampled(uintptr_t p) {
+  return __atomic_load_n(&ms_free_filter[ms_filter_slot(p)], __ATOMIC_RELAXED) != 0;
 }
 void ms_sampled_set_init(int every_free); /* every_free: full mode */
 int ms_sampled_insert(uintptr_t p);       /* 0 when the set is full */

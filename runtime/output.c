@@ -82,11 +82,9 @@ void ms_output_write(const struct ms_wbuf *b) {
   ms_output_unlock();
 }
 
-/* The child of a fork writes its own file: forget the parent's descriptor (the lock was
- * held across fork by the prepare handler, so it is re-initialised rather than unlocked). */
+/* The child of a fork writes its own file: forget the parent's descriptor.  The forking
+ * thread holds the lock across fork (init.c's prepare handler) and releases it after. */
 void ms_output_after_fork_child(void) {
-  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-  out_lock = fresh;
   if (out_fd >= 0) close(out_fd);
   out_fd = -1;
   out_failed = 0;

@@ -49,13 +49,13 @@ static inline void ms_on_free(const struct __memscope_site *site, const void *p)
     return;
   }
   c[site->index].calls++;
-  if (MS_UNLIKELY(ms_free_filter[ms_filter_slot((uintptr_t)p)])) ms_sample_free_now(t, site, p);
+  if (MS_UNLIKELY(ms_maybe_sampled((uintptr_t)p))) ms_sample_free_now(t, site, p);
 }
 
 /* Before a realloc-like call: its time, read only when the event needs it (full mode,
  * or an old block that may have been sampled), 0 otherwise. */
 static inline uint64_t ms_begin_realloc(const void *old) {
-  return old && ms_free_filter[ms_filter_slot((uintptr_t)old)] ? ms_now_ns() : 0;
+  return old && ms_maybe_sampled((uintptr_t)old) ? ms_now_ns() : 0;
 }
 
 /* old was resized to `size` bytes at p; begin came from ms_begin_realloc(old).

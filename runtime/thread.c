@@ -40,12 +40,20 @@ static _Atomic uint32_t next_thread_index = 1;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ms_thread *registry;
 
-static void registry_add(struct ms_thread *t) {
-  pthread_mutex_lock(&registry_lock);
+void ms_threads_lock(void) { pthread_mutex_lock(&registry_lock); }
+void ms_threads_unlock(void) { pthread_mutex_unlock(&registry_lock); }
+
+/* Links t; the caller holds the registry lock. */
+static void registry_add_locked(struct ms_thread *t) {
   t->reg_prev = NULL;
   t->reg_next = registry;
   if (registry) registry->reg_prev = t;
   registry = t;
+}
+
+static void registry_add(struct ms_thread *t) {
+  pthread_mutex_lock(&registry_lock);
+  registry_add_locked(t);
   pthread_mutex_unlock(&registry_lock);
 }
 
@@ -60,9 +68,11 @@ static void registry_remove(struct ms_thread *t) {
   pthread_mutex_unlock(&registry_lock);
 }
 
+/* Finishes in the next-to-last round: late enough for most other keys' destructors, and
+ * before the last round, where sanitizer runtimes tear down their own thread state. */
 static void thread_key_destructor(void *unused) {
   (void)unused;
-  if (++destructor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+  if (++destructor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS - 1) {
     pthread_setspecific(thread_key, &ms_self); /* run again in the next round */
     return;
   }
@@ -218,11 +228,10 @@ __attribute__((no_sanitize("thread"))) void ms_threads_write_running(uint64_t no
 
 /* In a fork child only the forking thread exists.  Its buffered events happened in the
  * parent, which writes them; its counters restart so that the two files do not count
- * the same calls twice; the child numbers threads from 1 again and reseeds. */
+ * the same calls twice; the child numbers threads from 1 again and reseeds.  Runs with
+ * the registry lock held (init.c's fork handlers). */
 void ms_thread_after_fork_child(void) {
   struct ms_thread *t = &ms_self;
-  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-  registry_lock = fresh;
   registry = NULL;
   atomic_store_explicit(&next_thread_index, 1, memory_order_relaxed);
   if (!t->counters || ms_config.mode == MS_MODE_OFF) {
@@ -237,5 +246,5 @@ void ms_thread_after_fork_child(void) {
   t->os_tid = ms_os_gettid();
   t->start_ns = ms_now_ns();
   ms_sampler_seed(t, t->start_ns ^ ((uint64_t)t->os_tid << 32));
-  registry_add(t);
+  registry_add_locked(t);
 }
