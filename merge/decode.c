@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <msgpack.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -222,6 +223,8 @@ static bool decode_header(struct ms_decoder *d, const msgpack_object *o) {
     } known[] = {
         {MS_META_PROGRAM, &h.program, NULL, 0},
         {MS_META_MODE, &h.mode, NULL, 0},
+        {MS_META_SAMPLER, &h.sampler, NULL, 0},
+        {MS_META_SAMPLE_INTERVAL, NULL, &h.sample_interval, MS_HEADER_HAS_SAMPLE_INTERVAL},
         {MS_META_PID, NULL, &h.pid, MS_HEADER_HAS_PID},
         {MS_META_PPID, NULL, &h.ppid, MS_HEADER_HAS_PPID},
         {MS_META_START_NS, NULL, &h.start_ns, MS_HEADER_HAS_START_NS},
@@ -305,6 +308,22 @@ static bool decode_thread(struct ms_decoder *d, const msgpack_object *el, uint32
   return true;
 }
 
+/* A sampled allocation's weight: a float (an integer is accepted too), finite and >= 1,
+ * since it is 1/probability; anything else would make the estimates meaningless. */
+static bool get_weight(const struct rec *r, const msgpack_object *o, double *out) {
+  double w;
+  if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32)
+    w = o->via.f64;
+  else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+    w = (double)o->via.u64;
+  else
+    return bad_field(r, "weight", "is %s, not a number", type_name(o->type));
+  if (!isfinite(w) || w < 1.0)
+    return bad_field(r, "weight", "is %g, not a number >= 1", w);
+  *out = w;
+  return true;
+}
+
 static const char *event_kind_name(uint64_t kind) {
   switch (kind) {
   case MS_EV_ALLOC: return "ALLOC";
@@ -361,12 +380,59 @@ static bool decode_events(struct ms_decoder *d, const msgpack_object *el, uint32
     for (uint32_t k = MS_EV_SITE; k < need; k++)
       if (!get_uint(&r, &f[k], names[k], dest[k]))
         return false;
+    /* A sampled allocation appends its weight, then its alignment. */
+    ev->weight = 1.0;
+    if (kind == MS_EV_ALLOC && nf > MS_EV_WEIGHT &&
+        (!get_weight(&r, &f[MS_EV_WEIGHT], &ev->weight) ||
+         (nf > MS_EV_ALIGN && !get_uint(&r, &f[MS_EV_ALIGN], "alignment", &ev->alignment))))
+      return false;
     kept++;
   }
   e.nevents = kept;
   e.events = out;
   if (d->cb.events)
     d->cb.events(d->ctx, &e);
+  return true;
+}
+
+static bool decode_counters(struct ms_decoder *d, const msgpack_object *el, uint32_t n,
+                            uint64_t offset) {
+  struct rec r = {.d = d, .kind = "COUNTERS", .offset = offset};
+  struct ms_counters_rec c = {.offset = offset};
+  const msgpack_object *list;
+  uint32_t nlist;
+  if (n < MS_COUNTERS_LEN)
+    return bad_record(&r, "%u elements, expected at least %d", n, MS_COUNTERS_LEN);
+  if (!get_uint(&r, &el[MS_COUNTERS_THREAD], "thread", &c.thread) ||
+      !get_uint(&r, &el[MS_COUNTERS_OS_TID], "os tid", &c.os_tid) ||
+      !get_uint(&r, &el[MS_COUNTERS_SEQ], "seq", &c.seq) ||
+      !get_array(&r, &el[MS_COUNTERS_ENTRIES], 0, "entries", &list, &nlist))
+    return false;
+  struct ms_counter_rec *out = zone_array(d, nlist, sizeof *out);
+  if (!out)
+    return false;
+  r.part = "entry";
+  for (uint32_t i = 0; i < nlist; i++) {
+    const msgpack_object *f;
+    uint32_t nf;
+    struct ms_counter_rec *e = &out[i];
+    r.index = i;
+    if (!get_array(&r, &list[i], MS_COUNTER_LEN, "", &f, &nf) ||
+        !get_uint(&r, &f[MS_COUNTER_SITE], "site", &e->site) ||
+        !get_uint(&r, &f[MS_COUNTER_CALLS], "calls", &e->calls) ||
+        !get_uint(&r, &f[MS_COUNTER_BYTES], "bytes", &e->bytes) ||
+        !get_uint(&r, &f[MS_COUNTER_MIN], "min", &e->min) ||
+        !get_uint(&r, &f[MS_COUNTER_MAX], "max", &e->max))
+      return false;
+    /* Cheap sanity: a writer that got these wrong got the rest wrong too. */
+    if (e->calls && e->min > e->max)
+      return bad_field(&r, "min", "%llu is above max %llu", (unsigned long long)e->min,
+                       (unsigned long long)e->max);
+  }
+  c.nentries = nlist;
+  c.entries = out;
+  if (d->cb.counters)
+    d->cb.counters(d->ctx, &c);
   return true;
 }
 
@@ -401,6 +467,7 @@ static bool decode_record(struct ms_decoder *d, const msgpack_object *o, uint64_
   case MS_REC_THREAD: ok = decode_thread(d, el, n, offset); break;
   case MS_REC_EVENTS: ok = decode_events(d, el, n, offset); break;
   case MS_REC_END: ok = decode_end(d, el, n, offset); break;
+  case MS_REC_COUNTERS: ok = decode_counters(d, el, n, offset); break;
   default:
     if (d->cb.unknown)
       d->cb.unknown(d->ctx, el[0].via.u64, offset);

@@ -26,13 +26,16 @@ enum {
   MS_HEADER_HAS_PPID = 1 << 1,
   MS_HEADER_HAS_START_NS = 1 << 2,
   MS_HEADER_HAS_START_UNIX_NS = 1 << 3,
+  MS_HEADER_HAS_SAMPLE_INTERVAL = 1 << 4,
 };
 
 struct ms_header_rec {
   uint64_t version;
   const char *program;
-  const char *mode;
+  const char *mode;    /* "sampled" or "full" */
+  const char *sampler; /* "bytes", "tiered", "all" */
   uint64_t pid, ppid, start_ns, start_unix_ns;
+  uint64_t sample_interval; /* mean bytes between samples (bytes sampler), else 0 */
   unsigned present; /* MS_HEADER_HAS_* for the numeric keys that were there */
 };
 
@@ -58,7 +61,8 @@ struct ms_thread_rec {
   uint64_t start_ns, end_ns;
 };
 
-/* One event; old_ptr and begin_ns are 0 except for MS_EV_REALLOC. */
+/* One event; old_ptr and begin_ns are 0 except for MS_EV_REALLOC.  weight and alignment
+ * are those of a sampled MS_EV_ALLOC; every other event has weight 1, alignment 0. */
 struct ms_event {
   uint32_t kind; /* enum ms_event_kind */
   uint64_t site;
@@ -67,6 +71,8 @@ struct ms_event {
   uint64_t ts;
   uint64_t old_ptr;
   uint64_t begin_ns;
+  double weight;      /* allocations this event stands for (1/probability), >= 1 */
+  uint64_t alignment; /* 0: the allocator's default */
 };
 
 struct ms_events_rec {
@@ -76,6 +82,21 @@ struct ms_events_rec {
   size_t nevents;
   const struct ms_event *events; /* in the thread's program order */
   size_t nskipped;               /* events of unknown kinds, left out of `events` */
+};
+
+/* One site's exact counters in a COUNTERS snapshot. */
+struct ms_counter_rec {
+  uint64_t site;
+  uint64_t calls, bytes, min, max; /* min and max are 0 when calls is 0 */
+};
+
+struct ms_counters_rec {
+  uint64_t offset;
+  uint64_t thread;
+  uint64_t os_tid;
+  uint64_t seq; /* the snapshot with the highest seq of a thread is its latest */
+  size_t nentries;
+  const struct ms_counter_rec *entries;
 };
 
 struct ms_end_rec {
@@ -92,6 +113,7 @@ struct ms_decode_callbacks {
   void (*events)(void *ctx, const struct ms_events_rec *e);
   void (*end)(void *ctx, const struct ms_end_rec *e);
   void (*unknown)(void *ctx, uint64_t type, uint64_t offset); /* a skipped record */
+  void (*counters)(void *ctx, const struct ms_counters_rec *c);
 };
 
 /* --- Problems ---------------------------------------------------------------------- */

@@ -1,8 +1,10 @@
 #include "profile.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "memscope/abi.h"
 #include "replay.h"
 #include "util.h"
@@ -21,11 +23,13 @@ static void process_free(struct ms_process *proc) {
   for (size_t i = 0; i < proc->nthreads; i++) {
     free(proc->threads[i].name);
     free(proc->threads[i].items);
+    free(proc->threads[i].counters);
   }
   free(proc->threads);
   ms_map_destroy(&proc->thread_slots);
   free(proc->program);
   free(proc->mode);
+  free(proc->sampler);
   free(proc->end_reason);
   free(proc);
 }
@@ -103,6 +107,8 @@ static struct ms_process *attach_process(struct ms_input *in, const struct ms_he
   proc->version = h->version;
   proc->program = dup_or_null(h->program);
   proc->mode = dup_or_null(h->mode);
+  proc->sampler = dup_or_null(h->sampler);
+  proc->sample_interval = h->sample_interval;
   proc->pid = h->pid;
   proc->ppid = h->ppid;
   proc->start_ns = h->start_ns;
@@ -159,7 +165,18 @@ void ms_process_add_events(struct ms_profile *p, struct ms_process *proc,
     thr->os_tid = e->os_tid;
   proc->events += e->nevents;
   proc->skipped_events += e->nskipped;
+  for (size_t i = 0; i < e->nevents; i++)
+    proc->weighted_events += e->events[i].weight != 1.0;
   ms_replay_queue(p, thr, e);
+}
+
+void ms_process_add_counters(struct ms_profile *p, struct ms_process *proc,
+                             const struct ms_counters_rec *c) {
+  struct ms_thread *thr = thread_at(proc, c->thread);
+  if (!thr->os_tid)
+    thr->os_tid = c->os_tid;
+  proc->has_counters = true;
+  ms_counters_keep(p, thr, c);
 }
 
 void ms_process_add_end(struct ms_profile *p, struct ms_process *proc,
@@ -176,7 +193,23 @@ static int by_index(const void *a, const void *b) {
   return (x->index > y->index) - (x->index < y->index);
 }
 
-static void add_counts(struct ms_counts *to, const struct ms_counts *c) {
+void ms_sizes_add(struct ms_sizes *to, const struct ms_sizes *s) {
+  if (s->calls) {
+    if (!to->calls || s->min < to->min)
+      to->min = s->min;
+    if (s->max > to->max)
+      to->max = s->max;
+  }
+  to->calls += s->calls;
+  to->bytes += s->bytes;
+}
+
+static void est_add(struct ms_est *to, const struct ms_est *e) {
+  to->value += e->value;
+  to->var += e->var;
+}
+
+void ms_counts_add(struct ms_counts *to, const struct ms_counts *c) {
   to->allocations += c->allocations;
   to->failed_allocations += c->failed_allocations;
   to->reallocs += c->reallocs;
@@ -188,18 +221,57 @@ static void add_counts(struct ms_counts *to, const struct ms_counts *c) {
   to->live_blocks += c->live_blocks;
   to->live_bytes += c->live_bytes;
   to->overwritten_blocks += c->overwritten_blocks;
+  to->peak_live_bytes += c->peak_live_bytes;
+  to->samples += c->samples;
+  est_add(&to->est_bytes_freed, &c->est_bytes_freed);
+  est_add(&to->est_live_blocks, &c->est_live_blocks);
+  est_add(&to->est_live_bytes, &c->est_live_bytes);
+  est_add(&to->est_peak_live_bytes, &c->est_peak_live_bytes);
+  to->estimated |= c->estimated;
+}
+
+/* The pairs' tallies into the threads, the sites and the process. */
+static void add_tallies(struct ms_profile *p, struct ms_process *proc, struct ms_map *tallies) {
+  size_t pos = 0;
+  uint64_t key;
+  struct ms_tally *t;
+  while ((t = ms_map_next(tallies, &pos, &key))) {
+    struct ms_site *site = &p->sites[ms_tally_site(key)];
+    t->counts.estimated = proc->sampled;
+    ms_counts_add(&proc->threads[ms_tally_thread(key)].counts, &t->counts);
+    ms_counts_add(&site->counts, &t->counts);
+    ms_sizes_add(&site->sizes, &t->sizes);
+    ms_counts_add(&proc->counts, &t->counts);
+  }
+  for (size_t i = 0; i < proc->nthreads; i++)
+    proc->threads[i].counts.estimated = proc->sampled;
+  proc->counts.estimated = proc->sampled;
 }
 
 void ms_profile_end_process(struct ms_profile *p, struct ms_process *proc) {
   if (proc->ended)
     return;
-  ms_replay_process(p, proc);
+  /* A file says it is sampled, or its weights do (a header cut short, a future mode). */
+  proc->sampled = (proc->mode && strcmp(proc->mode, "sampled") == 0) || proc->weighted_events;
+  struct ms_map tallies;
+  ms_map_init(&tallies, sizeof(struct ms_tally));
+  ms_replay_process(proc, &tallies);
+  if (proc->has_counters)
+    ms_counters_apply(p, proc, &tallies);
+  add_tallies(p, proc, &tallies);
+  ms_map_destroy(&tallies);
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    struct ms_thread *t = &proc->threads[i];
+    free(t->counters);
+    t->counters = NULL;
+    t->ncounters = t->counters_cap = 0;
+  }
   /* Threads in index order from now on; the lookup map follows. */
   if (proc->nthreads > 1)
     qsort(proc->threads, proc->nthreads, sizeof *proc->threads, by_index);
   for (size_t i = 0; i < proc->nthreads; i++)
     *(size_t *)ms_map_put(&proc->thread_slots, proc->threads[i].index, NULL) = i;
-  add_counts(&p->totals, &proc->counts);
+  ms_counts_add(&p->totals, &proc->counts);
   p->nprocesses++;
   p->nthreads += proc->nthreads;
   proc->ended = true;
@@ -238,6 +310,11 @@ static void on_end(void *ctx, const struct ms_end_rec *e) {
   ms_process_add_end(r->p, r->proc, e);
 }
 
+static void on_counters(void *ctx, const struct ms_counters_rec *c) {
+  struct reading *r = ctx;
+  ms_process_add_counters(r->p, r->proc, c);
+}
+
 static void on_unknown(void *ctx, uint64_t type, uint64_t offset) {
   struct reading *r = ctx;
   (void)type;
@@ -252,6 +329,7 @@ static const struct ms_decode_callbacks reading_callbacks = {
     .events = on_events,
     .end = on_end,
     .unknown = on_unknown,
+    .counters = on_counters,
 };
 
 static const struct ms_input *finish_input(struct ms_profile *p, struct reading *r,
@@ -282,9 +360,10 @@ const struct ms_input *ms_profile_add_buffer(struct ms_profile *p, const char *n
 /* --- Presentation helpers -------------------------------------------------------------- */
 
 bool ms_site_is_free(const struct ms_site *s) {
-  if (s->api)
-    return s->api == MEMSCOPE_API_FREE;
-  /* No SITE record: judge by what happened there. */
+  enum ms_api_kind k = ms_api_kind(s->api);
+  if (k != MS_API_UNKNOWN)
+    return k == MS_API_FREE;
+  /* No SITE record, or an api this tool does not know: judge by what happened there. */
   const struct ms_counts *c = &s->counts;
   return c->allocations == 0 && c->failed_allocations == 0 && c->reallocs == 0 &&
          (c->frees > 0 || c->null_frees > 0);
@@ -295,7 +374,52 @@ uint64_t ms_site_calls(const struct ms_site *s) {
 }
 
 uint64_t ms_site_bytes(const struct ms_site *s) {
-  return ms_site_is_free(s) ? s->counts.bytes_freed : s->counts.bytes_allocated;
+  return ms_site_is_free(s) ? ms_counts_figure(&s->counts, MS_BYTES_FREED).value
+                            : s->counts.bytes_allocated;
+}
+
+struct ms_figure ms_counts_figure(const struct ms_counts *c, enum ms_figure_of what) {
+  uint64_t exact = 0;
+  const struct ms_est *e = &c->est_bytes_freed;
+  switch (what) {
+  case MS_BYTES_FREED: exact = c->bytes_freed; e = &c->est_bytes_freed; break;
+  case MS_LIVE_BLOCKS: exact = c->live_blocks; e = &c->est_live_blocks; break;
+  case MS_LIVE_BYTES: exact = c->live_bytes; e = &c->est_live_bytes; break;
+  case MS_PEAK_LIVE_BYTES: exact = c->peak_live_bytes; e = &c->est_peak_live_bytes; break;
+  }
+  struct ms_figure f = {.value = exact, .estimated = c->estimated};
+  if (!c->estimated)
+    return f;
+  /* A running sum (the peak's) may end a hair below zero: clamp. */
+  f.value = e->value > 0 ? (uint64_t)llround(e->value) : 0;
+  f.error = e->var > 0 ? (uint64_t)llround(1.96 * sqrt(e->var)) : 0;
+  return f;
+}
+
+/* Keep in step with enum memscope_api.  A wrapper site (xmalloc, xfree, ...) is whatever
+ * its wrapper does, so it is judged, like an unknown api, by what happened there. */
+enum ms_api_kind ms_api_kind(uint32_t api) {
+  switch (api) {
+  case MEMSCOPE_API_MALLOC:
+  case MEMSCOPE_API_CALLOC:
+  case MEMSCOPE_API_ALIGNED_ALLOC:
+  case MEMSCOPE_API_POSIX_MEMALIGN:
+  case MEMSCOPE_API_MEMALIGN:
+  case MEMSCOPE_API_VALLOC:
+  case MEMSCOPE_API_PVALLOC:
+  case MEMSCOPE_API_STRDUP:
+  case MEMSCOPE_API_STRNDUP:
+  case MEMSCOPE_API_NEW:
+  case MEMSCOPE_API_NEW_ARRAY:
+  case MEMSCOPE_API_MMAP: return MS_API_ALLOC;
+  case MEMSCOPE_API_REALLOC:
+  case MEMSCOPE_API_REALLOCARRAY: return MS_API_REALLOC;
+  case MEMSCOPE_API_FREE:
+  case MEMSCOPE_API_DELETE:
+  case MEMSCOPE_API_DELETE_ARRAY:
+  case MEMSCOPE_API_MUNMAP: return MS_API_FREE;
+  }
+  return MS_API_UNKNOWN;
 }
 
 const char *ms_api_name(uint32_t api) {
@@ -304,6 +428,21 @@ const char *ms_api_name(uint32_t api) {
   case MEMSCOPE_API_CALLOC: return "calloc";
   case MEMSCOPE_API_REALLOC: return "realloc";
   case MEMSCOPE_API_FREE: return "free";
+  case MEMSCOPE_API_REALLOCARRAY: return "reallocarray";
+  case MEMSCOPE_API_ALIGNED_ALLOC: return "aligned_alloc";
+  case MEMSCOPE_API_POSIX_MEMALIGN: return "posix_memalign";
+  case MEMSCOPE_API_MEMALIGN: return "memalign";
+  case MEMSCOPE_API_VALLOC: return "valloc";
+  case MEMSCOPE_API_PVALLOC: return "pvalloc";
+  case MEMSCOPE_API_STRDUP: return "strdup";
+  case MEMSCOPE_API_STRNDUP: return "strndup";
+  case MEMSCOPE_API_NEW: return "new";
+  case MEMSCOPE_API_NEW_ARRAY: return "new[]";
+  case MEMSCOPE_API_DELETE: return "delete";
+  case MEMSCOPE_API_DELETE_ARRAY: return "delete[]";
+  case MEMSCOPE_API_MMAP: return "mmap";
+  case MEMSCOPE_API_MUNMAP: return "munmap";
+  case MEMSCOPE_API_WRAPPER: return "wrapper";
   }
   return "?";
 }

@@ -19,9 +19,37 @@
 #include "decode.h"
 #include "hashmap.h"
 
+/* An estimate from weighted samples (Horvitz-Thompson): value = sum of w*x over the
+ * samples, var = sum of (w*w - w)*x*x, the unbiased estimate of its variance under
+ * independent (Poisson) sampling with inclusion probability 1/w. */
+struct ms_est {
+  double value, var;
+};
+
+static inline void ms_est_add(struct ms_est *e, double w, double x) {
+  e->value += w * x;
+  e->var += (w * w - w) * x * x;
+}
+
+/* What a site's allocations asked for: calls that returned a block, the sum of their
+ * requested sizes, the smallest and largest (0 when calls is 0). */
+struct ms_sizes {
+  uint64_t calls, bytes, min, max;
+};
+
+void ms_sizes_add(struct ms_sizes *to, const struct ms_sizes *s);
+
 /* Counters kept per process, per thread and per site (docs/merge.md says what each
  * means).  Frees count at the thread and site that freed; live blocks count at the thread
- * and site that allocated them. */
+ * and site that allocated them.
+ *
+ * allocations, bytes_allocated, reallocs and frees are exact in both modes (from COUNTERS
+ * records when the process has them, else from the events).  failed_allocations is exact
+ * (failures are always events).  null_frees, unmatched_frees, bytes_freed, live_blocks,
+ * live_bytes and peak_live_bytes are what the events show: the whole truth in full mode,
+ * only the sampled blocks in sampled mode, where the est_* fields hold the weighted
+ * estimates.  `estimated` says that a sampled process contributed: then the est_* fields
+ * are the ones to show (ms_counts_figure). */
 struct ms_counts {
   uint64_t allocations;        /* ALLOC or REALLOC that returned a block */
   uint64_t failed_allocations; /* ALLOC or REALLOC that returned NULL for size != 0 */
@@ -35,7 +63,22 @@ struct ms_counts {
   uint64_t live_bytes;
   uint64_t overwritten_blocks; /* live blocks whose address was returned again by an
                                 * allocation: freed somewhere memscope did not see */
+  uint64_t peak_live_bytes;    /* processes (and totals: their sum) only */
+  uint64_t samples;            /* sampled allocation events (sampled processes only) */
+  struct ms_est est_bytes_freed, est_live_blocks, est_live_bytes, est_peak_live_bytes;
+  bool estimated;
 };
+
+void ms_counts_add(struct ms_counts *to, const struct ms_counts *c);
+
+/* A number as the reports show it: exact, or an estimate with the half-width of its 95%
+ * interval (1.96 standard errors), both rounded to integers. */
+enum ms_figure_of { MS_BYTES_FREED, MS_LIVE_BLOCKS, MS_LIVE_BYTES, MS_PEAK_LIVE_BYTES };
+struct ms_figure {
+  uint64_t value, error;
+  bool estimated;
+};
+struct ms_figure ms_counts_figure(const struct ms_counts *c, enum ms_figure_of what);
 
 struct ms_frame {
   char *function; /* NULL when unknown */
@@ -50,9 +93,16 @@ struct ms_site {
   size_t nframes;
   struct ms_frame *frames; /* innermost first */
   struct ms_counts counts; /* summed over all processes */
+  struct ms_sizes sizes;   /* summed over all processes */
 };
 
 struct ms_item; /* replay.c's form of an event */
+
+/* One site's entry in a thread's latest COUNTERS snapshot. */
+struct ms_counter {
+  uint32_t site; /* position in profile->sites */
+  uint64_t calls, bytes, min, max;
+};
 
 struct ms_thread {
   uint64_t index;  /* the runtime's thread index */
@@ -64,6 +114,11 @@ struct ms_thread {
   /* Events waiting for the replay, in program order; freed by it. */
   struct ms_item *items;
   size_t nitems, items_cap;
+  /* The latest COUNTERS snapshot (highest seq), while reading. */
+  bool has_counters;
+  uint64_t counters_seq;
+  struct ms_counter *counters;
+  size_t ncounters, counters_cap;
 };
 
 struct ms_process {
@@ -71,6 +126,8 @@ struct ms_process {
   uint64_t version;
   char *program; /* NULL when unknown */
   char *mode;    /* NULL when unknown */
+  char *sampler; /* NULL when unknown */
+  uint64_t sample_interval;
   uint64_t pid, ppid, start_ns, start_unix_ns;
   unsigned present; /* MS_HEADER_HAS_* */
   bool complete;    /* an END record was seen */
@@ -83,6 +140,10 @@ struct ms_process {
   uint64_t events;          /* events read */
   uint64_t skipped_records; /* records of unknown types */
   uint64_t skipped_events;  /* events of unknown kinds */
+  uint64_t weighted_events; /* events with a weight other than 1 */
+  bool has_counters;        /* at least one COUNTERS record */
+  bool sampled;             /* mode "sampled" or weighted events: estimates (set at end) */
+  uint64_t disagreeing_sites; /* full mode: sites where counters and events differ */
   bool ended;
 };
 
@@ -132,10 +193,18 @@ void ms_process_add_thread(struct ms_profile *p, struct ms_process *proc,
                            const struct ms_thread_rec *t);
 void ms_process_add_events(struct ms_profile *p, struct ms_process *proc,
                            const struct ms_events_rec *e);
+void ms_process_add_counters(struct ms_profile *p, struct ms_process *proc,
+                             const struct ms_counters_rec *c);
 void ms_process_add_end(struct ms_profile *p, struct ms_process *proc,
                         const struct ms_end_rec *e);
-/* Replays the process's events and adds its counters to the profile's. */
+/* Replays the process's events, applies its COUNTERS, and adds its counters to the
+ * profile's. */
 void ms_profile_end_process(struct ms_profile *p, struct ms_process *proc);
+
+/* What kind of call an api number is (enum memscope_api); MS_API_UNKNOWN for a number
+ * this tool does not know. */
+enum ms_api_kind { MS_API_UNKNOWN, MS_API_ALLOC, MS_API_REALLOC, MS_API_FREE };
+enum ms_api_kind ms_api_kind(uint32_t api);
 
 /* Presentation helpers shared by the reports. */
 bool ms_site_is_free(const struct ms_site *s);       /* a deallocation site */

@@ -12,7 +12,11 @@
  * threads (the clock may be coarse); within one thread, always program order (a thread
  * may malloc and free a block within one clock tick).  A plain sort on (ts, release
  * first, sequence) would break the last rule, so this is a k-way merge of the per-thread
- * streams instead, each stream kept in program order. */
+ * streams instead, each stream kept in program order.
+ *
+ * Sampled mode changes nothing here but the arithmetic: each allocation carries its
+ * weight (1 in full mode), and what the replay measures about blocks (freed, live at exit,
+ * the peak) is also summed as a weighted estimate with its variance (struct ms_est). */
 #include "replay.h"
 
 #include <stdlib.h>
@@ -22,19 +26,21 @@
 #include "util.h"
 
 enum {
-  OP_NONE = 0,      /* nothing to count but the call (realloc(NULL, 0) -> NULL) */
+  OP_NONE = 0,      /* NULL returned for size 0: neither an allocation nor a failure */
   OP_ALLOC = 1,     /* a block was returned */
   OP_FAILED = 2,    /* NULL returned for a non-zero size */
   OP_RELEASE = 3,   /* a block was given back */
   OP_NULL_FREE = 4, /* free(NULL) */
   OP_KIND = 0x7,
   OP_REALLOC = 0x8, /* flag: this item is a realloc call's result */
+  OP_HALF = 0x10,   /* flag: this item is the release of a realloc's old block */
 };
 
 struct ms_item {
   uint64_t ts;
   uint64_t ptr;
   uint64_t size;
+  double weight; /* of an allocation: how many allocations it stands for */
   uint32_t site; /* position in profile->sites */
   uint32_t op;
 };
@@ -42,6 +48,7 @@ struct ms_item {
 /* A live block, in the map keyed by its address. */
 struct live_block {
   uint64_t size;
+  double weight;
   uint32_t site;   /* allocating site, position in profile->sites */
   uint32_t thread; /* allocating thread, position in process->threads */
 };
@@ -51,10 +58,10 @@ static inline bool is_release(const struct ms_item *it) {
   return k == OP_RELEASE || k == OP_NULL_FREE;
 }
 
-static void push(struct ms_thread *t, uint64_t ts, uint64_t ptr, uint64_t size, uint32_t site,
-                 uint32_t op) {
+static void push(struct ms_thread *t, uint64_t ts, uint64_t ptr, uint64_t size, double weight,
+                 uint32_t site, uint32_t op) {
   MS_GROW(t->items, t->items_cap, t->nitems + 1);
-  t->items[t->nitems++] = (struct ms_item){ts, ptr, size, site, op};
+  t->items[t->nitems++] = (struct ms_item){ts, ptr, size, weight, site, op};
 }
 
 void ms_replay_queue(struct ms_profile *p, struct ms_thread *t, const struct ms_events_rec *e) {
@@ -62,23 +69,22 @@ void ms_replay_queue(struct ms_profile *p, struct ms_thread *t, const struct ms_
     const struct ms_event *ev = &e->events[i];
     uint32_t site = (uint32_t)ms_profile_site_slot(p, ev->site);
     switch (ev->kind) {
-    case MS_EV_ALLOC:
+    case MS_EV_ALLOC: {
       /* malloc(0) may return NULL: neither an allocation nor a failure. */
-      if (ev->ptr)
-        push(t, ev->ts, ev->ptr, ev->size, site, OP_ALLOC);
-      else if (ev->size)
-        push(t, ev->ts, 0, ev->size, site, OP_FAILED);
+      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      push(t, ev->ts, ev->ptr, ev->size, ev->weight, site, op);
       break;
+    }
     case MS_EV_FREE:
-      push(t, ev->ts, ev->ptr, 0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE);
+      push(t, ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE);
       break;
     case MS_EV_REALLOC: {
       /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
        * failed realloc leaves it allocated. */
       if (ev->old_ptr && (ev->ptr || ev->size == 0))
-        push(t, ev->begin_ns, ev->old_ptr, 0, site, OP_RELEASE);
+        push(t, ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF);
       uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      push(t, ev->ts, ev->ptr, ev->size, site, op | OP_REALLOC);
+      push(t, ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC);
       break;
     }
     }
@@ -147,54 +153,88 @@ static void sift_down(struct cursor *heap, size_t n, size_t i) {
 /* --- Counting ---------------------------------------------------------------------- */
 
 struct replay {
-  struct ms_profile *p;
   struct ms_process *proc;
-  struct ms_map live; /* address -> struct live_block */
+  struct ms_map live;     /* address -> struct live_block */
+  struct ms_map *tallies; /* ms_tally_key -> struct ms_tally */
+  /* The live heap as the replay goes, for the peak: exact, and estimated from weights. */
+  uint64_t live_bytes, peak;
+  struct ms_est est_live, est_peak;
 };
 
-/* Every event counts at the process, the thread that made it and its site. */
-#define COUNT(r, thr, site_slot, field, v)                         \
-  do {                                                             \
-    uint64_t v_ = (v);                                             \
-    (r)->proc->counts.field += v_;                                 \
-    (r)->proc->threads[(thr)].counts.field += v_;                  \
-    (r)->p->sites[(site_slot)].counts.field += v_;                 \
-  } while (0)
+/* The pair's tally; valid until the next call (the map may grow). */
+static struct ms_tally *tally(struct replay *r, uint32_t thread, uint32_t site) {
+  return ms_map_put(r->tallies, ms_tally_key(thread, site), NULL);
+}
+
+static void heap_grows(struct replay *r, const struct live_block *b) {
+  r->live_bytes += b->size;
+  if (r->live_bytes > r->peak)
+    r->peak = r->live_bytes;
+  ms_est_add(&r->est_live, b->weight, (double)b->size);
+  if (r->est_live.value > r->est_peak.value)
+    r->est_peak = r->est_live;
+}
+
+static void heap_shrinks(struct replay *r, const struct live_block *b) {
+  r->live_bytes -= b->size;
+  double x = (double)b->size;
+  r->est_live.value -= b->weight * x;
+  r->est_live.var -= (b->weight * b->weight - b->weight) * x * x;
+}
 
 static void apply(struct replay *r, uint32_t thread, const struct ms_item *it) {
+  struct ms_tally *t = tally(r, thread, it->site);
+  struct ms_counts *c = &t->counts;
+  t->seen |= it->op & (OP_REALLOC | OP_HALF) ? MS_SEEN_REALLOC
+             : is_release(it)              ? MS_SEEN_FREE
+                                           : MS_SEEN_ALLOC;
   if (it->op & OP_REALLOC)
-    COUNT(r, thread, it->site, reallocs, 1);
+    c->reallocs++;
   switch (it->op & OP_KIND) {
   case OP_ALLOC: {
-    COUNT(r, thread, it->site, allocations, 1);
-    COUNT(r, thread, it->site, bytes_allocated, it->size);
+    c->allocations++;
+    c->bytes_allocated += it->size;
+    struct ms_sizes one = {1, it->size, it->size, it->size};
+    ms_sizes_add(&t->sizes, &one);
+    if (r->proc->sampled && !(it->op & OP_REALLOC))
+      c->samples++;
     bool existed;
     struct live_block *b = ms_map_put(&r->live, it->ptr, &existed);
-    if (existed) /* the old block was freed where we could not see it */
-      COUNT(r, b->thread, b->site, overwritten_blocks, 1);
-    *b = (struct live_block){it->size, it->site, thread};
+    if (existed) { /* the old block was freed where we could not see it */
+      heap_shrinks(r, b);
+      tally(r, b->thread, b->site)->counts.overwritten_blocks++;
+    }
+    *b = (struct live_block){it->size, it->weight, it->site, thread};
+    heap_grows(r, b);
     break;
   }
   case OP_FAILED:
-    COUNT(r, thread, it->site, failed_allocations, 1);
+    c->failed_allocations++;
+    t->null_returns++;
+    break;
+  case OP_NONE:
+    t->null_returns++;
     break;
   case OP_RELEASE: {
-    COUNT(r, thread, it->site, frees, 1);
+    c->frees++;
     struct live_block b;
-    if (ms_map_remove(&r->live, it->ptr, &b))
-      COUNT(r, thread, it->site, bytes_freed, b.size);
-    else
-      COUNT(r, thread, it->site, unmatched_frees, 1);
+    if (ms_map_remove(&r->live, it->ptr, &b)) {
+      c->bytes_freed += b.size;
+      ms_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
+      heap_shrinks(r, &b);
+    } else {
+      c->unmatched_frees++;
+    }
     break;
   }
   case OP_NULL_FREE:
-    COUNT(r, thread, it->site, null_frees, 1);
+    c->null_frees++;
     break;
   }
 }
 
-void ms_replay_process(struct ms_profile *p, struct ms_process *proc) {
-  struct replay r = {.p = p, .proc = proc};
+void ms_replay_process(struct ms_process *proc, struct ms_map *tallies) {
+  struct replay r = {.proc = proc, .tallies = tallies};
   ms_map_init(&r.live, sizeof(struct live_block));
 
   struct cursor *heap = ms_xmalloc((proc->nthreads ? proc->nthreads : 1) * sizeof *heap);
@@ -219,10 +259,15 @@ void ms_replay_process(struct ms_profile *p, struct ms_process *proc) {
   size_t pos = 0;
   struct live_block *b;
   while ((b = ms_map_next(&r.live, &pos, NULL))) {
-    COUNT(&r, b->thread, b->site, live_blocks, 1);
-    COUNT(&r, b->thread, b->site, live_bytes, b->size);
+    struct ms_counts *c = &tally(&r, b->thread, b->site)->counts;
+    c->live_blocks++;
+    c->live_bytes += b->size;
+    ms_est_add(&c->est_live_blocks, b->weight, 1.0);
+    ms_est_add(&c->est_live_bytes, b->weight, (double)b->size);
   }
   ms_map_destroy(&r.live);
+  proc->counts.peak_live_bytes = r.peak;
+  proc->counts.est_peak_live_bytes = r.est_peak;
 
   for (size_t i = 0; i < proc->nthreads; i++) {
     struct ms_thread *t = &proc->threads[i];

@@ -1,6 +1,7 @@
 /* The text summary: fixed sections, plain decimal numbers, columns separated by spaces,
  * at most 80 columns except for long names.  Scripts parse it (tests/e2e), so a change of
- * shape here is a change of interface: keep docs/merge.md in step. */
+ * shape here is a change of interface: keep docs/merge.md in step.  An estimate is one
+ * token, N±E (E: half-width of its 95% interval), so the columns stay countable. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,72 @@
  * column; "inlined into" lines are indented two more. */
 #define SITE_TABLE_FUNCTION_COL 31 /* %10s%10s  %-8s  then function */
 #define LIVE_TABLE_FUNCTION_COL 22 /* %10s%10s  then function */
+#define SIZES_TABLE_FUNCTION_COL 42 /* %10s%10s%10s%10s  then function */
 #define FUNCTION_WIDTH 20
 
 static const char *plural(uint64_t n, const char *one, const char *many) {
   return n == 1 ? one : many;
 }
 
+/* --- Cells ----------------------------------------------------------------------------- */
+
+/* Columns are as wide as the characters shown: "±" is two bytes, one column. */
+static int display_width(const char *s) {
+  int n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xc0) != 0x80;
+  return n;
+}
+
+/* s right-aligned in width columns. */
+static void right(FILE *out, int width, const char *s) {
+  fprintf(out, "%*s%s", width > display_width(s) ? width - display_width(s) : 0, "", s);
+}
+
+/* A table cell: right-aligned in width columns, and never glued to the cell before it
+ * even when it is wider than its column. */
+static void cell(FILE *out, int width, const char *s) {
+  fputc(' ', out);
+  right(out, width - 1, s);
+}
+
+struct text {
+  char s[48];
+};
+
+static struct text num(uint64_t v) {
+  struct text t;
+  snprintf(t.s, sizeof t.s, "%" PRIu64, v);
+  return t;
+}
+
+/* An exact number as N, an estimate as N±E. */
+static struct text figure(const struct ms_counts *c, enum ms_figure_of what) {
+  struct ms_figure f = ms_counts_figure(c, what);
+  struct text t;
+  if (f.estimated)
+    snprintf(t.s, sizeof t.s, "%" PRIu64 "±%" PRIu64, f.value, f.error);
+  else
+    snprintf(t.s, sizeof t.s, "%" PRIu64, f.value);
+  return t;
+}
+
 /* --- Header ---------------------------------------------------------------------------- */
+
+/* "sampled (bytes sampler, mean interval N bytes)", "full", ... */
+static void print_mode(FILE *out, const struct ms_process *proc) {
+  fprintf(out, ", mode %s", proc->mode ? proc->mode : "?");
+  if (!proc->sampled)
+    return;
+  if (!proc->sampler && !proc->sample_interval)
+    return;
+  fputs(" (", out);
+  if (proc->sampler)
+    fprintf(out, "%s sampler%s", proc->sampler, proc->sample_interval ? ", " : "");
+  if (proc->sample_interval)
+    fprintf(out, "mean interval %" PRIu64 " bytes", proc->sample_interval);
+  fputc(')', out);
+}
 
 static void print_input(FILE *out, const struct ms_input *in) {
   const struct ms_process *proc = in->process;
@@ -31,8 +91,8 @@ static void print_input(FILE *out, const struct ms_input *in) {
     fprintf(out, "%" PRIu64, proc->pid);
   else
     fputs("?", out);
-  fprintf(out, ", mode %s, %s", proc->mode ? proc->mode : "?",
-          proc->complete ? "complete" : "incomplete (no end record)");
+  print_mode(out, proc);
+  fprintf(out, ", %s", proc->complete ? "complete" : "incomplete (no end record)");
   const struct ms_decode_problem *pb = &in->problem;
   switch (pb->status) {
   case MS_DECODE_OK:
@@ -53,6 +113,10 @@ static void print_input(FILE *out, const struct ms_input *in) {
   if (proc->skipped_events)
     fprintf(out, ", %" PRIu64 " unknown %s skipped", proc->skipped_events,
             plural(proc->skipped_events, "event", "events"));
+  /* Full mode: the counters were used; a difference means lost events or a writer bug. */
+  if (proc->disagreeing_sites)
+    fprintf(out, ", counters and events disagree at %" PRIu64 " %s", proc->disagreeing_sites,
+            plural(proc->disagreeing_sites, "site", "sites"));
   fputc('\n', out);
 }
 
@@ -67,25 +131,42 @@ static void print_header(FILE *out, const struct ms_profile *p) {
 
 /* --- Totals ---------------------------------------------------------------------------- */
 
-static void total_line(FILE *out, const char *label, uint64_t v) {
-  fprintf(out, "  %-20s%12" PRIu64 "\n", label, v);
+static void total_line(FILE *out, const char *label, struct text value) {
+  fprintf(out, "  %-20s", label);
+  right(out, 12, value.s);
+  fputc('\n', out);
 }
 
-static void print_totals(FILE *out, const struct ms_counts *c) {
+static void print_totals(FILE *out, const struct ms_profile *p) {
+  const struct ms_counts *c = &p->totals;
+  /* null and unmatched frees are known only where every free is an event. */
+  bool all_frees_seen = false, sampled = false;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct ms_process *proc = p->inputs[i].process;
+    if (proc) {
+      all_frees_seen |= !proc->sampled || !proc->has_counters;
+      sampled |= proc->sampled;
+    }
+  }
   fputs("\nTotals\n", out);
-  total_line(out, "allocations", c->allocations);
-  total_line(out, "failed allocations", c->failed_allocations);
-  total_line(out, "reallocs", c->reallocs);
-  total_line(out, "frees", c->frees);
-  total_line(out, "null frees", c->null_frees);
-  total_line(out, "unmatched frees", c->unmatched_frees);
-  total_line(out, "bytes allocated", c->bytes_allocated);
-  total_line(out, "bytes freed", c->bytes_freed);
-  total_line(out, "live blocks at exit", c->live_blocks);
-  total_line(out, "live bytes at exit", c->live_bytes);
+  total_line(out, "allocations", num(c->allocations));
+  total_line(out, "failed allocations", num(c->failed_allocations));
+  total_line(out, "reallocs", num(c->reallocs));
+  total_line(out, "frees", num(c->frees));
+  if (all_frees_seen) {
+    total_line(out, "null frees", num(c->null_frees));
+    total_line(out, "unmatched frees", num(c->unmatched_frees));
+  }
+  total_line(out, "bytes allocated", num(c->bytes_allocated));
+  total_line(out, "bytes freed", figure(c, MS_BYTES_FREED));
+  total_line(out, "live blocks at exit", figure(c, MS_LIVE_BLOCKS));
+  total_line(out, "live bytes at exit", figure(c, MS_LIVE_BYTES));
   /* Only when it happened: it means frees memscope did not see. */
   if (c->overwritten_blocks)
-    total_line(out, "overwritten blocks", c->overwritten_blocks);
+    total_line(out, "overwritten blocks", num(c->overwritten_blocks));
+  total_line(out, "peak live bytes", figure(c, MS_PEAK_LIVE_BYTES));
+  if (sampled)
+    total_line(out, "samples", num(c->samples));
 }
 
 /* --- Threads --------------------------------------------------------------------------- */
@@ -111,10 +192,13 @@ static void print_threads(FILE *out, const struct ms_profile *p) {
       char tid[24] = "-";
       if (thr->os_tid)
         snprintf(tid, sizeof tid, "%" PRIu64, thr->os_tid);
-      fprintf(out, "%8" PRIu64 "%9s%10" PRIu64 "%10" PRIu64 "%14" PRIu64 "%14" PRIu64 "  %s\n",
-              thr->index, tid, thr->counts.allocations, thr->counts.frees,
-              thr->counts.bytes_allocated, thr->counts.bytes_freed,
-              thr->name && thr->name[0] ? thr->name : "-");
+      cell(out, 8, num(thr->index).s);
+      cell(out, 9, tid);
+      cell(out, 10, num(thr->counts.allocations).s);
+      cell(out, 10, num(thr->counts.frees).s);
+      cell(out, 14, num(thr->counts.bytes_allocated).s);
+      cell(out, 14, figure(&thr->counts, MS_BYTES_FREED).s);
+      fprintf(out, "  %s\n", thr->name && thr->name[0] ? thr->name : "-");
     }
   }
 }
@@ -179,20 +263,36 @@ static int by_calls(const void *a, const void *b) {
 
 static int by_live_bytes(const void *a, const void *b) {
   const struct ms_site *x = *(const struct ms_site *const *)a, *y = *(const struct ms_site *const *)b;
-  CMP_DESC(x->counts.live_bytes, y->counts.live_bytes);
-  CMP_DESC(x->counts.live_blocks, y->counts.live_blocks);
+  CMP_DESC(ms_counts_figure(&x->counts, MS_LIVE_BYTES).value,
+           ms_counts_figure(&y->counts, MS_LIVE_BYTES).value);
+  CMP_DESC(ms_counts_figure(&x->counts, MS_LIVE_BLOCKS).value,
+           ms_counts_figure(&y->counts, MS_LIVE_BLOCKS).value);
   CMP_ID(x, y);
 }
 
-enum site_table { BY_BYTES, BY_CALLS, LIVE };
+static int by_size_calls(const void *a, const void *b) {
+  const struct ms_site *x = *(const struct ms_site *const *)a, *y = *(const struct ms_site *const *)b;
+  CMP_DESC(x->sizes.calls, y->sizes.calls);
+  CMP_DESC(x->sizes.bytes, y->sizes.bytes);
+  CMP_ID(x, y);
+}
+
+enum site_table { BY_BYTES, BY_CALLS, LIVE, SIZES };
 
 static bool in_table(const struct ms_site *s, enum site_table table) {
   switch (table) {
   case BY_BYTES: return !ms_site_is_free(s) && s->counts.allocations > 0;
   case BY_CALLS: return ms_site_calls(s) > 0;
-  case LIVE: return s->counts.live_blocks > 0;
+  case LIVE: return ms_counts_figure(&s->counts, MS_LIVE_BLOCKS).value > 0;
+  case SIZES: return !ms_site_is_free(s) && s->sizes.calls > 0;
   }
   return false;
+}
+
+/* The mean, rounded to nearest, without overflowing. */
+static uint64_t mean(uint64_t sum, uint64_t n) {
+  uint64_t rem = sum % n;
+  return sum / n + (rem >= n - rem);
 }
 
 static void print_site_table(FILE *out, const struct ms_profile *p, size_t top,
@@ -201,14 +301,19 @@ static void print_site_table(FILE *out, const struct ms_profile *p, size_t top,
       [BY_BYTES] = "Top sites by bytes allocated",
       [BY_CALLS] = "Top sites by calls",
       [LIVE] = "Live at exit by site",
+      [SIZES] = "Allocation sizes by site",
   };
   static int (*const order[])(const void *, const void *) = {
       [BY_BYTES] = by_bytes, [BY_CALLS] = by_calls, [LIVE] = by_live_bytes,
+      [SIZES] = by_size_calls,
   };
   fprintf(out, "\n%s\n", titles[table]);
   if (table == LIVE)
     fprintf(out, "%10s%10s  %-*s %s\n", "blocks", "bytes", FUNCTION_WIDTH, "function",
             "location");
+  else if (table == SIZES)
+    fprintf(out, "%10s%10s%10s%10s  %-*s %s\n", "calls", "min", "avg", "max", FUNCTION_WIDTH,
+            "function", "location");
   else
     fprintf(out, "%10s%10s  %-8s %-*s %s\n", table == BY_BYTES ? "bytes" : "calls",
             table == BY_BYTES ? "calls" : "bytes", "api", FUNCTION_WIDTH, "function",
@@ -234,18 +339,35 @@ static void print_site_table(FILE *out, const struct ms_profile *p, size_t top,
       snprintf(api, sizeof api, "#%" PRIu32, s->api);
     else
       snprintf(api, sizeof api, "%s", ms_api_name(s->api));
+    /* A free site's bytes are bytes freed: estimated in sampled mode. */
+    struct text bytes = ms_site_is_free(s) ? figure(&s->counts, MS_BYTES_FREED)
+                                           : num(s->counts.bytes_allocated);
     switch (table) {
     case BY_BYTES:
-      fprintf(out, "%10" PRIu64 "%10" PRIu64 "  %-8s ", ms_site_bytes(s), ms_site_calls(s), api);
+      cell(out, 10, bytes.s);
+      cell(out, 10, num(ms_site_calls(s)).s);
+      fprintf(out, "  %-8s ", api);
       print_site_place(out, s, SITE_TABLE_FUNCTION_COL);
       break;
     case BY_CALLS:
-      fprintf(out, "%10" PRIu64 "%10" PRIu64 "  %-8s ", ms_site_calls(s), ms_site_bytes(s), api);
+      cell(out, 10, num(ms_site_calls(s)).s);
+      cell(out, 10, bytes.s);
+      fprintf(out, "  %-8s ", api);
       print_site_place(out, s, SITE_TABLE_FUNCTION_COL);
       break;
     case LIVE:
-      fprintf(out, "%10" PRIu64 "%10" PRIu64 "  ", s->counts.live_blocks, s->counts.live_bytes);
+      cell(out, 10, figure(&s->counts, MS_LIVE_BLOCKS).s);
+      cell(out, 10, figure(&s->counts, MS_LIVE_BYTES).s);
+      fputs("  ", out);
       print_site_place(out, s, LIVE_TABLE_FUNCTION_COL);
+      break;
+    case SIZES:
+      cell(out, 10, num(s->sizes.calls).s);
+      cell(out, 10, num(s->sizes.min).s);
+      cell(out, 10, num(mean(s->sizes.bytes, s->sizes.calls)).s);
+      cell(out, 10, num(s->sizes.max).s);
+      fputs("  ", out);
+      print_site_place(out, s, SIZES_TABLE_FUNCTION_COL);
       break;
     }
   }
@@ -255,9 +377,10 @@ static void print_site_table(FILE *out, const struct ms_profile *p, size_t top,
 void ms_report_text(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt) {
   size_t top = opt ? opt->top : MS_REPORT_DEFAULT_TOP;
   print_header(out, p);
-  print_totals(out, &p->totals);
+  print_totals(out, p);
   print_threads(out, p);
   print_site_table(out, p, top, BY_BYTES);
   print_site_table(out, p, top, BY_CALLS);
+  print_site_table(out, p, top, SIZES);
   print_site_table(out, p, top, LIVE);
 }

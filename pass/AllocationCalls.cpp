@@ -1,5 +1,4 @@
-// Recognising calls to malloc/calloc/realloc/free and rewriting them into calls to
-// __memscope_<api>(args..., site).
+// Recognising allocation calls and rewriting them into calls that carry a site.
 #include "AllocationCalls.h"
 
 #include "llvm/ADT/SmallVector.h"
@@ -12,54 +11,32 @@ using namespace llvm;
 
 namespace memscope {
 
-static std::optional<AllocApi> apiForName(StringRef Name) {
-  if (Name == "malloc")
-    return AllocApi::Malloc;
-  if (Name == "calloc")
-    return AllocApi::Calloc;
-  if (Name == "realloc")
-    return AllocApi::Realloc;
-  if (Name == "free")
-    return AllocApi::Free;
-  return std::nullopt;
+const KnownFunction *classifyFunction(const Function &F, const RuntimeTypes &Types) {
+  if (F.hasLocalLinkage() || F.isIntrinsic())
+    return nullptr;
+  const KnownFunction *K = lookupKnownFunction(F.getName());
+  if (!K || F.getFunctionType() != Types.knownType(*K) ||
+      F.getCallingConv() != CallingConv::C)
+    return nullptr;
+  return K;
 }
 
-// The C prototype, which is the runtime's without the trailing site pointer.
-static FunctionType *libcType(AllocApi Api, const RuntimeTypes &T) {
-  FunctionType *Runtime = T.allocFunction(Api);
-  return FunctionType::get(Runtime->getReturnType(), Runtime->params().drop_back(),
-                           /*isVarArg=*/false);
+Function *calledFunction(const CallBase &Call) {
+  return dyn_cast<Function>(Call.getCalledOperand()->stripPointerCasts());
 }
 
-std::optional<AllocApi> classifyAllocationCall(const CallBase &Call, const RuntimeTypes &Types) {
-  // callbr and friends never call an allocator; musttail requires the callee's
-  // prototype to match the caller's, which an extra argument would break.
+bool isRewritableCall(const CallBase &Call, const Function &Callee) {
   auto *CI = dyn_cast<CallInst>(&Call);
   if (!CI && !isa<InvokeInst>(Call))
-    return std::nullopt;
+    return false;
   if (CI && CI->isMustTailCall())
-    return std::nullopt;
-
-  auto *Callee = dyn_cast<Function>(Call.getCalledOperand()->stripPointerCasts());
-  if (!Callee || Callee->hasLocalLinkage() || Callee->isIntrinsic())
-    return std::nullopt;
-  std::optional<AllocApi> Api = apiForName(Callee->getName());
-  if (!Api)
-    return std::nullopt;
-
-  // Both the callee and the call must have the C prototype: a K&R-style call through
-  // another type would hand the runtime arguments it cannot trust.
-  FunctionType *Expected = libcType(*Api, Types);
-  if (Callee->getFunctionType() != Expected || Call.getFunctionType() != Expected)
-    return std::nullopt;
-  if (Call.getCallingConv() != CallingConv::C || Callee->getCallingConv() != CallingConv::C)
-    return std::nullopt;
-  return Api;
+    return false;
+  return Call.getFunctionType() == Callee.getFunctionType() &&
+         Call.getCallingConv() == Callee.getCallingConv();
 }
 
-void rewriteAllocationCall(const AllocationCall &Call, Function *Runtime, Constant *Site) {
-  CallBase &Old = *Call.Call;
-  SmallVector<Value *, 4> Args(Old.args());
+void rewriteCall(CallBase &Old, Function *Target, Value *Site) {
+  SmallVector<Value *, 8> Args(Old.args());
   Args.push_back(Site);
   // Bundles such as "funclet" tie the call to its EH pad and must survive.
   SmallVector<OperandBundleDef, 1> Bundles;
@@ -68,15 +45,15 @@ void rewriteAllocationCall(const AllocationCall &Call, Function *Runtime, Consta
   IRBuilder<> B(&Old);
   CallBase *New;
   if (auto *Invoke = dyn_cast<InvokeInst>(&Old)) {
-    New = B.CreateInvoke(Runtime->getFunctionType(), Runtime, Invoke->getNormalDest(),
+    New = B.CreateInvoke(Target->getFunctionType(), Target, Invoke->getNormalDest(),
                          Invoke->getUnwindDest(), Args, Bundles);
   } else {
-    CallInst *NewCall = B.CreateCall(Runtime->getFunctionType(), Runtime, Args, Bundles);
+    CallInst *NewCall = B.CreateCall(Target->getFunctionType(), Target, Args, Bundles);
     NewCall->setTailCallKind(cast<CallInst>(Old).getTailCallKind());
     New = NewCall;
   }
-  // The call-site attributes of the original (allocsize, builtin, ...) describe libc's
-  // function and are dropped with it.
+  // The call-site attributes of the original (allocsize, builtin, ...) describe the
+  // original callee and are dropped with it.
   New->setCallingConv(Old.getCallingConv());
   New->setDebugLoc(Old.getDebugLoc());
   New->takeName(&Old);

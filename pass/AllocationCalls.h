@@ -1,41 +1,35 @@
-// Recognising calls to the C allocation functions and redirecting them to the runtime.
+// Recognising allocation calls (and calls to allocation wrappers) and redirecting them
+// to the runtime with a site pointer appended.
 #ifndef MEMSCOPE_PASS_ALLOCATIONCALLS_H
 #define MEMSCOPE_PASS_ALLOCATIONCALLS_H
 
 #include "RuntimeInterface.h"
 
-#include <optional>
-
 namespace llvm {
 class CallBase;
-class Constant;
 class Function;
+class Value;
 } // namespace llvm
 
 namespace memscope {
 
-// One call to rewrite, in the function that contains it now (after inlining).
-struct AllocationCall {
-  llvm::CallBase *Call;
-  AllocApi Api;
-  // Position among the allocation calls of its function, counted in instruction order;
-  // part of the site ID when the call has no debug location.
-  unsigned OrdinalInFunction;
-};
+// The known function F is, when it is an external function whose name is in the table
+// and whose type and calling convention are the table's prototype.  A static function
+// that happens to be called malloc, or a malloc with another prototype, is not.
+const KnownFunction *classifyFunction(const llvm::Function &F, const RuntimeTypes &Types);
 
-// The API when Call is a plain `call` or `invoke` whose callee, looking through pointer
-// casts, is the external C function malloc, calloc, realloc or free with its C
-// signature (size_t being the target's pointer-sized integer) and the C calling
-// convention.  Anything else (indirect calls, other prototypes, musttail calls, a
-// static function that happens to be called malloc) is not an allocation call.
-std::optional<AllocApi> classifyAllocationCall(const llvm::CallBase &Call,
-                                               const RuntimeTypes &Types);
+// True when Call is a `call` or `invoke` that can take one more argument: not callbr,
+// not musttail (whose prototype must match the caller's), not through a type other
+// than the callee's (a K&R-style call hands over arguments nobody can trust).
+bool isRewritableCall(const llvm::CallBase &Call, const llvm::Function &Callee);
 
-// Replaces the call by the same kind of call (or invoke, to the same destinations) to
-// Runtime with Site appended to the arguments; keeps the debug location, name,
-// calling convention, tail-call kind and operand bundles, and erases the original.
-void rewriteAllocationCall(const AllocationCall &Call, llvm::Function *Runtime,
-                           llvm::Constant *Site);
+// The function Call calls, looking through pointer casts; nullptr when indirect.
+llvm::Function *calledFunction(const llvm::CallBase &Call);
+
+// Replaces Call by the same kind of call (or invoke, to the same destinations) to
+// Target with Site appended to the arguments; keeps the debug location, name, calling
+// convention, tail-call kind and operand bundles, and erases the original.
+void rewriteCall(llvm::CallBase &Call, llvm::Function *Target, llvm::Value *Site);
 
 } // namespace memscope
 

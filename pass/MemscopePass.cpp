@@ -1,11 +1,16 @@
-// The plugin entry point, the pass, and the worker that drives one module:
-// find the allocation calls, describe their sites, rewrite them, register the table.
+// The plugin entry point, the passes, and the worker that drives one module: find the
+// sites (allocation calls, wrapper calls, allocation functions used as values),
+// describe them, rewrite them, give wrappers their twins, register the table.
 #include "MemscopePass.h"
 
 #include "AllocationCalls.h"
+#include "CxxHelpers.h"
+#include "FunctionPointers.h"
 #include "LLVMCompat.h"
+#include "Options.h"
 #include "RuntimeInterface.h"
 #include "SiteTable.h"
+#include "Wrappers.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
@@ -17,39 +22,62 @@
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
 
+#include <set>
+
 using namespace llvm;
 
 namespace memscope {
 
 namespace {
 
+// One site to create, in the order sites are numbered.
+struct PlannedSite {
+  enum Kind { AllocationCall, WrapperCall, AddressInCode, AddressInGlobal } What = AllocationCall;
+  Instruction *At = nullptr;         // the call or the instruction using the address
+  Function *Callee = nullptr;        // the allocation function or the wrapper
+  const KnownFunction *Known = nullptr; // null for a wrapper call
+  GlobalVariable *Global = nullptr;  // AddressInGlobal
+  Use *Operand = nullptr;            // AddressInCode
+  unsigned Ordinal = 0;
+};
+
 class ModuleInstrumenter {
 public:
-  explicit ModuleInstrumenter(Module &M) : M(M), Types(M) { collectOptOuts(); }
+  explicit ModuleInstrumenter(Module &M)
+      : M(M), Types(M), Options(M),
+        Wrappers(M, Types, Options, [this](const Function &F) { return !shouldInstrument(F); }) {
+    collectOptOuts();
+  }
   bool instrument();
 
 private:
   void collectOptOuts();
   bool shouldInstrument(const Function &F) const;
-  bool writtenInOptedOutFunction(const CallBase &Call) const;
-  SmallVector<AllocationCall, 16> findAllocationCalls();
-  bool checkRuntimeSymbols(ArrayRef<AllocationCall> Calls);
+  bool writtenInOptedOutFunction(const Instruction &I) const;
+  void planFunction(Function &F);
+  void planGlobals();
+  bool checkRuntimeSymbols();
+  Function *entryPoint(const KnownFunction &K);
 
   Module &M;
   RuntimeTypes Types;
+  PassOptions Options;
+  WrapperSet Wrappers;
   SmallPtrSet<const Function *, 8> OptedOut;
   // Their debug-info subprograms, to recognise their calls after inlining.
   SmallPtrSet<const DISubprogram *, 8> OptedOutSubprograms;
+  std::vector<PlannedSite> Plan;
 };
 
 } // namespace
 
 // The opt-out: the IR attribute "memscope-skip", or
 // __attribute__((annotate("memscope_skip"))), which clang records in
-// llvm.global.annotations as {function, string, file, line, args} entries.
+// llvm.global.annotations as {function, string, file, line, args} entries; and the
+// ignore list.
 void ModuleInstrumenter::collectOptOuts() {
   for (const Function &F : M)
-    if (F.hasFnAttribute(SkipAttribute))
+    if (F.hasFnAttribute(SkipAttribute) || (!F.isDeclaration() && Options.ignores(F)))
       OptedOut.insert(&F);
 
   if (const GlobalVariable *Annotations = M.getNamedGlobal("llvm.global.annotations"))
@@ -78,73 +106,172 @@ bool ModuleInstrumenter::shouldInstrument(const Function &F) const {
   if (F.isDeclaration() || F.hasAvailableExternallyLinkage())
     return false; // no body, or a body that is not emitted in this object
   if (compat::startsWith(F.getName(), RuntimePrefix))
-    return false; // the runtime itself, and our own constructors
+    return false; // the runtime itself, our constructors, helpers and thunks
+  if (WrapperSet::isTwin(F))
+    return false; // a copy of an instrumented wrapper, made by WrapperSet
   return !OptedOut.contains(&F);
 }
 
-// An opted-out function's calls stay uninstrumented when inlined elsewhere: the
-// frames of an inlined call name the subprogram it was written in.
-bool ModuleInstrumenter::writtenInOptedOutFunction(const CallBase &Call) const {
-  if (OptedOutSubprograms.empty())
-    return false;
-  for (const DILocation *L = Call.getDebugLoc().get(); L; L = L->getInlinedAt())
-    if (OptedOutSubprograms.contains(L->getScope()->getSubprogram()))
+// An opted-out (or ignored) function's calls stay uninstrumented when inlined
+// elsewhere: the frames of an inlined call name the subprogram it was written in.
+bool ModuleInstrumenter::writtenInOptedOutFunction(const Instruction &I) const {
+  for (const DILocation *L = I.getDebugLoc().get(); L; L = L->getInlinedAt()) {
+    const DISubprogram *SP = L->getScope()->getSubprogram();
+    if (SP && (OptedOutSubprograms.contains(SP) || Options.ignores(*SP)))
       return true;
+  }
   return false;
 }
 
-SmallVector<AllocationCall, 16> ModuleInstrumenter::findAllocationCalls() {
-  SmallVector<AllocationCall, 16> Calls;
-  for (Function &F : M) {
-    if (!shouldInstrument(F))
-      continue;
-    unsigned Ordinal = 0;
-    for (Instruction &I : instructions(F)) {
-      auto *Call = dyn_cast<CallBase>(&I);
-      if (!Call)
+// Sites of F in instruction order.  Ordinals count every candidate, including those
+// left alone because they were written in an opted-out function, so that opting one
+// function out does not renumber (and so re-identify) its neighbours.
+void ModuleInstrumenter::planFunction(Function &F) {
+  unsigned Ordinal = 0;
+  for (Instruction &I : instructions(F)) {
+    auto *Call = dyn_cast<CallBase>(&I);
+    if (Function *Callee = Call ? calledFunction(*Call) : nullptr;
+        Callee && isRewritableCall(*Call, *Callee)) {
+      const KnownFunction *K = classifyFunction(*Callee, Types);
+      if (K || Wrappers.isWrapper(*Callee)) {
+        PlannedSite P;
+        P.What = K ? PlannedSite::AllocationCall : PlannedSite::WrapperCall;
+        P.At = Call;
+        P.Callee = Callee;
+        P.Known = K;
+        P.Ordinal = Ordinal++;
+        if (!writtenInOptedOutFunction(I))
+          Plan.push_back(P);
+      }
+    }
+    if (!Options.AddressTaken || isa<ICmpInst>(I))
+      continue; // comparisons with the function keep comparing with the function
+    for (Use &U : I.operands()) {
+      auto *Fn = dyn_cast<Function>(U.get());
+      if (!Fn || (Call && Call->isCallee(&U)))
         continue;
-      std::optional<AllocApi> Api = classifyAllocationCall(*Call, Types);
-      if (!Api)
+      const KnownFunction *K = classifyFunction(*Fn, Types);
+      if (!K)
         continue;
-      // Counted before the opt-out so that opting a callee out does not renumber
-      // (and so re-identify) the calls around it.
-      unsigned ThisOrdinal = Ordinal++;
-      if (!writtenInOptedOutFunction(*Call))
-        Calls.push_back({Call, *Api, ThisOrdinal});
+      PlannedSite P;
+      P.What = PlannedSite::AddressInCode;
+      P.At = &I;
+      P.Callee = Fn;
+      P.Known = K;
+      P.Operand = &U;
+      P.Ordinal = Ordinal++;
+      if (!writtenInOptedOutFunction(I))
+        Plan.push_back(P);
     }
   }
-  return Calls;
+}
+
+void ModuleInstrumenter::planGlobals() {
+  if (!Options.AddressTaken)
+    return;
+  for (Function &Fn : M) {
+    const KnownFunction *K = classifyFunction(Fn, Types);
+    if (!K)
+      continue;
+    for (const AddressUse &U : globalAddressUses(Fn, *K)) {
+      PlannedSite P;
+      P.What = PlannedSite::AddressInGlobal;
+      P.Callee = &Fn;
+      P.Known = K;
+      P.Global = U.Global;
+      Plan.push_back(P);
+    }
+  }
 }
 
 // All clashes are reported before anything changes, so a module with an error is
 // left as it was.
-bool ModuleInstrumenter::checkRuntimeSymbols(ArrayRef<AllocationCall> Calls) {
+bool ModuleInstrumenter::checkRuntimeSymbols() {
   bool Ok = checkRuntimeSymbol(M, RegisterModuleFn, Types.registrationFunction());
   Ok &= checkRuntimeSymbol(M, UnregisterModuleFn, Types.registrationFunction());
-  for (AllocApi Api : {AllocApi::Malloc, AllocApi::Calloc, AllocApi::Realloc, AllocApi::Free})
-    if (llvm::any_of(Calls, [Api](const AllocationCall &C) { return C.Api == Api; }))
-      Ok &= checkRuntimeSymbol(M, runtimeFunctionName(Api), Types.allocFunction(Api));
+  std::set<const KnownFunction *> Used;
+  for (const PlannedSite &P : Plan)
+    if (P.Known)
+      Used.insert(P.Known);
+  bool Cxx = false;
+  std::set<std::string> Checked;
+  for (const KnownFunction *K : Used) {
+    std::string Name = K->isCxxOperator() ? cxxHelperName(*K) : K->Runtime;
+    Cxx |= K->isCxxOperator();
+    if (Checked.insert(Name).second)
+      Ok &= checkRuntimeSymbol(M, Name, Types.entryType(*K));
+  }
+  if (Cxx) {
+    Ok &= checkRuntimeSymbol(M, NoteAllocFn, Types.noteAllocFunction());
+    Ok &= checkRuntimeSymbol(M, NoteFreeFn, Types.noteFreeFunction());
+  }
   return Ok;
 }
 
+Function *ModuleInstrumenter::entryPoint(const KnownFunction &K) {
+  return K.isCxxOperator() ? getOrEmitCxxHelper(M, Types, K) : declareEntryPoint(M, Types, K);
+}
+
 bool ModuleInstrumenter::instrument() {
-  SmallVector<AllocationCall, 16> Calls = findAllocationCalls();
+  for (Function &F : M)
+    if (shouldInstrument(F))
+      planFunction(F);
+  planGlobals();
+  // Wrappers other modules may call need their twin even when nothing here calls them.
+  SmallVector<Function *, 4> ExportedWrappers;
+  for (Function *W : Wrappers.definitionsNeedingTwins())
+    if (!W->hasLocalLinkage() && !W->hasLinkOnceLinkage())
+      ExportedWrappers.push_back(W);
   // Nothing to do also means nothing to emit: no empty table, no constructor.  This is
   // also what makes a second run over an instrumented module a no-op.
-  if (Calls.empty() || !checkRuntimeSymbols(Calls))
+  if (Plan.empty() && ExportedWrappers.empty())
+    return false;
+  if (!checkRuntimeSymbols())
     return false;
 
   SiteTable Table(M, Types);
-  for (const AllocationCall &Call : Calls)
-    Table.addSite(Call);
-  Table.emitSites();
+  std::vector<unsigned> SiteOf;
+  for (const PlannedSite &P : Plan) {
+    if (P.What == PlannedSite::AddressInGlobal)
+      SiteOf.push_back(Table.addGlobalSite(*P.Global, P.Known->Api));
+    else
+      SiteOf.push_back(
+          Table.addSite(*P.At, P.Known ? P.Known->Api : AllocApi::Wrapper, P.Ordinal));
+  }
+  if (!Table.empty())
+    Table.emitSites();
 
-  for (unsigned I = 0; I < Calls.size(); ++I)
-    rewriteAllocationCall(Calls[I], declareAllocFunction(M, Types, Calls[I].Api),
-                          Table.siteAddress(I));
+  for (unsigned I = 0; I < Plan.size(); ++I) {
+    const PlannedSite &P = Plan[I];
+    Constant *Site = Table.siteAddress(SiteOf[I]);
+    switch (P.What) {
+    case PlannedSite::AllocationCall:
+      rewriteCall(*cast<CallBase>(P.At), entryPoint(*P.Known), Site);
+      break;
+    case PlannedSite::WrapperCall:
+      rewriteCall(*cast<CallBase>(P.At), Wrappers.twin(*P.Callee), Site);
+      break;
+    case PlannedSite::AddressInCode:
+    case PlannedSite::AddressInGlobal: {
+      AddressUse Use;
+      Use.U = P.Operand;
+      Use.Global = P.Global;
+      Use.Callee = P.Callee;
+      Use.Known = P.Known;
+      redirectAddressUse(Use, emitThunk(M, *P.Known, *P.Callee, entryPoint(*P.Known), Site));
+      break;
+    }
+    }
+  }
 
-  Table.emitRegistration(declareRegistrationFunction(M, Types, RegisterModuleFn),
-                         declareRegistrationFunction(M, Types, UnregisterModuleFn));
+  for (Function *W : ExportedWrappers)
+    Wrappers.twin(*W);
+  // After the rewriting: a twin is a copy of its wrapper's instrumented body.
+  Wrappers.emitTwins();
+
+  if (!Table.empty())
+    Table.emitRegistration(declareRegistrationFunction(M, Types, RegisterModuleFn),
+                           declareRegistrationFunction(M, Types, UnregisterModuleFn));
   return true;
 }
 
@@ -154,21 +281,51 @@ PreservedAnalyses MemscopePass::run(Module &M, ModuleAnalysisManager &) {
   return PreservedAnalyses::none();
 }
 
+PreservedAnalyses MarkDeclaredAllocatorsPass::run(Module &M, ModuleAnalysisManager &) {
+  bool Changed = false;
+  for (Function &F : M)
+    if (!F.isIntrinsic() && !compat::startsWith(F.getName(), RuntimePrefix) &&
+        !lookupKnownFunction(F.getName()) &&
+        F.getReturnType()->isPointerTy() &&
+        F.hasRetAttribute(Attribute::NoAlias) && !F.hasFnAttribute(DeclaredAllocatorAttribute)) {
+      F.addFnAttr(DeclaredAllocatorAttribute);
+      Changed = true;
+    }
+  // A string attribute changes no analysis result.
+  (void)Changed;
+  return PreservedAnalyses::all();
+}
+
 } // namespace memscope
 
 // --- Plugin registration ---------------------------------------------------------------
 
 static void registerCallbacks(PassBuilder &PB) {
-  // opt -load-pass-plugin=MemscopePass.so -passes=memscope
+  // opt -load-pass-plugin=MemscopePass.so -passes=memscope (both passes, as clang runs
+  // them), or each on its own.
   PB.registerPipelineParsingCallback(
       [](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {
-        if (Name != "memscope")
-          return false;
-        MPM.addPass(memscope::MemscopePass());
-        return true;
+        if (Name == "memscope") {
+          MPM.addPass(memscope::MarkDeclaredAllocatorsPass());
+          MPM.addPass(memscope::MemscopePass());
+          return true;
+        }
+        if (Name == "memscope-instrument") {
+          MPM.addPass(memscope::MemscopePass());
+          return true;
+        }
+        if (Name == "memscope-mark-allocators") {
+          MPM.addPass(memscope::MarkDeclaredAllocatorsPass());
+          return true;
+        }
+        return false;
       });
-  // clang -fpass-plugin=MemscopePass.so, at every optimisation level including -O0:
-  // last, so that we see the calls that survived optimisation and their final
+  // clang -fpass-plugin=MemscopePass.so, at every optimisation level including -O0.
+  // First, the source's own allocator declarations, before any inference:
+  memscope::compat::registerPipelineStart(PB, [](ModulePassManager &MPM, OptimizationLevel) {
+    MPM.addPass(memscope::MarkDeclaredAllocatorsPass());
+  });
+  // Last, so that we see the calls that survived optimisation and their final
   // inlining, and so that nothing after us can drop a rewritten call.
   memscope::compat::registerOptimizerLast(
       PB, [](ModulePassManager &MPM, OptimizationLevel) { MPM.addPass(memscope::MemscopePass()); });

@@ -1,5 +1,7 @@
-// MemscopePass: rewrites malloc/calloc/realloc/free calls into calls to the memscope
-// runtime and emits the module's site table.  See docs/pass.md.
+// MemscopePass: rewrites allocation calls into calls to the memscope runtime and emits
+// the module's site table.  MarkDeclaredAllocatorsPass runs first, at the start of the
+// pipeline, to note which functions the source declared as allocators.  See
+// docs/pass.md.
 #ifndef MEMSCOPE_PASS_MEMSCOPEPASS_H
 #define MEMSCOPE_PASS_MEMSCOPEPASS_H
 
@@ -11,6 +13,15 @@ class MemscopePass : public llvm::PassInfoMixin<MemscopePass> {
 public:
   llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &MAM);
   // Instrument optnone functions too: -O0 is the common way to profile a debug build.
+  static bool isRequired() { return true; }
+};
+
+// Marks functions with a noalias result (__attribute__((malloc)) in C/C++) as declared
+// allocators, before the optimizer infers noalias results by itself: allocation
+// wrappers are then the same at every optimisation level.
+class MarkDeclaredAllocatorsPass : public llvm::PassInfoMixin<MarkDeclaredAllocatorsPass> {
+public:
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &MAM);
   static bool isRequired() { return true; }
 };
 

@@ -9,6 +9,7 @@
 
 #include "memscope/abi.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
@@ -30,10 +31,19 @@ namespace memscope {
 // ever built with the plugin).
 inline constexpr char RuntimePrefix[] = "__memscope_";
 
-inline constexpr char MallocFn[] = "__memscope_malloc";
-inline constexpr char CallocFn[] = "__memscope_calloc";
-inline constexpr char ReallocFn[] = "__memscope_realloc";
-inline constexpr char FreeFn[] = "__memscope_free";
+// The entry point of each C allocation function is "__memscope_" + its name (glibc's
+// __strdup/__strndup and mmap64 share strdup's, strndup's and mmap's); the table in
+// RuntimeInterface.cpp lists them.  C++ operators have none: the pass emits a helper
+// per operator (CxxHelpers.h) that calls the real operator and reports through these.
+inline constexpr char NoteAllocFn[] = "__memscope_note_alloc";
+inline constexpr char NoteFreeFn[] = "__memscope_note_free";
+
+// Names of the functions the pass itself emits.  The first two carry the runtime
+// prefix, so they are never instrumented themselves.
+inline constexpr char CxxHelperPrefix[] = "__memscope_cxx."; // + the operator's symbol
+inline constexpr char ThunkPrefix[] = "__memscope_fp.";      // + the function's name
+// An allocation wrapper's site-taking twin: "xmalloc" -> "xmalloc.memscope".
+inline constexpr char WrapperCloneSuffix[] = ".memscope";
 
 // The ABI version is part of these names, so objects and a runtime that disagree on
 // the layouts below fail to link instead of misreading each other.
@@ -56,7 +66,42 @@ enum class AllocApi : uint32_t {
   Calloc = MEMSCOPE_API_CALLOC,
   Realloc = MEMSCOPE_API_REALLOC,
   Free = MEMSCOPE_API_FREE,
+  ReallocArray = MEMSCOPE_API_REALLOCARRAY,
+  AlignedAlloc = MEMSCOPE_API_ALIGNED_ALLOC,
+  PosixMemalign = MEMSCOPE_API_POSIX_MEMALIGN,
+  Memalign = MEMSCOPE_API_MEMALIGN,
+  Valloc = MEMSCOPE_API_VALLOC,
+  Pvalloc = MEMSCOPE_API_PVALLOC,
+  Strdup = MEMSCOPE_API_STRDUP,
+  Strndup = MEMSCOPE_API_STRNDUP,
+  New = MEMSCOPE_API_NEW,
+  NewArray = MEMSCOPE_API_NEW_ARRAY,
+  Delete = MEMSCOPE_API_DELETE,
+  DeleteArray = MEMSCOPE_API_DELETE_ARRAY,
+  Mmap = MEMSCOPE_API_MMAP,
+  Munmap = MEMSCOPE_API_MUNMAP,
+  Wrapper = MEMSCOPE_API_WRAPPER,
 };
+
+// One function the pass recognises by name and prototype.  The prototype is spelled
+// with one letter per type: p pointer, s size_t (the target's pointer-sized integer),
+// i int (i32), l int64_t/off_t, v void.
+struct KnownFunction {
+  const char *Name;    // the symbol, e.g. "malloc" or "_ZnwmRKSt9nothrow_t"
+  AllocApi Api;
+  const char *Result;  // one letter
+  const char *Params;  // one letter per parameter
+  const char *Runtime; // its runtime entry point; nullptr for a C++ operator (helper)
+  bool isCxxOperator() const { return Runtime == nullptr; }
+  // operator new (any form): the helper reports after the call, not before.
+  bool allocates() const { return Api == AllocApi::New || Api == AllocApi::NewArray; }
+};
+
+// The entry for Name, or nullptr.  C++ operators are known in their LP64 manglings
+// (size_t is "m").
+const KnownFunction *lookupKnownFunction(llvm::StringRef Name);
+// Every known function, in table order.
+llvm::ArrayRef<KnownFunction> knownFunctions();
 
 // --- What the pass emits ----------------------------------------------------------------
 inline constexpr char SitesGlobal[] = "__memscope_sites";   // [N x site], writable
@@ -78,6 +123,12 @@ inline constexpr int CtorPriority = 101;
 inline constexpr char SkipAttribute[] = "memscope-skip";
 inline constexpr char SkipAnnotation[] = "memscope_skip";
 
+// --- Allocation wrappers -------------------------------------------------------------------
+// Set at the start of clang's pipeline on functions the source declares as allocators
+// (a noalias result: __attribute__((malloc))), before the optimizer infers noalias
+// results of its own, which would make the choice depend on the optimisation level.
+inline constexpr char DeclaredAllocatorAttribute[] = "memscope-declared-allocator";
+
 // --- The same contract as LLVM types -----------------------------------------------------
 // abi.h's structs and prototypes spelled for one module (size_t is the target's
 // pointer-sized integer).  Defined in RuntimeInterface.cpp.
@@ -88,23 +139,28 @@ struct RuntimeTypes {
   llvm::PointerType *Ptr;
   llvm::StructType *Frame, *Site, *ModuleDesc;
 
-  // void *__memscope_malloc(size_t, site *) and friends.
-  llvm::FunctionType *allocFunction(AllocApi Api) const;
+  // The C (or C++) prototype of K, e.g. ptr(i64) for malloc.
+  llvm::FunctionType *knownType(const KnownFunction &K) const;
+  // The same with the site pointer appended: K's runtime entry point or C++ helper.
+  llvm::FunctionType *entryType(const KnownFunction &K) const;
+  // void __memscope_note_alloc(size_t, ptr, site *) / __memscope_note_free(ptr, site *).
+  llvm::FunctionType *noteAllocFunction() const;
+  llvm::FunctionType *noteFreeFunction() const;
   // void __memscope_register_module_v1(module *), also the unregister function.
   llvm::FunctionType *registrationFunction() const;
 };
-
-// "__memscope_malloc" for AllocApi::Malloc, and so on.
-llvm::StringRef runtimeFunctionName(AllocApi Api);
 
 // False, after reporting an error through the module's LLVMContext, when the module
 // already has a symbol Name that is not a function of type Ty (a user declaration
 // clashing with the runtime).  Changes nothing.
 bool checkRuntimeSymbol(llvm::Module &M, llvm::StringRef Name, llvm::FunctionType *Ty);
 
-// The runtime function Name (which checkRuntimeSymbol accepted), declared if the
-// module does not have it yet.
-llvm::Function *declareAllocFunction(llvm::Module &M, const RuntimeTypes &T, AllocApi Api);
+// The runtime function Name of type Ty (which checkRuntimeSymbol accepted), declared
+// if the module does not have it yet.  NoAliasResult for malloc-like results.
+llvm::Function *declareRuntimeFunction(llvm::Module &M, llvm::StringRef Name,
+                                       llvm::FunctionType *Ty, bool NoAliasResult = false);
+// K's runtime entry point (a C function; not for C++ operators).
+llvm::Function *declareEntryPoint(llvm::Module &M, const RuntimeTypes &T, const KnownFunction &K);
 llvm::Function *declareRegistrationFunction(llvm::Module &M, const RuntimeTypes &T,
                                             llvm::StringRef Name);
 

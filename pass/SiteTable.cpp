@@ -11,6 +11,7 @@
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstrTypes.h"
+#include "llvm/IR/Instruction.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/MD5.h"
 #include "llvm/Support/Path.h"
@@ -40,15 +41,16 @@ private:
   std::string Bytes;
 };
 
+} // namespace
+
 // A frame as shown to users (File joined with the directory) and the file name as
 // written in the debug info, which is what the ID uses: moving the build directory
 // changes the former, not the latter.
-struct DescribedFrame {
+struct SiteTable::DescribedFrame {
   SiteFrame Frame;
   std::string KeyFile;
 };
-
-} // namespace
+using DescribedFrame = SiteTable::DescribedFrame;
 
 static std::string displayFile(StringRef Directory, StringRef Filename) {
   if (Filename.empty())
@@ -107,16 +109,40 @@ static DescribedFrame frameWithoutDebugInfo(const Function &F) {
 
 SiteTable::SiteTable(Module &M, const RuntimeTypes &Types) : M(M), Types(Types) {}
 
-void SiteTable::addSite(const AllocationCall &Call) {
-  const Function &F = *Call.Call->getFunction();
-  const DILocation *Loc = Call.Call->getDebugLoc().get();
+unsigned SiteTable::addSite(const Instruction &At, AllocApi Api, unsigned Ordinal) {
+  const Function &F = *At.getFunction();
+  const DILocation *Loc = At.getDebugLoc().get();
   SmallVector<DescribedFrame, 2> Frames =
       Loc ? framesFromDebugInfo(Loc, F) : SmallVector<DescribedFrame, 2>{frameWithoutDebugInfo(F)};
+  // Without a location, the frame says little: the linkage name and the call's rank in
+  // its function tell the calls of one function apart.
+  return add(Api, Frames, F.getName(), Loc ? std::nullopt : std::optional<unsigned>(Ordinal));
+}
 
+unsigned SiteTable::addGlobalSite(const GlobalVariable &GV, AllocApi Api) {
+  DescribedFrame D;
+  D.Frame.Function = GV.getName().str();
+  SmallVector<DIGlobalVariableExpression *, 1> Debug;
+  GV.getDebugInfo(Debug);
+  const DIGlobalVariable *Var = Debug.empty() ? nullptr : Debug.front()->getVariable();
+  if (Var && !Var->getFilename().empty()) {
+    D.Frame.File = displayFile(Var->getDirectory(), Var->getFilename());
+    D.KeyFile = Var->getFilename().str();
+    D.Frame.Line = Var->getLine();
+  } else {
+    D.Frame.File = M.getSourceFileName();
+    D.KeyFile = D.Frame.File;
+  }
+  SmallVector<DescribedFrame, 2> Frames{std::move(D)};
+  return add(Api, Frames, GV.getName(), /*Ordinal=*/0u);
+}
+
+unsigned SiteTable::add(AllocApi Api, SmallVectorImpl<DescribedFrame> &Frames,
+                        StringRef NoLocationName, std::optional<unsigned> Ordinal) {
   // The ID key: what the site is, independent of where the build happens.
   KeyWriter Key;
   Key.str("memscope.site.v1");
-  Key.u32(static_cast<uint32_t>(Call.Api));
+  Key.u32(static_cast<uint32_t>(Api));
   Key.u32(static_cast<uint32_t>(Frames.size()));
   for (const DescribedFrame &D : Frames) {
     Key.str(D.Frame.Function);
@@ -124,15 +150,17 @@ void SiteTable::addSite(const AllocationCall &Call) {
     Key.u32(D.Frame.Line);
     Key.u32(D.Frame.Column);
   }
-  // Without a location, the frame says little: the linkage name and the call's rank in
-  // its function tell the calls of one function apart.
-  if (!Loc) {
-    Key.str(F.getName());
-    Key.u32(Call.OrdinalInFunction);
+  if (Ordinal) {
+    Key.str(NoLocationName);
+    Key.u32(*Ordinal);
   }
-  // Identical keys in one module (two calls from one macro expansion, an unrolled
-  // loop) are numbered in instruction order.
-  Key.u32(KeyCounts[Key.bytes()]++);
+  // Identical keys in one module are one site: the copies of an unrolled loop, or two
+  // calls expanded from one macro use, have the same frames and no report could tell
+  // them apart; as one site their counts add up where the source has one call.
+  auto [It, Fresh] = KeyIndex.try_emplace(Key.bytes(), static_cast<unsigned>(Sites.size()));
+  if (!Fresh)
+    return It->second;
+  Key.u32(0); // formerly a duplicate number; kept so that IDs stay as they were
 
   MD5 Hash;
   Hash.update(Key.bytes());
@@ -140,13 +168,14 @@ void SiteTable::addSite(const AllocationCall &Call) {
   Hash.final(Digest);
 
   SiteDescriptor Site;
-  Site.Api = Call.Api;
+  Site.Api = Api;
   for (DescribedFrame &D : Frames)
     Site.Frames.push_back(std::move(D.Frame));
   Site.Id = Digest.low();
   if (Site.Id == 0) // 0 means "no known site" in the record format
     Site.Id = 1;
   Sites.push_back(std::move(Site));
+  return Sites.size() - 1;
 }
 
 // A private NUL-terminated copy of S, shared by all users of the same text.

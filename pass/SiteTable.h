@@ -3,19 +3,20 @@
 #ifndef MEMSCOPE_PASS_SITETABLE_H
 #define MEMSCOPE_PASS_SITETABLE_H
 
-#include "AllocationCalls.h"
 #include "RuntimeInterface.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace llvm {
 class Constant;
 class GlobalVariable;
+class Instruction;
 class Module;
 } // namespace llvm
 
@@ -39,9 +40,19 @@ class SiteTable {
 public:
   SiteTable(llvm::Module &M, const RuntimeTypes &Types);
 
-  // Describes the site of Call and gives it its ID; sites are numbered in the order
-  // they are added (instruction order, so the table is deterministic).
-  void addSite(const AllocationCall &Call);
+  // Describes a site at instruction At (a call, or where an allocation function's
+  // address is used) and gives it its ID; Ordinal is its rank among the sites of its
+  // function, in instruction order, used in the ID when At has no debug location.
+  // Sites are numbered in the order they are first added (instruction order, so the
+  // table is deterministic); returns the number, that of the existing site when one
+  // with the same frames and API was added before.
+  unsigned addSite(const llvm::Instruction &At, AllocApi Api, unsigned Ordinal);
+  // A site for an allocation function's address stored in the initializer of GV:
+  // one frame naming the variable, where its debug info says it is declared.
+  unsigned addGlobalSite(const llvm::GlobalVariable &GV, AllocApi Api);
+  bool empty() const { return Sites.empty(); }
+
+  struct DescribedFrame; // a frame and the file name its ID uses (SiteTable.cpp)
 
   // Emits the strings, frames and the site array; afterwards siteAddress(I) is the
   // address of the I-th site, to pass to the runtime.
@@ -54,12 +65,14 @@ public:
 
 private:
   llvm::Constant *string(llvm::StringRef S);
+  unsigned add(AllocApi Api, llvm::SmallVectorImpl<DescribedFrame> &Frames,
+               llvm::StringRef NoLocationName, std::optional<unsigned> Ordinal);
 
   llvm::Module &M;
   const RuntimeTypes &Types;
   std::vector<SiteDescriptor> Sites;
-  // How many earlier sites of this module had the same ID key (see addSite).
-  llvm::StringMap<unsigned> KeyCounts;
+  // The site of each ID key seen so far (see add()).
+  llvm::StringMap<unsigned> KeyIndex;
   llvm::StringMap<llvm::Constant *> Strings;
   llvm::GlobalVariable *SitesGV = nullptr;
 };

@@ -44,7 +44,7 @@ static inline void ms_on_alloc(const struct __memscope_site *site, uint64_t size
 static inline void ms_on_free(const struct __memscope_site *site, const void *p) {
   struct ms_thread *t = &ms_self;
   struct ms_site_counter *c = t->counters;
-  if (MS_UNLIKELY(!c)) {
+  if (MS_UNLIKELY(!c || !p)) { /* free(NULL) is not counted; full mode records it */
     ms_free_slow(t, site, p);
     return;
   }

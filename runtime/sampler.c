@@ -127,7 +127,10 @@ void ms_alloc_slow(struct ms_thread *t, const struct __memscope_site *site, uint
 
 void ms_free_slow(struct ms_thread *t, const struct __memscope_site *site, const void *p) {
   if (!ms_thread_ensure(t)) return;
-  ms_on_free(site, p);
+  if (p)
+    ms_on_free(site, p);
+  else if (t->record_all)
+    ms_sample_free(t, site, NULL, ms_now_ns());
 }
 
 void ms_realloc_slow(struct ms_thread *t, const struct __memscope_site *site, const void *old,
@@ -139,7 +142,7 @@ void ms_realloc_slow(struct ms_thread *t, const struct __memscope_site *site, co
     struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p, .ts = now,
                           .old_ptr = (uintptr_t)old, .kind = MS_EV_REALLOC, .weight = 1.0,
                           .begin_delta = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took};
-    ms_count(&t->counters[site->index], p ? size : 0);
+    if (p) ms_count(&t->counters[site->index], size);
     ms_thread_push_event(t, &ev);
     return;
   }
@@ -147,13 +150,10 @@ void ms_realloc_slow(struct ms_thread *t, const struct __memscope_site *site, co
     ms_on_realloc(site, old, size, p, begin);
     return;
   }
-  /* NULL result: with size 0 glibc freed old; otherwise the call failed, old lives. */
-  ms_count(&t->counters[site->index], 0);
-  if (size == 0) {
-    if (begin) ms_sample_free(t, site, old, begin);
-  } else {
-    struct ms_event ev = {.site_id = site->id, .size = size, .ts = now, .kind = MS_EV_ALLOC,
-                          .weight = 1.0};
-    ms_thread_push_event(t, &ev);
-  }
+  /* A NULL result is not counted but always recorded, as an allocation that returned
+   * nothing.  With size 0 glibc freed old; otherwise the call failed and old lives. */
+  if (size == 0 && begin) ms_sample_free(t, site, old, begin);
+  struct ms_event ev = {.site_id = site->id, .size = size, .ts = now, .kind = MS_EV_ALLOC,
+                        .weight = 1.0};
+  ms_thread_push_event(t, &ev);
 }

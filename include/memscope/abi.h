@@ -29,6 +29,21 @@ enum memscope_api {
   MEMSCOPE_API_CALLOC = 2,
   MEMSCOPE_API_REALLOC = 3,
   MEMSCOPE_API_FREE = 4,
+  MEMSCOPE_API_REALLOCARRAY = 5,
+  MEMSCOPE_API_ALIGNED_ALLOC = 6,
+  MEMSCOPE_API_POSIX_MEMALIGN = 7,
+  MEMSCOPE_API_MEMALIGN = 8,
+  MEMSCOPE_API_VALLOC = 9,
+  MEMSCOPE_API_PVALLOC = 10,
+  MEMSCOPE_API_STRDUP = 11,  /* also glibc's __strdup */
+  MEMSCOPE_API_STRNDUP = 12, /* also glibc's __strndup */
+  MEMSCOPE_API_NEW = 13,     /* C++ operator new, every form */
+  MEMSCOPE_API_NEW_ARRAY = 14,
+  MEMSCOPE_API_DELETE = 15,  /* C++ operator delete, every form */
+  MEMSCOPE_API_DELETE_ARRAY = 16,
+  MEMSCOPE_API_MMAP = 17,    /* every successful mapping, anonymous or file-backed */
+  MEMSCOPE_API_MUNMAP = 18,
+  MEMSCOPE_API_WRAPPER = 19, /* a call to an allocation wrapper (docs/pass.md) */
 };
 
 /* One source location.  frames[0] of a site is where the call is written; each
@@ -67,6 +82,26 @@ void *__memscope_malloc(size_t size, struct __memscope_site *site);
 void *__memscope_calloc(size_t nmemb, size_t size, struct __memscope_site *site);
 void *__memscope_realloc(void *ptr, size_t size, struct __memscope_site *site);
 void __memscope_free(void *ptr, struct __memscope_site *site);
+void *__memscope_reallocarray(void *ptr, size_t nmemb, size_t size, struct __memscope_site *site);
+void *__memscope_aligned_alloc(size_t alignment, size_t size, struct __memscope_site *site);
+int __memscope_posix_memalign(void **memptr, size_t alignment, size_t size,
+                              struct __memscope_site *site);
+void *__memscope_memalign(size_t alignment, size_t size, struct __memscope_site *site);
+void *__memscope_valloc(size_t size, struct __memscope_site *site);
+void *__memscope_pvalloc(size_t size, struct __memscope_site *site);
+char *__memscope_strdup(const char *s, struct __memscope_site *site);
+char *__memscope_strndup(const char *s, size_t n, struct __memscope_site *site);
+/* LP64 only: the offset is the 64-bit off_t of mmap and mmap64. */
+void *__memscope_mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset,
+                      struct __memscope_site *site);
+int __memscope_munmap(void *addr, size_t length, struct __memscope_site *site);
+
+/* Allocations the instrumented code makes itself and only reports: the pass's C++
+ * helpers call the real operator new/delete (so exceptions never cross the runtime)
+ * and report around it.  note_alloc comes after the allocation returned (p NULL: it
+ * failed), note_free before the block is released. */
+void __memscope_note_alloc(size_t size, const void *p, struct __memscope_site *site);
+void __memscope_note_free(const void *p, struct __memscope_site *site);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,14 @@
 #include <check.h>
 #include <string.h>
 
+/* Check logs every passing ck_assert (a write(2) each in fork mode); the fixture checks
+ * every event, so it only calls into Check when something is wrong. */
+#define fx_check(cond, ...)        \
+  do {                             \
+    if (!(cond))                   \
+      ck_abort_msg(__VA_ARGS__);   \
+  } while (0)
+
 void fx_init(struct fx *f) {
   memset(f, 0, sizeof *f);
   msgpack_sbuffer_init(&f->buf);
@@ -12,8 +20,9 @@ void fx_init(struct fx *f) {
 void fx_destroy(struct fx *f) { msgpack_sbuffer_destroy(&f->buf); }
 
 void fx_mark(struct fx *f) {
-  ck_assert_msg(f->events_left == 0, "previous EVENTS record is missing events");
-  ck_assert(f->nobjects < FX_MAX_OBJECTS);
+  fx_check(f->events_left == 0, "previous EVENTS record is missing events");
+  fx_check(f->entries_left == 0, "previous COUNTERS record is missing entries");
+  fx_check(f->nobjects < FX_MAX_OBJECTS, "more than FX_MAX_OBJECTS objects");
   f->starts[f->nobjects++] = f->buf.size;
 }
 
@@ -37,18 +46,32 @@ static void key_uint(struct fx *f, const char *key, uint64_t value) {
   msgpack_pack_uint64(&f->pk, value);
 }
 
-void fx_header_version(struct fx *f, uint64_t version, const char *program, uint64_t pid) {
+/* interval 0: a full-mode header as the runtime wrote it before sampling existed. */
+static void header(struct fx *f, uint64_t version, const char *program, uint64_t pid,
+                   uint64_t interval) {
   fx_mark(f);
   msgpack_pack_array(&f->pk, 3);
   fx_str(f, MS_FORMAT_MAGIC);
   msgpack_pack_uint64(&f->pk, version);
-  msgpack_pack_map(&f->pk, 6);
+  msgpack_pack_map(&f->pk, interval ? 8 : 6);
   key_str(f, MS_META_PROGRAM, program);
   key_uint(f, MS_META_PID, pid);
   key_uint(f, MS_META_PPID, 1);
-  key_str(f, MS_META_MODE, "full");
+  key_str(f, MS_META_MODE, interval ? "sampled" : "full");
+  if (interval) {
+    key_str(f, MS_META_SAMPLER, "bytes");
+    key_uint(f, MS_META_SAMPLE_INTERVAL, interval);
+  }
   key_uint(f, MS_META_START_NS, 1000);
   key_uint(f, MS_META_START_UNIX_NS, 1700000000000000000ULL);
+}
+
+void fx_header_version(struct fx *f, uint64_t version, const char *program, uint64_t pid) {
+  header(f, version, program, pid, 0);
+}
+
+void fx_header_sampled(struct fx *f, const char *program, uint64_t pid, uint64_t interval) {
+  header(f, MS_FORMAT_VERSION, program, pid, interval);
 }
 
 void fx_header(struct fx *f, const char *program, uint64_t pid) {
@@ -96,7 +119,7 @@ void fx_events(struct fx *f, uint64_t thread, uint64_t tid, size_t n) {
 
 static void event_head(struct fx *f, size_t len, uint64_t kind, uint64_t site, uint64_t size,
                        uint64_t ptr, uint64_t ts) {
-  ck_assert_msg(f->events_left > 0, "more events than announced");
+  fx_check(f->events_left > 0, "more events than announced");
   f->events_left--;
   msgpack_pack_array(&f->pk, len);
   msgpack_pack_uint64(&f->pk, kind);
@@ -108,6 +131,13 @@ static void event_head(struct fx *f, size_t len, uint64_t kind, uint64_t site, u
 
 void fx_alloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts) {
   event_head(f, MS_EV_LEN, MS_EV_ALLOC, site, size, ptr, ts);
+}
+
+void fx_sampled(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
+                double weight, uint64_t alignment) {
+  event_head(f, MS_EV_SAMPLED_LEN, MS_EV_ALLOC, site, size, ptr, ts);
+  msgpack_pack_double(&f->pk, weight);
+  msgpack_pack_uint64(&f->pk, alignment);
 }
 
 void fx_free(struct fx *f, uint64_t site, uint64_t ptr, uint64_t ts) {
@@ -127,4 +157,27 @@ void fx_end(struct fx *f, uint64_t end_ns, const char *reason) {
   msgpack_pack_uint64(&f->pk, MS_REC_END);
   msgpack_pack_uint64(&f->pk, end_ns);
   fx_str(f, reason);
+}
+
+void fx_counters(struct fx *f, uint64_t thread, uint64_t tid, uint64_t seq, size_t n) {
+  fx_mark(f);
+  msgpack_pack_array(&f->pk, MS_COUNTERS_LEN);
+  msgpack_pack_uint64(&f->pk, MS_REC_COUNTERS);
+  msgpack_pack_uint64(&f->pk, thread);
+  msgpack_pack_uint64(&f->pk, tid);
+  msgpack_pack_uint64(&f->pk, seq);
+  msgpack_pack_array(&f->pk, n);
+  f->entries_left = n;
+}
+
+void fx_counter(struct fx *f, uint64_t site, uint64_t calls, uint64_t bytes, uint64_t min,
+                uint64_t max) {
+  fx_check(f->entries_left > 0, "more entries than announced");
+  f->entries_left--;
+  msgpack_pack_array(&f->pk, MS_COUNTER_LEN);
+  msgpack_pack_uint64(&f->pk, site);
+  msgpack_pack_uint64(&f->pk, calls);
+  msgpack_pack_uint64(&f->pk, bytes);
+  msgpack_pack_uint64(&f->pk, min);
+  msgpack_pack_uint64(&f->pk, max);
 }

@@ -18,7 +18,8 @@ struct fx {
   msgpack_packer pk;
   size_t starts[FX_MAX_OBJECTS]; /* start offset of each object written, header first */
   size_t nobjects;
-  size_t events_left; /* events still expected in the open EVENTS record */
+  size_t events_left;  /* events still expected in the open EVENTS record */
+  size_t entries_left; /* entries still expected in the open COUNTERS record */
 };
 
 struct fx_frame {
@@ -36,6 +37,8 @@ void fx_str(struct fx *f, const char *s); /* NULL packs nil */
 /* ["memscope", version, {program, pid, ppid, mode, start_ns, start_unix_ns}] */
 void fx_header_version(struct fx *f, uint64_t version, const char *program, uint64_t pid);
 void fx_header(struct fx *f, const char *program, uint64_t pid);
+/* The same with mode "sampled", sampler "bytes" and this sample_interval. */
+void fx_header_sampled(struct fx *f, const char *program, uint64_t pid, uint64_t interval);
 void fx_site(struct fx *f, uint64_t id, uint32_t api, size_t nframes,
              const struct fx_frame *frames);
 void fx_thread(struct fx *f, uint64_t thread, uint64_t tid, const char *name, uint64_t start_ns,
@@ -43,9 +46,16 @@ void fx_thread(struct fx *f, uint64_t thread, uint64_t tid, const char *name, ui
 /* An EVENTS record of n events: follow with exactly n fx_alloc/fx_free/fx_realloc. */
 void fx_events(struct fx *f, uint64_t thread, uint64_t tid, size_t n);
 void fx_alloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts);
+/* A sampled allocation: [1, site, size, ptr, ts, weight (float64), alignment]. */
+void fx_sampled(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
+                double weight, uint64_t alignment);
 void fx_free(struct fx *f, uint64_t site, uint64_t ptr, uint64_t ts);
 void fx_realloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
                 uint64_t old_ptr, uint64_t begin_ns);
 void fx_end(struct fx *f, uint64_t end_ns, const char *reason);
+/* A COUNTERS record of n entries: follow with exactly n fx_counter. */
+void fx_counters(struct fx *f, uint64_t thread, uint64_t tid, uint64_t seq, size_t n);
+void fx_counter(struct fx *f, uint64_t site, uint64_t calls, uint64_t bytes, uint64_t min,
+                uint64_t max);
 
 #endif

@@ -7,6 +7,9 @@ int main(void) {
   srunner_add_suite(sr, decode_suite());
   srunner_add_suite(sr, replay_suite());
   srunner_add_suite(sr, report_suite());
+  srunner_add_suite(sr, counters_suite());
+  srunner_add_suite(sr, sampled_suite());
+  srunner_add_suite(sr, estimator_suite());
   srunner_add_suite(sr, cli_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

@@ -9,5 +9,8 @@ Suite *decode_suite(void);
 Suite *replay_suite(void);
 Suite *report_suite(void);
 Suite *cli_suite(void);
+Suite *counters_suite(void);
+Suite *sampled_suite(void);
+Suite *estimator_suite(void);
 
 #endif

@@ -20,7 +20,9 @@ struct capture {
   int headers;
   uint64_t version, pid, ppid, start_ns, start_unix_ns;
   unsigned present;
-  char program[64], mode[64];
+  char program[64], mode[64], sampler[64];
+  bool sampler_null;
+  uint64_t sample_interval;
 
   int sites;
   uint64_t site_id, site_offset;
@@ -46,6 +48,11 @@ struct capture {
   int unknown;
   uint64_t unknown_types[8];
 
+  int counters;
+  uint64_t counters_thread, counters_tid, counters_seq, counters_offset;
+  size_t nentries;
+  struct ms_counter_rec entries[16];
+
   int records; /* every record, in order */
 };
 
@@ -66,6 +73,8 @@ static void cap_header(void *ctx, const struct ms_header_rec *h) {
   c->present = h->present;
   copy(c->program, h->program, NULL);
   copy(c->mode, h->mode, NULL);
+  copy(c->sampler, h->sampler, &c->sampler_null);
+  c->sample_interval = h->sample_interval;
 }
 
 static void cap_site(void *ctx, const struct ms_site_rec *s) {
@@ -122,8 +131,21 @@ static void cap_unknown(void *ctx, uint64_t type, uint64_t offset) {
   c->records++;
 }
 
+static void cap_counters(void *ctx, const struct ms_counters_rec *r) {
+  struct capture *c = ctx;
+  c->counters++;
+  c->records++;
+  c->counters_thread = r->thread;
+  c->counters_tid = r->os_tid;
+  c->counters_seq = r->seq;
+  c->counters_offset = r->offset;
+  c->nentries = r->nentries;
+  for (size_t i = 0; i < r->nentries && i < 16; i++)
+    c->entries[i] = r->entries[i];
+}
+
 static const struct ms_decode_callbacks cap_cb = {
-    cap_header, cap_site, cap_thread, cap_events, cap_end, cap_unknown,
+    cap_header, cap_site, cap_thread, cap_events, cap_end, cap_unknown, cap_counters,
 };
 
 static bool decode(const void *data, size_t len, struct capture *c, struct ms_decode_problem *p) {
@@ -160,6 +182,8 @@ START_TEST(test_header_parsed) {
   ck_assert_uint_eq(c.pid, 1234);
   ck_assert_uint_eq(c.ppid, 1);
   ck_assert_str_eq(c.mode, "full");
+  ck_assert(c.sampler_null);
+  ck_assert_uint_eq(c.sample_interval, 0);
   ck_assert_uint_eq(c.start_ns, 1000);
   ck_assert_uint_eq(c.start_unix_ns, 1700000000000000000ULL);
   ck_assert_uint_eq(c.present, MS_HEADER_HAS_PID | MS_HEADER_HAS_PPID | MS_HEADER_HAS_START_NS |
@@ -317,9 +341,11 @@ START_TEST(test_unknown_records_skipped) {
   msgpack_pack_array(&f.pk, 2); /* kind 9, unknown: skipped whatever its shape */
   msgpack_pack_uint64(&f.pk, 9);
   fx_str(&f, "x");
-  msgpack_pack_array(&f.pk, 6); /* ALLOC with one extra element */
+  msgpack_pack_array(&f.pk, 8); /* sampled ALLOC with one extra element */
   for (uint64_t v = 1; v <= 5; v++)
     msgpack_pack_uint64(&f.pk, v == 1 ? MS_EV_ALLOC : v * 10);
+  msgpack_pack_double(&f.pk, 2.5);
+  msgpack_pack_uint64(&f.pk, 64);
   fx_str(&f, "extra");
   msgpack_pack_array(&f.pk, 5);
   for (uint64_t v = 1; v <= 5; v++)
@@ -341,11 +367,233 @@ START_TEST(test_unknown_records_skipped) {
   ck_assert_uint_eq(c.events[0].kind, MS_EV_ALLOC);
   ck_assert_uint_eq(c.events[0].site, 20);
   ck_assert_uint_eq(c.events[0].ts, 50);
+  ck_assert(c.events[0].weight == 2.5);
+  ck_assert_uint_eq(c.events[0].alignment, 64);
   ck_assert_uint_eq(c.events[1].kind, MS_EV_FREE);
   ck_assert_uint_eq(c.events[1].ptr, 400);
   ck_assert_int_eq(c.ends, 1);
   ck_assert_int_eq(c.records, 5);
   fx_destroy(&f);
+}
+END_TEST
+
+/* --- Sampled mode: header keys, weights, COUNTERS ------------------------------------ */
+
+START_TEST(test_header_sampled) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header_sampled(&f, "t", 3, 65536);
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_str_eq(c.mode, "sampled");
+  ck_assert_str_eq(c.sampler, "bytes");
+  ck_assert_uint_eq(c.sample_interval, 65536);
+  ck_assert(c.present & MS_HEADER_HAS_SAMPLE_INTERVAL);
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_bad_header_interval) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_mark(&f);
+  msgpack_pack_array(&f.pk, 3);
+  fx_str(&f, "memscope");
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_map(&f.pk, 1);
+  fx_str(&f, MS_META_SAMPLE_INTERVAL);
+  fx_str(&f, "64k");
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_BAD_HEADER, 0,
+                    "bad header: \"sample_interval\" is a string, not an unsigned integer");
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Weight as float64, float32 or integer; alignment optional; absent means weight 1. */
+START_TEST(test_sampled_alloc_decoded) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header_sampled(&f, "t", 1, 4096);
+  fx_events(&f, 1, 10, 5);
+  fx_sampled(&f, 0x11, 24, 0x1000, 5, 170.5, 0);
+  fx_sampled(&f, 0x11, 8192, 0x2000, 6, 1.0, 4096);
+  msgpack_pack_array(&f.pk, 6); /* weight without alignment, as an integer */
+  for (uint64_t v = 0; v < 5; v++)
+    msgpack_pack_uint64(&f.pk, v == 0 ? MS_EV_ALLOC : 7);
+  msgpack_pack_uint64(&f.pk, 3);
+  f.events_left--;
+  msgpack_pack_array(&f.pk, 6); /* float32 weight */
+  for (uint64_t v = 0; v < 5; v++)
+    msgpack_pack_uint64(&f.pk, v == 0 ? MS_EV_ALLOC : 8);
+  msgpack_pack_float(&f.pk, 2.0f);
+  f.events_left--;
+  fx_alloc(&f, 0x11, 0, 0, 9); /* plain: weight 1 */
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_uint_eq(c.nevents, 5);
+  ck_assert(c.events[0].weight == 170.5);
+  ck_assert_uint_eq(c.events[0].alignment, 0);
+  ck_assert_uint_eq(c.events[0].size, 24);
+  ck_assert(c.events[1].weight == 1.0);
+  ck_assert_uint_eq(c.events[1].alignment, 4096);
+  ck_assert(c.events[2].weight == 3.0);
+  ck_assert_uint_eq(c.events[2].alignment, 0);
+  ck_assert(c.events[3].weight == 2.0);
+  ck_assert(c.events[4].weight == 1.0);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* One ALLOC event with element 5 (the weight) and 6 (the alignment) as given. */
+static void bad_weight_case(void (*pack5)(struct fx *), void (*pack6)(struct fx *),
+                            const char *message) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header_sampled(&f, "t", 1, 4096);
+  fx_events(&f, 1, 10, 2);
+  fx_sampled(&f, 0x11, 24, 0x1000, 5, 4.0, 0);
+  msgpack_pack_array(&f.pk, 7);
+  for (uint64_t v = 0; v < 5; v++)
+    msgpack_pack_uint64(&f.pk, v == 0 ? MS_EV_ALLOC : 7);
+  pack5(&f);
+  pack6(&f);
+  f.events_left--;
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1], message);
+  ck_assert_int_eq(c.batches, 0);
+  fx_destroy(&f);
+}
+
+static void pack_str(struct fx *f) { fx_str(f, "x"); }
+static void pack_half(struct fx *f) { msgpack_pack_double(&f->pk, 0.5); }
+static void pack_nan(struct fx *f) { msgpack_pack_double(&f->pk, __builtin_nan("")); }
+static void pack_neg(struct fx *f) { msgpack_pack_int64(&f->pk, -2); }
+static void pack_two(struct fx *f) { msgpack_pack_double(&f->pk, 2.0); }
+static void pack_zero(struct fx *f) { msgpack_pack_uint64(&f->pk, 0); }
+
+START_TEST(test_bad_weight) {
+  bad_weight_case(pack_str, pack_zero,
+                  "bad EVENTS record: event 1 weight is a string, not a number");
+  bad_weight_case(pack_half, pack_zero,
+                  "bad EVENTS record: event 1 weight is 0.5, not a number >= 1");
+  bad_weight_case(pack_nan, pack_zero,
+                  "bad EVENTS record: event 1 weight is nan, not a number >= 1");
+  bad_weight_case(pack_neg, pack_zero,
+                  "bad EVENTS record: event 1 weight is a negative integer, not a number");
+  bad_weight_case(pack_two, pack_str,
+                  "bad EVENTS record: event 1 alignment is a string, not an unsigned integer");
+}
+END_TEST
+
+START_TEST(test_counters_decoded) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header_sampled(&f, "t", 1, 4096);
+  fx_counters(&f, 3, 7003, 42, 2);
+  fx_counter(&f, 0x11, 1000, 48000, 16, 64);
+  fx_counter(&f, 0x22, 900, 0, 0, 0);
+  fx_mark(&f); /* an empty snapshot, with a trailing element from a later version */
+  msgpack_pack_array(&f.pk, MS_COUNTERS_LEN + 1);
+  msgpack_pack_uint64(&f.pk, MS_REC_COUNTERS);
+  msgpack_pack_uint64(&f.pk, 4);
+  msgpack_pack_uint64(&f.pk, 7004);
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_array(&f.pk, 0);
+  fx_str(&f, "future");
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(c.counters, 2);
+  ck_assert_int_eq(c.records, 2);
+  ck_assert_uint_eq(c.counters_thread, 4);
+  ck_assert_uint_eq(c.counters_tid, 7004);
+  ck_assert_uint_eq(c.counters_seq, 1);
+  ck_assert_uint_eq(c.counters_offset, f.starts[2]);
+  ck_assert_uint_eq(c.nentries, 0);
+  /* the first snapshot, alone */
+  ck_assert(decode(f.buf.data, f.starts[2], &c, &p));
+  ck_assert_int_eq(c.counters, 1);
+  ck_assert_uint_eq(c.counters_thread, 3);
+  ck_assert_uint_eq(c.counters_tid, 7003);
+  ck_assert_uint_eq(c.counters_seq, 42);
+  ck_assert_uint_eq(c.counters_offset, f.starts[1]);
+  ck_assert_uint_eq(c.nentries, 2);
+  ck_assert_uint_eq(c.entries[0].site, 0x11);
+  ck_assert_uint_eq(c.entries[0].calls, 1000);
+  ck_assert_uint_eq(c.entries[0].bytes, 48000);
+  ck_assert_uint_eq(c.entries[0].min, 16);
+  ck_assert_uint_eq(c.entries[0].max, 64);
+  ck_assert_uint_eq(c.entries[1].site, 0x22);
+  ck_assert_uint_eq(c.entries[1].calls, 900);
+  ck_assert_uint_eq(c.entries[1].max, 0);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A COUNTERS record [5, thread, tid, seq, entries] with one part replaced by `bad`. */
+enum counters_flaw { SHORT_RECORD, SEQ_STRING, ENTRIES_MAP, SHORT_ENTRY, CALLS_NIL, MIN_ABOVE_MAX };
+
+static void bad_counters_case(enum counters_flaw flaw, const char *message) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header_sampled(&f, "t", 1, 4096);
+  fx_counters(&f, 1, 10, 1, 1);
+  fx_counter(&f, 0x11, 1, 8, 8, 8);
+  fx_mark(&f);
+  msgpack_pack_array(&f.pk, flaw == SHORT_RECORD ? 4 : 5);
+  msgpack_pack_uint64(&f.pk, MS_REC_COUNTERS);
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_uint64(&f.pk, 10);
+  if (flaw == SEQ_STRING)
+    fx_str(&f, "2");
+  else
+    msgpack_pack_uint64(&f.pk, 2);
+  if (flaw != SHORT_RECORD) {
+    if (flaw == ENTRIES_MAP) {
+      msgpack_pack_map(&f.pk, 0);
+    } else {
+      msgpack_pack_array(&f.pk, 2);
+      msgpack_pack_array(&f.pk, 5);
+      for (int i = 0; i < 5; i++)
+        msgpack_pack_uint64(&f.pk, 1);
+      msgpack_pack_array(&f.pk, flaw == SHORT_ENTRY ? 4 : 5);
+      msgpack_pack_uint64(&f.pk, 0x22);
+      if (flaw == CALLS_NIL)
+        msgpack_pack_nil(&f.pk);
+      else
+        msgpack_pack_uint64(&f.pk, 3);
+      msgpack_pack_uint64(&f.pk, 30);
+      msgpack_pack_uint64(&f.pk, flaw == MIN_ABOVE_MAX ? 20 : 5);
+      if (flaw != SHORT_ENTRY)
+        msgpack_pack_uint64(&f.pk, 15);
+    }
+  }
+  fx_end(&f, 9, "exit");
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[2], message);
+  ck_assert_int_eq(c.counters, 1); /* the good one before is kept */
+  ck_assert_int_eq(c.ends, 0);
+  fx_destroy(&f);
+}
+
+START_TEST(test_bad_counters_shape) {
+  bad_counters_case(SHORT_RECORD, "bad COUNTERS record: 4 elements, expected at least 5");
+  bad_counters_case(SEQ_STRING, "bad COUNTERS record: seq is a string, not an unsigned integer");
+  bad_counters_case(ENTRIES_MAP, "bad COUNTERS record: entries is a map, not an array");
+  bad_counters_case(SHORT_ENTRY,
+                    "bad COUNTERS record: entry 1 has 4 elements, expected at least 5");
+  bad_counters_case(CALLS_NIL,
+                    "bad COUNTERS record: entry 1 calls is nil, not an unsigned integer");
+  bad_counters_case(MIN_ABOVE_MAX, "bad COUNTERS record: entry 1 min 20 is above max 15");
 }
 END_TEST
 
@@ -652,6 +900,9 @@ Suite *decode_suite(void) {
   tcase_add_test(tc, test_thread_and_end_decoded);
   tcase_add_test(tc, test_events_decoded);
   tcase_add_test(tc, test_unknown_records_skipped);
+  tcase_add_test(tc, test_header_sampled);
+  tcase_add_test(tc, test_sampled_alloc_decoded);
+  tcase_add_test(tc, test_counters_decoded);
   tcase_add_test(tc, test_byte_by_byte);
   tcase_add_test(tc, test_decode_file);
   suite_add_tcase(s, tc);
@@ -666,6 +917,9 @@ Suite *decode_suite(void) {
   tcase_add_test(tc, test_bad_site_shape);
   tcase_add_test(tc, test_bad_frame_field);
   tcase_add_test(tc, test_bad_event_shape);
+  tcase_add_test(tc, test_bad_header_interval);
+  tcase_add_test(tc, test_bad_weight);
+  tcase_add_test(tc, test_bad_counters_shape);
   tcase_add_test(tc, test_bad_record_not_array);
   tcase_add_test(tc, test_truncated_every_offset);
   suite_add_tcase(s, tc);

@@ -1,0 +1,125 @@
+// Flags, their environment fallbacks, and the two list files.
+#include "Options.h"
+
+#include "LLVMCompat.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/SpecialCaseList.h"
+
+#include <cstdlib>
+
+using namespace llvm;
+
+namespace memscope {
+
+static cl::opt<std::string>
+    IgnoreListFlag("memscope-ignorelist", cl::value_desc("file"),
+                   cl::desc("memscope: functions (fun:) and files (src:) not to instrument, "
+                            "in the sanitizers' special case list format "
+                            "[env MEMSCOPE_PASS_IGNORELIST]"));
+static cl::list<std::string>
+    WrappersFlag("memscope-wrappers", cl::CommaSeparated, cl::value_desc("name,..."),
+                 cl::desc("memscope: allocation wrappers, by symbol or source name "
+                          "[env MEMSCOPE_PASS_WRAPPERS]"));
+static cl::opt<std::string>
+    WrapperListFlag("memscope-wrapper-list", cl::value_desc("file"),
+                    cl::desc("memscope: allocation wrappers (fun:), special case list format "
+                             "[env MEMSCOPE_PASS_WRAPPER_LIST]"));
+static cl::opt<bool> DeclaredWrappersFlag(
+    "memscope-declared-wrappers", cl::init(true),
+    cl::desc("memscope: functions declared as allocators (malloc, alloc_size attributes) "
+             "are allocation wrappers [env MEMSCOPE_PASS_DECLARED_WRAPPERS=0|1]"));
+static cl::opt<bool> AddressTakenFlag(
+    "memscope-address-taken", cl::init(true),
+    cl::desc("memscope: calls through a taken address of an allocation function are "
+             "recorded where the address was taken [env MEMSCOPE_PASS_ADDRESS_TAKEN=0|1]"));
+
+// The flag when given, else the environment variable when set, else the default.
+static std::string stringSetting(const cl::opt<std::string> &Flag, const char *Env) {
+  if (Flag.getNumOccurrences() > 0)
+    return Flag;
+  const char *V = std::getenv(Env);
+  return V ? V : "";
+}
+
+static bool boolSetting(const cl::opt<bool> &Flag, const char *Env) {
+  if (Flag.getNumOccurrences() > 0)
+    return Flag;
+  const char *V = std::getenv(Env);
+  if (!V || !*V)
+    return Flag;
+  StringRef S(V);
+  return !(S == "0" || S.equals_insensitive("false") || S.equals_insensitive("no") ||
+           S.equals_insensitive("off"));
+}
+
+static std::unique_ptr<SpecialCaseList> loadList(Module &M, const std::string &Path,
+                                                 const char *What) {
+  if (Path.empty())
+    return nullptr;
+  std::string Error;
+  std::unique_ptr<SpecialCaseList> List = compat::loadSpecialCaseList(Path, Error);
+  if (!List)
+    M.getContext().emitError("memscope: cannot use the " + Twine(What) + " '" + Path +
+                             "': " + Error);
+  return List;
+}
+
+PassOptions::PassOptions(Module &M) : ModuleFile(M.getSourceFileName()) {
+  DeclaredWrappers = boolSetting(DeclaredWrappersFlag, "MEMSCOPE_PASS_DECLARED_WRAPPERS");
+  AddressTaken = boolSetting(AddressTakenFlag, "MEMSCOPE_PASS_ADDRESS_TAKEN");
+  IgnoreList = loadList(M, stringSetting(IgnoreListFlag, "MEMSCOPE_PASS_IGNORELIST"),
+                        "ignore list");
+  WrapperList = loadList(M, stringSetting(WrapperListFlag, "MEMSCOPE_PASS_WRAPPER_LIST"),
+                         "wrapper list");
+  if (WrappersFlag.getNumOccurrences() > 0) {
+    WrapperNames.assign(WrappersFlag.begin(), WrappersFlag.end());
+  } else if (const char *Env = std::getenv("MEMSCOPE_PASS_WRAPPERS")) {
+    SmallVector<StringRef, 8> Names;
+    StringRef(Env).split(Names, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef N : Names)
+      WrapperNames.push_back(N.trim().str());
+  }
+}
+
+PassOptions::~PassOptions() = default;
+
+// Sections: entries under [memscope] or before any section header (which the list
+// format puts in a section that matches every name).
+bool PassOptions::listed(const SpecialCaseList *List, StringRef Prefix, StringRef Name) const {
+  return List && !Name.empty() && List->inSection("memscope", Prefix, Name);
+}
+
+static std::string subprogramFile(const DISubprogram &SP) {
+  return SP.getFile() ? SP.getFile()->getFilename().str() : std::string();
+}
+
+bool PassOptions::ignores(const Function &F) const {
+  if (!IgnoreList)
+    return false;
+  const DISubprogram *SP = F.getSubprogram();
+  return listed(IgnoreList.get(), "fun", F.getName()) ||
+         (SP && ignores(*SP)) || listed(IgnoreList.get(), "src", ModuleFile);
+}
+
+bool PassOptions::ignores(const DISubprogram &SP) const {
+  return IgnoreList && (listed(IgnoreList.get(), "fun", SP.getName()) ||
+                        listed(IgnoreList.get(), "fun", SP.getLinkageName()) ||
+                        listed(IgnoreList.get(), "src", subprogramFile(SP)));
+}
+
+bool PassOptions::namesWrapper(const Function &F) const {
+  StringRef Source = F.getSubprogram() ? F.getSubprogram()->getName() : StringRef();
+  for (const std::string &N : WrapperNames)
+    if (N == F.getName() || (!Source.empty() && N == Source))
+      return true;
+  return listed(WrapperList.get(), "fun", F.getName()) ||
+         listed(WrapperList.get(), "fun", Source);
+}
+
+} // namespace memscope

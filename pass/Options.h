@@ -1,0 +1,55 @@
+// The pass's options: cl::opt flags (opt -memscope-..., clang -mllvm -memscope-...),
+// each with an environment variable read when the flag is not given, for builds that
+// cannot pass -mllvm to a plugin (docs/pass.md lists them).
+#ifndef MEMSCOPE_PASS_OPTIONS_H
+#define MEMSCOPE_PASS_OPTIONS_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class DISubprogram;
+class Function;
+class Module;
+class SpecialCaseList;
+} // namespace llvm
+
+namespace memscope {
+
+// The settings for one module, with the ignore list and wrapper list loaded.
+class PassOptions {
+public:
+  // Reads the flags, the environment and the list files; a list that cannot be read
+  // is reported through M's LLVMContext (an error: the build should not go on as if
+  // nothing was ignored) and treated as empty.
+  explicit PassOptions(llvm::Module &M);
+  ~PassOptions();
+
+  // Functions the source declares as allocators (__attribute__((malloc)), alloc_size)
+  // are wrappers.
+  bool DeclaredWrappers = true;
+  // Uses of an allocation function's address get a site (function pointers).
+  bool AddressTaken = true;
+
+  // The ignore list names F (fun:) or its file (src:), by symbol or source name.
+  bool ignores(const llvm::Function &F) const;
+  // The ignore list names the function an inlined call was written in.
+  bool ignores(const llvm::DISubprogram &SP) const;
+  // F is named as a wrapper, by -memscope-wrappers or the wrapper list.
+  bool namesWrapper(const llvm::Function &F) const;
+
+private:
+  bool listed(const llvm::SpecialCaseList *List, llvm::StringRef Prefix,
+              llvm::StringRef Name) const;
+
+  std::unique_ptr<llvm::SpecialCaseList> IgnoreList, WrapperList;
+  std::vector<std::string> WrapperNames;
+  std::string ModuleFile;
+};
+
+} // namespace memscope
+
+#endif // MEMSCOPE_PASS_OPTIONS_H

@@ -1,0 +1,259 @@
+/* Sampled mode: weighted estimates and their error bars on streams with known weights,
+ * realloc as a FREE + ALLOC pair, failures, and the text report. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "profile.h"
+#include "report.h"
+#include "suites.h"
+
+enum { SITE_MALLOC = 0xA, SITE_REALLOC = 0xB, SITE_FREE = 0xC };
+
+static struct ms_profile *profile_of(struct fx *f) {
+  struct ms_profile *p = ms_profile_new();
+  const struct ms_input *in = ms_profile_add_buffer(p, "memscope.s.7.msgpack", f->buf.data,
+                                                    f->buf.size);
+  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
+  return p;
+}
+
+static void start(struct fx *f) {
+  const struct fx_frame a[] = {{"make", "s.c", 10, 5}};
+  const struct fx_frame b[] = {{"grow", "s.c", 20, 9}};
+  const struct fx_frame c[] = {{"drop", "s.c", 30, 3}};
+  fx_init(f);
+  fx_header_sampled(f, "s", 7, 65536);
+  fx_site(f, SITE_MALLOC, MEMSCOPE_API_MALLOC, 1, a);
+  fx_site(f, SITE_REALLOC, MEMSCOPE_API_REALLOC, 1, b);
+  fx_site(f, SITE_FREE, MEMSCOPE_API_FREE, 1, c);
+}
+
+static void ck_est(const struct ms_est *e, double value, double var) {
+  ck_assert_msg(fabs(e->value - value) < 1e-9, "value %.12g, expected %.12g", e->value, value);
+  ck_assert_msg(fabs(e->var - var) < 1e-6, "var %.12g, expected %.12g", e->var, var);
+}
+
+static void ck_figure(const struct ms_counts *c, enum ms_figure_of what, uint64_t value,
+                      uint64_t error) {
+  struct ms_figure f = ms_counts_figure(c, what);
+  ck_assert(f.estimated);
+  ck_assert_uint_eq(f.value, value);
+  ck_assert_uint_eq(f.error, error);
+}
+
+/* Three sampled blocks: 100 bytes of weight 4 and 1000 of weight 1.25 stay, 10 of weight
+ * 2 is freed.  live bytes = 4*100 + 1.25*1000 = 1650, variance
+ * (16-4)*100^2 + (1.5625-1.25)*1000^2 = 432500; 1.96*sqrt(432500) = 1288.98. */
+static void build_weighted(struct fx *f) {
+  start(f);
+  fx_counters(f, 1, 70, 1, 2);
+  fx_counter(f, SITE_MALLOC, 50, 6000, 8, 1000);
+  fx_counter(f, SITE_FREE, 40, 0, 0, 0);
+  fx_events(f, 1, 70, 4);
+  fx_sampled(f, SITE_MALLOC, 100, 0x1000, 10, 4.0, 0);
+  fx_sampled(f, SITE_MALLOC, 1000, 0x2000, 11, 1.25, 0);
+  fx_sampled(f, SITE_MALLOC, 10, 0x3000, 12, 2.0, 16);
+  fx_free(f, SITE_FREE, 0x3000, 13);
+  fx_thread(f, 1, 70, "main", 1, 20);
+  fx_end(f, 30, "exit");
+}
+
+START_TEST(test_weighted_live_estimate) {
+  struct fx f;
+  build_weighted(&f);
+  struct ms_profile *p = profile_of(&f);
+  const struct ms_counts *t = &p->totals;
+  ck_assert(t->estimated);
+  /* exact, from the counters */
+  ck_assert_uint_eq(t->allocations, 50);
+  ck_assert_uint_eq(t->bytes_allocated, 6000);
+  ck_assert_uint_eq(t->frees, 40);
+  ck_assert_uint_eq(t->samples, 3);
+  /* estimated, from the weights */
+  ck_est(&t->est_live_bytes, 1650, 432500);
+  ck_figure(t, MS_LIVE_BYTES, 1650, 1289);
+  ck_est(&t->est_live_blocks, 5.25, 12.3125);
+  ck_figure(t, MS_LIVE_BLOCKS, 5, 7);
+  ck_est(&t->est_bytes_freed, 20, 200);
+  ck_figure(t, MS_BYTES_FREED, 20, 28);
+  /* the peak: all three live, 1670 with variance 432500 + 2*100 */
+  ck_est(&t->est_peak_live_bytes, 1670, 432700);
+  ck_figure(t, MS_PEAK_LIVE_BYTES, 1670, 1289);
+  /* the same at the site and the thread */
+  ck_est(&ms_profile_find_site(p, SITE_MALLOC)->counts.est_live_bytes, 1650, 432500);
+  ck_est(&ms_profile_find_site(p, SITE_FREE)->counts.est_bytes_freed, 20, 200);
+  ck_figure(&ms_profile_find_site(p, SITE_FREE)->counts, MS_BYTES_FREED, 20, 28);
+  ck_figure(&p->inputs[0].process->threads[0].counts, MS_BYTES_FREED, 20, 28);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A realloc in sampled mode: FREE of the old block (if sampled) at the realloc's site,
+ * then ALLOC of the new one (if sampled).  One moves P to Q, one stays at R. */
+START_TEST(test_sampled_realloc_pair) {
+  struct fx f;
+  start(&f);
+  fx_counters(&f, 1, 70, 1, 2);
+  fx_counter(&f, SITE_MALLOC, 10, 500, 16, 64);
+  fx_counter(&f, SITE_REALLOC, 6, 600, 48, 128);
+  fx_events(&f, 1, 70, 7);
+  fx_sampled(&f, SITE_MALLOC, 64, 0x1000, 10, 2.0, 0);
+  fx_free(&f, SITE_REALLOC, 0x1000, 20);
+  fx_sampled(&f, SITE_REALLOC, 128, 0x2000, 21, 1.25, 0);
+  fx_sampled(&f, SITE_MALLOC, 32, 0x3000, 30, 3.0, 0);
+  fx_free(&f, SITE_REALLOC, 0x3000, 40);
+  fx_sampled(&f, SITE_REALLOC, 48, 0x3000, 41, 1.0, 0);
+  fx_alloc(&f, SITE_REALLOC, 0, 0, 50); /* realloc(p, 0) returned NULL */
+  struct ms_profile *p = profile_of(&f);
+  const struct ms_counts *t = &p->totals;
+  ck_assert_uint_eq(t->allocations, 16);
+  ck_assert_uint_eq(t->reallocs, 7);
+  ck_assert_uint_eq(t->frees, 0); /* no free site; realloc's releases are estimated bytes */
+  ck_assert_uint_eq(t->failed_allocations, 0);
+  ck_assert_uint_eq(t->unmatched_frees, 0);
+  ck_assert_uint_eq(t->overwritten_blocks, 0);
+  ck_assert_uint_eq(t->samples, 4);
+  const struct ms_site *r = ms_profile_find_site(p, SITE_REALLOC);
+  /* live: Q (128, w 1.25) and R (48, w 1) */
+  ck_est(&r->counts.est_live_bytes, 208, 0.3125 * 128 * 128);
+  ck_est(&r->counts.est_live_blocks, 2.25, 0.3125);
+  ck_figure(&r->counts, MS_LIVE_BYTES, 208, 140);
+  ck_figure(&r->counts, MS_LIVE_BLOCKS, 2, 1);
+  /* freed by the reallocs: P (64, w 2) and the old R (32, w 3) */
+  ck_est(&r->counts.est_bytes_freed, 224, 2.0 * 64 * 64 + 6.0 * 32 * 32);
+  ck_figure(&r->counts, MS_BYTES_FREED, 224, 235);
+  ck_est(&ms_profile_find_site(p, SITE_MALLOC)->counts.est_live_bytes, 0, 0);
+  ck_assert_uint_eq(r->counts.reallocs, 7);
+  ck_assert_uint_eq(r->counts.allocations, 6);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A failed allocation is an event in both modes: exact, not a sample. */
+START_TEST(test_sampled_failed_allocation) {
+  struct fx f;
+  start(&f);
+  fx_counters(&f, 1, 70, 1, 1);
+  fx_counter(&f, SITE_MALLOC, 3, 30, 10, 10);
+  fx_events(&f, 1, 70, 1);
+  fx_alloc(&f, SITE_MALLOC, 1ULL << 40, 0, 10);
+  struct ms_profile *p = profile_of(&f);
+  ck_assert_uint_eq(p->totals.failed_allocations, 1);
+  ck_assert_uint_eq(p->totals.allocations, 3);
+  ck_assert_uint_eq(p->totals.samples, 0);
+  ck_figure(&p->totals, MS_LIVE_BYTES, 0, 0);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+static char *report_of(const struct ms_profile *p) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  ms_report_text(out, p, NULL);
+  fclose(out);
+  return text;
+}
+
+START_TEST(test_report_sampled) {
+  struct fx f;
+  build_weighted(&f);
+  struct ms_profile *p = profile_of(&f);
+  char *text = report_of(p);
+  const char *want =
+      "memscope: 1 file, 1 process, 1 thread\n"
+      "  memscope.s.7.msgpack: s pid 7, mode sampled (bytes sampler, mean interval 65536 "
+      "bytes), complete\n"
+      "\n"
+      "Totals\n"
+      "  allocations                   50\n"
+      "  failed allocations             0\n"
+      "  reallocs                       0\n"
+      "  frees                         40\n"
+      "  bytes allocated             6000\n"
+      "  bytes freed                20±28\n"
+      "  live blocks at exit          5±7\n"
+      "  live bytes at exit     1650±1289\n"
+      "  peak live bytes        1670±1289\n"
+      "  samples                        3\n"
+      "\n"
+      "Threads (allocations, frees, bytes)\n"
+      "  thread      tid    allocs     frees   bytes-alloc   bytes-freed  name\n"
+      "       1       70        50        40          6000         20±28  main\n"
+      "\n"
+      "Top sites by bytes allocated\n"
+      "     bytes     calls  api      function             location\n"
+      "      6000        50  malloc   make                 s.c:10:5\n"
+      "\n"
+      "Top sites by calls\n"
+      "     calls     bytes  api      function             location\n"
+      "        50      6000  malloc   make                 s.c:10:5\n"
+      "        40     20±28  free     drop                 s.c:30:3\n"
+      "\n"
+      "Allocation sizes by site\n"
+      "     calls       min       avg       max  function             location\n"
+      "        50         8       120      1000  make                 s.c:10:5\n"
+      "\n"
+      "Live at exit by site\n"
+      "    blocks     bytes  function             location\n"
+      "       5±7 1650±1289  make                 s.c:10:5\n";
+  ck_assert_str_eq(text, want);
+  free(text);
+  ms_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A sampled and a full process together: estimates where one is sampled, and the lines
+ * only full mode can tell (null and unmatched frees) come back. */
+void build_small_profile(struct fx *f, uint64_t pid);
+START_TEST(test_report_mixed_modes) {
+  struct fx a, b;
+  build_weighted(&a);
+  build_small_profile(&b, 500);
+  struct ms_profile *p = ms_profile_new();
+  ms_profile_add_buffer(p, "s.msgpack", a.buf.data, a.buf.size);
+  char *text = report_of(p);
+  ck_assert_ptr_null(strstr(text, "null frees"));
+  ck_assert_ptr_null(strstr(text, "unmatched frees"));
+  free(text);
+  ms_profile_add_buffer(p, "f.msgpack", b.buf.data, b.buf.size);
+  text = report_of(p);
+  ck_assert_msg(strstr(text, "  f.msgpack: small pid 500, mode full, complete\n"), "%s", text);
+  ck_assert(strstr(text, "  allocations                   54\n"
+                         "  failed allocations             1\n"
+                         "  reallocs                       0\n"
+                         "  frees                         43\n"
+                         "  null frees                     1\n"
+                         "  unmatched frees                1\n"
+                         "  bytes allocated             6187\n"
+                         "  bytes freed               170±28\n"));
+  /* per process: the full one's threads stay exact */
+  ck_assert(strstr(text, "       1      500         2         1           150           100  small\n"));
+  ck_assert(strstr(text, "       1       70        50        40          6000         20±28  main\n"));
+  free(text);
+  ms_profile_free(p);
+  fx_destroy(&a);
+  fx_destroy(&b);
+}
+END_TEST
+
+Suite *sampled_suite(void) {
+  Suite *s = suite_create("sampled");
+  TCase *tc = tcase_create("estimates");
+  tcase_add_test(tc, test_weighted_live_estimate);
+  tcase_add_test(tc, test_sampled_realloc_pair);
+  tcase_add_test(tc, test_sampled_failed_allocation);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("report");
+  tcase_add_test(tc, test_report_sampled);
+  tcase_add_test(tc, test_report_mixed_modes);
+  suite_add_tcase(s, tc);
+  return s;
+}
