@@ -39,21 +39,8 @@ void ms_os_warn(const char *msg, const char *detail); /* one line on stderr */
 int ms_os_append_str(char *buf, size_t cap, size_t *pos, const char *s);
 int ms_os_append_u64(char *buf, size_t cap, size_t *pos, uint64_t v);
 
-/* ---- real_alloc.c: the allocator underneath (one place to change for interposition) */
-void *ms_real_malloc(size_t size);
-void *ms_real_calloc(size_t nmemb, size_t size);
-void *ms_real_realloc(void *ptr, size_t size);
-void ms_real_free(void *ptr);
-void *ms_real_reallocarray(void *ptr, size_t nmemb, size_t size);
-void *ms_real_aligned_alloc(size_t alignment, size_t size);
-int ms_real_posix_memalign(void **memptr, size_t alignment, size_t size);
-void *ms_real_memalign(size_t alignment, size_t size);
-void *ms_real_valloc(size_t size);
-void *ms_real_pvalloc(size_t size);
-char *ms_real_strdup(const char *s);
-char *ms_real_strndup(const char *s, size_t n);
-void *ms_real_mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset);
-int ms_real_munmap(void *addr, size_t length);
+/* ---- real_alloc.h: the allocator underneath (inline) ---------------------------- */
+#include "real_alloc.h"
 
 /* ---- wbuf.c: a growable byte buffer on mmap, the msgpack packer's sink ------------- */
 struct ms_wbuf {
