@@ -97,9 +97,9 @@ void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
     int is_realloc = e->kind == MS_EV_REALLOC;
     /* A sample's weight and alignment are written only when they say something. */
     int is_sample = e->kind == MS_EV_ALLOC &&
-                    ((e->weight != 0.0 && e->weight != 1.0) || e->align != 0);
+                    ((e->weight != 0.0 && e->weight != 1.0) || e->align != 0 || e->phase != 0);
     msgpack_pack_array(&pk, is_realloc  ? MS_EV_REALLOC_LEN
-                            : is_sample ? MS_EV_SAMPLED_LEN
+                            : is_sample ? (e->phase ? MS_EV_SAMPLED_PHASE_LEN : MS_EV_SAMPLED_LEN)
                                         : MS_EV_LEN);
     msgpack_pack_uint32(&pk, e->kind);
     msgpack_pack_uint64(&pk, e->site_id);
@@ -111,10 +111,21 @@ void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
       msgpack_pack_uint64(&pk, e->ts - e->begin_delta);
     }
     if (is_sample) {
-      msgpack_pack_double(&pk, e->weight);
+      msgpack_pack_double(&pk, e->weight == 0.0 ? 1.0 : e->weight);
       msgpack_pack_uint64(&pk, e->align);
+      if (e->phase) msgpack_pack_uint32(&pk, e->phase);
     }
   }
+}
+
+void ms_encode_phase(struct ms_wbuf *b, uint32_t id, const char *label, uint64_t ts) {
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_PHASE_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_PHASE);
+  msgpack_pack_uint32(&pk, id);
+  pack_cstr(&pk, label);
+  msgpack_pack_uint64(&pk, ts);
 }
 
 void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,

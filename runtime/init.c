@@ -81,6 +81,7 @@ void ms_runtime_init(void) {
   read_program_name();
   read_process_meta();
   ms_sampled_set_init(ms_config.mode == MS_MODE_FULL);
+  ms_session_init();
   ms_thread_init_process();
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
@@ -92,12 +93,5 @@ void ms_runtime_init(void) {
 __attribute__((constructor(101))) static void memscope_start(void) { ms_runtime_init(); }
 
 __attribute__((destructor(101))) static void memscope_stop(void) {
-  if (!ms_runtime_ready() || ms_config.mode == MS_MODE_OFF) return;
-  uint64_t now = ms_now_ns();
-  ms_threads_write_running(now);
-  ms_thread_finish(&ms_self, now);
-  char mem[128];
-  struct ms_wbuf b = MS_WBUF_FIXED(mem);
-  ms_encode_end(&b, now, "exit");
-  ms_output_write(&b);
+  if (ms_runtime_ready()) ms_session_stop("exit", ms_now_ns());
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "memscope/abi.h"
@@ -67,7 +68,8 @@ struct ms_event {
   uint32_t kind;        /* enum ms_event_kind */
   uint32_t begin_delta; /* realloc only: ts - begin_ns, saturated */
   double weight;        /* sampled allocations: allocations this one stands for (1/p) */
-  uint64_t align;       /* sampled allocations: requested alignment, 0 = default */
+  uint32_t align;       /* sampled allocations: requested alignment, 0 = default */
+  uint32_t phase;       /* sampled allocations: memscope_phase() id current then, 0 = none */
 };
 /* Largest encoding of one event; flush buffers are sized with it. */
 #define MS_EVENT_MAX_ENCODED 80
@@ -88,12 +90,14 @@ void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const c
 void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
                       const struct ms_event *events, uint32_t n);
 void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason);
+void ms_encode_phase(struct ms_wbuf *b, uint32_t id, const char *label, uint64_t ts);
 struct ms_site_counter;
 /* A COUNTERS record of every non-zero slot of counters[0..nslots). */
 void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,
                         const struct ms_site_counter *counters, uint32_t nslots);
 
 /* ---- config.c: settings read once from the environment ----------------------------- */
+/* MS_MODE_OFF: no session at start (memscope_start() may begin one, sampled). */
 enum ms_mode { MS_MODE_OFF = 0, MS_MODE_SAMPLED = 1, MS_MODE_FULL = 2 };
 enum ms_sampler_kind {
   MS_SAMPLER_ALL = 0,   /* full mode: every event */
@@ -123,6 +127,9 @@ void ms_output_write_locked(const struct ms_wbuf *b); /* caller holds the lock *
 enum ms_open_result { MS_OPEN_FAILED, MS_OPEN_ALREADY, MS_OPEN_NEW };
 enum ms_open_result ms_output_open_locked(void);
 void ms_output_after_fork_child(void);
+/* Ends the file of a session (caller holds the lock): later writes go nowhere until
+ * a session opens the next one. */
+void ms_output_close_locked(void);
 
 /* ---- sites.c: registered site tables ------------------------------------------------ */
 /* Encodes every registered site into b (output lock held: called when the file opens). */
@@ -132,6 +139,7 @@ void ms_sites_encode_all_locked(struct ms_wbuf *b);
 #define MS_MAX_SITES (1u << 18)
 uint32_t ms_sites_slots_in_use(void);           /* 1 + highest index given */
 uint64_t ms_sites_id_of_index(uint32_t index);  /* 0 for slot 0 */
+int ms_sites_index_is_free(uint32_t index);     /* a free-like site (free, delete, munmap) */
 
 /* ---- thread.c: per-thread recording state ------------------------------------------- */
 /* Exact per-site counts.  The minimum is kept as its complement so that zeroed memory
@@ -160,22 +168,41 @@ struct ms_thread {
   uint64_t start_ns;
   uint64_t rng;   /* xorshift64* state of this thread's sampler */
   uint32_t counters_seq;
+  uint32_t session;  /* the session the counters belong to */
+  uint8_t disabled;  /* memscope_thread_tracing(0) */
+  int64_t est_live;  /* sampled bytes allocated minus sampled bytes freed, weighted */
+  struct ms_site_counter *counters_mem; /* the mapping; counters is it or NULL */
+  char name[64];     /* memscope_set_thread_name(), "" = ask the kernel */
   struct ms_wbuf enc;
   struct ms_thread *reg_prev, *reg_next; /* registry of recording threads */
 };
 extern __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
 
-/* Sets the thread up on its first event; returns 0 when it does not record. */
+/* The counters pointer, as the fast path reads it: another thread may detach it
+ * (memscope_stop), so the load is atomic; relaxed, it is a plain load on x86. */
+static inline struct ms_site_counter *ms_thread_counters(struct ms_thread *t) {
+  return __atomic_load_n(&t->counters, __ATOMIC_RELAXED);
+}
+/* Sets the thread up on its first event of a session; returns 0 when it does not record
+ * (no session, thread tracing off, re-entered, out of memory). */
 int ms_thread_ensure(struct ms_thread *t);
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev);
 void ms_thread_flush(struct ms_thread *t);
 void ms_thread_finish(struct ms_thread *t, uint64_t end_ns);
+/* The calling thread's part of stopping a session (end_ns 0: it goes on running). */
+void ms_thread_finish_session(struct ms_thread *t, uint64_t end_ns);
 void ms_thread_init_process(void);    /* once, from runtime init */
 void ms_thread_after_fork_child(void);
 void ms_threads_lock(void); /* the registry, held across fork */
 void ms_threads_unlock(void);
-/* At process exit: a counters snapshot and a thread record for every other thread. */
-void ms_threads_write_running(uint64_t now);
+/* A counters snapshot and a thread record (end 0) for every other thread of the session;
+ * with `detach`, their counters are detached afterwards (the session stops). */
+void ms_threads_write_running(int detach);
+/* Sums over the threads of the current session, for memscope_snapshot(). */
+struct memscope_snapshot;
+struct memscope_thread_counts;
+size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread_counts *threads,
+                           size_t max);
 
 /* ---- sampled_set.c: which live blocks were sampled --------------------------------
  * ms_free_filter[ms_filter_slot(p)] is non-zero when p may be a sampled block: one load
@@ -191,8 +218,12 @@ static inline int ms_maybe_sampled(uintptr_t p) {
   return __atomic_load_n(&ms_free_filter[ms_filter_slot(p)], __ATOMIC_RELAXED) != 0;
 }
 void ms_sampled_set_init(int every_free); /* every_free: full mode */
-int ms_sampled_insert(uintptr_t p);       /* 0 when the set is full */
-int ms_sampled_remove(uintptr_t p);       /* 1 when p was sampled (and is no more) */
+/* Adds a sampled block standing for `est_bytes` (weight x size); 0 when the set is full. */
+int ms_sampled_insert(uintptr_t p, int64_t est_bytes);
+/* 1 when p was sampled (and is no more); *est_bytes is what it stood for. */
+int ms_sampled_remove(uintptr_t p, int64_t *est_bytes);
+/* Weighted bytes of sampled blocks freed by threads that have ended. */
+extern _Atomic int64_t ms_est_live_of_ended_threads;
 
 /* ---- sampler.c: the sampling decision and the slow paths of record.h ----------------- */
 void ms_sampler_seed(struct ms_thread *t, uint64_t seed);
@@ -214,6 +245,25 @@ void ms_alloc_slow(struct ms_thread *t, const struct __memscope_site *site, uint
 void ms_free_slow(struct ms_thread *t, const struct __memscope_site *site, const void *p);
 void ms_realloc_slow(struct ms_thread *t, const struct __memscope_site *site, const void *old,
                      uint64_t size, const void *p, uint64_t begin);
+
+/* ---- session.c: whether, and into which file, the process is tracing ---------------
+ * A session is a file: it starts at process start (unless MEMSCOPE_MODE=off) or at
+ * memscope_start(), and ends at memscope_stop() or exit.  Threads notice a new session
+ * in their slow path (their counters are detached when one stops). */
+extern _Atomic uint32_t ms_session_gen;  /* current or last session, 0 = none yet */
+extern _Atomic int ms_session_on;
+static inline int ms_tracing(void) { return atomic_load_explicit(&ms_session_on, memory_order_acquire); }
+static inline uint32_t ms_session(void) {
+  return atomic_load_explicit(&ms_session_gen, memory_order_acquire);
+}
+void ms_session_init(void);              /* runtime init: session 1 unless mode off */
+int ms_session_start(const char *dir);   /* 0 or -errno */
+/* 0, or -1 when none was running; the calling thread's record ends at end_ns (0: runs on) */
+int ms_session_stop(const char *reason, uint64_t end_ns);
+/* Phases (memscope_phase): the current id, labels interned once, written to the file. */
+extern _Atomic uint32_t ms_current_phase;
+uint32_t ms_phase_intern(const char *label);
+void ms_phases_encode_all_locked(struct ms_wbuf *b);
 
 /* ---- init.c: process lifecycle ------------------------------------------------------ */
 extern struct ms_process_meta ms_process;

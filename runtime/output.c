@@ -27,6 +27,8 @@ static int build_path(char *path, size_t cap) {
          ms_os_append_str(path, cap, &pos, ms_process.program) &&
          ms_os_append_str(path, cap, &pos, ".") &&
          ms_os_append_u64(path, cap, &pos, ms_process.pid) &&
+         (ms_session() < 2 || (ms_os_append_str(path, cap, &pos, ".") &&
+                               ms_os_append_u64(path, cap, &pos, ms_session()))) &&
          ms_os_append_str(path, cap, &pos, MS_FILE_SUFFIX);
 }
 
@@ -44,7 +46,7 @@ static void fail(const char *what, const char *path, int err) {
 /* Opens the file and writes what must come first.  Caller holds the lock. */
 enum ms_open_result ms_output_open_locked(void) {
   if (out_fd >= 0) return MS_OPEN_ALREADY;
-  if (out_failed) return MS_OPEN_FAILED;
+  if (out_failed || !ms_tracing()) return MS_OPEN_FAILED; /* between sessions: nowhere */
   char path[4400];
   if (!build_path(path, sizeof path)) {
     fail("cannot build the output path", ms_config.out_dir, ENAMETOOLONG);
@@ -60,6 +62,7 @@ enum ms_open_result ms_output_open_locked(void) {
   if (ms_wbuf_init(&b, 1 << 16) == 0) {
     ms_encode_header(&b, &ms_process);
     ms_sites_encode_all_locked(&b);
+    ms_phases_encode_all_locked(&b);
     ms_output_write_locked(&b);
     ms_wbuf_release(&b);
   }
@@ -80,6 +83,12 @@ void ms_output_write(const struct ms_wbuf *b) {
   ms_output_lock();
   ms_output_write_locked(b);
   ms_output_unlock();
+}
+
+void ms_output_close_locked(void) {
+  if (out_fd >= 0) close(out_fd);
+  out_fd = -1;
+  out_failed = 0;
 }
 
 /* The child of a fork writes its own file: forget the parent's descriptor.  The forking

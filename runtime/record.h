@@ -25,7 +25,7 @@ static inline void ms_count(struct ms_site_counter *c, uint64_t size) {
 static inline void ms_on_alloc_aligned(const struct __memscope_site *site, uint64_t size,
                                        const void *p, uint64_t align) {
   struct ms_thread *t = &ms_self;
-  struct ms_site_counter *c = t->counters;
+  struct ms_site_counter *c = ms_thread_counters(t);
   if (MS_UNLIKELY(!c || !p)) {
     ms_alloc_slow(t, site, size, p, align);
     return;
@@ -43,7 +43,7 @@ static inline void ms_on_alloc(const struct __memscope_site *site, uint64_t size
 /* p is about to be released (NULL: a no-op free). */
 static inline void ms_on_free(const struct __memscope_site *site, const void *p) {
   struct ms_thread *t = &ms_self;
-  struct ms_site_counter *c = t->counters;
+  struct ms_site_counter *c = ms_thread_counters(t);
   if (MS_UNLIKELY(!c || !p)) { /* free(NULL) is not counted; full mode records it */
     ms_free_slow(t, site, p);
     return;
@@ -63,7 +63,7 @@ static inline uint64_t ms_begin_realloc(const void *old) {
 static inline void ms_on_realloc(const struct __memscope_site *site, const void *old,
                                  uint64_t size, const void *p, uint64_t begin) {
   struct ms_thread *t = &ms_self;
-  struct ms_site_counter *c = t->counters;
+  struct ms_site_counter *c = ms_thread_counters(t);
   if (MS_UNLIKELY(!c || t->record_all || !p)) {
     ms_realloc_slow(t, site, old, size, p, begin);
     return;

@@ -27,6 +27,15 @@ static uint8_t filter_counts[FILTER_SIZE];
 const uint8_t *ms_free_filter = filter_counts;
 
 static _Atomic uintptr_t *table;
+/* Beside each slot, what its block stands for (weight x size): written before the slot
+ * is published, read after it is claimed for removal. */
+static int64_t *table_est;
+
+static void *reserve(size_t bytes) {
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
 
 void ms_sampled_set_init(int every_free) {
   if (every_free) { /* full mode: every free reaches ms_sample_free */
@@ -35,11 +44,10 @@ void ms_sampled_set_init(int every_free) {
       memset(all, 1, FILTER_SIZE);
       ms_free_filter = all;
     }
-    return;
   }
-  void *t = mmap(NULL, TABLE_SIZE * sizeof(uintptr_t), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  table = t == MAP_FAILED ? NULL : t;
+  table = reserve(TABLE_SIZE * sizeof(uintptr_t));
+  table_est = reserve(TABLE_SIZE * sizeof(int64_t));
+  if (!table_est) table = NULL;
 }
 
 static uint32_t table_slot(uintptr_t p) {
@@ -55,13 +63,14 @@ static void filter_add(uintptr_t p, int delta) {
   }
 }
 
-int ms_sampled_insert(uintptr_t p) {
+int ms_sampled_insert(uintptr_t p, int64_t est_bytes) {
   if (!table) return 0;
   for (uint32_t i = 0, s = table_slot(p); i < MAX_PROBES; i++, s = (s + 1) & (TABLE_SIZE - 1)) {
     uintptr_t cur = atomic_load_explicit(&table[s], memory_order_relaxed);
     if ((cur == 0 || cur == TOMBSTONE) &&
-        atomic_compare_exchange_strong_explicit(&table[s], &cur, p, memory_order_release,
+        atomic_compare_exchange_strong_explicit(&table[s], &cur, p, memory_order_acq_rel,
                                                 memory_order_relaxed)) {
+      __atomic_store_n(&table_est[s], est_bytes, __ATOMIC_RELEASE);
       filter_add(p, +1);
       return 1;
     }
@@ -69,7 +78,8 @@ int ms_sampled_insert(uintptr_t p) {
   return 0; /* 128 probes without room: the table is nearly full; skip this sample */
 }
 
-int ms_sampled_remove(uintptr_t p) {
+int ms_sampled_remove(uintptr_t p, int64_t *est_bytes) {
+  *est_bytes = 0;
   if (!table || p == 0) return 0;
   for (uint32_t i = 0, s = table_slot(p); i < MAX_PROBES; i++, s = (s + 1) & (TABLE_SIZE - 1)) {
     uintptr_t cur = atomic_load_explicit(&table[s], memory_order_acquire);
@@ -78,6 +88,7 @@ int ms_sampled_remove(uintptr_t p) {
       if (!atomic_compare_exchange_strong_explicit(&table[s], &cur, TOMBSTONE,
                                                    memory_order_relaxed, memory_order_relaxed))
         return 0;
+      *est_bytes = __atomic_load_n(&table_est[s], __ATOMIC_ACQUIRE);
       filter_add(p, -1);
       return 1;
     }

@@ -11,6 +11,7 @@
  * tier and how hot its site is on this thread; its samples carry 1/p the same way.
  * It draws a random number for every allocation, so every allocation takes this path. */
 #include <math.h>
+#include <stdatomic.h>
 
 #include "record.h"
 
@@ -73,7 +74,7 @@ double ms_sampler_tiered_probability(uint64_t size, uint64_t site_calls) {
 
 void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                      const void *p, uint64_t align) {
-  if (t->busy || ms_config.mode == MS_MODE_OFF) return;
+  if (t->busy) return;
   double weight = 1.0;
   switch (ms_config.sampler) {
   case MS_SAMPLER_ALL:
@@ -85,23 +86,33 @@ void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, ui
     break;
   case MS_SAMPLER_TIERED: {
     t->sample_countdown = -1;
-    double prob = ms_sampler_tiered_probability(size, t->counters[site->index].calls);
+    double prob = ms_sampler_tiered_probability(size, t->counters_mem[site->index].calls);
     if (next_unit(&t->rng) > prob) return;
     weight = 1.0 / prob;
     break;
   }
   }
-  if (ms_config.sampler != MS_SAMPLER_ALL && !ms_sampled_insert((uintptr_t)p)) return;
+  /* What the block stands for, kept with it so that its free (by any thread) can take it
+   * back out of the live estimate.  Full mode keeps it too, for memscope_snapshot(). */
+  int64_t est = (int64_t)(weight * (double)size);
+  if (ms_sampled_insert((uintptr_t)p, est))
+    t->est_live += est;
+  else if (ms_config.sampler != MS_SAMPLER_ALL)
+    return; /* the sampled set is full: a sample without its free would look leaked */
   struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p,
                         .ts = ms_now_ns(), .kind = MS_EV_ALLOC, .weight = weight,
-                        .align = align};
+                        .align = (uint32_t)align,
+                        .phase = atomic_load_explicit(&ms_current_phase, memory_order_relaxed)};
   ms_thread_push_event(t, &ev);
 }
 
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                     uint64_t ts) {
-  if (t->busy || ms_config.mode == MS_MODE_OFF) return;
-  if (ms_config.sampler != MS_SAMPLER_ALL && !ms_sampled_remove((uintptr_t)p)) return;
+  if (t->busy) return;
+  int64_t est = 0;
+  int was_sampled = ms_sampled_remove((uintptr_t)p, &est);
+  t->est_live -= est;
+  if (ms_config.sampler != MS_SAMPLER_ALL && !was_sampled) return;
   struct ms_event ev = {.site_id = site->id, .ptr = (uintptr_t)p, .ts = ts,
                         .kind = MS_EV_FREE, .weight = 1.0};
   ms_thread_push_event(t, &ev);
@@ -142,7 +153,7 @@ void ms_realloc_slow(struct ms_thread *t, const struct __memscope_site *site, co
     struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p, .ts = now,
                           .old_ptr = (uintptr_t)old, .kind = MS_EV_REALLOC, .weight = 1.0,
                           .begin_delta = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took};
-    if (p) ms_count(&t->counters[site->index], size);
+    if (p) ms_count(&t->counters_mem[site->index], size);
     ms_thread_push_event(t, &ev);
     return;
   }

@@ -16,6 +16,16 @@ static struct __memscope_module *modules; /* newest first */
 static _Atomic uint32_t next_site_index = 1;
 /* Site id by index, copied at registration: counters outlive a dlclose'd table. */
 static uint64_t ids_by_index[MS_MAX_SITES];
+static uint8_t free_by_index[MS_MAX_SITES]; /* for memscope_snapshot's frees */
+
+static int api_is_free(uint32_t api) {
+  return api == MEMSCOPE_API_FREE || api == MEMSCOPE_API_DELETE ||
+         api == MEMSCOPE_API_DELETE_ARRAY || api == MEMSCOPE_API_MUNMAP;
+}
+
+int ms_sites_index_is_free(uint32_t index) {
+  return index < MS_MAX_SITES && free_by_index[index];
+}
 
 uint32_t ms_sites_slots_in_use(void) {
   return atomic_load_explicit(&next_site_index, memory_order_acquire);
@@ -47,6 +57,7 @@ MS_EXPORT void __memscope_register_module_v1(struct __memscope_module *m) {
   for (uint32_t i = 0; i < m->nsites; i++)
     if (m->sites[i].index == 0 && next < MS_MAX_SITES) {
       ids_by_index[next] = m->sites[i].id;
+      free_by_index[next] = (uint8_t)api_is_free(m->sites[i].api);
       m->sites[i].index = next++;
     }
   atomic_store_explicit(&next_site_index, next, memory_order_release);
@@ -54,7 +65,7 @@ MS_EXPORT void __memscope_register_module_v1(struct __memscope_module *m) {
   modules = m;
   /* Opening the file writes every linked table, this one included; only an already
    * open file needs this table appended. */
-  if (ms_config.mode != MS_MODE_OFF && ms_output_open_locked() == MS_OPEN_ALREADY) {
+  if (ms_output_open_locked() == MS_OPEN_ALREADY) {
     struct ms_wbuf b;
     if (ms_wbuf_init(&b, 4096 + (size_t)m->nsites * 128) == 0) {
       for (uint32_t i = 0; i < m->nsites; i++) ms_encode_site(&b, &m->sites[i]);

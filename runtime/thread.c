@@ -9,11 +9,15 @@
  * All of it goes back when the thread ends, so 20,000 short-lived threads cost no more
  * than the ones alive at once.
  *
+ * `counters` is what the fast path uses; NULL sends every event to the slow path, which
+ * (re)attaches `counters_mem` when the thread should record: a session is on, the thread
+ * has not turned tracing off, and, for a new session, after zeroing the counts.
+ *
  * A pthread key's destructor ends the thread: flushes its events, writes its counters
- * and its thread record.  It re-arms itself until the last destructor round, so
+ * and its thread record.  It re-arms itself until the next-to-last destructor round, so
  * allocations made by other keys' destructors are still counted.  A registry of
- * recording threads lets the exiting process write the counters of threads still
- * running. */
+ * recording threads lets a stopping session (or the exiting process) write the counters
+ * of threads still running. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +29,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "memscope.h"
 
 #define MS_THREAD_EVENTS 1024u
 #define MS_COUNTERS_BYTES ((size_t)MS_MAX_SITES * sizeof(struct ms_site_counter))
@@ -35,8 +40,9 @@ static __thread uint8_t destructor_rounds __attribute__((tls_model("initial-exec
 
 static pthread_key_t thread_key;
 static _Atomic uint32_t next_thread_index = 1;
+_Atomic int64_t ms_est_live_of_ended_threads;
 
-/* The registry: recording threads, linked through their TLS state. */
+/* The registry: set-up threads, linked through their TLS state. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ms_thread *registry;
 
@@ -49,12 +55,6 @@ static void registry_add_locked(struct ms_thread *t) {
   t->reg_next = registry;
   if (registry) registry->reg_prev = t;
   registry = t;
-}
-
-static void registry_add(struct ms_thread *t) {
-  pthread_mutex_lock(&registry_lock);
-  registry_add_locked(t);
-  pthread_mutex_unlock(&registry_lock);
 }
 
 static void registry_remove(struct ms_thread *t) {
@@ -82,67 +82,76 @@ static void thread_key_destructor(void *unused) {
 void ms_thread_init_process(void) { pthread_key_create(&thread_key, thread_key_destructor); }
 
 static void release_buffers(struct ms_thread *t) {
-  ms_os_unmap(t->counters, MS_COUNTERS_BYTES);
+  __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+  ms_os_unmap(t->counters_mem, MS_COUNTERS_BYTES);
   ms_os_unmap(t->events, MS_EVENTS_BYTES);
   ms_wbuf_release(&t->enc);
-  t->counters = NULL;
+  t->counters_mem = NULL;
   t->events = NULL;
   t->count = t->cap = 0;
 }
 
-/* First event of this thread: buffers, an index, a sampler seed.  In mode off the thread
- * still gets counters, so that it runs the fast path, but it never samples and never
- * writes anything. */
+/* The thread's first recording event in this process: memory, an index, the registry. */
 static int thread_setup(struct ms_thread *t) {
-  ms_runtime_init();
   void *counters = mmap(NULL, MS_COUNTERS_BYTES, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  t->counters = counters == MAP_FAILED ? NULL : counters;
+  t->counters_mem = counters == MAP_FAILED ? NULL : counters;
   t->events = ms_os_map(MS_EVENTS_BYTES);
-  if (!t->counters || !t->events ||
+  if (!t->counters_mem || !t->events ||
       ms_wbuf_init(&t->enc, MS_THREAD_EVENTS * MS_EVENT_MAX_ENCODED + MS_RECORD_OVERHEAD)) {
     release_buffers(t);
     return 0;
   }
   t->cap = MS_THREAD_EVENTS;
-  t->count = 0;
-  t->record_all = ms_config.mode == MS_MODE_FULL;
   t->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
   t->os_tid = ms_os_gettid();
   t->start_ns = ms_now_ns();
-  ms_sampler_seed(t, t->start_ns ^ ((uint64_t)t->os_tid << 32) ^ (uintptr_t)t);
-  if (ms_config.mode == MS_MODE_OFF) {
-    t->sample_countdown = INT64_MAX;
-    return 1;
-  }
-  registry_add(t);
+  pthread_mutex_lock(&registry_lock);
+  registry_add_locked(t);
+  pthread_mutex_unlock(&registry_lock);
   pthread_setspecific(thread_key, t); /* any non-NULL value arms the destructor */
   return 1;
 }
 
+/* Counts start from zero in each session; buffered events of an old one are dropped. */
+static void join_session(struct ms_thread *t, uint32_t session) {
+  if (t->session != 0) madvise(t->counters_mem, MS_COUNTERS_BYTES, MADV_DONTNEED);
+  t->session = session;
+  t->count = 0;
+  t->counters_seq = 0;
+  t->record_all = ms_config.mode == MS_MODE_FULL;
+  ms_sampler_seed(t, ms_now_ns() ^ ((uint64_t)t->os_tid << 32) ^ (uintptr_t)t);
+}
+
 int ms_thread_ensure(struct ms_thread *t) {
-  if (t->counters) return 1;
-  if (t->index != 0 || t->busy) return 0; /* finished, or re-entered during set-up */
+  if (ms_thread_counters(t)) return 1;
+  if (t->busy || t->finished || t->disabled) return 0;
+  ms_runtime_init();
+  if (!ms_tracing()) return 0;
   int saved_errno = errno;
   t->busy = 1;
-  int ok = thread_setup(t);
+  int ok = t->counters_mem || thread_setup(t);
+  if (ok) {
+    uint32_t session = ms_session();
+    if (t->session != session) join_session(t, session);
+    __atomic_store_n(&t->counters, t->counters_mem, __ATOMIC_RELAXED);
+  }
   t->busy = 0;
   errno = saved_errno;
   return ok;
 }
 
-static void write_counters(struct ms_thread *t, struct ms_wbuf *b) {
+static void write_counters(struct ms_thread *t, struct ms_wbuf *b, uint32_t seq) {
   b->len = 0;
   b->failed = 0;
-  ms_encode_counters(b, t->index, t->os_tid, ++t->counters_seq, t->counters,
-                     ms_sites_slots_in_use());
+  ms_encode_counters(b, t->index, t->os_tid, seq, t->counters_mem, ms_sites_slots_in_use());
   ms_output_write(b);
 }
 
 /* Writes the buffered events, then the counters: a reader that sees the events of a
  * flush also sees counters at least as recent. */
 void ms_thread_flush(struct ms_thread *t) {
-  if (!t->counters) return;
+  if (!ms_thread_counters(t)) return;
   int saved_errno = errno;
   uint8_t was_busy = t->busy;
   t->busy = 1;
@@ -153,7 +162,7 @@ void ms_thread_flush(struct ms_thread *t) {
     ms_output_write(&t->enc);
     t->count = 0;
   }
-  write_counters(t, &t->enc);
+  write_counters(t, &t->enc, ++t->counters_seq);
   t->busy = was_busy;
   errno = saved_errno;
 }
@@ -163,36 +172,60 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
   t->events[t->count++] = *ev;
 }
 
-void ms_thread_finish(struct ms_thread *t, uint64_t end_ns) {
-  if (!t->counters || t->busy) return;
-  if (ms_config.mode == MS_MODE_OFF) {
-    release_buffers(t);
-    t->finished = 1;
-    return;
-  }
-  int saved_errno = errno;
-  ms_thread_flush(t);
-  t->busy = 1;
-  registry_remove(t);
-  char name[16];
-  ms_os_thread_name(name);
+static void thread_name(const struct ms_thread *t, int32_t own_tid, char name[64]);
+
+static void write_thread_record(struct ms_thread *t, uint64_t end_ns) {
+  char name[64];
+  thread_name(t, ms_os_gettid(), name);
   t->enc.len = 0;
   t->enc.failed = 0;
   ms_encode_thread(&t->enc, t->index, t->os_tid, name, t->start_ns, end_ns);
   ms_output_write(&t->enc);
+}
+
+/* The calling thread's part of stopping a session: everything written, then detached. */
+void ms_thread_finish_session(struct ms_thread *t, uint64_t end_ns) {
+  if (!ms_thread_counters(t) || t->busy) return;
+  ms_thread_flush(t);
+  t->busy = 1;
+  write_thread_record(t, end_ns);
+  __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+  t->busy = 0;
+}
+
+void ms_thread_finish(struct ms_thread *t, uint64_t end_ns) {
+  if (!t->counters_mem || t->busy || t->finished) return;
+  int saved_errno = errno;
+  if (ms_tracing() && ms_thread_counters(t)) {
+    ms_thread_flush(t);
+    t->busy = 1;
+    write_thread_record(t, end_ns);
+  }
+  t->busy = 1;
+  registry_remove(t);
+  atomic_fetch_add_explicit(&ms_est_live_of_ended_threads, t->est_live, memory_order_relaxed);
   release_buffers(t);
   t->finished = 1;
   t->busy = 0;
   errno = saved_errno;
 }
 
-/* The name of another thread of this process, from /proc (exit path only). */
-static void other_thread_name(int32_t tid, char name[16]) {
+/* A thread's name: the one given to memscope_set_thread_name(), else the kernel's (read
+ * from /proc for another thread: stop and exit paths only). */
+static void thread_name(const struct ms_thread *t, int32_t own_tid, char name[64]) {
+  memset(name, 0, 64);
+  if (t->name[0]) {
+    memcpy(name, t->name, 63);
+    return;
+  }
+  if (t->os_tid == own_tid) {
+    ms_os_thread_name(name);
+    return;
+  }
   char path[64];
   size_t pos = 0;
-  memset(name, 0, 16);
   if (!ms_os_append_str(path, sizeof path, &pos, "/proc/self/task/") ||
-      !ms_os_append_u64(path, sizeof path, &pos, (uint64_t)tid) ||
+      !ms_os_append_u64(path, sizeof path, &pos, (uint64_t)t->os_tid) ||
       !ms_os_append_str(path, sizeof path, &pos, "/comm"))
     return;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -206,24 +239,60 @@ static void other_thread_name(int32_t tid, char name[16]) {
 /* Reads other threads' counters while they may still be counting: each 64-bit field is
  * read whole (aligned), so a snapshot is at worst a moment old.  Hidden from TSan on
  * purpose: making the hot path's increments atomic would cost every allocation. */
-__attribute__((no_sanitize("thread"))) void ms_threads_write_running(uint64_t now) {
+__attribute__((no_sanitize("thread"))) void ms_threads_write_running(int detach) {
   struct ms_wbuf b;
   if (ms_wbuf_init(&b, 1 << 16)) return;
+  uint32_t session = ms_session();
+  int32_t own_tid = ms_os_gettid();
   pthread_mutex_lock(&registry_lock);
   for (struct ms_thread *t = registry; t; t = t->reg_next) {
-    if (t == &ms_self) continue;
+    if (t == &ms_self || !ms_thread_counters(t) || t->session != session) continue;
     b.len = 0;
     b.failed = 0;
-    ms_encode_counters(&b, t->index, t->os_tid, UINT32_MAX, t->counters,
+    /* seq: above anything the thread itself wrote, below a later session's numbers */
+    ms_encode_counters(&b, t->index, t->os_tid, UINT32_MAX - 1, t->counters_mem,
                        ms_sites_slots_in_use());
-    char name[16];
-    other_thread_name(t->os_tid, name);
+    char name[64];
+    thread_name(t, own_tid, name);
     ms_encode_thread(&b, t->index, t->os_tid, name, t->start_ns, 0);
     ms_output_write(&b);
+    if (detach) __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
   }
   pthread_mutex_unlock(&registry_lock);
-  (void)now;
   ms_wbuf_release(&b);
+}
+
+__attribute__((no_sanitize("thread"))) size_t ms_threads_snapshot(
+    struct memscope_snapshot *out, struct memscope_thread_counts *threads, size_t max) {
+  memset(out, 0, sizeof *out);
+  uint32_t session = ms_session(), slots = ms_sites_slots_in_use();
+  int64_t live = atomic_load_explicit(&ms_est_live_of_ended_threads, memory_order_relaxed);
+  size_t n = 0;
+  pthread_mutex_lock(&registry_lock);
+  for (struct ms_thread *t = registry; t; t = t->reg_next) {
+    live += t->est_live;
+    if (!ms_tracing() || t->session != session || !t->counters_mem) continue;
+    struct memscope_thread_counts c = {.thread = t->index, .os_tid = t->os_tid};
+    for (uint32_t i = 0; i < slots; i++) {
+      const struct ms_site_counter *s = &t->counters_mem[i];
+      if (!s->calls) continue;
+      if (ms_sites_index_is_free(i)) {
+        c.frees += s->calls;
+      } else {
+        c.allocations += s->calls;
+        c.bytes_allocated += s->bytes;
+      }
+    }
+    if (threads && n < max) threads[n] = c;
+    n++;
+    out->allocations += c.allocations;
+    out->frees += c.frees;
+    out->bytes_allocated += c.bytes_allocated;
+  }
+  pthread_mutex_unlock(&registry_lock);
+  out->threads = n;
+  out->live_bytes_estimate = live > 0 ? (double)live : 0.0;
+  return n;
 }
 
 /* In a fork child only the forking thread exists.  Its buffered events happened in the
@@ -234,17 +303,15 @@ void ms_thread_after_fork_child(void) {
   struct ms_thread *t = &ms_self;
   registry = NULL;
   atomic_store_explicit(&next_thread_index, 1, memory_order_relaxed);
-  if (!t->counters || ms_config.mode == MS_MODE_OFF) {
-    if (!t->counters) t->index = 0;
+  if (!t->counters_mem) {
+    t->index = 0;
     t->finished = 0;
     return;
   }
-  madvise(t->counters, MS_COUNTERS_BYTES, MADV_DONTNEED); /* zero pages again, no copy */
-  t->count = 0;
-  t->counters_seq = 0;
   t->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
   t->os_tid = ms_os_gettid();
   t->start_ns = ms_now_ns();
-  ms_sampler_seed(t, t->start_ns ^ ((uint64_t)t->os_tid << 32));
+  t->session = 0; /* the child's file is a new session: counts restart at the next event */
+  __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
   registry_add_locked(t);
 }

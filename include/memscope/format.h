@@ -26,7 +26,8 @@
 #define MS_META_START_NS "start_ns"     /* uint: CLOCK_MONOTONIC at start */
 #define MS_META_START_UNIX_NS "start_unix_ns" /* uint: CLOCK_REALTIME at start */
 
-/* Output file name: <dir>/memscope.<program>.<pid>.msgpack */
+/* Output file name: <dir>/memscope.<program>.<pid>.msgpack; a process's later sessions
+ * (memscope_start) add their number: memscope.<program>.<pid>.<n>.msgpack, n >= 2. */
 #define MS_FILE_PREFIX "memscope."
 #define MS_FILE_SUFFIX ".msgpack"
 
@@ -49,6 +50,9 @@ enum ms_record {
    * process writes one for each thread still running; a reader keeps, per thread, the
    * snapshot with the highest seq. */
   MS_REC_COUNTERS = 5,
+  /* [MS_REC_PHASE, id, label, ts]: memscope_phase() named phase `id` (from 1); sampled
+   * allocations carry the id of the phase current when they happened */
+  MS_REC_PHASE = 6,
 };
 
 /* Record field positions, shared so writer and reader cannot disagree. */
@@ -64,6 +68,7 @@ enum {
   MS_COUNTERS_ENTRIES = 4, MS_COUNTERS_LEN = 5,
   MS_COUNTER_SITE = 0, MS_COUNTER_CALLS = 1, MS_COUNTER_BYTES = 2, MS_COUNTER_MIN = 3,
   MS_COUNTER_MAX = 4, MS_COUNTER_LEN = 5,
+  MS_PHASE_ID = 1, MS_PHASE_LABEL = 2, MS_PHASE_TS = 3, MS_PHASE_LEN = 4,
 };
 
 /* Events.  Every event is an array starting [kind, site_id, size, ptr, ts_ns]; realloc
@@ -89,6 +94,7 @@ enum {
   MS_EV_LEN = 5,
   MS_EV_OLD_PTR = 5, MS_EV_BEGIN_NS = 6, MS_EV_REALLOC_LEN = 7,
   MS_EV_WEIGHT = 5, MS_EV_ALIGN = 6, MS_EV_SAMPLED_LEN = 7,
+  MS_EV_PHASE = 7, MS_EV_SAMPLED_PHASE_LEN = 8, /* [..., weight, alignment, phase] */
 };
 
 #endif

@@ -1,0 +1,99 @@
+/* Sessions and phases.
+ *
+ * A session is one output file.  Session 1 starts with the process unless
+ * MEMSCOPE_MODE=off; memscope_start() starts the next.  Stopping one writes every
+ * thread's counters, then detaches them (ms_threads_write_running), so each thread's
+ * next event takes the slow path, which sees whether a new session is on and, if so,
+ * starts the thread's counts again from zero for it (thread.c).  Nothing here is on the
+ * hot path. */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "internal.h"
+
+_Atomic uint32_t ms_session_gen;
+_Atomic int ms_session_on;
+_Atomic uint32_t ms_current_phase;
+
+#define MS_MAX_PHASES 255
+static char phase_labels[MS_MAX_PHASES + 1][64]; /* [0] unused: id 0 is "no phase" */
+static uint32_t phase_count;
+static pthread_mutex_t phase_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ms_session_init(void) {
+  if (ms_config.mode == MS_MODE_OFF) return;
+  atomic_store_explicit(&ms_session_gen, 1, memory_order_release);
+  atomic_store_explicit(&ms_session_on, 1, memory_order_release);
+}
+
+int ms_session_start(const char *dir) {
+  ms_runtime_init();
+  if (ms_tracing()) ms_session_stop("stop", 0);
+  ms_output_lock();
+  if (dir && *dir) {
+    if (strlen(dir) >= sizeof ms_config.out_dir) {
+      ms_output_unlock();
+      return -ENAMETOOLONG;
+    }
+    strcpy(ms_config.out_dir, dir);
+  }
+  if (ms_config.mode == MS_MODE_OFF) ms_config.mode = MS_MODE_SAMPLED;
+  ms_process.mode = ms_mode_name(ms_config.mode);
+  atomic_fetch_add_explicit(&ms_session_gen, 1, memory_order_acq_rel);
+  atomic_store_explicit(&ms_session_on, 1, memory_order_release);
+  /* Open now, so that an unwritable directory is reported to the caller. */
+  int err = ms_output_open_locked() == MS_OPEN_FAILED ? -EIO : 0;
+  if (err) {
+    atomic_store_explicit(&ms_session_on, 0, memory_order_release);
+    ms_output_close_locked();
+  }
+  ms_output_unlock();
+  return err;
+}
+
+int ms_session_stop(const char *reason, uint64_t end_ns) {
+  if (!ms_tracing()) return -1;
+  uint64_t now = ms_now_ns();
+  ms_threads_write_running(1);
+  ms_thread_finish_session(&ms_self, end_ns);
+  char mem[128];
+  struct ms_wbuf b = MS_WBUF_FIXED(mem);
+  ms_encode_end(&b, now, reason);
+  ms_output_lock();
+  ms_output_write_locked(&b);
+  atomic_store_explicit(&ms_session_on, 0, memory_order_release);
+  ms_output_close_locked();
+  ms_output_unlock();
+  return 0;
+}
+
+uint32_t ms_phase_intern(const char *label) {
+  if (!label || !*label) return 0;
+  pthread_mutex_lock(&phase_lock);
+  uint32_t id = 0;
+  for (uint32_t i = 1; i <= phase_count; i++)
+    if (strncmp(phase_labels[i], label, sizeof phase_labels[i] - 1) == 0) id = i;
+  int is_new = id == 0 && phase_count < MS_MAX_PHASES;
+  if (is_new) {
+    id = ++phase_count;
+    strncpy(phase_labels[id], label, sizeof phase_labels[id] - 1);
+  } else if (id == 0) {
+    id = MS_MAX_PHASES; /* out of ids: share the last */
+  }
+  pthread_mutex_unlock(&phase_lock);
+  if (is_new && ms_tracing()) {
+    char mem[160];
+    struct ms_wbuf b = MS_WBUF_FIXED(mem);
+    ms_encode_phase(&b, id, phase_labels[id], ms_now_ns());
+    ms_output_write(&b);
+  }
+  return id;
+}
+
+/* Every label known so far, for a session's new file (output lock held). */
+void ms_phases_encode_all_locked(struct ms_wbuf *b) {
+  pthread_mutex_lock(&phase_lock);
+  for (uint32_t i = 1; i <= phase_count; i++) ms_encode_phase(b, i, phase_labels[i], 0);
+  pthread_mutex_unlock(&phase_lock);
+}
