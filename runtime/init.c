@@ -84,6 +84,7 @@ void ms_runtime_init(void) {
   ms_session_init();
   ms_thread_init_process();
   pthread_atfork(fork_prepare, fork_parent, fork_child);
+  ms_signals_install();
   atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
   errno = saved_errno;
 }

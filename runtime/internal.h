@@ -122,6 +122,7 @@ const char *ms_sampler_name(enum ms_sampler_kind kind);
  * Safe from any thread; takes the output lock (never on the hot path). */
 void ms_output_write(const struct ms_wbuf *b);
 void ms_output_lock(void);
+int ms_output_trylock(void); /* 1 when taken */
 void ms_output_unlock(void);
 void ms_output_write_locked(const struct ms_wbuf *b); /* caller holds the lock */
 enum ms_open_result { MS_OPEN_FAILED, MS_OPEN_ALREADY, MS_OPEN_NEW };
@@ -195,6 +196,7 @@ void ms_thread_init_process(void);    /* once, from runtime init */
 void ms_thread_after_fork_child(void);
 void ms_threads_lock(void); /* the registry, held across fork */
 void ms_threads_unlock(void);
+int ms_threads_trylock(void); /* 1 when taken */
 /* A counters snapshot and a thread record (end 0) for every other thread of the session;
  * with `detach`, their counters are detached afterwards (the session stops). */
 void ms_threads_write_running(int detach);
@@ -269,5 +271,8 @@ void ms_phases_encode_all_locked(struct ms_wbuf *b);
 extern struct ms_process_meta ms_process;
 void ms_runtime_init(void); /* idempotent; every entry point's slow path calls it */
 int ms_runtime_ready(void);
+
+/* ---- signals.c: flush what can be flushed on a fatal signal, then die as before ---- */
+void ms_signals_install(void);
 
 #endif

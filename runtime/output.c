@@ -19,6 +19,7 @@ static int out_failed; /* open or write failed: stop trying, warned once */
 
 void ms_output_lock(void) { pthread_mutex_lock(&out_lock); }
 void ms_output_unlock(void) { pthread_mutex_unlock(&out_lock); }
+int ms_output_trylock(void) { return pthread_mutex_trylock(&out_lock) == 0; }
 
 static int build_path(char *path, size_t cap) {
   size_t pos = 0;

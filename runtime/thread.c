@@ -48,6 +48,7 @@ static struct ms_thread *registry;
 
 void ms_threads_lock(void) { pthread_mutex_lock(&registry_lock); }
 void ms_threads_unlock(void) { pthread_mutex_unlock(&registry_lock); }
+int ms_threads_trylock(void) { return pthread_mutex_trylock(&registry_lock) == 0; }
 
 /* Links t; the caller holds the registry lock. */
 static void registry_add_locked(struct ms_thread *t) {

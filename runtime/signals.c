@@ -1,0 +1,59 @@
+/* Fatal signals: write what can be written safely, then die exactly as before.
+ *
+ * On SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT the handler writes the crashing
+ * thread's buffered events and counters and every other thread's counters, then puts
+ * back the default action and lets the signal take its course, so the exit status and
+ * core dump are what they would have been.
+ *
+ * Safety: write(2) is async-signal-safe and the encoders use only our own buffers.  The
+ * locks are taken with trylock: if the crash happened while one was held (inside the
+ * runtime), nothing more is written rather than deadlocking.  A crash inside the
+ * runtime's own slow path (busy) writes nothing.  MEMSCOPE_SIGNALS=0 turns it off.  A
+ * handler the program installs later replaces ours; that is its right. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+#define NSIG_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
+static volatile sig_atomic_t handling;
+
+static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
+  (void)uctx;
+  if (!handling) {
+    handling = 1;
+    if (ms_tracing() && !ms_self.busy && ms_output_trylock()) {
+      ms_output_unlock();
+      ms_thread_flush(&ms_self);
+      if (ms_threads_trylock()) {
+        ms_threads_unlock();
+        ms_threads_write_running(0);
+      }
+    }
+  }
+  /* Back to the default action.  A fault returns to the faulting instruction and dies of
+   * it there; a signal that was sent (abort's SIGABRT, kill) is raised again. */
+  signal(sig, SIG_DFL);
+  if (info->si_code <= 0 || sig == SIGABRT) raise(sig);
+}
+
+/* Installed only for signals whose disposition is still the default: a program that
+ * chose its own keeps it (and one that installs a handler later replaces ours). */
+void ms_signals_install(void) {
+  const char *env = getenv("MEMSCOPE_SIGNALS");
+  if (env && strcmp(env, "0") == 0) return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fatal_signal;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  for (unsigned i = 0; i < NSIG_FATAL; i++) {
+    struct sigaction old;
+    if (sigaction(fatal_signals[i], NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+        old.sa_handler == SIG_DFL)
+      sigaction(fatal_signals[i], &sa, NULL);
+  }
+}
