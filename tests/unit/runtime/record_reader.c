@@ -93,3 +93,34 @@ void make_temp_dir(char *dir, size_t cap) {
 void output_path(char *path, size_t cap, const char *dir, const char *program, long pid) {
   snprintf(path, cap, "%s/" MS_FILE_PREFIX "%s.%ld" MS_FILE_SUFFIX, dir, program, pid);
 }
+
+void site_totals(const struct record_list *l, uint64_t id, uint64_t *calls, uint64_t *bytes) {
+  enum { MAX_THREADS = 256 };
+  uint64_t best_seq[MAX_THREADS] = {0};
+  const msgpack_object *latest[MAX_THREADS] = {0};
+  for (size_t i = 1; i < l->count; i++) {
+    if (rec_type(&l->items[i]) != MS_REC_COUNTERS) continue;
+    const msgpack_object *r = &l->items[i].data;
+    uint64_t t = rec_u64(r, MS_COUNTERS_THREAD), seq = rec_u64(r, MS_COUNTERS_SEQ);
+    ck_assert_uint_lt(t, MAX_THREADS);
+    if (!latest[t] || seq >= best_seq[t]) best_seq[t] = seq, latest[t] = r;
+  }
+  *calls = *bytes = 0;
+  for (int t = 0; t < MAX_THREADS; t++) {
+    if (!latest[t]) continue;
+    const msgpack_object *e = rec_field(latest[t], MS_COUNTERS_ENTRIES);
+    for (uint32_t k = 0; k < e->via.array.size; k++)
+      if (rec_u64(&e->via.array.ptr[k], MS_COUNTER_SITE) == id) {
+        *calls += rec_u64(&e->via.array.ptr[k], MS_COUNTER_CALLS);
+        *bytes += rec_u64(&e->via.array.ptr[k], MS_COUNTER_BYTES);
+      }
+  }
+}
+
+int run_suite(Suite *s) {
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}

@@ -29,6 +29,14 @@ const char *rec_str(const msgpack_object *array, uint32_t i, char *buf, size_t c
 /* Record type of a non-header object (element 0). */
 uint64_t rec_type(const msgpack_unpacked *u);
 
+/* Exact calls and bytes of site `id`: the latest COUNTERS snapshot of each thread, summed
+ * (as memscope-merge does). */
+void site_totals(const struct record_list *l, uint64_t id, uint64_t *calls, uint64_t *bytes);
+
+/* Runs a Check suite; the process exit status (0 when every test passed). */
+struct Suite;
+int run_suite(struct Suite *s);
+
 /* A fresh empty directory under /tmp; the output file of this process in it. */
 void make_temp_dir(char *dir, size_t cap);
 void output_path(char *path, size_t cap, const char *dir, const char *program, long pid);

@@ -34,24 +34,10 @@ static void read_session(struct record_list *l, const char *dir, unsigned sessio
   records_from_file(l, path);
 }
 
-/* Exact calls at site `id`: the latest snapshot of each thread, summed. */
 static uint64_t calls_of(const struct record_list *l, uint64_t id) {
-  uint64_t best[64] = {0}, calls[64] = {0};
-  for (size_t i = 1; i < l->count; i++) {
-    if (rec_type(&l->items[i]) != MS_REC_COUNTERS) continue;
-    const msgpack_object *r = &l->items[i].data;
-    uint64_t t = rec_u64(r, MS_COUNTERS_THREAD) % 64, seq = rec_u64(r, MS_COUNTERS_SEQ);
-    if (seq < best[t]) continue;
-    best[t] = seq;
-    calls[t] = 0;
-    const msgpack_object *e = rec_field(r, MS_COUNTERS_ENTRIES);
-    for (uint32_t k = 0; k < e->via.array.size; k++)
-      if (rec_u64(&e->via.array.ptr[k], MS_COUNTER_SITE) == id)
-        calls[t] = rec_u64(&e->via.array.ptr[k], MS_COUNTER_CALLS);
-  }
-  uint64_t sum = 0;
-  for (int t = 0; t < 64; t++) sum += calls[t];
-  return sum;
+  uint64_t calls, bytes;
+  site_totals(l, id, &calls, &bytes);
+  return calls;
 }
 
 static int has_end(const struct record_list *l, const char *reason) {
@@ -227,9 +213,5 @@ int main(void) {
   tcase_add_test(tc, dump_names_and_snapshot_see_running_threads);
   tcase_add_test(tc, phases_label_sampled_events);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return run_suite(s);
 }

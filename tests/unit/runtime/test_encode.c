@@ -237,9 +237,5 @@ int main(void) {
   tcase_add_test(tc, wbuf_grows_for_long_names);
   tcase_add_test(tc, fixed_wbuf_refuses_to_overflow);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return run_suite(s);
 }

@@ -322,9 +322,5 @@ int main(void) {
   tcase_add_test(tc, mode_off_writes_nothing);
   tcase_add_test(tc, fork_child_writes_its_own_file);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return run_suite(s);
 }

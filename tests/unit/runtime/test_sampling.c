@@ -61,30 +61,6 @@ static size_t read_samples(const struct record_list *l, struct sample *out, size
   return n;
 }
 
-/* calls and bytes of site `id` summed over the latest snapshot of every thread. */
-static void counter_totals(const struct record_list *l, uint64_t id, uint64_t *calls,
-                           uint64_t *bytes) {
-  *calls = *bytes = 0;
-  uint64_t seen_seq[64] = {0};
-  const msgpack_object *latest[64] = {0};
-  for (size_t i = 1; i < l->count; i++) {
-    if (rec_type(&l->items[i]) != MS_REC_COUNTERS) continue;
-    const msgpack_object *r = &l->items[i].data;
-    uint64_t t = rec_u64(r, MS_COUNTERS_THREAD), seq = rec_u64(r, MS_COUNTERS_SEQ);
-    ck_assert_uint_lt(t, 64);
-    if (seq >= seen_seq[t]) seen_seq[t] = seq, latest[t] = r;
-  }
-  for (int t = 0; t < 64; t++) {
-    if (!latest[t]) continue;
-    const msgpack_object *e = rec_field(latest[t], MS_COUNTERS_ENTRIES);
-    for (uint32_t k = 0; k < e->via.array.size; k++)
-      if (rec_u64(&e->via.array.ptr[k], MS_COUNTER_SITE) == id) {
-        *calls += rec_u64(&e->via.array.ptr[k], MS_COUNTER_CALLS);
-        *bytes += rec_u64(&e->via.array.ptr[k], MS_COUNTER_BYTES);
-      }
-  }
-}
-
 START_TEST(intervals_are_exponential_with_the_set_mean) {
   uint64_t rng = 12345;
   enum { N = 200000 };
@@ -139,10 +115,10 @@ START_TEST(estimates_are_unbiased_and_counters_exact) {
   struct record_list l;
   finish_and_read(&l);
   uint64_t calls, bytes;
-  counter_totals(&l, 0xA1, &calls, &bytes);
+  site_totals(&l, 0xA1, &calls, &bytes);
   ck_assert_uint_eq(calls, N);
   ck_assert_uint_eq(bytes, total);
-  counter_totals(&l, 0xF1, &calls, &bytes);
+  site_totals(&l, 0xF1, &calls, &bytes);
   ck_assert_uint_eq(calls, N - (N + 2) / 3);
 
   static struct sample s[2 * N];
@@ -225,7 +201,7 @@ START_TEST(unsampled_allocations_write_no_events) {
   static struct sample s[16];
   ck_assert_uint_eq(read_samples(&l, s, 16), 0);
   uint64_t calls, bytes;
-  counter_totals(&l, 0xA1, &calls, &bytes);
+  site_totals(&l, 0xA1, &calls, &bytes);
   ck_assert_uint_eq(calls, 100000);
   ck_assert_uint_eq(bytes, 6400000);
   records_free(&l);
@@ -287,7 +263,7 @@ START_TEST(counters_of_running_threads_are_written_at_exit) {
   output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
   records_from_file(&l, path);
   uint64_t calls, bytes;
-  counter_totals(&l, 0xA1, &calls, &bytes);
+  site_totals(&l, 0xA1, &calls, &bytes);
   ck_assert_uint_eq(calls, 1000);
   ck_assert_uint_eq(bytes, 24000);
   int named = 0;
@@ -327,7 +303,7 @@ START_TEST(sampled_realloc_is_a_free_and_an_allocation) {
   ck_assert_uint_eq(s[2].size, 8 << 20);
   ck_assert_uint_eq(s[3].kind, MS_EV_FREE);
   uint64_t calls, bytes;
-  counter_totals(&l, 0xC1, &calls, &bytes);
+  site_totals(&l, 0xC1, &calls, &bytes);
   ck_assert_uint_eq(calls, 1);
   ck_assert_uint_eq(bytes, 8 << 20);
   records_free(&l);
@@ -347,9 +323,5 @@ int main(void) {
   tcase_add_test(tc, counters_of_running_threads_are_written_at_exit);
   tcase_add_test(tc, sampled_realloc_is_a_free_and_an_allocation);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return run_suite(s);
 }
