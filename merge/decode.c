@@ -609,6 +609,12 @@ static void io_problem(struct ms_decode_problem *problem, const char *name, bool
 
 bool ms_decode_file(const char *path, const struct ms_decode_callbacks *cb, void *ctx,
                     struct ms_decode_problem *problem) {
+  return ms_decode_file_progress(path, cb, ctx, problem, NULL);
+}
+
+bool ms_decode_file_progress(const char *path, const struct ms_decode_callbacks *cb,
+                             void *ctx, struct ms_decode_problem *problem,
+                             _Atomic uint64_t *progress) {
   bool is_stdin = strcmp(path, "-") == 0;
   int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -630,6 +636,8 @@ bool ms_decode_file(const char *path, const struct ms_decode_callbacks *cb, void
     }
     if (n == 0)
       break;
+    if (progress)
+      atomic_fetch_add_explicit(progress, (uint64_t)n, memory_order_relaxed);
     if (!ms_decoder_feed(d, buf, (size_t)n)) {
       ok = false;
       break;

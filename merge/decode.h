@@ -13,6 +13,7 @@
 #ifndef MEMSCOPE_MERGE_DECODE_H
 #define MEMSCOPE_MERGE_DECODE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -170,6 +171,10 @@ bool ms_decoder_header_seen(const struct ms_decoder *d);
  * *problem (status MS_DECODE_OK when the input was fine); return true when it was. */
 bool ms_decode_file(const char *path, const struct ms_decode_callbacks *cb, void *ctx,
                     struct ms_decode_problem *problem);
+/* The same, adding the bytes read to *progress (may be NULL) as it goes. */
+bool ms_decode_file_progress(const char *path, const struct ms_decode_callbacks *cb,
+                             void *ctx, struct ms_decode_problem *problem,
+                             _Atomic uint64_t *progress);
 bool ms_decode_buffer(const char *name, const void *data, size_t len,
                       const struct ms_decode_callbacks *cb, void *ctx,
                       struct ms_decode_problem *problem);

@@ -7,6 +7,7 @@
 #include "counters.h"
 #include "memscope/abi.h"
 #include "replay.h"
+#include "scan.h"
 #include "util.h"
 
 static char *dup_or_null(const char *s) { return s ? ms_xstrdup(s) : NULL; }
@@ -22,10 +23,15 @@ static void process_free(struct ms_process *proc) {
     return;
   for (size_t i = 0; i < proc->nthreads; i++) {
     free(proc->threads[i].name);
-    free(proc->threads[i].items);
     free(proc->threads[i].counters);
   }
   free(proc->threads);
+  free(proc->peak_sites);
+  free(proc->interactions);
+  if (proc->tallies) {
+    ms_map_destroy(proc->tallies);
+    free(proc->tallies);
+  }
   ms_map_destroy(&proc->thread_slots);
   free(proc->program);
   free(proc->mode);
@@ -51,8 +57,11 @@ void ms_profile_free(struct ms_profile *p) {
   }
   free(p->sites);
   ms_map_destroy(&p->site_slots);
+  free(p->bottlenecks);
   free(p);
 }
+
+void ms_process_free(struct ms_process *proc) { process_free(proc); }
 
 bool ms_profile_has_data(const struct ms_profile *p) { return p->nprocesses > 0; }
 
@@ -122,7 +131,9 @@ static struct ms_process *attach_process(struct ms_input *in, const struct ms_he
 struct ms_process *ms_profile_begin_process(struct ms_profile *p, const char *name,
                                             const struct ms_header_rec *h) {
   size_t i = add_input(p, name);
-  return attach_process(&p->inputs[i], h);
+  struct ms_process *proc = attach_process(&p->inputs[i], h);
+  ms_replay_begin(p, proc, NULL, 0, p->window);
+  return proc;
 }
 
 void ms_process_add_site(struct ms_profile *p, struct ms_process *proc,
@@ -156,6 +167,7 @@ void ms_process_add_thread(struct ms_profile *p, struct ms_process *proc,
   }
   thr->start_ns = t->start_ns;
   thr->end_ns = t->end_ns;
+  ms_replay_thread_ended(proc, (size_t)(thr - proc->threads));
 }
 
 void ms_process_add_events(struct ms_profile *p, struct ms_process *proc,
@@ -167,7 +179,7 @@ void ms_process_add_events(struct ms_profile *p, struct ms_process *proc,
   proc->skipped_events += e->nskipped;
   for (size_t i = 0; i < e->nevents; i++)
     proc->weighted_events += e->events[i].weight != 1.0;
-  ms_replay_queue(p, thr, e);
+  ms_replay_events(p, proc, (size_t)(thr - proc->threads), e);
 }
 
 void ms_process_add_counters(struct ms_profile *p, struct ms_process *proc,
@@ -227,7 +239,49 @@ void ms_counts_add(struct ms_counts *to, const struct ms_counts *c) {
   est_add(&to->est_live_blocks, &c->est_live_blocks);
   est_add(&to->est_live_bytes, &c->est_live_bytes);
   est_add(&to->est_peak_live_bytes, &c->est_peak_live_bytes);
+  est_add(&to->est_short_lived, &c->est_short_lived);
+  est_add(&to->est_cross_freed, &c->est_cross_freed);
+  est_add(&to->est_cross_freed_bytes, &c->est_cross_freed_bytes);
   to->estimated |= c->estimated;
+}
+
+/* a ranks before b: more allocations, then lower pid, then lower thread index. */
+static bool ref_before(const struct ms_thread_ref *a, const struct ms_thread_ref *b) {
+  if (a->allocations != b->allocations)
+    return a->allocations > b->allocations;
+  if (a->pid != b->pid)
+    return a->pid < b->pid;
+  return a->thread < b->thread;
+}
+
+void ms_site_rank_thread(struct ms_site *site, const struct ms_thread_ref *r) {
+  if (r->allocations && (!site->top_thread.allocations || ref_before(r, &site->top_thread)))
+    site->top_thread = *r;
+}
+
+/* Keeps the thread's MS_HOT_SITES sites with the most allocations (then bytes, then the
+ * lower id). */
+static void rank_hot_site(struct ms_thread *thr, uint64_t id, uint64_t allocs, uint64_t bytes) {
+  if (!allocs)
+    return;
+  struct ms_hot_site h = {id, allocs, bytes};
+  size_t i = thr->nhot < MS_HOT_SITES ? thr->nhot : MS_HOT_SITES;
+  while (i > 0) {
+    const struct ms_hot_site *o = &thr->hot[i - 1];
+    bool before = o->allocations != h.allocations ? o->allocations < h.allocations
+                  : o->bytes != h.bytes           ? o->bytes < h.bytes
+                                                  : o->site > h.site;
+    if (!before)
+      break;
+    if (i < MS_HOT_SITES)
+      thr->hot[i] = *o;
+    i--;
+  }
+  if (i < MS_HOT_SITES) {
+    thr->hot[i] = h;
+    if (thr->nhot < MS_HOT_SITES)
+      thr->nhot++;
+  }
 }
 
 /* The pairs' tallies into the threads, the sites and the process. */
@@ -237,11 +291,18 @@ static void add_tallies(struct ms_profile *p, struct ms_process *proc, struct ms
   struct ms_tally *t;
   while ((t = ms_map_next(tallies, &pos, &key))) {
     struct ms_site *site = &p->sites[ms_tally_site(key)];
+    struct ms_thread *thr = &proc->threads[ms_tally_thread(key)];
     t->counts.estimated = proc->sampled;
-    ms_counts_add(&proc->threads[ms_tally_thread(key)].counts, &t->counts);
+    if (!proc->sampled)
+      t->counts.samples = 0;
+    ms_counts_add(&thr->counts, &t->counts);
     ms_counts_add(&site->counts, &t->counts);
     ms_sizes_add(&site->sizes, &t->sizes);
     ms_counts_add(&proc->counts, &t->counts);
+    /* Free sites make no allocations: rank_hot_site and the ranking skip them. */
+    rank_hot_site(thr, site->id, t->counts.allocations, t->counts.bytes_allocated);
+    struct ms_thread_ref r = {proc->pid, thr->index, t->counts.allocations};
+    ms_site_rank_thread(site, &r);
   }
   for (size_t i = 0; i < proc->nthreads; i++)
     proc->threads[i].counts.estimated = proc->sampled;
@@ -253,13 +314,14 @@ void ms_profile_end_process(struct ms_profile *p, struct ms_process *proc) {
     return;
   /* A file says it is sampled, or its weights do (a header cut short, a future mode). */
   proc->sampled = (proc->mode && strcmp(proc->mode, "sampled") == 0) || proc->weighted_events;
-  struct ms_map tallies;
-  ms_map_init(&tallies, sizeof(struct ms_tally));
-  ms_replay_process(proc, &tallies);
+  ms_replay_finish(p, proc);
+  struct ms_map *tallies = proc->tallies;
   if (proc->has_counters)
-    ms_counters_apply(p, proc, &tallies);
-  add_tallies(p, proc, &tallies);
-  ms_map_destroy(&tallies);
+    ms_counters_apply(p, proc, tallies);
+  add_tallies(p, proc, tallies);
+  ms_map_destroy(tallies);
+  free(tallies);
+  proc->tallies = NULL;
   for (size_t i = 0; i < proc->nthreads; i++) {
     struct ms_thread *t = &proc->threads[i];
     free(t->counters);
@@ -283,11 +345,15 @@ struct reading {
   struct ms_profile *p;
   size_t input;
   struct ms_process *proc; /* set by the header */
+  uint64_t *order;         /* the pre-scan's suffix minimums, handed to the replay */
+  size_t norder;
 };
 
 static void on_header(void *ctx, const struct ms_header_rec *h) {
   struct reading *r = ctx;
   r->proc = attach_process(&r->p->inputs[r->input], h);
+  ms_replay_begin(r->p, r->proc, r->order, r->norder, r->p->window);
+  r->order = NULL;
 }
 
 static void on_site(void *ctx, const struct ms_site_rec *s) {
@@ -332,29 +398,70 @@ static const struct ms_decode_callbacks reading_callbacks = {
     .counters = on_counters,
 };
 
-static const struct ms_input *finish_input(struct ms_profile *p, struct reading *r,
-                                           const struct ms_decode_problem *problem) {
+static void finish_input(struct ms_profile *p, struct reading *r,
+                         const struct ms_decode_problem *problem) {
   struct ms_input *in = &p->inputs[r->input];
   in->problem = *problem;
   in->problem.file = in->path;
   if (r->proc)
     ms_profile_end_process(p, r->proc);
-  return in;
+  free(r->order); /* no header: the replay never took it */
 }
 
-const struct ms_input *ms_profile_add_file(struct ms_profile *p, const char *path) {
-  struct reading r = {.p = p, .input = add_input(p, path)};
+/* The suffix minimums of the batches' first times, or NULL (scan.h). */
+static uint64_t *order_of(uint64_t *mins, size_t n, size_t *norder) {
+  if (n == (size_t)-1) {
+    *norder = 0;
+    return NULL;
+  }
+  ms_scan_suffix_min(mins, n);
+  *norder = n;
+  return mins ? mins : ms_xcalloc(1, sizeof *mins); /* no batch: an empty order */
+}
+
+struct ms_profile *ms_profile_read_file(const char *path, size_t window,
+                                        _Atomic uint64_t *progress) {
+  struct ms_profile *part = ms_profile_new();
+  part->window = window;
+  struct reading r = {.p = part, .input = add_input(part, path)};
+  if (strcmp(path, "-") != 0) {
+    uint64_t *mins;
+    size_t n = ms_scan_file(path, &mins, progress);
+    r.order = order_of(mins, n, &r.norder);
+  }
   struct ms_decode_problem problem;
-  ms_decode_file(p->inputs[r.input].path, &reading_callbacks, &r, &problem);
-  return finish_input(p, &r, &problem);
+  ms_decode_file_progress(part->inputs[r.input].path, &reading_callbacks, &r, &problem,
+                          progress);
+  finish_input(part, &r, &problem);
+  return part;
+}
+
+struct ms_profile *ms_profile_read_buffer(const char *name, const void *data, size_t len,
+                                          size_t window) {
+  struct ms_profile *part = ms_profile_new();
+  part->window = window;
+  struct reading r = {.p = part, .input = add_input(part, name)};
+  uint64_t *mins;
+  size_t n = ms_scan_buffer(data, len, &mins);
+  r.order = order_of(mins, n, &r.norder);
+  struct ms_decode_problem problem;
+  ms_decode_buffer(part->inputs[r.input].path, data, len, &reading_callbacks, &r, &problem);
+  finish_input(part, &r, &problem);
+  return part;
+}
+
+/* One input at a time goes through a profile of its own and is then combined, exactly as
+ * ms_profile_add_files does on many cores: the numbers never depend on how inputs were
+ * read. */
+const struct ms_input *ms_profile_add_file(struct ms_profile *p, const char *path) {
+  ms_profile_absorb(p, ms_profile_read_file(path, p->window, NULL), NULL);
+  return &p->inputs[p->ninputs - 1];
 }
 
 const struct ms_input *ms_profile_add_buffer(struct ms_profile *p, const char *name,
                                              const void *data, size_t len) {
-  struct reading r = {.p = p, .input = add_input(p, name)};
-  struct ms_decode_problem problem;
-  ms_decode_buffer(p->inputs[r.input].path, data, len, &reading_callbacks, &r, &problem);
-  return finish_input(p, &r, &problem);
+  ms_profile_absorb(p, ms_profile_read_buffer(name, data, len, p->window), NULL);
+  return &p->inputs[p->ninputs - 1];
 }
 
 /* --- Presentation helpers -------------------------------------------------------------- */
@@ -376,6 +483,13 @@ uint64_t ms_site_calls(const struct ms_site *s) {
 uint64_t ms_site_bytes(const struct ms_site *s) {
   return ms_site_is_free(s) ? ms_counts_figure(&s->counts, MS_BYTES_FREED).value
                             : s->counts.bytes_allocated;
+}
+
+struct ms_figure ms_est_figure(const struct ms_est *e, bool estimated) {
+  struct ms_figure f = {.estimated = estimated};
+  f.value = e->value > 0 ? (uint64_t)llround(e->value) : 0;
+  f.error = estimated && e->var > 0 ? (uint64_t)llround(1.96 * sqrt(e->var)) : 0;
+  return f;
 }
 
 struct ms_figure ms_counts_figure(const struct ms_counts *c, enum ms_figure_of what) {

@@ -1,4 +1,4 @@
-/* Replay: turns a process's events into counters.
+/* Replay: turns a process's events into counters, while the input is read.
  *
  * Each thread's events arrive in its program order, but the threads' batches arrive in
  * the order they were flushed, so a block freed by one thread and reused by another can
@@ -10,13 +10,20 @@
  *
  * Ordering rule: by timestamp; at equal timestamps, releases before allocations across
  * threads (the clock may be coarse); within one thread, always program order (a thread
- * may malloc and free a block within one clock tick).  A plain sort on (ts, release
- * first, sequence) would break the last rule, so this is a k-way merge of the per-thread
- * streams instead, each stream kept in program order.
+ * may malloc and free a block within one clock tick).  So this is a k-way merge of the
+ * per-thread streams, each kept in program order.
+ *
+ * Streaming: events wait in per-thread queues (the window) only until no record still to
+ * come can hold an earlier event.  With the pre-scan's order (scan.h) that moment is
+ * exact: after EVENTS record k, every event earlier than the first time of records
+ * k+1.. is final.  Without it (a pipe), the bound is the latest time seen from each thread
+ * that has not ended, which a thread not seen yet can break.  An event that arrives after
+ * the window has passed its time (that case, or the window's cap) is replayed at once,
+ * out of order, and counted in process->late_events.
  *
  * Sampled mode changes nothing here but the arithmetic: each allocation carries its
  * weight (1 in full mode), and what the replay measures about blocks (freed, live at exit,
- * the peak) is also summed as a weighted estimate with its variance (struct ms_est). */
+ * the peak, lifetimes) is also summed as a weighted estimate with its variance. */
 #include "replay.h"
 
 #include <stdlib.h>
@@ -36,6 +43,7 @@ enum {
   OP_HALF = 0x10,   /* flag: this item is the release of a realloc's old block */
 };
 
+/* An event as the replay keeps it while it waits in the window: 40 bytes. */
 struct ms_item {
   uint64_t ts;
   uint64_t ptr;
@@ -49,8 +57,61 @@ struct ms_item {
 struct live_block {
   uint64_t size;
   double weight;
-  uint32_t site;   /* allocating site, position in profile->sites */
-  uint32_t thread; /* allocating thread, position in process->threads */
+  uint64_t ts;         /* when it was allocated */
+  uint64_t chain_first; /* size before the first realloc of its chain */
+  uint32_t chain;      /* reallocs that led to this block (0: a plain allocation) */
+  uint32_t site;       /* allocating site, position in profile->sites */
+  uint32_t thread;     /* allocating thread, position in process->threads */
+};
+
+/* A thread's queue and what the replay follows about it. */
+struct tstate {
+  struct ms_item *items; /* waiting: items[head..len), in time order */
+  size_t head, len, cap;
+  bool active;           /* in the active list (has waiting items) */
+  bool ended;            /* a THREAD record was seen */
+  bool seen;             /* an EVENTS record was seen */
+  uint64_t last_ts;      /* latest time queued */
+  /* Its own blocks still live (freed by anyone or not), and their peak. */
+  uint64_t live, peak, peak_ts;
+  struct ms_est est_live, est_peak;
+  /* The release half of a realloc in flight, for chains. */
+  bool chain_pending;
+  uint32_t chain;
+  uint64_t chain_first;
+};
+
+/* What the replay follows about a site in this process. */
+struct sstate {
+  double live_bytes, live_blocks; /* weighted, for the peak's make-up */
+  struct ms_est lifetime[MS_LIFETIME_BUCKETS];
+  bool has_events;
+  uint64_t first, last; /* absolute times */
+  uint64_t chains, chain_steps, chain_max, chain_first_bytes, chain_last_bytes;
+};
+
+struct ms_replay {
+  struct tstate *threads;
+  size_t nthreads;
+  struct sstate *sites;
+  size_t nsites;
+  uint32_t *active; /* thread positions with waiting items */
+  size_t nactive, active_cap;
+  size_t pending, window, window_max;
+  uint64_t *order; /* suffix minimums, one per EVENTS record (scan.h) */
+  size_t norder, records;
+  bool released_any;
+  uint64_t frontier; /* time of the last item replayed in order */
+  struct ms_map live; /* address -> struct live_block */
+  uint64_t live_bytes, peak;
+  struct ms_est est_live, est_peak;
+  uint64_t peak_ts;
+  bool peak_dirty; /* a new peak since the last snapshot of its sites */
+  bool have_t0;
+  bool tl_started;
+  size_t tl_last; /* the timeline bucket of the latest event */
+  struct ms_map interactions; /* (alloc thread << 32 | free thread) -> struct ms_interaction */
+  uint64_t late;
 };
 
 static inline bool is_release(const struct ms_item *it) {
@@ -58,70 +119,298 @@ static inline bool is_release(const struct ms_item *it) {
   return k == OP_RELEASE || k == OP_NULL_FREE;
 }
 
-static void push(struct ms_thread *t, uint64_t ts, uint64_t ptr, uint64_t size, double weight,
-                 uint32_t site, uint32_t op) {
-  MS_GROW(t->items, t->items_cap, t->nitems + 1);
-  t->items[t->nitems++] = (struct ms_item){ts, ptr, size, weight, site, op};
+static struct tstate *tstate(struct ms_replay *r, size_t thread) {
+  if (thread >= r->nthreads) {
+    size_t n = r->nthreads ? r->nthreads : 8;
+    while (n <= thread)
+      n *= 2;
+    r->threads = ms_xrealloc(r->threads, n * sizeof *r->threads);
+    memset(r->threads + r->nthreads, 0, (n - r->nthreads) * sizeof *r->threads);
+    r->nthreads = n;
+  }
+  return &r->threads[thread];
 }
 
-void ms_replay_queue(struct ms_profile *p, struct ms_thread *t, const struct ms_events_rec *e) {
-  for (size_t i = 0; i < e->nevents; i++) {
-    const struct ms_event *ev = &e->events[i];
-    uint32_t site = (uint32_t)ms_profile_site_slot(p, ev->site);
-    switch (ev->kind) {
-    case MS_EV_ALLOC: {
-      /* malloc(0) may return NULL: neither an allocation nor a failure. */
-      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      push(t, ev->ts, ev->ptr, ev->size, ev->weight, site, op);
-      break;
+static struct sstate *sstate(struct ms_replay *r, uint32_t site) {
+  if (site >= r->nsites) {
+    size_t n = r->nsites ? r->nsites : 16;
+    while (n <= site)
+      n *= 2;
+    r->sites = ms_xrealloc(r->sites, n * sizeof *r->sites);
+    memset(r->sites + r->nsites, 0, (n - r->nsites) * sizeof *r->sites);
+    r->nsites = n;
+  }
+  return &r->sites[site];
+}
+
+void ms_replay_begin(struct ms_profile *p, struct ms_process *proc, uint64_t *order,
+                     size_t norder, size_t window) {
+  (void)p;
+  struct ms_replay *r = ms_xcalloc(1, sizeof *r);
+  r->order = order;
+  r->norder = norder;
+  r->window = window ? window : MS_DEFAULT_WINDOW;
+  ms_map_init(&r->live, sizeof(struct live_block));
+  ms_map_init(&r->interactions, sizeof(struct ms_interaction));
+  proc->replay = r;
+  proc->ordered_by_scan = order != NULL;
+  proc->tallies = ms_xmalloc(sizeof *proc->tallies);
+  ms_map_init(proc->tallies, sizeof(struct ms_tally));
+  proc->timeline_width = 1000; /* 1 us; doubles as needed */
+  if ((proc->present & MS_HEADER_HAS_START_NS) && proc->start_ns) {
+    proc->t0 = proc->start_ns;
+    r->have_t0 = true;
+  }
+}
+
+/* --- Counting ---------------------------------------------------------------------- */
+
+static uint64_t rel(const struct ms_process *proc, uint64_t ts) {
+  return ts > proc->t0 ? ts - proc->t0 : 0;
+}
+
+/* The pair's tally; valid until the next call (the map may grow). */
+static struct ms_tally *tally(struct ms_process *proc, uint32_t thread, uint32_t site) {
+  return ms_map_put(proc->tallies, ms_tally_key(thread, site), NULL);
+}
+
+/* The timeline bucket of a time, doubling every timeline's width until it fits. */
+static size_t bucket(struct ms_process *proc, struct ms_replay *r, uint64_t ts) {
+  uint64_t t = rel(proc, ts);
+  while (t / proc->timeline_width >= MS_TIMELINE_BUCKETS) {
+    proc->timeline_width *= 2;
+    r->tl_last /= 2;
+    for (size_t i = 0; i < MS_TIMELINE_BUCKETS; i++) {
+      double live = 0, allocs = 0;
+      if (2 * i < MS_TIMELINE_BUCKETS) {
+        live = proc->timeline_live[2 * i] > proc->timeline_live[2 * i + 1]
+                   ? proc->timeline_live[2 * i]
+                   : proc->timeline_live[2 * i + 1];
+        allocs = proc->timeline_allocs[2 * i] + proc->timeline_allocs[2 * i + 1];
+      }
+      proc->timeline_live[i] = live;
+      proc->timeline_allocs[i] = allocs;
     }
-    case MS_EV_FREE:
-      push(t, ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE);
-      break;
-    case MS_EV_REALLOC: {
-      /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
-       * failed realloc leaves it allocated. */
-      if (ev->old_ptr && (ev->ptr || ev->size == 0))
-        push(t, ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF);
-      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      push(t, ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC);
-      break;
-    }
+    for (size_t k = 0; k < proc->nthreads; k++) {
+      struct ms_thread *th = &proc->threads[k];
+      for (size_t i = 0; i < MS_TIMELINE_BUCKETS; i++) {
+        bool in = 2 * i < MS_TIMELINE_BUCKETS;
+        th->timeline_allocs[i] = in ? th->timeline_allocs[2 * i] + th->timeline_allocs[2 * i + 1] : 0;
+        th->timeline_bytes[i] = in ? th->timeline_bytes[2 * i] + th->timeline_bytes[2 * i + 1] : 0;
+      }
     }
   }
+  return (size_t)(t / proc->timeline_width);
+}
+
+/* The sites that make up the heap now, as the peak's make-up. */
+static void snapshot_peak(struct ms_profile *p, struct ms_process *proc, struct ms_replay *r) {
+  r->peak_dirty = false;
+  proc->npeak_sites = 0;
+  if (!proc->peak_sites)
+    proc->peak_sites = ms_xmalloc(MS_PEAK_SITES * sizeof *proc->peak_sites);
+  for (size_t s = 0; s < r->nsites; s++) {
+    const struct sstate *st = &r->sites[s];
+    if (st->live_bytes <= 0 && st->live_blocks <= 0)
+      continue;
+    struct ms_peak_site e = {p->sites[s].id, st->live_bytes, st->live_blocks};
+    /* Insertion into the top MS_PEAK_SITES, by bytes then id. */
+    size_t n = proc->npeak_sites, i = n < MS_PEAK_SITES ? n : MS_PEAK_SITES;
+    while (i > 0 && (proc->peak_sites[i - 1].bytes < e.bytes ||
+                     (proc->peak_sites[i - 1].bytes == e.bytes && proc->peak_sites[i - 1].site > e.site))) {
+      if (i < MS_PEAK_SITES)
+        proc->peak_sites[i] = proc->peak_sites[i - 1];
+      i--;
+    }
+    if (i < MS_PEAK_SITES) {
+      proc->peak_sites[i] = e;
+      if (n < MS_PEAK_SITES)
+        proc->npeak_sites++;
+    }
+  }
+}
+
+static void heap_grows(struct ms_replay *r, const struct live_block *b,
+                       uint64_t ts) {
+  r->live_bytes += b->size;
+  if (r->live_bytes > r->peak)
+    r->peak = r->live_bytes;
+  ms_est_add(&r->est_live, b->weight, (double)b->size);
+  if (r->est_live.value > r->est_peak.value) {
+    r->est_peak = r->est_live;
+    r->peak_ts = ts;
+    r->peak_dirty = true;
+  }
+  struct sstate *ss = sstate(r, b->site);
+  ss->live_bytes += b->weight * (double)b->size;
+  ss->live_blocks += b->weight;
+  struct tstate *t = tstate(r, b->thread);
+  t->live += b->size;
+  if (t->live > t->peak)
+    t->peak = t->live;
+  ms_est_add(&t->est_live, b->weight, (double)b->size);
+  if (t->est_live.value > t->est_peak.value) {
+    t->est_peak = t->est_live;
+    t->peak_ts = ts;
+  }
+}
+
+static void heap_shrinks(struct ms_profile *p, struct ms_process *proc, struct ms_replay *r,
+                         const struct live_block *b) {
+  if (r->peak_dirty) /* leaving a peak: remember what it was made of */
+    snapshot_peak(p, proc, r);
+  double x = (double)b->size, v = (b->weight * b->weight - b->weight) * x * x;
+  r->live_bytes -= b->size;
+  r->est_live.value -= b->weight * x;
+  r->est_live.var -= v;
+  struct sstate *ss = sstate(r, b->site);
+  ss->live_bytes -= b->weight * x;
+  ss->live_blocks -= b->weight;
+  struct tstate *t = tstate(r, b->thread);
+  t->live -= b->size;
+  t->est_live.value -= b->weight * x;
+  t->est_live.var -= v;
+}
+
+/* A realloc chain ends with this block (freed, or live at exit). */
+static void chain_ends(struct ms_replay *r, const struct live_block *b) {
+  if (b->chain < 2)
+    return;
+  struct sstate *ss = sstate(r, b->site);
+  ss->chains++;
+  ss->chain_steps += b->chain;
+  if (b->chain > ss->chain_max)
+    ss->chain_max = b->chain;
+  ss->chain_first_bytes += b->chain_first;
+  ss->chain_last_bytes += b->size;
+}
+
+static size_t lifetime_bucket(uint64_t ns) {
+  size_t k = 0;
+  for (uint64_t limit = 1000; k < MS_LIFETIME_BUCKETS - 1 && ns >= limit; limit *= 10)
+    k++;
+  return k;
+}
+
+static void apply(struct ms_profile *p, struct ms_process *proc, struct ms_replay *r,
+                  uint32_t thread, const struct ms_item *it) {
+  if (!r->have_t0) {
+    proc->t0 = it->ts;
+    r->have_t0 = true;
+  }
+  /* The timeline spans every event; buckets without one keep the heap as it was. */
+  size_t now = bucket(proc, r, it->ts);
+  if (r->tl_started)
+    for (size_t k = r->tl_last + 1; k <= now; k++)
+      proc->timeline_live[k] = r->est_live.value;
+  if (!r->tl_started || now > r->tl_last)
+    r->tl_last = now;
+  r->tl_started = true;
+  struct sstate *ss = sstate(r, it->site);
+  if (!ss->has_events || it->ts < ss->first)
+    ss->first = it->ts;
+  if (!ss->has_events || it->ts > ss->last)
+    ss->last = it->ts;
+  ss->has_events = true;
+  struct tstate *ts = tstate(r, thread);
+  struct ms_tally *t = tally(proc, thread, it->site);
+  struct ms_counts *c = &t->counts;
+  t->seen |= it->op & (OP_REALLOC | OP_HALF) ? MS_SEEN_REALLOC
+             : is_release(it)              ? MS_SEEN_FREE
+                                           : MS_SEEN_ALLOC;
+  if (it->op & OP_REALLOC)
+    c->reallocs++;
+  switch (it->op & OP_KIND) {
+  case OP_ALLOC: {
+    c->allocations++;
+    c->bytes_allocated += it->size;
+    struct ms_sizes one = {1, it->size, it->size, it->size};
+    ms_sizes_add(&t->sizes, &one);
+    if (!(it->op & OP_REALLOC))
+      c->samples++; /* kept for sampled processes only (profile.c) */
+    size_t k = bucket(proc, r, it->ts);
+    struct ms_thread *th = &proc->threads[thread];
+    th->timeline_allocs[k] += it->weight;
+    th->timeline_bytes[k] += it->weight * (double)it->size;
+    proc->timeline_allocs[k] += it->weight;
+    struct live_block nb = {it->size, it->weight, it->ts, it->size, 0, it->site, thread};
+    if ((it->op & OP_REALLOC) && ts->chain_pending) {
+      nb.chain = ts->chain + 1;
+      nb.chain_first = ts->chain_first;
+    }
+    ts->chain_pending = false;
+    bool existed;
+    struct live_block *b = ms_map_put(&r->live, it->ptr, &existed);
+    if (existed) { /* the old block was freed where we could not see it */
+      struct live_block old = *b;
+      heap_shrinks(p, proc, r, &old);
+      chain_ends(r, &old);
+      tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
+      b = ms_map_get(&r->live, it->ptr);
+    }
+    *b = nb;
+    heap_grows(r, &nb, it->ts);
+    break;
+  }
+  case OP_FAILED:
+    c->failed_allocations++;
+    t->null_returns++;
+    ts->chain_pending = false;
+    break;
+  case OP_NONE:
+    t->null_returns++;
+    if (ts->chain_pending && (it->op & OP_REALLOC)) { /* realloc(p, 0) ended a chain */
+      struct live_block end = {.size = 0, .chain = ts->chain, .chain_first = ts->chain_first,
+                               .site = it->site};
+      chain_ends(r, &end);
+    }
+    ts->chain_pending = false;
+    break;
+  case OP_RELEASE: {
+    c->frees++;
+    struct live_block b;
+    if (ms_map_remove(&r->live, it->ptr, &b)) {
+      c->bytes_freed += b.size;
+      ms_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
+      heap_shrinks(p, proc, r, &b);
+      uint64_t life = it->ts > b.ts ? it->ts - b.ts : 0;
+      ms_est_add(&sstate(r, b.site)->lifetime[lifetime_bucket(life)], b.weight, 1.0);
+      struct ms_counts *ac = &tally(proc, b.thread, b.site)->counts;
+      if (life < MS_SHORT_LIVED_NS)
+        ms_est_add(&ac->est_short_lived, b.weight, 1.0);
+      if (b.thread != thread) {
+        ms_est_add(&ac->est_cross_freed, b.weight, 1.0);
+        ms_est_add(&ac->est_cross_freed_bytes, b.weight, (double)b.size);
+        struct ms_interaction *in =
+            ms_map_put(&r->interactions, (uint64_t)b.thread << 32 | thread, NULL);
+        ms_est_add(&in->blocks, b.weight, 1.0);
+        ms_est_add(&in->bytes, b.weight, (double)b.size);
+      }
+      if (it->op & OP_HALF) { /* the chain goes on with the realloc's result */
+        ts->chain_pending = true;
+        ts->chain = b.chain;
+        ts->chain_first = b.chain ? b.chain_first : b.size;
+      } else {
+        chain_ends(r, &b);
+      }
+    } else {
+      c->unmatched_frees++;
+    }
+    break;
+  }
+  case OP_NULL_FREE:
+    c->null_frees++;
+    break;
+  }
+  if (r->est_live.value > proc->timeline_live[r->tl_last])
+    proc->timeline_live[r->tl_last] = r->est_live.value;
 }
 
 /* --- Ordering ---------------------------------------------------------------------- */
 
-/* A thread's stream should already be in time order (one clock, program order).  If it
- * is not, sort it by time, keeping program order among equal times (stable merge sort). */
-static void sort_stream(struct ms_item *items, size_t n) {
-  bool sorted = true;
-  for (size_t i = 1; i < n && sorted; i++)
-    sorted = items[i - 1].ts <= items[i].ts;
-  if (sorted)
-    return;
-  struct ms_item *tmp = ms_xmalloc(n * sizeof *tmp);
-  for (size_t width = 1; width < n; width *= 2) {
-    for (size_t lo = 0; lo < n; lo += 2 * width) {
-      size_t mid = lo + width < n ? lo + width : n;
-      size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-      size_t a = lo, b = mid, k = lo;
-      while (a < mid && b < hi)
-        tmp[k++] = items[b].ts < items[a].ts ? items[b++] : items[a++];
-      while (a < mid)
-        tmp[k++] = items[a++];
-      while (b < hi)
-        tmp[k++] = items[b++];
-    }
-    memcpy(items, tmp, n * sizeof *tmp);
-  }
-  free(tmp);
-}
-
 /* A thread's position in the merge: the heap orders threads by their next item. */
 struct cursor {
-  const struct ms_item *next, *end;
+  const struct ms_item *next;
   uint32_t thread; /* position in process->threads; breaks ties deterministically */
 };
 
@@ -136,11 +425,11 @@ static bool cursor_before(const struct cursor *a, const struct cursor *b) {
 
 static void sift_down(struct cursor *heap, size_t n, size_t i) {
   for (;;) {
-    size_t l = 2 * i + 1, r = l + 1, m = i;
+    size_t l = 2 * i + 1, rr = l + 1, m = i;
     if (l < n && cursor_before(&heap[l], &heap[m]))
       m = l;
-    if (r < n && cursor_before(&heap[r], &heap[m]))
-      m = r;
+    if (rr < n && cursor_before(&heap[rr], &heap[m]))
+      m = rr;
     if (m == i)
       return;
     struct cursor c = heap[i];
@@ -150,129 +439,241 @@ static void sift_down(struct cursor *heap, size_t n, size_t i) {
   }
 }
 
-/* --- Counting ---------------------------------------------------------------------- */
-
-struct replay {
-  struct ms_process *proc;
-  struct ms_map live;     /* address -> struct live_block */
-  struct ms_map *tallies; /* ms_tally_key -> struct ms_tally */
-  /* The live heap as the replay goes, for the peak: exact, and estimated from weights. */
-  uint64_t live_bytes, peak;
-  struct ms_est est_live, est_peak;
-};
-
-/* The pair's tally; valid until the next call (the map may grow). */
-static struct ms_tally *tally(struct replay *r, uint32_t thread, uint32_t site) {
-  return ms_map_put(r->tallies, ms_tally_key(thread, site), NULL);
-}
-
-static void heap_grows(struct replay *r, const struct live_block *b) {
-  r->live_bytes += b->size;
-  if (r->live_bytes > r->peak)
-    r->peak = r->live_bytes;
-  ms_est_add(&r->est_live, b->weight, (double)b->size);
-  if (r->est_live.value > r->est_peak.value)
-    r->est_peak = r->est_live;
-}
-
-static void heap_shrinks(struct replay *r, const struct live_block *b) {
-  r->live_bytes -= b->size;
-  double x = (double)b->size;
-  r->est_live.value -= b->weight * x;
-  r->est_live.var -= (b->weight * b->weight - b->weight) * x * x;
-}
-
-static void apply(struct replay *r, uint32_t thread, const struct ms_item *it) {
-  struct ms_tally *t = tally(r, thread, it->site);
-  struct ms_counts *c = &t->counts;
-  t->seen |= it->op & (OP_REALLOC | OP_HALF) ? MS_SEEN_REALLOC
-             : is_release(it)              ? MS_SEEN_FREE
-                                           : MS_SEEN_ALLOC;
-  if (it->op & OP_REALLOC)
-    c->reallocs++;
-  switch (it->op & OP_KIND) {
-  case OP_ALLOC: {
-    c->allocations++;
-    c->bytes_allocated += it->size;
-    struct ms_sizes one = {1, it->size, it->size, it->size};
-    ms_sizes_add(&t->sizes, &one);
-    if (r->proc->sampled && !(it->op & OP_REALLOC))
-      c->samples++;
-    bool existed;
-    struct live_block *b = ms_map_put(&r->live, it->ptr, &existed);
-    if (existed) { /* the old block was freed where we could not see it */
-      heap_shrinks(r, b);
-      tally(r, b->thread, b->site)->counts.overwritten_blocks++;
-    }
-    *b = (struct live_block){it->size, it->weight, it->site, thread};
-    heap_grows(r, b);
-    break;
-  }
-  case OP_FAILED:
-    c->failed_allocations++;
-    t->null_returns++;
-    break;
-  case OP_NONE:
-    t->null_returns++;
-    break;
-  case OP_RELEASE: {
-    c->frees++;
-    struct live_block b;
-    if (ms_map_remove(&r->live, it->ptr, &b)) {
-      c->bytes_freed += b.size;
-      ms_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
-      heap_shrinks(r, &b);
-    } else {
-      c->unmatched_frees++;
-    }
-    break;
-  }
-  case OP_NULL_FREE:
-    c->null_frees++;
-    break;
-  }
-}
-
-void ms_replay_process(struct ms_process *proc, struct ms_map *tallies) {
-  struct replay r = {.proc = proc, .tallies = tallies};
-  ms_map_init(&r.live, sizeof(struct live_block));
-
-  struct cursor *heap = ms_xmalloc((proc->nthreads ? proc->nthreads : 1) * sizeof *heap);
+/* Replays, in order, every waiting item earlier than `bound`; with `force`, also the
+ * earliest ones beyond it until at most `keep` items wait (the window's cap). */
+static void release(struct ms_profile *p, struct ms_process *proc, struct ms_replay *r,
+                    uint64_t bound, bool force, size_t keep) {
+  if (r->nactive == 0)
+    return;
+  struct cursor *heap = ms_xmalloc(r->nactive * sizeof *heap);
   size_t n = 0;
-  for (size_t i = 0; i < proc->nthreads; i++) {
-    struct ms_thread *t = &proc->threads[i];
-    sort_stream(t->items, t->nitems);
-    if (t->nitems)
-      heap[n++] = (struct cursor){t->items, t->items + t->nitems, (uint32_t)i};
+  for (size_t i = 0; i < r->nactive; i++) {
+    struct tstate *t = &r->threads[r->active[i]];
+    if (t->head < t->len && (force || t->items[t->head].ts < bound))
+      heap[n++] = (struct cursor){&t->items[t->head], r->active[i]};
   }
   for (size_t i = n / 2; i-- > 0;)
     sift_down(heap, n, i);
   while (n > 0) {
-    apply(&r, heap[0].thread, heap[0].next);
-    if (++heap[0].next == heap[0].end)
+    if (heap[0].next->ts >= bound && (!force || r->pending <= keep))
+      break;
+    uint32_t th = heap[0].thread;
+    struct ms_item it = *heap[0].next;
+    struct tstate *t = &r->threads[th];
+    t->head++;
+    r->pending--;
+    r->frontier = it.ts;
+    r->released_any = true;
+    apply(p, proc, r, th, &it);
+    t = &r->threads[th]; /* apply may grow the thread states */
+    if (t->head < t->len)
+      heap[0].next = &t->items[t->head];
+    else
       heap[0] = heap[--n];
     sift_down(heap, n, 0);
   }
   free(heap);
+  /* Drop emptied queues from the active list; compact the others. */
+  size_t k = 0;
+  for (size_t i = 0; i < r->nactive; i++) {
+    struct tstate *t = &r->threads[r->active[i]];
+    if (t->head == t->len) {
+      t->head = t->len = 0;
+      t->active = false;
+      if (t->cap > 4096) { /* a burst is over: give its memory back */
+        free(t->items);
+        t->items = NULL;
+        t->cap = 0;
+      }
+    } else {
+      if (t->head > t->cap / 2) {
+        memmove(t->items, t->items + t->head, (t->len - t->head) * sizeof *t->items);
+        t->len -= t->head;
+        t->head = 0;
+      }
+      r->active[k++] = r->active[i];
+    }
+  }
+  r->nactive = k;
+}
+
+/* Queues one item in time order within its thread (program order among equal times), or
+ * replays it now when the window has already passed its time. */
+static void queue(struct ms_profile *p, struct ms_process *proc, struct ms_replay *r,
+                  uint32_t thread, struct ms_item it) {
+  if (r->released_any && it.ts < r->frontier) {
+    r->late++;
+    apply(p, proc, r, thread, &it);
+    return;
+  }
+  struct tstate *t = tstate(r, thread);
+  MS_GROW(t->items, t->cap, t->len + 1);
+  size_t i = t->len++;
+  while (i > t->head && t->items[i - 1].ts > it.ts) { /* a batch out of order */
+    t->items[i] = t->items[i - 1];
+    i--;
+  }
+  t->items[i] = it;
+  if (it.ts > t->last_ts)
+    t->last_ts = it.ts;
+  if (!t->active) {
+    t->active = true;
+    MS_GROW(r->active, r->active_cap, r->nactive + 1);
+    r->active[r->nactive++] = thread;
+  }
+  if (++r->pending > r->window_max)
+    r->window_max = r->pending;
+}
+
+/* Everything earlier than this can no longer be reordered. */
+static uint64_t bound_now(struct ms_replay *r) {
+  if (r->order)
+    return r->records < r->norder ? r->order[r->records] : UINT64_MAX;
+  uint64_t b = UINT64_MAX;
+  for (size_t i = 0; i < r->nthreads; i++)
+    if (r->threads[i].seen && !r->threads[i].ended && r->threads[i].last_ts < b)
+      b = r->threads[i].last_ts;
+  return b;
+}
+
+void ms_replay_events(struct ms_profile *p, struct ms_process *proc, size_t thread,
+                      const struct ms_events_rec *e) {
+  struct ms_replay *r = proc->replay;
+  uint32_t th = (uint32_t)thread;
+  tstate(r, th)->seen = true;
+  for (size_t i = 0; i < e->nevents; i++) {
+    const struct ms_event *ev = &e->events[i];
+    uint32_t site = (uint32_t)ms_profile_site_slot(p, ev->site);
+    switch (ev->kind) {
+    case MS_EV_ALLOC: {
+      /* malloc(0) may return NULL: neither an allocation nor a failure. */
+      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      queue(p, proc, r, th, (struct ms_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
+      break;
+    }
+    case MS_EV_FREE:
+      queue(p, proc, r, th,
+            (struct ms_item){ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE});
+      break;
+    case MS_EV_REALLOC: {
+      /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
+       * failed realloc leaves it allocated. */
+      if (ev->old_ptr && (ev->ptr || ev->size == 0))
+        queue(p, proc, r, th,
+              (struct ms_item){ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF});
+      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      queue(p, proc, r, th, (struct ms_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
+      break;
+    }
+    }
+  }
+  r->records++;
+  release(p, proc, r, bound_now(r), false, 0);
+  if (r->pending > r->window) /* the cap: replay the earliest, later ones may be late */
+    release(p, proc, r, 0, true, r->window / 2);
+}
+
+void ms_replay_thread_ended(struct ms_process *proc, size_t thread) {
+  if (proc->replay)
+    tstate(proc->replay, thread)->ended = true;
+}
+
+static int by_interaction(const void *a, const void *b) {
+  const struct ms_interaction *x = a, *y = b;
+  if (x->bytes.value != y->bytes.value)
+    return x->bytes.value < y->bytes.value ? 1 : -1;
+  if (x->alloc_thread != y->alloc_thread)
+    return x->alloc_thread < y->alloc_thread ? -1 : 1;
+  return (x->free_thread > y->free_thread) - (x->free_thread < y->free_thread);
+}
+
+void ms_replay_finish(struct ms_profile *p, struct ms_process *proc) {
+  struct ms_replay *r = proc->replay;
+  if (!r)
+    return;
+  release(p, proc, r, UINT64_MAX, true, 0);
+  if (r->peak_dirty)
+    snapshot_peak(p, proc, r);
 
   /* What is still in the map was never freed: live at exit, counted where allocated. */
   size_t pos = 0;
   struct live_block *b;
-  while ((b = ms_map_next(&r.live, &pos, NULL))) {
-    struct ms_counts *c = &tally(&r, b->thread, b->site)->counts;
+  while ((b = ms_map_next(&r->live, &pos, NULL))) {
+    struct ms_counts *c = &tally(proc, b->thread, b->site)->counts;
     c->live_blocks++;
     c->live_bytes += b->size;
     ms_est_add(&c->est_live_blocks, b->weight, 1.0);
     ms_est_add(&c->est_live_bytes, b->weight, (double)b->size);
+    chain_ends(r, b);
   }
-  ms_map_destroy(&r.live);
-  proc->counts.peak_live_bytes = r.peak;
-  proc->counts.est_peak_live_bytes = r.est_peak;
+  proc->counts.peak_live_bytes = r->peak;
+  proc->counts.est_peak_live_bytes = r->est_peak;
+  proc->peak_ns = rel(proc, r->peak_ts);
+  proc->late_events = r->late;
+  proc->window_max = r->window_max;
 
-  for (size_t i = 0; i < proc->nthreads; i++) {
-    struct ms_thread *t = &proc->threads[i];
-    free(t->items);
-    t->items = NULL;
-    t->nitems = t->items_cap = 0;
+  bool any = false;
+  uint64_t first = 0, last = 0;
+  for (size_t s = 0; s < r->nsites && s < p->nsites; s++) {
+    struct sstate *ss = &r->sites[s];
+    struct ms_site *site = &p->sites[s];
+    for (size_t k = 0; k < MS_LIFETIME_BUCKETS; k++) {
+      site->lifetime[k].value += ss->lifetime[k].value;
+      site->lifetime[k].var += ss->lifetime[k].var;
+    }
+    site->chains += ss->chains;
+    site->chain_steps += ss->chain_steps;
+    if (ss->chain_max > site->chain_max)
+      site->chain_max = ss->chain_max;
+    site->chain_first_bytes += ss->chain_first_bytes;
+    site->chain_last_bytes += ss->chain_last_bytes;
+    if (ss->has_events) {
+      uint64_t f = rel(proc, ss->first), l = rel(proc, ss->last);
+      if (!site->has_events || f < site->first_ns)
+        site->first_ns = f;
+      if (!site->has_events || l > site->last_ns)
+        site->last_ns = l;
+      site->has_events = true;
+      if (!any || ss->first < first)
+        first = ss->first;
+      if (!any || ss->last > last)
+        last = ss->last;
+      any = true;
+    }
   }
+  proc->first_ns = any ? rel(proc, first) : 0;
+  proc->last_ns = any ? rel(proc, last) : 0;
+
+  for (size_t i = 0; i < proc->nthreads && i < r->nthreads; i++) {
+    struct ms_thread *t = &proc->threads[i];
+    t->peak_live_bytes = r->threads[i].peak;
+    t->est_peak_live_bytes = r->threads[i].est_peak;
+    t->peak_ns = rel(proc, r->threads[i].peak_ts);
+  }
+
+  proc->ninteractions = ms_map_len(&r->interactions);
+  proc->interactions = ms_xmalloc((proc->ninteractions ? proc->ninteractions : 1) *
+                                  sizeof *proc->interactions);
+  pos = 0;
+  uint64_t key;
+  size_t n = 0;
+  struct ms_interaction *in;
+  while ((in = ms_map_next(&r->interactions, &pos, &key))) {
+    struct ms_interaction x = *in;
+    x.alloc_thread = proc->threads[key >> 32].index;
+    x.free_thread = proc->threads[(uint32_t)key].index;
+    proc->interactions[n++] = x;
+  }
+  qsort(proc->interactions, n, sizeof *proc->interactions, by_interaction);
+
+  for (size_t i = 0; i < r->nthreads; i++)
+    free(r->threads[i].items);
+  free(r->threads);
+  free(r->sites);
+  free(r->active);
+  free(r->order);
+  ms_map_destroy(&r->live);
+  ms_map_destroy(&r->interactions);
+  free(r);
+  proc->replay = NULL;
 }

@@ -25,12 +25,25 @@ static inline uint64_t ms_tally_key(uint32_t thread, uint32_t site) {
 static inline uint32_t ms_tally_thread(uint64_t key) { return (uint32_t)(key >> 32); }
 static inline uint32_t ms_tally_site(uint64_t key) { return (uint32_t)key; }
 
-/* Queues a batch of events of one thread for the replay, in its program order. */
-void ms_replay_queue(struct ms_profile *p, struct ms_thread *t, const struct ms_events_rec *e);
+/* Starts the replay of a process (proc->replay, proc->tallies).  order: for each EVENTS
+ * record to come, in file order, the earliest time of it and of every later record
+ * (scan.h's suffix minimums; the replay takes the array), or NULL when unknown.  window:
+ * the most events held for ordering (0: MS_DEFAULT_WINDOW). */
+void ms_replay_begin(struct ms_profile *p, struct ms_process *proc, uint64_t *order,
+                     size_t norder, size_t window);
 
-/* Replays all queued events of the process in time order into `tallies` (a map of
- * struct ms_tally, initialised by the caller), sets the process's peak live bytes, and
- * frees the queues. */
-void ms_replay_process(struct ms_process *proc, struct ms_map *tallies);
+/* One EVENTS record of the thread at this position of process->threads: queued, and
+ * whatever can no longer be reordered is replayed. */
+void ms_replay_events(struct ms_profile *p, struct ms_process *proc, size_t thread,
+                      const struct ms_events_rec *e);
+
+/* The thread wrote its THREAD record: it no longer holds the window back (used only when
+ * the order of batches is unknown). */
+void ms_replay_thread_ended(struct ms_process *proc, size_t thread);
+
+/* The end of the input: replays what is left, counts what is live at exit, sets the
+ * process's peak, timeline, peak sites, interactions, and the sites' lifetime, chains and
+ * times; frees the replay (the tallies stay). */
+void ms_replay_finish(struct ms_profile *p, struct ms_process *proc);
 
 #endif

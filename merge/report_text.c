@@ -3,9 +3,11 @@
  * shape here is a change of interface: keep docs/merge.md in step.  An estimate is one
  * token, N±E (E: half-width of its 95% interval), so the columns stay countable. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bottleneck.h"
 #include "report.h"
 #include "util.h"
 
@@ -82,6 +84,10 @@ static void print_mode(FILE *out, const struct ms_process *proc) {
 
 static void print_input(FILE *out, const struct ms_input *in) {
   const struct ms_process *proc = in->process;
+  if (in->filtered) {
+    fprintf(out, "  %s: not selected (--process)\n", in->path);
+    return;
+  }
   if (!proc) {
     fprintf(out, "  %s: no usable data\n", in->path);
     return;
@@ -171,7 +177,8 @@ static void print_totals(FILE *out, const struct ms_profile *p) {
 
 /* --- Threads --------------------------------------------------------------------------- */
 
-static void print_threads(FILE *out, const struct ms_profile *p) {
+static void print_threads(FILE *out, const struct ms_profile *p,
+                          const struct ms_report_options *opt) {
   fputs("\nThreads (allocations, frees, bytes)\n", out);
   fprintf(out, "%8s%9s%10s%10s%14s%14s  %s\n", "thread", "tid", "allocs", "frees",
           "bytes-alloc", "bytes-freed", "name");
@@ -189,6 +196,8 @@ static void print_threads(FILE *out, const struct ms_profile *p) {
     }
     for (size_t t = 0; t < proc->nthreads; t++) {
       const struct ms_thread *thr = &proc->threads[t];
+      if (!ms_report_shows_thread(opt, proc->pid, thr->index))
+        continue;
       char tid[24] = "-";
       if (thr->os_tid)
         snprintf(tid, sizeof tid, "%" PRIu64, thr->os_tid);
@@ -295,7 +304,8 @@ static uint64_t mean(uint64_t sum, uint64_t n) {
   return sum / n + (rem >= n - rem);
 }
 
-static void print_site_table(FILE *out, const struct ms_profile *p, size_t top,
+static void print_site_table(FILE *out, const struct ms_profile *p,
+                             const struct ms_report_options *opt, size_t top,
                              enum site_table table) {
   static const char *const titles[] = {
       [BY_BYTES] = "Top sites by bytes allocated",
@@ -322,7 +332,7 @@ static void print_site_table(FILE *out, const struct ms_profile *p, size_t top,
   const struct ms_site **rows = ms_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
   size_t n = 0;
   for (size_t i = 0; i < p->nsites; i++)
-    if (in_table(&p->sites[i], table))
+    if (in_table(&p->sites[i], table) && ms_report_shows_site(opt, p->sites[i].id))
       rows[n++] = &p->sites[i];
   qsort(rows, n, sizeof *rows, order[table]);
   if (top && n > top)
@@ -374,13 +384,306 @@ static void print_site_table(FILE *out, const struct ms_profile *p, size_t top,
   free(rows);
 }
 
+/* --- The deeper analyses ----------------------------------------------------------------- */
+
+/* A number of ns as milliseconds with 3 decimals ("12.345"). */
+static struct text ms_time(uint64_t ns) {
+  struct text t;
+  snprintf(t.s, sizeof t.s, "%" PRIu64 ".%03" PRIu64, ns / 1000000, ns / 1000 % 1000);
+  return t;
+}
+
+static struct text est_text(const struct ms_est *e, bool estimated) {
+  struct ms_figure f = ms_est_figure(e, estimated);
+  struct text t;
+  if (f.estimated)
+    snprintf(t.s, sizeof t.s, "%" PRIu64 "±%" PRIu64, f.value, f.error);
+  else
+    snprintf(t.s, sizeof t.s, "%" PRIu64, f.value);
+  return t;
+}
+
+static struct text rounded(double v) { return num(v > 0 ? (uint64_t)llround(v) : 0); }
+
+static void process_title(FILE *out, const struct ms_process *proc) {
+  fputs("  process ", out);
+  if (proc->present & MS_HEADER_HAS_PID)
+    fprintf(out, "%" PRIu64, proc->pid);
+  else
+    fputs("?", out);
+  fprintf(out, " %s", proc->program ? proc->program : "?");
+}
+
+static void print_processes(FILE *out, const struct ms_profile *p) {
+  if (p->nprocesses < 2)
+    return;
+  fputs("\nProcesses\n", out);
+  fprintf(out, "%8s%9s%10s%10s%14s%14s  %s\n", "pid", "threads", "allocs", "frees",
+          "bytes-alloc", "peak-live", "program");
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct ms_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    cell(out, 8, (proc->present & MS_HEADER_HAS_PID) ? num(proc->pid).s : "?");
+    cell(out, 9, num(proc->nthreads).s);
+    cell(out, 10, num(proc->counts.allocations).s);
+    cell(out, 10, num(proc->counts.frees).s);
+    cell(out, 14, num(proc->counts.bytes_allocated).s);
+    cell(out, 14, figure(&proc->counts, MS_PEAK_LIVE_BYTES).s);
+    fprintf(out, "  %s\n", proc->program ? proc->program : "?");
+  }
+}
+
+static void print_peak(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt,
+                       size_t top) {
+  fputs("\nPeak heap (sites live at the peak)\n", out);
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct ms_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    process_title(out, proc);
+    fprintf(out, ": %s bytes at %s ms\n", figure(&proc->counts, MS_PEAK_LIVE_BYTES).s,
+            ms_time(proc->peak_ns).s);
+    fprintf(out, "%10s%10s  %-*s %s\n", "bytes", "blocks", FUNCTION_WIDTH, "function", "location");
+    size_t shown = 0;
+    for (size_t k = 0; k < proc->npeak_sites && (!top || shown < top); k++) {
+      const struct ms_peak_site *ps = &proc->peak_sites[k];
+      const struct ms_site *s = ms_profile_find_site(p, ps->site);
+      if (!s || !ms_report_shows_site(opt, ps->site))
+        continue;
+      cell(out, 10, rounded(ps->bytes).s);
+      cell(out, 10, rounded(ps->blocks).s);
+      fputs("  ", out);
+      print_site_place(out, s, LIVE_TABLE_FUNCTION_COL);
+      shown++;
+    }
+    if (!shown)
+      fputs("  (none)\n", out);
+  }
+}
+
+static const char *site_function(const struct ms_profile *p, uint64_t id, char *buf, size_t size) {
+  const struct ms_site *s = ms_profile_find_site(p, id);
+  if (s && s->described && s->nframes && s->frames[0].function)
+    return s->frames[0].function;
+  snprintf(buf, size, "site 0x%" PRIx64, id);
+  return buf;
+}
+
+static void print_thread_details(FILE *out, const struct ms_profile *p,
+                                 const struct ms_report_options *opt) {
+  fputs("\nThread details (own live heap, sizes, hottest site)\n", out);
+  fprintf(out, "%8s%14s%12s%10s%12s  %s\n", "thread", "peak-live", "peak-ms", "avg-size",
+          "short-lived", "hottest site");
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct ms_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    if (p->nprocesses > 1) {
+      process_title(out, proc);
+      fputc('\n', out);
+    }
+    for (size_t t = 0; t < proc->nthreads; t++) {
+      const struct ms_thread *thr = &proc->threads[t];
+      if (!ms_report_shows_thread(opt, proc->pid, thr->index))
+        continue;
+      cell(out, 8, num(thr->index).s);
+      cell(out, 14, proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
+                                  : num(thr->peak_live_bytes).s);
+      cell(out, 12, ms_time(thr->peak_ns).s);
+      cell(out, 10, thr->counts.allocations
+                        ? num(mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
+                        : "-");
+      cell(out, 12, est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
+      char buf[40];
+      if (thr->nhot)
+        fprintf(out, "  %s (%" PRIu64 ")\n", site_function(p, thr->hot[0].site, buf, sizeof buf),
+                thr->hot[0].allocations);
+      else
+        fputs("  -\n", out);
+    }
+  }
+}
+
+/* Allocation sites whose blocks were freed, by allocations. */
+static void print_lifetimes(FILE *out, const struct ms_profile *p,
+                            const struct ms_report_options *opt, size_t top) {
+  fputs("\nLifetimes by site (freed blocks; short-lived: freed within 100 us)\n", out);
+  fprintf(out, "%8s%8s%8s%8s%8s  %-*s %s\n", "freed", "<100us", "<10ms", "<1s", ">=1s",
+          FUNCTION_WIDTH, "function", "location");
+  const struct ms_site **rows = ms_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
+  size_t n = 0;
+  for (size_t i = 0; i < p->nsites; i++) {
+    const struct ms_site *s = &p->sites[i];
+    double freed = 0;
+    for (size_t k = 0; k < MS_LIFETIME_BUCKETS; k++)
+      freed += s->lifetime[k].value;
+    if (freed > 0 && ms_report_shows_site(opt, s->id))
+      rows[n++] = s;
+  }
+  qsort(rows, n, sizeof *rows, by_calls);
+  if (top && n > top)
+    n = top;
+  if (n == 0)
+    fputs("  (none)\n", out);
+  static const int groups[][2] = {{0, 3}, {3, 5}, {5, 7}, {7, 9}}; /* bucket ranges */
+  for (size_t i = 0; i < n; i++) {
+    const struct ms_site *s = rows[i];
+    double total = 0;
+    for (size_t k = 0; k < MS_LIFETIME_BUCKETS; k++)
+      total += s->lifetime[k].value;
+    cell(out, 8, rounded(total).s);
+    for (size_t g = 0; g < 4; g++) {
+      double v = 0;
+      for (int k = groups[g][0]; k < groups[g][1]; k++)
+        v += s->lifetime[k].value;
+      cell(out, 8, rounded(v).s);
+    }
+    fputs("  ", out);
+    print_site_place(out, s, SIZES_TABLE_FUNCTION_COL);
+  }
+  free(rows);
+}
+
+static int by_chains(const void *a, const void *b) {
+  const struct ms_site *x = *(const struct ms_site *const *)a, *y = *(const struct ms_site *const *)b;
+  CMP_DESC(x->chain_steps, y->chain_steps);
+  CMP_DESC(x->chains, y->chains);
+  CMP_ID(x, y);
+}
+
+static void print_chains(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt,
+                         size_t top) {
+  fputs("\nRealloc growth chains by site (2 reallocs or more of one block)\n", out);
+  fprintf(out, "%8s%9s%8s%10s%10s  %-*s %s\n", "chains", "reallocs", "longest", "avg-first",
+          "avg-last", FUNCTION_WIDTH, "function", "location");
+  const struct ms_site **rows = ms_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
+  size_t n = 0;
+  for (size_t i = 0; i < p->nsites; i++)
+    if (p->sites[i].chains && ms_report_shows_site(opt, p->sites[i].id))
+      rows[n++] = &p->sites[i];
+  qsort(rows, n, sizeof *rows, by_chains);
+  if (top && n > top)
+    n = top;
+  if (n == 0)
+    fputs("  (none)\n", out);
+  for (size_t i = 0; i < n; i++) {
+    const struct ms_site *s = rows[i];
+    cell(out, 8, num(s->chains).s);
+    cell(out, 9, num(s->chain_steps).s);
+    cell(out, 8, num(s->chain_max).s);
+    cell(out, 10, num(mean(s->chain_first_bytes, s->chains)).s);
+    cell(out, 10, num(mean(s->chain_last_bytes, s->chains)).s);
+    fputs("  ", out);
+    print_site_place(out, s, 47);
+  }
+  free(rows);
+}
+
+static void print_cross_thread(FILE *out, const struct ms_profile *p,
+                               const struct ms_report_options *opt, size_t top) {
+  fputs("\nCross-thread frees (allocated by one thread, freed by another)\n", out);
+  fprintf(out, "%14s%13s%12s%14s\n", "alloc-thread", "free-thread", "blocks", "bytes");
+  size_t shown = 0;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct ms_process *proc = p->inputs[i].process;
+    if (!proc || !proc->ninteractions)
+      continue;
+    bool titled = false;
+    size_t rows = 0;
+    for (size_t k = 0; k < proc->ninteractions && (!top || rows < top); k++) {
+      const struct ms_interaction *x = &proc->interactions[k];
+      if (!ms_report_shows_thread(opt, proc->pid, x->alloc_thread) &&
+          !ms_report_shows_thread(opt, proc->pid, x->free_thread))
+        continue;
+      if (p->nprocesses > 1 && !titled) {
+        process_title(out, proc);
+        fputc('\n', out);
+        titled = true;
+      }
+      cell(out, 14, num(x->alloc_thread).s);
+      cell(out, 13, num(x->free_thread).s);
+      cell(out, 12, est_text(&x->blocks, proc->sampled).s);
+      cell(out, 14, est_text(&x->bytes, proc->sampled).s);
+      fputc('\n', out);
+      rows++;
+      shown++;
+    }
+  }
+  if (!shown)
+    fputs("  (none)\n", out);
+}
+
+/* Words of s, wrapped at 80 columns, each line indented by `indent`. */
+static void wrapped(FILE *out, int indent, const char *s) {
+  int col = indent;
+  fprintf(out, "%*s", indent, "");
+  while (*s) {
+    const char *w = s;
+    while (*s && *s != ' ')
+      s++;
+    int len = (int)(s - w);
+    if (col > indent && col + 1 + len > 80) {
+      fprintf(out, "\n%*s", indent, "");
+      col = indent;
+    } else if (col > indent) {
+      fputc(' ', out);
+      col++;
+    }
+    fwrite(w, 1, (size_t)len, out);
+    col += len;
+    while (*s == ' ')
+      s++;
+  }
+  fputc('\n', out);
+}
+
+static void print_bottlenecks(FILE *out, const struct ms_profile *p,
+                              const struct ms_report_options *opt, size_t top) {
+  fputs("\nBottlenecks (severity 0..1)\n", out);
+  struct ms_bottleneck *bn;
+  size_t n = ms_bottlenecks(p, &bn), shown = 0;
+  for (size_t i = 0; i < n && (!top || shown < top); i++) {
+    const struct ms_bottleneck *b = &bn[i];
+    if ((b->site && !ms_report_shows_site(opt, b->site)) || (opt->has_site && !b->site) ||
+        (opt->has_thread && !ms_report_shows_thread(opt, b->pid, b->thread)))
+      continue;
+    fprintf(out, "  %.2f  %-18s", b->severity, ms_bottleneck_type_name(b->type));
+    if (p->nprocesses > 1)
+      fprintf(out, " pid %" PRIu64, b->pid);
+    if (b->thread)
+      fprintf(out, " thread %" PRIu64, b->thread);
+    if (b->site)
+      fprintf(out, " site 0x%" PRIx64, b->site);
+    fputc('\n', out);
+    wrapped(out, 8, b->description);
+    char sug[300];
+    snprintf(sug, sizeof sug, "suggestion: %s", b->suggestion);
+    wrapped(out, 8, sug);
+    shown++;
+  }
+  if (!shown)
+    fputs("  (none)\n", out);
+  free(bn);
+}
+
 void ms_report_text(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt) {
-  size_t top = opt ? opt->top : MS_REPORT_DEFAULT_TOP;
+  struct ms_report_options none = {.top = MS_REPORT_DEFAULT_TOP};
+  if (!opt)
+    opt = &none;
+  size_t top = opt->top;
   print_header(out, p);
   print_totals(out, p);
-  print_threads(out, p);
-  print_site_table(out, p, top, BY_BYTES);
-  print_site_table(out, p, top, BY_CALLS);
-  print_site_table(out, p, top, SIZES);
-  print_site_table(out, p, top, LIVE);
+  print_threads(out, p, opt);
+  print_site_table(out, p, opt, top, BY_BYTES);
+  print_site_table(out, p, opt, top, BY_CALLS);
+  print_site_table(out, p, opt, top, SIZES);
+  print_site_table(out, p, opt, top, LIVE);
+  print_processes(out, p);
+  print_peak(out, p, opt, top);
+  print_thread_details(out, p, opt);
+  print_lifetimes(out, p, opt, top);
+  print_chains(out, p, opt, top);
+  print_cross_thread(out, p, opt, top);
+  print_bottlenecks(out, p, opt, top);
 }

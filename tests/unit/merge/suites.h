@@ -12,5 +12,7 @@ Suite *cli_suite(void);
 Suite *counters_suite(void);
 Suite *sampled_suite(void);
 Suite *estimator_suite(void);
+Suite *analysis_suite(void);
+Suite *session_suite(void);
 
 #endif

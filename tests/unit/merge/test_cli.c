@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,6 +65,16 @@ static void setup(void) {
   build_small_profile(&f, 500);
   write_file("good.msgpack", f.buf.data, f.buf.size);
   write_file("cut.msgpack", f.buf.data, f.starts[5] + 4); /* in thread 1's batch */
+  fx_destroy(&f);
+  build_small_profile(&f, 600);
+  char sub[96];
+  snprintf(sub, sizeof sub, "%s/run", dir);
+  ck_assert_int_eq(mkdir(sub, 0700), 0);
+  write_file("run/memscope.small.600.msgpack", f.buf.data, f.buf.size);
+  write_file("run/ignored.txt", "x", 1);
+  fx_destroy(&f);
+  build_small_profile(&f, 500);
+  write_file("run/memscope.small.500.msgpack", f.buf.data, f.buf.size);
   fx_destroy(&f);
   write_file("empty.msgpack", "", 0);
   write_file("text.txt", "hello\n", 6);
@@ -128,8 +139,94 @@ START_TEST(test_cli_usage) {
   run_free(&r);
   r = run("--help");
   ck_assert_int_eq(r.status, 0);
-  ck_assert(strncmp(r.out, "usage: memscope-merge [options] FILE...\n", 40) == 0);
+  ck_assert(strncmp(r.out, "usage: memscope-merge [options] FILE|DIR...\n", 44) == 0);
   run_free(&r);
+}
+END_TEST
+
+/* JSON: parses, and says what the text says.  python3 checks it (docs/json.md). */
+START_TEST(test_cli_json) {
+  struct run r = run("--json good.msgpack");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert(r.out[0] == '{');
+  run_free(&r);
+  r = run("--format json -o out.json good.msgpack && python3 -c '"
+          "import json; d = json.load(open(\"out.json\")); "
+          "assert d[\"schema\"] == \"memscope-merge/1\"; "
+          "t = d[\"totals\"]; assert t[\"allocations\"] == 4 and t[\"frees\"] == 3, t; "
+          "assert t[\"live_bytes\"] == {\"value\": 37, \"error\": 0}; "
+          "assert t[\"peak_live_bytes\"][\"value\"] == 157; "
+          "p = d[\"processes\"][0]; assert p[\"pid\"] == 500 and p[\"complete\"]; "
+          "assert [t[\"thread\"] for t in p[\"threads\"]] == [1, 2]; "
+          "assert p[\"threads\"][1][\"name\"] == \"worker\"; "
+          "assert p[\"cross_thread\"][0][\"bytes\"][\"value\"] == 50; "
+          "s = {x[\"id\"]: x for x in d[\"sites\"]}; "
+          "assert sorted(s) == [\"0xa\", \"0xb\", \"0xc\", \"0xd\"]; "
+          "a = s[\"0xa\"]; assert a[\"calls\"] == 2 and a[\"sizes\"][\"max\"] == 100; "
+          "assert a[\"frames\"][1][\"function\"] == \"main\" and a[\"stacks\"] == []; "
+          "assert s[\"0xc\"][\"kind\"] == \"free\"; "
+          "assert {b[\"type\"] for b in d[\"bottlenecks\"]} == {\"leak\"}; "
+          "print(\"ok\")'");
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "ok\n");
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_cli_filters) {
+  struct run r = run("--thread 2 good.msgpack");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert(strstr(r.out, "  thread      tid    allocs     frees   bytes-alloc   bytes-freed  name\n"
+                          "       2      501         2         2            37            50  worker\n"
+                          "\n"));
+  run_free(&r);
+  r = run("--site 0xB good.msgpack");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_msg(strstr(r.out, "Top sites by calls\n"
+                              "     calls     bytes  api      function             location\n"
+                              "         1        50  calloc   zeroed               src/buf.c:7:9\n"
+                              "\n"), "%s", r.out);
+  run_free(&r);
+  r = run("--process 600 run");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_msg(strstr(r.out, "memscope: 2 files, 1 process, 2 threads\n"
+                              "  run/memscope.small.500.msgpack: not selected (--process)\n"
+                              "  run/memscope.small.600.msgpack: small pid 600, mode full, complete\n"
+                              "\n"), "%s", r.out);
+  run_free(&r);
+  r = run("--process 7 good.msgpack");
+  ck_assert_int_eq(r.status, 1);
+  ck_assert(strstr(r.err, "no process with pid 7"));
+  run_free(&r);
+  r = run("--site zz good.msgpack");
+  ck_assert_int_eq(r.status, 2);
+  run_free(&r);
+}
+END_TEST
+
+/* A directory is every memscope.*.msgpack under it, in name order; any number of
+ * reading threads gives the same report. */
+START_TEST(test_cli_directory_and_jobs) {
+  struct run a = run("run"), b = run("-j 1 run/memscope.small.500.msgpack run/memscope.small.600.msgpack"),
+             c = run("--jobs 4 run");
+  ck_assert_int_eq(a.status, 0);
+  ck_assert_msg(strstr(a.out, "memscope: 2 files, 2 processes, 4 threads\n"
+                              "  run/memscope.small.500.msgpack: small pid 500, mode full, complete\n"
+                              "  run/memscope.small.600.msgpack: small pid 600, mode full, complete\n"),
+                "%s", a.out);
+  ck_assert(strstr(a.out, "\nProcesses\n"));
+  ck_assert_str_eq(a.out, b.out);
+  ck_assert_str_eq(a.out, c.out);
+  run_free(&a);
+  run_free(&b);
+  run_free(&c);
+  char empty[96];
+  snprintf(empty, sizeof empty, "%s/nothing", dir);
+  ck_assert_int_eq(mkdir(empty, 0700), 0);
+  a = run("nothing good.msgpack");
+  ck_assert_int_eq(a.status, 1);
+  ck_assert(strstr(a.err, "memscope-merge: nothing: no memscope.*.msgpack file in this directory\n"));
+  run_free(&a);
 }
 END_TEST
 
@@ -141,6 +238,9 @@ Suite *cli_suite(void) {
   tcase_add_test(tc, test_cli_bad_inputs);
   tcase_add_test(tc, test_cli_nothing_usable);
   tcase_add_test(tc, test_cli_usage);
+  tcase_add_test(tc, test_cli_json);
+  tcase_add_test(tc, test_cli_filters);
+  tcase_add_test(tc, test_cli_directory_and_jobs);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -75,7 +75,11 @@ START_TEST(test_report_small) {
       "         1        30  make_node            src/tree.c:10:3\n"
       "                        inlined into main  src/main.c:20\n"
       "         1         7  site 0xd             ??\n";
-  ck_assert_str_eq(text, want);
+  /* The sections the first version had come first, unchanged; the deeper analyses
+   * follow (test_analysis.c checks them). */
+  ck_assert_msg(strncmp(text, want, strlen(want)) == 0, "%s", text);
+  if (getenv("MS_DUMP"))
+    fputs(text, stderr);
   free(text);
   ms_profile_free(p);
   fx_destroy(&f);

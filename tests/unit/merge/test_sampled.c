@@ -203,7 +203,7 @@ START_TEST(test_report_sampled) {
       "Live at exit by site\n"
       "    blocks     bytes  function             location\n"
       "       5±7 1650±1289  make                 s.c:10:5\n";
-  ck_assert_str_eq(text, want);
+  ck_assert_msg(strncmp(text, want, strlen(want)) == 0, "%s", text);
   free(text);
   ms_profile_free(p);
   fx_destroy(&f);

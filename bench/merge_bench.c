@@ -1,0 +1,198 @@
+/* merge_bench: memscope-merge's throughput and memory on a synthetic run.
+ *
+ * Writes a full-mode record file the way the runtime would for T threads that run at the
+ * same time (each thread's batches of 1024 events flushed in turn, times interleaved, one
+ * block in 16 freed by the next thread), then reads it back through the analysis library
+ * as memscope-merge does (pre-scan, streaming replay, combine, bottlenecks, both
+ * reports), and prints events per second and the process's peak RSS.
+ *
+ * usage: merge_bench [-t THREADS] [-e EVENTS_PER_THREAD] [-p PROCESSES] [-j JOBS] [-k]
+ *   -k keeps the generated files (their paths are printed). */
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memscope/abi.h"
+#include "memscope/format.h"
+#include "parallel.h"
+#include "profile.h"
+#include "report.h"
+
+#define BATCH 1024
+#define SITES 8
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void str(msgpack_packer *pk, const char *s) {
+  msgpack_pack_str(pk, strlen(s));
+  msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+/* One record out: the buffer is written and emptied, so generating costs no memory. */
+static void flush(FILE *f, msgpack_sbuffer *sb) {
+  fwrite(sb->data, 1, sb->size, f);
+  msgpack_sbuffer_clear(sb);
+}
+
+/* Returns the number of events written. */
+static uint64_t generate(const char *path, unsigned pid, unsigned threads, unsigned per_thread) {
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    perror(path);
+    exit(1);
+  }
+  msgpack_sbuffer sb;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  msgpack_pack_array(&pk, 3);
+  str(&pk, MS_FORMAT_MAGIC);
+  msgpack_pack_uint64(&pk, MS_FORMAT_VERSION);
+  msgpack_pack_map(&pk, 3);
+  str(&pk, MS_META_PROGRAM), str(&pk, "bench");
+  str(&pk, MS_META_PID), msgpack_pack_uint64(&pk, pid);
+  str(&pk, MS_META_MODE), str(&pk, "full");
+  for (unsigned s = 0; s < SITES; s++) {
+    msgpack_pack_array(&pk, MS_SITE_LEN);
+    msgpack_pack_uint64(&pk, MS_REC_SITE);
+    msgpack_pack_uint64(&pk, 0x1000 + s);
+    msgpack_pack_uint32(&pk, s == SITES - 1 ? MEMSCOPE_API_FREE : MEMSCOPE_API_MALLOC);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, MS_FRAME_LEN);
+    str(&pk, "work"), str(&pk, "bench.c");
+    msgpack_pack_uint32(&pk, 10 + s), msgpack_pack_uint32(&pk, 3);
+  }
+  flush(f, &sb);
+  /* Each thread alternates malloc and free of its own blocks; every 16th block is left
+   * for the next thread to free (a cross-thread free, one batch later). */
+  uint64_t events = 0;
+  unsigned batches = (per_thread + BATCH - 1) / BATCH;
+  for (unsigned b = 0; b < batches; b++) {
+    for (unsigned t = 0; t < threads; t++) {
+      unsigned n = per_thread - b * BATCH < BATCH ? per_thread - b * BATCH : BATCH;
+      msgpack_pack_array(&pk, MS_EVENTS_LEN);
+      msgpack_pack_uint64(&pk, MS_REC_EVENTS);
+      msgpack_pack_uint64(&pk, t + 1);
+      msgpack_pack_uint64(&pk, 1000 + t);
+      msgpack_pack_array(&pk, n);
+      for (unsigned i = 0; i < n; i++) {
+        uint64_t k = (uint64_t)b * BATCH + i;              /* event number in the thread */
+        uint64_t ts = 1000000 + k * 1000 + t;              /* threads interleave in time */
+        uint64_t block = k / 2, ptr = ((uint64_t)(t + 1) << 32) | (block << 4);
+        msgpack_pack_array(&pk, MS_EV_LEN);
+        if (k % 2 == 0) {
+          msgpack_pack_uint64(&pk, MS_EV_ALLOC);
+          msgpack_pack_uint64(&pk, 0x1000 + block % (SITES - 1));
+          msgpack_pack_uint64(&pk, 16 + block % 512);
+          msgpack_pack_uint64(&pk, ptr);
+        } else {
+          /* every 16th block: free the previous thread's block of 2 batches ago */
+          bool remote = block % 16 == 0 && t > 0 && k >= 2 * BATCH;
+          uint64_t victim = remote ? (((uint64_t)t << 32) | (((k - 2 * BATCH) / 2) << 4)) : ptr;
+          if (!remote && block % 16 == 0 && t + 1 < threads && k + 2 * BATCH < per_thread)
+            victim = 0; /* kept for the next thread: this free is free(NULL) */
+          msgpack_pack_uint64(&pk, MS_EV_FREE);
+          msgpack_pack_uint64(&pk, 0x1000 + SITES - 1);
+          msgpack_pack_uint64(&pk, 0);
+          msgpack_pack_uint64(&pk, victim);
+        }
+        msgpack_pack_uint64(&pk, ts);
+      }
+      events += n;
+      flush(f, &sb);
+    }
+  }
+  msgpack_pack_array(&pk, MS_END_LEN);
+  msgpack_pack_uint64(&pk, MS_REC_END);
+  msgpack_pack_uint64(&pk, 1000000 + (uint64_t)per_thread * 1000 + threads);
+  str(&pk, "exit");
+  flush(f, &sb);
+  msgpack_sbuffer_destroy(&sb);
+  fclose(f);
+  return events;
+}
+
+int main(int argc, char **argv) {
+  unsigned threads = 500, per_thread = 4096, processes = 1, jobs = 0;
+  bool keep = false;
+  int c;
+  while ((c = getopt(argc, argv, "t:e:p:j:k")) != -1) {
+    switch (c) {
+    case 't': threads = (unsigned)atoi(optarg); break;
+    case 'e': per_thread = (unsigned)atoi(optarg); break;
+    case 'p': processes = (unsigned)atoi(optarg); break;
+    case 'j': jobs = (unsigned)atoi(optarg); break;
+    case 'k': keep = true; break;
+    default:
+      fprintf(stderr, "usage: merge_bench [-t THREADS] [-e EVENTS_PER_THREAD] [-p PROCESSES] "
+                      "[-j JOBS] [-k]\n");
+      return 2;
+    }
+  }
+  if (!threads || !per_thread || !processes)
+    return 2;
+  char **paths = calloc(processes, sizeof *paths);
+  uint64_t events = 0, bytes = 0;
+  for (unsigned i = 0; i < processes; i++) {
+    paths[i] = malloc(64);
+    snprintf(paths[i], 64, "/tmp/memscope.bench.%u.%u.msgpack", (unsigned)getpid(), i + 1);
+    events += generate(paths[i], i + 1, threads, per_thread);
+    FILE *f = fopen(paths[i], "rb");
+    fseek(f, 0, SEEK_END);
+    bytes += (uint64_t)ftell(f);
+    fclose(f);
+  }
+  struct rusage before;
+  getrusage(RUSAGE_SELF, &before);
+
+  double t0 = now();
+  struct ms_profile *p = ms_profile_new();
+  struct ms_read_options opt = {.jobs = jobs};
+  ms_profile_add_files(p, paths, processes, &opt);
+  ms_profile_finish(p);
+  FILE *sink = fopen("/dev/null", "w");
+  ms_report_text(sink, p, NULL);
+  ms_report_json(sink, p, NULL);
+  fclose(sink);
+  double secs = now() - t0;
+
+  struct rusage after;
+  getrusage(RUSAGE_SELF, &after);
+  uint64_t window = 0, late = 0;
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (p->inputs[i].process) {
+      if (p->inputs[i].process->window_max > window)
+        window = p->inputs[i].process->window_max;
+      late += p->inputs[i].process->late_events;
+    }
+  printf("merge_bench: %u process(es) x %u threads x %u events = %llu events, %.1f MB of records\n",
+         processes, threads, per_thread, (unsigned long long)events, (double)bytes / 1e6);
+  printf("  merge time        %.3f s (read, replay, combine, bottlenecks, text and JSON)\n", secs);
+  printf("  throughput        %.2f M events/s, %.1f MB/s\n", (double)events / secs / 1e6,
+         (double)bytes / secs / 1e6);
+  printf("  peak RSS          %.1f MB (%.1f MB before reading)\n", after.ru_maxrss / 1024.0,
+         before.ru_maxrss / 1024.0);
+  printf("  replay window     %llu events at most, %llu late\n", (unsigned long long)window,
+         (unsigned long long)late);
+  printf("  totals            %llu allocations, %llu frees, %llu unmatched\n",
+         (unsigned long long)p->totals.allocations, (unsigned long long)p->totals.frees,
+         (unsigned long long)p->totals.unmatched_frees);
+  ms_profile_free(p);
+  for (unsigned i = 0; i < processes; i++) {
+    if (keep)
+      printf("  kept %s\n", paths[i]);
+    else
+      unlink(paths[i]);
+    free(paths[i]);
+  }
+  free(paths);
+  return 0;
+}

@@ -1,0 +1,85 @@
+/* The session result (analysis.h): a finished profile, flattened into the few numbers a
+ * program asks for in process. */
+#include "analysis.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "parallel.h"
+#include "util.h"
+
+static int fill(struct ms_profile *p, struct ms_session_result *out) {
+  memset(out, 0, sizeof *out);
+  ms_profile_finish(p);
+  out->profile = p;
+  out->nprocesses = p->nprocesses;
+  out->nthreads = p->nthreads;
+  out->threads = ms_xcalloc(p->nthreads ? p->nthreads : 1, sizeof *out->threads);
+  out->inputs_ok = true;
+  size_t k = 0;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    out->inputs_ok &= p->inputs[i].problem.status == MS_DECODE_OK;
+    const struct ms_process *proc = p->inputs[i].process;
+    for (size_t t = 0; proc && t < proc->nthreads; t++) {
+      const struct ms_thread *thr = &proc->threads[t];
+      struct ms_figure peak = proc->sampled ? ms_est_figure(&thr->est_peak_live_bytes, true)
+                                            : (struct ms_figure){thr->peak_live_bytes, 0, false};
+      out->threads[k++] = (struct ms_thread_stats){
+          .pid = proc->pid, .thread = thr->index, .os_tid = thr->os_tid, .name = thr->name,
+          .allocations = thr->counts.allocations, .frees = thr->counts.frees,
+          .bytes_allocated = thr->counts.bytes_allocated,
+          .average_size = thr->counts.allocations
+                              ? (double)thr->counts.bytes_allocated / (double)thr->counts.allocations
+                              : 0,
+          .peak_live_bytes = peak.value, .peak_error = peak.error, .peak_ns = thr->peak_ns,
+          .hottest_site = thr->nhot ? thr->hot[0].site : 0};
+    }
+  }
+  const struct ms_counts *c = &p->totals;
+  struct ms_figure peak = ms_counts_figure(c, MS_PEAK_LIVE_BYTES);
+  struct ms_figure live = ms_counts_figure(c, MS_LIVE_BYTES);
+  out->total_allocations = c->allocations;
+  out->total_frees = c->frees;
+  out->bytes_allocated = c->bytes_allocated;
+  out->peak_live_bytes = peak.value;
+  out->peak_error = peak.error;
+  out->live_bytes = live.value;
+  out->live_error = live.error;
+  out->estimated = c->estimated;
+  out->bottlenecks = p->bottlenecks;
+  out->nbottlenecks = p->nbottlenecks;
+  if (!ms_profile_has_data(p))
+    return -1;
+  return out->inputs_ok ? 0 : 1;
+}
+
+int ms_session_from_buffer(const char *name, const void *data, size_t len,
+                           struct ms_session_result *out) {
+  struct ms_profile *p = ms_profile_new();
+  ms_profile_add_buffer(p, name ? name : "(memory)", data, len);
+  return fill(p, out);
+}
+
+int ms_session_from_files(char *const *paths, size_t n, unsigned jobs,
+                          struct ms_session_result *out) {
+  char **expanded;
+  size_t m = ms_expand_inputs(paths, n, &expanded, NULL, NULL);
+  struct ms_profile *p = ms_profile_new();
+  struct ms_read_options opt = {.jobs = jobs};
+  ms_profile_add_files(p, expanded, m, &opt);
+  for (size_t i = 0; i < m; i++)
+    free(expanded[i]);
+  free(expanded);
+  int r = fill(p, out);
+  if (r == 0 && m < n) /* a directory without any record file */
+    r = 1;
+  return r;
+}
+
+void ms_session_result_free(struct ms_session_result *r) {
+  if (!r)
+    return;
+  free(r->threads);
+  ms_profile_free(r->profile);
+  memset(r, 0, sizeof *r);
+}

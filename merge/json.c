@@ -1,0 +1,129 @@
+#include "json.h"
+
+#include <inttypes.h>
+#include <math.h>
+
+void ms_json_init(struct ms_json *j, FILE *out) {
+  j->out = out;
+  j->depth = 0;
+  j->first[0] = true;
+  j->flat[0] = false;
+  j->after_key = false;
+}
+
+/* Before any value: the comma and newline that separate it from the previous one. */
+static void value_start(struct ms_json *j) {
+  if (j->after_key) {
+    j->after_key = false;
+    return;
+  }
+  if (!j->first[j->depth])
+    fputs(j->flat[j->depth] ? ", " : ",", j->out);
+  j->first[j->depth] = false;
+  if (j->depth > 0 && !j->flat[j->depth])
+    fprintf(j->out, "\n%*s", 2 * j->depth, "");
+}
+
+static void begin(struct ms_json *j, char open, char close, bool flat) {
+  value_start(j);
+  fputc(open, j->out);
+  if (j->depth + 1 < MS_JSON_MAX_DEPTH)
+    j->depth++;
+  j->first[j->depth] = true;
+  j->closer[j->depth] = close;
+  j->flat[j->depth] = flat;
+}
+
+void ms_json_object(struct ms_json *j) { begin(j, '{', '}', false); }
+void ms_json_array(struct ms_json *j) { begin(j, '[', ']', false); }
+void ms_json_flat_array(struct ms_json *j) { begin(j, '[', ']', true); }
+
+void ms_json_end(struct ms_json *j) {
+  bool empty = j->first[j->depth], flat = j->flat[j->depth];
+  char close = j->closer[j->depth];
+  if (j->depth > 0)
+    j->depth--;
+  if (!empty && !flat)
+    fprintf(j->out, "\n%*s", 2 * j->depth, "");
+  fputc(close, j->out);
+  if (j->depth == 0)
+    fputc('\n', j->out);
+}
+
+static void escaped(FILE *out, const char *s) {
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", out); break;
+    case '\\': fputs("\\\\", out); break;
+    case '\n': fputs("\\n", out); break;
+    case '\r': fputs("\\r", out); break;
+    case '\t': fputs("\\t", out); break;
+    case '\b': fputs("\\b", out); break;
+    case '\f': fputs("\\f", out); break;
+    default:
+      if (*p < 0x20 || *p == 0x7f)
+        fprintf(out, "\\u%04x", *p);
+      else
+        fputc(*p, out);
+    }
+  }
+  fputc('"', out);
+}
+
+void ms_json_key(struct ms_json *j, const char *key) {
+  value_start(j);
+  escaped(j->out, key);
+  fputs(": ", j->out);
+  j->after_key = true;
+}
+
+void ms_json_string(struct ms_json *j, const char *s) {
+  value_start(j);
+  if (s)
+    escaped(j->out, s);
+  else
+    fputs("null", j->out);
+}
+
+void ms_json_uint(struct ms_json *j, uint64_t v) {
+  value_start(j);
+  fprintf(j->out, "%" PRIu64, v);
+}
+
+void ms_json_double(struct ms_json *j, double v) {
+  value_start(j);
+  if (!isfinite(v))
+    fputs("null", j->out);
+  else if (v == floor(v) && fabs(v) < 9e15)
+    fprintf(j->out, "%.0f", v); /* integral values print as integers */
+  else
+    fprintf(j->out, "%.6g", v);
+}
+
+void ms_json_bool(struct ms_json *j, bool v) {
+  value_start(j);
+  fputs(v ? "true" : "false", j->out);
+}
+
+void ms_json_null(struct ms_json *j) {
+  value_start(j);
+  fputs("null", j->out);
+}
+
+void ms_json_kstring(struct ms_json *j, const char *key, const char *s) {
+  ms_json_key(j, key);
+  ms_json_string(j, s);
+}
+void ms_json_kuint(struct ms_json *j, const char *key, uint64_t v) {
+  ms_json_key(j, key);
+  ms_json_uint(j, v);
+}
+void ms_json_kdouble(struct ms_json *j, const char *key, double v) {
+  ms_json_key(j, key);
+  ms_json_double(j, v);
+}
+void ms_json_kbool(struct ms_json *j, const char *key, bool v) {
+  ms_json_key(j, key);
+  ms_json_bool(j, v);
+}

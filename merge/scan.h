@@ -1,0 +1,29 @@
+/* The pre-scan: where each thread's next batch starts in time, before decoding.
+ *
+ * A file holds each thread's EVENTS records in its program order, but the threads'
+ * records interleave in flush order, so an event read now may belong before events of
+ * other threads read earlier.  The replay may only act on an event once no later record
+ * can hold an earlier one.  A quick pass over the file (msgpack skipped, not decoded)
+ * gives, for each EVENTS record in file order, the earliest time in it; from those the
+ * replay knows, after record k, that everything before min(first time of records k+1..)
+ * is final (replay.c).  The pass allocates 8 bytes per EVENTS record. */
+#ifndef MEMSCOPE_MERGE_SCAN_H
+#define MEMSCOPE_MERGE_SCAN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The earliest time of each EVENTS record, in file order; UINT64_MAX for a record with no
+ * event.  The pass stops quietly at the first thing it cannot skip (the decoder will
+ * report it).  *mins is malloc'd (NULL when none); returns the count. */
+size_t ms_scan_buffer(const void *data, size_t len, uint64_t **mins);
+/* The same for a file; returns (size_t)-1 when it cannot be read (not seekable, ...).
+ * Bytes read are added to *progress when it is not NULL. */
+size_t ms_scan_file(const char *path, uint64_t **mins, _Atomic uint64_t *progress);
+
+/* Turns the per-record minimums into suffix minimums in place: mins[k] becomes the
+ * earliest time of records k..n-1. */
+void ms_scan_suffix_min(uint64_t *mins, size_t n);
+
+#endif
