@@ -109,6 +109,12 @@ bool ModuleInstrumenter::shouldInstrument(const Function &F) const {
     return false; // the runtime itself, our constructors, helpers and thunks
   if (WrapperSet::isTwin(F))
     return false; // a copy of an instrumented wrapper, made by WrapperSet
+  // A replacement allocation function (the program's own operator new, or malloc): the
+  // sites that call it record the block, and the malloc or free inside it would count
+  // it a second time.  Where it was inlined its call is gone, and the calls it inlined
+  // are the sites.
+  if (lookupKnownFunction(F.getName()))
+    return false;
   return !OptedOut.contains(&F);
 }
 
