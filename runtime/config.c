@@ -33,6 +33,22 @@ static uint64_t parse_bytes(const char *s) {
   return v << shift;
 }
 
+/* "250ms", "2s" or a plain number of milliseconds; 0 when invalid. */
+static uint64_t parse_duration_ns(const char *s) {
+  uint64_t v = 0;
+  if (*s < '0' || *s > '9') return 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    if (v > UINT64_MAX / 10) return 0;
+    v = v * 10 + (uint64_t)(*s - '0');
+  }
+  uint64_t unit = 1000000u; /* ms */
+  if (strcmp(s, "s") == 0)
+    unit = 1000000000u;
+  else if (*s && strcmp(s, "ms") != 0)
+    return 0;
+  return v > UINT64_MAX / unit ? 0 : v * unit;
+}
+
 void ms_config_load(void) {
   const char *mode = getenv("MEMSCOPE_MODE");
   if (mode && *mode) {
@@ -63,6 +79,15 @@ void ms_config_load(void) {
       ms_os_warn("MEMSCOPE_SAMPLE_INTERVAL is not a byte count > 0, using 512K", interval);
   }
   if (ms_config.mode == MS_MODE_FULL) ms_config.sampler = MS_SAMPLER_ALL;
+  const char *resource = getenv("MEMSCOPE_RESOURCE_INTERVAL");
+  if (resource && *resource) {
+    uint64_t ns = parse_duration_ns(resource);
+    if (ns >= 1000000u)
+      ms_config.resource_interval_ns = ns;
+    else
+      ms_os_warn("MEMSCOPE_RESOURCE_INTERVAL is not a duration of 1ms or more (e.g. 100ms)",
+                 resource);
+  }
   const char *out = getenv("MEMSCOPE_OUT");
   if (out && *out) {
     if (strlen(out) < sizeof ms_config.out_dir)

@@ -128,6 +128,23 @@ void ms_encode_phase(struct ms_wbuf *b, uint32_t id, const char *label, uint64_t
   msgpack_pack_uint64(&pk, ts);
 }
 
+void ms_encode_resource(struct ms_wbuf *b, const struct ms_resource_sample *s) {
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_RES_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_RESOURCE);
+  msgpack_pack_uint64(&pk, s->ts);
+  msgpack_pack_array(&pk, MS_RES_PROCESS_LEN);
+  for (int i = 0; i < MS_RES_PROCESS_LEN; i++) msgpack_pack_uint64(&pk, s->process[i]);
+  msgpack_pack_array(&pk, s->nthreads);
+  for (uint32_t i = 0; i < s->nthreads; i++) {
+    msgpack_pack_array(&pk, MS_RES_THREAD_LEN);
+    msgpack_pack_int32(&pk, s->threads[i].tid);
+    msgpack_pack_uint64(&pk, s->threads[i].user_ns);
+    msgpack_pack_uint64(&pk, s->threads[i].system_ns);
+  }
+}
+
 void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,
                         const struct ms_site_counter *counters, uint32_t nslots) {
   uint32_t used = 0;

@@ -57,6 +57,7 @@ static void fork_parent(void) {
 }
 static void fork_child(void) {
   ms_output_after_fork_child();
+  ms_resource_after_fork_child();
   read_process_meta();
   ms_thread_after_fork_child();
   ms_output_unlock();

@@ -91,6 +91,17 @@ void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
                       const struct ms_event *events, uint32_t n);
 void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason);
 void ms_encode_phase(struct ms_wbuf *b, uint32_t id, const char *label, uint64_t ts);
+struct ms_resource_thread {
+  int32_t tid;
+  uint64_t user_ns, system_ns;
+};
+struct ms_resource_sample {
+  uint64_t ts;
+  uint64_t process[MS_RES_PROCESS_LEN]; /* indexed by MS_RES_RSS ... MS_RES_IVCSW */
+  uint32_t nthreads;
+  struct ms_resource_thread *threads;
+};
+void ms_encode_resource(struct ms_wbuf *b, const struct ms_resource_sample *s);
 struct ms_site_counter;
 /* A COUNTERS record of every non-zero slot of counters[0..nslots). */
 void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,
@@ -110,6 +121,7 @@ struct ms_config {
   enum ms_mode mode;
   enum ms_sampler_kind sampler;
   uint64_t sample_interval;
+  uint64_t resource_interval_ns; /* MEMSCOPE_RESOURCE_INTERVAL, 0 = no resource sampler */
   char out_dir[4096];
 };
 extern struct ms_config ms_config;
@@ -197,6 +209,8 @@ void ms_thread_after_fork_child(void);
 void ms_threads_lock(void); /* the registry, held across fork */
 void ms_threads_unlock(void);
 int ms_threads_trylock(void); /* 1 when taken */
+/* The kernel thread ids of the recording threads (up to max); how many were written. */
+uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max);
 /* A counters snapshot and a thread record (end 0) for every other thread of the session;
  * with `detach`, their counters are detached afterwards (the session stops). */
 void ms_threads_write_running(int detach);
@@ -271,6 +285,11 @@ void ms_phases_encode_all_locked(struct ms_wbuf *b);
 extern struct ms_process_meta ms_process;
 void ms_runtime_init(void); /* idempotent; every entry point's slow path calls it */
 int ms_runtime_ready(void);
+
+/* ---- resource.c: the resource sampler thread (MEMSCOPE_RESOURCE_INTERVAL) -------- */
+void ms_resource_ensure_started(void); /* slow path: starts it once per process */
+void ms_resource_sample_now(void);      /* one RESOURCE record, from any thread */
+void ms_resource_after_fork_child(void);
 
 /* ---- signals.c: flush what can be flushed on a fatal signal, then die as before ---- */
 void ms_signals_install(void);

@@ -55,6 +55,7 @@ int ms_session_start(const char *dir) {
 int ms_session_stop(const char *reason, uint64_t end_ns) {
   if (!ms_tracing()) return -1;
   uint64_t now = ms_now_ns();
+  if (ms_config.resource_interval_ns) ms_resource_sample_now(); /* the session's last tick */
   ms_threads_write_running(1);
   ms_thread_finish_session(&ms_self, end_ns);
   char mem[128];

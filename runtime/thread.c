@@ -50,6 +50,15 @@ void ms_threads_lock(void) { pthread_mutex_lock(&registry_lock); }
 void ms_threads_unlock(void) { pthread_mutex_unlock(&registry_lock); }
 int ms_threads_trylock(void) { return pthread_mutex_trylock(&registry_lock) == 0; }
 
+uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max) {
+  uint32_t n = 0;
+  pthread_mutex_lock(&registry_lock);
+  for (struct ms_thread *t = registry; t && n < max; t = t->reg_next)
+    if (ms_thread_counters(t)) out[n++] = (struct ms_resource_thread){.tid = t->os_tid};
+  pthread_mutex_unlock(&registry_lock);
+  return n;
+}
+
 /* Links t; the caller holds the registry lock. */
 static void registry_add_locked(struct ms_thread *t) {
   t->reg_prev = NULL;
@@ -136,6 +145,7 @@ int ms_thread_ensure(struct ms_thread *t) {
     uint32_t session = ms_session();
     if (t->session != session) join_session(t, session);
     __atomic_store_n(&t->counters, t->counters_mem, __ATOMIC_RELAXED);
+    ms_resource_ensure_started();
   }
   t->busy = 0;
   errno = saved_errno;

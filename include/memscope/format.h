@@ -53,6 +53,12 @@ enum ms_record {
   /* [MS_REC_PHASE, id, label, ts]: memscope_phase() named phase `id` (from 1); sampled
    * allocations carry the id of the phase current when they happened */
   MS_REC_PHASE = 6,
+  /* [MS_REC_RESOURCE, ts, process, threads]: one tick of the resource sampler
+   * (MEMSCOPE_RESOURCE_INTERVAL).  process: [rss_bytes, vsize_bytes, minor_faults,
+   * major_faults, user_ns, system_ns, read_bytes, write_bytes, voluntary_switches,
+   * involuntary_switches] (cumulative since the process started, but rss and vsize);
+   * threads: array of [os_tid, user_ns, system_ns] for the threads recording then. */
+  MS_REC_RESOURCE = 7,
 };
 
 /* Record field positions, shared so writer and reader cannot disagree. */
@@ -69,6 +75,12 @@ enum {
   MS_COUNTER_SITE = 0, MS_COUNTER_CALLS = 1, MS_COUNTER_BYTES = 2, MS_COUNTER_MIN = 3,
   MS_COUNTER_MAX = 4, MS_COUNTER_LEN = 5,
   MS_PHASE_ID = 1, MS_PHASE_LABEL = 2, MS_PHASE_TS = 3, MS_PHASE_LEN = 4,
+  MS_RES_TS = 1, MS_RES_PROCESS = 2, MS_RES_THREADS = 3, MS_RES_LEN = 4,
+  MS_RES_RSS = 0, MS_RES_VSIZE = 1, MS_RES_MINFLT = 2, MS_RES_MAJFLT = 3, MS_RES_UTIME = 4,
+  MS_RES_STIME = 5, MS_RES_READ = 6, MS_RES_WRITE = 7, MS_RES_VCSW = 8, MS_RES_IVCSW = 9,
+  MS_RES_PROCESS_LEN = 10,
+  MS_RES_THREAD_TID = 0, MS_RES_THREAD_UTIME = 1, MS_RES_THREAD_STIME = 2,
+  MS_RES_THREAD_LEN = 3,
 };
 
 /* Events.  Every event is an array starting [kind, site_id, size, ptr, ts_ns]; realloc

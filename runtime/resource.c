@@ -1,0 +1,148 @@
+/* The resource sampler: every MEMSCOPE_RESOURCE_INTERVAL, one RESOURCE record with the
+ * process's memory (RSS, virtual size), page faults, CPU time, I/O bytes and context
+ * switches, and the CPU time of every recording thread: the timeline the merge turns
+ * into peak CPU, peak memory, I/O totals and per-thread CPU shares.
+ *
+ * It is a thread of its own ("memscope-res"), started on the first recorded event of a
+ * session (never from a constructor), detached, with every signal blocked so the
+ * program's signals go to the program's threads.  It reads /proc with open/read into
+ * buffers of its own and allocates nothing.  Off unless MEMSCOPE_RESOURCE_INTERVAL is set;
+ * cost per tick: three /proc reads plus one per recording thread. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MS_RES_MAX_THREADS 4096
+
+static _Atomic int started;
+static uint64_t ns_per_tick;
+
+/* Reads a small /proc file into buf (NUL-terminated); 0 when it cannot. */
+static int read_proc(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, cap - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  return 1;
+}
+
+static uint64_t parse_u64(const char **s) {
+  uint64_t v = 0;
+  while (**s == ' ' || **s == '\t') (*s)++;
+  while (**s >= '0' && **s <= '9') v = v * 10 + (uint64_t)(*(*s)++ - '0');
+  return v;
+}
+
+/* Field `want` (1-based, as in proc(5)) of a stat line, counted after the command. */
+static uint64_t stat_field(const char *stat, int want) {
+  const char *s = strrchr(stat, ')');
+  if (!s) return 0;
+  s += 2; /* ") " then field 3 */
+  for (int field = 3; field < want && *s; field++) {
+    while (*s && *s != ' ') s++;
+    while (*s == ' ') s++;
+  }
+  return parse_u64(&s);
+}
+
+/* The number after "key" in a "key: value" file, 0 when absent. */
+static uint64_t keyed(const char *text, const char *key) {
+  const char *s = strstr(text, key);
+  if (!s) return 0;
+  s += strlen(key);
+  while (*s == ':' || *s == ' ' || *s == '\t') s++;
+  return parse_u64(&s);
+}
+
+static void thread_cpu(int32_t tid, uint64_t *user, uint64_t *system) {
+  char path[64], buf[1024];
+  size_t pos = 0;
+  *user = *system = 0;
+  if (ms_os_append_str(path, sizeof path, &pos, "/proc/self/task/") &&
+      ms_os_append_u64(path, sizeof path, &pos, (uint64_t)tid) &&
+      ms_os_append_str(path, sizeof path, &pos, "/stat") && read_proc(path, buf, sizeof buf)) {
+    *user = stat_field(buf, 14) * ns_per_tick;
+    *system = stat_field(buf, 15) * ns_per_tick;
+  }
+}
+
+/* One table for the sampler thread and a stopping session, taken in turn: 96 KiB of
+ * static memory rather than TLS that every thread of the program would carry. */
+static struct ms_resource_thread thread_table[MS_RES_MAX_THREADS];
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ms_resource_sample_now(void) {
+  pthread_mutex_lock(&table_lock);
+  struct ms_resource_thread *threads = thread_table;
+  struct ms_resource_sample s = {.ts = ms_now_ns(), .threads = threads};
+  char buf[4096];
+  if (read_proc("/proc/self/stat", buf, sizeof buf)) {
+    s.process[MS_RES_MINFLT] = stat_field(buf, 10);
+    s.process[MS_RES_MAJFLT] = stat_field(buf, 12);
+    s.process[MS_RES_UTIME] = stat_field(buf, 14) * ns_per_tick;
+    s.process[MS_RES_STIME] = stat_field(buf, 15) * ns_per_tick;
+    s.process[MS_RES_VSIZE] = stat_field(buf, 23);
+    s.process[MS_RES_RSS] = stat_field(buf, 24) * (uint64_t)sysconf(_SC_PAGESIZE);
+  }
+  if (read_proc("/proc/self/io", buf, sizeof buf)) {
+    s.process[MS_RES_READ] = keyed(buf, "read_bytes");
+    s.process[MS_RES_WRITE] = keyed(buf, "write_bytes");
+  }
+  if (read_proc("/proc/self/status", buf, sizeof buf)) {
+    s.process[MS_RES_VCSW] = keyed(buf, "\nvoluntary_ctxt_switches");
+    s.process[MS_RES_IVCSW] = keyed(buf, "nonvoluntary_ctxt_switches");
+  }
+  s.nthreads = ms_threads_tids(threads, MS_RES_MAX_THREADS);
+  for (uint32_t i = 0; i < s.nthreads; i++)
+    thread_cpu(threads[i].tid, &threads[i].user_ns, &threads[i].system_ns);
+  struct ms_wbuf b;
+  if (ms_wbuf_init(&b, 64 + (size_t)s.nthreads * 32) == 0) {
+    ms_encode_resource(&b, &s);
+    ms_output_write(&b);
+    ms_wbuf_release(&b);
+  }
+  pthread_mutex_unlock(&table_lock);
+}
+
+static void *sampler_main(void *unused) {
+  (void)unused;
+  pthread_setname_np(pthread_self(), "memscope-res");
+  uint64_t interval = ms_config.resource_interval_ns;
+  struct timespec ts = {.tv_sec = (time_t)(interval / 1000000000u),
+                        .tv_nsec = (long)(interval % 1000000000u)};
+  for (;;) {
+    nanosleep(&ts, NULL);
+    if (ms_tracing()) ms_resource_sample_now();
+  }
+  return NULL;
+}
+
+void ms_resource_ensure_started(void) {
+  if (!ms_config.resource_interval_ns || atomic_load_explicit(&started, memory_order_relaxed))
+    return;
+  if (atomic_exchange(&started, 1)) return;
+  ns_per_tick = 1000000000u / (uint64_t)sysconf(_SC_CLK_TCK);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 << 10);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited: the sampler takes no signal */
+  pthread_t th;
+  if (pthread_create(&th, &attr, sampler_main, NULL) != 0) atomic_store(&started, 0);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+}
+
+/* A fork child has no sampler thread: its first recorded event starts one. */
+void ms_resource_after_fork_child(void) { atomic_store(&started, 0); }
