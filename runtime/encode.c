@@ -145,6 +145,18 @@ void ms_encode_resource(struct ms_wbuf *b, const struct ms_resource_sample *s) {
   }
 }
 
+void ms_encode_module(struct ms_wbuf *b, const char *path, uint64_t base, const char *build_id,
+                      uint64_t ts) {
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_MODULE_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_MODULE);
+  pack_cstr(&pk, path);
+  msgpack_pack_uint64(&pk, base);
+  pack_cstr(&pk, build_id);
+  msgpack_pack_uint64(&pk, ts);
+}
+
 void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,
                         const struct ms_site_counter *counters, uint32_t nslots) {
   uint32_t used = 0;

@@ -102,6 +102,8 @@ struct ms_resource_sample {
   struct ms_resource_thread *threads;
 };
 void ms_encode_resource(struct ms_wbuf *b, const struct ms_resource_sample *s);
+void ms_encode_module(struct ms_wbuf *b, const char *path, uint64_t base, const char *build_id,
+                      uint64_t ts);
 struct ms_site_counter;
 /* A COUNTERS record of every non-zero slot of counters[0..nslots). */
 void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,
@@ -290,6 +292,10 @@ int ms_runtime_ready(void);
 void ms_resource_ensure_started(void); /* slow path: starts it once per process */
 void ms_resource_sample_now(void);      /* one RESOURCE record, from any thread */
 void ms_resource_after_fork_child(void);
+
+/* ---- modules.c: loaded images (MODULE records) ------------------------------------ */
+void ms_modules_encode_all(struct ms_wbuf *b); /* every image now (file opening) */
+void ms_modules_check(void);                   /* writes them again if any came or went */
 
 /* ---- signals.c: flush what can be flushed on a fatal signal, then die as before ---- */
 void ms_signals_install(void);

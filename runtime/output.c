@@ -64,6 +64,7 @@ enum ms_open_result ms_output_open_locked(void) {
     ms_encode_header(&b, &ms_process);
     ms_sites_encode_all_locked(&b);
     ms_phases_encode_all_locked(&b);
+    ms_modules_encode_all(&b);
     ms_output_write_locked(&b);
     ms_wbuf_release(&b);
   }

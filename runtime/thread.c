@@ -174,6 +174,7 @@ void ms_thread_flush(struct ms_thread *t) {
     t->count = 0;
   }
   write_counters(t, &t->enc, ++t->counters_seq);
+  ms_modules_check();
   t->busy = was_busy;
   errno = saved_errno;
 }

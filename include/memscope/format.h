@@ -59,6 +59,12 @@ enum ms_record {
    * involuntary_switches] (cumulative since the process started, but rss and vsize);
    * threads: array of [os_tid, user_ns, system_ns] for the threads recording then. */
   MS_REC_RESOURCE = 7,
+  /* [MS_REC_MODULE, path, base, build_id, ts]: a loaded ELF image (the program, its
+   * libraries, dlopen'ed ones): path as the loader knows it ("" for the program: see the
+   * header's program), load bias, GNU build-id as lowercase hex ("" when none).  Every
+   * loaded image when the file opens, and again whenever images were loaded or unloaded
+   * since (checked at each flush); readers key them by (path, base). */
+  MS_REC_MODULE = 8,
 };
 
 /* Record field positions, shared so writer and reader cannot disagree. */
@@ -81,6 +87,8 @@ enum {
   MS_RES_PROCESS_LEN = 10,
   MS_RES_THREAD_TID = 0, MS_RES_THREAD_UTIME = 1, MS_RES_THREAD_STIME = 2,
   MS_RES_THREAD_LEN = 3,
+  MS_MODULE_PATH = 1, MS_MODULE_BASE = 2, MS_MODULE_BUILD_ID = 3, MS_MODULE_TS = 4,
+  MS_MODULE_LEN = 5,
 };
 
 /* Events.  Every event is an array starting [kind, site_id, size, ptr, ts_ns]; realloc

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -156,9 +157,11 @@ START_TEST(sites_registered_later_are_appended) {
   ck_assert_uint_ne(late_sites[0].index, sites[1].index);
   struct record_list l;
   read_own_file(&l);
-  ck_assert_uint_eq(l.count, 4); /* header, two sites, then the late one */
-  ck_assert_uint_eq(rec_u64(&l.items[3].data, MS_SITE_ID), 0x3333);
-  ck_assert_uint_eq(rec_u64(&l.items[3].data, MS_SITE_API), MEMSCOPE_API_REALLOC);
+  ck_assert_uint_eq(count_type(&l, MS_REC_SITE), 3); /* two, then the late one, last */
+  const msgpack_object *last = &l.items[l.count - 1].data;
+  ck_assert_uint_eq(rec_u64(last, 0), MS_REC_SITE);
+  ck_assert_uint_eq(rec_u64(last, MS_SITE_ID), 0x3333);
+  ck_assert_uint_eq(rec_u64(last, MS_SITE_API), MEMSCOPE_API_REALLOC);
   records_free(&l);
   __memscope_unregister_module_v1(&late);
 }
@@ -201,6 +204,35 @@ START_TEST(each_thread_writes_its_events_and_record) {
                         rec_u64(&l.items[i].data, MS_THREAD_START_NS));
     }
   records_free(&l);
+}
+END_TEST
+
+/* MODULE records: every image when the file opens, a dlopen'ed one after the next flush. */
+START_TEST(modules_are_listed_with_build_ids) {
+  start_in_temp_dir();
+  __memscope_register_module_v1(&module);
+  void *lib = dlopen("libresolv.so.2", RTLD_NOW);
+  ck_assert_ptr_nonnull(lib);
+  __memscope_free(__memscope_malloc(16, &sites[0]), &sites[1]);
+  ms_thread_flush(&ms_self);
+  struct record_list l;
+  read_own_file(&l);
+  int program = 0, libc = 0, resolv = 0;
+  char path[512], id[160];
+  for (size_t i = 1; i < l.count; i++) {
+    if (rec_type(&l.items[i]) != MS_REC_MODULE) continue;
+    const msgpack_object *m = &l.items[i].data;
+    rec_str(m, MS_MODULE_PATH, path, sizeof path);
+    rec_str(m, MS_MODULE_BUILD_ID, id, sizeof id);
+    program += path[0] == 0 && strlen(id) >= 16;      /* the test binary: linked with an id */
+    libc += strstr(path, "libc.so") && strlen(id) >= 16 && rec_u64(m, MS_MODULE_BASE) > 0;
+    resolv += strstr(path, "libresolv") != NULL;
+  }
+  ck_assert_int_ge(program, 1);
+  ck_assert_int_ge(libc, 1);
+  ck_assert_int_ge(resolv, 1);
+  records_free(&l);
+  dlclose(lib);
 }
 END_TEST
 
@@ -317,6 +349,7 @@ int main(void) {
   tcase_add_test(tc, sites_registered_later_are_appended);
   tcase_add_test(tc, each_thread_writes_its_events_and_record);
   tcase_add_test(tc, events_after_finish_are_not_recorded);
+  tcase_add_test(tc, modules_are_listed_with_build_ids);
   tcase_add_test(tc, errno_survives_the_first_event);
   tcase_add_test(tc, realloc_and_calloc_fields);
   tcase_add_test(tc, mode_off_writes_nothing);
