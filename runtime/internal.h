@@ -1,9 +1,9 @@
 /* libmemscope internals, grouped by the file that defines them.
  *
  * Rules for every file here: never call malloc or anything that may (stdio, most of
- * libc's formatting), take memory from mmap; nothing on the hot path (hooks.c, the
- * inline recorder below) may lock, use a shared atomic, make a syscall or read a clock
- * except where the mode requires an event timestamp. */
+ * libc's formatting), take memory from mmap; nothing on the hot path (the hooks*.c entry
+ * points and the inline recorder of record.h) may lock, use a shared atomic, make a
+ * syscall or read a clock, except where an event is recorded (sampled, or full mode). */
 #ifndef MEMSCOPE_RUNTIME_INTERNAL_H
 #define MEMSCOPE_RUNTIME_INTERNAL_H
 
@@ -172,7 +172,7 @@ struct ms_thread {
   int64_t sample_countdown;         /* bytes to the next sample point; < 0: slow path */
   uint8_t record_all;               /* full mode: every event goes to the buffer */
   uint8_t busy;                     /* re-entry guard for the slow paths */
-  uint8_t finished;                 /* thread record written; later events written through */
+  uint8_t finished;                 /* ended: its record is written, later events dropped */
   /* The event buffer: sampled events (all events in full mode). */
   struct ms_event *events;
   uint32_t count;
