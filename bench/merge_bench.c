@@ -6,7 +6,11 @@
  * as memscope-merge does (pre-scan, streaming replay, combine, bottlenecks, both
  * reports), and prints events per second and the process's peak RSS.
  *
- * usage: merge_bench [-t THREADS] [-e EVENTS_PER_THREAD] [-p PROCESSES] [-j JOBS] [-k]
+ * usage: merge_bench [-t THREADS] [-e EVENTS_PER_THREAD] [-p PROCESSES] [-j JOBS]
+ *                    [-s SITES] [-k]
+ *   -s SITES spreads the allocations over this many sites (default 8), each with a C++
+ *      name (templates: <, >, &) inlined into two callers, as big programs have: what
+ *      the HTML report is measured on (docs/reports.md);
  *   -k keeps the generated files (their paths are printed). */
 #include <msgpack.h>
 #include <stdio.h>
@@ -23,7 +27,8 @@
 #include "report.h"
 
 #define BATCH 1024
-#define SITES 8
+static unsigned SITES = 8; /* -s */
+static bool rich_sites;    /* -s given: C++ names and inlined frames */
 
 static double now(void) {
   struct timespec t;
@@ -65,10 +70,28 @@ static uint64_t generate(const char *path, unsigned pid, unsigned threads, unsig
     msgpack_pack_uint64(&pk, MS_REC_SITE);
     msgpack_pack_uint64(&pk, 0x1000 + s);
     msgpack_pack_uint32(&pk, s == SITES - 1 ? MEMSCOPE_API_FREE : MEMSCOPE_API_MALLOC);
-    msgpack_pack_array(&pk, 1);
-    msgpack_pack_array(&pk, MS_FRAME_LEN);
-    str(&pk, "work"), str(&pk, "bench.c");
-    msgpack_pack_uint32(&pk, 10 + s), msgpack_pack_uint32(&pk, 3);
+    if (!rich_sites) {
+      msgpack_pack_array(&pk, 1);
+      msgpack_pack_array(&pk, MS_FRAME_LEN);
+      str(&pk, "work"), str(&pk, "bench.c");
+      msgpack_pack_uint32(&pk, 10 + s), msgpack_pack_uint32(&pk, 3);
+    } else {
+      char fn[160], caller[64], file[64];
+      snprintf(fn, sizeof fn, "ns%u::Pool<std::pair<int, Item%u&>>::grow(size_t) const &",
+               s % 50, s);
+      snprintf(caller, sizeof caller, "Worker%u::run<&handler%u>", s % 200, s % 7);
+      snprintf(file, sizeof file, "src/module%u/pool.hpp", s % 50);
+      msgpack_pack_array(&pk, 3);
+      msgpack_pack_array(&pk, MS_FRAME_LEN);
+      str(&pk, fn), str(&pk, file);
+      msgpack_pack_uint32(&pk, 100 + s % 900), msgpack_pack_uint32(&pk, 9);
+      msgpack_pack_array(&pk, MS_FRAME_LEN);
+      str(&pk, caller), str(&pk, "src/worker.cc");
+      msgpack_pack_uint32(&pk, 40 + s % 200), msgpack_pack_uint32(&pk, 5);
+      msgpack_pack_array(&pk, MS_FRAME_LEN);
+      str(&pk, "main"), str(&pk, "src/main.cc");
+      msgpack_pack_uint32(&pk, 12), msgpack_pack_uint32(&pk, 3);
+    }
   }
   flush(f, &sb);
   /* Each thread alternates malloc and free of its own blocks; every 16th block is left
@@ -90,7 +113,8 @@ static uint64_t generate(const char *path, unsigned pid, unsigned threads, unsig
         msgpack_pack_array(&pk, MS_EV_LEN);
         if (k % 2 == 0) {
           msgpack_pack_uint64(&pk, MS_EV_ALLOC);
-          msgpack_pack_uint64(&pk, 0x1000 + block % (SITES - 1));
+          /* rich sites: every thread walks all of them, from its own offset */
+          msgpack_pack_uint64(&pk, 0x1000 + (block + (rich_sites ? (uint64_t)t * 7 : 0)) % (SITES - 1));
           msgpack_pack_uint64(&pk, 16 + block % 512);
           msgpack_pack_uint64(&pk, ptr);
         } else {
@@ -124,16 +148,22 @@ int main(int argc, char **argv) {
   unsigned threads = 500, per_thread = 4096, processes = 1, jobs = 0;
   bool keep = false;
   int c;
-  while ((c = getopt(argc, argv, "t:e:p:j:k")) != -1) {
+  while ((c = getopt(argc, argv, "t:e:p:j:s:k")) != -1) {
     switch (c) {
     case 't': threads = (unsigned)atoi(optarg); break;
     case 'e': per_thread = (unsigned)atoi(optarg); break;
     case 'p': processes = (unsigned)atoi(optarg); break;
     case 'j': jobs = (unsigned)atoi(optarg); break;
     case 'k': keep = true; break;
+    case 's':
+      SITES = (unsigned)atoi(optarg);
+      rich_sites = true;
+      if (SITES < 2)
+        return 2;
+      break;
     default:
       fprintf(stderr, "usage: merge_bench [-t THREADS] [-e EVENTS_PER_THREAD] [-p PROCESSES] "
-                      "[-j JOBS] [-k]\n");
+                      "[-j JOBS] [-s SITES] [-k]\n");
       return 2;
     }
   }
@@ -175,7 +205,13 @@ int main(int argc, char **argv) {
     }
   printf("merge_bench: %u process(es) x %u threads x %u events = %llu events, %.1f MB of records\n",
          processes, threads, per_thread, (unsigned long long)events, (double)bytes / 1e6);
+  double cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
+               (double)(after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
+               1e-6 * (double)(after.ru_utime.tv_usec - before.ru_utime.tv_usec +
+                               after.ru_stime.tv_usec - before.ru_stime.tv_usec);
   printf("  merge time        %.3f s (read, replay, combine, bottlenecks, text and JSON)\n", secs);
+  /* CPU time is steadier than wall time on a shared machine. */
+  printf("  cpu time          %.3f s (user + system, every thread)\n", cpu);
   printf("  throughput        %.2f M events/s, %.1f MB/s\n", (double)events / secs / 1e6,
          (double)bytes / secs / 1e6);
   printf("  peak RSS          %.1f MB (%.1f MB before reading)\n", after.ru_maxrss / 1024.0,

@@ -380,11 +380,12 @@ static bool decode_events(struct ms_decoder *d, const msgpack_object *el, uint32
     for (uint32_t k = MS_EV_SITE; k < need; k++)
       if (!get_uint(&r, &f[k], names[k], dest[k]))
         return false;
-    /* A sampled allocation appends its weight, then its alignment. */
+    /* A sampled allocation appends its weight, then its alignment, then its phase. */
     ev->weight = 1.0;
     if (kind == MS_EV_ALLOC && nf > MS_EV_WEIGHT &&
         (!get_weight(&r, &f[MS_EV_WEIGHT], &ev->weight) ||
-         (nf > MS_EV_ALIGN && !get_uint(&r, &f[MS_EV_ALIGN], "alignment", &ev->alignment))))
+         (nf > MS_EV_ALIGN && !get_uint(&r, &f[MS_EV_ALIGN], "alignment", &ev->alignment)) ||
+         (nf > MS_EV_PHASE && !get_u32(&r, &f[MS_EV_PHASE], "phase", &ev->phase))))
       return false;
     kept++;
   }
@@ -450,6 +451,23 @@ static bool decode_end(struct ms_decoder *d, const msgpack_object *el, uint32_t 
   return true;
 }
 
+static bool decode_phase(struct ms_decoder *d, const msgpack_object *el, uint32_t n,
+                         uint64_t offset) {
+  struct rec r = {.d = d, .kind = "PHASE", .offset = offset};
+  struct ms_phase_rec ph = {.offset = offset};
+  if (n < MS_PHASE_LEN)
+    return bad_record(&r, "%u elements, expected at least %d", n, MS_PHASE_LEN);
+  if (!get_u32(&r, &el[MS_PHASE_ID], "id", &ph.id) ||
+      !get_str(&r, &el[MS_PHASE_LABEL], "label", &ph.label) ||
+      !get_uint(&r, &el[MS_PHASE_TS], "ts", &ph.ts))
+    return false;
+  if (ph.id == 0) /* 0 means "no phase" in events: it cannot be named */
+    return bad_field(&r, "id", "is 0, not a phase id (from 1)");
+  if (d->cb.phase)
+    d->cb.phase(d->ctx, &ph);
+  return true;
+}
+
 static bool decode_record(struct ms_decoder *d, const msgpack_object *o, uint64_t offset) {
   if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
     return stop(d, MS_DECODE_CORRUPT, offset,
@@ -468,6 +486,7 @@ static bool decode_record(struct ms_decoder *d, const msgpack_object *o, uint64_
   case MS_REC_EVENTS: ok = decode_events(d, el, n, offset); break;
   case MS_REC_END: ok = decode_end(d, el, n, offset); break;
   case MS_REC_COUNTERS: ok = decode_counters(d, el, n, offset); break;
+  case MS_REC_PHASE: ok = decode_phase(d, el, n, offset); break;
   default:
     if (d->cb.unknown)
       d->cb.unknown(d->ctx, el[0].via.u64, offset);

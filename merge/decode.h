@@ -62,10 +62,12 @@ struct ms_thread_rec {
   uint64_t start_ns, end_ns;
 };
 
-/* One event; old_ptr and begin_ns are 0 except for MS_EV_REALLOC.  weight and alignment
- * are those of a sampled MS_EV_ALLOC; every other event has weight 1, alignment 0. */
+/* One event; old_ptr and begin_ns are 0 except for MS_EV_REALLOC.  weight, alignment
+ * and phase are those of a sampled MS_EV_ALLOC; every other event has weight 1,
+ * alignment 0, phase 0. */
 struct ms_event {
-  uint32_t kind; /* enum ms_event_kind */
+  uint32_t kind;  /* enum ms_event_kind */
+  uint32_t phase; /* the PHASE id current when it happened, 0: none */
   uint64_t site;
   uint64_t size;
   uint64_t ptr;
@@ -100,6 +102,14 @@ struct ms_counters_rec {
   const struct ms_counter_rec *entries;
 };
 
+/* memscope_phase() named a phase: [MS_REC_PHASE, id, label, ts]. */
+struct ms_phase_rec {
+  uint64_t offset;
+  uint32_t id;       /* from 1 */
+  const char *label; /* NULL for nil */
+  uint64_t ts;       /* when it was named; 0 when written again for a new file */
+};
+
 struct ms_end_rec {
   uint64_t offset;
   uint64_t end_ns;
@@ -115,6 +125,7 @@ struct ms_decode_callbacks {
   void (*end)(void *ctx, const struct ms_end_rec *e);
   void (*unknown)(void *ctx, uint64_t type, uint64_t offset); /* a skipped record */
   void (*counters)(void *ctx, const struct ms_counters_rec *c);
+  void (*phase)(void *ctx, const struct ms_phase_rec *p);
 };
 
 /* --- Problems ---------------------------------------------------------------------- */

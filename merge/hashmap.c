@@ -54,6 +54,7 @@ static void rehash(struct ms_map *m, size_t new_cap) {
   m->len = 0;
   m->keys = ms_xmalloc(new_cap * sizeof *m->keys);
   m->values = ms_xmalloc(new_cap * m->value_size);
+  ms_prefault(m->values, new_cap * m->value_size); /* about to be filled */
   m->used = ms_xcalloc(new_cap, 1);
   for (size_t i = 0; i < old.cap; i++) {
     if (!old.used[i])

@@ -9,6 +9,14 @@ void ms_json_init(struct ms_json *j, FILE *out) {
   j->first[0] = true;
   j->flat[0] = false;
   j->after_key = false;
+  j->compact = false;
+  j->script_safe = false;
+}
+
+void ms_json_init_script(struct ms_json *j, FILE *out) {
+  ms_json_init(j, out);
+  j->compact = true;
+  j->script_safe = true;
 }
 
 /* Before any value: the comma and newline that separate it from the previous one. */
@@ -18,9 +26,9 @@ static void value_start(struct ms_json *j) {
     return;
   }
   if (!j->first[j->depth])
-    fputs(j->flat[j->depth] ? ", " : ",", j->out);
+    fputs(j->flat[j->depth] && !j->compact ? ", " : ",", j->out);
   j->first[j->depth] = false;
-  if (j->depth > 0 && !j->flat[j->depth])
+  if (j->depth > 0 && !j->flat[j->depth] && !j->compact)
     fprintf(j->out, "\n%*s", 2 * j->depth, "");
 }
 
@@ -43,16 +51,28 @@ void ms_json_end(struct ms_json *j) {
   char close = j->closer[j->depth];
   if (j->depth > 0)
     j->depth--;
-  if (!empty && !flat)
+  if (!empty && !flat && !j->compact)
     fprintf(j->out, "\n%*s", 2 * j->depth, "");
   fputc(close, j->out);
-  if (j->depth == 0)
+  if (j->depth == 0 && !j->compact)
     fputc('\n', j->out);
 }
 
-static void escaped(FILE *out, const char *s) {
+static void escaped(FILE *out, const char *s, bool script_safe) {
   fputc('"', out);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (script_safe) {
+      if (*p == '<' || *p == '>' || *p == '&') {
+        fprintf(out, "\\u%04x", *p);
+        continue;
+      }
+      /* U+2028, U+2029 (E2 80 A8/A9): line terminators to older JavaScript */
+      if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+        fputs(p[2] == 0xa8 ? "\\u2028" : "\\u2029", out);
+        p += 2;
+        continue;
+      }
+    }
     switch (*p) {
     case '"': fputs("\\\"", out); break;
     case '\\': fputs("\\\\", out); break;
@@ -73,15 +93,15 @@ static void escaped(FILE *out, const char *s) {
 
 void ms_json_key(struct ms_json *j, const char *key) {
   value_start(j);
-  escaped(j->out, key);
-  fputs(": ", j->out);
+  escaped(j->out, key, j->script_safe);
+  fputs(j->compact ? ":" : ": ", j->out);
   j->after_key = true;
 }
 
 void ms_json_string(struct ms_json *j, const char *s) {
   value_start(j);
   if (s)
-    escaped(j->out, s);
+    escaped(j->out, s, j->script_safe);
   else
     fputs("null", j->out);
 }
@@ -126,4 +146,8 @@ void ms_json_kdouble(struct ms_json *j, const char *key, double v) {
 void ms_json_kbool(struct ms_json *j, const char *key, bool v) {
   ms_json_key(j, key);
   ms_json_bool(j, v);
+}
+
+void ms_json_write_string(FILE *out, const char *s, bool script_safe) {
+  escaped(out, s, script_safe);
 }

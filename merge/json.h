@@ -17,9 +17,17 @@ struct ms_json {
   char closer[MS_JSON_MAX_DEPTH]; /* '}' or ']' */
   bool flat[MS_JSON_MAX_DEPTH];   /* elements on one line */
   bool after_key;                /* a key was written: the value needs no comma */
+  bool compact;                  /* no line breaks or indentation */
+  bool script_safe;              /* may be embedded in an HTML <script> element */
 };
 
 void ms_json_init(struct ms_json *j, FILE *out);
+/* Compact JSON that can sit inside <script type="application/json"> as is: '<', '>' and
+ * '&' are written as \u003c, \u003e, \u0026 (so no "</script" or "<!--" can end or
+ * change the element), U+2028 and U+2029 as \u2028, \u2029. */
+void ms_json_init_script(struct ms_json *j, FILE *out);
+/* A string value escaped as the writer escapes it (for tests and one-off values). */
+void ms_json_write_string(FILE *out, const char *s, bool script_safe);
 void ms_json_object(struct ms_json *j); /* { */
 void ms_json_array(struct ms_json *j);  /* [ */
 void ms_json_flat_array(struct ms_json *j); /* [ with its (scalar) elements on one line */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "memscope/format.h"
@@ -16,13 +17,14 @@
 #define MEMSCOPE_VERSION "unknown"
 #endif
 
-enum { EXIT_BAD_INPUT = 1, EXIT_USAGE = 2 };
+enum { EXIT_BAD_INPUT = 1, EXIT_USAGE = 2, EXIT_GREW = 3 };
 /* The progress bar appears for inputs larger than this, on a terminal only. */
 #define PROGRESS_MIN_BYTES (64ULL << 20)
 
 static void usage(FILE *out) {
   fprintf(out,
           "usage: memscope-merge [options] FILE|DIR...\n"
+          "       memscope-merge --diff [--fail-if-grows PCT] [options] BASE NEW\n"
           "\n"
           "Reads the record files written by a program built with memscope\n"
           "(" MS_FILE_PREFIX "<program>.<pid>" MS_FILE_SUFFIX ", one per process; a directory means every\n"
@@ -34,11 +36,19 @@ static void usage(FILE *out) {
           "options:\n"
           "  --top N          rows in each table of the summary (default %d; 0 for all)\n"
           "  --json           write JSON (docs/json.md) instead of the text summary\n"
-          "  --format FMT     text or json\n"
-          "  -o FILE          write the report to FILE instead of standard output\n"
+          "  --format FMT     text, json, html, pprof or folded (docs/reports.md)\n"
+          "  -o FILE          write the report to FILE instead of standard output; without\n"
+          "                   --format, the name picks the format: .html, .json,\n"
+          "                   .pb.gz (pprof), .folded; anything else is text\n"
+          "  --folded-value V what folded stacks count: bytes (default), calls,\n"
+          "                   live-bytes or live-blocks\n"
           "  --thread N       show only thread N (the runtime's thread index)\n"
           "  --site ID        show only the site with this id (hex, as shown)\n"
           "  --process PID    analyse only the process with this pid\n"
+          "  --diff           compare two runs (BASE and NEW: a file or a directory each)\n"
+          "                   site by site; --top N limits the sites shown\n"
+          "  --fail-if-grows PCT  with --diff: exit with status 3 when the total\n"
+          "                   allocations or bytes allocated grew by more than PCT%%\n"
           "  -j, --jobs N     read N files at a time (default: one per core)\n"
           "  --window N       hold at most N events for time ordering (default %u)\n"
           "  -h, --help       print this help and exit\n"
@@ -46,7 +56,7 @@ static void usage(FILE *out) {
           "\n"
           "exit status: 0 when every input was read whole; 1 when some input was bad\n"
           "or truncated (the report covers what was read), or none had usable data;\n"
-          "2 on a usage error.\n",
+          "2 on a usage error; 3 when --fail-if-grows found more growth than allowed.\n",
           MS_REPORT_DEFAULT_TOP, MS_DEFAULT_WINDOW);
 }
 
@@ -118,9 +128,102 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total) {
   c->bar_drawn = true;
 }
 
+enum format { FMT_NONE, FMT_TEXT, FMT_JSON, FMT_HTML, FMT_PPROF, FMT_FOLDED };
+
+static enum format format_named(const char *name) {
+  static const char *const names[] = {[FMT_TEXT] = "text", [FMT_JSON] = "json",
+                                      [FMT_HTML] = "html", [FMT_PPROF] = "pprof",
+                                      [FMT_FOLDED] = "folded"};
+  for (int f = FMT_TEXT; f <= FMT_FOLDED; f++)
+    if (strcmp(name, names[f]) == 0)
+      return (enum format)f;
+  usage_error("--format: unknown format '%s' (text, json, html, pprof or folded)", name);
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* -o's name picks the format when --format does not. */
+static enum format format_of_path(const char *path) {
+  if (ends_with(path, ".html") || ends_with(path, ".htm"))
+    return FMT_HTML;
+  if (ends_with(path, ".json"))
+    return FMT_JSON;
+  if (ends_with(path, ".pb.gz") || ends_with(path, ".pprof"))
+    return FMT_PPROF;
+  if (ends_with(path, ".folded"))
+    return FMT_FOLDED;
+  return FMT_TEXT;
+}
+
+/* Writes the report; false when it could not be produced. */
+static bool write_report(FILE *out, enum format f, const struct ms_profile *p,
+                         const struct ms_report_options *opt) {
+  switch (f) {
+  case FMT_JSON: ms_report_json(out, p, opt); return true;
+  case FMT_HTML: ms_report_html(out, p, opt); return true;
+  case FMT_PPROF: return ms_report_pprof(out, p, opt);
+  case FMT_FOLDED: ms_report_folded(out, p, opt); return true;
+  default: ms_report_text(out, p, opt); return true;
+  }
+}
+
+/* One run of a --diff: its inputs read into a profile; *failed is set on a bad input. */
+static struct ms_profile *read_run(const char *arg, struct ms_read_options *read, size_t window,
+                                   struct cli *cli) {
+  char *args[] = {(char *)arg};
+  char **paths;
+  size_t n = ms_expand_inputs(args, 1, &paths, on_problem, cli);
+  struct ms_profile *p = ms_profile_new();
+  p->window = window;
+  read->progress = on_progress;
+  read->input_done = on_input;
+  read->ctx = cli;
+  ms_profile_add_files(p, paths, n, read);
+  for (size_t i = 0; i < n; i++)
+    free(paths[i]);
+  free(paths);
+  ms_profile_finish(p);
+  if (!ms_profile_has_data(p)) {
+    fprintf(stderr, "memscope-merge: %s: no usable data to compare\n", arg);
+    cli->failed = true;
+  }
+  return p;
+}
+
+static int run_diff(const char *base_arg, const char *new_arg, const char *output,
+                    const struct ms_report_options *report, struct ms_read_options *read,
+                    size_t window, double fail_percent) {
+  struct cli cli = {.progress = isatty(STDERR_FILENO)};
+  struct ms_profile *base = read_run(base_arg, read, window, &cli);
+  struct ms_profile *new_ = read_run(new_arg, read, window, &cli);
+  int status = cli.failed ? EXIT_BAD_INPUT : 0;
+  if (ms_profile_has_data(base) && ms_profile_has_data(new_)) {
+    FILE *out = output ? fopen(output, "w") : stdout;
+    if (!out) {
+      fprintf(stderr, "memscope-merge: %s: cannot open: %m\n", output);
+      status = EXIT_BAD_INPUT;
+    } else {
+      bool ok = ms_report_diff(out, base, new_, report, fail_percent);
+      if (fflush(out) != 0 || ferror(out) || (output && fclose(out) != 0)) {
+        fprintf(stderr, "memscope-merge: writing the report to %s: %m\n",
+                output ? output : "standard output");
+        status = EXIT_BAD_INPUT;
+      } else if (!ok && status == 0) {
+        status = EXIT_GREW;
+      }
+    }
+  }
+  ms_profile_free(base);
+  ms_profile_free(new_);
+  return status;
+}
+
 int main(int argc, char **argv) {
   enum { OPT_TOP = 256, OPT_VERSION, OPT_JSON, OPT_FORMAT, OPT_THREAD, OPT_SITE, OPT_PROCESS,
-         OPT_WINDOW };
+         OPT_WINDOW, OPT_FOLDED_VALUE, OPT_DIFF, OPT_FAIL_IF_GROWS };
   static const struct option options[] = {
       {"top", required_argument, NULL, OPT_TOP},
       {"json", no_argument, NULL, OPT_JSON},
@@ -130,13 +233,18 @@ int main(int argc, char **argv) {
       {"process", required_argument, NULL, OPT_PROCESS},
       {"jobs", required_argument, NULL, 'j'},
       {"window", required_argument, NULL, OPT_WINDOW},
+      {"folded-value", required_argument, NULL, OPT_FOLDED_VALUE},
+      {"diff", no_argument, NULL, OPT_DIFF},
+      {"fail-if-grows", required_argument, NULL, OPT_FAIL_IF_GROWS},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, OPT_VERSION},
       {NULL, 0, NULL, 0},
   };
   struct ms_report_options report = {.top = MS_REPORT_DEFAULT_TOP};
   struct ms_read_options read = {0};
-  bool json = false;
+  enum format format = FMT_NONE;
+  bool diff = false;
+  double fail_percent = -1;
   const char *output = NULL;
   size_t window = 0;
 
@@ -145,14 +253,28 @@ int main(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, ":ho:j:", options, NULL)) != -1) {
     switch (c) {
     case OPT_TOP: report.top = (size_t)parse_number("--top", optarg, 10); break;
-    case OPT_JSON: json = true; break;
-    case OPT_FORMAT:
-      if (strcmp(optarg, "json") == 0)
-        json = true;
-      else if (strcmp(optarg, "text") == 0)
-        json = false;
+    case OPT_JSON: format = FMT_JSON; break;
+    case OPT_DIFF: diff = true; break;
+    case OPT_FAIL_IF_GROWS: {
+      char *end;
+      fail_percent = strtod(optarg, &end);
+      if (end == optarg || *end || !(fail_percent >= 0))
+        usage_error("--fail-if-grows: not a percentage: '%s'", optarg);
+      break;
+    }
+    case OPT_FORMAT: format = format_named(optarg); break;
+    case OPT_FOLDED_VALUE:
+      if (strcmp(optarg, "bytes") == 0)
+        report.folded_value = MS_FOLDED_BYTES;
+      else if (strcmp(optarg, "calls") == 0)
+        report.folded_value = MS_FOLDED_CALLS;
+      else if (strcmp(optarg, "live-bytes") == 0)
+        report.folded_value = MS_FOLDED_LIVE_BYTES;
+      else if (strcmp(optarg, "live-blocks") == 0)
+        report.folded_value = MS_FOLDED_LIVE_BLOCKS;
       else
-        usage_error("--format: unknown format '%s' (text or json)", optarg);
+        usage_error("--folded-value: unknown value '%s' (bytes, calls, live-bytes or live-blocks)",
+                    optarg);
       break;
     case 'o': output = optarg; break;
     case OPT_THREAD:
@@ -198,6 +320,17 @@ int main(int argc, char **argv) {
   }
   if (optind >= argc)
     usage_error("no input files");
+  if (fail_percent >= 0 && !diff)
+    usage_error("--fail-if-grows goes with --diff");
+  if (diff) {
+    if (argc - optind != 2)
+      usage_error("--diff takes two runs, BASE and NEW (a file or a directory each)");
+    if (format != FMT_NONE && format != FMT_TEXT)
+      usage_error("--diff writes text only");
+    return run_diff(argv[optind], argv[optind + 1], output, &report, &read, window, fail_percent);
+  }
+  if (format == FMT_NONE)
+    format = output ? format_of_path(output) : FMT_TEXT;
 
   struct cli cli = {.progress = isatty(STDERR_FILENO)};
   char **paths;
@@ -221,11 +354,12 @@ int main(int argc, char **argv) {
       fprintf(stderr, "memscope-merge: %s: cannot open: %m\n", output);
       status = EXIT_BAD_INPUT;
     } else {
-      if (json)
-        ms_report_json(out, profile, &report);
-      else
-        ms_report_text(out, profile, &report);
-      if (fflush(out) != 0 || ferror(out) || (output && fclose(out) != 0)) {
+      if (!write_report(out, format, profile, &report)) {
+        fprintf(stderr, "memscope-merge: cannot compress the pprof profile\n");
+        status = EXIT_BAD_INPUT;
+        if (output)
+          fclose(out);
+      } else if (fflush(out) != 0 || ferror(out) || (output && fclose(out) != 0)) {
         fprintf(stderr, "memscope-merge: writing the report to %s: %m\n",
                 output ? output : "standard output");
         status = EXIT_BAD_INPUT;

@@ -26,6 +26,9 @@ static void process_free(struct ms_process *proc) {
     free(proc->threads[i].counters);
   }
   free(proc->threads);
+  for (size_t i = 0; i < proc->nphases; i++)
+    free(proc->phases[i].label);
+  free(proc->phases);
   free(proc->peak_sites);
   free(proc->interactions);
   if (proc->tallies) {
@@ -179,6 +182,7 @@ void ms_process_add_events(struct ms_profile *p, struct ms_process *proc,
   proc->skipped_events += e->nskipped;
   for (size_t i = 0; i < e->nevents; i++)
     proc->weighted_events += e->events[i].weight != 1.0;
+  ms_phases_count(proc, e);
   ms_replay_events(p, proc, (size_t)(thr - proc->threads), e);
 }
 
@@ -315,6 +319,7 @@ void ms_profile_end_process(struct ms_profile *p, struct ms_process *proc) {
   /* A file says it is sampled, or its weights do (a header cut short, a future mode). */
   proc->sampled = (proc->mode && strcmp(proc->mode, "sampled") == 0) || proc->weighted_events;
   ms_replay_finish(p, proc);
+  ms_phases_finish(proc);
   struct ms_map *tallies = proc->tallies;
   if (proc->has_counters)
     ms_counters_apply(p, proc, tallies);
@@ -381,6 +386,11 @@ static void on_counters(void *ctx, const struct ms_counters_rec *c) {
   ms_process_add_counters(r->p, r->proc, c);
 }
 
+static void on_phase(void *ctx, const struct ms_phase_rec *ph) {
+  struct reading *r = ctx;
+  ms_process_add_phase(r->p, r->proc, ph);
+}
+
 static void on_unknown(void *ctx, uint64_t type, uint64_t offset) {
   struct reading *r = ctx;
   (void)type;
@@ -396,6 +406,7 @@ static const struct ms_decode_callbacks reading_callbacks = {
     .end = on_end,
     .unknown = on_unknown,
     .counters = on_counters,
+    .phase = on_phase,
 };
 
 static void finish_input(struct ms_profile *p, struct reading *r,

@@ -180,6 +180,18 @@ struct ms_interaction {
   struct ms_est blocks, bytes;
 };
 
+/* A phase of a process (memscope_phase, PHASE records) and the allocations made while it
+ * was current, from the ALLOC events that carry its id: the samples, weighted, in sampled
+ * mode (an estimate), every malloc-like call in full mode (exact).  Realloc events carry
+ * no phase. */
+struct ms_phase {
+  uint32_t id;  /* 0: allocations made outside any phase */
+  char *label;  /* NULL when no PHASE record named it */
+  uint64_t ts;  /* when it was first named (absolute, like events), 0 when unknown */
+  struct ms_est allocations, bytes;
+  uint64_t samples; /* events counted */
+};
+
 struct ms_process {
   const char *path; /* the input's name */
   uint64_t version;
@@ -221,6 +233,12 @@ struct ms_process {
   uint64_t timeline_width;
   double timeline_live[MS_TIMELINE_BUCKETS];   /* the highest live bytes in the bucket */
   double timeline_allocs[MS_TIMELINE_BUCKETS]; /* allocations, weighted */
+  /* Phases (phases.c), by id once the process has ended; none when the process named no
+   * phase and no event carried one. */
+  struct ms_phase *phases;
+  size_t nphases, phases_cap;
+  size_t phase_hint; /* while reading: the entry the last event used */
+  bool named_phases; /* a PHASE record or a phase id was seen */
 };
 
 /* One input as given: its process, or NULL when nothing usable was read from it. */
@@ -318,6 +336,15 @@ void ms_process_add_counters(struct ms_profile *p, struct ms_process *proc,
                              const struct ms_counters_rec *c);
 void ms_process_add_end(struct ms_profile *p, struct ms_process *proc,
                         const struct ms_end_rec *e);
+void ms_process_add_phase(struct ms_profile *p, struct ms_process *proc,
+                          const struct ms_phase_rec *ph);
+
+/* Phases (phases.c): counts the allocations of one EVENTS record by phase; at the end of
+ * the process, sorts the phases by id (or drops them all when none was named). */
+void ms_phases_count(struct ms_process *proc, const struct ms_events_rec *e);
+void ms_phases_finish(struct ms_process *proc);
+/* The time a phase was named, ns since its process started; false when unknown. */
+bool ms_phase_time(const struct ms_process *proc, const struct ms_phase *ph, uint64_t *ns);
 /* Finishes the replay of the process's events, applies its COUNTERS, and adds its
  * counters to the profile's. */
 void ms_profile_end_process(struct ms_profile *p, struct ms_process *proc);

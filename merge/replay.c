@@ -75,6 +75,12 @@ struct tstate {
   /* Its own blocks still live (freed by anyone or not), and their peak. */
   uint64_t live, peak, peak_ts;
   struct ms_est est_live, est_peak;
+  /* Its last tallies by site (direct-mapped): most events hit one of a thread's few
+   * sites, and a hit saves a hash lookup in a map of all (thread, site) pairs. */
+  struct tally_hint {
+    uint32_t site, gen; /* gen: ms_replay.tally_gen when filled; 0: empty */
+    struct ms_tally *t;
+  } hints[8];
   /* The release half of a realloc in flight, for chains. */
   bool chain_pending;
   uint32_t chain;
@@ -90,6 +96,8 @@ struct sstate {
   uint64_t chains, chain_steps, chain_max, chain_first_bytes, chain_last_bytes;
 };
 
+struct cursor;
+
 struct ms_replay {
   struct tstate *threads;
   size_t nthreads;
@@ -97,6 +105,8 @@ struct ms_replay {
   size_t nsites;
   uint32_t *active; /* thread positions with waiting items */
   size_t nactive, active_cap;
+  struct cursor *heap; /* release()'s merge heap, kept between calls */
+  size_t heap_cap;
   size_t pending, window, window_max;
   uint64_t *order; /* suffix minimums, one per EVENTS record (scan.h) */
   size_t norder, records;
@@ -111,6 +121,8 @@ struct ms_replay {
   bool tl_started;
   size_t tl_last; /* the timeline bucket of the latest event */
   struct ms_map interactions; /* (alloc thread << 32 | free thread) -> struct ms_interaction */
+  uint32_t tally_gen;  /* changes whenever the tally map moves its values */
+  size_t tally_cap;    /* the tally map's capacity at the last check */
   uint64_t late;
 };
 
@@ -152,6 +164,7 @@ void ms_replay_begin(struct ms_profile *p, struct ms_process *proc, uint64_t *or
   r->window = window ? window : MS_DEFAULT_WINDOW;
   ms_map_init(&r->live, sizeof(struct live_block));
   ms_map_init(&r->interactions, sizeof(struct ms_interaction));
+  r->tally_gen = 1;
   proc->replay = r;
   proc->ordered_by_scan = order != NULL;
   proc->tallies = ms_xmalloc(sizeof *proc->tallies);
@@ -169,9 +182,21 @@ static uint64_t rel(const struct ms_process *proc, uint64_t ts) {
   return ts > proc->t0 ? ts - proc->t0 : 0;
 }
 
-/* The pair's tally; valid until the next call (the map may grow). */
+/* The pair's tally; valid until the next call (the map may grow).  Values move only
+ * when the map grows (tallies are never removed while replaying), so a hint stays good
+ * while the generation it was taken in does. */
 static struct ms_tally *tally(struct ms_process *proc, uint32_t thread, uint32_t site) {
-  return ms_map_put(proc->tallies, ms_tally_key(thread, site), NULL);
+  struct ms_replay *r = proc->replay;
+  struct tally_hint *h = &tstate(r, thread)->hints[site & 7];
+  if (h->gen == r->tally_gen && h->site == site)
+    return h->t;
+  struct ms_tally *t = ms_map_put(proc->tallies, ms_tally_key(thread, site), NULL);
+  if (proc->tallies->cap != r->tally_cap) {
+    r->tally_cap = proc->tallies->cap;
+    r->tally_gen++;
+  }
+  *h = (struct tally_hint){site, r->tally_gen, t};
+  return t;
 }
 
 /* The timeline bucket of a time, doubling every timeline's width until it fits. */
@@ -408,35 +433,59 @@ static void apply(struct ms_profile *p, struct ms_process *proc, struct ms_repla
 
 /* --- Ordering ---------------------------------------------------------------------- */
 
-/* A thread's position in the merge: the heap orders threads by their next item. */
+/* A thread's position in the merge: the heap orders threads by their next item.  The
+ * whole sort key is one 128-bit number, compared in one go: time, then releases before
+ * the rest (at equal times), then the thread position (deterministic ties).  Keeping it
+ * here, not behind a pointer into each thread's queue, saves a cache miss per compare
+ * when hundreds of threads wait. */
+typedef unsigned __int128 cursor_key;
 struct cursor {
-  const struct ms_item *next;
-  uint32_t thread; /* position in process->threads; breaks ties deterministically */
+  cursor_key key; /* ts << 64 | (not a release) << 32 | thread position */
 };
 
-static bool cursor_before(const struct cursor *a, const struct cursor *b) {
-  if (a->next->ts != b->next->ts)
-    return a->next->ts < b->next->ts;
-  bool ra = is_release(a->next), rb = is_release(b->next);
-  if (ra != rb)
-    return ra;
-  return a->thread < b->thread;
+static inline struct cursor cursor_of(const struct ms_item *it, uint32_t thread) {
+  return (struct cursor){(cursor_key)it->ts << 64 | (cursor_key)!is_release(it) << 32 | thread};
 }
 
+static inline uint32_t cursor_thread(const struct cursor *c) { return (uint32_t)c->key; }
+static inline uint64_t cursor_ts(const struct cursor *c) { return (uint64_t)(c->key >> 64); }
+
 static void sift_down(struct cursor *heap, size_t n, size_t i) {
+  struct cursor c = heap[i];
   for (;;) {
-    size_t l = 2 * i + 1, rr = l + 1, m = i;
-    if (l < n && cursor_before(&heap[l], &heap[m]))
-      m = l;
-    if (rr < n && cursor_before(&heap[rr], &heap[m]))
-      m = rr;
-    if (m == i)
-      return;
-    struct cursor c = heap[i];
+    size_t l = 2 * i + 1, m = l;
+    if (l >= n)
+      break;
+    if (l + 1 < n && heap[l + 1].key < heap[l].key)
+      m = l + 1;
+    if (heap[m].key >= c.key)
+      break;
     heap[i] = heap[m];
-    heap[m] = c;
     i = m;
   }
+  heap[i] = c;
+}
+
+/* The top was replaced by a thread's next item, which usually belongs near the bottom
+ * (each thread's later events come after the others' waiting ones): walk the hole down
+ * to a leaf along the smaller children, one compare per level, then move the item up to
+ * its place (Floyd's variant; about half the compares of sift_down). */
+static void replace_top(struct cursor *heap, size_t n) {
+  struct cursor c = heap[0];
+  size_t i = 0;
+  for (;;) {
+    size_t l = 2 * i + 1;
+    if (l >= n)
+      break;
+    size_t m = l + 1 < n && heap[l + 1].key < heap[l].key ? l + 1 : l;
+    heap[i] = heap[m];
+    i = m;
+  }
+  while (i > 0 && c.key < heap[(i - 1) / 2].key) {
+    heap[i] = heap[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  heap[i] = c;
 }
 
 /* Replays, in order, every waiting item earlier than `bound`; with `force`, also the
@@ -445,34 +494,34 @@ static void release(struct ms_profile *p, struct ms_process *proc, struct ms_rep
                     uint64_t bound, bool force, size_t keep) {
   if (r->nactive == 0)
     return;
-  struct cursor *heap = ms_xmalloc(r->nactive * sizeof *heap);
+  MS_GROW(r->heap, r->heap_cap, r->nactive);
+  struct cursor *heap = r->heap;
   size_t n = 0;
   for (size_t i = 0; i < r->nactive; i++) {
     struct tstate *t = &r->threads[r->active[i]];
     if (t->head < t->len && (force || t->items[t->head].ts < bound))
-      heap[n++] = (struct cursor){&t->items[t->head], r->active[i]};
+      heap[n++] = cursor_of(&t->items[t->head], r->active[i]);
   }
   for (size_t i = n / 2; i-- > 0;)
     sift_down(heap, n, i);
   while (n > 0) {
-    if (heap[0].next->ts >= bound && (!force || r->pending <= keep))
+    if (cursor_ts(&heap[0]) >= bound && (!force || r->pending <= keep))
       break;
-    uint32_t th = heap[0].thread;
-    struct ms_item it = *heap[0].next;
+    uint32_t th = cursor_thread(&heap[0]);
     struct tstate *t = &r->threads[th];
-    t->head++;
+    struct ms_item it = t->items[t->head++];
     r->pending--;
     r->frontier = it.ts;
     r->released_any = true;
     apply(p, proc, r, th, &it);
     t = &r->threads[th]; /* apply may grow the thread states */
     if (t->head < t->len)
-      heap[0].next = &t->items[t->head];
+      heap[0] = cursor_of(&t->items[t->head], th);
     else
       heap[0] = heap[--n];
-    sift_down(heap, n, 0);
+    if (n > 1)
+      replace_top(heap, n);
   }
-  free(heap);
   /* Drop emptied queues from the active list; compact the others. */
   size_t k = 0;
   for (size_t i = 0; i < r->nactive; i++) {
@@ -507,7 +556,8 @@ static void queue(struct ms_profile *p, struct ms_process *proc, struct ms_repla
     return;
   }
   struct tstate *t = tstate(r, thread);
-  MS_GROW(t->items, t->cap, t->len + 1);
+  if (t->len == t->cap) /* ms_replay_events reserved room for its batch */
+    MS_GROW(t->items, t->cap, t->len + 1);
   size_t i = t->len++;
   while (i > t->head && t->items[i - 1].ts > it.ts) { /* a batch out of order */
     t->items[i] = t->items[i - 1];
@@ -540,7 +590,15 @@ void ms_replay_events(struct ms_profile *p, struct ms_process *proc, size_t thre
                       const struct ms_events_rec *e) {
   struct ms_replay *r = proc->replay;
   uint32_t th = (uint32_t)thread;
-  tstate(r, th)->seen = true;
+  struct tstate *ts = tstate(r, th);
+  ts->seen = true;
+  /* Room for the whole batch at once (a realloc that frees makes two items): one
+   * reallocation per record instead of a doubling series per thread. */
+  size_t items = e->nevents;
+  for (size_t i = 0; i < e->nevents; i++)
+    items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
+  MS_GROW(ts->items, ts->cap, ts->len + items);
+  ms_prefault(ts->items + ts->len, items * sizeof *ts->items);
   for (size_t i = 0; i < e->nevents; i++) {
     const struct ms_event *ev = &e->events[i];
     uint32_t site = (uint32_t)ms_profile_site_slot(p, ev->site);
@@ -671,6 +729,7 @@ void ms_replay_finish(struct ms_profile *p, struct ms_process *proc) {
   free(r->threads);
   free(r->sites);
   free(r->active);
+  free(r->heap);
   free(r->order);
   ms_map_destroy(&r->live);
   ms_map_destroy(&r->interactions);

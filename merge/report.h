@@ -1,5 +1,6 @@
-/* Reports written from a finished profile.  One file per output format: report_text.c
- * and report_json.c; HTML and pprof later, each behind a function of this header. */
+/* Reports written from a finished profile.  One file per output format: report_text.c,
+ * report_json.c, report_html.c, report_pprof.c, report_folded.c; and the comparison of
+ * two profiles (diff.c). */
 #ifndef MEMSCOPE_MERGE_REPORT_H
 #define MEMSCOPE_MERGE_REPORT_H
 
@@ -9,8 +10,17 @@
 
 #include "profile.h"
 
+/* What a folded-stacks line counts (--folded-value). */
+enum ms_folded_value {
+  MS_FOLDED_BYTES,       /* bytes allocated (the default) */
+  MS_FOLDED_CALLS,       /* allocations */
+  MS_FOLDED_LIVE_BYTES,  /* bytes still live at exit (in use) */
+  MS_FOLDED_LIVE_BLOCKS, /* blocks still live at exit */
+};
+
 struct ms_report_options {
   size_t top; /* rows in each table of the text summary; 0 for all */
+  enum ms_folded_value folded_value;
   /* Filters (docs/merge.md): only this thread index, this site id, this pid. */
   bool has_thread, has_site, has_pid;
   uint64_t thread, site, pid;
@@ -22,6 +32,30 @@ struct ms_report_options {
 void ms_report_text(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt);
 /* The JSON report (docs/json.md describes every field). */
 void ms_report_json(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt);
+
+/* The self-contained HTML dashboard (report_html.c, docs/reports.md). */
+void ms_report_html(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt);
+/* s with & < > " ' as HTML character references (for text and attribute values). */
+void ms_html_escape(FILE *out, const char *s);
+
+/* pprof's profile.proto (report_pprof.c): sample types alloc_objects, alloc_space,
+ * inuse_objects, inuse_space; one location per site with a line per inlined frame.
+ * ms_pprof_encode gives the raw protobuf (malloc'd, *len bytes); ms_report_pprof writes
+ * it gzipped, as pprof reads it, and returns false if compression failed. */
+unsigned char *ms_pprof_encode(const struct ms_profile *p, const struct ms_report_options *opt,
+                               size_t *len);
+bool ms_report_pprof(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt);
+
+/* Folded stacks, "outer;...;inner VALUE" per line, for flamegraph.pl, speedscope and
+ * inferno (report_folded.c). */
+void ms_report_folded(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt);
+
+/* Compares two runs site by site (diff.c, docs/reports.md): totals, then the sites that
+ * changed, by the size of the change (at most opt->top; 0 for all).  fail_percent < 0:
+ * no threshold; else returns false when the total allocations or bytes allocated grew
+ * by more than that many percent. */
+bool ms_report_diff(FILE *out, const struct ms_profile *base, const struct ms_profile *new_,
+                    const struct ms_report_options *opt, double fail_percent);
 
 /* Filters shared by the reports. */
 bool ms_report_shows_thread(const struct ms_report_options *opt, uint64_t pid, uint64_t thread);

@@ -201,6 +201,25 @@ static void process(struct ms_json *j, const struct ms_process *proc,
   timeline(j, "live_bytes", proc->timeline_live);
   timeline(j, "allocations", proc->timeline_allocs);
   ms_json_end(j);
+  ms_json_key(j, "phases");
+  ms_json_array(j);
+  for (size_t k = 0; k < proc->nphases; k++) {
+    const struct ms_phase *ph = &proc->phases[k];
+    uint64_t ns;
+    ms_json_object(j);
+    ms_json_kuint(j, "id", ph->id);
+    ms_json_kstring(j, "label", ph->label);
+    ms_json_key(j, "time_ns");
+    if (ms_phase_time(proc, ph, &ns))
+      ms_json_uint(j, ns);
+    else
+      ms_json_null(j);
+    est(j, "allocations", &ph->allocations, proc->sampled);
+    est(j, "bytes", &ph->bytes, proc->sampled);
+    ms_json_kuint(j, "samples", ph->samples);
+    ms_json_end(j);
+  }
+  ms_json_end(j);
   ms_json_key(j, "threads");
   ms_json_array(j);
   for (size_t i = 0; i < proc->nthreads; i++)

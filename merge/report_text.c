@@ -462,6 +462,43 @@ static void print_peak(FILE *out, const struct ms_profile *p, const struct ms_re
   }
 }
 
+/* Phases: allocations by the phase current when they were made (only when some process
+ * named a phase).  Process-wide: --thread and --site do not apply. */
+static void print_phases(FILE *out, const struct ms_profile *p) {
+  bool any = false;
+  for (size_t i = 0; i < p->ninputs; i++)
+    any |= p->inputs[i].process && p->inputs[i].process->nphases > 0;
+  if (!any)
+    return;
+  fputs("\nPhases (allocations made while each phase was current)\n", out);
+  fprintf(out, "%8s%14s%16s%10s%12s  %s\n", "phase", "allocs", "bytes", "samples", "named-ms",
+          "label");
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct ms_process *proc = p->inputs[i].process;
+    if (!proc || !proc->nphases)
+      continue;
+    if (p->nprocesses > 1) {
+      process_title(out, proc);
+      fputc('\n', out);
+    }
+    /* Named phases by id, then what was allocated outside any phase. */
+    for (int pass = 0; pass < 2; pass++) {
+      for (size_t k = 0; k < proc->nphases; k++) {
+        const struct ms_phase *ph = &proc->phases[k];
+        if ((ph->id == 0) != (pass == 1))
+          continue;
+        uint64_t ns;
+        cell(out, 8, ph->id ? num(ph->id).s : "-");
+        cell(out, 14, est_text(&ph->allocations, proc->sampled).s);
+        cell(out, 16, est_text(&ph->bytes, proc->sampled).s);
+        cell(out, 10, num(ph->samples).s);
+        cell(out, 12, ms_phase_time(proc, ph, &ns) ? ms_time(ns).s : "-");
+        fprintf(out, "  %s\n", ph->id == 0 ? "(no phase)" : ph->label ? ph->label : "?");
+      }
+    }
+  }
+}
+
 static const char *site_function(const struct ms_profile *p, uint64_t id, char *buf, size_t size) {
   const struct ms_site *s = ms_profile_find_site(p, id);
   if (s && s->described && s->nframes && s->frames[0].function)
@@ -681,6 +718,7 @@ void ms_report_text(FILE *out, const struct ms_profile *p, const struct ms_repor
   print_site_table(out, p, opt, top, LIVE);
   print_processes(out, p);
   print_peak(out, p, opt, top);
+  print_phases(out, p);
   print_thread_details(out, p, opt);
   print_lifetimes(out, p, opt, top);
   print_chains(out, p, opt, top);

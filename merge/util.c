@@ -2,7 +2,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void out_of_memory(size_t size) {
   fprintf(stderr, "memscope-merge: out of memory (asked for %zu bytes)\n", size);
@@ -52,4 +54,16 @@ void ms_grow(void **array, size_t *cap, size_t need, size_t elem) {
   }
   *array = ms_xrealloc(*array, n * elem);
   *cap = n;
+}
+
+void ms_prefault(void *p, size_t len) {
+#ifdef MADV_POPULATE_WRITE
+  uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+  uintptr_t end = ((uintptr_t)p + len) & ~(uintptr_t)4095;
+  if (end > start + 4 * 4096) /* a few pages fault cheaper than a system call */
+    madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+#else
+  (void)p;
+  (void)len;
+#endif
 }

@@ -19,6 +19,12 @@ char *ms_xstrdup(const char *s);
  * *cap; grows geometrically so appending n elements costs O(n). */
 void ms_grow(void **array, size_t *cap, size_t need, size_t elem);
 
+/* Asks the kernel to map the pages of [p, p + len) now, in one call, before they are
+ * written: on a virtual machine, faulting in fresh memory a page at a time is what costs
+ * most when the merge fills its window (docs/merge.md, "Performance").  Only worth it for
+ * large ranges; does nothing where the kernel cannot (before Linux 5.14). */
+void ms_prefault(void *p, size_t len);
+
 #define MS_GROW(array, cap, need) \
   ms_grow((void **)&(array), &(cap), (need), sizeof *(array))
 

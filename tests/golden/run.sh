@@ -21,6 +21,13 @@ cases=(
   "both_top3|--top 3 golden_full.mspk golden_sampled.mspk"
   "filtered|--thread 3 --site 0x7f6c1b86d2799a1 golden_full.mspk"
   "cut|golden_cut.mspk"
+  "folded|--format folded golden_full.mspk"
+  "folded_live|-o out.folded --folded-value live-bytes golden_full.mspk"
+  "folded_calls_sampled|--format folded --folded-value calls golden_sampled.mspk"
+  "diff_modes|--diff golden_sampled.mspk golden_full.mspk"
+  "diff_grew|--diff --fail-if-grows 10 diff_base.mspk diff_new.mspk"
+  "diff_within|--diff --fail-if-grows 120 --top 3 diff_base.mspk diff_new.mspk"
+  "diff_usage|--fail-if-grows 10 diff_base.mspk"
 )
 failed=0
 for c in "${cases[@]}"; do
@@ -29,6 +36,8 @@ for c in "${cases[@]}"; do
   # shellcheck disable=SC2086
   "$merge" $args >"$name.out" 2>"$name.err" || status=$?
   echo "$status" >"$name.status"
+  # A report written with -o is what the case compares.
+  [[ -f out.folded ]] && mv out.folded "$name.out"
   if [[ "$name" == *json* ]]; then
     python3 -m json.tool "$name.out" >/dev/null || { echo "FAIL: $name: not valid JSON"; failed=1; }
   fi

@@ -140,6 +140,14 @@ void fx_sampled(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64
   msgpack_pack_uint64(&f->pk, alignment);
 }
 
+void fx_sampled_phase(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
+                      double weight, uint64_t alignment, uint32_t phase) {
+  event_head(f, MS_EV_SAMPLED_PHASE_LEN, MS_EV_ALLOC, site, size, ptr, ts);
+  msgpack_pack_double(&f->pk, weight);
+  msgpack_pack_uint64(&f->pk, alignment);
+  msgpack_pack_uint32(&f->pk, phase);
+}
+
 void fx_free(struct fx *f, uint64_t site, uint64_t ptr, uint64_t ts) {
   event_head(f, MS_EV_LEN, MS_EV_FREE, site, 0, ptr, ts);
 }
@@ -157,6 +165,15 @@ void fx_end(struct fx *f, uint64_t end_ns, const char *reason) {
   msgpack_pack_uint64(&f->pk, MS_REC_END);
   msgpack_pack_uint64(&f->pk, end_ns);
   fx_str(f, reason);
+}
+
+void fx_phase(struct fx *f, uint32_t id, const char *label, uint64_t ts) {
+  fx_mark(f);
+  msgpack_pack_array(&f->pk, MS_PHASE_LEN);
+  msgpack_pack_uint64(&f->pk, MS_REC_PHASE);
+  msgpack_pack_uint32(&f->pk, id);
+  fx_str(f, label);
+  msgpack_pack_uint64(&f->pk, ts);
 }
 
 void fx_counters(struct fx *f, uint64_t thread, uint64_t tid, uint64_t seq, size_t n) {

@@ -49,10 +49,15 @@ void fx_alloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t
 /* A sampled allocation: [1, site, size, ptr, ts, weight (float64), alignment]. */
 void fx_sampled(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
                 double weight, uint64_t alignment);
+/* The same with the phase id current at the time: [..., weight, alignment, phase]. */
+void fx_sampled_phase(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
+                      double weight, uint64_t alignment, uint32_t phase);
 void fx_free(struct fx *f, uint64_t site, uint64_t ptr, uint64_t ts);
 void fx_realloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
                 uint64_t old_ptr, uint64_t begin_ns);
 void fx_end(struct fx *f, uint64_t end_ns, const char *reason);
+/* [MS_REC_PHASE, id, label, ts] */
+void fx_phase(struct fx *f, uint32_t id, const char *label, uint64_t ts);
 /* A COUNTERS record of n entries: follow with exactly n fx_counter. */
 void fx_counters(struct fx *f, uint64_t thread, uint64_t tid, uint64_t seq, size_t n);
 void fx_counter(struct fx *f, uint64_t site, uint64_t calls, uint64_t bytes, uint64_t min,

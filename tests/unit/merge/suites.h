@@ -14,5 +14,7 @@ Suite *sampled_suite(void);
 Suite *estimator_suite(void);
 Suite *analysis_suite(void);
 Suite *session_suite(void);
+Suite *phases_suite(void);
+Suite *reports_suite(void);
 
 #endif

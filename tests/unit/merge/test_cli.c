@@ -206,6 +206,56 @@ END_TEST
 
 /* A directory is every memscope.*.msgpack under it, in name order; any number of
  * reading threads gives the same report. */
+/* The output file's name picks the format; --format wins over it. */
+START_TEST(test_cli_formats) {
+  struct run r = run("-o r.html good.msgpack && head -c 15 r.html");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.out, "<!DOCTYPE html>");
+  run_free(&r);
+  r = run("-o r.pb.gz good.msgpack && od -An -tx1 -N2 r.pb.gz");
+  ck_assert_str_eq(r.out, " 1f 8b\n");
+  run_free(&r);
+  r = run("-o r.folded good.msgpack && cat r.folded");
+  ck_assert_str_eq(r.out, "main;make_node 130\nsite 0xd 7\nzeroed 50\n");
+  run_free(&r);
+  r = run("-o R.JSON good.msgpack && head -c 1 R.JSON");
+  ck_assert_str_eq(r.out, "{");
+  run_free(&r);
+  r = run("--format text -o r.html good.msgpack && head -c 9 r.html");
+  ck_assert_str_eq(r.out, "memscope:");
+  run_free(&r);
+  r = run("--format folded --folded-value live-blocks good.msgpack");
+  ck_assert_str_eq(r.out, "main;make_node 1\nsite 0xd 1\n");
+  run_free(&r);
+  r = run("--format svg good.msgpack");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert(strstr(r.err, "--format: unknown format 'svg' (text, json, html, pprof or folded)"));
+  run_free(&r);
+  r = run("--folded-value heap good.msgpack");
+  ck_assert_int_eq(r.status, 2);
+  run_free(&r);
+  /* --diff: two runs, text only; the threshold; a run without data. */
+  r = run("--diff good.msgpack");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert(strstr(r.err, "--diff takes two runs"));
+  run_free(&r);
+  r = run("--diff --fail-if-grows 0 good.msgpack run");
+  ck_assert_int_eq(r.status, 3); /* the directory holds two processes: twice the allocations */
+  ck_assert_msg(strstr(r.out, "allocations +100.0%, bytes allocated +100.0%: FAIL"), "%s", r.out);
+  run_free(&r);
+  r = run("--diff --fail-if-grows 0 run good.msgpack");
+  ck_assert_int_eq(r.status, 0);
+  run_free(&r);
+  r = run("--diff good.msgpack empty.msgpack");
+  ck_assert_int_eq(r.status, 1);
+  ck_assert(strstr(r.err, "empty.msgpack: no usable data to compare"));
+  run_free(&r);
+  r = run("--diff --json good.msgpack good.msgpack");
+  ck_assert_int_eq(r.status, 2);
+  run_free(&r);
+}
+END_TEST
+
 START_TEST(test_cli_directory_and_jobs) {
   struct run a = run("run"), b = run("-j 1 run/memscope.small.500.msgpack run/memscope.small.600.msgpack"),
              c = run("--jobs 4 run");
@@ -235,6 +285,7 @@ Suite *cli_suite(void) {
   TCase *tc = tcase_create("memscope-merge");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_cli_good);
+  tcase_add_test(tc, test_cli_formats);
   tcase_add_test(tc, test_cli_bad_inputs);
   tcase_add_test(tc, test_cli_nothing_usable);
   tcase_add_test(tc, test_cli_usage);

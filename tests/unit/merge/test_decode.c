@@ -53,6 +53,11 @@ struct capture {
   size_t nentries;
   struct ms_counter_rec entries[16];
 
+  int phases;
+  struct ms_phase_rec phase; /* label copied below */
+  char phase_label[64];
+  bool phase_label_null;
+
   int records; /* every record, in order */
 };
 
@@ -144,8 +149,17 @@ static void cap_counters(void *ctx, const struct ms_counters_rec *r) {
     c->entries[i] = r->entries[i];
 }
 
+static void cap_phase(void *ctx, const struct ms_phase_rec *ph) {
+  struct capture *c = ctx;
+  c->phases++;
+  c->records++;
+  c->phase = *ph;
+  copy(c->phase_label, ph->label, &c->phase_label_null);
+  c->phase.label = NULL;
+}
+
 static const struct ms_decode_callbacks cap_cb = {
-    cap_header, cap_site, cap_thread, cap_events, cap_end, cap_unknown, cap_counters,
+    cap_header, cap_site, cap_thread, cap_events, cap_end, cap_unknown, cap_counters, cap_phase,
 };
 
 static bool decode(const void *data, size_t len, struct capture *c, struct ms_decode_problem *p) {
@@ -341,11 +355,12 @@ START_TEST(test_unknown_records_skipped) {
   msgpack_pack_array(&f.pk, 2); /* kind 9, unknown: skipped whatever its shape */
   msgpack_pack_uint64(&f.pk, 9);
   fx_str(&f, "x");
-  msgpack_pack_array(&f.pk, 8); /* sampled ALLOC with one extra element */
+  msgpack_pack_array(&f.pk, 9); /* sampled ALLOC with its phase and one extra element */
   for (uint64_t v = 1; v <= 5; v++)
     msgpack_pack_uint64(&f.pk, v == 1 ? MS_EV_ALLOC : v * 10);
   msgpack_pack_double(&f.pk, 2.5);
   msgpack_pack_uint64(&f.pk, 64);
+  msgpack_pack_uint64(&f.pk, 3);
   fx_str(&f, "extra");
   msgpack_pack_array(&f.pk, 5);
   for (uint64_t v = 1; v <= 5; v++)
@@ -369,10 +384,116 @@ START_TEST(test_unknown_records_skipped) {
   ck_assert_uint_eq(c.events[0].ts, 50);
   ck_assert(c.events[0].weight == 2.5);
   ck_assert_uint_eq(c.events[0].alignment, 64);
+  ck_assert_uint_eq(c.events[0].phase, 3);
   ck_assert_uint_eq(c.events[1].kind, MS_EV_FREE);
   ck_assert_uint_eq(c.events[1].ptr, 400);
   ck_assert_int_eq(c.ends, 1);
   ck_assert_int_eq(c.records, 5);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* --- PHASE records and the phase of sampled allocations -------------------------------- */
+
+START_TEST(test_phase_decoded) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header_sampled(&f, "t", 1, 4096);
+  fx_phase(&f, 2, "serve <a&b>", 777);
+  fx_events(&f, 1, 10, 3);
+  fx_sampled_phase(&f, 0x11, 24, 0x1000, 5, 3.5, 0, 2);
+  fx_sampled(&f, 0x11, 24, 0x2000, 6, 1.0, 0); /* no phase element: phase 0 */
+  fx_alloc(&f, 0x11, 8, 0x3000, 7);
+  fx_phase(&f, 3, NULL, 0); /* nil label, time unknown */
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(c.unknown, 0);
+  ck_assert_int_eq(c.phases, 2);
+  ck_assert_uint_eq(c.phase.id, 3);
+  ck_assert(c.phase_label_null);
+  ck_assert_uint_eq(c.phase.ts, 0);
+  ck_assert_uint_eq(c.phase.offset, f.starts[3]);
+  ck_assert_uint_eq(c.events[0].phase, 2);
+  ck_assert(c.events[0].weight == 3.5);
+  ck_assert_uint_eq(c.events[1].phase, 0);
+  ck_assert_uint_eq(c.events[2].phase, 0);
+  ck_assert_int_eq(c.records, 3);
+  fx_destroy(&f);
+  /* The label and time of the first record. */
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_phase(&f, 1, "load", 1234);
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_str_eq(c.phase_label, "load");
+  ck_assert_uint_eq(c.phase.ts, 1234);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A PHASE record of the wrong shape stops the input like any other bad record. */
+static void bad_phase_case(int which, const char *message) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_mark(&f);
+  if (which == 0) { /* too short */
+    msgpack_pack_array(&f.pk, 3);
+    msgpack_pack_uint64(&f.pk, MS_REC_PHASE);
+    msgpack_pack_uint64(&f.pk, 1);
+    fx_str(&f, "x");
+  } else {
+    msgpack_pack_array(&f.pk, MS_PHASE_LEN);
+    msgpack_pack_uint64(&f.pk, MS_REC_PHASE);
+    if (which == 1)
+      fx_str(&f, "one");
+    else
+      msgpack_pack_uint64(&f.pk, which == 2 ? 0 : which == 3 ? 1ULL << 32 : 1);
+    if (which == 4)
+      msgpack_pack_uint64(&f.pk, 5);
+    else
+      fx_str(&f, "x");
+    if (which == 5)
+      msgpack_pack_int64(&f.pk, -1);
+    else
+      msgpack_pack_uint64(&f.pk, 9);
+  }
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_int_eq(c.phases, 0);
+  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1], message);
+  fx_destroy(&f);
+}
+
+START_TEST(test_phase_bad_shapes) {
+  bad_phase_case(0, "bad PHASE record: 3 elements, expected at least 4");
+  bad_phase_case(1, "bad PHASE record: id is a string, not an unsigned integer");
+  bad_phase_case(2, "bad PHASE record: id is 0, not a phase id (from 1)");
+  bad_phase_case(3, "bad PHASE record: id is 4294967296, out of range");
+  bad_phase_case(4, "bad PHASE record: label is an unsigned integer, not a string or nil");
+  bad_phase_case(5, "bad PHASE record: ts is a negative integer, not an unsigned integer");
+}
+END_TEST
+
+START_TEST(test_phase_bad_event_element) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header_sampled(&f, "t", 1, 4096);
+  fx_events(&f, 1, 10, 2);
+  fx_sampled_phase(&f, 0x11, 24, 0x1000, 5, 2.0, 0, 1);
+  msgpack_pack_array(&f.pk, MS_EV_SAMPLED_PHASE_LEN);
+  for (uint64_t v = 0; v < 5; v++)
+    msgpack_pack_uint64(&f.pk, v == 0 ? MS_EV_ALLOC : 7);
+  f.events_left--;
+  msgpack_pack_double(&f.pk, 2.0);
+  msgpack_pack_uint64(&f.pk, 0);
+  fx_str(&f, "load");
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1],
+                    "bad EVENTS record: event 1 phase is a string, not an unsigned integer");
   fx_destroy(&f);
 }
 END_TEST
@@ -900,6 +1021,9 @@ Suite *decode_suite(void) {
   tcase_add_test(tc, test_thread_and_end_decoded);
   tcase_add_test(tc, test_events_decoded);
   tcase_add_test(tc, test_unknown_records_skipped);
+  tcase_add_test(tc, test_phase_decoded);
+  tcase_add_test(tc, test_phase_bad_shapes);
+  tcase_add_test(tc, test_phase_bad_event_element);
   tcase_add_test(tc, test_header_sampled);
   tcase_add_test(tc, test_sampled_alloc_decoded);
   tcase_add_test(tc, test_counters_decoded);

@@ -1,0 +1,745 @@
+/* memscope report: draws the dashboard from the JSON that memscope-merge embedded in
+ * script element #memscope-data (report_html.c; docs/reports.md describes the sections).
+ *
+ * Rules this file keeps:
+ * - Program strings (function, file and thread names) only ever become text nodes
+ *   (textContent, createTextNode): never markup, so a C++ name like
+ *   `std::map<int, T&>` or a hostile one cannot inject anything.
+ * - Big lists are paged (sites, thread cards) and the flame graph leaves out frames too
+ *   narrow to see, so 10,000 sites and 1,000 threads stay fast.
+ * - Any script error is written into #ms-errors as well as the console, so a user sees
+ *   it and the browser test can check there is none. */
+(function () {
+  'use strict';
+
+  var errorBox = document.getElementById('ms-errors');
+  function noteError(text) {
+    errorBox.hidden = false;
+    errorBox.dataset.count = String(Number(errorBox.dataset.count || 0) + 1);
+    var line = document.createElement('div');
+    line.textContent = text;
+    errorBox.appendChild(line);
+  }
+  window.addEventListener('error', function (e) {
+    noteError('script error: ' + e.message + ' (line ' + e.lineno + ')');
+  });
+
+  var started = performance.now(), steps = [];
+  function mark(name) { steps.push(name + ' ' + (performance.now() - started).toFixed(0)); }
+  var D = JSON.parse(document.getElementById('memscope-data').textContent);
+  mark('parse');
+
+  /* --- Small helpers ---------------------------------------------------------------- */
+
+  /* h('div', {class: 'x', text: 'y', data: {k: v}, on: {click: f}, title: 't'}, child...) */
+  function h(tag, props) {
+    var e = document.createElement(tag);
+    applyProps(e, props);
+    for (var i = 2; i < arguments.length; i++) append(e, arguments[i]);
+    return e;
+  }
+  function applyProps(e, props) {
+    if (!props) return;
+    for (var k in props) {
+      var v = props[k];
+      if (v === undefined || v === null) continue;
+      if (k === 'text') e.textContent = v;
+      else if (k === 'class') e.setAttribute('class', v);
+      else if (k === 'data') for (var d in v) e.dataset[d] = v[d];
+      else if (k === 'on') for (var ev in v) e.addEventListener(ev, v[ev]);
+      else e.setAttribute(k, v);
+    }
+  }
+  function append(e, c) {
+    if (c === null || c === undefined || c === false) return;
+    if (Array.isArray(c)) { c.forEach(function (x) { append(e, x); }); return; }
+    e.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+  }
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  function s(tag, attrs) {
+    var e = document.createElementNS(SVGNS, tag);
+    for (var k in attrs) if (k === 'text') e.textContent = attrs[k]; else e.setAttribute(k, attrs[k]);
+    for (var i = 2; i < arguments.length; i++) append(e, arguments[i]);
+    return e;
+  }
+  function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); return e; }
+
+  /* 1234567 -> "1,234,567" (by hand: toLocaleString's first call loads locale data,
+   * a tenth of a second in a headless browser). */
+  function num(n) {
+    var v = String(Math.round(Math.abs(n))), out = '';
+    while (v.length > 3) { out = ',' + v.slice(-3) + out; v = v.slice(0, -3); }
+    return (n < 0 ? '-' : '') + v + out;
+  }
+  function bytes(n) {
+    var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'], i = 0;
+    n = Number(n);
+    while (Math.abs(n) >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? Math.round(n) : n.toFixed(n >= 100 ? 0 : 1)) + ' ' + u[i];
+  }
+  /* A figure [value, error]: "v ± e" when estimated. */
+  function fig(f, fmt) { return f[1] ? fmt(f[0]) + ' ± ' + fmt(f[1]) : fmt(f[0]); }
+  function ms(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(2) + ' s' : (ns / 1e6).toFixed(3) + ' ms'; }
+  function pct(a, b) { return b > 0 ? (100 * a / b).toFixed(1) + '%' : '-'; }
+
+  /* Rows of a column list into objects of one fixed shape (fast in every engine), by
+   * column name so that the order of columns in the data may change. */
+  function columnsOf(names) { var c = {}; names.forEach(function (n, i) { c[n] = i; }); return c; }
+  var SC = columnsOf(D.site_columns), TC = columnsOf(D.thread_columns);
+  var strings = D.strings;
+  var sites = D.sites.map(function (r, i) {
+    var f0 = r[SC.frames][0];
+    return {
+      index: i, id: r[SC.id], api: r[SC.api], kind: r[SC.kind], calls: r[SC.calls], bytes: r[SC.bytes],
+      allocations: r[SC.allocations], frees: r[SC.frees], min: r[SC.min], avg: r[SC.avg], max: r[SC.max],
+      live_blocks: r[SC.live_blocks], live_bytes: r[SC.live_bytes], short_lived: r[SC.short_lived],
+      cross_thread: r[SC.cross_thread], estimated: r[SC.estimated], top_pid: r[SC.top_pid],
+      top_thread: r[SC.top_thread], frames: r[SC.frames],
+      fn: f0 ? (f0[0] === null ? '??' : strings[f0[0]]) : 'site ' + r[SC.id],
+      loc: f0 ? where(frameOf(f0)) : '??',
+      search: null, frameList: null
+    };
+  });
+  var threads = D.threads.map(function (r, i) {
+    return {
+      index: i, process: r[TC.process], thread: r[TC.thread], tid: r[TC.tid], name: r[TC.name],
+      allocations: r[TC.allocations], frees: r[TC.frees], bytes_allocated: r[TC.bytes_allocated],
+      bytes_freed: r[TC.bytes_freed], peak: r[TC.peak], peak_error: r[TC.peak_error], peak_ns: r[TC.peak_ns],
+      average_size: r[TC.average_size], short_lived: r[TC.short_lived], cross_thread: r[TC.cross_thread],
+      live_bytes: r[TC.live_bytes], hot: r[TC.hot], alert: r[TC.alert], alert_reason: r[TC.alert_reason],
+      timeline: r[TC.timeline], key: null, label: null, pid: null
+    };
+  });
+  var procs = D.processes;
+  var T = D.totals;
+  function frameOf(f) {
+    return { fn: f[0] === null ? '??' : strings[f[0]], file: f[1] === null ? null : strings[f[1]], line: f[2], col: f[3] };
+  }
+  /* A site's inlined chain and search text, made when first needed. */
+  function framesOf(st) {
+    if (!st.frameList) st.frameList = st.frames.map(frameOf);
+    return st.frameList;
+  }
+  function searchOf(st) {
+    if (st.search === null) {
+      st.search = (st.fn + ' ' + st.loc + ' ' + st.id + ' ' + st.api + ' ' +
+                   framesOf(st).map(function (f) { return f.fn; }).join(' ')).toLowerCase();
+    }
+    return st.search;
+  }
+  threads.forEach(function (t) {
+    t.key = t.process + ':' + t.thread;
+    t.label = (t.name || 'thread ' + t.thread);
+    t.pid = procs[t.process] ? procs[t.process].pid : null;
+  });
+  mark('model');
+  var threadByKey = {};
+  threads.forEach(function (t) { threadByKey[t.key] = t; });
+  function where(f) {
+    if (!f.file) return '??';
+    return f.file + (f.line ? ':' + f.line + (f.col ? ':' + f.col : '') : '');
+  }
+  function threadOf(proc, index) { return threadByKey[proc + ':' + index] || null; }
+  function threadName(proc, index) {
+    var t = threadOf(proc, index);
+    return t ? t.label + ' (#' + index + ')' : 'thread ' + index;
+  }
+
+  /* --- State and its changes ----------------------------------------------------------- */
+
+  var state = {
+    tab: 'overview',
+    focus: null, /* a thread row */
+    sites: { sort: 'bytes', desc: true, filter: '', kind: 'all', page: 0, focusOnly: false, open: {} },
+    grid: { sort: 'alert', filter: '', page: 0 },
+    flame: { metric: 'bytes', path: [] },
+    bottlenecksFocusOnly: false
+  };
+  var refreshers = []; /* what to redraw when the focus changes */
+  function setFocus(t) {
+    state.focus = state.focus && t && state.focus.key === t.key ? null : t;
+    refreshers.forEach(function (f) { f(); });
+  }
+
+  /* --- Page skeleton --------------------------------------------------------------------- */
+
+  var app = document.getElementById('app');
+  var programs = procs.map(function (p) { return (p.program || '?') + ' [' + (p.pid === null ? '?' : p.pid) + ']'; });
+  var tabs = [
+    ['overview', 'Overview'], ['threads', 'Threads'], ['sites', 'Sites'], ['flame', 'Flame graph'],
+    ['bottlenecks', 'Bottlenecks'], ['matrix', 'Cross-thread'], ['system', 'System']
+  ];
+  var nav = h('nav', { class: 'tabs' }, tabs.map(function (t) {
+    return h('button', { type: 'button', class: 'tab', data: { tab: t[0] }, text: t[1],
+                         on: { click: function () { showTab(t[0]); } } });
+  }));
+  var modes = {};
+  procs.forEach(function (p) { modes[p.sampled ? 'sampled' : (p.mode || '?')] = true; });
+  app.appendChild(h('header', { class: 'top' },
+    h('div', { class: 'brand' }, h('span', { class: 'logo', text: 'memscope' }),
+      h('span', { class: 'programs', text: programs.slice(0, 4).join(', ') + (programs.length > 4 ? ', …' : '') }),
+      h('span', { class: 'badge', text: Object.keys(modes).join(' + ') + ' mode' })),
+    nav));
+  var focusBar = h('div', { id: 'focus-bar', class: 'focus-bar', hidden: 'hidden' });
+  app.appendChild(focusBar);
+  var panels = {};
+  tabs.forEach(function (t) {
+    panels[t[0]] = h('main', { class: 'panel', id: 'panel-' + t[0], data: { tab: t[0] }, hidden: 'hidden' });
+    app.appendChild(panels[t[0]]);
+  });
+  var lazy = {}; /* tabs drawn the first time they are shown */
+  function showTab(name) {
+    state.tab = name;
+    tabs.forEach(function (t) {
+      panels[t[0]].hidden = t[0] !== name;
+      nav.querySelector('[data-tab="' + t[0] + '"]').classList.toggle('active', t[0] === name);
+    });
+    if (lazy[name]) { var f = lazy[name]; lazy[name] = null; f(); }
+  }
+  function section(panel, title, note) {
+    var sec = h('section', { class: 'card-section' }, h('h2', { text: title }), note ? h('p', { class: 'note', text: note }) : null);
+    panels[panel].appendChild(sec);
+    return sec;
+  }
+  var estNote = T.estimated ? 'Numbers shown as v ± e are estimated from samples (e: half-width of the 95% interval).' : null;
+
+  /* --- Focus bar ------------------------------------------------------------------------- */
+
+  function drawFocusBar() {
+    clear(focusBar);
+    var t = state.focus;
+    focusBar.hidden = !t;
+    if (!t) return;
+    var hot = t.hot.map(function (hs) {
+      var st = sites[hs[0]];
+      return h('a', { href: '#', class: 'link', text: st.fn + ' (' + num(hs[1]) + ')',
+                      on: { click: function (e) { e.preventDefault(); goToSite(st); } } });
+    });
+    focusBar.appendChild(h('div', { class: 'focus-main' },
+      h('strong', { text: 'Focused: ' + t.label }),
+      ' #' + t.thread + (t.tid !== null ? ', tid ' + t.tid : '') + (procs.length > 1 ? ', pid ' + t.pid : '') +
+      ' — ' + num(t.allocations) + ' allocations, ' + bytes(t.bytes_allocated) + ', peak ' +
+      fig([t.peak, t.peak_error], bytes) + '. Hottest sites: ',
+      hot.length ? hot.reduce(function (acc, x, i) { if (i) acc.push(', '); acc.push(x); return acc; }, []) : 'none',
+      h('button', { type: 'button', class: 'clear-focus', text: 'Clear focus', on: { click: function () { setFocus(null); } } })));
+  }
+  refreshers.push(drawFocusBar);
+
+  /* --- Overview: cards ------------------------------------------------------------------- */
+
+  var cards = section('overview', 'Overview', estNote);
+  var alerts = [0, 0, 0];
+  threads.forEach(function (t) { alerts[t.alert]++; });
+  var cardList = [
+    ['Processes', num(T.processes), procs.filter(function (p) { return !p.complete; }).length + ' incomplete'],
+    ['Threads', num(T.threads), alerts[2] + ' high, ' + alerts[1] + ' watch'],
+    ['Allocations', num(T.allocations), num(T.failed_allocations) + ' failed, ' + num(T.reallocs) + ' reallocs'],
+    ['Bytes allocated', bytes(T.bytes_allocated), 'avg ' + bytes(T.allocations ? T.bytes_allocated / T.allocations : 0)],
+    ['Peak live heap', fig(T.peak_live_bytes, bytes), 'sum of the processes\u2019 peaks'],
+    ['Live at exit', fig(T.live_bytes, bytes), fig(T.live_blocks, num) + ' blocks'],
+    ['Frees', num(T.frees), fig(T.bytes_freed, bytes) + ' freed'],
+    ['Sites', num(T.sites), D.bottlenecks.length + ' bottlenecks']
+  ];
+  cards.appendChild(h('div', { class: 'cards' }, cardList.map(function (c) {
+    return h('div', { class: 'stat' }, h('div', { class: 'stat-label', text: c[0] }),
+             h('div', { class: 'stat-value', text: c[1] }), h('div', { class: 'stat-sub', text: c[2] }));
+  })));
+
+  /* --- Overview: rankings ---------------------------------------------------------------- */
+
+  var rankSec = section('overview', 'Rankings');
+  var rankBody = h('div', { class: 'rankings' });
+  rankSec.appendChild(rankBody);
+  function top(list, key, n) {
+    return list.slice().sort(function (a, b) { return b[key] - a[key] || a.index - b.index; }).slice(0, n);
+  }
+  function rankList(title, list, value, click, isFocus) {
+    return h('div', { class: 'rank' }, h('h3', { text: title }),
+      list.length ? h('ol', null, list.map(function (x) {
+        return h('li', { class: isFocus && isFocus(x) ? 'focused' : null, on: { click: function () { click(x); } } },
+                 h('span', { class: 'rank-name', title: x.fn ? x.loc : null, text: x.label ? x.label + ' #' + x.thread : x.fn + ' \u00b7 ' + x.loc }),
+                 h('span', { class: 'rank-value', text: value(x) }));
+      })) : h('p', { class: 'empty', text: 'none' }));
+  }
+  function isFocused(t) { return state.focus && state.focus.key === t.key; }
+  function drawRankings() {
+    clear(rankBody);
+    var allocSites = sites.filter(function (x) { return x.kind !== 'free'; });
+    append(rankBody, [
+      rankList('Threads by allocations', top(threads, 'allocations', 10), function (t) { return num(t.allocations); }, setFocus, isFocused),
+      rankList('Threads by peak live heap', top(threads, 'peak', 10), function (t) { return bytes(t.peak); }, setFocus, isFocused),
+      rankList('Sites by bytes', top(allocSites, 'bytes', 10), function (x) { return bytes(x.bytes); }, goToSite),
+      rankList('Sites by calls', top(sites, 'calls', 10), function (x) { return num(x.calls); }, goToSite)
+    ]);
+  }
+  refreshers.push(drawRankings);
+
+  /* --- Overview: memory patterns --------------------------------------------------------- */
+
+  var patSec = section('overview', 'Memory patterns');
+  function bars(title, items, fmt) {
+    var max = Math.max.apply(null, items.map(function (x) { return x[1]; }).concat([1]));
+    return h('div', { class: 'bars' }, h('h3', { text: title }), items.map(function (x) {
+      return h('div', { class: 'bar-row' }, h('span', { class: 'bar-label', text: x[0] }),
+        h('span', { class: 'bar-track' }, h('span', { class: 'bar', style: 'width:' + (100 * x[1] / max).toFixed(1) + '%' })),
+        h('span', { class: 'bar-value', text: fmt(x[1]) }));
+    }));
+  }
+  (function () {
+    var lifeNames = ['<1 µs', '<10 µs', '<100 µs', '<1 ms', '<10 ms', '<100 ms', '<1 s', '<10 s', '≥10 s'];
+    var sizeNames = ['≤32 B', '≤128 B', '≤512 B', '≤4 KiB', '≤64 KiB', '≤1 MiB', '>1 MiB'];
+    var limits = [32, 128, 512, 4096, 65536, 1048576, Infinity];
+    var sizes = sizeNames.map(function (n) { return [n, 0]; });
+    sites.forEach(function (x) {
+      if (x.kind === 'free' || !x.allocations) return;
+      for (var k = 0; k < limits.length; k++) if (x.avg <= limits[k]) { sizes[k][1] += x.allocations; break; }
+    });
+    var freed = T.lifetimes.reduce(function (a, b) { return a + b; }, 0);
+    var facts = [
+      ['Short-lived blocks (freed within 100 µs)', fig(T.short_lived, num) + ' (' + pct(T.short_lived[0], T.allocations) + ' of allocations)'],
+      ['Freed by another thread', fig(T.cross_thread_freed, num) + ' (' + pct(T.cross_thread_freed[0], T.allocations) + ')'],
+      ['Realloc growth chains', num(T.realloc_chains) + ' chains, ' + num(T.realloc_chain_steps) + ' reallocs'],
+      ['Live at exit', fig(T.live_blocks, num) + ' blocks, ' + fig(T.live_bytes, bytes)],
+      ['Freed blocks with a known lifetime', num(freed)]
+    ];
+    patSec.appendChild(h('div', { class: 'patterns' },
+      bars('Lifetimes of freed blocks', T.lifetimes.map(function (v, i) { return [lifeNames[i], v]; }), num),
+      bars('Allocations by size (site average)', sizes, num),
+      h('div', { class: 'facts' }, h('h3', { text: 'At a glance' }), h('dl', null, facts.map(function (f) {
+        return [h('dt', { text: f[0] }), h('dd', { text: f[1] })];
+      })))));
+  })();
+
+  /* --- Overview: timelines --------------------------------------------------------------- */
+
+  var tlSec = section('overview', 'Timelines', 'Live heap (the highest in each of 32 time buckets) and allocations per bucket, per process. With a thread focused, its allocations are drawn over its process\u2019s.');
+  var tlBody = h('div', { class: 'timelines' });
+  tlSec.appendChild(tlBody);
+  function chart(series, opts) {
+    var W = 600, H = 140, L = 64, B = 22, n = series[0].values.length;
+    var max = 0;
+    series.forEach(function (sr) { sr.values.forEach(function (v) { if (v > max) max = v; }); });
+    if (max <= 0) max = 1;
+    var xs = function (i) { return L + (W - L - 8) * i / Math.max(n - 1, 1); };
+    var ys = function (v) { return 8 + (H - B - 8) * (1 - v / max); };
+    var g = s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': opts.title });
+    g.appendChild(s('line', { x1: L, y1: H - B, x2: W - 8, y2: H - B, class: 'axis' }));
+    g.appendChild(s('line', { x1: L, y1: 8, x2: L, y2: H - B, class: 'axis' }));
+    g.appendChild(s('text', { x: L - 6, y: 14, class: 'tick', 'text-anchor': 'end', text: opts.fmt(max) }));
+    g.appendChild(s('text', { x: L - 6, y: H - B, class: 'tick', 'text-anchor': 'end', text: '0' }));
+    g.appendChild(s('text', { x: W - 8, y: H - 6, class: 'tick', 'text-anchor': 'end', text: opts.span }));
+    g.appendChild(s('text', { x: L, y: H - 6, class: 'tick', text: '0' }));
+    series.forEach(function (sr) {
+      var pts = sr.values.map(function (v, i) { return xs(i).toFixed(1) + ',' + ys(v).toFixed(1); });
+      if (sr.area) {
+        g.appendChild(s('polygon', { points: L + ',' + (H - B) + ' ' + pts.join(' ') + ' ' + xs(n - 1).toFixed(1) + ',' + (H - B), class: sr.cls + ' area' }));
+      }
+      g.appendChild(s('polyline', { points: pts.join(' '), class: sr.cls + ' line' }));
+    });
+    return g;
+  }
+  function drawTimelines() {
+    clear(tlBody);
+    procs.slice(0, 8).forEach(function (p, pi) {
+      var span = ms(p.bucket_ns * 32);
+      var allocSeries = [{ values: p.allocs, cls: 'series-a', area: true }];
+      var f = state.focus;
+      if (f && f.process === pi) allocSeries.push({ values: f.timeline, cls: 'series-focus', area: false });
+      tlBody.appendChild(h('div', { class: 'timeline' },
+        h('h3', { text: (p.program || '?') + ' [' + (p.pid === null ? '?' : p.pid) + ']' }),
+        h('div', { class: 'chart-pair' },
+          h('figure', null, h('figcaption', { text: 'Live heap (peak ' + fig(p.peak, bytes) + ' at ' + ms(p.peak_ns) + ')' }),
+            chart([{ values: p.live, cls: 'series-live', area: true }], { title: 'live heap', fmt: bytes, span: span })),
+          h('figure', null, h('figcaption', { text: 'Allocations per bucket' + (f && f.process === pi ? ' (focused: ' + f.label + ')' : '') }),
+            chart(allocSeries, { title: 'allocations', fmt: num, span: span })),
+          h('figure', { class: 'resources' }, h('figcaption', { text: 'CPU, RSS and I/O' }),
+            p.resources ? chart([{ values: p.resources.rss || [], cls: 'series-live', area: true }], { title: 'RSS', fmt: bytes, span: span })
+                        : h('p', { class: 'empty', text: 'no resource data recorded' })))));
+    });
+    if (procs.length > 8) tlBody.appendChild(h('p', { class: 'note', text: (procs.length - 8) + ' more processes not drawn.' }));
+  }
+  refreshers.push(drawTimelines);
+
+  /* --- Overview: phases ------------------------------------------------------------------ */
+
+  if (procs.some(function (p) { return p.phases.length; })) {
+    var phSec = section('overview', 'Phases', 'Allocations made while each phase (memscope_phase) was current.');
+    var tb = h('tbody');
+    procs.forEach(function (p) {
+      p.phases.forEach(function (ph) {
+        tb.appendChild(h('tr', null, h('td', { text: (p.program || '?') + ' [' + p.pid + ']' }),
+          h('td', { text: ph.id ? String(ph.id) : '-' }),
+          h('td', { text: ph.id === 0 ? '(no phase)' : (ph.label === null ? '?' : ph.label) }),
+          h('td', { class: 'num', text: fig(ph.allocations, num) }), h('td', { class: 'num', text: fig(ph.bytes, bytes) }),
+          h('td', { class: 'num', text: ph.time_ns === null ? '-' : ms(ph.time_ns) })));
+      });
+    });
+    phSec.appendChild(h('table', { class: 'data' }, h('thead', null, h('tr', null,
+      ['Process', 'Phase', 'Label', 'Allocations', 'Bytes', 'Named at'].map(function (c) { return h('th', { text: c }); }))), tb));
+  }
+
+  /* --- Threads: the grid of cards ---------------------------------------------------------- */
+
+  var PAGE_CARDS = 60;
+  var gridSec = section('threads', 'Threads', 'Click a card to focus that thread everywhere in the report; click again to clear. CPU and I/O come from the resource sampler.');
+  var gridFilter = h('input', { type: 'search', placeholder: 'filter by name, index or tid', class: 'filter', id: 'thread-filter' });
+  var gridSort = h('select', { id: 'thread-sort' },
+    [['alert', 'alert level'], ['allocations', 'allocations'], ['peak', 'peak live heap'], ['bytes_allocated', 'bytes'], ['thread', 'index']].map(function (o) {
+      return h('option', { value: o[0], text: 'sort: ' + o[1] });
+    }));
+  var gridPager = h('div', { class: 'pager' });
+  var grid = h('div', { id: 'thread-grid', class: 'grid' });
+  gridSec.appendChild(h('div', { class: 'controls' }, gridFilter, gridSort, gridPager));
+  gridSec.appendChild(grid);
+  gridFilter.addEventListener('input', function () { state.grid.filter = gridFilter.value.toLowerCase(); state.grid.page = 0; drawGrid(); });
+  gridSort.addEventListener('change', function () { state.grid.sort = gridSort.value; state.grid.page = 0; drawGrid(); });
+  var alertNames = ['ok', 'watch', 'high'];
+  function gridList() {
+    var f = state.grid.filter, key = state.grid.sort;
+    var list = threads.filter(function (t) {
+      return !f || (t.label + ' #' + t.thread + ' ' + (t.tid === null ? '' : t.tid)).toLowerCase().indexOf(f) >= 0;
+    });
+    return list.sort(function (a, b) {
+      if (key === 'thread') return a.process - b.process || a.thread - b.thread;
+      if (key === 'alert' && a.alert !== b.alert) return b.alert - a.alert;
+      var k = key === 'alert' ? 'allocations' : key;
+      return b[k] - a[k] || a.index - b.index;
+    });
+  }
+  function pager(box, page, total, per, go) {
+    clear(box);
+    var pages = Math.max(1, Math.ceil(total / per));
+    append(box, [
+      h('button', { type: 'button', class: 'prev', text: '‹ prev', disabled: page <= 0 ? 'disabled' : null, on: { click: function () { go(page - 1); } } }),
+      h('span', { class: 'page-info', text: total ? (page * per + 1) + '–' + Math.min(total, (page + 1) * per) + ' of ' + num(total) : '0 of 0' }),
+      h('button', { type: 'button', class: 'next', text: 'next ›', disabled: page >= pages - 1 ? 'disabled' : null, on: { click: function () { go(page + 1); } } })
+    ]);
+  }
+  function drawGrid() {
+    var list = gridList(), page = state.grid.page;
+    pager(gridPager, page, list.length, PAGE_CARDS, function (p) { state.grid.page = p; drawGrid(); });
+    clear(grid);
+    list.slice(page * PAGE_CARDS, (page + 1) * PAGE_CARDS).forEach(function (t) {
+      grid.appendChild(h('div', {
+        class: 'thread-card alert-' + t.alert + (isFocused(t) ? ' focused' : ''), tabindex: '0', role: 'button',
+        data: { key: t.key }, title: t.alert ? 'alert: ' + t.alert_reason : 'no alert',
+        on: { click: function () { setFocus(t); }, keydown: function (e) { if (e.key === 'Enter') setFocus(t); } }
+      },
+        h('div', { class: 'tc-head' }, h('span', { class: 'tc-name', text: t.label }),
+          h('span', { class: 'alert-badge', text: alertNames[t.alert] })),
+        h('div', { class: 'tc-id', text: '#' + t.thread + (t.tid !== null ? ' · tid ' + t.tid : '') + (procs.length > 1 ? ' · pid ' + t.pid : '') }),
+        h('dl', { class: 'tc-stats' },
+          h('dt', { text: 'allocs' }), h('dd', { text: num(t.allocations) }),
+          h('dt', { text: 'peak' }), h('dd', { text: fig([t.peak, t.peak_error], bytes) }),
+          h('dt', { text: 'CPU' }), h('dd', { class: 'na', title: 'no resource data recorded', text: '—' }),
+          h('dt', { text: 'I/O' }), h('dd', { class: 'na', title: 'no resource data recorded', text: '—' })),
+        t.alert ? h('div', { class: 'tc-reason', text: t.alert_reason }) : null));
+    });
+    if (!list.length) grid.appendChild(h('p', { class: 'empty', text: 'no thread matches' }));
+  }
+  refreshers.push(drawGrid);
+
+  /* --- Sites: the sortable, filterable table --------------------------------------------- */
+
+  var PAGE_ROWS = 50;
+  var siteSec = section('sites', 'Allocation sites', 'Click a column to sort, a row to see the functions it was inlined into. ' + (estNote || ''));
+  var siteFilter = h('input', { type: 'search', placeholder: 'filter: function, file, id, api', class: 'filter', id: 'site-filter' });
+  var siteKind = h('select', { id: 'site-kind' }, [['all', 'all sites'], ['alloc', 'allocation sites'], ['free', 'free sites']].map(function (o) {
+    return h('option', { value: o[0], text: o[1] });
+  }));
+  var focusOnly = h('input', { type: 'checkbox', id: 'site-focus-only' });
+  var sitePager = h('div', { class: 'pager' });
+  siteSec.appendChild(h('div', { class: 'controls' }, siteFilter, siteKind,
+    h('label', { class: 'check' }, focusOnly, ' only sites whose top thread is the focused one'), sitePager));
+  var siteCols = [
+    ['fn', 'Function', false], ['loc', 'Location', false], ['api', 'API', false], ['calls', 'Calls', true],
+    ['bytes', 'Bytes', true], ['avg', 'Avg size', true], ['max', 'Max size', true], ['live_bytes', 'Live at exit', true],
+    ['short_lived', 'Short-lived', true], ['cross_thread', 'Cross-thread', true], ['id', 'Site id', false]
+  ];
+  var siteHead = h('tr');
+  siteCols.forEach(function (c) {
+    siteHead.appendChild(h('th', { data: { col: c[0] }, class: c[2] ? 'num sortable' : 'sortable', text: c[1], title: 'sort by ' + c[1].toLowerCase(),
+      on: { click: function () { sortSites(c[0], c[2]); } } }));
+  });
+  var siteBody = h('tbody');
+  siteSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { id: 'site-table', class: 'data' }, h('thead', null, siteHead), siteBody)));
+  siteFilter.addEventListener('input', function () { state.sites.filter = siteFilter.value.toLowerCase(); state.sites.page = 0; drawSites(); });
+  siteKind.addEventListener('change', function () { state.sites.kind = siteKind.value; state.sites.page = 0; drawSites(); });
+  focusOnly.addEventListener('change', function () { state.sites.focusOnly = focusOnly.checked; state.sites.page = 0; drawSites(); });
+  function sortSites(col, numeric) {
+    var st = state.sites;
+    if (st.sort === col) st.desc = !st.desc;
+    else { st.sort = col; st.desc = numeric; }
+    st.page = 0;
+    drawSites();
+  }
+  function siteList() {
+    var st = state.sites, f = st.filter, foc = state.focus;
+    var list = sites.filter(function (x) {
+      if (st.kind === 'alloc' && x.kind === 'free') return false;
+      if (st.kind === 'free' && x.kind !== 'free') return false;
+      if (st.focusOnly && foc && !(x.top_thread === foc.thread && x.top_pid === (foc.pid || 0))) return false;
+      return !f || searchOf(x).indexOf(f) >= 0;
+    });
+    var key = st.sort, dir = st.desc ? -1 : 1;
+    return list.sort(function (a, b) {
+      var x = a[key], y = b[key];
+      if (x < y) return -dir;
+      if (x > y) return dir;
+      return a.index - b.index;
+    });
+  }
+  function drawSites() {
+    var list = siteList(), page = state.sites.page, foc = state.focus;
+    pager(sitePager, page, list.length, PAGE_ROWS, function (p) { state.sites.page = p; drawSites(); });
+    siteHead.querySelectorAll('th').forEach(function (th) {
+      th.classList.toggle('sorted', th.dataset.col === state.sites.sort);
+      th.classList.toggle('desc', th.dataset.col === state.sites.sort && state.sites.desc);
+    });
+    clear(siteBody);
+    list.slice(page * PAGE_ROWS, (page + 1) * PAGE_ROWS).forEach(function (x) {
+      var mine = foc && x.top_thread === foc.thread && x.top_pid === (foc.pid || 0);
+      var tr = h('tr', { class: 'site-row' + (mine ? ' focused' : ''), data: { index: x.index, id: x.id },
+                          on: { click: function () { toggleSite(x); } } });
+      siteCols.forEach(function (c) {
+        var v = x[c[0]], text;
+        if (c[0] === 'bytes' || c[0] === 'avg' || c[0] === 'max' || c[0] === 'live_bytes') text = bytes(v);
+        else if (c[2]) text = num(v);
+        else text = v;
+        if (x.estimated && (c[0] === 'live_bytes' || c[0] === 'short_lived' || c[0] === 'cross_thread')) text = '≈' + text;
+        tr.appendChild(h('td', { class: c[2] ? 'num' : (c[0] === 'loc' ? 'loc' : null), data: { col: c[0], value: v }, text: text }));
+      });
+      siteBody.appendChild(tr);
+      if (state.sites.open[x.index]) siteBody.appendChild(siteDetail(x));
+    });
+    if (!list.length) siteBody.appendChild(h('tr', null, h('td', { colspan: siteCols.length, class: 'empty', text: 'no site matches' })));
+  }
+  function siteDetail(x) {
+    var lines = framesOf(x).map(function (f, i) {
+      return h('li', null, h('span', { class: 'frame-kind', text: i === 0 ? 'called in' : 'inlined into' }),
+               h('code', { text: f.fn }), ' ', h('span', { class: 'loc', text: where(f) }));
+    });
+    var t = x.top_thread ? threadByKey[procIndexOfPid(x.top_pid) + ':' + x.top_thread] : null;
+    return h('tr', { class: 'site-detail' }, h('td', { colspan: siteCols.length },
+      lines.length ? h('ol', { class: 'frames' }, lines) : h('p', { class: 'empty', text: 'no site record: location unknown' }),
+      h('p', { class: 'detail-line' }, 'allocations ' + num(x.allocations) + ', frees ' + num(x.frees) + ', sizes ' + bytes(x.min) + '–' + bytes(x.max) +
+        ', live blocks at exit ' + num(x.live_blocks) + '. Top thread: ',
+        t ? h('a', { href: '#', class: 'link', text: t.label + ' #' + t.thread, on: { click: function (e) { e.preventDefault(); e.stopPropagation(); setFocus(t); } } }) : 'none')));
+  }
+  function procIndexOfPid(pid) {
+    for (var i = 0; i < procs.length; i++) if ((procs[i].pid || 0) === pid) return i;
+    return -1;
+  }
+  function toggleSite(x) {
+    state.sites.open[x.index] = !state.sites.open[x.index];
+    drawSites();
+  }
+  function goToSite(x) {
+    siteFilter.value = x.id;
+    state.sites.filter = x.id.toLowerCase();
+    state.sites.kind = 'all';
+    siteKind.value = 'all';
+    state.sites.page = 0;
+    state.sites.open[x.index] = true;
+    drawSites();
+    showTab('sites');
+  }
+  refreshers.push(drawSites);
+
+  /* --- Flame graph of allocation paths ----------------------------------------------------- */
+
+  var flameSec = section('flame', 'Flame graph of allocation paths',
+    'Each allocation site\u2019s inlined chain, outermost function at the top: a frame\u2019s width is its share of the chosen measure. Click a frame to zoom in, the top bar to zoom out.');
+  var flameMetric = h('select', { id: 'flame-metric' }, [['bytes', 'bytes allocated'], ['calls', 'allocations'], ['live_bytes', 'live at exit']].map(function (o) {
+    return h('option', { value: o[0], text: o[1] });
+  }));
+  var flameReset = h('button', { type: 'button', text: 'Reset zoom', on: { click: function () { state.flame.path = []; drawFlame(); } } });
+  var flameBox = h('div', { id: 'flame', class: 'flame' });
+  var flameDetails = h('details', { open: 'open', class: 'flame-details' }, h('summary', { text: 'Flame graph (click to collapse)' }), flameBox);
+  flameSec.appendChild(h('div', { class: 'controls' }, flameMetric, flameReset));
+  flameSec.appendChild(flameDetails);
+  flameMetric.addEventListener('change', function () { state.flame.metric = flameMetric.value; state.flame.path = []; drawFlame(); });
+  function flameTree(metric) {
+    var root = { name: 'all', value: 0, kids: {}, order: [] };
+    sites.forEach(function (x) {
+      if (x.kind === 'free') return;
+      var v = x[metric];
+      if (!v) return;
+      root.value += v;
+      var fl = framesOf(x), node = root, frames = fl.length ? fl.slice().reverse() : [{ fn: 'site ' + x.id }];
+      frames.concat([{ fn: x.api }]).forEach(function (f, i) {
+        var name = i === frames.length ? '[' + f.fn + ']' : f.fn;
+        var k = node.kids[name];
+        if (!k) { k = node.kids[name] = { name: name, value: 0, kids: {}, order: [], site: null }; node.order.push(k); }
+        k.value += v;
+        if (i === frames.length) k.site = x;
+        node = k;
+      });
+    });
+    return root;
+  }
+  function drawFlame() {
+    clear(flameBox);
+    var metric = state.flame.metric, root = flameTree(metric), fmt = metric === 'calls' ? num : bytes;
+    if (!root.value) { flameBox.appendChild(h('p', { class: 'empty', text: 'nothing allocated' })); return; }
+    /* The zoomed node: follow the path of names from the root. */
+    var chain = [root], node = root;
+    for (var i = 0; i < state.flame.path.length; i++) {
+      var next = node.kids[state.flame.path[i]];
+      if (!next) { state.flame.path = state.flame.path.slice(0, i); break; }
+      chain.push(next);
+      node = next;
+    }
+    var W = 1200, RH = 18, rowsOut = [];
+    /* Ancestors of the zoomed node, full width: click one to zoom out to it. */
+    chain.forEach(function (n, depth) { rowsOut.push({ n: n, x: 0, w: W, depth: depth, path: state.flame.path.slice(0, depth), anc: depth < chain.length - 1 }); });
+    var minW = 0.5, drawn = 0, LIMIT = 4000;
+    (function walk(n, x, w, depth, path) {
+      var cx = x;
+      n.order.slice().sort(function (a, b) { return b.value - a.value; }).forEach(function (k) {
+        var kw = w * k.value / n.value;
+        if (kw >= minW && drawn < LIMIT) {
+          drawn++;
+          var kp = path.concat([k.name]);
+          rowsOut.push({ n: k, x: cx, w: kw, depth: depth + 1, path: kp });
+          walk(k, cx, kw, depth + 1, kp);
+        }
+        cx += kw;
+      });
+    })(node, 0, W, chain.length - 1, state.flame.path);
+    var depthMax = 0;
+    rowsOut.forEach(function (r) { if (r.depth > depthMax) depthMax = r.depth; });
+    var svgH = (depthMax + 1) * RH + 2;
+    var g = s('svg', { viewBox: '0 0 ' + W + ' ' + svgH, class: 'flame-svg', width: '100%' });
+    rowsOut.forEach(function (r) {
+      var hue = r.n.site ? 200 : 20 + (hash(r.n.name) % 40);
+      var node = s('g', { class: 'node' + (r.anc ? ' ancestor' : ''), 'data-path': JSON.stringify(r.path) },
+        s('title', { text: r.n.name + ': ' + fmt(r.n.value) + ' (' + pct(r.n.value, root.value) + ')' }),
+        s('rect', { x: r.x.toFixed(2), y: r.depth * RH, width: Math.max(r.w - 0.5, 0.1).toFixed(2), height: RH - 1,
+                    fill: 'hsl(' + hue + ',70%,' + (r.anc ? 80 : 62) + '%)' }));
+      var chars = Math.floor((r.w - 6) / 7);
+      if (chars >= 3) {
+        var label = r.n.name.length > chars ? r.n.name.slice(0, chars - 1) + '…' : r.n.name;
+        node.appendChild(s('text', { x: (r.x + 3).toFixed(2), y: r.depth * RH + 13, text: label }));
+      }
+      node.addEventListener('click', function () {
+        if (r.n.site && r.n.order.length === 0) { goToSite(r.n.site); return; } /* a leaf: its site */
+        state.flame.path = r.path;
+        drawFlame();
+      });
+      g.appendChild(node);
+    });
+    flameBox.appendChild(g);
+    flameBox.appendChild(h('p', { class: 'note', text: 'Showing ' + fmt(node.value) + ' of ' + fmt(root.value) + ' (' + pct(node.value, root.value) + '). ' +
+      (drawn >= LIMIT ? 'Only the ' + LIMIT + ' widest frames are drawn.' : '') }));
+  }
+  function hash(str) { var x = 0; for (var i = 0; i < str.length; i++) x = (x * 31 + str.charCodeAt(i)) >>> 0; return x; }
+  lazy.flame = drawFlame;
+
+  /* --- Bottlenecks ------------------------------------------------------------------------- */
+
+  var bnSec = section('bottlenecks', 'Bottlenecks', 'Problems the analysis found, by severity (0..1), each with a suggestion.');
+  var bnFocus = h('input', { type: 'checkbox', id: 'bn-focus-only' });
+  bnSec.appendChild(h('div', { class: 'controls' }, h('label', { class: 'check' }, bnFocus, ' only those about the focused thread')));
+  var bnBody = h('div', { class: 'bottlenecks' });
+  bnSec.appendChild(bnBody);
+  bnFocus.addEventListener('change', function () { state.bottlenecksFocusOnly = bnFocus.checked; drawBottlenecks(); });
+  function drawBottlenecks() {
+    clear(bnBody);
+    var foc = state.focus;
+    var list = D.bottlenecks.filter(function (b) {
+      return !state.bottlenecksFocusOnly || !foc || (b.process === foc.process && b.thread === foc.thread);
+    });
+    if (!list.length) { bnBody.appendChild(h('p', { class: 'empty', text: 'no bottleneck found' })); return; }
+    list.slice(0, 200).forEach(function (b) {
+      var t = b.process !== null && b.thread ? threadOf(b.process, b.thread) : null;
+      var st = b.site !== null ? sites[b.site] : null;
+      var mine = foc && t && t.key === foc.key;
+      bnBody.appendChild(h('div', { class: 'bottleneck' + (mine ? ' focused' : '') + (b.severity >= 0.5 ? ' sev-high' : b.severity >= 0.2 ? ' sev-mid' : ' sev-low') },
+        h('div', { class: 'bn-head' }, h('span', { class: 'sev', text: b.severity.toFixed(2) }),
+          h('span', { class: 'sev-track' }, h('span', { class: 'sev-bar', style: 'width:' + (100 * b.severity).toFixed(0) + '%' })),
+          h('span', { class: 'bn-type', text: b.type.replace(/_/g, ' ') }),
+          t ? h('a', { href: '#', class: 'link', text: t.label + ' #' + t.thread, on: { click: function (e) { e.preventDefault(); setFocus(t); } } }) : null,
+          st ? h('a', { href: '#', class: 'link', text: st.fn, on: { click: function (e) { e.preventDefault(); goToSite(st); } } }) : null),
+        h('p', { class: 'bn-desc', text: b.description }),
+        h('p', { class: 'bn-sugg' }, h('strong', { text: 'Suggestion: ' }), b.suggestion)));
+    });
+    if (list.length > 200) bnBody.appendChild(h('p', { class: 'note', text: (list.length - 200) + ' more not shown.' }));
+  }
+  refreshers.push(drawBottlenecks);
+
+  /* --- Cross-thread matrix ----------------------------------------------------------------- */
+
+  var mxSec = section('matrix', 'Cross-thread frees', 'Blocks allocated by the thread of the row and freed by the thread of the column (bytes; darker is more). The 24 threads most involved are shown.');
+  var mxBody = h('div', { class: 'matrix-wrap' });
+  mxSec.appendChild(mxBody);
+  function drawMatrix() {
+    clear(mxBody);
+    if (!D.cross.length) { mxBody.appendChild(h('p', { class: 'empty', text: 'no block was freed by another thread than the one that allocated it' })); return; }
+    var foc = state.focus, pi = foc ? foc.process : D.cross[0][0];
+    var cells = D.cross.filter(function (c) { return c[0] === pi; });
+    if (!cells.length) { mxBody.appendChild(h('p', { class: 'empty', text: 'no cross-thread frees in the focused thread\u2019s process' })); return; }
+    var weight = {};
+    cells.forEach(function (c) { weight[c[1]] = (weight[c[1]] || 0) + c[4]; weight[c[2]] = (weight[c[2]] || 0) + c[4]; });
+    var ids = Object.keys(weight).map(Number).sort(function (a, b) { return weight[b] - weight[a] || a - b; }).slice(0, 24);
+    if (foc && foc.process === pi && ids.indexOf(foc.thread) < 0 && weight[foc.thread]) ids[ids.length - 1] = foc.thread;
+    ids.sort(function (a, b) { return a - b; });
+    var at = {}, max = 0;
+    cells.forEach(function (c) { at[c[1] + ':' + c[2]] = c; if (c[4] > max) max = c[4]; });
+    var table = h('table', { class: 'matrix', id: 'cross-matrix' });
+    table.appendChild(h('tr', null, h('th', { class: 'corner', text: 'alloc ↓ / free →' }), ids.map(function (id) {
+      return h('th', { class: foc && foc.process === pi && foc.thread === id ? 'focused' : null, title: threadName(pi, id), text: '#' + id });
+    })));
+    ids.forEach(function (a) {
+      var tr = h('tr', null, h('th', { class: foc && foc.process === pi && foc.thread === a ? 'focused' : null, title: threadName(pi, a), text: '#' + a }));
+      ids.forEach(function (f) {
+        var c = at[a + ':' + f], v = c ? c[4] : 0;
+        var alpha = v ? 0.15 + 0.85 * Math.log(1 + v) / Math.log(1 + max) : 0;
+        var hot = foc && foc.process === pi && (foc.thread === a || foc.thread === f);
+        tr.appendChild(h('td', { class: (hot ? 'focus-line ' : '') + (v ? 'has' : 'none'), style: v ? 'background:rgba(190,60,40,' + alpha.toFixed(2) + ')' : null,
+          title: threadName(pi, a) + ' → ' + threadName(pi, f) + ': ' + (c ? num(c[3]) + ' blocks, ' + bytes(v) : 'none'),
+          on: v ? { click: function () { var t = threadOf(pi, a); if (t) setFocus(t); } } : null }));
+      });
+      table.appendChild(tr);
+    });
+    mxBody.appendChild(table);
+  }
+  refreshers.push(drawMatrix);
+
+  /* --- System summary ---------------------------------------------------------------------- */
+
+  var sysSec = section('system', 'System summary');
+  (function () {
+    var tb = h('tbody');
+    procs.forEach(function (p) {
+      var start = p.start_unix_ns ? new Date(p.start_unix_ns / 1e6).toISOString() : '-';
+      tb.appendChild(h('tr', null, [p.pid === null ? '?' : p.pid, p.program || '?', (p.mode || '?') + (p.sampled && p.sampler ? ' (' + p.sampler + (p.sample_interval ? ', ' + bytes(p.sample_interval) : '') + ')' : ''),
+        num(p.threads), num(p.events), p.complete ? 'complete (' + (p.end_reason || '?') + ')' : 'incomplete', start, ms(p.last_ns),
+        num(p.window_max), num(p.late_events)].map(function (v) { return h('td', { text: String(v) }); })));
+    });
+    sysSec.appendChild(h('h3', { text: 'Processes' }));
+    sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', null, h('tr', null,
+      ['pid', 'program', 'mode', 'threads', 'events', 'state', 'started', 'last event', 'replay window', 'late events'].map(function (c) { return h('th', { text: c }); }))), tb)));
+    var ti = h('tbody');
+    D.inputs.forEach(function (i) {
+      ti.appendChild(h('tr', null, h('td', { text: i.path }), h('td', { text: i.filtered ? 'not selected' : i.usable ? (i.problem ? 'partly read' : 'ok') : 'no usable data' }),
+        h('td', { text: i.problem || '' })));
+    });
+    sysSec.appendChild(h('h3', { text: 'Inputs' }));
+    sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', null, h('tr', null,
+      ['file', 'status', 'problem'].map(function (c) { return h('th', { text: c }); }))), ti)));
+    sysSec.appendChild(h('h3', { text: 'Resources' }));
+    sysSec.appendChild(h('p', { class: 'empty', text: procs.some(function (p) { return p.resources; }) ? '' : 'no resource data recorded (CPU, RSS, page faults and I/O come from the runtime\u2019s resource sampler)' }));
+    sysSec.appendChild(h('p', { class: 'note', text: 'Record format version ' + D.format_version + ', report schema ' + D.schema + '.' }));
+  })();
+
+  /* --- Start ------------------------------------------------------------------------------- */
+
+  mark('static');
+  refreshers.forEach(function (f) { f(); mark(f.name); });
+  var initial = (location.hash || '').replace('#', '');
+  showTab(panels[initial] ? initial : 'overview');
+  document.body.dataset.renderMs = (performance.now() - started).toFixed(1);
+  document.body.dataset.renderSteps = steps.join(', ');
+  document.body.dataset.ready = '1';
+})();

@@ -1,0 +1,562 @@
+/* The HTML report: one self-contained file (docs/reports.md).  The analysis goes in as
+ * compact JSON inside <script type="application/json">, and merge/html/report.js (built
+ * into this binary with report.css: html_assets.c) draws the dashboard from it in the
+ * browser.  No network access, nothing loaded from elsewhere.
+ *
+ * Program strings (function and file names, thread names, labels) reach the page only
+ * through that JSON, written script-safe (json.h), and the script puts them in the page
+ * as text nodes, never as markup.  The one string this file writes as HTML, the title,
+ * goes through ms_html_escape.
+ *
+ * The data is laid out for size: sites and threads are rows of a column list given once
+ * ("site_columns", "thread_columns"), function and file names are indexes into a string
+ * table, so that 10,000 sites and 1,000 threads stay a few MB and load in well under a
+ * second (docs/reports.md has the measured figures). */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bottleneck.h"
+#include "hashmap.h"
+#include "json.h"
+#include "memscope/format.h"
+#include "report.h"
+#include "util.h"
+
+#define MS_HTML_SCHEMA "memscope-html/1"
+
+/* The page's script and style sheet (merge/html/, embedded at build time). */
+extern const unsigned char ms_html_report_js[];
+extern const unsigned char ms_html_report_css[];
+
+void ms_html_escape(FILE *out, const char *s) {
+  for (; s && *s; s++) {
+    switch (*s) {
+    case '&': fputs("&amp;", out); break;
+    case '<': fputs("&lt;", out); break;
+    case '>': fputs("&gt;", out); break;
+    case '"': fputs("&quot;", out); break;
+    case '\'': fputs("&#39;", out); break;
+    default: fputc(*s, out);
+    }
+  }
+}
+
+/* --- Helpers ------------------------------------------------------------------------ */
+
+/* A figure as [value, error]; error 0 when exact. */
+static void figure(struct ms_json *j, struct ms_figure f) {
+  ms_json_flat_array(j);
+  ms_json_uint(j, f.value);
+  ms_json_uint(j, f.error);
+  ms_json_end(j);
+}
+
+static void kfigure(struct ms_json *j, const char *key, struct ms_figure f) {
+  ms_json_key(j, key);
+  figure(j, f);
+}
+
+static double rounded(double v) { return v > 0 ? (double)llround(v) : 0; }
+
+static void doubles(struct ms_json *j, const char *key, const double *v, size_t n) {
+  ms_json_key(j, key);
+  ms_json_flat_array(j);
+  for (size_t i = 0; i < n; i++)
+    ms_json_double(j, rounded(v[i]));
+  ms_json_end(j);
+}
+
+/* Function and file names, once each. */
+struct strings {
+  struct ms_map index; /* hash of the string -> position + 1 (collisions checked) */
+  const char **v;
+  size_t n, cap;
+};
+
+static uint64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+/* The string's position in the table; -1 for NULL. */
+static int64_t intern(struct strings *t, const char *s) {
+  if (!s)
+    return -1;
+  /* Linear probing on the hash itself keeps equal strings on one key. */
+  for (uint64_t h = hash_str(s);; h++) {
+    bool existed;
+    size_t *slot = ms_map_put(&t->index, h, &existed);
+    if (!existed) {
+      MS_GROW(t->v, t->cap, t->n + 1);
+      t->v[t->n] = s;
+      *slot = ++t->n;
+      return (int64_t)t->n - 1;
+    }
+    if (strcmp(t->v[*slot - 1], s) == 0)
+      return (int64_t)*slot - 1;
+  }
+}
+
+static void int_or_null(struct ms_json *j, int64_t v) {
+  if (v < 0)
+    ms_json_null(j);
+  else
+    ms_json_uint(j, (uint64_t)v);
+}
+
+/* --- Thread alert levels ------------------------------------------------------------
+ * 2 (high), 1 (watch) or 0 for each thread card, with the reason, from what the
+ * analysis knows: a bottleneck about the thread, its share of its process's
+ * allocations, short-lived churn, cross-thread frees.  Thresholds in docs/reports.md. */
+
+struct alert {
+  int level;
+  char reason[160];
+};
+
+static void alert_raise(struct alert *a, int level, const char *reason) {
+  if (level > a->level) {
+    a->level = level;
+    snprintf(a->reason, sizeof a->reason, "%s", reason);
+  }
+}
+
+static struct alert thread_alert(const struct ms_process *proc, const struct ms_thread *t,
+                                 double mean_allocs, double worst_bottleneck) {
+  struct alert a = {0, ""};
+  char why[160];
+  if (worst_bottleneck >= 0.5) {
+    snprintf(why, sizeof why, "bottleneck of severity %.2f", worst_bottleneck);
+    alert_raise(&a, 2, why);
+  } else if (worst_bottleneck >= 0.2) {
+    snprintf(why, sizeof why, "bottleneck of severity %.2f", worst_bottleneck);
+    alert_raise(&a, 1, why);
+  }
+  double allocs = (double)t->counts.allocations;
+  if (proc->nthreads > 1 && mean_allocs > 0 && allocs >= 4 * mean_allocs) {
+    snprintf(why, sizeof why, "%.1fx the mean allocations of its process", allocs / mean_allocs);
+    alert_raise(&a, 2, why);
+  } else if (proc->nthreads > 1 && mean_allocs > 0 && allocs >= 2 * mean_allocs) {
+    snprintf(why, sizeof why, "%.1fx the mean allocations of its process", allocs / mean_allocs);
+    alert_raise(&a, 1, why);
+  }
+  double shorts = t->counts.est_short_lived.value;
+  if (shorts >= 1000 && allocs > 0 && shorts >= 0.5 * allocs) {
+    snprintf(why, sizeof why, "%.0f%% of its blocks freed within 100 us", 100 * shorts / allocs);
+    alert_raise(&a, 1, why);
+  }
+  double cross = t->counts.est_cross_freed.value;
+  if (cross >= 1000 && allocs > 0 && cross >= 0.1 * allocs) {
+    snprintf(why, sizeof why, "%.0f%% of its blocks freed by other threads", 100 * cross / allocs);
+    alert_raise(&a, 1, why);
+  }
+  return a;
+}
+
+/* --- Sections of the data -------------------------------------------------------------- */
+
+static void totals(struct ms_json *j, const struct ms_profile *p) {
+  const struct ms_counts *c = &p->totals;
+  ms_json_key(j, "totals");
+  ms_json_object(j);
+  ms_json_kbool(j, "estimated", c->estimated);
+  ms_json_kuint(j, "processes", p->nprocesses);
+  ms_json_kuint(j, "threads", p->nthreads);
+  ms_json_kuint(j, "sites", p->nsites);
+  ms_json_kuint(j, "allocations", c->allocations);
+  ms_json_kuint(j, "failed_allocations", c->failed_allocations);
+  ms_json_kuint(j, "reallocs", c->reallocs);
+  ms_json_kuint(j, "frees", c->frees);
+  ms_json_kuint(j, "bytes_allocated", c->bytes_allocated);
+  kfigure(j, "bytes_freed", ms_counts_figure(c, MS_BYTES_FREED));
+  kfigure(j, "live_blocks", ms_counts_figure(c, MS_LIVE_BLOCKS));
+  kfigure(j, "live_bytes", ms_counts_figure(c, MS_LIVE_BYTES));
+  kfigure(j, "peak_live_bytes", ms_counts_figure(c, MS_PEAK_LIVE_BYTES));
+  kfigure(j, "short_lived", ms_est_figure(&c->est_short_lived, c->estimated));
+  kfigure(j, "cross_thread_freed", ms_est_figure(&c->est_cross_freed, c->estimated));
+  ms_json_kuint(j, "samples", c->samples);
+  /* Memory patterns: freed blocks by lifetime decade, over every site. */
+  double life[MS_LIFETIME_BUCKETS] = {0};
+  uint64_t chains = 0, chain_steps = 0;
+  for (size_t i = 0; i < p->nsites; i++) {
+    for (size_t k = 0; k < MS_LIFETIME_BUCKETS; k++)
+      life[k] += p->sites[i].lifetime[k].value;
+    chains += p->sites[i].chains;
+    chain_steps += p->sites[i].chain_steps;
+  }
+  doubles(j, "lifetimes", life, MS_LIFETIME_BUCKETS);
+  ms_json_kuint(j, "realloc_chains", chains);
+  ms_json_kuint(j, "realloc_chain_steps", chain_steps);
+  ms_json_end(j);
+}
+
+static void inputs(struct ms_json *j, const struct ms_profile *p) {
+  ms_json_key(j, "inputs");
+  ms_json_array(j);
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct ms_input *in = &p->inputs[i];
+    char msg[512] = "";
+    if (in->problem.status != MS_DECODE_OK)
+      ms_decode_problem_format(&in->problem, msg, sizeof msg);
+    ms_json_object(j);
+    ms_json_kstring(j, "path", in->path);
+    ms_json_kbool(j, "usable", in->process != NULL);
+    ms_json_kbool(j, "filtered", in->filtered);
+    ms_json_kstring(j, "problem", *msg ? msg : NULL);
+    ms_json_end(j);
+  }
+  ms_json_end(j);
+}
+
+static void process(struct ms_json *j, const struct ms_process *proc) {
+  ms_json_object(j);
+  ms_json_key(j, "pid");
+  if (proc->present & MS_HEADER_HAS_PID)
+    ms_json_uint(j, proc->pid);
+  else
+    ms_json_null(j);
+  ms_json_kstring(j, "program", proc->program);
+  ms_json_kstring(j, "path", proc->path);
+  ms_json_kstring(j, "mode", proc->mode);
+  ms_json_kstring(j, "sampler", proc->sampler);
+  ms_json_kuint(j, "sample_interval", proc->sample_interval);
+  ms_json_kbool(j, "sampled", proc->sampled);
+  ms_json_kbool(j, "complete", proc->complete);
+  ms_json_kstring(j, "end_reason", proc->end_reason);
+  ms_json_kuint(j, "start_unix_ns", proc->start_unix_ns);
+  ms_json_kuint(j, "threads", proc->nthreads);
+  ms_json_kuint(j, "events", proc->events);
+  ms_json_kuint(j, "first_ns", proc->first_ns);
+  ms_json_kuint(j, "last_ns", proc->last_ns);
+  ms_json_kuint(j, "late_events", proc->late_events);
+  ms_json_kuint(j, "window_max", proc->window_max);
+  ms_json_kuint(j, "allocations", proc->counts.allocations);
+  ms_json_kuint(j, "bytes_allocated", proc->counts.bytes_allocated);
+  kfigure(j, "peak", ms_counts_figure(&proc->counts, MS_PEAK_LIVE_BYTES));
+  ms_json_kuint(j, "peak_ns", proc->peak_ns);
+  ms_json_kuint(j, "bucket_ns", proc->timeline_width);
+  doubles(j, "live", proc->timeline_live, MS_TIMELINE_BUCKETS);
+  doubles(j, "allocs", proc->timeline_allocs, MS_TIMELINE_BUCKETS);
+  ms_json_key(j, "phases");
+  ms_json_array(j);
+  for (size_t k = 0; k < proc->nphases; k++) {
+    const struct ms_phase *ph = &proc->phases[k];
+    uint64_t ns;
+    ms_json_object(j);
+    ms_json_kuint(j, "id", ph->id);
+    ms_json_kstring(j, "label", ph->label);
+    ms_json_key(j, "time_ns");
+    if (ms_phase_time(proc, ph, &ns))
+      ms_json_uint(j, ns);
+    else
+      ms_json_null(j);
+    kfigure(j, "allocations", ms_est_figure(&ph->allocations, proc->sampled));
+    kfigure(j, "bytes", ms_est_figure(&ph->bytes, proc->sampled));
+    ms_json_end(j);
+  }
+  ms_json_end(j);
+  /* A later runtime's resource sampler (CPU, RSS, I/O) goes here; null: none recorded. */
+  ms_json_key(j, "resources");
+  ms_json_null(j);
+  ms_json_end(j);
+}
+
+/* Sites in the order the page shows them first: by bytes, then calls, then id. */
+static int by_bytes(const void *a, const void *b) {
+  const struct ms_site *x = *(const struct ms_site *const *)a, *y = *(const struct ms_site *const *)b;
+  uint64_t bx = ms_site_bytes(x), by = ms_site_bytes(y), cx = ms_site_calls(x), cy = ms_site_calls(y);
+  if (bx != by)
+    return bx < by ? 1 : -1;
+  if (cx != cy)
+    return cx < cy ? 1 : -1;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+static const char *const site_columns[] = {
+    "id", "api", "kind", "calls", "bytes", "allocations", "frees", "min", "avg", "max",
+    "live_blocks", "live_bytes", "short_lived", "cross_thread", "estimated",
+    "top_pid", "top_thread", "frames",
+};
+
+static void site_row(struct ms_json *j, const struct ms_site *s, struct strings *strs) {
+  char id[24];
+  snprintf(id, sizeof id, "0x%" PRIx64, s->id);
+  bool est = s->counts.estimated;
+  ms_json_flat_array(j);
+  ms_json_string(j, id);
+  ms_json_string(j, s->described ? ms_api_name(s->api) : "?");
+  ms_json_string(j, ms_site_is_free(s) ? "free"
+                    : ms_api_kind(s->api) == MS_API_REALLOC ? "realloc"
+                                                             : "alloc");
+  ms_json_uint(j, ms_site_calls(s));
+  ms_json_uint(j, ms_site_bytes(s));
+  ms_json_uint(j, s->counts.allocations);
+  ms_json_uint(j, s->counts.frees);
+  ms_json_uint(j, s->sizes.min);
+  ms_json_uint(j, s->sizes.calls ? (uint64_t)llround((double)s->sizes.bytes / (double)s->sizes.calls) : 0);
+  ms_json_uint(j, s->sizes.max);
+  ms_json_uint(j, ms_counts_figure(&s->counts, MS_LIVE_BLOCKS).value);
+  ms_json_uint(j, ms_counts_figure(&s->counts, MS_LIVE_BYTES).value);
+  ms_json_uint(j, ms_est_figure(&s->counts.est_short_lived, est).value);
+  ms_json_uint(j, ms_est_figure(&s->counts.est_cross_freed, est).value);
+  ms_json_bool(j, est);
+  ms_json_uint(j, s->top_thread.pid);
+  ms_json_uint(j, s->top_thread.thread);
+  ms_json_flat_array(j); /* frames: [function, file, line, column], innermost first */
+  for (size_t f = 0; f < s->nframes; f++) {
+    ms_json_flat_array(j);
+    int_or_null(j, intern(strs, s->frames[f].function));
+    int_or_null(j, intern(strs, s->frames[f].file));
+    ms_json_uint(j, s->frames[f].line);
+    ms_json_uint(j, s->frames[f].column);
+    ms_json_end(j);
+  }
+  ms_json_end(j);
+  ms_json_end(j);
+}
+
+static const char *const thread_columns[] = {
+    "process", "thread", "tid", "name", "allocations", "frees", "bytes_allocated",
+    "bytes_freed", "peak", "peak_error", "peak_ns", "average_size", "short_lived",
+    "cross_thread", "live_bytes", "hot", "alert", "alert_reason", "start_ns", "end_ns",
+    "timeline",
+};
+
+/* Key of a thread in maps: process position and thread index. */
+static uint64_t thread_key(size_t proc, uint64_t index) { return (uint64_t)proc << 40 | index; }
+
+static void thread_row(struct ms_json *j, size_t pi, const struct ms_process *proc,
+                       const struct ms_thread *t, const struct ms_map *site_pos,
+                       const struct alert *a) {
+  bool est = t->counts.estimated;
+  struct ms_figure peak = proc->sampled ? ms_est_figure(&t->est_peak_live_bytes, true)
+                                        : (struct ms_figure){t->peak_live_bytes, 0, false};
+  ms_json_flat_array(j);
+  ms_json_uint(j, pi);
+  ms_json_uint(j, t->index);
+  int_or_null(j, t->os_tid ? (int64_t)t->os_tid : -1);
+  ms_json_string(j, t->name);
+  ms_json_uint(j, t->counts.allocations);
+  ms_json_uint(j, t->counts.frees);
+  ms_json_uint(j, t->counts.bytes_allocated);
+  ms_json_uint(j, ms_counts_figure(&t->counts, MS_BYTES_FREED).value);
+  ms_json_uint(j, peak.value);
+  ms_json_uint(j, peak.error);
+  ms_json_uint(j, t->peak_ns);
+  ms_json_uint(j, t->counts.allocations
+                      ? (uint64_t)llround((double)t->counts.bytes_allocated / (double)t->counts.allocations)
+                      : 0);
+  ms_json_uint(j, ms_est_figure(&t->counts.est_short_lived, est).value);
+  ms_json_uint(j, ms_est_figure(&t->counts.est_cross_freed, est).value);
+  ms_json_uint(j, ms_counts_figure(&t->counts, MS_LIVE_BYTES).value);
+  ms_json_flat_array(j); /* hot sites: [site position, allocations] */
+  for (size_t k = 0; k < t->nhot; k++) {
+    const size_t *pos = ms_map_get(site_pos, t->hot[k].site);
+    if (!pos)
+      continue; /* filtered out */
+    ms_json_flat_array(j);
+    ms_json_uint(j, *pos);
+    ms_json_uint(j, t->hot[k].allocations);
+    ms_json_end(j);
+  }
+  ms_json_end(j);
+  ms_json_uint(j, (uint64_t)a->level);
+  ms_json_string(j, a->reason);
+  ms_json_uint(j, t->start_ns);
+  ms_json_uint(j, t->end_ns);
+  ms_json_flat_array(j);
+  for (size_t k = 0; k < MS_TIMELINE_BUCKETS; k++)
+    ms_json_double(j, rounded(t->timeline_allocs[k]));
+  ms_json_end(j);
+  ms_json_end(j);
+}
+
+static void columns(struct ms_json *j, const char *key, const char *const *names, size_t n) {
+  ms_json_key(j, key);
+  ms_json_flat_array(j);
+  for (size_t i = 0; i < n; i++)
+    ms_json_string(j, names[i]);
+  ms_json_end(j);
+}
+
+/* Position of the process with this pid (bottlenecks name processes by pid). */
+static int64_t process_of_pid(const struct ms_process *const *procs, size_t n, uint64_t pid) {
+  for (size_t i = 0; i < n; i++)
+    if (procs[i]->pid == pid)
+      return (int64_t)i;
+  return -1;
+}
+
+static void data(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt) {
+  struct ms_json j;
+  ms_json_init_script(&j, out);
+  ms_json_object(&j);
+  ms_json_kstring(&j, "schema", MS_HTML_SCHEMA);
+  ms_json_kuint(&j, "format_version", MS_FORMAT_VERSION);
+  totals(&j, p);
+  inputs(&j, p);
+
+  /* Processes that were read, in input order: the page names them by position. */
+  const struct ms_process **procs = ms_xmalloc((p->ninputs ? p->ninputs : 1) * sizeof *procs);
+  size_t nprocs = 0;
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (p->inputs[i].process)
+      procs[nprocs++] = p->inputs[i].process;
+  ms_json_key(&j, "processes");
+  ms_json_array(&j);
+  for (size_t i = 0; i < nprocs; i++)
+    process(&j, procs[i]);
+  ms_json_end(&j);
+
+  /* Sites, by bytes; the page and the other lists refer to them by position. */
+  const struct ms_site **sites = ms_xmalloc((p->nsites ? p->nsites : 1) * sizeof *sites);
+  size_t nsites = 0;
+  for (size_t i = 0; i < p->nsites; i++)
+    if (ms_report_shows_site(opt, p->sites[i].id))
+      sites[nsites++] = &p->sites[i];
+  qsort(sites, nsites, sizeof *sites, by_bytes);
+  struct ms_map site_pos;
+  ms_map_init(&site_pos, sizeof(size_t));
+  for (size_t i = 0; i < nsites; i++)
+    *(size_t *)ms_map_put(&site_pos, sites[i]->id, NULL) = i;
+  struct strings strs = {0};
+  ms_map_init(&strs.index, sizeof(size_t));
+  columns(&j, "site_columns", site_columns, sizeof site_columns / sizeof *site_columns);
+  ms_json_key(&j, "sites");
+  ms_json_array(&j);
+  for (size_t i = 0; i < nsites; i++)
+    site_row(&j, sites[i], &strs);
+  ms_json_end(&j);
+  ms_json_key(&j, "strings");
+  ms_json_flat_array(&j);
+  for (size_t i = 0; i < strs.n; i++)
+    ms_json_string(&j, strs.v[i]);
+  ms_json_end(&j);
+
+  /* Bottlenecks, and the worst one about each thread for its alert level. */
+  struct ms_bottleneck *bn;
+  size_t nbn = ms_bottlenecks(p, &bn);
+  struct ms_map worst;
+  ms_map_init(&worst, sizeof(double));
+  ms_json_key(&j, "bottlenecks");
+  ms_json_array(&j);
+  for (size_t i = 0; i < nbn; i++) {
+    const struct ms_bottleneck *b = &bn[i];
+    if ((b->site && !ms_report_shows_site(opt, b->site)) || (opt->has_site && !b->site) ||
+        (opt->has_thread && !ms_report_shows_thread(opt, b->pid, b->thread)))
+      continue;
+    int64_t pi = process_of_pid(procs, nprocs, b->pid);
+    if (pi >= 0 && b->thread) {
+      double *w = ms_map_put(&worst, thread_key((size_t)pi, b->thread), NULL);
+      if (b->severity > *w)
+        *w = b->severity;
+    }
+    const size_t *sp = b->site ? ms_map_get(&site_pos, b->site) : NULL;
+    ms_json_object(&j);
+    ms_json_kstring(&j, "type", ms_bottleneck_type_name(b->type));
+    ms_json_key(&j, "process");
+    int_or_null(&j, pi);
+    ms_json_kuint(&j, "thread", b->thread);
+    ms_json_key(&j, "site");
+    int_or_null(&j, sp ? (int64_t)*sp : -1);
+    ms_json_kdouble(&j, "severity", (double)llround(b->severity * 1000) / 1000);
+    ms_json_kstring(&j, "description", b->description);
+    ms_json_kstring(&j, "suggestion", b->suggestion);
+    ms_json_end(&j);
+  }
+  ms_json_end(&j);
+  free(bn);
+
+  columns(&j, "thread_columns", thread_columns, sizeof thread_columns / sizeof *thread_columns);
+  ms_json_key(&j, "threads");
+  ms_json_array(&j);
+  for (size_t pi = 0; pi < nprocs; pi++) {
+    const struct ms_process *proc = procs[pi];
+    double sum = 0;
+    size_t with = 0;
+    for (size_t t = 0; t < proc->nthreads; t++)
+      if (proc->threads[t].counts.allocations) {
+        sum += (double)proc->threads[t].counts.allocations;
+        with++;
+      }
+    for (size_t t = 0; t < proc->nthreads; t++) {
+      const struct ms_thread *thr = &proc->threads[t];
+      if (!ms_report_shows_thread(opt, proc->pid, thr->index))
+        continue;
+      /* The mean of the *other* allocating threads, as the imbalance rule has it. */
+      double others = with > 1 ? (sum - (double)thr->counts.allocations) / (double)(with - 1) : 0;
+      const double *w = ms_map_get(&worst, thread_key(pi, thr->index));
+      struct alert a = thread_alert(proc, thr, others, w ? *w : 0);
+      thread_row(&j, pi, proc, thr, &site_pos, &a);
+    }
+  }
+  ms_json_end(&j);
+
+  /* Blocks allocated by one thread and freed by another: [process, alloc thread, free
+   * thread, blocks, bytes]. */
+  ms_json_key(&j, "cross");
+  ms_json_array(&j);
+  for (size_t pi = 0; pi < nprocs; pi++) {
+    const struct ms_process *proc = procs[pi];
+    for (size_t k = 0; k < proc->ninteractions; k++) {
+      const struct ms_interaction *x = &proc->interactions[k];
+      if (!ms_report_shows_thread(opt, proc->pid, x->alloc_thread) &&
+          !ms_report_shows_thread(opt, proc->pid, x->free_thread))
+        continue;
+      ms_json_flat_array(&j);
+      ms_json_uint(&j, pi);
+      ms_json_uint(&j, x->alloc_thread);
+      ms_json_uint(&j, x->free_thread);
+      ms_json_double(&j, rounded(x->blocks.value));
+      ms_json_double(&j, rounded(x->bytes.value));
+      ms_json_end(&j);
+    }
+  }
+  ms_json_end(&j);
+  ms_json_end(&j);
+
+  ms_map_destroy(&worst);
+  ms_map_destroy(&site_pos);
+  ms_map_destroy(&strs.index);
+  free(strs.v);
+  free(sites);
+  free(procs);
+}
+
+void ms_report_html(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt) {
+  struct ms_report_options none = {0};
+  if (!opt)
+    opt = &none;
+  /* The title names the programs (escaped: they are the profiled program's strings). */
+  fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
+        "<title>memscope: ", out);
+  size_t named = 0;
+  for (size_t i = 0; i < p->ninputs && named < 3; i++) {
+    const struct ms_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    fputs(named ? ", " : "", out);
+    ms_html_escape(out, proc->program ? proc->program : "?");
+    named++;
+  }
+  if (!named)
+    fputs("no data", out);
+  fputs("</title>\n<style>\n", out);
+  fputs((const char *)ms_html_report_css, out);
+  fputs("</style>\n</head>\n<body>\n"
+        "<noscript><p>This report draws itself with JavaScript; please enable it.</p></noscript>\n"
+        "<div id=\"app\"></div>\n"
+        "<div id=\"ms-errors\" hidden data-count=\"0\"></div>\n"
+        "<script type=\"application/json\" id=\"memscope-data\">", out);
+  data(out, p, opt);
+  fputs("</script>\n<script>\n", out);
+  fputs((const char *)ms_html_report_js, out);
+  fputs("</script>\n</body>\n</html>\n", out);
+}

@@ -1,0 +1,297 @@
+/* pprof output: a gzipped profile.proto (github.com/google/pprof, proto/profile.proto), the
+ * format that `go tool pprof`, Pyroscope, Parca and Grafana read.
+ *
+ * The protobuf wire format is written by hand: varints, and length-delimited fields for
+ * strings, packed arrays and sub-messages (each sub-message is built in a buffer of its
+ * own, then copied in behind its length).  Field numbers are those of profile.proto.
+ *
+ * What goes in: four sample types (alloc_objects/count, alloc_space/bytes,
+ * inuse_objects/count, inuse_space/bytes; inuse_space is the default, as in Go heap
+ * profiles).  One sample per allocation site with allocations or live blocks, whose
+ * values are the site's allocations and bytes allocated (exact, from the counters) and
+ * its blocks and bytes live at exit (exact in full mode, the rounded estimate in sampled
+ * mode).  Its stack is one Location per site, with one Line per frame of the inlined
+ * chain, innermost first as pprof wants; the address is made up (sites have none), in a
+ * single made-up Mapping that says functions, files, lines and inlining are all there,
+ * so pprof never tries to symbolize.  Labels carry the site id and its api. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "hashmap.h"
+#include "report.h"
+#include "util.h"
+
+/* profile.proto field numbers. */
+enum {
+  PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
+  PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_TIME_NANOS = 9,
+  PROFILE_DURATION_NANOS = 10, PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12,
+  PROFILE_COMMENT = 13, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
+  VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
+  SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
+  LABEL_KEY = 1, LABEL_STR = 2,
+  MAPPING_ID = 1, MAPPING_MEMORY_START = 2, MAPPING_MEMORY_LIMIT = 3, MAPPING_FILENAME = 5,
+  MAPPING_HAS_FUNCTIONS = 7, MAPPING_HAS_FILENAMES = 8, MAPPING_HAS_LINE_NUMBERS = 9,
+  MAPPING_HAS_INLINE_FRAMES = 10,
+  LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4,
+  LINE_FUNCTION_ID = 1, LINE_LINE = 2,
+  FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
+};
+enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
+
+/* Made-up addresses: a site's location sits at BASE + 16 * its number. */
+#define FAKE_BASE 0x100000ULL
+
+/* --- Wire format ---------------------------------------------------------------------- */
+
+struct pb {
+  unsigned char *p;
+  size_t n, cap;
+};
+
+static void put(struct pb *b, const void *data, size_t len) {
+  MS_GROW(b->p, b->cap, b->n + len);
+  memcpy(b->p + b->n, data, len);
+  b->n += len;
+}
+
+static void varint(struct pb *b, uint64_t v) {
+  unsigned char tmp[10];
+  size_t k = 0;
+  do {
+    tmp[k++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    v >>= 7;
+  } while (v);
+  put(b, tmp, k);
+}
+
+static void key(struct pb *b, unsigned field, unsigned wire) { varint(b, (uint64_t)field << 3 | wire); }
+
+/* An int64/uint64 field; proto3 leaves out zeros. */
+static void field_uint(struct pb *b, unsigned field, uint64_t v) {
+  if (!v)
+    return;
+  key(b, field, WIRE_VARINT);
+  varint(b, v);
+}
+
+static void field_bytes(struct pb *b, unsigned field, const void *data, size_t len) {
+  key(b, field, WIRE_LEN);
+  varint(b, len);
+  put(b, data, len);
+}
+
+/* A sub-message (or packed array) built in `sub`, which is emptied for reuse. */
+static void field_message(struct pb *b, unsigned field, struct pb *sub) {
+  field_bytes(b, field, sub->p ? sub->p : (unsigned char *)"", sub->n);
+  sub->n = 0;
+}
+
+/* --- String table ------------------------------------------------------------------------ */
+
+struct strtab {
+  struct ms_map index; /* FNV hash, probed linearly on collisions -> position + 1 */
+  char **v;
+  size_t n, cap;
+};
+
+static uint64_t fnv(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+/* The string's index in the table (0 is "", as profile.proto requires). */
+static uint64_t str(struct strtab *t, const char *s) {
+  if (!s || !*s)
+    return 0;
+  for (uint64_t h = fnv(s);; h++) {
+    bool existed;
+    size_t *slot = ms_map_put(&t->index, h, &existed);
+    if (!existed) {
+      MS_GROW(t->v, t->cap, t->n + 1);
+      t->v[t->n] = ms_xstrdup(s);
+      *slot = ++t->n;
+      return t->n - 1;
+    }
+    if (strcmp(t->v[*slot - 1], s) == 0)
+      return *slot - 1;
+  }
+}
+
+/* --- The profile ---------------------------------------------------------------------------- */
+
+/* A function is a (name, file) pair; its id is its position + 1. */
+struct functions {
+  struct ms_map index; /* name index << 32 | file index -> id */
+  uint64_t n;
+};
+
+static uint64_t function_id(struct functions *fs, struct pb *out, struct pb *sub,
+                            uint64_t name, uint64_t file) {
+  bool existed;
+  uint64_t *id = ms_map_put(&fs->index, name << 32 | file, &existed);
+  if (!existed) {
+    *id = ++fs->n;
+    field_uint(sub, FUNCTION_ID, *id);
+    field_uint(sub, FUNCTION_NAME, name);
+    field_uint(sub, FUNCTION_SYSTEM_NAME, name);
+    field_uint(sub, FUNCTION_FILENAME, file);
+    field_message(out, PROFILE_FUNCTION, sub);
+  }
+  return *id;
+}
+
+static void value_type(struct pb *out, unsigned field, struct pb *sub, struct strtab *t,
+                       const char *type, const char *unit) {
+  field_uint(sub, VALUE_TYPE_TYPE, str(t, type));
+  field_uint(sub, VALUE_TYPE_UNIT, str(t, unit));
+  field_message(out, field, sub);
+}
+
+static void label(struct pb *sample, struct pb *sub, struct strtab *t, const char *k,
+                  const char *v) {
+  field_uint(sub, LABEL_KEY, str(t, k));
+  field_uint(sub, LABEL_STR, str(t, v));
+  field_message(sample, SAMPLE_LABEL, sub);
+}
+
+unsigned char *ms_pprof_encode(const struct ms_profile *p, const struct ms_report_options *opt,
+                               size_t *len) {
+  struct pb out = {0}, sub = {0}, sub2 = {0}, packed = {0};
+  struct strtab t = {0};
+  struct functions fs = {0};
+  ms_map_init(&t.index, sizeof(size_t));
+  ms_map_init(&fs.index, sizeof(uint64_t));
+  MS_GROW(t.v, t.cap, 1); /* index 0 is "" (str() answers it without the map) */
+  t.v[t.n++] = ms_xstrdup("");
+
+  static const char *const types[][2] = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
+                                          {"inuse_objects", "count"}, {"inuse_space", "bytes"}};
+  for (size_t i = 0; i < 4; i++)
+    value_type(&out, PROFILE_SAMPLE_TYPE, &sub, &t, types[i][0], types[i][1]);
+
+  /* The one made-up mapping. */
+  field_uint(&sub, MAPPING_ID, 1);
+  field_uint(&sub, MAPPING_MEMORY_START, FAKE_BASE);
+  field_uint(&sub, MAPPING_MEMORY_LIMIT, FAKE_BASE + 16 * ((uint64_t)p->nsites + 1));
+  field_uint(&sub, MAPPING_FILENAME, str(&t, "memscope-sites"));
+  field_uint(&sub, MAPPING_HAS_FUNCTIONS, 1);
+  field_uint(&sub, MAPPING_HAS_FILENAMES, 1);
+  field_uint(&sub, MAPPING_HAS_LINE_NUMBERS, 1);
+  field_uint(&sub, MAPPING_HAS_INLINE_FRAMES, 1);
+  field_message(&out, PROFILE_MAPPING, &sub);
+
+  uint64_t nloc = 0;
+  for (size_t i = 0; i < p->nsites; i++) {
+    const struct ms_site *s = &p->sites[i];
+    if (ms_site_is_free(s) || !ms_report_shows_site(opt, s->id))
+      continue;
+    struct ms_figure live_blocks = ms_counts_figure(&s->counts, MS_LIVE_BLOCKS);
+    struct ms_figure live_bytes = ms_counts_figure(&s->counts, MS_LIVE_BYTES);
+    if (!s->counts.allocations && !live_blocks.value)
+      continue;
+    /* Its location: one Line per frame, innermost first; an undescribed site gets a
+     * function named after its id. */
+    uint64_t loc = ++nloc;
+    field_uint(&sub, LOCATION_ID, loc);
+    field_uint(&sub, LOCATION_MAPPING_ID, 1);
+    field_uint(&sub, LOCATION_ADDRESS, FAKE_BASE + 16 * loc);
+    char unknown[40];
+    snprintf(unknown, sizeof unknown, "site 0x%" PRIx64, s->id);
+    size_t nframes = s->nframes ? s->nframes : 1;
+    for (size_t f = 0; f < nframes; f++) {
+      const struct ms_frame *fr = s->nframes ? &s->frames[f] : NULL;
+      uint64_t name = str(&t, fr && fr->function ? fr->function : fr ? "??" : unknown);
+      uint64_t file = str(&t, fr ? fr->file : NULL);
+      struct pb fn = {0};
+      uint64_t id = function_id(&fs, &out, &fn, name, file);
+      free(fn.p);
+      field_uint(&sub2, LINE_FUNCTION_ID, id);
+      field_uint(&sub2, LINE_LINE, fr ? fr->line : 0);
+      field_message(&sub, LOCATION_LINE, &sub2);
+    }
+    field_message(&out, PROFILE_LOCATION, &sub);
+
+    /* Its sample. */
+    varint(&packed, loc);
+    field_message(&sub, SAMPLE_LOCATION_ID, &packed);
+    varint(&packed, s->counts.allocations);
+    varint(&packed, s->counts.bytes_allocated);
+    varint(&packed, live_blocks.value);
+    varint(&packed, live_bytes.value);
+    field_message(&sub, SAMPLE_VALUE, &packed);
+    char id[24];
+    snprintf(id, sizeof id, "0x%" PRIx64, s->id);
+    label(&sub, &sub2, &t, "site", id);
+    label(&sub, &sub2, &t, "api", s->described ? ms_api_name(s->api) : "?");
+    field_message(&out, PROFILE_SAMPLE, &sub);
+  }
+
+  /* When and how long: from the first process's start to the latest event. */
+  uint64_t start = 0, duration = 0, interval = 0;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct ms_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    if (proc->start_unix_ns && (!start || proc->start_unix_ns < start))
+      start = proc->start_unix_ns;
+    if (proc->last_ns > duration)
+      duration = proc->last_ns;
+    if (proc->sampled && proc->sample_interval > interval)
+      interval = proc->sample_interval;
+  }
+  field_uint(&out, PROFILE_TIME_NANOS, start);
+  field_uint(&out, PROFILE_DURATION_NANOS, duration);
+  value_type(&out, PROFILE_PERIOD_TYPE, &sub, &t, "space", "bytes");
+  field_uint(&out, PROFILE_PERIOD, interval);
+  varint(&packed, str(&t, "memscope-merge: allocation sites; alloc_* exact, inuse_* at exit"));
+  field_message(&out, PROFILE_COMMENT, &packed);
+  field_uint(&out, PROFILE_DEFAULT_SAMPLE_TYPE, str(&t, "inuse_space"));
+
+  for (size_t i = 0; i < t.n; i++)
+    field_bytes(&out, PROFILE_STRING_TABLE, t.v[i], strlen(t.v[i]));
+
+  for (size_t i = 0; i < t.n; i++)
+    free(t.v[i]);
+  free(t.v);
+  ms_map_destroy(&t.index);
+  ms_map_destroy(&fs.index);
+  free(sub.p);
+  free(sub2.p);
+  free(packed.p);
+  *len = out.n;
+  return out.p ? out.p : ms_xcalloc(1, 1);
+}
+
+bool ms_report_pprof(FILE *out, const struct ms_profile *p, const struct ms_report_options *opt) {
+  size_t len;
+  unsigned char *raw = ms_pprof_encode(p, opt, &len);
+  /* gzip framing (windowBits 15 + 16), as pprof expects a .pb.gz to be. */
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  bool ok = deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  if (ok) {
+    unsigned char buf[64 * 1024];
+    z.next_in = raw;
+    z.avail_in = (uInt)len;
+    int r;
+    do {
+      z.next_out = buf;
+      z.avail_out = sizeof buf;
+      r = deflate(&z, Z_FINISH);
+      if (r == Z_STREAM_ERROR) {
+        ok = false;
+        break;
+      }
+      fwrite(buf, 1, sizeof buf - z.avail_out, out);
+    } while (r != Z_STREAM_END);
+    deflateEnd(&z);
+  }
+  free(raw);
+  return ok;
+}

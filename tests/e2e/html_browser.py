@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Loads a memscope HTML report in headless Chromium and drives it like a user.
+
+Talks to Chromium over the DevTools protocol on a pipe (--remote-debugging-pipe: JSON
+messages ended by NUL on fds 3 and 4), so it needs nothing but python3 and chromium.
+Checks: the page renders with no console error, no uncaught exception and nothing in
+#ms-errors; clicking a thread card (a real mouse click) focuses it; clicking a column of
+the site table sorts it both ways; the site filter works; a click in the flame graph
+zooms in.  Saves a screenshot, and prints the load time.
+
+usage: html_browser.py CHROMIUM REPORT.html SCREENSHOT.png [--timing-only]
+  --timing-only: load the page, check for errors, print the timings (for big reports)
+Exit status 0 when every check passed; 1 otherwise (with the reason on stderr)."""
+import base64
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+class Chromium:
+    """A headless Chromium and one page in it, driven over the DevTools pipe."""
+
+    def __init__(self, binary, width=1280, height=1000):
+        self.profile = tempfile.mkdtemp(prefix="memscope-chromium-")
+        to_r, self.to_w = os.pipe()
+        self.from_r, from_w = os.pipe()
+
+        def child_fds():
+            # Chromium reads commands on fd 3 and writes replies on fd 4.
+            os.dup2(to_r, 3)
+            os.dup2(from_w, 4)
+
+        args = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-extensions",
+                "--disable-dev-shm-usage", "--remote-debugging-pipe",
+                "--user-data-dir=" + self.profile,
+                "--window-size=%d,%d" % (width, height), "about:blank"]
+        self.proc = subprocess.Popen(args, pass_fds=(3, 4), preexec_fn=child_fds,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        os.close(to_r)
+        os.close(from_w)
+        self.buf = b""
+        self.next_id = 0
+        self.events = []
+        self.session = None
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.call("Target.attachToTarget",
+                                 {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            self.call(domain + ".enable")
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+    def _read_message(self, deadline):
+        while b"\0" not in self.buf:
+            left = deadline - time.time()
+            if left <= 0:
+                raise TimeoutError("no answer from chromium")
+            ready, _, _ = select.select([self.from_r], [], [], left)
+            if ready:
+                chunk = os.read(self.from_r, 1 << 20)
+                if not chunk:
+                    raise RuntimeError("chromium closed the pipe: " +
+                                       self.proc.stderr.read().decode(errors="replace")[-2000:])
+                self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def call(self, method, params=None, timeout=60):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if self.session and not method.startswith("Target."):
+            msg["sessionId"] = self.session
+        os.write(self.to_w, json.dumps(msg).encode() + b"\0")
+        deadline = time.time() + timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError("%s: %s" % (method, reply["error"]))
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_event(self, method, timeout=60):
+        deadline = time.time() + timeout
+        for i, e in enumerate(self.events):
+            if e.get("method") == method:
+                return self.events.pop(i)
+        while True:
+            e = self._read_message(deadline)
+            if e.get("method") == method:
+                return e
+            self.events.append(e)
+
+    def js(self, expression):
+        r = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                           "awaitPromise": True})
+        if "exceptionDetails" in r:
+            raise RuntimeError("evaluating %r: %s" % (expression, r["exceptionDetails"]))
+        return r["result"].get("value")
+
+    def click(self, selector):
+        """A real mouse click in the middle of the element (scrolled into view)."""
+        box = self.js("""(() => { const e = document.querySelector(%s);
+            if (!e) return null; e.scrollIntoView({block: 'center'});
+            const r = e.getBoundingClientRect();
+            return [r.left + r.width / 2, r.top + r.height / 2]; })()""" % json.dumps(selector))
+        if not box:
+            raise AssertionError("nothing to click at " + selector)
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
+                                                   "button": "left", "clickCount": 1})
+
+    def problems(self):
+        """Console errors, uncaught exceptions and error log entries seen so far."""
+        out = []
+        for e in self.events:
+            m, p = e.get("method"), e.get("params", {})
+            if m == "Runtime.exceptionThrown":
+                d = p["exceptionDetails"]
+                out.append("exception: %s %s" % (d.get("text"), d.get("exception", {}).get("description", "")))
+            elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                out.append("console.%s: %s" % (p["type"], " ".join(str(a.get("value", a.get("description"))) for a in p["args"])))
+            elif m == "Log.entryAdded" and p["entry"]["level"] == "error":
+                out.append("log: %s (%s)" % (p["entry"]["text"], p["entry"].get("url", "")))
+        return out
+
+    def close(self):
+        try:
+            self.call("Browser.close", timeout=5)
+        except Exception:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok: " + what)
+
+
+def main():
+    if len(sys.argv) < 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    binary, report, shot = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
+    timing_only = "--timing-only" in sys.argv[4:]
+    if not shutil.which(binary):
+        print("FAIL: no chromium at %s: install the Debian package 'chromium' "
+              "(scripts/setup does)" % binary, file=sys.stderr)
+        return 1
+    c = Chromium(binary)
+    try:
+        t0 = time.time()
+        c.call("Page.navigate", {"url": "file://" + report})
+        c.wait_event("Page.loadEventFired")
+        wall = time.time() - t0
+        ready = c.js("document.body.dataset.ready")
+        check(ready == "1", "the report rendered (body[data-ready])")
+        timing = c.js("""(() => { const n = performance.getEntriesByType('navigation')[0];
+            return {load: n.loadEventEnd, dcl: n.domContentLoadedEventEnd,
+                    render: Number(document.body.dataset.renderMs),
+                    steps: document.body.dataset.renderSteps}; })()""")
+        print("timing: load event at %.0f ms, DOMContentLoaded at %.0f ms, script render %.0f ms, "
+              "navigate-to-load %.0f ms, %d bytes" % (timing["load"], timing["dcl"], timing["render"],
+                                                      wall * 1000, os.path.getsize(report)))
+        print("render steps (ms since the script started): " + timing["steps"])
+        if not timing_only:
+            cards = c.js("document.querySelectorAll('#thread-grid .thread-card').length")
+            check(cards > 0, "thread cards drawn (%d)" % cards)
+            c.click("nav [data-tab=threads]")
+            check(c.js("!document.getElementById('panel-threads').hidden"), "Threads tab shown")
+            key = c.js("document.querySelector('#thread-grid .thread-card').dataset.key")
+            name = c.js("document.querySelector('#thread-grid .thread-card .tc-name').textContent")
+            c.click("#thread-grid .thread-card")
+            check(c.js("document.querySelector('#thread-grid .thread-card.focused')?.dataset.key") == key,
+                  "clicking thread card %s focuses it" % key)
+            bar = c.js("document.getElementById('focus-bar').hidden ? null : document.getElementById('focus-bar').textContent")
+            check(bar is not None and name in bar, "the focus bar names the focused thread (%s)" % name)
+
+            c.click("nav [data-tab=sites]")
+            check(c.js("!document.getElementById('panel-sites').hidden"), "Sites tab shown")
+            values = "Array.from(document.querySelectorAll('#site-table tr.site-row td[data-col=calls]')).map(td => Number(td.dataset.value))"
+            c.click("#site-table th[data-col=calls]")
+            v = c.js(values)
+            check(len(v) > 1 and all(a >= b for a, b in zip(v, v[1:])), "sort by calls, descending: %s" % v[:6])
+            c.click("#site-table th[data-col=calls]")
+            v = c.js(values)
+            check(all(a <= b for a, b in zip(v, v[1:])), "sort by calls again, ascending: %s" % v[:6])
+            before = c.js("document.querySelectorAll('#site-table tr.site-row').length")
+            fn = c.js("document.querySelector('#site-table tr.site-row td[data-col=fn]').textContent")
+            c.js("(() => { const f = document.getElementById('site-filter'); f.value = %s; "
+                 "f.dispatchEvent(new Event('input')); })()" % json.dumps(fn))
+            shown = c.js("Array.from(document.querySelectorAll('#site-table tr.site-row td[data-col=fn]')).map(td => td.textContent)")
+            check(fn in shown and len(shown) <= before,
+                  "filtering the site table by %r keeps it (%d rows)" % (fn, len(shown)))
+            c.click("#site-table tr.site-row")
+            check(c.js("document.querySelectorAll('#site-table tr.site-detail').length") >= 1,
+                  "clicking a site row shows its inlined path")
+
+            c.click("nav [data-tab=flame]")
+            nodes = c.js("document.querySelectorAll('#flame g.node').length")
+            check(nodes > 1, "flame graph drawn (%d frames)" % nodes)
+            path = c.js("document.querySelectorAll('#flame g.node')[1].dataset.path")
+            c.click("#flame g.node:nth-of-type(2) rect")
+            zoomed = c.js("document.querySelectorAll('#flame g.node.ancestor').length")
+            check(zoomed >= 1, "clicking frame %s zooms in (%d ancestor bars)" % (path, zoomed))
+
+            c.click("nav [data-tab=overview]")
+        errors = c.js("Number(document.getElementById('ms-errors').dataset.count)")
+        problems = c.problems()
+        check(errors == 0 and not problems, "no console error, exception or page error %s" % problems)
+        png = c.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+        with open(shot, "wb") as f:
+            f.write(base64.b64decode(png["data"]))
+        check(os.path.getsize(shot) > 1000, "screenshot saved to %s" % shot)
+    finally:
+        c.close()
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (AssertionError, RuntimeError, TimeoutError) as e:
+        print("FAIL: %s" % e, file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The HTML report in a real browser (headless Chromium, Debian package chromium): it
+# loads with no console error, a thread card click focuses the thread, the site table
+# sorts and filters, the flame graph zooms; a screenshot is saved in WORKDIR.  Then the
+# same on a generated run of 1,000 threads and 10,000 sites with C++ names, whose size
+# and load time are printed (docs/reports.md quotes them).
+# Usage: html_report.sh MERGE MERGE_BENCH GOLDEN_DIR WORKDIR [CHROMIUM]
+source "$(dirname "$0")/lib.sh"
+merge=$1 bench=$2 golden=$3 work=$4 chromium=${5:-/usr/bin/chromium}
+here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$work" && mkdir -p "$work"
+[[ -x "$chromium" ]] ||
+  fail "no chromium at $chromium: install the Debian package chromium (scripts/setup does)"
+cd "$work"
+
+# The golden fixture, every interaction.
+"$merge" -o golden.html "$golden/golden_full.mspk" || fail "merge -o golden.html failed"
+expect_eq "$(grep -o '</script>' golden.html | wc -l)" 2 "exactly the two closing script tags"
+grep -q 'http://\|https://' golden.html && grep -o 'https\?://[^"]*' golden.html | grep -v 'www.w3.org/2000/svg' &&
+  fail "the report refers to the network"
+python3 "$here/html_browser.py" "$chromium" golden.html "$work/golden.png" ||
+  fail "browser checks on the golden report"
+
+# Sampled mode (estimates with error bars), --format to standard output: loads cleanly.
+"$merge" --format html "$golden/golden_sampled.mspk" >sampled.html || fail "merge --format html failed"
+python3 "$here/html_browser.py" "$chromium" sampled.html "$work/sampled.png" --timing-only ||
+  fail "browser checks on the sampled report"
+
+# 1,000 threads, 10,000 sites whose names hold <, > and &.
+out=$("$bench" -t 1000 -e 64 -s 10000 -k) || fail "merge_bench failed"
+mv "$(awk '/kept/ {print $2}' <<<"$out")" big.msgpack
+"$merge" -o big.html big.msgpack || fail "merge -o big.html failed"
+grep -q 'Pool<std' big.html && fail "a program string reached the page unescaped"
+grep -q 'Pool\\u003cstd::pair\\u003cint, Item' big.html || fail "escaped C++ names not found"
+python3 "$here/html_browser.py" "$chromium" big.html "$work/big.png" | tee big.log ||
+  fail "browser checks on the 1,000-thread report"
+load=$(awk '/^timing:/ {print $5}' big.log)
+(( ${load%.*} < 10000 )) || fail "the 1,000-thread report took ${load} ms to load"
+echo "e2e html_report: all checks passed (screenshots in $work)"
