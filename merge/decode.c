@@ -468,6 +468,37 @@ static bool decode_phase(struct ms_decoder *d, const msgpack_object *el, uint32_
   return true;
 }
 
+/* RESOURCE and MODULE records (the resource sampler, the loaded images) are checked here
+ * so that a damaged one is reported like any other; the analysis does not use them yet
+ * (resource timeline and symbolization: docs/merge.md). */
+static bool check_resource(struct ms_decoder *d, const msgpack_object *el, uint32_t n,
+                           uint64_t offset) {
+  struct rec r = {.d = d, .kind = "RESOURCE", .offset = offset};
+  uint64_t ts;
+  if (n < MS_RES_LEN)
+    return bad_record(&r, "%u elements, expected at least %d", n, MS_RES_LEN);
+  if (!get_uint(&r, &el[MS_RES_TS], "ts", &ts)) return false;
+  const msgpack_object *proc = &el[MS_RES_PROCESS], *threads = &el[MS_RES_THREADS];
+  if (proc->type != MSGPACK_OBJECT_ARRAY || proc->via.array.size < MS_RES_PROCESS_LEN)
+    return bad_field(&r, "process", "is not an array of %d counters", MS_RES_PROCESS_LEN);
+  if (threads->type != MSGPACK_OBJECT_ARRAY)
+    return bad_field(&r, "threads", "is %s, not an array", type_name(threads->type));
+  return true;
+}
+
+static bool check_module(struct ms_decoder *d, const msgpack_object *el, uint32_t n,
+                         uint64_t offset) {
+  struct rec r = {.d = d, .kind = "MODULE", .offset = offset};
+  const char *path, *id;
+  uint64_t base, ts;
+  if (n < MS_MODULE_LEN)
+    return bad_record(&r, "%u elements, expected at least %d", n, MS_MODULE_LEN);
+  return get_str(&r, &el[MS_MODULE_PATH], "path", &path) &&
+         get_uint(&r, &el[MS_MODULE_BASE], "base", &base) &&
+         get_str(&r, &el[MS_MODULE_BUILD_ID], "build_id", &id) &&
+         get_uint(&r, &el[MS_MODULE_TS], "ts", &ts);
+}
+
 static bool decode_record(struct ms_decoder *d, const msgpack_object *o, uint64_t offset) {
   if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
     return stop(d, MS_DECODE_CORRUPT, offset,
@@ -487,6 +518,8 @@ static bool decode_record(struct ms_decoder *d, const msgpack_object *o, uint64_
   case MS_REC_END: ok = decode_end(d, el, n, offset); break;
   case MS_REC_COUNTERS: ok = decode_counters(d, el, n, offset); break;
   case MS_REC_PHASE: ok = decode_phase(d, el, n, offset); break;
+  case MS_REC_RESOURCE: ok = check_resource(d, el, n, offset); break;
+  case MS_REC_MODULE: ok = check_module(d, el, n, offset); break;
   default:
     if (d->cb.unknown)
       d->cb.unknown(d->ctx, el[0].via.u64, offset);

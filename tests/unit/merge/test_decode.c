@@ -393,6 +393,69 @@ START_TEST(test_unknown_records_skipped) {
 }
 END_TEST
 
+/* --- RESOURCE and MODULE records: known (not "unknown"), checked, not used yet ---------- */
+
+static void fx_resource(struct fx *f, bool good) {
+  msgpack_pack_array(&f->pk, MS_RES_LEN);
+  msgpack_pack_uint64(&f->pk, MS_REC_RESOURCE);
+  msgpack_pack_uint64(&f->pk, 123);
+  msgpack_pack_array(&f->pk, good ? MS_RES_PROCESS_LEN : 3);
+  for (int i = 0; i < (good ? MS_RES_PROCESS_LEN : 3); i++) msgpack_pack_uint64(&f->pk, 1000 + i);
+  msgpack_pack_array(&f->pk, 1);
+  msgpack_pack_array(&f->pk, MS_RES_THREAD_LEN);
+  msgpack_pack_uint64(&f->pk, 42);
+  msgpack_pack_uint64(&f->pk, 5);
+  msgpack_pack_uint64(&f->pk, 6);
+}
+
+static void fx_module(struct fx *f, bool good) {
+  msgpack_pack_array(&f->pk, MS_MODULE_LEN);
+  msgpack_pack_uint64(&f->pk, MS_REC_MODULE);
+  fx_str(f, "/lib/x86_64-linux-gnu/libc.so.6");
+  if (good)
+    msgpack_pack_uint64(&f->pk, 0x7f0000000000);
+  else
+    fx_str(f, "not a base");
+  fx_str(f, "0123abcd");
+  msgpack_pack_uint64(&f->pk, 9);
+}
+
+START_TEST(test_resource_and_module_are_known) {
+  struct fx f;
+  struct capture c;
+  struct ms_decode_problem p;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_resource(&f, true);
+  fx_module(&f, true);
+  fx_end(&f, 5, "exit");
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(p.status, MS_DECODE_OK);
+  ck_assert_int_eq(c.unknown, 0); /* known, checked, not delivered: nothing uses them yet */
+  ck_assert_int_eq(c.ends, 1);
+  fx_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_bad_resource_and_module) {
+  for (int which = 0; which < 2; which++) {
+    struct fx f;
+    struct capture c;
+    struct ms_decode_problem p;
+    fx_init(&f);
+    fx_header(&f, "t", 1);
+    if (which == 0)
+      fx_resource(&f, false);
+    else
+      fx_module(&f, false);
+    decode_fx(&f, &c, &p);
+    ck_assert_int_eq(p.status, MS_DECODE_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(p.message, which == 0 ? "RESOURCE" : "MODULE"));
+    fx_destroy(&f);
+  }
+}
+END_TEST
+
 /* --- PHASE records and the phase of sampled allocations -------------------------------- */
 
 START_TEST(test_phase_decoded) {
@@ -1021,6 +1084,8 @@ Suite *decode_suite(void) {
   tcase_add_test(tc, test_thread_and_end_decoded);
   tcase_add_test(tc, test_events_decoded);
   tcase_add_test(tc, test_unknown_records_skipped);
+  tcase_add_test(tc, test_resource_and_module_are_known);
+  tcase_add_test(tc, test_bad_resource_and_module);
   tcase_add_test(tc, test_phase_decoded);
   tcase_add_test(tc, test_phase_bad_shapes);
   tcase_add_test(tc, test_phase_bad_event_element);
