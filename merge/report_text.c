@@ -55,14 +55,17 @@ static struct text num(uint64_t v) {
 }
 
 /* An exact number as N, an estimate as N±E. */
-static struct text figure(const struct ms_counts *c, enum ms_figure_of what) {
-  struct ms_figure f = ms_counts_figure(c, what);
+static struct text figure_text(struct ms_figure f) {
   struct text t;
   if (f.estimated)
     snprintf(t.s, sizeof t.s, "%" PRIu64 "±%" PRIu64, f.value, f.error);
   else
     snprintf(t.s, sizeof t.s, "%" PRIu64, f.value);
   return t;
+}
+
+static struct text figure(const struct ms_counts *c, enum ms_figure_of what) {
+  return figure_text(ms_counts_figure(c, what));
 }
 
 /* --- Header ---------------------------------------------------------------------------- */
@@ -394,13 +397,7 @@ static struct text ms_time(uint64_t ns) {
 }
 
 static struct text est_text(const struct ms_est *e, bool estimated) {
-  struct ms_figure f = ms_est_figure(e, estimated);
-  struct text t;
-  if (f.estimated)
-    snprintf(t.s, sizeof t.s, "%" PRIu64 "±%" PRIu64, f.value, f.error);
-  else
-    snprintf(t.s, sizeof t.s, "%" PRIu64, f.value);
-  return t;
+  return figure_text(ms_est_figure(e, estimated));
 }
 
 static struct text rounded(double v) { return num(v > 0 ? (uint64_t)llround(v) : 0); }
