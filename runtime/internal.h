@@ -39,6 +39,8 @@ void ms_os_warn(const char *msg, const char *detail); /* one line on stderr */
 /* Appends decimal v to buf at *pos, bounded by cap; returns 0 when it did not fit. */
 int ms_os_append_str(char *buf, size_t cap, size_t *pos, const char *s);
 int ms_os_append_u64(char *buf, size_t cap, size_t *pos, uint64_t v);
+/* "/proc/self/task/<tid>/<leaf>" into buf; 0 when it does not fit. */
+int ms_os_task_path(char *buf, size_t cap, int32_t tid, const char *leaf);
 
 /* ---- real_alloc.h: the allocator underneath (inline) ---------------------------- */
 #include "real_alloc.h"

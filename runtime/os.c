@@ -71,6 +71,13 @@ int ms_os_append_str(char *buf, size_t cap, size_t *pos, const char *s) {
   return 1;
 }
 
+int ms_os_task_path(char *buf, size_t cap, int32_t tid, const char *leaf) {
+  size_t pos = 0;
+  return ms_os_append_str(buf, cap, &pos, "/proc/self/task/") &&
+         ms_os_append_u64(buf, cap, &pos, (uint64_t)tid) &&
+         ms_os_append_str(buf, cap, &pos, "/") && ms_os_append_str(buf, cap, &pos, leaf);
+}
+
 int ms_os_append_u64(char *buf, size_t cap, size_t *pos, uint64_t v) {
   char digits[21];
   int i = 20;

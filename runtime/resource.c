@@ -65,11 +65,8 @@ static uint64_t keyed(const char *text, const char *key) {
 
 static void thread_cpu(int32_t tid, uint64_t *user, uint64_t *system) {
   char path[64], buf[1024];
-  size_t pos = 0;
   *user = *system = 0;
-  if (ms_os_append_str(path, sizeof path, &pos, "/proc/self/task/") &&
-      ms_os_append_u64(path, sizeof path, &pos, (uint64_t)tid) &&
-      ms_os_append_str(path, sizeof path, &pos, "/stat") && read_proc(path, buf, sizeof buf)) {
+  if (ms_os_task_path(path, sizeof path, tid, "stat") && read_proc(path, buf, sizeof buf)) {
     *user = stat_field(buf, 14) * ns_per_tick;
     *system = stat_field(buf, 15) * ns_per_tick;
   }

@@ -235,11 +235,7 @@ static void thread_name(const struct ms_thread *t, int32_t own_tid, char name[64
     return;
   }
   char path[64];
-  size_t pos = 0;
-  if (!ms_os_append_str(path, sizeof path, &pos, "/proc/self/task/") ||
-      !ms_os_append_u64(path, sizeof path, &pos, (uint64_t)t->os_tid) ||
-      !ms_os_append_str(path, sizeof path, &pos, "/comm"))
-    return;
+  if (!ms_os_task_path(path, sizeof path, t->os_tid, "comm")) return;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   ssize_t n = read(fd, name, 15);
