@@ -32,8 +32,9 @@
 #define MS_FILE_SUFFIX ".msgpack"
 
 enum ms_record {
-  /* [MS_REC_SITE, site_id, api, frames]
-   *   frames: array of [function|nil, file|nil, line, column], innermost first */
+  /* [MS_REC_SITE, site_id, api, frames, flags]
+   *   frames: array of [function|nil, file|nil, line, column], innermost first;
+   *   flags (optional, 0 when absent): MS_SITE_FLAG_* */
   MS_REC_SITE = 1,
   /* [MS_REC_THREAD, thread, os_tid, name|nil, start_ns, end_ns]
    *   written when a thread ends (end_ns 0 when written at process exit while running) */
@@ -70,6 +71,7 @@ enum ms_record {
 /* Record field positions, shared so writer and reader cannot disagree. */
 enum {
   MS_SITE_ID = 1, MS_SITE_API = 2, MS_SITE_FRAMES = 3, MS_SITE_LEN = 4,
+  MS_SITE_FLAGS = 4, MS_SITE_FLAGS_LEN = 5,
   MS_FRAME_FUNCTION = 0, MS_FRAME_FILE = 1, MS_FRAME_LINE = 2, MS_FRAME_COLUMN = 3,
   MS_FRAME_LEN = 4,
   MS_THREAD_ID = 1, MS_THREAD_OS_TID = 2, MS_THREAD_NAME = 3, MS_THREAD_START_NS = 4,
@@ -90,6 +92,16 @@ enum {
   MS_MODULE_PATH = 1, MS_MODULE_BASE = 2, MS_MODULE_BUILD_ID = 3, MS_MODULE_TS = 4,
   MS_MODULE_LEN = 5,
 };
+
+/* Site flags. */
+enum {
+  /* Calls made by code that was not compiled with the pass (libc, libstdc++, any
+   * library), caught by the runtime's malloc interposition.  One such site per api, with
+   * no frames and the id MS_UNINSTRUMENTED_SITE_ID(api); its sampled allocations carry a
+   * stack (MS_EV_STACK) that says where they came from. */
+  MS_SITE_FLAG_UNINSTRUMENTED = 1,
+};
+#define MS_UNINSTRUMENTED_SITE_ID(api) (0x4d53554e494e0000ull | (unsigned long long)(api))
 
 /* Events.  Every event is an array starting [kind, site_id, size, ptr, ts_ns]; realloc
  * appends [old_ptr, begin_ns]; a sampled allocation appends [weight, alignment]
@@ -115,6 +127,10 @@ enum {
   MS_EV_OLD_PTR = 5, MS_EV_BEGIN_NS = 6, MS_EV_REALLOC_LEN = 7,
   MS_EV_WEIGHT = 5, MS_EV_ALIGN = 6, MS_EV_SAMPLED_LEN = 7,
   MS_EV_PHASE = 7, MS_EV_SAMPLED_PHASE_LEN = 8, /* [..., weight, alignment, phase] */
+  /* [..., weight, alignment, phase (0: none), stack]: stack is an array of uint
+   * instruction addresses, innermost first, each a return address (symbolize addr - 1):
+   * the first is in the function that called the allocation function. */
+  MS_EV_STACK = 8, MS_EV_SAMPLED_STACK_LEN = 9,
 };
 
 #endif
