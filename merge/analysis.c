@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "parallel.h"
+#include "resources.h"
 #include "util.h"
 
 static int fill(struct ms_profile *p, struct ms_session_result *out) {
@@ -20,6 +21,15 @@ static int fill(struct ms_profile *p, struct ms_session_result *out) {
   for (size_t i = 0; i < p->ninputs; i++) {
     out->inputs_ok &= p->inputs[i].problem.status == MS_DECODE_OK;
     const struct ms_process *proc = p->inputs[i].process;
+    const struct ms_resources *res = proc ? proc->resources : NULL;
+    if (res) {
+      out->has_resources = true;
+      out->peak_rss_bytes += res->summary.peak_rss;
+      if (res->summary.peak_cpu_percent > out->peak_cpu_percent)
+        out->peak_cpu_percent = res->summary.peak_cpu_percent;
+      out->cpu_user_ns += res->summary.user_ns;
+      out->cpu_system_ns += res->summary.system_ns;
+    }
     for (size_t t = 0; proc && t < proc->nthreads; t++) {
       const struct ms_thread *thr = &proc->threads[t];
       struct ms_figure peak = proc->sampled ? ms_est_figure(&thr->est_peak_live_bytes, true)
@@ -33,6 +43,12 @@ static int fill(struct ms_profile *p, struct ms_session_result *out) {
                               : 0,
           .peak_live_bytes = peak.value, .peak_error = peak.error, .peak_ns = thr->peak_ns,
           .hottest_site = thr->nhot ? thr->hot[0].site : 0};
+      const struct ms_resource_thread *rt = ms_resources_thread(res, thr->index);
+      if (rt) {
+        out->threads[k - 1].cpu_user_ns = rt->user_ns;
+        out->threads[k - 1].cpu_system_ns = rt->system_ns;
+        out->threads[k - 1].cpu_share = rt->cpu_share;
+      }
     }
   }
   const struct ms_counts *c = &p->totals;

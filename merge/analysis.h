@@ -23,6 +23,10 @@ struct ms_thread_stats {
   uint64_t peak_live_bytes, peak_error; /* its own blocks still live, at their peak */
   uint64_t peak_ns;                     /* when, ns since its process started */
   uint64_t hottest_site;                /* site id, 0 when none */
+  /* From the resource sampler (MEMSCOPE_RESOURCE_INTERVAL): CPU time at its last tick
+   * and its share of its process's CPU time (0..1); all 0 when not sampled. */
+  uint64_t cpu_user_ns, cpu_system_ns;
+  double cpu_share;
 };
 
 struct ms_session_result {
@@ -37,6 +41,13 @@ struct ms_session_result {
   const struct ms_bottleneck *bottlenecks; /* by severity; owned by the result */
   size_t nbottlenecks;
   struct ms_profile *profile; /* the whole model, for anything more */
+  /* The resource sampler's summary (resources.h); has_resources false when no process
+   * recorded any tick.  RSS: the sum over processes of their peaks; CPU %: of one core,
+   * the highest of any process; CPU time: summed. */
+  bool has_resources;
+  uint64_t peak_rss_bytes;
+  double peak_cpu_percent;
+  uint64_t cpu_user_ns, cpu_system_ns;
 };
 
 /* Analyses record data held in memory (name: for messages).  Returns 0 when the input

@@ -18,6 +18,7 @@ static void site_absorb(struct ms_site *to, const struct ms_site *s) {
   if (!to->described && s->described) {
     to->described = true;
     to->api = s->api;
+    to->flags = s->flags;
     to->nframes = s->nframes;
     to->frames = ms_xcalloc(s->nframes ? s->nframes : 1, sizeof *to->frames);
     for (size_t i = 0; i < s->nframes; i++) {

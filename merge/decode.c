@@ -267,7 +267,8 @@ static bool decode_site(struct ms_decoder *d, const msgpack_object *el, uint32_t
     return bad_record(&r, "%u elements, expected at least %d", n, MS_SITE_LEN);
   if (!get_uint(&r, &el[MS_SITE_ID], "site id", &s.id) ||
       !get_u32(&r, &el[MS_SITE_API], "api", &s.api) ||
-      !get_array(&r, &el[MS_SITE_FRAMES], 0, "frames", &frames, &nframes))
+      !get_array(&r, &el[MS_SITE_FRAMES], 0, "frames", &frames, &nframes) ||
+      (n > MS_SITE_FLAGS && !get_u32(&r, &el[MS_SITE_FLAGS], "flags", &s.flags)))
     return false;
   struct ms_frame_rec *out = zone_array(d, nframes, sizeof *out);
   if (!out)
@@ -321,6 +322,26 @@ static bool get_weight(const struct rec *r, const msgpack_object *o, double *out
   if (!isfinite(w) || w < 1.0)
     return bad_field(r, "weight", "is %g, not a number >= 1", w);
   *out = w;
+  return true;
+}
+
+/* A sampled allocation's stack: an array of return addresses (unsigned integers). */
+static bool get_stack(const struct rec *r, const msgpack_object *o, struct ms_event *ev) {
+  const msgpack_object *items;
+  uint32_t n;
+  if (!get_array(r, o, 0, "stack", &items, &n))
+    return false;
+  uint64_t *out = zone_array(r->d, n, sizeof *out);
+  if (!out)
+    return false;
+  for (uint32_t k = 0; k < n; k++) {
+    if (items[k].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+      return bad_field(r, "stack", "element %u is %s, not an address (unsigned integer)", k,
+                       type_name(items[k].type));
+    out[k] = items[k].via.u64;
+  }
+  ev->stack = n ? out : NULL;
+  ev->nstack = n;
   return true;
 }
 
@@ -380,12 +401,13 @@ static bool decode_events(struct ms_decoder *d, const msgpack_object *el, uint32
     for (uint32_t k = MS_EV_SITE; k < need; k++)
       if (!get_uint(&r, &f[k], names[k], dest[k]))
         return false;
-    /* A sampled allocation appends its weight, then its alignment, then its phase. */
+    /* A sampled allocation appends its weight, its alignment, its phase, its stack. */
     ev->weight = 1.0;
     if (kind == MS_EV_ALLOC && nf > MS_EV_WEIGHT &&
         (!get_weight(&r, &f[MS_EV_WEIGHT], &ev->weight) ||
          (nf > MS_EV_ALIGN && !get_uint(&r, &f[MS_EV_ALIGN], "alignment", &ev->alignment)) ||
-         (nf > MS_EV_PHASE && !get_u32(&r, &f[MS_EV_PHASE], "phase", &ev->phase))))
+         (nf > MS_EV_PHASE && !get_u32(&r, &f[MS_EV_PHASE], "phase", &ev->phase)) ||
+         (nf > MS_EV_STACK && !get_stack(&r, &f[MS_EV_STACK], ev))))
       return false;
     kept++;
   }
@@ -468,35 +490,89 @@ static bool decode_phase(struct ms_decoder *d, const msgpack_object *el, uint32_
   return true;
 }
 
-/* RESOURCE and MODULE records (the resource sampler, the loaded images) are checked here
- * so that a damaged one is reported like any other; the analysis does not use them yet
- * (resource timeline and symbolization: docs/merge.md). */
-static bool check_resource(struct ms_decoder *d, const msgpack_object *el, uint32_t n,
-                           uint64_t offset) {
+/* RESOURCE: a tick of the resource sampler.  A thread's entry has 3 elements, or 5 from
+ * runtimes that sample its I/O too (read and write bytes after the CPU times). */
+static bool decode_resource(struct ms_decoder *d, const msgpack_object *el, uint32_t n,
+                            uint64_t offset) {
   struct rec r = {.d = d, .kind = "RESOURCE", .offset = offset};
-  uint64_t ts;
+  struct ms_resource_rec res = {.offset = offset};
+  const msgpack_object *proc, *list;
+  uint32_t nproc, nlist;
   if (n < MS_RES_LEN)
     return bad_record(&r, "%u elements, expected at least %d", n, MS_RES_LEN);
-  if (!get_uint(&r, &el[MS_RES_TS], "ts", &ts)) return false;
-  const msgpack_object *proc = &el[MS_RES_PROCESS], *threads = &el[MS_RES_THREADS];
-  if (proc->type != MSGPACK_OBJECT_ARRAY || proc->via.array.size < MS_RES_PROCESS_LEN)
-    return bad_field(&r, "process", "is not an array of %d counters", MS_RES_PROCESS_LEN);
-  if (threads->type != MSGPACK_OBJECT_ARRAY)
-    return bad_field(&r, "threads", "is %s, not an array", type_name(threads->type));
+  if (!get_uint(&r, &el[MS_RES_TS], "ts", &res.ts) ||
+      !get_array(&r, &el[MS_RES_PROCESS], MS_RES_PROCESS_LEN, "process", &proc, &nproc) ||
+      !get_array(&r, &el[MS_RES_THREADS], 0, "threads", &list, &nlist))
+    return false;
+  static const char *const names[MS_RES_PROCESS_LEN] = {
+      [MS_RES_RSS] = "rss_bytes", [MS_RES_VSIZE] = "vsize_bytes",
+      [MS_RES_MINFLT] = "minor_faults", [MS_RES_MAJFLT] = "major_faults",
+      [MS_RES_UTIME] = "user_ns", [MS_RES_STIME] = "system_ns",
+      [MS_RES_READ] = "read_bytes", [MS_RES_WRITE] = "write_bytes",
+      [MS_RES_VCSW] = "voluntary_switches", [MS_RES_IVCSW] = "involuntary_switches",
+  };
+  uint64_t *dest[MS_RES_PROCESS_LEN] = {
+      [MS_RES_RSS] = &res.rss, [MS_RES_VSIZE] = &res.vsize,
+      [MS_RES_MINFLT] = &res.minor_faults, [MS_RES_MAJFLT] = &res.major_faults,
+      [MS_RES_UTIME] = &res.user_ns, [MS_RES_STIME] = &res.system_ns,
+      [MS_RES_READ] = &res.read_bytes, [MS_RES_WRITE] = &res.write_bytes,
+      [MS_RES_VCSW] = &res.voluntary_switches, [MS_RES_IVCSW] = &res.involuntary_switches,
+  };
+  for (uint32_t k = 0; k < MS_RES_PROCESS_LEN; k++)
+    if (!get_uint(&r, &proc[k], names[k], dest[k]))
+      return false;
+  struct ms_resource_thread_rec *out = zone_array(d, nlist, sizeof *out);
+  if (!out)
+    return false;
+  r.part = "thread";
+  for (uint32_t i = 0; i < nlist; i++) {
+    const msgpack_object *f;
+    uint32_t nf;
+    struct ms_resource_thread_rec *t = &out[i];
+    memset(t, 0, sizeof *t);
+    r.index = i;
+    if (!get_array(&r, &list[i], MS_RES_THREAD_LEN, "", &f, &nf) ||
+        !get_uint(&r, &f[MS_RES_THREAD_TID], "os_tid", &t->os_tid) ||
+        !get_uint(&r, &f[MS_RES_THREAD_UTIME], "user_ns", &t->user_ns) ||
+        !get_uint(&r, &f[MS_RES_THREAD_STIME], "system_ns", &t->system_ns))
+      return false;
+    /* The I/O pair follows when the runtime sampled it (anything after it, or a lone
+     * 4th element, is a later extension and ignored, as everywhere). */
+    t->has_io = nf >= MS_RES_THREAD_LEN + 2;
+    if (t->has_io &&
+        (!get_uint(&r, &f[MS_RES_THREAD_LEN], "read_bytes", &t->read_bytes) ||
+         !get_uint(&r, &f[MS_RES_THREAD_LEN + 1], "write_bytes", &t->write_bytes)))
+      return false;
+  }
+  res.nthreads = nlist;
+  res.threads = out;
+  if (d->cb.resource)
+    d->cb.resource(d->ctx, &res);
   return true;
 }
 
-static bool check_module(struct ms_decoder *d, const msgpack_object *el, uint32_t n,
-                         uint64_t offset) {
+/* MODULE: a loaded image, for the symbolization of stacks (stacks.c). */
+static bool decode_module(struct ms_decoder *d, const msgpack_object *el, uint32_t n,
+                          uint64_t offset) {
   struct rec r = {.d = d, .kind = "MODULE", .offset = offset};
-  const char *path, *id;
-  uint64_t base, ts;
+  struct ms_module_rec m = {.offset = offset};
   if (n < MS_MODULE_LEN)
     return bad_record(&r, "%u elements, expected at least %d", n, MS_MODULE_LEN);
-  return get_str(&r, &el[MS_MODULE_PATH], "path", &path) &&
-         get_uint(&r, &el[MS_MODULE_BASE], "base", &base) &&
-         get_str(&r, &el[MS_MODULE_BUILD_ID], "build_id", &id) &&
-         get_uint(&r, &el[MS_MODULE_TS], "ts", &ts);
+  if (!get_str(&r, &el[MS_MODULE_PATH], "path", &m.path) ||
+      !get_uint(&r, &el[MS_MODULE_BASE], "base", &m.base) ||
+      !get_str(&r, &el[MS_MODULE_BUILD_ID], "build_id", &m.build_id) ||
+      !get_uint(&r, &el[MS_MODULE_TS], "ts", &m.ts))
+    return false;
+  if (!m.path)
+    m.path = "";
+  if (!m.build_id)
+    m.build_id = "";
+  for (const char *c = m.build_id; *c; c++)
+    if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+      return bad_field(&r, "build_id", "'%.64s' is not lowercase hex", m.build_id);
+  if (d->cb.module)
+    d->cb.module(d->ctx, &m);
+  return true;
 }
 
 static bool decode_record(struct ms_decoder *d, const msgpack_object *o, uint64_t offset) {
@@ -518,8 +594,8 @@ static bool decode_record(struct ms_decoder *d, const msgpack_object *o, uint64_
   case MS_REC_END: ok = decode_end(d, el, n, offset); break;
   case MS_REC_COUNTERS: ok = decode_counters(d, el, n, offset); break;
   case MS_REC_PHASE: ok = decode_phase(d, el, n, offset); break;
-  case MS_REC_RESOURCE: ok = check_resource(d, el, n, offset); break;
-  case MS_REC_MODULE: ok = check_module(d, el, n, offset); break;
+  case MS_REC_RESOURCE: ok = decode_resource(d, el, n, offset); break;
+  case MS_REC_MODULE: ok = decode_module(d, el, n, offset); break;
   default:
     if (d->cb.unknown)
       d->cb.unknown(d->ctx, el[0].via.u64, offset);

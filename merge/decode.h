@@ -50,6 +50,7 @@ struct ms_site_rec {
   uint64_t offset; /* of the record in the input */
   uint64_t id;
   uint32_t api; /* enum memscope_api, possibly one this reader does not know */
+  uint32_t flags; /* MS_SITE_FLAG_*; 0 when the record has none */
   size_t nframes;
   const struct ms_frame_rec *frames; /* innermost first */
 };
@@ -76,6 +77,10 @@ struct ms_event {
   uint64_t begin_ns;
   double weight;      /* allocations this event stands for (1/probability), >= 1 */
   uint64_t alignment; /* 0: the allocator's default */
+  /* A sampled MS_EV_ALLOC's call stack (MS_EV_STACK): return addresses, innermost
+   * first; NULL and 0 when the event has none. */
+  const uint64_t *stack;
+  uint32_t nstack;
 };
 
 struct ms_events_rec {
@@ -110,10 +115,42 @@ struct ms_phase_rec {
   uint64_t ts;       /* when it was named; 0 when written again for a new file */
 };
 
+/* A loaded ELF image: [MS_REC_MODULE, path, base, build_id, ts]. */
+struct ms_module_rec {
+  uint64_t offset;
+  const char *path;     /* "" for the program in files that predate absolute paths */
+  uint64_t base;        /* load bias */
+  const char *build_id; /* lowercase hex, "" when none */
+  uint64_t ts;
+};
+
 struct ms_end_rec {
   uint64_t offset;
   uint64_t end_ns;
   const char *reason;
+};
+
+/* One thread of a RESOURCE tick: [os_tid, user_ns, system_ns] or, from newer runtimes,
+ * [os_tid, user_ns, system_ns, read_bytes, write_bytes] (has_io says which). */
+struct ms_resource_thread_rec {
+  uint64_t os_tid;
+  uint64_t user_ns, system_ns; /* CPU time since the thread started */
+  uint64_t read_bytes, write_bytes; /* I/O since the thread started; 0 without has_io */
+  bool has_io;
+};
+
+/* A tick of the resource sampler: [MS_REC_RESOURCE, ts, process, threads].  Everything
+ * but rss and vsize is cumulative since the process (or thread) started. */
+struct ms_resource_rec {
+  uint64_t offset;
+  uint64_t ts;
+  uint64_t rss, vsize; /* bytes */
+  uint64_t minor_faults, major_faults;
+  uint64_t user_ns, system_ns;
+  uint64_t read_bytes, write_bytes;
+  uint64_t voluntary_switches, involuntary_switches;
+  size_t nthreads;
+  const struct ms_resource_thread_rec *threads;
 };
 
 /* Every callback may be NULL. */
@@ -126,6 +163,8 @@ struct ms_decode_callbacks {
   void (*unknown)(void *ctx, uint64_t type, uint64_t offset); /* a skipped record */
   void (*counters)(void *ctx, const struct ms_counters_rec *c);
   void (*phase)(void *ctx, const struct ms_phase_rec *p);
+  void (*module)(void *ctx, const struct ms_module_rec *m);
+  void (*resource)(void *ctx, const struct ms_resource_rec *r);
 };
 
 /* --- Problems ---------------------------------------------------------------------- */

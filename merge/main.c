@@ -12,6 +12,7 @@
 #include "parallel.h"
 #include "profile.h"
 #include "report.h"
+#include "stacks.h"
 
 #ifndef MEMSCOPE_VERSION
 #define MEMSCOPE_VERSION "unknown"
@@ -51,6 +52,11 @@ static void usage(FILE *out) {
           "                   allocations or bytes allocated grew by more than PCT%%\n"
           "  -j, --jobs N     read N files at a time (default: one per core)\n"
           "  --window N       hold at most N events for time ordering (default %u)\n"
+          "  --symbol-path DIR[:DIR...]  where to look for the binaries and debug files\n"
+          "                   of the recorded stacks (by path, by name, by build id)\n"
+          "  --symbolizer PATH  the llvm-symbolizer to run (default: $MEMSCOPE_SYMBOLIZER,\n"
+          "                   else llvm-symbolizer or llvm-symbolizer-N in $PATH)\n"
+          "  --no-symbolize   show stack frames as image+0xOFFSET, without symbolizing\n"
           "  -h, --help       print this help and exit\n"
           "  --version        print the version and exit\n"
           "\n"
@@ -223,7 +229,8 @@ static int run_diff(const char *base_arg, const char *new_arg, const char *outpu
 
 int main(int argc, char **argv) {
   enum { OPT_TOP = 256, OPT_VERSION, OPT_JSON, OPT_FORMAT, OPT_THREAD, OPT_SITE, OPT_PROCESS,
-         OPT_WINDOW, OPT_FOLDED_VALUE, OPT_DIFF, OPT_FAIL_IF_GROWS };
+         OPT_WINDOW, OPT_FOLDED_VALUE, OPT_DIFF, OPT_FAIL_IF_GROWS, OPT_SYMBOL_PATH,
+         OPT_SYMBOLIZER, OPT_NO_SYMBOLIZE };
   static const struct option options[] = {
       {"top", required_argument, NULL, OPT_TOP},
       {"json", no_argument, NULL, OPT_JSON},
@@ -236,12 +243,16 @@ int main(int argc, char **argv) {
       {"folded-value", required_argument, NULL, OPT_FOLDED_VALUE},
       {"diff", no_argument, NULL, OPT_DIFF},
       {"fail-if-grows", required_argument, NULL, OPT_FAIL_IF_GROWS},
+      {"symbol-path", required_argument, NULL, OPT_SYMBOL_PATH},
+      {"symbolizer", required_argument, NULL, OPT_SYMBOLIZER},
+      {"no-symbolize", no_argument, NULL, OPT_NO_SYMBOLIZE},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, OPT_VERSION},
       {NULL, 0, NULL, 0},
   };
   struct ms_report_options report = {.top = MS_REPORT_DEFAULT_TOP};
   struct ms_read_options read = {0};
+  struct ms_symbolize_options symbolize = {0};
   enum format format = FMT_NONE;
   bool diff = false;
   double fail_percent = -1;
@@ -277,6 +288,9 @@ int main(int argc, char **argv) {
                     optarg);
       break;
     case 'o': output = optarg; break;
+    case OPT_SYMBOL_PATH: symbolize.symbol_path = optarg; break;
+    case OPT_SYMBOLIZER: symbolize.symbolizer = optarg; break;
+    case OPT_NO_SYMBOLIZE: symbolize.no_symbolize = true; break;
     case OPT_THREAD:
       report.has_thread = true;
       report.thread = parse_number("--thread", optarg, 10);
@@ -346,6 +360,7 @@ int main(int argc, char **argv) {
     free(paths[i]);
   free(paths);
   ms_profile_finish(profile);
+  ms_stacks_resolve(profile, &symbolize); /* nothing to do without stacks */
 
   int status = cli.failed ? EXIT_BAD_INPUT : 0;
   if (ms_profile_has_data(profile)) {

@@ -7,7 +7,9 @@
 #include "counters.h"
 #include "memscope/abi.h"
 #include "replay.h"
+#include "resources.h"
 #include "scan.h"
+#include "stacks.h"
 #include "util.h"
 
 static char *dup_or_null(const char *s) { return s ? ms_xstrdup(s) : NULL; }
@@ -29,6 +31,8 @@ static void process_free(struct ms_process *proc) {
   for (size_t i = 0; i < proc->nphases; i++)
     free(proc->phases[i].label);
   free(proc->phases);
+  ms_proc_stacks_free(proc->stacks);
+  ms_resources_free(proc->resources);
   free(proc->peak_sites);
   free(proc->interactions);
   if (proc->tallies) {
@@ -61,6 +65,7 @@ void ms_profile_free(struct ms_profile *p) {
   free(p->sites);
   ms_map_destroy(&p->site_slots);
   free(p->bottlenecks);
+  ms_stack_table_free(p->stacks);
   free(p);
 }
 
@@ -148,6 +153,7 @@ void ms_process_add_site(struct ms_profile *p, struct ms_process *proc,
     return;
   site->described = true;
   site->api = s->api;
+  site->flags = s->flags;
   site->nframes = s->nframes;
   site->frames = ms_xcalloc(s->nframes, sizeof *site->frames);
   for (size_t i = 0; i < s->nframes; i++) {
@@ -193,6 +199,12 @@ void ms_process_add_counters(struct ms_profile *p, struct ms_process *proc,
     thr->os_tid = c->os_tid;
   proc->has_counters = true;
   ms_counters_keep(p, thr, c);
+}
+
+void ms_process_add_module(struct ms_profile *p, struct ms_process *proc,
+                           const struct ms_module_rec *m) {
+  (void)p;
+  ms_stacks_module(proc, m);
 }
 
 void ms_process_add_end(struct ms_profile *p, struct ms_process *proc,
@@ -319,6 +331,7 @@ void ms_profile_end_process(struct ms_profile *p, struct ms_process *proc) {
   /* A file says it is sampled, or its weights do (a header cut short, a future mode). */
   proc->sampled = (proc->mode && strcmp(proc->mode, "sampled") == 0) || proc->weighted_events;
   ms_replay_finish(p, proc);
+  ms_stacks_end_process(p, proc);
   ms_phases_finish(proc);
   struct ms_map *tallies = proc->tallies;
   if (proc->has_counters)
@@ -338,6 +351,7 @@ void ms_profile_end_process(struct ms_profile *p, struct ms_process *proc) {
     qsort(proc->threads, proc->nthreads, sizeof *proc->threads, by_index);
   for (size_t i = 0; i < proc->nthreads; i++)
     *(size_t *)ms_map_put(&proc->thread_slots, proc->threads[i].index, NULL) = i;
+  ms_resources_finish(proc); /* matches its threads to these, by tid */
   ms_counts_add(&p->totals, &proc->counts);
   p->nprocesses++;
   p->nthreads += proc->nthreads;
@@ -391,6 +405,16 @@ static void on_phase(void *ctx, const struct ms_phase_rec *ph) {
   ms_process_add_phase(r->p, r->proc, ph);
 }
 
+static void on_resource(void *ctx, const struct ms_resource_rec *res) {
+  struct reading *r = ctx;
+  ms_resources_add(r->proc, res);
+}
+
+static void on_module(void *ctx, const struct ms_module_rec *m) {
+  struct reading *r = ctx;
+  ms_process_add_module(r->p, r->proc, m);
+}
+
 static void on_unknown(void *ctx, uint64_t type, uint64_t offset) {
   struct reading *r = ctx;
   (void)type;
@@ -407,6 +431,8 @@ static const struct ms_decode_callbacks reading_callbacks = {
     .unknown = on_unknown,
     .counters = on_counters,
     .phase = on_phase,
+    .module = on_module,
+    .resource = on_resource,
 };
 
 static void finish_input(struct ms_profile *p, struct reading *r,

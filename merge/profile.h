@@ -115,6 +115,7 @@ struct ms_thread_ref {
 struct ms_site {
   uint64_t id;
   uint32_t api;   /* enum memscope_api; 0 while no SITE record was seen */
+  uint32_t flags; /* MS_SITE_FLAG_* of its SITE record (ms_site_uninstrumented) */
   bool described; /* a SITE record was seen */
   size_t nframes;
   struct ms_frame *frames; /* innermost first */
@@ -137,6 +138,7 @@ struct ms_site {
 };
 
 struct ms_replay; /* replay.c's state while a process is read */
+struct ms_resources; /* resources.h */
 
 /* One site's entry in a thread's latest COUNTERS snapshot. */
 struct ms_counter {
@@ -239,6 +241,11 @@ struct ms_process {
   size_t nphases, phases_cap;
   size_t phase_hint; /* while reading: the entry the last event used */
   bool named_phases; /* a PHASE record or a phase id was seen */
+  /* The resource sampler's ticks (resources.c); NULL when the file has none. */
+  struct ms_resources *resources;
+  /* Stacks of sampled allocations and the MODULE records that place them (stacks.c);
+   * NULL when the file has neither. */
+  struct ms_proc_stacks *stacks;
 };
 
 /* One input as given: its process, or NULL when nothing usable was read from it. */
@@ -280,6 +287,9 @@ struct ms_profile {
   size_t window;            /* the replay's cap on events held (0: the default) */
   struct ms_bottleneck *bottlenecks; /* by severity, set by ms_profile_finish */
   size_t nbottlenecks;
+  /* The stacks of sampled allocations, symbolized (stacks.h, ms_stacks_resolve); NULL
+   * until then, and when no input had any. */
+  struct ms_stack_table *stacks;
   bool finished;
 };
 
@@ -338,6 +348,8 @@ void ms_process_add_end(struct ms_profile *p, struct ms_process *proc,
                         const struct ms_end_rec *e);
 void ms_process_add_phase(struct ms_profile *p, struct ms_process *proc,
                           const struct ms_phase_rec *ph);
+void ms_process_add_module(struct ms_profile *p, struct ms_process *proc,
+                           const struct ms_module_rec *m);
 
 /* Phases (phases.c): counts the allocations of one EVENTS record by phase; at the end of
  * the process, sorts the phases by id (or drops them all when none was named). */
@@ -359,6 +371,8 @@ void ms_site_rank_thread(struct ms_site *site, const struct ms_thread_ref *r);
 
 /* Presentation helpers shared by the reports. */
 bool ms_site_is_free(const struct ms_site *s);       /* a deallocation site */
+/* Calls by code not built with the pass (MS_SITE_FLAG_UNINSTRUMENTED, or its id). */
+bool ms_site_uninstrumented(const struct ms_site *s);
 uint64_t ms_site_calls(const struct ms_site *s);     /* allocations, or frees for free sites */
 uint64_t ms_site_bytes(const struct ms_site *s);     /* bytes allocated, or freed */
 const char *ms_api_name(uint32_t api);               /* "malloc", ..., "?" when unknown */

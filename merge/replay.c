@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "memscope/format.h"
+#include "stacks.h"
 #include "util.h"
 
 enum {
@@ -41,6 +42,7 @@ enum {
   OP_KIND = 0x7,
   OP_REALLOC = 0x8, /* flag: this item is a realloc call's result */
   OP_HALF = 0x10,   /* flag: this item is the release of a realloc's old block */
+  OP_STACK_SHIFT = 5, /* above the flags: an allocation's stack in the process (stacks.h) */
 };
 
 /* An event as the replay keeps it while it waits in the window: 40 bytes. */
@@ -50,7 +52,7 @@ struct ms_item {
   uint64_t size;
   double weight; /* of an allocation: how many allocations it stands for */
   uint32_t site; /* position in profile->sites */
-  uint32_t op;
+  uint32_t op;   /* OP_* kind and flags, the stack above OP_STACK_SHIFT */
 };
 
 /* A live block, in the map keyed by its address. */
@@ -62,6 +64,7 @@ struct live_block {
   uint32_t chain;      /* reallocs that led to this block (0: a plain allocation) */
   uint32_t site;       /* allocating site, position in profile->sites */
   uint32_t thread;     /* allocating thread, position in process->threads */
+  uint32_t stack;      /* its stack in the process (stacks.h), 0: none */
 };
 
 /* A thread's queue and what the replay follows about it. */
@@ -358,7 +361,8 @@ static void apply(struct ms_profile *p, struct ms_process *proc, struct ms_repla
     th->timeline_allocs[k] += it->weight;
     th->timeline_bytes[k] += it->weight * (double)it->size;
     proc->timeline_allocs[k] += it->weight;
-    struct live_block nb = {it->size, it->weight, it->ts, it->size, 0, it->site, thread};
+    struct live_block nb = {it->size, it->weight, it->ts, it->size, 0, it->site, thread,
+                            it->op >> OP_STACK_SHIFT};
     if ((it->op & OP_REALLOC) && ts->chain_pending) {
       nb.chain = ts->chain + 1;
       nb.chain_first = ts->chain_first;
@@ -606,6 +610,8 @@ void ms_replay_events(struct ms_profile *p, struct ms_process *proc, size_t thre
     case MS_EV_ALLOC: {
       /* malloc(0) may return NULL: neither an allocation nor a failure. */
       uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      if (ev->nstack)
+        op |= ms_stacks_sample(proc, site, ev) << OP_STACK_SHIFT;
       queue(p, proc, r, th, (struct ms_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
       break;
     }
@@ -662,6 +668,7 @@ void ms_replay_finish(struct ms_profile *p, struct ms_process *proc) {
     c->live_bytes += b->size;
     ms_est_add(&c->est_live_blocks, b->weight, 1.0);
     ms_est_add(&c->est_live_bytes, b->weight, (double)b->size);
+    ms_stacks_live(proc, b->site, b->stack, b->weight, b->size);
     chain_ends(r, b);
   }
   proc->counts.peak_live_bytes = r->peak;

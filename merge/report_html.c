@@ -22,6 +22,7 @@
 #include "json.h"
 #include "memscope/format.h"
 #include "report.h"
+#include "resources.h"
 #include "util.h"
 
 #define MS_HTML_SCHEMA "memscope-html/1"
@@ -212,6 +213,74 @@ static void inputs(struct ms_json *j, const struct ms_profile *p) {
   ms_json_end(j);
 }
 
+/* The resource sampler's summary, timeline (columns of the points) and threads
+ * ([thread or null, tid, name, user_ns, system_ns, share, read or null, write or null]);
+ * null when the process recorded no tick. */
+static double tenths(double v) { return isnan(v) ? v : (double)llround(v * 10) / 10; }
+
+static void resources(struct ms_json *j, const struct ms_process *proc) {
+  const struct ms_resources *res = proc->resources;
+  ms_json_key(j, "resources");
+  if (!res) {
+    ms_json_null(j);
+    return;
+  }
+  const struct ms_resource_summary *s = &res->summary;
+  ms_json_object(j);
+  ms_json_kuint(j, "ticks", s->ticks);
+  ms_json_kuint(j, "per_point", res->stride);
+  ms_json_kuint(j, "first_ns", s->first_ns);
+  ms_json_kuint(j, "last_ns", s->last_ns);
+  ms_json_kuint(j, "peak_rss", s->peak_rss);
+  ms_json_kuint(j, "peak_rss_ns", s->peak_rss_ns);
+  ms_json_kuint(j, "peak_vsize", s->peak_vsize);
+  ms_json_kdouble(j, "peak_cpu", tenths(s->peak_cpu_percent));
+  ms_json_kuint(j, "peak_cpu_ns", s->peak_cpu_ns);
+  ms_json_kdouble(j, "avg_cpu", tenths(s->average_cpu_percent));
+  ms_json_kuint(j, "user_ns", s->user_ns);
+  ms_json_kuint(j, "system_ns", s->system_ns);
+  ms_json_kuint(j, "read_bytes", s->read_bytes);
+  ms_json_kuint(j, "write_bytes", s->write_bytes);
+  ms_json_kuint(j, "minor_faults", s->minor_faults);
+  ms_json_kuint(j, "major_faults", s->major_faults);
+  ms_json_kuint(j, "voluntary_switches", s->voluntary_switches);
+  ms_json_kuint(j, "involuntary_switches", s->involuntary_switches);
+  static const char *const keys[] = {"ns", "rss", "vsize", "cpu", "read", "write"};
+  for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+    ms_json_key(j, keys[k]);
+    ms_json_flat_array(j);
+    for (size_t i = 0; i < res->npoints; i++) {
+      const struct ms_resource_point *pt = &res->points[i];
+      switch (k) {
+      case 0: ms_json_uint(j, pt->ns); break;
+      case 1: ms_json_uint(j, pt->rss); break;
+      case 2: ms_json_uint(j, pt->vsize); break;
+      case 3: ms_json_double(j, tenths(pt->cpu_percent)); break;
+      case 4: ms_json_double(j, isnan(pt->read_rate) ? NAN : rounded(pt->read_rate)); break;
+      case 5: ms_json_double(j, isnan(pt->write_rate) ? NAN : rounded(pt->write_rate)); break;
+      }
+    }
+    ms_json_end(j);
+  }
+  ms_json_key(j, "threads");
+  ms_json_array(j);
+  for (size_t i = 0; i < res->nthreads; i++) {
+    const struct ms_resource_thread *t = &res->threads[i];
+    ms_json_flat_array(j);
+    int_or_null(j, t->thread ? (int64_t)t->thread : -1);
+    ms_json_uint(j, t->os_tid);
+    ms_json_string(j, t->name);
+    ms_json_uint(j, t->user_ns);
+    ms_json_uint(j, t->system_ns);
+    ms_json_double(j, (double)llround(t->cpu_share * 10000) / 10000);
+    int_or_null(j, t->has_io ? (int64_t)t->read_bytes : -1);
+    int_or_null(j, t->has_io ? (int64_t)t->write_bytes : -1);
+    ms_json_end(j);
+  }
+  ms_json_end(j);
+  ms_json_end(j);
+}
+
 static void process(struct ms_json *j, const struct ms_process *proc) {
   ms_json_object(j);
   ms_json_key(j, "pid");
@@ -259,9 +328,7 @@ static void process(struct ms_json *j, const struct ms_process *proc) {
     ms_json_end(j);
   }
   ms_json_end(j);
-  /* A later runtime's resource sampler (CPU, RSS, I/O) goes here; null: none recorded. */
-  ms_json_key(j, "resources");
-  ms_json_null(j);
+  resources(j, proc);
   ms_json_end(j);
 }
 
@@ -323,7 +390,7 @@ static const char *const thread_columns[] = {
     "process", "thread", "tid", "name", "allocations", "frees", "bytes_allocated",
     "bytes_freed", "peak", "peak_error", "peak_ns", "average_size", "short_lived",
     "cross_thread", "live_bytes", "hot", "alert", "alert_reason", "start_ns", "end_ns",
-    "timeline",
+    "timeline", "cpu_ns", "cpu_share", "read_bytes", "write_bytes",
 };
 
 /* Key of a thread in maps: process position and thread index. */
@@ -372,6 +439,15 @@ static void thread_row(struct ms_json *j, size_t pi, const struct ms_process *pr
   for (size_t k = 0; k < MS_TIMELINE_BUCKETS; k++)
     ms_json_double(j, rounded(t->timeline_allocs[k]));
   ms_json_end(j);
+  /* From the resource sampler: null when it did not see the thread. */
+  const struct ms_resource_thread *rt = ms_resources_thread(proc->resources, t->index);
+  int_or_null(j, rt ? (int64_t)(rt->user_ns + rt->system_ns) : -1);
+  if (rt)
+    ms_json_double(j, (double)llround(rt->cpu_share * 10000) / 10000);
+  else
+    ms_json_null(j);
+  int_or_null(j, rt && rt->has_io ? (int64_t)rt->read_bytes : -1);
+  int_or_null(j, rt && rt->has_io ? (int64_t)rt->write_bytes : -1);
   ms_json_end(j);
 }
 

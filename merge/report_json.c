@@ -10,6 +10,8 @@
 #include "json.h"
 #include "memscope/format.h"
 #include "report.h"
+#include "resources.h"
+#include "stacks.h"
 
 #define MS_JSON_SCHEMA "memscope-merge/1"
 
@@ -147,6 +149,107 @@ static void thread(struct ms_json *j, const struct ms_process *proc, const struc
   ms_json_end(j);
 }
 
+/* The resource sampler's ticks (docs/json.md, "resources"); null when none. */
+static double tenths(double v) { return isnan(v) ? v : (double)llround(v * 10) / 10; }
+static double whole(double v) { return isnan(v) ? v : (double)llround(v); }
+
+static void resources(struct ms_json *j, const struct ms_process *proc,
+                      const struct ms_report_options *opt) {
+  const struct ms_resources *res = proc->resources;
+  ms_json_key(j, "resources");
+  if (!res) {
+    ms_json_null(j);
+    return;
+  }
+  const struct ms_resource_summary *s = &res->summary;
+  ms_json_object(j);
+  ms_json_key(j, "summary");
+  ms_json_object(j);
+  ms_json_kuint(j, "ticks", s->ticks);
+  ms_json_kuint(j, "first_tick_ns", s->first_ns);
+  ms_json_kuint(j, "last_tick_ns", s->last_ns);
+  ms_json_kuint(j, "peak_rss_bytes", s->peak_rss);
+  ms_json_kuint(j, "peak_rss_time_ns", s->peak_rss_ns);
+  ms_json_kuint(j, "peak_vsize_bytes", s->peak_vsize);
+  ms_json_kuint(j, "peak_vsize_time_ns", s->peak_vsize_ns);
+  ms_json_kdouble(j, "peak_cpu_percent", tenths(s->peak_cpu_percent));
+  ms_json_kuint(j, "peak_cpu_time_ns", s->peak_cpu_ns);
+  ms_json_kdouble(j, "average_cpu_percent", tenths(s->average_cpu_percent));
+  ms_json_kuint(j, "cpu_user_ns", s->user_ns);
+  ms_json_kuint(j, "cpu_system_ns", s->system_ns);
+  ms_json_kuint(j, "read_bytes", s->read_bytes);
+  ms_json_kuint(j, "write_bytes", s->write_bytes);
+  ms_json_kdouble(j, "peak_read_bytes_per_s", whole(s->peak_read_rate));
+  ms_json_kdouble(j, "peak_write_bytes_per_s", whole(s->peak_write_rate));
+  ms_json_kuint(j, "minor_faults", s->minor_faults);
+  ms_json_kuint(j, "major_faults", s->major_faults);
+  ms_json_kuint(j, "voluntary_switches", s->voluntary_switches);
+  ms_json_kuint(j, "involuntary_switches", s->involuntary_switches);
+  ms_json_end(j);
+  ms_json_key(j, "threads");
+  ms_json_array(j);
+  for (size_t i = 0; i < res->nthreads; i++) {
+    const struct ms_resource_thread *t = &res->threads[i];
+    if (t->thread ? !ms_report_shows_thread(opt, proc->pid, t->thread) : opt->has_thread)
+      continue;
+    ms_json_object(j);
+    ms_json_key(j, "thread");
+    if (t->thread)
+      ms_json_uint(j, t->thread);
+    else
+      ms_json_null(j);
+    ms_json_kuint(j, "os_tid", t->os_tid);
+    ms_json_kstring(j, "name", t->name);
+    ms_json_kuint(j, "ticks", t->ticks);
+    ms_json_kuint(j, "cpu_user_ns", t->user_ns);
+    ms_json_kuint(j, "cpu_system_ns", t->system_ns);
+    ms_json_kdouble(j, "cpu_share", (double)llround(t->cpu_share * 10000) / 10000);
+    ms_json_key(j, "read_bytes");
+    if (t->has_io)
+      ms_json_uint(j, t->read_bytes);
+    else
+      ms_json_null(j);
+    ms_json_key(j, "write_bytes");
+    if (t->has_io)
+      ms_json_uint(j, t->write_bytes);
+    else
+      ms_json_null(j);
+    ms_json_end(j);
+  }
+  ms_json_end(j);
+  /* Column by column, like the process timeline: one flat array per quantity. */
+  ms_json_key(j, "timeline");
+  ms_json_object(j);
+  ms_json_kuint(j, "ticks_per_point", res->stride);
+  static const char *const keys[] = {
+      "time_ns", "ticks", "rss_bytes", "vsize_bytes", "cpu_percent", "read_bytes_per_s",
+      "write_bytes_per_s", "minor_faults", "major_faults", "voluntary_switches",
+      "involuntary_switches"};
+  for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+    ms_json_key(j, keys[k]);
+    ms_json_flat_array(j);
+    for (size_t i = 0; i < res->npoints; i++) {
+      const struct ms_resource_point *pt = &res->points[i];
+      switch (k) {
+      case 0: ms_json_uint(j, pt->ns); break;
+      case 1: ms_json_uint(j, pt->ticks); break;
+      case 2: ms_json_uint(j, pt->rss); break;
+      case 3: ms_json_uint(j, pt->vsize); break;
+      case 4: ms_json_double(j, tenths(pt->cpu_percent)); break;
+      case 5: ms_json_double(j, whole(pt->read_rate)); break;
+      case 6: ms_json_double(j, whole(pt->write_rate)); break;
+      case 7: ms_json_uint(j, pt->minor_faults); break;
+      case 8: ms_json_uint(j, pt->major_faults); break;
+      case 9: ms_json_uint(j, pt->voluntary_switches); break;
+      case 10: ms_json_uint(j, pt->involuntary_switches); break;
+      }
+    }
+    ms_json_end(j);
+  }
+  ms_json_end(j);
+  ms_json_end(j);
+}
+
 static void process(struct ms_json *j, const struct ms_process *proc,
                     const struct ms_report_options *opt) {
   ms_json_object(j);
@@ -241,6 +344,7 @@ static void process(struct ms_json *j, const struct ms_process *proc,
     ms_json_end(j);
   }
   ms_json_end(j);
+  resources(j, proc, opt);
   ms_json_end(j);
 }
 
@@ -251,7 +355,7 @@ static const char *kind_name(const struct ms_site *s) {
                                                                                    : "alloc";
 }
 
-static void site(struct ms_json *j, const struct ms_site *s) {
+static void site(struct ms_json *j, const struct ms_profile *p, const struct ms_site *s) {
   bool est_ = s->counts.estimated;
   ms_json_object(j);
   site_id(j, "id", s->id);
@@ -259,6 +363,8 @@ static void site(struct ms_json *j, const struct ms_site *s) {
   ms_json_kuint(j, "api_number", s->api);
   ms_json_kstring(j, "kind", kind_name(s));
   ms_json_kbool(j, "described", s->described);
+  if (ms_site_uninstrumented(s))
+    ms_json_kbool(j, "uninstrumented", true);
   ms_json_key(j, "frames");
   ms_json_array(j);
   for (size_t f = 0; f < s->nframes; f++) {
@@ -270,9 +376,8 @@ static void site(struct ms_json *j, const struct ms_site *s) {
     ms_json_end(j);
   }
   ms_json_end(j);
-  ms_json_key(j, "stacks"); /* symbolized stacks of sampled events: a later version */
-  ms_json_array(j);
-  ms_json_end(j);
+  ms_json_key(j, "stacks");
+  ms_stacks_json_site(j, p, s);
   ms_json_kuint(j, "calls", ms_site_calls(s));
   ms_json_kuint(j, "bytes", ms_site_bytes(s));
   ms_json_key(j, "sizes");
@@ -374,12 +479,13 @@ void ms_report_json(FILE *out, const struct ms_profile *p, const struct ms_repor
   ms_json_key(&j, "sites");
   ms_json_array(&j);
   for (size_t i = 0; i < n; i++)
-    site(&j, rows[i]);
+    site(&j, p, rows[i]);
   ms_json_end(&j);
   free(rows);
 
   struct ms_bottleneck *bn;
   size_t nbn = ms_bottlenecks(p, &bn);
+  ms_stacks_json(&j, p); /* "symbolization", only when there are stacks */
   ms_json_key(&j, "bottlenecks");
   ms_json_array(&j);
   for (size_t i = 0; i < nbn; i++) {

@@ -13,7 +13,16 @@
  * mode).  Its stack is one Location per site, with one Line per frame of the inlined
  * chain, innermost first as pprof wants; the address is made up (sites have none), in a
  * single made-up Mapping that says functions, files, lines and inlining are all there,
- * so pprof never tries to symbolize.  Labels carry the site id and its api. */
+ * so pprof never tries to symbolize.  Labels carry the site id and its api.
+ *
+ * Sites whose sampled allocations carried call stacks (stacks.h) get one sample per
+ * stack instead, each with the share of the site's values that its samples estimate
+ * (what no stack can take, a live figure none of the sampled blocks explains, stays in a
+ * sample of the site alone).  Its locations are the stack's addresses, innermost first,
+ * one Line per inlined frame: all of them for an uninstrumented site, the site's own
+ * location then the stack's outer addresses for an instrumented one.  Each image gets a
+ * Mapping (its path and build id) at a made-up base of its own, addresses relative to
+ * it; a frame no image holds has no mapping and its absolute address. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -22,6 +31,7 @@
 
 #include "hashmap.h"
 #include "report.h"
+#include "stacks.h"
 #include "util.h"
 
 /* profile.proto field numbers. */
@@ -34,6 +44,7 @@ enum {
   SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
   LABEL_KEY = 1, LABEL_STR = 2,
   MAPPING_ID = 1, MAPPING_MEMORY_START = 2, MAPPING_MEMORY_LIMIT = 3, MAPPING_FILENAME = 5,
+  MAPPING_BUILD_ID = 6,
   MAPPING_HAS_FUNCTIONS = 7, MAPPING_HAS_FILENAMES = 8, MAPPING_HAS_LINE_NUMBERS = 9,
   MAPPING_HAS_INLINE_FRAMES = 10,
   LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4,
@@ -42,8 +53,10 @@ enum {
 };
 enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
 
-/* Made-up addresses: a site's location sits at BASE + 16 * its number. */
+/* Made-up addresses: a site's location sits at BASE + 16 * its number; image k's
+ * addresses (relative to the image) at IMAGE_BASE(k) + address. */
 #define FAKE_BASE 0x100000ULL
+#define IMAGE_BASE(k) (((uint64_t)(k) + 1) << 40)
 
 /* --- Wire format ---------------------------------------------------------------------- */
 
@@ -160,6 +173,78 @@ static void label(struct pb *sample, struct pb *sub, struct strtab *t, const cha
   field_message(sample, SAMPLE_LABEL, sub);
 }
 
+/* The locations of stack frames, one per (image, address). */
+struct frame_locs {
+  struct ms_map index; /* hash of (image, address), probed -> position + 1 */
+  struct { uint32_t image; uint64_t address, id; } *v;
+  size_t n, cap;
+};
+
+/* The Location of the address whose frames start at st->frames[f] (its inlined frames,
+ * then the function holding it); *next is where the next address's frames start. */
+static uint64_t frame_location(struct frame_locs *fl, uint64_t *nloc, struct pb *out,
+                               struct pb *sub, struct pb *sub2, struct strtab *t,
+                               struct functions *fs, const struct ms_stack *st, size_t f,
+                               size_t *next) {
+  size_t end = f;
+  while (end < st->nframes && st->frames[end].inlined)
+    end++;
+  end = end < st->nframes ? end + 1 : end;
+  *next = end;
+  const struct ms_stack_frame *fr = &st->frames[f];
+  uint64_t h = (uint64_t)fr->image * 0x9e3779b97f4a7c15ULL ^ fr->address;
+  for (;; h++) {
+    bool existed;
+    size_t *slot = ms_map_put(&fl->index, h, &existed);
+    if (existed) {
+      if (fl->v[*slot - 1].image == fr->image && fl->v[*slot - 1].address == fr->address)
+        return fl->v[*slot - 1].id;
+      continue;
+    }
+    MS_GROW(fl->v, fl->cap, fl->n + 1);
+    uint64_t id = ++*nloc;
+    fl->v[fl->n].image = fr->image;
+    fl->v[fl->n].address = fr->address;
+    fl->v[fl->n].id = id;
+    *slot = ++fl->n;
+    field_uint(sub, LOCATION_ID, id);
+    if (fr->image != UINT32_MAX) {
+      field_uint(sub, LOCATION_MAPPING_ID, 2 + (uint64_t)fr->image);
+      field_uint(sub, LOCATION_ADDRESS, IMAGE_BASE(fr->image) + fr->address);
+    } else {
+      field_uint(sub, LOCATION_ADDRESS, fr->address);
+    }
+    for (size_t k = f; k < end; k++) {
+      char name[512];
+      ms_stack_frame_name(&st->frames[k], name, sizeof name);
+      struct pb fn = {0};
+      uint64_t fid = function_id(fs, out, &fn, str(t, name), str(t, st->frames[k].file));
+      free(fn.p);
+      field_uint(sub2, LINE_FUNCTION_ID, fid);
+      field_uint(sub2, LINE_LINE, st->frames[k].line);
+      field_message(sub, LOCATION_LINE, sub2);
+    }
+    field_message(out, PROFILE_LOCATION, sub);
+    return id;
+  }
+}
+
+static void sample(struct pb *out, struct pb *sub, struct pb *sub2, struct pb *packed,
+                   struct strtab *t, const struct ms_site *s, const uint64_t *locs,
+                   size_t nlocs, const uint64_t values[4]) {
+  for (size_t i = 0; i < nlocs; i++)
+    varint(packed, locs[i]);
+  field_message(sub, SAMPLE_LOCATION_ID, packed);
+  for (size_t i = 0; i < 4; i++)
+    varint(packed, values[i]);
+  field_message(sub, SAMPLE_VALUE, packed);
+  char id[24];
+  snprintf(id, sizeof id, "0x%" PRIx64, s->id);
+  label(sub, sub2, t, "site", id);
+  label(sub, sub2, t, "api", s->described ? ms_api_name(s->api) : "?");
+  field_message(out, PROFILE_SAMPLE, sub);
+}
+
 unsigned char *ms_pprof_encode(const struct ms_profile *p, const struct ms_report_options *opt,
                                size_t *len) {
   struct pb out = {0}, sub = {0}, sub2 = {0}, packed = {0};
@@ -185,8 +270,32 @@ unsigned char *ms_pprof_encode(const struct ms_profile *p, const struct ms_repor
   field_uint(&sub, MAPPING_HAS_LINE_NUMBERS, 1);
   field_uint(&sub, MAPPING_HAS_INLINE_FRAMES, 1);
   field_message(&out, PROFILE_MAPPING, &sub);
+  /* One per image that stacks fell in. */
+  const struct ms_stack_table *tab = p->stacks;
+  for (size_t k = 0; tab && k < tab->nimages; k++) {
+    const struct ms_stack_image *im = &tab->images[k];
+    uint64_t extent = im->extent;
+    for (size_t x = 0; x < tab->nstacks; x++) /* no segments known: what was seen */
+      for (size_t f = 0; f < tab->stacks[x].nframes; f++)
+        if (tab->stacks[x].frames[f].image == k && tab->stacks[x].frames[f].address >= extent)
+          extent = tab->stacks[x].frames[f].address + 1;
+    field_uint(&sub, MAPPING_ID, 2 + k);
+    field_uint(&sub, MAPPING_MEMORY_START, IMAGE_BASE(k));
+    field_uint(&sub, MAPPING_MEMORY_LIMIT, IMAGE_BASE(k) + extent);
+    field_uint(&sub, MAPPING_FILENAME, str(&t, im->path));
+    field_uint(&sub, MAPPING_BUILD_ID, str(&t, im->build_id));
+    field_uint(&sub, MAPPING_HAS_FUNCTIONS, im->symbolized);
+    field_uint(&sub, MAPPING_HAS_FILENAMES, im->symbolized);
+    field_uint(&sub, MAPPING_HAS_LINE_NUMBERS, im->symbolized);
+    field_uint(&sub, MAPPING_HAS_INLINE_FRAMES, im->symbolized);
+    field_message(&out, PROFILE_MAPPING, &sub);
+  }
+  struct frame_locs fl = {0};
+  ms_map_init(&fl.index, sizeof(size_t));
+  uint64_t *locs = NULL, *parts = NULL;
+  size_t locs_cap = 0, parts_cap = 0;
 
-  uint64_t nloc = 0;
+  uint64_t nloc = 0, nsite_locs = 0;
   for (size_t i = 0; i < p->nsites; i++) {
     const struct ms_site *s = &p->sites[i];
     if (ms_site_is_free(s) || !ms_report_shows_site(opt, s->id))
@@ -200,7 +309,7 @@ unsigned char *ms_pprof_encode(const struct ms_profile *p, const struct ms_repor
     uint64_t loc = ++nloc;
     field_uint(&sub, LOCATION_ID, loc);
     field_uint(&sub, LOCATION_MAPPING_ID, 1);
-    field_uint(&sub, LOCATION_ADDRESS, FAKE_BASE + 16 * loc);
+    field_uint(&sub, LOCATION_ADDRESS, FAKE_BASE + 16 * ++nsite_locs);
     char unknown[40];
     snprintf(unknown, sizeof unknown, "site 0x%" PRIx64, s->id);
     size_t nframes = s->nframes ? s->nframes : 1;
@@ -217,20 +326,41 @@ unsigned char *ms_pprof_encode(const struct ms_profile *p, const struct ms_repor
     }
     field_message(&out, PROFILE_LOCATION, &sub);
 
-    /* Its sample. */
-    varint(&packed, loc);
-    field_message(&sub, SAMPLE_LOCATION_ID, &packed);
-    varint(&packed, s->counts.allocations);
-    varint(&packed, s->counts.bytes_allocated);
-    varint(&packed, live_blocks.value);
-    varint(&packed, live_bytes.value);
-    field_message(&sub, SAMPLE_VALUE, &packed);
-    char id[24];
-    snprintf(id, sizeof id, "0x%" PRIx64, s->id);
-    label(&sub, &sub2, &t, "site", id);
-    label(&sub, &sub2, &t, "api", s->described ? ms_api_name(s->api) : "?");
-    field_message(&out, PROFILE_SAMPLE, &sub);
+    /* Its samples: the whole site, or a share per stack and what is left. */
+    uint64_t whole[4] = {s->counts.allocations, s->counts.bytes_allocated, live_blocks.value,
+                         live_bytes.value};
+    const struct ms_stack_span *span = ms_stacks_of_site(p, s->id);
+    if (!span) {
+      sample(&out, &sub, &sub2, &packed, &t, s, &loc, 1, whole);
+      continue;
+    }
+    static const enum ms_stack_value by[4] = {MS_STACK_CALLS, MS_STACK_BYTES,
+                                              MS_STACK_LIVE_BLOCKS, MS_STACK_LIVE_BYTES};
+    MS_GROW(parts, parts_cap, 4 * span->n);
+    uint64_t rest[4];
+    for (size_t k = 0; k < 4; k++)
+      rest[k] = ms_stack_split(tab, span, by[k], whole[k], parts + k * span->n) ? 0 : whole[k];
+    bool uninstrumented = ms_site_uninstrumented(s);
+    for (size_t e = 0; e < span->n; e++) {
+      uint64_t v[4] = {parts[e], parts[span->n + e], parts[2 * span->n + e], parts[3 * span->n + e]};
+      if (!v[0] && !v[1] && !v[2] && !v[3])
+        continue;
+      const struct ms_stack *st = &tab->stacks[tab->entries[span->first + e].stack];
+      size_t nlocs = 0, f = uninstrumented ? 0 : ms_stack_first_frames(st);
+      MS_GROW(locs, locs_cap, st->nframes + 1);
+      if (!uninstrumented)
+        locs[nlocs++] = loc;
+      while (f < st->nframes)
+        locs[nlocs++] = frame_location(&fl, &nloc, &out, &sub, &sub2, &t, &fs, st, f, &f);
+      sample(&out, &sub, &sub2, &packed, &t, s, locs, nlocs, v);
+    }
+    if (rest[0] || rest[1] || rest[2] || rest[3])
+      sample(&out, &sub, &sub2, &packed, &t, s, &loc, 1, rest);
   }
+  free(locs);
+  free(parts);
+  free(fl.v);
+  ms_map_destroy(&fl.index);
 
   /* When and how long: from the first process's start to the latest event. */
   uint64_t start = 0, duration = 0, interval = 0;

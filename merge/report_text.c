@@ -9,6 +9,8 @@
 
 #include "bottleneck.h"
 #include "report.h"
+#include "resources.h"
+#include "stacks.h"
 #include "util.h"
 
 /* Where the function column starts in the site tables, and the width of the function
@@ -234,7 +236,9 @@ static void print_site_place(FILE *out, const struct ms_site *s, int function_co
   char loc[1024];
   if (!s->described || s->nframes == 0) {
     char name[40];
-    if (s->described)
+    if (ms_site_uninstrumented(s)) /* stacks: "Allocations from uninstrumented code" */
+      snprintf(name, sizeof name, "(uninstrumented %s)", ms_api_name((uint32_t)(s->id & 0xffff)));
+    else if (s->described)
       snprintf(name, sizeof name, "??");
     else
       snprintf(name, sizeof name, "site 0x%" PRIx64, s->id);
@@ -539,6 +543,94 @@ static void print_thread_details(FILE *out, const struct ms_profile *p,
   }
 }
 
+/* Resources: the resource sampler's summary per process, then its threads by CPU time
+ * (at most `top`).  Threads the sampler saw that never recorded have thread "-". */
+static struct text percent(double v) {
+  struct text t;
+  snprintf(t.s, sizeof t.s, "%.1f", v);
+  return t;
+}
+
+static int by_cpu(const void *a, const void *b) {
+  const struct ms_resource_thread *x = *(const struct ms_resource_thread *const *)a;
+  const struct ms_resource_thread *y = *(const struct ms_resource_thread *const *)b;
+  uint64_t cx = x->user_ns + x->system_ns, cy = y->user_ns + y->system_ns;
+  if (cx != cy)
+    return cx < cy ? 1 : -1;
+  return (x->os_tid > y->os_tid) - (x->os_tid < y->os_tid);
+}
+
+static void print_resources(FILE *out, const struct ms_profile *p,
+                            const struct ms_report_options *opt, size_t top) {
+  fputs("\nResources (CPU, memory and I/O from the resource sampler)\n", out);
+  bool any = false;
+  for (size_t i = 0; i < p->ninputs; i++)
+    any |= p->inputs[i].process && p->inputs[i].process->resources;
+  if (!any) {
+    fputs("  no resource data recorded (set MEMSCOPE_RESOURCE_INTERVAL)\n", out);
+    return;
+  }
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct ms_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    process_title(out, proc);
+    fputc('\n', out);
+    const struct ms_resources *res = proc->resources;
+    if (!res) {
+      fputs("  no resource data recorded (set MEMSCOPE_RESOURCE_INTERVAL)\n", out);
+      continue;
+    }
+    const struct ms_resource_summary *s = &res->summary;
+    total_line(out, "ticks", num(s->ticks));
+    total_line(out, "first tick ms", ms_time(s->first_ns));
+    total_line(out, "last tick ms", ms_time(s->last_ns));
+    total_line(out, "peak rss bytes", num(s->peak_rss));
+    total_line(out, "peak rss at ms", ms_time(s->peak_rss_ns));
+    total_line(out, "peak vsize bytes", num(s->peak_vsize));
+    total_line(out, "peak cpu %", percent(s->peak_cpu_percent));
+    total_line(out, "peak cpu at ms", ms_time(s->peak_cpu_ns));
+    total_line(out, "average cpu %", percent(s->average_cpu_percent));
+    total_line(out, "cpu user ms", ms_time(s->user_ns));
+    total_line(out, "cpu system ms", ms_time(s->system_ns));
+    total_line(out, "read bytes", num(s->read_bytes));
+    total_line(out, "written bytes", num(s->write_bytes));
+    total_line(out, "minor faults", num(s->minor_faults));
+    total_line(out, "major faults", num(s->major_faults));
+    total_line(out, "voluntary switches", num(s->voluntary_switches));
+    total_line(out, "involuntary switches", num(s->involuntary_switches));
+    /* Its threads, by CPU time. */
+    const struct ms_resource_thread **rows =
+        ms_xmalloc((res->nthreads ? res->nthreads : 1) * sizeof *rows);
+    size_t n = 0;
+    for (size_t k = 0; k < res->nthreads; k++) {
+      const struct ms_resource_thread *t = &res->threads[k];
+      if (t->thread ? ms_report_shows_thread(opt, proc->pid, t->thread) : !opt->has_thread)
+        rows[n++] = t;
+    }
+    qsort(rows, n, sizeof *rows, by_cpu);
+    fprintf(out, "%8s%9s%12s%12s%9s%12s%12s  %s\n", "thread", "tid", "user-ms", "system-ms",
+            "share-%", "read", "written", "name");
+    size_t shown = top && n > top ? top : n;
+    for (size_t k = 0; k < shown; k++) {
+      const struct ms_resource_thread *t = rows[k];
+      cell(out, 8, t->thread ? num(t->thread).s : "-");
+      cell(out, 9, num(t->os_tid).s);
+      cell(out, 12, ms_time(t->user_ns).s);
+      cell(out, 12, ms_time(t->system_ns).s);
+      cell(out, 9, percent(100 * t->cpu_share).s);
+      cell(out, 12, t->has_io ? num(t->read_bytes).s : "-");
+      cell(out, 12, t->has_io ? num(t->write_bytes).s : "-");
+      fprintf(out, "  %s\n", t->name && t->name[0] ? t->name : "-");
+    }
+    if (!n)
+      fputs("  (none)\n", out);
+    else if (shown < n)
+      fprintf(out, "  (%zu more %s)\n", n - shown, plural(n - shown, "thread", "threads"));
+    free(rows);
+  }
+}
+
 /* Allocation sites whose blocks were freed, by allocations. */
 static void print_lifetimes(FILE *out, const struct ms_profile *p,
                             const struct ms_report_options *opt, size_t top) {
@@ -713,10 +805,12 @@ void ms_report_text(FILE *out, const struct ms_profile *p, const struct ms_repor
   print_site_table(out, p, opt, top, BY_CALLS);
   print_site_table(out, p, opt, top, SIZES);
   print_site_table(out, p, opt, top, LIVE);
+  ms_report_text_stacks(out, p, opt); /* stacks.c; nothing without stacks */
   print_processes(out, p);
   print_peak(out, p, opt, top);
   print_phases(out, p);
   print_thread_details(out, p, opt);
+  print_resources(out, p, opt, top);
   print_lifetimes(out, p, opt, top);
   print_chains(out, p, opt, top);
   print_cross_thread(out, p, opt, top);

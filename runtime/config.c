@@ -7,6 +7,8 @@
 struct ms_config ms_config = {.mode = MS_MODE_SAMPLED,
                                .sampler = MS_SAMPLER_BYTES,
                                .sample_interval = MS_DEFAULT_SAMPLE_INTERVAL,
+                               .uninstrumented = 1,
+                               .stack_depth = 0,
                                .out_dir = "."};
 
 const char *ms_mode_name(enum ms_mode mode) {
@@ -87,6 +89,21 @@ void ms_config_load(void) {
     else
       ms_os_warn("MEMSCOPE_RESOURCE_INTERVAL is not a duration of 1ms or more (e.g. 100ms)",
                  resource);
+  }
+  const char *uninstrumented = getenv("MEMSCOPE_UNINSTRUMENTED");
+  if (uninstrumented && *uninstrumented) {
+    if (strcmp(uninstrumented, "0") == 0)
+      ms_config.uninstrumented = 0;
+    else if (strcmp(uninstrumented, "1") != 0)
+      ms_os_warn("MEMSCOPE_UNINSTRUMENTED is 0 or 1, using 1", uninstrumented);
+  }
+  const char *depth = getenv("MEMSCOPE_STACK_DEPTH");
+  if (depth && *depth) {
+    uint64_t v = parse_bytes(depth); /* a plain count: no suffix expected */
+    if ((v || strcmp(depth, "0") == 0) && v <= MS_STACK_MAX)
+      ms_config.stack_depth = (uint32_t)v;
+    else
+      ms_os_warn("MEMSCOPE_STACK_DEPTH is a number of frames from 0 to 64, using 0", depth);
   }
   const char *out = getenv("MEMSCOPE_OUT");
   if (out && *out) {

@@ -55,7 +55,7 @@ void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta) {
 void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {
   msgpack_packer pk;
   packer_for(&pk, b);
-  msgpack_pack_array(&pk, MS_SITE_LEN);
+  msgpack_pack_array(&pk, site->flags ? MS_SITE_FLAGS_LEN : MS_SITE_LEN);
   msgpack_pack_uint32(&pk, MS_REC_SITE);
   msgpack_pack_uint64(&pk, site->id);
   msgpack_pack_uint32(&pk, site->api);
@@ -68,6 +68,7 @@ void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {
     msgpack_pack_uint32(&pk, f->line);
     msgpack_pack_uint32(&pk, f->column);
   }
+  if (site->flags) msgpack_pack_uint32(&pk, site->flags);
 }
 
 void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const char *name,
@@ -84,7 +85,7 @@ void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const c
 }
 
 void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
-                      const struct ms_event *events, uint32_t n) {
+                      const struct ms_event *events, uint32_t n, const uint64_t *stacks) {
   msgpack_packer pk;
   packer_for(&pk, b);
   msgpack_pack_array(&pk, MS_EVENTS_LEN);
@@ -96,9 +97,12 @@ void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
     const struct ms_event *e = &events[i];
     int is_realloc = e->kind == MS_EV_REALLOC;
     /* A sample's weight and alignment are written only when they say something. */
+    int has_stack = e->kind == MS_EV_ALLOC && e->nstack && stacks;
     int is_sample = e->kind == MS_EV_ALLOC &&
-                    ((e->weight != 0.0 && e->weight != 1.0) || e->align != 0 || e->phase != 0);
+                    ((e->weight != 0.0 && e->weight != 1.0) || e->align != 0 || e->phase != 0 ||
+                     has_stack);
     msgpack_pack_array(&pk, is_realloc  ? MS_EV_REALLOC_LEN
+                            : has_stack ? MS_EV_SAMPLED_STACK_LEN
                             : is_sample ? (e->phase ? MS_EV_SAMPLED_PHASE_LEN : MS_EV_SAMPLED_LEN)
                                         : MS_EV_LEN);
     msgpack_pack_uint32(&pk, e->kind);
@@ -113,7 +117,11 @@ void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
     if (is_sample) {
       msgpack_pack_double(&pk, e->weight == 0.0 ? 1.0 : e->weight);
       msgpack_pack_uint64(&pk, e->align);
-      if (e->phase) msgpack_pack_uint32(&pk, e->phase);
+      if (e->phase || has_stack) msgpack_pack_uint32(&pk, e->phase);
+    }
+    if (has_stack) {
+      msgpack_pack_array(&pk, e->nstack);
+      for (uint32_t f = 0; f < e->nstack; f++) msgpack_pack_uint64(&pk, stacks[e->stack_at + f]);
     }
   }
 }
@@ -177,8 +185,8 @@ void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint3
     msgpack_pack_uint64(&pk, ms_sites_id_of_index(i));
     msgpack_pack_uint64(&pk, c->calls);
     msgpack_pack_uint64(&pk, c->bytes);
-    msgpack_pack_uint64(&pk, c->inv_min ? ~c->inv_min : 0);
-    msgpack_pack_uint64(&pk, c->max);
+    msgpack_pack_uint64(&pk, c->lo);
+    msgpack_pack_uint64(&pk, c->lo + c->span);
   }
 }
 

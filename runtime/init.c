@@ -10,6 +10,8 @@
 #include "internal.h"
 
 struct ms_process_meta ms_process;
+/* interpose.c's sites, when it is linked (weak: the static runtime may leave it out). */
+extern void ms_uninstrumented_register(void) __attribute__((weak));
 static char program_name[256];
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
@@ -67,6 +69,8 @@ static void fork_child(void) {
 void ms_runtime_init(void) {
   int expected = INIT_NONE;
   if (MS_LIKELY(ms_runtime_ready())) return;
+  static __thread int initialising; /* this thread is inside init: it allocated */
+  if (initialising) return;
   if (!atomic_compare_exchange_strong(&init_state, &expected, INIT_RUNNING)) {
     /* Another thread is initialising; this thread may also be re-entering from inside
      * init (then the state is RUNNING and waiting would deadlock: return). */
@@ -78,6 +82,8 @@ void ms_runtime_init(void) {
     return;
   }
   int saved_errno = errno;
+  initialising = 1;
+  ms_real_resolve();
   ms_config_load();
   read_program_name();
   read_process_meta();
@@ -87,12 +93,20 @@ void ms_runtime_init(void) {
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   ms_signals_install();
   atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+  initialising = 0;
+  if (ms_interposing && ms_config.uninstrumented && ms_uninstrumented_register) {
+    ms_uninstrumented_register();
+    __atomic_store_n(&ms_uninstrumented_on, 1, __ATOMIC_RELEASE);
+  }
   errno = saved_errno;
 }
 
 /* Priority 101 runs first among constructors and last among destructors, so the
  * runtime is up before user constructors allocate and still records their destructors. */
-__attribute__((constructor(101))) static void memscope_start(void) { ms_runtime_init(); }
+__attribute__((constructor(101))) static void memscope_start(void) {
+  ms_runtime_init();
+  ms_stacks_init(); /* here, never from inside an allocation: see stacks.c */
+}
 
 __attribute__((destructor(101))) static void memscope_stop(void) {
   if (ms_runtime_ready()) ms_session_stop("exit", ms_now_ns());

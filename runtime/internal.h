@@ -72,6 +72,8 @@ struct ms_event {
   double weight;        /* sampled allocations: allocations this one stands for (1/p) */
   uint32_t align;       /* sampled allocations: requested alignment, 0 = default */
   uint32_t phase;       /* sampled allocations: memscope_phase() id current then, 0 = none */
+  uint32_t nstack;      /* sampled allocations: frames in the thread's stack buffer ... */
+  uint32_t stack_at;    /* ... starting here */
 };
 /* Largest encoding of one event; flush buffers are sized with it. */
 #define MS_EVENT_MAX_ENCODED 80
@@ -90,7 +92,7 @@ void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site);
 void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const char *name,
                       uint64_t start_ns, uint64_t end_ns);
 void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
-                      const struct ms_event *events, uint32_t n);
+                      const struct ms_event *events, uint32_t n, const uint64_t *stacks);
 void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason);
 void ms_encode_phase(struct ms_wbuf *b, uint32_t id, const char *label, uint64_t ts);
 struct ms_resource_thread {
@@ -121,11 +123,16 @@ enum ms_sampler_kind {
 };
 /* Mean bytes between samples: jemalloc's default (2^19), see docs/sampling.md. */
 #define MS_DEFAULT_SAMPLE_INTERVAL (512u * 1024u)
+/* Frames kept per stack (MEMSCOPE_STACK_DEPTH's maximum; uninstrumented samples always
+ * take this many). */
+#define MS_STACK_MAX 64
 struct ms_config {
   enum ms_mode mode;
   enum ms_sampler_kind sampler;
   uint64_t sample_interval;
   uint64_t resource_interval_ns; /* MEMSCOPE_RESOURCE_INTERVAL, 0 = no resource sampler */
+  int uninstrumented;            /* MEMSCOPE_UNINSTRUMENTED: count uninstrumented code */
+  uint32_t stack_depth;          /* MEMSCOPE_STACK_DEPTH: frames on instrumented samples */
   char out_dir[4096];
 };
 extern struct ms_config ms_config;
@@ -164,14 +171,15 @@ int ms_sites_index_is_free(uint32_t index);     /* a free-like site (free, delet
 struct ms_site_counter {
   uint64_t calls;
   uint64_t bytes;
-  uint64_t inv_min; /* ~smallest size, 0 when no calls */
-  uint64_t max;
+  uint64_t lo;   /* smallest size (when calls > 0) */
+  uint64_t span; /* largest size - lo */
 };
 
 struct ms_thread {
   /* Hot: the recorder's fast path touches only these. */
   struct ms_site_counter *counters; /* NULL: not recording (not set up, finished, off) */
-  int64_t sample_countdown;         /* bytes to the next sample point; < 0: slow path */
+  uint64_t sample_left;             /* bytes to the next sample point; an allocation of
+                                     * at least this many takes the slow path (0: all) */
   uint8_t record_all;               /* full mode: every event goes to the buffer */
   uint8_t busy;                     /* re-entry guard for the slow paths */
   uint8_t finished;                 /* ended: its record is written, later events dropped */
@@ -179,6 +187,8 @@ struct ms_thread {
   struct ms_event *events;
   uint32_t count;
   uint32_t cap;
+  uint64_t *stacks; /* the events' stacks (mapped on the first one), stacks_used frames */
+  uint32_t stacks_used;
   /* Cold. */
   uint32_t index; /* 1, 2, ... in order of first event; 0 = never set up */
   int32_t os_tid;
@@ -193,6 +203,12 @@ struct ms_thread {
   struct ms_wbuf enc;
   struct ms_thread *reg_prev, *reg_next; /* registry of recording threads */
 };
+/* A site's counters in a thread's table: the runtime gives each site, as its `index`,
+ * the byte offset of its slot (slot * 32), which saves a shift on the hot path. */
+static inline struct ms_site_counter *ms_site_counter(struct ms_site_counter *table,
+                                                     const struct __memscope_site *site) {
+  return (struct ms_site_counter *)((char *)table + site->index);
+}
 extern __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
 
 /* The counters pointer, as the fast path reads it: another thread may detach it
@@ -204,6 +220,9 @@ static inline struct ms_site_counter *ms_thread_counters(struct ms_thread *t) {
  * (no session, thread tracing off, re-entered, out of memory). */
 int ms_thread_ensure(struct ms_thread *t);
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev);
+/* Room for a stack of up to `frames` for the event pushed next (NULL: none); the event
+ * gets stack_at = t->stacks_used, and the caller adds what it used. */
+uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames);
 void ms_thread_flush(struct ms_thread *t);
 void ms_thread_finish(struct ms_thread *t, uint64_t end_ns);
 /* The calling thread's part of stopping a session (end_ns 0: it goes on running). */
@@ -228,7 +247,7 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
  * ms_free_filter[ms_filter_slot(p)] is non-zero when p may be a sampled block: one load
  * on every free.  In full mode every slot is set, so every free takes the slow path. */
 #define MS_FILTER_BITS 20
-extern const uint8_t *ms_free_filter;
+extern uint8_t ms_free_filter[1u << MS_FILTER_BITS] __attribute__((visibility("hidden")));
 static inline uint32_t ms_filter_slot(uintptr_t p) {
   return (uint32_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MS_FILTER_BITS));
 }
@@ -248,7 +267,7 @@ extern _Atomic int64_t ms_est_live_of_ended_threads;
 /* ---- sampler.c: the sampling decision and the slow paths of record.h ----------------- */
 void ms_sampler_seed(struct ms_thread *t, uint64_t seed);
 /* Draws the distance to the next sample point: exponential with mean `mean` bytes. */
-int64_t ms_sampler_next_interval(uint64_t *rng, uint64_t mean);
+uint64_t ms_sampler_next_interval(uint64_t *rng, uint64_t mean);
 /* Probability that the byte sampler picks an allocation of `size` bytes, and the weight
  * 1/p its sample carries. */
 double ms_sampler_probability(uint64_t size, uint64_t mean);
@@ -259,12 +278,21 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
                     uint64_t ts);
 /* The same, timed now: out of line so the free fast path needs no stack frame. */
 void ms_sample_free_now(struct ms_thread *t, const struct __memscope_site *site, const void *p);
-/* Events while the fast path is not set up (first event, finished thread, mode off). */
-void ms_alloc_slow(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
-                   const void *p, uint64_t align);
-void ms_free_slow(struct ms_thread *t, const struct __memscope_site *site, const void *p);
-void ms_realloc_slow(struct ms_thread *t, const struct __memscope_site *site, const void *old,
-                     uint64_t size, const void *p, uint64_t begin);
+void ms_count_widen(struct ms_site_counter *c, uint64_t size);
+/* What the fast paths of record.h decline (not set up, sampled, full mode, failures),
+ * on the calling thread: after the allocator returned p ... */
+void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void *p,
+                   uint64_t align);
+/* ... before the free ... */
+void ms_free_slow(const struct __memscope_site *site, const void *p);
+/* ... after a realloc-like call; begin from ms_begin_realloc(old) before it. */
+void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64_t size,
+                     const void *p, uint64_t begin);
+/* The same, making the call too. */
+void *ms_malloc_slow(size_t size, const struct __memscope_site *site);
+void ms_free_slow_then_free(void *p, const struct __memscope_site *site);
+void *ms_widen_then_malloc(struct ms_site_counter *c, size_t size);
+void *ms_realloc_slow_call(void *old, size_t size, const struct __memscope_site *site);
 
 /* ---- session.c: whether, and into which file, the process is tracing ---------------
  * A session is a file: it starts at process start (unless MEMSCOPE_MODE=off) or at
@@ -299,7 +327,19 @@ void ms_resource_after_fork_child(void);
 void ms_modules_encode_all(struct ms_wbuf *b); /* every image now (file opening) */
 void ms_modules_check(void);                   /* writes them again if any came or went */
 
+/* ---- stacks.c: call stacks of sampled allocations (libunwind, loaded at start) ----- */
+void ms_stacks_init(void);     /* from the runtime's constructor only (dlopen) */
+int ms_stacks_available(void);
+/* Return addresses of the calling code, innermost first, the runtime's frames left out. */
+uint32_t ms_stack_capture(uint64_t *out, uint32_t max);
+
 /* ---- signals.c: flush what can be flushed on a fatal signal, then die as before ---- */
 void ms_signals_install(void);
 
+#endif
+
+/* Every runtime function goes to one section, so that stacks can leave out our frames
+ * (stacks.c): after every declaration, so each runtime file's definitions are in it. */
+#ifdef __clang__
+#pragma clang section text = "memscope_text"
 #endif

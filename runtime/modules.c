@@ -9,6 +9,7 @@
 #include <link.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -47,6 +48,8 @@ static void build_id_hex(const struct dl_phdr_info *info, char *out, size_t cap)
 struct encode_ctx {
   struct ms_wbuf *b;
   uint64_t ts;
+  int first;
+  char exe[4096]; /* the program's path, for its entry (the first, named "") */
 };
 
 static int encode_one(struct dl_phdr_info *info, size_t size, void *arg) {
@@ -54,15 +57,22 @@ static int encode_one(struct dl_phdr_info *info, size_t size, void *arg) {
   struct encode_ctx *ctx = arg;
   char id[2 * 64 + 1];
   build_id_hex(info, id, sizeof id);
-  ms_encode_module(ctx->b, info->dlpi_name ? info->dlpi_name : "", info->dlpi_addr, id,
-                   ctx->ts);
+  const char *path = info->dlpi_name ? info->dlpi_name : "";
+  if (ctx->first && !path[0]) path = ctx->exe;
+  ctx->first = 0;
+  ms_encode_module(ctx->b, path, info->dlpi_addr, id, ctx->ts);
   return 0;
 }
 
 void ms_modules_encode_all(struct ms_wbuf *b) {
   uint64_t generation = 0;
   dl_iterate_phdr(read_generation, &generation);
-  struct encode_ctx ctx = {b, ms_now_ns()};
+  struct encode_ctx ctx; /* 4 KiB of stack: flushes and the file's opening only */
+  ctx.b = b;
+  ctx.ts = ms_now_ns();
+  ctx.first = 1;
+  ssize_t n = readlink("/proc/self/exe", ctx.exe, sizeof ctx.exe - 1);
+  ctx.exe[n > 0 ? n : 0] = 0;
   dl_iterate_phdr(encode_one, &ctx);
   atomic_store_explicit(&written_generation, generation, memory_order_relaxed);
 }

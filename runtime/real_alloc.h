@@ -1,37 +1,56 @@
 /* The allocator underneath the hooks: the one place that says which functions are "the
- * real ones" (interposition will point them at libc's own entry points).  Inline, so a
- * hook calls the allocator directly: no extra call on the hot path.  The runtime is not
- * compiled with the pass, so these calls reach the program's malloc (libc's, or one the
- * program links or preloads). */
+ * real ones".  With malloc interposed (interpose.c), calling `malloc` from here would
+ * come back to us, so the real functions are pointers, resolved once by real_alloc.c:
+ * the next definition after ours (libc's, or an allocator linked after the runtime),
+ * or, when ours is not the one the program uses, whichever is.  Until resolved they
+ * point at bootstrap functions that resolve and forward, so the hot path never tests. */
 #ifndef MEMSCOPE_RUNTIME_REAL_ALLOC_H
 #define MEMSCOPE_RUNTIME_REAL_ALLOC_H
 
-#include <malloc.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 
-static inline void *ms_real_malloc(size_t size) { return malloc(size); }
-static inline void *ms_real_calloc(size_t nmemb, size_t size) { return calloc(nmemb, size); }
-static inline void *ms_real_realloc(void *ptr, size_t size) { return realloc(ptr, size); }
-static inline void ms_real_free(void *ptr) { free(ptr); }
-static inline void *ms_real_reallocarray(void *ptr, size_t nmemb, size_t size) {
-  return reallocarray(ptr, nmemb, size);
-}
+struct ms_real_fns {
+  void *(*malloc)(size_t);
+  void *(*calloc)(size_t, size_t);
+  void *(*realloc)(void *, size_t);
+  void (*free)(void *);
+  void *(*aligned_alloc)(size_t, size_t);
+  int (*posix_memalign)(void **, size_t, size_t);
+  void *(*memalign)(size_t, size_t);
+  void *(*valloc)(size_t);
+  void *(*pvalloc)(size_t);
+};
+extern struct ms_real_fns ms_real __attribute__((visibility("hidden")));
+
+/* 1 when the program's malloc family is ours (interpose.c linked and first in the
+ * lookup order): uninstrumented code is counted.  Valid after ms_real_resolve(). */
+extern int ms_interposing;
+/* ms_interposing and MEMSCOPE_UNINSTRUMENTED=1 (the default): the interposed functions
+ * count; otherwise they only forward.  Set once, at runtime init. */
+extern int ms_uninstrumented_on;
+void ms_real_resolve(void);
+
+/* Blocks handed out while the real functions were being resolved (dlsym may allocate):
+ * a static arena, never given back. */
+int ms_real_is_bootstrap(const void *p);
+
+static inline void *ms_real_malloc(size_t size) { return ms_real.malloc(size); }
+static inline void *ms_real_calloc(size_t nmemb, size_t size) { return ms_real.calloc(nmemb, size); }
+static inline void *ms_real_realloc(void *ptr, size_t size) { return ms_real.realloc(ptr, size); }
+static inline void ms_real_free(void *ptr) { ms_real.free(ptr); }
 static inline void *ms_real_aligned_alloc(size_t alignment, size_t size) {
-  return aligned_alloc(alignment, size);
+  return ms_real.aligned_alloc(alignment, size);
 }
 static inline int ms_real_posix_memalign(void **memptr, size_t alignment, size_t size) {
-  return posix_memalign(memptr, alignment, size);
+  return ms_real.posix_memalign(memptr, alignment, size);
 }
 static inline void *ms_real_memalign(size_t alignment, size_t size) {
-  return memalign(alignment, size);
+  return ms_real.memalign(alignment, size);
 }
-static inline void *ms_real_valloc(size_t size) { return valloc(size); }
-static inline void *ms_real_pvalloc(size_t size) { return pvalloc(size); }
-static inline char *ms_real_strdup(const char *s) { return strdup(s); }
-static inline char *ms_real_strndup(const char *s, size_t n) { return strndup(s, n); }
+static inline void *ms_real_valloc(size_t size) { return ms_real.valloc(size); }
+static inline void *ms_real_pvalloc(size_t size) { return ms_real.pvalloc(size); }
 static inline void *ms_real_mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset) {
   return mmap(addr, length, prot, flags, fd, (off_t)offset);
 }

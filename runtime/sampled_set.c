@@ -23,8 +23,8 @@
 #define MAX_PROBES 128
 #define TOMBSTONE ((uintptr_t)1) /* no block lives at address 1 */
 
-static uint8_t filter_counts[FILTER_SIZE];
-const uint8_t *ms_free_filter = filter_counts;
+uint8_t ms_free_filter[FILTER_SIZE];
+
 
 static _Atomic uintptr_t *table;
 /* Beside each slot, what its block stands for (weight x size): written before the slot
@@ -38,13 +38,12 @@ static void *reserve(size_t bytes) {
 }
 
 void ms_sampled_set_init(int every_free) {
-  if (every_free) { /* full mode: every free reaches ms_sample_free */
-    uint8_t *all = ms_os_map(FILTER_SIZE);
-    if (all) {
-      memset(all, 1, FILTER_SIZE);
-      ms_free_filter = all;
-    }
-  }
+  /* 255 is never decremented.  Full mode: every free reaches ms_sample_free.  Slot 0:
+   * free(NULL) (hash 0) takes the slow path, where it is not counted. */
+  if (every_free)
+    memset(ms_free_filter, 255, FILTER_SIZE);
+  else
+    ms_free_filter[ms_filter_slot(0)] = 255;
   table = reserve(TABLE_SIZE * sizeof(uintptr_t));
   table_est = reserve(TABLE_SIZE * sizeof(int64_t));
   if (!table_est) table = NULL;
@@ -55,7 +54,7 @@ static uint32_t table_slot(uintptr_t p) {
 }
 
 static void filter_add(uintptr_t p, int delta) {
-  _Atomic uint8_t *c = (_Atomic uint8_t *)&filter_counts[ms_filter_slot(p)];
+  _Atomic uint8_t *c = (_Atomic uint8_t *)&ms_free_filter[ms_filter_slot(p)];
   uint8_t old = atomic_load_explicit(c, memory_order_relaxed);
   while (old != 255 && !(delta < 0 && old == 0) &&
          !atomic_compare_exchange_weak_explicit(c, &old, (uint8_t)(old + delta),

@@ -43,16 +43,17 @@ void ms_sampler_seed(struct ms_thread *t, uint64_t seed) {
   if (t->rng == 0) t->rng = 1; /* xorshift's one forbidden state */
   switch (ms_config.sampler) {
   case MS_SAMPLER_BYTES:
-    t->sample_countdown = ms_sampler_next_interval(&t->rng, ms_config.sample_interval);
+    t->sample_left = ms_sampler_next_interval(&t->rng, ms_config.sample_interval);
     break;
   default: /* every allocation reaches ms_sample_alloc, which decides */
-    t->sample_countdown = -1;
+    t->sample_left = 0;
   }
 }
 
-int64_t ms_sampler_next_interval(uint64_t *rng, uint64_t mean) {
+/* At least 1: 0 would mean "every allocation is sampled" to the fast path. */
+uint64_t ms_sampler_next_interval(uint64_t *rng, uint64_t mean) {
   double d = -log(next_unit(rng)) * (double)mean;
-  return d >= 9.0e18 ? INT64_MAX : (int64_t)d;
+  return d >= 9.0e18 ? (uint64_t)INT64_MAX : d < 1.0 ? 1 : (uint64_t)d;
 }
 
 double ms_sampler_probability(uint64_t size, uint64_t mean) {
@@ -72,21 +73,39 @@ double ms_sampler_tiered_probability(uint64_t size, uint64_t site_calls) {
 
 /* ---- sampled events ---------------------------------------------------------------- */
 
+/* Frames for a sample: MEMSCOPE_STACK_DEPTH, and for uninstrumented code at least
+ * MS_UNINSTRUMENTED_STACK_DEPTH (its site says nothing about the caller). */
+#define MS_UNINSTRUMENTED_STACK_DEPTH 32u
+static void add_stack(struct ms_thread *t, const struct __memscope_site *site,
+                      struct ms_event *ev) {
+  uint32_t depth = ms_config.stack_depth;
+  if ((site->flags & MS_SITE_FLAG_UNINSTRUMENTED) && depth < MS_UNINSTRUMENTED_STACK_DEPTH)
+    depth = MS_UNINSTRUMENTED_STACK_DEPTH;
+  if (!depth || !ms_stacks_available()) return;
+  uint64_t *room = ms_thread_stack_room(t, depth);
+  if (!room) return;
+  t->busy = 1; /* an allocation by the unwinder is not recorded, and not unwound */
+  ev->nstack = ms_stack_capture(room, depth);
+  t->busy = 0;
+  ev->stack_at = t->stacks_used;
+  t->stacks_used += ev->nstack;
+}
+
 void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                      const void *p, uint64_t align) {
   if (t->busy) return;
   double weight = 1.0;
   switch (ms_config.sampler) {
   case MS_SAMPLER_ALL:
-    t->sample_countdown = -1;
+    t->sample_left = 0;
     break;
   case MS_SAMPLER_BYTES:
     weight = 1.0 / ms_sampler_probability(size, ms_config.sample_interval);
-    t->sample_countdown = ms_sampler_next_interval(&t->rng, ms_config.sample_interval);
+    t->sample_left = ms_sampler_next_interval(&t->rng, ms_config.sample_interval);
     break;
   case MS_SAMPLER_TIERED: {
-    t->sample_countdown = -1;
-    double prob = ms_sampler_tiered_probability(size, t->counters_mem[site->index].calls);
+    t->sample_left = 0;
+    double prob = ms_sampler_tiered_probability(size, ms_site_counter(t->counters_mem, site)->calls);
     if (next_unit(&t->rng) > prob) return;
     weight = 1.0 / prob;
     break;
@@ -103,6 +122,7 @@ void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, ui
                         .ts = ms_now_ns(), .kind = MS_EV_ALLOC, .weight = weight,
                         .align = (uint32_t)align,
                         .phase = atomic_load_explicit(&ms_current_phase, memory_order_relaxed)};
+  add_stack(t, site, &ev);
   ms_thread_push_event(t, &ev);
 }
 
@@ -122,49 +142,105 @@ void ms_sample_free_now(struct ms_thread *t, const struct __memscope_site *site,
   ms_sample_free(t, site, p, ms_now_ns());
 }
 
-/* ---- events before set-up, after finish, failures --------------------------------- */
+/* A size outside the site's range so far (or its first call: calls is already 1). */
+void ms_count_widen(struct ms_site_counter *c, uint64_t size) {
+  uint64_t hi = c->lo + c->span;
+  if (c->calls == 1)
+    c->lo = hi = size;
+  else if (size < c->lo)
+    c->lo = size;
+  else
+    hi = size;
+  c->span = hi - c->lo;
+}
 
-void ms_alloc_slow(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+/* ---- the slow paths of record.h ---------------------------------------------------- */
+
+/* The sampling decision for a counted allocation that returned p (not NULL). */
+static void decide(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                    const void *p, uint64_t align) {
+  if (size >= t->sample_left)
+    ms_sample_alloc(t, site, size, p, align);
+  else
+    t->sample_left -= size;
+}
+
+static void record_failure(struct ms_thread *t, const struct __memscope_site *site,
+                           uint64_t size, uint64_t align) {
+  struct ms_event ev = {.site_id = site->id, .size = size, .ts = ms_now_ns(),
+                        .kind = MS_EV_ALLOC, .weight = 1.0, .align = (uint32_t)align};
+  ms_thread_push_event(t, &ev);
+}
+
+void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void *p,
+                   uint64_t align) {
+  struct ms_thread *t = &ms_self;
   if (!ms_thread_ensure(t)) return;
-  if (!p) { /* failures are rare and always recorded */
-    struct ms_event ev = {.site_id = site->id, .size = size, .ts = ms_now_ns(),
-                          .kind = MS_EV_ALLOC, .weight = 1.0, .align = align};
-    ms_thread_push_event(t, &ev);
+  if (!p) { /* rare: recorded, not counted */
+    record_failure(t, site, size, align);
     return;
   }
-  ms_on_alloc_aligned(site, size, p, align);
+  ms_count(ms_site_counter(t->counters_mem, site), size);
+  decide(t, site, size, p, align);
 }
 
-void ms_free_slow(struct ms_thread *t, const struct __memscope_site *site, const void *p) {
+void ms_free_slow(const struct __memscope_site *site, const void *p) {
+  struct ms_thread *t = &ms_self;
   if (!ms_thread_ensure(t)) return;
-  if (p)
-    ms_on_free(site, p);
-  else if (t->record_all)
-    ms_sample_free(t, site, NULL, ms_now_ns());
+  if (!p) { /* not counted; full mode records it */
+    if (t->record_all) ms_sample_free(t, site, NULL, ms_now_ns());
+    return;
+  }
+  ms_site_counter(t->counters_mem, site)->calls++;
+  if (ms_maybe_sampled((uintptr_t)p)) ms_sample_free(t, site, p, ms_now_ns());
 }
 
-void ms_realloc_slow(struct ms_thread *t, const struct __memscope_site *site, const void *old,
-                     uint64_t size, const void *p, uint64_t begin) {
+void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64_t size,
+                     const void *p, uint64_t begin) {
+  struct ms_thread *t = &ms_self;
   if (!ms_thread_ensure(t)) return;
+  if (p) ms_count(ms_site_counter(t->counters_mem, site), size);
   uint64_t now = ms_now_ns();
   if (t->record_all) {
     uint64_t took = begin && now > begin ? now - begin : 0;
     struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p, .ts = now,
                           .old_ptr = (uintptr_t)old, .kind = MS_EV_REALLOC, .weight = 1.0,
                           .begin_delta = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took};
-    if (p) ms_count(&t->counters_mem[site->index], size);
     ms_thread_push_event(t, &ev);
     return;
   }
+  /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
+  if (begin && (p || size == 0)) ms_sample_free(t, site, old, begin);
   if (p) {
-    ms_on_realloc(site, old, size, p, begin);
+    decide(t, site, size, p, 0);
     return;
   }
-  /* A NULL result is not counted but always recorded, as an allocation that returned
-   * nothing.  With size 0 glibc freed old; otherwise the call failed and old lives. */
-  if (size == 0 && begin) ms_sample_free(t, site, old, begin);
+  /* A NULL result is always recorded, as an allocation that returned nothing. */
   struct ms_event ev = {.site_id = site->id, .size = size, .ts = now, .kind = MS_EV_ALLOC,
                         .weight = 1.0};
   ms_thread_push_event(t, &ev);
+}
+
+/* Out of line, so that the entry points' fast paths need no stack frame. */
+void *ms_malloc_slow(size_t size, const struct __memscope_site *site) {
+  void *p = ms_real_malloc(size);
+  ms_alloc_slow(site, size, p, 0);
+  return p;
+}
+
+void *ms_widen_then_malloc(struct ms_site_counter *c, size_t size) {
+  ms_count_widen(c, size);
+  return ms_real_malloc(size);
+}
+
+void ms_free_slow_then_free(void *p, const struct __memscope_site *site) {
+  ms_free_slow(site, p);
+  ms_real_free(p);
+}
+
+void *ms_realloc_slow_call(void *old, size_t size, const struct __memscope_site *site) {
+  uint64_t begin = ms_begin_realloc(old);
+  void *p = ms_real_realloc(old, size);
+  ms_realloc_slow(site, old, size, p, begin);
+  return p;
 }

@@ -58,7 +58,7 @@ MS_EXPORT void __memscope_register_module_v1(struct __memscope_module *m) {
     if (m->sites[i].index == 0 && next < MS_MAX_SITES) {
       ids_by_index[next] = m->sites[i].id;
       free_by_index[next] = (uint8_t)api_is_free(m->sites[i].api);
-      m->sites[i].index = next++;
+      m->sites[i].index = next++ * (uint32_t)sizeof(struct ms_site_counter);
     }
   atomic_store_explicit(&next_site_index, next, memory_order_release);
   m->next = modules;

@@ -34,6 +34,10 @@
 #define MS_THREAD_EVENTS 1024u
 #define MS_COUNTERS_BYTES ((size_t)MS_MAX_SITES * sizeof(struct ms_site_counter))
 #define MS_EVENTS_BYTES ((size_t)MS_THREAD_EVENTS * sizeof(struct ms_event))
+/* Room for the stacks of one buffer of events: 32 frames each on average, reserved
+ * (256 KiB of address space) on the first stack; pages become memory as written. */
+#define MS_STACK_FRAMES (MS_THREAD_EVENTS * 32u)
+#define MS_STACKS_BYTES ((size_t)MS_STACK_FRAMES * sizeof(uint64_t))
 
 __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
 static __thread uint8_t destructor_rounds __attribute__((tls_model("initial-exec")));
@@ -95,6 +99,9 @@ static void release_buffers(struct ms_thread *t) {
   __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
   ms_os_unmap(t->counters_mem, MS_COUNTERS_BYTES);
   ms_os_unmap(t->events, MS_EVENTS_BYTES);
+  if (t->stacks) ms_os_unmap(t->stacks, MS_STACKS_BYTES);
+  t->stacks = NULL;
+  t->stacks_used = 0;
   ms_wbuf_release(&t->enc);
   t->counters_mem = NULL;
   t->events = NULL;
@@ -136,10 +143,14 @@ static void join_session(struct ms_thread *t, uint32_t session) {
 int ms_thread_ensure(struct ms_thread *t) {
   if (ms_thread_counters(t)) return 1;
   if (t->busy || t->finished || t->disabled) return 0;
-  ms_runtime_init();
-  if (!ms_tracing()) return 0;
   int saved_errno = errno;
-  t->busy = 1;
+  t->busy = 1; /* what init and set-up allocate (through libc) is not recorded */
+  ms_runtime_init();
+  if (!ms_tracing()) {
+    t->busy = 0;
+    errno = saved_errno;
+    return 0;
+  }
   int ok = t->counters_mem || thread_setup(t);
   if (ok) {
     uint32_t session = ms_session();
@@ -169,14 +180,29 @@ void ms_thread_flush(struct ms_thread *t) {
   if (t->count) {
     t->enc.len = 0;
     t->enc.failed = 0;
-    ms_encode_events(&t->enc, t->index, t->os_tid, t->events, t->count);
+    ms_encode_events(&t->enc, t->index, t->os_tid, t->events, t->count, t->stacks);
     ms_output_write(&t->enc);
     t->count = 0;
+    t->stacks_used = 0;
   }
   write_counters(t, &t->enc, ++t->counters_seq);
   ms_modules_check();
   t->busy = was_busy;
   errno = saved_errno;
+}
+
+uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames) {
+  if (frames > MS_STACK_FRAMES) return NULL;
+  if (!t->stacks) {
+    void *p = mmap(NULL, MS_STACKS_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    t->stacks = p;
+  }
+  /* Flushed first when either buffer is full, so that the push that follows does not
+   * flush between the stack and its event. */
+  if (t->count == t->cap || t->stacks_used + frames > MS_STACK_FRAMES) ms_thread_flush(t);
+  return &t->stacks[t->stacks_used];
 }
 
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {

@@ -62,8 +62,8 @@ struct __memscope_site {
   const struct __memscope_frame *frames; /* innermost first */
   uint32_t nframes;
   uint32_t api;   /* enum memscope_api */
-  uint32_t index; /* 0 until registered; then dense, process-wide, from 1 */
-  uint32_t flags; /* reserved, 0 */
+  uint32_t index; /* 0 until registered; then the runtime's (its counters' offset) */
+  uint32_t flags; /* 0 from the pass; MS_SITE_FLAG_* (format.h) for the runtime's own */
 };
 
 struct __memscope_module {

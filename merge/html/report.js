@@ -81,6 +81,8 @@
   function fig(f, fmt) { return f[1] ? fmt(f[0]) + ' ± ' + fmt(f[1]) : fmt(f[0]); }
   function ms(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(2) + ' s' : (ns / 1e6).toFixed(3) + ' ms'; }
   function pct(a, b) { return b > 0 ? (100 * a / b).toFixed(1) + '%' : '-'; }
+  function pct1(v) { return (v === null ? 0 : v).toFixed(1) + '%'; }
+  function secs(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(2) + ' s' : (ns / 1e6).toFixed(0) + ' ms'; }
 
   /* Rows of a column list into objects of one fixed shape (fast in every engine), by
    * column name so that the order of columns in the data may change. */
@@ -107,7 +109,10 @@
       bytes_freed: r[TC.bytes_freed], peak: r[TC.peak], peak_error: r[TC.peak_error], peak_ns: r[TC.peak_ns],
       average_size: r[TC.average_size], short_lived: r[TC.short_lived], cross_thread: r[TC.cross_thread],
       live_bytes: r[TC.live_bytes], hot: r[TC.hot], alert: r[TC.alert], alert_reason: r[TC.alert_reason],
-      timeline: r[TC.timeline], key: null, label: null, pid: null
+      timeline: r[TC.timeline], key: null, label: null, pid: null,
+      /* From the resource sampler; null when it did not see the thread. */
+      cpu_ns: r[TC.cpu_ns] === undefined ? null : r[TC.cpu_ns], cpu_share: r[TC.cpu_share] === undefined ? null : r[TC.cpu_share],
+      read_bytes: r[TC.read_bytes] === undefined ? null : r[TC.read_bytes], write_bytes: r[TC.write_bytes] === undefined ? null : r[TC.write_bytes]
     };
   });
   var procs = D.processes;
@@ -240,6 +245,21 @@
     ['Frees', num(T.frees), fig(T.bytes_freed, bytes) + ' freed'],
     ['Sites', num(T.sites), D.bottlenecks.length + ' bottlenecks']
   ];
+  /* Resource sampler: peak RSS (sum of the processes' peaks) and peak CPU (the highest). */
+  var resProcs = procs.filter(function (p) { return p.resources; });
+  if (resProcs.length) {
+    var rssSum = 0, cpuPeak = 0, cpuNs = 0;
+    resProcs.forEach(function (p) {
+      rssSum += p.resources.peak_rss;
+      if (p.resources.peak_cpu > cpuPeak) cpuPeak = p.resources.peak_cpu;
+      cpuNs += p.resources.user_ns + p.resources.system_ns;
+    });
+    cardList.push(['Peak RSS', bytes(rssSum), resProcs.length > 1 ? 'sum of the processes\u2019 peaks' : 'virtual ' + bytes(resProcs[0].resources.peak_vsize)]);
+    cardList.push(['Peak CPU', pct1(cpuPeak), 'of one core; ' + secs(cpuNs) + ' CPU time']);
+  } else {
+    cardList.push(['Peak RSS', '\u2014', 'no resource data recorded']);
+    cardList.push(['Peak CPU', '\u2014', 'no resource data recorded']);
+  }
   cards.appendChild(h('div', { class: 'cards' }, cardList.map(function (c) {
     return h('div', { class: 'stat' }, h('div', { class: 'stat-label', text: c[0] }),
              h('div', { class: 'stat-value', text: c[1] }), h('div', { class: 'stat-sub', text: c[2] }));
@@ -351,14 +371,115 @@
           h('figure', null, h('figcaption', { text: 'Live heap (peak ' + fig(p.peak, bytes) + ' at ' + ms(p.peak_ns) + ')' }),
             chart([{ values: p.live, cls: 'series-live', area: true }], { title: 'live heap', fmt: bytes, span: span })),
           h('figure', null, h('figcaption', { text: 'Allocations per bucket' + (f && f.process === pi ? ' (focused: ' + f.label + ')' : '') }),
-            chart(allocSeries, { title: 'allocations', fmt: num, span: span })),
-          h('figure', { class: 'resources' }, h('figcaption', { text: 'CPU, RSS and I/O' }),
-            p.resources ? chart([{ values: p.resources.rss || [], cls: 'series-live', area: true }], { title: 'RSS', fmt: bytes, span: span })
-                        : h('p', { class: 'empty', text: 'no resource data recorded' })))));
+            chart(allocSeries, { title: 'allocations', fmt: num, span: span })))));
     });
     if (procs.length > 8) tlBody.appendChild(h('p', { class: 'note', text: (procs.length - 8) + ' more processes not drawn.' }));
   }
   refreshers.push(drawTimelines);
+
+  /* --- Overview: resources (the runtime's resource sampler) ------------------------------ */
+
+  /* A chart over time: each series is {xs: ns, ys: values (null: no value there), cls,
+   * label, area}; x from 0 to opts.span ns, y from 0 to the highest value.  Axes with
+   * three ticks each, the axis titles, a legend when there are several series, and a dot
+   * per point when there are few. */
+  function timeChart(series, opts) {
+    var W = 600, H = 170, L = 70, R = 10, TOP = 10, B = 34;
+    var max = 0, npts = 0;
+    series.forEach(function (sr) { sr.ys.forEach(function (v) { if (v !== null && v > max) max = v; }); });
+    if (max <= 0) max = 1;
+    var span = opts.span > 0 ? opts.span : 1;
+    var xs = function (ns) { return L + (W - L - R) * Math.min(ns, span) / span; };
+    var ys = function (v) { return TOP + (H - B - TOP) * (1 - v / max); };
+    var g = s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart res-chart', role: 'img', 'aria-label': opts.title, 'data-chart': opts.id });
+    for (var k = 0; k <= 2; k++) {
+      var yv = max * k / 2, y = ys(yv).toFixed(1), xv = span * k / 2, x = xs(xv).toFixed(1);
+      if (k) g.appendChild(s('line', { x1: L, y1: y, x2: W - R, y2: y, class: 'grid' }));
+      g.appendChild(s('text', { x: L - 6, y: (Number(y) + 4).toFixed(1), class: 'tick', 'text-anchor': 'end', text: k ? opts.fmt(yv) : '0' }));
+      g.appendChild(s('line', { x1: x, y1: H - B, x2: x, y2: H - B + 4, class: 'axis' }));
+      g.appendChild(s('text', { x: x, y: H - B + 15, class: 'tick', 'text-anchor': k === 0 ? 'start' : k === 2 ? 'end' : 'middle', text: ms(xv) }));
+    }
+    g.appendChild(s('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'axis' }));
+    g.appendChild(s('line', { x1: L, y1: TOP, x2: L, y2: H - B, class: 'axis' }));
+    g.appendChild(s('text', { x: (L + W - R) / 2, y: H - 4, class: 'axis-title', 'text-anchor': 'middle', text: 'time since the process started' }));
+    g.appendChild(s('text', { x: 12, y: (TOP + H - B) / 2, class: 'axis-title', 'text-anchor': 'middle',
+                              transform: 'rotate(-90 12 ' + ((TOP + H - B) / 2) + ')', text: opts.yTitle }));
+    series.forEach(function (sr, si) {
+      /* Runs of points with a value: one polyline each. */
+      var runs = [], cur = [];
+      sr.ys.forEach(function (v, i) {
+        if (v === null) { if (cur.length) runs.push(cur); cur = []; return; }
+        cur.push([xs(sr.xs[i]), ys(v)]);
+        npts++;
+      });
+      if (cur.length) runs.push(cur);
+      var gs = s('g', { class: 'series ' + sr.cls, 'data-series': sr.id, 'data-points': String(runs.reduce(function (a, r) { return a + r.length; }, 0)) },
+        s('title', { text: sr.label }));
+      runs.forEach(function (run) {
+        var pts = run.map(function (q) { return q[0].toFixed(1) + ',' + q[1].toFixed(1); }).join(' ');
+        if (sr.area && run.length > 1)
+          gs.appendChild(s('polygon', { points: run[0][0].toFixed(1) + ',' + (H - B) + ' ' + pts + ' ' + run[run.length - 1][0].toFixed(1) + ',' + (H - B), class: sr.cls + ' area' }));
+        gs.appendChild(s('polyline', { points: pts, class: sr.cls + ' line' }));
+        if (run.length <= 120) run.forEach(function (q) { gs.appendChild(s('circle', { cx: q[0].toFixed(1), cy: q[1].toFixed(1), r: 2.2, class: sr.cls + ' dot' })); });
+      });
+      g.appendChild(gs);
+      if (series.length > 1) {
+        var lx = L + 8 + si * 150;
+        g.appendChild(s('line', { x1: lx, y1: TOP + 6, x2: lx + 16, y2: TOP + 6, class: sr.cls + ' line' }));
+        g.appendChild(s('text', { x: lx + 20, y: TOP + 10, class: 'legend', text: sr.label }));
+      }
+    });
+    g.setAttribute('data-points', String(npts));
+    return g;
+  }
+  var resSec = section('overview', 'Resources', 'From the runtime\u2019s resource sampler (MEMSCOPE_RESOURCE_INTERVAL): memory of the process, CPU in % of one core over each interval between ticks, I/O per second; the live heap is drawn with RSS on the same time axis.');
+  resSec.id = 'resources';
+  var resBody = h('div', { class: 'resources' });
+  resSec.appendChild(resBody);
+  function drawResources() {
+    clear(resBody);
+    if (!resProcs.length) {
+      resBody.appendChild(h('p', { class: 'empty', text: 'no resource data recorded (set MEMSCOPE_RESOURCE_INTERVAL, e.g. 100ms, when running the program)' }));
+      return;
+    }
+    procs.slice(0, 8).forEach(function (p, pi) {
+      var title = h('h3', { text: (p.program || '?') + ' [' + (p.pid === null ? '?' : p.pid) + ']' });
+      var r = p.resources;
+      if (!r) { resBody.appendChild(h('div', { class: 'res-process' }, title, h('p', { class: 'empty', text: 'no resource data recorded' }))); return; }
+      var span = Math.max(r.last_ns, p.last_ns || 0, 1);
+      /* The live heap's buckets up to the last event, at the end of each. */
+      var liveX = [], liveY = [];
+      p.live.forEach(function (v, k) { var x = (k + 1) * p.bucket_ns; if (k * p.bucket_ns <= p.last_ns) { liveX.push(Math.min(x, span)); liveY.push(v); } });
+      var facts = [
+        ['ticks', num(r.ticks) + (r.per_point > 1 ? ' (' + r.per_point + ' per point)' : '')],
+        ['peak RSS', bytes(r.peak_rss) + ' at ' + ms(r.peak_rss_ns)], ['peak virtual size', bytes(r.peak_vsize)],
+        ['CPU (of one core)', 'peak ' + pct1(r.peak_cpu) + ', average ' + pct1(r.avg_cpu)],
+        ['CPU time', secs(r.user_ns) + ' user, ' + secs(r.system_ns) + ' system'],
+        ['I/O', bytes(r.read_bytes) + ' read, ' + bytes(r.write_bytes) + ' written'],
+        ['page faults', num(r.minor_faults) + ' minor, ' + num(r.major_faults) + ' major'],
+        ['context switches', num(r.voluntary_switches) + ' voluntary, ' + num(r.involuntary_switches) + ' involuntary']
+      ];
+      resBody.appendChild(h('div', { class: 'res-process', data: { process: pi } }, title,
+        h('dl', { class: 'res-facts' }, facts.map(function (f) { return h('div', null, h('dt', { text: f[0] }), h('dd', { text: f[1] })); })),
+        h('div', { class: 'chart-pair' },
+          h('figure', null, h('figcaption', { text: 'RSS and live heap' }),
+            timeChart([{ id: 'rss', xs: r.ns, ys: r.rss, cls: 'series-rss', area: true, label: 'RSS' },
+                       { id: 'live', xs: liveX, ys: liveY, cls: 'series-live', area: false, label: 'live heap' }],
+                      { id: 'memory', title: 'RSS and live heap over time', fmt: bytes, span: span, yTitle: 'bytes' })),
+          h('figure', null, h('figcaption', { text: 'Virtual size' }),
+            timeChart([{ id: 'vsize', xs: r.ns, ys: r.vsize, cls: 'series-a', area: true, label: 'virtual size' }],
+                      { id: 'vsize', title: 'virtual size over time', fmt: bytes, span: span, yTitle: 'bytes' })),
+          h('figure', null, h('figcaption', { text: 'CPU (% of one core)' }),
+            timeChart([{ id: 'cpu', xs: r.ns, ys: r.cpu, cls: 'series-cpu', area: true, label: 'CPU %' }],
+                      { id: 'cpu', title: 'CPU over time', fmt: function (v) { return v.toFixed(0) + '%'; }, span: span, yTitle: '% of one core' })),
+          h('figure', null, h('figcaption', { text: 'I/O (bytes per second)' }),
+            timeChart([{ id: 'read', xs: r.ns, ys: r.read, cls: 'series-read', area: false, label: 'read' },
+                       { id: 'write', xs: r.ns, ys: r.write, cls: 'series-write', area: false, label: 'written' }],
+                      { id: 'io', title: 'I/O over time', fmt: function (v) { return bytes(v) + '/s'; }, span: span, yTitle: 'bytes/s' })))));
+    });
+    if (procs.length > 8) resBody.appendChild(h('p', { class: 'note', text: (procs.length - 8) + ' more processes not drawn.' }));
+  }
+  drawResources();
 
   /* --- Overview: phases ------------------------------------------------------------------ */
 
@@ -384,7 +505,7 @@
   var gridSec = section('threads', 'Threads', 'Click a card to focus that thread everywhere in the report; click again to clear. CPU and I/O come from the resource sampler.');
   var gridFilter = h('input', { type: 'search', placeholder: 'filter by name, index or tid', class: 'filter', id: 'thread-filter' });
   var gridSort = h('select', { id: 'thread-sort' },
-    [['alert', 'alert level'], ['allocations', 'allocations'], ['peak', 'peak live heap'], ['bytes_allocated', 'bytes'], ['thread', 'index']].map(function (o) {
+    [['alert', 'alert level'], ['allocations', 'allocations'], ['peak', 'peak live heap'], ['bytes_allocated', 'bytes'], ['cpu_ns', 'CPU time'], ['thread', 'index']].map(function (o) {
       return h('option', { value: o[0], text: 'sort: ' + o[1] });
     }));
   var gridPager = h('div', { class: 'pager' });
@@ -403,7 +524,7 @@
       if (key === 'thread') return a.process - b.process || a.thread - b.thread;
       if (key === 'alert' && a.alert !== b.alert) return b.alert - a.alert;
       var k = key === 'alert' ? 'allocations' : key;
-      return b[k] - a[k] || a.index - b.index;
+      return (b[k] || 0) - (a[k] || 0) || a.index - b.index;
     });
   }
   function pager(box, page, total, per, go) {
@@ -431,8 +552,12 @@
         h('dl', { class: 'tc-stats' },
           h('dt', { text: 'allocs' }), h('dd', { text: num(t.allocations) }),
           h('dt', { text: 'peak' }), h('dd', { text: fig([t.peak, t.peak_error], bytes) }),
-          h('dt', { text: 'CPU' }), h('dd', { class: 'na', title: 'no resource data recorded', text: '—' }),
-          h('dt', { text: 'I/O' }), h('dd', { class: 'na', title: 'no resource data recorded', text: '—' })),
+          h('dt', { text: 'CPU' }),
+          t.cpu_ns === null ? h('dd', { class: 'na', title: 'not seen by the resource sampler', text: '—' })
+                            : h('dd', { class: 'cpu', title: 'CPU time (user + system) and share of its process\u2019s', text: secs(t.cpu_ns) + ' · ' + pct1(100 * t.cpu_share) }),
+          h('dt', { text: 'I/O' }),
+          t.read_bytes === null ? h('dd', { class: 'na', title: t.cpu_ns === null ? 'not seen by the resource sampler' : 'the runtime did not sample this thread\u2019s I/O', text: '—' })
+                                : h('dd', { class: 'io', title: 'bytes read / written', text: bytes(t.read_bytes) + ' / ' + bytes(t.write_bytes) })),
         t.alert ? h('div', { class: 'tc-reason', text: t.alert_reason }) : null));
     });
     if (!list.length) grid.appendChild(h('p', { class: 'empty', text: 'no thread matches' }));
@@ -729,7 +854,38 @@
     sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', null, h('tr', null,
       ['file', 'status', 'problem'].map(function (c) { return h('th', { text: c }); }))), ti)));
     sysSec.appendChild(h('h3', { text: 'Resources' }));
-    sysSec.appendChild(h('p', { class: 'empty', text: procs.some(function (p) { return p.resources; }) ? '' : 'no resource data recorded (CPU, RSS, page faults and I/O come from the runtime\u2019s resource sampler)' }));
+    if (!resProcs.length) {
+      sysSec.appendChild(h('p', { class: 'empty', text: 'no resource data recorded (CPU, RSS, page faults and I/O come from the runtime\u2019s resource sampler: set MEMSCOPE_RESOURCE_INTERVAL)' }));
+    } else {
+      var tr = h('tbody');
+      procs.forEach(function (p) {
+        var r = p.resources;
+        tr.appendChild(h('tr', null, [p.pid === null ? '?' : p.pid, p.program || '?'].concat(r ? [num(r.ticks), bytes(r.peak_rss), bytes(r.peak_vsize), pct1(r.peak_cpu), pct1(r.avg_cpu),
+          secs(r.user_ns), secs(r.system_ns), bytes(r.read_bytes), bytes(r.write_bytes), num(r.minor_faults) + ' / ' + num(r.major_faults),
+          num(r.voluntary_switches) + ' / ' + num(r.involuntary_switches)] : ['no resource data recorded']).map(function (v) { return h('td', { text: String(v) }); })));
+      });
+      sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'res-processes' }, h('thead', null, h('tr', null,
+        ['pid', 'program', 'ticks', 'peak RSS', 'peak virtual', 'peak CPU', 'avg CPU', 'user', 'system', 'read', 'written', 'faults min/maj', 'switches vol/invol'].map(function (c) { return h('th', { text: c }); }))), tr)));
+      /* Threads by CPU time, the sampler's view (those that never recorded included). */
+      var rows = [];
+      procs.forEach(function (p) {
+        if (!p.resources) return;
+        p.resources.threads.forEach(function (t) { rows.push([p, t]); });
+      });
+      rows.sort(function (a, b) { return (b[1][3] + b[1][4]) - (a[1][3] + a[1][4]) || a[1][1] - b[1][1]; });
+      var tt = h('tbody');
+      rows.slice(0, 100).forEach(function (x) {
+        var p = x[0], t = x[1];
+        tt.appendChild(h('tr', null, [procs.length > 1 ? (p.pid === null ? '?' : p.pid) : null, t[0] === null ? '-' : '#' + t[0], t[1], t[2] === null ? '-' : t[2],
+          secs(t[3]), secs(t[4]), pct1(100 * t[5]), t[6] === null ? '—' : bytes(t[6]), t[7] === null ? '—' : bytes(t[7])].filter(function (v) { return v !== null; }).map(function (v, i) {
+          return h('td', { class: i >= (procs.length > 1 ? 4 : 3) ? 'num' : null, text: String(v) });
+        })));
+      });
+      sysSec.appendChild(h('h3', { text: 'CPU and I/O by thread' }));
+      sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'res-threads' }, h('thead', null, h('tr', null,
+        (procs.length > 1 ? ['pid'] : []).concat(['thread', 'tid', 'name', 'user', 'system', 'CPU share', 'read', 'written']).map(function (c) { return h('th', { text: c }); }))), tt)));
+      if (rows.length > 100) sysSec.appendChild(h('p', { class: 'note', text: (rows.length - 100) + ' more threads not shown.' }));
+    }
     sysSec.appendChild(h('p', { class: 'note', text: 'Record format version ' + D.format_version + ', report schema ' + D.schema + '.' }));
   })();
 

@@ -55,6 +55,42 @@ expect_line "$work/resource_monitor.stdout" '^resource_monitor: 50 threads x 10 
 merged resource_monitor "$work"/resource_monitor/memscope.resource_monitor.*.msgpack
 total resource_monitor allocations 1000
 total resource_monitor frees 1000
+# The resource sampler's ticks, as the merge reports them: several ticks, a real RSS, CPU
+# time, and every one of the 50 worker threads (each lives over 100 ms, two ticks or
+# more) matched to its runtime thread by tid.
+"$merge" --top 0 "$work"/resource_monitor/memscope.resource_monitor.*.msgpack >"$work/resource_monitor.all" ||
+  fail "merge --top 0 of resource_monitor"
+section "$work/resource_monitor.all" "Resources (CPU, memory and I/O from the resource sampler)" \
+  >"$work/resource_monitor.resources"
+res_value() { awk -v k="$1" 'index($0, "  " k " ") == 1 {print $NF}' "$work/resource_monitor.resources"; }
+ticks=$(res_value ticks) rss=$(res_value "peak rss bytes")
+user=$(res_value "cpu user ms") system=$(res_value "cpu system ms")
+[[ -n "$ticks" ]] || { cat "$work/resource_monitor.resources" >&2; fail "resource_monitor: no Resources summary"; }
+(( ticks >= 3 )) || fail "resource_monitor: $ticks resource ticks, expected several at 50ms"
+(( rss > 1048576 )) || fail "resource_monitor: peak RSS $rss bytes, expected more than 1 MiB"
+(( 10#${user/./} + 10#${system/./} > 0 )) || fail "resource_monitor: no CPU time ($user ms user, $system ms system)"
+expect_line "$work/resource_monitor.resources" '^  peak vsize bytes +[1-9][0-9]{6,}$' "resource_monitor: virtual size"
+threads=$(awk '/^  thread +tid +user-ms/ {on=1; next} on && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ {print $1}' \
+  "$work/resource_monitor.resources" | sort -un | wc -l)
+(( threads >= 50 )) || { cat "$work/resource_monitor.resources" >&2; fail "resource_monitor: $threads runtime threads with CPU times, expected the 50 workers"; }
+"$merge" --json "$work"/resource_monitor/memscope.resource_monitor.*.msgpack >"$work/resource_monitor.json" ||
+  fail "merge --json of resource_monitor"
+python3 - "$work/resource_monitor.json" <<'PY' || fail "resource_monitor: JSON resources"
+import json, sys
+r = json.load(open(sys.argv[1]))["processes"][0]["resources"]
+s, tl = r["summary"], r["timeline"]
+assert s["ticks"] >= 3 and len(tl["time_ns"]) == s["ticks"], (s["ticks"], tl["time_ns"])
+assert all(len(v) == len(tl["time_ns"]) for k, v in tl.items() if k != "ticks_per_point"), tl
+assert tl["time_ns"] == sorted(tl["time_ns"]) and max(tl["rss_bytes"]) == s["peak_rss_bytes"], tl
+assert s["cpu_user_ns"] + s["cpu_system_ns"] > 0 and s["peak_cpu_percent"] > 0, s
+assert any(c is not None and c > 0 for c in tl["cpu_percent"]), tl["cpu_percent"]
+names = [t for t in r["threads"] if t["thread"] is not None]
+assert len(names) >= 50 and all(t["name"] for t in names), r["threads"]
+# The threads are part of the process (the kernel counts both in clock ticks).
+assert sum(t["cpu_share"] for t in r["threads"]) <= 1.05, r["threads"]
+print("resource_monitor: %d ticks, peak RSS %d, peak CPU %.1f%%, %d threads" %
+      (s["ticks"], s["peak_rss_bytes"], s["peak_cpu_percent"], len(names)))
+PY
 
 # C++: counts depend on libstdc++ (what it inlines), so only that there are some.
 run cxx_workers "$cxx_workers"

@@ -6,10 +6,13 @@ messages ended by NUL on fds 3 and 4), so it needs nothing but python3 and chrom
 Checks: the page renders with no console error, no uncaught exception and nothing in
 #ms-errors; clicking a thread card (a real mouse click) focuses it; clicking a column of
 the site table sorts it both ways; the site filter works; a click in the flame graph
-zooms in.  Saves a screenshot, and prints the load time.
+zooms in; the Resources section either says that no resource data was recorded or, with
+--resources, draws its SVG charts (RSS, virtual size, CPU, I/O) with data points, and the
+thread cards and overview cards show CPU.  Saves a screenshot, and prints the load time.
 
-usage: html_browser.py CHROMIUM REPORT.html SCREENSHOT.png [--timing-only]
+usage: html_browser.py CHROMIUM REPORT.html SCREENSHOT.png [--timing-only] [--resources]
   --timing-only: load the page, check for errors, print the timings (for big reports)
+  --resources: the report has resource sampler data (MEMSCOPE_RESOURCE_INTERVAL)
 Exit status 0 when every check passed; 1 otherwise (with the reason on stderr)."""
 import base64
 import json
@@ -150,12 +153,48 @@ def check(cond, what):
     print("ok: " + what)
 
 
+def check_resources(c):
+    """The Resources section's charts, drawn from real ticks, and the CPU on the cards."""
+    charts = c.js("""Array.from(document.querySelectorAll('#resources svg.res-chart')).map(g => ({
+        chart: g.dataset.chart, points: Number(g.dataset.points),
+        series: Array.from(g.querySelectorAll('g.series')).map(s => [s.dataset.series, Number(s.dataset.points),
+                s.querySelectorAll('polyline').length, s.querySelectorAll('circle').length]),
+        ticks: Array.from(g.querySelectorAll('text.tick')).map(t => t.textContent),
+        titles: Array.from(g.querySelectorAll('text.axis-title')).map(t => t.textContent)}))""")
+    by = {ch["chart"]: ch for ch in charts}
+    check(set(by) >= {"memory", "vsize", "cpu", "io"}, "resource charts drawn: %s" % sorted(by))
+    for name in ("memory", "vsize", "cpu"):
+        ch = by[name]
+        check(ch["points"] >= 2 and all(s[2] >= 1 for s in ch["series"] if s[1]),
+              "chart %s has data points and lines: %s" % (name, ch["series"]))
+        check(len(ch["ticks"]) >= 6 and len(ch["titles"]) == 2,
+              "chart %s has labelled axes: %s, %s" % (name, ch["ticks"], ch["titles"]))
+    series = dict((s[0], s) for s in by["memory"]["series"])
+    check(series.get("rss", [0, 0])[1] >= 3, "the RSS series has several ticks: %s" % series.get("rss"))
+    check(series.get("live", [0, 0])[1] >= 1, "the live heap is drawn with RSS: %s" % series.get("live"))
+    # Every point of a series lies inside the plot area.
+    inside = c.js("""Array.from(document.querySelectorAll('#resources svg.res-chart circle')).every(e => {
+        const x = Number(e.getAttribute('cx')), y = Number(e.getAttribute('cy'));
+        return x >= 60 && x <= 600 && y >= 0 && y <= 170; })""")
+    check(inside, "every data point lies inside its chart")
+    cards = c.js("""Array.from(document.querySelectorAll('.cards .stat')).map(e =>
+        [e.querySelector('.stat-label').textContent, e.querySelector('.stat-value').textContent])""")
+    values = dict(cards)
+    check(values.get("Peak RSS", "\u2014") not in ("\u2014", "0 B") and values.get("Peak CPU", "\u2014") != "\u2014",
+          "overview cards show peak RSS and CPU: %s, %s" % (values.get("Peak RSS"), values.get("Peak CPU")))
+    cpu = c.js("Array.from(document.querySelectorAll('#thread-grid .thread-card dd.cpu')).map(e => e.textContent)")
+    check(len(cpu) > 0, "thread cards show CPU time and share (%d cards, e.g. %s)" % (len(cpu), cpu[:3]))
+    rows = c.js("document.querySelectorAll('#res-threads tbody tr').length")
+    check(rows > 0, "the System tab lists CPU by thread (%d rows)" % rows)
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__, file=sys.stderr)
         return 2
     binary, report, shot = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
     timing_only = "--timing-only" in sys.argv[4:]
+    resources = "--resources" in sys.argv[4:]
     if not shutil.which(binary):
         print("FAIL: no chromium at %s: install the Debian package 'chromium' "
               "(scripts/setup does)" % binary, file=sys.stderr)
@@ -176,6 +215,13 @@ def main():
               "navigate-to-load %.0f ms, %d bytes" % (timing["load"], timing["dcl"], timing["render"],
                                                       wall * 1000, os.path.getsize(report)))
         print("render steps (ms since the script started): " + timing["steps"])
+        if resources:
+            check_resources(c)
+        elif not timing_only:
+            empty = c.js("document.querySelector('#resources .empty')?.textContent || ''")
+            check("no resource data recorded" in empty and
+                  c.js("document.querySelectorAll('#resources svg').length") == 0,
+                  "without resource data the Resources section says so (%r)" % empty)
         if not timing_only:
             cards = c.js("document.querySelectorAll('#thread-grid .thread-card').length")
             check(cards > 0, "thread cards drawn (%d)" % cards)

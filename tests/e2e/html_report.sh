@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The HTML report in a real browser (headless Chromium, Debian package chromium): it
 # loads with no console error, a thread card click focuses the thread, the site table
-# sorts and filters, the flame graph zooms; a screenshot is saved in WORKDIR.  Then the
-# same on a generated run of 1,000 threads and 10,000 sites with C++ names, whose size
-# and load time are printed (docs/reports.md quotes them).
-# Usage: html_report.sh MERGE MERGE_BENCH GOLDEN_DIR WORKDIR [CHROMIUM]
+# sorts and filters, the flame graph zooms; a screenshot is saved in WORKDIR.  Then a real
+# run of examples/resource_monitor with the resource sampler on: the Resources charts
+# (RSS with the live heap, virtual size, CPU, I/O) are drawn as SVG with data points, and
+# the cards show CPU.  Then the same on a generated run of 1,000 threads and 10,000 sites
+# with C++ names, whose size and load time are printed (docs/reports.md quotes them).
+# Usage: html_report.sh MERGE MERGE_BENCH GOLDEN_DIR WORKDIR RESOURCE_MONITOR [CHROMIUM]
 source "$(dirname "$0")/lib.sh"
-merge=$1 bench=$2 golden=$3 work=$4 chromium=${5:-/usr/bin/chromium}
+merge=$1 bench=$2 golden=$3 work=$4 resource_monitor=$5 chromium=${6:-/usr/bin/chromium}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work"
 [[ -x "$chromium" ]] ||
@@ -25,6 +27,15 @@ python3 "$here/html_browser.py" "$chromium" golden.html "$work/golden.png" ||
 "$merge" --format html "$golden/golden_sampled.mspk" >sampled.html || fail "merge --format html failed"
 python3 "$here/html_browser.py" "$chromium" sampled.html "$work/sampled.png" --timing-only ||
   fail "browser checks on the sampled report"
+
+# A real run with the resource sampler: its charts, with data.
+mkdir -p res
+MEMSCOPE_MODE=full MEMSCOPE_RESOURCE_INTERVAL=20ms MEMSCOPE_OUT="$work/res" "$resource_monitor" >res.stdout ||
+  fail "resource_monitor failed"
+"$merge" -o resources.html res/memscope.resource_monitor.*.msgpack || fail "merge -o resources.html failed"
+grep -q '"resources":{"ticks":' resources.html || fail "no resource data in resources.html"
+python3 "$here/html_browser.py" "$chromium" resources.html "$work/resources.png" --resources ||
+  fail "browser checks on the resource_monitor report"
 
 # 1,000 threads, 10,000 sites whose names hold <, > and &.
 out=$("$bench" -t 1000 -e 64 -s 10000 -k) || fail "merge_bench failed"

@@ -28,6 +28,8 @@ cases=(
   "diff_grew|--diff --fail-if-grows 10 diff_base.mspk diff_new.mspk"
   "diff_within|--diff --fail-if-grows 120 --top 3 diff_base.mspk diff_new.mspk"
   "diff_usage|--fail-if-grows 10 diff_base.mspk"
+  "resources_text|--top 5 resources.mspk"
+  "resources_json|--json --thread 1 resources.mspk"
 )
 failed=0
 for c in "${cases[@]}"; do

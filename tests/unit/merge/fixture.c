@@ -95,6 +95,34 @@ void fx_site(struct fx *f, uint64_t id, uint32_t api, size_t nframes,
   }
 }
 
+void fx_site_flags(struct fx *f, uint64_t id, uint32_t api, size_t nframes,
+                   const struct fx_frame *frames, uint32_t flags) {
+  fx_mark(f);
+  msgpack_pack_array(&f->pk, MS_SITE_FLAGS_LEN);
+  msgpack_pack_uint64(&f->pk, MS_REC_SITE);
+  msgpack_pack_uint64(&f->pk, id);
+  msgpack_pack_uint32(&f->pk, api);
+  msgpack_pack_array(&f->pk, nframes);
+  for (size_t i = 0; i < nframes; i++) {
+    msgpack_pack_array(&f->pk, MS_FRAME_LEN);
+    fx_str(f, frames[i].function);
+    fx_str(f, frames[i].file);
+    msgpack_pack_uint32(&f->pk, frames[i].line);
+    msgpack_pack_uint32(&f->pk, frames[i].column);
+  }
+  msgpack_pack_uint32(&f->pk, flags);
+}
+
+void fx_loaded_module(struct fx *f, const char *path, uint64_t base, const char *build_id, uint64_t ts) {
+  fx_mark(f);
+  msgpack_pack_array(&f->pk, MS_MODULE_LEN);
+  msgpack_pack_uint64(&f->pk, MS_REC_MODULE);
+  fx_str(f, path);
+  msgpack_pack_uint64(&f->pk, base);
+  fx_str(f, build_id);
+  msgpack_pack_uint64(&f->pk, ts);
+}
+
 void fx_thread(struct fx *f, uint64_t thread, uint64_t tid, const char *name, uint64_t start_ns,
                uint64_t end_ns) {
   fx_mark(f);
@@ -146,6 +174,17 @@ void fx_sampled_phase(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, 
   msgpack_pack_double(&f->pk, weight);
   msgpack_pack_uint64(&f->pk, alignment);
   msgpack_pack_uint32(&f->pk, phase);
+}
+
+void fx_sampled_stack(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
+                      double weight, uint32_t phase, size_t nstack, const uint64_t *stack) {
+  event_head(f, MS_EV_SAMPLED_STACK_LEN, MS_EV_ALLOC, site, size, ptr, ts);
+  msgpack_pack_double(&f->pk, weight);
+  msgpack_pack_uint64(&f->pk, 0);
+  msgpack_pack_uint32(&f->pk, phase);
+  msgpack_pack_array(&f->pk, nstack);
+  for (size_t i = 0; i < nstack; i++)
+    msgpack_pack_uint64(&f->pk, stack[i]);
 }
 
 void fx_free(struct fx *f, uint64_t site, uint64_t ptr, uint64_t ts) {

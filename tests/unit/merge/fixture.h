@@ -41,6 +41,11 @@ void fx_header(struct fx *f, const char *program, uint64_t pid);
 void fx_header_sampled(struct fx *f, const char *program, uint64_t pid, uint64_t interval);
 void fx_site(struct fx *f, uint64_t id, uint32_t api, size_t nframes,
              const struct fx_frame *frames);
+/* [MS_REC_SITE, id, api, frames, flags] */
+void fx_site_flags(struct fx *f, uint64_t id, uint32_t api, size_t nframes,
+                   const struct fx_frame *frames, uint32_t flags);
+/* [MS_REC_MODULE, path, base, build_id, ts] */
+void fx_loaded_module(struct fx *f, const char *path, uint64_t base, const char *build_id, uint64_t ts);
 void fx_thread(struct fx *f, uint64_t thread, uint64_t tid, const char *name, uint64_t start_ns,
                uint64_t end_ns);
 /* An EVENTS record of n events: follow with exactly n fx_alloc/fx_free/fx_realloc. */
@@ -52,6 +57,9 @@ void fx_sampled(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64
 /* The same with the phase id current at the time: [..., weight, alignment, phase]. */
 void fx_sampled_phase(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
                       double weight, uint64_t alignment, uint32_t phase);
+/* The same with a stack: [..., weight, alignment, phase, [addr, ...]] (innermost first). */
+void fx_sampled_stack(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
+                      double weight, uint32_t phase, size_t nstack, const uint64_t *stack);
 void fx_free(struct fx *f, uint64_t site, uint64_t ptr, uint64_t ts);
 void fx_realloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
                 uint64_t old_ptr, uint64_t begin_ns);

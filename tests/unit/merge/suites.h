@@ -16,5 +16,7 @@ Suite *analysis_suite(void);
 Suite *session_suite(void);
 Suite *phases_suite(void);
 Suite *reports_suite(void);
+Suite *symbolize_suite(void);
+Suite *resources_suite(void);
 
 #endif

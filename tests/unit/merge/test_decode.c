@@ -159,7 +159,8 @@ static void cap_phase(void *ctx, const struct ms_phase_rec *ph) {
 }
 
 static const struct ms_decode_callbacks cap_cb = {
-    cap_header, cap_site, cap_thread, cap_events, cap_end, cap_unknown, cap_counters, cap_phase,
+    .header = cap_header, .site = cap_site, .thread = cap_thread, .events = cap_events,
+    .end = cap_end, .unknown = cap_unknown, .counters = cap_counters, .phase = cap_phase,
 };
 
 static bool decode(const void *data, size_t len, struct capture *c, struct ms_decode_problem *p) {
@@ -355,12 +356,13 @@ START_TEST(test_unknown_records_skipped) {
   msgpack_pack_array(&f.pk, 2); /* kind 9, unknown: skipped whatever its shape */
   msgpack_pack_uint64(&f.pk, 9);
   fx_str(&f, "x");
-  msgpack_pack_array(&f.pk, 9); /* sampled ALLOC with its phase and one extra element */
+  msgpack_pack_array(&f.pk, 10); /* sampled ALLOC with phase, stack and one extra element */
   for (uint64_t v = 1; v <= 5; v++)
     msgpack_pack_uint64(&f.pk, v == 1 ? MS_EV_ALLOC : v * 10);
   msgpack_pack_double(&f.pk, 2.5);
   msgpack_pack_uint64(&f.pk, 64);
   msgpack_pack_uint64(&f.pk, 3);
+  msgpack_pack_array(&f.pk, 0); /* an empty stack */
   fx_str(&f, "extra");
   msgpack_pack_array(&f.pk, 5);
   for (uint64_t v = 1; v <= 5; v++)

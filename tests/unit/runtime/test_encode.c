@@ -93,7 +93,7 @@ START_TEST(events_keep_order_and_realloc_fields) {
       {.kind = MS_EV_FREE, .site_id = 9, .ptr = 0x2000, .ts = 95}};
   struct ms_wbuf b;
   ms_wbuf_init(&b, 0);
-  ms_encode_events(&b, 3, -1, ev, 3);
+  ms_encode_events(&b, 3, -1, ev, 3, NULL);
   struct record_list l;
   decode_one(&b, &l);
   const msgpack_object *r = &l.items[0].data;
@@ -127,7 +127,7 @@ START_TEST(sampled_alloc_carries_weight_and_alignment) {
       {.kind = MS_EV_ALLOC, .site_id = 7, .size = 100, .ptr = 0x2000, .ts = 60, .weight = 1.0}};
   struct ms_wbuf b;
   ms_wbuf_init(&b, 0);
-  ms_encode_events(&b, 1, 1, ev, 2);
+  ms_encode_events(&b, 1, 1, ev, 2, NULL);
   struct record_list l;
   decode_one(&b, &l);
   const msgpack_object *list = rec_field(&l.items[0].data, MS_EVENTS_LIST);
@@ -144,7 +144,7 @@ END_TEST
 
 START_TEST(counters_list_only_used_slots_with_bounds) {
   struct ms_site_counter c[4] = {{0}};
-  c[0] = (struct ms_site_counter){.calls = 2, .bytes = 30, .inv_min = ~(uint64_t)10, .max = 20};
+  c[0] = (struct ms_site_counter){.calls = 2, .bytes = 30, .lo = 10, .span = 10};
   c[3] = (struct ms_site_counter){.calls = 5}; /* a free site: calls only */
   struct ms_wbuf b;
   ms_wbuf_init(&b, 0);
