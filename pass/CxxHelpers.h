@@ -10,6 +10,7 @@
 
 namespace llvm {
 class Function;
+class GlobalVariable;
 class Module;
 } // namespace llvm
 
@@ -24,6 +25,9 @@ std::string cxxHelperName(const KnownFunction &K);
 // has them) so that one copy per linked image remains, and noinline so that the
 // operator call never reappears in instrumented code, where a second run of the pass
 // (an LTO step) would count it again.
+// The runtime's thread-local __memscope_inner flag, declared once per module.
+llvm::GlobalVariable *getOrDeclareInnerFlag(llvm::Module &M);
+
 llvm::Function *getOrEmitCxxHelper(llvm::Module &M, const RuntimeTypes &Types,
                                    const KnownFunction &K);
 

@@ -37,6 +37,9 @@ inline constexpr char RuntimePrefix[] = "__memscope_";
 // per operator (CxxHelpers.h) that calls the real operator and reports through these.
 inline constexpr char NoteAllocFn[] = "__memscope_note_alloc";
 inline constexpr char NoteFreeFn[] = "__memscope_note_free";
+// Thread-local i8 of the runtime (interpose.c): set around the C++ helpers' own
+// operator new/delete calls so that the interposed malloc/free does not count them.
+inline constexpr char InnerFlagVar[] = "__memscope_inner";
 
 // Names of the functions the pass itself emits.  The first two carry the runtime
 // prefix, so they are never instrumented themselves.
