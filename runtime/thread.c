@@ -143,6 +143,7 @@ static void join_session(struct ms_thread *t, uint32_t session) {
 int ms_thread_ensure(struct ms_thread *t) {
   if (ms_thread_counters(t)) return 1;
   if (t->busy || t->finished || t->disabled) return 0;
+  if (ms_runtime_ready() && !ms_tracing()) return 0; /* mode off, or stopped: no work */
   int saved_errno = errno;
   t->busy = 1; /* what init and set-up allocate (through libc) is not recorded */
   ms_runtime_init();
