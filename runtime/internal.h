@@ -276,8 +276,7 @@ void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, ui
                      const void *p, uint64_t align);
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                     uint64_t ts);
-/* The same, timed now: out of line so the free fast path needs no stack frame. */
-void ms_sample_free_now(struct ms_thread *t, const struct __memscope_site *site, const void *p);
+/* A size outside a counter's range so far: moves lo or span (record.h). */
 void ms_count_widen(struct ms_site_counter *c, uint64_t size);
 /* What the fast paths of record.h decline (not set up, sampled, full mode, failures),
  * on the calling thread: after the allocator returned p ... */

@@ -83,26 +83,16 @@ MS_INTERPOSED void *realloc(void *ptr, size_t size) {
   return ms_hook_realloc(ptr, size, &sites[U_REALLOC]);
 }
 
-static void *reallocarray_forward(void *ptr, size_t nmemb, size_t size) {
+MS_INTERPOSED void *reallocarray(void *ptr, size_t nmemb, size_t size) {
+  int bootstrap = ms_real_is_bootstrap(ptr);
+  if (MS_LIKELY(!bootstrap && !inner_call()))
+    return ms_hook_reallocarray(ptr, nmemb, size, &sites[U_REALLOCARRAY]);
   size_t bytes;
   if (__builtin_mul_overflow(nmemb, size, &bytes)) {
     errno = ENOMEM;
     return NULL;
   }
-  return ms_real_realloc(ptr, bytes);
-}
-
-MS_INTERPOSED void *reallocarray(void *ptr, size_t nmemb, size_t size) {
-  if (MS_UNLIKELY(ms_real_is_bootstrap(ptr))) {
-    size_t bytes;
-    if (__builtin_mul_overflow(nmemb, size, &bytes)) {
-      errno = ENOMEM;
-      return NULL;
-    }
-    return realloc_bootstrap(ptr, bytes);
-  }
-  if (inner_call()) return reallocarray_forward(ptr, nmemb, size);
-  return ms_hook_reallocarray(ptr, nmemb, size, &sites[U_REALLOCARRAY]);
+  return bootstrap ? realloc_bootstrap(ptr, bytes) : ms_real_realloc(ptr, bytes);
 }
 
 MS_INTERPOSED void *aligned_alloc(size_t alignment, size_t size) {

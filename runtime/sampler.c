@@ -138,10 +138,6 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
   ms_thread_push_event(t, &ev);
 }
 
-void ms_sample_free_now(struct ms_thread *t, const struct __memscope_site *site, const void *p) {
-  ms_sample_free(t, site, p, ms_now_ns());
-}
-
 /* A size outside the site's range so far (or its first call: calls is already 1). */
 void ms_count_widen(struct ms_site_counter *c, uint64_t size) {
   uint64_t hi = c->lo + c->span;
