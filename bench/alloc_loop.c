@@ -1,6 +1,7 @@
 /* The benchmark workload: THREADS threads each make PAIRS malloc+free pairs of small,
- * varying sizes (16..1008 bytes) and touch each block once.  Built twice by bench/:
- * plain, and with MemscopePass; bench/run compares them in one run.
+ * varying sizes (16..1008 bytes) and touch each block once.  Built three times by bench/:
+ * plain, and with MemscopePass (inline fast paths, and -fPIC: calls to the runtime);
+ * bench/run compares them in one run.
  * Usage: alloc_loop THREADS PAIRS */
 #include <pthread.h>
 #include <stdio.h>

@@ -1,11 +1,13 @@
 // The plugin entry point, the passes, and the worker that drives one module: find the
 // sites (allocation calls, wrapper calls, allocation functions used as values),
-// describe them, rewrite them, give wrappers their twins, register the table.
+// describe them, rewrite them (or, for malloc and free in an executable, count them
+// inline), give wrappers their twins, register the table.
 #include "MemscopePass.h"
 
 #include "AllocationCalls.h"
 #include "CxxHelpers.h"
 #include "FunctionPointers.h"
+#include "InlineFastPath.h"
 #include "LLVMCompat.h"
 #include "Options.h"
 #include "RuntimeInterface.h"
@@ -39,6 +41,7 @@ struct PlannedSite {
   GlobalVariable *Global = nullptr;  // AddressInGlobal
   Use *Operand = nullptr;            // AddressInCode
   unsigned Ordinal = 0;
+  bool Inline = false;               // an AllocationCall counted by an inline fast path
 };
 
 class ModuleInstrumenter {
@@ -56,6 +59,7 @@ private:
   bool writtenInOptedOutFunction(const Instruction &I) const;
   void planFunction(Function &F);
   void planGlobals();
+  void chooseInlineCalls();
   bool checkRuntimeSymbols();
   Function *entryPoint(const KnownFunction &K);
 
@@ -137,7 +141,8 @@ void ModuleInstrumenter::planFunction(Function &F) {
   for (Instruction &I : instructions(F)) {
     auto *Call = dyn_cast<CallBase>(&I);
     if (Function *Callee = Call ? calledFunction(*Call) : nullptr;
-        Callee && isRewritableCall(*Call, *Callee)) {
+        Callee && isRewritableCall(*Call, *Callee) &&
+        !Call->getAttributes().hasFnAttr(CountedAttribute)) { // counted inline by a former run
       const KnownFunction *K = classifyFunction(*Callee, Types);
       if (K || Wrappers.isWrapper(*Callee)) {
         PlannedSite P;
@@ -190,15 +195,33 @@ void ModuleInstrumenter::planGlobals() {
   }
 }
 
+// The malloc and free calls that get an inline fast path instead of a runtime call.
+void ModuleInstrumenter::chooseInlineCalls() {
+  if (!inlineFastPathsAllowed(M, Options.Inline))
+    return;
+  for (PlannedSite &P : Plan)
+    P.Inline = P.What == PlannedSite::AllocationCall &&
+               canInlineCall(*cast<CallBase>(P.At), *P.Known) &&
+               // A wrapper's body is copied into its twin, which must pass its caller's
+               // site to the runtime; counters in this module's block would keep the
+               // wrapper's own site.
+               !Wrappers.isWrapper(*P.At->getFunction());
+}
+
 // All clashes are reported before anything changes, so a module with an error is
 // left as it was.
 bool ModuleInstrumenter::checkRuntimeSymbols() {
   bool Ok = checkRuntimeSymbol(M, RegisterModuleFn, Types.registrationFunction());
   Ok &= checkRuntimeSymbol(M, UnregisterModuleFn, Types.registrationFunction());
   std::set<const KnownFunction *> Used;
-  for (const PlannedSite &P : Plan)
-    if (P.Known)
+  bool AnyInline = false;
+  for (const PlannedSite &P : Plan) {
+    AnyInline |= P.Inline;
+    if (P.Known && !P.Inline)
       Used.insert(P.Known);
+  }
+  if (AnyInline)
+    Ok &= InlineFastPaths::checkRuntimeSymbols(M, Types);
   bool Cxx = false;
   std::set<std::string> Checked;
   for (const KnownFunction *K : Used) {
@@ -232,6 +255,7 @@ bool ModuleInstrumenter::instrument() {
   // also what makes a second run over an instrumented module a no-op.
   if (Plan.empty() && ExportedWrappers.empty())
     return false;
+  chooseInlineCalls();
   if (!checkRuntimeSymbols())
     return false;
 
@@ -244,15 +268,31 @@ bool ModuleInstrumenter::instrument() {
       SiteOf.push_back(
           Table.addSite(*P.At, P.Known ? P.Known->Api : AllocApi::Wrapper, P.Ordinal));
   }
+  // A site with an inline call gets counters in the thread-local block, in site order;
+  // its other calls, if any, still call the runtime with the site.  Before
+  // emitSites(): the offsets are in the sites.
+  InlineFastPaths FastPaths(M, Types);
+  std::vector<bool> InlineSite(Table.size(), false);
+  for (unsigned I = 0; I < Plan.size(); ++I)
+    if (Plan[I].Inline)
+      InlineSite[SiteOf[I]] = true;
+  for (unsigned S = 0; S < Table.size(); ++S)
+    if (InlineSite[S])
+      Table.setTlsSlot(S, FastPaths.addSlot(Table.api(S)));
   if (!Table.empty())
     Table.emitSites();
+  if (!FastPaths.empty())
+    FastPaths.emitBlock();
 
   for (unsigned I = 0; I < Plan.size(); ++I) {
     const PlannedSite &P = Plan[I];
     Constant *Site = Table.siteAddress(SiteOf[I]);
     switch (P.What) {
     case PlannedSite::AllocationCall:
-      rewriteCall(*cast<CallBase>(P.At), entryPoint(*P.Known), Site);
+      if (P.Inline)
+        FastPaths.instrument(*cast<CallInst>(P.At), *P.Known, Site, Table.tlsSlot(SiteOf[I]));
+      else
+        rewriteCall(*cast<CallBase>(P.At), entryPoint(*P.Known), Site);
       break;
     case PlannedSite::WrapperCall:
       rewriteCall(*cast<CallBase>(P.At), Wrappers.twin(*P.Callee), Site);
@@ -277,7 +317,8 @@ bool ModuleInstrumenter::instrument() {
 
   if (!Table.empty())
     Table.emitRegistration(declareRegistrationFunction(M, Types, RegisterModuleFn),
-                           declareRegistrationFunction(M, Types, UnregisterModuleFn));
+                           declareRegistrationFunction(M, Types, UnregisterModuleFn),
+                           FastPaths.blockFunction(), FastPaths.size());
   return true;
 }
 

@@ -39,6 +39,15 @@ static cl::opt<bool> AddressTakenFlag(
     cl::desc("memscope: calls through a taken address of an allocation function are "
              "recorded where the address was taken [env MEMSCOPE_PASS_ADDRESS_TAKEN=0|1]"));
 
+static cl::opt<InlineMode> InlineFlag(
+    "memscope-inline", cl::init(InlineMode::Auto),
+    cl::desc("memscope: count malloc and free in the caller, in a local-exec thread-local "
+             "block, instead of calling the runtime [env MEMSCOPE_INLINE]"),
+    cl::values(clEnumValN(InlineMode::Auto, "auto", "in modules built for an executable (PIE)"),
+               clEnumValN(InlineMode::Always, "always",
+                          "in every module (it must be linked into an executable)"),
+               clEnumValN(InlineMode::Never, "never", "never: call the runtime")));
+
 // The flag when given, else the environment variable when set, else the default.
 static std::string stringSetting(const cl::opt<std::string> &Flag, const char *Env) {
   if (Flag.getNumOccurrences() > 0)
@@ -58,6 +67,26 @@ static bool boolSetting(const cl::opt<bool> &Flag, const char *Env) {
            S.equals_insensitive("off"));
 }
 
+// The flag when given, else MEMSCOPE_INLINE when set (auto, always or never; anything
+// else is an error, so that a typo does not silently change the build), else auto.
+static InlineMode inlineSetting(Module &M) {
+  if (InlineFlag.getNumOccurrences() > 0)
+    return InlineFlag;
+  const char *V = std::getenv("MEMSCOPE_INLINE");
+  if (!V || !*V)
+    return InlineFlag;
+  StringRef S = StringRef(V).trim();
+  if (S.equals_insensitive("auto"))
+    return InlineMode::Auto;
+  if (S.equals_insensitive("always"))
+    return InlineMode::Always;
+  if (S.equals_insensitive("never"))
+    return InlineMode::Never;
+  M.getContext().emitError("memscope: MEMSCOPE_INLINE='" + Twine(V) +
+                           "' is none of auto, always, never");
+  return InlineFlag;
+}
+
 static std::unique_ptr<SpecialCaseList> loadList(Module &M, const std::string &Path,
                                                  const char *What) {
   if (Path.empty())
@@ -73,6 +102,7 @@ static std::unique_ptr<SpecialCaseList> loadList(Module &M, const std::string &P
 PassOptions::PassOptions(Module &M) : ModuleFile(M.getSourceFileName()) {
   DeclaredWrappers = boolSetting(DeclaredWrappersFlag, "MEMSCOPE_PASS_DECLARED_WRAPPERS");
   AddressTaken = boolSetting(AddressTakenFlag, "MEMSCOPE_PASS_ADDRESS_TAKEN");
+  Inline = inlineSetting(M);
   IgnoreList = loadList(M, stringSetting(IgnoreListFlag, "MEMSCOPE_PASS_IGNORELIST"),
                         "ignore list");
   WrapperList = loadList(M, stringSetting(WrapperListFlag, "MEMSCOPE_PASS_WRAPPER_LIST"),

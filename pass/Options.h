@@ -19,6 +19,13 @@ class SpecialCaseList;
 
 namespace memscope {
 
+// -memscope-inline: where malloc and free get inline fast paths (InlineFastPath.h).
+enum class InlineMode {
+  Auto,   // in modules built for an executable (PIE)
+  Always, // in every module: the user promises it goes into an executable
+  Never,  // nowhere: every call calls the runtime
+};
+
 // The settings for one module, with the ignore list and wrapper list loaded.
 class PassOptions {
 public:
@@ -33,6 +40,8 @@ public:
   bool DeclaredWrappers = true;
   // Uses of an allocation function's address get a site (function pointers).
   bool AddressTaken = true;
+  // Which modules count malloc and free inline.
+  InlineMode Inline = InlineMode::Auto;
 
   // The ignore list names F (fun:) or its file (src:), by symbol or source name.
   bool ignores(const llvm::Function &F) const;

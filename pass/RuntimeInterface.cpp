@@ -28,10 +28,12 @@ RuntimeTypes::RuntimeTypes(Module &M) {
   I64 = Type::getInt64Ty(Ctx);
   SizeT = M.getDataLayout().getIntPtrType(Ctx);
   Ptr = PointerType::getUnqual(Ctx);
-  // Field for field the structs of abi.h.
+  // Field for field the structs of abi.h (version 2).
   Frame = namedStruct(Ctx, "memscope.frame", {Ptr, Ptr, I32, I32});
-  Site = namedStruct(Ctx, "memscope.site", {I64, Ptr, I32, I32, I32, I32});
-  ModuleDesc = namedStruct(Ctx, "memscope.module", {I32, I32, Ptr, Ptr, Ptr});
+  // {id, frames, nframes, api, index, flags, tls_slot, reserved}
+  Site = namedStruct(Ctx, "memscope.site", {I64, Ptr, I32, I32, I32, I32, I32, I32});
+  // {abi_version, nsites, sites, name, next, tls_block, tls_size, reserved}
+  ModuleDesc = namedStruct(Ctx, "memscope.module", {I32, I32, Ptr, Ptr, Ptr, Ptr, I32, I32});
 }
 
 // Every function the pass recognises.  Entry points are abi.h's.
@@ -128,6 +130,18 @@ FunctionType *RuntimeTypes::noteFreeFunction() const {
 
 FunctionType *RuntimeTypes::registrationFunction() const {
   return FunctionType::get(Type::getVoidTy(Ptr->getContext()), {Ptr}, false);
+}
+
+FunctionType *RuntimeTypes::mallocInlineSlowFunction() const {
+  return FunctionType::get(Ptr, {SizeT, Ptr, Ptr}, false);
+}
+
+FunctionType *RuntimeTypes::freeInlineSlowFunction() const {
+  return FunctionType::get(Type::getVoidTy(Ptr->getContext()), {Ptr, Ptr, Ptr}, false);
+}
+
+FunctionType *RuntimeTypes::inlineWidenFunction() const {
+  return FunctionType::get(Type::getVoidTy(Ptr->getContext()), {Ptr, I64}, false);
 }
 
 bool checkRuntimeSymbol(Module &M, StringRef Name, FunctionType *Ty) {

@@ -40,6 +40,17 @@ inline constexpr char NoteFreeFn[] = "__memscope_note_free";
 // Thread-local i8 of the runtime (interpose.c): set around the C++ helpers' own
 // operator new/delete calls so that the interposed malloc/free does not count them.
 inline constexpr char InnerFlagVar[] = "__memscope_inner";
+// Inline sites (abi.h, InlineFastPath.h): what the fast paths call when they cannot
+// count on their own.
+inline constexpr char MallocInlineSlowFn[] = "__memscope_malloc_inline_slow";
+inline constexpr char FreeInlineSlowFn[] = "__memscope_free_inline_slow";
+inline constexpr char InlineWidenFn[] = "__memscope_inline_widen";
+// Where an inline site's kept call goes: the allocator underneath, never the runtime's
+// interposed malloc/free (which would count the call again).
+inline constexpr char RealMallocFn[] = "__memscope_real_malloc";
+inline constexpr char RealFreeFn[] = "__memscope_real_free";
+// The runtime's filter of sampled blocks, which inline frees read (abi.h).
+inline constexpr char FreeFilterGlobal[] = "__memscope_free_filter";
 
 // Names of the functions the pass itself emits.  The first two carry the runtime
 // prefix, so they are never instrumented themselves.
@@ -54,12 +65,16 @@ inline constexpr char RegisterModuleFn[] = MEMSCOPE_REGISTER_FN;
 inline constexpr char UnregisterModuleFn[] = MEMSCOPE_UNREGISTER_FN;
 inline constexpr uint32_t AbiVersion = MEMSCOPE_ABI_VERSION;
 
-// --- Layouts (abi.h) --------------------------------------------------------------------
+// --- Layouts (abi.h, version 2) ----------------------------------------------------------
 // struct __memscope_frame  { const char *function, *file; uint32_t line, column; }
 // struct __memscope_site   { uint64_t id; const __memscope_frame *frames;
-//                            uint32_t nframes, api, index, flags; }
+//                            uint32_t nframes, api, index, flags, tls_slot, reserved; }
 // struct __memscope_module { uint32_t abi_version, nsites; __memscope_site *sites;
-//                            const char *name; __memscope_module *next; }
+//                            const char *name; __memscope_module *next;
+//                            void *(*tls_block)(void); uint32_t tls_size, reserved; }
+// The thread-local block of inline sites: a 16-byte header
+// { uint64_t sample_left; uint32_t free_mask, reserved; }, then the sites' counters
+// (InlineFastPath.h).
 // RuntimeTypes below spells them field by field; tests/lit/abi-layout.c checks the
 // result against abi.h with a real program.
 
@@ -113,6 +128,13 @@ inline constexpr char StringGlobal[] = "__memscope_str";    // one per distinct 
 inline constexpr char ModuleGlobal[] = "__memscope_module"; // the descriptor, writable
 inline constexpr char ModuleCtor[] = "__memscope_module_ctor";
 inline constexpr char ModuleDtor[] = "__memscope_module_dtor";
+// Modules with inline sites: the thread-local block, and the function that returns
+// the calling thread's copy (the descriptor's tls_block).
+inline constexpr char TlsGlobal[] = "__memscope_tls";
+inline constexpr char TlsBlockFn[] = "__memscope_tls_block";
+// The call-site attribute on a malloc or free call that an inline fast path already
+// counts: a second run of the pass (LTO) leaves it alone.
+inline constexpr char CountedAttribute[] = "memscope-counted";
 
 // Priorities 0-100 are reserved for the C/C++ implementation; 101 is the first one
 // user code may use, so registration runs before every user constructor that did not
@@ -149,8 +171,14 @@ struct RuntimeTypes {
   // void __memscope_note_alloc(size_t, ptr, site *) / __memscope_note_free(ptr, site *).
   llvm::FunctionType *noteAllocFunction() const;
   llvm::FunctionType *noteFreeFunction() const;
-  // void __memscope_register_module_v1(module *), also the unregister function.
+  // void __memscope_register_module_v2(module *), also the unregister function.
   llvm::FunctionType *registrationFunction() const;
+  // Inline sites: ptr __memscope_malloc_inline_slow(size_t, site *, ptr block),
+  // void __memscope_free_inline_slow(ptr, site *, ptr block),
+  // void __memscope_inline_widen(ptr slot, uint64_t size).
+  llvm::FunctionType *mallocInlineSlowFunction() const;
+  llvm::FunctionType *freeInlineSlowFunction() const;
+  llvm::FunctionType *inlineWidenFunction() const;
 };
 
 // False, after reporting an error through the module's LLVMContext, when the module

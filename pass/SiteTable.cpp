@@ -220,7 +220,8 @@ void SiteTable::emitSites() {
         Types.Site, {ConstantInt::get(Types.I64, Site.Id), Frames,
                      ConstantInt::get(Types.I32, Site.Frames.size()),
                      ConstantInt::get(Types.I32, static_cast<uint32_t>(Site.Api)),
-                     /*index, set by the runtime=*/Zero, /*flags=*/Zero}));
+                     /*index, set by the runtime=*/Zero, /*flags=*/Zero,
+                     ConstantInt::get(Types.I32, Site.TlsSlot), /*reserved=*/Zero}));
   }
   // Writable: the runtime stores each site's process-wide index in it.
   auto *SitesTy = ArrayType::get(Types.Site, SiteInits.size());
@@ -249,15 +250,19 @@ static Function *emitCallOnce(Module &M, StringRef Name, Function *Callee, Const
   return F;
 }
 
-void SiteTable::emitRegistration(Function *Register, Function *Unregister) {
+void SiteTable::emitRegistration(Function *Register, Function *Unregister, Function *TlsBlock,
+                                 uint32_t TlsSize) {
   assert(SitesGV && "emitSites() first");
   StringRef Name = M.getSourceFileName();
   if (Name.empty())
     Name = M.getModuleIdentifier();
+  Constant *Null = ConstantPointerNull::get(Types.Ptr);
   Constant *Init = ConstantStruct::get(
       Types.ModuleDesc,
       {ConstantInt::get(Types.I32, AbiVersion), ConstantInt::get(Types.I32, Sites.size()), SitesGV,
-       string(Name), /*next, the runtime's list link=*/ConstantPointerNull::get(Types.Ptr)});
+       string(Name), /*next, the runtime's list link=*/Null,
+       TlsBlock ? static_cast<Constant *>(TlsBlock) : Null, ConstantInt::get(Types.I32, TlsSize),
+       /*reserved=*/ConstantInt::get(Types.I32, 0)});
   // Writable: the runtime links registered modules through `next`.
   auto *ModuleGV = new GlobalVariable(M, Types.ModuleDesc, /*isConstant=*/false,
                                       GlobalValue::InternalLinkage, Init, ModuleGlobal);

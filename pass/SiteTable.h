@@ -1,5 +1,6 @@
-// The per-module site table: one struct __memscope_site per rewritten call, its frames
-// and strings, the module descriptor, and the constructor/destructor that register it.
+// The per-module site table: one struct __memscope_site per site (a rewritten or
+// inline-counted call, a wrapper call, an address use), its frames and strings, the
+// module descriptor, and the constructor/destructor that register it.
 #ifndef MEMSCOPE_PASS_SITETABLE_H
 #define MEMSCOPE_PASS_SITETABLE_H
 
@@ -34,6 +35,7 @@ struct SiteDescriptor {
   AllocApi Api;
   llvm::SmallVector<SiteFrame, 2> Frames; // innermost first
   uint64_t Id = 0;                        // never 0
+  uint32_t TlsSlot = 0; // an inline site's counters in the thread-local block; 0: none
 };
 
 class SiteTable {
@@ -51,6 +53,12 @@ public:
   // one frame naming the variable, where its debug info says it is declared.
   unsigned addGlobalSite(const llvm::GlobalVariable &GV, AllocApi Api);
   bool empty() const { return Sites.empty(); }
+  unsigned size() const { return Sites.size(); }
+  AllocApi api(unsigned Index) const { return Sites[Index].Api; }
+  // An inline site's tls_slot (InlineFastPath.h); before emitSites(), which writes it
+  // into the site.
+  void setTlsSlot(unsigned Index, uint32_t Offset) { Sites[Index].TlsSlot = Offset; }
+  uint32_t tlsSlot(unsigned Index) const { return Sites[Index].TlsSlot; }
 
   struct DescribedFrame; // a frame and the file name its ID uses (SiteTable.cpp)
 
@@ -60,8 +68,11 @@ public:
   llvm::Constant *siteAddress(unsigned Index) const;
 
   // Emits the module descriptor, and a constructor/destructor pair that hands it to
-  // Register/Unregister (MEMSCOPE_REGISTER_FN / MEMSCOPE_UNREGISTER_FN).
-  void emitRegistration(llvm::Function *Register, llvm::Function *Unregister);
+  // Register/Unregister (MEMSCOPE_REGISTER_FN / MEMSCOPE_UNREGISTER_FN).  TlsBlock
+  // returns the thread-local block of TlsSize bytes of the inline sites; null and 0
+  // when the module has none.
+  void emitRegistration(llvm::Function *Register, llvm::Function *Unregister,
+                        llvm::Function *TlsBlock, uint32_t TlsSize);
 
 private:
   llvm::Constant *string(llvm::StringRef S);

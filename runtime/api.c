@@ -30,7 +30,10 @@ MS_EXPORT int memscope_thread_tracing(int on) {
   struct ms_thread *t = &ms_self;
   int was_on = !t->disabled;
   t->disabled = !on;
-  if (!on) __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED); /* next event: slow path */
+  if (!on) { /* next event: slow path */
+    __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+    ms_inline_disarm_self();
+  }
   return was_on;
 }
 

@@ -20,3 +20,8 @@ MS_EXPORT void *__memscope_realloc(void *ptr, size_t size, struct __memscope_sit
 MS_EXPORT void __memscope_free(void *ptr, struct __memscope_site *site) {
   ms_hook_free(ptr, site);
 }
+
+/* The calls that inline sites keep (abi.h): straight to the real allocator. */
+MS_EXPORT void *__memscope_real_malloc(size_t size) { return ms_real_malloc(size); }
+
+MS_EXPORT void __memscope_real_free(void *ptr) { ms_real_free(ptr); }

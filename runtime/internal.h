@@ -199,6 +199,7 @@ struct ms_thread {
   uint8_t disabled;  /* memscope_thread_tracing(0) */
   int64_t est_live;  /* sampled bytes allocated minus sampled bytes freed, weighted */
   struct ms_site_counter *counters_mem; /* the mapping; counters is it or NULL */
+  uintptr_t tp;      /* its thread pointer, where its inline blocks are (0: unknown) */
   char name[64];     /* memscope_set_thread_name(), "" = ask the kernel */
   struct ms_wbuf enc;
   struct ms_thread *reg_prev, *reg_next; /* registry of recording threads */
@@ -244,17 +245,19 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
                            size_t max);
 
 /* ---- sampled_set.c: which live blocks were sampled --------------------------------
- * ms_free_filter[ms_filter_slot(p)] is non-zero when p may be a sampled block: one load
- * on every free.  In full mode every slot is set, so every free takes the slow path. */
+ * __memscope_free_filter[ms_filter_slot(p)] is non-zero when p may be a sampled block:
+ * one load on every free.  The slot is the address's bits 4-19 (a byte offset, so no
+ * shift), which inline frees compute with one `and` of the thread's free_mask (abi.h);
+ * slot 0 is always set, so a NULL pointer or a disarmed mask takes the slow path.  In
+ * full mode every slot is set, so every free does. */
 #define MS_FILTER_BITS 20
-extern uint8_t ms_free_filter[1u << MS_FILTER_BITS] __attribute__((visibility("hidden")));
-static inline uint32_t ms_filter_slot(uintptr_t p) {
-  return (uint32_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MS_FILTER_BITS));
-}
+#define MS_FILTER_MASK 0xFFFF0u
+extern uint8_t __memscope_free_filter[1u << MS_FILTER_BITS];
+static inline uint32_t ms_filter_slot(uintptr_t p) { return (uint32_t)p & MS_FILTER_MASK; }
 /* A relaxed atomic load: the same single instruction as a plain one on x86, and no data
  * race with the compare-and-swap updates of sampled allocations on other threads. */
 static inline int ms_maybe_sampled(uintptr_t p) {
-  return __atomic_load_n(&ms_free_filter[ms_filter_slot(p)], __ATOMIC_RELAXED) != 0;
+  return __atomic_load_n(&__memscope_free_filter[ms_filter_slot(p)], __ATOMIC_RELAXED) != 0;
 }
 void ms_sampled_set_init(int every_free); /* every_free: full mode */
 /* Adds a sampled block standing for `est_bytes` (weight x size); 0 when the set is full. */
@@ -272,8 +275,14 @@ uint64_t ms_sampler_next_interval(uint64_t *rng, uint64_t mean);
  * 1/p its sample carries. */
 double ms_sampler_probability(uint64_t size, uint64_t mean);
 double ms_sampler_tiered_probability(uint64_t size, uint64_t site_calls);
-void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
-                     const void *p, uint64_t align);
+/* Whether an allocation of `size` is sampled: its weight (1/p), 0 when it is not; moves
+ * the countdown *left (the thread's, or an inline module's). */
+double ms_sample_choose(struct ms_thread *t, uint64_t *left, uint64_t site_calls, uint64_t size);
+/* A sampled allocation of p (already counted). */
+void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                      const void *p, uint64_t align, double weight);
+void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                       uint64_t align);
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                     uint64_t ts);
 /* A size outside a counter's range so far: moves lo or span (record.h). */
@@ -292,6 +301,21 @@ void *ms_malloc_slow(size_t size, const struct __memscope_site *site);
 void ms_free_slow_then_free(void *p, const struct __memscope_site *site);
 void *ms_widen_then_malloc(struct ms_site_counter *c, size_t size);
 void *ms_realloc_slow_call(void *old, size_t size, const struct __memscope_site *site);
+
+/* ---- inline_tls.c: the thread-local blocks of inline sites (abi.h) ----------------- */
+_Static_assert(sizeof(struct ms_site_counter) == sizeof(struct __memscope_tls_alloc),
+               "an inline malloc slot is a counter");
+void ms_inline_register(const struct __memscope_module *m);
+/* The calling thread joins a session: its blocks zeroed and armed (t->record_all set). */
+void ms_inline_join(struct ms_thread *t);
+void ms_inline_disarm_self(void);                    /* every call to the slow path */
+void ms_inline_disarm_thread(const struct ms_thread *t); /* the same, for another thread */
+struct ms_inline_sums {
+  uint64_t allocations, frees, bytes;
+};
+/* t's inline counts into table's slots, and/or added to *sums (either may be NULL). */
+void ms_inline_fold(const struct ms_thread *t, struct ms_site_counter *table,
+                    struct ms_inline_sums *sums);
 
 /* ---- session.c: whether, and into which file, the process is tracing ---------------
  * A session is a file: it starts at process start (unless MEMSCOPE_MODE=off) or at

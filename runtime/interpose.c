@@ -36,7 +36,7 @@ static struct __memscope_module module = {
     .abi_version = MEMSCOPE_ABI_VERSION, .nsites = U_COUNT, .sites = sites,
     .name = "<uninstrumented>"};
 
-void ms_uninstrumented_register(void) { __memscope_register_module_v1(&module); }
+void ms_uninstrumented_register(void) { __memscope_register_module_v2(&module); }
 
 /* A call to forward without counting: before init, with MEMSCOPE_UNINSTRUMENTED=0, from
  * inside the runtime, or

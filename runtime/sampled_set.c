@@ -1,10 +1,12 @@
 /* Which live blocks were sampled, so that a free can tell in one load.
  *
- * ms_free_filter: 2^20 one-byte counts (1 MiB of BSS: zero pages until a sampled block
- * lands on them), indexed by a multiplicative hash of the address.  Non-zero means
- * "maybe sampled": only then does a free look in the exact table.  With n live sampled
- * blocks a free of an unsampled block takes the slow path with probability about
- * n / 2^20 (0.1% for 1,000 live samples).  A count that reaches 255 stays there.
+ * __memscope_free_filter: one-byte counts in 1 MiB of BSS (zero pages until a sampled
+ * block lands on them), one per 16-byte granule of each 1 MiB of address space (the
+ * address's bits 4-19: what an inline free computes with a single `and`).  Non-zero
+ * means "maybe sampled": only then does a free look in the exact table.  With n live
+ * sampled blocks a free of an unsampled block takes the slow path with probability
+ * about n / 2^16 (1.5% for 1,000 live samples).  A count that reaches 255 stays there.
+ * Exported: instrumented executables read it (abi.h).
  *
  * The exact table: open addressing over 2^20 address slots (8 MiB reserved, pages used
  * as touched), inserted and removed with compare-and-swap.  Only sampled allocations
@@ -23,7 +25,7 @@
 #define MAX_PROBES 128
 #define TOMBSTONE ((uintptr_t)1) /* no block lives at address 1 */
 
-uint8_t ms_free_filter[FILTER_SIZE];
+MS_EXPORT uint8_t __memscope_free_filter[FILTER_SIZE];
 
 
 static _Atomic uintptr_t *table;
@@ -41,9 +43,9 @@ void ms_sampled_set_init(int every_free) {
   /* 255 is never decremented.  Full mode: every free reaches ms_sample_free.  Slot 0:
    * free(NULL) (hash 0) takes the slow path, where it is not counted. */
   if (every_free)
-    memset(ms_free_filter, 255, FILTER_SIZE);
+    memset(__memscope_free_filter, 255, FILTER_SIZE);
   else
-    ms_free_filter[ms_filter_slot(0)] = 255;
+    __memscope_free_filter[ms_filter_slot(0)] = 255;
   table = reserve(TABLE_SIZE * sizeof(uintptr_t));
   table_est = reserve(TABLE_SIZE * sizeof(int64_t));
   if (!table_est) table = NULL;
@@ -54,7 +56,7 @@ static uint32_t table_slot(uintptr_t p) {
 }
 
 static void filter_add(uintptr_t p, int delta) {
-  _Atomic uint8_t *c = (_Atomic uint8_t *)&ms_free_filter[ms_filter_slot(p)];
+  _Atomic uint8_t *c = (_Atomic uint8_t *)&__memscope_free_filter[ms_filter_slot(p)];
   uint8_t old = atomic_load_explicit(c, memory_order_relaxed);
   while (old != 255 && !(delta < 0 && old == 0) &&
          !atomic_compare_exchange_weak_explicit(c, &old, (uint8_t)(old + delta),

@@ -45,7 +45,7 @@ void ms_sampler_seed(struct ms_thread *t, uint64_t seed) {
   case MS_SAMPLER_BYTES:
     t->sample_left = ms_sampler_next_interval(&t->rng, ms_config.sample_interval);
     break;
-  default: /* every allocation reaches ms_sample_alloc, which decides */
+  default: /* every allocation reaches ms_sample_choose, which decides */
     t->sample_left = 0;
   }
 }
@@ -91,26 +91,31 @@ static void add_stack(struct ms_thread *t, const struct __memscope_site *site,
   t->stacks_used += ev->nstack;
 }
 
-void ms_sample_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
-                     const void *p, uint64_t align) {
-  if (t->busy) return;
-  double weight = 1.0;
+double ms_sample_choose(struct ms_thread *t, uint64_t *left, uint64_t site_calls,
+                        uint64_t size) {
   switch (ms_config.sampler) {
   case MS_SAMPLER_ALL:
-    t->sample_left = 0;
-    break;
+    *left = 0;
+    return 1.0;
   case MS_SAMPLER_BYTES:
-    weight = 1.0 / ms_sampler_probability(size, ms_config.sample_interval);
-    t->sample_left = ms_sampler_next_interval(&t->rng, ms_config.sample_interval);
-    break;
+    if (size < *left) {
+      *left -= size;
+      return 0.0;
+    }
+    *left = ms_sampler_next_interval(&t->rng, ms_config.sample_interval);
+    return 1.0 / ms_sampler_probability(size, ms_config.sample_interval);
   case MS_SAMPLER_TIERED: {
-    t->sample_left = 0;
-    double prob = ms_sampler_tiered_probability(size, ms_site_counter(t->counters_mem, site)->calls);
-    if (next_unit(&t->rng) > prob) return;
-    weight = 1.0 / prob;
-    break;
+    *left = 0;
+    double prob = ms_sampler_tiered_probability(size, site_calls);
+    return next_unit(&t->rng) > prob ? 0.0 : 1.0 / prob;
   }
   }
+  return 0.0;
+}
+
+void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                      const void *p, uint64_t align, double weight) {
+  if (t->busy) return;
   /* What the block stands for, kept with it so that its free (by any thread) can take it
    * back out of the live estimate.  Full mode keeps it too, for memscope_snapshot(). */
   int64_t est = (int64_t)(weight * (double)size);
@@ -155,14 +160,14 @@ void ms_count_widen(struct ms_site_counter *c, uint64_t size) {
 /* The sampling decision for a counted allocation that returned p (not NULL). */
 static void decide(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                    const void *p, uint64_t align) {
-  if (size >= t->sample_left)
-    ms_sample_alloc(t, site, size, p, align);
-  else
-    t->sample_left -= size;
+  if (t->busy) return;
+  double weight = ms_sample_choose(t, &t->sample_left,
+                                   ms_site_counter(t->counters_mem, site)->calls, size);
+  if (weight > 0) ms_sample_record(t, site, size, p, align, weight);
 }
 
-static void record_failure(struct ms_thread *t, const struct __memscope_site *site,
-                           uint64_t size, uint64_t align) {
+void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site,
+                       uint64_t size, uint64_t align) {
   struct ms_event ev = {.site_id = site->id, .size = size, .ts = ms_now_ns(),
                         .kind = MS_EV_ALLOC, .weight = 1.0, .align = (uint32_t)align};
   ms_thread_push_event(t, &ev);
@@ -173,7 +178,7 @@ void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void
   struct ms_thread *t = &ms_self;
   if (!ms_thread_ensure(t)) return;
   if (!p) { /* rare: recorded, not counted */
-    record_failure(t, site, size, align);
+    ms_record_failure(t, site, size, align);
     return;
   }
   ms_count(ms_site_counter(t->counters_mem, site), size);

@@ -40,7 +40,7 @@ void ms_sites_encode_all_locked(struct ms_wbuf *b) {
     for (uint32_t i = 0; i < m->nsites; i++) ms_encode_site(b, &m->sites[i]);
 }
 
-MS_EXPORT void __memscope_register_module_v1(struct __memscope_module *m) {
+MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
   ms_runtime_init();
   if (!m || m->abi_version != MEMSCOPE_ABI_VERSION) {
     ms_os_warn("ignoring a site table built for another memscope ABI", m ? m->name : NULL);
@@ -61,6 +61,7 @@ MS_EXPORT void __memscope_register_module_v1(struct __memscope_module *m) {
       m->sites[i].index = next++ * (uint32_t)sizeof(struct ms_site_counter);
     }
   atomic_store_explicit(&next_site_index, next, memory_order_release);
+  ms_inline_register(m);
   m->next = modules;
   modules = m;
   /* Opening the file writes every linked table, this one included; only an already
@@ -77,7 +78,7 @@ MS_EXPORT void __memscope_register_module_v1(struct __memscope_module *m) {
 }
 
 /* A module going away (dlclose): its strings are about to be unmapped. */
-MS_EXPORT void __memscope_unregister_module_v1(struct __memscope_module *m) {
+MS_EXPORT void __memscope_unregister_module_v2(struct __memscope_module *m) {
   ms_output_lock();
   for (struct __memscope_module **it = &modules; *it; it = &(*it)->next)
     if (*it == m) {

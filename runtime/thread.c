@@ -138,6 +138,7 @@ static void join_session(struct ms_thread *t, uint32_t session) {
   t->counters_seq = 0;
   t->record_all = ms_config.mode == MS_MODE_FULL;
   ms_sampler_seed(t, ms_now_ns() ^ ((uint64_t)t->os_tid << 32) ^ (uintptr_t)t);
+  ms_inline_join(t);
 }
 
 int ms_thread_ensure(struct ms_thread *t) {
@@ -186,6 +187,7 @@ void ms_thread_flush(struct ms_thread *t) {
     t->count = 0;
     t->stacks_used = 0;
   }
+  ms_inline_fold(t, t->counters_mem, NULL);
   write_counters(t, &t->enc, ++t->counters_seq);
   ms_modules_check();
   t->busy = was_busy;
@@ -229,6 +231,7 @@ void ms_thread_finish_session(struct ms_thread *t, uint64_t end_ns) {
   t->busy = 1;
   write_thread_record(t, end_ns);
   __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+  if (t == &ms_self) ms_inline_disarm_self();
   t->busy = 0;
 }
 
@@ -241,6 +244,7 @@ void ms_thread_finish(struct ms_thread *t, uint64_t end_ns) {
     write_thread_record(t, end_ns);
   }
   t->busy = 1;
+  if (t == &ms_self) ms_inline_disarm_self(); /* later calls: slow path, not counted */
   registry_remove(t);
   atomic_fetch_add_explicit(&ms_est_live_of_ended_threads, t->est_live, memory_order_relaxed);
   release_buffers(t);
@@ -284,6 +288,7 @@ __attribute__((no_sanitize("thread"))) void ms_threads_write_running(int detach)
     if (t == &ms_self || !ms_thread_counters(t) || t->session != session) continue;
     b.len = 0;
     b.failed = 0;
+    ms_inline_fold(t, t->counters_mem, NULL);
     /* seq: above anything the thread itself wrote, below a later session's numbers */
     ms_encode_counters(&b, t->index, t->os_tid, UINT32_MAX - 1, t->counters_mem,
                        ms_sites_slots_in_use());
@@ -291,7 +296,10 @@ __attribute__((no_sanitize("thread"))) void ms_threads_write_running(int detach)
     thread_name(t, own_tid, name);
     ms_encode_thread(&b, t->index, t->os_tid, name, t->start_ns, 0);
     ms_output_write(&b);
-    if (detach) __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+    if (detach) {
+      __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+      ms_inline_disarm_thread(t);
+    }
   }
   pthread_mutex_unlock(&registry_lock);
   ms_wbuf_release(&b);
@@ -318,6 +326,11 @@ __attribute__((no_sanitize("thread"))) size_t ms_threads_snapshot(
         c.bytes_allocated += s->bytes;
       }
     }
+    struct ms_inline_sums sums = {0};
+    ms_inline_fold(t, NULL, &sums);
+    c.allocations += sums.allocations;
+    c.frees += sums.frees;
+    c.bytes_allocated += sums.bytes;
     if (threads && n < max) threads[n] = c;
     n++;
     out->allocations += c.allocations;
@@ -348,5 +361,6 @@ void ms_thread_after_fork_child(void) {
   t->start_ns = ms_now_ns();
   t->session = 0; /* the child's file is a new session: counts restart at the next event */
   __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+  ms_inline_disarm_self();
   registry_add_locked(t);
 }

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEMSCOPE_ABI_VERSION 1
-#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v1"
-#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v1"
+#define MEMSCOPE_ABI_VERSION 2
+#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v2"
+#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v2"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +64,9 @@ struct __memscope_site {
   uint32_t api;   /* enum memscope_api */
   uint32_t index; /* 0 until registered; then the runtime's (its counters' offset) */
   uint32_t flags; /* 0 from the pass; MS_SITE_FLAG_* (format.h) for the runtime's own */
+  uint32_t tls_slot; /* inline sites: byte offset of its counters in the module's
+                      * thread-local block (see below); 0 = the site calls the runtime */
+  uint32_t reserved;
 };
 
 struct __memscope_module {
@@ -72,10 +75,59 @@ struct __memscope_module {
   struct __memscope_site *sites;
   const char *name;                /* the module's source file name */
   struct __memscope_module *next;  /* runtime's registry link, NULL in the object */
+  /* Inline sites (below): the calling thread's block, NULL when the module has none. */
+  void *(*tls_block)(void);
+  uint32_t tls_size; /* bytes of the block */
+  uint32_t reserved;
 };
 
-void __memscope_register_module_v1(struct __memscope_module *m);
-void __memscope_unregister_module_v1(struct __memscope_module *m);
+void __memscope_register_module_v2(struct __memscope_module *m);
+void __memscope_unregister_module_v2(struct __memscope_module *m);
+
+/* Inline sites.  In an executable (a PIE or non-PIC module) the pass counts malloc and
+ * free calls in the caller, without calling the runtime, in a thread-local block per
+ * module (local-exec TLS: one segment-relative instruction per access):
+ *   offset 0:  struct __memscope_tls_header
+ *   then, at each inline site's tls_slot: a malloc site's struct __memscope_tls_alloc,
+ *   a free site's uint64_t calls.
+ * A zeroed block (a new thread) sends every call to the slow entry points below, which
+ * set the header up.  The fast paths, as the pass emits them:
+ *   malloc(size):  left = h->sample_left; h->sample_left = left - size;
+ *                  if (left <= size) p = __memscope_malloc_inline_slow(size, site, h);
+ *                  else { s->calls++; s->bytes += size;
+ *                         if (size - s->lo > s->span) __memscope_inline_widen(s, size);
+ *                         p = __memscope_real_malloc(size); }
+ *   free(p):       if (__memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask])
+ *                    __memscope_free_inline_slow(p, site, h);   (counts, does not free)
+ *                  else calls++;
+ *                  __memscope_real_free(p);
+ * The filter's byte for a live sampled block is never 0, so its free always takes the
+ * slow path; byte 0 is always set, so a NULL pointer, or a block whose free_mask is 0,
+ * does too. */
+struct __memscope_tls_header {
+  uint64_t sample_left; /* bytes to this module's next sample point; 0: all slow */
+  uint32_t free_mask;   /* the filter index of a pointer is its low 32 bits and this;
+                         * 0: every free slow */
+  uint32_t reserved;
+};
+struct __memscope_tls_alloc {
+  uint64_t calls, bytes;
+  uint64_t lo, span; /* sizes seen: [lo, lo + span]; calls == 1 after the first */
+};
+/* One byte per filter index (non-zero: the block may have been sampled), 1 MiB. */
+extern uint8_t __memscope_free_filter[];
+/* The allocator underneath, for the calls an inline site keeps: the pass sends them here
+ * instead of to malloc/free, which may be the runtime's own interposed functions (they
+ * would count the call a second time).  Each is a jump to the real function. */
+void *__memscope_real_malloc(size_t size);
+void __memscope_real_free(void *ptr);
+/* Allocates (the slow path makes the call itself) and records. */
+void *__memscope_malloc_inline_slow(size_t size, struct __memscope_site *site, void *block);
+/* Counts and records a free about to happen; the caller then calls
+ * __memscope_real_free(ptr). */
+void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block);
+/* A size outside the slot's range so far (or its first). */
+void __memscope_inline_widen(struct __memscope_tls_alloc *slot, uint64_t size);
 
 /* Rewritten allocation calls: the original arguments, then the site. */
 void *__memscope_malloc(size_t size, struct __memscope_site *site);

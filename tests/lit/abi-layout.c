@@ -2,36 +2,101 @@
 // is compiled twice, once with the plugin (main, the program) and once without it
 // (MEMSCOPE_STUB_RUNTIME: a stand-in runtime that prints what it is given).  The
 // stub checks the descriptor, every site and frame, that sites are writable (it sets
-// `index`), that each rewritten call passes its own site, that the IDs in the IR
-// reach the runtime intact, and that the destructor unregisters the module.
+// `index`), that each call passes its own site, that the IDs in the IR reach the
+// runtime intact, and that the destructor unregisters the module.
+//
+// Twice over: with inline fast paths (-fPIE), where malloc and free count in the
+// module's thread-local block (tls_block, tls_size, each site's tls_slot) and call the
+// slow entry points with their site and the calling thread's block, the calls they
+// keep go to __memscope_real_malloc and __memscope_real_free (the stub's forward to
+// malloc and free), and the stub dumps the counters the fast paths left at exit; and
+// without (MEMSCOPE_INLINE=never), where every call goes to the runtime.
 // RUN: %clang_noplugin -O0 -I%memscope_include -DMEMSCOPE_STUB_RUNTIME -c %s -o %t.stub.o
-// RUN: %clang -O0 -g -I%memscope_include -c %s -o %t.o
-// RUN: %clang -O0 -g -I%memscope_include -S -emit-llvm %s -o %t.ll
-// RUN: %clang_noplugin %t.o %t.stub.o -o %t.exe
+//
+// RUN: %clang -fPIE -O0 -g -I%memscope_include -c %s -o %t.o
+// RUN: %clang -fPIE -O0 -g -I%memscope_include -S -emit-llvm %s -o %t.ll
+// RUN: %clang_noplugin -pie %t.o %t.stub.o -o %t.exe
 // RUN: grep "@__memscope_sites =" %t.ll > %t.out
 // RUN: %t.exe >> %t.out
-// RUN: FileCheck %s < %t.out
+// RUN: FileCheck %s --check-prefixes=CHECK,INLINE < %t.out
+//
+// RUN: env MEMSCOPE_INLINE=never %clang -O0 -g -I%memscope_include -c %s -o %t.never.o
+// RUN: env MEMSCOPE_INLINE=never %clang -O0 -g -I%memscope_include -S -emit-llvm %s -o %t.never.ll
+// RUN: %clang_noplugin %t.never.o %t.stub.o -o %t.never.exe
+// RUN: grep "@__memscope_sites =" %t.never.ll > %t.never.out
+// RUN: %t.never.exe >> %t.never.out
+// RUN: FileCheck %s --check-prefixes=CHECK,NEVER < %t.never.out
 
-// CHECK: @__memscope_sites = internal global [5 x %memscope.site] [%memscope.site { i64 [[ID0:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID1:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID2:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID3:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID4:-?[0-9]+]], {{.*}} }]
-// CHECK-NEXT: register abi=1 nsites=5 name=abi-layout.c next=null
+// CHECK: @__memscope_sites = internal global [7 x %memscope.site] [%memscope.site { i64 [[ID0:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID1:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID2:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID3:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID4:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID5:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID6:-?[0-9]+]], {{.*}} }]
+// INLINE-NEXT: register abi=2 nsites=7 name=abi-layout.c next=null tls_size=104 tls_block=aligned,zero
+// NEVER-NEXT:  register abi=2 nsites=7 name=abi-layout.c next=null tls_size=0 tls_block=null
 // CHECK-NEXT: site 0 id=[[ID0]] api=1 index=0 flags=0 nframes=1
+// INLINE-SAME: tls_slot=16 reserved=0
+// NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC:]]:13
-// CHECK-NEXT: site 1 id=[[ID1]] api=3 index=0 flags=0 nframes=1
+// CHECK-NEXT: site 1 id=[[ID1]] api=3 index=0 flags=0 nframes=1 tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+1]]:7
-// CHECK-NEXT: site 2 id=[[ID2]] api=2 index=0 flags=0 nframes=1
+// CHECK-NEXT: site 2 id=[[ID2]] api=2 index=0 flags=0 nframes=1 tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+2]]:13
 // CHECK-NEXT: site 3 id=[[ID3]] api=4 index=0 flags=0 nframes=2
+// INLINE-SAME: tls_slot=48 reserved=0
+// NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE:]]:[[#FREECOL:]]
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+3]]:3
 // CHECK-NEXT: site 4 id=[[ID4]] api=4 index=0 flags=0 nframes=2
+// INLINE-SAME: tls_slot=56 reserved=0
+// NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE]]:[[#FREECOL]]
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+4]]:3
-// CHECK-NEXT: malloc(16) site=1 api-ok
-// CHECK-NEXT: realloc(32) site=2 api-ok
-// CHECK-NEXT: calloc(2, 8) site=3 api-ok
-// CHECK-NEXT: free site=4 api-ok
-// CHECK-NEXT: free site=5 api-ok
-// CHECK-NEXT: unregister same-module
+// CHECK-NEXT: site 5 id=[[ID5]] api=1 index=0 flags=0 nframes=1
+// INLINE-SAME: tls_slot=64 reserved=0
+// NEVER-SAME:  tls_slot=0 reserved=0
+// CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+6]]:13
+// CHECK-NEXT: site 6 id=[[ID6]] api=4 index=0 flags=0 nframes=2
+// INLINE-SAME: tls_slot=96 reserved=0
+// NEVER-SAME:  tls_slot=0 reserved=0
+// CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE]]:[[#FREECOL]]
+// CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+6]]:5
+//
+// A thread's block starts zeroed, so the first malloc and the first free take the
+// slow paths (the stub then sets sample_left and free_mask); the other frees and the
+// loop's mallocs stay inline, calling widen for each size beyond the range so far.
+// Every free, slow or not, then frees through __memscope_real_free; every inline
+// malloc allocates through __memscope_real_malloc (a slow one allocates itself).
+// INLINE-NEXT: malloc_inline_slow(16) site=1 api-ok block-ok
+// NEVER-NEXT:  malloc(16) site=1 api-ok
+// CHECK-NEXT:  realloc(32) site=2 api-ok
+// CHECK-NEXT:  calloc(2, 8) site=3 api-ok
+// INLINE-NEXT: free_inline_slow site=4 api-ok block-ok
+// INLINE-NEXT: real_free allocated
+// INLINE-NEXT: real_free allocated
+// NEVER-NEXT:  free site=4 api-ok
+// NEVER-NEXT:  free site=5 api-ok
+// INLINE-NEXT: widen slot=64 size=24
+// INLINE-NEXT: real_malloc(24)
+// INLINE-NEXT: real_free allocated
+// INLINE-NEXT: widen slot=64 size=32
+// INLINE-NEXT: real_malloc(32)
+// INLINE-NEXT: real_free allocated
+// INLINE-NEXT: widen slot=64 size=40
+// INLINE-NEXT: real_malloc(40)
+// INLINE-NEXT: real_free allocated
+// NEVER-NEXT:  malloc(24) site=6 api-ok
+// NEVER-NEXT:  free site=7 api-ok
+// NEVER-NEXT:  malloc(32) site=6 api-ok
+// NEVER-NEXT:  free site=7 api-ok
+// NEVER-NEXT:  malloc(40) site=6 api-ok
+// NEVER-NEXT:  free site=7 api-ok
+// CHECK-NEXT:  unregister same-module
+// The counters at exit: the fast paths' counts only (the slow paths count in the
+// runtime); sample_left is what the stub set, less the bytes of the fast mallocs.
+// INLINE-NEXT: header sample_left=904 free_mask=0xffff0
+// INLINE-NEXT: counters site 0 calls=0 bytes=0 lo=0 span=0
+// INLINE-NEXT: counters site 3 calls=0
+// INLINE-NEXT: counters site 4 calls=1
+// INLINE-NEXT: counters site 5 calls=3 bytes=96 lo=24 span=16
+// INLINE-NEXT: counters site 6 calls=3
+// CHECK-NOT: {{.}}
 
 #include "memscope/abi.h"
 
@@ -50,24 +115,55 @@ static const char *base(const char *path) {
   return slash ? slash + 1 : path;
 }
 
-void __memscope_register_module_v1(struct __memscope_module *m) {
-  printf("register abi=%u nsites=%u name=%s next=%s\n", m->abi_version, m->nsites,
-         base(m->name), m->next ? "set" : "null");
+// The module's thread-local block (inline sites): NULL without one.
+static void *block(void) { return registered->tls_block ? registered->tls_block() : NULL; }
+
+void __memscope_register_module_v2(struct __memscope_module *m) {
+  registered = m;
+  const char *tls = "null";
+  if (m->tls_block) {
+    const unsigned char *b = block();
+    int zero = 1;
+    for (uint32_t i = 0; i < m->tls_size; i++)
+      zero &= b[i] == 0;
+    tls = ((uintptr_t)b % 8 == 0 && zero) ? "aligned,zero" : "MISALIGNED-OR-DIRTY";
+  }
+  printf("register abi=%u nsites=%u name=%s next=%s tls_size=%u tls_block=%s\n", m->abi_version,
+         m->nsites, base(m->name), m->next ? "set" : "null", m->tls_size, tls);
   for (uint32_t i = 0; i < m->nsites; i++) {
     struct __memscope_site *s = &m->sites[i];
     // Signed, to compare with the IR, which prints i64 that way.
-    printf("site %u id=%lld api=%u index=%u flags=%u nframes=%u\n", i, (long long)s->id,
-           s->api, s->index, s->flags, s->nframes);
+    printf("site %u id=%lld api=%u index=%u flags=%u nframes=%u tls_slot=%u reserved=%u\n", i,
+           (long long)s->id, s->api, s->index, s->flags, s->nframes, s->tls_slot, s->reserved);
     for (uint32_t f = 0; f < s->nframes; f++)
       printf("  frame %s %s:%u:%u\n", s->frames[f].function, base(s->frames[f].file),
              s->frames[f].line, s->frames[f].column);
     s->index = i + 1;
   }
-  registered = m;
 }
 
-void __memscope_unregister_module_v1(struct __memscope_module *m) {
+void __memscope_unregister_module_v2(struct __memscope_module *m) {
   printf("unregister %s\n", m == registered ? "same-module" : "another-module");
+  if (!m->tls_block)
+    return;
+  char *b = block();
+  struct __memscope_tls_header *h = (struct __memscope_tls_header *)b;
+  printf("header sample_left=%llu free_mask=%#x\n", (unsigned long long)h->sample_left,
+         h->free_mask);
+  for (uint32_t i = 0; i < m->nsites; i++) {
+    struct __memscope_site *s = &m->sites[i];
+    if (!s->tls_slot)
+      continue;
+    if (s->api == MEMSCOPE_API_MALLOC) {
+      struct __memscope_tls_alloc *a = (struct __memscope_tls_alloc *)(b + s->tls_slot);
+      printf("counters site %u calls=%llu bytes=%llu lo=%llu span=%llu\n", i,
+             (unsigned long long)a->calls, (unsigned long long)a->bytes,
+             (unsigned long long)a->lo, (unsigned long long)a->span);
+    } else {
+      printf("counters site %u calls=%llu\n", i,
+             (unsigned long long)*(uint64_t *)(b + s->tls_slot));
+    }
+  }
 }
 
 static const char *api_ok(struct __memscope_site *s, uint32_t api) {
@@ -94,6 +190,50 @@ void __memscope_free(void *ptr, struct __memscope_site *s) {
   free(ptr);
 }
 
+// The inline sites' slow paths: the first malloc of a thread opens a window of 1000
+// bytes before the next (never reached) sample point; the first free lets every other
+// free stay inline.
+void *__memscope_malloc_inline_slow(size_t size, struct __memscope_site *s, void *b) {
+  printf("malloc_inline_slow(%zu) site=%u %s %s\n", size, s->index, api_ok(s, MEMSCOPE_API_MALLOC),
+         b == block() ? "block-ok" : "block-WRONG");
+  ((struct __memscope_tls_header *)b)->sample_left = 1000;
+  return malloc(size);
+}
+
+void __memscope_free_inline_slow(void *ptr, struct __memscope_site *s, void *b) {
+  (void)ptr; // the caller frees it, through __memscope_real_free
+  printf("free_inline_slow site=%u %s %s\n", s->index, api_ok(s, MEMSCOPE_API_FREE),
+         b == block() ? "block-ok" : "block-WRONG");
+  ((struct __memscope_tls_header *)b)->free_mask = 0xFFFF0u; // the filter's index bits
+}
+
+// The filter of sampled blocks the inline frees read: nothing sampled here, except
+// byte 0, which the runtime always sets (a NULL pointer or a disarmed thread).
+unsigned char __memscope_free_filter[1 << 20] = {1};
+
+// The calls the fast paths keep: the allocator underneath, here plain malloc and free.
+void *__memscope_real_malloc(size_t size) {
+  printf("real_malloc(%zu)\n", size);
+  return malloc(size);
+}
+
+void __memscope_real_free(void *ptr) {
+  printf("real_free %s\n", ptr ? "allocated" : "NULL");
+  free(ptr);
+}
+
+void __memscope_inline_widen(struct __memscope_tls_alloc *a, uint64_t size) {
+  printf("widen slot=%td size=%llu\n", (char *)a - (char *)block(), (unsigned long long)size);
+  if (a->calls == 1) { // the first size of this slot
+    a->lo = size;
+    a->span = 0;
+    return;
+  }
+  uint64_t hi = a->lo + a->span > size ? a->lo + a->span : size;
+  a->lo = a->lo < size ? a->lo : size;
+  a->span = hi - a->lo;
+}
+
 #else
 
 // Always inlined, even at -O0: its free gets two frames.
@@ -105,6 +245,8 @@ int main(void) {
   void *q = calloc(2, 8);
   release(q);
   release(p);
+  for (int i = 0; i < 3; i++)
+    release(malloc(24 + 8 * i));
   return 0;
 }
 

@@ -156,18 +156,18 @@ lpad:
 
 ; The API number of each site, in order (enum memscope_api).
 ; API: @__memscope_sites = internal global [34 x %memscope.site]
-; API-SAME: i32 1, i32 5, i32 0, i32 0 }
-; API-SAME: i32 1, i32 6, i32 0, i32 0 }
-; API-SAME: i32 1, i32 7, i32 0, i32 0 }
-; API-SAME: i32 1, i32 8, i32 0, i32 0 }
-; API-SAME: i32 1, i32 9, i32 0, i32 0 }
-; API-SAME: i32 1, i32 10, i32 0, i32 0 }
-; API-SAME: i32 1, i32 11, i32 0, i32 0 }, {{.*}} i32 1, i32 11, i32 0, i32 0 }
-; API-SAME: i32 1, i32 12, i32 0, i32 0 }, {{.*}} i32 1, i32 12, i32 0, i32 0 }
-; API-SAME: i32 1, i32 17, i32 0, i32 0 }, {{.*}} i32 1, i32 17, i32 0, i32 0 }
-; API-SAME: i32 1, i32 18, i32 0, i32 0 }
-; API-SAME: i32 1, i32 13, i32 0, i32 0 }, {{.*}} i32 1, i32 14, i32 0, i32 0 }
-; API-SAME: i32 1, i32 15, i32 0, i32 0 }, {{.*}} i32 1, i32 16, i32 0, i32 0 }
+; API-SAME: i32 1, i32 5, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 6, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 7, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 8, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 9, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 10, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 11, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 11, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 12, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 12, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 17, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 17, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 18, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 13, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 14, i32 0, i32 0, i32 0, i32 0 }
+; API-SAME: i32 1, i32 15, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 16, i32 0, i32 0, i32 0, i32 0 }
 
 ; DECL-DAG: declare ptr @__memscope_reallocarray(ptr, i64, i64, ptr){{$}}
 ; DECL-DAG: declare noalias ptr @__memscope_aligned_alloc(i64, i64, ptr){{$}}

@@ -31,12 +31,29 @@
 // RUN: env MEMSCOPE_PASS_ADDRESS_TAKEN=0 %clang -Xclang -load -Xclang %plugin \
 // RUN:   -mllvm -memscope-address-taken=true -O0 -S -emit-llvm %s -o - \
 // RUN:   | FileCheck %s --check-prefixes=CHECK,DEFAULT
+//
+// Inline fast paths: auto counts malloc inline in a PIE module, not in a -fPIC one;
+// MEMSCOPE_INLINE=never and =always override that, the flag overrides the variable,
+// and a value that is none of the three fails the compilation.
+// RUN: %clang -fPIE -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,INLINE
+// RUN: %clang -fPIC -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,RUNTIME
+// RUN: env MEMSCOPE_INLINE=never %clang -fPIE -O0 -S -emit-llvm %s -o - \
+// RUN:   | FileCheck %s --check-prefixes=CHECK,RUNTIME
+// RUN: env MEMSCOPE_INLINE=always %clang -fPIC -O0 -S -emit-llvm %s -o - \
+// RUN:   | FileCheck %s --check-prefixes=CHECK,INLINE
+// RUN: env MEMSCOPE_INLINE=never %clang -Xclang -load -Xclang %plugin -mllvm -memscope-inline=auto \
+// RUN:   -fPIE -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,INLINE
+// RUN: %clang -Xclang -load -Xclang %plugin -mllvm -memscope-inline=never \
+// RUN:   -fPIE -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,RUNTIME
+// RUN: env MEMSCOPE_INLINE=sometimes not %clang -O0 -S -emit-llvm %s -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=BADINLINE
 
 typedef __SIZE_TYPE__ size_t;
 void *malloc(size_t size);
 void free(void *ptr);
 
 // MISSING: error: memscope: cannot use the ignore list '{{.*}}missing.txt'
+// BADINLINE: error: memscope: MEMSCOPE_INLINE='sometimes' is none of auto, always, never
 
 // Wrappers defined elsewhere: a call is a wrapper site when the options say so.
 void *named_wrapper(size_t n);
@@ -44,8 +61,14 @@ void *listed_wrapper(size_t n);
 __attribute__((malloc)) void *declared_wrapper(size_t n);
 
 // CHECK-LABEL: define {{.*}}@ignored_fn(
-// DEFAULT:       call {{.*}}@__memscope_malloc(
+// DEFAULT:       call {{.*}}@__memscope_malloc{{(_inline_slow)?}}(
+// IGNORED-NOT:   __memscope
 // IGNORED:       call {{.*}}@malloc(
+// INLINE-NOT:    @malloc(
+// INLINE:        call {{.*}}@__memscope_real_malloc(
+// INLINE:        call {{.*}}@__memscope_malloc_inline_slow(
+// RUNTIME-NOT:   {{@malloc\(|@__memscope_real_malloc}}
+// RUNTIME:       call {{.*}}@__memscope_malloc(
 // CHECK:         ret
 void *ignored_fn(size_t n) { return malloc(n); }
 

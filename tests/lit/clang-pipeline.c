@@ -2,14 +2,20 @@
 // at -O0 (where every function is optnone) as well as at -O2, with and without debug
 // info: the allocation calls are rewritten in all of them.  At -O2 the optimizer may
 // delete allocations nobody uses, so every pointer here escapes through sink().
-// RUN: %clang -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,O0
-// RUN: %clang -O0 -g -S -emit-llvm %s -o %t.O0g.ll
+// MEMSCOPE_INLINE=never: every call is rewritten to the runtime, in a PIE as in any
+// module; the INLINE runs (-fPIE) check that malloc and free get their inline fast
+// paths (inline-fast-path.ll has the details) at both levels, the calls they keep
+// going to __memscope_real_malloc and __memscope_real_free.
+// RUN: env MEMSCOPE_INLINE=never %clang -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,O0
+// RUN: env MEMSCOPE_INLINE=never %clang -O0 -g -S -emit-llvm %s -o %t.O0g.ll
 // RUN: FileCheck %s --check-prefixes=CHECK,O0 < %t.O0g.ll
 // RUN: FileCheck %s --check-prefix=LINES < %t.O0g.ll
-// RUN: %clang -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,O2
-// RUN: %clang -O2 -g -S -emit-llvm %s -o %t.O2g.ll
+// RUN: env MEMSCOPE_INLINE=never %clang -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,O2
+// RUN: env MEMSCOPE_INLINE=never %clang -O2 -g -S -emit-llvm %s -o %t.O2g.ll
 // RUN: FileCheck %s --check-prefixes=CHECK,O2 < %t.O2g.ll
 // RUN: FileCheck %s --check-prefix=LINES < %t.O2g.ll
+// RUN: %clang -fPIE -O0 -g -S -emit-llvm %s -o - | FileCheck %s --check-prefix=INLINE
+// RUN: %clang -fPIE -O2 -g -S -emit-llvm %s -o - | FileCheck %s --check-prefix=INLINE
 
 typedef __SIZE_TYPE__ size_t;
 void *malloc(size_t size);
@@ -32,6 +38,39 @@ void sink(void *ptr);
 // CHECK:     call ptr @__memscope_realloc(ptr {{.*}}, i64 {{.*}}, ptr getelementptr inbounds ([5 x %memscope.site], ptr @__memscope_sites, i32 0, i32 2))
 // CHECK-NOT: define
 // CHECK:     call void @__memscope_free(ptr {{.*}}, ptr getelementptr inbounds ([5 x %memscope.site], ptr @__memscope_sites, i32 0, i32 3))
+// INLINE: @__memscope_sites = internal global [5 x %memscope.site]
+// INLINE-SAME: i32 1, i32 1, i32 0, i32 0, i32 16, i32 0 }
+// INLINE-SAME: i32 1, i32 2, i32 0, i32 0, i32 0, i32 0 }
+// INLINE-SAME: i32 1, i32 3, i32 0, i32 0, i32 0, i32 0 }
+// INLINE-SAME: i32 1, i32 4, i32 0, i32 0, i32 48, i32 0 }
+// INLINE-SAME: i32 1, i32 1, i32 0, i32 0, i32 56, i32 0 }
+// INLINE: @__memscope_tls = internal thread_local(localexec) global [11 x i64] zeroinitializer, align 8
+// INLINE: @__memscope_module = internal global %memscope.module { i32 2, i32 5, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 88, i32 0 }
+// INLINE-LABEL: define {{.*}}ptr @all_four(
+// INLINE-NOT:   define
+// INLINE-NOT:   @malloc(
+// INLINE:       call ptr @__memscope_real_malloc(i64 {{.*}}) #[[COUNTED_MALLOC:[0-9]+]]
+// INLINE-NOT:   define
+// INLINE:       call ptr @__memscope_malloc_inline_slow(i64 {{.*}}, ptr @__memscope_sites, ptr {{.*}})
+// INLINE-NOT:   define
+// INLINE:       call ptr @__memscope_calloc(
+// INLINE-NOT:   define
+// INLINE:       call ptr @__memscope_realloc(
+// INLINE-NOT:   define
+// INLINE:       call void @__memscope_free_inline_slow(ptr {{.*}}, ptr getelementptr inbounds ([5 x %memscope.site], ptr @__memscope_sites, i32 0, i32 3), ptr {{.*}})
+// INLINE-NOT:   define
+// INLINE-NOT:   @free(
+// INLINE:       call void @__memscope_real_free(ptr {{.*}}) #[[COUNTED_FREE:[0-9]+]]
+// INLINE-LABEL: define {{.*}}@skipped(
+// INLINE-NOT:   __memscope
+// INLINE:       call {{.*}}ptr @malloc(
+// INLINE-LABEL: define {{.*}}@not_optimised(
+// INLINE-NOT:   @malloc(
+// INLINE:       call ptr @__memscope_real_malloc(i64 {{.*}}) #[[COUNTED_MALLOC]]
+// INLINE:       call ptr @__memscope_malloc_inline_slow(i64 {{.*}}, ptr getelementptr inbounds ([5 x %memscope.site], ptr @__memscope_sites, i32 0, i32 4), ptr {{.*}})
+// The calls the fast paths count are marked, so that a later run leaves them alone.
+// INLINE-DAG:   attributes #[[COUNTED_MALLOC]] = { {{.*}}"memscope-counted"
+// INLINE-DAG:   attributes #[[COUNTED_FREE]] = { {{.*}}"memscope-counted"
 // With -g, the first frame is this malloc's line and column.
 // LINES: @__memscope_frames = private unnamed_addr constant [5 x %memscope.frame] [%memscope.frame { ptr {{@[^,]+}}, ptr {{@[^,]+}}, i32 [[@LINE+2]], i32 13 },
 void *all_four(size_t n) {
@@ -56,6 +95,6 @@ __attribute__((annotate("memscope_skip"))) void *skipped(size_t n) { return mall
 __attribute__((optnone, noinline)) void *not_optimised(size_t n) { return malloc(n); }
 
 // CHECK-LABEL: define internal void @__memscope_module_ctor()
-// CHECK-NEXT:    call void @__memscope_register_module_v1(ptr @__memscope_module)
+// CHECK-NEXT:    call void @__memscope_register_module_v2(ptr @__memscope_module)
 
 // O0: attributes #[[ATTRS]] = { {{.*}}optnone

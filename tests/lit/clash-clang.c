@@ -1,21 +1,35 @@
 // A user declaration that clashes with the runtime's symbols is a clear compile error
 // through clang (not only through opt): the message names the symbol, clang exits
 // non-zero, nothing crashes; at -O0 and -O2, C and C++.  A declaration that matches
-// the runtime's (include/memscope/abi.h) compiles.
-// RUN: not %clang -O0 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
-// RUN: not %clang -O2 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
+// the runtime's (include/memscope/abi.h) compiles.  Only the functions a module would
+// call are checked: -fPIC keeps malloc calling __memscope_malloc, where -fPIE would
+// count it inline and call __memscope_malloc_inline_slow (INLINE).
+// RUN: not %clang -fPIC -O0 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
+// RUN: not %clang -fPIC -O2 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
 // RUN: not %clang -x c++ -O2 -DCXX -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=CXX
-// RUN: %clang -O2 -DMATCHING -I%memscope_include -c %s -o /dev/null
+// RUN: not %clang -fPIE -O2 -DINLINE -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=INLINE
+// RUN: %clang -fPIC -O2 -DMATCHING -I%memscope_include -c %s -o /dev/null
+// RUN: %clang -fPIE -O2 -DMATCHING -I%memscope_include -c %s -o /dev/null
 
 // C: error: memscope: '__memscope_malloc' is already declared as i32 (i32) but the memscope runtime defines it as ptr (i64, ptr); names starting with '__memscope_' are reserved for memscope (module not instrumented)
 // C-NOT: PLEASE submit a bug report
 // CXX: error: memscope: '__memscope_note_alloc' is already declared as a non-function symbol but the memscope runtime defines it as void (i64, ptr, ptr)
 // CXX-NOT: PLEASE submit a bug report
+// INLINE: error: memscope: '__memscope_inline_widen' is already declared as void (ptr, i32) but the memscope runtime defines it as void (ptr, i64)
+// INLINE-NOT: PLEASE submit a bug report
 
 #if defined(MATCHING)
 #include "memscope/abi.h"
 #include <stdlib.h>
 void *use(size_t n) { return __memscope_malloc(n, 0) ? malloc(n) : 0; }
+#elif defined(INLINE)
+typedef __SIZE_TYPE__ size_t;
+void *malloc(size_t n);
+void __memscope_inline_widen(void *slot, int size);
+void *use(size_t n) {
+  __memscope_inline_widen(0, 1);
+  return malloc(n);
+}
 #elif defined(CXX)
 #include <cstddef>
 extern "C" int __memscope_note_alloc;

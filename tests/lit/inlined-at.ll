@@ -24,8 +24,8 @@ source_filename = "inl.c"
 
 ; Three frames for the first site, two for the second; their IDs differ.
 ; CHECK: @__memscope_sites = internal global [2 x %memscope.site]
-; CHECK-SAME: [%memscope.site { i64 {{-?[0-9]+}}, ptr @__memscope_frames, i32 3, i32 1, i32 0, i32 0 },
-; CHECK-SAME:  %memscope.site { i64 {{-?[0-9]+}}, ptr getelementptr inbounds ([5 x %memscope.frame], ptr @__memscope_frames, i32 0, i32 3), i32 2, i32 1, i32 0, i32 0 }]
+; CHECK-SAME: [%memscope.site { i64 {{-?[0-9]+}}, ptr @__memscope_frames, i32 3, i32 1, i32 0, i32 0, i32 0, i32 0 },
+; CHECK-SAME:  %memscope.site { i64 {{-?[0-9]+}}, ptr getelementptr inbounds ([5 x %memscope.frame], ptr @__memscope_frames, i32 0, i32 3), i32 2, i32 1, i32 0, i32 0, i32 0, i32 0 }]
 ; DISTINCT: @__memscope_sites = internal global [2 x %memscope.site] [%memscope.site { i64 [[ID:-?[0-9]+]],
 ; DISTINCT-NOT: i64 [[ID]],
 ; DISTINCT: @__memscope_module =

@@ -67,7 +67,7 @@ define void @caller() {
 
 ; The wrapper call sites are API 19.
 ; SITES: @__memscope_sites = internal global [6 x %memscope.site]
-; SITES-SAME: i32 1, i32 1, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0 }, {{.*}} i32 1, i32 1, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0 }]
+; SITES-SAME: i32 1, i32 1, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 1, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }]
 
 ; Twins of the wrappers defined here: their sites come from the caller.
 ; CHECK-LABEL: define noalias ptr @xmalloc.memscope(i64 %n, ptr %memscope.site)

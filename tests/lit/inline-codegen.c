@@ -1,0 +1,59 @@
+// The inline fast paths as x86-64 code (clang -O2, local-exec TLS): every access to
+// the thread-local block is one %fs-relative instruction, and no TLS base is computed
+// (movq %fs:0, ...) before the original call; only the out-of-line slow paths compute
+// the block's address, for the runtime.  Per malloc + free pair the fast paths add
+// 13 instructions: subq/jbe, incq, addq, movq/subq/cmpq/ja for malloc, movl/andl (the
+// filter index), cmpb/jne (its byte), incq for free; the filter's address is loaded
+// once, before the loop.  The calls themselves go to __memscope_real_malloc and __memscope_real_free
+// (the runtime's jumps to the allocator underneath), never to malloc and free, which
+// may be the runtime's interposed ones (DIRECT).
+// RUN: %clang --target=x86_64-unknown-linux-gnu -fPIE -O2 -fno-asynchronous-unwind-tables \
+// RUN:   -S %s -o %t.s
+// RUN: FileCheck %s < %t.s
+// RUN: FileCheck %s --check-prefix=DIRECT < %t.s
+
+typedef __SIZE_TYPE__ size_t;
+void *malloc(size_t size);
+void free(void *ptr);
+void sink(void *p);
+
+// CHECK-LABEL: churn:
+// CHECK-NOT:   %fs:0
+// sample_left -= size, slow (jbe) when it was <= size:
+// CHECK:       subq %{{[a-z0-9]+}}, %fs:__memscope_tls@TPOFF{{$}}
+// CHECK-NEXT:  jbe
+// CHECK-NOT:   %fs:0
+// calls += 1, bytes += size, then size - lo > span:
+// CHECK:       incq %fs:__memscope_tls@TPOFF+16{{$}}
+// CHECK-NEXT:  addq %{{[a-z0-9]+}}, %fs:__memscope_tls@TPOFF+24{{$}}
+// CHECK-NEXT:  movq
+// CHECK-NEXT:  subq %fs:__memscope_tls@TPOFF+32, %{{[a-z0-9]+}}
+// CHECK-NEXT:  cmpq %fs:__memscope_tls@TPOFF+40, %{{[a-z0-9]+}}
+// CHECK-NEXT:  ja
+// CHECK-NOT:   %fs:0
+// CHECK:       callq __memscope_real_malloc{{(@PLT)?}}{{$}}
+// CHECK-NOT:   %fs:0
+// The free's mask test, and calls += 1:
+// CHECK:       movl %fs:__memscope_tls@TPOFF+8, %[[MASK:[a-z0-9]+]]{{$}}
+// CHECK-NEXT:  andl %{{[a-z0-9]+}}, %[[MASK]]{{$}}
+// CHECK-NEXT:  cmpb $0, (%{{[a-z0-9]+}},%r[[MASK2:[a-z0-9]+]]){{$}}
+// CHECK-NEXT:  jne
+// CHECK-NOT:   %fs:0
+// CHECK:       incq %fs:__memscope_tls@TPOFF+48{{$}}
+// CHECK-NOT:   %fs:0
+// CHECK:       callq __memscope_real_free{{(@PLT)?}}{{$}}
+// The slow paths are out of line, after the loop.
+// CHECK-DAG:   callq __memscope_malloc_inline_slow@PLT
+// CHECK-DAG:   callq __memscope_inline_widen@PLT
+// CHECK-DAG:   callq __memscope_free_inline_slow@PLT
+//
+// DIRECT-LABEL: churn:
+// DIRECT-NOT:   {{call|jmp}}{{q?}} {{(malloc|free)(@PLT)?$}}
+// DIRECT:       .Lfunc_end0:
+void churn(long n, size_t size) {
+  for (long i = 0; i < n; i++) {
+    void *p = malloc(size);
+    sink(p);
+    free(p);
+  }
+}

@@ -1,0 +1,226 @@
+/* Inline sites (ctest runs this with MEMSCOPE_SAMPLE_INTERVAL=16K): a module whose
+ * malloc and free are counted in a thread-local block by code written here exactly as
+ * include/memscope/abi.h says the pass emits it.  Exact counts from several threads,
+ * samples that are all matched by their frees, tracing turned off and on
+ * for a thread, and a session stopped by another thread (the blocks disarmed). */
+#define _GNU_SOURCE
+#include <check.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "memscope.h"
+#include "record_reader.h"
+
+/* The block: header, a malloc slot at 16, a free slot at 48. */
+static __thread uint64_t block[7] __attribute__((tls_model("initial-exec"), aligned(8)));
+static void *tls_block(void) { return block; }
+
+static const struct __memscope_frame frame[] = {{"f", "i.c", 1, 1}};
+static struct __memscope_site sites[] = {
+    {.id = 0x1A, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_MALLOC, .tls_slot = 16},
+    {.id = 0x1F, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_FREE, .tls_slot = 48},
+};
+static struct __memscope_module module = {.abi_version = MEMSCOPE_ABI_VERSION, .nsites = 2,
+                                          .sites = sites, .name = "i.c",
+                                          .tls_block = tls_block, .tls_size = sizeof block};
+
+/* The fast paths, as abi.h gives them. */
+static void *inline_malloc(size_t size) {
+  struct __memscope_tls_header *h = (void *)block;
+  uint64_t left = h->sample_left;
+  h->sample_left = left - size;
+  if (left <= size) return __memscope_malloc_inline_slow(size, &sites[0], block);
+  struct __memscope_tls_alloc *s = (void *)((char *)block + 16);
+  s->calls++;
+  s->bytes += size;
+  if (size - s->lo > s->span) __memscope_inline_widen(s, size);
+  return __memscope_real_malloc(size);
+}
+
+static void inline_free(void *p) {
+  struct __memscope_tls_header *h = (void *)block;
+  /* relaxed atomic: what the pass emits in a function built with ThreadSanitizer */
+  if (__atomic_load_n(&__memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask],
+                      __ATOMIC_RELAXED))
+    __memscope_free_inline_slow(p, &sites[1], block);
+  else
+    block[6]++;
+  __memscope_real_free(p);
+}
+
+static char dir[64];
+
+static void start(void) {
+  ck_assert_int_eq(ms_config.mode, MS_MODE_SAMPLED);
+  make_temp_dir(dir, sizeof dir);
+  strcpy(ms_config.out_dir, dir);
+  __memscope_register_module_v2(&module);
+}
+
+static void read_file(struct record_list *l) {
+  char path[256];
+  output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
+  records_from_file(l, path);
+  ck_assert_uint_eq(l->trailing_bytes, 0);
+}
+
+/* Sizes 1..4000 in a fixed pseudo-random order; the thread's expected totals. */
+struct work {
+  int pairs;
+  uint64_t seed, bytes, min, max;
+};
+static void *run_pairs(void *arg) {
+  struct work *w = arg;
+  w->min = UINT64_MAX;
+  for (int i = 0; i < w->pairs; i++) {
+    w->seed = w->seed * 6364136223846793005ull + 1442695040888963407ull;
+    size_t size = 1 + (size_t)((w->seed >> 33) % 4000);
+    char *p = inline_malloc(size);
+    ck_assert_ptr_nonnull(p);
+    p[size - 1] = 1;
+    inline_free(p);
+    w->bytes += size;
+    if (size < w->min) w->min = size;
+    if (size > w->max) w->max = size;
+  }
+  return NULL;
+}
+
+START_TEST(counts_are_exact_and_samples_matched) {
+  start();
+  enum { THREADS = 3, PAIRS = 20000 };
+  pthread_t t[THREADS];
+  struct work w[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    w[i] = (struct work){.pairs = PAIRS, .seed = (uint64_t)i + 7};
+    pthread_create(&t[i], NULL, run_pairs, &w[i]);
+  }
+  uint64_t bytes = 0, min = UINT64_MAX, max = 0;
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(t[i], NULL);
+    bytes += w[i].bytes;
+    if (w[i].min < min) min = w[i].min;
+    if (w[i].max > max) max = w[i].max;
+  }
+  ms_session_stop("test", 0);
+
+  struct record_list l;
+  read_file(&l);
+  uint64_t calls, counted_bytes, frees, free_bytes;
+  site_totals(&l, 0x1A, &calls, &counted_bytes);
+  site_totals(&l, 0x1F, &frees, &free_bytes);
+  ck_assert_uint_eq(calls, THREADS * PAIRS);
+  ck_assert_uint_eq(counted_bytes, bytes);
+  ck_assert_uint_eq(frees, THREADS * PAIRS);
+  /* min and max of each thread's last COUNTERS record */
+  uint64_t seen_min = UINT64_MAX, seen_max = 0;
+  size_t allocs = 0, matched = 0;
+  for (size_t i = 1; i < l.count; i++) {
+    const msgpack_object *r = &l.items[i].data;
+    if (rec_type(&l.items[i]) == MS_REC_COUNTERS) {
+      const msgpack_object *e = rec_field(r, MS_COUNTERS_ENTRIES);
+      for (uint32_t k = 0; k < e->via.array.size; k++)
+        if (rec_u64(&e->via.array.ptr[k], MS_COUNTER_SITE) == 0x1A) {
+          uint64_t lo = rec_u64(&e->via.array.ptr[k], MS_COUNTER_MIN);
+          uint64_t hi = rec_u64(&e->via.array.ptr[k], MS_COUNTER_MAX);
+          if (lo < seen_min) seen_min = lo;
+          if (hi > seen_max) seen_max = hi;
+        }
+    }
+    if (rec_type(&l.items[i]) != MS_REC_EVENTS) continue;
+    const msgpack_object *list = rec_field(r, MS_EVENTS_LIST);
+    for (uint32_t k = 0; k < list->via.array.size; k++) {
+      const msgpack_object *e = &list->via.array.ptr[k];
+      uint64_t ptr = rec_u64(e, MS_EV_PTR);
+      ck_assert_uint_ne(ptr, 0);
+      if (rec_u64(e, MS_EV_KIND) == MS_EV_ALLOC) {
+        ck_assert_uint_eq(rec_u64(e, MS_EV_SITE), 0x1A);
+        allocs++;
+      } else {
+        ck_assert_uint_eq(rec_u64(e, MS_EV_KIND), MS_EV_FREE);
+        ck_assert_uint_eq(rec_u64(e, MS_EV_SITE), 0x1F);
+        matched++;
+      }
+    }
+  }
+  ck_assert_uint_eq(seen_min, min);
+  ck_assert_uint_eq(seen_max, max);
+  /* ~120 MB allocated at one sample per 16 KiB on average: thousands of samples. */
+  ck_assert_uint_gt(allocs, 2000);
+  ck_assert_uint_eq(matched, allocs);
+  records_free(&l);
+}
+END_TEST
+
+START_TEST(tracing_off_for_a_thread_is_not_counted) {
+  start();
+  struct work on1 = {.pairs = 500, .seed = 1}, off = {.pairs = 700, .seed = 2},
+              on2 = {.pairs = 300, .seed = 3};
+  run_pairs(&on1);
+  ck_assert_int_eq(memscope_thread_tracing(0), 1);
+  run_pairs(&off);
+  ck_assert_int_eq(memscope_thread_tracing(1), 0);
+  run_pairs(&on2);
+  ms_thread_finish(&ms_self, ms_now_ns());
+
+  struct record_list l;
+  read_file(&l);
+  uint64_t calls, bytes, frees, unused;
+  site_totals(&l, 0x1A, &calls, &bytes);
+  site_totals(&l, 0x1F, &frees, &unused);
+  ck_assert_uint_eq(calls, 800);
+  ck_assert_uint_eq(bytes, on1.bytes + on2.bytes);
+  ck_assert_uint_eq(frees, 800);
+  records_free(&l);
+}
+END_TEST
+
+/* A thread that goes on allocating after another thread stopped the session: its
+ * counts stop with the session (its blocks disarmed), its record is complete. */
+static _Atomic int phase;
+static void *until_stopped(void *arg) {
+  struct work *w = arg;
+  run_pairs(w); /* counted */
+  atomic_store(&phase, 1);
+  while (atomic_load(&phase) != 2) usleep(100);
+  struct work after = {.pairs = 1000, .seed = 9};
+  run_pairs(&after); /* the session is over */
+  struct __memscope_tls_header *h = (void *)block;
+  ck_assert_uint_eq(h->free_mask, 0);
+  ck_assert_uint_eq(h->sample_left, 0);
+  return NULL;
+}
+
+START_TEST(stopping_disarms_other_threads) {
+  start();
+  struct work w = {.pairs = 1500, .seed = 5};
+  pthread_t t;
+  pthread_create(&t, NULL, until_stopped, &w);
+  while (atomic_load(&phase) != 1) usleep(100);
+  ck_assert_int_eq(memscope_stop(), 0);
+  atomic_store(&phase, 2);
+  pthread_join(t, NULL);
+
+  struct record_list l;
+  read_file(&l);
+  uint64_t calls, bytes;
+  site_totals(&l, 0x1A, &calls, &bytes);
+  ck_assert_uint_eq(calls, 1500);
+  ck_assert_uint_eq(bytes, w.bytes);
+  records_free(&l);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("inline");
+  TCase *tc = tcase_create("inline");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, counts_are_exact_and_samples_matched);
+  tcase_add_test(tc, tracing_off_for_a_thread_is_not_counted);
+  tcase_add_test(tc, stopping_disarms_other_threads);
+  suite_add_tcase(s, tc);
+  return run_suite(s);
+}
