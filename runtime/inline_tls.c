@@ -163,13 +163,7 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
 
 MS_EXPORT void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block) {
   struct ms_thread *t = &ms_self;
-  if (!ready(t, block)) return;
-  if (!ptr) { /* not counted; full mode records it */
-    if (t->record_all) ms_sample_free(t, site, NULL, ms_now_ns());
-    return;
-  }
-  ((uint64_t *)((char *)block + site->tls_slot))[0]++;
-  if (ms_maybe_sampled((uintptr_t)ptr)) ms_sample_free(t, site, ptr, ms_now_ns());
+  if (ready(t, block)) ms_free_count(t, site, ptr, (uint64_t *)((char *)block + site->tls_slot));
 }
 
 MS_EXPORT void __memscope_inline_widen(struct __memscope_tls_alloc *slot, uint64_t size) {

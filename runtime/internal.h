@@ -285,6 +285,10 @@ void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site, 
                        uint64_t align);
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                     uint64_t ts);
+/* A free of p on a recording thread's slow path: counted in *calls (not when p is NULL),
+ * and recorded when p may be sampled (every free in full mode). */
+void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
+                   uint64_t *calls);
 /* A size outside a counter's range so far: moves lo or span (record.h). */
 void ms_count_widen(struct ms_site_counter *c, uint64_t size);
 /* What the fast paths of record.h decline (not set up, sampled, full mode, failures),

@@ -185,15 +185,19 @@ void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void
   decide(t, site, size, p, align);
 }
 
-void ms_free_slow(const struct __memscope_site *site, const void *p) {
-  struct ms_thread *t = &ms_self;
-  if (!ms_thread_ensure(t)) return;
+void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
+                   uint64_t *calls) {
   if (!p) { /* not counted; full mode records it */
     if (t->record_all) ms_sample_free(t, site, NULL, ms_now_ns());
     return;
   }
-  ms_site_counter(t->counters_mem, site)->calls++;
+  ++*calls;
   if (ms_maybe_sampled((uintptr_t)p)) ms_sample_free(t, site, p, ms_now_ns());
+}
+
+void ms_free_slow(const struct __memscope_site *site, const void *p) {
+  struct ms_thread *t = &ms_self;
+  if (ms_thread_ensure(t)) ms_free_count(t, site, p, &ms_site_counter(t->counters_mem, site)->calls);
 }
 
 void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64_t size,
