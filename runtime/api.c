@@ -42,6 +42,7 @@ MS_EXPORT void memscope_set_thread_name(const char *name) {
   if (!name) name = "";
   strncpy(t->name, name, sizeof t->name - 1);
   t->name[sizeof t->name - 1] = 0;
+  if (t->rec) memcpy(t->rec->name, t->name, sizeof t->name); /* what others read */
   if (strlen(name) < 16) pthread_setname_np(pthread_self(), name);
 }
 
@@ -51,8 +52,12 @@ MS_EXPORT void memscope_flush(void) {
 
 MS_EXPORT void memscope_dump(void) {
   if (!ms_tracing()) return;
-  ms_thread_flush(&ms_self);
-  ms_threads_write_running(0);
+  ms_threads_lock();
+  ms_output_lock();
+  ms_thread_flush_locked(&ms_self);
+  ms_threads_write_running_locked();
+  ms_output_unlock();
+  ms_threads_unlock();
 }
 
 MS_EXPORT int memscope_phase(const char *label) {

@@ -1,6 +1,13 @@
-/* Settings, read once from the environment at start-up (getenv does not allocate). */
+/* Settings, read once from the environment at start-up (getenv does not allocate).
+ *
+ * A secure program (AT_SECURE: setuid, setgid or file capabilities) reads none of the
+ * MEMSCOPE_* variables, as the sanitizers' runtimes do, and starts no session by itself:
+ * otherwise whoever runs it could make it create files, owned by its privileged user,
+ * in any directory.  It is profiled only when it calls memscope_start() itself. */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "internal.h"
 
@@ -9,6 +16,7 @@ struct ms_config ms_config = {.mode = MS_MODE_SAMPLED,
                                .sample_interval = MS_DEFAULT_SAMPLE_INTERVAL,
                                .uninstrumented = 1,
                                .stack_depth = 0,
+                               .signals = 1,
                                .out_dir = "."};
 
 const char *ms_mode_name(enum ms_mode mode) {
@@ -51,8 +59,15 @@ static uint64_t parse_duration_ns(const char *s) {
   return v > UINT64_MAX / unit ? 0 : v * unit;
 }
 
+/* The variable, or NULL in a secure program. */
+static const char *setting(const char *name) {
+  return ms_config.secure ? NULL : getenv(name);
+}
+
 void ms_config_load(void) {
-  const char *mode = getenv("MEMSCOPE_MODE");
+  ms_config.secure = getauxval(AT_SECURE) != 0;
+  if (ms_config.secure) ms_config.mode = MS_MODE_OFF;
+  const char *mode = setting("MEMSCOPE_MODE");
   if (mode && *mode) {
     if (strcmp(mode, "off") == 0)
       ms_config.mode = MS_MODE_OFF;
@@ -63,7 +78,7 @@ void ms_config_load(void) {
     else
       ms_os_warn("unknown MEMSCOPE_MODE (off, sampled, full), using sampled", mode);
   }
-  const char *sampler = getenv("MEMSCOPE_SAMPLER");
+  const char *sampler = setting("MEMSCOPE_SAMPLER");
   if (sampler && *sampler) {
     if (strcmp(sampler, "bytes") == 0)
       ms_config.sampler = MS_SAMPLER_BYTES;
@@ -72,7 +87,7 @@ void ms_config_load(void) {
     else
       ms_os_warn("unknown MEMSCOPE_SAMPLER (bytes, tiered), using bytes", sampler);
   }
-  const char *interval = getenv("MEMSCOPE_SAMPLE_INTERVAL");
+  const char *interval = setting("MEMSCOPE_SAMPLE_INTERVAL");
   if (interval && *interval) {
     uint64_t v = parse_bytes(interval);
     if (v)
@@ -81,7 +96,7 @@ void ms_config_load(void) {
       ms_os_warn("MEMSCOPE_SAMPLE_INTERVAL is not a byte count > 0, using 512K", interval);
   }
   if (ms_config.mode == MS_MODE_FULL) ms_config.sampler = MS_SAMPLER_ALL;
-  const char *resource = getenv("MEMSCOPE_RESOURCE_INTERVAL");
+  const char *resource = setting("MEMSCOPE_RESOURCE_INTERVAL");
   if (resource && *resource) {
     uint64_t ns = parse_duration_ns(resource);
     if (ns >= 1000000u)
@@ -90,14 +105,14 @@ void ms_config_load(void) {
       ms_os_warn("MEMSCOPE_RESOURCE_INTERVAL is not a duration of 1ms or more (e.g. 100ms)",
                  resource);
   }
-  const char *uninstrumented = getenv("MEMSCOPE_UNINSTRUMENTED");
+  const char *uninstrumented = setting("MEMSCOPE_UNINSTRUMENTED");
   if (uninstrumented && *uninstrumented) {
     if (strcmp(uninstrumented, "0") == 0)
       ms_config.uninstrumented = 0;
     else if (strcmp(uninstrumented, "1") != 0)
       ms_os_warn("MEMSCOPE_UNINSTRUMENTED is 0 or 1, using 1", uninstrumented);
   }
-  const char *depth = getenv("MEMSCOPE_STACK_DEPTH");
+  const char *depth = setting("MEMSCOPE_STACK_DEPTH");
   if (depth && *depth) {
     uint64_t v = parse_bytes(depth); /* a plain count: no suffix expected */
     if ((v || strcmp(depth, "0") == 0) && v <= MS_STACK_MAX)
@@ -105,11 +120,14 @@ void ms_config_load(void) {
     else
       ms_os_warn("MEMSCOPE_STACK_DEPTH is a number of frames from 0 to 64, using 0", depth);
   }
-  const char *out = getenv("MEMSCOPE_OUT");
-  if (out && *out) {
-    if (strlen(out) < sizeof ms_config.out_dir)
-      strcpy(ms_config.out_dir, out);
-    else
-      ms_os_warn("MEMSCOPE_OUT is too long, writing to the current directory", NULL);
+  const char *signals = setting("MEMSCOPE_SIGNALS");
+  if (signals && strcmp(signals, "0") == 0) ms_config.signals = 0;
+  /* A relative directory is the one current now: a later chdir() (daemon()) does not
+   * move the profile. */
+  const char *out = setting("MEMSCOPE_OUT");
+  if (!out || !*out) out = ".";
+  if (ms_output_resolve_dir(out, ms_config.out_dir) != 0) {
+    ms_os_warn("MEMSCOPE_OUT cannot be resolved, writing to the current directory", out);
+    strcpy(ms_config.out_dir, ".");
   }
 }

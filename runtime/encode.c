@@ -72,16 +72,17 @@ void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {
 }
 
 void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const char *name,
-                      uint64_t start_ns, uint64_t end_ns) {
+                      uint64_t start_ns, uint64_t end_ns, uint64_t dropped) {
   msgpack_packer pk;
   packer_for(&pk, b);
-  msgpack_pack_array(&pk, MS_THREAD_LEN);
+  msgpack_pack_array(&pk, dropped ? MS_THREAD_DROPPED_LEN : MS_THREAD_LEN);
   msgpack_pack_uint32(&pk, MS_REC_THREAD);
   msgpack_pack_uint32(&pk, index);
   msgpack_pack_int32(&pk, os_tid);
   pack_cstr(&pk, name && name[0] ? name : NULL);
   msgpack_pack_uint64(&pk, start_ns);
   msgpack_pack_uint64(&pk, end_ns);
+  if (dropped) msgpack_pack_uint64(&pk, dropped);
 }
 
 void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,

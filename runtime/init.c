@@ -90,6 +90,7 @@ void ms_runtime_init(void) {
   ms_sampled_set_init(ms_config.mode == MS_MODE_FULL);
   ms_session_init();
   ms_thread_init_process();
+  ms_thread_create_init();
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   ms_signals_install();
   atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
@@ -103,11 +104,13 @@ void ms_runtime_init(void) {
 
 /* Priority 101 runs first among constructors and last among destructors, so the
  * runtime is up before user constructors allocate and still records their destructors. */
-__attribute__((constructor(101))) static void memscope_start(void) {
+__attribute__((constructor(101))) static void runtime_constructor(void) {
   ms_runtime_init();
   ms_stacks_init(); /* here, never from inside an allocation: see stacks.c */
+  /* The session's file now, so that a fatal signal never has to create it. */
+  if (ms_tracing()) ms_output_open_now();
 }
 
-__attribute__((destructor(101))) static void memscope_stop(void) {
+__attribute__((destructor(101))) static void runtime_destructor(void) {
   if (ms_runtime_ready()) ms_session_stop("exit", ms_now_ns());
 }

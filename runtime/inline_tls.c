@@ -8,14 +8,13 @@
  * else leaves them disarmed (header zero), so every call comes to the slow entries
  * below, which decide.  Full mode keeps them disarmed: every event is recorded.
  *
- * Counts stay in the block until a flush copies them into the thread's counters table
- * (ms_inline_fold), where the COUNTERS record is encoded from.  Joining a session
- * zeroes them (the owner does it, in its slow path).  Other threads only read a block
- * (exit and stop snapshots) or disarm it (a session starting or stopping): the block of
- * thread t for module m is at t's thread pointer plus m's offset, the same for every
- * thread because executables' TLS is static. */
+ * Counts stay in the block, growing from the thread's set-up on (never reset while it
+ * lives: sessions subtract a base, thread.c); whoever writes a COUNTERS record reads
+ * them (ms_inline_fold).  Only the owner writes its blocks; other threads only read
+ * them, while the owner is alive (stop, exit, snapshots): the block of a thread for
+ * module m is at its thread pointer plus m's offset, the same for every thread because
+ * executables' TLS is static. */
 #include <string.h>
-#include <sys/mman.h>
 
 #include "record.h"
 
@@ -39,10 +38,8 @@ static inline struct __memscope_tls_header *block_of(uintptr_t tp, const struct 
 void ms_inline_register(const struct __memscope_module *m) {
   if (!m->tls_block || m->tls_size < sizeof(struct __memscope_tls_header)) return;
   if (!inline_modules) {
-    void *p = mmap(NULL, MS_INLINE_MODULES_MAX * sizeof *inline_modules, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return; /* its blocks stay disarmed: calls take the slow path */
-    inline_modules = p;
+    inline_modules = ms_os_reserve(MS_INLINE_MODULES_MAX * sizeof *inline_modules);
+    if (!inline_modules) return; /* its blocks stay disarmed: calls take the slow path */
   }
   uint32_t n = atomic_load_explicit(&inline_count, memory_order_relaxed);
   if (n == MS_INLINE_MODULES_MAX) return;
@@ -69,14 +66,17 @@ static void disarm(struct __memscope_tls_header *h) {
   h->free_mask = 0;
 }
 
-void ms_inline_join(struct ms_thread *t) {
-  t->tp = thread_pointer();
+void ms_inline_reset_self(void) {
+  uintptr_t tp = thread_pointer();
   uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++) {
-    struct __memscope_tls_header *h = block_of(t->tp, &inline_modules[i]);
-    memset(h, 0, inline_modules[i].module->tls_size);
-    arm(t, h);
-  }
+  for (uint32_t i = 0; i < n; i++)
+    memset(block_of(tp, &inline_modules[i]), 0, inline_modules[i].module->tls_size);
+}
+
+void ms_inline_arm_self(struct ms_thread *t) {
+  uintptr_t tp = thread_pointer();
+  uint32_t n = modules_registered();
+  for (uint32_t i = 0; i < n; i++) arm(t, block_of(tp, &inline_modules[i]));
 }
 
 void ms_inline_disarm_self(void) {
@@ -85,49 +85,53 @@ void ms_inline_disarm_self(void) {
   for (uint32_t i = 0; i < n; i++) disarm(block_of(tp, &inline_modules[i]));
 }
 
-/* Another thread's blocks, while it may be counting: a plain store of each header
- * field.  Should it race with the owner's own update of sample_left, the owner still
- * sees free_mask 0 on its next free. */
-__attribute__((no_sanitize("thread"))) void ms_inline_disarm_thread(const struct ms_thread *t) {
-  if (!t->tp) return;
+/* Calls through every inline site of module i's block at tp: fn(site, slot). */
+#define FOR_EACH_INLINE_SITE(tp, i, site, slot, body)                                          \
+  do {                                                                                       \
+    const struct __memscope_module *m_ = inline_modules[i].module;                           \
+    char *block_ = (char *)block_of(tp, &inline_modules[i]);                                 \
+    for (uint32_t s_ = 0; s_ < m_->nsites; s_++) {                                            \
+      const struct __memscope_site *site = &m_->sites[s_];                                   \
+      if (!site->tls_slot || site->tls_slot >= m_->tls_size || !site->index) continue;       \
+      uint64_t *slot = (uint64_t *)(block_ + site->tls_slot);                                \
+      body;                                                                                  \
+    }                                                                                        \
+  } while (0)
+
+void ms_inline_reset_ranges_self(const struct ms_site_counter *base) {
+  uintptr_t tp = thread_pointer();
   uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++) {
-    struct __memscope_tls_header *h = block_of(t->tp, &inline_modules[i]);
-    __atomic_store_n(&h->free_mask, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->sample_left, 0, __ATOMIC_RELAXED);
-  }
+  for (uint32_t i = 0; i < n; i++)
+    FOR_EACH_INLINE_SITE(tp, i, site, slot, {
+      uint64_t before = base ? ms_site_counter((struct ms_site_counter *)base, site)->calls : 0;
+      if (site->api != MEMSCOPE_API_FREE && slot[0] && slot[0] == before) {
+        slot[2] = MS_RANGE_EMPTY;
+        slot[3] = 0;
+      }
+    });
 }
 
-/* Reads the counts of t's blocks into table (indexed as every counters table), or
- * adds them to *sums; on another thread a moment old at worst (each field is read
- * whole). */
-__attribute__((no_sanitize("thread"))) void ms_inline_fold(const struct ms_thread *t,
-                                                           struct ms_site_counter *table,
-                                                           struct ms_inline_sums *sums) {
-  if (!t->tp) return;
+/* Another thread's blocks may be read while it counts: each field is read whole. */
+__attribute__((no_sanitize("thread"))) void ms_inline_fold(uintptr_t tp,
+                                                           struct ms_site_counter *table) {
   uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++) {
-    const struct __memscope_module *m = inline_modules[i].module;
-    const char *block = (const char *)block_of(t->tp, &inline_modules[i]);
-    for (uint32_t s = 0; s < m->nsites; s++) {
-      const struct __memscope_site *site = &m->sites[s];
-      if (!site->tls_slot || site->tls_slot >= m->tls_size || !site->index) continue;
-      const uint64_t *slot = (const uint64_t *)(block + site->tls_slot);
-      int is_free = site->api == MEMSCOPE_API_FREE;
+  for (uint32_t i = 0; i < n; i++)
+    FOR_EACH_INLINE_SITE(tp, i, site, slot, {
       struct ms_site_counter c = {.calls = __atomic_load_n(&slot[0], __ATOMIC_RELAXED)};
-      if (!is_free) {
+      if (site->api != MEMSCOPE_API_FREE) {
         c.bytes = __atomic_load_n(&slot[1], __ATOMIC_RELAXED);
         c.lo = __atomic_load_n(&slot[2], __ATOMIC_RELAXED);
         c.span = __atomic_load_n(&slot[3], __ATOMIC_RELAXED);
       }
-      if (table) *ms_site_counter(table, site) = c;
-      if (sums && is_free) sums->frees += c.calls;
-      if (sums && !is_free) {
-        sums->allocations += c.calls;
-        sums->bytes += c.bytes;
-      }
-    }
-  }
+      *ms_site_counter(table, site) = c;
+    });
+}
+
+size_t ms_inline_tls_bytes(void) {
+  size_t total = 0;
+  uint32_t n = modules_registered();
+  for (uint32_t i = 0; i < n; i++) total += (inline_modules[i].module->tls_size + 15u) & ~15u;
+  return total;
 }
 
 /* ---- the slow entries of the inline fast paths --------------------------------------- */
@@ -163,6 +167,7 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
 
 MS_EXPORT void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block) {
   struct ms_thread *t = &ms_self;
+  if (!ptr && !ms_thread_is_set_up(t)) return; /* as ms_free_slow: never set up by it */
   if (ready(t, block)) ms_free_count(t, site, ptr, (uint64_t *)((char *)block + site->tls_slot));
 }
 

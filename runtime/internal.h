@@ -30,10 +30,15 @@ static inline uint64_t ms_now_ns(void) {
 
 /* ---- os.c: the only place that talks to the kernel directly ----------------------- */
 void *ms_os_map(size_t size);             /* zeroed pages, NULL on failure */
-void ms_os_unmap(void *p, size_t size);
+void *ms_os_reserve(size_t size);         /* the same, pages taken only when touched */
+void ms_os_discard(void *p, size_t size); /* back to zero pages (NULL: nothing) */
+void ms_os_unmap(void *p, size_t size);   /* NULL: nothing */
 void *ms_os_remap(void *p, size_t old_size, size_t new_size); /* NULL on failure */
 int ms_os_write_all(int fd, const void *buf, size_t len);     /* 0 or -errno */
 int32_t ms_os_gettid(void);
+int ms_os_thread_alive(int32_t tid);      /* 0 once the kernel no longer knows it */
+void ms_os_read_task_comm(int32_t tid, char out[16]); /* another thread's name, "" */
+const char *ms_os_strerror(int err);      /* errno's description, signal-safe */
 void ms_os_thread_name(char out[16]);     /* calling thread's name, "" if unknown */
 void ms_os_warn(const char *msg, const char *detail); /* one line on stderr */
 /* Appends decimal v to buf at *pos, bounded by cap; returns 0 when it did not fit. */
@@ -90,7 +95,7 @@ struct ms_process_meta {
 void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta);
 void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site);
 void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const char *name,
-                      uint64_t start_ns, uint64_t end_ns);
+                      uint64_t start_ns, uint64_t end_ns, uint64_t dropped);
 void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
                       const struct ms_event *events, uint32_t n, const uint64_t *stacks);
 void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason);
@@ -126,6 +131,7 @@ enum ms_sampler_kind {
 /* Frames kept per stack (MEMSCOPE_STACK_DEPTH's maximum; uninstrumented samples always
  * take this many). */
 #define MS_STACK_MAX 64
+#define MS_OUT_DIR_MAX 4096
 struct ms_config {
   enum ms_mode mode;
   enum ms_sampler_kind sampler;
@@ -133,27 +139,37 @@ struct ms_config {
   uint64_t resource_interval_ns; /* MEMSCOPE_RESOURCE_INTERVAL, 0 = no resource sampler */
   int uninstrumented;            /* MEMSCOPE_UNINSTRUMENTED: count uninstrumented code */
   uint32_t stack_depth;          /* MEMSCOPE_STACK_DEPTH: frames on instrumented samples */
-  char out_dir[4096];
+  int signals;                   /* MEMSCOPE_SIGNALS: write what we can on a fatal signal */
+  int secure;                    /* AT_SECURE (setuid, setgid, capabilities): no variable
+                                  * is read and no session starts by itself */
+  char out_dir[MS_OUT_DIR_MAX];  /* absolute, resolved at start */
 };
 extern struct ms_config ms_config;
 void ms_config_load(void);
 const char *ms_mode_name(enum ms_mode mode);
 const char *ms_sampler_name(enum ms_sampler_kind kind);
 
-/* ---- output.c: the process's one output file ----------------------------------------
- * Opened on first use (header and known sites first), appended to with whole records.
+/* ---- output.c: the session's output file ---------------------------------------------
+ * Created when the session starts (O_EXCL, 0600, a random part in the name), appended
+ * to with whole records through a descriptor kept high and checked before each write.
  * Safe from any thread; takes the output lock (never on the hot path). */
 void ms_output_write(const struct ms_wbuf *b);
 void ms_output_lock(void);
 int ms_output_trylock(void); /* 1 when taken */
 void ms_output_unlock(void);
 void ms_output_write_locked(const struct ms_wbuf *b); /* caller holds the lock */
-enum ms_open_result { MS_OPEN_FAILED, MS_OPEN_ALREADY, MS_OPEN_NEW };
-enum ms_open_result ms_output_open_locked(void);
+/* Creates the session's file if it is not there yet: 0, or -errno (warned once). */
+int ms_output_open_locked(void);
+int ms_output_is_open_locked(void);
+void ms_output_open_now(void); /* the same, taking the lock (the runtime's constructor) */
+/* dir made absolute against the current directory: 0 or -errno. */
+int ms_output_resolve_dir(const char *dir, char out[MS_OUT_DIR_MAX]);
 void ms_output_after_fork_child(void);
 /* Ends the file of a session (caller holds the lock): later writes go nowhere until
- * a session opens the next one. */
+ * a session creates the next one. */
 void ms_output_close_locked(void);
+/* Set by the fatal-signal handler: the file is written to, never created, meanwhile. */
+extern volatile int ms_output_in_signal;
 
 /* ---- sites.c: registered site tables ------------------------------------------------ */
 /* Encodes every registered site into b (output lock held: called when the file opens). */
@@ -167,12 +183,37 @@ int ms_sites_index_is_free(uint32_t index);     /* a free-like site (free, delet
 
 /* ---- thread.c: per-thread recording state ------------------------------------------- */
 /* Exact per-site counts.  The minimum is kept as its complement so that zeroed memory
- * is a valid empty counter and both bounds update with a "greater than" test. */
+ * is a valid empty counter and both bounds update with a "greater than" test.  A
+ * range reset for a new session is lo = MS_RANGE_EMPTY (every size widens it). */
 struct ms_site_counter {
   uint64_t calls;
   uint64_t bytes;
   uint64_t lo;   /* smallest size (when calls > 0) */
   uint64_t span; /* largest size - lo */
+};
+#define MS_RANGE_EMPTY UINT64_MAX
+
+/* What other threads may read of a thread (stop, exit, snapshots): kept in the
+ * runtime's own memory, never in the thread's TLS or stack, so that nothing points into
+ * a thread's memory after it is gone.  Linked in the registry while the thread records;
+ * the registry lock guards the links and the thread's release of it. */
+struct ms_thread_rec {
+  struct ms_thread_rec *prev, *next;
+  uint32_t index; /* 1, 2, ... in order of set-up */
+  int32_t os_tid;
+  uint64_t start_ns;
+  /* Counts since the thread was set up, never reset while it lives: a session's counts
+   * are these minus `base`, the counts when the session started (NULL: zero). */
+  struct ms_site_counter *counters;
+  struct ms_site_counter *base;
+  uint32_t base_session;       /* the session `base` belongs to */
+  _Atomic uint32_t joined;     /* the last session the thread recorded in */
+  uintptr_t tp;                /* its thread pointer: where its inline blocks are */
+  _Atomic int64_t est_live;    /* sampled bytes allocated minus freed, weighted */
+  _Atomic uint64_t dropped;    /* events dropped: the runtime was re-entered (a signal) */
+  uint8_t born;                /* started by our pthread_create: exits through its
+                                * destructor, so its TLS is valid while it is linked */
+  char name[64];               /* memscope_set_thread_name(), "" = ask the kernel */
 };
 
 struct ms_thread {
@@ -181,28 +222,25 @@ struct ms_thread {
   uint64_t sample_left;             /* bytes to the next sample point; an allocation of
                                      * at least this many takes the slow path (0: all) */
   uint8_t record_all;               /* full mode: every event goes to the buffer */
-  uint8_t busy;                     /* re-entry guard for the slow paths */
-  uint8_t finished;                 /* ended: its record is written, later events dropped */
+  volatile uint8_t busy;            /* inside the runtime's slow path: a re-entry (from
+                                     * the runtime's own calls or a signal handler) is
+                                     * not recorded */
+  uint8_t finished;                 /* its destructors ran: never set up again */
+  uint8_t born;                     /* started by our pthread_create */
+  uint8_t disabled;                 /* memscope_thread_tracing(0) */
   /* The event buffer: sampled events (all events in full mode). */
   struct ms_event *events;
   uint32_t count;
   uint32_t cap;
   uint64_t *stacks; /* the events' stacks (mapped on the first one), stacks_used frames */
   uint32_t stacks_used;
-  /* Cold. */
-  uint32_t index; /* 1, 2, ... in order of first event; 0 = never set up */
-  int32_t os_tid;
-  uint64_t start_ns;
-  uint64_t rng;   /* xorshift64* state of this thread's sampler */
-  uint32_t counters_seq;
-  uint32_t session;  /* the session the counters belong to */
-  uint8_t disabled;  /* memscope_thread_tracing(0) */
-  int64_t est_live;  /* sampled bytes allocated minus sampled bytes freed, weighted */
-  struct ms_site_counter *counters_mem; /* the mapping; counters is it or NULL */
-  uintptr_t tp;      /* its thread pointer, where its inline blocks are (0: unknown) */
-  char name[64];     /* memscope_set_thread_name(), "" = ask the kernel */
+  /* Cold, the owner's alone. */
+  uint32_t session; /* the session it joined (its buffered events belong to it) */
+  uint64_t rng;     /* xorshift64* state of this thread's sampler */
+  struct ms_site_counter *counters_mem; /* = rec->counters; counters is it or NULL */
+  struct ms_thread_rec *rec;            /* NULL until set up */
+  char name[64];    /* a name given before set-up */
   struct ms_wbuf enc;
-  struct ms_thread *reg_prev, *reg_next; /* registry of recording threads */
 };
 /* A site's counters in a thread's table: the runtime gives each site, as its `index`,
  * the byte offset of its slot (slot * 32), which saves a shift on the hot path. */
@@ -212,37 +250,61 @@ static inline struct ms_site_counter *ms_site_counter(struct ms_site_counter *ta
 }
 extern __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
 
-/* The counters pointer, as the fast path reads it: another thread may detach it
- * (memscope_stop), so the load is atomic; relaxed, it is a plain load on x86. */
+/* The counters pointer, as the fast path reads it (only the owner writes it now; the
+ * relaxed atomic keeps TSan quiet about the signal handler's reads). */
 static inline struct ms_site_counter *ms_thread_counters(struct ms_thread *t) {
   return __atomic_load_n(&t->counters, __ATOMIC_RELAXED);
 }
-/* Sets the thread up on its first event of a session; returns 0 when it does not record
- * (no session, thread tracing off, re-entered, out of memory). */
+/* Sets the thread up on its first event of a session and joins new sessions; returns 0
+ * when it does not record (no session, thread tracing off, finished, re-entered, out of
+ * memory), having detached its counters and disarmed its inline blocks. */
 int ms_thread_ensure(struct ms_thread *t);
+/* Whether the calling thread is set up (it has counters for a free to count in). */
+static inline int ms_thread_is_set_up(const struct ms_thread *t) { return t->rec != NULL; }
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev);
 /* Room for a stack of up to `frames` for the event pushed next (NULL: none); the event
  * gets stack_at = t->stacks_used, and the caller adds what it used. */
 uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames);
+/* Writes the thread's buffered events and its counts (no-op when it does not record in
+ * the current session). */
 void ms_thread_flush(struct ms_thread *t);
-void ms_thread_finish(struct ms_thread *t, uint64_t end_ns);
-/* The calling thread's part of stopping a session (end_ns 0: it goes on running). */
-void ms_thread_finish_session(struct ms_thread *t, uint64_t end_ns);
+/* The same with the registry and output locks already held (stop, fatal signals). */
+void ms_thread_flush_locked(struct ms_thread *t);
+/* The calling thread's part of stopping a session: flushed, thread record written
+ * (end_ns 0: it goes on running), detached.  Both locks held. */
+void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns);
+/* The calling thread ends now: what its destructor does (tests call it directly). */
+void ms_thread_exit(struct ms_thread *t);
+/* A pthread_create'd thread starts: its destructor is armed at once (thread_create.c). */
+void ms_thread_born(void);
 void ms_thread_init_process(void);    /* once, from runtime init */
 void ms_thread_after_fork_child(void);
-void ms_threads_lock(void); /* the registry, held across fork */
+void ms_threads_lock(void); /* the registry, held across fork and session changes */
 void ms_threads_unlock(void);
 int ms_threads_trylock(void); /* 1 when taken */
 /* The kernel thread ids of the recording threads (up to max); how many were written. */
 uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max);
-/* A counters snapshot and a thread record (end 0) for every other thread of the session;
- * with `detach`, their counters are detached afterwards (the session stops). */
-void ms_threads_write_running(int detach);
+/* A counters record and a thread record (end 0) for every other thread that recorded in
+ * the session.  Both locks held. */
+void ms_threads_write_running_locked(void);
+/* A new session begins (both locks held, before it is published): every set-up
+ * thread's counts now become its base. */
+void ms_threads_take_baselines_locked(uint32_t session);
 /* Sums over the threads of the current session, for memscope_snapshot(). */
 struct memscope_snapshot;
 struct memscope_thread_counts;
 size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread_counts *threads,
                            size_t max);
+/* An event was not recorded because the runtime was busy on this thread. */
+static inline void ms_thread_note_dropped(struct ms_thread *t) {
+  if (t->rec) atomic_fetch_add_explicit(&t->rec->dropped, 1, memory_order_relaxed);
+}
+
+/* ---- thread_create.c: pthread_create, interposed -------------------------------------
+ * Threads the program starts get their destructor armed at once (so that a thread that
+ * never allocated is never set up after its destructors ran) and a stack enlarged by
+ * the static TLS our inline blocks take from it. */
+void ms_thread_create_init(void); /* runtime init: finds the real pthread_create */
 
 /* ---- sampled_set.c: which live blocks were sampled --------------------------------
  * __memscope_free_filter[ms_filter_slot(p)] is non-zero when p may be a sampled block:
@@ -310,21 +372,25 @@ void *ms_realloc_slow_call(void *old, size_t size, const struct __memscope_site 
 _Static_assert(sizeof(struct ms_site_counter) == sizeof(struct __memscope_tls_alloc),
                "an inline malloc slot is a counter");
 void ms_inline_register(const struct __memscope_module *m);
-/* The calling thread joins a session: its blocks zeroed and armed (t->record_all set). */
-void ms_inline_join(struct ms_thread *t);
-void ms_inline_disarm_self(void);                    /* every call to the slow path */
-void ms_inline_disarm_thread(const struct ms_thread *t); /* the same, for another thread */
-struct ms_inline_sums {
-  uint64_t allocations, frees, bytes;
-};
-/* t's inline counts into table's slots, and/or added to *sums (either may be NULL). */
-void ms_inline_fold(const struct ms_thread *t, struct ms_site_counter *table,
-                    struct ms_inline_sums *sums);
+/* The calling thread's blocks: zeroed (set-up, a fork child), armed for the session it
+ * joins (not in full mode), disarmed (every call to the slow path). */
+void ms_inline_reset_self(void);
+void ms_inline_arm_self(struct ms_thread *t);
+void ms_inline_disarm_self(void);
+/* A new session: the range of every inline slot with no call since `base` is emptied
+ * (base NULL: all). */
+void ms_inline_reset_ranges_self(const struct ms_site_counter *base);
+/* The inline counts of the thread whose thread pointer is tp, copied into table's slots
+ * (indexed as every counters table); on another thread a moment old at worst. */
+void ms_inline_fold(uintptr_t tp, struct ms_site_counter *table);
+/* Bytes of static TLS the inline blocks take from every thread (thread_create.c). */
+size_t ms_inline_tls_bytes(void);
 
 /* ---- session.c: whether, and into which file, the process is tracing ---------------
  * A session is a file: it starts at process start (unless MEMSCOPE_MODE=off) or at
- * memscope_start(), and ends at memscope_stop() or exit.  Threads notice a new session
- * in their slow path (their counters are detached when one stops). */
+ * memscope_start(), and ends at memscope_stop() or exit.  Threads are never stopped
+ * by another: each notices a new session (or none) in its own slow path, and what it
+ * counted belongs to the session whose start and end snapshots enclose it (thread.c). */
 extern _Atomic uint32_t ms_session_gen;  /* current or last session, 0 = none yet */
 extern _Atomic int ms_session_on;
 static inline int ms_tracing(void) { return atomic_load_explicit(&ms_session_on, memory_order_acquire); }

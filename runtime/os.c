@@ -1,7 +1,10 @@
 /* The runtime's only contact with the kernel: memory, writes, thread identity.
- * Nothing here allocates through malloc. */
+ * Nothing here allocates through malloc, and everything but ms_os_warn is safe in a
+ * signal handler (plain system calls on our own buffers). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -13,6 +16,16 @@
 void *ms_os_map(size_t size) {
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? NULL : p;
+}
+
+void *ms_os_reserve(size_t size) {
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void ms_os_discard(void *p, size_t size) {
+  if (p) madvise(p, size, MADV_DONTNEED);
 }
 
 void ms_os_unmap(void *p, size_t size) {
@@ -39,6 +52,30 @@ int ms_os_write_all(int fd, const void *buf, size_t len) {
 }
 
 int32_t ms_os_gettid(void) { return (int32_t)syscall(SYS_gettid); }
+
+int ms_os_thread_alive(int32_t tid) {
+  return syscall(SYS_tgkill, (long)getpid(), (long)tid, 0L) == 0 || errno != ESRCH;
+}
+
+void ms_os_read_task_comm(int32_t tid, char out[16]) {
+  char path[64];
+  memset(out, 0, 16);
+  if (!ms_os_task_path(path, sizeof path, tid, "comm")) return;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, out, 15);
+  close(fd);
+  for (ssize_t i = 0; i < n; i++)
+    if (out[i] == '\n') out[i] = 0;
+}
+
+const char *ms_os_strerror(int err) {
+#ifdef __GLIBC__
+  const char *s = strerrordesc_np(err); /* a table lookup: no locale, no allocation */
+  if (s) return s;
+#endif
+  return "error";
+}
 
 void ms_os_thread_name(char out[16]) {
   memset(out, 0, 16);

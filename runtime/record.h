@@ -67,6 +67,9 @@ static inline int ms_free_fast(const struct __memscope_site *site, const void *p
 static inline struct ms_site_counter *ms_realloc_fast(const struct __memscope_site *site,
                                                       const void *old, uint64_t size) {
   if (MS_UNLIKELY(old && ms_maybe_sampled((uintptr_t)old))) return NULL;
+  /* realloc(p, 0) frees p and returns NULL (glibc): the slow path counts what it
+   * returned, as full mode does, instead of a 0-byte allocation decided beforehand. */
+  if (MS_UNLIKELY(size == 0 && old)) return NULL;
   return ms_alloc_fast(site, size);
 }
 

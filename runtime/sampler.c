@@ -84,9 +84,9 @@ static void add_stack(struct ms_thread *t, const struct __memscope_site *site,
   if (!depth || !ms_stacks_available()) return;
   uint64_t *room = ms_thread_stack_room(t, depth);
   if (!room) return;
-  t->busy = 1; /* an allocation by the unwinder is not recorded, and not unwound */
+  /* t->busy is held (ms_sample_record): an allocation by the unwinder is not recorded,
+   * and not unwound */
   ev->nstack = ms_stack_capture(room, depth);
-  t->busy = 0;
   ev->stack_at = t->stacks_used;
   t->stacks_used += ev->nstack;
 }
@@ -113,40 +113,59 @@ double ms_sample_choose(struct ms_thread *t, uint64_t *left, uint64_t site_calls
   return 0.0;
 }
 
+/* Recording is not reentrant: the slow paths below hold t->busy while they touch the
+ * event buffer, and a call that comes in meanwhile (a signal handler's allocation) finds
+ * the thread busy in ms_thread_ensure and is dropped and counted as dropped. */
 void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                       const void *p, uint64_t align, double weight) {
   if (t->busy) return;
+  t->busy = 1;
   /* What the block stands for, kept with it so that its free (by any thread) can take it
    * back out of the live estimate.  Full mode keeps it too, for memscope_snapshot(). */
   int64_t est = (int64_t)(weight * (double)size);
-  if (ms_sampled_insert((uintptr_t)p, est))
-    t->est_live += est;
-  else if (ms_config.sampler != MS_SAMPLER_ALL)
-    return; /* the sampled set is full: a sample without its free would look leaked */
-  struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p,
-                        .ts = ms_now_ns(), .kind = MS_EV_ALLOC, .weight = weight,
-                        .align = (uint32_t)align,
-                        .phase = atomic_load_explicit(&ms_current_phase, memory_order_relaxed)};
-  add_stack(t, site, &ev);
-  ms_thread_push_event(t, &ev);
+  int kept = ms_sampled_insert((uintptr_t)p, est);
+  if (kept) atomic_fetch_add_explicit(&t->rec->est_live, est, memory_order_relaxed);
+  if (kept || ms_config.sampler == MS_SAMPLER_ALL) {
+    /* (a sample the full set cannot keep is skipped: without its free it would look
+     * leaked) */
+    struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p,
+                          .ts = ms_now_ns(), .kind = MS_EV_ALLOC, .weight = weight,
+                          .align = (uint32_t)align,
+                          .phase = atomic_load_explicit(&ms_current_phase, memory_order_relaxed)};
+    add_stack(t, site, &ev);
+    ms_thread_push_event(t, &ev);
+  }
+  t->busy = 0;
 }
 
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                     uint64_t ts) {
   if (t->busy) return;
+  t->busy = 1;
   int64_t est = 0;
   int was_sampled = ms_sampled_remove((uintptr_t)p, &est);
-  t->est_live -= est;
-  if (ms_config.sampler != MS_SAMPLER_ALL && !was_sampled) return;
-  struct ms_event ev = {.site_id = site->id, .ptr = (uintptr_t)p, .ts = ts,
-                        .kind = MS_EV_FREE, .weight = 1.0};
-  ms_thread_push_event(t, &ev);
+  atomic_fetch_sub_explicit(&t->rec->est_live, est, memory_order_relaxed);
+  if (ms_config.sampler == MS_SAMPLER_ALL || was_sampled) {
+    struct ms_event ev = {.site_id = site->id, .ptr = (uintptr_t)p, .ts = ts,
+                          .kind = MS_EV_FREE, .weight = 1.0};
+    ms_thread_push_event(t, &ev);
+  }
+  t->busy = 0;
 }
 
-/* A size outside the site's range so far (or its first call: calls is already 1). */
+/* An event pushed by a slow path, under t->busy (see ms_sample_record). */
+static void push_guarded(struct ms_thread *t, const struct ms_event *ev) {
+  if (t->busy) return;
+  t->busy = 1;
+  ms_thread_push_event(t, ev);
+  t->busy = 0;
+}
+
+/* A size outside the site's range so far (or its first call: calls is already 1; or the
+ * first of a session, whose range join_session emptied). */
 void ms_count_widen(struct ms_site_counter *c, uint64_t size) {
   uint64_t hi = c->lo + c->span;
-  if (c->calls == 1)
+  if (c->calls == 1 || c->lo == MS_RANGE_EMPTY)
     c->lo = hi = size;
   else if (size < c->lo)
     c->lo = size;
@@ -170,7 +189,7 @@ void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site,
                        uint64_t size, uint64_t align) {
   struct ms_event ev = {.site_id = site->id, .size = size, .ts = ms_now_ns(),
                         .kind = MS_EV_ALLOC, .weight = 1.0, .align = (uint32_t)align};
-  ms_thread_push_event(t, &ev);
+  push_guarded(t, &ev);
 }
 
 void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void *p,
@@ -197,6 +216,9 @@ void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, cons
 
 void ms_free_slow(const struct __memscope_site *site, const void *p) {
   struct ms_thread *t = &ms_self;
+  /* free(NULL) never sets a thread up: glibc's thread clean-up makes one after the
+   * thread's destructors ran (and it is not counted anyway). */
+  if (!p && !ms_thread_is_set_up(t)) return;
   if (ms_thread_ensure(t)) ms_free_count(t, site, p, &ms_site_counter(t->counters_mem, site)->calls);
 }
 
@@ -211,7 +233,7 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
     struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p, .ts = now,
                           .old_ptr = (uintptr_t)old, .kind = MS_EV_REALLOC, .weight = 1.0,
                           .begin_delta = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took};
-    ms_thread_push_event(t, &ev);
+    push_guarded(t, &ev);
     return;
   }
   /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
@@ -223,7 +245,7 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
   /* A NULL result is always recorded, as an allocation that returned nothing. */
   struct ms_event ev = {.site_id = site->id, .size = size, .ts = now, .kind = MS_EV_ALLOC,
                         .weight = 1.0};
-  ms_thread_push_event(t, &ev);
+  push_guarded(t, &ev);
 }
 
 /* Out of line, so that the entry points' fast paths need no stack frame. */

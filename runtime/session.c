@@ -1,11 +1,10 @@
 /* Sessions and phases.
  *
  * A session is one output file.  Session 1 starts with the process unless
- * MEMSCOPE_MODE=off; memscope_start() starts the next.  Stopping one writes every
- * thread's counters, then detaches them (ms_threads_write_running), so each thread's
- * next event takes the slow path, which sees whether a new session is on and, if so,
- * starts the thread's counts again from zero for it (thread.c).  Nothing here is on the
- * hot path. */
+ * MEMSCOPE_MODE=off; memscope_start() starts the next.  Starting one takes every
+ * thread's counts as its base; stopping one writes every thread's counts minus its base
+ * (thread.c), so each call counts in exactly one session however threads race with
+ * start and stop.  Nothing here is on the hot path. */
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -27,28 +26,33 @@ void ms_session_init(void) {
   atomic_store_explicit(&ms_session_on, 1, memory_order_release);
 }
 
+/* Both locks are held from the threads' baselines to the file's opening: a thread set
+ * up meanwhile waits, and either has its base taken or starts counting from zero. */
 int ms_session_start(const char *dir) {
   ms_runtime_init();
   if (ms_tracing()) ms_session_stop("stop", 0);
-  ms_output_lock();
+  char resolved[sizeof ms_config.out_dir];
   if (dir && *dir) {
-    if (strlen(dir) >= sizeof ms_config.out_dir) {
-      ms_output_unlock();
-      return -ENAMETOOLONG;
-    }
-    strcpy(ms_config.out_dir, dir);
+    int err = ms_output_resolve_dir(dir, resolved);
+    if (err) return err;
   }
+  ms_threads_lock();
+  ms_output_lock();
+  if (dir && *dir) strcpy(ms_config.out_dir, resolved);
   if (ms_config.mode == MS_MODE_OFF) ms_config.mode = MS_MODE_SAMPLED;
   ms_process.mode = ms_mode_name(ms_config.mode);
-  atomic_fetch_add_explicit(&ms_session_gen, 1, memory_order_acq_rel);
+  uint32_t session = ms_session() + 1;
+  ms_threads_take_baselines_locked(session);
+  atomic_store_explicit(&ms_session_gen, session, memory_order_release);
   atomic_store_explicit(&ms_session_on, 1, memory_order_release);
   /* Open now, so that an unwritable directory is reported to the caller. */
-  int err = ms_output_open_locked() == MS_OPEN_FAILED ? -EIO : 0;
+  int err = ms_output_open_locked();
   if (err) {
     atomic_store_explicit(&ms_session_on, 0, memory_order_release);
     ms_output_close_locked();
   }
   ms_output_unlock();
+  ms_threads_unlock();
   return err;
 }
 
@@ -56,17 +60,22 @@ int ms_session_stop(const char *reason, uint64_t end_ns) {
   if (!ms_tracing()) return -1;
   uint64_t now = ms_now_ns();
   if (ms_config.resource_interval_ns) ms_resource_sample_now(); /* the session's last tick */
-  ms_threads_write_running(1);
-  ms_thread_finish_session(&ms_self, end_ns);
-  char mem[128];
-  struct ms_wbuf b = MS_WBUF_FIXED(mem);
-  ms_encode_end(&b, now, reason);
+  ms_threads_lock();
   ms_output_lock();
-  ms_output_write_locked(&b);
-  atomic_store_explicit(&ms_session_on, 0, memory_order_release);
-  ms_output_close_locked();
+  int was_on = ms_tracing(); /* another thread may have stopped it meanwhile */
+  if (was_on) {
+    ms_threads_write_running_locked();
+    ms_thread_finish_session_locked(&ms_self, end_ns);
+    char mem[128];
+    struct ms_wbuf b = MS_WBUF_FIXED(mem);
+    ms_encode_end(&b, now, reason);
+    ms_output_write_locked(&b);
+    atomic_store_explicit(&ms_session_on, 0, memory_order_release);
+    ms_output_close_locked();
+  }
   ms_output_unlock();
-  return 0;
+  ms_threads_unlock();
+  return was_on ? 0 : -1;
 }
 
 uint32_t ms_phase_intern(const char *label) {

@@ -5,14 +5,18 @@
  * back the default action and lets the signal take its course, so the exit status and
  * core dump are what they would have been.
  *
- * Safety: write(2) is async-signal-safe and the encoders use only our own buffers.  The
- * locks are taken with trylock: if the crash happened while one was held (inside the
- * runtime), nothing more is written rather than deadlocking.  A crash inside the
- * runtime's own slow path (busy) writes nothing.  MEMSCOPE_SIGNALS=0 turns it off.  A
- * handler the program installs later replaces ours; that is its right. */
+ * Safety: only system calls (write, fstat, open of our own file by path, mmap, reading
+ * /proc for thread names) and our own encoders and buffers run in the handler.  Both
+ * locks are taken with trylock and held while writing: if the crash happened while one
+ * was held (inside the runtime), nothing is written rather than deadlocking, and no
+ * other thread can take them between our checks.  The file is never created here
+ * (that enumerates the loaded modules), no module check runs, no message is formatted.
+ * A crash inside the runtime's own slow path (busy) writes nothing.  MEMSCOPE_SIGNALS=0
+ * turns it off.  A handler the program installs later replaces ours; that is its
+ * right. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -23,17 +27,21 @@ static volatile sig_atomic_t handling;
 
 static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
   (void)uctx;
+  int saved_errno = errno;
   if (!handling) {
     handling = 1;
-    if (ms_tracing() && !ms_self.busy && ms_output_trylock()) {
-      ms_output_unlock();
-      ms_thread_flush(&ms_self);
-      if (ms_threads_trylock()) {
-        ms_threads_unlock();
-        ms_threads_write_running(0);
+    if (ms_tracing() && !ms_self.busy && ms_threads_trylock()) {
+      if (ms_output_trylock()) {
+        ms_output_in_signal = 1;
+        ms_thread_flush_locked(&ms_self);
+        ms_threads_write_running_locked();
+        ms_output_in_signal = 0;
+        ms_output_unlock();
       }
+      ms_threads_unlock();
     }
   }
+  errno = saved_errno;
   /* Back to the default action.  A fault returns to the faulting instruction and dies of
    * it there; a signal that was sent (abort's SIGABRT, kill) is raised again. */
   signal(sig, SIG_DFL);
@@ -43,8 +51,7 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
 /* Installed only for signals whose disposition is still the default: a program that
  * chose its own keeps it (and one that installs a handler later replaces ours). */
 void ms_signals_install(void) {
-  const char *env = getenv("MEMSCOPE_SIGNALS");
-  if (env && strcmp(env, "0") == 0) return;
+  if (!ms_config.signals) return;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_fatal_signal;

@@ -66,7 +66,9 @@ MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
   modules = m;
   /* Opening the file writes every linked table, this one included; only an already
    * open file needs this table appended. */
-  if (ms_output_open_locked() == MS_OPEN_ALREADY) {
+  if (!ms_output_is_open_locked()) {
+    ms_output_open_locked();
+  } else {
     struct ms_wbuf b;
     if (ms_wbuf_init(&b, 4096 + (size_t)m->nsites * 128) == 0) {
       for (uint32_t i = 0; i < m->nsites; i++) ms_encode_site(&b, &m->sites[i]);

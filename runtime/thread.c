@@ -1,23 +1,35 @@
 /* Per-thread recording state.
  *
- * The state lives in initial-exec TLS: one segment-relative access, freed with the
- * thread.  On the thread's first event it takes from mmap:
+ * Two parts.  The hot part lives in initial-exec TLS (struct ms_thread, one
+ * segment-relative access) and is touched by its owner only.  What other threads read
+ * (a stop, the exit, a snapshot, a fatal signal) is a record (struct ms_thread_rec) in
+ * the runtime's own memory, linked in the registry: nothing ever points into a thread's
+ * TLS or stack, so a thread that is gone cannot be read through a stale pointer.
+ *
+ * On the thread's first event it takes from mmap:
  *   - its counters: MS_MAX_SITES slots of 32 bytes reserved (8 MiB of address space,
  *     MAP_NORESERVE); only the pages of sites the thread uses become memory, 4 KiB per
  *     128 sites;
- *   - its event buffer (1024 events, 64 KiB) and encoding buffer (84 KiB).
+ *   - its event buffer (1024 events, 72 KiB) and encoding buffer (84 KiB).
  * All of it goes back when the thread ends, so 20,000 short-lived threads cost no more
  * than the ones alive at once.
  *
- * `counters` is what the fast path uses; NULL sends every event to the slow path, which
- * (re)attaches `counters_mem` when the thread should record: a session is on, the thread
- * has not turned tracing off, and, for a new session, after zeroing the counts.
+ * Sessions without stopping anyone.  A thread's counts (its table and its inline
+ * blocks) only grow while it lives.  When a session starts, the starter copies every
+ * set-up thread's counts into that thread's `base`; what the thread counted in the
+ * session is its counts minus its base, computed whenever it is written.  So a call is
+ * in the session whose start and end snapshots enclose it, in exactly one, however the
+ * threads race with memscope_start/memscope_stop, and no thread ever writes into
+ * another's memory.  Each thread notices a new session (or none) in its own slow path:
+ * it drops events buffered for an older one, empties the size ranges of sites it has
+ * not called in the new one, and (no session) stops counting.
  *
- * A pthread key's destructor ends the thread: flushes its events, writes its counters
- * and its thread record.  It re-arms itself until the next-to-last destructor round, so
- * allocations made by other keys' destructors are still counted.  A registry of
- * recording threads lets a stopping session (or the exiting process) write the counters
- * of threads still running. */
+ * Thread exit: a pthread key's destructor writes the thread's events, counts and thread
+ * record and unlinks it.  It re-arms itself until the next-to-last destructor round, so
+ * allocations made by other keys' destructors are still counted; after it the thread is
+ * `finished` and is never set up again.  Threads started by pthread_create are born
+ * with the destructor armed (thread_create.c), so even one that never allocated is
+ * finished before glibc's last clean-up (whose free(NULL) used to set it up again). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +37,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -38,6 +49,8 @@
  * (256 KiB of address space) on the first stack; pages become memory as written. */
 #define MS_STACK_FRAMES (MS_THREAD_EVENTS * 32u)
 #define MS_STACKS_BYTES ((size_t)MS_STACK_FRAMES * sizeof(uint64_t))
+/* Records are carved from mappings of this size and reused, never unmapped. */
+#define MS_REC_CHUNK_BYTES (64u * 1024u)
 
 __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
 static __thread uint8_t destructor_rounds __attribute__((tls_model("initial-exec")));
@@ -46,149 +59,299 @@ static pthread_key_t thread_key;
 static _Atomic uint32_t next_thread_index = 1;
 _Atomic int64_t ms_est_live_of_ended_threads;
 
-/* The registry: set-up threads, linked through their TLS state. */
+/* The registry: records of set-up threads, and the free records to reuse. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ms_thread *registry;
+static struct ms_thread_rec *registry;
+static struct ms_thread_rec *free_recs;
+/* A thread's counts in the current session, computed for encoding (output lock). */
+static struct ms_site_counter *session_counts;
+/* COUNTERS records carry increasing numbers in the order they are written (output
+ * lock), so the newest snapshot of a thread is the one with the highest, whoever wrote
+ * it: the thread itself, a dump, a stop. */
+static uint32_t counters_seq;
 
 void ms_threads_lock(void) { pthread_mutex_lock(&registry_lock); }
 void ms_threads_unlock(void) { pthread_mutex_unlock(&registry_lock); }
 int ms_threads_trylock(void) { return pthread_mutex_trylock(&registry_lock) == 0; }
 
-uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max) {
-  uint32_t n = 0;
-  pthread_mutex_lock(&registry_lock);
-  for (struct ms_thread *t = registry; t && n < max; t = t->reg_next)
-    if (ms_thread_counters(t)) out[n++] = (struct ms_resource_thread){.tid = t->os_tid};
-  pthread_mutex_unlock(&registry_lock);
-  return n;
+static uintptr_t thread_pointer(void) { return (uintptr_t)__builtin_thread_pointer(); }
+
+/* ---- records ------------------------------------------------------------------------ */
+
+static struct ms_thread_rec *rec_take_locked(void) {
+  if (!free_recs) {
+    size_t n = MS_REC_CHUNK_BYTES / sizeof(struct ms_thread_rec);
+    struct ms_thread_rec *chunk = ms_os_map(MS_REC_CHUNK_BYTES);
+    if (!chunk) return NULL;
+    for (size_t i = 0; i < n; i++) {
+      chunk[i].next = free_recs;
+      free_recs = &chunk[i];
+    }
+  }
+  struct ms_thread_rec *r = free_recs;
+  free_recs = r->next;
+  memset(r, 0, sizeof *r);
+  return r;
 }
 
-/* Links t; the caller holds the registry lock. */
-static void registry_add_locked(struct ms_thread *t) {
-  t->reg_prev = NULL;
-  t->reg_next = registry;
-  if (registry) registry->reg_prev = t;
-  registry = t;
+static void registry_add_locked(struct ms_thread_rec *r) {
+  r->prev = NULL;
+  r->next = registry;
+  if (registry) registry->prev = r;
+  registry = r;
 }
 
-static void registry_remove(struct ms_thread *t) {
-  pthread_mutex_lock(&registry_lock);
-  if (t->reg_prev)
-    t->reg_prev->reg_next = t->reg_next;
-  else if (registry == t)
-    registry = t->reg_next;
-  if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
-  t->reg_prev = t->reg_next = NULL;
-  pthread_mutex_unlock(&registry_lock);
+/* Unlinks r and gives its memory back (registry lock held; r's thread no longer uses
+ * its counters). */
+static void rec_release_locked(struct ms_thread_rec *r) {
+  if (r->prev)
+    r->prev->next = r->next;
+  else if (registry == r)
+    registry = r->next;
+  if (r->next) r->next->prev = r->prev;
+  atomic_fetch_add_explicit(&ms_est_live_of_ended_threads,
+                            atomic_load_explicit(&r->est_live, memory_order_relaxed),
+                            memory_order_relaxed);
+  ms_os_unmap(r->counters, MS_COUNTERS_BYTES);
+  ms_os_unmap(r->base, MS_COUNTERS_BYTES);
+  memset(r, 0, sizeof *r);
+  r->next = free_recs;
+  free_recs = r;
 }
+
+/* Whether r's thread is still there, so that its TLS (inline blocks) may be read.  A
+ * thread started by our pthread_create unlinks itself from its destructor, before its
+ * TLS goes: linked means alive.  Another thread (one the runtime did not see start)
+ * could have been set up after its destructors ran: ask the kernel. */
+static int rec_alive(const struct ms_thread_rec *r) {
+  return r->born || r->tp == thread_pointer() || ms_os_thread_alive(r->os_tid);
+}
+
+/* ---- counts of a session ------------------------------------------------------------ */
+
+/* r's cumulative counts (table and inline blocks) into out[0..slots). */
+__attribute__((no_sanitize("thread"))) static void cumulative_counts(
+    const struct ms_thread_rec *r, struct ms_site_counter *out, uint32_t slots, int tls_ok) {
+  memcpy(out, r->counters, (size_t)slots * sizeof *out);
+  if (tls_ok && r->tp) ms_inline_fold(r->tp, out);
+}
+
+/* r's counts in the current session into session_counts (output lock held); returns the
+ * number of sites it called. */
+static uint32_t session_view_locked(const struct ms_thread_rec *r, uint32_t slots, int tls_ok) {
+  if (!session_counts) session_counts = ms_os_reserve(MS_COUNTERS_BYTES);
+  if (!session_counts) return 0;
+  struct ms_site_counter *v = session_counts;
+  cumulative_counts(r, v, slots, tls_ok);
+  const struct ms_site_counter *base = r->base && r->base_session == ms_session() ? r->base : NULL;
+  uint32_t used = 0;
+  for (uint32_t i = 0; i < slots; i++) {
+    if (base) {
+      v[i].calls -= base[i].calls;
+      v[i].bytes -= base[i].bytes;
+    }
+    if (v[i].lo == MS_RANGE_EMPTY) v[i].lo = v[i].span = 0; /* caught mid-update */
+    used += v[i].calls != 0;
+  }
+  return used;
+}
+
+static void write_counters_locked(const struct ms_thread_rec *r, struct ms_wbuf *b, int tls_ok) {
+  uint32_t slots = ms_sites_slots_in_use();
+  session_view_locked(r, slots, tls_ok);
+  b->len = 0;
+  b->failed = 0;
+  ms_encode_counters(b, r->index, r->os_tid, ++counters_seq, session_counts, slots);
+  ms_output_write_locked(b);
+}
+
+/* A thread's name: the one given to memscope_set_thread_name(), else the kernel's (read
+ * from /proc for another thread: stop and exit paths only). */
+static void thread_name(const struct ms_thread_rec *r, char name[64]) {
+  memset(name, 0, 64);
+  if (r->name[0]) {
+    memcpy(name, r->name, 63);
+    return;
+  }
+  if (r->tp == thread_pointer()) {
+    ms_os_thread_name(name);
+    return;
+  }
+  ms_os_read_task_comm(r->os_tid, name);
+}
+
+static void write_thread_record_locked(const struct ms_thread_rec *r, struct ms_wbuf *b,
+                                       uint64_t end_ns) {
+  char name[64];
+  thread_name(r, name);
+  b->len = 0;
+  b->failed = 0;
+  ms_encode_thread(b, r->index, r->os_tid, name, r->start_ns, end_ns,
+                   atomic_load_explicit(&r->dropped, memory_order_relaxed));
+  ms_output_write_locked(b);
+}
+
+/* ---- set-up, sessions, exit --------------------------------------------------------- */
 
 /* Finishes in the next-to-last round: late enough for most other keys' destructors, and
  * before the last round, where sanitizer runtimes tear down their own thread state. */
-static void thread_key_destructor(void *unused) {
-  (void)unused;
-  if (++destructor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS - 1) {
-    pthread_setspecific(thread_key, &ms_self); /* run again in the next round */
-    return;
-  }
-  ms_thread_finish(&ms_self, ms_now_ns());
-}
+static void thread_key_destructor(void *unused);
 
 void ms_thread_init_process(void) { pthread_key_create(&thread_key, thread_key_destructor); }
 
-static void release_buffers(struct ms_thread *t) {
-  __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
-  ms_os_unmap(t->counters_mem, MS_COUNTERS_BYTES);
+void ms_thread_born(void) {
+  ms_self.born = 1;
+  pthread_setspecific(thread_key, &ms_self); /* any non-NULL value arms the destructor */
+}
+
+static void release_own_buffers(struct ms_thread *t) {
   ms_os_unmap(t->events, MS_EVENTS_BYTES);
-  if (t->stacks) ms_os_unmap(t->stacks, MS_STACKS_BYTES);
+  ms_os_unmap(t->stacks, MS_STACKS_BYTES);
+  ms_wbuf_release(&t->enc);
+  t->events = NULL;
   t->stacks = NULL;
   t->stacks_used = 0;
-  ms_wbuf_release(&t->enc);
-  t->counters_mem = NULL;
-  t->events = NULL;
   t->count = t->cap = 0;
 }
 
-/* The thread's first recording event in this process: memory, an index, the registry. */
+/* The thread's first recording event in this process: memory, a record, the registry. */
 static int thread_setup(struct ms_thread *t) {
-  void *counters = mmap(NULL, MS_COUNTERS_BYTES, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  t->counters_mem = counters == MAP_FAILED ? NULL : counters;
+  struct ms_site_counter *counters = ms_os_reserve(MS_COUNTERS_BYTES);
   t->events = ms_os_map(MS_EVENTS_BYTES);
-  if (!t->counters_mem || !t->events ||
-      ms_wbuf_init(&t->enc, MS_THREAD_EVENTS * MS_EVENT_MAX_ENCODED + MS_RECORD_OVERHEAD)) {
-    release_buffers(t);
+  struct ms_thread_rec *r = NULL;
+  if (counters && t->events &&
+      ms_wbuf_init(&t->enc, MS_THREAD_EVENTS * MS_EVENT_MAX_ENCODED + MS_RECORD_OVERHEAD) == 0) {
+    pthread_mutex_lock(&registry_lock);
+    r = rec_take_locked();
+    if (r) {
+      r->counters = counters;
+      r->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
+      r->os_tid = ms_os_gettid();
+      r->start_ns = ms_now_ns();
+      r->tp = thread_pointer();
+      r->born = t->born;
+      memcpy(r->name, t->name, sizeof r->name);
+      registry_add_locked(r);
+    }
+    pthread_mutex_unlock(&registry_lock);
+  }
+  if (!r) {
+    ms_os_unmap(counters, MS_COUNTERS_BYTES);
+    release_own_buffers(t);
     return 0;
   }
+  t->rec = r;
+  t->counters_mem = counters;
   t->cap = MS_THREAD_EVENTS;
-  t->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
-  t->os_tid = ms_os_gettid();
-  t->start_ns = ms_now_ns();
-  pthread_mutex_lock(&registry_lock);
-  registry_add_locked(t);
-  pthread_mutex_unlock(&registry_lock);
-  pthread_setspecific(thread_key, t); /* any non-NULL value arms the destructor */
+  t->session = 0;
+  ms_inline_reset_self(); /* its blocks count from zero from here on */
+  if (!t->born) pthread_setspecific(thread_key, t); /* arms the destructor */
   return 1;
 }
 
-/* Counts start from zero in each session; buffered events of an old one are dropped. */
+/* The thread joins `session`: what it buffered for an older one is dropped, the size
+ * ranges of sites it has not called since the session's start are emptied, its sampler
+ * restarts and its inline blocks are armed. */
 static void join_session(struct ms_thread *t, uint32_t session) {
-  if (t->session != 0) madvise(t->counters_mem, MS_COUNTERS_BYTES, MADV_DONTNEED);
+  struct ms_thread_rec *r = t->rec;
   t->session = session;
   t->count = 0;
-  t->counters_seq = 0;
+  t->stacks_used = 0;
   t->record_all = ms_config.mode == MS_MODE_FULL;
-  ms_sampler_seed(t, ms_now_ns() ^ ((uint64_t)t->os_tid << 32) ^ (uintptr_t)t);
-  ms_inline_join(t);
+  const struct ms_site_counter *base = r->base && r->base_session == session ? r->base : NULL;
+  uint32_t slots = ms_sites_slots_in_use();
+  for (uint32_t i = 0; i < slots; i++) {
+    struct ms_site_counter *c = &r->counters[i];
+    if (c->calls && c->calls == (base ? base[i].calls : 0)) {
+      c->lo = MS_RANGE_EMPTY;
+      c->span = 0;
+    }
+  }
+  ms_inline_reset_ranges_self(base);
+  ms_sampler_seed(t, ms_now_ns() ^ ((uint64_t)r->os_tid << 32) ^ (uintptr_t)t);
+  ms_inline_arm_self(t);
+  atomic_store_explicit(&r->joined, session, memory_order_relaxed);
+}
+
+/* Stops counting until the next slow path finds a session to join. */
+static void detach(struct ms_thread *t) {
+  __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+  ms_inline_disarm_self();
 }
 
 int ms_thread_ensure(struct ms_thread *t) {
-  if (ms_thread_counters(t)) return 1;
-  if (t->busy || t->finished || t->disabled) return 0;
-  if (ms_runtime_ready() && !ms_tracing()) return 0; /* mode off, or stopped: no work */
+  if (MS_UNLIKELY(t->busy)) { /* re-entered: a signal handler interrupted the runtime */
+    ms_thread_note_dropped(t);
+    return 0;
+  }
+  if (t->finished || t->disabled) return 0;
+  if (ms_runtime_ready()) {
+    if (!ms_tracing()) { /* mode off, or stopped: no work */
+      if (t->counters || t->rec) detach(t);
+      return 0;
+    }
+    if (MS_LIKELY(t->counters && t->session == ms_session())) return 1;
+  }
   int saved_errno = errno;
   t->busy = 1; /* what init and set-up allocate (through libc) is not recorded */
   ms_runtime_init();
-  if (!ms_tracing()) {
-    t->busy = 0;
-    errno = saved_errno;
-    return 0;
-  }
-  int ok = t->counters_mem || thread_setup(t);
+  int ok = ms_tracing() && (t->rec || thread_setup(t));
   if (ok) {
     uint32_t session = ms_session();
     if (t->session != session) join_session(t, session);
     __atomic_store_n(&t->counters, t->counters_mem, __ATOMIC_RELAXED);
     ms_resource_ensure_started();
+  } else {
+    detach(t);
   }
   t->busy = 0;
   errno = saved_errno;
   return ok;
 }
 
-static void write_counters(struct ms_thread *t, struct ms_wbuf *b, uint32_t seq) {
-  b->len = 0;
-  b->failed = 0;
-  ms_encode_counters(b, t->index, t->os_tid, seq, t->counters_mem, ms_sites_slots_in_use());
-  ms_output_write(b);
+/* Whether what t buffered belongs in the file open now (events of an older session are
+ * dropped: the thread had not noticed the new one). */
+static int events_belong(const struct ms_thread *t) {
+  return ms_tracing() && t->session == ms_session();
+}
+
+/* r's counts in the session, if it counted anything in it or joined it; with its
+ * thread record when end_ns is given (~0: none).  Both locks held. */
+static void write_thread_locked(const struct ms_thread_rec *r, struct ms_wbuf *b, int tls_ok,
+                                uint64_t end_ns) {
+  if (!ms_tracing()) return;
+  uint32_t used = session_view_locked(r, ms_sites_slots_in_use(), tls_ok);
+  if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != ms_session()) return;
+  write_counters_locked(r, b, tls_ok);
+  if (end_ns != UINT64_MAX) write_thread_record_locked(r, b, end_ns);
+}
+
+void ms_thread_flush_locked(struct ms_thread *t) {
+  if (!t->rec) return;
+  uint8_t was_busy = t->busy;
+  t->busy = 1;
+  if (t->count && events_belong(t)) {
+    t->enc.len = 0;
+    t->enc.failed = 0;
+    ms_encode_events(&t->enc, t->rec->index, t->rec->os_tid, t->events, t->count, t->stacks);
+    ms_output_write_locked(&t->enc);
+  }
+  t->count = 0;
+  t->stacks_used = 0;
+  write_thread_locked(t->rec, &t->enc, 1, UINT64_MAX);
+  t->busy = was_busy;
 }
 
 /* Writes the buffered events, then the counters: a reader that sees the events of a
  * flush also sees counters at least as recent. */
 void ms_thread_flush(struct ms_thread *t) {
-  if (!ms_thread_counters(t)) return;
+  if (!t->rec) return;
   int saved_errno = errno;
   uint8_t was_busy = t->busy;
   t->busy = 1;
-  if (t->count) {
-    t->enc.len = 0;
-    t->enc.failed = 0;
-    ms_encode_events(&t->enc, t->index, t->os_tid, t->events, t->count, t->stacks);
-    ms_output_write(&t->enc);
-    t->count = 0;
-    t->stacks_used = 0;
-  }
-  ms_inline_fold(t, t->counters_mem, NULL);
-  write_counters(t, &t->enc, ++t->counters_seq);
+  ms_output_lock();
+  ms_thread_flush_locked(t);
+  ms_output_unlock();
   ms_modules_check();
   t->busy = was_busy;
   errno = saved_errno;
@@ -197,10 +360,8 @@ void ms_thread_flush(struct ms_thread *t) {
 uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames) {
   if (frames > MS_STACK_FRAMES) return NULL;
   if (!t->stacks) {
-    void *p = mmap(NULL, MS_STACKS_BYTES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return NULL;
-    t->stacks = p;
+    t->stacks = ms_os_reserve(MS_STACKS_BYTES);
+    if (!t->stacks) return NULL;
   }
   /* Flushed first when either buffer is full, so that the push that follows does not
    * flush between the stack and its event. */
@@ -213,111 +374,110 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
   t->events[t->count++] = *ev;
 }
 
-static void thread_name(const struct ms_thread *t, int32_t own_tid, char name[64]);
-
-static void write_thread_record(struct ms_thread *t, uint64_t end_ns) {
-  char name[64];
-  thread_name(t, ms_os_gettid(), name);
-  t->enc.len = 0;
-  t->enc.failed = 0;
-  ms_encode_thread(&t->enc, t->index, t->os_tid, name, t->start_ns, end_ns);
-  ms_output_write(&t->enc);
-}
-
-/* The calling thread's part of stopping a session: everything written, then detached. */
-void ms_thread_finish_session(struct ms_thread *t, uint64_t end_ns) {
-  if (!ms_thread_counters(t) || t->busy) return;
-  ms_thread_flush(t);
+void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns) {
+  if (!t->rec) return;
+  uint8_t was_busy = t->busy;
+  ms_thread_flush_locked(t);
   t->busy = 1;
-  write_thread_record(t, end_ns);
-  __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
-  if (t == &ms_self) ms_inline_disarm_self();
-  t->busy = 0;
+  write_thread_locked(t->rec, &t->enc, 1, end_ns);
+  t->busy = was_busy;
 }
 
-void ms_thread_finish(struct ms_thread *t, uint64_t end_ns) {
-  if (!t->counters_mem || t->busy || t->finished) return;
+/* The thread ends: everything written, its record unlinked and its memory returned. */
+void ms_thread_exit(struct ms_thread *t) {
   int saved_errno = errno;
-  if (ms_tracing() && ms_thread_counters(t)) {
-    ms_thread_flush(t);
+  t->finished = 1; /* first: nothing that follows sets it up again */
+  struct ms_thread_rec *r = t->rec;
+  if (r && !t->busy) {
     t->busy = 1;
-    write_thread_record(t, end_ns);
+    pthread_mutex_lock(&registry_lock);
+    ms_output_lock();
+    ms_thread_finish_session_locked(t, ms_now_ns());
+    ms_output_unlock();
+    __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+    ms_inline_disarm_self(); /* later calls: slow path, not counted */
+    rec_release_locked(r);
+    pthread_mutex_unlock(&registry_lock);
+    t->rec = NULL;
+    t->counters_mem = NULL;
+    release_own_buffers(t);
+    t->busy = 0;
+  } else {
+    __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+    ms_inline_disarm_self();
   }
-  t->busy = 1;
-  if (t == &ms_self) ms_inline_disarm_self(); /* later calls: slow path, not counted */
-  registry_remove(t);
-  atomic_fetch_add_explicit(&ms_est_live_of_ended_threads, t->est_live, memory_order_relaxed);
-  release_buffers(t);
-  t->finished = 1;
-  t->busy = 0;
   errno = saved_errno;
 }
 
-/* A thread's name: the one given to memscope_set_thread_name(), else the kernel's (read
- * from /proc for another thread: stop and exit paths only). */
-static void thread_name(const struct ms_thread *t, int32_t own_tid, char name[64]) {
-  memset(name, 0, 64);
-  if (t->name[0]) {
-    memcpy(name, t->name, 63);
+static void thread_key_destructor(void *unused) {
+  (void)unused;
+  if (++destructor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS - 1) {
+    pthread_setspecific(thread_key, &ms_self); /* run again in the next round */
     return;
   }
-  if (t->os_tid == own_tid) {
-    ms_os_thread_name(name);
-    return;
-  }
-  char path[64];
-  if (!ms_os_task_path(path, sizeof path, t->os_tid, "comm")) return;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t n = read(fd, name, 15);
-  close(fd);
-  for (ssize_t i = 0; i < n; i++)
-    if (name[i] == '\n') name[i] = 0;
+  ms_thread_exit(&ms_self);
+}
+
+/* ---- what other threads do ------------------------------------------------------------ */
+
+uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max) {
+  uint32_t n = 0, session = ms_session();
+  pthread_mutex_lock(&registry_lock);
+  for (struct ms_thread_rec *r = registry; r && n < max; r = r->next)
+    if (atomic_load_explicit(&r->joined, memory_order_relaxed) == session)
+      out[n++] = (struct ms_resource_thread){.tid = r->os_tid};
+  pthread_mutex_unlock(&registry_lock);
+  return n;
 }
 
 /* Reads other threads' counters while they may still be counting: each 64-bit field is
- * read whole (aligned), so a snapshot is at worst a moment old.  Hidden from TSan on
- * purpose: making the hot path's increments atomic would cost every allocation. */
-__attribute__((no_sanitize("thread"))) void ms_threads_write_running(int detach) {
+ * read whole (aligned), so a snapshot is at worst a moment old.  A thread that is gone
+ * without its destructor (see rec_alive) is written from its table alone, and unlinked. */
+void ms_threads_write_running_locked(void) {
   struct ms_wbuf b;
   if (ms_wbuf_init(&b, 1 << 16)) return;
-  uint32_t session = ms_session();
-  int32_t own_tid = ms_os_gettid();
-  pthread_mutex_lock(&registry_lock);
-  for (struct ms_thread *t = registry; t; t = t->reg_next) {
-    if (t == &ms_self || !ms_thread_counters(t) || t->session != session) continue;
-    b.len = 0;
-    b.failed = 0;
-    ms_inline_fold(t, t->counters_mem, NULL);
-    /* seq: above anything the thread itself wrote, below a later session's numbers */
-    ms_encode_counters(&b, t->index, t->os_tid, UINT32_MAX - 1, t->counters_mem,
-                       ms_sites_slots_in_use());
-    char name[64];
-    thread_name(t, own_tid, name);
-    ms_encode_thread(&b, t->index, t->os_tid, name, t->start_ns, 0);
-    ms_output_write(&b);
-    if (detach) {
-      __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
-      ms_inline_disarm_thread(t);
-    }
+  struct ms_thread_rec *own = ms_self.rec, *next;
+  for (struct ms_thread_rec *r = registry; r; r = next) {
+    next = r->next;
+    if (r == own) continue;
+    int alive = rec_alive(r);
+    write_thread_locked(r, &b, alive, alive ? 0 : ms_now_ns());
+    if (!alive) rec_release_locked(r);
   }
-  pthread_mutex_unlock(&registry_lock);
   ms_wbuf_release(&b);
 }
 
-__attribute__((no_sanitize("thread"))) size_t ms_threads_snapshot(
-    struct memscope_snapshot *out, struct memscope_thread_counts *threads, size_t max) {
+void ms_threads_take_baselines_locked(uint32_t session) {
+  uint32_t slots = ms_sites_slots_in_use();
+  struct ms_thread_rec *next;
+  for (struct ms_thread_rec *r = registry; r; r = next) {
+    next = r->next;
+    int alive = rec_alive(r);
+    if (!r->base) r->base = ms_os_reserve(MS_COUNTERS_BYTES);
+    if (r->base) {
+      cumulative_counts(r, r->base, slots, alive);
+      r->base_session = session;
+    }
+    if (!alive) rec_release_locked(r);
+  }
+}
+
+size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread_counts *threads,
+                           size_t max) {
   memset(out, 0, sizeof *out);
   uint32_t session = ms_session(), slots = ms_sites_slots_in_use();
   int64_t live = atomic_load_explicit(&ms_est_live_of_ended_threads, memory_order_relaxed);
   size_t n = 0;
   pthread_mutex_lock(&registry_lock);
-  for (struct ms_thread *t = registry; t; t = t->reg_next) {
-    live += t->est_live;
-    if (!ms_tracing() || t->session != session || !t->counters_mem) continue;
-    struct memscope_thread_counts c = {.thread = t->index, .os_tid = t->os_tid};
+  ms_output_lock();
+  for (struct ms_thread_rec *r = registry; r; r = r->next) {
+    live += atomic_load_explicit(&r->est_live, memory_order_relaxed);
+    if (!ms_tracing()) continue;
+    uint32_t used = session_view_locked(r, slots, rec_alive(r));
+    if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != session) continue;
+    struct memscope_thread_counts c = {.thread = r->index, .os_tid = r->os_tid};
     for (uint32_t i = 0; i < slots; i++) {
-      const struct ms_site_counter *s = &t->counters_mem[i];
+      const struct ms_site_counter *s = &session_counts[i];
       if (!s->calls) continue;
       if (ms_sites_index_is_free(i)) {
         c.frees += s->calls;
@@ -326,17 +486,13 @@ __attribute__((no_sanitize("thread"))) size_t ms_threads_snapshot(
         c.bytes_allocated += s->bytes;
       }
     }
-    struct ms_inline_sums sums = {0};
-    ms_inline_fold(t, NULL, &sums);
-    c.allocations += sums.allocations;
-    c.frees += sums.frees;
-    c.bytes_allocated += sums.bytes;
     if (threads && n < max) threads[n] = c;
     n++;
     out->allocations += c.allocations;
     out->frees += c.frees;
     out->bytes_allocated += c.bytes_allocated;
   }
+  ms_output_unlock();
   pthread_mutex_unlock(&registry_lock);
   out->threads = n;
   out->live_bytes_estimate = live > 0 ? (double)live : 0.0;
@@ -344,23 +500,33 @@ __attribute__((no_sanitize("thread"))) size_t ms_threads_snapshot(
 }
 
 /* In a fork child only the forking thread exists.  Its buffered events happened in the
- * parent, which writes them; its counters restart so that the two files do not count
- * the same calls twice; the child numbers threads from 1 again and reseeds.  Runs with
- * the registry lock held (init.c's fork handlers). */
+ * parent, which writes them; the other records were the parent's threads; its counts
+ * start again from zero so that the two files never count the same calls, and the child
+ * numbers threads from 1 again.  Runs with the registry and output locks held (init.c's
+ * fork handlers). */
 void ms_thread_after_fork_child(void) {
   struct ms_thread *t = &ms_self;
-  registry = NULL;
-  atomic_store_explicit(&next_thread_index, 1, memory_order_relaxed);
-  if (!t->counters_mem) {
-    t->index = 0;
-    t->finished = 0;
-    return;
+  struct ms_thread_rec *mine = t->rec, *next;
+  for (struct ms_thread_rec *r = registry; r; r = next) {
+    next = r->next;
+    if (r != mine) rec_release_locked(r);
   }
-  t->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
-  t->os_tid = ms_os_gettid();
-  t->start_ns = ms_now_ns();
-  t->session = 0; /* the child's file is a new session: counts restart at the next event */
+  atomic_store_explicit(&next_thread_index, 1, memory_order_relaxed);
+  t->session = 0;
+  t->count = 0;
+  t->stacks_used = 0;
   __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
+  ms_inline_reset_self();
   ms_inline_disarm_self();
-  registry_add_locked(t);
+  if (!mine) return;
+  ms_os_discard(mine->counters, MS_COUNTERS_BYTES);
+  ms_os_unmap(mine->base, MS_COUNTERS_BYTES);
+  mine->base = NULL;
+  mine->base_session = 0;
+  mine->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
+  mine->os_tid = ms_os_gettid();
+  mine->start_ns = ms_now_ns();
+  mine->tp = thread_pointer();
+  atomic_store_explicit(&mine->joined, 0, memory_order_relaxed);
+  atomic_store_explicit(&mine->dropped, 0, memory_order_relaxed);
 }

@@ -26,8 +26,10 @@
 #define MS_META_START_NS "start_ns"     /* uint: CLOCK_MONOTONIC at start */
 #define MS_META_START_UNIX_NS "start_unix_ns" /* uint: CLOCK_REALTIME at start */
 
-/* Output file name: <dir>/memscope.<program>.<pid>.msgpack; a process's later sessions
- * (memscope_start) add their number: memscope.<program>.<pid>.<n>.msgpack, n >= 2. */
+/* Output file name: <dir>/memscope.<program>.<pid>.<unique>.msgpack, <unique> 8 hex
+ * digits drawn at random (two hosts or containers with the same pid never collide); a
+ * process's later sessions (memscope_start) add their number:
+ * memscope.<program>.<pid>.<unique>.<n>.msgpack, n >= 2. */
 #define MS_FILE_PREFIX "memscope."
 #define MS_FILE_SUFFIX ".msgpack"
 
@@ -36,8 +38,10 @@ enum ms_record {
    *   frames: array of [function|nil, file|nil, line, column], innermost first;
    *   flags (optional, 0 when absent): MS_SITE_FLAG_* */
   MS_REC_SITE = 1,
-  /* [MS_REC_THREAD, thread, os_tid, name|nil, start_ns, end_ns]
-   *   written when a thread ends (end_ns 0 when written at process exit while running) */
+  /* [MS_REC_THREAD, thread, os_tid, name|nil, start_ns, end_ns, dropped]
+   *   written when a thread ends (end_ns 0 when written at process exit while running);
+   *   dropped (optional, 0 when absent): events the thread did not record because the
+   *   runtime was busy on it (a signal handler allocating inside an allocation) */
   MS_REC_THREAD = 2,
   /* [MS_REC_EVENTS, thread, os_tid, events]
    *   events: array of event arrays, in the thread's program order (see ms_event_kind) */
@@ -45,7 +49,7 @@ enum ms_record {
   /* [MS_REC_END, end_ns, reason]: the process finished writing; reason is a str */
   MS_REC_END = 4,
   /* [MS_REC_COUNTERS, thread, os_tid, seq, entries]: the thread's exact per-site counters,
-   * cumulative since the thread started.  entries: array of
+   * cumulative since the session (the file) started.  entries: array of
    * [site_id, calls, bytes, min_size, max_size] (free sites: bytes, min, max are 0).
    * A thread writes a snapshot when it flushes and when it ends, and the exiting
    * process writes one for each thread still running; a reader keeps, per thread, the
@@ -75,7 +79,7 @@ enum {
   MS_FRAME_FUNCTION = 0, MS_FRAME_FILE = 1, MS_FRAME_LINE = 2, MS_FRAME_COLUMN = 3,
   MS_FRAME_LEN = 4,
   MS_THREAD_ID = 1, MS_THREAD_OS_TID = 2, MS_THREAD_NAME = 3, MS_THREAD_START_NS = 4,
-  MS_THREAD_END_NS = 5, MS_THREAD_LEN = 6,
+  MS_THREAD_END_NS = 5, MS_THREAD_LEN = 6, MS_THREAD_DROPPED = 6, MS_THREAD_DROPPED_LEN = 7,
   MS_EVENTS_THREAD = 1, MS_EVENTS_OS_TID = 2, MS_EVENTS_LIST = 3, MS_EVENTS_LEN = 4,
   MS_END_NS = 1, MS_END_REASON = 2, MS_END_LEN = 3,
   MS_COUNTERS_THREAD = 1, MS_COUNTERS_OS_TID = 2, MS_COUNTERS_SEQ = 3,

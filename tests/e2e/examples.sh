@@ -23,7 +23,7 @@ merged() {
   shift
   "$merge" "$@" >"$work/$name.summary" 2>"$work/$name.merge.stderr" ||
     fail "merge of $name: $(cat "$work/$name.merge.stderr")"
-  expect_line "$work/$name.summary" "memscope\\.$name\\.[0-9.]+msgpack: $name pid [0-9]+, .*, complete$" \
+  expect_line "$work/$name.summary" "memscope\\.$name\\.[0-9a-f.]+msgpack: $name pid [0-9]+, .*, complete$" \
     "$name: a complete profile"
   section "$work/$name.summary" "Totals" >"$work/$name.totals"
 }

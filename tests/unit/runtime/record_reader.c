@@ -1,6 +1,8 @@
 #include "record_reader.h"
 
 #include <check.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,8 +92,33 @@ void make_temp_dir(char *dir, size_t cap) {
   ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
+void output_path_session(char *path, size_t cap, const char *dir, const char *program,
+                         long pid, unsigned session) {
+  /* memscope.<program>.<pid>.<8 hex>[.<session>].msgpack (format.h): the unique part
+   * is random, so the file is found by listing the directory. */
+  char prefix[256], suffix[64];
+  snprintf(prefix, sizeof prefix, MS_FILE_PREFIX "%s.%ld.", program, pid);
+  if (session < 2)
+    snprintf(suffix, sizeof suffix, "%s", MS_FILE_SUFFIX);
+  else
+    snprintf(suffix, sizeof suffix, ".%u" MS_FILE_SUFFIX, session);
+  snprintf(path, cap, "%s/(no file %s*%s)", dir, prefix, suffix);
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t n = strlen(e->d_name), np = strlen(prefix), ns = strlen(suffix);
+    if (n != np + 8 + ns || strncmp(e->d_name, prefix, np) != 0 ||
+        strcmp(e->d_name + np + 8, suffix) != 0)
+      continue;
+    int hex = 1;
+    for (size_t i = np; i < np + 8; i++) hex &= isxdigit((unsigned char)e->d_name[i]) != 0;
+    if (hex) snprintf(path, cap, "%s/%s", dir, e->d_name);
+  }
+  closedir(d);
+}
+
 void output_path(char *path, size_t cap, const char *dir, const char *program, long pid) {
-  snprintf(path, cap, "%s/" MS_FILE_PREFIX "%s.%ld" MS_FILE_SUFFIX, dir, program, pid);
+  output_path_session(path, cap, dir, program, pid, 1);
 }
 
 void site_totals(const struct record_list *l, uint64_t id, uint64_t *calls, uint64_t *bytes) {

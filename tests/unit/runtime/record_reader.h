@@ -39,6 +39,9 @@ int run_suite(struct Suite *s);
 
 /* A fresh empty directory under /tmp; the output file of this process in it. */
 void make_temp_dir(char *dir, size_t cap);
+/* The path of a process's output file in dir (session 1, or a later one). */
 void output_path(char *path, size_t cap, const char *dir, const char *program, long pid);
+void output_path_session(char *path, size_t cap, const char *dir, const char *program,
+                         long pid, unsigned session);
 
 #endif

@@ -3,9 +3,11 @@
  * ctest runs it in the default sampled mode with MEMSCOPE_SAMPLE_INTERVAL=64K. */
 #define _GNU_SOURCE
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -26,11 +28,7 @@ static void churn(int n, size_t size) {
 
 static void read_session(struct record_list *l, const char *dir, unsigned session) {
   char path[300];
-  if (session < 2)
-    output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
-  else
-    snprintf(path, sizeof path, "%s/memscope.%s.%ld.%u.msgpack", dir, ms_process.program,
-             (long)getpid(), session);
+  output_path_session(path, sizeof path, dir, ms_process.program, (long)getpid(), session);
   records_from_file(l, path);
 }
 
@@ -77,7 +75,16 @@ START_TEST(sessions_write_their_own_files) {
   for (size_t i = 1; i < l.count; i++) sites_described += rec_type(&l.items[i]) == MS_REC_SITE;
   ck_assert_int_eq(sites_described, 2); /* the new file describes every site again */
   records_free(&l);
-  ck_assert_int_eq(memscope_start("/nonexistent/dir"), -1);
+  /* A missing directory is created (0700); one that cannot be says why. */
+  char dir3[96];
+  snprintf(dir3, sizeof dir3, "%s/new/sub", dir1);
+  ck_assert_int_eq(memscope_start(dir3), 0);
+  struct stat st;
+  ck_assert_int_eq(stat(dir3, &st), 0);
+  ck_assert_int_eq(st.st_mode & 0777, 0700);
+  ck_assert_int_eq(memscope_stop(), 0);
+  ck_assert_int_eq(memscope_start("/dev/null/dir"), -1);
+  ck_assert_int_eq(errno, ENOTDIR);
 }
 END_TEST
 

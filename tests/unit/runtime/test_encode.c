@@ -173,12 +173,16 @@ END_TEST
 START_TEST(thread_and_end_records) {
   struct ms_wbuf b;
   ms_wbuf_init(&b, 0);
-  ms_encode_thread(&b, 5, 777, "worker-05", 10, 20);
-  ms_encode_thread(&b, 6, 778, "", 11, 0);
+  ms_encode_thread(&b, 5, 777, "worker-05", 10, 20, 0);
+  ms_encode_thread(&b, 6, 778, "", 11, 0, 3);
   ms_encode_end(&b, 99, "exit");
   struct record_list l;
   records_from_buffer(&l, b.data, b.len);
   ck_assert_uint_eq(l.count, 3);
+  /* dropped events: written only when there were some */
+  ck_assert_uint_eq(l.items[0].data.via.array.size, MS_THREAD_LEN);
+  ck_assert_uint_eq(l.items[1].data.via.array.size, MS_THREAD_DROPPED_LEN);
+  ck_assert_uint_eq(rec_u64(&l.items[1].data, MS_THREAD_DROPPED), 3);
   char s[64];
   const msgpack_object *t = &l.items[0].data;
   ck_assert_uint_eq(rec_u64(t, MS_THREAD_ID), 5);
@@ -219,7 +223,7 @@ END_TEST
 START_TEST(fixed_wbuf_refuses_to_overflow) {
   char mem[16];
   struct ms_wbuf b = MS_WBUF_FIXED(mem);
-  ms_encode_thread(&b, 1, 1, "a-name-that-does-not-fit", 1, 2);
+  ms_encode_thread(&b, 1, 1, "a-name-that-does-not-fit", 1, 2, 0);
   ck_assert(b.failed);
   ck_assert_uint_le(b.len, sizeof mem);
 }

@@ -164,7 +164,7 @@ START_TEST(tracing_off_for_a_thread_is_not_counted) {
   run_pairs(&off);
   ck_assert_int_eq(memscope_thread_tracing(1), 0);
   run_pairs(&on2);
-  ms_thread_finish(&ms_self, ms_now_ns());
+  ms_thread_exit(&ms_self);
 
   struct record_list l;
   read_file(&l);

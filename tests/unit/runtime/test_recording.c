@@ -98,7 +98,7 @@ START_TEST(flushes_full_buffers_in_order) {
     void *p = __memscope_malloc((size_t)i + 1, &sites[0]);
     __memscope_free(p, &sites[1]);
   }
-  ms_thread_finish(&ms_self, ms_now_ns());
+  ms_thread_exit(&ms_self);
 
   struct record_list l;
   read_own_file(&l);
@@ -244,7 +244,7 @@ START_TEST(events_after_finish_are_not_recorded) {
   start_in_temp_dir();
   __memscope_register_module_v2(&module);
   void *p = __memscope_malloc(10, &sites[0]);
-  ms_thread_finish(&ms_self, ms_now_ns());
+  ms_thread_exit(&ms_self);
   __memscope_free(p, &sites[1]); /* after the thread's record: documented as not counted */
   struct record_list l;
   read_own_file(&l);
@@ -274,7 +274,7 @@ START_TEST(realloc_and_calloc_fields) {
   void *c = __memscope_calloc(SIZE_MAX / 4, 8, &sites[0]); /* overflows: fails */
   ck_assert_ptr_null(c);
   __memscope_free(b, &sites[1]);
-  ms_thread_finish(&ms_self, ms_now_ns());
+  ms_thread_exit(&ms_self);
   struct record_list l;
   read_own_file(&l);
   const msgpack_object *list = NULL;
@@ -299,7 +299,7 @@ START_TEST(mode_off_writes_nothing) {
   atomic_store(&ms_session_on, 0); /* as MEMSCOPE_MODE=off leaves it: no session */
   __memscope_register_module_v2(&module);
   for (int i = 0; i < 5000; i++) __memscope_free(__memscope_malloc(64, &sites[0]), &sites[1]);
-  ms_thread_finish(&ms_self, ms_now_ns());
+  ms_thread_exit(&ms_self);
   DIR *d = opendir(dir);
   int files = 0;
   for (struct dirent *e; (e = readdir(d));) files += e->d_name[0] != '.';
@@ -315,14 +315,14 @@ START_TEST(fork_child_writes_its_own_file) {
   pid_t child = fork();
   if (child == 0) {
     __memscope_free(__memscope_malloc(222, &sites[0]), &sites[1]);
-    ms_thread_finish(&ms_self, ms_now_ns());
+    ms_thread_exit(&ms_self);
     _exit(0);
   }
   int status;
   waitpid(child, &status, 0);
   ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   __memscope_free(before, &sites[1]);
-  ms_thread_finish(&ms_self, ms_now_ns());
+  ms_thread_exit(&ms_self);
 
   struct record_list l;
   static struct event_view ev[16];

@@ -34,7 +34,7 @@ static void start(void) {
 }
 
 static void finish_and_read(struct record_list *l) {
-  ms_thread_finish(&ms_self, ms_now_ns());
+  ms_thread_exit(&ms_self);
   char path[256];
   output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
   records_from_file(l, path);
@@ -257,7 +257,11 @@ START_TEST(counters_of_running_threads_are_written_at_exit) {
   pthread_mutex_lock(&gate);
   while (stage != 1) pthread_cond_wait(&gate_cv, &gate);
   pthread_mutex_unlock(&gate);
-  ms_threads_write_running(ms_now_ns()); /* what the exit path does */
+  ms_threads_lock(); /* what the exit path does */
+  ms_output_lock();
+  ms_threads_write_running_locked();
+  ms_output_unlock();
+  ms_threads_unlock();
   struct record_list l;
   char path[256];
   output_path(path, sizeof path, dir, ms_process.program, (long)getpid());

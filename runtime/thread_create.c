@@ -1,0 +1,118 @@
+/* pthread_create, interposed: the threads the program starts, seen from their start.
+ *
+ * Two things only the moment of creation can do:
+ *   - Arm the thread's destructor before it runs any code (ms_thread_born).  A thread
+ *     that never allocates is otherwise first seen by glibc's own clean-up after its
+ *     destructors (a free(NULL) in __libc_thread_freeres), and setting it up then left a
+ *     record that no destructor would ever unlink.  Born threads are `finished` by their
+ *     destructor whatever they did.
+ *   - Give back the stack our static TLS takes.  glibc carves every thread's static TLS
+ *     out of its stack: the inline sites' blocks (abi.h) would shrink a thread's stack
+ *     by their size, and make pthread_create fail with EINVAL when the program asks for
+ *     a small one.  A requested stack size is enlarged by what memscope's static TLS
+ *     uses, so the program's code has the stack it asked for.  A stack the program
+ *     provides itself (pthread_attr_setstack) cannot grow: it must have room for it.
+ *
+ * Cost: one small record per creation, from our own memory (a mutex-guarded free list:
+ * thread creation is not the hot path), and pthread_setspecific in the new thread.
+ * Weak, like the interposed malloc: a sanitizer's own pthread_create interceptor wins,
+ * and then threads are found at their first allocation as before. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static create_fn real_create;
+
+struct start {
+  void *(*fn)(void *);
+  void *arg;
+  struct start *next;
+};
+static pthread_mutex_t starts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct start *free_starts;
+
+static struct start *start_take(void) {
+  pthread_mutex_lock(&starts_lock);
+  if (!free_starts) {
+    struct start *chunk = ms_os_map(4096);
+    for (size_t i = 0; chunk && i < 4096 / sizeof *chunk; i++) {
+      chunk[i].next = free_starts;
+      free_starts = &chunk[i];
+    }
+  }
+  struct start *s = free_starts;
+  if (s) free_starts = s->next;
+  pthread_mutex_unlock(&starts_lock);
+  return s;
+}
+
+static void start_give(struct start *s) {
+  pthread_mutex_lock(&starts_lock);
+  s->next = free_starts;
+  free_starts = s;
+  pthread_mutex_unlock(&starts_lock);
+}
+
+static void *thread_start(void *p) {
+  struct start *s = p;
+  void *(*fn)(void *) = s->fn;
+  void *arg = s->arg;
+  start_give(s);
+  ms_thread_born();
+  return fn(arg);
+}
+
+void ms_thread_create_init(void) {
+  if (real_create) return;
+  uint8_t was_busy = ms_self.busy;
+  ms_self.busy = 1; /* what dlsym allocates is not the program's */
+  create_fn f = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+  ms_self.busy = was_busy;
+  __atomic_store_n(&real_create, f, __ATOMIC_RELEASE);
+}
+
+/* Bytes of static TLS memscope adds to every thread: the inline blocks and the
+ * runtime's own thread state, rounded to pages. */
+static size_t static_tls_bytes(void) {
+  size_t bytes = ms_inline_tls_bytes() + sizeof(struct ms_thread) + 256;
+  return (bytes + 4095) & ~(size_t)4095;
+}
+
+/* attr, or a copy of it in *room asking for a stack larger by our static TLS.  The
+ * copy is shallow (glibc keeps CPU sets and signal masks behind a pointer), so it is
+ * never destroyed: only its stack size differs, a field of its own. */
+static const pthread_attr_t *with_room_for_tls(const pthread_attr_t *attr,
+                                               pthread_attr_t *room) {
+  if (!attr) return attr; /* the default size, megabytes: nothing to give back */
+  void *addr;
+  size_t size;
+  if (pthread_attr_getstack(attr, &addr, &size) == 0 && (uintptr_t)addr + size != 0)
+    return attr; /* the program's own stack (glibc reports addr + size == 0 without) */
+  if (pthread_attr_getstacksize(attr, &size) != 0) return attr;
+  memcpy(room, attr, sizeof *room);
+  return pthread_attr_setstacksize(room, size + static_tls_bytes()) == 0 ? room : attr;
+}
+
+MS_EXPORT __attribute__((weak)) int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                                                   void *(*fn)(void *), void *arg) {
+  create_fn create = __atomic_load_n(&real_create, __ATOMIC_ACQUIRE);
+  if (!create) {
+    ms_runtime_init();
+    ms_thread_create_init();
+    create = __atomic_load_n(&real_create, __ATOMIC_ACQUIRE);
+    if (!create) return EAGAIN;
+  }
+  struct start *s = start_take();
+  if (!s) return create(thread, attr, fn, arg); /* no memory for ours: as it was */
+  s->fn = fn;
+  s->arg = arg;
+  pthread_attr_t room;
+  int rc = create(thread, with_room_for_tls(attr, &room), thread_start, s);
+  if (rc) start_give(s);
+  return rc;
+}
