@@ -11,13 +11,12 @@
  * another unique part is drawn.  The unique part is random, so two processes with the
  * same pid (two containers writing to one volume) never meet.
  *
- * Descriptors belong to the program.  Ours is moved high (just under the soft
- * RLIMIT_NOFILE, at most 4095) and close-on-exec, out of the way of the program's own
- * lowest-numbered opens.  Before each write its device and inode are checked: a program
- * that closed it (closefrom-style loops) or dup2'ed over it owns that number now, so it
- * is forgotten, never written to or closed, and the file is opened again by its path
- * (checked to be the same file).  With a soft limit under 64 no descriptor is kept
- * between writes at all, so the program's own opens find every number it could have. */
+ * Descriptors belong to the program.  Ours is close-on-exec and moved out of the way
+ * of the program's own opens: just above the soft RLIMIT_NOFILE, where they never
+ * reach, or else as high as it goes (move_high).  Before each write its device and
+ * inode are checked: a program that closed it (closefrom-style loops) or dup2'ed over
+ * it owns that number now, so it is forgotten, never written to or closed, and the file
+ * is opened again by its path (checked to be the same file). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +29,7 @@
 
 #include "internal.h"
 
-#define MS_FD_HOLD_MIN_LIMIT 64 /* below this soft limit, no descriptor is kept */
-#define MS_FD_CEILING 4096      /* never above: a huge limit would grow the fd table */
+#define MS_FD_CEILING 4096 /* never above: a huge limit would grow the fd table */
 #define MS_CREATE_TRIES 8
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -122,19 +120,27 @@ static int is_our_file(int fd) {
   return fstat(fd, &st) == 0 && st.st_dev == out_dev && st.st_ino == out_ino;
 }
 
-/* Whether descriptors are kept between writes (see the top). */
-static int keep_descriptor(void) {
-  struct rlimit rl;
-  return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= MS_FD_HOLD_MIN_LIMIT;
-}
-
-/* fd moved as high as it goes under the soft limit (the original is closed); fd itself
- * when no higher number is free. */
+/* fd moved out of the program's way (the original is closed): to the number just
+ * above the soft RLIMIT_NOFILE, which the program's own opens can never reach (the soft
+ * limit is raised by one for the dup and put back at once; a closefrom() loop up to the
+ * limit stops short of it); when the hard limit leaves no room, or the limit is huge,
+ * as high as it goes under it.  fd itself when nothing higher is free. */
 static int move_high(int fd) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return fd;
-  long top = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > MS_FD_CEILING ? MS_FD_CEILING
-                                                                          : (long)rl.rlim_cur;
+  if (rl.rlim_cur < MS_FD_CEILING && rl.rlim_cur < rl.rlim_max && (long)rl.rlim_cur > fd) {
+    struct rlimit raised = {rl.rlim_cur + 1, rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      int high = fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
+      setrlimit(RLIMIT_NOFILE, &rl);
+      if (high == (int)rl.rlim_cur) {
+        close(fd);
+        return high;
+      }
+      if (high >= 0) close(high);
+    }
+  }
+  long top = rl.rlim_cur > MS_FD_CEILING ? MS_FD_CEILING : (long)rl.rlim_cur;
   for (long want = top - 1; want > fd && want >= top - 64; want--) {
     int high = fcntl(fd, F_DUPFD_CLOEXEC, want);
     if (high < 0) continue;
@@ -169,12 +175,7 @@ static int write_record_locked(const struct ms_wbuf *b) {
   int fd = our_descriptor();
   if (fd < 0) return -EIO;
   int err = ms_os_write_all(fd, b->data, b->len);
-  if (keep_descriptor()) {
-    out_fd = fd == out_fd ? fd : move_high(fd);
-  } else {
-    close(fd);
-    out_fd = -1;
-  }
+  out_fd = fd == out_fd ? fd : move_high(fd);
   if (err) fail("cannot write the output file, stopping", out_path, -err);
   return err;
 }
@@ -214,12 +215,7 @@ int ms_output_open_locked(void) {
   out_dev = st.st_dev;
   out_ino = st.st_ino;
   out_created = 1;
-  if (keep_descriptor()) {
-    out_fd = move_high(fd);
-  } else {
-    close(fd);
-    out_fd = -1;
-  }
+  out_fd = move_high(fd);
   struct ms_wbuf b;
   if (ms_wbuf_init(&b, 1 << 16) == 0) {
     ms_encode_header(&b, &ms_process);

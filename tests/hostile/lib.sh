@@ -41,3 +41,26 @@ merge_json() {
 json_total() {
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["totals"][sys.argv[2]])' "$1" "$2"
 }
+# inst_counts FILE.json: "ALLOCATIONS FREES" over the instrumented sites (exact in every
+# mode: the uninstrumented sites count what libc does, which varies between systems).
+inst_counts() {
+  python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = f = 0
+for s in d["sites"]:
+    if s.get("uninstrumented"):
+        continue
+    if s["kind"] == "free":
+        f += s["calls"]
+    else:
+        a += s["calls"]
+print(a, f)
+PY
+}
+# the_file DIR: the one profile in DIR (fails when there is not exactly one).
+the_file() {
+  local files=("$1"/memscope.*.msgpack)
+  [[ ${#files[@]} -eq 1 && -f "${files[0]}" ]] || fail "expected one profile in $1, found: ${files[*]}"
+  echo "${files[0]}"
+}
