@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "memscope/format.h"
@@ -715,6 +716,19 @@ bool ms_decoder_finish(struct ms_decoder *d) {
   return true;
 }
 
+bool ms_decoder_finish_at(struct ms_decoder *d, uint64_t size) {
+  if (d->stopped || d->fed >= size || d->consumed >= size)
+    return ms_decoder_finish(d);
+  /* What ms_decoder_finish would say once fed the rest: the unpacker's pending message
+   * is every byte from the object's start to the end. */
+  return stop(d, MS_DECODE_TRUNCATED, d->consumed,
+              "truncated: the input ends inside %s (%llu bytes of it present)",
+              d->header_seen ? "a record" : "the header",
+              (unsigned long long)(size - d->consumed));
+}
+
+bool ms_decoder_stopped(const struct ms_decoder *d) { return d->stopped; }
+
 const struct ms_decode_problem *ms_decoder_problem(const struct ms_decoder *d) {
   return &d->problem;
 }
@@ -740,20 +754,84 @@ bool ms_decode_file(const char *path, const struct ms_decode_callbacks *cb, void
   return ms_decode_file_progress(path, cb, ctx, problem, NULL);
 }
 
+static const char *file_kind(mode_t mode) {
+  if (S_ISFIFO(mode))
+    return "a FIFO";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  return "not a file";
+}
+
+/* O_NONBLOCK: opening a FIFO without a writer would wait for one forever.  It changes
+ * nothing for a regular file, the only kind kept: a FIFO or a device (/dev/zero) may
+ * never end, and a stream cannot be pre-scanned anyway; "-" is the way to pass one. */
+int ms_decode_open(const char *path, struct ms_decode_problem *problem, uint64_t *size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    io_problem(problem, path, false, 0, "cannot open", errno);
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    io_problem(problem, path, false, 0, "cannot open", errno);
+    close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    memset(problem, 0, sizeof *problem);
+    problem->status = MS_DECODE_IO;
+    problem->file = path;
+    snprintf(problem->message, sizeof problem->message,
+             "not a regular file (%s): give - to read a stream from standard input",
+             file_kind(st.st_mode));
+    close(fd);
+    return -1;
+  }
+  if (size)
+    *size = (uint64_t)st.st_size;
+  return fd;
+}
+
 bool ms_decode_file_progress(const char *path, const struct ms_decode_callbacks *cb,
                              void *ctx, struct ms_decode_problem *problem,
                              _Atomic uint64_t *progress) {
   bool is_stdin = strcmp(path, "-") == 0;
-  int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    io_problem(problem, path, false, 0, "cannot open", errno);
+  int fd = is_stdin ? STDIN_FILENO : ms_decode_open(path, problem, NULL);
+  if (fd < 0)
     return false;
-  }
-  struct ms_decoder *d = ms_decoder_new(path, cb, ctx);
+  struct ms_decode_reading how = {.progress = progress, .cut = UINT64_MAX};
+  bool ok = ms_decode_fd(fd, path, cb, ctx, problem, &how);
+  if (!is_stdin)
+    close(fd);
+  return ok;
+}
+
+bool ms_decode_fd(int fd, const char *name, const struct ms_decode_callbacks *cb, void *ctx,
+                  struct ms_decode_problem *problem, struct ms_decode_reading *how) {
+  struct ms_decoder *d = ms_decoder_new(name, cb, ctx);
   char *buf = ms_xmalloc(FEED_CHUNK);
-  bool ok = true, read_failed = false;
+  bool ok = true, read_failed = false, cut = false;
   int err = 0;
+  how->read = 0;
   for (;;) {
+    /* Past the start of a record that cannot end (how->cut), reading on would only hold
+     * the rest of the file in the unpacker, unless the file has grown since (a process
+     * still writing it). */
+    if (how->cut != UINT64_MAX && d->fed > how->cut && d->consumed == how->cut &&
+        !d->stopped) {
+      struct stat st;
+      if (fstat(fd, &st) == 0 && (uint64_t)st.st_size == how->size) {
+        cut = true;
+        break;
+      }
+      how->cut = UINT64_MAX;
+    }
     ssize_t n = read(fd, buf, FEED_CHUNK);
     if (n < 0 && errno == EINTR)
       continue;
@@ -764,8 +842,9 @@ bool ms_decode_file_progress(const char *path, const struct ms_decode_callbacks 
     }
     if (n == 0)
       break;
-    if (progress)
-      atomic_fetch_add_explicit(progress, (uint64_t)n, memory_order_relaxed);
+    how->read += (uint64_t)n;
+    if (how->progress)
+      atomic_fetch_add_explicit(how->progress, (uint64_t)n, memory_order_relaxed);
     if (!ms_decoder_feed(d, buf, (size_t)n)) {
       ok = false;
       break;
@@ -773,15 +852,13 @@ bool ms_decode_file_progress(const char *path, const struct ms_decode_callbacks 
   }
   if (read_failed) {
     /* Records decoded so far were delivered; what follows is unknown. */
-    io_problem(problem, path, d->fed > 0, d->fed, "cannot read", err);
+    io_problem(problem, name, d->fed > 0, d->fed, "cannot read", err);
     ok = false;
   } else {
     if (ok)
-      ok = ms_decoder_finish(d);
+      ok = cut ? ms_decoder_finish_at(d, how->size) : ms_decoder_finish(d);
     *problem = d->problem;
   }
-  if (!is_stdin)
-    close(fd);
   free(buf);
   ms_decoder_free(d);
   return ok;

@@ -209,6 +209,13 @@ bool ms_decoder_feed(struct ms_decoder *d, const void *data, size_t len);
  * was fine. */
 bool ms_decoder_finish(struct ms_decoder *d);
 
+/* End of input at byte `size`, of which the decoder was fed less: what was not fed lies
+ * inside one object the input cannot complete (the pre-scan saw a length that runs past
+ * the end, scan.h).  Reports it truncated, as ms_decoder_finish would after reading the
+ * rest, without reading it.  The same as ms_decoder_finish when everything was fed. */
+bool ms_decoder_finish_at(struct ms_decoder *d, uint64_t size);
+bool ms_decoder_stopped(const struct ms_decoder *d);
+
 /* The problem that stopped decoding (status MS_DECODE_OK when none). */
 const struct ms_decode_problem *ms_decoder_problem(const struct ms_decoder *d);
 /* Bytes of complete objects decoded so far: where the next record starts. */
@@ -216,6 +223,12 @@ uint64_t ms_decoder_offset(const struct ms_decoder *d);
 /* Complete records delivered so far (the header not included), skipped ones included. */
 uint64_t ms_decoder_records(const struct ms_decoder *d);
 bool ms_decoder_header_seen(const struct ms_decoder *d);
+
+/* Opens a record file for reading: a regular file only (a FIFO or a device may never
+ * end and would be read forever: refused at once, as is a directory).  Returns the
+ * descriptor and its size in *size (may be NULL), or -1 with *problem filled (status
+ * MS_DECODE_IO). */
+int ms_decode_open(const char *path, struct ms_decode_problem *problem, uint64_t *size);
 
 /* Whole-input helpers: decode a file (path "-" is standard input) or a buffer, filling
  * *problem (status MS_DECODE_OK when the input was fine); return true when it was. */
@@ -225,6 +238,21 @@ bool ms_decode_file(const char *path, const struct ms_decode_callbacks *cb, void
 bool ms_decode_file_progress(const char *path, const struct ms_decode_callbacks *cb,
                              void *ctx, struct ms_decode_problem *problem,
                              _Atomic uint64_t *progress);
+
+/* How ms_decode_fd reads. */
+struct ms_decode_reading {
+  _Atomic uint64_t *progress; /* bytes read are added to it (may be NULL) */
+  /* The start of a record that cannot end within the file's first `size` bytes (the
+   * pre-scan's cut, scan.h), UINT64_MAX when none.  A callback may set both while the
+   * decoding runs (the header's, once the pre-scan is done).  Reading stops one chunk
+   * past it and the record is reported truncated (ms_decoder_finish_at), unless the file
+   * has grown since. */
+  uint64_t cut, size;
+  uint64_t read; /* out: bytes read */
+};
+/* Decodes what is left of the open fd (the caller closes it), as ms_decode_file does. */
+bool ms_decode_fd(int fd, const char *name, const struct ms_decode_callbacks *cb, void *ctx,
+                  struct ms_decode_problem *problem, struct ms_decode_reading *how);
 bool ms_decode_buffer(const char *name, const void *data, size_t len,
                       const struct ms_decode_callbacks *cb, void *ctx,
                       struct ms_decode_problem *problem);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "counters.h"
 #include "memscope/abi.h"
@@ -366,10 +367,30 @@ struct reading {
   struct ms_process *proc; /* set by the header */
   uint64_t *order;         /* the pre-scan's suffix minimums, handed to the replay */
   size_t norder;
+  int fd;                  /* a regular file, pre-scanned once its header is read; or -1 */
+  const void *data;        /* or a buffer, likewise */
+  size_t len;
+  struct ms_decode_reading how;
+  uint64_t scanned;        /* bytes the pre-scan read */
 };
+
+static uint64_t *order_of(uint64_t *mins, size_t n, size_t *norder);
 
 static void on_header(void *ctx, const struct ms_header_rec *h) {
   struct reading *r = ctx;
+  /* The pre-scan reads the whole file, so it waits for a valid header: a file that is
+   * not one is refused on its first bytes, whatever its size. */
+  if (r->fd >= 0) {
+    struct ms_scan s;
+    ms_scan_fd(r->fd, r->how.size, &s, r->how.progress);
+    r->order = order_of(s.mins, s.n, &r->norder);
+    r->how.cut = s.cut;
+    r->scanned = s.bytes;
+  } else if (r->data) {
+    uint64_t *mins;
+    size_t n = ms_scan_buffer(r->data, r->len, &mins);
+    r->order = order_of(mins, n, &r->norder);
+  }
   r->proc = attach_process(&r->p->inputs[r->input], h);
   ms_replay_begin(r->p, r->proc, r->order, r->norder, r->p->window);
   r->order = NULL;
@@ -460,15 +481,22 @@ struct ms_profile *ms_profile_read_file(const char *path, size_t window,
                                         _Atomic uint64_t *progress) {
   struct ms_profile *part = ms_profile_new();
   part->window = window;
-  struct reading r = {.p = part, .input = add_input(part, path)};
-  if (strcmp(path, "-") != 0) {
-    uint64_t *mins;
-    size_t n = ms_scan_file(path, &mins, progress);
-    r.order = order_of(mins, n, &r.norder);
-  }
+  struct reading r = {.p = part, .input = add_input(part, path), .fd = -1};
+  const char *name = part->inputs[r.input].path;
   struct ms_decode_problem problem;
-  ms_decode_file_progress(part->inputs[r.input].path, &reading_callbacks, &r, &problem,
-                          progress);
+  if (strcmp(path, "-") == 0) { /* a stream: read once, not pre-scanned */
+    ms_decode_file_progress(name, &reading_callbacks, &r, &problem, progress);
+  } else if ((r.fd = ms_decode_open(name, &problem, &r.how.size)) >= 0) {
+    r.how.progress = progress;
+    r.how.cut = UINT64_MAX;
+    ms_decode_fd(r.fd, name, &reading_callbacks, &r, &problem, &r.how);
+    close(r.fd);
+    /* The progress total counts every file twice (parallel.h): what a refused or cut
+     * file was spared is done too. */
+    uint64_t done = r.scanned + r.how.read;
+    if (progress && done < 2 * r.how.size)
+      atomic_fetch_add_explicit(progress, 2 * r.how.size - done, memory_order_relaxed);
+  }
   finish_input(part, &r, &problem);
   return part;
 }
@@ -477,10 +505,8 @@ struct ms_profile *ms_profile_read_buffer(const char *name, const void *data, si
                                           size_t window) {
   struct ms_profile *part = ms_profile_new();
   part->window = window;
-  struct reading r = {.p = part, .input = add_input(part, name)};
-  uint64_t *mins;
-  size_t n = ms_scan_buffer(data, len, &mins);
-  r.order = order_of(mins, n, &r.norder);
+  struct reading r = {.p = part, .input = add_input(part, name), .fd = -1, .data = data,
+                      .len = len};
   struct ms_decode_problem problem;
   ms_decode_buffer(part->inputs[r.input].path, data, len, &reading_callbacks, &r, &problem);
   finish_input(part, &r, &problem);

@@ -4,7 +4,7 @@
  * begin_ns when it is a realloc, taken before its ts). */
 #include "scan.h"
 
-#include <fcntl.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +15,21 @@
 
 struct cur {
   const unsigned char *p, *end;
+  uint64_t after; /* bytes of the input after `end`, not in the buffer yet */
 };
 
-enum { OK = 0, SHORT = 1, BAD = -1 };
+/* SHORT: more of the input is needed.  BAD: the decoder stops here (or soon after) on its
+ * own.  CUT: a length runs past the end of the input, so the record cannot end: the
+ * decoder would wait for the rest to the end of the file (scan.h). */
+enum { OK = 0, SHORT = 1, BAD = -1, CUT = -2 };
 
 static int need(const struct cur *c, size_t n) { return (size_t)(c->end - c->p) >= n ? OK : SHORT; }
+
+/* Whether n more bytes from c->p can still come. */
+static bool fits(const struct cur *c, uint64_t n) {
+  uint64_t have = (uint64_t)(c->end - c->p);
+  return n <= have || n - have <= c->after;
+}
 
 static uint64_t be(const unsigned char *p, int n) {
   uint64_t v = 0;
@@ -56,6 +66,8 @@ static int head(struct cur *c, uint64_t *items, uint64_t *uint, bool *is_uint, b
   }
   if (b >= 0xa0 && b <= 0xbf) {
     skip = b & 0x1f;
+    if (!fits(c, 1 + skip))
+      return CUT;
     if (need(c, 1 + skip))
       return SHORT;
     c->p += 1 + skip;
@@ -69,7 +81,17 @@ static int head(struct cur *c, uint64_t *items, uint64_t *uint, bool *is_uint, b
     *is_uint = true, *uint = be(c->p + 1, n), c->p += 1 + n;
     return OK;
   }
-  case 0xd0: case 0xd1: case 0xd2: case 0xd3: skip = 1u << (b - 0xd0); break;
+  case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+    /* A signed integer that is not negative is an unsigned one to msgpack-c too. */
+    int n = 1 << (b - 0xd0);
+    if (need(c, 1 + n))
+      return SHORT;
+    uint64_t v = be(c->p + 1, n);
+    if (!(c->p[1] & 0x80))
+      *is_uint = true, *uint = v;
+    c->p += 1 + n;
+    return OK;
+  }
   case 0xca: skip = 4; break;
   case 0xcb: skip = 8; break;
   case 0xd4: skip = 2; break; /* fixext: type byte + data */
@@ -88,14 +110,16 @@ static int head(struct cur *c, uint64_t *items, uint64_t *uint, bool *is_uint, b
     if (need(c, 1 + n))
       return SHORT;
     *items = be(c->p + 1, n), *is_array = true, c->p += 1 + n;
-    return OK;
+    /* Each element takes a byte at least: more than the input holds never ends, and
+     * the decoder stops there one way or another (truncated, or out of memory). */
+    return fits(c, *items) ? OK : BAD;
   }
   case 0xde: case 0xdf: {
     int n = b == 0xde ? 2 : 4;
     if (need(c, 1 + n))
       return SHORT;
     *items = 2 * be(c->p + 1, n), c->p += 1 + n;
-    return OK;
+    return fits(c, *items) ? OK : BAD;
   }
   default: return BAD; /* 0xc1 */
   }
@@ -104,11 +128,15 @@ static int head(struct cur *c, uint64_t *items, uint64_t *uint, bool *is_uint, b
     if (need(c, 1 + n))
       return SHORT;
     len = be(c->p + 1, n) + (lbytes < 0);
+    if (!fits(c, 1 + n + len))
+      return CUT;
     if ((uint64_t)(c->end - c->p) < 1 + n + len)
       return SHORT;
     c->p += 1 + n + len;
     return OK;
   }
+  if (!fits(c, 1 + skip))
+    return CUT;
   if (need(c, 1 + skip))
     return SHORT;
   c->p += 1 + skip;
@@ -139,19 +167,32 @@ static int uint_at(struct cur *c, uint64_t *v, bool *ok) {
   return r;
 }
 
+/* A record the decoder refuses (not an array [type, ...]) ends the scan: after garbage
+ * that starts with zeros or text, going on would skim the rest of a large file for
+ * nothing.  The decoder reads the object whole before it looks at it, so its n items
+ * left are skimmed first: one that runs past the end of the file is a CUT. */
+static int refused(struct cur *c, uint64_t n) {
+  int r = skip(c, n);
+  return r ? r : BAD;
+}
+
 /* One record; *min is its earliest time when it is an EVENTS record (*is_events). */
 static int record(struct cur *c, bool *is_events, uint64_t *min) {
   uint64_t n, type, items;
   bool is_uint, is_array;
   *is_events = false;
   int r = head(c, &n, &type, &is_uint, &is_array);
-  if (r || !is_array || n == 0)
-    return r ? r : skip(c, n);
+  if (r)
+    return r;
+  if (!is_array || n == 0)
+    return refused(c, n);
   r = uint_at(c, &type, &is_uint);
   if (r)
     return r;
   n--;
-  if (!is_uint || type != MS_REC_EVENTS || n < MS_EVENTS_LEN - 1)
+  if (!is_uint)
+    return refused(c, n);
+  if (type != MS_REC_EVENTS || n < MS_EVENTS_LEN - 1)
     return skip(c, n);
   if ((r = skip(c, MS_EVENTS_LIST - 1)))
     return r;
@@ -187,7 +228,8 @@ static int record(struct cur *c, bool *is_events, uint64_t *min) {
   return skip(c, nev - 1 + n);
 }
 
-/* Scans whole records from *c; appends EVENTS minimums; stops at SHORT or BAD. */
+/* Scans whole records from *c; appends EVENTS minimums; stops at SHORT, BAD or CUT, with
+ * *c at the start of the record it could not finish. */
 static int scan(struct cur *c, uint64_t **mins, size_t *n, size_t *cap, bool *header_done) {
   for (;;) {
     struct cur save = *c;
@@ -213,7 +255,7 @@ static int scan(struct cur *c, uint64_t **mins, size_t *n, size_t *cap, bool *he
 }
 
 size_t ms_scan_buffer(const void *data, size_t len, uint64_t **mins) {
-  struct cur c = {data, (const unsigned char *)data + len};
+  struct cur c = {data, (const unsigned char *)data + len, 0};
   size_t n = 0, cap = 0;
   bool header_done = false;
   *mins = NULL;
@@ -221,40 +263,41 @@ size_t ms_scan_buffer(const void *data, size_t len, uint64_t **mins) {
   return n;
 }
 
-size_t ms_scan_file(const char *path, uint64_t **mins, _Atomic uint64_t *progress) {
-  *mins = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return (size_t)-1;
-  if (lseek(fd, 0, SEEK_CUR) < 0) { /* a pipe: it cannot be read twice */
-    close(fd);
-    return (size_t)-1;
-  }
-  size_t cap = 0, n = 0, bcap = 256 * 1024, have = 0;
+void ms_scan_fd(int fd, uint64_t size, struct ms_scan *s, _Atomic uint64_t *progress) {
+  *s = (struct ms_scan){.cut = UINT64_MAX};
+  size_t cap = 0, bcap = 256 * 1024, have = 0;
+  uint64_t at = 0; /* file offset of buf[0] */
   unsigned char *buf = ms_xmalloc(bcap);
   bool header_done = false;
-  for (;;) {
-    if (have == bcap) { /* one record larger than the buffer */
+  while (at + have < size) {
+    if (have == bcap) { /* one record larger than the buffer (and within the file) */
       bcap *= 2;
       buf = ms_xrealloc(buf, bcap);
     }
-    ssize_t got = read(fd, buf + have, bcap - have);
+    size_t want = bcap - have;
+    if (want > size - (at + have))
+      want = (size_t)(size - (at + have));
+    ssize_t got = pread(fd, buf + have, want, (off_t)(at + have));
+    if (got < 0 && errno == EINTR)
+      continue;
     if (got <= 0)
       break;
+    s->bytes += (uint64_t)got;
     if (progress)
       atomic_fetch_add_explicit(progress, (uint64_t)got, memory_order_relaxed);
     have += (size_t)got;
-    struct cur c = {buf, buf + have};
-    int r = scan(&c, mins, &n, &cap, &header_done);
-    if (r == BAD)
-      break;
+    struct cur c = {buf, buf + have, size - (at + have)};
+    int r = scan(&c, &s->mins, &s->n, &cap, &header_done);
     size_t used = (size_t)(c.p - buf);
+    if (r == CUT)
+      s->cut = at + used;
+    if (r == BAD || r == CUT)
+      break;
     memmove(buf, c.p, have - used);
     have -= used;
+    at += used;
   }
   free(buf);
-  close(fd);
-  return n;
 }
 
 void ms_scan_suffix_min(uint64_t *mins, size_t n) {

@@ -18,9 +18,23 @@
  * event.  The pass stops quietly at the first thing it cannot skip (the decoder will
  * report it).  *mins is malloc'd (NULL when none); returns the count. */
 size_t ms_scan_buffer(const void *data, size_t len, uint64_t **mins);
-/* The same for a file; returns (size_t)-1 when it cannot be read (not seekable, ...).
- * Bytes read are added to *progress when it is not NULL. */
-size_t ms_scan_file(const char *path, uint64_t **mins, _Atomic uint64_t *progress);
+/* The same for a regular file open as fd (read with pread: its offset is left alone),
+ * once its header has been decoded: a foreign file is refused on its first bytes, before
+ * any of this.  Only the first `size` bytes (its size when opened) are read, and the pass
+ * stops where the decoder will stop too: invalid msgpack, a record that is not an array
+ * [type, ...], or a length or count that runs past the end of the file.  So garbage after
+ * a valid header costs no more than the decoder reads of it. */
+struct ms_scan {
+  uint64_t *mins; /* malloc'd (NULL when none) */
+  size_t n;
+  /* Where a record starts that a string, binary or extension length carries past the
+   * end of the file, UINT64_MAX when none: the decoder, from there, would only wait for
+   * bytes that never come, and may report the record truncated without reading it
+   * (ms_decoder_finish_at). */
+  uint64_t cut;
+  uint64_t bytes; /* bytes read; also added to *progress when not NULL */
+};
+void ms_scan_fd(int fd, uint64_t size, struct ms_scan *s, _Atomic uint64_t *progress);
 
 /* Turns the per-record minimums into suffix minimums in place: mins[k] becomes the
  * earliest time of records k..n-1. */

@@ -1,11 +1,14 @@
 /* Decoder: record contents, forward compatibility, and every kind of bad input. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "decode.h"
 #include "fixture.h"
+#include "profile.h"
 #include "suites.h"
 
 /* --- A capture of everything the decoder delivers ------------------------------------ */
@@ -887,6 +890,93 @@ START_TEST(test_header_too_large) {
 }
 END_TEST
 
+/* Reads path as memscope-merge does (header, pre-scan, decode); returns its input. */
+static struct ms_input read_one(const char *path, struct ms_profile **part) {
+  *part = ms_profile_read_file(path, 0, NULL);
+  ck_assert_uint_eq((*part)->ninputs, 1);
+  return (*part)->inputs[0];
+}
+
+/* A FIFO without a writer would block open() forever; a device may never end: both
+ * refused without being read. */
+START_TEST(test_not_a_regular_file) {
+  char dir[] = "/tmp/memscope-unit-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char fifo[64];
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  struct ms_decode_problem p;
+  struct capture c;
+  memset(&c, 0, sizeof c);
+  ck_assert(!ms_decode_file(fifo, &cap_cb, &c, &p));
+  ck_assert_int_eq(p.status, MS_DECODE_IO);
+  ck_assert(!p.has_offset);
+  ck_assert_str_eq(p.message,
+                   "not a regular file (a FIFO): give - to read a stream from standard input");
+  struct ms_profile *part;
+  struct ms_input in = read_one("/dev/zero", &part);
+  ck_assert_int_eq(in.problem.status, MS_DECODE_IO);
+  ck_assert(strstr(in.problem.message, "not a regular file (a character device)"));
+  ck_assert_ptr_null(in.process);
+  ms_profile_free(part);
+  unlink(fifo);
+  rmdir(dir);
+}
+END_TEST
+
+/* A valid header, then a record whose string runs 32 MiB past the end of a 16 MiB file:
+ * reported truncated at the record, with the bytes present counted as if they had been
+ * read, and the records before it kept.  Zeros after a header: a bad record at once. */
+START_TEST(test_garbage_after_header) {
+  struct fx f;
+  fx_init(&f);
+  fx_header(&f, "t", 1);
+  fx_thread(&f, 1, 2, "main", 0, 0);
+  size_t at = f.buf.size;
+  const unsigned char claim[] = {0x93, 0x09, 0xdb, 0x02, 0x00, 0x00, 0x00};
+  msgpack_sbuffer_write(&f.buf, (const char *)claim, sizeof claim);
+  char path[] = "/tmp/memscope-unit-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, f.buf.data, f.buf.size), (ssize_t)f.buf.size);
+  off_t size = 16 << 20;
+  ck_assert_int_eq(ftruncate(fd, size), 0);
+  close(fd);
+  struct ms_profile *part;
+  struct ms_input in = read_one(path, &part);
+  ck_assert_int_eq(in.problem.status, MS_DECODE_TRUNCATED);
+  ck_assert_uint_eq(in.problem.offset, at);
+  char want[128];
+  snprintf(want, sizeof want, "truncated: the input ends inside a record (%llu bytes of it present)",
+           (unsigned long long)(size - at));
+  ck_assert_str_eq(in.problem.message, want);
+  ck_assert_ptr_nonnull(in.process);
+  ck_assert_uint_eq(in.process->nthreads, 1);
+  /* The decoder alone says the same after reading it all. */
+  struct ms_decode_problem p;
+  struct capture c;
+  memset(&c, 0, sizeof c);
+  ck_assert(!ms_decode_file(path, &cap_cb, &c, &p));
+  ck_assert_str_eq(p.message, want);
+  ms_profile_free(part);
+
+  ck_assert_int_eq(truncate(path, 0), 0);
+  fd = open(path, O_WRONLY);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, f.buf.data, at), (ssize_t)at);
+  ck_assert_int_eq(ftruncate(fd, size), 0);
+  close(fd);
+  in = read_one(path, &part);
+  ck_assert_int_eq(in.problem.status, MS_DECODE_CORRUPT);
+  ck_assert_uint_eq(in.problem.offset, at);
+  ck_assert_str_eq(in.problem.message, "bad record: an unsigned integer, not an array [type, ...]");
+  ck_assert_ptr_nonnull(in.process);
+  ms_profile_free(part);
+  unlink(path);
+  fx_destroy(&f);
+}
+END_TEST
+
 START_TEST(test_bad_site_shape) {
   struct fx f;
   struct capture c;
@@ -1105,6 +1195,8 @@ Suite *decode_suite(void) {
   tcase_add_test(tc, test_not_msgpack);
   tcase_add_test(tc, test_corrupt_after_header);
   tcase_add_test(tc, test_header_too_large);
+  tcase_add_test(tc, test_not_a_regular_file);
+  tcase_add_test(tc, test_garbage_after_header);
   tcase_add_test(tc, test_bad_site_shape);
   tcase_add_test(tc, test_bad_frame_field);
   tcase_add_test(tc, test_bad_event_shape);
