@@ -432,7 +432,8 @@ void ms_signals_install(void);
 #endif
 
 /* Every runtime function goes to one section, so that stacks can leave out our frames
- * (stacks.c): after every declaration, so each runtime file's definitions are in it. */
+ * (stacks.c): after every declaration, so each runtime file's definitions are in it.
+ * gcc has no such pragma: runtime/CMakeLists.txt renames its objects' text sections. */
 #ifdef __clang__
 #pragma clang section text = "memscope_text"
 #endif

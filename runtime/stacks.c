@@ -6,7 +6,10 @@
  * thread can be waited on (loading it later, from inside a malloc, could deadlock with a
  * thread that holds the loader lock and allocates); without it, samples have no stack.
  * The runtime's own frames are cut off by address: every runtime function is placed in
- * the section memscope_text (internal.h), whose bounds the linker provides.
+ * the section memscope_text (by clang's pragma in internal.h, by renaming the objects'
+ * text sections for other compilers: CMakeLists.txt), whose bounds the linker provides.
+ * The bounds are strong references: a runtime built without the section fails to link
+ * instead of giving stacks that start inside the runtime.
  *
  * Where unwinding is not done: while the thread is inside the runtime already (busy:
  * e.g. an allocation made by libunwind itself or by a flush), and before the constructor
@@ -21,8 +24,8 @@
 typedef int (*backtrace_fn)(void **buffer, int size);
 static backtrace_fn unw_backtrace_fn;
 
-extern const char __start_memscope_text[] __attribute__((weak, visibility("hidden")));
-extern const char __stop_memscope_text[] __attribute__((weak, visibility("hidden")));
+extern const char __start_memscope_text[] __attribute__((visibility("hidden")));
+extern const char __stop_memscope_text[] __attribute__((visibility("hidden")));
 
 void ms_stacks_init(void) {
   static const char *const names[] = {"libunwind.so.8", "libunwind.so"};
@@ -51,8 +54,7 @@ uint32_t ms_stack_capture(uint64_t *out, uint32_t max) {
   if (max > MS_STACK_MAX) max = MS_STACK_MAX;
   int n = fn(ips, (int)(max + RUNTIME_FRAMES_MAX));
   int first = 0;
-  if (__start_memscope_text)
-    while (first < n && in_runtime((uintptr_t)ips[first])) first++;
+  while (first < n && in_runtime((uintptr_t)ips[first])) first++;
   uint32_t k = 0;
   for (int i = first; i < n && k < max; i++) out[k++] = (uintptr_t)ips[i];
   return k;
