@@ -9,6 +9,14 @@
  * functions directly; the pass's C++ helpers set __memscope_inner around the real
  * operator new/delete, and the malloc or free that it makes consumes the flag.
  *
+ * Underneath, these call ms_next (real_alloc.h): the allocator after ours.  When ours
+ * is not the program's malloc (a preloaded wrapper such as heaptrack won, which forwards
+ * to us with dlsym(RTLD_NEXT)), they only forward there: the hooks already counted the
+ * instrumented calls, and the wrapper's own view stays one call per call.
+ *
+ * What the runtime causes to be allocated while busy (the loader, dlsym, libunwind) is
+ * its own: remembered (sampled_set.h) so that its free is not counted either.
+ *
  * Weak, so that a program that defines its own malloc and links the static runtime
  * keeps it (real_alloc.c then finds that one is the program's and stands aside). */
 #define _GNU_SOURCE
@@ -16,6 +24,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "sampled_set.h"
 
 #define MS_INTERPOSED __attribute__((weak, visibility("default")))
 
@@ -38,36 +47,83 @@ static struct __memscope_module module = {
 
 void ms_uninstrumented_register(void) { __memscope_register_module_v2(&module); }
 
-/* A call to forward without counting: before init, with MEMSCOPE_UNINSTRUMENTED=0, from
- * inside the runtime, or
- * the instrumented C++ helper's own call (its helper reports it; the flag is consumed). */
-static inline int inner_call(void) {
-  if (MS_UNLIKELY(!__atomic_load_n(&ms_uninstrumented_on, __ATOMIC_RELAXED))) return 1;
-  if (MS_UNLIKELY(ms_self.busy)) return 1; /* the runtime's own (loader, unwinder) */
-  if (MS_LIKELY(!__memscope_inner)) return 0;
+/* How a call is handled: counted; forwarded without counting (before init, with
+ * MEMSCOPE_UNINSTRUMENTED=0, ours not the program's malloc, or the instrumented C++
+ * helper's own call: its helper reports it, and the flag is consumed); or the runtime's
+ * own (busy: the loader, the unwinder), forwarded and its block remembered. */
+enum pass { PASS_COUNT, PASS_FORWARD, PASS_OWN };
+static inline enum pass pass_of(void) {
+  if (MS_UNLIKELY(!__atomic_load_n(&ms_uninstrumented_on, __ATOMIC_RELAXED))) return PASS_FORWARD;
+  if (MS_UNLIKELY(ms_self.busy)) return PASS_OWN;
+  if (MS_LIKELY(!__memscope_inner)) return PASS_COUNT;
   __memscope_inner = 0;
-  return 1;
+  return PASS_FORWARD;
+}
+
+/* The runtime's own calls (out of line: rare, and the fast paths stay frameless). */
+static void *own(void *p) {
+  if (p) ms_own_insert((uintptr_t)p);
+  return p;
+}
+static __attribute__((noinline)) void *own_malloc(size_t size) { return own(ms_next_malloc(size)); }
+static __attribute__((noinline)) void own_free(void *ptr) {
+  ms_own_remove((uintptr_t)ptr);
+  ms_next_free(ptr);
+}
+static __attribute__((noinline)) void *own_calloc(size_t nmemb, size_t size) {
+  return own(ms_next_calloc(nmemb, size));
+}
+/* A realloc of one of the runtime's blocks, by anyone, or any realloc while busy: the
+ * result is the runtime's (a failed call leaves the old block as it was). */
+static __attribute__((noinline)) void *own_realloc(void *ptr, size_t size, int was_own) {
+  void *p = ms_next_realloc(ptr, size);
+  if (p) return own(p);
+  if (was_own && size) ms_own_insert((uintptr_t)ptr);
+  return p;
 }
 
 /* An alias real_alloc.c compares with what the program's `malloc` resolves to. */
 MS_INTERPOSED void *malloc(size_t size) {
-  if (inner_call()) return ms_real_malloc(size);
-  return ms_hook_malloc(size, &sites[U_MALLOC]);
+  enum pass pass = pass_of();
+  if (MS_LIKELY(pass == PASS_COUNT)) return ms_hook_malloc(size, &sites[U_MALLOC]);
+  if (pass == PASS_OWN) return own_malloc(size);
+  return ms_next_malloc(size);
 }
 extern void *ms_interposed_malloc(size_t) __attribute__((alias("malloc"), visibility("hidden")));
 
-MS_INTERPOSED void free(void *ptr) {
-  if (MS_UNLIKELY(ms_real_is_bootstrap(ptr))) return;
-  if (inner_call()) {
-    ms_real_free(ptr);
+/* A free that may be of a sampled block, or on a thread that does not record: the
+ * runtime's own block is only given back. */
+static __attribute__((noinline)) void free_slow(void *ptr) {
+  if (MS_UNLIKELY(ms_own_remove((uintptr_t)ptr))) {
+    ms_next_free(ptr);
     return;
   }
-  ms_hook_free(ptr, &sites[U_FREE]);
+  ms_free_slow_then_free(ptr, &sites[U_FREE]);
+}
+
+MS_INTERPOSED void free(void *ptr) {
+  if (MS_UNLIKELY(ms_real_is_bootstrap(ptr))) return;
+  enum pass pass = pass_of();
+  if (MS_LIKELY(pass == PASS_COUNT)) {
+    if (MS_LIKELY(ms_free_fast(&sites[U_FREE], ptr))) {
+      ms_real_free(ptr);
+      return;
+    }
+    free_slow(ptr);
+    return;
+  }
+  if (pass == PASS_OWN) {
+    own_free(ptr);
+    return;
+  }
+  ms_next_free(ptr);
 }
 
 MS_INTERPOSED void *calloc(size_t nmemb, size_t size) {
-  if (inner_call()) return ms_real_calloc(nmemb, size);
-  return ms_hook_calloc(nmemb, size, &sites[U_CALLOC]);
+  enum pass pass = pass_of();
+  if (MS_LIKELY(pass == PASS_COUNT)) return ms_hook_calloc(nmemb, size, &sites[U_CALLOC]);
+  if (pass == PASS_OWN) return own_calloc(nmemb, size);
+  return ms_next_calloc(nmemb, size);
 }
 
 /* A block from the bootstrap arena moves to the real allocator. */
@@ -77,55 +133,77 @@ static void *realloc_bootstrap(void *ptr, size_t size) {
   return p;
 }
 
+/* realloc, as counted at `site`: ms_hook_realloc, except that an old block that may be
+ * sampled first asks whether it is the runtime's. */
+static __attribute__((noinline)) void *realloc_slow(void *ptr, size_t size,
+                                                    const struct __memscope_site *site) {
+  if (ms_own_remove((uintptr_t)ptr)) return own_realloc(ptr, size, 1);
+  return ms_realloc_slow_call(ptr, size, site);
+}
+static inline void *realloc_as(void *ptr, size_t size, const struct __memscope_site *site) {
+  enum pass pass = pass_of();
+  if (MS_LIKELY(pass == PASS_COUNT)) {
+    if (MS_UNLIKELY(ptr && ms_maybe_sampled((uintptr_t)ptr))) return realloc_slow(ptr, size, site);
+    struct ms_site_counter *c = ms_alloc_fast(site, size);
+    if (MS_UNLIKELY(!c)) return ms_realloc_slow_call(ptr, size, site);
+    if (ms_out_of_range(c, size)) ms_count_widen(c, size);
+    return ms_real_realloc(ptr, size);
+  }
+  if (pass == PASS_OWN) return own_realloc(ptr, size, ms_own_remove((uintptr_t)ptr));
+  return ms_next_realloc(ptr, size);
+}
+
 MS_INTERPOSED void *realloc(void *ptr, size_t size) {
   if (MS_UNLIKELY(ms_real_is_bootstrap(ptr))) return realloc_bootstrap(ptr, size);
-  if (inner_call()) return ms_real_realloc(ptr, size);
-  return ms_hook_realloc(ptr, size, &sites[U_REALLOC]);
+  return realloc_as(ptr, size, &sites[U_REALLOC]);
 }
 
 MS_INTERPOSED void *reallocarray(void *ptr, size_t nmemb, size_t size) {
-  int bootstrap = ms_real_is_bootstrap(ptr);
-  if (MS_LIKELY(!bootstrap && !inner_call()))
-    return ms_hook_reallocarray(ptr, nmemb, size, &sites[U_REALLOCARRAY]);
   size_t bytes;
-  if (__builtin_mul_overflow(nmemb, size, &bytes)) {
+  if (MS_UNLIKELY(__builtin_mul_overflow(nmemb, size, &bytes))) {
+    if (!ms_real_is_bootstrap(ptr) && pass_of() == PASS_COUNT)
+      return ms_hook_reallocarray(ptr, nmemb, size, &sites[U_REALLOCARRAY]); /* a failure */
     errno = ENOMEM;
     return NULL;
   }
-  return bootstrap ? realloc_bootstrap(ptr, bytes) : ms_real_realloc(ptr, bytes);
+  if (MS_UNLIKELY(ms_real_is_bootstrap(ptr))) return realloc_bootstrap(ptr, bytes);
+  return realloc_as(ptr, bytes, &sites[U_REALLOCARRAY]);
 }
 
+/* The aligned forms report after the call (record.h); the runtime's own are remembered. */
+#define ALIGNED_BODY(call, site_, size_, align_)                                             \
+  do {                                                                                       \
+    enum pass pass = pass_of();                                                              \
+    void *p = (call);                                                                        \
+    if (pass == PASS_COUNT)                                                                  \
+      ms_on_alloc_aligned(&sites[site_], size_, p, align_);                                  \
+    else if (pass == PASS_OWN)                                                               \
+      own(p);                                                                                \
+    return p;                                                                                \
+  } while (0)
+
 MS_INTERPOSED void *aligned_alloc(size_t alignment, size_t size) {
-  if (inner_call()) return ms_real_aligned_alloc(alignment, size);
-  void *p = ms_real_aligned_alloc(alignment, size);
-  ms_on_alloc_aligned(&sites[U_ALIGNED_ALLOC], size, p, alignment);
-  return p;
+  ALIGNED_BODY(ms_next.aligned_alloc(alignment, size), U_ALIGNED_ALLOC, size, alignment);
 }
 
 MS_INTERPOSED int posix_memalign(void **memptr, size_t alignment, size_t size) {
-  if (inner_call()) return ms_real_posix_memalign(memptr, alignment, size);
-  int rc = ms_real_posix_memalign(memptr, alignment, size);
-  ms_on_alloc_aligned(&sites[U_POSIX_MEMALIGN], size, rc == 0 ? *memptr : NULL, alignment);
+  enum pass pass = pass_of();
+  int rc = ms_next.posix_memalign(memptr, alignment, size);
+  if (pass == PASS_COUNT)
+    ms_on_alloc_aligned(&sites[U_POSIX_MEMALIGN], size, rc == 0 ? *memptr : NULL, alignment);
+  else if (pass == PASS_OWN && rc == 0)
+    own(*memptr);
   return rc;
 }
 
 MS_INTERPOSED void *memalign(size_t alignment, size_t size) {
-  if (inner_call()) return ms_real_memalign(alignment, size);
-  void *p = ms_real_memalign(alignment, size);
-  ms_on_alloc_aligned(&sites[U_MEMALIGN], size, p, alignment);
-  return p;
+  ALIGNED_BODY(ms_next.memalign(alignment, size), U_MEMALIGN, size, alignment);
 }
 
 MS_INTERPOSED void *valloc(size_t size) {
-  if (inner_call()) return ms_real_valloc(size);
-  void *p = ms_real_valloc(size);
-  ms_on_alloc(&sites[U_VALLOC], size, p);
-  return p;
+  ALIGNED_BODY(ms_next.valloc(size), U_VALLOC, size, 0);
 }
 
 MS_INTERPOSED void *pvalloc(size_t size) {
-  if (inner_call()) return ms_real_pvalloc(size);
-  void *p = ms_real_pvalloc(size);
-  ms_on_alloc(&sites[U_PVALLOC], size, p);
-  return p;
+  ALIGNED_BODY(ms_next.pvalloc(size), U_PVALLOC, size, 0);
 }

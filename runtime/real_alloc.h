@@ -1,9 +1,16 @@
 /* The allocator underneath the hooks: the one place that says which functions are "the
  * real ones".  With malloc interposed (interpose.c), calling `malloc` from here would
- * come back to us, so the real functions are pointers, resolved once by real_alloc.c:
- * the next definition after ours (libc's, or an allocator linked after the runtime),
- * or, when ours is not the one the program uses, whichever is.  Until resolved they
- * point at bootstrap functions that resolve and forward, so the hot path never tests. */
+ * come back to us, so the real functions are pointers, resolved once by real_alloc.c.
+ * There are two views of them:
+ *  - ms_next, under our interposed functions: always the next definition after ours
+ *    (dlsym(RTLD_NEXT): libc's, or whatever comes after the runtime);
+ *  - ms_real, under the hooks of instrumented calls: the program's allocator.  When our
+ *    malloc is the program's, the same as ms_next; otherwise whichever won (a program's
+ *    own malloc, a preloaded allocator, or a wrapper such as heaptrack that forwards
+ *    with dlsym(RTLD_NEXT) to... our interposed malloc, which must then pass the call
+ *    on to ms_next, never back to the wrapper).
+ * Until resolved both point at bootstrap functions that resolve and forward, so the hot
+ * path never tests. */
 #ifndef MEMSCOPE_RUNTIME_REAL_ALLOC_H
 #define MEMSCOPE_RUNTIME_REAL_ALLOC_H
 
@@ -23,9 +30,12 @@ struct ms_real_fns {
   void *(*pvalloc)(size_t);
 };
 extern struct ms_real_fns ms_real __attribute__((visibility("hidden")));
+extern struct ms_real_fns ms_next __attribute__((visibility("hidden")));
 
 /* 1 when the program's malloc family is ours (interpose.c linked and first in the
- * lookup order): uninstrumented code is counted.  Valid after ms_real_resolve(). */
+ * lookup order): uninstrumented code is counted.  Otherwise our interposed functions
+ * are reached only by a wrapper forwarding to them, and forward to ms_next uncounted.
+ * Valid after ms_real_resolve(). */
 extern int ms_interposing;
 /* ms_interposing and MEMSCOPE_UNINSTRUMENTED=1 (the default): the interposed functions
  * count; otherwise they only forward.  Set once, at runtime init. */
@@ -51,6 +61,12 @@ static inline void *ms_real_memalign(size_t alignment, size_t size) {
 }
 static inline void *ms_real_valloc(size_t size) { return ms_real.valloc(size); }
 static inline void *ms_real_pvalloc(size_t size) { return ms_real.pvalloc(size); }
+/* What our interposed functions call underneath (ms_next). */
+static inline void *ms_next_malloc(size_t size) { return ms_next.malloc(size); }
+static inline void *ms_next_calloc(size_t nmemb, size_t size) { return ms_next.calloc(nmemb, size); }
+static inline void *ms_next_realloc(void *ptr, size_t size) { return ms_next.realloc(ptr, size); }
+static inline void ms_next_free(void *ptr) { ms_next.free(ptr); }
+
 static inline void *ms_real_mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset) {
   return mmap(addr, length, prot, flags, fd, (off_t)offset);
 }

@@ -12,18 +12,25 @@
  * as touched), inserted and removed with compare-and-swap.  Only sampled allocations
  * and filter hits touch it, never the fast path.  A block is inserted before its
  * allocation returns to the program and removed before its free reaches the allocator,
- * so the program's own ordering of allocation before free orders our updates too. */
+ * so the program's own ordering of allocation before free orders our updates too.
+ * The runtime's own blocks (sampled_set.h) live in the same table under a tagged key,
+ * so their frees reach the slow path by the same filter. */
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "sampled_set.h"
 
 #define FILTER_SIZE (1u << MS_FILTER_BITS)
 #define TABLE_BITS 20
 #define TABLE_SIZE (1u << TABLE_BITS)
 #define MAX_PROBES 128
 #define TOMBSTONE ((uintptr_t)1) /* no block lives at address 1 */
+/* A runtime's own block (sampled_set.h) is kept as its address with this bit set, in the
+ * probe sequence of the address: blocks are at least 4-aligned, so it never equals a
+ * sampled block's key, and ms_sampled_remove() does not see it. */
+#define OWN_TAG ((uintptr_t)2)
 
 MS_EXPORT uint8_t __memscope_free_filter[FILTER_SIZE];
 
@@ -64,12 +71,13 @@ static void filter_add(uintptr_t p, int delta) {
   }
 }
 
-int ms_sampled_insert(uintptr_t p, int64_t est_bytes) {
+/* key is p, or p | OWN_TAG; the probe sequence is always p's. */
+static int insert_key(uintptr_t p, uintptr_t key, int64_t est_bytes) {
   if (!table) return 0;
   for (uint32_t i = 0, s = table_slot(p); i < MAX_PROBES; i++, s = (s + 1) & (TABLE_SIZE - 1)) {
     uintptr_t cur = atomic_load_explicit(&table[s], memory_order_relaxed);
     if ((cur == 0 || cur == TOMBSTONE) &&
-        atomic_compare_exchange_strong_explicit(&table[s], &cur, p, memory_order_acq_rel,
+        atomic_compare_exchange_strong_explicit(&table[s], &cur, key, memory_order_acq_rel,
                                                 memory_order_relaxed)) {
       __atomic_store_n(&table_est[s], est_bytes, __ATOMIC_RELEASE);
       filter_add(p, +1);
@@ -79,13 +87,13 @@ int ms_sampled_insert(uintptr_t p, int64_t est_bytes) {
   return 0; /* 128 probes without room: the table is nearly full; skip this sample */
 }
 
-int ms_sampled_remove(uintptr_t p, int64_t *est_bytes) {
+static int remove_key(uintptr_t p, uintptr_t key, int64_t *est_bytes) {
   *est_bytes = 0;
   if (!table || p == 0) return 0;
   for (uint32_t i = 0, s = table_slot(p); i < MAX_PROBES; i++, s = (s + 1) & (TABLE_SIZE - 1)) {
     uintptr_t cur = atomic_load_explicit(&table[s], memory_order_acquire);
     if (cur == 0) return 0;
-    if (cur == p) {
+    if (cur == key) {
       if (!atomic_compare_exchange_strong_explicit(&table[s], &cur, TOMBSTONE,
                                                    memory_order_relaxed, memory_order_relaxed))
         return 0;
@@ -95,4 +103,16 @@ int ms_sampled_remove(uintptr_t p, int64_t *est_bytes) {
     }
   }
   return 0;
+}
+
+int ms_sampled_insert(uintptr_t p, int64_t est_bytes) { return insert_key(p, p, est_bytes); }
+
+int ms_sampled_remove(uintptr_t p, int64_t *est_bytes) { return remove_key(p, p, est_bytes); }
+
+int ms_own_insert(uintptr_t p) { return p && insert_key(p, p | OWN_TAG, 0); }
+
+/* The filter first: most frees that reach the slow path are not of such blocks. */
+int ms_own_remove(uintptr_t p) {
+  int64_t unused;
+  return p && ms_maybe_sampled(p) && remove_key(p, p | OWN_TAG, &unused);
 }
