@@ -305,6 +305,8 @@ static bool decode_thread(struct ms_decoder *d, const msgpack_object *el, uint32
       !get_uint(&r, &el[MS_THREAD_START_NS], "start_ns", &t.start_ns) ||
       !get_uint(&r, &el[MS_THREAD_END_NS], "end_ns", &t.end_ns))
     return false;
+  if (n >= MS_THREAD_DROPPED_LEN && !get_uint(&r, &el[MS_THREAD_DROPPED], "dropped", &t.dropped))
+    return false;
   if (d->cb.thread)
     d->cb.thread(d->ctx, &t);
   return true;

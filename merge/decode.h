@@ -61,6 +61,7 @@ struct ms_thread_rec {
   uint64_t os_tid;
   const char *name;
   uint64_t start_ns, end_ns;
+  uint64_t dropped; /* events the runtime could not record (0 when absent) */
 };
 
 /* One event; old_ptr and begin_ns are 0 except for MS_EV_REALLOC.  weight, alignment

@@ -177,6 +177,7 @@ void ms_process_add_thread(struct ms_profile *p, struct ms_process *proc,
   }
   thr->start_ns = t->start_ns;
   thr->end_ns = t->end_ns;
+  thr->dropped_events = t->dropped;
   ms_replay_thread_ended(proc, (size_t)(thr - proc->threads));
 }
 
@@ -622,4 +623,10 @@ const char *ms_api_name(uint32_t api) {
   case MEMSCOPE_API_WRAPPER: return "wrapper";
   }
   return "?";
+}
+
+uint64_t ms_process_dropped_events(const struct ms_process *proc) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < proc->nthreads; i++) n += proc->threads[i].dropped_events;
+  return n;
 }

@@ -151,6 +151,7 @@ struct ms_thread {
   uint64_t os_tid; /* 0 when unknown */
   char *name;      /* NULL when unknown */
   uint64_t start_ns, end_ns;
+  uint64_t dropped_events; /* events the runtime could not record (its THREAD record) */
   bool described;  /* a THREAD record was seen */
   struct ms_counts counts;
   /* Peak of this thread's own live heap: bytes it allocated that were still live (freed
@@ -376,5 +377,9 @@ bool ms_site_uninstrumented(const struct ms_site *s);
 uint64_t ms_site_calls(const struct ms_site *s);     /* allocations, or frees for free sites */
 uint64_t ms_site_bytes(const struct ms_site *s);     /* bytes allocated, or freed */
 const char *ms_api_name(uint32_t api);               /* "malloc", ..., "?" when unknown */
+
+/* Events the runtime dropped in a process (its threads' THREAD records): allocations
+ * made while it was busy on the same thread, by a signal handler. */
+uint64_t ms_process_dropped_events(const struct ms_process *proc);
 
 #endif

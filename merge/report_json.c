@@ -121,6 +121,7 @@ static void thread(struct ms_json *j, const struct ms_process *proc, const struc
   ms_json_kbool(j, "described", t->described);
   ms_json_kuint(j, "start_ns", t->start_ns);
   ms_json_kuint(j, "end_ns", t->end_ns);
+  ms_json_kuint(j, "dropped_events", t->dropped_events);
   counts(j, "counts", &t->counts, false);
   ms_json_kdouble(j, "average_size",
                   t->counts.allocations
@@ -273,6 +274,7 @@ static void process(struct ms_json *j, const struct ms_process *proc,
   ms_json_kuint(j, "events", proc->events);
   ms_json_kuint(j, "skipped_records", proc->skipped_records);
   ms_json_kuint(j, "skipped_events", proc->skipped_events);
+  ms_json_kuint(j, "dropped_events", ms_process_dropped_events(proc));
   ms_json_kuint(j, "disagreeing_sites", proc->disagreeing_sites);
   ms_json_key(j, "replay");
   ms_json_object(j);

@@ -104,6 +104,10 @@ static void print_input(FILE *out, const struct ms_input *in) {
     fputs("?", out);
   print_mode(out, proc);
   fprintf(out, ", %s", proc->complete ? "complete" : "incomplete (no end record)");
+  uint64_t dropped = ms_process_dropped_events(proc);
+  if (dropped)
+    fprintf(out, ", %" PRIu64 " events not recorded (a signal handler allocated while memscope was busy)",
+            dropped);
   const struct ms_decode_problem *pb = &in->problem;
   switch (pb->status) {
   case MS_DECODE_OK:
