@@ -53,7 +53,8 @@ bool canInlineCall(const CallBase &Call, const KnownFunction &K) {
   return CI && !CI->isMustTailCall() && !CI->hasOperandBundles();
 }
 
-InlineFastPaths::InlineFastPaths(Module &M, const RuntimeTypes &Types) : M(M), Types(Types) {}
+InlineFastPaths::InlineFastPaths(Module &M, const RuntimeTypes &Types, uint32_t Budget)
+    : M(M), Types(Types), Budget(Budget) {}
 
 // malloc's and free's own prototypes.
 static FunctionType *realMallocType(const RuntimeTypes &Types) {
@@ -75,10 +76,13 @@ bool InlineFastPaths::checkRuntimeSymbols(Module &M, const RuntimeTypes &Types) 
 
 uint32_t InlineFastPaths::addSlot(AllocApi Api) {
   assert((Api == AllocApi::Malloc || Api == AllocApi::Free) && "only malloc and free inline");
-  if (Size == 0)
-    Size = HeaderSize;
-  uint32_t Slot = Size;
-  Size += Api == AllocApi::Malloc ? MallocSlotSize : FreeSlotSize;
+  uint32_t Slot = Size == 0 ? HeaderSize : Size;
+  uint64_t End = uint64_t(Slot) + (Api == AllocApi::Malloc ? MallocSlotSize : FreeSlotSize);
+  if (Full || End > Budget) {
+    Full = true;
+    return 0;
+  }
+  Size = static_cast<uint32_t>(End);
   return Slot;
 }
 

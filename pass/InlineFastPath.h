@@ -10,7 +10,9 @@
 //
 // The block: a header { uint64_t sample_left; uint32_t free_mask, reserved; }, then
 // the counters of each inline site at its tls_slot, in site order: a malloc site's
-// { calls, bytes, lo, span }, a free site's { calls }.
+// { calls, bytes, lo, span }, a free site's { calls }.  glibc carves the static TLS of
+// every thread out of its stack, so the block has a budget: the sites that would take
+// it over call the runtime, whose per-thread table is not static TLS.
 #ifndef MEMSCOPE_PASS_INLINEFASTPATH_H
 #define MEMSCOPE_PASS_INLINEFASTPATH_H
 
@@ -43,14 +45,18 @@ bool canInlineCall(const llvm::CallBase &Call, const KnownFunction &K);
 // The thread-local block of one module and the fast paths that count into it.
 class InlineFastPaths {
 public:
-  InlineFastPaths(llvm::Module &M, const RuntimeTypes &Types);
+  // Budget: the most bytes the block may take, header included (0: no inline sites).
+  InlineFastPaths(llvm::Module &M, const RuntimeTypes &Types, uint32_t Budget);
 
   // False, after reporting an error, when the module already has one of the fast
   // paths' runtime functions with another type (checkRuntimeSymbol).
   static bool checkRuntimeSymbols(llvm::Module &M, const RuntimeTypes &Types);
 
   // Reserves the counters of an inline site of API Api (malloc or free) at the end of
-  // the block; returns their offset, the site's tls_slot (never 0).
+  // the block; returns their offset, the site's tls_slot (never 0).  Returns 0 when
+  // they would take the block over the budget, and so for every later site too: the
+  // inline sites are the first ones in site order, whatever their sizes, so that which
+  // sites are inline depends on the module alone and is easy to tell.
   uint32_t addSlot(AllocApi Api);
   bool empty() const { return Size == 0; }
   // Bytes of the block: the descriptor's tls_size; 0 without inline sites.
@@ -74,6 +80,8 @@ private:
 
   llvm::Module &M;
   const RuntimeTypes &Types;
+  uint32_t Budget;
+  bool Full = false; // a site did not fit: no later one is inline
   uint32_t Size = 0;
   llvm::GlobalVariable *Block = nullptr;
   llvm::GlobalVariable *Filter = nullptr; // __memscope_free_filter, declared on first use

@@ -195,7 +195,8 @@ void ModuleInstrumenter::planGlobals() {
   }
 }
 
-// The malloc and free calls that get an inline fast path instead of a runtime call.
+// The malloc and free calls that may get an inline fast path instead of a runtime call;
+// instrument() keeps those whose site fits in the block's budget.
 void ModuleInstrumenter::chooseInlineCalls() {
   if (!inlineFastPathsAllowed(M, Options.Inline))
     return;
@@ -256,9 +257,8 @@ bool ModuleInstrumenter::instrument() {
   if (Plan.empty() && ExportedWrappers.empty())
     return false;
   chooseInlineCalls();
-  if (!checkRuntimeSymbols())
-    return false;
 
+  // Describing the sites changes nothing in the module yet (emitSites() does).
   SiteTable Table(M, Types);
   std::vector<unsigned> SiteOf;
   for (const PlannedSite &P : Plan) {
@@ -268,10 +268,12 @@ bool ModuleInstrumenter::instrument() {
       SiteOf.push_back(
           Table.addSite(*P.At, P.Known ? P.Known->Api : AllocApi::Wrapper, P.Ordinal));
   }
-  // A site with an inline call gets counters in the thread-local block, in site order;
-  // its other calls, if any, still call the runtime with the site.  Before
-  // emitSites(): the offsets are in the sites.
-  InlineFastPaths FastPaths(M, Types);
+  // A site with an inline call gets counters in the thread-local block, in site order,
+  // while the block stays within its budget; its other calls, if any, still call the
+  // runtime with the site.  The calls of a site that did not fit call the runtime too.
+  // Before checkRuntimeSymbols(), which must see which entry points are used, and
+  // before emitSites(): the offsets are in the sites.
+  InlineFastPaths FastPaths(M, Types, Options.InlineTlsBudget);
   std::vector<bool> InlineSite(Table.size(), false);
   for (unsigned I = 0; I < Plan.size(); ++I)
     if (Plan[I].Inline)
@@ -279,6 +281,11 @@ bool ModuleInstrumenter::instrument() {
   for (unsigned S = 0; S < Table.size(); ++S)
     if (InlineSite[S])
       Table.setTlsSlot(S, FastPaths.addSlot(Table.api(S)));
+  for (unsigned I = 0; I < Plan.size(); ++I)
+    Plan[I].Inline &= Table.tlsSlot(SiteOf[I]) != 0;
+
+  if (!checkRuntimeSymbols())
+    return false;
   if (!Table.empty())
     Table.emitSites();
   if (!FastPaths.empty())

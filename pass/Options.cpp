@@ -47,6 +47,11 @@ static cl::opt<InlineMode> InlineFlag(
                clEnumValN(InlineMode::Always, "always",
                           "in every module (it must be linked into an executable)"),
                clEnumValN(InlineMode::Never, "never", "never: call the runtime")));
+static cl::opt<unsigned> InlineTlsBudgetFlag(
+    "memscope-inline-tls-budget", cl::init(DefaultInlineTlsBudget), cl::value_desc("bytes"),
+    cl::desc("memscope: the most static TLS a module's inline block may take; sites beyond "
+             "it, in site order, call the runtime (0: none inline) "
+             "[env MEMSCOPE_PASS_INLINE_TLS_BUDGET]"));
 
 // The flag when given, else the environment variable when set, else the default.
 static std::string stringSetting(const cl::opt<std::string> &Flag, const char *Env) {
@@ -87,6 +92,23 @@ static InlineMode inlineSetting(Module &M) {
   return InlineFlag;
 }
 
+// The flag when given, else MEMSCOPE_PASS_INLINE_TLS_BUDGET when set (a number of
+// bytes; anything else is an error, as for MEMSCOPE_INLINE), else the default.
+static unsigned inlineTlsBudgetSetting(Module &M) {
+  if (InlineTlsBudgetFlag.getNumOccurrences() > 0)
+    return InlineTlsBudgetFlag;
+  const char *V = std::getenv("MEMSCOPE_PASS_INLINE_TLS_BUDGET");
+  if (!V || !*V)
+    return InlineTlsBudgetFlag;
+  unsigned Bytes = 0;
+  if (StringRef(V).trim().getAsInteger(10, Bytes)) {
+    M.getContext().emitError("memscope: MEMSCOPE_PASS_INLINE_TLS_BUDGET='" + Twine(V) +
+                             "' is not a number of bytes");
+    return InlineTlsBudgetFlag;
+  }
+  return Bytes;
+}
+
 static std::unique_ptr<SpecialCaseList> loadList(Module &M, const std::string &Path,
                                                  const char *What) {
   if (Path.empty())
@@ -103,6 +125,7 @@ PassOptions::PassOptions(Module &M) : ModuleFile(M.getSourceFileName()) {
   DeclaredWrappers = boolSetting(DeclaredWrappersFlag, "MEMSCOPE_PASS_DECLARED_WRAPPERS");
   AddressTaken = boolSetting(AddressTakenFlag, "MEMSCOPE_PASS_ADDRESS_TAKEN");
   Inline = inlineSetting(M);
+  InlineTlsBudget = inlineTlsBudgetSetting(M);
   IgnoreList = loadList(M, stringSetting(IgnoreListFlag, "MEMSCOPE_PASS_IGNORELIST"),
                         "ignore list");
   WrapperList = loadList(M, stringSetting(WrapperListFlag, "MEMSCOPE_PASS_WRAPPER_LIST"),

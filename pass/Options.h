@@ -26,6 +26,11 @@ enum class InlineMode {
   Never,  // nowhere: every call calls the runtime
 };
 
+// -memscope-inline-tls-budget: the most bytes of static TLS one module's inline block
+// may take (docs/pass.md, "The TLS budget": measured, it keeps threads with 16 KiB
+// stacks working).  glibc takes static TLS from every thread's stack.
+constexpr unsigned DefaultInlineTlsBudget = 1024;
+
 // The settings for one module, with the ignore list and wrapper list loaded.
 class PassOptions {
 public:
@@ -42,6 +47,8 @@ public:
   bool AddressTaken = true;
   // Which modules count malloc and free inline.
   InlineMode Inline = InlineMode::Auto;
+  // Bytes of the module's inline block at most (header included); 0: no inline sites.
+  unsigned InlineTlsBudget = DefaultInlineTlsBudget;
 
   // The ignore list names F (fun:) or its file (src:), by symbol or source name.
   bool ignores(const llvm::Function &F) const;
