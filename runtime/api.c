@@ -55,7 +55,7 @@ MS_EXPORT void memscope_dump(void) {
   ms_threads_lock();
   ms_output_lock();
   ms_thread_flush_locked(&ms_self);
-  ms_threads_write_running_locked();
+  ms_threads_write_running_locked(0);
   ms_output_unlock();
   ms_threads_unlock();
 }

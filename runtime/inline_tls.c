@@ -127,6 +127,17 @@ __attribute__((no_sanitize("thread"))) void ms_inline_fold(uintptr_t tp,
     });
 }
 
+__attribute__((no_sanitize("thread"))) uint64_t ms_inline_calls(uintptr_t tp) {
+  uint64_t calls = 0;
+  uint32_t n = modules_registered();
+  for (uint32_t i = 0; i < n; i++)
+    FOR_EACH_INLINE_SITE(tp, i, site, slot, {
+      (void)site;
+      calls += __atomic_load_n(&slot[0], __ATOMIC_RELAXED);
+    });
+  return calls;
+}
+
 size_t ms_inline_tls_bytes(void) {
   size_t total = 0;
   uint32_t n = modules_registered();
@@ -135,6 +146,16 @@ size_t ms_inline_tls_bytes(void) {
 }
 
 /* ---- the slow entries of the inline fast paths --------------------------------------- */
+
+/* Where a slow entry counts: the site's slot in the block, but in full mode the
+ * thread's table.  Full mode keeps the blocks disarmed, so nothing counts in them but
+ * a call that slipped through the fast path in the window above (a signal handler's):
+ * those are not recorded, and are reported as dropped (ms_inline_calls). */
+static struct ms_site_counter *slow_counter(struct ms_thread *t, const struct __memscope_site *site,
+                                            void *block) {
+  if (t->record_all) return ms_site_counter(t->counters_mem, site);
+  return (struct ms_site_counter *)((char *)block + site->tls_slot);
+}
 
 /* The calling thread set up and recording, and h armed; 0 (h disarmed) when it does not
  * record. */
@@ -152,8 +173,12 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
   struct __memscope_tls_header *h = block;
   struct ms_thread *t = &ms_self;
   h->sample_left += size; /* undo the fast path's subtraction */
+  /* A signal handler that allocated between the fast path's subtraction and this undo
+   * found the countdown wrapped around, went the fast way and took its size off too:
+   * the countdown is wrapped still.  It starts again (this call is sampled). */
+  if (h->sample_left > MS_SAMPLE_LEFT_MAX) h->sample_left = 0;
   if (!ready(t, h)) return ms_real_malloc(size);
-  struct ms_site_counter *c = (struct ms_site_counter *)((char *)block + site->tls_slot);
+  struct ms_site_counter *c = slow_counter(t, site, block);
   double weight = ms_sample_choose(t, &h->sample_left, c->calls, size);
   void *p = ms_real_malloc(size);
   if (!p) {
@@ -168,7 +193,7 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
 MS_EXPORT void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block) {
   struct ms_thread *t = &ms_self;
   if (!ptr && !ms_thread_is_set_up(t)) return; /* as ms_free_slow: never set up by it */
-  if (ready(t, block)) ms_free_count(t, site, ptr, (uint64_t *)((char *)block + site->tls_slot));
+  if (ready(t, block)) ms_free_count(t, site, ptr, &slow_counter(t, site, block)->calls);
 }
 
 MS_EXPORT void __memscope_inline_widen(struct __memscope_tls_alloc *slot, uint64_t size) {

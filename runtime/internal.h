@@ -240,6 +240,7 @@ struct ms_thread {
   struct ms_site_counter *counters_mem; /* = rec->counters; counters is it or NULL */
   struct ms_thread_rec *rec;            /* NULL until set up */
   char name[64];    /* a name given before set-up */
+  uint64_t dropped_early; /* events dropped before set-up (a signal during it) */
   struct ms_wbuf enc;
 };
 /* A site's counters in a thread's table: the runtime gives each site, as its `index`,
@@ -270,9 +271,10 @@ uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames);
 void ms_thread_flush(struct ms_thread *t);
 /* The same with the registry and output locks already held (stop, fatal signals). */
 void ms_thread_flush_locked(struct ms_thread *t);
-/* The calling thread's part of stopping a session: flushed, thread record written
- * (end_ns 0: it goes on running), detached.  Both locks held. */
-void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns);
+/* The calling thread's part of ending a session: flushed, thread record written
+ * (end_ns 0: it goes on running).  With `rebase`, the session that begins as this one
+ * ends: the same snapshot is its base (no call falls between).  Both locks held. */
+void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase);
 /* The calling thread ends now: what its destructor does (tests call it directly). */
 void ms_thread_exit(struct ms_thread *t);
 /* A pthread_create'd thread starts: its destructor is armed at once (thread_create.c). */
@@ -285,8 +287,8 @@ int ms_threads_trylock(void); /* 1 when taken */
 /* The kernel thread ids of the recording threads (up to max); how many were written. */
 uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max);
 /* A counters record and a thread record (end 0) for every other thread that recorded in
- * the session.  Both locks held. */
-void ms_threads_write_running_locked(void);
+ * the session; `rebase` as above (0: none).  Both locks held. */
+void ms_threads_write_running_locked(uint32_t rebase);
 /* A new session begins (both locks held, before it is published): every set-up
  * thread's counts now become its base. */
 void ms_threads_take_baselines_locked(uint32_t session);
@@ -297,7 +299,10 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
                            size_t max);
 /* An event was not recorded because the runtime was busy on this thread. */
 static inline void ms_thread_note_dropped(struct ms_thread *t) {
-  if (t->rec) atomic_fetch_add_explicit(&t->rec->dropped, 1, memory_order_relaxed);
+  if (t->rec)
+    atomic_fetch_add_explicit(&t->rec->dropped, 1, memory_order_relaxed);
+  else
+    t->dropped_early++;
 }
 
 /* ---- thread_create.c: pthread_create, interposed -------------------------------------
@@ -331,7 +336,9 @@ extern _Atomic int64_t ms_est_live_of_ended_threads;
 
 /* ---- sampler.c: the sampling decision and the slow paths of record.h ----------------- */
 void ms_sampler_seed(struct ms_thread *t, uint64_t seed);
-/* Draws the distance to the next sample point: exponential with mean `mean` bytes. */
+/* Draws the distance to the next sample point: exponential with mean `mean` bytes, at
+ * most MS_SAMPLE_LEFT_MAX (a countdown above it has wrapped around). */
+#define MS_SAMPLE_LEFT_MAX ((uint64_t)INT64_MAX)
 uint64_t ms_sampler_next_interval(uint64_t *rng, uint64_t mean);
 /* Probability that the byte sampler picks an allocation of `size` bytes, and the weight
  * 1/p its sample carries. */
@@ -383,6 +390,9 @@ void ms_inline_reset_ranges_self(const struct ms_site_counter *base);
 /* The inline counts of the thread whose thread pointer is tp, copied into table's slots
  * (indexed as every counters table); on another thread a moment old at worst. */
 void ms_inline_fold(uintptr_t tp, struct ms_site_counter *table);
+/* The calls counted in the blocks of the thread at tp: in full mode, the calls that
+ * slipped past the runtime (see inline_tls.c) and were not recorded. */
+uint64_t ms_inline_calls(uintptr_t tp);
 /* Bytes of static TLS the inline blocks take from every thread (thread_create.c). */
 size_t ms_inline_tls_bytes(void);
 

@@ -26,26 +26,44 @@ void ms_session_init(void) {
   atomic_store_explicit(&ms_session_on, 1, memory_order_release);
 }
 
-/* Both locks are held from the threads' baselines to the file's opening: a thread set
+/* Ends the running session (both locks held).  With `rebase`, the session starting
+ * right after: one snapshot of every thread ends this one and begins that one, so a
+ * call made meanwhile is in exactly one of them. */
+static void end_session_locked(const char *reason, uint64_t end_ns, uint32_t rebase) {
+  uint64_t now = ms_now_ns();
+  ms_threads_write_running_locked(rebase);
+  ms_thread_finish_session_locked(&ms_self, end_ns, rebase);
+  char mem[128];
+  struct ms_wbuf b = MS_WBUF_FIXED(mem);
+  ms_encode_end(&b, now, reason);
+  ms_output_write_locked(&b);
+  atomic_store_explicit(&ms_session_on, 0, memory_order_release);
+  ms_output_close_locked();
+}
+
+/* Both locks are held from the threads' baselines to the file's creation: a thread set
  * up meanwhile waits, and either has its base taken or starts counting from zero. */
 int ms_session_start(const char *dir) {
   ms_runtime_init();
-  if (ms_tracing()) ms_session_stop("stop", 0);
   char resolved[sizeof ms_config.out_dir];
   if (dir && *dir) {
     int err = ms_output_resolve_dir(dir, resolved);
     if (err) return err;
   }
+  if (ms_tracing() && ms_config.resource_interval_ns) ms_resource_sample_now();
   ms_threads_lock();
   ms_output_lock();
+  uint32_t session = ms_session() + 1;
+  if (ms_tracing())
+    end_session_locked("stop", 0, session);
+  else
+    ms_threads_take_baselines_locked(session);
   if (dir && *dir) strcpy(ms_config.out_dir, resolved);
   if (ms_config.mode == MS_MODE_OFF) ms_config.mode = MS_MODE_SAMPLED;
   ms_process.mode = ms_mode_name(ms_config.mode);
-  uint32_t session = ms_session() + 1;
-  ms_threads_take_baselines_locked(session);
   atomic_store_explicit(&ms_session_gen, session, memory_order_release);
   atomic_store_explicit(&ms_session_on, 1, memory_order_release);
-  /* Open now, so that an unwritable directory is reported to the caller. */
+  /* Create it now, so that an unwritable directory is reported to the caller. */
   int err = ms_output_open_locked();
   if (err) {
     atomic_store_explicit(&ms_session_on, 0, memory_order_release);
@@ -58,21 +76,11 @@ int ms_session_start(const char *dir) {
 
 int ms_session_stop(const char *reason, uint64_t end_ns) {
   if (!ms_tracing()) return -1;
-  uint64_t now = ms_now_ns();
   if (ms_config.resource_interval_ns) ms_resource_sample_now(); /* the session's last tick */
   ms_threads_lock();
   ms_output_lock();
   int was_on = ms_tracing(); /* another thread may have stopped it meanwhile */
-  if (was_on) {
-    ms_threads_write_running_locked();
-    ms_thread_finish_session_locked(&ms_self, end_ns);
-    char mem[128];
-    struct ms_wbuf b = MS_WBUF_FIXED(mem);
-    ms_encode_end(&b, now, reason);
-    ms_output_write_locked(&b);
-    atomic_store_explicit(&ms_session_on, 0, memory_order_release);
-    ms_output_close_locked();
-  }
+  if (was_on) end_session_locked(reason, end_ns, 0);
   ms_output_unlock();
   ms_threads_unlock();
   return was_on ? 0 : -1;

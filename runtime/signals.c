@@ -34,7 +34,7 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
       if (ms_output_trylock()) {
         ms_output_in_signal = 1;
         ms_thread_flush_locked(&ms_self);
-        ms_threads_write_running_locked();
+        ms_threads_write_running_locked(0);
         ms_output_in_signal = 0;
         ms_output_unlock();
       }

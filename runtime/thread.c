@@ -133,32 +133,44 @@ static int rec_alive(const struct ms_thread_rec *r) {
 __attribute__((no_sanitize("thread"))) static void cumulative_counts(
     const struct ms_thread_rec *r, struct ms_site_counter *out, uint32_t slots, int tls_ok) {
   memcpy(out, r->counters, (size_t)slots * sizeof *out);
-  if (tls_ok && r->tp) ms_inline_fold(r->tp, out);
+  /* (full mode counts in the table alone: what is in the blocks was not recorded) */
+  if (tls_ok && r->tp && ms_config.mode != MS_MODE_FULL) ms_inline_fold(r->tp, out);
 }
 
 /* r's counts in the current session into session_counts (output lock held); returns the
- * number of sites it called. */
-static uint32_t session_view_locked(const struct ms_thread_rec *r, uint32_t slots, int tls_ok) {
+ * number of sites it called.  With `rebase` (a session that begins now, as this one
+ * ends), the same snapshot becomes r's base for it, so that each call falls in exactly
+ * one of the two. */
+static uint32_t session_view_locked(struct ms_thread_rec *r, uint32_t slots, int tls_ok,
+                                    uint32_t rebase) {
   if (!session_counts) session_counts = ms_os_reserve(MS_COUNTERS_BYTES);
   if (!session_counts) return 0;
   struct ms_site_counter *v = session_counts;
   cumulative_counts(r, v, slots, tls_ok);
   const struct ms_site_counter *base = r->base && r->base_session == ms_session() ? r->base : NULL;
+  if (rebase && !r->base) r->base = ms_os_reserve(MS_COUNTERS_BYTES);
+  struct ms_site_counter *next = rebase ? r->base : NULL;
   uint32_t used = 0;
   for (uint32_t i = 0; i < slots; i++) {
+    uint64_t calls = v[i].calls, bytes = v[i].bytes;
     if (base) {
       v[i].calls -= base[i].calls;
       v[i].bytes -= base[i].bytes;
     }
+    if (next) {
+      next[i].calls = calls;
+      next[i].bytes = bytes;
+    }
     if (v[i].lo == MS_RANGE_EMPTY) v[i].lo = v[i].span = 0; /* caught mid-update */
     used += v[i].calls != 0;
   }
+  if (next) r->base_session = rebase;
   return used;
 }
 
-static void write_counters_locked(const struct ms_thread_rec *r, struct ms_wbuf *b, int tls_ok) {
+/* session_counts, as left by session_view_locked, as r's COUNTERS record. */
+static void write_counters_locked(const struct ms_thread_rec *r, struct ms_wbuf *b) {
   uint32_t slots = ms_sites_slots_in_use();
-  session_view_locked(r, slots, tls_ok);
   b->len = 0;
   b->failed = 0;
   ms_encode_counters(b, r->index, r->os_tid, ++counters_seq, session_counts, slots);
@@ -181,13 +193,14 @@ static void thread_name(const struct ms_thread_rec *r, char name[64]) {
 }
 
 static void write_thread_record_locked(const struct ms_thread_rec *r, struct ms_wbuf *b,
-                                       uint64_t end_ns) {
+                                       uint64_t end_ns, int tls_ok) {
   char name[64];
   thread_name(r, name);
+  uint64_t dropped = atomic_load_explicit(&r->dropped, memory_order_relaxed);
+  if (tls_ok && r->tp && ms_config.mode == MS_MODE_FULL) dropped += ms_inline_calls(r->tp);
   b->len = 0;
   b->failed = 0;
-  ms_encode_thread(b, r->index, r->os_tid, name, r->start_ns, end_ns,
-                   atomic_load_explicit(&r->dropped, memory_order_relaxed));
+  ms_encode_thread(b, r->index, r->os_tid, name, r->start_ns, end_ns, dropped);
   ms_output_write_locked(b);
 }
 
@@ -231,6 +244,7 @@ static int thread_setup(struct ms_thread *t) {
       r->tp = thread_pointer();
       r->born = t->born;
       memcpy(r->name, t->name, sizeof r->name);
+      atomic_store_explicit(&r->dropped, t->dropped_early, memory_order_relaxed);
       registry_add_locked(r);
     }
     pthread_mutex_unlock(&registry_lock);
@@ -316,14 +330,15 @@ static int events_belong(const struct ms_thread *t) {
 }
 
 /* r's counts in the session, if it counted anything in it or joined it; with its
- * thread record when end_ns is given (~0: none).  Both locks held. */
-static void write_thread_locked(const struct ms_thread_rec *r, struct ms_wbuf *b, int tls_ok,
-                                uint64_t end_ns) {
+ * thread record when end_ns is given (~0: none); rebased for the session `rebase`
+ * (session_view_locked).  Both locks held. */
+static void write_thread_locked(struct ms_thread_rec *r, struct ms_wbuf *b, int tls_ok,
+                                uint64_t end_ns, uint32_t rebase) {
   if (!ms_tracing()) return;
-  uint32_t used = session_view_locked(r, ms_sites_slots_in_use(), tls_ok);
+  uint32_t used = session_view_locked(r, ms_sites_slots_in_use(), tls_ok, rebase);
   if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != ms_session()) return;
-  write_counters_locked(r, b, tls_ok);
-  if (end_ns != UINT64_MAX) write_thread_record_locked(r, b, end_ns);
+  write_counters_locked(r, b);
+  if (end_ns != UINT64_MAX) write_thread_record_locked(r, b, end_ns, tls_ok);
 }
 
 void ms_thread_flush_locked(struct ms_thread *t) {
@@ -338,7 +353,7 @@ void ms_thread_flush_locked(struct ms_thread *t) {
   }
   t->count = 0;
   t->stacks_used = 0;
-  write_thread_locked(t->rec, &t->enc, 1, UINT64_MAX);
+  write_thread_locked(t->rec, &t->enc, 1, UINT64_MAX, 0);
   t->busy = was_busy;
 }
 
@@ -374,12 +389,12 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
   t->events[t->count++] = *ev;
 }
 
-void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns) {
+void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase) {
   if (!t->rec) return;
   uint8_t was_busy = t->busy;
   ms_thread_flush_locked(t);
   t->busy = 1;
-  write_thread_locked(t->rec, &t->enc, 1, end_ns);
+  write_thread_locked(t->rec, &t->enc, 1, end_ns, rebase);
   t->busy = was_busy;
 }
 
@@ -392,7 +407,7 @@ void ms_thread_exit(struct ms_thread *t) {
     t->busy = 1;
     pthread_mutex_lock(&registry_lock);
     ms_output_lock();
-    ms_thread_finish_session_locked(t, ms_now_ns());
+    ms_thread_finish_session_locked(t, ms_now_ns(), 0);
     ms_output_unlock();
     __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
     ms_inline_disarm_self(); /* later calls: slow path, not counted */
@@ -433,7 +448,7 @@ uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max) {
 /* Reads other threads' counters while they may still be counting: each 64-bit field is
  * read whole (aligned), so a snapshot is at worst a moment old.  A thread that is gone
  * without its destructor (see rec_alive) is written from its table alone, and unlinked. */
-void ms_threads_write_running_locked(void) {
+void ms_threads_write_running_locked(uint32_t rebase) {
   struct ms_wbuf b;
   if (ms_wbuf_init(&b, 1 << 16)) return;
   struct ms_thread_rec *own = ms_self.rec, *next;
@@ -441,7 +456,7 @@ void ms_threads_write_running_locked(void) {
     next = r->next;
     if (r == own) continue;
     int alive = rec_alive(r);
-    write_thread_locked(r, &b, alive, alive ? 0 : ms_now_ns());
+    write_thread_locked(r, &b, alive, alive ? 0 : ms_now_ns(), rebase);
     if (!alive) rec_release_locked(r);
   }
   ms_wbuf_release(&b);
@@ -473,7 +488,7 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
   for (struct ms_thread_rec *r = registry; r; r = r->next) {
     live += atomic_load_explicit(&r->est_live, memory_order_relaxed);
     if (!ms_tracing()) continue;
-    uint32_t used = session_view_locked(r, slots, rec_alive(r));
+    uint32_t used = session_view_locked(r, slots, rec_alive(r), 0);
     if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != session) continue;
     struct memscope_thread_counts c = {.thread = r->index, .os_tid = r->os_tid};
     for (uint32_t i = 0; i < slots; i++) {

@@ -6,12 +6,12 @@
  *     destructors (a free(NULL) in __libc_thread_freeres), and setting it up then left a
  *     record that no destructor would ever unlink.  Born threads are `finished` by their
  *     destructor whatever they did.
- *   - Give back the stack our static TLS takes.  glibc carves every thread's static TLS
- *     out of its stack: the inline sites' blocks (abi.h) would shrink a thread's stack
- *     by their size, and make pthread_create fail with EINVAL when the program asks for
- *     a small one.  A requested stack size is enlarged by what memscope's static TLS
- *     uses, so the program's code has the stack it asked for.  A stack the program
- *     provides itself (pthread_attr_setstack) cannot grow: it must have room for it.
+ *   - Give back the stack we take.  glibc carves every thread's static TLS out of its
+ *     stack: the inline sites' blocks (abi.h) would shrink a thread's stack by their
+ *     size, and make pthread_create fail with EINVAL when the program asks for a small
+ *     one; the runtime's slow paths run on it too.  A requested stack size is enlarged
+ *     by both, so the program's code has the stack it asked for.  A stack the program
+ *     provides itself (pthread_attr_setstack) cannot grow: it must have room for them.
  *
  * Cost: one small record per creation, from our own memory (a mutex-guarded free list:
  * thread creation is not the hot path), and pthread_setspecific in the new thread.
@@ -76,14 +76,17 @@ void ms_thread_create_init(void) {
   __atomic_store_n(&real_create, f, __ATOMIC_RELEASE);
 }
 
-/* Bytes of static TLS memscope adds to every thread: the inline blocks and the
- * runtime's own thread state, rounded to pages. */
-static size_t static_tls_bytes(void) {
-  size_t bytes = ms_inline_tls_bytes() + sizeof(struct ms_thread) + 256;
+/* What memscope takes from every thread's stack: the static TLS of the inline blocks
+ * and of the runtime's own thread state, and the frames of its slow paths (a thread's
+ * first event, a flush: a few KiB, MS_SLOW_PATH_STACK to be safe), rounded to pages.
+ * Only address space: a stack's pages become memory as they are touched. */
+#define MS_SLOW_PATH_STACK (16u * 1024u)
+static size_t stack_taken_bytes(void) {
+  size_t bytes = ms_inline_tls_bytes() + sizeof(struct ms_thread) + 256 + MS_SLOW_PATH_STACK;
   return (bytes + 4095) & ~(size_t)4095;
 }
 
-/* attr, or a copy of it in *room asking for a stack larger by our static TLS.  The
+/* attr, or a copy of it in *room asking for a stack larger by what we take.  The
  * copy is shallow (glibc keeps CPU sets and signal masks behind a pointer), so it is
  * never destroyed: only its stack size differs, a field of its own. */
 static const pthread_attr_t *with_room_for_tls(const pthread_attr_t *attr,
@@ -95,7 +98,7 @@ static const pthread_attr_t *with_room_for_tls(const pthread_attr_t *attr,
     return attr; /* the program's own stack (glibc reports addr + size == 0 without) */
   if (pthread_attr_getstacksize(attr, &size) != 0) return attr;
   memcpy(room, attr, sizeof *room);
-  return pthread_attr_setstacksize(room, size + static_tls_bytes()) == 0 ? room : attr;
+  return pthread_attr_setstacksize(room, size + stack_taken_bytes()) == 0 ? room : attr;
 }
 
 MS_EXPORT __attribute__((weak)) int pthread_create(pthread_t *thread, const pthread_attr_t *attr,

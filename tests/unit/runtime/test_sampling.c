@@ -259,7 +259,7 @@ START_TEST(counters_of_running_threads_are_written_at_exit) {
   pthread_mutex_unlock(&gate);
   ms_threads_lock(); /* what the exit path does */
   ms_output_lock();
-  ms_threads_write_running_locked();
+  ms_threads_write_running_locked(0);
   ms_output_unlock();
   ms_threads_unlock();
   struct record_list l;
