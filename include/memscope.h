@@ -19,10 +19,11 @@
 extern "C" {
 #endif
 
-/* Starts a tracing session that writes to `dir` (NULL: $MEMSCOPE_OUT, else ".").  If a
- * session is running it is stopped first.  Each session writes its own file,
- * memscope.<program>.<pid>[.<session>].msgpack; counts start from zero.
- * Returns 0, or -1 when the directory cannot be written (errno says why). */
+/* Starts a tracing session that writes to `dir` (NULL: $MEMSCOPE_OUT, else "."; created
+ * if missing, mode 0700).  If a session is running it ends as this one begins: every
+ * call is counted in exactly one of the two.  Each session writes its own new file,
+ * memscope.<program>.<pid>.<unique>[.<session>].msgpack; counts start from zero.
+ * Returns 0, or -1 when the file cannot be created (errno says why). */
 int memscope_start(const char *dir);
 
 /* Stops the running session: writes every thread's exact counts and the calling
