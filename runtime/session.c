@@ -28,7 +28,8 @@ void ms_session_init(void) {
 
 /* Ends the running session (both locks held).  With `rebase`, the session starting
  * right after: one snapshot of every thread ends this one and begins that one, so a
- * call made meanwhile is in exactly one of them. */
+ * call made meanwhile is in exactly one of them; and tracing never looks off between
+ * the two (a thread that saw it off would not count its call at all). */
 static void end_session_locked(const char *reason, uint64_t end_ns, uint32_t rebase) {
   uint64_t now = ms_now_ns();
   ms_threads_write_running_locked(rebase);
@@ -37,7 +38,7 @@ static void end_session_locked(const char *reason, uint64_t end_ns, uint32_t reb
   struct ms_wbuf b = MS_WBUF_FIXED(mem);
   ms_encode_end(&b, now, reason);
   ms_output_write_locked(&b);
-  atomic_store_explicit(&ms_session_on, 0, memory_order_release);
+  if (!rebase) atomic_store_explicit(&ms_session_on, 0, memory_order_release);
   ms_output_close_locked();
 }
 

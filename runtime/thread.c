@@ -301,7 +301,7 @@ int ms_thread_ensure(struct ms_thread *t) {
   if (t->finished || t->disabled) return 0;
   if (ms_runtime_ready()) {
     if (!ms_tracing()) { /* mode off, or stopped: no work */
-      if (t->counters || t->rec) detach(t);
+      if (t->counters) detach(t); /* once: later calls find it detached */
       return 0;
     }
     if (MS_LIKELY(t->counters && t->session == ms_session())) return 1;
