@@ -23,6 +23,11 @@ cp secure_static "$sdir/prog"
 chown root:root "$sdir/prog"
 chmod 4755 "$sdir/prog"
 mkdir -m 777 "$sdir/attacker" "$sdir/cwd"
+# The kernel must grant the privilege, or the test proves nothing: a nosuid mount
+# ignores the bit.
+if findmnt -no OPTIONS -T "$sdir" | grep -qw nosuid; then
+  fail "setuid: $sdir is on a nosuid mount; the test needs a directory where setuid works"
+fi
 out=$(cd "$sdir/cwd" && MEMSCOPE_OUT="$sdir/attacker" MEMSCOPE_MODE=full MEMSCOPE_SIGNALS=1 \
       setpriv --reuid=65534 --regid=65534 --clear-groups "$sdir/prog" 2>"$sdir/stderr")
 expect_eq "$out" "$expected" "setuid: the program's output"
