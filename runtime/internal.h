@@ -258,8 +258,10 @@ static inline struct ms_site_counter *ms_thread_counters(struct ms_thread *t) {
 }
 /* Sets the thread up on its first event of a session and joins new sessions; returns 0
  * when it does not record (no session, thread tracing off, finished, re-entered, out of
- * memory), having detached its counters and disarmed its inline blocks. */
-int ms_thread_ensure(struct ms_thread *t);
+ * memory), having detached its counters and disarmed its inline blocks.  The common
+ * case (set up, in the session, not re-entered) is the inline test of ms_thread_ensure;
+ * counters are NULL whenever the thread is finished or disabled. */
+int ms_thread_ensure_slow(struct ms_thread *t);
 /* Whether the calling thread is set up (it has counters for a free to count in). */
 static inline int ms_thread_is_set_up(const struct ms_thread *t) { return t->rec != NULL; }
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev);
@@ -406,6 +408,12 @@ extern _Atomic int ms_session_on;
 static inline int ms_tracing(void) { return atomic_load_explicit(&ms_session_on, memory_order_acquire); }
 static inline uint32_t ms_session(void) {
   return atomic_load_explicit(&ms_session_gen, memory_order_acquire);
+}
+/* thread.c's ms_thread_ensure, inline: the slow paths call it on every event. */
+static inline int ms_thread_ensure(struct ms_thread *t) {
+  if (MS_LIKELY(ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing()))
+    return 1;
+  return ms_thread_ensure_slow(t);
 }
 void ms_session_init(void);              /* runtime init: session 1 unless mode off */
 int ms_session_start(const char *dir);   /* 0 or -errno */

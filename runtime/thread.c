@@ -293,7 +293,7 @@ static void detach(struct ms_thread *t) {
   ms_inline_disarm_self();
 }
 
-int ms_thread_ensure(struct ms_thread *t) {
+int ms_thread_ensure_slow(struct ms_thread *t) {
   if (MS_UNLIKELY(t->busy)) { /* re-entered: a signal handler interrupted the runtime */
     ms_thread_note_dropped(t);
     return 0;
@@ -304,7 +304,7 @@ int ms_thread_ensure(struct ms_thread *t) {
       if (t->counters) detach(t); /* once: later calls find it detached */
       return 0;
     }
-    if (MS_LIKELY(t->counters && t->session == ms_session())) return 1;
+    if (t->counters && t->session == ms_session()) return 1;
   }
   int saved_errno = errno;
   t->busy = 1; /* what init and set-up allocate (through libc) is not recorded */
