@@ -7,9 +7,9 @@
  *
  * Safety: only system calls (write, fstat, open of our own file by path, mmap, reading
  * /proc for thread names) and our own encoders and buffers run in the handler.  Both
- * locks are taken with trylock and held while writing: if the crash happened while one
+ * locks are taken with trylock and never given back: if the crash happened while one
  * was held (inside the runtime), nothing is written rather than deadlocking, and no
- * other thread can take them between our checks.  The file is never created here
+ * other thread can write between our checks or after them.  The file is never created here
  * (that enumerates the loaded modules), no module check runs, no message is formatted.
  * A crash inside the runtime's own slow path (busy) writes nothing.  MEMSCOPE_SIGNALS=0
  * turns it off.  A handler the program installs later replaces ours; that is its
@@ -30,15 +30,17 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
   int saved_errno = errno;
   if (!handling) {
     handling = 1;
+    /* The locks are kept until the process dies: no other thread starts a write that
+     * death would cut short.  (One already writing, holding the lock, makes the trylock
+     * fail: nothing more is written, and its record may be cut.) */
     if (ms_tracing() && !ms_self.busy && ms_threads_trylock()) {
       if (ms_output_trylock()) {
         ms_output_in_signal = 1;
         ms_thread_flush_locked(&ms_self);
         ms_threads_write_running_locked(0);
-        ms_output_in_signal = 0;
-        ms_output_unlock();
+      } else {
+        ms_threads_unlock();
       }
-      ms_threads_unlock();
     }
   }
   errno = saved_errno;
