@@ -52,12 +52,14 @@ MS_EXPORT void memscope_flush(void) {
 
 MS_EXPORT void memscope_dump(void) {
   if (!ms_tracing()) return;
+  uint8_t was = ms_busy_begin();
   ms_threads_lock();
   ms_output_lock();
   ms_thread_flush_locked(&ms_self);
   ms_threads_write_running_locked(0);
   ms_output_unlock();
   ms_threads_unlock();
+  ms_busy_end(was);
 }
 
 MS_EXPORT int memscope_phase(const char *label) {

@@ -47,23 +47,31 @@ static void read_process_meta(void) {
   ms_process.start_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
 }
 
-/* Both locks are held across fork, so the child never inherits one mid-update; the
- * forking thread releases them on each side (order: registry, then output). */
+/* Every lock is held across fork, so the child never inherits one mid-update; the
+ * forking thread releases them on each side.  Order: the resource sampler's table (it
+ * holds it while it takes the next two), the registry, the output, then the
+ * pthread_create records' free list (never held while taking another). */
 static void fork_prepare(void) {
+  ms_resource_lock();
   ms_threads_lock();
   ms_output_lock();
+  ms_thread_create_lock();
 }
 static void fork_parent(void) {
+  ms_thread_create_unlock();
   ms_output_unlock();
   ms_threads_unlock();
+  ms_resource_unlock();
 }
 static void fork_child(void) {
   ms_output_after_fork_child();
   ms_resource_after_fork_child();
   read_process_meta();
   ms_thread_after_fork_child();
+  ms_thread_create_unlock();
   ms_output_unlock();
   ms_threads_unlock();
+  ms_resource_unlock();
 }
 
 void ms_runtime_init(void) {
@@ -112,5 +120,7 @@ __attribute__((constructor(101))) static void runtime_constructor(void) {
 }
 
 __attribute__((destructor(101))) static void runtime_destructor(void) {
-  if (ms_runtime_ready()) ms_session_stop("exit", ms_now_ns());
+  /* exit() from a signal handler that interrupted the runtime (busy, maybe holding its
+   * locks) ends without the END record rather than waiting on them for ever. */
+  if (ms_runtime_ready() && !ms_self.busy) ms_session_stop("exit", ms_now_ns());
 }

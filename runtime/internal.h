@@ -312,6 +312,8 @@ static inline void ms_thread_note_dropped(struct ms_thread *t) {
  * never allocated is never set up after its destructors ran) and a stack enlarged by
  * the static TLS our inline blocks take from it. */
 void ms_thread_create_init(void); /* runtime init: finds the real pthread_create */
+void ms_thread_create_lock(void);   /* its free list, held across fork (taken last) */
+void ms_thread_create_unlock(void);
 
 /* ---- sampled_set.c: which live blocks were sampled --------------------------------
  * __memscope_free_filter[ms_filter_slot(p)] is non-zero when p may be a sampled block:
@@ -409,6 +411,16 @@ static inline int ms_tracing(void) { return atomic_load_explicit(&ms_session_on,
 static inline uint32_t ms_session(void) {
   return atomic_load_explicit(&ms_session_gen, memory_order_acquire);
 }
+/* The calling thread is about to hold the runtime's locks outside a slow path (start,
+ * stop, dump, snapshot): marked busy, so that a signal handler's allocation meanwhile
+ * is dropped instead of waiting on those locks. */
+static inline uint8_t ms_busy_begin(void) {
+  uint8_t was = ms_self.busy;
+  ms_self.busy = 1;
+  return was;
+}
+static inline void ms_busy_end(uint8_t was) { ms_self.busy = was; }
+
 /* thread.c's ms_thread_ensure, inline: the slow paths call it on every event. */
 static inline int ms_thread_ensure(struct ms_thread *t) {
   if (MS_LIKELY(ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing()))
@@ -433,6 +445,8 @@ int ms_runtime_ready(void);
 void ms_resource_ensure_started(void); /* slow path: starts it once per process */
 void ms_resource_sample_now(void);      /* one RESOURCE record, from any thread */
 void ms_resource_after_fork_child(void);
+void ms_resource_lock(void); /* its table, held across fork (taken before the others) */
+void ms_resource_unlock(void);
 
 /* ---- modules.c: loaded images (MODULE records) ------------------------------------ */
 void ms_modules_encode_all(struct ms_wbuf *b); /* every image now (file opening) */

@@ -41,9 +41,21 @@ static char out_path[sizeof ms_config.out_dir + 128];
 static int out_failed; /* creating or writing failed: stop trying, warned once */
 volatile int ms_output_in_signal;
 
-void ms_output_lock(void) { pthread_mutex_lock(&out_lock); }
-void ms_output_unlock(void) { pthread_mutex_unlock(&out_lock); }
-int ms_output_trylock(void) { return pthread_mutex_trylock(&out_lock) == 0; }
+/* Writes, opens and /proc reads are cancellation points: while the lock is held they
+ * must not be, or a pthread_cancel() landing in malloc would unwind with it held. */
+static __thread int cancel_state __attribute__((tls_model("initial-exec")));
+void ms_output_lock(void) {
+  int state;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+  pthread_mutex_lock(&out_lock);
+  cancel_state = state;
+}
+void ms_output_unlock(void) {
+  int state = cancel_state;
+  pthread_mutex_unlock(&out_lock);
+  pthread_setcancelstate(state, NULL);
+}
+int ms_output_trylock(void) { return pthread_mutex_trylock(&out_lock) == 0; } /* signals */
 
 static void fail(const char *what, const char *path, int err) {
   if (out_failed) return;

@@ -142,4 +142,6 @@ void ms_resource_ensure_started(void) {
 }
 
 /* A fork child has no sampler thread: its first recorded event starts one. */
+void ms_resource_lock(void) { pthread_mutex_lock(&table_lock); }
+void ms_resource_unlock(void) { pthread_mutex_unlock(&table_lock); }
 void ms_resource_after_fork_child(void) { atomic_store(&started, 0); }

@@ -52,6 +52,7 @@ int ms_session_start(const char *dir) {
     if (err) return err;
   }
   if (ms_tracing() && ms_config.resource_interval_ns) ms_resource_sample_now();
+  uint8_t was = ms_busy_begin();
   ms_threads_lock();
   ms_output_lock();
   uint32_t session = ms_session() + 1;
@@ -72,18 +73,21 @@ int ms_session_start(const char *dir) {
   }
   ms_output_unlock();
   ms_threads_unlock();
+  ms_busy_end(was);
   return err;
 }
 
 int ms_session_stop(const char *reason, uint64_t end_ns) {
   if (!ms_tracing()) return -1;
   if (ms_config.resource_interval_ns) ms_resource_sample_now(); /* the session's last tick */
+  uint8_t was = ms_busy_begin();
   ms_threads_lock();
   ms_output_lock();
   int was_on = ms_tracing(); /* another thread may have stopped it meanwhile */
   if (was_on) end_session_locked(reason, end_ns, 0);
   ms_output_unlock();
   ms_threads_unlock();
+  ms_busy_end(was);
   return was_on ? 0 : -1;
 }
 

@@ -81,6 +81,9 @@ MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
 
 /* A module going away (dlclose): its strings are about to be unmapped. */
 MS_EXPORT void __memscope_unregister_module_v2(struct __memscope_module *m) {
+  /* exit() from a signal handler that interrupted the runtime (busy): this thread may
+   * hold the lock, and at exit nothing reads the table again. */
+  if (ms_self.busy) return;
   ms_output_lock();
   for (struct __memscope_module **it = &modules; *it; it = &(*it)->next)
     if (*it == m) {

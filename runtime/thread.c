@@ -483,6 +483,7 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
   uint32_t session = ms_session(), slots = ms_sites_slots_in_use();
   int64_t live = atomic_load_explicit(&ms_est_live_of_ended_threads, memory_order_relaxed);
   size_t n = 0;
+  uint8_t was = ms_busy_begin();
   pthread_mutex_lock(&registry_lock);
   ms_output_lock();
   for (struct ms_thread_rec *r = registry; r; r = r->next) {
@@ -509,6 +510,7 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
   }
   ms_output_unlock();
   pthread_mutex_unlock(&registry_lock);
+  ms_busy_end(was);
   out->threads = n;
   out->live_bytes_estimate = live > 0 ? (double)live : 0.0;
   return n;

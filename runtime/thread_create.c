@@ -58,6 +58,9 @@ static void start_give(struct start *s) {
   pthread_mutex_unlock(&starts_lock);
 }
 
+void ms_thread_create_lock(void) { pthread_mutex_lock(&starts_lock); }
+void ms_thread_create_unlock(void) { pthread_mutex_unlock(&starts_lock); }
+
 static void *thread_start(void *p) {
   struct start *s = p;
   void *(*fn)(void *) = s->fn;
