@@ -29,8 +29,6 @@ struct inline_module {
 static struct inline_module *inline_modules;
 static _Atomic uint32_t inline_count;
 
-static inline uintptr_t thread_pointer(void) { return (uintptr_t)__builtin_thread_pointer(); }
-
 static inline struct __memscope_tls_header *block_of(uintptr_t tp, const struct inline_module *im) {
   return (struct __memscope_tls_header *)(tp + (uintptr_t)im->tp_offset);
 }
@@ -44,7 +42,7 @@ void ms_inline_register(const struct __memscope_module *m) {
   uint32_t n = atomic_load_explicit(&inline_count, memory_order_relaxed);
   if (n == MS_INLINE_MODULES_MAX) return;
   inline_modules[n].module = m;
-  inline_modules[n].tp_offset = (intptr_t)((uintptr_t)m->tls_block() - thread_pointer());
+  inline_modules[n].tp_offset = (intptr_t)((uintptr_t)m->tls_block() - ms_thread_pointer());
   atomic_store_explicit(&inline_count, n + 1, memory_order_release);
 }
 
@@ -67,20 +65,20 @@ static void disarm(struct __memscope_tls_header *h) {
 }
 
 void ms_inline_reset_self(void) {
-  uintptr_t tp = thread_pointer();
+  uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
   for (uint32_t i = 0; i < n; i++)
     memset(block_of(tp, &inline_modules[i]), 0, inline_modules[i].module->tls_size);
 }
 
 void ms_inline_arm_self(struct ms_thread *t) {
-  uintptr_t tp = thread_pointer();
+  uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
   for (uint32_t i = 0; i < n; i++) arm(t, block_of(tp, &inline_modules[i]));
 }
 
 void ms_inline_disarm_self(void) {
-  uintptr_t tp = thread_pointer();
+  uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
   for (uint32_t i = 0; i < n; i++) disarm(block_of(tp, &inline_modules[i]));
 }
@@ -99,7 +97,7 @@ void ms_inline_disarm_self(void) {
   } while (0)
 
 void ms_inline_reset_ranges_self(const struct ms_site_counter *base) {
-  uintptr_t tp = thread_pointer();
+  uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
   for (uint32_t i = 0; i < n; i++)
     FOR_EACH_INLINE_SITE(tp, i, site, slot, {

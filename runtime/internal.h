@@ -250,6 +250,8 @@ static inline struct ms_site_counter *ms_site_counter(struct ms_site_counter *ta
   return (struct ms_site_counter *)((char *)table + site->index);
 }
 extern __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
+/* The calling thread's thread pointer: where its static TLS (inline blocks) is. */
+static inline uintptr_t ms_thread_pointer(void) { return (uintptr_t)__builtin_thread_pointer(); }
 
 /* The counters pointer, as the fast path reads it (only the owner writes it now; the
  * relaxed atomic keeps TSan quiet about the signal handler's reads). */

@@ -17,7 +17,6 @@
  * so their frees reach the slow path by the same filter. */
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 #include "sampled_set.h"
@@ -40,12 +39,6 @@ static _Atomic uintptr_t *table;
  * is published, read after it is claimed for removal. */
 static int64_t *table_est;
 
-static void *reserve(size_t bytes) {
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
-
 void ms_sampled_set_init(int every_free) {
   /* 255 is never decremented.  Full mode: every free reaches ms_sample_free.  Slot 0:
    * free(NULL) (hash 0) takes the slow path, where it is not counted. */
@@ -53,8 +46,8 @@ void ms_sampled_set_init(int every_free) {
     memset(__memscope_free_filter, 255, FILTER_SIZE);
   else
     __memscope_free_filter[ms_filter_slot(0)] = 255;
-  table = reserve(TABLE_SIZE * sizeof(uintptr_t));
-  table_est = reserve(TABLE_SIZE * sizeof(int64_t));
+  table = ms_os_reserve(TABLE_SIZE * sizeof(uintptr_t));
+  table_est = ms_os_reserve(TABLE_SIZE * sizeof(int64_t));
   if (!table_est) table = NULL;
 }
 

@@ -74,8 +74,6 @@ void ms_threads_lock(void) { pthread_mutex_lock(&registry_lock); }
 void ms_threads_unlock(void) { pthread_mutex_unlock(&registry_lock); }
 int ms_threads_trylock(void) { return pthread_mutex_trylock(&registry_lock) == 0; }
 
-static uintptr_t thread_pointer(void) { return (uintptr_t)__builtin_thread_pointer(); }
-
 /* ---- records ------------------------------------------------------------------------ */
 
 static struct ms_thread_rec *rec_take_locked(void) {
@@ -124,7 +122,7 @@ static void rec_release_locked(struct ms_thread_rec *r) {
  * TLS goes: linked means alive.  Another thread (one the runtime did not see start)
  * could have been set up after its destructors ran: ask the kernel. */
 static int rec_alive(const struct ms_thread_rec *r) {
-  return r->born || r->tp == thread_pointer() || ms_os_thread_alive(r->os_tid);
+  return r->born || r->tp == ms_thread_pointer() || ms_os_thread_alive(r->os_tid);
 }
 
 /* ---- counts of a session ------------------------------------------------------------ */
@@ -185,7 +183,7 @@ static void thread_name(const struct ms_thread_rec *r, char name[64]) {
     memcpy(name, r->name, 63);
     return;
   }
-  if (r->tp == thread_pointer()) {
+  if (r->tp == ms_thread_pointer()) {
     ms_os_thread_name(name);
     return;
   }
@@ -241,7 +239,7 @@ static int thread_setup(struct ms_thread *t) {
       r->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
       r->os_tid = ms_os_gettid();
       r->start_ns = ms_now_ns();
-      r->tp = thread_pointer();
+      r->tp = ms_thread_pointer();
       r->born = t->born;
       memcpy(r->name, t->name, sizeof r->name);
       atomic_store_explicit(&r->dropped, t->dropped_early, memory_order_relaxed);
@@ -543,7 +541,7 @@ void ms_thread_after_fork_child(void) {
   mine->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
   mine->os_tid = ms_os_gettid();
   mine->start_ns = ms_now_ns();
-  mine->tp = thread_pointer();
+  mine->tp = ms_thread_pointer();
   atomic_store_explicit(&mine->joined, 0, memory_order_relaxed);
   atomic_store_explicit(&mine->dropped, 0, memory_order_relaxed);
 }
