@@ -22,7 +22,8 @@
 
 #include "memscope/abi.h"
 #include "memscope/format.h"
-#include "parallel.h"
+#include "inputs.h"
+#include "load.h"
 #include "profile.h"
 #include "report.h"
 
@@ -184,13 +185,13 @@ int main(int argc, char **argv) {
   getrusage(RUSAGE_SELF, &before);
 
   double t0 = now();
-  struct ms_profile *p = ms_profile_new();
-  struct ms_read_options opt = {.jobs = jobs};
-  ms_profile_add_files(p, paths, processes, &opt);
-  ms_profile_finish(p);
+  struct mg_profile *p = mg_profile_new();
+  struct mg_read_options opt = {.jobs = jobs};
+  mg_profile_add_files(p, paths, processes, &opt);
+  mg_profile_finish(p);
   FILE *sink = fopen("/dev/null", "w");
-  ms_report_text(sink, p, NULL);
-  ms_report_json(sink, p, NULL);
+  mg_report_text(sink, p, NULL);
+  mg_report_json(sink, p, NULL);
   fclose(sink);
   double secs = now() - t0;
 
@@ -221,7 +222,7 @@ int main(int argc, char **argv) {
   printf("  totals            %llu allocations, %llu frees, %llu unmatched\n",
          (unsigned long long)p->totals.allocations, (unsigned long long)p->totals.frees,
          (unsigned long long)p->totals.unmatched_frees);
-  ms_profile_free(p);
+  mg_profile_free(p);
   for (unsigned i = 0; i < processes; i++) {
     if (keep)
       printf("  kept %s\n", paths[i]);

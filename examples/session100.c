@@ -60,9 +60,9 @@ int main(void) {
   printf("session100: %d threads, %d allocations of %d bytes\n", THREADS,
          THREADS * ITERATIONS, BUFFER);
 
-  struct ms_session_result r;
+  struct mg_session_result r;
   char *paths[] = {dir};
-  int status = ms_session_from_files(paths, 1, 0, &r);
+  int status = mg_session_from_files(paths, 1, 0, &r);
   if (status < 0) {
     fprintf(stderr, "session100: no profile in %s\n", dir);
     return 1;
@@ -71,6 +71,6 @@ int main(void) {
          "peak %.2f MB, bottlenecks %zu%s\n",
          r.nthreads, (unsigned long long)r.total_allocations, r.peak_live_bytes / 1e6,
          r.nbottlenecks, status == 0 ? "" : " (input incomplete)");
-  ms_session_result_free(&r);
+  mg_session_result_free(&r);
   return status == 0 ? 0 : 1;
 }

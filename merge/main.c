@@ -9,10 +9,11 @@
 #include <unistd.h>
 
 #include "memscope/format.h"
-#include "parallel.h"
+#include "inputs.h"
+#include "load.h"
 #include "profile.h"
 #include "report.h"
-#include "stacks.h"
+#include "stack_resolve.h"
 
 #ifndef MEMSCOPE_VERSION
 #define MEMSCOPE_VERSION "unknown"
@@ -63,7 +64,7 @@ static void usage(FILE *out) {
           "exit status: 0 when every input was read whole; 1 when some input was bad\n"
           "or truncated (the report covers what was read), or none had usable data;\n"
           "2 on a usage error; 3 when --fail-if-grows found more growth than allowed.\n",
-          MS_REPORT_DEFAULT_TOP, MS_DEFAULT_WINDOW);
+          MG_REPORT_DEFAULT_TOP, MG_DEFAULT_WINDOW);
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -103,16 +104,16 @@ static void on_problem(void *ctx, const char *arg, const char *message) {
   c->failed = true;
 }
 
-static void on_input(void *ctx, const struct ms_input *in) {
+static void on_input(void *ctx, const struct mg_input *in) {
   struct cli *c = ctx;
-  if (in->problem.status == MS_DECODE_OK)
+  if (in->problem.status == MG_DECODE_OK)
     return;
   if (c->bar_drawn) { /* the error goes on a line of its own */
     fputs("\r\033[K", stderr);
     c->bar_drawn = false;
   }
   char msg[1024];
-  ms_decode_problem_format(&in->problem, msg, sizeof msg);
+  mg_decode_problem_format(&in->problem, msg, sizeof msg);
   fprintf(stderr, "memscope-merge: %s\n", msg);
   c->failed = true;
 }
@@ -165,34 +166,34 @@ static enum format format_of_path(const char *path) {
 }
 
 /* Writes the report; false when it could not be produced. */
-static bool write_report(FILE *out, enum format f, const struct ms_profile *p,
-                         const struct ms_report_options *opt) {
+static bool write_report(FILE *out, enum format f, const struct mg_profile *p,
+                         const struct mg_report_options *opt) {
   switch (f) {
-  case FMT_JSON: ms_report_json(out, p, opt); return true;
-  case FMT_HTML: ms_report_html(out, p, opt); return true;
-  case FMT_PPROF: return ms_report_pprof(out, p, opt);
-  case FMT_FOLDED: ms_report_folded(out, p, opt); return true;
-  default: ms_report_text(out, p, opt); return true;
+  case FMT_JSON: mg_report_json(out, p, opt); return true;
+  case FMT_HTML: mg_report_html(out, p, opt); return true;
+  case FMT_PPROF: return mg_report_pprof(out, p, opt);
+  case FMT_FOLDED: mg_report_folded(out, p, opt); return true;
+  default: mg_report_text(out, p, opt); return true;
   }
 }
 
 /* One run of a --diff: its inputs read into a profile; *failed is set on a bad input. */
-static struct ms_profile *read_run(const char *arg, struct ms_read_options *read, size_t window,
+static struct mg_profile *read_run(const char *arg, struct mg_read_options *read, size_t window,
                                    struct cli *cli) {
   char *args[] = {(char *)arg};
   char **paths;
-  size_t n = ms_expand_inputs(args, 1, &paths, on_problem, cli);
-  struct ms_profile *p = ms_profile_new();
+  size_t n = mg_expand_inputs(args, 1, &paths, on_problem, cli);
+  struct mg_profile *p = mg_profile_new();
   p->window = window;
   read->progress = on_progress;
   read->input_done = on_input;
   read->ctx = cli;
-  ms_profile_add_files(p, paths, n, read);
+  mg_profile_add_files(p, paths, n, read);
   for (size_t i = 0; i < n; i++)
     free(paths[i]);
   free(paths);
-  ms_profile_finish(p);
-  if (!ms_profile_has_data(p)) {
+  mg_profile_finish(p);
+  if (!mg_profile_has_data(p)) {
     fprintf(stderr, "memscope-merge: %s: no usable data to compare\n", arg);
     cli->failed = true;
   }
@@ -200,19 +201,19 @@ static struct ms_profile *read_run(const char *arg, struct ms_read_options *read
 }
 
 static int run_diff(const char *base_arg, const char *new_arg, const char *output,
-                    const struct ms_report_options *report, struct ms_read_options *read,
+                    const struct mg_report_options *report, struct mg_read_options *read,
                     size_t window, double fail_percent) {
   struct cli cli = {.progress = isatty(STDERR_FILENO)};
-  struct ms_profile *base = read_run(base_arg, read, window, &cli);
-  struct ms_profile *new_ = read_run(new_arg, read, window, &cli);
+  struct mg_profile *base = read_run(base_arg, read, window, &cli);
+  struct mg_profile *new_ = read_run(new_arg, read, window, &cli);
   int status = cli.failed ? EXIT_BAD_INPUT : 0;
-  if (ms_profile_has_data(base) && ms_profile_has_data(new_)) {
+  if (mg_profile_has_data(base) && mg_profile_has_data(new_)) {
     FILE *out = output ? fopen(output, "w") : stdout;
     if (!out) {
       fprintf(stderr, "memscope-merge: %s: cannot open: %m\n", output);
       status = EXIT_BAD_INPUT;
     } else {
-      bool ok = ms_report_diff(out, base, new_, report, fail_percent);
+      bool ok = mg_report_diff(out, base, new_, report, fail_percent);
       if (fflush(out) != 0 || ferror(out) || (output && fclose(out) != 0)) {
         fprintf(stderr, "memscope-merge: writing the report to %s: %m\n",
                 output ? output : "standard output");
@@ -222,8 +223,8 @@ static int run_diff(const char *base_arg, const char *new_arg, const char *outpu
       }
     }
   }
-  ms_profile_free(base);
-  ms_profile_free(new_);
+  mg_profile_free(base);
+  mg_profile_free(new_);
   return status;
 }
 
@@ -250,9 +251,9 @@ int main(int argc, char **argv) {
       {"version", no_argument, NULL, OPT_VERSION},
       {NULL, 0, NULL, 0},
   };
-  struct ms_report_options report = {.top = MS_REPORT_DEFAULT_TOP};
-  struct ms_read_options read = {0};
-  struct ms_symbolize_options symbolize = {0};
+  struct mg_report_options report = {.top = MG_REPORT_DEFAULT_TOP};
+  struct mg_read_options read = {0};
+  struct mg_symbolize_options symbolize = {0};
   enum format format = FMT_NONE;
   bool diff = false;
   double fail_percent = -1;
@@ -276,13 +277,13 @@ int main(int argc, char **argv) {
     case OPT_FORMAT: format = format_named(optarg); break;
     case OPT_FOLDED_VALUE:
       if (strcmp(optarg, "bytes") == 0)
-        report.folded_value = MS_FOLDED_BYTES;
+        report.folded_value = MG_FOLDED_BYTES;
       else if (strcmp(optarg, "calls") == 0)
-        report.folded_value = MS_FOLDED_CALLS;
+        report.folded_value = MG_FOLDED_CALLS;
       else if (strcmp(optarg, "live-bytes") == 0)
-        report.folded_value = MS_FOLDED_LIVE_BYTES;
+        report.folded_value = MG_FOLDED_LIVE_BYTES;
       else if (strcmp(optarg, "live-blocks") == 0)
-        report.folded_value = MS_FOLDED_LIVE_BLOCKS;
+        report.folded_value = MG_FOLDED_LIVE_BLOCKS;
       else
         usage_error("--folded-value: unknown value '%s' (bytes, calls, live-bytes or live-blocks)",
                     optarg);
@@ -348,22 +349,22 @@ int main(int argc, char **argv) {
 
   struct cli cli = {.progress = isatty(STDERR_FILENO)};
   char **paths;
-  size_t npaths = ms_expand_inputs(argv + optind, (size_t)(argc - optind), &paths, on_problem, &cli);
+  size_t npaths = mg_expand_inputs(argv + optind, (size_t)(argc - optind), &paths, on_problem, &cli);
 
-  struct ms_profile *profile = ms_profile_new();
+  struct mg_profile *profile = mg_profile_new();
   profile->window = window;
   read.progress = on_progress;
   read.input_done = on_input;
   read.ctx = &cli;
-  ms_profile_add_files(profile, paths, npaths, &read);
+  mg_profile_add_files(profile, paths, npaths, &read);
   for (size_t i = 0; i < npaths; i++)
     free(paths[i]);
   free(paths);
-  ms_profile_finish(profile);
-  ms_stacks_resolve(profile, &symbolize); /* nothing to do without stacks */
+  mg_profile_finish(profile);
+  mg_stacks_resolve(profile, &symbolize); /* nothing to do without stacks */
 
   int status = cli.failed ? EXIT_BAD_INPUT : 0;
-  if (ms_profile_has_data(profile)) {
+  if (mg_profile_has_data(profile)) {
     FILE *out = output ? fopen(output, "w") : stdout;
     if (!out) {
       fprintf(stderr, "memscope-merge: %s: cannot open: %m\n", output);
@@ -389,6 +390,6 @@ int main(int argc, char **argv) {
               report.pid);
     status = EXIT_BAD_INPUT;
   }
-  ms_profile_free(profile);
+  mg_profile_free(profile);
   return status;
 }

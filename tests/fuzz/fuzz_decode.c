@@ -15,15 +15,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static FILE *sink;
   if (!sink)
     sink = fopen("/dev/null", "w");
-  struct ms_decode_problem problem;
-  ms_decode_buffer("fuzz", data, size, NULL, NULL, &problem);
-  struct ms_profile *p = ms_profile_new();
+  struct mg_decode_problem problem;
+  mg_decode_buffer("fuzz", data, size, NULL, NULL, &problem);
+  struct mg_profile *p = mg_profile_new();
   p->window = 64; /* a small window: the late-event path runs too */
-  ms_profile_add_buffer(p, "fuzz", data, size);
-  ms_profile_finish(p);
-  struct ms_report_options opt = {.top = 5};
-  ms_report_text(sink, p, &opt);
-  ms_report_json(sink, p, &opt);
-  ms_profile_free(p);
+  mg_profile_add_buffer(p, "fuzz", data, size);
+  mg_profile_finish(p);
+  struct mg_report_options opt = {.top = 5};
+  mg_report_text(sink, p, &opt);
+  mg_report_json(sink, p, &opt);
+  mg_profile_free(p);
   return 0;
 }

@@ -13,11 +13,11 @@
 
 static const struct fx_frame frame[] = {{"fn", "a.c", 1, 1}};
 
-static struct ms_profile *profile_of(struct fx *f, size_t window) {
-  struct ms_profile *p = ms_profile_new();
+static struct mg_profile *profile_of(struct fx *f, size_t window) {
+  struct mg_profile *p = mg_profile_new();
   p->window = window;
-  const struct ms_input *in = ms_profile_add_buffer(p, "a.msgpack", f->buf.data, f->buf.size);
-  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
+  const struct mg_input *in = mg_profile_add_buffer(p, "a.msgpack", f->buf.data, f->buf.size);
+  ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
   return p;
 }
 
@@ -57,8 +57,8 @@ static void build_story(struct fx *f) {
 START_TEST(test_story_peak_and_threads) {
   struct fx f;
   build_story(&f);
-  struct ms_profile *p = profile_of(&f, 0);
-  const struct ms_process *proc = p->inputs[0].process;
+  struct mg_profile *p = profile_of(&f, 0);
+  const struct mg_process *proc = p->inputs[0].process;
   /* Heap: A100 B50 C8 -> C16 C32 C64 = 214 at 1510; A freed at 2000; E400 at 3000: 514. */
   ck_assert_uint_eq(proc->counts.peak_live_bytes, 514);
   ck_assert_uint_eq(proc->peak_ns, 3000 - 1000); /* the fixture's start_ns is 1000 */
@@ -68,7 +68,7 @@ START_TEST(test_story_peak_and_threads) {
   ck_assert_uint_eq(proc->peak_sites[1].site, S_REALLOC);
   ck_assert(proc->peak_sites[1].bytes == 64);
   /* Thread 1's own live heap peaked at 214 (A is its block until thread 2 frees it). */
-  const struct ms_thread *t1 = ms_process_find_thread(proc, 1), *t2 = ms_process_find_thread(proc, 2);
+  const struct mg_thread *t1 = mg_process_find_thread(proc, 1), *t2 = mg_process_find_thread(proc, 2);
   ck_assert_uint_eq(t1->peak_live_bytes, 214);
   ck_assert_uint_eq(t1->peak_ns, 1510 - 1000);
   ck_assert_uint_eq(t2->peak_live_bytes, 400);
@@ -88,11 +88,11 @@ START_TEST(test_story_peak_and_threads) {
   ck_assert(proc->ordered_by_scan);
   /* The timeline saw every allocation; its buckets cover the 3 s run. */
   double allocs = 0;
-  for (int i = 0; i < MS_TIMELINE_BUCKETS; i++)
+  for (int i = 0; i < MG_TIMELINE_BUCKETS; i++)
     allocs += proc->timeline_allocs[i];
   ck_assert(allocs == 10);
-  ck_assert(proc->timeline_width * MS_TIMELINE_BUCKETS > 2000000000ULL);
-  ms_profile_free(p);
+  ck_assert(proc->timeline_width * MG_TIMELINE_BUCKETS > 2000000000ULL);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -100,8 +100,8 @@ END_TEST
 START_TEST(test_story_sites) {
   struct fx f;
   build_story(&f);
-  struct ms_profile *p = profile_of(&f, 0);
-  const struct ms_site *m = ms_profile_find_site(p, S_MALLOC), *r = ms_profile_find_site(p, S_REALLOC);
+  struct mg_profile *p = profile_of(&f, 0);
+  const struct mg_site *m = mg_profile_find_site(p, S_MALLOC), *r = mg_profile_find_site(p, S_REALLOC);
   /* Lifetimes of the malloc site's freed blocks: A 1000 ns (< 10 us), C 100 ns (< 1 us,
    * released by the first realloc), D 10 ns, E 2 s (< 10 s). */
   ck_assert(m->lifetime[0].value == 2);
@@ -117,7 +117,7 @@ START_TEST(test_story_sites) {
   ck_assert_uint_eq(r->chain_last_bytes, 64);
   ck_assert_uint_eq(m->top_thread.thread, 1);
   ck_assert_uint_eq(m->top_thread.pid, 42);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -156,8 +156,8 @@ static void build_problems(struct fx *f) {
   fx_end(f, 400000, "exit");
 }
 
-static const struct ms_bottleneck *find(const struct ms_bottleneck *b, size_t n,
-                                        enum ms_bottleneck_type type, uint64_t site) {
+static const struct mg_bottleneck *find(const struct mg_bottleneck *b, size_t n,
+                                        enum mg_bottleneck_type type, uint64_t site) {
   for (size_t i = 0; i < n; i++)
     if (b[i].type == type && b[i].site == site)
       return &b[i];
@@ -170,42 +170,42 @@ static const struct ms_bottleneck *find(const struct ms_bottleneck *b, size_t n,
 START_TEST(test_bottleneck_types) {
   struct fx f;
   build_problems(&f);
-  struct ms_profile *p = profile_of(&f, 0);
-  ms_profile_finish(p);
-  const struct ms_bottleneck *bn = p->bottlenecks, *b;
+  struct mg_profile *p = profile_of(&f, 0);
+  mg_profile_finish(p);
+  const struct mg_bottleneck *bn = p->bottlenecks, *b;
   size_t n = p->nbottlenecks;
   double all = 23505, bytes = 8388608 + 320000 + 128000 + 96000 + 4096;
 
-  ck_assert_ptr_nonnull(b = find(bn, n, MS_BN_LARGE_ALLOCATION, S_LARGE));
+  ck_assert_ptr_nonnull(b = find(bn, n, MG_BN_LARGE_ALLOCATION, S_LARGE));
   ck_severity(b, 0.5 * 8388608 / bytes + 0.5 * (2.0 / 64));
   ck_assert_uint_eq(b->thread, 1);
   ck_assert_uint_eq(b->pid, 7);
   ck_assert(strstr(b->description, "2097152 bytes") && *b->suggestion);
 
-  ck_assert_ptr_nonnull(b = find(bn, n, MS_BN_THOUSAND_CUTS, S_CUTS));
+  ck_assert_ptr_nonnull(b = find(bn, n, MG_BN_THOUSAND_CUTS, S_CUTS));
   ck_severity(b, 20000 / all);
   ck_assert(strstr(b->description, "20000 small allocations (average 16 bytes"));
 
-  ck_assert_ptr_nonnull(b = find(bn, n, MS_BN_CHURN, S_CHURN));
+  ck_assert_ptr_nonnull(b = find(bn, n, MG_BN_CHURN, S_CHURN));
   ck_severity(b, 2000 / all);
 
-  ck_assert_ptr_nonnull(b = find(bn, n, MS_BN_CROSS_THREAD_FREE, S_CROSS));
+  ck_assert_ptr_nonnull(b = find(bn, n, MG_BN_CROSS_THREAD_FREE, S_CROSS));
   ck_severity(b, 1500 / all);
   ck_assert_uint_eq(b->thread, 2);
-  ck_assert_ptr_null(find(bn, n, MS_BN_CHURN, S_CROSS)); /* 200 us: not short-lived */
+  ck_assert_ptr_null(find(bn, n, MG_BN_CHURN, S_CROSS)); /* 200 us: not short-lived */
 
-  ck_assert_ptr_nonnull(b = find(bn, n, MS_BN_LEAK, S_LEAK));
+  ck_assert_ptr_nonnull(b = find(bn, n, MG_BN_LEAK, S_LEAK));
   ck_severity(b, 4096.0 / 128000); /* of the peak: the churn sample's 128000 */
   ck_assert_uint_eq(b->thread, 3);
 
-  ck_assert_ptr_nonnull(b = find(bn, n, MS_BN_THREAD_IMBALANCE, S_CUTS));
+  ck_assert_ptr_nonnull(b = find(bn, n, MG_BN_THREAD_IMBALANCE, S_CUTS));
   ck_severity(b, 22004 / all);
   ck_assert_uint_eq(b->thread, 1);
 
   ck_assert_uint_eq(n, 6); /* nothing else */
   for (size_t i = 1; i < n; i++)
     ck_assert(bn[i - 1].severity >= bn[i].severity);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -223,11 +223,11 @@ START_TEST(test_bottleneck_thresholds) {
   fx_counter(&f, S_DROP, 9999, 0, 0, 0);
   fx_counters(&f, 2, 2, 1, 1);
   fx_counter(&f, S_LARGE, 3000, 3000 * 16, 16, 16);
-  struct ms_profile *p = profile_of(&f, 0);
-  struct ms_bottleneck *bn;
-  ck_assert_uint_eq(ms_bottlenecks(p, &bn), 0); /* 9999 < 10000 calls; ratio 3.3 < 4 */
+  struct mg_profile *p = profile_of(&f, 0);
+  struct mg_bottleneck *bn;
+  ck_assert_uint_eq(mg_bottlenecks(p, &bn), 0); /* 9999 < 10000 calls; ratio 3.3 < 4 */
   free(bn);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -257,16 +257,16 @@ START_TEST(test_window_bounded) {
   struct fx a, b;
   build_rounds(&a, 10, 4);
   build_rounds(&b, 60, 4);
-  struct ms_profile *pa = profile_of(&a, 0), *pb = profile_of(&b, 0);
-  const struct ms_process *x = pa->inputs[0].process, *y = pb->inputs[0].process;
+  struct mg_profile *pa = profile_of(&a, 0), *pb = profile_of(&b, 0);
+  const struct mg_process *x = pa->inputs[0].process, *y = pb->inputs[0].process;
   ck_assert_uint_eq(pb->totals.allocations, 60 * 4 * 50);
   ck_assert_uint_eq(pb->totals.unmatched_frees, 0);
   ck_assert_uint_eq(y->late_events, 0);
   /* Rounds overlap in time across threads: a round's batches wait for the others. */
   ck_assert_msg(y->window_max <= 4 * 100, "window %llu", (unsigned long long)y->window_max);
   ck_assert_uint_eq(x->window_max, y->window_max);
-  ms_profile_free(pa);
-  ms_profile_free(pb);
+  mg_profile_free(pa);
+  mg_profile_free(pb);
   fx_destroy(&a);
   fx_destroy(&b);
 }
@@ -277,13 +277,13 @@ END_TEST
 START_TEST(test_window_cap_late_events) {
   struct fx f;
   build_rounds(&f, 3, 3);
-  struct ms_profile *p = profile_of(&f, 40);
-  const struct ms_process *proc = p->inputs[0].process;
+  struct mg_profile *p = profile_of(&f, 40);
+  const struct mg_process *proc = p->inputs[0].process;
   ck_assert_uint_gt(proc->late_events, 0);
   ck_assert_uint_le(proc->window_max, 40 + 100);
   ck_assert_uint_eq(p->totals.allocations, 3 * 3 * 50);
   ck_assert_uint_eq(p->totals.frees, 3 * 3 * 50);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -291,25 +291,25 @@ END_TEST
 /* Driven record by record without the pre-scan (as an in-process producer would): the
  * window follows the threads that have not ended. */
 START_TEST(test_replay_without_scan) {
-  struct ms_profile *p = ms_profile_new();
-  struct ms_header_rec h = {.version = 1, .program = "live", .mode = "full", .pid = 9,
-                            .present = MS_HEADER_HAS_PID};
-  struct ms_process *proc = ms_profile_begin_process(p, "live", &h);
-  struct ms_event e1[] = {{.kind = MS_EV_ALLOC, .site = S_MALLOC, .size = 10, .ptr = 0x10,
+  struct mg_profile *p = mg_profile_new();
+  struct mg_header_rec h = {.version = 1, .program = "live", .mode = "full", .pid = 9,
+                            .present = MG_HEADER_HAS_PID};
+  struct mg_process *proc = mg_profile_begin_process(p, "live", &h);
+  struct mg_event e1[] = {{.kind = MS_EV_ALLOC, .site = S_MALLOC, .size = 10, .ptr = 0x10,
                            .ts = 5, .weight = 1}};
-  struct ms_event e2[] = {{.kind = MS_EV_FREE, .site = S_FREE, .ptr = 0x10, .ts = 7, .weight = 1},
+  struct mg_event e2[] = {{.kind = MS_EV_FREE, .site = S_FREE, .ptr = 0x10, .ts = 7, .weight = 1},
                           {.kind = MS_EV_ALLOC, .site = S_MALLOC, .size = 20, .ptr = 0x10,
                            .ts = 9, .weight = 1}};
-  struct ms_events_rec r2 = {.thread = 2, .nevents = 2, .events = e2};
-  struct ms_events_rec r1 = {.thread = 1, .nevents = 1, .events = e1};
-  ms_process_add_events(p, proc, &r1);
-  ms_process_add_events(p, proc, &r2);
-  ms_profile_end_process(p, proc);
+  struct mg_events_rec r2 = {.thread = 2, .nevents = 2, .events = e2};
+  struct mg_events_rec r1 = {.thread = 1, .nevents = 1, .events = e1};
+  mg_process_add_events(p, proc, &r1);
+  mg_process_add_events(p, proc, &r2);
+  mg_profile_end_process(p, proc);
   ck_assert_uint_eq(p->totals.unmatched_frees, 0);
   ck_assert_uint_eq(p->totals.live_bytes, 20);
   ck_assert_uint_eq(proc->late_events, 0);
   ck_assert(!proc->ordered_by_scan);
-  ms_profile_free(p);
+  mg_profile_free(p);
 }
 END_TEST
 
@@ -318,23 +318,23 @@ START_TEST(test_combine_same_as_serial) {
   struct fx a, b;
   build_story(&a);
   build_problems(&b);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "a", a.buf.data, a.buf.size);
-  ms_profile_add_buffer(p, "b", b.buf.data, b.buf.size);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "a", a.buf.data, a.buf.size);
+  mg_profile_add_buffer(p, "b", b.buf.data, b.buf.size);
   ck_assert_uint_eq(p->nprocesses, 2);
   ck_assert_uint_eq(p->totals.allocations, 10 + 23505);
   ck_assert_uint_eq(p->nsites, 9);
   /* A pid filter keeps the input, not its process. */
-  struct ms_profile *q = ms_profile_new();
+  struct mg_profile *q = mg_profile_new();
   uint64_t pid = 7;
-  ms_profile_absorb(q, ms_profile_read_buffer("a", a.buf.data, a.buf.size, 0), &pid);
-  ms_profile_absorb(q, ms_profile_read_buffer("b", b.buf.data, b.buf.size, 0), &pid);
+  mg_profile_absorb(q, mg_profile_read_buffer("a", a.buf.data, a.buf.size, 0), &pid);
+  mg_profile_absorb(q, mg_profile_read_buffer("b", b.buf.data, b.buf.size, 0), &pid);
   ck_assert_uint_eq(q->nprocesses, 1);
   ck_assert(q->inputs[0].filtered && !q->inputs[0].process);
   ck_assert_uint_eq(q->totals.allocations, 23505);
-  ck_assert_ptr_null(ms_profile_find_site(q, S_REALLOC));
-  ms_profile_free(p);
-  ms_profile_free(q);
+  ck_assert_ptr_null(mg_profile_find_site(q, S_REALLOC));
+  mg_profile_free(p);
+  mg_profile_free(q);
   fx_destroy(&a);
   fx_destroy(&b);
 }

@@ -12,10 +12,10 @@
 enum { SITE_MALLOC = 0xA, SITE_REALLOC = 0xB, SITE_FREE = 0xC, SITE_CALLOC = 0xD };
 static const struct fx_frame frame[] = {{"fn", "x.c", 1, 1}};
 
-static struct ms_profile *profile_of(struct fx *f) {
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, "t.msgpack", f->buf.data, f->buf.size);
-  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
+static struct mg_profile *profile_of(struct fx *f) {
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, "t.msgpack", f->buf.data, f->buf.size);
+  ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
   return p;
 }
 
@@ -26,7 +26,7 @@ static void sites(struct fx *f) {
   fx_site(f, SITE_CALLOC, MEMSCOPE_API_CALLOC, 1, frame);
 }
 
-static void ck_sizes(const struct ms_sizes *s, uint64_t calls, uint64_t bytes, uint64_t min,
+static void ck_sizes(const struct mg_sizes *s, uint64_t calls, uint64_t bytes, uint64_t min,
                      uint64_t max) {
   ck_assert_uint_eq(s->calls, calls);
   ck_assert_uint_eq(s->bytes, bytes);
@@ -49,17 +49,17 @@ START_TEST(test_latest_seq_wins) {
   fx_counter(&f, SITE_FREE, 7, 0, 0, 0);
   fx_counters(&f, 2, 12, 0, 1);
   fx_counter(&f, SITE_MALLOC, 2, 64, 32, 32);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   ck_assert_uint_eq(p->totals.allocations, 11);
   ck_assert_uint_eq(p->totals.bytes_allocated, 154);
   ck_assert_uint_eq(p->totals.frees, 0); /* only seq 2 had the free site */
-  const struct ms_process *proc = p->inputs[0].process;
+  const struct mg_process *proc = p->inputs[0].process;
   ck_assert(proc->has_counters && proc->sampled);
-  ck_assert_uint_eq(ms_process_find_thread(proc, 1)->counts.allocations, 9);
-  ck_assert_uint_eq(ms_process_find_thread(proc, 1)->os_tid, 11);
-  ck_assert_uint_eq(ms_process_find_thread(proc, 2)->counts.bytes_allocated, 64);
-  ck_sizes(&ms_profile_find_site(p, SITE_MALLOC)->sizes, 11, 154, 10, 32);
-  ms_profile_free(p);
+  ck_assert_uint_eq(mg_process_find_thread(proc, 1)->counts.allocations, 9);
+  ck_assert_uint_eq(mg_process_find_thread(proc, 1)->os_tid, 11);
+  ck_assert_uint_eq(mg_process_find_thread(proc, 2)->counts.bytes_allocated, 64);
+  ck_sizes(&mg_profile_find_site(p, SITE_MALLOC)->sizes, 11, 154, 10, 32);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -84,10 +84,10 @@ START_TEST(test_sum_threads_and_processes) {
   struct fx f1, f2;
   build_two_threads(&f1, 100, 0);
   build_two_threads(&f2, 200, 1);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "a", f1.buf.data, f1.buf.size);
-  const struct ms_process *proc = p->inputs[0].process;
-  const struct ms_thread *t1 = ms_process_find_thread(proc, 1), *t2 = ms_process_find_thread(proc, 2);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "a", f1.buf.data, f1.buf.size);
+  const struct mg_process *proc = p->inputs[0].process;
+  const struct mg_thread *t1 = mg_process_find_thread(proc, 1), *t2 = mg_process_find_thread(proc, 2);
   ck_assert_uint_eq(t1->counts.allocations, 10);
   ck_assert_uint_eq(t1->counts.frees, 7);
   ck_assert_uint_eq(t1->counts.bytes_allocated, 1000);
@@ -97,14 +97,14 @@ START_TEST(test_sum_threads_and_processes) {
   ck_assert_uint_eq(t2->counts.bytes_allocated, 600);
   ck_assert_uint_eq(proc->counts.allocations, 19);
   ck_assert_uint_eq(proc->counts.failed_allocations, 0);
-  ck_sizes(&ms_profile_find_site(p, SITE_MALLOC)->sizes, 15, 1200, 4, 500);
+  ck_sizes(&mg_profile_find_site(p, SITE_MALLOC)->sizes, 15, 1200, 4, 500);
 
-  ms_profile_add_buffer(p, "b", f2.buf.data, f2.buf.size);
-  const struct ms_site *m = ms_profile_find_site(p, SITE_MALLOC);
+  mg_profile_add_buffer(p, "b", f2.buf.data, f2.buf.size);
+  const struct mg_site *m = mg_profile_find_site(p, SITE_MALLOC);
   ck_sizes(&m->sizes, 30, 2401, 4, 500); /* min of mins, max of maxes */
   ck_assert_uint_eq(m->counts.allocations, 30);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_FREE)->counts.frees, 20);
-  const struct ms_site *r = ms_profile_find_site(p, SITE_REALLOC);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_FREE)->counts.frees, 20);
+  const struct mg_site *r = mg_profile_find_site(p, SITE_REALLOC);
   ck_assert_uint_eq(r->counts.reallocs, 10);
   ck_assert_uint_eq(r->counts.allocations, 8);
   ck_sizes(&r->sizes, 8, 800, 50, 150);
@@ -112,7 +112,7 @@ START_TEST(test_sum_threads_and_processes) {
   ck_assert_uint_eq(p->totals.frees, 20);
   ck_assert_uint_eq(p->totals.reallocs, 10);
   ck_assert_uint_eq(p->totals.bytes_allocated, 3201);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f1);
   fx_destroy(&f2);
 }
@@ -144,19 +144,19 @@ START_TEST(test_site_kind_without_known_api) {
   fx_events(&f, 1, 10, 2);
   fx_sampled(&f, SITE_MALLOC, 4096, 0x1000, 5, 1.0, 0);
   fx_free(&f, 0x79, 0x1000, 6);
-  struct ms_profile *p = profile_of(&f);
-  ck_assert(ms_site_is_free(ms_profile_find_site(p, 0x77)));
-  ck_assert(!ms_site_is_free(ms_profile_find_site(p, 0x78)));
-  ck_assert(ms_site_is_free(ms_profile_find_site(p, 0x79)));
-  ck_assert(ms_site_is_free(ms_profile_find_site(p, 0x7a)));
-  ck_assert(!ms_site_is_free(ms_profile_find_site(p, 0x7b)));
-  ck_assert(!ms_site_is_free(ms_profile_find_site(p, 0x7d)));
-  ck_assert_uint_eq(ms_profile_find_site(p, 0x7c)->counts.reallocs, 6);
+  struct mg_profile *p = profile_of(&f);
+  ck_assert(mg_site_is_free(mg_profile_find_site(p, 0x77)));
+  ck_assert(!mg_site_is_free(mg_profile_find_site(p, 0x78)));
+  ck_assert(mg_site_is_free(mg_profile_find_site(p, 0x79)));
+  ck_assert(mg_site_is_free(mg_profile_find_site(p, 0x7a)));
+  ck_assert(!mg_site_is_free(mg_profile_find_site(p, 0x7b)));
+  ck_assert(!mg_site_is_free(mg_profile_find_site(p, 0x7d)));
+  ck_assert_uint_eq(mg_profile_find_site(p, 0x7c)->counts.reallocs, 6);
   ck_assert_uint_eq(p->totals.frees, 11);
   ck_assert_uint_eq(p->totals.allocations, 20);
   ck_assert_uint_eq(p->totals.reallocs, 6);
-  ck_assert_uint_eq(ms_profile_find_site(p, 0x79)->counts.bytes_freed, 4096);
-  ms_profile_free(p);
+  ck_assert_uint_eq(mg_profile_find_site(p, 0x79)->counts.bytes_freed, 4096);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -213,15 +213,15 @@ static void build_story(struct fx *f, bool counters, uint64_t skew, bool thread2
     if (!counters || (thr == 2 && !thread2_counters))
       continue;
     /* The contract (format.h): calls that returned a block; frees of non-NULL. */
-    struct ms_sizes per_site[4] = {{0}};
+    struct mg_sizes per_site[4] = {{0}};
     for (size_t i = 0; i < NSTORY; i++) {
       const struct ev *e = &story[i];
       if (e->thread != thr || !e->ptr)
         continue;
-      struct ms_sizes one = {1, e->kind == MS_EV_FREE ? 0 : e->size,
+      struct mg_sizes one = {1, e->kind == MS_EV_FREE ? 0 : e->size,
                              e->kind == MS_EV_FREE ? 0 : e->size,
                              e->kind == MS_EV_FREE ? 0 : e->size};
-      ms_sizes_add(&per_site[e->site - SITE_MALLOC], &one);
+      mg_sizes_add(&per_site[e->site - SITE_MALLOC], &one);
     }
     if (thr == 1)
       per_site[0].calls += skew;
@@ -235,16 +235,16 @@ static void build_story(struct fx *f, bool counters, uint64_t skew, bool thread2
   fx_end(f, 50, "exit");
 }
 
-static char *report_of(const struct ms_profile *p) {
+static char *report_of(const struct mg_profile *p) {
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
-  ms_report_text(out, p, NULL);
+  mg_report_text(out, p, NULL);
   fclose(out);
   return text;
 }
 
-static void ck_same_counts(const struct ms_counts *a, const struct ms_counts *b) {
+static void ck_same_counts(const struct mg_counts *a, const struct mg_counts *b) {
   ck_assert_uint_eq(a->allocations, b->allocations);
   ck_assert_uint_eq(a->failed_allocations, b->failed_allocations);
   ck_assert_uint_eq(a->reallocs, b->reallocs);
@@ -259,14 +259,14 @@ static void ck_same_counts(const struct ms_counts *a, const struct ms_counts *b)
   ck_assert(!a->estimated && !b->estimated);
 }
 
-static void ck_same_profiles(struct ms_profile *a, struct ms_profile *b) {
+static void ck_same_profiles(struct mg_profile *a, struct mg_profile *b) {
   ck_same_counts(&a->totals, &b->totals);
-  const struct ms_process *pa = a->inputs[0].process, *pb = b->inputs[0].process;
+  const struct mg_process *pa = a->inputs[0].process, *pb = b->inputs[0].process;
   ck_assert_uint_eq(pa->nthreads, pb->nthreads);
   for (size_t i = 0; i < pa->nthreads; i++)
     ck_same_counts(&pa->threads[i].counts, &pb->threads[i].counts);
   for (uint64_t id = SITE_MALLOC; id <= SITE_CALLOC; id++) {
-    const struct ms_site *sa = ms_profile_find_site(a, id), *sb = ms_profile_find_site(b, id);
+    const struct mg_site *sa = mg_profile_find_site(a, id), *sb = mg_profile_find_site(b, id);
     ck_same_counts(&sa->counts, &sb->counts);
     ck_sizes(&sa->sizes, sb->sizes.calls, sb->sizes.bytes, sb->sizes.min, sb->sizes.max);
   }
@@ -280,11 +280,11 @@ START_TEST(test_full_mode_same_with_counters) {
   struct fx plain, counted;
   build_story(&plain, false, 0, false);
   build_story(&counted, true, 0, true);
-  struct ms_profile *a = profile_of(&plain), *b = profile_of(&counted);
+  struct mg_profile *a = profile_of(&plain), *b = profile_of(&counted);
   ck_assert(!a->inputs[0].process->has_counters && b->inputs[0].process->has_counters);
   ck_assert_uint_eq(b->inputs[0].process->disagreeing_sites, 0);
   /* The numbers themselves (docs/merge.md's rules), once. */
-  const struct ms_counts *t = &b->totals;
+  const struct mg_counts *t = &b->totals;
   ck_assert_uint_eq(t->allocations, 7);
   ck_assert_uint_eq(t->failed_allocations, 2);
   ck_assert_uint_eq(t->reallocs, 5);
@@ -294,8 +294,8 @@ START_TEST(test_full_mode_same_with_counters) {
   ck_assert_uint_eq(t->bytes_allocated, 680);
   ck_assert_uint_eq(t->live_bytes, 33);
   ck_same_profiles(a, b);
-  ms_profile_free(a);
-  ms_profile_free(b);
+  mg_profile_free(a);
+  mg_profile_free(b);
   fx_destroy(&plain);
   fx_destroy(&counted);
 }
@@ -306,10 +306,10 @@ START_TEST(test_full_mode_thread_without_snapshot) {
   struct fx plain, counted;
   build_story(&plain, false, 0, false);
   build_story(&counted, true, 0, false);
-  struct ms_profile *a = profile_of(&plain), *b = profile_of(&counted);
+  struct mg_profile *a = profile_of(&plain), *b = profile_of(&counted);
   ck_same_profiles(a, b);
-  ms_profile_free(a);
-  ms_profile_free(b);
+  mg_profile_free(a);
+  mg_profile_free(b);
   fx_destroy(&plain);
   fx_destroy(&counted);
 }
@@ -319,16 +319,16 @@ END_TEST
 START_TEST(test_full_mode_disagreement) {
   struct fx f;
   build_story(&f, true, 3, true);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   ck_assert_uint_eq(p->inputs[0].process->disagreeing_sites, 1);
   ck_assert_uint_eq(p->totals.allocations, 10);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_MALLOC)->counts.allocations, 6);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_MALLOC)->counts.allocations, 6);
   char *text = report_of(p);
   ck_assert_msg(strstr(text, "  t.msgpack: story pid 1, mode full, complete, "
                              "counters and events disagree at 1 site\n"),
                 "%s", text);
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST

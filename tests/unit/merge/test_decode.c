@@ -34,7 +34,7 @@ struct capture {
   struct cap_frame frames[8];
 
   int threads;
-  struct ms_thread_rec thread; /* name copied below */
+  struct mg_thread_rec thread; /* name copied below */
   char thread_name[64];
   bool thread_name_null;
 
@@ -42,7 +42,7 @@ struct capture {
   uint64_t batch_thread, batch_tid, batch_offset;
   size_t nskipped;
   size_t nevents;
-  struct ms_event events[64];
+  struct mg_event events[64];
 
   int ends;
   uint64_t end_ns;
@@ -54,10 +54,10 @@ struct capture {
   int counters;
   uint64_t counters_thread, counters_tid, counters_seq, counters_offset;
   size_t nentries;
-  struct ms_counter_rec entries[16];
+  struct mg_counter_rec entries[16];
 
   int phases;
-  struct ms_phase_rec phase; /* label copied below */
+  struct mg_phase_rec phase; /* label copied below */
   char phase_label[64];
   bool phase_label_null;
 
@@ -70,7 +70,7 @@ static void copy(char *dst, const char *src, bool *was_null) {
   snprintf(dst, 64, "%s", src ? src : "");
 }
 
-static void cap_header(void *ctx, const struct ms_header_rec *h) {
+static void cap_header(void *ctx, const struct mg_header_rec *h) {
   struct capture *c = ctx;
   c->headers++;
   c->version = h->version;
@@ -85,7 +85,7 @@ static void cap_header(void *ctx, const struct ms_header_rec *h) {
   c->sample_interval = h->sample_interval;
 }
 
-static void cap_site(void *ctx, const struct ms_site_rec *s) {
+static void cap_site(void *ctx, const struct mg_site_rec *s) {
   struct capture *c = ctx;
   c->sites++;
   c->records++;
@@ -101,7 +101,7 @@ static void cap_site(void *ctx, const struct ms_site_rec *s) {
   }
 }
 
-static void cap_thread(void *ctx, const struct ms_thread_rec *t) {
+static void cap_thread(void *ctx, const struct mg_thread_rec *t) {
   struct capture *c = ctx;
   c->threads++;
   c->records++;
@@ -110,7 +110,7 @@ static void cap_thread(void *ctx, const struct ms_thread_rec *t) {
   c->thread.name = NULL;
 }
 
-static void cap_events(void *ctx, const struct ms_events_rec *e) {
+static void cap_events(void *ctx, const struct mg_events_rec *e) {
   struct capture *c = ctx;
   c->batches++;
   c->records++;
@@ -122,7 +122,7 @@ static void cap_events(void *ctx, const struct ms_events_rec *e) {
     c->events[c->nevents++] = e->events[i];
 }
 
-static void cap_end(void *ctx, const struct ms_end_rec *e) {
+static void cap_end(void *ctx, const struct mg_end_rec *e) {
   struct capture *c = ctx;
   c->ends++;
   c->records++;
@@ -139,7 +139,7 @@ static void cap_unknown(void *ctx, uint64_t type, uint64_t offset) {
   c->records++;
 }
 
-static void cap_counters(void *ctx, const struct ms_counters_rec *r) {
+static void cap_counters(void *ctx, const struct mg_counters_rec *r) {
   struct capture *c = ctx;
   c->counters++;
   c->records++;
@@ -152,7 +152,7 @@ static void cap_counters(void *ctx, const struct ms_counters_rec *r) {
     c->entries[i] = r->entries[i];
 }
 
-static void cap_phase(void *ctx, const struct ms_phase_rec *ph) {
+static void cap_phase(void *ctx, const struct mg_phase_rec *ph) {
   struct capture *c = ctx;
   c->phases++;
   c->records++;
@@ -161,17 +161,17 @@ static void cap_phase(void *ctx, const struct ms_phase_rec *ph) {
   c->phase.label = NULL;
 }
 
-static const struct ms_decode_callbacks cap_cb = {
+static const struct mg_decode_callbacks cap_cb = {
     .header = cap_header, .site = cap_site, .thread = cap_thread, .events = cap_events,
     .end = cap_end, .unknown = cap_unknown, .counters = cap_counters, .phase = cap_phase,
 };
 
-static bool decode(const void *data, size_t len, struct capture *c, struct ms_decode_problem *p) {
+static bool decode(const void *data, size_t len, struct capture *c, struct mg_decode_problem *p) {
   memset(c, 0, sizeof *c);
-  return ms_decode_buffer("test.msgpack", data, len, &cap_cb, c, p);
+  return mg_decode_buffer("test.msgpack", data, len, &cap_cb, c, p);
 }
 
-static bool decode_fx(struct fx *f, struct capture *c, struct ms_decode_problem *p) {
+static bool decode_fx(struct fx *f, struct capture *c, struct mg_decode_problem *p) {
   return decode(f->buf.data, f->buf.size, c, p);
 }
 
@@ -189,11 +189,11 @@ static bool decode_fx(struct fx *f, struct capture *c, struct ms_decode_problem 
 START_TEST(test_header_parsed) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "threads30", 1234);
   ck_assert(decode_fx(&f, &c, &p));
-  ck_assert_int_eq(p.status, MS_DECODE_OK);
+  ck_assert_int_eq(p.status, MG_DECODE_OK);
   ck_assert_int_eq(c.headers, 1);
   ck_assert_uint_eq(c.version, 1);
   ck_assert_str_eq(c.program, "threads30");
@@ -204,8 +204,8 @@ START_TEST(test_header_parsed) {
   ck_assert_uint_eq(c.sample_interval, 0);
   ck_assert_uint_eq(c.start_ns, 1000);
   ck_assert_uint_eq(c.start_unix_ns, 1700000000000000000ULL);
-  ck_assert_uint_eq(c.present, MS_HEADER_HAS_PID | MS_HEADER_HAS_PPID | MS_HEADER_HAS_START_NS |
-                                   MS_HEADER_HAS_START_UNIX_NS);
+  ck_assert_uint_eq(c.present, MG_HEADER_HAS_PID | MG_HEADER_HAS_PPID | MG_HEADER_HAS_START_NS |
+                                   MG_HEADER_HAS_START_UNIX_NS);
   ck_assert_int_eq(c.records, 0);
   fx_destroy(&f);
 }
@@ -215,7 +215,7 @@ END_TEST
 START_TEST(test_header_sparse_meta) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_mark(&f);
   msgpack_pack_array(&f.pk, 3);
@@ -229,7 +229,7 @@ START_TEST(test_header_sparse_meta) {
   ck_assert(decode_fx(&f, &c, &p));
   ck_assert_int_eq(c.headers, 1);
   ck_assert_uint_eq(c.pid, 9);
-  ck_assert_uint_eq(c.present, MS_HEADER_HAS_PID);
+  ck_assert_uint_eq(c.present, MG_HEADER_HAS_PID);
   ck_assert_str_eq(c.program, "");
   fx_destroy(&f);
 }
@@ -238,7 +238,7 @@ END_TEST
 START_TEST(test_site_decoded) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   const struct fx_frame frames[] = {
       {"worker", "examples/threads30.c", 42, 17},
       {"main", "examples/threads30.c", 80, 5},
@@ -270,7 +270,7 @@ END_TEST
 START_TEST(test_thread_and_end_decoded) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_thread(&f, 3, 4711, "worker-1", 100, 200);
@@ -293,7 +293,7 @@ END_TEST
 START_TEST(test_events_decoded) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_events(&f, 2, 5002, 4);
@@ -307,7 +307,7 @@ START_TEST(test_events_decoded) {
   ck_assert_uint_eq(c.batch_tid, 5002);
   ck_assert_uint_eq(c.batch_offset, f.starts[1]);
   ck_assert_uint_eq(c.nevents, 4);
-  const struct ms_event *e = c.events;
+  const struct mg_event *e = c.events;
   ck_assert_uint_eq(e[0].kind, MS_EV_ALLOC);
   ck_assert_uint_eq(e[0].site, 0x11);
   ck_assert_uint_eq(e[0].size, 48);
@@ -338,7 +338,7 @@ END_TEST
 START_TEST(test_unknown_records_skipped) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_mark(&f); /* [99, "future", {}] */
@@ -374,7 +374,7 @@ START_TEST(test_unknown_records_skipped) {
   fx_end(&f, 5, "exit");
 
   ck_assert(decode_fx(&f, &c, &p));
-  ck_assert_int_eq(p.status, MS_DECODE_OK);
+  ck_assert_int_eq(p.status, MG_DECODE_OK);
   ck_assert_int_eq(c.unknown, 2);
   ck_assert_uint_eq(c.unknown_types[0], 99);
   ck_assert_uint_eq(c.unknown_types[1], 77);
@@ -428,14 +428,14 @@ static void fx_module(struct fx *f, bool good) {
 START_TEST(test_resource_and_module_are_known) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_resource(&f, true);
   fx_module(&f, true);
   fx_end(&f, 5, "exit");
   ck_assert(decode_fx(&f, &c, &p));
-  ck_assert_int_eq(p.status, MS_DECODE_OK);
+  ck_assert_int_eq(p.status, MG_DECODE_OK);
   ck_assert_int_eq(c.unknown, 0); /* known, checked, not delivered: nothing uses them yet */
   ck_assert_int_eq(c.ends, 1);
   fx_destroy(&f);
@@ -446,7 +446,7 @@ START_TEST(test_bad_resource_and_module) {
   for (int which = 0; which < 2; which++) {
     struct fx f;
     struct capture c;
-    struct ms_decode_problem p;
+    struct mg_decode_problem p;
     fx_init(&f);
     fx_header(&f, "t", 1);
     if (which == 0)
@@ -454,7 +454,7 @@ START_TEST(test_bad_resource_and_module) {
     else
       fx_module(&f, false);
     decode_fx(&f, &c, &p);
-    ck_assert_int_eq(p.status, MS_DECODE_CORRUPT);
+    ck_assert_int_eq(p.status, MG_DECODE_CORRUPT);
     ck_assert_ptr_nonnull(strstr(p.message, which == 0 ? "RESOURCE" : "MODULE"));
     fx_destroy(&f);
   }
@@ -466,7 +466,7 @@ END_TEST
 START_TEST(test_phase_decoded) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header_sampled(&f, "t", 1, 4096);
   fx_phase(&f, 2, "serve <a&b>", 777);
@@ -503,7 +503,7 @@ END_TEST
 static void bad_phase_case(int which, const char *message) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_mark(&f);
@@ -530,7 +530,7 @@ static void bad_phase_case(int which, const char *message) {
   }
   ck_assert(!decode_fx(&f, &c, &p));
   ck_assert_int_eq(c.phases, 0);
-  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1], message);
+  ck_assert_problem(&p, MG_DECODE_CORRUPT, f.starts[1], message);
   fx_destroy(&f);
 }
 
@@ -547,7 +547,7 @@ END_TEST
 START_TEST(test_phase_bad_event_element) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header_sampled(&f, "t", 1, 4096);
   fx_events(&f, 1, 10, 2);
@@ -560,7 +560,7 @@ START_TEST(test_phase_bad_event_element) {
   msgpack_pack_uint64(&f.pk, 0);
   fx_str(&f, "load");
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1],
+  ck_assert_problem(&p, MG_DECODE_CORRUPT, f.starts[1],
                     "bad EVENTS record: event 1 phase is a string, not an unsigned integer");
   fx_destroy(&f);
 }
@@ -571,14 +571,14 @@ END_TEST
 START_TEST(test_header_sampled) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header_sampled(&f, "t", 3, 65536);
   ck_assert(decode_fx(&f, &c, &p));
   ck_assert_str_eq(c.mode, "sampled");
   ck_assert_str_eq(c.sampler, "bytes");
   ck_assert_uint_eq(c.sample_interval, 65536);
-  ck_assert(c.present & MS_HEADER_HAS_SAMPLE_INTERVAL);
+  ck_assert(c.present & MG_HEADER_HAS_SAMPLE_INTERVAL);
   fx_destroy(&f);
 }
 END_TEST
@@ -586,7 +586,7 @@ END_TEST
 START_TEST(test_bad_header_interval) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_mark(&f);
   msgpack_pack_array(&f.pk, 3);
@@ -596,7 +596,7 @@ START_TEST(test_bad_header_interval) {
   fx_str(&f, MS_META_SAMPLE_INTERVAL);
   fx_str(&f, "64k");
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_BAD_HEADER, 0,
+  ck_assert_problem(&p, MG_DECODE_BAD_HEADER, 0,
                     "bad header: \"sample_interval\" is a string, not an unsigned integer");
   fx_destroy(&f);
 }
@@ -606,7 +606,7 @@ END_TEST
 START_TEST(test_sampled_alloc_decoded) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header_sampled(&f, "t", 1, 4096);
   fx_events(&f, 1, 10, 5);
@@ -643,7 +643,7 @@ static void bad_weight_case(void (*pack5)(struct fx *), void (*pack6)(struct fx 
                             const char *message) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header_sampled(&f, "t", 1, 4096);
   fx_events(&f, 1, 10, 2);
@@ -655,7 +655,7 @@ static void bad_weight_case(void (*pack5)(struct fx *), void (*pack6)(struct fx 
   pack6(&f);
   f.events_left--;
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1], message);
+  ck_assert_problem(&p, MG_DECODE_CORRUPT, f.starts[1], message);
   ck_assert_int_eq(c.batches, 0);
   fx_destroy(&f);
 }
@@ -684,7 +684,7 @@ END_TEST
 START_TEST(test_counters_decoded) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header_sampled(&f, "t", 1, 4096);
   fx_counters(&f, 3, 7003, 42, 2);
@@ -732,7 +732,7 @@ enum counters_flaw { SHORT_RECORD, SEQ_STRING, ENTRIES_MAP, SHORT_ENTRY, CALLS_N
 static void bad_counters_case(enum counters_flaw flaw, const char *message) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header_sampled(&f, "t", 1, 4096);
   fx_counters(&f, 1, 10, 1, 1);
@@ -768,7 +768,7 @@ static void bad_counters_case(enum counters_flaw flaw, const char *message) {
   }
   fx_end(&f, 9, "exit");
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[2], message);
+  ck_assert_problem(&p, MG_DECODE_CORRUPT, f.starts[2], message);
   ck_assert_int_eq(c.counters, 1); /* the good one before is kept */
   ck_assert_int_eq(c.ends, 0);
   fx_destroy(&f);
@@ -790,9 +790,9 @@ END_TEST
 
 START_TEST(test_empty_input) {
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   ck_assert(!decode("", 0, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_EMPTY, 0, "empty file");
+  ck_assert_problem(&p, MG_DECODE_EMPTY, 0, "empty file");
   ck_assert_int_eq(c.headers, 0);
 }
 END_TEST
@@ -800,14 +800,14 @@ END_TEST
 START_TEST(test_wrong_magic) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   msgpack_pack_array(&f.pk, 3);
   fx_str(&f, "memscopf");
   msgpack_pack_uint64(&f.pk, 1);
   msgpack_pack_map(&f.pk, 0);
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_NOT_MEMSCOPE, 0, "not a memscope file");
+  ck_assert_problem(&p, MG_DECODE_NOT_MEMSCOPE, 0, "not a memscope file");
   ck_assert_int_eq(c.headers, 0);
   fx_destroy(&f);
 }
@@ -816,25 +816,25 @@ END_TEST
 /* Valid msgpack that does not start with an array: rejected on its first byte. */
 START_TEST(test_not_an_array) {
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   const char text[] = "hello, world\n"; /* 'h' is a msgpack positive fixint */
   ck_assert(!decode(text, sizeof text - 1, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_NOT_MEMSCOPE, 0, "not a memscope file");
+  ck_assert_problem(&p, MG_DECODE_NOT_MEMSCOPE, 0, "not a memscope file");
   const unsigned char map[] = {0x81, 0xa1, 'a', 0x01};
   ck_assert(!decode(map, sizeof map, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_NOT_MEMSCOPE, 0, "not a memscope file");
+  ck_assert_problem(&p, MG_DECODE_NOT_MEMSCOPE, 0, "not a memscope file");
 }
 END_TEST
 
 START_TEST(test_wrong_version) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header_version(&f, 2, "t", 1);
   fx_site(&f, 1, MEMSCOPE_API_MALLOC, 0, NULL);
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_VERSION, 0, "unsupported format version 2");
+  ck_assert_problem(&p, MG_DECODE_VERSION, 0, "unsupported format version 2");
   ck_assert_int_eq(c.headers, 0);
   ck_assert_int_eq(c.records, 0);
   fx_destroy(&f);
@@ -843,14 +843,14 @@ END_TEST
 
 START_TEST(test_not_msgpack) {
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   const unsigned char bad[] = {0xc1, 0x00, 0x01};
   ck_assert(!decode(bad, sizeof bad, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_NOT_MSGPACK, 0, "not msgpack data (invalid byte 0xc1)");
+  ck_assert_problem(&p, MG_DECODE_NOT_MSGPACK, 0, "not msgpack data (invalid byte 0xc1)");
   /* Inside the first object: the offset is the offending byte's. */
   const unsigned char bad2[] = {0x93, 0xa1, 'm', 0xc1};
   ck_assert(!decode(bad2, sizeof bad2, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_NOT_MSGPACK, 3, "not msgpack");
+  ck_assert_problem(&p, MG_DECODE_NOT_MSGPACK, 3, "not msgpack");
 }
 END_TEST
 
@@ -858,7 +858,7 @@ END_TEST
 START_TEST(test_corrupt_after_header) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_thread(&f, 1, 2, "main", 0, 0);
@@ -866,7 +866,7 @@ START_TEST(test_corrupt_after_header) {
   const char junk[] = {(char)0x94, 0x01, (char)0xc1};
   msgpack_sbuffer_write(&f.buf, junk, sizeof junk);
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_CORRUPT, at + 2, "invalid msgpack byte 0xc1");
+  ck_assert_problem(&p, MG_DECODE_CORRUPT, at + 2, "invalid msgpack byte 0xc1");
   ck_assert_int_eq(c.threads, 1);
   fx_destroy(&f);
 }
@@ -883,16 +883,16 @@ START_TEST(test_header_too_large) {
   buf[4] = 0xff;
   buf[5] = 0xff;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   ck_assert(!decode(buf, n, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_NOT_MEMSCOPE, 0, "no header in the first");
+  ck_assert_problem(&p, MG_DECODE_NOT_MEMSCOPE, 0, "no header in the first");
   free(buf);
 }
 END_TEST
 
 /* Reads path as memscope-merge does (header, pre-scan, decode); returns its input. */
-static struct ms_input read_one(const char *path, struct ms_profile **part) {
-  *part = ms_profile_read_file(path, 0, NULL);
+static struct mg_input read_one(const char *path, struct mg_profile **part) {
+  *part = mg_profile_read_file(path, 0, NULL);
   ck_assert_uint_eq((*part)->ninputs, 1);
   return (*part)->inputs[0];
 }
@@ -905,20 +905,20 @@ START_TEST(test_not_a_regular_file) {
   char fifo[64];
   snprintf(fifo, sizeof fifo, "%s/fifo", dir);
   ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   struct capture c;
   memset(&c, 0, sizeof c);
-  ck_assert(!ms_decode_file(fifo, &cap_cb, &c, &p));
-  ck_assert_int_eq(p.status, MS_DECODE_IO);
+  ck_assert(!mg_decode_file(fifo, &cap_cb, &c, &p));
+  ck_assert_int_eq(p.status, MG_DECODE_IO);
   ck_assert(!p.has_offset);
   ck_assert_str_eq(p.message,
                    "not a regular file (a FIFO): give - to read a stream from standard input");
-  struct ms_profile *part;
-  struct ms_input in = read_one("/dev/zero", &part);
-  ck_assert_int_eq(in.problem.status, MS_DECODE_IO);
+  struct mg_profile *part;
+  struct mg_input in = read_one("/dev/zero", &part);
+  ck_assert_int_eq(in.problem.status, MG_DECODE_IO);
   ck_assert(strstr(in.problem.message, "not a regular file (a character device)"));
   ck_assert_ptr_null(in.process);
-  ms_profile_free(part);
+  mg_profile_free(part);
   unlink(fifo);
   rmdir(dir);
 }
@@ -942,9 +942,9 @@ START_TEST(test_garbage_after_header) {
   off_t size = 16 << 20;
   ck_assert_int_eq(ftruncate(fd, size), 0);
   close(fd);
-  struct ms_profile *part;
-  struct ms_input in = read_one(path, &part);
-  ck_assert_int_eq(in.problem.status, MS_DECODE_TRUNCATED);
+  struct mg_profile *part;
+  struct mg_input in = read_one(path, &part);
+  ck_assert_int_eq(in.problem.status, MG_DECODE_TRUNCATED);
   ck_assert_uint_eq(in.problem.offset, at);
   char want[128];
   snprintf(want, sizeof want, "truncated: the input ends inside a record (%llu bytes of it present)",
@@ -953,12 +953,12 @@ START_TEST(test_garbage_after_header) {
   ck_assert_ptr_nonnull(in.process);
   ck_assert_uint_eq(in.process->nthreads, 1);
   /* The decoder alone says the same after reading it all. */
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   struct capture c;
   memset(&c, 0, sizeof c);
-  ck_assert(!ms_decode_file(path, &cap_cb, &c, &p));
+  ck_assert(!mg_decode_file(path, &cap_cb, &c, &p));
   ck_assert_str_eq(p.message, want);
-  ms_profile_free(part);
+  mg_profile_free(part);
 
   ck_assert_int_eq(truncate(path, 0), 0);
   fd = open(path, O_WRONLY);
@@ -967,11 +967,11 @@ START_TEST(test_garbage_after_header) {
   ck_assert_int_eq(ftruncate(fd, size), 0);
   close(fd);
   in = read_one(path, &part);
-  ck_assert_int_eq(in.problem.status, MS_DECODE_CORRUPT);
+  ck_assert_int_eq(in.problem.status, MG_DECODE_CORRUPT);
   ck_assert_uint_eq(in.problem.offset, at);
   ck_assert_str_eq(in.problem.message, "bad record: an unsigned integer, not an array [type, ...]");
   ck_assert_ptr_nonnull(in.process);
-  ms_profile_free(part);
+  mg_profile_free(part);
   unlink(path);
   fx_destroy(&f);
 }
@@ -980,7 +980,7 @@ END_TEST
 START_TEST(test_bad_site_shape) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_thread(&f, 1, 2, "main", 0, 0);
@@ -991,12 +991,12 @@ START_TEST(test_bad_site_shape) {
   msgpack_pack_uint64(&f.pk, 1);
   fx_end(&f, 1, "exit");
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[2],
+  ck_assert_problem(&p, MG_DECODE_CORRUPT, f.starts[2],
                     "bad SITE record: 3 elements, expected at least 4");
   ck_assert_int_eq(c.threads, 1); /* what came before is kept */
   ck_assert_int_eq(c.ends, 0);    /* decoding stopped at the bad record */
   char line[512];
-  ms_decode_problem_format(&p, line, sizeof line);
+  mg_decode_problem_format(&p, line, sizeof line);
   char want[128];
   snprintf(want, sizeof want, "test.msgpack: offset %zu: bad SITE record: 3 elements, expected at least 4",
            f.starts[2]);
@@ -1008,7 +1008,7 @@ END_TEST
 START_TEST(test_bad_frame_field) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_mark(&f);
@@ -1023,7 +1023,7 @@ START_TEST(test_bad_frame_field) {
   fx_str(&f, "12"); /* line as a string */
   msgpack_pack_uint64(&f.pk, 1);
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1],
+  ck_assert_problem(&p, MG_DECODE_CORRUPT, f.starts[1],
                     "bad SITE record: frame 0 line is a string, not an unsigned integer");
   ck_assert_int_eq(c.sites, 0);
   fx_destroy(&f);
@@ -1033,7 +1033,7 @@ END_TEST
 START_TEST(test_bad_event_shape) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_mark(&f);
@@ -1049,7 +1049,7 @@ START_TEST(test_bad_event_shape) {
   for (int i = 0; i < 5; i++)
     msgpack_pack_uint64(&f.pk, i == 0 ? MS_EV_REALLOC : 1);
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1],
+  ck_assert_problem(&p, MG_DECODE_CORRUPT, f.starts[1],
                     "bad EVENTS record: event 1 (REALLOC) has 5 elements, expected at least 7");
   ck_assert_int_eq(c.batches, 0); /* a bad batch is not delivered in part */
   fx_destroy(&f);
@@ -1059,13 +1059,13 @@ END_TEST
 START_TEST(test_bad_record_not_array) {
   struct fx f;
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   fx_init(&f);
   fx_header(&f, "t", 1);
   fx_mark(&f);
   msgpack_pack_int64(&f.pk, -5);
   ck_assert(!decode_fx(&f, &c, &p));
-  ck_assert_problem(&p, MS_DECODE_CORRUPT, f.starts[1], "bad record: a negative integer");
+  ck_assert_problem(&p, MG_DECODE_CORRUPT, f.starts[1], "bad record: a negative integer");
   fx_destroy(&f);
 }
 END_TEST
@@ -1094,7 +1094,7 @@ START_TEST(test_truncated_every_offset) {
   size_t nrec = f.nobjects - 1;
   for (size_t cut = 1; cut < f.buf.size; cut++) {
     struct capture c;
-    struct ms_decode_problem p;
+    struct mg_decode_problem p;
     bool ok = decode(f.buf.data, cut, &c, &p);
     size_t obj = 0; /* the object the cut falls in or starts */
     while (obj + 1 < f.nobjects && f.starts[obj + 1] <= cut)
@@ -1105,14 +1105,14 @@ START_TEST(test_truncated_every_offset) {
       continue;
     }
     ck_assert_msg(!ok, "cut %zu accepted", cut);
-    ck_assert_int_eq(p.status, MS_DECODE_TRUNCATED);
+    ck_assert_int_eq(p.status, MG_DECODE_TRUNCATED);
     ck_assert_uint_eq(p.offset, f.starts[obj]);
     ck_assert_int_eq(c.headers, obj > 0);
     ck_assert_int_eq(c.records, obj > 0 ? (int)obj - 1 : 0);
     ck_assert(strstr(p.message, obj > 0 ? "inside a record" : "inside the header"));
   }
   struct capture c;
-  struct ms_decode_problem p;
+  struct mg_decode_problem p;
   ck_assert(decode(f.buf.data, f.buf.size, &c, &p));
   ck_assert_int_eq(c.records, (int)nrec);
   fx_destroy(&f);
@@ -1125,20 +1125,20 @@ START_TEST(test_byte_by_byte) {
   build_six(&f);
   struct capture c;
   memset(&c, 0, sizeof c);
-  struct ms_decoder *d = ms_decoder_new("bytes", &cap_cb, &c);
+  struct mg_decoder *d = mg_decoder_new("bytes", &cap_cb, &c);
   for (size_t i = 0; i < f.buf.size; i++)
-    ck_assert(ms_decoder_feed(d, f.buf.data + i, 1));
-  ck_assert(ms_decoder_finish(d));
-  ck_assert_int_eq(ms_decoder_problem(d)->status, MS_DECODE_OK);
-  ck_assert_uint_eq(ms_decoder_offset(d), f.buf.size);
-  ck_assert_uint_eq(ms_decoder_records(d), f.nobjects - 1);
+    ck_assert(mg_decoder_feed(d, f.buf.data + i, 1));
+  ck_assert(mg_decoder_finish(d));
+  ck_assert_int_eq(mg_decoder_problem(d)->status, MG_DECODE_OK);
+  ck_assert_uint_eq(mg_decoder_offset(d), f.buf.size);
+  ck_assert_uint_eq(mg_decoder_records(d), f.nobjects - 1);
   ck_assert_int_eq(c.sites, 2);
   ck_assert_int_eq(c.batches, 2);
   ck_assert_uint_eq(c.nevents, 3);
   ck_assert_uint_eq(c.events[2].kind, MS_EV_REALLOC);
   ck_assert_uint_eq(c.events[2].begin_ns, 7);
   ck_assert_int_eq(c.ends, 1);
-  ms_decoder_free(d);
+  mg_decoder_free(d);
   fx_destroy(&f);
 }
 END_TEST
@@ -1153,13 +1153,13 @@ START_TEST(test_decode_file) {
   close(fd);
   struct capture c;
   memset(&c, 0, sizeof c);
-  struct ms_decode_problem p;
-  ck_assert(ms_decode_file(path, &cap_cb, &c, &p));
+  struct mg_decode_problem p;
+  ck_assert(mg_decode_file(path, &cap_cb, &c, &p));
   ck_assert_int_eq(c.records, (int)f.nobjects - 1);
   unlink(path);
 
-  ck_assert(!ms_decode_file(path, &cap_cb, &c, &p));
-  ck_assert_int_eq(p.status, MS_DECODE_IO);
+  ck_assert(!mg_decode_file(path, &cap_cb, &c, &p));
+  ck_assert_int_eq(p.status, MG_DECODE_IO);
   ck_assert(!p.has_offset);
   ck_assert_str_eq(p.message, "cannot open: No such file or directory");
   ck_assert_str_eq(p.file, path);

@@ -56,7 +56,7 @@ static void make_run(struct run *r) {
 }
 
 /* Samples the run with this seed, merges the samples, returns the live-bytes estimate. */
-static struct ms_est estimate(const struct run *r, uint64_t seed, uint32_t *picked,
+static struct mg_est estimate(const struct run *r, uint64_t seed, uint32_t *picked,
                               double *weight) {
   uint64_t st = seed;
   size_t n = 0, nevents = 0;
@@ -85,13 +85,13 @@ static struct ms_est estimate(const struct run *r, uint64_t seed, uint32_t *pick
       fx_free(&f, SITE_FREE, ptr, ts + 1);
   }
   fx_end(&f, 2ULL * N_ALLOCS + 10, "exit");
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, "est", f.buf.data, f.buf.size);
-  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, "est", f.buf.data, f.buf.size);
+  ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
   ck_assert_uint_eq(p->totals.allocations, N_ALLOCS);
   ck_assert_uint_eq(p->totals.samples, n);
-  struct ms_est e = p->totals.est_live_bytes;
-  ms_profile_free(p);
+  struct mg_est e = p->totals.est_live_bytes;
+  mg_profile_free(p);
   fx_destroy(&f);
   return e;
 }
@@ -104,7 +104,7 @@ START_TEST(test_live_bytes_estimator) {
   double truth = (double)r->live_bytes;
 
   /* One seed: the truth is inside the reported interval. */
-  struct ms_est one = estimate(r, 1, picked, weight);
+  struct mg_est one = estimate(r, 1, picked, weight);
   ck_assert_msg(fabs(one.value - truth) <= 1.96 * sqrt(one.var),
                 "seed 1: estimate %.0f ± %.0f, truth %.0f", one.value, 1.96 * sqrt(one.var),
                 truth);
@@ -114,7 +114,7 @@ START_TEST(test_live_bytes_estimator) {
   int covered = 0;
   double sum = 0, sum_sq = 0, sum_var = 0;
   for (uint64_t seed = 1; seed <= N_SEEDS; seed++) {
-    struct ms_est e = estimate(r, seed * 0x2545f4914f6cdd1dULL, picked, weight);
+    struct mg_est e = estimate(r, seed * 0x2545f4914f6cdd1dULL, picked, weight);
     covered += fabs(e.value - truth) <= 1.96 * sqrt(e.var);
     sum += e.value;
     sum_sq += e.value * e.value;

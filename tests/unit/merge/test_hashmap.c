@@ -4,26 +4,26 @@
 #include "suites.h"
 
 START_TEST(test_put_get_remove) {
-  struct ms_map m;
-  ms_map_init(&m, sizeof(uint64_t));
-  ck_assert_ptr_null(ms_map_get(&m, 0));
-  ck_assert(!ms_map_remove(&m, 0, NULL));
+  struct mg_map m;
+  mg_map_init(&m, sizeof(uint64_t));
+  ck_assert_ptr_null(mg_map_get(&m, 0));
+  ck_assert(!mg_map_remove(&m, 0, NULL));
 
   bool existed = true;
-  *(uint64_t *)ms_map_put(&m, 0, &existed) = 100; /* key 0 is an ordinary key */
+  *(uint64_t *)mg_map_put(&m, 0, &existed) = 100; /* key 0 is an ordinary key */
   ck_assert(!existed);
-  *(uint64_t *)ms_map_put(&m, 42, &existed) = 4200;
-  ck_assert_uint_eq(*(uint64_t *)ms_map_put(&m, 42, &existed), 4200);
+  *(uint64_t *)mg_map_put(&m, 42, &existed) = 4200;
+  ck_assert_uint_eq(*(uint64_t *)mg_map_put(&m, 42, &existed), 4200);
   ck_assert(existed);
-  ck_assert_uint_eq(ms_map_len(&m), 2);
-  ck_assert_uint_eq(*(uint64_t *)ms_map_get(&m, 0), 100);
+  ck_assert_uint_eq(mg_map_len(&m), 2);
+  ck_assert_uint_eq(*(uint64_t *)mg_map_get(&m, 0), 100);
 
   uint64_t out = 0;
-  ck_assert(ms_map_remove(&m, 0, &out));
+  ck_assert(mg_map_remove(&m, 0, &out));
   ck_assert_uint_eq(out, 100);
-  ck_assert_ptr_null(ms_map_get(&m, 0));
-  ck_assert_uint_eq(ms_map_len(&m), 1);
-  ms_map_destroy(&m);
+  ck_assert_ptr_null(mg_map_get(&m, 0));
+  ck_assert_uint_eq(mg_map_len(&m), 1);
+  mg_map_destroy(&m);
 }
 END_TEST
 
@@ -32,8 +32,8 @@ END_TEST
 START_TEST(test_churn_matches_reference) {
   enum { N = 20000 };
   static uint64_t ref[N]; /* 0 = absent, else value */
-  struct ms_map m;
-  ms_map_init(&m, sizeof(uint64_t));
+  struct mg_map m;
+  mg_map_init(&m, sizeof(uint64_t));
   srand(7);
   size_t live = 0;
   for (int step = 0; step < 200000; step++) {
@@ -41,14 +41,14 @@ START_TEST(test_churn_matches_reference) {
     uint64_t key = 0x7f0000000000ULL + k * 16;
     if (rand() % 3) {
       bool existed;
-      uint64_t *v = ms_map_put(&m, key, &existed);
+      uint64_t *v = mg_map_put(&m, key, &existed);
       ck_assert(existed == (ref[k] != 0));
       if (!existed)
         live++;
       *v = ref[k] = (uint64_t)step + 1;
     } else {
       uint64_t out = 0;
-      bool removed = ms_map_remove(&m, key, &out);
+      bool removed = mg_map_remove(&m, key, &out);
       ck_assert(removed == (ref[k] != 0));
       if (removed) {
         ck_assert_uint_eq(out, ref[k]);
@@ -57,9 +57,9 @@ START_TEST(test_churn_matches_reference) {
       ref[k] = 0;
     }
   }
-  ck_assert_uint_eq(ms_map_len(&m), live);
+  ck_assert_uint_eq(mg_map_len(&m), live);
   for (size_t k = 0; k < N; k++) {
-    uint64_t *v = ms_map_get(&m, 0x7f0000000000ULL + k * 16);
+    uint64_t *v = mg_map_get(&m, 0x7f0000000000ULL + k * 16);
     if (ref[k])
       ck_assert(v && *v == ref[k]);
     else
@@ -67,10 +67,10 @@ START_TEST(test_churn_matches_reference) {
   }
   size_t pos = 0, seen = 0;
   uint64_t key;
-  while (ms_map_next(&m, &pos, &key))
+  while (mg_map_next(&m, &pos, &key))
     seen++;
   ck_assert_uint_eq(seen, live);
-  ms_map_destroy(&m);
+  mg_map_destroy(&m);
 }
 END_TEST
 

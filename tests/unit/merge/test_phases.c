@@ -13,18 +13,18 @@
 enum { S_MAKE = 0x10 };
 static const struct fx_frame frame[] = {{"make", "p.c", 10, 5}};
 
-static struct ms_profile *profile_of(struct fx *f, const char *name) {
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, name, f->buf.data, f->buf.size);
-  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
+static struct mg_profile *profile_of(struct fx *f, const char *name) {
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, name, f->buf.data, f->buf.size);
+  ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
   return p;
 }
 
-static char *text_of(const struct ms_profile *p) {
+static char *text_of(const struct mg_profile *p) {
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
-  ms_report_text(out, p, NULL);
+  mg_report_text(out, p, NULL);
   fclose(out);
   return text;
 }
@@ -39,11 +39,11 @@ static char *section(const char *text, const char *title) {
 }
 
 /* The JSON report without white space, so tests can search it for whole objects. */
-static char *json_of(const struct ms_profile *p) {
+static char *json_of(const struct mg_profile *p) {
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
-  ms_report_json(out, p, NULL);
+  mg_report_json(out, p, NULL);
   fclose(out);
   size_t k = 0;
   for (size_t i = 0; text[i]; i++)
@@ -74,8 +74,8 @@ static void build_phased(struct fx *f, uint64_t pid) {
 START_TEST(test_phases_sampled) {
   struct fx f;
   build_phased(&f, 7);
-  struct ms_profile *p = profile_of(&f, "a.msgpack");
-  const struct ms_process *proc = p->inputs[0].process;
+  struct mg_profile *p = profile_of(&f, "a.msgpack");
+  const struct mg_process *proc = p->inputs[0].process;
   ck_assert_uint_eq(proc->nphases, 3);
   ck_assert_uint_eq(proc->skipped_records, 0);
   /* By id: the "no phase" entry first. */
@@ -108,7 +108,7 @@ START_TEST(test_phases_sampled) {
                              "{\"id\":2,\"label\":\"serve\",\"time_ns\":null,"),
                 "%s", json);
   free(json);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -125,7 +125,7 @@ START_TEST(test_phases_full_exact) {
   fx_sampled_phase(&f, S_MAKE, 64, 0x1000, 2100, 1.0, 0, 1);
   fx_sampled_phase(&f, S_MAKE, 64, 0x2000, 2200, 1.0, 0, 1);
   fx_sampled_phase(&f, S_MAKE, 8, 0x3000, 2300, 1.0, 0, 9);
-  struct ms_profile *p = profile_of(&f, "b.msgpack");
+  struct mg_profile *p = profile_of(&f, "b.msgpack");
   char *text = text_of(p);
   char *sec = section(text, "Phases (");
   const char *want =
@@ -142,7 +142,7 @@ START_TEST(test_phases_full_exact) {
                              "\"bytes\":{\"value\":128,\"error\":0},\"samples\":2}"),
                 "%s", json);
   free(json);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -154,7 +154,7 @@ START_TEST(test_phases_absent_and_several) {
   fx_header(&f, "plain", 9);
   fx_events(&f, 1, 10, 1);
   fx_alloc(&f, S_MAKE, 8, 0x1000, 2000);
-  struct ms_profile *p = profile_of(&f, "c.msgpack");
+  struct mg_profile *p = profile_of(&f, "c.msgpack");
   char *text = text_of(p);
   ck_assert_msg(!strstr(text, "Phases ("), "%s", text);
   free(text);
@@ -162,14 +162,14 @@ START_TEST(test_phases_absent_and_several) {
   ck_assert(strstr(json, "\"phases\":[],"));
   free(json);
   build_phased(&g, 11);
-  ms_profile_add_buffer(p, "d.msgpack", g.buf.data, g.buf.size);
+  mg_profile_add_buffer(p, "d.msgpack", g.buf.data, g.buf.size);
   text = text_of(p);
   char *sec = section(text, "Phases (");
   ck_assert_msg(strstr(sec, "label\n  process 11 ph\n       1           6±7"), "%s", text);
   ck_assert(!strstr(sec, "process 9"));
   free(sec);
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
   fx_destroy(&g);
 }

@@ -10,10 +10,10 @@ enum { SITE_MALLOC = 1, SITE_REALLOC = 2, SITE_FREE = 3, SITE_OTHER = 4 };
 #define Q 0x7f0000002000ULL
 #define R 0x7f0000003000ULL
 
-static struct ms_profile *profile_of(struct fx *f) {
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, "t.msgpack", f->buf.data, f->buf.size);
-  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
+static struct mg_profile *profile_of(struct fx *f) {
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, "t.msgpack", f->buf.data, f->buf.size);
+  ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
   return p;
 }
 
@@ -29,7 +29,7 @@ static void start(struct fx *f) {
 
 #define ck_counts(c, alloc, failed, realloc, fr, nullf, unmatched, balloc, bfreed, lblocks, lbytes) \
   do {                                                                                         \
-    const struct ms_counts *c_ = (c);                                                          \
+    const struct mg_counts *c_ = (c);                                                          \
     ck_assert_uint_eq(c_->allocations, (alloc));                                               \
     ck_assert_uint_eq(c_->failed_allocations, (failed));                                       \
     ck_assert_uint_eq(c_->reallocs, (realloc));                                                \
@@ -55,16 +55,16 @@ START_TEST(test_cross_thread_reuse) {
   fx_alloc(&f, SITE_MALLOC, 16, P, 5);
   fx_free(&f, SITE_FREE, P, 10);
   fx_end(&f, 20, "exit");
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   ck_counts(&p->totals, 2, 0, 0, 1, 0, 0, 48, 16, 1, 32);
   ck_assert_uint_eq(p->totals.overwritten_blocks, 0);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_OTHER)->counts.live_bytes, 32);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_MALLOC)->counts.live_blocks, 0);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_FREE)->counts.bytes_freed, 16);
-  const struct ms_process *proc = p->inputs[0].process;
-  ck_assert_uint_eq(ms_process_find_thread(proc, 2)->counts.live_blocks, 1);
-  ck_assert_uint_eq(ms_process_find_thread(proc, 1)->counts.bytes_freed, 16);
-  ms_profile_free(p);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_OTHER)->counts.live_bytes, 32);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_MALLOC)->counts.live_blocks, 0);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_FREE)->counts.bytes_freed, 16);
+  const struct mg_process *proc = p->inputs[0].process;
+  ck_assert_uint_eq(mg_process_find_thread(proc, 2)->counts.live_blocks, 1);
+  ck_assert_uint_eq(mg_process_find_thread(proc, 1)->counts.bytes_freed, 16);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -78,10 +78,10 @@ START_TEST(test_equal_ts_free_first) {
   fx_events(&f, 1, 101, 2);
   fx_alloc(&f, SITE_MALLOC, 16, P, 3);
   fx_free(&f, SITE_FREE, P, 10);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   ck_counts(&p->totals, 2, 0, 0, 1, 0, 0, 48, 16, 1, 32);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_OTHER)->counts.live_blocks, 1);
-  ms_profile_free(p);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_OTHER)->counts.live_blocks, 1);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -95,9 +95,9 @@ START_TEST(test_equal_ts_same_thread) {
   fx_events(&f, 1, 101, 2);
   fx_alloc(&f, SITE_MALLOC, 16, P, 5);
   fx_free(&f, SITE_FREE, P, 5);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   ck_counts(&p->totals, 1, 0, 0, 2, 0, 1, 16, 16, 0, 0);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -110,9 +110,9 @@ START_TEST(test_thread_batches_out_of_order) {
   fx_free(&f, SITE_FREE, P, 10);
   fx_events(&f, 1, 101, 1);
   fx_alloc(&f, SITE_MALLOC, 16, P, 5);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   ck_counts(&p->totals, 1, 0, 0, 1, 0, 0, 16, 16, 0, 0);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -124,12 +124,12 @@ START_TEST(test_overwritten_block) {
   fx_events(&f, 1, 101, 2);
   fx_alloc(&f, SITE_MALLOC, 16, P, 1);
   fx_alloc(&f, SITE_OTHER, 24, P, 2);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   ck_counts(&p->totals, 2, 0, 0, 0, 0, 0, 40, 0, 1, 24);
   ck_assert_uint_eq(p->totals.overwritten_blocks, 1);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_MALLOC)->counts.overwritten_blocks, 1);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_OTHER)->counts.live_bytes, 24);
-  ms_profile_free(p);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_MALLOC)->counts.overwritten_blocks, 1);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_OTHER)->counts.live_bytes, 24);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -137,64 +137,64 @@ END_TEST
 /* --- realloc ---------------------------------------------------------------------------- */
 
 /* malloc(10) -> P at t=1, then one realloc at begin 2, end 3. */
-static struct ms_profile *after_realloc(uint64_t size, uint64_t ptr, uint64_t old_ptr) {
+static struct mg_profile *after_realloc(uint64_t size, uint64_t ptr, uint64_t old_ptr) {
   struct fx f;
   start(&f);
   fx_events(&f, 1, 101, 2);
   fx_alloc(&f, SITE_MALLOC, 10, P, 1);
   fx_realloc(&f, SITE_REALLOC, size, ptr, 3, old_ptr, 2);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   fx_destroy(&f);
   return p;
 }
 
 START_TEST(test_realloc_moved) {
-  struct ms_profile *p = after_realloc(20, Q, P);
+  struct mg_profile *p = after_realloc(20, Q, P);
   ck_counts(&p->totals, 2, 0, 1, 1, 0, 0, 30, 10, 1, 20);
-  const struct ms_site *rs = ms_profile_find_site(p, SITE_REALLOC);
+  const struct mg_site *rs = mg_profile_find_site(p, SITE_REALLOC);
   ck_counts(&rs->counts, 1, 0, 1, 1, 0, 0, 20, 10, 1, 20);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_MALLOC)->counts.live_blocks, 0);
-  ms_profile_free(p);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_MALLOC)->counts.live_blocks, 0);
+  mg_profile_free(p);
 }
 END_TEST
 
 START_TEST(test_realloc_in_place) {
-  struct ms_profile *p = after_realloc(20, P, P);
+  struct mg_profile *p = after_realloc(20, P, P);
   ck_counts(&p->totals, 2, 0, 1, 1, 0, 0, 30, 10, 1, 20);
   ck_assert_uint_eq(p->totals.overwritten_blocks, 0);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_REALLOC)->counts.live_bytes, 20);
-  ms_profile_free(p);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_REALLOC)->counts.live_bytes, 20);
+  mg_profile_free(p);
 }
 END_TEST
 
 START_TEST(test_realloc_failed) {
-  struct ms_profile *p = after_realloc(1ULL << 40, 0, P);
+  struct mg_profile *p = after_realloc(1ULL << 40, 0, P);
   ck_counts(&p->totals, 1, 1, 1, 0, 0, 0, 10, 0, 1, 10);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_MALLOC)->counts.live_bytes, 10);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_REALLOC)->counts.failed_allocations, 1);
-  ms_profile_free(p);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_MALLOC)->counts.live_bytes, 10);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_REALLOC)->counts.failed_allocations, 1);
+  mg_profile_free(p);
 }
 END_TEST
 
 START_TEST(test_realloc_size_zero) {
-  struct ms_profile *p = after_realloc(0, 0, P);
+  struct mg_profile *p = after_realloc(0, 0, P);
   ck_counts(&p->totals, 1, 0, 1, 1, 0, 0, 10, 10, 0, 0);
-  ms_profile_free(p);
+  mg_profile_free(p);
 }
 END_TEST
 
 START_TEST(test_realloc_null_old) {
-  struct ms_profile *p = after_realloc(8, Q, 0);
+  struct mg_profile *p = after_realloc(8, Q, 0);
   ck_counts(&p->totals, 2, 0, 1, 0, 0, 0, 18, 0, 2, 18);
-  ck_assert_uint_eq(ms_profile_find_site(p, SITE_REALLOC)->counts.live_bytes, 8);
-  ms_profile_free(p);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_REALLOC)->counts.live_bytes, 8);
+  mg_profile_free(p);
 }
 END_TEST
 
 START_TEST(test_realloc_unknown_old) {
-  struct ms_profile *p = after_realloc(20, Q, R);
+  struct mg_profile *p = after_realloc(20, Q, R);
   ck_counts(&p->totals, 2, 0, 1, 1, 0, 1, 30, 0, 2, 30);
-  ms_profile_free(p);
+  mg_profile_free(p);
 }
 END_TEST
 
@@ -231,12 +231,12 @@ void build_small_profile(struct fx *f, uint64_t pid) {
 START_TEST(test_small_profile_counters) {
   struct fx f;
   build_small_profile(&f, 500);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   ck_counts(&p->totals, 4, 1, 0, 3, 1, 1, 187, 150, 2, 37);
   ck_assert_uint_eq(p->nprocesses, 1);
   ck_assert_uint_eq(p->nthreads, 2);
 
-  const struct ms_process *proc = p->inputs[0].process;
+  const struct mg_process *proc = p->inputs[0].process;
   ck_assert(proc->complete);
   ck_assert_str_eq(proc->program, "small");
   ck_assert_uint_eq(proc->pid, 500);
@@ -247,8 +247,8 @@ START_TEST(test_small_profile_counters) {
   ck_counts(&proc->threads[0].counts, 2, 1, 0, 1, 1, 0, 150, 100, 0, 0);
   ck_counts(&proc->threads[1].counts, 2, 0, 0, 2, 0, 1, 37, 50, 2, 37);
 
-  const struct ms_site *a = ms_profile_find_site(p, 0xA), *b = ms_profile_find_site(p, 0xB);
-  const struct ms_site *c = ms_profile_find_site(p, 0xC), *d = ms_profile_find_site(p, 0xD);
+  const struct mg_site *a = mg_profile_find_site(p, 0xA), *b = mg_profile_find_site(p, 0xB);
+  const struct mg_site *c = mg_profile_find_site(p, 0xC), *d = mg_profile_find_site(p, 0xD);
   ck_counts(&a->counts, 2, 1, 0, 0, 0, 0, 130, 0, 1, 30);
   ck_counts(&b->counts, 1, 0, 0, 0, 0, 0, 50, 0, 0, 0);
   ck_counts(&c->counts, 0, 0, 0, 3, 1, 1, 0, 150, 0, 0);
@@ -256,12 +256,12 @@ START_TEST(test_small_profile_counters) {
   ck_assert(a->described && !d->described);
   ck_assert_uint_eq(a->nframes, 2);
   ck_assert_str_eq(a->frames[1].function, "main");
-  ck_assert(ms_site_is_free(c) && !ms_site_is_free(d));
-  ck_assert_uint_eq(ms_site_calls(c), 3);
-  ck_assert_uint_eq(ms_site_bytes(c), 150);
-  ck_assert_uint_eq(ms_site_calls(a), 2);
-  ck_assert_uint_eq(ms_site_bytes(a), 130);
-  ms_profile_free(p);
+  ck_assert(mg_site_is_free(c) && !mg_site_is_free(d));
+  ck_assert_uint_eq(mg_site_calls(c), 3);
+  ck_assert_uint_eq(mg_site_bytes(c), 150);
+  ck_assert_uint_eq(mg_site_calls(a), 2);
+  ck_assert_uint_eq(mg_site_bytes(a), 130);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -271,17 +271,17 @@ START_TEST(test_two_processes_merge) {
   struct fx f1, f2;
   build_small_profile(&f1, 500);
   build_small_profile(&f2, 600);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "one.msgpack", f1.buf.data, f1.buf.size);
-  ms_profile_add_buffer(p, "two.msgpack", f2.buf.data, f2.buf.size);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "one.msgpack", f1.buf.data, f1.buf.size);
+  mg_profile_add_buffer(p, "two.msgpack", f2.buf.data, f2.buf.size);
   ck_assert_uint_eq(p->nprocesses, 2);
   ck_assert_uint_eq(p->nthreads, 4);
   ck_counts(&p->totals, 8, 2, 0, 6, 2, 2, 374, 300, 4, 74);
   ck_assert_uint_eq(p->nsites, 4);
-  ck_counts(&ms_profile_find_site(p, 0xA)->counts, 4, 2, 0, 0, 0, 0, 260, 0, 2, 60);
+  ck_counts(&mg_profile_find_site(p, 0xA)->counts, 4, 2, 0, 0, 0, 0, 260, 0, 2, 60);
   ck_assert_uint_eq(p->inputs[1].process->pid, 600);
   ck_counts(&p->inputs[1].process->counts, 4, 1, 0, 3, 1, 1, 187, 150, 2, 37);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f1);
   fx_destroy(&f2);
 }
@@ -293,31 +293,31 @@ START_TEST(test_truncated_keeps_events) {
   build_small_profile(&f, 500);
   /* Objects: header, 3 sites, thread 2's batch (4), thread 1's batch (5), ... */
   size_t cut = f.starts[5] + 10;
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, "cut.msgpack", f.buf.data, cut);
-  ck_assert_int_eq(in->problem.status, MS_DECODE_TRUNCATED);
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, "cut.msgpack", f.buf.data, cut);
+  ck_assert_int_eq(in->problem.status, MG_DECODE_TRUNCATED);
   ck_assert_uint_eq(in->problem.offset, f.starts[5]);
   ck_assert_str_eq(in->problem.file, "cut.msgpack");
-  ck_assert(ms_profile_has_data(p));
+  ck_assert(mg_profile_has_data(p));
   ck_assert(!in->process->complete);
   /* Only thread 2's batch: P3 and P4 allocated, two unmatched frees. */
   ck_counts(&p->totals, 2, 0, 0, 2, 0, 2, 37, 0, 2, 37);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
 
 START_TEST(test_bad_input_has_no_process) {
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, "empty", "", 0);
-  ck_assert_int_eq(in->problem.status, MS_DECODE_EMPTY);
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, "empty", "", 0);
+  ck_assert_int_eq(in->problem.status, MG_DECODE_EMPTY);
   ck_assert_ptr_null(in->process);
-  ck_assert(!ms_profile_has_data(p));
-  in = ms_profile_add_file(p, "/nonexistent/memscope.x.1.msgpack");
-  ck_assert_int_eq(in->problem.status, MS_DECODE_IO);
+  ck_assert(!mg_profile_has_data(p));
+  in = mg_profile_add_file(p, "/nonexistent/memscope.x.1.msgpack");
+  ck_assert_int_eq(in->problem.status, MG_DECODE_IO);
   ck_assert_uint_eq(p->ninputs, 2);
-  ck_assert(!ms_profile_has_data(p));
-  ms_profile_free(p);
+  ck_assert(!mg_profile_has_data(p));
+  mg_profile_free(p);
 }
 END_TEST
 

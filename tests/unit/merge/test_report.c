@@ -10,12 +10,12 @@
 
 void build_small_profile(struct fx *f, uint64_t pid);
 
-static char *report_of(const struct ms_profile *p, size_t top) {
+static char *report_of(const struct mg_profile *p, size_t top) {
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
-  struct ms_report_options opt = {.top = top};
-  ms_report_text(out, p, &opt);
+  struct mg_report_options opt = {.top = top};
+  mg_report_text(out, p, &opt);
   fclose(out);
   return text;
 }
@@ -23,8 +23,8 @@ static char *report_of(const struct ms_profile *p, size_t top) {
 START_TEST(test_report_small) {
   struct fx f;
   build_small_profile(&f, 500);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "memscope.small.500.msgpack", f.buf.data, f.buf.size);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "memscope.small.500.msgpack", f.buf.data, f.buf.size);
   char *text = report_of(p, 10);
   const char *want =
       "memscope: 1 file, 1 process, 2 threads\n"
@@ -81,7 +81,7 @@ START_TEST(test_report_small) {
   if (getenv("MS_DUMP"))
     fputs(text, stderr);
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -91,10 +91,10 @@ START_TEST(test_report_several) {
   struct fx f1, f2;
   build_small_profile(&f1, 500);
   build_small_profile(&f2, 600);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "a.msgpack", f1.buf.data, f1.buf.size);
-  ms_profile_add_buffer(p, "b.msgpack", f2.buf.data, f2.starts[6] + 3); /* in a THREAD record */
-  ms_profile_add_buffer(p, "c.msgpack", "junk", 4);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "a.msgpack", f1.buf.data, f1.buf.size);
+  mg_profile_add_buffer(p, "b.msgpack", f2.buf.data, f2.starts[6] + 3); /* in a THREAD record */
+  mg_profile_add_buffer(p, "c.msgpack", "junk", 4);
   char *text = report_of(p, 1);
   ck_assert_msg(strstr(text, "memscope: 3 files, 2 processes, 4 threads\n"), "%s", text);
   ck_assert(strstr(text, "  a.msgpack: small pid 500, mode full, complete\n"));
@@ -122,7 +122,7 @@ START_TEST(test_report_several) {
                          "         2        60  make_node            src/tree.c:10:3\n"
                          "                        inlined into main  src/main.c:20\n"));
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f1);
   fx_destroy(&f2);
 }
@@ -133,8 +133,8 @@ START_TEST(test_report_empty_process) {
   struct fx f;
   fx_init(&f);
   fx_header(&f, "idle", 7);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "idle.msgpack", f.buf.data, f.buf.size);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "idle.msgpack", f.buf.data, f.buf.size);
   char *text = report_of(p, 10);
   ck_assert(strstr(text, "memscope: 1 file, 1 process, 0 threads\n"
                          "  idle.msgpack: idle pid 7, mode full, incomplete (no end record)\n"));
@@ -142,7 +142,7 @@ START_TEST(test_report_empty_process) {
                          "    blocks     bytes  function             location\n"
                          "  (none)\n"));
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST

@@ -14,13 +14,13 @@
 
 void build_small_profile(struct fx *f, uint64_t pid);
 
-static struct ms_profile *small_profile(void) {
+static struct mg_profile *small_profile(void) {
   struct fx f;
   build_small_profile(&f, 500);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "small.msgpack", f.buf.data, f.buf.size);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "small.msgpack", f.buf.data, f.buf.size);
   fx_destroy(&f);
-  ms_profile_finish(p);
+  mg_profile_finish(p);
   return p;
 }
 
@@ -38,10 +38,10 @@ static struct ms_profile *small_profile(void) {
 START_TEST(test_html_escape) {
   char *t = NULL;
   size_t n = 0;
-  CAPTURE(t, n, ms_html_escape(out, "std::map<K, V&> \"q\" 'a'"));
+  CAPTURE(t, n, mg_html_escape(out, "std::map<K, V&> \"q\" 'a'"));
   ck_assert_str_eq(t, "std::map&lt;K, V&amp;&gt; &quot;q&quot; &#39;a&#39;");
   free(t);
-  CAPTURE(t, n, ms_html_escape(out, NULL));
+  CAPTURE(t, n, mg_html_escape(out, NULL));
   ck_assert_str_eq(t, "");
   free(t);
 }
@@ -52,24 +52,24 @@ START_TEST(test_json_script_safe) {
   size_t n = 0;
   /* </script> and <!-- cannot end or change the script element; U+2028/2029 are escaped;
    * other UTF-8 passes through. */
-  CAPTURE(t, n, ms_json_write_string(out, "a</script><!--&\xe2\x80\xa8\xe2\x80\xa9\xc3\xa9\"\n", true));
+  CAPTURE(t, n, mg_json_write_string(out, "a</script><!--&\xe2\x80\xa8\xe2\x80\xa9\xc3\xa9\"\n", true));
   ck_assert_str_eq(t, "\"a\\u003c/script\\u003e\\u003c!--\\u0026\\u2028\\u2029\xc3\xa9\\\"\\n\"");
   free(t);
-  CAPTURE(t, n, ms_json_write_string(out, "a</b>", false));
+  CAPTURE(t, n, mg_json_write_string(out, "a</b>", false));
   ck_assert_str_eq(t, "\"a</b>\"");
   free(t);
   /* The compact writer: no white space at all. */
   CAPTURE(t, n, {
-    struct ms_json j;
-    ms_json_init_script(&j, out);
-    ms_json_object(&j);
-    ms_json_kstring(&j, "k<", "v>");
-    ms_json_key(&j, "a");
-    ms_json_flat_array(&j);
-    ms_json_uint(&j, 1);
-    ms_json_uint(&j, 2);
-    ms_json_end(&j);
-    ms_json_end(&j);
+    struct mg_json j;
+    mg_json_init_script(&j, out);
+    mg_json_object(&j);
+    mg_json_kstring(&j, "k<", "v>");
+    mg_json_key(&j, "a");
+    mg_json_flat_array(&j);
+    mg_json_uint(&j, 1);
+    mg_json_uint(&j, 2);
+    mg_json_end(&j);
+    mg_json_end(&j);
   });
   ck_assert_str_eq(t, "{\"k\\u003c\":\"v\\u003e\",\"a\":[1,2]}");
   free(t);
@@ -88,12 +88,12 @@ START_TEST(test_html_report_escapes_program_strings) {
   fx_events(&f, 1, 70, 1);
   fx_alloc(&f, 0x51, 64, 0x1000, 2000);
   fx_thread(&f, 1, 70, "<img src=x onerror=alert(2)>", 1, 0);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "h.msgpack", f.buf.data, f.buf.size);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "h.msgpack", f.buf.data, f.buf.size);
   fx_destroy(&f);
   char *t = NULL;
   size_t n = 0;
-  CAPTURE(t, n, ms_report_html(out, p, NULL));
+  CAPTURE(t, n, mg_report_html(out, p, NULL));
   ck_assert_msg(strstr(t, "<title>memscope: &lt;prog&gt;&amp;</title>"), "title not escaped");
   const char *open = "<script type=\"application/json\" id=\"memscope-data\">";
   char *data = strstr(t, open);
@@ -117,7 +117,7 @@ START_TEST(test_html_report_escapes_program_strings) {
   ck_assert_uint_eq(scripts, 2);
   ck_assert(!strstr(t, "https://") && !strstr(t, "src=\"http"));
   free(t);
-  ms_profile_free(p);
+  mg_profile_free(p);
 }
 END_TEST
 
@@ -250,9 +250,9 @@ static const char *fn_name(const struct decoded *d, uint64_t id) {
 }
 
 START_TEST(test_pprof_encoding) {
-  struct ms_profile *p = small_profile();
+  struct mg_profile *p = small_profile();
   size_t len;
-  unsigned char *raw = ms_pprof_encode(p, NULL, &len);
+  unsigned char *raw = mg_pprof_encode(p, NULL, &len);
   struct decoded d;
   decode_profile(raw, len, &d);
   ck_assert_str_eq(d.strings[0], "");
@@ -297,11 +297,11 @@ START_TEST(test_pprof_encoding) {
   }
   ck_assert(seen_a && seen_d);
 
-  /* ms_report_pprof: the same bytes, gzipped. */
+  /* mg_report_pprof: the same bytes, gzipped. */
   char *gz = NULL;
   size_t gzlen = 0;
   FILE *out = open_memstream(&gz, &gzlen);
-  ck_assert(ms_report_pprof(out, p, NULL));
+  ck_assert(mg_report_pprof(out, p, NULL));
   fclose(out);
   ck_assert((unsigned char)gz[0] == 0x1f && (unsigned char)gz[1] == 0x8b);
   unsigned char *back = malloc(len + 16);
@@ -320,36 +320,36 @@ START_TEST(test_pprof_encoding) {
   for (size_t i = 0; i < d.nstrings; i++)
     free(d.strings[i]);
   free(raw);
-  ms_profile_free(p);
+  mg_profile_free(p);
 }
 END_TEST
 
 /* --- Folded stacks -------------------------------------------------------------------------- */
 
 START_TEST(test_folded) {
-  struct ms_profile *p = small_profile();
+  struct mg_profile *p = small_profile();
   char *t = NULL;
   size_t n = 0;
-  struct ms_report_options opt = {0};
-  CAPTURE(t, n, ms_report_folded(out, p, &opt));
+  struct mg_report_options opt = {0};
+  CAPTURE(t, n, mg_report_folded(out, p, &opt));
   /* Outermost first, sorted by path; free sites have no line. */
   ck_assert_str_eq(t, "main;make_node 130\nsite 0xd 7\nzeroed 50\n");
   free(t);
-  opt.folded_value = MS_FOLDED_CALLS;
-  CAPTURE(t, n, ms_report_folded(out, p, &opt));
+  opt.folded_value = MG_FOLDED_CALLS;
+  CAPTURE(t, n, mg_report_folded(out, p, &opt));
   ck_assert_str_eq(t, "main;make_node 2\nsite 0xd 1\nzeroed 1\n");
   free(t);
-  opt.folded_value = MS_FOLDED_LIVE_BYTES;
-  CAPTURE(t, n, ms_report_folded(out, p, &opt));
+  opt.folded_value = MG_FOLDED_LIVE_BYTES;
+  CAPTURE(t, n, mg_report_folded(out, p, &opt));
   ck_assert_str_eq(t, "main;make_node 30\nsite 0xd 7\n");
   free(t);
-  opt.folded_value = MS_FOLDED_LIVE_BLOCKS;
+  opt.folded_value = MG_FOLDED_LIVE_BLOCKS;
   opt.has_site = true;
   opt.site = 0xA;
-  CAPTURE(t, n, ms_report_folded(out, p, &opt));
+  CAPTURE(t, n, mg_report_folded(out, p, &opt));
   ck_assert_str_eq(t, "main;make_node 1\n");
   free(t);
-  ms_profile_free(p);
+  mg_profile_free(p);
 }
 END_TEST
 
@@ -368,15 +368,15 @@ START_TEST(test_folded_merges_and_sanitizes) {
   fx_alloc(&f, 1, 10, 0x10, 100);
   fx_alloc(&f, 2, 20, 0x20, 101);
   fx_alloc(&f, 3, 5, 0x30, 102);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "fold.msgpack", f.buf.data, f.buf.size);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "fold.msgpack", f.buf.data, f.buf.size);
   fx_destroy(&f);
   char *t = NULL;
   size_t n = 0;
-  CAPTURE(t, n, ms_report_folded(out, p, NULL));
+  CAPTURE(t, n, mg_report_folded(out, p, NULL));
   ck_assert_str_eq(t, "line break 5\nmain;f:g 30\n");
   free(t);
-  ms_profile_free(p);
+  mg_profile_free(p);
 }
 END_TEST
 

@@ -83,21 +83,21 @@ static void build(struct fx *f, uint64_t pid) {
   fx_end(f, 1000 + 410 * MS_, "exit");
 }
 
-static struct ms_profile *profile_of(struct fx *f, const char *name) {
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, name, f->buf.data, f->buf.size);
-  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
+static struct mg_profile *profile_of(struct fx *f, const char *name) {
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, name, f->buf.data, f->buf.size);
+  ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
   return p;
 }
 
-static char *report_of(const struct ms_profile *p, bool json, const struct ms_report_options *opt) {
+static char *report_of(const struct mg_profile *p, bool json, const struct mg_report_options *opt) {
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
   if (json)
-    ms_report_json(out, p, opt);
+    mg_report_json(out, p, opt);
   else
-    ms_report_text(out, p, opt);
+    mg_report_text(out, p, opt);
   fclose(out);
   return text;
 }
@@ -118,12 +118,12 @@ static void assert_close(double got, double want, const char *what) {
 START_TEST(test_summary_is_exact) {
   struct fx f;
   build(&f, 7);
-  struct ms_profile *p = profile_of(&f, "res.msgpack");
-  const struct ms_process *proc = p->inputs[0].process;
+  struct mg_profile *p = profile_of(&f, "res.msgpack");
+  const struct mg_process *proc = p->inputs[0].process;
   ck_assert_uint_eq(proc->skipped_records, 0);
-  const struct ms_resources *res = proc->resources;
+  const struct mg_resources *res = proc->resources;
   ck_assert_ptr_nonnull(res);
-  const struct ms_resource_summary *s = &res->summary;
+  const struct mg_resource_summary *s = &res->summary;
   ck_assert_uint_eq(s->ticks, 4);
   ck_assert_uint_eq(s->first_ns, 100 * MS_);
   ck_assert_uint_eq(s->last_ns, 405 * MS_);
@@ -146,10 +146,10 @@ START_TEST(test_summary_is_exact) {
   ck_assert_uint_eq(s->voluntary_switches, 9);
   ck_assert_uint_eq(s->involuntary_switches, 2);
 
-  /* The timeline: every tick (far fewer than MS_RESOURCE_POINTS). */
+  /* The timeline: every tick (far fewer than MG_RESOURCE_POINTS). */
   ck_assert_uint_eq(res->stride, 1);
   ck_assert_uint_eq(res->npoints, 4);
-  const struct ms_resource_point *pt = res->points;
+  const struct mg_resource_point *pt = res->points;
   ck_assert_uint_eq(pt[0].ns, 100 * MS_);
   ck_assert_uint_eq(pt[3].ns, 405 * MS_);
   ck_assert(isnan(pt[0].cpu_percent) && isnan(pt[0].read_rate));
@@ -164,7 +164,7 @@ START_TEST(test_summary_is_exact) {
 
   /* Threads: the runtime's by index, matched by tid, then the one that never recorded. */
   ck_assert_uint_eq(res->nthreads, 3);
-  const struct ms_resource_thread *t = res->threads;
+  const struct mg_resource_thread *t = res->threads;
   ck_assert_uint_eq(t[0].thread, 1);
   ck_assert_uint_eq(t[0].os_tid, 100);
   ck_assert_str_eq(t[0].name, "main");
@@ -184,37 +184,37 @@ START_TEST(test_summary_is_exact) {
   ck_assert_ptr_null(t[2].name);
   ck_assert_uint_eq(t[2].ticks, 2);
   assert_close(t[2].cpu_share, 2.0 / 145, "share of tid 999");
-  ck_assert_ptr_eq(ms_resources_thread(res, 2), &t[1]);
-  ck_assert_ptr_null(ms_resources_thread(res, 3));
-  ms_profile_free(p);
+  ck_assert_ptr_eq(mg_resources_thread(res, 2), &t[1]);
+  ck_assert_ptr_null(mg_resources_thread(res, 3));
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
 
-/* A long run: 3000 ticks keep at most MS_RESOURCE_POINTS points, every tick counted once,
+/* A long run: 3000 ticks keep at most MG_RESOURCE_POINTS points, every tick counted once,
  * and the peaks (a single tick's RSS and CPU spike) survive the merging of points. */
 START_TEST(test_downsampling_keeps_peaks) {
-  struct ms_process proc = {0};
+  struct mg_process proc = {0};
   const uint64_t n = 3000, spike_rss = 1777, spike_cpu = 2222, step = 20 * MS_;
   uint64_t cpu = 0;
   for (uint64_t i = 0; i < n; i++) {
     cpu += i == spike_cpu ? 19 * MS_ : 2 * MS_; /* 10%, and 95% once */
-    struct ms_resource_thread_rec th = {.os_tid = 5, .user_ns = cpu};
-    struct ms_resource_rec r = {.ts = (i + 1) * step, .rss = i == spike_rss ? 999 * MB : MB + i,
+    struct mg_resource_thread_rec th = {.os_tid = 5, .user_ns = cpu};
+    struct mg_resource_rec r = {.ts = (i + 1) * step, .rss = i == spike_rss ? 999 * MB : MB + i,
                                 .vsize = 2 * MB, .user_ns = cpu, .minor_faults = i,
                                 .nthreads = 1, .threads = &th};
-    ms_resources_add(&proc, &r);
+    mg_resources_add(&proc, &r);
   }
-  ms_resources_finish(&proc);
-  const struct ms_resources *res = proc.resources;
+  mg_resources_finish(&proc);
+  const struct mg_resources *res = proc.resources;
   ck_assert_uint_eq(res->summary.ticks, n);
-  ck_assert_uint_le(res->npoints, MS_RESOURCE_POINTS);
-  ck_assert_uint_ge(res->npoints, MS_RESOURCE_POINTS / 2);
+  ck_assert_uint_le(res->npoints, MG_RESOURCE_POINTS);
+  ck_assert_uint_ge(res->npoints, MG_RESOURCE_POINTS / 2);
   ck_assert_uint_eq(res->stride, 4);
   uint64_t ticks = 0, max_rss = 0;
   double max_cpu = 0;
   for (size_t i = 0; i < res->npoints; i++) {
-    const struct ms_resource_point *pt = &res->points[i];
+    const struct mg_resource_point *pt = &res->points[i];
     ticks += pt->ticks;
     if (pt->rss > max_rss)
       max_rss = pt->rss;
@@ -237,35 +237,35 @@ START_TEST(test_downsampling_keeps_peaks) {
   ck_assert_uint_eq(res->nthreads, 1);
   ck_assert_uint_eq(res->threads[0].user_ns, cpu);
   assert_close(res->threads[0].cpu_share, 1.0, "one thread: all of the CPU");
-  ms_resources_free(proc.resources);
+  mg_resources_free(proc.resources);
 }
 END_TEST
 
 /* Kernel thread ids are reused: a tid whose counters go back is another thread, whose
  * time adds to the first one's. */
 START_TEST(test_reused_tid_adds_up) {
-  struct ms_process proc = {0};
+  struct mg_process proc = {0};
   /* The second thread with tid 42 starts before the 3rd tick. */
   const uint64_t users[] = {30, 50, 5, 20}, reads[] = {10, 20, 3, 8};
   for (int i = 0; i < 4; i++) {
-    struct ms_resource_thread_rec th = {.os_tid = 42, .user_ns = users[i] * MS_,
+    struct mg_resource_thread_rec th = {.os_tid = 42, .user_ns = users[i] * MS_,
                                         .read_bytes = reads[i], .has_io = true};
-    struct ms_resource_rec r = {.ts = (uint64_t)(i + 1) * 100 * MS_, .user_ns = 100 * MS_ * (uint64_t)(i + 1),
+    struct mg_resource_rec r = {.ts = (uint64_t)(i + 1) * 100 * MS_, .user_ns = 100 * MS_ * (uint64_t)(i + 1),
                                 .nthreads = 1, .threads = &th};
-    ms_resources_add(&proc, &r);
+    mg_resources_add(&proc, &r);
   }
-  ms_resources_finish(&proc);
+  mg_resources_finish(&proc);
   ck_assert_uint_eq(proc.resources->threads[0].user_ns, 70 * MS_);
   ck_assert_uint_eq(proc.resources->threads[0].read_bytes, 28);
   ck_assert_uint_eq(proc.resources->threads[0].ticks, 4);
-  ms_resources_free(proc.resources);
+  mg_resources_free(proc.resources);
 }
 END_TEST
 
 START_TEST(test_text_section) {
   struct fx f;
   build(&f, 7);
-  struct ms_profile *p = profile_of(&f, "res.msgpack");
+  struct mg_profile *p = profile_of(&f, "res.msgpack");
   char *text = report_of(p, false, NULL);
   char *sec = section(text, "Resources (CPU, memory and I/O from the resource sampler)");
   ck_assert_msg(*sec, "no Resources section in:\n%s", text);
@@ -294,7 +294,7 @@ START_TEST(test_text_section) {
   free(sec);
   free(text);
   /* --thread 2: only that thread's row. */
-  struct ms_report_options opt = {.top = 10, .has_thread = true, .thread = 2};
+  struct mg_report_options opt = {.top = 10, .has_thread = true, .thread = 2};
   text = report_of(p, false, &opt);
   sec = section(text, "Resources (");
   ck_assert_ptr_nonnull(strstr(sec, "  worker\n"));
@@ -302,7 +302,7 @@ START_TEST(test_text_section) {
   ck_assert_ptr_null(strstr(sec, "     999 "));
   free(sec);
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 
   /* A file without ticks says how to get some. */
@@ -320,7 +320,7 @@ START_TEST(test_text_section) {
   text = report_of(p, true, NULL);
   ck_assert_ptr_nonnull(strstr(text, "\"resources\": null"));
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -328,7 +328,7 @@ END_TEST
 START_TEST(test_json) {
   struct fx f;
   build(&f, 7);
-  struct ms_profile *p = profile_of(&f, "res.msgpack");
+  struct mg_profile *p = profile_of(&f, "res.msgpack");
   char *text = report_of(p, true, NULL);
   /* Without white space, to search for whole members. */
   size_t k = 0;
@@ -356,7 +356,7 @@ START_TEST(test_json) {
   for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
     ck_assert_msg(strstr(text, parts[i]), "missing %s", parts[i]);
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -405,21 +405,21 @@ START_TEST(test_bad_resource_record) {
       want = "bad RESOURCE record: process has 3 elements, expected at least 10";
     }
     fx_end(&f, 1000 + 300 * MS_, "exit");
-    struct ms_profile *p = ms_profile_new();
-    const struct ms_input *in = ms_profile_add_buffer(p, "bad.msgpack", f.buf.data, f.buf.size);
-    ck_assert_int_eq(in->problem.status, MS_DECODE_CORRUPT);
+    struct mg_profile *p = mg_profile_new();
+    const struct mg_input *in = mg_profile_add_buffer(p, "bad.msgpack", f.buf.data, f.buf.size);
+    ck_assert_int_eq(in->problem.status, MG_DECODE_CORRUPT);
     ck_assert_uint_eq(in->problem.offset, at);
     char msg[512], expect[512];
-    ms_decode_problem_format(&in->problem, msg, sizeof msg);
+    mg_decode_problem_format(&in->problem, msg, sizeof msg);
     snprintf(expect, sizeof expect, "bad.msgpack: offset %zu: %s", at, want);
     ck_assert_str_eq(msg, expect);
-    const struct ms_process *proc = in->process;
+    const struct mg_process *proc = in->process;
     ck_assert_ptr_nonnull(proc);
     ck_assert_uint_eq(proc->counts.allocations, 1);
     ck_assert_ptr_nonnull(proc->resources);
     ck_assert_uint_eq(proc->resources->summary.ticks, 1);
     ck_assert_uint_eq(proc->resources->summary.peak_rss, 10 * MB);
-    ms_profile_free(p);
+    mg_profile_free(p);
     fx_destroy(&f);
   }
 }
@@ -449,8 +449,8 @@ START_TEST(test_session_in_parallel) {
     paths[i] = strdup(path);
     fx_destroy(&f);
   }
-  struct ms_session_result r;
-  ck_assert_int_eq(ms_session_from_files(paths, 3, 3, &r), 0);
+  struct mg_session_result r;
+  ck_assert_int_eq(mg_session_from_files(paths, 3, 3, &r), 0);
   ck_assert_uint_eq(r.nprocesses, 3);
   ck_assert(r.has_resources);
   ck_assert_uint_eq(r.peak_rss_bytes, 60 * MB);
@@ -459,14 +459,14 @@ START_TEST(test_session_in_parallel) {
   ck_assert_uint_eq(r.cpu_system_ns, 70 * MS_);
   ck_assert_uint_eq(r.nthreads, 4);
   for (size_t i = 0; i < r.nthreads; i++) {
-    const struct ms_thread_stats *t = &r.threads[i];
+    const struct mg_thread_stats *t = &r.threads[i];
     ck_assert_uint_eq(t->cpu_user_ns, t->thread == 1 ? 60 * MS_ : 30 * MS_);
     assert_close(t->cpu_share, t->thread == 1 ? 80.0 / 145 : 40.0 / 145, "thread share");
   }
-  const struct ms_process *plain = r.profile->inputs[2].process;
+  const struct mg_process *plain = r.profile->inputs[2].process;
   ck_assert_ptr_null(plain->resources);
   ck_assert_uint_eq(r.profile->inputs[1].process->resources->summary.ticks, 4);
-  ms_session_result_free(&r);
+  mg_session_result_free(&r);
   for (int i = 0; i < 3; i++) {
     unlink(paths[i]);
     free(paths[i]);

@@ -12,11 +12,11 @@
 
 enum { SITE_MALLOC = 0xA, SITE_REALLOC = 0xB, SITE_FREE = 0xC };
 
-static struct ms_profile *profile_of(struct fx *f) {
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, "memscope.s.7.msgpack", f->buf.data,
+static struct mg_profile *profile_of(struct fx *f) {
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, "memscope.s.7.msgpack", f->buf.data,
                                                     f->buf.size);
-  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
+  ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
   return p;
 }
 
@@ -31,14 +31,14 @@ static void start(struct fx *f) {
   fx_site(f, SITE_FREE, MEMSCOPE_API_FREE, 1, c);
 }
 
-static void ck_est(const struct ms_est *e, double value, double var) {
+static void ck_est(const struct mg_est *e, double value, double var) {
   ck_assert_msg(fabs(e->value - value) < 1e-9, "value %.12g, expected %.12g", e->value, value);
   ck_assert_msg(fabs(e->var - var) < 1e-6, "var %.12g, expected %.12g", e->var, var);
 }
 
-static void ck_figure(const struct ms_counts *c, enum ms_figure_of what, uint64_t value,
+static void ck_figure(const struct mg_counts *c, enum mg_figure_of what, uint64_t value,
                       uint64_t error) {
-  struct ms_figure f = ms_counts_figure(c, what);
+  struct mg_figure f = mg_counts_figure(c, what);
   ck_assert(f.estimated);
   ck_assert_uint_eq(f.value, value);
   ck_assert_uint_eq(f.error, error);
@@ -64,8 +64,8 @@ static void build_weighted(struct fx *f) {
 START_TEST(test_weighted_live_estimate) {
   struct fx f;
   build_weighted(&f);
-  struct ms_profile *p = profile_of(&f);
-  const struct ms_counts *t = &p->totals;
+  struct mg_profile *p = profile_of(&f);
+  const struct mg_counts *t = &p->totals;
   ck_assert(t->estimated);
   /* exact, from the counters */
   ck_assert_uint_eq(t->allocations, 50);
@@ -74,20 +74,20 @@ START_TEST(test_weighted_live_estimate) {
   ck_assert_uint_eq(t->samples, 3);
   /* estimated, from the weights */
   ck_est(&t->est_live_bytes, 1650, 432500);
-  ck_figure(t, MS_LIVE_BYTES, 1650, 1289);
+  ck_figure(t, MG_LIVE_BYTES, 1650, 1289);
   ck_est(&t->est_live_blocks, 5.25, 12.3125);
-  ck_figure(t, MS_LIVE_BLOCKS, 5, 7);
+  ck_figure(t, MG_LIVE_BLOCKS, 5, 7);
   ck_est(&t->est_bytes_freed, 20, 200);
-  ck_figure(t, MS_BYTES_FREED, 20, 28);
+  ck_figure(t, MG_BYTES_FREED, 20, 28);
   /* the peak: all three live, 1670 with variance 432500 + 2*100 */
   ck_est(&t->est_peak_live_bytes, 1670, 432700);
-  ck_figure(t, MS_PEAK_LIVE_BYTES, 1670, 1289);
+  ck_figure(t, MG_PEAK_LIVE_BYTES, 1670, 1289);
   /* the same at the site and the thread */
-  ck_est(&ms_profile_find_site(p, SITE_MALLOC)->counts.est_live_bytes, 1650, 432500);
-  ck_est(&ms_profile_find_site(p, SITE_FREE)->counts.est_bytes_freed, 20, 200);
-  ck_figure(&ms_profile_find_site(p, SITE_FREE)->counts, MS_BYTES_FREED, 20, 28);
-  ck_figure(&p->inputs[0].process->threads[0].counts, MS_BYTES_FREED, 20, 28);
-  ms_profile_free(p);
+  ck_est(&mg_profile_find_site(p, SITE_MALLOC)->counts.est_live_bytes, 1650, 432500);
+  ck_est(&mg_profile_find_site(p, SITE_FREE)->counts.est_bytes_freed, 20, 200);
+  ck_figure(&mg_profile_find_site(p, SITE_FREE)->counts, MG_BYTES_FREED, 20, 28);
+  ck_figure(&p->inputs[0].process->threads[0].counts, MG_BYTES_FREED, 20, 28);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -108,8 +108,8 @@ START_TEST(test_sampled_realloc_pair) {
   fx_free(&f, SITE_REALLOC, 0x3000, 40);
   fx_sampled(&f, SITE_REALLOC, 48, 0x3000, 41, 1.0, 0);
   fx_alloc(&f, SITE_REALLOC, 0, 0, 50); /* realloc(p, 0) returned NULL */
-  struct ms_profile *p = profile_of(&f);
-  const struct ms_counts *t = &p->totals;
+  struct mg_profile *p = profile_of(&f);
+  const struct mg_counts *t = &p->totals;
   ck_assert_uint_eq(t->allocations, 16);
   ck_assert_uint_eq(t->reallocs, 7);
   ck_assert_uint_eq(t->frees, 0); /* no free site; realloc's releases are estimated bytes */
@@ -117,19 +117,19 @@ START_TEST(test_sampled_realloc_pair) {
   ck_assert_uint_eq(t->unmatched_frees, 0);
   ck_assert_uint_eq(t->overwritten_blocks, 0);
   ck_assert_uint_eq(t->samples, 4);
-  const struct ms_site *r = ms_profile_find_site(p, SITE_REALLOC);
+  const struct mg_site *r = mg_profile_find_site(p, SITE_REALLOC);
   /* live: Q (128, w 1.25) and R (48, w 1) */
   ck_est(&r->counts.est_live_bytes, 208, 0.3125 * 128 * 128);
   ck_est(&r->counts.est_live_blocks, 2.25, 0.3125);
-  ck_figure(&r->counts, MS_LIVE_BYTES, 208, 140);
-  ck_figure(&r->counts, MS_LIVE_BLOCKS, 2, 1);
+  ck_figure(&r->counts, MG_LIVE_BYTES, 208, 140);
+  ck_figure(&r->counts, MG_LIVE_BLOCKS, 2, 1);
   /* freed by the reallocs: P (64, w 2) and the old R (32, w 3) */
   ck_est(&r->counts.est_bytes_freed, 224, 2.0 * 64 * 64 + 6.0 * 32 * 32);
-  ck_figure(&r->counts, MS_BYTES_FREED, 224, 235);
-  ck_est(&ms_profile_find_site(p, SITE_MALLOC)->counts.est_live_bytes, 0, 0);
+  ck_figure(&r->counts, MG_BYTES_FREED, 224, 235);
+  ck_est(&mg_profile_find_site(p, SITE_MALLOC)->counts.est_live_bytes, 0, 0);
   ck_assert_uint_eq(r->counts.reallocs, 7);
   ck_assert_uint_eq(r->counts.allocations, 6);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -142,21 +142,21 @@ START_TEST(test_sampled_failed_allocation) {
   fx_counter(&f, SITE_MALLOC, 3, 30, 10, 10);
   fx_events(&f, 1, 70, 1);
   fx_alloc(&f, SITE_MALLOC, 1ULL << 40, 0, 10);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   ck_assert_uint_eq(p->totals.failed_allocations, 1);
   ck_assert_uint_eq(p->totals.allocations, 3);
   ck_assert_uint_eq(p->totals.samples, 0);
-  ck_figure(&p->totals, MS_LIVE_BYTES, 0, 0);
-  ms_profile_free(p);
+  ck_figure(&p->totals, MG_LIVE_BYTES, 0, 0);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
 
-static char *report_of(const struct ms_profile *p) {
+static char *report_of(const struct mg_profile *p) {
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
-  ms_report_text(out, p, NULL);
+  mg_report_text(out, p, NULL);
   fclose(out);
   return text;
 }
@@ -164,7 +164,7 @@ static char *report_of(const struct ms_profile *p) {
 START_TEST(test_report_sampled) {
   struct fx f;
   build_weighted(&f);
-  struct ms_profile *p = profile_of(&f);
+  struct mg_profile *p = profile_of(&f);
   char *text = report_of(p);
   const char *want =
       "memscope: 1 file, 1 process, 1 thread\n"
@@ -205,7 +205,7 @@ START_TEST(test_report_sampled) {
       "       5±7 1650±1289  make                 s.c:10:5\n";
   ck_assert_msg(strncmp(text, want, strlen(want)) == 0, "%s", text);
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -217,13 +217,13 @@ START_TEST(test_report_mixed_modes) {
   struct fx a, b;
   build_weighted(&a);
   build_small_profile(&b, 500);
-  struct ms_profile *p = ms_profile_new();
-  ms_profile_add_buffer(p, "s.msgpack", a.buf.data, a.buf.size);
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "s.msgpack", a.buf.data, a.buf.size);
   char *text = report_of(p);
   ck_assert_ptr_null(strstr(text, "null frees"));
   ck_assert_ptr_null(strstr(text, "unmatched frees"));
   free(text);
-  ms_profile_add_buffer(p, "f.msgpack", b.buf.data, b.buf.size);
+  mg_profile_add_buffer(p, "f.msgpack", b.buf.data, b.buf.size);
   text = report_of(p);
   ck_assert_msg(strstr(text, "  f.msgpack: small pid 500, mode full, complete\n"), "%s", text);
   ck_assert(strstr(text, "  allocations                   54\n"
@@ -238,7 +238,7 @@ START_TEST(test_report_mixed_modes) {
   ck_assert(strstr(text, "       1      500         2         1           150           100  small\n"));
   ck_assert(strstr(text, "       1       70        50        40          6000         20±28  main\n"));
   free(text);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&a);
   fx_destroy(&b);
 }

@@ -12,8 +12,8 @@ void build_problems_fixture(struct fx *f);
 START_TEST(test_session_from_buffer) {
   struct fx f;
   build_problems_fixture(&f);
-  struct ms_session_result r;
-  ck_assert_int_eq(ms_session_from_buffer("mem", f.buf.data, f.buf.size, &r), 0);
+  struct mg_session_result r;
+  ck_assert_int_eq(mg_session_from_buffer("mem", f.buf.data, f.buf.size, &r), 0);
   ck_assert_uint_eq(r.nprocesses, 1);
   ck_assert_uint_eq(r.nthreads, 3);
   ck_assert_uint_eq(r.total_allocations, 23505);
@@ -21,13 +21,13 @@ START_TEST(test_session_from_buffer) {
   ck_assert_uint_eq(r.peak_live_bytes, 128000);
   ck_assert(r.estimated && r.inputs_ok);
   ck_assert_uint_eq(r.nbottlenecks, 6);
-  ck_assert_int_eq(r.bottlenecks[0].type, MS_BN_THREAD_IMBALANCE);
+  ck_assert_int_eq(r.bottlenecks[0].type, MG_BN_THREAD_IMBALANCE);
   ck_assert_uint_eq(r.threads[0].thread, 1);
   ck_assert_uint_eq(r.threads[0].allocations, 22004);
   ck_assert_uint_eq(r.threads[0].pid, 7);
   ck_assert_uint_eq(r.threads[0].hottest_site, 2);
   ck_assert_uint_eq(r.threads[1].os_tid, 71);
-  ms_session_result_free(&r);
+  mg_session_result_free(&r);
   fx_destroy(&f);
 }
 END_TEST
@@ -35,19 +35,19 @@ END_TEST
 START_TEST(test_session_cut_and_empty) {
   struct fx f;
   build_story_fixture(&f);
-  struct ms_session_result r;
-  ck_assert_int_eq(ms_session_from_buffer("cut", f.buf.data, f.buf.size - 3, &r), 1);
+  struct mg_session_result r;
+  ck_assert_int_eq(mg_session_from_buffer("cut", f.buf.data, f.buf.size - 3, &r), 1);
   ck_assert_uint_eq(r.nthreads, 2);
   ck_assert(!r.inputs_ok);
   ck_assert_uint_eq(r.threads[0].peak_live_bytes, 214);
   ck_assert_uint_eq(r.threads[0].peak_ns, 510);
-  ms_session_result_free(&r);
-  ck_assert_int_eq(ms_session_from_buffer("none", "", 0, &r), -1);
+  mg_session_result_free(&r);
+  ck_assert_int_eq(mg_session_from_buffer("none", "", 0, &r), -1);
   ck_assert_uint_eq(r.nthreads, 0);
-  ms_session_result_free(&r);
+  mg_session_result_free(&r);
   char *missing[] = {"/nonexistent/memscope.x.1.msgpack"};
-  ck_assert_int_eq(ms_session_from_files(missing, 1, 1, &r), -1);
-  ms_session_result_free(&r);
+  ck_assert_int_eq(mg_session_from_files(missing, 1, 1, &r), -1);
+  mg_session_result_free(&r);
   fx_destroy(&f);
 }
 END_TEST

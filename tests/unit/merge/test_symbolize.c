@@ -70,17 +70,17 @@ static int first_object(struct dl_phdr_info *info, size_t size, void *ctx) {
 static void self_image(struct self *s) {
   ck_assert_ptr_nonnull(realpath("/proc/self/exe", s->path));
   dl_iterate_phdr(first_object, &s->bias);
-  struct ms_elf_info elf;
+  struct mg_elf_info elf;
   char err[256];
-  ck_assert_msg(ms_elf_read(s->path, &elf, err, sizeof err), "%s", err);
+  ck_assert_msg(mg_elf_read(s->path, &elf, err, sizeof err), "%s", err);
   ck_assert_msg(elf.build_id[0], "the test executable has no build id");
-  ck_assert(ms_elf_contains(&elf, (uint64_t)(uintptr_t)symbolize_target - s->bias));
+  ck_assert(mg_elf_contains(&elf, (uint64_t)(uintptr_t)symbolize_target - s->bias));
   snprintf(s->build_id, sizeof s->build_id, "%s", elf.build_id);
 }
 
 static bool have_symbolizer(void) {
   char buf[4096];
-  return ms_symbolizer_find(NULL, buf, sizeof buf) != NULL;
+  return mg_symbolizer_find(NULL, buf, sizeof buf) != NULL;
 }
 
 static uint64_t addr_of(void *(*fn)(size_t)) { return (uint64_t)(uintptr_t)fn; }
@@ -103,22 +103,22 @@ static void sampled_file(struct fx *f, const char *path, uint64_t base, const ch
   fx_end(f, 9000, "exit");
 }
 
-static struct ms_profile *merge(struct fx *f, const char *name,
-                                const struct ms_symbolize_options *o) {
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, name, f->buf.data, f->buf.size);
-  ck_assert_msg(in->problem.status == MS_DECODE_OK, "%s", in->problem.message);
-  ms_profile_finish(p);
-  ms_stacks_resolve(p, o);
+static struct mg_profile *merge(struct fx *f, const char *name,
+                                const struct mg_symbolize_options *o) {
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, name, f->buf.data, f->buf.size);
+  ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
+  mg_profile_finish(p);
+  mg_stacks_resolve(p, o);
   return p;
 }
 
-static char *report(struct ms_profile *p, void (*fn)(FILE *, const struct ms_profile *,
-                                                     const struct ms_report_options *)) {
+static char *report(struct mg_profile *p, void (*fn)(FILE *, const struct mg_profile *,
+                                                     const struct mg_report_options *)) {
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
-  struct ms_report_options opt = {.top = 10};
+  struct mg_report_options opt = {.top = 10};
   fn(out, p, &opt);
   fclose(out);
   return text;
@@ -141,14 +141,14 @@ START_TEST(test_symbolized_function_and_file) {
   size_t depth[] = {2};
   struct fx f;
   sampled_file(&f, me.path, me.bias, me.build_id, 1, stacks, depth);
-  struct ms_symbolize_options o = {.quiet = true};
-  struct ms_profile *p = merge(&f, "sym.msgpack", &o);
+  struct mg_symbolize_options o = {.quiet = true};
+  struct mg_profile *p = merge(&f, "sym.msgpack", &o);
 
-  const struct ms_stack_table *t = p->stacks;
+  const struct mg_stack_table *t = p->stacks;
   ck_assert_ptr_nonnull(t);
   ck_assert_msg(t->nwarnings == 0, "unexpected warning: %s", t->nwarnings ? t->warnings[0] : "");
   ck_assert_uint_eq(t->nstacks, 1);
-  const struct ms_stack *st = &t->stacks[0];
+  const struct mg_stack *st = &t->stacks[0];
   ck_assert_uint_ge(st->nframes, 2);
   ck_assert_str_eq(st->frames[0].function, "symbolize_target");
   ck_assert_ptr_nonnull(st->frames[0].file);
@@ -162,7 +162,7 @@ START_TEST(test_symbolized_function_and_file) {
   ck_assert(t->images[0].symbolized);
 
   /* The sampled estimates: 1 sample of weight 5 and 100 bytes. */
-  const struct ms_stack_span *span = ms_stacks_of_site(p, UNINSTR_MALLOC);
+  const struct mg_stack_span *span = mg_stacks_of_site(p, UNINSTR_MALLOC);
   ck_assert_ptr_nonnull(span);
   ck_assert_uint_eq(span->n, 1);
   ck_assert(t->entries[span->first].calls.value == 5.0);
@@ -170,17 +170,17 @@ START_TEST(test_symbolized_function_and_file) {
   ck_assert(t->entries[span->first].live_bytes.value == 500.0); /* never freed */
 
   /* Folded: the symbolized path, outermost first, with the site's exact bytes. */
-  char *folded = report(p, ms_report_folded);
+  char *folded = report(p, mg_report_folded);
   ck_assert_str_eq(folded, "symbolize_outer;symbolize_target 1000\n");
   free(folded);
 
-  char *text = report(p, ms_report_text);
+  char *text = report(p, mg_report_text);
   ck_assert_ptr_nonnull(strstr(text, "Allocations from uninstrumented code"));
   ck_assert_ptr_nonnull(strstr(text, "symbolize_target"));
   ck_assert_ptr_nonnull(strstr(text, "test_symbolize.c:"));
   free(text);
 
-  char *json = report(p, ms_report_json);
+  char *json = report(p, mg_report_json);
   ck_assert_ptr_nonnull(strstr(json, "\"uninstrumented\": true"));
   ck_assert_ptr_nonnull(strstr(json, "\"function\": \"symbolize_target\""));
   ck_assert_ptr_nonnull(strstr(json, "\"symbolization\""));
@@ -188,11 +188,11 @@ START_TEST(test_symbolized_function_and_file) {
   free(json);
 
   size_t len;
-  unsigned char *pb = ms_pprof_encode(p, NULL, &len);
+  unsigned char *pb = mg_pprof_encode(p, NULL, &len);
   ck_assert_ptr_nonnull(memmem(pb, len, "symbolize_target", strlen("symbolize_target")));
   ck_assert_ptr_nonnull(memmem(pb, len, me.build_id, strlen(me.build_id)));
   free(pb);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -208,20 +208,20 @@ START_TEST(test_inlined_frames) {
   size_t depth[] = {1};
   struct fx f;
   sampled_file(&f, me.path, me.bias, me.build_id, 1, stacks, depth);
-  struct ms_symbolize_options o = {.quiet = true};
-  struct ms_profile *p = merge(&f, "inl.msgpack", &o);
-  const struct ms_stack *st = &p->stacks->stacks[0];
+  struct mg_symbolize_options o = {.quiet = true};
+  struct mg_profile *p = merge(&f, "inl.msgpack", &o);
+  const struct mg_stack *st = &p->stacks->stacks[0];
   ck_assert_uint_eq(st->nframes, 2);
   ck_assert_str_eq(st->frames[0].function, "inlined_helper");
   ck_assert(st->frames[0].inlined);
   ck_assert_str_eq(st->frames[1].function, "inlining_caller");
   ck_assert(!st->frames[1].inlined);
   ck_assert_uint_eq(st->frames[0].address, st->frames[1].address);
-  ck_assert_uint_eq(ms_stack_first_frames(st), 2);
-  char *folded = report(p, ms_report_folded);
+  ck_assert_uint_eq(mg_stack_first_frames(st), 2);
+  char *folded = report(p, mg_report_folded);
   ck_assert_str_eq(folded, "inlining_caller;inlined_helper 1000\n");
   free(folded);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -234,31 +234,31 @@ START_TEST(test_build_id_mismatch) {
   size_t depth[] = {1};
   struct fx f;
   sampled_file(&f, me.path, me.bias, "0123456789abcdef", 1, stacks, depth);
-  struct ms_symbolize_options o = {.quiet = true};
-  struct ms_profile *p = merge(&f, "mismatch.msgpack", &o);
-  const struct ms_stack_table *t = p->stacks;
+  struct mg_symbolize_options o = {.quiet = true};
+  struct mg_profile *p = merge(&f, "mismatch.msgpack", &o);
+  const struct mg_stack_table *t = p->stacks;
   ck_assert_uint_eq(t->nwarnings, 1); /* once, for the image */
   ck_assert_ptr_nonnull(strstr(t->warnings[0], "differs from the recorded 0123456789abcdef"));
   ck_assert_ptr_nonnull(strstr(t->warnings[0], me.path));
-  const struct ms_stack_frame *fr = &t->stacks[0].frames[0];
+  const struct mg_stack_frame *fr = &t->stacks[0].frames[0];
   ck_assert_ptr_null(fr->function);
   ck_assert_str_eq(fr->module, me.path);
   char name[512], expect[512];
-  ms_stack_frame_name(fr, name, sizeof name);
+  mg_stack_frame_name(fr, name, sizeof name);
   snprintf(expect, sizeof expect, "%s+0x%" PRIx64, strrchr(me.path, '/') + 1,
            addr_of(symbolize_target) - me.bias);
   ck_assert_str_eq(name, expect);
   ck_assert(!t->images[0].symbolized);
-  char *text = report(p, ms_report_text);
+  char *text = report(p, mg_report_text);
   ck_assert_ptr_nonnull(strstr(text, "warning:"));
   ck_assert_ptr_nonnull(strstr(text, expect));
   free(text);
-  char *folded = report(p, ms_report_folded);
+  char *folded = report(p, mg_report_folded);
   char line[600];
   snprintf(line, sizeof line, "%s 1000\n", expect);
   ck_assert_str_eq(folded, line);
   free(folded);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -270,20 +270,20 @@ START_TEST(test_missing_file) {
   size_t depth[] = {1};
   struct fx f;
   sampled_file(&f, "/nonexistent/dir/libgone.so.1", pc - 0x1230, "abcdef01", 1, stacks, depth);
-  struct ms_symbolize_options o = {.quiet = true};
-  struct ms_profile *p = merge(&f, "missing.msgpack", &o);
-  const struct ms_stack_table *t = p->stacks;
+  struct mg_symbolize_options o = {.quiet = true};
+  struct mg_profile *p = merge(&f, "missing.msgpack", &o);
+  const struct mg_stack_table *t = p->stacks;
   ck_assert_uint_eq(t->nwarnings, 1);
   ck_assert_ptr_nonnull(strstr(t->warnings[0], "/nonexistent/dir/libgone.so.1: not found"));
   char name[256];
-  ms_stack_frame_name(&t->stacks[0].frames[0], name, sizeof name);
+  mg_stack_frame_name(&t->stacks[0].frames[0], name, sizeof name);
   ck_assert_str_eq(name, "libgone.so.1+0x1230");
-  char *json = report(p, ms_report_json);
+  char *json = report(p, mg_report_json);
   ck_assert_ptr_nonnull(strstr(json, "\"module\": \"/nonexistent/dir/libgone.so.1\""));
   ck_assert_ptr_nonnull(strstr(json, "\"address\": \"0x1230\""));
   ck_assert_ptr_nonnull(strstr(json, "not found"));
   free(json);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -307,17 +307,17 @@ START_TEST(test_symbol_path_program) {
   fx_events(&f, 1, 7, 1);
   fx_sampled_stack(&f, UNINSTR_MALLOC, 64, 0x5000, 100, 1.0, 0, depth[0], stacks[0]);
   fx_end(&f, 200, "exit");
-  struct ms_symbolize_options o = {.quiet = true, .no_symbolize = true};
-  struct ms_profile *p = merge(&f, "old.msgpack", &o);
+  struct mg_symbolize_options o = {.quiet = true, .no_symbolize = true};
+  struct mg_profile *p = merge(&f, "old.msgpack", &o);
   ck_assert_uint_eq(p->stacks->nwarnings, 1); /* not found without --symbol-path */
   ck_assert_ptr_nonnull(strstr(p->stacks->warnings[0], "path was not recorded"));
-  ms_profile_free(p);
+  mg_profile_free(p);
 
   o.symbol_path = dir;
   p = merge(&f, "old.msgpack", &o);
   ck_assert_msg(p->stacks->nwarnings == 0, "%s", p->stacks->warnings[0]);
   ck_assert_str_eq(p->stacks->images[0].file, me.path);
-  ms_profile_free(p);
+  mg_profile_free(p);
   free(dir);
   fx_destroy(&f);
 }
@@ -331,16 +331,16 @@ START_TEST(test_no_symbolize) {
   size_t depth[] = {1};
   struct fx f;
   sampled_file(&f, me.path, me.bias, me.build_id, 1, stacks, depth);
-  struct ms_symbolize_options o = {.quiet = true, .no_symbolize = true,
+  struct mg_symbolize_options o = {.quiet = true, .no_symbolize = true,
                                    .symbolizer = "/nonexistent/llvm-symbolizer"};
-  struct ms_profile *p = merge(&f, "nosym.msgpack", &o);
-  const struct ms_stack_table *t = p->stacks;
+  struct mg_profile *p = merge(&f, "nosym.msgpack", &o);
+  const struct mg_stack_table *t = p->stacks;
   ck_assert_uint_eq(t->nwarnings, 0);
   ck_assert_ptr_null(t->symbolizer);
   ck_assert_ptr_null(t->stacks[0].frames[0].function);
   ck_assert_str_eq(t->stacks[0].frames[0].module, me.path);
   ck_assert(!t->images[0].symbolized);
-  ms_profile_free(p);
+  mg_profile_free(p);
 
   /* A symbolizer that does not exist: said once, frames as image+offset. */
   o.no_symbolize = false;
@@ -348,7 +348,7 @@ START_TEST(test_no_symbolize) {
   ck_assert_uint_eq(p->stacks->nwarnings, 1);
   ck_assert_ptr_nonnull(strstr(p->stacks->warnings[0], "/nonexistent/llvm-symbolizer"));
   ck_assert_ptr_null(p->stacks->stacks[0].frames[0].function);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -371,16 +371,16 @@ START_TEST(test_malformed_stack) {
   msgpack_pack_array(&f.pk, 2);
   msgpack_pack_uint64(&f.pk, 0x401000);
   fx_str(&f, "oops");
-  struct ms_profile *p = ms_profile_new();
-  const struct ms_input *in = ms_profile_add_buffer(p, "bad-stack.msgpack", f.buf.data, f.buf.size);
-  ck_assert_int_eq(in->problem.status, MS_DECODE_CORRUPT);
+  struct mg_profile *p = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(p, "bad-stack.msgpack", f.buf.data, f.buf.size);
+  ck_assert_int_eq(in->problem.status, MG_DECODE_CORRUPT);
   char msg[512];
-  ms_decode_problem_format(&in->problem, msg, sizeof msg);
+  mg_decode_problem_format(&in->problem, msg, sizeof msg);
   char expect[256];
   snprintf(expect, sizeof expect, "bad-stack.msgpack: offset %zu: bad EVENTS record: event 0 stack "
            "element 1 is a string, not an address", f.starts[1]);
   ck_assert_msg(strncmp(msg, expect, strlen(expect)) == 0, "got: %s", msg);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 
   /* A stack that is not an array. */
@@ -395,11 +395,11 @@ START_TEST(test_malformed_stack) {
   msgpack_pack_uint64(&f.pk, 0);
   msgpack_pack_uint64(&f.pk, 0);
   msgpack_pack_uint64(&f.pk, 0x401000);
-  p = ms_profile_new();
-  in = ms_profile_add_buffer(p, "bad2.msgpack", f.buf.data, f.buf.size);
-  ck_assert_int_eq(in->problem.status, MS_DECODE_CORRUPT);
+  p = mg_profile_new();
+  in = mg_profile_add_buffer(p, "bad2.msgpack", f.buf.data, f.buf.size);
+  ck_assert_int_eq(in->problem.status, MG_DECODE_CORRUPT);
   ck_assert_ptr_nonnull(strstr(in->problem.message, "event 0 stack is an unsigned integer, not an array"));
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -420,13 +420,13 @@ START_TEST(test_module_generations) {
   fx_sampled_stack(&f, UNINSTR_MALLOC, 64, 0x5000, 1000, 1.0, 0, 1, early);
   fx_sampled_stack(&f, UNINSTR_MALLOC, 64, 0x6000, 6000, 1.0, 0, 1, late);
   fx_end(&f, 9000, "exit");
-  struct ms_symbolize_options o = {.quiet = true, .no_symbolize = true};
-  struct ms_profile *p = merge(&f, "gen.msgpack", &o);
-  const struct ms_stack_table *t = p->stacks;
+  struct mg_symbolize_options o = {.quiet = true, .no_symbolize = true};
+  struct mg_profile *p = merge(&f, "gen.msgpack", &o);
+  const struct mg_stack_table *t = p->stacks;
   ck_assert_uint_eq(t->nstacks, 2);
   bool saw_old = false, saw_self = false;
   for (size_t i = 0; i < t->nstacks; i++) {
-    const struct ms_stack_frame *fr = &t->stacks[i].frames[0];
+    const struct mg_stack_frame *fr = &t->stacks[i].frames[0];
     if (strcmp(fr->module, "/nonexistent/libold.so") == 0) {
       saw_old = true;
       ck_assert_uint_eq(fr->address, addr_of(symbolize_outer) - me.bias);
@@ -437,7 +437,7 @@ START_TEST(test_module_generations) {
   }
   ck_assert(saw_old && saw_self);
   ck_assert_uint_eq(t->nwarnings, 1); /* libold.so is missing */
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -457,12 +457,12 @@ START_TEST(test_many_addresses) {
   size_t depth[] = {N};
   struct fx f;
   sampled_file(&f, me.path, me.bias, me.build_id, 1, stacks, depth);
-  struct ms_symbolize_options o = {.quiet = true};
-  struct ms_profile *p = merge(&f, "many.msgpack", &o);
+  struct mg_symbolize_options o = {.quiet = true};
+  struct mg_profile *p = merge(&f, "many.msgpack", &o);
   ck_assert_msg(p->stacks->nwarnings == 0, "%s", p->stacks->warnings[0]);
   ck_assert_uint_ge(p->stacks->stacks[0].nframes, N);
   ck_assert_str_eq(p->stacks->stacks[0].frames[0].function, "symbolize_target");
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST
@@ -476,16 +476,16 @@ START_TEST(test_no_stacks_no_change) {
   fx_events(&f, 1, 3, 1);
   fx_alloc(&f, 5, 10, 0x10, 100);
   fx_end(&f, 200, "exit");
-  struct ms_profile *p = merge(&f, "plain.msgpack", NULL);
+  struct mg_profile *p = merge(&f, "plain.msgpack", NULL);
   ck_assert_ptr_null(p->stacks);
-  char *text = report(p, ms_report_text);
+  char *text = report(p, mg_report_text);
   ck_assert_ptr_null(strstr(text, "uninstrumented"));
   free(text);
-  char *json = report(p, ms_report_json);
+  char *json = report(p, mg_report_json);
   ck_assert_ptr_nonnull(strstr(json, "\"stacks\": []"));
   ck_assert_ptr_null(strstr(json, "symbolization"));
   free(json);
-  ms_profile_free(p);
+  mg_profile_free(p);
   fx_destroy(&f);
 }
 END_TEST

@@ -1,0 +1,76 @@
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static void out_of_memory(size_t size) {
+  fprintf(stderr, "memscope-merge: out of memory (asked for %zu bytes)\n", size);
+  exit(1);
+}
+
+void *mg_xmalloc(size_t size) {
+  void *p = malloc(size ? size : 1);
+  if (!p)
+    out_of_memory(size);
+  return p;
+}
+
+void *mg_xcalloc(size_t nmemb, size_t size) {
+  void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+  if (!p)
+    out_of_memory(nmemb * size);
+  return p;
+}
+
+void *mg_xrealloc(void *ptr, size_t size) {
+  void *p = realloc(ptr, size ? size : 1);
+  if (!p)
+    out_of_memory(size);
+  return p;
+}
+
+char *mg_xstrndup(const char *s, size_t len) {
+  char *p = mg_xmalloc(len + 1);
+  memcpy(p, s, len);
+  p[len] = '\0';
+  return p;
+}
+
+char *mg_xstrdup(const char *s) {
+  return mg_xstrndup(s, strlen(s));
+}
+
+void mg_grow(void **array, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap)
+    return;
+  size_t n = *cap ? *cap : 8;
+  while (n < need) {
+    if (n > ((size_t)-1) / 2 / elem)
+      out_of_memory((size_t)-1);
+    n *= 2;
+  }
+  *array = mg_xrealloc(*array, n * elem);
+  *cap = n;
+}
+
+void mg_prefault(void *p, size_t len) {
+#ifdef MADV_POPULATE_WRITE
+  uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+  uintptr_t end = ((uintptr_t)p + len) & ~(uintptr_t)4095;
+  if (end > start + 4 * 4096) /* a few pages fault cheaper than a system call */
+    madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+#else
+  (void)p;
+  (void)len;
+#endif
+}
+
+const char *mg_base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+char *mg_xstrdup_or_null(const char *s) { return s ? mg_xstrdup(s) : NULL; }

@@ -1,0 +1,188 @@
+/* Bottleneck detection from the finished profile: a few rules over sites, threads and
+ * processes.  Severity is on one scale, 0..1, mostly "the share of the program's
+ * allocations (or bytes, or heap) this problem accounts for", so that problems of
+ * different types sort together.  docs/merge.md lists the rules and thresholds. */
+#include "bottleneck.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const char *mg_bottleneck_type_name(enum mg_bottleneck_type t) {
+  switch (t) {
+  case MG_BN_LARGE_ALLOCATION: return "large_allocation";
+  case MG_BN_THOUSAND_CUTS: return "thousand_cuts";
+  case MG_BN_CHURN: return "churn";
+  case MG_BN_CROSS_THREAD_FREE: return "cross_thread_free";
+  case MG_BN_LEAK: return "leak";
+  case MG_BN_THREAD_IMBALANCE: return "thread_imbalance";
+  }
+  return "?";
+}
+
+struct list {
+  struct mg_bottleneck *items;
+  size_t n, cap;
+};
+
+static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+
+static struct mg_bottleneck *add(struct list *l, enum mg_bottleneck_type type, uint64_t pid,
+                                 uint64_t thread, uint64_t site, double severity) {
+  MG_GROW(l->items, l->cap, l->n + 1);
+  struct mg_bottleneck *b = &l->items[l->n++];
+  memset(b, 0, sizeof *b);
+  b->type = type;
+  b->pid = pid;
+  b->thread = thread;
+  b->site = site;
+  b->severity = clamp01(severity);
+  return b;
+}
+
+/* "function (file:line)" or "site 0xID" for descriptions. */
+static void site_name(char *buf, size_t size, const struct mg_site *s) {
+  if (s->described && s->nframes > 0 && s->frames[0].function) {
+    if (s->frames[0].file && s->frames[0].line)
+      snprintf(buf, size, "%s (%s:%" PRIu32 ")", s->frames[0].function, s->frames[0].file,
+               s->frames[0].line);
+    else
+      snprintf(buf, size, "%s", s->frames[0].function);
+  } else {
+    snprintf(buf, size, "site 0x%" PRIx64, s->id);
+  }
+}
+
+static void site_rules(struct list *l, const struct mg_profile *p, const struct mg_site *s) {
+  const struct mg_counts *c = &s->counts, *t = &p->totals;
+  if (mg_site_is_free(s) || c->allocations == 0)
+    return;
+  char name[160];
+  site_name(name, sizeof name, s);
+  uint64_t pid = s->top_thread.pid, thread = s->top_thread.thread;
+  double allocs = (double)c->allocations, all = t->allocations ? (double)t->allocations : 1;
+  double avg = (double)c->bytes_allocated / allocs;
+  struct mg_bottleneck *b;
+
+  if (s->sizes.max >= MG_BN_LARGE_SIZE) {
+    double share = t->bytes_allocated ? (double)c->bytes_allocated / (double)t->bytes_allocated : 0;
+    b = add(l, MG_BN_LARGE_ALLOCATION, pid, thread, s->id,
+            0.5 * share + 0.5 * clamp01((double)s->sizes.max / MG_BN_LARGE_SCALE));
+    snprintf(b->description, sizeof b->description,
+             "%s allocates blocks of up to %" PRIu64 " bytes (%" PRIu64 " calls, %.0f%% of all "
+             "bytes allocated)", name, s->sizes.max, c->allocations, 100 * share);
+    snprintf(b->suggestion, sizeof b->suggestion,
+             "allocate it once and reuse it, map it lazily, or stream the data in smaller "
+             "chunks; check the size is not a runaway");
+  }
+  if (c->allocations >= MG_BN_CUTS_CALLS && avg <= MG_BN_CUTS_AVG) {
+    b = add(l, MG_BN_THOUSAND_CUTS, pid, thread, s->id, allocs / all);
+    snprintf(b->description, sizeof b->description,
+             "%s makes %" PRIu64 " small allocations (average %.0f bytes, %.0f%% of all "
+             "allocations)", name, c->allocations, avg, 100 * allocs / all);
+    snprintf(b->suggestion, sizeof b->suggestion,
+             "pool or batch these objects (free list, arena, slab), keep them on the stack, "
+             "or embed them in their owner");
+  }
+  double churn = c->est_short_lived.value;
+  if (churn >= MG_BN_CHURN_BLOCKS && churn >= MG_BN_CHURN_SHARE * allocs) {
+    b = add(l, MG_BN_CHURN, pid, thread, s->id, churn / all);
+    snprintf(b->description, sizeof b->description,
+             "%s: %.0f of its %" PRIu64 " blocks are freed within %llu us of their allocation",
+             name, churn, c->allocations, MG_SHORT_LIVED_NS / 1000);
+    snprintf(b->suggestion, sizeof b->suggestion,
+             "reuse one buffer across iterations, allocate outside the loop, or use a "
+             "stack or scratch buffer");
+  }
+  double cross = c->est_cross_freed.value;
+  if (cross >= MG_BN_CROSS_BLOCKS && cross >= MG_BN_CROSS_SHARE * allocs) {
+    b = add(l, MG_BN_CROSS_THREAD_FREE, pid, thread, s->id, cross / all);
+    snprintf(b->description, sizeof b->description,
+             "%s: %.0f of its blocks (%.0f bytes) are freed by another thread than the one "
+             "that allocated them", name, cross, c->est_cross_freed_bytes.value);
+    snprintf(b->suggestion, sizeof b->suggestion,
+             "free where you allocate (hand buffers back to their owner), or use per-thread "
+             "pools: remote frees contend in the allocator and bounce cache lines");
+  }
+  struct mg_figure live = mg_counts_figure(c, MG_LIVE_BYTES);
+  struct mg_figure blocks = mg_counts_figure(c, MG_LIVE_BLOCKS);
+  if (blocks.value > 0 && live.value > 0) {
+    struct mg_figure peak = mg_counts_figure(t, MG_PEAK_LIVE_BYTES);
+    b = add(l, MG_BN_LEAK, pid, thread, s->id,
+            peak.value ? (double)live.value / (double)peak.value : 1);
+    snprintf(b->description, sizeof b->description,
+             "%s: %" PRIu64 " blocks (%" PRIu64 " bytes) were never freed", name, blocks.value,
+             live.value);
+    snprintf(b->suggestion, sizeof b->suggestion,
+             "free them on every path (error paths, thread exit, shutdown), or document them "
+             "as intentional process-lifetime allocations");
+  }
+}
+
+static void thread_rules(struct list *l, const struct mg_process *proc) {
+  size_t busy = 0, with = 0;
+  uint64_t sum = 0;
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    uint64_t a = proc->threads[i].counts.allocations;
+    if (!a)
+      continue;
+    with++;
+    sum += a;
+    if (a > proc->threads[busy].counts.allocations || !proc->threads[busy].counts.allocations)
+      busy = i;
+  }
+  if (with < 2)
+    return;
+  const struct mg_thread *t = &proc->threads[busy];
+  double others = (double)(sum - t->counts.allocations) / (double)(with - 1);
+  double ratio = (double)t->counts.allocations / (others > 0 ? others : 1);
+  if (ratio < MG_BN_IMBALANCE_RATIO)
+    return;
+  double share = (double)t->counts.allocations / (double)sum;
+  struct mg_bottleneck *b = add(l, MG_BN_THREAD_IMBALANCE, proc->pid, t->index,
+                                t->nhot ? t->hot[0].site : 0, share);
+  snprintf(b->description, sizeof b->description,
+           "thread %" PRIu64 "%s%s%s makes %.0f%% of the allocations of process %" PRIu64
+           " (%.1fx the average of its %zu other allocating threads)",
+           t->index, t->name ? " (" : "", t->name ? t->name : "", t->name ? ")" : "",
+           100 * share, proc->pid, ratio, with - 1);
+  snprintf(b->suggestion, sizeof b->suggestion,
+           "spread the work (or the allocations) over the other threads, or give this thread "
+           "its own arena so that it does not serialize the allocator");
+}
+
+static int by_severity(const void *a, const void *b) {
+  const struct mg_bottleneck *x = a, *y = b;
+  if (x->severity != y->severity)
+    return x->severity < y->severity ? 1 : -1;
+  if (x->type != y->type)
+    return x->type < y->type ? -1 : 1;
+  if (x->pid != y->pid)
+    return x->pid < y->pid ? -1 : 1;
+  if (x->thread != y->thread)
+    return x->thread < y->thread ? -1 : 1;
+  return (x->site > y->site) - (x->site < y->site);
+}
+
+size_t mg_bottlenecks(const struct mg_profile *p, struct mg_bottleneck **out) {
+  struct list l = {0};
+  for (size_t i = 0; i < p->nsites; i++)
+    site_rules(&l, p, &p->sites[i]);
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (p->inputs[i].process)
+      thread_rules(&l, p->inputs[i].process);
+  if (l.n > 1)
+    qsort(l.items, l.n, sizeof *l.items, by_severity);
+  *out = l.items;
+  return l.n;
+}
+
+void mg_profile_finish(struct mg_profile *p) {
+  free(p->bottlenecks);
+  p->nbottlenecks = mg_bottlenecks(p, &p->bottlenecks);
+  p->finished = true;
+}

@@ -1,0 +1,219 @@
+/* Building a process from its decoded records (profile.h, "Building a process record by
+ * record"): each record goes to the part of the model that keeps it (replay.c, counters.c,
+ * phases.c, stacks.c, resources.c), and the end of the process settles the counts into
+ * threads, sites and the profile. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counters.h"
+#include "profile.h"
+#include "replay.h"
+#include "resources.h"
+#include "stacks.h"
+#include "util.h"
+
+static struct mg_thread *thread_at(struct mg_process *proc, uint64_t index) {
+  bool existed;
+  size_t *slot = mg_map_put(&proc->thread_slots, index, &existed);
+  if (!existed) {
+    *slot = proc->nthreads;
+    MG_GROW(proc->threads, proc->threads_cap, proc->nthreads + 1);
+    proc->threads[proc->nthreads] = (struct mg_thread){.index = index};
+    proc->nthreads++;
+  }
+  return &proc->threads[*slot];
+}
+
+size_t mg_profile_add_input(struct mg_profile *p, const char *name) {
+  MG_GROW(p->inputs, p->inputs_cap, p->ninputs + 1);
+  p->inputs[p->ninputs] = (struct mg_input){.path = mg_xstrdup(name)};
+  p->inputs[p->ninputs].problem.file = p->inputs[p->ninputs].path;
+  return p->ninputs++;
+}
+
+struct mg_process *mg_input_attach_process(struct mg_input *in, const struct mg_header_rec *h) {
+  struct mg_process *proc = mg_xcalloc(1, sizeof *proc);
+  proc->path = in->path;
+  proc->version = h->version;
+  proc->program = mg_xstrdup_or_null(h->program);
+  proc->mode = mg_xstrdup_or_null(h->mode);
+  proc->sampler = mg_xstrdup_or_null(h->sampler);
+  proc->sample_interval = h->sample_interval;
+  proc->pid = h->pid;
+  proc->ppid = h->ppid;
+  proc->start_ns = h->start_ns;
+  proc->start_unix_ns = h->start_unix_ns;
+  proc->present = h->present;
+  mg_map_init(&proc->thread_slots, sizeof(size_t));
+  in->process = proc;
+  return proc;
+}
+
+struct mg_process *mg_profile_begin_process(struct mg_profile *p, const char *name,
+                                            const struct mg_header_rec *h) {
+  size_t i = mg_profile_add_input(p, name);
+  struct mg_process *proc = mg_input_attach_process(&p->inputs[i], h);
+  mg_replay_begin(p, proc, NULL, 0, p->window);
+  return proc;
+}
+
+void mg_process_add_site(struct mg_profile *p, struct mg_process *proc,
+                         const struct mg_site_rec *s) {
+  (void)proc;
+  size_t slot = mg_profile_site_slot(p, s->id); /* may move p->sites */
+  struct mg_site *site = &p->sites[slot];
+  if (site->described) /* the same id describes the same site everywhere: keep the first */
+    return;
+  site->described = true;
+  site->api = s->api;
+  site->flags = s->flags;
+  site->nframes = s->nframes;
+  site->frames = mg_xcalloc(s->nframes, sizeof *site->frames);
+  for (size_t i = 0; i < s->nframes; i++) {
+    site->frames[i].function = mg_xstrdup_or_null(s->frames[i].function);
+    site->frames[i].file = mg_xstrdup_or_null(s->frames[i].file);
+    site->frames[i].line = s->frames[i].line;
+    site->frames[i].column = s->frames[i].column;
+  }
+}
+
+void mg_process_add_thread(struct mg_profile *p, struct mg_process *proc,
+                           const struct mg_thread_rec *t) {
+  (void)p;
+  struct mg_thread *thr = thread_at(proc, t->thread);
+  thr->described = true;
+  thr->os_tid = t->os_tid;
+  if (t->name) {
+    free(thr->name);
+    thr->name = mg_xstrdup(t->name);
+  }
+  thr->start_ns = t->start_ns;
+  thr->end_ns = t->end_ns;
+  thr->dropped_events = t->dropped;
+  mg_replay_thread_ended(proc, (size_t)(thr - proc->threads));
+}
+
+void mg_process_add_events(struct mg_profile *p, struct mg_process *proc,
+                           const struct mg_events_rec *e) {
+  struct mg_thread *thr = thread_at(proc, e->thread);
+  if (!thr->os_tid)
+    thr->os_tid = e->os_tid;
+  proc->events += e->nevents;
+  proc->skipped_events += e->nskipped;
+  for (size_t i = 0; i < e->nevents; i++)
+    proc->weighted_events += e->events[i].weight != 1.0;
+  mg_phases_count(proc, e);
+  mg_replay_events(p, proc, (size_t)(thr - proc->threads), e);
+}
+
+void mg_process_add_counters(struct mg_profile *p, struct mg_process *proc,
+                             const struct mg_counters_rec *c) {
+  struct mg_thread *thr = thread_at(proc, c->thread);
+  if (!thr->os_tid)
+    thr->os_tid = c->os_tid;
+  proc->has_counters = true;
+  mg_counters_keep(p, thr, c);
+}
+
+void mg_process_add_module(struct mg_profile *p, struct mg_process *proc,
+                           const struct mg_module_rec *m) {
+  (void)p;
+  mg_stacks_module(proc, m);
+}
+
+void mg_process_add_end(struct mg_profile *p, struct mg_process *proc,
+                        const struct mg_end_rec *e) {
+  (void)p;
+  proc->complete = true;
+  proc->end_ns = e->end_ns;
+  free(proc->end_reason);
+  proc->end_reason = mg_xstrdup_or_null(e->reason);
+}
+
+static int by_index(const void *a, const void *b) {
+  const struct mg_thread *x = a, *y = b;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Keeps the thread's MG_HOT_SITES sites with the most allocations (then bytes, then the
+ * lower id). */
+static void rank_hot_site(struct mg_thread *thr, uint64_t id, uint64_t allocs, uint64_t bytes) {
+  if (!allocs)
+    return;
+  struct mg_hot_site h = {id, allocs, bytes};
+  size_t i = thr->nhot < MG_HOT_SITES ? thr->nhot : MG_HOT_SITES;
+  while (i > 0) {
+    const struct mg_hot_site *o = &thr->hot[i - 1];
+    bool before = o->allocations != h.allocations ? o->allocations < h.allocations
+                  : o->bytes != h.bytes           ? o->bytes < h.bytes
+                                                  : o->site > h.site;
+    if (!before)
+      break;
+    if (i < MG_HOT_SITES)
+      thr->hot[i] = *o;
+    i--;
+  }
+  if (i < MG_HOT_SITES) {
+    thr->hot[i] = h;
+    if (thr->nhot < MG_HOT_SITES)
+      thr->nhot++;
+  }
+}
+
+/* The pairs' tallies into the threads, the sites and the process. */
+static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies) {
+  size_t pos = 0;
+  uint64_t key;
+  struct mg_tally *t;
+  while ((t = mg_map_next(tallies, &pos, &key))) {
+    struct mg_site *site = &p->sites[mg_tally_site(key)];
+    struct mg_thread *thr = &proc->threads[mg_tally_thread(key)];
+    t->counts.estimated = proc->sampled;
+    if (!proc->sampled)
+      t->counts.samples = 0;
+    mg_counts_add(&thr->counts, &t->counts);
+    mg_counts_add(&site->counts, &t->counts);
+    mg_sizes_add(&site->sizes, &t->sizes);
+    mg_counts_add(&proc->counts, &t->counts);
+    /* Free sites make no allocations: rank_hot_site and the ranking skip them. */
+    rank_hot_site(thr, site->id, t->counts.allocations, t->counts.bytes_allocated);
+    struct mg_thread_ref r = {proc->pid, thr->index, t->counts.allocations};
+    mg_site_rank_thread(site, &r);
+  }
+  for (size_t i = 0; i < proc->nthreads; i++)
+    proc->threads[i].counts.estimated = proc->sampled;
+  proc->counts.estimated = proc->sampled;
+}
+
+void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc) {
+  if (proc->ended)
+    return;
+  /* A file says it is sampled, or its weights do (a header cut short, a future mode). */
+  proc->sampled = (proc->mode && strcmp(proc->mode, "sampled") == 0) || proc->weighted_events;
+  mg_replay_finish(p, proc);
+  mg_stacks_end_process(p, proc);
+  mg_phases_finish(proc);
+  struct mg_map *tallies = proc->tallies;
+  if (proc->has_counters)
+    mg_counters_apply(p, proc, tallies);
+  add_tallies(p, proc, tallies);
+  mg_map_destroy(tallies);
+  free(tallies);
+  proc->tallies = NULL;
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    struct mg_thread *t = &proc->threads[i];
+    free(t->counters);
+    t->counters = NULL;
+    t->ncounters = t->counters_cap = 0;
+  }
+  /* Threads in index order from now on; the lookup map follows. */
+  if (proc->nthreads > 1)
+    qsort(proc->threads, proc->nthreads, sizeof *proc->threads, by_index);
+  for (size_t i = 0; i < proc->nthreads; i++)
+    *(size_t *)mg_map_put(&proc->thread_slots, proc->threads[i].index, NULL) = i;
+  mg_resources_finish(proc); /* matches its threads to these, by tid */
+  mg_counts_add(&p->totals, &proc->counts);
+  p->nprocesses++;
+  p->nthreads += proc->nthreads;
+  proc->ended = true;
+}

@@ -1,0 +1,117 @@
+/* Exact counts from COUNTERS snapshots.
+ *
+ * A snapshot entry [site, calls, bytes, min, max] counts the calls at that site that did
+ * something: at an allocation site (malloc, calloc, realloc, ...) the calls that returned
+ * a block, with the sum, min and max of their requested sizes; at a free site the calls
+ * with a non-NULL pointer.  Calls that returned NULL are always events (ALLOC with ptr 0),
+ * so the replay knows them exactly in both modes.  From the two:
+ *
+ *   allocation site: allocations = calls, bytes allocated = bytes,
+ *                    and at a realloc site reallocs = calls + calls that returned NULL;
+ *   free site:       frees = calls.
+ *
+ * In full mode that is what the events say too (a disagreement is counted, and the
+ * counters win); the frees made by realloc at realloc sites stay as the events count
+ * them.  In sampled mode the events are a sample, so the counts they gave for these four
+ * are dropped: realloc releases are not in "frees" there (docs/merge.md). */
+#include "counters.h"
+
+#include "replay.h"
+#include "util.h"
+
+void mg_counters_keep(struct mg_profile *p, struct mg_thread *thr,
+                      const struct mg_counters_rec *c) {
+  if (thr->has_counters && c->seq < thr->counters_seq)
+    return; /* an older snapshot, written earlier or read from a later chunk */
+  thr->has_counters = true;
+  thr->counters_seq = c->seq;
+  thr->ncounters = 0;
+  MG_GROW(thr->counters, thr->counters_cap, c->nentries);
+  for (size_t i = 0; i < c->nentries; i++) {
+    const struct mg_counter_rec *e = &c->entries[i];
+    thr->counters[thr->ncounters++] = (struct mg_counter){
+        (uint32_t)mg_profile_site_slot(p, e->site), e->calls, e->bytes, e->min, e->max};
+  }
+}
+
+/* What one site is in this process, from what is known about it here. */
+struct site_facts {
+  unsigned seen;        /* MG_SEEN_* over all threads */
+  uint64_t calls, max;  /* counters over all threads */
+};
+
+/* The site's api when this tool knows it; else what happened there: realloc events make a
+ * realloc site, allocation events an allocation site, free events a free site; without
+ * events, counters with calls but no size are a free site's (format.h). */
+static enum mg_api_kind site_kind(const struct mg_site *s, const struct site_facts *f) {
+  enum mg_api_kind k = mg_api_kind(s->api);
+  if (k != MG_API_UNKNOWN)
+    return k;
+  if (f->seen & MG_SEEN_REALLOC)
+    return MG_API_REALLOC;
+  if (f->seen & MG_SEEN_ALLOC)
+    return MG_API_ALLOC;
+  if (f->seen & MG_SEEN_FREE)
+    return MG_API_FREE;
+  return f->calls && f->max == 0 ? MG_API_FREE : MG_API_ALLOC;
+}
+
+static bool exact_counts_differ(const struct mg_counts *a, const struct mg_counts *b) {
+  return a->allocations != b->allocations || a->bytes_allocated != b->bytes_allocated ||
+         a->reallocs != b->reallocs || a->frees != b->frees;
+}
+
+void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies) {
+  /* The snapshots into the pairs' tallies. */
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    struct mg_thread *thr = &proc->threads[i];
+    for (size_t k = 0; k < thr->ncounters; k++) {
+      const struct mg_counter *e = &thr->counters[k];
+      struct mg_tally *t = mg_map_put(tallies, mg_tally_key((uint32_t)i, e->site), NULL);
+      struct mg_sizes s = {e->calls, e->bytes, e->min, e->max};
+      mg_sizes_add(&t->counter, &s);
+    }
+  }
+  /* Per site, what tells its kind. */
+  struct mg_map facts, disagree;
+  mg_map_init(&facts, sizeof(struct site_facts));
+  mg_map_init(&disagree, 1); /* a set: the values are unused */
+  size_t pos = 0;
+  uint64_t key;
+  struct mg_tally *t;
+  while ((t = mg_map_next(tallies, &pos, &key))) {
+    struct site_facts *f = mg_map_put(&facts, mg_tally_site(key), NULL);
+    f->seen |= t->seen;
+    f->calls += t->counter.calls;
+    if (t->counter.max > f->max)
+      f->max = t->counter.max;
+    t->counted = proc->threads[mg_tally_thread(key)].has_counters;
+  }
+
+  pos = 0;
+  while ((t = mg_map_next(tallies, &pos, &key))) {
+    /* A full-mode thread without a snapshot (cut off) keeps its events' counts, which
+     * are exact; a sampled one has no exact counts left. */
+    if (!t->counted && !proc->sampled)
+      continue;
+    const struct mg_site *site = &p->sites[mg_tally_site(key)];
+    enum mg_api_kind kind = site_kind(site, mg_map_get(&facts, mg_tally_site(key)));
+    struct mg_counts *c = &t->counts, before = *c;
+    if (proc->sampled)
+      c->allocations = c->bytes_allocated = c->reallocs = c->frees = 0;
+    if (kind == MG_API_FREE) {
+      c->frees = t->counter.calls;
+    } else {
+      c->allocations = t->counter.calls;
+      c->bytes_allocated = t->counter.bytes;
+      if (kind == MG_API_REALLOC)
+        c->reallocs = t->counter.calls + t->null_returns;
+      t->sizes = t->counter;
+    }
+    if (!proc->sampled && exact_counts_differ(&before, c))
+      mg_map_put(&disagree, mg_tally_site(key), NULL);
+  }
+  proc->disagreeing_sites = mg_map_len(&disagree);
+  mg_map_destroy(&facts);
+  mg_map_destroy(&disagree);
+}

@@ -1,0 +1,245 @@
+/* The model's own data: creating and freeing it, finding sites and threads, adding counts,
+ * and what the reports ask of a site (profile.h).  Building it from records is build.c;
+ * reading inputs, read_input.c. */
+#include "profile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memscope/abi.h"
+#include "memscope/format.h"
+#include "resources.h"
+#include "stacks.h"
+#include "util.h"
+
+struct mg_profile *mg_profile_new(void) {
+  struct mg_profile *p = mg_xcalloc(1, sizeof *p);
+  mg_map_init(&p->site_slots, sizeof(size_t));
+  return p;
+}
+
+static void process_free(struct mg_process *proc) {
+  if (!proc)
+    return;
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    free(proc->threads[i].name);
+    free(proc->threads[i].counters);
+  }
+  free(proc->threads);
+  for (size_t i = 0; i < proc->nphases; i++)
+    free(proc->phases[i].label);
+  free(proc->phases);
+  mg_proc_stacks_free(proc->stacks);
+  mg_resources_free(proc->resources);
+  free(proc->peak_sites);
+  free(proc->interactions);
+  if (proc->tallies) {
+    mg_map_destroy(proc->tallies);
+    free(proc->tallies);
+  }
+  mg_map_destroy(&proc->thread_slots);
+  free(proc->program);
+  free(proc->mode);
+  free(proc->sampler);
+  free(proc->end_reason);
+  free(proc);
+}
+
+void mg_profile_free(struct mg_profile *p) {
+  if (!p)
+    return;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    process_free(p->inputs[i].process);
+    free(p->inputs[i].path);
+  }
+  free(p->inputs);
+  for (size_t i = 0; i < p->nsites; i++) {
+    for (size_t f = 0; f < p->sites[i].nframes; f++) {
+      free(p->sites[i].frames[f].function);
+      free(p->sites[i].frames[f].file);
+    }
+    free(p->sites[i].frames);
+  }
+  free(p->sites);
+  mg_map_destroy(&p->site_slots);
+  free(p->bottlenecks);
+  mg_stack_table_free(p->stacks);
+  free(p);
+}
+
+void mg_process_free(struct mg_process *proc) { process_free(proc); }
+
+bool mg_profile_has_data(const struct mg_profile *p) { return p->nprocesses > 0; }
+
+/* --- Sites and threads --------------------------------------------------------------- */
+
+struct mg_site *mg_profile_find_site(const struct mg_profile *p, uint64_t id) {
+  const size_t *slot = mg_map_get(&p->site_slots, id);
+  return slot ? &p->sites[*slot] : NULL;
+}
+
+size_t mg_profile_site_slot(struct mg_profile *p, uint64_t id) {
+  bool existed;
+  size_t *slot = mg_map_put(&p->site_slots, id, &existed);
+  if (!existed) {
+    *slot = p->nsites;
+    MG_GROW(p->sites, p->sites_cap, p->nsites + 1);
+    p->sites[p->nsites] = (struct mg_site){.id = id};
+    p->nsites++;
+  }
+  return *slot;
+}
+
+struct mg_thread *mg_process_find_thread(const struct mg_process *proc, uint64_t index) {
+  const size_t *slot = mg_map_get(&proc->thread_slots, index);
+  return slot ? &proc->threads[*slot] : NULL;
+}
+
+
+void mg_sizes_add(struct mg_sizes *to, const struct mg_sizes *s) {
+  if (s->calls) {
+    if (!to->calls || s->min < to->min)
+      to->min = s->min;
+    if (s->max > to->max)
+      to->max = s->max;
+  }
+  to->calls += s->calls;
+  to->bytes += s->bytes;
+}
+
+void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
+  to->allocations += c->allocations;
+  to->failed_allocations += c->failed_allocations;
+  to->reallocs += c->reallocs;
+  to->frees += c->frees;
+  to->null_frees += c->null_frees;
+  to->unmatched_frees += c->unmatched_frees;
+  to->bytes_allocated += c->bytes_allocated;
+  to->bytes_freed += c->bytes_freed;
+  to->live_blocks += c->live_blocks;
+  to->live_bytes += c->live_bytes;
+  to->overwritten_blocks += c->overwritten_blocks;
+  to->peak_live_bytes += c->peak_live_bytes;
+  to->samples += c->samples;
+  mg_est_sum(&to->est_bytes_freed, &c->est_bytes_freed);
+  mg_est_sum(&to->est_live_blocks, &c->est_live_blocks);
+  mg_est_sum(&to->est_live_bytes, &c->est_live_bytes);
+  mg_est_sum(&to->est_peak_live_bytes, &c->est_peak_live_bytes);
+  mg_est_sum(&to->est_short_lived, &c->est_short_lived);
+  mg_est_sum(&to->est_cross_freed, &c->est_cross_freed);
+  mg_est_sum(&to->est_cross_freed_bytes, &c->est_cross_freed_bytes);
+  to->estimated |= c->estimated;
+}
+
+/* a ranks before b: more allocations, then lower pid, then lower thread index. */
+static bool ref_before(const struct mg_thread_ref *a, const struct mg_thread_ref *b) {
+  if (a->allocations != b->allocations)
+    return a->allocations > b->allocations;
+  if (a->pid != b->pid)
+    return a->pid < b->pid;
+  return a->thread < b->thread;
+}
+
+void mg_site_rank_thread(struct mg_site *site, const struct mg_thread_ref *r) {
+  if (r->allocations && (!site->top_thread.allocations || ref_before(r, &site->top_thread)))
+    site->top_thread = *r;
+}
+
+/* --- Presentation helpers -------------------------------------------------------------- */
+
+bool mg_site_uninstrumented(const struct mg_site *s) {
+  return (s->flags & MS_SITE_FLAG_UNINSTRUMENTED) ||
+         (s->id & ~0xffffull) == MS_UNINSTRUMENTED_SITE_ID(0);
+}
+
+bool mg_site_is_free(const struct mg_site *s) {
+  enum mg_api_kind k = mg_api_kind(s->api);
+  if (k != MG_API_UNKNOWN)
+    return k == MG_API_FREE;
+  /* No SITE record, or an api this tool does not know: judge by what happened there. */
+  const struct mg_counts *c = &s->counts;
+  return c->allocations == 0 && c->failed_allocations == 0 && c->reallocs == 0 &&
+         (c->frees > 0 || c->null_frees > 0);
+}
+
+uint64_t mg_site_calls(const struct mg_site *s) {
+  return mg_site_is_free(s) ? s->counts.frees : s->counts.allocations;
+}
+
+uint64_t mg_site_bytes(const struct mg_site *s) {
+  return mg_site_is_free(s) ? mg_counts_figure(&s->counts, MG_BYTES_FREED).value
+                            : s->counts.bytes_allocated;
+}
+
+struct mg_figure mg_counts_figure(const struct mg_counts *c, enum mg_figure_of what) {
+  uint64_t exact = 0;
+  const struct mg_est *e = &c->est_bytes_freed;
+  switch (what) {
+  case MG_BYTES_FREED: exact = c->bytes_freed; e = &c->est_bytes_freed; break;
+  case MG_LIVE_BLOCKS: exact = c->live_blocks; e = &c->est_live_blocks; break;
+  case MG_LIVE_BYTES: exact = c->live_bytes; e = &c->est_live_bytes; break;
+  case MG_PEAK_LIVE_BYTES: exact = c->peak_live_bytes; e = &c->est_peak_live_bytes; break;
+  }
+  if (!c->estimated)
+    return (struct mg_figure){.value = exact};
+  return mg_est_figure(e, true);
+}
+
+/* Keep in step with enum memscope_api.  A wrapper site (xmalloc, xfree, ...) is whatever
+ * its wrapper does, so it is judged, like an unknown api, by what happened there. */
+enum mg_api_kind mg_api_kind(uint32_t api) {
+  switch (api) {
+  case MEMSCOPE_API_MALLOC:
+  case MEMSCOPE_API_CALLOC:
+  case MEMSCOPE_API_ALIGNED_ALLOC:
+  case MEMSCOPE_API_POSIX_MEMALIGN:
+  case MEMSCOPE_API_MEMALIGN:
+  case MEMSCOPE_API_VALLOC:
+  case MEMSCOPE_API_PVALLOC:
+  case MEMSCOPE_API_STRDUP:
+  case MEMSCOPE_API_STRNDUP:
+  case MEMSCOPE_API_NEW:
+  case MEMSCOPE_API_NEW_ARRAY:
+  case MEMSCOPE_API_MMAP: return MG_API_ALLOC;
+  case MEMSCOPE_API_REALLOC:
+  case MEMSCOPE_API_REALLOCARRAY: return MG_API_REALLOC;
+  case MEMSCOPE_API_FREE:
+  case MEMSCOPE_API_DELETE:
+  case MEMSCOPE_API_DELETE_ARRAY:
+  case MEMSCOPE_API_MUNMAP: return MG_API_FREE;
+  }
+  return MG_API_UNKNOWN;
+}
+
+const char *mg_api_name(uint32_t api) {
+  switch (api) {
+  case MEMSCOPE_API_MALLOC: return "malloc";
+  case MEMSCOPE_API_CALLOC: return "calloc";
+  case MEMSCOPE_API_REALLOC: return "realloc";
+  case MEMSCOPE_API_FREE: return "free";
+  case MEMSCOPE_API_REALLOCARRAY: return "reallocarray";
+  case MEMSCOPE_API_ALIGNED_ALLOC: return "aligned_alloc";
+  case MEMSCOPE_API_POSIX_MEMALIGN: return "posix_memalign";
+  case MEMSCOPE_API_MEMALIGN: return "memalign";
+  case MEMSCOPE_API_VALLOC: return "valloc";
+  case MEMSCOPE_API_PVALLOC: return "pvalloc";
+  case MEMSCOPE_API_STRDUP: return "strdup";
+  case MEMSCOPE_API_STRNDUP: return "strndup";
+  case MEMSCOPE_API_NEW: return "new";
+  case MEMSCOPE_API_NEW_ARRAY: return "new[]";
+  case MEMSCOPE_API_DELETE: return "delete";
+  case MEMSCOPE_API_DELETE_ARRAY: return "delete[]";
+  case MEMSCOPE_API_MMAP: return "mmap";
+  case MEMSCOPE_API_MUNMAP: return "munmap";
+  case MEMSCOPE_API_WRAPPER: return "wrapper";
+  }
+  return "?";
+}
+
+uint64_t mg_process_dropped_events(const struct mg_process *proc) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < proc->nthreads; i++) n += proc->threads[i].dropped_events;
+  return n;
+}

@@ -1,0 +1,374 @@
+/* The analysis model: what memscope-merge knows after reading its inputs.
+ *
+ * Every input file is one process (program, pid, mode, threads, whether it finished).
+ * Sites are shared by all processes: a site id names the same source location in every
+ * process, so their counters add up.  Events are replayed (replay.c) while the input is
+ * read, in time order, through a window that holds only the events that may still be
+ * reordered; what stays is per site, per thread and per process (docs/merge.md says how
+ * large the window gets).
+ *
+ * Building: mg_profile_add_file/_buffer read one input each (into a profile of its own,
+ * then combined: combine.c); mg_profile_add_files (parallel.c) reads many on every core.
+ * Other producers (the runtime in-process, tests) may drive the same steps through
+ * mg_profile_begin_process ... mg_profile_end_process with decoded records. */
+#ifndef MEMSCOPE_MERGE_PROFILE_H
+#define MEMSCOPE_MERGE_PROFILE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "estimate.h"
+#include "hashmap.h"
+
+/* What a site's allocations asked for: calls that returned a block, the sum of their
+ * requested sizes, the smallest and largest (0 when calls is 0). */
+struct mg_sizes {
+  uint64_t calls, bytes, min, max;
+};
+
+void mg_sizes_add(struct mg_sizes *to, const struct mg_sizes *s);
+
+/* Counters kept per process, per thread and per site (docs/merge.md says what each
+ * means).  Frees count at the thread and site that freed; live blocks count at the thread
+ * and site that allocated them.
+ *
+ * allocations, bytes_allocated, reallocs and frees are exact in both modes (from COUNTERS
+ * records when the process has them, else from the events).  failed_allocations is exact
+ * (failures are always events).  null_frees, unmatched_frees, bytes_freed, live_blocks,
+ * live_bytes and peak_live_bytes are what the events show: the whole truth in full mode,
+ * only the sampled blocks in sampled mode, where the est_* fields hold the weighted
+ * estimates.  `estimated` says that a sampled process contributed: then the est_* fields
+ * are the ones to show (mg_counts_figure). */
+struct mg_counts {
+  uint64_t allocations;        /* ALLOC or REALLOC that returned a block */
+  uint64_t failed_allocations; /* ALLOC or REALLOC that returned NULL for size != 0 */
+  uint64_t reallocs;           /* REALLOC calls, whatever their outcome */
+  uint64_t frees;              /* free(p != NULL), and reallocs that released old_ptr */
+  uint64_t null_frees;         /* free(NULL) */
+  uint64_t unmatched_frees;    /* of the frees, those of a pointer not live in the replay */
+  uint64_t bytes_allocated;
+  uint64_t bytes_freed;        /* sizes of the matched frees' blocks */
+  uint64_t live_blocks;        /* still allocated at the end of the replay */
+  uint64_t live_bytes;
+  uint64_t overwritten_blocks; /* live blocks whose address was returned again by an
+                                * allocation: freed somewhere memscope did not see */
+  uint64_t peak_live_bytes;    /* processes (and totals: their sum) only */
+  uint64_t samples;            /* sampled allocation events (sampled processes only) */
+  struct mg_est est_bytes_freed, est_live_blocks, est_live_bytes, est_peak_live_bytes;
+  /* Counted at the allocating thread and site (blocks, weighted): freed within
+   * MG_SHORT_LIVED_NS of their allocation; freed by another thread than the one that
+   * allocated them (and their bytes). */
+  struct mg_est est_short_lived, est_cross_freed, est_cross_freed_bytes;
+  bool estimated;
+};
+
+/* "Short-lived": freed less than this long after it was allocated (100 us). */
+#define MG_SHORT_LIVED_NS 100000ULL
+
+/* Lifetimes of freed blocks, by decade: < 1 us, < 10 us, ... < 10 s, >= 10 s. */
+#define MG_LIFETIME_BUCKETS 9
+/* Buckets of every timeline; a timeline's bucket width doubles as the process runs. */
+#define MG_TIMELINE_BUCKETS 32
+/* Sites kept per thread (its hottest) and per process (what made up its peak). */
+#define MG_HOT_SITES 3
+#define MG_PEAK_SITES 20
+
+void mg_counts_add(struct mg_counts *to, const struct mg_counts *c);
+
+/* A count's figure as the reports show it (estimate.h): the exact number, or the estimate
+ * when a sampled process contributed. */
+enum mg_figure_of { MG_BYTES_FREED, MG_LIVE_BLOCKS, MG_LIVE_BYTES, MG_PEAK_LIVE_BYTES };
+struct mg_figure mg_counts_figure(const struct mg_counts *c, enum mg_figure_of what);
+
+struct mg_frame {
+  char *function; /* NULL when unknown */
+  char *file;     /* NULL when unknown */
+  uint32_t line, column;
+};
+
+/* A thread named across processes: pid (0 when unknown) and the runtime's index. */
+struct mg_thread_ref {
+  uint64_t pid, thread;
+  uint64_t allocations; /* what it is ranked by */
+};
+
+struct mg_site {
+  uint64_t id;
+  uint32_t api;   /* enum memscope_api; 0 while no SITE record was seen */
+  uint32_t flags; /* MS_SITE_FLAG_* of its SITE record (mg_site_uninstrumented) */
+  bool described; /* a SITE record was seen */
+  size_t nframes;
+  struct mg_frame *frames; /* innermost first */
+  struct mg_counts counts; /* summed over all processes */
+  struct mg_sizes sizes;   /* summed over all processes */
+  /* From the recorded events (every call in full mode, the samples in sampled mode):
+   * first and last event at the site, ns since its process started (the earliest and
+   * latest over processes); has_events says whether there was any. */
+  bool has_events;
+  uint64_t first_ns, last_ns;
+  struct mg_est lifetime[MG_LIFETIME_BUCKETS]; /* freed blocks by lifetime, weighted */
+  /* Realloc growth chains that ended at this (realloc) site: a block reallocated again
+   * and again, each realloc taking the previous result.  Full mode only (a sampled file
+   * records a realloc as an unlinked FREE and ALLOC). */
+  uint64_t chains;      /* chains of 2 reallocs or more */
+  uint64_t chain_steps; /* reallocs in those chains */
+  uint64_t chain_max;   /* the longest chain's reallocs */
+  uint64_t chain_first_bytes, chain_last_bytes; /* sums of their first and last sizes */
+  struct mg_thread_ref top_thread; /* the thread that made most allocations here */
+};
+
+struct mg_replay; /* replay.c's state while a process is read */
+struct mg_resources; /* resources.h */
+
+/* One site's entry in a thread's latest COUNTERS snapshot. */
+struct mg_counter {
+  uint32_t site; /* position in profile->sites */
+  uint64_t calls, bytes, min, max;
+};
+
+struct mg_thread {
+  uint64_t index;  /* the runtime's thread index */
+  uint64_t os_tid; /* 0 when unknown */
+  char *name;      /* NULL when unknown */
+  uint64_t start_ns, end_ns;
+  uint64_t dropped_events; /* events the runtime could not record (its THREAD record) */
+  bool described;  /* a THREAD record was seen */
+  struct mg_counts counts;
+  /* Peak of this thread's own live heap: bytes it allocated that were still live (freed
+   * by any thread or not), and when (ns since the process started). */
+  uint64_t peak_live_bytes, peak_ns;
+  struct mg_est est_peak_live_bytes;
+  struct mg_hot_site {
+    uint64_t site, allocations, bytes;
+  } hot[MG_HOT_SITES]; /* its hottest sites by allocations; site 0 with 0 calls: none */
+  size_t nhot;
+  /* Allocations (weighted) and their bytes per timeline bucket (struct mg_process). */
+  double timeline_allocs[MG_TIMELINE_BUCKETS], timeline_bytes[MG_TIMELINE_BUCKETS];
+  /* The latest COUNTERS snapshot (highest seq), while reading. */
+  bool has_counters;
+  uint64_t counters_seq;
+  struct mg_counter *counters;
+  size_t ncounters, counters_cap;
+};
+
+/* What a process's heap was made of at its peak: one site's live blocks (weighted). */
+struct mg_peak_site {
+  uint64_t site;
+  double bytes, blocks;
+};
+
+/* Blocks allocated by one thread and freed by another (weighted). */
+struct mg_interaction {
+  uint64_t alloc_thread, free_thread; /* thread indices */
+  struct mg_est blocks, bytes;
+};
+
+/* A phase of a process (memscope_phase, PHASE records) and the allocations made while it
+ * was current, from the ALLOC events that carry its id: the samples, weighted, in sampled
+ * mode (an estimate), every malloc-like call in full mode (exact).  Realloc events carry
+ * no phase. */
+struct mg_phase {
+  uint32_t id;  /* 0: allocations made outside any phase */
+  char *label;  /* NULL when no PHASE record named it */
+  uint64_t ts;  /* when it was first named (absolute, like events), 0 when unknown */
+  struct mg_est allocations, bytes;
+  uint64_t samples; /* events counted */
+};
+
+struct mg_process {
+  const char *path; /* the input's name */
+  uint64_t version;
+  char *program; /* NULL when unknown */
+  char *mode;    /* NULL when unknown */
+  char *sampler; /* NULL when unknown */
+  uint64_t sample_interval;
+  uint64_t pid, ppid, start_ns, start_unix_ns;
+  unsigned present; /* MG_HEADER_HAS_* */
+  bool complete;    /* an END record was seen */
+  uint64_t end_ns;
+  char *end_reason;
+  struct mg_thread *threads; /* by thread index once the process has ended */
+  size_t nthreads, threads_cap;
+  struct mg_map thread_slots; /* thread index -> position in threads, while reading */
+  struct mg_counts counts;
+  uint64_t events;          /* events read */
+  uint64_t skipped_records; /* records of unknown types */
+  uint64_t skipped_events;  /* events of unknown kinds */
+  uint64_t weighted_events; /* events with a weight other than 1 */
+  bool has_counters;        /* at least one COUNTERS record */
+  bool sampled;             /* mode "sampled" or weighted events: estimates (set at end) */
+  uint64_t disagreeing_sites; /* full mode: sites where counters and events differ */
+  bool ended;
+  /* The replay (replay.c) */
+  struct mg_replay *replay;   /* while reading */
+  struct mg_map *tallies;     /* while reading: (thread, site) -> struct mg_tally */
+  uint64_t t0;                /* the time origin: start_ns, else the first event's */
+  uint64_t first_ns, last_ns; /* first and last event, ns since t0 */
+  uint64_t peak_ns;           /* when the (estimated) live heap peaked, ns since t0 */
+  struct mg_peak_site *peak_sites; /* at the peak, by bytes, at most MG_PEAK_SITES */
+  size_t npeak_sites;
+  struct mg_interaction *interactions; /* by bytes */
+  size_t ninteractions;
+  uint64_t late_events;     /* events that arrived after the window had passed their time */
+  uint64_t window_max;      /* the most events the replay held at once */
+  bool ordered_by_scan;     /* the pre-scan gave the order of the batches (scan.c) */
+  /* Timeline: bucket i covers [t0 + i*width, t0 + (i+1)*width). */
+  uint64_t timeline_width;
+  double timeline_live[MG_TIMELINE_BUCKETS];   /* the highest live bytes in the bucket */
+  double timeline_allocs[MG_TIMELINE_BUCKETS]; /* allocations, weighted */
+  /* Phases (phases.c), by id once the process has ended; none when the process named no
+   * phase and no event carried one. */
+  struct mg_phase *phases;
+  size_t nphases, phases_cap;
+  size_t phase_hint; /* while reading: the entry the last event used */
+  bool named_phases; /* a PHASE record or a phase id was seen */
+  /* The resource sampler's ticks (resources.c); NULL when the file has none. */
+  struct mg_resources *resources;
+  /* Stacks of sampled allocations and the MODULE records that place them (stacks.c);
+   * NULL when the file has neither. */
+  struct mg_proc_stacks *stacks;
+};
+
+/* One input as given: its process, or NULL when nothing usable was read from it. */
+struct mg_input {
+  char *path;
+  struct mg_process *process;
+  struct mg_decode_problem problem; /* status MG_DECODE_OK when the input was fine */
+  bool filtered; /* left out by a --process filter (process is NULL then) */
+};
+
+/* A performance problem found in the profile (bottleneck.c, docs/merge.md). */
+enum mg_bottleneck_type {
+  MG_BN_LARGE_ALLOCATION,
+  MG_BN_THOUSAND_CUTS,
+  MG_BN_CHURN,
+  MG_BN_CROSS_THREAD_FREE,
+  MG_BN_LEAK,
+  MG_BN_THREAD_IMBALANCE,
+};
+struct mg_bottleneck {
+  enum mg_bottleneck_type type;
+  uint64_t pid;    /* 0 when unknown or for the whole profile */
+  uint64_t thread; /* thread index, 0 when none */
+  uint64_t site;   /* site id, 0 when none */
+  double severity; /* 0..1 */
+  char description[256];
+  char suggestion[256];
+};
+const char *mg_bottleneck_type_name(enum mg_bottleneck_type t);
+
+struct mg_profile {
+  struct mg_input *inputs;
+  size_t ninputs, inputs_cap;
+  struct mg_site *sites; /* in order of first appearance */
+  size_t nsites, sites_cap;
+  struct mg_map site_slots; /* site id -> position in sites */
+  struct mg_counts totals;  /* summed over all processes */
+  size_t nprocesses, nthreads;
+  size_t window;            /* the replay's cap on events held (0: the default) */
+  struct mg_bottleneck *bottlenecks; /* by severity, set by mg_profile_finish */
+  size_t nbottlenecks;
+  /* The stacks of sampled allocations, symbolized (stacks.h, mg_stacks_resolve); NULL
+   * until then, and when no input had any. */
+  struct mg_stack_table *stacks;
+  bool finished;
+};
+
+/* The default cap on the events a replay holds for ordering (docs/merge.md). */
+#define MG_DEFAULT_WINDOW (4u << 20)
+
+struct mg_profile *mg_profile_new(void);
+void mg_profile_free(struct mg_profile *p);
+
+/* Reads one input into a new process; the returned input (valid until the next add)
+ * holds the problem, if any.  Everything read before a problem is kept. */
+const struct mg_input *mg_profile_add_file(struct mg_profile *p, const char *path);
+const struct mg_input *mg_profile_add_buffer(struct mg_profile *p, const char *name,
+                                             const void *data, size_t len);
+
+/* Reads one input into a profile of its own (what mg_profile_add_* and the parallel
+ * reader combine).  window: the replay's cap (0: the default); progress, when not NULL,
+ * counts the bytes read (twice: the pre-scan reads the file too). */
+struct mg_profile *mg_profile_read_file(const char *path, size_t window,
+                                        _Atomic uint64_t *progress);
+struct mg_profile *mg_profile_read_buffer(const char *name, const void *data, size_t len,
+                                          size_t window);
+void mg_process_free(struct mg_process *proc);
+
+/* Moves src's inputs, processes and sites into dst (combine.c), after dst's own, and
+ * frees src.  Inputs whose process has another pid than *pid (when pid is not NULL) are
+ * kept as filtered inputs without their process. */
+void mg_profile_absorb(struct mg_profile *dst, struct mg_profile *src, const uint64_t *pid);
+
+/* After the last input: derived analyses (bottlenecks).  Reports call it if needed. */
+void mg_profile_finish(struct mg_profile *p);
+
+/* True when at least one input gave a process. */
+bool mg_profile_has_data(const struct mg_profile *p);
+
+/* The site with this id, or NULL. */
+struct mg_site *mg_profile_find_site(const struct mg_profile *p, uint64_t id);
+/* The site's position in p->sites, creating an undescribed site when new. */
+size_t mg_profile_site_slot(struct mg_profile *p, uint64_t id);
+
+/* The thread with this index in a process, or NULL. */
+struct mg_thread *mg_process_find_thread(const struct mg_process *proc, uint64_t index);
+
+/* Building a process record by record (build.c; what mg_profile_add_* do with the
+ * decoder, read_input.c). */
+/* A new input named name (copied); returns its position in p->inputs. */
+size_t mg_profile_add_input(struct mg_profile *p, const char *name);
+/* A new process for the input, from its header. */
+struct mg_process *mg_input_attach_process(struct mg_input *in, const struct mg_header_rec *h);
+/* Both: what a producer other than the decoder starts with. */
+struct mg_process *mg_profile_begin_process(struct mg_profile *p, const char *name,
+                                            const struct mg_header_rec *h);
+void mg_process_add_site(struct mg_profile *p, struct mg_process *proc,
+                         const struct mg_site_rec *s);
+void mg_process_add_thread(struct mg_profile *p, struct mg_process *proc,
+                           const struct mg_thread_rec *t);
+void mg_process_add_events(struct mg_profile *p, struct mg_process *proc,
+                           const struct mg_events_rec *e);
+void mg_process_add_counters(struct mg_profile *p, struct mg_process *proc,
+                             const struct mg_counters_rec *c);
+void mg_process_add_end(struct mg_profile *p, struct mg_process *proc,
+                        const struct mg_end_rec *e);
+void mg_process_add_phase(struct mg_profile *p, struct mg_process *proc,
+                          const struct mg_phase_rec *ph);
+void mg_process_add_module(struct mg_profile *p, struct mg_process *proc,
+                           const struct mg_module_rec *m);
+
+/* Phases (phases.c): counts the allocations of one EVENTS record by phase; at the end of
+ * the process, sorts the phases by id (or drops them all when none was named). */
+void mg_phases_count(struct mg_process *proc, const struct mg_events_rec *e);
+void mg_phases_finish(struct mg_process *proc);
+/* The time a phase was named, ns since its process started; false when unknown. */
+bool mg_phase_time(const struct mg_process *proc, const struct mg_phase *ph, uint64_t *ns);
+/* Finishes the replay of the process's events, applies its COUNTERS, and adds its
+ * counters to the profile's. */
+void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc);
+
+/* What kind of call an api number is (enum memscope_api); MG_API_UNKNOWN for a number
+ * this tool does not know. */
+enum mg_api_kind { MG_API_UNKNOWN, MG_API_ALLOC, MG_API_REALLOC, MG_API_FREE };
+enum mg_api_kind mg_api_kind(uint32_t api);
+
+/* Makes r the site's top thread if it ranks before the current one. */
+void mg_site_rank_thread(struct mg_site *site, const struct mg_thread_ref *r);
+
+/* Presentation helpers shared by the reports. */
+bool mg_site_is_free(const struct mg_site *s);       /* a deallocation site */
+/* Calls by code not built with the pass (MS_SITE_FLAG_UNINSTRUMENTED, or its id). */
+bool mg_site_uninstrumented(const struct mg_site *s);
+uint64_t mg_site_calls(const struct mg_site *s);     /* allocations, or frees for free sites */
+uint64_t mg_site_bytes(const struct mg_site *s);     /* bytes allocated, or freed */
+const char *mg_api_name(uint32_t api);               /* "malloc", ..., "?" when unknown */
+
+/* Events the runtime dropped in a process (its threads' THREAD records): allocations
+ * made while it was busy on the same thread, by a signal handler. */
+uint64_t mg_process_dropped_events(const struct mg_process *proc);
+
+#endif

@@ -1,0 +1,745 @@
+/* Replay: turns a process's events into counters, while the input is read.
+ *
+ * Each thread's events arrive in its program order, but the threads' batches arrive in
+ * the order they were flushed, so a block freed by one thread and reused by another can
+ * appear reused before it is freed.  The replay therefore merges the threads' streams by
+ * timestamp.  format.h makes that safe: an allocation's time is taken after the allocator
+ * returned and a free's before it is called, so a free always sorts before the reuse of
+ * its address.  A realloc is split in two: the release of old_ptr at begin_ns and the
+ * allocation of ptr at ts.
+ *
+ * Ordering rule: by timestamp; at equal timestamps, releases before allocations across
+ * threads (the clock may be coarse); within one thread, always program order (a thread
+ * may malloc and free a block within one clock tick).  So this is a k-way merge of the
+ * per-thread streams, each kept in program order.
+ *
+ * Streaming: events wait in per-thread queues (the window) only until no record still to
+ * come can hold an earlier event.  With the pre-scan's order (scan.h) that moment is
+ * exact: after EVENTS record k, every event earlier than the first time of records
+ * k+1.. is final.  Without it (a pipe), the bound is the latest time seen from each thread
+ * that has not ended, which a thread not seen yet can break.  An event that arrives after
+ * the window has passed its time (that case, or the window's cap) is replayed at once,
+ * out of order, and counted in process->late_events.
+ *
+ * Sampled mode changes nothing here but the arithmetic: each allocation carries its
+ * weight (1 in full mode), and what the replay measures about blocks (freed, live at exit,
+ * the peak, lifetimes) is also summed as a weighted estimate with its variance. */
+#include "replay.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "memscope/format.h"
+#include "stacks.h"
+#include "util.h"
+
+enum {
+  OP_NONE = 0,      /* NULL returned for size 0: neither an allocation nor a failure */
+  OP_ALLOC = 1,     /* a block was returned */
+  OP_FAILED = 2,    /* NULL returned for a non-zero size */
+  OP_RELEASE = 3,   /* a block was given back */
+  OP_NULL_FREE = 4, /* free(NULL) */
+  OP_KIND = 0x7,
+  OP_REALLOC = 0x8, /* flag: this item is a realloc call's result */
+  OP_HALF = 0x10,   /* flag: this item is the release of a realloc's old block */
+  OP_STACK_SHIFT = 5, /* above the flags: an allocation's stack in the process (stacks.h) */
+};
+
+/* An event as the replay keeps it while it waits in the window: 40 bytes. */
+struct mg_item {
+  uint64_t ts;
+  uint64_t ptr;
+  uint64_t size;
+  double weight; /* of an allocation: how many allocations it stands for */
+  uint32_t site; /* position in profile->sites */
+  uint32_t op;   /* OP_* kind and flags, the stack above OP_STACK_SHIFT */
+};
+
+/* A live block, in the map keyed by its address. */
+struct live_block {
+  uint64_t size;
+  double weight;
+  uint64_t ts;         /* when it was allocated */
+  uint64_t chain_first; /* size before the first realloc of its chain */
+  uint32_t chain;      /* reallocs that led to this block (0: a plain allocation) */
+  uint32_t site;       /* allocating site, position in profile->sites */
+  uint32_t thread;     /* allocating thread, position in process->threads */
+  uint32_t stack;      /* its stack in the process (stacks.h), 0: none */
+};
+
+/* A thread's queue and what the replay follows about it. */
+struct tstate {
+  struct mg_item *items; /* waiting: items[head..len), in time order */
+  size_t head, len, cap;
+  bool active;           /* in the active list (has waiting items) */
+  bool ended;            /* a THREAD record was seen */
+  bool seen;             /* an EVENTS record was seen */
+  uint64_t last_ts;      /* latest time queued */
+  /* Its own blocks still live (freed by anyone or not), and their peak. */
+  uint64_t live, peak, peak_ts;
+  struct mg_est est_live, est_peak;
+  /* Its last tallies by site (direct-mapped): most events hit one of a thread's few
+   * sites, and a hit saves a hash lookup in a map of all (thread, site) pairs. */
+  struct tally_hint {
+    uint32_t site, gen; /* gen: mg_replay.tally_gen when filled; 0: empty */
+    struct mg_tally *t;
+  } hints[8];
+  /* The release half of a realloc in flight, for chains. */
+  bool chain_pending;
+  uint32_t chain;
+  uint64_t chain_first;
+};
+
+/* What the replay follows about a site in this process. */
+struct sstate {
+  double live_bytes, live_blocks; /* weighted, for the peak's make-up */
+  struct mg_est lifetime[MG_LIFETIME_BUCKETS];
+  bool has_events;
+  uint64_t first, last; /* absolute times */
+  uint64_t chains, chain_steps, chain_max, chain_first_bytes, chain_last_bytes;
+};
+
+struct cursor;
+
+struct mg_replay {
+  struct tstate *threads;
+  size_t nthreads;
+  struct sstate *sites;
+  size_t nsites;
+  uint32_t *active; /* thread positions with waiting items */
+  size_t nactive, active_cap;
+  struct cursor *heap; /* release()'s merge heap, kept between calls */
+  size_t heap_cap;
+  size_t pending, window, window_max;
+  uint64_t *order; /* suffix minimums, one per EVENTS record (scan.h) */
+  size_t norder, records;
+  bool released_any;
+  uint64_t frontier; /* time of the last item replayed in order */
+  struct mg_map live; /* address -> struct live_block */
+  uint64_t live_bytes, peak;
+  struct mg_est est_live, est_peak;
+  uint64_t peak_ts;
+  bool peak_dirty; /* a new peak since the last snapshot of its sites */
+  bool have_t0;
+  bool tl_started;
+  size_t tl_last; /* the timeline bucket of the latest event */
+  struct mg_map interactions; /* (alloc thread << 32 | free thread) -> struct mg_interaction */
+  uint32_t tally_gen;  /* changes whenever the tally map moves its values */
+  size_t tally_cap;    /* the tally map's capacity at the last check */
+  uint64_t late;
+};
+
+static inline bool is_release(const struct mg_item *it) {
+  uint32_t k = it->op & OP_KIND;
+  return k == OP_RELEASE || k == OP_NULL_FREE;
+}
+
+static struct tstate *tstate(struct mg_replay *r, size_t thread) {
+  if (thread >= r->nthreads) {
+    size_t n = r->nthreads ? r->nthreads : 8;
+    while (n <= thread)
+      n *= 2;
+    r->threads = mg_xrealloc(r->threads, n * sizeof *r->threads);
+    memset(r->threads + r->nthreads, 0, (n - r->nthreads) * sizeof *r->threads);
+    r->nthreads = n;
+  }
+  return &r->threads[thread];
+}
+
+static struct sstate *sstate(struct mg_replay *r, uint32_t site) {
+  if (site >= r->nsites) {
+    size_t n = r->nsites ? r->nsites : 16;
+    while (n <= site)
+      n *= 2;
+    r->sites = mg_xrealloc(r->sites, n * sizeof *r->sites);
+    memset(r->sites + r->nsites, 0, (n - r->nsites) * sizeof *r->sites);
+    r->nsites = n;
+  }
+  return &r->sites[site];
+}
+
+void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *order,
+                     size_t norder, size_t window) {
+  (void)p;
+  struct mg_replay *r = mg_xcalloc(1, sizeof *r);
+  r->order = order;
+  r->norder = norder;
+  r->window = window ? window : MG_DEFAULT_WINDOW;
+  mg_map_init(&r->live, sizeof(struct live_block));
+  mg_map_init(&r->interactions, sizeof(struct mg_interaction));
+  r->tally_gen = 1;
+  proc->replay = r;
+  proc->ordered_by_scan = order != NULL;
+  proc->tallies = mg_xmalloc(sizeof *proc->tallies);
+  mg_map_init(proc->tallies, sizeof(struct mg_tally));
+  proc->timeline_width = 1000; /* 1 us; doubles as needed */
+  if ((proc->present & MG_HEADER_HAS_START_NS) && proc->start_ns) {
+    proc->t0 = proc->start_ns;
+    r->have_t0 = true;
+  }
+}
+
+/* --- Counting ---------------------------------------------------------------------- */
+
+static uint64_t rel(const struct mg_process *proc, uint64_t ts) {
+  return ts > proc->t0 ? ts - proc->t0 : 0;
+}
+
+/* The pair's tally; valid until the next call (the map may grow).  Values move only
+ * when the map grows (tallies are never removed while replaying), so a hint stays good
+ * while the generation it was taken in does. */
+static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t site) {
+  struct mg_replay *r = proc->replay;
+  struct tally_hint *h = &tstate(r, thread)->hints[site & 7];
+  if (h->gen == r->tally_gen && h->site == site)
+    return h->t;
+  struct mg_tally *t = mg_map_put(proc->tallies, mg_tally_key(thread, site), NULL);
+  if (proc->tallies->cap != r->tally_cap) {
+    r->tally_cap = proc->tallies->cap;
+    r->tally_gen++;
+  }
+  *h = (struct tally_hint){site, r->tally_gen, t};
+  return t;
+}
+
+/* The timeline bucket of a time, doubling every timeline's width until it fits. */
+static size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) {
+  uint64_t t = rel(proc, ts);
+  while (t / proc->timeline_width >= MG_TIMELINE_BUCKETS) {
+    proc->timeline_width *= 2;
+    r->tl_last /= 2;
+    for (size_t i = 0; i < MG_TIMELINE_BUCKETS; i++) {
+      double live = 0, allocs = 0;
+      if (2 * i < MG_TIMELINE_BUCKETS) {
+        live = proc->timeline_live[2 * i] > proc->timeline_live[2 * i + 1]
+                   ? proc->timeline_live[2 * i]
+                   : proc->timeline_live[2 * i + 1];
+        allocs = proc->timeline_allocs[2 * i] + proc->timeline_allocs[2 * i + 1];
+      }
+      proc->timeline_live[i] = live;
+      proc->timeline_allocs[i] = allocs;
+    }
+    for (size_t k = 0; k < proc->nthreads; k++) {
+      struct mg_thread *th = &proc->threads[k];
+      for (size_t i = 0; i < MG_TIMELINE_BUCKETS; i++) {
+        bool in = 2 * i < MG_TIMELINE_BUCKETS;
+        th->timeline_allocs[i] = in ? th->timeline_allocs[2 * i] + th->timeline_allocs[2 * i + 1] : 0;
+        th->timeline_bytes[i] = in ? th->timeline_bytes[2 * i] + th->timeline_bytes[2 * i + 1] : 0;
+      }
+    }
+  }
+  return (size_t)(t / proc->timeline_width);
+}
+
+/* The sites that make up the heap now, as the peak's make-up. */
+static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r) {
+  r->peak_dirty = false;
+  proc->npeak_sites = 0;
+  if (!proc->peak_sites)
+    proc->peak_sites = mg_xmalloc(MG_PEAK_SITES * sizeof *proc->peak_sites);
+  for (size_t s = 0; s < r->nsites; s++) {
+    const struct sstate *st = &r->sites[s];
+    if (st->live_bytes <= 0 && st->live_blocks <= 0)
+      continue;
+    struct mg_peak_site e = {p->sites[s].id, st->live_bytes, st->live_blocks};
+    /* Insertion into the top MG_PEAK_SITES, by bytes then id. */
+    size_t n = proc->npeak_sites, i = n < MG_PEAK_SITES ? n : MG_PEAK_SITES;
+    while (i > 0 && (proc->peak_sites[i - 1].bytes < e.bytes ||
+                     (proc->peak_sites[i - 1].bytes == e.bytes && proc->peak_sites[i - 1].site > e.site))) {
+      if (i < MG_PEAK_SITES)
+        proc->peak_sites[i] = proc->peak_sites[i - 1];
+      i--;
+    }
+    if (i < MG_PEAK_SITES) {
+      proc->peak_sites[i] = e;
+      if (n < MG_PEAK_SITES)
+        proc->npeak_sites++;
+    }
+  }
+}
+
+static void heap_grows(struct mg_replay *r, const struct live_block *b,
+                       uint64_t ts) {
+  r->live_bytes += b->size;
+  if (r->live_bytes > r->peak)
+    r->peak = r->live_bytes;
+  mg_est_add(&r->est_live, b->weight, (double)b->size);
+  if (r->est_live.value > r->est_peak.value) {
+    r->est_peak = r->est_live;
+    r->peak_ts = ts;
+    r->peak_dirty = true;
+  }
+  struct sstate *ss = sstate(r, b->site);
+  ss->live_bytes += b->weight * (double)b->size;
+  ss->live_blocks += b->weight;
+  struct tstate *t = tstate(r, b->thread);
+  t->live += b->size;
+  if (t->live > t->peak)
+    t->peak = t->live;
+  mg_est_add(&t->est_live, b->weight, (double)b->size);
+  if (t->est_live.value > t->est_peak.value) {
+    t->est_peak = t->est_live;
+    t->peak_ts = ts;
+  }
+}
+
+static void heap_shrinks(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+                         const struct live_block *b) {
+  if (r->peak_dirty) /* leaving a peak: remember what it was made of */
+    snapshot_peak(p, proc, r);
+  double x = (double)b->size, v = (b->weight * b->weight - b->weight) * x * x;
+  r->live_bytes -= b->size;
+  r->est_live.value -= b->weight * x;
+  r->est_live.var -= v;
+  struct sstate *ss = sstate(r, b->site);
+  ss->live_bytes -= b->weight * x;
+  ss->live_blocks -= b->weight;
+  struct tstate *t = tstate(r, b->thread);
+  t->live -= b->size;
+  t->est_live.value -= b->weight * x;
+  t->est_live.var -= v;
+}
+
+/* A realloc chain ends with this block (freed, or live at exit). */
+static void chain_ends(struct mg_replay *r, const struct live_block *b) {
+  if (b->chain < 2)
+    return;
+  struct sstate *ss = sstate(r, b->site);
+  ss->chains++;
+  ss->chain_steps += b->chain;
+  if (b->chain > ss->chain_max)
+    ss->chain_max = b->chain;
+  ss->chain_first_bytes += b->chain_first;
+  ss->chain_last_bytes += b->size;
+}
+
+static size_t lifetime_bucket(uint64_t ns) {
+  size_t k = 0;
+  for (uint64_t limit = 1000; k < MG_LIFETIME_BUCKETS - 1 && ns >= limit; limit *= 10)
+    k++;
+  return k;
+}
+
+static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+                  uint32_t thread, const struct mg_item *it) {
+  if (!r->have_t0) {
+    proc->t0 = it->ts;
+    r->have_t0 = true;
+  }
+  /* The timeline spans every event; buckets without one keep the heap as it was. */
+  size_t now = bucket(proc, r, it->ts);
+  if (r->tl_started)
+    for (size_t k = r->tl_last + 1; k <= now; k++)
+      proc->timeline_live[k] = r->est_live.value;
+  if (!r->tl_started || now > r->tl_last)
+    r->tl_last = now;
+  r->tl_started = true;
+  struct sstate *ss = sstate(r, it->site);
+  if (!ss->has_events || it->ts < ss->first)
+    ss->first = it->ts;
+  if (!ss->has_events || it->ts > ss->last)
+    ss->last = it->ts;
+  ss->has_events = true;
+  struct tstate *ts = tstate(r, thread);
+  struct mg_tally *t = tally(proc, thread, it->site);
+  struct mg_counts *c = &t->counts;
+  t->seen |= it->op & (OP_REALLOC | OP_HALF) ? MG_SEEN_REALLOC
+             : is_release(it)              ? MG_SEEN_FREE
+                                           : MG_SEEN_ALLOC;
+  if (it->op & OP_REALLOC)
+    c->reallocs++;
+  switch (it->op & OP_KIND) {
+  case OP_ALLOC: {
+    c->allocations++;
+    c->bytes_allocated += it->size;
+    struct mg_sizes one = {1, it->size, it->size, it->size};
+    mg_sizes_add(&t->sizes, &one);
+    if (!(it->op & OP_REALLOC))
+      c->samples++; /* kept for sampled processes only (profile.c) */
+    size_t k = bucket(proc, r, it->ts);
+    struct mg_thread *th = &proc->threads[thread];
+    th->timeline_allocs[k] += it->weight;
+    th->timeline_bytes[k] += it->weight * (double)it->size;
+    proc->timeline_allocs[k] += it->weight;
+    struct live_block nb = {it->size, it->weight, it->ts, it->size, 0, it->site, thread,
+                            it->op >> OP_STACK_SHIFT};
+    if ((it->op & OP_REALLOC) && ts->chain_pending) {
+      nb.chain = ts->chain + 1;
+      nb.chain_first = ts->chain_first;
+    }
+    ts->chain_pending = false;
+    bool existed;
+    struct live_block *b = mg_map_put(&r->live, it->ptr, &existed);
+    if (existed) { /* the old block was freed where we could not see it */
+      struct live_block old = *b;
+      heap_shrinks(p, proc, r, &old);
+      chain_ends(r, &old);
+      tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
+      b = mg_map_get(&r->live, it->ptr);
+    }
+    *b = nb;
+    heap_grows(r, &nb, it->ts);
+    break;
+  }
+  case OP_FAILED:
+    c->failed_allocations++;
+    t->null_returns++;
+    ts->chain_pending = false;
+    break;
+  case OP_NONE:
+    t->null_returns++;
+    if (ts->chain_pending && (it->op & OP_REALLOC)) { /* realloc(p, 0) ended a chain */
+      struct live_block end = {.size = 0, .chain = ts->chain, .chain_first = ts->chain_first,
+                               .site = it->site};
+      chain_ends(r, &end);
+    }
+    ts->chain_pending = false;
+    break;
+  case OP_RELEASE: {
+    c->frees++;
+    struct live_block b;
+    if (mg_map_remove(&r->live, it->ptr, &b)) {
+      c->bytes_freed += b.size;
+      mg_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
+      heap_shrinks(p, proc, r, &b);
+      uint64_t life = it->ts > b.ts ? it->ts - b.ts : 0;
+      mg_est_add(&sstate(r, b.site)->lifetime[lifetime_bucket(life)], b.weight, 1.0);
+      struct mg_counts *ac = &tally(proc, b.thread, b.site)->counts;
+      if (life < MG_SHORT_LIVED_NS)
+        mg_est_add(&ac->est_short_lived, b.weight, 1.0);
+      if (b.thread != thread) {
+        mg_est_add(&ac->est_cross_freed, b.weight, 1.0);
+        mg_est_add(&ac->est_cross_freed_bytes, b.weight, (double)b.size);
+        struct mg_interaction *in =
+            mg_map_put(&r->interactions, (uint64_t)b.thread << 32 | thread, NULL);
+        mg_est_add(&in->blocks, b.weight, 1.0);
+        mg_est_add(&in->bytes, b.weight, (double)b.size);
+      }
+      if (it->op & OP_HALF) { /* the chain goes on with the realloc's result */
+        ts->chain_pending = true;
+        ts->chain = b.chain;
+        ts->chain_first = b.chain ? b.chain_first : b.size;
+      } else {
+        chain_ends(r, &b);
+      }
+    } else {
+      c->unmatched_frees++;
+    }
+    break;
+  }
+  case OP_NULL_FREE:
+    c->null_frees++;
+    break;
+  }
+  if (r->est_live.value > proc->timeline_live[r->tl_last])
+    proc->timeline_live[r->tl_last] = r->est_live.value;
+}
+
+/* --- Ordering ---------------------------------------------------------------------- */
+
+/* A thread's position in the merge: the heap orders threads by their next item.  The
+ * whole sort key is one 128-bit number, compared in one go: time, then releases before
+ * the rest (at equal times), then the thread position (deterministic ties).  Keeping it
+ * here, not behind a pointer into each thread's queue, saves a cache miss per compare
+ * when hundreds of threads wait. */
+typedef unsigned __int128 cursor_key;
+struct cursor {
+  cursor_key key; /* ts << 64 | (not a release) << 32 | thread position */
+};
+
+static inline struct cursor cursor_of(const struct mg_item *it, uint32_t thread) {
+  return (struct cursor){(cursor_key)it->ts << 64 | (cursor_key)!is_release(it) << 32 | thread};
+}
+
+static inline uint32_t cursor_thread(const struct cursor *c) { return (uint32_t)c->key; }
+static inline uint64_t cursor_ts(const struct cursor *c) { return (uint64_t)(c->key >> 64); }
+
+static void sift_down(struct cursor *heap, size_t n, size_t i) {
+  struct cursor c = heap[i];
+  for (;;) {
+    size_t l = 2 * i + 1, m = l;
+    if (l >= n)
+      break;
+    if (l + 1 < n && heap[l + 1].key < heap[l].key)
+      m = l + 1;
+    if (heap[m].key >= c.key)
+      break;
+    heap[i] = heap[m];
+    i = m;
+  }
+  heap[i] = c;
+}
+
+/* The top was replaced by a thread's next item, which usually belongs near the bottom
+ * (each thread's later events come after the others' waiting ones): walk the hole down
+ * to a leaf along the smaller children, one compare per level, then move the item up to
+ * its place (Floyd's variant; about half the compares of sift_down). */
+static void replace_top(struct cursor *heap, size_t n) {
+  struct cursor c = heap[0];
+  size_t i = 0;
+  for (;;) {
+    size_t l = 2 * i + 1;
+    if (l >= n)
+      break;
+    size_t m = l + 1 < n && heap[l + 1].key < heap[l].key ? l + 1 : l;
+    heap[i] = heap[m];
+    i = m;
+  }
+  while (i > 0 && c.key < heap[(i - 1) / 2].key) {
+    heap[i] = heap[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  heap[i] = c;
+}
+
+/* Replays, in order, every waiting item earlier than `bound`; with `force`, also the
+ * earliest ones beyond it until at most `keep` items wait (the window's cap). */
+static void release(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+                    uint64_t bound, bool force, size_t keep) {
+  if (r->nactive == 0)
+    return;
+  MG_GROW(r->heap, r->heap_cap, r->nactive);
+  struct cursor *heap = r->heap;
+  size_t n = 0;
+  for (size_t i = 0; i < r->nactive; i++) {
+    struct tstate *t = &r->threads[r->active[i]];
+    if (t->head < t->len && (force || t->items[t->head].ts < bound))
+      heap[n++] = cursor_of(&t->items[t->head], r->active[i]);
+  }
+  for (size_t i = n / 2; i-- > 0;)
+    sift_down(heap, n, i);
+  while (n > 0) {
+    if (cursor_ts(&heap[0]) >= bound && (!force || r->pending <= keep))
+      break;
+    uint32_t th = cursor_thread(&heap[0]);
+    struct tstate *t = &r->threads[th];
+    struct mg_item it = t->items[t->head++];
+    r->pending--;
+    r->frontier = it.ts;
+    r->released_any = true;
+    apply(p, proc, r, th, &it);
+    t = &r->threads[th]; /* apply may grow the thread states */
+    if (t->head < t->len)
+      heap[0] = cursor_of(&t->items[t->head], th);
+    else
+      heap[0] = heap[--n];
+    if (n > 1)
+      replace_top(heap, n);
+  }
+  /* Drop emptied queues from the active list; compact the others. */
+  size_t k = 0;
+  for (size_t i = 0; i < r->nactive; i++) {
+    struct tstate *t = &r->threads[r->active[i]];
+    if (t->head == t->len) {
+      t->head = t->len = 0;
+      t->active = false;
+      if (t->cap > 4096) { /* a burst is over: give its memory back */
+        free(t->items);
+        t->items = NULL;
+        t->cap = 0;
+      }
+    } else {
+      if (t->head > t->cap / 2) {
+        memmove(t->items, t->items + t->head, (t->len - t->head) * sizeof *t->items);
+        t->len -= t->head;
+        t->head = 0;
+      }
+      r->active[k++] = r->active[i];
+    }
+  }
+  r->nactive = k;
+}
+
+/* Queues one item in time order within its thread (program order among equal times), or
+ * replays it now when the window has already passed its time. */
+static void queue(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+                  uint32_t thread, struct mg_item it) {
+  if (r->released_any && it.ts < r->frontier) {
+    r->late++;
+    apply(p, proc, r, thread, &it);
+    return;
+  }
+  struct tstate *t = tstate(r, thread);
+  if (t->len == t->cap) /* mg_replay_events reserved room for its batch */
+    MG_GROW(t->items, t->cap, t->len + 1);
+  size_t i = t->len++;
+  while (i > t->head && t->items[i - 1].ts > it.ts) { /* a batch out of order */
+    t->items[i] = t->items[i - 1];
+    i--;
+  }
+  t->items[i] = it;
+  if (it.ts > t->last_ts)
+    t->last_ts = it.ts;
+  if (!t->active) {
+    t->active = true;
+    MG_GROW(r->active, r->active_cap, r->nactive + 1);
+    r->active[r->nactive++] = thread;
+  }
+  if (++r->pending > r->window_max)
+    r->window_max = r->pending;
+}
+
+/* Everything earlier than this can no longer be reordered. */
+static uint64_t bound_now(struct mg_replay *r) {
+  if (r->order)
+    return r->records < r->norder ? r->order[r->records] : UINT64_MAX;
+  uint64_t b = UINT64_MAX;
+  for (size_t i = 0; i < r->nthreads; i++)
+    if (r->threads[i].seen && !r->threads[i].ended && r->threads[i].last_ts < b)
+      b = r->threads[i].last_ts;
+  return b;
+}
+
+void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thread,
+                      const struct mg_events_rec *e) {
+  struct mg_replay *r = proc->replay;
+  uint32_t th = (uint32_t)thread;
+  struct tstate *ts = tstate(r, th);
+  ts->seen = true;
+  /* Room for the whole batch at once (a realloc that frees makes two items): one
+   * reallocation per record instead of a doubling series per thread. */
+  size_t items = e->nevents;
+  for (size_t i = 0; i < e->nevents; i++)
+    items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
+  MG_GROW(ts->items, ts->cap, ts->len + items);
+  mg_prefault(ts->items + ts->len, items * sizeof *ts->items);
+  for (size_t i = 0; i < e->nevents; i++) {
+    const struct mg_event *ev = &e->events[i];
+    uint32_t site = (uint32_t)mg_profile_site_slot(p, ev->site);
+    switch (ev->kind) {
+    case MS_EV_ALLOC: {
+      /* malloc(0) may return NULL: neither an allocation nor a failure. */
+      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      if (ev->nstack)
+        op |= mg_stacks_sample(proc, site, ev) << OP_STACK_SHIFT;
+      queue(p, proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
+      break;
+    }
+    case MS_EV_FREE:
+      queue(p, proc, r, th,
+            (struct mg_item){ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE});
+      break;
+    case MS_EV_REALLOC: {
+      /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
+       * failed realloc leaves it allocated. */
+      if (ev->old_ptr && (ev->ptr || ev->size == 0))
+        queue(p, proc, r, th,
+              (struct mg_item){ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF});
+      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      queue(p, proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
+      break;
+    }
+    }
+  }
+  r->records++;
+  release(p, proc, r, bound_now(r), false, 0);
+  if (r->pending > r->window) /* the cap: replay the earliest, later ones may be late */
+    release(p, proc, r, 0, true, r->window / 2);
+}
+
+void mg_replay_thread_ended(struct mg_process *proc, size_t thread) {
+  if (proc->replay)
+    tstate(proc->replay, thread)->ended = true;
+}
+
+static int by_interaction(const void *a, const void *b) {
+  const struct mg_interaction *x = a, *y = b;
+  if (x->bytes.value != y->bytes.value)
+    return x->bytes.value < y->bytes.value ? 1 : -1;
+  if (x->alloc_thread != y->alloc_thread)
+    return x->alloc_thread < y->alloc_thread ? -1 : 1;
+  return (x->free_thread > y->free_thread) - (x->free_thread < y->free_thread);
+}
+
+void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
+  struct mg_replay *r = proc->replay;
+  if (!r)
+    return;
+  release(p, proc, r, UINT64_MAX, true, 0);
+  if (r->peak_dirty)
+    snapshot_peak(p, proc, r);
+
+  /* What is still in the map was never freed: live at exit, counted where allocated. */
+  size_t pos = 0;
+  struct live_block *b;
+  while ((b = mg_map_next(&r->live, &pos, NULL))) {
+    struct mg_counts *c = &tally(proc, b->thread, b->site)->counts;
+    c->live_blocks++;
+    c->live_bytes += b->size;
+    mg_est_add(&c->est_live_blocks, b->weight, 1.0);
+    mg_est_add(&c->est_live_bytes, b->weight, (double)b->size);
+    mg_stacks_live(proc, b->site, b->stack, b->weight, b->size);
+    chain_ends(r, b);
+  }
+  proc->counts.peak_live_bytes = r->peak;
+  proc->counts.est_peak_live_bytes = r->est_peak;
+  proc->peak_ns = rel(proc, r->peak_ts);
+  proc->late_events = r->late;
+  proc->window_max = r->window_max;
+
+  bool any = false;
+  uint64_t first = 0, last = 0;
+  for (size_t s = 0; s < r->nsites && s < p->nsites; s++) {
+    struct sstate *ss = &r->sites[s];
+    struct mg_site *site = &p->sites[s];
+    for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++) {
+      site->lifetime[k].value += ss->lifetime[k].value;
+      site->lifetime[k].var += ss->lifetime[k].var;
+    }
+    site->chains += ss->chains;
+    site->chain_steps += ss->chain_steps;
+    if (ss->chain_max > site->chain_max)
+      site->chain_max = ss->chain_max;
+    site->chain_first_bytes += ss->chain_first_bytes;
+    site->chain_last_bytes += ss->chain_last_bytes;
+    if (ss->has_events) {
+      uint64_t f = rel(proc, ss->first), l = rel(proc, ss->last);
+      if (!site->has_events || f < site->first_ns)
+        site->first_ns = f;
+      if (!site->has_events || l > site->last_ns)
+        site->last_ns = l;
+      site->has_events = true;
+      if (!any || ss->first < first)
+        first = ss->first;
+      if (!any || ss->last > last)
+        last = ss->last;
+      any = true;
+    }
+  }
+  proc->first_ns = any ? rel(proc, first) : 0;
+  proc->last_ns = any ? rel(proc, last) : 0;
+
+  for (size_t i = 0; i < proc->nthreads && i < r->nthreads; i++) {
+    struct mg_thread *t = &proc->threads[i];
+    t->peak_live_bytes = r->threads[i].peak;
+    t->est_peak_live_bytes = r->threads[i].est_peak;
+    t->peak_ns = rel(proc, r->threads[i].peak_ts);
+  }
+
+  proc->ninteractions = mg_map_len(&r->interactions);
+  proc->interactions = mg_xmalloc((proc->ninteractions ? proc->ninteractions : 1) *
+                                  sizeof *proc->interactions);
+  pos = 0;
+  uint64_t key;
+  size_t n = 0;
+  struct mg_interaction *in;
+  while ((in = mg_map_next(&r->interactions, &pos, &key))) {
+    struct mg_interaction x = *in;
+    x.alloc_thread = proc->threads[key >> 32].index;
+    x.free_thread = proc->threads[(uint32_t)key].index;
+    proc->interactions[n++] = x;
+  }
+  qsort(proc->interactions, n, sizeof *proc->interactions, by_interaction);
+
+  for (size_t i = 0; i < r->nthreads; i++)
+    free(r->threads[i].items);
+  free(r->threads);
+  free(r->sites);
+  free(r->active);
+  free(r->heap);
+  free(r->order);
+  mg_map_destroy(&r->live);
+  mg_map_destroy(&r->interactions);
+  free(r);
+  proc->replay = NULL;
+}

@@ -1,0 +1,49 @@
+/* Replay of a process's events against a live-block map (replay.c). */
+#ifndef MEMSCOPE_MERGE_REPLAY_H
+#define MEMSCOPE_MERGE_REPLAY_H
+
+#include "profile.h"
+
+/* What one process's events say about one (thread, site) pair: the replay's output, kept
+ * per pair so that COUNTERS snapshots (per thread and site) can correct it before it is
+ * summed into threads, sites and the process. */
+enum { MG_SEEN_ALLOC = 1, MG_SEEN_REALLOC = 2, MG_SEEN_FREE = 4 }; /* event kinds seen */
+struct mg_tally {
+  struct mg_counts counts; /* from the events; est_* weighted */
+  struct mg_sizes sizes;   /* allocations that returned a block, from the events */
+  uint64_t null_returns;   /* allocation calls that returned NULL (failed, or size 0) */
+  unsigned seen;           /* MG_SEEN_* */
+  bool counted;            /* the thread has a COUNTERS snapshot ... */
+  struct mg_sizes counter; /* ... and this is its entry for the site (summed) */
+};
+
+/* Key of a pair in the tally map: thread position in process->threads, site position in
+ * profile->sites. */
+static inline uint64_t mg_tally_key(uint32_t thread, uint32_t site) {
+  return (uint64_t)thread << 32 | site;
+}
+static inline uint32_t mg_tally_thread(uint64_t key) { return (uint32_t)(key >> 32); }
+static inline uint32_t mg_tally_site(uint64_t key) { return (uint32_t)key; }
+
+/* Starts the replay of a process (proc->replay, proc->tallies).  order: for each EVENTS
+ * record to come, in file order, the earliest time of it and of every later record
+ * (scan.h's suffix minimums; the replay takes the array), or NULL when unknown.  window:
+ * the most events held for ordering (0: MG_DEFAULT_WINDOW). */
+void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *order,
+                     size_t norder, size_t window);
+
+/* One EVENTS record of the thread at this position of process->threads: queued, and
+ * whatever can no longer be reordered is replayed. */
+void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thread,
+                      const struct mg_events_rec *e);
+
+/* The thread wrote its THREAD record: it no longer holds the window back (used only when
+ * the order of batches is unknown). */
+void mg_replay_thread_ended(struct mg_process *proc, size_t thread);
+
+/* The end of the input: replays what is left, counts what is live at exit, sets the
+ * process's peak, timeline, peak sites, interactions, and the sites' lifetime, chains and
+ * times; frees the replay (the tallies stay). */
+void mg_replay_finish(struct mg_profile *p, struct mg_process *proc);
+
+#endif

@@ -1,0 +1,162 @@
+/* Call stacks of sampled allocations: collected while a process is read (stacks.c); then
+ * placed in the ELF images its MODULE records list, symbolized and deduplicated into one
+ * table for the reports by resolve/stack_resolve.c (docs/merge.md,
+ * "Stacks and symbolization").
+ *
+ * While reading, each process keeps its raw stacks (absolute return addresses, innermost
+ * first) deduplicated, its MODULE records, and per (site, stack) the weighted estimates
+ * of the samples: calls, bytes, and the blocks still live at exit (the replay reports
+ * those).  Addresses mean nothing outside their process (ASLR), so nothing is shared
+ * between processes until mg_stacks_resolve (resolve/stack_resolve.h): it maps every
+ * address to an image and an address relative to it, symbolizes each distinct (image,
+ * address) once, and merges the stacks of all processes that are the same sequence of
+ * (image, address). */
+#ifndef MEMSCOPE_MERGE_STACKS_H
+#define MEMSCOPE_MERGE_STACKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "profile.h"
+#include "strtab.h"
+
+/* --- While reading a process ------------------------------------------------------------ */
+
+/* A sampled allocation at site (its position in profile->sites): interns its stack and
+ * counts it.  Returns the stack's number in the process (from 1), 0 when the event has
+ * no stack or did not return a block, or when the process has more distinct stacks than
+ * MG_STACKS_MAX. */
+uint32_t mg_stacks_sample(struct mg_process *proc, uint32_t site, const struct mg_event *ev);
+#define MG_STACKS_MAX ((1u << 27) - 1) /* what the replay's items can carry */
+/* A block allocated at (site, stack) still live at the end of the replay. */
+void mg_stacks_live(struct mg_process *proc, uint32_t site, uint32_t stack, double weight,
+                    uint64_t size);
+/* A MODULE record. */
+void mg_stacks_module(struct mg_process *proc, const struct mg_module_rec *m);
+/* The end of the process: its counts are keyed by site id from now on (positions in
+ * profile->sites change when profiles are combined). */
+void mg_stacks_end_process(const struct mg_profile *p, struct mg_process *proc);
+void mg_proc_stacks_free(struct mg_proc_stacks *s);
+
+/* What a process keeps (resolve/stack_resolve.c reads it at the end). */
+struct mg_raw_stack {
+  uint64_t *addr; /* return addresses, innermost first */
+  uint32_t n;
+  uint64_t ts;    /* its earliest sample: when its addresses are looked up */
+};
+
+/* The samples of one (site, stack): keyed by site position while reading, by id after. */
+struct mg_stack_tally {
+  uint64_t site;
+  uint32_t stack; /* from 1 */
+  uint64_t samples;
+  struct mg_est calls, bytes, live_blocks, live_bytes;
+};
+
+struct mg_proc_module {
+  char *path, *build_id;
+  uint64_t base;
+};
+
+struct mg_module_listing {
+  uint64_t ts;
+  uint32_t module;
+};
+
+struct mg_proc_stacks {
+  struct mg_map index; /* addresses' hash, probed -> position + 1 in raw */
+  struct mg_raw_stack *raw;
+  size_t nraw, raw_cap;
+  struct mg_map tally; /* site << 32 | stack -> struct mg_stack_tally, while reading */
+  struct mg_stack_tally *samples; /* after the end of the process */
+  size_t nsamples;
+  struct mg_proc_module *modules;
+  size_t nmodules, modules_cap;
+  struct mg_map module_index; /* hash of (path, base), probed -> position + 1 */
+  struct mg_module_listing *listings;   /* every MODULE record: (ts, module) */
+  size_t nlistings, listings_cap;
+};
+
+
+/* One frame of a symbolized stack.  Strings belong to the table. */
+struct mg_stack_frame {
+  const char *function; /* NULL when unknown */
+  const char *file;     /* NULL when unknown */
+  uint32_t line, column; /* 0 when unknown */
+  const char *module;   /* the image's path as recorded, NULL when no image holds it */
+  uint32_t image;       /* position in table->images, UINT32_MAX with module NULL */
+  uint64_t address;     /* the address looked up (return address - 1): relative to the
+                         * image, or absolute when no image holds it */
+  bool inlined;         /* inlined into the next (outer) frame, at the same address */
+};
+
+struct mg_stack {
+  size_t nframes;
+  struct mg_stack_frame *frames; /* innermost first */
+};
+
+/* The sampled allocations of one site that had one stack, over all processes.  The
+ * estimates are weighted like every other (profile.h): exact in full mode. */
+struct mg_stack_site {
+  uint64_t site;  /* site id */
+  uint32_t stack; /* position in table->stacks */
+  uint64_t samples;
+  struct mg_est calls, bytes, live_blocks, live_bytes;
+  bool estimated; /* some sample came from a sampled process */
+};
+
+/* An image that some address fell in. */
+struct mg_stack_image {
+  const char *path;     /* as recorded ("" for a program whose path was not recorded) */
+  const char *build_id; /* as recorded, "" when none */
+  const char *file;     /* the file read for it, NULL when none was found */
+  uint64_t extent;      /* end of its highest loadable segment (relative), 0 unknown */
+  bool symbolized;      /* its addresses went through the symbolizer */
+};
+
+struct mg_stack_table {
+  struct mg_stack *stacks;
+  size_t nstacks;
+  struct mg_stack_site *entries; /* by site id, then estimated bytes (descending) */
+  size_t nentries;
+  struct mg_stack_image *images;
+  size_t nimages;
+  char **warnings; /* what went wrong, one line each (also on stderr unless quiet) */
+  size_t nwarnings;
+  const char *symbolizer; /* the symbolizer run, NULL when none */
+  struct mg_map site_index; /* site id -> struct mg_stack_span */
+  struct mg_strtab *strings; /* names, files, paths */
+};
+
+/* A site's entries in table->entries, and the sums of their estimates. */
+struct mg_stack_span {
+  size_t first, n;
+  double calls, bytes, live_blocks, live_bytes;
+};
+
+void mg_stack_table_free(struct mg_stack_table *t);
+
+/* --- For the reports ------------------------------------------------------------------- */
+
+/* The site's entries, or NULL when it has none (no table, or no stack for it). */
+const struct mg_stack_span *mg_stacks_of_site(const struct mg_profile *p, uint64_t site);
+/* Frames of the stack's first address: the function that called the allocation function
+ * and what was inlined into it, which an instrumented site's own frames already tell. */
+size_t mg_stack_first_frames(const struct mg_stack *s);
+/* A frame as one name: its function, else "image+0xoffset", else "0xaddress". */
+void mg_stack_frame_name(const struct mg_stack_frame *f, char *buf, size_t size);
+
+/* What share of a site's figures goes to one of its stacks (flame graphs, pprof): the
+ * entry's estimate over the sum of the site's, for each figure; 0 when that sum is 0. */
+enum mg_stack_value { MG_STACK_CALLS, MG_STACK_BYTES, MG_STACK_LIVE_BLOCKS, MG_STACK_LIVE_BYTES };
+double mg_stack_share(const struct mg_stack_span *span, const struct mg_stack_site *e,
+                      enum mg_stack_value v);
+/* The site's value split among its stacks by mg_stack_share, rounded so that the parts add
+ * up to the whole; out has span->n elements.  false (all parts 0) when the stacks have
+ * nothing of that figure: then the whole stays with the site's own frames. */
+bool mg_stack_split(const struct mg_stack_table *t, const struct mg_stack_span *span,
+                    enum mg_stack_value v, uint64_t whole, uint64_t *out);
+
+#endif

@@ -1,0 +1,261 @@
+/* Decoding of memscope record files (include/memscope/format.h).
+ *
+ * A decoder is pushed bytes (from a file, a buffer, or later a pipe or the runtime
+ * itself) and hands each complete record, validated and converted to the C structs
+ * below, to the caller's callbacks.  It never holds more than the record in progress.
+ *
+ * Policy on bad input: the first problem (invalid msgpack, a record of the wrong shape,
+ * the end of input inside a record...) stops decoding of that input; everything decoded
+ * before it has already been delivered.  Records of unknown types, and events of unknown
+ * kinds, are skipped and counted: that is how the format grows within a version.  Known
+ * records and events may carry more elements than this reader knows; the extra trailing
+ * elements are ignored for the same reason. */
+#ifndef MEMSCOPE_MERGE_DECODE_H
+#define MEMSCOPE_MERGE_DECODE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- Decoded records ----------------------------------------------------------------
+ * Strings are NUL-terminated, NULL for msgpack nil or an absent key.  Everything a
+ * callback receives (strings and arrays included) is valid only during the call. */
+
+enum {
+  MG_HEADER_HAS_PID = 1 << 0,
+  MG_HEADER_HAS_PPID = 1 << 1,
+  MG_HEADER_HAS_START_NS = 1 << 2,
+  MG_HEADER_HAS_START_UNIX_NS = 1 << 3,
+  MG_HEADER_HAS_SAMPLE_INTERVAL = 1 << 4,
+};
+
+struct mg_header_rec {
+  uint64_t version;
+  const char *program;
+  const char *mode;    /* "sampled" or "full" */
+  const char *sampler; /* "bytes", "tiered", "all" */
+  uint64_t pid, ppid, start_ns, start_unix_ns;
+  uint64_t sample_interval; /* mean bytes between samples (bytes sampler), else 0 */
+  unsigned present; /* MG_HEADER_HAS_* for the numeric keys that were there */
+};
+
+struct mg_frame_rec {
+  const char *function;
+  const char *file;
+  uint32_t line, column; /* 0 when unknown */
+};
+
+struct mg_site_rec {
+  uint64_t offset; /* of the record in the input */
+  uint64_t id;
+  uint32_t api; /* enum memscope_api, possibly one this reader does not know */
+  uint32_t flags; /* MS_SITE_FLAG_*; 0 when the record has none */
+  size_t nframes;
+  const struct mg_frame_rec *frames; /* innermost first */
+};
+
+struct mg_thread_rec {
+  uint64_t offset;
+  uint64_t thread; /* the runtime's thread index */
+  uint64_t os_tid;
+  const char *name;
+  uint64_t start_ns, end_ns;
+  uint64_t dropped; /* events the runtime could not record (0 when absent) */
+};
+
+/* One event; old_ptr and begin_ns are 0 except for MS_EV_REALLOC.  weight, alignment
+ * and phase are those of a sampled MS_EV_ALLOC; every other event has weight 1,
+ * alignment 0, phase 0. */
+struct mg_event {
+  uint32_t kind;  /* enum ms_event_kind */
+  uint32_t phase; /* the PHASE id current when it happened, 0: none */
+  uint64_t site;
+  uint64_t size;
+  uint64_t ptr;
+  uint64_t ts;
+  uint64_t old_ptr;
+  uint64_t begin_ns;
+  double weight;      /* allocations this event stands for (1/probability), >= 1 */
+  uint64_t alignment; /* 0: the allocator's default */
+  /* A sampled MS_EV_ALLOC's call stack (MS_EV_STACK): return addresses, innermost
+   * first; NULL and 0 when the event has none. */
+  const uint64_t *stack;
+  uint32_t nstack;
+};
+
+struct mg_events_rec {
+  uint64_t offset;
+  uint64_t thread;
+  uint64_t os_tid;
+  size_t nevents;
+  const struct mg_event *events; /* in the thread's program order */
+  size_t nskipped;               /* events of unknown kinds, left out of `events` */
+};
+
+/* One site's exact counters in a COUNTERS snapshot. */
+struct mg_counter_rec {
+  uint64_t site;
+  uint64_t calls, bytes, min, max; /* min and max are 0 when calls is 0 */
+};
+
+struct mg_counters_rec {
+  uint64_t offset;
+  uint64_t thread;
+  uint64_t os_tid;
+  uint64_t seq; /* the snapshot with the highest seq of a thread is its latest */
+  size_t nentries;
+  const struct mg_counter_rec *entries;
+};
+
+/* memscope_phase() named a phase: [MS_REC_PHASE, id, label, ts]. */
+struct mg_phase_rec {
+  uint64_t offset;
+  uint32_t id;       /* from 1 */
+  const char *label; /* NULL for nil */
+  uint64_t ts;       /* when it was named; 0 when written again for a new file */
+};
+
+/* A loaded ELF image: [MS_REC_MODULE, path, base, build_id, ts]. */
+struct mg_module_rec {
+  uint64_t offset;
+  const char *path;     /* "" for the program in files that predate absolute paths */
+  uint64_t base;        /* load bias */
+  const char *build_id; /* lowercase hex, "" when none */
+  uint64_t ts;
+};
+
+struct mg_end_rec {
+  uint64_t offset;
+  uint64_t end_ns;
+  const char *reason;
+};
+
+/* One thread of a RESOURCE tick: [os_tid, user_ns, system_ns] or, from newer runtimes,
+ * [os_tid, user_ns, system_ns, read_bytes, write_bytes] (has_io says which). */
+struct mg_resource_thread_rec {
+  uint64_t os_tid;
+  uint64_t user_ns, system_ns; /* CPU time since the thread started */
+  uint64_t read_bytes, write_bytes; /* I/O since the thread started; 0 without has_io */
+  bool has_io;
+};
+
+/* A tick of the resource sampler: [MS_REC_RESOURCE, ts, process, threads].  Everything
+ * but rss and vsize is cumulative since the process (or thread) started. */
+struct mg_resource_rec {
+  uint64_t offset;
+  uint64_t ts;
+  uint64_t rss, vsize; /* bytes */
+  uint64_t minor_faults, major_faults;
+  uint64_t user_ns, system_ns;
+  uint64_t read_bytes, write_bytes;
+  uint64_t voluntary_switches, involuntary_switches;
+  size_t nthreads;
+  const struct mg_resource_thread_rec *threads;
+};
+
+/* Every callback may be NULL. */
+struct mg_decode_callbacks {
+  void (*header)(void *ctx, const struct mg_header_rec *h);
+  void (*site)(void *ctx, const struct mg_site_rec *s);
+  void (*thread)(void *ctx, const struct mg_thread_rec *t);
+  void (*events)(void *ctx, const struct mg_events_rec *e);
+  void (*end)(void *ctx, const struct mg_end_rec *e);
+  void (*unknown)(void *ctx, uint64_t type, uint64_t offset); /* a skipped record */
+  void (*counters)(void *ctx, const struct mg_counters_rec *c);
+  void (*phase)(void *ctx, const struct mg_phase_rec *p);
+  void (*module)(void *ctx, const struct mg_module_rec *m);
+  void (*resource)(void *ctx, const struct mg_resource_rec *r);
+};
+
+/* --- Problems ---------------------------------------------------------------------- */
+
+enum mg_decode_status {
+  MG_DECODE_OK = 0,
+  MG_DECODE_IO,           /* cannot open or read the input */
+  MG_DECODE_EMPTY,        /* no bytes at all */
+  MG_DECODE_NOT_MSGPACK,  /* invalid msgpack before the header was complete */
+  MG_DECODE_NOT_MEMSCOPE, /* valid msgpack, but the first object is not our header */
+  MG_DECODE_VERSION,      /* our header, a format version this reader does not read */
+  MG_DECODE_BAD_HEADER,   /* our header, version ok, but malformed */
+  MG_DECODE_CORRUPT,      /* after the header: invalid msgpack or a record of a bad shape */
+  MG_DECODE_TRUNCATED,    /* input ends inside an object */
+  MG_DECODE_NOMEM,        /* an object too large to decode (usually a corrupt length) */
+};
+
+struct mg_decode_problem {
+  enum mg_decode_status status;
+  const char *file;  /* the name given to the decoder (not copied) */
+  bool has_offset;
+  uint64_t offset;   /* byte offset in the input where the problem is */
+  char message[256]; /* what is wrong, without file name or offset */
+};
+
+/* "FILE: offset N: message" (or "FILE: message" without an offset) into buf. */
+void mg_decode_problem_format(const struct mg_decode_problem *p, char *buf, size_t size);
+
+/* --- Decoding ------------------------------------------------------------------------ */
+
+struct mg_decoder;
+
+/* name is used in problems and must outlive the decoder; cb is copied. */
+struct mg_decoder *mg_decoder_new(const char *name, const struct mg_decode_callbacks *cb,
+                                  void *ctx);
+void mg_decoder_free(struct mg_decoder *d);
+
+/* Decodes what it can of the next len bytes; callbacks run from inside.  Returns false
+ * once decoding has stopped on a problem (later calls do nothing). */
+bool mg_decoder_feed(struct mg_decoder *d, const void *data, size_t len);
+/* End of input: reports an empty or truncated input.  Returns true when the whole input
+ * was fine. */
+bool mg_decoder_finish(struct mg_decoder *d);
+
+/* End of input at byte `size`, of which the decoder was fed less: what was not fed lies
+ * inside one object the input cannot complete (the pre-scan saw a length that runs past
+ * the end, scan.h).  Reports it truncated, as mg_decoder_finish would after reading the
+ * rest, without reading it.  The same as mg_decoder_finish when everything was fed. */
+bool mg_decoder_finish_at(struct mg_decoder *d, uint64_t size);
+bool mg_decoder_stopped(const struct mg_decoder *d);
+
+/* The problem that stopped decoding (status MG_DECODE_OK when none). */
+const struct mg_decode_problem *mg_decoder_problem(const struct mg_decoder *d);
+/* Bytes of complete objects decoded so far: where the next record starts. */
+uint64_t mg_decoder_offset(const struct mg_decoder *d);
+/* Complete records delivered so far (the header not included), skipped ones included. */
+uint64_t mg_decoder_records(const struct mg_decoder *d);
+bool mg_decoder_header_seen(const struct mg_decoder *d);
+
+/* Opens a record file for reading: a regular file only (a FIFO or a device may never
+ * end and would be read forever: refused at once, as is a directory).  Returns the
+ * descriptor and its size in *size (may be NULL), or -1 with *problem filled (status
+ * MG_DECODE_IO). */
+int mg_decode_open(const char *path, struct mg_decode_problem *problem, uint64_t *size);
+
+/* Whole-input helpers: decode a file (path "-" is standard input) or a buffer, filling
+ * *problem (status MG_DECODE_OK when the input was fine); return true when it was. */
+bool mg_decode_file(const char *path, const struct mg_decode_callbacks *cb, void *ctx,
+                    struct mg_decode_problem *problem);
+/* The same, adding the bytes read to *progress (may be NULL) as it goes. */
+bool mg_decode_file_progress(const char *path, const struct mg_decode_callbacks *cb,
+                             void *ctx, struct mg_decode_problem *problem,
+                             _Atomic uint64_t *progress);
+
+/* How mg_decode_fd reads. */
+struct mg_decode_reading {
+  _Atomic uint64_t *progress; /* bytes read are added to it (may be NULL) */
+  /* The start of a record that cannot end within the file's first `size` bytes (the
+   * pre-scan's cut, scan.h), UINT64_MAX when none.  A callback may set both while the
+   * decoding runs (the header's, once the pre-scan is done).  Reading stops one chunk
+   * past it and the record is reported truncated (mg_decoder_finish_at), unless the file
+   * has grown since. */
+  uint64_t cut, size;
+  uint64_t read; /* out: bytes read */
+};
+/* Decodes what is left of the open fd (the caller closes it), as mg_decode_file does. */
+bool mg_decode_fd(int fd, const char *name, const struct mg_decode_callbacks *cb, void *ctx,
+                  struct mg_decode_problem *problem, struct mg_decode_reading *how);
+bool mg_decode_buffer(const char *name, const void *data, size_t len,
+                      const struct mg_decode_callbacks *cb, void *ctx,
+                      struct mg_decode_problem *problem);
+
+#endif

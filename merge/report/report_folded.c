@@ -1,0 +1,175 @@
+/* Folded stacks: one line per distinct allocation path, "outer;...;inner VALUE", the
+ * input of flamegraph.pl, speedscope and inferno.  A site's path is its inlined chain,
+ * outermost function first (frames are innermost first in the model); identical paths
+ * (sites in one function, or the same chain reached twice) are summed, and lines are
+ * sorted by path so the output is stable.  The value is --folded-value: bytes allocated
+ * (default), allocations, or bytes or blocks still live at exit.
+ *
+ * Sites whose sampled allocations carried call stacks (stacks.h) are split among them,
+ * each stack taking the share of the site's value that its samples estimate: an
+ * uninstrumented site's path is the symbolized stack; an instrumented site's is the
+ * stack's outer frames (those beyond the function that made the call), then its own
+ * chain. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+#include "report.h"
+#include "stacks.h"
+#include "util.h"
+
+struct line {
+  char *path;
+  uint64_t value;
+};
+
+/* A frame name as the tools can take it: ';' separates frames and a line ends the
+ * record, so both become something else; an empty or unknown name is "??". */
+static void frame_name(char **buf, size_t *len, size_t *cap, const char *name) {
+  if (!name || !*name)
+    name = "??";
+  for (const char *c = name; *c; c++) {
+    char ch = *c == ';' ? ':' : (*c == '\n' || *c == '\r') ? ' ' : *c;
+    MG_GROW(*buf, *cap, *len + 2);
+    (*buf)[(*len)++] = ch;
+  }
+  (*buf)[*len] = '\0';
+}
+
+static uint64_t site_value(const struct mg_site *s, enum mg_folded_value v) {
+  switch (v) {
+  case MG_FOLDED_CALLS: return s->counts.allocations;
+  case MG_FOLDED_LIVE_BYTES: return mg_counts_figure(&s->counts, MG_LIVE_BYTES).value;
+  case MG_FOLDED_LIVE_BLOCKS: return mg_counts_figure(&s->counts, MG_LIVE_BLOCKS).value;
+  default: return s->counts.bytes_allocated;
+  }
+}
+
+static int by_path(const void *a, const void *b) {
+  return strcmp(((const struct line *)a)->path, ((const struct line *)b)->path);
+}
+
+static uint64_t fnv(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+struct folded {
+  struct line *lines;
+  size_t n, cap;
+  struct mg_map index; /* path hash (probed on collisions) -> position + 1 */
+};
+
+static void add_line(struct folded *fo, const char *path, uint64_t v) {
+  for (uint64_t h = fnv(path);; h++) {
+    bool existed;
+    size_t *slot = mg_map_put(&fo->index, h, &existed);
+    if (!existed) {
+      MG_GROW(fo->lines, fo->cap, fo->n + 1);
+      fo->lines[fo->n] = (struct line){mg_xstrdup(path), v};
+      *slot = ++fo->n;
+      return;
+    }
+    if (strcmp(fo->lines[*slot - 1].path, path) == 0) {
+      fo->lines[*slot - 1].value += v;
+      return;
+    }
+  }
+}
+
+static void separator(char **buf, size_t *len, size_t *cap) {
+  MG_GROW(*buf, *cap, *len + 2);
+  (*buf)[(*len)++] = ';';
+  (*buf)[*len] = '\0';
+}
+
+/* The site's own chain, outermost first, after what buf already holds. */
+static void site_path(char **buf, size_t *len, size_t *cap, const struct mg_site *s) {
+  if (!s->nframes) {
+    char name[40];
+    snprintf(name, sizeof name, "site 0x%" PRIx64, s->id);
+    frame_name(buf, len, cap, name);
+  }
+  for (size_t f = s->nframes; f-- > 0;) {
+    frame_name(buf, len, cap, s->frames[f].function);
+    if (f)
+      separator(buf, len, cap);
+  }
+}
+
+static enum mg_stack_value stack_value(enum mg_folded_value v) {
+  switch (v) {
+  case MG_FOLDED_CALLS: return MG_STACK_CALLS;
+  case MG_FOLDED_LIVE_BYTES: return MG_STACK_LIVE_BYTES;
+  case MG_FOLDED_LIVE_BLOCKS: return MG_STACK_LIVE_BLOCKS;
+  default: return MG_STACK_BYTES;
+  }
+}
+
+/* The site's value split among its stacks; false when it has none to split it by. */
+static bool stack_lines(struct folded *fo, char **buf, size_t *cap, const struct mg_profile *p,
+                        const struct mg_site *s, enum mg_folded_value value, uint64_t v) {
+  const struct mg_stack_span *span = mg_stacks_of_site(p, s->id);
+  if (!span)
+    return false;
+  uint64_t *parts = mg_xmalloc(span->n * sizeof *parts);
+  bool split = mg_stack_split(p->stacks, span, stack_value(value), v, parts);
+  bool uninstrumented = mg_site_uninstrumented(s);
+  for (size_t i = 0; split && i < span->n; i++) {
+    if (!parts[i])
+      continue;
+    const struct mg_stack *st = &p->stacks->stacks[p->stacks->entries[span->first + i].stack];
+    size_t len = 0, inner = uninstrumented ? 0 : mg_stack_first_frames(st);
+    (*buf)[0] = '\0';
+    for (size_t f = st->nframes; f-- > inner;) {
+      char name[512];
+      mg_stack_frame_name(&st->frames[f], name, sizeof name);
+      frame_name(buf, &len, cap, name);
+      if (f > inner || !uninstrumented)
+        separator(buf, &len, cap);
+    }
+    if (!uninstrumented)
+      site_path(buf, &len, cap, s);
+    add_line(fo, *buf, parts[i]);
+  }
+  free(parts);
+  return split;
+}
+
+void mg_report_folded(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt) {
+  struct mg_report_options none = {0};
+  if (!opt)
+    opt = &none;
+  struct folded fo = {0};
+  mg_map_init(&fo.index, sizeof(size_t));
+  char *buf = NULL;
+  size_t bcap = 0;
+  MG_GROW(buf, bcap, 1);
+  for (size_t i = 0; i < p->nsites; i++) {
+    const struct mg_site *s = &p->sites[i];
+    uint64_t v;
+    if (mg_site_is_free(s) || !mg_report_shows_site(opt, s->id) ||
+        !(v = site_value(s, opt->folded_value)))
+      continue;
+    if (stack_lines(&fo, &buf, &bcap, p, s, opt->folded_value, v))
+      continue;
+    size_t len = 0;
+    buf[0] = '\0';
+    site_path(&buf, &len, &bcap, s);
+    add_line(&fo, buf, v);
+  }
+  struct line *lines = fo.lines;
+  size_t n = fo.n;
+  if (n > 1)
+    qsort(lines, n, sizeof *lines, by_path);
+  for (size_t i = 0; i < n; i++) {
+    fprintf(out, "%s %" PRIu64 "\n", lines[i].path, lines[i].value);
+    free(lines[i].path);
+  }
+  free(lines);
+  free(buf);
+  mg_map_destroy(&fo.index);
+}

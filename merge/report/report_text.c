@@ -1,0 +1,823 @@
+/* The text summary: fixed sections, plain decimal numbers, columns separated by spaces,
+ * at most 80 columns except for long names.  Scripts parse it (tests/e2e), so a change of
+ * shape here is a change of interface: keep docs/merge.md in step.  An estimate is one
+ * token, N±E (E: half-width of its 95% interval), so the columns stay countable. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bottleneck.h"
+#include "report.h"
+#include "report_parts.h"
+#include "resources.h"
+#include "stacks.h"
+#include "util.h"
+
+/* Where the function column starts in the site tables, and the width of the function
+ * column; "inlined into" lines are indented two more. */
+#define SITE_TABLE_FUNCTION_COL 31 /* %10s%10s  %-8s  then function */
+#define LIVE_TABLE_FUNCTION_COL 22 /* %10s%10s  then function */
+#define SIZES_TABLE_FUNCTION_COL 42 /* %10s%10s%10s%10s  then function */
+#define FUNCTION_WIDTH 20
+
+static const char *plural(uint64_t n, const char *one, const char *many) {
+  return n == 1 ? one : many;
+}
+
+/* --- Cells ----------------------------------------------------------------------------- */
+
+/* Columns are as wide as the characters shown: "±" is two bytes, one column. */
+static int display_width(const char *s) {
+  int n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xc0) != 0x80;
+  return n;
+}
+
+/* s right-aligned in width columns. */
+static void right(FILE *out, int width, const char *s) {
+  fprintf(out, "%*s%s", width > display_width(s) ? width - display_width(s) : 0, "", s);
+}
+
+/* A table cell: right-aligned in width columns, and never glued to the cell before it
+ * even when it is wider than its column. */
+static void cell(FILE *out, int width, const char *s) {
+  fputc(' ', out);
+  right(out, width - 1, s);
+}
+
+struct text {
+  char s[48];
+};
+
+static struct text num(uint64_t v) {
+  struct text t;
+  snprintf(t.s, sizeof t.s, "%" PRIu64, v);
+  return t;
+}
+
+/* An exact number as N, an estimate as N±E. */
+static struct text figure_text(struct mg_figure f) {
+  struct text t;
+  if (f.estimated)
+    snprintf(t.s, sizeof t.s, "%" PRIu64 "±%" PRIu64, f.value, f.error);
+  else
+    snprintf(t.s, sizeof t.s, "%" PRIu64, f.value);
+  return t;
+}
+
+static struct text figure(const struct mg_counts *c, enum mg_figure_of what) {
+  return figure_text(mg_counts_figure(c, what));
+}
+
+/* --- Header ---------------------------------------------------------------------------- */
+
+/* "sampled (bytes sampler, mean interval N bytes)", "full", ... */
+static void print_mode(FILE *out, const struct mg_process *proc) {
+  fprintf(out, ", mode %s", proc->mode ? proc->mode : "?");
+  if (!proc->sampled)
+    return;
+  if (!proc->sampler && !proc->sample_interval)
+    return;
+  fputs(" (", out);
+  if (proc->sampler)
+    fprintf(out, "%s sampler%s", proc->sampler, proc->sample_interval ? ", " : "");
+  if (proc->sample_interval)
+    fprintf(out, "mean interval %" PRIu64 " bytes", proc->sample_interval);
+  fputc(')', out);
+}
+
+static void print_input(FILE *out, const struct mg_input *in) {
+  const struct mg_process *proc = in->process;
+  if (in->filtered) {
+    fprintf(out, "  %s: not selected (--process)\n", in->path);
+    return;
+  }
+  if (!proc) {
+    fprintf(out, "  %s: no usable data\n", in->path);
+    return;
+  }
+  fprintf(out, "  %s: %s pid ", in->path, proc->program ? proc->program : "?");
+  if (proc->present & MG_HEADER_HAS_PID)
+    fprintf(out, "%" PRIu64, proc->pid);
+  else
+    fputs("?", out);
+  print_mode(out, proc);
+  fprintf(out, ", %s", proc->complete ? "complete" : "incomplete (no end record)");
+  uint64_t dropped = mg_process_dropped_events(proc);
+  if (dropped)
+    fprintf(out, ", %" PRIu64 " events not recorded (a signal handler allocated while memscope was busy)",
+            dropped);
+  const struct mg_decode_problem *pb = &in->problem;
+  switch (pb->status) {
+  case MG_DECODE_OK:
+    break;
+  case MG_DECODE_TRUNCATED:
+    fprintf(out, ", truncated at offset %" PRIu64, pb->offset);
+    break;
+  case MG_DECODE_IO:
+    fprintf(out, ", read error at offset %" PRIu64, pb->offset);
+    break;
+  default:
+    fprintf(out, ", corrupt at offset %" PRIu64, pb->offset);
+    break;
+  }
+  if (proc->skipped_records)
+    fprintf(out, ", %" PRIu64 " unknown %s skipped", proc->skipped_records,
+            plural(proc->skipped_records, "record", "records"));
+  if (proc->skipped_events)
+    fprintf(out, ", %" PRIu64 " unknown %s skipped", proc->skipped_events,
+            plural(proc->skipped_events, "event", "events"));
+  /* Full mode: the counters were used; a difference means lost events or a writer bug. */
+  if (proc->disagreeing_sites)
+    fprintf(out, ", counters and events disagree at %" PRIu64 " %s", proc->disagreeing_sites,
+            plural(proc->disagreeing_sites, "site", "sites"));
+  fputc('\n', out);
+}
+
+static void print_header(FILE *out, const struct mg_profile *p) {
+  fprintf(out, "memscope: %zu %s, %zu %s, %zu %s\n", p->ninputs,
+          plural(p->ninputs, "file", "files"), p->nprocesses,
+          plural(p->nprocesses, "process", "processes"), p->nthreads,
+          plural(p->nthreads, "thread", "threads"));
+  for (size_t i = 0; i < p->ninputs; i++)
+    print_input(out, &p->inputs[i]);
+}
+
+/* --- Totals ---------------------------------------------------------------------------- */
+
+static void total_line(FILE *out, const char *label, struct text value) {
+  fprintf(out, "  %-20s", label);
+  right(out, 12, value.s);
+  fputc('\n', out);
+}
+
+static void print_totals(FILE *out, const struct mg_profile *p) {
+  const struct mg_counts *c = &p->totals;
+  /* null and unmatched frees are known only where every free is an event. */
+  bool all_frees_seen = false, sampled = false;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (proc) {
+      all_frees_seen |= !proc->sampled || !proc->has_counters;
+      sampled |= proc->sampled;
+    }
+  }
+  fputs("\nTotals\n", out);
+  total_line(out, "allocations", num(c->allocations));
+  total_line(out, "failed allocations", num(c->failed_allocations));
+  total_line(out, "reallocs", num(c->reallocs));
+  total_line(out, "frees", num(c->frees));
+  if (all_frees_seen) {
+    total_line(out, "null frees", num(c->null_frees));
+    total_line(out, "unmatched frees", num(c->unmatched_frees));
+  }
+  total_line(out, "bytes allocated", num(c->bytes_allocated));
+  total_line(out, "bytes freed", figure(c, MG_BYTES_FREED));
+  total_line(out, "live blocks at exit", figure(c, MG_LIVE_BLOCKS));
+  total_line(out, "live bytes at exit", figure(c, MG_LIVE_BYTES));
+  /* Only when it happened: it means frees memscope did not see. */
+  if (c->overwritten_blocks)
+    total_line(out, "overwritten blocks", num(c->overwritten_blocks));
+  total_line(out, "peak live bytes", figure(c, MG_PEAK_LIVE_BYTES));
+  if (sampled)
+    total_line(out, "samples", num(c->samples));
+}
+
+/* --- Threads --------------------------------------------------------------------------- */
+
+static void print_threads(FILE *out, const struct mg_profile *p,
+                          const struct mg_report_options *opt) {
+  fputs("\nThreads (allocations, frees, bytes)\n", out);
+  fprintf(out, "%8s%9s%10s%10s%14s%14s  %s\n", "thread", "tid", "allocs", "frees",
+          "bytes-alloc", "bytes-freed", "name");
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    if (p->nprocesses > 1) {
+      fputs("  process ", out);
+      if (proc->present & MG_HEADER_HAS_PID)
+        fprintf(out, "%" PRIu64, proc->pid);
+      else
+        fputs("?", out);
+      fprintf(out, " %s\n", proc->program ? proc->program : "?");
+    }
+    for (size_t t = 0; t < proc->nthreads; t++) {
+      const struct mg_thread *thr = &proc->threads[t];
+      if (!mg_report_shows_thread(opt, proc->pid, thr->index))
+        continue;
+      char tid[24] = "-";
+      if (thr->os_tid)
+        snprintf(tid, sizeof tid, "%" PRIu64, thr->os_tid);
+      cell(out, 8, num(thr->index).s);
+      cell(out, 9, tid);
+      cell(out, 10, num(thr->counts.allocations).s);
+      cell(out, 10, num(thr->counts.frees).s);
+      cell(out, 14, num(thr->counts.bytes_allocated).s);
+      cell(out, 14, figure(&thr->counts, MG_BYTES_FREED).s);
+      fprintf(out, "  %s\n", thr->name && thr->name[0] ? thr->name : "-");
+    }
+  }
+}
+
+/* --- Sites ----------------------------------------------------------------------------- */
+
+static void format_location(char *buf, size_t size, const struct mg_frame *f) {
+  if (!f->file)
+    snprintf(buf, size, "??");
+  else if (f->line == 0)
+    snprintf(buf, size, "%s", f->file);
+  else if (f->column == 0)
+    snprintf(buf, size, "%s:%" PRIu32, f->file, f->line);
+  else
+    snprintf(buf, size, "%s:%" PRIu32 ":%" PRIu32, f->file, f->line, f->column);
+}
+
+/* "function location" for frames[0] (ending the row begun by the caller), then one
+ * "inlined into" line per outer frame, indented under the function column. */
+static void print_site_place(FILE *out, const struct mg_site *s, int function_col) {
+  char loc[1024];
+  if (!s->described || s->nframes == 0) {
+    char name[40];
+    if (mg_site_uninstrumented(s)) /* stacks: "Allocations from uninstrumented code" */
+      snprintf(name, sizeof name, "(uninstrumented %s)", mg_api_name((uint32_t)(s->id & 0xffff)));
+    else if (s->described)
+      snprintf(name, sizeof name, "??");
+    else
+      snprintf(name, sizeof name, "site 0x%" PRIx64, s->id);
+    fprintf(out, "%-*s ??\n", FUNCTION_WIDTH, name);
+    return;
+  }
+  const struct mg_frame *f = &s->frames[0];
+  format_location(loc, sizeof loc, f);
+  fprintf(out, "%-*s %s\n", FUNCTION_WIDTH, f->function ? f->function : "??", loc);
+  for (size_t i = 1; i < s->nframes; i++) {
+    f = &s->frames[i];
+    char inl[512];
+    snprintf(inl, sizeof inl, "inlined into %s", f->function ? f->function : "??");
+    format_location(loc, sizeof loc, f);
+    fprintf(out, "%*s%-*s %s\n", function_col + 2, "", FUNCTION_WIDTH - 2, inl, loc);
+  }
+}
+
+/* Comparators: bigger first, then by id so the order never depends on input order. */
+#define CMP_DESC(a, b) \
+  if ((a) != (b))      \
+  return (a) < (b) ? 1 : -1
+#define CMP_ID(x, y) return ((x)->id > (y)->id) - ((x)->id < (y)->id)
+
+static int by_bytes(const void *a, const void *b) {
+  const struct mg_site *x = *(const struct mg_site *const *)a, *y = *(const struct mg_site *const *)b;
+  CMP_DESC(mg_site_bytes(x), mg_site_bytes(y));
+  CMP_DESC(mg_site_calls(x), mg_site_calls(y));
+  CMP_ID(x, y);
+}
+
+static int by_calls(const void *a, const void *b) {
+  const struct mg_site *x = *(const struct mg_site *const *)a, *y = *(const struct mg_site *const *)b;
+  CMP_DESC(mg_site_calls(x), mg_site_calls(y));
+  CMP_DESC(mg_site_bytes(x), mg_site_bytes(y));
+  CMP_ID(x, y);
+}
+
+static int by_live_bytes(const void *a, const void *b) {
+  const struct mg_site *x = *(const struct mg_site *const *)a, *y = *(const struct mg_site *const *)b;
+  CMP_DESC(mg_counts_figure(&x->counts, MG_LIVE_BYTES).value,
+           mg_counts_figure(&y->counts, MG_LIVE_BYTES).value);
+  CMP_DESC(mg_counts_figure(&x->counts, MG_LIVE_BLOCKS).value,
+           mg_counts_figure(&y->counts, MG_LIVE_BLOCKS).value);
+  CMP_ID(x, y);
+}
+
+static int by_size_calls(const void *a, const void *b) {
+  const struct mg_site *x = *(const struct mg_site *const *)a, *y = *(const struct mg_site *const *)b;
+  CMP_DESC(x->sizes.calls, y->sizes.calls);
+  CMP_DESC(x->sizes.bytes, y->sizes.bytes);
+  CMP_ID(x, y);
+}
+
+enum site_table { BY_BYTES, BY_CALLS, LIVE, SIZES };
+
+static bool in_table(const struct mg_site *s, enum site_table table) {
+  switch (table) {
+  case BY_BYTES: return !mg_site_is_free(s) && s->counts.allocations > 0;
+  case BY_CALLS: return mg_site_calls(s) > 0;
+  case LIVE: return mg_counts_figure(&s->counts, MG_LIVE_BLOCKS).value > 0;
+  case SIZES: return !mg_site_is_free(s) && s->sizes.calls > 0;
+  }
+  return false;
+}
+
+/* The mean, rounded to nearest, without overflowing. */
+static uint64_t mean(uint64_t sum, uint64_t n) {
+  uint64_t rem = sum % n;
+  return sum / n + (rem >= n - rem);
+}
+
+static void print_site_table(FILE *out, const struct mg_profile *p,
+                             const struct mg_report_options *opt, size_t top,
+                             enum site_table table) {
+  static const char *const titles[] = {
+      [BY_BYTES] = "Top sites by bytes allocated",
+      [BY_CALLS] = "Top sites by calls",
+      [LIVE] = "Live at exit by site",
+      [SIZES] = "Allocation sizes by site",
+  };
+  static int (*const order[])(const void *, const void *) = {
+      [BY_BYTES] = by_bytes, [BY_CALLS] = by_calls, [LIVE] = by_live_bytes,
+      [SIZES] = by_size_calls,
+  };
+  fprintf(out, "\n%s\n", titles[table]);
+  if (table == LIVE)
+    fprintf(out, "%10s%10s  %-*s %s\n", "blocks", "bytes", FUNCTION_WIDTH, "function",
+            "location");
+  else if (table == SIZES)
+    fprintf(out, "%10s%10s%10s%10s  %-*s %s\n", "calls", "min", "avg", "max", FUNCTION_WIDTH,
+            "function", "location");
+  else
+    fprintf(out, "%10s%10s  %-8s %-*s %s\n", table == BY_BYTES ? "bytes" : "calls",
+            table == BY_BYTES ? "calls" : "bytes", "api", FUNCTION_WIDTH, "function",
+            "location");
+
+  const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
+  size_t n = 0;
+  for (size_t i = 0; i < p->nsites; i++)
+    if (in_table(&p->sites[i], table) && mg_report_shows_site(opt, p->sites[i].id))
+      rows[n++] = &p->sites[i];
+  qsort(rows, n, sizeof *rows, order[table]);
+  if (top && n > top)
+    n = top;
+  if (n == 0)
+    fputs("  (none)\n", out);
+  for (size_t i = 0; i < n; i++) {
+    const struct mg_site *s = rows[i];
+    /* "?" for a site without a SITE record, "#N" for an api this tool does not know. */
+    char api[16];
+    if (!s->api)
+      snprintf(api, sizeof api, "%s", mg_site_is_free(s) ? "free" : "?");
+    else if (strcmp(mg_api_name(s->api), "?") == 0)
+      snprintf(api, sizeof api, "#%" PRIu32, s->api);
+    else
+      snprintf(api, sizeof api, "%s", mg_api_name(s->api));
+    /* A free site's bytes are bytes freed: estimated in sampled mode. */
+    struct text bytes = mg_site_is_free(s) ? figure(&s->counts, MG_BYTES_FREED)
+                                           : num(s->counts.bytes_allocated);
+    switch (table) {
+    case BY_BYTES:
+      cell(out, 10, bytes.s);
+      cell(out, 10, num(mg_site_calls(s)).s);
+      fprintf(out, "  %-8s ", api);
+      print_site_place(out, s, SITE_TABLE_FUNCTION_COL);
+      break;
+    case BY_CALLS:
+      cell(out, 10, num(mg_site_calls(s)).s);
+      cell(out, 10, bytes.s);
+      fprintf(out, "  %-8s ", api);
+      print_site_place(out, s, SITE_TABLE_FUNCTION_COL);
+      break;
+    case LIVE:
+      cell(out, 10, figure(&s->counts, MG_LIVE_BLOCKS).s);
+      cell(out, 10, figure(&s->counts, MG_LIVE_BYTES).s);
+      fputs("  ", out);
+      print_site_place(out, s, LIVE_TABLE_FUNCTION_COL);
+      break;
+    case SIZES:
+      cell(out, 10, num(s->sizes.calls).s);
+      cell(out, 10, num(s->sizes.min).s);
+      cell(out, 10, num(mean(s->sizes.bytes, s->sizes.calls)).s);
+      cell(out, 10, num(s->sizes.max).s);
+      fputs("  ", out);
+      print_site_place(out, s, SIZES_TABLE_FUNCTION_COL);
+      break;
+    }
+  }
+  free(rows);
+}
+
+/* --- The deeper analyses ----------------------------------------------------------------- */
+
+/* A number of ns as milliseconds with 3 decimals ("12.345"). */
+static struct text mg_time(uint64_t ns) {
+  struct text t;
+  snprintf(t.s, sizeof t.s, "%" PRIu64 ".%03" PRIu64, ns / 1000000, ns / 1000 % 1000);
+  return t;
+}
+
+static struct text est_text(const struct mg_est *e, bool estimated) {
+  return figure_text(mg_est_figure(e, estimated));
+}
+
+static struct text rounded(double v) { return num(v > 0 ? (uint64_t)llround(v) : 0); }
+
+static void process_title(FILE *out, const struct mg_process *proc) {
+  fputs("  process ", out);
+  if (proc->present & MG_HEADER_HAS_PID)
+    fprintf(out, "%" PRIu64, proc->pid);
+  else
+    fputs("?", out);
+  fprintf(out, " %s", proc->program ? proc->program : "?");
+}
+
+static void print_processes(FILE *out, const struct mg_profile *p) {
+  if (p->nprocesses < 2)
+    return;
+  fputs("\nProcesses\n", out);
+  fprintf(out, "%8s%9s%10s%10s%14s%14s  %s\n", "pid", "threads", "allocs", "frees",
+          "bytes-alloc", "peak-live", "program");
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    cell(out, 8, (proc->present & MG_HEADER_HAS_PID) ? num(proc->pid).s : "?");
+    cell(out, 9, num(proc->nthreads).s);
+    cell(out, 10, num(proc->counts.allocations).s);
+    cell(out, 10, num(proc->counts.frees).s);
+    cell(out, 14, num(proc->counts.bytes_allocated).s);
+    cell(out, 14, figure(&proc->counts, MG_PEAK_LIVE_BYTES).s);
+    fprintf(out, "  %s\n", proc->program ? proc->program : "?");
+  }
+}
+
+static void print_peak(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt,
+                       size_t top) {
+  fputs("\nPeak heap (sites live at the peak)\n", out);
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    process_title(out, proc);
+    fprintf(out, ": %s bytes at %s ms\n", figure(&proc->counts, MG_PEAK_LIVE_BYTES).s,
+            mg_time(proc->peak_ns).s);
+    fprintf(out, "%10s%10s  %-*s %s\n", "bytes", "blocks", FUNCTION_WIDTH, "function", "location");
+    size_t shown = 0;
+    for (size_t k = 0; k < proc->npeak_sites && (!top || shown < top); k++) {
+      const struct mg_peak_site *ps = &proc->peak_sites[k];
+      const struct mg_site *s = mg_profile_find_site(p, ps->site);
+      if (!s || !mg_report_shows_site(opt, ps->site))
+        continue;
+      cell(out, 10, rounded(ps->bytes).s);
+      cell(out, 10, rounded(ps->blocks).s);
+      fputs("  ", out);
+      print_site_place(out, s, LIVE_TABLE_FUNCTION_COL);
+      shown++;
+    }
+    if (!shown)
+      fputs("  (none)\n", out);
+  }
+}
+
+/* Phases: allocations by the phase current when they were made (only when some process
+ * named a phase).  Process-wide: --thread and --site do not apply. */
+static void print_phases(FILE *out, const struct mg_profile *p) {
+  bool any = false;
+  for (size_t i = 0; i < p->ninputs; i++)
+    any |= p->inputs[i].process && p->inputs[i].process->nphases > 0;
+  if (!any)
+    return;
+  fputs("\nPhases (allocations made while each phase was current)\n", out);
+  fprintf(out, "%8s%14s%16s%10s%12s  %s\n", "phase", "allocs", "bytes", "samples", "named-ms",
+          "label");
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (!proc || !proc->nphases)
+      continue;
+    if (p->nprocesses > 1) {
+      process_title(out, proc);
+      fputc('\n', out);
+    }
+    /* Named phases by id, then what was allocated outside any phase. */
+    for (int pass = 0; pass < 2; pass++) {
+      for (size_t k = 0; k < proc->nphases; k++) {
+        const struct mg_phase *ph = &proc->phases[k];
+        if ((ph->id == 0) != (pass == 1))
+          continue;
+        uint64_t ns;
+        cell(out, 8, ph->id ? num(ph->id).s : "-");
+        cell(out, 14, est_text(&ph->allocations, proc->sampled).s);
+        cell(out, 16, est_text(&ph->bytes, proc->sampled).s);
+        cell(out, 10, num(ph->samples).s);
+        cell(out, 12, mg_phase_time(proc, ph, &ns) ? mg_time(ns).s : "-");
+        fprintf(out, "  %s\n", ph->id == 0 ? "(no phase)" : ph->label ? ph->label : "?");
+      }
+    }
+  }
+}
+
+static const char *site_function(const struct mg_profile *p, uint64_t id, char *buf, size_t size) {
+  const struct mg_site *s = mg_profile_find_site(p, id);
+  if (s && s->described && s->nframes && s->frames[0].function)
+    return s->frames[0].function;
+  snprintf(buf, size, "site 0x%" PRIx64, id);
+  return buf;
+}
+
+static void print_thread_details(FILE *out, const struct mg_profile *p,
+                                 const struct mg_report_options *opt) {
+  fputs("\nThread details (own live heap, sizes, hottest site)\n", out);
+  fprintf(out, "%8s%14s%12s%10s%12s  %s\n", "thread", "peak-live", "peak-ms", "avg-size",
+          "short-lived", "hottest site");
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    if (p->nprocesses > 1) {
+      process_title(out, proc);
+      fputc('\n', out);
+    }
+    for (size_t t = 0; t < proc->nthreads; t++) {
+      const struct mg_thread *thr = &proc->threads[t];
+      if (!mg_report_shows_thread(opt, proc->pid, thr->index))
+        continue;
+      cell(out, 8, num(thr->index).s);
+      cell(out, 14, proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
+                                  : num(thr->peak_live_bytes).s);
+      cell(out, 12, mg_time(thr->peak_ns).s);
+      cell(out, 10, thr->counts.allocations
+                        ? num(mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
+                        : "-");
+      cell(out, 12, est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
+      char buf[40];
+      if (thr->nhot)
+        fprintf(out, "  %s (%" PRIu64 ")\n", site_function(p, thr->hot[0].site, buf, sizeof buf),
+                thr->hot[0].allocations);
+      else
+        fputs("  -\n", out);
+    }
+  }
+}
+
+/* Resources: the resource sampler's summary per process, then its threads by CPU time
+ * (at most `top`).  Threads the sampler saw that never recorded have thread "-". */
+static struct text percent(double v) {
+  struct text t;
+  snprintf(t.s, sizeof t.s, "%.1f", v);
+  return t;
+}
+
+static int by_cpu(const void *a, const void *b) {
+  const struct mg_resource_thread *x = *(const struct mg_resource_thread *const *)a;
+  const struct mg_resource_thread *y = *(const struct mg_resource_thread *const *)b;
+  uint64_t cx = x->user_ns + x->system_ns, cy = y->user_ns + y->system_ns;
+  if (cx != cy)
+    return cx < cy ? 1 : -1;
+  return (x->os_tid > y->os_tid) - (x->os_tid < y->os_tid);
+}
+
+static void print_resources(FILE *out, const struct mg_profile *p,
+                            const struct mg_report_options *opt, size_t top) {
+  fputs("\nResources (CPU, memory and I/O from the resource sampler)\n", out);
+  bool any = false;
+  for (size_t i = 0; i < p->ninputs; i++)
+    any |= p->inputs[i].process && p->inputs[i].process->resources;
+  if (!any) {
+    fputs("  no resource data recorded (set MEMSCOPE_RESOURCE_INTERVAL)\n", out);
+    return;
+  }
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (!proc)
+      continue;
+    process_title(out, proc);
+    fputc('\n', out);
+    const struct mg_resources *res = proc->resources;
+    if (!res) {
+      fputs("  no resource data recorded (set MEMSCOPE_RESOURCE_INTERVAL)\n", out);
+      continue;
+    }
+    const struct mg_resource_summary *s = &res->summary;
+    total_line(out, "ticks", num(s->ticks));
+    total_line(out, "first tick ms", mg_time(s->first_ns));
+    total_line(out, "last tick ms", mg_time(s->last_ns));
+    total_line(out, "peak rss bytes", num(s->peak_rss));
+    total_line(out, "peak rss at ms", mg_time(s->peak_rss_ns));
+    total_line(out, "peak vsize bytes", num(s->peak_vsize));
+    total_line(out, "peak cpu %", percent(s->peak_cpu_percent));
+    total_line(out, "peak cpu at ms", mg_time(s->peak_cpu_ns));
+    total_line(out, "average cpu %", percent(s->average_cpu_percent));
+    total_line(out, "cpu user ms", mg_time(s->user_ns));
+    total_line(out, "cpu system ms", mg_time(s->system_ns));
+    total_line(out, "read bytes", num(s->read_bytes));
+    total_line(out, "written bytes", num(s->write_bytes));
+    total_line(out, "minor faults", num(s->minor_faults));
+    total_line(out, "major faults", num(s->major_faults));
+    total_line(out, "voluntary switches", num(s->voluntary_switches));
+    total_line(out, "involuntary switches", num(s->involuntary_switches));
+    /* Its threads, by CPU time. */
+    const struct mg_resource_thread **rows =
+        mg_xmalloc((res->nthreads ? res->nthreads : 1) * sizeof *rows);
+    size_t n = 0;
+    for (size_t k = 0; k < res->nthreads; k++) {
+      const struct mg_resource_thread *t = &res->threads[k];
+      if (t->thread ? mg_report_shows_thread(opt, proc->pid, t->thread) : !opt->has_thread)
+        rows[n++] = t;
+    }
+    qsort(rows, n, sizeof *rows, by_cpu);
+    fprintf(out, "%8s%9s%12s%12s%9s%12s%12s  %s\n", "thread", "tid", "user-ms", "system-ms",
+            "share-%", "read", "written", "name");
+    size_t shown = top && n > top ? top : n;
+    for (size_t k = 0; k < shown; k++) {
+      const struct mg_resource_thread *t = rows[k];
+      cell(out, 8, t->thread ? num(t->thread).s : "-");
+      cell(out, 9, num(t->os_tid).s);
+      cell(out, 12, mg_time(t->user_ns).s);
+      cell(out, 12, mg_time(t->system_ns).s);
+      cell(out, 9, percent(100 * t->cpu_share).s);
+      cell(out, 12, t->has_io ? num(t->read_bytes).s : "-");
+      cell(out, 12, t->has_io ? num(t->write_bytes).s : "-");
+      fprintf(out, "  %s\n", t->name && t->name[0] ? t->name : "-");
+    }
+    if (!n)
+      fputs("  (none)\n", out);
+    else if (shown < n)
+      fprintf(out, "  (%zu more %s)\n", n - shown, plural(n - shown, "thread", "threads"));
+    free(rows);
+  }
+}
+
+/* Allocation sites whose blocks were freed, by allocations. */
+static void print_lifetimes(FILE *out, const struct mg_profile *p,
+                            const struct mg_report_options *opt, size_t top) {
+  fputs("\nLifetimes by site (freed blocks; short-lived: freed within 100 us)\n", out);
+  fprintf(out, "%8s%8s%8s%8s%8s  %-*s %s\n", "freed", "<100us", "<10ms", "<1s", ">=1s",
+          FUNCTION_WIDTH, "function", "location");
+  const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
+  size_t n = 0;
+  for (size_t i = 0; i < p->nsites; i++) {
+    const struct mg_site *s = &p->sites[i];
+    double freed = 0;
+    for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++)
+      freed += s->lifetime[k].value;
+    if (freed > 0 && mg_report_shows_site(opt, s->id))
+      rows[n++] = s;
+  }
+  qsort(rows, n, sizeof *rows, by_calls);
+  if (top && n > top)
+    n = top;
+  if (n == 0)
+    fputs("  (none)\n", out);
+  static const int groups[][2] = {{0, 3}, {3, 5}, {5, 7}, {7, 9}}; /* bucket ranges */
+  for (size_t i = 0; i < n; i++) {
+    const struct mg_site *s = rows[i];
+    double total = 0;
+    for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++)
+      total += s->lifetime[k].value;
+    cell(out, 8, rounded(total).s);
+    for (size_t g = 0; g < 4; g++) {
+      double v = 0;
+      for (int k = groups[g][0]; k < groups[g][1]; k++)
+        v += s->lifetime[k].value;
+      cell(out, 8, rounded(v).s);
+    }
+    fputs("  ", out);
+    print_site_place(out, s, SIZES_TABLE_FUNCTION_COL);
+  }
+  free(rows);
+}
+
+static int by_chains(const void *a, const void *b) {
+  const struct mg_site *x = *(const struct mg_site *const *)a, *y = *(const struct mg_site *const *)b;
+  CMP_DESC(x->chain_steps, y->chain_steps);
+  CMP_DESC(x->chains, y->chains);
+  CMP_ID(x, y);
+}
+
+static void print_chains(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt,
+                         size_t top) {
+  fputs("\nRealloc growth chains by site (2 reallocs or more of one block)\n", out);
+  fprintf(out, "%8s%9s%8s%10s%10s  %-*s %s\n", "chains", "reallocs", "longest", "avg-first",
+          "avg-last", FUNCTION_WIDTH, "function", "location");
+  const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
+  size_t n = 0;
+  for (size_t i = 0; i < p->nsites; i++)
+    if (p->sites[i].chains && mg_report_shows_site(opt, p->sites[i].id))
+      rows[n++] = &p->sites[i];
+  qsort(rows, n, sizeof *rows, by_chains);
+  if (top && n > top)
+    n = top;
+  if (n == 0)
+    fputs("  (none)\n", out);
+  for (size_t i = 0; i < n; i++) {
+    const struct mg_site *s = rows[i];
+    cell(out, 8, num(s->chains).s);
+    cell(out, 9, num(s->chain_steps).s);
+    cell(out, 8, num(s->chain_max).s);
+    cell(out, 10, num(mean(s->chain_first_bytes, s->chains)).s);
+    cell(out, 10, num(mean(s->chain_last_bytes, s->chains)).s);
+    fputs("  ", out);
+    print_site_place(out, s, 47);
+  }
+  free(rows);
+}
+
+static void print_cross_thread(FILE *out, const struct mg_profile *p,
+                               const struct mg_report_options *opt, size_t top) {
+  fputs("\nCross-thread frees (allocated by one thread, freed by another)\n", out);
+  fprintf(out, "%14s%13s%12s%14s\n", "alloc-thread", "free-thread", "blocks", "bytes");
+  size_t shown = 0;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (!proc || !proc->ninteractions)
+      continue;
+    bool titled = false;
+    size_t rows = 0;
+    for (size_t k = 0; k < proc->ninteractions && (!top || rows < top); k++) {
+      const struct mg_interaction *x = &proc->interactions[k];
+      if (!mg_report_shows_thread(opt, proc->pid, x->alloc_thread) &&
+          !mg_report_shows_thread(opt, proc->pid, x->free_thread))
+        continue;
+      if (p->nprocesses > 1 && !titled) {
+        process_title(out, proc);
+        fputc('\n', out);
+        titled = true;
+      }
+      cell(out, 14, num(x->alloc_thread).s);
+      cell(out, 13, num(x->free_thread).s);
+      cell(out, 12, est_text(&x->blocks, proc->sampled).s);
+      cell(out, 14, est_text(&x->bytes, proc->sampled).s);
+      fputc('\n', out);
+      rows++;
+      shown++;
+    }
+  }
+  if (!shown)
+    fputs("  (none)\n", out);
+}
+
+/* Words of s, wrapped at 80 columns, each line indented by `indent`. */
+static void wrapped(FILE *out, int indent, const char *s) {
+  int col = indent;
+  fprintf(out, "%*s", indent, "");
+  while (*s) {
+    const char *w = s;
+    while (*s && *s != ' ')
+      s++;
+    int len = (int)(s - w);
+    if (col > indent && col + 1 + len > 80) {
+      fprintf(out, "\n%*s", indent, "");
+      col = indent;
+    } else if (col > indent) {
+      fputc(' ', out);
+      col++;
+    }
+    fwrite(w, 1, (size_t)len, out);
+    col += len;
+    while (*s == ' ')
+      s++;
+  }
+  fputc('\n', out);
+}
+
+static void print_bottlenecks(FILE *out, const struct mg_profile *p,
+                              const struct mg_report_options *opt, size_t top) {
+  fputs("\nBottlenecks (severity 0..1)\n", out);
+  struct mg_bottleneck *bn;
+  size_t n = mg_bottlenecks(p, &bn), shown = 0;
+  for (size_t i = 0; i < n && (!top || shown < top); i++) {
+    const struct mg_bottleneck *b = &bn[i];
+    if ((b->site && !mg_report_shows_site(opt, b->site)) || (opt->has_site && !b->site) ||
+        (opt->has_thread && !mg_report_shows_thread(opt, b->pid, b->thread)))
+      continue;
+    fprintf(out, "  %.2f  %-18s", b->severity, mg_bottleneck_type_name(b->type));
+    if (p->nprocesses > 1)
+      fprintf(out, " pid %" PRIu64, b->pid);
+    if (b->thread)
+      fprintf(out, " thread %" PRIu64, b->thread);
+    if (b->site)
+      fprintf(out, " site 0x%" PRIx64, b->site);
+    fputc('\n', out);
+    wrapped(out, 8, b->description);
+    char sug[300];
+    snprintf(sug, sizeof sug, "suggestion: %s", b->suggestion);
+    wrapped(out, 8, sug);
+    shown++;
+  }
+  if (!shown)
+    fputs("  (none)\n", out);
+  free(bn);
+}
+
+void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt) {
+  struct mg_report_options none = {.top = MG_REPORT_DEFAULT_TOP};
+  if (!opt)
+    opt = &none;
+  size_t top = opt->top;
+  print_header(out, p);
+  print_totals(out, p);
+  print_threads(out, p, opt);
+  print_site_table(out, p, opt, top, BY_BYTES);
+  print_site_table(out, p, opt, top, BY_CALLS);
+  print_site_table(out, p, opt, top, SIZES);
+  print_site_table(out, p, opt, top, LIVE);
+  mg_report_text_stacks(out, p, opt); /* stacks.c; nothing without stacks */
+  print_processes(out, p);
+  print_peak(out, p, opt, top);
+  print_phases(out, p);
+  print_thread_details(out, p, opt);
+  print_resources(out, p, opt, top);
+  print_lifetimes(out, p, opt, top);
+  print_chains(out, p, opt, top);
+  print_cross_thread(out, p, opt, top);
+  print_bottlenecks(out, p, opt, top);
+}

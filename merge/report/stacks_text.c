@@ -1,0 +1,132 @@
+/* The text report's stack sections (report_parts.h). */
+#include "report_parts.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stacks.h"
+#include "util.h"
+
+/* --- The text section ---------------------------------------------------------------------- */
+
+static void est_text(char *buf, size_t size, const struct mg_est *e, bool estimated) {
+  struct mg_figure f = mg_est_figure(e, estimated);
+  if (f.estimated)
+    snprintf(buf, size, "%" PRIu64 "±%" PRIu64, f.value, f.error);
+  else
+    snprintf(buf, size, "%" PRIu64, f.value);
+}
+
+static void print_frame(FILE *out, const struct mg_stack_frame *f) {
+  char name[512], loc[1024];
+  mg_stack_frame_name(f, name, sizeof name);
+  if (f->file && f->line)
+    snprintf(loc, sizeof loc, "%s:%" PRIu32, f->file, f->line);
+  else if (f->file)
+    snprintf(loc, sizeof loc, "%s", f->file);
+  else if (f->function && f->module)
+    snprintf(loc, sizeof loc, "(%s+0x%" PRIx64 ")", f->module[0] ? mg_base_name(f->module) : "?",
+             f->address);
+  else
+    snprintf(loc, sizeof loc, "??");
+  fprintf(out, "        %-20s %s%s\n", name, loc, f->inlined ? "  (inlined)" : "");
+}
+
+static int by_bytes(const void *a, const void *b) {
+  const struct mg_stack_site *x = *(const struct mg_stack_site *const *)a;
+  const struct mg_stack_site *y = *(const struct mg_stack_site *const *)b;
+  if (x->bytes.value != y->bytes.value)
+    return x->bytes.value < y->bytes.value ? 1 : -1;
+  if (x->site != y->site)
+    return x->site < y->site ? -1 : 1;
+  return (x->stack > y->stack) - (x->stack < y->stack);
+}
+
+/* The entries of uninstrumented (or instrumented) sites, by estimated bytes. */
+static void print_stacks(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt,
+                         bool uninstrumented) {
+  const struct mg_stack_table *t = p->stacks;
+  const struct mg_stack_site **rows = mg_xmalloc((t->nentries ? t->nentries : 1) * sizeof *rows);
+  size_t n = 0;
+  for (size_t e = 0; e < t->nentries; e++) {
+    const struct mg_site *s = mg_profile_find_site(p, t->entries[e].site);
+    if (s && mg_site_uninstrumented(s) == uninstrumented && mg_report_shows_site(opt, s->id))
+      rows[n++] = &t->entries[e];
+  }
+  if (n) {
+    qsort(rows, n, sizeof *rows, by_bytes);
+    fprintf(out, "\n%s\n", uninstrumented ? "  Top stacks by estimated bytes"
+                                          : "Stacks of sampled allocations at instrumented sites "
+                                            "(by estimated bytes)");
+    size_t shown = opt->top && opt->top < n ? opt->top : n;
+    for (size_t i = 0; i < shown; i++) {
+      const struct mg_stack_site *e = rows[i];
+      const struct mg_site *s = mg_profile_find_site(p, e->site);
+      char bytes[64], calls[64], live[64];
+      est_text(bytes, sizeof bytes, &e->bytes, e->estimated);
+      est_text(calls, sizeof calls, &e->calls, e->estimated);
+      est_text(live, sizeof live, &e->live_bytes, e->estimated);
+      fprintf(out, "  #%zu  %s bytes in %s calls, %s bytes live at exit  (%s, site 0x%" PRIx64
+                   ", %" PRIu64 " %s)\n",
+              i + 1, bytes, calls, live, s->described ? mg_api_name(s->api) : "?", s->id,
+              e->samples, e->samples == 1 ? "sample" : "samples");
+      const struct mg_stack *st = &t->stacks[e->stack];
+      for (size_t f = 0; f < st->nframes; f++)
+        print_frame(out, &st->frames[f]);
+    }
+    if (shown < n)
+      fprintf(out, "  (%zu more; --top 0 shows all)\n", n - shown);
+  }
+  free(rows);
+}
+
+static int by_site_bytes(const void *a, const void *b) {
+  const struct mg_site *x = *(const struct mg_site *const *)a, *y = *(const struct mg_site *const *)b;
+  uint64_t bx = mg_site_bytes(x), by = mg_site_bytes(y);
+  if (bx != by)
+    return bx < by ? 1 : -1;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+void mg_report_text_stacks(FILE *out, const struct mg_profile *p,
+                           const struct mg_report_options *opt) {
+  struct mg_report_options none = {.top = MG_REPORT_DEFAULT_TOP};
+  if (!opt)
+    opt = &none;
+  const struct mg_site **sites = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *sites);
+  size_t n = 0;
+  for (size_t i = 0; i < p->nsites; i++)
+    if (mg_site_uninstrumented(&p->sites[i]) && mg_report_shows_site(opt, p->sites[i].id) &&
+        mg_site_calls(&p->sites[i])) /* the runtime describes every api's site */
+      sites[n++] = &p->sites[i];
+  if (n || p->stacks) {
+    fprintf(out, "\nAllocations from uninstrumented code\n");
+    if (!n) {
+      fputs("  (none)\n", out);
+    } else {
+      qsort(sites, n, sizeof *sites, by_site_bytes);
+      fprintf(out, "  %-14s %10s %14s %16s\n", "api", "calls", "bytes", "live-bytes");
+      for (size_t i = 0; i < n; i++) {
+        const struct mg_site *s = sites[i];
+        struct mg_figure live = mg_counts_figure(&s->counts, MG_LIVE_BYTES);
+        char lb[64];
+        if (live.estimated)
+          snprintf(lb, sizeof lb, "%" PRIu64 "±%" PRIu64, live.value, live.error);
+        else
+          snprintf(lb, sizeof lb, "%" PRIu64, live.value);
+        fprintf(out, "  %-14s %10" PRIu64 " %14" PRIu64 " %16s\n",
+                s->described || s->api ? mg_api_name(s->api) : mg_api_name((uint32_t)(s->id & 0xffff)),
+                mg_site_calls(s), mg_site_bytes(s), lb);
+      }
+    }
+    if (p->stacks) {
+      print_stacks(out, p, opt, true);
+      print_stacks(out, p, opt, false);
+      for (size_t i = 0; i < p->stacks->nwarnings; i++)
+        fprintf(out, "%s  warning: %s\n", i ? "" : "\n", p->stacks->warnings[i]);
+    }
+  }
+  free(sites);
+}
