@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hashmap.h"
 #include "util.h"
 
 const char *mg_bottleneck_type_name(enum mg_bottleneck_type t) {
@@ -179,6 +180,113 @@ size_t mg_bottlenecks(const struct mg_profile *p, struct mg_bottleneck **out) {
     qsort(l.items, l.n, sizeof *l.items, by_severity);
   *out = l.items;
   return l.n;
+}
+
+/* --- Thread alerts ------------------------------------------------------------------- */
+
+enum mg_alert_level mg_bottleneck_level(double severity) {
+  return severity >= MG_ALERT_SEVERITY_HIGH    ? MG_ALERT_HIGH
+         : severity >= MG_ALERT_SEVERITY_WATCH ? MG_ALERT_WATCH
+                                               : MG_ALERT_OK;
+}
+
+const char *mg_alert_level_name(enum mg_alert_level level) {
+  switch (level) {
+  case MG_ALERT_OK: return "ok";
+  case MG_ALERT_WATCH: return "watch";
+  case MG_ALERT_HIGH: return "high";
+  }
+  return "?";
+}
+
+const char *mg_alert_rule_name(enum mg_alert_rule rule) {
+  switch (rule) {
+  case MG_ALERT_BOTTLENECK: return "bottleneck";
+  case MG_ALERT_IMBALANCE: return "imbalance";
+  case MG_ALERT_SHORT_LIVED: return "short_lived";
+  case MG_ALERT_CROSS_THREAD: return "cross_thread";
+  }
+  return "?";
+}
+
+static struct mg_alert_reason *raise_alert(struct mg_alert *a, enum mg_alert_rule rule,
+                                           enum mg_alert_level level) {
+  struct mg_alert_reason *r = &a->reasons[a->nreasons++];
+  r->rule = rule;
+  r->level = level;
+  if (level > a->level)
+    a->level = level;
+  return r;
+}
+
+static int by_level(const void *x, const void *y) {
+  const struct mg_alert_reason *a = x, *b = y;
+  if (a->level != b->level)
+    return a->level < b->level ? 1 : -1;
+  return (a->rule > b->rule) - (a->rule < b->rule);
+}
+
+static void thread_alert(struct mg_alert *a, const struct mg_thread *t, double others_mean,
+                         const struct mg_bottleneck *worst) {
+  memset(a, 0, sizeof *a);
+  struct mg_alert_reason *r;
+  enum mg_alert_level level = worst ? mg_bottleneck_level(worst->severity) : MG_ALERT_OK;
+  if (level != MG_ALERT_OK) {
+    r = raise_alert(a, MG_ALERT_BOTTLENECK, level);
+    snprintf(r->text, sizeof r->text, "%s bottleneck of severity %.2f",
+             mg_bottleneck_type_name(worst->type), worst->severity);
+  }
+  double allocs = (double)t->counts.allocations;
+  double ratio = others_mean > 0 ? allocs / others_mean : 0;
+  if (ratio >= MG_ALERT_IMBALANCE_WATCH) {
+    r = raise_alert(a, MG_ALERT_IMBALANCE,
+                    ratio >= MG_ALERT_IMBALANCE_HIGH ? MG_ALERT_HIGH : MG_ALERT_WATCH);
+    snprintf(r->text, sizeof r->text,
+             "%.1fx the mean allocations of the other threads of its process", ratio);
+  }
+  double shorts = t->counts.est_short_lived.value;
+  if (shorts >= MG_BN_CHURN_BLOCKS && shorts >= MG_BN_CHURN_SHARE * allocs) {
+    r = raise_alert(a, MG_ALERT_SHORT_LIVED, MG_ALERT_WATCH);
+    snprintf(r->text, sizeof r->text, "%.0f%% of its blocks freed within %llu us",
+             100 * shorts / allocs, MG_SHORT_LIVED_NS / 1000);
+  }
+  double cross = t->counts.est_cross_freed.value;
+  if (cross >= MG_BN_CROSS_BLOCKS && cross >= MG_BN_CROSS_SHARE * allocs) {
+    r = raise_alert(a, MG_ALERT_CROSS_THREAD, MG_ALERT_WATCH);
+    snprintf(r->text, sizeof r->text, "%.0f%% of its blocks freed by other threads",
+             100 * cross / allocs);
+  }
+  qsort(a->reasons, a->nreasons, sizeof *a->reasons, by_level);
+}
+
+void mg_thread_alerts(const struct mg_process *proc, const struct mg_bottleneck *bn, size_t nbn,
+                      struct mg_alert *out) {
+  /* The worst bottleneck about each thread of the process: thread index -> its position
+   * in bn, + 1. */
+  struct mg_map worst;
+  mg_map_init(&worst, sizeof(size_t));
+  for (size_t i = 0; i < nbn; i++) {
+    if (bn[i].pid != proc->pid || !bn[i].thread)
+      continue;
+    size_t *w = mg_map_put(&worst, bn[i].thread, NULL);
+    if (!*w || bn[i].severity > bn[*w - 1].severity)
+      *w = i + 1;
+  }
+  /* The imbalance rule's mean: of the *other* threads that allocate. */
+  double sum = 0;
+  size_t with = 0;
+  for (size_t i = 0; i < proc->nthreads; i++)
+    if (proc->threads[i].counts.allocations) {
+      sum += (double)proc->threads[i].counts.allocations;
+      with++;
+    }
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    const struct mg_thread *t = &proc->threads[i];
+    double others = with > 1 ? (sum - (double)t->counts.allocations) / (double)(with - 1) : 0;
+    const size_t *w = mg_map_get(&worst, t->index);
+    thread_alert(&out[i], t, others, w ? &bn[*w - 1] : NULL);
+  }
+  mg_map_destroy(&worst);
 }
 
 void mg_profile_finish(struct mg_profile *p) {

@@ -32,6 +32,11 @@ struct mg_report_options {
 void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt);
 /* The JSON report (docs/json.md describes every field). */
 void mg_report_json(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt);
+/* The same through a writer the caller set up: mg_json_init gives mg_report_json's
+ * output, mg_json_init_script the compact, script-safe form the HTML page embeds. */
+struct mg_json;
+void mg_report_json_write(struct mg_json *j, const struct mg_profile *p,
+                          const struct mg_report_options *opt);
 
 /* The self-contained HTML dashboard (report_html.c, docs/reports.md). */
 void mg_report_html(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt);

@@ -1,7 +1,8 @@
-/* The JSON report: everything the analysis knows, for programs.  docs/json.md is its
- * schema; a change here is a change there (and of MG_JSON_SCHEMA when it breaks
- * readers).  Site ids are hex strings (64-bit values do not survive a JSON double);
- * estimates are {"value", "error"} objects whose error is 0 when exact. */
+/* The JSON report: everything the analysis knows, for programs, and the data of the
+ * HTML page (report_html.c embeds it, compact, and the page's script draws from it).
+ * docs/json.md is its schema; a change here is a change there (and of MG_JSON_SCHEMA
+ * when it breaks readers).  Site ids are hex strings (64-bit values do not survive a
+ * JSON double); estimates are {"value", "error"} objects whose error is 0 when exact. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "report_parts.h"
 #include "resources.h"
 #include "stacks.h"
+#include "util.h"
 
 #define MG_JSON_SCHEMA "memscope-merge/1"
 
@@ -110,7 +112,26 @@ static void timeline(struct mg_json *j, const char *key, const double *v) {
   mg_json_end(j);
 }
 
-static void thread(struct mg_json *j, const struct mg_process *proc, const struct mg_thread *t) {
+/* A thread's alert (mg_thread_alerts): {"level", "reasons": [{"rule", "level", "text"}]}. */
+static void alert(struct mg_json *j, const struct mg_alert *a) {
+  mg_json_key(j, "alert");
+  mg_json_object(j);
+  mg_json_kstring(j, "level", mg_alert_level_name(a->level));
+  mg_json_key(j, "reasons");
+  mg_json_array(j);
+  for (size_t i = 0; i < a->nreasons; i++) {
+    mg_json_object(j);
+    mg_json_kstring(j, "rule", mg_alert_rule_name(a->reasons[i].rule));
+    mg_json_kstring(j, "level", mg_alert_level_name(a->reasons[i].level));
+    mg_json_kstring(j, "text", a->reasons[i].text);
+    mg_json_end(j);
+  }
+  mg_json_end(j);
+  mg_json_end(j);
+}
+
+static void thread(struct mg_json *j, const struct mg_process *proc, const struct mg_thread *t,
+                   const struct mg_alert *a) {
   mg_json_object(j);
   mg_json_kuint(j, "thread", t->index);
   mg_json_key(j, "os_tid");
@@ -148,6 +169,7 @@ static void thread(struct mg_json *j, const struct mg_process *proc, const struc
   timeline(j, "allocations", t->timeline_allocs);
   timeline(j, "bytes", t->timeline_bytes);
   mg_json_end(j);
+  alert(j, a);
   mg_json_end(j);
 }
 
@@ -253,7 +275,8 @@ static void resources(struct mg_json *j, const struct mg_process *proc,
 }
 
 static void process(struct mg_json *j, const struct mg_process *proc,
-                    const struct mg_report_options *opt) {
+                    const struct mg_report_options *opt, const struct mg_bottleneck *bn,
+                    size_t nbn) {
   mg_json_object(j);
   mg_json_kstring(j, "path", proc->path);
   mg_json_kstring(j, "program", proc->program);
@@ -326,12 +349,15 @@ static void process(struct mg_json *j, const struct mg_process *proc,
     mg_json_end(j);
   }
   mg_json_end(j);
+  struct mg_alert *alerts = mg_xmalloc((proc->nthreads ? proc->nthreads : 1) * sizeof *alerts);
+  mg_thread_alerts(proc, bn, nbn, alerts);
   mg_json_key(j, "threads");
   mg_json_array(j);
   for (size_t i = 0; i < proc->nthreads; i++)
     if (mg_report_shows_thread(opt, proc->pid, proc->threads[i].index))
-      thread(j, proc, &proc->threads[i]);
+      thread(j, proc, &proc->threads[i], &alerts[i]);
   mg_json_end(j);
+  free(alerts);
   mg_json_key(j, "cross_thread");
   mg_json_array(j);
   for (size_t i = 0; i < proc->ninteractions; i++) {
@@ -445,33 +471,40 @@ static int by_id(const void *a, const void *b) {
 }
 
 void mg_report_json(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt) {
+  struct mg_json j;
+  mg_json_init(&j, out);
+  mg_report_json_write(&j, p, opt);
+}
+
+void mg_report_json_write(struct mg_json *j, const struct mg_profile *p,
+                          const struct mg_report_options *opt) {
   struct mg_report_options none = {0};
   if (!opt)
     opt = &none;
-  struct mg_json j;
-  mg_json_init(&j, out);
-  mg_json_object(&j);
-  mg_json_kstring(&j, "schema", MG_JSON_SCHEMA);
-  mg_json_kuint(&j, "format_version", MS_FORMAT_VERSION);
-  mg_json_key(&j, "filters");
-  mg_json_object(&j);
+  struct mg_bottleneck *bn;
+  size_t nbn = mg_bottlenecks(p, &bn);
+  mg_json_object(j);
+  mg_json_kstring(j, "schema", MG_JSON_SCHEMA);
+  mg_json_kuint(j, "format_version", MS_FORMAT_VERSION);
+  mg_json_key(j, "filters");
+  mg_json_object(j);
   if (opt->has_thread)
-    mg_json_kuint(&j, "thread", opt->thread);
+    mg_json_kuint(j, "thread", opt->thread);
   if (opt->has_site)
-    site_id(&j, "site", opt->site);
+    site_id(j, "site", opt->site);
   if (opt->has_pid)
-    mg_json_kuint(&j, "pid", opt->pid);
-  mg_json_end(&j);
-  mg_json_kuint(&j, "processes_count", p->nprocesses);
-  mg_json_kuint(&j, "threads_count", p->nthreads);
-  inputs(&j, p);
-  counts(&j, "totals", &p->totals, true);
-  mg_json_key(&j, "processes");
-  mg_json_array(&j);
+    mg_json_kuint(j, "pid", opt->pid);
+  mg_json_end(j);
+  mg_json_kuint(j, "processes_count", p->nprocesses);
+  mg_json_kuint(j, "threads_count", p->nthreads);
+  inputs(j, p);
+  counts(j, "totals", &p->totals, true);
+  mg_json_key(j, "processes");
+  mg_json_array(j);
   for (size_t i = 0; i < p->ninputs; i++)
     if (p->inputs[i].process)
-      process(&j, p->inputs[i].process, opt);
-  mg_json_end(&j);
+      process(j, p->inputs[i].process, opt, bn, nbn);
+  mg_json_end(j);
 
   const struct mg_site **rows = malloc((p->nsites ? p->nsites : 1) * sizeof *rows);
   size_t n = 0;
@@ -479,35 +512,34 @@ void mg_report_json(FILE *out, const struct mg_profile *p, const struct mg_repor
     if (mg_report_shows_site(opt, p->sites[i].id))
       rows[n++] = &p->sites[i];
   qsort(rows, n, sizeof *rows, by_id);
-  mg_json_key(&j, "sites");
-  mg_json_array(&j);
+  mg_json_key(j, "sites");
+  mg_json_array(j);
   for (size_t i = 0; i < n; i++)
-    site(&j, p, rows[i]);
-  mg_json_end(&j);
+    site(j, p, rows[i]);
+  mg_json_end(j);
   free(rows);
 
-  struct mg_bottleneck *bn;
-  size_t nbn = mg_bottlenecks(p, &bn);
-  mg_stacks_json(&j, p); /* "symbolization", only when there are stacks */
-  mg_json_key(&j, "bottlenecks");
-  mg_json_array(&j);
+  mg_stacks_json(j, p); /* "symbolization", only when there are stacks */
+  mg_json_key(j, "bottlenecks");
+  mg_json_array(j);
   for (size_t i = 0; i < nbn; i++) {
     const struct mg_bottleneck *b = &bn[i];
     if ((b->site && !mg_report_shows_site(opt, b->site)) ||
         (opt->has_site && !b->site) ||
         (opt->has_thread && !mg_report_shows_thread(opt, b->pid, b->thread)))
       continue;
-    mg_json_object(&j);
-    mg_json_kstring(&j, "type", mg_bottleneck_type_name(b->type));
-    mg_json_kuint(&j, "pid", b->pid);
-    mg_json_kuint(&j, "thread", b->thread);
-    site_id(&j, "site", b->site);
-    mg_json_kdouble(&j, "severity", (double)llround(b->severity * 1000) / 1000);
-    mg_json_kstring(&j, "description", b->description);
-    mg_json_kstring(&j, "suggestion", b->suggestion);
-    mg_json_end(&j);
+    mg_json_object(j);
+    mg_json_kstring(j, "type", mg_bottleneck_type_name(b->type));
+    mg_json_kuint(j, "pid", b->pid);
+    mg_json_kuint(j, "thread", b->thread);
+    site_id(j, "site", b->site);
+    mg_json_kdouble(j, "severity", (double)llround(b->severity * 1000) / 1000);
+    mg_json_kstring(j, "level", mg_alert_level_name(mg_bottleneck_level(b->severity)));
+    mg_json_kstring(j, "description", b->description);
+    mg_json_kstring(j, "suggestion", b->suggestion);
+    mg_json_end(j);
   }
-  mg_json_end(&j);
+  mg_json_end(j);
   free(bn);
-  mg_json_end(&j);
+  mg_json_end(j);
 }
