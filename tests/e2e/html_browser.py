@@ -4,7 +4,9 @@
 Talks to Chromium over the DevTools protocol on a pipe (--remote-debugging-pipe: JSON
 messages ended by NUL on fds 3 and 4), so it needs nothing but python3 and chromium.
 Checks: the page renders with no console error, no uncaught exception and nothing in
-#ms-errors; clicking a thread card (a real mouse click) focuses it; clicking a column of
+#ms-errors; it shows what the JSON report embedded in it says (docs/json.md: the schema,
+the totals, every thread card's alert level and reasons, the bottlenecks' levels, the
+site table's first row); clicking a thread card (a real mouse click) focuses it; clicking a column of
 the site table sorts it both ways; the site filter works; a click in the flame graph
 zooms in; the Resources section either says that no resource data was recorded or, with
 --resources, draws its SVG charts (RSS, virtual size, CPU, I/O) with data points, and the
@@ -153,6 +155,48 @@ def check(cond, what):
     print("ok: " + what)
 
 
+def thousands(n):
+    """1234567 -> "1,234,567", as the page writes counts."""
+    return "{:,}".format(int(round(n)))
+
+
+def check_model(c):
+    """What the page shows is what the JSON report embedded in it says."""
+    d = c.js("JSON.parse(document.getElementById('memscope-data').textContent)")
+    check(d["schema"] == "memscope-merge/1", "the page embeds the JSON report (schema %s)" % d["schema"])
+    cards = dict(c.js("""Array.from(document.querySelectorAll('.cards .stat')).map(e =>
+        [e.querySelector('.stat-label').textContent,
+         [e.querySelector('.stat-value').textContent, e.querySelector('.stat-sub').textContent]])"""))
+    check(cards["Allocations"][0] == thousands(d["totals"]["allocations"]),
+          "the Allocations card shows totals.allocations (%s)" % cards["Allocations"][0])
+    check(cards["Threads"][0] == thousands(d["threads_count"]), "the Threads card shows threads_count")
+    levels = {}
+    for pi, proc in enumerate(d["processes"]):
+        for t in proc["threads"]:
+            levels["%d:%d" % (pi, t["thread"])] = t["alert"]
+    counted = [a["level"] for a in levels.values()]
+    sub = "%d high, %d watch" % (counted.count("high"), counted.count("watch"))
+    check(cards["Threads"][1] == sub, "the Threads card counts the alerts of the JSON (%s)" % sub)
+    shown = c.js("""Array.from(document.querySelectorAll('#thread-grid .thread-card')).map(e =>
+        [e.dataset.key, e.dataset.alert, e.querySelector('.alert-badge').textContent, e.title])""")
+    check(shown and all(k in levels and a == levels[k]["level"] and badge == a and
+                        all(r["text"] in title for r in levels[k]["reasons"])
+                        for k, a, badge, title in shown),
+          "every thread card shows its JSON alert level and reasons (%s)" %
+          ", ".join("%s %s" % (k, a) for k, a, _, _ in shown[:6]))
+    check(any(levels[k]["reasons"] for k, _, _, _ in shown) or not any(a["reasons"] for a in levels.values()),
+          "the alerts shown include some with reasons, when the JSON has some")
+    bn = c.js("Array.from(document.querySelectorAll('#panel-bottlenecks .bottleneck')).map(e => e.dataset.level)")
+    check(bn == [b["level"] for b in d["bottlenecks"][:200]],
+          "the bottlenecks are the JSON's, with its levels (%d)" % len(bn))
+    sites = sorted(d["sites"], key=lambda x: (-x["bytes"], -x["calls"], len(x["id"]), x["id"]))
+    first = c.js("document.querySelector('#site-table tr.site-row')?.dataset.id || null")
+    check(first == (sites[0]["id"] if sites else None),
+          "the site table starts with the JSON's site of most bytes (%s)" % first)
+    note = c.js("document.querySelector('#panel-system .note:last-child').textContent")
+    check("report schema memscope-merge/1" in note, "the System tab names the schema (%r)" % note)
+
+
 def check_resources(c):
     """The Resources section's charts, drawn from real ticks, and the CPU on the cards."""
     charts = c.js("""Array.from(document.querySelectorAll('#resources svg.res-chart')).map(g => ({
@@ -215,6 +259,7 @@ def main():
               "navigate-to-load %.0f ms, %d bytes" % (timing["load"], timing["dcl"], timing["render"],
                                                       wall * 1000, os.path.getsize(report)))
         print("render steps (ms since the script started): " + timing["steps"])
+        check_model(c)
         if resources:
             check_resources(c)
         elif not timing_only:

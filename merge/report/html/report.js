@@ -1,5 +1,7 @@
-/* memscope report: draws the dashboard from the JSON that memscope-merge embedded in
- * script element #memscope-data (report_html.c; docs/reports.md describes the sections).
+/* memscope report: draws the dashboard from the JSON report (docs/json.md, schema
+ * memscope-merge/1) that memscope-merge embedded in script element #memscope-data
+ * (report_html.c; docs/reports.md describes the sections).  Everything shown comes from
+ * that report's fields, thread alerts included; the script only sorts, sums and draws.
  *
  * Rules this file keeps:
  * - Program strings (function, file and thread names) only ever become text nodes
@@ -77,77 +79,69 @@
     while (Math.abs(n) >= 1024 && i < u.length - 1) { n /= 1024; i++; }
     return (i === 0 ? Math.round(n) : n.toFixed(n >= 100 ? 0 : 1)) + ' ' + u[i];
   }
-  /* A figure [value, error]: "v ± e" when estimated. */
-  function fig(f, fmt) { return f[1] ? fmt(f[0]) + ' ± ' + fmt(f[1]) : fmt(f[0]); }
+  /* A figure {value, error} (docs/json.md): "v ± e" when estimated. */
+  function fig(f, fmt) { return f.error ? fmt(f.value) + ' ± ' + fmt(f.error) : fmt(f.value); }
   function ms(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(2) + ' s' : (ns / 1e6).toFixed(3) + ' ms'; }
   function pct(a, b) { return b > 0 ? (100 * a / b).toFixed(1) + '%' : '-'; }
   function pct1(v) { return (v === null ? 0 : v).toFixed(1) + '%'; }
   function secs(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(2) + ' s' : (ns / 1e6).toFixed(0) + ' ms'; }
+  function pidText(p) { return p.pid === null ? '?' : String(p.pid); }
+  function procName(p) { return (p.program || '?') + ' [' + pidText(p) + ']'; }
 
-  /* Rows of a column list into objects of one fixed shape (fast in every engine), by
-   * column name so that the order of columns in the data may change. */
-  function columnsOf(names) { var c = {}; names.forEach(function (n, i) { c[n] = i; }); return c; }
-  var SC = columnsOf(D.site_columns), TC = columnsOf(D.thread_columns);
-  var strings = D.strings;
-  var sites = D.sites.map(function (r, i) {
-    var f0 = r[SC.frames][0];
-    return {
-      index: i, id: r[SC.id], api: r[SC.api], kind: r[SC.kind], calls: r[SC.calls], bytes: r[SC.bytes],
-      allocations: r[SC.allocations], frees: r[SC.frees], min: r[SC.min], avg: r[SC.avg], max: r[SC.max],
-      live_blocks: r[SC.live_blocks], live_bytes: r[SC.live_bytes], short_lived: r[SC.short_lived],
-      cross_thread: r[SC.cross_thread], estimated: r[SC.estimated], top_pid: r[SC.top_pid],
-      top_thread: r[SC.top_thread], frames: r[SC.frames],
-      fn: f0 ? (f0[0] === null ? '??' : strings[f0[0]]) : 'site ' + r[SC.id],
-      loc: f0 ? where(frameOf(f0)) : '??',
-      search: null, frameList: null
-    };
-  });
-  var threads = D.threads.map(function (r, i) {
-    return {
-      index: i, process: r[TC.process], thread: r[TC.thread], tid: r[TC.tid], name: r[TC.name],
-      allocations: r[TC.allocations], frees: r[TC.frees], bytes_allocated: r[TC.bytes_allocated],
-      bytes_freed: r[TC.bytes_freed], peak: r[TC.peak], peak_error: r[TC.peak_error], peak_ns: r[TC.peak_ns],
-      average_size: r[TC.average_size], short_lived: r[TC.short_lived], cross_thread: r[TC.cross_thread],
-      live_bytes: r[TC.live_bytes], hot: r[TC.hot], alert: r[TC.alert], alert_reason: r[TC.alert_reason],
-      timeline: r[TC.timeline], key: null, label: null, pid: null,
-      /* From the resource sampler; null when it did not see the thread. */
-      cpu_ns: r[TC.cpu_ns] === undefined ? null : r[TC.cpu_ns], cpu_share: r[TC.cpu_share] === undefined ? null : r[TC.cpu_share],
-      read_bytes: r[TC.read_bytes] === undefined ? null : r[TC.read_bytes], write_bytes: r[TC.write_bytes] === undefined ? null : r[TC.write_bytes]
-    };
-  });
+  /* --- The model: the JSON report as docs/json.md describes it ----------------------------
+   * D is read as it is; the page only adds, per site and per thread, a row that points at
+   * its JSON object (.s, .t) with what the tables need to sort, filter and link. */
   var procs = D.processes;
   var T = D.totals;
-  function frameOf(f) {
-    return { fn: f[0] === null ? '??' : strings[f[0]], file: f[1] === null ? null : strings[f[1]], line: f[2], col: f[3] };
-  }
-  /* A site's inlined chain and search text, made when first needed. */
-  function framesOf(st) {
-    if (!st.frameList) st.frameList = st.frames.map(frameOf);
-    return st.frameList;
-  }
-  function searchOf(st) {
-    if (st.search === null) {
-      st.search = (st.fn + ' ' + st.loc + ' ' + st.id + ' ' + st.api + ' ' +
-                   framesOf(st).map(function (f) { return f.fn; }).join(' ')).toLowerCase();
-    }
-    return st.search;
-  }
-  threads.forEach(function (t) {
-    t.key = t.process + ':' + t.thread;
-    t.label = (t.name || 'thread ' + t.thread);
-    t.pid = procs[t.process] ? procs[t.process].pid : null;
-  });
-  mark('model');
-  var threadByKey = {};
-  threads.forEach(function (t) { threadByKey[t.key] = t; });
+  /* Site ids are "0x" and lower-case hex without leading zeros: by length, then text. */
+  function cmpId(a, b) { return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0); }
+  function frameFn(f) { return f.function === null ? '??' : f.function; }
   function where(f) {
     if (!f.file) return '??';
-    return f.file + (f.line ? ':' + f.line + (f.col ? ':' + f.col : '') : '');
+    return f.file + (f.line ? ':' + f.line + (f.column ? ':' + f.column : '') : '');
   }
+  /* Sites as the page first lists them: by bytes, then calls, then id. */
+  var sites = D.sites.map(function (x) {
+    var f0 = x.frames[0];
+    return { s: x, index: 0, id: x.id, fn: f0 ? frameFn(f0) : 'site ' + x.id, loc: f0 ? where(f0) : '??',
+             api: x.api === null ? '?' : x.api, search: null };
+  });
+  sites.sort(function (a, b) { return b.s.bytes - a.s.bytes || b.s.calls - a.s.calls || cmpId(a.id, b.id); });
+  var siteById = {};
+  sites.forEach(function (x, i) { x.index = i; siteById[x.id] = x; });
+  function searchOf(x) {
+    if (x.search === null) {
+      x.search = (x.fn + ' ' + x.loc + ' ' + x.id + ' ' + x.api + ' ' +
+                  x.s.frames.map(frameFn).join(' ')).toLowerCase();
+    }
+    return x.search;
+  }
+  /* Threads of every process, in order; .res is the resource sampler's entry for the
+   * thread (processes[].resources.threads), null when it did not see it. */
+  var alertRank = { ok: 0, watch: 1, high: 2 };
+  var threads = [], threadByKey = {};
+  procs.forEach(function (p, pi) {
+    var res = {};
+    if (p.resources) p.resources.threads.forEach(function (r) { if (r.thread !== null) res[r.thread] = r; });
+    p.threads.forEach(function (t) {
+      var row = { t: t, index: threads.length, process: pi, thread: t.thread, pid: p.pid, key: pi + ':' + t.thread,
+                  label: t.name || 'thread ' + t.thread, alert: alertRank[t.alert.level] || 0, res: res[t.thread] || null };
+      threads.push(row);
+      threadByKey[row.key] = row;
+    });
+  });
+  function cpuNs(r) { return r.res ? r.res.cpu_user_ns + r.res.cpu_system_ns : null; }
+  mark('model');
   function threadOf(proc, index) { return threadByKey[proc + ':' + index] || null; }
   function threadName(proc, index) {
     var t = threadOf(proc, index);
     return t ? t.label + ' (#' + index + ')' : 'thread ' + index;
+  }
+  /* The position of the process with this pid (bottlenecks and sites name it by pid, 0
+   * when it is unknown). */
+  function procIndexOfPid(pid) {
+    for (var i = 0; i < procs.length; i++) if ((procs[i].pid || 0) === pid) return i;
+    return -1;
   }
 
   /* --- State and its changes ----------------------------------------------------------- */
@@ -169,7 +163,7 @@
   /* --- Page skeleton --------------------------------------------------------------------- */
 
   var app = document.getElementById('app');
-  var programs = procs.map(function (p) { return (p.program || '?') + ' [' + (p.pid === null ? '?' : p.pid) + ']'; });
+  var programs = procs.map(procName);
   var tabs = [
     ['overview', 'Overview'], ['threads', 'Threads'], ['sites', 'Sites'], ['flame', 'Flame graph'],
     ['bottlenecks', 'Bottlenecks'], ['matrix', 'Cross-thread'], ['system', 'System']
@@ -215,16 +209,16 @@
     var t = state.focus;
     focusBar.hidden = !t;
     if (!t) return;
-    var hot = t.hot.map(function (hs) {
-      var st = sites[hs[0]];
-      return h('a', { href: '#', class: 'link', text: st.fn + ' (' + num(hs[1]) + ')',
+    var hot = t.t.hot_sites.filter(function (hs) { return siteById[hs.site]; }).map(function (hs) {
+      var st = siteById[hs.site];
+      return h('a', { href: '#', class: 'link', text: st.fn + ' (' + num(hs.allocations) + ')',
                       on: { click: function (e) { e.preventDefault(); goToSite(st); } } });
     });
     focusBar.appendChild(h('div', { class: 'focus-main' },
       h('strong', { text: 'Focused: ' + t.label }),
-      ' #' + t.thread + (t.tid !== null ? ', tid ' + t.tid : '') + (procs.length > 1 ? ', pid ' + t.pid : '') +
-      ' — ' + num(t.allocations) + ' allocations, ' + bytes(t.bytes_allocated) + ', peak ' +
-      fig([t.peak, t.peak_error], bytes) + '. Hottest sites: ',
+      ' #' + t.thread + (t.t.os_tid !== null ? ', tid ' + t.t.os_tid : '') + (procs.length > 1 ? ', pid ' + t.pid : '') +
+      ' — ' + num(t.t.counts.allocations) + ' allocations, ' + bytes(t.t.counts.bytes_allocated) + ', peak ' +
+      fig(t.t.peak_live_bytes, bytes) + '. Hottest sites: ',
       hot.length ? hot.reduce(function (acc, x, i) { if (i) acc.push(', '); acc.push(x); return acc; }, []) : 'none',
       h('button', { type: 'button', class: 'clear-focus', text: 'Clear focus', on: { click: function () { setFocus(null); } } })));
   }
@@ -233,29 +227,30 @@
   /* --- Overview: cards ------------------------------------------------------------------- */
 
   var cards = section('overview', 'Overview', estNote);
-  var alerts = [0, 0, 0];
-  threads.forEach(function (t) { alerts[t.alert]++; });
+  var alerts = { ok: 0, watch: 0, high: 0 };
+  threads.forEach(function (t) { alerts[t.t.alert.level]++; });
   var cardList = [
-    ['Processes', num(T.processes), procs.filter(function (p) { return !p.complete; }).length + ' incomplete'],
-    ['Threads', num(T.threads), alerts[2] + ' high, ' + alerts[1] + ' watch'],
+    ['Processes', num(D.processes_count), procs.filter(function (p) { return !p.complete; }).length + ' incomplete'],
+    ['Threads', num(D.threads_count), alerts.high + ' high, ' + alerts.watch + ' watch'],
     ['Allocations', num(T.allocations), num(T.failed_allocations) + ' failed, ' + num(T.reallocs) + ' reallocs'],
     ['Bytes allocated', bytes(T.bytes_allocated), 'avg ' + bytes(T.allocations ? T.bytes_allocated / T.allocations : 0)],
     ['Peak live heap', fig(T.peak_live_bytes, bytes), 'sum of the processes\u2019 peaks'],
     ['Live at exit', fig(T.live_bytes, bytes), fig(T.live_blocks, num) + ' blocks'],
     ['Frees', num(T.frees), fig(T.bytes_freed, bytes) + ' freed'],
-    ['Sites', num(T.sites), D.bottlenecks.length + ' bottlenecks']
+    ['Sites', num(D.sites.length), D.bottlenecks.length + ' bottlenecks']
   ];
   /* Resource sampler: peak RSS (sum of the processes' peaks) and peak CPU (the highest). */
   var resProcs = procs.filter(function (p) { return p.resources; });
   if (resProcs.length) {
-    var rssSum = 0, cpuPeak = 0, cpuNs = 0;
+    var rssSum = 0, cpuPeak = 0, cpuTime = 0;
     resProcs.forEach(function (p) {
-      rssSum += p.resources.peak_rss;
-      if (p.resources.peak_cpu > cpuPeak) cpuPeak = p.resources.peak_cpu;
-      cpuNs += p.resources.user_ns + p.resources.system_ns;
+      var rs = p.resources.summary;
+      rssSum += rs.peak_rss_bytes;
+      if (rs.peak_cpu_percent > cpuPeak) cpuPeak = rs.peak_cpu_percent;
+      cpuTime += rs.cpu_user_ns + rs.cpu_system_ns;
     });
-    cardList.push(['Peak RSS', bytes(rssSum), resProcs.length > 1 ? 'sum of the processes\u2019 peaks' : 'virtual ' + bytes(resProcs[0].resources.peak_vsize)]);
-    cardList.push(['Peak CPU', pct1(cpuPeak), 'of one core; ' + secs(cpuNs) + ' CPU time']);
+    cardList.push(['Peak RSS', bytes(rssSum), resProcs.length > 1 ? 'sum of the processes\u2019 peaks' : 'virtual ' + bytes(resProcs[0].resources.summary.peak_vsize_bytes)]);
+    cardList.push(['Peak CPU', pct1(cpuPeak), 'of one core; ' + secs(cpuTime) + ' CPU time']);
   } else {
     cardList.push(['Peak RSS', '\u2014', 'no resource data recorded']);
     cardList.push(['Peak CPU', '\u2014', 'no resource data recorded']);
@@ -270,9 +265,14 @@
   var rankSec = section('overview', 'Rankings');
   var rankBody = h('div', { class: 'rankings' });
   rankSec.appendChild(rankBody);
-  function top(list, key, n) {
-    return list.slice().sort(function (a, b) { return b[key] - a[key] || a.index - b.index; }).slice(0, n);
+  /* The n rows with the highest value(row). */
+  function top(list, value, n) {
+    return list.slice().sort(function (a, b) { return value(b) - value(a) || a.index - b.index; }).slice(0, n);
   }
+  function threadAllocs(t) { return t.t.counts.allocations; }
+  function threadPeak(t) { return t.t.peak_live_bytes.value; }
+  function siteBytes(x) { return x.s.bytes; }
+  function siteCalls(x) { return x.s.calls; }
   function rankList(title, list, value, click, isFocus) {
     return h('div', { class: 'rank' }, h('h3', { text: title }),
       list.length ? h('ol', null, list.map(function (x) {
@@ -284,12 +284,12 @@
   function isFocused(t) { return state.focus && state.focus.key === t.key; }
   function drawRankings() {
     clear(rankBody);
-    var allocSites = sites.filter(function (x) { return x.kind !== 'free'; });
+    var allocSites = sites.filter(function (x) { return x.s.kind !== 'free'; });
     append(rankBody, [
-      rankList('Threads by allocations', top(threads, 'allocations', 10), function (t) { return num(t.allocations); }, setFocus, isFocused),
-      rankList('Threads by peak live heap', top(threads, 'peak', 10), function (t) { return bytes(t.peak); }, setFocus, isFocused),
-      rankList('Sites by bytes', top(allocSites, 'bytes', 10), function (x) { return bytes(x.bytes); }, goToSite),
-      rankList('Sites by calls', top(sites, 'calls', 10), function (x) { return num(x.calls); }, goToSite)
+      rankList('Threads by allocations', top(threads, threadAllocs, 10), function (t) { return num(threadAllocs(t)); }, setFocus, isFocused),
+      rankList('Threads by peak live heap', top(threads, threadPeak, 10), function (t) { return bytes(threadPeak(t)); }, setFocus, isFocused),
+      rankList('Sites by bytes', top(allocSites, siteBytes, 10), function (x) { return bytes(siteBytes(x)); }, goToSite),
+      rankList('Sites by calls', top(sites, siteCalls, 10), function (x) { return num(siteCalls(x)); }, goToSite)
     ]);
   }
   refreshers.push(drawRankings);
@@ -310,20 +310,25 @@
     var sizeNames = ['≤32 B', '≤128 B', '≤512 B', '≤4 KiB', '≤64 KiB', '≤1 MiB', '>1 MiB'];
     var limits = [32, 128, 512, 4096, 65536, 1048576, Infinity];
     var sizes = sizeNames.map(function (n) { return [n, 0]; });
-    sites.forEach(function (x) {
-      if (x.kind === 'free' || !x.allocations) return;
-      for (var k = 0; k < limits.length; k++) if (x.avg <= limits[k]) { sizes[k][1] += x.allocations; break; }
+    /* Over the sites: lifetimes of freed blocks, realloc chains, sizes (by site average). */
+    var lifetimes = lifeNames.map(function () { return 0; }), chains = 0, chainReallocs = 0;
+    D.sites.forEach(function (x) {
+      x.lifetimes.forEach(function (l, k) { lifetimes[k] += l.blocks.value; });
+      chains += x.realloc_chains.chains;
+      chainReallocs += x.realloc_chains.reallocs;
+      if (x.kind === 'free' || !x.counts.allocations) return;
+      for (var k = 0; k < limits.length; k++) if (x.sizes.avg <= limits[k]) { sizes[k][1] += x.counts.allocations; break; }
     });
-    var freed = T.lifetimes.reduce(function (a, b) { return a + b; }, 0);
+    var freed = lifetimes.reduce(function (a, b) { return a + b; }, 0);
     var facts = [
-      ['Short-lived blocks (freed within 100 µs)', fig(T.short_lived, num) + ' (' + pct(T.short_lived[0], T.allocations) + ' of allocations)'],
-      ['Freed by another thread', fig(T.cross_thread_freed, num) + ' (' + pct(T.cross_thread_freed[0], T.allocations) + ')'],
-      ['Realloc growth chains', num(T.realloc_chains) + ' chains, ' + num(T.realloc_chain_steps) + ' reallocs'],
+      ['Short-lived blocks (freed within 100 µs)', fig(T.short_lived, num) + ' (' + pct(T.short_lived.value, T.allocations) + ' of allocations)'],
+      ['Freed by another thread', fig(T.cross_thread_freed, num) + ' (' + pct(T.cross_thread_freed.value, T.allocations) + ')'],
+      ['Realloc growth chains', num(chains) + ' chains, ' + num(chainReallocs) + ' reallocs'],
       ['Live at exit', fig(T.live_blocks, num) + ' blocks, ' + fig(T.live_bytes, bytes)],
       ['Freed blocks with a known lifetime', num(freed)]
     ];
     patSec.appendChild(h('div', { class: 'patterns' },
-      bars('Lifetimes of freed blocks', T.lifetimes.map(function (v, i) { return [lifeNames[i], v]; }), num),
+      bars('Lifetimes of freed blocks', lifetimes.map(function (v, i) { return [lifeNames[i], v]; }), num),
       bars('Allocations by size (site average)', sizes, num),
       h('div', { class: 'facts' }, h('h3', { text: 'At a glance' }), h('dl', null, facts.map(function (f) {
         return [h('dt', { text: f[0] }), h('dd', { text: f[1] })];
@@ -361,15 +366,15 @@
   function drawTimelines() {
     clear(tlBody);
     procs.slice(0, 8).forEach(function (p, pi) {
-      var span = ms(p.bucket_ns * 32);
-      var allocSeries = [{ values: p.allocs, cls: 'series-a', area: true }];
+      var tl = p.timeline, span = ms(tl.bucket_ns * tl.live_bytes.length);
+      var allocSeries = [{ values: tl.allocations, cls: 'series-a', area: true }];
       var f = state.focus;
-      if (f && f.process === pi) allocSeries.push({ values: f.timeline, cls: 'series-focus', area: false });
+      if (f && f.process === pi) allocSeries.push({ values: f.t.timeline.allocations, cls: 'series-focus', area: false });
       tlBody.appendChild(h('div', { class: 'timeline' },
-        h('h3', { text: (p.program || '?') + ' [' + (p.pid === null ? '?' : p.pid) + ']' }),
+        h('h3', { text: procName(p) }),
         h('div', { class: 'chart-pair' },
-          h('figure', null, h('figcaption', { text: 'Live heap (peak ' + fig(p.peak, bytes) + ' at ' + ms(p.peak_ns) + ')' }),
-            chart([{ values: p.live, cls: 'series-live', area: true }], { title: 'live heap', fmt: bytes, span: span })),
+          h('figure', null, h('figcaption', { text: 'Live heap (peak ' + fig(p.peak.bytes, bytes) + ' at ' + ms(p.peak.time_ns) + ')' }),
+            chart([{ values: tl.live_bytes, cls: 'series-live', area: true }], { title: 'live heap', fmt: bytes, span: span })),
           h('figure', null, h('figcaption', { text: 'Allocations per bucket' + (f && f.process === pi ? ' (focused: ' + f.label + ')' : '') }),
             chart(allocSeries, { title: 'allocations', fmt: num, span: span })))));
     });
@@ -443,18 +448,18 @@
       return;
     }
     procs.slice(0, 8).forEach(function (p, pi) {
-      var title = h('h3', { text: (p.program || '?') + ' [' + (p.pid === null ? '?' : p.pid) + ']' });
-      var r = p.resources;
-      if (!r) { resBody.appendChild(h('div', { class: 'res-process' }, title, h('p', { class: 'empty', text: 'no resource data recorded' }))); return; }
-      var span = Math.max(r.last_ns, p.last_ns || 0, 1);
+      var title = h('h3', { text: procName(p) });
+      if (!p.resources) { resBody.appendChild(h('div', { class: 'res-process' }, title, h('p', { class: 'empty', text: 'no resource data recorded' }))); return; }
+      var r = p.resources.summary, rt = p.resources.timeline, tl = p.timeline, last = p.last_event_ns;
+      var span = Math.max(r.last_tick_ns, last || 0, 1);
       /* The live heap's buckets up to the last event, at the end of each. */
       var liveX = [], liveY = [];
-      p.live.forEach(function (v, k) { var x = (k + 1) * p.bucket_ns; if (k * p.bucket_ns <= p.last_ns) { liveX.push(Math.min(x, span)); liveY.push(v); } });
+      tl.live_bytes.forEach(function (v, k) { var x = (k + 1) * tl.bucket_ns; if (k * tl.bucket_ns <= last) { liveX.push(Math.min(x, span)); liveY.push(v); } });
       var facts = [
-        ['ticks', num(r.ticks) + (r.per_point > 1 ? ' (' + r.per_point + ' per point)' : '')],
-        ['peak RSS', bytes(r.peak_rss) + ' at ' + ms(r.peak_rss_ns)], ['peak virtual size', bytes(r.peak_vsize)],
-        ['CPU (of one core)', 'peak ' + pct1(r.peak_cpu) + ', average ' + pct1(r.avg_cpu)],
-        ['CPU time', secs(r.user_ns) + ' user, ' + secs(r.system_ns) + ' system'],
+        ['ticks', num(r.ticks) + (rt.ticks_per_point > 1 ? ' (' + rt.ticks_per_point + ' per point)' : '')],
+        ['peak RSS', bytes(r.peak_rss_bytes) + ' at ' + ms(r.peak_rss_time_ns)], ['peak virtual size', bytes(r.peak_vsize_bytes)],
+        ['CPU (of one core)', 'peak ' + pct1(r.peak_cpu_percent) + ', average ' + pct1(r.average_cpu_percent)],
+        ['CPU time', secs(r.cpu_user_ns) + ' user, ' + secs(r.cpu_system_ns) + ' system'],
         ['I/O', bytes(r.read_bytes) + ' read, ' + bytes(r.write_bytes) + ' written'],
         ['page faults', num(r.minor_faults) + ' minor, ' + num(r.major_faults) + ' major'],
         ['context switches', num(r.voluntary_switches) + ' voluntary, ' + num(r.involuntary_switches) + ' involuntary']
@@ -463,18 +468,18 @@
         h('dl', { class: 'res-facts' }, facts.map(function (f) { return h('div', null, h('dt', { text: f[0] }), h('dd', { text: f[1] })); })),
         h('div', { class: 'chart-pair' },
           h('figure', null, h('figcaption', { text: 'RSS and live heap' }),
-            timeChart([{ id: 'rss', xs: r.ns, ys: r.rss, cls: 'series-rss', area: true, label: 'RSS' },
+            timeChart([{ id: 'rss', xs: rt.time_ns, ys: rt.rss_bytes, cls: 'series-rss', area: true, label: 'RSS' },
                        { id: 'live', xs: liveX, ys: liveY, cls: 'series-live', area: false, label: 'live heap' }],
                       { id: 'memory', title: 'RSS and live heap over time', fmt: bytes, span: span, yTitle: 'bytes' })),
           h('figure', null, h('figcaption', { text: 'Virtual size' }),
-            timeChart([{ id: 'vsize', xs: r.ns, ys: r.vsize, cls: 'series-a', area: true, label: 'virtual size' }],
+            timeChart([{ id: 'vsize', xs: rt.time_ns, ys: rt.vsize_bytes, cls: 'series-a', area: true, label: 'virtual size' }],
                       { id: 'vsize', title: 'virtual size over time', fmt: bytes, span: span, yTitle: 'bytes' })),
           h('figure', null, h('figcaption', { text: 'CPU (% of one core)' }),
-            timeChart([{ id: 'cpu', xs: r.ns, ys: r.cpu, cls: 'series-cpu', area: true, label: 'CPU %' }],
+            timeChart([{ id: 'cpu', xs: rt.time_ns, ys: rt.cpu_percent, cls: 'series-cpu', area: true, label: 'CPU %' }],
                       { id: 'cpu', title: 'CPU over time', fmt: function (v) { return v.toFixed(0) + '%'; }, span: span, yTitle: '% of one core' })),
           h('figure', null, h('figcaption', { text: 'I/O (bytes per second)' }),
-            timeChart([{ id: 'read', xs: r.ns, ys: r.read, cls: 'series-read', area: false, label: 'read' },
-                       { id: 'write', xs: r.ns, ys: r.write, cls: 'series-write', area: false, label: 'written' }],
+            timeChart([{ id: 'read', xs: rt.time_ns, ys: rt.read_bytes_per_s, cls: 'series-read', area: false, label: 'read' },
+                       { id: 'write', xs: rt.time_ns, ys: rt.write_bytes_per_s, cls: 'series-write', area: false, label: 'written' }],
                       { id: 'io', title: 'I/O over time', fmt: function (v) { return bytes(v) + '/s'; }, span: span, yTitle: 'bytes/s' })))));
     });
     if (procs.length > 8) resBody.appendChild(h('p', { class: 'note', text: (procs.length - 8) + ' more processes not drawn.' }));
@@ -488,7 +493,7 @@
     var tb = h('tbody');
     procs.forEach(function (p) {
       p.phases.forEach(function (ph) {
-        tb.appendChild(h('tr', null, h('td', { text: (p.program || '?') + ' [' + p.pid + ']' }),
+        tb.appendChild(h('tr', null, h('td', { text: procName(p) }),
           h('td', { text: ph.id ? String(ph.id) : '-' }),
           h('td', { text: ph.id === 0 ? '(no phase)' : (ph.label === null ? '?' : ph.label) }),
           h('td', { class: 'num', text: fig(ph.allocations, num) }), h('td', { class: 'num', text: fig(ph.bytes, bytes) }),
@@ -504,27 +509,31 @@
   var PAGE_CARDS = 60;
   var gridSec = section('threads', 'Threads', 'Click a card to focus that thread everywhere in the report; click again to clear. CPU and I/O come from the resource sampler.');
   var gridFilter = h('input', { type: 'search', placeholder: 'filter by name, index or tid', class: 'filter', id: 'thread-filter' });
-  var gridSort = h('select', { id: 'thread-sort' },
-    [['alert', 'alert level'], ['allocations', 'allocations'], ['peak', 'peak live heap'], ['bytes_allocated', 'bytes'], ['cpu_ns', 'CPU time'], ['thread', 'index']].map(function (o) {
-      return h('option', { value: o[0], text: 'sort: ' + o[1] });
-    }));
+  /* Sorts of the grid: a value per thread row, highest first (by index: in order). */
+  var gridSorts = [
+    ['alert', 'alert level', function (t) { return t.alert; }], ['allocations', 'allocations', threadAllocs],
+    ['peak', 'peak live heap', threadPeak], ['bytes_allocated', 'bytes', function (t) { return t.t.counts.bytes_allocated; }],
+    ['cpu_ns', 'CPU time', cpuNs], ['thread', 'index', null]
+  ];
+  var gridSort = h('select', { id: 'thread-sort' }, gridSorts.map(function (o) {
+    return h('option', { value: o[0], text: 'sort: ' + o[1] });
+  }));
   var gridPager = h('div', { class: 'pager' });
   var grid = h('div', { id: 'thread-grid', class: 'grid' });
   gridSec.appendChild(h('div', { class: 'controls' }, gridFilter, gridSort, gridPager));
   gridSec.appendChild(grid);
   gridFilter.addEventListener('input', function () { state.grid.filter = gridFilter.value.toLowerCase(); state.grid.page = 0; drawGrid(); });
   gridSort.addEventListener('change', function () { state.grid.sort = gridSort.value; state.grid.page = 0; drawGrid(); });
-  var alertNames = ['ok', 'watch', 'high'];
   function gridList() {
     var f = state.grid.filter, key = state.grid.sort;
+    var value = gridSorts.filter(function (o) { return o[0] === key; })[0][2];
     var list = threads.filter(function (t) {
-      return !f || (t.label + ' #' + t.thread + ' ' + (t.tid === null ? '' : t.tid)).toLowerCase().indexOf(f) >= 0;
+      return !f || (t.label + ' #' + t.thread + ' ' + (t.t.os_tid === null ? '' : t.t.os_tid)).toLowerCase().indexOf(f) >= 0;
     });
     return list.sort(function (a, b) {
-      if (key === 'thread') return a.process - b.process || a.thread - b.thread;
-      if (key === 'alert' && a.alert !== b.alert) return b.alert - a.alert;
-      var k = key === 'alert' ? 'allocations' : key;
-      return (b[k] || 0) - (a[k] || 0) || a.index - b.index;
+      if (!value) return a.process - b.process || a.thread - b.thread;
+      /* Alerts of one level: the busiest first. */
+      return (value(b) || 0) - (value(a) || 0) || (key === 'alert' ? threadAllocs(b) - threadAllocs(a) : 0) || a.index - b.index;
     });
   }
   function pager(box, page, total, per, go) {
@@ -541,24 +550,25 @@
     pager(gridPager, page, list.length, PAGE_CARDS, function (p) { state.grid.page = p; drawGrid(); });
     clear(grid);
     list.slice(page * PAGE_CARDS, (page + 1) * PAGE_CARDS).forEach(function (t) {
+      var a = t.t.alert, why = a.reasons.map(function (r) { return r.text; }).join('; '), res = t.res;
       grid.appendChild(h('div', {
-        class: 'thread-card alert-' + t.alert + (isFocused(t) ? ' focused' : ''), tabindex: '0', role: 'button',
-        data: { key: t.key }, title: t.alert ? 'alert: ' + t.alert_reason : 'no alert',
+        class: 'thread-card alert-' + a.level + (isFocused(t) ? ' focused' : ''), tabindex: '0', role: 'button',
+        data: { key: t.key, alert: a.level }, title: a.reasons.length ? 'alert: ' + why : 'no alert',
         on: { click: function () { setFocus(t); }, keydown: function (e) { if (e.key === 'Enter') setFocus(t); } }
       },
         h('div', { class: 'tc-head' }, h('span', { class: 'tc-name', text: t.label }),
-          h('span', { class: 'alert-badge', text: alertNames[t.alert] })),
-        h('div', { class: 'tc-id', text: '#' + t.thread + (t.tid !== null ? ' · tid ' + t.tid : '') + (procs.length > 1 ? ' · pid ' + t.pid : '') }),
+          h('span', { class: 'alert-badge', text: a.level })),
+        h('div', { class: 'tc-id', text: '#' + t.thread + (t.t.os_tid !== null ? ' · tid ' + t.t.os_tid : '') + (procs.length > 1 ? ' · pid ' + t.pid : '') }),
         h('dl', { class: 'tc-stats' },
-          h('dt', { text: 'allocs' }), h('dd', { text: num(t.allocations) }),
-          h('dt', { text: 'peak' }), h('dd', { text: fig([t.peak, t.peak_error], bytes) }),
+          h('dt', { text: 'allocs' }), h('dd', { text: num(threadAllocs(t)) }),
+          h('dt', { text: 'peak' }), h('dd', { text: fig(t.t.peak_live_bytes, bytes) }),
           h('dt', { text: 'CPU' }),
-          t.cpu_ns === null ? h('dd', { class: 'na', title: 'not seen by the resource sampler', text: '—' })
-                            : h('dd', { class: 'cpu', title: 'CPU time (user + system) and share of its process\u2019s', text: secs(t.cpu_ns) + ' · ' + pct1(100 * t.cpu_share) }),
+          !res ? h('dd', { class: 'na', title: 'not seen by the resource sampler', text: '—' })
+               : h('dd', { class: 'cpu', title: 'CPU time (user + system) and share of its process\u2019s', text: secs(cpuNs(t)) + ' · ' + pct1(100 * res.cpu_share) }),
           h('dt', { text: 'I/O' }),
-          t.read_bytes === null ? h('dd', { class: 'na', title: t.cpu_ns === null ? 'not seen by the resource sampler' : 'the runtime did not sample this thread\u2019s I/O', text: '—' })
-                                : h('dd', { class: 'io', title: 'bytes read / written', text: bytes(t.read_bytes) + ' / ' + bytes(t.write_bytes) })),
-        t.alert ? h('div', { class: 'tc-reason', text: t.alert_reason }) : null));
+          !res || res.read_bytes === null ? h('dd', { class: 'na', title: !res ? 'not seen by the resource sampler' : 'the runtime did not sample this thread\u2019s I/O', text: '—' })
+                                          : h('dd', { class: 'io', title: 'bytes read / written', text: bytes(res.read_bytes) + ' / ' + bytes(res.write_bytes) })),
+        a.reasons.length ? h('div', { class: 'tc-reason', text: why }) : null));
     });
     if (!list.length) grid.appendChild(h('p', { class: 'empty', text: 'no thread matches' }));
   }
@@ -576,15 +586,22 @@
   var sitePager = h('div', { class: 'pager' });
   siteSec.appendChild(h('div', { class: 'controls' }, siteFilter, siteKind,
     h('label', { class: 'check' }, focusOnly, ' only sites whose top thread is the focused one'), sitePager));
+  /* Columns: [id, title, value of a site row, format (numeric columns), an estimate?]. */
   var siteCols = [
-    ['fn', 'Function', false], ['loc', 'Location', false], ['api', 'API', false], ['calls', 'Calls', true],
-    ['bytes', 'Bytes', true], ['avg', 'Avg size', true], ['max', 'Max size', true], ['live_bytes', 'Live at exit', true],
-    ['short_lived', 'Short-lived', true], ['cross_thread', 'Cross-thread', true], ['id', 'Site id', false]
+    ['fn', 'Function', function (x) { return x.fn; }], ['loc', 'Location', function (x) { return x.loc; }],
+    ['api', 'API', function (x) { return x.api; }], ['calls', 'Calls', siteCalls, num], ['bytes', 'Bytes', siteBytes, bytes],
+    ['avg', 'Avg size', function (x) { return x.s.sizes.avg; }, bytes], ['max', 'Max size', function (x) { return x.s.sizes.max; }, bytes],
+    ['live_bytes', 'Live at exit', function (x) { return x.s.counts.live_bytes.value; }, bytes, true],
+    ['short_lived', 'Short-lived', function (x) { return x.s.counts.short_lived.value; }, num, true],
+    ['cross_thread', 'Cross-thread', function (x) { return x.s.counts.cross_thread_freed.value; }, num, true],
+    ['id', 'Site id', function (x) { return x.id; }]
   ];
+  var siteColById = {};
+  siteCols.forEach(function (c) { siteColById[c[0]] = c; });
   var siteHead = h('tr');
   siteCols.forEach(function (c) {
-    siteHead.appendChild(h('th', { data: { col: c[0] }, class: c[2] ? 'num sortable' : 'sortable', text: c[1], title: 'sort by ' + c[1].toLowerCase(),
-      on: { click: function () { sortSites(c[0], c[2]); } } }));
+    siteHead.appendChild(h('th', { data: { col: c[0] }, class: c[3] ? 'num sortable' : 'sortable', text: c[1], title: 'sort by ' + c[1].toLowerCase(),
+      on: { click: function () { sortSites(c[0], !!c[3]); } } }));
   });
   var siteBody = h('tbody');
   siteSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { id: 'site-table', class: 'data' }, h('thead', null, siteHead), siteBody)));
@@ -601,14 +618,14 @@
   function siteList() {
     var st = state.sites, f = st.filter, foc = state.focus;
     var list = sites.filter(function (x) {
-      if (st.kind === 'alloc' && x.kind === 'free') return false;
-      if (st.kind === 'free' && x.kind !== 'free') return false;
-      if (st.focusOnly && foc && !(x.top_thread === foc.thread && x.top_pid === (foc.pid || 0))) return false;
+      if (st.kind === 'alloc' && x.s.kind === 'free') return false;
+      if (st.kind === 'free' && x.s.kind !== 'free') return false;
+      if (st.focusOnly && foc && !topThreadIs(x, foc)) return false;
       return !f || searchOf(x).indexOf(f) >= 0;
     });
-    var key = st.sort, dir = st.desc ? -1 : 1;
+    var value = siteColById[st.sort][2], dir = st.desc ? -1 : 1;
     return list.sort(function (a, b) {
-      var x = a[key], y = b[key];
+      var x = value(a), y = value(b);
       if (x < y) return -dir;
       if (x > y) return dir;
       return a.index - b.index;
@@ -623,37 +640,36 @@
     });
     clear(siteBody);
     list.slice(page * PAGE_ROWS, (page + 1) * PAGE_ROWS).forEach(function (x) {
-      var mine = foc && x.top_thread === foc.thread && x.top_pid === (foc.pid || 0);
+      var mine = foc && topThreadIs(x, foc);
       var tr = h('tr', { class: 'site-row' + (mine ? ' focused' : ''), data: { index: x.index, id: x.id },
                           on: { click: function () { toggleSite(x); } } });
       siteCols.forEach(function (c) {
-        var v = x[c[0]], text;
-        if (c[0] === 'bytes' || c[0] === 'avg' || c[0] === 'max' || c[0] === 'live_bytes') text = bytes(v);
-        else if (c[2]) text = num(v);
-        else text = v;
-        if (x.estimated && (c[0] === 'live_bytes' || c[0] === 'short_lived' || c[0] === 'cross_thread')) text = '≈' + text;
-        tr.appendChild(h('td', { class: c[2] ? 'num' : (c[0] === 'loc' ? 'loc' : null), data: { col: c[0], value: v }, text: text }));
+        var v = c[2](x), text = c[3] ? c[3](v) : v;
+        if (c[4] && x.s.counts.estimated) text = '≈' + text;
+        tr.appendChild(h('td', { class: c[3] ? 'num' : (c[0] === 'loc' ? 'loc' : null), data: { col: c[0], value: v }, text: text }));
       });
       siteBody.appendChild(tr);
       if (state.sites.open[x.index]) siteBody.appendChild(siteDetail(x));
     });
     if (!list.length) siteBody.appendChild(h('tr', null, h('td', { colspan: siteCols.length, class: 'empty', text: 'no site matches' })));
   }
+  /* Whether the thread row t made most of the site's allocations. */
+  function topThreadIs(x, t) {
+    var tt = x.s.top_thread;
+    return !!tt && tt.thread === t.thread && tt.pid === (t.pid || 0);
+  }
   function siteDetail(x) {
-    var lines = framesOf(x).map(function (f, i) {
+    var c = x.s.counts, tt = x.s.top_thread;
+    var lines = x.s.frames.map(function (f, i) {
       return h('li', null, h('span', { class: 'frame-kind', text: i === 0 ? 'called in' : 'inlined into' }),
-               h('code', { text: f.fn }), ' ', h('span', { class: 'loc', text: where(f) }));
+               h('code', { text: frameFn(f) }), ' ', h('span', { class: 'loc', text: where(f) }));
     });
-    var t = x.top_thread ? threadByKey[procIndexOfPid(x.top_pid) + ':' + x.top_thread] : null;
+    var t = tt ? threadOf(procIndexOfPid(tt.pid), tt.thread) : null;
     return h('tr', { class: 'site-detail' }, h('td', { colspan: siteCols.length },
       lines.length ? h('ol', { class: 'frames' }, lines) : h('p', { class: 'empty', text: 'no site record: location unknown' }),
-      h('p', { class: 'detail-line' }, 'allocations ' + num(x.allocations) + ', frees ' + num(x.frees) + ', sizes ' + bytes(x.min) + '–' + bytes(x.max) +
-        ', live blocks at exit ' + num(x.live_blocks) + '. Top thread: ',
+      h('p', { class: 'detail-line' }, 'allocations ' + num(c.allocations) + ', frees ' + num(c.frees) + ', sizes ' + bytes(x.s.sizes.min) + '–' + bytes(x.s.sizes.max) +
+        ', live blocks at exit ' + fig(c.live_blocks, num) + '. Top thread: ',
         t ? h('a', { href: '#', class: 'link', text: t.label + ' #' + t.thread, on: { click: function (e) { e.preventDefault(); e.stopPropagation(); setFocus(t); } } }) : 'none')));
-  }
-  function procIndexOfPid(pid) {
-    for (var i = 0; i < procs.length; i++) if ((procs[i].pid || 0) === pid) return i;
-    return -1;
   }
   function toggleSite(x) {
     state.sites.open[x.index] = !state.sites.open[x.index];
@@ -685,15 +701,15 @@
   flameSec.appendChild(flameDetails);
   flameMetric.addEventListener('change', function () { state.flame.metric = flameMetric.value; state.flame.path = []; drawFlame(); });
   function flameTree(metric) {
-    var root = { name: 'all', value: 0, kids: {}, order: [] };
+    var root = { name: 'all', value: 0, kids: {}, order: [] }, value = siteColById[metric][2];
     sites.forEach(function (x) {
-      if (x.kind === 'free') return;
-      var v = x[metric];
+      if (x.s.kind === 'free') return;
+      var v = value(x);
       if (!v) return;
       root.value += v;
-      var fl = framesOf(x), node = root, frames = fl.length ? fl.slice().reverse() : [{ fn: 'site ' + x.id }];
-      frames.concat([{ fn: x.api }]).forEach(function (f, i) {
-        var name = i === frames.length ? '[' + f.fn + ']' : f.fn;
+      var node = root, frames = x.s.frames.length ? x.s.frames.map(frameFn).reverse() : ['site ' + x.id];
+      frames.concat([x.api]).forEach(function (fn, i) {
+        var name = i === frames.length ? '[' + fn + ']' : fn;
         var k = node.kids[name];
         if (!k) { k = node.kids[name] = { name: name, value: 0, kids: {}, order: [], site: null }; node.order.push(k); }
         k.value += v;
@@ -773,14 +789,14 @@
     clear(bnBody);
     var foc = state.focus;
     var list = D.bottlenecks.filter(function (b) {
-      return !state.bottlenecksFocusOnly || !foc || (b.process === foc.process && b.thread === foc.thread);
+      return !state.bottlenecksFocusOnly || !foc || (b.pid === (foc.pid || 0) && b.thread === foc.thread);
     });
     if (!list.length) { bnBody.appendChild(h('p', { class: 'empty', text: 'no bottleneck found' })); return; }
     list.slice(0, 200).forEach(function (b) {
-      var t = b.process !== null && b.thread ? threadOf(b.process, b.thread) : null;
-      var st = b.site !== null ? sites[b.site] : null;
+      var t = b.thread ? threadOf(procIndexOfPid(b.pid), b.thread) : null;
+      var st = siteById[b.site] || null;
       var mine = foc && t && t.key === foc.key;
-      bnBody.appendChild(h('div', { class: 'bottleneck' + (mine ? ' focused' : '') + (b.severity >= 0.5 ? ' sev-high' : b.severity >= 0.2 ? ' sev-mid' : ' sev-low') },
+      bnBody.appendChild(h('div', { class: 'bottleneck sev-' + b.level + (mine ? ' focused' : ''), data: { level: b.level } },
         h('div', { class: 'bn-head' }, h('span', { class: 'sev', text: b.severity.toFixed(2) }),
           h('span', { class: 'sev-track' }, h('span', { class: 'sev-bar', style: 'width:' + (100 * b.severity).toFixed(0) + '%' })),
           h('span', { class: 'bn-type', text: b.type.replace(/_/g, ' ') }),
@@ -800,17 +816,21 @@
   mxSec.appendChild(mxBody);
   function drawMatrix() {
     clear(mxBody);
-    if (!D.cross.length) { mxBody.appendChild(h('p', { class: 'empty', text: 'no block was freed by another thread than the one that allocated it' })); return; }
-    var foc = state.focus, pi = foc ? foc.process : D.cross[0][0];
-    var cells = D.cross.filter(function (c) { return c[0] === pi; });
+    var first = procs.findIndex(function (p) { return p.cross_thread.length; });
+    if (first < 0) { mxBody.appendChild(h('p', { class: 'empty', text: 'no block was freed by another thread than the one that allocated it' })); return; }
+    var foc = state.focus, pi = foc ? foc.process : first;
+    var cells = procs[pi].cross_thread;
     if (!cells.length) { mxBody.appendChild(h('p', { class: 'empty', text: 'no cross-thread frees in the focused thread\u2019s process' })); return; }
     var weight = {};
-    cells.forEach(function (c) { weight[c[1]] = (weight[c[1]] || 0) + c[4]; weight[c[2]] = (weight[c[2]] || 0) + c[4]; });
+    cells.forEach(function (c) {
+      weight[c.alloc_thread] = (weight[c.alloc_thread] || 0) + c.bytes.value;
+      weight[c.free_thread] = (weight[c.free_thread] || 0) + c.bytes.value;
+    });
     var ids = Object.keys(weight).map(Number).sort(function (a, b) { return weight[b] - weight[a] || a - b; }).slice(0, 24);
     if (foc && foc.process === pi && ids.indexOf(foc.thread) < 0 && weight[foc.thread]) ids[ids.length - 1] = foc.thread;
     ids.sort(function (a, b) { return a - b; });
     var at = {}, max = 0;
-    cells.forEach(function (c) { at[c[1] + ':' + c[2]] = c; if (c[4] > max) max = c[4]; });
+    cells.forEach(function (c) { at[c.alloc_thread + ':' + c.free_thread] = c; if (c.bytes.value > max) max = c.bytes.value; });
     var table = h('table', { class: 'matrix', id: 'cross-matrix' });
     table.appendChild(h('tr', null, h('th', { class: 'corner', text: 'alloc ↓ / free →' }), ids.map(function (id) {
       return h('th', { class: foc && foc.process === pi && foc.thread === id ? 'focused' : null, title: threadName(pi, id), text: '#' + id });
@@ -818,11 +838,11 @@
     ids.forEach(function (a) {
       var tr = h('tr', null, h('th', { class: foc && foc.process === pi && foc.thread === a ? 'focused' : null, title: threadName(pi, a), text: '#' + a }));
       ids.forEach(function (f) {
-        var c = at[a + ':' + f], v = c ? c[4] : 0;
+        var c = at[a + ':' + f], v = c ? c.bytes.value : 0;
         var alpha = v ? 0.15 + 0.85 * Math.log(1 + v) / Math.log(1 + max) : 0;
         var hot = foc && foc.process === pi && (foc.thread === a || foc.thread === f);
         tr.appendChild(h('td', { class: (hot ? 'focus-line ' : '') + (v ? 'has' : 'none'), style: v ? 'background:rgba(190,60,40,' + alpha.toFixed(2) + ')' : null,
-          title: threadName(pi, a) + ' → ' + threadName(pi, f) + ': ' + (c ? num(c[3]) + ' blocks, ' + bytes(v) : 'none'),
+          title: threadName(pi, a) + ' → ' + threadName(pi, f) + ': ' + (c ? fig(c.blocks, num) + ' blocks, ' + fig(c.bytes, bytes) : 'none'),
           on: v ? { click: function () { var t = threadOf(pi, a); if (t) setFocus(t); } } : null }));
       });
       table.appendChild(tr);
@@ -838,17 +858,18 @@
     var tb = h('tbody');
     procs.forEach(function (p) {
       var start = p.start_unix_ns ? new Date(p.start_unix_ns / 1e6).toISOString() : '-';
-      tb.appendChild(h('tr', null, [p.pid === null ? '?' : p.pid, p.program || '?', (p.mode || '?') + (p.sampled && p.sampler ? ' (' + p.sampler + (p.sample_interval ? ', ' + bytes(p.sample_interval) : '') + ')' : ''),
-        num(p.threads), num(p.events), p.complete ? 'complete (' + (p.end_reason || '?') + ')' : 'incomplete', start, ms(p.last_ns),
-        num(p.window_max), num(p.late_events)].map(function (v) { return h('td', { text: String(v) }); })));
+      tb.appendChild(h('tr', null, [pidText(p), p.program || '?', (p.mode || '?') + (p.sampled && p.sampler ? ' (' + p.sampler + (p.sample_interval ? ', ' + bytes(p.sample_interval) : '') + ')' : ''),
+        num(p.threads.length), num(p.events), p.complete ? 'complete (' + (p.end_reason || '?') + ')' : 'incomplete', start, ms(p.last_event_ns),
+        num(p.replay.window_max_events), num(p.replay.late_events)].map(function (v) { return h('td', { text: String(v) }); })));
     });
     sysSec.appendChild(h('h3', { text: 'Processes' }));
     sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', null, h('tr', null,
       ['pid', 'program', 'mode', 'threads', 'events', 'state', 'started', 'last event', 'replay window', 'late events'].map(function (c) { return h('th', { text: c }); }))), tb)));
     var ti = h('tbody');
     D.inputs.forEach(function (i) {
+      var problem = i.problem ? (i.problem.offset !== null ? 'offset ' + i.problem.offset + ': ' : '') + i.problem.message : '';
       ti.appendChild(h('tr', null, h('td', { text: i.path }), h('td', { text: i.filtered ? 'not selected' : i.usable ? (i.problem ? 'partly read' : 'ok') : 'no usable data' }),
-        h('td', { text: i.problem || '' })));
+        h('td', { text: problem })));
     });
     sysSec.appendChild(h('h3', { text: 'Inputs' }));
     sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', null, h('tr', null,
@@ -859,9 +880,9 @@
     } else {
       var tr = h('tbody');
       procs.forEach(function (p) {
-        var r = p.resources;
-        tr.appendChild(h('tr', null, [p.pid === null ? '?' : p.pid, p.program || '?'].concat(r ? [num(r.ticks), bytes(r.peak_rss), bytes(r.peak_vsize), pct1(r.peak_cpu), pct1(r.avg_cpu),
-          secs(r.user_ns), secs(r.system_ns), bytes(r.read_bytes), bytes(r.write_bytes), num(r.minor_faults) + ' / ' + num(r.major_faults),
+        var r = p.resources && p.resources.summary;
+        tr.appendChild(h('tr', null, [pidText(p), p.program || '?'].concat(r ? [num(r.ticks), bytes(r.peak_rss_bytes), bytes(r.peak_vsize_bytes), pct1(r.peak_cpu_percent), pct1(r.average_cpu_percent),
+          secs(r.cpu_user_ns), secs(r.cpu_system_ns), bytes(r.read_bytes), bytes(r.write_bytes), num(r.minor_faults) + ' / ' + num(r.major_faults),
           num(r.voluntary_switches) + ' / ' + num(r.involuntary_switches)] : ['no resource data recorded']).map(function (v) { return h('td', { text: String(v) }); })));
       });
       sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'res-processes' }, h('thead', null, h('tr', null,
@@ -872,12 +893,14 @@
         if (!p.resources) return;
         p.resources.threads.forEach(function (t) { rows.push([p, t]); });
       });
-      rows.sort(function (a, b) { return (b[1][3] + b[1][4]) - (a[1][3] + a[1][4]) || a[1][1] - b[1][1]; });
+      function cpu(t) { return t.cpu_user_ns + t.cpu_system_ns; }
+      rows.sort(function (a, b) { return cpu(b[1]) - cpu(a[1]) || a[1].os_tid - b[1].os_tid; });
       var tt = h('tbody');
       rows.slice(0, 100).forEach(function (x) {
         var p = x[0], t = x[1];
-        tt.appendChild(h('tr', null, [procs.length > 1 ? (p.pid === null ? '?' : p.pid) : null, t[0] === null ? '-' : '#' + t[0], t[1], t[2] === null ? '-' : t[2],
-          secs(t[3]), secs(t[4]), pct1(100 * t[5]), t[6] === null ? '—' : bytes(t[6]), t[7] === null ? '—' : bytes(t[7])].filter(function (v) { return v !== null; }).map(function (v, i) {
+        tt.appendChild(h('tr', null, [procs.length > 1 ? pidText(p) : null, t.thread === null ? '-' : '#' + t.thread, t.os_tid, t.name === null ? '-' : t.name,
+          secs(t.cpu_user_ns), secs(t.cpu_system_ns), pct1(100 * t.cpu_share), t.read_bytes === null ? '—' : bytes(t.read_bytes),
+          t.write_bytes === null ? '—' : bytes(t.write_bytes)].filter(function (v) { return v !== null; }).map(function (v, i) {
           return h('td', { class: i >= (procs.length > 1 ? 4 : 3) ? 'num' : null, text: String(v) });
         })));
       });

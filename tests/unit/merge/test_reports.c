@@ -1,11 +1,12 @@
 /* The output formats beyond text and JSON: escaping for HTML (the page and the JSON
- * embedded in it), the pprof protobuf (decoded back here, field by field, and its gzip
- * framing), folded stacks. */
+ * report embedded in it), the thread alerts the page shows, the pprof protobuf (decoded
+ * back here, field by field, and its gzip framing), folded stacks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "bottleneck.h"
 #include "fixture.h"
 #include "json.h"
 #include "profile.h"
@@ -76,7 +77,36 @@ START_TEST(test_json_script_safe) {
 }
 END_TEST
 
-/* Hostile program strings never reach the page as markup. */
+/* JSON text as the script-safe compact writer writes it: the white space between tokens
+ * dropped, and in strings < > & U+2028 U+2029 escaped (malloc'd). */
+static char *compact_script_safe(const char *s) {
+  char *out = malloc(6 * strlen(s) + 1), *o = out;
+  bool in_string = false;
+  for (; *s; s++) {
+    if (!in_string) {
+      if (*s == ' ' || *s == '\n')
+        continue;
+      in_string = *s == '"';
+      *o++ = *s;
+    } else if (*s == '\\') {
+      *o++ = *s++;
+      *o++ = *s;
+    } else if (*s == '<' || *s == '>' || *s == '&') {
+      o += sprintf(o, "\\u%04x", (unsigned)*s);
+    } else if (!strncmp(s, "\xe2\x80\xa8", 3) || !strncmp(s, "\xe2\x80\xa9", 3)) {
+      o += sprintf(o, "\\u%s", s[2] == '\xa8' ? "2028" : "2029");
+      s += 2;
+    } else {
+      in_string = *s != '"';
+      *o++ = *s;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+/* Hostile program strings never reach the page as markup, and the page's data is the
+ * JSON report. */
 START_TEST(test_html_report_escapes_program_strings) {
   struct fx f;
   const struct fx_frame frames[] = {
@@ -109,6 +139,16 @@ START_TEST(test_html_report_escapes_program_strings) {
   ck_assert(strstr(data, "\"std::vector\\u003cint, A\\u003cB\\u003e\\u003e::push_back\""));
   ck_assert(strstr(data, "\"a\\u0026b\\u2028.cc\""));
   ck_assert(strstr(data, "\\u003cimg src=x onerror=alert(2)\\u003e"));
+  ck_assert(!strstr(data, "</") && !strstr(data, "<!--"));
+  /* The data is the JSON report, token for token. */
+  char *json = NULL;
+  size_t json_len = 0;
+  CAPTURE(json, json_len, mg_report_json(out, p, NULL));
+  char *compact = compact_script_safe(json);
+  ck_assert_str_eq(data, compact);
+  ck_assert(strstr(data, "{\"schema\":\"memscope-merge/1\","));
+  free(compact);
+  free(json);
   /* The rest of the page: exactly our two script elements, no network reference. */
   *end = '<';
   size_t scripts = 0;
@@ -116,6 +156,74 @@ START_TEST(test_html_report_escapes_program_strings) {
     scripts++;
   ck_assert_uint_eq(scripts, 2);
   ck_assert(!strstr(t, "https://") && !strstr(t, "src=\"http"));
+  free(t);
+  mg_profile_free(p);
+}
+END_TEST
+
+/* --- Thread alerts ------------------------------------------------------------------------ */
+
+START_TEST(test_thread_alerts) {
+  ck_assert_int_eq(mg_bottleneck_level(MG_ALERT_SEVERITY_HIGH), MG_ALERT_HIGH);
+  ck_assert_int_eq(mg_bottleneck_level(MG_ALERT_SEVERITY_WATCH), MG_ALERT_WATCH);
+  ck_assert_int_eq(mg_bottleneck_level(MG_ALERT_SEVERITY_WATCH - 0.01), MG_ALERT_OK);
+  /* Thread 1: a watch bottleneck (its worst: a milder one and another process's worse
+   * one do not count).  Thread 2: 1000 of its 1100 blocks freed by other threads: watch.
+   * Thread 3: 4x the mean of the other allocating threads' allocations (high) and 60%
+   * short-lived (watch).  Thread 4: allocates nothing. */
+  struct mg_thread t[4] = {{.index = 1}, {.index = 2}, {.index = 3}, {.index = 4}};
+  t[0].counts.allocations = 100;
+  t[1].counts.allocations = 1100;
+  t[1].counts.est_cross_freed.value = MG_BN_CROSS_BLOCKS;
+  t[2].counts.allocations = 2400;
+  t[2].counts.est_short_lived.value = 1440;
+  t[2].counts.est_cross_freed.value = MG_BN_CROSS_BLOCKS - 1;
+  struct mg_process proc = {.pid = 7, .threads = t, .nthreads = 4};
+  struct mg_bottleneck bn[] = {
+      {.pid = 8, .thread = 1, .severity = 0.9, .type = MG_BN_CHURN},
+      {.pid = 7, .thread = 1, .severity = 0.3, .type = MG_BN_LEAK},
+      {.pid = 7, .thread = 1, .severity = 0.25, .type = MG_BN_CHURN},
+      {.pid = 7, .thread = 2, .severity = 0.1, .type = MG_BN_LEAK},
+  };
+  struct mg_alert a[4];
+  mg_thread_alerts(&proc, bn, sizeof bn / sizeof *bn, a);
+  ck_assert_int_eq(a[0].level, MG_ALERT_WATCH);
+  ck_assert_uint_eq(a[0].nreasons, 1);
+  ck_assert_int_eq(a[0].reasons[0].rule, MG_ALERT_BOTTLENECK);
+  ck_assert_str_eq(a[0].reasons[0].text, "leak bottleneck of severity 0.30");
+  ck_assert_int_eq(a[1].level, MG_ALERT_WATCH);
+  ck_assert_uint_eq(a[1].nreasons, 1);
+  ck_assert_int_eq(a[1].reasons[0].rule, MG_ALERT_CROSS_THREAD);
+  ck_assert_int_eq(a[2].level, MG_ALERT_HIGH);
+  ck_assert_uint_eq(a[2].nreasons, 2);
+  ck_assert_int_eq(a[2].reasons[0].rule, MG_ALERT_IMBALANCE);
+  ck_assert_int_eq(a[2].reasons[0].level, MG_ALERT_HIGH);
+  ck_assert_str_eq(a[2].reasons[0].text, "4.0x the mean allocations of the other threads of its process");
+  ck_assert_int_eq(a[2].reasons[1].rule, MG_ALERT_SHORT_LIVED);
+  ck_assert_int_eq(a[2].reasons[1].level, MG_ALERT_WATCH);
+  ck_assert_str_eq(a[2].reasons[1].text, "60% of its blocks freed within 100 us");
+  ck_assert_int_eq(a[3].level, MG_ALERT_OK);
+  ck_assert_uint_eq(a[3].nreasons, 0);
+  /* Half the imbalance ratio: watch. */
+  t[2].counts.allocations = 1200;
+  t[2].counts.est_short_lived.value = 0;
+  mg_thread_alerts(&proc, NULL, 0, a);
+  ck_assert_int_eq(a[2].level, MG_ALERT_WATCH);
+  ck_assert_str_eq(a[2].reasons[0].text, "2.0x the mean allocations of the other threads of its process");
+  ck_assert_str_eq(mg_alert_level_name(a[2].level), "watch");
+  ck_assert_str_eq(mg_alert_rule_name(a[2].reasons[0].rule), "imbalance");
+}
+END_TEST
+
+/* The JSON report writes them per thread, and a level per bottleneck. */
+START_TEST(test_json_alerts) {
+  struct mg_profile *p = small_profile();
+  char *t = NULL;
+  size_t n = 0;
+  CAPTURE(t, n, mg_report_json(out, p, NULL));
+  ck_assert(strstr(t, "\"alert\": {\n"));
+  ck_assert(strstr(t, "\"level\": \"ok\",\n"));
+  ck_assert(strstr(t, "\"reasons\": []"));
   free(t);
   mg_profile_free(p);
 }
@@ -386,6 +494,10 @@ Suite *reports_suite(void) {
   tcase_add_test(tc, test_html_escape);
   tcase_add_test(tc, test_json_script_safe);
   tcase_add_test(tc, test_html_report_escapes_program_strings);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("alerts");
+  tcase_add_test(tc, test_thread_alerts);
+  tcase_add_test(tc, test_json_alerts);
   suite_add_tcase(s, tc);
   tc = tcase_create("pprof");
   tcase_add_test(tc, test_pprof_encoding);
