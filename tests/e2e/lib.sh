@@ -32,6 +32,8 @@ section() {
 # --- Running a program and merging its profile -------------------------------------------
 # The scripts keep the memscope-merge to use in $merge.
 _e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# python3 (CMake gives the interpreter's own path: see CMakeLists.txt).
+python=${MEMSCOPE_E2E_PYTHON:-python3}
 
 # run_profiled [--status N] [--files N] [--stderr-ok] DIR [VAR=VALUE...] PROGRAM [ARG...]
 # Runs PROGRAM ARG... with MEMSCOPE_OUT=DIR (emptied first) and the VAR=VALUE environment
@@ -155,13 +157,13 @@ json_check() {
   ((n)) || fail "json_check $1: no checks"
   local checks=("${_json_checks[@]}")
   _json_checks=()
-  printf '%s\0' "${checks[@]}" | python3 "$_e2e_dir/json_query.py" check "$1" ||
+  printf '%s\0' "${checks[@]}" | "$python" "$_e2e_dir/json_query.py" check "$1" ||
     fail "$1: $((n / 4)) checks, some failed (above)"
 }
 
 # json_get REPORT.json PATH...: the values, one per line.
 json_get() {
-  python3 "$_e2e_dir/json_query.py" get "$@" || fail "json_get $*"
+  "$python" "$_e2e_dir/json_query.py" get "$@" || fail "json_get $*"
 }
 
 # Checks left pending at the end are a mistake in the script: say so.
