@@ -18,10 +18,8 @@ expect_eq() {
 
 # line_of FILE MARKER: the line number of the source line holding MARKER.
 line_of() {
-  local n
-  n=$(grep -n -F -- "$2" "$1" | head -1 | cut -d: -f1)
-  [[ -n "$n" ]] || fail "marker '$2' not found in $1"
-  echo "$n"
+  awk -v m="$2" 'index($0, m) {print NR; found = 1; exit} END {exit !found}' "$1" ||
+    fail "marker '$2' not found in $1"
 }
 
 # section FILE TITLE: the lines of a summary section, from its title to the blank line.
@@ -120,12 +118,17 @@ expect_json() {
   esac
 }
 
-# expect_fields PATH KEY=VALUE...: PATH.KEY is VALUE for each (described by their path).
+# expect_fields PATH KEY=VALUE...: PATH.KEY is VALUE for each (described by their path);
+# KEY!=VALUE, KEY~REGEX, KEY>N and the like compare with expect_json's OP.  PATH . is the
+# top: the KEYs are whole paths.
 expect_fields() {
-  local path=$1 kv
+  local path=$1 kv form='^([^=!~<>]+)(!=|>=|<=|=|~|>|<)(.*)$'
   shift
   for kv in "$@"; do
-    expect_json "$path.${kv%%=*}" "${kv#*=}" "$path.${kv%%=*}"
+    [[ $kv =~ $form ]] || fail "expect_fields $path: '$kv' is not KEY OP VALUE"
+    local key=${BASH_REMATCH[1]}
+    [[ $path == . ]] || key=$path.$key
+    expect_json "$key" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" "$key"
   done
 }
 
