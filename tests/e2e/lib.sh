@@ -22,11 +22,6 @@ line_of() {
     fail "marker '$2' not found in $1"
 }
 
-# section FILE TITLE: the lines of a summary section, from its title to the blank line.
-section() {
-  awk -v t="$2" '$0 == t {on=1; next} on && /^$/ {exit} on {print}' "$1"
-}
-
 # --- Running a program and merging its profile -------------------------------------------
 # The scripts keep the memscope-merge to use in $merge.
 _e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -52,17 +47,15 @@ run_profiled() {
   shift
   while [[ ${1:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do vars+=("$1"); shift; done
   (($#)) || fail "run_profiled $dir: no program"
-  local name
-  name=$(basename "$1")
+  local run="${vars[*]:+${vars[*]} }$*" got=0
   rm -rf "$dir" && mkdir -p "$dir"
-  local got=0
   env "${vars[@]}" MEMSCOPE_OUT="$dir" "$@" >"$dir.stdout" 2>"$dir.stderr" || got=$?
   ((got == status)) ||
-    fail "$name ${vars[*]} exited with status $got, expected $status; its stderr: $(cat "$dir.stderr")"
-  ((stderr_ok)) || [[ ! -s "$dir.stderr" ]] || fail "$name wrote to stderr: $(cat "$dir.stderr")"
+    fail "$run: exit status $got, expected $status; its stderr: $(cat "$dir.stderr")"
+  ((stderr_ok)) || [[ ! -s "$dir.stderr" ]] || fail "$run wrote to stderr: $(cat "$dir.stderr")"
   mapfile -t profiles < <(find "$dir" -name 'memscope.*.msgpack' | sort)
   ((${#profiles[@]} == files)) ||
-    fail "$name left ${#profiles[@]} profiles in $dir, expected $files: ${profiles[*]}"
+    fail "$run left ${#profiles[@]} profiles in $dir, expected $files: ${profiles[*]}"
 }
 
 # merge_to_json [--status N] [--cut-ok] OUT.json FILE...: memscope-merge --json of the
@@ -156,12 +149,12 @@ expect_complete() {
 # json_check REPORT.json: runs the pending checks on REPORT.json (one python3 call) and
 # fails naming each that does not hold.
 json_check() {
-  local n=${#_json_checks[@]}
-  ((n)) || fail "json_check $1: no checks"
-  local checks=("${_json_checks[@]}")
+  ((${#_json_checks[@]})) || fail "json_check $1: no checks"
+  local checks=("${_json_checks[@]}") status=0
   _json_checks=()
-  printf '%s\0' "${checks[@]}" | "$python" "$_e2e_dir/json_query.py" check "$1" ||
-    fail "$1: $((n / 4)) checks, some failed (above)"
+  printf '%s\0' "${checks[@]}" | "$python" "$_e2e_dir/json_query.py" check "$1" || status=$?
+  ((status != 1)) || exit 1 # json_query.py said what failed
+  ((status == 0)) || fail "json_query.py check $1: exit status $status"
 }
 
 # json_get REPORT.json PATH...: the values, one per line.
