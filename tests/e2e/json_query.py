@@ -181,17 +181,18 @@ def describe(elem):
 
 
 def candidates(items, conds):
-    """The elements worth showing when a filter fails: those at the same file when the
-    filter names a place, else the first few."""
+    """What to show when a filter fails: (title, lines).  The elements in the file the
+    filter names, if it names a place, else all of them; at most 12."""
     files = [c[2].rpartition(":")[0] for c in conds if c[0] in ("at", "any_frame")]
-    shown = items
+    shown, title = items, "they are"
     if files:
+        title = f"those in {files[0]} are"
         shown = [e for e in items if isinstance(e, dict) and any(
             (f.get("file") or "").endswith(files[0]) for f in e.get("frames") or [])]
     lines = [describe(e) for e in shown[:12]]
     if len(shown) > 12:
         lines.append(f"... and {len(shown) - 12} more")
-    return lines
+    return title, lines
 
 
 def step_into(value, step, where):
@@ -206,11 +207,11 @@ def step_into(value, step, where):
         if everything:
             return found, here
         if len(found) != 1:
-            lines = candidates(found if found else value, conds)
-            what = "matches" if found else f"of {len(value)} is a candidate"
+            title, lines = candidates(found if found else value, conds)
             raise QueryError(
-                f"{len(found)} elements of {where} match [{body}], expected exactly one" +
-                "".join(f"\n      {what}: {line}" for line in lines))
+                f"{len(found)} of the {len(value)} elements of {where} match [{body}], "
+                f"expected exactly one" + (f"\n    {title}:" if lines else "") +
+                "".join(f"\n      {line}" for line in lines))
         return found[0], here
     here = f"{where}.{step}" if where else step
     if isinstance(value, dict):
@@ -255,7 +256,8 @@ def check(doc, checks):
             problem = f"{path}: bad regular expression '{want}': {e}"
         if problem:
             failed += 1
-            print(f"FAIL: {desc}: {problem}", file=sys.stderr)
+            print(f"FAIL: {problem}" if desc == path else f"FAIL: {desc}: {problem}",
+                  file=sys.stderr)
     return failed
 
 
