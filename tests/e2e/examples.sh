@@ -18,7 +18,7 @@ run() {
 }
 # complete NAME: the one process in the report is NAME's, its profile complete.
 complete() {
-  expect_fields processes.0 program="$1" pid'>'0 path~"/memscope\\.$1\\.[0-9a-f.]+msgpack$"
+  expect_fields processes.0 program="$1" 'pid>0' path~"/memscope\\.$1\\.[0-9a-f.]+msgpack$"
   expect_complete
 }
 
@@ -50,8 +50,8 @@ expect_fields totals allocations=1000 frees=1000
 # The resource sampler's ticks, as the merge reports them: several ticks, a real RSS and
 # virtual size, CPU time, and every one of the 50 worker threads (each lives over 100 ms,
 # two ticks or more) matched to its runtime thread by tid.
-expect_fields processes.0.resources.summary ticks'>='3 peak_rss_bytes'>'1048576 \
-  peak_vsize_bytes'>='1000000
+expect_fields processes.0.resources.summary 'ticks>=3' 'peak_rss_bytes>1048576' \
+  'peak_vsize_bytes>=1000000'
 expect_json 'count(processes.0.resources.threads[?thread!=null,os_tid>0])' '>=' 50 \
   "resource_monitor: runtime threads with CPU times, expected the 50 workers"
 json_check "$work/resource_monitor.json"

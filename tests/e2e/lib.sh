@@ -105,7 +105,7 @@ _json_checks=()
 # default =).  Checks pile up until json_check runs them all.
 expect_json() {
   case $# in
-    3) _json_checks+=("$1" = "$2" "$3") ;;
+    3) _json_checks+=("$1" "=" "$2" "$3") ;;
     4) _json_checks+=("$1" "$2" "$3" "$4") ;;
     *) fail "expect_json: 3 or 4 arguments, not: $*" ;;
   esac
@@ -136,14 +136,13 @@ expect_site() {
   expect_json "$site.frames.0.function" "$5" "$6: function"
 }
 
-# expect_complete [PROCESS]: the process (index, 0 by default) wrote its profile whole: its
-# input read to the end, an END record, no event dropped or skipped, no site where the
-# counters and the events disagree.
+# expect_complete: the report's one process wrote its profile whole: its input read to
+# the end, an END record, no event dropped or skipped, no site where the counters and the
+# events disagree.
 expect_complete() {
-  local p=processes.${1:-0}
-  expect_json "inputs.${1:-0}.status" ok "input read whole"
-  expect_fields "$p" complete=true dropped_events=0 skipped_records=0 skipped_events=0 \
-    disagreeing_sites=0
+  expect_json inputs.0.status ok "input read whole"
+  expect_fields processes.0 complete=true dropped_events=0 skipped_records=0 \
+    skipped_events=0 disagreeing_sites=0
 }
 
 # json_check REPORT.json: runs the pending checks on REPORT.json (one python3 call) and

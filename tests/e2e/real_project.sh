@@ -98,7 +98,7 @@ cat "$work/compare.txt"
 for site in "malloc +zcalloc zutil.c:" "free +zcfree zutil.c:" "malloc +gz_open gzlib.c:" \
             "calloc +main test/example.c:" "malloc +mem_alloc test/infcover.c:" \
             "realloc +h2b test/infcover.c:" "free +mem_free test/infcover.c:"; do
-  expect_line "$work/compare.txt" "^$site[0-9]+ +[1-9][0-9]* +[1-9]" "site '$site'"
+  expect_line "$work/compare.txt" "^${site}[0-9]+ +[1-9][0-9]* +[1-9]" "site '$site'"
 done
 echo "e2e real_project: zlib's tests passed instrumented; $(grep '^MATCH' "$work/compare.txt" |
   cut -d' ' -f2-) agree with the shim; $((SECONDS - start)) s"

@@ -17,7 +17,8 @@ rm -rf "$work" && mkdir -p "$work"
 # check MODE CALLS BYTES API FUNCTION FILE MARKER: one site.  In sampled mode a free
 # site's bytes are an estimate: only its calls are exact.
 check() {
-  local where="at=$6:$(line_of "$src/$6" "site:$7 */")"
+  local where
+  where="at=$6:$(line_of "$src/$6" "site:$7 */")"
   if [[ $1 == sampled && $4 == free ]]; then
     expect_site "$where" "$2" - "$4" "$5" "$1: site $7"
     expect_json "sites[$where,api=free].counts.estimated" true "$1: site $7: bytes estimated"

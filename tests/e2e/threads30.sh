@@ -12,7 +12,7 @@ expect_line "$work/run.stdout" '^threads30: 30 threads, 63030 allocations, 63000
   "program's own count"
 profile=${profiles[0]}
 expect_fields . processes_count=1 threads_count=30 'count(inputs)=1'
-expect_fields processes.0 program=threads30 mode=full pid'>'0
+expect_fields processes.0 program=threads30 mode=full 'pid>0'
 expect_complete
 
 # Totals: 30 workers x (1000 malloc + 100 realloc + 1000 calloc + 1 kept).
@@ -53,7 +53,7 @@ size=$(stat -c %s "$profile")
 head -c $((size * 2 / 3)) "$profile" >"$work/cut.msgpack"
 merge_to_json --status 1 "$work/cut.json" "$work/cut.msgpack"
 expect_line "$work/cut.merge.stderr" "cut\\.msgpack: offset [0-9]+: .*truncated" "truncation named"
-expect_fields inputs.0 status=truncated usable=true problem.offset'>'0
+expect_fields inputs.0 status=truncated usable=true 'problem.offset>0'
 expect_json processes.0.complete false "truncated: no end record"
 json_check "$work/cut.json"
 
