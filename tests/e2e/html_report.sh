@@ -20,21 +20,19 @@ cd "$work"
 expect_eq "$(grep -o '</script>' golden.html | wc -l)" 2 "exactly the two closing script tags"
 grep -q 'http://\|https://' golden.html && grep -o 'https\?://[^"]*' golden.html | grep -v 'www.w3.org/2000/svg' &&
   fail "the report refers to the network"
-python3 "$here/html_browser.py" "$chromium" golden.html "$work/golden.png" ||
+"$python" "$here/html_browser.py" "$chromium" golden.html "$work/golden.png" ||
   fail "browser checks on the golden report"
 
 # Sampled mode (estimates with error bars), --format to standard output: loads cleanly.
 "$merge" --format html "$golden/golden_sampled.mspk" >sampled.html || fail "merge --format html failed"
-python3 "$here/html_browser.py" "$chromium" sampled.html "$work/sampled.png" --timing-only ||
+"$python" "$here/html_browser.py" "$chromium" sampled.html "$work/sampled.png" --timing-only ||
   fail "browser checks on the sampled report"
 
 # A real run with the resource sampler: its charts, with data.
-mkdir -p res
-MEMSCOPE_MODE=full MEMSCOPE_RESOURCE_INTERVAL=20ms MEMSCOPE_OUT="$work/res" "$resource_monitor" >res.stdout ||
-  fail "resource_monitor failed"
-"$merge" -o resources.html res/memscope.resource_monitor.*.msgpack || fail "merge -o resources.html failed"
+run_profiled "$work/res" MEMSCOPE_MODE=full MEMSCOPE_RESOURCE_INTERVAL=20ms "$resource_monitor"
+"$merge" -o resources.html "${profiles[@]}" || fail "merge -o resources.html failed"
 grep -q '"resources":{"ticks":' resources.html || fail "no resource data in resources.html"
-python3 "$here/html_browser.py" "$chromium" resources.html "$work/resources.png" --resources ||
+"$python" "$here/html_browser.py" "$chromium" resources.html "$work/resources.png" --resources ||
   fail "browser checks on the resource_monitor report"
 
 # 1,000 threads, 10,000 sites whose names hold <, > and &.
@@ -43,7 +41,7 @@ mv "$(awk '/kept/ {print $2}' <<<"$out")" big.msgpack
 "$merge" -o big.html big.msgpack || fail "merge -o big.html failed"
 grep -q 'Pool<std' big.html && fail "a program string reached the page unescaped"
 grep -q 'Pool\\u003cstd::pair\\u003cint, Item' big.html || fail "escaped C++ names not found"
-python3 "$here/html_browser.py" "$chromium" big.html "$work/big.png" | tee big.log ||
+"$python" "$here/html_browser.py" "$chromium" big.html "$work/big.png" | tee big.log ||
   fail "browser checks on the 1,000-thread report"
 load=$(awk '/^timing:/ {print $5}' big.log)
 (( ${load%.*} < 10000 )) || fail "the 1,000-thread report took ${load} ms to load"
