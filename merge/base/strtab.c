@@ -44,5 +44,8 @@ size_t mg_strtab_intern(struct mg_strtab *t, const char *s) {
 }
 
 const char *mg_strtab_copy(struct mg_strtab *t, const char *s) {
-  return s ? t->v[mg_strtab_intern(t, s)] : NULL;
+  if (!s)
+    return NULL;
+  size_t i = mg_strtab_intern(t, s); /* may move t->v */
+  return t->v[i];
 }

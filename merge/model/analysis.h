@@ -1,10 +1,10 @@
-/* The analysis as a library: what a session returns (the predecessor's finalize()
- * result: threads, total allocations, the peak, the bottlenecks), from record files or
- * from a buffer the runtime holds in memory.  memscope-merge is one user; the runtime's
- * session API is meant to be another (analysis.c).
+/* The analysis as a library: the summary of a session (its threads, total allocations,
+ * the peak, the bottlenecks), from record files or from a buffer the runtime holds in
+ * memory.  memscope-merge is one user; a program reading its own session back
+ * (examples/session100.c) is another (analysis.c).
  *
- * Link: the static library memscope_analysis (merge/), which needs msgpack-c, libm and
- * pthreads.  Out of memory exits the process (util.h). */
+ * Link: the static libraries memscope_merge_model, _read and _base (merge/), which need
+ * msgpack-c, libm and pthreads.  Out of memory exits the process (util.h). */
 #ifndef MEMSCOPE_MERGE_ANALYSIS_H
 #define MEMSCOPE_MERGE_ANALYSIS_H
 

@@ -737,7 +737,6 @@ const struct mg_decode_problem *mg_decoder_problem(const struct mg_decoder *d) {
 
 uint64_t mg_decoder_offset(const struct mg_decoder *d) { return d->consumed; }
 uint64_t mg_decoder_records(const struct mg_decoder *d) { return d->records; }
-bool mg_decoder_header_seen(const struct mg_decoder *d) { return d->header_seen; }
 
 /* --- Whole inputs -------------------------------------------------------------------- */
 

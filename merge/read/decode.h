@@ -223,7 +223,6 @@ const struct mg_decode_problem *mg_decoder_problem(const struct mg_decoder *d);
 uint64_t mg_decoder_offset(const struct mg_decoder *d);
 /* Complete records delivered so far (the header not included), skipped ones included. */
 uint64_t mg_decoder_records(const struct mg_decoder *d);
-bool mg_decoder_header_seen(const struct mg_decoder *d);
 
 /* Opens a record file for reading: a regular file only (a FIFO or a device may never
  * end and would be read forever: refused at once, as is a directory).  Returns the

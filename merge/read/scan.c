@@ -31,6 +31,17 @@ static bool fits(const struct cur *c, uint64_t n) {
   return n <= have || n - have <= c->after;
 }
 
+/* Steps over n bytes of the current object: CUT when they can never all come, SHORT when
+ * they have not yet. */
+static int step_over(struct cur *c, uint64_t n) {
+  if (!fits(c, n))
+    return CUT;
+  if ((uint64_t)(c->end - c->p) < n)
+    return SHORT;
+  c->p += n;
+  return OK;
+}
+
 static uint64_t be(const unsigned char *p, int n) {
   uint64_t v = 0;
   for (int i = 0; i < n; i++)
@@ -65,13 +76,7 @@ static int head(struct cur *c, uint64_t *items, uint64_t *uint, bool *is_uint, b
     return OK;
   }
   if (b >= 0xa0 && b <= 0xbf) {
-    skip = b & 0x1f;
-    if (!fits(c, 1 + skip))
-      return CUT;
-    if (need(c, 1 + skip))
-      return SHORT;
-    c->p += 1 + skip;
-    return OK;
+    return step_over(c, 1 + (uint64_t)(b & 0x1f));
   }
   switch (b) {
   case 0xcc: case 0xcd: case 0xce: case 0xcf: {
@@ -128,19 +133,9 @@ static int head(struct cur *c, uint64_t *items, uint64_t *uint, bool *is_uint, b
     if (need(c, 1 + n))
       return SHORT;
     len = be(c->p + 1, n) + (lbytes < 0);
-    if (!fits(c, 1 + n + len))
-      return CUT;
-    if ((uint64_t)(c->end - c->p) < 1 + n + len)
-      return SHORT;
-    c->p += 1 + n + len;
-    return OK;
+    return step_over(c, 1 + n + len);
   }
-  if (!fits(c, 1 + skip))
-    return CUT;
-  if (need(c, 1 + skip))
-    return SHORT;
-  c->p += 1 + skip;
-  return OK;
+  return step_over(c, 1 + skip);
 }
 
 /* Skips n whole objects. */

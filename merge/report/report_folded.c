@@ -14,15 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashmap.h"
 #include "report.h"
 #include "stacks.h"
+#include "strtab.h"
 #include "util.h"
 
 struct line {
-  char *path;
+  const char *path;
   uint64_t value;
 };
+
+static int by_path(const void *a, const void *b) {
+  return strcmp(((const struct line *)a)->path, ((const struct line *)b)->path);
+}
 
 /* A frame name as the tools can take it: ';' separates frames and a line ends the
  * record, so both become something else; an empty or unknown name is "??". */
@@ -46,38 +50,21 @@ static uint64_t site_value(const struct mg_site *s, enum mg_folded_value v) {
   }
 }
 
-static int by_path(const void *a, const void *b) {
-  return strcmp(((const struct line *)a)->path, ((const struct line *)b)->path);
-}
-
-static uint64_t fnv(const char *s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-  return h;
-}
-
+/* The lines so far: each distinct path once (its number in the table) and its value. */
 struct folded {
-  struct line *lines;
-  size_t n, cap;
-  struct mg_map index; /* path hash (probed on collisions) -> position + 1 */
+  struct mg_strtab paths;
+  uint64_t *values; /* by path number */
+  size_t cap;
 };
 
 static void add_line(struct folded *fo, const char *path, uint64_t v) {
-  for (uint64_t h = fnv(path);; h++) {
-    bool existed;
-    size_t *slot = mg_map_put(&fo->index, h, &existed);
-    if (!existed) {
-      MG_GROW(fo->lines, fo->cap, fo->n + 1);
-      fo->lines[fo->n] = (struct line){mg_xstrdup(path), v};
-      *slot = ++fo->n;
-      return;
-    }
-    if (strcmp(fo->lines[*slot - 1].path, path) == 0) {
-      fo->lines[*slot - 1].value += v;
-      return;
-    }
+  size_t i = mg_strtab_intern(&fo->paths, path);
+  if (i >= fo->cap) {
+    size_t old = fo->cap;
+    MG_GROW(fo->values, fo->cap, i + 1);
+    memset(fo->values + old, 0, (fo->cap - old) * sizeof *fo->values);
   }
+  fo->values[i] += v;
 }
 
 static void separator(char **buf, size_t *len, size_t *cap) {
@@ -144,7 +131,7 @@ void mg_report_folded(FILE *out, const struct mg_profile *p, const struct mg_rep
   if (!opt)
     opt = &none;
   struct folded fo = {0};
-  mg_map_init(&fo.index, sizeof(size_t));
+  mg_strtab_init(&fo.paths);
   char *buf = NULL;
   size_t bcap = 0;
   MG_GROW(buf, bcap, 1);
@@ -161,15 +148,16 @@ void mg_report_folded(FILE *out, const struct mg_profile *p, const struct mg_rep
     site_path(&buf, &len, &bcap, s);
     add_line(&fo, buf, v);
   }
-  struct line *lines = fo.lines;
-  size_t n = fo.n;
+  size_t n = fo.paths.n;
+  struct line *lines = mg_xmalloc((n ? n : 1) * sizeof *lines);
+  for (size_t i = 0; i < n; i++)
+    lines[i] = (struct line){mg_strtab_str(&fo.paths, i), fo.values[i]};
   if (n > 1)
     qsort(lines, n, sizeof *lines, by_path);
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++)
     fprintf(out, "%s %" PRIu64 "\n", lines[i].path, lines[i].value);
-    free(lines[i].path);
-  }
   free(lines);
   free(buf);
-  mg_map_destroy(&fo.index);
+  free(fo.values);
+  mg_strtab_destroy(&fo.paths);
 }

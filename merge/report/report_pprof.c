@@ -32,6 +32,7 @@
 #include "hashmap.h"
 #include "report.h"
 #include "stacks.h"
+#include "strtab.h"
 #include "util.h"
 
 /* profile.proto field numbers. */
@@ -105,35 +106,10 @@ static void field_message(struct pb *b, unsigned field, struct pb *sub) {
 
 /* --- String table ------------------------------------------------------------------------ */
 
-struct strtab {
-  struct mg_map index; /* FNV hash, probed linearly on collisions -> position + 1 */
-  char **v;
-  size_t n, cap;
-};
-
-static uint64_t fnv(const char *s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-  return h;
-}
-
-/* The string's index in the table (0 is "", as profile.proto requires). */
-static uint64_t str(struct strtab *t, const char *s) {
-  if (!s || !*s)
-    return 0;
-  for (uint64_t h = fnv(s);; h++) {
-    bool existed;
-    size_t *slot = mg_map_put(&t->index, h, &existed);
-    if (!existed) {
-      MG_GROW(t->v, t->cap, t->n + 1);
-      t->v[t->n] = mg_xstrdup(s);
-      *slot = ++t->n;
-      return t->n - 1;
-    }
-    if (strcmp(t->v[*slot - 1], s) == 0)
-      return *slot - 1;
-  }
+/* The string's index in the table (0 is "", as profile.proto requires: the table starts
+ * with it). */
+static uint64_t str(struct mg_strtab *t, const char *s) {
+  return s && *s ? mg_strtab_intern(t, s) : 0;
 }
 
 /* --- The profile ---------------------------------------------------------------------------- */
@@ -159,14 +135,14 @@ static uint64_t function_id(struct functions *fs, struct pb *out, struct pb *sub
   return *id;
 }
 
-static void value_type(struct pb *out, unsigned field, struct pb *sub, struct strtab *t,
+static void value_type(struct pb *out, unsigned field, struct pb *sub, struct mg_strtab *t,
                        const char *type, const char *unit) {
   field_uint(sub, VALUE_TYPE_TYPE, str(t, type));
   field_uint(sub, VALUE_TYPE_UNIT, str(t, unit));
   field_message(out, field, sub);
 }
 
-static void label(struct pb *sample, struct pb *sub, struct strtab *t, const char *k,
+static void label(struct pb *sample, struct pb *sub, struct mg_strtab *t, const char *k,
                   const char *v) {
   field_uint(sub, LABEL_KEY, str(t, k));
   field_uint(sub, LABEL_STR, str(t, v));
@@ -183,7 +159,7 @@ struct frame_locs {
 /* The Location of the address whose frames start at st->frames[f] (its inlined frames,
  * then the function holding it); *next is where the next address's frames start. */
 static uint64_t frame_location(struct frame_locs *fl, uint64_t *nloc, struct pb *out,
-                               struct pb *sub, struct pb *sub2, struct strtab *t,
+                               struct pb *sub, struct pb *sub2, struct mg_strtab *t,
                                struct functions *fs, const struct mg_stack *st, size_t f,
                                size_t *next) {
   size_t end = f;
@@ -230,7 +206,7 @@ static uint64_t frame_location(struct frame_locs *fl, uint64_t *nloc, struct pb 
 }
 
 static void sample(struct pb *out, struct pb *sub, struct pb *sub2, struct pb *packed,
-                   struct strtab *t, const struct mg_site *s, const uint64_t *locs,
+                   struct mg_strtab *t, const struct mg_site *s, const uint64_t *locs,
                    size_t nlocs, const uint64_t values[4]) {
   for (size_t i = 0; i < nlocs; i++)
     varint(packed, locs[i]);
@@ -248,12 +224,11 @@ static void sample(struct pb *out, struct pb *sub, struct pb *sub2, struct pb *p
 unsigned char *mg_pprof_encode(const struct mg_profile *p, const struct mg_report_options *opt,
                                size_t *len) {
   struct pb out = {0}, sub = {0}, sub2 = {0}, packed = {0};
-  struct strtab t = {0};
+  struct mg_strtab t;
   struct functions fs = {0};
-  mg_map_init(&t.index, sizeof(size_t));
+  mg_strtab_init(&t);
+  mg_strtab_intern(&t, ""); /* index 0 */
   mg_map_init(&fs.index, sizeof(uint64_t));
-  MG_GROW(t.v, t.cap, 1); /* index 0 is "" (str() answers it without the map) */
-  t.v[t.n++] = mg_xstrdup("");
 
   static const char *const types[][2] = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
                                           {"inuse_objects", "count"}, {"inuse_space", "bytes"}};
@@ -386,10 +361,7 @@ unsigned char *mg_pprof_encode(const struct mg_profile *p, const struct mg_repor
   for (size_t i = 0; i < t.n; i++)
     field_bytes(&out, PROFILE_STRING_TABLE, t.v[i], strlen(t.v[i]));
 
-  for (size_t i = 0; i < t.n; i++)
-    free(t.v[i]);
-  free(t.v);
-  mg_map_destroy(&t.index);
+  mg_strtab_destroy(&t);
   mg_map_destroy(&fs.index);
   free(sub.p);
   free(sub2.p);

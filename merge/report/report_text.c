@@ -185,6 +185,16 @@ static void print_totals(FILE *out, const struct mg_profile *p) {
     total_line(out, "samples", num(c->samples));
 }
 
+/* "  process PID PROGRAM", the title of a process's rows (without the line's end). */
+static void process_title(FILE *out, const struct mg_process *proc) {
+  fputs("  process ", out);
+  if (proc->present & MG_HEADER_HAS_PID)
+    fprintf(out, "%" PRIu64, proc->pid);
+  else
+    fputs("?", out);
+  fprintf(out, " %s", proc->program ? proc->program : "?");
+}
+
 /* --- Threads --------------------------------------------------------------------------- */
 
 static void print_threads(FILE *out, const struct mg_profile *p,
@@ -197,12 +207,8 @@ static void print_threads(FILE *out, const struct mg_profile *p,
     if (!proc)
       continue;
     if (p->nprocesses > 1) {
-      fputs("  process ", out);
-      if (proc->present & MG_HEADER_HAS_PID)
-        fprintf(out, "%" PRIu64, proc->pid);
-      else
-        fputs("?", out);
-      fprintf(out, " %s\n", proc->program ? proc->program : "?");
+      process_title(out, proc);
+      fputc('\n', out);
     }
     for (size_t t = 0; t < proc->nthreads; t++) {
       const struct mg_thread *thr = &proc->threads[t];
@@ -410,15 +416,6 @@ static struct text est_text(const struct mg_est *e, bool estimated) {
 }
 
 static struct text rounded(double v) { return num(v > 0 ? (uint64_t)llround(v) : 0); }
-
-static void process_title(FILE *out, const struct mg_process *proc) {
-  fputs("  process ", out);
-  if (proc->present & MG_HEADER_HAS_PID)
-    fprintf(out, "%" PRIu64, proc->pid);
-  else
-    fputs("?", out);
-  fprintf(out, " %s", proc->program ? proc->program : "?");
-}
 
 static void print_processes(FILE *out, const struct mg_profile *p) {
   if (p->nprocesses < 2)

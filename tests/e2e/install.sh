@@ -23,17 +23,12 @@ done
 
 # check_run PROGRAM NAME: run PROGRAM in full mode; its profile has the exact counts.
 check_run() {
-  local out=$work/out-$2
-  mkdir -p "$out"
-  MEMSCOPE_MODE=full MEMSCOPE_OUT=$out "$1" >"$out.stdout" 2>"$out.stderr" || fail "$2 failed"
-  [[ -s $out.stderr ]] && fail "$2 wrote to stderr: $(cat "$out.stderr")"
-  expect_line "$out.stdout" '^consumer: tracing 1, 0$' "$2 output"
-  "$merge" "$out" >"$out.summary" 2>&1 || fail "merge of $2 failed: $(cat "$out.summary")"
-  section "$out.summary" "Totals" >"$out.totals"
-  for kv in "allocations 123" "frees 120" "live blocks at exit 3"; do
-    expect_line "$out.totals" "^  ${kv% *} +${kv##* }$" "$2: total '$kv'"
-  done
-  expect_line "$out.summary" "consumer-main" "$2: thread name set through memscope.h"
+  run_and_merge "$work/out-$2" MEMSCOPE_MODE=full "$1"
+  expect_line "$work/out-$2.stdout" '^consumer: tracing 1, 0$' "$2 output"
+  expect_fields totals allocations=123 frees=120 live_blocks.value=3 estimated=false
+  expect_json 'count(processes.0.threads[?name=consumer-main])' 1 \
+    "$2: thread name set through memscope.h"
+  json_check "$work/out-$2.json"
 }
 
 # find_package(memscope), with a plain clang.

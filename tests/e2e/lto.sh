@@ -6,14 +6,12 @@ source "$(dirname "$0")/lib.sh"
 clang=$1 plugin=$2 runtime=$3 merge=$4 source=$5 work=$6
 rm -rf "$work" && mkdir -p "$work"
 for lto in full thin; do
-  mkdir -p "$work/$lto"
   "$clang" -O2 -g -flto=$lto -fuse-ld=gold -fpass-plugin="$plugin" "$source" "$runtime" \
-    -lpthread -lm -o "$work/$lto/threads30" 2>"$work/$lto.build" ||
+    -lpthread -lm -o "$work/threads30-$lto" 2>"$work/$lto.build" ||
     fail "-flto=$lto build: $(cat "$work/$lto.build")"
-  MEMSCOPE_OUT="$work/$lto" "$work/$lto/threads30" >/dev/null
-  "$merge" "$work/$lto"/*.msgpack >"$work/$lto.summary" || fail "-flto=$lto merge"
-  section "$work/$lto.summary" "Totals" >"$work/$lto.totals"
-  expect_line "$work/$lto.totals" '^  allocations +63030$' "-flto=$lto allocations"
-  expect_line "$work/$lto.totals" '^  bytes allocated +19140480$' "-flto=$lto bytes"
+  run_and_merge "$work/$lto" "$work/threads30-$lto"
+  expect_json totals.allocations 63030 "-flto=$lto allocations"
+  expect_json totals.bytes_allocated 19140480 "-flto=$lto bytes"
+  json_check "$work/$lto.json"
 done
 echo "e2e lto: all checks passed"

@@ -82,20 +82,14 @@ diff "$work/ref.test" "$work/inst.test" >"$work/test.diff" ||
 files=("$work"/out/memscope.*.msgpack)
 # example, examplesh, example64, minigzip{,sh,64} twice each (compress | decompress), infcover.
 expect_eq "${#files[@]}" 10 "profiles written by the suite's 10 instrumented processes"
-"$merge" --format json -o "$work/merge.json" "$work/out" 2>"$work/merge.stderr" ||
-  fail "merge failed: $(cat "$work/merge.stderr")"
-[[ -s $work/merge.stderr ]] && fail "merge complained: $(cat "$work/merge.stderr")"
-python3 - "$work/merge.json" <<'EOF' || fail "the merged profiles are not all complete and clean"
-import json, sys
-doc = json.load(open(sys.argv[1]))
-bad = [p["path"] for p in doc["processes"]
-       if not p["complete"] or p["mode"] != "full" or p["end_reason"] != "exit"]
-t = doc["totals"]
-if bad or t["unmatched_frees"] or t["overwritten_blocks"] or t["estimated"]:
-    print("incomplete or unclean:", bad, t, file=sys.stderr)
-    sys.exit(1)
-EOF
-python3 "$testdir/real_project_compare.py" "$work/merge.json" "$inst" "$work/ref.counts" "$ref" \
+merge_to_json "$work/merge.json" "$work/out"
+# Every profile complete and clean.
+expect_json 'count(processes[?complete!=true])' 0 "incomplete profiles"
+expect_json 'count(processes[?mode!=full])' 0 "profiles not in full mode"
+expect_json 'count(processes[?end_reason!=exit])' 0 "profiles that did not end at exit"
+expect_fields totals unmatched_frees=0 overwritten_blocks=0 estimated=false
+json_check "$work/merge.json"
+"$python" "$testdir/real_project_compare.py" "$work/merge.json" "$inst" "$work/ref.counts" "$ref" \
   >"$work/compare.txt" 2>&1 || fail "$(cat "$work/compare.txt")"
 cat "$work/compare.txt"
 # zlib's allocation paths must be among them: zcalloc/zcfree (reached through the
@@ -104,7 +98,7 @@ cat "$work/compare.txt"
 for site in "malloc +zcalloc zutil.c:" "free +zcfree zutil.c:" "malloc +gz_open gzlib.c:" \
             "calloc +main test/example.c:" "malloc +mem_alloc test/infcover.c:" \
             "realloc +h2b test/infcover.c:" "free +mem_free test/infcover.c:"; do
-  expect_line "$work/compare.txt" "^$site[0-9]+ +[1-9][0-9]* +[1-9]" "site '$site'"
+  expect_line "$work/compare.txt" "^${site}[0-9]+ +[1-9][0-9]* +[1-9]" "site '$site'"
 done
 echo "e2e real_project: zlib's tests passed instrumented; $(grep '^MATCH' "$work/compare.txt" |
   cut -d' ' -f2-) agree with the shim; $((SECONDS - start)) s"

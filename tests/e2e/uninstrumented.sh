@@ -9,7 +9,7 @@
 # Usage: uninstrumented.sh CLANGXX PLUGIN RUNTIME_DIR MERGE PROGRAMS_DIR WORKDIR
 source "$(dirname "$0")/lib.sh"
 cxx=$1 plugin=$2 rtdir=$3 merge=$4 programs=$5 work=$6
-rm -rf "$work" && mkdir -p "$work"/{full,preload,sampled}
+rm -rf "$work" && mkdir -p "$work"
 cc=${cxx/clang++/clang}
 "$cc" -O2 -g -shared -fPIC "$programs/uninst_lib.c" -o "$work/libul.so" ||
   fail "building the uninstrumented library"
@@ -21,14 +21,10 @@ nm -D "$work/libul.so" | grep -q __memscope && fail "the library must not be ins
   -o "$work/plain" || fail "building the plain program"
 
 export MEMSCOPE_UNINSTRUMENTED=1
-MEMSCOPE_MODE=full MEMSCOPE_RESOURCE_INTERVAL=5ms MEMSCOPE_OUT="$work/full" "$work/main" \
-  >"$work/full.stdout" || fail "instrumented run"
+run_and_merge "$work/full" MEMSCOPE_MODE=full MEMSCOPE_RESOURCE_INTERVAL=5ms "$work/main"
 expect_line "$work/full.stdout" '^uninst_main: done$' "program output"
-"$merge" --format json -o "$work/full.json" "$work/full"/*.msgpack 2>"$work/full.err" ||
-  fail "merge: $(cat "$work/full.err")"
-[[ -s "$work/full.err" ]] && fail "merge warnings: $(cat "$work/full.err")"
 
-python3 - "$work/full.json" full <<'PY' || fail "full-mode profile (see above)"
+"$python" - "$work/full.json" full <<'PY' || fail "full-mode profile (see above)"
 import json, sys
 d = json.load(open(sys.argv[1]))
 bad = []
@@ -81,11 +77,8 @@ PY
 
 # The same program built without the plugin, the runtime preloaded: everything is
 # uninstrumented, C++ new included.
-MEMSCOPE_MODE=full MEMSCOPE_OUT="$work/preload" LD_PRELOAD="$rtdir/libmemscope.so" \
-  "$work/plain" >/dev/null || fail "preloaded run"
-"$merge" --format json -o "$work/preload.json" "$work/preload"/*.msgpack 2>/dev/null ||
-  fail "merge (preload)"
-python3 - "$work/preload.json" <<'PY' || fail "preloaded profile (see above)"
+run_and_merge "$work/preload" MEMSCOPE_MODE=full LD_PRELOAD="$rtdir/libmemscope.so" "$work/plain"
+"$python" - "$work/preload.json" <<'PY' || fail "preloaded profile (see above)"
 import json, sys
 d = json.load(open(sys.argv[1]))
 bad = []
@@ -105,11 +98,8 @@ sys.exit(1 if bad else 0)
 PY
 
 # Sampled mode (the default): exact counters, and samples from the library with stacks.
-MEMSCOPE_OUT="$work/sampled" MEMSCOPE_SAMPLE_INTERVAL=4K "$work/main" >/dev/null ||
-  fail "sampled run"
-"$merge" --format json -o "$work/sampled.json" "$work/sampled"/*.msgpack 2>/dev/null ||
-  fail "merge (sampled)"
-python3 - "$work/sampled.json" <<'PY' || fail "sampled profile (see above)"
+run_and_merge "$work/sampled" MEMSCOPE_SAMPLE_INTERVAL=4K "$work/main"
+"$python" - "$work/sampled.json" <<'PY' || fail "sampled profile (see above)"
 import json, sys
 d = json.load(open(sys.argv[1]))
 u = {s["api"]: s for s in d["sites"] if s.get("uninstrumented")}

@@ -7,7 +7,7 @@
 # (BINDIR holds memscope-cc and memscope-c++, built or installed.)
 source "$(dirname "$0")/lib.sh"
 kind=$1 bindir=$2 merge=$3 projects=$4 work=$5
-rm -rf "$work" && mkdir -p "$work/out" "$work/conf-out"
+rm -rf "$work" && mkdir -p "$work/conf-out"
 cp -r "$projects/common" "$projects/$kind" "$work/"
 cd "$work/$kind"
 cc=$bindir/memscope-cc cxx=$bindir/memscope-c++
@@ -38,20 +38,14 @@ for image in app libcounter.so; do
   readelf -d "$image" | grep 'NEEDED.*libmemscope\.so' >/dev/null || fail "$image does not link libmemscope.so"
 done
 
-MEMSCOPE_MODE=full MEMSCOPE_OUT="$work/out" ./app >"$work/stdout" 2>"$work/stderr"
-[[ -s "$work/stderr" ]] && fail "the profiled program wrote to stderr: $(cat "$work/stderr")"
-expect_line "$work/stdout" '^app: 0$' "program output"
-files=("$work"/out/memscope.app.*.msgpack)
-expect_eq "${#files[@]}" 1 "one output file"
-"$merge" "${files[0]}" >"$work/summary" 2>"$work/merge.stderr" || fail "merge failed: $(cat "$work/merge.stderr")"
-section "$work/summary" "Totals" >"$work/totals"
-for kv in "allocations 123" "frees 120" "live blocks at exit 3"; do
-  expect_line "$work/totals" "^  ${kv% *} +${kv##* }$" "total '$kv'"
-done
+run_and_merge "$work/out" MEMSCOPE_MODE=full ./app
+expect_line "$work/out.stdout" '^app: 0$' "program output"
+expect_fields totals allocations=123 frees=120 live_blocks.value=3 estimated=false
 # Line tables were added (no -g given): sites have their file and line.
 if [[ $kind == cmake ]]; then src=$work/cmake/app.cpp; else src=$work/common/app.c; fi
-expect_line "$work/summary" "$(basename "$src"):$(line_of "$src" "site:loop"):[0-9]+" \
+expect_json "count(sites[?at=$(basename "$src"):$(line_of "$src" "site:loop"),calls>0])" '>=' 1 \
   "the loop site's file and line"
-line=$(line_of "$work/common/counter.c" "site:fill")
-expect_line "$work/summary" "counter\\.c:$line:[0-9]+" "the library's site"
+expect_json "count(sites[?at=counter.c:$(line_of "$work/common/counter.c" "site:fill"),calls>0])" \
+  '>=' 1 "the library's site"
+json_check "$work/out.json"
 echo "e2e wrapper_$kind: all checks passed"

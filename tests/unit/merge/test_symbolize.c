@@ -16,7 +16,7 @@
 #include "fixture.h"
 #include "profile.h"
 #include "report.h"
-#include "stacks.h"
+#include "stack_resolve.h"
 #include "suites.h"
 #include "symbolize.h"
 
