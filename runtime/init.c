@@ -2,10 +2,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -34,17 +32,15 @@ static void read_program_name(void) {
 }
 
 static void read_process_meta(void) {
-  struct timespec rt;
-  clock_gettime(CLOCK_REALTIME, &rt);
   ms_process.program = program_name;
-  ms_process.pid = (uint64_t)getpid();
-  ms_process.ppid = (uint64_t)getppid();
+  ms_process.pid = ms_os_getpid();
+  ms_process.ppid = ms_os_getppid();
   ms_process.mode = ms_mode_name(ms_config.mode);
   ms_process.sampler = ms_sampler_name(ms_config.sampler);
   ms_process.sample_interval =
       ms_config.sampler == MS_SAMPLER_BYTES ? ms_config.sample_interval : 0;
-  ms_process.start_ns = ms_now_ns();
-  ms_process.start_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+  ms_process.start_ns = ms_os_now_ns();
+  ms_process.start_unix_ns = ms_os_unix_ns();
 }
 
 /* Every lock is held across fork, so the child never inherits one mid-update; the
@@ -85,7 +81,7 @@ void ms_runtime_init(void) {
     static __thread int waiting;
     if (waiting) return;
     waiting = 1;
-    while (!ms_runtime_ready()) sched_yield();
+    while (!ms_runtime_ready()) ms_os_yield();
     waiting = 0;
     return;
   }
@@ -122,5 +118,5 @@ __attribute__((constructor(101))) static void runtime_constructor(void) {
 __attribute__((destructor(101))) static void runtime_destructor(void) {
   /* exit() from a signal handler that interrupted the runtime (busy, maybe holding its
    * locks) ends without the END record rather than waiting on them for ever. */
-  if (ms_runtime_ready() && !ms_self.busy) ms_session_stop("exit", ms_now_ns());
+  if (ms_runtime_ready() && !ms_self.busy) ms_session_stop("exit", ms_os_now_ns());
 }
