@@ -106,16 +106,18 @@ void ms_runtime_init(void) {
   errno = saved_errno;
 }
 
-/* Priority 101 runs first among constructors and last among destructors, so the
- * runtime is up before user constructors allocate and still records their destructors. */
-__attribute__((constructor(101))) static void runtime_constructor(void) {
+/* The runtime's static constructor and destructor (not the public API's start and stop:
+ * these run once, when the runtime is loaded and when the process exits).  Priority 101
+ * runs first among constructors and last among destructors, so the runtime is up before
+ * user constructors allocate and still records their destructors. */
+__attribute__((constructor(101))) static void ms_init_at_load(void) {
   ms_runtime_init();
   ms_stacks_init(); /* here, never from inside an allocation: see stacks.c */
   /* The session's file now, so that a fatal signal never has to create it. */
   if (ms_tracing()) ms_output_open_now();
 }
 
-__attribute__((destructor(101))) static void runtime_destructor(void) {
+__attribute__((destructor(101))) static void ms_fini_at_exit(void) {
   /* exit() from a signal handler that interrupted the runtime (busy, maybe holding its
    * locks) ends without the END record rather than waiting on them for ever. */
   if (ms_runtime_ready() && !ms_self.busy) ms_session_stop("exit", ms_os_now_ns());

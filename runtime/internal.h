@@ -163,7 +163,7 @@ enum ms_mode { MS_MODE_OFF = 0, MS_MODE_SAMPLED = 1, MS_MODE_FULL = 2 };
 enum ms_sampler_kind {
   MS_SAMPLER_ALL = 0,   /* full mode: every event */
   MS_SAMPLER_BYTES = 1, /* exponential byte countdown (default) */
-  MS_SAMPLER_TIERED = 2 /* the predecessor's size tiers with a hot-site boost */
+  MS_SAMPLER_TIERED = 2 /* fixed size tiers with a hot-site boost (sampler.c) */
 };
 /* Mean bytes between samples: jemalloc's default (2^19), see docs/sampling.md. */
 #define MS_DEFAULT_SAMPLE_INTERVAL (512u * 1024u)
@@ -200,7 +200,7 @@ void ms_output_write_locked(const struct ms_wbuf *b); /* caller holds the lock *
 /* Creates the session's file if it is not there yet: 0, or -errno (warned once). */
 int ms_output_open_locked(void);
 int ms_output_is_open_locked(void);
-void ms_output_open_now(void); /* the same, taking the lock (the runtime's constructor) */
+void ms_output_open_now(void); /* the same, taking the lock (init.c's ms_init_at_load) */
 /* dir made absolute against the current directory: 0 or -errno. */
 int ms_output_resolve_dir(const char *dir, char out[MS_OUT_DIR_MAX]);
 void ms_output_after_fork_child(void);
@@ -494,7 +494,7 @@ void ms_modules_encode_all(struct ms_wbuf *b); /* every image now (file opening)
 void ms_modules_check(void);                   /* writes them again if any came or went */
 
 /* ---- stacks.c: call stacks of sampled allocations (libunwind, loaded at start) ----- */
-void ms_stacks_init(void);     /* from the runtime's constructor only (dlopen) */
+void ms_stacks_init(void);     /* from ms_init_at_load only (dlopen) */
 int ms_stacks_available(void);
 /* Return addresses of the calling code, innermost first, the runtime's frames left out. */
 uint32_t ms_stack_capture(uint64_t *out, uint32_t max);

@@ -7,7 +7,7 @@
  * independently of every other (memorylessness), and its event carries weight 1/p, so
  * weighted sums over samples are unbiased estimates of sums over all allocations.
  *
- * The tiered sampler (the predecessor's policy) decides per allocation from its size
+ * The tiered sampler (MEMSCOPE_SAMPLER=tiered) decides per allocation from its size
  * tier and how hot its site is on this thread; its samples carry 1/p the same way.
  * It draws a random number for every allocation, so every allocation takes this path. */
 #include <math.h>
@@ -60,8 +60,8 @@ double ms_sampler_probability(uint64_t size, uint64_t mean) {
   return -expm1(-(double)size / (double)mean);
 }
 
-/* Size tiers of the predecessor (large >= 64 KiB always, medium >= 2 KiB at 50%, small at
- * 1%), boosted up to 10x for a site called more than 10 times on this thread. */
+/* Fixed size tiers (large >= 64 KiB always, medium >= 2 KiB at 50%, small at 1%),
+ * boosted up to 10x for a site called more than 10 times on this thread. */
 double ms_sampler_tiered_probability(uint64_t size, uint64_t site_calls) {
   double rate = size >= 65536 ? 1.0 : size >= 2048 ? 0.5 : 0.01;
   if (site_calls > 10) {
