@@ -119,7 +119,8 @@ struct ms_event {
   uint32_t nstack;      /* sampled allocations: frames in the thread's stack buffer ... */
   uint32_t stack_at;    /* ... starting here */
 };
-/* Largest encoding of one event; flush buffers are sized with it. */
+/* Largest encoding of one event but for its stack's frames (9 bytes each, which grow
+ * the buffer when there are any); flush buffers are sized with it. */
 #define MS_EVENT_MAX_ENCODED 80
 #define MS_RECORD_OVERHEAD 64
 
@@ -312,7 +313,8 @@ uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames);
 /* Writes the thread's buffered events and its counts (no-op when it does not record in
  * the current session). */
 void ms_thread_flush(struct ms_thread *t);
-/* The same with the registry and output locks already held (stop, fatal signals). */
+/* The same with the output lock already held (by ms_thread_flush; session stop, dump and
+ * the fatal-signal handler hold the registry lock too). */
 void ms_thread_flush_locked(struct ms_thread *t);
 /* The calling thread's part of ending a session: flushed, thread record written
  * (end_ns 0: it goes on running).  With `rebase`, the session that begins as this one

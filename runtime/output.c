@@ -3,8 +3,14 @@
  * Created when the session starts (header, known sites, phases and modules first); sites
  * registered later are appended as they come.  Every record goes out in one O_APPEND
  * write, so records from different threads never interleave and a file cut short stays
- * readable up to its last complete record.  The lock is taken only here and by the
- * session and thread bookkeeping, never on the hot path.
+ * readable up to its last complete record.
+ *
+ * The output lock guards the file's state and orders the writes; the site registry
+ * shares it (sites.c).  It is taken by ms_output_write and ms_output_open_now here, by
+ * session start and stop (session.c), thread flushes, exits and snapshots (thread.c),
+ * memscope_dump (api.c), site registration (sites.c) and fork (init.c: held across it),
+ * always after the registry lock when both are held; the fatal-signal handler only
+ * tries it and never gives it back (signals.c).  Never on the hot path.
  *
  * The file is created, never opened: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, no O_TRUNC.
  * A name that exists (a symlink planted there included) is never followed or reused:
@@ -48,7 +54,9 @@ void ms_output_unlock(void) {
   pthread_mutex_unlock(&out_lock);
   pthread_setcancelstate(state, NULL);
 }
-int ms_output_trylock(void) { return pthread_mutex_trylock(&out_lock) == 0; } /* signals */
+/* The fatal-signal handler's: the cancellation state is left alone, as the lock is never
+ * given back (the process is dying). */
+int ms_output_trylock(void) { return pthread_mutex_trylock(&out_lock) == 0; }
 
 static void fail(const char *what, const char *path, int err) {
   if (out_failed) return;

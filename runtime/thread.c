@@ -327,7 +327,8 @@ static int events_belong(const struct ms_thread *t) {
 
 /* r's counts in the session, if it counted anything in it or joined it; with its
  * thread record when end_ns is given (~0: none); rebased for the session `rebase`
- * (session_view_locked).  Both locks held. */
+ * (session_view_locked).  The output lock held, and the registry lock too unless r is
+ * the calling thread's own record (a flush). */
 static void write_thread_locked(struct ms_thread_rec *r, struct ms_wbuf *b, int tls_ok,
                                 uint64_t end_ns, uint32_t rebase) {
   if (!ms_tracing()) return;
