@@ -11,6 +11,10 @@ struct ms_process_meta ms_process;
 /* interpose.c's sites, when it is linked (weak: the static runtime may leave it out). */
 extern void ms_uninstrumented_register(void) __attribute__((weak));
 static char program_name[256];
+/* The command line as the kernel keeps it, one byte more than the bound to see that it
+ * is longer, and the NUL after. */
+static char command_line[MS_COMMAND_LINE_MAX_BYTES + 2];
+static const char *command_line_args[MS_COMMAND_LINE_MAX_ARGS];
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state = INIT_NONE;
@@ -31,8 +35,44 @@ static void read_program_name(void) {
   program_name[n] = 0;
 }
 
+uint32_t ms_command_line_split(const char *buf, size_t len, int whole, const char **args,
+                               uint32_t max, uint8_t *truncated) {
+  uint32_t n = 0;
+  *truncated = !whole;
+  for (size_t pos = 0; pos < len;) {
+    size_t end = pos + strnlen(buf + pos, len - pos);
+    if (end == len && !whole) break; /* cut by the bound: left out */
+    if (n == max) {
+      *truncated = 1;
+      break;
+    }
+    args[n++] = buf + pos;
+    pos = end + 1;
+  }
+  return n;
+}
+
+/* The program's arguments as it started, from the kernel's copy (/proc/self/cmdline),
+ * bounded (format.h): written in the file's header, as heaptrack does.  Once per
+ * process: a fork child has the same.  Not the environment: nothing of it is read. */
+static void read_command_line(void) {
+  ssize_t n = ms_os_read_file("/proc/self/cmdline", command_line, sizeof command_line);
+  ms_process.args = command_line_args;
+  if (n < 0) {
+    ms_process.nargs = 0;
+    ms_process.args_truncated = 1; /* unknown, not empty */
+    return;
+  }
+  int whole = (size_t)n <= MS_COMMAND_LINE_MAX_BYTES;
+  size_t len = whole ? (size_t)n : MS_COMMAND_LINE_MAX_BYTES;
+  command_line[len] = 0;
+  ms_process.nargs = ms_command_line_split(command_line, len, whole, command_line_args,
+                                           MS_COMMAND_LINE_MAX_ARGS, &ms_process.args_truncated);
+}
+
 static void read_process_meta(void) {
   ms_process.program = program_name;
+  ms_process.runtime_version = MEMSCOPE_RUNTIME_VERSION;
   ms_process.pid = ms_os_getpid();
   ms_process.ppid = ms_os_getppid();
   ms_process.mode = ms_mode_name(ms_config.mode);
@@ -90,6 +130,7 @@ void ms_runtime_init(void) {
   ms_real_resolve();
   ms_config_load();
   read_program_name();
+  read_command_line();
   read_process_meta();
   ms_sampled_set_init(ms_config.mode == MS_MODE_FULL);
   ms_session_init();

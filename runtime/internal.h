@@ -131,6 +131,10 @@ struct ms_process_meta {
   const char *sampler;
   uint64_t sample_interval;
   uint64_t start_ns, start_unix_ns;
+  const char *runtime_version;
+  const char *const *args; /* the command line: nargs strings */
+  uint32_t nargs;
+  uint8_t args_truncated;  /* args is not the whole command line */
 };
 void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta);
 void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site);
@@ -481,6 +485,13 @@ void ms_phases_encode_all_locked(struct ms_wbuf *b);
 
 /* ---- init.c: process lifecycle ------------------------------------------------------ */
 extern struct ms_process_meta ms_process;
+/* The arguments of a command line in /proc/self/cmdline's form (each ends in a NUL; the
+ * last may not) in buf[0..len), buf[len] == 0: pointers into buf for at most max of
+ * them, into args; returns how many.  `whole`: buf holds all of the file; otherwise an
+ * argument that runs to len is cut and left out.  *truncated is set when any is left
+ * out. */
+uint32_t ms_command_line_split(const char *buf, size_t len, int whole, const char **args,
+                               uint32_t max, uint8_t *truncated);
 void ms_runtime_init(void); /* idempotent; every entry point's slow path calls it */
 int ms_runtime_ready(void);
 
