@@ -66,8 +66,9 @@ static void read_command_line(void) {
   int whole = (size_t)n <= MS_COMMAND_LINE_MAX_BYTES;
   size_t len = whole ? (size_t)n : MS_COMMAND_LINE_MAX_BYTES;
   command_line[len] = 0;
-  ms_process.nargs = ms_command_line_split(command_line, len, whole, command_line_args,
-                                           MS_COMMAND_LINE_MAX_ARGS, &ms_process.args_truncated);
+  ms_process.nargs =
+      ms_command_line_split(command_line, len, whole, command_line_args,
+                            MS_COMMAND_LINE_MAX_ARGS, &ms_process.args_truncated);
 }
 
 static void read_process_meta(void) {

@@ -198,7 +198,8 @@ void ms_os_thread_name(char out[16]) {
 void ms_os_yield(void) { sched_yield(); }
 
 void ms_os_sleep_ns(uint64_t ns) {
-  struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
+  struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u),
+                        .tv_nsec = (long)(ns % 1000000000u)};
   nanosleep(&ts, NULL);
 }
 
