@@ -8,8 +8,9 @@
  *    stacks.c, modules.c) and pthread's functions (locks, keys, thread start, names,
  *    signal masks, atfork): libraries above the kernel, which the runtime uses as any
  *    program does.
- * Nothing here allocates through malloc, and everything but ms_os_warn, ms_os_getcwd and
- * ms_os_make_dirs is safe in a signal handler (plain system calls on our own buffers).
+ * Nothing here allocates through malloc.  What the fatal-signal handler reaches (writes,
+ * fstat, the reopening of our file, /proc reads, mappings, the signal calls) is plain
+ * system calls on our own buffers, safe in a signal handler.
  * Blocking calls (open, read, write) are cancellation points: callers that hold a lock
  * disable cancellation first (output.c). */
 #define _GNU_SOURCE
