@@ -1,5 +1,5 @@
-/* 100 threads inside one profiling session whose result comes back in-process: the
- * seeds' second scenario (the predecessor's session.finalize() / analysis_result).
+/* 100 threads inside one profiling session whose result comes back in-process (the
+ * merge library's session API: a session's analysis returned to the program itself).
  *
  * The program starts its own session in a directory of its own (memscope_start), runs
  * 100 workers, stops the session (memscope_stop writes and closes the file) and reads

@@ -42,7 +42,8 @@ static cl::opt<bool> AddressTakenFlag(
 static cl::opt<InlineMode> InlineFlag(
     "memscope-inline", cl::init(InlineMode::Auto),
     cl::desc("memscope: count malloc and free in the caller, in a local-exec thread-local "
-             "block, instead of calling the runtime [env MEMSCOPE_INLINE]"),
+             "block, instead of calling the runtime [env MEMSCOPE_PASS_INLINE, formerly "
+             "MEMSCOPE_INLINE]"),
     cl::values(clEnumValN(InlineMode::Auto, "auto", "in modules built for an executable (PIE)"),
                clEnumValN(InlineMode::Always, "always",
                           "in every module (it must be linked into an executable)"),
@@ -72,12 +73,18 @@ static bool boolSetting(const cl::opt<bool> &Flag, const char *Env) {
            S.equals_insensitive("off"));
 }
 
-// The flag when given, else MEMSCOPE_INLINE when set (auto, always or never; anything
-// else is an error, so that a typo does not silently change the build), else auto.
+// The flag when given, else MEMSCOPE_PASS_INLINE when set, else MEMSCOPE_INLINE (its
+// former name, still read) when set, else auto.  The value is auto, always or never;
+// anything else is an error, so that a typo does not silently change the build.
 static InlineMode inlineSetting(Module &M) {
   if (InlineFlag.getNumOccurrences() > 0)
     return InlineFlag;
-  const char *V = std::getenv("MEMSCOPE_INLINE");
+  const char *Name = "MEMSCOPE_PASS_INLINE";
+  const char *V = std::getenv(Name);
+  if (!V || !*V) {
+    Name = "MEMSCOPE_INLINE";
+    V = std::getenv(Name);
+  }
   if (!V || !*V)
     return InlineFlag;
   StringRef S = StringRef(V).trim();
@@ -87,13 +94,13 @@ static InlineMode inlineSetting(Module &M) {
     return InlineMode::Always;
   if (S.equals_insensitive("never"))
     return InlineMode::Never;
-  M.getContext().emitError("memscope: MEMSCOPE_INLINE='" + Twine(V) +
+  M.getContext().emitError("memscope: " + Twine(Name) + "='" + Twine(V) +
                            "' is none of auto, always, never");
   return InlineFlag;
 }
 
 // The flag when given, else MEMSCOPE_PASS_INLINE_TLS_BUDGET when set (a number of
-// bytes; anything else is an error, as for MEMSCOPE_INLINE), else the default.
+// bytes; anything else is an error, as for MEMSCOPE_PASS_INLINE), else the default.
 static unsigned inlineTlsBudgetSetting(Module &M) {
   if (InlineTlsBudgetFlag.getNumOccurrences() > 0)
     return InlineTlsBudgetFlag;

@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 
 #include "internal.h"
 
@@ -65,7 +64,7 @@ static const char *setting(const char *name) {
 }
 
 void ms_config_load(void) {
-  ms_config.secure = getauxval(AT_SECURE) != 0;
+  ms_config.secure = ms_os_secure_exec();
   if (ms_config.secure) ms_config.mode = MS_MODE_OFF;
   const char *mode = setting("MEMSCOPE_MODE");
   if (mode && *mode) {

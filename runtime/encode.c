@@ -41,7 +41,7 @@ void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta) {
   msgpack_pack_array(&pk, 3);
   pack_cstr(&pk, MS_FORMAT_MAGIC);
   msgpack_pack_uint32(&pk, MS_FORMAT_VERSION);
-  msgpack_pack_map(&pk, 8);
+  msgpack_pack_map(&pk, 11);
   pack_kv_str(&pk, MS_META_PROGRAM, meta->program);
   pack_kv_u64(&pk, MS_META_PID, meta->pid);
   pack_kv_u64(&pk, MS_META_PPID, meta->ppid);
@@ -50,6 +50,15 @@ void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta) {
   pack_kv_u64(&pk, MS_META_SAMPLE_INTERVAL, meta->sample_interval);
   pack_kv_u64(&pk, MS_META_START_NS, meta->start_ns);
   pack_kv_u64(&pk, MS_META_START_UNIX_NS, meta->start_unix_ns);
+  pack_kv_str(&pk, MS_META_RUNTIME_VERSION, meta->runtime_version);
+  pack_cstr(&pk, MS_META_COMMAND_LINE);
+  msgpack_pack_array(&pk, meta->nargs);
+  for (uint32_t i = 0; i < meta->nargs; i++) pack_cstr(&pk, meta->args[i]);
+  pack_cstr(&pk, MS_META_COMMAND_LINE_TRUNCATED);
+  if (meta->args_truncated)
+    msgpack_pack_true(&pk);
+  else
+    msgpack_pack_false(&pk);
 }
 
 void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {

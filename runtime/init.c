@@ -2,10 +2,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -13,6 +11,10 @@ struct ms_process_meta ms_process;
 /* interpose.c's sites, when it is linked (weak: the static runtime may leave it out). */
 extern void ms_uninstrumented_register(void) __attribute__((weak));
 static char program_name[256];
+/* The command line as the kernel keeps it, one byte more than the bound to see that it
+ * is longer, and the NUL after. */
+static char command_line[MS_COMMAND_LINE_MAX_BYTES + 2];
+static const char *command_line_args[MS_COMMAND_LINE_MAX_ARGS];
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state = INIT_NONE;
@@ -33,18 +35,53 @@ static void read_program_name(void) {
   program_name[n] = 0;
 }
 
+uint32_t ms_command_line_split(const char *buf, size_t len, int whole, const char **args,
+                               uint32_t max, uint8_t *truncated) {
+  uint32_t n = 0;
+  *truncated = !whole;
+  for (size_t pos = 0; pos < len;) {
+    size_t end = pos + strnlen(buf + pos, len - pos);
+    if (end == len && !whole) break; /* cut by the bound: left out */
+    if (n == max) {
+      *truncated = 1;
+      break;
+    }
+    args[n++] = buf + pos;
+    pos = end + 1;
+  }
+  return n;
+}
+
+/* The program's arguments as it started, from the kernel's copy (/proc/self/cmdline),
+ * bounded (format.h): written in the file's header, as heaptrack does.  Once per
+ * process: a fork child has the same.  Not the environment: nothing of it is read. */
+static void read_command_line(void) {
+  ssize_t n = ms_os_read_file("/proc/self/cmdline", command_line, sizeof command_line);
+  ms_process.args = command_line_args;
+  if (n < 0) {
+    ms_process.nargs = 0;
+    ms_process.args_truncated = 1; /* unknown, not empty */
+    return;
+  }
+  int whole = (size_t)n <= MS_COMMAND_LINE_MAX_BYTES;
+  size_t len = whole ? (size_t)n : MS_COMMAND_LINE_MAX_BYTES;
+  command_line[len] = 0;
+  ms_process.nargs =
+      ms_command_line_split(command_line, len, whole, command_line_args,
+                            MS_COMMAND_LINE_MAX_ARGS, &ms_process.args_truncated);
+}
+
 static void read_process_meta(void) {
-  struct timespec rt;
-  clock_gettime(CLOCK_REALTIME, &rt);
   ms_process.program = program_name;
-  ms_process.pid = (uint64_t)getpid();
-  ms_process.ppid = (uint64_t)getppid();
+  ms_process.runtime_version = MEMSCOPE_RUNTIME_VERSION;
+  ms_process.pid = ms_os_getpid();
+  ms_process.ppid = ms_os_getppid();
   ms_process.mode = ms_mode_name(ms_config.mode);
   ms_process.sampler = ms_sampler_name(ms_config.sampler);
   ms_process.sample_interval =
       ms_config.sampler == MS_SAMPLER_BYTES ? ms_config.sample_interval : 0;
-  ms_process.start_ns = ms_now_ns();
-  ms_process.start_unix_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+  ms_process.start_ns = ms_os_now_ns();
+  ms_process.start_unix_ns = ms_os_unix_ns();
 }
 
 /* Every lock is held across fork, so the child never inherits one mid-update; the
@@ -85,7 +122,7 @@ void ms_runtime_init(void) {
     static __thread int waiting;
     if (waiting) return;
     waiting = 1;
-    while (!ms_runtime_ready()) sched_yield();
+    while (!ms_runtime_ready()) ms_os_yield();
     waiting = 0;
     return;
   }
@@ -94,6 +131,7 @@ void ms_runtime_init(void) {
   ms_real_resolve();
   ms_config_load();
   read_program_name();
+  read_command_line();
   read_process_meta();
   ms_sampled_set_init(ms_config.mode == MS_MODE_FULL);
   ms_session_init();
@@ -110,17 +148,19 @@ void ms_runtime_init(void) {
   errno = saved_errno;
 }
 
-/* Priority 101 runs first among constructors and last among destructors, so the
- * runtime is up before user constructors allocate and still records their destructors. */
-__attribute__((constructor(101))) static void runtime_constructor(void) {
+/* The runtime's static constructor and destructor (not the public API's start and stop:
+ * these run once, when the runtime is loaded and when the process exits).  Priority 101
+ * runs first among constructors and last among destructors, so the runtime is up before
+ * user constructors allocate and still records their destructors. */
+__attribute__((constructor(101))) static void ms_init_at_load(void) {
   ms_runtime_init();
   ms_stacks_init(); /* here, never from inside an allocation: see stacks.c */
   /* The session's file now, so that a fatal signal never has to create it. */
   if (ms_tracing()) ms_output_open_now();
 }
 
-__attribute__((destructor(101))) static void runtime_destructor(void) {
+__attribute__((destructor(101))) static void ms_fini_at_exit(void) {
   /* exit() from a signal handler that interrupted the runtime (busy, maybe holding its
    * locks) ends without the END record rather than waiting on them for ever. */
-  if (ms_runtime_ready() && !ms_self.busy) ms_session_stop("exit", ms_now_ns());
+  if (ms_runtime_ready() && !ms_self.busy) ms_session_stop("exit", ms_os_now_ns());
 }

@@ -1,15 +1,18 @@
 /* libmemscope internals, grouped by the file that defines them.
  *
  * Rules for every file here: never call malloc or anything that may (stdio, most of
- * libc's formatting), take memory from mmap; nothing on the hot path (the hooks*.c entry
- * points and the inline recorder of record.h) may lock, use a shared atomic, make a
- * syscall or read a clock, except where an event is recorded (sampled, or full mode). */
+ * libc's formatting), take memory from os.c's mappings; reach the kernel only through
+ * os.c (the ms_os_* functions below); nothing on the hot path (the hooks*.c entry points
+ * and the inline recorder of record.h) may lock, use a shared atomic, make a syscall or
+ * read a clock, except where an event is recorded (sampled, or full mode). */
 #ifndef MEMSCOPE_RUNTIME_INTERNAL_H
 #define MEMSCOPE_RUNTIME_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdatomic.h>
+#include <signal.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "memscope/abi.h"
@@ -19,29 +22,65 @@
 #define MS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define MS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* ---- clock (inline) ------------------------------------------------------------------
- * CLOCK_MONOTONIC through the vDSO: no syscall, ~20 ns. Only used where an event needs
- * its time (every event in full mode). */
-static inline uint64_t ms_now_ns(void) {
+/* ---- os.c: the only contact with the kernel -------------------------------------------
+ * Every system call the runtime makes for itself is one of these (os.c says what is left
+ * outside on purpose: the program's own mmap/munmap forwarded by the hooks, the loader,
+ * pthread).  The clock is the one inline member: CLOCK_MONOTONIC through the vDSO, no
+ * syscall, ~20 ns, only read where an event needs its time (every event in full mode). */
+static inline uint64_t ms_os_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
-
-/* ---- os.c: the only place that talks to the kernel directly ----------------------- */
+/* Memory: anonymous private mappings. */
 void *ms_os_map(size_t size);             /* zeroed pages, NULL on failure */
 void *ms_os_reserve(size_t size);         /* the same, pages taken only when touched */
 void ms_os_discard(void *p, size_t size); /* back to zero pages (NULL: nothing) */
 void ms_os_unmap(void *p, size_t size);   /* NULL: nothing */
 void *ms_os_remap(void *p, size_t old_size, size_t new_size); /* NULL on failure */
+size_t ms_os_page_size(void);
+/* Files and descriptors: every descriptor is close-on-exec; -errno on failure. */
 int ms_os_write_all(int fd, const void *buf, size_t len);     /* 0 or -errno */
+int ms_os_create_file(const char *path); /* O_CREAT|O_EXCL|O_NOFOLLOW|O_APPEND, 0600 */
+int ms_os_open_append(const char *path); /* an existing file, O_APPEND|O_NOFOLLOW */
+void ms_os_close(int fd);                /* < 0: nothing */
+struct ms_os_file_id {
+  uint64_t dev, ino;
+};
+int ms_os_file_id(int fd, struct ms_os_file_id *id); /* fstat: 0 or -errno */
+/* fd moved to a high number (the original closed): just above the soft RLIMIT_NOFILE
+ * when the hard limit allows and it is under `ceiling`, else as high as is free under
+ * min(limit, ceiling); fd itself when nothing higher is free. */
+int ms_os_move_fd_high(int fd, int ceiling);
+/* A whole (small) file into buf, NUL-terminated, at most cap - 1 bytes: the bytes read,
+ * -1 when it cannot be opened.  A result of cap - 1 may mean the file is longer. */
+ssize_t ms_os_read_file(const char *path, char *buf, size_t cap);
+size_t ms_os_readlink(const char *path, char *buf, size_t cap); /* NUL-terminated, 0: none */
+int ms_os_getcwd(char *buf, size_t cap);                         /* 0 or -errno */
+/* The directory and its missing parents, as mkdir -p with mode 0700: 0 or -errno. */
+int ms_os_make_dirs(const char *dir);
+/* Processes, threads, time. */
+uint64_t ms_os_getpid(void);
+uint64_t ms_os_getppid(void);
 int32_t ms_os_gettid(void);
 int ms_os_thread_alive(int32_t tid);      /* 0 once the kernel no longer knows it */
 void ms_os_read_task_comm(int32_t tid, char out[16]); /* another thread's name, "" */
-const char *ms_os_strerror(int err);      /* errno's description, signal-safe */
 void ms_os_thread_name(char out[16]);     /* calling thread's name, "" if unknown */
+void ms_os_yield(void);
+void ms_os_sleep_ns(uint64_t ns);
+uint64_t ms_os_unix_ns(void);             /* CLOCK_REALTIME */
+uint64_t ms_os_clock_ticks_per_s(void);   /* the unit of /proc's CPU times */
+int ms_os_secure_exec(void);              /* AT_SECURE: setuid, setgid, capabilities */
+const unsigned char *ms_os_exec_random(void); /* AT_RANDOM: 16 bytes, or NULL */
+/* Signals.  Installs handler (SA_SIGINFO, SA_ONSTACK, nothing blocked) for sig only
+ * while its disposition is the default: 1 when installed. */
+int ms_os_signal_take_default(int sig, void (*handler)(int, siginfo_t *, void *));
+/* Back to the default action for sig, and sig raised again when asked. */
+void ms_os_signal_default(int sig, int raise_again);
+/* Messages and small strings (no stdio: it may allocate). */
+const char *ms_os_strerror(int err);      /* errno's description, signal-safe */
 void ms_os_warn(const char *msg, const char *detail); /* one line on stderr */
-/* Appends decimal v to buf at *pos, bounded by cap; returns 0 when it did not fit. */
+/* Appends s (or decimal v) to buf at *pos, bounded by cap; returns 0 when it did not fit. */
 int ms_os_append_str(char *buf, size_t cap, size_t *pos, const char *s);
 int ms_os_append_u64(char *buf, size_t cap, size_t *pos, uint64_t v);
 /* "/proc/self/task/<tid>/<leaf>" into buf; 0 when it does not fit. */
@@ -80,7 +119,8 @@ struct ms_event {
   uint32_t nstack;      /* sampled allocations: frames in the thread's stack buffer ... */
   uint32_t stack_at;    /* ... starting here */
 };
-/* Largest encoding of one event; flush buffers are sized with it. */
+/* Largest encoding of one event but for its stack's frames (9 bytes each, which grow
+ * the buffer when there are any); flush buffers are sized with it. */
 #define MS_EVENT_MAX_ENCODED 80
 #define MS_RECORD_OVERHEAD 64
 
@@ -91,6 +131,10 @@ struct ms_process_meta {
   const char *sampler;
   uint64_t sample_interval;
   uint64_t start_ns, start_unix_ns;
+  const char *runtime_version;
+  const char *const *args; /* the command line: nargs strings */
+  uint32_t nargs;
+  uint8_t args_truncated;  /* args is not the whole command line */
 };
 void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta);
 void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site);
@@ -124,7 +168,7 @@ enum ms_mode { MS_MODE_OFF = 0, MS_MODE_SAMPLED = 1, MS_MODE_FULL = 2 };
 enum ms_sampler_kind {
   MS_SAMPLER_ALL = 0,   /* full mode: every event */
   MS_SAMPLER_BYTES = 1, /* exponential byte countdown (default) */
-  MS_SAMPLER_TIERED = 2 /* the predecessor's size tiers with a hot-site boost */
+  MS_SAMPLER_TIERED = 2 /* fixed size tiers with a hot-site boost (sampler.c) */
 };
 /* Mean bytes between samples: jemalloc's default (2^19), see docs/sampling.md. */
 #define MS_DEFAULT_SAMPLE_INTERVAL (512u * 1024u)
@@ -161,7 +205,7 @@ void ms_output_write_locked(const struct ms_wbuf *b); /* caller holds the lock *
 /* Creates the session's file if it is not there yet: 0, or -errno (warned once). */
 int ms_output_open_locked(void);
 int ms_output_is_open_locked(void);
-void ms_output_open_now(void); /* the same, taking the lock (the runtime's constructor) */
+void ms_output_open_now(void); /* the same, taking the lock (init.c's ms_init_at_load) */
 /* dir made absolute against the current directory: 0 or -errno. */
 int ms_output_resolve_dir(const char *dir, char out[MS_OUT_DIR_MAX]);
 void ms_output_after_fork_child(void);
@@ -273,7 +317,8 @@ uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames);
 /* Writes the thread's buffered events and its counts (no-op when it does not record in
  * the current session). */
 void ms_thread_flush(struct ms_thread *t);
-/* The same with the registry and output locks already held (stop, fatal signals). */
+/* The same with the output lock already held (by ms_thread_flush; session stop, dump and
+ * the fatal-signal handler hold the registry lock too). */
 void ms_thread_flush_locked(struct ms_thread *t);
 /* The calling thread's part of ending a session: flushed, thread record written
  * (end_ns 0: it goes on running).  With `rebase`, the session that begins as this one
@@ -440,6 +485,13 @@ void ms_phases_encode_all_locked(struct ms_wbuf *b);
 
 /* ---- init.c: process lifecycle ------------------------------------------------------ */
 extern struct ms_process_meta ms_process;
+/* The arguments of a command line in /proc/self/cmdline's form (each ends in a NUL; the
+ * last may not) in buf[0..len), buf[len] == 0: pointers into buf for at most max of
+ * them, into args; returns how many.  `whole`: buf holds all of the file; otherwise an
+ * argument that runs to len is cut and left out.  *truncated is set when any is left
+ * out. */
+uint32_t ms_command_line_split(const char *buf, size_t len, int whole, const char **args,
+                               uint32_t max, uint8_t *truncated);
 void ms_runtime_init(void); /* idempotent; every entry point's slow path calls it */
 int ms_runtime_ready(void);
 
@@ -455,7 +507,7 @@ void ms_modules_encode_all(struct ms_wbuf *b); /* every image now (file opening)
 void ms_modules_check(void);                   /* writes them again if any came or went */
 
 /* ---- stacks.c: call stacks of sampled allocations (libunwind, loaded at start) ----- */
-void ms_stacks_init(void);     /* from the runtime's constructor only (dlopen) */
+void ms_stacks_init(void);     /* from ms_init_at_load only (dlopen) */
 int ms_stacks_available(void);
 /* Return addresses of the calling code, innermost first, the runtime's frames left out. */
 uint32_t ms_stack_capture(uint64_t *out, uint32_t max);

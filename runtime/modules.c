@@ -9,7 +9,6 @@
 #include <link.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -69,10 +68,9 @@ void ms_modules_encode_all(struct ms_wbuf *b) {
   dl_iterate_phdr(read_generation, &generation);
   struct encode_ctx ctx; /* 4 KiB of stack: flushes and the file's opening only */
   ctx.b = b;
-  ctx.ts = ms_now_ns();
+  ctx.ts = ms_os_now_ns();
   ctx.first = 1;
-  ssize_t n = readlink("/proc/self/exe", ctx.exe, sizeof ctx.exe - 1);
-  ctx.exe[n > 0 ? n : 0] = 0;
+  ms_os_readlink("/proc/self/exe", ctx.exe, sizeof ctx.exe);
   dl_iterate_phdr(encode_one, &ctx);
   atomic_store_explicit(&written_generation, generation, memory_order_relaxed);
 }

@@ -1,17 +1,35 @@
-/* The runtime's only contact with the kernel: memory, writes, thread identity.
- * Nothing here allocates through malloc, and everything but ms_os_warn is safe in a
- * signal handler (plain system calls on our own buffers). */
+/* The runtime's contact with the kernel: memory, files, descriptors, signals, thread and
+ * process identity, time (the monotonic clock is inline: ms_os_now_ns in internal.h).
+ * Every other runtime file reaches the kernel through these functions, so that what the
+ * runtime asks of the system is in one place.  Left where they are, on purpose:
+ *  - the program's own mmap/munmap, forwarded by the hooks (real_alloc.h): they are
+ *    the program's calls, not the runtime's;
+ *  - the loader (dlsym, dlopen, dl_iterate_phdr: real_alloc.c, thread_create.c,
+ *    stacks.c, modules.c) and pthread's functions (locks, keys, thread start, names,
+ *    signal masks, atfork): libraries above the kernel, which the runtime uses as any
+ *    program does.
+ * Nothing here allocates through malloc.  What the fatal-signal handler reaches (writes,
+ * fstat, the reopening of our file, /proc reads, mappings, the signal calls) is plain
+ * system calls on our own buffers, safe in a signal handler.
+ * Blocking calls (open, read, write) are cancellation points: callers that hold a lock
+ * disable cancellation first (output.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+/* ---- memory ------------------------------------------------------------------------- */
 
 void *ms_os_map(size_t size) {
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -37,6 +55,10 @@ void *ms_os_remap(void *p, size_t old_size, size_t new_size) {
   return q == MAP_FAILED ? NULL : q;
 }
 
+size_t ms_os_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+/* ---- files and descriptors ---------------------------------------------------------- */
+
 int ms_os_write_all(int fd, const void *buf, size_t len) {
   const char *s = buf;
   while (len > 0) {
@@ -51,6 +73,109 @@ int ms_os_write_all(int fd, const void *buf, size_t len) {
   return 0;
 }
 
+int ms_os_create_file(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
+  return fd < 0 ? -errno : fd;
+}
+
+int ms_os_open_append(const char *path) {
+  int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+void ms_os_close(int fd) {
+  if (fd >= 0) close(fd);
+}
+
+int ms_os_file_id(int fd, struct ms_os_file_id *id) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -errno;
+  id->dev = (uint64_t)st.st_dev;
+  id->ino = (uint64_t)st.st_ino;
+  return 0;
+}
+
+/* The soft limit is raised by one for the dup and put back at once: the program's own
+ * opens never reach the number above it, and a closefrom() loop up to the limit stops
+ * short of it.  When the hard limit leaves no room, or the limit is above the ceiling,
+ * the highest free number among the 64 under min(limit, ceiling). */
+int ms_os_move_fd_high(int fd, int ceiling) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return fd;
+  if (rl.rlim_cur < (rlim_t)ceiling && rl.rlim_cur < rl.rlim_max && (long)rl.rlim_cur > fd) {
+    struct rlimit raised = {rl.rlim_cur + 1, rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      int high = fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
+      setrlimit(RLIMIT_NOFILE, &rl);
+      if (high == (int)rl.rlim_cur) {
+        close(fd);
+        return high;
+      }
+      if (high >= 0) close(high);
+    }
+  }
+  long top = rl.rlim_cur > (rlim_t)ceiling ? ceiling : (long)rl.rlim_cur;
+  for (long want = top - 1; want > fd && want >= top - 64; want--) {
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, want);
+    if (high < 0) continue;
+    if (high == want) {
+      close(fd);
+      return high;
+    }
+    close(high); /* a lower number than wanted: the ones above are taken */
+    break;
+  }
+  return fd;
+}
+
+ssize_t ms_os_read_file(const char *path, char *buf, size_t cap) {
+  if (cap == 0) return -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t len = 0;
+  while (len < cap - 1) {
+    ssize_t n = read(fd, buf + len, cap - 1 - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  buf[len] = 0;
+  return (ssize_t)len;
+}
+
+size_t ms_os_readlink(const char *path, char *buf, size_t cap) {
+  if (cap == 0) return 0;
+  ssize_t n = readlink(path, buf, cap - 1);
+  size_t len = n > 0 ? (size_t)n : 0;
+  buf[len] = 0;
+  return len;
+}
+
+int ms_os_getcwd(char *buf, size_t cap) { return getcwd(buf, cap) ? 0 : -errno; }
+
+int ms_os_make_dirs(const char *dir) {
+  char path[MS_OUT_DIR_MAX];
+  size_t n = strlen(dir);
+  if (n >= sizeof path) return -ENAMETOOLONG;
+  memcpy(path, dir, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (path[i] != '/' && path[i] != 0) continue;
+    char c = path[i];
+    path[i] = 0;
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) return -errno;
+    path[i] = c;
+  }
+  struct stat st;
+  if (stat(dir, &st) != 0) return -errno;
+  return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* ---- processes, threads, time ------------------------------------------------------- */
+
+uint64_t ms_os_getpid(void) { return (uint64_t)getpid(); }
+uint64_t ms_os_getppid(void) { return (uint64_t)getppid(); }
+
 int32_t ms_os_gettid(void) { return (int32_t)syscall(SYS_gettid); }
 
 int ms_os_thread_alive(int32_t tid) {
@@ -58,16 +183,66 @@ int ms_os_thread_alive(int32_t tid) {
 }
 
 void ms_os_read_task_comm(int32_t tid, char out[16]) {
-  char path[64];
+  char path[64], comm[17];
   memset(out, 0, 16);
   if (!ms_os_task_path(path, sizeof path, tid, "comm")) return;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t n = read(fd, out, 15);
-  close(fd);
-  for (ssize_t i = 0; i < n; i++)
-    if (out[i] == '\n') out[i] = 0;
+  ssize_t n = ms_os_read_file(path, comm, 16); /* at most 15 bytes, as the kernel keeps */
+  for (ssize_t i = 0; i < n && comm[i] != '\n'; i++) out[i] = comm[i];
 }
+
+void ms_os_thread_name(char out[16]) {
+  memset(out, 0, 16);
+  if (prctl(PR_GET_NAME, out, 0, 0, 0) != 0) out[0] = 0;
+  out[15] = 0;
+}
+
+void ms_os_yield(void) { sched_yield(); }
+
+void ms_os_sleep_ns(uint64_t ns) {
+  struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u),
+                        .tv_nsec = (long)(ns % 1000000000u)};
+  nanosleep(&ts, NULL);
+}
+
+uint64_t ms_os_unix_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ms_os_clock_ticks_per_s(void) {
+  long hz = sysconf(_SC_CLK_TCK);
+  return hz > 0 ? (uint64_t)hz : 100;
+}
+
+/* The auxiliary vector: what the kernel told the process at exec, read without a system
+ * call. */
+int ms_os_secure_exec(void) { return getauxval(AT_SECURE) != 0; }
+
+const unsigned char *ms_os_exec_random(void) {
+  return (const unsigned char *)getauxval(AT_RANDOM);
+}
+
+/* ---- signals ------------------------------------------------------------------------ */
+
+int ms_os_signal_take_default(int sig, void (*handler)(int, siginfo_t *, void *)) {
+  struct sigaction old, sa;
+  if (sigaction(sig, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) ||
+      old.sa_handler != SIG_DFL)
+    return 0;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  return sigaction(sig, &sa, NULL) == 0;
+}
+
+void ms_os_signal_default(int sig, int raise_again) {
+  signal(sig, SIG_DFL);
+  if (raise_again) raise(sig);
+}
+
+/* ---- messages and small strings ----------------------------------------------------- */
 
 const char *ms_os_strerror(int err) {
 #ifdef __GLIBC__
@@ -75,12 +250,6 @@ const char *ms_os_strerror(int err) {
   if (s) return s;
 #endif
   return "error";
-}
-
-void ms_os_thread_name(char out[16]) {
-  memset(out, 0, 16);
-  if (prctl(PR_GET_NAME, out, 0, 0, 0) != 0) out[0] = 0;
-  out[15] = 0;
 }
 
 /* One line on stderr, written with write(2): stdio may allocate. */

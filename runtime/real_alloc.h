@@ -67,6 +67,9 @@ static inline void *ms_next_calloc(size_t nmemb, size_t size) { return ms_next.c
 static inline void *ms_next_realloc(void *ptr, size_t size) { return ms_next.realloc(ptr, size); }
 static inline void ms_next_free(void *ptr) { ms_next.free(ptr); }
 
+/* The program's own mmap and munmap, as the mmap hooks forward them (hooks_mmap.c): the
+ * program's system calls, made for it, so the raw symbols; the runtime's own mappings go
+ * through os.c. */
 static inline void *ms_real_mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset) {
   return mmap(addr, length, prot, flags, fd, (off_t)offset);
 }

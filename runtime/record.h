@@ -25,8 +25,9 @@
 
 /* An allocation of `size` bytes about to be made: NULL when the caller must call the
  * allocator and then ms_alloc_slow(); else the site's counter, with the call and its
- * bytes counted, and the caller finishes with ms_count_range() (see the hooks below:
- * a size outside the range seen so far is a tail call). */
+ * bytes counted, and the caller finishes with the size range: ms_count_widen() when
+ * ms_out_of_range() (ms_hook_malloc below tail-calls ms_widen_then_malloc instead,
+ * which widens and allocates). */
 static inline struct ms_site_counter *ms_alloc_fast(const struct __memscope_site *site,
                                                     uint64_t size) {
   struct ms_thread *t = &ms_self;
@@ -76,7 +77,7 @@ static inline struct ms_site_counter *ms_realloc_fast(const struct __memscope_si
 /* Before a realloc-like call on the slow path: its time, read only when the event needs
  * it (full mode, or an old block that may have been sampled), 0 otherwise. */
 static inline uint64_t ms_begin_realloc(const void *old) {
-  return old && ms_maybe_sampled((uintptr_t)old) ? ms_now_ns() : 0;
+  return old && ms_maybe_sampled((uintptr_t)old) ? ms_os_now_ns() : 0;
 }
 
 /* For entry points that report after the call (aligned forms, C++ helpers, mmap):

@@ -5,17 +5,14 @@
  *
  * It is a thread of its own ("memscope-res"), started on the first recorded event of a
  * session (never from a constructor), detached, with every signal blocked so the
- * program's signals go to the program's threads.  It reads /proc with open/read into
+ * program's signals go to the program's threads.  It reads /proc (ms_os_read_file) into
  * buffers of its own and allocates nothing.  Off unless MEMSCOPE_RESOURCE_INTERVAL is set;
  * cost per tick: three /proc reads plus one per recording thread. */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -26,13 +23,7 @@ static uint64_t ns_per_tick;
 
 /* Reads a small /proc file into buf (NUL-terminated); 0 when it cannot. */
 static int read_proc(const char *path, char *buf, size_t cap) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, cap - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = 0;
-  return 1;
+  return ms_os_read_file(path, buf, cap) > 0;
 }
 
 static uint64_t parse_u64(const char **s) {
@@ -80,7 +71,7 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 void ms_resource_sample_now(void) {
   pthread_mutex_lock(&table_lock);
   struct ms_resource_thread *threads = thread_table;
-  struct ms_resource_sample s = {.ts = ms_now_ns(), .threads = threads};
+  struct ms_resource_sample s = {.ts = ms_os_now_ns(), .threads = threads};
   char buf[4096];
   if (read_proc("/proc/self/stat", buf, sizeof buf)) {
     s.process[MS_RES_MINFLT] = stat_field(buf, 10);
@@ -88,7 +79,7 @@ void ms_resource_sample_now(void) {
     s.process[MS_RES_UTIME] = stat_field(buf, 14) * ns_per_tick;
     s.process[MS_RES_STIME] = stat_field(buf, 15) * ns_per_tick;
     s.process[MS_RES_VSIZE] = stat_field(buf, 23);
-    s.process[MS_RES_RSS] = stat_field(buf, 24) * (uint64_t)sysconf(_SC_PAGESIZE);
+    s.process[MS_RES_RSS] = stat_field(buf, 24) * (uint64_t)ms_os_page_size();
   }
   if (read_proc("/proc/self/io", buf, sizeof buf)) {
     s.process[MS_RES_READ] = keyed(buf, "read_bytes");
@@ -113,11 +104,8 @@ void ms_resource_sample_now(void) {
 static void *sampler_main(void *unused) {
   (void)unused;
   pthread_setname_np(pthread_self(), "memscope-res");
-  uint64_t interval = ms_config.resource_interval_ns;
-  struct timespec ts = {.tv_sec = (time_t)(interval / 1000000000u),
-                        .tv_nsec = (long)(interval % 1000000000u)};
   for (;;) {
-    nanosleep(&ts, NULL);
+    ms_os_sleep_ns(ms_config.resource_interval_ns);
     if (ms_tracing()) ms_resource_sample_now();
   }
   return NULL;
@@ -127,7 +115,7 @@ void ms_resource_ensure_started(void) {
   if (!ms_config.resource_interval_ns || atomic_load_explicit(&started, memory_order_relaxed))
     return;
   if (atomic_exchange(&started, 1)) return;
-  ns_per_tick = 1000000000u / (uint64_t)sysconf(_SC_CLK_TCK);
+  ns_per_tick = 1000000000u / ms_os_clock_ticks_per_s();
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

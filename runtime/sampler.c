@@ -7,7 +7,7 @@
  * independently of every other (memorylessness), and its event carries weight 1/p, so
  * weighted sums over samples are unbiased estimates of sums over all allocations.
  *
- * The tiered sampler (the predecessor's policy) decides per allocation from its size
+ * The tiered sampler (MEMSCOPE_SAMPLER=tiered) decides per allocation from its size
  * tier and how hot its site is on this thread; its samples carry 1/p the same way.
  * It draws a random number for every allocation, so every allocation takes this path. */
 #include <math.h>
@@ -60,8 +60,8 @@ double ms_sampler_probability(uint64_t size, uint64_t mean) {
   return -expm1(-(double)size / (double)mean);
 }
 
-/* Size tiers of the predecessor (large >= 64 KiB always, medium >= 2 KiB at 50%, small at
- * 1%), boosted up to 10x for a site called more than 10 times on this thread. */
+/* Fixed size tiers (large >= 64 KiB always, medium >= 2 KiB at 50%, small at 1%),
+ * boosted up to 10x for a site called more than 10 times on this thread. */
 double ms_sampler_tiered_probability(uint64_t size, uint64_t site_calls) {
   double rate = size >= 65536 ? 1.0 : size >= 2048 ? 0.5 : 0.01;
   if (site_calls > 10) {
@@ -129,7 +129,7 @@ void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, u
     /* (a sample the full set cannot keep is skipped: without its free it would look
      * leaked) */
     struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p,
-                          .ts = ms_now_ns(), .kind = MS_EV_ALLOC, .weight = weight,
+                          .ts = ms_os_now_ns(), .kind = MS_EV_ALLOC, .weight = weight,
                           .align = (uint32_t)align,
                           .phase = atomic_load_explicit(&ms_current_phase, memory_order_relaxed)};
     add_stack(t, site, &ev);
@@ -187,7 +187,7 @@ static void decide(struct ms_thread *t, const struct __memscope_site *site, uint
 
 void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site,
                        uint64_t size, uint64_t align) {
-  struct ms_event ev = {.site_id = site->id, .size = size, .ts = ms_now_ns(),
+  struct ms_event ev = {.site_id = site->id, .size = size, .ts = ms_os_now_ns(),
                         .kind = MS_EV_ALLOC, .weight = 1.0, .align = (uint32_t)align};
   push_guarded(t, &ev);
 }
@@ -207,11 +207,11 @@ void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void
 void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                    uint64_t *calls) {
   if (!p) { /* not counted; full mode records it */
-    if (t->record_all) ms_sample_free(t, site, NULL, ms_now_ns());
+    if (t->record_all) ms_sample_free(t, site, NULL, ms_os_now_ns());
     return;
   }
   ++*calls;
-  if (ms_maybe_sampled((uintptr_t)p)) ms_sample_free(t, site, p, ms_now_ns());
+  if (ms_maybe_sampled((uintptr_t)p)) ms_sample_free(t, site, p, ms_os_now_ns());
 }
 
 void ms_free_slow(const struct __memscope_site *site, const void *p) {
@@ -227,7 +227,7 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
   struct ms_thread *t = &ms_self;
   if (!ms_thread_ensure(t)) return;
   if (p) ms_count(ms_site_counter(t->counters_mem, site), size);
-  uint64_t now = ms_now_ns();
+  uint64_t now = ms_os_now_ns();
   if (t->record_all) {
     uint64_t took = begin && now > begin ? now - begin : 0;
     struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p, .ts = now,

@@ -31,7 +31,7 @@ void ms_session_init(void) {
  * call made meanwhile is in exactly one of them; and tracing never looks off between
  * the two (a thread that saw it off would not count its call at all). */
 static void end_session_locked(const char *reason, uint64_t end_ns, uint32_t rebase) {
-  uint64_t now = ms_now_ns();
+  uint64_t now = ms_os_now_ns();
   ms_threads_write_running_locked(rebase);
   ms_thread_finish_session_locked(&ms_self, end_ns, rebase);
   char mem[128];
@@ -108,7 +108,7 @@ uint32_t ms_phase_intern(const char *label) {
   if (is_new && ms_tracing()) {
     char mem[160];
     struct ms_wbuf b = MS_WBUF_FIXED(mem);
-    ms_encode_phase(&b, id, phase_labels[id], ms_now_ns());
+    ms_encode_phase(&b, id, phase_labels[id], ms_os_now_ns());
     ms_output_write(&b);
   }
   return id;

@@ -17,7 +17,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
-#include <string.h>
 
 #include "internal.h"
 
@@ -46,23 +45,13 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
   errno = saved_errno;
   /* Back to the default action.  A fault returns to the faulting instruction and dies of
    * it there; a signal that was sent (abort's SIGABRT, kill) is raised again. */
-  signal(sig, SIG_DFL);
-  if (info->si_code <= 0 || sig == SIGABRT) raise(sig);
+  ms_os_signal_default(sig, info->si_code <= 0 || sig == SIGABRT);
 }
 
 /* Installed only for signals whose disposition is still the default: a program that
  * chose its own keeps it (and one that installs a handler later replaces ours). */
 void ms_signals_install(void) {
   if (!ms_config.signals) return;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_fatal_signal;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
-  for (unsigned i = 0; i < NSIG_FATAL; i++) {
-    struct sigaction old;
-    if (sigaction(fatal_signals[i], NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
-        old.sa_handler == SIG_DFL)
-      sigaction(fatal_signals[i], &sa, NULL);
-  }
+  for (unsigned i = 0; i < NSIG_FATAL; i++)
+    ms_os_signal_take_default(fatal_signals[i], on_fatal_signal);
 }

@@ -32,12 +32,10 @@
  * finished before glibc's last clean-up (whose free(NULL) used to set it up again). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "memscope.h"
@@ -238,7 +236,7 @@ static int thread_setup(struct ms_thread *t) {
       r->counters = counters;
       r->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
       r->os_tid = ms_os_gettid();
-      r->start_ns = ms_now_ns();
+      r->start_ns = ms_os_now_ns();
       r->tp = ms_thread_pointer();
       r->born = t->born;
       memcpy(r->name, t->name, sizeof r->name);
@@ -280,7 +278,7 @@ static void join_session(struct ms_thread *t, uint32_t session) {
     }
   }
   ms_inline_reset_ranges_self(base);
-  ms_sampler_seed(t, ms_now_ns() ^ ((uint64_t)r->os_tid << 32) ^ (uintptr_t)t);
+  ms_sampler_seed(t, ms_os_now_ns() ^ ((uint64_t)r->os_tid << 32) ^ (uintptr_t)t);
   ms_inline_arm_self(t);
   atomic_store_explicit(&r->joined, session, memory_order_relaxed);
 }
@@ -329,7 +327,8 @@ static int events_belong(const struct ms_thread *t) {
 
 /* r's counts in the session, if it counted anything in it or joined it; with its
  * thread record when end_ns is given (~0: none); rebased for the session `rebase`
- * (session_view_locked).  Both locks held. */
+ * (session_view_locked).  The output lock held, and the registry lock too unless r is
+ * the calling thread's own record (a flush). */
 static void write_thread_locked(struct ms_thread_rec *r, struct ms_wbuf *b, int tls_ok,
                                 uint64_t end_ns, uint32_t rebase) {
   if (!ms_tracing()) return;
@@ -405,7 +404,7 @@ void ms_thread_exit(struct ms_thread *t) {
     t->busy = 1;
     pthread_mutex_lock(&registry_lock);
     ms_output_lock();
-    ms_thread_finish_session_locked(t, ms_now_ns(), 0);
+    ms_thread_finish_session_locked(t, ms_os_now_ns(), 0);
     ms_output_unlock();
     __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
     ms_inline_disarm_self(); /* later calls: slow path, not counted */
@@ -454,7 +453,7 @@ void ms_threads_write_running_locked(uint32_t rebase) {
     next = r->next;
     if (r == own) continue;
     int alive = rec_alive(r);
-    write_thread_locked(r, &b, alive, alive ? 0 : ms_now_ns(), rebase);
+    write_thread_locked(r, &b, alive, alive ? 0 : ms_os_now_ns(), rebase);
     if (!alive) rec_release_locked(r);
   }
   ms_wbuf_release(&b);
@@ -540,7 +539,7 @@ void ms_thread_after_fork_child(void) {
   mine->base_session = 0;
   mine->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
   mine->os_tid = ms_os_gettid();
-  mine->start_ns = ms_now_ns();
+  mine->start_ns = ms_os_now_ns();
   mine->tp = ms_thread_pointer();
   atomic_store_explicit(&mine->joined, 0, memory_order_relaxed);
   atomic_store_explicit(&mine->dropped, 0, memory_order_relaxed);

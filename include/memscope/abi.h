@@ -84,9 +84,11 @@ struct __memscope_module {
 void __memscope_register_module_v2(struct __memscope_module *m);
 void __memscope_unregister_module_v2(struct __memscope_module *m);
 
-/* Inline sites.  In an executable (a PIE or non-PIC module) the pass counts malloc and
- * free calls in the caller, without calling the runtime, in a thread-local block per
- * module (local-exec TLS: one segment-relative instruction per access):
+/* Inline sites.  In a PIE module (a "PIE Level" module flag, as -fPIE sets: built for an
+ * executable) the pass counts malloc and free calls in the caller, without calling the
+ * runtime, in a thread-local block per module (local-exec TLS: one segment-relative
+ * instruction per access).  Other modules (-fPIC, which may end up in a shared library,
+ * and -fno-pic) get it only under -memscope-inline=always (docs/pass.md).  The block:
  *   offset 0:  struct __memscope_tls_header
  *   then, at each inline site's tls_slot: a malloc site's struct __memscope_tls_alloc,
  *   a free site's uint64_t calls.

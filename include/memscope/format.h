@@ -25,6 +25,19 @@
                                                    * ("bytes" sampler), 0 otherwise */
 #define MS_META_START_NS "start_ns"     /* uint: CLOCK_MONOTONIC at start */
 #define MS_META_START_UNIX_NS "start_unix_ns" /* uint: CLOCK_REALTIME at start */
+#define MS_META_RUNTIME_VERSION "runtime_version" /* str: the writing runtime's version,
+                                                   * the project's ("0.1.0") */
+#define MS_META_COMMAND_LINE "command_line" /* array of str: the program's arguments as
+                                             * it started (/proc/self/cmdline, argv[0]
+                                             * first), bounded: MS_COMMAND_LINE_* */
+#define MS_META_COMMAND_LINE_TRUNCATED "command_line_truncated" /* bool: command_line is
+                                             * not all of it (cut to the bounds, or the
+                                             * kernel's copy could not be read) */
+/* Bounds of command_line: the arguments that fit whole in the first
+ * MS_COMMAND_LINE_MAX_BYTES bytes of /proc/self/cmdline (each argument's NUL included),
+ * at most MS_COMMAND_LINE_MAX_ARGS of them. */
+#define MS_COMMAND_LINE_MAX_BYTES 4096
+#define MS_COMMAND_LINE_MAX_ARGS 64
 
 /* Output file name: <dir>/memscope.<program>.<pid>.<unique>.msgpack, <unique> 8 hex
  * digits drawn at random (two hosts or containers with the same pid never collide); a

@@ -44,6 +44,14 @@ struct mg_process *mg_input_attach_process(struct mg_input *in, const struct mg_
   proc->start_ns = h->start_ns;
   proc->start_unix_ns = h->start_unix_ns;
   proc->present = h->present;
+  proc->runtime_version = mg_xstrdup_or_null(h->runtime_version);
+  if (h->command_line) {
+    proc->command_line = mg_xcalloc(h->ncommand_line ? h->ncommand_line : 1, sizeof(char *));
+    for (size_t i = 0; i < h->ncommand_line; i++)
+      proc->command_line[i] = mg_xstrdup(h->command_line[i]);
+    proc->ncommand_line = h->ncommand_line;
+  }
+  proc->command_line_truncated = h->command_line_truncated;
   mg_map_init(&proc->thread_slots, sizeof(size_t));
   in->process = proc;
   return proc;

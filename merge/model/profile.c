@@ -44,6 +44,10 @@ static void process_free(struct mg_process *proc) {
   free(proc->mode);
   free(proc->sampler);
   free(proc->end_reason);
+  free(proc->runtime_version);
+  for (size_t i = 0; i < proc->ncommand_line; i++)
+    free(proc->command_line[i]);
+  free(proc->command_line);
   free(proc);
 }
 

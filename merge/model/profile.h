@@ -187,6 +187,10 @@ struct mg_process {
   uint64_t sample_interval;
   uint64_t pid, ppid, start_ns, start_unix_ns;
   unsigned present; /* MG_HEADER_HAS_* */
+  char *runtime_version; /* NULL when unknown */
+  char **command_line;   /* the program's arguments, argv[0] first; NULL when unknown */
+  size_t ncommand_line;
+  bool command_line_truncated; /* some arguments were left out */
   bool complete;    /* an END record was seen */
   uint64_t end_ns;
   char *end_reason;

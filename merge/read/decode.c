@@ -192,6 +192,30 @@ static bool str_equals(const msgpack_object *o, const char *s) {
          memcmp(o->via.str.ptr, s, n) == 0;
 }
 
+/* The header's command line: an array of strings (arguments are bytes, not always UTF-8). */
+static bool decode_command_line(struct mg_decoder *d, const msgpack_object *val,
+                                struct mg_header_rec *h) {
+  if (val->type != MSGPACK_OBJECT_ARRAY)
+    return stop(d, MG_DECODE_BAD_HEADER, 0, "bad header: \"%s\" is %s, not an array",
+                MS_META_COMMAND_LINE, type_name(val->type));
+  uint32_t n = val->via.array.size;
+  const char **args = zone_array(d, n, sizeof *args);
+  if (!args)
+    return false;
+  for (uint32_t i = 0; i < n; i++) {
+    const msgpack_object *a = &val->via.array.ptr[i];
+    if (a->type != MSGPACK_OBJECT_STR)
+      return stop(d, MG_DECODE_BAD_HEADER, 0,
+                  "bad header: \"%s\" argument %u is %s, not a string", MS_META_COMMAND_LINE,
+                  i, type_name(a->type));
+    if (!zone_string(d, a, &args[i]))
+      return false;
+  }
+  h->command_line = args;
+  h->ncommand_line = n;
+  return true;
+}
+
 static bool decode_header(struct mg_decoder *d, const msgpack_object *o) {
   /* What makes a memscope file is the magic; after that, the version decides whether
    * this reader may interpret the rest, so it is checked before the header's shape. */
@@ -230,7 +254,20 @@ static bool decode_header(struct mg_decoder *d, const msgpack_object *o) {
         {MS_META_PPID, NULL, &h.ppid, MG_HEADER_HAS_PPID},
         {MS_META_START_NS, NULL, &h.start_ns, MG_HEADER_HAS_START_NS},
         {MS_META_START_UNIX_NS, NULL, &h.start_unix_ns, MG_HEADER_HAS_START_UNIX_NS},
+        {MS_META_RUNTIME_VERSION, &h.runtime_version, NULL, 0},
     };
+    if (str_equals(key, MS_META_COMMAND_LINE)) {
+      if (!decode_command_line(d, val, &h))
+        return false;
+      continue;
+    }
+    if (str_equals(key, MS_META_COMMAND_LINE_TRUNCATED)) {
+      if (val->type != MSGPACK_OBJECT_BOOLEAN)
+        return stop(d, MG_DECODE_BAD_HEADER, 0, "bad header: \"%s\" is %s, not a boolean",
+                    MS_META_COMMAND_LINE_TRUNCATED, type_name(val->type));
+      h.command_line_truncated = val->via.boolean;
+      continue;
+    }
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
       if (!str_equals(key, known[k].name))
         continue;

@@ -38,6 +38,10 @@ struct mg_header_rec {
   uint64_t pid, ppid, start_ns, start_unix_ns;
   uint64_t sample_interval; /* mean bytes between samples (bytes sampler), else 0 */
   unsigned present; /* MG_HEADER_HAS_* for the numeric keys that were there */
+  const char *runtime_version; /* NULL when the file does not say */
+  const char *const *command_line; /* argv, argv[0] first; NULL when the file does not say */
+  size_t ncommand_line;
+  bool command_line_truncated; /* arguments were left out (or could not be read) */
 };
 
 struct mg_frame_rec {

@@ -88,6 +88,48 @@ static void print_mode(FILE *out, const struct mg_process *proc) {
   fputc(')', out);
 }
 
+/* The command line as a shell would take it back: an argument with anything but
+ * [A-Za-z0-9_./=:,+-@%] in single quotes.  At most MAX_COMMAND_TEXT bytes of it on the
+ * summary (the JSON report has it whole). */
+#define MAX_COMMAND_TEXT 200
+static void print_command(FILE *out, const struct mg_process *proc) {
+  if (!proc->command_line && !proc->runtime_version)
+    return;
+  fputs("    ", out);
+  size_t shown = 0;
+  bool cut = false;
+  if (proc->command_line) {
+    fputs("command:", out);
+    for (size_t i = 0; i < proc->ncommand_line && !cut; i++) {
+      const char *a = proc->command_line[i];
+      bool plain = *a != '\0';
+      for (const char *c = a; *c && plain; c++)
+        plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                strchr("_./=:,+-@%", *c);
+      fputc(' ', out);
+      if (!plain)
+        fputc('\'', out);
+      for (const char *c = a; *c; c++) {
+        if (shown++ >= MAX_COMMAND_TEXT) {
+          cut = true;
+          break;
+        }
+        if (*c == '\'')
+          fputs("'\\''", out);
+        else
+          fputc(*c == '\n' || *c == '\r' || *c == '\t' ? ' ' : *c, out);
+      }
+      if (!plain && !cut)
+        fputc('\'', out);
+    }
+    if (cut || proc->command_line_truncated)
+      fputs(" ...", out);
+  }
+  if (proc->runtime_version)
+    fprintf(out, "%sruntime %s", proc->command_line ? ", " : "", proc->runtime_version);
+  fputc('\n', out);
+}
+
 static void print_input(FILE *out, const struct mg_input *in) {
   const struct mg_process *proc = in->process;
   if (in->filtered) {
@@ -134,6 +176,7 @@ static void print_input(FILE *out, const struct mg_input *in) {
     fprintf(out, ", counters and events disagree at %" PRIu64 " %s", proc->disagreeing_sites,
             plural(proc->disagreeing_sites, "site", "sites"));
   fputc('\n', out);
+  print_command(out, proc);
 }
 
 static void print_header(FILE *out, const struct mg_profile *p) {

@@ -5,7 +5,7 @@
 # allocation or almost none; inline sites and entry points.
 source "$(dirname "$0")/lib.sh"
 build_static rz_inline "$MS_PROGRAMS/realloc_zero.c"
-MEMSCOPE_INLINE=never build_static rz_called "$MS_PROGRAMS/realloc_zero.c"
+MEMSCOPE_PASS_INLINE=never build_static rz_called "$MS_PROGRAMS/realloc_zero.c"
 for prog in rz_inline rz_called; do
   for setting in "full 512K" "sampled 512K" "sampled 1" "sampled 1000G"; do
     read -r mode interval <<<"$setting"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Counts stay right through fork, sessions and signals (issue #13, item 6).
 #  - A fork child's file has its own calls only (the parent's 10 are not counted again),
-#    with inline sites and without (MEMSCOPE_INLINE=never at build time).
+#    with inline sites and without (MEMSCOPE_PASS_INLINE=never at build time).
 #  - 8 threads make 1,600,000 malloc/free pairs while main rotates sessions 30 times
 #    (memscope_start while one runs): the files add up to exactly that; with stop/start
 #    cycles, no file and no sum over-counts, and when the threads pause between stop
@@ -11,7 +11,7 @@
 #    for an allocation reported dropped); every call is counted or reported dropped.
 source "$(dirname "$0")/lib.sh"
 build_static sess_inline "$MS_PROGRAMS/sessions.c"
-MEMSCOPE_INLINE=never build_static sess_called "$MS_PROGRAMS/sessions.c"
+MEMSCOPE_PASS_INLINE=never build_static sess_called "$MS_PROGRAMS/sessions.c"
 total=$((8 * 200000))
 
 for prog in sess_inline sess_called; do

@@ -10,7 +10,7 @@
 // slow entry points with their site and the calling thread's block, the calls they
 // keep go to __memscope_real_malloc and __memscope_real_free (the stub's forward to
 // malloc and free), and the stub dumps the counters the fast paths left at exit; and
-// without (MEMSCOPE_INLINE=never), where every call goes to the runtime.
+// without (MEMSCOPE_PASS_INLINE=never), where every call goes to the runtime.
 // RUN: %clang_noplugin -O0 -I%memscope_include -DMEMSCOPE_STUB_RUNTIME -c %s -o %t.stub.o
 //
 // RUN: %clang -fPIE -O0 -g -I%memscope_include -c %s -o %t.o
@@ -20,8 +20,8 @@
 // RUN: %t.exe >> %t.out
 // RUN: FileCheck %s --check-prefixes=CHECK,INLINE < %t.out
 //
-// RUN: env MEMSCOPE_INLINE=never %clang -O0 -g -I%memscope_include -c %s -o %t.never.o
-// RUN: env MEMSCOPE_INLINE=never %clang -O0 -g -I%memscope_include -S -emit-llvm %s -o %t.never.ll
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -O0 -g -I%memscope_include -c %s -o %t.never.o
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -O0 -g -I%memscope_include -S -emit-llvm %s -o %t.never.ll
 // RUN: %clang_noplugin %t.never.o %t.stub.o -o %t.never.exe
 // RUN: grep "@__memscope_sites =" %t.never.ll > %t.never.out
 // RUN: %t.never.exe >> %t.never.out

@@ -33,27 +33,40 @@
 // RUN:   | FileCheck %s --check-prefixes=CHECK,DEFAULT
 //
 // Inline fast paths: auto counts malloc inline in a PIE module, not in a -fPIC one;
-// MEMSCOPE_INLINE=never and =always override that, the flag overrides the variable,
-// and a value that is none of the three fails the compilation.
+// MEMSCOPE_PASS_INLINE=never and =always override that, the flag overrides the variable,
+// and a value that is none of the three fails the compilation.  MEMSCOPE_INLINE, the
+// former name, is read when MEMSCOPE_PASS_INLINE is not set.
 // RUN: %clang -fPIE -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,INLINE
 // RUN: %clang -fPIC -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,RUNTIME
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -fPIE -O0 -S -emit-llvm %s -o - \
+// RUN:   | FileCheck %s --check-prefixes=CHECK,RUNTIME
+// RUN: env MEMSCOPE_PASS_INLINE=always %clang -fPIC -O0 -S -emit-llvm %s -o - \
+// RUN:   | FileCheck %s --check-prefixes=CHECK,INLINE
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -Xclang -load -Xclang %plugin -mllvm -memscope-inline=auto \
+// RUN:   -fPIE -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,INLINE
+// RUN: %clang -Xclang -load -Xclang %plugin -mllvm -memscope-inline=never \
+// RUN:   -fPIE -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,RUNTIME
+// RUN: env MEMSCOPE_PASS_INLINE=sometimes not %clang -O0 -S -emit-llvm %s -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=BADINLINE
+// The former name alone, and both (the new one wins, whichever way round).
 // RUN: env MEMSCOPE_INLINE=never %clang -fPIE -O0 -S -emit-llvm %s -o - \
 // RUN:   | FileCheck %s --check-prefixes=CHECK,RUNTIME
 // RUN: env MEMSCOPE_INLINE=always %clang -fPIC -O0 -S -emit-llvm %s -o - \
 // RUN:   | FileCheck %s --check-prefixes=CHECK,INLINE
-// RUN: env MEMSCOPE_INLINE=never %clang -Xclang -load -Xclang %plugin -mllvm -memscope-inline=auto \
-// RUN:   -fPIE -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,INLINE
-// RUN: %clang -Xclang -load -Xclang %plugin -mllvm -memscope-inline=never \
-// RUN:   -fPIE -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,RUNTIME
+// RUN: env MEMSCOPE_PASS_INLINE=auto MEMSCOPE_INLINE=never %clang -fPIE -O0 -S -emit-llvm %s -o - \
+// RUN:   | FileCheck %s --check-prefixes=CHECK,INLINE
+// RUN: env MEMSCOPE_PASS_INLINE=never MEMSCOPE_INLINE=always %clang -fPIC -O0 -S -emit-llvm %s -o - \
+// RUN:   | FileCheck %s --check-prefixes=CHECK,RUNTIME
 // RUN: env MEMSCOPE_INLINE=sometimes not %clang -O0 -S -emit-llvm %s -o /dev/null 2>&1 \
-// RUN:   | FileCheck %s --check-prefix=BADINLINE
+// RUN:   | FileCheck %s --check-prefix=BADOLD
 
 typedef __SIZE_TYPE__ size_t;
 void *malloc(size_t size);
 void free(void *ptr);
 
 // MISSING: error: memscope: cannot use the ignore list '{{.*}}missing.txt'
-// BADINLINE: error: memscope: MEMSCOPE_INLINE='sometimes' is none of auto, always, never
+// BADINLINE: error: memscope: MEMSCOPE_PASS_INLINE='sometimes' is none of auto, always, never
+// BADOLD: error: memscope: MEMSCOPE_INLINE='sometimes' is none of auto, always, never
 
 // Wrappers defined elsewhere: a call is a wrapper site when the options say so.
 void *named_wrapper(size_t n);

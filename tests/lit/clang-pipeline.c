@@ -2,16 +2,16 @@
 // at -O0 (where every function is optnone) as well as at -O2, with and without debug
 // info: the allocation calls are rewritten in all of them.  At -O2 the optimizer may
 // delete allocations nobody uses, so every pointer here escapes through sink().
-// MEMSCOPE_INLINE=never: every call is rewritten to the runtime, in a PIE as in any
+// MEMSCOPE_PASS_INLINE=never: every call is rewritten to the runtime, in a PIE as in any
 // module; the INLINE runs (-fPIE) check that malloc and free get their inline fast
 // paths (inline-fast-path.ll has the details) at both levels, the calls they keep
 // going to __memscope_real_malloc and __memscope_real_free.
-// RUN: env MEMSCOPE_INLINE=never %clang -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,O0
-// RUN: env MEMSCOPE_INLINE=never %clang -O0 -g -S -emit-llvm %s -o %t.O0g.ll
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,O0
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -O0 -g -S -emit-llvm %s -o %t.O0g.ll
 // RUN: FileCheck %s --check-prefixes=CHECK,O0 < %t.O0g.ll
 // RUN: FileCheck %s --check-prefix=LINES < %t.O0g.ll
-// RUN: env MEMSCOPE_INLINE=never %clang -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,O2
-// RUN: env MEMSCOPE_INLINE=never %clang -O2 -g -S -emit-llvm %s -o %t.O2g.ll
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,O2
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -O2 -g -S -emit-llvm %s -o %t.O2g.ll
 // RUN: FileCheck %s --check-prefixes=CHECK,O2 < %t.O2g.ll
 // RUN: FileCheck %s --check-prefix=LINES < %t.O2g.ll
 // RUN: %clang -fPIE -O0 -g -S -emit-llvm %s -o - | FileCheck %s --check-prefix=INLINE

@@ -17,17 +17,25 @@
 ; RUN: %opt -passes=memscope -S %t/main.out.ll -o %t/twice.ll
 ; RUN: %opt -S %t/main.out.ll -o %t/once.ll
 ; RUN: diff %t/once.ll %t/twice.ll
-; -memscope-inline=never (or MEMSCOPE_INLINE=never): every call is rewritten.
+; -memscope-inline=never (or MEMSCOPE_PASS_INLINE=never): every call is rewritten.
 ; RUN: %opt -passes=memscope -memscope-inline=never -S %t/main.ll | FileCheck %s --check-prefix=NEVER
+; RUN: env MEMSCOPE_PASS_INLINE=never %opt -passes=memscope -S %t/main.ll | FileCheck %s --check-prefix=NEVER
+; MEMSCOPE_INLINE, the variable's former name, still works; when both are set the new
+; name wins.
 ; RUN: env MEMSCOPE_INLINE=never %opt -passes=memscope -S %t/main.ll | FileCheck %s --check-prefix=NEVER
+; RUN: env MEMSCOPE_PASS_INLINE=never MEMSCOPE_INLINE=always %opt -passes=memscope -S %t/main.ll \
+; RUN:   | FileCheck %s --check-prefix=NEVER
 ; A module without "PIE Level" (here -fPIC's "PIC Level" only) may be linked into a
 ; shared library: no fast paths under auto, fast paths under always (flag or variable;
-; the flag wins over the variable).
+; the flag wins over the variables).
 ; RUN: %opt -passes=memscope -S %t/pic.ll | FileCheck %s --check-prefix=PIC
 ; RUN: %opt -passes=memscope -memscope-inline=always -S %t/pic.ll | FileCheck %s --check-prefix=ALWAYS
+; RUN: env MEMSCOPE_PASS_INLINE=always %opt -passes=memscope -S %t/pic.ll | FileCheck %s --check-prefix=ALWAYS
 ; RUN: env MEMSCOPE_INLINE=always %opt -passes=memscope -S %t/pic.ll | FileCheck %s --check-prefix=ALWAYS
-; RUN: env MEMSCOPE_INLINE=never %opt -passes=memscope -memscope-inline=always -S %t/pic.ll \
+; RUN: env MEMSCOPE_PASS_INLINE=always MEMSCOPE_INLINE=never %opt -passes=memscope -S %t/pic.ll \
 ; RUN:   | FileCheck %s --check-prefix=ALWAYS
+; RUN: env MEMSCOPE_PASS_INLINE=never MEMSCOPE_INLINE=never %opt -passes=memscope -memscope-inline=always \
+; RUN:   -S %t/pic.ll | FileCheck %s --check-prefix=ALWAYS
 
 ; Each inline site's tls_slot (the 7th field): after the 16-byte header, in site
 ; order, 32 bytes for a malloc site, 8 for a free site; 0 for the others.  The two

@@ -27,7 +27,7 @@
 ; RUN: FileCheck %s --check-prefix=DEFAULT < %t/default.ll
 ; RUN: %opt -passes=memscope -memscope-inline-tls-budget=1024 -S %t/pairs.ll -o %t/1024.ll
 ; RUN: diff %t/default.ll %t/1024.ll
-; A variable that is not a number of bytes is an error, as for MEMSCOPE_INLINE.
+; A variable that is not a number of bytes is an error, as for MEMSCOPE_PASS_INLINE.
 ; RUN: env MEMSCOPE_PASS_INLINE_TLS_BUDGET=1k not %opt -passes=memscope -S %t/pairs.ll 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=BAD
 

@@ -2,13 +2,13 @@
 // and instrumenting again later (as an LTO step that loads the plugin would, after
 // linking the modules and optimising them) adds nothing: no call is left to rewrite,
 // no second table, no doubled site.  First with every call rewritten to the runtime
-// (MEMSCOPE_INLINE=never), then with inline fast paths (-fPIE, INLINE): the malloc and
+// (MEMSCOPE_PASS_INLINE=never), then with inline fast paths (-fPIE, INLINE): the malloc and
 // free calls stay, marked as counted, but go to __memscope_real_malloc and
 // __memscope_real_free (KEPT), before and after optimisation, and a later run leaves
 // them alone.
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: env MEMSCOPE_INLINE=never %clang -O2 -g -flto -c %s -o %t/full.bc
-// RUN: env MEMSCOPE_INLINE=never %clang -O2 -g -flto -c %s -DOTHER -o %t/full2.bc
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -O2 -g -flto -c %s -o %t/full.bc
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -O2 -g -flto -c %s -DOTHER -o %t/full2.bc
 // RUN: llvm-link %t/full.bc %t/full2.bc -o %t/linked.bc
 // RUN: opt -S %t/linked.bc -o %t/linked.ll
 // RUN: FileCheck %s < %t/linked.ll
@@ -16,7 +16,7 @@
 // RUN: diff %t/linked.ll %t/again.ll
 // RUN: %opt -passes='default<O2>,memscope' -S %t/linked.bc -o %t/optimised.ll
 // RUN: FileCheck %s --check-prefixes=OPTIMISED,REWRITTEN < %t/optimised.ll
-// RUN: env MEMSCOPE_INLINE=never %clang -O2 -g -flto=thin -c %s -o %t/thin.bc
+// RUN: env MEMSCOPE_PASS_INLINE=never %clang -O2 -g -flto=thin -c %s -o %t/thin.bc
 // RUN: opt -S %t/thin.bc -o %t/thin.ll
 // RUN: FileCheck %s --check-prefix=THIN < %t/thin.ll
 // RUN: %opt -passes=memscope -S %t/thin.bc -o %t/thin.again.ll

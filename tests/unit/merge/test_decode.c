@@ -235,6 +235,70 @@ START_TEST(test_header_sparse_meta) {
 }
 END_TEST
 
+/* The header's runtime version and command line reach the process; wrong types are named. */
+static void run_info_header(struct fx *f, bool good_args) {
+  fx_mark(f);
+  msgpack_pack_array(&f->pk, 3);
+  fx_str(f, "memscope");
+  msgpack_pack_uint64(&f->pk, 1);
+  msgpack_pack_map(&f->pk, 4);
+  fx_str(f, MS_META_PID);
+  msgpack_pack_uint64(&f->pk, 7);
+  fx_str(f, MS_META_RUNTIME_VERSION);
+  fx_str(f, "9.8.7");
+  fx_str(f, MS_META_COMMAND_LINE);
+  msgpack_pack_array(&f->pk, 3);
+  fx_str(f, "./app");
+  fx_str(f, "two words");
+  if (good_args)
+    fx_str(f, "");
+  else
+    msgpack_pack_uint64(&f->pk, 5);
+  fx_str(f, MS_META_COMMAND_LINE_TRUNCATED);
+  msgpack_pack_true(&f->pk);
+}
+
+START_TEST(test_header_run_info) {
+  struct fx f;
+  fx_init(&f);
+  run_info_header(&f, true);
+  fx_end(&f, 10, "exit");
+  struct mg_profile *prof = mg_profile_new();
+  const struct mg_input *in = mg_profile_add_buffer(prof, "run.msgpack", f.buf.data, f.buf.size);
+  ck_assert_int_eq(in->problem.status, MG_DECODE_OK);
+  const struct mg_process *proc = in->process;
+  ck_assert_str_eq(proc->runtime_version, "9.8.7");
+  ck_assert_uint_eq(proc->ncommand_line, 3);
+  ck_assert_str_eq(proc->command_line[0], "./app");
+  ck_assert_str_eq(proc->command_line[1], "two words");
+  ck_assert_str_eq(proc->command_line[2], "");
+  ck_assert(proc->command_line_truncated);
+  mg_profile_free(prof);
+  fx_destroy(&f);
+
+  struct capture c;
+  struct mg_decode_problem p;
+  fx_init(&f);
+  run_info_header(&f, false);
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MG_DECODE_BAD_HEADER, 0,
+                    "bad header: \"command_line\" argument 2 is an unsigned integer, not a string");
+  fx_destroy(&f);
+
+  fx_init(&f);
+  fx_mark(&f);
+  msgpack_pack_array(&f.pk, 3);
+  fx_str(&f, "memscope");
+  msgpack_pack_uint64(&f.pk, 1);
+  msgpack_pack_map(&f.pk, 1);
+  fx_str(&f, MS_META_COMMAND_LINE);
+  fx_str(&f, "./app a b");
+  ck_assert(!decode_fx(&f, &c, &p));
+  ck_assert_problem(&p, MG_DECODE_BAD_HEADER, 0, "bad header: \"command_line\" is a string, not an array");
+  fx_destroy(&f);
+}
+END_TEST
+
 START_TEST(test_site_decoded) {
   struct fx f;
   struct capture c;
@@ -1172,6 +1236,7 @@ Suite *decode_suite(void) {
   TCase *tc = tcase_create("records");
   tcase_add_test(tc, test_header_parsed);
   tcase_add_test(tc, test_header_sparse_meta);
+  tcase_add_test(tc, test_header_run_info);
   tcase_add_test(tc, test_site_decoded);
   tcase_add_test(tc, test_thread_and_end_decoded);
   tcase_add_test(tc, test_events_decoded);

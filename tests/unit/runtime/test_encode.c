@@ -17,9 +17,12 @@ static void decode_one(struct ms_wbuf *b, struct record_list *out) {
 START_TEST(header_has_magic_version_and_meta) {
   struct ms_wbuf b;
   ck_assert_int_eq(ms_wbuf_init(&b, 0), 0);
+  static const char *const args[] = {"prog", "--flag", ""};
   struct ms_process_meta meta = {.program = "prog", .pid = 4242, .ppid = 1, .mode = "sampled",
                                  .sampler = "bytes", .sample_interval = 524288,
-                                 .start_ns = 123456789, .start_unix_ns = 1700000000000000000u};
+                                 .start_ns = 123456789, .start_unix_ns = 1700000000000000000u,
+                                 .runtime_version = "9.8.7", .args = args, .nargs = 3,
+                                 .args_truncated = 1};
   ms_encode_header(&b, &meta);
   struct record_list l;
   decode_one(&b, &l);
@@ -29,7 +32,7 @@ START_TEST(header_has_magic_version_and_meta) {
   ck_assert_uint_eq(rec_u64(h, 1), MS_FORMAT_VERSION);
   const msgpack_object *m = rec_field(h, 2);
   ck_assert_int_eq(m->type, MSGPACK_OBJECT_MAP);
-  ck_assert_uint_eq(m->via.map.size, 8);
+  ck_assert_uint_eq(m->via.map.size, 11);
   int seen = 0;
   for (uint32_t i = 0; i < m->via.map.size; i++) {
     const msgpack_object_kv *kv = &m->via.map.ptr[i];
@@ -48,8 +51,28 @@ START_TEST(header_has_magic_version_and_meta) {
       ck_assert(!memcmp(kv->val.via.str.ptr, "prog", 4));
       seen++;
     }
+    if (!strcmp(key, MS_META_RUNTIME_VERSION)) {
+      ck_assert_int_eq(kv->val.type, MSGPACK_OBJECT_STR);
+      ck_assert_uint_eq(kv->val.via.str.size, 5);
+      ck_assert(!memcmp(kv->val.via.str.ptr, "9.8.7", 5));
+      seen++;
+    }
+    if (!strcmp(key, MS_META_COMMAND_LINE)) {
+      ck_assert_int_eq(kv->val.type, MSGPACK_OBJECT_ARRAY);
+      ck_assert_uint_eq(kv->val.via.array.size, 3);
+      for (uint32_t k = 0; k < 3; k++) {
+        char arg[16];
+        ck_assert_str_eq(rec_str(&kv->val, k, arg, sizeof arg), args[k]);
+      }
+      seen++;
+    }
+    if (!strcmp(key, MS_META_COMMAND_LINE_TRUNCATED)) {
+      ck_assert_int_eq(kv->val.type, MSGPACK_OBJECT_BOOLEAN);
+      ck_assert(kv->val.via.boolean);
+      seen++;
+    }
   }
-  ck_assert_int_eq(seen, 3);
+  ck_assert_int_eq(seen, 6);
   records_free(&l);
   ms_wbuf_release(&b);
 }
