@@ -58,6 +58,23 @@ void mg_json_end(struct mg_json *j) {
     fputc('\n', j->out);
 }
 
+/* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when it is not one
+ * (a stray continuation byte, a cut sequence, an overlong form, a surrogate, past
+ * U+10FFFF).  Names and arguments are bytes: JSON must be UTF-8. */
+static int utf8_length(const unsigned char *p) {
+  if (p[0] < 0x80)
+    return 1;
+  int n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+          : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+  for (int i = 1; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+      (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+    return 0;
+  return n;
+}
+
 static void escaped(FILE *out, const char *s, bool script_safe) {
   fputc('"', out);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -72,6 +89,16 @@ static void escaped(FILE *out, const char *s, bool script_safe) {
         p += 2;
         continue;
       }
+    }
+    if (*p >= 0x80) {
+      int n = utf8_length(p);
+      if (n == 0) {
+        fputs("\\ufffd", out); /* one replacement character per byte not understood */
+      } else {
+        fwrite(p, 1, (size_t)n, out);
+        p += n - 1;
+      }
+      continue;
     }
     switch (*p) {
     case '"': fputs("\\\"", out); break;

@@ -1,8 +1,7 @@
 /* A string table: each distinct string stored once and numbered in order of first
- * appearance.  The reports number function and file names with it (pprof's and the
- * HTML page's string tables, folded stacks' lines) and the stack table keeps its names
- * in one.  Strings are copied; pointers from mg_strtab_str stay valid until the table is
- * freed. */
+ * appearance.  pprof numbers its strings with it, folded stacks count their lines by it
+ * and the stack table keeps its names in one.  Strings are copied; pointers from
+ * mg_strtab_str stay valid until the table is freed. */
 #ifndef MEMSCOPE_MERGE_STRTAB_H
 #define MEMSCOPE_MERGE_STRTAB_H
 

@@ -1,6 +1,5 @@
 /* Bottlenecks: the performance problems a profile shows, each with a severity, a
- * description and a suggestion (the predecessor's PerformanceBottleneck; bottleneck.c,
- * thresholds in docs/merge.md); and the alert level of each thread that they and the
+ * description and a suggestion (bottleneck.c, thresholds in docs/merge.md); and the alert level of each thread that they and the
  * thread's own numbers give (docs/json.md, "alert"). */
 #ifndef MEMSCOPE_MERGE_BOTTLENECK_H
 #define MEMSCOPE_MERGE_BOTTLENECK_H

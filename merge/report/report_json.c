@@ -291,6 +291,17 @@ static void process(struct mg_json *j, const struct mg_process *proc,
   mg_json_kstring(j, "sampler", proc->sampler);
   mg_json_kuint(j, "sample_interval", proc->sample_interval);
   mg_json_kuint(j, "start_unix_ns", proc->start_unix_ns);
+  mg_json_kstring(j, "runtime_version", proc->runtime_version);
+  mg_json_key(j, "command_line");
+  if (proc->command_line) {
+    mg_json_flat_array(j);
+    for (size_t i = 0; i < proc->ncommand_line; i++)
+      mg_json_string(j, proc->command_line[i]);
+    mg_json_end(j);
+  } else {
+    mg_json_null(j);
+  }
+  mg_json_kbool(j, "command_line_truncated", proc->command_line_truncated);
   mg_json_kbool(j, "complete", proc->complete);
   mg_json_kstring(j, "end_reason", proc->end_reason);
   mg_json_kuint(j, "first_event_ns", proc->first_ns);

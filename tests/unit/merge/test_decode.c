@@ -9,6 +9,7 @@
 #include "decode.h"
 #include "fixture.h"
 #include "profile.h"
+#include "report.h"
 #include "suites.h"
 
 /* --- A capture of everything the decoder delivers ------------------------------------ */
@@ -251,7 +252,7 @@ static void run_info_header(struct fx *f, bool good_args) {
   fx_str(f, "./app");
   fx_str(f, "two words");
   if (good_args)
-    fx_str(f, "");
+    fx_str(f, "a\xff\xe2\x82\xac" "b"); /* a stray byte, then U+20AC */
   else
     msgpack_pack_uint64(&f->pk, 5);
   fx_str(f, MS_META_COMMAND_LINE_TRUNCATED);
@@ -271,8 +272,19 @@ START_TEST(test_header_run_info) {
   ck_assert_uint_eq(proc->ncommand_line, 3);
   ck_assert_str_eq(proc->command_line[0], "./app");
   ck_assert_str_eq(proc->command_line[1], "two words");
-  ck_assert_str_eq(proc->command_line[2], "");
+  ck_assert_str_eq(proc->command_line[2], "a\xff\xe2\x82\xac" "b");
   ck_assert(proc->command_line_truncated);
+  /* The JSON report has them, valid UTF-8. */
+  char *json = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&json, &len);
+  mg_report_json(out, prof, NULL);
+  fclose(out);
+  ck_assert_msg(strstr(json, "\"runtime_version\": \"9.8.7\""), "%s", json);
+  ck_assert_msg(strstr(json, "\"command_line\": [\"./app\", \"two words\", \"a\\ufffd\xe2\x82\xac" "b\"]"),
+                "%s", json);
+  ck_assert_msg(strstr(json, "\"command_line_truncated\": true"), "%s", json);
+  free(json);
   mg_profile_free(prof);
   fx_destroy(&f);
 
