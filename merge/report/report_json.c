@@ -18,24 +18,6 @@
 
 #define MG_JSON_SCHEMA "memscope-merge/1"
 
-static void site_id(struct mg_json *j, const char *key, uint64_t id) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "0x%" PRIx64, id);
-  mg_json_kstring(j, key, buf);
-}
-
-static void figure(struct mg_json *j, const char *key, struct mg_figure f) {
-  mg_json_key(j, key);
-  mg_json_object(j);
-  mg_json_kuint(j, "value", f.value);
-  mg_json_kuint(j, "error", f.error);
-  mg_json_end(j);
-}
-
-static void est(struct mg_json *j, const char *key, const struct mg_est *e, bool estimated) {
-  figure(j, key, mg_est_figure(e, estimated));
-}
-
 static void counts(struct mg_json *j, const char *key, const struct mg_counts *c, bool peak) {
   mg_json_key(j, key);
   mg_json_object(j);
@@ -47,16 +29,16 @@ static void counts(struct mg_json *j, const char *key, const struct mg_counts *c
   mg_json_kuint(j, "null_frees", c->null_frees);
   mg_json_kuint(j, "unmatched_frees", c->unmatched_frees);
   mg_json_kuint(j, "bytes_allocated", c->bytes_allocated);
-  figure(j, "bytes_freed", mg_counts_figure(c, MG_BYTES_FREED));
-  figure(j, "live_blocks", mg_counts_figure(c, MG_LIVE_BLOCKS));
-  figure(j, "live_bytes", mg_counts_figure(c, MG_LIVE_BYTES));
+  mg_json_kfigure(j, "bytes_freed", mg_counts_figure(c, MG_BYTES_FREED));
+  mg_json_kfigure(j, "live_blocks", mg_counts_figure(c, MG_LIVE_BLOCKS));
+  mg_json_kfigure(j, "live_bytes", mg_counts_figure(c, MG_LIVE_BYTES));
   if (peak)
-    figure(j, "peak_live_bytes", mg_counts_figure(c, MG_PEAK_LIVE_BYTES));
+    mg_json_kfigure(j, "peak_live_bytes", mg_counts_figure(c, MG_PEAK_LIVE_BYTES));
   mg_json_kuint(j, "overwritten_blocks", c->overwritten_blocks);
   mg_json_kuint(j, "samples", c->samples);
-  est(j, "short_lived", &c->est_short_lived, c->estimated);
-  est(j, "cross_thread_freed", &c->est_cross_freed, c->estimated);
-  est(j, "cross_thread_freed_bytes", &c->est_cross_freed_bytes, c->estimated);
+  mg_json_kest(j, "short_lived", &c->est_short_lived, c->estimated);
+  mg_json_kest(j, "cross_thread_freed", &c->est_cross_freed, c->estimated);
+  mg_json_kest(j, "cross_thread_freed_bytes", &c->est_cross_freed_bytes, c->estimated);
   mg_json_end(j);
 }
 
@@ -150,15 +132,15 @@ static void thread(struct mg_json *j, const struct mg_process *proc, const struc
                       ? (double)llround((double)t->counts.bytes_allocated / (double)t->counts.allocations)
                       : 0);
   if (proc->sampled)
-    est(j, "peak_live_bytes", &t->est_peak_live_bytes, true);
+    mg_json_kest(j, "peak_live_bytes", &t->est_peak_live_bytes, true);
   else
-    figure(j, "peak_live_bytes", (struct mg_figure){t->peak_live_bytes, 0, false});
+    mg_json_kfigure(j, "peak_live_bytes", (struct mg_figure){t->peak_live_bytes, 0, false});
   mg_json_kuint(j, "peak_time_ns", t->peak_ns);
   mg_json_key(j, "hot_sites");
   mg_json_array(j);
   for (size_t k = 0; k < t->nhot; k++) {
     mg_json_object(j);
-    site_id(j, "site", t->hot[k].site);
+    mg_json_khex(j, "site", t->hot[k].site);
     mg_json_kuint(j, "allocations", t->hot[k].allocations);
     mg_json_kuint(j, "bytes", t->hot[k].bytes);
     mg_json_end(j);
@@ -320,7 +302,7 @@ static void process(struct mg_json *j, const struct mg_process *proc,
   counts(j, "counts", &proc->counts, true);
   mg_json_key(j, "peak");
   mg_json_object(j);
-  figure(j, "bytes", mg_counts_figure(&proc->counts, MG_PEAK_LIVE_BYTES));
+  mg_json_kfigure(j, "bytes", mg_counts_figure(&proc->counts, MG_PEAK_LIVE_BYTES));
   mg_json_kuint(j, "time_ns", proc->peak_ns);
   mg_json_key(j, "sites");
   mg_json_array(j);
@@ -328,7 +310,7 @@ static void process(struct mg_json *j, const struct mg_process *proc,
     if (!mg_report_shows_site(opt, proc->peak_sites[k].site))
       continue;
     mg_json_object(j);
-    site_id(j, "site", proc->peak_sites[k].site);
+    mg_json_khex(j, "site", proc->peak_sites[k].site);
     mg_json_kdouble(j, "bytes", (double)llround(proc->peak_sites[k].bytes));
     mg_json_kdouble(j, "blocks", (double)llround(proc->peak_sites[k].blocks));
     mg_json_end(j);
@@ -354,8 +336,8 @@ static void process(struct mg_json *j, const struct mg_process *proc,
       mg_json_uint(j, ns);
     else
       mg_json_null(j);
-    est(j, "allocations", &ph->allocations, proc->sampled);
-    est(j, "bytes", &ph->bytes, proc->sampled);
+    mg_json_kest(j, "allocations", &ph->allocations, proc->sampled);
+    mg_json_kest(j, "bytes", &ph->bytes, proc->sampled);
     mg_json_kuint(j, "samples", ph->samples);
     mg_json_end(j);
   }
@@ -379,8 +361,8 @@ static void process(struct mg_json *j, const struct mg_process *proc,
     mg_json_object(j);
     mg_json_kuint(j, "alloc_thread", x->alloc_thread);
     mg_json_kuint(j, "free_thread", x->free_thread);
-    est(j, "blocks", &x->blocks, proc->sampled);
-    est(j, "bytes", &x->bytes, proc->sampled);
+    mg_json_kest(j, "blocks", &x->blocks, proc->sampled);
+    mg_json_kest(j, "bytes", &x->bytes, proc->sampled);
     mg_json_end(j);
   }
   mg_json_end(j);
@@ -398,7 +380,7 @@ static const char *kind_name(const struct mg_site *s) {
 static void site(struct mg_json *j, const struct mg_profile *p, const struct mg_site *s) {
   bool est_ = s->counts.estimated;
   mg_json_object(j);
-  site_id(j, "id", s->id);
+  mg_json_khex(j, "id", s->id);
   mg_json_kstring(j, "api", s->described ? mg_api_name(s->api) : NULL);
   mg_json_kuint(j, "api_number", s->api);
   mg_json_kstring(j, "kind", kind_name(s));
@@ -450,7 +432,7 @@ static void site(struct mg_json *j, const struct mg_profile *p, const struct mg_
       mg_json_uint(j, upper);
     else
       mg_json_null(j);
-    est(j, "blocks", &s->lifetime[k], est_);
+    mg_json_kest(j, "blocks", &s->lifetime[k], est_);
     mg_json_end(j);
   }
   mg_json_end(j);
@@ -502,7 +484,7 @@ void mg_report_json_write(struct mg_json *j, const struct mg_profile *p,
   if (opt->has_thread)
     mg_json_kuint(j, "thread", opt->thread);
   if (opt->has_site)
-    site_id(j, "site", opt->site);
+    mg_json_khex(j, "site", opt->site);
   if (opt->has_pid)
     mg_json_kuint(j, "pid", opt->pid);
   mg_json_end(j);
@@ -543,7 +525,7 @@ void mg_report_json_write(struct mg_json *j, const struct mg_profile *p,
     mg_json_kstring(j, "type", mg_bottleneck_type_name(b->type));
     mg_json_kuint(j, "pid", b->pid);
     mg_json_kuint(j, "thread", b->thread);
-    site_id(j, "site", b->site);
+    mg_json_khex(j, "site", b->site);
     mg_json_kdouble(j, "severity", (double)llround(b->severity * 1000) / 1000);
     mg_json_kstring(j, "level", mg_alert_level_name(mg_bottleneck_level(b->severity)));
     mg_json_kstring(j, "description", b->description);

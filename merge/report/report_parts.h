@@ -2,11 +2,19 @@
 #ifndef MEMSCOPE_MERGE_REPORT_PARTS_H
 #define MEMSCOPE_MERGE_REPORT_PARTS_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "report.h"
 
 struct mg_json;
+/* One value of the JSON report (json_values.c): an id as "0x..." under key; a figure or
+ * an estimate as {"value": N, "error": E} (E 0 when exact). */
+void mg_json_khex(struct mg_json *j, const char *key, uint64_t v);
+void mg_json_kfigure(struct mg_json *j, const char *key, struct mg_figure f);
+void mg_json_kest(struct mg_json *j, const char *key, const struct mg_est *e, bool estimated);
+
 /* The JSON report's pieces (stacks_json.c, docs/json.md): a site's "stacks" array (the
  * value only), and the top-level "symbolization" object (key and value; nothing without
  * stacks). */

@@ -240,11 +240,11 @@ static void process_title(FILE *out, const struct mg_process *proc) {
 
 /* --- Threads --------------------------------------------------------------------------- */
 
-static void print_threads(FILE *out, const struct mg_profile *p,
-                          const struct mg_report_options *opt) {
-  fputs("\nThreads (allocations, frees, bytes)\n", out);
-  fprintf(out, "%8s%9s%10s%10s%14s%14s  %s\n", "thread", "tid", "allocs", "frees",
-          "bytes-alloc", "bytes-freed", "name");
+/* One row per thread the filters show, under a title per process when there are several. */
+typedef void thread_row_fn(FILE *out, const struct mg_profile *p, const struct mg_process *proc,
+                           const struct mg_thread *thr);
+static void each_thread_row(FILE *out, const struct mg_profile *p,
+                            const struct mg_report_options *opt, thread_row_fn *row) {
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
     if (!proc)
@@ -253,22 +253,33 @@ static void print_threads(FILE *out, const struct mg_profile *p,
       process_title(out, proc);
       fputc('\n', out);
     }
-    for (size_t t = 0; t < proc->nthreads; t++) {
-      const struct mg_thread *thr = &proc->threads[t];
-      if (!mg_report_shows_thread(opt, proc->pid, thr->index))
-        continue;
-      char tid[24] = "-";
-      if (thr->os_tid)
-        snprintf(tid, sizeof tid, "%" PRIu64, thr->os_tid);
-      cell(out, 8, num(thr->index).s);
-      cell(out, 9, tid);
-      cell(out, 10, num(thr->counts.allocations).s);
-      cell(out, 10, num(thr->counts.frees).s);
-      cell(out, 14, num(thr->counts.bytes_allocated).s);
-      cell(out, 14, figure(&thr->counts, MG_BYTES_FREED).s);
-      fprintf(out, "  %s\n", thr->name && thr->name[0] ? thr->name : "-");
-    }
+    for (size_t t = 0; t < proc->nthreads; t++)
+      if (mg_report_shows_thread(opt, proc->pid, proc->threads[t].index))
+        row(out, p, proc, &proc->threads[t]);
   }
+}
+
+static void thread_counts_row(FILE *out, const struct mg_profile *p,
+                              const struct mg_process *proc, const struct mg_thread *thr) {
+  (void)p, (void)proc;
+  char tid[24] = "-";
+  if (thr->os_tid)
+    snprintf(tid, sizeof tid, "%" PRIu64, thr->os_tid);
+  cell(out, 8, num(thr->index).s);
+  cell(out, 9, tid);
+  cell(out, 10, num(thr->counts.allocations).s);
+  cell(out, 10, num(thr->counts.frees).s);
+  cell(out, 14, num(thr->counts.bytes_allocated).s);
+  cell(out, 14, figure(&thr->counts, MG_BYTES_FREED).s);
+  fprintf(out, "  %s\n", thr->name && thr->name[0] ? thr->name : "-");
+}
+
+static void print_threads(FILE *out, const struct mg_profile *p,
+                          const struct mg_report_options *opt) {
+  fputs("\nThreads (allocations, frees, bytes)\n", out);
+  fprintf(out, "%8s%9s%10s%10s%14s%14s  %s\n", "thread", "tid", "allocs", "frees",
+          "bytes-alloc", "bytes-freed", "name");
+  each_thread_row(out, p, opt, thread_counts_row);
 }
 
 /* --- Sites ----------------------------------------------------------------------------- */
@@ -553,39 +564,30 @@ static const char *site_function(const struct mg_profile *p, uint64_t id, char *
   return buf;
 }
 
+static void thread_details_row(FILE *out, const struct mg_profile *p,
+                               const struct mg_process *proc, const struct mg_thread *thr) {
+  cell(out, 8, num(thr->index).s);
+  cell(out, 14, proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
+                              : num(thr->peak_live_bytes).s);
+  cell(out, 12, mg_time(thr->peak_ns).s);
+  cell(out, 10, thr->counts.allocations
+                    ? num(mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
+                    : "-");
+  cell(out, 12, est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
+  char buf[40];
+  if (thr->nhot)
+    fprintf(out, "  %s (%" PRIu64 ")\n", site_function(p, thr->hot[0].site, buf, sizeof buf),
+            thr->hot[0].allocations);
+  else
+    fputs("  -\n", out);
+}
+
 static void print_thread_details(FILE *out, const struct mg_profile *p,
                                  const struct mg_report_options *opt) {
   fputs("\nThread details (own live heap, sizes, hottest site)\n", out);
   fprintf(out, "%8s%14s%12s%10s%12s  %s\n", "thread", "peak-live", "peak-ms", "avg-size",
           "short-lived", "hottest site");
-  for (size_t i = 0; i < p->ninputs; i++) {
-    const struct mg_process *proc = p->inputs[i].process;
-    if (!proc)
-      continue;
-    if (p->nprocesses > 1) {
-      process_title(out, proc);
-      fputc('\n', out);
-    }
-    for (size_t t = 0; t < proc->nthreads; t++) {
-      const struct mg_thread *thr = &proc->threads[t];
-      if (!mg_report_shows_thread(opt, proc->pid, thr->index))
-        continue;
-      cell(out, 8, num(thr->index).s);
-      cell(out, 14, proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
-                                  : num(thr->peak_live_bytes).s);
-      cell(out, 12, mg_time(thr->peak_ns).s);
-      cell(out, 10, thr->counts.allocations
-                        ? num(mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
-                        : "-");
-      cell(out, 12, est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
-      char buf[40];
-      if (thr->nhot)
-        fprintf(out, "  %s (%" PRIu64 ")\n", site_function(p, thr->hot[0].site, buf, sizeof buf),
-                thr->hot[0].allocations);
-      else
-        fputs("  -\n", out);
-    }
-  }
+  each_thread_row(out, p, opt, thread_details_row);
 }
 
 /* Resources: the resource sampler's summary per process, then its threads by CPU time

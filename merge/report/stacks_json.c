@@ -9,21 +9,6 @@
 
 /* --- JSON ------------------------------------------------------------------------------------ */
 
-static void json_hex(struct mg_json *j, const char *key, uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  mg_json_kstring(j, key, buf);
-}
-
-static void json_est(struct mg_json *j, const char *key, const struct mg_est *e, bool estimated) {
-  struct mg_figure f = mg_est_figure(e, estimated);
-  mg_json_key(j, key);
-  mg_json_object(j);
-  mg_json_kuint(j, "value", f.value);
-  mg_json_kuint(j, "error", f.error);
-  mg_json_end(j);
-}
-
 void mg_stacks_json_site(struct mg_json *j, const struct mg_profile *p, const struct mg_site *s) {
   mg_json_array(j);
   const struct mg_stack_span *span = mg_stacks_of_site(p, s->id);
@@ -32,12 +17,12 @@ void mg_stacks_json_site(struct mg_json *j, const struct mg_profile *p, const st
     const struct mg_stack *st = &p->stacks->stacks[e->stack];
     mg_json_object(j);
     mg_json_kuint(j, "id", e->stack);
-    json_hex(j, "site_id", e->site);
+    mg_json_khex(j, "site_id", e->site);
     mg_json_kuint(j, "samples", e->samples);
-    json_est(j, "est_calls", &e->calls, e->estimated);
-    json_est(j, "est_bytes", &e->bytes, e->estimated);
-    json_est(j, "live_est_blocks", &e->live_blocks, e->estimated);
-    json_est(j, "live_est_bytes", &e->live_bytes, e->estimated);
+    mg_json_kest(j, "est_calls", &e->calls, e->estimated);
+    mg_json_kest(j, "est_bytes", &e->bytes, e->estimated);
+    mg_json_kest(j, "live_est_blocks", &e->live_blocks, e->estimated);
+    mg_json_kest(j, "live_est_bytes", &e->live_bytes, e->estimated);
     mg_json_key(j, "frames");
     mg_json_array(j);
     for (size_t f = 0; f < st->nframes; f++) {
@@ -48,7 +33,7 @@ void mg_stacks_json_site(struct mg_json *j, const struct mg_profile *p, const st
       mg_json_kuint(j, "line", fr->line);
       mg_json_kuint(j, "column", fr->column);
       mg_json_kstring(j, "module", fr->module);
-      json_hex(j, "address", fr->address);
+      mg_json_khex(j, "address", fr->address);
       mg_json_kbool(j, "inlined", fr->inlined);
       mg_json_end(j);
     }
