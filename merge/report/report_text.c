@@ -360,14 +360,39 @@ static int by_size_calls(const void *a, const void *b) {
 
 enum site_table { BY_BYTES, BY_CALLS, LIVE, SIZES };
 
-static bool in_table(const struct mg_site *s, enum site_table table) {
-  switch (table) {
-  case BY_BYTES: return !mg_site_is_free(s) && s->counts.allocations > 0;
-  case BY_CALLS: return mg_site_calls(s) > 0;
-  case LIVE: return mg_counts_figure(&s->counts, MG_LIVE_BLOCKS).value > 0;
-  case SIZES: return !mg_site_is_free(s) && s->sizes.calls > 0;
-  }
-  return false;
+static bool allocates(const struct mg_site *s) {
+  return !mg_site_is_free(s) && s->counts.allocations > 0;
+}
+static bool has_calls(const struct mg_site *s) { return mg_site_calls(s) > 0; }
+static bool has_live(const struct mg_site *s) {
+  return mg_counts_figure(&s->counts, MG_LIVE_BLOCKS).value > 0;
+}
+static bool has_sizes(const struct mg_site *s) {
+  return !mg_site_is_free(s) && s->sizes.calls > 0;
+}
+static bool has_chains(const struct mg_site *s) { return s->chains > 0; }
+
+static bool (*const table_keeps[])(const struct mg_site *) = {
+    [BY_BYTES] = allocates, [BY_CALLS] = has_calls, [LIVE] = has_live, [SIZES] = has_sizes,
+};
+
+/* The rows of a site table: the sites it keeps that the filters show, in its order, at
+ * most `top` (0: all); "(none)" when there are none.  *n rows; free the array. */
+static const struct mg_site **table_rows(FILE *out, const struct mg_profile *p,
+                                         const struct mg_report_options *opt, size_t top,
+                                         bool (*keep)(const struct mg_site *),
+                                         int (*order)(const void *, const void *), size_t *n) {
+  const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
+  *n = 0;
+  for (size_t i = 0; i < p->nsites; i++)
+    if (keep(&p->sites[i]) && mg_report_shows_site(opt, p->sites[i].id))
+      rows[(*n)++] = &p->sites[i];
+  qsort(rows, *n, sizeof *rows, order);
+  if (top && *n > top)
+    *n = top;
+  if (*n == 0)
+    fputs("  (none)\n", out);
+  return rows;
 }
 
 /* The mean, rounded to nearest, without overflowing. */
@@ -401,16 +426,8 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
             table == BY_BYTES ? "calls" : "bytes", "api", FUNCTION_WIDTH, "function",
             "location");
 
-  const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
-  size_t n = 0;
-  for (size_t i = 0; i < p->nsites; i++)
-    if (in_table(&p->sites[i], table) && mg_report_shows_site(opt, p->sites[i].id))
-      rows[n++] = &p->sites[i];
-  qsort(rows, n, sizeof *rows, order[table]);
-  if (top && n > top)
-    n = top;
-  if (n == 0)
-    fputs("  (none)\n", out);
+  size_t n;
+  const struct mg_site **rows = table_rows(out, p, opt, top, table_keeps[table], order[table], &n);
   for (size_t i = 0; i < n; i++) {
     const struct mg_site *s = rows[i];
     /* "?" for a site without a SITE record, "#N" for an api this tool does not know. */
@@ -730,16 +747,8 @@ static void print_chains(FILE *out, const struct mg_profile *p, const struct mg_
   fputs("\nRealloc growth chains by site (2 reallocs or more of one block)\n", out);
   fprintf(out, "%8s%9s%8s%10s%10s  %-*s %s\n", "chains", "reallocs", "longest", "avg-first",
           "avg-last", FUNCTION_WIDTH, "function", "location");
-  const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
-  size_t n = 0;
-  for (size_t i = 0; i < p->nsites; i++)
-    if (p->sites[i].chains && mg_report_shows_site(opt, p->sites[i].id))
-      rows[n++] = &p->sites[i];
-  qsort(rows, n, sizeof *rows, by_chains);
-  if (top && n > top)
-    n = top;
-  if (n == 0)
-    fputs("  (none)\n", out);
+  size_t n;
+  const struct mg_site **rows = table_rows(out, p, opt, top, has_chains, by_chains, &n);
   for (size_t i = 0; i < n; i++) {
     const struct mg_site *s = rows[i];
     cell(out, 8, num(s->chains).s);
