@@ -3,11 +3,12 @@
  *
  * The program starts its own session in a directory of its own (memscope_start), runs
  * 100 workers, stops the session (memscope_stop writes and closes the file) and reads
- * the result back with the merge library's session API (merge/analysis.h, linked from
- * memscope_analysis).  Counts are deterministic: each worker makes ITERATIONS buffers of
- * BUFFER bytes and frees them, 100,000 allocations in all.
+ * the result back with the merge library's session API (merge/model/analysis.h, linked
+ * from memscope_merge_model and the layers under it).  Counts are deterministic: each
+ * worker makes ITERATIONS buffers of BUFFER bytes and frees them, 100,000 allocations in
+ * all.
  *
- * Build: see examples/CMakeLists.txt (the plugin, libmemscope, memscope_analysis, msgpack)
+ * Build: see examples/CMakeLists.txt (the plugin, libmemscope, the merge's model libraries, msgpack)
  * Run:   MEMSCOPE_OUT=out ./session100   (the session's file: out/session100.<pid>/) */
 #define _GNU_SOURCE
 #include <errno.h>
