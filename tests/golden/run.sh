@@ -9,8 +9,9 @@ merge=$1 golden=$2 work=$3 update=${4:-}
 rm -rf "$work" && mkdir -p "$work"
 cp "$golden"/*.mspk "$work"/
 cd "$work"
-# A copy cut inside a record: a crash mid-write.
-head -c 5000 golden_full.mspk >golden_cut.mspk
+# A copy cut inside a record (the second EVENTS record, after 80 allocations of one
+# thread were written): a crash mid-write.
+head -c 6000 golden_full.mspk >golden_cut.mspk
 
 # name|arguments: expected output in expected/NAME.{out,err,status}
 cases=(
