@@ -3,7 +3,7 @@
 # (merge/CMakeLists.txt), and this check, run at configure time, refuses any quoted
 # include in merge/ that names a header of a higher layer, or reaches another folder by a
 # path ("../report/report.h").  Run as a script (cmake -DMERGE_DIR=... -P) it checks
-# another tree: tests/unit/layers.sh shows that a violation fails.
+# another tree: tests/unit/merge_layers.sh shows that a violation fails.
 set(MEMSCOPE_MERGE_LAYERS base read model resolve report)
 
 function(memscope_check_merge_layers merge_dir)

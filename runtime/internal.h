@@ -77,14 +77,16 @@ const unsigned char *ms_os_exec_random(void); /* AT_RANDOM: 16 bytes, or NULL */
 int ms_os_signal_take_default(int sig, void (*handler)(int, siginfo_t *, void *));
 /* Back to the default action for sig, and sig raised again when asked. */
 void ms_os_signal_default(int sig, int raise_again);
-/* Messages and small strings (no stdio: it may allocate). */
+/* Messages (no stdio: it may allocate). */
 const char *ms_os_strerror(int err);      /* errno's description, signal-safe */
 void ms_os_warn(const char *msg, const char *detail); /* one line on stderr */
-/* Appends s (or decimal v) to buf at *pos, bounded by cap; returns 0 when it did not fit. */
-int ms_os_append_str(char *buf, size_t cap, size_t *pos, const char *s);
-int ms_os_append_u64(char *buf, size_t cap, size_t *pos, uint64_t v);
 /* "/proc/self/task/<tid>/<leaf>" into buf; 0 when it does not fit. */
 int ms_os_task_path(char *buf, size_t cap, int32_t tid, const char *leaf);
+
+/* ---- text.c: short strings in a fixed buffer (no malloc, no stdio) -------------- */
+/* Appends s (or decimal v) to buf at *pos, bounded by cap; returns 0 when it did not fit. */
+int ms_text_append_str(char *buf, size_t cap, size_t *pos, const char *s);
+int ms_text_append_u64(char *buf, size_t cap, size_t *pos, uint64_t v);
 
 /* ---- real_alloc.h: the allocator underneath (inline) ---------------------------- */
 #include "real_alloc.h"

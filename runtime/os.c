@@ -256,11 +256,11 @@ const char *ms_os_strerror(int err) {
 void ms_os_warn(const char *msg, const char *detail) {
   char line[512];
   size_t pos = 0;
-  ms_os_append_str(line, sizeof line - 1, &pos, "memscope: ");
-  ms_os_append_str(line, sizeof line - 1, &pos, msg);
+  ms_text_append_str(line, sizeof line - 1, &pos, "memscope: ");
+  ms_text_append_str(line, sizeof line - 1, &pos, msg);
   if (detail) {
-    ms_os_append_str(line, sizeof line - 1, &pos, ": ");
-    ms_os_append_str(line, sizeof line - 1, &pos, detail);
+    ms_text_append_str(line, sizeof line - 1, &pos, ": ");
+    ms_text_append_str(line, sizeof line - 1, &pos, detail);
   }
   line[pos++] = '\n';
   int saved = errno;
@@ -268,29 +268,9 @@ void ms_os_warn(const char *msg, const char *detail) {
   errno = saved;
 }
 
-int ms_os_append_str(char *buf, size_t cap, size_t *pos, const char *s) {
-  size_t n = strlen(s);
-  if (*pos + n >= cap) return 0;
-  memcpy(buf + *pos, s, n);
-  *pos += n;
-  buf[*pos] = 0;
-  return 1;
-}
-
 int ms_os_task_path(char *buf, size_t cap, int32_t tid, const char *leaf) {
   size_t pos = 0;
-  return ms_os_append_str(buf, cap, &pos, "/proc/self/task/") &&
-         ms_os_append_u64(buf, cap, &pos, (uint64_t)tid) &&
-         ms_os_append_str(buf, cap, &pos, "/") && ms_os_append_str(buf, cap, &pos, leaf);
-}
-
-int ms_os_append_u64(char *buf, size_t cap, size_t *pos, uint64_t v) {
-  char digits[21];
-  int i = 20;
-  digits[i] = 0;
-  do {
-    digits[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  return ms_os_append_str(buf, cap, pos, digits + i);
+  return ms_text_append_str(buf, cap, &pos, "/proc/self/task/") &&
+         ms_text_append_u64(buf, cap, &pos, (uint64_t)tid) &&
+         ms_text_append_str(buf, cap, &pos, "/") && ms_text_append_str(buf, cap, &pos, leaf);
 }

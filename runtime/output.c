@@ -63,9 +63,9 @@ static void fail(const char *what, const char *path, int err) {
   out_failed = 1;
   char detail[sizeof out_path + 128];
   size_t pos = 0;
-  ms_os_append_str(detail, sizeof detail, &pos, path);
-  ms_os_append_str(detail, sizeof detail, &pos, ": ");
-  ms_os_append_str(detail, sizeof detail, &pos, ms_os_strerror(err));
+  ms_text_append_str(detail, sizeof detail, &pos, path);
+  ms_text_append_str(detail, sizeof detail, &pos, ": ");
+  ms_text_append_str(detail, sizeof detail, &pos, ms_os_strerror(err));
   ms_os_warn(what, detail);
 }
 
@@ -76,9 +76,9 @@ int ms_output_resolve_dir(const char *dir, char out[MS_OUT_DIR_MAX]) {
     int err = ms_os_getcwd(out, MS_OUT_DIR_MAX);
     if (err) return err;
     pos = strlen(out);
-    if (!ms_os_append_str(out, MS_OUT_DIR_MAX, &pos, "/")) return -ENAMETOOLONG;
+    if (!ms_text_append_str(out, MS_OUT_DIR_MAX, &pos, "/")) return -ENAMETOOLONG;
   }
-  return ms_os_append_str(out, MS_OUT_DIR_MAX, &pos, dir) ? 0 : -ENAMETOOLONG;
+  return ms_text_append_str(out, MS_OUT_DIR_MAX, &pos, dir) ? 0 : -ENAMETOOLONG;
 }
 
 /* 32 random bits for the file name: the kernel's AT_RANDOM bytes (no system call),
@@ -100,15 +100,15 @@ static int build_path(char *path, size_t cap, uint32_t unique) {
   for (int i = 0; i < 8; i++) hex[i] = "0123456789abcdef"[unique >> (28 - 4 * i) & 15];
   hex[8] = 0;
   size_t pos = 0;
-  return ms_os_append_str(path, cap, &pos, ms_config.out_dir) &&
-         ms_os_append_str(path, cap, &pos, "/" MS_FILE_PREFIX) &&
-         ms_os_append_str(path, cap, &pos, ms_process.program) &&
-         ms_os_append_str(path, cap, &pos, ".") &&
-         ms_os_append_u64(path, cap, &pos, ms_process.pid) &&
-         ms_os_append_str(path, cap, &pos, ".") && ms_os_append_str(path, cap, &pos, hex) &&
-         (ms_session() < 2 || (ms_os_append_str(path, cap, &pos, ".") &&
-                               ms_os_append_u64(path, cap, &pos, ms_session()))) &&
-         ms_os_append_str(path, cap, &pos, MS_FILE_SUFFIX);
+  return ms_text_append_str(path, cap, &pos, ms_config.out_dir) &&
+         ms_text_append_str(path, cap, &pos, "/" MS_FILE_PREFIX) &&
+         ms_text_append_str(path, cap, &pos, ms_process.program) &&
+         ms_text_append_str(path, cap, &pos, ".") &&
+         ms_text_append_u64(path, cap, &pos, ms_process.pid) &&
+         ms_text_append_str(path, cap, &pos, ".") && ms_text_append_str(path, cap, &pos, hex) &&
+         (ms_session() < 2 || (ms_text_append_str(path, cap, &pos, ".") &&
+                               ms_text_append_u64(path, cap, &pos, ms_session()))) &&
+         ms_text_append_str(path, cap, &pos, MS_FILE_SUFFIX);
 }
 
 static int is_our_file(int fd) {

@@ -2,7 +2,8 @@
  *
  * The analysis is an offline tool: when memory runs out there is nothing useful to do but
  * say so and stop, so the mg_x* functions print a message and exit(1) instead of returning
- * NULL.  (An in-process user would replace these three functions.) */
+ * NULL.  (An in-process user would replace
+ * mg_xmalloc, mg_xcalloc and mg_xrealloc; the others allocate through them.) */
 #ifndef MEMSCOPE_MERGE_UTIL_H
 #define MEMSCOPE_MERGE_UTIL_H
 

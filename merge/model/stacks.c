@@ -199,8 +199,8 @@ static double span_value(const struct mg_stack_span *s, enum mg_stack_value v) {
   }
 }
 
-double mg_stack_share(const struct mg_stack_span *span, const struct mg_stack_site *e,
-                      enum mg_stack_value v) {
+static double stack_share(const struct mg_stack_span *span, const struct mg_stack_site *e,
+                          enum mg_stack_value v) {
   double sum = span_value(span, v);
   return sum > 0 ? entry_value(e, v) / sum : 0;
 }
@@ -216,7 +216,7 @@ bool mg_stack_split(const struct mg_stack_table *t, const struct mg_stack_span *
   double *frac = mg_xmalloc((span->n ? span->n : 1) * sizeof *frac);
   uint64_t given = 0;
   for (size_t i = 0; i < span->n; i++) {
-    double x = (double)whole * mg_stack_share(span, &t->entries[span->first + i], v);
+    double x = (double)whole * stack_share(span, &t->entries[span->first + i], v);
     out[i] = (uint64_t)floor(x);
     frac[i] = x - floor(x);
     given += out[i];

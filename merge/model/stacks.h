@@ -148,13 +148,10 @@ size_t mg_stack_first_frames(const struct mg_stack *s);
 /* A frame as one name: its function, else "image+0xoffset", else "0xaddress". */
 void mg_stack_frame_name(const struct mg_stack_frame *f, char *buf, size_t size);
 
-/* What share of a site's figures goes to one of its stacks (flame graphs, pprof): the
- * entry's estimate over the sum of the site's, for each figure; 0 when that sum is 0. */
+/* The figures a site's value can be split by among its stacks (flame graphs, pprof). */
 enum mg_stack_value { MG_STACK_CALLS, MG_STACK_BYTES, MG_STACK_LIVE_BLOCKS, MG_STACK_LIVE_BYTES };
-double mg_stack_share(const struct mg_stack_span *span, const struct mg_stack_site *e,
-                      enum mg_stack_value v);
-/* The site's value split among its stacks by mg_stack_share, rounded so that the parts add
- * up to the whole; out has span->n elements.  false (all parts 0) when the stacks have
+/* The site's value split among its stacks, each getting the share its estimate has of the
+ * site's (0 when that sum is 0), rounded so that the parts add up to the whole; out has span->n elements.  false (all parts 0) when the stacks have
  * nothing of that figure: then the whole stays with the site's own frames. */
 bool mg_stack_split(const struct mg_stack_table *t, const struct mg_stack_span *span,
                     enum mg_stack_value v, uint64_t whole, uint64_t *out);

@@ -766,7 +766,6 @@ bool mg_decoder_finish_at(struct mg_decoder *d, uint64_t size) {
               (unsigned long long)(size - d->consumed));
 }
 
-bool mg_decoder_stopped(const struct mg_decoder *d) { return d->stopped; }
 
 const struct mg_decode_problem *mg_decoder_problem(const struct mg_decoder *d) {
   return &d->problem;

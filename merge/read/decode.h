@@ -219,7 +219,6 @@ bool mg_decoder_finish(struct mg_decoder *d);
  * the end, scan.h).  Reports it truncated, as mg_decoder_finish would after reading the
  * rest, without reading it.  The same as mg_decoder_finish when everything was fed. */
 bool mg_decoder_finish_at(struct mg_decoder *d, uint64_t size);
-bool mg_decoder_stopped(const struct mg_decoder *d);
 
 /* The problem that stopped decoding (status MG_DECODE_OK when none). */
 const struct mg_decode_problem *mg_decoder_problem(const struct mg_decoder *d);

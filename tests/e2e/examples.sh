@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# The examples of the user guide (docs/quickstart.md), one per scenario of the
-# predecessor's guide: each runs, writes a complete profile, and merges; the ones with
+# The examples of the user guide (docs/quickstart.md), one per typical use: each runs, writes a complete profile, and merges; the ones with
 # deterministic counts run in full mode and their exact totals are asserted.
 # Usage: examples.sh MERGE SESSION100 RESOURCE_MONITOR WEB_SERVER DB_POOL CXX_WORKERS WORKDIR
 source "$(dirname "$0")/lib.sh"
