@@ -25,6 +25,7 @@
 #include "inputs.h"
 #include "load.h"
 #include "profile.h"
+#include "bottleneck.h"
 #include "report.h"
 
 #define BATCH 1024

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "memscope/format.h"
+#include "bottleneck.h"
 #include "inputs.h"
 #include "load.h"
 #include "profile.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bottleneck.h"
 #include "inputs.h"
 #include "load.h"
 #include "resources.h"

@@ -294,3 +294,15 @@ void mg_profile_finish(struct mg_profile *p) {
   p->nbottlenecks = mg_bottlenecks(p, &p->bottlenecks);
   p->finished = true;
 }
+
+size_t mg_profile_bottlenecks(const struct mg_profile *p, const struct mg_bottleneck **out,
+                              struct mg_bottleneck **to_free) {
+  *to_free = NULL;
+  if (p->finished) {
+    *out = p->bottlenecks;
+    return p->nbottlenecks;
+  }
+  size_t n = mg_bottlenecks(p, to_free);
+  *out = *to_free;
+  return n;
+}

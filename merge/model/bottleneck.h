@@ -17,9 +17,19 @@
 #define MG_BN_CROSS_SHARE 0.1                /* ...and this share of the site's */
 #define MG_BN_IMBALANCE_RATIO 4.0            /* busiest thread vs the others' mean */
 
+const char *mg_bottleneck_type_name(enum mg_bottleneck_type t);
+
 /* Every bottleneck of the profile, by severity (highest first), then type, pid, thread,
  * site; *out is malloc'd (NULL when none). */
 size_t mg_bottlenecks(const struct mg_profile *p, struct mg_bottleneck **out);
+
+/* After the last input: the derived analyses (p->bottlenecks). */
+void mg_profile_finish(struct mg_profile *p);
+
+/* The profile's bottlenecks for a report: those mg_profile_finish kept, or, on a profile
+ * not finished yet, found now (*to_free then holds them; free it after use). */
+size_t mg_profile_bottlenecks(const struct mg_profile *p, const struct mg_bottleneck **out,
+                              struct mg_bottleneck **to_free);
 
 /* --- Thread alerts -------------------------------------------------------------------
  * How much a thread deserves a look: high, watch or ok, with a reason per rule that

@@ -262,7 +262,6 @@ struct mg_bottleneck {
   char description[256];
   char suggestion[256];
 };
-const char *mg_bottleneck_type_name(enum mg_bottleneck_type t);
 
 struct mg_profile {
   struct mg_input *inputs;
@@ -307,8 +306,6 @@ void mg_process_free(struct mg_process *proc);
  * kept as filtered inputs without their process. */
 void mg_profile_absorb(struct mg_profile *dst, struct mg_profile *src, const uint64_t *pid);
 
-/* After the last input: derived analyses (bottlenecks).  Reports call it if needed. */
-void mg_profile_finish(struct mg_profile *p);
 
 /* True when at least one input gave a process. */
 bool mg_profile_has_data(const struct mg_profile *p);

@@ -474,8 +474,9 @@ void mg_report_json_write(struct mg_json *j, const struct mg_profile *p,
   struct mg_report_options none = {0};
   if (!opt)
     opt = &none;
-  struct mg_bottleneck *bn;
-  size_t nbn = mg_bottlenecks(p, &bn);
+  const struct mg_bottleneck *bn;
+  struct mg_bottleneck *found;
+  size_t nbn = mg_profile_bottlenecks(p, &bn, &found);
   mg_json_object(j);
   mg_json_kstring(j, "schema", MG_JSON_SCHEMA);
   mg_json_kuint(j, "format_version", MS_FORMAT_VERSION);
@@ -533,6 +534,6 @@ void mg_report_json_write(struct mg_json *j, const struct mg_profile *p,
     mg_json_end(j);
   }
   mg_json_end(j);
-  free(bn);
+  free(found);
   mg_json_end(j);
 }

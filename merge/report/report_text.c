@@ -823,8 +823,9 @@ static void wrapped(FILE *out, int indent, const char *s) {
 static void print_bottlenecks(FILE *out, const struct mg_profile *p,
                               const struct mg_report_options *opt, size_t top) {
   fputs("\nBottlenecks (severity 0..1)\n", out);
-  struct mg_bottleneck *bn;
-  size_t n = mg_bottlenecks(p, &bn), shown = 0;
+  const struct mg_bottleneck *bn;
+  struct mg_bottleneck *found;
+  size_t n = mg_profile_bottlenecks(p, &bn, &found), shown = 0;
   for (size_t i = 0; i < n && (!top || shown < top); i++) {
     const struct mg_bottleneck *b = &bn[i];
     if ((b->site && !mg_report_shows_site(opt, b->site)) || (opt->has_site && !b->site) ||
@@ -846,7 +847,7 @@ static void print_bottlenecks(FILE *out, const struct mg_profile *p,
   }
   if (!shown)
     fputs("  (none)\n", out);
-  free(bn);
+  free(found);
 }
 
 void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "decode.h"
+#include "bottleneck.h"
 #include "profile.h"
 #include "report.h"
 

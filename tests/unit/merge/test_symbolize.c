@@ -15,6 +15,7 @@
 #include "elfinfo.h"
 #include "fixture.h"
 #include "profile.h"
+#include "bottleneck.h"
 #include "report.h"
 #include "stack_resolve.h"
 #include "suites.h"
