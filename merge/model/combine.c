@@ -24,21 +24,7 @@ static void site_absorb(struct mg_site *to, const struct mg_site *s) {
   }
   mg_counts_add(&to->counts, &s->counts);
   mg_sizes_add(&to->sizes, &s->sizes);
-  if (s->has_events) {
-    if (!to->has_events || s->first_ns < to->first_ns)
-      to->first_ns = s->first_ns;
-    if (!to->has_events || s->last_ns > to->last_ns)
-      to->last_ns = s->last_ns;
-    to->has_events = true;
-  }
-  for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++)
-    mg_est_sum(&to->lifetime[k], &s->lifetime[k]);
-  to->chains += s->chains;
-  to->chain_steps += s->chain_steps;
-  if (s->chain_max > to->chain_max)
-    to->chain_max = s->chain_max;
-  to->chain_first_bytes += s->chain_first_bytes;
-  to->chain_last_bytes += s->chain_last_bytes;
+  mg_site_add_events(to, s);
   mg_site_rank_thread(to, &s->top_thread);
 }
 

@@ -137,6 +137,24 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
   to->estimated |= c->estimated;
 }
 
+void mg_site_add_events(struct mg_site *to, const struct mg_site *part) {
+  if (part->has_events) {
+    if (!to->has_events || part->first_ns < to->first_ns)
+      to->first_ns = part->first_ns;
+    if (!to->has_events || part->last_ns > to->last_ns)
+      to->last_ns = part->last_ns;
+    to->has_events = true;
+  }
+  for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++)
+    mg_est_sum(&to->lifetime[k], &part->lifetime[k]);
+  to->chains += part->chains;
+  to->chain_steps += part->chain_steps;
+  if (part->chain_max > to->chain_max)
+    to->chain_max = part->chain_max;
+  to->chain_first_bytes += part->chain_first_bytes;
+  to->chain_last_bytes += part->chain_last_bytes;
+}
+
 /* a ranks before b: more allocations, then lower pid, then lower thread index. */
 static bool ref_before(const struct mg_thread_ref *a, const struct mg_thread_ref *b) {
   if (a->allocations != b->allocations)

@@ -357,6 +357,9 @@ void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc);
 enum mg_api_kind { MG_API_UNKNOWN, MG_API_ALLOC, MG_API_REALLOC, MG_API_FREE };
 enum mg_api_kind mg_api_kind(uint32_t api);
 
+/* Adds what another part's events told of a site (a replay's, another input's): its first
+ * and last event, lifetimes, realloc chains. */
+void mg_site_add_events(struct mg_site *to, const struct mg_site *part);
 /* Makes r the site's top thread if it ranks before the current one. */
 void mg_site_rank_thread(struct mg_site *site, const struct mg_thread_ref *r);
 

@@ -682,23 +682,19 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   for (size_t s = 0; s < r->nsites && s < p->nsites; s++) {
     struct sstate *ss = &r->sites[s];
     struct mg_site *site = &p->sites[s];
-    for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++) {
-      site->lifetime[k].value += ss->lifetime[k].value;
-      site->lifetime[k].var += ss->lifetime[k].var;
-    }
-    site->chains += ss->chains;
-    site->chain_steps += ss->chain_steps;
-    if (ss->chain_max > site->chain_max)
-      site->chain_max = ss->chain_max;
-    site->chain_first_bytes += ss->chain_first_bytes;
-    site->chain_last_bytes += ss->chain_last_bytes;
+    struct mg_site part = {
+        .has_events = ss->has_events,
+        .first_ns = ss->has_events ? rel(proc, ss->first) : 0,
+        .last_ns = ss->has_events ? rel(proc, ss->last) : 0,
+        .chains = ss->chains,
+        .chain_steps = ss->chain_steps,
+        .chain_max = ss->chain_max,
+        .chain_first_bytes = ss->chain_first_bytes,
+        .chain_last_bytes = ss->chain_last_bytes,
+    };
+    memcpy(part.lifetime, ss->lifetime, sizeof part.lifetime);
+    mg_site_add_events(site, &part);
     if (ss->has_events) {
-      uint64_t f = rel(proc, ss->first), l = rel(proc, ss->last);
-      if (!site->has_events || f < site->first_ns)
-        site->first_ns = f;
-      if (!site->has_events || l > site->last_ns)
-        site->last_ns = l;
-      site->has_events = true;
       if (!any || ss->first < first)
         first = ss->first;
       if (!any || ss->last > last)
