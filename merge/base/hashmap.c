@@ -127,3 +127,12 @@ void *mg_map_next(const struct mg_map *m, size_t *pos, uint64_t *key) {
   *pos = m->cap;
   return NULL;
 }
+
+size_t *mg_map_probe(struct mg_map *m, uint64_t *h, mg_map_same_fn *same, const void *ctx,
+                     bool *existed) {
+  for (;; (*h)++) {
+    size_t *slot = mg_map_put(m, *h, existed);
+    if (!*existed || same(ctx, *slot - 1))
+      return slot;
+  }
+}

@@ -35,6 +35,15 @@ bool mg_map_remove(struct mg_map *m, uint64_t key, void *out);
  * end.  The map must not change during the iteration. */
 void *mg_map_next(const struct mg_map *m, size_t *pos, uint64_t *key);
 
+/* Keys kept elsewhere (strings, arrays) are found by their hash: the map (of size_t)
+ * holds hash -> position + 1, and equal hashes probe on to *h + 1, *h + 2, ...  Returns
+ * the slot of the entry at whose position `same(ctx, position)` is true (*existed), or a
+ * new slot for the caller to fill with its position + 1 (!*existed); *h ends as the slot's
+ * key. */
+typedef bool mg_map_same_fn(const void *ctx, size_t pos);
+size_t *mg_map_probe(struct mg_map *m, uint64_t *h, mg_map_same_fn *same, const void *ctx,
+                     bool *existed);
+
 static inline size_t mg_map_len(const struct mg_map *m) { return m->len; }
 
 #endif

@@ -27,20 +27,26 @@ void mg_strtab_destroy(struct mg_strtab *t) {
   memset(t, 0, sizeof *t);
 }
 
+struct strtab_key {
+  const struct mg_strtab *t;
+  const char *s;
+};
+
+static bool same_string(const void *ctx, size_t pos) {
+  const struct strtab_key *k = ctx;
+  return strcmp(k->t->v[pos], k->s) == 0;
+}
+
 size_t mg_strtab_intern(struct mg_strtab *t, const char *s) {
-  /* Probing on the hash itself keeps every string on one key of the map. */
-  for (uint64_t h = mg_hash_bytes(MG_HASH_SEED, s, strlen(s));; h++) {
-    bool existed;
-    size_t *slot = mg_map_put(&t->index, h, &existed);
-    if (!existed) {
-      MG_GROW(t->v, t->cap, t->n + 1);
-      t->v[t->n] = mg_xstrdup(s);
-      *slot = ++t->n;
-      return t->n - 1;
-    }
-    if (strcmp(t->v[*slot - 1], s) == 0)
-      return *slot - 1;
+  uint64_t h = mg_hash_bytes(MG_HASH_SEED, s, strlen(s));
+  bool existed;
+  size_t *slot = mg_map_probe(&t->index, &h, same_string, &(struct strtab_key){t, s}, &existed);
+  if (!existed) {
+    MG_GROW(t->v, t->cap, t->n + 1);
+    t->v[t->n] = mg_xstrdup(s);
+    *slot = ++t->n;
   }
+  return *slot - 1;
 }
 
 const char *mg_strtab_copy(struct mg_strtab *t, const char *s) {

@@ -45,32 +45,41 @@ void mg_proc_stacks_free(struct mg_proc_stacks *s) {
   free(s);
 }
 
+struct stack_key {
+  const struct mg_proc_stacks *s;
+  const uint64_t *addr;
+  uint32_t n;
+};
+
+static bool same_stack(const void *ctx, size_t pos) {
+  const struct stack_key *k = ctx;
+  const struct mg_raw_stack *r = &k->s->raw[pos];
+  return r->n == k->n && memcmp(r->addr, k->addr, k->n * sizeof *k->addr) == 0;
+}
+
 static uint32_t intern_stack(struct mg_proc_stacks *s, const uint64_t *addr, uint32_t n,
                              uint64_t ts) {
-  for (uint64_t h = mg_hash_bytes(MG_HASH_SEED, addr, n * sizeof *addr);; h++) {
-    bool existed;
-    size_t *slot = mg_map_put(&s->index, h, &existed);
-    if (!existed) {
-      if (s->nraw >= MG_STACKS_MAX) {
-        mg_map_remove(&s->index, h, NULL);
-        return 0;
-      }
-      MG_GROW(s->raw, s->raw_cap, s->nraw + 1);
-      struct mg_raw_stack *r = &s->raw[s->nraw];
-      r->addr = mg_xmalloc(n * sizeof *addr);
-      memcpy(r->addr, addr, n * sizeof *addr);
-      r->n = n;
-      r->ts = ts;
-      *slot = ++s->nraw;
-      return (uint32_t)s->nraw;
-    }
+  uint64_t h = mg_hash_bytes(MG_HASH_SEED, addr, n * sizeof *addr);
+  bool existed;
+  size_t *slot = mg_map_probe(&s->index, &h, same_stack, &(struct stack_key){s, addr, n}, &existed);
+  if (existed) {
     struct mg_raw_stack *r = &s->raw[*slot - 1];
-    if (r->n == n && memcmp(r->addr, addr, n * sizeof *addr) == 0) {
-      if (ts < r->ts)
-        r->ts = ts;
-      return (uint32_t)*slot;
-    }
+    if (ts < r->ts)
+      r->ts = ts;
+    return (uint32_t)*slot;
   }
+  if (s->nraw >= MG_STACKS_MAX) {
+    mg_map_remove(&s->index, h, NULL);
+    return 0;
+  }
+  MG_GROW(s->raw, s->raw_cap, s->nraw + 1);
+  struct mg_raw_stack *r = &s->raw[s->nraw];
+  r->addr = mg_xmalloc(n * sizeof *addr);
+  memcpy(r->addr, addr, n * sizeof *addr);
+  r->n = n;
+  r->ts = ts;
+  *slot = ++s->nraw;
+  return (uint32_t)s->nraw;
 }
 
 uint32_t mg_stacks_sample(struct mg_process *proc, uint32_t site, const struct mg_event *ev) {
@@ -96,28 +105,29 @@ void mg_stacks_live(struct mg_process *proc, uint32_t site, uint32_t stack, doub
   mg_est_add(&t->live_bytes, weight, (double)size);
 }
 
+struct module_key {
+  const struct mg_proc_stacks *s;
+  const struct mg_module_rec *m;
+};
+
+static bool same_module(const void *ctx, size_t pos) {
+  const struct module_key *k = ctx;
+  const struct mg_proc_module *pm = &k->s->modules[pos];
+  return pm->base == k->m->base && strcmp(pm->path, k->m->path) == 0;
+}
+
 void mg_stacks_module(struct mg_process *proc, const struct mg_module_rec *m) {
   struct mg_proc_stacks *s = proc_stacks(proc);
   uint64_t h = mg_hash_bytes(mg_hash_bytes(MG_HASH_SEED, m->path, strlen(m->path)), &m->base, sizeof m->base);
-  size_t module;
-  for (;; h++) {
-    bool existed;
-    size_t *slot = mg_map_put(&s->module_index, h, &existed);
-    if (!existed) {
-      MG_GROW(s->modules, s->modules_cap, s->nmodules + 1);
-      s->modules[s->nmodules] = (struct mg_proc_module){mg_xstrdup(m->path), mg_xstrdup(m->build_id), m->base};
-      *slot = ++s->nmodules;
-      module = s->nmodules - 1;
-      break;
-    }
-    const struct mg_proc_module *pm = &s->modules[*slot - 1];
-    if (pm->base == m->base && strcmp(pm->path, m->path) == 0) {
-      module = *slot - 1;
-      break;
-    }
+  bool existed;
+  size_t *slot = mg_map_probe(&s->module_index, &h, same_module, &(struct module_key){s, m}, &existed);
+  if (!existed) {
+    MG_GROW(s->modules, s->modules_cap, s->nmodules + 1);
+    s->modules[s->nmodules] = (struct mg_proc_module){mg_xstrdup(m->path), mg_xstrdup(m->build_id), m->base};
+    *slot = ++s->nmodules;
   }
   MG_GROW(s->listings, s->listings_cap, s->nlistings + 1);
-  s->listings[s->nlistings++] = (struct mg_module_listing){m->ts, (uint32_t)module};
+  s->listings[s->nlistings++] = (struct mg_module_listing){m->ts, (uint32_t)(*slot - 1)};
 }
 
 void mg_stacks_end_process(const struct mg_profile *p, struct mg_process *proc) {

@@ -156,6 +156,16 @@ struct frame_locs {
   size_t n, cap;
 };
 
+struct location_key {
+  const struct frame_locs *fl;
+  const struct mg_stack_frame *fr;
+};
+
+static bool same_location(const void *ctx, size_t pos) {
+  const struct location_key *k = ctx;
+  return k->fl->v[pos].image == k->fr->image && k->fl->v[pos].address == k->fr->address;
+}
+
 /* The Location of the address whose frames start at st->frames[f] (its inlined frames,
  * then the function holding it); *next is where the next address's frames start. */
 static uint64_t frame_location(struct frame_locs *fl, uint64_t *nloc, struct pb *out,
@@ -168,41 +178,38 @@ static uint64_t frame_location(struct frame_locs *fl, uint64_t *nloc, struct pb 
   end = end < st->nframes ? end + 1 : end;
   *next = end;
   const struct mg_stack_frame *fr = &st->frames[f];
-  uint64_t h = (uint64_t)fr->image * 0x9e3779b97f4a7c15ULL ^ fr->address;
-  for (;; h++) {
-    bool existed;
-    size_t *slot = mg_map_put(&fl->index, h, &existed);
-    if (existed) {
-      if (fl->v[*slot - 1].image == fr->image && fl->v[*slot - 1].address == fr->address)
-        return fl->v[*slot - 1].id;
-      continue;
-    }
-    MG_GROW(fl->v, fl->cap, fl->n + 1);
-    uint64_t id = ++*nloc;
-    fl->v[fl->n].image = fr->image;
-    fl->v[fl->n].address = fr->address;
-    fl->v[fl->n].id = id;
-    *slot = ++fl->n;
-    field_uint(sub, LOCATION_ID, id);
-    if (fr->image != UINT32_MAX) {
-      field_uint(sub, LOCATION_MAPPING_ID, 2 + (uint64_t)fr->image);
-      field_uint(sub, LOCATION_ADDRESS, IMAGE_BASE(fr->image) + fr->address);
-    } else {
-      field_uint(sub, LOCATION_ADDRESS, fr->address);
-    }
-    for (size_t k = f; k < end; k++) {
-      char name[512];
-      mg_stack_frame_name(&st->frames[k], name, sizeof name);
-      struct pb fn = {0};
-      uint64_t fid = function_id(fs, out, &fn, str(t, name), str(t, st->frames[k].file));
-      free(fn.p);
-      field_uint(sub2, LINE_FUNCTION_ID, fid);
-      field_uint(sub2, LINE_LINE, st->frames[k].line);
-      field_message(sub, LOCATION_LINE, sub2);
-    }
-    field_message(out, PROFILE_LOCATION, sub);
-    return id;
+  uint64_t h = mg_hash_bytes(mg_hash_bytes(MG_HASH_SEED, &fr->image, sizeof fr->image),
+                             &fr->address, sizeof fr->address);
+  bool existed;
+  size_t *slot = mg_map_probe(&fl->index, &h, same_location, &(struct location_key){fl, fr},
+                              &existed);
+  if (existed)
+    return fl->v[*slot - 1].id;
+  MG_GROW(fl->v, fl->cap, fl->n + 1);
+  uint64_t id = ++*nloc;
+  fl->v[fl->n].image = fr->image;
+  fl->v[fl->n].address = fr->address;
+  fl->v[fl->n].id = id;
+  *slot = ++fl->n;
+  field_uint(sub, LOCATION_ID, id);
+  if (fr->image != UINT32_MAX) {
+    field_uint(sub, LOCATION_MAPPING_ID, 2 + (uint64_t)fr->image);
+    field_uint(sub, LOCATION_ADDRESS, IMAGE_BASE(fr->image) + fr->address);
+  } else {
+    field_uint(sub, LOCATION_ADDRESS, fr->address);
   }
+  for (size_t k = f; k < end; k++) {
+    char name[512];
+    mg_stack_frame_name(&st->frames[k], name, sizeof name);
+    struct pb fn = {0};
+    uint64_t fid = function_id(fs, out, &fn, str(t, name), str(t, st->frames[k].file));
+    free(fn.p);
+    field_uint(sub2, LINE_FUNCTION_ID, fid);
+    field_uint(sub2, LINE_LINE, st->frames[k].line);
+    field_message(sub, LOCATION_LINE, sub2);
+  }
+  field_message(out, PROFILE_LOCATION, sub);
+  return id;
 }
 
 static void sample(struct pb *out, struct pb *sub, struct pb *sub2, struct pb *packed,

@@ -158,32 +158,40 @@ static void locate(struct resolver *r, struct image *im) {
   im->problem = mg_xstrdup(msg);
 }
 
+struct image_key {
+  const struct resolver *r;
+  const struct mg_proc_module *m;
+  const char *prog;
+};
+
+static bool same_image(const void *ctx, size_t pos) {
+  const struct image_key *k = ctx;
+  const struct image *im = &k->r->images[pos];
+  return strcmp(im->path, k->m->path) == 0 && strcmp(im->build_id, k->m->build_id) == 0 &&
+         ((!k->prog && !im->program) || (k->prog && im->program && strcmp(k->prog, im->program) == 0));
+}
+
 static size_t image_of(struct resolver *r, const struct mg_proc_module *m, const char *program) {
   const char *prog = m->path[0] ? NULL : program;
   uint64_t h = mg_hash_bytes(MG_HASH_SEED, m->path, strlen(m->path) + 1);
   h = mg_hash_bytes(h, m->build_id, strlen(m->build_id) + 1);
   if (prog)
     h = mg_hash_bytes(h, prog, strlen(prog));
-  for (;; h++) {
-    bool existed;
-    size_t *slot = mg_map_put(&r->image_index, h, &existed);
-    if (!existed) {
-      MG_GROW(r->images, r->images_cap, r->nimages + 1);
-      struct image *im = &r->images[r->nimages];
-      memset(im, 0, sizeof *im);
-      im->path = mg_xstrdup(m->path);
-      im->build_id = mg_xstrdup(m->build_id);
-      im->program = prog ? mg_strtab_copy(r->t->strings, prog) : NULL;
-      im->table = UINT32_MAX;
-      locate(r, im);
-      *slot = ++r->nimages;
-      return r->nimages - 1;
-    }
-    const struct image *im = &r->images[*slot - 1];
-    if (strcmp(im->path, m->path) == 0 && strcmp(im->build_id, m->build_id) == 0 &&
-        ((!prog && !im->program) || (prog && im->program && strcmp(prog, im->program) == 0)))
-      return *slot - 1;
-  }
+  bool existed;
+  size_t *slot = mg_map_probe(&r->image_index, &h, same_image, &(struct image_key){r, m, prog},
+                              &existed);
+  if (existed)
+    return *slot - 1;
+  MG_GROW(r->images, r->images_cap, r->nimages + 1);
+  struct image *im = &r->images[r->nimages];
+  memset(im, 0, sizeof *im);
+  im->path = mg_xstrdup(m->path);
+  im->build_id = mg_xstrdup(m->build_id);
+  im->program = prog ? mg_strtab_copy(r->t->strings, prog) : NULL;
+  im->table = UINT32_MAX;
+  *slot = ++r->nimages;
+  locate(r, im);
+  return r->nimages - 1;
 }
 
 /* The image is used by some address: it enters the table, and its problem is told. */
@@ -278,20 +286,28 @@ struct pairs {
   struct mg_strtab *strings;
 };
 
+struct pair_key {
+  const struct pairs *ps;
+  struct place at;
+};
+
+static bool same_pair(const void *ctx, size_t pos) {
+  const struct pair_key *k = ctx;
+  const struct pair *q = &k->ps->v[pos];
+  return q->at.image == k->at.image && q->at.rel == k->at.rel;
+}
+
 static uint32_t pair_of(struct pairs *ps, struct place at) {
-  for (uint64_t h = mg_hash_bytes(mg_hash_bytes(MG_HASH_SEED, &at.image, sizeof at.image), &at.rel, sizeof at.rel);; h++) {
-    bool existed;
-    size_t *slot = mg_map_put(&ps->index, h, &existed);
-    if (!existed) {
-      MG_GROW(ps->v, ps->cap, ps->n + 1);
-      ps->v[ps->n] = (struct pair){.at = at};
-      *slot = ++ps->n;
-      return (uint32_t)(ps->n - 1);
-    }
-    const struct pair *q = &ps->v[*slot - 1];
-    if (q->at.image == at.image && q->at.rel == at.rel)
-      return (uint32_t)(*slot - 1);
+  uint64_t h = mg_hash_bytes(mg_hash_bytes(MG_HASH_SEED, &at.image, sizeof at.image), &at.rel,
+                             sizeof at.rel);
+  bool existed;
+  size_t *slot = mg_map_probe(&ps->index, &h, same_pair, &(struct pair_key){ps, at}, &existed);
+  if (!existed) {
+    MG_GROW(ps->v, ps->cap, ps->n + 1);
+    ps->v[ps->n] = (struct pair){.at = at};
+    *slot = ++ps->n;
   }
+  return (uint32_t)(*slot - 1);
 }
 
 struct sym_ctx {
@@ -345,6 +361,30 @@ static int by_entry(const void *a, const void *b) {
   return (x->stack > y->stack) - (x->stack < y->stack);
 }
 
+
+/* Stacks of all processes are one when their (image, address) pairs are. */
+struct sequence_key {
+  uint32_t *const *seqs;
+  const size_t *seqlen;
+  const uint32_t *seq;
+  size_t n;
+};
+
+static bool same_sequence(const void *ctx, size_t pos) {
+  const struct sequence_key *k = ctx;
+  return k->seqlen[pos] == k->n && memcmp(k->seqs[pos], k->seq, k->n * sizeof *k->seq) == 0;
+}
+
+struct entry_key {
+  const struct mg_stack_table *t;
+  uint64_t site;
+  uint32_t stack;
+};
+
+static bool same_entry(const void *ctx, size_t pos) {
+  const struct entry_key *k = ctx;
+  return k->t->entries[pos].site == k->site && k->t->entries[pos].stack == k->stack;
+}
 
 void mg_stacks_resolve(struct mg_profile *p, const struct mg_symbolize_options *o) {
   struct mg_symbolize_options defaults = {0};
@@ -465,54 +505,39 @@ void mg_stacks_resolve(struct mg_profile *p, const struct mg_symbolize_options *
     for (size_t k = 0; k < s->nraw; k++) {
       const uint32_t *seq = &stack_pairs[i][stack_at[i][k]];
       size_t n = s->raw[k].n;
-      for (uint64_t h = mg_hash_bytes(MG_HASH_SEED, seq, n * sizeof *seq);; h++) {
-        bool existed;
-        size_t *slot = mg_map_put(&stack_index, h, &existed);
-        if (!existed) {
-          MG_GROW(seqs, seq_cap, t->nstacks + 1);
-          MG_GROW(seqlen, len_cap, t->nstacks + 1);
-          seqs[t->nstacks] = mg_xmalloc(n * sizeof *seq);
-          memcpy(seqs[t->nstacks], seq, n * sizeof *seq);
-          seqlen[t->nstacks] = n;
-          *slot = ++t->nstacks;
-          table_of[k] = (uint32_t)(t->nstacks - 1);
-          break;
-        }
-        if (seqlen[*slot - 1] == n && memcmp(seqs[*slot - 1], seq, n * sizeof *seq) == 0) {
-          table_of[k] = (uint32_t)(*slot - 1);
-          break;
-        }
+      uint64_t h = mg_hash_bytes(MG_HASH_SEED, seq, n * sizeof *seq);
+      bool existed;
+      size_t *slot = mg_map_probe(&stack_index, &h, same_sequence,
+                                  &(struct sequence_key){seqs, seqlen, seq, n}, &existed);
+      if (!existed) {
+        MG_GROW(seqs, seq_cap, t->nstacks + 1);
+        MG_GROW(seqlen, len_cap, t->nstacks + 1);
+        seqs[t->nstacks] = mg_xmalloc(n * sizeof *seq);
+        memcpy(seqs[t->nstacks], seq, n * sizeof *seq);
+        seqlen[t->nstacks] = n;
+        *slot = ++t->nstacks;
       }
+      table_of[k] = (uint32_t)(*slot - 1);
     }
     for (size_t e = 0; e < s->nsamples; e++) {
       const struct mg_stack_tally *sm = &s->samples[e];
       uint32_t stack = table_of[sm->stack - 1];
       uint64_t h = mg_hash_bytes(mg_hash_bytes(MG_HASH_SEED, &sm->site, sizeof sm->site), &stack, sizeof stack);
-      struct mg_stack_site *to = NULL;
-      for (;; h++) {
-        bool existed;
-        size_t *slot = mg_map_put(&entry_index, h, &existed);
-        if (!existed) {
-          MG_GROW(t->entries, entries_cap, t->nentries + 1);
-          to = &t->entries[t->nentries];
-          *to = (struct mg_stack_site){.site = sm->site, .stack = stack};
-          *slot = ++t->nentries;
-          break;
-        }
-        to = &t->entries[*slot - 1];
-        if (to->site == sm->site && to->stack == stack)
-          break;
+      bool existed;
+      size_t *slot = mg_map_probe(&entry_index, &h, same_entry,
+                                  &(struct entry_key){t, sm->site, stack}, &existed);
+      if (!existed) {
+        MG_GROW(t->entries, entries_cap, t->nentries + 1);
+        t->entries[t->nentries] = (struct mg_stack_site){.site = sm->site, .stack = stack};
+        *slot = ++t->nentries;
       }
+      struct mg_stack_site *to = &t->entries[*slot - 1];
       to->samples += sm->samples;
       to->estimated |= proc->sampled;
-      to->calls.value += sm->calls.value;
-      to->calls.var += sm->calls.var;
-      to->bytes.value += sm->bytes.value;
-      to->bytes.var += sm->bytes.var;
-      to->live_blocks.value += sm->live_blocks.value;
-      to->live_blocks.var += sm->live_blocks.var;
-      to->live_bytes.value += sm->live_bytes.value;
-      to->live_bytes.var += sm->live_bytes.var;
+      mg_est_sum(&to->calls, &sm->calls);
+      mg_est_sum(&to->bytes, &sm->bytes);
+      mg_est_sum(&to->live_blocks, &sm->live_blocks);
+      mg_est_sum(&to->live_bytes, &sm->live_bytes);
     }
     free(table_of);
   }

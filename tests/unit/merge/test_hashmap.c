@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 
 #include "hashmap.h"
 #include "suites.h"
@@ -74,11 +75,44 @@ START_TEST(test_churn_matches_reference) {
 }
 END_TEST
 
+/* Keys kept outside the map, found by a hash that collides: each is found again at its own
+ * position, and a new one goes on past the others. */
+static const char *const probe_names[] = {"alpha", "beta", "gamma"};
+
+static bool same_name(const void *ctx, size_t pos) {
+  return strcmp(probe_names[pos], ctx) == 0;
+}
+
+START_TEST(test_probe_collisions) {
+  struct mg_map m;
+  mg_map_init(&m, sizeof(size_t));
+  for (size_t i = 0; i < 3; i++) {
+    uint64_t h = 42; /* every name hashes alike */
+    bool existed;
+    size_t *slot = mg_map_probe(&m, &h, same_name, probe_names[i], &existed);
+    ck_assert(!existed);
+    ck_assert_uint_eq(h, 42 + i);
+    *slot = i + 1;
+  }
+  for (size_t i = 3; i-- > 0;) {
+    uint64_t h = 42;
+    bool existed;
+    size_t *slot = mg_map_probe(&m, &h, same_name, probe_names[i], &existed);
+    ck_assert(existed);
+    ck_assert_uint_eq(*slot, i + 1);
+    ck_assert_uint_eq(h, 42 + i);
+  }
+  ck_assert_uint_eq(mg_map_len(&m), 3);
+  mg_map_destroy(&m);
+}
+END_TEST
+
 Suite *hashmap_suite(void) {
   Suite *s = suite_create("hashmap");
   TCase *tc = tcase_create("map");
   tcase_add_test(tc, test_put_get_remove);
   tcase_add_test(tc, test_churn_matches_reference);
+  tcase_add_test(tc, test_probe_collisions);
   suite_add_tcase(s, tc);
   return s;
 }
