@@ -74,3 +74,11 @@ const char *mg_base_name(const char *path) {
 }
 
 char *mg_xstrdup_or_null(const char *s) { return s ? mg_xstrdup(s) : NULL; }
+
+void mg_grow_zeroed(void **array, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap)
+    return;
+  size_t old = *cap;
+  mg_grow(array, cap, need, elem);
+  memset((char *)*array + old * elem, 0, (*cap - old) * elem);
+}

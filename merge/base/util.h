@@ -31,6 +31,12 @@ void mg_prefault(void *p, size_t len);
 /* The last component of a path (the whole string when it has no slash). */
 const char *mg_base_name(const char *path);
 
+/* The same, with the new elements zero-filled, so that every element below *cap is
+ * initialized (an array indexed by number that grows as numbers come). */
+void mg_grow_zeroed(void **array, size_t *cap, size_t need, size_t elem);
+#define MG_GROW_ZEROED(array, cap, need) \
+  mg_grow_zeroed((void **)&(array), &(cap), (need), sizeof *(array))
+
 #define MG_GROW(array, cap, need) \
   mg_grow((void **)&(array), &(cap), (need), sizeof *(array))
 

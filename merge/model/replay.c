@@ -135,26 +135,12 @@ static inline bool is_release(const struct mg_item *it) {
 }
 
 static struct tstate *tstate(struct mg_replay *r, size_t thread) {
-  if (thread >= r->nthreads) {
-    size_t n = r->nthreads ? r->nthreads : 8;
-    while (n <= thread)
-      n *= 2;
-    r->threads = mg_xrealloc(r->threads, n * sizeof *r->threads);
-    memset(r->threads + r->nthreads, 0, (n - r->nthreads) * sizeof *r->threads);
-    r->nthreads = n;
-  }
+  MG_GROW_ZEROED(r->threads, r->nthreads, thread + 1);
   return &r->threads[thread];
 }
 
 static struct sstate *sstate(struct mg_replay *r, uint32_t site) {
-  if (site >= r->nsites) {
-    size_t n = r->nsites ? r->nsites : 16;
-    while (n <= site)
-      n *= 2;
-    r->sites = mg_xrealloc(r->sites, n * sizeof *r->sites);
-    memset(r->sites + r->nsites, 0, (n - r->nsites) * sizeof *r->sites);
-    r->nsites = n;
-  }
+  MG_GROW_ZEROED(r->sites, r->nsites, (size_t)site + 1);
   return &r->sites[site];
 }
 

@@ -59,11 +59,7 @@ struct folded {
 
 static void add_line(struct folded *fo, const char *path, uint64_t v) {
   size_t i = mg_strtab_intern(&fo->paths, path);
-  if (i >= fo->cap) {
-    size_t old = fo->cap;
-    MG_GROW(fo->values, fo->cap, i + 1);
-    memset(fo->values + old, 0, (fo->cap - old) * sizeof *fo->values);
-  }
+  MG_GROW_ZEROED(fo->values, fo->cap, i + 1);
   fo->values[i] += v;
 }
 
