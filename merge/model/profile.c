@@ -137,6 +137,13 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
   to->estimated |= c->estimated;
 }
 
+uint64_t mg_mean(uint64_t sum, uint64_t n) {
+  if (!n)
+    return 0;
+  uint64_t rem = sum % n;
+  return sum / n + (rem >= n - rem); /* rounded to nearest, without overflowing */
+}
+
 void mg_site_add_events(struct mg_site *to, const struct mg_site *part) {
   if (part->has_events) {
     if (!to->has_events || part->first_ns < to->first_ns)

@@ -357,6 +357,9 @@ void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc);
 enum mg_api_kind { MG_API_UNKNOWN, MG_API_ALLOC, MG_API_REALLOC, MG_API_FREE };
 enum mg_api_kind mg_api_kind(uint32_t api);
 
+/* sum / n rounded to the nearest integer (an average size, a chain's first and last
+ * sizes); 0 when n is 0. */
+uint64_t mg_mean(uint64_t sum, uint64_t n);
 /* Adds what another part's events told of a site (a replay's, another input's): its first
  * and last event, lifetimes, realloc chains. */
 void mg_site_add_events(struct mg_site *to, const struct mg_site *part);

@@ -127,10 +127,7 @@ static void thread(struct mg_json *j, const struct mg_process *proc, const struc
   mg_json_kuint(j, "end_ns", t->end_ns);
   mg_json_kuint(j, "dropped_events", t->dropped_events);
   counts(j, "counts", &t->counts, false);
-  mg_json_kdouble(j, "average_size",
-                  t->counts.allocations
-                      ? (double)llround((double)t->counts.bytes_allocated / (double)t->counts.allocations)
-                      : 0);
+  mg_json_kuint(j, "average_size", mg_mean(t->counts.bytes_allocated, t->counts.allocations));
   if (proc->sampled)
     mg_json_kest(j, "peak_live_bytes", &t->est_peak_live_bytes, true);
   else
@@ -406,8 +403,7 @@ static void site(struct mg_json *j, const struct mg_profile *p, const struct mg_
   mg_json_object(j);
   mg_json_kuint(j, "calls", s->sizes.calls);
   mg_json_kuint(j, "min", s->sizes.min);
-  mg_json_kdouble(j, "avg",
-                  s->sizes.calls ? (double)llround((double)s->sizes.bytes / (double)s->sizes.calls) : 0);
+  mg_json_kuint(j, "avg", mg_mean(s->sizes.bytes, s->sizes.calls));
   mg_json_kuint(j, "max", s->sizes.max);
   mg_json_kuint(j, "bytes", s->sizes.bytes);
   mg_json_end(j);

@@ -395,11 +395,6 @@ static const struct mg_site **table_rows(FILE *out, const struct mg_profile *p,
   return rows;
 }
 
-/* The mean, rounded to nearest, without overflowing. */
-static uint64_t mean(uint64_t sum, uint64_t n) {
-  uint64_t rem = sum % n;
-  return sum / n + (rem >= n - rem);
-}
 
 static void print_site_table(FILE *out, const struct mg_profile *p,
                              const struct mg_report_options *opt, size_t top,
@@ -463,7 +458,7 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
     case SIZES:
       cell(out, 10, num(s->sizes.calls).s);
       cell(out, 10, num(s->sizes.min).s);
-      cell(out, 10, num(mean(s->sizes.bytes, s->sizes.calls)).s);
+      cell(out, 10, num(mg_mean(s->sizes.bytes, s->sizes.calls)).s);
       cell(out, 10, num(s->sizes.max).s);
       fputs("  ", out);
       print_site_place(out, s, SIZES_TABLE_FUNCTION_COL);
@@ -588,7 +583,7 @@ static void thread_details_row(FILE *out, const struct mg_profile *p,
                               : num(thr->peak_live_bytes).s);
   cell(out, 12, mg_time(thr->peak_ns).s);
   cell(out, 10, thr->counts.allocations
-                    ? num(mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
+                    ? num(mg_mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
                     : "-");
   cell(out, 12, est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
   char buf[40];
@@ -754,8 +749,8 @@ static void print_chains(FILE *out, const struct mg_profile *p, const struct mg_
     cell(out, 8, num(s->chains).s);
     cell(out, 9, num(s->chain_steps).s);
     cell(out, 8, num(s->chain_max).s);
-    cell(out, 10, num(mean(s->chain_first_bytes, s->chains)).s);
-    cell(out, 10, num(mean(s->chain_last_bytes, s->chains)).s);
+    cell(out, 10, num(mg_mean(s->chain_first_bytes, s->chains)).s);
+    cell(out, 10, num(mg_mean(s->chain_last_bytes, s->chains)).s);
     fputs("  ", out);
     print_site_place(out, s, 47);
   }
