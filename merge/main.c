@@ -334,6 +334,8 @@ int main(int argc, char **argv) {
       usage_error("unknown option '%s'", argv[optind - 1]);
     }
   }
+  if (!symbolize.symbolizer || !*symbolize.symbolizer)
+    symbolize.symbolizer = getenv("MEMSCOPE_SYMBOLIZER"); /* the option wins */
   if (optind >= argc)
     usage_error("no input files");
   if (fail_percent >= 0 && !diff)

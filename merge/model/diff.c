@@ -74,3 +74,10 @@ void mg_diff_free(struct mg_diff *d) {
   free(d->changed);
   *d = (struct mg_diff){0};
 }
+
+bool mg_diff_within(const struct mg_profile *base, const struct mg_profile *new_,
+                    double max_percent, double *allocs, double *bytes) {
+  *allocs = mg_diff_growth(base->totals.allocations, new_->totals.allocations);
+  *bytes = mg_diff_growth(base->totals.bytes_allocated, new_->totals.bytes_allocated);
+  return *allocs <= max_percent && *bytes <= max_percent;
+}

@@ -5,6 +5,7 @@
 #ifndef MEMSCOPE_MERGE_DIFF_H
 #define MEMSCOPE_MERGE_DIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,5 +35,11 @@ uint64_t mg_diff_calls(const struct mg_site *s);
 uint64_t mg_diff_bytes(const struct mg_site *s);
 /* The change from a to b in percent (negative when it shrank); infinite from nothing. */
 double mg_diff_growth(uint64_t a, uint64_t b);
+
+/* The CI question "did allocations grow?": false when the total allocations or bytes
+ * allocated grew from base to new_ by more than max_percent; *allocs and *bytes get the
+ * growth in percent (mg_diff_growth). */
+bool mg_diff_within(const struct mg_profile *base, const struct mg_profile *new_,
+                    double max_percent, double *allocs, double *bytes);
 
 #endif

@@ -103,9 +103,8 @@ bool mg_report_diff(FILE *out, const struct mg_profile *base, const struct mg_pr
 
   if (fail_percent < 0)
     return true;
-  double ga = mg_diff_growth(a->allocations, b->allocations);
-  double gb = mg_diff_growth(a->bytes_allocated, b->bytes_allocated);
-  bool ok = ga <= fail_percent && gb <= fail_percent;
+  double ga, gb;
+  bool ok = mg_diff_within(base, new_, fail_percent, &ga, &gb);
   fprintf(out, "\nThreshold (--fail-if-grows %g%%)\n", fail_percent);
   fprintf(out, "  allocations %+.1f%%, bytes allocated %+.1f%%: %s\n", ga, gb,
           ok ? "ok" : "FAIL (grew beyond the threshold)");

@@ -467,10 +467,10 @@ void mg_stacks_resolve(struct mg_profile *p, const struct mg_symbolize_options *
       which[nreq++] = (uint32_t)k;
     }
     if (nreq && !sym) {
-      if (o->symbolizer || getenv("MEMSCOPE_SYMBOLIZER"))
+      if (o->symbolizer && *o->symbolizer)
         warn(&r, "symbolizer %s: not found or not executable; frames are shown as "
                  "image+0xOFFSET",
-             o->symbolizer ? o->symbolizer : getenv("MEMSCOPE_SYMBOLIZER"));
+             o->symbolizer);
       else
         warn(&r, "no llvm-symbolizer found (install llvm, or give one with --symbolizer "
                  "PATH or MEMSCOPE_SYMBOLIZER); frames are shown as image+0xOFFSET");

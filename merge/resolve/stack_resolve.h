@@ -11,7 +11,7 @@
 
 struct mg_symbolize_options {
   bool no_symbolize;       /* --no-symbolize: images and offsets only */
-  const char *symbolizer;  /* --symbolizer PATH; NULL: $MEMSCOPE_SYMBOLIZER, then search */
+  const char *symbolizer;  /* --symbolizer PATH or $MEMSCOPE_SYMBOLIZER; NULL: search */
   const char *symbol_path; /* --symbol-path DIR[:DIR...], or NULL */
   bool quiet;              /* no warnings on stderr (they stay in the table) */
 };

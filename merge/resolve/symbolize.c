@@ -42,7 +42,7 @@ static bool in_path(const char *name, char *buf, size_t size) {
 }
 
 const char *mg_symbolizer_find(const char *override, char *buf, size_t size) {
-  const char *given = override && *override ? override : getenv("MEMSCOPE_SYMBOLIZER");
+  const char *given = override;
   if (given && *given) {
     if (strchr(given, '/')) {
       snprintf(buf, size, "%s", given);

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The symbolizer to run: `override` when given, else $MEMSCOPE_SYMBOLIZER, else the first
- * of llvm-symbolizer, llvm-symbolizer-22 ... -14 found in $PATH, else
- * /usr/lib/llvm-N/bin/llvm-symbolizer.  NULL when none; the result is in buf. */
+/* The symbolizer to run: `override` when given (memscope-merge passes --symbolizer, else
+ * $MEMSCOPE_SYMBOLIZER), else the first of llvm-symbolizer, llvm-symbolizer-22 ... -14
+ * found in $PATH, else /usr/lib/llvm-N/bin/llvm-symbolizer.  NULL when none; the result is in buf. */
 const char *mg_symbolizer_find(const char *override, char *buf, size_t size);
 
 struct mg_sym_request {
