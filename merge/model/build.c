@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build.h"
 #include "counters.h"
 #include "profile.h"
 #include "replay.h"

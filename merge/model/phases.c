@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "memscope/format.h"
+#include "build.h"
 #include "profile.h"
 #include "util.h"
 

@@ -10,7 +10,7 @@
  * Building: mg_profile_add_file/_buffer read one input each (into a profile of its own,
  * then combined: combine.c); mg_profile_add_files (parallel.c) reads many on every core.
  * Other producers (the runtime in-process, tests) may drive the same steps through
- * mg_profile_begin_process ... mg_profile_end_process with decoded records. */
+ * mg_profile_begin_process ... mg_profile_end_process with decoded records (build.h). */
 #ifndef MEMSCOPE_MERGE_PROFILE_H
 #define MEMSCOPE_MERGE_PROFILE_H
 
@@ -318,39 +318,8 @@ size_t mg_profile_site_slot(struct mg_profile *p, uint64_t id);
 /* The thread with this index in a process, or NULL. */
 struct mg_thread *mg_process_find_thread(const struct mg_process *proc, uint64_t index);
 
-/* Building a process record by record (build.c; what mg_profile_add_* do with the
- * decoder, read_input.c). */
-/* A new input named name (copied); returns its position in p->inputs. */
-size_t mg_profile_add_input(struct mg_profile *p, const char *name);
-/* A new process for the input, from its header. */
-struct mg_process *mg_input_attach_process(struct mg_input *in, const struct mg_header_rec *h);
-/* Both: what a producer other than the decoder starts with. */
-struct mg_process *mg_profile_begin_process(struct mg_profile *p, const char *name,
-                                            const struct mg_header_rec *h);
-void mg_process_add_site(struct mg_profile *p, struct mg_process *proc,
-                         const struct mg_site_rec *s);
-void mg_process_add_thread(struct mg_profile *p, struct mg_process *proc,
-                           const struct mg_thread_rec *t);
-void mg_process_add_events(struct mg_profile *p, struct mg_process *proc,
-                           const struct mg_events_rec *e);
-void mg_process_add_counters(struct mg_profile *p, struct mg_process *proc,
-                             const struct mg_counters_rec *c);
-void mg_process_add_end(struct mg_profile *p, struct mg_process *proc,
-                        const struct mg_end_rec *e);
-void mg_process_add_phase(struct mg_profile *p, struct mg_process *proc,
-                          const struct mg_phase_rec *ph);
-void mg_process_add_module(struct mg_profile *p, struct mg_process *proc,
-                           const struct mg_module_rec *m);
-
-/* Phases (phases.c): counts the allocations of one EVENTS record by phase; at the end of
- * the process, sorts the phases by id (or drops them all when none was named). */
-void mg_phases_count(struct mg_process *proc, const struct mg_events_rec *e);
-void mg_phases_finish(struct mg_process *proc);
 /* The time a phase was named, ns since its process started; false when unknown. */
 bool mg_phase_time(const struct mg_process *proc, const struct mg_phase *ph, uint64_t *ns);
-/* Finishes the replay of the process's events, applies its COUNTERS, and adds its
- * counters to the profile's. */
-void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc);
 
 /* What kind of call an api number is (enum memscope_api); MG_API_UNKNOWN for a number
  * this tool does not know. */

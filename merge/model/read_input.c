@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "profile.h"
 #include "replay.h"
 #include "resources.h"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bottleneck.h"
+#include "build.h"
 #include "fixture.h"
 #include "profile.h"
 #include "replay.h"
