@@ -1,7 +1,7 @@
 # The merge's layers only depend downward (docs/architecture.md).  The build enforces it
 # twice: each layer's include directory is seen only by itself and the layers above it
-# (merge/CMakeLists.txt), and this check, run at configure time, refuses any quoted
-# include in merge/ that names a header of a higher layer, or reaches another folder by a
+# (merge/CMakeLists.txt), and this check, run at configure time, refuses any include
+# in merge/ that names a header of a higher layer, or reaches another folder by a
 # path ("../report/report.h").  Run as a script (cmake -DMERGE_DIR=... -P) it checks
 # another tree: tests/unit/merge_layers.sh shows that a violation fails.
 set(MEMSCOPE_MERGE_LAYERS base read model resolve report)
@@ -19,10 +19,18 @@ function(memscope_check_merge_layers merge_dir)
   foreach(layer IN LISTS MEMSCOPE_MERGE_LAYERS)
     file(GLOB sources ${merge_dir}/${layer}/*.c ${merge_dir}/${layer}/*.h)
     foreach(src IN LISTS sources)
-      file(STRINGS ${src} includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+      file(STRINGS ${src} includes REGEX "^[ \t]*#[ \t]*include[ \t]*[\"<]")
       foreach(line IN LISTS includes)
-        string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]*)\".*" "\\1" inc "${line}")
         file(RELATIVE_PATH shown ${merge_dir} ${src})
+        if(line MATCHES "^[ \t]*#[ \t]*include[ \t]*<([^>]*)>")
+          # <system/header.h>; a merge header written <report.h> is checked like "report.h"
+          set(inc ${CMAKE_MATCH_1})
+          if(inc MATCHES "/" OR NOT DEFINED owner_${inc})
+            continue()
+          endif()
+        else()
+          string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]*)\".*" "\\1" inc "${line}")
+        endif()
         if(inc MATCHES "^memscope/")
           continue() # the shared headers (include/memscope/)
         endif()

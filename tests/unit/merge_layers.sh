@@ -22,6 +22,12 @@ sed -i '1i #include "../report/report.h"' "$work/path/model/replay.c"
 grep -q 'merge/model/replay.c: #include "../report/report.h": include a header by its name' "$work/out" ||
   { cat "$work/out"; fail "the message for an include by path"; }
 
+cp -r "$src/merge" "$work/angle"
+sed -i '1i #include <report.h>' "$work/angle/model/counters.c"
+! check "$work/angle" || fail "a model file including <report.h> was accepted"
+grep -q 'merge/model/counters.c: #include "report.h": model/ may not use report/' "$work/out" ||
+  { cat "$work/out"; fail "the message for <report.h>"; }
+
 # The compiler, with only what the model layer sees, cannot find the report's header.
 printf '#include "profile.h"\n#include "report.h"\n' >"$work/probe.c"
 ! "$cc" -fsyntax-only -I"$src/merge/model" -I"$src/merge/read" -I"$src/merge/base" \
