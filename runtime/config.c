@@ -42,6 +42,19 @@ static uint64_t parse_bytes(const char *s) {
   return v << shift;
 }
 
+/* A plain decimal number into *out; 0 when invalid. */
+static int parse_u64(const char *s, uint64_t *out) {
+  uint64_t v = 0;
+  if (*s < '0' || *s > '9') return 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    if (v > (UINT64_MAX - 9) / 10) return 0;
+    v = v * 10 + (uint64_t)(*s - '0');
+  }
+  if (*s) return 0;
+  *out = v;
+  return 1;
+}
+
 /* "250ms", "2s" or a plain number of milliseconds; 0 when invalid. */
 static uint64_t parse_duration_ns(const char *s) {
   uint64_t v = 0;
@@ -118,6 +131,13 @@ void ms_config_load(void) {
       ms_config.stack_depth = (uint32_t)v;
     else
       ms_os_warn("MEMSCOPE_STACK_DEPTH is a number of frames from 0 to 64, using 0", depth);
+  }
+  const char *seed = setting("MEMSCOPE_SEED");
+  if (seed && *seed) {
+    if (parse_u64(seed, &ms_config.seed))
+      ms_config.seeded = 1;
+    else
+      ms_os_warn("MEMSCOPE_SEED is a decimal number, sampling unseeded", seed);
   }
   const char *signals = setting("MEMSCOPE_SIGNALS");
   if (signals && strcmp(signals, "0") == 0) ms_config.signals = 0;

@@ -186,6 +186,8 @@ struct ms_config {
   int uninstrumented;            /* MEMSCOPE_UNINSTRUMENTED: count uninstrumented code */
   uint32_t stack_depth;          /* MEMSCOPE_STACK_DEPTH: frames on instrumented samples */
   int signals;                   /* MEMSCOPE_SIGNALS: write what we can on a fatal signal */
+  int seeded;                    /* MEMSCOPE_SEED was given: sampling is reproducible */
+  uint64_t seed;                 /* MEMSCOPE_SEED */
   int secure;                    /* AT_SECURE (setuid, setgid, capabilities): no variable
                                   * is read and no session starts by itself */
   char out_dir[MS_OUT_DIR_MAX];  /* absolute, resolved at start */

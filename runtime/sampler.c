@@ -50,10 +50,14 @@ void ms_sampler_seed(struct ms_thread *t, uint64_t seed) {
   }
 }
 
-/* At least 1: 0 would mean "every allocation is sampled" to the fast path. */
+/* The bytes to the next sample point, D ~ Exp(mean), rounded up: an allocation of s bytes
+ * is sampled when s >= the countdown (record.h), that is when D <= s, with probability
+ * 1 - exp(-s/mean) as its weight says (rounded down, the allocation right after a draw
+ * was sampled as if one byte larger).  At least 1: 0 would mean "every allocation is
+ * sampled" to the fast path. */
 uint64_t ms_sampler_next_interval(uint64_t *rng, uint64_t mean) {
   double d = -log(next_unit(rng)) * (double)mean;
-  return d >= 9.0e18 ? (uint64_t)INT64_MAX : d < 1.0 ? 1 : (uint64_t)d;
+  return d >= 9.0e18 ? (uint64_t)INT64_MAX : d <= 1.0 ? 1 : (uint64_t)ceil(d);
 }
 
 double ms_sampler_probability(uint64_t size, uint64_t mean) {

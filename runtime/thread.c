@@ -278,7 +278,11 @@ static void join_session(struct ms_thread *t, uint32_t session) {
     }
   }
   ms_inline_reset_ranges_self(base);
-  ms_sampler_seed(t, ms_os_now_ns() ^ ((uint64_t)r->os_tid << 32) ^ (uintptr_t)t);
+  /* MEMSCOPE_SEED: the thread's draws depend on the seed and its index only, so a program
+   * that starts its threads in the same order samples the same allocations again. */
+  ms_sampler_seed(t, ms_config.seeded
+                         ? ms_config.seed ^ ((uint64_t)r->index * 0x9E3779B97F4A7C15ull)
+                         : ms_os_now_ns() ^ ((uint64_t)r->os_tid << 32) ^ (uintptr_t)t);
   ms_inline_arm_self(t);
   atomic_store_explicit(&r->joined, session, memory_order_relaxed);
 }
