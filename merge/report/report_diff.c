@@ -4,6 +4,7 @@
  * by more than the given percentage is a failure (docs/reports.md).  Shape rules of the
  * text summary apply (docs/merge.md). */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "diff.h"
@@ -33,6 +34,32 @@ static void total_line(FILE *out, const char *label, uint64_t a, uint64_t b) {
   fprintf(out, "  %-20s %14" PRIu64 " %14" PRIu64, label, a, b);
   signed_cell(out, 15, b >= a ? (int64_t)(b - a) : -(int64_t)(a - b));
   fprintf(out, " %9s\n", pct);
+}
+
+/* "N", or "N±E" for an estimate. */
+static void figure_text(char *buf, size_t size, uint64_t value, uint64_t error, bool estimated) {
+  if (estimated)
+    snprintf(buf, size, "%" PRIu64 "±%" PRIu64, value, error);
+  else
+    snprintf(buf, size, "%" PRIu64, value);
+}
+
+/* A total that may be estimated on either side: each with its ±, the delta with the
+ * half-width of its own 95% interval (the two errors are independent). */
+static void figure_line(FILE *out, const char *label, struct mg_figure a, struct mg_figure b) {
+  if (!a.estimated && !b.estimated) {
+    total_line(out, label, a.value, b.value);
+    return;
+  }
+  char ta[48], tb[48], td[48], pct[32];
+  figure_text(ta, sizeof ta, a.value, a.error, a.estimated);
+  figure_text(tb, sizeof tb, b.value, b.error, b.estimated);
+  int64_t d = b.value >= a.value ? (int64_t)(b.value - a.value) : -(int64_t)(a.value - b.value);
+  uint64_t e = (uint64_t)llround(sqrt((double)a.error * (double)a.error +
+                                      (double)b.error * (double)b.error));
+  snprintf(td, sizeof td, d > 0 ? "+%" PRId64 "±%" PRIu64 : "%" PRId64 "±%" PRIu64, d, e);
+  change(pct, sizeof pct, a.value, b.value);
+  fprintf(out, "  %-20s %14s %14s %15s %9s\n", label, ta, tb, td, pct);
 }
 
 static void describe(FILE *out, const char *which, const struct mg_profile *p) {
@@ -83,10 +110,10 @@ bool mg_report_diff(FILE *out, const struct mg_profile *base, const struct mg_pr
   total_line(out, "bytes allocated", a->bytes_allocated, b->bytes_allocated);
   total_line(out, "frees", a->frees, b->frees);
   total_line(out, "failed allocations", a->failed_allocations, b->failed_allocations);
-  total_line(out, "live bytes at exit", mg_counts_figure(a, MG_LIVE_BYTES).value,
-             mg_counts_figure(b, MG_LIVE_BYTES).value);
-  total_line(out, "peak live bytes", mg_counts_figure(a, MG_PEAK_LIVE_BYTES).value,
-             mg_counts_figure(b, MG_PEAK_LIVE_BYTES).value);
+  figure_line(out, "live bytes at exit", mg_counts_figure(a, MG_LIVE_BYTES),
+              mg_counts_figure(b, MG_LIVE_BYTES));
+  figure_line(out, "peak live bytes", mg_counts_figure(a, MG_PEAK_LIVE_BYTES),
+              mg_counts_figure(b, MG_PEAK_LIVE_BYTES));
 
   struct mg_diff d;
   mg_diff_sites(&d, base, new_, opt->has_site ? &opt->site : NULL);

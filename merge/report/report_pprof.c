@@ -363,7 +363,10 @@ unsigned char *mg_pprof_encode(const struct mg_profile *p, const struct mg_repor
   field_uint(&out, PROFILE_PERIOD, interval);
   varint(&packed, str(&t, "memscope-merge: allocation sites; alloc_* exact, inuse_* at exit"));
   field_message(&out, PROFILE_COMMENT, &packed);
-  field_uint(&out, PROFILE_DEFAULT_SAMPLE_TYPE, str(&t, "inuse_space"));
+  /* alloc_space by default: exact in every mode, and never empty; in-use bytes at exit
+   * are none for a program that frees what it allocates, and an estimate in sampled mode
+   * (docs/reports.md). */
+  field_uint(&out, PROFILE_DEFAULT_SAMPLE_TYPE, str(&t, "alloc_space"));
 
   for (size_t i = 0; i < t.n; i++)
     field_bytes(&out, PROFILE_STRING_TABLE, t.v[i], strlen(t.v[i]));

@@ -38,8 +38,8 @@ top alloc_objects -lines >lines
 expect_line lines '^ +60 .* producer .*golden\.c:26$' "alloc_objects at golden.c:26"
 expect_line lines '^ +6 .* consumer .*golden\.c:40$' "alloc_objects at golden.c:40"
 expect_eq "$(wc -l <lines)" 6 "one line per allocation site"
-# The default sample type is inuse_space, as in Go heap profiles.
-go tool pprof -top golden.pb.gz 2>/dev/null | grep -q '^Type: inuse_space$' || fail "default sample type"
+# The default sample type is alloc_space: exact, and never empty (docs/reports.md).
+go tool pprof -top golden.pb.gz 2>/dev/null | grep -q '^Type: alloc_space$' || fail "default sample type"
 
 # Inlined chains: a site's frames are one location with a line per inlined function.
 out=$("$bench" -t 2 -e 64 -s 4 -k) || fail "merge_bench failed"

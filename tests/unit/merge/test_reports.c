@@ -371,7 +371,7 @@ START_TEST(test_pprof_encoding) {
     ck_assert_str_eq(d.strings[d.types[i][0]], want[i][0]);
     ck_assert_str_eq(d.strings[d.types[i][1]], want[i][1]);
   }
-  ck_assert_str_eq(d.strings[d.default_type], "inuse_space");
+  ck_assert_str_eq(d.strings[d.default_type], "alloc_space");
   ck_assert_uint_eq(d.nmappings, 1);
   /* Allocation sites 0xA, 0xB and 0xD (no SITE record); the free site has no sample. */
   ck_assert_uint_eq(d.nsamples, 3);
