@@ -35,7 +35,7 @@ static int fill(struct mg_profile *p, struct mg_session_result *out) {
     for (size_t t = 0; proc && t < proc->nthreads; t++) {
       const struct mg_thread *thr = &proc->threads[t];
       struct mg_figure peak = proc->sampled ? mg_est_figure(&thr->est_peak_live_bytes, true)
-                                            : (struct mg_figure){thr->peak_live_bytes, 0, false};
+                                            : mg_exact_figure(thr->peak_live_bytes);
       out->threads[k++] = (struct mg_thread_stats){
           .pid = proc->pid, .thread = thr->index, .os_tid = thr->os_tid, .name = thr->name,
           .allocations = thr->counts.allocations, .frees = thr->counts.frees,

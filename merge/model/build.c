@@ -169,8 +169,101 @@ static void rank_hot_site(struct mg_thread *thr, uint64_t id, uint64_t allocs, u
   }
 }
 
+/* A sampled process's estimates learn their units (estimate.h) once the exact sizes are
+ * known: bytes from the sampler, blocks from the smallest size where they were counted
+ * (every size is exact in a COUNTERS snapshot; without one, sizes seen in samples only
+ * say nothing about the smallest, so 1 byte is assumed). */
+struct unit_facts {
+  uint64_t min; /* the process's smallest allocation, 0 when unknown */
+  bool all_counted;
+};
+
+static struct unit_facts set_tally_units(struct mg_profile *p, struct mg_process *proc,
+                                         struct mg_map *tallies) {
+  double bytes = mg_byte_unit(proc);
+  uint64_t proc_min = 0;
+  bool all_counted = true;
+  size_t pos = 0;
+  uint64_t key;
+  struct mg_tally *t;
+  while ((t = mg_map_next(tallies, &pos, &key))) {
+    uint64_t min = t->counted && t->sizes.calls ? t->sizes.min : 1;
+    all_counted &= t->counted;
+    if (t->sizes.calls && (!proc_min || min < proc_min))
+      proc_min = min;
+    double blocks = mg_block_unit(proc, min);
+    struct mg_counts *c = &t->counts;
+    mg_est_unit(&c->est_bytes_freed, bytes);
+    mg_est_unit(&c->est_live_bytes, bytes);
+    mg_est_unit(&c->est_cross_freed_bytes, bytes);
+    mg_est_unit(&c->est_live_blocks, blocks);
+    mg_est_unit(&c->est_short_lived, blocks);
+    mg_est_unit(&c->est_cross_freed, blocks);
+    struct mg_site *site = &p->sites[mg_tally_site(key)];
+    for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++)
+      mg_est_unit(&site->lifetime[k], blocks);
+  }
+  return (struct unit_facts){all_counted ? proc_min : 1, all_counted};
+}
+
+/* The process's other estimates, once its tallies are in its sites (their sizes). */
+static void set_process_units(struct mg_profile *p, struct mg_process *proc,
+                              struct unit_facts f) {
+  double bytes = mg_byte_unit(proc), blocks = mg_block_unit(proc, f.min);
+  for (size_t i = 0; i < proc->nphases; i++) {
+    mg_est_unit(&proc->phases[i].allocations, blocks);
+    mg_est_unit(&proc->phases[i].bytes, bytes);
+  }
+  for (size_t i = 0; i < proc->ninteractions; i++) {
+    mg_est_unit(&proc->interactions[i].blocks, blocks);
+    mg_est_unit(&proc->interactions[i].bytes, bytes);
+  }
+  for (size_t i = 0; i < proc->nthreads; i++)
+    mg_est_unit(&proc->threads[i].est_peak_live_bytes, bytes);
+  mg_est_unit(&proc->counts.est_peak_live_bytes, bytes);
+  for (size_t i = 0; i < proc->npeak_sites; i++) {
+    mg_est_unit(&proc->peak_sites[i].bytes, bytes);
+    mg_est_unit(&proc->peak_sites[i].blocks, blocks);
+  }
+  if (proc->stacks)
+    for (size_t i = 0; i < proc->stacks->nsamples; i++) {
+      struct mg_stack_tally *st = &proc->stacks->samples[i];
+      const struct mg_site *site = mg_profile_find_site(p, st->site);
+      double site_blocks = site && site->sizes.calls && f.all_counted
+                               ? mg_block_unit(proc, site->sizes.min) : mg_block_unit(proc, 1);
+      mg_est_unit(&st->calls, site_blocks);
+      mg_est_unit(&st->live_blocks, site_blocks);
+      mg_est_unit(&st->bytes, bytes);
+      mg_est_unit(&st->live_bytes, bytes);
+    }
+}
+
+/* Blocks live at exit, exact in sampled mode too: every allocation, free and realloc is
+ * counted exactly (COUNTERS), so allocations - frees - reallocs that released a block is
+ * the number still live, when the process ended and every thread's counts are in.  (In
+ * full mode the events count it already.)  A negative balance means frees of blocks
+ * from before the file began (a session started late): then it is not the number live. */
+static void set_net_blocks(struct mg_process *proc, bool all_counted) {
+  bool releases_known = true;
+  uint64_t releases = 0;
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    struct mg_thread *t = &proc->threads[i];
+    t->counts.realloc_releases = t->realloc_releases;
+    releases += t->realloc_releases;
+    releases_known &= t->has_realloc_releases || t->counts.reallocs == 0;
+  }
+  struct mg_counts *c = &proc->counts;
+  c->realloc_releases = releases;
+  bool exact = proc->complete && all_counted && releases_known &&
+               mg_counts_net_blocks(c) >= 0;
+  c->net = exact ? 1 : 2;
+}
+
 /* The pairs' tallies into the threads, the sites and the process. */
 static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies) {
+  struct unit_facts units = {0, false};
+  if (proc->sampled)
+    units = set_tally_units(p, proc, tallies);
   size_t pos = 0;
   uint64_t key;
   struct mg_tally *t;
@@ -192,6 +285,10 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
   for (size_t i = 0; i < proc->nthreads; i++)
     proc->threads[i].counts.estimated = proc->sampled;
   proc->counts.estimated = proc->sampled;
+  if (proc->sampled) {
+    set_process_units(p, proc, units);
+    set_net_blocks(proc, units.all_counted);
+  }
 }
 
 void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc) {

@@ -127,6 +127,9 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
   to->overwritten_blocks += c->overwritten_blocks;
   to->peak_live_bytes += c->peak_live_bytes;
   to->samples += c->samples;
+  to->realloc_releases += c->realloc_releases;
+  if (c->net)
+    to->net = to->net == 0 ? c->net : to->net == 1 && c->net == 1 ? 1 : 2;
   mg_est_sum(&to->est_bytes_freed, &c->est_bytes_freed);
   mg_est_sum(&to->est_live_blocks, &c->est_live_blocks);
   mg_est_sum(&to->est_live_bytes, &c->est_live_bytes);
@@ -135,6 +138,37 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
   mg_est_sum(&to->est_cross_freed, &c->est_cross_freed);
   mg_est_sum(&to->est_cross_freed_bytes, &c->est_cross_freed_bytes);
   to->estimated |= c->estimated;
+}
+
+/* The runtime's tiered sampler (runtime/sampler.c) samples a block under 2 KiB with
+ * probability 0.01 at least, one under 64 KiB with 0.5, larger ones always. */
+static double tiered_probability(uint64_t size) {
+  return size >= 65536 ? 1.0 : size >= 2048 ? 0.5 : 0.01;
+}
+
+static bool tiered(const struct mg_process *proc) {
+  return proc->sampler && strcmp(proc->sampler, "tiered") == 0;
+}
+
+/* A file that does not say its interval was written with the runtime's default. */
+static double interval_of(const struct mg_process *proc) {
+  return proc->sample_interval ? (double)proc->sample_interval : 512.0 * 1024;
+}
+
+double mg_byte_unit(const struct mg_process *proc) {
+  /* Tiered: a small block's 2047 bytes at weight 100 is the most one unseen adds. */
+  return tiered(proc) ? 2047.0 / 0.01 : interval_of(proc);
+}
+
+double mg_block_unit(const struct mg_process *proc, uint64_t min_size) {
+  double size = min_size ? (double)min_size : 1.0;
+  if (tiered(proc))
+    return 1.0 / tiered_probability(min_size ? min_size : 1);
+  return 1.0 / -expm1(-size / interval_of(proc));
+}
+
+int64_t mg_counts_net_blocks(const struct mg_counts *c) {
+  return (int64_t)c->allocations - (int64_t)c->frees - (int64_t)c->realloc_releases;
 }
 
 uint64_t mg_mean(uint64_t sum, uint64_t n) {
@@ -207,12 +241,17 @@ struct mg_figure mg_counts_figure(const struct mg_counts *c, enum mg_figure_of w
   const struct mg_est *e = &c->est_bytes_freed;
   switch (what) {
   case MG_BYTES_FREED: exact = c->bytes_freed; e = &c->est_bytes_freed; break;
-  case MG_LIVE_BLOCKS: exact = c->live_blocks; e = &c->est_live_blocks; break;
+  case MG_LIVE_BLOCKS:
+    if (c->net == 1) /* allocations - frees, exact in every mode */
+      return mg_exact_figure(mg_counts_net_blocks(c));
+    exact = c->live_blocks;
+    e = &c->est_live_blocks;
+    break;
   case MG_LIVE_BYTES: exact = c->live_bytes; e = &c->est_live_bytes; break;
   case MG_PEAK_LIVE_BYTES: exact = c->peak_live_bytes; e = &c->est_peak_live_bytes; break;
   }
   if (!c->estimated)
-    return (struct mg_figure){.value = exact};
+    return mg_exact_figure(exact);
   return mg_est_figure(e, true);
 }
 

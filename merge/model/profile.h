@@ -57,6 +57,12 @@ struct mg_counts {
                                 * allocation: freed somewhere memscope did not see */
   uint64_t peak_live_bytes;    /* processes (and totals: their sum) only */
   uint64_t samples;            /* sampled allocation events (sampled processes only) */
+  /* Sampled processes: realloc calls that released their old block (exact, from the
+   * threads' COUNTERS), and whether allocations - frees - realloc_releases is this
+   * scope's exact number of blocks live at exit: 0 not known (sites, threads), 1 yes
+   * (a complete process with exact counts), 2 no (some part is not). */
+  uint64_t realloc_releases;
+  uint8_t net;
   struct mg_est est_bytes_freed, est_live_blocks, est_live_bytes, est_peak_live_bytes;
   /* Counted at the allocating thread and site (blocks, weighted): freed within
    * MG_SHORT_LIVED_NS of their allocation; freed by another thread than the one that
@@ -82,6 +88,10 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c);
  * when a sampled process contributed. */
 enum mg_figure_of { MG_BYTES_FREED, MG_LIVE_BLOCKS, MG_LIVE_BYTES, MG_PEAK_LIVE_BYTES };
 struct mg_figure mg_counts_figure(const struct mg_counts *c, enum mg_figure_of what);
+/* allocations - frees - realloc_releases: for a thread, the blocks it allocated minus
+ * those it freed (others may free its blocks, it may free theirs); for a process whose
+ * `net` is 1, its blocks live at exit. */
+int64_t mg_counts_net_blocks(const struct mg_counts *c);
 
 struct mg_frame {
   char *function; /* NULL when unknown */
@@ -135,6 +145,10 @@ struct mg_thread {
   char *name;      /* NULL when unknown */
   uint64_t start_ns, end_ns;
   uint64_t dropped_events; /* events the runtime could not record (its THREAD record) */
+  /* Realloc calls that released their old block, from its latest COUNTERS snapshot
+   * (files that predate the count do not have it). */
+  uint64_t realloc_releases;
+  bool has_realloc_releases;
   bool described;  /* a THREAD record was seen */
   struct mg_counts counts;
   /* Peak of this thread's own live heap: bytes it allocated that were still live (freed
@@ -154,10 +168,11 @@ struct mg_thread {
   size_t ncounters, counters_cap;
 };
 
-/* What a process's heap was made of at its peak: one site's live blocks (weighted). */
+/* What a process's heap was made of at its peak: one site's live blocks.  In full mode
+ * exact; in sampled mode an estimate made like the peak's (replay.c, "The peak"). */
 struct mg_peak_site {
   uint64_t site;
-  double bytes, blocks;
+  struct mg_est bytes, blocks;
 };
 
 /* Blocks allocated by one thread and freed by another (weighted). */
@@ -325,6 +340,13 @@ bool mg_phase_time(const struct mg_process *proc, const struct mg_phase *ph, uin
  * this tool does not know. */
 enum mg_api_kind { MG_API_UNKNOWN, MG_API_ALLOC, MG_API_REALLOC, MG_API_FREE };
 enum mg_api_kind mg_api_kind(uint32_t api);
+
+/* The units of a sampled process's estimates (estimate.h): the most one allocation that
+ * no sample saw can add to an estimate of bytes, and to one of blocks when no allocation
+ * was smaller than min_size bytes (0: unknown, taken as 1).  For the byte sampler: R,
+ * and 1/p(min_size). */
+double mg_byte_unit(const struct mg_process *proc);
+double mg_block_unit(const struct mg_process *proc, uint64_t min_size);
 
 /* sum / n rounded to the nearest integer (an average size, a chain's first and last
  * sizes); 0 when n is 0. */

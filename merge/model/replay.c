@@ -23,9 +23,23 @@
  *
  * Sampled mode changes nothing here but the arithmetic: each allocation carries its
  * weight (1 in full mode), and what the replay measures about blocks (freed, live at exit,
- * the peak, lifetimes) is also summed as a weighted estimate with its variance. */
+ * the peak, lifetimes) is also summed as a weighted estimate with its variance.
+ *
+ * The peak in sampled mode.  The running estimate of the live heap is unbiased at every
+ * moment, but its highest value is not: it picks the moment the noise is highest (21-29%
+ * high with 64 MB live through 10 M replacements).  So the samples are split in two
+ * halves, each an independent Poisson sample of its own: a block sampled with probability
+ * p = 1/w goes to one half only, or to both, by a hash of the block, so that it is in each
+ * half with probability q = 1 - sqrt(1 - p), independently (weight 1/q there; a block
+ * sure to be sampled is in both).  The moment one half's estimate reaches its highest value is chosen by that half
+ * alone; the other half, which had no say in it, estimates the heap (and each site's part
+ * of it) at that moment, without bias.  The two directions are averaged.  That moment may
+ * miss the true peak, so the figure estimates the heap near the peak: never above it on
+ * average.  Each site keeps, per half, its value as of the other half's latest high
+ * (copied on its first change after that high), so this costs O(1) per event. */
 #include "replay.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +81,27 @@ struct live_block {
   uint32_t stack;      /* its stack in the process (stacks.h), 0: none */
 };
 
+/* A running estimate split in halves (the peak in sampled mode, above). */
+struct split {
+  struct mg_est live[2];   /* each half's running estimate, weights 2w */
+  double high[2];          /* each half's highest value so far */
+  struct mg_est at_high[2]; /* at_high[h]: half h's value at half 1-h's latest high */
+  uint64_t epoch[2];       /* epoch[g]: half g's new highs so far */
+  /* The whole running estimate where the upper end of its interval was highest: the
+   * peak's upper end (the peak is below it wherever the peak was, 95%). */
+  double best_quick;
+  struct mg_est at_best;
+};
+
+/* A running estimate (with its unit) grew: remember it if its upper end is the highest. */
+static void track_upper(struct split *sp, const struct mg_est *live) {
+  double q = mg_est_quick_high(live);
+  if (q > sp->best_quick) {
+    sp->best_quick = q;
+    sp->at_best = *live;
+  }
+}
+
 /* A thread's queue and what the replay follows about it. */
 struct tstate {
   struct mg_item *items; /* waiting: items[head..len), in time order */
@@ -78,6 +113,7 @@ struct tstate {
   /* Its own blocks still live (freed by anyone or not), and their peak. */
   uint64_t live, peak, peak_ts;
   struct mg_est est_live, est_peak;
+  struct split split;
   /* Its last tallies by site (direct-mapped): most events hit one of a thread's few
    * sites, and a hit saves a hash lookup in a map of all (thread, site) pairs. */
   struct tally_hint {
@@ -93,6 +129,12 @@ struct tstate {
 /* What the replay follows about a site in this process. */
 struct sstate {
   double live_bytes, live_blocks; /* weighted, for the peak's make-up */
+  /* Per half h: its live bytes and blocks now, and as of half 1-h's high numbered
+   * stamp[h] (the split, above). */
+  struct mg_est half_bytes[2], half_blocks[2], high_bytes[2], high_blocks[2];
+  uint64_t stamp[2];
+  struct mg_est live_est; /* its whole running estimate of live bytes */
+  struct split upper;     /* only its upper-end tracking is used */
   struct mg_est lifetime[MG_LIFETIME_BUCKETS];
   bool has_events;
   uint64_t first, last; /* absolute times */
@@ -118,6 +160,8 @@ struct mg_replay {
   struct mg_map live; /* address -> struct live_block */
   uint64_t live_bytes, peak;
   struct mg_est est_live, est_peak;
+  struct split split;
+  double byte_unit; /* mg_byte_unit of the process */
   uint64_t peak_ts;
   bool peak_dirty; /* a new peak since the last snapshot of its sites */
   bool have_t0;
@@ -154,6 +198,7 @@ void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *or
   mg_map_init(&r->live, sizeof(struct live_block));
   mg_map_init(&r->interactions, sizeof(struct mg_interaction));
   r->tally_gen = 1;
+  r->byte_unit = mg_byte_unit(proc);
   proc->replay = r;
   proc->ordered_by_scan = order != NULL;
   proc->tallies = mg_xmalloc(sizeof *proc->tallies);
@@ -217,6 +262,25 @@ static size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) 
   return (size_t)(t / proc->timeline_width);
 }
 
+/* Insertion into the process's top MG_PEAK_SITES, by bytes then id. */
+static void add_peak_site(struct mg_process *proc, const struct mg_peak_site *e) {
+  size_t n = proc->npeak_sites, i = n < MG_PEAK_SITES ? n : MG_PEAK_SITES;
+  while (i > 0 && (proc->peak_sites[i - 1].bytes.value < e->bytes.value ||
+                   (proc->peak_sites[i - 1].bytes.value == e->bytes.value &&
+                    proc->peak_sites[i - 1].site > e->site))) {
+    if (i < MG_PEAK_SITES)
+      proc->peak_sites[i] = proc->peak_sites[i - 1];
+    i--;
+  }
+  if (i < MG_PEAK_SITES) {
+    proc->peak_sites[i] = *e;
+    if (n < MG_PEAK_SITES)
+      proc->npeak_sites++;
+  }
+}
+
+static struct mg_est split_peak(const struct mg_est *a, const struct mg_est *b);
+
 /* The sites that make up the heap now, as the peak's make-up. */
 static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r) {
   r->peak_dirty = false;
@@ -227,29 +291,131 @@ static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct 
     const struct sstate *st = &r->sites[s];
     if (st->live_bytes <= 0 && st->live_blocks <= 0)
       continue;
-    struct mg_peak_site e = {p->sites[s].id, st->live_bytes, st->live_blocks};
-    /* Insertion into the top MG_PEAK_SITES, by bytes then id. */
-    size_t n = proc->npeak_sites, i = n < MG_PEAK_SITES ? n : MG_PEAK_SITES;
-    while (i > 0 && (proc->peak_sites[i - 1].bytes < e.bytes ||
-                     (proc->peak_sites[i - 1].bytes == e.bytes && proc->peak_sites[i - 1].site > e.site))) {
-      if (i < MG_PEAK_SITES)
-        proc->peak_sites[i] = proc->peak_sites[i - 1];
-      i--;
-    }
-    if (i < MG_PEAK_SITES) {
-      proc->peak_sites[i] = e;
-      if (n < MG_PEAK_SITES)
-        proc->npeak_sites++;
-    }
+    struct mg_peak_site e = {p->sites[s].id, {.value = st->live_bytes},
+                             {.value = st->live_blocks}};
+    add_peak_site(proc, &e);
   }
+}
+
+/* In sampled mode: each site's part of the split's estimate (above). */
+static void split_peak_sites(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r) {
+  proc->npeak_sites = 0;
+  if (!proc->peak_sites)
+    proc->peak_sites = mg_xmalloc(MG_PEAK_SITES * sizeof *proc->peak_sites);
+  for (size_t s = 0; s < r->nsites; s++) {
+    const struct sstate *st = &r->sites[s];
+    struct mg_est bytes[2], blocks[2];
+    for (unsigned h = 0; h < 2; h++) {
+      bool kept = st->stamp[h] == r->split.epoch[1 - h];
+      bytes[h] = kept ? st->high_bytes[h] : st->half_bytes[h];
+      blocks[h] = kept ? st->high_blocks[h] : st->half_blocks[h];
+    }
+    struct mg_peak_site e = {p->sites[s].id, split_peak(&bytes[0], &bytes[1]),
+                             split_peak(&blocks[0], &blocks[1])};
+    if (st->upper.best_quick > 0)
+      e.bytes.high = mg_est_high(&st->upper.at_best);
+    if (e.bytes.n > 0)
+      add_peak_site(proc, &e);
+  }
+}
+
+/* A block's weight in each half (0: not in it), from a hash of what identifies it, so
+ * that the split is independent of anything the program did. */
+static void split_weights(const struct live_block *b, double wh[2]) {
+  uint64_t h = b->ts ^ (uint64_t)b->site << 40 ^ (uint64_t)b->thread << 20 ^ b->size;
+  h = (h ^ (h >> 31)) * 0x9E3779B97F4A7C15ull;
+  h ^= h >> 29;
+  double u = (double)(h >> 11) * 0x1.0p-53, p = b->weight > 1 ? 1 / b->weight : 1;
+  double q = 1 - sqrt(1 - p), one = q * (1 - q) / p;
+  wh[0] = wh[1] = 1 / q;
+  if (u < one)
+    wh[1] = 0;
+  else if (u < 2 * one)
+    wh[0] = 0;
+}
+
+/* A block of weights wh comes (sign 1) or goes (-1); then a half that grew past its
+ * highest value makes a new high (after the block is in both halves, when it is). */
+static void split_change(struct split *sp, const double wh[2], int sign, double x) {
+  for (unsigned h = 0; h < 2; h++)
+    if (wh[h] != 0) {
+      if (sign > 0)
+        mg_est_add(&sp->live[h], wh[h], x);
+      else
+        mg_est_remove(&sp->live[h], wh[h], x);
+    }
+  for (unsigned h = 0; h < 2 && sign > 0; h++)
+    if (sp->live[h].value > sp->high[h]) {
+      sp->high[h] = sp->live[h].value;
+      sp->epoch[h]++;
+      sp->at_high[1 - h] = sp->live[1 - h];
+    }
+}
+
+/* A site's part of half h changes: first keep its value as of the other half's latest
+ * high, if this is its first change since. */
+static void site_split_change(struct mg_replay *r, struct sstate *ss, unsigned h, int sign,
+                              double w, double x) {
+  if (w == 0)
+    return;
+  uint64_t epoch = r->split.epoch[1 - h];
+  if (ss->stamp[h] != epoch) {
+    ss->high_bytes[h] = ss->half_bytes[h];
+    ss->high_blocks[h] = ss->half_blocks[h];
+    ss->stamp[h] = epoch;
+  }
+  if (sign > 0) {
+    mg_est_add(&ss->half_bytes[h], w, x);
+    mg_est_add(&ss->half_blocks[h], w, 1.0);
+  } else {
+    mg_est_remove(&ss->half_bytes[h], w, x);
+    mg_est_remove(&ss->half_blocks[h], w, 1.0);
+  }
+}
+
+/* The split's estimate of the heap near its peak: the mean of both directions.  Its
+ * samples: those of the larger half (a block may be in both). */
+static struct mg_est split_peak(const struct mg_est *a, const struct mg_est *b) {
+  return (struct mg_est){(a->value + b->value) / 2, (a->var + b->var) / 4,
+                         a->n > b->n ? a->n : b->n, a->unit > b->unit ? a->unit : b->unit, 0};
+}
+
+/* The peak of a split running estimate, with the upper end it tracked.  The heap at the
+ * end (`live`, unbiased too) is another moment the peak is not below: the larger of the
+ * two, so that the peak is never shown below what is still live. */
+static struct mg_est split_result(const struct split *sp, const struct mg_est *live) {
+  struct mg_est e = split_peak(&sp->at_high[0], &sp->at_high[1]);
+  if (live->value > e.value) {
+    e = *live;
+    e.high = 0;
+  }
+  if (sp->best_quick > 0)
+    e.high = mg_est_high(&sp->at_best);
+  return e;
 }
 
 static void heap_grows(struct mg_replay *r, const struct live_block *b,
                        uint64_t ts) {
+  double wh[2];
+  split_weights(b, wh);
+  for (unsigned h = 0; h < 2; h++) /* before the highs move */
+    site_split_change(r, sstate(r, b->site), h, 1, wh[h], (double)b->size);
+  split_change(&r->split, wh, 1, (double)b->size);
+  split_change(&tstate(r, b->thread)->split, wh, 1, (double)b->size);
+  if (b->weight > 1) { /* a sample: the upper ends of the running estimates */
+    struct sstate *ss = sstate(r, b->site);
+    mg_est_add(&ss->live_est, b->weight, (double)b->size);
+    ss->live_est.unit = r->byte_unit;
+    track_upper(&ss->upper, &ss->live_est);
+  }
   r->live_bytes += b->size;
   if (r->live_bytes > r->peak)
     r->peak = r->live_bytes;
   mg_est_add(&r->est_live, b->weight, (double)b->size);
+  if (b->weight > 1) {
+    r->est_live.unit = r->byte_unit;
+    track_upper(&r->split, &r->est_live);
+  }
   if (r->est_live.value > r->est_peak.value) {
     r->est_peak = r->est_live;
     r->peak_ts = ts;
@@ -263,6 +429,10 @@ static void heap_grows(struct mg_replay *r, const struct live_block *b,
   if (t->live > t->peak)
     t->peak = t->live;
   mg_est_add(&t->est_live, b->weight, (double)b->size);
+  if (b->weight > 1) {
+    t->est_live.unit = r->byte_unit;
+    track_upper(&t->split, &t->est_live);
+  }
   if (t->est_live.value > t->est_peak.value) {
     t->est_peak = t->est_live;
     t->peak_ts = ts;
@@ -273,17 +443,23 @@ static void heap_shrinks(struct mg_profile *p, struct mg_process *proc, struct m
                          const struct live_block *b) {
   if (r->peak_dirty) /* leaving a peak: remember what it was made of */
     snapshot_peak(p, proc, r);
-  double x = (double)b->size, v = (b->weight * b->weight - b->weight) * x * x;
+  double x = (double)b->size;
+  double wh[2];
+  split_weights(b, wh);
+  for (unsigned h = 0; h < 2; h++)
+    site_split_change(r, sstate(r, b->site), h, -1, wh[h], x);
+  split_change(&r->split, wh, -1, x);
+  split_change(&tstate(r, b->thread)->split, wh, -1, x);
+  if (b->weight > 1)
+    mg_est_remove(&sstate(r, b->site)->live_est, b->weight, x);
   r->live_bytes -= b->size;
-  r->est_live.value -= b->weight * x;
-  r->est_live.var -= v;
+  mg_est_remove(&r->est_live, b->weight, x);
   struct sstate *ss = sstate(r, b->site);
   ss->live_bytes -= b->weight * x;
   ss->live_blocks -= b->weight;
   struct tstate *t = tstate(r, b->thread);
   t->live -= b->size;
-  t->est_live.value -= b->weight * x;
-  t->est_live.var -= v;
+  mg_est_remove(&t->est_live, b->weight, x);
 }
 
 /* A realloc chain ends with this block (freed, or live at exit). */
@@ -659,6 +835,10 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   }
   proc->counts.peak_live_bytes = r->peak;
   proc->counts.est_peak_live_bytes = r->est_peak;
+  if (proc->sampled) {
+    proc->counts.est_peak_live_bytes = split_result(&r->split, &r->est_live);
+    split_peak_sites(p, proc, r);
+  }
   proc->peak_ns = rel(proc, r->peak_ts);
   proc->late_events = r->late;
   proc->window_max = r->window_max;
@@ -694,7 +874,8 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   for (size_t i = 0; i < proc->nthreads && i < r->nthreads; i++) {
     struct mg_thread *t = &proc->threads[i];
     t->peak_live_bytes = r->threads[i].peak;
-    t->est_peak_live_bytes = r->threads[i].est_peak;
+    t->est_peak_live_bytes = proc->sampled ? split_result(&r->threads[i].split, &r->threads[i].est_live)
+                                           : r->threads[i].est_peak;
     t->peak_ns = rel(proc, r->threads[i].peak_ts);
   }
 

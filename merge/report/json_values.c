@@ -18,6 +18,13 @@ void mg_json_kfigure(struct mg_json *j, const char *key, struct mg_figure f) {
   mg_json_object(j);
   mg_json_kuint(j, "value", f.value);
   mg_json_kuint(j, "error", f.error);
+  if (f.estimated) {
+    mg_json_kuint(j, "low", f.low);
+    mg_json_kuint(j, "high", f.high);
+    mg_json_kuint(j, "samples", f.samples);
+    if (f.bounded)
+      mg_json_kbool(j, "bounded", true);
+  }
   mg_json_end(j);
 }
 

@@ -9,6 +9,7 @@
 
 #include "diff.h"
 #include "report.h"
+#include "report_parts.h"
 
 /* "+12.5%", "-3.0%", "new" (from nothing), "gone" (to nothing), "=" (no change). */
 static void change(char *buf, size_t size, uint64_t a, uint64_t b) {
@@ -37,13 +38,6 @@ static void total_line(FILE *out, const char *label, uint64_t a, uint64_t b) {
 }
 
 /* "N", or "N±E" for an estimate. */
-static void figure_text(char *buf, size_t size, uint64_t value, uint64_t error, bool estimated) {
-  if (estimated)
-    snprintf(buf, size, "%" PRIu64 "±%" PRIu64, value, error);
-  else
-    snprintf(buf, size, "%" PRIu64, value);
-}
-
 /* A total that may be estimated on either side: each with its ±, the delta with the
  * half-width of its own 95% interval (the two errors are independent). */
 static void figure_line(FILE *out, const char *label, struct mg_figure a, struct mg_figure b) {
@@ -51,9 +45,9 @@ static void figure_line(FILE *out, const char *label, struct mg_figure a, struct
     total_line(out, label, a.value, b.value);
     return;
   }
-  char ta[48], tb[48], td[48], pct[32];
-  figure_text(ta, sizeof ta, a.value, a.error, a.estimated);
-  figure_text(tb, sizeof tb, b.value, b.error, b.estimated);
+  char ta[64], tb[64], td[48], pct[32];
+  mg_figure_format(ta, sizeof ta, a);
+  mg_figure_format(tb, sizeof tb, b);
   int64_t d = b.value >= a.value ? (int64_t)(b.value - a.value) : -(int64_t)(a.value - b.value);
   uint64_t e = (uint64_t)llround(sqrt((double)a.error * (double)a.error +
                                       (double)b.error * (double)b.error));

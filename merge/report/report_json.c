@@ -131,7 +131,7 @@ static void thread(struct mg_json *j, const struct mg_process *proc, const struc
   if (proc->sampled)
     mg_json_kest(j, "peak_live_bytes", &t->est_peak_live_bytes, true);
   else
-    mg_json_kfigure(j, "peak_live_bytes", (struct mg_figure){t->peak_live_bytes, 0, false});
+    mg_json_kfigure(j, "peak_live_bytes", mg_exact_figure(t->peak_live_bytes));
   mg_json_kuint(j, "peak_time_ns", t->peak_ns);
   mg_json_key(j, "hot_sites");
   mg_json_array(j);
@@ -308,8 +308,8 @@ static void process(struct mg_json *j, const struct mg_process *proc,
       continue;
     mg_json_object(j);
     mg_json_khex(j, "site", proc->peak_sites[k].site);
-    mg_json_kdouble(j, "bytes", (double)llround(proc->peak_sites[k].bytes));
-    mg_json_kdouble(j, "blocks", (double)llround(proc->peak_sites[k].blocks));
+    mg_json_kest(j, "bytes", &proc->peak_sites[k].bytes, proc->sampled);
+    mg_json_kest(j, "blocks", &proc->peak_sites[k].blocks, proc->sampled);
     mg_json_end(j);
   }
   mg_json_end(j);

@@ -8,9 +8,13 @@
 
 #include "report.h"
 
+/* A figure as the text outputs write it (figure_text.c): "N", "N±E (n)" or "≤B (0)". */
+void mg_figure_format(char *buf, size_t size, struct mg_figure f);
+
 struct mg_json;
 /* One value of the JSON report (json_values.c): an id as "0x..." under key; a figure or
- * an estimate as {"value": N, "error": E} (E 0 when exact). */
+ * an estimate as {"value": N, "error": E}, E 0 when exact, an estimate with its interval
+ * and samples besides (docs/json.md, "Numbers"). */
 void mg_json_khex(struct mg_json *j, const char *key, uint64_t v);
 void mg_json_kfigure(struct mg_json *j, const char *key, struct mg_figure f);
 void mg_json_kest(struct mg_json *j, const char *key, const struct mg_est *e, bool estimated);

@@ -48,7 +48,7 @@ static void cell(FILE *out, int width, const char *s) {
 }
 
 struct text {
-  char s[48];
+  char s[64];
 };
 
 static struct text num(uint64_t v) {
@@ -57,13 +57,10 @@ static struct text num(uint64_t v) {
   return t;
 }
 
-/* An exact number as N, an estimate as N±E. */
+/* A figure: N, N±E (n), ≤B (0) (figure_text.c). */
 static struct text figure_text(struct mg_figure f) {
   struct text t;
-  if (f.estimated)
-    snprintf(t.s, sizeof t.s, "%" PRIu64 "±%" PRIu64, f.value, f.error);
-  else
-    snprintf(t.s, sizeof t.s, "%" PRIu64, f.value);
+  mg_figure_format(t.s, sizeof t.s, f);
   return t;
 }
 
@@ -520,8 +517,8 @@ static void print_peak(FILE *out, const struct mg_profile *p, const struct mg_re
       const struct mg_site *s = mg_profile_find_site(p, ps->site);
       if (!s || !mg_report_shows_site(opt, ps->site))
         continue;
-      cell(out, 10, rounded(ps->bytes).s);
-      cell(out, 10, rounded(ps->blocks).s);
+      cell(out, 10, est_text(&ps->bytes, proc->sampled).s);
+      cell(out, 10, est_text(&ps->blocks, proc->sampled).s);
       fputs("  ", out);
       print_site_place(out, s, LIVE_TABLE_FUNCTION_COL);
       shown++;
@@ -845,6 +842,37 @@ static void print_bottlenecks(FILE *out, const struct mg_profile *p,
   free(found);
 }
 
+/* After the live table in sampled mode: how many blocks are still live, exactly (from
+ * the counts), how many of them the sites above account for by their samples, and what
+ * bounds the sites that no live sample saw.  Whole-profile numbers: not with a filter. */
+static void print_live_summary(FILE *out, const struct mg_profile *p,
+                               const struct mg_report_options *opt) {
+  const struct mg_counts *c = &p->totals;
+  if (!c->estimated || opt->has_thread || opt->has_site || opt->has_pid)
+    return;
+  struct mg_figure live = mg_counts_figure(c, MG_LIVE_BLOCKS);
+  char seen[64];
+  mg_figure_format(seen, sizeof seen, mg_est_figure(&c->est_live_blocks, true));
+  double unit = 0;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (proc && proc->sampled && mg_byte_unit(proc) > unit)
+      unit = mg_byte_unit(proc);
+  }
+  if (!live.estimated)
+    fprintf(out, "  %" PRIu64 " blocks still live at exit (exact: allocations - frees - "
+                 "reallocs that released a block);\n", live.value);
+  else
+    fputs("  blocks still live at exit: not known exactly (counts incomplete);\n", out);
+  uint64_t bound = (uint64_t)llround(unit * log(20.0));
+  if (c->est_live_blocks.n < 0.5)
+    fprintf(out, "  no sampled block is live at exit: each site holds at most %" PRIu64
+                 " bytes (95%%)\n", bound);
+  else
+    fprintf(out, "  the sites above hold %s of them by their samples; any other site\n"
+                 "  holds at most %" PRIu64 " bytes (95%%: no sample saw it)\n", seen, bound);
+}
+
 void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt) {
   struct mg_report_options none = {.top = MG_REPORT_DEFAULT_TOP};
   if (!opt)
@@ -857,6 +885,7 @@ void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_repor
   print_site_table(out, p, opt, top, BY_CALLS);
   print_site_table(out, p, opt, top, SIZES);
   print_site_table(out, p, opt, top, LIVE);
+  print_live_summary(out, p, opt);
   mg_report_text_stacks(out, p, opt); /* stacks.c; nothing without stacks */
   print_processes(out, p);
   print_peak(out, p, opt, top);

@@ -12,11 +12,7 @@
 /* --- The text section ---------------------------------------------------------------------- */
 
 static void est_text(char *buf, size_t size, const struct mg_est *e, bool estimated) {
-  struct mg_figure f = mg_est_figure(e, estimated);
-  if (f.estimated)
-    snprintf(buf, size, "%" PRIu64 "±%" PRIu64, f.value, f.error);
-  else
-    snprintf(buf, size, "%" PRIu64, f.value);
+  mg_figure_format(buf, size, mg_est_figure(e, estimated));
 }
 
 static void print_frame(FILE *out, const struct mg_stack_frame *f) {

@@ -65,9 +65,9 @@ START_TEST(test_story_peak_and_threads) {
   ck_assert_uint_eq(proc->peak_ns, 3000 - 1000); /* the fixture's start_ns is 1000 */
   ck_assert_uint_eq(proc->npeak_sites, 2);
   ck_assert_uint_eq(proc->peak_sites[0].site, S_MALLOC); /* B 50 + E 400 */
-  ck_assert(proc->peak_sites[0].bytes == 450 && proc->peak_sites[0].blocks == 2);
+  ck_assert(proc->peak_sites[0].bytes.value == 450 && proc->peak_sites[0].blocks.value == 2);
   ck_assert_uint_eq(proc->peak_sites[1].site, S_REALLOC);
-  ck_assert(proc->peak_sites[1].bytes == 64);
+  ck_assert(proc->peak_sites[1].bytes.value == 64);
   /* Thread 1's own live heap peaked at 214 (A is its block until thread 2 frees it). */
   const struct mg_thread *t1 = mg_process_find_thread(proc, 1), *t2 = mg_process_find_thread(proc, 2);
   ck_assert_uint_eq(t1->peak_live_bytes, 214);
@@ -196,7 +196,9 @@ START_TEST(test_bottleneck_types) {
   ck_assert_ptr_null(find(bn, n, MG_BN_CHURN, S_CROSS)); /* 200 us: not short-lived */
 
   ck_assert_ptr_nonnull(b = find(bn, n, MG_BN_LEAK, S_LEAK));
-  ck_severity(b, 4096.0 / 128000); /* of the peak: the churn sample's 128000 */
+  /* of the peak: the churn sample's 128000 rests on one sample, which only one half of
+   * the peak's split holds (replay.c), so the peak estimate is the heap at the end */
+  ck_severity(b, 1.0);
   ck_assert_uint_eq(b->thread, 3);
 
   ck_assert_ptr_nonnull(b = find(bn, n, MG_BN_THREAD_IMBALANCE, S_CUTS));

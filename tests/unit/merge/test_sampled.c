@@ -36,12 +36,18 @@ static void ck_est(const struct mg_est *e, double value, double var) {
   ck_assert_msg(fabs(e->var - var) < 1e-6, "var %.12g, expected %.12g", e->var, var);
 }
 
+/* A figure of an estimate: its value, the samples behind it, and its interval as
+ * mg_est_interval makes it (test_estimator.c checks that one against known intervals). */
 static void ck_figure(const struct mg_counts *c, enum mg_figure_of what, uint64_t value,
-                      uint64_t error) {
+                      uint64_t samples) {
   struct mg_figure f = mg_counts_figure(c, what);
   ck_assert(f.estimated);
   ck_assert_uint_eq(f.value, value);
-  ck_assert_uint_eq(f.error, error);
+  ck_assert_uint_eq(f.samples, samples);
+  ck_assert(!f.bounded);
+  ck_assert(f.low <= f.value && f.value <= f.high);
+  ck_assert_uint_eq(f.error, f.high - f.value > f.value - f.low ? f.high - f.value
+                                                                 : f.value - f.low);
 }
 
 /* Three sampled blocks: 100 bytes of weight 4 and 1000 of weight 1.25 stay, 10 of weight
@@ -74,19 +80,52 @@ START_TEST(test_weighted_live_estimate) {
   ck_assert_uint_eq(t->samples, 3);
   /* estimated, from the weights */
   ck_est(&t->est_live_bytes, 1650, 432500);
-  ck_figure(t, MG_LIVE_BYTES, 1650, 1289);
+  ck_figure(t, MG_LIVE_BYTES, 1650, 2);
   ck_est(&t->est_live_blocks, 5.25, 12.3125);
-  ck_figure(t, MG_LIVE_BLOCKS, 5, 7);
+  ck_figure(t, MG_LIVE_BLOCKS, 5, 2);
   ck_est(&t->est_bytes_freed, 20, 200);
-  ck_figure(t, MG_BYTES_FREED, 20, 28);
-  /* the peak: all three live, 1670 with variance 432500 + 2*100 */
-  ck_est(&t->est_peak_live_bytes, 1670, 432700);
-  ck_figure(t, MG_PEAK_LIVE_BYTES, 1670, 1289);
+  ck_figure(t, MG_BYTES_FREED, 20, 1);
+  /* the peak: the running estimate was highest with all three live (1670); the peak's
+   * estimate (the split halves', replay.c) is not below what is live at the end, and
+   * its interval reaches that highest moment's */
+  struct mg_figure peak = mg_counts_figure(t, MG_PEAK_LIVE_BYTES);
+  ck_assert(peak.estimated && !peak.bounded);
+  ck_assert(peak.value >= 1650 && peak.low <= 1670 && peak.high >= 1670);
   /* the same at the site and the thread */
   ck_est(&mg_profile_find_site(p, SITE_MALLOC)->counts.est_live_bytes, 1650, 432500);
   ck_est(&mg_profile_find_site(p, SITE_FREE)->counts.est_bytes_freed, 20, 200);
-  ck_figure(&mg_profile_find_site(p, SITE_FREE)->counts, MG_BYTES_FREED, 20, 28);
-  ck_figure(&p->inputs[0].process->threads[0].counts, MG_BYTES_FREED, 20, 28);
+  ck_figure(&mg_profile_find_site(p, SITE_FREE)->counts, MG_BYTES_FREED, 20, 1);
+  ck_figure(&p->inputs[0].process->threads[0].counts, MG_BYTES_FREED, 20, 1);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Samples of weight 1 (blocks sure to be sampled) are in both halves of the peak's
+ * split: the peak, the thread's and the sites' at the peak are exact. */
+START_TEST(test_sampled_peak_of_sure_blocks) {
+  struct fx f;
+  start(&f);
+  fx_counters(&f, 1, 70, 1, 2);
+  fx_counter(&f, SITE_MALLOC, 3, 3 << 20, 1 << 20, 1 << 20);
+  fx_counter(&f, SITE_FREE, 3, 0, 0, 0);
+  fx_events(&f, 1, 70, 6);
+  fx_sampled(&f, SITE_MALLOC, 1 << 20, 0x1000, 10, 1.0, 0);
+  fx_sampled(&f, SITE_MALLOC, 1 << 20, 0x2000, 11, 1.0, 0);
+  fx_free(&f, SITE_FREE, 0x1000, 12);
+  fx_sampled(&f, SITE_MALLOC, 1 << 20, 0x3000, 13, 1.0, 0);
+  fx_free(&f, SITE_FREE, 0x2000, 14);
+  fx_free(&f, SITE_FREE, 0x3000, 15);
+  fx_thread(&f, 1, 70, "main", 1, 20);
+  fx_end(&f, 30, "exit");
+  struct mg_profile *p = profile_of(&f);
+  const struct mg_process *proc = p->inputs[0].process;
+  struct mg_figure peak = mg_counts_figure(&proc->counts, MG_PEAK_LIVE_BYTES);
+  ck_assert_uint_eq(peak.value, 2 << 20);
+  ck_assert_uint_eq(peak.low, 2 << 20);
+  ck_assert_uint_eq(mg_est_figure(&proc->threads[0].est_peak_live_bytes, true).value, 2 << 20);
+  ck_assert_uint_eq(proc->npeak_sites, 1);
+  ck_assert(proc->peak_sites[0].bytes.value == 2 << 20 && proc->peak_sites[0].blocks.value == 2);
   mg_profile_free(p);
   fx_destroy(&f);
 }
@@ -121,11 +160,11 @@ START_TEST(test_sampled_realloc_pair) {
   /* live: Q (128, w 1.25) and R (48, w 1) */
   ck_est(&r->counts.est_live_bytes, 208, 0.3125 * 128 * 128);
   ck_est(&r->counts.est_live_blocks, 2.25, 0.3125);
-  ck_figure(&r->counts, MG_LIVE_BYTES, 208, 140);
-  ck_figure(&r->counts, MG_LIVE_BLOCKS, 2, 1);
+  ck_figure(&r->counts, MG_LIVE_BYTES, 208, 2);
+  ck_figure(&r->counts, MG_LIVE_BLOCKS, 2, 2);
   /* freed by the reallocs: P (64, w 2) and the old R (32, w 3) */
   ck_est(&r->counts.est_bytes_freed, 224, 2.0 * 64 * 64 + 6.0 * 32 * 32);
-  ck_figure(&r->counts, MG_BYTES_FREED, 224, 235);
+  ck_figure(&r->counts, MG_BYTES_FREED, 224, 2);
   ck_est(&mg_profile_find_site(p, SITE_MALLOC)->counts.est_live_bytes, 0, 0);
   ck_assert_uint_eq(r->counts.reallocs, 7);
   ck_assert_uint_eq(r->counts.allocations, 6);
@@ -146,7 +185,16 @@ START_TEST(test_sampled_failed_allocation) {
   ck_assert_uint_eq(p->totals.failed_allocations, 1);
   ck_assert_uint_eq(p->totals.allocations, 3);
   ck_assert_uint_eq(p->totals.samples, 0);
-  ck_figure(&p->totals, MG_LIVE_BYTES, 0, 0);
+  /* no sample: not "0 exactly" but at most R ln 20 bytes (95%) */
+  struct mg_figure live = mg_counts_figure(&p->totals, MG_LIVE_BYTES);
+  ck_assert(live.estimated && live.bounded);
+  ck_assert_uint_eq(live.samples, 0);
+  ck_assert_uint_eq(live.value, 0);
+  ck_assert_uint_eq(live.high, (uint64_t)llround(65536 * log(20.0)));
+  /* blocks: R ln 20 / p(10 bytes), the smallest size counted */
+  struct mg_figure blocks = mg_counts_figure(&p->totals, MG_LIVE_BLOCKS);
+  ck_assert(blocks.bounded);
+  ck_assert_uint_eq(blocks.high, (uint64_t)llround(log(20.0) / -expm1(-10.0 / 65536)));
   mg_profile_free(p);
   fx_destroy(&f);
 }
@@ -249,6 +297,7 @@ Suite *sampled_suite(void) {
   TCase *tc = tcase_create("estimates");
   tcase_add_test(tc, test_weighted_live_estimate);
   tcase_add_test(tc, test_sampled_realloc_pair);
+  tcase_add_test(tc, test_sampled_peak_of_sure_blocks);
   tcase_add_test(tc, test_sampled_failed_allocation);
   suite_add_tcase(s, tc);
   tc = tcase_create("report");
