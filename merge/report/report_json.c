@@ -128,6 +128,12 @@ static void thread(struct mg_json *j, const struct mg_process *proc, const struc
   mg_json_kuint(j, "dropped_events", t->dropped_events);
   counts(j, "counts", &t->counts, false);
   mg_json_kuint(j, "average_size", mg_mean(t->counts.bytes_allocated, t->counts.allocations));
+  /* exact where the counts allow it (realloc releases known, or no realloc) */
+  mg_json_key(j, "net_blocks");
+  if (!proc->sampled || t->has_realloc_releases || t->counts.reallocs == 0)
+    mg_json_double(j, (double)mg_counts_net_blocks(&t->counts));
+  else
+    mg_json_null(j);
   if (proc->sampled)
     mg_json_kest(j, "peak_live_bytes", &t->est_peak_live_bytes, true);
   else

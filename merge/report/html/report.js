@@ -79,8 +79,13 @@
     while (Math.abs(n) >= 1024 && i < u.length - 1) { n /= 1024; i++; }
     return (i === 0 ? Math.round(n) : n.toFixed(n >= 100 ? 0 : 1)) + ' ' + u[i];
   }
-  /* A figure {value, error} (docs/json.md): "v ± e" when estimated. */
-  function fig(f, fmt) { return f.error ? fmt(f.value) + ' ± ' + fmt(f.error) : fmt(f.value); }
+  /* A figure (docs/json.md, "Numbers"): exact "v"; an estimate "v ± e (n samples)";
+   * an estimate without a sample "≤ high (no sample)", its one-sided 95% bound. */
+  function fig(f, fmt) {
+    if (f.bounded) return '\u2264 ' + fmt(f.high) + ' (no sample)';
+    if (f.samples === undefined) return fmt(f.value);
+    return fmt(f.value) + ' \u00b1 ' + fmt(f.error) + ' (' + f.samples + (f.samples === 1 ? ' sample)' : ' samples)');
+  }
   function ms(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(2) + ' s' : (ns / 1e6).toFixed(3) + ' ms'; }
   function pct(a, b) { return b > 0 ? (100 * a / b).toFixed(1) + '%' : '-'; }
   function pct1(v) { return (v === null ? 0 : v).toFixed(1) + '%'; }
