@@ -191,9 +191,13 @@ static struct unit_facts set_tally_units(struct mg_profile *p, struct mg_process
     all_counted &= t->counted;
     if (t->sizes.calls && (!proc_min || min < proc_min))
       proc_min = min;
-    double blocks = mg_block_unit(proc, min);
     struct mg_counts *c = &t->counts;
     mg_est_unit(&c->est_bytes_freed, bytes);
+    /* What is counted where blocks were allocated: nothing where none was (a free
+     * site's calls, by the exact counts). */
+    if (t->counted && !t->sizes.calls)
+      continue;
+    double blocks = mg_block_unit(proc, min);
     mg_est_unit(&c->est_live_bytes, bytes);
     mg_est_unit(&c->est_cross_freed_bytes, bytes);
     mg_est_unit(&c->est_live_blocks, blocks);
@@ -257,6 +261,7 @@ static void set_net_blocks(struct mg_process *proc, bool all_counted) {
   bool exact = proc->complete && all_counted && releases_known &&
                mg_counts_net_blocks(c) >= 0;
   c->net = exact ? 1 : 2;
+  c->exact_live_blocks = exact ? (uint64_t)mg_counts_net_blocks(c) : 0;
 }
 
 /* The pairs' tallies into the threads, the sites and the process. */
@@ -288,6 +293,9 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
   if (proc->sampled) {
     set_process_units(p, proc, units);
     set_net_blocks(proc, units.all_counted);
+  } else { /* full mode: every block is an event */
+    proc->counts.net = 1;
+    proc->counts.exact_live_blocks = proc->counts.live_blocks;
   }
 }
 

@@ -92,12 +92,12 @@ struct mg_interval mg_est_interval(const struct mg_est *e) {
     double high = e->unit * log(20.0);
     return (struct mg_interval){0, high > e->high ? high : e->high, true};
   }
-  double u = e->unit > 0 ? e->unit : y / e->n;
+  double u = e->unit; /* 0: no unseen allocation (full mode's events are all there) */
   struct mg_interval r = {y, y, false};
   if (v > 0 && y > 0)
     r.low = mg_gamma_quantile(y * y / v, 0.025) * v / y;
   double vu = v + u * u;
-  if (vu > 0)
+  if (vu > 0 && y + u > 0)
     r.high = mg_gamma_quantile((y + u) * (y + u) / vu, 0.975) * vu / (y + u);
   if (r.low > y)
     r.low = y;
@@ -112,8 +112,6 @@ double mg_est_high(const struct mg_est *e) { return mg_est_interval(e).high; }
 
 double mg_est_quick_high(const struct mg_est *e) {
   double y = e->value > 0 ? e->value : 0, v = e->var > 0 ? e->var : 0, u = e->unit;
-  if (u <= 0)
-    u = e->n > 0 ? y / e->n : 0;
   double vu = v + u * u;
   if (vu <= 0)
     return y;

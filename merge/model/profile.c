@@ -128,6 +128,7 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
   to->peak_live_bytes += c->peak_live_bytes;
   to->samples += c->samples;
   to->realloc_releases += c->realloc_releases;
+  to->exact_live_blocks += c->exact_live_blocks;
   if (c->net)
     to->net = to->net == 0 ? c->net : to->net == 1 && c->net == 1 ? 1 : 2;
   mg_est_sum(&to->est_bytes_freed, &c->est_bytes_freed);
@@ -242,8 +243,8 @@ struct mg_figure mg_counts_figure(const struct mg_counts *c, enum mg_figure_of w
   switch (what) {
   case MG_BYTES_FREED: exact = c->bytes_freed; e = &c->est_bytes_freed; break;
   case MG_LIVE_BLOCKS:
-    if (c->net == 1) /* allocations - frees, exact in every mode */
-      return mg_exact_figure(mg_counts_net_blocks(c));
+    if (c->net == 1 && c->estimated) /* exact from the counts (build.c) */
+      return mg_exact_figure(c->exact_live_blocks);
     exact = c->live_blocks;
     e = &c->est_live_blocks;
     break;
@@ -252,6 +253,9 @@ struct mg_figure mg_counts_figure(const struct mg_counts *c, enum mg_figure_of w
   }
   if (!c->estimated)
     return mg_exact_figure(exact);
+  /* Where the exact counts say there was nothing, there is nothing to estimate. */
+  if (what == MG_BYTES_FREED ? c->frees == 0 && c->reallocs == 0 : c->allocations == 0)
+    return mg_exact_figure(0);
   return mg_est_figure(e, true);
 }
 

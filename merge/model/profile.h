@@ -58,10 +58,12 @@ struct mg_counts {
   uint64_t peak_live_bytes;    /* processes (and totals: their sum) only */
   uint64_t samples;            /* sampled allocation events (sampled processes only) */
   /* Sampled processes: realloc calls that released their old block (exact, from the
-   * threads' COUNTERS), and whether allocations - frees - realloc_releases is this
-   * scope's exact number of blocks live at exit: 0 not known (sites, threads), 1 yes
-   * (a complete process with exact counts), 2 no (some part is not). */
+   * threads' COUNTERS).  Processes and totals: the blocks live at exit, exactly, when
+   * `net` is 1: in full mode from the events, in sampled mode allocations - frees -
+   * realloc_releases of a complete process with exact counts (build.c).  net 0: not
+   * known here (sites, threads), 2: some part is not exact. */
   uint64_t realloc_releases;
+  uint64_t exact_live_blocks;
   uint8_t net;
   struct mg_est est_bytes_freed, est_live_blocks, est_live_bytes, est_peak_live_bytes;
   /* Counted at the allocating thread and site (blocks, weighted): freed within

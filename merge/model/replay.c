@@ -297,8 +297,10 @@ static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct 
   }
 }
 
-/* In sampled mode: each site's part of the split's estimate (above). */
-static void split_peak_sites(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r) {
+/* In sampled mode: each site's part of the split's estimate (above), or of the heap at
+ * the end when that is the peak's estimate (split_result). */
+static void split_peak_sites(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+                             bool at_end) {
   proc->npeak_sites = 0;
   if (!proc->peak_sites)
     proc->peak_sites = mg_xmalloc(MG_PEAK_SITES * sizeof *proc->peak_sites);
@@ -306,7 +308,7 @@ static void split_peak_sites(struct mg_profile *p, struct mg_process *proc, stru
     const struct sstate *st = &r->sites[s];
     struct mg_est bytes[2], blocks[2];
     for (unsigned h = 0; h < 2; h++) {
-      bool kept = st->stamp[h] == r->split.epoch[1 - h];
+      bool kept = !at_end && st->stamp[h] == r->split.epoch[1 - h];
       bytes[h] = kept ? st->high_bytes[h] : st->half_bytes[h];
       blocks[h] = kept ? st->high_blocks[h] : st->half_blocks[h];
     }
@@ -837,7 +839,7 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   proc->counts.est_peak_live_bytes = r->est_peak;
   if (proc->sampled) {
     proc->counts.est_peak_live_bytes = split_result(&r->split, &r->est_live);
-    split_peak_sites(p, proc, r);
+    split_peak_sites(p, proc, r, proc->counts.est_peak_live_bytes.value == r->est_live.value);
   }
   proc->peak_ns = rel(proc, r->peak_ts);
   proc->late_events = r->late;
