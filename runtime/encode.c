@@ -178,10 +178,10 @@ void ms_encode_module(struct ms_wbuf *b, const char *path, uint64_t base, const 
 void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,
                         const struct ms_site_counter *counters, uint32_t nslots) {
   uint32_t used = 0;
-  for (uint32_t i = 0; i < nslots; i++) used += counters[i].calls != 0;
+  for (uint32_t i = 0; i < nslots; i++) used += counters[i].calls != 0 && i != MS_SLOT_RELEASES;
   msgpack_packer pk;
   packer_for(&pk, b);
-  msgpack_pack_array(&pk, MS_COUNTERS_LEN);
+  msgpack_pack_array(&pk, MS_COUNTERS_RELEASES_LEN);
   msgpack_pack_uint32(&pk, MS_REC_COUNTERS);
   msgpack_pack_uint32(&pk, index);
   msgpack_pack_int32(&pk, os_tid);
@@ -189,7 +189,7 @@ void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint3
   msgpack_pack_array(&pk, used);
   for (uint32_t i = 0; i < nslots && used; i++) {
     const struct ms_site_counter *c = &counters[i];
-    if (!c->calls) continue;
+    if (!c->calls || i == MS_SLOT_RELEASES) continue;
     used--;
     msgpack_pack_array(&pk, MS_COUNTER_LEN);
     msgpack_pack_uint64(&pk, ms_sites_id_of_index(i));
@@ -198,6 +198,8 @@ void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint3
     msgpack_pack_uint64(&pk, c->lo);
     msgpack_pack_uint64(&pk, c->lo + c->span);
   }
+  /* Written even when 0: a reader tells "none" from "not counted" (an older runtime). */
+  msgpack_pack_uint64(&pk, nslots > MS_SLOT_RELEASES ? counters[MS_SLOT_RELEASES].calls : 0);
 }
 
 void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason) {

@@ -160,7 +160,8 @@ void ms_encode_resource(struct ms_wbuf *b, const struct ms_resource_sample *s);
 void ms_encode_module(struct ms_wbuf *b, const char *path, uint64_t base, const char *build_id,
                       uint64_t ts);
 struct ms_site_counter;
-/* A COUNTERS record of every non-zero slot of counters[0..nslots). */
+/* A COUNTERS record of every non-zero site slot of counters[0..nslots), with slot
+ * MS_SLOT_RELEASES's calls as its realloc_releases. */
 void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint32_t seq,
                         const struct ms_site_counter *counters, uint32_t nslots);
 
@@ -223,10 +224,11 @@ extern volatile int ms_output_in_signal;
 /* Encodes every registered site into b (output lock held: called when the file opens). */
 void ms_sites_encode_all_locked(struct ms_wbuf *b);
 /* Per-thread counters have MS_MAX_SITES slots; sites registered beyond share slot 0
- * (site id 0, "unknown") with calls from sites not yet registered. */
+ * (site id 0, "unknown") with calls from sites not yet registered.  Slot 1
+ * (MS_SLOT_RELEASES, thread.c) is the thread's, not a site's: sites start at 2. */
 #define MS_MAX_SITES (1u << 18)
-uint32_t ms_sites_slots_in_use(void);           /* 1 + highest index given */
-uint64_t ms_sites_id_of_index(uint32_t index);  /* 0 for slot 0 */
+uint32_t ms_sites_slots_in_use(void);           /* 1 + highest index given, at least 2 */
+uint64_t ms_sites_id_of_index(uint32_t index);  /* 0 for slots 0 and 1 */
 int ms_sites_index_is_free(uint32_t index);     /* a free-like site (free, delete, munmap) */
 
 /* ---- thread.c: per-thread recording state ------------------------------------------- */
@@ -240,6 +242,25 @@ struct ms_site_counter {
   uint64_t span; /* largest size - lo */
 };
 #define MS_RANGE_EMPTY UINT64_MAX
+/* Slot 1 of every thread's table counts, in its `calls`, the thread's realloc-like calls
+ * (realloc, reallocarray, instrumented or interposed) that released a non-NULL old
+ * block: that returned a block for it (moved or not), or freed it (size 0, glibc).  The
+ * rest of the slot is unused.  With it, live blocks = allocations - frees - releases
+ * exactly in every mode (a realloc site's calls count the blocks it returned, not the
+ * ones it took back).  Written as the COUNTERS record's trailing element (format.h).
+ *
+ * Why a slot of the table and not elsewhere: the realloc fast path already holds the
+ * table's address, so the count is one `add` to the table's first page, which the
+ * thread has touched anyway (slot 0 and the first 126 sites), and it is a counter like
+ * the others for every reader: copied with the table (stop, dump, snapshots, even of a
+ * thread gone without its destructor), a session's part is minus `base`, a fork child's
+ * table is zeroed.  A per-site field would grow every counter from 32 to 40 bytes (more
+ * pages and cache lines on the malloc/free paths, for a realloc-only figure); a field of
+ * the TLS state (struct ms_thread) costs the same add but is only readable through the
+ * thread pointer, i.e. not for a thread gone without its destructor, and needs its own
+ * reset on set-up, sessions and fork; one in struct ms_thread_rec costs a load more. */
+#define MS_SLOT_RELEASES 1u
+#define MS_SLOT_FIRST_SITE 2u
 
 /* What other threads may read of a thread (stop, exit, snapshots): kept in the
  * runtime's own memory, never in the thread's TLS or stack, so that nothing points into

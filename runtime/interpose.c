@@ -144,7 +144,7 @@ static inline void *realloc_as(void *ptr, size_t size, const struct __memscope_s
   enum pass pass = pass_of();
   if (MS_LIKELY(pass == PASS_COUNT)) {
     if (MS_UNLIKELY(ptr && ms_maybe_sampled((uintptr_t)ptr))) return realloc_slow(ptr, size, site);
-    struct ms_site_counter *c = ms_alloc_fast(site, size);
+    struct ms_site_counter *c = ms_realloc_count_fast(site, ptr, size);
     if (MS_UNLIKELY(!c)) return ms_realloc_slow_call(ptr, size, site);
     if (ms_out_of_range(c, size)) ms_count_widen(c, size);
     return ms_real_realloc(ptr, size);

@@ -27,19 +27,28 @@
  * allocator and then ms_alloc_slow(); else the site's counter, with the call and its
  * bytes counted, and the caller finishes with the size range: ms_count_widen() when
  * ms_out_of_range() (ms_hook_malloc below tail-calls ms_widen_then_malloc instead,
- * which widens and allocates). */
-static inline struct ms_site_counter *ms_alloc_fast(const struct __memscope_site *site,
-                                                    uint64_t size) {
+ * which widens and allocates).  `released` (0 or 1: a realloc of a non-NULL block) is
+ * counted in the thread's MS_SLOT_RELEASES too: one add to the table held anyway. */
+static inline struct ms_site_counter *ms_alloc_fast_releasing(
+    const struct __memscope_site *site, uint64_t size, uint64_t released) {
   struct ms_thread *t = &ms_self;
   struct ms_site_counter *c = ms_thread_counters(t);
   if (MS_UNLIKELY(!c)) return NULL;
   uint64_t left = t->sample_left;
   if (MS_UNLIKELY(size >= left)) return NULL;
   t->sample_left = left - size;
+  c[MS_SLOT_RELEASES].calls += released;
   c = ms_site_counter(c, site);
   c->calls++;
   c->bytes += size;
   return c;
+}
+
+/* Every allocation but a realloc's: with the constant 0 the add is compiled out, so
+ * malloc, calloc and the rest are unchanged by it. */
+static inline struct ms_site_counter *ms_alloc_fast(const struct __memscope_site *site,
+                                                    uint64_t size) {
+  return ms_alloc_fast_releasing(site, size, 0);
 }
 
 /* 1 when size is outside the range [lo, lo + span] seen so far at this counter: one
@@ -63,15 +72,28 @@ static inline int ms_free_fast(const struct __memscope_site *site, const void *p
   return 1;
 }
 
+/* ms_realloc_fast once the old block is known not to be sampled (interpose.c asks
+ * first whether it is the runtime's own).  A non-NULL old block is counted as released
+ * (MS_SLOT_RELEASES) with the call, both decided before it: a call that then fails
+ * (only under real memory exhaustion) counts one block returned and one released, which
+ * leaves the live blocks as they are, as the failure did. */
+static inline struct ms_site_counter *ms_realloc_count_fast(const struct __memscope_site *site,
+                                                            const void *old, uint64_t size) {
+  if (!old) return ms_alloc_fast_releasing(site, size, 0); /* a malloc: releases nothing */
+  /* realloc(p, 0) frees p and returns NULL (glibc): the slow path counts what it
+   * returned, as full mode does, instead of a 0-byte allocation decided beforehand. */
+  if (MS_UNLIKELY(size == 0)) return NULL;
+  /* (two calls rather than `old != NULL`: the compiler keeps them apart, so the add is
+   * one `incq` on this branch instead of a setne and an add on both) */
+  return ms_alloc_fast_releasing(site, size, 1);
+}
+
 /* A realloc of old to `size` bytes about to be made: the fast path when neither the old
  * block may have been sampled nor the new one will be. */
 static inline struct ms_site_counter *ms_realloc_fast(const struct __memscope_site *site,
                                                       const void *old, uint64_t size) {
   if (MS_UNLIKELY(old && ms_maybe_sampled((uintptr_t)old))) return NULL;
-  /* realloc(p, 0) frees p and returns NULL (glibc): the slow path counts what it
-   * returned, as full mode does, instead of a 0-byte allocation decided beforehand. */
-  if (MS_UNLIKELY(size == 0 && old)) return NULL;
-  return ms_alloc_fast(site, size);
+  return ms_realloc_count_fast(site, old, size);
 }
 
 /* Before a realloc-like call on the slow path: its time, read only when the event needs

@@ -231,6 +231,9 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
   struct ms_thread *t = &ms_self;
   if (!ms_thread_ensure(t)) return;
   if (p) ms_count(ms_site_counter(t->counters_mem, site), size);
+  /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
+  int released = old && (p || size == 0);
+  t->counters_mem[MS_SLOT_RELEASES].calls += (uint64_t)released;
   uint64_t now = ms_os_now_ns();
   if (t->record_all) {
     uint64_t took = begin && now > begin ? now - begin : 0;
@@ -240,8 +243,7 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
     push_guarded(t, &ev);
     return;
   }
-  /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
-  if (begin && (p || size == 0)) ms_sample_free(t, site, old, begin);
+  if (begin && released) ms_sample_free(t, site, old, begin);
   if (p) {
     decide(t, site, size, p, 0);
     return;

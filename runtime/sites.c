@@ -13,7 +13,7 @@
 #include "internal.h"
 
 static struct __memscope_module *modules; /* newest first */
-static _Atomic uint32_t next_site_index = 1;
+static _Atomic uint32_t next_site_index = MS_SLOT_FIRST_SITE; /* thread.c's slot 1 */
 /* Site id by index, copied at registration: counters outlive a dlclose'd table. */
 static uint64_t ids_by_index[MS_MAX_SITES];
 static uint8_t free_by_index[MS_MAX_SITES]; /* for memscope_snapshot's frees */

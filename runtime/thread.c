@@ -9,7 +9,8 @@
  * On the thread's first event it takes from mmap:
  *   - its counters: MS_MAX_SITES slots of 32 bytes reserved (8 MiB of address space,
  *     MAP_NORESERVE); only the pages of sites the thread uses become memory, 4 KiB per
- *     128 sites;
+ *     128 sites; slot 1 counts its realloc releases (MS_SLOT_RELEASES), handled as the
+ *     sites' slots are (base, fork, exit);
  *   - its event buffer (1024 events, 72 KiB) and encoding buffer (84 KiB).
  * All of it goes back when the thread ends, so 20,000 short-lived threads cost no more
  * than the ones alive at once.
@@ -495,7 +496,7 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
     struct memscope_thread_counts c = {.thread = r->index, .os_tid = r->os_tid};
     for (uint32_t i = 0; i < slots; i++) {
       const struct ms_site_counter *s = &session_counts[i];
-      if (!s->calls) continue;
+      if (!s->calls || i == MS_SLOT_RELEASES) continue;
       if (ms_sites_index_is_free(i)) {
         c.frees += s->calls;
       } else {

@@ -61,9 +61,13 @@ enum ms_record {
   MS_REC_EVENTS = 3,
   /* [MS_REC_END, end_ns, reason]: the process finished writing; reason is a str */
   MS_REC_END = 4,
-  /* [MS_REC_COUNTERS, thread, os_tid, seq, entries]: the thread's exact per-site counters,
-   * cumulative since the session (the file) started.  entries: array of
-   * [site_id, calls, bytes, min_size, max_size] (free sites: bytes, min, max are 0).
+  /* [MS_REC_COUNTERS, thread, os_tid, seq, entries, realloc_releases]: the thread's
+   * exact per-site counters, cumulative since the session (the file) started.  entries:
+   * array of [site_id, calls, bytes, min_size, max_size] (free sites: bytes, min, max
+   * are 0).  realloc_releases (optional: absent from files of older runtimes, which
+   * readers must accept; uint): the thread's realloc-like calls (realloc, reallocarray)
+   * that released a non-NULL old block (returned a block for it, or freed it for size
+   * 0), so that its live blocks are allocations - frees - realloc_releases exactly.
    * A thread writes a snapshot when it flushes and when it ends, and the exiting
    * process writes one for each thread still running; a reader keeps, per thread, the
    * snapshot with the highest seq. */
@@ -97,6 +101,7 @@ enum {
   MS_END_NS = 1, MS_END_REASON = 2, MS_END_LEN = 3,
   MS_COUNTERS_THREAD = 1, MS_COUNTERS_OS_TID = 2, MS_COUNTERS_SEQ = 3,
   MS_COUNTERS_ENTRIES = 4, MS_COUNTERS_LEN = 5,
+  MS_COUNTERS_REALLOC_RELEASES = 5, MS_COUNTERS_RELEASES_LEN = 6, /* (optional) */
   MS_COUNTER_SITE = 0, MS_COUNTER_CALLS = 1, MS_COUNTER_BYTES = 2, MS_COUNTER_MIN = 3,
   MS_COUNTER_MAX = 4, MS_COUNTER_LEN = 5,
   MS_PHASE_ID = 1, MS_PHASE_LABEL = 2, MS_PHASE_TS = 3, MS_PHASE_LEN = 4,

@@ -13,7 +13,9 @@
  * In full mode that is what the events say too (a disagreement is counted, and the
  * counters win); the frees made by realloc at realloc sites stay as the events count
  * them.  In sampled mode the events are a sample, so the counts they gave for these four
- * are dropped: realloc releases are not in "frees" there (docs/merge.md). */
+ * are dropped: realloc releases are not in "frees" there (docs/merge.md).  Each thread's
+ * realloc releases (the snapshot's trailing realloc_releases, when the runtime wrote
+ * one) are kept with its thread, from the same latest snapshot. */
 #include "counters.h"
 
 #include "replay.h"
@@ -25,6 +27,8 @@ void mg_counters_keep(struct mg_profile *p, struct mg_thread *thr,
     return; /* an older snapshot, written earlier or read from a later chunk */
   thr->has_counters = true;
   thr->counters_seq = c->seq;
+  thr->realloc_releases = c->realloc_releases;
+  thr->has_realloc_releases = c->has_realloc_releases;
   thr->ncounters = 0;
   MG_GROW(thr->counters, thr->counters_cap, c->nentries);
   for (size_t i = 0; i < c->nentries; i++) {

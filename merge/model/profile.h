@@ -168,6 +168,12 @@ struct mg_thread {
   uint64_t counters_seq;
   struct mg_counter *counters;
   size_t ncounters, counters_cap;
+  /* From the latest snapshot too, exact in every mode: the thread's realloc-like calls
+   * that released a non-NULL old block, so that its live blocks are allocations - frees
+   * - realloc_releases.  has_realloc_releases is false when the snapshot does not carry
+   * it (a runtime older than the field) or there is none. */
+  uint64_t realloc_releases;
+  bool has_realloc_releases;
 };
 
 /* What a process's heap was made of at its peak: one site's live blocks.  In full mode

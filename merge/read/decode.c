@@ -492,6 +492,13 @@ static bool decode_counters(struct mg_decoder *d, const msgpack_object *el, uint
       return bad_field(&r, "min", "%llu is above max %llu", (unsigned long long)e->min,
                        (unsigned long long)e->max);
   }
+  r.part = NULL;
+  if (n >= MS_COUNTERS_RELEASES_LEN) {
+    if (!get_uint(&r, &el[MS_COUNTERS_REALLOC_RELEASES], "realloc releases",
+                  &c.realloc_releases))
+      return false;
+    c.has_realloc_releases = true;
+  }
   c.nentries = nlist;
   c.entries = out;
   if (d->cb.counters)

@@ -110,6 +110,11 @@ struct mg_counters_rec {
   uint64_t seq; /* the snapshot with the highest seq of a thread is its latest */
   size_t nentries;
   const struct mg_counter_rec *entries;
+  /* The thread's realloc-like calls that released a non-NULL old block (the record's
+   * optional trailing element, format.h); 0 and has_realloc_releases false when the
+   * record has none (an older runtime). */
+  uint64_t realloc_releases;
+  bool has_realloc_releases;
 };
 
 /* memscope_phase() named a phase: [MS_REC_PHASE, id, label, ts]. */

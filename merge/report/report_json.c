@@ -126,6 +126,11 @@ static void thread(struct mg_json *j, const struct mg_process *proc, const struc
   mg_json_kuint(j, "start_ns", t->start_ns);
   mg_json_kuint(j, "end_ns", t->end_ns);
   mg_json_kuint(j, "dropped_events", t->dropped_events);
+  mg_json_key(j, "realloc_releases");
+  if (t->has_realloc_releases)
+    mg_json_uint(j, t->realloc_releases);
+  else
+    mg_json_null(j);
   counts(j, "counts", &t->counts, false);
   mg_json_kuint(j, "average_size", mg_mean(t->counts.bytes_allocated, t->counts.allocations));
   /* exact where the counts allow it (realloc releases known, or no realloc) */

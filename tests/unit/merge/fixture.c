@@ -215,15 +215,32 @@ void fx_phase(struct fx *f, uint32_t id, const char *label, uint64_t ts) {
   msgpack_pack_uint64(&f->pk, ts);
 }
 
-void fx_counters(struct fx *f, uint64_t thread, uint64_t tid, uint64_t seq, size_t n) {
+static void counters_record(struct fx *f, uint32_t len, uint64_t thread, uint64_t tid,
+                            uint64_t seq, size_t n) {
+  fx_check(!f->releases_pending, "the previous COUNTERS record is not complete");
   fx_mark(f);
-  msgpack_pack_array(&f->pk, MS_COUNTERS_LEN);
+  msgpack_pack_array(&f->pk, len);
   msgpack_pack_uint64(&f->pk, MS_REC_COUNTERS);
   msgpack_pack_uint64(&f->pk, thread);
   msgpack_pack_uint64(&f->pk, tid);
   msgpack_pack_uint64(&f->pk, seq);
   msgpack_pack_array(&f->pk, n);
   f->entries_left = n;
+}
+
+void fx_counters(struct fx *f, uint64_t thread, uint64_t tid, uint64_t seq, size_t n) {
+  counters_record(f, MS_COUNTERS_LEN, thread, tid, seq, n);
+}
+
+void fx_counters_releases(struct fx *f, uint64_t thread, uint64_t tid, uint64_t seq, size_t n,
+                          uint64_t releases) {
+  counters_record(f, MS_COUNTERS_RELEASES_LEN, thread, tid, seq, n);
+  if (n == 0) {
+    msgpack_pack_uint64(&f->pk, releases);
+    return;
+  }
+  f->releases_pending = 1;
+  f->releases = releases;
 }
 
 void fx_counter(struct fx *f, uint64_t site, uint64_t calls, uint64_t bytes, uint64_t min,
@@ -236,4 +253,8 @@ void fx_counter(struct fx *f, uint64_t site, uint64_t calls, uint64_t bytes, uin
   msgpack_pack_uint64(&f->pk, bytes);
   msgpack_pack_uint64(&f->pk, min);
   msgpack_pack_uint64(&f->pk, max);
+  if (f->entries_left == 0 && f->releases_pending) {
+    f->releases_pending = 0;
+    msgpack_pack_uint64(&f->pk, f->releases);
+  }
 }

@@ -20,6 +20,9 @@ struct fx {
   size_t nobjects;
   size_t events_left;  /* events still expected in the open EVENTS record */
   size_t entries_left; /* entries still expected in the open COUNTERS record */
+  /* fx_counters_releases: the trailing realloc_releases, packed after the last entry */
+  int releases_pending;
+  uint64_t releases;
 };
 
 struct fx_frame {
@@ -70,5 +73,10 @@ void fx_phase(struct fx *f, uint32_t id, const char *label, uint64_t ts);
 void fx_counters(struct fx *f, uint64_t thread, uint64_t tid, uint64_t seq, size_t n);
 void fx_counter(struct fx *f, uint64_t site, uint64_t calls, uint64_t bytes, uint64_t min,
                 uint64_t max);
+/* The same as written by runtimes that count realloc releases:
+ * [MS_REC_COUNTERS, thread, tid, seq, entries, realloc_releases] (the last element is
+ * packed after the n-th fx_counter, or at once when n is 0). */
+void fx_counters_releases(struct fx *f, uint64_t thread, uint64_t tid, uint64_t seq, size_t n,
+                          uint64_t releases);
 
 #endif

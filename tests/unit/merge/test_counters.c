@@ -34,6 +34,37 @@ static void ck_sizes(const struct mg_sizes *s, uint64_t calls, uint64_t bytes, u
   ck_assert_uint_eq(s->max, max);
 }
 
+/* realloc_releases is the thread's, from its latest snapshot like the entries; a thread
+ * whose snapshot does not carry it (an older runtime) has none. */
+START_TEST(test_realloc_releases_per_thread) {
+  struct fx f;
+  fx_init(&f);
+  fx_header_sampled(&f, "t", 1, 4096);
+  sites(&f);
+  fx_counters_releases(&f, 1, 11, 4, 1, 6);
+  fx_counter(&f, SITE_REALLOC, 8, 800, 100, 100);
+  fx_counters_releases(&f, 1, 11, 2, 1, 3); /* older: ignored */
+  fx_counter(&f, SITE_REALLOC, 4, 400, 100, 100);
+  fx_counters_releases(&f, 2, 12, 3, 0, 0);
+  fx_counters(&f, 3, 13, 5, 1);
+  fx_counter(&f, SITE_MALLOC, 1, 10, 10, 10);
+  struct mg_profile *p = profile_of(&f);
+  const struct mg_process *proc = p->inputs[0].process;
+  const struct mg_thread *t1 = mg_process_find_thread(proc, 1);
+  ck_assert(t1->has_realloc_releases);
+  ck_assert_uint_eq(t1->realloc_releases, 6);
+  ck_assert_uint_eq(t1->counts.allocations, 8);
+  const struct mg_thread *t2 = mg_process_find_thread(proc, 2);
+  ck_assert(t2->has_realloc_releases);
+  ck_assert_uint_eq(t2->realloc_releases, 0);
+  const struct mg_thread *t3 = mg_process_find_thread(proc, 3);
+  ck_assert(!t3->has_realloc_releases);
+  ck_assert_uint_eq(t3->realloc_releases, 0);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 /* Snapshots arrive out of order: the highest seq wins, whatever came last. */
 START_TEST(test_latest_seq_wins) {
   struct fx f;
@@ -337,6 +368,7 @@ Suite *counters_suite(void) {
   Suite *s = suite_create("counters");
   TCase *tc = tcase_create("snapshots");
   tcase_add_test(tc, test_latest_seq_wins);
+  tcase_add_test(tc, test_realloc_releases_per_thread);
   tcase_add_test(tc, test_sum_threads_and_processes);
   tcase_add_test(tc, test_site_kind_without_known_api);
   suite_add_tcase(s, tc);

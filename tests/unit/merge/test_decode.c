@@ -54,6 +54,8 @@ struct capture {
 
   int counters;
   uint64_t counters_thread, counters_tid, counters_seq, counters_offset;
+  uint64_t realloc_releases;
+  bool has_realloc_releases;
   size_t nentries;
   struct mg_counter_rec entries[16];
 
@@ -148,6 +150,8 @@ static void cap_counters(void *ctx, const struct mg_counters_rec *r) {
   c->counters_tid = r->os_tid;
   c->counters_seq = r->seq;
   c->counters_offset = r->offset;
+  c->realloc_releases = r->realloc_releases;
+  c->has_realloc_releases = r->has_realloc_releases;
   c->nentries = r->nentries;
   for (size_t i = 0; i < r->nentries && i < 16; i++)
     c->entries[i] = r->entries[i];
@@ -766,13 +770,15 @@ START_TEST(test_counters_decoded) {
   fx_counters(&f, 3, 7003, 42, 2);
   fx_counter(&f, 0x11, 1000, 48000, 16, 64);
   fx_counter(&f, 0x22, 900, 0, 0, 0);
-  fx_mark(&f); /* an empty snapshot, with a trailing element from a later version */
-  msgpack_pack_array(&f.pk, MS_COUNTERS_LEN + 1);
+  fx_mark(&f); /* an empty snapshot, with realloc_releases and a trailing element from
+                * a later version */
+  msgpack_pack_array(&f.pk, MS_COUNTERS_RELEASES_LEN + 1);
   msgpack_pack_uint64(&f.pk, MS_REC_COUNTERS);
   msgpack_pack_uint64(&f.pk, 4);
   msgpack_pack_uint64(&f.pk, 7004);
   msgpack_pack_uint64(&f.pk, 1);
   msgpack_pack_array(&f.pk, 0);
+  msgpack_pack_uint64(&f.pk, 17);
   fx_str(&f, "future");
   ck_assert(decode_fx(&f, &c, &p));
   ck_assert_int_eq(c.counters, 2);
@@ -782,8 +788,12 @@ START_TEST(test_counters_decoded) {
   ck_assert_uint_eq(c.counters_seq, 1);
   ck_assert_uint_eq(c.counters_offset, f.starts[2]);
   ck_assert_uint_eq(c.nentries, 0);
-  /* the first snapshot, alone */
+  ck_assert(c.has_realloc_releases);
+  ck_assert_uint_eq(c.realloc_releases, 17);
+  /* the first snapshot, alone: an older runtime's, without realloc_releases */
   ck_assert(decode(f.buf.data, f.starts[2], &c, &p));
+  ck_assert(!c.has_realloc_releases);
+  ck_assert_uint_eq(c.realloc_releases, 0);
   ck_assert_int_eq(c.counters, 1);
   ck_assert_uint_eq(c.counters_thread, 3);
   ck_assert_uint_eq(c.counters_tid, 7003);
@@ -802,8 +812,49 @@ START_TEST(test_counters_decoded) {
 }
 END_TEST
 
+/* realloc_releases follows the entries, 0 included; absent, it is unknown, not 0. */
+START_TEST(test_counters_realloc_releases) {
+  struct fx f;
+  struct capture c;
+  struct mg_decode_problem p;
+  fx_init(&f);
+  fx_header_sampled(&f, "t", 1, 4096);
+  fx_counters_releases(&f, 1, 7001, 1, 2, 6);
+  fx_counter(&f, 0x11, 89, 4096, 16, 64);
+  fx_counter(&f, 0x22, 82, 0, 0, 0);
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(c.counters, 1);
+  ck_assert_uint_eq(c.nentries, 2);
+  ck_assert_uint_eq(c.entries[0].calls, 89);
+  ck_assert_uint_eq(c.entries[1].calls, 82);
+  ck_assert(c.has_realloc_releases);
+  ck_assert_uint_eq(c.realloc_releases, 6);
+  fx_destroy(&f);
+
+  fx_init(&f); /* written as 0 */
+  fx_header_sampled(&f, "t", 1, 4096);
+  fx_counters_releases(&f, 2, 7002, 5, 0, 0);
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert(c.has_realloc_releases);
+  ck_assert_uint_eq(c.realloc_releases, 0);
+  fx_destroy(&f);
+
+  fx_init(&f); /* not there: an older runtime's record */
+  fx_header_sampled(&f, "t", 1, 4096);
+  fx_counters(&f, 2, 7002, 5, 1);
+  fx_counter(&f, 0x11, 3, 30, 10, 10);
+  ck_assert(decode_fx(&f, &c, &p));
+  ck_assert_int_eq(c.counters, 1);
+  ck_assert_uint_eq(c.entries[0].calls, 3);
+  ck_assert(!c.has_realloc_releases);
+  ck_assert_uint_eq(c.realloc_releases, 0);
+  fx_destroy(&f);
+}
+END_TEST
+
 /* A COUNTERS record [5, thread, tid, seq, entries] with one part replaced by `bad`. */
-enum counters_flaw { SHORT_RECORD, SEQ_STRING, ENTRIES_MAP, SHORT_ENTRY, CALLS_NIL, MIN_ABOVE_MAX };
+enum counters_flaw { SHORT_RECORD, SEQ_STRING, ENTRIES_MAP, SHORT_ENTRY, CALLS_NIL, MIN_ABOVE_MAX,
+                     RELEASES_STRING };
 
 static void bad_counters_case(enum counters_flaw flaw, const char *message) {
   struct fx f;
@@ -814,7 +865,7 @@ static void bad_counters_case(enum counters_flaw flaw, const char *message) {
   fx_counters(&f, 1, 10, 1, 1);
   fx_counter(&f, 0x11, 1, 8, 8, 8);
   fx_mark(&f);
-  msgpack_pack_array(&f.pk, flaw == SHORT_RECORD ? 4 : 5);
+  msgpack_pack_array(&f.pk, flaw == SHORT_RECORD ? 4 : flaw == RELEASES_STRING ? 6 : 5);
   msgpack_pack_uint64(&f.pk, MS_REC_COUNTERS);
   msgpack_pack_uint64(&f.pk, 1);
   msgpack_pack_uint64(&f.pk, 10);
@@ -841,6 +892,8 @@ static void bad_counters_case(enum counters_flaw flaw, const char *message) {
       if (flaw != SHORT_ENTRY)
         msgpack_pack_uint64(&f.pk, 15);
     }
+    if (flaw == RELEASES_STRING)
+      fx_str(&f, "6");
   }
   fx_end(&f, 9, "exit");
   ck_assert(!decode_fx(&f, &c, &p));
@@ -859,6 +912,8 @@ START_TEST(test_bad_counters_shape) {
   bad_counters_case(CALLS_NIL,
                     "bad COUNTERS record: entry 1 calls is nil, not an unsigned integer");
   bad_counters_case(MIN_ABOVE_MAX, "bad COUNTERS record: entry 1 min 20 is above max 15");
+  bad_counters_case(RELEASES_STRING,
+                    "bad COUNTERS record: realloc releases is a string, not an unsigned integer");
 }
 END_TEST
 
@@ -1261,6 +1316,7 @@ Suite *decode_suite(void) {
   tcase_add_test(tc, test_header_sampled);
   tcase_add_test(tc, test_sampled_alloc_decoded);
   tcase_add_test(tc, test_counters_decoded);
+  tcase_add_test(tc, test_counters_realloc_releases);
   tcase_add_test(tc, test_byte_by_byte);
   tcase_add_test(tc, test_decode_file);
   suite_add_tcase(s, tc);

@@ -168,6 +168,7 @@ END_TEST
 START_TEST(counters_list_only_used_slots_with_bounds) {
   struct ms_site_counter c[4] = {{0}};
   c[0] = (struct ms_site_counter){.calls = 2, .bytes = 30, .lo = 10, .span = 10};
+  c[MS_SLOT_RELEASES].calls = 7; /* the thread's realloc releases: not a site */
   c[3] = (struct ms_site_counter){.calls = 5}; /* a free site: calls only */
   struct ms_wbuf b;
   ms_wbuf_init(&b, 0);
@@ -175,6 +176,8 @@ START_TEST(counters_list_only_used_slots_with_bounds) {
   struct record_list l;
   decode_one(&b, &l);
   const msgpack_object *r = &l.items[0].data;
+  ck_assert_uint_eq(r->via.array.size, MS_COUNTERS_RELEASES_LEN);
+  ck_assert_uint_eq(rec_u64(r, MS_COUNTERS_REALLOC_RELEASES), 7);
   ck_assert_uint_eq(rec_u64(r, 0), MS_REC_COUNTERS);
   ck_assert_uint_eq(rec_u64(r, MS_COUNTERS_THREAD), 9);
   ck_assert_uint_eq(rec_u64(r, MS_COUNTERS_SEQ), 4);
