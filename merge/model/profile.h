@@ -147,10 +147,6 @@ struct mg_thread {
   char *name;      /* NULL when unknown */
   uint64_t start_ns, end_ns;
   uint64_t dropped_events; /* events the runtime could not record (its THREAD record) */
-  /* Realloc calls that released their old block, from its latest COUNTERS snapshot
-   * (files that predate the count do not have it). */
-  uint64_t realloc_releases;
-  bool has_realloc_releases;
   bool described;  /* a THREAD record was seen */
   struct mg_counts counts;
   /* Peak of this thread's own live heap: bytes it allocated that were still live (freed
@@ -169,8 +165,8 @@ struct mg_thread {
   struct mg_counter *counters;
   size_t ncounters, counters_cap;
   /* From the latest snapshot too, exact in every mode: the thread's realloc-like calls
-   * that released a non-NULL old block, so that its live blocks are allocations - frees
-   * - realloc_releases.  has_realloc_releases is false when the snapshot does not carry
+   * that released a non-NULL old block, so that its net blocks are allocations - frees
+   * - realloc_releases (mg_counts_net_blocks).  has_realloc_releases is false when the snapshot does not carry
    * it (a runtime older than the field) or there is none. */
   uint64_t realloc_releases;
   bool has_realloc_releases;

@@ -860,8 +860,9 @@ static void print_live_summary(FILE *out, const struct mg_profile *p,
       unit = mg_byte_unit(proc);
   }
   if (!live.estimated)
-    fprintf(out, "  %" PRIu64 " blocks still live at exit (exact: allocations - frees - "
-                 "reallocs that released a block);\n", live.value);
+    fprintf(out, "  %" PRIu64 " %s still live at exit (exact: allocations - frees - "
+                 "reallocs that released a block);\n", live.value,
+            live.value == 1 ? "block" : "blocks");
   else
     fputs("  blocks still live at exit: not known exactly (counts incomplete);\n", out);
   uint64_t bound = (uint64_t)llround(unit * log(20.0));
