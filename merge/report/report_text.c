@@ -842,6 +842,47 @@ static void print_bottlenecks(FILE *out, const struct mg_profile *p,
   free(found);
 }
 
+/* The threads that allocated more blocks than they freed (exact, JSON net_blocks), most
+ * first, at most 5 named: where the live blocks were allocated, when no thread frees
+ * another's blocks. */
+static void print_net_threads(FILE *out, const struct mg_profile *p) {
+  enum { SHOWN = 5 };
+  struct row {
+    const struct mg_thread *t;
+    int64_t net;
+  } best[SHOWN];
+  size_t nbest = 0, positive = 0;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    for (size_t k = 0; proc && k < proc->nthreads; k++) {
+      const struct mg_thread *t = &proc->threads[k];
+      if (proc->sampled && !t->has_realloc_releases && t->counts.reallocs)
+        continue; /* its balance is not known */
+      int64_t net = mg_counts_net_blocks(&t->counts);
+      if (net <= 0)
+        continue;
+      positive++;
+      size_t j = nbest < SHOWN ? nbest++ : SHOWN;
+      while (j > 0 && best[j - 1].net < net) {
+        if (j < SHOWN)
+          best[j] = best[j - 1];
+        j--;
+      }
+      if (j < SHOWN)
+        best[j] = (struct row){t, net};
+    }
+  }
+  if (!positive)
+    return;
+  fputs("  by thread, blocks allocated minus freed (exact):", out);
+  for (size_t j = 0; j < nbest; j++)
+    fprintf(out, "%s %" PRIu64 " %s +%" PRId64, j ? "," : "", best[j].t->index,
+            best[j].t->name ? best[j].t->name : "-", best[j].net);
+  if (positive > nbest)
+    fprintf(out, ", and %zu more", positive - nbest);
+  fputc('\n', out);
+}
+
 /* After the live table in sampled mode: how many blocks are still live, exactly (from
  * the counts), how many of them the sites above account for by their samples, and what
  * bounds the sites that no live sample saw.  Whole-profile numbers: not with a filter. */
@@ -872,6 +913,7 @@ static void print_live_summary(FILE *out, const struct mg_profile *p,
   else
     fprintf(out, "  the sites above hold %s of them by their samples; any other site\n"
                  "  holds at most %" PRIu64 " bytes (95%%: no sample saw it)\n", seen, bound);
+  print_net_threads(out, p);
 }
 
 void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt) {
