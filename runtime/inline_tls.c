@@ -191,7 +191,10 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
 MS_EXPORT void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block) {
   struct ms_thread *t = &ms_self;
   if (!ptr && !ms_thread_is_set_up(t)) return; /* as ms_free_slow: never set up by it */
-  if (ready(t, block)) ms_free_count(t, site, ptr, &slow_counter(t, site, block)->calls);
+  if (ready(t, block))
+    ms_free_count(t, site, ptr, &slow_counter(t, site, block)->calls);
+  else
+    ms_leak_forget(t, ptr);
 }
 
 MS_EXPORT void __memscope_inline_widen(struct __memscope_tls_alloc *slot, uint64_t size) {
