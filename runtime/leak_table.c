@@ -18,9 +18,9 @@
 
 #include "internal.h"
 
-#define SHARD_BITS 7
+#define SHARD_BITS 10
 #define NSHARDS (1u << SHARD_BITS)
-#define FIRST_CAP 256u /* slots: 10 KiB, the first time a shard is used */
+#define FIRST_CAP 64u /* slots: 2.5 KiB (a page), the first time a shard is used */
 
 struct shard {
   _Atomic uint32_t lock;

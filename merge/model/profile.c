@@ -135,6 +135,7 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
   mg_est_sum(&to->est_cross_freed, &c->est_cross_freed);
   mg_est_sum(&to->est_cross_freed_bytes, &c->est_cross_freed_bytes);
   to->estimated |= c->estimated;
+  to->lives_only |= c->lives_only;
 }
 
 uint64_t mg_mean(uint64_t sum, uint64_t n) {

@@ -67,7 +67,18 @@ static struct text figure_text(struct mg_figure f) {
   return t;
 }
 
+/* What a leaks-mode process cannot know (mg_counts.lives_only): no free is an event. */
+#define NA "n/a"
+#define NA_LEAKS "n/a (leaks mode)"
+
+static struct text na(void) {
+  struct text t = {NA};
+  return t;
+}
+
 static struct text figure(const struct mg_counts *c, enum mg_figure_of what) {
+  if (c->lives_only && (what == MG_BYTES_FREED || what == MG_PEAK_LIVE_BYTES))
+    return na();
   return figure_text(mg_counts_figure(c, what));
 }
 
@@ -203,27 +214,29 @@ static void print_totals(FILE *out, const struct mg_profile *p) {
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
     if (proc) {
-      all_frees_seen |= !proc->sampled || !proc->has_counters;
+      all_frees_seen |= (!proc->sampled && !proc->leaks) || !proc->has_counters;
       sampled |= proc->sampled;
     }
   }
+  /* A leaks-mode process makes what it cannot know unknown in the totals too. */
+  struct text unknown = {NA_LEAKS};
   fputs("\nTotals\n", out);
   total_line(out, "allocations", num(c->allocations));
   total_line(out, "failed allocations", num(c->failed_allocations));
   total_line(out, "reallocs", num(c->reallocs));
   total_line(out, "frees", num(c->frees));
   if (all_frees_seen) {
-    total_line(out, "null frees", num(c->null_frees));
-    total_line(out, "unmatched frees", num(c->unmatched_frees));
+    total_line(out, "null frees", c->lives_only ? unknown : num(c->null_frees));
+    total_line(out, "unmatched frees", c->lives_only ? unknown : num(c->unmatched_frees));
   }
   total_line(out, "bytes allocated", num(c->bytes_allocated));
-  total_line(out, "bytes freed", figure(c, MG_BYTES_FREED));
+  total_line(out, "bytes freed", c->lives_only ? unknown : figure(c, MG_BYTES_FREED));
   total_line(out, "live blocks at exit", figure(c, MG_LIVE_BLOCKS));
   total_line(out, "live bytes at exit", figure(c, MG_LIVE_BYTES));
   /* Only when it happened: it means frees memscope did not see. */
   if (c->overwritten_blocks)
     total_line(out, "overwritten blocks", num(c->overwritten_blocks));
-  total_line(out, "peak live bytes", figure(c, MG_PEAK_LIVE_BYTES));
+  total_line(out, "peak live bytes", c->lives_only ? unknown : figure(c, MG_PEAK_LIVE_BYTES));
   if (sampled)
     total_line(out, "samples", num(c->samples));
 }
@@ -511,6 +524,10 @@ static void print_peak(FILE *out, const struct mg_profile *p, const struct mg_re
     if (!proc)
       continue;
     process_title(out, proc);
+    if (proc->leaks) {
+      fputs(": " NA_LEAKS "\n", out);
+      continue;
+    }
     fprintf(out, ": %s bytes at %s ms\n", figure(&proc->counts, MG_PEAK_LIVE_BYTES).s,
             mg_time(proc->peak_ns).s);
     fprintf(out, "%10s%10s  %-*s %s\n", "bytes", "blocks", FUNCTION_WIDTH, "function", "location");
@@ -579,13 +596,14 @@ static const char *site_function(const struct mg_profile *p, uint64_t id, char *
 static void thread_details_row(FILE *out, const struct mg_profile *p,
                                const struct mg_process *proc, const struct mg_thread *thr) {
   cell(out, 8, num(thr->index).s);
-  cell(out, 14, proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
-                              : num(thr->peak_live_bytes).s);
-  cell(out, 12, mg_time(thr->peak_ns).s);
+  cell(out, 14, proc->leaks     ? NA
+                : proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
+                                : num(thr->peak_live_bytes).s);
+  cell(out, 12, proc->leaks ? NA : mg_time(thr->peak_ns).s);
   cell(out, 10, thr->counts.allocations
                     ? num(mg_mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
                     : "-");
-  cell(out, 12, est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
+  cell(out, 12, proc->leaks ? NA : est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
   char buf[40];
   if (thr->nhot)
     fprintf(out, "  %s (%" PRIu64 ")\n", site_function(p, thr->hot[0].site, buf, sizeof buf),
@@ -709,8 +727,8 @@ static void print_lifetimes(FILE *out, const struct mg_profile *p,
   qsort(rows, n, sizeof *rows, by_calls);
   if (top && n > top)
     n = top;
-  if (n == 0)
-    fputs("  (none)\n", out);
+  if (n == 0) /* a leaks-mode process's frees are no events: unknown, not none */
+    fputs(p->totals.lives_only ? "  " NA_LEAKS "\n" : "  (none)\n", out);
   static const int groups[][2] = {{0, 3}, {3, 5}, {5, 7}, {7, 9}}; /* bucket ranges */
   for (size_t i = 0; i < n; i++) {
     const struct mg_site *s = rows[i];
@@ -788,7 +806,7 @@ static void print_cross_thread(FILE *out, const struct mg_profile *p,
     }
   }
   if (!shown)
-    fputs("  (none)\n", out);
+    fputs(p->totals.lives_only ? "  " NA_LEAKS "\n" : "  (none)\n", out);
 }
 
 /* Words of s, wrapped at 80 columns, each line indented by `indent`. */

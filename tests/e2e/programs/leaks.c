@@ -3,7 +3,7 @@
  * the live-block table grows), then each frees another thread's; each also leaks a few
  * blocks at sites A and B and hands 10 more from site A to its neighbour to free.  main
  * leaks one realloc'ed block, then forks a child that leaks 3 blocks of its own at site
- * F.  The script knows every count (tests/e2e/leaks.sh). */
+ * F.  The script knows every count (tests/e2e/leaks.sh).  Usage: leaks [PER_THREAD]. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -13,6 +13,7 @@
 #define PER_THREAD 400000
 #define HANDED 10
 
+static long per_thread = PER_THREAD; /* argv[1], at most PER_THREAD */
 static char *blocks[THREADS][PER_THREAD];
 static char *handed[THREADS][HANDED];
 static char *leaked[64];
@@ -31,7 +32,7 @@ __attribute__((noinline)) static void release(void *p) { free(p); /* SITE_FREE *
 
 static void *worker(void *arg) {
   long id = (long)arg, other = (id + 1) % THREADS;
-  for (long i = 0; i < PER_THREAD; i++) blocks[id][i] = fill(16 + (size_t)(i % 64) * 8);
+  for (long i = 0; i < per_thread; i++) blocks[id][i] = fill(16 + (size_t)(i % 64) * 8);
   for (long i = 0; i < HANDED; i++) handed[id][i] = site_a(1000 + (size_t)i);
   /* Site A leaks 7 blocks on thread 0 and 6 on the others (25), of sizes 100 + 7k + id;
    * site B leaks 2 on threads 0-2 and 1 on thread 3 (7), of sizes 3000 + 100k + id. */
@@ -39,13 +40,14 @@ static void *worker(void *arg) {
   for (long k = 0; k < a; k++) leaked[id * 16 + k] = site_a(100 + (size_t)(7 * k + id));
   for (long k = 0; k < b; k++) leaked[id * 16 + 8 + k] = site_b(3000 + (size_t)(100 * k + id));
   pthread_barrier_wait(&all_allocated);
-  for (long i = 0; i < PER_THREAD; i++) release(blocks[other][i]); /* another thread's */
+  for (long i = 0; i < per_thread; i++) release(blocks[other][i]); /* another thread's */
   pthread_barrier_wait(&all_handed);
   for (long i = 0; i < HANDED; i++) release(handed[other][i]);
   return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && atol(argv[1]) > 0 && atol(argv[1]) < PER_THREAD) per_thread = atol(argv[1]);
   pthread_t t[THREADS];
   pthread_barrier_init(&all_allocated, NULL, THREADS);
   pthread_barrier_init(&all_handed, NULL, THREADS);
