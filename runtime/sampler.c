@@ -84,7 +84,7 @@ static uint32_t stack_depth(const struct __memscope_site *site) {
   uint32_t depth = ms_config.stack_depth;
   if ((site->flags & MS_SITE_FLAG_UNINSTRUMENTED) && depth < MS_UNINSTRUMENTED_STACK_DEPTH)
     depth = MS_UNINSTRUMENTED_STACK_DEPTH;
-  return ms_stacks_available() ? depth : 0;
+  return depth && ms_stacks_available() ? depth : 0;
 }
 
 static void add_stack(struct ms_thread *t, const struct __memscope_site *site,
