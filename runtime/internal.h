@@ -452,6 +452,12 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
  * and recorded when p may be sampled (every free in full mode). */
 void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                    uint64_t *calls);
+/* Leaks mode's slow paths, shorter than the sampling ones (no decision, no event): an
+ * allocation of p (counted already) into the table; a free on a recording thread,
+ * counted in *calls (not when p is NULL) and taken out of the table: 0 in other modes. */
+void ms_leak_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                   const void *p);
+int ms_leak_free(struct ms_thread *t, const void *p, uint64_t *calls);
 /* Leaks mode: a free (p, or a realloc's old block) that the thread does not record
  * still ends the block's life in the table. */
 void ms_leak_forget(struct ms_thread *t, const void *p);

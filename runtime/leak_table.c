@@ -24,6 +24,7 @@
 
 struct shard {
   _Atomic uint32_t lock;
+  uint32_t shift;        /* 64 - log2(cap) */
   struct ms_leak *slots; /* cap slots, ptr 0 = empty */
   size_t cap, count;
   uint64_t bytes; /* sizes of its blocks (read unlocked by ms_leaks_live_bytes) */
@@ -33,17 +34,15 @@ static struct shard shards[NSHARDS];
 /* Blocks that could not be kept (no memory for a bigger shard). */
 static _Atomic uint64_t lost;
 
-/* murmur3's finaliser: the top bits pick the shard, the low bits the slot. */
-static inline uint64_t hash(uintptr_t p) {
-  uint64_t h = (uint64_t)p;
-  h ^= h >> 33;
-  h *= 0xFF51AFD7ED558CCDull;
-  h ^= h >> 33;
-  h *= 0xC4CEB9FE1A85EC53ull;
-  return h ^ (h >> 33);
-}
+/* Fibonacci hashing (one multiply: its top bits are well mixed even for aligned,
+ * clustered addresses): the top SHARD_BITS pick the shard, the bits below them the slot. */
+static inline uint64_t hash(uintptr_t p) { return (uint64_t)p * 0x9E3779B97F4A7C15ull; }
 
 static inline struct shard *shard_of(uint64_t h) { return &shards[h >> (64 - SHARD_BITS)]; }
+
+static inline size_t home(const struct shard *s, uint64_t h) {
+  return (size_t)((h << SHARD_BITS) >> s->shift);
+}
 
 static void lock(struct shard *s) {
   while (atomic_exchange_explicit(&s->lock, 1, memory_order_acquire)) {
@@ -60,7 +59,7 @@ static void unlock(struct shard *s) { atomic_store_explicit(&s->lock, 0, memory_
 
 /* The slot holding p, or the empty slot where it would go. */
 static size_t find(const struct shard *s, uintptr_t p, uint64_t h) {
-  size_t mask = s->cap - 1, i = (size_t)h & mask;
+  size_t mask = s->cap - 1, i = home(s, h);
   while (s->slots[i].ptr && s->slots[i].ptr != p) i = (i + 1) & mask;
   return i;
 }
@@ -74,6 +73,7 @@ static int grow(struct shard *s) {
   size_t old_cap = s->cap;
   s->slots = slots;
   s->cap = cap;
+  s->shift = (uint32_t)(64 - __builtin_ctzll(cap));
   for (size_t i = 0; i < old_cap; i++)
     if (old[i].ptr) s->slots[find(s, old[i].ptr, hash(old[i].ptr))] = old[i];
   ms_os_unmap(old, old_cap * sizeof *old);
@@ -119,8 +119,8 @@ int ms_leaks_remove(uintptr_t p) {
   /* Backward shift: a later entry moves into the hole unless its home slot lies
    * cyclically in (i, j], where the hole does not interrupt its probe sequence. */
   for (size_t j = (i + 1) & mask; s->slots[j].ptr; j = (j + 1) & mask) {
-    size_t home = (size_t)hash(s->slots[j].ptr) & mask;
-    int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    size_t k = home(s, hash(s->slots[j].ptr));
+    int stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
     if (!stays) {
       s->slots[i] = s->slots[j];
       i = j;
@@ -144,6 +144,7 @@ static void clear(struct shard *s) {
   ms_os_unmap(s->slots, s->cap * sizeof *s->slots);
   s->slots = NULL;
   s->cap = s->count = 0;
+  s->shift = 0;
   __atomic_store_n(&s->bytes, 0, __ATOMIC_RELAXED);
 }
 

@@ -139,6 +139,25 @@ static void leak_record(struct ms_thread *t, const struct __memscope_site *site,
   ms_leaks_insert(&b);
 }
 
+void ms_leak_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                   const void *p) {
+  if (t->busy) return;
+  t->busy = 1;
+  leak_record(t, site, size, p);
+  t->busy = 0;
+}
+
+int ms_leak_free(struct ms_thread *t, const void *p, uint64_t *calls) {
+  if (ms_config.mode != MS_MODE_LEAKS) return 0;
+  if (!p) return 1; /* not counted, not recorded */
+  ++*calls;
+  if (t->busy) return 1;
+  t->busy = 1;
+  ms_leaks_remove((uintptr_t)p);
+  t->busy = 0;
+  return 1;
+}
+
 /* A free that is not recorded (the thread does not record: finished, disabled) still
  * ends its block's life in leaks mode, or the block would be reported leaked. */
 void ms_leak_forget(struct ms_thread *t, const void *p) {
@@ -224,6 +243,10 @@ void ms_count_widen(struct ms_site_counter *c, uint64_t size) {
 /* The sampling decision for a counted allocation that returned p (not NULL). */
 static void decide(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                    const void *p, uint64_t align) {
+  if (ms_config.mode == MS_MODE_LEAKS) { /* every block, no sampling decision */
+    ms_leak_alloc(t, site, size, p);
+    return;
+  }
   if (t->busy) return;
   double weight = ms_sample_choose(t, &t->sample_left,
                                    ms_site_counter(t->counters_mem, site)->calls, size);
@@ -251,14 +274,13 @@ void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void
 
 void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                    uint64_t *calls) {
+  if (ms_leak_free(t, p, calls)) return;
   if (!p) { /* not counted; full mode records it */
     if (t->record_all) ms_sample_free(t, site, NULL, ms_os_now_ns());
     return;
   }
   ++*calls;
-  if (!ms_maybe_sampled((uintptr_t)p)) return;
-  /* (leaks mode: no event, so no clock read) */
-  ms_sample_free(t, site, p, ms_config.mode == MS_MODE_LEAKS ? 0 : ms_os_now_ns());
+  if (ms_maybe_sampled((uintptr_t)p)) ms_sample_free(t, site, p, ms_os_now_ns());
 }
 
 void ms_free_slow(const struct __memscope_site *site, const void *p) {
