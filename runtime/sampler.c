@@ -125,8 +125,9 @@ double ms_sample_choose(struct ms_thread *t, uint64_t *left, uint64_t site_calls
 /* ---- leaks mode: every block into the live-block table, no event ------------------ */
 
 /* Leaks mode's record of an allocation (every one is "sampled", weight 1): the block,
- * its time from the coarse clock (a few ns; the fine one costs ~20 ns per call) and its
- * stack, kept until its free.  t->busy held: a shard lock is taken. */
+ * its time from the coarse clock (a few ns; the fine one cost ~40 ns a call on the test
+ * VM, 70% more time in all: docs/runtime.md) and its stack, kept until its free.
+ * t->busy held: a shard lock is taken. */
 static void leak_record(struct ms_thread *t, const struct __memscope_site *site,
                         uint64_t size, const void *p) {
   struct ms_leak b = {.ptr = (uintptr_t)p, .size = size, .site_id = site->id,
@@ -174,11 +175,6 @@ void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, u
                       const void *p, uint64_t align, double weight) {
   if (t->busy) return;
   t->busy = 1;
-  if (ms_config.mode == MS_MODE_LEAKS) {
-    leak_record(t, site, size, p);
-    t->busy = 0;
-    return;
-  }
   /* What the block stands for, kept with it so that its free (by any thread) can take it
    * back out of the live estimate.  Full mode keeps it too, for memscope_snapshot(). */
   int64_t est = (int64_t)(weight * (double)size);
@@ -201,7 +197,7 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
                     uint64_t ts) {
   if (t->busy) return;
   t->busy = 1;
-  if (ms_config.mode == MS_MODE_LEAKS) {
+  if (ms_config.mode == MS_MODE_LEAKS) { /* a realloc's old block (ms_realloc_slow) */
     ms_leaks_remove((uintptr_t)p);
     t->busy = 0;
     return;
