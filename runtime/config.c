@@ -19,7 +19,10 @@ struct ms_config ms_config = {.mode = MS_MODE_SAMPLED,
                                .out_dir = "."};
 
 const char *ms_mode_name(enum ms_mode mode) {
-  return mode == MS_MODE_OFF ? "off" : mode == MS_MODE_FULL ? "full" : "sampled";
+  return mode == MS_MODE_OFF    ? "off"
+         : mode == MS_MODE_FULL  ? "full"
+         : mode == MS_MODE_LEAKS ? "leaks"
+                                 : "sampled";
 }
 
 const char *ms_sampler_name(enum ms_sampler_kind kind) {
@@ -87,8 +90,10 @@ void ms_config_load(void) {
       ms_config.mode = MS_MODE_FULL;
     else if (strcmp(mode, "sampled") == 0)
       ms_config.mode = MS_MODE_SAMPLED;
+    else if (strcmp(mode, "leaks") == 0)
+      ms_config.mode = MS_MODE_LEAKS;
     else
-      ms_os_warn("unknown MEMSCOPE_MODE (off, sampled, full), using sampled", mode);
+      ms_os_warn("unknown MEMSCOPE_MODE (off, sampled, full, leaks), using sampled", mode);
   }
   const char *sampler = setting("MEMSCOPE_SAMPLER");
   if (sampler && *sampler) {
@@ -107,7 +112,9 @@ void ms_config_load(void) {
     else
       ms_os_warn("MEMSCOPE_SAMPLE_INTERVAL is not a byte count > 0, using 512K", interval);
   }
-  if (ms_config.mode == MS_MODE_FULL) ms_config.sampler = MS_SAMPLER_ALL;
+  /* Full and leaks modes see every allocation: weight 1, no countdown. */
+  if (ms_config.mode == MS_MODE_FULL || ms_config.mode == MS_MODE_LEAKS)
+    ms_config.sampler = MS_SAMPLER_ALL;
   const char *resource = setting("MEMSCOPE_RESOURCE_INTERVAL");
   if (resource && *resource) {
     uint64_t ns = parse_duration_ns(resource);

@@ -87,14 +87,19 @@ static void read_process_meta(void) {
 /* Every lock is held across fork, so the child never inherits one mid-update; the
  * forking thread releases them on each side.  Order: the resource sampler's table (it
  * holds it while it takes the next two), the registry, the output, then the
- * pthread_create records' free list (never held while taking another). */
+ * pthread_create records' free list and leaks mode's stack store and table shards
+ * (never held while taking another). */
 static void fork_prepare(void) {
   ms_resource_lock();
   ms_threads_lock();
   ms_output_lock();
   ms_thread_create_lock();
+  ms_leak_stacks_lock(); /* leaks mode's (never held with another) */
+  ms_leaks_lock_all();
 }
 static void fork_parent(void) {
+  ms_leaks_unlock_all();
+  ms_leak_stacks_unlock();
   ms_thread_create_unlock();
   ms_output_unlock();
   ms_threads_unlock();
@@ -105,6 +110,8 @@ static void fork_child(void) {
   ms_resource_after_fork_child();
   read_process_meta();
   ms_thread_after_fork_child();
+  ms_leaks_after_fork_child();
+  ms_leak_stacks_unlock();
   ms_thread_create_unlock();
   ms_output_unlock();
   ms_threads_unlock();
@@ -133,7 +140,8 @@ void ms_runtime_init(void) {
   read_program_name();
   read_command_line();
   read_process_meta();
-  ms_sampled_set_init(ms_config.mode == MS_MODE_FULL);
+  /* full and leaks modes: every free reaches the slow path */
+  ms_sampled_set_init(ms_config.mode == MS_MODE_FULL || ms_config.mode == MS_MODE_LEAKS);
   ms_session_init();
   ms_thread_init_process();
   ms_thread_create_init();

@@ -177,6 +177,16 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
   if (h->sample_left > MS_SAMPLE_LEFT_MAX) h->sample_left = 0;
   if (!ready(t, h)) return ms_real_malloc(size);
   struct ms_site_counter *c = slow_counter(t, site, block);
+  if (ms_config.mode == MS_MODE_LEAKS) { /* every block into the table, no decision */
+    void *p = ms_real_malloc(size);
+    if (!p) {
+      ms_record_failure(t, site, size, 0);
+      return NULL;
+    }
+    ms_count(c, size);
+    ms_leak_alloc(t, site, size, p);
+    return p;
+  }
   double weight = ms_sample_choose(t, &h->sample_left, c->calls, size);
   void *p = ms_real_malloc(size);
   if (!p) {
@@ -191,7 +201,10 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
 MS_EXPORT void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block) {
   struct ms_thread *t = &ms_self;
   if (!ptr && !ms_thread_is_set_up(t)) return; /* as ms_free_slow: never set up by it */
-  if (ready(t, block)) ms_free_count(t, site, ptr, &slow_counter(t, site, block)->calls);
+  if (ready(t, block))
+    ms_free_count(t, site, ptr, &slow_counter(t, site, block)->calls);
+  else
+    ms_leak_forget(t, ptr);
 }
 
 MS_EXPORT void __memscope_inline_widen(struct __memscope_tls_alloc *slot, uint64_t size) {

@@ -32,6 +32,13 @@ static inline uint64_t ms_os_now_ns(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+/* CLOCK_MONOTONIC_COARSE: the same clock at the kernel tick's resolution (1-4 ms), a
+ * vDSO read of a few ns with no rdtsc: the allocation time of leaks mode's blocks. */
+static inline uint64_t ms_os_coarse_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 /* Memory: anonymous private mappings. */
 void *ms_os_map(size_t size);             /* zeroed pages, NULL on failure */
 void *ms_os_reserve(size_t size);         /* the same, pages taken only when touched */
@@ -167,7 +174,8 @@ void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint3
 
 /* ---- config.c: settings read once from the environment ----------------------------- */
 /* MS_MODE_OFF: no session at start (memscope_start() may begin one, sampled). */
-enum ms_mode { MS_MODE_OFF = 0, MS_MODE_SAMPLED = 1, MS_MODE_FULL = 2 };
+/* MS_MODE_LEAKS: every live block kept exactly (leak_table.c), no event stream. */
+enum ms_mode { MS_MODE_OFF = 0, MS_MODE_SAMPLED = 1, MS_MODE_FULL = 2, MS_MODE_LEAKS = 3 };
 enum ms_sampler_kind {
   MS_SAMPLER_ALL = 0,   /* full mode: every event */
   MS_SAMPLER_BYTES = 1, /* exponential byte countdown (default) */
@@ -410,6 +418,37 @@ int ms_sampled_remove(uintptr_t p, int64_t *est_bytes);
 /* Weighted bytes of sampled blocks freed by threads that have ended. */
 extern _Atomic int64_t ms_est_live_of_ended_threads;
 
+/* ---- leak_table.c: leaks mode's exact live blocks ----------------------------------
+ * Inserted by every allocation and removed by every free of a recording thread, in
+ * leaks mode only, with ms_self.busy set (a shard's spin lock is held meanwhile). */
+struct ms_leak {
+  uintptr_t ptr;    /* 0: an empty slot */
+  uint64_t size;
+  uint64_t site_id;
+  uint64_t ts;      /* ms_os_coarse_ns() when allocated */
+  uint32_t thread;  /* the allocating thread's index */
+  uint32_t stack;   /* leak_stacks.c's reference, 0: none */
+};
+void ms_leaks_insert(const struct ms_leak *b);
+int ms_leaks_remove(uintptr_t p); /* 1 when p was live */
+uint64_t ms_leaks_live_bytes(void); /* exact, for memscope_snapshot() */
+uint64_t ms_leaks_lost(void);       /* blocks not kept for want of memory */
+/* Every live block, into a mapping of *mapped bytes (*out, to ms_os_unmap), emptying the
+ * table; the count. */
+size_t ms_leaks_take(struct ms_leak **out, size_t *mapped);
+void ms_leaks_lock_all(void); /* held across fork */
+void ms_leaks_unlock_all(void);
+void ms_leaks_after_fork_child(void); /* emptied and unlocked */
+/* leak_stacks.c: distinct stacks, kept once; references are never 0 for a stack. */
+uint32_t ms_leak_stack_intern(const uint64_t *frames, uint32_t n);
+const uint64_t *ms_leak_stacks(void); /* frames of reference r start at [r] */
+uint32_t ms_leak_stack_frames(uint32_t ref);
+void ms_leak_stacks_lock(void); /* held across fork */
+void ms_leak_stacks_unlock(void);
+/* leak_dump.c: the live blocks as ALLOC events, at the end of a session (both locks
+ * held); the table is empty after. */
+void ms_leaks_write_locked(void);
+
 /* ---- sampler.c: the sampling decision and the slow paths of record.h ----------------- */
 void ms_sampler_seed(struct ms_thread *t, uint64_t seed);
 /* Draws the distance to the next sample point: exponential with mean `mean` bytes, at
@@ -434,6 +473,15 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
  * and recorded when p may be sampled (every free in full mode). */
 void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                    uint64_t *calls);
+/* Leaks mode's slow paths, shorter than the sampling ones (no decision, no event): an
+ * allocation of p (counted already) into the table; a free on a recording thread,
+ * counted in *calls (not when p is NULL) and taken out of the table: 0 in other modes. */
+void ms_leak_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                   const void *p);
+int ms_leak_free(struct ms_thread *t, const void *p, uint64_t *calls);
+/* Leaks mode: a free (p, or a realloc's old block) that the thread does not record
+ * still ends the block's life in the table. */
+void ms_leak_forget(struct ms_thread *t, const void *p);
 /* A size outside a counter's range so far: moves lo or span (record.h). */
 void ms_count_widen(struct ms_site_counter *c, uint64_t size);
 /* What the fast paths of record.h decline (not set up, sampled, full mode, failures),

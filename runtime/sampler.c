@@ -80,12 +80,17 @@ double ms_sampler_tiered_probability(uint64_t size, uint64_t site_calls) {
 /* Frames for a sample: MEMSCOPE_STACK_DEPTH, and for uninstrumented code at least
  * MS_UNINSTRUMENTED_STACK_DEPTH (its site says nothing about the caller). */
 #define MS_UNINSTRUMENTED_STACK_DEPTH 32u
-static void add_stack(struct ms_thread *t, const struct __memscope_site *site,
-                      struct ms_event *ev) {
+static uint32_t stack_depth(const struct __memscope_site *site) {
   uint32_t depth = ms_config.stack_depth;
   if ((site->flags & MS_SITE_FLAG_UNINSTRUMENTED) && depth < MS_UNINSTRUMENTED_STACK_DEPTH)
     depth = MS_UNINSTRUMENTED_STACK_DEPTH;
-  if (!depth || !ms_stacks_available()) return;
+  return depth && ms_stacks_available() ? depth : 0;
+}
+
+static void add_stack(struct ms_thread *t, const struct __memscope_site *site,
+                      struct ms_event *ev) {
+  uint32_t depth = stack_depth(site);
+  if (!depth) return;
   uint64_t *room = ms_thread_stack_room(t, depth);
   if (!room) return;
   /* t->busy is held (ms_sample_record): an allocation by the unwinder is not recorded,
@@ -117,6 +122,52 @@ double ms_sample_choose(struct ms_thread *t, uint64_t *left, uint64_t site_calls
   return 0.0;
 }
 
+/* ---- leaks mode: every block into the live-block table, no event ------------------ */
+
+/* Leaks mode's record of an allocation (every one is "sampled", weight 1): the block,
+ * its time from the coarse clock (a few ns; the fine one cost ~40 ns a call on the test
+ * VM, 70% more time in all: docs/runtime.md) and its stack, kept until its free.
+ * t->busy held: a shard lock is taken. */
+static void leak_record(struct ms_thread *t, const struct __memscope_site *site,
+                        uint64_t size, const void *p) {
+  struct ms_leak b = {.ptr = (uintptr_t)p, .size = size, .site_id = site->id,
+                      .ts = ms_os_coarse_ns(), .thread = t->rec->index};
+  uint32_t depth = stack_depth(site);
+  if (depth) {
+    uint64_t frames[MS_STACK_MAX];
+    b.stack = ms_leak_stack_intern(frames, ms_stack_capture(frames, depth));
+  }
+  ms_leaks_insert(&b);
+}
+
+void ms_leak_alloc(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                   const void *p) {
+  if (t->busy) return;
+  t->busy = 1;
+  leak_record(t, site, size, p);
+  t->busy = 0;
+}
+
+int ms_leak_free(struct ms_thread *t, const void *p, uint64_t *calls) {
+  if (ms_config.mode != MS_MODE_LEAKS) return 0;
+  if (!p) return 1; /* not counted, not recorded */
+  ++*calls;
+  if (t->busy) return 1;
+  t->busy = 1;
+  ms_leaks_remove((uintptr_t)p);
+  t->busy = 0;
+  return 1;
+}
+
+/* A free that is not recorded (the thread does not record: finished, disabled) still
+ * ends its block's life in leaks mode, or the block would be reported leaked. */
+void ms_leak_forget(struct ms_thread *t, const void *p) {
+  if (!p || t->busy || ms_config.mode != MS_MODE_LEAKS || !ms_tracing()) return;
+  t->busy = 1;
+  ms_leaks_remove((uintptr_t)p);
+  t->busy = 0;
+}
+
 /* Recording is not reentrant: the slow paths below hold t->busy while they touch the
  * event buffer, and a call that comes in meanwhile (a signal handler's allocation) finds
  * the thread busy in ms_thread_ensure and is dropped and counted as dropped. */
@@ -146,6 +197,11 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
                     uint64_t ts) {
   if (t->busy) return;
   t->busy = 1;
+  if (ms_config.mode == MS_MODE_LEAKS) { /* a realloc's old block (ms_realloc_slow) */
+    ms_leaks_remove((uintptr_t)p);
+    t->busy = 0;
+    return;
+  }
   int64_t est = 0;
   int was_sampled = ms_sampled_remove((uintptr_t)p, &est);
   atomic_fetch_sub_explicit(&t->rec->est_live, est, memory_order_relaxed);
@@ -183,6 +239,10 @@ void ms_count_widen(struct ms_site_counter *c, uint64_t size) {
 /* The sampling decision for a counted allocation that returned p (not NULL). */
 static void decide(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                    const void *p, uint64_t align) {
+  if (ms_config.mode == MS_MODE_LEAKS) { /* every block, no sampling decision */
+    ms_leak_alloc(t, site, size, p);
+    return;
+  }
   if (t->busy) return;
   double weight = ms_sample_choose(t, &t->sample_left,
                                    ms_site_counter(t->counters_mem, site)->calls, size);
@@ -210,6 +270,7 @@ void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void
 
 void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                    uint64_t *calls) {
+  if (ms_leak_free(t, p, calls)) return;
   if (!p) { /* not counted; full mode records it */
     if (t->record_all) ms_sample_free(t, site, NULL, ms_os_now_ns());
     return;
@@ -223,13 +284,19 @@ void ms_free_slow(const struct __memscope_site *site, const void *p) {
   /* free(NULL) never sets a thread up: glibc's thread clean-up makes one after the
    * thread's destructors ran (and it is not counted anyway). */
   if (!p && !ms_thread_is_set_up(t)) return;
-  if (ms_thread_ensure(t)) ms_free_count(t, site, p, &ms_site_counter(t->counters_mem, site)->calls);
+  if (ms_thread_ensure(t))
+    ms_free_count(t, site, p, &ms_site_counter(t->counters_mem, site)->calls);
+  else
+    ms_leak_forget(t, p);
 }
 
 void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64_t size,
                      const void *p, uint64_t begin) {
   struct ms_thread *t = &ms_self;
-  if (!ms_thread_ensure(t)) return;
+  if (!ms_thread_ensure(t)) {
+    if (p || size == 0) ms_leak_forget(t, old);
+    return;
+  }
   if (p) ms_count(ms_site_counter(t->counters_mem, site), size);
   /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
   int released = old && (p || size == 0);

@@ -32,6 +32,8 @@ void ms_session_init(void) {
  * the two (a thread that saw it off would not count its call at all). */
 static void end_session_locked(const char *reason, uint64_t end_ns, uint32_t rebase) {
   uint64_t now = ms_os_now_ns();
+  /* Leaks mode's live blocks first: before the counters and END, as events come. */
+  if (ms_config.mode == MS_MODE_LEAKS) ms_leaks_write_locked();
   ms_threads_write_running_locked(rebase);
   ms_thread_finish_session_locked(&ms_self, end_ns, rebase);
   char mem[128];

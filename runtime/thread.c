@@ -515,6 +515,8 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
   ms_busy_end(was);
   out->threads = n;
   out->live_bytes_estimate = live > 0 ? (double)live : 0.0;
+  if (ms_config.mode == MS_MODE_LEAKS) /* exact there: every live block is in the table */
+    out->live_bytes_estimate = (double)ms_leaks_live_bytes();
   return n;
 }
 

@@ -276,6 +276,7 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     struct mg_site *site = &p->sites[mg_tally_site(key)];
     struct mg_thread *thr = &proc->threads[mg_tally_thread(key)];
     t->counts.estimated = proc->sampled;
+    t->counts.lives_only = proc->leaks;
     if (!proc->sampled)
       t->counts.samples = 0;
     mg_counts_add(&thr->counts, &t->counts);
@@ -287,8 +288,10 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     struct mg_thread_ref r = {proc->pid, thr->index, t->counts.allocations};
     mg_site_rank_thread(site, &r);
   }
-  for (size_t i = 0; i < proc->nthreads; i++)
+  for (size_t i = 0; i < proc->nthreads; i++) {
     proc->threads[i].counts.estimated = proc->sampled;
+    proc->threads[i].counts.lives_only |= proc->leaks;
+  }
   proc->counts.estimated = proc->sampled;
   if (proc->sampled) {
     set_process_units(p, proc, units);
@@ -297,6 +300,7 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     proc->counts.net = 1;
     proc->counts.exact_live_blocks = proc->counts.live_blocks;
   }
+  proc->counts.lives_only |= proc->leaks;
 }
 
 void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc) {
@@ -304,6 +308,8 @@ void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc) {
     return;
   /* A file says it is sampled, or its weights do (a header cut short, a future mode). */
   proc->sampled = (proc->mode && strcmp(proc->mode, "sampled") == 0) || proc->weighted_events;
+  /* Leaks mode: exact, but its events are only the blocks still live at its end. */
+  proc->leaks = !proc->sampled && proc->mode && strcmp(proc->mode, "leaks") == 0;
   mg_replay_finish(p, proc);
   mg_stacks_end_process(p, proc);
   mg_phases_finish(proc);

@@ -12,10 +12,11 @@
  *
  * In full mode that is what the events say too (a disagreement is counted, and the
  * counters win); the frees made by realloc at realloc sites stay as the events count
- * them.  In sampled mode the events are a sample, so the counts they gave for these four
- * are dropped: realloc releases are not in "frees" there (docs/merge.md).  Each thread's
- * realloc releases (the snapshot's trailing realloc_releases, when the runtime wrote
- * one) are kept with its thread, from the same latest snapshot. */
+ * them.  In sampled mode the events are a sample, and in leaks mode only the blocks live
+ * at exit, so the counts they gave for these four are dropped: realloc releases are not
+ * in "frees" there (docs/merge.md).  Each thread's realloc releases (the snapshot's
+ * trailing realloc_releases, when the runtime wrote one) are kept with its thread, from
+ * the same latest snapshot. */
 #include "counters.h"
 
 #include "replay.h"
@@ -92,16 +93,18 @@ void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_
     t->counted = proc->threads[mg_tally_thread(key)].has_counters;
   }
 
+  /* Sampled and leaks modes record only some calls as events: their counts are dropped. */
+  bool partial = proc->sampled || proc->leaks;
   pos = 0;
   while ((t = mg_map_next(tallies, &pos, &key))) {
     /* A full-mode thread without a snapshot (cut off) keeps its events' counts, which
      * are exact; a sampled one has no exact counts left. */
-    if (!t->counted && !proc->sampled)
+    if (!t->counted && !partial)
       continue;
     const struct mg_site *site = &p->sites[mg_tally_site(key)];
     enum mg_api_kind kind = site_kind(site, mg_map_get(&facts, mg_tally_site(key)));
     struct mg_counts *c = &t->counts, before = *c;
-    if (proc->sampled)
+    if (partial)
       c->allocations = c->bytes_allocated = c->reallocs = c->frees = 0;
     if (kind == MG_API_FREE) {
       c->frees = t->counter.calls;
@@ -112,7 +115,7 @@ void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_
         c->reallocs = t->counter.calls + t->null_returns;
       t->sizes = t->counter;
     }
-    if (!proc->sampled && exact_counts_differ(&before, c))
+    if (!partial && exact_counts_differ(&before, c))
       mg_map_put(&disagree, mg_tally_site(key), NULL);
   }
   proc->disagreeing_sites = mg_map_len(&disagree);

@@ -71,6 +71,10 @@ struct mg_counts {
    * allocated them (and their bytes). */
   struct mg_est est_short_lived, est_cross_freed, est_cross_freed_bytes;
   bool estimated;
+  /* A leaks-mode process contributed: its only events are the blocks live at exit, so
+   * bytes_freed, peak_live_bytes, null_frees, unmatched_frees, short-lived and
+   * cross-thread frees are unknown here (the reports show them as unavailable). */
+  bool lives_only;
 };
 
 /* "Short-lived": freed less than this long after it was allocated (100 us). */
@@ -223,6 +227,8 @@ struct mg_process {
   uint64_t weighted_events; /* events with a weight other than 1 */
   bool has_counters;        /* at least one COUNTERS record */
   bool sampled;             /* mode "sampled" or weighted events: estimates (set at end) */
+  bool leaks;               /* mode "leaks": exact counters, events only for the blocks
+                             * live at exit (set at end; mg_counts.lives_only) */
   uint64_t disagreeing_sites; /* full mode: sites where counters and events differ */
   bool ended;
   /* The replay (replay.c) */

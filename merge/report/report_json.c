@@ -18,7 +18,26 @@
 
 #define MG_JSON_SCHEMA "memscope-merge/1"
 
+/* A figure that a leaks-mode process cannot know (mg_counts.lives_only): null. */
+static void kuint_or_null(struct mg_json *j, const char *key, uint64_t v, bool unknown) {
+  mg_json_key(j, key);
+  if (unknown)
+    mg_json_null(j);
+  else
+    mg_json_uint(j, v);
+}
+
+static void kfigure_or_null(struct mg_json *j, const char *key, struct mg_figure f, bool unknown) {
+  if (unknown) {
+    mg_json_key(j, key);
+    mg_json_null(j);
+  } else {
+    mg_json_kfigure(j, key, f);
+  }
+}
+
 static void counts(struct mg_json *j, const char *key, const struct mg_counts *c, bool peak) {
+  bool na = c->lives_only;
   mg_json_key(j, key);
   mg_json_object(j);
   mg_json_kbool(j, "estimated", c->estimated);
@@ -26,19 +45,20 @@ static void counts(struct mg_json *j, const char *key, const struct mg_counts *c
   mg_json_kuint(j, "failed_allocations", c->failed_allocations);
   mg_json_kuint(j, "reallocs", c->reallocs);
   mg_json_kuint(j, "frees", c->frees);
-  mg_json_kuint(j, "null_frees", c->null_frees);
-  mg_json_kuint(j, "unmatched_frees", c->unmatched_frees);
+  kuint_or_null(j, "null_frees", c->null_frees, na);
+  kuint_or_null(j, "unmatched_frees", c->unmatched_frees, na);
   mg_json_kuint(j, "bytes_allocated", c->bytes_allocated);
-  mg_json_kfigure(j, "bytes_freed", mg_counts_figure(c, MG_BYTES_FREED));
+  kfigure_or_null(j, "bytes_freed", mg_counts_figure(c, MG_BYTES_FREED), na);
   mg_json_kfigure(j, "live_blocks", mg_counts_figure(c, MG_LIVE_BLOCKS));
   mg_json_kfigure(j, "live_bytes", mg_counts_figure(c, MG_LIVE_BYTES));
   if (peak)
-    mg_json_kfigure(j, "peak_live_bytes", mg_counts_figure(c, MG_PEAK_LIVE_BYTES));
+    kfigure_or_null(j, "peak_live_bytes", mg_counts_figure(c, MG_PEAK_LIVE_BYTES), na);
   mg_json_kuint(j, "overwritten_blocks", c->overwritten_blocks);
   mg_json_kuint(j, "samples", c->samples);
-  mg_json_kest(j, "short_lived", &c->est_short_lived, c->estimated);
-  mg_json_kest(j, "cross_thread_freed", &c->est_cross_freed, c->estimated);
-  mg_json_kest(j, "cross_thread_freed_bytes", &c->est_cross_freed_bytes, c->estimated);
+  kfigure_or_null(j, "short_lived", mg_est_figure(&c->est_short_lived, c->estimated), na);
+  kfigure_or_null(j, "cross_thread_freed", mg_est_figure(&c->est_cross_freed, c->estimated), na);
+  kfigure_or_null(j, "cross_thread_freed_bytes",
+                  mg_est_figure(&c->est_cross_freed_bytes, c->estimated), na);
   mg_json_end(j);
 }
 
@@ -142,8 +162,8 @@ static void thread(struct mg_json *j, const struct mg_process *proc, const struc
   if (proc->sampled)
     mg_json_kest(j, "peak_live_bytes", &t->est_peak_live_bytes, true);
   else
-    mg_json_kfigure(j, "peak_live_bytes", mg_exact_figure(t->peak_live_bytes));
-  mg_json_kuint(j, "peak_time_ns", t->peak_ns);
+    kfigure_or_null(j, "peak_live_bytes", mg_exact_figure(t->peak_live_bytes), proc->leaks);
+  kuint_or_null(j, "peak_time_ns", t->peak_ns, proc->leaks);
   mg_json_key(j, "hot_sites");
   mg_json_array(j);
   for (size_t k = 0; k < t->nhot; k++) {
@@ -264,6 +284,30 @@ static void resources(struct mg_json *j, const struct mg_process *proc,
   mg_json_end(j);
 }
 
+/* Blocks freed by another thread, per pair of threads; null in leaks mode (unknown). */
+static void cross_thread(struct mg_json *j, const struct mg_process *proc,
+                         const struct mg_report_options *opt) {
+  mg_json_key(j, "cross_thread");
+  if (proc->leaks) {
+    mg_json_null(j);
+    return;
+  }
+  mg_json_array(j);
+  for (size_t i = 0; i < proc->ninteractions; i++) {
+    const struct mg_interaction *x = &proc->interactions[i];
+    if (!mg_report_shows_thread(opt, proc->pid, x->alloc_thread) &&
+        !mg_report_shows_thread(opt, proc->pid, x->free_thread))
+      continue;
+    mg_json_object(j);
+    mg_json_kuint(j, "alloc_thread", x->alloc_thread);
+    mg_json_kuint(j, "free_thread", x->free_thread);
+    mg_json_kest(j, "blocks", &x->blocks, proc->sampled);
+    mg_json_kest(j, "bytes", &x->bytes, proc->sampled);
+    mg_json_end(j);
+  }
+  mg_json_end(j);
+}
+
 static void process(struct mg_json *j, const struct mg_process *proc,
                     const struct mg_report_options *opt, const struct mg_bottleneck *bn,
                     size_t nbn) {
@@ -310,11 +354,11 @@ static void process(struct mg_json *j, const struct mg_process *proc,
   counts(j, "counts", &proc->counts, true);
   mg_json_key(j, "peak");
   mg_json_object(j);
-  mg_json_kfigure(j, "bytes", mg_counts_figure(&proc->counts, MG_PEAK_LIVE_BYTES));
-  mg_json_kuint(j, "time_ns", proc->peak_ns);
+  kfigure_or_null(j, "bytes", mg_counts_figure(&proc->counts, MG_PEAK_LIVE_BYTES), proc->leaks);
+  kuint_or_null(j, "time_ns", proc->peak_ns, proc->leaks);
   mg_json_key(j, "sites");
   mg_json_array(j);
-  for (size_t k = 0; k < proc->npeak_sites; k++) {
+  for (size_t k = 0; k < proc->npeak_sites && !proc->leaks; k++) {
     if (!mg_report_shows_site(opt, proc->peak_sites[k].site))
       continue;
     mg_json_object(j);
@@ -359,21 +403,7 @@ static void process(struct mg_json *j, const struct mg_process *proc,
       thread(j, proc, &proc->threads[i], &alerts[i]);
   mg_json_end(j);
   free(alerts);
-  mg_json_key(j, "cross_thread");
-  mg_json_array(j);
-  for (size_t i = 0; i < proc->ninteractions; i++) {
-    const struct mg_interaction *x = &proc->interactions[i];
-    if (!mg_report_shows_thread(opt, proc->pid, x->alloc_thread) &&
-        !mg_report_shows_thread(opt, proc->pid, x->free_thread))
-      continue;
-    mg_json_object(j);
-    mg_json_kuint(j, "alloc_thread", x->alloc_thread);
-    mg_json_kuint(j, "free_thread", x->free_thread);
-    mg_json_kest(j, "blocks", &x->blocks, proc->sampled);
-    mg_json_kest(j, "bytes", &x->bytes, proc->sampled);
-    mg_json_end(j);
-  }
-  mg_json_end(j);
+  cross_thread(j, proc, opt);
   resources(j, proc, opt);
   mg_json_end(j);
 }
@@ -439,7 +469,7 @@ static void site(struct mg_json *j, const struct mg_profile *p, const struct mg_
       mg_json_uint(j, upper);
     else
       mg_json_null(j);
-    mg_json_kest(j, "blocks", &s->lifetime[k], est_);
+    kfigure_or_null(j, "blocks", mg_est_figure(&s->lifetime[k], est_), s->counts.lives_only);
     mg_json_end(j);
   }
   mg_json_end(j);

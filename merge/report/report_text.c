@@ -64,7 +64,18 @@ static struct text figure_text(struct mg_figure f) {
   return t;
 }
 
+/* What a leaks-mode process cannot know (mg_counts.lives_only): no free is an event. */
+#define NA "n/a"
+#define NA_LEAKS "n/a (leaks mode)"
+
+static struct text na(void) {
+  struct text t = {NA};
+  return t;
+}
+
 static struct text figure(const struct mg_counts *c, enum mg_figure_of what) {
+  if (c->lives_only && (what == MG_BYTES_FREED || what == MG_PEAK_LIVE_BYTES))
+    return na();
   return figure_text(mg_counts_figure(c, what));
 }
 
@@ -200,27 +211,29 @@ static void print_totals(FILE *out, const struct mg_profile *p) {
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
     if (proc) {
-      all_frees_seen |= !proc->sampled || !proc->has_counters;
+      all_frees_seen |= (!proc->sampled && !proc->leaks) || !proc->has_counters;
       sampled |= proc->sampled;
     }
   }
+  /* A leaks-mode process makes what it cannot know unknown in the totals too. */
+  struct text unknown = {NA_LEAKS};
   fputs("\nTotals\n", out);
   total_line(out, "allocations", num(c->allocations));
   total_line(out, "failed allocations", num(c->failed_allocations));
   total_line(out, "reallocs", num(c->reallocs));
   total_line(out, "frees", num(c->frees));
   if (all_frees_seen) {
-    total_line(out, "null frees", num(c->null_frees));
-    total_line(out, "unmatched frees", num(c->unmatched_frees));
+    total_line(out, "null frees", c->lives_only ? unknown : num(c->null_frees));
+    total_line(out, "unmatched frees", c->lives_only ? unknown : num(c->unmatched_frees));
   }
   total_line(out, "bytes allocated", num(c->bytes_allocated));
-  total_line(out, "bytes freed", figure(c, MG_BYTES_FREED));
+  total_line(out, "bytes freed", c->lives_only ? unknown : figure(c, MG_BYTES_FREED));
   total_line(out, "live blocks at exit", figure(c, MG_LIVE_BLOCKS));
   total_line(out, "live bytes at exit", figure(c, MG_LIVE_BYTES));
   /* Only when it happened: it means frees memscope did not see. */
   if (c->overwritten_blocks)
     total_line(out, "overwritten blocks", num(c->overwritten_blocks));
-  total_line(out, "peak live bytes", figure(c, MG_PEAK_LIVE_BYTES));
+  total_line(out, "peak live bytes", c->lives_only ? unknown : figure(c, MG_PEAK_LIVE_BYTES));
   if (sampled)
     total_line(out, "samples", num(c->samples));
 }
@@ -508,6 +521,10 @@ static void print_peak(FILE *out, const struct mg_profile *p, const struct mg_re
     if (!proc)
       continue;
     process_title(out, proc);
+    if (proc->leaks) {
+      fputs(": " NA_LEAKS "\n", out);
+      continue;
+    }
     fprintf(out, ": %s bytes at %s ms\n", figure(&proc->counts, MG_PEAK_LIVE_BYTES).s,
             mg_time(proc->peak_ns).s);
     fprintf(out, "%10s%10s  %-*s %s\n", "bytes", "blocks", FUNCTION_WIDTH, "function", "location");
@@ -576,13 +593,14 @@ static const char *site_function(const struct mg_profile *p, uint64_t id, char *
 static void thread_details_row(FILE *out, const struct mg_profile *p,
                                const struct mg_process *proc, const struct mg_thread *thr) {
   cell(out, 8, num(thr->index).s);
-  cell(out, 14, proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
-                              : num(thr->peak_live_bytes).s);
-  cell(out, 12, mg_time(thr->peak_ns).s);
+  cell(out, 14, proc->leaks     ? NA
+                : proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
+                                : num(thr->peak_live_bytes).s);
+  cell(out, 12, proc->leaks ? NA : mg_time(thr->peak_ns).s);
   cell(out, 10, thr->counts.allocations
                     ? num(mg_mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
                     : "-");
-  cell(out, 12, est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
+  cell(out, 12, proc->leaks ? NA : est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
   char buf[40];
   if (thr->nhot)
     fprintf(out, "  %s (%" PRIu64 ")\n", site_function(p, thr->hot[0].site, buf, sizeof buf),
@@ -706,8 +724,8 @@ static void print_lifetimes(FILE *out, const struct mg_profile *p,
   qsort(rows, n, sizeof *rows, by_calls);
   if (top && n > top)
     n = top;
-  if (n == 0)
-    fputs("  (none)\n", out);
+  if (n == 0) /* a leaks-mode process's frees are no events: unknown, not none */
+    fputs(p->totals.lives_only ? "  " NA_LEAKS "\n" : "  (none)\n", out);
   static const int groups[][2] = {{0, 3}, {3, 5}, {5, 7}, {7, 9}}; /* bucket ranges */
   for (size_t i = 0; i < n; i++) {
     const struct mg_site *s = rows[i];
@@ -785,7 +803,7 @@ static void print_cross_thread(FILE *out, const struct mg_profile *p,
     }
   }
   if (!shown)
-    fputs("  (none)\n", out);
+    fputs(p->totals.lives_only ? "  " NA_LEAKS "\n" : "  (none)\n", out);
 }
 
 /* Words of s, wrapped at 80 columns, each line indented by `indent`. */
@@ -843,21 +861,27 @@ static void print_bottlenecks(FILE *out, const struct mg_profile *p,
 }
 
 /* The threads that allocated more blocks than they freed (exact, JSON net_blocks), most
- * first, at most 5 named: where the live blocks were allocated, when no thread frees
- * another's blocks. */
+ * first, at most 5 named: where the live blocks were allocated.  Only for sampled
+ * processes where no thread freed more than it allocated (a sign that threads free each
+ * other's blocks, and then a balance says nothing about where blocks stay). */
 static void print_net_threads(FILE *out, const struct mg_profile *p) {
   enum { SHOWN = 5 };
   struct row {
+    const struct mg_process *proc;
     const struct mg_thread *t;
     int64_t net;
   } best[SHOWN];
   size_t nbest = 0, positive = 0;
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
-    for (size_t k = 0; proc && k < proc->nthreads; k++) {
+    bool balanced = proc && proc->sampled;
+    for (size_t k = 0; balanced && k < proc->nthreads; k++) {
       const struct mg_thread *t = &proc->threads[k];
-      if (proc->sampled && !t->has_realloc_releases && t->counts.reallocs)
-        continue; /* its balance is not known */
+      balanced = (t->has_realloc_releases || !t->counts.reallocs) &&
+                 mg_counts_net_blocks(&t->counts) >= 0;
+    }
+    for (size_t k = 0; balanced && k < proc->nthreads; k++) {
+      const struct mg_thread *t = &proc->threads[k];
       int64_t net = mg_counts_net_blocks(&t->counts);
       if (net <= 0)
         continue;
@@ -869,17 +893,33 @@ static void print_net_threads(FILE *out, const struct mg_profile *p) {
         j--;
       }
       if (j < SHOWN)
-        best[j] = (struct row){t, net};
+        best[j] = (struct row){proc, t, net};
     }
   }
   if (!positive)
     return;
-  fputs("  by thread, blocks allocated minus freed (exact):", out);
-  for (size_t j = 0; j < nbest; j++)
-    fprintf(out, "%s %" PRIu64 " %s +%" PRId64, j ? "," : "", best[j].t->index,
-            best[j].t->name ? best[j].t->name : "-", best[j].net);
-  if (positive > nbest)
-    fprintf(out, ", and %zu more", positive - nbest);
+  /* Entries wrap before column 100. */
+  char line[256];
+  int col = fprintf(out, "  by thread, blocks allocated minus freed (exact):");
+  for (size_t j = 0; j <= nbest; j++) {
+    if (j < nbest)
+      snprintf(line, sizeof line, "%.0" PRIu64 "%s%" PRIu64 " %.40s +%" PRId64,
+               p->nprocesses > 1 ? best[j].proc->pid : 0,
+               p->nprocesses > 1 ? ":" : "", best[j].t->index,
+               best[j].t->name ? best[j].t->name : "-", best[j].net);
+    else if (positive > nbest)
+      snprintf(line, sizeof line, "and %zu more", positive - nbest);
+    else
+      break;
+    const char *entry = line;
+    if (j)
+      fputc(',', out), col++;
+    if (col + 1 + (int)strlen(entry) > 99) {
+      fputs("\n   ", out);
+      col = 3;
+    }
+    col += fprintf(out, " %s", entry);
+  }
   fputc('\n', out);
 }
 

@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 program=$1 merge=$2 source=$3 work=$4
 rm -rf "$work" && mkdir -p "$work"
-at() { echo "leaks.c:$(line_of "$source" "site:$1")"; }
+at() { echo "sampled_leaks.c:$(line_of "$source" "site:$1")"; }
 
 run_and_merge "$work/full" MEMSCOPE_MODE=full "$program"
 truth=$(json_get "$work/full.json" totals.live_blocks.value totals.live_bytes.value \

@@ -80,12 +80,15 @@
     return (i === 0 ? Math.round(n) : n.toFixed(n >= 100 ? 0 : 1)) + ' ' + u[i];
   }
   /* A figure (docs/json.md, "Numbers"): exact "v"; an estimate "v ± e (n samples)";
-   * an estimate without a sample "≤ high (no sample)", its one-sided 95% bound. */
+   * an estimate without a sample "≤ high (no sample)", its one-sided 95% bound; null when
+   * the profile cannot know it (a leaks-mode process): "n/a". */
   function fig(f, fmt) {
+    if (!f) return 'n/a';
     if (f.bounded) return '\u2264 ' + fmt(f.high) + ' (no sample)';
     if (f.samples === undefined) return fmt(f.value);
     return fmt(f.value) + ' \u00b1 ' + fmt(f.error) + ' (' + f.samples + (f.samples === 1 ? ' sample)' : ' samples)');
   }
+  function val(f) { return f ? f.value : 0; }
   function ms(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(2) + ' s' : (ns / 1e6).toFixed(3) + ' ms'; }
   function pct(a, b) { return b > 0 ? (100 * a / b).toFixed(1) + '%' : '-'; }
   function pct1(v) { return (v === null ? 0 : v).toFixed(1) + '%'; }
@@ -275,7 +278,7 @@
     return list.slice().sort(function (a, b) { return value(b) - value(a) || a.index - b.index; }).slice(0, n);
   }
   function threadAllocs(t) { return t.t.counts.allocations; }
-  function threadPeak(t) { return t.t.peak_live_bytes.value; }
+  function threadPeak(t) { return val(t.t.peak_live_bytes); }
   function siteBytes(x) { return x.s.bytes; }
   function siteCalls(x) { return x.s.calls; }
   function rankList(title, list, value, click, isFocus) {
@@ -318,7 +321,7 @@
     /* Over the sites: lifetimes of freed blocks, realloc chains, sizes (by site average). */
     var lifetimes = lifeNames.map(function () { return 0; }), chains = 0, chainReallocs = 0;
     D.sites.forEach(function (x) {
-      x.lifetimes.forEach(function (l, k) { lifetimes[k] += l.blocks.value; });
+      x.lifetimes.forEach(function (l, k) { lifetimes[k] += val(l.blocks); });
       chains += x.realloc_chains.chains;
       chainReallocs += x.realloc_chains.reallocs;
       if (x.kind === 'free' || !x.counts.allocations) return;
@@ -326,8 +329,8 @@
     });
     var freed = lifetimes.reduce(function (a, b) { return a + b; }, 0);
     var facts = [
-      ['Short-lived blocks (freed within 100 µs)', fig(T.short_lived, num) + ' (' + pct(T.short_lived.value, T.allocations) + ' of allocations)'],
-      ['Freed by another thread', fig(T.cross_thread_freed, num) + ' (' + pct(T.cross_thread_freed.value, T.allocations) + ')'],
+      ['Short-lived blocks (freed within 100 µs)', fig(T.short_lived, num) + ' (' + pct(val(T.short_lived), T.allocations) + ' of allocations)'],
+      ['Freed by another thread', fig(T.cross_thread_freed, num) + ' (' + pct(val(T.cross_thread_freed), T.allocations) + ')'],
       ['Realloc growth chains', num(chains) + ' chains, ' + num(chainReallocs) + ' reallocs'],
       ['Live at exit', fig(T.live_blocks, num) + ' blocks, ' + fig(T.live_bytes, bytes)],
       ['Freed blocks with a known lifetime', num(freed)]
@@ -378,7 +381,7 @@
       tlBody.appendChild(h('div', { class: 'timeline' },
         h('h3', { text: procName(p) }),
         h('div', { class: 'chart-pair' },
-          h('figure', null, h('figcaption', { text: 'Live heap (peak ' + fig(p.peak.bytes, bytes) + ' at ' + ms(p.peak.time_ns) + ')' }),
+          h('figure', null, h('figcaption', { text: p.peak.bytes ? 'Live heap (peak ' + fig(p.peak.bytes, bytes) + ' at ' + ms(p.peak.time_ns) + ')' : 'Blocks live at exit, by allocation time (leaks mode)' }),
             chart([{ values: tl.live_bytes, cls: 'series-live', area: true }], { title: 'live heap', fmt: bytes, span: span })),
           h('figure', null, h('figcaption', { text: 'Allocations per bucket' + (f && f.process === pi ? ' (focused: ' + f.label + ')' : '') }),
             chart(allocSeries, { title: 'allocations', fmt: num, span: span })))));
@@ -597,8 +600,8 @@
     ['api', 'API', function (x) { return x.api; }], ['calls', 'Calls', siteCalls, num], ['bytes', 'Bytes', siteBytes, bytes],
     ['avg', 'Avg size', function (x) { return x.s.sizes.avg; }, bytes], ['max', 'Max size', function (x) { return x.s.sizes.max; }, bytes],
     ['live_bytes', 'Live at exit', function (x) { return x.s.counts.live_bytes.value; }, bytes, true],
-    ['short_lived', 'Short-lived', function (x) { return x.s.counts.short_lived.value; }, num, true],
-    ['cross_thread', 'Cross-thread', function (x) { return x.s.counts.cross_thread_freed.value; }, num, true],
+    ['short_lived', 'Short-lived', function (x) { return val(x.s.counts.short_lived); }, num, true],
+    ['cross_thread', 'Cross-thread', function (x) { return val(x.s.counts.cross_thread_freed); }, num, true],
     ['id', 'Site id', function (x) { return x.id; }]
   ];
   var siteColById = {};
@@ -821,10 +824,10 @@
   mxSec.appendChild(mxBody);
   function drawMatrix() {
     clear(mxBody);
-    var first = procs.findIndex(function (p) { return p.cross_thread.length; });
+    var first = procs.findIndex(function (p) { return p.cross_thread && p.cross_thread.length; });
     if (first < 0) { mxBody.appendChild(h('p', { class: 'empty', text: 'no block was freed by another thread than the one that allocated it' })); return; }
     var foc = state.focus, pi = foc ? foc.process : first;
-    var cells = procs[pi].cross_thread;
+    var cells = procs[pi].cross_thread || [];
     if (!cells.length) { mxBody.appendChild(h('p', { class: 'empty', text: 'no cross-thread frees in the focused thread\u2019s process' })); return; }
     var weight = {};
     cells.forEach(function (c) {

@@ -1,0 +1,86 @@
+/* Call stacks of leaks mode's live blocks, each distinct stack kept once.
+ *
+ * A block keeps a 32-bit reference to its stack instead of the frames: programs allocate
+ * from few distinct stacks, so a million live blocks cost 4 MB of references, not
+ * 8 bytes per frame each.  Stacks are appended to an arena ([n, frame, ...], 1 GiB of
+ * address space reserved, pages used as written) and found again through a hash table
+ * of 2^22 references (16 MiB reserved), under one spin lock: the unwinding that comes
+ * before (~1 us per stack) costs far more than the lock.  When either is full, blocks
+ * get no stack (reference 0).  Nothing is ever removed: stacks outlive sessions. */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ARENA_WORDS ((size_t)1 << 27)
+#define TABLE_BITS 22
+#define TABLE_SIZE ((size_t)1 << TABLE_BITS)
+
+static _Atomic uint32_t store_lock;
+static uint64_t *arena;  /* [n, frames...] one after the other; word 0 unused */
+static size_t arena_used = 1;
+static uint32_t *table;  /* arena offset of a stack's first frame, 0 = empty */
+static size_t stored;
+
+static void lock(void) {
+  while (atomic_exchange_explicit(&store_lock, 1, memory_order_acquire))
+    while (atomic_load_explicit(&store_lock, memory_order_relaxed)) ms_os_yield();
+}
+
+static void unlock(void) { atomic_store_explicit(&store_lock, 0, memory_order_release); }
+
+static uint64_t hash(const uint64_t *frames, uint32_t n) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+  for (uint32_t i = 0; i < n; i++) {
+    h ^= frames[i];
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  return h;
+}
+
+uint32_t ms_leak_stack_intern(const uint64_t *frames, uint32_t n) {
+  if (n == 0) return 0;
+  uint32_t ref = 0;
+  lock();
+  if (!arena) {
+    arena = ms_os_reserve(ARENA_WORDS * sizeof *arena);
+    table = ms_os_reserve(TABLE_SIZE * sizeof *table);
+    if (!arena || !table) {
+      ms_os_unmap(arena, ARENA_WORDS * sizeof *arena);
+      ms_os_unmap(table, TABLE_SIZE * sizeof *table);
+      arena = NULL;
+      table = NULL;
+    }
+  }
+  if (arena) {
+    size_t i = hash(frames, n) >> (64 - TABLE_BITS);
+    for (; table[i]; i = (i + 1) & (TABLE_SIZE - 1)) {
+      const uint64_t *s = &arena[table[i]];
+      if (s[-1] == n && memcmp(s, frames, n * sizeof *frames) == 0) {
+        ref = table[i];
+        break;
+      }
+    }
+    /* New: at most 3/4 of the table, and the arena's end. */
+    if (!ref && stored < TABLE_SIZE / 4 * 3 && arena_used + 1 + n <= ARENA_WORDS) {
+      arena[arena_used] = n;
+      memcpy(&arena[arena_used + 1], frames, n * sizeof *frames);
+      ref = (uint32_t)(arena_used + 1);
+      arena_used += 1 + n;
+      table[i] = ref;
+      stored++;
+    }
+  }
+  unlock();
+  return ref;
+}
+
+/* Read after the session's writers are done with it (the dump holds the output lock;
+ * a stack is complete before its reference is published under the lock). */
+const uint64_t *ms_leak_stacks(void) { return arena; }
+
+uint32_t ms_leak_stack_frames(uint32_t ref) { return ref ? (uint32_t)arena[ref - 1] : 0; }
+
+void ms_leak_stacks_lock(void) { lock(); }
+void ms_leak_stacks_unlock(void) { unlock(); }
