@@ -30,6 +30,15 @@ struct list {
   size_t n, cap;
 };
 
+/* A figure in a sentence: "N", or for an estimate "about N (95%: L-H, n samples)". */
+static void about(char *buf, size_t size, struct mg_figure f) {
+  if (!f.estimated)
+    snprintf(buf, size, "%" PRIu64, f.value);
+  else
+    snprintf(buf, size, "about %" PRIu64 " (95%%: %" PRIu64 "-%" PRIu64 ", %" PRIu64 " %s)",
+             f.value, f.low, f.high, f.samples, f.samples == 1 ? "sample" : "samples");
+}
+
 static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
 
 static struct mg_bottleneck *add(struct list *l, enum mg_bottleneck_type type, uint64_t pid,
@@ -89,22 +98,29 @@ static void site_rules(struct list *l, const struct mg_profile *p, const struct 
              "pool or batch these objects (free list, arena, slab), keep them on the stack, "
              "or embed them in their owner");
   }
-  double churn = c->est_short_lived.value;
+  struct mg_figure churn_fig = mg_counts_blocks_figure(c, &c->est_short_lived);
+  double churn = (double)churn_fig.value;
   if (churn >= MG_BN_CHURN_BLOCKS && churn >= MG_BN_CHURN_SHARE * allocs) {
     b = add(l, MG_BN_CHURN, pid, thread, s->id, churn / all);
+    char n[96];
+    about(n, sizeof n, churn_fig);
     snprintf(b->description, sizeof b->description,
-             "%s: %.0f of its %" PRIu64 " blocks are freed within %llu us of their allocation",
-             name, churn, c->allocations, MG_SHORT_LIVED_NS / 1000);
+             "%s: %s of its %" PRIu64 " blocks are freed within %llu us of their allocation",
+             name, n, c->allocations, MG_SHORT_LIVED_NS / 1000);
     snprintf(b->suggestion, sizeof b->suggestion,
              "reuse one buffer across iterations, allocate outside the loop, or use a "
              "stack or scratch buffer");
   }
-  double cross = c->est_cross_freed.value;
+  struct mg_figure cross_fig = mg_counts_blocks_figure(c, &c->est_cross_freed);
+  double cross = (double)cross_fig.value;
   if (cross >= MG_BN_CROSS_BLOCKS && cross >= MG_BN_CROSS_SHARE * allocs) {
     b = add(l, MG_BN_CROSS_THREAD_FREE, pid, thread, s->id, cross / all);
+    char n[96], bytes[96];
+    about(n, sizeof n, cross_fig);
+    about(bytes, sizeof bytes, mg_est_figure(&c->est_cross_freed_bytes, c->estimated));
     snprintf(b->description, sizeof b->description,
-             "%s: %.0f of its blocks (%.0f bytes) are freed by another thread than the one "
-             "that allocated them", name, cross, c->est_cross_freed_bytes.value);
+             "%s: %s of its blocks (%s bytes) are freed by another thread than the one "
+             "that allocated them", name, n, bytes);
     snprintf(b->suggestion, sizeof b->suggestion,
              "free where you allocate (hand buffers back to their owner), or use per-thread "
              "pools: remote frees contend in the allocator and bounce cache lines");
@@ -115,9 +131,11 @@ static void site_rules(struct list *l, const struct mg_profile *p, const struct 
     struct mg_figure peak = mg_counts_figure(t, MG_PEAK_LIVE_BYTES);
     b = add(l, MG_BN_LEAK, pid, thread, s->id,
             peak.value ? (double)live.value / (double)peak.value : 1);
-    snprintf(b->description, sizeof b->description,
-             "%s: %" PRIu64 " blocks (%" PRIu64 " bytes) were never freed", name, blocks.value,
-             live.value);
+    char n[96], bytes[96];
+    about(n, sizeof n, blocks);
+    about(bytes, sizeof bytes, live);
+    snprintf(b->description, sizeof b->description, "%s: %s blocks (%s bytes) were never freed",
+             name, n, bytes);
     snprintf(b->suggestion, sizeof b->suggestion,
              "free them on every path (error paths, thread exit, shutdown), or document them "
              "as intentional process-lifetime allocations");
@@ -244,13 +262,13 @@ static void thread_alert(struct mg_alert *a, const struct mg_thread *t, double o
     snprintf(r->text, sizeof r->text,
              "%.1fx the mean allocations of the other threads of its process", ratio);
   }
-  double shorts = t->counts.est_short_lived.value;
+  double shorts = (double)mg_counts_blocks_figure(&t->counts, &t->counts.est_short_lived).value;
   if (shorts >= MG_BN_CHURN_BLOCKS && shorts >= MG_BN_CHURN_SHARE * allocs) {
     r = raise_alert(a, MG_ALERT_SHORT_LIVED, MG_ALERT_WATCH);
     snprintf(r->text, sizeof r->text, "%.0f%% of its blocks freed within %llu us",
              100 * shorts / allocs, MG_SHORT_LIVED_NS / 1000);
   }
-  double cross = t->counts.est_cross_freed.value;
+  double cross = (double)mg_counts_blocks_figure(&t->counts, &t->counts.est_cross_freed).value;
   if (cross >= MG_BN_CROSS_BLOCKS && cross >= MG_BN_CROSS_SHARE * allocs) {
     r = raise_alert(a, MG_ALERT_CROSS_THREAD, MG_ALERT_WATCH);
     snprintf(r->text, sizeof r->text, "%.0f%% of its blocks freed by other threads",

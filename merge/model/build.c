@@ -276,6 +276,7 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     struct mg_site *site = &p->sites[mg_tally_site(key)];
     struct mg_thread *thr = &proc->threads[mg_tally_thread(key)];
     t->counts.estimated = proc->sampled;
+    t->counts.uncounted = proc->sampled && !t->counted;
     t->counts.lives_only = proc->leaks;
     if (!proc->sampled)
       t->counts.samples = 0;

@@ -127,10 +127,23 @@ struct mg_figure mg_exact_figure(uint64_t value) {
   return (struct mg_figure){.value = value, .low = value, .high = value};
 }
 
+struct mg_figure mg_figure_at_most(struct mg_figure f, uint64_t most) {
+  if (f.value > most)
+    f.value = most;
+  if (f.high > most)
+    f.high = most;
+  if (f.low > f.value)
+    f.low = f.value;
+  f.error = f.high - f.value > f.value - f.low ? f.high - f.value : f.value - f.low;
+  return f;
+}
+
 struct mg_figure mg_est_figure(const struct mg_est *e, bool estimated) {
   if (!estimated)
     return mg_exact_figure(rounded(e->value));
   struct mg_interval in = mg_est_interval(e);
+  if (in.one_sided && in.high < 0.5) /* nothing could be there (no unit): exactly 0 */
+    return mg_exact_figure(0);
   struct mg_figure f = {.estimated = true, .bounded = in.one_sided};
   f.value = in.one_sided ? 0 : rounded(e->value);
   f.low = rounded(in.low);

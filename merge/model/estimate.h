@@ -70,6 +70,8 @@ struct mg_figure {
 struct mg_figure mg_est_figure(const struct mg_est *e, bool estimated);
 /* An exact number as a figure. */
 struct mg_figure mg_exact_figure(uint64_t value);
+/* f, its value and interval cut to at most `most` (what exact counts allow). */
+struct mg_figure mg_figure_at_most(struct mg_figure f, uint64_t most);
 
 /* The 95% interval of an estimate, unrounded (estimate.c says how it is made). */
 struct mg_interval {

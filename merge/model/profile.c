@@ -129,6 +129,7 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
   to->samples += c->samples;
   to->realloc_releases += c->realloc_releases;
   to->exact_live_blocks += c->exact_live_blocks;
+  to->uncounted |= c->uncounted;
   if (c->net)
     to->net = to->net == 0 ? c->net : to->net == 1 && c->net == 1 ? 1 : 2;
   mg_est_sum(&to->est_bytes_freed, &c->est_bytes_freed);
@@ -257,7 +258,19 @@ struct mg_figure mg_counts_figure(const struct mg_counts *c, enum mg_figure_of w
   /* Where the exact counts say there was nothing, there is nothing to estimate. */
   if (what == MG_BYTES_FREED ? c->frees == 0 && c->reallocs == 0 : c->allocations == 0)
     return mg_exact_figure(0);
-  return mg_est_figure(e, true);
+  struct mg_figure f = mg_est_figure(e, true);
+  /* Nor more than the exact counts allow: no more blocks live than were allocated, no
+   * more bytes live (at exit or at the peak) than were. */
+  uint64_t most = what == MG_LIVE_BLOCKS ? c->allocations
+                  : what == MG_BYTES_FREED ? UINT64_MAX : c->bytes_allocated;
+  if (!c->uncounted && most != UINT64_MAX)
+    f = mg_figure_at_most(f, most);
+  return f;
+}
+
+struct mg_figure mg_counts_blocks_figure(const struct mg_counts *c, const struct mg_est *e) {
+  struct mg_figure f = mg_est_figure(e, c->estimated);
+  return c->estimated && !c->uncounted ? mg_figure_at_most(f, c->allocations) : f;
 }
 
 /* Keep in step with enum memscope_api.  A wrapper site (xmalloc, xfree, ...) is whatever

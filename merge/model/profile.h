@@ -65,6 +65,7 @@ struct mg_counts {
   uint64_t realloc_releases;
   uint64_t exact_live_blocks;
   uint8_t net;
+  bool uncounted; /* a sampled part without COUNTERS: allocations are only its samples */
   struct mg_est est_bytes_freed, est_live_blocks, est_live_bytes, est_peak_live_bytes;
   /* Counted at the allocating thread and site (blocks, weighted): freed within
    * MG_SHORT_LIVED_NS of their allocation; freed by another thread than the one that
@@ -98,6 +99,9 @@ struct mg_figure mg_counts_figure(const struct mg_counts *c, enum mg_figure_of w
  * those it freed (others may free its blocks, it may free theirs); for a process whose
  * `net` is 1, its blocks live at exit. */
 int64_t mg_counts_net_blocks(const struct mg_counts *c);
+/* One of c's estimates of blocks it allocated (short-lived, cross-thread freed): at most
+ * its allocations. */
+struct mg_figure mg_counts_blocks_figure(const struct mg_counts *c, const struct mg_est *e);
 
 struct mg_frame {
   char *function; /* NULL when unknown */

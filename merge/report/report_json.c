@@ -45,8 +45,9 @@ static void counts(struct mg_json *j, const char *key, const struct mg_counts *c
   mg_json_kuint(j, "failed_allocations", c->failed_allocations);
   mg_json_kuint(j, "reallocs", c->reallocs);
   mg_json_kuint(j, "frees", c->frees);
-  kuint_or_null(j, "null_frees", c->null_frees, na);
-  kuint_or_null(j, "unmatched_frees", c->unmatched_frees, na);
+  /* a sampled file records only the frees of sampled blocks: it cannot tell these */
+  kuint_or_null(j, "null_frees", c->null_frees, na || c->estimated);
+  kuint_or_null(j, "unmatched_frees", c->unmatched_frees, na || c->estimated);
   mg_json_kuint(j, "bytes_allocated", c->bytes_allocated);
   kfigure_or_null(j, "bytes_freed", mg_counts_figure(c, MG_BYTES_FREED), na);
   mg_json_kfigure(j, "live_blocks", mg_counts_figure(c, MG_LIVE_BLOCKS));
@@ -55,8 +56,8 @@ static void counts(struct mg_json *j, const char *key, const struct mg_counts *c
     kfigure_or_null(j, "peak_live_bytes", mg_counts_figure(c, MG_PEAK_LIVE_BYTES), na);
   mg_json_kuint(j, "overwritten_blocks", c->overwritten_blocks);
   mg_json_kuint(j, "samples", c->samples);
-  kfigure_or_null(j, "short_lived", mg_est_figure(&c->est_short_lived, c->estimated), na);
-  kfigure_or_null(j, "cross_thread_freed", mg_est_figure(&c->est_cross_freed, c->estimated), na);
+  kfigure_or_null(j, "short_lived", mg_counts_blocks_figure(c, &c->est_short_lived), na);
+  kfigure_or_null(j, "cross_thread_freed", mg_counts_blocks_figure(c, &c->est_cross_freed), na);
   kfigure_or_null(j, "cross_thread_freed_bytes",
                   mg_est_figure(&c->est_cross_freed_bytes, c->estimated), na);
   mg_json_end(j);

@@ -600,7 +600,7 @@ static void thread_details_row(FILE *out, const struct mg_profile *p,
   cell(out, 10, thr->counts.allocations
                     ? num(mg_mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
                     : "-");
-  cell(out, 12, proc->leaks ? NA : est_text(&thr->counts.est_short_lived, thr->counts.estimated).s);
+  cell(out, 12, proc->leaks ? NA : figure_text(mg_counts_blocks_figure(&thr->counts, &thr->counts.est_short_lived)).s);
   char buf[40];
   if (thr->nhot)
     fprintf(out, "  %s (%" PRIu64 ")\n", site_function(p, thr->hot[0].site, buf, sizeof buf),
@@ -874,7 +874,7 @@ static void print_net_threads(FILE *out, const struct mg_profile *p) {
   size_t nbest = 0, positive = 0;
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
-    bool balanced = proc && proc->sampled;
+    bool balanced = proc && proc->sampled && proc->counts.net == 1; /* counts complete */
     for (size_t k = 0; balanced && k < proc->nthreads; k++) {
       const struct mg_thread *t = &proc->threads[k];
       balanced = (t->has_realloc_releases || !t->counts.reallocs) &&
@@ -932,8 +932,6 @@ static void print_live_summary(FILE *out, const struct mg_profile *p,
   if (!c->estimated || opt->has_thread || opt->has_site || opt->has_pid)
     return;
   struct mg_figure live = mg_counts_figure(c, MG_LIVE_BLOCKS);
-  char seen[64];
-  mg_figure_format(seen, sizeof seen, mg_est_figure(&c->est_live_blocks, true));
   double unit = 0;
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
@@ -951,8 +949,8 @@ static void print_live_summary(FILE *out, const struct mg_profile *p,
     fprintf(out, "  no sampled block is live at exit: each site holds at most %" PRIu64
                  " bytes (95%%)\n", bound);
   else
-    fprintf(out, "  the sites above hold %s of them by their samples; any other site\n"
-                 "  holds at most %" PRIu64 " bytes (95%%: no sample saw it)\n", seen, bound);
+    fprintf(out, "  the sites above are those with a live sample; any other site holds at most\n"
+                 "  %" PRIu64 " bytes at exit (95%%)\n", bound);
   print_net_threads(out, p);
 }
 

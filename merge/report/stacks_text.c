@@ -106,15 +106,17 @@ void mg_report_text_stacks(FILE *out, const struct mg_profile *p,
       fprintf(out, "  %-14s %10s %14s %16s\n", "api", "calls", "bytes", "live-bytes");
       for (size_t i = 0; i < n; i++) {
         const struct mg_site *s = sites[i];
-        struct mg_figure live = mg_counts_figure(&s->counts, MG_LIVE_BYTES);
-        char lb[64];
-        if (live.estimated)
-          snprintf(lb, sizeof lb, "%" PRIu64 "±%" PRIu64, live.value, live.error);
-        else
-          snprintf(lb, sizeof lb, "%" PRIu64, live.value);
-        fprintf(out, "  %-14s %10" PRIu64 " %14" PRIu64 " %16s\n",
+        char lb[64], bytes[64];
+        mg_figure_format(lb, sizeof lb, mg_counts_figure(&s->counts, MG_LIVE_BYTES));
+        /* a free site's bytes are the bytes it freed: an estimate in sampled mode */
+        mg_figure_format(bytes, sizeof bytes,
+                         mg_site_is_free(s) ? mg_counts_figure(&s->counts, MG_BYTES_FREED)
+                                            : mg_exact_figure(s->counts.bytes_allocated));
+        if (mg_site_is_free(s) && s->counts.lives_only) /* leaks mode: no free is an event */
+          snprintf(bytes, sizeof bytes, "n/a");
+        fprintf(out, "  %-14s %10" PRIu64 " %14s %16s\n",
                 s->described || s->api ? mg_api_name(s->api) : mg_api_name((uint32_t)(s->id & 0xffff)),
-                mg_site_calls(s), mg_site_bytes(s), lb);
+                mg_site_calls(s), bytes, lb);
       }
     }
     if (p->stacks) {
