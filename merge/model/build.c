@@ -199,10 +199,12 @@ static struct unit_facts set_tally_units(struct mg_profile *p, struct mg_process
       continue;
     double blocks = mg_block_unit(proc, min);
     mg_est_unit(&c->est_live_bytes, bytes);
-    mg_est_unit(&c->est_cross_freed_bytes, bytes);
     mg_est_unit(&c->est_live_blocks, blocks);
     mg_est_unit(&c->est_short_lived, blocks);
-    mg_est_unit(&c->est_cross_freed, blocks);
+    if (proc->nthreads > 1) { /* one thread frees no other thread's blocks: exactly 0 */
+      mg_est_unit(&c->est_cross_freed_bytes, bytes);
+      mg_est_unit(&c->est_cross_freed, blocks);
+    }
     struct mg_site *site = &p->sites[mg_tally_site(key)];
     for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++)
       mg_est_unit(&site->lifetime[k], blocks);

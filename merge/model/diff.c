@@ -10,6 +10,10 @@
 uint64_t mg_diff_calls(const struct mg_site *s) { return s ? mg_site_calls(s) : 0; }
 uint64_t mg_diff_bytes(const struct mg_site *s) { return s ? mg_site_bytes(s) : 0; }
 
+static bool estimated_free(const struct mg_site *s) {
+  return s && mg_site_is_free(s) && s->counts.estimated;
+}
+
 static int64_t delta(uint64_t a, uint64_t b) {
   return b >= a ? (int64_t)(b - a) : -(int64_t)(a - b);
 }
@@ -61,7 +65,9 @@ void mg_diff_sites(struct mg_diff *d, const struct mg_profile *base, const struc
   for (size_t i = 0; i < n; i++) {
     struct mg_diff_pair x = pairs[i];
     x.dcalls = delta(mg_diff_calls(x.base), mg_diff_calls(x.new_));
-    x.dbytes = delta(mg_diff_bytes(x.base), mg_diff_bytes(x.new_));
+    /* A sampled free site's bytes are an estimate: it changed only if its calls did. */
+    x.dbytes = estimated_free(x.base) || estimated_free(x.new_)
+                   ? 0 : delta(mg_diff_bytes(x.base), mg_diff_bytes(x.new_));
     if (x.dcalls || x.dbytes)
       pairs[d->nchanged++] = x;
   }

@@ -45,9 +45,9 @@ static void counts(struct mg_json *j, const char *key, const struct mg_counts *c
   mg_json_kuint(j, "failed_allocations", c->failed_allocations);
   mg_json_kuint(j, "reallocs", c->reallocs);
   mg_json_kuint(j, "frees", c->frees);
-  /* a sampled file records only the frees of sampled blocks: it cannot tell these */
+  /* a sampled file records no free(NULL): it cannot tell these */
   kuint_or_null(j, "null_frees", c->null_frees, na || c->estimated);
-  kuint_or_null(j, "unmatched_frees", c->unmatched_frees, na || c->estimated);
+  kuint_or_null(j, "unmatched_frees", c->unmatched_frees, na);
   mg_json_kuint(j, "bytes_allocated", c->bytes_allocated);
   kfigure_or_null(j, "bytes_freed", mg_counts_figure(c, MG_BYTES_FREED), na);
   mg_json_kfigure(j, "live_blocks", mg_counts_figure(c, MG_LIVE_BLOCKS));

@@ -179,6 +179,9 @@ static void print_input(FILE *out, const struct mg_input *in) {
   if (proc->skipped_events)
     fprintf(out, ", %" PRIu64 " unknown %s skipped", proc->skipped_events,
             plural(proc->skipped_events, "event", "events"));
+  /* A sampled file's exact counts are its COUNTERS records: none, none to show. */
+  if (proc->sampled && !proc->has_counters)
+    fputs(", no counts recorded (its numbers are only what its samples show)", out);
   /* Full mode: the counters were used; a difference means lost events or a writer bug. */
   if (proc->disagreeing_sites)
     fprintf(out, ", counters and events disagree at %" PRIu64 " %s", proc->disagreeing_sites,
