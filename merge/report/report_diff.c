@@ -53,6 +53,8 @@ static void figure_line(FILE *out, const char *label, struct mg_figure a, struct
                                       (double)b.error * (double)b.error));
   snprintf(td, sizeof td, d > 0 ? "+%" PRId64 "±%" PRIu64 : "%" PRId64 "±%" PRIu64, d, e);
   change(pct, sizeof pct, a.value, b.value);
+  if (a.bounded || b.bounded) /* a bound's 0 is no value to compare with */
+    snprintf(pct, sizeof pct, "?");
   fprintf(out, "  %-20s %14s %14s %15s %9s\n", label, ta, tb, td, pct);
 }
 
