@@ -1,6 +1,6 @@
 // Site descriptors (frames and stable IDs) and the data and constructor that hand them
-// to the runtime.  docs/pass.md describes the ID recipe; changing anything in
-// siteKey() changes every site ID, so profiles from before and after no longer line up.
+// to the runtime.  docs/pass.md describes the ID recipe; changing anything in add() or
+// assignIds() changes every site ID, so profiles from before and after no longer line up.
 #include "SiteTable.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -16,6 +16,9 @@
 #include "llvm/Support/MD5.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <algorithm>
+#include <map>
 
 using namespace llvm;
 
@@ -139,43 +142,72 @@ unsigned SiteTable::addGlobalSite(const GlobalVariable &GV, AllocApi Api) {
 
 unsigned SiteTable::add(AllocApi Api, SmallVectorImpl<DescribedFrame> &Frames,
                         StringRef NoLocationName, std::optional<unsigned> Ordinal) {
-  // The ID key: what the site is, independent of where the build happens.
+  // What the site is, independent of where the build happens and of where its lines
+  // are: the ID key (docs/pass.md) leaves lines and columns out, so that an edit above a
+  // call (a comment, a new function) does not change its ID; assignIds() tells the
+  // sites that share a key apart by the order of their positions.
   KeyWriter Key;
-  Key.str("memscope.site.v1");
+  Key.str("memscope.site.v2");
   Key.u32(static_cast<uint32_t>(Api));
   Key.u32(static_cast<uint32_t>(Frames.size()));
   for (const DescribedFrame &D : Frames) {
     Key.str(D.Frame.Function);
     Key.str(D.KeyFile);
-    Key.u32(D.Frame.Line);
-    Key.u32(D.Frame.Column);
   }
   if (Ordinal) {
     Key.str(NoLocationName);
     Key.u32(*Ordinal);
   }
-  // Identical keys in one module are one site: the copies of an unrolled loop, or two
-  // calls expanded from one macro use, have the same frames and no report could tell
-  // them apart; as one site their counts add up where the source has one call.
-  auto [It, Fresh] = KeyIndex.try_emplace(Key.bytes(), static_cast<unsigned>(Sites.size()));
+  std::vector<uint32_t> Position;
+  for (const DescribedFrame &D : Frames) {
+    Position.push_back(D.Frame.Line);
+    Position.push_back(D.Frame.Column);
+  }
+  // Identical keys and positions in one module are one site: the copies of an unrolled
+  // loop, or two calls expanded from one macro use, have the same frames and no report
+  // could tell them apart; as one site their counts add up where the source has one call.
+  KeyWriter Whole;
+  Whole.str(Key.bytes());
+  for (uint32_t P : Position)
+    Whole.u32(P);
+  auto [It, Fresh] = KeyIndex.try_emplace(Whole.bytes(), static_cast<unsigned>(Sites.size()));
   if (!Fresh)
     return It->second;
-  Key.u32(0); // formerly a duplicate number; kept so that IDs stay as they were
-
-  MD5 Hash;
-  Hash.update(Key.bytes());
-  MD5::MD5Result Digest;
-  Hash.final(Digest);
 
   SiteDescriptor Site;
   Site.Api = Api;
   for (DescribedFrame &D : Frames)
     Site.Frames.push_back(std::move(D.Frame));
-  Site.Id = Digest.low();
-  if (Site.Id == 0) // 0 means "no known site" in the record format
-    Site.Id = 1;
+  Site.IdKey = Key.bytes();
+  Site.Position = std::move(Position);
   Sites.push_back(std::move(Site));
   return Sites.size() - 1;
+}
+
+// Each site's ID: MD5 of its key and its rank, from 0, among the module's sites with
+// that key, ordered by their positions (lines and columns, innermost frame first).
+// Lines added or removed above a group of calls move all of them alike, so their ranks,
+// and their IDs, stay.
+void SiteTable::assignIds() {
+  std::map<std::string, std::vector<unsigned>> Groups;
+  for (unsigned I = 0; I < Sites.size(); ++I)
+    Groups[Sites[I].IdKey].push_back(I);
+  for (auto &[IdKey, Members] : Groups) {
+    std::sort(Members.begin(), Members.end(), [&](unsigned A, unsigned B) {
+      return Sites[A].Position < Sites[B].Position;
+    });
+    for (unsigned Rank = 0; Rank < Members.size(); ++Rank) {
+      KeyWriter Key;
+      Key.str(IdKey);
+      Key.u32(Rank);
+      MD5 Hash;
+      Hash.update(Key.bytes());
+      MD5::MD5Result Digest;
+      Hash.final(Digest);
+      uint64_t Id = Digest.low();
+      Sites[Members[Rank]].Id = Id ? Id : 1; // 0 means "no known site" in the format
+    }
+  }
 }
 
 // A private NUL-terminated copy of S, shared by all users of the same text.
@@ -193,6 +225,7 @@ Constant *SiteTable::string(StringRef S) {
 }
 
 void SiteTable::emitSites() {
+  assignIds();
   std::vector<Constant *> FrameInits;
   std::vector<unsigned> FirstFrame;
   for (const SiteDescriptor &Site : Sites) {

@@ -34,7 +34,11 @@ struct SiteFrame {
 struct SiteDescriptor {
   AllocApi Api;
   llvm::SmallVector<SiteFrame, 2> Frames; // innermost first
-  uint64_t Id = 0;                        // never 0
+  uint64_t Id = 0;                        // never 0; set by emitSites()
+  // What the ID is made of (docs/pass.md, "Site IDs"): the key without lines and
+  // columns, and the lines and columns that rank the site among those with that key.
+  std::string IdKey;
+  std::vector<uint32_t> Position;
   uint32_t TlsSlot = 0; // an inline site's counters in the thread-local block; 0: none
 };
 
@@ -75,6 +79,7 @@ public:
                         llvm::Function *TlsBlock, uint32_t TlsSize);
 
 private:
+  void assignIds();
   llvm::Constant *string(llvm::StringRef S);
   unsigned add(AllocApi Api, llvm::SmallVectorImpl<DescribedFrame> &Frames,
                llvm::StringRef NoLocationName, std::optional<unsigned> Ordinal);

@@ -60,12 +60,13 @@ source_filename = "src/alloc.c"
 ; The IDs pinned: each is MD5 over the key documented in docs/pass.md (checked
 ; against an independent implementation of that recipe), so they change only when
 ; the recipe does, and then every profile's IDs change with them.  IR prints the
-; uint64 as signed: -4969207508680678483 is 13477536565028873133.
+; uint64 as signed: -6846348962571129526 is 11600395111138422090.  Each site here is
+; alone with its key (api, functions and files), so each has rank 0.
 ; ID: @__memscope_sites = internal global [4 x %memscope.site]
-; ID-SAME: %memscope.site { i64 -4969207508680678483,
-; ID-SAME: %memscope.site { i64 -4924267322606436192,
-; ID-SAME: %memscope.site { i64 8098910223429529032,
-; ID-SAME: %memscope.site { i64 5456007960275467247,
+; ID-SAME: %memscope.site { i64 -6846348962571129526,
+; ID-SAME: %memscope.site { i64 -6548220732514770348,
+; ID-SAME: %memscope.site { i64 39996222385583549,
+; ID-SAME: %memscope.site { i64 -7167636901369171089,
 
 declare ptr @malloc(i64)
 declare ptr @calloc(i64, i64)
