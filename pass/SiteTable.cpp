@@ -65,12 +65,30 @@ static std::string displayFile(StringRef Directory, StringRef Filename) {
   return std::string(Joined.str());
 }
 
+// The qualified source name, "ns::Pool::process": the DISubprogram's name under the
+// names of the namespaces and classes around it (from the debug info's scopes; no
+// parameters, so that one function has one spelling).  A function in an anonymous
+// namespace reads "(anonymous namespace)::f"; a member of a local class stops at the
+// enclosing function.
 static std::string subprogramName(const DISubprogram *SP) {
   if (!SP)
     return std::string();
-  if (!SP->getName().empty())
-    return SP->getName().str();
-  return SP->getLinkageName().str();
+  if (SP->getName().empty())
+    return SP->getLinkageName().str();
+  std::string Name = SP->getName().str();
+  for (const DIScope *Scope = SP->getScope(); Scope; Scope = Scope->getScope()) {
+    StringRef Part;
+    if (const auto *NS = dyn_cast<DINamespace>(Scope))
+      Part = NS->getName().empty() ? StringRef("(anonymous namespace)") : NS->getName();
+    else if (const auto *Type = dyn_cast<DICompositeType>(Scope))
+      Part = Type->getName();
+    else
+      break; /* the file, the compile unit, or a function around a local class */
+    if (Part.empty())
+      break;
+    Name = (Part + "::" + Name).str();
+  }
+  return Name;
 }
 
 // frames[0] is where the call is written, then one frame per inlined-at level; the

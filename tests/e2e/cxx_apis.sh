@@ -32,10 +32,16 @@ check 5 1280 'new[]' main 'new[]-aligned'
 check 5 1280 'delete[]' main 'delete[]-aligned'
 check 30 120 new main new-nothrow
 check 30 120 delete main delete-nothrow
-# std::allocator<int>: the site is in the library header, where operator new is called.
+# std::allocator<int>: the site is in the library header, where operator new is called;
+# its function is qualified (std::__new_allocator<int>::allocate with GCC 12's headers).
 allocator='frames.0.file~/new_allocator\.h$,frames.0.line>0'
-expect_site "$allocator" 10 4000 new allocate "allocator's new"
-expect_site "$allocator" 10 4000 delete deallocate "allocator's delete"
+for pair in new:allocate delete:deallocate; do
+  api=${pair%%:*} fn=${pair#*:}
+  expect_json "sites[$allocator,api=$api].calls" 10 "allocator's $api: calls"
+  expect_json "sites[$allocator,api=$api].bytes" 4000 "allocator's $api: bytes"
+  expect_json "sites[$allocator,api=$api].frames.0.function" "~" "^std::(__)?new_allocator<int>::$fn\$" \
+    "allocator's $api: function, qualified"
+done
 expect_json 'count(sites[?calls>0])' 12 "sites with calls"
 json_check "$work/run.json"
 echo "e2e cxx_apis: all checks passed"
