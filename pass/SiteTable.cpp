@@ -55,13 +55,17 @@ struct SiteTable::DescribedFrame {
 };
 using DescribedFrame = SiteTable::DescribedFrame;
 
+// Shown with "." and ".." taken out (/usr/lib/gcc/x86_64-linux-gnu/12/../../../../include
+// reads /usr/include), lexically: a path through a symlinked directory may then name
+// another place, which is acceptable for display (the ID uses the name as written).
 static std::string displayFile(StringRef Directory, StringRef Filename) {
   if (Filename.empty())
     return std::string();
-  if (Directory.empty() || !sys::path::is_relative(Filename))
-    return Filename.str();
-  SmallString<256> Joined(Directory);
+  SmallString<256> Joined;
+  if (!Directory.empty() && sys::path::is_relative(Filename))
+    Joined = Directory;
   sys::path::append(Joined, Filename);
+  sys::path::remove_dots(Joined, /*remove_dot_dot=*/true);
   return std::string(Joined.str());
 }
 
