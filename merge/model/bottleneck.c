@@ -67,7 +67,29 @@ static void site_name(char *buf, size_t size, const struct mg_site *s) {
   }
 }
 
+/* A site's problem is the site's, whichever threads run it: its bottlenecks name the
+ * busiest thread (b->thread) and say how the calls spread ("8 threads, the busiest 17%"). */
+static void add_spread(struct list *l, size_t first, const struct mg_site *s) {
+  if (s->threads < 2)
+    return;
+  double share = 100.0 * (double)s->top_thread.allocations / (double)s->counts.allocations;
+  for (size_t i = first; i < l->n; i++) {
+    char *d = l->items[i].description;
+    size_t len = strlen(d);
+    snprintf(d + len, sizeof l->items[i].description - len,
+             " (%" PRIu64 " threads, the busiest %.0f%% of the calls)", s->threads, share);
+  }
+}
+
+static void site_rules_of(struct list *l, const struct mg_profile *p, const struct mg_site *s);
+
 static void site_rules(struct list *l, const struct mg_profile *p, const struct mg_site *s) {
+  size_t first = l->n;
+  site_rules_of(l, p, s);
+  add_spread(l, first, s);
+}
+
+static void site_rules_of(struct list *l, const struct mg_profile *p, const struct mg_site *s) {
   const struct mg_counts *c = &s->counts, *t = &p->totals;
   if (mg_site_is_free(s) || c->allocations == 0)
     return;

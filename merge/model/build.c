@@ -290,6 +290,7 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     rank_hot_site(thr, site->id, t->counts.allocations, t->counts.bytes_allocated);
     struct mg_thread_ref r = {proc->pid, thr->index, t->counts.allocations};
     mg_site_rank_thread(site, &r);
+    site->threads += t->counts.allocations > 0;
   }
   for (size_t i = 0; i < proc->nthreads; i++) {
     proc->threads[i].counts.estimated = proc->sampled;

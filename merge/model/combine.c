@@ -26,6 +26,7 @@ static void site_absorb(struct mg_site *to, const struct mg_site *s) {
   mg_sizes_add(&to->sizes, &s->sizes);
   mg_site_add_events(to, s);
   mg_site_rank_thread(to, &s->top_thread);
+  to->threads += s->threads;
 }
 
 void mg_profile_absorb(struct mg_profile *dst, struct mg_profile *src, const uint64_t *pid) {

@@ -138,6 +138,7 @@ struct mg_site {
   uint64_t chain_max;   /* the longest chain's reallocs */
   uint64_t chain_first_bytes, chain_last_bytes; /* sums of their first and last sizes */
   struct mg_thread_ref top_thread; /* the thread that made most allocations here */
+  uint64_t threads; /* threads (of every process) that made allocations here */
 };
 
 struct mg_replay; /* replay.c's state while a process is read */
@@ -288,7 +289,7 @@ struct mg_bottleneck {
   uint64_t thread; /* thread index, 0 when none */
   uint64_t site;   /* site id, 0 when none */
   double severity; /* 0..1 */
-  char description[256];
+  char description[512];
   char suggestion[256];
 };
 

@@ -845,10 +845,18 @@ static void print_bottlenecks(FILE *out, const struct mg_profile *p,
         (opt->has_thread && !mg_report_shows_thread(opt, b->pid, b->thread)))
       continue;
     fprintf(out, "  %.2f  %-18s", b->severity, mg_bottleneck_type_name(b->type));
-    if (p->nprocesses > 1)
-      fprintf(out, " pid %" PRIu64, b->pid);
-    if (b->thread)
-      fprintf(out, " thread %" PRIu64, b->thread);
+    /* A site's problem that several threads share: their count, not one of them (the
+     * description gives the busiest's share; the JSON keeps the busiest as pid/thread).
+     * A thread's problem (imbalance) stays the thread's. */
+    const struct mg_site *site = b->site ? mg_profile_find_site(p, b->site) : NULL;
+    if (b->type != MG_BN_THREAD_IMBALANCE && site && site->threads > 1) {
+      fprintf(out, " %" PRIu64 " threads", site->threads);
+    } else {
+      if (p->nprocesses > 1)
+        fprintf(out, " pid %" PRIu64, b->pid);
+      if (b->thread)
+        fprintf(out, " thread %" PRIu64, b->thread);
+    }
     if (b->site)
       fprintf(out, " site 0x%" PRIx64, b->site);
     fputc('\n', out);

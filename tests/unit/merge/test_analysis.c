@@ -10,6 +10,7 @@
 #include "fixture.h"
 #include "profile.h"
 #include "replay.h"
+#include "report.h"
 #include "suites.h"
 
 static const struct fx_frame frame[] = {{"fn", "a.c", 1, 1}};
@@ -344,6 +345,37 @@ START_TEST(test_combine_same_as_serial) {
 END_TEST
 
 /* Exported for test_json.c. */
+/* A site that two threads run: its bottleneck says how the calls spread, and the text
+ * report names the threads' count, not one of them. */
+START_TEST(test_bottleneck_thread_spread) {
+  struct fx f;
+  fx_init(&f);
+  fx_header_sampled(&f, "spread", 7, 65536);
+  fx_site(&f, S_CUTS, MEMSCOPE_API_MALLOC, 1, frame);
+  fx_counters(&f, 1, 70, 1, 1);
+  fx_counter(&f, S_CUTS, 15000, 240000, 16, 16);
+  fx_counters(&f, 2, 71, 2, 1);
+  fx_counter(&f, S_CUTS, 5000, 80000, 16, 16);
+  fx_end(&f, 1000, "exit");
+  struct mg_profile *p = profile_of(&f, 0);
+  mg_profile_finish(p);
+  const struct mg_bottleneck *b = find(p->bottlenecks, p->nbottlenecks, MG_BN_THOUSAND_CUTS, S_CUTS);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_uint_eq(b->thread, 1); /* the busiest */
+  ck_assert_msg(strstr(b->description, "(2 threads, the busiest 75% of the calls)"), "%s",
+                b->description);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  mg_report_text(out, p, NULL);
+  fclose(out);
+  ck_assert_msg(strstr(text, "thousand_cuts      2 threads site 0x2\n"), "%s", text);
+  free(text);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 void build_problems_fixture(struct fx *f);
 void build_problems_fixture(struct fx *f) { build_problems(f); }
 void build_story_fixture(struct fx *f);
@@ -358,6 +390,7 @@ Suite *analysis_suite(void) {
   tc = tcase_create("bottlenecks");
   tcase_add_test(tc, test_bottleneck_types);
   tcase_add_test(tc, test_bottleneck_thresholds);
+  tcase_add_test(tc, test_bottleneck_thread_spread);
   suite_add_tcase(s, tc);
   tc = tcase_create("streaming");
   tcase_add_test(tc, test_window_bounded);
