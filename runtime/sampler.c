@@ -148,24 +148,26 @@ void ms_leak_alloc(struct ms_thread *t, const struct __memscope_site *site, uint
   t->busy = 0;
 }
 
+/* p leaves the table, unless the thread is busy (a signal handler's free meanwhile). */
+static void leak_remove(struct ms_thread *t, const void *p) {
+  if (t->busy) return;
+  t->busy = 1;
+  ms_leaks_remove((uintptr_t)p);
+  t->busy = 0;
+}
+
 int ms_leak_free(struct ms_thread *t, const void *p, uint64_t *calls) {
   if (ms_config.mode != MS_MODE_LEAKS) return 0;
   if (!p) return 1; /* not counted, not recorded */
   ++*calls;
-  if (t->busy) return 1;
-  t->busy = 1;
-  ms_leaks_remove((uintptr_t)p);
-  t->busy = 0;
+  leak_remove(t, p);
   return 1;
 }
 
 /* A free that is not recorded (the thread does not record: finished, disabled) still
  * ends its block's life in leaks mode, or the block would be reported leaked. */
 void ms_leak_forget(struct ms_thread *t, const void *p) {
-  if (!p || t->busy || ms_config.mode != MS_MODE_LEAKS || !ms_tracing()) return;
-  t->busy = 1;
-  ms_leaks_remove((uintptr_t)p);
-  t->busy = 0;
+  if (p && ms_config.mode == MS_MODE_LEAKS && ms_tracing()) leak_remove(t, p);
 }
 
 /* Recording is not reentrant: the slow paths below hold t->busy while they touch the

@@ -66,13 +66,18 @@ static double normal_quantile(double q) {
   return (lo + hi) / 2;
 }
 
+#define Z_975 1.959963984540054 /* the normal's 97.5% point */
+
+/* Wilson-Hilferty's approximation of the gamma's quantile at the normal's point z: exact
+ * to 1e-6 for large shapes, a few percent for small ones. */
+static double wilson_hilferty(double a, double z) {
+  double c = 1.0 / (9 * a), t = 1 - c + z * sqrt(c);
+  return a * t * t * t;
+}
+
 double mg_gamma_quantile(double a, double q) {
-  if (a > 2000) { /* Wilson-Hilferty: relative error below 1e-6 this far out */
-    double z = q == 0.975 ? 1.959963984540054 : q == 0.025 ? -1.959963984540054
-                                                           : normal_quantile(q);
-    double c = 1.0 / (9 * a), t = 1 - c + z * sqrt(c);
-    return a * t * t * t;
-  }
+  if (a > 2000) /* far enough out for Wilson-Hilferty */
+    return wilson_hilferty(a, q == 0.975 ? Z_975 : q == 0.025 ? -Z_975 : normal_quantile(q));
   double lo = 0, hi = a + 10 * sqrt(a) + 10;
   while (lower_gamma_p(a, hi) < q)
     hi *= 2;
@@ -115,8 +120,7 @@ double mg_est_quick_high(const struct mg_est *e) {
   double vu = v + u * u;
   if (vu <= 0)
     return y;
-  double a = (y + u) * (y + u) / vu, c = 1.0 / (9 * a), t = 1 - c + 1.959963984540054 * sqrt(c);
-  return a * t * t * t * vu / (y + u);
+  return wilson_hilferty((y + u) * (y + u) / vu, Z_975) * vu / (y + u);
 }
 
 static uint64_t rounded(double x) {

@@ -81,24 +81,28 @@ struct live_block {
   uint32_t stack;      /* its stack in the process (stacks.h), 0: none */
 };
 
-/* A running estimate split in halves (the peak in sampled mode, above). */
-struct split {
-  struct mg_est live[2];   /* each half's running estimate, weights 2w */
-  double high[2];          /* each half's highest value so far */
-  struct mg_est at_high[2]; /* at_high[h]: half h's value at half 1-h's latest high */
-  uint64_t epoch[2];       /* epoch[g]: half g's new highs so far */
-  /* The whole running estimate where the upper end of its interval was highest: the
-   * peak's upper end (the peak is below it wherever the peak was, 95%). */
+/* A whole running estimate where the upper end of its interval was highest: the peak's
+ * upper end (the peak is below it wherever the peak was, 95%). */
+struct upper {
   double best_quick;
   struct mg_est at_best;
 };
 
+/* A running estimate split in halves (the peak in sampled mode, above). */
+struct split {
+  struct mg_est live[2];   /* each half's running estimate, weights 1/q */
+  double high[2];          /* each half's highest value so far */
+  struct mg_est at_high[2]; /* at_high[h]: half h's value at half 1-h's latest high */
+  uint64_t epoch[2];       /* epoch[g]: half g's new highs so far */
+  struct upper upper;      /* of the whole estimate */
+};
+
 /* A running estimate (with its unit) grew: remember it if its upper end is the highest. */
-static void track_upper(struct split *sp, const struct mg_est *live) {
+static void track_upper(struct upper *u, const struct mg_est *live) {
   double q = mg_est_quick_high(live);
-  if (q > sp->best_quick) {
-    sp->best_quick = q;
-    sp->at_best = *live;
+  if (q > u->best_quick) {
+    u->best_quick = q;
+    u->at_best = *live;
   }
 }
 
@@ -134,7 +138,7 @@ struct sstate {
   struct mg_est half_bytes[2], half_blocks[2], high_bytes[2], high_blocks[2];
   uint64_t stamp[2];
   struct mg_est live_est; /* its whole running estimate of live bytes */
-  struct split upper;     /* only its upper-end tracking is used */
+  struct upper upper;     /* of live_est */
   struct mg_est lifetime[MG_LIFETIME_BUCKETS];
   bool has_events;
   uint64_t first, last; /* absolute times */
@@ -391,8 +395,8 @@ static struct mg_est split_result(const struct split *sp, const struct mg_est *l
     e = *live;
     e.high = 0;
   }
-  if (sp->best_quick > 0)
-    e.high = mg_est_high(&sp->at_best);
+  if (sp->upper.best_quick > 0)
+    e.high = mg_est_high(&sp->upper.at_best);
   return e;
 }
 
@@ -416,7 +420,7 @@ static void heap_grows(struct mg_replay *r, const struct live_block *b,
   mg_est_add(&r->est_live, b->weight, (double)b->size);
   if (b->weight > 1) {
     r->est_live.unit = r->byte_unit;
-    track_upper(&r->split, &r->est_live);
+    track_upper(&r->split.upper, &r->est_live);
   }
   if (r->est_live.value > r->est_peak.value) {
     r->est_peak = r->est_live;
@@ -433,7 +437,7 @@ static void heap_grows(struct mg_replay *r, const struct live_block *b,
   mg_est_add(&t->est_live, b->weight, (double)b->size);
   if (b->weight > 1) {
     t->est_live.unit = r->byte_unit;
-    track_upper(&t->split, &t->est_live);
+    track_upper(&t->split.upper, &t->est_live);
   }
   if (t->est_live.value > t->est_peak.value) {
     t->est_peak = t->est_live;

@@ -910,21 +910,19 @@ static void print_net_threads(FILE *out, const struct mg_profile *p) {
   if (!positive)
     return;
   /* Entries wrap before column 100. */
-  char line[256];
   int col = fprintf(out, "  by thread, blocks allocated minus freed (exact):");
-  for (size_t j = 0; j <= nbest; j++) {
-    if (j < nbest)
-      snprintf(line, sizeof line, "%.0" PRIu64 "%s%" PRIu64 " %.40s +%" PRId64,
-               p->nprocesses > 1 ? best[j].proc->pid : 0,
-               p->nprocesses > 1 ? ":" : "", best[j].t->index,
+  for (size_t j = 0; j < nbest || (j == nbest && positive > nbest); j++) {
+    char pid[24] = "", entry[96];
+    if (j == nbest) {
+      snprintf(entry, sizeof entry, "and %zu more", positive - nbest);
+    } else {
+      if (p->nprocesses > 1)
+        snprintf(pid, sizeof pid, "%" PRIu64 ":", best[j].proc->pid);
+      snprintf(entry, sizeof entry, "%s%" PRIu64 " %.40s +%" PRId64, pid, best[j].t->index,
                best[j].t->name ? best[j].t->name : "-", best[j].net);
-    else if (positive > nbest)
-      snprintf(line, sizeof line, "and %zu more", positive - nbest);
-    else
-      break;
-    const char *entry = line;
+    }
     if (j)
-      fputc(',', out), col++;
+      col += fprintf(out, ",");
     if (col + 1 + (int)strlen(entry) > 99) {
       fputs("\n   ", out);
       col = 3;
@@ -935,8 +933,8 @@ static void print_net_threads(FILE *out, const struct mg_profile *p) {
 }
 
 /* After the live table in sampled mode: how many blocks are still live, exactly (from
- * the counts), how many of them the sites above account for by their samples, and what
- * bounds the sites that no live sample saw.  Whole-profile numbers: not with a filter. */
+ * the counts), and what bounds the sites that no live sample saw.  Whole-profile
+ * numbers: not with a filter. */
 static void print_live_summary(FILE *out, const struct mg_profile *p,
                                const struct mg_report_options *opt) {
   const struct mg_counts *c = &p->totals;
