@@ -5,7 +5,8 @@
  * Sites get dense process-wide indexes (for per-site counters) and are written to the
  * output as SITE records at once (opening the file if needed), so a table unregistered
  * by dlclose has already been described; a fork child's file gets every table still
- * registered when it opens.
+ * registered when it opens, and a table unregistered before then (the child's exit)
+ * opens it first.
  * The registry shares the output lock: registration is rare and ordering with the
  * file's opening must be exact. */
 #include <stdatomic.h>
@@ -85,6 +86,10 @@ MS_EXPORT void __memscope_unregister_module_v2(struct __memscope_module *m) {
    * hold the lock, and at exit nothing reads the table again. */
   if (ms_self.busy) return;
   ms_output_lock();
+  /* A file not opened yet (a fork child that wrote nothing before exit) would miss this
+   * table's SITE records: opening it now writes every linked table, this one included. */
+  if (ms_tracing() && !ms_output_is_open_locked())
+    ms_output_open_locked();
   for (struct __memscope_module **it = &modules; *it; it = &(*it)->next)
     if (*it == m) {
       *it = m->next;
