@@ -4,6 +4,7 @@
 #include "SiteTable.h"
 
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Demangle/Demangle.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/DerivedTypes.h"
@@ -18,6 +19,7 @@
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 using namespace llvm;
@@ -77,6 +79,22 @@ static std::string displayFile(StringRef Directory, StringRef Filename) {
 static std::string subprogramName(const DISubprogram *SP) {
   if (!SP)
     return std::string();
+  // A C++ function: its linkage name demangled without return type and parameters, the
+  // spelling llvm-symbolizer's names take in the merge ("main::$_0::operator()"), so that
+  // one function has one name whether a site or a stack names it.
+  StringRef Linkage = SP->getLinkageName();
+  if (Linkage.size() > 2 && Linkage[0] == '_' && Linkage[1] == 'Z') {
+    std::string Mangled = Linkage.str(); // the demangler's tree points into it
+    ItaniumPartialDemangler Demangler;
+    if (!Demangler.partialDemangle(Mangled.c_str()) && Demangler.isFunction()) {
+      size_t Size = 0;
+      if (char *Name = Demangler.getFunctionName(nullptr, &Size)) {
+        std::string Result(Name);
+        std::free(Name);
+        return Result;
+      }
+    }
+  }
   if (SP->getName().empty())
     return SP->getLinkageName().str();
   std::string Name = SP->getName().str();

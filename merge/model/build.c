@@ -7,6 +7,7 @@
 
 #include "build.h"
 #include "counters.h"
+#include "names.h"
 #include "profile.h"
 #include "replay.h"
 #include "resources.h"
@@ -79,8 +80,9 @@ void mg_process_add_site(struct mg_profile *p, struct mg_process *proc,
   site->nframes = s->nframes;
   site->frames = mg_xcalloc(s->nframes, sizeof *site->frames);
   for (size_t i = 0; i < s->nframes; i++) {
-    site->frames[i].function = mg_xstrdup_or_null(s->frames[i].function);
-    site->frames[i].file = mg_xstrdup_or_null(s->frames[i].file);
+    /* one spelling with the stacks' frames (names.h) */
+    site->frames[i].function = mg_name_function(mg_xstrdup_or_null(s->frames[i].function));
+    site->frames[i].file = mg_name_path(mg_xstrdup_or_null(s->frames[i].file));
     site->frames[i].line = s->frames[i].line;
     site->frames[i].column = s->frames[i].column;
   }

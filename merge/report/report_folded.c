@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callers.h"
 #include "report.h"
 #include "stacks.h"
 #include "strtab.h"
@@ -92,7 +93,8 @@ static enum mg_stack_value stack_value(enum mg_folded_value v) {
   }
 }
 
-/* The site's value split among its stacks; false when it has none to split it by. */
+/* The site's value split among its stacks, each a whole path (callers.h); false when it
+ * has none to split it by. */
 static bool stack_lines(struct folded *fo, char **buf, size_t *cap, const struct mg_profile *p,
                         const struct mg_site *s, enum mg_folded_value value, uint64_t v) {
   const struct mg_stack_span *span = mg_stacks_of_site(p, s->id);
@@ -100,22 +102,25 @@ static bool stack_lines(struct folded *fo, char **buf, size_t *cap, const struct
     return false;
   uint64_t *parts = mg_xmalloc(span->n * sizeof *parts);
   bool split = mg_stack_split(p->stacks, span, stack_value(value), v, parts);
-  bool uninstrumented = mg_site_uninstrumented(s);
   for (size_t i = 0; split && i < span->n; i++) {
     if (!parts[i])
       continue;
-    const struct mg_stack *st = &p->stacks->stacks[p->stacks->entries[span->first + i].stack];
-    size_t len = 0, inner = uninstrumented ? 0 : mg_stack_first_frames(st);
+    struct mg_path_frame *f;
+    size_t n = mg_site_path(p, s, &p->stacks->entries[span->first + i], &f), len = 0;
     (*buf)[0] = '\0';
-    for (size_t f = st->nframes; f-- > inner;) {
-      char name[512];
-      mg_stack_frame_name(&st->frames[f], name, sizeof name);
+    if (!n) {
+      char name[40];
+      snprintf(name, sizeof name, "site 0x%" PRIx64, s->id);
       frame_name(buf, &len, cap, name);
-      if (f > inner || !uninstrumented)
+    }
+    for (size_t k = n; k-- > 0;) {
+      char name[512];
+      mg_path_frame_name(&f[k], name, sizeof name);
+      frame_name(buf, &len, cap, name);
+      if (k)
         separator(buf, &len, cap);
     }
-    if (!uninstrumented)
-      site_path(buf, &len, cap, s);
+    free(f);
     add_line(fo, *buf, parts[i]);
   }
   free(parts);

@@ -437,6 +437,7 @@ static void site(struct mg_json *j, const struct mg_profile *p, const struct mg_
     mg_json_end(j);
   }
   mg_json_end(j);
+  mg_callers_json_site(j, p, s);
   mg_json_key(j, "stacks");
   mg_stacks_json_site(j, p, s);
   mg_json_kuint(j, "calls", mg_site_calls(s));

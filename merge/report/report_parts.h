@@ -23,7 +23,17 @@ void mg_json_kest(struct mg_json *j, const char *key, const struct mg_est *e, bo
  * value only), and the top-level "symbolization" object (key and value; nothing without
  * stacks). */
 void mg_stacks_json_site(struct mg_json *j, const struct mg_profile *p, const struct mg_site *s);
+/* A site's "place" (its caller frame, callers.h) and "callers" (keys and values). */
+void mg_callers_json_site(struct mg_json *j, const struct mg_profile *p, const struct mg_site *s);
 void mg_stacks_json(struct mg_json *j, const struct mg_profile *p);
+
+struct mg_caller;
+/* A site's place in a text table (place_text.c): its caller frame (callers.h) and
+ * location, ending the row the caller began; then, indented to function_col, what that
+ * frame called ("via") and the site's largest callers ("from").  row: one caller of an
+ * uninstrumented site, shown as its own row; NULL for the whole site. */
+void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_site *s,
+                        const struct mg_caller *row, int function_col);
 
 /* The text report's section "Allocations from uninstrumented code" and the stacks of
  * instrumented sites (stacks_text.c; nothing when the profile has neither). */

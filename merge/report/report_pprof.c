@@ -29,6 +29,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "callers.h"
 #include "hashmap.h"
 #include "report.h"
 #include "stacks.h"
@@ -328,11 +329,12 @@ unsigned char *mg_pprof_encode(const struct mg_profile *p, const struct mg_repor
       if (!v[0] && !v[1] && !v[2] && !v[3])
         continue;
       const struct mg_stack *st = &tab->stacks[tab->entries[span->first + e].stack];
-      size_t nlocs = 0, f = uninstrumented ? 0 : mg_stack_first_frames(st);
+      size_t nlocs = 0, f, to; /* the whole path (callers.h) */
+      mg_stack_outer(p, s, &tab->entries[span->first + e], &f, &to);
       MG_GROW(locs, locs_cap, st->nframes + 1);
       if (!uninstrumented)
         locs[nlocs++] = loc;
-      while (f < st->nframes)
+      while (f < to)
         locs[nlocs++] = frame_location(&fl, &nloc, &out, &sub, &sub2, &t, &fs, st, f, &f);
       sample(&out, &sub, &sub2, &packed, &t, s, locs, nlocs, v);
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bottleneck.h"
+#include "callers.h"
 #include "report.h"
 #include "report_parts.h"
 #include "resources.h"
@@ -297,44 +298,6 @@ static void print_threads(FILE *out, const struct mg_profile *p,
 
 /* --- Sites ----------------------------------------------------------------------------- */
 
-static void format_location(char *buf, size_t size, const struct mg_frame *f) {
-  if (!f->file)
-    snprintf(buf, size, "??");
-  else if (f->line == 0)
-    snprintf(buf, size, "%s", f->file);
-  else if (f->column == 0)
-    snprintf(buf, size, "%s:%" PRIu32, f->file, f->line);
-  else
-    snprintf(buf, size, "%s:%" PRIu32 ":%" PRIu32, f->file, f->line, f->column);
-}
-
-/* "function location" for frames[0] (ending the row begun by the caller), then one
- * "inlined into" line per outer frame, indented under the function column. */
-static void print_site_place(FILE *out, const struct mg_site *s, int function_col) {
-  char loc[1024];
-  if (!s->described || s->nframes == 0) {
-    char name[40];
-    if (mg_site_uninstrumented(s)) /* stacks: "Allocations from uninstrumented code" */
-      snprintf(name, sizeof name, "(uninstrumented %s)", mg_api_name((uint32_t)(s->id & 0xffff)));
-    else if (s->described)
-      snprintf(name, sizeof name, "??");
-    else
-      snprintf(name, sizeof name, "site 0x%" PRIx64, s->id);
-    fprintf(out, "%-*s ??\n", FUNCTION_WIDTH, name);
-    return;
-  }
-  const struct mg_frame *f = &s->frames[0];
-  format_location(loc, sizeof loc, f);
-  fprintf(out, "%-*s %s\n", FUNCTION_WIDTH, f->function ? f->function : "??", loc);
-  for (size_t i = 1; i < s->nframes; i++) {
-    f = &s->frames[i];
-    char inl[512];
-    snprintf(inl, sizeof inl, "inlined into %s", f->function ? f->function : "??");
-    format_location(loc, sizeof loc, f);
-    fprintf(out, "%*s%-*s %s\n", function_col + 2, "", FUNCTION_WIDTH - 2, inl, loc);
-  }
-}
-
 /* Comparators: bigger first, then by id so the order never depends on input order. */
 #define CMP_DESC(a, b) \
   if ((a) != (b))      \
@@ -409,6 +372,44 @@ static const struct mg_site **table_rows(FILE *out, const struct mg_profile *p,
 }
 
 
+static struct text est_text(const struct mg_est *e, bool estimated);
+
+/* A row of the main site tables: a site, or one caller of an uninstrumented site (its
+ * allocations attributed to the first frame outside the C library: callers.h), with the
+ * values it is sorted by. */
+struct site_row {
+  const struct mg_site *s;
+  const struct mg_caller *caller;
+  double bytes, calls, live_blocks, live_bytes;
+};
+
+static int row_order(const struct site_row *x, const struct site_row *y, enum site_table t) {
+  double kx[2] = {x->bytes, x->calls}, ky[2] = {y->bytes, y->calls};
+  if (t == BY_CALLS)
+    kx[0] = x->calls, kx[1] = x->bytes, ky[0] = y->calls, ky[1] = y->bytes;
+  else if (t == LIVE)
+    kx[0] = x->live_bytes, kx[1] = x->live_blocks, ky[0] = y->live_bytes, ky[1] = y->live_blocks;
+  for (int i = 0; i < 2; i++)
+    CMP_DESC(kx[i], ky[i]);
+  if (x->s->id != y->s->id)
+    return x->s->id < y->s->id ? -1 : 1;
+  return (x->caller > y->caller) - (x->caller < y->caller);
+}
+static int rows_by_bytes(const void *a, const void *b) { return row_order(a, b, BY_BYTES); }
+static int rows_by_calls(const void *a, const void *b) { return row_order(a, b, BY_CALLS); }
+static int rows_by_live(const void *a, const void *b) { return row_order(a, b, LIVE); }
+
+static struct site_row whole_site_row(const struct mg_site *s) {
+  return (struct site_row){
+      .s = s, .bytes = (double)mg_site_bytes(s), .calls = (double)mg_site_calls(s),
+      .live_blocks = (double)mg_counts_figure(&s->counts, MG_LIVE_BLOCKS).value,
+      .live_bytes = (double)mg_counts_figure(&s->counts, MG_LIVE_BYTES).value};
+}
+
+static bool caller_kept(const struct mg_caller *c, enum site_table t) {
+  return t == LIVE ? c->live_blocks.value > 0 : c->calls.value > 0;
+}
+
 static void print_site_table(FILE *out, const struct mg_profile *p,
                              const struct mg_report_options *opt, size_t top,
                              enum site_table table) {
@@ -434,10 +435,56 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
             table == BY_BYTES ? "calls" : "bytes", "api", FUNCTION_WIDTH, "function",
             "location");
 
-  size_t n;
-  const struct mg_site **rows = table_rows(out, p, opt, top, table_keeps[table], order[table], &n);
+  if (table == SIZES) {
+    size_t n;
+    const struct mg_site **rows = table_rows(out, p, opt, top, table_keeps[table], order[table], &n);
+    for (size_t i = 0; i < n; i++) {
+      const struct mg_site *s = rows[i];
+      cell(out, 10, num(s->sizes.calls).s);
+      cell(out, 10, num(s->sizes.min).s);
+      cell(out, 10, num(mg_mean(s->sizes.bytes, s->sizes.calls)).s);
+      cell(out, 10, num(s->sizes.max).s);
+      fputs("  ", out);
+      mg_text_site_place(out, p, s, NULL, SIZES_TABLE_FUNCTION_COL);
+    }
+    free(rows);
+    return;
+  }
+
+  /* Sites, an uninstrumented one split among its callers when its samples had stacks. */
+  struct site_row *rows = NULL;
+  size_t n = 0, cap = 0;
+  struct mg_callers *callers = mg_xcalloc(p->nsites ? p->nsites : 1, sizeof *callers);
+  for (size_t i = 0; i < p->nsites; i++) {
+    const struct mg_site *s = &p->sites[i];
+    if (!table_keeps[table](s) || !mg_report_shows_site(opt, s->id))
+      continue;
+    if (mg_site_uninstrumented(s) && !mg_site_is_free(s))
+      mg_site_callers(p, s, &callers[i]);
+    if (!callers[i].n) {
+      MG_GROW(rows, cap, n + 1);
+      rows[n++] = whole_site_row(s);
+    }
+    for (size_t k = 0; k < callers[i].n; k++) {
+      const struct mg_caller *c = &callers[i].v[k];
+      if (!caller_kept(c, table))
+        continue;
+      MG_GROW(rows, cap, n + 1);
+      rows[n++] = (struct site_row){.s = s, .caller = c, .bytes = c->bytes.value,
+                                    .calls = c->calls.value,
+                                    .live_blocks = c->live_blocks.value,
+                                    .live_bytes = c->live_bytes.value};
+    }
+  }
+  qsort(rows, n, sizeof *rows,
+        table == BY_CALLS ? rows_by_calls : table == LIVE ? rows_by_live : rows_by_bytes);
+  if (top && n > top)
+    n = top;
+  if (n == 0)
+    fputs("  (none)\n", out);
   for (size_t i = 0; i < n; i++) {
-    const struct mg_site *s = rows[i];
+    const struct mg_site *s = rows[i].s;
+    const struct mg_caller *c = rows[i].caller;
     /* "?" for a site without a SITE record, "#N" for an api this tool does not know. */
     char api[16];
     if (!s->api)
@@ -446,38 +493,36 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
       snprintf(api, sizeof api, "#%" PRIu32, s->api);
     else
       snprintf(api, sizeof api, "%s", mg_api_name(s->api));
-    /* A free site's bytes are bytes freed: estimated in sampled mode. */
-    struct text bytes = mg_site_is_free(s) ? figure(&s->counts, MG_BYTES_FREED)
+    /* A free site's bytes are bytes freed: estimated in sampled mode.  A caller's share
+     * of an uninstrumented site is an estimate from its samples. */
+    struct text bytes = c ? est_text(&c->bytes, c->estimated)
+                      : mg_site_is_free(s) ? figure(&s->counts, MG_BYTES_FREED)
                                            : num(s->counts.bytes_allocated);
+    struct text calls = c ? est_text(&c->calls, c->estimated) : num(mg_site_calls(s));
     switch (table) {
     case BY_BYTES:
       cell(out, 10, bytes.s);
-      cell(out, 10, num(mg_site_calls(s)).s);
+      cell(out, 10, calls.s);
       fprintf(out, "  %-8s ", api);
-      print_site_place(out, s, SITE_TABLE_FUNCTION_COL);
+      mg_text_site_place(out, p, s, c, SITE_TABLE_FUNCTION_COL);
       break;
     case BY_CALLS:
-      cell(out, 10, num(mg_site_calls(s)).s);
+      cell(out, 10, calls.s);
       cell(out, 10, bytes.s);
       fprintf(out, "  %-8s ", api);
-      print_site_place(out, s, SITE_TABLE_FUNCTION_COL);
+      mg_text_site_place(out, p, s, c, SITE_TABLE_FUNCTION_COL);
       break;
-    case LIVE:
-      cell(out, 10, figure(&s->counts, MG_LIVE_BLOCKS).s);
-      cell(out, 10, figure(&s->counts, MG_LIVE_BYTES).s);
+    default:
+      cell(out, 10, c ? est_text(&c->live_blocks, c->estimated).s : figure(&s->counts, MG_LIVE_BLOCKS).s);
+      cell(out, 10, c ? est_text(&c->live_bytes, c->estimated).s : figure(&s->counts, MG_LIVE_BYTES).s);
       fputs("  ", out);
-      print_site_place(out, s, LIVE_TABLE_FUNCTION_COL);
-      break;
-    case SIZES:
-      cell(out, 10, num(s->sizes.calls).s);
-      cell(out, 10, num(s->sizes.min).s);
-      cell(out, 10, num(mg_mean(s->sizes.bytes, s->sizes.calls)).s);
-      cell(out, 10, num(s->sizes.max).s);
-      fputs("  ", out);
-      print_site_place(out, s, SIZES_TABLE_FUNCTION_COL);
+      mg_text_site_place(out, p, s, c, LIVE_TABLE_FUNCTION_COL);
       break;
     }
   }
+  for (size_t i = 0; i < p->nsites; i++)
+    mg_callers_free(&callers[i]);
+  free(callers);
   free(rows);
 }
 
@@ -540,7 +585,7 @@ static void print_peak(FILE *out, const struct mg_profile *p, const struct mg_re
       cell(out, 10, est_text(&ps->bytes, proc->sampled).s);
       cell(out, 10, est_text(&ps->blocks, proc->sampled).s);
       fputs("  ", out);
-      print_site_place(out, s, LIVE_TABLE_FUNCTION_COL);
+      mg_text_site_place(out, p, s, NULL, LIVE_TABLE_FUNCTION_COL);
       shown++;
     }
     if (!shown)
@@ -743,7 +788,7 @@ static void print_lifetimes(FILE *out, const struct mg_profile *p,
       cell(out, 8, rounded(v).s);
     }
     fputs("  ", out);
-    print_site_place(out, s, SIZES_TABLE_FUNCTION_COL);
+    mg_text_site_place(out, p, s, NULL, SIZES_TABLE_FUNCTION_COL);
   }
   free(rows);
 }
@@ -770,7 +815,7 @@ static void print_chains(FILE *out, const struct mg_profile *p, const struct mg_
     cell(out, 10, num(mg_mean(s->chain_first_bytes, s->chains)).s);
     cell(out, 10, num(mg_mean(s->chain_last_bytes, s->chains)).s);
     fputs("  ", out);
-    print_site_place(out, s, 47);
+    mg_text_site_place(out, p, s, NULL, 47);
   }
   free(rows);
 }

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "callers.h"
 #include "json.h"
 #include "stacks.h"
 
@@ -23,6 +24,10 @@ void mg_stacks_json_site(struct mg_json *j, const struct mg_profile *p, const st
     mg_json_kest(j, "est_bytes", &e->bytes, e->estimated);
     mg_json_kest(j, "live_est_blocks", &e->live_blocks, e->estimated);
     mg_json_kest(j, "live_est_bytes", &e->live_bytes, e->estimated);
+    size_t from, to;
+    mg_stack_outer(p, s, e, &from, &to);
+    mg_json_kuint(j, "outer_from", from);
+    mg_json_kuint(j, "outer_to", to);
     mg_json_key(j, "frames");
     mg_json_array(j);
     for (size_t f = 0; f < st->nframes; f++) {
@@ -35,12 +40,67 @@ void mg_stacks_json_site(struct mg_json *j, const struct mg_profile *p, const st
       mg_json_kstring(j, "module", fr->module);
       mg_json_khex(j, "address", fr->address);
       mg_json_kbool(j, "inlined", fr->inlined);
+      mg_json_kstring(j, "origin", mg_origin_name(mg_frame_origin(fr->function, fr->file, fr->module)));
       mg_json_end(j);
     }
     mg_json_end(j);
     mg_json_end(j);
   }
   mg_json_end(j);
+}
+
+static void path_frame(struct mg_json *j, const struct mg_path_frame *f) {
+  mg_json_object(j);
+  mg_json_kstring(j, "function", f->function);
+  mg_json_kstring(j, "file", f->file);
+  mg_json_kuint(j, "line", f->line);
+  mg_json_kuint(j, "column", f->column);
+  mg_json_kstring(j, "module", f->module);
+  mg_json_kstring(j, "origin", mg_origin_name(f->origin));
+  mg_json_end(j);
+}
+
+void mg_callers_json_site(struct mg_json *j, const struct mg_profile *p, const struct mg_site *s) {
+  struct mg_caller place;
+  mg_json_key(j, "place");
+  if (!mg_site_place(p, s, &place)) {
+    mg_json_null(j);
+  } else {
+    mg_json_object(j);
+    mg_json_key(j, "frame");
+    path_frame(j, &place.place);
+    mg_json_kuint(j, "depth", place.depth);
+    mg_json_key(j, "via");
+    if (place.depth)
+      path_frame(j, &place.inner);
+    else
+      mg_json_null(j);
+    mg_json_end(j);
+  }
+  struct mg_callers callers;
+  mg_site_callers(p, s, &callers);
+  mg_json_key(j, "callers");
+  mg_json_array(j);
+  for (size_t i = 0; i < callers.n; i++) {
+    const struct mg_caller *c = &callers.v[i];
+    mg_json_object(j);
+    mg_json_key(j, "frame");
+    path_frame(j, &c->place);
+    mg_json_kuint(j, "depth", c->depth);
+    mg_json_key(j, "context");
+    mg_json_array(j);
+    for (size_t k = 0; k < c->ncontext; k++)
+      path_frame(j, &c->context[k]);
+    mg_json_end(j);
+    mg_json_kuint(j, "samples", c->samples);
+    mg_json_kest(j, "est_calls", &c->calls, c->estimated);
+    mg_json_kest(j, "est_bytes", &c->bytes, c->estimated);
+    mg_json_kest(j, "live_est_blocks", &c->live_blocks, c->estimated);
+    mg_json_kest(j, "live_est_bytes", &c->live_bytes, c->estimated);
+    mg_json_end(j);
+  }
+  mg_json_end(j);
+  mg_callers_free(&callers);
 }
 
 void mg_stacks_json(struct mg_json *j, const struct mg_profile *p) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "elfinfo.h"
+#include "names.h"
 #include "strtab.h"
 #include "symbolize.h"
 #include "util.h"
@@ -325,14 +326,20 @@ static void on_frames(void *ctx, size_t request, const struct mg_sym_frame *f, s
   q->first = ps->nframes;
   q->n = n;
   MG_GROW(ps->frames, ps->frames_cap, ps->nframes + n);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
+    /* the spelling of the site tables' frames: no parameters, no "." or ".." (names.h) */
+    char *function = mg_name_function(mg_xstrdup_or_null(f[i].function));
+    char *file = mg_name_path(mg_xstrdup_or_null(f[i].file));
     ps->frames[ps->nframes++] = (struct mg_stack_frame){
-        .function = mg_strtab_copy(ps->strings, f[i].function),
-        .file = mg_strtab_copy(ps->strings, f[i].file),
+        .function = mg_strtab_copy(ps->strings, function),
+        .file = mg_strtab_copy(ps->strings, file),
         .line = f[i].line,
         .column = f[i].column,
         .inlined = i + 1 < n,
     };
+    free(function);
+    free(file);
+  }
 }
 
 static void split_dirs(struct resolver *r, const char *path) {

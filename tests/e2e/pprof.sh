@@ -48,7 +48,7 @@ mv "$kept" inlined.msgpack
 "$merge" -o inlined.pb.gz inlined.msgpack || fail "merge -o inlined.pb.gz failed"
 go tool pprof -traces -sample_index=alloc_space inlined.pb.gz >traces 2>pprof.err ||
   { cat pprof.err >&2; fail "go tool pprof -traces failed"; }
-expect_line traces 'ns0::Pool::grow const & \(inline\)$' "innermost frame, inlined"
+expect_line traces 'ns0::Pool::grow \(inline\)$' "innermost frame, inlined (one spelling: no parameters or qualifiers)"
 expect_line traces '^ +Worker0::run \(inline\)$' "its caller, inlined"
 expect_line traces '^ +site: +0x1000$' "the site id label"
 echo "e2e pprof: all checks passed"

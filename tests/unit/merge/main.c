@@ -16,6 +16,7 @@ int main(void) {
   srunner_add_suite(sr, reports_suite());
   srunner_add_suite(sr, symbolize_suite());
   srunner_add_suite(sr, resources_suite());
+  srunner_add_suite(sr, names_suite());
   srunner_add_suite(sr, cli_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

@@ -18,5 +18,6 @@ Suite *phases_suite(void);
 Suite *reports_suite(void);
 Suite *symbolize_suite(void);
 Suite *resources_suite(void);
+Suite *names_suite(void);
 
 #endif

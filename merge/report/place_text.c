@@ -1,0 +1,148 @@
+/* Where a site is, as the text tables write it (report_parts.h): the caller frame in the
+ * function column, what it called on the next line, then the site's largest callers. */
+#include "report_parts.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "callers.h"
+#include "util.h"
+
+#define FUNCTION_WIDTH 20
+#define CALLERS_SHOWN 3
+
+static void frame_location(char *buf, size_t size, const struct mg_path_frame *f) {
+  if (!f->file)
+    snprintf(buf, size, "%s", f->module && f->function ? mg_base_name(f->module) : "??");
+  else if (f->line == 0)
+    snprintf(buf, size, "%s", f->file);
+  else if (f->column == 0)
+    snprintf(buf, size, "%s:%" PRIu32, f->file, f->line);
+  else
+    snprintf(buf, size, "%s:%" PRIu32 ":%" PRIu32, f->file, f->line, f->column);
+}
+
+/* " [system]" for a frame that is not the program's own. */
+static const char *origin_mark(const struct mg_path_frame *f) {
+  switch (f->origin) {
+  case MG_ORIGIN_SYSTEM: return " [system]";
+  case MG_ORIGIN_LIBC: return " [libc]";
+  case MG_ORIGIN_RUNTIME: return " [memscope]";
+  default: return "";
+  }
+}
+
+/* "name location" appended to buf. */
+static void append_frame(char *buf, size_t size, const struct mg_path_frame *f) {
+  char name[512], loc[1024];
+  mg_path_frame_name(f, name, sizeof name);
+  frame_location(loc, sizeof loc, f);
+  size_t len = strlen(buf);
+  snprintf(buf + len, size - len, "%s %s%s", name, loc, origin_mark(f));
+}
+
+static bool same_place(const struct mg_path_frame *a, const struct mg_path_frame *b) {
+  return a->line == b->line && ((!a->function && !b->function) ||
+                                (a->function && b->function && strcmp(a->function, b->function) == 0)) &&
+         ((!a->file && !b->file) || (a->file && b->file && strcmp(a->file, b->file) == 0));
+}
+
+/* "from A loc ← B loc" for a caller: its place when it is not the row's, then its
+ * context; empty when it adds nothing. */
+static void caller_line(char *buf, size_t size, const struct mg_caller *c,
+                        const struct mg_path_frame *row_place) {
+  buf[0] = '\0';
+  bool any = false;
+  if (!row_place || !same_place(&c->place, row_place)) {
+    append_frame(buf, size, &c->place);
+    any = true;
+  }
+  for (size_t i = 0; i < c->ncontext; i++) {
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, "%s", any ? " ← " : "");
+    append_frame(buf, size, &c->context[i]);
+    any = true;
+  }
+}
+
+static double caller_share(const struct mg_callers *all, const struct mg_caller *c) {
+  double bytes = 0, calls = 0;
+  for (size_t i = 0; i < all->n; i++) {
+    bytes += all->v[i].bytes.value;
+    calls += all->v[i].calls.value;
+  }
+  return bytes > 0 ? c->bytes.value / bytes : calls > 0 ? c->calls.value / calls : 0;
+}
+
+void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_site *s,
+                        const struct mg_caller *row, int function_col) {
+  struct mg_caller place;
+  bool found = row ? (place = *row, true) : mg_site_place(p, s, &place);
+  char line[4096];
+  if (!found) {
+    if (mg_site_uninstrumented(s))
+      snprintf(line, sizeof line, "(uninstrumented %s)", mg_api_name((uint32_t)(s->id & 0xffff)));
+    else if (s->described)
+      snprintf(line, sizeof line, "??");
+    else
+      snprintf(line, sizeof line, "site 0x%" PRIx64, s->id);
+    fprintf(out, "%-*s ??\n", FUNCTION_WIDTH, line);
+    return;
+  }
+  char name[512], loc[1024];
+  mg_path_frame_name(&place.place, name, sizeof name);
+  frame_location(loc, sizeof loc, &place.place);
+  fprintf(out, "%-*s %s%s%s\n", FUNCTION_WIDTH, name, loc, origin_mark(&place.place),
+          mg_site_uninstrumented(s) ? "  (uninstrumented)" : "");
+  if (place.depth > 0) {
+    line[0] = '\0';
+    append_frame(line, sizeof line, &place.inner);
+    fprintf(out, "%*svia %s", function_col + 2, "", line);
+    if (place.depth > 1)
+      fprintf(out, " (+%zu %s inside)", place.depth - 1, place.depth == 2 ? "frame" : "frames");
+    fputc('\n', out);
+  }
+  /* the site's own chain beyond its place: the functions it was inlined into, exactly
+   * (runs of frames that are not the program's own as a count) */
+  if (!row && !mg_site_uninstrumented(s)) {
+    size_t others = 0;
+    for (size_t i = place.depth + 1; i < s->nframes; i++) {
+      struct mg_path_frame f = {.function = s->frames[i].function, .file = s->frames[i].file,
+                                .line = s->frames[i].line, .column = s->frames[i].column};
+      f.origin = mg_frame_origin(f.function, f.file, NULL);
+      if (f.origin != MG_ORIGIN_OWN) {
+        others++;
+        continue;
+      }
+      char inl[600];
+      mg_path_frame_name(&f, name, sizeof name);
+      snprintf(inl, sizeof inl, "inlined into %s", name);
+      frame_location(loc, sizeof loc, &f);
+      fprintf(out, "%*s%-*s %s\n", function_col + 2, "", FUNCTION_WIDTH - 2, inl, loc);
+    }
+    if (others)
+      fprintf(out, "%*s(inlined into %zu more %s of system code)\n", function_col + 2, "", others,
+              others == 1 ? "frame" : "frames");
+  }
+  if (row) { /* one caller of an uninstrumented site: its context only */
+    caller_line(line, sizeof line, row, &row->place);
+    if (line[0])
+      fprintf(out, "%*sfrom %s\n", function_col + 2, "", line);
+    return;
+  }
+  struct mg_callers callers;
+  mg_site_callers(p, s, &callers);
+  size_t shown = 0;
+  for (size_t i = 0; i < callers.n && shown < CALLERS_SHOWN; i++) {
+    caller_line(line, sizeof line, &callers.v[i], &place.place);
+    if (!line[0])
+      continue;
+    fprintf(out, "%*sfrom %s  (%.0f%%, %" PRIu64 " %s)\n", function_col + 2, "", line,
+            100.0 * caller_share(&callers, &callers.v[i]), callers.v[i].samples,
+            callers.v[i].samples == 1 ? "sample" : "samples");
+    shown++;
+  }
+  if (shown && callers.n > shown)
+    fprintf(out, "%*s(%zu more callers)\n", function_col + 2, "", callers.n - shown);
+  mg_callers_free(&callers);
+}
