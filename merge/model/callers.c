@@ -107,6 +107,25 @@ static struct mg_path_frame stack_frame(const struct mg_stack_frame *f) {
                                 .origin = mg_frame_origin(f->function, f->file, f->module)};
 }
 
+/* The stack enters the runtime through one of the pass's function-pointer thunks. */
+static bool through_pointer(const struct mg_stack *st) {
+  for (size_t i = 0; i < st->nframes; i++) {
+    const struct mg_stack_frame *f = &st->frames[i];
+    if (mg_frame_origin(f->function, f->file, f->module) != MG_ORIGIN_RUNTIME)
+      return false;
+    if (starts_with(f->function, "__memscope_fp."))
+      return true;
+  }
+  return false;
+}
+
+bool mg_site_stacks_whole(const struct mg_profile *p, const struct mg_site *s) {
+  if (mg_site_uninstrumented(s))
+    return true;
+  const struct mg_stack_span *span = mg_stacks_of_site(p, s->id);
+  return span && span->n && through_pointer(&p->stacks->stacks[p->stacks->entries[span->first].stack]);
+}
+
 void mg_stack_outer(const struct mg_profile *p, const struct mg_site *s,
                     const struct mg_stack_site *e, size_t *from, size_t *to) {
   const struct mg_stack *st = &p->stacks->stacks[e->stack];
@@ -116,7 +135,7 @@ void mg_stack_outer(const struct mg_profile *p, const struct mg_site *s,
    * site, the frames its own chain already tells */
   while (outer < n && stack_frame(&st->frames[outer]).origin == MG_ORIGIN_RUNTIME)
     outer++;
-  if (!mg_site_uninstrumented(s) && outer < n) {
+  if (!mg_site_stacks_whole(p, s) && outer < n) {
     struct mg_stack rest = {n - outer, st->frames + outer};
     outer += mg_stack_first_frames(&rest);
   }
@@ -129,7 +148,8 @@ void mg_stack_outer(const struct mg_profile *p, const struct mg_site *s,
 
 size_t mg_site_path(const struct mg_profile *p, const struct mg_site *s,
                     const struct mg_stack_site *e, struct mg_path_frame **out) {
-  size_t own = mg_site_uninstrumented(s) ? 0 : s->nframes, from = 0, to = 0;
+  bool whole = e && p->stacks && mg_site_stacks_whole(p, s);
+  size_t own = whole || mg_site_uninstrumented(s) ? 0 : s->nframes, from = 0, to = 0;
   if (e && p->stacks)
     mg_stack_outer(p, s, e, &from, &to);
   struct mg_path_frame *f = mg_xmalloc((own + to - from ? own + to - from : 1) * sizeof *f);
@@ -214,7 +234,7 @@ void mg_site_callers(const struct mg_profile *p, const struct mg_site *s, struct
     const struct mg_stack_site *e = &p->stacks->entries[span->first + i];
     struct mg_path_frame *f;
     size_t n = mg_site_path(p, s, e, &f);
-    struct mg_caller c = caller_of(f, n, mg_site_uninstrumented(s) ? 0 : s->nframes);
+    struct mg_caller c = caller_of(f, n, mg_site_stacks_whole(p, s) ? 0 : s->nframes);
     free(f);
     struct mg_caller *g = NULL;
     for (size_t k = 0; k < out->n && !g; k++)
@@ -246,7 +266,7 @@ bool mg_site_place(const struct mg_profile *p, const struct mg_site *s, struct m
   *out = caller_of(f, n, n);
   free(f);
   out->ncontext = out->skipped = 0;
-  if (n && out->place.origin == MG_ORIGIN_OWN)
+  if (n && out->place.origin == MG_ORIGIN_OWN && !mg_site_stacks_whole(p, s))
     return true;
   struct mg_callers callers;
   mg_site_callers(p, s, &callers);

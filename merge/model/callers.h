@@ -46,9 +46,17 @@ void mg_path_frame_name(const struct mg_path_frame *f, char *buf, size_t size);
  * frames beyond the function that made the call; an uninstrumented site's stack.  The
  * path's outer end is the thread's entry or main: the C library's frames that start a
  * process or a thread (_start, __libc_start_main, start_thread, clone) are left out.
- * Returns its length (0 for a site with neither frames nor stack); free *out. */
+ * A site whose stacks are whole (mg_site_stacks_whole) has the stack alone.  Returns its
+ * length (0 for a site with neither frames nor stack); free *out. */
 size_t mg_site_path(const struct mg_profile *p, const struct mg_site *s,
                     const struct mg_stack_site *e, struct mg_path_frame **out);
+
+/* The site's stacks are whole paths, its own frames on none of them: an uninstrumented
+ * site, or one reached through a function pointer (its stacks enter the runtime through
+ * the pass's thunk; its own frames say where the allocation function's address was
+ * taken).  Such a site is split among its callers in the tables, as its own frames do
+ * not say who called. */
+bool mg_site_stacks_whole(const struct mg_profile *p, const struct mg_site *s);
 
 /* The part of stack entry e's frames that mg_site_path puts after the site's own:
  * frames[*from, *to). */

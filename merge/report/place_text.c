@@ -93,7 +93,8 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
   mg_path_frame_name(&place.place, name, sizeof name);
   frame_location(loc, sizeof loc, &place.place);
   fprintf(out, "%-*s %s%s%s\n", FUNCTION_WIDTH, name, loc, origin_mark(&place.place),
-          mg_site_uninstrumented(s) ? "  (uninstrumented)" : "");
+          mg_site_uninstrumented(s) ? "  (uninstrumented)"
+          : mg_site_stacks_whole(p, s) ? "  (through a function pointer)" : "");
   if (place.depth > 0) {
     line[0] = '\0';
     append_frame(line, sizeof line, &place.inner);
@@ -104,7 +105,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
   }
   /* the site's own chain beyond its place: the functions it was inlined into, exactly
    * (runs of frames that are not the program's own as a count) */
-  if (!row && !mg_site_uninstrumented(s)) {
+  if (!row && !mg_site_stacks_whole(p, s)) {
     size_t others = 0;
     for (size_t i = place.depth + 1; i < s->nframes; i++) {
       struct mg_path_frame f = {.function = s->frames[i].function, .file = s->frames[i].file,
@@ -137,9 +138,11 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
     caller_line(line, sizeof line, &callers.v[i], &place.place);
     if (!line[0])
       continue;
+    /* full mode: every call was recorded with its stack, the share is exact */
+    uint64_t n = callers.v[i].samples;
     fprintf(out, "%*sfrom %s  (%.0f%%, %" PRIu64 " %s)\n", function_col + 2, "", line,
-            100.0 * caller_share(&callers, &callers.v[i]), callers.v[i].samples,
-            callers.v[i].samples == 1 ? "sample" : "samples");
+            100.0 * caller_share(&callers, &callers.v[i]), n,
+            callers.v[i].estimated ? (n == 1 ? "sample" : "samples") : (n == 1 ? "call" : "calls"));
     shown++;
   }
   if (shown && callers.n > shown)

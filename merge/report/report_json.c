@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "bottleneck.h"
+#include "callers.h"
 #include "json.h"
 #include "memscope/format.h"
 #include "report.h"
@@ -426,6 +427,8 @@ static void site(struct mg_json *j, const struct mg_profile *p, const struct mg_
   mg_json_kbool(j, "described", s->described);
   if (mg_site_uninstrumented(s))
     mg_json_kbool(j, "uninstrumented", true);
+  else if (mg_site_stacks_whole(p, s))
+    mg_json_kbool(j, "through_pointer", true);
   mg_json_key(j, "frames");
   mg_json_array(j);
   for (size_t f = 0; f < s->nframes; f++) {

@@ -323,7 +323,7 @@ unsigned char *mg_pprof_encode(const struct mg_profile *p, const struct mg_repor
     uint64_t rest[4];
     for (size_t k = 0; k < 4; k++)
       rest[k] = mg_stack_split(tab, span, by[k], whole[k], parts + k * span->n) ? 0 : whole[k];
-    bool uninstrumented = mg_site_uninstrumented(s);
+    bool uninstrumented = mg_site_stacks_whole(p, s); /* the stack is the whole path */
     for (size_t e = 0; e < span->n; e++) {
       uint64_t v[4] = {parts[e], parts[span->n + e], parts[2 * span->n + e], parts[3 * span->n + e]};
       if (!v[0] && !v[1] && !v[2] && !v[3])

@@ -374,8 +374,9 @@ static const struct mg_site **table_rows(FILE *out, const struct mg_profile *p,
 
 static struct text est_text(const struct mg_est *e, bool estimated);
 
-/* A row of the main site tables: a site, or one caller of an uninstrumented site (its
- * allocations attributed to the first frame outside the C library: callers.h), with the
+/* A row of the main site tables: a site, or one caller of a site whose frames do not
+ * say who called (uninstrumented, or through a function pointer: its allocations
+ * attributed to their first frame in the program's own code, callers.h), with the
  * values it is sorted by. */
 struct site_row {
   const struct mg_site *s;
@@ -459,7 +460,7 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
     const struct mg_site *s = &p->sites[i];
     if (!table_keeps[table](s) || !mg_report_shows_site(opt, s->id))
       continue;
-    if (mg_site_uninstrumented(s) && !mg_site_is_free(s))
+    if (mg_site_stacks_whole(p, s) && !mg_site_is_free(s))
       mg_site_callers(p, s, &callers[i]);
     if (!callers[i].n) {
       MG_GROW(rows, cap, n + 1);
