@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callers.h"
 #include "hashmap.h"
 #include "util.h"
 
@@ -55,13 +56,14 @@ static struct mg_bottleneck *add(struct list *l, enum mg_bottleneck_type type, u
 }
 
 /* "function (file:line)" or "site 0xID" for descriptions. */
-static void site_name(char *buf, size_t size, const struct mg_site *s) {
-  if (s->described && s->nframes > 0 && s->frames[0].function) {
-    if (s->frames[0].file && s->frames[0].line)
-      snprintf(buf, size, "%s (%s:%" PRIu32 ")", s->frames[0].function, s->frames[0].file,
-               s->frames[0].line);
+/* A site by its place: the first frame in the program's own code (callers.h). */
+static void site_name(char *buf, size_t size, const struct mg_profile *p, const struct mg_site *s) {
+  struct mg_caller c;
+  if (mg_site_place(p, s, &c) && c.place.function) {
+    if (c.place.file && c.place.line)
+      snprintf(buf, size, "%s (%s:%" PRIu32 ")", c.place.function, c.place.file, c.place.line);
     else
-      snprintf(buf, size, "%s", s->frames[0].function);
+      snprintf(buf, size, "%s", c.place.function);
   } else {
     snprintf(buf, size, "site 0x%" PRIx64, s->id);
   }
@@ -70,9 +72,15 @@ static void site_name(char *buf, size_t size, const struct mg_site *s) {
 /* A site's problem is the site's, whichever threads run it: its bottlenecks name the
  * busiest thread (b->thread) and say how the calls spread ("8 threads, the busiest 17%"). */
 static void add_spread(struct list *l, size_t first, const struct mg_site *s) {
+  double share = s->counts.allocations
+                     ? 100.0 * (double)s->top_thread.allocations / (double)s->counts.allocations
+                     : 100.0;
+  for (size_t i = first; i < l->n; i++) {
+    l->items[i].site_threads = s->threads;
+    l->items[i].top_share = share / 100.0;
+  }
   if (s->threads < 2)
     return;
-  double share = 100.0 * (double)s->top_thread.allocations / (double)s->counts.allocations;
   for (size_t i = first; i < l->n; i++) {
     char *d = l->items[i].description;
     size_t len = strlen(d);
@@ -94,7 +102,7 @@ static void site_rules_of(struct list *l, const struct mg_profile *p, const stru
   if (mg_site_is_free(s) || c->allocations == 0)
     return;
   char name[160];
-  site_name(name, sizeof name, s);
+  site_name(name, sizeof name, p, s);
   uint64_t pid = s->top_thread.pid, thread = s->top_thread.thread;
   double allocs = (double)c->allocations, all = t->allocations ? (double)t->allocations : 1;
   double avg = (double)c->bytes_allocated / allocs;
@@ -266,8 +274,29 @@ static int by_level(const void *x, const void *y) {
   return (a->rule > b->rule) - (a->rule < b->rule);
 }
 
+/* A thread's share of its blocks with some property stands out from its peers': at
+ * least 1.5 times theirs (anything, when the peers have none or there are none). */
+static bool above_peers(double mine, double mine_allocs, double all, double all_allocs) {
+  double peer_allocs = all_allocs - mine_allocs;
+  if (peer_allocs <= 0 || mine_allocs <= 0)
+    return true;
+  return mine / mine_allocs >= 1.5 * ((all - mine) / peer_allocs);
+}
+
+/* The process's blocks: allocated, short-lived, freed by another thread. */
+struct peer_totals {
+  double allocs, shorts, cross;
+};
+
+static double thread_shorts(const struct mg_thread *t) {
+  return (double)mg_counts_blocks_figure(&t->counts, &t->counts.est_short_lived).value;
+}
+static double thread_cross(const struct mg_thread *t) {
+  return (double)mg_counts_blocks_figure(&t->counts, &t->counts.est_cross_freed).value;
+}
+
 static void thread_alert(struct mg_alert *a, const struct mg_thread *t, double others_mean,
-                         const struct mg_bottleneck *worst) {
+                         const struct peer_totals *all, const struct mg_bottleneck *worst) {
   memset(a, 0, sizeof *a);
   struct mg_alert_reason *r;
   enum mg_alert_level level = worst ? mg_bottleneck_level(worst->severity) : MG_ALERT_OK;
@@ -284,19 +313,31 @@ static void thread_alert(struct mg_alert *a, const struct mg_thread *t, double o
     snprintf(r->text, sizeof r->text,
              "%.1fx the mean allocations of the other threads of its process", ratio);
   }
-  double shorts = (double)mg_counts_blocks_figure(&t->counts, &t->counts.est_short_lived).value;
-  if (shorts >= MG_BN_CHURN_BLOCKS && shorts >= MG_BN_CHURN_SHARE * allocs) {
+  double shorts = thread_shorts(t);
+  if (shorts >= MG_BN_CHURN_BLOCKS && shorts >= MG_BN_CHURN_SHARE * allocs &&
+      above_peers(shorts, allocs, all->shorts, all->allocs)) {
     r = raise_alert(a, MG_ALERT_SHORT_LIVED, MG_ALERT_WATCH);
     snprintf(r->text, sizeof r->text, "%.0f%% of its blocks freed within %llu us",
              100 * shorts / allocs, MG_SHORT_LIVED_NS / 1000);
   }
-  double cross = (double)mg_counts_blocks_figure(&t->counts, &t->counts.est_cross_freed).value;
-  if (cross >= MG_BN_CROSS_BLOCKS && cross >= MG_BN_CROSS_SHARE * allocs) {
+  double cross = thread_cross(t);
+  if (cross >= MG_BN_CROSS_BLOCKS && cross >= MG_BN_CROSS_SHARE * allocs &&
+      above_peers(cross, allocs, all->cross, all->allocs)) {
     r = raise_alert(a, MG_ALERT_CROSS_THREAD, MG_ALERT_WATCH);
     snprintf(r->text, sizeof r->text, "%.0f%% of its blocks freed by other threads",
              100 * cross / allocs);
   }
   qsort(a->reasons, a->nreasons, sizeof *a->reasons, by_level);
+}
+
+/* A site's bottleneck is about its busiest thread only when that thread stands out from
+ * the others that run the site: it made at least 1.5 times its fair share of the calls
+ * (and at most 90% is asked of it), or it is the only one. */
+static bool stands_out(const struct mg_bottleneck *b) {
+  if (!b->site || b->site_threads < 2)
+    return true;
+  double fair = 1.0 / (double)b->site_threads;
+  return b->top_share >= (1.5 * fair < 0.9 ? 1.5 * fair : 0.9);
 }
 
 void mg_thread_alerts(const struct mg_process *proc, const struct mg_bottleneck *bn, size_t nbn,
@@ -306,7 +347,7 @@ void mg_thread_alerts(const struct mg_process *proc, const struct mg_bottleneck 
   struct mg_map worst;
   mg_map_init(&worst, sizeof(size_t));
   for (size_t i = 0; i < nbn; i++) {
-    if (bn[i].pid != proc->pid || !bn[i].thread)
+    if (bn[i].pid != proc->pid || !bn[i].thread || !stands_out(&bn[i]))
       continue;
     size_t *w = mg_map_put(&worst, bn[i].thread, NULL);
     if (!*w || bn[i].severity > bn[*w - 1].severity)
@@ -315,16 +356,22 @@ void mg_thread_alerts(const struct mg_process *proc, const struct mg_bottleneck 
   /* The imbalance rule's mean: of the *other* threads that allocate. */
   double sum = 0;
   size_t with = 0;
-  for (size_t i = 0; i < proc->nthreads; i++)
-    if (proc->threads[i].counts.allocations) {
-      sum += (double)proc->threads[i].counts.allocations;
+  struct peer_totals all = {0};
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    const struct mg_thread *t = &proc->threads[i];
+    if (t->counts.allocations) {
+      sum += (double)t->counts.allocations;
       with++;
     }
+    all.allocs += (double)t->counts.allocations;
+    all.shorts += thread_shorts(t);
+    all.cross += thread_cross(t);
+  }
   for (size_t i = 0; i < proc->nthreads; i++) {
     const struct mg_thread *t = &proc->threads[i];
     double others = with > 1 ? (sum - (double)t->counts.allocations) / (double)(with - 1) : 0;
     const size_t *w = mg_map_get(&worst, t->index);
-    thread_alert(&out[i], t, others, w ? &bn[*w - 1] : NULL);
+    thread_alert(&out[i], t, others, &all, w ? &bn[*w - 1] : NULL);
   }
   mg_map_destroy(&worst);
 }

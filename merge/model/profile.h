@@ -288,6 +288,10 @@ struct mg_bottleneck {
   uint64_t pid;    /* 0 when unknown or for the whole profile */
   uint64_t thread; /* thread index, 0 when none */
   uint64_t site;   /* site id, 0 when none */
+  /* A site's: the threads that made its allocations, and the busiest one's share of
+   * them (1 for one thread): a thread is alerted only when it stands out (bottleneck.c). */
+  uint64_t site_threads;
+  double top_share;
   double severity; /* 0..1 */
   char description[512];
   char suggestion[256];

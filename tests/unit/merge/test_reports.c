@@ -215,6 +215,40 @@ START_TEST(test_thread_alerts) {
 }
 END_TEST
 
+/* Alerts only for a thread that differs from its peers (issue 16): 8 workers that churn
+ * alike and share one site's bottleneck alert none of them; one that churns 1.5 times as
+ * much as the others, or that makes far more than its share of a site's calls, is. */
+START_TEST(test_thread_alerts_peers) {
+  struct mg_thread t[8];
+  for (int i = 0; i < 8; i++) {
+    t[i] = (struct mg_thread){.index = (uint64_t)i + 1};
+    t[i].counts.allocations = 10000;
+    t[i].counts.est_short_lived.value = 6000; /* 60%: the rule's 50% alone would alert */
+    t[i].counts.est_cross_freed.value = 2000; /* 20%: the rule's 10% likewise */
+  }
+  struct mg_process proc = {.pid = 7, .threads = t, .nthreads = 8};
+  /* the site's busiest thread made 14% of its calls: its fair share is 12.5% */
+  struct mg_bottleneck bn[] = {{.pid = 7, .thread = 3, .site = 0x20, .site_threads = 8,
+                                .top_share = 0.14, .severity = 0.6, .type = MG_BN_CHURN}};
+  struct mg_alert a[8];
+  mg_thread_alerts(&proc, bn, 1, a);
+  for (int i = 0; i < 8; i++)
+    ck_assert_msg(a[i].level == MG_ALERT_OK, "thread %d: %s", i + 1,
+                  a[i].nreasons ? a[i].reasons[0].text : "");
+  /* thread 5 churns 9,500 of its 10,000 (its peers 60%); the site's busiest makes 40% */
+  t[4].counts.est_short_lived.value = 9500;
+  bn[0].top_share = 0.4;
+  mg_thread_alerts(&proc, bn, 1, a);
+  ck_assert_int_eq(a[4].level, MG_ALERT_WATCH);
+  ck_assert_int_eq(a[4].reasons[0].rule, MG_ALERT_SHORT_LIVED);
+  ck_assert_int_eq(a[2].level, MG_ALERT_HIGH);
+  ck_assert_int_eq(a[2].reasons[0].rule, MG_ALERT_BOTTLENECK);
+  for (int i = 0; i < 8; i++)
+    if (i != 2 && i != 4)
+      ck_assert_int_eq(a[i].level, MG_ALERT_OK);
+}
+END_TEST
+
 /* The JSON report writes them per thread, and a level per bottleneck. */
 START_TEST(test_json_alerts) {
   struct mg_profile *p = small_profile();
@@ -497,6 +531,7 @@ Suite *reports_suite(void) {
   suite_add_tcase(s, tc);
   tc = tcase_create("alerts");
   tcase_add_test(tc, test_thread_alerts);
+  tcase_add_test(tc, test_thread_alerts_peers);
   tcase_add_test(tc, test_json_alerts);
   suite_add_tcase(s, tc);
   tc = tcase_create("pprof");
