@@ -73,6 +73,22 @@ expect_line "$work/full.folded" '^main;parse_b(;[^;]+)? 40$' "parse_b's path, ro
   fail "a frame with a parameter list: $(grep '(' "$work/full.folded" | head -3)"
 ! grep -q '__memscope' "$work/full.folded" || fail "memscope's own frames in a path"
 
+# pprof: one Function per function, so the graph is connected: make_job (a frame of the
+# site's own chain and of the stacks) is one node whose callers are run_small and run_big.
+command -v go >/dev/null ||
+  fail "no 'go' command: install the Debian package golang-go (scripts/setup does)"
+export HOME="$work" PPROF_TMPDIR="$work" GOCACHE="$work/gocache" GOFLAGS=
+"$merge" -o "$work/full.pb.gz" "${profiles[@]}" || fail "pprof merge failed"
+go tool pprof -top -nodefraction=0 -sample_index=alloc_objects "$work/full.pb.gz" \
+  >"$work/full.top" 2>"$work/pprof.err" || fail "go tool pprof -top: $(cat "$work/pprof.err")"
+expect_eq "$(grep -c ' make_job$' "$work/full.top")" 1 "make_job is one pprof function"
+expect_line "$work/full.top" '^ +[0-9]+ +[0-9.]+% +[0-9.]+% +500 +[0-9.]+% +make_job$' \
+  "make_job's 500 allocations, cumulative"
+go tool pprof -peek 'make_job$' -sample_index=alloc_objects "$work/full.pb.gz" \
+  >"$work/full.peek" 2>"$work/pprof.err" || fail "go tool pprof -peek: $(cat "$work/pprof.err")"
+expect_line "$work/full.peek" '^ +350 .* run_big$' "make_job's caller run_big in pprof"
+expect_line "$work/full.peek" '^ +150 .* run_small$' "make_job's caller run_small in pprof"
+
 # The default mode: the same places, from samples (every allocation sampled here).
 run_and_merge "$work/sampled" MEMSCOPE_SAMPLE_INTERVAL=1 MEMSCOPE_STACK_DEPTH=32 \
   MEMSCOPE_UNINSTRUMENTED=1 "$program"
