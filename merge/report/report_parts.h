@@ -35,8 +35,8 @@ struct mg_caller;
 void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_site *s,
                         const struct mg_caller *row, int function_col);
 
-/* The text report's section "Allocations from uninstrumented code" and the stacks of
- * instrumented sites (stacks_text.c; nothing when the profile has neither). */
+/* The text report's section "Allocations from uninstrumented code" (stacks_text.c;
+ * nothing without uninstrumented calls or stacks). */
 void mg_report_text_stacks(FILE *out, const struct mg_profile *p,
                            const struct mg_report_options *opt);
 

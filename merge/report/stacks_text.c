@@ -40,22 +40,19 @@ static int by_bytes(const void *a, const void *b) {
   return (x->stack > y->stack) - (x->stack < y->stack);
 }
 
-/* The entries of uninstrumented (or instrumented) sites, by estimated bytes. */
-static void print_stacks(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt,
-                         bool uninstrumented) {
+/* The entries of uninstrumented sites, by estimated bytes. */
+static void print_stacks(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt) {
   const struct mg_stack_table *t = p->stacks;
   const struct mg_stack_site **rows = mg_xmalloc((t->nentries ? t->nentries : 1) * sizeof *rows);
   size_t n = 0;
   for (size_t e = 0; e < t->nentries; e++) {
     const struct mg_site *s = mg_profile_find_site(p, t->entries[e].site);
-    if (s && mg_site_uninstrumented(s) == uninstrumented && mg_report_shows_site(opt, s->id))
+    if (s && mg_site_uninstrumented(s) && mg_report_shows_site(opt, s->id))
       rows[n++] = &t->entries[e];
   }
   if (n) {
     qsort(rows, n, sizeof *rows, by_bytes);
-    fprintf(out, "\n%s\n", uninstrumented ? "  Top stacks by estimated bytes"
-                                          : "Stacks of sampled allocations at instrumented sites "
-                                            "(by estimated bytes)");
+    fputs("\n  Top stacks by estimated bytes\n", out);
     size_t shown = opt->top && opt->top < n ? opt->top : n;
     for (size_t i = 0; i < shown; i++) {
       const struct mg_stack_site *e = rows[i];
@@ -120,8 +117,8 @@ void mg_report_text_stacks(FILE *out, const struct mg_profile *p,
       }
     }
     if (p->stacks) {
-      print_stacks(out, p, opt, true);
-      print_stacks(out, p, opt, false);
+      /* instrumented sites' stacks are their callers, in the site tables (callers.h) */
+      print_stacks(out, p, opt);
       for (size_t i = 0; i < p->stacks->nwarnings; i++)
         fprintf(out, "%s  warning: %s\n", i ? "" : "\n", p->stacks->warnings[i]);
     }
