@@ -437,6 +437,8 @@ static void site(struct mg_json *j, const struct mg_profile *p, const struct mg_
     mg_json_kstring(j, "file", s->frames[f].file);
     mg_json_kuint(j, "line", s->frames[f].line);
     mg_json_kuint(j, "column", s->frames[f].column);
+    mg_json_kstring(j, "origin", mg_origin_name(mg_frame_origin(s->frames[f].function,
+                                                                s->frames[f].file, NULL)));
     mg_json_end(j);
   }
   mg_json_end(j);

@@ -8,13 +8,23 @@ Checks: the page renders with no console error, no uncaught exception and nothin
 the totals, every thread card's alert level and reasons, the bottlenecks' levels, the
 site table's first row); clicking a thread card (a real mouse click) focuses it; clicking a column of
 the site table sorts it both ways; the site filter works; a click in the flame graph
-zooms in; the Resources section either says that no resource data was recorded or, with
+zooms in, and its frames are marked estimates exactly when sites have stacks (with
+--flame-*, whole paths, origins and search: check_flame); the Resources section either says that no resource data was recorded or, with
 --resources, draws its SVG charts (RSS, virtual size, CPU, I/O) with data points, and the
 thread cards and overview cards show CPU.  Saves a screenshot, and prints the load time.
 
 usage: html_browser.py CHROMIUM REPORT.html SCREENSHOT.png [--timing-only] [--resources]
+                      [--flame-roots A,B --flame-caller F --flame-callee G --flame-search TEXT
+                       --flame-shot PNG] [--flame-scale N]
   --timing-only: load the page, check for errors, print the timings (for big reports)
   --resources: the report has resource sampler data (MEMSCOPE_RESOURCE_INTERVAL)
+  --flame-*: the report has stacks: the flame graph's roots are exactly A, B...; frame F
+    is drawn above G (the function of an allocation site) with the share of G's site its
+    stack through F estimates, marked an estimate; system code is grey, the program's
+    own warm; searching TEXT highlights F and says what it covers; the flame tab's
+    screenshot is saved to PNG
+  --flame-scale N: a big flame graph: at most 4,000 frames, at least N roots, drawn in
+    under 5 s, search answers
 Exit status 0 when every check passed; 1 otherwise (with the reason on stderr)."""
 import base64
 import json
@@ -232,6 +242,128 @@ def check_resources(c):
     check(rows > 0, "the System tab lists CPU by thread (%d rows)" % rows)
 
 
+def split_whole(whole, weights):
+    """The page's split of a site's value among its stacks: largest remainders, the
+    earlier on ties; None when the weights sum to 0."""
+    total = sum(weights)
+    if not total > 0:
+        return None
+    exact = [whole * w / total for w in weights]
+    parts = [int(x) for x in exact]
+    for i in sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i)):
+        if sum(parts) >= whole:
+            break
+        parts[i] += 1
+    return parts
+
+
+def flame_nodes(c):
+    """The frames drawn in the flame graph: path, name, origin, value, estimate flag,
+    the rectangle, its fill, whether it has the hatch and whether search matched it."""
+    return c.js("""Array.from(document.querySelectorAll('#flame g.node')).map(g => {
+        const r = g.querySelector('rect.frame');
+        return {path: JSON.parse(g.dataset.path), name: g.dataset.name, origin: g.dataset.origin,
+                value: Number(g.dataset.value), est: g.dataset.est === '1',
+                hatch: !!g.querySelector('rect.hatch'), match: g.classList.contains('match'),
+                ancestor: g.classList.contains('ancestor'),
+                title: g.querySelector('title').textContent, fill: r.getAttribute('fill'),
+                x: Number(r.getAttribute('x')), y: Number(r.getAttribute('y')),
+                w: Number(r.getAttribute('width'))}; })""")
+
+
+def check_flame(c, opts, shot):
+    """The flame graph of a profile with stacks: whole paths rooted at main and the
+    threads' entries, a caller above the function it called with the value its stack's
+    share gives, estimates hatched, origins coloured, search highlighting."""
+    d = c.js("JSON.parse(document.getElementById('memscope-data').textContent)")
+    roots_want = set(opts["roots"].split(","))
+    caller, callee, search = opts["caller"], opts["callee"], opts["search"]
+    c.click("nav [data-tab=flame]")
+    c.click("#flame-reset")
+    nodes = flame_nodes(c)
+    roots = {n["name"] for n in nodes if len(n["path"]) == 1}
+    check(roots == roots_want, "the flame graph's roots are the threads' entries and main: %s" % sorted(roots))
+    total = sum(s["bytes"] for s in d["sites"] if s["kind"] != "free")
+    check(sum(n["value"] for n in nodes if len(n["path"]) == 1) == total,
+          "the roots' values add up to the bytes allocated at every allocation site (%d)" % total)
+    # The caller's frame holds the share of the callee's site that the stack through it has.
+    site = next(s for s in d["sites"] if s["frames"] and s["frames"][0]["function"] == callee)
+    parts = split_whole(site["bytes"], [st["est_bytes"]["value"] for st in site["stacks"]])
+    check(parts is not None and len(parts) >= 2, "site %s has stacks to split its bytes among (%s)" % (callee, parts))
+    through = [i for i, st in enumerate(site["stacks"])
+               if caller in [f["function"] for f in st["frames"][st["outer_from"]:st["outer_to"]]]]
+    check(len(through) == 1, "one stack of %s goes through %s" % (callee, caller))
+    want = parts[through[0]]
+    top = [n for n in nodes if n["name"] == caller]
+    check(len(top) == 1 and top[0]["value"] == want and top[0]["est"] and top[0]["hatch"] and
+          top[0]["title"].split("\n")[2].startswith("~") and "sample" in top[0]["title"],
+          "frame %s holds the share of %s's bytes its stack estimates (%d), marked an estimate: %r" %
+          (caller, callee, want, top and top[0]["title"]))
+    below = [n for n in nodes if n["path"][-2:] == [caller, callee]]
+    check(len(below) == 1 and below[0]["y"] > top[0]["y"] and top[0]["x"] <= below[0]["x"] and
+          below[0]["x"] + below[0]["w"] <= top[0]["x"] + top[0]["w"] + 0.01 and below[0]["path"][0] in roots_want,
+          "%s is drawn above %s, under root %s: %s" % (caller, callee, below and below[0]["path"][0],
+                                                         below and below[0]["path"]))
+    leaf = [n for n in nodes if n["path"][-3:] == [caller, callee, "[" + site["api"] + "]"]]
+    check(len(leaf) == 1 and leaf[0]["origin"] == "api", "the api is the leaf under %s" % callee)
+    # Estimates: every frame that holds a stack's share is marked (and only those, here
+    # all of them, each site of this run having stacks).
+    check(all(n["est"] == n["hatch"] for n in nodes) and any(n["est"] for n in nodes),
+          "estimated frames are hatched (%d of %d)" % (sum(n["est"] for n in nodes), len(nodes)))
+    legend = c.js("document.getElementById('flame-legend').textContent")
+    check("split among sampled stacks" in legend and "own code" in legend and "system" in legend,
+          "the legend explains estimates and origins: %r" % legend)
+    # Origins: the program's own frames warm, the others grey.
+    def saturation(fill):
+        return float(fill.split(",")[1].rstrip("%"))
+    own = [n for n in nodes if n["origin"] == "own"]
+    other = [n for n in nodes if n["origin"] in ("system", "libc", "memscope")]
+    check(own and other and all(saturation(n["fill"]) >= 50 for n in own) and
+          all(saturation(n["fill"]) <= 15 for n in other),
+          "own frames are warm, %d frames of system code grey (%s)" %
+          (len(other), sorted({n["name"] for n in other})[:3]))
+    # Search, typed: the frames whose name holds it (any case) are highlighted, and the
+    # note says how much they cover.
+    c.js("document.getElementById('flame-search').focus()")
+    c.call("Input.insertText", {"text": search})
+    nodes = flame_nodes(c)
+    matched = [n["name"] for n in nodes if n["match"]]
+    found = c.js("[document.getElementById('flame-found').textContent, document.getElementById('flame-found').dataset.covered]")
+    check(caller in matched and all(search.lower() in m.lower() for m in matched) and
+          c.js("document.querySelector('#flame svg').classList.contains('searching')"),
+          "searching %r highlights %s" % (search, matched))
+    check(found[1] is not None and int(found[1]) == want and "%" in found[0],
+          "the search says what the matches cover: %r" % found[0])
+    c.js("(() => { const f = document.getElementById('flame-search'); f.value = ''; f.dispatchEvent(new Event('input')); })()")
+    check(not any(n["match"] for n in flame_nodes(c)), "clearing the search clears the highlight")
+    box = c.js("""(() => { const r = document.getElementById('panel-flame').getBoundingClientRect();
+        return {x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height, scale: 1}; })()""")
+    png = base64.b64decode(c.call("Page.captureScreenshot", {"format": "png", "clip": box,
+                                                             "captureBeyondViewport": True})["data"])
+    with open(shot, "wb") as f:
+        f.write(png)
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    check(png[:8] == b"\x89PNG\r\n\x1a\n" and width >= 600 and height >= 150 and len(png) > 5000,
+          "screenshot of the flame tab saved to %s (%dx%d, %d bytes)" % (shot, width, height, len(png)))
+
+
+def check_flame_scale(c, roots_min):
+    """A big flame graph (many sites, a thousand thread entries): drawn within its frame
+    limit and quickly, its roots the entries, search still answering."""
+    c.click("nav [data-tab=flame]")
+    t0 = time.time()
+    c.click("#flame-reset")
+    n = c.js("document.querySelectorAll('#flame g.node').length")
+    ms = (time.time() - t0) * 1000
+    roots = c.js("Array.from(document.querySelectorAll('#flame g.node')).filter(g => JSON.parse(g.dataset.path).length === 1).length")
+    check(1 < n <= 4001 and roots >= roots_min and ms < 5000,
+          "big flame graph drawn: %d frames (at most 4,000 and the root), %d roots, in %.0f ms" % (n, roots, ms))
+    c.js("document.getElementById('flame-search').focus()")
+    c.call("Input.insertText", {"text": "worker_7"})
+    found = c.js("[document.querySelectorAll('#flame g.node.match').length, document.getElementById('flame-found').textContent]")
+    check(found[0] >= 1 and "%" in found[1], "searching it highlights %d frames: %r" % tuple(found))
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -239,6 +371,10 @@ def main():
     binary, report, shot = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
     timing_only = "--timing-only" in sys.argv[4:]
     resources = "--resources" in sys.argv[4:]
+    flame = {}
+    for i, a in enumerate(sys.argv[4:-1], 4):
+        if a.startswith("--flame-"):
+            flame[a[len("--flame-"):]] = sys.argv[i + 1]
     if not shutil.which(binary):
         print("FAIL: no chromium at %s: install the Debian package 'chromium' "
               "(scripts/setup does)" % binary, file=sys.stderr)
@@ -260,6 +396,8 @@ def main():
                                                       wall * 1000, os.path.getsize(report)))
         print("render steps (ms since the script started): " + timing["steps"])
         check_model(c)
+        if "scale" in flame:
+            check_flame_scale(c, int(flame["scale"]))
         if resources:
             check_resources(c)
         elif not timing_only:
@@ -307,6 +445,13 @@ def main():
             c.click("#flame g.node:nth-of-type(2) rect")
             zoomed = c.js("document.querySelectorAll('#flame g.node.ancestor').length")
             check(zoomed >= 1, "clicking frame %s zooms in (%d ancestor bars)" % (path, zoomed))
+
+            c.click("#flame-reset")
+            est = c.js("document.querySelectorAll('#flame g.node.est').length")
+            stacks = c.js("JSON.parse(document.getElementById('memscope-data').textContent).sites.some(s => s.stacks.length > 0)")
+            check(bool(est) == stacks, "frames are marked estimates (%d) only when sites have stacks to split by" % est)
+            if "roots" in flame:
+                check_flame(c, flame, flame["shot"])
 
             c.click("nav [data-tab=overview]")
         errors = c.js("Number(document.getElementById('ms-errors').dataset.count)")

@@ -8,9 +8,13 @@
 # the Resources charts (RSS with the live heap, virtual size, CPU, I/O) are drawn as SVG
 # with data points, and the cards show CPU.  Then the same on a generated run of 1,000 threads and 10,000 sites
 # with C++ names, whose size and load time are printed (docs/reports.md quotes them).
-# Usage: html_report.sh MERGE MERGE_BENCH GOLDEN_DIR WORKDIR RESOURCE_MONITOR [CHROMIUM]
+# The flame graph on a real run with call stacks (programs/flame_paths.cpp): whole paths
+# rooted at main and the thread entry, a caller above the helper it called, estimates
+# marked, origins coloured, search; and on the 1,000-thread report given stacks.
+# Usage: html_report.sh MERGE MERGE_BENCH GOLDEN_DIR WORKDIR RESOURCE_MONITOR FLAME_PATHS [CHROMIUM]
 source "$(dirname "$0")/lib.sh"
-merge=$1 bench=$2 golden=$3 work=$4 resource_monitor=$5 chromium=${6:-/usr/bin/chromium}
+merge=$1 bench=$2 golden=$3 work=$4 resource_monitor=$5 flame_paths=$6
+chromium=${7:-/usr/bin/chromium}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work"
 [[ -x "$chromium" ]] ||
@@ -69,6 +73,15 @@ same_data resources.html resources.json
 "$python" "$here/html_browser.py" "$chromium" resources.html "$work/resources.png" --resources ||
   fail "browser checks on the resource_monitor report"
 
+# A run whose samples carry call stacks: the flame graph draws whole paths.
+run_profiled "$work/flame" MEMSCOPE_STACK_DEPTH=32 MEMSCOPE_SAMPLE_INTERVAL=4K MEMSCOPE_SEED=7 "$flame_paths"
+"$merge" -o flame.html "${profiles[@]}" || fail "merge -o flame.html failed"
+merge_to_json flame.json "${profiles[@]}"
+same_data flame.html flame.json
+"$python" "$here/html_browser.py" "$chromium" flame.html "$work/flame-page.png" \
+  --flame-roots main,chunk_worker --flame-caller fill_table --flame-callee make_buffer \
+  --flame-search FILL_t --flame-shot "$work/flame.png" || fail "browser checks on the flame graph"
+
 # 1,000 threads, 10,000 sites whose names hold <, > and &.
 out=$("$bench" -t 1000 -e 64 -s 10000 -k) || fail "merge_bench failed"
 mv "$(awk '/kept/ {print $2}' <<<"$out")" big.msgpack
@@ -81,4 +94,29 @@ same_data big.html big.json
   fail "browser checks on the 1,000-thread report"
 load=$(awk '/^timing:/ {print $5}' big.log)
 (( ${load%.*} < 10000 )) || fail "the 1,000-thread report took ${load} ms to load"
+# The same report with a stack for each of its first 3,000 allocation sites, entered by
+# one of 1,000 thread functions (the rest keep their own chains, under main): the flame
+# graph stays within its limits.
+"$python" - big.html big.json big_stacks.html <<'PY' || fail "could not add stacks to big.html"
+import json, sys
+page, report = open(sys.argv[1], encoding="utf-8").read(), json.load(open(sys.argv[2], encoding="utf-8"))
+def frame(fn):
+    return {"function": fn, "file": "/src/big.c", "line": 1, "column": 1, "module": "/bin/big",
+            "address": "0x1000", "inlined": False, "origin": "own"}
+def est(v):
+    return {"value": v, "error": v // 4, "low": v - v // 4, "high": v + v // 4, "samples": 3}
+for i, s in enumerate(report["sites"][:3000]):
+    if s["kind"] == "free":
+        continue
+    outer = [frame("caller_%d" % (i % 50)), frame("worker_%d" % (i % 1000))]
+    s["stacks"] = [{"id": i, "site_id": s["id"], "samples": 3, "est_calls": est(s["calls"]),
+                    "est_bytes": est(s["bytes"]), "live_est_blocks": est(1), "live_est_bytes": est(1),
+                    "outer_from": 0, "outer_to": len(outer), "frames": outer}]
+data = json.dumps(report, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+tag = '<script type="application/json" id="memscope-data">'
+start = page.index(tag) + len(tag)
+open(sys.argv[3], "w", encoding="utf-8").write(page[:start] + data + page[page.index("</script>", start):])
+PY
+"$python" "$here/html_browser.py" "$chromium" big_stacks.html "$work/big_stacks.png" --timing-only \
+  --flame-scale 300 || fail "browser checks on the 1,000-thread report with stacks"
 echo "e2e html_report: all checks passed (screenshots in $work)"

@@ -159,7 +159,7 @@
     focus: null, /* a thread row */
     sites: { sort: 'bytes', desc: true, filter: '', kind: 'all', page: 0, focusOnly: false, open: {} },
     grid: { sort: 'alert', filter: '', page: 0 },
-    flame: { metric: 'bytes', path: [] },
+    flame: { metric: 'bytes', path: [], search: '' },
     bottlenecksFocusOnly: false
   };
   var refreshers = []; /* what to redraw when the focus changes */
@@ -695,42 +695,137 @@
   }
   refreshers.push(drawSites);
 
-  /* --- Flame graph of allocation paths ----------------------------------------------------- */
+  /* --- Flame graph of allocation paths -----------------------------------------------------
+   * Built from whole paths (docs/json.md, site and stack): a site's own chain (none for an
+   * uninstrumented site), then each of its stacks' frames [outer_from, outer_to), so the
+   * roots are the threads' entries and main.  A site's value (the number its table row
+   * shows) is split among its stacks in proportion to their estimates, by largest
+   * remainders as the merge's folded and pprof reports split it, so the parts add up to
+   * the whole; a frame that holds such a share is an estimate and is drawn hatched.  What
+   * no stack explains (no stacks, or all their estimates 0) stays on the site's own chain. */
 
   var flameSec = section('flame', 'Flame graph of allocation paths',
-    'Each allocation site\u2019s inlined chain, outermost function at the top: a frame\u2019s width is its share of the chosen measure. Click a frame to zoom in, the top bar to zoom out.');
+    'Whole allocation paths: the threads\u2019 entry functions and main at the top, then each caller, the allocating function and its api at the bottom; a frame\u2019s width is its share of the chosen measure. Click a frame to zoom in, the top bar to zoom out.');
   var flameMetric = h('select', { id: 'flame-metric' }, [['bytes', 'bytes allocated'], ['calls', 'allocations'], ['live_bytes', 'live at exit']].map(function (o) {
     return h('option', { value: o[0], text: o[1] });
   }));
-  var flameReset = h('button', { type: 'button', text: 'Reset zoom', on: { click: function () { state.flame.path = []; drawFlame(); } } });
+  var flameReset = h('button', { type: 'button', id: 'flame-reset', text: 'Reset zoom', on: { click: function () { state.flame.path = []; drawFlame(); } } });
+  var flameSearch = h('input', { type: 'search', placeholder: 'search: function or file', class: 'filter', id: 'flame-search' });
+  var flameFound = h('span', { id: 'flame-found', class: 'found' });
   var flameBox = h('div', { id: 'flame', class: 'flame' });
   var flameDetails = h('details', { open: 'open', class: 'flame-details' }, h('summary', { text: 'Flame graph (click to collapse)' }), flameBox);
-  flameSec.appendChild(h('div', { class: 'controls' }, flameMetric, flameReset));
+  /* Colours: the program's own code warm, other code (system libraries, the C library,
+   * memscope, unknown) in greys, the api leaf blue; hatched: an estimate. */
+  var ORIGINS = [['own', 'the program\u2019s own code'], ['system', 'system libraries and headers'], ['libc', 'the C library'],
+                 ['memscope', 'memscope'], ['unknown', 'unknown'], ['api', 'allocation function']];
+  var flameLegend = h('div', { class: 'flame-legend', id: 'flame-legend' },
+    ORIGINS.map(function (o) {
+      return h('span', { class: 'legend-item', data: { origin: o[0] } }, h('span', { class: 'swatch origin-' + o[0] }), o[1]);
+    }),
+    h('span', { class: 'legend-item', data: { origin: 'estimate' } }, h('span', { class: 'swatch hatched' }),
+      '\u2248 values split among sampled stacks, or sampled: estimates (~ in the tooltip)'));
+  flameSec.appendChild(h('div', { class: 'controls' }, flameMetric, flameReset, flameSearch, flameFound));
+  flameSec.appendChild(flameLegend);
   flameSec.appendChild(flameDetails);
   flameMetric.addEventListener('change', function () { state.flame.metric = flameMetric.value; state.flame.path = []; drawFlame(); });
+  flameSearch.addEventListener('input', function () { state.flame.search = flameSearch.value; flameHighlight(); });
+  var FLAME_EST = { bytes: 'est_bytes', calls: 'est_calls', live_bytes: 'live_est_bytes' };
+  var flameTrees = {}, flameDrawn = [], flameRoot = null;
+  /* whole split into parts in proportion to weights: floor each, then one more to the
+   * largest remainders (the earlier on ties) until they add up; null when they sum to 0. */
+  function splitWhole(whole, weights) {
+    var sum = 0, given = 0, parts = [], rest = [];
+    weights.forEach(function (w) { sum += w; });
+    if (!(sum > 0)) return null;
+    weights.forEach(function (w, i) {
+      var x = whole * w / sum;
+      parts[i] = Math.floor(x);
+      rest[i] = x - parts[i];
+      given += parts[i];
+    });
+    var order = weights.map(function (w, i) { return i; }).sort(function (a, b) { return rest[b] - rest[a] || a - b; });
+    for (var k = 0; given < whole && k < order.length; k++) { parts[order[k]]++; given++; }
+    return parts;
+  }
+  /* A path frame's name, as the merge names it: its function, else image+address, else ??. */
+  function pathName(f) {
+    if (f.function !== null && f.function !== undefined) return f.function;
+    if (f.module) return (f.module.slice(f.module.lastIndexOf('/') + 1) || '?') + '+' + f.address;
+    return '??';
+  }
+  function flameNode(name, origin) {
+    return { name: name, origin: origin, value: 0, est: 0, samples: 0, kids: Object.create(null), order: [], site: null, files: [], search: null };
+  }
+  /* v of site x along frames (outermost first), then its api leaf; est: v is an estimate
+   * resting on that many samples. */
+  function flameAdd(root, frames, x, v, est, samples) {
+    function count(n) {
+      n.value += v;
+      if (est) { n.est += v; n.samples += samples; }
+    }
+    var node = root;
+    count(root);
+    for (var i = 0; i <= frames.length; i++) {
+      var f = frames[i], name = f ? pathName(f) : '[' + x.api + ']';
+      var k = node.kids[name];
+      if (!k) { k = node.kids[name] = flameNode(name, f ? f.origin || 'unknown' : 'api'); node.order.push(k); }
+      if (f && f.file && k.files.length < 4 && k.files.indexOf(f.file) < 0) k.files.push(f.file);
+      if (!f) k.site = x;
+      count(k);
+      node = k;
+    }
+  }
   function flameTree(metric) {
-    var root = { name: 'all', value: 0, kids: {}, order: [] }, value = siteColById[metric][2];
+    if (flameTrees[metric]) return flameTrees[metric];
+    var root = flameNode('all', null), value = siteColById[metric][2], key = FLAME_EST[metric];
     sites.forEach(function (x) {
       if (x.s.kind === 'free') return;
       var v = value(x);
       if (!v) return;
-      root.value += v;
-      var node = root, frames = x.s.frames.length ? x.s.frames.map(frameFn).reverse() : ['site ' + x.id];
-      frames.concat([x.api]).forEach(function (fn, i) {
-        var name = i === frames.length ? '[' + fn + ']' : fn;
-        var k = node.kids[name];
-        if (!k) { k = node.kids[name] = { name: name, value: 0, kids: {}, order: [], site: null }; node.order.push(k); }
-        k.value += v;
-        if (i === frames.length) k.site = x;
-        node = k;
-      });
+      var own = x.s.uninstrumented ? [] : x.s.frames.map(function (f) { return f.origin ? f : { function: f.function, file: f.file, origin: 'own' }; });
+      var stacks = x.s.stacks || [];
+      var parts = stacks.length ? splitWhole(v, stacks.map(function (st) { return val(st[key]); })) : null;
+      var whole = metric === 'live_bytes' ? x.s.counts.live_bytes : null;
+      function add(inner, v, est, samples) {
+        var path = inner.slice().reverse();
+        flameAdd(root, path.length ? path : [{ function: 'site ' + x.id, origin: 'unknown' }], x, v, est, samples);
+      }
+      if (parts) {
+        stacks.forEach(function (st, i) {
+          if (parts[i]) add(own.concat(st.frames.slice(st.outer_from, st.outer_to)), parts[i], true, st.samples);
+        });
+      } else {
+        add(own, v, !!whole && whole.samples !== undefined, whole && whole.samples || 0);
+      }
     });
-    return root;
+    return flameTrees[metric] = root;
+  }
+  function flameColour(n, ancestor) {
+    var x = hash(n.name), light = ancestor ? 14 : 0;
+    switch (n.origin) {
+    case 'own': return 'hsl(' + (20 + x % 40) + ',70%,' + (62 + light) + '%)';
+    case 'api': return 'hsl(200,70%,' + (62 + light) + '%)';
+    case 'system': return 'hsl(215,9%,' + (64 + x % 8 + light) + '%)';
+    case 'libc': return 'hsl(0,0%,' + (56 + x % 6 + light) + '%)';
+    case 'memscope': return 'hsl(265,12%,' + (70 + x % 6 + light) + '%)';
+    default: return 'hsl(0,0%,' + (80 + light / 2) + '%)';
+    }
+  }
+  var ORIGIN_TEXT = { own: 'own code', system: 'system code', libc: 'C library', memscope: 'memscope', unknown: 'origin unknown', api: 'allocation function' };
+  function flameTitle(n, fmt, total) {
+    var lines = [n.name + (n.origin ? ' (' + ORIGIN_TEXT[n.origin] + ')' : '')];
+    n.files.forEach(function (f) { lines.push(f); });
+    lines.push((n.est ? '~' : '') + fmt(n.value) + ' (' + pct(n.value, total) + ')');
+    if (!n.est) lines.push('exact');
+    else lines.push('estimated from ' + num(n.samples) + (n.samples === 1 ? ' sample' : ' samples') +
+                    (n.est < n.value ? ' (' + fmt(n.value - n.est) + ' of it exact)' : ''));
+    return lines.join('\n');
   }
   function drawFlame() {
     clear(flameBox);
-    var metric = state.flame.metric, root = flameTree(metric), fmt = metric === 'calls' ? num : bytes;
-    if (!root.value) { flameBox.appendChild(h('p', { class: 'empty', text: 'nothing allocated' })); return; }
+    flameDrawn = [];
+    var metric = state.flame.metric, root = flameRoot = flameTree(metric), fmt = metric === 'calls' ? num : bytes;
+    if (!root.value) { flameBox.appendChild(h('p', { class: 'empty', text: 'nothing allocated' })); flameHighlight(); return; }
     /* The zoomed node: follow the path of names from the root. */
     var chain = [root], node = root;
     for (var i = 0; i < state.flame.path.length; i++) {
@@ -759,28 +854,67 @@
     var depthMax = 0;
     rowsOut.forEach(function (r) { if (r.depth > depthMax) depthMax = r.depth; });
     var svgH = (depthMax + 1) * RH + 2;
-    var g = s('svg', { viewBox: '0 0 ' + W + ' ' + svgH, class: 'flame-svg', width: '100%' });
+    var g = s('svg', { viewBox: '0 0 ' + W + ' ' + svgH, class: 'flame-svg', width: '100%' },
+      s('defs', {}, s('pattern', { id: 'flame-hatch', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
+        s('rect', { width: 2.5, height: 6, fill: 'rgba(255,255,255,0.45)' }))));
     rowsOut.forEach(function (r) {
-      var hue = r.n.site ? 200 : 20 + (hash(r.n.name) % 40);
-      var node = s('g', { class: 'node' + (r.anc ? ' ancestor' : ''), 'data-path': JSON.stringify(r.path) },
-        s('title', { text: r.n.name + ': ' + fmt(r.n.value) + ' (' + pct(r.n.value, root.value) + ')' }),
-        s('rect', { x: r.x.toFixed(2), y: r.depth * RH, width: Math.max(r.w - 0.5, 0.1).toFixed(2), height: RH - 1,
-                    fill: 'hsl(' + hue + ',70%,' + (r.anc ? 80 : 62) + '%)' }));
+      var n = r.n, y = r.depth * RH, w = Math.max(r.w - 0.5, 0.1).toFixed(2);
+      var node = s('g', { class: 'node' + (r.anc ? ' ancestor' : '') + (n.est ? ' est' : ''), 'data-path': JSON.stringify(r.path),
+                          'data-name': n.name, 'data-origin': n.origin || '', 'data-value': n.value, 'data-est': n.est ? 1 : 0 },
+        s('title', { text: flameTitle(n, fmt, root.value) }),
+        s('rect', { class: 'frame', x: r.x.toFixed(2), y: y, width: w, height: RH - 1, fill: flameColour(n, r.anc) }));
+      if (n.est) node.appendChild(s('rect', { class: 'hatch', x: r.x.toFixed(2), y: y, width: w, height: RH - 1, fill: 'url(#flame-hatch)' }));
       var chars = Math.floor((r.w - 6) / 7);
       if (chars >= 3) {
-        var label = r.n.name.length > chars ? r.n.name.slice(0, chars - 1) + '…' : r.n.name;
-        node.appendChild(s('text', { x: (r.x + 3).toFixed(2), y: r.depth * RH + 13, text: label }));
+        var label = n.name.length > chars ? n.name.slice(0, chars - 1) + '\u2026' : n.name;
+        node.appendChild(s('text', { x: (r.x + 3).toFixed(2), y: y + 13, text: label }));
       }
       node.addEventListener('click', function () {
-        if (r.n.site && r.n.order.length === 0) { goToSite(r.n.site); return; } /* a leaf: its site */
+        if (n.site && n.order.length === 0) { goToSite(n.site); return; } /* a leaf: its site */
         state.flame.path = r.path;
         drawFlame();
       });
+      flameDrawn.push({ g: node, n: n });
       g.appendChild(node);
     });
     flameBox.appendChild(g);
-    flameBox.appendChild(h('p', { class: 'note', text: 'Showing ' + fmt(node.value) + ' of ' + fmt(root.value) + ' (' + pct(node.value, root.value) + '). ' +
-      (drawn >= LIMIT ? 'Only the ' + LIMIT + ' widest frames are drawn.' : '') }));
+    flameBox.appendChild(h('p', { class: 'note', id: 'flame-shown', text: 'Showing ' + (node.est ? '~' : '') + fmt(node.value) + ' of ' + (root.est ? '~' : '') + fmt(root.value) +
+      ' (' + pct(node.value, root.value) + '). ' + (drawn >= LIMIT ? 'Only the ' + LIMIT + ' widest frames are drawn.' : '') }));
+    flameHighlight();
+  }
+  /* Search: the frames whose function or one of whose files holds the text (any case) are
+   * highlighted, the others dimmed; what they cover is counted over the whole graph, a
+   * match's own descendants not again. */
+  function flameMatch(n, q) {
+    if (n.search === null) n.search = (n.name + '\n' + n.files.join('\n')).toLowerCase();
+    return n.search.indexOf(q) >= 0;
+  }
+  function flameCovered(n, q) {
+    var sum = 0, est = false;
+    n.order.forEach(function (k) {
+      if (flameMatch(k, q)) { sum += k.value; est = est || k.est > 0; return; }
+      var c = flameCovered(k, q);
+      sum += c.sum;
+      est = est || c.est;
+    });
+    return { sum: sum, est: est };
+  }
+  function flameHighlight() {
+    var q = (state.flame.search || '').toLowerCase(), svg = flameBox.querySelector('svg'), shown = 0;
+    flameDrawn.forEach(function (d) {
+      var m = !!q && flameMatch(d.n, q);
+      d.g.classList.toggle('match', m);
+      if (m) shown++;
+    });
+    if (svg) svg.classList.toggle('searching', !!q);
+    clear(flameFound);
+    delete flameFound.dataset.covered;
+    if (!q || !flameRoot) return;
+    var c = flameCovered(flameRoot, q), fmt = state.flame.metric === 'calls' ? num : bytes;
+    flameFound.dataset.covered = String(c.sum);
+    flameFound.dataset.frames = String(shown);
+    flameFound.textContent = c.sum ? 'matches cover ' + (c.est ? '~' : '') + fmt(c.sum) + ' of ' + fmt(flameRoot.value) + ' (' + pct(c.sum, flameRoot.value) + '), ' +
+      num(shown) + (shown === 1 ? ' frame' : ' frames') + ' highlighted' : 'no frame matches';
   }
   function hash(str) { var x = 0; for (var i = 0; i < str.length; i++) x = (x * 31 + str.charCodeAt(i)) >>> 0; return x; }
   lazy.flame = drawFlame;
