@@ -373,6 +373,11 @@ static const struct mg_site **table_rows(FILE *out, const struct mg_profile *p,
 
 
 static struct text est_text(const struct mg_est *e, bool estimated);
+static struct text figure_text(struct mg_figure f);
+/* A caller's estimate, never above what the site's exact counts allow. */
+static struct text capped(const struct mg_est *e, bool estimated, uint64_t most) {
+  return figure_text(mg_figure_at_most(mg_est_figure(e, estimated), most));
+}
 
 /* A row of the main site tables: a site, or one caller of a site whose frames do not
  * say who called (uninstrumented, or through a function pointer: its allocations
@@ -496,10 +501,11 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
       snprintf(api, sizeof api, "%s", mg_api_name(s->api));
     /* A free site's bytes are bytes freed: estimated in sampled mode.  A caller's share
      * of an uninstrumented site is an estimate from its samples. */
-    struct text bytes = c ? est_text(&c->bytes, c->estimated)
+    struct text bytes = c ? capped(&c->bytes, c->estimated, s->counts.bytes_allocated)
                       : mg_site_is_free(s) ? figure(&s->counts, MG_BYTES_FREED)
                                            : num(s->counts.bytes_allocated);
-    struct text calls = c ? est_text(&c->calls, c->estimated) : num(mg_site_calls(s));
+    struct text calls = c ? capped(&c->calls, c->estimated, s->counts.allocations)
+                          : num(mg_site_calls(s));
     switch (table) {
     case BY_BYTES:
       cell(out, 10, bytes.s);
@@ -514,8 +520,10 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
       mg_text_site_place(out, p, s, c, SITE_TABLE_FUNCTION_COL);
       break;
     default:
-      cell(out, 10, c ? est_text(&c->live_blocks, c->estimated).s : figure(&s->counts, MG_LIVE_BLOCKS).s);
-      cell(out, 10, c ? est_text(&c->live_bytes, c->estimated).s : figure(&s->counts, MG_LIVE_BYTES).s);
+      cell(out, 10, c ? capped(&c->live_blocks, c->estimated, s->counts.allocations).s
+                      : figure(&s->counts, MG_LIVE_BLOCKS).s);
+      cell(out, 10, c ? capped(&c->live_bytes, c->estimated, s->counts.bytes_allocated).s
+                      : figure(&s->counts, MG_LIVE_BYTES).s);
       fputs("  ", out);
       mg_text_site_place(out, p, s, c, LIVE_TABLE_FUNCTION_COL);
       break;

@@ -93,10 +93,14 @@ void mg_callers_json_site(struct mg_json *j, const struct mg_profile *p, const s
       path_frame(j, &c->context[k]);
     mg_json_end(j);
     mg_json_kuint(j, "samples", c->samples);
-    mg_json_kest(j, "est_calls", &c->calls, c->estimated);
-    mg_json_kest(j, "est_bytes", &c->bytes, c->estimated);
-    mg_json_kest(j, "live_est_blocks", &c->live_blocks, c->estimated);
-    mg_json_kest(j, "live_est_bytes", &c->live_bytes, c->estimated);
+    /* never above what the site's exact counts allow */
+    uint64_t calls = s->counts.allocations, bytes = s->counts.bytes_allocated;
+    mg_json_kfigure(j, "est_calls", mg_figure_at_most(mg_est_figure(&c->calls, c->estimated), calls));
+    mg_json_kfigure(j, "est_bytes", mg_figure_at_most(mg_est_figure(&c->bytes, c->estimated), bytes));
+    mg_json_kfigure(j, "live_est_blocks",
+                    mg_figure_at_most(mg_est_figure(&c->live_blocks, c->estimated), calls));
+    mg_json_kfigure(j, "live_est_bytes",
+                    mg_figure_at_most(mg_est_figure(&c->live_bytes, c->estimated), bytes));
     mg_json_end(j);
   }
   mg_json_end(j);
