@@ -125,7 +125,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
       fprintf(out, "%*s(inlined into %zu more %s of system code)\n", function_col + 2, "", others,
               others == 1 ? "frame" : "frames");
   }
-  if (row) { /* one caller of an uninstrumented site: its context only */
+  if (row) { /* one caller of a site split among its callers: its context only */
     caller_line(line, sizeof line, row, &row->place);
     if (line[0])
       fprintf(out, "%*sfrom %s\n", function_col + 2, "", line);
@@ -133,11 +133,15 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
   }
   struct mg_callers callers;
   mg_site_callers(p, s, &callers);
-  size_t shown = 0;
-  for (size_t i = 0; i < callers.n && shown < CALLERS_SHOWN; i++) {
+  size_t shown = 0, more = 0;
+  for (size_t i = 0; i < callers.n; i++) {
     caller_line(line, sizeof line, &callers.v[i], &place.place);
     if (!line[0])
       continue;
+    if (shown == CALLERS_SHOWN) {
+      more++;
+      continue;
+    }
     /* full mode: every call was recorded with its stack, the share is exact */
     uint64_t n = callers.v[i].samples;
     fprintf(out, "%*sfrom %s  (%.0f%%, %" PRIu64 " %s)\n", function_col + 2, "", line,
@@ -145,7 +149,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
             callers.v[i].estimated ? (n == 1 ? "sample" : "samples") : (n == 1 ? "call" : "calls"));
     shown++;
   }
-  if (shown && callers.n > shown)
-    fprintf(out, "%*s(%zu more callers)\n", function_col + 2, "", callers.n - shown);
+  if (more)
+    fprintf(out, "%*s(%zu more %s)\n", function_col + 2, "", more, more == 1 ? "caller" : "callers");
   mg_callers_free(&callers);
 }
