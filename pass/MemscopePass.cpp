@@ -25,6 +25,7 @@
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/ErrorHandling.h"
 
 #include <map>
 #include <optional>
@@ -52,6 +53,9 @@ struct PlannedSite {
   Use *Operand = nullptr;            // AddressInCode
   unsigned Ordinal = 0;
   bool Inline = false;               // an AllocationCall counted by an inline fast path
+  // A leaf of an inferred wrapper that will be deleted: only its twin's copy runs,
+  // with its caller's site, so the plain call gets no site of its own.
+  bool Placeholder = false;
 };
 
 class ModuleInstrumenter {
@@ -75,6 +79,7 @@ private:
   Constant *siteList(SiteTable &Table, ArrayRef<unsigned> Sites);
   void planGlobals();
   void chooseInlineCalls();
+  void findDeadWrappers();
   bool checkRuntimeSymbols();
   Function *entryPoint(const KnownFunction &K);
 
@@ -86,6 +91,9 @@ private:
   // Their debug-info subprograms, to recognise their calls after inlining.
   SmallPtrSet<const DISubprogram *, 8> OptedOutSubprograms;
   std::optional<WrapperInference> Inferred;
+  // Inferred wrappers every use of which is a call the pass rewrites, and that no other
+  // module can call: deleted once their twins exist.
+  SmallPtrSet<Function *, 8> DeadWrappers;
   std::vector<PlannedSite> Plan;
   // Every site call's ordinal in its function (for the frames of inferred wrappers'
   // leaves, planned with their own function).
@@ -301,6 +309,36 @@ Function *ModuleInstrumenter::entryPoint(const KnownFunction &K) {
   return K.isCxxOperator() ? getOrEmitCxxHelper(M, Types, K) : declareEntryPoint(M, Types, K);
 }
 
+// An inferred wrapper every use of which is a call of an instrumented function that will
+// call its twin, and that no other module can call (static, inline, a template's
+// instance), is dead once the twins exist: -O2 would delete it anyway, -O0 would keep
+// both copies.  Its leaves then need no sites of their own.
+void ModuleInstrumenter::findDeadWrappers() {
+  if (!Inferred)
+    return;
+  for (Function *W : Inferred->functions()) {
+    if (!W->isDiscardableIfUnused())
+      continue;
+    bool AllRewritten = all_of(W->uses(), [&](const Use &U) {
+      const auto *Call = dyn_cast<CallBase>(U.getUser());
+      return Call && Call->isCallee(&U) && shouldInstrument(*Call->getFunction()) &&
+             canBeSite(*Call);
+    });
+    if (AllRewritten)
+      DeadWrappers.insert(W);
+  }
+  if (DeadWrappers.empty())
+    return;
+  SmallPtrSet<const Value *, 8> Leaves;
+  for (Function *W : DeadWrappers)
+    for (const InferredWrapper::Leaf &L : Inferred->lookup(*W)->Leaves)
+      Leaves.insert(L.Call);
+  for (PlannedSite &P : Plan)
+    P.Placeholder = (P.What == PlannedSite::AllocationCall || P.What == PlannedSite::WrapperCall ||
+                     P.What == PlannedSite::InferredWrapperCall) &&
+                    Leaves.contains(P.At);
+}
+
 // The sites a call of the inferred wrapper W makes, in the order of its twin's list:
 // for each leaf, its allocation's site, or those of the inner wrapper it calls.  Outer
 // holds the calls above (the caller's first), each level's frames come innermost first.
@@ -353,17 +391,21 @@ bool ModuleInstrumenter::instrument() {
   // also what makes a second run over an instrumented module a no-op.
   if (Plan.empty() && ExportedWrappers.empty())
     return false;
+  findDeadWrappers();
   chooseInlineCalls();
 
   // Describing the sites changes nothing in the module yet (emitSites() does).
   SiteTable Table(M, Types);
   // The first (for all but inferred wrapper calls: the only) site of each plan entry,
   // and all the sites of an inferred wrapper call.
+  constexpr unsigned NoSite = ~0u;
   std::vector<unsigned> SiteOf;
   std::vector<SmallVector<unsigned, 2>> SitesOf(Plan.size());
   for (unsigned I = 0; I < Plan.size(); ++I) {
     const PlannedSite &P = Plan[I];
-    if (P.What == PlannedSite::AddressInGlobal) {
+    if (P.Placeholder) {
+      SiteOf.push_back(NoSite);
+    } else if (P.What == PlannedSite::AddressInGlobal) {
       SiteOf.push_back(Table.addGlobalSite(*P.Global, P.Known->Api));
     } else if (P.What == PlannedSite::InferredWrapperCall) {
       SmallVector<SiteTable::Level, 4> Outer{{P.At, P.Ordinal}};
@@ -382,13 +424,13 @@ bool ModuleInstrumenter::instrument() {
   InlineFastPaths FastPaths(M, Types, Options.InlineTlsBudget);
   std::vector<bool> InlineSite(Table.size(), false);
   for (unsigned I = 0; I < Plan.size(); ++I)
-    if (Plan[I].Inline)
+    if (Plan[I].Inline && SiteOf[I] != NoSite)
       InlineSite[SiteOf[I]] = true;
   for (unsigned S = 0; S < Table.size(); ++S)
     if (InlineSite[S])
       Table.setTlsSlot(S, FastPaths.addSlot(Table.api(S)));
   for (unsigned I = 0; I < Plan.size(); ++I)
-    Plan[I].Inline &= Table.tlsSlot(SiteOf[I]) != 0;
+    Plan[I].Inline &= SiteOf[I] != NoSite && Table.tlsSlot(SiteOf[I]) != 0;
 
   if (!checkRuntimeSymbols())
     return false;
@@ -399,7 +441,9 @@ bool ModuleInstrumenter::instrument() {
 
   for (unsigned I = 0; I < Plan.size(); ++I) {
     const PlannedSite &P = Plan[I];
-    Constant *Site = Table.siteAddress(SiteOf[I]);
+    // A placeholder's call is replaced in the twin, and deleted with the plain wrapper.
+    Constant *Site = SiteOf[I] == NoSite ? ConstantPointerNull::get(Types.Ptr)
+                                         : Table.siteAddress(SiteOf[I]);
     switch (P.What) {
     case PlannedSite::AllocationCall:
       if (P.Inline)
@@ -413,7 +457,8 @@ bool ModuleInstrumenter::instrument() {
     case PlannedSite::InferredWrapperCall: {
       const InferredWrapper &W = *Inferred->lookup(*P.Callee);
       rewriteCall(*cast<CallBase>(P.At), Wrappers.inferredTwin(*P.Callee, W),
-                  W.Width == 1 ? Site : siteList(Table, SitesOf[I]), /*KeepParamAttrs=*/true);
+                  W.Width == 1 || P.Placeholder ? Site : siteList(Table, SitesOf[I]),
+                  /*KeepParamAttrs=*/true);
       break;
     }
     case PlannedSite::AddressInCode:
@@ -433,13 +478,11 @@ bool ModuleInstrumenter::instrument() {
     Wrappers.twin(*W);
   // After the rewriting: a twin is a copy of its wrapper's instrumented body.
   Wrappers.emitTwins();
-  // An inferred wrapper whose every call now calls its twin, and that no other module
-  // can call (static, inline, a template's instance), is dead; -O2 would delete it
-  // anyway, -O0 would keep both copies.
-  if (Inferred)
-    for (Function *W : Inferred->functions())
-      if (W->use_empty() && W->isDiscardableIfUnused())
-        W->eraseFromParent();
+  for (Function *W : DeadWrappers) {
+    if (!W->use_empty())
+      report_fatal_error("memscope: a dead wrapper still has uses: " + W->getName());
+    W->eraseFromParent();
+  }
 
   if (!Table.empty())
     Table.emitRegistration(declareRegistrationFunction(M, Types, RegisterModuleFn),
