@@ -35,7 +35,7 @@ bool isRewritableCall(const CallBase &Call, const Function &Callee) {
          Call.getCallingConv() == Callee.getCallingConv();
 }
 
-void rewriteCall(CallBase &Old, Function *Target, Value *Site) {
+void rewriteCall(CallBase &Old, Function *Target, Value *Site, bool KeepParamAttrs) {
   SmallVector<Value *, 8> Args(Old.args());
   Args.push_back(Site);
   // Bundles such as "funclet" tie the call to its EH pad and must survive.
@@ -54,6 +54,13 @@ void rewriteCall(CallBase &Old, Function *Target, Value *Site) {
   }
   // The call-site attributes of the original (allocsize, builtin, ...) describe the
   // original callee and are dropped with it.
+  if (KeepParamAttrs) {
+    AttributeList Attrs = Old.getAttributes();
+    SmallVector<AttributeSet, 8> Params;
+    for (unsigned I = 0; I < Old.arg_size(); ++I)
+      Params.push_back(Attrs.getParamAttrs(I));
+    New->setAttributes(AttributeList::get(Old.getContext(), AttributeSet(), AttributeSet(), Params));
+  }
   New->setCallingConv(Old.getCallingConv());
   New->setDebugLoc(Old.getDebugLoc());
   New->takeName(&Old);

@@ -28,8 +28,12 @@ llvm::Function *calledFunction(const llvm::CallBase &Call);
 
 // Replaces Call by the same kind of call (or invoke, to the same destinations) to
 // Target with Site appended to the arguments; keeps the debug location, name, calling
-// convention, tail-call kind and operand bundles, and erases the original.
-void rewriteCall(llvm::CallBase &Call, llvm::Function *Target, llvm::Value *Site);
+// convention, tail-call kind and operand bundles, and erases the original.  The
+// original's attributes describe its callee and are dropped, except with
+// KeepParamAttrs (a wrapper's twin: the same parameters, and byval, zeroext and the
+// like are part of how they are passed).
+void rewriteCall(llvm::CallBase &Call, llvm::Function *Target, llvm::Value *Site,
+                 bool KeepParamAttrs = false);
 
 } // namespace memscope
 

@@ -1,7 +1,7 @@
 // The plugin entry point, the passes, and the worker that drives one module: find the
 // sites (allocation calls, wrapper calls, allocation functions used as values),
 // describe them, rewrite them (or, for malloc and free in an executable, count them
-// inline), give wrappers their twins, register the table.
+// inline), give wrappers (listed, declared or inferred) their twins, register the table.
 #include "MemscopePass.h"
 
 #include "AllocationCalls.h"
@@ -12,8 +12,10 @@
 #include "Options.h"
 #include "RuntimeInterface.h"
 #include "SiteTable.h"
+#include "WrapperInference.h"
 #include "Wrappers.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/IR/Constants.h"
@@ -23,7 +25,10 @@
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/ErrorHandling.h"
 
+#include <map>
+#include <optional>
 #include <set>
 
 using namespace llvm;
@@ -34,7 +39,13 @@ namespace {
 
 // One site to create, in the order sites are numbered.
 struct PlannedSite {
-  enum Kind { AllocationCall, WrapperCall, AddressInCode, AddressInGlobal } What = AllocationCall;
+  enum Kind {
+    AllocationCall,
+    WrapperCall,         // a listed or declared wrapper: one site, API wrapper
+    InferredWrapperCall, // one site per allocation reached (WrapperInference.h)
+    AddressInCode,
+    AddressInGlobal
+  } What = AllocationCall;
   Instruction *At = nullptr;         // the call or the instruction using the address
   Function *Callee = nullptr;        // the allocation function or the wrapper
   const KnownFunction *Known = nullptr; // null for a wrapper call
@@ -42,6 +53,9 @@ struct PlannedSite {
   Use *Operand = nullptr;            // AddressInCode
   unsigned Ordinal = 0;
   bool Inline = false;               // an AllocationCall counted by an inline fast path
+  // A leaf of an inferred wrapper that will be deleted: only its twin's copy runs,
+  // with its caller's site, so the plain call gets no site of its own.
+  bool Placeholder = false;
 };
 
 class ModuleInstrumenter {
@@ -57,9 +71,15 @@ private:
   void collectOptOuts();
   bool shouldInstrument(const Function &F) const;
   bool writtenInOptedOutFunction(const Instruction &I) const;
+  bool canBeSite(const CallBase &Call) const;
+  void inferWrappers();
   void planFunction(Function &F);
+  void addInferredSites(SiteTable &Table, const InferredWrapper &W,
+                        SmallVectorImpl<SiteTable::Level> &Outer, SmallVectorImpl<unsigned> &Out);
+  Constant *siteList(SiteTable &Table, ArrayRef<unsigned> Sites);
   void planGlobals();
   void chooseInlineCalls();
+  void findDeadWrappers();
   bool checkRuntimeSymbols();
   Function *entryPoint(const KnownFunction &K);
 
@@ -70,7 +90,16 @@ private:
   SmallPtrSet<const Function *, 8> OptedOut;
   // Their debug-info subprograms, to recognise their calls after inlining.
   SmallPtrSet<const DISubprogram *, 8> OptedOutSubprograms;
+  std::optional<WrapperInference> Inferred;
+  // Inferred wrappers every use of which is a call the pass rewrites, and that no other
+  // module can call: deleted once their twins exist.
+  SmallPtrSet<Function *, 8> DeadWrappers;
   std::vector<PlannedSite> Plan;
+  // Every site call's ordinal in its function (for the frames of inferred wrappers'
+  // leaves, planned with their own function).
+  DenseMap<const Instruction *, unsigned> OrdinalOf;
+  // Site lists already emitted, by their sites.
+  std::map<std::vector<unsigned>, Constant *> SiteLists;
 };
 
 } // namespace
@@ -133,6 +162,33 @@ bool ModuleInstrumenter::writtenInOptedOutFunction(const Instruction &I) const {
   return false;
 }
 
+// Call would be a site if its callee were an allocation function or a wrapper.
+bool ModuleInstrumenter::canBeSite(const CallBase &Call) const {
+  Function *Callee = calledFunction(Call);
+  return Callee && isRewritableCall(Call, *Callee) &&
+         !Call.getAttributes().hasFnAttr(CountedAttribute) && // counted inline by a former run
+         !writtenInOptedOutFunction(Call);
+}
+
+// Before planning: which of the module's functions are wrappers of their callers here.
+// A function that already has a twin (from an earlier run) is left alone.
+void ModuleInstrumenter::inferWrappers() {
+  if (!Options.InferWrappers)
+    return;
+  Inferred.emplace(
+      M,
+      [this](const Function &F) {
+        return shouldInstrument(F) && Wrappers.mayBeWrapper(F) && !Wrappers.isWrapper(F) &&
+               !M.getFunction((F.getName() + WrapperCloneSuffix).str());
+      },
+      [this](const CallBase &Call) {
+        Function *Callee = calledFunction(Call);
+        return Callee && canBeSite(Call) &&
+               (classifyFunction(*Callee, Types) || Wrappers.isWrapper(*Callee));
+      },
+      [this](const CallBase &Call) { return canBeSite(Call); });
+}
+
 // Sites of F in instruction order.  Ordinals count every candidate, including those
 // left alone because they were written in an opted-out function, so that opting one
 // function out does not renumber (and so re-identify) its neighbours.
@@ -144,9 +200,13 @@ void ModuleInstrumenter::planFunction(Function &F) {
         Callee && isRewritableCall(*Call, *Callee) &&
         !Call->getAttributes().hasFnAttr(CountedAttribute)) { // counted inline by a former run
       const KnownFunction *K = classifyFunction(*Callee, Types);
-      if (K || Wrappers.isWrapper(*Callee)) {
+      bool Listed = !K && Wrappers.isWrapper(*Callee);
+      bool Infer = !K && !Listed && Inferred && Inferred->lookup(*Callee);
+      if (K || Listed || Infer) {
         PlannedSite P;
-        P.What = K ? PlannedSite::AllocationCall : PlannedSite::WrapperCall;
+        P.What = K ? PlannedSite::AllocationCall
+                   : Listed ? PlannedSite::WrapperCall : PlannedSite::InferredWrapperCall;
+        OrdinalOf[Call] = Ordinal;
         P.At = Call;
         P.Callee = Callee;
         P.Known = K;
@@ -200,13 +260,20 @@ void ModuleInstrumenter::planGlobals() {
 void ModuleInstrumenter::chooseInlineCalls() {
   if (!inlineFastPathsAllowed(M, Options.Inline))
     return;
+  // The leaves of an inferred wrapper called here: the twin passes them its caller's
+  // sites.
+  SmallPtrSet<const Value *, 8> Leaves;
+  for (const PlannedSite &P : Plan)
+    if (P.What == PlannedSite::InferredWrapperCall)
+      for (const InferredWrapper::Leaf &L : Inferred->lookup(*P.Callee)->Leaves)
+        Leaves.insert(L.Call);
   for (PlannedSite &P : Plan)
     P.Inline = P.What == PlannedSite::AllocationCall &&
                canInlineCall(*cast<CallBase>(P.At), *P.Known) &&
                // A wrapper's body is copied into its twin, which must pass its caller's
                // site to the runtime; counters in this module's block would keep the
                // wrapper's own site.
-               !Wrappers.isWrapper(*P.At->getFunction());
+               !Wrappers.isWrapper(*P.At->getFunction()) && !Leaves.contains(P.At);
 }
 
 // All clashes are reported before anything changes, so a module with an error is
@@ -242,7 +309,75 @@ Function *ModuleInstrumenter::entryPoint(const KnownFunction &K) {
   return K.isCxxOperator() ? getOrEmitCxxHelper(M, Types, K) : declareEntryPoint(M, Types, K);
 }
 
+// An inferred wrapper every use of which is a call of an instrumented function that will
+// call its twin, and that no other module can call (static, inline, a template's
+// instance), is dead once the twins exist: -O2 would delete it anyway, -O0 would keep
+// both copies.  Its leaves then need no sites of their own.
+void ModuleInstrumenter::findDeadWrappers() {
+  if (!Inferred)
+    return;
+  for (Function *W : Inferred->functions()) {
+    if (!W->isDiscardableIfUnused())
+      continue;
+    bool AllRewritten = all_of(W->uses(), [&](const Use &U) {
+      const auto *Call = dyn_cast<CallBase>(U.getUser());
+      return Call && Call->isCallee(&U) && shouldInstrument(*Call->getFunction()) &&
+             canBeSite(*Call);
+    });
+    if (AllRewritten)
+      DeadWrappers.insert(W);
+  }
+  if (DeadWrappers.empty())
+    return;
+  SmallPtrSet<const Value *, 8> Leaves;
+  for (Function *W : DeadWrappers)
+    for (const InferredWrapper::Leaf &L : Inferred->lookup(*W)->Leaves)
+      Leaves.insert(L.Call);
+  for (PlannedSite &P : Plan)
+    P.Placeholder = (P.What == PlannedSite::AllocationCall || P.What == PlannedSite::WrapperCall ||
+                     P.What == PlannedSite::InferredWrapperCall) &&
+                    Leaves.contains(P.At);
+}
+
+// The sites a call of the inferred wrapper W makes, in the order of its twin's list:
+// for each leaf, its allocation's site, or those of the inner wrapper it calls.  Outer
+// holds the calls above (the caller's first), each level's frames come innermost first.
+void ModuleInstrumenter::addInferredSites(SiteTable &Table, const InferredWrapper &W,
+                                          SmallVectorImpl<SiteTable::Level> &Outer,
+                                          SmallVectorImpl<unsigned> &Out) {
+  for (const InferredWrapper::Leaf &L : W.Leaves) {
+    auto *Call = cast<CallBase>(L.Call);
+    Outer.push_back({Call, OrdinalOf.lookup(Call)});
+    if (L.Inner) {
+      addInferredSites(Table, *Inferred->lookup(*L.Inner), Outer, Out);
+    } else {
+      SmallVector<SiteTable::Level, 4> Levels(Outer.rbegin(), Outer.rend());
+      const KnownFunction *K = classifyFunction(*calledFunction(*Call), Types);
+      Out.push_back(Table.addChainSite(Levels, K ? K->Api : AllocApi::Wrapper));
+    }
+    Outer.pop_back();
+  }
+}
+
+// A constant [N x ptr] of the sites' addresses, for a call of an inferred wrapper that
+// makes N > 1 sites; one per distinct list.
+Constant *ModuleInstrumenter::siteList(SiteTable &Table, ArrayRef<unsigned> Sites) {
+  Constant *&Slot = SiteLists[std::vector<unsigned>(Sites.begin(), Sites.end())];
+  if (!Slot) {
+    SmallVector<Constant *, 4> Addresses;
+    for (unsigned S : Sites)
+      Addresses.push_back(Table.siteAddress(S));
+    auto *Ty = ArrayType::get(Types.Ptr, Addresses.size());
+    auto *GV = new GlobalVariable(M, Ty, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+                                  ConstantArray::get(Ty, Addresses), WrapperSitesGlobal);
+    GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    Slot = GV;
+  }
+  return Slot;
+}
+
 bool ModuleInstrumenter::instrument() {
+  inferWrappers();
   for (Function &F : M)
     if (shouldInstrument(F))
       planFunction(F);
@@ -256,17 +391,30 @@ bool ModuleInstrumenter::instrument() {
   // also what makes a second run over an instrumented module a no-op.
   if (Plan.empty() && ExportedWrappers.empty())
     return false;
+  findDeadWrappers();
   chooseInlineCalls();
 
   // Describing the sites changes nothing in the module yet (emitSites() does).
   SiteTable Table(M, Types);
+  // The first (for all but inferred wrapper calls: the only) site of each plan entry,
+  // and all the sites of an inferred wrapper call.
+  constexpr unsigned NoSite = ~0u;
   std::vector<unsigned> SiteOf;
-  for (const PlannedSite &P : Plan) {
-    if (P.What == PlannedSite::AddressInGlobal)
+  std::vector<SmallVector<unsigned, 2>> SitesOf(Plan.size());
+  for (unsigned I = 0; I < Plan.size(); ++I) {
+    const PlannedSite &P = Plan[I];
+    if (P.Placeholder) {
+      SiteOf.push_back(NoSite);
+    } else if (P.What == PlannedSite::AddressInGlobal) {
       SiteOf.push_back(Table.addGlobalSite(*P.Global, P.Known->Api));
-    else
+    } else if (P.What == PlannedSite::InferredWrapperCall) {
+      SmallVector<SiteTable::Level, 4> Outer{{P.At, P.Ordinal}};
+      addInferredSites(Table, *Inferred->lookup(*P.Callee), Outer, SitesOf[I]);
+      SiteOf.push_back(SitesOf[I].front());
+    } else {
       SiteOf.push_back(
           Table.addSite(*P.At, P.Known ? P.Known->Api : AllocApi::Wrapper, P.Ordinal));
+    }
   }
   // A site with an inline call gets counters in the thread-local block, in site order,
   // while the block stays within its budget; its other calls, if any, still call the
@@ -276,13 +424,13 @@ bool ModuleInstrumenter::instrument() {
   InlineFastPaths FastPaths(M, Types, Options.InlineTlsBudget);
   std::vector<bool> InlineSite(Table.size(), false);
   for (unsigned I = 0; I < Plan.size(); ++I)
-    if (Plan[I].Inline)
+    if (Plan[I].Inline && SiteOf[I] != NoSite)
       InlineSite[SiteOf[I]] = true;
   for (unsigned S = 0; S < Table.size(); ++S)
     if (InlineSite[S])
       Table.setTlsSlot(S, FastPaths.addSlot(Table.api(S)));
   for (unsigned I = 0; I < Plan.size(); ++I)
-    Plan[I].Inline &= Table.tlsSlot(SiteOf[I]) != 0;
+    Plan[I].Inline &= SiteOf[I] != NoSite && Table.tlsSlot(SiteOf[I]) != 0;
 
   if (!checkRuntimeSymbols())
     return false;
@@ -293,7 +441,9 @@ bool ModuleInstrumenter::instrument() {
 
   for (unsigned I = 0; I < Plan.size(); ++I) {
     const PlannedSite &P = Plan[I];
-    Constant *Site = Table.siteAddress(SiteOf[I]);
+    // A placeholder's call is replaced in the twin, and deleted with the plain wrapper.
+    Constant *Site = SiteOf[I] == NoSite ? ConstantPointerNull::get(Types.Ptr)
+                                         : Table.siteAddress(SiteOf[I]);
     switch (P.What) {
     case PlannedSite::AllocationCall:
       if (P.Inline)
@@ -302,8 +452,15 @@ bool ModuleInstrumenter::instrument() {
         rewriteCall(*cast<CallBase>(P.At), entryPoint(*P.Known), Site);
       break;
     case PlannedSite::WrapperCall:
-      rewriteCall(*cast<CallBase>(P.At), Wrappers.twin(*P.Callee), Site);
+      rewriteCall(*cast<CallBase>(P.At), Wrappers.twin(*P.Callee), Site, /*KeepParamAttrs=*/true);
       break;
+    case PlannedSite::InferredWrapperCall: {
+      const InferredWrapper &W = *Inferred->lookup(*P.Callee);
+      rewriteCall(*cast<CallBase>(P.At), Wrappers.inferredTwin(*P.Callee, W),
+                  W.Width == 1 || P.Placeholder ? Site : siteList(Table, SitesOf[I]),
+                  /*KeepParamAttrs=*/true);
+      break;
+    }
     case PlannedSite::AddressInCode:
     case PlannedSite::AddressInGlobal: {
       AddressUse Use;
@@ -321,6 +478,11 @@ bool ModuleInstrumenter::instrument() {
     Wrappers.twin(*W);
   // After the rewriting: a twin is a copy of its wrapper's instrumented body.
   Wrappers.emitTwins();
+  for (Function *W : DeadWrappers) {
+    if (!W->use_empty())
+      report_fatal_error("memscope: a dead wrapper still has uses: " + W->getName());
+    W->eraseFromParent();
+  }
 
   if (!Table.empty())
     Table.emitRegistration(declareRegistrationFunction(M, Types, RegisterModuleFn),

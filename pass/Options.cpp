@@ -34,6 +34,11 @@ static cl::opt<bool> DeclaredWrappersFlag(
     "memscope-declared-wrappers", cl::init(true),
     cl::desc("memscope: functions declared as allocators (malloc, alloc_size attributes) "
              "are allocation wrappers [env MEMSCOPE_PASS_DECLARED_WRAPPERS=0|1]"));
+static cl::opt<bool> InferWrappersFlag(
+    "memscope-infer-wrappers", cl::init(true),
+    cl::desc("memscope: functions that return what an allocation call or another wrapper "
+             "returned are allocation wrappers of their callers in the same module "
+             "[env MEMSCOPE_PASS_INFER_WRAPPERS=0|1]"));
 static cl::opt<bool> AddressTakenFlag(
     "memscope-address-taken", cl::init(true),
     cl::desc("memscope: calls through a taken address of an allocation function are "
@@ -130,6 +135,7 @@ static std::unique_ptr<SpecialCaseList> loadList(Module &M, const std::string &P
 
 PassOptions::PassOptions(Module &M) : ModuleFile(M.getSourceFileName()) {
   DeclaredWrappers = boolSetting(DeclaredWrappersFlag, "MEMSCOPE_PASS_DECLARED_WRAPPERS");
+  InferWrappers = boolSetting(InferWrappersFlag, "MEMSCOPE_PASS_INFER_WRAPPERS");
   AddressTaken = boolSetting(AddressTakenFlag, "MEMSCOPE_PASS_ADDRESS_TAKEN");
   Inline = inlineSetting(M);
   InlineTlsBudget = inlineTlsBudgetSetting(M);

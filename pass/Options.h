@@ -43,6 +43,9 @@ public:
   // Functions the source declares as allocators (__attribute__((malloc)), alloc_size)
   // are wrappers.
   bool DeclaredWrappers = true;
+  // Functions that return what an allocation (or another wrapper) returned are
+  // wrappers of their callers in the module (WrapperInference.h).
+  bool InferWrappers = true;
   // Uses of an allocation function's address get a site (function pointers).
   bool AddressTaken = true;
   // Which modules count malloc and free inline.

@@ -128,6 +128,9 @@ inline constexpr char StringGlobal[] = "__memscope_str";    // one per distinct 
 inline constexpr char ModuleGlobal[] = "__memscope_module"; // the descriptor, writable
 inline constexpr char ModuleCtor[] = "__memscope_module_ctor";
 inline constexpr char ModuleDtor[] = "__memscope_module_dtor";
+// A call of an inferred wrapper that makes several sites passes a list of them:
+// [N x ptr], constant (WrapperInference.h).
+inline constexpr char WrapperSitesGlobal[] = "__memscope_wrapper_sites";
 // Modules with inline sites: the thread-local block, and the function that returns
 // the calling thread's copy (the descriptor's tls_block).
 inline constexpr char TlsGlobal[] = "__memscope_tls";

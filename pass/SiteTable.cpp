@@ -153,13 +153,24 @@ static DescribedFrame frameWithoutDebugInfo(const Function &F) {
 SiteTable::SiteTable(Module &M, const RuntimeTypes &Types) : M(M), Types(Types) {}
 
 unsigned SiteTable::addSite(const Instruction &At, AllocApi Api, unsigned Ordinal) {
-  const Function &F = *At.getFunction();
-  const DILocation *Loc = At.getDebugLoc().get();
-  SmallVector<DescribedFrame, 2> Frames =
-      Loc ? framesFromDebugInfo(Loc, F) : SmallVector<DescribedFrame, 2>{frameWithoutDebugInfo(F)};
-  // Without a location, the frame says little: the linkage name and the call's rank in
-  // its function tell the calls of one function apart.
-  return add(Api, Frames, F.getName(), Loc ? std::nullopt : std::optional<unsigned>(Ordinal));
+  return addChainSite({Level{&At, Ordinal}}, Api);
+}
+
+unsigned SiteTable::addChainSite(ArrayRef<Level> Levels, AllocApi Api) {
+  SmallVector<DescribedFrame, 2> Frames;
+  SmallVector<std::pair<std::string, unsigned>, 1> NoLocation;
+  for (const Level &L : Levels) {
+    const Function &F = *L.At->getFunction();
+    if (const DILocation *Loc = L.At->getDebugLoc().get()) {
+      Frames.append(framesFromDebugInfo(Loc, F));
+    } else {
+      // Without a location, the frame says little: the linkage name and the call's
+      // rank in its function tell the calls of one function apart.
+      Frames.push_back(frameWithoutDebugInfo(F));
+      NoLocation.push_back({F.getName().str(), L.Ordinal});
+    }
+  }
+  return add(Api, Frames, NoLocation);
 }
 
 unsigned SiteTable::addGlobalSite(const GlobalVariable &GV, AllocApi Api) {
@@ -177,11 +188,11 @@ unsigned SiteTable::addGlobalSite(const GlobalVariable &GV, AllocApi Api) {
     D.KeyFile = D.Frame.File;
   }
   SmallVector<DescribedFrame, 2> Frames{std::move(D)};
-  return add(Api, Frames, GV.getName(), /*Ordinal=*/0u);
+  return add(Api, Frames, {{GV.getName().str(), 0u}});
 }
 
 unsigned SiteTable::add(AllocApi Api, SmallVectorImpl<DescribedFrame> &Frames,
-                        StringRef NoLocationName, std::optional<unsigned> Ordinal) {
+                        ArrayRef<std::pair<std::string, unsigned>> NoLocation) {
   // What the site is, independent of where the build happens and of where its lines
   // are: the ID key (docs/pass.md) leaves lines and columns out, so that an edit above a
   // call (a comment, a new function) does not change its ID; assignIds() tells the
@@ -194,9 +205,9 @@ unsigned SiteTable::add(AllocApi Api, SmallVectorImpl<DescribedFrame> &Frames,
     Key.str(D.Frame.Function);
     Key.str(D.KeyFile);
   }
-  if (Ordinal) {
-    Key.str(NoLocationName);
-    Key.u32(*Ordinal);
+  for (const auto &[Name, Ordinal] : NoLocation) {
+    Key.str(Name);
+    Key.u32(Ordinal);
   }
   std::vector<uint32_t> Position;
   for (const DescribedFrame &D : Frames) {

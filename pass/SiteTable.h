@@ -6,6 +6,7 @@
 
 #include "RuntimeInterface.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -53,6 +54,16 @@ public:
   // table is deterministic); returns the number, that of the existing site when one
   // with the same frames and API was added before.
   unsigned addSite(const llvm::Instruction &At, AllocApi Api, unsigned Ordinal);
+  // One level of a site made through inferred wrappers: a call and its ordinal.
+  struct Level {
+    const llvm::Instruction *At;
+    unsigned Ordinal;
+  };
+  // A site through inferred wrappers (WrapperInference.h): Levels innermost first, the
+  // leaf call in the innermost wrapper, then each wrapper call, then the caller's call;
+  // the frames are each level's in turn, as if the wrappers had been inlined.  One
+  // level is addSite().
+  unsigned addChainSite(llvm::ArrayRef<Level> Levels, AllocApi Api);
   // A site for an allocation function's address stored in the initializer of GV:
   // one frame naming the variable, where its debug info says it is declared.
   unsigned addGlobalSite(const llvm::GlobalVariable &GV, AllocApi Api);
@@ -81,8 +92,10 @@ public:
 private:
   void assignIds();
   llvm::Constant *string(llvm::StringRef S);
+  // NoLocation: for each level without a debug location, innermost first, the symbol
+  // of its function and its ordinal.
   unsigned add(AllocApi Api, llvm::SmallVectorImpl<DescribedFrame> &Frames,
-               llvm::StringRef NoLocationName, std::optional<unsigned> Ordinal);
+               llvm::ArrayRef<std::pair<std::string, unsigned>> NoLocation);
 
   llvm::Module &M;
   const RuntimeTypes &Types;

@@ -3,6 +3,7 @@
 
 #include "LLVMCompat.h"
 #include "Options.h"
+#include "WrapperInference.h"
 
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/Constants.h"
@@ -40,6 +41,14 @@ static bool declaredAllocator(const Function &F) {
 }
 
 bool WrapperSet::isWrapper(const Function &F) const {
+  if (!mayBeWrapper(F))
+    return false;
+  if (Options.namesWrapper(F))
+    return true;
+  return Options.DeclaredWrappers && declaredAllocator(F);
+}
+
+bool WrapperSet::mayBeWrapper(const Function &F) const {
   if (F.isIntrinsic() || F.isVarArg() || isTwin(F) || lookupKnownFunction(F.getName()) ||
       compat::startsWith(F.getName(), RuntimePrefix))
     return false;
@@ -50,11 +59,7 @@ bool WrapperSet::isWrapper(const Function &F) const {
   // fopen, opendir, tmpfile... are declared __attribute__((malloc)) by glibc but are
   // nobody's allocation wrapper worth a site.
   LibFunc LF;
-  if (TLI->getLibFunc(F, LF))
-    return false;
-  if (Options.namesWrapper(F))
-    return true;
-  return Options.DeclaredWrappers && declaredAllocator(F);
+  return !TLI->getLibFunc(F, LF);
 }
 
 Function *WrapperSet::twin(Function &W) {
@@ -66,14 +71,34 @@ Function *WrapperSet::twin(Function &W) {
   if (Function *Existing = M.getFunction(Name))
     if (Existing->getFunctionType() == Ty)
       return Existing; // made by an earlier run, or linked in from the wrapper's module
-  for (auto &[Wrapper, Twin] : Pending)
-    if (Wrapper == &W)
-      return Twin;
+  for (const PendingTwin &P : Pending)
+    if (P.Wrapper == &W)
+      return P.Twin;
   // Declared with external linkage for now; emitTwins() sets the final one.
   Function *Twin = Function::Create(Ty, GlobalValue::ExternalLinkage,
                                     M.getDataLayout().getProgramAddressSpace(), Name, &M);
   Twin->setCallingConv(W.getCallingConv());
-  Pending.push_back({&W, Twin});
+  Pending.push_back({&W, Twin, nullptr});
+  return Twin;
+}
+
+// Internal: only this module's callers know W for a wrapper, and they and the twin
+// agree on its leaves because they see the same body.  (A twin shared between modules
+// could pair a caller with another module's copy of a linkonce_odr W, optimised into
+// other leaves.)  The name still ends in ".memscope", so a later run leaves it alone.
+Function *WrapperSet::inferredTwin(Function &W, const InferredWrapper &Info) {
+  for (const PendingTwin &P : Pending)
+    if (P.Wrapper == &W)
+      return P.Twin;
+  FunctionType *WTy = W.getFunctionType();
+  SmallVector<Type *, 8> Params(WTy->params());
+  Params.push_back(Types.Ptr);
+  FunctionType *Ty = FunctionType::get(WTy->getReturnType(), Params, /*isVarArg=*/false);
+  Function *Twin = Function::Create(Ty, GlobalValue::InternalLinkage,
+                                    M.getDataLayout().getProgramAddressSpace(),
+                                    W.getName() + WrapperCloneSuffix, &M);
+  Twin->setCallingConv(W.getCallingConv());
+  Pending.push_back({&W, Twin, &Info});
   return Twin;
 }
 
@@ -87,11 +112,13 @@ SmallVector<Function *, 4> WrapperSet::definitionsNeedingTwins() const {
 }
 
 void WrapperSet::emitTwins() {
-  for (auto &[W, Twin] : Pending) {
-    if (W->isDeclaration() || W->hasAvailableExternallyLinkage())
-      emitFallback(*W, *Twin);
+  for (const PendingTwin &P : Pending) {
+    if (P.Inferred)
+      emitInferredClone(*P.Wrapper, *P.Twin, *P.Inferred);
+    else if (P.Wrapper->isDeclaration() || P.Wrapper->hasAvailableExternallyLinkage())
+      emitFallback(*P.Wrapper, *P.Twin);
     else
-      emitClone(*W, *Twin);
+      emitClone(*P.Wrapper, *P.Twin);
   }
   Pending.clear();
 }
@@ -131,8 +158,16 @@ static bool passesSite(const CallBase &Call) {
   return Table && compat::startsWith(Table->getName(), SitesGlobal);
 }
 
-void WrapperSet::emitClone(Function &W, Function &Twin) {
-  ValueToValueMapTy VMap;
+// The list of sites a call of an inferred wrapper passes (MemscopePass.cpp).
+static GlobalVariable *siteList(const CallBase &Call) {
+  if (Call.arg_size() == 0)
+    return nullptr;
+  auto *List = dyn_cast<GlobalVariable>(Call.getArgOperand(Call.arg_size() - 1));
+  return List && compat::startsWith(List->getName(), WrapperSitesGlobal) ? List : nullptr;
+}
+
+// Twin's body: a copy of W's.  Returns the site parameter.
+Argument *WrapperSet::cloneBody(Function &W, Function &Twin, ValueToValueMapTy &VMap) {
   auto TwinArg = Twin.arg_begin();
   for (Argument &A : W.args()) {
     TwinArg->setName(A.getName());
@@ -142,6 +177,12 @@ void WrapperSet::emitClone(Function &W, Function &Twin) {
   Site->setName("memscope.site");
   SmallVector<ReturnInst *, 4> Returns;
   CloneFunctionInto(&Twin, &W, VMap, CloneFunctionChangeType::LocalChangesOnly, Returns);
+  return Site;
+}
+
+void WrapperSet::emitClone(Function &W, Function &Twin) {
+  ValueToValueMapTy VMap;
+  Argument *Site = cloneBody(W, Twin, VMap);
   Twin.setLinkage(W.getLinkage());
   Twin.setVisibility(W.getVisibility());
   Twin.setDLLStorageClass(W.getDLLStorageClass());
@@ -151,9 +192,50 @@ void WrapperSet::emitClone(Function &W, Function &Twin) {
   if (W.hasComdat() && compat::targetTriple(M).supportsCOMDAT())
     Twin.setComdat(M.getOrInsertComdat(Twin.getName()));
 
-  for (Instruction &I : instructions(Twin))
-    if (auto *Call = dyn_cast<CallBase>(&I); Call && passesSite(*Call))
+  Instruction *Entry = &*Twin.getEntryBlock().getFirstInsertionPt();
+  for (Instruction &I : instructions(Twin)) {
+    auto *Call = dyn_cast<CallBase>(&I);
+    if (!Call)
+      continue;
+    if (passesSite(*Call)) {
       Call->setArgOperand(Call->arg_size() - 1, Site);
+    } else if (GlobalVariable *List = siteList(*Call)) {
+      // A call of an inferred wrapper that makes several sites: every one of them is
+      // this wrapper's caller's site.
+      unsigned N = cast<ArrayType>(List->getValueType())->getNumElements();
+      IRBuilder<> B(Entry);
+      AllocaInst *Sites = B.CreateAlloca(Types.Ptr, B.getInt32(N), "memscope.sites");
+      for (unsigned J = 0; J < N; ++J)
+        B.CreateStore(Site, B.CreateConstInBoundsGEP1_32(Types.Ptr, Sites, J));
+      Call->setArgOperand(Call->arg_size() - 1, Sites);
+    }
+  }
+}
+
+// Only the leaves take the caller's sites: with one site, the parameter; with a list,
+// each leaf its entry (a leaf that is itself a call of a wider wrapper, its part of the
+// list).  The other calls keep the wrapper's own sites.
+void WrapperSet::emitInferredClone(Function &W, Function &Twin, const InferredWrapper &Info) {
+  ValueToValueMapTy VMap;
+  Argument *Site = cloneBody(W, Twin, VMap);
+  Twin.setLinkage(GlobalValue::InternalLinkage);
+  Twin.setVisibility(GlobalValue::DefaultVisibility);
+  Twin.setDLLStorageClass(GlobalValue::DefaultStorageClass);
+  Twin.setComdat(nullptr);
+  for (const InferredWrapper::Leaf &L : Info.Leaves) {
+    auto *Call = cast_or_null<CallBase>(L.Call ? VMap.lookup(L.Call) : nullptr);
+    assert(Call && "a leaf of an inferred wrapper is a call of its body");
+    if (!Call)
+      continue;
+    Value *S = Site;
+    if (Info.Width > 1) {
+      IRBuilder<> B(Call);
+      S = B.CreateConstInBoundsGEP1_32(Types.Ptr, Site, L.Offset);
+      if (L.Width == 1)
+        S = B.CreateLoad(Types.Ptr, S, "memscope.leaf.site");
+    }
+    Call->setArgOperand(Call->arg_size() - 1, S);
+  }
 }
 
 } // namespace memscope

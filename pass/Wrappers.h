@@ -8,6 +8,9 @@
 // their own site.  A module that calls a wrapper it does not define also gets a weak
 // hidden fallback twin that calls the plain wrapper, so linking with a wrapper built
 // without the plugin still works (its allocations then count where they are made).
+//
+// Inferred wrappers (WrapperInference.h) get an internal twin, for the callers of their
+// module: only its leaves take the caller's sites.
 #ifndef MEMSCOPE_PASS_WRAPPERS_H
 #define MEMSCOPE_PASS_WRAPPERS_H
 
@@ -15,10 +18,12 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Transforms/Utils/ValueMapper.h"
 
 #include <memory>
 
 namespace llvm {
+class Argument;
 class Function;
 class Module;
 class TargetLibraryInfo;
@@ -28,6 +33,7 @@ class TargetLibraryInfoImpl;
 namespace memscope {
 
 class PassOptions;
+struct InferredWrapper;
 
 class WrapperSet {
 public:
@@ -42,10 +48,16 @@ public:
   // pass knows itself, a library function LLVM knows by name, a variadic function,
   // a twin, or a runtime function.
   bool isWrapper(const llvm::Function &F) const;
+  // F may be a wrapper at all: none of the functions isWrapper() excludes.
+  bool mayBeWrapper(const llvm::Function &F) const;
 
   // The twin of wrapper W, declared now; a defined W's twin gets its body from
   // emitTwins(), an undefined W's twin is the fallback.
   llvm::Function *twin(llvm::Function &W);
+  // The internal twin of W, an inferred wrapper defined here, described by Info; it
+  // takes one site when Info.Width is 1, else a list of Info.Width sites.  Its body
+  // comes from emitTwins().
+  llvm::Function *inferredTwin(llvm::Function &W, const InferredWrapper &Info);
 
   // Wrappers defined here whose twin does not exist yet.  Each gets one from
   // emitTwins, after the module has been instrumented.
@@ -63,6 +75,9 @@ public:
 private:
   void emitFallback(llvm::Function &W, llvm::Function &Twin);
   void emitClone(llvm::Function &W, llvm::Function &Twin);
+  void emitInferredClone(llvm::Function &W, llvm::Function &Twin, const InferredWrapper &Info);
+  llvm::Argument *cloneBody(llvm::Function &W, llvm::Function &Twin,
+                            llvm::ValueToValueMapTy &VMap);
 
   llvm::Module &M;
   const RuntimeTypes &Types;
@@ -70,8 +85,12 @@ private:
   std::function<bool(const llvm::Function &)> IsSkipped;
   std::unique_ptr<llvm::TargetLibraryInfoImpl> TLII;
   std::unique_ptr<llvm::TargetLibraryInfo> TLI;
-  // Twins declared by this run, wrapper -> twin, in the order they were declared.
-  llvm::SmallVector<std::pair<llvm::Function *, llvm::Function *>, 4> Pending;
+  // Twins declared by this run, in the order they were declared.
+  struct PendingTwin {
+    llvm::Function *Wrapper, *Twin;
+    const InferredWrapper *Inferred; // null for a listed or declared wrapper
+  };
+  llvm::SmallVector<PendingTwin, 4> Pending;
 };
 
 } // namespace memscope

@@ -12,6 +12,9 @@ rm -rf "$work" && mkdir -p "$work"
 run_and_merge --files 2 "$work/run" MEMSCOPE_MODE=leaks MEMSCOPE_UNINSTRUMENTED=0 "$program"
 
 site() { echo "sites[at=leaks.c:$(line_of "$source" "$1 */"),api=$2]"; }
+# site_a returns what it allocated: an inferred wrapper, whose two calls in worker are
+# sites of their own (docs/pass.md, "Allocation wrappers").
+via() { echo "sites[at=leaks.c:$(line_of "$source" "$1 */"),any_frame=leaks.c:$(line_of "$source" "$2 */"),api=$3]"; }
 parent='processes[counts.allocations=1600074]'
 child='processes[counts.allocations=3]'
 expect_fields . processes_count=2
@@ -35,8 +38,12 @@ expect_json "count($child.threads)" 1 "child's threads"
 expect_fields totals estimated=false allocations=1600077 frees=1600040 \
   live_blocks.value=36 live_bytes.value=29538 bytes_freed=null peak_live_bytes=null
 # Per site: A 25 blocks of 100 + 7k + thread, B 7 of 3000 + 100k + thread.
-expect_fields "$(site SITE_A malloc)" calls=65 counts.live_blocks.value=25 \
-  counts.live_bytes.value=2998 counts.allocations=65 lifetimes.0.blocks=null
+expect_fields "$(via SITE_A CALL_LEAKED malloc)" calls=25 counts.live_blocks.value=25 \
+  counts.live_bytes.value=2998 counts.allocations=25 lifetimes.0.blocks=null \
+  frames.0.function=site_a frames.1.function=worker
+expect_fields "$(via SITE_A CALL_HANDED malloc)" calls=40 counts.live_blocks.value=0 \
+  counts.allocations=40 frames.0.function=site_a frames.1.function=worker
+expect_json "count(sites[?at=leaks.c:$(line_of "$source" "SITE_A */")])" 2 "site A: its two callers"
 expect_fields "$(site SITE_B calloc)" calls=7 counts.live_blocks.value=7 \
   counts.live_bytes.value=21309
 expect_fields "$(site SITE_FILL malloc)" calls=1600000 counts.live_blocks.value=0
@@ -55,7 +62,7 @@ if grep -q 'disagree' "$work/run.txt"; then fail "counters and events disagree i
 run_and_merge --files 2 "$work/stacks" MEMSCOPE_MODE=leaks MEMSCOPE_UNINSTRUMENTED=0 \
   MEMSCOPE_STACK_DEPTH=8 "$program" 1000
 expect_fields totals allocations=4077 frees=4040 live_blocks.value=36 live_bytes.value=29538
-expect_json "count($(site SITE_A malloc).stacks)" ">=" 1 "site A's stacks"
-expect_json "$(site SITE_A malloc).stacks.0.frames.0.function" site_a "site A stack"
+expect_json "count($(via SITE_A CALL_LEAKED malloc).stacks)" ">=" 1 "site A's stacks"
+expect_json "$(via SITE_A CALL_LEAKED malloc).stacks.0.frames.0.function" site_a "site A stack"
 json_check "$work/stacks.json"
 echo "e2e leaks: all checks passed"

@@ -11,7 +11,10 @@
 ; RUN: FileCheck %s --check-prefix=SITES < %t.ll
 ; RUN: %opt -passes=memscope -memscope-wrappers=named -S %s | FileCheck %s --check-prefix=NAMED
 ; RUN: env MEMSCOPE_PASS_WRAPPERS=named %opt -passes=memscope -S %s | FileCheck %s --check-prefix=NAMED
-; RUN: %opt -passes=memscope -memscope-declared-wrappers=false -S %s | FileCheck %s --check-prefix=OFF
+; Without declared wrappers, xmalloc, xmalloc2 and named return what malloc returned:
+; inferred wrappers (inferred-wrappers.ll); without inference either, no wrapper at all.
+; RUN: %opt -passes=memscope -memscope-declared-wrappers=false -S %s | FileCheck %s --check-prefix=INFERRED
+; RUN: %opt -passes=memscope -memscope-declared-wrappers=false -memscope-infer-wrappers=false -S %s | FileCheck %s --check-prefix=OFF
 ; Idempotent: a second run changes nothing.
 ; RUN: %opt -passes=memscope -S %t.ll -o %t.twice.ll
 ; RUN: %opt -S %t.ll -o %t.once.ll
@@ -39,6 +42,9 @@ define ptr @xmalloc2(i64 %n) allocsize(0) {
   ret ptr %p
 }
 
+; Not listed by default, but it returns what malloc returned: an inferred wrapper,
+; whose malloc is a site of its own for the plain function and of its callers here for
+; its internal twin.
 ; CHECK-LABEL: define ptr @named(i64 %n)
 ; CHECK-NEXT:    call ptr @__memscope_malloc(i64 %n, ptr getelementptr {{.*}} i32 2))
 define ptr @named(i64 %n) {
@@ -50,13 +56,22 @@ define ptr @named(i64 %n) {
 ; CHECK-NEXT:    call ptr @xmalloc.memscope(i64 1, ptr getelementptr {{.*}} i32 3))
 ; CHECK-NEXT:    call ptr @xmalloc2.memscope(i64 2, ptr getelementptr {{.*}} i32 4))
 ; CHECK-NEXT:    call ptr @ext_alloc.memscope(i64 3, ptr getelementptr {{.*}} i32 5))
-; CHECK-NEXT:    call ptr @named(i64 4)
+; CHECK-NEXT:    call ptr @named.memscope(i64 4, ptr getelementptr {{.*}} i32 6))
 ; NAMED-LABEL: define void @caller(
 ; NAMED:         call ptr @named.memscope(i64 4, ptr
 ; OFF-LABEL: define void @caller(
 ; OFF-NEXT:      call ptr @xmalloc(i64 1)
 ; OFF-NEXT:      call ptr @xmalloc2(i64 2)
 ; OFF-NEXT:      call ptr @ext_alloc(i64 3)
+; OFF-NEXT:      call ptr @named(i64 4)
+; INFERRED-LABEL: define void @caller(
+; INFERRED-NEXT:   call ptr @xmalloc.memscope(i64 1, ptr
+; INFERRED-NEXT:   call ptr @xmalloc2.memscope(i64 2, ptr
+; INFERRED-NEXT:   call ptr @ext_alloc(i64 3)
+; INFERRED-NEXT:   call ptr @named.memscope(i64 4, ptr
+; INFERRED: define internal noalias ptr @xmalloc.memscope(
+; INFERRED: define internal ptr @xmalloc2.memscope(
+; INFERRED: define internal ptr @named.memscope(
 define void @caller() {
   call ptr @xmalloc(i64 1)
   call ptr @xmalloc2(i64 2)
@@ -65,9 +80,10 @@ define void @caller() {
   ret void
 }
 
-; The wrapper call sites are API 19.
-; SITES: @__memscope_sites = internal global [6 x %memscope.site]
-; SITES-SAME: i32 1, i32 1, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 1, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }]
+; The listed and declared wrapper call sites are API 19, one frame; the call of the
+; inferred wrapper is a malloc site with two frames (named's, then caller's).
+; SITES: @__memscope_sites = internal global [7 x %memscope.site]
+; SITES-SAME: i32 1, i32 1, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 1, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }, {{.*}} i32 2, i32 1, i32 0, i32 0, i32 0, i32 0 }]
 
 ; Twins of the wrappers defined here: their sites come from the caller.
 ; CHECK-LABEL: define noalias ptr @xmalloc.memscope(i64 %n, ptr %memscope.site)
@@ -77,4 +93,6 @@ define void @caller() {
 ; The fallback for a wrapper defined elsewhere.
 ; CHECK-LABEL: define weak hidden ptr @ext_alloc.memscope(i64 %0, ptr %1)
 ; CHECK-NEXT:    call ptr @ext_alloc(i64 %0)
+; CHECK-LABEL: define internal ptr @named.memscope(i64 %n, ptr %memscope.site)
+; CHECK-NEXT:    call ptr @__memscope_malloc(i64 %n, ptr %memscope.site)
 ; CHECK: attributes #{{[0-9]+}} = { noinline "memscope-skip" }

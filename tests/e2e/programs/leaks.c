@@ -33,11 +33,11 @@ __attribute__((noinline)) static void release(void *p) { free(p); /* SITE_FREE *
 static void *worker(void *arg) {
   long id = (long)arg, other = (id + 1) % THREADS;
   for (long i = 0; i < per_thread; i++) blocks[id][i] = fill(16 + (size_t)(i % 64) * 8);
-  for (long i = 0; i < HANDED; i++) handed[id][i] = site_a(1000 + (size_t)i);
+  for (long i = 0; i < HANDED; i++) handed[id][i] = site_a(1000 + (size_t)i); /* CALL_HANDED */
   /* Site A leaks 7 blocks on thread 0 and 6 on the others (25), of sizes 100 + 7k + id;
    * site B leaks 2 on threads 0-2 and 1 on thread 3 (7), of sizes 3000 + 100k + id. */
   long a = id == 0 ? 7 : 6, b = id == 3 ? 1 : 2;
-  for (long k = 0; k < a; k++) leaked[id * 16 + k] = site_a(100 + (size_t)(7 * k + id));
+  for (long k = 0; k < a; k++) leaked[id * 16 + k] = site_a(100 + (size_t)(7 * k + id)); /* CALL_LEAKED */
   for (long k = 0; k < b; k++) leaked[id * 16 + 8 + k] = site_b(3000 + (size_t)(100 * k + id));
   pthread_barrier_wait(&all_allocated);
   for (long i = 0; i < per_thread; i++) release(blocks[other][i]); /* another thread's */
