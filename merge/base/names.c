@@ -105,6 +105,12 @@ char *mg_name_function(char *name) {
   if (!name)
     return name;
   size_t len = join_angles(name);
+  /* An allocation wrapper's twin is the wrapper to the user (docs/pass.md, "Allocation
+   * wrappers"): "xmalloc.memscope" (its symbol: a C function's debug info names it no
+   * other way) is "xmalloc". */
+  static const char twin[] = ".memscope";
+  if (len > sizeof twin - 1 && strcmp(name + len - (sizeof twin - 1), twin) == 0)
+    name[len -= sizeof twin - 1] = '\0';
   size_t q = without_qualifiers(name, len);
   size_t p = parameters_start(name, q);
   if (p == q)

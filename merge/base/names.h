@@ -12,7 +12,8 @@
 
 /* Rewrites a demangled C++ name in place: no return type ("void f<int>(int)" -> "f<int>"),
  * no parameter list or trailing qualifiers ("f(int) const &" -> "f"), and "> >" written
- * ">>".  A C name, "operator()" and "(anonymous namespace)::f" keep their meaning; a name
+ * ">>"; an allocation wrapper's twin "xmalloc.memscope" is "xmalloc".  A C name,
+ * "operator()" and "(anonymous namespace)::f" keep their meaning; a name
  * whose brackets do not balance is left as it is.  Returns name. */
 char *mg_name_function(char *name);
 

@@ -118,12 +118,6 @@ static size_t read_answers(FILE *in, size_t n, mg_sym_frames_fn *fn, void *ctx) 
     owned[nframes] = mg_xrealloc(owned[nframes], strlen(line) + 1 + flen + 1);
     char *fun = owned[nframes] + strlen(line) + 1;
     memcpy(fun, function, flen + 1);
-    /* An allocation wrapper's twin (docs/pass.md, "Allocation wrappers") is the wrapper
-     * to the user: "xmalloc.memscope" (its symbol, which a C function's debug info does
-     * not override) reads "xmalloc". */
-    static const char twin[] = ".memscope";
-    if (flen > sizeof twin - 1 && strcmp(fun + flen - (sizeof twin - 1), twin) == 0)
-      fun[flen - (sizeof twin - 1)] = '\0';
     free(function);
     function = NULL;
     struct mg_sym_frame *f = &frames[nframes++];

@@ -21,6 +21,8 @@ static void expect_path(const char *in, const char *want) {
 START_TEST(test_function_names) {
   expect_function("make_job", "make_job");
   expect_function("make_job(int)", "make_job");
+  expect_function("xmalloc.memscope", "xmalloc");
+  expect_function(".memscope", ".memscope");
   expect_function("Pool::process(int) const", "Pool::process");
   expect_function("f() const &", "f");
   expect_function("g() &&", "g");
