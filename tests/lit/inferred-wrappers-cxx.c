@@ -44,7 +44,7 @@ int main() {
 }
 
 // CHECK-DAG: [[ALLOCATE:@__memscope_str[.0-9]*]] = {{.*}} c"lib::new_allocator<int>::allocate\00"
-// CHECK-DAG: [[TRAITS:@__memscope_str[.0-9]*]] = {{.*}} c"lib::traits<lib::new_allocator<int> >::allocate\00"
+// CHECK-DAG: [[TRAITS:@__memscope_str[.0-9]*]] = {{.*}} c"lib::traits<lib::new_allocator<int>>::allocate\00"
 // CHECK-DAG: [[MALLOCATE:@__memscope_str[.0-9]*]] = {{.*}} c"lib::vec<int>::m_allocate\00"
 // CHECK-DAG: [[GROW:@__memscope_str[.0-9]*]] = {{.*}} c"lib::vec<int>::grow\00"
 // CHECK: @__memscope_frames =
