@@ -5,9 +5,9 @@
  * pointers; most libraries are not, so it cannot be the runtime's).  Each is timed from
  * the bottom of a chain of ~40 frames (recursion that passes through a shared library
  * every few frames), warm (the same stack again and again: the usual case, a program's
- * hot allocation sites) and cold (the first capture on a new thread).  libunwind runs
- * without its cache of parsed unwind rules, as in the runtime (STACK_BENCH_RULE_CACHE=1
- * keeps it).  x86-64 only (libunwind's symbol names).
+ * hot allocation sites) and cold (the first capture on a new thread).
+ * STACK_BENCH_NO_RULE_CACHE=1 turns libunwind's cache of parsed unwind rules off.
+ * x86-64 only (libunwind's symbol names).
  * Usage: stack_bench [CAPTURES]   one line per unwinder and depth, in ns/capture
  *        stack_bench UNWINDER DEPTH CAPTURES   only those captures (for callgrind) */
 #define _GNU_SOURCE
@@ -153,12 +153,13 @@ int main(int argc, char **argv) {
     init_local_fn = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(lib, "_ULx86_64_init_local");
     step_fn = (int (*)(unw_cursor_t *))dlsym(lib, "_ULx86_64_step");
     get_reg_fn = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(lib, "_ULx86_64_get_reg");
-    /* as the runtime sets it (stacks.c: no_rule_cache), unless STACK_BENCH_RULE_CACHE=1 */
-    const char *keep = getenv("STACK_BENCH_RULE_CACHE");
+    /* STACK_BENCH_NO_RULE_CACHE=1: libunwind without its cache of parsed unwind rules
+     * (UNW_CACHE_NONE), which the runtime keeps on (stacks.c says why) */
+    const char *none = getenv("STACK_BENCH_NO_RULE_CACHE");
     int (*set_policy)(unw_addr_space_t, unw_caching_policy_t) =
         (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(lib, "_ULx86_64_set_caching_policy");
     unw_addr_space_t *local_as = (unw_addr_space_t *)dlsym(lib, "_ULx86_64_local_addr_space");
-    if (set_policy && local_as && !(keep && keep[0] == '1')) set_policy(*local_as, UNW_CACHE_NONE);
+    if (set_policy && local_as && none && none[0] == '1') set_policy(*local_as, UNW_CACHE_NONE);
   }
   if (!unw_backtrace_fn || !getcontext_fn || !init_local_fn || !step_fn || !get_reg_fn) {
     fprintf(stderr, "stack_bench: no libunwind.so.8\n");
