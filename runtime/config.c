@@ -14,7 +14,7 @@ struct ms_config ms_config = {.mode = MS_MODE_SAMPLED,
                                .sampler = MS_SAMPLER_BYTES,
                                .sample_interval = MS_DEFAULT_SAMPLE_INTERVAL,
                                .uninstrumented = 1,
-                               .stack_depth = 0,
+                               .stack_depth = MS_SAMPLED_STACK_DEPTH,
                                .signals = 1,
                                .out_dir = "."};
 
@@ -131,13 +131,18 @@ void ms_config_load(void) {
     else if (strcmp(uninstrumented, "1") != 0)
       ms_os_warn("MEMSCOPE_UNINSTRUMENTED is 0 or 1, using 1", uninstrumented);
   }
+  /* Where every allocation is "sampled", every one pays for its stack: fewer frames
+   * (docs/runtime.md, "Stacks", has the measurements). */
+  if (ms_config.mode == MS_MODE_FULL || ms_config.mode == MS_MODE_LEAKS)
+    ms_config.stack_depth = MS_EVERY_EVENT_STACK_DEPTH;
   const char *depth = setting("MEMSCOPE_STACK_DEPTH");
   if (depth && *depth) {
-    uint64_t v = parse_bytes(depth); /* a plain count: no suffix expected */
-    if ((v || strcmp(depth, "0") == 0) && v <= MS_STACK_MAX)
+    uint64_t v = 0;
+    if (parse_u64(depth, &v) && v <= MS_STACK_MAX)
       ms_config.stack_depth = (uint32_t)v;
     else
-      ms_os_warn("MEMSCOPE_STACK_DEPTH is a number of frames from 0 to 64, using 0", depth);
+      ms_os_warn("MEMSCOPE_STACK_DEPTH is a number of frames from 0 to 64, using the default",
+                 depth);
   }
   const char *seed = setting("MEMSCOPE_SEED");
   if (seed && *seed) {

@@ -25,6 +25,33 @@ static void pack_cstr(msgpack_packer *pk, const char *s) {
   msgpack_pack_str_body(pk, s, n);
 }
 
+/* A stack's frames: packed into a buffer on the stack, appended to b at once.  The
+ * sink is a plain copy the compiler inlines into msgpack-c's packing, where appending
+ * each frame to b cost ~90 instructions (a quarter of a sample's cost in full mode). */
+struct frames_sink {
+  size_t len;
+  char buf[9 * MS_STACK_MAX]; /* 9 bytes: msgpack's largest unsigned integer */
+};
+
+static int frames_sink_put(void *data, const char *buf, size_t len) {
+  struct frames_sink *s = data;
+  memcpy(s->buf + s->len, buf, len);
+  s->len += len;
+  return 0;
+}
+
+static void pack_frames(msgpack_packer *pk, struct ms_wbuf *b, const uint64_t *frames,
+                        uint32_t n) {
+  if (n > MS_STACK_MAX) n = MS_STACK_MAX; /* (never: a stack is at most that deep) */
+  msgpack_pack_array(pk, n);
+  struct frames_sink sink;
+  sink.len = 0;
+  msgpack_packer fp;
+  msgpack_packer_init(&fp, &sink, frames_sink_put);
+  for (uint32_t f = 0; f < n; f++) msgpack_pack_uint64(&fp, frames[f]);
+  ms_wbuf_append(b, sink.buf, sink.len);
+}
+
 static void pack_kv_str(msgpack_packer *pk, const char *key, const char *value) {
   pack_cstr(pk, key);
   pack_cstr(pk, value);
@@ -130,8 +157,7 @@ void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
       if (e->phase || has_stack) msgpack_pack_uint32(&pk, e->phase);
     }
     if (has_stack) {
-      msgpack_pack_array(&pk, e->nstack);
-      for (uint32_t f = 0; f < e->nstack; f++) msgpack_pack_uint64(&pk, stacks[e->stack_at + f]);
+      pack_frames(&pk, b, &stacks[e->stack_at], e->nstack);
     }
   }
 }

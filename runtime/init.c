@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -86,12 +87,20 @@ static void read_process_meta(void) {
 
 /* Every lock is held across fork, so the child never inherits one mid-update; the
  * forking thread releases them on each side.  Order: the resource sampler's table (it
- * holds it while it takes the next two), the registry, the output, then the
+ * holds it while it takes the next two), the registry (and, holding it, the wait for
+ * every other thread to leave the loader's list: loader.c), the output, then the
  * pthread_create records' free list and leaks mode's stack store and table shards
- * (never held while taking another). */
+ * (never held while taking another).  Signals are blocked on the forking thread while it
+ * holds them: a handler that allocates (it would set the thread up, or flush: both take
+ * a lock held here) or forks again runs once they are given back. */
+static sigset_t fork_saved_mask; /* the forking thread's (resource lock held) */
 static void fork_prepare(void) {
   ms_resource_lock();
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &fork_saved_mask);
   ms_threads_lock();
+  ms_loader_fork_prepare(); /* no thread left inside the loader's list (its lock) */
   ms_output_lock();
   ms_thread_create_lock();
   ms_leak_stacks_lock(); /* leaks mode's (never held with another) */
@@ -102,7 +111,9 @@ static void fork_parent(void) {
   ms_leak_stacks_unlock();
   ms_thread_create_unlock();
   ms_output_unlock();
+  ms_loader_fork_parent();
   ms_threads_unlock();
+  pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
   ms_resource_unlock();
 }
 static void fork_child(void) {
@@ -114,7 +125,9 @@ static void fork_child(void) {
   ms_leak_stacks_unlock();
   ms_thread_create_unlock();
   ms_output_unlock();
+  ms_loader_fork_child();
   ms_threads_unlock();
+  pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
   ms_resource_unlock();
 }
 

@@ -59,6 +59,7 @@ int ms_os_file_id(int fd, struct ms_os_file_id *id); /* fstat: 0 or -errno */
  * when the hard limit allows and it is under `ceiling`, else as high as is free under
  * min(limit, ceiling); fd itself when nothing higher is free. */
 int ms_os_move_fd_high(int fd, int ceiling);
+#define MS_FD_CEILING 4096 /* never above: a huge limit would grow the fd table */
 /* A whole (small) file into buf, NUL-terminated, at most cap - 1 bytes: the bytes read,
  * -1 when it cannot be opened.  A result of cap - 1 may mean the file is longer. */
 ssize_t ms_os_read_file(const char *path, char *buf, size_t cap);
@@ -183,9 +184,13 @@ enum ms_sampler_kind {
 };
 /* Mean bytes between samples: jemalloc's default (2^19), see docs/sampling.md. */
 #define MS_DEFAULT_SAMPLE_INTERVAL (512u * 1024u)
-/* Frames kept per stack (MEMSCOPE_STACK_DEPTH's maximum; uninstrumented samples always
- * take this many). */
+/* Frames kept per stack: MEMSCOPE_STACK_DEPTH's maximum, and its defaults for sampled
+ * mode and for the modes that record every allocation (full, leaks); why these:
+ * docs/runtime.md, "Stacks".  Uninstrumented samples take at least
+ * MS_UNINSTRUMENTED_STACK_DEPTH (sampler.c). */
 #define MS_STACK_MAX 64
+#define MS_SAMPLED_STACK_DEPTH 64
+#define MS_EVERY_EVENT_STACK_DEPTH 16
 #define MS_OUT_DIR_MAX 4096
 struct ms_config {
   enum ms_mode mode;
@@ -290,6 +295,8 @@ struct ms_thread_rec {
   _Atomic uint64_t dropped;    /* events dropped: the runtime was re-entered (a signal) */
   uint8_t born;                /* started by our pthread_create: exits through its
                                 * destructor, so its TLS is valid while it is linked */
+  _Atomic uint8_t reading_loader_list; /* in dl_iterate_phdr now (loader.c: a fork
+                                        * waits) */
   char name[64];               /* memscope_set_thread_name(), "" = ask the kernel */
 };
 
@@ -305,6 +312,8 @@ struct ms_thread {
   uint8_t finished;                 /* its destructors ran: never set up again */
   uint8_t born;                     /* started by our pthread_create */
   uint8_t disabled;                 /* memscope_thread_tracing(0) */
+  uint8_t in_loader;                /* inside dlopen, dlclose or dl_iterate_phdr
+                                     * (loader.c): no stack, the list lock may be held */
   /* The event buffer: sampled events (all events in full mode). */
   struct ms_event *events;
   uint32_t count;
@@ -366,6 +375,9 @@ void ms_thread_after_fork_child(void);
 void ms_threads_lock(void); /* the registry, held across fork and session changes */
 void ms_threads_unlock(void);
 int ms_threads_trylock(void); /* 1 when taken */
+/* Waits (registry lock held) until no other thread reads the loader's list, at most
+ * timeout_ns (loader.c's fork). */
+void ms_threads_wait_loader_readers_locked(uint64_t timeout_ns);
 /* The kernel thread ids of the recording threads (up to max); how many were written. */
 uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max);
 /* A counters record and a thread record (end 0) for every other thread that recorded in
@@ -581,9 +593,18 @@ void ms_modules_check(void);                   /* writes them again if any came 
 
 /* ---- stacks.c: call stacks of sampled allocations (libunwind, loaded at start) ----- */
 void ms_stacks_init(void);     /* from ms_init_at_load only (dlopen) */
+void ms_stacks_thread_start(void); /* a new thread, before its start routine */
 int ms_stacks_available(void);
 /* Return addresses of the calling code, innermost first, the runtime's frames left out. */
 uint32_t ms_stack_capture(uint64_t *out, uint32_t max);
+
+/* ---- loader.c: when the loader's list of modules may be read; dlopen, dlclose ------ */
+int ms_loader_list_enter(void); /* 1: read it now, then ms_loader_list_leave; 0: not now */
+void ms_loader_list_leave(void);
+/* Fork (registry lock held): readers under way are waited for, no new one starts. */
+void ms_loader_fork_prepare(void);
+void ms_loader_fork_parent(void);
+void ms_loader_fork_child(void);
 
 /* ---- signals.c: flush what can be flushed on a fatal signal, then die as before ---- */
 void ms_signals_install(void);

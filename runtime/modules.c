@@ -63,21 +63,29 @@ static int encode_one(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
+/* The loader's list, when it may be read (loader.c): 0 when not. */
+static int iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data) {
+  if (!ms_loader_list_enter()) return 0;
+  dl_iterate_phdr(cb, data);
+  ms_loader_list_leave();
+  return 1;
+}
+
 void ms_modules_encode_all(struct ms_wbuf *b) {
   uint64_t generation = 0;
-  dl_iterate_phdr(read_generation, &generation);
+  if (!iterate(read_generation, &generation)) return;
   struct encode_ctx ctx; /* 4 KiB of stack: flushes and the file's opening only */
   ctx.b = b;
   ctx.ts = ms_os_now_ns();
   ctx.first = 1;
   ms_os_readlink("/proc/self/exe", ctx.exe, sizeof ctx.exe);
-  dl_iterate_phdr(encode_one, &ctx);
+  if (!iterate(encode_one, &ctx)) return;
   atomic_store_explicit(&written_generation, generation, memory_order_relaxed);
 }
 
 void ms_modules_check(void) {
   uint64_t generation = 0;
-  dl_iterate_phdr(read_generation, &generation);
+  if (!iterate(read_generation, &generation)) return;
   if (generation == atomic_load_explicit(&written_generation, memory_order_relaxed)) return;
   struct ms_wbuf b;
   if (ms_wbuf_init(&b, 16 << 10)) return;

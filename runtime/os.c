@@ -95,19 +95,22 @@ int ms_os_file_id(int fd, struct ms_os_file_id *id) {
   return 0;
 }
 
-/* The soft limit is raised by one for the dup and put back at once: the program's own
- * opens never reach the number above it, and a closefrom() loop up to the limit stops
- * short of it.  When the hard limit leaves no room, or the limit is above the ceiling,
+/* The soft limit is raised for the dup and put back at once: the program's own opens
+ * never reach the numbers above it, and a closefrom() loop up to the limit stops short
+ * of them.  MS_FDS_ABOVE numbers there: the output file's and the unwinder's pipe
+ * (stacks.c).  When the hard limit leaves no room, or the limit is above the ceiling,
  * the highest free number among the 64 under min(limit, ceiling). */
+#define MS_FDS_ABOVE 4
 int ms_os_move_fd_high(int fd, int ceiling) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return fd;
-  if (rl.rlim_cur < (rlim_t)ceiling && rl.rlim_cur < rl.rlim_max && (long)rl.rlim_cur > fd) {
-    struct rlimit raised = {rl.rlim_cur + 1, rl.rlim_max};
+  if (rl.rlim_cur < (rlim_t)ceiling && rl.rlim_cur + MS_FDS_ABOVE <= rl.rlim_max &&
+      (long)rl.rlim_cur > fd) {
+    struct rlimit raised = {rl.rlim_cur + MS_FDS_ABOVE, rl.rlim_max};
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
       int high = fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
       setrlimit(RLIMIT_NOFILE, &rl);
-      if (high == (int)rl.rlim_cur) {
+      if (high >= (int)rl.rlim_cur) { /* (below rlim_cur + MS_FDS_ABOVE: the raised limit) */
         close(fd);
         return high;
       }
@@ -122,8 +125,7 @@ int ms_os_move_fd_high(int fd, int ceiling) {
       close(fd);
       return high;
     }
-    close(high); /* a lower number than wanted: the ones above are taken */
-    break;
+    close(high); /* want is taken (by our own, say): the next one down */
   }
   return fd;
 }

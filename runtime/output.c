@@ -29,7 +29,6 @@
 
 #include "internal.h"
 
-#define MS_FD_CEILING 4096 /* never above: a huge limit would grow the fd table */
 #define MS_CREATE_TRIES 8
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -188,9 +187,11 @@ int ms_output_open_locked(void) {
 int ms_output_is_open_locked(void) { return out_created; }
 
 void ms_output_open_now(void) {
+  uint8_t was = ms_busy_begin(); /* (a signal handler's allocation meanwhile: dropped) */
   ms_output_lock();
   ms_output_open_locked();
   ms_output_unlock();
+  ms_busy_end(was);
 }
 
 void ms_output_write_locked(const struct ms_wbuf *b) {

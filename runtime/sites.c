@@ -47,6 +47,10 @@ MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
     ms_os_warn("ignoring a site table built for another memscope ABI", m ? m->name : NULL);
     return;
   }
+  /* Busy while the lock is held: an allocation by a signal handler meanwhile (a dlopen's
+   * constructors run with signals open) is dropped, not recorded, since recording could
+   * flush and wait for the lock this thread holds. */
+  uint8_t was = ms_busy_begin();
   ms_output_lock();
   for (struct __memscope_module *it = modules; it; it = it->next)
     if (it == m) { /* registered twice (should not happen): keep one */
@@ -78,6 +82,7 @@ MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
     }
   }
   ms_output_unlock();
+  ms_busy_end(was);
 }
 
 /* A module going away (dlclose): its strings are about to be unmapped. */
@@ -85,6 +90,7 @@ MS_EXPORT void __memscope_unregister_module_v2(struct __memscope_module *m) {
   /* exit() from a signal handler that interrupted the runtime (busy): this thread may
    * hold the lock, and at exit nothing reads the table again. */
   if (ms_self.busy) return;
+  uint8_t was = ms_busy_begin(); /* (as in registering) */
   ms_output_lock();
   /* A file not opened yet (a fork child that wrote nothing before exit) would miss this
    * table's SITE records: opening it now writes every linked table, this one included. */
@@ -97,4 +103,5 @@ MS_EXPORT void __memscope_unregister_module_v2(struct __memscope_module *m) {
       break;
     }
   ms_output_unlock();
+  ms_busy_end(was);
 }

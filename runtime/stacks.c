@@ -1,5 +1,8 @@
-/* Call stacks for sampled allocations, from libunwind (MEMSCOPE_STACK_DEPTH; always for
- * allocations by uninstrumented code, whose site says nothing about the caller).
+/* Call stacks for sampled allocations, from libunwind's unw_backtrace: on every sampled
+ * event by default (MEMSCOPE_STACK_DEPTH, config.c; uninstrumented code's samples always
+ * take at least MS_UNINSTRUMENTED_STACK_DEPTH, since their site says nothing about the
+ * caller).  Why this unwinder and these depths: docs/runtime.md, "Stacks"
+ * (bench/stack_bench measures them).
  *
  * Taken only on the sampled path, never on the fast path.  libunwind is loaded with
  * dlopen by the runtime's constructor, where no allocator lock or loader lock of another
@@ -11,21 +14,147 @@
  * The bounds are strong references: a runtime built without the section fails to link
  * instead of giving stacks that start inside the runtime.
  *
- * Where unwinding is not done: while the thread is inside the runtime already (busy:
- * e.g. an allocation made by libunwind itself or by a flush), and before the constructor
- * ran.  libunwind reads unwind tables through dl_iterate_phdr, which takes the loader's
- * list lock; glibc does not allocate while holding it, so a sampled allocation during
- * another thread's dlopen waits at most for that short section. */
+ * What an unwind may wait for or allocate, and why none of it can hang the program:
+ *   - The loader's list lock (dl_iterate_phdr, to find unwind tables): glibc does not
+ *     allocate while holding it, so a sample during another thread's dlopen waits at
+ *     most for that short section; a dlopen's constructors run without it.
+ *   - libunwind's cache of parsed unwind rules: one mutex, held while it reads the
+ *     loader's list.  So no unwind may start on a thread that holds the list lock (a
+ *     signal handler's sample inside dlopen or dlclose, an allocation inside a
+ *     dl_iterate_phdr callback): it would wait for the mutex, whose holder waits for
+ *     the list lock (hostile/stacks_storm hung so).  loader.c marks those threads.
+ *     (Without the cache, UNW_CACHE_NONE, there is no mutex, but an unwind through a
+ *     signal frame, which never hits the trace cache, took longer than a 50 us timer's
+ *     period: hostile/sessions' handler never let main run again.)
+ *   - Its per-thread trace cache: 256 KiB from mmap on a thread's first unwind (not
+ *     malloc), freed by a key destructor at its exit.
+ *   - Its TLS block: libunwind was loaded by dlopen, so its __thread variables are in
+ *     dynamic TLS, which glibc allocates with malloc on the thread's first use.  A malloc
+ *     there is safe from an allocation's slow path (the thread holds no allocator lock:
+ *     our slow paths run after the real call returned) but not from a signal handler
+ *     that interrupted malloc (a handler's mmap is recorded too).  So the block is made
+ *     ahead, where allocating is safe: for the main thread in the constructor, for every
+ *     thread started by pthread_create before its start routine (ms_stacks_thread_start).
+ *     A thread the runtime did not see start still makes it on its first unwind.
+ *   - The loader's list itself: not read inside dlopen, dlclose or dl_iterate_phdr,
+ *     nor during a fork, nor in a child forked while another thread was in the loader
+ *     (loader.c says why).
+ * The rest is the busy flag: no unwinding while the thread is inside the runtime already
+ * (an allocation by the unwinder itself, a flush, or a signal handler's allocation that
+ * interrupted an unwind of the same thread: that one is dropped, and counted). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 typedef int (*backtrace_fn)(void **buffer, int size);
 static backtrace_fn unw_backtrace_fn;
+/* libunwind's TLS module (0: none, or not known). */
+static size_t unw_tls_module;
 
 extern const char __start_memscope_text[] __attribute__((visibility("hidden")));
 extern const char __stop_memscope_text[] __attribute__((visibility("hidden")));
+
+/* glibc's (the x86-64 and most other ABIs' name) */
+struct ms_tls_index {
+  unsigned long module, offset;
+};
+extern void *__tls_get_addr(struct ms_tls_index *ti);
+
+/* The calling thread's block of libunwind's TLS, made now (busy: the loader's malloc is
+ * the runtime's own, not the program's). */
+static void make_tls_block(void) {
+  if (!unw_tls_module) return;
+  uint8_t was_busy = ms_self.busy;
+  ms_self.busy = 1;
+  struct ms_tls_index ti = {unw_tls_module, 0};
+  (void)__tls_get_addr(&ti);
+  ms_self.busy = was_busy;
+}
+
+/* (x86-64 and AArch64: the names of libunwind's local-only symbols, for redirect_pipe2) */
+#if defined(__x86_64__)
+#define MS_UNW_PREFIX "_ULx86_64_"
+#elif defined(__aarch64__)
+#define MS_UNW_PREFIX "_ULaarch64_"
+#endif
+/* libunwind checks that an address is readable by writing a byte from it into a pipe,
+ * made when it starts, from the lowest free descriptors: two of the program's (its own
+ * opens get other numbers, it reaches RLIMIT_NOFILE two files early, and a program that
+ * closed them and opened its own files there would have libunwind read and write
+ * those; hostile/descriptors).  Its call of pipe2 is sent here instead, by rewriting
+ * the one slot of libunwind's GOT that holds pipe2's address (libunwind is ours: we
+ * loaded it), and the pipe goes where the runtime's own file is, above the program's
+ * (ms_os_move_fd_high).  libunwind makes it again if it finds it closed: that comes
+ * here too. */
+static int unwinder_pipe2(int fds[2], int flags) {
+  int raw[2];
+  if (pipe2(raw, flags) != 0) return -1;
+  for (int i = 0; i < 2; i++) fds[i] = ms_os_move_fd_high(raw[i], MS_FD_CEILING);
+  return 0;
+}
+
+struct relro_find {
+  uintptr_t base, start, end;
+};
+static int find_relro(struct dl_phdr_info *info, size_t size, void *arg) {
+  (void)size;
+  struct relro_find *f = arg;
+  if (info->dlpi_addr != f->base) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
+      f->start = f->base + info->dlpi_phdr[i].p_vaddr;
+      f->end = f->start + info->dlpi_phdr[i].p_memsz;
+    }
+  return 1;
+}
+
+/* A dynamic-section address: glibc relocates most in place, not on every architecture. */
+static uintptr_t dyn_ptr(const struct link_map *lm, uintptr_t p) {
+  return p < lm->l_addr ? p + lm->l_addr : p;
+}
+
+static void redirect_pipe2(void *lib) {
+#ifndef MS_UNW_PREFIX
+  (void)lib;
+  return;
+#endif
+  struct link_map *lm = NULL;
+  if (dlinfo(lib, RTLD_DI_LINKMAP, &lm) != 0 || !lm || !lm->l_ld) return;
+  const ElfW(Sym) *symtab = NULL;
+  const char *strtab = NULL;
+  const ElfW(Rela) *tables[2] = {NULL, NULL};
+  size_t sizes[2] = {0, 0};
+  for (const ElfW(Dyn) *d = lm->l_ld; d->d_tag != DT_NULL; d++) {
+    if (d->d_tag == DT_SYMTAB) symtab = (const ElfW(Sym) *)dyn_ptr(lm, d->d_un.d_ptr);
+    else if (d->d_tag == DT_STRTAB) strtab = (const char *)dyn_ptr(lm, d->d_un.d_ptr);
+    else if (d->d_tag == DT_JMPREL) tables[0] = (const ElfW(Rela) *)dyn_ptr(lm, d->d_un.d_ptr);
+    else if (d->d_tag == DT_PLTRELSZ) sizes[0] = d->d_un.d_val;
+    else if (d->d_tag == DT_RELA) tables[1] = (const ElfW(Rela) *)dyn_ptr(lm, d->d_un.d_ptr);
+    else if (d->d_tag == DT_RELASZ) sizes[1] = d->d_un.d_val;
+  }
+  if (!symtab || !strtab) return;
+  struct relro_find relro = {lm->l_addr, 0, 0};
+  dl_iterate_phdr(find_relro, &relro);
+  long page = sysconf(_SC_PAGESIZE);
+  for (int t = 0; t < 2; t++)
+    for (size_t i = 0; tables[t] && i < sizes[t] / sizeof(ElfW(Rela)); i++) {
+      const ElfW(Rela) *r = &tables[t][i];
+      size_t sym = ELF64_R_SYM(r->r_info); /* (x86-64 and AArch64: 64-bit, RELA) */
+      if (!sym || strcmp(strtab + symtab[sym].st_name, "pipe2") != 0) continue;
+      uintptr_t slot = lm->l_addr + r->r_offset;
+      int in_relro = slot >= relro.start && slot < relro.end;
+      void *at = (void *)(slot & ~(uintptr_t)(page - 1));
+      if (in_relro && mprotect(at, (size_t)page, PROT_READ | PROT_WRITE) != 0) continue;
+      __atomic_store_n((void **)slot, (void *)unwinder_pipe2, __ATOMIC_RELEASE);
+      if (in_relro) mprotect(at, (size_t)page, PROT_READ);
+    }
+}
 
 void ms_stacks_init(void) {
   static const char *const names[] = {"libunwind.so.8", "libunwind.so"};
@@ -34,9 +163,23 @@ void ms_stacks_init(void) {
   ms_self.busy = 1; /* what the loader allocates is not the program's */
   for (size_t i = 0; i < sizeof names / sizeof *names && !unw_backtrace_fn; i++) {
     void *lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-    if (lib) unw_backtrace_fn = (backtrace_fn)dlsym(lib, "unw_backtrace");
+    if (!lib) continue;
+    unw_backtrace_fn = (backtrace_fn)dlsym(lib, "unw_backtrace");
+    redirect_pipe2(lib); /* before any call: libunwind starts (makes its pipe) in any */
+    size_t module = 0;
+    if (unw_backtrace_fn && dlinfo(lib, RTLD_DI_TLS_MODID, &module) == 0)
+      unw_tls_module = module;
+  }
+  make_tls_block();
+  if (unw_backtrace_fn) { /* libunwind starts (its pipe) here, not in a program's call */
+    void *ip[1];
+    unw_backtrace_fn(ip, 1);
   }
   ms_self.busy = was_busy;
+}
+
+void ms_stacks_thread_start(void) {
+  if (unw_backtrace_fn) make_tls_block();
 }
 
 int ms_stacks_available(void) { return unw_backtrace_fn != NULL; }
@@ -46,16 +189,31 @@ static int in_runtime(uintptr_t ip) {
          (uintptr_t)__stop_memscope_text - (uintptr_t)__start_memscope_text;
 }
 
+/* The most runtime frames seen on top of a stack (2 or 3 with clang; learnt, since it
+ * depends on the compiler and the path): each capture asks libunwind for that many more
+ * than it keeps, and every frame asked for costs ~80 instructions. */
+enum { RUNTIME_FRAMES_MAX = 16 };
+static _Atomic uint32_t runtime_frames = 4;
+
 uint32_t ms_stack_capture(uint64_t *out, uint32_t max) {
   backtrace_fn fn = unw_backtrace_fn;
   if (!fn || max == 0) return 0;
-  enum { RUNTIME_FRAMES_MAX = 16 };
   void *ips[MS_STACK_MAX + RUNTIME_FRAMES_MAX];
   if (max > MS_STACK_MAX) max = MS_STACK_MAX;
-  int n = fn(ips, (int)(max + RUNTIME_FRAMES_MAX));
-  int first = 0;
-  while (first < n && in_runtime((uintptr_t)ips[first])) first++;
+  uint32_t skip = atomic_load_explicit(&runtime_frames, memory_order_relaxed);
+  if (!ms_loader_list_enter()) return 0; /* (loader.c) */
+  int n = fn(ips, (int)(max + skip));
+  ms_loader_list_leave();
+  uint32_t first = 0;
+  while (first < (uint32_t)n && in_runtime((uintptr_t)ips[first])) first++;
+  if (MS_UNLIKELY(first > skip)) { /* a deeper path: this stack lost its last frames */
+    uint32_t seen = first < RUNTIME_FRAMES_MAX ? first : RUNTIME_FRAMES_MAX;
+    while (skip < seen && !atomic_compare_exchange_weak_explicit(
+                              &runtime_frames, &skip, seen, memory_order_relaxed,
+                              memory_order_relaxed)) {
+    }
+  }
   uint32_t k = 0;
-  for (int i = first; i < n && k < max; i++) out[k++] = (uintptr_t)ips[i];
+  for (int i = (int)first; i < n && k < max; i++) out[k++] = (uintptr_t)ips[i];
   return k;
 }

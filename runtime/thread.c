@@ -73,6 +73,16 @@ void ms_threads_lock(void) { pthread_mutex_lock(&registry_lock); }
 void ms_threads_unlock(void) { pthread_mutex_unlock(&registry_lock); }
 int ms_threads_trylock(void) { return pthread_mutex_trylock(&registry_lock) == 0; }
 
+void ms_threads_wait_loader_readers_locked(uint64_t timeout_ns) {
+  /* (not this thread: a fork from a signal handler may have interrupted its own read) */
+  const struct ms_thread_rec *mine = ms_self.rec;
+  uint64_t until = ms_os_now_ns() + timeout_ns;
+  for (const struct ms_thread_rec *r = registry; r; r = r->next)
+    while (r != mine && atomic_load_explicit(&r->reading_loader_list, memory_order_acquire) &&
+           ms_os_now_ns() < until)
+      ms_os_yield();
+}
+
 /* ---- records ------------------------------------------------------------------------ */
 
 static struct ms_thread_rec *rec_take_locked(void) {

@@ -1,6 +1,6 @@
 /* pthread_create, interposed: the threads the program starts, seen from their start.
  *
- * Two things only the moment of creation can do:
+ * Three things only the moment of creation can do:
  *   - Arm the thread's destructor before it runs any code (ms_thread_born).  A thread
  *     that never allocates is otherwise first seen by glibc's own clean-up after its
  *     destructors (a free(NULL) in __libc_thread_freeres), and setting it up then left a
@@ -12,9 +12,12 @@
  *     one; the runtime's slow paths run on it too.  A requested stack size is enlarged
  *     by both, so the program's code has the stack it asked for.  A stack the program
  *     provides itself (pthread_attr_setstack) cannot grow: it must have room for them.
+ *   - Make the thread's block of libunwind's TLS (stacks.c) while allocating is safe, not
+ *     on its first unwind, which may be in a signal handler that interrupted malloc.
  *
  * Cost: one small record per creation, from our own memory (a mutex-guarded free list:
- * thread creation is not the hot path), and pthread_setspecific in the new thread.
+ * thread creation is not the hot path), and pthread_setspecific and libunwind's TLS
+ * block (one malloc) in the new thread.
  * Weak, like the interposed malloc: a sanitizer's own pthread_create interceptor wins,
  * and then threads are found at their first allocation as before. */
 #define _GNU_SOURCE
@@ -67,6 +70,7 @@ static void *thread_start(void *p) {
   void *arg = s->arg;
   start_give(s);
   ms_thread_born();
+  ms_stacks_thread_start();
   return fn(arg);
 }
 
