@@ -213,7 +213,10 @@ uint32_t ms_stack_capture(uint64_t *out, uint32_t max) {
                               memory_order_relaxed)) {
     }
   }
+  /* The runtime's frames further down are left out too: its interposers (pthread_create,
+   * dlopen) are on the path of what libc allocates for them, and are nobody's code. */
   uint32_t k = 0;
-  for (int i = (int)first; i < n && k < max; i++) out[k++] = (uintptr_t)ips[i];
+  for (int i = (int)first; i < n && k < max; i++)
+    if (!in_runtime((uintptr_t)ips[i])) out[k++] = (uintptr_t)ips[i];
   return k;
 }
