@@ -182,16 +182,16 @@ static bool same_str(const char *a, const char *b) {
   return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static bool same_frame(const struct mg_path_frame *a, const struct mg_path_frame *b) {
+bool mg_path_same_frame(const struct mg_path_frame *a, const struct mg_path_frame *b) {
   return same_str(a->function, b->function) && same_str(a->file, b->file) &&
          a->line == b->line && (a->function || a->file || a->address == b->address);
 }
 
 static bool same_caller(const struct mg_caller *a, const struct mg_caller *b) {
-  if (!same_frame(&a->place, &b->place) || a->ncontext != b->ncontext)
+  if (!mg_path_same_frame(&a->place, &b->place) || a->ncontext != b->ncontext)
     return false;
   for (size_t i = 0; i < a->ncontext; i++)
-    if (!same_frame(&a->context[i], &b->context[i]))
+    if (!mg_path_same_frame(&a->context[i], &b->context[i]))
       return false;
   return true;
 }

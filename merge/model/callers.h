@@ -38,6 +38,8 @@ struct mg_path_frame {
 };
 
 enum mg_origin mg_frame_origin(const char *function, const char *file, const char *module);
+/* The same function, file and line (the same address for a frame with neither). */
+bool mg_path_same_frame(const struct mg_path_frame *a, const struct mg_path_frame *b);
 /* A frame as one name: its function, else "image+0xoffset", else "??". */
 void mg_path_frame_name(const struct mg_path_frame *f, char *buf, size_t size);
 

@@ -3,6 +3,7 @@
 #include "report_parts.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callers.h"
@@ -41,19 +42,13 @@ static void append_frame(char *buf, size_t size, const struct mg_path_frame *f) 
   snprintf(buf + len, size - len, "%s %s%s", name, loc, origin_mark(f));
 }
 
-static bool same_place(const struct mg_path_frame *a, const struct mg_path_frame *b) {
-  return a->line == b->line && ((!a->function && !b->function) ||
-                                (a->function && b->function && strcmp(a->function, b->function) == 0)) &&
-         ((!a->file && !b->file) || (a->file && b->file && strcmp(a->file, b->file) == 0));
-}
-
 /* "from A loc ← B loc" for a caller: its place when it is not the row's, then its
  * context; empty when it adds nothing. */
 static void caller_line(char *buf, size_t size, const struct mg_caller *c,
                         const struct mg_path_frame *row_place) {
   buf[0] = '\0';
   bool any = false;
-  if (!row_place || !same_place(&c->place, row_place)) {
+  if (!row_place || !mg_path_same_frame(&c->place, row_place)) {
     append_frame(buf, size, &c->place);
     any = true;
   }
@@ -106,21 +101,20 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
   /* the site's own chain beyond its place: the functions it was inlined into, exactly
    * (runs of frames that are not the program's own as a count) */
   if (!row && !mg_site_stacks_whole(p, s)) {
-    size_t others = 0;
-    for (size_t i = place.depth + 1; i < s->nframes; i++) {
-      struct mg_path_frame f = {.function = s->frames[i].function, .file = s->frames[i].file,
-                                .line = s->frames[i].line, .column = s->frames[i].column};
-      f.origin = mg_frame_origin(f.function, f.file, NULL);
-      if (f.origin != MG_ORIGIN_OWN) {
+    struct mg_path_frame *f;
+    size_t n = mg_site_path(p, s, NULL, &f), others = 0;
+    for (size_t i = place.depth + 1; i < n; i++) {
+      if (f[i].origin != MG_ORIGIN_OWN) {
         others++;
         continue;
       }
       char inl[600];
-      mg_path_frame_name(&f, name, sizeof name);
+      mg_path_frame_name(&f[i], name, sizeof name);
       snprintf(inl, sizeof inl, "inlined into %s", name);
-      frame_location(loc, sizeof loc, &f);
+      frame_location(loc, sizeof loc, &f[i]);
       fprintf(out, "%*s%-*s %s\n", function_col + 2, "", FUNCTION_WIDTH - 2, inl, loc);
     }
+    free(f);
     if (others)
       fprintf(out, "%*s(inlined into %zu more %s of system code)\n", function_col + 2, "", others,
               others == 1 ? "frame" : "frames");
