@@ -1,18 +1,105 @@
 /* The memscope record format: the one definition shared by the runtime (writer) and
  * memscope-merge (reader).  docs/format.md describes it in prose; keep them in step.
  *
- * A file is a sequence of msgpack objects.  The first is the header array
- *   ["memscope", MS_FORMAT_VERSION, {meta map}]
- * and every later object is a record array whose element 0 is an enum ms_record.
- * Writers append whole records with one write(2) each, so a file cut short (crash,
- * full disk) is readable up to its last complete record.  Readers skip record types
- * they do not know (forward compatibility within a version); a new version number
- * means an incompatible change. */
+ * Version 2.  A file is written in place through shared mappings, so that whatever a
+ * thread completed is in the file even if the process is then killed (SIGKILL, the OOM
+ * killer): nothing waits in memory to be flushed.  Layout:
+ *
+ *   [0, MS_HEADER_REGION)   the header: the msgpack array
+ *                           ["memscope", MS_FORMAT_VERSION, {meta map}], zeros after it,
+ *                           and struct ms_file_status at MS_STATUS_OFFSET;
+ *   then chunks, back to back, each at a multiple of MS_CHUNK_ALIGN, each starting with
+ *   struct ms_chunk_header:
+ *     RECORDS  msgpack records (below), the process's metadata stream;
+ *     EVENTS   one thread's events in the compact encoding of event_codec.h;
+ *     TABLE    a piece of one thread's per-site counters, updated in place.
+ *
+ * Space is reserved (fallocate) before a chunk is used, so a full disk stops recording
+ * cleanly (ms_file_status) instead of raising SIGBUS.  A reader walks the chunks by
+ * their sizes; where a chunk header is missing (a writer killed between reserving and
+ * writing it) it looks for the next header at the next MS_CHUNK_ALIGN boundary.
+ *
+ * Records (msgpack) keep the version-1 shapes below.  Readers skip record types they do
+ * not know (forward compatibility within a version); a new version number means an
+ * incompatible change. */
 #ifndef MEMSCOPE_FORMAT_H
 #define MEMSCOPE_FORMAT_H
 
 #define MS_FORMAT_MAGIC "memscope"
-#define MS_FORMAT_VERSION 1
+#define MS_FORMAT_VERSION 2
+
+#include <stdint.h>
+
+/* ---- The container (version 2) ------------------------------------------------------ */
+#define MS_HEADER_REGION 16384u /* header array, zeros, status; the first chunk follows */
+#define MS_CHUNK_ALIGN 4096u    /* chunk offsets and sizes are multiples of it */
+#define MS_STATUS_OFFSET (MS_HEADER_REGION - 64u)
+#define MS_CHUNK_MAGIC 0x4b43534du  /* "MSCK" in the file (little-endian) */
+#define MS_STATUS_MAGIC 0x5453534du /* "MSST" */
+
+enum ms_chunk_kind {
+  /* Content: msgpack records back to back, `used` bytes of it complete.  `seq` numbers
+   * the RECORDS chunks of a file in the order they were written (0, 1, ...); the records
+   * of chunk n all precede those of chunk n + 1. */
+  MS_CHUNK_RECORDS = 1,
+  /* Content: one thread's items (event_codec.h), `used` bytes complete, in the thread's
+   * program order; `thread` is the thread's index, `seq` the chunk's number in that
+   * thread's stream (0, 1, ...).  Delta state starts afresh in every chunk; stack ids
+   * are the thread's and last across its chunks. */
+  MS_CHUNK_EVENTS = 2,
+  /* A piece of thread `thread`'s counter table: the chunk's first MS_CHUNK_ALIGN bytes
+   * are the header page (header, zeros); the rest is struct ms_table_slot[], the table's
+   * slots from byte offset `seq` on (slot n of the table covers the site whose SITE
+   * record has slot n; slot 0 collects unknown sites, slot 1 the thread's realloc
+   * releases in `calls`).  The thread updates it in place as it counts; `used` is 0. */
+  MS_CHUNK_TABLE = 3,
+};
+
+/* Every field little-endian; 32 bytes. */
+struct ms_chunk_header {
+  uint32_t magic;   /* MS_CHUNK_MAGIC */
+  uint16_t kind;    /* enum ms_chunk_kind; a reader skips kinds it does not know */
+  uint16_t flags;   /* 0 */
+  uint32_t size;    /* bytes of the chunk, this header included: a multiple of
+                     * MS_CHUNK_ALIGN, at least MS_CHUNK_ALIGN */
+  uint32_t thread;  /* EVENTS, TABLE: the thread's index (THREAD records); else 0 */
+  uint64_t seq;     /* see enum ms_chunk_kind */
+  uint32_t used;    /* RECORDS, EVENTS: content bytes complete, after this header; the
+                     * writer stores it after each whole record or item, so a reader
+                     * never sees half of one */
+  uint32_t reserved;
+};
+
+/* One slot of a TABLE chunk: a site's exact counts in this thread since the thread was
+ * set up (minus the thread's BASE record, when the file has one, for its session). */
+struct ms_table_slot {
+  uint64_t calls;
+  uint64_t bytes;
+  uint64_t lo;   /* smallest size requested, when calls > 0 */
+  uint64_t span; /* largest size - lo */
+};
+
+/* At MS_STATUS_OFFSET, 64 bytes, updated in place by the runtime (zero: nothing to say;
+ * magic is set when the file is created). */
+struct ms_file_status {
+  uint32_t magic;       /* MS_STATUS_MAGIC */
+  uint32_t flags;       /* MS_STATUS_* */
+  uint64_t full_ns;     /* MS_STATUS_DISK_FULL: when the first reservation failed */
+  uint64_t lost_events; /* events not written for want of space */
+  uint32_t signal;      /* MS_STATUS_SIGNAL: the fatal signal's number */
+  uint32_t signal_tid;  /* ... and the thread it hit (kernel tid) */
+  uint64_t signal_ns;   /* ... and when */
+  uint64_t chunk_end;   /* the writers' cursor: where the next chunk will go */
+  uint64_t reserved[2];
+};
+enum {
+  /* Space could not be reserved (ENOSPC, EDQUOT, RLIMIT_FSIZE): no chunk was added
+   * after full_ns; counts and events from then on are missing (lost_events counts the
+   * events). */
+  MS_STATUS_DISK_FULL = 1,
+  MS_STATUS_SIGNAL = 2, /* the process died of a fatal signal */
+};
+
 
 /* Header meta map keys (all optional for readers but always written). */
 #define MS_META_PROGRAM "program"       /* str: program short name */
@@ -44,12 +131,13 @@
  * process's later sessions (memscope_start) add their number:
  * memscope.<program>.<pid>.<unique>.<n>.msgpack, n >= 2. */
 #define MS_FILE_PREFIX "memscope."
-#define MS_FILE_SUFFIX ".msgpack"
+#define MS_FILE_SUFFIX ".msgpack" /* (the records are msgpack; the container is not) */
 
 enum ms_record {
-  /* [MS_REC_SITE, site_id, api, frames, flags]
+  /* [MS_REC_SITE, site_id, api, frames, flags, slot]
    *   frames: array of [function|nil, file|nil, line, column], innermost first;
-   *   flags (optional, 0 when absent): MS_SITE_FLAG_* */
+   *   flags: MS_SITE_FLAG_*; slot: the site's slot in every thread's counter table and
+   *   in EVENTS chunks (unique in the file; 0 and 1 are never a site's) */
   MS_REC_SITE = 1,
   /* [MS_REC_THREAD, thread, os_tid, name|nil, start_ns, end_ns, dropped]
    *   written when a thread ends (end_ns 0 when written at process exit while running);
@@ -57,7 +145,9 @@ enum ms_record {
    *   runtime was busy on it (a signal handler allocating inside an allocation) */
   MS_REC_THREAD = 2,
   /* [MS_REC_EVENTS, thread, os_tid, events]
-   *   events: array of event arrays, in the thread's program order (see ms_event_kind) */
+   *   events: array of event arrays, in the thread's program order (see ms_event_kind).
+   *   Version 2 writes events in EVENTS chunks; this record carries only leaks mode's
+   *   live blocks at the end of a session. */
   MS_REC_EVENTS = 3,
   /* [MS_REC_END, end_ns, reason]: the process finished writing; reason is a str */
   MS_REC_END = 4,
@@ -68,9 +158,10 @@ enum ms_record {
    * readers must accept; uint): the thread's realloc-like calls (realloc, reallocarray)
    * that released a non-NULL old block (returned a block for it, or freed it for size
    * 0), so that its live blocks are allocations - frees - realloc_releases exactly.
-   * A thread writes a snapshot when it flushes and when it ends, and the exiting
-   * process writes one for each thread still running; a reader keeps, per thread, the
-   * snapshot with the highest seq. */
+   * A thread writes one when it ends, and memscope_stop() one for each thread still
+   * running; a reader keeps, per thread, the snapshot with the highest seq.  A thread
+   * with no COUNTERS record (still running at exit, or killed) is counted from its
+   * TABLE chunks instead. */
   MS_REC_COUNTERS = 5,
   /* [MS_REC_PHASE, id, label, ts]: memscope_phase() named phase `id` (from 1); sampled
    * allocations carry the id of the phase current when they happened */
@@ -87,12 +178,16 @@ enum ms_record {
    * loaded image when the file opens, and again whenever images were loaded or unloaded
    * since (checked at each flush); readers key them by (path, base). */
   MS_REC_MODULE = 8,
+  /* [MS_REC_BASE, thread, entries]: a session after the first: thread `thread`'s table
+   * when this session began (entries as in COUNTERS, with slots instead of site ids:
+   * [slot, calls, bytes, 0, 0]); its TABLE chunks minus these are the session's. */
+  MS_REC_BASE = 9,
 };
 
 /* Record field positions, shared so writer and reader cannot disagree. */
 enum {
-  MS_SITE_ID = 1, MS_SITE_API = 2, MS_SITE_FRAMES = 3, MS_SITE_LEN = 4,
-  MS_SITE_FLAGS = 4, MS_SITE_FLAGS_LEN = 5,
+  MS_SITE_ID = 1, MS_SITE_API = 2, MS_SITE_FRAMES = 3, MS_SITE_FLAGS = 4, MS_SITE_SLOT = 5,
+  MS_SITE_LEN = 6,
   MS_FRAME_FUNCTION = 0, MS_FRAME_FILE = 1, MS_FRAME_LINE = 2, MS_FRAME_COLUMN = 3,
   MS_FRAME_LEN = 4,
   MS_THREAD_ID = 1, MS_THREAD_OS_TID = 2, MS_THREAD_NAME = 3, MS_THREAD_START_NS = 4,
@@ -113,6 +208,7 @@ enum {
   MS_RES_THREAD_LEN = 3,
   MS_MODULE_PATH = 1, MS_MODULE_BASE = 2, MS_MODULE_BUILD_ID = 3, MS_MODULE_TS = 4,
   MS_MODULE_LEN = 5,
+  MS_BASE_THREAD = 1, MS_BASE_ENTRIES = 2, MS_BASE_LEN = 3,
 };
 
 /* Site flags. */
