@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "decode.h"
 #include "fixture.h"
 #include "profile.h"
@@ -1023,7 +1024,7 @@ END_TEST
 
 /* Reads path as memscope-merge does (header, pre-scan, decode); returns its input. */
 static struct mg_input read_one(const char *path, struct mg_profile **part) {
-  *part = mg_profile_read_file(path, 0, NULL);
+  *part = mg_profile_read_file(path, 0, 1, NULL);
   ck_assert_uint_eq((*part)->ninputs, 1);
   return (*part)->inputs[0];
 }
@@ -1039,7 +1040,7 @@ START_TEST(test_not_a_regular_file) {
   struct mg_decode_problem p;
   struct capture c;
   memset(&c, 0, sizeof c);
-  ck_assert(!mg_decode_file(fifo, &cap_cb, &c, &p));
+  ck_assert(!mg_decode_file(fifo, &cap_cb, &c, &p, NULL));
   ck_assert_int_eq(p.status, MG_DECODE_IO);
   ck_assert(!p.has_offset);
   ck_assert_str_eq(p.message,
@@ -1087,7 +1088,7 @@ START_TEST(test_garbage_after_header) {
   struct mg_decode_problem p;
   struct capture c;
   memset(&c, 0, sizeof c);
-  ck_assert(!mg_decode_file(path, &cap_cb, &c, &p));
+  ck_assert(!mg_decode_file(path, &cap_cb, &c, &p, NULL));
   ck_assert_str_eq(p.message, want);
   mg_profile_free(part);
 
@@ -1285,11 +1286,11 @@ START_TEST(test_decode_file) {
   struct capture c;
   memset(&c, 0, sizeof c);
   struct mg_decode_problem p;
-  ck_assert(mg_decode_file(path, &cap_cb, &c, &p));
+  ck_assert(mg_decode_file(path, &cap_cb, &c, &p, NULL));
   ck_assert_int_eq(c.records, (int)f.nobjects - 1);
   unlink(path);
 
-  ck_assert(!mg_decode_file(path, &cap_cb, &c, &p));
+  ck_assert(!mg_decode_file(path, &cap_cb, &c, &p, NULL));
   ck_assert_int_eq(p.status, MG_DECODE_IO);
   ck_assert(!p.has_offset);
   ck_assert_str_eq(p.message, "cannot open: No such file or directory");
