@@ -275,9 +275,8 @@ void fx_thread(struct fx *f, uint64_t thread, uint64_t tid, const char *name, ui
   msgpack_pack_uint64(&f->pk, end_ns);
 }
 
-/* An EVENTS record is an EVENTS chunk of the thread (tid: the THREAD record's business). */
+/* An EVENTS record is an EVENTS chunk of the thread, its header naming the tid. */
 void fx_events(struct fx *f, uint64_t thread, uint64_t tid, size_t n) {
-  (void)tid;
   fx_check(f->events_left == 0, "previous EVENTS record is missing events");
   f->header_done = 1;
   if (!is_last(f, f->records_at) ||
@@ -287,11 +286,78 @@ void fx_events(struct fx *f, uint64_t thread, uint64_t tid, size_t n) {
   f->sites_at = f->records_at;
   size_t t = thread_pos(f, thread);
   size_t at = open_chunk(f, MS_CHUNK_EVENTS, (uint32_t)thread, f->thread_chunks[t]++, 0);
+  chunk_at(f, at)->os_tid = (uint32_t)tid;
   mark_at(f, at);
   f->events_at = at;
   f->events_thread = thread;
+  f->events_record = 0;
   memset(f->codec, 0, sizeof f->codec);
   f->events_left = n;
+}
+
+/* The msgpack EVENTS record (leaks mode's): [MS_REC_EVENTS, thread, tid, events]. */
+void fx_events_record(struct fx *f, uint64_t thread, uint64_t tid, size_t n) {
+  fx_mark(f);
+  msgpack_pack_array(&f->pk, MS_EVENTS_LEN);
+  msgpack_pack_uint64(&f->pk, MS_REC_EVENTS);
+  msgpack_pack_uint64(&f->pk, thread);
+  msgpack_pack_uint64(&f->pk, tid);
+  msgpack_pack_array(&f->pk, n);
+  f->events_left = n;
+  f->events_record = 1;
+}
+
+/* An event of an EVENTS record: [kind, site, size, ptr, ts] and len - 5 more elements. */
+static void event_head(struct fx *f, size_t len, uint64_t kind, uint64_t site, uint64_t size,
+                       uint64_t ptr, uint64_t ts) {
+  msgpack_pack_array(&f->pk, len);
+  msgpack_pack_uint64(&f->pk, kind);
+  msgpack_pack_uint64(&f->pk, site);
+  msgpack_pack_uint64(&f->pk, size);
+  msgpack_pack_uint64(&f->pk, ptr);
+  msgpack_pack_uint64(&f->pk, ts);
+}
+
+/* The same event in the record's msgpack form (format.h's MS_EV_* positions). */
+static void record_event(struct fx *f, const struct ms_codec_event *e, uint64_t site,
+                         size_t nstack, const uint64_t *stack) {
+  uint64_t kind = e->op == MS_ITEM_FREE ? MS_EV_FREE : e->op == MS_ITEM_REALLOC ? MS_EV_REALLOC
+                                                                                 : MS_EV_ALLOC;
+  if (e->op == MS_ITEM_ALLOC || e->op == MS_ITEM_FREE) {
+    event_head(f, MS_EV_LEN, kind, site, e->size, e->ptr, e->ts);
+  } else if (e->op == MS_ITEM_REALLOC) {
+    event_head(f, MS_EV_REALLOC_LEN, kind, site, e->size, e->ptr, e->ts);
+    msgpack_pack_uint64(&f->pk, e->old_ptr);
+    msgpack_pack_uint64(&f->pk, e->begin_ns);
+  } else {
+    event_head(f, stack ? MS_EV_SAMPLED_STACK_LEN : MS_EV_SAMPLED_PHASE_LEN, kind, site, e->size,
+               e->ptr, e->ts);
+    msgpack_pack_double(&f->pk, e->weight);
+    msgpack_pack_uint64(&f->pk, e->align);
+    msgpack_pack_uint64(&f->pk, e->phase);
+    if (stack) {
+      msgpack_pack_array(&f->pk, nstack);
+      for (size_t i = 0; i < nstack; i++)
+        msgpack_pack_uint64(&f->pk, stack[i]);
+    }
+  }
+}
+
+size_t fx_event_bytes(struct fx *f, const void *p, size_t len) {
+  fx_check(f->events_left > 0, "more events than announced");
+  f->events_left--;
+  if (f->events_record) {
+    size_t at = f->records_at + sizeof(struct ms_chunk_header) + chunk_at(f, f->records_at)->used;
+    f->pk.callback(f->pk.data, p, len);
+    return at;
+  }
+  size_t at = f->events_at + sizeof(struct ms_chunk_header) + chunk_at(f, f->events_at)->used;
+  chunk_append(f, f->events_at, p, len);
+  return at;
+}
+
+void fx_record_bytes(struct fx *f, const void *p, size_t len) {
+  f->pk.callback(f->pk.data, p, len);
 }
 
 static void item(struct fx *f, struct ms_codec_event *e) {
@@ -330,62 +396,67 @@ static uint32_t event_slot(struct fx *f, uint64_t site) {
   return slot;
 }
 
-static void event(struct fx *f, uint32_t op, uint64_t site, uint64_t size, uint64_t ptr,
-                  uint64_t ts) {
-  struct ms_codec_event e = {.op = op, .slot = event_slot(f, site), .size = size, .ptr = ptr,
-                             .ts = ts, .weight = 1.0};
-  item(f, &e);
+/* One event: an item of the open EVENTS chunk (its stack first, as a STACK item of its
+ * own with a new id), or an element of the open EVENTS record. */
+static void emit(struct fx *f, struct ms_codec_event *e, uint64_t site, size_t nstack,
+                 const uint64_t *stack) {
+  if (f->events_record) {
+    fx_check(f->events_left > 0, "more events than announced");
+    f->events_left--;
+    record_event(f, e, site, nstack, stack);
+    return;
+  }
+  e->slot = event_slot(f, site);
+  fx_check(nstack <= MS_ITEM_STACK_MAX, "stack too deep");
+  if (nstack) { /* an empty stack is no stack in the compact encoding */
+    size_t t = thread_pos(f, f->events_thread);
+    e->stack = ++f->thread_stacks[t];
+    uint8_t buf[MS_ITEM_STACK_BYTES(MS_ITEM_STACK_MAX)];
+    size_t len = (size_t)(ms_encode_stack(buf, e->stack, stack, (uint32_t)nstack) - buf);
+    chunk_append(f, f->events_at, buf, len);
+  }
+  item(f, e);
 }
 
 void fx_alloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts) {
-  event(f, MS_ITEM_ALLOC, site, size, ptr, ts);
+  struct ms_codec_event e = {.op = MS_ITEM_ALLOC, .size = size, .ptr = ptr, .ts = ts,
+                             .weight = 1.0};
+  emit(f, &e, site, 0, NULL);
 }
 
 static void sample(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
-                   double weight, uint64_t alignment, uint32_t phase, uint64_t stack) {
-  struct ms_codec_event e = {.op = MS_ITEM_SAMPLE, .slot = event_slot(f, site), .size = size,
-                             .ptr = ptr, .ts = ts, .weight = weight, .align = alignment,
-                             .phase = phase, .stack = stack};
-  item(f, &e);
+                   double weight, uint64_t alignment, uint32_t phase, size_t nstack,
+                   const uint64_t *stack) {
+  struct ms_codec_event e = {.op = MS_ITEM_SAMPLE, .size = size, .ptr = ptr, .ts = ts,
+                             .weight = weight, .align = alignment, .phase = phase};
+  emit(f, &e, site, nstack, stack);
 }
 
 void fx_sampled(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
                 double weight, uint64_t alignment) {
-  sample(f, site, size, ptr, ts, weight, alignment, 0, 0);
+  sample(f, site, size, ptr, ts, weight, alignment, 0, 0, NULL);
 }
 
 void fx_sampled_phase(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
                       double weight, uint64_t alignment, uint32_t phase) {
-  sample(f, site, size, ptr, ts, weight, alignment, phase, 0);
+  sample(f, site, size, ptr, ts, weight, alignment, phase, 0, NULL);
 }
 
-/* The stack goes first, as a STACK item of its own (a new id each time). */
 void fx_sampled_stack(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
                       double weight, uint32_t phase, size_t nstack, const uint64_t *stack) {
-  fx_check(nstack <= MS_ITEM_STACK_MAX, "stack too deep");
-  uint64_t id = 0;
-  if (nstack) {
-    size_t t = thread_pos(f, f->events_thread);
-    id = ++f->thread_stacks[t];
-    uint8_t buf[MS_ITEM_STACK_BYTES(MS_ITEM_STACK_MAX)];
-    size_t len = (size_t)(ms_encode_stack(buf, id, stack, (uint32_t)nstack) - buf);
-    chunk_append(f, f->events_at, buf, len);
-  } else {
-    /* An empty stack is no stack in the compact encoding. */
-  }
-  sample(f, site, size, ptr, ts, weight, 0, phase, id);
+  sample(f, site, size, ptr, ts, weight, 0, phase, nstack, stack);
 }
 
 void fx_free(struct fx *f, uint64_t site, uint64_t ptr, uint64_t ts) {
-  event(f, MS_ITEM_FREE, site, 0, ptr, ts);
+  struct ms_codec_event e = {.op = MS_ITEM_FREE, .ptr = ptr, .ts = ts, .weight = 1.0};
+  emit(f, &e, site, 0, NULL);
 }
 
 void fx_realloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
                 uint64_t old_ptr, uint64_t begin_ns) {
-  struct ms_codec_event e = {.op = MS_ITEM_REALLOC, .slot = event_slot(f, site), .size = size,
-                             .ptr = ptr, .ts = ts, .old_ptr = old_ptr, .begin_ns = begin_ns,
-                             .weight = 1.0};
-  item(f, &e);
+  struct ms_codec_event e = {.op = MS_ITEM_REALLOC, .size = size, .ptr = ptr, .ts = ts,
+                             .old_ptr = old_ptr, .begin_ns = begin_ns, .weight = 1.0};
+  emit(f, &e, site, 0, NULL);
 }
 
 void fx_end(struct fx *f, uint64_t end_ns, const char *reason) {

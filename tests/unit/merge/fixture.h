@@ -37,6 +37,7 @@ struct fx {
   uint64_t records_seq;
   size_t events_at;    /* the EVENTS chunk being filled (0: none) */
   uint64_t events_thread;
+  int events_record;   /* the open events are an EVENTS record's (fx_events_record) */
   uint8_t codec[24];   /* struct ms_codec_state of the open EVENTS chunk */
   uint64_t slot_ids[FX_MAX_SLOTS]; /* site id of each slot (from 2) */
   uint8_t slot_named[FX_MAX_SLOTS]; /* a SITE record names it */
@@ -74,8 +75,17 @@ void fx_site_flags(struct fx *f, uint64_t id, uint32_t api, size_t nframes,
 void fx_loaded_module(struct fx *f, const char *path, uint64_t base, const char *build_id, uint64_t ts);
 void fx_thread(struct fx *f, uint64_t thread, uint64_t tid, const char *name, uint64_t start_ns,
                uint64_t end_ns);
-/* An EVENTS record of n events: follow with exactly n fx_alloc/fx_free/fx_realloc. */
+/* An EVENTS chunk of the thread with n events (its header names tid): follow with
+ * exactly n fx_alloc/fx_free/fx_realloc/fx_sampled.../fx_event_bytes. */
 void fx_events(struct fx *f, uint64_t thread, uint64_t tid, size_t n);
+/* The same as a msgpack EVENTS record in the RECORDS stream, [MS_REC_EVENTS, thread, tid,
+ * events], each event in its array form (what leaks mode writes at a session's end). */
+void fx_events_record(struct fx *f, uint64_t thread, uint64_t tid, size_t n);
+/* One event of the open chunk or record as raw bytes (a bad item, a hand-made array);
+ * returns its offset in the file. */
+size_t fx_event_bytes(struct fx *f, const void *p, size_t len);
+/* Raw bytes in the RECORDS stream, after fx_mark (invalid msgpack, a record cut short). */
+void fx_record_bytes(struct fx *f, const void *p, size_t len);
 void fx_alloc(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts);
 /* A sampled allocation: [1, site, size, ptr, ts, weight (float64), alignment]. */
 void fx_sampled(struct fx *f, uint64_t site, uint64_t size, uint64_t ptr, uint64_t ts,
