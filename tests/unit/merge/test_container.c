@@ -323,6 +323,57 @@ START_TEST(test_parallel_same_as_inline) {
 }
 END_TEST
 
+/* A thread killed before its THREAD record is named by its chunks' headers: an EVENTS
+ * chunk's, or (with no events) a TABLE chunk's; a THREAD record has the last word. */
+START_TEST(test_tid_from_chunk_header) {
+  struct fx f;
+  start(&f); /* thread 1 has a THREAD record: tid 700 */
+  fx_events(&f, 1, 1234, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_events(&f, 2, 702, 1);
+  fx_alloc(&f, SITE_A, 20, 0x2000, 110);
+  struct ms_table_slot t[3] = {{0}};
+  t[fx_slot(&f, SITE_A)] = (struct ms_table_slot){4, 40, 10, 0};
+  fx_table(&f, 3, 0, 3, t);
+  ((struct ms_chunk_header *)(f.buf.data + f.buf.size - 2 * MS_CHUNK_ALIGN))->os_tid = 703;
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  ck_assert_int_eq(p->inputs[0].problem.status, MG_DECODE_OK);
+  const struct mg_process *proc = p->inputs[0].process;
+  ck_assert_uint_eq(mg_process_find_thread(proc, 1)->os_tid, 700);
+  ck_assert_uint_eq(mg_process_find_thread(proc, 2)->os_tid, 702);
+  const struct mg_thread *t3 = mg_process_find_thread(proc, 3);
+  ck_assert_ptr_nonnull(t3);
+  ck_assert_uint_eq(t3->os_tid, 703);
+  ck_assert_uint_eq(t3->counts.allocations, 4);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A file cut inside a chunk's first page (its header, say): truncated there, the chunks
+ * before it read. */
+START_TEST(test_cut_in_chunk_header) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_events(&f, 1, 700, 1);
+  fx_free(&f, SITE_F, 0x1000, 200);
+  size_t at = f.starts[f.nobjects - 1];
+  struct mg_profile *p = read_fx(&f, at + 20);
+  const struct mg_input *in = &p->inputs[0];
+  ck_assert_int_eq(in->problem.status, MG_DECODE_TRUNCATED);
+  ck_assert_uint_eq(in->problem.offset, at);
+  ck_assert_str_eq(in->problem.message,
+                   "truncated: the file ends inside a chunk (20 bytes of its first page present)");
+  ck_assert_uint_eq(p->totals.allocations, 1);
+  ck_assert_uint_eq(p->totals.frees, 0);
+  ck_assert_uint_eq(in->process->status.skipped_bytes, 0);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 Suite *container_suite(void) {
   Suite *s = suite_create("container");
   TCase *tc = tcase_create("chunks");
@@ -335,6 +386,8 @@ Suite *container_suite(void) {
   tcase_add_test(tc, test_status_disk_full_and_signal);
   tcase_add_test(tc, test_version_1_refused);
   tcase_add_test(tc, test_parallel_same_as_inline);
+  tcase_add_test(tc, test_tid_from_chunk_header);
+  tcase_add_test(tc, test_cut_in_chunk_header);
   suite_add_tcase(s, tc);
   return s;
 }
