@@ -2,6 +2,7 @@
  * bad items, unknown kinds, TABLE counts and BASE records, the status block, and files
  * of format 1. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -374,6 +375,103 @@ START_TEST(test_cut_in_chunk_header) {
 }
 END_TEST
 
+/* The fuzz target's seeds from this fixture builder (tests/fuzz/seeds): written when
+ * MEMSCOPE_FUZZ_SEEDS names a directory, each checked to read as intended.  Together they
+ * hold every chunk kind, every item kind, stacks over chunks, a BASE record, a status
+ * block, a garbage page, zeros and a leaks-mode EVENTS record. */
+static void seed(const char *dir, const char *name, struct fx *f, enum mg_decode_status want) {
+  struct mg_profile *p = read_fx(f, f->buf.size);
+  ck_assert_int_eq(p->inputs[0].problem.status, want);
+  mg_profile_free(p);
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *out = fopen(path, "wb");
+  ck_assert_ptr_nonnull(out);
+  ck_assert_uint_eq(fwrite(f->buf.data, 1, f->buf.size, out), f->buf.size);
+  fclose(out);
+  fx_destroy(f);
+}
+
+START_TEST(test_fuzz_seeds) {
+  const char *dir = getenv("MEMSCOPE_FUZZ_SEEDS");
+  if (!dir)
+    return;
+  struct fx f;
+  /* Full mode: every item kind, tables, a thread without THREAD record, zeros. */
+  start(&f);
+  fx_events(&f, 1, 700, 6);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_realloc(&f, SITE_A, 40, 0x3000, 130, 0x1000, 120);
+  fx_realloc(&f, SITE_A, 0, 0, 140, 0x3000, 135);
+  fx_alloc(&f, SITE_A, 1u << 30, 0, 150);
+  fx_free(&f, SITE_F, 0, 160);
+  fx_free(&f, SITE_F, 0x9000, 170);
+  fx_raw(&f, NULL, MS_CHUNK_ALIGN);
+  fx_events(&f, 2, 702, 2);
+  fx_alloc(&f, SITE_A, 30, 0x2000, 110);
+  fx_free(&f, SITE_F, 0x2000, 180);
+  struct ms_table_slot t[4] = {{0}};
+  t[1] = (struct ms_table_slot){2, 0, 0, 0};
+  t[fx_slot(&f, SITE_A)] = (struct ms_table_slot){3, 1073741874, 10, 1073741814};
+  t[fx_slot(&f, SITE_F)] = (struct ms_table_slot){1, 0, 0, 0};
+  fx_table(&f, 1, 0, 4, t);
+  fx_counters_releases(&f, 2, 702, 1, 2, 0);
+  fx_counter(&f, SITE_A, 1, 30, 30, 30);
+  fx_counter(&f, SITE_F, 1, 0, 0, 0);
+  fx_end(&f, 300, "exit");
+  seed(dir, "unit_full.mspk", &f, MG_DECODE_OK);
+
+  /* Sampled: stacks defined in one chunk and used in the next, phases, a BASE record,
+   * the status block, a page of garbage. */
+  fx_init(&f);
+  fx_header_sampled(&f, "c", 700, 64);
+  fx_site(&f, SITE_A, MEMSCOPE_API_MALLOC, 0, NULL);
+  fx_phase(&f, 1, "load", 50);
+  uint32_t slots[] = {fx_slot(&f, SITE_A)};
+  uint64_t calls[] = {2}, bytes[] = {200};
+  fx_base(&f, 1, 1, slots, calls, bytes);
+  struct ms_file_status st = {.flags = MS_STATUS_DISK_FULL | MS_STATUS_SIGNAL, .full_ns = 900,
+                              .lost_events = 3, .signal = 6, .signal_tid = 700,
+                              .signal_ns = 950};
+  fx_status(&f, &st);
+  uint64_t stack[] = {0x401000, 0x402000, 0x3ff000};
+  for (int k = 0; k < 3; k++) {
+    fx_events(&f, 1, 700, 2);
+    fx_sampled_stack(&f, SITE_A, 100, 0x100000 + 0x100 * (uint64_t)k, 1000 + 10 * (uint64_t)k,
+                     2.5, 1, 3, stack);
+    fx_sampled_phase(&f, SITE_A, 8, 0x200000 + 0x100 * (uint64_t)k, 1005 + 10 * (uint64_t)k,
+                     64.0, 16, 1);
+  }
+  char junk[MS_CHUNK_ALIGN];
+  memset(junk, 0xa5, sizeof junk);
+  fx_raw(&f, junk, sizeof junk);
+  struct ms_table_slot t1[3] = {{0}};
+  t1[2] = (struct ms_table_slot){9, 900, 8, 92};
+  fx_table(&f, 1, 0, 3, t1);
+  seed(dir, "unit_sampled.mspk", &f, MG_DECODE_OK);
+
+  /* Leaks mode: the live blocks as an EVENTS record. */
+  fx_init(&f);
+  fx_mark(&f);
+  msgpack_pack_array(&f.pk, 3);
+  fx_str(&f, MS_FORMAT_MAGIC);
+  msgpack_pack_uint64(&f.pk, MS_FORMAT_VERSION);
+  msgpack_pack_map(&f.pk, 2);
+  fx_str(&f, MS_META_MODE);
+  fx_str(&f, "leaks");
+  fx_str(&f, MS_META_PID);
+  msgpack_pack_uint64(&f.pk, 701);
+  fx_site(&f, SITE_A, MEMSCOPE_API_MALLOC, 0, NULL);
+  fx_events_record(&f, 1, 0, 2);
+  fx_sampled_stack(&f, SITE_A, 24, 0x5000, 400, 1.0, 0, 2, stack);
+  fx_sampled(&f, SITE_A, 48, 0x6000, 410, 1.0, 0);
+  fx_counters_releases(&f, 1, 701, 1, 1, 0);
+  fx_counter(&f, SITE_A, 5, 200, 24, 48);
+  fx_end(&f, 500, "exit");
+  seed(dir, "unit_leaks.mspk", &f, MG_DECODE_OK);
+}
+END_TEST
+
 Suite *container_suite(void) {
   Suite *s = suite_create("container");
   TCase *tc = tcase_create("chunks");
@@ -388,6 +486,7 @@ Suite *container_suite(void) {
   tcase_add_test(tc, test_parallel_same_as_inline);
   tcase_add_test(tc, test_tid_from_chunk_header);
   tcase_add_test(tc, test_cut_in_chunk_header);
+  tcase_add_test(tc, test_fuzz_seeds);
   suite_add_tcase(s, tc);
   return s;
 }
