@@ -67,7 +67,6 @@ struct chunk {
   uint64_t offset, seq;
   uint64_t first; /* EVENTS: the earliest time (scan.h) */
   uint32_t size, thread;
-  uint32_t os_tid; /* EVENTS, TABLE: the thread's kernel id, from the chunk header */
   uint32_t have; /* content bytes to read: `used`, or what the file holds of it */
   uint16_t kind;
 };
@@ -200,7 +199,7 @@ static void walk(struct reader *r) {
       continue;
     }
     struct chunk c = {.offset = off, .seq = h.seq, .size = h.size, .thread = h.thread,
-                      .os_tid = h.os_tid, .have = h.used, .kind = h.kind};
+                      .have = h.used, .kind = h.kind};
     if (h.size > size - off) { /* cut by the end of the file: what is there is complete */
       uint64_t there = size - off - HEADER_SIZE;
       if (c.have > there)
@@ -215,9 +214,9 @@ static void walk(struct reader *r) {
       c.first = first_time(r, &c, p + HEADER_SIZE, len - HEADER_SIZE);
     /* A thread killed before its THREAD record is named by its chunks' headers (the
      * record, read later, has the last word). */
-    if ((c.kind == MS_CHUNK_EVENTS || c.kind == MS_CHUNK_TABLE) && c.os_tid &&
+    if ((c.kind == MS_CHUNK_EVENTS || c.kind == MS_CHUNK_TABLE) && h.os_tid &&
         !facts(r, c.thread)->os_tid)
-      facts(r, c.thread)->os_tid = c.os_tid;
+      facts(r, c.thread)->os_tid = h.os_tid;
     MG_GROW(r->chunks, r->chunks_cap, r->nchunks + 1);
     r->chunks[r->nchunks++] = c;
     if (c.kind != MS_CHUNK_RECORDS && c.kind != MS_CHUNK_EVENTS && c.kind != MS_CHUNK_TABLE &&
