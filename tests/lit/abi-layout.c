@@ -118,7 +118,7 @@ static const char *base(const char *path) {
 // The module's thread-local block (inline sites): NULL without one.
 static void *block(void) { return registered->tls_block ? registered->tls_block() : NULL; }
 
-void __memscope_register_module_v2(struct __memscope_module *m) {
+void __memscope_register_module_v3(struct __memscope_module *m) {
   registered = m;
   const char *tls = "null";
   if (m->tls_block) {
@@ -142,7 +142,7 @@ void __memscope_register_module_v2(struct __memscope_module *m) {
   }
 }
 
-void __memscope_unregister_module_v2(struct __memscope_module *m) {
+void __memscope_unregister_module_v3(struct __memscope_module *m) {
   printf("unregister %s\n", m == registered ? "same-module" : "another-module");
   if (!m->tls_block)
     return;

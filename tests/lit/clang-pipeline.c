@@ -95,6 +95,6 @@ __attribute__((annotate("memscope_skip"))) void *skipped(size_t n) { return mall
 __attribute__((optnone, noinline)) void *not_optimised(size_t n) { return malloc(n); }
 
 // CHECK-LABEL: define internal void @__memscope_module_ctor()
-// CHECK-NEXT:    call void @__memscope_register_module_v2(ptr @__memscope_module)
+// CHECK-NEXT:    call void @__memscope_register_module_v3(ptr @__memscope_module)
 
 // O0: attributes #[[ATTRS]] = { {{.*}}optnone

@@ -46,10 +46,10 @@ source_filename = "src/alloc.c"
 ; CHECK:         call ptr @__memscope_realloc({{.*}}), !dbg [[L2:![0-9]+]]
 
 ; CHECK-LABEL: define internal void @__memscope_module_ctor() {
-; CHECK-NEXT:    call void @__memscope_register_module_v2(ptr @__memscope_module)
+; CHECK-NEXT:    call void @__memscope_register_module_v3(ptr @__memscope_module)
 ; CHECK-NEXT:    ret void
 ; CHECK-LABEL: define internal void @__memscope_module_dtor() {
-; CHECK-NEXT:    call void @__memscope_unregister_module_v2(ptr @__memscope_module)
+; CHECK-NEXT:    call void @__memscope_unregister_module_v3(ptr @__memscope_module)
 ; CHECK-NEXT:    ret void
 
 ; CHECK-DAG: [[L4]] = !DILocation(line: 4, column: 13,
