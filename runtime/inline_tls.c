@@ -24,6 +24,13 @@
  * (a signal handler's, in the window abi.h describes).  Zero pages until written. */
 MS_EXPORT struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLOTS_MAX + 1];
 
+/* Full mode keeps headers disarmed, but a signal handler's malloc in the window of
+ * abi.h still takes a fast path: there the header points at the thread's shadow, a
+ * reserve as large as the scratch, whose calls the thread record reports as dropped
+ * (every module's slots overlap in it: only their sum is wanted). */
+#define SHADOW_BYTES ((size_t)(MEMSCOPE_INLINE_SLOTS_MAX + 1) * sizeof(struct ms_site_counter))
+static _Atomic uint32_t largest_span; /* slots of the largest registered module */
+
 struct inline_module {
   const struct __memscope_module *module;
   intptr_t tp_offset; /* header address - thread pointer */
@@ -66,6 +73,9 @@ int ms_inline_register(const struct __memscope_module *m, uint32_t delta) {
   inline_modules[n].module = m;
   inline_modules[n].tp_offset = (intptr_t)((uintptr_t)m->tls_block() - ms_thread_pointer());
   inline_modules[n].delta = delta;
+  uint32_t span = ms_inline_span(m);
+  if (span > atomic_load_explicit(&largest_span, memory_order_relaxed))
+    atomic_store_explicit(&largest_span, span, memory_order_relaxed); /* (output lock held) */
   atomic_store_explicit(&inline_count, n + 1, memory_order_release);
   return 1;
 }
@@ -78,7 +88,12 @@ static uint32_t modules_registered(void) {
  * first: a signal handler between the stores must not find the header armed with the
  * scratch (or another table) behind it. */
 static void arm(struct ms_thread *t, struct __memscope_tls_header *h, uint32_t delta) {
-  if (t->record_all) return; /* full mode: every call is recorded, none is fast */
+  if (t->record_all) { /* full mode: every call is recorded, none is fast (above) */
+    struct ms_thread_rec *r = t->rec;
+    if (!r->inline_shadow) r->inline_shadow = ms_os_reserve(SHADOW_BYTES);
+    if (r->inline_shadow) h->counters = (struct __memscope_tls_alloc *)r->inline_shadow;
+    return;
+  }
   h->counters = (struct __memscope_tls_alloc *)((char *)t->counters_mem + delta);
   atomic_signal_fence(memory_order_seq_cst);
   h->free_mask = MS_FILTER_MASK;
@@ -116,6 +131,23 @@ void ms_inline_reset_self(void) {
     h->counters = __memscope_inline_scratch;
   }
 }
+
+/* Read while the owner may count: each field whole. */
+__attribute__((no_sanitize("thread"))) uint64_t ms_inline_dropped(const struct ms_thread_rec *r) {
+  if (!r->inline_shadow) return 0;
+  uint64_t calls = 0;
+  uint32_t span = atomic_load_explicit(&largest_span, memory_order_relaxed);
+  for (uint32_t i = 1; i <= span; i++)
+    calls += __atomic_load_n(&r->inline_shadow[i].calls, __ATOMIC_RELAXED);
+  return calls;
+}
+
+void ms_inline_rec_release(struct ms_thread_rec *r) {
+  ms_os_unmap(r->inline_shadow, SHADOW_BYTES);
+  r->inline_shadow = NULL;
+}
+
+void ms_inline_rec_clear(struct ms_thread_rec *r) { ms_os_discard(r->inline_shadow, SHADOW_BYTES); }
 
 size_t ms_inline_tls_bytes(void) {
   size_t total = 0;

@@ -293,6 +293,8 @@ struct ms_thread_rec {
   uintptr_t tp;                /* its thread pointer: where its inline blocks are */
   _Atomic int64_t est_live;    /* sampled bytes allocated minus freed, weighted */
   _Atomic uint64_t dropped;    /* events dropped: the runtime was re-entered (a signal) */
+  struct ms_site_counter *inline_shadow; /* full mode: where its inline headers point
+                                          * (inline_tls.c), NULL until then */
   uint8_t born;                /* started by our pthread_create: exits through its
                                 * destructor, so its TLS is valid while it is linked */
   _Atomic uint8_t reading_loader_list; /* in dl_iterate_phdr now (loader.c: a fork
@@ -528,6 +530,11 @@ void ms_inline_disarm_self(void);
 void ms_inline_reset_self(void);
 /* Bytes of static TLS the inline headers take from every thread (thread_create.c). */
 size_t ms_inline_tls_bytes(void);
+/* Full mode: the inline calls r's thread made in the window of abi.h (a signal
+ * handler's), counted in its shadow and not recorded: dropped events. */
+uint64_t ms_inline_dropped(const struct ms_thread_rec *r);
+void ms_inline_rec_release(struct ms_thread_rec *r); /* its shadow unmapped */
+void ms_inline_rec_clear(struct ms_thread_rec *r);   /* its shadow zeroed (fork child) */
 
 /* ---- session.c: whether, and into which file, the process is tracing ---------------
  * A session is a file: it starts at process start (unless MEMSCOPE_MODE=off) or at

@@ -121,6 +121,7 @@ static void rec_release_locked(struct ms_thread_rec *r) {
                             memory_order_relaxed);
   ms_os_unmap(r->counters, MS_COUNTERS_BYTES);
   ms_os_unmap(r->base, MS_COUNTERS_BYTES);
+  ms_inline_rec_release(r);
   memset(r, 0, sizeof *r);
   r->next = free_recs;
   free_recs = r;
@@ -200,7 +201,7 @@ static void write_thread_record_locked(const struct ms_thread_rec *r, struct ms_
                                        uint64_t end_ns) {
   char name[64];
   thread_name(r, name);
-  uint64_t dropped = atomic_load_explicit(&r->dropped, memory_order_relaxed);
+  uint64_t dropped = atomic_load_explicit(&r->dropped, memory_order_relaxed) + ms_inline_dropped(r);
   b->len = 0;
   b->failed = 0;
   ms_encode_thread(b, r->index, r->os_tid, name, r->start_ns, end_ns, dropped);
@@ -543,6 +544,7 @@ void ms_thread_after_fork_child(void) {
   ms_inline_reset_self(); /* armed again, to the child's table, when it joins a session */
   if (!mine) return;
   ms_os_discard(mine->counters, MS_COUNTERS_BYTES);
+  ms_inline_rec_clear(mine);
   ms_os_unmap(mine->base, MS_COUNTERS_BYTES);
   mine->base = NULL;
   mine->base_session = 0;
