@@ -1,5 +1,5 @@
-// The inline fast paths of malloc and free and the thread-local block they count in
-// (see InlineFastPath.h; the contract is abi.h's "Inline sites").
+// The inline fast paths of malloc and free, their thread-local header and how they count
+// in the thread's table (see InlineFastPath.h; the contract is abi.h's "Inline sites").
 #include "InlineFastPath.h"
 
 #include "llvm/IR/BasicBlock.h"
@@ -12,25 +12,27 @@
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
 
+#include <algorithm>
 #include <cstddef>
 
 using namespace llvm;
 
 namespace memscope {
 
-// abi.h's block layout, read off its own structs (fixed-width fields, so the same on
-// every target).
+// abi.h's layouts, read off its own structs (the header's fields are those of the LLVM
+// struct emitBlock() builds, at the same offsets on every target).
 static constexpr uint32_t HeaderSize = sizeof(__memscope_tls_header);
 static constexpr uint32_t SampleLeftAt = offsetof(__memscope_tls_header, sample_left);
 static constexpr uint32_t FreeMaskAt = offsetof(__memscope_tls_header, free_mask);
-static constexpr uint32_t MallocSlotSize = sizeof(__memscope_tls_alloc);
+static constexpr uint32_t CountersAt = offsetof(__memscope_tls_header, counters);
+static constexpr uint32_t SlotSize = sizeof(__memscope_tls_alloc); // malloc and free alike
 static constexpr uint32_t CallsAt = offsetof(__memscope_tls_alloc, calls);
 static constexpr uint32_t BytesAt = offsetof(__memscope_tls_alloc, bytes);
 static constexpr uint32_t LoAt = offsetof(__memscope_tls_alloc, lo);
 static constexpr uint32_t SpanAt = offsetof(__memscope_tls_alloc, span);
-static constexpr uint32_t FreeSlotSize = sizeof(uint64_t); // a free site's calls
-static_assert(HeaderSize % 8 == 0 && MallocSlotSize % 8 == 0,
-              "the block is an array of i64: every part a multiple of 8 bytes");
+static_assert(SampleLeftAt == 0 && FreeMaskAt == 8 && CountersAt == 16 && HeaderSize == 24,
+              "the header is { i64, i32, i32, ptr }");
+static_assert(SlotSize == 32, "an inline slot is a table slot");
 
 bool inlineFastPathsAllowed(const Module &M, InlineMode Mode) {
   switch (Mode) {
@@ -54,7 +56,9 @@ bool canInlineCall(const CallBase &Call, const KnownFunction &K) {
 }
 
 InlineFastPaths::InlineFastPaths(Module &M, const RuntimeTypes &Types, uint32_t Budget)
-    : M(M), Types(Types), Budget(Budget) {}
+    : M(M), Types(Types),
+      // Never beyond what the runtime's scratch covers (abi.h).
+      Budget(std::min<uint64_t>(Budget, uint64_t(SlotSize) * MEMSCOPE_INLINE_SLOTS_MAX)) {}
 
 // malloc's and free's own prototypes.
 static FunctionType *realMallocType(const RuntimeTypes &Types) {
@@ -76,24 +80,33 @@ bool InlineFastPaths::checkRuntimeSymbols(Module &M, const RuntimeTypes &Types) 
 
 uint32_t InlineFastPaths::addSlot(AllocApi Api) {
   assert((Api == AllocApi::Malloc || Api == AllocApi::Free) && "only malloc and free inline");
-  uint32_t Slot = Size == 0 ? HeaderSize : Size;
-  uint64_t End = uint64_t(Slot) + (Api == AllocApi::Malloc ? MallocSlotSize : FreeSlotSize);
-  if (Full || End > Budget) {
+  (void)Api;
+  // The k-th inline site (from 0) is at 32 * (k + 1): never 0, and the bytes its
+  // slots take so far.
+  uint64_t Slot = uint64_t(Slots + 1) * SlotSize;
+  if (Full || Slot > Budget) {
     Full = true;
     return 0;
   }
-  Size = static_cast<uint32_t>(End);
-  return Slot;
+  ++Slots;
+  return static_cast<uint32_t>(Slot);
 }
 
 void InlineFastPaths::emitBlock() {
   assert(!empty() && !Block && "emitBlock() once, after addSlot()");
-  // Zero-initialised: a thread's first calls see sample_left and free_mask 0 and take
-  // the slow paths, which set the header up.  i64 elements keep the counters aligned.
-  auto *Ty = ArrayType::get(Types.I64, Size / 8);
-  Block = new GlobalVariable(M, Ty, /*isConstant=*/false, GlobalValue::InternalLinkage,
-                             Constant::getNullValue(Ty), TlsGlobal, /*InsertBefore=*/nullptr,
-                             GlobalValue::LocalExecTLSModel);
+  // A thread's first calls see sample_left and free_mask 0 and take the slow paths,
+  // which arm the header; counters starts at the runtime's scratch, never NULL (abi.h:
+  // a signal handler's malloc may take a fast path the header did not arm).
+  GlobalVariable *Scratch = M.getNamedGlobal(InlineScratchGlobal);
+  if (!Scratch)
+    Scratch = new GlobalVariable(M, ArrayType::get(Types.I64, 0), /*isConstant=*/false,
+                                 GlobalValue::ExternalLinkage, nullptr, InlineScratchGlobal);
+  auto *Ty = StructType::get(M.getContext(), {Types.I64, Types.I32, Types.I32, Types.Ptr});
+  Constant *Init = ConstantStruct::get(
+      Ty, {ConstantInt::get(Types.I64, 0), ConstantInt::get(Types.I32, 0),
+           ConstantInt::get(Types.I32, 0), Scratch});
+  Block = new GlobalVariable(M, Ty, /*isConstant=*/false, GlobalValue::InternalLinkage, Init,
+                             TlsGlobal, /*InsertBefore=*/nullptr, GlobalValue::LocalExecTLSModel);
   Block->setAlignment(Align(8));
 
   // How the runtime finds a thread's copy (it cannot name a local-exec variable of
@@ -124,6 +137,14 @@ static Value *threadBlock(IRBuilder<> &B, GlobalVariable *Block) {
   return Address;
 }
 
+// The calling thread's counters of this module: the header's pointer into its table.
+// Loaded in the block that counts, after the branch, so the fast path pays one load.
+static Value *threadCounters(IRBuilder<> &B, GlobalVariable *Block, const RuntimeTypes &Types) {
+  Value *At = B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), threadBlock(B, Block), CountersAt,
+                                           "ms.counters.ptr");
+  return B.CreateAlignedLoad(Types.Ptr, At, Align(8), "ms.counters");
+}
+
 // Offset bytes into the block at Base.
 static Value *at(IRBuilder<> &B, Value *Base, uint32_t Offset, const Twine &Name = "") {
   if (Offset == 0)
@@ -139,7 +160,8 @@ static void addTo(IRBuilder<> &B, Value *At, Value *Amount, const Twine &Name) {
 
 //   head:     left = h->sample_left; h->sample_left = left - size;
 //             br (left <= size) ms.slow, ms.fast
-//   ms.fast:  s->calls++; s->bytes += size; br (size - s->lo > s->span) ms.widen, ms.call
+//   ms.fast:  s = h->counters + slot;
+//             s->calls++; s->bytes += size; br (size - s->lo > s->span) ms.widen, ms.call
 //   ms.widen: __memscope_inline_widen(s, size); br ms.call
 //   ms.call:  the original call
 //   ms.slow:  __memscope_malloc_inline_slow(size, site, h)
@@ -174,19 +196,19 @@ void InlineFastPaths::instrumentMalloc(CallInst &Call, Constant *Site, uint32_t 
   B.CreateCondBr(B.CreateICmpULE(Left, Size64, "ms.sample"), Slow, Fast, unlikely(Ctx));
 
   B.SetInsertPoint(Fast);
-  Value *Counters = threadBlock(B, Block);
-  addTo(B, at(B, Counters, Slot + CallsAt, "ms.slot"), B.getInt64(1), "ms.calls");
-  addTo(B, at(B, Counters, Slot + BytesAt, "ms.bytes.ptr"), Size64, "ms.bytes");
-  Value *LoAtPtr = at(B, Counters, Slot + LoAt, "ms.lo.ptr");
+  Value *SlotPtr = at(B, threadCounters(B, Block, Types), Slot, "ms.slot");
+  addTo(B, at(B, SlotPtr, CallsAt), B.getInt64(1), "ms.calls");
+  addTo(B, at(B, SlotPtr, BytesAt, "ms.bytes.ptr"), Size64, "ms.bytes");
+  Value *LoAtPtr = at(B, SlotPtr, LoAt, "ms.lo.ptr");
   LoadInst *Lo = B.CreateAlignedLoad(Types.I64, LoAtPtr, Align(8), "ms.lo");
-  Value *SpanAtPtr = at(B, Counters, Slot + SpanAt, "ms.span.ptr");
+  Value *SpanAtPtr = at(B, SlotPtr, SpanAt, "ms.span.ptr");
   LoadInst *Span = B.CreateAlignedLoad(Types.I64, SpanAtPtr, Align(8), "ms.span");
   // One unsigned comparison tests both ends of [lo, lo + span] (below lo wraps around).
   Value *Outside = B.CreateICmpUGT(B.CreateSub(Size64, Lo, "ms.offset"), Span, "ms.outside");
   B.CreateCondBr(Outside, WidenBB, CallBB, unlikely(Ctx));
 
   B.SetInsertPoint(WidenBB);
-  B.CreateCall(Widen, {at(B, threadBlock(B, Block), Slot, "ms.slot"), Size64});
+  B.CreateCall(Widen, {SlotPtr, Size64}); // (ms.fast dominates ms.widen)
   B.CreateBr(CallBB);
 
   B.SetInsertPoint(Slow);
@@ -205,7 +227,7 @@ void InlineFastPaths::instrumentMalloc(CallInst &Call, Constant *Site, uint32_t 
 
 //   head:     br (__memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask] != 0)
 //                ms.fslow, ms.ffast
-//   ms.ffast: calls++; br ms.join
+//   ms.ffast: (h->counters + slot)->calls++; br ms.join
 //   ms.fslow: __memscope_free_inline_slow(p, site, h); br ms.join
 //   ms.join:  the original call, then the rest of the original block
 // The filter byte of a live sampled block is never 0, so its free always reaches the
@@ -246,7 +268,7 @@ void InlineFastPaths::instrumentFree(CallInst &Call, Constant *Site, uint32_t Sl
   B.CreateCondBr(MaySample, Slow, Fast, unlikely(Ctx));
 
   B.SetInsertPoint(Fast);
-  addTo(B, at(B, threadBlock(B, Block), Slot, "ms.slot"), B.getInt64(1), "ms.calls");
+  addTo(B, at(B, threadCounters(B, Block, Types), Slot, "ms.slot"), B.getInt64(1), "ms.calls");
   B.CreateBr(Join);
 
   B.SetInsertPoint(Slow);

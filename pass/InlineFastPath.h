@@ -2,17 +2,19 @@
 //
 // In a module built for an executable, a malloc or free call is not redirected to the
 // runtime: the pass keeps the call and puts a few instructions in front of it that
-// count the call in a thread-local block of the module.  The block is local-exec TLS,
-// which is only valid in the executable itself but makes every access one
-// segment-relative instruction (%fs:__memscope_tls@TPOFF+offset on x86-64).  Only a
-// sample point, a size outside the site's range so far, a free that may be of a
-// sampled block, or a thread whose block is still zero calls the runtime.
+// count the call in the calling thread's counter table, the runtime's, through a
+// thread-local header of the module.  The header is local-exec TLS, which is only
+// valid in the executable itself but makes every access one segment-relative
+// instruction (%fs:__memscope_tls@TPOFF+offset on x86-64).  Only a sample point, a
+// size outside the site's range so far, a free that may be of a sampled block, or a
+// thread whose header is not armed calls the runtime.
 //
-// The block: a header { uint64_t sample_left; uint32_t free_mask, reserved; }, then
-// the counters of each inline site at its tls_slot, in site order: a malloc site's
-// { calls, bytes, lo, span }, a free site's { calls }.  glibc carves the static TLS of
-// every thread out of its stack, so the block has a budget: the sites that would take
-// it over call the runtime, whose per-thread table is not static TLS.
+// The header: { uint64_t sample_left; uint32_t free_mask, reserved; counters }, where
+// counters + tls_slot is the site's 32-byte slot { calls, bytes, lo, span } in the
+// table (a free site uses calls only).  The k-th inline site of the module (site order,
+// from 0) has tls_slot 32 * (k + 1); the runtime gives the module's inline sites
+// consecutive slots in that order.  A budget bounds the inline sites of a module
+// (32 bytes each; the sites beyond it call the runtime).
 #ifndef MEMSCOPE_PASS_INLINEFASTPATH_H
 #define MEMSCOPE_PASS_INLINEFASTPATH_H
 
@@ -45,31 +47,32 @@ bool canInlineCall(const llvm::CallBase &Call, const KnownFunction &K);
 // The thread-local block of one module and the fast paths that count into it.
 class InlineFastPaths {
 public:
-  // Budget: the most bytes the block may take, header included (0: no inline sites).
+  // Budget: the most bytes of table slots the module's inline sites take, 32 each (0:
+  // no inline sites); never more than MEMSCOPE_INLINE_SLOTS_MAX sites.
   InlineFastPaths(llvm::Module &M, const RuntimeTypes &Types, uint32_t Budget);
 
   // False, after reporting an error, when the module already has one of the fast
   // paths' runtime functions with another type (checkRuntimeSymbol).
   static bool checkRuntimeSymbols(llvm::Module &M, const RuntimeTypes &Types);
 
-  // Reserves the counters of an inline site of API Api (malloc or free) at the end of
-  // the block; returns their offset, the site's tls_slot (never 0).  Returns 0 when
-  // they would take the block over the budget, and so for every later site too: the
-  // inline sites are the first ones in site order, whatever their sizes, so that which
-  // sites are inline depends on the module alone and is easy to tell.
+  // Makes the next site of API Api (malloc or free) inline: returns its tls_slot
+  // (never 0).  Returns 0 when it would take the module over the budget, and so for
+  // every later site too: the inline sites are the first ones in site order, so that
+  // which sites are inline depends on the module alone and is easy to tell.
   uint32_t addSlot(AllocApi Api);
-  bool empty() const { return Size == 0; }
-  // Bytes of the block: the descriptor's tls_size; 0 without inline sites.
-  uint32_t size() const { return Size; }
+  bool empty() const { return Slots == 0; }
+  // Bytes of the thread-local block, the descriptor's tls_size: the header; 0 without
+  // inline sites.
+  uint32_t size() const { return empty() ? 0 : uint32_t(sizeof(__memscope_tls_header)); }
 
-  // Emits the block (@__memscope_tls) and the function that returns the calling
+  // Emits the header (@__memscope_tls) and the function that returns the calling
   // thread's copy (@__memscope_tls_block, the descriptor's tls_block).  After the
   // last addSlot(), before instrument().
   void emitBlock();
   llvm::Function *blockFunction() const { return BlockFn; }
 
   // Puts the fast path in front of Call, a call canInlineCall() accepted, of the site
-  // at Site whose counters are at Slot.  Call stays, unchanged but for a mark that
+  // at Site whose tls_slot is Slot.  Call stays, unchanged but for a mark that
   // keeps a second run of the pass away from it.
   void instrument(llvm::CallInst &Call, const KnownFunction &K, llvm::Constant *Site,
                   uint32_t Slot);
@@ -80,9 +83,9 @@ private:
 
   llvm::Module &M;
   const RuntimeTypes &Types;
-  uint32_t Budget;
+  uint64_t Budget;
   bool Full = false; // a site did not fit: no later one is inline
-  uint32_t Size = 0;
+  uint32_t Slots = 0; // inline sites so far
   llvm::GlobalVariable *Block = nullptr;
   llvm::GlobalVariable *Filter = nullptr; // __memscope_free_filter, declared on first use
   llvm::Function *BlockFn = nullptr;

@@ -256,7 +256,7 @@ void ModuleInstrumenter::planGlobals() {
 }
 
 // The malloc and free calls that may get an inline fast path instead of a runtime call;
-// instrument() keeps those whose site fits in the block's budget.
+// instrument() keeps those whose site fits in the module's budget.
 void ModuleInstrumenter::chooseInlineCalls() {
   if (!inlineFastPathsAllowed(M, Options.Inline))
     return;
@@ -416,8 +416,8 @@ bool ModuleInstrumenter::instrument() {
           Table.addSite(*P.At, P.Known ? P.Known->Api : AllocApi::Wrapper, P.Ordinal));
     }
   }
-  // A site with an inline call gets counters in the thread-local block, in site order,
-  // while the block stays within its budget; its other calls, if any, still call the
+  // A site with an inline call gets a tls_slot, in site order, while the module stays
+  // within its budget; its other calls, if any, still call the
   // runtime with the site.  The calls of a site that did not fit call the runtime too.
   // Before checkRuntimeSymbols(), which must see which entry points are used, and
   // before emitSites(): the offsets are in the sites.

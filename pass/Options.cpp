@@ -55,8 +55,9 @@ static cl::opt<InlineMode> InlineFlag(
                clEnumValN(InlineMode::Never, "never", "never: call the runtime")));
 static cl::opt<unsigned> InlineTlsBudgetFlag(
     "memscope-inline-tls-budget", cl::init(DefaultInlineTlsBudget), cl::value_desc("bytes"),
-    cl::desc("memscope: the most static TLS a module's inline block may take; sites beyond "
-             "it, in site order, call the runtime (0: none inline) "
+    cl::desc("memscope: the most bytes of counter slots (32 per site) a module's inline "
+             "sites may take; sites beyond it, in site order, call the runtime (0: none "
+             "inline) "
              "[env MEMSCOPE_PASS_INLINE_TLS_BUDGET]"));
 
 // The flag when given, else the environment variable when set, else the default.

@@ -4,6 +4,8 @@
 #ifndef MEMSCOPE_PASS_OPTIONS_H
 #define MEMSCOPE_PASS_OPTIONS_H
 
+#include "memscope/abi.h"
+
 #include "llvm/ADT/StringRef.h"
 
 #include <memory>
@@ -26,10 +28,12 @@ enum class InlineMode {
   Never,  // nowhere: every call calls the runtime
 };
 
-// -memscope-inline-tls-budget: the most bytes of static TLS one module's inline block
-// may take (docs/pass.md, "The TLS budget": measured, it keeps threads with 16 KiB
-// stacks working).  glibc takes static TLS from every thread's stack.
-constexpr unsigned DefaultInlineTlsBudget = 1024;
+// -memscope-inline-tls-budget: the most bytes of counter-table slots one module's
+// inline sites may take, 32 each (docs/pass.md, "The inline budget").  Since ABI 3
+// the counts are in the runtime's table and a module's static TLS is a 24-byte header
+// whatever the budget (the name is kept from when the counts were in TLS); by default
+// every site up to the most the runtime arms (MEMSCOPE_INLINE_SLOTS_MAX).
+constexpr unsigned DefaultInlineTlsBudget = 32u * MEMSCOPE_INLINE_SLOTS_MAX;
 
 // The settings for one module, with the ignore list and wrapper list loaded.
 class PassOptions {
@@ -50,7 +54,7 @@ public:
   bool AddressTaken = true;
   // Which modules count malloc and free inline.
   InlineMode Inline = InlineMode::Auto;
-  // Bytes of the module's inline block at most (header included); 0: no inline sites.
+  // Bytes of table slots of the module's inline sites at most, 32 each; 0: none.
   unsigned InlineTlsBudget = DefaultInlineTlsBudget;
 
   // The ignore list names F (fun:) or its file (src:), by symbol or source name.

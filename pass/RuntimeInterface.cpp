@@ -28,7 +28,7 @@ RuntimeTypes::RuntimeTypes(Module &M) {
   I64 = Type::getInt64Ty(Ctx);
   SizeT = M.getDataLayout().getIntPtrType(Ctx);
   Ptr = PointerType::getUnqual(Ctx);
-  // Field for field the structs of abi.h (version 2).
+  // Field for field the structs of abi.h (version 3).
   Frame = namedStruct(Ctx, "memscope.frame", {Ptr, Ptr, I32, I32});
   // {id, frames, nframes, api, index, flags, tls_slot, reserved}
   Site = namedStruct(Ctx, "memscope.site", {I64, Ptr, I32, I32, I32, I32, I32, I32});

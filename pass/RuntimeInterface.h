@@ -51,6 +51,9 @@ inline constexpr char RealMallocFn[] = "__memscope_real_malloc";
 inline constexpr char RealFreeFn[] = "__memscope_real_free";
 // The runtime's filter of sampled blocks, which inline frees read (abi.h).
 inline constexpr char FreeFilterGlobal[] = "__memscope_free_filter";
+// Where a new thread's inline header points its counters (abi.h): the block's initial
+// value refers to it.
+inline constexpr char InlineScratchGlobal[] = "__memscope_inline_scratch";
 
 // Names of the functions the pass itself emits.  The first two carry the runtime
 // prefix, so they are never instrumented themselves.
@@ -65,16 +68,16 @@ inline constexpr char RegisterModuleFn[] = MEMSCOPE_REGISTER_FN;
 inline constexpr char UnregisterModuleFn[] = MEMSCOPE_UNREGISTER_FN;
 inline constexpr uint32_t AbiVersion = MEMSCOPE_ABI_VERSION;
 
-// --- Layouts (abi.h, version 2) ----------------------------------------------------------
+// --- Layouts (abi.h, version 3) ----------------------------------------------------------
 // struct __memscope_frame  { const char *function, *file; uint32_t line, column; }
 // struct __memscope_site   { uint64_t id; const __memscope_frame *frames;
 //                            uint32_t nframes, api, index, flags, tls_slot, reserved; }
 // struct __memscope_module { uint32_t abi_version, nsites; __memscope_site *sites;
 //                            const char *name; __memscope_module *next;
 //                            void *(*tls_block)(void); uint32_t tls_size, reserved; }
-// The thread-local block of inline sites: a 16-byte header
-// { uint64_t sample_left; uint32_t free_mask, reserved; }, then the sites' counters
-// (InlineFastPath.h).
+// The thread-local block of inline sites: a 24-byte header
+// { uint64_t sample_left; uint32_t free_mask, reserved; __memscope_tls_alloc *counters; }
+// (InlineFastPath.h); the counters are in the runtime's per-thread table.
 // RuntimeTypes below spells them field by field; tests/lit/abi-layout.c checks the
 // result against abi.h with a real program.
 
@@ -174,7 +177,7 @@ struct RuntimeTypes {
   // void __memscope_note_alloc(size_t, ptr, site *) / __memscope_note_free(ptr, site *).
   llvm::FunctionType *noteAllocFunction() const;
   llvm::FunctionType *noteFreeFunction() const;
-  // void __memscope_register_module_v2(module *), also the unregister function.
+  // void __memscope_register_module_v3(module *), also the unregister function.
   llvm::FunctionType *registrationFunction() const;
   // Inline sites: ptr __memscope_malloc_inline_slow(size_t, site *, ptr block),
   // void __memscope_free_inline_slow(ptr, site *, ptr block),

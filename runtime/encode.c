@@ -91,7 +91,7 @@ void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta) {
 void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {
   msgpack_packer pk;
   packer_for(&pk, b);
-  msgpack_pack_array(&pk, site->flags ? MS_SITE_FLAGS_LEN : MS_SITE_LEN);
+  msgpack_pack_array(&pk, MS_SITE_LEN);
   msgpack_pack_uint32(&pk, MS_REC_SITE);
   msgpack_pack_uint64(&pk, site->id);
   msgpack_pack_uint32(&pk, site->api);
@@ -104,7 +104,9 @@ void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {
     msgpack_pack_uint32(&pk, f->line);
     msgpack_pack_uint32(&pk, f->column);
   }
-  if (site->flags) msgpack_pack_uint32(&pk, site->flags);
+  msgpack_pack_uint32(&pk, site->flags);
+  /* (format 2: the site's slot in the counter tables; index is its byte offset) */
+  msgpack_pack_uint32(&pk, site->index / (uint32_t)sizeof(struct ms_site_counter));
 }
 
 void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const char *name,

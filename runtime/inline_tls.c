@@ -1,26 +1,40 @@
-/* Inline sites: the thread-local blocks in which instrumented executables count malloc
- * and free without calling us (layout and fast paths: include/memscope/abi.h).
+/* Inline sites: the thread-local headers through which instrumented executables count
+ * malloc and free in the thread's counter table without calling us (layout and fast
+ * paths: include/memscope/abi.h).
  *
- * A block is "armed" when its header lets calls through: sample_left > 0 (the bytes to
- * this module's next sample point) and free_mask = MS_FILTER_MASK (a free of a block
- * the filter does not flag is counted inline).  Only a thread that
- * records (set up, in the registry, joined to the session) has armed blocks; anything
- * else leaves them disarmed (header zero), so every call comes to the slow entries
- * below, which decide.  Full mode keeps them disarmed: every event is recorded.
+ * A header is "armed" when it lets calls through: counters pointing at the module's
+ * part of the thread's table, sample_left > 0 (the bytes to this module's next sample
+ * point) and free_mask = MS_FILTER_MASK (a free of a block the filter does not flag is
+ * counted inline).  Only a thread that records (set up, in the registry, joined to the
+ * session) has armed headers; anything else leaves them disarmed (sample_left and
+ * free_mask 0), so every call comes to the slow entries below, which decide.  Full mode
+ * keeps them disarmed: every event is recorded.
  *
- * Counts stay in the block, growing from the thread's set-up on (never reset while it
- * lives: sessions subtract a base, thread.c); whoever writes a COUNTERS record reads
- * them (ms_inline_fold).  Only the owner writes its blocks; other threads only read
- * them, while the owner is alive (stop, exit, snapshots): the block of a thread for
- * module m is at its thread pointer plus m's offset, the same for every thread because
- * executables' TLS is static. */
+ * The counts are the table's, so they need no copying: whatever reads a thread's table
+ * (COUNTERS records, snapshots, session bases, the file after a kill) sees the inline
+ * calls too.  Only the owner writes its headers.  A module's inline sites have
+ * consecutive slots (sites.c), so one pointer per module and thread is enough; the
+ * header of a thread for module m is at its thread pointer plus m's offset, the same
+ * for every thread because executables' TLS is static. */
 #include <string.h>
 
 #include "record.h"
 
+/* Where disarmed headers point (abi.h): a store there is a call nobody asked to count
+ * (a signal handler's, in the window abi.h describes).  Zero pages until written. */
+MS_EXPORT struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLOTS_MAX + 1];
+
+/* Full mode keeps headers disarmed, but a signal handler's malloc in the window of
+ * abi.h still takes a fast path: there the header points at the thread's shadow, a
+ * reserve as large as the scratch, whose calls the thread record reports as dropped
+ * (every module's slots overlap in it: only their sum is wanted). */
+#define SHADOW_BYTES ((size_t)(MEMSCOPE_INLINE_SLOTS_MAX + 1) * sizeof(struct ms_site_counter))
+static _Atomic uint32_t largest_span; /* slots of the largest registered module */
+
 struct inline_module {
   const struct __memscope_module *module;
-  intptr_t tp_offset; /* block address - thread pointer */
+  intptr_t tp_offset; /* header address - thread pointer */
+  uint32_t delta;     /* counters = (char *)table + delta */
 };
 
 /* Append-only, reserved once (address space only): readers on other threads never see
@@ -29,112 +43,111 @@ struct inline_module {
 static struct inline_module *inline_modules;
 static _Atomic uint32_t inline_count;
 
-static inline struct __memscope_tls_header *block_of(uintptr_t tp, const struct inline_module *im) {
+static inline struct __memscope_tls_header *header_of(uintptr_t tp, const struct inline_module *im) {
   return (struct __memscope_tls_header *)(tp + (uintptr_t)im->tp_offset);
 }
 
-void ms_inline_register(const struct __memscope_module *m) {
-  if (!m->tls_block || m->tls_size < sizeof(struct __memscope_tls_header)) return;
+uint32_t ms_inline_span(const struct __memscope_module *m) {
+  if (!m->tls_block || m->tls_size < sizeof(struct __memscope_tls_header)) return 0;
+  uint32_t span = 0;
+  for (uint32_t i = 0; i < m->nsites; i++) {
+    uint32_t slot = m->sites[i].tls_slot;
+    if (!slot) continue;
+    /* Not what the pass emits: better no inline site than counts in the wrong slot. */
+    if (slot % sizeof(struct __memscope_tls_alloc) ||
+        slot > MEMSCOPE_INLINE_SLOTS_MAX * sizeof(struct __memscope_tls_alloc))
+      return 0;
+    if (slot / sizeof(struct __memscope_tls_alloc) > span)
+      span = slot / (uint32_t)sizeof(struct __memscope_tls_alloc);
+  }
+  return span;
+}
+
+int ms_inline_register(const struct __memscope_module *m, uint32_t delta) {
   if (!inline_modules) {
     inline_modules = ms_os_reserve(MS_INLINE_MODULES_MAX * sizeof *inline_modules);
-    if (!inline_modules) return; /* its blocks stay disarmed: calls take the slow path */
+    if (!inline_modules) return 0;
   }
   uint32_t n = atomic_load_explicit(&inline_count, memory_order_relaxed);
-  if (n == MS_INLINE_MODULES_MAX) return;
+  if (n == MS_INLINE_MODULES_MAX) return 0;
   inline_modules[n].module = m;
   inline_modules[n].tp_offset = (intptr_t)((uintptr_t)m->tls_block() - ms_thread_pointer());
+  inline_modules[n].delta = delta;
+  uint32_t span = ms_inline_span(m);
+  if (span > atomic_load_explicit(&largest_span, memory_order_relaxed))
+    atomic_store_explicit(&largest_span, span, memory_order_relaxed); /* (output lock held) */
   atomic_store_explicit(&inline_count, n + 1, memory_order_release);
+  return 1;
 }
 
 static uint32_t modules_registered(void) {
   return atomic_load_explicit(&inline_count, memory_order_acquire);
 }
 
-/* Arms one block of the calling thread for the session it has joined. */
-static void arm(struct ms_thread *t, struct __memscope_tls_header *h) {
-  if (t->record_all) return; /* full mode: every call is recorded, none is fast */
+/* Arms one header of the calling thread for the session it has joined.  The pointer
+ * first: a signal handler between the stores must not find the header armed with the
+ * scratch (or another table) behind it. */
+static void arm(struct ms_thread *t, struct __memscope_tls_header *h, uint32_t delta) {
+  if (t->record_all) { /* full mode: every call is recorded, none is fast (above) */
+    struct ms_thread_rec *r = t->rec;
+    if (!r->inline_shadow) r->inline_shadow = ms_os_reserve(SHADOW_BYTES);
+    if (r->inline_shadow) h->counters = (struct __memscope_tls_alloc *)r->inline_shadow;
+    return;
+  }
+  h->counters = (struct __memscope_tls_alloc *)((char *)t->counters_mem + delta);
+  atomic_signal_fence(memory_order_seq_cst);
   h->free_mask = MS_FILTER_MASK;
   h->sample_left = ms_config.sampler == MS_SAMPLER_BYTES
                        ? ms_sampler_next_interval(&t->rng, ms_config.sample_interval)
                        : 0; /* the tiered sampler draws per allocation */
 }
 
+/* counters stays: the table lives as long as the thread's record (ms_inline_reset_self
+ * when it goes). */
 static void disarm(struct __memscope_tls_header *h) {
   h->sample_left = 0;
   h->free_mask = 0;
 }
 
-void ms_inline_reset_self(void) {
-  uintptr_t tp = ms_thread_pointer();
-  uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++)
-    memset(block_of(tp, &inline_modules[i]), 0, inline_modules[i].module->tls_size);
-}
-
 void ms_inline_arm_self(struct ms_thread *t) {
   uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++) arm(t, block_of(tp, &inline_modules[i]));
+  for (uint32_t i = 0; i < n; i++) arm(t, header_of(tp, &inline_modules[i]), inline_modules[i].delta);
 }
 
 void ms_inline_disarm_self(void) {
   uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++) disarm(block_of(tp, &inline_modules[i]));
+  for (uint32_t i = 0; i < n; i++) disarm(header_of(tp, &inline_modules[i]));
 }
 
-/* Calls through every inline site of module i's block at tp: fn(site, slot). */
-#define FOR_EACH_INLINE_SITE(tp, i, site, slot, body)                                          \
-  do {                                                                                       \
-    const struct __memscope_module *m_ = inline_modules[i].module;                           \
-    char *block_ = (char *)block_of(tp, &inline_modules[i]);                                 \
-    for (uint32_t s_ = 0; s_ < m_->nsites; s_++) {                                            \
-      const struct __memscope_site *site = &m_->sites[s_];                                   \
-      if (!site->tls_slot || site->tls_slot >= m_->tls_size || !site->index) continue;       \
-      uint64_t *slot = (uint64_t *)(block_ + site->tls_slot);                                \
-      body;                                                                                  \
-    }                                                                                        \
-  } while (0)
-
-void ms_inline_reset_ranges_self(const struct ms_site_counter *base) {
+void ms_inline_reset_self(void) {
   uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++)
-    FOR_EACH_INLINE_SITE(tp, i, site, slot, {
-      uint64_t before = base ? ms_site_counter((struct ms_site_counter *)base, site)->calls : 0;
-      if (site->api != MEMSCOPE_API_FREE && slot[0] && slot[0] == before) {
-        slot[2] = MS_RANGE_EMPTY;
-        slot[3] = 0;
-      }
-    });
+  for (uint32_t i = 0; i < n; i++) {
+    struct __memscope_tls_header *h = header_of(tp, &inline_modules[i]);
+    disarm(h);
+    atomic_signal_fence(memory_order_seq_cst);
+    h->counters = __memscope_inline_scratch;
+  }
 }
 
-/* Another thread's blocks may be read while it counts: each field is read whole. */
-__attribute__((no_sanitize("thread"))) void ms_inline_fold(uintptr_t tp,
-                                                           struct ms_site_counter *table) {
-  uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++)
-    FOR_EACH_INLINE_SITE(tp, i, site, slot, {
-      struct ms_site_counter c = {.calls = __atomic_load_n(&slot[0], __ATOMIC_RELAXED)};
-      if (site->api != MEMSCOPE_API_FREE) {
-        c.bytes = __atomic_load_n(&slot[1], __ATOMIC_RELAXED);
-        c.lo = __atomic_load_n(&slot[2], __ATOMIC_RELAXED);
-        c.span = __atomic_load_n(&slot[3], __ATOMIC_RELAXED);
-      }
-      *ms_site_counter(table, site) = c;
-    });
-}
-
-__attribute__((no_sanitize("thread"))) uint64_t ms_inline_calls(uintptr_t tp) {
+/* Read while the owner may count: each field whole. */
+__attribute__((no_sanitize("thread"))) uint64_t ms_inline_dropped(const struct ms_thread_rec *r) {
+  if (!r->inline_shadow) return 0;
   uint64_t calls = 0;
-  uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++)
-    FOR_EACH_INLINE_SITE(tp, i, site, slot, {
-      (void)site;
-      calls += __atomic_load_n(&slot[0], __ATOMIC_RELAXED);
-    });
+  uint32_t span = atomic_load_explicit(&largest_span, memory_order_relaxed);
+  for (uint32_t i = 1; i <= span; i++)
+    calls += __atomic_load_n(&r->inline_shadow[i].calls, __ATOMIC_RELAXED);
   return calls;
 }
+
+void ms_inline_rec_release(struct ms_thread_rec *r) {
+  ms_os_unmap(r->inline_shadow, SHADOW_BYTES);
+  r->inline_shadow = NULL;
+}
+
+void ms_inline_rec_clear(struct ms_thread_rec *r) { ms_os_discard(r->inline_shadow, SHADOW_BYTES); }
 
 size_t ms_inline_tls_bytes(void) {
   size_t total = 0;
@@ -145,24 +158,17 @@ size_t ms_inline_tls_bytes(void) {
 
 /* ---- the slow entries of the inline fast paths --------------------------------------- */
 
-/* Where a slow entry counts: the site's slot in the block, but in full mode the
- * thread's table.  Full mode keeps the blocks disarmed, so nothing counts in them but
- * a call that slipped through the fast path in the window above (a signal handler's):
- * those are not recorded, and are reported as dropped (ms_inline_calls). */
-static struct ms_site_counter *slow_counter(struct ms_thread *t, const struct __memscope_site *site,
-                                            void *block) {
-  if (t->record_all) return ms_site_counter(t->counters_mem, site);
-  return (struct ms_site_counter *)((char *)block + site->tls_slot);
-}
-
 /* The calling thread set up and recording, and h armed; 0 (h disarmed) when it does not
- * record. */
-static int ready(struct ms_thread *t, struct __memscope_tls_header *h) {
+ * record.  A header still disarmed is one of a module registered after the thread
+ * joined; one whose sites have no slot (the module did not fit in the table, sites.c)
+ * stays disarmed, its calls all come here. */
+static int ready(struct ms_thread *t, struct __memscope_tls_header *h,
+                 const struct __memscope_site *site) {
   if (!ms_thread_ensure(t)) {
     disarm(h);
     return 0;
   }
-  if (!h->free_mask) arm(t, h); /* a module registered after the thread joined */
+  if (!h->free_mask && site->index) arm(t, h, site->index - site->tls_slot);
   return 1;
 }
 
@@ -175,8 +181,8 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
    * found the countdown wrapped around, went the fast way and took its size off too:
    * the countdown is wrapped still.  It starts again (this call is sampled). */
   if (h->sample_left > MS_SAMPLE_LEFT_MAX) h->sample_left = 0;
-  if (!ready(t, h)) return ms_real_malloc(size);
-  struct ms_site_counter *c = slow_counter(t, site, block);
+  if (!ready(t, h, site)) return ms_real_malloc(size);
+  struct ms_site_counter *c = ms_site_counter(t->counters_mem, site);
   if (ms_config.mode == MS_MODE_LEAKS) { /* every block into the table, no decision */
     void *p = ms_real_malloc(size);
     if (!p) {
@@ -187,7 +193,9 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
     ms_leak_alloc(t, site, size, p);
     return p;
   }
-  double weight = ms_sample_choose(t, &h->sample_left, c->calls, size);
+  /* A header left disarmed (full mode, a module without slots) keeps sample_left 0, so
+   * that its calls keep coming here: they draw from the thread's own countdown. */
+  double weight = ms_sample_choose(t, h->free_mask ? &h->sample_left : &t->sample_left, c->calls, size);
   void *p = ms_real_malloc(size);
   if (!p) {
     ms_record_failure(t, site, size, 0);
@@ -201,8 +209,8 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
 MS_EXPORT void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block) {
   struct ms_thread *t = &ms_self;
   if (!ptr && !ms_thread_is_set_up(t)) return; /* as ms_free_slow: never set up by it */
-  if (ready(t, block))
-    ms_free_count(t, site, ptr, &slow_counter(t, site, block)->calls);
+  if (ready(t, block, site))
+    ms_free_count(t, site, ptr, &ms_site_counter(t->counters_mem, site)->calls);
   else
     ms_leak_forget(t, ptr);
 }

@@ -293,6 +293,8 @@ struct ms_thread_rec {
   uintptr_t tp;                /* its thread pointer: where its inline blocks are */
   _Atomic int64_t est_live;    /* sampled bytes allocated minus freed, weighted */
   _Atomic uint64_t dropped;    /* events dropped: the runtime was re-entered (a signal) */
+  struct ms_site_counter *inline_shadow; /* full mode: where its inline headers point
+                                          * (inline_tls.c), NULL until then */
   uint8_t born;                /* started by our pthread_create: exits through its
                                 * destructor, so its TLS is valid while it is linked */
   _Atomic uint8_t reading_loader_list; /* in dl_iterate_phdr now (loader.c: a fork
@@ -511,26 +513,28 @@ void ms_free_slow_then_free(void *p, const struct __memscope_site *site);
 void *ms_widen_then_malloc(struct ms_site_counter *c, size_t size);
 void *ms_realloc_slow_call(void *old, size_t size, const struct __memscope_site *site);
 
-/* ---- inline_tls.c: the thread-local blocks of inline sites (abi.h) ----------------- */
+/* ---- inline_tls.c: the thread-local headers of inline sites (abi.h) ---------------- */
 _Static_assert(sizeof(struct ms_site_counter) == sizeof(struct __memscope_tls_alloc),
-               "an inline malloc slot is a counter");
-void ms_inline_register(const struct __memscope_module *m);
-/* The calling thread's blocks: zeroed (set-up, a fork child), armed for the session it
- * joins (not in full mode), disarmed (every call to the slow path). */
-void ms_inline_reset_self(void);
+               "an inline slot is a counter");
+/* Table slots the inline sites of m need (its largest tls_slot / 32): 0 when it has
+ * none, or tls_slots the pass does not make (the module is then never armed). */
+uint32_t ms_inline_span(const struct __memscope_module *m);
+/* m's headers, armed with counters = (char *)table + delta; 0 when it cannot be kept
+ * (its headers stay disarmed). */
+int ms_inline_register(const struct __memscope_module *m, uint32_t delta);
+/* The calling thread's headers: armed for the session it joins (not in full mode);
+ * disarmed (every call to the slow path, counters kept: the table is still there);
+ * reset: disarmed and pointing at the scratch (the table goes away: exit, fork). */
 void ms_inline_arm_self(struct ms_thread *t);
 void ms_inline_disarm_self(void);
-/* A new session: the range of every inline slot with no call since `base` is emptied
- * (base NULL: all). */
-void ms_inline_reset_ranges_self(const struct ms_site_counter *base);
-/* The inline counts of the thread whose thread pointer is tp, copied into table's slots
- * (indexed as every counters table); on another thread a moment old at worst. */
-void ms_inline_fold(uintptr_t tp, struct ms_site_counter *table);
-/* The calls counted in the blocks of the thread at tp: in full mode, the calls that
- * slipped past the runtime (see inline_tls.c) and were not recorded. */
-uint64_t ms_inline_calls(uintptr_t tp);
-/* Bytes of static TLS the inline blocks take from every thread (thread_create.c). */
+void ms_inline_reset_self(void);
+/* Bytes of static TLS the inline headers take from every thread (thread_create.c). */
 size_t ms_inline_tls_bytes(void);
+/* Full mode: the inline calls r's thread made in the window of abi.h (a signal
+ * handler's), counted in its shadow and not recorded: dropped events. */
+uint64_t ms_inline_dropped(const struct ms_thread_rec *r);
+void ms_inline_rec_release(struct ms_thread_rec *r); /* its shadow unmapped */
+void ms_inline_rec_clear(struct ms_thread_rec *r);   /* its shadow zeroed (fork child) */
 
 /* ---- session.c: whether, and into which file, the process is tracing ---------------
  * A session is a file: it starts at process start (unless MEMSCOPE_MODE=off) or at

@@ -41,7 +41,35 @@ void ms_sites_encode_all_locked(struct ms_wbuf *b) {
     for (uint32_t i = 0; i < m->nsites; i++) ms_encode_site(b, &m->sites[i]);
 }
 
-MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
+/* Gives m's inline sites consecutive slots in tls_slot order, all of them or none
+ * (abi.h): a header can point at one range only.  None when they do not fit in the
+ * table (sites beyond MS_MAX_SITES share slot 0) or the header cannot be kept: the
+ * sites keep index 0 and the module is never armed, its calls all take the slow
+ * entries.  Returns the next free slot. */
+static uint32_t give_inline_slots(struct __memscope_module *m, uint32_t next) {
+  uint32_t span = ms_inline_span(m);
+  if (!span) return next;
+  const uint32_t unit = (uint32_t)sizeof(struct ms_site_counter);
+  for (uint32_t i = 0; i < m->nsites; i++) { /* slots kept from an earlier registration */
+    const struct __memscope_site *s = &m->sites[i];
+    if (s->tls_slot && s->index) {
+      ms_inline_register(m, s->index - s->tls_slot);
+      return next;
+    }
+  }
+  if (span > MS_MAX_SITES - next || !ms_inline_register(m, (next - 1) * unit)) return next;
+  for (uint32_t i = 0; i < m->nsites; i++) {
+    struct __memscope_site *s = &m->sites[i];
+    if (!s->tls_slot) continue;
+    uint32_t slot = next - 1 + s->tls_slot / unit;
+    ids_by_index[slot] = s->id;
+    free_by_index[slot] = (uint8_t)api_is_free(s->api);
+    s->index = slot * unit;
+  }
+  return next + span;
+}
+
+MS_EXPORT void __memscope_register_module_v3(struct __memscope_module *m) {
   ms_runtime_init();
   if (!m || m->abi_version != MEMSCOPE_ABI_VERSION) {
     ms_os_warn("ignoring a site table built for another memscope ABI", m ? m->name : NULL);
@@ -58,15 +86,14 @@ MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
       return;
     }
   /* Indexes past MS_MAX_SITES stay 0: such sites share the "unknown" counter slot. */
-  uint32_t next = atomic_load_explicit(&next_site_index, memory_order_relaxed);
+  uint32_t next = give_inline_slots(m, atomic_load_explicit(&next_site_index, memory_order_relaxed));
   for (uint32_t i = 0; i < m->nsites; i++)
-    if (m->sites[i].index == 0 && next < MS_MAX_SITES) {
+    if (m->sites[i].index == 0 && !m->sites[i].tls_slot && next < MS_MAX_SITES) {
       ids_by_index[next] = m->sites[i].id;
       free_by_index[next] = (uint8_t)api_is_free(m->sites[i].api);
       m->sites[i].index = next++ * (uint32_t)sizeof(struct ms_site_counter);
     }
   atomic_store_explicit(&next_site_index, next, memory_order_release);
-  ms_inline_register(m);
   m->next = modules;
   modules = m;
   /* Opening the file writes every linked table, this one included; only an already
@@ -86,7 +113,7 @@ MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
 }
 
 /* A module going away (dlclose): its strings are about to be unmapped. */
-MS_EXPORT void __memscope_unregister_module_v2(struct __memscope_module *m) {
+MS_EXPORT void __memscope_unregister_module_v3(struct __memscope_module *m) {
   /* exit() from a signal handler that interrupted the runtime (busy): this thread may
    * hold the lock, and at exit nothing reads the table again. */
   if (ms_self.busy) return;

@@ -15,8 +15,8 @@
  * All of it goes back when the thread ends, so 20,000 short-lived threads cost no more
  * than the ones alive at once.
  *
- * Sessions without stopping anyone.  A thread's counts (its table and its inline
- * blocks) only grow while it lives.  When a session starts, the starter copies every
+ * Sessions without stopping anyone.  A thread's counts (its table, where its inline
+ * sites count too) only grow while it lives.  When a session starts, the starter copies every
  * set-up thread's counts into that thread's `base`; what the thread counted in the
  * session is its counts minus its base, computed whenever it is written.  So a call is
  * in the session whose start and end snapshots enclose it, in exactly one, however the
@@ -121,39 +121,37 @@ static void rec_release_locked(struct ms_thread_rec *r) {
                             memory_order_relaxed);
   ms_os_unmap(r->counters, MS_COUNTERS_BYTES);
   ms_os_unmap(r->base, MS_COUNTERS_BYTES);
+  ms_inline_rec_release(r);
   memset(r, 0, sizeof *r);
   r->next = free_recs;
   free_recs = r;
 }
 
-/* Whether r's thread is still there, so that its TLS (inline blocks) may be read.  A
- * thread started by our pthread_create unlinks itself from its destructor, before its
- * TLS goes: linked means alive.  Another thread (one the runtime did not see start)
- * could have been set up after its destructors ran: ask the kernel. */
+/* Whether r's thread is still there (its name may be asked of the kernel, its record
+ * is kept).  A thread started by our pthread_create unlinks itself from its destructor:
+ * linked means alive.  Another thread (one the runtime did not see start) could have
+ * been set up after its destructors ran: ask the kernel. */
 static int rec_alive(const struct ms_thread_rec *r) {
   return r->born || r->tp == ms_thread_pointer() || ms_os_thread_alive(r->os_tid);
 }
 
 /* ---- counts of a session ------------------------------------------------------------ */
 
-/* r's cumulative counts (table and inline blocks) into out[0..slots). */
+/* r's cumulative counts (its inline sites' among them) into out[0..slots). */
 __attribute__((no_sanitize("thread"))) static void cumulative_counts(
-    const struct ms_thread_rec *r, struct ms_site_counter *out, uint32_t slots, int tls_ok) {
+    const struct ms_thread_rec *r, struct ms_site_counter *out, uint32_t slots) {
   memcpy(out, r->counters, (size_t)slots * sizeof *out);
-  /* (full mode counts in the table alone: what is in the blocks was not recorded) */
-  if (tls_ok && r->tp && ms_config.mode != MS_MODE_FULL) ms_inline_fold(r->tp, out);
 }
 
 /* r's counts in the current session into session_counts (output lock held); returns the
  * number of sites it called.  With `rebase` (a session that begins now, as this one
  * ends), the same snapshot becomes r's base for it, so that each call falls in exactly
  * one of the two. */
-static uint32_t session_view_locked(struct ms_thread_rec *r, uint32_t slots, int tls_ok,
-                                    uint32_t rebase) {
+static uint32_t session_view_locked(struct ms_thread_rec *r, uint32_t slots, uint32_t rebase) {
   if (!session_counts) session_counts = ms_os_reserve(MS_COUNTERS_BYTES);
   if (!session_counts) return 0;
   struct ms_site_counter *v = session_counts;
-  cumulative_counts(r, v, slots, tls_ok);
+  cumulative_counts(r, v, slots);
   const struct ms_site_counter *base = r->base && r->base_session == ms_session() ? r->base : NULL;
   if (rebase && !r->base) r->base = ms_os_reserve(MS_COUNTERS_BYTES);
   struct ms_site_counter *next = rebase ? r->base : NULL;
@@ -200,11 +198,10 @@ static void thread_name(const struct ms_thread_rec *r, char name[64]) {
 }
 
 static void write_thread_record_locked(const struct ms_thread_rec *r, struct ms_wbuf *b,
-                                       uint64_t end_ns, int tls_ok) {
+                                       uint64_t end_ns) {
   char name[64];
   thread_name(r, name);
-  uint64_t dropped = atomic_load_explicit(&r->dropped, memory_order_relaxed);
-  if (tls_ok && r->tp && ms_config.mode == MS_MODE_FULL) dropped += ms_inline_calls(r->tp);
+  uint64_t dropped = atomic_load_explicit(&r->dropped, memory_order_relaxed) + ms_inline_dropped(r);
   b->len = 0;
   b->failed = 0;
   ms_encode_thread(b, r->index, r->os_tid, name, r->start_ns, end_ns, dropped);
@@ -265,14 +262,13 @@ static int thread_setup(struct ms_thread *t) {
   t->counters_mem = counters;
   t->cap = MS_THREAD_EVENTS;
   t->session = 0;
-  ms_inline_reset_self(); /* its blocks count from zero from here on */
   if (!t->born) pthread_setspecific(thread_key, t); /* arms the destructor */
   return 1;
 }
 
 /* The thread joins `session`: what it buffered for an older one is dropped, the size
  * ranges of sites it has not called since the session's start are emptied, its sampler
- * restarts and its inline blocks are armed. */
+ * restarts and its inline headers are armed (their sites' ranges are the table's). */
 static void join_session(struct ms_thread *t, uint32_t session) {
   struct ms_thread_rec *r = t->rec;
   t->session = session;
@@ -288,7 +284,6 @@ static void join_session(struct ms_thread *t, uint32_t session) {
       c->span = 0;
     }
   }
-  ms_inline_reset_ranges_self(base);
   /* MEMSCOPE_SEED: the thread's draws depend on the seed and its index only, so a program
    * that starts its threads in the same order samples the same allocations again. */
   ms_sampler_seed(t, ms_config.seeded
@@ -344,13 +339,13 @@ static int events_belong(const struct ms_thread *t) {
  * thread record when end_ns is given (~0: none); rebased for the session `rebase`
  * (session_view_locked).  The output lock held, and the registry lock too unless r is
  * the calling thread's own record (a flush). */
-static void write_thread_locked(struct ms_thread_rec *r, struct ms_wbuf *b, int tls_ok,
-                                uint64_t end_ns, uint32_t rebase) {
+static void write_thread_locked(struct ms_thread_rec *r, struct ms_wbuf *b, uint64_t end_ns,
+                                uint32_t rebase) {
   if (!ms_tracing()) return;
-  uint32_t used = session_view_locked(r, ms_sites_slots_in_use(), tls_ok, rebase);
+  uint32_t used = session_view_locked(r, ms_sites_slots_in_use(), rebase);
   if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != ms_session()) return;
   write_counters_locked(r, b);
-  if (end_ns != UINT64_MAX) write_thread_record_locked(r, b, end_ns, tls_ok);
+  if (end_ns != UINT64_MAX) write_thread_record_locked(r, b, end_ns);
 }
 
 void ms_thread_flush_locked(struct ms_thread *t) {
@@ -365,7 +360,7 @@ void ms_thread_flush_locked(struct ms_thread *t) {
   }
   t->count = 0;
   t->stacks_used = 0;
-  write_thread_locked(t->rec, &t->enc, 1, UINT64_MAX, 0);
+  write_thread_locked(t->rec, &t->enc, UINT64_MAX, 0);
   t->busy = was_busy;
 }
 
@@ -406,7 +401,7 @@ void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint3
   uint8_t was_busy = t->busy;
   ms_thread_flush_locked(t);
   t->busy = 1;
-  write_thread_locked(t->rec, &t->enc, 1, end_ns, rebase);
+  write_thread_locked(t->rec, &t->enc, end_ns, rebase);
   t->busy = was_busy;
 }
 
@@ -422,7 +417,7 @@ void ms_thread_exit(struct ms_thread *t) {
     ms_thread_finish_session_locked(t, ms_os_now_ns(), 0);
     ms_output_unlock();
     __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
-    ms_inline_disarm_self(); /* later calls: slow path, not counted */
+    ms_inline_reset_self(); /* later calls: slow path, not counted; the table goes */
     rec_release_locked(r);
     pthread_mutex_unlock(&registry_lock);
     t->rec = NULL;
@@ -468,7 +463,7 @@ void ms_threads_write_running_locked(uint32_t rebase) {
     next = r->next;
     if (r == own) continue;
     int alive = rec_alive(r);
-    write_thread_locked(r, &b, alive, alive ? 0 : ms_os_now_ns(), rebase);
+    write_thread_locked(r, &b, alive ? 0 : ms_os_now_ns(), rebase);
     if (!alive) rec_release_locked(r);
   }
   ms_wbuf_release(&b);
@@ -479,13 +474,12 @@ void ms_threads_take_baselines_locked(uint32_t session) {
   struct ms_thread_rec *next;
   for (struct ms_thread_rec *r = registry; r; r = next) {
     next = r->next;
-    int alive = rec_alive(r);
     if (!r->base) r->base = ms_os_reserve(MS_COUNTERS_BYTES);
     if (r->base) {
-      cumulative_counts(r, r->base, slots, alive);
+      cumulative_counts(r, r->base, slots);
       r->base_session = session;
     }
-    if (!alive) rec_release_locked(r);
+    if (!rec_alive(r)) rec_release_locked(r);
   }
 }
 
@@ -501,7 +495,7 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
   for (struct ms_thread_rec *r = registry; r; r = r->next) {
     live += atomic_load_explicit(&r->est_live, memory_order_relaxed);
     if (!ms_tracing()) continue;
-    uint32_t used = session_view_locked(r, slots, rec_alive(r), 0);
+    uint32_t used = session_view_locked(r, slots, 0);
     if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != session) continue;
     struct memscope_thread_counts c = {.thread = r->index, .os_tid = r->os_tid};
     for (uint32_t i = 0; i < slots; i++) {
@@ -547,10 +541,10 @@ void ms_thread_after_fork_child(void) {
   t->count = 0;
   t->stacks_used = 0;
   __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
-  ms_inline_reset_self();
-  ms_inline_disarm_self();
+  ms_inline_reset_self(); /* armed again, to the child's table, when it joins a session */
   if (!mine) return;
   ms_os_discard(mine->counters, MS_COUNTERS_BYTES);
+  ms_inline_rec_clear(mine);
   ms_os_unmap(mine->base, MS_COUNTERS_BYTES);
   mine->base = NULL;
   mine->base_session = 0;

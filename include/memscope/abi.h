@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEMSCOPE_ABI_VERSION 2
-#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v2"
-#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v2"
+#define MEMSCOPE_ABI_VERSION 3
+#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v3"
+#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v3"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,8 +64,9 @@ struct __memscope_site {
   uint32_t api;   /* enum memscope_api */
   uint32_t index; /* 0 until registered; then the runtime's (its counters' offset) */
   uint32_t flags; /* 0 from the pass; MS_SITE_FLAG_* (format.h) for the runtime's own */
-  uint32_t tls_slot; /* inline sites: byte offset of its counters in the module's
-                      * thread-local block (see below); 0 = the site calls the runtime */
+  uint32_t tls_slot; /* inline sites: byte offset of its counters from the header's
+                      * `counters` (see below), 32 * (1 + its rank among the module's
+                      * inline sites); 0 = the site calls the runtime */
   uint32_t reserved;
 };
 
@@ -75,47 +76,61 @@ struct __memscope_module {
   struct __memscope_site *sites;
   const char *name;                /* the module's source file name */
   struct __memscope_module *next;  /* runtime's registry link, NULL in the object */
-  /* Inline sites (below): the calling thread's block, NULL when the module has none. */
+  /* Inline sites (below): the calling thread's header, NULL when the module has none. */
   void *(*tls_block)(void);
-  uint32_t tls_size; /* bytes of the block */
+  uint32_t tls_size; /* bytes of the thread-local block: the header */
   uint32_t reserved;
 };
 
-void __memscope_register_module_v2(struct __memscope_module *m);
-void __memscope_unregister_module_v2(struct __memscope_module *m);
+void __memscope_register_module_v3(struct __memscope_module *m);
+void __memscope_unregister_module_v3(struct __memscope_module *m);
 
 /* Inline sites.  In a PIE module (a "PIE Level" module flag, as -fPIE sets: built for an
  * executable) the pass counts malloc and free calls in the caller, without calling the
- * runtime, in a thread-local block per module (local-exec TLS: one segment-relative
- * instruction per access).  Other modules (-fPIC, which may end up in a shared library,
- * and -fno-pic) get it only under -memscope-inline=always (docs/pass.md).  The block:
- *   offset 0:  struct __memscope_tls_header
- *   then, at each inline site's tls_slot: a malloc site's struct __memscope_tls_alloc,
- *   a free site's uint64_t calls.
- * A zeroed block (a new thread) sends every call to the slow entry points below, which
- * set the header up.  The fast paths, as the pass emits them:
+ * runtime, straight into the calling thread's counter table (the same table, and the
+ * same slots, as the runtime's own entry points count in: what a thread counted is in
+ * the table the moment it is counted).  Other modules (-fPIC, which may end up in a
+ * shared library, and -fno-pic) get it only under -memscope-inline=always (docs/pass.md).
+ * Per module, a thread-local block (local-exec TLS: one segment-relative instruction per
+ * access) holds only struct __memscope_tls_header; its `counters` points at this
+ * module's part of the thread's table, so that, for every inline site of the module,
+ *   (char *)h->counters + site->tls_slot == &table[the site's slot]
+ * (each inline slot, malloc or free, is one struct __memscope_tls_alloc, the table's
+ * slot; the runtime gives a module's inline sites consecutive slots in tls_slot order).
+ * A new thread's header is the block's initial value: sample_left 0 and free_mask 0,
+ * which send every call to the slow entry points below (they arm the header), and
+ * counters = __memscope_inline_scratch, never NULL: a signal handler that allocates
+ * between a malloc fast path's subtraction and its slow call finds sample_left wrapped
+ * around and takes the fast path, which must then write somewhere harmless.  The runtime
+ * points a disarmed header back at the scratch for the same reason.  The fast paths:
  *   malloc(size):  left = h->sample_left; h->sample_left = left - size;
  *                  if (left <= size) p = __memscope_malloc_inline_slow(size, site, h);
- *                  else { s->calls++; s->bytes += size;
+ *                  else { s = (char *)h->counters + tls_slot;
+ *                         s->calls++; s->bytes += size;
  *                         if (size - s->lo > s->span) __memscope_inline_widen(s, size);
  *                         p = __memscope_real_malloc(size); }
  *   free(p):       if (__memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask])
  *                    __memscope_free_inline_slow(p, site, h);   (counts, does not free)
- *                  else calls++;
+ *                  else ((char *)h->counters + tls_slot)->calls++;
  *                  __memscope_real_free(p);
  * The filter's byte for a live sampled block is never 0, so its free always takes the
  * slow path; byte 0 is always set, so a NULL pointer, or a block whose free_mask is 0,
  * does too. */
+struct __memscope_tls_alloc {
+  uint64_t calls, bytes;
+  uint64_t lo, span; /* sizes seen: [lo, lo + span]; calls == 1 after the first */
+};
 struct __memscope_tls_header {
   uint64_t sample_left; /* bytes to this module's next sample point; 0: all slow */
   uint32_t free_mask;   /* the filter index of a pointer is its low 32 bits and this;
                          * 0: every free slow */
   uint32_t reserved;
+  struct __memscope_tls_alloc *counters; /* the table, minus the module's first tls_slot */
 };
-struct __memscope_tls_alloc {
-  uint64_t calls, bytes;
-  uint64_t lo, span; /* sizes seen: [lo, lo + span]; calls == 1 after the first */
-};
+/* A module's inline sites at most (tls_slot <= 32 * this): what the scratch covers. */
+#define MEMSCOPE_INLINE_SLOTS_MAX 32767u
+/* Where a disarmed header's counters point (1 MiB, written only in the window above). */
+extern struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLOTS_MAX + 1];
 /* One byte per filter index (non-zero: the block may have been sampled), 1 MiB. */
 extern uint8_t __memscope_free_filter[];
 /* The allocator underneath, for the calls an inline site keeps: the pass sends them here

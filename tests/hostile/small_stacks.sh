@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # Small thread stacks and many sites (issue #13, item 5).  glibc carves every thread's
-# static TLS out of its stack, and inline sites take static TLS: 32 bytes per malloc
-# site, 8 per free site, per module.  A program with 20,000 sites starts 8 threads with
-# 16 KiB stacks; with all of them inline (a 400 KB block) pthread_create fails with
-# EINVAL, unless the runtime's pthread_create enlarges every stack by 400 KB.  The
-# pass's per-module budget (-memscope-inline-tls-budget, docs/pass.md "The TLS budget")
-# keeps the block of one module small; the sites beyond it call the runtime.  Asserted:
-# each module's block is within the default budget (its .tbss), every pthread_create
+# static TLS out of its stack.  Before ABI 3 inline sites counted in static TLS (32
+# bytes per malloc site, 8 per free site, per module: 400 KB for the 20,000 sites
+# here, which made pthread_create of a 16 KiB stack fail with EINVAL); since ABI 3 they
+# count in the runtime's table and a module's static TLS is its 24-byte header
+# (docs/pass.md, "The block"), with every site inline.  A program with 20,000 sites
+# starts 8 threads with 16 KiB stacks.  Asserted: each module's TLS is the header alone
+# (its .tdata, no .tbss), every pthread_create
 # succeeds (the program checks and says so, exit status 0), the output is the plain
 # build's, and the merge's exact counts are 8 x 10,000 mallocs and frees (main allocates
 # nothing instrumented), each site called 8 times: in full mode with the static runtime,
 # in the default sampled mode with the shared one.
-# The second variant puts the same sites in 20 source files: 20 blocks, each within the
-# budget but together (20 KB) over what a 16 KiB stack holds; that is the runtime's part
-# (its pthread_create enlarges the stack by the static TLS of memscope's modules).
+# The second variant puts the same sites in 20 source files: 20 headers (its
+# pthread_create still enlarges the stack by the static TLS of memscope's modules).
 source "$(dirname "$0")/lib.sh"
 start=$SECONDS
 
@@ -102,12 +101,14 @@ variant() {
   for src in "${sources[@]}"; do
     "$MS_CLANG" -O1 -fpass-plugin="$MS_PASS" -c "$src" -o "${src%.c}.o" || fail "compiling $src"
     objs+=("${src%.c}.o")
-    # The pass's part: each module's block (its .tbss) within the default budget, and
-    # some sites inline.  (stack_main.c has no sites when the functions are elsewhere.)
+    # The pass's part: each module's TLS the 24-byte header (.tdata: its counters
+    # pointer starts at the runtime's scratch), nothing in .tbss.  (stack_main.c has no
+    # sites when the functions are elsewhere.)
     [[ $src == */stack_main.c && $nfiles -gt 1 ]] && continue
-    tls=$(size -A "${src%.c}.o" | awk '$1 == ".tbss" {print $2}')
-    ((${tls:-0} > 0 && ${tls:-0} <= 1024)) ||
-      fail "$src: an inline block of ${tls:-0} bytes, expected 1 to 1024 (the default budget)"
+    tls=$(size -A "${src%.c}.o" | awk '$1 == ".tdata" {print $2}')
+    tbss=$(size -A "${src%.c}.o" | awk '$1 == ".tbss" {print $2}')
+    ((${tls:-0} == 24 && ${tbss:-0} == 0)) ||
+      fail "$src: an inline header of ${tls:-0} bytes (.tbss ${tbss:-0}), expected 24 (and 0)"
   done
   build_static "$name/static" "${objs[@]}"
   build_shared "$name/shared" "${objs[@]}"

@@ -5,12 +5,13 @@
 // `index`), that each call passes its own site, that the IDs in the IR reach the
 // runtime intact, and that the destructor unregisters the module.
 //
-// Twice over: with inline fast paths (-fPIE), where malloc and free count in the
-// module's thread-local block (tls_block, tls_size, each site's tls_slot) and call the
-// slow entry points with their site and the calling thread's block, the calls they
-// keep go to __memscope_real_malloc and __memscope_real_free (the stub's forward to
-// malloc and free), and the stub dumps the counters the fast paths left at exit; and
-// without (MEMSCOPE_PASS_INLINE=never), where every call goes to the runtime.
+// Twice over: with inline fast paths (-fPIE), where malloc and free count through the
+// module's thread-local header (tls_block, tls_size, each site's tls_slot) in the
+// table its `counters` points at, and call the slow entry points with their site and
+// the calling thread's header, the calls they keep go to __memscope_real_malloc and
+// __memscope_real_free (the stub's forward to malloc and free), and the stub dumps the
+// counters the fast paths left in its table at exit; and without
+// (MEMSCOPE_PASS_INLINE=never), where every call goes to the runtime.
 // RUN: %clang_noplugin -O0 -I%memscope_include -DMEMSCOPE_STUB_RUNTIME -c %s -o %t.stub.o
 //
 // RUN: %clang -fPIE -O0 -g -I%memscope_include -c %s -o %t.o
@@ -28,10 +29,10 @@
 // RUN: FileCheck %s --check-prefixes=CHECK,NEVER < %t.never.out
 
 // CHECK: @__memscope_sites = internal global [7 x %memscope.site] [%memscope.site { i64 [[ID0:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID1:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID2:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID3:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID4:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID5:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID6:-?[0-9]+]], {{.*}} }]
-// INLINE-NEXT: register abi=2 nsites=7 name=abi-layout.c next=null tls_size=104 tls_block=aligned,zero
-// NEVER-NEXT:  register abi=2 nsites=7 name=abi-layout.c next=null tls_size=0 tls_block=null
+// INLINE-NEXT: register abi=3 nsites=7 name=abi-layout.c next=null tls_size=24 tls_block=aligned,disarmed,scratch
+// NEVER-NEXT:  register abi=3 nsites=7 name=abi-layout.c next=null tls_size=0 tls_block=null
 // CHECK-NEXT: site 0 id=[[ID0]] api=1 index=0 flags=0 nframes=1
-// INLINE-SAME: tls_slot=16 reserved=0
+// INLINE-SAME: tls_slot=32 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC:]]:13
 // CHECK-NEXT: site 1 id=[[ID1]] api=3 index=0 flags=0 nframes=1 tls_slot=0 reserved=0
@@ -39,27 +40,27 @@
 // CHECK-NEXT: site 2 id=[[ID2]] api=2 index=0 flags=0 nframes=1 tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+2]]:13
 // CHECK-NEXT: site 3 id=[[ID3]] api=4 index=0 flags=0 nframes=2
-// INLINE-SAME: tls_slot=48 reserved=0
+// INLINE-SAME: tls_slot=64 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE:]]:[[#FREECOL:]]
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+3]]:3
 // CHECK-NEXT: site 4 id=[[ID4]] api=4 index=0 flags=0 nframes=2
-// INLINE-SAME: tls_slot=56 reserved=0
+// INLINE-SAME: tls_slot=96 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE]]:[[#FREECOL]]
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+4]]:3
 // CHECK-NEXT: site 5 id=[[ID5]] api=1 index=0 flags=0 nframes=1
-// INLINE-SAME: tls_slot=64 reserved=0
+// INLINE-SAME: tls_slot=128 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+6]]:13
 // CHECK-NEXT: site 6 id=[[ID6]] api=4 index=0 flags=0 nframes=2
-// INLINE-SAME: tls_slot=96 reserved=0
+// INLINE-SAME: tls_slot=160 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE]]:[[#FREECOL]]
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+6]]:5
 //
-// A thread's block starts zeroed, so the first malloc and the first free take the
-// slow paths (the stub then sets sample_left and free_mask); the other frees and the
+// A thread's header starts disarmed, so the first malloc and the first free take the
+// slow paths (the stub then sets counters, sample_left and free_mask); the other frees and the
 // loop's mallocs stay inline, calling widen for each size beyond the range so far.
 // Every free, slow or not, then frees through __memscope_real_free; every inline
 // malloc allocates through __memscope_real_malloc (a slow one allocates itself).
@@ -72,13 +73,13 @@
 // INLINE-NEXT: real_free allocated
 // NEVER-NEXT:  free site=4 api-ok
 // NEVER-NEXT:  free site=5 api-ok
-// INLINE-NEXT: widen slot=64 size=24
+// INLINE-NEXT: widen slot=128 size=24
 // INLINE-NEXT: real_malloc(24)
 // INLINE-NEXT: real_free allocated
-// INLINE-NEXT: widen slot=64 size=32
+// INLINE-NEXT: widen slot=128 size=32
 // INLINE-NEXT: real_malloc(32)
 // INLINE-NEXT: real_free allocated
-// INLINE-NEXT: widen slot=64 size=40
+// INLINE-NEXT: widen slot=128 size=40
 // INLINE-NEXT: real_malloc(40)
 // INLINE-NEXT: real_free allocated
 // NEVER-NEXT:  malloc(24) site=6 api-ok
@@ -88,9 +89,9 @@
 // NEVER-NEXT:  malloc(40) site=6 api-ok
 // NEVER-NEXT:  free site=7 api-ok
 // CHECK-NEXT:  unregister same-module
-// The counters at exit: the fast paths' counts only (the slow paths count in the
-// runtime); sample_left is what the stub set, less the bytes of the fast mallocs.
-// INLINE-NEXT: header sample_left=904 free_mask=0xffff0
+// The counters at exit: the fast paths' counts only (the stub's slow paths do not
+// count); sample_left is what the stub set, less the bytes of the fast mallocs.
+// INLINE-NEXT: header sample_left=904 free_mask=0xffff0 counters=table
 // INLINE-NEXT: counters site 0 calls=0 bytes=0 lo=0 span=0
 // INLINE-NEXT: counters site 3 calls=0
 // INLINE-NEXT: counters site 4 calls=1
@@ -115,18 +116,23 @@ static const char *base(const char *path) {
   return slash ? slash + 1 : path;
 }
 
-// The module's thread-local block (inline sites): NULL without one.
+// The module's thread-local header (inline sites): NULL without one.
 static void *block(void) { return registered->tls_block ? registered->tls_block() : NULL; }
 
-void __memscope_register_module_v2(struct __memscope_module *m) {
+// Where a disarmed header points (abi.h), and the stub's counter table, which the slow
+// paths arm the header with: counters + tls_slot is a slot of it.
+struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLOTS_MAX + 1];
+static struct __memscope_tls_alloc table[8];
+
+void __memscope_register_module_v3(struct __memscope_module *m) {
   registered = m;
   const char *tls = "null";
   if (m->tls_block) {
-    const unsigned char *b = block();
-    int zero = 1;
-    for (uint32_t i = 0; i < m->tls_size; i++)
-      zero &= b[i] == 0;
-    tls = ((uintptr_t)b % 8 == 0 && zero) ? "aligned,zero" : "MISALIGNED-OR-DIRTY";
+    const struct __memscope_tls_header *h = block();
+    int initial = h->sample_left == 0 && h->free_mask == 0 && h->reserved == 0 &&
+                  h->counters == __memscope_inline_scratch;
+    tls = ((uintptr_t)h % 8 == 0 && initial) ? "aligned,disarmed,scratch"
+                                             : "MISALIGNED-OR-WRONG-INITIAL-VALUE";
   }
   printf("register abi=%u nsites=%u name=%s next=%s tls_size=%u tls_block=%s\n", m->abi_version,
          m->nsites, base(m->name), m->next ? "set" : "null", m->tls_size, tls);
@@ -142,14 +148,15 @@ void __memscope_register_module_v2(struct __memscope_module *m) {
   }
 }
 
-void __memscope_unregister_module_v2(struct __memscope_module *m) {
+void __memscope_unregister_module_v3(struct __memscope_module *m) {
   printf("unregister %s\n", m == registered ? "same-module" : "another-module");
   if (!m->tls_block)
     return;
-  char *b = block();
-  struct __memscope_tls_header *h = (struct __memscope_tls_header *)b;
-  printf("header sample_left=%llu free_mask=%#x\n", (unsigned long long)h->sample_left,
-         h->free_mask);
+  struct __memscope_tls_header *h = block();
+  char *b = (char *)h->counters;
+  printf("header sample_left=%llu free_mask=%#x counters=%s\n",
+         (unsigned long long)h->sample_left, h->free_mask,
+         h->counters == table ? "table" : "WRONG");
   for (uint32_t i = 0; i < m->nsites; i++) {
     struct __memscope_site *s = &m->sites[i];
     if (!s->tls_slot)
@@ -196,6 +203,7 @@ void __memscope_free(void *ptr, struct __memscope_site *s) {
 void *__memscope_malloc_inline_slow(size_t size, struct __memscope_site *s, void *b) {
   printf("malloc_inline_slow(%zu) site=%u %s %s\n", size, s->index, api_ok(s, MEMSCOPE_API_MALLOC),
          b == block() ? "block-ok" : "block-WRONG");
+  ((struct __memscope_tls_header *)b)->counters = table;
   ((struct __memscope_tls_header *)b)->sample_left = 1000;
   return malloc(size);
 }
@@ -204,6 +212,7 @@ void __memscope_free_inline_slow(void *ptr, struct __memscope_site *s, void *b) 
   (void)ptr; // the caller frees it, through __memscope_real_free
   printf("free_inline_slow site=%u %s %s\n", s->index, api_ok(s, MEMSCOPE_API_FREE),
          b == block() ? "block-ok" : "block-WRONG");
+  ((struct __memscope_tls_header *)b)->counters = table;
   ((struct __memscope_tls_header *)b)->free_mask = 0xFFFF0u; // the filter's index bits
 }
 
@@ -223,7 +232,7 @@ void __memscope_real_free(void *ptr) {
 }
 
 void __memscope_inline_widen(struct __memscope_tls_alloc *a, uint64_t size) {
-  printf("widen slot=%td size=%llu\n", (char *)a - (char *)block(), (unsigned long long)size);
+  printf("widen slot=%td size=%llu\n", (char *)a - (char *)table, (unsigned long long)size);
   if (a->calls == 1) { // the first size of this slot
     a->lo = size;
     a->span = 0;

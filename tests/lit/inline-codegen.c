@@ -1,10 +1,10 @@
 // The inline fast paths as x86-64 code (clang -O2, local-exec TLS): every access to
-// the thread-local block is one %fs-relative instruction, and no TLS base is computed
+// the thread-local header is one %fs-relative instruction, and no TLS base is computed
 // (movq %fs:0, ...) before the original call; only the out-of-line slow paths compute
-// the block's address, for the runtime.  Per malloc + free pair the fast paths add
-// 13 instructions: subq/jbe, incq, addq, movq/subq/cmpq/ja for malloc, movl/andl (the
-// filter index), cmpb/jne (its byte), incq for free; the filter's address is loaded
-// once, before the loop.  The calls themselves go to __memscope_real_malloc and __memscope_real_free
+// the header's address, for the runtime.  Per malloc + free pair the fast paths add
+// 15 instructions: subq/jbe, movq (the header's counters), incq, addq,
+// movq/subq/cmpq/ja for malloc, movl/andl (the filter index), cmpb/jne (its byte),
+// movq (counters), incq for free; the filter's address is loaded once, before the loop.  The calls themselves go to __memscope_real_malloc and __memscope_real_free
 // (the runtime's jumps to the allocator underneath), never to malloc and free, which
 // may be the runtime's interposed ones (DIRECT).
 // RUN: %clang --target=x86_64-unknown-linux-gnu -fPIE -O2 -fno-asynchronous-unwind-tables \
@@ -23,12 +23,14 @@ void sink(void *p);
 // CHECK:       subq %{{[a-z0-9]+}}, %fs:__memscope_tls@TPOFF{{$}}
 // CHECK-NEXT:  jbe
 // CHECK-NOT:   %fs:0
-// calls += 1, bytes += size, then size - lo > span:
-// CHECK:       incq %fs:__memscope_tls@TPOFF+16{{$}}
-// CHECK-NEXT:  addq %{{[a-z0-9]+}}, %fs:__memscope_tls@TPOFF+24{{$}}
+// s = h->counters + 32 (the site's slot in the thread's table): calls += 1,
+// bytes += size, then size - lo > span:
+// CHECK:       movq %fs:__memscope_tls@TPOFF+16, %[[C:[a-z0-9]+]]{{$}}
+// CHECK-NEXT:  incq 32(%[[C]]){{$}}
+// CHECK-NEXT:  addq %{{[a-z0-9]+}}, 40(%[[C]]){{$}}
 // CHECK-NEXT:  movq
-// CHECK-NEXT:  subq %fs:__memscope_tls@TPOFF+32, %{{[a-z0-9]+}}
-// CHECK-NEXT:  cmpq %fs:__memscope_tls@TPOFF+40, %{{[a-z0-9]+}}
+// CHECK-NEXT:  subq 48(%[[C]]), %{{[a-z0-9]+}}
+// CHECK-NEXT:  cmpq 56(%[[C]]), %{{[a-z0-9]+}}
 // CHECK-NEXT:  ja
 // CHECK-NOT:   %fs:0
 // CHECK:       callq __memscope_real_malloc{{(@PLT)?}}{{$}}
@@ -39,7 +41,8 @@ void sink(void *p);
 // CHECK-NEXT:  cmpb $0, (%{{[a-z0-9]+}},%r[[MASK2:[a-z0-9]+]]){{$}}
 // CHECK-NEXT:  jne
 // CHECK-NOT:   %fs:0
-// CHECK:       incq %fs:__memscope_tls@TPOFF+48{{$}}
+// CHECK:       movq %fs:__memscope_tls@TPOFF+16, %[[F:[a-z0-9]+]]{{$}}
+// CHECK-NEXT:  incq 64(%[[F]]){{$}}
 // CHECK-NOT:   %fs:0
 // CHECK:       callq __memscope_real_free{{(@PLT)?}}{{$}}
 // The slow paths are out of line, after the loop.

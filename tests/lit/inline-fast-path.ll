@@ -1,7 +1,8 @@
 ; Inline fast paths (abi.h, "Inline sites"; docs/pass.md).  In a module built for an
 ; executable (a "PIE Level" module flag, as clang -fPIE sets), malloc and free calls
 ; are counted where they are: in front of each the pass puts a few plain loads and
-; stores into the module's local-exec thread-local block, and calls the runtime only
+; stores, through the module's local-exec thread-local header, into the thread's
+; counter table, and calls the runtime only
 ; on the unlikely branches (a sample point, a size outside the site's range so far, a
 ; free that may be of a sampled block).  The call itself is kept (arguments,
 ; attributes, tail marker, name) but goes to __memscope_real_malloc/__memscope_real_free,
@@ -37,29 +38,33 @@
 ; RUN: env MEMSCOPE_PASS_INLINE=never MEMSCOPE_INLINE=never %opt -passes=memscope -memscope-inline=always \
 ; RUN:   -S %t/pic.ll | FileCheck %s --check-prefix=ALWAYS
 
-; Each inline site's tls_slot (the 7th field): after the 16-byte header, in site
-; order, 32 bytes for a malloc site, 8 for a free site; 0 for the others.  The two
-; mallocs (and the two frees) of one_site are one site and share a slot.
+; Each inline site's tls_slot (the 7th field): 32 * (1 + its rank among the inline
+; sites), in site order, malloc and free alike (a slot of the thread's counter table
+; each); 0 for the others.  The two mallocs (and the two frees) of one_site are one
+; site and share a slot.
 ; CHECK: @__memscope_sites = internal global [9 x %memscope.site]
-; CHECK-SAME: ptr @__memscope_frames, i32 1, i32 1, i32 0, i32 0, i32 16, i32 0 },
-; CHECK-SAME: i32 1, i32 4, i32 0, i32 0, i32 48, i32 0 },
+; CHECK-SAME: ptr @__memscope_frames, i32 1, i32 1, i32 0, i32 0, i32 32, i32 0 },
+; CHECK-SAME: i32 1, i32 4, i32 0, i32 0, i32 64, i32 0 },
 ; CHECK-SAME: i32 1, i32 2, i32 0, i32 0, i32 0, i32 0 },
-; CHECK-SAME: i32 1, i32 1, i32 0, i32 0, i32 56, i32 0 },
-; CHECK-SAME: i32 1, i32 4, i32 0, i32 0, i32 88, i32 0 },
 ; CHECK-SAME: i32 1, i32 1, i32 0, i32 0, i32 96, i32 0 },
+; CHECK-SAME: i32 1, i32 4, i32 0, i32 0, i32 128, i32 0 },
+; CHECK-SAME: i32 1, i32 1, i32 0, i32 0, i32 160, i32 0 },
 ; CHECK-SAME: i32 1, i32 1, i32 0, i32 0, i32 0, i32 0 },
 ; CHECK-SAME: i32 1, i32 1, i32 0, i32 0, i32 0, i32 0 },
 ; CHECK-SAME: i32 1, i32 19, i32 0, i32 0, i32 0, i32 0 }]
-; The block: 128 bytes (16 + 3 * 32 + 2 * 8), zeroed, local-exec; the descriptor
-; points at the function that returns it, with its size.
-; CHECK: @__memscope_tls = internal thread_local(localexec) global [16 x i64] zeroinitializer, align 8
-; CHECK: @__memscope_module = internal global %memscope.module { i32 2, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 128, i32 0 }
+; The block: the 24-byte header only, local-exec, its counters pointing at the runtime's
+; scratch until the runtime arms it; the descriptor points at the function that returns
+; it, with its size.
+; CHECK: @__memscope_inline_scratch = external global [0 x i64]
+; CHECK: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 0, i32 0, ptr @__memscope_inline_scratch }, align 8
+; CHECK: @__memscope_module = internal global %memscope.module { i32 3, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
 
 ; malloc: sample_left -= size (stored whatever the branch), slow when it was <= size;
-; else count the call and its bytes, widen the size range if needed, and make the
-; original call, untouched (tail marker, attributes, name) but for its callee, now
-; __memscope_real_malloc.  Every new instruction has
-; the call's location; each block takes the block's address itself.
+; else load the header's counters (one load, after the branch), count the call and its
+; bytes in the site's slot, widen the size range if needed, and make the original
+; call, untouched (tail marker, attributes, name) but for its callee, now
+; __memscope_real_malloc.  Every new instruction has the call's location; each block
+; takes the header's address itself.
 ; CHECK-LABEL: define ptr @pair(i64 %n)
 ; CHECK-NEXT:    %ms.block = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L2:![0-9]+]]
 ; CHECK-NEXT:    %ms.left = load i64, ptr %ms.block, align 8, !dbg [[L2]]
@@ -70,26 +75,26 @@
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.fast:
 ; CHECK-NEXT:    %ms.block1 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L2]]
-; CHECK-NEXT:    %ms.slot = getelementptr inbounds i8, ptr %ms.block1, i64 16, !dbg [[L2]]
+; CHECK-NEXT:    %ms.counters.ptr = getelementptr inbounds i8, ptr %ms.block1, i64 16, !dbg [[L2]]
+; CHECK-NEXT:    %ms.counters = load ptr, ptr %ms.counters.ptr, align 8, !dbg [[L2]]
+; CHECK-NEXT:    %ms.slot = getelementptr inbounds i8, ptr %ms.counters, i64 32, !dbg [[L2]]
 ; CHECK-NEXT:    %ms.calls = load i64, ptr %ms.slot, align 8, !dbg [[L2]]
 ; CHECK-NEXT:    %ms.calls.new = add i64 %ms.calls, 1, !dbg [[L2]]
 ; CHECK-NEXT:    store i64 %ms.calls.new, ptr %ms.slot, align 8, !dbg [[L2]]
-; CHECK-NEXT:    %ms.bytes.ptr = getelementptr inbounds i8, ptr %ms.block1, i64 24, !dbg [[L2]]
+; CHECK-NEXT:    %ms.bytes.ptr = getelementptr inbounds i8, ptr %ms.slot, i64 8, !dbg [[L2]]
 ; CHECK-NEXT:    %ms.bytes = load i64, ptr %ms.bytes.ptr, align 8, !dbg [[L2]]
 ; CHECK-NEXT:    %ms.bytes.new = add i64 %ms.bytes, %n, !dbg [[L2]]
 ; CHECK-NEXT:    store i64 %ms.bytes.new, ptr %ms.bytes.ptr, align 8, !dbg [[L2]]
-; CHECK-NEXT:    %ms.lo.ptr = getelementptr inbounds i8, ptr %ms.block1, i64 32, !dbg [[L2]]
+; CHECK-NEXT:    %ms.lo.ptr = getelementptr inbounds i8, ptr %ms.slot, i64 16, !dbg [[L2]]
 ; CHECK-NEXT:    %ms.lo = load i64, ptr %ms.lo.ptr, align 8, !dbg [[L2]]
-; CHECK-NEXT:    %ms.span.ptr = getelementptr inbounds i8, ptr %ms.block1, i64 40, !dbg [[L2]]
+; CHECK-NEXT:    %ms.span.ptr = getelementptr inbounds i8, ptr %ms.slot, i64 24, !dbg [[L2]]
 ; CHECK-NEXT:    %ms.span = load i64, ptr %ms.span.ptr, align 8, !dbg [[L2]]
 ; CHECK-NEXT:    %ms.offset = sub i64 %n, %ms.lo, !dbg [[L2]]
 ; CHECK-NEXT:    %ms.outside = icmp ugt i64 %ms.offset, %ms.span, !dbg [[L2]]
 ; CHECK-NEXT:    br i1 %ms.outside, label %ms.widen, label %ms.call, !dbg [[L2]], !prof [[UNLIKELY]]
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.widen:
-; CHECK-NEXT:    %ms.block2 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L2]]
-; CHECK-NEXT:    %ms.slot3 = getelementptr inbounds i8, ptr %ms.block2, i64 16, !dbg [[L2]]
-; CHECK-NEXT:    call void @__memscope_inline_widen(ptr %ms.slot3, i64 %n), !dbg [[L2]]
+; CHECK-NEXT:    call void @__memscope_inline_widen(ptr %ms.slot, i64 %n), !dbg [[L2]]
 ; CHECK-NEXT:    br label %ms.call, !dbg [[L2]]
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.call:
@@ -97,8 +102,8 @@
 ; CHECK-NEXT:    br label %ms.join, !dbg [[L2]]
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.slow:
-; CHECK-NEXT:    %ms.block4 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L2]]
-; CHECK-NEXT:    %ms.sampled = call ptr @__memscope_malloc_inline_slow(i64 %n, ptr @__memscope_sites, ptr %ms.block4), !dbg [[L2]]
+; CHECK-NEXT:    %ms.block2 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L2]]
+; CHECK-NEXT:    %ms.sampled = call ptr @__memscope_malloc_inline_slow(i64 %n, ptr @__memscope_sites, ptr %ms.block2), !dbg [[L2]]
 ; CHECK-NEXT:    br label %ms.join, !dbg [[L2]]
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.join:
@@ -106,9 +111,9 @@
 ; CHECK-NEXT:    call void @use(ptr %ms.result)
 ; free: slow when the filter's byte at (low 32 bits of the address & free_mask) is set
 ; (the slow path only records: the original call, kept but sent to __memscope_real_free,
-; frees).
-; CHECK-NEXT:    %ms.block6 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L4:![0-9]+]]
-; CHECK-NEXT:    %ms.mask.ptr = getelementptr inbounds i8, ptr %ms.block6, i64 8, !dbg [[L4]]
+; frees); else one more call in the site's slot of the table, through the header.
+; CHECK-NEXT:    %ms.block4 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L4:![0-9]+]]
+; CHECK-NEXT:    %ms.mask.ptr = getelementptr inbounds i8, ptr %ms.block4, i64 8, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.mask = load i32, ptr %ms.mask.ptr, align 8, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.addr = ptrtoint ptr %ms.result to i64, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.addr.lo = trunc i64 %ms.addr to i32, !dbg [[L4]]
@@ -116,45 +121,47 @@
 ; CHECK-NEXT:    %ms.index64 = zext i32 %ms.index to i64, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.filter.ptr = getelementptr inbounds i8, ptr @__memscope_free_filter, i64 %ms.index64, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.filter = load i8, ptr %ms.filter.ptr, align 1, !dbg [[L4]]
-; CHECK-NEXT:    %ms.sample7 = icmp ne i8 %ms.filter, 0, !dbg [[L4]]
-; CHECK-NEXT:    br i1 %ms.sample7, label %ms.fslow, label %ms.ffast, !dbg [[L4]], !prof [[UNLIKELY]]
+; CHECK-NEXT:    %ms.sample5 = icmp ne i8 %ms.filter, 0, !dbg [[L4]]
+; CHECK-NEXT:    br i1 %ms.sample5, label %ms.fslow, label %ms.ffast, !dbg [[L4]], !prof [[UNLIKELY]]
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.ffast:
-; CHECK-NEXT:    %ms.block8 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L4]]
-; CHECK-NEXT:    %ms.slot9 = getelementptr inbounds i8, ptr %ms.block8, i64 48, !dbg [[L4]]
+; CHECK-NEXT:    %ms.block6 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L4]]
+; CHECK-NEXT:    %ms.counters.ptr7 = getelementptr inbounds i8, ptr %ms.block6, i64 16, !dbg [[L4]]
+; CHECK-NEXT:    %ms.counters8 = load ptr, ptr %ms.counters.ptr7, align 8, !dbg [[L4]]
+; CHECK-NEXT:    %ms.slot9 = getelementptr inbounds i8, ptr %ms.counters8, i64 64, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.calls10 = load i64, ptr %ms.slot9, align 8, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.calls.new11 = add i64 %ms.calls10, 1, !dbg [[L4]]
 ; CHECK-NEXT:    store i64 %ms.calls.new11, ptr %ms.slot9, align 8, !dbg [[L4]]
-; CHECK-NEXT:    br label %ms.join5, !dbg [[L4]]
+; CHECK-NEXT:    br label %ms.join3, !dbg [[L4]]
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.fslow:
 ; CHECK-NEXT:    %ms.block12 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L4]]
 ; CHECK-NEXT:    call void @__memscope_free_inline_slow(ptr %ms.result, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 1), ptr %ms.block12), !dbg [[L4]]
-; CHECK-NEXT:    br label %ms.join5, !dbg [[L4]]
+; CHECK-NEXT:    br label %ms.join3, !dbg [[L4]]
 ; CHECK-EMPTY:
-; CHECK-NEXT:  ms.join5:
+; CHECK-NEXT:  ms.join3:
 ; CHECK-NEXT:    call void @__memscope_real_free(ptr %ms.result) #[[COUNTED:[0-9]+]], !dbg [[L4]]
 ; calloc is no inline API: rewritten as always.
 ; CHECK-NEXT:    %c = call ptr @__memscope_calloc(i64 1, i64 %n, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 2)), !dbg
 ; CHECK-NEXT:    ret ptr %c
 
-; Calls of one site share its counters and pass the same site.
+; Calls of one site share its slot and pass the same site.
 ; CHECK-LABEL: define void @one_site(
-; CHECK:         %ms.slot = getelementptr inbounds i8, ptr %ms.block1, i64 56,
-; CHECK:         call void @__memscope_inline_widen(ptr %ms.slot3, i64 %n)
+; CHECK:         %ms.slot = getelementptr inbounds i8, ptr %ms.counters, i64 96,
+; CHECK:         call void @__memscope_inline_widen(ptr %ms.slot, i64 %n)
 ; CHECK:         %a = call ptr @__memscope_real_malloc(i64 %n) #[[COUNTED]]
-; CHECK:         call ptr @__memscope_malloc_inline_slow(i64 %n, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 3), ptr %ms.block4)
-; CHECK:         %ms.slot{{[0-9]+}} = getelementptr inbounds i8, ptr %ms.block{{[0-9]+}}, i64 56,
+; CHECK:         call ptr @__memscope_malloc_inline_slow(i64 %n, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 3), ptr %ms.block2)
+; CHECK:         %ms.slot{{[0-9]+}} = getelementptr inbounds i8, ptr %ms.counters{{[0-9]+}}, i64 96,
 ; CHECK:         %ms.bytes.new20 = add i64 %ms.bytes19, 8,
 ; CHECK:         call void @__memscope_inline_widen(ptr %ms.slot{{[0-9]+}}, i64 8)
 ; CHECK:         %b = call ptr @__memscope_real_malloc(i64 8) #[[COUNTED]]
 ; CHECK:         call ptr @__memscope_malloc_inline_slow(i64 8, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 3), ptr %ms.block{{[0-9]+}})
-; CHECK:         getelementptr inbounds i8, ptr %ms.block{{[0-9]+}}, i64 88,
+; CHECK:         getelementptr inbounds i8, ptr %ms.counters{{[0-9]+}}, i64 128,
 ; CHECK:         call void @__memscope_free_inline_slow(ptr %ms.result, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 4), ptr %ms.block{{[0-9]+}})
 ; CHECK:         call void @__memscope_real_free(ptr %ms.result) #[[COUNTED]]
-; CHECK:         getelementptr inbounds i8, ptr %ms.block{{[0-9]+}}, i64 88,
-; CHECK:         call void @__memscope_free_inline_slow(ptr %ms.result31, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 4), ptr %ms.block{{[0-9]+}})
-; CHECK:         call void @__memscope_real_free(ptr %ms.result31) #[[COUNTED]]
+; CHECK:         getelementptr inbounds i8, ptr %ms.counters{{[0-9]+}}, i64 128,
+; CHECK:         call void @__memscope_free_inline_slow(ptr %ms.result29, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 4), ptr %ms.block{{[0-9]+}})
+; CHECK:         call void @__memscope_real_free(ptr %ms.result29) #[[COUNTED]]
 ; CHECK-NEXT:    ret void
 
 ; A result nobody uses needs no phi.
@@ -174,7 +181,7 @@
 ; CHECK-LABEL: define ptr @calls_wrapper(
 ; CHECK-NEXT:    %p = call ptr @xmalloc.memscope(i64 4, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 8))
 
-; The descriptor's tls_block: the calling thread's block.
+; The descriptor's tls_block: the calling thread's header.
 ; CHECK-LABEL: define internal ptr @__memscope_tls_block() {
 ; CHECK-NEXT:    [[BLOCK:%.*]] = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls)
 ; CHECK-NEXT:    ret ptr [[BLOCK]]
@@ -200,7 +207,7 @@
 ; DECL-NOT: declare {{.*}}@__memscope_free(
 
 ; NEVER-NOT: thread_local
-; NEVER: @__memscope_module = internal global %memscope.module { i32 2, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
+; NEVER: @__memscope_module = internal global %memscope.module { i32 3, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
 ; NEVER-LABEL: define ptr @pair(
 ; NEVER-NEXT:    %p = tail call ptr @__memscope_malloc(i64 %n, ptr @__memscope_sites), !dbg
 ; NEVER-NEXT:    call void @use(ptr %p)
@@ -209,14 +216,14 @@
 ; NEVER-NOT:     {{inline|threadlocal|memscope-counted|memscope_real}}
 
 ; PIC-NOT: thread_local
-; PIC: @__memscope_module = internal global %memscope.module { i32 2, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
+; PIC: @__memscope_module = internal global %memscope.module { i32 3, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
 ; PIC-LABEL: define void @f(
 ; PIC-NEXT:    %p = call ptr @__memscope_malloc(i64 %n, ptr @__memscope_sites)
 ; PIC-NEXT:    call void @__memscope_free(ptr %p,
 ; PIC-NOT:     {{inline|threadlocal|memscope_real}}
 
-; ALWAYS: @__memscope_tls = internal thread_local(localexec) global [7 x i64] zeroinitializer, align 8
-; ALWAYS: @__memscope_module = internal global %memscope.module { i32 2, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 56, i32 0 }
+; ALWAYS: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 0, i32 0, ptr @__memscope_inline_scratch }, align 8
+; ALWAYS: @__memscope_module = internal global %memscope.module { i32 3, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
 ; ALWAYS-LABEL: define void @f(
 ; ALWAYS:        %p = call ptr @__memscope_real_malloc(i64 %n) #
 ; ALWAYS:        call ptr @__memscope_malloc_inline_slow(i64 %n, ptr @__memscope_sites,

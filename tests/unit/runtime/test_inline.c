@@ -1,8 +1,10 @@
 /* Inline sites (ctest runs this with MEMSCOPE_SAMPLE_INTERVAL=16K): a module whose
- * malloc and free are counted in a thread-local block by code written here exactly as
- * include/memscope/abi.h says the pass emits it.  Exact counts from several threads,
- * samples that are all matched by their frees, tracing turned off and on
- * for a thread, and a session stopped by another thread (the blocks disarmed). */
+ * malloc and free are counted in the thread's table, through a thread-local header, by
+ * code written here exactly as include/memscope/abi.h says the pass emits it.  Exact
+ * counts from several threads, samples that are all matched by their frees, counts in
+ * the table the moment they are made, tracing turned off and on for a thread, a
+ * session stopped by another thread (the headers disarmed), the fast path of a header
+ * never armed (the scratch), and a module whose slots the runtime cannot use. */
 #define _GNU_SOURCE
 #include <check.h>
 #include <pthread.h>
@@ -14,26 +16,29 @@
 #include "memscope.h"
 #include "record_reader.h"
 
-/* The block: header, a malloc slot at 16, a free slot at 48. */
-static __thread uint64_t block[7] __attribute__((tls_model("initial-exec"), aligned(8)));
-static void *tls_block(void) { return block; }
+/* The header, as the pass initialises it; a malloc site at tls_slot 32, a free site at
+ * 64, then a site that calls the runtime (tls_slot 0) between them in site order. */
+static __thread struct __memscope_tls_header block
+    __attribute__((tls_model("initial-exec"))) = {.counters = __memscope_inline_scratch};
+static void *tls_block(void) { return &block; }
 
 static const struct __memscope_frame frame[] = {{"f", "i.c", 1, 1}};
 static struct __memscope_site sites[] = {
-    {.id = 0x1A, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_MALLOC, .tls_slot = 16},
-    {.id = 0x1F, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_FREE, .tls_slot = 48},
+    {.id = 0x1A, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_MALLOC, .tls_slot = 32},
+    {.id = 0x1C, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_CALLOC},
+    {.id = 0x1F, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_FREE, .tls_slot = 64},
 };
-static struct __memscope_module module = {.abi_version = MEMSCOPE_ABI_VERSION, .nsites = 2,
+static struct __memscope_module module = {.abi_version = MEMSCOPE_ABI_VERSION, .nsites = 3,
                                           .sites = sites, .name = "i.c",
                                           .tls_block = tls_block, .tls_size = sizeof block};
 
 /* The fast paths, as abi.h gives them. */
 static void *inline_malloc(size_t size) {
-  struct __memscope_tls_header *h = (void *)block;
+  struct __memscope_tls_header *h = &block;
   uint64_t left = h->sample_left;
   h->sample_left = left - size;
-  if (left <= size) return __memscope_malloc_inline_slow(size, &sites[0], block);
-  struct __memscope_tls_alloc *s = (void *)((char *)block + 16);
+  if (left <= size) return __memscope_malloc_inline_slow(size, &sites[0], h);
+  struct __memscope_tls_alloc *s = (void *)((char *)h->counters + sites[0].tls_slot);
   s->calls++;
   s->bytes += size;
   if (size - s->lo > s->span) __memscope_inline_widen(s, size);
@@ -41,13 +46,13 @@ static void *inline_malloc(size_t size) {
 }
 
 static void inline_free(void *p) {
-  struct __memscope_tls_header *h = (void *)block;
+  struct __memscope_tls_header *h = &block;
   /* relaxed atomic: what the pass emits in a function built with ThreadSanitizer */
   if (__atomic_load_n(&__memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask],
                       __ATOMIC_RELAXED))
-    __memscope_free_inline_slow(p, &sites[1], block);
+    __memscope_free_inline_slow(p, &sites[2], h);
   else
-    block[6]++;
+    ((struct __memscope_tls_alloc *)((char *)h->counters + sites[2].tls_slot))->calls++;
   __memscope_real_free(p);
 }
 
@@ -57,7 +62,7 @@ static void start(void) {
   ck_assert_int_eq(ms_config.mode, MS_MODE_SAMPLED);
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
-  __memscope_register_module_v2(&module);
+  __memscope_register_module_v3(&module);
 }
 
 static void read_file(struct record_list *l) {
@@ -188,9 +193,8 @@ static void *until_stopped(void *arg) {
   while (atomic_load(&phase) != 2) usleep(100);
   struct work after = {.pairs = 1000, .seed = 9};
   run_pairs(&after); /* the session is over */
-  struct __memscope_tls_header *h = (void *)block;
-  ck_assert_uint_eq(h->free_mask, 0);
-  ck_assert_uint_eq(h->sample_left, 0);
+  ck_assert_uint_eq(block.free_mask, 0);
+  ck_assert_uint_eq(block.sample_left, 0);
   return NULL;
 }
 
@@ -214,6 +218,103 @@ START_TEST(stopping_disarms_other_threads) {
 }
 END_TEST
 
+/* Slot `index` (a byte offset) of the calling thread's table. */
+static const struct ms_site_counter *table_slot(uint32_t index) {
+  return (const struct ms_site_counter *)((const char *)ms_self.rec->counters + index);
+}
+
+/* The inline sites got consecutive slots in tls_slot order, the other site its own
+ * after them; the header points so that counters + tls_slot is the site's slot; every
+ * call is in the table as soon as it is made, with no flush (a SIGKILL then loses
+ * nothing). */
+START_TEST(inline_calls_are_in_the_table_at_once) {
+  start();
+  ck_assert_uint_ne(sites[0].index, 0);
+  ck_assert_uint_eq(sites[2].index, sites[0].index + 32);
+  ck_assert_uint_eq(sites[1].index, sites[0].index + 64);
+  struct work w = {.pairs = 3000, .seed = 11};
+  run_pairs(&w);
+  ck_assert_ptr_eq((char *)block.counters + sites[0].tls_slot, table_slot(sites[0].index));
+  ck_assert_ptr_eq((char *)block.counters + sites[2].tls_slot, table_slot(sites[2].index));
+  ck_assert_uint_ne(block.free_mask, 0);
+  const struct ms_site_counter *m = table_slot(sites[0].index), *f = table_slot(sites[2].index);
+  ck_assert_uint_eq(m->calls, 3000);
+  ck_assert_uint_eq(m->bytes, w.bytes);
+  ck_assert_uint_eq(f->calls, 3000);
+  ck_assert_uint_eq(table_slot(sites[1].index)->calls, 0);
+  /* more after a flush: the table goes on counting where it is */
+  ms_thread_flush(&ms_self);
+  struct work w2 = {.pairs = 500, .seed = 12};
+  run_pairs(&w2);
+  ck_assert_uint_eq(m->calls, 3500);
+  ck_assert_uint_eq(m->bytes, w.bytes + w2.bytes);
+  ck_assert_uint_eq(f->calls, 3500);
+  /* the thread ends: its headers point at the scratch again, not at a released table */
+  ms_thread_exit(&ms_self);
+  ck_assert_ptr_eq(block.counters, __memscope_inline_scratch);
+  ck_assert_uint_eq(block.sample_left, 0);
+}
+END_TEST
+
+/* A signal handler that mallocs between a fast path's subtraction and its slow call
+ * finds sample_left wrapped and takes the fast path on a header never armed: it counts
+ * in the scratch, nowhere that matters (and does not crash on a NULL pointer). */
+static void *never_armed(void *arg) {
+  (void)arg;
+  ck_assert_ptr_eq(block.counters, __memscope_inline_scratch);
+  block.sample_left = (uint64_t)0 - 100; /* the window, as the handler sees it */
+  uint64_t before = __memscope_inline_scratch[sites[0].tls_slot / 32].calls;
+  void *p = inline_malloc(10);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_uint_eq(__memscope_inline_scratch[sites[0].tls_slot / 32].calls, before + 1);
+  ck_assert_ptr_null(ms_self.rec); /* the runtime never saw it */
+  block.sample_left = 0;
+  __memscope_real_free(p);
+  return NULL;
+}
+
+START_TEST(a_header_never_armed_counts_in_the_scratch) {
+  start();
+  pthread_t t;
+  pthread_create(&t, NULL, never_armed, NULL);
+  pthread_join(t, NULL);
+}
+END_TEST
+
+/* tls_slots the pass does not make (not a multiple of 32): the runtime gives the inline
+ * sites no slot and never arms the module; its calls all take the slow entries and
+ * count in slot 0 ("unknown"), the other site as usual. */
+static __thread struct __memscope_tls_header odd_block
+    __attribute__((tls_model("initial-exec"))) = {.counters = __memscope_inline_scratch};
+static void *odd_tls_block(void) { return &odd_block; }
+static struct __memscope_site odd_sites[] = {
+    {.id = 0x2A, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_MALLOC, .tls_slot = 40},
+    {.id = 0x2C, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_CALLOC},
+};
+static struct __memscope_module odd_module = {
+    .abi_version = MEMSCOPE_ABI_VERSION, .nsites = 2, .sites = odd_sites, .name = "odd.c",
+    .tls_block = odd_tls_block, .tls_size = sizeof odd_block};
+
+START_TEST(a_module_with_odd_slots_is_never_armed) {
+  start();
+  __memscope_register_module_v3(&odd_module);
+  ck_assert_uint_eq(odd_sites[0].index, 0);
+  ck_assert_uint_ne(odd_sites[1].index, 0);
+  for (int i = 0; i < 5; i++) {
+    ck_assert_uint_eq(odd_block.sample_left, 0); /* the fast path goes slow */
+    odd_block.sample_left -= 100;                 /* (its subtraction) */
+    void *p = __memscope_malloc_inline_slow(100, &odd_sites[0], &odd_block);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(odd_block.free_mask, 0);
+    ck_assert_uint_eq(odd_block.sample_left, 0);
+    ck_assert_ptr_eq(odd_block.counters, __memscope_inline_scratch);
+    __memscope_real_free(p);
+  }
+  ck_assert_uint_eq(table_slot(0)->calls, 5);
+  ck_assert_uint_eq(table_slot(0)->bytes, 500);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("inline");
   TCase *tc = tcase_create("inline");
@@ -221,6 +322,9 @@ int main(void) {
   tcase_add_test(tc, counts_are_exact_and_samples_matched);
   tcase_add_test(tc, tracing_off_for_a_thread_is_not_counted);
   tcase_add_test(tc, stopping_disarms_other_threads);
+  tcase_add_test(tc, inline_calls_are_in_the_table_at_once);
+  tcase_add_test(tc, a_header_never_armed_counts_in_the_scratch);
+  tcase_add_test(tc, a_module_with_odd_slots_is_never_armed);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
