@@ -91,7 +91,7 @@ void ms_encode_header(struct ms_wbuf *b, const struct ms_process_meta *meta) {
 void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {
   msgpack_packer pk;
   packer_for(&pk, b);
-  msgpack_pack_array(&pk, site->flags ? MS_SITE_FLAGS_LEN : MS_SITE_LEN);
+  msgpack_pack_array(&pk, MS_SITE_LEN);
   msgpack_pack_uint32(&pk, MS_REC_SITE);
   msgpack_pack_uint64(&pk, site->id);
   msgpack_pack_uint32(&pk, site->api);
@@ -104,7 +104,9 @@ void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {
     msgpack_pack_uint32(&pk, f->line);
     msgpack_pack_uint32(&pk, f->column);
   }
-  if (site->flags) msgpack_pack_uint32(&pk, site->flags);
+  msgpack_pack_uint32(&pk, site->flags);
+  /* its slot in tables and EVENTS chunks; 0 (unknown) past the table's end */
+  msgpack_pack_uint32(&pk, site->index / (uint32_t)sizeof(struct ms_site_counter));
 }
 
 void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const char *name,
@@ -226,6 +228,28 @@ void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint3
   }
   /* Written even when 0: a reader tells "none" from "not counted" (an older runtime). */
   msgpack_pack_uint64(&pk, nslots > MS_SLOT_RELEASES ? counters[MS_SLOT_RELEASES].calls : 0);
+}
+
+void ms_encode_base(struct ms_wbuf *b, uint32_t index, const struct ms_site_counter *base,
+                    uint32_t nslots) {
+  uint32_t used = 0;
+  for (uint32_t i = 0; i < nslots; i++) used += base[i].calls != 0 || base[i].bytes != 0;
+  if (!used) return;
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_BASE_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_BASE);
+  msgpack_pack_uint32(&pk, index);
+  msgpack_pack_array(&pk, used);
+  for (uint32_t i = 0; i < nslots; i++) {
+    if (!base[i].calls && !base[i].bytes) continue;
+    msgpack_pack_array(&pk, MS_COUNTER_LEN);
+    msgpack_pack_uint32(&pk, i);
+    msgpack_pack_uint64(&pk, base[i].calls);
+    msgpack_pack_uint64(&pk, base[i].bytes);
+    msgpack_pack_uint64(&pk, 0);
+    msgpack_pack_uint64(&pk, 0);
+  }
 }
 
 void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason) {

@@ -8,7 +8,9 @@
  * registered when it opens, and a table unregistered before then (the child's exit)
  * opens it first.
  * The registry shares the output lock: registration is rare and ordering with the
- * file's opening must be exact. */
+ * file's opening must be exact.  It takes the thread registry's lock first: every
+ * thread's table in the file is extended to the new slots before any site gets one
+ * (thread.c), so no count ever lands in memory that is then mapped over. */
 #include <stdatomic.h>
 
 #include "internal.h"
@@ -51,14 +53,20 @@ MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
    * constructors run with signals open) is dropped, not recorded, since recording could
    * flush and wait for the lock this thread holds. */
   uint8_t was = ms_busy_begin();
+  ms_threads_lock();
   ms_output_lock();
   for (struct __memscope_module *it = modules; it; it = it->next)
     if (it == m) { /* registered twice (should not happen): keep one */
       ms_output_unlock();
+      ms_threads_unlock();
+      ms_busy_end(was);
       return;
     }
   /* Indexes past MS_MAX_SITES stay 0: such sites share the "unknown" counter slot. */
   uint32_t next = atomic_load_explicit(&next_site_index, memory_order_relaxed);
+  uint32_t after = next;
+  for (uint32_t i = 0; i < m->nsites && after < MS_MAX_SITES; i++) after += !m->sites[i].index;
+  ms_threads_extend_tables_locked(after);
   for (uint32_t i = 0; i < m->nsites; i++)
     if (m->sites[i].index == 0 && next < MS_MAX_SITES) {
       ids_by_index[next] = m->sites[i].id;
@@ -82,6 +90,7 @@ MS_EXPORT void __memscope_register_module_v2(struct __memscope_module *m) {
     }
   }
   ms_output_unlock();
+  ms_threads_unlock();
   ms_busy_end(was);
 }
 

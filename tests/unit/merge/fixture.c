@@ -98,7 +98,7 @@ void fx_site(struct fx *f, uint64_t id, uint32_t api, size_t nframes,
 void fx_site_flags(struct fx *f, uint64_t id, uint32_t api, size_t nframes,
                    const struct fx_frame *frames, uint32_t flags) {
   fx_mark(f);
-  msgpack_pack_array(&f->pk, MS_SITE_FLAGS_LEN);
+  msgpack_pack_array(&f->pk, MS_SITE_FLAGS + 1); /* (the version-1 shape: wt-read updates it) */
   msgpack_pack_uint64(&f->pk, MS_REC_SITE);
   msgpack_pack_uint64(&f->pk, id);
   msgpack_pack_uint32(&f->pk, api);
