@@ -342,6 +342,10 @@ struct ms_thread_rec {
   _Atomic uint8_t reading_loader_list; /* in dl_iterate_phdr now (loader.c: a fork
                                         * waits) */
   char name[64];               /* memscope_set_thread_name(), "" = ask the kernel */
+  /* Set by the thread (full mode) from its slow path's session check until its event
+   * is stored: a stop or the exit waits for it to clear, so that counts and events
+   * end at the same call (ms_threads_quiesce_locked). */
+  _Atomic uint32_t in_event;
   /* Its table's pages [0, table_mapped) are a TABLE chunk's of file table_gen (0: none,
    * anonymous memory); registry lock. */
   uint32_t table_gen;
@@ -431,6 +435,9 @@ int ms_threads_trylock(void); /* 1 when taken */
 void ms_threads_wait_loader_readers_locked(uint64_t timeout_ns);
 /* The kernel thread ids of the recording threads (up to max); how many were written. */
 uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max);
+/* Waits (a bounded time) until no other thread is between its session check and its
+ * event's store; ms_session_closing set.  Registry lock held. */
+void ms_threads_quiesce_locked(void);
 /* A thread record (end 0) for every other thread that recorded in the session, with a
  * counters record as above (`snapshot`); `rebase` as above (0: none).  Both locks held. */
 void ms_threads_write_running_locked(uint32_t rebase, int snapshot);
@@ -610,11 +617,25 @@ static inline uint8_t ms_busy_begin(void) {
 }
 static inline void ms_busy_end(uint8_t was) { ms_self.busy = was; }
 
-/* thread.c's ms_thread_ensure, inline: the slow paths call it on every event. */
+/* Set while a stop or the exit ends the session: threads record nothing more (their
+ * slow paths see it after announcing their event: ms_thread_ensure). */
+extern _Atomic int ms_session_closing;
+
+/* thread.c's ms_thread_ensure, inline: the slow paths call it on every event.  In full
+ * mode every call comes here, and the thread announces its event (a sequentially
+ * consistent store, then the session checks): whoever ends the session sets
+ * ms_session_closing first and then waits for the announcement to clear (the event
+ * stored, ms_thread_push_event), so no call is counted without its event or the
+ * reverse.  Other modes' counts are not events: no announcement. */
 static inline int ms_thread_ensure(struct ms_thread *t) {
-  if (MS_LIKELY(ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing()))
+  struct ms_thread_rec *r = t->rec;
+  if (t->record_all && r) atomic_store_explicit(&r->in_event, 1, memory_order_seq_cst);
+  if (MS_LIKELY(ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing() &&
+                !atomic_load_explicit(&ms_session_closing, memory_order_seq_cst)))
     return 1;
-  return ms_thread_ensure_slow(t);
+  int ok = ms_thread_ensure_slow(t);
+  if (!ok && t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
+  return ok;
 }
 void ms_session_init(void);              /* runtime init: session 1 unless mode off */
 int ms_session_start(const char *dir);   /* 0 or -errno */

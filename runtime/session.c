@@ -13,6 +13,7 @@
 
 _Atomic uint32_t ms_session_gen;
 _Atomic int ms_session_on;
+_Atomic int ms_session_closing;
 _Atomic uint32_t ms_current_phase;
 
 #define MS_MAX_PHASES 255
@@ -90,9 +91,15 @@ int ms_session_stop(const char *reason, uint64_t end_ns) {
   if (ms_config.resource_interval_ns) ms_resource_sample_now(); /* the session's last tick */
   uint8_t was = ms_busy_begin();
   ms_threads_lock();
+  /* The session ends for good: recording stops before anything is written, and calls
+   * under way finish (they may need the output lock for a new chunk: not taken yet),
+   * so counts and events end at the same call. */
+  atomic_store_explicit(&ms_session_closing, 1, memory_order_seq_cst);
+  ms_threads_quiesce_locked();
   ms_output_lock();
   int was_on = ms_tracing(); /* another thread may have stopped it meanwhile */
   if (was_on) end_session_locked(reason, end_ns, 0);
+  atomic_store_explicit(&ms_session_closing, 0, memory_order_release);
   ms_output_unlock();
   ms_threads_unlock();
   ms_busy_end(was);

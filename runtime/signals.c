@@ -44,6 +44,9 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
       __atomic_fetch_or(&st->flags, MS_STATUS_SIGNAL, __ATOMIC_RELEASE);
     }
     if (ms_tracing() && !ms_self.busy && ms_threads_trylock()) {
+      /* recording stops, calls under way finish: counts and events end together */
+      atomic_store_explicit(&ms_session_closing, 1, memory_order_seq_cst);
+      ms_threads_quiesce_locked();
       if (ms_output_trylock()) {
         ms_output_in_signal = 1;
         /* thread records only: every count and event is in the file already */

@@ -92,7 +92,7 @@ void ms_threads_wait_loader_readers_locked(uint64_t timeout_ns) {
   for (const struct ms_thread_rec *r = registry; r; r = r->next)
     while (r != mine && atomic_load_explicit(&r->reading_loader_list, memory_order_acquire) &&
            ms_os_now_ns() < until)
-      ms_os_yield();
+      ms_os_sleep_ns(20000);
 }
 
 /* ---- records ------------------------------------------------------------------------ */
@@ -393,6 +393,7 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
     return 0;
   }
   if (t->finished || t->disabled) return 0;
+  if (atomic_load_explicit(&ms_session_closing, memory_order_seq_cst)) return 0;
   if (ms_runtime_ready()) {
     if (!ms_tracing()) { /* mode off, or stopped: no work */
       if (t->counters) detach(t); /* once: later calls find it detached */
@@ -483,6 +484,7 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
                   t->ev_gen != atomic_load_explicit(&ms_output_gen, memory_order_relaxed)) &&
       !events_next(t, need)) {
     if (ms_chunks_full()) ms_chunks_note_lost(1);
+    if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
     return;
   }
   uint8_t *base = t->ev_chunk + hdr, *p = base + t->ev_used;
@@ -500,6 +502,20 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
   p = ms_encode_event(p, &t->ev_state, &e);
   t->ev_used = (uint32_t)(p - base);
   __atomic_store_n(&((struct ms_chunk_header *)t->ev_chunk)->used, t->ev_used, __ATOMIC_RELEASE);
+  if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
+}
+
+/* 1 s in all at most: a thread that announced an event and then blocked (an event path
+ * that ended without one) must not hold up the exit for long; one that was preempted
+ * among many runnable threads needs the CPU, hence short sleeps rather than yields. */
+#define MS_QUIESCE_NS (1000u * 1000u * 1000u)
+void ms_threads_quiesce_locked(void) {
+  const struct ms_thread_rec *own = ms_self.rec;
+  uint64_t until = ms_os_now_ns() + MS_QUIESCE_NS;
+  for (struct ms_thread_rec *r = registry; r; r = r->next)
+    while (r != own && atomic_load_explicit(&r->in_event, memory_order_seq_cst) &&
+           ms_os_now_ns() < until)
+      ms_os_sleep_ns(20000);
 }
 
 void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase,
