@@ -44,8 +44,8 @@ void ms_chunks_note_lost(uint64_t events) {
   if (st) __atomic_fetch_add(&st->lost_events, events, __ATOMIC_RELAXED);
 }
 
-void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, uint64_t seq, uint32_t size,
-                          uint32_t map_from, void *fixed, const void *init) {
+void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64_t seq,
+                          uint32_t size, uint32_t map_from, void *fixed, const void *init) {
   struct ms_file_status *st = ms_output_status();
   if (!st || ms_chunks_full() || size < MS_CHUNK_ALIGN || size % MS_CHUNK_ALIGN ||
       map_from >= size)
@@ -62,7 +62,7 @@ void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, uint64_t seq, uint32_t
     return NULL;
   }
   struct ms_chunk_header h = {.magic = MS_CHUNK_MAGIC, .kind = kind, .size = size,
-                              .thread = thread, .seq = seq};
+                              .thread = thread, .seq = seq, .os_tid = (uint32_t)os_tid};
   if (init) err = ms_os_pwrite_all(fd, init, size - map_from, off + map_from);
   if (!err) err = ms_os_pwrite_all(fd, &h, sizeof h, off);
   if (err) {

@@ -268,8 +268,8 @@ void ms_output_warn_locked(const char *what, int err);
  * reserved, the header written, [map_from, size) of it filled from `init` (NULL: zeros)
  * and mapped shared at `fixed` (NULL: anywhere).  The mapping, or NULL: no file, no
  * room (the status block says so from then on), an error (warned).  Output lock held. */
-void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, uint64_t seq, uint32_t size,
-                          uint32_t map_from, void *fixed, const void *init);
+void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64_t seq,
+                          uint32_t size, uint32_t map_from, void *fixed, const void *init);
 int ms_chunks_full(void);  /* no room: the file takes no chunk any more */
 /* Tables are mapped page by page over their reserved memory: only where a page is a
  * chunk's alignment (4 KiB); elsewhere they stay in memory (COUNTERS at exit). */
@@ -617,8 +617,10 @@ static inline uint8_t ms_busy_begin(void) {
 }
 static inline void ms_busy_end(uint8_t was) { ms_self.busy = was; }
 
-/* Set while a stop or the exit ends the session: threads record nothing more (their
- * slow paths see it after announcing their event: ms_thread_ensure). */
+/* Set while a stop, the exit or a fatal signal ends the session: full-mode threads
+ * record nothing more (their slow paths see it after announcing their event:
+ * ms_thread_ensure).  Other modes go on counting (a free counted on the fast path and
+ * its allocation not counted would leave the table inconsistent). */
 extern _Atomic int ms_session_closing;
 
 /* thread.c's ms_thread_ensure, inline: the slow paths call it on every event.  In full
@@ -629,9 +631,10 @@ extern _Atomic int ms_session_closing;
  * reverse.  Other modes' counts are not events: no announcement. */
 static inline int ms_thread_ensure(struct ms_thread *t) {
   struct ms_thread_rec *r = t->rec;
-  if (t->record_all && r) atomic_store_explicit(&r->in_event, 1, memory_order_seq_cst);
+  int announce = t->record_all && r;
+  if (announce) atomic_store_explicit(&r->in_event, 1, memory_order_seq_cst);
   if (MS_LIKELY(ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing() &&
-                !atomic_load_explicit(&ms_session_closing, memory_order_seq_cst)))
+                !(announce && atomic_load_explicit(&ms_session_closing, memory_order_seq_cst))))
     return 1;
   int ok = ms_thread_ensure_slow(t);
   if (!ok && t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);

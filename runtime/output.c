@@ -41,6 +41,7 @@ static int out_fd = -1;   /* our descriptor for it, when kept */
 static struct ms_os_file_id out_id;
 static char out_path[sizeof ms_config.out_dir + 128];
 static int out_failed; /* creating or writing failed: stop trying, warned once */
+static int out_warned; /* a chunk could not be added: said once, records go on */
 volatile int ms_output_in_signal;
 _Atomic uint32_t ms_output_gen;
 /* The header region, mapped shared while the file is the session's. */
@@ -70,9 +71,7 @@ void ms_output_unlock(void) {
  * given back (the process is dying). */
 int ms_output_trylock(void) { return pthread_mutex_trylock(&out_lock) == 0; }
 
-static void fail(const char *what, const char *path, int err) {
-  if (out_failed) return;
-  out_failed = 1;
+static void warn(const char *what, const char *path, int err) {
   char detail[sizeof out_path + 128];
   size_t pos = 0;
   ms_text_append_str(detail, sizeof detail, &pos, path);
@@ -80,6 +79,14 @@ static void fail(const char *what, const char *path, int err) {
   ms_text_append_str(detail, sizeof detail, &pos, ms_os_strerror(err));
   ms_os_warn(what, detail);
 }
+
+/* Creating or reopening failed: the file is given up. */
+static void fail(const char *what, const char *path, int err) {
+  if (out_failed) return;
+  out_failed = 1;
+  warn(what, path, err);
+}
+
 
 int ms_output_resolve_dir(const char *dir, char out[MS_OUT_DIR_MAX]) {
   size_t pos = 0;
@@ -156,7 +163,13 @@ struct ms_file_status *ms_output_status(void) {
   return atomic_load_explicit(&out_status, memory_order_acquire);
 }
 
-void ms_output_warn_locked(const char *what, int err) { fail(what, out_path, err); }
+/* A chunk could not be added (no room): the records that still fit in the current
+ * RECORDS chunk are written (thread records, END). */
+void ms_output_warn_locked(const char *what, int err) {
+  if (out_warned) return;
+  out_warned = 1;
+  warn(what, out_path, err);
+}
 
 /* The header region: reserved, the header array written at 0, the status block mapped
  * (magic set, the cursor after the region).  0 or -errno. */
@@ -186,7 +199,7 @@ static void append_record_locked(const struct ms_wbuf *b) {
   if (!rec_chunk || rec_used + b->len > rec_size - hdr) {
     uint32_t size = MS_RECORDS_CHUNK;
     if (b->len + hdr > size) size = (uint32_t)((b->len + hdr + MS_CHUNK_ALIGN - 1) & ~(MS_CHUNK_ALIGN - 1));
-    char *c = ms_chunk_add_locked(MS_CHUNK_RECORDS, 0, rec_seq, size, 0, NULL, NULL);
+    char *c = ms_chunk_add_locked(MS_CHUNK_RECORDS, 0, 0, rec_seq, size, 0, NULL, NULL);
     if (!c) return; /* no room (counted in the status block) or no file */
     ms_os_unmap(rec_chunk, rec_size);
     rec_chunk = c;
@@ -271,6 +284,7 @@ static void forget_file(void) {
   out_fd = -1;
   out_created = 0;
   out_failed = 0;
+  out_warned = 0;
   atomic_store_explicit(&out_status, NULL, memory_order_release);
   ms_os_unmap(out_header, MS_HEADER_REGION);
   ms_os_unmap(rec_chunk, rec_size);

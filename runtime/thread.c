@@ -272,7 +272,7 @@ static uint32_t table_bytes(uint32_t slots, uint32_t granule) {
  * it meanwhile), else zeros (pages no site uses yet).  Both locks held. */
 static int table_map_locked(struct ms_thread_rec *r, uint32_t from, uint32_t to, int copy) {
   char *at = (char *)r->counters + from;
-  if (ms_chunk_add_locked(MS_CHUNK_TABLE, r->index, from, MS_CHUNK_ALIGN + (to - from),
+  if (ms_chunk_add_locked(MS_CHUNK_TABLE, r->index, r->os_tid, from, MS_CHUNK_ALIGN + (to - from),
                           MS_CHUNK_ALIGN, at, copy ? at : NULL))
     return 1;
   return 0;
@@ -393,7 +393,7 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
     return 0;
   }
   if (t->finished || t->disabled) return 0;
-  if (atomic_load_explicit(&ms_session_closing, memory_order_seq_cst)) return 0;
+  if (t->record_all && atomic_load_explicit(&ms_session_closing, memory_order_seq_cst)) return 0;
   if (ms_runtime_ready()) {
     if (!ms_tracing()) { /* mode off, or stopped: no work */
       if (t->counters) detach(t); /* once: later calls find it detached */
@@ -454,7 +454,8 @@ static int events_next(struct ms_thread *t, uint32_t need) {
     }
     uint32_t size = t->ev_next_size ? t->ev_next_size : MS_EVENTS_FIRST;
     while (size - hdr < need) size *= 2;
-    c = ms_chunk_add_locked(MS_CHUNK_EVENTS, t->rec->index, t->ev_seq, size, 0, NULL, NULL);
+    c = ms_chunk_add_locked(MS_CHUNK_EVENTS, t->rec->index, t->rec->os_tid, t->ev_seq, size, 0,
+                            NULL, NULL);
     if (c) {
       t->ev_chunk = c;
       t->ev_size = size;

@@ -67,7 +67,8 @@ struct ms_chunk_header {
   uint32_t used;    /* RECORDS, EVENTS: content bytes complete, after this header; the
                      * writer stores it after each whole record or item, so a reader
                      * never sees half of one */
-  uint32_t reserved;
+  uint32_t os_tid;  /* EVENTS, TABLE: the thread's kernel id (a thread killed before its
+                     * THREAD record is still named); else 0 */
 };
 
 /* One slot of a TABLE chunk: a site's exact counts in this thread since the thread was

@@ -91,6 +91,10 @@ START_TEST(summary) {
     *(s->is_free ? &frees : &allocs) += s->calls;
     *(s->is_free ? &free_ev : &alloc_ev) += s->events;
     disagree += s->calls != s->events;
+    if (getenv("V2_SITES"))
+      printf("site %#llx %s calls %llu events %llu\n", (unsigned long long)s->id,
+             s->is_free ? "free" : "alloc", (unsigned long long)s->calls,
+             (unsigned long long)s->events);
   }
   printf("allocations %llu\nfrees %llu\nalloc_events %llu\nfree_events %llu\ndisagree %llu\n"
          "threads %llu\nend %llu\nstatus_flags %u\nlost_events %llu\nsignal %u\n"
