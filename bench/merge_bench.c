@@ -1,10 +1,12 @@
 /* merge_bench: memscope-merge's throughput and memory on a synthetic run.
  *
- * Writes a full-mode record file the way the runtime would for T threads that run at the
- * same time (each thread's batches of 1024 events flushed in turn, times interleaved, one
- * block in 16 freed by the next thread), then reads it back through the analysis library
- * as memscope-merge does (pre-scan, streaming replay, combine, bottlenecks, both
- * reports), and prints events per second and the process's peak RSS.
+ * Writes a full-mode record file (format 2) the way the runtime would for T threads that
+ * run at the same time: the header region, a RECORDS chunk of SITE records, each thread's
+ * events as compact items (event_codec.h) in EVENTS chunks of BATCH events, the threads'
+ * chunks in turn, times interleaved, one block in 16 freed by the next thread; then reads
+ * it back through the analysis library as memscope-merge does (chunk walk, EVENTS chunks
+ * decoded on -j threads, streaming replay, combine, bottlenecks, both reports), and
+ * prints events per second and the process's peak RSS.
  *
  * usage: merge_bench [-t THREADS] [-e EVENTS_PER_THREAD] [-p PROCESSES] [-j JOBS]
  *                    [-s SITES] [-k]
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "memscope/abi.h"
+#include "memscope/event_codec.h"
 #include "memscope/format.h"
 #include "inputs.h"
 #include "load.h"
@@ -28,7 +31,7 @@
 #include "bottleneck.h"
 #include "report.h"
 
-#define BATCH 1024
+#define BATCH 8192 /* events per EVENTS chunk */
 static unsigned SITES = 8; /* -s */
 static bool rich_sites;    /* -s given: C++ names and inlined frames */
 
@@ -43,9 +46,22 @@ static void str(msgpack_packer *pk, const char *s) {
   msgpack_pack_str_body(pk, s, strlen(s));
 }
 
-/* One record out: the buffer is written and emptied, so generating costs no memory. */
-static void flush(FILE *f, msgpack_sbuffer *sb) {
-  fwrite(sb->data, 1, sb->size, f);
+/* One chunk out, padded to MS_CHUNK_ALIGN: the buffer is written and emptied, so
+ * generating costs no memory. */
+static void chunk(FILE *f, uint16_t kind, uint32_t thread, uint64_t seq, const void *content,
+                  size_t len) {
+  size_t size = (sizeof(struct ms_chunk_header) + len + MS_CHUNK_ALIGN - 1) / MS_CHUNK_ALIGN *
+                MS_CHUNK_ALIGN;
+  struct ms_chunk_header h = {.magic = MS_CHUNK_MAGIC, .kind = kind, .size = (uint32_t)size,
+                              .thread = thread, .seq = seq, .used = (uint32_t)len};
+  fwrite(&h, sizeof h, 1, f);
+  fwrite(content, 1, len, f);
+  static const char zeros[MS_CHUNK_ALIGN];
+  fwrite(zeros, 1, size - sizeof h - len, f);
+}
+
+static void records(FILE *f, msgpack_sbuffer *sb, uint64_t seq) {
+  chunk(f, MS_CHUNK_RECORDS, 0, seq, sb->data, sb->size);
   msgpack_sbuffer_clear(sb);
 }
 
@@ -67,6 +83,14 @@ static uint64_t generate(const char *path, unsigned pid, unsigned threads, unsig
   str(&pk, MS_META_PROGRAM), str(&pk, "bench");
   str(&pk, MS_META_PID), msgpack_pack_uint64(&pk, pid);
   str(&pk, MS_META_MODE), str(&pk, "full");
+  { /* the header region: the header, zeros, the status block */
+    static char region[MS_HEADER_REGION];
+    memcpy(region, sb.data, sb.size);
+    struct ms_file_status st = {.magic = MS_STATUS_MAGIC};
+    memcpy(region + MS_STATUS_OFFSET, &st, sizeof st);
+    fwrite(region, 1, sizeof region, f);
+    msgpack_sbuffer_clear(&sb);
+  }
   for (unsigned s = 0; s < SITES; s++) {
     msgpack_pack_array(&pk, MS_SITE_LEN);
     msgpack_pack_uint64(&pk, MS_REC_SITE);
@@ -94,8 +118,11 @@ static uint64_t generate(const char *path, unsigned pid, unsigned threads, unsig
       str(&pk, "main"), str(&pk, "src/main.cc");
       msgpack_pack_uint32(&pk, 12), msgpack_pack_uint32(&pk, 3);
     }
+    msgpack_pack_uint32(&pk, 0);     /* flags */
+    msgpack_pack_uint32(&pk, 2 + s); /* slot */
   }
-  flush(f, &sb);
+  records(f, &sb, 0);
+  uint8_t *items = malloc((size_t)BATCH * MS_ITEM_EVENT_MAX);
   /* Each thread alternates malloc and free of its own blocks; every 16th block is left
    * for the next thread to free (a cross-thread free, one batch later). */
   uint64_t events = 0;
@@ -103,44 +130,41 @@ static uint64_t generate(const char *path, unsigned pid, unsigned threads, unsig
   for (unsigned b = 0; b < batches; b++) {
     for (unsigned t = 0; t < threads; t++) {
       unsigned n = per_thread - b * BATCH < BATCH ? per_thread - b * BATCH : BATCH;
-      msgpack_pack_array(&pk, MS_EVENTS_LEN);
-      msgpack_pack_uint64(&pk, MS_REC_EVENTS);
-      msgpack_pack_uint64(&pk, t + 1);
-      msgpack_pack_uint64(&pk, 1000 + t);
-      msgpack_pack_array(&pk, n);
+      struct ms_codec_state st = {0};
+      uint8_t *p = items;
       for (unsigned i = 0; i < n; i++) {
         uint64_t k = (uint64_t)b * BATCH + i;              /* event number in the thread */
         uint64_t ts = 1000000 + k * 1000 + t;              /* threads interleave in time */
         uint64_t block = k / 2, ptr = ((uint64_t)(t + 1) << 32) | (block << 4);
-        msgpack_pack_array(&pk, MS_EV_LEN);
+        struct ms_codec_event e = {.ts = ts, .weight = 1.0};
         if (k % 2 == 0) {
-          msgpack_pack_uint64(&pk, MS_EV_ALLOC);
+          e.op = MS_ITEM_ALLOC;
           /* rich sites: every thread walks all of them, from its own offset */
-          msgpack_pack_uint64(&pk, 0x1000 + (block + (rich_sites ? (uint64_t)t * 7 : 0)) % (SITES - 1));
-          msgpack_pack_uint64(&pk, 16 + block % 512);
-          msgpack_pack_uint64(&pk, ptr);
+          e.slot = 2 + (uint32_t)((block + (rich_sites ? (uint64_t)t * 7 : 0)) % (SITES - 1));
+          e.size = 16 + block % 512;
+          e.ptr = ptr;
         } else {
           /* every 16th block: free the previous thread's block of 2 batches ago */
           bool remote = block % 16 == 0 && t > 0 && k >= 2 * BATCH;
           uint64_t victim = remote ? (((uint64_t)t << 32) | (((k - 2 * BATCH) / 2) << 4)) : ptr;
           if (!remote && block % 16 == 0 && t + 1 < threads && k + 2 * BATCH < per_thread)
             victim = 0; /* kept for the next thread: this free is free(NULL) */
-          msgpack_pack_uint64(&pk, MS_EV_FREE);
-          msgpack_pack_uint64(&pk, 0x1000 + SITES - 1);
-          msgpack_pack_uint64(&pk, 0);
-          msgpack_pack_uint64(&pk, victim);
+          e.op = MS_ITEM_FREE;
+          e.slot = 2 + SITES - 1;
+          e.ptr = victim;
         }
-        msgpack_pack_uint64(&pk, ts);
+        p = ms_encode_event(p, &st, &e);
       }
+      chunk(f, MS_CHUNK_EVENTS, t + 1, b, items, (size_t)(p - items));
       events += n;
-      flush(f, &sb);
     }
   }
+  free(items);
   msgpack_pack_array(&pk, MS_END_LEN);
   msgpack_pack_uint64(&pk, MS_REC_END);
   msgpack_pack_uint64(&pk, 1000000 + (uint64_t)per_thread * 1000 + threads);
   str(&pk, "exit");
-  flush(f, &sb);
+  records(f, &sb, 1);
   msgpack_sbuffer_destroy(&sb);
   fclose(f);
   return events;

@@ -21,8 +21,6 @@
 #endif
 
 enum { EXIT_BAD_INPUT = 1, EXIT_USAGE = 2, EXIT_GREW = 3 };
-/* The progress bar appears for inputs larger than this, on a terminal only. */
-#define PROGRESS_MIN_BYTES (64ULL << 20)
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -52,7 +50,8 @@ static void usage(FILE *out) {
           "                   site by site; --top N limits the sites shown\n"
           "  --fail-if-grows PCT  with --diff: exit with status 3 when the total\n"
           "                   allocations or bytes allocated grew by more than PCT%%\n"
-          "  -j, --jobs N     read N files at a time (default: one per core)\n"
+          "  -j, --jobs N     use N threads: files read at once, a file's chunks decoded\n"
+          "                   at once (default: one per core)\n"
           "  --window N       hold at most N events for time ordering (default %u)\n"
           "  --symbol-path DIR[:DIR...]  where to look for the binaries and debug files\n"
           "                   of the recorded stacks (by path, by name, by build id)\n"
@@ -121,7 +120,9 @@ static void on_input(void *ctx, const struct mg_input *in) {
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total) {
   struct cli *c = ctx;
-  if (!c->progress || total < PROGRESS_MIN_BYTES)
+  /* Called while reading takes longer than the reader's polling interval (a fifth of a
+   * second), whatever the size: format-2 files are small for their events. */
+  if (!c->progress)
     return;
   if (done >= total) {
     if (c->bar_drawn)
@@ -132,7 +133,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total) {
   int width = 40, filled = (int)(width * (double)done / (double)total);
   fprintf(stderr, "\rmemscope-merge: [%.*s%*s] %3d%% of %" PRIu64 " MB", filled,
           "########################################", width - filled, "",
-          (int)(100.0 * (double)done / (double)total), total / 2 / (1 << 20));
+          (int)(100.0 * (double)done / (double)total), total / (1 << 20));
   c->bar_drawn = true;
 }
 

@@ -31,7 +31,8 @@
 #include <stdint.h>
 
 /* ---- The container (version 2) ------------------------------------------------------ */
-#define MS_HEADER_REGION 16384u /* header array, zeros, status; the first chunk follows */
+#define MS_HEADER_REGION 16384u /* header array, zeros, status; the first chunk follows.
+                                 * The header array ends before MS_STATUS_OFFSET. */
 #define MS_CHUNK_ALIGN 4096u    /* chunk offsets and sizes are multiples of it */
 #define MS_STATUS_OFFSET (MS_HEADER_REGION - 64u)
 #define MS_CHUNK_MAGIC 0x4b43534du  /* "MSCK" in the file (little-endian) */
@@ -58,8 +59,8 @@ enum ms_chunk_kind {
 /* Every field little-endian; 32 bytes. */
 struct ms_chunk_header {
   uint32_t magic;   /* MS_CHUNK_MAGIC */
-  uint16_t kind;    /* enum ms_chunk_kind; a reader skips kinds it does not know */
-  uint16_t flags;   /* 0 */
+  uint16_t kind;    /* enum ms_chunk_kind (never 0); a reader skips kinds it does not know */
+  uint16_t flags;   /* 0; readers ignore it */
   uint32_t size;    /* bytes of the chunk, this header included: a multiple of
                      * MS_CHUNK_ALIGN, at least MS_CHUNK_ALIGN */
   uint32_t thread;  /* EVENTS, TABLE: the thread's index (THREAD records); else 0 */
@@ -72,7 +73,8 @@ struct ms_chunk_header {
 };
 
 /* One slot of a TABLE chunk: a site's exact counts in this thread since the thread was
- * set up (minus the thread's BASE record, when the file has one, for its session). */
+ * set up (minus the thread's BASE record, when the file has one, for its session; the
+ * size range then covers the thread's whole life). */
 struct ms_table_slot {
   uint64_t calls;
   uint64_t bytes;
@@ -138,7 +140,8 @@ enum ms_record {
   /* [MS_REC_SITE, site_id, api, frames, flags, slot]
    *   frames: array of [function|nil, file|nil, line, column], innermost first;
    *   flags: MS_SITE_FLAG_*; slot: the site's slot in every thread's counter table and
-   *   in EVENTS chunks (unique in the file; 0 and 1 are never a site's) */
+   *   in EVENTS chunks (0 and 1 are never a site's; two SITE records with one slot
+   *   are the same site written again) */
   MS_REC_SITE = 1,
   /* [MS_REC_THREAD, thread, os_tid, name|nil, start_ns, end_ns, dropped]
    *   written when a thread ends (end_ns 0 when written at process exit while running);

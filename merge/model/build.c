@@ -124,6 +124,7 @@ void mg_process_add_counters(struct mg_profile *p, struct mg_process *proc,
     thr->os_tid = c->os_tid;
   proc->has_counters = true;
   mg_counters_keep(p, thr, c);
+  thr->from_table = thr->counters_seq == c->seq && c->from_table;
 }
 
 void mg_process_add_module(struct mg_profile *p, struct mg_process *proc,

@@ -7,11 +7,12 @@ struct loading {
   struct mg_profile *p;
   char *const *paths;
   const struct mg_read_options *opt;
+  unsigned decode_jobs; /* per file: the cores the files being read at once leave */
 };
 
 static void *read_one(void *ctx, size_t i, _Atomic uint64_t *bytes) {
   struct loading *l = ctx;
-  return mg_profile_read_file(l->paths[i], l->p->window, bytes);
+  return mg_profile_read_file(l->paths[i], l->p->window, l->decode_jobs, bytes);
 }
 
 static void combine_one(void *ctx, size_t i, void *part) {
@@ -29,13 +30,14 @@ static void progress(void *ctx, uint64_t done, uint64_t total) {
 
 void mg_profile_add_files(struct mg_profile *p, char *const *paths, size_t n,
                           const struct mg_read_options *opt) {
-  struct loading l = {p, paths, opt};
+  unsigned jobs = opt && opt->jobs ? opt->jobs : mg_cores();
+  size_t at_once = n < jobs ? n : jobs;
+  struct loading l = {p, paths, opt, at_once ? (unsigned)(jobs / at_once) : 1};
   struct mg_parallel_work w = {
       .read = read_one,
       .deliver = combine_one,
       .progress = opt && opt->progress ? progress : NULL,
       .ctx = &l,
   };
-  /* Each file is read twice: the pre-scan, then the records (scan.h). */
-  mg_read_in_parallel(paths, n, opt ? opt->jobs : 0, 2, &w);
+  mg_read_in_parallel(paths, n, jobs, 1, &w);
 }

@@ -10,10 +10,11 @@
 #include "profile.h"
 
 struct mg_read_options {
-  unsigned jobs; /* reading threads; 0: one per core */
+  unsigned jobs; /* reading threads; 0: one per core.  With fewer files than that, each
+                  * file's EVENTS chunks are decoded on the cores left (container.h) */
   const uint64_t *pid; /* keep only processes with this pid (NULL: all) */
   /* Called on the calling thread about five times a second while reading, with the bytes
-   * read so far and the total expected (each file is read twice: scan.h). */
+   * read so far and the total expected (the files' sizes). */
   void (*progress)(void *ctx, uint64_t done, uint64_t total);
   /* Called on the calling thread once per input, in input order, once it is combined. */
   void (*input_done)(void *ctx, const struct mg_input *in);

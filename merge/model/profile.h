@@ -179,6 +179,10 @@ struct mg_thread {
    * it (a runtime older than the field) or there is none. */
   uint64_t realloc_releases;
   bool has_realloc_releases;
+  /* Counted from its TABLE chunks (no COUNTERS record: killed, or running at exit): its
+   * last call may be counted without its event. */
+  bool from_table;
+  bool tolerated; /* ... and it was: one call counted whose event is missing */
 };
 
 /* What a process's heap was made of at its peak: one site's live blocks.  In full mode
@@ -236,6 +240,9 @@ struct mg_process {
                              * live at exit (set at end; mg_counts.lives_only) */
   uint64_t disagreeing_sites; /* full mode: sites where counters and events differ */
   bool ended;
+  /* The file's status block (format.h): recording stopped for want of space, the process
+   * died of a signal; and bytes of garbage found between chunks.  Zero: nothing to say. */
+  struct mg_status_rec status;
   /* The replay (replay.c) */
   struct mg_replay *replay;   /* while reading */
   struct mg_map *tallies;     /* while reading: (thread, site) -> struct mg_tally */
@@ -327,9 +334,9 @@ const struct mg_input *mg_profile_add_buffer(struct mg_profile *p, const char *n
                                              const void *data, size_t len);
 
 /* Reads one input into a profile of its own (what mg_profile_add_* and the parallel
- * reader combine).  window: the replay's cap (0: the default); progress, when not NULL,
- * counts the bytes read (twice: the pre-scan reads the file too). */
-struct mg_profile *mg_profile_read_file(const char *path, size_t window,
+ * reader combine).  window: the replay's cap (0: the default); jobs: threads decoding
+ * its EVENTS chunks (container.h); progress, when not NULL, counts the bytes read. */
+struct mg_profile *mg_profile_read_file(const char *path, size_t window, unsigned jobs,
                                         _Atomic uint64_t *progress);
 struct mg_profile *mg_profile_read_buffer(const char *name, const void *data, size_t len,
                                           size_t window);

@@ -1,11 +1,13 @@
-/* Reading one input (a file or a buffer) into a profile of its own: the decoder's records
- * go to the process being built (build.c), after a pre-scan that gives the replay the
- * order of the batches (read/scan.c); mg_profile_add_* then combine it (combine.c). */
+/* Reading one input (a file or a buffer) into a profile of its own: the container's
+ * records and batches of events go to the process being built (build.c), after the order
+ * of the batches that the replay needs (read/container.h); mg_profile_add_* then combine
+ * it (combine.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "build.h"
+#include "container.h"
 #include "profile.h"
 #include "replay.h"
 #include "resources.h"
@@ -16,35 +18,23 @@ struct reading {
   struct mg_profile *p;
   size_t input;
   struct mg_process *proc; /* set by the header */
-  uint64_t *order;         /* the pre-scan's suffix minimums, handed to the replay */
-  size_t norder;
-  int fd;                  /* a regular file, pre-scanned once its header is read; or -1 */
-  const void *data;        /* or a buffer, likewise */
-  size_t len;
-  struct mg_decode_reading how;
-  uint64_t scanned;        /* bytes the pre-scan read */
 };
-
-static uint64_t *order_of(uint64_t *mins, size_t n, size_t *norder);
 
 static void on_header(void *ctx, const struct mg_header_rec *h) {
   struct reading *r = ctx;
-  /* The pre-scan reads the whole file, so it waits for a valid header: a file that is
-   * not one is refused on its first bytes, whatever its size. */
-  if (r->fd >= 0) {
-    struct mg_scan s;
-    mg_scan_fd(r->fd, r->how.size, &s, r->how.progress);
-    r->order = order_of(s.mins, s.n, &r->norder);
-    r->how.cut = s.cut;
-    r->scanned = s.bytes;
-  } else if (r->data) {
-    uint64_t *mins;
-    size_t n = mg_scan_buffer(r->data, r->len, &mins);
-    r->order = order_of(mins, n, &r->norder);
-  }
   r->proc = mg_input_attach_process(&r->p->inputs[r->input], h);
-  mg_replay_begin(r->p, r->proc, r->order, r->norder, r->p->window);
-  r->order = NULL;
+}
+
+/* The container knows every batch before the first is delivered (scan.h). */
+static void on_order(void *ctx, uint64_t *mins, size_t n) {
+  struct reading *r = ctx;
+  mg_scan_suffix_min(mins, n);
+  mg_replay_begin(r->p, r->proc, mins ? mins : mg_xcalloc(1, sizeof *mins), n, r->p->window);
+}
+
+static void on_status(void *ctx, const struct mg_status_rec *s) {
+  struct reading *r = ctx;
+  r->proc->status = *s;
 }
 
 static void on_site(void *ctx, const struct mg_site_rec *s) {
@@ -105,6 +95,8 @@ static const struct mg_decode_callbacks reading_callbacks = {
     .phase = on_phase,
     .module = on_module,
     .resource = on_resource,
+    .status = on_status,
+    .order = on_order,
 };
 
 static void finish_input(struct mg_profile *p, struct reading *r,
@@ -112,41 +104,27 @@ static void finish_input(struct mg_profile *p, struct reading *r,
   struct mg_input *in = &p->inputs[r->input];
   in->problem = *problem;
   in->problem.file = in->path;
+  if (r->proc && !r->proc->replay) /* no order came (the file stopped before its chunks) */
+    mg_replay_begin(p, r->proc, NULL, 0, p->window);
   if (r->proc)
     mg_profile_end_process(p, r->proc);
-  free(r->order); /* no header: the replay never took it */
 }
 
-/* The suffix minimums of the batches' first times, or NULL (scan.h). */
-static uint64_t *order_of(uint64_t *mins, size_t n, size_t *norder) {
-  if (n == (size_t)-1) {
-    *norder = 0;
-    return NULL;
-  }
-  mg_scan_suffix_min(mins, n);
-  *norder = n;
-  return mins ? mins : mg_xcalloc(1, sizeof *mins); /* no batch: an empty order */
-}
-
-struct mg_profile *mg_profile_read_file(const char *path, size_t window,
+struct mg_profile *mg_profile_read_file(const char *path, size_t window, unsigned jobs,
                                         _Atomic uint64_t *progress) {
   struct mg_profile *part = mg_profile_new();
   part->window = window;
-  struct reading r = {.p = part, .input = mg_profile_add_input(part, path), .fd = -1};
+  struct reading r = {.p = part, .input = mg_profile_add_input(part, path)};
   const char *name = part->inputs[r.input].path;
   struct mg_decode_problem problem;
-  if (strcmp(path, "-") == 0) { /* a stream: read once, not pre-scanned */
-    mg_decode_file_progress(name, &reading_callbacks, &r, &problem, progress);
-  } else if ((r.fd = mg_decode_open(name, &problem, &r.how.size)) >= 0) {
-    r.how.progress = progress;
-    r.how.cut = UINT64_MAX;
-    mg_decode_fd(r.fd, name, &reading_callbacks, &r, &problem, &r.how);
-    close(r.fd);
-    /* The progress total counts every file twice (parallel.h): what a refused or cut
-     * file was spared is done too. */
-    uint64_t done = r.scanned + r.how.read;
-    if (progress && done < 2 * r.how.size)
-      atomic_fetch_add_explicit(progress, 2 * r.how.size - done, memory_order_relaxed);
+  struct mg_read_how how = {.progress = progress, .jobs = jobs};
+  uint64_t size = 0;
+  int fd = strcmp(path, "-") == 0 ? -1 : mg_decode_open(name, &problem, &size);
+  if (fd >= 0) {
+    mg_decode_fd(fd, size, name, &reading_callbacks, &r, &problem, &how);
+    close(fd);
+  } else if (strcmp(path, "-") == 0) {
+    mg_decode_file(name, &reading_callbacks, &r, &problem, &how);
   }
   finish_input(part, &r, &problem);
   return part;
@@ -156,8 +134,7 @@ struct mg_profile *mg_profile_read_buffer(const char *name, const void *data, si
                                           size_t window) {
   struct mg_profile *part = mg_profile_new();
   part->window = window;
-  struct reading r = {.p = part, .input = mg_profile_add_input(part, name), .fd = -1, .data = data,
-                      .len = len};
+  struct reading r = {.p = part, .input = mg_profile_add_input(part, name)};
   struct mg_decode_problem problem;
   mg_decode_buffer(part->inputs[r.input].path, data, len, &reading_callbacks, &r, &problem);
   finish_input(part, &r, &problem);
@@ -168,7 +145,7 @@ struct mg_profile *mg_profile_read_buffer(const char *name, const void *data, si
  * mg_profile_add_files does on many cores: the numbers never depend on how inputs were
  * read. */
 const struct mg_input *mg_profile_add_file(struct mg_profile *p, const char *path) {
-  mg_profile_absorb(p, mg_profile_read_file(path, p->window, NULL), NULL);
+  mg_profile_absorb(p, mg_profile_read_file(path, p->window, 1, NULL), NULL);
   return &p->inputs[p->ninputs - 1];
 }
 

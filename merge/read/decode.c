@@ -30,6 +30,7 @@ struct mg_decoder {
   uint64_t consumed; /* bytes of complete objects */
   uint64_t current;  /* start of the object being decoded */
   uint64_t records;
+  uint64_t delta;    /* file offset - stream offset of the bytes being fed (wrapping) */
   bool header_seen;
   bool stopped;
   struct mg_decode_problem problem;
@@ -46,7 +47,7 @@ static bool stop(struct mg_decoder *d, enum mg_decode_status status, uint64_t of
   d->stopped = true;
   d->problem.status = status;
   d->problem.has_offset = true;
-  d->problem.offset = offset;
+  d->problem.offset = offset; /* callers turn stream offsets into the file's (delta) */
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(d->problem.message, sizeof d->problem.message, fmt, ap);
@@ -158,7 +159,7 @@ static bool get_u32(const struct rec *r, const msgpack_object *o, const char *fi
 static bool zone_string(struct mg_decoder *d, const msgpack_object *o, const char **out) {
   char *s = msgpack_zone_malloc_no_align(d->object.zone, o->via.str.size + 1);
   if (!s)
-    return stop(d, MG_DECODE_NOMEM, d->current, "out of memory");
+    return stop(d, MG_DECODE_NOMEM, d->current + d->delta, "out of memory");
   memcpy(s, o->via.str.ptr, o->via.str.size);
   s[o->via.str.size] = '\0';
   *out = s;
@@ -180,7 +181,7 @@ static bool get_str(const struct rec *r, const msgpack_object *o, const char *fi
 static void *zone_array(struct mg_decoder *d, size_t n, size_t elem) {
   void *p = msgpack_zone_malloc(d->object.zone, n ? n * elem : 1);
   if (!p)
-    stop(d, MG_DECODE_NOMEM, d->current, "out of memory");
+    stop(d, MG_DECODE_NOMEM, d->current + d->delta, "out of memory");
   return p;
 }
 
@@ -228,6 +229,13 @@ static bool decode_header(struct mg_decoder *d, const msgpack_object *o) {
   if (n < 2 || el[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
     return stop(d, MG_DECODE_BAD_HEADER, 0,
                 "bad header: the format version is not an unsigned integer");
+  if (el[1].via.u64 == 1) {
+    stop(d, MG_DECODE_VERSION, 0,
+         "was written by an older memscope (record format 1); this memscope-merge reads "
+         "format %d: record the program again", MS_FORMAT_VERSION);
+    d->problem.has_offset = false; /* the whole file is meant */
+    return false;
+  }
   if (el[1].via.u64 != MS_FORMAT_VERSION)
     return stop(d, MG_DECODE_VERSION, 0,
                 "unsupported format version %llu (this memscope-merge reads version %d)",
@@ -306,8 +314,11 @@ static bool decode_site(struct mg_decoder *d, const msgpack_object *el, uint32_t
   if (!get_uint(&r, &el[MS_SITE_ID], "site id", &s.id) ||
       !get_u32(&r, &el[MS_SITE_API], "api", &s.api) ||
       !get_array(&r, &el[MS_SITE_FRAMES], 0, "frames", &frames, &nframes) ||
-      (n > MS_SITE_FLAGS && !get_u32(&r, &el[MS_SITE_FLAGS], "flags", &s.flags)))
+      !get_u32(&r, &el[MS_SITE_FLAGS], "flags", &s.flags) ||
+      !get_u32(&r, &el[MS_SITE_SLOT], "slot", &s.slot))
     return false;
+  if (s.slot < 2) /* 0 collects unknown sites, 1 a thread's realloc releases */
+    return bad_field(&r, "slot", "is %u, a reserved slot (sites have 2 and up)", s.slot);
   struct mg_frame_rec *out = zone_array(d, nframes, sizeof *out);
   if (!out)
     return false;
@@ -506,6 +517,42 @@ static bool decode_counters(struct mg_decoder *d, const msgpack_object *el, uint
   return true;
 }
 
+/* BASE: a thread's table when a later session began: [slot, calls, bytes, 0, 0]. */
+static bool decode_base(struct mg_decoder *d, const msgpack_object *el, uint32_t n,
+                        uint64_t offset) {
+  struct rec r = {.d = d, .kind = "BASE", .offset = offset};
+  struct mg_base_rec b = {.offset = offset};
+  const msgpack_object *list;
+  uint32_t nlist;
+  if (n < MS_BASE_LEN)
+    return bad_record(&r, "%u elements, expected at least %d", n, MS_BASE_LEN);
+  if (!get_uint(&r, &el[MS_BASE_THREAD], "thread", &b.thread) ||
+      !get_array(&r, &el[MS_BASE_ENTRIES], 0, "entries", &list, &nlist))
+    return false;
+  struct mg_counter_rec *out = zone_array(d, nlist, sizeof *out);
+  if (!out)
+    return false;
+  r.part = "entry";
+  for (uint32_t i = 0; i < nlist; i++) {
+    const msgpack_object *f;
+    uint32_t nf;
+    struct mg_counter_rec *e = &out[i];
+    r.index = i;
+    if (!get_array(&r, &list[i], MS_COUNTER_LEN, "", &f, &nf) ||
+        !get_uint(&r, &f[MS_COUNTER_SITE], "slot", &e->site) ||
+        !get_uint(&r, &f[MS_COUNTER_CALLS], "calls", &e->calls) ||
+        !get_uint(&r, &f[MS_COUNTER_BYTES], "bytes", &e->bytes) ||
+        !get_uint(&r, &f[MS_COUNTER_MIN], "min", &e->min) ||
+        !get_uint(&r, &f[MS_COUNTER_MAX], "max", &e->max))
+      return false;
+  }
+  b.nentries = nlist;
+  b.entries = out;
+  if (d->cb.base)
+    d->cb.base(d->ctx, &b);
+  return true;
+}
+
 static bool decode_end(struct mg_decoder *d, const msgpack_object *el, uint32_t n,
                        uint64_t offset) {
   struct rec r = {.d = d, .kind = "END", .offset = offset};
@@ -643,6 +690,7 @@ static bool decode_record(struct mg_decoder *d, const msgpack_object *o, uint64_
   case MS_REC_PHASE: ok = decode_phase(d, el, n, offset); break;
   case MS_REC_RESOURCE: ok = decode_resource(d, el, n, offset); break;
   case MS_REC_MODULE: ok = decode_module(d, el, n, offset); break;
+  case MS_REC_BASE: ok = decode_base(d, el, n, offset); break;
   default:
     if (d->cb.unknown)
       d->cb.unknown(d->ctx, el[0].via.u64, offset);
@@ -686,7 +734,7 @@ static bool drain(struct mg_decoder *d) {
     if (ret == MSGPACK_UNPACK_SUCCESS) {
       d->current = d->consumed;
       d->consumed += size;
-      bool ok = d->header_seen ? decode_record(d, &d->object.data, d->current)
+      bool ok = d->header_seen ? decode_record(d, &d->object.data, d->current + d->delta)
                                : decode_header(d, &d->object.data);
       msgpack_unpacked_destroy(&d->object);
       if (!ok)
@@ -702,7 +750,7 @@ static bool drain(struct mg_decoder *d) {
     if (ret == MSGPACK_UNPACK_PARSE_ERROR) {
       /* The unpacker stops on the offending byte: `parsed` counts the bytes of the
        * current object before it. */
-      uint64_t at = d->consumed + d->unpacker.parsed;
+      uint64_t at = d->consumed + d->unpacker.parsed + d->delta;
       unsigned byte = (unsigned char)d->unpacker.buffer[d->unpacker.off];
       if (!d->header_seen)
         return stop(d, MG_DECODE_NOT_MSGPACK, at, "not msgpack data (invalid byte 0x%02x)",
@@ -710,7 +758,7 @@ static bool drain(struct mg_decoder *d) {
       return stop(d, MG_DECODE_CORRUPT, at, "corrupt data: invalid msgpack byte 0x%02x",
                   byte);
     }
-    return stop(d, MG_DECODE_NOMEM, d->consumed,
+    return stop(d, MG_DECODE_NOMEM, d->consumed + d->delta,
                 "cannot decode %s: out of memory (corrupt length?)",
                 d->header_seen ? "record" : "header");
   }
@@ -736,7 +784,7 @@ bool mg_decoder_feed(struct mg_decoder *d, const void *data, size_t len) {
   while (len > 0) {
     size_t chunk = len < FEED_CHUNK ? len : FEED_CHUNK;
     if (!msgpack_unpacker_reserve_buffer(&d->unpacker, chunk))
-      return stop(d, MG_DECODE_NOMEM, d->consumed,
+      return stop(d, MG_DECODE_NOMEM, d->consumed + d->delta,
                   "cannot decode record: out of memory");
     memcpy(msgpack_unpacker_buffer(&d->unpacker), p, chunk);
     msgpack_unpacker_buffer_consumed(&d->unpacker, chunk);
@@ -756,23 +804,26 @@ bool mg_decoder_finish(struct mg_decoder *d) {
     return stop(d, MG_DECODE_EMPTY, 0, "empty file");
   size_t pending = msgpack_unpacker_message_size(&d->unpacker);
   if (pending > 0)
-    return stop(d, MG_DECODE_TRUNCATED, d->consumed,
+    return stop(d, MG_DECODE_TRUNCATED, d->consumed + d->delta,
                 "truncated: the input ends inside %s (%zu bytes of it present)",
                 d->header_seen ? "a record" : "the header", pending);
   return true;
 }
 
-bool mg_decoder_finish_at(struct mg_decoder *d, uint64_t size) {
-  if (d->stopped || d->fed >= size || d->consumed >= size)
-    return mg_decoder_finish(d);
-  /* What mg_decoder_finish would say once fed the rest: the unpacker's pending message
-   * is every byte from the object's start to the end. */
-  return stop(d, MG_DECODE_TRUNCATED, d->consumed,
-              "truncated: the input ends inside %s (%llu bytes of it present)",
-              d->header_seen ? "a record" : "the header",
-              (unsigned long long)(size - d->consumed));
+void mg_decoder_at(struct mg_decoder *d, uint64_t file_offset) {
+  d->delta = file_offset - d->fed;
 }
 
+size_t mg_decoder_pending(const struct mg_decoder *d) {
+  return msgpack_unpacker_message_size(&d->unpacker);
+}
+
+void mg_decoder_fail(struct mg_decoder *d, enum mg_decode_status status, uint64_t offset,
+                     const char *message) {
+  if (d->stopped)
+    return;
+  stop(d, status, offset, "%s", message);
+}
 
 const struct mg_decode_problem *mg_decoder_problem(const struct mg_decoder *d) {
   return &d->problem;
@@ -781,21 +832,14 @@ const struct mg_decode_problem *mg_decoder_problem(const struct mg_decoder *d) {
 uint64_t mg_decoder_offset(const struct mg_decoder *d) { return d->consumed; }
 uint64_t mg_decoder_records(const struct mg_decoder *d) { return d->records; }
 
-/* --- Whole inputs -------------------------------------------------------------------- */
+/* --- Opening files ------------------------------------------------------------------- */
 
-static void io_problem(struct mg_decode_problem *problem, const char *name, bool has_offset,
-                       uint64_t offset, const char *what, int err) {
+static void io_problem(struct mg_decode_problem *problem, const char *name, const char *what,
+                       int err) {
   memset(problem, 0, sizeof *problem);
   problem->status = MG_DECODE_IO;
   problem->file = name;
-  problem->has_offset = has_offset;
-  problem->offset = offset;
   snprintf(problem->message, sizeof problem->message, "%s: %s", what, strerror(err));
-}
-
-bool mg_decode_file(const char *path, const struct mg_decode_callbacks *cb, void *ctx,
-                    struct mg_decode_problem *problem) {
-  return mg_decode_file_progress(path, cb, ctx, problem, NULL);
 }
 
 static const char *file_kind(mode_t mode) {
@@ -814,16 +858,17 @@ static const char *file_kind(mode_t mode) {
 
 /* O_NONBLOCK: opening a FIFO without a writer would wait for one forever.  It changes
  * nothing for a regular file, the only kind kept: a FIFO or a device (/dev/zero) may
- * never end, and a stream cannot be pre-scanned anyway; "-" is the way to pass one. */
+ * never end, and a container cannot be walked in one anyway; "-" is the way to pass a
+ * stream. */
 int mg_decode_open(const char *path, struct mg_decode_problem *problem, uint64_t *size) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    io_problem(problem, path, false, 0, "cannot open", errno);
+    io_problem(problem, path, "cannot open", errno);
     return -1;
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {
-    io_problem(problem, path, false, 0, "cannot open", errno);
+    io_problem(problem, path, "cannot open", errno);
     close(fd);
     return -1;
   }
@@ -840,80 +885,4 @@ int mg_decode_open(const char *path, struct mg_decode_problem *problem, uint64_t
   if (size)
     *size = (uint64_t)st.st_size;
   return fd;
-}
-
-bool mg_decode_file_progress(const char *path, const struct mg_decode_callbacks *cb,
-                             void *ctx, struct mg_decode_problem *problem,
-                             _Atomic uint64_t *progress) {
-  bool is_stdin = strcmp(path, "-") == 0;
-  int fd = is_stdin ? STDIN_FILENO : mg_decode_open(path, problem, NULL);
-  if (fd < 0)
-    return false;
-  struct mg_decode_reading how = {.progress = progress, .cut = UINT64_MAX};
-  bool ok = mg_decode_fd(fd, path, cb, ctx, problem, &how);
-  if (!is_stdin)
-    close(fd);
-  return ok;
-}
-
-bool mg_decode_fd(int fd, const char *name, const struct mg_decode_callbacks *cb, void *ctx,
-                  struct mg_decode_problem *problem, struct mg_decode_reading *how) {
-  struct mg_decoder *d = mg_decoder_new(name, cb, ctx);
-  char *buf = mg_xmalloc(FEED_CHUNK);
-  bool ok = true, read_failed = false, cut = false;
-  int err = 0;
-  how->read = 0;
-  for (;;) {
-    /* Past the start of a record that cannot end (how->cut), reading on would only hold
-     * the rest of the file in the unpacker, unless the file has grown since (a process
-     * still writing it). */
-    if (how->cut != UINT64_MAX && d->fed > how->cut && d->consumed == how->cut &&
-        !d->stopped) {
-      struct stat st;
-      if (fstat(fd, &st) == 0 && (uint64_t)st.st_size == how->size) {
-        cut = true;
-        break;
-      }
-      how->cut = UINT64_MAX;
-    }
-    ssize_t n = read(fd, buf, FEED_CHUNK);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      read_failed = true;
-      err = errno;
-      break;
-    }
-    if (n == 0)
-      break;
-    how->read += (uint64_t)n;
-    if (how->progress)
-      atomic_fetch_add_explicit(how->progress, (uint64_t)n, memory_order_relaxed);
-    if (!mg_decoder_feed(d, buf, (size_t)n)) {
-      ok = false;
-      break;
-    }
-  }
-  if (read_failed) {
-    /* Records decoded so far were delivered; what follows is unknown. */
-    io_problem(problem, name, d->fed > 0, d->fed, "cannot read", err);
-    ok = false;
-  } else {
-    if (ok)
-      ok = cut ? mg_decoder_finish_at(d, how->size) : mg_decoder_finish(d);
-    *problem = d->problem;
-  }
-  free(buf);
-  mg_decoder_free(d);
-  return ok;
-}
-
-bool mg_decode_buffer(const char *name, const void *data, size_t len,
-                      const struct mg_decode_callbacks *cb, void *ctx,
-                      struct mg_decode_problem *problem) {
-  struct mg_decoder *d = mg_decoder_new(name, cb, ctx);
-  bool ok = mg_decoder_feed(d, data, len) && mg_decoder_finish(d);
-  *problem = d->problem;
-  mg_decoder_free(d);
-  return ok;
 }

@@ -54,7 +54,8 @@ struct mg_site_rec {
   uint64_t offset; /* of the record in the input */
   uint64_t id;
   uint32_t api; /* enum memscope_api, possibly one this reader does not know */
-  uint32_t flags; /* MS_SITE_FLAG_*; 0 when the record has none */
+  uint32_t flags; /* MS_SITE_FLAG_* */
+  uint32_t slot;  /* the site's slot in counter tables and EVENTS chunks (>= 2) */
   size_t nframes;
   const struct mg_frame_rec *frames; /* innermost first */
 };
@@ -89,7 +90,7 @@ struct mg_event {
 };
 
 struct mg_events_rec {
-  uint64_t offset;
+  uint64_t offset; /* of the record, or of the EVENTS chunk */
   uint64_t thread;
   uint64_t os_tid;
   size_t nevents;
@@ -115,6 +116,30 @@ struct mg_counters_rec {
    * record has none (an older runtime). */
   uint64_t realloc_releases;
   bool has_realloc_releases;
+  /* Not a record: the thread's TABLE chunks (minus its BASE record), for a thread that
+   * wrote no COUNTERS record (killed, or still running at exit).  Its last call may be
+   * counted without its event (killed between the two). */
+  bool from_table;
+};
+
+/* A session after the first: a thread's table when the session began,
+ * [MS_REC_BASE, thread, entries]; entries' `site` is a slot, min and max are 0. */
+struct mg_base_rec {
+  uint64_t offset;
+  uint64_t thread;
+  size_t nentries;
+  const struct mg_counter_rec *entries;
+};
+
+/* The file's status block (format.h, struct ms_file_status), when it says something. */
+struct mg_status_rec {
+  uint32_t flags;       /* MS_STATUS_* */
+  uint64_t full_ns;     /* MS_STATUS_DISK_FULL: when recording stopped */
+  uint64_t lost_events; /* ... and the events it could not write */
+  uint32_t signal;      /* MS_STATUS_SIGNAL: the fatal signal */
+  uint32_t signal_tid;  /* ... the thread it hit (kernel tid) */
+  uint64_t signal_ns;   /* ... and when */
+  uint64_t skipped_bytes; /* bytes outside any chunk that were not zeros (garbage) */
 };
 
 /* memscope_phase() named a phase: [MS_REC_PHASE, id, label, ts]. */
@@ -175,6 +200,14 @@ struct mg_decode_callbacks {
   void (*phase)(void *ctx, const struct mg_phase_rec *p);
   void (*module)(void *ctx, const struct mg_module_rec *m);
   void (*resource)(void *ctx, const struct mg_resource_rec *r);
+  void (*base)(void *ctx, const struct mg_base_rec *b);
+  /* Files (container.h), not records: */
+  void (*status)(void *ctx, const struct mg_status_rec *s);
+  /* Once the file's chunks are known, before any events: for each batch of events to
+   * come (EVENTS records and chunks, in the order they will be delivered), its earliest
+   * time (UINT64_MAX when it has none).  The callee takes the malloc'd array (may be
+   * NULL when n is 0). */
+  void (*order)(void *ctx, uint64_t *mins, size_t n);
 };
 
 /* --- Problems ---------------------------------------------------------------------- */
@@ -219,11 +252,14 @@ bool mg_decoder_feed(struct mg_decoder *d, const void *data, size_t len);
  * was fine. */
 bool mg_decoder_finish(struct mg_decoder *d);
 
-/* End of input at byte `size`, of which the decoder was fed less: what was not fed lies
- * inside one object the input cannot complete (the pre-scan saw a length that runs past
- * the end, scan.h).  Reports it truncated, as mg_decoder_finish would after reading the
- * rest, without reading it.  The same as mg_decoder_finish when everything was fed. */
-bool mg_decoder_finish_at(struct mg_decoder *d, uint64_t size);
+/* From now on, the bytes fed start at this offset of the file (the content of a chunk,
+ * container.h): offsets in problems and records are the file's. */
+void mg_decoder_at(struct mg_decoder *d, uint64_t file_offset);
+/* Bytes fed of an object not complete yet (0 between records). */
+size_t mg_decoder_pending(const struct mg_decoder *d);
+/* Stops decoding on a problem found by the caller (the container's). */
+void mg_decoder_fail(struct mg_decoder *d, enum mg_decode_status status, uint64_t offset,
+                     const char *message);
 
 /* The problem that stopped decoding (status MG_DECODE_OK when none). */
 const struct mg_decode_problem *mg_decoder_problem(const struct mg_decoder *d);
@@ -238,31 +274,6 @@ uint64_t mg_decoder_records(const struct mg_decoder *d);
  * MG_DECODE_IO). */
 int mg_decode_open(const char *path, struct mg_decode_problem *problem, uint64_t *size);
 
-/* Whole-input helpers: decode a file (path "-" is standard input) or a buffer, filling
- * *problem (status MG_DECODE_OK when the input was fine); return true when it was. */
-bool mg_decode_file(const char *path, const struct mg_decode_callbacks *cb, void *ctx,
-                    struct mg_decode_problem *problem);
-/* The same, adding the bytes read to *progress (may be NULL) as it goes. */
-bool mg_decode_file_progress(const char *path, const struct mg_decode_callbacks *cb,
-                             void *ctx, struct mg_decode_problem *problem,
-                             _Atomic uint64_t *progress);
-
-/* How mg_decode_fd reads. */
-struct mg_decode_reading {
-  _Atomic uint64_t *progress; /* bytes read are added to it (may be NULL) */
-  /* The start of a record that cannot end within the file's first `size` bytes (the
-   * pre-scan's cut, scan.h), UINT64_MAX when none.  A callback may set both while the
-   * decoding runs (the header's, once the pre-scan is done).  Reading stops one chunk
-   * past it and the record is reported truncated (mg_decoder_finish_at), unless the file
-   * has grown since. */
-  uint64_t cut, size;
-  uint64_t read; /* out: bytes read */
-};
-/* Decodes what is left of the open fd (the caller closes it), as mg_decode_file does. */
-bool mg_decode_fd(int fd, const char *name, const struct mg_decode_callbacks *cb, void *ctx,
-                  struct mg_decode_problem *problem, struct mg_decode_reading *how);
-bool mg_decode_buffer(const char *name, const void *data, size_t len,
-                      const struct mg_decode_callbacks *cb, void *ctx,
-                      struct mg_decode_problem *problem);
+/* Reading whole files (format 2: a container of chunks) is container.h's. */
 
 #endif

@@ -1,5 +1,6 @@
-/* Parallel reading (parallel.h): a pool of threads reads inputs ahead, and the calling
- * thread hands the results over strictly in input order as they become ready. */
+/* Parallel reading (parallel.h): a pool of threads reads inputs (or a file's chunks)
+ * ahead, and the calling thread hands the results over strictly in order as they become
+ * ready. */
 #include "parallel.h"
 
 #include <pthread.h>
@@ -46,7 +47,7 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-static unsigned cores(void) {
+unsigned mg_cores(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (unsigned)n : 1;
 }
@@ -62,22 +63,18 @@ static void wait_a_fifth_of_a_second(struct pool *pl) {
   pthread_cond_timedwait(&pl->changed, &pl->lock, &until);
 }
 
-void mg_read_in_parallel(char *const *paths, size_t n, unsigned jobs, unsigned bytes_per_file,
-                         const struct mg_parallel_work *w) {
+void mg_run_in_order(size_t n, unsigned jobs, size_t ahead, uint64_t total,
+                     const struct mg_parallel_work *w) {
   if (!jobs)
-    jobs = cores();
+    jobs = mg_cores();
   if (jobs > n)
     jobs = n ? (unsigned)n : 1;
-  struct pool pl = {.w = w, .n = n, .ahead = 2 * (size_t)jobs};
+  if (!ahead)
+    ahead = 2 * (size_t)jobs;
+  struct pool pl = {.w = w, .n = n, .ahead = ahead};
   pthread_mutex_init(&pl.lock, NULL);
   pthread_cond_init(&pl.changed, NULL);
   pl.results = mg_xcalloc(n ? n : 1, sizeof *pl.results);
-  uint64_t total = 0;
-  for (size_t i = 0; i < n; i++) {
-    struct stat st;
-    if (strcmp(paths[i], "-") != 0 && stat(paths[i], &st) == 0 && S_ISREG(st.st_mode))
-      total += bytes_per_file * (uint64_t)st.st_size;
-  }
   pthread_t *threads = mg_xcalloc(jobs, sizeof *threads);
   unsigned started = 0;
   for (unsigned j = 0; j < jobs; j++)
@@ -88,7 +85,7 @@ void mg_read_in_parallel(char *const *paths, size_t n, unsigned jobs, unsigned b
   pthread_mutex_lock(&pl.lock);
   for (size_t i = 0; i < n; i++) {
     while (!pl.results[i]) {
-      if (started == 0) { /* no thread could start: read it here */
+      if (started == 0) { /* no thread: read it here */
         read_next(&pl);
         continue;
       }
@@ -116,4 +113,15 @@ void mg_read_in_parallel(char *const *paths, size_t n, unsigned jobs, unsigned b
   free(pl.results);
   pthread_mutex_destroy(&pl.lock);
   pthread_cond_destroy(&pl.changed);
+}
+
+void mg_read_in_parallel(char *const *paths, size_t n, unsigned jobs, unsigned bytes_per_file,
+                         const struct mg_parallel_work *w) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct stat st;
+    if (strcmp(paths[i], "-") != 0 && stat(paths[i], &st) == 0 && S_ISREG(st.st_mode))
+      total += bytes_per_file * (uint64_t)st.st_size;
+  }
+  mg_run_in_order(n, jobs, 0, total, w);
 }

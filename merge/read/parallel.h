@@ -1,4 +1,5 @@
-/* Reading many inputs on a pool of threads, handed over in input order (parallel.c).
+/* Reading many inputs, or one file's EVENTS chunks, on a pool of threads, handed over in
+ * order (parallel.c).
  * What reading one input means is the caller's (the model reads a file into a profile of
  * its own: model/load.c); this layer only schedules, bounds and reports progress. */
 #ifndef MEMSCOPE_MERGE_PARALLEL_H
@@ -19,6 +20,14 @@ struct mg_parallel_work {
   void (*progress)(void *ctx, uint64_t done, uint64_t total);
   void *ctx;
 };
+
+/* The cores online (1 when unknown). */
+unsigned mg_cores(void);
+
+/* Runs w->read for 0..n-1 on `jobs` threads (0: one per core) and w->deliver for each strictly in order, with at most `ahead` (0: 2 x jobs)
+ * read and not yet delivered; total is what w->progress is told to expect. */
+void mg_run_in_order(size_t n, unsigned jobs, size_t ahead, uint64_t total,
+                     const struct mg_parallel_work *w);
 
 /* Reads paths[0..n) with `jobs` threads (0: one per core, never more than n); workers run
  * at most 2 x jobs inputs ahead of delivery, so a bounded number of results wait at once.

@@ -1,5 +1,5 @@
 /* The pre-scan (scan.h): a msgpack skipper that reads just the record type and the first
- * event's times of EVENTS records.  A thread's events are in program order, so within
+ * event's times of EVENTS records, and the first event of EVENTS chunks.  A thread's events are in program order, so within
  * one record times only grow: the first event holds the record's earliest time (its
  * begin_ns when it is a realloc, taken before its ts). */
 #include "scan.h"
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "memscope/event_codec.h"
 #include "memscope/format.h"
 #include "util.h"
 
@@ -249,54 +250,35 @@ static int scan(struct cur *c, uint64_t **mins, size_t *n, size_t *cap, bool *he
   }
 }
 
-size_t mg_scan_buffer(const void *data, size_t len, uint64_t **mins) {
+void mg_scan_records(const void *data, size_t len, uint64_t **mins, size_t *n, size_t *cap) {
   struct cur c = {data, (const unsigned char *)data + len, 0};
-  size_t n = 0, cap = 0;
-  bool header_done = false;
-  *mins = NULL;
-  scan(&c, mins, &n, &cap, &header_done);
-  return n;
+  bool header_done = true;
+  scan(&c, mins, n, cap, &header_done);
 }
 
-void mg_scan_fd(int fd, uint64_t size, struct mg_scan *s, _Atomic uint64_t *progress) {
-  *s = (struct mg_scan){.cut = UINT64_MAX};
-  size_t cap = 0, bcap = 256 * 1024, have = 0;
-  uint64_t at = 0; /* file offset of buf[0] */
-  unsigned char *buf = mg_xmalloc(bcap);
-  bool header_done = false;
-  while (at + have < size) {
-    if (have == bcap) { /* one record larger than the buffer (and within the file) */
-      bcap *= 2;
-      buf = mg_xrealloc(buf, bcap);
+uint64_t mg_scan_events_chunk(const void *content, size_t len) {
+  const uint8_t *p = content, *end = p + len;
+  struct ms_codec_state st = {0};
+  struct ms_codec_event e;
+  uint64_t id, frames[MS_ITEM_STACK_MAX];
+  uint32_t nframes;
+  for (;;) {
+    switch (ms_decode_item(&p, end, &st, &e, &id, frames, &nframes)) {
+    case MS_DECODED_EVENT: return e.op == MS_ITEM_REALLOC ? e.begin_ns : e.ts;
+    case MS_DECODED_STACK: continue;
+    case MS_DECODED_END: return UINT64_MAX;
+    default: return 0; /* the decoder reports it; meanwhile nothing is final */
     }
-    size_t want = bcap - have;
-    if (want > size - (at + have))
-      want = (size_t)(size - (at + have));
-    ssize_t got = pread(fd, buf + have, want, (off_t)(at + have));
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got <= 0)
-      break;
-    s->bytes += (uint64_t)got;
-    if (progress)
-      atomic_fetch_add_explicit(progress, (uint64_t)got, memory_order_relaxed);
-    have += (size_t)got;
-    struct cur c = {buf, buf + have, size - (at + have)};
-    int r = scan(&c, &s->mins, &s->n, &cap, &header_done);
-    size_t used = (size_t)(c.p - buf);
-    if (r == CUT)
-      s->cut = at + used;
-    if (r == BAD || r == CUT)
-      break;
-    memmove(buf, c.p, have - used);
-    have -= used;
-    at += used;
   }
-  free(buf);
 }
 
 void mg_scan_suffix_min(uint64_t *mins, size_t n) {
   for (size_t k = n; k-- > 1;)
     if (mins[k] < mins[k - 1])
       mins[k - 1] = mins[k];
+}
+
+size_t mg_scan_object_size(const void *data, size_t len) {
+  struct cur c = {data, (const unsigned char *)data + len, 0};
+  return skip(&c, 1) == OK ? (size_t)(c.p - (const unsigned char *)data) : 0;
 }

@@ -75,10 +75,10 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
   bool found = row ? (place = *row, true) : mg_site_place(p, s, &place);
   char line[4096];
   if (!found) {
+    /* No frames (a module without debug info, or no SITE record): the site's id at least
+     * tells such sites apart. */
     if (mg_site_uninstrumented(s))
       snprintf(line, sizeof line, "(uninstrumented %s)", mg_api_name((uint32_t)(s->id & 0xffff)));
-    else if (s->described)
-      snprintf(line, sizeof line, "??");
     else
       snprintf(line, sizeof line, "site 0x%" PRIx64, s->id);
     fprintf(out, "%-*s ??\n", FUNCTION_WIDTH, line);

@@ -310,6 +310,35 @@ static void cross_thread(struct mg_json *j, const struct mg_process *proc,
   mg_json_end(j);
 }
 
+/* The file's status block (docs/json.md): where recording stopped, how the process died. */
+static void status(struct mg_json *j, const struct mg_process *proc) {
+  const struct mg_status_rec *s = &proc->status;
+  bool timed = proc->present & MG_HEADER_HAS_START_NS;
+  mg_json_key(j, "disk_full");
+  if (s->flags & MS_STATUS_DISK_FULL) {
+    mg_json_object(j);
+    kuint_or_null(j, "at_ns", s->full_ns - proc->start_ns, !timed || s->full_ns < proc->start_ns);
+    mg_json_kuint(j, "lost_events", s->lost_events);
+    mg_json_end(j);
+  } else {
+    mg_json_null(j);
+  }
+  mg_json_key(j, "fatal_signal");
+  if (s->flags & MS_STATUS_SIGNAL) {
+    char name[32];
+    mg_json_object(j);
+    mg_json_kuint(j, "number", s->signal);
+    mg_json_kstring(j, "name", mg_signal_name(s->signal, name, sizeof name));
+    mg_json_kuint(j, "tid", s->signal_tid);
+    kuint_or_null(j, "at_ns", s->signal_ns - proc->start_ns,
+                  !timed || s->signal_ns < proc->start_ns);
+    mg_json_end(j);
+  } else {
+    mg_json_null(j);
+  }
+  mg_json_kuint(j, "skipped_bytes", s->skipped_bytes);
+}
+
 static void process(struct mg_json *j, const struct mg_process *proc,
                     const struct mg_report_options *opt, const struct mg_bottleneck *bn,
                     size_t nbn) {
@@ -347,6 +376,7 @@ static void process(struct mg_json *j, const struct mg_process *proc,
   mg_json_kuint(j, "skipped_events", proc->skipped_events);
   mg_json_kuint(j, "dropped_events", mg_process_dropped_events(proc));
   mg_json_kuint(j, "disagreeing_sites", proc->disagreeing_sites);
+  status(j, proc);
   mg_json_key(j, "replay");
   mg_json_object(j);
   mg_json_kbool(j, "ordered_by_scan", proc->ordered_by_scan);

@@ -40,4 +40,11 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
 void mg_report_text_stacks(FILE *out, const struct mg_profile *p,
                            const struct mg_report_options *opt);
 
+/* The status block in words (status_text.c): "SIGSEGV" (or "signal N") into buf; the text
+ * summary's warning lines under a file's line (nothing when the block has nothing to
+ * say). */
+const char *mg_signal_name(uint32_t sig, char *buf, size_t size);
+struct mg_process;
+void mg_text_status(FILE *out, const struct mg_process *proc);
+
 #endif

@@ -189,6 +189,7 @@ static void print_input(FILE *out, const struct mg_input *in) {
             plural(proc->disagreeing_sites, "site", "sites"));
   fputc('\n', out);
   print_command(out, proc);
+  mg_text_status(out, proc);
 }
 
 static void print_header(FILE *out, const struct mg_profile *p) {

@@ -9,9 +9,12 @@ merge=$1 golden=$2 work=$3 update=${4:-}
 rm -rf "$work" && mkdir -p "$work"
 cp "$golden"/*.mspk "$work"/
 cd "$work"
-# A copy cut inside a record (the second EVENTS record, after 80 allocations of one
-# thread were written): a crash mid-write.
-head -c 6000 golden_full.mspk >golden_cut.mspk
+# A copy cut in the middle of events: inside the second EVENTS chunk (the consumer
+# thread's, at 24576; 85 of its 170 content bytes, 14 of its 20 cross-thread frees), after
+# the RECORDS chunk (so the counters, THREAD and END records are whole) and the producer's
+# whole chunk.  The file is reported truncated at that chunk, and its counters and events
+# disagree.
+head -c 24693 golden_full.mspk >golden_cut.mspk
 
 # name|arguments: expected output in expected/NAME.{out,err,status}
 cases=(

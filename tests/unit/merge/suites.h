@@ -19,5 +19,6 @@ Suite *reports_suite(void);
 Suite *symbolize_suite(void);
 Suite *resources_suite(void);
 Suite *names_suite(void);
+Suite *container_suite(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -64,7 +65,9 @@ static void setup(void) {
   struct fx f;
   build_small_profile(&f, 500);
   write_file("good.msgpack", f.buf.data, f.buf.size);
-  write_file("cut.msgpack", f.buf.data, f.starts[5] + 4); /* in thread 1's batch */
+  /* cut in thread 1's EVENTS chunk, inside its last item */
+  const struct ms_chunk_header *h = (const struct ms_chunk_header *)(f.buf.data + f.starts[5]);
+  write_file("cut.msgpack", f.buf.data, f.starts[5] + sizeof *h + h->used - 1);
   fx_destroy(&f);
   build_small_profile(&f, 600);
   char sub[96];
@@ -103,11 +106,11 @@ END_TEST
 START_TEST(test_cli_bad_inputs) {
   struct run r = run("good.msgpack cut.msgpack empty.msgpack text.txt missing.msgpack");
   ck_assert_int_eq(r.status, 1);
-  ck_assert(strstr(r.out, "memscope: 5 files, 2 processes, 3 threads\n"));
+  ck_assert_msg(strstr(r.out, "memscope: 5 files, 2 processes, 4 threads\n"), "%s", r.out);
   ck_assert(strstr(r.out, "  cut.msgpack: small pid 500, mode full, incomplete (no end record), "
                           "truncated at offset "));
   ck_assert_msg(strstr(r.err, "memscope-merge: cut.msgpack: offset "), "%s", r.err);
-  ck_assert(strstr(r.err, ": truncated: the input ends inside a record"));
+  ck_assert_msg(strstr(r.err, ": truncated: the file ends inside a chunk ("), "%s", r.err);
   ck_assert(strstr(r.err, "memscope-merge: empty.msgpack: offset 0: empty file\n"));
   ck_assert(strstr(r.err, "memscope-merge: text.txt: offset 0: not a memscope file"));
   ck_assert(strstr(r.err, "memscope-merge: missing.msgpack: cannot open: No such file or directory\n"));
@@ -280,6 +283,55 @@ START_TEST(test_cli_directory_and_jobs) {
 }
 END_TEST
 
+/* The progress bar: drawn on a terminal once reading lasts (the reader polls every fifth
+ * of a second), never when stderr is not one.  A file of 1.44 M events takes long enough;
+ * the terminal's half runs under script(1), when there is one and the file took long
+ * enough to read here (a fast machine reads it before the first poll). */
+START_TEST(test_cli_progress_only_on_terminal) {
+  enum { THREADS = 4, CHUNKS = 60, PAIRS = 3000 };
+  struct fx f;
+  fx_init(&f);
+  fx_header(&f, "big", 900);
+  fx_site(&f, 0xA, MEMSCOPE_API_MALLOC, 0, NULL);
+  fx_site(&f, 0xF, MEMSCOPE_API_FREE, 0, NULL);
+  uint64_t ts = 1000;
+  for (int k = 0; k < CHUNKS; k++)
+    for (uint64_t t = 1; t <= THREADS; t++) {
+      fx_events(&f, t, 900 + t, 2 * PAIRS);
+      for (int i = 0; i < PAIRS; i++) {
+        uint64_t ptr = t << 32 | (uint64_t)(k * PAIRS + i) << 5;
+        fx_alloc(&f, 0xA, 24, ptr, ts++);
+        fx_free(&f, 0xF, ptr, ts++);
+      }
+    }
+  fx_end(&f, ts, "exit");
+  write_file("big.msgpack", f.buf.data, f.buf.size);
+  fx_destroy(&f);
+
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  struct run r = run("--top 1 big.msgpack");
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_msg(strstr(r.out, "  allocations               720000\n"), "%s", r.out);
+  ck_assert_str_eq(r.err, ""); /* not a terminal: not a byte */
+  run_free(&r);
+  double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  if (took < 0.5 || system("command -v script >/dev/null 2>&1") != 0)
+    return;
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "cd %s && script -qc '%s --top 1 big.msgpack >/dev/null' pty.log "
+           ">/dev/null 2>&1", dir, MEMSCOPE_MERGE_BIN);
+  ck_assert_int_eq(system(cmd), 0);
+  char path[128];
+  snprintf(path, sizeof path, "%s/pty.log", dir);
+  char *log = slurp(path);
+  ck_assert_msg(strstr(log, "\rmemscope-merge: [") && strstr(log, "% of "), "%s", log);
+  ck_assert_msg(strstr(log, "\r\033[K"), "the bar is not erased: %s", log); /* erased */
+  free(log);
+}
+END_TEST
+
 Suite *cli_suite(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("memscope-merge");
@@ -292,6 +344,8 @@ Suite *cli_suite(void) {
   tcase_add_test(tc, test_cli_json);
   tcase_add_test(tc, test_cli_filters);
   tcase_add_test(tc, test_cli_directory_and_jobs);
+  tcase_add_test(tc, test_cli_progress_only_on_terminal);
+  tcase_set_timeout(tc, 30);
   suite_add_tcase(s, tc);
   return s;
 }

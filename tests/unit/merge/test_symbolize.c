@@ -14,6 +14,7 @@
 
 #include "elfinfo.h"
 #include "fixture.h"
+#include "memscope/event_codec.h"
 #include "profile.h"
 #include "bottleneck.h"
 #include "report.h"
@@ -354,11 +355,13 @@ START_TEST(test_no_symbolize) {
 }
 END_TEST
 
+/* A stack of the wrong shape in an EVENTS record (leaks mode's), or too deep in a chunk:
+ * the file is corrupt there. */
 START_TEST(test_malformed_stack) {
   struct fx f;
   fx_init(&f);
   fx_header_sampled(&f, "bad", 1, 512);
-  fx_events(&f, 1, 1, 1);
+  fx_events_record(&f, 1, 1, 1);
   f.events_left = 0; /* the event is packed by hand */
   msgpack_pack_array(&f.pk, MS_EV_SAMPLED_STACK_LEN);
   msgpack_pack_uint64(&f.pk, MS_EV_ALLOC);
@@ -387,7 +390,7 @@ START_TEST(test_malformed_stack) {
   /* A stack that is not an array. */
   fx_init(&f);
   fx_header_sampled(&f, "bad", 1, 512);
-  fx_events(&f, 1, 1, 1);
+  fx_events_record(&f, 1, 1, 1);
   f.events_left = 0;
   msgpack_pack_array(&f.pk, MS_EV_SAMPLED_STACK_LEN);
   for (int k = 0; k < 5; k++)
@@ -400,6 +403,21 @@ START_TEST(test_malformed_stack) {
   in = mg_profile_add_buffer(p, "bad2.msgpack", f.buf.data, f.buf.size);
   ck_assert_int_eq(in->problem.status, MG_DECODE_CORRUPT);
   ck_assert_ptr_nonnull(strstr(in->problem.message, "event 0 stack is an unsigned integer, not an array"));
+  mg_profile_free(p);
+  fx_destroy(&f);
+
+  /* In an EVENTS chunk: a STACK item of more frames than a stack may have. */
+  fx_init(&f);
+  fx_header_sampled(&f, "bad", 1, 512);
+  fx_events(&f, 1, 1, 1);
+  const uint8_t deep[] = {MS_ITEM_STACK, 1, 0x81, 0x02}; /* id 1, 257 frames */
+  size_t at = fx_event_bytes(&f, deep, sizeof deep);
+  p = mg_profile_new();
+  in = mg_profile_add_buffer(p, "bad3.msgpack", f.buf.data, f.buf.size);
+  mg_decode_problem_format(&in->problem, msg, sizeof msg);
+  snprintf(expect, sizeof expect, "bad3.msgpack: offset %zu: bad EVENTS item (tag 0x05): cut short "
+           "or out of range", at);
+  ck_assert_str_eq(msg, expect);
   mg_profile_free(p);
   fx_destroy(&f);
 }
@@ -444,25 +462,43 @@ START_TEST(test_module_generations) {
 END_TEST
 
 /* Many distinct addresses through one symbolizer run: nothing blocks, every address is
- * answered, and the first is still the function it is in. */
+ * answered, and the first of each stack is still the function it is in.  (A stack has at
+ * most MS_ITEM_STACK_MAX frames: the addresses come as 12 stacks of 250.) */
 START_TEST(test_many_addresses) {
   if (!have_symbolizer())
     return;
   struct self me;
   self_image(&me);
-  enum { N = 3000 };
+  enum { N = 3000, DEPTH = 250, NSTACKS = N / DEPTH };
   static uint64_t addr[N];
+  const uint64_t *stacks[NSTACKS];
+  size_t depth[NSTACKS];
   for (size_t i = 0; i < N; i++)
     addr[i] = addr_of(symbolize_target) + 1 + i;
-  const uint64_t *stacks[] = {addr};
-  size_t depth[] = {N};
+  for (size_t k = 0; k < NSTACKS; k++) {
+    stacks[k] = addr + k * DEPTH;
+    depth[k] = DEPTH;
+  }
   struct fx f;
-  sampled_file(&f, me.path, me.bias, me.build_id, 1, stacks, depth);
+  sampled_file(&f, me.path, me.bias, me.build_id, NSTACKS, stacks, depth);
   struct mg_symbolize_options o = {.quiet = true};
   struct mg_profile *p = merge(&f, "many.msgpack", &o);
   ck_assert_msg(p->stacks->nwarnings == 0, "%s", p->stacks->warnings[0]);
-  ck_assert_uint_ge(p->stacks->stacks[0].nframes, N);
-  ck_assert_str_eq(p->stacks->stacks[0].frames[0].function, "symbolize_target");
+  ck_assert_uint_eq(p->stacks->nstacks, NSTACKS);
+  size_t frames = 0;
+  for (size_t k = 0; k < NSTACKS; k++) {
+    ck_assert_uint_ge(p->stacks->stacks[k].nframes, DEPTH);
+    frames += p->stacks->stacks[k].nframes;
+  }
+  ck_assert_uint_ge(frames, N);
+  /* The stack whose first address is symbolize_target's own. */
+  bool first = false;
+  for (size_t k = 0; k < NSTACKS; k++)
+    first |= p->stacks->stacks[k].frames[0].address == addr_of(symbolize_target) - me.bias;
+  ck_assert(first);
+  for (size_t k = 0; k < NSTACKS; k++)
+    if (p->stacks->stacks[k].frames[0].address == addr_of(symbolize_target) - me.bias)
+      ck_assert_str_eq(p->stacks->stacks[k].frames[0].function, "symbolize_target");
   mg_profile_free(p);
   fx_destroy(&f);
 }

@@ -1,0 +1,182 @@
+/* EVENTS chunks into batches of events (events.h). */
+#include "events.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memscope/event_codec.h"
+#include "memscope/format.h"
+#include "util.h"
+
+/* Slots are handed out from 2 up, one per site: an array covers them.  A slot beyond this
+ * (a corrupt or unusual file) goes to the map, so that one odd number costs no memory. */
+#define SLOTS_ARRAY_MAX (1u << 22)
+/* Stack ids count up from 1 per thread; the key packs the thread above them. */
+#define STACK_ID_BITS 40
+
+void mg_slots_init(struct mg_slots *s) {
+  memset(s, 0, sizeof *s);
+  mg_map_init(&s->far, sizeof(uint64_t));
+}
+
+void mg_slots_destroy(struct mg_slots *s) {
+  free(s->ids);
+  mg_map_destroy(&s->far);
+}
+
+bool mg_slots_known(const struct mg_slots *s, uint32_t slot) {
+  if (slot < SLOTS_ARRAY_MAX)
+    return slot < s->n && s->ids[slot];
+  return mg_map_get(&s->far, slot) != NULL;
+}
+
+bool mg_slots_set(struct mg_slots *s, uint32_t slot, uint64_t id) {
+  if (mg_slots_known(s, slot))
+    return mg_slots_site(s, slot) == id; /* the same site again is no conflict */
+  /* Site id 0 ("no known site") is what an unnamed slot gives anyway; it is stored as
+   * all ones in the array so that the slot still counts as named. */
+  if (slot >= SLOTS_ARRAY_MAX) {
+    *(uint64_t *)mg_map_put(&s->far, slot, NULL) = id;
+    return true;
+  }
+  if (slot >= s->n) {
+    mg_grow_zeroed((void **)&s->ids, &s->cap, (size_t)slot + 1, sizeof *s->ids);
+    s->n = (size_t)slot + 1;
+  }
+  s->ids[slot] = id ? id : UINT64_MAX;
+  return true;
+}
+
+uint64_t mg_slots_site(const struct mg_slots *s, uint32_t slot) {
+  uint64_t id = 0;
+  if (slot < s->n) {
+    id = s->ids[slot];
+  } else if (slot >= SLOTS_ARRAY_MAX) {
+    const uint64_t *v = mg_map_get(&s->far, slot);
+    id = v ? *v : 0;
+  }
+  return id == UINT64_MAX ? 0 : id;
+}
+
+static const uint32_t kinds[] = {
+    [MS_ITEM_ALLOC] = MS_EV_ALLOC, [MS_ITEM_FREE] = MS_EV_FREE,
+    [MS_ITEM_REALLOC] = MS_EV_REALLOC, [MS_ITEM_SAMPLE] = MS_EV_ALLOC};
+
+void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, size_t len,
+                            uint64_t at, const struct mg_slots *slots) {
+  c->n = c->nstacks = c->nframes = 0;
+  c->bad = false;
+  bool any_stack = false;
+  const uint8_t *p = content, *end = content + len;
+  struct ms_codec_state st = {0};
+  struct ms_codec_event e;
+  uint64_t id, frames[MS_ITEM_STACK_MAX];
+  uint32_t nframes;
+  /* Items take 3 bytes at least (tag, ptr, ts): room for all at once. */
+  MG_GROW(c->events, c->cap, len / 3 + 1);
+  for (;;) {
+    const uint8_t *item = p;
+    int r = ms_decode_item(&p, end, &st, &e, &id, frames, &nframes);
+    if (r == MS_DECODED_END)
+      break;
+    if (r == MS_DECODED_STACK) {
+      MG_GROW(c->stacks, c->stacks_cap, c->nstacks + 1);
+      MG_GROW(c->frames, c->frames_cap, c->nframes + nframes);
+      c->stacks[c->nstacks++] = (struct mg_chunk_stack){id, c->nframes, nframes};
+      memcpy(c->frames + c->nframes, frames, nframes * sizeof *frames);
+      c->nframes += nframes;
+      continue;
+    }
+    if (r != MS_DECODED_EVENT || (e.op == MS_ITEM_SAMPLE && !(e.weight >= 1.0 &&
+                                                              e.weight < 1e300))) {
+      c->bad = true;
+      c->bad_offset = at + (uint64_t)(item - content);
+      if (r == MS_DECODED_EVENT)
+        snprintf(c->message, sizeof c->message,
+                 "bad EVENTS item: a sample's weight is %g, not a number >= 1", e.weight);
+      else
+        snprintf(c->message, sizeof c->message,
+                 "bad EVENTS item (tag 0x%02x): %s", *item,
+                 (*item & MS_ITEM_OP_MASK) > MS_ITEM_STACK || !(*item & MS_ITEM_OP_MASK)
+                     ? "unknown kind" : "cut short or out of range");
+      break;
+    }
+    struct mg_event *ev = &c->events[c->n];
+    *ev = (struct mg_event){
+        .kind = kinds[e.op],
+        .phase = e.phase > UINT32_MAX ? UINT32_MAX : (uint32_t)e.phase,
+        .site = mg_slots_site(slots, e.slot),
+        .size = e.size,
+        .ptr = e.ptr,
+        .ts = e.ts,
+        .old_ptr = e.old_ptr,
+        .begin_ns = e.begin_ns,
+        .weight = e.weight,
+        .alignment = e.align,
+    };
+    if (e.stack && !any_stack) { /* the first stack: ids for every event from now on */
+      any_stack = true;
+      MG_GROW(c->stack_ids, c->stack_ids_cap, c->cap);
+      memset(c->stack_ids, 0, c->n * sizeof *c->stack_ids);
+    }
+    if (any_stack)
+      c->stack_ids[c->n] = e.stack;
+    c->n++;
+  }
+  c->stack_ids_used = any_stack;
+}
+
+void mg_chunk_events_free(struct mg_chunk_events *c) {
+  free(c->events);
+  free(c->stack_ids);
+  free(c->stacks);
+  free(c->frames);
+  memset(c, 0, sizeof *c);
+}
+
+void mg_stack_ids_init(struct mg_stack_ids *t) {
+  memset(t, 0, sizeof *t);
+  mg_map_init(&t->ids, sizeof(size_t));
+}
+
+void mg_stack_ids_destroy(struct mg_stack_ids *t) {
+  mg_map_destroy(&t->ids);
+  free(t->spans);
+  free(t->frames);
+}
+
+static uint64_t stack_key(uint64_t thread, uint64_t id) { return thread << STACK_ID_BITS | id; }
+
+void mg_stack_ids_resolve(struct mg_stack_ids *t, uint64_t thread, struct mg_chunk_events *c) {
+  for (size_t i = 0; i < c->nstacks; i++) {
+    const struct mg_chunk_stack *s = &c->stacks[i];
+    if (s->id == 0 || s->id >> STACK_ID_BITS)
+      continue; /* not an id a thread hands out: its events find no stack */
+    bool existed;
+    size_t *pos = mg_map_put(&t->ids, stack_key(thread, s->id), &existed);
+    if (existed)
+      continue; /* defined once: the first definition stands */
+    MG_GROW(t->spans, t->spans_cap, t->nspans + 1);
+    MG_GROW(t->frames, t->frames_cap, t->nframes + s->n);
+    memcpy(t->frames + t->nframes, c->frames + s->at, s->n * sizeof *t->frames);
+    t->spans[t->nspans].at = t->nframes;
+    t->spans[t->nspans].n = s->n;
+    t->nframes += s->n;
+    *pos = ++t->nspans;
+  }
+  if (!c->stack_ids_used)
+    return;
+  for (size_t i = 0; i < c->n; i++) {
+    uint64_t id = c->stack_ids[i];
+    if (!id)
+      continue;
+    const size_t *pos = id >> STACK_ID_BITS ? NULL : mg_map_get(&t->ids, stack_key(thread, id));
+    if (!pos) {
+      t->unknown++;
+      continue;
+    }
+    c->events[i].stack = t->spans[*pos - 1].n ? t->frames + t->spans[*pos - 1].at : NULL;
+    c->events[i].nstack = t->spans[*pos - 1].n;
+  }
+}

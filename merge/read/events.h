@@ -1,0 +1,77 @@
+/* EVENTS chunks (format.h, event_codec.h): one chunk's compact items decoded into the
+ * decoder's mg_event batch (events.c).  Decoding needs only the chunk and the file's
+ * slot -> site map, so chunks are decoded on any thread; what links a thread's chunks,
+ * its stacks (defined once, used by id in later chunks too), is resolved where they are
+ * delivered, in the thread's order (mg_stack_ids_*). */
+#ifndef MEMSCOPE_MERGE_EVENTS_H
+#define MEMSCOPE_MERGE_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "hashmap.h"
+
+/* The SITE records' slots: slot -> site id (0 for a slot no record named). */
+struct mg_slots {
+  uint64_t *ids; /* ids[slot] for the slots below `n`, 0 when none */
+  size_t n, cap;
+  struct mg_map far; /* slots beyond what an array should hold (corrupt or odd files) */
+};
+void mg_slots_init(struct mg_slots *s);
+void mg_slots_destroy(struct mg_slots *s);
+/* False when the slot already names another site. */
+bool mg_slots_set(struct mg_slots *s, uint32_t slot, uint64_t id);
+uint64_t mg_slots_site(const struct mg_slots *s, uint32_t slot);
+/* Whether a SITE record named the slot. */
+bool mg_slots_known(const struct mg_slots *s, uint32_t slot);
+
+/* One chunk decoded. */
+struct mg_chunk_events {
+  struct mg_event *events;
+  size_t n, cap;
+  uint64_t *stack_ids; /* the stack id of each event (0: none), when stack_ids_used */
+  size_t stack_ids_cap;
+  bool stack_ids_used; /* some event of the chunk has a stack */
+  /* The STACK items it defines: id, frames at frames[at .. at + n). */
+  struct mg_chunk_stack {
+    uint64_t id;
+    size_t at;
+    uint32_t n;
+  } *stacks;
+  size_t nstacks, stacks_cap;
+  uint64_t *frames;
+  size_t nframes, frames_cap;
+  /* A bad item stopped the chunk here (what came before it is in events). */
+  bool bad;
+  uint64_t bad_offset; /* in the file */
+  char message[160];
+};
+
+/* Decodes len bytes of content (starting at file offset `at`) into c (emptied first; its
+ * arrays are reused). */
+void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, size_t len,
+                            uint64_t at, const struct mg_slots *slots);
+void mg_chunk_events_free(struct mg_chunk_events *c);
+
+/* A file's stacks, per thread, by id: filled from each chunk in the thread's order, and
+ * each event's id turned into its frames. */
+struct mg_stack_ids {
+  struct mg_map ids; /* (thread, id) -> position + 1 in spans */
+  struct {
+    size_t at;
+    uint32_t n;
+  } *spans;
+  size_t nspans, spans_cap;
+  uint64_t *frames;
+  size_t nframes, frames_cap;
+  uint64_t unknown; /* events that named a stack never defined */
+};
+void mg_stack_ids_init(struct mg_stack_ids *t);
+void mg_stack_ids_destroy(struct mg_stack_ids *t);
+/* Learns the chunk's stacks and points its events at their frames (valid until the next
+ * call). */
+void mg_stack_ids_resolve(struct mg_stack_ids *t, uint64_t thread, struct mg_chunk_events *c);
+
+#endif

@@ -1,0 +1,492 @@
+/* Format 2's container (read/container.c): the chunk walk and its resync, cut chunks,
+ * bad items, unknown kinds, TABLE counts and BASE records, the status block, and files
+ * of format 1. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "fixture.h"
+#include "memscope/event_codec.h"
+#include "profile.h"
+#include "report.h"
+#include "suites.h"
+
+enum { SITE_A = 0xa, SITE_F = 0xf };
+
+static void start(struct fx *f) {
+  fx_init(f);
+  fx_header(f, "c", 700);
+  fx_site(f, SITE_A, MEMSCOPE_API_MALLOC, 0, NULL);
+  fx_site(f, SITE_F, MEMSCOPE_API_FREE, 0, NULL);
+  fx_thread(f, 1, 700, "main", 10, 0);
+}
+
+static struct mg_profile *read_fx(struct fx *f, size_t len) {
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "c.msgpack", f->buf.data, len);
+  return p;
+}
+
+static const struct mg_thread *thread1(const struct mg_profile *p) {
+  return mg_process_find_thread(p->inputs[0].process, 1);
+}
+
+/* Zero pages where a chunk was reserved but never written, and garbage: skipped, the
+ * chunks after them read; only the garbage is reported. */
+START_TEST(test_resync_over_zero_page) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_raw(&f, NULL, 2 * MS_CHUNK_ALIGN); /* two pages of zeros */
+  fx_events(&f, 1, 700, 1);
+  fx_free(&f, SITE_F, 0x1000, 200);
+  fx_end(&f, 300, "exit");
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  ck_assert_int_eq(p->inputs[0].problem.status, MG_DECODE_OK);
+  ck_assert_uint_eq(p->totals.allocations, 1);
+  ck_assert_uint_eq(p->totals.frees, 1);
+  ck_assert_uint_eq(p->totals.live_blocks, 0);
+  ck_assert_uint_eq(p->inputs[0].process->status.skipped_bytes, 0);
+  mg_profile_free(p);
+  /* A page of garbage instead: the same, and its bytes are said. */
+  fx_destroy(&f);
+  start(&f);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  char junk[MS_CHUNK_ALIGN];
+  memset(junk, 0x5a, sizeof junk);
+  fx_raw(&f, junk, sizeof junk);
+  fx_events(&f, 1, 700, 1);
+  fx_free(&f, SITE_F, 0x1000, 200);
+  p = read_fx(&f, f.buf.size);
+  ck_assert_uint_eq(p->totals.frees, 1);
+  ck_assert_uint_eq(p->inputs[0].process->status.skipped_bytes, MS_CHUNK_ALIGN);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  mg_report_text(out, p, NULL);
+  fclose(out);
+  ck_assert_msg(strstr(text, "    warning: 4096 bytes between chunks were neither a chunk nor "
+                             "zeros (skipped)\n"), "%s", text);
+  free(text);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A chunk cut by the end of the file: its complete items are read, the file is
+ * truncated at the chunk. */
+START_TEST(test_chunk_cut_by_end) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 700, 300);
+  for (int i = 0; i < 300; i++)
+    fx_alloc(&f, SITE_A, 16, 0x10000 + 64 * (uint64_t)i, 100 + (uint64_t)i);
+  size_t at = f.starts[f.nobjects - 1];
+  /* 300 allocations of ~5 bytes: cut the file 1000 bytes into the content. */
+  struct mg_profile *p = read_fx(&f, at + 32 + 1000);
+  const struct mg_input *in = &p->inputs[0];
+  ck_assert_int_eq(in->problem.status, MG_DECODE_TRUNCATED);
+  ck_assert_uint_eq(in->problem.offset, at);
+  ck_assert_str_eq(in->problem.message,
+                   "truncated: the file ends inside a chunk (1032 of its 4096 bytes present)");
+  /* Items are whole within `used`; the cut keeps those wholly inside the file. */
+  uint64_t n = p->totals.allocations;
+  ck_assert_uint_gt(n, 150);
+  ck_assert_uint_lt(n, 300);
+  ck_assert_uint_eq(p->totals.live_blocks, n);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A bad item stops its chunk with its offset; the other chunks are read. */
+START_TEST(test_bad_item) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 700, 2);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_alloc(&f, SITE_A, 10, 0x2000, 110);
+  size_t chunk = f.starts[f.nobjects - 1];
+  uint32_t used = ((struct ms_chunk_header *)(f.buf.data + chunk))->used;
+  /* A third item with an unknown tag, written by hand into the chunk. */
+  f.buf.data[chunk + 32 + used] = 0x0e;
+  ((struct ms_chunk_header *)(f.buf.data + chunk))->used = used + 1;
+  fx_events(&f, 1, 700, 1);
+  fx_free(&f, SITE_F, 0x1000, 200);
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  const struct mg_input *in = &p->inputs[0];
+  ck_assert_int_eq(in->problem.status, MG_DECODE_CORRUPT);
+  ck_assert_uint_eq(in->problem.offset, chunk + 32 + used);
+  ck_assert_str_eq(in->problem.message, "bad EVENTS item (tag 0x0e): unknown kind");
+  ck_assert_uint_eq(p->totals.allocations, 2);
+  ck_assert_uint_eq(p->totals.frees, 1);
+  char msg[512];
+  mg_decode_problem_format(&in->problem, msg, sizeof msg);
+  ck_assert(strstr(msg, "c.msgpack: offset "));
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Unknown chunk kinds are skipped and counted like unknown records. */
+START_TEST(test_unknown_chunk_kind) {
+  struct fx f;
+  start(&f);
+  fx_chunk(&f, 77, 0, 0, "future", 6);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  ck_assert_int_eq(p->inputs[0].problem.status, MG_DECODE_OK);
+  ck_assert_uint_eq(p->inputs[0].process->skipped_records, 1);
+  ck_assert_uint_eq(p->totals.allocations, 1);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A thread without COUNTERS record is counted from its table: killed after counting its
+ * last allocation, before writing its event; that one missing event is tolerated. */
+START_TEST(test_counted_from_table) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 700, 3);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_alloc(&f, SITE_A, 30, 0x2000, 110);
+  fx_free(&f, SITE_F, 0x1000, 120);
+  struct ms_table_slot t[4] = {{0}};
+  t[fx_slot(&f, SITE_A)] = (struct ms_table_slot){3, 60, 10, 20}; /* one more: 20 bytes */
+  t[fx_slot(&f, SITE_F)] = (struct ms_table_slot){1, 0, 0, 0};
+  fx_table(&f, 1, 0, 4, t);
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  ck_assert_int_eq(p->inputs[0].problem.status, MG_DECODE_OK);
+  const struct mg_process *proc = p->inputs[0].process;
+  ck_assert(proc->has_counters);
+  ck_assert(thread1(p)->from_table);
+  ck_assert_uint_eq(p->totals.allocations, 3);
+  ck_assert_uint_eq(p->totals.bytes_allocated, 60);
+  ck_assert_uint_eq(p->totals.frees, 1);
+  ck_assert_uint_eq(proc->disagreeing_sites, 0);
+  const struct mg_site *a = mg_profile_find_site(p, SITE_A);
+  ck_assert_uint_eq(a->sizes.min, 10);
+  ck_assert_uint_eq(a->sizes.max, 30);
+  mg_profile_free(p);
+  fx_destroy(&f);
+  /* Two calls missing is a disagreement. */
+  start(&f);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  memset(t, 0, sizeof t);
+  t[fx_slot(&f, SITE_A)] = (struct ms_table_slot){3, 30, 10, 0};
+  fx_table(&f, 1, 0, 4, t);
+  p = read_fx(&f, f.buf.size);
+  ck_assert_uint_eq(p->inputs[0].process->disagreeing_sites, 1);
+  ck_assert_uint_eq(p->totals.allocations, 3);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A later session's table minus its BASE record; slot 1 is the realloc releases; a
+ * thread with a COUNTERS record ignores its table. */
+START_TEST(test_table_minus_base) {
+  struct fx f;
+  fx_init(&f);
+  fx_header_sampled(&f, "c", 700, 1024);
+  fx_site(&f, SITE_A, MEMSCOPE_API_MALLOC, 0, NULL);
+  uint32_t slots[] = {fx_slot(&f, SITE_A), 1};
+  uint64_t calls[] = {5, 2}, bytes[] = {500, 0};
+  fx_base(&f, 1, 2, slots, calls, bytes);
+  fx_counters(&f, 2, 701, 1, 1);
+  fx_counter(&f, SITE_A, 4, 40, 10, 10);
+  struct ms_table_slot t[3] = {{0}};
+  t[1] = (struct ms_table_slot){3, 0, 0, 0};
+  t[2] = (struct ms_table_slot){12, 1300, 8, 200};
+  fx_table(&f, 1, 0, 3, t);
+  struct ms_table_slot t2[3] = {{0}};
+  t2[2] = (struct ms_table_slot){99, 9900, 100, 0};
+  fx_table(&f, 2, 0, 3, t2);
+  fx_end(&f, 500, "exit");
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  ck_assert_int_eq(p->inputs[0].problem.status, MG_DECODE_OK);
+  ck_assert_uint_eq(thread1(p)->counts.allocations, 7);
+  ck_assert_uint_eq(thread1(p)->counts.bytes_allocated, 800);
+  ck_assert_uint_eq(thread1(p)->realloc_releases, 1);
+  const struct mg_thread *t2p = mg_process_find_thread(p->inputs[0].process, 2);
+  ck_assert_uint_eq(t2p->counts.allocations, 4);
+  ck_assert_uint_eq(p->totals.allocations, 11);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+static char *text_of(struct mg_profile *p) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  mg_report_text(out, p, NULL);
+  fclose(out);
+  return text;
+}
+
+/* The status block reaches the reports. */
+START_TEST(test_status_disk_full_and_signal) {
+  struct fx f;
+  start(&f); /* start_ns 1000 */
+  struct ms_file_status st = {.flags = MS_STATUS_DISK_FULL | MS_STATUS_SIGNAL,
+                              .full_ns = 1000 + 2100000000ull, .lost_events = 1234,
+                              .signal = 11, .signal_tid = 4242,
+                              .signal_ns = 1000 + 1300000000ull};
+  fx_status(&f, &st);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  const struct mg_process *proc = p->inputs[0].process;
+  ck_assert_uint_eq(proc->status.flags, MS_STATUS_DISK_FULL | MS_STATUS_SIGNAL);
+  ck_assert_uint_eq(proc->status.lost_events, 1234);
+  char *text = text_of(p);
+  ck_assert_msg(strstr(text, "    warning: recording stopped at +2.1 s: no space left for the "
+                             "file; 1234 events lost, counts after that are missing\n"),
+                "%s", text);
+  ck_assert_msg(strstr(text, "    warning: the process died of SIGSEGV (thread 4242) at +1.3 s: "
+                             "everything before it is here\n"), "%s", text);
+  free(text);
+  text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  mg_report_json(out, p, NULL);
+  fclose(out);
+  ck_assert_msg(strstr(text, "\"disk_full\": {\"at_ns\": 2100000000, \"lost_events\": 1234}") ||
+                strstr(text, "\"lost_events\": 1234"), "%s", text);
+  ck_assert_msg(strstr(text, "\"name\": \"SIGSEGV\""), "%s", text);
+  ck_assert_msg(strstr(text, "\"tid\": 4242"), "%s", text);
+  free(text);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A file of format 1 is refused with a message that says what to do. */
+START_TEST(test_version_1_refused) {
+  struct fx f;
+  fx_init(&f);
+  fx_header_version(&f, 1, "old", 1);
+  fx_site(&f, SITE_A, MEMSCOPE_API_MALLOC, 0, NULL);
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  const struct mg_input *in = &p->inputs[0];
+  ck_assert_int_eq(in->problem.status, MG_DECODE_VERSION);
+  ck_assert_ptr_null(in->process);
+  char msg[512];
+  mg_decode_problem_format(&in->problem, msg, sizeof msg);
+  ck_assert_str_eq(msg, "c.msgpack: was written by an older memscope (record format 1); this "
+                        "memscope-merge reads format 2: record the program again");
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* Decoding on worker threads gives what decoding in line does; a thread's stacks span
+ * its chunks. */
+START_TEST(test_parallel_same_as_inline) {
+  struct fx f;
+  fx_init(&f);
+  fx_header_sampled(&f, "c", 700, 64);
+  fx_site(&f, SITE_A, MEMSCOPE_API_MALLOC, 0, NULL);
+  uint64_t stack[] = {0x401000, 0x402000};
+  for (int k = 0; k < 40; k++) {
+    fx_events(&f, 1 + (uint64_t)k % 3, 700, 4);
+    for (int i = 0; i < 4; i++)
+      fx_sampled_stack(&f, SITE_A, 100, 0x100000 + 0x100 * (uint64_t)(k * 4 + i),
+                       1000 + (uint64_t)(k * 4 + i), 2.0, 0, 2, stack);
+  }
+  char path[] = "/tmp/memscope-container-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, f.buf.data, f.buf.size), (ssize_t)f.buf.size);
+  close(fd);
+  struct mg_profile *a = mg_profile_read_file(path, 0, 1, NULL);
+  struct mg_profile *b = mg_profile_read_file(path, 0, 4, NULL);
+  unlink(path);
+  const struct mg_process *pa = a->inputs[0].process, *pb = b->inputs[0].process;
+  ck_assert_uint_eq(pa->events, 160);
+  ck_assert_uint_eq(pb->events, 160);
+  ck_assert_uint_eq(pa->late_events, 0);
+  ck_assert_uint_eq(pb->late_events, 0);
+  ck_assert_ptr_nonnull(pa->stacks);
+  ck_assert_ptr_nonnull(pb->stacks);
+  mg_profile_free(a);
+  mg_profile_free(b);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A thread killed before its THREAD record is named by its chunks' headers: an EVENTS
+ * chunk's, or (with no events) a TABLE chunk's; a THREAD record has the last word. */
+START_TEST(test_tid_from_chunk_header) {
+  struct fx f;
+  start(&f); /* thread 1 has a THREAD record: tid 700 */
+  fx_events(&f, 1, 1234, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_events(&f, 2, 702, 1);
+  fx_alloc(&f, SITE_A, 20, 0x2000, 110);
+  struct ms_table_slot t[3] = {{0}};
+  t[fx_slot(&f, SITE_A)] = (struct ms_table_slot){4, 40, 10, 0};
+  fx_table(&f, 3, 0, 3, t);
+  ((struct ms_chunk_header *)(f.buf.data + f.buf.size - 2 * MS_CHUNK_ALIGN))->os_tid = 703;
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  ck_assert_int_eq(p->inputs[0].problem.status, MG_DECODE_OK);
+  const struct mg_process *proc = p->inputs[0].process;
+  ck_assert_uint_eq(mg_process_find_thread(proc, 1)->os_tid, 700);
+  ck_assert_uint_eq(mg_process_find_thread(proc, 2)->os_tid, 702);
+  const struct mg_thread *t3 = mg_process_find_thread(proc, 3);
+  ck_assert_ptr_nonnull(t3);
+  ck_assert_uint_eq(t3->os_tid, 703);
+  ck_assert_uint_eq(t3->counts.allocations, 4);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A file cut inside a chunk's first page (its header, say): truncated there, the chunks
+ * before it read. */
+START_TEST(test_cut_in_chunk_header) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_events(&f, 1, 700, 1);
+  fx_free(&f, SITE_F, 0x1000, 200);
+  size_t at = f.starts[f.nobjects - 1];
+  struct mg_profile *p = read_fx(&f, at + 20);
+  const struct mg_input *in = &p->inputs[0];
+  ck_assert_int_eq(in->problem.status, MG_DECODE_TRUNCATED);
+  ck_assert_uint_eq(in->problem.offset, at);
+  ck_assert_str_eq(in->problem.message,
+                   "truncated: the file ends inside a chunk (20 bytes of its first page present)");
+  ck_assert_uint_eq(p->totals.allocations, 1);
+  ck_assert_uint_eq(p->totals.frees, 0);
+  ck_assert_uint_eq(in->process->status.skipped_bytes, 0);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* The fuzz target's seeds from this fixture builder (tests/fuzz/seeds): written when
+ * MEMSCOPE_FUZZ_SEEDS names a directory, each checked to read as intended.  Together they
+ * hold every chunk kind, every item kind, stacks over chunks, a BASE record, a status
+ * block, a garbage page, zeros and a leaks-mode EVENTS record. */
+static void seed(const char *dir, const char *name, struct fx *f, enum mg_decode_status want) {
+  struct mg_profile *p = read_fx(f, f->buf.size);
+  ck_assert_int_eq(p->inputs[0].problem.status, want);
+  mg_profile_free(p);
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *out = fopen(path, "wb");
+  ck_assert_ptr_nonnull(out);
+  ck_assert_uint_eq(fwrite(f->buf.data, 1, f->buf.size, out), f->buf.size);
+  fclose(out);
+  fx_destroy(f);
+}
+
+START_TEST(test_fuzz_seeds) {
+  const char *dir = getenv("MEMSCOPE_FUZZ_SEEDS");
+  if (!dir)
+    return;
+  struct fx f;
+  /* Full mode: every item kind, tables, a thread without THREAD record, zeros. */
+  start(&f);
+  fx_events(&f, 1, 700, 6);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_realloc(&f, SITE_A, 40, 0x3000, 130, 0x1000, 120);
+  fx_realloc(&f, SITE_A, 0, 0, 140, 0x3000, 135);
+  fx_alloc(&f, SITE_A, 1u << 30, 0, 150);
+  fx_free(&f, SITE_F, 0, 160);
+  fx_free(&f, SITE_F, 0x9000, 170);
+  fx_raw(&f, NULL, MS_CHUNK_ALIGN);
+  fx_events(&f, 2, 702, 2);
+  fx_alloc(&f, SITE_A, 30, 0x2000, 110);
+  fx_free(&f, SITE_F, 0x2000, 180);
+  struct ms_table_slot t[4] = {{0}};
+  t[1] = (struct ms_table_slot){2, 0, 0, 0};
+  t[fx_slot(&f, SITE_A)] = (struct ms_table_slot){3, 1073741874, 10, 1073741814};
+  t[fx_slot(&f, SITE_F)] = (struct ms_table_slot){1, 0, 0, 0};
+  fx_table(&f, 1, 0, 4, t);
+  fx_counters_releases(&f, 2, 702, 1, 2, 0);
+  fx_counter(&f, SITE_A, 1, 30, 30, 30);
+  fx_counter(&f, SITE_F, 1, 0, 0, 0);
+  fx_end(&f, 300, "exit");
+  seed(dir, "unit_full.mspk", &f, MG_DECODE_OK);
+
+  /* Sampled: stacks defined in one chunk and used in the next, phases, a BASE record,
+   * the status block, a page of garbage. */
+  fx_init(&f);
+  fx_header_sampled(&f, "c", 700, 64);
+  fx_site(&f, SITE_A, MEMSCOPE_API_MALLOC, 0, NULL);
+  fx_phase(&f, 1, "load", 50);
+  uint32_t slots[] = {fx_slot(&f, SITE_A)};
+  uint64_t calls[] = {2}, bytes[] = {200};
+  fx_base(&f, 1, 1, slots, calls, bytes);
+  struct ms_file_status st = {.flags = MS_STATUS_DISK_FULL | MS_STATUS_SIGNAL, .full_ns = 900,
+                              .lost_events = 3, .signal = 6, .signal_tid = 700,
+                              .signal_ns = 950};
+  fx_status(&f, &st);
+  uint64_t stack[] = {0x401000, 0x402000, 0x3ff000};
+  for (int k = 0; k < 3; k++) {
+    fx_events(&f, 1, 700, 2);
+    fx_sampled_stack(&f, SITE_A, 100, 0x100000 + 0x100 * (uint64_t)k, 1000 + 10 * (uint64_t)k,
+                     2.5, 1, 3, stack);
+    fx_sampled_phase(&f, SITE_A, 8, 0x200000 + 0x100 * (uint64_t)k, 1005 + 10 * (uint64_t)k,
+                     64.0, 16, 1);
+  }
+  char junk[MS_CHUNK_ALIGN];
+  memset(junk, 0xa5, sizeof junk);
+  fx_raw(&f, junk, sizeof junk);
+  struct ms_table_slot t1[3] = {{0}};
+  t1[2] = (struct ms_table_slot){9, 900, 8, 92};
+  fx_table(&f, 1, 0, 3, t1);
+  seed(dir, "unit_sampled.mspk", &f, MG_DECODE_OK);
+
+  /* Leaks mode: the live blocks as an EVENTS record. */
+  fx_init(&f);
+  fx_mark(&f);
+  msgpack_pack_array(&f.pk, 3);
+  fx_str(&f, MS_FORMAT_MAGIC);
+  msgpack_pack_uint64(&f.pk, MS_FORMAT_VERSION);
+  msgpack_pack_map(&f.pk, 2);
+  fx_str(&f, MS_META_MODE);
+  fx_str(&f, "leaks");
+  fx_str(&f, MS_META_PID);
+  msgpack_pack_uint64(&f.pk, 701);
+  fx_site(&f, SITE_A, MEMSCOPE_API_MALLOC, 0, NULL);
+  fx_events_record(&f, 1, 0, 2);
+  fx_sampled_stack(&f, SITE_A, 24, 0x5000, 400, 1.0, 0, 2, stack);
+  fx_sampled(&f, SITE_A, 48, 0x6000, 410, 1.0, 0);
+  fx_counters_releases(&f, 1, 701, 1, 1, 0);
+  fx_counter(&f, SITE_A, 5, 200, 24, 48);
+  fx_end(&f, 500, "exit");
+  seed(dir, "unit_leaks.mspk", &f, MG_DECODE_OK);
+}
+END_TEST
+
+Suite *container_suite(void) {
+  Suite *s = suite_create("container");
+  TCase *tc = tcase_create("chunks");
+  tcase_add_test(tc, test_resync_over_zero_page);
+  tcase_add_test(tc, test_chunk_cut_by_end);
+  tcase_add_test(tc, test_bad_item);
+  tcase_add_test(tc, test_unknown_chunk_kind);
+  tcase_add_test(tc, test_counted_from_table);
+  tcase_add_test(tc, test_table_minus_base);
+  tcase_add_test(tc, test_status_disk_full_and_signal);
+  tcase_add_test(tc, test_version_1_refused);
+  tcase_add_test(tc, test_parallel_same_as_inline);
+  tcase_add_test(tc, test_tid_from_chunk_header);
+  tcase_add_test(tc, test_cut_in_chunk_header);
+  tcase_add_test(tc, test_fuzz_seeds);
+  suite_add_tcase(s, tc);
+  return s;
+}
