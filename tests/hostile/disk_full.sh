@@ -26,5 +26,8 @@ for prog in full_static full_shared; do
   expect_eq "$(v2 "$f" frees)" 1200000 "$prog: frees counted"
   stored=$(( $(v2 "$f" alloc_events) + $(v2 "$f" free_events) ))
   expect_eq "$(( stored + $(v2 "$f" lost_events) ))" 2400000 "$prog: stored + lost events"
+  merge_json run.json "$f"
+  python3 -c 'import json,sys; p=json.load(open("run.json"))["processes"][0]; sys.exit(not p["disk_full"])' ||
+    fail "$prog: the report does not say recording stopped"
 done
 echo "hostile disk_full: all checks passed"

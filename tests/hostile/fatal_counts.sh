@@ -25,6 +25,9 @@ for prog in crash_static crash_shared; do
       ((allocs - frees >= 0 && allocs - frees <= 8)) ||
         fail "$prog $mode run $run: $allocs allocations against $frees frees"
       [[ $mode == full ]] && expect_eq "$(v2 "$f" disagree)" 0 "$prog full run $run: counts and events agree"
+      merge_json run.json "$f"
+      python3 -c 'import json,sys; p=json.load(open("run.json"))["processes"][0]; sys.exit(p["fatal_signal"]["name"] != "SIGSEGV")' ||
+        fail "$prog $mode run $run: the report does not name SIGSEGV"
     done
   done
 done

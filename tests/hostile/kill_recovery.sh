@@ -2,7 +2,8 @@
 # Nothing lost on SIGKILL (issue #17, item 1): 8 threads make 100,000 malloc/free pairs
 # each, block, and the process kills itself with SIGKILL (no exit path of memscope
 # runs).  In the default mode and in full mode, both runtimes: exactly 800,000
-# allocations and 800,000 frees are in the file, and in full mode as many events.
+# allocations and 800,000 frees are in the file (read by v2_summary and by the merge),
+# and in full mode as many events.
 source "$(dirname "$0")/lib.sh"
 # Inline sites count in thread-local blocks, not in the file, until the pass counts
 # them in the table (branch wt-pass): sampled mode builds without them meanwhile.
@@ -20,6 +21,8 @@ for prog in kill_static kill_shared; do
     expect_eq "$(v2 "$f" allocations)" 800000 "$prog $mode: allocations recovered"
     expect_eq "$(v2 "$f" frees)" 800000 "$prog $mode: frees recovered"
     expect_eq "$(v2 "$f" end)" 0 "$prog $mode: no END record (killed)"
+    merge_json run.json "$f" # the merge reads the same
+    expect_eq "$(inst_counts run.json)" "800000 800000" "$prog $mode: the merge's counts"
     if [[ $mode == full ]]; then
       expect_eq "$(v2 "$f" alloc_events)" 800000 "$prog full: allocation events"
       expect_eq "$(v2 "$f" free_events)" 800000 "$prog full: free events"
