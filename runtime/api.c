@@ -46,8 +46,10 @@ MS_EXPORT void memscope_set_thread_name(const char *name) {
   if (strlen(name) < 16) pthread_setname_np(pthread_self(), name);
 }
 
+/* Events and counts are in the file as they happen (thread.c): what is left to write
+ * is the images loaded since the last check, and for a dump the threads' names. */
 MS_EXPORT void memscope_flush(void) {
-  if (ms_tracing()) ms_thread_flush(&ms_self);
+  if (ms_tracing()) ms_modules_check();
 }
 
 MS_EXPORT void memscope_dump(void) {
@@ -55,11 +57,12 @@ MS_EXPORT void memscope_dump(void) {
   uint8_t was = ms_busy_begin();
   ms_threads_lock();
   ms_output_lock();
-  ms_thread_flush_locked(&ms_self);
-  ms_threads_write_running_locked(0);
+  ms_thread_finish_session_locked(&ms_self, 0, 0, 0);
+  ms_threads_write_running_locked(0, 0);
   ms_output_unlock();
   ms_threads_unlock();
   ms_busy_end(was);
+  ms_modules_check();
 }
 
 MS_EXPORT int memscope_phase(const char *label) {

@@ -105,7 +105,8 @@ void ms_encode_site(struct ms_wbuf *b, const struct __memscope_site *site) {
     msgpack_pack_uint32(&pk, f->column);
   }
   msgpack_pack_uint32(&pk, site->flags);
-  /* (format 2: the site's slot in the counter tables; index is its byte offset) */
+  /* its slot in tables and EVENTS chunks (index is its byte offset); 0 (unknown) past
+   * the table's end */
   msgpack_pack_uint32(&pk, site->index / (uint32_t)sizeof(struct ms_site_counter));
 }
 
@@ -228,6 +229,28 @@ void ms_encode_counters(struct ms_wbuf *b, uint32_t index, int32_t os_tid, uint3
   }
   /* Written even when 0: a reader tells "none" from "not counted" (an older runtime). */
   msgpack_pack_uint64(&pk, nslots > MS_SLOT_RELEASES ? counters[MS_SLOT_RELEASES].calls : 0);
+}
+
+void ms_encode_base(struct ms_wbuf *b, uint32_t index, const struct ms_site_counter *base,
+                    uint32_t nslots) {
+  uint32_t used = 0;
+  for (uint32_t i = 0; i < nslots; i++) used += base[i].calls != 0 || base[i].bytes != 0;
+  if (!used) return;
+  msgpack_packer pk;
+  packer_for(&pk, b);
+  msgpack_pack_array(&pk, MS_BASE_LEN);
+  msgpack_pack_uint32(&pk, MS_REC_BASE);
+  msgpack_pack_uint32(&pk, index);
+  msgpack_pack_array(&pk, used);
+  for (uint32_t i = 0; i < nslots; i++) {
+    if (!base[i].calls && !base[i].bytes) continue;
+    msgpack_pack_array(&pk, MS_COUNTER_LEN);
+    msgpack_pack_uint32(&pk, i);
+    msgpack_pack_uint64(&pk, base[i].calls);
+    msgpack_pack_uint64(&pk, base[i].bytes);
+    msgpack_pack_uint64(&pk, 0);
+    msgpack_pack_uint64(&pk, 0);
+  }
 }
 
 void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason) {

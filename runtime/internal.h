@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "memscope/abi.h"
+#include "memscope/event_codec.h"
 #include "memscope/format.h"
 
 #define MS_EXPORT __attribute__((visibility("default")))
@@ -48,8 +49,18 @@ void *ms_os_remap(void *p, size_t old_size, size_t new_size); /* NULL on failure
 size_t ms_os_page_size(void);
 /* Files and descriptors: every descriptor is close-on-exec; -errno on failure. */
 int ms_os_write_all(int fd, const void *buf, size_t len);     /* 0 or -errno */
-int ms_os_create_file(const char *path); /* O_CREAT|O_EXCL|O_NOFOLLOW|O_APPEND, 0600 */
-int ms_os_open_append(const char *path); /* an existing file, O_APPEND|O_NOFOLLOW */
+int ms_os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off); /* 0 or -errno */
+int ms_os_create_file(const char *path); /* O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW, 0600 */
+int ms_os_open_rdwr(const char *path);   /* an existing file, O_RDWR|O_NOFOLLOW */
+/* Space for [off, off + len) taken now (fallocate, or zeros written where the
+ * filesystem has none), the file grown to cover it: 0, or -errno (-EFBIG past
+ * RLIMIT_FSIZE, checked first so that no SIGXFSZ is raised). */
+int ms_os_reserve_file(int fd, uint64_t off, uint64_t len);
+/* A shared read-write mapping of [off, off + len) of fd, at `fixed` (replacing what is
+ * there) or anywhere (NULL): the mapping, or NULL. */
+void *ms_os_map_file(int fd, uint64_t off, size_t len, void *fixed);
+/* [p, p + size) replaced by private zero pages (reserved only): 0 or -errno. */
+int ms_os_zero_fixed(void *p, size_t size);
 void ms_os_close(int fd);                /* < 0: nothing */
 struct ms_os_file_id {
   uint64_t dev, ino;
@@ -114,9 +125,11 @@ void ms_wbuf_release(struct ms_wbuf *b);
 int ms_wbuf_append(struct ms_wbuf *b, const void *data, size_t len);
 
 /* ---- encode.c: msgpack encoding of the records of format.h into a wbuf ------------- */
-/* One recorded event as kept in a thread's buffer until it is flushed. */
+/* One recorded event, as the slow paths report it (thread.c encodes it into the
+ * thread's EVENTS chunk; leak_dump.c into msgpack). */
 struct ms_event {
   uint64_t site_id;
+  uint32_t slot;        /* the site's slot (site->index / 32): EVENTS chunks name it */
   uint64_t size;
   uint64_t ptr;
   uint64_t ts;
@@ -126,11 +139,12 @@ struct ms_event {
   double weight;        /* sampled allocations: allocations this one stands for (1/p) */
   uint32_t align;       /* sampled allocations: requested alignment, 0 = default */
   uint32_t phase;       /* sampled allocations: memscope_phase() id current then, 0 = none */
-  uint32_t nstack;      /* sampled allocations: frames in the thread's stack buffer ... */
+  uint32_t nstack;      /* sampled allocations: frames in the thread's stack buffer
+                         * (ms_thread_stack_room), or leak_dump's ... */
   uint32_t stack_at;    /* ... starting here */
 };
-/* Largest encoding of one event but for its stack's frames (9 bytes each, which grow
- * the buffer when there are any); flush buffers are sized with it. */
+/* Largest msgpack encoding of one event but for its stack's frames (9 bytes each, which
+ * grow the buffer when there are any); leak_dump.c's buffers are sized with it. */
 #define MS_EVENT_MAX_ENCODED 80
 #define MS_RECORD_OVERHEAD 64
 
@@ -153,6 +167,10 @@ void ms_encode_thread(struct ms_wbuf *b, uint32_t index, int32_t os_tid, const c
 void ms_encode_events(struct ms_wbuf *b, uint32_t index, int32_t os_tid,
                       const struct ms_event *events, uint32_t n, const uint64_t *stacks);
 void ms_encode_end(struct ms_wbuf *b, uint64_t end_ns, const char *reason);
+struct ms_site_counter;
+/* A BASE record of every non-zero slot of base[0..nslots) (nothing when all are 0). */
+void ms_encode_base(struct ms_wbuf *b, uint32_t index, const struct ms_site_counter *base,
+                    uint32_t nslots);
 void ms_encode_phase(struct ms_wbuf *b, uint32_t id, const char *label, uint64_t ts);
 struct ms_resource_thread {
   int32_t tid;
@@ -212,9 +230,11 @@ const char *ms_mode_name(enum ms_mode mode);
 const char *ms_sampler_name(enum ms_sampler_kind kind);
 
 /* ---- output.c: the session's output file ---------------------------------------------
- * Created when the session starts (O_EXCL, 0600, a random part in the name), appended
- * to with whole records through a descriptor kept high and checked before each write.
- * Safe from any thread; takes the output lock (never on the hot path). */
+ * A container of chunks (format.h, version 2), created when the session starts
+ * (O_EXCL, 0600, a random part in the name): the header region with its status block
+ * mapped shared, then records appended to RECORDS chunks through their mappings (whole
+ * records, `used` stored after each).  The descriptor is kept high and checked before
+ * each use.  Safe from any thread; takes the output lock (never on the hot path). */
 void ms_output_write(const struct ms_wbuf *b);
 void ms_output_lock(void);
 int ms_output_trylock(void); /* 1 when taken */
@@ -232,6 +252,30 @@ void ms_output_after_fork_child(void);
 void ms_output_close_locked(void);
 /* Set by the fatal-signal handler: the file is written to, never created, meanwhile. */
 extern volatile int ms_output_in_signal;
+/* Counts the files created: a thread's chunks and table belong to the file of the
+ * generation it noted (a new session's file, a fork child's, is another). */
+extern _Atomic uint32_t ms_output_gen;
+/* Our descriptor for the open file (checked, reopened if the program took the number),
+ * -1 when there is none.  Lock held. */
+int ms_output_fd_locked(void);
+/* The open file's status block (mapped), NULL when none: read lock-free. */
+struct ms_file_status *ms_output_status(void);
+/* One warning line naming the file, once per file (lock held). */
+void ms_output_warn_locked(const char *what, int err);
+
+/* ---- chunks.c: chunks of the output file, reserved then mapped ----------------------
+ * A chunk of `size` bytes (a multiple of MS_CHUNK_ALIGN) at the file's cursor: space
+ * reserved, the header written, [map_from, size) of it filled from `init` (NULL: zeros)
+ * and mapped shared at `fixed` (NULL: anywhere).  The mapping, or NULL: no file, no
+ * room (the status block says so from then on), an error (warned).  Output lock held. */
+void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64_t seq,
+                          uint32_t size, uint32_t map_from, void *fixed, const void *init);
+int ms_chunks_full(void);  /* no room: the file takes no chunk any more */
+/* Tables are mapped page by page over their reserved memory: only where a page is a
+ * chunk's alignment (4 KiB); elsewhere they stay in memory (COUNTERS at exit). */
+int ms_page_size_ok(void);
+void ms_chunks_reset(void); /* a new file */
+void ms_chunks_note_lost(uint64_t events); /* events not stored for want of room */
 
 /* ---- sites.c: registered site tables ------------------------------------------------ */
 /* Encodes every registered site into b (output lock held: called when the file opens). */
@@ -300,6 +344,14 @@ struct ms_thread_rec {
   _Atomic uint8_t reading_loader_list; /* in dl_iterate_phdr now (loader.c: a fork
                                         * waits) */
   char name[64];               /* memscope_set_thread_name(), "" = ask the kernel */
+  /* Set by the thread (full mode) from its slow path's session check until its event
+   * is stored: a stop or the exit waits for it to clear, so that counts and events
+   * end at the same call (ms_threads_quiesce_locked). */
+  _Atomic uint32_t in_event;
+  /* Its table's pages [0, table_mapped) are a TABLE chunk's of file table_gen (0: none,
+   * anonymous memory); registry lock. */
+  uint32_t table_gen;
+  uint32_t table_mapped;
 };
 
 struct ms_thread {
@@ -316,12 +368,16 @@ struct ms_thread {
   uint8_t disabled;                 /* memscope_thread_tracing(0) */
   uint8_t in_loader;                /* inside dlopen, dlclose or dl_iterate_phdr
                                      * (loader.c): no stack, the list lock may be held */
-  /* The event buffer: sampled events (all events in full mode). */
-  struct ms_event *events;
-  uint32_t count;
-  uint32_t cap;
-  uint64_t *stacks; /* the events' stacks (mapped on the first one), stacks_used frames */
-  uint32_t stacks_used;
+  /* Its EVENTS chunk (format.h): sampled events (all events in full mode) are encoded
+   * straight into it, `used` stored after each. */
+  uint8_t *ev_chunk;            /* mapped, NULL: none yet */
+  uint32_t ev_size, ev_used;    /* its size, content bytes stored */
+  uint32_t ev_next_size;        /* the next one's size (they grow) */
+  uint32_t ev_gen;              /* the file (ms_output_gen) the chunks belong to */
+  uint64_t ev_seq;              /* the next chunk's number in that file */
+  struct ms_codec_state ev_state;
+  struct ms_stack_ids *stack_ids; /* stacks already written in that file */
+  uint64_t *frames;             /* a sample's stack, captured here (mapped on the first) */
   /* Cold, the owner's alone. */
   uint32_t session; /* the session it joined (its buffered events belong to it) */
   uint64_t rng;     /* xorshift64* state of this thread's sampler */
@@ -354,20 +410,19 @@ static inline struct ms_site_counter *ms_thread_counters(struct ms_thread *t) {
 int ms_thread_ensure_slow(struct ms_thread *t);
 /* Whether the calling thread is set up (it has counters for a free to count in). */
 static inline int ms_thread_is_set_up(const struct ms_thread *t) { return t->rec != NULL; }
+/* Encodes ev into the thread's EVENTS chunk (a new one when it has no room); an event
+ * with a stack (nstack frames in ms_thread_stack_room) defines it first if new. */
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev);
-/* Room for a stack of up to `frames` for the event pushed next (NULL: none); the event
- * gets stack_at = t->stacks_used, and the caller adds what it used. */
+/* Room for a stack of up to `frames` (at most MS_STACK_MAX) for the event pushed next
+ * (NULL: none). */
 uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames);
-/* Writes the thread's buffered events and its counts (no-op when it does not record in
- * the current session). */
-void ms_thread_flush(struct ms_thread *t);
-/* The same with the output lock already held (by ms_thread_flush; session stop, dump and
- * the fatal-signal handler hold the registry lock too). */
-void ms_thread_flush_locked(struct ms_thread *t);
-/* The calling thread's part of ending a session: flushed, thread record written
- * (end_ns 0: it goes on running).  With `rebase`, the session that begins as this one
- * ends: the same snapshot is its base (no call falls between).  Both locks held. */
-void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase);
+/* The calling thread's part of ending a session: thread record written (end_ns 0: it
+ * goes on running), with a COUNTERS snapshot when `snapshot` (a stop) or when its table
+ * is not all in the file (process exit, fatal signal: the table is the truth).  With
+ * `rebase`, the session that begins as this one ends: the same snapshot is its base
+ * (no call falls between).  Both locks held. */
+void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase,
+                                     int snapshot);
 /* The calling thread ends now: what its destructor does (tests call it directly). */
 void ms_thread_exit(struct ms_thread *t);
 /* A pthread_create'd thread starts: its destructor is armed at once (thread_create.c). */
@@ -382,9 +437,18 @@ int ms_threads_trylock(void); /* 1 when taken */
 void ms_threads_wait_loader_readers_locked(uint64_t timeout_ns);
 /* The kernel thread ids of the recording threads (up to max); how many were written. */
 uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max);
-/* A counters record and a thread record (end 0) for every other thread that recorded in
- * the session; `rebase` as above (0: none).  Both locks held. */
-void ms_threads_write_running_locked(uint32_t rebase);
+/* Waits (a bounded time) until no other thread is between its session check and its
+ * event's store; ms_session_closing set.  Registry lock held. */
+void ms_threads_quiesce_locked(void);
+/* A thread record (end 0) for every other thread that recorded in the session, with a
+ * counters record as above (`snapshot`); `rebase` as above (0: none).  Both locks held. */
+void ms_threads_write_running_locked(uint32_t rebase, int snapshot);
+/* A BASE record for every thread whose base for `session` is not zero (the session's
+ * file was just created).  Both locks held. */
+void ms_threads_write_bases_locked(uint32_t session);
+/* Sites up to slot `slots` are about to be given out: every table in the current file
+ * is extended to cover them first (their new pages untouched).  Both locks held. */
+void ms_threads_extend_tables_locked(uint32_t slots);
 /* A new session begins (both locks held, before it is published): every set-up
  * thread's counts now become its base. */
 void ms_threads_take_baselines_locked(uint32_t session);
@@ -557,11 +621,28 @@ static inline uint8_t ms_busy_begin(void) {
 }
 static inline void ms_busy_end(uint8_t was) { ms_self.busy = was; }
 
-/* thread.c's ms_thread_ensure, inline: the slow paths call it on every event. */
+/* Set while a stop, the exit or a fatal signal ends the session: full-mode threads
+ * record nothing more (their slow paths see it after announcing their event:
+ * ms_thread_ensure).  Other modes go on counting (a free counted on the fast path and
+ * its allocation not counted would leave the table inconsistent). */
+extern _Atomic int ms_session_closing;
+
+/* thread.c's ms_thread_ensure, inline: the slow paths call it on every event.  In full
+ * mode every call comes here, and the thread announces its event (a sequentially
+ * consistent store, then the session checks): whoever ends the session sets
+ * ms_session_closing first and then waits for the announcement to clear (the event
+ * stored, ms_thread_push_event), so no call is counted without its event or the
+ * reverse.  Other modes' counts are not events: no announcement. */
 static inline int ms_thread_ensure(struct ms_thread *t) {
-  if (MS_LIKELY(ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing()))
+  struct ms_thread_rec *r = t->rec;
+  int announce = t->record_all && r;
+  if (announce) atomic_store_explicit(&r->in_event, 1, memory_order_seq_cst);
+  if (MS_LIKELY(ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing() &&
+                !(announce && atomic_load_explicit(&ms_session_closing, memory_order_seq_cst))))
     return 1;
-  return ms_thread_ensure_slow(t);
+  int ok = ms_thread_ensure_slow(t);
+  if (!ok && t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
+  return ok;
 }
 void ms_session_init(void);              /* runtime init: session 1 unless mode off */
 int ms_session_start(const char *dir);   /* 0 or -errno */
@@ -595,6 +676,14 @@ void ms_resource_unlock(void);
 void ms_modules_encode_all(struct ms_wbuf *b); /* every image now (file opening) */
 void ms_modules_check(void);                   /* writes them again if any came or went */
 
+/* ---- stack_ids.c: a thread's stacks in its EVENTS stream, written once each ---------- */
+struct ms_stack_ids;
+/* The id of the stack frames[0..n) (created when needed: NULL *ids); *is_new when the
+ * caller must write its STACK item first.  0: no memory. */
+uint64_t ms_stack_id(struct ms_stack_ids **ids, const uint64_t *frames, uint32_t n,
+                     int *is_new);
+void ms_stack_ids_release(struct ms_stack_ids **ids);
+
 /* ---- stacks.c: call stacks of sampled allocations (libunwind, loaded at start) ----- */
 void ms_stacks_init(void);     /* from ms_init_at_load only (dlopen) */
 void ms_stacks_thread_start(void); /* a new thread, before its start routine */
@@ -610,7 +699,7 @@ void ms_loader_fork_prepare(void);
 void ms_loader_fork_parent(void);
 void ms_loader_fork_child(void);
 
-/* ---- signals.c: flush what can be flushed on a fatal signal, then die as before ---- */
+/* ---- signals.c: note a fatal signal in the file, then die as before ---------------- */
 void ms_signals_install(void);
 
 #endif

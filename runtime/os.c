@@ -73,14 +73,64 @@ int ms_os_write_all(int fd, const void *buf, size_t len) {
   return 0;
 }
 
+int ms_os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off) {
+  const char *s = buf;
+  while (len > 0) {
+    ssize_t n = pwrite(fd, s, len, (off_t)off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    s += n;
+    len -= (size_t)n;
+    off += (uint64_t)n;
+  }
+  return 0;
+}
+
 int ms_os_create_file(const char *path) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   return fd < 0 ? -errno : fd;
 }
 
-int ms_os_open_append(const char *path) {
-  int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+int ms_os_open_rdwr(const char *path) {
+  int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   return fd < 0 ? -errno : fd;
+}
+
+/* RLIMIT_FSIZE first: the kernel answers a reservation past it with SIGXFSZ, which
+ * would kill the program.  Filesystems without fallocate get zeros written instead
+ * (blocks taken all the same, so a later store through a mapping never faults). */
+int ms_os_reserve_file(int fd, uint64_t off, uint64_t len) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      off + len > (uint64_t)rl.rlim_cur)
+    return -EFBIG;
+  while (fallocate(fd, 0, (off_t)off, (off_t)len) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EOPNOTSUPP) return -errno;
+    static const char zeros[4096];
+    for (uint64_t done = 0; done < len; done += sizeof zeros) {
+      uint64_t n = len - done < sizeof zeros ? len - done : sizeof zeros;
+      int err = ms_os_pwrite_all(fd, zeros, (size_t)n, off + done);
+      if (err) return err;
+    }
+    return 0;
+  }
+  return 0;
+}
+
+void *ms_os_map_file(int fd, uint64_t off, size_t len, void *fixed) {
+  void *p = mmap(fixed, len, PROT_READ | PROT_WRITE, MAP_SHARED | (fixed ? MAP_FIXED : 0), fd,
+                 (off_t)off);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+int ms_os_zero_fixed(void *p, size_t size) {
+  if (!p || !size) return 0;
+  void *q = mmap(p, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return q == MAP_FAILED ? -errno : 0;
 }
 
 void ms_os_close(int fd) {

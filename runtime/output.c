@@ -1,16 +1,19 @@
-/* The session's output file: <dir>/memscope.<program>.<pid>.<unique>[.<session>].msgpack.
+/* The session's output file: <dir>/memscope.<program>.<pid>.<unique>[.<session>].msgpack,
+ * a container of chunks written in place (format.h, version 2).
  *
- * Created when the session starts (header, known sites, phases and modules first); sites
- * registered later are appended as they come.  Every record goes out in one O_APPEND
- * write, so records from different threads never interleave and a file cut short stays
- * readable up to its last complete record.
+ * Created when the session starts: the header region (the msgpack header array at 0,
+ * the status block at MS_STATUS_OFFSET, reserved and mapped shared for the session),
+ * then chunks added at the status block's cursor (chunks.c).  Records (sites, threads,
+ * phases, modules, ...) are copied into the current RECORDS chunk through its mapping,
+ * whole, and its `used` stored after each: a process killed at any instruction leaves
+ * every record it completed in the file, and no half of one.
  *
- * The output lock guards the file's state and orders the writes; the site registry
+ * The output lock guards the file's state and orders the records; the site registry
  * shares it (sites.c).  It is taken by ms_output_write and ms_output_open_now here, by
- * session start and stop (session.c), thread flushes, exits and snapshots (thread.c),
- * memscope_dump (api.c), site registration (sites.c) and fork (init.c: held across it),
- * always after the registry lock when both are held; the fatal-signal handler only
- * tries it and never gives it back (signals.c).  Never on the hot path.
+ * session start and stop (session.c), thread exits, new chunks and snapshots (thread.c),
+ * site registration (sites.c) and fork (init.c: held across it), always after the
+ * registry lock when both are held; the fatal-signal handler only tries it and never
+ * gives it back (signals.c).  Never on the hot path.
  *
  * The file is created, never opened: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, no O_TRUNC.
  * A name that exists (a symlink planted there included) is never followed or reused:
@@ -19,10 +22,11 @@
  *
  * Descriptors belong to the program.  Ours is close-on-exec and moved out of the way
  * of the program's own opens: just above the soft RLIMIT_NOFILE, where they never
- * reach, or else as high as it goes (ms_os_move_fd_high).  Before each write its
- * device and inode are checked: a program that closed it (closefrom-style loops) or
- * dup2'ed over it owns that number now, so it is forgotten, never written to or closed,
- * and the file is opened again by its path (checked to be the same file). */
+ * reach, or else as high as it goes (ms_os_move_fd_high).  Before each use its device
+ * and inode are checked: a program that closed it (closefrom-style loops) or dup2'ed
+ * over it owns that number now, so it is forgotten, never written to or closed, and
+ * the file is opened again by its path (checked to be the same file).  Mappings do not
+ * need the descriptor: what is mapped stays written whatever the program does with it. */
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -37,7 +41,17 @@ static int out_fd = -1;   /* our descriptor for it, when kept */
 static struct ms_os_file_id out_id;
 static char out_path[sizeof ms_config.out_dir + 128];
 static int out_failed; /* creating or writing failed: stop trying, warned once */
+static int out_warned; /* a chunk could not be added: said once, records go on */
 volatile int ms_output_in_signal;
+_Atomic uint32_t ms_output_gen;
+/* The header region, mapped shared while the file is the session's. */
+static char *out_header;
+static struct ms_file_status *_Atomic out_status;
+/* The RECORDS chunk records go to now (NULL: none yet), and its numbering. */
+static char *rec_chunk;
+static uint32_t rec_size, rec_used;
+static uint64_t rec_seq;
+#define MS_RECORDS_CHUNK (64u << 10)
 
 /* Writes, opens and /proc reads are cancellation points: while the lock is held they
  * must not be, or a pthread_cancel() landing in malloc would unwind with it held. */
@@ -57,9 +71,7 @@ void ms_output_unlock(void) {
  * given back (the process is dying). */
 int ms_output_trylock(void) { return pthread_mutex_trylock(&out_lock) == 0; }
 
-static void fail(const char *what, const char *path, int err) {
-  if (out_failed) return;
-  out_failed = 1;
+static void warn(const char *what, const char *path, int err) {
   char detail[sizeof out_path + 128];
   size_t pos = 0;
   ms_text_append_str(detail, sizeof detail, &pos, path);
@@ -67,6 +79,14 @@ static void fail(const char *what, const char *path, int err) {
   ms_text_append_str(detail, sizeof detail, &pos, ms_os_strerror(err));
   ms_os_warn(what, detail);
 }
+
+/* Creating or reopening failed: the file is given up. */
+static void fail(const char *what, const char *path, int err) {
+  if (out_failed) return;
+  out_failed = 1;
+  warn(what, path, err);
+}
+
 
 int ms_output_resolve_dir(const char *dir, char out[MS_OUT_DIR_MAX]) {
   size_t pos = 0;
@@ -115,11 +135,11 @@ static int is_our_file(int fd) {
   return ms_os_file_id(fd, &id) == 0 && id.dev == out_id.dev && id.ino == out_id.ino;
 }
 
-/* A descriptor of our file to write to, or -1 (warned). */
+/* A descriptor of our file, or -1 (warned). */
 static int our_descriptor(void) {
   if (out_fd >= 0 && is_our_file(out_fd)) return out_fd;
   out_fd = -1; /* closed or replaced by the program: its number is the program's now */
-  int fd = ms_os_open_append(out_path);
+  int fd = ms_os_open_rdwr(out_path);
   if (fd < 0) {
     fail("cannot reopen the output file, stopping", out_path, -fd);
     return -1;
@@ -129,16 +149,67 @@ static int our_descriptor(void) {
     fail("the output file was replaced, stopping", out_path, EEXIST);
     return -1;
   }
+  return ms_os_move_fd_high(fd, MS_FD_CEILING);
+}
+
+int ms_output_fd_locked(void) {
+  if (!out_created || out_failed) return -1;
+  int fd = our_descriptor();
+  if (fd >= 0) out_fd = fd;
   return fd;
 }
 
-static int write_record_locked(const struct ms_wbuf *b) {
-  int fd = our_descriptor();
-  if (fd < 0) return -EIO;
-  int err = ms_os_write_all(fd, b->data, b->len);
-  out_fd = fd == out_fd ? fd : ms_os_move_fd_high(fd, MS_FD_CEILING);
-  if (err) fail("cannot write the output file, stopping", out_path, -err);
-  return err;
+struct ms_file_status *ms_output_status(void) {
+  return atomic_load_explicit(&out_status, memory_order_acquire);
+}
+
+/* A chunk could not be added (no room): the records that still fit in the current
+ * RECORDS chunk are written (thread records, END). */
+void ms_output_warn_locked(const char *what, int err) {
+  if (out_warned) return;
+  out_warned = 1;
+  warn(what, out_path, err);
+}
+
+/* The header region: reserved, the header array written at 0, the status block mapped
+ * (magic set, the cursor after the region).  0 or -errno. */
+static int write_header(int fd) {
+  int err = ms_os_reserve_file(fd, 0, MS_HEADER_REGION);
+  if (err) return err;
+  char mem[MS_STATUS_OFFSET];
+  struct ms_wbuf b = MS_WBUF_FIXED(mem);
+  ms_encode_header(&b, &ms_process);
+  if (b.failed) return -ENAMETOOLONG; /* (never: the command line is bounded) */
+  err = ms_os_pwrite_all(fd, b.data, b.len, 0);
+  if (err) return err;
+  out_header = ms_os_map_file(fd, 0, MS_HEADER_REGION, NULL);
+  if (!out_header) return -ENOMEM;
+  struct ms_file_status *st = (struct ms_file_status *)(out_header + MS_STATUS_OFFSET);
+  st->chunk_end = MS_HEADER_REGION;
+  __atomic_store_n(&st->magic, MS_STATUS_MAGIC, __ATOMIC_RELEASE);
+  atomic_store_explicit(&out_status, st, memory_order_release);
+  return 0;
+}
+
+/* The record in b into the current RECORDS chunk, or a new one when it does not fit:
+ * copied whole, then `used` stored (release), so a reader sees all of it or none. */
+static void append_record_locked(const struct ms_wbuf *b) {
+  const uint32_t hdr = sizeof(struct ms_chunk_header);
+  if (b->len > UINT32_MAX - 2 * MS_CHUNK_ALIGN) return;
+  if (!rec_chunk || rec_used + b->len > rec_size - hdr) {
+    uint32_t size = MS_RECORDS_CHUNK;
+    if (b->len + hdr > size) size = (uint32_t)((b->len + hdr + MS_CHUNK_ALIGN - 1) & ~(MS_CHUNK_ALIGN - 1));
+    char *c = ms_chunk_add_locked(MS_CHUNK_RECORDS, 0, 0, rec_seq, size, 0, NULL, NULL);
+    if (!c) return; /* no room (counted in the status block) or no file */
+    ms_os_unmap(rec_chunk, rec_size);
+    rec_chunk = c;
+    rec_size = size;
+    rec_used = 0;
+    rec_seq++;
+  }
+  memcpy(rec_chunk + hdr + rec_used, b->data, b->len);
+  rec_used += (uint32_t)b->len;
+  __atomic_store_n(&((struct ms_chunk_header *)rec_chunk)->used, rec_used, __ATOMIC_RELEASE);
 }
 
 /* Creates the file and writes what must come first.  Caller holds the lock. */
@@ -165,6 +236,7 @@ int ms_output_open_locked(void) {
     return fd;
   }
   err = ms_os_file_id(fd, &out_id);
+  if (!err) err = write_header(fd);
   if (err) {
     ms_os_close(fd);
     fail("cannot create the output file, recording nothing", out_path, -err);
@@ -172,9 +244,9 @@ int ms_output_open_locked(void) {
   }
   out_created = 1;
   out_fd = ms_os_move_fd_high(fd, MS_FD_CEILING);
+  atomic_fetch_add_explicit(&ms_output_gen, 1, memory_order_release);
   struct ms_wbuf b;
   if (ms_wbuf_init(&b, 1 << 16) == 0) {
-    ms_encode_header(&b, &ms_process);
     ms_sites_encode_all_locked(&b);
     ms_phases_encode_all_locked(&b);
     ms_modules_encode_all(&b);
@@ -196,7 +268,7 @@ void ms_output_open_now(void) {
 
 void ms_output_write_locked(const struct ms_wbuf *b) {
   if (b->failed || b->len == 0 || out_failed || ms_output_open_locked() != 0) return;
-  write_record_locked(b);
+  append_record_locked(b);
 }
 
 void ms_output_write(const struct ms_wbuf *b) {
@@ -205,16 +277,26 @@ void ms_output_write(const struct ms_wbuf *b) {
   ms_output_unlock();
 }
 
-/* Forgets the file: our descriptor is closed only while it is still ours. */
+/* Forgets the file: our descriptor is closed only while it is still ours.  Threads'
+ * EVENTS and TABLE mappings stay theirs: each drops them when it notices (thread.c). */
 static void forget_file(void) {
   if (out_fd >= 0 && is_our_file(out_fd)) ms_os_close(out_fd);
   out_fd = -1;
   out_created = 0;
   out_failed = 0;
+  out_warned = 0;
+  atomic_store_explicit(&out_status, NULL, memory_order_release);
+  ms_os_unmap(out_header, MS_HEADER_REGION);
+  ms_os_unmap(rec_chunk, rec_size);
+  out_header = rec_chunk = NULL;
+  rec_size = rec_used = 0;
+  rec_seq = 0;
+  ms_chunks_reset();
 }
 
 void ms_output_close_locked(void) { forget_file(); }
 
-/* The child of a fork writes its own file.  The forking thread holds the lock across
- * fork (init.c's prepare handler) and releases it after. */
+/* The child of a fork writes its own file, never its parent's: the mappings it
+ * inherited are dropped here (the parent keeps its own).  The forking thread holds the
+ * lock across fork (init.c's prepare handler) and releases it after. */
 void ms_output_after_fork_child(void) { forget_file(); }

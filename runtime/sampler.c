@@ -96,8 +96,11 @@ static void add_stack(struct ms_thread *t, const struct __memscope_site *site,
   /* t->busy is held (ms_sample_record): an allocation by the unwinder is not recorded,
    * and not unwound */
   ev->nstack = ms_stack_capture(room, depth);
-  ev->stack_at = t->stacks_used;
-  t->stacks_used += ev->nstack;
+}
+
+/* A site's slot in tables and EVENTS chunks (its index is the slot's byte offset). */
+static uint32_t slot_of(const struct __memscope_site *site) {
+  return site->index / (uint32_t)sizeof(struct ms_site_counter);
 }
 
 double ms_sample_choose(struct ms_thread *t, uint64_t *left, uint64_t site_calls,
@@ -185,8 +188,9 @@ void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, u
   if (kept || ms_config.sampler == MS_SAMPLER_ALL) {
     /* (a sample the full set cannot keep is skipped: without its free it would look
      * leaked) */
-    struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p,
-                          .ts = ms_os_now_ns(), .kind = MS_EV_ALLOC, .weight = weight,
+    struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .size = size,
+                          .ptr = (uintptr_t)p, .ts = ms_os_now_ns(), .kind = MS_EV_ALLOC,
+                          .weight = weight,
                           .align = (uint32_t)align,
                           .phase = atomic_load_explicit(&ms_current_phase, memory_order_relaxed)};
     add_stack(t, site, &ev);
@@ -208,8 +212,8 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
   int was_sampled = ms_sampled_remove((uintptr_t)p, &est);
   atomic_fetch_sub_explicit(&t->rec->est_live, est, memory_order_relaxed);
   if (ms_config.sampler == MS_SAMPLER_ALL || was_sampled) {
-    struct ms_event ev = {.site_id = site->id, .ptr = (uintptr_t)p, .ts = ts,
-                          .kind = MS_EV_FREE, .weight = 1.0};
+    struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .ptr = (uintptr_t)p,
+                          .ts = ts, .kind = MS_EV_FREE, .weight = 1.0};
     ms_thread_push_event(t, &ev);
   }
   t->busy = 0;
@@ -253,8 +257,9 @@ static void decide(struct ms_thread *t, const struct __memscope_site *site, uint
 
 void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site,
                        uint64_t size, uint64_t align) {
-  struct ms_event ev = {.site_id = site->id, .size = size, .ts = ms_os_now_ns(),
-                        .kind = MS_EV_ALLOC, .weight = 1.0, .align = (uint32_t)align};
+  struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .size = size,
+                        .ts = ms_os_now_ns(), .kind = MS_EV_ALLOC, .weight = 1.0,
+                        .align = (uint32_t)align};
   push_guarded(t, &ev);
 }
 
@@ -306,8 +311,9 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
   uint64_t now = ms_os_now_ns();
   if (t->record_all) {
     uint64_t took = begin && now > begin ? now - begin : 0;
-    struct ms_event ev = {.site_id = site->id, .size = size, .ptr = (uintptr_t)p, .ts = now,
-                          .old_ptr = (uintptr_t)old, .kind = MS_EV_REALLOC, .weight = 1.0,
+    struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .size = size,
+                          .ptr = (uintptr_t)p, .ts = now, .old_ptr = (uintptr_t)old,
+                          .kind = MS_EV_REALLOC, .weight = 1.0,
                           .begin_delta = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took};
     push_guarded(t, &ev);
     return;
@@ -318,8 +324,8 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
     return;
   }
   /* A NULL result is always recorded, as an allocation that returned nothing. */
-  struct ms_event ev = {.site_id = site->id, .size = size, .ts = now, .kind = MS_EV_ALLOC,
-                        .weight = 1.0};
+  struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .size = size, .ts = now,
+                        .kind = MS_EV_ALLOC, .weight = 1.0};
   push_guarded(t, &ev);
 }
 

@@ -13,6 +13,7 @@
 
 _Atomic uint32_t ms_session_gen;
 _Atomic int ms_session_on;
+_Atomic int ms_session_closing;
 _Atomic uint32_t ms_current_phase;
 
 #define MS_MAX_PHASES 255
@@ -34,8 +35,12 @@ static void end_session_locked(const char *reason, uint64_t end_ns, uint32_t reb
   uint64_t now = ms_os_now_ns();
   /* Leaks mode's live blocks first: before the counters and END, as events come. */
   if (ms_config.mode == MS_MODE_LEAKS) ms_leaks_write_locked();
-  ms_threads_write_running_locked(rebase);
-  ms_thread_finish_session_locked(&ms_self, end_ns, rebase);
+  /* At exit, threads still running count on until the process's last instruction, in
+   * their tables in the file: a snapshot now would only be older (and disagree with
+   * the events they record meanwhile).  A stop ends their part at this instant. */
+  int snapshot = strcmp(reason, "exit") != 0;
+  ms_threads_write_running_locked(rebase, snapshot);
+  ms_thread_finish_session_locked(&ms_self, end_ns, rebase, snapshot);
   char mem[128];
   struct ms_wbuf b = MS_WBUF_FIXED(mem);
   ms_encode_end(&b, now, reason);
@@ -72,6 +77,8 @@ int ms_session_start(const char *dir) {
   if (err) {
     atomic_store_explicit(&ms_session_on, 0, memory_order_release);
     ms_output_close_locked();
+  } else {
+    ms_threads_write_bases_locked(session);
   }
   ms_output_unlock();
   ms_threads_unlock();
@@ -84,9 +91,15 @@ int ms_session_stop(const char *reason, uint64_t end_ns) {
   if (ms_config.resource_interval_ns) ms_resource_sample_now(); /* the session's last tick */
   uint8_t was = ms_busy_begin();
   ms_threads_lock();
+  /* The session ends for good: recording stops before anything is written, and calls
+   * under way finish (they may need the output lock for a new chunk: not taken yet),
+   * so counts and events end at the same call. */
+  atomic_store_explicit(&ms_session_closing, 1, memory_order_seq_cst);
+  ms_threads_quiesce_locked();
   ms_output_lock();
   int was_on = ms_tracing(); /* another thread may have stopped it meanwhile */
   if (was_on) end_session_locked(reason, end_ns, 0);
+  atomic_store_explicit(&ms_session_closing, 0, memory_order_release);
   ms_output_unlock();
   ms_threads_unlock();
   ms_busy_end(was);

@@ -1,12 +1,16 @@
-/* Fatal signals: write what can be written safely, then die exactly as before.
+/* Fatal signals: say so in the file, then die exactly as before.
  *
- * On SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT the handler writes the crashing
- * thread's buffered events and counters and every other thread's counters, then puts
- * back the default action and lets the signal take its course, so the exit status and
- * core dump are what they would have been.
+ * Every count and event is in the file already (thread.c), so there is nothing to
+ * flush.  On SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT the handler notes the signal,
+ * the thread it hit and when in the file's status block (plain stores into the mapped
+ * header: no lock, so even a crash inside the runtime is named), writes the threads'
+ * THREAD records when it can take the locks, then puts back the default action and lets
+ * the signal take its course, so the exit status and core dump are what they would
+ * have been.
  *
- * Safety: only system calls (write, fstat, open of our own file by path, mmap, reading
- * /proc for thread names) and our own encoders and buffers run in the handler.  Both
+ * Safety: only system calls (fstat, open of our own file by path, fallocate, pwrite,
+ * mmap, reading /proc for thread names) and our own encoders and buffers run in the
+ * handler.  Both
  * locks are taken with trylock and never given back: if the crash happened while one
  * was held (inside the runtime), nothing is written rather than deadlocking, and no
  * other thread can write between our checks or after them.  The file is never created here
@@ -32,11 +36,22 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
     /* The locks are kept until the process dies: no other thread starts a write that
      * death would cut short.  (One already writing, holding the lock, makes the trylock
      * fail: nothing more is written, and its record may be cut.) */
+    struct ms_file_status *st = ms_tracing() ? ms_output_status() : NULL;
+    if (st) { /* lock-free: even a crash inside the runtime says what killed it */
+      __atomic_store_n(&st->signal, (uint32_t)sig, __ATOMIC_RELAXED);
+      __atomic_store_n(&st->signal_tid, (uint32_t)ms_os_gettid(), __ATOMIC_RELAXED);
+      __atomic_store_n(&st->signal_ns, ms_os_now_ns(), __ATOMIC_RELAXED);
+      __atomic_fetch_or(&st->flags, MS_STATUS_SIGNAL, __ATOMIC_RELEASE);
+    }
     if (ms_tracing() && !ms_self.busy && ms_threads_trylock()) {
+      /* recording stops, calls under way finish: counts and events end together */
+      atomic_store_explicit(&ms_session_closing, 1, memory_order_seq_cst);
+      ms_threads_quiesce_locked();
       if (ms_output_trylock()) {
         ms_output_in_signal = 1;
-        ms_thread_flush_locked(&ms_self);
-        ms_threads_write_running_locked(0);
+        /* thread records only: every count and event is in the file already */
+        ms_thread_finish_session_locked(&ms_self, 0, 0, 0);
+        ms_threads_write_running_locked(0, 0);
       } else {
         ms_threads_unlock();
       }

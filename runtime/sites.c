@@ -8,7 +8,9 @@
  * registered when it opens, and a table unregistered before then (the child's exit)
  * opens it first.
  * The registry shares the output lock: registration is rare and ordering with the
- * file's opening must be exact. */
+ * file's opening must be exact.  It takes the thread registry's lock first: every
+ * thread's table in the file is extended to the new slots before any site gets one
+ * (thread.c), so no count ever lands in memory that is then mapped over. */
 #include <stdatomic.h>
 
 #include "internal.h"
@@ -79,14 +81,23 @@ MS_EXPORT void __memscope_register_module_v3(struct __memscope_module *m) {
    * constructors run with signals open) is dropped, not recorded, since recording could
    * flush and wait for the lock this thread holds. */
   uint8_t was = ms_busy_begin();
+  ms_threads_lock();
   ms_output_lock();
   for (struct __memscope_module *it = modules; it; it = it->next)
     if (it == m) { /* registered twice (should not happen): keep one */
       ms_output_unlock();
+      ms_threads_unlock();
+      ms_busy_end(was);
       return;
     }
   /* Indexes past MS_MAX_SITES stay 0: such sites share the "unknown" counter slot. */
-  uint32_t next = give_inline_slots(m, atomic_load_explicit(&next_site_index, memory_order_relaxed));
+  uint32_t next = atomic_load_explicit(&next_site_index, memory_order_relaxed);
+  /* Every thread's table covers the slots this module may take before any is given (an
+   * inline site counts in it from its first call, with no runtime call to extend it). */
+  uint64_t after = (uint64_t)next + ms_inline_span(m);
+  for (uint32_t i = 0; i < m->nsites; i++) after += !m->sites[i].index && !m->sites[i].tls_slot;
+  ms_threads_extend_tables_locked(after < MS_MAX_SITES ? (uint32_t)after : MS_MAX_SITES);
+  next = give_inline_slots(m, next);
   for (uint32_t i = 0; i < m->nsites; i++)
     if (m->sites[i].index == 0 && !m->sites[i].tls_slot && next < MS_MAX_SITES) {
       ids_by_index[next] = m->sites[i].id;
@@ -109,6 +120,7 @@ MS_EXPORT void __memscope_register_module_v3(struct __memscope_module *m) {
     }
   }
   ms_output_unlock();
+  ms_threads_unlock();
   ms_busy_end(was);
 }
 

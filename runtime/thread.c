@@ -6,14 +6,22 @@
  * the runtime's own memory, linked in the registry: nothing ever points into a thread's
  * TLS or stack, so a thread that is gone cannot be read through a stale pointer.
  *
- * On the thread's first event it takes from mmap:
- *   - its counters: MS_MAX_SITES slots of 32 bytes reserved (8 MiB of address space,
- *     MAP_NORESERVE); only the pages of sites the thread uses become memory, 4 KiB per
- *     128 sites; slot 1 counts its realloc releases (MS_SLOT_RELEASES), handled as the
- *     sites' slots are (base, fork, exit);
- *   - its event buffer (1024 events, 72 KiB) and encoding buffer (84 KiB).
- * All of it goes back when the thread ends, so 20,000 short-lived threads cost no more
- * than the ones alive at once.
+ * On the thread's first event it takes from mmap its counters: MS_MAX_SITES slots of
+ * 32 bytes reserved (8 MiB of address space, MAP_NORESERVE); slot 1 counts its realloc
+ * releases (MS_SLOT_RELEASES), handled as the sites' slots are (base, fork, exit).
+ *
+ * Nothing waits in memory to be written (format.h, version 2):
+ *   - the slots in use are the file's: TABLE chunks mapped shared over the table's
+ *     reserved address space (MAP_FIXED), so every count is in the file the moment it
+ *     is made, by the same instructions as before (the hot path does not change).  A
+ *     thread moves its table into each session's file when it joins it (a copy, then
+ *     the mapping); sites registered later extend every table first (sites.c);
+ *   - events are encoded (event_codec.h) straight into the thread's current EVENTS
+ *     chunk, `used` stored after each: small chunks first (threads with few events
+ *     reserve little), growing to MS_EVENTS_MAX.
+ * So a SIGKILL, the OOM killer, exit with threads running or a crash loses nothing a
+ * thread completed.  All of it goes back when the thread ends, so 20,000 short-lived
+ * threads cost no more than the ones alive at once.
  *
  * Sessions without stopping anyone.  A thread's counts (its table, where its inline
  * sites count too) only grow while it lives.  When a session starts, the starter copies every
@@ -25,8 +33,8 @@
  * it drops events buffered for an older one, empties the size ranges of sites it has
  * not called in the new one, and (no session) stops counting.
  *
- * Thread exit: a pthread key's destructor writes the thread's events, counts and thread
- * record and unlinks it.  It re-arms itself until the next-to-last destructor round, so
+ * Thread exit: a pthread key's destructor writes the thread's counts and thread record
+ * and unlinks it.  It re-arms itself until the next-to-last destructor round, so
  * allocations made by other keys' destructors are still counted; after it the thread is
  * `finished` and is never set up again.  Threads started by pthread_create are born
  * with the destructor armed (thread_create.c), so even one that never allocated is
@@ -41,13 +49,17 @@
 #include "internal.h"
 #include "memscope.h"
 
-#define MS_THREAD_EVENTS 1024u
 #define MS_COUNTERS_BYTES ((size_t)MS_MAX_SITES * sizeof(struct ms_site_counter))
-#define MS_EVENTS_BYTES ((size_t)MS_THREAD_EVENTS * sizeof(struct ms_event))
-/* Room for the stacks of one buffer of events: 32 frames each on average, reserved
- * (256 KiB of address space) on the first stack; pages become memory as written. */
-#define MS_STACK_FRAMES (MS_THREAD_EVENTS * 32u)
-#define MS_STACKS_BYTES ((size_t)MS_STACK_FRAMES * sizeof(uint64_t))
+/* EVENTS chunks: the first is one page, each next twice the last, up to 1 MiB in full
+ * mode (every call an event: ~1 new chunk per 100,000 events) and 64 KiB otherwise. */
+#define MS_EVENTS_FIRST MS_CHUNK_ALIGN
+#define MS_EVENTS_MAX_FULL (1u << 20)
+#define MS_EVENTS_MAX_SAMPLED (64u << 10)
+/* Table chunks added for sites registered later cover at least this much. */
+#define MS_TABLE_GRANULE (16u << 10)
+#define MS_FRAMES_BYTES 4096u /* a sample's stack: MS_STACK_MAX frames */
+_Static_assert(MS_STACK_MAX * sizeof(uint64_t) <= MS_FRAMES_BYTES, "frames fit");
+_Static_assert(MS_STACK_MAX <= MS_ITEM_STACK_MAX, "a stack fits one STACK item");
 /* Records are carved from mappings of this size and reused, never unmapped. */
 #define MS_REC_CHUNK_BYTES (64u * 1024u)
 
@@ -80,7 +92,7 @@ void ms_threads_wait_loader_readers_locked(uint64_t timeout_ns) {
   for (const struct ms_thread_rec *r = registry; r; r = r->next)
     while (r != mine && atomic_load_explicit(&r->reading_loader_list, memory_order_acquire) &&
            ms_os_now_ns() < until)
-      ms_os_yield();
+      ms_os_sleep_ns(20000);
 }
 
 /* ---- records ------------------------------------------------------------------------ */
@@ -221,23 +233,91 @@ void ms_thread_born(void) {
   pthread_setspecific(thread_key, &ms_self); /* any non-NULL value arms the destructor */
 }
 
-static void release_own_buffers(struct ms_thread *t) {
-  ms_os_unmap(t->events, MS_EVENTS_BYTES);
-  ms_os_unmap(t->stacks, MS_STACKS_BYTES);
-  ms_wbuf_release(&t->enc);
-  t->events = NULL;
-  t->stacks = NULL;
-  t->stacks_used = 0;
-  t->count = t->cap = 0;
+/* The thread's EVENTS chunk is let go: what it stored stays in the file. */
+static void events_drop(struct ms_thread *t) {
+  ms_os_unmap(t->ev_chunk, t->ev_size);
+  t->ev_chunk = NULL;
+  t->ev_size = t->ev_used = 0;
 }
+
+/* Its events start afresh (a new file: numbering, sizes and stack ids too). */
+static void events_reset(struct ms_thread *t) {
+  events_drop(t);
+  t->ev_next_size = MS_EVENTS_FIRST;
+  t->ev_gen = 0;
+  t->ev_seq = 0;
+  ms_stack_ids_release(&t->stack_ids);
+}
+
+static void release_own_buffers(struct ms_thread *t) {
+  events_reset(t);
+  ms_os_unmap(t->frames, MS_FRAMES_BYTES);
+  ms_wbuf_release(&t->enc);
+  t->frames = NULL;
+}
+
+/* ---- the table in the file ----------------------------------------------------------- */
+
+static uint32_t table_bytes(uint32_t slots, uint32_t granule) {
+  uint64_t b = (uint64_t)slots * sizeof(struct ms_site_counter);
+  b = (b + granule - 1) / granule * granule;
+  return b > MS_COUNTERS_BYTES ? (uint32_t)MS_COUNTERS_BYTES : (uint32_t)b;
+}
+
+/* r's table [from, to) becomes a TABLE chunk of the current file, mapped over it: with
+ * what the table holds there now when `copy` (the owner moving it: nobody else writes
+ * it meanwhile), else zeros (pages no site uses yet).  Both locks held. */
+static int table_map_locked(struct ms_thread_rec *r, uint32_t from, uint32_t to, int copy) {
+  char *at = (char *)r->counters + from;
+  if (ms_chunk_add_locked(MS_CHUNK_TABLE, r->index, r->os_tid, from, MS_CHUNK_ALIGN + (to - from),
+                          MS_CHUNK_ALIGN, at, copy ? at : NULL))
+    return 1;
+  return 0;
+}
+
+/* The calling thread's table moves into the session's file (created if need be): every
+ * slot in use.  On failure (no room) it stays where it is: counts go on, in memory. */
+static void table_attach(struct ms_thread_rec *r) {
+  ms_threads_lock();
+  ms_output_lock();
+  if (ms_page_size_ok() && ms_output_open_locked() == 0) {
+    uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
+    uint32_t want = table_bytes(ms_sites_slots_in_use(), MS_CHUNK_ALIGN);
+    if (r->table_gen != gen && table_map_locked(r, 0, want, 1)) {
+      r->table_gen = gen;
+      r->table_mapped = want;
+    }
+  }
+  ms_output_unlock();
+  ms_threads_unlock();
+}
+
+void ms_threads_extend_tables_locked(uint32_t slots) {
+  uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
+  if (!ms_output_is_open_locked()) return;
+  uint32_t need = table_bytes(slots, MS_CHUNK_ALIGN);
+  uint32_t want = table_bytes(slots, MS_TABLE_GRANULE);
+  for (struct ms_thread_rec *r = registry; r; r = r->next)
+    if (r->table_gen == gen && r->table_mapped < need &&
+        table_map_locked(r, r->table_mapped, want, 0))
+      r->table_mapped = want;
+}
+
+/* Whether r's table in the file holds all of its counts (its inline sites' included):
+ * then a COUNTERS snapshot at exit would only be older than it.  Not when the table is
+ * not the file's (no room, a session it has not joined). */
+static int table_is_truth(const struct ms_thread_rec *r) {
+  return r->table_gen == atomic_load_explicit(&ms_output_gen, memory_order_acquire) &&
+         r->table_mapped >= table_bytes(ms_sites_slots_in_use(), MS_CHUNK_ALIGN);
+}
+
+/* ---- set-up ------------------------------------------------------------------------- */
 
 /* The thread's first recording event in this process: memory, a record, the registry. */
 static int thread_setup(struct ms_thread *t) {
   struct ms_site_counter *counters = ms_os_reserve(MS_COUNTERS_BYTES);
-  t->events = ms_os_map(MS_EVENTS_BYTES);
   struct ms_thread_rec *r = NULL;
-  if (counters && t->events &&
-      ms_wbuf_init(&t->enc, MS_THREAD_EVENTS * MS_EVENT_MAX_ENCODED + MS_RECORD_OVERHEAD) == 0) {
+  if (counters && ms_wbuf_init(&t->enc, 4096) == 0) {
     pthread_mutex_lock(&registry_lock);
     r = rec_take_locked();
     if (r) {
@@ -260,20 +340,21 @@ static int thread_setup(struct ms_thread *t) {
   }
   t->rec = r;
   t->counters_mem = counters;
-  t->cap = MS_THREAD_EVENTS;
   t->session = 0;
+  events_reset(t);
   if (!t->born) pthread_setspecific(thread_key, t); /* arms the destructor */
   return 1;
 }
 
-/* The thread joins `session`: what it buffered for an older one is dropped, the size
- * ranges of sites it has not called since the session's start are emptied, its sampler
- * restarts and its inline headers are armed (their sites' ranges are the table's). */
+/* The thread joins `session`: its table moves into the session's file, its events go
+ * to new chunks there, the size ranges of sites it has not called since the session's
+ * start are emptied, its sampler restarts and its inline headers are armed (their
+ * sites' ranges are the table's). */
 static void join_session(struct ms_thread *t, uint32_t session) {
   struct ms_thread_rec *r = t->rec;
   t->session = session;
-  t->count = 0;
-  t->stacks_used = 0;
+  events_reset(t);
+  table_attach(r);
   t->record_all = ms_config.mode == MS_MODE_FULL;
   const struct ms_site_counter *base = r->base && r->base_session == session ? r->base : NULL;
   uint32_t slots = ms_sites_slots_in_use();
@@ -305,6 +386,7 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
     return 0;
   }
   if (t->finished || t->disabled) return 0;
+  if (t->record_all && atomic_load_explicit(&ms_session_closing, memory_order_seq_cst)) return 0;
   if (ms_runtime_ready()) {
     if (!ms_tracing()) { /* mode off, or stopped: no work */
       if (t->counters) detach(t); /* once: later calls find it detached */
@@ -329,79 +411,113 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
   return ok;
 }
 
-/* Whether what t buffered belongs in the file open now (events of an older session are
- * dropped: the thread had not noticed the new one). */
-static int events_belong(const struct ms_thread *t) {
-  return ms_tracing() && t->session == ms_session();
-}
-
-/* r's counts in the session, if it counted anything in it or joined it; with its
- * thread record when end_ns is given (~0: none); rebased for the session `rebase`
- * (session_view_locked).  The output lock held, and the registry lock too unless r is
- * the calling thread's own record (a flush). */
+/* r's counts in the session, if it counted anything in it or joined it, and its thread
+ * record; the counts as a COUNTERS snapshot when `snapshot` or when its table in the
+ * file is not the whole truth; rebased for the session `rebase` (session_view_locked).
+ * Both locks held. */
 static void write_thread_locked(struct ms_thread_rec *r, struct ms_wbuf *b, uint64_t end_ns,
-                                uint32_t rebase) {
+                                uint32_t rebase, int snapshot) {
   if (!ms_tracing()) return;
   uint32_t used = session_view_locked(r, ms_sites_slots_in_use(), rebase);
   if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != ms_session()) return;
-  write_counters_locked(r, b);
-  if (end_ns != UINT64_MAX) write_thread_record_locked(r, b, end_ns);
-}
-
-void ms_thread_flush_locked(struct ms_thread *t) {
-  if (!t->rec) return;
-  uint8_t was_busy = t->busy;
-  t->busy = 1;
-  if (t->count && events_belong(t)) {
-    t->enc.len = 0;
-    t->enc.failed = 0;
-    ms_encode_events(&t->enc, t->rec->index, t->rec->os_tid, t->events, t->count, t->stacks);
-    ms_output_write_locked(&t->enc);
-  }
-  t->count = 0;
-  t->stacks_used = 0;
-  write_thread_locked(t->rec, &t->enc, UINT64_MAX, 0);
-  t->busy = was_busy;
-}
-
-/* Writes the buffered events, then the counters: a reader that sees the events of a
- * flush also sees counters at least as recent. */
-void ms_thread_flush(struct ms_thread *t) {
-  if (!t->rec) return;
-  int saved_errno = errno;
-  uint8_t was_busy = t->busy;
-  t->busy = 1;
-  ms_output_lock();
-  ms_thread_flush_locked(t);
-  ms_output_unlock();
-  ms_modules_check();
-  t->busy = was_busy;
-  errno = saved_errno;
+  if (snapshot || !table_is_truth(r)) write_counters_locked(r, b);
+  write_thread_record_locked(r, b, end_ns);
 }
 
 uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames) {
-  if (frames > MS_STACK_FRAMES) return NULL;
-  if (!t->stacks) {
-    t->stacks = ms_os_reserve(MS_STACKS_BYTES);
-    if (!t->stacks) return NULL;
+  if (frames > MS_STACK_MAX) return NULL;
+  if (!t->frames) t->frames = ms_os_map(MS_FRAMES_BYTES);
+  return t->frames;
+}
+
+/* A new EVENTS chunk with room for `need` bytes of content: 0 when there is none (no
+ * file, no room).  A new file starts the thread's numbering, sizes and stack ids over. */
+static int events_next(struct ms_thread *t, uint32_t need) {
+  events_drop(t);
+  if (ms_chunks_full()) return 0;
+  const uint32_t hdr = sizeof(struct ms_chunk_header);
+  uint32_t max = t->record_all ? MS_EVENTS_MAX_FULL : MS_EVENTS_MAX_SAMPLED;
+  void *c = NULL;
+  ms_output_lock();
+  if (ms_tracing() && ms_output_open_locked() == 0) {
+    uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
+    if (gen != t->ev_gen) {
+      events_reset(t);
+      t->ev_gen = gen;
+    }
+    uint32_t size = t->ev_next_size ? t->ev_next_size : MS_EVENTS_FIRST;
+    while (size - hdr < need) size *= 2;
+    c = ms_chunk_add_locked(MS_CHUNK_EVENTS, t->rec->index, t->rec->os_tid, t->ev_seq, size, 0,
+                            NULL, NULL);
+    if (c) {
+      t->ev_chunk = c;
+      t->ev_size = size;
+      t->ev_seq++;
+      t->ev_next_size = size < max ? size * 2 : size;
+      memset(&t->ev_state, 0, sizeof t->ev_state);
+    }
   }
-  /* Flushed first when either buffer is full, so that the push that follows does not
-   * flush between the stack and its event. */
-  if (t->count == t->cap || t->stacks_used + frames > MS_STACK_FRAMES) ms_thread_flush(t);
-  return &t->stacks[t->stacks_used];
+  ms_output_unlock();
+  if (c && t->ev_seq > 1) ms_modules_check(); /* (once per chunk: images that came) */
+  return c != NULL;
+}
+
+/* Full mode's plain allocations are ALLOC items; anything a sample says more is SAMPLE. */
+static uint32_t item_op(const struct ms_event *ev) {
+  if (ev->kind == MS_EV_FREE) return MS_ITEM_FREE;
+  if (ev->kind == MS_EV_REALLOC) return MS_ITEM_REALLOC;
+  int plain = (ev->weight == 0.0 || ev->weight == 1.0) && !ev->align && !ev->phase;
+  return plain ? MS_ITEM_ALLOC : MS_ITEM_SAMPLE;
 }
 
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
-  if (MS_UNLIKELY(t->count == t->cap)) ms_thread_flush(t);
-  t->events[t->count++] = *ev;
+  const uint32_t hdr = sizeof(struct ms_chunk_header);
+  uint32_t n = ev->nstack && t->frames ? ev->nstack : 0;
+  uint32_t need = MS_ITEM_EVENT_MAX + (n ? MS_ITEM_STACK_BYTES(n) : 0);
+  if (MS_UNLIKELY(!t->ev_chunk || t->ev_used + need > t->ev_size - hdr ||
+                  t->ev_gen != atomic_load_explicit(&ms_output_gen, memory_order_relaxed)) &&
+      !events_next(t, need)) {
+    if (ms_chunks_full()) ms_chunks_note_lost(1);
+    if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
+    return;
+  }
+  uint8_t *base = t->ev_chunk + hdr, *p = base + t->ev_used;
+  uint64_t stack = 0;
+  if (n) {
+    int is_new = 0;
+    stack = ms_stack_id(&t->stack_ids, t->frames, n, &is_new);
+    if (stack && is_new) p = ms_encode_stack(p, stack, t->frames, n);
+  }
+  struct ms_codec_event e = {
+      .op = item_op(ev), .slot = ev->slot, .size = ev->size, .ptr = ev->ptr, .ts = ev->ts,
+      .old_ptr = ev->old_ptr, .begin_ns = ev->ts - ev->begin_delta,
+      .weight = ev->weight == 0.0 ? 1.0 : ev->weight, .align = ev->align, .phase = ev->phase,
+      .stack = ev->kind == MS_EV_FREE ? 0 : stack};
+  p = ms_encode_event(p, &t->ev_state, &e);
+  t->ev_used = (uint32_t)(p - base);
+  __atomic_store_n(&((struct ms_chunk_header *)t->ev_chunk)->used, t->ev_used, __ATOMIC_RELEASE);
+  if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
 }
 
-void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase) {
+/* 1 s in all at most: a thread that announced an event and then blocked (an event path
+ * that ended without one) must not hold up the exit for long; one that was preempted
+ * among many runnable threads needs the CPU, hence short sleeps rather than yields. */
+#define MS_QUIESCE_NS (1000u * 1000u * 1000u)
+void ms_threads_quiesce_locked(void) {
+  const struct ms_thread_rec *own = ms_self.rec;
+  uint64_t until = ms_os_now_ns() + MS_QUIESCE_NS;
+  for (struct ms_thread_rec *r = registry; r; r = r->next)
+    while (r != own && atomic_load_explicit(&r->in_event, memory_order_seq_cst) &&
+           ms_os_now_ns() < until)
+      ms_os_sleep_ns(20000);
+}
+
+void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase,
+                                     int snapshot) {
   if (!t->rec) return;
   uint8_t was_busy = t->busy;
-  ms_thread_flush_locked(t);
   t->busy = 1;
-  write_thread_locked(t->rec, &t->enc, end_ns, rebase);
+  write_thread_locked(t->rec, &t->enc, end_ns, rebase, snapshot);
   t->busy = was_busy;
 }
 
@@ -414,7 +530,7 @@ void ms_thread_exit(struct ms_thread *t) {
     t->busy = 1;
     pthread_mutex_lock(&registry_lock);
     ms_output_lock();
-    ms_thread_finish_session_locked(t, ms_os_now_ns(), 0);
+    ms_thread_finish_session_locked(t, ms_os_now_ns(), 0, 1);
     ms_output_unlock();
     __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
     ms_inline_reset_self(); /* later calls: slow path, not counted; the table goes */
@@ -455,7 +571,7 @@ uint32_t ms_threads_tids(struct ms_resource_thread *out, uint32_t max) {
 /* Reads other threads' counters while they may still be counting: each 64-bit field is
  * read whole (aligned), so a snapshot is at worst a moment old.  A thread that is gone
  * without its destructor (see rec_alive) is written from its table alone, and unlinked. */
-void ms_threads_write_running_locked(uint32_t rebase) {
+void ms_threads_write_running_locked(uint32_t rebase, int snapshot) {
   struct ms_wbuf b;
   if (ms_wbuf_init(&b, 1 << 16)) return;
   struct ms_thread_rec *own = ms_self.rec, *next;
@@ -463,8 +579,22 @@ void ms_threads_write_running_locked(uint32_t rebase) {
     next = r->next;
     if (r == own) continue;
     int alive = rec_alive(r);
-    write_thread_locked(r, &b, alive ? 0 : ms_os_now_ns(), rebase);
+    write_thread_locked(r, &b, alive ? 0 : ms_os_now_ns(), rebase, snapshot || !alive);
     if (!alive) rec_release_locked(r);
+  }
+  ms_wbuf_release(&b);
+}
+
+void ms_threads_write_bases_locked(uint32_t session) {
+  struct ms_wbuf b;
+  if (ms_wbuf_init(&b, 1 << 16)) return;
+  uint32_t slots = ms_sites_slots_in_use();
+  for (struct ms_thread_rec *r = registry; r; r = r->next) {
+    if (!r->base || r->base_session != session) continue;
+    b.len = 0;
+    b.failed = 0;
+    ms_encode_base(&b, r->index, r->base, slots);
+    if (b.len) ms_output_write_locked(&b);
   }
   ms_wbuf_release(&b);
 }
@@ -524,11 +654,12 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
   return n;
 }
 
-/* In a fork child only the forking thread exists.  Its buffered events happened in the
- * parent, which writes them; the other records were the parent's threads; its counts
- * start again from zero so that the two files never count the same calls, and the child
- * numbers threads from 1 again.  Runs with the registry and output locks held (init.c's
- * fork handlers). */
+/* In a fork child only the forking thread exists.  Its mappings of the parent's file are
+ * dropped (the child never writes there: its table becomes private zeros, its EVENTS
+ * chunk is let go); the other records were the parent's threads; its counts start again
+ * from zero so that the two files never count the same calls, and the child numbers
+ * threads from 1 again.  Runs with the registry and output locks held (init.c's fork
+ * handlers). */
 void ms_thread_after_fork_child(void) {
   struct ms_thread *t = &ms_self;
   struct ms_thread_rec *mine = t->rec, *next;
@@ -538,13 +669,14 @@ void ms_thread_after_fork_child(void) {
   }
   atomic_store_explicit(&next_thread_index, 1, memory_order_relaxed);
   t->session = 0;
-  t->count = 0;
-  t->stacks_used = 0;
+  events_reset(t);
   __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
   ms_inline_reset_self(); /* armed again, to the child's table, when it joins a session */
   if (!mine) return;
-  ms_os_discard(mine->counters, MS_COUNTERS_BYTES);
+  ms_os_zero_fixed(mine->counters, MS_COUNTERS_BYTES);
   ms_inline_rec_clear(mine);
+  mine->table_gen = 0;
+  mine->table_mapped = 0;
   ms_os_unmap(mine->base, MS_COUNTERS_BYTES);
   mine->base = NULL;
   mine->base_session = 0;

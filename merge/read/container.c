@@ -43,6 +43,9 @@ struct getter {
 static const uint8_t *get(struct getter *g, uint64_t off, size_t len) {
   if (g->src->data)
     return g->src->data + off;
+  static const uint8_t none[1];
+  if (len == 0) /* an empty chunk (a writer killed before its first item): no buffer yet */
+    return none;
   if (len > g->cap) {
     g->buf = mg_xrealloc(g->buf, len);
     g->cap = len;

@@ -64,3 +64,13 @@ the_file() {
   [[ ${#files[@]} -eq 1 && -f "${files[0]}" ]] || fail "expected one profile in $1, found: ${files[*]}"
   echo "${files[0]}"
 }
+# v2 FILE KEY: one figure of a format-2 file, read by the runtime tests' own reader
+# (tests/unit/runtime/v2_summary.c: exact counts of the instrumented sites, events,
+# the status block), independently of memscope-merge.
+v2() {
+  if [[ ! -s "$1.summary" || "$1.summary" -ot "$1" ]]; then
+    "$MS_BUILD_DIR/tests/unit/runtime/v2_summary" "$1" >"$1.summary" 2>&1 ||
+      fail "v2_summary $1: $(cat "$1.summary")"
+  fi
+  awk -v k="$2" '$1 == k {print $2}' "$1.summary"
+}

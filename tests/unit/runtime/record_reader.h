@@ -1,5 +1,12 @@
 /* Test helper: reads a memscope output file back as msgpack objects, independently of
- * memscope-merge, so runtime tests check what was written byte for byte. */
+ * memscope-merge, so runtime tests check what was written byte for byte.
+ *
+ * A format-2 file (format.h: chunks) is read as the version-1 stream it stands for:
+ * the header, then the RECORDS chunks' records in order (exactly as written), then
+ * what the reader derives, appended after them: one EVENTS record per EVENTS chunk
+ * (decoded with event_codec.h, slots turned back into site ids, stacks into frame
+ * arrays, os_tid 0) and, for each thread with TABLE chunks and no COUNTERS record, a
+ * COUNTERS record (seq 0) of its table minus its BASE record. */
 #ifndef MEMSCOPE_TEST_RECORD_READER_H
 #define MEMSCOPE_TEST_RECORD_READER_H
 
@@ -7,11 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memscope/format.h"
+
 struct record_list {
   msgpack_unpacked *items;
   size_t count;
   size_t trailing_bytes; /* bytes after the last complete object */
   char *file_data;       /* the file's bytes: decoded strings point into them */
+  size_t written;        /* items[0..written) were in the file; the rest are derived */
+  int format;            /* 1 or 2 */
+  struct ms_file_status status; /* format 2: the status block */
+  size_t chunks[4];      /* format 2: chunks of each kind (RECORDS, EVENTS, TABLE) */
+  size_t event_bytes;    /* format 2: content bytes of the EVENTS chunks */
 };
 
 /* Decodes every complete object of buf[0..len); strings point into buf. */

@@ -243,7 +243,7 @@ START_TEST(inline_calls_are_in_the_table_at_once) {
   ck_assert_uint_eq(f->calls, 3000);
   ck_assert_uint_eq(table_slot(sites[1].index)->calls, 0);
   /* more after a flush: the table goes on counting where it is */
-  ms_thread_flush(&ms_self);
+  memscope_flush();
   struct work w2 = {.pairs = 500, .seed = 12};
   run_pairs(&w2);
   ck_assert_uint_eq(m->calls, 3500);

@@ -1,5 +1,5 @@
 /* Full mode (ctest runs this with MEMSCOPE_MODE=full): recording through the real entry
- * points into a real file, read back independently: buffer flushes, exact counters,
+ * points into a real file, read back independently: EVENTS chunks, exact counters,
  * thread records, many threads, errno, mode off, fork.  Check runs each test in its own
  * forked process, so each test writes its own file named after its own pid. */
 #define _GNU_SOURCE
@@ -60,7 +60,8 @@ static void read_own_file(struct record_list *l) {
   ck_assert_uint_eq(l->trailing_bytes, 0);
 }
 
-/* Events of every EVENTS record, in file order, with their batch sizes. */
+/* Events of every EVENTS record (one per EVENTS chunk), in file order, with their
+ * batch sizes. */
 struct event_view {
   uint64_t kind, site, size, ptr, ts, thread;
 };
@@ -90,7 +91,7 @@ static size_t count_type(const struct record_list *l, uint64_t type) {
   return n;
 }
 
-START_TEST(flushes_full_buffers_in_order) {
+START_TEST(events_fill_growing_chunks_in_order) {
   start_in_temp_dir();
   __memscope_register_module_v3(&module);
   enum { PAIRS = 2500 };
@@ -111,9 +112,14 @@ START_TEST(flushes_full_buffers_in_order) {
   size_t nb;
   size_t n = collect_events(&l, ev, 2 * PAIRS, batches, &nb);
   ck_assert_uint_eq(n, 2 * PAIRS);
-  ck_assert_uint_eq(nb, 5); /* 1024 + 1024 + 1024 + 1024 + 904 */
-  for (size_t b = 0; b < 4; b++) ck_assert_uint_eq(batches[b], 1024);
-  ck_assert_uint_eq(batches[4], 2 * PAIRS - 4 * 1024);
+  /* chunks of 4, 8, 16 KiB ...: more than one, each fuller than the last but the last */
+  ck_assert_uint_eq(nb, l.chunks[MS_CHUNK_EVENTS]);
+  ck_assert_uint_ge(nb, 2);
+  for (size_t b = 1; b + 1 < nb; b++) ck_assert_uint_gt(batches[b], batches[b - 1]);
+  /* compact: at most 16 bytes per event, stacks included */
+  ck_assert_uint_le(l.event_bytes, 16u * 2 * PAIRS);
+  ck_assert_uint_eq(l.status.magic, MS_STATUS_MAGIC);
+  ck_assert_uint_eq(l.status.flags, 0);
   for (int i = 0; i < PAIRS; i++) {
     struct event_view *a = &ev[2 * i], *f = &ev[2 * i + 1];
     ck_assert_uint_eq(a->kind, MS_EV_ALLOC);
@@ -135,7 +141,7 @@ START_TEST(flushes_full_buffers_in_order) {
   const msgpack_object *cf = last_counter(&l, ev[0].thread, 0x2222);
   ck_assert_uint_eq(rec_u64(cf, MS_COUNTER_CALLS), PAIRS);
   ck_assert_uint_eq(count_type(&l, MS_REC_THREAD), 1);
-  const msgpack_object *t = &l.items[l.count - 1].data;
+  const msgpack_object *t = &l.items[l.written - 1].data; /* the last record written */
   ck_assert_uint_eq(rec_u64(t, 0), MS_REC_THREAD);
   ck_assert_uint_eq(rec_u64(t, MS_THREAD_ID), ev[0].thread);
   ck_assert_int_eq(rec_i64(t, MS_THREAD_OS_TID), ms_os_gettid());
@@ -158,7 +164,8 @@ START_TEST(sites_registered_later_are_appended) {
   struct record_list l;
   read_own_file(&l);
   ck_assert_uint_eq(count_type(&l, MS_REC_SITE), 3); /* two, then the late one, last */
-  const msgpack_object *last = &l.items[l.count - 1].data;
+  const msgpack_object *last = &l.items[l.written - 1].data;
+  ck_assert_uint_eq(rec_u64(last, MS_SITE_SLOT), late_sites[0].index / 32);
   ck_assert_uint_eq(rec_u64(last, 0), MS_REC_SITE);
   ck_assert_uint_eq(rec_u64(last, MS_SITE_ID), 0x3333);
   ck_assert_uint_eq(rec_u64(last, MS_SITE_API), MEMSCOPE_API_REALLOC);
@@ -214,7 +221,7 @@ START_TEST(modules_are_listed_with_build_ids) {
   void *lib = dlopen("libresolv.so.2", RTLD_NOW);
   ck_assert_ptr_nonnull(lib);
   __memscope_free(__memscope_malloc(16, &sites[0]), &sites[1]);
-  ms_thread_flush(&ms_self);
+  ms_modules_check(); /* (memscope_flush) */
   struct record_list l;
   read_own_file(&l);
   int program = 0, libc = 0, resolv = 0;
@@ -248,7 +255,7 @@ START_TEST(events_after_finish_are_not_recorded) {
   __memscope_free(p, &sites[1]); /* after the thread's record: documented as not counted */
   struct record_list l;
   read_own_file(&l);
-  ck_assert_uint_eq(rec_type(&l.items[l.count - 1]), MS_REC_THREAD);
+  ck_assert_uint_eq(rec_type(&l.items[l.written - 1]), MS_REC_THREAD);
   records_free(&l);
 }
 END_TEST
@@ -349,7 +356,7 @@ int main(void) {
   Suite *s = suite_create("runtime_recording");
   TCase *tc = tcase_create("recording");
   tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, flushes_full_buffers_in_order);
+  tcase_add_test(tc, events_fill_growing_chunks_in_order);
   tcase_add_test(tc, sites_registered_later_are_appended);
   tcase_add_test(tc, each_thread_writes_its_events_and_record);
   tcase_add_test(tc, events_after_finish_are_not_recorded);
