@@ -54,7 +54,13 @@ head -c $((size * 2 / 3)) "$profile" >"$work/cut.msgpack"
 merge_to_json --status 1 "$work/cut.json" "$work/cut.msgpack"
 expect_line "$work/cut.merge.stderr" "cut\\.msgpack: offset [0-9]+: .*truncated" "truncation named"
 expect_fields inputs.0 status=truncated usable=true 'problem.offset>0'
-expect_json processes.0.complete false "truncated: no end record"
+# (format 2: the END record is in the first RECORDS chunk, before the cut; the events of
+# the chunks cut off are what is missing)
+expect_json processes.0.complete true "truncated: the end record is before the cut"
+whole_events=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["processes"][0]["events"])' "$work/run.json")
+cut_events=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["processes"][0]["events"])' "$work/cut.json")
+((cut_events > 0 && cut_events < whole_events)) ||
+  fail "truncated: $cut_events events of $whole_events"
 json_check "$work/cut.json"
 
 # Not a memscope file: named, with the problem; the good file is still merged.
