@@ -174,9 +174,35 @@ static uint64_t first_time(struct reader *r, const struct chunk *c, const uint8_
   return t;
 }
 
+/* Where the chunks end: the writers' cursor (the status block's chunk_end: every chunk
+ * was reserved below it), or the end of the file when the status has none or the file
+ * was cut before it.  What lies after it was not written by memscope: if the first page
+ * there holds anything but zeros, the file is corrupt from there on (the rest is not
+ * read: 1 GB of garbage after a profile costs one page). */
+static uint64_t chunks_end(struct reader *r) {
+  uint64_t size = r->src.size;
+  const uint8_t *p = size >= MS_HEADER_REGION
+                         ? get(&r->get, MS_STATUS_OFFSET, sizeof(struct ms_file_status))
+                         : NULL;
+  if (!p)
+    return size;
+  struct ms_file_status st;
+  memcpy(&st, p, sizeof st);
+  if (st.magic != MS_STATUS_MAGIC || st.chunk_end < MS_HEADER_REGION || st.chunk_end >= size)
+    return size;
+  size_t len = size - st.chunk_end < MS_CHUNK_ALIGN ? (size_t)(size - st.chunk_end) : MS_CHUNK_ALIGN;
+  const uint8_t *after = get(&r->get, st.chunk_end, len);
+  if (after && !all_zero(after, len))
+    problem_at(r, MG_DECODE_CORRUPT, true, st.chunk_end,
+               "%llu bytes after the last chunk (the status block's chunk_end) are not "
+               "memscope's: not read",
+               (unsigned long long)(size - st.chunk_end));
+  return st.chunk_end;
+}
+
 /* Walks the chunks from the end of the header region. */
 static void walk(struct reader *r) {
-  uint64_t size = r->src.size, zeros = 0;
+  uint64_t size = chunks_end(r), zeros = 0;
   bool cut = false;
   for (uint64_t off = MS_HEADER_REGION; off < size;) {
     size_t len = size - off < MS_CHUNK_ALIGN ? (size_t)(size - off) : MS_CHUNK_ALIGN;
@@ -740,6 +766,12 @@ static int spool_stdin(const char *name, struct mg_decode_problem *problem, uint
     if (n == 0 || fwrite(buf, 1, (size_t)n, tmp) != (size_t)n)
       break;
     total += (uint64_t)n;
+    /* Every profile starts ["memscope", ...: a stream that does not is not spooled on
+     * (/dev/zero would never end); the decoder names the problem from what came. */
+    static const char magic[] = "\x93\xa8" MS_FORMAT_MAGIC;
+    size_t head = total < sizeof magic - 1 ? (size_t)total : sizeof magic - 1;
+    if (total == (uint64_t)n && memcmp(buf, magic, head) != 0)
+      break;
   }
   free(buf);
   if (problem->has_offset || fflush(tmp) != 0) {
