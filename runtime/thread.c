@@ -411,15 +411,21 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
   return ok;
 }
 
-/* r's counts in the session, if it counted anything in it or joined it, and its thread
- * record; the counts as a COUNTERS snapshot when `snapshot` or when its table in the
- * file is not the whole truth; rebased for the session `rebase` (session_view_locked).
- * Both locks held. */
+/* r's counts in the session, if it counted anything in it, joined it or has its table in
+ * its file, and its thread record; the counts as a COUNTERS snapshot when `snapshot` or
+ * when its table in the file is not the whole truth; rebased for the session `rebase`
+ * (session_view_locked).  Both locks held.  (A thread whose table is in the file always
+ * gets its snapshot at a stop: it may have moved its table here and not yet marked itself
+ * joined, and its table goes on counting calls of the next session until it moves again,
+ * which a reader must not take for this one's.) */
 static void write_thread_locked(struct ms_thread_rec *r, struct ms_wbuf *b, uint64_t end_ns,
                                 uint32_t rebase, int snapshot) {
   if (!ms_tracing()) return;
   uint32_t used = session_view_locked(r, ms_sites_slots_in_use(), rebase);
-  if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != ms_session()) return;
+  int table_here = r->table_gen == atomic_load_explicit(&ms_output_gen, memory_order_acquire);
+  if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != ms_session() &&
+      !table_here)
+    return;
   if (snapshot || !table_is_truth(r)) write_counters_locked(r, b);
   write_thread_record_locked(r, b, end_ns);
 }
@@ -439,7 +445,10 @@ static int events_next(struct ms_thread *t, uint32_t need) {
   uint32_t max = t->record_all ? MS_EVENTS_MAX_FULL : MS_EVENTS_MAX_SAMPLED;
   void *c = NULL;
   ms_output_lock();
-  if (ms_tracing() && ms_output_open_locked() == 0) {
+  /* An event of a session that has ended since the thread's check (a memscope_start()
+   * took the lock meanwhile) was counted in that session: it does not go into the next
+   * one's file, where it would stand for a call of its own. */
+  if (ms_tracing() && t->session == ms_session() && ms_output_open_locked() == 0) {
     uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
     if (gen != t->ev_gen) {
       events_reset(t);
