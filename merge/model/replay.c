@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "memscope/format.h"
+#include "live.h"
 #include "stacks.h"
 #include "util.h"
 
@@ -67,18 +68,6 @@ struct mg_item {
   double weight; /* of an allocation: how many allocations it stands for */
   uint32_t site; /* position in profile->sites */
   uint32_t op;   /* OP_* kind and flags, the stack above OP_STACK_SHIFT */
-};
-
-/* A live block, in the map keyed by its address. */
-struct live_block {
-  uint64_t size;
-  double weight;
-  uint64_t ts;         /* when it was allocated */
-  uint64_t chain_first; /* size before the first realloc of its chain */
-  uint32_t chain;      /* reallocs that led to this block (0: a plain allocation) */
-  uint32_t site;       /* allocating site, position in profile->sites */
-  uint32_t thread;     /* allocating thread, position in process->threads */
-  uint32_t stack;      /* its stack in the process (stacks.h), 0: none */
 };
 
 /* A whole running estimate where the upper end of its interval was highest: the peak's
@@ -147,7 +136,13 @@ struct sstate {
 
 struct cursor;
 
+#define MG_SITE_HINTS 256
+
 struct mg_replay {
+  struct site_hint {
+    uint64_t id;
+    uint32_t slot1; /* position + 1; 0: empty */
+  } site_hints[MG_SITE_HINTS];
   struct tstate *threads;
   size_t nthreads;
   struct sstate *sites;
@@ -161,7 +156,7 @@ struct mg_replay {
   size_t norder, records;
   bool released_any;
   uint64_t frontier; /* time of the last item replayed in order */
-  struct mg_map live; /* address -> struct live_block */
+  struct live_table live; /* address -> struct live_block */
   uint64_t live_bytes, peak;
   struct mg_est est_live, est_peak;
   struct split split;
@@ -171,6 +166,8 @@ struct mg_replay {
   bool have_t0;
   bool tl_started;
   size_t tl_last; /* the timeline bucket of the latest event */
+  size_t tl_hit;  /* the bucket bucket() found last, and where it starts (rel. time) */
+  uint64_t tl_hit_start;
   struct mg_map interactions; /* (alloc thread << 32 | free thread) -> struct mg_interaction */
   uint32_t tally_gen;  /* changes whenever the tally map moves its values */
   size_t tally_cap;    /* the tally map's capacity at the last check */
@@ -182,14 +179,30 @@ static inline bool is_release(const struct mg_item *it) {
   return k == OP_RELEASE || k == OP_NULL_FREE;
 }
 
-static struct tstate *tstate(struct mg_replay *r, size_t thread) {
-  MG_GROW_ZEROED(r->threads, r->nthreads, thread + 1);
+/* A thread's or site's state, the arrays growing as positions come (rarely: the test
+ * is what runs per event). */
+static inline struct tstate *tstate(struct mg_replay *r, size_t thread) {
+  if (__builtin_expect(thread >= r->nthreads, 0))
+    MG_GROW_ZEROED(r->threads, r->nthreads, thread + 1);
   return &r->threads[thread];
 }
 
-static struct sstate *sstate(struct mg_replay *r, uint32_t site) {
-  MG_GROW_ZEROED(r->sites, r->nsites, (size_t)site + 1);
+static inline struct sstate *sstate(struct mg_replay *r, uint32_t site) {
+  if (__builtin_expect(site >= r->nsites, 0))
+    MG_GROW_ZEROED(r->sites, r->nsites, (size_t)site + 1);
   return &r->sites[site];
+}
+
+/* A site id's position in profile->sites: a direct-mapped cache in front of the
+ * profile's map, as a process has few sites and its events repeat them.  Positions never
+ * move, so entries stay good. */
+static inline uint32_t site_slot(struct mg_profile *p, struct mg_replay *r, uint64_t id) {
+  struct site_hint *h = &r->site_hints[(id ^ id >> 7 ^ id >> 19) & (MG_SITE_HINTS - 1)];
+  if (__builtin_expect(h->slot1 != 0 && h->id == id, 1))
+    return h->slot1 - 1;
+  uint32_t slot = (uint32_t)mg_profile_site_slot(p, id);
+  *h = (struct site_hint){id, slot + 1};
+  return slot;
 }
 
 void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *order,
@@ -199,7 +212,6 @@ void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *or
   r->order = order;
   r->norder = norder;
   r->window = window ? window : MG_DEFAULT_WINDOW;
-  mg_map_init(&r->live, sizeof(struct live_block));
   mg_map_init(&r->interactions, sizeof(struct mg_interaction));
   r->tally_gen = 1;
   r->byte_unit = mg_byte_unit(proc);
@@ -240,6 +252,9 @@ static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t
 /* The timeline bucket of a time, doubling every timeline's width until it fits. */
 static size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) {
   uint64_t t = rel(proc, ts);
+  /* Most events fall in the bucket of the one before: no division. */
+  if (t - r->tl_hit_start < proc->timeline_width && t >= r->tl_hit_start)
+    return r->tl_hit;
   while (t / proc->timeline_width >= MG_TIMELINE_BUCKETS) {
     proc->timeline_width *= 2;
     r->tl_last /= 2;
@@ -263,7 +278,9 @@ static size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) 
       }
     }
   }
-  return (size_t)(t / proc->timeline_width);
+  r->tl_hit = (size_t)(t / proc->timeline_width);
+  r->tl_hit_start = (uint64_t)r->tl_hit * proc->timeline_width;
+  return r->tl_hit;
 }
 
 /* Insertion into the process's top MG_PEAK_SITES, by bytes then id. */
@@ -524,7 +541,7 @@ static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_repla
     mg_sizes_add(&t->sizes, &one);
     if (!(it->op & OP_REALLOC))
       c->samples++; /* kept for sampled processes only (profile.c) */
-    size_t k = bucket(proc, r, it->ts);
+    size_t k = now; /* bucket(it->ts), above */
     struct mg_thread *th = &proc->threads[thread];
     th->timeline_allocs[k] += it->weight;
     th->timeline_bytes[k] += it->weight * (double)it->size;
@@ -537,15 +554,16 @@ static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_repla
     }
     ts->chain_pending = false;
     bool existed;
-    struct live_block *b = mg_map_put(&r->live, it->ptr, &existed);
+    struct live_block *b = mg_live_put(&r->live, it->ptr, &existed);
     if (existed) { /* the old block was freed where we could not see it */
       struct live_block old = *b;
+      *b = nb; /* before anything else may grow a map */
       heap_shrinks(p, proc, r, &old);
       chain_ends(r, &old);
       tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
-      b = mg_map_get(&r->live, it->ptr);
+    } else {
+      *b = nb;
     }
-    *b = nb;
     heap_grows(r, &nb, it->ts);
     break;
   }
@@ -566,7 +584,7 @@ static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_repla
   case OP_RELEASE: {
     c->frees++;
     struct live_block b;
-    if (mg_map_remove(&r->live, it->ptr, &b)) {
+    if (mg_live_remove(&r->live, it->ptr, &b)) {
       c->bytes_freed += b.size;
       mg_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
       heap_shrinks(p, proc, r, &b);
@@ -769,11 +787,13 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
   size_t items = e->nevents;
   for (size_t i = 0; i < e->nevents; i++)
     items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
+  size_t cap = ts->cap;
   MG_GROW(ts->items, ts->cap, ts->len + items);
-  mg_prefault(ts->items + ts->len, items * sizeof *ts->items);
+  if (ts->cap != cap) /* fresh memory; a queue reused is mapped already */
+    mg_prefault(ts->items + ts->len, items * sizeof *ts->items);
   for (size_t i = 0; i < e->nevents; i++) {
     const struct mg_event *ev = &e->events[i];
-    uint32_t site = (uint32_t)mg_profile_site_slot(p, ev->site);
+    uint32_t site = site_slot(p, r, ev->site);
     switch (ev->kind) {
     case MS_EV_ALLOC: {
       /* malloc(0) may return NULL: neither an allocation nor a failure. */
@@ -830,7 +850,7 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   /* What is still in the map was never freed: live at exit, counted where allocated. */
   size_t pos = 0;
   struct live_block *b;
-  while ((b = mg_map_next(&r->live, &pos, NULL))) {
+  while ((b = mg_live_next(&r->live, &pos))) {
     struct mg_counts *c = &tally(proc, b->thread, b->site)->counts;
     c->live_blocks++;
     c->live_bytes += b->size;
@@ -907,7 +927,7 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   free(r->active);
   free(r->heap);
   free(r->order);
-  mg_map_destroy(&r->live);
+  mg_live_destroy(&r->live);
   mg_map_destroy(&r->interactions);
   free(r);
   proc->replay = NULL;
