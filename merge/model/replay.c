@@ -106,6 +106,7 @@ struct tstate {
   /* Its own blocks still live (freed by anyone or not), and their peak. */
   uint64_t live, peak, peak_ts;
   struct mg_est est_live, est_peak;
+  uint64_t highs; /* new highs of est_live so far (the split's epochs while it is off) */
   struct split split;
   /* Its last tallies by site (direct-mapped): most events hit one of a thread's few
    * sites, and a hit saves a hash lookup in a map of all (thread, site) pairs. */
@@ -122,6 +123,10 @@ struct tstate {
 /* What the replay follows about a site in this process. */
 struct sstate {
   double live_bytes, live_blocks; /* weighted, for the peak's make-up */
+  /* Its live bytes and blocks as of the latest snapshot (numbered snap), copied on its
+   * first change after it (snapshot_peak). */
+  uint64_t snap;
+  double snap_bytes, snap_blocks;
   /* Per half h: its live bytes and blocks now, and as of half 1-h's high numbered
    * stamp[h] (the split, above). */
   struct mg_est half_bytes[2], half_blocks[2], high_bytes[2], high_blocks[2];
@@ -163,6 +168,9 @@ struct mg_replay {
   double byte_unit; /* mg_byte_unit of the process */
   uint64_t peak_ts;
   bool peak_dirty; /* a new peak since the last snapshot of its sites */
+  uint64_t snaps;  /* snapshots so far (snapshot_peak) */
+  uint64_t highs;  /* new highs of est_live so far (the split's epochs while it is off) */
+  bool split_on;   /* the split is kept (split_start) */
   bool have_t0;
   bool tl_started;
   size_t tl_last; /* the timeline bucket of the latest event */
@@ -302,18 +310,30 @@ static void add_peak_site(struct mg_process *proc, const struct mg_peak_site *e)
 
 static struct mg_est split_peak(const struct mg_est *a, const struct mg_est *b);
 
-/* The sites that make up the heap now, as the peak's make-up. */
-static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r) {
+/* The peak's make-up: what each site held when the heap left its latest peak.  Taking
+ * it is O(1) (leave_peak): a site keeps its values as of the latest snapshot on its first
+ * change after it (site_changes), so the top sites are picked once, at the end. */
+static void leave_peak(struct mg_replay *r) {
   r->peak_dirty = false;
+  r->snaps++;
+}
+
+static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r) {
+  if (r->peak_dirty)
+    leave_peak(r);
+  if (!r->snaps)
+    return;
   proc->npeak_sites = 0;
   if (!proc->peak_sites)
     proc->peak_sites = mg_xmalloc(MG_PEAK_SITES * sizeof *proc->peak_sites);
   for (size_t s = 0; s < r->nsites; s++) {
     const struct sstate *st = &r->sites[s];
-    if (st->live_bytes <= 0 && st->live_blocks <= 0)
+    bool kept = st->snap == r->snaps;
+    double bytes = kept ? st->snap_bytes : st->live_bytes;
+    double blocks = kept ? st->snap_blocks : st->live_blocks;
+    if (bytes <= 0 && blocks <= 0)
       continue;
-    struct mg_peak_site e = {p->sites[s].id, {.value = st->live_bytes},
-                             {.value = st->live_blocks}};
+    struct mg_peak_site e = {p->sites[s].id, {.value = bytes}, {.value = blocks}};
     add_peak_site(proc, &e);
   }
 }
@@ -417,24 +437,86 @@ static struct mg_est split_result(const struct split *sp, const struct mg_est *l
   return e;
 }
 
+/* The split while it is off.  Until a block of another weight than 1 comes, every
+ * block is in both halves with weight 1, so each half's running estimate is the whole
+ * one (est_live), its high est_peak, its epochs the count of new highs; only the sites'
+ * values as of the latest high need keeping (half 0's fields).  split_start makes the
+ * split that running it all along would have made, bit for bit, and from then on it
+ * runs. */
+static inline void site_keeps_high(struct mg_replay *r, struct sstate *ss) {
+  if (ss->stamp[0] != r->highs) {
+    ss->high_bytes[0] = (struct mg_est){ss->live_bytes, 0, ss->live_blocks, 0, 0};
+    ss->high_blocks[0] = (struct mg_est){ss->live_blocks, 0, ss->live_blocks, 0, 0};
+    ss->stamp[0] = r->highs;
+  }
+}
+
+static void split_of_whole(struct split *sp, const struct mg_est *live,
+                           const struct mg_est *peak, uint64_t highs) {
+  for (unsigned h = 0; h < 2; h++) {
+    sp->live[h] = *live;
+    sp->high[h] = peak->value;
+    sp->at_high[h] = *peak;
+    sp->epoch[h] = highs;
+  }
+}
+
+static void split_start(struct mg_replay *r) {
+  r->split_on = true;
+  split_of_whole(&r->split, &r->est_live, &r->est_peak, r->highs);
+  for (size_t i = 0; i < r->nthreads; i++) {
+    struct tstate *t = &r->threads[i];
+    split_of_whole(&t->split, &t->est_live, &t->est_peak, t->highs);
+  }
+  for (size_t i = 0; i < r->nsites; i++) {
+    struct sstate *ss = &r->sites[i];
+    for (unsigned h = 0; h < 2; h++) {
+      ss->half_bytes[h] = (struct mg_est){ss->live_bytes, 0, ss->live_blocks, 0, 0};
+      ss->half_blocks[h] = (struct mg_est){ss->live_blocks, 0, ss->live_blocks, 0, 0};
+      ss->high_bytes[h] = ss->high_bytes[0];
+      ss->high_blocks[h] = ss->high_blocks[0];
+      ss->stamp[h] = ss->stamp[0];
+    }
+  }
+}
+
+/* A site's live values are about to change: first keep them as of the latest snapshot,
+ * and, with the split off, as of the latest high. */
+static inline void site_changes(struct mg_replay *r, struct sstate *ss) {
+  if (ss->snap != r->snaps) {
+    ss->snap_bytes = ss->live_bytes;
+    ss->snap_blocks = ss->live_blocks;
+    ss->snap = r->snaps;
+  }
+  if (!r->split_on)
+    site_keeps_high(r, ss);
+}
+
 static void heap_grows(struct mg_replay *r, const struct live_block *b,
                        uint64_t ts) {
-  double wh[2];
-  split_weights(b, wh);
-  for (unsigned h = 0; h < 2; h++) /* before the highs move */
-    site_split_change(r, sstate(r, b->site), h, 1, wh[h], (double)b->size);
-  split_change(&r->split, wh, 1, (double)b->size);
-  split_change(&tstate(r, b->thread)->split, wh, 1, (double)b->size);
+  if (!r->split_on && b->weight != 1.0)
+    split_start(r);
+  struct sstate *ss = sstate(r, b->site);
+  struct tstate *t = tstate(r, b->thread);
+  double x = (double)b->size;
+  site_changes(r, ss);
+  if (r->split_on) {
+    double wh[2];
+    split_weights(b, wh);
+    for (unsigned h = 0; h < 2; h++) /* before the highs move */
+      site_split_change(r, ss, h, 1, wh[h], x);
+    split_change(&r->split, wh, 1, x);
+    split_change(&t->split, wh, 1, x);
+  }
   if (b->weight > 1) { /* a sample: the upper ends of the running estimates */
-    struct sstate *ss = sstate(r, b->site);
-    mg_est_add(&ss->live_est, b->weight, (double)b->size);
+    mg_est_add(&ss->live_est, b->weight, x);
     ss->live_est.unit = r->byte_unit;
     track_upper(&ss->upper, &ss->live_est);
   }
   r->live_bytes += b->size;
   if (r->live_bytes > r->peak)
     r->peak = r->live_bytes;
-  mg_est_add(&r->est_live, b->weight, (double)b->size);
+  mg_est_add(&r->est_live, b->weight, x);
   if (b->weight > 1) {
     r->est_live.unit = r->byte_unit;
     track_upper(&r->split.upper, &r->est_live);
@@ -443,15 +525,14 @@ static void heap_grows(struct mg_replay *r, const struct live_block *b,
     r->est_peak = r->est_live;
     r->peak_ts = ts;
     r->peak_dirty = true;
+    r->highs++;
   }
-  struct sstate *ss = sstate(r, b->site);
-  ss->live_bytes += b->weight * (double)b->size;
+  ss->live_bytes += b->weight * x;
   ss->live_blocks += b->weight;
-  struct tstate *t = tstate(r, b->thread);
   t->live += b->size;
   if (t->live > t->peak)
     t->peak = t->live;
-  mg_est_add(&t->est_live, b->weight, (double)b->size);
+  mg_est_add(&t->est_live, b->weight, x);
   if (b->weight > 1) {
     t->est_live.unit = r->byte_unit;
     track_upper(&t->split.upper, &t->est_live);
@@ -459,28 +540,31 @@ static void heap_grows(struct mg_replay *r, const struct live_block *b,
   if (t->est_live.value > t->est_peak.value) {
     t->est_peak = t->est_live;
     t->peak_ts = ts;
+    t->highs++;
   }
 }
 
-static void heap_shrinks(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
-                         const struct live_block *b) {
+static void heap_shrinks(struct mg_replay *r, const struct live_block *b) {
   if (r->peak_dirty) /* leaving a peak: remember what it was made of */
-    snapshot_peak(p, proc, r);
+    leave_peak(r);
+  struct sstate *ss = sstate(r, b->site);
+  struct tstate *t = tstate(r, b->thread);
   double x = (double)b->size;
-  double wh[2];
-  split_weights(b, wh);
-  for (unsigned h = 0; h < 2; h++)
-    site_split_change(r, sstate(r, b->site), h, -1, wh[h], x);
-  split_change(&r->split, wh, -1, x);
-  split_change(&tstate(r, b->thread)->split, wh, -1, x);
+  site_changes(r, ss);
+  if (r->split_on) {
+    double wh[2];
+    split_weights(b, wh);
+    for (unsigned h = 0; h < 2; h++)
+      site_split_change(r, ss, h, -1, wh[h], x);
+    split_change(&r->split, wh, -1, x);
+    split_change(&t->split, wh, -1, x);
+  }
   if (b->weight > 1)
-    mg_est_remove(&sstate(r, b->site)->live_est, b->weight, x);
+    mg_est_remove(&ss->live_est, b->weight, x);
   r->live_bytes -= b->size;
   mg_est_remove(&r->est_live, b->weight, x);
-  struct sstate *ss = sstate(r, b->site);
   ss->live_bytes -= b->weight * x;
   ss->live_blocks -= b->weight;
-  struct tstate *t = tstate(r, b->thread);
   t->live -= b->size;
   mg_est_remove(&t->est_live, b->weight, x);
 }
@@ -505,7 +589,7 @@ static size_t lifetime_bucket(uint64_t ns) {
   return k;
 }
 
-static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+static void apply(struct mg_process *proc, struct mg_replay *r,
                   uint32_t thread, const struct mg_item *it) {
   if (!r->have_t0) {
     proc->t0 = it->ts;
@@ -558,7 +642,7 @@ static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_repla
     if (existed) { /* the old block was freed where we could not see it */
       struct live_block old = *b;
       *b = nb; /* before anything else may grow a map */
-      heap_shrinks(p, proc, r, &old);
+      heap_shrinks(r, &old);
       chain_ends(r, &old);
       tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
     } else {
@@ -587,7 +671,7 @@ static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_repla
     if (mg_live_remove(&r->live, it->ptr, &b)) {
       c->bytes_freed += b.size;
       mg_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
-      heap_shrinks(p, proc, r, &b);
+      heap_shrinks(r, &b);
       uint64_t life = it->ts > b.ts ? it->ts - b.ts : 0;
       mg_est_add(&sstate(r, b.site)->lifetime[lifetime_bucket(life)], b.weight, 1.0);
       struct mg_counts *ac = &tally(proc, b.thread, b.site)->counts;
@@ -680,7 +764,7 @@ static void replace_top(struct cursor *heap, size_t n) {
 
 /* Replays, in order, every waiting item earlier than `bound`; with `force`, also the
  * earliest ones beyond it until at most `keep` items wait (the window's cap). */
-static void release(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+static void release(struct mg_process *proc, struct mg_replay *r,
                     uint64_t bound, bool force, size_t keep) {
   if (r->nactive == 0)
     return;
@@ -703,7 +787,7 @@ static void release(struct mg_profile *p, struct mg_process *proc, struct mg_rep
     r->pending--;
     r->frontier = it.ts;
     r->released_any = true;
-    apply(p, proc, r, th, &it);
+    apply(proc, r, th, &it);
     t = &r->threads[th]; /* apply may grow the thread states */
     if (t->head < t->len)
       heap[0] = cursor_of(&t->items[t->head], th);
@@ -738,11 +822,11 @@ static void release(struct mg_profile *p, struct mg_process *proc, struct mg_rep
 
 /* Queues one item in time order within its thread (program order among equal times), or
  * replays it now when the window has already passed its time. */
-static void queue(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+static void queue(struct mg_process *proc, struct mg_replay *r,
                   uint32_t thread, struct mg_item it) {
   if (r->released_any && it.ts < r->frontier) {
     r->late++;
-    apply(p, proc, r, thread, &it);
+    apply(proc, r, thread, &it);
     return;
   }
   struct tstate *t = tstate(r, thread);
@@ -800,29 +884,29 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
       uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
       if (ev->nstack)
         op |= mg_stacks_sample(proc, site, ev) << OP_STACK_SHIFT;
-      queue(p, proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
+      queue(proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
       break;
     }
     case MS_EV_FREE:
-      queue(p, proc, r, th,
+      queue(proc, r, th,
             (struct mg_item){ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE});
       break;
     case MS_EV_REALLOC: {
       /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
        * failed realloc leaves it allocated. */
       if (ev->old_ptr && (ev->ptr || ev->size == 0))
-        queue(p, proc, r, th,
+        queue(proc, r, th,
               (struct mg_item){ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF});
       uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      queue(p, proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
+      queue(proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
       break;
     }
     }
   }
   r->records++;
-  release(p, proc, r, bound_now(r), false, 0);
+  release(proc, r, bound_now(r), false, 0);
   if (r->pending > r->window) /* the cap: replay the earliest, later ones may be late */
-    release(p, proc, r, 0, true, r->window / 2);
+    release(proc, r, 0, true, r->window / 2);
 }
 
 void mg_replay_thread_ended(struct mg_process *proc, size_t thread) {
@@ -843,9 +927,8 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   struct mg_replay *r = proc->replay;
   if (!r)
     return;
-  release(p, proc, r, UINT64_MAX, true, 0);
-  if (r->peak_dirty)
-    snapshot_peak(p, proc, r);
+  release(proc, r, UINT64_MAX, true, 0);
+  snapshot_peak(p, proc, r);
 
   /* What is still in the map was never freed: live at exit, counted where allocated. */
   size_t pos = 0;
@@ -862,6 +945,8 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   proc->counts.peak_live_bytes = r->peak;
   proc->counts.est_peak_live_bytes = r->est_peak;
   if (proc->sampled) {
+    if (!r->split_on) /* no block weighed other than 1 */
+      split_start(r);
     proc->counts.est_peak_live_bytes = split_result(&r->split, &r->est_live);
     split_peak_sites(p, proc, r, proc->counts.est_peak_live_bytes.value == r->est_live.value);
   }
