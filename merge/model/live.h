@@ -19,23 +19,39 @@ struct live_block {
   uint32_t stack;       /* its stack in the process (stacks.h), 0: none */
 };
 
-/* A slot: its address (0: empty; a live block never has address 0) and its block, one
- * cache line, so that a lookup that hits its home slot touches one line. */
-struct live_slot {
-  uint64_t ptr;
-  struct live_block b;
-  uint64_t pad;
-};
-
 /* Linear probing with backward-shift deletion (no tombstones: a replay churns), at most
  * half full.  The same hash, growth and deletion as hashmap.c's mg_map, so that blocks
  * are visited in the same order (mg_live_next): sums of weights at the end of the replay
  * stay bit for bit what they were with the generic map. */
 struct live_table {
-  struct live_slot *slots;
+  /* Slot i: address keys[i] (0: empty; a live block never has address 0) and its block
+   * blocks[i].  Apart, so that probing reads a dense array (8 slots to a cache line) and
+   * a new block's write, the one other access, does not stall the replay. */
+  uint64_t *keys;
+  struct live_block *blocks;
   size_t cap; /* 0 or a power of two */
   size_t len;
 };
+
+/* hashmap.c's slot_of: the splitmix64 finalizer, pointers being aligned. */
+static inline size_t mg_live_home(uint64_t key, size_t cap) {
+  key ^= key >> 30;
+  key *= 0xbf58476d1ce4e5b9ULL;
+  key ^= key >> 27;
+  key *= 0x94d049bb133111ebULL;
+  key ^= key >> 31;
+  return (size_t)key & (cap - 1);
+}
+
+/* Asks for ptr's home slot ahead of its lookup: the replay knows a thread's next event
+ * some events before it replays it, and a table of many live blocks is not in cache. */
+static inline void mg_live_prefetch(const struct live_table *t, uint64_t ptr) {
+  if (t->cap) {
+    size_t i = mg_live_home(ptr, t->cap);
+    __builtin_prefetch(&t->keys[i]);
+    __builtin_prefetch(&t->blocks[i]);
+  }
+}
 
 void mg_live_destroy(struct live_table *t);
 /* The slot for ptr (!= 0), created with ptr set and a zero block when missing; *existed

@@ -58,6 +58,7 @@ enum {
   OP_REALLOC = 0x8, /* flag: this item is a realloc call's result */
   OP_HALF = 0x10,   /* flag: this item is the release of a realloc's old block */
   OP_STACK_SHIFT = 5, /* above the flags: an allocation's stack in the process (stacks.h) */
+  OP_STACK_MASK = (1 << OP_STACK_SHIFT) - 1, /* the kind and flags */
 };
 
 /* An event as the replay keeps it while it waits in the window: 40 bytes. */
@@ -238,6 +239,22 @@ void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *or
 
 static uint64_t rel(const struct mg_process *proc, uint64_t ts) {
   return ts > proc->t0 ? ts - proc->t0 : 0;
+}
+
+/* What an item tells its tally it saw (MG_SEEN_*), by its kind and flags. */
+static inline unsigned seen_of(uint32_t op) {
+  static const unsigned char seen[OP_STACK_MASK + 1] = {
+#define SEEN(op) \
+  [op] = (op) & (OP_REALLOC | OP_HALF) ? MG_SEEN_REALLOC \
+         : ((op) & OP_KIND) == OP_RELEASE || ((op) & OP_KIND) == OP_NULL_FREE ? MG_SEEN_FREE \
+                                                                             : MG_SEEN_ALLOC
+#define SEEN8(op) SEEN(op), SEEN(op + 1), SEEN(op + 2), SEEN(op + 3), SEEN(op + 4), \
+                  SEEN(op + 5), SEEN(op + 6), SEEN(op + 7)
+      SEEN8(0), SEEN8(8), SEEN8(16), SEEN8(24),
+#undef SEEN8
+#undef SEEN
+  };
+  return seen[op & OP_STACK_MASK];
 }
 
 /* The pair's tally; valid until the next call (the map may grow).  Values move only
@@ -612,9 +629,7 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
   struct tstate *ts = tstate(r, thread);
   struct mg_tally *t = tally(proc, thread, it->site);
   struct mg_counts *c = &t->counts;
-  t->seen |= it->op & (OP_REALLOC | OP_HALF) ? MG_SEEN_REALLOC
-             : is_release(it)              ? MG_SEEN_FREE
-                                           : MG_SEEN_ALLOC;
+  t->seen |= seen_of(it->op);
   if (it->op & OP_REALLOC)
     c->reallocs++;
   switch (it->op & OP_KIND) {
@@ -789,11 +804,15 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     r->released_any = true;
     apply(proc, r, th, &it);
     t = &r->threads[th]; /* apply may grow the thread states */
-    if (t->head < t->len)
+    if (t->head < t->len) {
       heap[0] = cursor_of(&t->items[t->head], th);
-    else
+      /* its turn comes after about one item of every other thread: time to fetch */
+      mg_live_prefetch(&r->live, t->items[t->head].ptr);
+    } else {
       heap[0] = heap[--n];
-    if (n > 1)
+    }
+    /* A thread's run of items before the others' next ones stays on top. */
+    if (n > 1 && (heap[1].key < heap[0].key || (n > 2 && heap[2].key < heap[0].key)))
       replace_top(heap, n);
   }
   /* Drop emptied queues from the active list; compact the others. */
@@ -820,33 +839,42 @@ static void release(struct mg_process *proc, struct mg_replay *r,
   r->nactive = k;
 }
 
-/* Queues one item in time order within its thread (program order among equal times), or
- * replays it now when the window has already passed its time. */
-static void queue(struct mg_process *proc, struct mg_replay *r,
-                  uint32_t thread, struct mg_item it) {
-  if (r->released_any && it.ts < r->frontier) {
-    r->late++;
-    apply(proc, r, thread, &it);
-    return;
-  }
-  struct tstate *t = tstate(r, thread);
-  if (t->len == t->cap) /* mg_replay_events reserved room for its batch */
-    MG_GROW(t->items, t->cap, t->len + 1);
+/* The thread whose batch is being queued (mg_replay_events), and how many of its items
+ * wait now: the window's count and the active list are settled once per batch. */
+struct batch {
+  struct tstate *t;
+  size_t queued;
+};
+
+/* An item earlier than the last one queued (a batch out of order, the clock having
+ * stepped back): in time order, after those of equal time (program order). */
+static void insert_sorted(struct tstate *t, struct mg_item it) {
   size_t i = t->len++;
-  while (i > t->head && t->items[i - 1].ts > it.ts) { /* a batch out of order */
+  while (i > t->head && t->items[i - 1].ts > it.ts) {
     t->items[i] = t->items[i - 1];
     i--;
   }
   t->items[i] = it;
+}
+
+/* Queues one item in time order within its thread (program order among equal times), or
+ * replays it now when the window has already passed its time.  Room was reserved. */
+static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
+                         struct batch *b, struct mg_item it) {
+  if (__builtin_expect(r->released_any && it.ts < r->frontier, 0)) {
+    r->late++;
+    apply(proc, r, thread, &it);
+    b->t = &r->threads[thread]; /* apply may move the thread states */
+    return;
+  }
+  struct tstate *t = b->t;
+  if (__builtin_expect(t->len > t->head && t->items[t->len - 1].ts > it.ts, 0))
+    insert_sorted(t, it);
+  else
+    t->items[t->len++] = it;
   if (it.ts > t->last_ts)
     t->last_ts = it.ts;
-  if (!t->active) {
-    t->active = true;
-    MG_GROW(r->active, r->active_cap, r->nactive + 1);
-    r->active[r->nactive++] = thread;
-  }
-  if (++r->pending > r->window_max)
-    r->window_max = r->pending;
+  b->queued++;
 }
 
 /* Everything earlier than this can no longer be reordered. */
@@ -875,6 +903,7 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
   MG_GROW(ts->items, ts->cap, ts->len + items);
   if (ts->cap != cap) /* fresh memory; a queue reused is mapped already */
     mg_prefault(ts->items + ts->len, items * sizeof *ts->items);
+  struct batch b = {ts, 0};
   for (size_t i = 0; i < e->nevents; i++) {
     const struct mg_event *ev = &e->events[i];
     uint32_t site = site_slot(p, r, ev->site);
@@ -884,24 +913,34 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
       uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
       if (ev->nstack)
         op |= mg_stacks_sample(proc, site, ev) << OP_STACK_SHIFT;
-      queue(proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
+      queue(proc, r, th, &b, (struct mg_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
       break;
     }
     case MS_EV_FREE:
-      queue(proc, r, th,
+      queue(proc, r, th, &b,
             (struct mg_item){ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE});
       break;
     case MS_EV_REALLOC: {
       /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
        * failed realloc leaves it allocated. */
       if (ev->old_ptr && (ev->ptr || ev->size == 0))
-        queue(proc, r, th,
+        queue(proc, r, th, &b,
               (struct mg_item){ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF});
       uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      queue(proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
+      queue(proc, r, th, &b, (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
       break;
     }
     }
+  }
+  if (b.queued) {
+    if (!b.t->active) {
+      b.t->active = true;
+      MG_GROW(r->active, r->active_cap, r->nactive + 1);
+      r->active[r->nactive++] = th;
+    }
+    r->pending += b.queued;
+    if (r->pending > r->window_max)
+      r->window_max = r->pending;
   }
   r->records++;
   release(proc, r, bound_now(r), false, 0);
