@@ -260,9 +260,10 @@ static inline unsigned seen_of(uint32_t op) {
 /* The pair's tally; valid until the next call (the map may grow).  Values move only
  * when the map grows (tallies are never removed while replaying), so a hint stays good
  * while the generation it was taken in does. */
-static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t site) {
+static struct mg_tally *tally_of(struct mg_process *proc, struct tstate *ts, uint32_t thread,
+                                 uint32_t site) {
   struct mg_replay *r = proc->replay;
-  struct tally_hint *h = &tstate(r, thread)->hints[site & 7];
+  struct tally_hint *h = &ts->hints[site & 7];
   if (h->gen == r->tally_gen && h->site == site)
     return h->t;
   struct mg_tally *t = mg_map_put(proc->tallies, mg_tally_key(thread, site), NULL);
@@ -274,11 +275,15 @@ static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t
   return t;
 }
 
+static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t site) {
+  return tally_of(proc, tstate(proc->replay, thread), thread, site);
+}
+
 /* The timeline bucket of a time, doubling every timeline's width until it fits. */
 static size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) {
   uint64_t t = rel(proc, ts);
   /* Most events fall in the bucket of the one before: no division. */
-  if (t - r->tl_hit_start < proc->timeline_width && t >= r->tl_hit_start)
+  if (t - r->tl_hit_start < proc->timeline_width) /* t below the start wraps: no hit */
     return r->tl_hit;
   while (t / proc->timeline_width >= MG_TIMELINE_BUCKETS) {
     proc->timeline_width *= 2;
@@ -627,7 +632,7 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
     ss->last = it->ts;
   ss->has_events = true;
   struct tstate *ts = tstate(r, thread);
-  struct mg_tally *t = tally(proc, thread, it->site);
+  struct mg_tally *t = tally_of(proc, ts, thread, it->site);
   struct mg_counts *c = &t->counts;
   t->seen |= seen_of(it->op);
   if (it->op & OP_REALLOC)
@@ -798,11 +803,11 @@ static void release(struct mg_process *proc, struct mg_replay *r,
       break;
     uint32_t th = cursor_thread(&heap[0]);
     struct tstate *t = &r->threads[th];
-    struct mg_item it = t->items[t->head++];
+    const struct mg_item *it = &t->items[t->head++]; /* stays put: only a batch moves them */
     r->pending--;
-    r->frontier = it.ts;
+    r->frontier = it->ts;
     r->released_any = true;
-    apply(proc, r, th, &it);
+    apply(proc, r, th, it);
     t = &r->threads[th]; /* apply may grow the thread states */
     if (t->head < t->len) {
       heap[0] = cursor_of(&t->items[t->head], th);
@@ -844,6 +849,7 @@ static void release(struct mg_process *proc, struct mg_replay *r,
 struct batch {
   struct tstate *t;
   size_t queued;
+  uint64_t late_before; /* an item earlier than this is late (0: none can be) */
 };
 
 /* An item earlier than the last one queued (a batch out of order, the clock having
@@ -861,7 +867,7 @@ static void insert_sorted(struct tstate *t, struct mg_item it) {
  * replays it now when the window has already passed its time.  Room was reserved. */
 static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
                          struct batch *b, struct mg_item it) {
-  if (__builtin_expect(r->released_any && it.ts < r->frontier, 0)) {
+  if (__builtin_expect(it.ts < b->late_before, 0)) {
     r->late++;
     apply(proc, r, thread, &it);
     b->t = &r->threads[thread]; /* apply may move the thread states */
@@ -903,7 +909,8 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
   MG_GROW(ts->items, ts->cap, ts->len + items);
   if (ts->cap != cap) /* fresh memory; a queue reused is mapped already */
     mg_prefault(ts->items + ts->len, items * sizeof *ts->items);
-  struct batch b = {ts, 0};
+  /* Nothing below replays in order, so the frontier stays where it is. */
+  struct batch b = {ts, 0, r->released_any ? r->frontier : 0};
   for (size_t i = 0; i < e->nevents; i++) {
     const struct mg_event *ev = &e->events[i];
     uint32_t site = site_slot(p, r, ev->site);
