@@ -140,7 +140,8 @@ struct sstate {
   uint64_t chains, chain_steps, chain_max, chain_first_bytes, chain_last_bytes;
 };
 
-struct cursor;
+/* A thread's sort key in the merge (cursor_of). */
+typedef unsigned __int128 cursor_key;
 
 #define MG_SITE_HINTS 256
 
@@ -155,8 +156,9 @@ struct mg_replay {
   size_t nsites;
   uint32_t *active; /* thread positions with waiting items */
   size_t nactive, active_cap;
-  struct cursor *heap; /* release()'s merge heap, kept between calls */
-  size_t heap_cap;
+  cursor_key *merge_key; /* release()'s tournament (struct merge), kept between calls */
+  uint32_t *merge_node;
+  size_t merge_cap;
   size_t pending, window, window_max;
   uint64_t *order; /* suffix minimums, one per EVENTS record (scan.h) */
   size_t norder, records;
@@ -727,59 +729,68 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
 
 /* --- Ordering ---------------------------------------------------------------------- */
 
-/* A thread's position in the merge: the heap orders threads by their next item.  The
- * whole sort key is one 128-bit number, compared in one go: time, then releases before
- * the rest (at equal times), then the thread position (deterministic ties).  Keeping it
- * here, not behind a pointer into each thread's queue, saves a cache miss per compare
- * when hundreds of threads wait. */
-typedef unsigned __int128 cursor_key;
-struct cursor {
-  cursor_key key; /* ts << 64 | (not a release) << 32 | thread position */
+/* A thread's position in the merge: threads are ordered by their next item.  The whole
+ * sort key is one 128-bit number, compared in one go: time, then releases before the rest
+ * (at equal times), then the thread position (deterministic ties: keys are unique).
+ * Keeping it in the merge, not behind a pointer into each thread's queue, saves a cache
+ * miss per compare when hundreds of threads wait. */
+#define CURSOR_DONE (~(cursor_key)0) /* a thread with nothing left to merge */
+
+static inline cursor_key cursor_of(const struct mg_item *it, uint32_t thread) {
+  return (cursor_key)it->ts << 64 | (cursor_key)!is_release(it) << 32 | thread;
+}
+
+static inline uint32_t cursor_thread(cursor_key k) { return (uint32_t)k; }
+static inline uint64_t cursor_ts(cursor_key k) { return (uint64_t)(k >> 64); }
+
+/* The merge is a tournament of losers over the n threads that take part: node i (1 <=
+ * i < n) holds the player that lost the match there, node 0 the winner, the player p's
+ * leaf hangs under node (p + n) / 2.  Replacing the winner's key costs one compare per
+ * level on its way up, where a binary heap needs two on the way down. */
+struct merge {
+  cursor_key *key; /* by player */
+  uint32_t *node;  /* players */
+  size_t n;
 };
 
-static inline struct cursor cursor_of(const struct mg_item *it, uint32_t thread) {
-  return (struct cursor){(cursor_key)it->ts << 64 | (cursor_key)!is_release(it) << 32 | thread};
+/* The winner's key changed: its matches are played again, from its leaf up. */
+static inline void merge_replay(struct merge *m) {
+  uint32_t w = m->node[0];
+  cursor_key kw = m->key[w];
+  for (size_t i = (w + m->n) / 2; i > 0; i /= 2) {
+    uint32_t o = m->node[i];
+    if (m->key[o] < kw) { /* the other wins, w stays here as the loser */
+      m->node[i] = w;
+      w = o;
+      kw = m->key[o];
+    }
+  }
+  m->node[0] = w;
 }
 
-static inline uint32_t cursor_thread(const struct cursor *c) { return (uint32_t)c->key; }
-static inline uint64_t cursor_ts(const struct cursor *c) { return (uint64_t)(c->key >> 64); }
-
-static void sift_down(struct cursor *heap, size_t n, size_t i) {
-  struct cursor c = heap[i];
-  for (;;) {
-    size_t l = 2 * i + 1, m = l;
-    if (l >= n)
-      break;
-    if (l + 1 < n && heap[l + 1].key < heap[l].key)
-      m = l + 1;
-    if (heap[m].key >= c.key)
-      break;
-    heap[i] = heap[m];
-    i = m;
+/* The first tournament: each player climbs until a node is free (it waits there for its
+ * opponent) or it reaches the top. */
+static void merge_build(struct merge *m) {
+  for (size_t i = 1; i < m->n; i++)
+    m->node[i] = UINT32_MAX;
+  m->node[0] = 0;
+  for (uint32_t p = 0; p < m->n; p++) {
+    uint32_t w = p;
+    size_t i = (p + m->n) / 2;
+    for (; i > 0; i /= 2) {
+      uint32_t o = m->node[i];
+      if (o == UINT32_MAX) {
+        m->node[i] = w;
+        break;
+      }
+      if (m->key[o] < m->key[w]) {
+        m->node[i] = w;
+        w = o;
+      }
+    }
+    if (i == 0)
+      m->node[0] = w;
   }
-  heap[i] = c;
-}
-
-/* The top was replaced by a thread's next item, which usually belongs near the bottom
- * (each thread's later events come after the others' waiting ones): walk the hole down
- * to a leaf along the smaller children, one compare per level, then move the item up to
- * its place (Floyd's variant; about half the compares of sift_down). */
-static void replace_top(struct cursor *heap, size_t n) {
-  struct cursor c = heap[0];
-  size_t i = 0;
-  for (;;) {
-    size_t l = 2 * i + 1;
-    if (l >= n)
-      break;
-    size_t m = l + 1 < n && heap[l + 1].key < heap[l].key ? l + 1 : l;
-    heap[i] = heap[m];
-    i = m;
-  }
-  while (i > 0 && c.key < heap[(i - 1) / 2].key) {
-    heap[i] = heap[(i - 1) / 2];
-    i = (i - 1) / 2;
-  }
-  heap[i] = c;
 }
 
 /* Replays, in order, every waiting item earlier than `bound`; with `force`, also the
@@ -788,20 +799,24 @@ static void release(struct mg_process *proc, struct mg_replay *r,
                     uint64_t bound, bool force, size_t keep) {
   if (r->nactive == 0)
     return;
-  MG_GROW(r->heap, r->heap_cap, r->nactive);
-  struct cursor *heap = r->heap;
-  size_t n = 0;
+  size_t cap = r->merge_cap;
+  MG_GROW(r->merge_key, r->merge_cap, r->nactive);
+  if (r->merge_cap != cap)
+    r->merge_node = mg_xrealloc(r->merge_node, r->merge_cap * sizeof *r->merge_node);
+  struct merge m = {r->merge_key, r->merge_node, 0};
   for (size_t i = 0; i < r->nactive; i++) {
     struct tstate *t = &r->threads[r->active[i]];
     if (t->head < t->len && (force || t->items[t->head].ts < bound))
-      heap[n++] = cursor_of(&t->items[t->head], r->active[i]);
+      m.key[m.n++] = cursor_of(&t->items[t->head], r->active[i]);
   }
-  for (size_t i = n / 2; i-- > 0;)
-    sift_down(heap, n, i);
-  while (n > 0) {
-    if (cursor_ts(&heap[0]) >= bound && (!force || r->pending <= keep))
+  if (m.n > 0)
+    merge_build(&m);
+  while (m.n > 0) {
+    uint32_t w = m.node[0];
+    cursor_key k = m.key[w];
+    if (k == CURSOR_DONE || (cursor_ts(k) >= bound && (!force || r->pending <= keep)))
       break;
-    uint32_t th = cursor_thread(&heap[0]);
+    uint32_t th = cursor_thread(k);
     struct tstate *t = &r->threads[th];
     const struct mg_item *it = &t->items[t->head++]; /* stays put: only a batch moves them */
     r->pending--;
@@ -810,17 +825,15 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     apply(proc, r, th, it);
     t = &r->threads[th]; /* apply may grow the thread states */
     if (t->head < t->len) {
-      heap[0] = cursor_of(&t->items[t->head], th);
+      m.key[w] = cursor_of(&t->items[t->head], th);
       /* its turn comes after about one item of every other thread: time to fetch */
       mg_live_prefetch(&r->live, t->items[t->head].ptr);
     } else {
-      heap[0] = heap[--n];
+      m.key[w] = CURSOR_DONE;
     }
-    /* A thread's run of items before the others' next ones stays on top. */
-    if (n > 1 && (heap[1].key < heap[0].key || (n > 2 && heap[2].key < heap[0].key)))
-      replace_top(heap, n);
+    merge_replay(&m);
   }
-  /* Drop emptied queues from the active list; compact the others. */
+/* Drop emptied queues from the active list; compact the others. */
   size_t k = 0;
   for (size_t i = 0; i < r->nactive; i++) {
     struct tstate *t = &r->threads[r->active[i]];
@@ -1056,7 +1069,8 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   free(r->threads);
   free(r->sites);
   free(r->active);
-  free(r->heap);
+  free(r->merge_key);
+  free(r->merge_node);
   free(r->order);
   mg_live_destroy(&r->live);
   mg_map_destroy(&r->interactions);
