@@ -621,12 +621,14 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
   }
   /* The timeline spans every event; buckets without one keep the heap as it was. */
   size_t now = bucket(proc, r, it->ts);
-  if (r->tl_started)
-    for (size_t k = r->tl_last + 1; k <= now; k++)
-      proc->timeline_live[k] = r->est_live.value;
-  if (!r->tl_started || now > r->tl_last)
-    r->tl_last = now;
-  r->tl_started = true;
+  if (__builtin_expect(!r->tl_started || now != r->tl_last, 0)) { /* else nothing moves */
+    if (r->tl_started)
+      for (size_t k = r->tl_last + 1; k <= now; k++)
+        proc->timeline_live[k] = r->est_live.value;
+    if (!r->tl_started || now > r->tl_last)
+      r->tl_last = now;
+    r->tl_started = true;
+  }
   struct sstate *ss = sstate(r, it->site);
   if (!ss->has_events || it->ts < ss->first)
     ss->first = it->ts;
@@ -643,8 +645,13 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
   case OP_ALLOC: {
     c->allocations++;
     c->bytes_allocated += it->size;
-    struct mg_sizes one = {1, it->size, it->size, it->size};
-    mg_sizes_add(&t->sizes, &one);
+    struct mg_sizes *sz = &t->sizes; /* mg_sizes_add of this one size, inline */
+    if (!sz->calls || it->size < sz->min)
+      sz->min = it->size;
+    if (it->size > sz->max)
+      sz->max = it->size;
+    sz->calls++;
+    sz->bytes += it->size;
     if (!(it->op & OP_REALLOC))
       c->samples++; /* kept for sampled processes only (profile.c) */
     size_t k = now; /* bucket(it->ts), above */
