@@ -21,8 +21,8 @@ void mg_live_destroy(struct live_table *t) {
 }
 
 /* Index of ptr's slot, or of the empty slot where it would go.  cap must be > 0. */
-static inline size_t find(const struct live_table *t, uint64_t ptr) {
-  size_t mask = t->cap - 1, i = mg_live_home(ptr, t->cap);
+static inline size_t find(const struct live_table *t, uint64_t ptr, uint64_t mix) {
+  size_t mask = t->cap - 1, i = mix & mask;
   while (t->keys[i] && t->keys[i] != ptr)
     i = (i + 1) & mask;
   return i;
@@ -36,7 +36,7 @@ static void rehash(struct live_table *t, size_t cap) {
   mg_prefault(t->blocks, cap * sizeof *t->blocks); /* about to be filled */
   for (size_t i = 0; i < old.cap; i++)
     if (old.keys[i]) {
-      size_t j = find(t, old.keys[i]);
+      size_t j = find(t, old.keys[i], mg_live_mix(old.keys[i]));
       t->keys[j] = old.keys[i];
       t->blocks[j] = old.blocks[i];
     }
@@ -44,10 +44,10 @@ static void rehash(struct live_table *t, size_t cap) {
   free(old.blocks);
 }
 
-struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, bool *existed) {
+struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, uint64_t mix, bool *existed) {
   if ((t->len + 1) * 2 > t->cap)
     rehash(t, t->cap ? t->cap * 2 : 16);
-  size_t i = find(t, ptr);
+  size_t i = find(t, ptr, mix);
   *existed = t->keys[i] != 0;
   if (!*existed) {
     t->keys[i] = ptr;
@@ -57,17 +57,17 @@ struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, bool *existed
   return &t->blocks[i];
 }
 
-bool mg_live_remove(struct live_table *t, uint64_t ptr, struct live_block *out) {
+bool mg_live_remove(struct live_table *t, uint64_t ptr, uint64_t mix, struct live_block *out) {
   if (t->len == 0)
     return false;
-  size_t mask = t->cap - 1, hole = find(t, ptr);
+  size_t mask = t->cap - 1, hole = find(t, ptr, mix);
   if (!t->keys[hole])
     return false;
   *out = t->blocks[hole];
   /* Backward shift: move later entries of the probe run into the hole when their home
    * does not lie (cyclically) between the hole and where they are. */
   for (size_t i = (hole + 1) & mask; t->keys[i]; i = (i + 1) & mask) {
-    size_t home = mg_live_home(t->keys[i], t->cap);
+    size_t home = mg_live_mix(t->keys[i]) & mask;
     bool stays = hole <= i ? hole < home && home <= i : hole < home || home <= i;
     if (!stays) {
       t->keys[hole] = t->keys[i];

@@ -104,6 +104,7 @@ struct tstate {
   bool ended;            /* a THREAD record was seen */
   bool seen;             /* an EVENTS record was seen */
   uint64_t last_ts;      /* latest time queued */
+  uint64_t next_mix;     /* mg_live_mix of items[head]'s address, while merged */
   /* Its own blocks still live (freed by anyone or not), and their peak. */
   uint64_t live, peak, peak_ts;
   struct mg_est est_live, est_peak;
@@ -613,8 +614,9 @@ static size_t lifetime_bucket(uint64_t ns) {
   return k;
 }
 
+/* Replays one item of the thread; mix: mg_live_mix of its address. */
 static void apply(struct mg_process *proc, struct mg_replay *r,
-                  uint32_t thread, const struct mg_item *it) {
+                  uint32_t thread, const struct mg_item *it, uint64_t mix) {
   if (!r->have_t0) {
     proc->t0 = it->ts;
     r->have_t0 = true;
@@ -667,7 +669,7 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
     }
     ts->chain_pending = false;
     bool existed;
-    struct live_block *b = mg_live_put(&r->live, it->ptr, &existed);
+    struct live_block *b = mg_live_put(&r->live, it->ptr, mix, &existed);
     if (existed) { /* the old block was freed where we could not see it */
       struct live_block old = *b;
       *b = nb; /* before anything else may grow a map */
@@ -697,7 +699,7 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
   case OP_RELEASE: {
     c->frees++;
     struct live_block b;
-    if (mg_live_remove(&r->live, it->ptr, &b)) {
+    if (mg_live_remove(&r->live, it->ptr, mix, &b)) {
       c->bytes_freed += b.size;
       mg_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
       heap_shrinks(r, &b);
@@ -813,8 +815,10 @@ static void release(struct mg_process *proc, struct mg_replay *r,
   struct merge m = {r->merge_key, r->merge_node, 0};
   for (size_t i = 0; i < r->nactive; i++) {
     struct tstate *t = &r->threads[r->active[i]];
-    if (t->head < t->len && (force || t->items[t->head].ts < bound))
+    if (t->head < t->len && (force || t->items[t->head].ts < bound)) {
       m.key[m.n++] = cursor_of(&t->items[t->head], r->active[i]);
+      t->next_mix = mg_live_mix(t->items[t->head].ptr);
+    }
   }
   if (m.n > 0)
     merge_build(&m);
@@ -829,12 +833,13 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     r->pending--;
     r->frontier = it->ts;
     r->released_any = true;
-    apply(proc, r, th, it);
+    apply(proc, r, th, it, t->next_mix);
     t = &r->threads[th]; /* apply may grow the thread states */
     if (t->head < t->len) {
       m.key[w] = cursor_of(&t->items[t->head], th);
       /* its turn comes after about one item of every other thread: time to fetch */
-      mg_live_prefetch(&r->live, t->items[t->head].ptr);
+      t->next_mix = mg_live_mix(t->items[t->head].ptr);
+      mg_live_prefetch(&r->live, t->next_mix);
     } else {
       m.key[w] = CURSOR_DONE;
     }
@@ -889,7 +894,7 @@ static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t 
                          struct batch *b, struct mg_item it) {
   if (__builtin_expect(it.ts < b->late_before, 0)) {
     r->late++;
-    apply(proc, r, thread, &it);
+    apply(proc, r, thread, &it, mg_live_mix(it.ptr));
     b->t = &r->threads[thread]; /* apply may move the thread states */
     return;
   }
