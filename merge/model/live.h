@@ -33,34 +33,12 @@ struct live_table {
   size_t len;
 };
 
-/* An address's hash, hashmap.c's slot_of before its mask: the splitmix64 finalizer,
- * pointers being aligned.  The caller computes it once (the prefetch uses it too) and
- * hands it to every call below with its address. */
-static inline uint64_t mg_live_mix(uint64_t key) {
-  key ^= key >> 30;
-  key *= 0xbf58476d1ce4e5b9ULL;
-  key ^= key >> 27;
-  key *= 0x94d049bb133111ebULL;
-  return key ^ key >> 31;
-}
-
-/* Asks for an address's home slot ahead of its lookup: the replay knows a thread's next
- * event some events before it replays it, and a table of many live blocks is not in
- * cache. */
-static inline void mg_live_prefetch(const struct live_table *t, uint64_t mix) {
-  if (t->cap) {
-    size_t i = mix & (t->cap - 1);
-    __builtin_prefetch(&t->keys[i]);
-    __builtin_prefetch(&t->blocks[i]);
-  }
-}
-
 void mg_live_destroy(struct live_table *t);
 /* The slot for ptr (!= 0), created with ptr set and a zero block when missing; *existed
  * says which.  Valid until the next put or remove. */
-struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, uint64_t mix, bool *existed);
+struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, bool *existed);
 /* Removes ptr; copies its block to out and returns true when it was there. */
-bool mg_live_remove(struct live_table *t, uint64_t ptr, uint64_t mix, struct live_block *out);
+bool mg_live_remove(struct live_table *t, uint64_t ptr, struct live_block *out);
 /* Iteration: start with *pos = 0; the next block or NULL.  No change meanwhile. */
 struct live_block *mg_live_next(const struct live_table *t, size_t *pos);
 

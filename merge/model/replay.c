@@ -104,7 +104,6 @@ struct tstate {
   bool ended;            /* a THREAD record was seen */
   bool seen;             /* an EVENTS record was seen */
   uint64_t last_ts;      /* latest time queued */
-  uint64_t next_mix;     /* mg_live_mix of items[head]'s address, while merged */
   /* Its own blocks still live (freed by anyone or not), and their peak. */
   uint64_t live, peak, peak_ts;
   struct mg_est est_live, est_peak;
@@ -614,9 +613,8 @@ static size_t lifetime_bucket(uint64_t ns) {
   return k;
 }
 
-/* Replays one item of the thread; mix: mg_live_mix of its address. */
 static void apply(struct mg_process *proc, struct mg_replay *r,
-                  uint32_t thread, const struct mg_item *it, uint64_t mix) {
+                  uint32_t thread, const struct mg_item *it) {
   if (!r->have_t0) {
     proc->t0 = it->ts;
     r->have_t0 = true;
@@ -669,7 +667,7 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
     }
     ts->chain_pending = false;
     bool existed;
-    struct live_block *b = mg_live_put(&r->live, it->ptr, mix, &existed);
+    struct live_block *b = mg_live_put(&r->live, it->ptr, &existed);
     if (existed) { /* the old block was freed where we could not see it */
       struct live_block old = *b;
       *b = nb; /* before anything else may grow a map */
@@ -699,7 +697,7 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
   case OP_RELEASE: {
     c->frees++;
     struct live_block b;
-    if (mg_live_remove(&r->live, it->ptr, mix, &b)) {
+    if (mg_live_remove(&r->live, it->ptr, &b)) {
       c->bytes_freed += b.size;
       mg_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
       heap_shrinks(r, &b);
@@ -815,10 +813,8 @@ static void release(struct mg_process *proc, struct mg_replay *r,
   struct merge m = {r->merge_key, r->merge_node, 0};
   for (size_t i = 0; i < r->nactive; i++) {
     struct tstate *t = &r->threads[r->active[i]];
-    if (t->head < t->len && (force || t->items[t->head].ts < bound)) {
+    if (t->head < t->len && (force || t->items[t->head].ts < bound))
       m.key[m.n++] = cursor_of(&t->items[t->head], r->active[i]);
-      t->next_mix = mg_live_mix(t->items[t->head].ptr);
-    }
   }
   if (m.n > 0)
     merge_build(&m);
@@ -833,16 +829,9 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     r->pending--;
     r->frontier = it->ts;
     r->released_any = true;
-    apply(proc, r, th, it, t->next_mix);
+    apply(proc, r, th, it);
     t = &r->threads[th]; /* apply may grow the thread states */
-    if (t->head < t->len) {
-      m.key[w] = cursor_of(&t->items[t->head], th);
-      /* its turn comes after about one item of every other thread: time to fetch */
-      t->next_mix = mg_live_mix(t->items[t->head].ptr);
-      mg_live_prefetch(&r->live, t->next_mix);
-    } else {
-      m.key[w] = CURSOR_DONE;
-    }
+    m.key[w] = t->head < t->len ? cursor_of(&t->items[t->head], th) : CURSOR_DONE;
     merge_replay(&m);
   }
 /* Drop emptied queues from the active list; compact the others. */
@@ -894,7 +883,7 @@ static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t 
                          struct batch *b, struct mg_item it) {
   if (__builtin_expect(it.ts < b->late_before, 0)) {
     r->late++;
-    apply(proc, r, thread, &it, mg_live_mix(it.ptr));
+    apply(proc, r, thread, &it);
     b->t = &r->threads[thread]; /* apply may move the thread states */
     return;
   }
