@@ -61,7 +61,6 @@ struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, bool *existed
   *existed = t->keys[i] != 0;
   if (!*existed) {
     t->keys[i] = ptr;
-    t->blocks[i] = (struct live_block){0};
     t->len++;
   }
   return &t->blocks[i];

@@ -34,8 +34,9 @@ struct live_table {
 };
 
 void mg_live_destroy(struct live_table *t);
-/* The slot for ptr (!= 0), created with ptr set and a zero block when missing; *existed
- * says which.  Valid until the next put or remove. */
+/* The block for ptr (!= 0): the existing one (*existed), or a new slot whose block the
+ * caller fills (left unset: it is written whole anyway).  Valid until the next put or
+ * remove. */
 struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, bool *existed);
 /* Removes ptr; copies its block to out and returns true when it was there. */
 bool mg_live_remove(struct live_table *t, uint64_t ptr, struct live_block *out);
