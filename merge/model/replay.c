@@ -36,7 +36,13 @@
  * of it) at that moment, without bias.  The two directions are averaged.  That moment may
  * miss the true peak, so the figure estimates the heap near the peak: never above it on
  * average.  Each site keeps, per half, its value as of the other half's latest high
- * (copied on its first change after that high), so this costs O(1) per event. */
+ * (copied on its first change after that high), so this costs O(1) per event.  Until a
+ * block weighs other than 1 (never, in full mode) both halves are the whole estimate, so
+ * the split is not kept but rebuilt from it when needed (split_start).
+ *
+ * The peak's make-up (which sites held the heap at its peak) is taken the same lazy way:
+ * when the heap first shrinks after a new peak, a snapshot is numbered, and each site
+ * keeps its values as of it on its first change after it (snapshot_peak). */
 #include "replay.h"
 
 #include <math.h>
@@ -948,7 +954,8 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
         queue(proc, r, th, &b,
               (struct mg_item){ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF});
       uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      queue(proc, r, th, &b, (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
+      queue(proc, r, th, &b,
+            (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
       break;
     }
     }
