@@ -41,15 +41,18 @@ void mg_process_add_phase(struct mg_profile *p, struct mg_process *proc,
 }
 
 void mg_phases_count(struct mg_process *proc, const struct mg_events_rec *e) {
+  struct mg_phase *ph = NULL; /* the entry of the current run of one phase */
   for (size_t i = 0; i < e->nevents; i++) {
     const struct mg_event *ev = &e->events[i];
     if (ev->kind != MS_EV_ALLOC || !ev->ptr) /* failures allocate nothing */
       continue;
-    struct mg_phase *ph = phase_at(proc, ev->phase);
+    if (!ph || ph->id != ev->phase) {
+      ph = phase_at(proc, ev->phase);
+      proc->named_phases |= ev->phase != 0;
+    }
     mg_est_add(&ph->allocations, ev->weight, 1.0);
     mg_est_add(&ph->bytes, ev->weight, (double)ev->size);
     ph->samples++;
-    proc->named_phases |= ev->phase != 0;
   }
 }
 

@@ -1,0 +1,46 @@
+/* The replay's live blocks: address -> block, one entry per block live at that moment
+ * (live.c). */
+#ifndef MEMSCOPE_MERGE_LIVE_H
+#define MEMSCOPE_MERGE_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A live block. */
+struct live_block {
+  uint64_t size;
+  double weight;
+  uint64_t ts;          /* when it was allocated */
+  uint64_t chain_first; /* size before the first realloc of its chain */
+  uint32_t chain;       /* reallocs that led to this block (0: a plain allocation) */
+  uint32_t site;        /* allocating site, position in profile->sites */
+  uint32_t thread;      /* allocating thread, position in process->threads */
+  uint32_t stack;       /* its stack in the process (stacks.h), 0: none */
+};
+
+/* Linear probing with backward-shift deletion (no tombstones: a replay churns), at most
+ * half full.  The same hash, growth and deletion as hashmap.c's mg_map, so that blocks
+ * are visited in the same order (mg_live_next): sums of weights at the end of the replay
+ * stay bit for bit what they were with the generic map. */
+struct live_table {
+  /* Slot i: address keys[i] (0: empty; a live block never has address 0) and its block
+   * blocks[i].  Apart, so that probing reads a dense array (8 slots to a cache line) and
+   * a new block's write, the one other access, does not stall the replay. */
+  uint64_t *keys;
+  struct live_block *blocks;
+  size_t cap; /* 0 or a power of two */
+  size_t len;
+};
+
+void mg_live_destroy(struct live_table *t);
+/* The block for ptr (!= 0): the existing one (*existed), or a new slot whose block the
+ * caller fills (left unset: it is written whole anyway).  Valid until the next put or
+ * remove. */
+struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, bool *existed);
+/* Removes ptr; copies its block to out and returns true when it was there. */
+bool mg_live_remove(struct live_table *t, uint64_t ptr, struct live_block *out);
+/* Iteration: start with *pos = 0; the next block or NULL.  No change meanwhile. */
+struct live_block *mg_live_next(const struct live_table *t, size_t *pos);
+
+#endif
