@@ -19,10 +19,14 @@ struct live_block {
   uint32_t stack;       /* its stack in the process (stacks.h), 0: none */
 };
 
-/* Linear probing with backward-shift deletion (no tombstones: a replay churns), at most
- * half full.  The same hash, growth and deletion as hashmap.c's mg_map, so that blocks
- * are visited in the same order (mg_live_next): sums of weights at the end of the replay
- * stay bit for bit what they were with the generic map. */
+/* Linear probing, Robin Hood order, backward-shift deletion (no tombstones: a replay
+ * churns), at most half full.  A block's home slot keeps nearby addresses near: the
+ * address's 16-byte granule within its 1 KiB region, after a random place per region.
+ * A program allocates and frees next to what it just touched, so the replay's probes
+ * stay on a few cache lines instead of one random line per event.  Robin Hood order
+ * (along a run of slots, homes never decrease) lets a lookup stop early and a removal
+ * stop at the first block in its home, so a run of densely packed blocks costs nothing
+ * (live.c). */
 struct live_table {
   /* Slot i: address keys[i] (0: empty; a live block never has address 0) and its block
    * blocks[i].  Apart, so that probing reads a dense array (8 slots to a cache line) and
