@@ -903,6 +903,56 @@ static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t 
   b->queued++;
 }
 
+/* A batch of events in the decoder's general form. */
+static void queue_events(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+                         uint32_t th, struct batch *b, const struct mg_events_rec *e) {
+  for (size_t i = 0; i < e->nevents; i++) {
+    const struct mg_event *ev = &e->events[i];
+    uint32_t site = site_slot(p, r, ev->site);
+    switch (ev->kind) {
+    case MS_EV_ALLOC: {
+      /* malloc(0) may return NULL: neither an allocation nor a failure. */
+      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      if (ev->nstack)
+        op |= mg_stacks_sample(proc, site, ev) << OP_STACK_SHIFT;
+      queue(proc, r, th, b, (struct mg_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
+      break;
+    }
+    case MS_EV_FREE:
+      queue(proc, r, th, b,
+            (struct mg_item){ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE});
+      break;
+    case MS_EV_REALLOC: {
+      /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
+       * failed realloc leaves it allocated. */
+      if (ev->old_ptr && (ev->ptr || ev->size == 0))
+        queue(proc, r, th, b,
+              (struct mg_item){ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF});
+      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      queue(proc, r, th, b,
+            (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
+      break;
+    }
+    }
+  }
+}
+
+/* A plain batch's events (decode.h): full-mode mallocs and frees, their sites by slot. */
+static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+                        uint32_t th, struct batch *b, const struct mg_events_rec *e) {
+  for (size_t i = 0; i < e->nevents; i++) {
+    const struct mg_plain_event *pe = &e->plain[i];
+    uint32_t site1 = pe->slot < proc->nslot_sites ? proc->slot_sites[pe->slot] : 0;
+    /* a slot no SITE record named is "no known site", as mg_slots_site says */
+    uint32_t site = site1 ? site1 - 1 : site_slot(p, r, 0);
+    uint32_t op = pe->kind == MS_EV_FREE ? (pe->ptr ? OP_RELEASE : OP_NULL_FREE)
+                  : pe->ptr              ? OP_ALLOC
+                  : pe->size             ? OP_FAILED
+                                         : OP_NONE;
+    queue(proc, r, th, b, (struct mg_item){pe->ts, pe->ptr, pe->size, 1.0, site, op});
+  }
+}
+
 /* Everything earlier than this can no longer be reordered. */
 static uint64_t bound_now(struct mg_replay *r) {
   if (r->order)
@@ -923,43 +973,19 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
   /* Room for the whole batch at once (a realloc that frees makes two items): one
    * reallocation per record instead of a doubling series per thread. */
   size_t items = e->nevents;
-  for (size_t i = 0; i < e->nevents; i++)
-    items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
+  if (!(e->facts & MG_EVENTS_PLAIN)) /* else no realloc */
+    for (size_t i = 0; i < e->nevents; i++)
+      items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
   size_t cap = ts->cap;
   MG_GROW(ts->items, ts->cap, ts->len + items);
   if (ts->cap != cap) /* fresh memory; a queue reused is mapped already */
     mg_prefault(ts->items + ts->len, items * sizeof *ts->items);
   /* Nothing below replays in order, so the frontier stays where it is. */
   struct batch b = {ts, 0, r->released_any ? r->frontier : 0};
-  for (size_t i = 0; i < e->nevents; i++) {
-    const struct mg_event *ev = &e->events[i];
-    uint32_t site = site_slot(p, r, ev->site);
-    switch (ev->kind) {
-    case MS_EV_ALLOC: {
-      /* malloc(0) may return NULL: neither an allocation nor a failure. */
-      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      if (ev->nstack)
-        op |= mg_stacks_sample(proc, site, ev) << OP_STACK_SHIFT;
-      queue(proc, r, th, &b, (struct mg_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
-      break;
-    }
-    case MS_EV_FREE:
-      queue(proc, r, th, &b,
-            (struct mg_item){ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE});
-      break;
-    case MS_EV_REALLOC: {
-      /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
-       * failed realloc leaves it allocated. */
-      if (ev->old_ptr && (ev->ptr || ev->size == 0))
-        queue(proc, r, th, &b,
-              (struct mg_item){ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF});
-      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      queue(proc, r, th, &b,
-            (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
-      break;
-    }
-    }
-  }
+  if (e->plain)
+    queue_plain(p, proc, r, th, &b, e);
+  else
+    queue_events(p, proc, r, th, &b, e);
   if (b.queued) {
     if (!b.t->active) {
       b.t->active = true;

@@ -530,7 +530,11 @@ static void deliver_chunk(struct reader *r, size_t k, struct job *job) {
   mg_stack_ids_resolve(&r->stacks, c->thread, &job->ev);
   const struct thread_facts *f = facts(r, c->thread);
   struct mg_events_rec e = {.offset = c->offset, .thread = c->thread, .os_tid = f->os_tid,
-                            .nevents = job->ev.n, .events = job->ev.events};
+                            .nevents = job->ev.n,
+                            .events = job->ev.is_plain ? NULL : job->ev.events,
+                            .plain = job->ev.is_plain ? job->ev.plain : NULL,
+                            .facts = job->ev.facts, .allocated = job->ev.allocated,
+                            .allocated_bytes = job->ev.allocated_bytes};
   if (r->cb->events)
     r->cb->events(r->ctx, &e);
   if (job->ev.bad)
