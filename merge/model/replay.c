@@ -63,16 +63,21 @@ enum {
   OP_KIND = 0x7,
   OP_REALLOC = 0x8, /* flag: this item is a realloc call's result */
   OP_HALF = 0x10,   /* flag: this item is the release of a realloc's old block */
-  OP_STACK_SHIFT = 5, /* above the flags: an allocation's stack in the process (stacks.h) */
+  OP_WEIGHTED = 0x20, /* flag: an allocation weighing other than 1 (its thread's weights) */
+  OP_STACK_SHIFT = 6, /* above the flags: an allocation's stack in the process (stacks.h) */
   OP_STACK_MASK = (1 << OP_STACK_SHIFT) - 1, /* the kind and flags */
 };
 
-/* An event as the replay keeps it while it waits in the window: 40 bytes. */
+_Static_assert(MG_STACKS_MAX <= UINT32_MAX >> OP_STACK_SHIFT, "stacks.h: a stack fits in op");
+
+/* An event as the replay keeps it while it waits in the window: 32 bytes.  An
+ * allocation's weight (how many allocations it stands for) is 1 unless the item says
+ * OP_WEIGHTED; then it is in its thread's weights, at the item's index: the window is
+ * read and written once per event, and full mode has no weight to keep. */
 struct mg_item {
   uint64_t ts;
   uint64_t ptr;
   uint64_t size;
-  double weight; /* of an allocation: how many allocations it stands for */
   uint32_t site; /* position in profile->sites */
   uint32_t op;   /* OP_* kind and flags, the stack above OP_STACK_SHIFT */
 };
@@ -106,6 +111,7 @@ static void track_upper(struct upper *u, const struct mg_est *live) {
 struct tstate {
   struct mg_item *items; /* waiting: items[head..len), in time order */
   size_t head, len, cap;
+  double *weights;       /* NULL, or cap of them: weights[i] of items[i] if OP_WEIGHTED */
   bool active;           /* in the active list (has waiting items) */
   bool ended;            /* a THREAD record was seen */
   bool seen;             /* an EVENTS record was seen */
@@ -258,7 +264,7 @@ static inline unsigned seen_of(uint32_t op) {
                                                                              : MG_SEEN_ALLOC
 #define SEEN8(op) SEEN(op), SEEN(op + 1), SEEN(op + 2), SEEN(op + 3), SEEN(op + 4), \
                   SEEN(op + 5), SEEN(op + 6), SEEN(op + 7)
-      SEEN8(0), SEEN8(8), SEEN8(16), SEEN8(24),
+      SEEN8(0), SEEN8(8), SEEN8(16), SEEN8(24), SEEN8(32), SEEN8(40), SEEN8(48), SEEN8(56),
 #undef SEEN8
 #undef SEEN
   };
@@ -620,7 +626,7 @@ static size_t lifetime_bucket(uint64_t ns) {
 }
 
 static void apply(struct mg_process *proc, struct mg_replay *r,
-                  uint32_t thread, const struct mg_item *it) {
+                  uint32_t thread, const struct mg_item *it, double weight) {
   if (!r->have_t0) {
     proc->t0 = it->ts;
     r->have_t0 = true;
@@ -662,10 +668,10 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
       c->samples++; /* kept for sampled processes only (profile.c) */
     size_t k = now; /* bucket(it->ts), above */
     struct mg_thread *th = &proc->threads[thread];
-    th->timeline_allocs[k] += it->weight;
-    th->timeline_bytes[k] += it->weight * (double)it->size;
-    proc->timeline_allocs[k] += it->weight;
-    struct live_block nb = {it->size, it->weight, it->ts, it->size, 0, it->site, thread,
+    th->timeline_allocs[k] += weight;
+    th->timeline_bytes[k] += weight * (double)it->size;
+    proc->timeline_allocs[k] += weight;
+    struct live_block nb = {it->size, weight, it->ts, it->size, 0, it->site, thread,
                             it->op >> OP_STACK_SHIFT};
     if ((it->op & OP_REALLOC) && ts->chain_pending) {
       nb.chain = ts->chain + 1;
@@ -831,11 +837,13 @@ static void release(struct mg_process *proc, struct mg_replay *r,
       break;
     uint32_t th = cursor_thread(k);
     struct tstate *t = &r->threads[th];
-    const struct mg_item *it = &t->items[t->head++]; /* stays put: only a batch moves them */
+    const struct mg_item *it = &t->items[t->head]; /* stays put: only a batch moves them */
+    double weight = it->op & OP_WEIGHTED ? t->weights[t->head] : 1.0;
+    t->head++;
     r->pending--;
     r->frontier = it->ts;
     r->released_any = true;
-    apply(proc, r, th, it);
+    apply(proc, r, th, it, weight);
     t = &r->threads[th]; /* apply may grow the thread states */
     m.key[w] = t->head < t->len ? cursor_of(&t->items[t->head], th) : CURSOR_DONE;
     merge_replay(&m);
@@ -849,12 +857,16 @@ static void release(struct mg_process *proc, struct mg_replay *r,
       t->active = false;
       if (t->cap > 4096) { /* a burst is over: give its memory back */
         free(t->items);
+        free(t->weights);
         t->items = NULL;
+        t->weights = NULL;
         t->cap = 0;
       }
     } else {
       if (t->head > t->cap / 2) {
         memmove(t->items, t->items + t->head, (t->len - t->head) * sizeof *t->items);
+        if (t->weights)
+          memmove(t->weights, t->weights + t->head, (t->len - t->head) * sizeof *t->weights);
         t->len -= t->head;
         t->head = 0;
       }
@@ -874,30 +886,41 @@ struct batch {
 
 /* An item earlier than the last one queued (a batch out of order, the clock having
  * stepped back): in time order, after those of equal time (program order). */
-static void insert_sorted(struct tstate *t, struct mg_item it) {
+static size_t insert_sorted(struct tstate *t, struct mg_item it) {
   size_t i = t->len++;
   while (i > t->head && t->items[i - 1].ts > it.ts) {
     t->items[i] = t->items[i - 1];
+    if (t->weights)
+      t->weights[i] = t->weights[i - 1];
     i--;
   }
   t->items[i] = it;
+  return i;
 }
 
 /* Queues one item in time order within its thread (program order among equal times), or
  * replays it now when the window has already passed its time.  Room was reserved. */
 static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
-                         struct batch *b, struct mg_item it) {
+                         struct batch *b, struct mg_item it, double weight) {
   if (__builtin_expect(it.ts < b->late_before, 0)) {
     r->late++;
-    apply(proc, r, thread, &it);
+    apply(proc, r, thread, &it, weight);
     b->t = &r->threads[thread]; /* apply may move the thread states */
     return;
   }
   struct tstate *t = b->t;
+  if (__builtin_expect(weight != 1.0, 0)) {
+    it.op |= OP_WEIGHTED;
+    if (!t->weights) /* as many as items: the same index */
+      t->weights = mg_xmalloc(t->cap * sizeof *t->weights);
+  }
+  size_t at = t->len;
   if (__builtin_expect(t->len > t->head && t->items[t->len - 1].ts > it.ts, 0))
-    insert_sorted(t, it);
+    at = insert_sorted(t, it);
   else
     t->items[t->len++] = it;
+  if (it.op & OP_WEIGHTED)
+    t->weights[at] = weight;
   if (it.ts > t->last_ts)
     t->last_ts = it.ts;
   b->queued++;
@@ -915,22 +938,22 @@ static void queue_events(struct mg_profile *p, struct mg_process *proc, struct m
       uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
       if (ev->nstack)
         op |= mg_stacks_sample(proc, site, ev) << OP_STACK_SHIFT;
-      queue(proc, r, th, b, (struct mg_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
+      queue(proc, r, th, b, (struct mg_item){ev->ts, ev->ptr, ev->size, site, op}, ev->weight);
       break;
     }
     case MS_EV_FREE:
       queue(proc, r, th, b,
-            (struct mg_item){ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE});
+            (struct mg_item){ev->ts, ev->ptr, 0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE}, 1.0);
       break;
     case MS_EV_REALLOC: {
       /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
        * failed realloc leaves it allocated. */
       if (ev->old_ptr && (ev->ptr || ev->size == 0))
         queue(proc, r, th, b,
-              (struct mg_item){ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF});
+              (struct mg_item){ev->begin_ns, ev->old_ptr, 0, site, OP_RELEASE | OP_HALF}, 1.0);
       uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
       queue(proc, r, th, b,
-            (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
+            (struct mg_item){ev->ts, ev->ptr, ev->size, site, op | OP_REALLOC}, 1.0);
       break;
     }
     }
@@ -949,7 +972,7 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
                   : pe->ptr              ? OP_ALLOC
                   : pe->size             ? OP_FAILED
                                          : OP_NONE;
-    queue(proc, r, th, b, (struct mg_item){pe->ts, pe->ptr, pe->size, 1.0, site, op});
+    queue(proc, r, th, b, (struct mg_item){pe->ts, pe->ptr, pe->size, site, op}, 1.0);
   }
 }
 
@@ -978,8 +1001,11 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
       items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
   size_t cap = ts->cap;
   MG_GROW(ts->items, ts->cap, ts->len + items);
-  if (ts->cap != cap) /* fresh memory; a queue reused is mapped already */
+  if (ts->cap != cap) { /* fresh memory; a queue reused is mapped already */
     mg_prefault(ts->items + ts->len, items * sizeof *ts->items);
+    if (ts->weights)
+      ts->weights = mg_xrealloc(ts->weights, ts->cap * sizeof *ts->weights);
+  }
   /* Nothing below replays in order, so the frontier stays where it is. */
   struct batch b = {ts, 0, r->released_any ? r->frontier : 0};
   if (e->plain)
@@ -1098,8 +1124,10 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   }
   qsort(proc->interactions, n, sizeof *proc->interactions, by_interaction);
 
-  for (size_t i = 0; i < r->nthreads; i++)
+  for (size_t i = 0; i < r->nthreads; i++) {
     free(r->threads[i].items);
+    free(r->threads[i].weights);
+  }
   free(r->threads);
   free(r->sites);
   free(r->active);
