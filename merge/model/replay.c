@@ -903,8 +903,9 @@ static size_t insert_sorted(struct tstate *t, struct mg_item it) {
 static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
                          struct batch *b, struct mg_item it, double weight) {
   if (__builtin_expect(it.ts < b->late_before, 0)) {
+    struct mg_item late = it; /* `it` itself stays in registers */
     r->late++;
-    apply(proc, r, thread, &it, weight);
+    apply(proc, r, thread, &late, weight);
     b->t = &r->threads[thread]; /* apply may move the thread states */
     return;
   }
@@ -917,8 +918,8 @@ static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t 
   size_t at = t->len;
   if (__builtin_expect(t->len > t->head && t->items[t->len - 1].ts > it.ts, 0))
     at = insert_sorted(t, it);
-  else
-    t->items[t->len++] = it;
+  else /* field by field: a copy of the whole from the stack would stall on its stores */
+    t->items[t->len++] = (struct mg_item){it.ts, it.ptr, it.size, it.site, it.op};
   if (it.op & OP_WEIGHTED)
     t->weights[at] = weight;
   if (it.ts > t->last_ts)
