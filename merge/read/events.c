@@ -63,6 +63,38 @@ static const uint32_t kinds[] = {
     [MS_ITEM_ALLOC] = MS_EV_ALLOC, [MS_ITEM_FREE] = MS_EV_FREE,
     [MS_ITEM_REALLOC] = MS_EV_REALLOC, [MS_ITEM_SAMPLE] = MS_EV_ALLOC};
 
+/* ms_get_uv where at least PLAIN_ITEM_MAX bytes remain: no bound to check, the usual
+ * one- and two-byte values first.  The same value and the same refusal (false) of a
+ * varint longer than 10 bytes. */
+#define PLAIN_ITEM_MAX 41u /* tag and 4 varints */
+static inline bool uv_unchecked(const uint8_t **pp, uint64_t *v) {
+  const uint8_t *p = *pp;
+  uint64_t b = p[0];
+  if (b < 0x80) {
+    *v = b;
+    *pp = p + 1;
+    return true;
+  }
+  uint64_t r = b & 0x7f;
+  b = p[1];
+  r |= (b & 0x7f) << 7;
+  if (b < 0x80) {
+    *v = r;
+    *pp = p + 2;
+    return true;
+  }
+  for (unsigned i = 2; i < 10; i++) {
+    b = p[i];
+    r |= (b & 0x7f) << (7 * i); /* 63 at the tenth byte, as ms_get_uv */
+    if (b < 0x80) {
+      *v = r;
+      *pp = p + i + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
 /* The fast path: a full-mode ALLOC or FREE item of a named slot (the whole of a plain
  * full-mode file), decoded into a plain event.  False, with nothing consumed and the
  * state unchanged, for any other item (the general decoder takes it, and says what is
@@ -75,13 +107,22 @@ static inline bool plain_item(const uint8_t **pp, const uint8_t *end, struct ms_
   if (op != MS_ITEM_ALLOC && op != MS_ITEM_FREE)
     return false;
   uint64_t slot = st->prev_slot, size = 0, dptr, dts;
-  if (!(t & MS_ITEM_SAME_SLOT) && !ms_get_uv(&p, end, &slot))
-    return false;
+  if ((size_t)(end - *pp) >= PLAIN_ITEM_MAX) {
+    if (!(t & MS_ITEM_SAME_SLOT) && !uv_unchecked(&p, &slot))
+      return false;
+    if (op == MS_ITEM_ALLOC && !uv_unchecked(&p, &size))
+      return false;
+    if (!uv_unchecked(&p, &dptr) || !uv_unchecked(&p, &dts))
+      return false;
+  } else {
+    if (!(t & MS_ITEM_SAME_SLOT) && !ms_get_uv(&p, end, &slot))
+      return false;
+    if (op == MS_ITEM_ALLOC && !ms_get_uv(&p, end, &size))
+      return false;
+    if (!ms_get_uv(&p, end, &dptr) || !ms_get_uv(&p, end, &dts))
+      return false;
+  }
   if (slot >= slots->n || !slots->ids[slot]) /* n <= MG_PLAIN_SLOTS */
-    return false;
-  if (op == MS_ITEM_ALLOC && !ms_get_uv(&p, end, &size))
-    return false;
-  if (!ms_get_uv(&p, end, &dptr) || !ms_get_uv(&p, end, &dts))
     return false;
   st->prev_slot = slot;
   st->prev_ptr += ms_unzigzag(dptr);
