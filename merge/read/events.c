@@ -100,7 +100,7 @@ static inline bool uv_unchecked(const uint8_t **pp, uint64_t *v) {
  * state unchanged, for any other item (the general decoder takes it, and says what is
  * wrong with a bad one). */
 static inline bool plain_item(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
-                              const struct mg_slots *slots, struct mg_plain_event *out) {
+                              const uint64_t *ids, size_t nids, struct mg_plain_event *out) {
   const uint8_t *p = *pp;
   uint8_t t = *p++;
   uint8_t op = t & (uint8_t)~MS_ITEM_SAME_SLOT;
@@ -122,7 +122,7 @@ static inline bool plain_item(const uint8_t **pp, const uint8_t *end, struct ms_
     if (!ms_get_uv(&p, end, &dptr) || !ms_get_uv(&p, end, &dts))
       return false;
   }
-  if (slot >= slots->n || !slots->ids[slot]) /* n <= MG_PLAIN_SLOTS */
+  if (slot >= nids || !ids[slot]) /* nids <= MG_PLAIN_SLOTS */
     return false;
   st->prev_slot = slot;
   st->prev_ptr += ms_unzigzag(dptr);
@@ -147,15 +147,20 @@ void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, s
   /* Items take 3 bytes at least (tag, ptr, ts): room for all at once. */
   MG_GROW(c->plain, c->plain_cap, len / 3 + 1);
   c->is_plain = true;
-  for (; p < end; c->n++) {
-    struct mg_plain_event *pe = &c->plain[c->n];
-    if (!plain_item(&p, end, &st, slots, pe))
+  /* In locals, not behind c and slots: the events' stores could alias them. */
+  struct mg_plain_event *plain_events = c->plain;
+  const uint64_t *ids = slots->ids;
+  size_t n = 0, nids = slots->n;
+  for (; p < end; n++) {
+    struct mg_plain_event *pe = &plain_events[n];
+    if (!plain_item(&p, end, &st, ids, nids, pe))
       break;
     if (pe->kind == MS_EV_ALLOC && pe->ptr) {
       allocated++;
       allocated_bytes += pe->size;
     }
   }
+  c->n = n;
   if (p < end) { /* another item: the general form from here, the events so far in it */
     c->is_plain = false;
     MG_GROW(c->events, c->cap, len / 3 + 1);
