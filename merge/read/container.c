@@ -41,8 +41,11 @@ struct getter {
 
 /* [off, off + len) of the input, len within its size; NULL when the system refused. */
 static const uint8_t *get(struct getter *g, uint64_t off, size_t len) {
+  static const uint8_t nothing[1];
   if (g->src->data)
     return g->src->data + off;
+  if (len == 0) /* an empty chunk (a thread killed before its first item): no buffer yet */
+    return nothing;
   if (len > g->cap) {
     g->buf = mg_xrealloc(g->buf, len);
     g->cap = len;

@@ -228,6 +228,35 @@ START_TEST(test_plain_decode) {
 }
 END_TEST
 
+/* An EVENTS chunk with nothing in it (a thread killed before its first item) is read as
+ * no events, from a file as from memory. */
+START_TEST(test_empty_events_chunk) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 700, 0);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_end(&f, 300, "exit");
+  char path[] = "/tmp/memscope.empty.XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, f.buf.data, f.buf.size), (ssize_t)f.buf.size);
+  close(fd);
+  for (int from_file = 0; from_file < 2; from_file++) {
+    struct mg_profile *p = mg_profile_new();
+    const struct mg_input *in = from_file ? mg_profile_add_file(p, path)
+                                          : mg_profile_add_buffer(p, "c.msgpack", f.buf.data,
+                                                                  f.buf.size);
+    ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
+    ck_assert_uint_eq(p->totals.allocations, 1);
+    ck_assert_uint_eq(p->totals.live_blocks, 1);
+    mg_profile_free(p);
+  }
+  unlink(path);
+  fx_destroy(&f);
+}
+END_TEST
+
 /* Unknown chunk kinds are skipped and counted like unknown records. */
 START_TEST(test_unknown_chunk_kind) {
   struct fx f;
@@ -583,6 +612,7 @@ Suite *container_suite(void) {
   tcase_add_test(tc, test_cut_in_chunk_header);
   tcase_add_test(tc, test_fuzz_seeds);
   tcase_add_test(tc, test_plain_decode);
+  tcase_add_test(tc, test_empty_events_chunk);
   suite_add_tcase(s, tc);
   return s;
 }
