@@ -962,18 +962,42 @@ static void queue_events(struct mg_profile *p, struct mg_process *proc, struct m
 }
 
 /* A plain batch's events (decode.h): full-mode mallocs and frees, their sites by slot. */
+static inline uint32_t plain_op(const struct mg_plain_event *pe) {
+  return pe->kind == MS_EV_FREE ? (pe->ptr ? OP_RELEASE : OP_NULL_FREE)
+         : pe->ptr              ? OP_ALLOC
+         : pe->size             ? OP_FAILED
+                                : OP_NONE;
+}
+
 static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
                         uint32_t th, struct batch *b, const struct mg_events_rec *e) {
-  for (size_t i = 0; i < e->nevents; i++) {
+  /* Appended as they come while each is neither late nor earlier than the one before
+   * (a thread's events, as a rule): what queue() checks item by item, in one compare. */
+  struct tstate *t = b->t;
+  const uint32_t *slot_sites = proc->slot_sites;
+  size_t nslots = proc->nslot_sites, i = 0, n = e->nevents;
+  uint64_t lower = b->late_before;
+  if (t->len > t->head && t->items[t->len - 1].ts > lower)
+    lower = t->items[t->len - 1].ts;
+  struct mg_item *to = t->items + t->len;
+  for (; i < n; i++) {
     const struct mg_plain_event *pe = &e->plain[i];
-    uint32_t site1 = pe->slot < proc->nslot_sites ? proc->slot_sites[pe->slot] : 0;
+    uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
+    if (pe->ts < lower || !site1)
+      break;
+    lower = pe->ts;
+    to[i] = (struct mg_item){pe->ts, pe->ptr, pe->size, site1 - 1, plain_op(pe)};
+  }
+  t->len += i;
+  b->queued += i;
+  if (i > 0 && lower > t->last_ts)
+    t->last_ts = lower;
+  for (; i < n; i++) { /* the rest one by one */
+    const struct mg_plain_event *pe = &e->plain[i];
+    uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
     /* a slot no SITE record named is "no known site", as mg_slots_site says */
     uint32_t site = site1 ? site1 - 1 : site_slot(p, r, 0);
-    uint32_t op = pe->kind == MS_EV_FREE ? (pe->ptr ? OP_RELEASE : OP_NULL_FREE)
-                  : pe->ptr              ? OP_ALLOC
-                  : pe->size             ? OP_FAILED
-                                         : OP_NONE;
-    queue(proc, r, th, b, (struct mg_item){pe->ts, pe->ptr, pe->size, site, op}, 1.0);
+    queue(proc, r, th, b, (struct mg_item){pe->ts, pe->ptr, pe->size, site, plain_op(pe)}, 1.0);
   }
 }
 
