@@ -9,7 +9,8 @@
  * granule as the home the probes of a thread's next block fall on the line of its last.
  * Also measured earlier and not kept: the key inside a 64-byte slot (slower: every probe
  * then touches the big array), prefetching each thread's next address, 16-byte slots
- * pointing to blocks reused last freed first. */
+ * pointing to blocks reused last freed first; with region homes, filling the table to
+ * 3/4 (slower: regions collide) or starting it at 256K slots (slower: sparser). */
 #include "live.h"
 
 #include <stdlib.h>

@@ -21,7 +21,8 @@ struct live_block {
 
 /* Linear probing, Robin Hood order, backward-shift deletion (no tombstones: a replay
  * churns), at most half full.  A block's home slot keeps nearby addresses near: the
- * address's 16-byte granule within its 1 KiB region, after a random place per region.
+ * address's 16-byte granule within its 1 KiB region, after a place per region from a
+ * hash (Fibonacci: consecutive regions spread evenly).
  * A program allocates and frees next to what it just touched, so the replay's probes
  * stay on a few cache lines instead of one random line per event.  Robin Hood order
  * (along a run of slots, homes never decrease) lets a lookup stop early and a removal
