@@ -111,6 +111,7 @@ static void track_upper(struct upper *u, const struct mg_est *live) {
 struct tstate {
   struct mg_item *items; /* waiting: items[head..len), in time order */
   size_t head, len, cap;
+  bool kept;             /* empty, its memory counted in mg_replay.kept_items */
   double *weights;       /* NULL, or cap of them: weights[i] of items[i] if OP_WEIGHTED */
   bool active;           /* in the active list (has waiting items) */
   bool ended;            /* a THREAD record was seen */
@@ -172,6 +173,7 @@ struct mg_replay {
   uint32_t *merge_node;
   size_t merge_cap;
   size_t pending, window, window_max;
+  size_t kept_items; /* capacity of the empty queues that keep their memory */
   uint64_t *order; /* suffix minimums, one per EVENTS record (scan.h) */
   size_t norder, records;
   bool released_any;
@@ -855,7 +857,13 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     if (t->head == t->len) {
       t->head = t->len = 0;
       t->active = false;
-      if (t->cap > 4096) { /* a burst is over: give its memory back */
+      /* An empty queue keeps its memory for the thread's next batch while all the queues
+       * kept so amount to no more than the largest window yet (threads whose chunks
+       * take turns reuse theirs, mapped already); else a burst is over: it goes back. */
+      if (t->cap > 4096 && !t->kept && r->kept_items + t->cap <= r->window_max) {
+        t->kept = true;
+        r->kept_items += t->cap;
+      } else if (t->cap > 4096 && !t->kept) {
         free(t->items);
         free(t->weights);
         t->items = NULL;
@@ -1024,6 +1032,10 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
   if (!(e->facts & MG_EVENTS_PLAIN)) /* else no realloc */
     for (size_t i = 0; i < e->nevents; i++)
       items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
+  if (ts->kept) { /* in use again */
+    ts->kept = false;
+    r->kept_items -= ts->cap;
+  }
   size_t cap = ts->cap;
   MG_GROW(ts->items, ts->cap, ts->len + items);
   if (ts->cap != cap) { /* fresh memory; a queue reused is mapped already */
