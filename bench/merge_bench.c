@@ -9,11 +9,13 @@
  * prints events per second and the process's peak RSS.
  *
  * usage: merge_bench [-t THREADS] [-e EVENTS_PER_THREAD] [-p PROCESSES] [-j JOBS]
- *                    [-s SITES] [-k]
+ *                    [-s SITES] [-k] [-r]
  *   -s SITES spreads the allocations over this many sites (default 8), each with a C++
  *      name (templates: <, >, &) inlined into two callers, as big programs have: what
  *      the HTML report is measured on (docs/reports.md);
- *   -k keeps the generated files (their paths are printed). */
+ *   -k keeps the generated files (their paths are printed);
+ *   -r replays only: no file, the same events handed to the model as decoded batches
+ *      (replay_only), and the replay's time per event printed apart from the rest. */
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +27,14 @@
 #include "memscope/abi.h"
 #include "memscope/event_codec.h"
 #include "memscope/format.h"
+#include "build.h"
 #include "inputs.h"
 #include "load.h"
 #include "profile.h"
 #include "bottleneck.h"
+#include "replay.h"
 #include "report.h"
+#include "scan.h"
 
 #define BATCH 8192 /* events per EVENTS chunk */
 static unsigned SITES = 8; /* -s */
@@ -63,6 +68,39 @@ static void chunk(FILE *f, uint16_t kind, uint32_t thread, uint64_t seq, const v
 static void records(FILE *f, msgpack_sbuffer *sb, uint64_t seq) {
   chunk(f, MS_CHUNK_RECORDS, 0, seq, sb->data, sb->size);
   msgpack_sbuffer_clear(sb);
+}
+
+/* The workload, one batch at a time, as decoded events: what the file holds and what
+ * the replay-only mode (-r) hands the model directly.  Each thread alternates malloc and
+ * free of its own blocks; every 16th block is left for the next thread to free (a
+ * cross-thread free, one batch later).  Returns the batch's events (at most BATCH). */
+static unsigned batch_events(unsigned b, unsigned t, unsigned threads, unsigned per_thread,
+                             struct mg_event *out) {
+  unsigned n = per_thread - b * BATCH < BATCH ? per_thread - b * BATCH : BATCH;
+  for (unsigned i = 0; i < n; i++) {
+    uint64_t k = (uint64_t)b * BATCH + i;              /* event number in the thread */
+    uint64_t ts = 1000000 + k * 1000 + t;              /* threads interleave in time */
+    uint64_t block = k / 2, ptr = ((uint64_t)(t + 1) << 32) | (block << 4);
+    struct mg_event *ev = &out[i];
+    *ev = (struct mg_event){.ts = ts, .weight = 1.0};
+    if (k % 2 == 0) {
+      ev->kind = MS_EV_ALLOC;
+      /* rich sites: every thread walks all of them, from its own offset */
+      ev->site = 0x1000 + (block + (rich_sites ? (uint64_t)t * 7 : 0)) % (SITES - 1);
+      ev->size = 16 + block % 512;
+      ev->ptr = ptr;
+    } else {
+      /* every 16th block: free the previous thread's block of 2 batches ago */
+      bool remote = block % 16 == 0 && t > 0 && k >= 2 * BATCH;
+      uint64_t victim = remote ? (((uint64_t)t << 32) | (((k - 2 * BATCH) / 2) << 4)) : ptr;
+      if (!remote && block % 16 == 0 && t + 1 < threads && k + 2 * BATCH < per_thread)
+        victim = 0; /* kept for the next thread: this free is free(NULL) */
+      ev->kind = MS_EV_FREE;
+      ev->site = 0x1000 + SITES - 1;
+      ev->ptr = victim;
+    }
+  }
+  return n;
 }
 
 /* Returns the number of events written. */
@@ -123,36 +161,20 @@ static uint64_t generate(const char *path, unsigned pid, unsigned threads, unsig
   }
   records(f, &sb, 0);
   uint8_t *items = malloc((size_t)BATCH * MS_ITEM_EVENT_MAX);
-  /* Each thread alternates malloc and free of its own blocks; every 16th block is left
-   * for the next thread to free (a cross-thread free, one batch later). */
   uint64_t events = 0;
   unsigned batches = (per_thread + BATCH - 1) / BATCH;
+  static struct mg_event evs[BATCH];
   for (unsigned b = 0; b < batches; b++) {
     for (unsigned t = 0; t < threads; t++) {
-      unsigned n = per_thread - b * BATCH < BATCH ? per_thread - b * BATCH : BATCH;
+      unsigned n = batch_events(b, t, threads, per_thread, evs);
       struct ms_codec_state st = {0};
       uint8_t *p = items;
       for (unsigned i = 0; i < n; i++) {
-        uint64_t k = (uint64_t)b * BATCH + i;              /* event number in the thread */
-        uint64_t ts = 1000000 + k * 1000 + t;              /* threads interleave in time */
-        uint64_t block = k / 2, ptr = ((uint64_t)(t + 1) << 32) | (block << 4);
-        struct ms_codec_event e = {.ts = ts, .weight = 1.0};
-        if (k % 2 == 0) {
-          e.op = MS_ITEM_ALLOC;
-          /* rich sites: every thread walks all of them, from its own offset */
-          e.slot = 2 + (uint32_t)((block + (rich_sites ? (uint64_t)t * 7 : 0)) % (SITES - 1));
-          e.size = 16 + block % 512;
-          e.ptr = ptr;
-        } else {
-          /* every 16th block: free the previous thread's block of 2 batches ago */
-          bool remote = block % 16 == 0 && t > 0 && k >= 2 * BATCH;
-          uint64_t victim = remote ? (((uint64_t)t << 32) | (((k - 2 * BATCH) / 2) << 4)) : ptr;
-          if (!remote && block % 16 == 0 && t + 1 < threads && k + 2 * BATCH < per_thread)
-            victim = 0; /* kept for the next thread: this free is free(NULL) */
-          e.op = MS_ITEM_FREE;
-          e.slot = 2 + SITES - 1;
-          e.ptr = victim;
-        }
+        const struct mg_event *ev = &evs[i];
+        /* site 0x1000 + s has slot 2 + s (SITE records above) */
+        struct ms_codec_event e = {.op = ev->kind == MS_EV_ALLOC ? MS_ITEM_ALLOC : MS_ITEM_FREE,
+                                   .slot = (uint32_t)(ev->site - 0x1000 + 2), .size = ev->size,
+                                   .ptr = ev->ptr, .ts = ev->ts, .weight = 1.0};
         p = ms_encode_event(p, &st, &e);
       }
       chunk(f, MS_CHUNK_EVENTS, t + 1, b, items, (size_t)(p - items));
@@ -170,17 +192,67 @@ static uint64_t generate(const char *path, unsigned pid, unsigned threads, unsig
   return events;
 }
 
+/* -r: the model alone.  The same process as the file, built from its decoded records
+ * (build.h) with the pre-scan's order, each batch generated into one buffer that stays in
+ * cache, as a decoder hands it over: the time is the replay's and the model's, without
+ * reading or decoding.  Returns the number of events. */
+static uint64_t replay_only(struct mg_profile *dst, unsigned pid, unsigned threads,
+                            unsigned per_thread, double *generating) {
+  struct mg_profile *part = mg_profile_new();
+  size_t input = mg_profile_add_input(part, "bench");
+  struct mg_header_rec h = {.version = MS_FORMAT_VERSION, .program = "bench", .mode = "full",
+                            .pid = pid, .present = MG_HEADER_HAS_PID};
+  struct mg_process *proc = mg_input_attach_process(&part->inputs[input], &h);
+  unsigned batches = (per_thread + BATCH - 1) / BATCH;
+  /* A batch's earliest time is its first event's (each thread's times grow). */
+  size_t norder = (size_t)batches * threads;
+  uint64_t *order = malloc(norder * sizeof *order);
+  for (unsigned b = 0; b < batches; b++)
+    for (unsigned t = 0; t < threads; t++)
+      order[(size_t)b * threads + t] = 1000000 + (uint64_t)b * BATCH * 1000 + t;
+  mg_scan_suffix_min(order, norder);
+  mg_replay_begin(part, proc, order, norder, part->window);
+  struct mg_frame_rec frame = {"work", "bench.c", 10, 3};
+  for (unsigned s = 0; s < SITES; s++) {
+    struct mg_site_rec site = {.id = 0x1000 + s, .nframes = 1, .frames = &frame,
+                               .api = s == SITES - 1 ? MEMSCOPE_API_FREE : MEMSCOPE_API_MALLOC};
+    mg_process_add_site(part, proc, &site);
+  }
+  static struct mg_event evs[BATCH];
+  /* What generating the batches costs alone, to leave it out of the replay's time. */
+  double t0 = now();
+  for (unsigned b = 0; b < batches; b++)
+    for (unsigned t = 0; t < threads; t++)
+      batch_events(b, t, threads, per_thread, evs);
+  *generating += now() - t0;
+  uint64_t events = 0;
+  for (unsigned b = 0; b < batches; b++)
+    for (unsigned t = 0; t < threads; t++) {
+      struct mg_events_rec e = {.thread = t + 1, .os_tid = 1000 + t, .events = evs};
+      e.nevents = batch_events(b, t, threads, per_thread, evs);
+      mg_process_add_events(part, proc, &e);
+      events += e.nevents;
+    }
+  struct mg_end_rec end = {.end_ns = 1000000 + (uint64_t)per_thread * 1000 + threads,
+                           .reason = "exit"};
+  mg_process_add_end(part, proc, &end);
+  mg_profile_end_process(part, proc);
+  mg_profile_absorb(dst, part, NULL);
+  return events;
+}
+
 int main(int argc, char **argv) {
   unsigned threads = 500, per_thread = 4096, processes = 1, jobs = 0;
-  bool keep = false;
+  bool keep = false, replay = false;
   int c;
-  while ((c = getopt(argc, argv, "t:e:p:j:s:k")) != -1) {
+  while ((c = getopt(argc, argv, "t:e:p:j:s:kr")) != -1) {
     switch (c) {
     case 't': threads = (unsigned)atoi(optarg); break;
     case 'e': per_thread = (unsigned)atoi(optarg); break;
     case 'p': processes = (unsigned)atoi(optarg); break;
     case 'j': jobs = (unsigned)atoi(optarg); break;
     case 'k': keep = true; break;
+    case 'r': replay = true; break;
     case 's':
       SITES = (unsigned)atoi(optarg);
       rich_sites = true;
@@ -189,7 +261,7 @@ int main(int argc, char **argv) {
       break;
     default:
       fprintf(stderr, "usage: merge_bench [-t THREADS] [-e EVENTS_PER_THREAD] [-p PROCESSES] "
-                      "[-j JOBS] [-s SITES] [-k]\n");
+                      "[-j JOBS] [-s SITES] [-k] [-r]\n");
       return 2;
     }
   }
@@ -197,7 +269,7 @@ int main(int argc, char **argv) {
     return 2;
   char **paths = calloc(processes, sizeof *paths);
   uint64_t events = 0, bytes = 0;
-  for (unsigned i = 0; i < processes; i++) {
+  for (unsigned i = 0; i < processes && !replay; i++) {
     paths[i] = malloc(64);
     snprintf(paths[i], 64, "/tmp/memscope.bench.%u.%u.msgpack", (unsigned)getpid(), i + 1);
     events += generate(paths[i], i + 1, threads, per_thread);
@@ -212,7 +284,15 @@ int main(int argc, char **argv) {
   double t0 = now();
   struct mg_profile *p = mg_profile_new();
   struct mg_read_options opt = {.jobs = jobs};
-  mg_profile_add_files(p, paths, processes, &opt);
+  double replay_secs = 0, generating = 0;
+  if (replay) {
+    for (unsigned i = 0; i < processes; i++)
+      events += replay_only(p, i + 1, threads, per_thread, &generating);
+    replay_secs = now() - t0 - generating;
+    t0 += generating;
+  } else {
+    mg_profile_add_files(p, paths, processes, &opt);
+  }
   mg_profile_finish(p);
   FILE *sink = fopen("/dev/null", "w");
   mg_report_text(sink, p, NULL);
@@ -235,6 +315,10 @@ int main(int argc, char **argv) {
                (double)(after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
                1e-6 * (double)(after.ru_utime.tv_usec - before.ru_utime.tv_usec +
                                after.ru_stime.tv_usec - before.ru_stime.tv_usec);
+  if (replay)
+    printf("  replay            %.3f s, %.1f ns/event (model only: no file, no decoding; "
+           "generating the batches, %.1f ns/event, left out)\n",
+           replay_secs, replay_secs * 1e9 / (double)events, generating * 1e9 / (double)events);
   printf("  merge time        %.3f s (read, replay, combine, bottlenecks, text and JSON)\n", secs);
   /* CPU time is steadier than wall time on a shared machine. */
   printf("  cpu time          %.3f s (user + system, every thread)\n", cpu);
@@ -248,7 +332,7 @@ int main(int argc, char **argv) {
          (unsigned long long)p->totals.allocations, (unsigned long long)p->totals.frees,
          (unsigned long long)p->totals.unmatched_frees);
   mg_profile_free(p);
-  for (unsigned i = 0; i < processes; i++) {
+  for (unsigned i = 0; i < processes && !replay; i++) {
     if (keep)
       printf("  kept %s\n", paths[i]);
     else

@@ -69,8 +69,11 @@ struct mg_process *mg_profile_begin_process(struct mg_profile *p, const char *na
 
 void mg_process_add_site(struct mg_profile *p, struct mg_process *proc,
                          const struct mg_site_rec *s) {
-  (void)proc;
   size_t slot = mg_profile_site_slot(p, s->id); /* may move p->sites */
+  if (s->slot < MG_PLAIN_SLOTS) { /* the same slot again is the same site (container.c) */
+    MG_GROW_ZEROED(proc->slot_sites, proc->nslot_sites, (size_t)s->slot + 1);
+    proc->slot_sites[s->slot] = (uint32_t)slot + 1;
+  }
   struct mg_site *site = &p->sites[slot];
   if (site->described) /* the same id describes the same site everywhere: keep the first */
     return;
@@ -111,8 +114,9 @@ void mg_process_add_events(struct mg_profile *p, struct mg_process *proc,
     thr->os_tid = e->os_tid;
   proc->events += e->nevents;
   proc->skipped_events += e->nskipped;
-  for (size_t i = 0; i < e->nevents; i++)
-    proc->weighted_events += e->events[i].weight != 1.0;
+  if (!(e->facts & MG_EVENTS_PLAIN)) /* else every weight is 1 */
+    for (size_t i = 0; i < e->nevents; i++)
+      proc->weighted_events += e->events[i].weight != 1.0;
   mg_phases_count(proc, e);
   mg_replay_events(p, proc, (size_t)(thr - proc->threads), e);
 }

@@ -23,14 +23,16 @@ struct mg_est {
 /* One sample of weight w and value x. */
 static inline void mg_est_add(struct mg_est *e, double w, double x) {
   e->value += w * x;
-  e->var += (w * w - w) * x * x;
+  if (w != 1) /* else the term is +0, which changes no variance: skipped for speed */
+    e->var += (w * w - w) * x * x;
   e->n += 1;
 }
 
 /* Takes back a sample that mg_est_add counted (a running estimate: the live heap). */
 static inline void mg_est_remove(struct mg_est *e, double w, double x) {
   e->value -= w * x;
-  e->var -= (w * w - w) * x * x;
+  if (w != 1)
+    e->var -= (w * w - w) * x * x;
   e->n -= 1;
 }
 

@@ -41,15 +41,29 @@ void mg_process_add_phase(struct mg_profile *p, struct mg_process *proc,
 }
 
 void mg_phases_count(struct mg_process *proc, const struct mg_events_rec *e) {
+  struct mg_phase *ph = NULL; /* the entry of the current run of one phase */
+  if (e->facts & MG_EVENTS_PLAIN) { /* all in phase 0, weight 1: mg_est_add's sums */
+    if (!e->allocated)
+      return;
+    ph = phase_at(proc, 0);
+    ph->allocations.value += (double)e->allocated;
+    ph->allocations.n += (double)e->allocated;
+    ph->bytes.value += (double)e->allocated_bytes;
+    ph->bytes.n += (double)e->allocated;
+    ph->samples += e->allocated;
+    return;
+  }
   for (size_t i = 0; i < e->nevents; i++) {
     const struct mg_event *ev = &e->events[i];
     if (ev->kind != MS_EV_ALLOC || !ev->ptr) /* failures allocate nothing */
       continue;
-    struct mg_phase *ph = phase_at(proc, ev->phase);
+    if (!ph || ph->id != ev->phase) {
+      ph = phase_at(proc, ev->phase);
+      proc->named_phases |= ev->phase != 0;
+    }
     mg_est_add(&ph->allocations, ev->weight, 1.0);
     mg_est_add(&ph->bytes, ev->weight, (double)ev->size);
     ph->samples++;
-    proc->named_phases |= ev->phase != 0;
   }
 }
 

@@ -31,6 +31,7 @@ static void process_free(struct mg_process *proc) {
   for (size_t i = 0; i < proc->nphases; i++)
     free(proc->phases[i].label);
   free(proc->phases);
+  free(proc->slot_sites);
   mg_proc_stacks_free(proc->stacks);
   mg_resources_free(proc->resources);
   free(proc->peak_sites);

@@ -265,6 +265,11 @@ struct mg_process {
   struct mg_phase *phases;
   size_t nphases, phases_cap;
   size_t phase_hint; /* while reading: the entry the last event used */
+  /* While reading: the SITE records' slots (below MG_PLAIN_SLOTS) -> position + 1 in
+   * profile->sites, for plain batches, whose events carry slots (0: not named); the
+   * array's capacity, zero-filled. */
+  uint32_t *slot_sites;
+  size_t nslot_sites;
   bool named_phases; /* a PHASE record or a phase id was seen */
   /* The resource sampler's ticks (resources.c); NULL when the file has none. */
   struct mg_resources *resources;

@@ -36,7 +36,13 @@
  * of it) at that moment, without bias.  The two directions are averaged.  That moment may
  * miss the true peak, so the figure estimates the heap near the peak: never above it on
  * average.  Each site keeps, per half, its value as of the other half's latest high
- * (copied on its first change after that high), so this costs O(1) per event. */
+ * (copied on its first change after that high), so this costs O(1) per event.  Until a
+ * block weighs other than 1 (never, in full mode) both halves are the whole estimate, so
+ * the split is not kept but rebuilt from it when needed (split_start).
+ *
+ * The peak's make-up (which sites held the heap at its peak) is taken the same lazy way:
+ * when the heap first shrinks after a new peak, a snapshot is numbered, and each site
+ * keeps its values as of it on its first change after it (snapshot_peak). */
 #include "replay.h"
 
 #include <math.h>
@@ -44,6 +50,7 @@
 #include <string.h>
 
 #include "memscope/format.h"
+#include "live.h"
 #include "stacks.h"
 #include "util.h"
 
@@ -56,29 +63,23 @@ enum {
   OP_KIND = 0x7,
   OP_REALLOC = 0x8, /* flag: this item is a realloc call's result */
   OP_HALF = 0x10,   /* flag: this item is the release of a realloc's old block */
-  OP_STACK_SHIFT = 5, /* above the flags: an allocation's stack in the process (stacks.h) */
+  OP_WEIGHTED = 0x20, /* flag: an allocation weighing other than 1 (its thread's weights) */
+  OP_STACK_SHIFT = 6, /* above the flags: an allocation's stack in the process (stacks.h) */
+  OP_STACK_MASK = (1 << OP_STACK_SHIFT) - 1, /* the kind and flags */
 };
 
-/* An event as the replay keeps it while it waits in the window: 40 bytes. */
+_Static_assert(MG_STACKS_MAX <= UINT32_MAX >> OP_STACK_SHIFT, "stacks.h: a stack fits in op");
+
+/* An event as the replay keeps it while it waits in the window: 32 bytes.  An
+ * allocation's weight (how many allocations it stands for) is 1 unless the item says
+ * OP_WEIGHTED; then it is in its thread's weights, at the item's index: the window is
+ * read and written once per event, and full mode has no weight to keep. */
 struct mg_item {
   uint64_t ts;
   uint64_t ptr;
   uint64_t size;
-  double weight; /* of an allocation: how many allocations it stands for */
   uint32_t site; /* position in profile->sites */
   uint32_t op;   /* OP_* kind and flags, the stack above OP_STACK_SHIFT */
-};
-
-/* A live block, in the map keyed by its address. */
-struct live_block {
-  uint64_t size;
-  double weight;
-  uint64_t ts;         /* when it was allocated */
-  uint64_t chain_first; /* size before the first realloc of its chain */
-  uint32_t chain;      /* reallocs that led to this block (0: a plain allocation) */
-  uint32_t site;       /* allocating site, position in profile->sites */
-  uint32_t thread;     /* allocating thread, position in process->threads */
-  uint32_t stack;      /* its stack in the process (stacks.h), 0: none */
 };
 
 /* A whole running estimate where the upper end of its interval was highest: the peak's
@@ -110,6 +111,8 @@ static void track_upper(struct upper *u, const struct mg_est *live) {
 struct tstate {
   struct mg_item *items; /* waiting: items[head..len), in time order */
   size_t head, len, cap;
+  bool kept;             /* empty, its memory counted in mg_replay.kept_items */
+  double *weights;       /* NULL, or cap of them: weights[i] of items[i] if OP_WEIGHTED */
   bool active;           /* in the active list (has waiting items) */
   bool ended;            /* a THREAD record was seen */
   bool seen;             /* an EVENTS record was seen */
@@ -117,6 +120,7 @@ struct tstate {
   /* Its own blocks still live (freed by anyone or not), and their peak. */
   uint64_t live, peak, peak_ts;
   struct mg_est est_live, est_peak;
+  uint64_t highs; /* new highs of est_live so far (the split's epochs while it is off) */
   struct split split;
   /* Its last tallies by site (direct-mapped): most events hit one of a thread's few
    * sites, and a hit saves a hash lookup in a map of all (thread, site) pairs. */
@@ -133,6 +137,10 @@ struct tstate {
 /* What the replay follows about a site in this process. */
 struct sstate {
   double live_bytes, live_blocks; /* weighted, for the peak's make-up */
+  /* Its live bytes and blocks as of the latest snapshot (numbered snap), copied on its
+   * first change after it (snapshot_peak). */
+  uint64_t snap;
+  double snap_bytes, snap_blocks;
   /* Per half h: its live bytes and blocks now, and as of half 1-h's high numbered
    * stamp[h] (the split, above). */
   struct mg_est half_bytes[2], half_blocks[2], high_bytes[2], high_blocks[2];
@@ -145,32 +153,46 @@ struct sstate {
   uint64_t chains, chain_steps, chain_max, chain_first_bytes, chain_last_bytes;
 };
 
-struct cursor;
+/* A thread's sort key in the merge (cursor_of). */
+typedef unsigned __int128 cursor_key;
+
+#define MG_SITE_HINTS 256
 
 struct mg_replay {
+  struct site_hint {
+    uint64_t id;
+    uint32_t slot1; /* position + 1; 0: empty */
+  } site_hints[MG_SITE_HINTS];
   struct tstate *threads;
   size_t nthreads;
   struct sstate *sites;
   size_t nsites;
   uint32_t *active; /* thread positions with waiting items */
   size_t nactive, active_cap;
-  struct cursor *heap; /* release()'s merge heap, kept between calls */
-  size_t heap_cap;
+  cursor_key *merge_key; /* release()'s tournament (struct merge), kept between calls */
+  uint32_t *merge_node;
+  size_t merge_cap;
   size_t pending, window, window_max;
+  size_t kept_items; /* capacity of the empty queues that keep their memory */
   uint64_t *order; /* suffix minimums, one per EVENTS record (scan.h) */
   size_t norder, records;
   bool released_any;
   uint64_t frontier; /* time of the last item replayed in order */
-  struct mg_map live; /* address -> struct live_block */
+  struct live_table live; /* address -> struct live_block */
   uint64_t live_bytes, peak;
   struct mg_est est_live, est_peak;
   struct split split;
   double byte_unit; /* mg_byte_unit of the process */
   uint64_t peak_ts;
   bool peak_dirty; /* a new peak since the last snapshot of its sites */
+  uint64_t snaps;  /* snapshots so far (snapshot_peak) */
+  uint64_t highs;  /* new highs of est_live so far (the split's epochs while it is off) */
+  bool split_on;   /* the split is kept (split_start) */
   bool have_t0;
   bool tl_started;
   size_t tl_last; /* the timeline bucket of the latest event */
+  size_t tl_hit;  /* the bucket bucket() found last, and where it starts (rel. time) */
+  uint64_t tl_hit_start;
   struct mg_map interactions; /* (alloc thread << 32 | free thread) -> struct mg_interaction */
   uint32_t tally_gen;  /* changes whenever the tally map moves its values */
   size_t tally_cap;    /* the tally map's capacity at the last check */
@@ -182,14 +204,30 @@ static inline bool is_release(const struct mg_item *it) {
   return k == OP_RELEASE || k == OP_NULL_FREE;
 }
 
-static struct tstate *tstate(struct mg_replay *r, size_t thread) {
-  MG_GROW_ZEROED(r->threads, r->nthreads, thread + 1);
+/* A thread's or site's state, the arrays growing as positions come (rarely: the test
+ * is what runs per event). */
+static inline struct tstate *tstate(struct mg_replay *r, size_t thread) {
+  if (__builtin_expect(thread >= r->nthreads, 0))
+    MG_GROW_ZEROED(r->threads, r->nthreads, thread + 1);
   return &r->threads[thread];
 }
 
-static struct sstate *sstate(struct mg_replay *r, uint32_t site) {
-  MG_GROW_ZEROED(r->sites, r->nsites, (size_t)site + 1);
+static inline struct sstate *sstate(struct mg_replay *r, uint32_t site) {
+  if (__builtin_expect(site >= r->nsites, 0))
+    MG_GROW_ZEROED(r->sites, r->nsites, (size_t)site + 1);
   return &r->sites[site];
+}
+
+/* A site id's position in profile->sites: a direct-mapped cache in front of the
+ * profile's map, as a process has few sites and its events repeat them.  Positions never
+ * move, so entries stay good. */
+static inline uint32_t site_slot(struct mg_profile *p, struct mg_replay *r, uint64_t id) {
+  struct site_hint *h = &r->site_hints[(id ^ id >> 7 ^ id >> 19) & (MG_SITE_HINTS - 1)];
+  if (__builtin_expect(h->slot1 != 0 && h->id == id, 1))
+    return h->slot1 - 1;
+  uint32_t slot = (uint32_t)mg_profile_site_slot(p, id);
+  *h = (struct site_hint){id, slot + 1};
+  return slot;
 }
 
 void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *order,
@@ -199,7 +237,6 @@ void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *or
   r->order = order;
   r->norder = norder;
   r->window = window ? window : MG_DEFAULT_WINDOW;
-  mg_map_init(&r->live, sizeof(struct live_block));
   mg_map_init(&r->interactions, sizeof(struct mg_interaction));
   r->tally_gen = 1;
   r->byte_unit = mg_byte_unit(proc);
@@ -220,12 +257,29 @@ static uint64_t rel(const struct mg_process *proc, uint64_t ts) {
   return ts > proc->t0 ? ts - proc->t0 : 0;
 }
 
+/* What an item tells its tally it saw (MG_SEEN_*), by its kind and flags. */
+static inline unsigned seen_of(uint32_t op) {
+  static const unsigned char seen[OP_STACK_MASK + 1] = {
+#define SEEN(op) \
+  [op] = (op) & (OP_REALLOC | OP_HALF) ? MG_SEEN_REALLOC \
+         : ((op) & OP_KIND) == OP_RELEASE || ((op) & OP_KIND) == OP_NULL_FREE ? MG_SEEN_FREE \
+                                                                             : MG_SEEN_ALLOC
+#define SEEN8(op) SEEN(op), SEEN(op + 1), SEEN(op + 2), SEEN(op + 3), SEEN(op + 4), \
+                  SEEN(op + 5), SEEN(op + 6), SEEN(op + 7)
+      SEEN8(0), SEEN8(8), SEEN8(16), SEEN8(24), SEEN8(32), SEEN8(40), SEEN8(48), SEEN8(56),
+#undef SEEN8
+#undef SEEN
+  };
+  return seen[op & OP_STACK_MASK];
+}
+
 /* The pair's tally; valid until the next call (the map may grow).  Values move only
  * when the map grows (tallies are never removed while replaying), so a hint stays good
  * while the generation it was taken in does. */
-static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t site) {
+static struct mg_tally *tally_of(struct mg_process *proc, struct tstate *ts, uint32_t thread,
+                                 uint32_t site) {
   struct mg_replay *r = proc->replay;
-  struct tally_hint *h = &tstate(r, thread)->hints[site & 7];
+  struct tally_hint *h = &ts->hints[site & 7];
   if (h->gen == r->tally_gen && h->site == site)
     return h->t;
   struct mg_tally *t = mg_map_put(proc->tallies, mg_tally_key(thread, site), NULL);
@@ -237,9 +291,16 @@ static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t
   return t;
 }
 
+static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t site) {
+  return tally_of(proc, tstate(proc->replay, thread), thread, site);
+}
+
 /* The timeline bucket of a time, doubling every timeline's width until it fits. */
 static size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) {
   uint64_t t = rel(proc, ts);
+  /* Most events fall in the bucket of the one before: no division. */
+  if (t - r->tl_hit_start < proc->timeline_width) /* t below the start wraps: no hit */
+    return r->tl_hit;
   while (t / proc->timeline_width >= MG_TIMELINE_BUCKETS) {
     proc->timeline_width *= 2;
     r->tl_last /= 2;
@@ -263,7 +324,9 @@ static size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) 
       }
     }
   }
-  return (size_t)(t / proc->timeline_width);
+  r->tl_hit = (size_t)(t / proc->timeline_width);
+  r->tl_hit_start = (uint64_t)r->tl_hit * proc->timeline_width;
+  return r->tl_hit;
 }
 
 /* Insertion into the process's top MG_PEAK_SITES, by bytes then id. */
@@ -285,18 +348,30 @@ static void add_peak_site(struct mg_process *proc, const struct mg_peak_site *e)
 
 static struct mg_est split_peak(const struct mg_est *a, const struct mg_est *b);
 
-/* The sites that make up the heap now, as the peak's make-up. */
-static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r) {
+/* The peak's make-up: what each site held when the heap left its latest peak.  Taking
+ * it is O(1) (leave_peak): a site keeps its values as of the latest snapshot on its first
+ * change after it (site_changes), so the top sites are picked once, at the end. */
+static void leave_peak(struct mg_replay *r) {
   r->peak_dirty = false;
+  r->snaps++;
+}
+
+static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r) {
+  if (r->peak_dirty)
+    leave_peak(r);
+  if (!r->snaps)
+    return;
   proc->npeak_sites = 0;
   if (!proc->peak_sites)
     proc->peak_sites = mg_xmalloc(MG_PEAK_SITES * sizeof *proc->peak_sites);
   for (size_t s = 0; s < r->nsites; s++) {
     const struct sstate *st = &r->sites[s];
-    if (st->live_bytes <= 0 && st->live_blocks <= 0)
+    bool kept = st->snap == r->snaps;
+    double bytes = kept ? st->snap_bytes : st->live_bytes;
+    double blocks = kept ? st->snap_blocks : st->live_blocks;
+    if (bytes <= 0 && blocks <= 0)
       continue;
-    struct mg_peak_site e = {p->sites[s].id, {.value = st->live_bytes},
-                             {.value = st->live_blocks}};
+    struct mg_peak_site e = {p->sites[s].id, {.value = bytes}, {.value = blocks}};
     add_peak_site(proc, &e);
   }
 }
@@ -400,24 +475,86 @@ static struct mg_est split_result(const struct split *sp, const struct mg_est *l
   return e;
 }
 
+/* The split while it is off.  Until a block of another weight than 1 comes, every
+ * block is in both halves with weight 1, so each half's running estimate is the whole
+ * one (est_live), its high est_peak, its epochs the count of new highs; only the sites'
+ * values as of the latest high need keeping (half 0's fields).  split_start makes the
+ * split that running it all along would have made, bit for bit, and from then on it
+ * runs. */
+static inline void site_keeps_high(struct mg_replay *r, struct sstate *ss) {
+  if (ss->stamp[0] != r->highs) {
+    ss->high_bytes[0] = (struct mg_est){ss->live_bytes, 0, ss->live_blocks, 0, 0};
+    ss->high_blocks[0] = (struct mg_est){ss->live_blocks, 0, ss->live_blocks, 0, 0};
+    ss->stamp[0] = r->highs;
+  }
+}
+
+static void split_of_whole(struct split *sp, const struct mg_est *live,
+                           const struct mg_est *peak, uint64_t highs) {
+  for (unsigned h = 0; h < 2; h++) {
+    sp->live[h] = *live;
+    sp->high[h] = peak->value;
+    sp->at_high[h] = *peak;
+    sp->epoch[h] = highs;
+  }
+}
+
+static void split_start(struct mg_replay *r) {
+  r->split_on = true;
+  split_of_whole(&r->split, &r->est_live, &r->est_peak, r->highs);
+  for (size_t i = 0; i < r->nthreads; i++) {
+    struct tstate *t = &r->threads[i];
+    split_of_whole(&t->split, &t->est_live, &t->est_peak, t->highs);
+  }
+  for (size_t i = 0; i < r->nsites; i++) {
+    struct sstate *ss = &r->sites[i];
+    for (unsigned h = 0; h < 2; h++) {
+      ss->half_bytes[h] = (struct mg_est){ss->live_bytes, 0, ss->live_blocks, 0, 0};
+      ss->half_blocks[h] = (struct mg_est){ss->live_blocks, 0, ss->live_blocks, 0, 0};
+      ss->high_bytes[h] = ss->high_bytes[0];
+      ss->high_blocks[h] = ss->high_blocks[0];
+      ss->stamp[h] = ss->stamp[0];
+    }
+  }
+}
+
+/* A site's live values are about to change: first keep them as of the latest snapshot,
+ * and, with the split off, as of the latest high. */
+static inline void site_changes(struct mg_replay *r, struct sstate *ss) {
+  if (ss->snap != r->snaps) {
+    ss->snap_bytes = ss->live_bytes;
+    ss->snap_blocks = ss->live_blocks;
+    ss->snap = r->snaps;
+  }
+  if (!r->split_on)
+    site_keeps_high(r, ss);
+}
+
 static void heap_grows(struct mg_replay *r, const struct live_block *b,
                        uint64_t ts) {
-  double wh[2];
-  split_weights(b, wh);
-  for (unsigned h = 0; h < 2; h++) /* before the highs move */
-    site_split_change(r, sstate(r, b->site), h, 1, wh[h], (double)b->size);
-  split_change(&r->split, wh, 1, (double)b->size);
-  split_change(&tstate(r, b->thread)->split, wh, 1, (double)b->size);
+  if (!r->split_on && b->weight != 1.0)
+    split_start(r);
+  struct sstate *ss = sstate(r, b->site);
+  struct tstate *t = tstate(r, b->thread);
+  double x = (double)b->size;
+  site_changes(r, ss);
+  if (r->split_on) {
+    double wh[2];
+    split_weights(b, wh);
+    for (unsigned h = 0; h < 2; h++) /* before the highs move */
+      site_split_change(r, ss, h, 1, wh[h], x);
+    split_change(&r->split, wh, 1, x);
+    split_change(&t->split, wh, 1, x);
+  }
   if (b->weight > 1) { /* a sample: the upper ends of the running estimates */
-    struct sstate *ss = sstate(r, b->site);
-    mg_est_add(&ss->live_est, b->weight, (double)b->size);
+    mg_est_add(&ss->live_est, b->weight, x);
     ss->live_est.unit = r->byte_unit;
     track_upper(&ss->upper, &ss->live_est);
   }
   r->live_bytes += b->size;
   if (r->live_bytes > r->peak)
     r->peak = r->live_bytes;
-  mg_est_add(&r->est_live, b->weight, (double)b->size);
+  mg_est_add(&r->est_live, b->weight, x);
   if (b->weight > 1) {
     r->est_live.unit = r->byte_unit;
     track_upper(&r->split.upper, &r->est_live);
@@ -426,15 +563,14 @@ static void heap_grows(struct mg_replay *r, const struct live_block *b,
     r->est_peak = r->est_live;
     r->peak_ts = ts;
     r->peak_dirty = true;
+    r->highs++;
   }
-  struct sstate *ss = sstate(r, b->site);
-  ss->live_bytes += b->weight * (double)b->size;
+  ss->live_bytes += b->weight * x;
   ss->live_blocks += b->weight;
-  struct tstate *t = tstate(r, b->thread);
   t->live += b->size;
   if (t->live > t->peak)
     t->peak = t->live;
-  mg_est_add(&t->est_live, b->weight, (double)b->size);
+  mg_est_add(&t->est_live, b->weight, x);
   if (b->weight > 1) {
     t->est_live.unit = r->byte_unit;
     track_upper(&t->split.upper, &t->est_live);
@@ -442,28 +578,31 @@ static void heap_grows(struct mg_replay *r, const struct live_block *b,
   if (t->est_live.value > t->est_peak.value) {
     t->est_peak = t->est_live;
     t->peak_ts = ts;
+    t->highs++;
   }
 }
 
-static void heap_shrinks(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
-                         const struct live_block *b) {
+static void heap_shrinks(struct mg_replay *r, const struct live_block *b) {
   if (r->peak_dirty) /* leaving a peak: remember what it was made of */
-    snapshot_peak(p, proc, r);
+    leave_peak(r);
+  struct sstate *ss = sstate(r, b->site);
+  struct tstate *t = tstate(r, b->thread);
   double x = (double)b->size;
-  double wh[2];
-  split_weights(b, wh);
-  for (unsigned h = 0; h < 2; h++)
-    site_split_change(r, sstate(r, b->site), h, -1, wh[h], x);
-  split_change(&r->split, wh, -1, x);
-  split_change(&tstate(r, b->thread)->split, wh, -1, x);
+  site_changes(r, ss);
+  if (r->split_on) {
+    double wh[2];
+    split_weights(b, wh);
+    for (unsigned h = 0; h < 2; h++)
+      site_split_change(r, ss, h, -1, wh[h], x);
+    split_change(&r->split, wh, -1, x);
+    split_change(&t->split, wh, -1, x);
+  }
   if (b->weight > 1)
-    mg_est_remove(&sstate(r, b->site)->live_est, b->weight, x);
+    mg_est_remove(&ss->live_est, b->weight, x);
   r->live_bytes -= b->size;
   mg_est_remove(&r->est_live, b->weight, x);
-  struct sstate *ss = sstate(r, b->site);
   ss->live_bytes -= b->weight * x;
   ss->live_blocks -= b->weight;
-  struct tstate *t = tstate(r, b->thread);
   t->live -= b->size;
   mg_est_remove(&t->est_live, b->weight, x);
 }
@@ -488,20 +627,22 @@ static size_t lifetime_bucket(uint64_t ns) {
   return k;
 }
 
-static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
-                  uint32_t thread, const struct mg_item *it) {
+static void apply(struct mg_process *proc, struct mg_replay *r,
+                  uint32_t thread, const struct mg_item *it, double weight) {
   if (!r->have_t0) {
     proc->t0 = it->ts;
     r->have_t0 = true;
   }
   /* The timeline spans every event; buckets without one keep the heap as it was. */
   size_t now = bucket(proc, r, it->ts);
-  if (r->tl_started)
-    for (size_t k = r->tl_last + 1; k <= now; k++)
-      proc->timeline_live[k] = r->est_live.value;
-  if (!r->tl_started || now > r->tl_last)
-    r->tl_last = now;
-  r->tl_started = true;
+  if (__builtin_expect(!r->tl_started || now != r->tl_last, 0)) { /* else nothing moves */
+    if (r->tl_started)
+      for (size_t k = r->tl_last + 1; k <= now; k++)
+        proc->timeline_live[k] = r->est_live.value;
+    if (!r->tl_started || now > r->tl_last)
+      r->tl_last = now;
+    r->tl_started = true;
+  }
   struct sstate *ss = sstate(r, it->site);
   if (!ss->has_events || it->ts < ss->first)
     ss->first = it->ts;
@@ -509,27 +650,30 @@ static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_repla
     ss->last = it->ts;
   ss->has_events = true;
   struct tstate *ts = tstate(r, thread);
-  struct mg_tally *t = tally(proc, thread, it->site);
+  struct mg_tally *t = tally_of(proc, ts, thread, it->site);
   struct mg_counts *c = &t->counts;
-  t->seen |= it->op & (OP_REALLOC | OP_HALF) ? MG_SEEN_REALLOC
-             : is_release(it)              ? MG_SEEN_FREE
-                                           : MG_SEEN_ALLOC;
+  t->seen |= seen_of(it->op);
   if (it->op & OP_REALLOC)
     c->reallocs++;
   switch (it->op & OP_KIND) {
   case OP_ALLOC: {
     c->allocations++;
     c->bytes_allocated += it->size;
-    struct mg_sizes one = {1, it->size, it->size, it->size};
-    mg_sizes_add(&t->sizes, &one);
+    struct mg_sizes *sz = &t->sizes; /* mg_sizes_add of this one size, inline */
+    if (!sz->calls || it->size < sz->min)
+      sz->min = it->size;
+    if (it->size > sz->max)
+      sz->max = it->size;
+    sz->calls++;
+    sz->bytes += it->size;
     if (!(it->op & OP_REALLOC))
       c->samples++; /* kept for sampled processes only (profile.c) */
-    size_t k = bucket(proc, r, it->ts);
+    size_t k = now; /* bucket(it->ts), above */
     struct mg_thread *th = &proc->threads[thread];
-    th->timeline_allocs[k] += it->weight;
-    th->timeline_bytes[k] += it->weight * (double)it->size;
-    proc->timeline_allocs[k] += it->weight;
-    struct live_block nb = {it->size, it->weight, it->ts, it->size, 0, it->site, thread,
+    th->timeline_allocs[k] += weight;
+    th->timeline_bytes[k] += weight * (double)it->size;
+    proc->timeline_allocs[k] += weight;
+    struct live_block nb = {it->size, weight, it->ts, it->size, 0, it->site, thread,
                             it->op >> OP_STACK_SHIFT};
     if ((it->op & OP_REALLOC) && ts->chain_pending) {
       nb.chain = ts->chain + 1;
@@ -537,15 +681,16 @@ static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_repla
     }
     ts->chain_pending = false;
     bool existed;
-    struct live_block *b = mg_map_put(&r->live, it->ptr, &existed);
+    struct live_block *b = mg_live_put(&r->live, it->ptr, &existed);
     if (existed) { /* the old block was freed where we could not see it */
       struct live_block old = *b;
-      heap_shrinks(p, proc, r, &old);
+      *b = nb; /* before anything else may grow a map */
+      heap_shrinks(r, &old);
       chain_ends(r, &old);
       tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
-      b = mg_map_get(&r->live, it->ptr);
+    } else {
+      *b = nb;
     }
-    *b = nb;
     heap_grows(r, &nb, it->ts);
     break;
   }
@@ -566,10 +711,10 @@ static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_repla
   case OP_RELEASE: {
     c->frees++;
     struct live_block b;
-    if (mg_map_remove(&r->live, it->ptr, &b)) {
+    if (mg_live_remove(&r->live, it->ptr, &b)) {
       c->bytes_freed += b.size;
       mg_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
-      heap_shrinks(p, proc, r, &b);
+      heap_shrinks(r, &b);
       uint64_t life = it->ts > b.ts ? it->ts - b.ts : 0;
       mg_est_add(&sstate(r, b.site)->lifetime[lifetime_bucket(life)], b.weight, 1.0);
       struct mg_counts *ac = &tally(proc, b.thread, b.site)->counts;
@@ -605,110 +750,131 @@ static void apply(struct mg_profile *p, struct mg_process *proc, struct mg_repla
 
 /* --- Ordering ---------------------------------------------------------------------- */
 
-/* A thread's position in the merge: the heap orders threads by their next item.  The
- * whole sort key is one 128-bit number, compared in one go: time, then releases before
- * the rest (at equal times), then the thread position (deterministic ties).  Keeping it
- * here, not behind a pointer into each thread's queue, saves a cache miss per compare
- * when hundreds of threads wait. */
-typedef unsigned __int128 cursor_key;
-struct cursor {
-  cursor_key key; /* ts << 64 | (not a release) << 32 | thread position */
+/* A thread's position in the merge: threads are ordered by their next item.  The whole
+ * sort key is one 128-bit number, compared in one go: time, then releases before the rest
+ * (at equal times), then the thread position (deterministic ties: keys are unique).
+ * Keeping it in the merge, not behind a pointer into each thread's queue, saves a cache
+ * miss per compare when hundreds of threads wait. */
+#define CURSOR_DONE (~(cursor_key)0) /* a thread with nothing left to merge */
+
+static inline cursor_key cursor_of(const struct mg_item *it, uint32_t thread) {
+  return (cursor_key)it->ts << 64 | (cursor_key)!is_release(it) << 32 | thread;
+}
+
+static inline uint32_t cursor_thread(cursor_key k) { return (uint32_t)k; }
+static inline uint64_t cursor_ts(cursor_key k) { return (uint64_t)(k >> 64); }
+
+/* The merge is a tournament of losers over the n threads that take part: node i (1 <=
+ * i < n) holds the player that lost the match there, node 0 the winner, the player p's
+ * leaf hangs under node (p + n) / 2.  Replacing the winner's key costs one compare per
+ * level on its way up, where a binary heap needs two on the way down. */
+struct merge {
+  cursor_key *key; /* by player */
+  uint32_t *node;  /* players */
+  size_t n;
 };
 
-static inline struct cursor cursor_of(const struct mg_item *it, uint32_t thread) {
-  return (struct cursor){(cursor_key)it->ts << 64 | (cursor_key)!is_release(it) << 32 | thread};
+/* The winner's key changed: its matches are played again, from its leaf up. */
+static inline void merge_replay(struct merge *m) {
+  uint32_t w = m->node[0];
+  cursor_key kw = m->key[w];
+  for (size_t i = (w + m->n) / 2; i > 0; i /= 2) {
+    uint32_t o = m->node[i];
+    if (m->key[o] < kw) { /* the other wins, w stays here as the loser */
+      m->node[i] = w;
+      w = o;
+      kw = m->key[o];
+    }
+  }
+  m->node[0] = w;
 }
 
-static inline uint32_t cursor_thread(const struct cursor *c) { return (uint32_t)c->key; }
-static inline uint64_t cursor_ts(const struct cursor *c) { return (uint64_t)(c->key >> 64); }
-
-static void sift_down(struct cursor *heap, size_t n, size_t i) {
-  struct cursor c = heap[i];
-  for (;;) {
-    size_t l = 2 * i + 1, m = l;
-    if (l >= n)
-      break;
-    if (l + 1 < n && heap[l + 1].key < heap[l].key)
-      m = l + 1;
-    if (heap[m].key >= c.key)
-      break;
-    heap[i] = heap[m];
-    i = m;
+/* The first tournament: each player climbs until a node is free (it waits there for its
+ * opponent) or it reaches the top. */
+static void merge_build(struct merge *m) {
+  for (size_t i = 1; i < m->n; i++)
+    m->node[i] = UINT32_MAX;
+  m->node[0] = 0;
+  for (uint32_t p = 0; p < m->n; p++) {
+    uint32_t w = p;
+    size_t i = (p + m->n) / 2;
+    for (; i > 0; i /= 2) {
+      uint32_t o = m->node[i];
+      if (o == UINT32_MAX) {
+        m->node[i] = w;
+        break;
+      }
+      if (m->key[o] < m->key[w]) {
+        m->node[i] = w;
+        w = o;
+      }
+    }
+    if (i == 0)
+      m->node[0] = w;
   }
-  heap[i] = c;
-}
-
-/* The top was replaced by a thread's next item, which usually belongs near the bottom
- * (each thread's later events come after the others' waiting ones): walk the hole down
- * to a leaf along the smaller children, one compare per level, then move the item up to
- * its place (Floyd's variant; about half the compares of sift_down). */
-static void replace_top(struct cursor *heap, size_t n) {
-  struct cursor c = heap[0];
-  size_t i = 0;
-  for (;;) {
-    size_t l = 2 * i + 1;
-    if (l >= n)
-      break;
-    size_t m = l + 1 < n && heap[l + 1].key < heap[l].key ? l + 1 : l;
-    heap[i] = heap[m];
-    i = m;
-  }
-  while (i > 0 && c.key < heap[(i - 1) / 2].key) {
-    heap[i] = heap[(i - 1) / 2];
-    i = (i - 1) / 2;
-  }
-  heap[i] = c;
 }
 
 /* Replays, in order, every waiting item earlier than `bound`; with `force`, also the
  * earliest ones beyond it until at most `keep` items wait (the window's cap). */
-static void release(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+static void release(struct mg_process *proc, struct mg_replay *r,
                     uint64_t bound, bool force, size_t keep) {
   if (r->nactive == 0)
     return;
-  MG_GROW(r->heap, r->heap_cap, r->nactive);
-  struct cursor *heap = r->heap;
-  size_t n = 0;
+  size_t cap = r->merge_cap;
+  MG_GROW(r->merge_key, r->merge_cap, r->nactive);
+  if (r->merge_cap != cap)
+    r->merge_node = mg_xrealloc(r->merge_node, r->merge_cap * sizeof *r->merge_node);
+  struct merge m = {r->merge_key, r->merge_node, 0};
   for (size_t i = 0; i < r->nactive; i++) {
     struct tstate *t = &r->threads[r->active[i]];
     if (t->head < t->len && (force || t->items[t->head].ts < bound))
-      heap[n++] = cursor_of(&t->items[t->head], r->active[i]);
+      m.key[m.n++] = cursor_of(&t->items[t->head], r->active[i]);
   }
-  for (size_t i = n / 2; i-- > 0;)
-    sift_down(heap, n, i);
-  while (n > 0) {
-    if (cursor_ts(&heap[0]) >= bound && (!force || r->pending <= keep))
+  if (m.n > 0)
+    merge_build(&m);
+  while (m.n > 0) {
+    uint32_t w = m.node[0];
+    cursor_key k = m.key[w];
+    if (k == CURSOR_DONE || (cursor_ts(k) >= bound && (!force || r->pending <= keep)))
       break;
-    uint32_t th = cursor_thread(&heap[0]);
+    uint32_t th = cursor_thread(k);
     struct tstate *t = &r->threads[th];
-    struct mg_item it = t->items[t->head++];
+    const struct mg_item *it = &t->items[t->head]; /* stays put: only a batch moves them */
+    double weight = it->op & OP_WEIGHTED ? t->weights[t->head] : 1.0;
+    t->head++;
     r->pending--;
-    r->frontier = it.ts;
+    r->frontier = it->ts;
     r->released_any = true;
-    apply(p, proc, r, th, &it);
+    apply(proc, r, th, it, weight);
     t = &r->threads[th]; /* apply may grow the thread states */
-    if (t->head < t->len)
-      heap[0] = cursor_of(&t->items[t->head], th);
-    else
-      heap[0] = heap[--n];
-    if (n > 1)
-      replace_top(heap, n);
+    m.key[w] = t->head < t->len ? cursor_of(&t->items[t->head], th) : CURSOR_DONE;
+    merge_replay(&m);
   }
-  /* Drop emptied queues from the active list; compact the others. */
+/* Drop emptied queues from the active list; compact the others. */
   size_t k = 0;
   for (size_t i = 0; i < r->nactive; i++) {
     struct tstate *t = &r->threads[r->active[i]];
     if (t->head == t->len) {
       t->head = t->len = 0;
       t->active = false;
-      if (t->cap > 4096) { /* a burst is over: give its memory back */
+      /* An empty queue keeps its memory for the thread's next batch while all the queues
+       * kept so amount to no more than the largest window yet (threads whose chunks
+       * take turns reuse theirs, mapped already); else a burst is over: it goes back. */
+      if (t->cap > 4096 && !t->kept && r->kept_items + t->cap <= r->window_max) {
+        t->kept = true;
+        r->kept_items += t->cap;
+      } else if (t->cap > 4096 && !t->kept) {
         free(t->items);
+        free(t->weights);
         t->items = NULL;
+        t->weights = NULL;
         t->cap = 0;
       }
     } else {
       if (t->head > t->cap / 2) {
         memmove(t->items, t->items + t->head, (t->len - t->head) * sizeof *t->items);
+        if (t->weights)
+          memmove(t->weights, t->weights + t->head, (t->len - t->head) * sizeof *t->weights);
         t->len -= t->head;
         t->head = 0;
       }
@@ -718,33 +884,129 @@ static void release(struct mg_profile *p, struct mg_process *proc, struct mg_rep
   r->nactive = k;
 }
 
-/* Queues one item in time order within its thread (program order among equal times), or
- * replays it now when the window has already passed its time. */
-static void queue(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
-                  uint32_t thread, struct mg_item it) {
-  if (r->released_any && it.ts < r->frontier) {
-    r->late++;
-    apply(p, proc, r, thread, &it);
-    return;
-  }
-  struct tstate *t = tstate(r, thread);
-  if (t->len == t->cap) /* mg_replay_events reserved room for its batch */
-    MG_GROW(t->items, t->cap, t->len + 1);
+/* The thread whose batch is being queued (mg_replay_events), and how many of its items
+ * wait now: the window's count and the active list are settled once per batch. */
+struct batch {
+  struct tstate *t;
+  size_t queued;
+  uint64_t late_before; /* an item earlier than this is late (0: none can be) */
+};
+
+/* An item earlier than the last one queued (a batch out of order, the clock having
+ * stepped back): in time order, after those of equal time (program order). */
+static size_t insert_sorted(struct tstate *t, struct mg_item it) {
   size_t i = t->len++;
-  while (i > t->head && t->items[i - 1].ts > it.ts) { /* a batch out of order */
+  while (i > t->head && t->items[i - 1].ts > it.ts) {
     t->items[i] = t->items[i - 1];
+    if (t->weights)
+      t->weights[i] = t->weights[i - 1];
     i--;
   }
   t->items[i] = it;
+  return i;
+}
+
+/* Queues one item in time order within its thread (program order among equal times), or
+ * replays it now when the window has already passed its time.  Room was reserved. */
+static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
+                         struct batch *b, struct mg_item it, double weight) {
+  if (__builtin_expect(it.ts < b->late_before, 0)) {
+    struct mg_item late = it; /* `it` itself stays in registers */
+    r->late++;
+    apply(proc, r, thread, &late, weight);
+    b->t = &r->threads[thread]; /* apply may move the thread states */
+    return;
+  }
+  struct tstate *t = b->t;
+  if (__builtin_expect(weight != 1.0, 0)) {
+    it.op |= OP_WEIGHTED;
+    if (!t->weights) /* as many as items: the same index */
+      t->weights = mg_xmalloc(t->cap * sizeof *t->weights);
+  }
+  size_t at = t->len;
+  if (__builtin_expect(t->len > t->head && t->items[t->len - 1].ts > it.ts, 0))
+    at = insert_sorted(t, it);
+  else /* field by field: a copy of the whole from the stack would stall on its stores */
+    t->items[t->len++] = (struct mg_item){it.ts, it.ptr, it.size, it.site, it.op};
+  if (it.op & OP_WEIGHTED)
+    t->weights[at] = weight;
   if (it.ts > t->last_ts)
     t->last_ts = it.ts;
-  if (!t->active) {
-    t->active = true;
-    MG_GROW(r->active, r->active_cap, r->nactive + 1);
-    r->active[r->nactive++] = thread;
+  b->queued++;
+}
+
+/* A batch of events in the decoder's general form. */
+static void queue_events(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+                         uint32_t th, struct batch *b, const struct mg_events_rec *e) {
+  for (size_t i = 0; i < e->nevents; i++) {
+    const struct mg_event *ev = &e->events[i];
+    uint32_t site = site_slot(p, r, ev->site);
+    switch (ev->kind) {
+    case MS_EV_ALLOC: {
+      /* malloc(0) may return NULL: neither an allocation nor a failure. */
+      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      if (ev->nstack)
+        op |= mg_stacks_sample(proc, site, ev) << OP_STACK_SHIFT;
+      queue(proc, r, th, b, (struct mg_item){ev->ts, ev->ptr, ev->size, site, op}, ev->weight);
+      break;
+    }
+    case MS_EV_FREE:
+      queue(proc, r, th, b,
+            (struct mg_item){ev->ts, ev->ptr, 0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE}, 1.0);
+      break;
+    case MS_EV_REALLOC: {
+      /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
+       * failed realloc leaves it allocated. */
+      if (ev->old_ptr && (ev->ptr || ev->size == 0))
+        queue(proc, r, th, b,
+              (struct mg_item){ev->begin_ns, ev->old_ptr, 0, site, OP_RELEASE | OP_HALF}, 1.0);
+      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
+      queue(proc, r, th, b,
+            (struct mg_item){ev->ts, ev->ptr, ev->size, site, op | OP_REALLOC}, 1.0);
+      break;
+    }
+    }
   }
-  if (++r->pending > r->window_max)
-    r->window_max = r->pending;
+}
+
+/* A plain batch's events (decode.h): full-mode mallocs and frees, their sites by slot. */
+static inline uint32_t plain_op(const struct mg_plain_event *pe) {
+  return pe->kind == MS_EV_FREE ? (pe->ptr ? OP_RELEASE : OP_NULL_FREE)
+         : pe->ptr              ? OP_ALLOC
+         : pe->size             ? OP_FAILED
+                                : OP_NONE;
+}
+
+static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
+                        uint32_t th, struct batch *b, const struct mg_events_rec *e) {
+  /* Appended as they come while each is neither late nor earlier than the one before
+   * (a thread's events, as a rule): what queue() checks item by item, in one compare. */
+  struct tstate *t = b->t;
+  const uint32_t *slot_sites = proc->slot_sites;
+  size_t nslots = proc->nslot_sites, i = 0, n = e->nevents;
+  uint64_t lower = b->late_before;
+  if (t->len > t->head && t->items[t->len - 1].ts > lower)
+    lower = t->items[t->len - 1].ts;
+  struct mg_item *to = t->items + t->len;
+  for (; i < n; i++) {
+    const struct mg_plain_event *pe = &e->plain[i];
+    uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
+    if (pe->ts < lower || !site1)
+      break;
+    lower = pe->ts;
+    to[i] = (struct mg_item){pe->ts, pe->ptr, pe->size, site1 - 1, plain_op(pe)};
+  }
+  t->len += i;
+  b->queued += i;
+  if (i > 0 && lower > t->last_ts)
+    t->last_ts = lower;
+  for (; i < n; i++) { /* the rest one by one */
+    const struct mg_plain_event *pe = &e->plain[i];
+    uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
+    /* a slot no SITE record named is "no known site", as mg_slots_site says */
+    uint32_t site = site1 ? site1 - 1 : site_slot(p, r, 0);
+    queue(proc, r, th, b, (struct mg_item){pe->ts, pe->ptr, pe->size, site, plain_op(pe)}, 1.0);
+  }
 }
 
 /* Everything earlier than this can no longer be reordered. */
@@ -767,42 +1029,40 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
   /* Room for the whole batch at once (a realloc that frees makes two items): one
    * reallocation per record instead of a doubling series per thread. */
   size_t items = e->nevents;
-  for (size_t i = 0; i < e->nevents; i++)
-    items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
+  if (!(e->facts & MG_EVENTS_PLAIN)) /* else no realloc */
+    for (size_t i = 0; i < e->nevents; i++)
+      items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
+  if (ts->kept) { /* in use again */
+    ts->kept = false;
+    r->kept_items -= ts->cap;
+  }
+  size_t cap = ts->cap;
   MG_GROW(ts->items, ts->cap, ts->len + items);
-  mg_prefault(ts->items + ts->len, items * sizeof *ts->items);
-  for (size_t i = 0; i < e->nevents; i++) {
-    const struct mg_event *ev = &e->events[i];
-    uint32_t site = (uint32_t)mg_profile_site_slot(p, ev->site);
-    switch (ev->kind) {
-    case MS_EV_ALLOC: {
-      /* malloc(0) may return NULL: neither an allocation nor a failure. */
-      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      if (ev->nstack)
-        op |= mg_stacks_sample(proc, site, ev) << OP_STACK_SHIFT;
-      queue(p, proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, ev->weight, site, op});
-      break;
+  if (ts->cap != cap) { /* fresh memory; a queue reused is mapped already */
+    mg_prefault(ts->items + ts->len, items * sizeof *ts->items);
+    if (ts->weights)
+      ts->weights = mg_xrealloc(ts->weights, ts->cap * sizeof *ts->weights);
+  }
+  /* Nothing below replays in order, so the frontier stays where it is. */
+  struct batch b = {ts, 0, r->released_any ? r->frontier : 0};
+  if (e->plain)
+    queue_plain(p, proc, r, th, &b, e);
+  else
+    queue_events(p, proc, r, th, &b, e);
+  if (b.queued) {
+    if (!b.t->active) {
+      b.t->active = true;
+      MG_GROW(r->active, r->active_cap, r->nactive + 1);
+      r->active[r->nactive++] = th;
     }
-    case MS_EV_FREE:
-      queue(p, proc, r, th,
-            (struct mg_item){ev->ts, ev->ptr, 0, 1.0, site, ev->ptr ? OP_RELEASE : OP_NULL_FREE});
-      break;
-    case MS_EV_REALLOC: {
-      /* old_ptr is gone when realloc returned a block or was asked for 0 bytes; a
-       * failed realloc leaves it allocated. */
-      if (ev->old_ptr && (ev->ptr || ev->size == 0))
-        queue(p, proc, r, th,
-              (struct mg_item){ev->begin_ns, ev->old_ptr, 0, 1.0, site, OP_RELEASE | OP_HALF});
-      uint32_t op = ev->ptr ? OP_ALLOC : ev->size ? OP_FAILED : OP_NONE;
-      queue(p, proc, r, th, (struct mg_item){ev->ts, ev->ptr, ev->size, 1.0, site, op | OP_REALLOC});
-      break;
-    }
-    }
+    r->pending += b.queued;
+    if (r->pending > r->window_max)
+      r->window_max = r->pending;
   }
   r->records++;
-  release(p, proc, r, bound_now(r), false, 0);
+  release(proc, r, bound_now(r), false, 0);
   if (r->pending > r->window) /* the cap: replay the earliest, later ones may be late */
-    release(p, proc, r, 0, true, r->window / 2);
+    release(proc, r, 0, true, r->window / 2);
 }
 
 void mg_replay_thread_ended(struct mg_process *proc, size_t thread) {
@@ -823,14 +1083,13 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   struct mg_replay *r = proc->replay;
   if (!r)
     return;
-  release(p, proc, r, UINT64_MAX, true, 0);
-  if (r->peak_dirty)
-    snapshot_peak(p, proc, r);
+  release(proc, r, UINT64_MAX, true, 0);
+  snapshot_peak(p, proc, r);
 
   /* What is still in the map was never freed: live at exit, counted where allocated. */
   size_t pos = 0;
   struct live_block *b;
-  while ((b = mg_map_next(&r->live, &pos, NULL))) {
+  while ((b = mg_live_next(&r->live, &pos))) {
     struct mg_counts *c = &tally(proc, b->thread, b->site)->counts;
     c->live_blocks++;
     c->live_bytes += b->size;
@@ -842,6 +1101,8 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   proc->counts.peak_live_bytes = r->peak;
   proc->counts.est_peak_live_bytes = r->est_peak;
   if (proc->sampled) {
+    if (!r->split_on) /* no block weighed other than 1 */
+      split_start(r);
     proc->counts.est_peak_live_bytes = split_result(&r->split, &r->est_live);
     split_peak_sites(p, proc, r, proc->counts.est_peak_live_bytes.value == r->est_live.value);
   }
@@ -900,14 +1161,17 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   }
   qsort(proc->interactions, n, sizeof *proc->interactions, by_interaction);
 
-  for (size_t i = 0; i < r->nthreads; i++)
+  for (size_t i = 0; i < r->nthreads; i++) {
     free(r->threads[i].items);
+    free(r->threads[i].weights);
+  }
   free(r->threads);
   free(r->sites);
   free(r->active);
-  free(r->heap);
+  free(r->merge_key);
+  free(r->merge_node);
   free(r->order);
-  mg_map_destroy(&r->live);
+  mg_live_destroy(&r->live);
   mg_map_destroy(&r->interactions);
   free(r);
   proc->replay = NULL;

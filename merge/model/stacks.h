@@ -29,7 +29,7 @@
  * no stack or did not return a block, or when the process has more distinct stacks than
  * MG_STACKS_MAX. */
 uint32_t mg_stacks_sample(struct mg_process *proc, uint32_t site, const struct mg_event *ev);
-#define MG_STACKS_MAX ((1u << 27) - 1) /* what the replay's items can carry */
+#define MG_STACKS_MAX ((1u << 26) - 1) /* what the replay's items can carry */
 /* A block allocated at (site, stack) still live at the end of the replay. */
 void mg_stacks_live(struct mg_process *proc, uint32_t site, uint32_t stack, double weight,
                     uint64_t size);

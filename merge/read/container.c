@@ -41,11 +41,11 @@ struct getter {
 
 /* [off, off + len) of the input, len within its size; NULL when the system refused. */
 static const uint8_t *get(struct getter *g, uint64_t off, size_t len) {
+  static const uint8_t nothing[1];
   if (g->src->data)
     return g->src->data + off;
-  static const uint8_t none[1];
-  if (len == 0) /* an empty chunk (a writer killed before its first item): no buffer yet */
-    return none;
+  if (len == 0) /* an empty chunk (a thread killed before its first item): no buffer yet */
+    return nothing;
   if (len > g->cap) {
     g->buf = mg_xrealloc(g->buf, len);
     g->cap = len;
@@ -559,7 +559,11 @@ static void deliver_chunk(struct reader *r, size_t k, struct job *job) {
   mg_stack_ids_resolve(&r->stacks, c->thread, &job->ev);
   const struct thread_facts *f = facts(r, c->thread);
   struct mg_events_rec e = {.offset = c->offset, .thread = c->thread, .os_tid = f->os_tid,
-                            .nevents = job->ev.n, .events = job->ev.events};
+                            .nevents = job->ev.n,
+                            .events = job->ev.is_plain ? NULL : job->ev.events,
+                            .plain = job->ev.is_plain ? job->ev.plain : NULL,
+                            .facts = job->ev.facts, .allocated = job->ev.allocated,
+                            .allocated_bytes = job->ev.allocated_bytes};
   if (r->cb->events)
     r->cb->events(r->ctx, &e);
   if (job->ev.bad)

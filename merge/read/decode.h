@@ -89,14 +89,36 @@ struct mg_event {
   uint32_t nstack;
 };
 
+/* A full-mode malloc or free as a plain batch carries it (MG_EVENTS_PLAIN): 32 bytes
+ * where struct mg_event takes 88, since the replay reads every one. */
+struct mg_plain_event {
+  uint64_t ts, ptr;
+  uint64_t size;  /* 0 for a free */
+  uint32_t slot;  /* the site's slot (a SITE record named it, and it is below
+                   * MG_PLAIN_SLOTS) */
+  uint32_t kind;  /* MS_EV_ALLOC or MS_EV_FREE */
+};
+#define MG_PLAIN_SLOTS (1u << 22)
+
 struct mg_events_rec {
   uint64_t offset; /* of the record, or of the EVENTS chunk */
   uint64_t thread;
   uint64_t os_tid;
   size_t nevents;
-  const struct mg_event *events; /* in the thread's program order */
+  /* In the thread's program order: `events`, or `plain` (events NULL) when facts has
+   * MG_EVENTS_PLAIN and the decoder could give them so (an EVENTS chunk's). */
+  const struct mg_event *events;
+  const struct mg_plain_event *plain;
   size_t nskipped;               /* events of unknown kinds, left out of `events` */
+  /* What the decoder learnt on the way, so that the model can skip passes over a batch
+   * (0: nothing known, every event is looked at).  MG_EVENTS_PLAIN: every event is a
+   * full-mode malloc or free (MS_EV_ALLOC or MS_EV_FREE, weight 1, phase 0, no stack);
+   * then `allocated` is the number of ALLOC events that returned a block and
+   * `allocated_bytes` the sum of their sizes. */
+  unsigned facts;
+  uint64_t allocated, allocated_bytes;
 };
+enum { MG_EVENTS_PLAIN = 1 };
 
 /* One site's exact counters in a COUNTERS snapshot. */
 struct mg_counter_rec {

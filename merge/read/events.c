@@ -11,7 +11,7 @@
 
 /* Slots are handed out from 2 up, one per site: an array covers them.  A slot beyond this
  * (a corrupt or unusual file) goes to the map, so that one odd number costs no memory. */
-#define SLOTS_ARRAY_MAX (1u << 22)
+#define SLOTS_ARRAY_MAX MG_PLAIN_SLOTS
 /* Stack ids count up from 1 per thread; the key packs the thread above them. */
 #define STACK_ID_BITS 40
 
@@ -63,19 +63,115 @@ static const uint32_t kinds[] = {
     [MS_ITEM_ALLOC] = MS_EV_ALLOC, [MS_ITEM_FREE] = MS_EV_FREE,
     [MS_ITEM_REALLOC] = MS_EV_REALLOC, [MS_ITEM_SAMPLE] = MS_EV_ALLOC};
 
+/* ms_get_uv where at least PLAIN_ITEM_MAX bytes remain: no bound to check, the usual
+ * one- and two-byte values first.  The same value and the same refusal (false) of a
+ * varint longer than 10 bytes. */
+#define PLAIN_ITEM_MAX 41u /* tag and 4 varints */
+static inline bool uv_unchecked(const uint8_t **pp, uint64_t *v) {
+  const uint8_t *p = *pp;
+  uint64_t b = p[0];
+  if (b < 0x80) {
+    *v = b;
+    *pp = p + 1;
+    return true;
+  }
+  uint64_t r = b & 0x7f;
+  b = p[1];
+  r |= (b & 0x7f) << 7;
+  if (b < 0x80) {
+    *v = r;
+    *pp = p + 2;
+    return true;
+  }
+  for (unsigned i = 2; i < 10; i++) {
+    b = p[i];
+    r |= (b & 0x7f) << (7 * i); /* 63 at the tenth byte, as ms_get_uv */
+    if (b < 0x80) {
+      *v = r;
+      *pp = p + i + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The fast path: a full-mode ALLOC or FREE item of a named slot (the whole of a plain
+ * full-mode file), decoded into a plain event.  False, with nothing consumed and the
+ * state unchanged, for any other item (the general decoder takes it, and says what is
+ * wrong with a bad one). */
+static inline bool plain_item(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
+                              const uint64_t *ids, size_t nids, struct mg_plain_event *out) {
+  const uint8_t *p = *pp;
+  uint8_t t = *p++;
+  uint8_t op = t & (uint8_t)~MS_ITEM_SAME_SLOT;
+  if (op != MS_ITEM_ALLOC && op != MS_ITEM_FREE)
+    return false;
+  uint64_t slot = st->prev_slot, size = 0, dptr, dts;
+  if ((size_t)(end - *pp) >= PLAIN_ITEM_MAX) {
+    if (!(t & MS_ITEM_SAME_SLOT) && !uv_unchecked(&p, &slot))
+      return false;
+    if (op == MS_ITEM_ALLOC && !uv_unchecked(&p, &size))
+      return false;
+    if (!uv_unchecked(&p, &dptr) || !uv_unchecked(&p, &dts))
+      return false;
+  } else {
+    if (!(t & MS_ITEM_SAME_SLOT) && !ms_get_uv(&p, end, &slot))
+      return false;
+    if (op == MS_ITEM_ALLOC && !ms_get_uv(&p, end, &size))
+      return false;
+    if (!ms_get_uv(&p, end, &dptr) || !ms_get_uv(&p, end, &dts))
+      return false;
+  }
+  if (slot >= nids || !ids[slot]) /* nids <= MG_PLAIN_SLOTS */
+    return false;
+  st->prev_slot = slot;
+  st->prev_ptr += ms_unzigzag(dptr);
+  st->prev_ts += ms_unzigzag(dts);
+  *out = (struct mg_plain_event){st->prev_ts, st->prev_ptr, size, (uint32_t)slot,
+                                 op == MS_ITEM_ALLOC ? MS_EV_ALLOC : MS_EV_FREE};
+  *pp = p;
+  return true;
+}
+
 void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, size_t len,
                             uint64_t at, const struct mg_slots *slots) {
   c->n = c->nstacks = c->nframes = 0;
   c->bad = false;
-  bool any_stack = false;
+  bool any_stack = false, plain = true;
+  uint64_t allocated = 0, allocated_bytes = 0;
   const uint8_t *p = content, *end = content + len;
   struct ms_codec_state st = {0};
   struct ms_codec_event e;
   uint64_t id, frames[MS_ITEM_STACK_MAX];
   uint32_t nframes;
   /* Items take 3 bytes at least (tag, ptr, ts): room for all at once. */
-  MG_GROW(c->events, c->cap, len / 3 + 1);
-  for (;;) {
+  MG_GROW(c->plain, c->plain_cap, len / 3 + 1);
+  c->is_plain = true;
+  /* In locals, not behind c and slots: the events' stores could alias them. */
+  struct mg_plain_event *plain_events = c->plain;
+  const uint64_t *ids = slots->ids;
+  size_t n = 0, nids = slots->n;
+  for (; p < end; n++) {
+    struct mg_plain_event *pe = &plain_events[n];
+    if (!plain_item(&p, end, &st, ids, nids, pe))
+      break;
+    if (pe->kind == MS_EV_ALLOC && pe->ptr) {
+      allocated++;
+      allocated_bytes += pe->size;
+    }
+  }
+  c->n = n;
+  if (p < end) { /* another item: the general form from here, the events so far in it */
+    c->is_plain = false;
+    MG_GROW(c->events, c->cap, len / 3 + 1);
+    for (size_t i = 0; i < c->n; i++) {
+      const struct mg_plain_event *pe = &c->plain[i];
+      c->events[i] = (struct mg_event){.kind = pe->kind, .site = mg_slots_site(slots, pe->slot),
+                                       .size = pe->size, .ptr = pe->ptr, .ts = pe->ts,
+                                       .weight = 1.0};
+    }
+  }
+  for (; p < end;) {
     const uint8_t *item = p;
     int r = ms_decode_item(&p, end, &st, &e, &id, frames, &nframes);
     if (r == MS_DECODED_END)
@@ -115,6 +211,12 @@ void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, s
         .weight = e.weight,
         .alignment = e.align,
     };
+    /* ALLOC is full mode's (weight 1, no phase); only a stack makes it more */
+    plain &= e.op <= MS_ITEM_FREE && !e.stack;
+    if (e.op == MS_ITEM_ALLOC && e.ptr) {
+      allocated++;
+      allocated_bytes += e.size;
+    }
     if (e.stack && !any_stack) { /* the first stack: ids for every event from now on */
       any_stack = true;
       MG_GROW(c->stack_ids, c->stack_ids_cap, c->cap);
@@ -125,10 +227,14 @@ void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, s
     c->n++;
   }
   c->stack_ids_used = any_stack;
+  c->facts = plain ? MG_EVENTS_PLAIN : 0;
+  c->allocated = allocated;
+  c->allocated_bytes = allocated_bytes;
 }
 
 void mg_chunk_events_free(struct mg_chunk_events *c) {
   free(c->events);
+  free(c->plain);
   free(c->stack_ids);
   free(c->stacks);
   free(c->frames);

@@ -27,10 +27,14 @@ uint64_t mg_slots_site(const struct mg_slots *s, uint32_t slot);
 /* Whether a SITE record named the slot. */
 bool mg_slots_known(const struct mg_slots *s, uint32_t slot);
 
-/* One chunk decoded. */
+/* One chunk decoded: n events, in `plain` when every one of them is a full-mode malloc
+ * or free of a named slot (is_plain), else in `events`. */
 struct mg_chunk_events {
   struct mg_event *events;
   size_t n, cap;
+  struct mg_plain_event *plain;
+  size_t plain_cap;
+  bool is_plain;
   uint64_t *stack_ids; /* the stack id of each event (0: none), when stack_ids_used */
   size_t stack_ids_cap;
   bool stack_ids_used; /* some event of the chunk has a stack */
@@ -41,6 +45,9 @@ struct mg_chunk_events {
     uint32_t n;
   } *stacks;
   size_t nstacks, stacks_cap;
+  /* mg_events_rec's facts, allocated and allocated_bytes */
+  unsigned facts;
+  uint64_t allocated, allocated_bytes;
   uint64_t *frames;
   size_t nframes, frames_cap;
   /* A bad item stopped the chunk here (what came before it is in events). */

@@ -6,6 +6,7 @@ int main(void) {
   SRunner *sr = srunner_create(hashmap_suite());
   srunner_add_suite(sr, decode_suite());
   srunner_add_suite(sr, container_suite());
+  srunner_add_suite(sr, live_suite());
   srunner_add_suite(sr, replay_suite());
   srunner_add_suite(sr, report_suite());
   srunner_add_suite(sr, counters_suite());

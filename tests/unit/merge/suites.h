@@ -20,5 +20,6 @@ Suite *symbolize_suite(void);
 Suite *resources_suite(void);
 Suite *names_suite(void);
 Suite *container_suite(void);
+Suite *live_suite(void);
 
 #endif

@@ -99,6 +99,70 @@ START_TEST(test_story_peak_and_threads) {
 }
 END_TEST
 
+/* The peak's make-up is what each site held when the heap first shrank after its latest
+ * peak (replay.c takes it lazily: a site keeps its values as of that moment on its first
+ * change after it).  So a later, lower peak does not count, a block of 0 bytes allocated
+ * between the peak and that shrink is in it, and what sites do afterwards is not. */
+START_TEST(test_peak_makeup_latest) {
+  enum { S1 = 0x20, S2 = 0x21 };
+  struct fx f;
+  fx_init(&f);
+  fx_header(&f, "makeup", 7);
+  fx_site(&f, S1, MEMSCOPE_API_MALLOC, 1, frame);
+  fx_site(&f, S2, MEMSCOPE_API_MALLOC, 1, frame);
+  fx_site(&f, S_FREE, MEMSCOPE_API_FREE, 1, frame);
+  fx_events(&f, 1, 420, 10);
+  fx_alloc(&f, S1, 100, 0x1000, 1000); /* 100 */
+  fx_alloc(&f, S2, 10, 0x2000, 1100);  /* 110: a peak */
+  fx_free(&f, S_FREE, 0x2000, 1200);   /* 100 */
+  fx_alloc(&f, S2, 30, 0x3000, 1300);  /* 130: the peak */
+  fx_alloc(&f, S1, 0, 0x4000, 1400);   /* 130, S1 has 2 blocks */
+  fx_free(&f, S_FREE, 0x1000, 1500);   /* 30: the make-up is taken here */
+  fx_alloc(&f, S1, 20, 0x5000, 1600);  /* 50 */
+  fx_free(&f, S_FREE, 0x3000, 1700);   /* 20 */
+  fx_alloc(&f, S2, 5, 0x6000, 1800);   /* 25 */
+  fx_alloc(&f, S2, 70, 0x7000, 1900);  /* 95: lower than the peak */
+  fx_end(&f, 2000, "exit");
+  struct mg_profile *p = profile_of(&f, 0);
+  const struct mg_process *proc = p->inputs[0].process;
+  ck_assert_uint_eq(proc->counts.peak_live_bytes, 130);
+  ck_assert_uint_eq(proc->peak_ns, 1300 - 1000);
+  ck_assert_uint_eq(proc->npeak_sites, 2);
+  ck_assert_uint_eq(proc->peak_sites[0].site, S1);
+  ck_assert(proc->peak_sites[0].bytes.value == 100 && proc->peak_sites[0].blocks.value == 2);
+  ck_assert_uint_eq(proc->peak_sites[1].site, S2);
+  ck_assert(proc->peak_sites[1].bytes.value == 30 && proc->peak_sites[1].blocks.value == 1);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* A peak still standing at the end (no shrink after it) is taken as the heap at the end. */
+START_TEST(test_peak_makeup_at_end) {
+  enum { S1 = 0x20, S2 = 0x21 };
+  struct fx f;
+  fx_init(&f);
+  fx_header(&f, "makeup", 7);
+  fx_site(&f, S1, MEMSCOPE_API_MALLOC, 1, frame);
+  fx_site(&f, S2, MEMSCOPE_API_MALLOC, 1, frame);
+  fx_site(&f, S_FREE, MEMSCOPE_API_FREE, 1, frame);
+  fx_events(&f, 1, 420, 4);
+  fx_alloc(&f, S1, 100, 0x1000, 1000);
+  fx_free(&f, S_FREE, 0x1000, 1100);  /* make-up taken: S1 100 */
+  fx_alloc(&f, S2, 60, 0x2000, 1200);
+  fx_alloc(&f, S2, 60, 0x3000, 1300); /* 120: the peak, never left */
+  fx_end(&f, 2000, "exit");
+  struct mg_profile *p = profile_of(&f, 0);
+  const struct mg_process *proc = p->inputs[0].process;
+  ck_assert_uint_eq(proc->counts.peak_live_bytes, 120);
+  ck_assert_uint_eq(proc->npeak_sites, 1);
+  ck_assert_uint_eq(proc->peak_sites[0].site, S2);
+  ck_assert(proc->peak_sites[0].bytes.value == 120 && proc->peak_sites[0].blocks.value == 2);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 START_TEST(test_story_sites) {
   struct fx f;
   build_story(&f);
@@ -386,6 +450,8 @@ Suite *analysis_suite(void) {
   TCase *tc = tcase_create("story");
   tcase_add_test(tc, test_story_peak_and_threads);
   tcase_add_test(tc, test_story_sites);
+  tcase_add_test(tc, test_peak_makeup_latest);
+  tcase_add_test(tc, test_peak_makeup_at_end);
   suite_add_tcase(s, tc);
   tc = tcase_create("bottlenecks");
   tcase_add_test(tc, test_bottleneck_types);

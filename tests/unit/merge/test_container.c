@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "events.h"
 #include "fixture.h"
 #include "memscope/event_codec.h"
 #include "profile.h"
@@ -129,6 +130,129 @@ START_TEST(test_bad_item) {
   mg_decode_problem_format(&in->problem, msg, sizeof msg);
   ck_assert(strstr(msg, "c.msgpack: offset "));
   mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* EVENTS chunk content decoded with a fast path for plain full-mode items: against the
+ * codec's own decoder, on values of every length (10-byte varints too), near the end of
+ * the content (where the fast path checks bounds again), with a slot no SITE named, a
+ * sample, and a varint of 11 bytes in the middle of the chunk. */
+static uint64_t rnd(uint64_t *x) { /* xorshift64 */
+  *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+  return *x;
+}
+
+START_TEST(test_plain_decode) {
+  enum { N = 3000 };
+  static uint8_t buf[N * MS_ITEM_EVENT_MAX + 32];
+  static struct ms_codec_event want[N];
+  struct mg_slots slots;
+  mg_slots_init(&slots);
+  mg_slots_set(&slots, 2, 0xa);
+  mg_slots_set(&slots, 3, 0xb);
+  mg_slots_set(&slots, 4, 0); /* named, site id 0 */
+  uint64_t x = 88172645463325252ull;
+  for (int round = 0; round < 4; round++) {
+    struct ms_codec_state st = {0};
+    uint8_t *p = buf;
+    for (size_t i = 0; i < N; i++) {
+      unsigned bits = (unsigned)(rnd(&x) % 65); /* values of every length */
+      uint64_t big = bits ? rnd(&x) >> (64 - bits) : 0;
+      struct ms_codec_event e = {.op = rnd(&x) % 2 ? MS_ITEM_ALLOC : MS_ITEM_FREE,
+                                 .slot = 2 + (uint32_t)(rnd(&x) % 3), .weight = 1.0};
+      e.size = e.op == MS_ITEM_ALLOC ? big : 0;
+      e.ptr = rnd(&x) % 4 ? st.prev_ptr + 16 * (rnd(&x) % 100) : rnd(&x);
+      e.ts = st.prev_ts + (rnd(&x) % 8 ? rnd(&x) % 5000 : rnd(&x));
+      if (round == 1 && i == N - 2)
+        e.slot = 9; /* named by no SITE record: the general form from here */
+      if (round == 2 && i == N / 2) { /* a sample: the general form from here */
+        e.op = MS_ITEM_SAMPLE;
+        e.weight = 3.0;
+      }
+      want[i] = e;
+      p = ms_encode_event(p, &st, &e);
+    }
+    size_t len = (size_t)(p - buf), cut = 0;
+    if (round == 3) { /* an 11-byte varint as item N/2's ptr: the chunk stops there */
+      const uint8_t *q = buf;
+      struct ms_codec_state s2 = {0};
+      struct ms_codec_event e;
+      uint64_t id, frames[1];
+      uint32_t nf;
+      for (size_t i = 0; i < N / 2; i++)
+        ms_decode_item(&q, buf + len, &s2, &e, &id, frames, &nf);
+      cut = (size_t)(q - buf);
+      uint8_t bad[] = {MS_ITEM_FREE, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                       0x80, 0x80, 0x01, 0};
+      memmove(buf + cut + sizeof bad, buf + cut, len - cut); /* the rest stays after */
+      memcpy(buf + cut, bad, sizeof bad);
+      len += sizeof bad;
+    }
+    struct mg_chunk_events c = {0};
+    mg_chunk_events_decode(&c, buf, len, 1000, &slots);
+    size_t n = round == 3 ? N / 2 : N;
+    ck_assert_uint_eq(c.n, n);
+    ck_assert(c.is_plain == (round == 0)); /* a bad item too is the general decoder's */
+    ck_assert(c.bad == (round == 3));
+    if (round == 3)
+      ck_assert_uint_eq(c.bad_offset, 1000 + cut);
+    uint64_t allocated = 0, bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+      const struct ms_codec_event *w = &want[i];
+      uint64_t site = w->slot == 2 ? 0xa : w->slot == 3 ? 0xb : 0;
+      uint32_t kind = w->op == MS_ITEM_FREE ? MS_EV_FREE : MS_EV_ALLOC;
+      if (w->op == MS_ITEM_ALLOC && w->ptr)
+        allocated++, bytes += w->size;
+      if (c.is_plain) {
+        const struct mg_plain_event *e = &c.plain[i];
+        ck_assert(e->ts == w->ts && e->ptr == w->ptr && e->size == w->size);
+        ck_assert_uint_eq(e->slot, w->slot);
+        ck_assert_uint_eq(e->kind, kind);
+      } else {
+        const struct mg_event *e = &c.events[i];
+        ck_assert(e->ts == w->ts && e->ptr == w->ptr && e->size == w->size);
+        ck_assert_uint_eq(e->site, site);
+        ck_assert_uint_eq(e->kind, kind);
+        ck_assert(e->weight == w->weight);
+      }
+    }
+    ck_assert(!!(c.facts & MG_EVENTS_PLAIN) == (round != 2));
+    if (c.facts & MG_EVENTS_PLAIN) {
+      ck_assert_uint_eq(c.allocated, allocated);
+      ck_assert_uint_eq(c.allocated_bytes, bytes);
+    }
+    mg_chunk_events_free(&c);
+  }
+  mg_slots_destroy(&slots);
+}
+END_TEST
+
+/* An EVENTS chunk with nothing in it (a thread killed before its first item) is read as
+ * no events, from a file as from memory. */
+START_TEST(test_empty_events_chunk) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 700, 0);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  fx_end(&f, 300, "exit");
+  char path[] = "/tmp/memscope.empty.XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, f.buf.data, f.buf.size), (ssize_t)f.buf.size);
+  close(fd);
+  for (int from_file = 0; from_file < 2; from_file++) {
+    struct mg_profile *p = mg_profile_new();
+    const struct mg_input *in = from_file ? mg_profile_add_file(p, path)
+                                          : mg_profile_add_buffer(p, "c.msgpack", f.buf.data,
+                                                                  f.buf.size);
+    ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
+    ck_assert_uint_eq(p->totals.allocations, 1);
+    ck_assert_uint_eq(p->totals.live_blocks, 1);
+    mg_profile_free(p);
+  }
+  unlink(path);
   fx_destroy(&f);
 }
 END_TEST
@@ -487,6 +611,8 @@ Suite *container_suite(void) {
   tcase_add_test(tc, test_tid_from_chunk_header);
   tcase_add_test(tc, test_cut_in_chunk_header);
   tcase_add_test(tc, test_fuzz_seeds);
+  tcase_add_test(tc, test_plain_decode);
+  tcase_add_test(tc, test_empty_events_chunk);
   suite_add_tcase(s, tc);
   return s;
 }

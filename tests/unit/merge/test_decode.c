@@ -32,6 +32,7 @@ struct capture {
 
   int sites;
   uint64_t site_id, site_offset;
+  uint64_t slot_ids[64]; /* slot -> site id, for plain batches (their events carry slots) */
   uint32_t site_api;
   size_t nframes;
   struct cap_frame frames[8];
@@ -95,6 +96,8 @@ static void cap_site(void *ctx, const struct mg_site_rec *s) {
   c->sites++;
   c->records++;
   c->site_id = s->id;
+  if (s->slot < 64)
+    c->slot_ids[s->slot] = s->id;
   c->site_api = s->api;
   c->site_offset = s->offset;
   c->nframes = s->nframes;
@@ -123,8 +126,22 @@ static void cap_events(void *ctx, const struct mg_events_rec *e) {
   c->batch_tid = e->os_tid;
   c->batch_offset = e->offset;
   c->nskipped += e->nskipped;
-  for (size_t i = 0; i < e->nevents && c->nevents < 64; i++)
-    c->events[c->nevents++] = e->events[i];
+  for (size_t i = 0; i < e->nevents && c->nevents < 64; i++) {
+    if (!e->plain) {
+      c->events[c->nevents++] = e->events[i];
+      continue;
+    }
+    /* A plain batch: full-mode mallocs and frees, as the general form would say them. */
+    ck_assert(e->facts & MG_EVENTS_PLAIN);
+    const struct mg_plain_event *pe = &e->plain[i];
+    ck_assert(pe->kind == MS_EV_ALLOC || pe->kind == MS_EV_FREE);
+    ck_assert(pe->kind == MS_EV_ALLOC || pe->size == 0);
+    ck_assert_uint_lt(pe->slot, 64);
+    c->events[c->nevents++] = (struct mg_event){.kind = pe->kind,
+                                                .site = c->slot_ids[pe->slot],
+                                                .size = pe->size, .ptr = pe->ptr,
+                                                .ts = pe->ts, .weight = 1.0};
+  }
 }
 
 static void cap_end(void *ctx, const struct mg_end_rec *e) {

@@ -106,6 +106,33 @@ START_TEST(test_weighted_live_estimate) {
 }
 END_TEST
 
+/* The same samples with the clock stepping back inside the batch: the replay puts the
+ * later-written events before the block of time 20 in its window, and each weight has
+ * to move with its event (the window keeps weights apart from the events). */
+START_TEST(test_weighted_out_of_order) {
+  struct fx f;
+  start(&f);
+  fx_counters(&f, 1, 70, 1, 2);
+  fx_counter(&f, SITE_MALLOC, 50, 6000, 8, 1000);
+  fx_counter(&f, SITE_FREE, 40, 0, 0, 0);
+  fx_events(&f, 1, 70, 4);
+  fx_sampled(&f, SITE_MALLOC, 100, 0x1000, 10, 4.0, 0);
+  fx_sampled(&f, SITE_MALLOC, 1000, 0x2000, 20, 1.25, 0);
+  fx_sampled(&f, SITE_MALLOC, 10, 0x3000, 15, 2.0, 16);
+  fx_free(&f, SITE_FREE, 0x3000, 16);
+  fx_thread(&f, 1, 70, "main", 1, 30);
+  fx_end(&f, 40, "exit");
+  struct mg_profile *p = profile_of(&f);
+  const struct mg_counts *t = &p->totals;
+  ck_est(&t->est_live_bytes, 1650, 432500);
+  ck_est(&t->est_live_blocks, 5.25, 12.3125);
+  ck_est(&t->est_bytes_freed, 20, 200);
+  ck_assert_uint_eq(p->inputs[0].process->late_events, 0);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 /* Samples of weight 1 (blocks sure to be sampled) are in both halves of the peak's
  * split: the peak, the thread's and the sites' at the peak are exact. */
 START_TEST(test_sampled_peak_of_sure_blocks) {
@@ -312,6 +339,7 @@ Suite *sampled_suite(void) {
   Suite *s = suite_create("sampled");
   TCase *tc = tcase_create("estimates");
   tcase_add_test(tc, test_weighted_live_estimate);
+  tcase_add_test(tc, test_weighted_out_of_order);
   tcase_add_test(tc, test_sampled_realloc_pair);
   tcase_add_test(tc, test_sampled_peak_of_sure_blocks);
   tcase_add_test(tc, test_sampled_failed_allocation);

@@ -1,0 +1,96 @@
+/* The replay's live-block table (merge/model/live.c): its homes keep nearby addresses
+ * together, so it is checked on the layouts that stress that: blocks packed 16 bytes
+ * apart (long runs of slots), addresses that share their granule in many regions (the
+ * same place in each region's slots), and a random mix, against a plain array. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "live.h"
+#include "suites.h"
+
+enum { N = 24000 };
+
+/* Check records every assertion that passes (a write): inside the loops, only a failing
+ * one goes through it. */
+#define EXPECT(cond)        \
+  do {                      \
+    if (!(cond))            \
+      ck_assert(cond);      \
+  } while (0)
+
+/* Key k of a layout. */
+static uint64_t key_of(int layout, size_t k) {
+  switch (layout) {
+  case 0: return 0x7f0000000000ULL + k * 16;                   /* packed */
+  case 1: return 0x100000ULL + (k % 64) * 16 + (k / 64) * 1024 * 4097; /* aliased granules */
+  default: return ((uint64_t)k * 0x9E3779B97F4A7C15ull | 1) << 4 >> 4; /* scattered */
+  }
+}
+
+static void churn(int layout) {
+  static uint32_t ref[N]; /* 0: absent, else the block's site */
+  memset(ref, 0, sizeof ref);
+  struct live_table t = {0};
+  srand(11 + (unsigned)layout);
+  size_t live = 0;
+  for (int step = 0; step < 300000; step++) {
+    /* Phases: grow to nearly all keys, then shrink, so runs form and break up. */
+    int grow = (step / 50000) % 2 == 0 ? 3 : 1;
+    size_t k = (size_t)rand() % N;
+    uint64_t key = key_of(layout, k);
+    if (rand() % 4 < grow) {
+      bool existed;
+      struct live_block *b = mg_live_put(&t, key, &existed);
+      EXPECT(existed == (ref[k] != 0));
+      if (existed)
+        EXPECT(b->site == ref[k]);
+      else
+        live++;
+      *b = (struct live_block){.size = k, .site = ref[k] = (uint32_t)step + 1};
+    } else {
+      struct live_block out;
+      bool removed = mg_live_remove(&t, key, &out);
+      EXPECT(removed == (ref[k] != 0));
+      if (removed) {
+        EXPECT(out.site == ref[k]);
+        EXPECT(out.size == k);
+        live--;
+      }
+      ref[k] = 0;
+    }
+    EXPECT(t.len == live);
+  }
+  /* Every block present once, with its own values; then all removed in key order. */
+  size_t pos = 0, seen = 0;
+  struct live_block *b;
+  while ((b = mg_live_next(&t, &pos))) {
+    EXPECT(b->site == ref[b->size]);
+    seen++;
+  }
+  ck_assert_uint_eq(seen, live);
+  for (size_t k = 0; k < N; k++) {
+    struct live_block out;
+    EXPECT(mg_live_remove(&t, key_of(layout, k), &out) == (ref[k] != 0));
+  }
+  ck_assert_uint_eq(t.len, 0);
+  pos = 0;
+  ck_assert_ptr_null(mg_live_next(&t, &pos));
+  mg_live_destroy(&t);
+}
+
+START_TEST(test_live_packed) { churn(0); }
+END_TEST
+START_TEST(test_live_aliased) { churn(1); }
+END_TEST
+START_TEST(test_live_scattered) { churn(2); }
+END_TEST
+
+Suite *live_suite(void) {
+  Suite *s = suite_create("live");
+  TCase *tc = tcase_create("table");
+  tcase_add_test(tc, test_live_packed);
+  tcase_add_test(tc, test_live_aliased);
+  tcase_add_test(tc, test_live_scattered);
+  suite_add_tcase(s, tc);
+  return s;
+}
