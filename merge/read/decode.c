@@ -469,6 +469,37 @@ static bool decode_events(struct mg_decoder *d, const msgpack_object *el, uint32
   return true;
 }
 
+/* The entries [key, calls, bytes, min, max] of a COUNTERS or BASE record, into the zone;
+ * NULL when one is malformed (reported).  key names the first field: "site" or "slot". */
+static struct mg_counter_rec *decode_entries(struct rec *r, const msgpack_object *list,
+                                             uint32_t nlist, const char *key) {
+  struct mg_counter_rec *out = zone_array(r->d, nlist, sizeof *out);
+  if (!out)
+    return NULL;
+  r->part = "entry";
+  for (uint32_t i = 0; i < nlist; i++) {
+    const msgpack_object *f;
+    uint32_t nf;
+    struct mg_counter_rec *e = &out[i];
+    r->index = i;
+    if (!get_array(r, &list[i], MS_COUNTER_LEN, "", &f, &nf) ||
+        !get_uint(r, &f[MS_COUNTER_SITE], key, &e->site) ||
+        !get_uint(r, &f[MS_COUNTER_CALLS], "calls", &e->calls) ||
+        !get_uint(r, &f[MS_COUNTER_BYTES], "bytes", &e->bytes) ||
+        !get_uint(r, &f[MS_COUNTER_MIN], "min", &e->min) ||
+        !get_uint(r, &f[MS_COUNTER_MAX], "max", &e->max))
+      return NULL;
+    /* Cheap sanity: a writer that got these wrong got the rest wrong too. */
+    if (e->calls && e->min > e->max) {
+      bad_field(r, "min", "%llu is above max %llu", (unsigned long long)e->min,
+                (unsigned long long)e->max);
+      return NULL;
+    }
+  }
+  r->part = NULL;
+  return out;
+}
+
 static bool decode_counters(struct mg_decoder *d, const msgpack_object *el, uint32_t n,
                             uint64_t offset) {
   struct rec r = {.d = d, .kind = "COUNTERS", .offset = offset};
@@ -482,28 +513,9 @@ static bool decode_counters(struct mg_decoder *d, const msgpack_object *el, uint
       !get_uint(&r, &el[MS_COUNTERS_SEQ], "seq", &c.seq) ||
       !get_array(&r, &el[MS_COUNTERS_ENTRIES], 0, "entries", &list, &nlist))
     return false;
-  struct mg_counter_rec *out = zone_array(d, nlist, sizeof *out);
+  struct mg_counter_rec *out = decode_entries(&r, list, nlist, "site");
   if (!out)
     return false;
-  r.part = "entry";
-  for (uint32_t i = 0; i < nlist; i++) {
-    const msgpack_object *f;
-    uint32_t nf;
-    struct mg_counter_rec *e = &out[i];
-    r.index = i;
-    if (!get_array(&r, &list[i], MS_COUNTER_LEN, "", &f, &nf) ||
-        !get_uint(&r, &f[MS_COUNTER_SITE], "site", &e->site) ||
-        !get_uint(&r, &f[MS_COUNTER_CALLS], "calls", &e->calls) ||
-        !get_uint(&r, &f[MS_COUNTER_BYTES], "bytes", &e->bytes) ||
-        !get_uint(&r, &f[MS_COUNTER_MIN], "min", &e->min) ||
-        !get_uint(&r, &f[MS_COUNTER_MAX], "max", &e->max))
-      return false;
-    /* Cheap sanity: a writer that got these wrong got the rest wrong too. */
-    if (e->calls && e->min > e->max)
-      return bad_field(&r, "min", "%llu is above max %llu", (unsigned long long)e->min,
-                       (unsigned long long)e->max);
-  }
-  r.part = NULL;
   if (n >= MS_COUNTERS_RELEASES_LEN) {
     if (!get_uint(&r, &el[MS_COUNTERS_REALLOC_RELEASES], "realloc releases",
                   &c.realloc_releases))
@@ -529,23 +541,9 @@ static bool decode_base(struct mg_decoder *d, const msgpack_object *el, uint32_t
   if (!get_uint(&r, &el[MS_BASE_THREAD], "thread", &b.thread) ||
       !get_array(&r, &el[MS_BASE_ENTRIES], 0, "entries", &list, &nlist))
     return false;
-  struct mg_counter_rec *out = zone_array(d, nlist, sizeof *out);
+  struct mg_counter_rec *out = decode_entries(&r, list, nlist, "slot");
   if (!out)
     return false;
-  r.part = "entry";
-  for (uint32_t i = 0; i < nlist; i++) {
-    const msgpack_object *f;
-    uint32_t nf;
-    struct mg_counter_rec *e = &out[i];
-    r.index = i;
-    if (!get_array(&r, &list[i], MS_COUNTER_LEN, "", &f, &nf) ||
-        !get_uint(&r, &f[MS_COUNTER_SITE], "slot", &e->site) ||
-        !get_uint(&r, &f[MS_COUNTER_CALLS], "calls", &e->calls) ||
-        !get_uint(&r, &f[MS_COUNTER_BYTES], "bytes", &e->bytes) ||
-        !get_uint(&r, &f[MS_COUNTER_MIN], "min", &e->min) ||
-        !get_uint(&r, &f[MS_COUNTER_MAX], "max", &e->max))
-      return false;
-  }
   b.nentries = nlist;
   b.entries = out;
   if (d->cb.base)
