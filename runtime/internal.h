@@ -334,7 +334,7 @@ struct ms_thread_rec {
   struct ms_site_counter *base;
   uint32_t base_session;       /* the session `base` belongs to */
   _Atomic uint32_t joined;     /* the last session the thread recorded in */
-  uintptr_t tp;                /* its thread pointer: where its inline blocks are */
+  uintptr_t tp;                /* its thread pointer: where its inline headers are */
   _Atomic int64_t est_live;    /* sampled bytes allocated minus freed, weighted */
   _Atomic uint64_t dropped;    /* events dropped: the runtime was re-entered (a signal) */
   struct ms_site_counter *inline_shadow; /* full mode: where its inline headers point
@@ -359,7 +359,7 @@ struct ms_thread {
   struct ms_site_counter *counters; /* NULL: not recording (not set up, finished, off) */
   uint64_t sample_left;             /* bytes to the next sample point; an allocation of
                                      * at least this many takes the slow path (0: all) */
-  uint8_t record_all;               /* full mode: every event goes to the buffer */
+  uint8_t record_all;               /* full mode: every call is an event */
   volatile uint8_t busy;            /* inside the runtime's slow path: a re-entry (from
                                      * the runtime's own calls or a signal handler) is
                                      * not recorded */
@@ -379,7 +379,7 @@ struct ms_thread {
   struct ms_stack_ids *stack_ids; /* stacks already written in that file */
   uint64_t *frames;             /* a sample's stack, captured here (mapped on the first) */
   /* Cold, the owner's alone. */
-  uint32_t session; /* the session it joined (its buffered events belong to it) */
+  uint32_t session; /* the session it joined (its events go to that session's file) */
   uint64_t rng;     /* xorshift64* state of this thread's sampler */
   struct ms_site_counter *counters_mem; /* = rec->counters; counters is it or NULL */
   struct ms_thread_rec *rec;            /* NULL until set up */
@@ -394,7 +394,7 @@ static inline struct ms_site_counter *ms_site_counter(struct ms_site_counter *ta
   return (struct ms_site_counter *)((char *)table + site->index);
 }
 extern __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
-/* The calling thread's thread pointer: where its static TLS (inline blocks) is. */
+/* The calling thread's thread pointer: where its static TLS (inline headers) is. */
 static inline uintptr_t ms_thread_pointer(void) { return (uintptr_t)__builtin_thread_pointer(); }
 
 /* The counters pointer, as the fast path reads it (only the owner writes it now; the
@@ -404,7 +404,7 @@ static inline struct ms_site_counter *ms_thread_counters(struct ms_thread *t) {
 }
 /* Sets the thread up on its first event of a session and joins new sessions; returns 0
  * when it does not record (no session, thread tracing off, finished, re-entered, out of
- * memory), having detached its counters and disarmed its inline blocks.  The common
+ * memory), having detached its counters and disarmed its inline headers.  The common
  * case (set up, in the session, not re-entered) is the inline test of ms_thread_ensure;
  * counters are NULL whenever the thread is finished or disabled. */
 int ms_thread_ensure_slow(struct ms_thread *t);
@@ -468,7 +468,7 @@ static inline void ms_thread_note_dropped(struct ms_thread *t) {
 /* ---- thread_create.c: pthread_create, interposed -------------------------------------
  * Threads the program starts get their destructor armed at once (so that a thread that
  * never allocated is never set up after its destructors ran) and a stack enlarged by
- * the static TLS our inline blocks take from it. */
+ * the static TLS our inline headers take from it. */
 void ms_thread_create_init(void); /* runtime init: finds the real pthread_create */
 void ms_thread_create_lock(void);   /* its free list, held across fork (taken last) */
 void ms_thread_create_unlock(void);

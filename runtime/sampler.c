@@ -174,7 +174,7 @@ void ms_leak_forget(struct ms_thread *t, const void *p) {
 }
 
 /* Recording is not reentrant: the slow paths below hold t->busy while they touch the
- * event buffer, and a call that comes in meanwhile (a signal handler's allocation) finds
+ * EVENTS chunk, and a call that comes in meanwhile (a signal handler's allocation) finds
  * the thread busy in ms_thread_ensure and is dropped and counted as dropped. */
 void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                       const void *p, uint64_t align, double weight) {

@@ -83,7 +83,7 @@ void ms_thread_create_init(void) {
   __atomic_store_n(&real_create, f, __ATOMIC_RELEASE);
 }
 
-/* What memscope takes from every thread's stack: the static TLS of the inline blocks
+/* What memscope takes from every thread's stack: the static TLS of the inline headers
  * and of the runtime's own thread state, and the frames of its slow paths (a thread's
  * first event, a flush: a few KiB, MS_SLOW_PATH_STACK to be safe), rounded to pages.
  * Only address space: a stack's pages become memory as they are touched. */
