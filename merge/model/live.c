@@ -8,8 +8,10 @@
  * probe on a random line of the keys (1 MB) and of the blocks (6 MB); with the region's
  * granule as the home the probes of a thread's next block fall on the line of its last.
  * Also measured earlier and not kept: the key inside a 64-byte slot (slower: every probe
- * then touches the big array), prefetching each thread's next address, 16-byte slots
- * pointing to blocks reused last freed first; with region homes, filling the table to
+ * then touches the big array), prefetching each thread's next address on every put
+ * (the bench's table is cached: no gain; the replay's prefetch a few items ahead, kept,
+ * pays on a real program's larger table), 16-byte slots pointing to blocks reused last
+ * freed first; with region homes, filling the table to
  * 3/4 (slower: regions collide) or starting it at 256K slots (slower: sparser). */
 #include "live.h"
 
@@ -18,23 +20,9 @@
 
 #include "util.h"
 
-/* A region of 1 KiB of addresses is 64 slots of 16 bytes (malloc's usual granule). */
-#define REGION_SHIFT 10
-#define GRANULE_SHIFT 4
-#define REGION_SLOTS (1u << (REGION_SHIFT - GRANULE_SHIFT))
-
-/* Where a region's slots start: Fibonacci hashing (the product's high bits), which
- * spreads consecutive regions evenly, in one multiply (splitmix64's finalizer, tried
- * first, took 18 instructions a lookup). */
-static inline size_t home(const struct live_table *t, uint64_t ptr) {
-  uint64_t region = ((ptr >> REGION_SHIFT) * 0x9E3779B97F4A7C15ull) >> 24;
-  return (size_t)(region * REGION_SLOTS + (ptr >> GRANULE_SHIFT & (REGION_SLOTS - 1))) &
-         (t->cap - 1);
-}
-
 /* How far the block in slot i is from its home. */
 static inline size_t distance(const struct live_table *t, size_t i) {
-  return (i - home(t, t->keys[i])) & (t->cap - 1);
+  return (i - mg_live_home(t, t->keys[i])) & (t->cap - 1);
 }
 
 void mg_live_destroy(struct live_table *t) {
@@ -46,7 +34,7 @@ void mg_live_destroy(struct live_table *t) {
 /* Where ptr is (*found), or the slot where it belongs: an empty one, or the first whose
  * block lies nearer its own home than ptr would (Robin Hood order).  cap > 0. */
 static inline size_t find(const struct live_table *t, uint64_t ptr, bool *found) {
-  size_t mask = t->cap - 1, i = home(t, ptr);
+  size_t mask = t->cap - 1, i = mg_live_home(t, ptr);
   for (size_t d = 0;; d++, i = (i + 1) & mask) {
     uint64_t k = t->keys[i];
     if (k == ptr || k == 0) {

@@ -45,6 +45,26 @@ void mg_live_destroy(struct live_table *t);
 struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, bool *existed);
 /* Removes ptr; copies its block to out and returns true when it was there. */
 bool mg_live_remove(struct live_table *t, uint64_t ptr, struct live_block *out);
+/* A block's home slot (the layout above): a place per 1 KiB region from a Fibonacci hash
+ * (one multiply; splitmix64's finalizer, tried first, took 18 instructions a lookup),
+ * then the address's 16-byte granule within the region.  cap > 0. */
+static inline size_t mg_live_home(const struct live_table *t, uint64_t ptr) {
+  uint64_t region = ((ptr >> 10) * 0x9E3779B97F4A7C15ull) >> 24;
+  return (size_t)(region * 64 + (ptr >> 4 & 63)) & (t->cap - 1);
+}
+
+/* Starts loading the lines a put or remove of ptr looks at first (its home slot's key
+ * and block).  The replay calls it a few items ahead: on a table larger than the cache
+ * (a real program's live set), the misses then overlap instead of stalling each event
+ * (Lua's binary-trees, 170K blocks live at the peak: the merge 10% faster). */
+static inline void mg_live_prefetch(const struct live_table *t, uint64_t ptr) {
+  if (t->cap == 0)
+    return;
+  size_t i = mg_live_home(t, ptr);
+  __builtin_prefetch(&t->keys[i], 1);
+  __builtin_prefetch(&t->blocks[i], 1);
+}
+
 /* Iteration: start with *pos = 0; the next block or NULL.  No change meanwhile. */
 struct live_block *mg_live_next(const struct live_table *t, size_t *pos);
 

@@ -774,10 +774,12 @@ struct merge {
   size_t n;
 };
 
-/* The winner's key changed: its matches are played again, from its leaf up. */
-static inline void merge_replay(struct merge *m) {
+/* The winner's key changed to kw: its matches are played again, from its leaf up.
+ * Returns the new winner's key (kept in registers by the caller: reading back the key
+ * just stored, as one 16-byte load of two 8-byte stores, stalls on store forwarding). */
+static inline cursor_key merge_replay(struct merge *m, cursor_key kw) {
   uint32_t w = m->node[0];
-  cursor_key kw = m->key[w];
+  m->key[w] = kw;
   for (size_t i = (w + m->n) / 2; i > 0; i /= 2) {
     uint32_t o = m->node[i];
     if (m->key[o] < kw) { /* the other wins, w stays here as the loser */
@@ -787,6 +789,7 @@ static inline void merge_replay(struct merge *m) {
     }
   }
   m->node[0] = w;
+  return kw;
 }
 
 /* The first tournament: each player climbs until a node is free (it waits there for its
@@ -814,6 +817,9 @@ static void merge_build(struct merge *m) {
   }
 }
 
+/* How many items of a thread ahead the replay prefetches the live table's lines. */
+#define PREFETCH_AHEAD 8
+
 /* Replays, in order, every waiting item earlier than `bound`; with `force`, also the
  * earliest ones beyond it until at most `keep` items wait (the window's cap). */
 static void release(struct mg_process *proc, struct mg_replay *r,
@@ -832,14 +838,15 @@ static void release(struct mg_process *proc, struct mg_replay *r,
   }
   if (m.n > 0)
     merge_build(&m);
+  cursor_key k = m.n > 0 ? m.key[m.node[0]] : CURSOR_DONE;
   while (m.n > 0) {
-    uint32_t w = m.node[0];
-    cursor_key k = m.key[w];
     if (k == CURSOR_DONE || (cursor_ts(k) >= bound && (!force || r->pending <= keep)))
       break;
     uint32_t th = cursor_thread(k);
     struct tstate *t = &r->threads[th];
     const struct mg_item *it = &t->items[t->head]; /* stays put: only a batch moves them */
+    if (t->head + PREFETCH_AHEAD < t->len)
+      mg_live_prefetch(&r->live, t->items[t->head + PREFETCH_AHEAD].ptr);
     double weight = it->op & OP_WEIGHTED ? t->weights[t->head] : 1.0;
     t->head++;
     r->pending--;
@@ -847,11 +854,10 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     r->released_any = true;
     apply(proc, r, th, it, weight);
     t = &r->threads[th]; /* apply may grow the thread states */
-    m.key[w] = t->head < t->len ? cursor_of(&t->items[t->head], th) : CURSOR_DONE;
-    merge_replay(&m);
+    k = merge_replay(&m, t->head < t->len ? cursor_of(&t->items[t->head], th) : CURSOR_DONE);
   }
 /* Drop emptied queues from the active list; compact the others. */
-  size_t k = 0;
+  size_t still = 0;
   for (size_t i = 0; i < r->nactive; i++) {
     struct tstate *t = &r->threads[r->active[i]];
     if (t->head == t->len) {
@@ -878,10 +884,10 @@ static void release(struct mg_process *proc, struct mg_replay *r,
         t->len -= t->head;
         t->head = 0;
       }
-      r->active[k++] = r->active[i];
+      r->active[still++] = r->active[i];
     }
   }
-  r->nactive = k;
+  r->nactive = still;
 }
 
 /* The thread whose batch is being queued (mg_replay_events), and how many of its items
