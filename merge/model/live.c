@@ -12,7 +12,10 @@
  * (the bench's table is cached: no gain; the replay's prefetch a few items ahead, kept,
  * pays on a real program's larger table), 16-byte slots pointing to blocks reused last
  * freed first; with region homes, filling the table to
- * 3/4 (slower: regions collide) or starting it at 256K slots (slower: sparser). */
+ * 3/4 (slower: regions collide) or starting it at 256K slots (slower: sparser).
+ * The arrays are on huge pages (mg_xmalloc_huge) once they are 2 MiB: Lua's
+ * binary-trees (170K blocks live, 28 MB of table) spent much of each probe's time on
+ * TLB misses; with them the merge takes 15% less CPU time. */
 #include "live.h"
 
 #include <stdlib.h>
@@ -68,8 +71,9 @@ static void rehash(struct live_table *t, size_t cap) {
   struct live_table old = *t;
   t->cap = cap;
   t->len = 0;
-  t->keys = mg_xcalloc(cap, sizeof *t->keys);
-  t->blocks = mg_xmalloc(cap * sizeof *t->blocks);
+  t->keys = mg_xmalloc_huge(cap * sizeof *t->keys);
+  memset(t->keys, 0, cap * sizeof *t->keys);
+  t->blocks = mg_xmalloc_huge(cap * sizeof *t->blocks);
   mg_prefault(t->blocks, cap * sizeof *t->blocks); /* about to be filled */
   for (size_t i = 0; i < old.cap; i++)
     if (old.keys[i]) {
