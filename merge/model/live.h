@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A live block. */
+#include "hashmap.h"
+
+/* A live block, as the replay reads and writes it. */
 struct live_block {
   uint64_t size;
   double weight;
@@ -18,6 +20,18 @@ struct live_block {
   uint32_t thread;      /* allocating thread, position in process->threads */
   uint32_t stack;       /* its stack in the process (stacks.h), 0: none */
 };
+
+/* A live block as the table holds it: 32 bytes, one to a half cache line, where the
+ * whole block takes 48 (and every other one straddles two lines).  A block's weight
+ * other than 1 (sampled) or its chain_first (a realloc chain's) is kept beside, in
+ * `extra`, and LIVE_EXTRA in chain says so: full mode, and most blocks of a realloc-heavy
+ * program, never go there. */
+struct live_slot {
+  uint64_t size, ts;
+  uint32_t site, thread, stack;
+  uint32_t chain; /* the count, and LIVE_EXTRA */
+};
+#define LIVE_EXTRA 0x80000000u
 
 /* Linear probing, Robin Hood order, backward-shift deletion (no tombstones: a replay
  * churns), at most half full.  A block's home slot keeps nearby addresses near: the
@@ -33,16 +47,17 @@ struct live_table {
    * blocks[i].  Apart, so that probing reads a dense array (8 slots to a cache line) and
    * a new block's write, the one other access, does not stall the replay. */
   uint64_t *keys;
-  struct live_block *blocks;
+  struct live_slot *blocks;
   size_t cap; /* 0 or a power of two */
   size_t len;
+  struct mg_map extra; /* address -> struct live_extra, for the LIVE_EXTRA blocks */
 };
 
 void mg_live_destroy(struct live_table *t);
-/* The block for ptr (!= 0): the existing one (*existed), or a new slot whose block the
- * caller fills (left unset: it is written whole anyway).  Valid until the next put or
- * remove. */
-struct live_block *mg_live_put(struct live_table *t, uint64_t ptr, bool *existed);
+/* Puts block b at ptr (!= 0).  When a block was there already, it is replaced, copied to
+ * *old first, and the result is true. */
+bool mg_live_put(struct live_table *t, uint64_t ptr, const struct live_block *b,
+                 struct live_block *old);
 /* Removes ptr; copies its block to out and returns true when it was there. */
 bool mg_live_remove(struct live_table *t, uint64_t ptr, struct live_block *out);
 /* A block's home slot (the layout above): a place per 1 KiB region from a Fibonacci hash
@@ -65,7 +80,8 @@ static inline void mg_live_prefetch(const struct live_table *t, uint64_t ptr) {
   __builtin_prefetch(&t->blocks[i], 1);
 }
 
-/* Iteration: start with *pos = 0; the next block or NULL.  No change meanwhile. */
-struct live_block *mg_live_next(const struct live_table *t, size_t *pos);
+/* Iteration, in slot order: start with *pos = 0; copies the next block to *out, false
+ * at the end.  No change meanwhile. */
+bool mg_live_next(const struct live_table *t, size_t *pos, struct live_block *out);
 
 #endif

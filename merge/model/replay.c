@@ -680,16 +680,11 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
       nb.chain_first = ts->chain_first;
     }
     ts->chain_pending = false;
-    bool existed;
-    struct live_block *b = mg_live_put(&r->live, it->ptr, &existed);
-    if (existed) { /* the old block was freed where we could not see it */
-      struct live_block old = *b;
-      *b = nb; /* before anything else may grow a map */
+    struct live_block old;
+    if (mg_live_put(&r->live, it->ptr, &nb, &old)) { /* freed where we could not see it */
       heap_shrinks(r, &old);
       chain_ends(r, &old);
       tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
-    } else {
-      *b = nb;
     }
     heap_grows(r, &nb, it->ts);
     break;
@@ -1124,8 +1119,8 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
 
   /* What is still in the map was never freed: live at exit, counted where allocated. */
   size_t pos = 0;
-  struct live_block *b;
-  while ((b = mg_live_next(&r->live, &pos))) {
+  struct live_block lb, *b = &lb;
+  while (mg_live_next(&r->live, &pos, &lb)) {
     struct mg_counts *c = &tally(proc, b->thread, b->site)->counts;
     c->live_blocks++;
     c->live_bytes += b->size;
