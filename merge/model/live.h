@@ -35,7 +35,7 @@ struct live_slot {
 
 /* Linear probing, Robin Hood order, backward-shift deletion (no tombstones: a replay
  * churns), at most half full.  A block's home slot keeps nearby addresses near: the
- * address's 16-byte granule within its 1 KiB region, after a place per region from a
+ * address's 16-byte granule within its 256-byte region, after a place per region from a
  * hash (Fibonacci: consecutive regions spread evenly).
  * A program allocates and frees next to what it just touched, so the replay's probes
  * stay on a few cache lines instead of one random line per event.  Robin Hood order
@@ -60,12 +60,13 @@ bool mg_live_put(struct live_table *t, uint64_t ptr, const struct live_block *b,
                  struct live_block *old);
 /* Removes ptr; copies its block to out and returns true when it was there. */
 bool mg_live_remove(struct live_table *t, uint64_t ptr, struct live_block *out);
-/* A block's home slot (the layout above): a place per 1 KiB region from a Fibonacci hash
+/* A block's home slot (the layout above): a place per 256-byte region from a Fibonacci
+ * hash
  * (one multiply; splitmix64's finalizer, tried first, took 18 instructions a lookup),
  * then the address's 16-byte granule within the region.  cap > 0. */
 static inline size_t mg_live_home(const struct live_table *t, uint64_t ptr) {
-  uint64_t region = ((ptr >> 10) * 0x9E3779B97F4A7C15ull) >> 24;
-  return (size_t)(region * 64 + (ptr >> 4 & 63)) & (t->cap - 1);
+  uint64_t region = ((ptr >> 8) * 0x9E3779B97F4A7C15ull) >> 24;
+  return (size_t)(region * 16 + (ptr >> 4 & 15)) & (t->cap - 1);
 }
 
 /* Starts loading the lines a put or remove of ptr looks at first (its home slot's key

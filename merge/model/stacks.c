@@ -113,7 +113,8 @@ uint32_t mg_stacks_sample_ref(struct mg_process *proc, uint32_t site,
   }
   if (ref >= s->memo_cap)
     MG_GROW_ZEROED(s->memo, s->memo_cap, (size_t)ref + 1);
-  uint32_t stack = s->memo[ref];
+  struct mg_stack_memo *m = &s->memo[ref];
+  uint32_t stack = m->stack;
   if (stack) { /* what intern_stack does to a stack it knows */
     if (ts < s->raw[stack - 1].ts)
       s->raw[stack - 1].ts = ts;
@@ -122,9 +123,19 @@ uint32_t mg_stacks_sample_ref(struct mg_process *proc, uint32_t site,
     stack = intern_stack(s, refs->frames + sp->at, sp->n, ts);
     if (!stack)
       return 0;
-    s->memo[ref] = stack;
+    *m = (struct mg_stack_memo){.stack = stack};
   }
-  count_sample(s, site, stack, 1.0, size);
+  /* count_sample, without the lookup while the tally map has not grown (it only grows
+   * while reading: a capacity seen once is never seen again after a move) */
+  if (!m->tally || m->site != site || m->tally_cap != s->tally.cap) {
+    m->tally = mg_map_put(&s->tally, (uint64_t)site << 32 | stack, NULL);
+    m->site = site;
+    m->tally_cap = s->tally.cap;
+  }
+  struct mg_stack_tally *t = m->tally;
+  t->samples++;
+  mg_est_add(&t->calls, 1.0, 1.0);
+  mg_est_add(&t->bytes, 1.0, (double)size);
   return stack;
 }
 

@@ -77,7 +77,11 @@ struct mg_proc_stacks {
   /* Plain batches' stack references (decode.h) -> their stack here (0: not yet), for
    * the input whose table `memo_source` is: a stack is hashed once, not per event. */
   const void *memo_source;
-  uint32_t *memo;
+  struct mg_stack_memo {
+    uint32_t stack, site;         /* its stack (0: not yet), the site it was last counted at */
+    size_t tally_cap;             /* tally's capacity then: its values have not moved since */
+    struct mg_stack_tally *tally; /* the (site, stack) tally */
+  } *memo;
   size_t memo_cap;
   struct mg_map tally; /* site << 32 | stack -> struct mg_stack_tally, while reading */
   struct mg_stack_tally *samples; /* after the end of the process */
