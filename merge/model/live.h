@@ -22,16 +22,20 @@ struct live_block {
 };
 
 /* A live block as the table holds it: 32 bytes, one to a half cache line, where the
- * whole block takes 48 (and every other one straddles two lines).  A block's weight
- * other than 1 (sampled) or its chain_first (a realloc chain's) is kept beside, in
- * `extra`, and LIVE_EXTRA in chain says so: full mode, and most blocks of a realloc-heavy
- * program, never go there. */
+ * whole block takes 48 (and every other one straddles two lines).  A realloc chain's
+ * first size goes in place of the stack, which a realloc's result never has
+ * (LIVE_FIRST); anything else that does not fit (a weight other than 1, in sampled mode,
+ * a chain_first beyond 32 bits or a chain beyond LIVE_CHAIN_MAX) is kept beside, in
+ * `extra`, with the chain, and LIVE_EXTRA says so: full mode never goes there. */
 struct live_slot {
   uint64_t size, ts;
-  uint32_t site, thread, stack;
-  uint32_t chain; /* the count, and LIVE_EXTRA */
+  uint32_t site, thread;
+  uint32_t stack; /* or chain_first with LIVE_FIRST */
+  uint32_t chain; /* the count, and LIVE_FIRST or LIVE_EXTRA */
 };
 #define LIVE_EXTRA 0x80000000u
+#define LIVE_FIRST 0x40000000u
+#define LIVE_CHAIN_MAX 0x3fffffffu
 
 /* Linear probing, Robin Hood order, backward-shift deletion (no tombstones: a replay
  * churns), at most half full.  A block's home slot keeps nearby addresses near: the

@@ -47,13 +47,22 @@ static void churn(int layout) {
     size_t k = (size_t)rand() % N;
     uint64_t key = key_of(layout, k);
     if (rand() % 4 < grow) {
-      /* Some blocks with a weight or a chain: kept beside (LIVE_EXTRA), given back whole. */
+      /* Blocks of every form the table keeps, each given back whole: plain, with a
+       * stack, in a chain (its first size in the slot), and what goes beside
+       * (LIVE_EXTRA): a weight, a first size beyond 32 bits, a chain with a stack, a
+       * chain beyond LIVE_CHAIN_MAX. */
       struct live_block nb = {.size = k, .site = (uint32_t)step + 1, .weight = 1.0,
-                              .chain_first = k};
-      if (step % 7 == 0)
-        nb.weight = 2.5 + (double)k;
-      if (step % 11 == 0)
-        nb.chain = 3, nb.chain_first = 5 * k + 1;
+                              .chain_first = k, .ts = (uint64_t)step * 3,
+                              .thread = (uint32_t)k % 5};
+      switch (step % 8) {
+      case 1: nb.stack = (uint32_t)k + 7; break;
+      case 2: nb.chain = 3, nb.chain_first = 5 * k + 1; break;
+      case 3: nb.weight = 2.5 + (double)k; break;
+      case 4: nb.chain = 2, nb.chain_first = (5 * (uint64_t)k + 1) << 33; break;
+      case 5: nb.chain = 4, nb.chain_first = 9, nb.stack = 12; break;
+      case 6: nb.chain = LIVE_CHAIN_MAX + 5, nb.chain_first = 77; break;
+      case 7: nb.chain = 1, nb.chain_first = UINT32_MAX; break;
+      }
       struct live_block old;
       bool existed = mg_live_put(&t, key, &nb, &old);
       EXPECT(existed == (ref[k] != 0));
