@@ -95,6 +95,16 @@ static inline bool uv_unchecked(const uint8_t **pp, uint64_t *v) {
   return false;
 }
 
+/* The tags plain_item takes, as a set of bits: ALLOC and REALLOC with or without their
+ * flags, FREE with or without its slot (it has no stack). */
+#define TAG_FLAGS(op) \
+  (1ull << (op) | 1ull << ((op) | MS_ITEM_SAME_SLOT) | 1ull << ((op) | MS_ITEM_HAS_STACK) | \
+   1ull << ((op) | MS_ITEM_SAME_SLOT | MS_ITEM_HAS_STACK))
+#define PLAIN_TAGS \
+  (TAG_FLAGS(MS_ITEM_ALLOC) | TAG_FLAGS(MS_ITEM_REALLOC) | 1ull << MS_ITEM_FREE | \
+   1ull << (MS_ITEM_FREE | MS_ITEM_SAME_SLOT))
+_Static_assert((MS_ITEM_OP_MASK | MS_ITEM_SAME_SLOT | MS_ITEM_HAS_STACK) < 64, "tags fit");
+
 /* The fast path: a full-mode ALLOC, FREE or REALLOC item of a named slot (the whole of a
  * full-mode file), decoded into one plain entry, or two for a realloc that released its
  * old block (decode.h); an allocation's stack id in *stack (0: none; a realloc's is not
@@ -108,24 +118,26 @@ static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
   const uint8_t *p = *pp;
   uint8_t t = *p++;
   uint8_t op = t & MS_ITEM_OP_MASK;
-  if (op < MS_ITEM_ALLOC || op > MS_ITEM_REALLOC ||
-      (t & ~(MS_ITEM_OP_MASK | MS_ITEM_SAME_SLOT | MS_ITEM_HAS_STACK)) ||
-      (op == MS_ITEM_FREE && (t & MS_ITEM_HAS_STACK)))
+  if (t >= 64 || !(PLAIN_TAGS >> t & 1))
     return 0;
   uint64_t slot = st->prev_slot, size = 0, dptr, dts, dold = 0, back = 0, id = 0;
-  bool fast = (size_t)(end - *pp) >= PLAIN_ITEM_MAX; /* one test for the whole item */
-#define GET(v) (fast ? uv_unchecked(&p, &(v)) : ms_get_uv(&p, end, &(v)))
-  if (!(t & MS_ITEM_SAME_SLOT) && !GET(slot))
-    return 0;
-  if (op != MS_ITEM_FREE && !GET(size))
-    return 0;
-  if (!GET(dptr) || !GET(dts))
-    return 0;
-  if (op == MS_ITEM_REALLOC && (!GET(dold) || !GET(back)))
-    return 0;
-  if ((t & MS_ITEM_HAS_STACK) && (!GET(id) || id == 0))
-    return 0;
-#undef GET
+  /* One test for the whole item, and each branch with its own reader (the compiler
+   * keeps a test per field when one expression chooses). */
+  if ((size_t)(end - *pp) >= PLAIN_ITEM_MAX) {
+    if ((!(t & MS_ITEM_SAME_SLOT) && !uv_unchecked(&p, &slot)) ||
+        (op != MS_ITEM_FREE && !uv_unchecked(&p, &size)) || !uv_unchecked(&p, &dptr) ||
+        !uv_unchecked(&p, &dts) ||
+        (op == MS_ITEM_REALLOC && (!uv_unchecked(&p, &dold) || !uv_unchecked(&p, &back))) ||
+        ((t & MS_ITEM_HAS_STACK) && (!uv_unchecked(&p, &id) || id == 0)))
+      return 0;
+  } else {
+    if ((!(t & MS_ITEM_SAME_SLOT) && !ms_get_uv(&p, end, &slot)) ||
+        (op != MS_ITEM_FREE && !ms_get_uv(&p, end, &size)) || !ms_get_uv(&p, end, &dptr) ||
+        !ms_get_uv(&p, end, &dts) ||
+        (op == MS_ITEM_REALLOC && (!ms_get_uv(&p, end, &dold) || !ms_get_uv(&p, end, &back))) ||
+        ((t & MS_ITEM_HAS_STACK) && (!ms_get_uv(&p, end, &id) || id == 0)))
+      return 0;
+  }
   if (slot >= nids || !ids[slot]) /* nids <= MG_PLAIN_SLOTS */
     return 0;
   uint64_t ptr = st->prev_ptr + ms_unzigzag(dptr), ts = st->prev_ts + ms_unzigzag(dts);
@@ -142,9 +154,7 @@ static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
   st->prev_slot = slot;
   st->prev_ptr = ptr;
   st->prev_ts = ts;
-  out[n - 1] = (struct mg_plain_event){ts, ptr, size, (uint32_t)slot,
-                                       op == MS_ITEM_ALLOC ? MS_EV_ALLOC
-                                       : op == MS_ITEM_FREE ? MS_EV_FREE : MS_EV_REALLOC};
+  out[n - 1] = (struct mg_plain_event){ts, ptr, size, (uint32_t)slot, kinds[op]};
   *stack = id;
   *pp = p;
   return n;
