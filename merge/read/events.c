@@ -114,7 +114,8 @@ _Static_assert((MS_ITEM_OP_MASK | MS_ITEM_SAME_SLOT | MS_ITEM_HAS_STACK) < 64, "
  * general form says it; it is rare). */
 static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
                                   struct ms_codec_state *st, const uint64_t *ids, size_t nids,
-                                  struct mg_plain_event *out, uint64_t *stack) {
+                                  struct mg_plain_event *out, uint64_t *stack,
+                                  uint64_t allocated[2]) {
   const uint8_t *p = *pp;
   uint8_t t = *p++;
   uint8_t op = t & MS_ITEM_OP_MASK;
@@ -155,6 +156,11 @@ static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
   st->prev_ptr = ptr;
   st->prev_ts = ts;
   out[n - 1] = (struct mg_plain_event){ts, ptr, size, (uint32_t)slot, kinds[op]};
+  /* counted here, not read back from *out: a load of a field just stored in a wide
+   * store stalls on store forwarding */
+  bool counted = op == MS_ITEM_ALLOC && ptr;
+  allocated[0] += counted;
+  allocated[1] += counted ? size : 0;
   *stack = id;
   *pp = p;
   return n;
@@ -184,7 +190,7 @@ static bool decode_plain(struct mg_chunk_events *c, const uint8_t *content, size
                          const struct mg_slots *slots) {
   const uint8_t *p = content, *end = content + len;
   struct ms_codec_state st = {0};
-  uint64_t allocated = 0, allocated_bytes = 0, id;
+  uint64_t allocated[2] = {0, 0}, id; /* ALLOC events that returned a block, their bytes */
   /* Items take 3 bytes at least (tag, ptr, ts), a realloc's two entries 6: room for all
    * at once. */
   MG_GROW(c->plain, c->plain_cap, len / 3 + 1);
@@ -195,7 +201,7 @@ static bool decode_plain(struct mg_chunk_events *c, const uint8_t *content, size
   bool any_stack = false;
   while (p < end) {
     struct mg_plain_event *pe = &plain_events[n];
-    unsigned k = plain_item(&p, end, &st, ids, nids, pe, &id);
+    unsigned k = plain_item(&p, end, &st, ids, nids, pe, &id, allocated);
     if (__builtin_expect(k == 0, 0)) {
       if (*p == MS_ITEM_STACK && stack_item(c, &p, end, &st))
         continue;
@@ -212,17 +218,13 @@ static bool decode_plain(struct mg_chunk_events *c, const uint8_t *content, size
     }
     n += k;
     events++;
-    if (pe->kind == MS_EV_ALLOC && pe->ptr) {
-      allocated++;
-      allocated_bytes += pe->size;
-    }
   }
   c->n = events;
   c->nplain = n;
   c->stack_ids_used = any_stack;
   c->facts = MG_EVENTS_PLAIN;
-  c->allocated = allocated;
-  c->allocated_bytes = allocated_bytes;
+  c->allocated = allocated[0];
+  c->allocated_bytes = allocated[1];
   return true;
 }
 
