@@ -68,6 +68,20 @@ void mg_prefault(void *p, size_t len) {
 #endif
 }
 
+void *mg_xmalloc_huge(size_t size) {
+  const size_t huge = (size_t)2 << 20;
+  if (size < huge)
+    return mg_xmalloc(size);
+  size = (size + huge - 1) & ~(huge - 1); /* whole huge pages: aligned_alloc's rule too */
+  void *p = aligned_alloc(huge, size);
+  if (!p)
+    out_of_memory(size);
+#ifdef MADV_HUGEPAGE
+  madvise(p, size, MADV_HUGEPAGE); /* a refusal leaves small pages: only slower */
+#endif
+  return p;
+}
+
 const char *mg_base_name(const char *path) {
   const char *slash = strrchr(path, '/');
   return slash ? slash + 1 : path;

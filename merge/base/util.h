@@ -27,6 +27,10 @@ void mg_grow(void **array, size_t *cap, size_t need, size_t elem);
  * most when the merge fills its window (docs/merge.md, "Performance").  Only worth it for
  * large ranges; does nothing where the kernel cannot (before Linux 5.14). */
 void mg_prefault(void *p, size_t len);
+/* size bytes for an array that is probed at random (the live-block table), freed with
+ * free(): from 2 MiB up, on 2 MiB boundaries and backed by huge pages where the system
+ * gives them on request (madvise), so that its probes do not each miss the TLB too. */
+void *mg_xmalloc_huge(size_t size);
 
 /* The last component of a path (the whole string when it has no slash). */
 const char *mg_base_name(const char *path);

@@ -680,16 +680,11 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
       nb.chain_first = ts->chain_first;
     }
     ts->chain_pending = false;
-    bool existed;
-    struct live_block *b = mg_live_put(&r->live, it->ptr, &existed);
-    if (existed) { /* the old block was freed where we could not see it */
-      struct live_block old = *b;
-      *b = nb; /* before anything else may grow a map */
+    struct live_block old;
+    if (mg_live_put(&r->live, it->ptr, &nb, &old)) { /* freed where we could not see it */
       heap_shrinks(r, &old);
       chain_ends(r, &old);
       tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
-    } else {
-      *b = nb;
     }
     heap_grows(r, &nb, it->ts);
     break;
@@ -975,12 +970,28 @@ static void queue_events(struct mg_profile *p, struct mg_process *proc, struct m
   }
 }
 
-/* A plain batch's events (decode.h): full-mode mallocs and frees, their sites by slot. */
+/* A plain batch's entries (decode.h): full-mode mallocs, frees and reallocs (a realloc
+ * already split in its release and its result, as queue_events splits it), their sites
+ * by slot. */
 static inline uint32_t plain_op(const struct mg_plain_event *pe) {
-  return pe->kind == MS_EV_FREE ? (pe->ptr ? OP_RELEASE : OP_NULL_FREE)
-         : pe->ptr              ? OP_ALLOC
-         : pe->size             ? OP_FAILED
-                                : OP_NONE;
+  if (pe->kind == MS_EV_FREE)
+    return pe->ptr ? OP_RELEASE : OP_NULL_FREE;
+  if (pe->kind == MG_PLAIN_RELEASE)
+    return OP_RELEASE | OP_HALF;
+  uint32_t op = pe->ptr ? OP_ALLOC : pe->size ? OP_FAILED : OP_NONE;
+  return pe->kind == MS_EV_REALLOC ? op | OP_REALLOC : op;
+}
+
+/* The op of entry i, with its stack interned when it is an allocation that has one (in
+ * the order queue_events interns them). */
+static inline uint32_t plain_op_stack(struct mg_process *proc, const struct mg_events_rec *e,
+                                      size_t i, uint32_t site) {
+  const struct mg_plain_event *pe = &e->plain[i];
+  uint32_t op = plain_op(pe);
+  if (e->plain_stacks.ref && e->plain_stacks.ref[i] && op == OP_ALLOC)
+    op |= mg_stacks_sample_ref(proc, site, &e->plain_stacks, i, pe->ts, pe->size)
+          << OP_STACK_SHIFT;
+  return op;
 }
 
 static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
@@ -989,18 +1000,30 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
    * (a thread's events, as a rule): what queue() checks item by item, in one compare. */
   struct tstate *t = b->t;
   const uint32_t *slot_sites = proc->slot_sites;
-  size_t nslots = proc->nslot_sites, i = 0, n = e->nevents;
+  size_t nslots = proc->nslot_sites, i = 0, n = e->nplain;
   uint64_t lower = b->late_before;
   if (t->len > t->head && t->items[t->len - 1].ts > lower)
     lower = t->items[t->len - 1].ts;
   struct mg_item *to = t->items + t->len;
-  for (; i < n; i++) {
-    const struct mg_plain_event *pe = &e->plain[i];
-    uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
-    if (pe->ts < lower || !site1)
-      break;
-    lower = pe->ts;
-    to[i] = (struct mg_item){pe->ts, pe->ptr, pe->size, site1 - 1, plain_op(pe)};
+  if (!e->plain_stacks.ref) {
+    for (; i < n; i++) {
+      const struct mg_plain_event *pe = &e->plain[i];
+      uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
+      if (pe->ts < lower || !site1)
+        break;
+      lower = pe->ts;
+      to[i] = (struct mg_item){pe->ts, pe->ptr, pe->size, site1 - 1, plain_op(pe)};
+    }
+  } else {
+    for (; i < n; i++) {
+      const struct mg_plain_event *pe = &e->plain[i];
+      uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
+      if (pe->ts < lower || !site1)
+        break;
+      lower = pe->ts;
+      to[i] = (struct mg_item){pe->ts, pe->ptr, pe->size, site1 - 1,
+                               plain_op_stack(proc, e, i, site1 - 1)};
+    }
   }
   t->len += i;
   b->queued += i;
@@ -1011,7 +1034,9 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
     uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
     /* a slot no SITE record named is "no known site", as mg_slots_site says */
     uint32_t site = site1 ? site1 - 1 : site_slot(p, r, 0);
-    queue(proc, r, th, b, (struct mg_item){pe->ts, pe->ptr, pe->size, site, plain_op(pe)}, 1.0);
+    queue(proc, r, th, b,
+          (struct mg_item){pe->ts, pe->ptr, pe->size, site, plain_op_stack(proc, e, i, site)},
+          1.0);
   }
 }
 
@@ -1034,8 +1059,8 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
   ts->seen = true;
   /* Room for the whole batch at once (a realloc that frees makes two items): one
    * reallocation per record instead of a doubling series per thread. */
-  size_t items = e->nevents;
-  if (!(e->facts & MG_EVENTS_PLAIN)) /* else no realloc */
+  size_t items = e->plain ? e->nplain : e->nevents;
+  if (!e->plain)
     for (size_t i = 0; i < e->nevents; i++)
       items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
   if (ts->kept) { /* in use again */
@@ -1094,8 +1119,8 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
 
   /* What is still in the map was never freed: live at exit, counted where allocated. */
   size_t pos = 0;
-  struct live_block *b;
-  while ((b = mg_live_next(&r->live, &pos))) {
+  struct live_block lb, *b = &lb;
+  while (mg_live_next(&r->live, &pos, &lb)) {
     struct mg_counts *c = &tally(proc, b->thread, b->site)->counts;
     c->live_blocks++;
     c->live_bytes += b->size;

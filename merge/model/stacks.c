@@ -39,6 +39,7 @@ void mg_proc_stacks_free(struct mg_proc_stacks *s) {
   }
   free(s->modules);
   free(s->listings);
+  free(s->memo);
   mg_map_destroy(&s->index);
   mg_map_destroy(&s->tally);
   mg_map_destroy(&s->module_index);
@@ -82,6 +83,14 @@ static uint32_t intern_stack(struct mg_proc_stacks *s, const uint64_t *addr, uin
   return (uint32_t)s->nraw;
 }
 
+static void count_sample(struct mg_proc_stacks *s, uint32_t site, uint32_t stack, double weight,
+                         uint64_t size) {
+  struct mg_stack_tally *t = mg_map_put(&s->tally, (uint64_t)site << 32 | stack, NULL);
+  t->samples++;
+  mg_est_add(&t->calls, weight, 1.0);
+  mg_est_add(&t->bytes, weight, (double)size);
+}
+
 uint32_t mg_stacks_sample(struct mg_process *proc, uint32_t site, const struct mg_event *ev) {
   if (ev->kind != MS_EV_ALLOC || !ev->ptr || !ev->nstack)
     return 0;
@@ -89,10 +98,44 @@ uint32_t mg_stacks_sample(struct mg_process *proc, uint32_t site, const struct m
   uint32_t stack = intern_stack(s, ev->stack, ev->nstack, ev->ts);
   if (!stack)
     return 0;
-  struct mg_stack_tally *t = mg_map_put(&s->tally, (uint64_t)site << 32 | stack, NULL);
+  count_sample(s, site, stack, ev->weight, ev->size);
+  return stack;
+}
+
+uint32_t mg_stacks_sample_ref(struct mg_process *proc, uint32_t site,
+                              const struct mg_stack_refs *refs, size_t k, uint64_t ts,
+                              uint64_t size) {
+  struct mg_proc_stacks *s = proc_stacks(proc);
+  uint32_t ref = refs->ref[k];
+  if (s->memo_source != refs->source) { /* another input's table: nothing is known */
+    s->memo_source = refs->source;
+    memset(s->memo, 0, s->memo_cap * sizeof *s->memo);
+  }
+  if (ref >= s->memo_cap)
+    MG_GROW_ZEROED(s->memo, s->memo_cap, (size_t)ref + 1);
+  struct mg_stack_memo *m = &s->memo[ref];
+  uint32_t stack = m->stack;
+  if (stack) { /* what intern_stack does to a stack it knows */
+    if (ts < s->raw[stack - 1].ts)
+      s->raw[stack - 1].ts = ts;
+  } else {
+    const struct mg_frames_span *sp = &refs->spans[ref - 1];
+    stack = intern_stack(s, refs->frames + sp->at, sp->n, ts);
+    if (!stack)
+      return 0;
+    *m = (struct mg_stack_memo){.stack = stack};
+  }
+  /* count_sample, without the lookup while the tally map has not grown (it only grows
+   * while reading: a capacity seen once is never seen again after a move) */
+  if (!m->tally || m->site != site || m->tally_cap != s->tally.cap) {
+    m->tally = mg_map_put(&s->tally, (uint64_t)site << 32 | stack, NULL);
+    m->site = site;
+    m->tally_cap = s->tally.cap;
+  }
+  struct mg_stack_tally *t = m->tally;
   t->samples++;
-  mg_est_add(&t->calls, ev->weight, 1.0);
-  mg_est_add(&t->bytes, ev->weight, (double)ev->size);
+  mg_est_add(&t->calls, 1.0, 1.0);
+  mg_est_add(&t->bytes, 1.0, (double)size);
   return stack;
 }
 

@@ -29,6 +29,11 @@
  * no stack or did not return a block, or when the process has more distinct stacks than
  * MG_STACKS_MAX. */
 uint32_t mg_stacks_sample(struct mg_process *proc, uint32_t site, const struct mg_event *ev);
+/* The same for a plain batch's allocation (weight 1) whose stack is refs->ref[k] (!= 0;
+ * its ptr not 0). */
+uint32_t mg_stacks_sample_ref(struct mg_process *proc, uint32_t site,
+                              const struct mg_stack_refs *refs, size_t k, uint64_t ts,
+                              uint64_t size);
 #define MG_STACKS_MAX ((1u << 26) - 1) /* what the replay's items can carry */
 /* A block allocated at (site, stack) still live at the end of the replay. */
 void mg_stacks_live(struct mg_process *proc, uint32_t site, uint32_t stack, double weight,
@@ -69,6 +74,15 @@ struct mg_proc_stacks {
   struct mg_map index; /* addresses' hash, probed -> position + 1 in raw */
   struct mg_raw_stack *raw;
   size_t nraw, raw_cap;
+  /* Plain batches' stack references (decode.h) -> their stack here (0: not yet), for
+   * the input whose table `memo_source` is: a stack is hashed once, not per event. */
+  const void *memo_source;
+  struct mg_stack_memo {
+    uint32_t stack, site;         /* its stack (0: not yet), the site it was last counted at */
+    size_t tally_cap;             /* tally's capacity then: its values have not moved since */
+    struct mg_stack_tally *tally; /* the (site, stack) tally */
+  } *memo;
+  size_t memo_cap;
   struct mg_map tally; /* site << 32 | stack -> struct mg_stack_tally, while reading */
   struct mg_stack_tally *samples; /* after the end of the process */
   size_t nsamples;

@@ -89,16 +89,36 @@ struct mg_event {
   uint32_t nstack;
 };
 
-/* A full-mode malloc or free as a plain batch carries it (MG_EVENTS_PLAIN): 32 bytes
- * where struct mg_event takes 88, since the replay reads every one. */
+/* A full-mode event as a plain batch carries it (MG_EVENTS_PLAIN): 32 bytes where
+ * struct mg_event takes 88, since the replay reads every one.  A malloc or free is one
+ * entry; a realloc that gave its old block back is two, in the replay's order: the
+ * release of old_ptr at begin_ns (kind MG_PLAIN_RELEASE), then its result at ts (kind
+ * MS_EV_REALLOC, as a realloc that released nothing is alone). */
 struct mg_plain_event {
   uint64_t ts, ptr;
-  uint64_t size;  /* 0 for a free */
+  uint64_t size;  /* 0 for a free or a release */
   uint32_t slot;  /* the site's slot (a SITE record named it, and it is below
                    * MG_PLAIN_SLOTS) */
-  uint32_t kind;  /* MS_EV_ALLOC or MS_EV_FREE */
+  uint32_t kind;  /* MS_EV_ALLOC, MS_EV_FREE, MS_EV_REALLOC or MG_PLAIN_RELEASE */
 };
 #define MG_PLAIN_SLOTS (1u << 22)
+enum { MG_PLAIN_RELEASE = 0x103 }; /* 0x100 | MS_EV_REALLOC: not an event kind */
+
+/* The stacks a plain batch's allocations name, in a table that holds for the whole
+ * input: entry k's stack is ref[k] (0: none), whose frames are frames[spans[ref - 1].at ..]
+ * (spans[ref - 1].n of them).  A reference names one stack of one thread for the whole
+ * input, so a reader of many batches may remember what it made of it (source says which
+ * input's table it is). */
+struct mg_frames_span {
+  size_t at;
+  uint32_t n;
+};
+struct mg_stack_refs {
+  const uint32_t *ref;
+  const struct mg_frames_span *spans;
+  const uint64_t *frames;
+  const void *source;
+};
 
 struct mg_events_rec {
   uint64_t offset; /* of the record, or of the EVENTS chunk */
@@ -106,15 +126,18 @@ struct mg_events_rec {
   uint64_t os_tid;
   size_t nevents;
   /* In the thread's program order: `events`, or `plain` (events NULL) when facts has
-   * MG_EVENTS_PLAIN and the decoder could give them so (an EVENTS chunk's). */
+   * MG_EVENTS_PLAIN and the decoder could give them so (an EVENTS chunk's): nplain
+   * entries for nevents events (a realloc may take two). */
   const struct mg_event *events;
   const struct mg_plain_event *plain;
+  size_t nplain;
+  struct mg_stack_refs plain_stacks; /* ref NULL when no entry has a stack */
   size_t nskipped;               /* events of unknown kinds, left out of `events` */
   /* What the decoder learnt on the way, so that the model can skip passes over a batch
    * (0: nothing known, every event is looked at).  MG_EVENTS_PLAIN: every event is a
-   * full-mode malloc or free (MS_EV_ALLOC or MS_EV_FREE, weight 1, phase 0, no stack);
-   * then `allocated` is the number of ALLOC events that returned a block and
-   * `allocated_bytes` the sum of their sizes. */
+   * full-mode malloc, free or realloc (weight 1, phase 0; a malloc's stack is in
+   * plain_stacks, a realloc's is of no use); then `allocated` is the number of ALLOC
+   * events that returned a block and `allocated_bytes` the sum of their sizes. */
   unsigned facts;
   uint64_t allocated, allocated_bytes;
 };

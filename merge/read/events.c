@@ -66,7 +66,7 @@ static const uint32_t kinds[] = {
 /* ms_get_uv where at least PLAIN_ITEM_MAX bytes remain: no bound to check, the usual
  * one- and two-byte values first.  The same value and the same refusal (false) of a
  * varint longer than 10 bytes. */
-#define PLAIN_ITEM_MAX 41u /* tag and 4 varints */
+#define PLAIN_ITEM_MAX 71u /* tag and 7 varints: a realloc's with a stack */
 static inline bool uv_unchecked(const uint8_t **pp, uint64_t *v) {
   const uint8_t *p = *pp;
   uint64_t b = p[0];
@@ -95,48 +95,150 @@ static inline bool uv_unchecked(const uint8_t **pp, uint64_t *v) {
   return false;
 }
 
-/* The fast path: a full-mode ALLOC or FREE item of a named slot (the whole of a plain
- * full-mode file), decoded into a plain event.  False, with nothing consumed and the
- * state unchanged, for any other item (the general decoder takes it, and says what is
- * wrong with a bad one). */
-static inline bool plain_item(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
-                              const uint64_t *ids, size_t nids, struct mg_plain_event *out) {
+/* The tags plain_item takes, as a set of bits: ALLOC and REALLOC with or without their
+ * flags, FREE with or without its slot (it has no stack). */
+#define TAG_FLAGS(op) \
+  (1ull << (op) | 1ull << ((op) | MS_ITEM_SAME_SLOT) | 1ull << ((op) | MS_ITEM_HAS_STACK) | \
+   1ull << ((op) | MS_ITEM_SAME_SLOT | MS_ITEM_HAS_STACK))
+#define PLAIN_TAGS \
+  (TAG_FLAGS(MS_ITEM_ALLOC) | TAG_FLAGS(MS_ITEM_REALLOC) | 1ull << MS_ITEM_FREE | \
+   1ull << (MS_ITEM_FREE | MS_ITEM_SAME_SLOT))
+_Static_assert((MS_ITEM_OP_MASK | MS_ITEM_SAME_SLOT | MS_ITEM_HAS_STACK) < 64, "tags fit");
+
+/* The fast path: a full-mode ALLOC, FREE or REALLOC item of a named slot (the whole of a
+ * full-mode file), decoded into one plain entry, or two for a realloc that released its
+ * old block (decode.h); an allocation's stack id in *stack (0: none; a realloc's is not
+ * kept: nothing reads it).  Returns the entries written, 0 with nothing consumed and
+ * the state unchanged for any other item (the general decoder takes it, and says what
+ * is wrong with a bad one), or for a failed realloc of a block, which keeps old_ptr (the
+ * general form says it; it is rare). */
+static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
+                                  struct ms_codec_state *st, const uint64_t *ids, size_t nids,
+                                  struct mg_plain_event *out, uint64_t *stack,
+                                  uint64_t allocated[2]) {
   const uint8_t *p = *pp;
   uint8_t t = *p++;
-  uint8_t op = t & (uint8_t)~MS_ITEM_SAME_SLOT;
-  if (op != MS_ITEM_ALLOC && op != MS_ITEM_FREE)
-    return false;
-  uint64_t slot = st->prev_slot, size = 0, dptr, dts;
+  uint8_t op = t & MS_ITEM_OP_MASK;
+  if (t >= 64 || !(PLAIN_TAGS >> t & 1))
+    return 0;
+  uint64_t slot = st->prev_slot, size = 0, dptr, dts, dold = 0, back = 0, id = 0;
+  /* One test for the whole item, and each branch with its own reader (the compiler
+   * keeps a test per field when one expression chooses). */
   if ((size_t)(end - *pp) >= PLAIN_ITEM_MAX) {
-    if (!(t & MS_ITEM_SAME_SLOT) && !uv_unchecked(&p, &slot))
-      return false;
-    if (op == MS_ITEM_ALLOC && !uv_unchecked(&p, &size))
-      return false;
-    if (!uv_unchecked(&p, &dptr) || !uv_unchecked(&p, &dts))
-      return false;
+    if ((!(t & MS_ITEM_SAME_SLOT) && !uv_unchecked(&p, &slot)) ||
+        (op != MS_ITEM_FREE && !uv_unchecked(&p, &size)) || !uv_unchecked(&p, &dptr) ||
+        !uv_unchecked(&p, &dts) ||
+        (op == MS_ITEM_REALLOC && (!uv_unchecked(&p, &dold) || !uv_unchecked(&p, &back))) ||
+        ((t & MS_ITEM_HAS_STACK) && (!uv_unchecked(&p, &id) || id == 0)))
+      return 0;
   } else {
-    if (!(t & MS_ITEM_SAME_SLOT) && !ms_get_uv(&p, end, &slot))
-      return false;
-    if (op == MS_ITEM_ALLOC && !ms_get_uv(&p, end, &size))
-      return false;
-    if (!ms_get_uv(&p, end, &dptr) || !ms_get_uv(&p, end, &dts))
-      return false;
+    if ((!(t & MS_ITEM_SAME_SLOT) && !ms_get_uv(&p, end, &slot)) ||
+        (op != MS_ITEM_FREE && !ms_get_uv(&p, end, &size)) || !ms_get_uv(&p, end, &dptr) ||
+        !ms_get_uv(&p, end, &dts) ||
+        (op == MS_ITEM_REALLOC && (!ms_get_uv(&p, end, &dold) || !ms_get_uv(&p, end, &back))) ||
+        ((t & MS_ITEM_HAS_STACK) && (!ms_get_uv(&p, end, &id) || id == 0)))
+      return 0;
   }
   if (slot >= nids || !ids[slot]) /* nids <= MG_PLAIN_SLOTS */
-    return false;
+    return 0;
+  uint64_t ptr = st->prev_ptr + ms_unzigzag(dptr), ts = st->prev_ts + ms_unzigzag(dts);
+  unsigned n = 1;
+  if (op == MS_ITEM_REALLOC) {
+    uint64_t old_ptr = ptr + ms_unzigzag(dold);
+    if (back > ts || (old_ptr && !ptr && size))
+      return 0;
+    if (old_ptr) /* released: it returned a block, or was asked for 0 bytes */
+      out[n++ - 1] = (struct mg_plain_event){ts - back, old_ptr, 0, (uint32_t)slot,
+                                             MG_PLAIN_RELEASE};
+    id = 0;
+  }
   st->prev_slot = slot;
-  st->prev_ptr += ms_unzigzag(dptr);
-  st->prev_ts += ms_unzigzag(dts);
-  *out = (struct mg_plain_event){st->prev_ts, st->prev_ptr, size, (uint32_t)slot,
-                                 op == MS_ITEM_ALLOC ? MS_EV_ALLOC : MS_EV_FREE};
+  st->prev_ptr = ptr;
+  st->prev_ts = ts;
+  out[n - 1] = (struct mg_plain_event){ts, ptr, size, (uint32_t)slot, kinds[op]};
+  /* counted here, not read back from *out: a load of a field just stored in a wide
+   * store stalls on store forwarding */
+  bool counted = op == MS_ITEM_ALLOC && ptr;
+  allocated[0] += counted;
+  allocated[1] += counted ? size : 0;
+  *stack = id;
   *pp = p;
+  return n;
+}
+
+/* A STACK item into the chunk's stacks; false when it is not one, or a bad one. */
+static bool stack_item(struct mg_chunk_events *c, const uint8_t **pp, const uint8_t *end,
+                       struct ms_codec_state *st) {
+  struct ms_codec_event e;
+  uint64_t id, frames[MS_ITEM_STACK_MAX];
+  uint32_t nframes;
+  const uint8_t *p = *pp;
+  if (ms_decode_item(&p, end, st, &e, &id, frames, &nframes) != MS_DECODED_STACK)
+    return false;
+  MG_GROW(c->stacks, c->stacks_cap, c->nstacks + 1);
+  MG_GROW(c->frames, c->frames_cap, c->nframes + nframes);
+  c->stacks[c->nstacks++] = (struct mg_chunk_stack){id, c->nframes, nframes};
+  memcpy(c->frames + c->nframes, frames, nframes * sizeof *frames);
+  c->nframes += nframes;
+  *pp = p;
+  return true;
+}
+
+/* The whole chunk in plain form; false at the first item that is not (c is then to be
+ * decoded again in the general form). */
+static bool decode_plain(struct mg_chunk_events *c, const uint8_t *content, size_t len,
+                         const struct mg_slots *slots) {
+  const uint8_t *p = content, *end = content + len;
+  struct ms_codec_state st = {0};
+  uint64_t allocated[2] = {0, 0}, id; /* ALLOC events that returned a block, their bytes */
+  /* Items take 3 bytes at least (tag, ptr, ts), a realloc's two entries 6: room for all
+   * at once. */
+  MG_GROW(c->plain, c->plain_cap, len / 3 + 1);
+  /* In locals, not behind c and slots: the events' stores could alias them. */
+  struct mg_plain_event *plain_events = c->plain;
+  const uint64_t *ids = slots->ids;
+  size_t n = 0, events = 0, nids = slots->n;
+  bool any_stack = false;
+  while (p < end) {
+    struct mg_plain_event *pe = &plain_events[n];
+    unsigned k = plain_item(&p, end, &st, ids, nids, pe, &id, allocated);
+    if (__builtin_expect(k == 0, 0)) {
+      if (*p == MS_ITEM_STACK && stack_item(c, &p, end, &st))
+        continue;
+      return false;
+    }
+    if (__builtin_expect(id != 0 || any_stack, 0)) {
+      if (!any_stack) { /* the first stack: ids for every entry from now on */
+        any_stack = true;
+        MG_GROW(c->stack_ids, c->stack_ids_cap, c->plain_cap);
+        memset(c->stack_ids, 0, n * sizeof *c->stack_ids);
+      }
+      c->stack_ids[n] = 0;
+      c->stack_ids[n + k - 1] = id;
+    }
+    n += k;
+    events++;
+  }
+  c->n = events;
+  c->nplain = n;
+  c->stack_ids_used = any_stack;
+  c->facts = MG_EVENTS_PLAIN;
+  c->allocated = allocated[0];
+  c->allocated_bytes = allocated[1];
   return true;
 }
 
 void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, size_t len,
                             uint64_t at, const struct mg_slots *slots) {
-  c->n = c->nstacks = c->nframes = 0;
+  c->n = c->nplain = c->nstacks = c->nframes = 0;
   c->bad = false;
+  c->is_plain = true;
+  if (decode_plain(c, content, len, slots))
+    return;
+  /* Another item: the chunk again, in the general form (what came before it was
+   * decoded for nothing; a chunk's kinds are mixed only where sampled and stacks are). */
+  c->is_plain = false;
+  c->n = c->nplain = c->nstacks = c->nframes = 0;
   bool any_stack = false, plain = true;
   uint64_t allocated = 0, allocated_bytes = 0;
   const uint8_t *p = content, *end = content + len;
@@ -144,33 +246,7 @@ void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, s
   struct ms_codec_event e;
   uint64_t id, frames[MS_ITEM_STACK_MAX];
   uint32_t nframes;
-  /* Items take 3 bytes at least (tag, ptr, ts): room for all at once. */
-  MG_GROW(c->plain, c->plain_cap, len / 3 + 1);
-  c->is_plain = true;
-  /* In locals, not behind c and slots: the events' stores could alias them. */
-  struct mg_plain_event *plain_events = c->plain;
-  const uint64_t *ids = slots->ids;
-  size_t n = 0, nids = slots->n;
-  for (; p < end; n++) {
-    struct mg_plain_event *pe = &plain_events[n];
-    if (!plain_item(&p, end, &st, ids, nids, pe))
-      break;
-    if (pe->kind == MS_EV_ALLOC && pe->ptr) {
-      allocated++;
-      allocated_bytes += pe->size;
-    }
-  }
-  c->n = n;
-  if (p < end) { /* another item: the general form from here, the events so far in it */
-    c->is_plain = false;
-    MG_GROW(c->events, c->cap, len / 3 + 1);
-    for (size_t i = 0; i < c->n; i++) {
-      const struct mg_plain_event *pe = &c->plain[i];
-      c->events[i] = (struct mg_event){.kind = pe->kind, .site = mg_slots_site(slots, pe->slot),
-                                       .size = pe->size, .ptr = pe->ptr, .ts = pe->ts,
-                                       .weight = 1.0};
-    }
-  }
+  MG_GROW(c->events, c->cap, len / 3 + 1);
   for (; p < end;) {
     const uint8_t *item = p;
     int r = ms_decode_item(&p, end, &st, &e, &id, frames, &nframes);
@@ -236,6 +312,7 @@ void mg_chunk_events_free(struct mg_chunk_events *c) {
   free(c->events);
   free(c->plain);
   free(c->stack_ids);
+  free(c->stack_refs);
   free(c->stacks);
   free(c->frames);
   memset(c, 0, sizeof *c);
@@ -273,6 +350,17 @@ void mg_stack_ids_resolve(struct mg_stack_ids *t, uint64_t thread, struct mg_chu
   }
   if (!c->stack_ids_used)
     return;
+  if (c->is_plain) { /* references into the table, for the model to remember */
+    MG_GROW(c->stack_refs, c->stack_refs_cap, c->nplain);
+    for (size_t i = 0; i < c->nplain; i++) {
+      uint64_t id = c->stack_ids[i];
+      const size_t *pos = !id || id >> STACK_ID_BITS ? NULL
+                                                     : mg_map_get(&t->ids, stack_key(thread, id));
+      t->unknown += id && !pos;
+      c->stack_refs[i] = pos && t->spans[*pos - 1].n ? (uint32_t)*pos : 0;
+    }
+    return;
+  }
   for (size_t i = 0; i < c->n; i++) {
     uint64_t id = c->stack_ids[i];
     if (!id)
@@ -285,4 +373,11 @@ void mg_stack_ids_resolve(struct mg_stack_ids *t, uint64_t thread, struct mg_chu
     c->events[i].stack = t->spans[*pos - 1].n ? t->frames + t->spans[*pos - 1].at : NULL;
     c->events[i].nstack = t->spans[*pos - 1].n;
   }
+}
+
+struct mg_stack_refs mg_stack_ids_refs(const struct mg_stack_ids *t,
+                                       const struct mg_chunk_events *c) {
+  if (!c->is_plain || !c->stack_ids_used)
+    return (struct mg_stack_refs){0};
+  return (struct mg_stack_refs){c->stack_refs, t->spans, t->frames, t};
 }

@@ -27,17 +27,21 @@ uint64_t mg_slots_site(const struct mg_slots *s, uint32_t slot);
 /* Whether a SITE record named the slot. */
 bool mg_slots_known(const struct mg_slots *s, uint32_t slot);
 
-/* One chunk decoded: n events, in `plain` when every one of them is a full-mode malloc
- * or free of a named slot (is_plain), else in `events`. */
+/* One chunk decoded: n events, in `plain` (nplain entries) when every one of them is a
+ * full-mode malloc, free or realloc of a named slot (is_plain), else in `events`. */
 struct mg_chunk_events {
   struct mg_event *events;
   size_t n, cap;
   struct mg_plain_event *plain;
-  size_t plain_cap;
+  size_t nplain, plain_cap;
   bool is_plain;
   uint64_t *stack_ids; /* the stack id of each event (0: none), when stack_ids_used */
   size_t stack_ids_cap;
   bool stack_ids_used; /* some event of the chunk has a stack */
+  /* A plain chunk's entries' stacks, from stack_ids (mg_stack_ids_resolve): references
+   * into the file's table (mg_stack_refs), when stack_ids_used. */
+  uint32_t *stack_refs;
+  size_t stack_refs_cap;
   /* The STACK items it defines: id, frames at frames[at .. at + n). */
   struct mg_chunk_stack {
     uint64_t id;
@@ -66,10 +70,7 @@ void mg_chunk_events_free(struct mg_chunk_events *c);
  * each event's id turned into its frames. */
 struct mg_stack_ids {
   struct mg_map ids; /* (thread, id) -> position + 1 in spans */
-  struct {
-    size_t at;
-    uint32_t n;
-  } *spans;
+  struct mg_frames_span *spans;
   size_t nspans, spans_cap;
   uint64_t *frames;
   size_t nframes, frames_cap;
@@ -77,8 +78,11 @@ struct mg_stack_ids {
 };
 void mg_stack_ids_init(struct mg_stack_ids *t);
 void mg_stack_ids_destroy(struct mg_stack_ids *t);
-/* Learns the chunk's stacks and points its events at their frames (valid until the next
- * call). */
+/* Learns the chunk's stacks and points its events at their frames, or a plain chunk's
+ * entries at their references in the table (valid until the next call: refs_of). */
 void mg_stack_ids_resolve(struct mg_stack_ids *t, uint64_t thread, struct mg_chunk_events *c);
+/* A resolved plain chunk's stacks as a batch hands them over (ref NULL: none). */
+struct mg_stack_refs mg_stack_ids_refs(const struct mg_stack_ids *t,
+                                       const struct mg_chunk_events *c);
 
 #endif

@@ -228,6 +228,79 @@ START_TEST(test_plain_decode) {
 }
 END_TEST
 
+/* Reallocs and stacks in plain form: a realloc that gave its block back is its release
+ * (at begin_ns) and its result, one that released nothing its result alone; a malloc's
+ * stack becomes a reference into the file's table, a realloc's is dropped; a failed
+ * realloc of a block (it keeps old_ptr) sends the chunk to the general form. */
+START_TEST(test_plain_realloc_stacks) {
+  struct mg_slots slots;
+  mg_slots_init(&slots);
+  mg_slots_set(&slots, 2, 0xa);
+  static uint8_t buf[4096];
+  const uint64_t frames[] = {0x401000, 0x402000};
+  for (int round = 0; round < 2; round++) {
+    struct ms_codec_state st = {0};
+    uint8_t *p = ms_encode_stack(buf, 1, frames, 2);
+    const struct ms_codec_event ev[] = {
+        {.op = MS_ITEM_ALLOC, .slot = 2, .size = 10, .ptr = 0x1000, .ts = 100, .stack = 1},
+        {.op = MS_ITEM_REALLOC, .slot = 2, .size = 20, .ptr = 0x2000, .ts = 200,
+         .old_ptr = 0x1000, .begin_ns = 150},
+        {.op = MS_ITEM_REALLOC, .slot = 2, .size = 30, .ptr = 0x3000, .ts = 300,
+         .begin_ns = 290, .stack = 1},
+        {.op = MS_ITEM_REALLOC, .slot = 2, .size = 0, .ptr = 0, .ts = 400,
+         .old_ptr = 0x3000, .begin_ns = 390},
+        {.op = MS_ITEM_FREE, .slot = 2, .ptr = 0x2000, .ts = 500},
+        {.op = MS_ITEM_REALLOC, .slot = 2, .size = 8, .ptr = 0, .ts = 600,
+         .old_ptr = 0x4000, .begin_ns = 590}, /* failed: the general form (round 1) */
+    };
+    size_t nev = round == 0 ? 5 : 6;
+    for (size_t i = 0; i < nev; i++)
+      p = ms_encode_event(p, &st, &ev[i]);
+    struct mg_chunk_events c = {0};
+    mg_chunk_events_decode(&c, buf, (size_t)(p - buf), 0, &slots);
+    struct mg_stack_ids ids;
+    mg_stack_ids_init(&ids);
+    mg_stack_ids_resolve(&ids, 1, &c);
+    ck_assert_uint_eq(c.n, nev);
+    ck_assert(!c.bad);
+    if (round == 1) {
+      ck_assert(!c.is_plain);
+      ck_assert_uint_eq(c.events[5].kind, MS_EV_REALLOC);
+      ck_assert_uint_eq(c.events[5].old_ptr, 0x4000);
+      ck_assert_uint_eq(c.events[0].nstack, 2);
+      ck_assert_uint_eq(c.events[0].stack[1], 0x402000);
+    } else {
+      ck_assert(c.is_plain);
+      ck_assert(c.facts & MG_EVENTS_PLAIN);
+      ck_assert_uint_eq(c.allocated, 1);
+      ck_assert_uint_eq(c.allocated_bytes, 10);
+      const struct mg_plain_event want[] = {
+          {100, 0x1000, 10, 2, MS_EV_ALLOC},  {150, 0x1000, 0, 2, MG_PLAIN_RELEASE},
+          {200, 0x2000, 20, 2, MS_EV_REALLOC}, {300, 0x3000, 30, 2, MS_EV_REALLOC},
+          {390, 0x3000, 0, 2, MG_PLAIN_RELEASE}, {400, 0, 0, 2, MS_EV_REALLOC},
+          {500, 0x2000, 0, 2, MS_EV_FREE}};
+      ck_assert_uint_eq(c.nplain, 7);
+      for (size_t i = 0; i < 7; i++) {
+        const struct mg_plain_event *e = &c.plain[i];
+        ck_assert(e->ts == want[i].ts && e->ptr == want[i].ptr && e->size == want[i].size);
+        ck_assert_uint_eq(e->slot, want[i].slot);
+        ck_assert_uint_eq(e->kind, want[i].kind);
+      }
+      struct mg_stack_refs refs = mg_stack_ids_refs(&ids, &c);
+      ck_assert_ptr_nonnull(refs.ref);
+      ck_assert_ptr_eq(refs.source, &ids);
+      for (size_t i = 0; i < 7; i++)
+        ck_assert_uint_eq(refs.ref[i], i == 0 ? 1 : 0); /* the realloc's stack: dropped */
+      ck_assert_uint_eq(refs.spans[0].n, 2);
+      ck_assert_uint_eq(refs.frames[refs.spans[0].at + 1], 0x402000);
+    }
+    mg_stack_ids_destroy(&ids);
+    mg_chunk_events_free(&c);
+  }
+  mg_slots_destroy(&slots);
+}
+END_TEST
+
 /* An EVENTS chunk with nothing in it (a thread killed before its first item) is read as
  * no events, from a file as from memory. */
 START_TEST(test_empty_events_chunk) {
@@ -612,6 +685,7 @@ Suite *container_suite(void) {
   tcase_add_test(tc, test_cut_in_chunk_header);
   tcase_add_test(tc, test_fuzz_seeds);
   tcase_add_test(tc, test_plain_decode);
+  tcase_add_test(tc, test_plain_realloc_stacks);
   tcase_add_test(tc, test_empty_events_chunk);
   suite_add_tcase(s, tc);
   return s;

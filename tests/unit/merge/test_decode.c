@@ -126,22 +126,39 @@ static void cap_events(void *ctx, const struct mg_events_rec *e) {
   c->batch_tid = e->os_tid;
   c->batch_offset = e->offset;
   c->nskipped += e->nskipped;
-  for (size_t i = 0; i < e->nevents && c->nevents < 64; i++) {
-    if (!e->plain) {
+  if (!e->plain)
+    for (size_t i = 0; i < e->nevents && c->nevents < 64; i++)
       c->events[c->nevents++] = e->events[i];
-      continue;
-    }
-    /* A plain batch: full-mode mallocs and frees, as the general form would say them. */
-    ck_assert(e->facts & MG_EVENTS_PLAIN);
+  if (!e->plain)
+    return;
+  /* A plain batch: full-mode mallocs, frees and reallocs, as the general form would say
+   * them (a realloc's release joined to its result; one that released nothing does not
+   * say when it began: begin_ns 0 then). */
+  ck_assert(e->facts & MG_EVENTS_PLAIN);
+  size_t events = 0;
+  for (size_t i = 0; i < e->nplain; i++) {
     const struct mg_plain_event *pe = &e->plain[i];
-    ck_assert(pe->kind == MS_EV_ALLOC || pe->kind == MS_EV_FREE);
-    ck_assert(pe->kind == MS_EV_ALLOC || pe->size == 0);
+    ck_assert(pe->kind == MS_EV_ALLOC || pe->kind == MS_EV_FREE ||
+              pe->kind == MS_EV_REALLOC || pe->kind == MG_PLAIN_RELEASE);
+    ck_assert(pe->kind == MS_EV_ALLOC || pe->kind == MS_EV_REALLOC || pe->size == 0);
     ck_assert_uint_lt(pe->slot, 64);
-    c->events[c->nevents++] = (struct mg_event){.kind = pe->kind,
-                                                .site = c->slot_ids[pe->slot],
-                                                .size = pe->size, .ptr = pe->ptr,
-                                                .ts = pe->ts, .weight = 1.0};
+    struct mg_event ev = {.kind = pe->kind, .site = c->slot_ids[pe->slot], .size = pe->size,
+                          .ptr = pe->ptr, .ts = pe->ts, .weight = 1.0};
+    if (pe->kind == MG_PLAIN_RELEASE) { /* its result follows, of the same slot */
+      ck_assert_uint_lt(i + 1, e->nplain);
+      const struct mg_plain_event *to = &e->plain[++i];
+      ck_assert_uint_eq(to->kind, MS_EV_REALLOC);
+      ck_assert_uint_eq(to->slot, pe->slot);
+      ck_assert_uint_le(pe->ts, to->ts);
+      ev = (struct mg_event){.kind = MS_EV_REALLOC, .site = c->slot_ids[to->slot],
+                             .size = to->size, .ptr = to->ptr, .ts = to->ts,
+                             .old_ptr = pe->ptr, .begin_ns = pe->ts, .weight = 1.0};
+    }
+    events++;
+    if (c->nevents < 64)
+      c->events[c->nevents++] = ev;
   }
+  ck_assert_uint_eq(events, e->nevents);
 }
 
 static void cap_end(void *ctx, const struct mg_end_rec *e) {

@@ -27,8 +27,16 @@ static uint64_t key_of(int layout, size_t k) {
   }
 }
 
+/* What the table gives back: the block as put (chain_first only counts in a chain). */
+static bool same_block(const struct live_block *a, const struct live_block *b) {
+  return a->size == b->size && a->weight == b->weight && a->chain == b->chain &&
+         a->site == b->site && (a->chain == 0 || a->chain_first == b->chain_first) &&
+         a->ts == b->ts && a->thread == b->thread && a->stack == b->stack;
+}
+
 static void churn(int layout) {
   static uint32_t ref[N]; /* 0: absent, else the block's site */
+  static struct live_block refs[N]; /* the block put last at key k */
   memset(ref, 0, sizeof ref);
   struct live_table t = {0};
   srand(11 + (unsigned)layout);
@@ -39,14 +47,31 @@ static void churn(int layout) {
     size_t k = (size_t)rand() % N;
     uint64_t key = key_of(layout, k);
     if (rand() % 4 < grow) {
-      bool existed;
-      struct live_block *b = mg_live_put(&t, key, &existed);
+      /* Blocks of every form the table keeps, each given back whole: plain, with a
+       * stack, in a chain (its first size in the slot), and what goes beside
+       * (LIVE_EXTRA): a weight, a first size beyond 32 bits, a chain with a stack, a
+       * chain beyond LIVE_CHAIN_MAX. */
+      struct live_block nb = {.size = k, .site = (uint32_t)step + 1, .weight = 1.0,
+                              .chain_first = k, .ts = (uint64_t)step * 3,
+                              .thread = (uint32_t)k % 5};
+      switch (step % 8) {
+      case 1: nb.stack = (uint32_t)k + 7; break;
+      case 2: nb.chain = 3, nb.chain_first = 5 * k + 1; break;
+      case 3: nb.weight = 2.5 + (double)k; break;
+      case 4: nb.chain = 2, nb.chain_first = (5 * (uint64_t)k + 1) << 33; break;
+      case 5: nb.chain = 4, nb.chain_first = 9, nb.stack = 12; break;
+      case 6: nb.chain = LIVE_CHAIN_MAX + 5, nb.chain_first = 77; break;
+      case 7: nb.chain = 1, nb.chain_first = UINT32_MAX; break;
+      }
+      struct live_block old;
+      bool existed = mg_live_put(&t, key, &nb, &old);
       EXPECT(existed == (ref[k] != 0));
       if (existed)
-        EXPECT(b->site == ref[k]);
+        EXPECT(old.site == ref[k] && same_block(&old, &refs[k]));
       else
         live++;
-      *b = (struct live_block){.size = k, .site = ref[k] = (uint32_t)step + 1};
+      ref[k] = nb.site;
+      refs[k] = nb;
     } else {
       struct live_block out;
       bool removed = mg_live_remove(&t, key, &out);
@@ -54,6 +79,7 @@ static void churn(int layout) {
       if (removed) {
         EXPECT(out.site == ref[k]);
         EXPECT(out.size == k);
+        EXPECT(same_block(&out, &refs[k]));
         live--;
       }
       ref[k] = 0;
@@ -62,9 +88,9 @@ static void churn(int layout) {
   }
   /* Every block present once, with its own values; then all removed in key order. */
   size_t pos = 0, seen = 0;
-  struct live_block *b;
-  while ((b = mg_live_next(&t, &pos))) {
-    EXPECT(b->site == ref[b->size]);
+  struct live_block lb;
+  while (mg_live_next(&t, &pos, &lb)) {
+    EXPECT(lb.site == ref[lb.size] && same_block(&lb, &refs[lb.size]));
     seen++;
   }
   ck_assert_uint_eq(seen, live);
@@ -74,7 +100,8 @@ static void churn(int layout) {
   }
   ck_assert_uint_eq(t.len, 0);
   pos = 0;
-  ck_assert_ptr_null(mg_live_next(&t, &pos));
+  ck_assert(!mg_live_next(&t, &pos, &lb));
+  ck_assert_uint_eq(mg_map_len(&t.extra), 0); /* every extra went with its block */
   mg_live_destroy(&t);
 }
 
