@@ -23,7 +23,10 @@
 
 #include <cstdint>
 
+#include "llvm/IR/IRBuilder.h"
+
 namespace llvm {
+class BasicBlock;
 class CallBase;
 class CallInst;
 class Constant;
@@ -71,15 +74,32 @@ public:
   void emitBlock();
   llvm::Function *blockFunction() const { return BlockFn; }
 
-  // Puts the fast path in front of Call, a call canInlineCall() accepted, of the site
-  // at Site whose tls_slot is Slot.  Call stays, unchanged but for a mark that
-  // keeps a second run of the pass away from it.
-  void instrument(llvm::CallInst &Call, const KnownFunction &K, llvm::Constant *Site,
-                  uint32_t Slot);
+  // Puts the fast path around Call, a call canInlineCall() accepted, of the site at
+  // Site whose tls_slot is Slot; SoleCall: the site has no other call (a constant size
+  // then skips the range test).  Call stays, unchanged but for its callee (a C
+  // function's: __memscope_real_<name>) and a mark that keeps a second run of the pass
+  // away from it.
+  void instrument(llvm::CallBase &Call, const KnownFunction &K, llvm::Constant *Site,
+                  uint32_t Slot, bool SoleCall);
 
 private:
-  void instrumentMalloc(llvm::CallInst &Call, llvm::Constant *Site, uint32_t Slot);
-  void instrumentFree(llvm::CallInst &Call, llvm::Constant *Site, uint32_t Slot);
+  llvm::Value *countdown(llvm::IRBuilder<> &B, llvm::Value *Size64);
+  void emitCount(llvm::IRBuilder<> &B, uint32_t Slot, llvm::Value *Size64, bool Fixed,
+                 llvm::BasicBlock *Next, llvm::Value *Counters = nullptr);
+  llvm::Value *filterByte(llvm::IRBuilder<> &B, llvm::Value *P);
+  void setInner(llvm::IRBuilder<> &B, uint8_t V);
+  llvm::Function *runtimeFunction(llvm::StringRef Name, llvm::FunctionType *Ty,
+                                  bool NoAlias = false);
+  void joinResults(llvm::CallInst &Call, llvm::BasicBlock *CallBB, llvm::Value *Sampled,
+                   llvm::BasicBlock *Slow, llvm::BasicBlock *Join);
+  void instrumentBefore(llvm::CallInst &Call, AllocApi Api, llvm::Constant *Site,
+                        uint32_t Slot, bool SoleCall);
+  void instrumentRealloc(llvm::CallInst &Call, llvm::Constant *Site, uint32_t Slot,
+                         bool SoleCall);
+  void instrumentAfter(llvm::CallBase &Call, const KnownFunction &K, llvm::Constant *Site,
+                       uint32_t Slot, bool SoleCall);
+  void instrumentFree(llvm::CallBase &Call, const KnownFunction &K, llvm::Constant *Site,
+                      uint32_t Slot);
 
   llvm::Module &M;
   const RuntimeTypes &Types;
@@ -89,7 +109,7 @@ private:
   llvm::GlobalVariable *Block = nullptr;
   llvm::GlobalVariable *Filter = nullptr; // __memscope_free_filter, declared on first use
   llvm::Function *BlockFn = nullptr;
-  llvm::Function *MallocSlow = nullptr, *FreeSlow = nullptr, *Widen = nullptr;
+  llvm::Function *Widen = nullptr;
 };
 
 } // namespace memscope

@@ -431,6 +431,13 @@ bool ModuleInstrumenter::instrument() {
       Table.setTlsSlot(S, FastPaths.addSlot(Table.api(S)));
   for (unsigned I = 0; I < Plan.size(); ++I)
     Plan[I].Inline &= SiteOf[I] != NoSite && Table.tlsSlot(SiteOf[I]) != 0;
+  // The calls of each site: a site with one call only may skip the range test for a
+  // constant size (InlineFastPaths::instrument).
+  std::vector<unsigned> CallsOfSite(Table.size(), 0);
+  for (unsigned I = 0; I < Plan.size(); ++I)
+    for (unsigned S : SitesOf[I].empty() ? ArrayRef<unsigned>(SiteOf[I]) : ArrayRef<unsigned>(SitesOf[I]))
+      if (S != NoSite)
+        ++CallsOfSite[S];
 
   if (!checkRuntimeSymbols())
     return false;
@@ -447,7 +454,8 @@ bool ModuleInstrumenter::instrument() {
     switch (P.What) {
     case PlannedSite::AllocationCall:
       if (P.Inline)
-        FastPaths.instrument(*cast<CallInst>(P.At), *P.Known, Site, Table.tlsSlot(SiteOf[I]));
+        FastPaths.instrument(*cast<CallBase>(P.At), *P.Known, Site, Table.tlsSlot(SiteOf[I]),
+                             CallsOfSite[SiteOf[I]] == 1);
       else
         rewriteCall(*cast<CallBase>(P.At), entryPoint(*P.Known), Site);
       break;
