@@ -16,6 +16,7 @@
 #include "llvm/IR/Module.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cstddef>
 
 using namespace llvm;
@@ -463,7 +464,7 @@ void InlineFastPaths::instrumentRealloc(CallInst &Call, Constant *Site, uint32_t
   emitCount(B, Slot, Size64, fixedSize(Size64, SoleCall), CallBB, Counters);
 
   B.SetInsertPoint(RFirst);
-  countdown(B, Size64);
+  cast<Instruction>(countdown(B, Size64))->eraseFromParent(); // (the sample test)
   B.CreateBr(Slow);
 
   B.SetInsertPoint(Slow);
@@ -516,7 +517,7 @@ void InlineFastPaths::instrumentAfter(CallBase &Call, const KnownFunction &K, Co
     BasicBlock *From = B.GetInsertBlock();
     B.CreateCondBr(B.CreateIsNull(&Call, "ms.succeeded"), Ok, Slow);
     B.SetInsertPoint(Ok);
-    Value *Block = B.CreateAlignedLoad(Types.Ptr, Call.getArgOperand(0), Align(1), "ms.p");
+    Value *Block = B.CreateAlignedLoad(Types.Ptr, Call.getArgOperand(0), M.getDataLayout().getPointerABIAlignment(0), "ms.p");
     B.CreateCondBr(Sample, Slow, Fast, unlikely(Ctx));
     IRBuilder<> S(Slow);
     S.SetCurrentDebugLocation(Call.getDebugLoc());
@@ -524,6 +525,9 @@ void InlineFastPaths::instrumentAfter(CallBase &Call, const KnownFunction &K, Co
     SlowP->addIncoming(ConstantPointerNull::get(Types.Ptr), From);
     SlowP->addIncoming(Block, Ok);
     P = SlowP;
+  } else if (Operator && !std::strchr(K.Params, 'p')) {
+    // A throwing operator new never returns NULL: it throws instead.
+    B.CreateCondBr(Sample, Slow, Fast, unlikely(Ctx));
   } else {
     Value *Failed = B.CreateIsNull(P, "ms.failed");
     B.CreateCondBr(B.CreateOr(Sample, Failed, "ms.slowly"), Slow, Fast, unlikely(Ctx));
