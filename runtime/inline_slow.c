@@ -102,9 +102,7 @@ MS_EXPORT void *__memscope_realloc_inline_slow(void *old, size_t size,
 
 MS_EXPORT void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block) {
   struct ms_thread *t = &ms_self;
-  /* free(NULL) through an armed header (filter byte 0): nothing to count or record.  The
-   * fast path leaves the test here rather than keep the mask in a register. */
-  if (!ptr && ((struct __memscope_tls_header *)block)->free_mask) return;
+  /* (the fast path does not call for a free(NULL) of an armed header: nothing to count) */
   if (!ptr && !ms_thread_is_set_up(t)) return; /* as ms_free_slow: never set up by it */
   if (ms_inline_ready(t, block, site))
     ms_free_count(t, site, ptr, &ms_site_counter(t->counters_mem, site)->calls);

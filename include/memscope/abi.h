@@ -127,14 +127,13 @@ void __memscope_unregister_module_v3(struct __memscope_module *m);
  *     if (left <= n || !p) __memscope_alloc_inline_slow(n, p, align, site, h);
  *     else count(s, n);
  *   free(p), operator delete(p, ...) (before the call):
- *     if (FILTER(p)) __memscope_free_inline_slow(p, site, h);
+ *     if (FILTER(p)) { if (p || !h->free_mask) __memscope_free_inline_slow(p, site, h); }
  *     else ((char *)h->counters + tls_slot)->calls++;
  *     __memscope_real_free(p) (or the operator between __memscope_inner = 1 and = 0)
  * where FILTER(p) is __memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask].
  * The filter's byte for a live sampled block is never 0, so its free always takes the
  * slow path; byte 0 is always set, so a NULL pointer, or a block whose free_mask is 0,
- * does too (the slow path returns at once from a free(NULL) of an armed header: nothing
- * to count or record). */
+ * does too (a free(NULL) of an armed header stops there: nothing to count or record). */
 struct __memscope_tls_alloc {
   uint64_t calls, bytes;
   uint64_t lo, span; /* sizes seen: [lo, lo + span]; calls == 1 after the first */

@@ -166,7 +166,7 @@
 ; CHECK:       ms.ffast:
 ; CHECK:         %ms.slot8 = getelementptr inbounds i8, ptr %ms.counters7, i64 224
 ; CHECK:       ms.fslow:
-; CHECK:         call void @__memscope_free_inline_slow(ptr %p, ptr getelementptr inbounds ([8 x %memscope.site], ptr @__memscope_sites, i32 0, i32 6), ptr %ms.block11)
+; CHECK:         call void @__memscope_free_inline_slow(ptr %p, ptr getelementptr inbounds ([8 x %memscope.site], ptr @__memscope_sites, i32 0, i32 6), ptr %ms.block{{[0-9]+}})
 ; CHECK:       ms.join3:
 ; CHECK-NEXT:    [[INNER3:%.*]] = call ptr @llvm.threadlocal.address.p0(ptr @__memscope_inner)
 ; CHECK-NEXT:    store i8 1, ptr [[INNER3]], align 1

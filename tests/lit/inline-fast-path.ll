@@ -136,9 +136,23 @@
 ; CHECK-NEXT:    store i64 %ms.calls.new10, ptr %ms.slot8, align 8, !dbg [[L4]]
 ; CHECK-NEXT:    br label %ms.join3, !dbg [[L4]]
 ; CHECK-EMPTY:
+; A free(NULL) with the header armed (mask not 0: read again, volatile, so that the
+; first load's register is not kept alive) has nothing to count or record; a NULL of a
+; disarmed header (full mode records it) and every other pointer call the runtime.
 ; CHECK-NEXT:  ms.fslow:
+; CHECK-NEXT:    %ms.null = icmp eq ptr %ms.result, null, !dbg [[L4]]
+; CHECK-NEXT:    br i1 %ms.null, label %ms.fnull, label %ms.fcall, !dbg [[L4]]
+; CHECK-EMPTY:
+; CHECK-NEXT:  ms.fnull:
 ; CHECK-NEXT:    %ms.block11 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L4]]
-; CHECK-NEXT:    call void @__memscope_free_inline_slow(ptr %ms.result, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 1), ptr %ms.block11), !dbg [[L4]]
+; CHECK-NEXT:    %ms.mask.ptr12 = getelementptr inbounds i8, ptr %ms.block11, i64 8, !dbg [[L4]]
+; CHECK-NEXT:    %ms.mask.again = load volatile i32, ptr %ms.mask.ptr12, align 8, !dbg [[L4]]
+; CHECK-NEXT:    %ms.armed = icmp ne i32 %ms.mask.again, 0, !dbg [[L4]]
+; CHECK-NEXT:    br i1 %ms.armed, label %ms.join3, label %ms.fcall, !dbg [[L4]]
+; CHECK-EMPTY:
+; CHECK-NEXT:  ms.fcall:
+; CHECK-NEXT:    %ms.block13 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L4]]
+; CHECK-NEXT:    call void @__memscope_free_inline_slow(ptr %ms.result, ptr getelementptr inbounds ([9 x %memscope.site], ptr @__memscope_sites, i32 0, i32 1), ptr %ms.block13), !dbg [[L4]]
 ; CHECK-NEXT:    br label %ms.join3, !dbg [[L4]]
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.join3:
