@@ -3,11 +3,13 @@
 #include "InlineFastPath.h"
 
 #include "CxxHelpers.h"
+#include "LLVMCompat.h"
 
 #include "llvm/IR/BasicBlock.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/Function.h"
+#include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Instructions.h"
@@ -234,7 +236,16 @@ static void addTo(IRBuilder<> &B, Value *At, Value *Amount, const Twine &Name) {
 // The countdown, in front of an allocation of Size64 bytes (at B's insertion point):
 //   left = h->sample_left; h->sample_left = left - n;  returns left <= n
 // The store is unconditional: the slow paths repair it (add n back).
+// A constant size goes through an empty inline asm on x86-64: the code generator turns
+// `left <= C` into `left < C + 1`, a compare of its own (lea, mov, cmp: 5 instructions
+// in all), where an opaque register lets the subtraction's flags decide (mov $C, sub
+// from memory, jbe: 3).
 Value *InlineFastPaths::countdown(IRBuilder<> &B, Value *Size64) {
+  if (isa<ConstantInt>(Size64) && compat::targetTriple(M).getArch() == Triple::x86_64) {
+    auto *Opaque = InlineAsm::get(FunctionType::get(Types.I64, {Types.I64}, false), "", "=r,0",
+                                  /*hasSideEffects=*/false);
+    Size64 = B.CreateCall(Opaque, {Size64}, "ms.size.reg");
+  }
   Value *LeftAt = at(B, threadBlock(B, Block), SampleLeftAt);
   LoadInst *Left = B.CreateAlignedLoad(Types.I64, LeftAt, Align(8), "ms.left");
   B.CreateAlignedStore(B.CreateSub(Left, Size64, "ms.left.new"), LeftAt, Align(8));
@@ -510,25 +521,33 @@ void InlineFastPaths::instrumentAfter(CallBase &Call, const KnownFunction &K, Co
     setInner(B, 0);
   Value *Size64 = B.CreateZExtOrTrunc(Size, Types.I64);
   Value *P = &Call;
-  Value *Sample = countdown(B, Size64);
   if (K.Api == AllocApi::PosixMemalign) {
-    // *memptr only when the call succeeded (it is left alone otherwise).
+    // The block is *memptr, read only on the way to the slow path (the fast path does
+    // not need it) and only when the call returned 0 (it is left alone otherwise).
     BasicBlock *Ok = BasicBlock::Create(Ctx, "ms.ok", F, Fast);
-    BasicBlock *From = B.GetInsertBlock();
-    B.CreateCondBr(B.CreateIsNull(&Call, "ms.succeeded"), Ok, Slow);
+    BasicBlock *Sampled = BasicBlock::Create(Ctx, "ms.psampled", F, Slow);
+    BasicBlock *Failed = BasicBlock::Create(Ctx, "ms.pfailed", F, Slow);
+    B.CreateCondBr(B.CreateIsNull(&Call, "ms.succeeded"), Ok, Failed);
     B.SetInsertPoint(Ok);
-    Value *Block = B.CreateAlignedLoad(Types.Ptr, Call.getArgOperand(0), M.getDataLayout().getPointerABIAlignment(0), "ms.p");
-    B.CreateCondBr(Sample, Slow, Fast, unlikely(Ctx));
+    B.CreateCondBr(countdown(B, Size64), Sampled, Fast, unlikely(Ctx));
+    B.SetInsertPoint(Sampled);
+    Value *Block = B.CreateAlignedLoad(Types.Ptr, Call.getArgOperand(0),
+                                       M.getDataLayout().getPointerABIAlignment(0), "ms.p");
+    B.CreateBr(Slow);
+    B.SetInsertPoint(Failed); // the slow path gives back what the countdown took
+    cast<Instruction>(countdown(B, Size64))->eraseFromParent(); // (the sample test)
+    B.CreateBr(Slow);
     IRBuilder<> S(Slow);
     S.SetCurrentDebugLocation(Call.getDebugLoc());
     PHINode *SlowP = S.CreatePHI(Types.Ptr, 2, "ms.p.slow");
-    SlowP->addIncoming(ConstantPointerNull::get(Types.Ptr), From);
-    SlowP->addIncoming(Block, Ok);
+    SlowP->addIncoming(Block, Sampled);
+    SlowP->addIncoming(ConstantPointerNull::get(Types.Ptr), Failed);
     P = SlowP;
   } else if (Operator && !std::strchr(K.Params, 'p')) {
     // A throwing operator new never returns NULL: it throws instead.
-    B.CreateCondBr(Sample, Slow, Fast, unlikely(Ctx));
+    B.CreateCondBr(countdown(B, Size64), Slow, Fast, unlikely(Ctx));
   } else {
+    Value *Sample = countdown(B, Size64);
     Value *Failed = B.CreateIsNull(P, "ms.failed");
     B.CreateCondBr(B.CreateOr(Sample, Failed, "ms.slowly"), Slow, Fast, unlikely(Ctx));
   }
