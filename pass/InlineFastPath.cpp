@@ -1,5 +1,6 @@
-// The inline fast paths of malloc and free, their thread-local header and how they count
-// in the thread's table (see InlineFastPath.h; the contract is abi.h's "Inline sites").
+// The inline fast paths of every API that has one, their thread-local header and how
+// they count in the thread's table (see InlineFastPath.h; the contract is abi.h's
+// "Inline sites").
 #include "InlineFastPath.h"
 
 #include "CxxHelpers.h"
@@ -32,7 +33,7 @@ static constexpr uint32_t SampleLeftAt = offsetof(__memscope_tls_header, sample_
 static constexpr uint32_t FreeMaskAt = offsetof(__memscope_tls_header, free_mask);
 static constexpr uint32_t ReleasesAt = offsetof(__memscope_tls_header, releases_at);
 static constexpr uint32_t CountersAt = offsetof(__memscope_tls_header, counters);
-static constexpr uint32_t SlotSize = sizeof(__memscope_tls_alloc); // malloc and free alike
+static constexpr uint32_t SlotSize = sizeof(__memscope_tls_alloc); // every API alike
 static constexpr uint32_t CallsAt = offsetof(__memscope_tls_alloc, calls);
 static constexpr uint32_t BytesAt = offsetof(__memscope_tls_alloc, bytes);
 static constexpr uint32_t LoAt = offsetof(__memscope_tls_alloc, lo);

@@ -1,17 +1,19 @@
-// Inline fast paths for malloc and free (abi.h, "Inline sites").
+// Inline fast paths for malloc, calloc, realloc, free, aligned_alloc, posix_memalign,
+// memalign and the C++ operators new and delete (abi.h, "Inline sites").
 //
-// In a module built for an executable, a malloc or free call is not redirected to the
-// runtime: the pass keeps the call and puts a few instructions in front of it that
-// count the call in the calling thread's counter table, the runtime's, through a
-// thread-local header of the module.  The header is local-exec TLS, which is only
+// In a module built for an executable, such a call is not redirected to the runtime:
+// the pass keeps the call and puts a few instructions around it that count the call in
+// the calling thread's counter table, the runtime's, through a thread-local header of
+// the module.  The header is local-exec TLS, which is only
 // valid in the executable itself but makes every access one segment-relative
 // instruction (%fs:__memscope_tls@TPOFF+offset on x86-64).  Only a sample point, a
 // size outside the site's range so far, a free that may be of a sampled block, or a
 // thread whose header is not armed calls the runtime.
 //
-// The header: { uint64_t sample_left; uint32_t free_mask, reserved; counters }, where
-// counters + tls_slot is the site's 32-byte slot { calls, bytes, lo, span } in the
-// table (a free site uses calls only).  The k-th inline site of the module (site order,
+// The header: { uint64_t sample_left; uint32_t free_mask; int32_t releases_at;
+// counters }, where counters + tls_slot is the site's 32-byte slot { calls, bytes, lo,
+// span } in the table (a free-like site uses calls only) and counters + releases_at the
+// thread's realloc release counter.  The k-th inline site of the module (site order,
 // from 0) has tls_slot 32 * (k + 1); the runtime gives the module's inline sites
 // consecutive slots in that order.  A budget bounds the inline sites of a module
 // (32 bytes each; the sites beyond it call the runtime).
@@ -37,14 +39,15 @@ class Module;
 
 namespace memscope {
 
-// Whether M's malloc and free calls get fast paths under Mode.  auto: only in a module
+// Whether M's calls get fast paths under Mode.  auto: only in a module
 // built for an executable (a PIE module), since local-exec TLS does not link into a
 // shared library; always: in every module (the user promises an executable).
 bool inlineFastPathsAllowed(const llvm::Module &M, InlineMode Mode);
 
-// Whether Call, a call of K that the pass would rewrite, can get a fast path instead: a
-// malloc or free, a plain `call` (not invoke, not musttail) without operand bundles
-// (a funclet's calls would need theirs on every call the fast path adds).
+// Whether Call, a call of K that the pass would rewrite, can get a fast path instead: an
+// API with one, not musttail, without operand bundles (a funclet's calls would need
+// theirs on every call the fast path adds); malloc, calloc and realloc a plain `call`
+// (their slow path replaces the call's result), the others a call or an invoke.
 bool canInlineCall(const llvm::CallBase &Call, const KnownFunction &K);
 
 // The thread-local block of one module and the fast paths that count into it.
@@ -58,7 +61,7 @@ public:
   // paths' runtime functions with another type (checkRuntimeSymbol).
   static bool checkRuntimeSymbols(llvm::Module &M, const RuntimeTypes &Types);
 
-  // Makes the next site of API Api (malloc or free) inline: returns its tls_slot
+  // Makes the next site of API Api (one with a fast path) inline: returns its tls_slot
   // (never 0).  Returns 0 when it would take the module over the budget, and so for
   // every later site too: the inline sites are the first ones in site order, so that
   // which sites are inline depends on the module alone and is easy to tell.

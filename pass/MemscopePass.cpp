@@ -1,6 +1,6 @@
 // The plugin entry point, the passes, and the worker that drives one module: find the
 // sites (allocation calls, wrapper calls, allocation functions used as values),
-// describe them, rewrite them (or, for malloc and free in an executable, count them
+// describe them, rewrite them (or, for the common APIs in an executable, count them
 // inline), give wrappers (listed, declared or inferred) their twins, register the table.
 #include "MemscopePass.h"
 
@@ -255,7 +255,7 @@ void ModuleInstrumenter::planGlobals() {
   }
 }
 
-// The malloc and free calls that may get an inline fast path instead of a runtime call;
+// The allocation calls that may get an inline fast path instead of a runtime call;
 // instrument() keeps those whose site fits in the module's budget.
 void ModuleInstrumenter::chooseInlineCalls() {
   if (!inlineFastPathsAllowed(M, Options.Inline))
