@@ -32,6 +32,7 @@ static void *loop(void *arg) {
     char *p = malloc(a);
     char *q = calloc(n, 16);
     if (!p || !q) abort();
+    sink = q; /* escapes: else the optimizer drops a calloc that is only read as zeros */
     p[0] = (char)i;
     char *r = realloc(p, b);
     if (!r) abort();
