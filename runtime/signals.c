@@ -11,8 +11,9 @@
  * Safety: only system calls (fstat, open of our own file by path, fallocate, pwrite,
  * mmap, reading /proc for thread names) and our own encoders and buffers run in the
  * handler.  Both
- * locks are taken with trylock and never given back: if the crash happened while one
- * was held (inside the runtime), nothing is written rather than deadlocking, and no
+ * locks are taken with trylock (the registry's retried for up to 100 ms) and never given
+ * back: if the crash happened while one was held (inside the runtime), nothing is
+ * written rather than deadlocking, and no
  * other thread can write between our checks or after them.  The file is never created here
  * (that enumerates the loaded modules), no module check runs, no message is formatted.
  * A crash inside the runtime's own slow path (busy) writes nothing.  MEMSCOPE_SIGNALS=0
@@ -27,6 +28,19 @@
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 #define NSIG_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 static volatile sig_atomic_t handling;
+
+/* The registry lock, tried for up to `ns`: another thread may hold it for a moment (one
+ * starting or ending, a new chunk).  Giving up at once would skip the quiesce, and a
+ * full-mode call under way would then be counted without its event.  Costs at most
+ * 100 ms on the way to the crash when the holder never lets go. */
+static int threads_trylock_for(uint64_t ns) {
+  uint64_t until = ms_os_now_ns() + ns;
+  while (!ms_threads_trylock()) {
+    if (ms_os_now_ns() >= until) return 0;
+    ms_os_sleep_ns(100000);
+  }
+  return 1;
+}
 
 static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
   (void)uctx;
@@ -43,7 +57,7 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx) {
       __atomic_store_n(&st->signal_ns, ms_os_now_ns(), __ATOMIC_RELAXED);
       __atomic_fetch_or(&st->flags, MS_STATUS_SIGNAL, __ATOMIC_RELEASE);
     }
-    if (ms_tracing() && !ms_self.busy && ms_threads_trylock()) {
+    if (ms_tracing() && !ms_self.busy && threads_trylock_for(100u * 1000u * 1000u)) {
       /* recording stops, calls under way finish: counts and events end together */
       atomic_store_explicit(&ms_session_closing, 1, memory_order_seq_cst);
       ms_threads_quiesce_locked();
