@@ -65,9 +65,8 @@ bool mg_live_put(struct live_table *t, uint64_t ptr, const struct live_block *b,
 /* Removes ptr; copies its block to out and returns true when it was there. */
 bool mg_live_remove(struct live_table *t, uint64_t ptr, struct live_block *out);
 /* A block's home slot (the layout above): a place per 256-byte region from a Fibonacci
- * hash
- * (one multiply; splitmix64's finalizer, tried first, took 18 instructions a lookup),
- * then the address's 16-byte granule within the region.  cap > 0. */
+ * hash (one multiply; splitmix64's finalizer, tried first, took 18 instructions a
+ * lookup), then the address's 16-byte granule within the region.  cap > 0. */
 static inline size_t mg_live_home(const struct live_table *t, uint64_t ptr) {
   uint64_t region = ((ptr >> 8) * 0x9E3779B97F4A7C15ull) >> 24;
   return (size_t)(region * 16 + (ptr >> 4 & 15)) & (t->cap - 1);

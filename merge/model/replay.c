@@ -1005,25 +1005,14 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
   if (t->len > t->head && t->items[t->len - 1].ts > lower)
     lower = t->items[t->len - 1].ts;
   struct mg_item *to = t->items + t->len;
-  if (!e->plain_stacks.ref) {
-    for (; i < n; i++) {
-      const struct mg_plain_event *pe = &e->plain[i];
-      uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
-      if (pe->ts < lower || !site1)
-        break;
-      lower = pe->ts;
-      to[i] = (struct mg_item){pe->ts, pe->ptr, pe->size, site1 - 1, plain_op(pe)};
-    }
-  } else {
-    for (; i < n; i++) {
-      const struct mg_plain_event *pe = &e->plain[i];
-      uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
-      if (pe->ts < lower || !site1)
-        break;
-      lower = pe->ts;
-      to[i] = (struct mg_item){pe->ts, pe->ptr, pe->size, site1 - 1,
-                               plain_op_stack(proc, e, i, site1 - 1)};
-    }
+  for (; i < n; i++) {
+    const struct mg_plain_event *pe = &e->plain[i];
+    uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
+    if (pe->ts < lower || !site1)
+      break;
+    lower = pe->ts;
+    to[i] = (struct mg_item){pe->ts, pe->ptr, pe->size, site1 - 1,
+                             plain_op_stack(proc, e, i, site1 - 1)};
   }
   t->len += i;
   b->queued += i;
