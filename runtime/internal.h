@@ -687,6 +687,16 @@ struct ms_stack_ids;
 uint64_t ms_stack_id(struct ms_stack_ids **ids, const uint64_t *frames, uint32_t n,
                      int *is_new);
 void ms_stack_ids_release(struct ms_stack_ids **ids);
+/* A stack's hash, for the tables that intern stacks (stack_ids.c, leak_stacks.c). */
+static inline uint64_t ms_hash_frames(const uint64_t *frames, uint32_t n) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+  for (uint32_t i = 0; i < n; i++) {
+    h ^= frames[i];
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  return h;
+}
 
 /* ---- stacks.c: call stacks of sampled allocations (libunwind, loaded at start) ----- */
 void ms_stacks_init(void);     /* from ms_init_at_load only (dlopen) */

@@ -29,16 +29,6 @@ static void lock(void) {
 
 static void unlock(void) { atomic_store_explicit(&store_lock, 0, memory_order_release); }
 
-static uint64_t hash(const uint64_t *frames, uint32_t n) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-  for (uint32_t i = 0; i < n; i++) {
-    h ^= frames[i];
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-  }
-  return h;
-}
-
 uint32_t ms_leak_stack_intern(const uint64_t *frames, uint32_t n) {
   if (n == 0) return 0;
   uint32_t ref = 0;
@@ -54,7 +44,7 @@ uint32_t ms_leak_stack_intern(const uint64_t *frames, uint32_t n) {
     }
   }
   if (arena) {
-    size_t i = hash(frames, n) >> (64 - TABLE_BITS);
+    size_t i = ms_hash_frames(frames, n) >> (64 - TABLE_BITS);
     for (; table[i]; i = (i + 1) & (TABLE_SIZE - 1)) {
       const uint64_t *s = &arena[table[i]];
       if (s[-1] == n && memcmp(s, frames, n * sizeof *frames) == 0) {

@@ -21,16 +21,6 @@ struct ms_stack_ids {
   } slot[MS_STACK_IDS_SLOTS];
 };
 
-static uint64_t hash_frames(const uint64_t *frames, uint32_t n) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-  for (uint32_t i = 0; i < n; i++) {
-    h ^= frames[i];
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-  }
-  return h ? h : 1;
-}
-
 uint64_t ms_stack_id(struct ms_stack_ids **ids, const uint64_t *frames, uint32_t n,
                      int *is_new) {
   struct ms_stack_ids *s = *ids;
@@ -40,7 +30,8 @@ uint64_t ms_stack_id(struct ms_stack_ids **ids, const uint64_t *frames, uint32_t
     ms_os_discard(s, sizeof *s);
     s->next_id = next;
   }
-  uint64_t h = hash_frames(frames, n);
+  uint64_t h = ms_hash_frames(frames, n);
+  if (!h) h = 1; /* 0 marks an empty slot */
   for (uint32_t i = (uint32_t)h & (MS_STACK_IDS_SLOTS - 1);; i = (i + 1) & (MS_STACK_IDS_SLOTS - 1)) {
     if (s->slot[i].hash == h) {
       *is_new = 0;
