@@ -403,6 +403,13 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
     if (t->session != session) join_session(t, session);
     __atomic_store_n(&t->counters, t->counters_mem, __ATOMIC_RELAXED);
     ms_resource_ensure_started();
+    /* A thread that just joined a full-mode session announces its event as
+     * ms_thread_ensure does (it could not before: record_all was not set yet), or a
+     * stop meanwhile would not wait for it and would keep its count without its event. */
+    if (t->record_all) {
+      atomic_store_explicit(&t->rec->in_event, 1, memory_order_seq_cst);
+      ok = !atomic_load_explicit(&ms_session_closing, memory_order_seq_cst);
+    }
   } else {
     detach(t);
   }
