@@ -1,17 +1,19 @@
-// Inline fast paths for malloc and free (abi.h, "Inline sites").
+// Inline fast paths for malloc, calloc, realloc, free, aligned_alloc, posix_memalign,
+// memalign and the C++ operators new and delete (abi.h, "Inline sites").
 //
-// In a module built for an executable, a malloc or free call is not redirected to the
-// runtime: the pass keeps the call and puts a few instructions in front of it that
-// count the call in the calling thread's counter table, the runtime's, through a
-// thread-local header of the module.  The header is local-exec TLS, which is only
+// In a module built for an executable, such a call is not redirected to the runtime:
+// the pass keeps the call and puts a few instructions around it that count the call in
+// the calling thread's counter table, the runtime's, through a thread-local header of
+// the module.  The header is local-exec TLS, which is only
 // valid in the executable itself but makes every access one segment-relative
 // instruction (%fs:__memscope_tls@TPOFF+offset on x86-64).  Only a sample point, a
 // size outside the site's range so far, a free that may be of a sampled block, or a
 // thread whose header is not armed calls the runtime.
 //
-// The header: { uint64_t sample_left; uint32_t free_mask, reserved; counters }, where
-// counters + tls_slot is the site's 32-byte slot { calls, bytes, lo, span } in the
-// table (a free site uses calls only).  The k-th inline site of the module (site order,
+// The header: { uint64_t sample_left; uint32_t free_mask; int32_t releases_at;
+// counters }, where counters + tls_slot is the site's 32-byte slot { calls, bytes, lo,
+// span } in the table (a free-like site uses calls only) and counters + releases_at the
+// thread's realloc release counter.  The k-th inline site of the module (site order,
 // from 0) has tls_slot 32 * (k + 1); the runtime gives the module's inline sites
 // consecutive slots in that order.  A budget bounds the inline sites of a module
 // (32 bytes each; the sites beyond it call the runtime).
@@ -23,7 +25,10 @@
 
 #include <cstdint>
 
+#include "llvm/IR/IRBuilder.h"
+
 namespace llvm {
+class BasicBlock;
 class CallBase;
 class CallInst;
 class Constant;
@@ -34,14 +39,15 @@ class Module;
 
 namespace memscope {
 
-// Whether M's malloc and free calls get fast paths under Mode.  auto: only in a module
+// Whether M's calls get fast paths under Mode.  auto: only in a module
 // built for an executable (a PIE module), since local-exec TLS does not link into a
 // shared library; always: in every module (the user promises an executable).
 bool inlineFastPathsAllowed(const llvm::Module &M, InlineMode Mode);
 
-// Whether Call, a call of K that the pass would rewrite, can get a fast path instead: a
-// malloc or free, a plain `call` (not invoke, not musttail) without operand bundles
-// (a funclet's calls would need theirs on every call the fast path adds).
+// Whether Call, a call of K that the pass would rewrite, can get a fast path instead: an
+// API with one, not musttail, without operand bundles (a funclet's calls would need
+// theirs on every call the fast path adds); malloc, calloc and realloc a plain `call`
+// (their slow path replaces the call's result), the others a call or an invoke.
 bool canInlineCall(const llvm::CallBase &Call, const KnownFunction &K);
 
 // The thread-local block of one module and the fast paths that count into it.
@@ -55,7 +61,7 @@ public:
   // paths' runtime functions with another type (checkRuntimeSymbol).
   static bool checkRuntimeSymbols(llvm::Module &M, const RuntimeTypes &Types);
 
-  // Makes the next site of API Api (malloc or free) inline: returns its tls_slot
+  // Makes the next site of API Api (one with a fast path) inline: returns its tls_slot
   // (never 0).  Returns 0 when it would take the module over the budget, and so for
   // every later site too: the inline sites are the first ones in site order, so that
   // which sites are inline depends on the module alone and is easy to tell.
@@ -71,15 +77,32 @@ public:
   void emitBlock();
   llvm::Function *blockFunction() const { return BlockFn; }
 
-  // Puts the fast path in front of Call, a call canInlineCall() accepted, of the site
-  // at Site whose tls_slot is Slot.  Call stays, unchanged but for a mark that
-  // keeps a second run of the pass away from it.
-  void instrument(llvm::CallInst &Call, const KnownFunction &K, llvm::Constant *Site,
-                  uint32_t Slot);
+  // Puts the fast path around Call, a call canInlineCall() accepted, of the site at
+  // Site whose tls_slot is Slot; SoleCall: the site has no other call (a constant size
+  // then skips the range test).  Call stays, unchanged but for its callee (a C
+  // function's: __memscope_real_<name>) and a mark that keeps a second run of the pass
+  // away from it.
+  void instrument(llvm::CallBase &Call, const KnownFunction &K, llvm::Constant *Site,
+                  uint32_t Slot, bool SoleCall);
 
 private:
-  void instrumentMalloc(llvm::CallInst &Call, llvm::Constant *Site, uint32_t Slot);
-  void instrumentFree(llvm::CallInst &Call, llvm::Constant *Site, uint32_t Slot);
+  llvm::Value *countdown(llvm::IRBuilder<> &B, llvm::Value *Size64);
+  void emitCount(llvm::IRBuilder<> &B, uint32_t Slot, llvm::Value *Size64, bool Fixed,
+                 llvm::BasicBlock *Next, llvm::Value *Counters = nullptr);
+  llvm::Value *filterByte(llvm::IRBuilder<> &B, llvm::Value *P);
+  void setInner(llvm::IRBuilder<> &B, uint8_t V);
+  llvm::Function *runtimeFunction(llvm::StringRef Name, llvm::FunctionType *Ty,
+                                  bool NoAlias = false);
+  void joinResults(llvm::CallInst &Call, llvm::BasicBlock *CallBB, llvm::Value *Sampled,
+                   llvm::BasicBlock *Slow, llvm::BasicBlock *Join);
+  void instrumentBefore(llvm::CallInst &Call, AllocApi Api, llvm::Constant *Site,
+                        uint32_t Slot, bool SoleCall);
+  void instrumentRealloc(llvm::CallInst &Call, llvm::Constant *Site, uint32_t Slot,
+                         bool SoleCall);
+  void instrumentAfter(llvm::CallBase &Call, const KnownFunction &K, llvm::Constant *Site,
+                       uint32_t Slot, bool SoleCall);
+  void instrumentFree(llvm::CallBase &Call, const KnownFunction &K, llvm::Constant *Site,
+                      uint32_t Slot);
 
   llvm::Module &M;
   const RuntimeTypes &Types;
@@ -89,7 +112,7 @@ private:
   llvm::GlobalVariable *Block = nullptr;
   llvm::GlobalVariable *Filter = nullptr; // __memscope_free_filter, declared on first use
   llvm::Function *BlockFn = nullptr;
-  llvm::Function *MallocSlow = nullptr, *FreeSlow = nullptr, *Widen = nullptr;
+  llvm::Function *Widen = nullptr;
 };
 
 } // namespace memscope

@@ -1,6 +1,6 @@
 // The plugin entry point, the passes, and the worker that drives one module: find the
 // sites (allocation calls, wrapper calls, allocation functions used as values),
-// describe them, rewrite them (or, for malloc and free in an executable, count them
+// describe them, rewrite them (or, for the common APIs in an executable, count them
 // inline), give wrappers (listed, declared or inferred) their twins, register the table.
 #include "MemscopePass.h"
 
@@ -255,7 +255,7 @@ void ModuleInstrumenter::planGlobals() {
   }
 }
 
-// The malloc and free calls that may get an inline fast path instead of a runtime call;
+// The allocation calls that may get an inline fast path instead of a runtime call;
 // instrument() keeps those whose site fits in the module's budget.
 void ModuleInstrumenter::chooseInlineCalls() {
   if (!inlineFastPathsAllowed(M, Options.Inline))
@@ -431,6 +431,13 @@ bool ModuleInstrumenter::instrument() {
       Table.setTlsSlot(S, FastPaths.addSlot(Table.api(S)));
   for (unsigned I = 0; I < Plan.size(); ++I)
     Plan[I].Inline &= SiteOf[I] != NoSite && Table.tlsSlot(SiteOf[I]) != 0;
+  // The calls of each site: a site with one call only may skip the range test for a
+  // constant size (InlineFastPaths::instrument).
+  std::vector<unsigned> CallsOfSite(Table.size(), 0);
+  for (unsigned I = 0; I < Plan.size(); ++I)
+    for (unsigned S : SitesOf[I].empty() ? ArrayRef<unsigned>(SiteOf[I]) : ArrayRef<unsigned>(SitesOf[I]))
+      if (S != NoSite)
+        ++CallsOfSite[S];
 
   if (!checkRuntimeSymbols())
     return false;
@@ -447,7 +454,8 @@ bool ModuleInstrumenter::instrument() {
     switch (P.What) {
     case PlannedSite::AllocationCall:
       if (P.Inline)
-        FastPaths.instrument(*cast<CallInst>(P.At), *P.Known, Site, Table.tlsSlot(SiteOf[I]));
+        FastPaths.instrument(*cast<CallBase>(P.At), *P.Known, Site, Table.tlsSlot(SiteOf[I]),
+                             CallsOfSite[SiteOf[I]] == 1);
       else
         rewriteCall(*cast<CallBase>(P.At), entryPoint(*P.Known), Site);
       break;

@@ -46,7 +46,8 @@ static cl::opt<bool> AddressTakenFlag(
 
 static cl::opt<InlineMode> InlineFlag(
     "memscope-inline", cl::init(InlineMode::Auto),
-    cl::desc("memscope: count malloc and free in the caller, in a local-exec thread-local "
+    cl::desc("memscope: count malloc, calloc, realloc, free, the aligned allocators and "
+             "C++ new/delete in the caller, through a local-exec thread-local "
              "block, instead of calling the runtime [env MEMSCOPE_PASS_INLINE, formerly "
              "MEMSCOPE_INLINE]"),
     cl::values(clEnumValN(InlineMode::Auto, "auto", "in modules built for an executable (PIE)"),

@@ -136,6 +136,19 @@ FunctionType *RuntimeTypes::mallocInlineSlowFunction() const {
   return FunctionType::get(Ptr, {SizeT, Ptr, Ptr}, false);
 }
 
+FunctionType *RuntimeTypes::callocInlineSlowFunction() const {
+  return FunctionType::get(Ptr, {SizeT, SizeT, Ptr, Ptr}, false);
+}
+
+FunctionType *RuntimeTypes::reallocInlineSlowFunction() const {
+  return FunctionType::get(Ptr, {Ptr, SizeT, Ptr, Ptr}, false);
+}
+
+FunctionType *RuntimeTypes::allocInlineSlowFunction() const {
+  return FunctionType::get(Type::getVoidTy(Ptr->getContext()), {SizeT, Ptr, SizeT, Ptr, Ptr},
+                           false);
+}
+
 FunctionType *RuntimeTypes::freeInlineSlowFunction() const {
   return FunctionType::get(Type::getVoidTy(Ptr->getContext()), {Ptr, Ptr, Ptr}, false);
 }

@@ -43,10 +43,15 @@ inline constexpr char InnerFlagVar[] = "__memscope_inner";
 // Inline sites (abi.h, InlineFastPath.h): what the fast paths call when they cannot
 // count on their own.
 inline constexpr char MallocInlineSlowFn[] = "__memscope_malloc_inline_slow";
+inline constexpr char CallocInlineSlowFn[] = "__memscope_calloc_inline_slow";
+inline constexpr char ReallocInlineSlowFn[] = "__memscope_realloc_inline_slow";
+inline constexpr char AllocInlineSlowFn[] = "__memscope_alloc_inline_slow";
 inline constexpr char FreeInlineSlowFn[] = "__memscope_free_inline_slow";
 inline constexpr char InlineWidenFn[] = "__memscope_inline_widen";
-// Where an inline site's kept call goes: the allocator underneath, never the runtime's
-// interposed malloc/free (which would count the call again).
+// Where an inline site's kept C call goes: the allocator underneath, never the
+// runtime's interposed malloc and the rest (which would count the call again).  The
+// C++ operators are called themselves, with __memscope_inner set around the call.
+inline constexpr char RealFnPrefix[] = "__memscope_real_"; // + the function's name
 inline constexpr char RealMallocFn[] = "__memscope_real_malloc";
 inline constexpr char RealFreeFn[] = "__memscope_real_free";
 // The runtime's filter of sampled blocks, which inline frees read (abi.h).
@@ -76,7 +81,7 @@ inline constexpr uint32_t AbiVersion = MEMSCOPE_ABI_VERSION;
 //                            const char *name; __memscope_module *next;
 //                            void *(*tls_block)(void); uint32_t tls_size, reserved; }
 // The thread-local block of inline sites: a 24-byte header
-// { uint64_t sample_left; uint32_t free_mask, reserved; __memscope_tls_alloc *counters; }
+// { uint64_t sample_left; uint32_t free_mask; int32_t releases_at; __memscope_tls_alloc *counters; }
 // (InlineFastPath.h); the counters are in the runtime's per-thread table.
 // RuntimeTypes below spells them field by field; tests/lit/abi-layout.c checks the
 // result against abi.h with a real program.
@@ -180,9 +185,15 @@ struct RuntimeTypes {
   // void __memscope_register_module_v3(module *), also the unregister function.
   llvm::FunctionType *registrationFunction() const;
   // Inline sites: ptr __memscope_malloc_inline_slow(size_t, site *, ptr block),
+  // ptr __memscope_calloc_inline_slow(size_t, size_t, site *, ptr block),
+  // ptr __memscope_realloc_inline_slow(ptr, size_t, site *, ptr block),
+  // void __memscope_alloc_inline_slow(size_t, ptr, size_t, site *, ptr block),
   // void __memscope_free_inline_slow(ptr, site *, ptr block),
   // void __memscope_inline_widen(ptr slot, uint64_t size).
   llvm::FunctionType *mallocInlineSlowFunction() const;
+  llvm::FunctionType *callocInlineSlowFunction() const;
+  llvm::FunctionType *reallocInlineSlowFunction() const;
+  llvm::FunctionType *allocInlineSlowFunction() const;
   llvm::FunctionType *freeInlineSlowFunction() const;
   llvm::FunctionType *inlineWidenFunction() const;
 };

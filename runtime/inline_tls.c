@@ -92,9 +92,12 @@ static void arm(struct ms_thread *t, struct __memscope_tls_header *h, uint32_t d
     struct ms_thread_rec *r = t->rec;
     if (!r->inline_shadow) r->inline_shadow = ms_os_reserve(SHADOW_BYTES);
     if (r->inline_shadow) h->counters = (struct __memscope_tls_alloc *)r->inline_shadow;
-    return;
+    return; /* (releases_at stays 0: slot 0 of the shadow, which is not a call) */
   }
   h->counters = (struct __memscope_tls_alloc *)((char *)t->counters_mem + delta);
+  /* A realloc's release is counted only through an armed header (its old block's filter
+   * test fails with free_mask 0): set with counters, before free_mask. */
+  h->releases_at = (int32_t)(MS_SLOT_RELEASES * sizeof(struct ms_site_counter)) - (int32_t)delta;
   atomic_signal_fence(memory_order_seq_cst);
   h->free_mask = MS_FILTER_MASK;
   h->sample_left = ms_config.sampler == MS_SAMPLER_BYTES
@@ -129,6 +132,7 @@ void ms_inline_reset_self(void) {
     disarm(h);
     atomic_signal_fence(memory_order_seq_cst);
     h->counters = __memscope_inline_scratch;
+    h->releases_at = 0;
   }
 }
 
@@ -156,65 +160,16 @@ size_t ms_inline_tls_bytes(void) {
   return total;
 }
 
-/* ---- the slow entries of the inline fast paths --------------------------------------- */
-
 /* The calling thread set up and recording, and h armed; 0 (h disarmed) when it does not
  * record.  A header still disarmed is one of a module registered after the thread
  * joined; one whose sites have no slot (the module did not fit in the table, sites.c)
- * stays disarmed, its calls all come here. */
-static int ready(struct ms_thread *t, struct __memscope_tls_header *h,
-                 const struct __memscope_site *site) {
+ * stays disarmed, its calls all come to the slow entries (inline_slow.c). */
+int ms_inline_ready(struct ms_thread *t, struct __memscope_tls_header *h,
+                    const struct __memscope_site *site) {
   if (!ms_thread_ensure(t)) {
     disarm(h);
     return 0;
   }
   if (!h->free_mask && site->index) arm(t, h, site->index - site->tls_slot);
   return 1;
-}
-
-MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_site *site,
-                                              void *block) {
-  struct __memscope_tls_header *h = block;
-  struct ms_thread *t = &ms_self;
-  h->sample_left += size; /* undo the fast path's subtraction */
-  /* A signal handler that allocated between the fast path's subtraction and this undo
-   * found the countdown wrapped around, went the fast way and took its size off too:
-   * the countdown is wrapped still.  It starts again (this call is sampled). */
-  if (h->sample_left > MS_SAMPLE_LEFT_MAX) h->sample_left = 0;
-  if (!ready(t, h, site)) return ms_real_malloc(size);
-  struct ms_site_counter *c = ms_site_counter(t->counters_mem, site);
-  if (ms_config.mode == MS_MODE_LEAKS) { /* every block into the table, no decision */
-    void *p = ms_real_malloc(size);
-    if (!p) {
-      ms_record_failure(t, site, size, 0);
-      return NULL;
-    }
-    ms_count(c, size);
-    ms_leak_alloc(t, site, size, p);
-    return p;
-  }
-  /* A header left disarmed (full mode, a module without slots) keeps sample_left 0, so
-   * that its calls keep coming here: they draw from the thread's own countdown. */
-  double weight = ms_sample_choose(t, h->free_mask ? &h->sample_left : &t->sample_left, c->calls, size);
-  void *p = ms_real_malloc(size);
-  if (!p) {
-    ms_record_failure(t, site, size, 0);
-    return NULL;
-  }
-  ms_count(c, size);
-  if (weight > 0) ms_sample_record(t, site, size, p, 0, weight);
-  return p;
-}
-
-MS_EXPORT void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block) {
-  struct ms_thread *t = &ms_self;
-  if (!ptr && !ms_thread_is_set_up(t)) return; /* as ms_free_slow: never set up by it */
-  if (ready(t, block, site))
-    ms_free_count(t, site, ptr, &ms_site_counter(t->counters_mem, site)->calls);
-  else
-    ms_leak_forget(t, ptr);
-}
-
-MS_EXPORT void __memscope_inline_widen(struct __memscope_tls_alloc *slot, uint64_t size) {
-  ms_count_widen((struct ms_site_counter *)slot, size);
 }

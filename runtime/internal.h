@@ -592,6 +592,10 @@ int ms_inline_register(const struct __memscope_module *m, uint32_t delta);
 void ms_inline_arm_self(struct ms_thread *t);
 void ms_inline_disarm_self(void);
 void ms_inline_reset_self(void);
+/* The calling thread set up and recording (h armed for it, unless in full mode): 1; 0
+ * (h disarmed) when it does not record.  For the slow entries (inline_slow.c). */
+int ms_inline_ready(struct ms_thread *t, struct __memscope_tls_header *h,
+                    const struct __memscope_site *site);
 /* Bytes of static TLS the inline headers take from every thread (thread_create.c). */
 size_t ms_inline_tls_bytes(void);
 /* Full mode: the inline calls r's thread made in the window of abi.h (a signal

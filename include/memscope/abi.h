@@ -86,36 +86,54 @@ void __memscope_register_module_v3(struct __memscope_module *m);
 void __memscope_unregister_module_v3(struct __memscope_module *m);
 
 /* Inline sites.  In a PIE module (a "PIE Level" module flag, as -fPIE sets: built for an
- * executable) the pass counts malloc and free calls in the caller, without calling the
- * runtime, straight into the calling thread's counter table (the same table, and the
- * same slots, as the runtime's own entry points count in: what a thread counted is in
- * the table the moment it is counted).  Other modules (-fPIC, which may end up in a
- * shared library, and -fno-pic) get it only under -memscope-inline=always (docs/pass.md).
- * Per module, a thread-local block (local-exec TLS: one segment-relative instruction per
- * access) holds only struct __memscope_tls_header; its `counters` points at this
- * module's part of the thread's table, so that, for every inline site of the module,
+ * executable) the pass counts the calls of malloc, calloc, realloc, free, aligned_alloc,
+ * posix_memalign, memalign and C++ operator new/delete (every form) in the caller,
+ * without calling the runtime, straight into the calling thread's counter table (the
+ * same table, and the same slots, as the runtime's own entry points count in: what a
+ * thread counted is in the table the moment it is counted).  Other modules (-fPIC, which
+ * may end up in a shared library, and -fno-pic) get it only under -memscope-inline=always
+ * (docs/pass.md).  Per module, a thread-local block (local-exec TLS: one segment-relative
+ * instruction per access) holds only struct __memscope_tls_header; its `counters` points
+ * at this module's part of the thread's table, so that, for every inline site of the
+ * module,
  *   (char *)h->counters + site->tls_slot == &table[the site's slot]
- * (each inline slot, malloc or free, is one struct __memscope_tls_alloc, the table's
- * slot; the runtime gives a module's inline sites consecutive slots in tls_slot order).
+ *   (char *)h->counters + h->releases_at == &table[1].calls (the thread's realloc
+ *                                            releases, MS_SLOT_RELEASES)
+ * (each inline slot is one struct __memscope_tls_alloc, the table's slot; the runtime
+ * gives a module's inline sites consecutive slots in tls_slot order).
  * A new thread's header is the block's initial value: sample_left 0 and free_mask 0,
  * which send every call to the slow entry points below (they arm the header), and
  * counters = __memscope_inline_scratch, never NULL: a signal handler that allocates
- * between a malloc fast path's subtraction and its slow call finds sample_left wrapped
- * around and takes the fast path, which must then write somewhere harmless.  The runtime
- * points a disarmed header back at the scratch for the same reason.  The fast paths:
- *   malloc(size):  left = h->sample_left; h->sample_left = left - size;
- *                  if (left <= size) p = __memscope_malloc_inline_slow(size, site, h);
- *                  else { s = (char *)h->counters + tls_slot;
- *                         s->calls++; s->bytes += size;
- *                         if (size - s->lo > s->span) __memscope_inline_widen(s, size);
- *                         p = __memscope_real_malloc(size); }
- *   free(p):       if (__memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask])
- *                    __memscope_free_inline_slow(p, site, h);   (counts, does not free)
- *                  else ((char *)h->counters + tls_slot)->calls++;
- *                  __memscope_real_free(p);
+ * between a fast path's subtraction and its slow call finds sample_left wrapped around
+ * and takes the fast path, which must then write somewhere harmless.  The runtime points
+ * a disarmed header back at the scratch (releases_at 0) for the same reason.
+ * The fast paths (s = (char *)h->counters + tls_slot; count(s, n) is s->calls++;
+ * s->bytes += n; then, unless n is the same constant at every call of the site,
+ * if (n - s->lo > s->span) __memscope_inline_widen(s, n)):
+ *   malloc(n), calloc(k, m) (n = k * m, UINT64_MAX when it overflows):
+ *     left = h->sample_left; h->sample_left = left - n;
+ *     if (left <= n) p = __memscope_{malloc,calloc}_inline_slow(args, site, h);
+ *     else { count(s, n); p = __memscope_real_{malloc,calloc}(args); }
+ *   realloc(old, n):
+ *     left = h->sample_left; h->sample_left = left - n;
+ *     if (old ? FILTER(old) || n == 0 || left <= n : left <= n)
+ *       p = __memscope_realloc_inline_slow(old, n, site, h);
+ *     else { if (old) *(uint64_t *)((char *)h->counters + h->releases_at) += 1;
+ *            count(s, n); p = __memscope_real_realloc(old, n); }
+ *   aligned_alloc, memalign, posix_memalign, operator new (after the call, which is
+ *   the real function: __memscope_real_<name>, or the operator itself between
+ *   __memscope_inner = 1 and = 0 so that an exception passes through unchanged):
+ *     left = h->sample_left; h->sample_left = left - n;
+ *     if (left <= n || !p) __memscope_alloc_inline_slow(n, p, align, site, h);
+ *     else count(s, n);
+ *   free(p), operator delete(p, ...) (before the call):
+ *     if (FILTER(p)) { if (p || !h->free_mask) __memscope_free_inline_slow(p, site, h); }
+ *     else ((char *)h->counters + tls_slot)->calls++;
+ *     __memscope_real_free(p) (or the operator between __memscope_inner = 1 and = 0)
+ * where FILTER(p) is __memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask].
  * The filter's byte for a live sampled block is never 0, so its free always takes the
  * slow path; byte 0 is always set, so a NULL pointer, or a block whose free_mask is 0,
- * does too. */
+ * does too (a free(NULL) of an armed header stops there: nothing to count or record). */
 struct __memscope_tls_alloc {
   uint64_t calls, bytes;
   uint64_t lo, span; /* sizes seen: [lo, lo + span]; calls == 1 after the first */
@@ -124,7 +142,7 @@ struct __memscope_tls_header {
   uint64_t sample_left; /* bytes to this module's next sample point; 0: all slow */
   uint32_t free_mask;   /* the filter index of a pointer is its low 32 bits and this;
                          * 0: every free slow */
-  uint32_t reserved;
+  int32_t releases_at;  /* the thread's release counter - counters, in bytes */
   struct __memscope_tls_alloc *counters; /* the table, minus the module's first tls_slot */
 };
 /* A module's inline sites at most (tls_slot <= 32 * this): what the scratch covers. */
@@ -134,14 +152,26 @@ extern struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLO
 /* One byte per filter index (non-zero: the block may have been sampled), 1 MiB. */
 extern uint8_t __memscope_free_filter[];
 /* The allocator underneath, for the calls an inline site keeps: the pass sends them here
- * instead of to malloc/free, which may be the runtime's own interposed functions (they
- * would count the call a second time).  Each is a jump to the real function. */
+ * instead of to malloc and the rest, which may be the runtime's own interposed functions
+ * (they would count the call a second time).  Each is a jump to the real function. */
 void *__memscope_real_malloc(size_t size);
+void *__memscope_real_calloc(size_t nmemb, size_t size);
+void *__memscope_real_realloc(void *ptr, size_t size);
 void __memscope_real_free(void *ptr);
-/* Allocates (the slow path makes the call itself) and records. */
+void *__memscope_real_aligned_alloc(size_t alignment, size_t size);
+int __memscope_real_posix_memalign(void **memptr, size_t alignment, size_t size);
+void *__memscope_real_memalign(size_t alignment, size_t size);
+/* Allocate (the slow path makes the call itself) and record. */
 void *__memscope_malloc_inline_slow(size_t size, struct __memscope_site *site, void *block);
-/* Counts and records a free about to happen; the caller then calls
- * __memscope_real_free(ptr). */
+void *__memscope_calloc_inline_slow(size_t nmemb, size_t size, struct __memscope_site *site,
+                                    void *block);
+void *__memscope_realloc_inline_slow(void *ptr, size_t size, struct __memscope_site *site,
+                                     void *block);
+/* After an allocation the caller made: p, of size bytes (NULL: it failed), aligned to
+ * align (0: the default). */
+void __memscope_alloc_inline_slow(size_t size, const void *p, size_t align,
+                                  struct __memscope_site *site, void *block);
+/* Counts and records a free about to happen; the caller then makes the call. */
 void __memscope_free_inline_slow(void *ptr, struct __memscope_site *site, void *block);
 /* A size outside the slot's range so far (or its first). */
 void __memscope_inline_widen(struct __memscope_tls_alloc *slot, uint64_t size);

@@ -5,11 +5,12 @@
 // `index`), that each call passes its own site, that the IDs in the IR reach the
 // runtime intact, and that the destructor unregisters the module.
 //
-// Twice over: with inline fast paths (-fPIE), where malloc and free count through the
+// Twice over: with inline fast paths (-fPIE), where malloc, realloc, calloc and free
+// count through the
 // module's thread-local header (tls_block, tls_size, each site's tls_slot) in the
 // table its `counters` points at, and call the slow entry points with their site and
-// the calling thread's header, the calls they keep go to __memscope_real_malloc and
-// __memscope_real_free (the stub's forward to malloc and free), and the stub dumps the
+// the calling thread's header, the calls they keep go to __memscope_real_malloc and the
+// rest (the stub's forwards to malloc and the rest), and the stub dumps the
 // counters the fast paths left in its table at exit; and without
 // (MEMSCOPE_PASS_INLINE=never), where every call goes to the runtime.
 // RUN: %clang_noplugin -O0 -I%memscope_include -DMEMSCOPE_STUB_RUNTIME -c %s -o %t.stub.o
@@ -35,51 +36,59 @@
 // INLINE-SAME: tls_slot=32 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC:]]:13
-// CHECK-NEXT: site 1 id=[[ID1]] api=3 index=0 flags=0 nframes=1 tls_slot=0 reserved=0
+// CHECK-NEXT: site 1 id=[[ID1]] api=3 index=0 flags=0 nframes=1
+// INLINE-SAME: tls_slot=64 reserved=0
+// NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+1]]:7
-// CHECK-NEXT: site 2 id=[[ID2]] api=2 index=0 flags=0 nframes=1 tls_slot=0 reserved=0
+// CHECK-NEXT: site 2 id=[[ID2]] api=2 index=0 flags=0 nframes=1
+// INLINE-SAME: tls_slot=96 reserved=0
+// NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+2]]:13
 // CHECK-NEXT: site 3 id=[[ID3]] api=4 index=0 flags=0 nframes=2
-// INLINE-SAME: tls_slot=64 reserved=0
+// INLINE-SAME: tls_slot=128 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE:]]:[[#FREECOL:]]
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+3]]:3
 // CHECK-NEXT: site 4 id=[[ID4]] api=4 index=0 flags=0 nframes=2
-// INLINE-SAME: tls_slot=96 reserved=0
+// INLINE-SAME: tls_slot=160 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE]]:[[#FREECOL]]
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+4]]:3
 // CHECK-NEXT: site 5 id=[[ID5]] api=1 index=0 flags=0 nframes=1
-// INLINE-SAME: tls_slot=128 reserved=0
+// INLINE-SAME: tls_slot=192 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+6]]:13
 // CHECK-NEXT: site 6 id=[[ID6]] api=4 index=0 flags=0 nframes=2
-// INLINE-SAME: tls_slot=160 reserved=0
+// INLINE-SAME: tls_slot=224 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
 // CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE]]:[[#FREECOL]]
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+6]]:5
 //
-// A thread's header starts disarmed, so the first malloc and the first free take the
-// slow paths (the stub then sets counters, sample_left and free_mask); the other frees and the
-// loop's mallocs stay inline, calling widen for each size beyond the range so far.
+// A thread's header starts disarmed, so the first malloc, the realloc (free_mask is still
+// 0: its old block's filter byte is byte 0) and the first free take the slow paths (the
+// stub then sets counters, sample_left and free_mask); the calloc, the other frees and
+// the loop's mallocs stay inline, calling widen for each size beyond the range so far.
 // Every free, slow or not, then frees through __memscope_real_free; every inline
-// malloc allocates through __memscope_real_malloc (a slow one allocates itself).
+// allocation goes through __memscope_real_<name> (a slow one allocates itself).
 // INLINE-NEXT: malloc_inline_slow(16) site=1 api-ok block-ok
 // NEVER-NEXT:  malloc(16) site=1 api-ok
-// CHECK-NEXT:  realloc(32) site=2 api-ok
-// CHECK-NEXT:  calloc(2, 8) site=3 api-ok
+// INLINE-NEXT: realloc_inline_slow(32) site=2 api-ok block-ok
+// NEVER-NEXT:  realloc(32) site=2 api-ok
+// INLINE-NEXT: widen slot=96 size=16
+// INLINE-NEXT: real_calloc(2, 8)
+// NEVER-NEXT:  calloc(2, 8) site=3 api-ok
 // INLINE-NEXT: free_inline_slow site=4 api-ok block-ok
 // INLINE-NEXT: real_free allocated
 // INLINE-NEXT: real_free allocated
 // NEVER-NEXT:  free site=4 api-ok
 // NEVER-NEXT:  free site=5 api-ok
-// INLINE-NEXT: widen slot=128 size=24
+// INLINE-NEXT: widen slot=192 size=24
 // INLINE-NEXT: real_malloc(24)
 // INLINE-NEXT: real_free allocated
-// INLINE-NEXT: widen slot=128 size=32
+// INLINE-NEXT: widen slot=192 size=32
 // INLINE-NEXT: real_malloc(32)
 // INLINE-NEXT: real_free allocated
-// INLINE-NEXT: widen slot=128 size=40
+// INLINE-NEXT: widen slot=192 size=40
 // INLINE-NEXT: real_malloc(40)
 // INLINE-NEXT: real_free allocated
 // NEVER-NEXT:  malloc(24) site=6 api-ok
@@ -90,9 +99,13 @@
 // NEVER-NEXT:  free site=7 api-ok
 // CHECK-NEXT:  unregister same-module
 // The counters at exit: the fast paths' counts only (the stub's slow paths do not
-// count); sample_left is what the stub set, less the bytes of the fast mallocs.
-// INLINE-NEXT: header sample_left=904 free_mask=0xffff0 counters=table
+// count, and give back what the fast path took off sample_left); sample_left is what
+// the stub set, less the bytes of the fast calloc and mallocs.  No realloc was fast, so
+// no release was counted (the stub's releases_at is 0: slot 0 of its table).
+// INLINE-NEXT: header sample_left=888 free_mask=0xffff0 releases=0 counters=table
 // INLINE-NEXT: counters site 0 calls=0 bytes=0 lo=0 span=0
+// INLINE-NEXT: counters site 1 calls=0 bytes=0 lo=0 span=0
+// INLINE-NEXT: counters site 2 calls=1 bytes=16 lo=16 span=0
 // INLINE-NEXT: counters site 3 calls=0
 // INLINE-NEXT: counters site 4 calls=1
 // INLINE-NEXT: counters site 5 calls=3 bytes=96 lo=24 span=16
@@ -129,7 +142,7 @@ void __memscope_register_module_v3(struct __memscope_module *m) {
   const char *tls = "null";
   if (m->tls_block) {
     const struct __memscope_tls_header *h = block();
-    int initial = h->sample_left == 0 && h->free_mask == 0 && h->reserved == 0 &&
+    int initial = h->sample_left == 0 && h->free_mask == 0 && h->releases_at == 0 &&
                   h->counters == __memscope_inline_scratch;
     tls = ((uintptr_t)h % 8 == 0 && initial) ? "aligned,disarmed,scratch"
                                              : "MISALIGNED-OR-WRONG-INITIAL-VALUE";
@@ -154,14 +167,15 @@ void __memscope_unregister_module_v3(struct __memscope_module *m) {
     return;
   struct __memscope_tls_header *h = block();
   char *b = (char *)h->counters;
-  printf("header sample_left=%llu free_mask=%#x counters=%s\n",
+  printf("header sample_left=%llu free_mask=%#x releases=%llu counters=%s\n",
          (unsigned long long)h->sample_left, h->free_mask,
+         (unsigned long long)*(uint64_t *)(b + h->releases_at),
          h->counters == table ? "table" : "WRONG");
   for (uint32_t i = 0; i < m->nsites; i++) {
     struct __memscope_site *s = &m->sites[i];
     if (!s->tls_slot)
       continue;
-    if (s->api == MEMSCOPE_API_MALLOC) {
+    if (s->api != MEMSCOPE_API_FREE) {
       struct __memscope_tls_alloc *a = (struct __memscope_tls_alloc *)(b + s->tls_slot);
       printf("counters site %u calls=%llu bytes=%llu lo=%llu span=%llu\n", i,
              (unsigned long long)a->calls, (unsigned long long)a->bytes,
@@ -208,6 +222,27 @@ void *__memscope_malloc_inline_slow(size_t size, struct __memscope_site *s, void
   return malloc(size);
 }
 
+void *__memscope_realloc_inline_slow(void *ptr, size_t size, struct __memscope_site *s, void *b) {
+  printf("realloc_inline_slow(%zu) site=%u %s %s\n", size, s->index,
+         api_ok(s, MEMSCOPE_API_REALLOC), b == block() ? "block-ok" : "block-WRONG");
+  ((struct __memscope_tls_header *)b)->sample_left += size; // what the fast path took
+  return realloc(ptr, size);
+}
+
+void *__memscope_calloc_inline_slow(size_t nmemb, size_t size, struct __memscope_site *s, void *b) {
+  printf("calloc_inline_slow(%zu, %zu) site=%u %s %s\n", nmemb, size, s->index,
+         api_ok(s, MEMSCOPE_API_CALLOC), b == block() ? "block-ok" : "block-WRONG");
+  ((struct __memscope_tls_header *)b)->sample_left += nmemb * size;
+  return calloc(nmemb, size);
+}
+
+// Not called here (no aligned allocation): for the link.
+void __memscope_alloc_inline_slow(size_t size, const void *p, size_t align,
+                                  struct __memscope_site *s, void *b) {
+  (void)size, (void)p, (void)align, (void)s, (void)b;
+  printf("alloc_inline_slow UNEXPECTED\n");
+}
+
 void __memscope_free_inline_slow(void *ptr, struct __memscope_site *s, void *b) {
   (void)ptr; // the caller frees it, through __memscope_real_free
   printf("free_inline_slow site=%u %s %s\n", s->index, api_ok(s, MEMSCOPE_API_FREE),
@@ -224,6 +259,16 @@ unsigned char __memscope_free_filter[1 << 20] = {1};
 void *__memscope_real_malloc(size_t size) {
   printf("real_malloc(%zu)\n", size);
   return malloc(size);
+}
+
+void *__memscope_real_calloc(size_t nmemb, size_t size) {
+  printf("real_calloc(%zu, %zu)\n", nmemb, size);
+  return calloc(nmemb, size);
+}
+
+void *__memscope_real_realloc(void *ptr, size_t size) {
+  printf("real_realloc(%zu)\n", size);
+  return realloc(ptr, size);
 }
 
 void __memscope_real_free(void *ptr) {

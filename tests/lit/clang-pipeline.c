@@ -3,9 +3,9 @@
 // info: the allocation calls are rewritten in all of them.  At -O2 the optimizer may
 // delete allocations nobody uses, so every pointer here escapes through sink().
 // MEMSCOPE_PASS_INLINE=never: every call is rewritten to the runtime, in a PIE as in any
-// module; the INLINE runs (-fPIE) check that malloc and free get their inline fast
-// paths (inline-fast-path.ll has the details) at both levels, the calls they keep
-// going to __memscope_real_malloc and __memscope_real_free.
+// module; the INLINE runs (-fPIE) check that malloc, calloc, realloc and free get their
+// inline fast paths (inline-fast-path.ll has the details) at both levels, the calls they
+// keep going to __memscope_real_malloc and the rest.
 // RUN: env MEMSCOPE_PASS_INLINE=never %clang -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,O0
 // RUN: env MEMSCOPE_PASS_INLINE=never %clang -O0 -g -S -emit-llvm %s -o %t.O0g.ll
 // RUN: FileCheck %s --check-prefixes=CHECK,O0 < %t.O0g.ll
@@ -40,10 +40,10 @@ void sink(void *ptr);
 // CHECK:     call void @__memscope_free(ptr {{.*}}, ptr getelementptr inbounds ([5 x %memscope.site], ptr @__memscope_sites, i32 0, i32 3))
 // INLINE: @__memscope_sites = internal global [5 x %memscope.site]
 // INLINE-SAME: i32 1, i32 1, i32 0, i32 0, i32 32, i32 0 }
-// INLINE-SAME: i32 1, i32 2, i32 0, i32 0, i32 0, i32 0 }
-// INLINE-SAME: i32 1, i32 3, i32 0, i32 0, i32 0, i32 0 }
-// INLINE-SAME: i32 1, i32 4, i32 0, i32 0, i32 64, i32 0 }
-// INLINE-SAME: i32 1, i32 1, i32 0, i32 0, i32 96, i32 0 }
+// INLINE-SAME: i32 1, i32 2, i32 0, i32 0, i32 64, i32 0 }
+// INLINE-SAME: i32 1, i32 3, i32 0, i32 0, i32 96, i32 0 }
+// INLINE-SAME: i32 1, i32 4, i32 0, i32 0, i32 128, i32 0 }
+// INLINE-SAME: i32 1, i32 1, i32 0, i32 0, i32 160, i32 0 }
 // INLINE: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 0, i32 0, ptr @__memscope_inline_scratch }, align 8
 // INLINE: @__memscope_module = internal global %memscope.module { i32 3, i32 5, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
 // INLINE-LABEL: define {{.*}}ptr @all_four(
@@ -53,9 +53,15 @@ void sink(void *ptr);
 // INLINE-NOT:   define
 // INLINE:       call ptr @__memscope_malloc_inline_slow(i64 {{.*}}, ptr @__memscope_sites, ptr {{.*}})
 // INLINE-NOT:   define
-// INLINE:       call ptr @__memscope_calloc(
+// INLINE-NOT:   @calloc(
+// INLINE:       call ptr @__memscope_real_calloc(i64 {{.*}}, i64 {{.*}}4) #[[COUNTED_CALLOC:[0-9]+]]
 // INLINE-NOT:   define
-// INLINE:       call ptr @__memscope_realloc(
+// INLINE:       call ptr @__memscope_calloc_inline_slow(i64 {{.*}}, i64 {{.*}}4, ptr getelementptr inbounds ([5 x %memscope.site], ptr @__memscope_sites, i32 0, i32 1), ptr {{.*}})
+// INLINE-NOT:   define
+// INLINE-NOT:   @realloc(
+// INLINE:       call ptr @__memscope_real_realloc(ptr {{.*}}, i64 {{.*}}) #[[COUNTED_REALLOC:[0-9]+]]
+// INLINE-NOT:   define
+// INLINE:       call ptr @__memscope_realloc_inline_slow(ptr {{.*}}, i64 {{.*}}, ptr getelementptr inbounds ([5 x %memscope.site], ptr @__memscope_sites, i32 0, i32 2), ptr {{.*}})
 // INLINE-NOT:   define
 // INLINE:       call void @__memscope_free_inline_slow(ptr {{.*}}, ptr getelementptr inbounds ([5 x %memscope.site], ptr @__memscope_sites, i32 0, i32 3), ptr {{.*}})
 // INLINE-NOT:   define
@@ -70,6 +76,8 @@ void sink(void *ptr);
 // INLINE:       call ptr @__memscope_malloc_inline_slow(i64 {{.*}}, ptr getelementptr inbounds ([5 x %memscope.site], ptr @__memscope_sites, i32 0, i32 4), ptr {{.*}})
 // The calls the fast paths count are marked, so that a later run leaves them alone.
 // INLINE-DAG:   attributes #[[COUNTED_MALLOC]] = { {{.*}}"memscope-counted"
+// INLINE-DAG:   attributes #[[COUNTED_CALLOC]] = { {{.*}}"memscope-counted"
+// INLINE-DAG:   attributes #[[COUNTED_REALLOC]] = { {{.*}}"memscope-counted"
 // INLINE-DAG:   attributes #[[COUNTED_FREE]] = { {{.*}}"memscope-counted"
 // With -g, the first frame is this malloc's line and column.
 // LINES: @__memscope_frames = private unnamed_addr constant [5 x %memscope.frame] [%memscope.frame { ptr {{@[^,]+}}, ptr {{@[^,]+}}, i32 [[@LINE+2]], i32 13 },

@@ -2,11 +2,13 @@
 // through clang (not only through opt): the message names the symbol, clang exits
 // non-zero, nothing crashes; at -O0 and -O2, C and C++.  A declaration that matches
 // the runtime's (include/memscope/abi.h) compiles.  Only the functions a module would
-// call are checked: -fPIC keeps malloc calling __memscope_malloc, where -fPIE would
-// count it inline and call __memscope_malloc_inline_slow (INLINE).
+// call are checked: -fPIC keeps malloc calling __memscope_malloc (and operator new its
+// helper, which calls __memscope_note_alloc), where -fPIE would count them inline and
+// call __memscope_malloc_inline_slow or __memscope_alloc_inline_slow (INLINE, CXX_INLINE).
 // RUN: not %clang -fPIC -O0 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
 // RUN: not %clang -fPIC -O2 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
-// RUN: not %clang -x c++ -O2 -DCXX -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=CXX
+// RUN: not %clang -x c++ -fPIC -O2 -DCXX -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=CXX
+// RUN: not %clang -x c++ -fPIE -O2 -DCXX_INLINE -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=CXX_INLINE
 // RUN: not %clang -fPIE -O2 -DINLINE -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=INLINE
 // RUN: %clang -fPIC -O2 -DMATCHING -I%memscope_include -c %s -o /dev/null
 // RUN: %clang -fPIE -O2 -DMATCHING -I%memscope_include -c %s -o /dev/null
@@ -17,6 +19,8 @@
 // CXX-NOT: PLEASE submit a bug report
 // INLINE: error: memscope: '__memscope_inline_widen' is already declared as void (ptr, i32) but the memscope runtime defines it as void (ptr, i64)
 // INLINE-NOT: PLEASE submit a bug report
+// CXX_INLINE: error: memscope: '__memscope_alloc_inline_slow' is already declared as a non-function symbol but the memscope runtime defines it as void (i64, ptr, i64, ptr, ptr)
+// CXX_INLINE-NOT: PLEASE submit a bug report
 
 #if defined(MATCHING)
 #include "memscope/abi.h"
@@ -30,6 +34,10 @@ void *use(size_t n) {
   __memscope_inline_widen(0, 1);
   return malloc(n);
 }
+#elif defined(CXX_INLINE)
+#include <cstddef>
+extern "C" int __memscope_alloc_inline_slow;
+int *make() { return new int(__memscope_alloc_inline_slow); }
 #elif defined(CXX)
 #include <cstddef>
 extern "C" int __memscope_note_alloc;
