@@ -73,7 +73,7 @@ inline constexpr char RegisterModuleFn[] = MEMSCOPE_REGISTER_FN;
 inline constexpr char UnregisterModuleFn[] = MEMSCOPE_UNREGISTER_FN;
 inline constexpr uint32_t AbiVersion = MEMSCOPE_ABI_VERSION;
 
-// --- Layouts (abi.h, version 3) ----------------------------------------------------------
+// --- Layouts (abi.h, version 4) ----------------------------------------------------------
 // struct __memscope_frame  { const char *function, *file; uint32_t line, column; }
 // struct __memscope_site   { uint64_t id; const __memscope_frame *frames;
 //                            uint32_t nframes, api, index, flags, tls_slot, reserved; }
@@ -182,7 +182,7 @@ struct RuntimeTypes {
   // void __memscope_note_alloc(size_t, ptr, site *) / __memscope_note_free(ptr, site *).
   llvm::FunctionType *noteAllocFunction() const;
   llvm::FunctionType *noteFreeFunction() const;
-  // void __memscope_register_module_v3(module *), also the unregister function.
+  // void __memscope_register_module_v4(module *), also the unregister function.
   llvm::FunctionType *registrationFunction() const;
   // Inline sites: ptr __memscope_malloc_inline_slow(size_t, site *, ptr block),
   // ptr __memscope_calloc_inline_slow(size_t, size_t, site *, ptr block),

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEMSCOPE_ABI_VERSION 3
-#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v3"
-#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v3"
+#define MEMSCOPE_ABI_VERSION 4
+#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v4"
+#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v4"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,8 +82,8 @@ struct __memscope_module {
   uint32_t reserved;
 };
 
-void __memscope_register_module_v3(struct __memscope_module *m);
-void __memscope_unregister_module_v3(struct __memscope_module *m);
+void __memscope_register_module_v4(struct __memscope_module *m);
+void __memscope_unregister_module_v4(struct __memscope_module *m);
 
 /* Inline sites.  In a PIE module (a "PIE Level" module flag, as -fPIE sets: built for an
  * executable) the pass counts the calls of malloc, calloc, realloc, free, aligned_alloc,

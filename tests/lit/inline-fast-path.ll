@@ -59,7 +59,7 @@
 ; it, with its size.
 ; CHECK: @__memscope_inline_scratch = external global [0 x i64]
 ; CHECK: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 0, i32 0, ptr @__memscope_inline_scratch }, align 8
-; CHECK: @__memscope_module = internal global %memscope.module { i32 3, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
+; CHECK: @__memscope_module = internal global %memscope.module { i32 4, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
 
 ; malloc: sample_left -= size (stored whatever the branch), slow when it was <= size;
 ; else load the header's counters (one load, after the branch), count the call and its
@@ -223,7 +223,7 @@
 ; DECL-NOT: declare {{.*}}@__memscope_free(
 
 ; NEVER-NOT: thread_local
-; NEVER: @__memscope_module = internal global %memscope.module { i32 3, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
+; NEVER: @__memscope_module = internal global %memscope.module { i32 4, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
 ; NEVER-LABEL: define ptr @pair(
 ; NEVER-NEXT:    %p = tail call ptr @__memscope_malloc(i64 %n, ptr @__memscope_sites), !dbg
 ; NEVER-NEXT:    call void @use(ptr %p)
@@ -232,14 +232,14 @@
 ; NEVER-NOT:     {{inline|threadlocal|memscope-counted|memscope_real_}}
 
 ; PIC-NOT: thread_local
-; PIC: @__memscope_module = internal global %memscope.module { i32 3, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
+; PIC: @__memscope_module = internal global %memscope.module { i32 4, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
 ; PIC-LABEL: define void @f(
 ; PIC-NEXT:    %p = call ptr @__memscope_malloc(i64 %n, ptr @__memscope_sites)
 ; PIC-NEXT:    call void @__memscope_free(ptr %p,
 ; PIC-NOT:     {{inline|threadlocal|memscope_real}}
 
 ; ALWAYS: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 0, i32 0, ptr @__memscope_inline_scratch }, align 8
-; ALWAYS: @__memscope_module = internal global %memscope.module { i32 3, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
+; ALWAYS: @__memscope_module = internal global %memscope.module { i32 4, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
 ; ALWAYS-LABEL: define void @f(
 ; ALWAYS:        %p = call ptr @__memscope_real_malloc(i64 %n) #
 ; ALWAYS:        call ptr @__memscope_malloc_inline_slow(i64 %n, ptr @__memscope_sites,

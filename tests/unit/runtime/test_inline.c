@@ -62,7 +62,7 @@ static void start(void) {
   ck_assert_int_eq(ms_config.mode, MS_MODE_SAMPLED);
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
-  __memscope_register_module_v3(&module);
+  __memscope_register_module_v4(&module);
 }
 
 static void read_file(struct record_list *l) {
@@ -297,7 +297,7 @@ static struct __memscope_module odd_module = {
 
 START_TEST(a_module_with_odd_slots_is_never_armed) {
   start();
-  __memscope_register_module_v3(&odd_module);
+  __memscope_register_module_v4(&odd_module);
   ck_assert_uint_eq(odd_sites[0].index, 0);
   ck_assert_uint_ne(odd_sites[1].index, 0);
   for (int i = 0; i < 5; i++) {
