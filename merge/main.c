@@ -118,6 +118,19 @@ static void on_input(void *ctx, const struct mg_input *in) {
   c->failed = true;
 }
 
+/* A run of a program linked with the runtime but built without the plugin looks like a
+ * profile; it is only the interposed allocator's view (install.md). */
+static void warn_uninstrumented(const struct mg_profile *p) {
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (proc && mg_process_uninstrumented(proc))
+      fprintf(stderr,
+              "memscope-merge: %s: no allocation site in %s was built with the memscope plugin: "
+              "only the interposed malloc's view, without call sites (build with memscope-cc)\n",
+              p->inputs[i].path, proc->program ? proc->program : "the program");
+  }
+}
+
 static void on_progress(void *ctx, uint64_t done, uint64_t total) {
   struct cli *c = ctx;
   /* Called while reading takes longer than the reader's polling interval (a fifth of a
@@ -367,6 +380,7 @@ int main(int argc, char **argv) {
   mg_profile_finish(profile);
   mg_stacks_resolve(profile, &symbolize); /* nothing to do without stacks */
 
+  warn_uninstrumented(profile);
   int status = cli.failed ? EXIT_BAD_INPUT : 0;
   if (mg_profile_has_data(profile)) {
     FILE *out = output ? fopen(output, "w") : stdout;

@@ -14,15 +14,24 @@
  * The plugin and the runtime are found in a documented order (docs/wrappers.md).
  * MEMSCOPE_WRAPPER_DRYRUN=1 prints the command line instead of running it.
  *
+ * The plugin loads only into the clang of its LLVM.  When a command with the plugin
+ * fails, the wrapper asks the compiler what it is (`--version`) and, if it is not that
+ * clang, says so and names it: gcc's "unrecognized option" and another clang's symbol
+ * lookup error or crash do not.  A command that succeeds costs nothing more than the
+ * fork that runs it.
+ *
  * One binary: invoked under a name containing "++" or "cxx" it is the C++ driver. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef MEMSCOPE_DEFAULT_CC
@@ -30,6 +39,9 @@
 #endif
 #ifndef MEMSCOPE_DEFAULT_CXX
 #define MEMSCOPE_DEFAULT_CXX "clang++-19"
+#endif
+#ifndef MEMSCOPE_LLVM_MAJOR
+#define MEMSCOPE_LLVM_MAJOR 19
 #endif
 #ifndef MEMSCOPE_MULTIARCH
 #define MEMSCOPE_MULTIARCH ""
@@ -321,6 +333,93 @@ static bool is_system_lib_dir(const char *d) {
 
 /* ---- The command ----------------------------------------------------------------- */
 
+/* The first line of `compiler --version` in line (empty when it cannot be run). */
+static void compiler_identity(const char *compiler, char *line, size_t size) {
+  line[0] = '\0';
+  int fds[2];
+  if (pipe(fds) != 0)
+    return;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0)
+      dup2(null, STDERR_FILENO);
+    close(fds[0]);
+    execlp(compiler, compiler, "--version", (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  if (pid > 0) {
+    FILE *f = fdopen(fds[0], "r");
+    if (f != NULL) {
+      if (fgets(line, (int)size, f) == NULL)
+        line[0] = '\0';
+      while (fgetc(f) != EOF) /* the rest, so that the child is never blocked on a pipe */
+        ;
+      fclose(f);
+    } else {
+      close(fds[0]);
+    }
+    waitpid(pid, NULL, 0);
+  } else {
+    close(fds[0]);
+  }
+  line[strcspn(line, "\n")] = '\0';
+}
+
+/* The major version of clang in a --version line ("Debian clang version 19.1.7 (...)",
+ * "clang version 19.1.0"), 0 when it is not clang's. */
+static int clang_major(const char *line) {
+  const char *v = strstr(line, "clang version ");
+  if (v == NULL || strstr(line, "Apple") != NULL)
+    return 0;
+  return atoi(v + strlen("clang version "));
+}
+
+/* After a failed command with the plugin: a word on the compiler, if it is the cause. */
+static void explain_failure(const char *compiler, bool cxx) {
+  char line[512];
+  compiler_identity(compiler, line, sizeof line);
+  int major = clang_major(line);
+  if (major == MEMSCOPE_LLVM_MAJOR)
+    return; /* the right clang: the failure is the code's, clang said why */
+  fprintf(stderr,
+          "%s: %s is %s%s%s; memscope's plugin loads only into clang %d: set %s to "
+          "clang%s-%d\n",
+          prog, compiler, line[0] ? "\"" : "not a compiler that answers --version",
+          line, line[0] ? "\"" : "", MEMSCOPE_LLVM_MAJOR, cxx ? "MEMSCOPE_CXX" : "MEMSCOPE_CC",
+          cxx ? "++" : "", MEMSCOPE_LLVM_MAJOR);
+}
+
+/* Runs cmd and ends with its status (a signal that ended it ends us too). */
+static int run(char **cmd, bool with_plugin, bool cxx) {
+  pid_t pid = fork();
+  if (pid < 0)
+    die("cannot fork: %s", strerror(errno));
+  if (pid == 0) {
+    execvp(cmd[0], cmd);
+    fprintf(stderr, "%s: cannot run %s: %s (set %s)\n", prog, cmd[0], strerror(errno),
+            cxx ? "MEMSCOPE_CXX" : "MEMSCOPE_CC");
+    _exit(127);
+  }
+  /* The terminal's interrupt reaches the compiler too: we only wait for it. */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      die("waiting for %s: %s", cmd[0], strerror(errno));
+  bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+  if (failed && with_plugin && !(WIFEXITED(status) && WEXITSTATUS(status) == 127))
+    explain_failure(cmd[0], cxx);
+  if (WIFSIGNALED(status)) {
+    signal(WTERMSIG(status), SIG_DFL);
+    raise(WTERMSIG(status));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 static void print_quoted(FILE *f, const char *a) {
   if (*a != '\0' && strpbrk(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") == NULL) {
     fputs(a, f);
@@ -412,6 +511,5 @@ int main(int argc, char **argv) {
     putchar('\n');
     return 0;
   }
-  execvp(compiler, cmd);
-  die("cannot run %s: %s (set %s)", compiler, strerror(errno), cxx ? "MEMSCOPE_CXX" : "MEMSCOPE_CC");
+  return run(cmd, compiles, cxx);
 }

@@ -75,6 +75,8 @@ void mg_process_add_site(struct mg_profile *p, struct mg_process *proc,
     proc->slot_sites[s->slot] = (uint32_t)slot + 1;
   }
   struct mg_site *site = &p->sites[slot];
+  if (!mg_site_id_uninstrumented(s->id, s->flags))
+    proc->instrumented_sites++;
   if (site->described) /* the same id describes the same site everywhere: keep the first */
     return;
   site->described = true;

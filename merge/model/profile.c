@@ -216,9 +216,18 @@ void mg_site_rank_thread(struct mg_site *site, const struct mg_thread_ref *r) {
 
 /* --- Presentation helpers -------------------------------------------------------------- */
 
+bool mg_site_id_uninstrumented(uint64_t id, uint32_t flags) {
+  return (flags & MS_SITE_FLAG_UNINSTRUMENTED) || (id & ~0xffffull) == MS_UNINSTRUMENTED_SITE_ID(0);
+}
+
 bool mg_site_uninstrumented(const struct mg_site *s) {
-  return (s->flags & MS_SITE_FLAG_UNINSTRUMENTED) ||
-         (s->id & ~0xffffull) == MS_UNINSTRUMENTED_SITE_ID(0);
+  return mg_site_id_uninstrumented(s->id, s->flags);
+}
+
+bool mg_process_uninstrumented(const struct mg_process *proc) {
+  const struct mg_counts *c = &proc->counts;
+  return proc->instrumented_sites == 0 &&
+         (c->allocations || c->frees || c->reallocs || c->failed_allocations);
 }
 
 bool mg_site_is_free(const struct mg_site *s) {

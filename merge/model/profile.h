@@ -239,6 +239,9 @@ struct mg_process {
   bool leaks;               /* mode "leaks": exact counters, events only for the blocks
                              * live at exit (set at end; mg_counts.lives_only) */
   uint64_t disagreeing_sites; /* full mode: sites where counters and events differ */
+  /* SITE records of code built with the plugin: 0 means the program's own calls were
+   * never seen, only what the interposed allocator caught (mg_process_uninstrumented). */
+  uint64_t instrumented_sites;
   bool ended;
   /* The file's status block (format.h): recording stopped for want of space, the process
    * died of a signal; and bytes of garbage found between chunks.  Zero: nothing to say. */
@@ -392,6 +395,9 @@ void mg_site_rank_thread(struct mg_site *site, const struct mg_thread_ref *r);
 bool mg_site_is_free(const struct mg_site *s);       /* a deallocation site */
 /* Calls by code not built with the pass (MS_SITE_FLAG_UNINSTRUMENTED, or its id). */
 bool mg_site_uninstrumented(const struct mg_site *s);
+bool mg_site_id_uninstrumented(uint64_t id, uint32_t flags); /* the same, of a SITE record */
+/* The process recorded allocations, yet no code in it was built with the plugin. */
+bool mg_process_uninstrumented(const struct mg_process *proc);
 uint64_t mg_site_calls(const struct mg_site *s);     /* allocations, or frees for free sites */
 uint64_t mg_site_bytes(const struct mg_site *s);     /* bytes allocated, or freed */
 const char *mg_api_name(uint32_t api);               /* "malloc", ..., "?" when unknown */

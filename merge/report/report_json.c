@@ -376,6 +376,7 @@ static void process(struct mg_json *j, const struct mg_process *proc,
   mg_json_kuint(j, "skipped_events", proc->skipped_events);
   mg_json_kuint(j, "dropped_events", mg_process_dropped_events(proc));
   mg_json_kuint(j, "disagreeing_sites", proc->disagreeing_sites);
+  mg_json_kuint(j, "instrumented_sites", proc->instrumented_sites);
   status(j, proc);
   mg_json_key(j, "replay");
   mg_json_object(j);

@@ -189,6 +189,11 @@ static void print_input(FILE *out, const struct mg_input *in) {
             plural(proc->disagreeing_sites, "site", "sites"));
   fputc('\n', out);
   print_command(out, proc);
+  if (mg_process_uninstrumented(proc))
+    fputs("    no allocation site in it was built with the memscope plugin: its numbers are\n"
+          "    what the interposed malloc saw, without the lines that made the calls (build\n"
+          "    with memscope-cc, docs/install.md)\n",
+          out);
   mg_text_status(out, proc);
 }
 

@@ -40,6 +40,16 @@ check_run "$work/consumer/build/app" find_package
 check_run "$work/consumer/build/app_static" find_package_static
 readelf -d "$work/consumer/build/app_static" | grep libmemscope >/dev/null \
   && fail "app_static links libmemscope.so"
+# The same project with gcc: memscope_instrument stops the configuration and names the
+# compiler, instead of a build that fails on -fpass-plugin.
+if command -v gcc >/dev/null; then
+  CC=gcc cmake -S "$work/consumer" -B "$work/consumer/build-gcc" -DCMAKE_PREFIX_PATH="$prefix" \
+    >"$work/cmake-gcc.log" 2>&1 && fail "find_package project configured with gcc"
+  grep -q "memscope_instrument(app): the C compiler is GNU" "$work/cmake-gcc.log" ||
+    fail "configuring with gcc: no message naming the compiler: $(cat "$work/cmake-gcc.log")"
+  grep -q "plugin loads only into clang 19" "$work/cmake-gcc.log" ||
+    fail "configuring with gcc: no word of the clang it needs: $(cat "$work/cmake-gcc.log")"
+fi
 
 # pkg-config: the plugin is a variable of the package.
 export PKG_CONFIG_PATH=$libdir/pkgconfig

@@ -37,6 +37,8 @@ def inst_calls(api, file_part="uninst_main.cpp"):
     return sum(s["calls"] for s in inst if s["api"] == api and s["frames"] and
                file_part in (s["frames"][0].get("file") or ""))
 # Two threads, each: 1000 + 500 + 300 + 200 iterations.
+if d["processes"][0]["instrumented_sites"] < 4:
+    bad.append(f"instrumented_sites {d['processes'][0]['instrumented_sites']}, expected at least 4")
 check("instrumented free calls", inst_calls("free"), 2000)
 check("instrumented malloc calls", inst_calls("malloc"), 1000)
 check("instrumented new[] calls", inst_calls("new[]"), 400)
@@ -77,12 +79,28 @@ PY
 
 # The same program built without the plugin, the runtime preloaded: everything is
 # uninstrumented, C++ new included.
-run_and_merge "$work/preload" MEMSCOPE_MODE=full LD_PRELOAD="$rtdir/libmemscope.so" "$work/plain"
+# The merge says that no code of it was built with the plugin (on stderr, in the text
+# report, and as instrumented_sites 0 in the JSON); the instrumented run has its sites.
+run_profiled "$work/preload" MEMSCOPE_MODE=full LD_PRELOAD="$rtdir/libmemscope.so" "$work/plain"
+"$merge" --format json -o "$work/preload.json" "${profiles[@]}" 2>"$work/preload.merge.stderr" ||
+  fail "merging the preloaded run: $(cat "$work/preload.merge.stderr")"
+expect_line "$work/preload.merge.stderr" \
+  "^memscope-merge: .*\\.msgpack: no allocation site in [^ ]*plain was built with the memscope plugin" \
+  "the merge names the uninstrumented program"
+"$merge" "${profiles[@]}" >"$work/preload.txt" 2>/dev/null || fail "text report of the preloaded run"
+expect_line "$work/preload.txt" "^    no allocation site in it was built with the memscope plugin" \
+  "the text report says it"
+"$merge" "$work"/full/memscope.*.msgpack >"$work/full.txt" 2>"$work/full.merge.stderr" ||
+  fail "text report of the instrumented run"
+grep -q "built with the memscope plugin" "$work/full.txt" "$work/full.merge.stderr" &&
+  fail "the instrumented run called uninstrumented"
 "$python" - "$work/preload.json" <<'PY' || fail "preloaded profile (see above)"
 import json, sys
 d = json.load(open(sys.argv[1]))
 bad = []
 sites = d["sites"]
+if d["processes"][0]["instrumented_sites"] != 0:
+    bad.append(f"instrumented_sites {d['processes'][0]['instrumented_sites']}, expected 0")
 if any(not s.get("uninstrumented") for s in sites if s["calls"]):
     bad.append("a site that is not uninstrumented has calls")
 u = {s["api"]: s for s in sites}

@@ -101,4 +101,22 @@ MEMSCOPE_RUNTIME=static "$cc" a.c -o app3 && ./app3 || fail "static runtime"
 nm app3 | grep ' T __memscope_malloc' >/dev/null || fail "static runtime not in the program"
 "$cc" -E a.c | grep 'sink = malloc' >/dev/null || fail "-E"
 "$cc" -S a.c -o a.s && grep -q __memscope_ a.s || fail "-S is instrumented"
+# A compiler the plugin cannot load into: the failure names it and the clang it needs.
+if command -v gcc >/dev/null; then
+  MEMSCOPE_CC=gcc "$cc" a.c -o app4 2>err && fail "gcc with the plugin succeeded"
+  expect_line err '^memscope-cc: gcc is "gcc .*"; memscope.s plugin loads only into clang 19: set MEMSCOPE_CC to clang-19$' \
+    "gcc named"
+fi
+for other in clang++-14 clang++-16 clang++-18; do
+  command -v $other >/dev/null || continue
+  MEMSCOPE_CXX=$other "$bindir/memscope-c++" -x c++ a.c -o app5 2>err && fail "$other with the plugin succeeded"
+  expect_line err "^memscope-c\\+\\+: ${other//+/\\+} is \".*clang version [0-9]+.*\"; .* set MEMSCOPE_CXX to clang\\+\\+-19\$" \
+    "$other named"
+  break
+done
+# The right clang and a mistake in the code: clang's error only.
+echo 'int main(void) { return undeclared; }' >bad.c
+"$cc" bad.c -o app6 2>err && fail "bad.c compiled"
+grep -q '^memscope-cc:' err && fail "a compile error blamed on the compiler: $(cat err)"
+grep -q "undeclared" err || fail "clang's error not shown: $(cat err)"
 echo "e2e wrapper_args: all checks passed"
