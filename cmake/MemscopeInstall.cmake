@@ -1,6 +1,6 @@
 # Install layout, pkg-config file, CMake package and Debian package (docs/install.md).
 #
-#   bin/                      memscope-merge, memscope-cc, memscope-c++
+#   bin/                      memscope-merge, memscope-cc, memscope-c++, memscope
 #   lib/<multiarch>/          libmemscope.a, libmemscope.so*, pkgconfig/memscope.pc,
 #                             cmake/memscope/memscopeConfig{,Version}.cmake
 #   lib/memscope/             MemscopePass.so (where memscope-cc looks: ../lib/memscope)
@@ -20,7 +20,7 @@ set(MEMSCOPE_INSTALL_PLUGINDIR lib/memscope)
 set(MEMSCOPE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/memscope)
 
 # memscope-merge installs itself (merge/CMakeLists.txt).
-install(TARGETS memscope-cc RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS memscope-cc memscope RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${CMAKE_BINARY_DIR}/tools/memscope-c++ DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS memscope_static memscope_shared
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

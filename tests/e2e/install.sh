@@ -12,7 +12,7 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log" 2>&1 \
   || fail "cmake --install failed: $(cat "$work/install.log")"
 merge=$prefix/bin/memscope-merge
 libdir=$(dirname "$(find "$prefix/lib" -name libmemscope.so -print -quit)")
-for f in bin/memscope-merge bin/memscope-cc bin/memscope-c++ lib/memscope/MemscopePass.so \
+for f in bin/memscope-merge bin/memscope-cc bin/memscope-c++ bin/memscope lib/memscope/MemscopePass.so \
          include/memscope.h include/memscope/abi.h include/memscope/format.h \
          share/doc/memscope/README.md share/doc/memscope/wrappers.md; do
   [[ -e $prefix/$f ]] || fail "$f not installed"
@@ -40,6 +40,15 @@ check_run "$work/consumer/build/app" find_package
 check_run "$work/consumer/build/app_static" find_package_static
 readelf -d "$work/consumer/build/app_static" | grep libmemscope >/dev/null \
   && fail "app_static links libmemscope.so"
+# The installed `memscope run` finds the installed merge and runtime.
+"$prefix/bin/memscope" run -o "$work/run-installed" --mode full -- "$work/consumer/build/app" \
+  >/dev/null 2>"$work/run-installed.err" || fail "installed memscope run: $(cat "$work/run-installed.err")"
+expect_line "$work/run-installed/summary.txt" '^  allocations +123$' "installed memscope run: its summary"
+[[ -s $work/run-installed/report.html ]] || fail "installed memscope run: no report.html"
+"$prefix/bin/memscope" run -o "$work/run-preload" --mode full --preload -- ls /usr/bin >/dev/null \
+  2>"$work/run-preload.err" || fail "installed memscope run --preload: $(cat "$work/run-preload.err")"
+expect_line "$work/run-preload.err" 'no allocation site in ls was built with the memscope plugin' \
+  "installed memscope run --preload: the installed runtime recorded ls"
 # The same project with gcc: memscope_instrument stops the configuration and names the
 # compiler, instead of a build that fails on -fpass-plugin.
 if command -v gcc >/dev/null; then
