@@ -307,12 +307,9 @@ static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t
   return tally_of(proc, tstate(proc->replay, thread), thread, site);
 }
 
-/* The timeline bucket of a time, doubling every timeline's width until it fits. */
-static size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) {
-  uint64_t t = rel(proc, ts);
-  /* Most events fall in the bucket of the one before: no division. */
-  if (t - r->tl_hit_start < proc->timeline_width) /* t below the start wraps: no hit */
-    return r->tl_hit;
+/* The timeline bucket of relative time t, doubling every timeline's width until it
+ * fits (bucket's slow path). */
+static size_t bucket_find(struct mg_process *proc, struct mg_replay *r, uint64_t t) {
   while (t / proc->timeline_width >= MG_TIMELINE_BUCKETS) {
     proc->timeline_width *= 2;
     r->tl_last /= 2;
@@ -339,6 +336,15 @@ static size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) 
   r->tl_hit = (size_t)(t / proc->timeline_width);
   r->tl_hit_start = (uint64_t)r->tl_hit * proc->timeline_width;
   return r->tl_hit;
+}
+
+/* The timeline bucket of a time. */
+static inline size_t bucket(struct mg_process *proc, struct mg_replay *r, uint64_t ts) {
+  uint64_t t = rel(proc, ts);
+  /* Most events fall in the bucket of the one before: no division. */
+  if (t - r->tl_hit_start < proc->timeline_width) /* t below the start wraps: no hit */
+    return r->tl_hit;
+  return bucket_find(proc, r, t);
 }
 
 /* Insertion into the process's top MG_PEAK_SITES, by bytes then id. */
@@ -542,7 +548,9 @@ static inline void site_changes(struct mg_replay *r, struct sstate *ss) {
     site_keeps_high(r, ss);
 }
 
-static void heap_grows(struct mg_replay *r, const struct live_block *b,
+/* Inlined into each copy of apply (apply_one's knows the weight). */
+static inline __attribute__((always_inline)) void heap_grows(struct mg_replay *r,
+                                                             const struct live_block *b,
                        uint64_t ts) {
   if (!r->split_on && b->weight != 1.0)
     split_start(r);
@@ -594,7 +602,10 @@ static void heap_grows(struct mg_replay *r, const struct live_block *b,
   }
 }
 
-static void heap_shrinks(struct mg_replay *r, const struct live_block *b) {
+/* A block of weight w (w) leaves the heap. */
+static inline __attribute__((always_inline)) void heap_shrinks_as(struct mg_replay *r,
+                                                                  const struct live_block *b,
+                                                                  double w) {
   if (r->peak_dirty) /* leaving a peak: remember what it was made of */
     leave_peak(r);
   struct sstate *ss = sstate(r, b->site);
@@ -609,14 +620,23 @@ static void heap_shrinks(struct mg_replay *r, const struct live_block *b) {
     split_change(&r->split, wh, -1, x);
     split_change(&t->split, wh, -1, x);
   }
-  if (b->weight > 1)
-    mg_est_remove(&ss->live_est, b->weight, x);
+  if (w > 1)
+    mg_est_remove(&ss->live_est, w, x);
   r->live_bytes -= b->size;
-  mg_est_remove(&r->est_live, b->weight, x);
-  ss->live_bytes -= b->weight * x;
-  ss->live_blocks -= b->weight;
+  mg_est_remove(&r->est_live, w, x);
+  ss->live_bytes -= w * x;
+  ss->live_blocks -= w;
   t->live -= b->size;
-  mg_est_remove(&t->est_live, b->weight, x);
+  mg_est_remove(&t->est_live, w, x);
+}
+
+/* With a weight of 1 (every block in full mode) in a copy of its own: the compiler
+ * drops the products and the tests for samples. */
+static void heap_shrinks(struct mg_replay *r, const struct live_block *b) {
+  if (b->weight == 1.0)
+    heap_shrinks_as(r, b, 1.0);
+  else
+    heap_shrinks_as(r, b, b->weight);
 }
 
 /* A realloc chain ends with this block (freed, or live at exit). */
@@ -639,8 +659,9 @@ static size_t lifetime_bucket(uint64_t ns) {
   return k;
 }
 
-static void apply(struct mg_process *proc, struct mg_replay *r,
-                  uint32_t thread, const struct mg_plain_event *it, double weight) {
+static inline __attribute__((always_inline)) void
+apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
+         const struct mg_plain_event *it, double weight) {
   if (!r->have_t0) {
     proc->t0 = it->ts;
     r->have_t0 = true;
@@ -692,8 +713,8 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
       nb.chain_first = ts->chain_first;
     }
     ts->chain_pending = false;
-    struct live_block old;
-    if (mg_live_put(&r->live, it->ptr, &nb, &old)) { /* freed where we could not see it */
+    struct live_block old, put = nb; /* nb stays the compiler's: its weight stays known */
+    if (mg_live_put(&r->live, it->ptr, &put, &old)) { /* freed where we could not see it */
       heap_shrinks(r, &old);
       chain_ends(r, &old);
       tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
@@ -753,6 +774,19 @@ static void apply(struct mg_process *proc, struct mg_replay *r,
   }
   if (r->est_live.value > proc->timeline_live[r->tl_last])
     proc->timeline_live[r->tl_last] = r->est_live.value;
+}
+
+/* An item of any weight. */
+static void apply(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
+                  const struct mg_plain_event *it, double weight) {
+  apply_as(proc, r, thread, it, weight);
+}
+
+/* An item of weight 1 (every item in full mode): a copy of its own, where the compiler
+ * drops what a weight of 1 makes void (the products, the tests for samples). */
+static void apply_one(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
+                      const struct mg_plain_event *it) {
+  apply_as(proc, r, thread, it, 1.0);
 }
 
 /* --- Ordering ---------------------------------------------------------------------- */
@@ -873,12 +907,14 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     const struct mg_plain_event *it = &t->q.items[t->q.head]; /* stays put: only a batch moves them */
     if (t->q.head + PREFETCH_AHEAD < t->q.len)
       mg_live_prefetch(&r->live, t->q.items[t->q.head + PREFETCH_AHEAD].ptr);
-    double weight = it->op & OP_WEIGHTED ? t->q.weights[t->q.head] : 1.0;
-    t->q.head++;
+    size_t at = t->q.head++;
     r->pending--;
     r->frontier = it->ts;
     r->released_any = true;
-    apply(proc, r, th, it, weight);
+    if (__builtin_expect(it->op & OP_WEIGHTED, 0))
+      apply(proc, r, th, it, t->q.weights[at]);
+    else
+      apply_one(proc, r, th, it);
     t = &r->threads[th]; /* apply may grow the thread states */
     k = merge_replay(&m, t->q.head < t->q.len ? cursor_of(&t->q.items[t->q.head], th)
                                               : CURSOR_DONE);
