@@ -1104,9 +1104,12 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
                         uint32_t th, struct batch *b, const struct mg_events_rec *e) {
   /* Queued as they come while each is neither late nor earlier than the one before (a
    * thread's events, as a rule): what queue() checks item by item, in one compare.
-   * When the queue is empty (always, in a program with one thread) and the decoder's
-   * array can be taken over (`own`), each entry is turned into its item in place and
-   * the array becomes the queue: no copy.  Else they are copied to the queue's end. */
+   * When no item waits in any queue (always, in a program with one thread) and the
+   * decoder's array can be taken over (`own`), each entry is turned into its item in
+   * place and the array becomes the queue: no copy (Lua's binary-trees: 8% less CPU
+   * time).  Else they are copied to the queue's end: where threads' chunks overlap, the
+   * decoder's array taken over each time left it writing to cold lines of a new one (the
+   * C++ pool's file: 10% more CPU time than the copy to the queue). */
   struct tstate *t = b->t;
   const uint32_t *slot_sites = proc->slot_sites;
   size_t nslots = proc->nslot_sites, i = 0, n = e->nplain;
@@ -1115,8 +1118,7 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
   if (back->len > back->head && back->items[back->len - 1].ts > lower)
     lower = back->items[back->len - 1].ts;
   struct mg_plain_event *own =
-      e->plain_home && *e->plain_home == e->plain && back->head == back->len ? *e->plain_home
-                                                                             : NULL;
+      e->plain_home && *e->plain_home == e->plain && r->nactive == 0 ? *e->plain_home : NULL;
   struct mg_plain_event *to = NULL;
   if (!own) {
     reserve(r, t, n);

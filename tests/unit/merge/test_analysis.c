@@ -382,14 +382,23 @@ START_TEST(test_replay_without_scan) {
 END_TEST
 
 /* A plain batch (an EVENTS chunk's full-mode entries) is queued in the decoder's own array
- * when its thread's queue is empty: the replay keeps that array and leaves another in
- * its place (plain_home).  When the queue still holds items, or an entry is out of
- * order, the entries are copied and the decoder keeps its array.  Either way the counts
- * are exact. */
-static struct mg_plain_event *plain_batch(size_t cap, const struct mg_plain_event *e, size_t n) {
-  struct mg_plain_event *a = malloc(cap * sizeof *a);
-  memcpy(a, e, n * sizeof *e);
-  return a;
+ * when no item waits in any queue: the replay keeps that array and leaves another in its
+ * place (plain_home).  When items wait, or an entry is out of order, the entries are
+ * copied and the decoder keeps its array.  Either way the counts are exact.  Threads 1
+ * and 3 have ended (their THREAD records came first), so nothing of theirs waits after
+ * their batch; thread 2's last item waits for its next batch. */
+static struct mg_events_rec plain_rec(uint64_t thread, struct mg_plain_event **home,
+                                      size_t *cap, const struct mg_plain_event *e, size_t n) {
+  memcpy(*home, e, n * sizeof *e);
+  uint64_t allocated = 0, bytes = 0;
+  for (size_t i = 0; i < n; i++) {
+    allocated += e[i].kind == MS_EV_ALLOC;
+    bytes += e[i].kind == MS_EV_ALLOC ? e[i].size : 0;
+  }
+  return (struct mg_events_rec){.thread = thread, .nevents = n, .plain = *home, .nplain = n,
+                                .plain_home = home, .plain_home_cap = cap,
+                                .facts = MG_EVENTS_PLAIN, .allocated = allocated,
+                                .allocated_bytes = bytes};
 }
 
 START_TEST(test_plain_batch_taken_over) {
@@ -401,64 +410,45 @@ START_TEST(test_plain_batch_taken_over) {
                                                      .slot = 2});
   mg_process_add_site(p, proc, &(struct mg_site_rec){.id = S_FREE, .api = MEMSCOPE_API_FREE,
                                                      .slot = 3});
+  mg_process_add_thread(p, proc, &(struct mg_thread_rec){.thread = 1});
+  mg_process_add_thread(p, proc, &(struct mg_thread_rec){.thread = 3});
   const struct mg_plain_event t1a[] = {{5, 0x10, 10, {2}, {MS_EV_ALLOC}},
                                        {7, 0x10, 0, {3}, {MS_EV_FREE}},
                                        {20, 0x30, 30, {2}, {MS_EV_ALLOC}}};
-  const struct mg_plain_event t2[] = {{9, 0x20, 20, {2}, {MS_EV_ALLOC}}};
-  const struct mg_plain_event t1b[] = {{25, 0x30, 0, {3}, {MS_EV_FREE}},
-                                       {26, 0x40, 40, {2}, {MS_EV_ALLOC}}};
-  const struct mg_plain_event t1c[] = {{30, 0x50, 50, {2}, {MS_EV_ALLOC}},
-                                       {28, 0x40, 0, {3}, {MS_EV_FREE}}}; /* out of order */
   const struct mg_plain_event t3[] = {{40, 0x60, 60, {2}, {MS_EV_ALLOC}},
                                       {35, 0x70, 70, {2}, {MS_EV_ALLOC}}}; /* out of order */
+  const struct mg_plain_event t2[] = {{45, 0x20, 20, {2}, {MS_EV_ALLOC}}};
+  const struct mg_plain_event t1b[] = {{50, 0x30, 0, {3}, {MS_EV_FREE}},
+                                       {51, 0x40, 40, {2}, {MS_EV_ALLOC}}};
   size_t cap = 16;
-  struct mg_plain_event *home = plain_batch(cap, t1a, 3), *given = home;
-  struct mg_events_rec r = {.thread = 1, .nevents = 3, .plain = home, .nplain = 3,
-                            .plain_home = &home, .plain_home_cap = &cap,
-                            .facts = MG_EVENTS_PLAIN, .allocated = 2, .allocated_bytes = 40};
-  mg_process_add_events(p, proc, &r); /* an empty queue: taken over */
+  struct mg_plain_event *home = malloc(cap * sizeof *home), *given = home;
+  struct mg_events_rec r = plain_rec(1, &home, &cap, t1a, 3);
+  mg_process_add_events(p, proc, &r); /* nothing waits: taken over */
   ck_assert_ptr_ne(home, given);
   ck_assert_uint_ge(cap, 3);
-  free(home);
-  cap = 16;
-  home = given = plain_batch(cap, t2, 1);
-  r = (struct mg_events_rec){.thread = 2, .nevents = 1, .plain = home, .nplain = 1,
-                             .plain_home = &home, .plain_home_cap = &cap,
-                             .facts = MG_EVENTS_PLAIN, .allocated = 1, .allocated_bytes = 20};
-  mg_process_add_events(p, proc, &r); /* taken over: thread 1's item at 20 still waits */
+  given = home;
+  r = plain_rec(3, &home, &cap, t3, 2);
+  mg_process_add_events(p, proc, &r); /* out of order: copied, the second put first */
+  ck_assert_ptr_eq(home, given);
+  r = plain_rec(2, &home, &cap, t2, 1);
+  mg_process_add_events(p, proc, &r); /* nothing waits: taken over; its item waits */
   ck_assert_ptr_ne(home, given);
-  free(home);
-  cap = 16;
-  home = given = plain_batch(cap, t1b, 2);
-  r = (struct mg_events_rec){.thread = 1, .nevents = 2, .plain = home, .nplain = 2,
-                             .plain_home = &home, .plain_home_cap = &cap,
-                             .facts = MG_EVENTS_PLAIN, .allocated = 1, .allocated_bytes = 40};
-  mg_process_add_events(p, proc, &r); /* thread 1's queue holds an item: copied */
+  given = home;
+  r = plain_rec(1, &home, &cap, t1b, 2);
+  mg_process_add_events(p, proc, &r); /* thread 2's item waits: copied */
   ck_assert_ptr_eq(home, given);
-  memcpy(home, t1c, sizeof t1c);
-  r.nplain = r.nevents = 2;
-  r.allocated_bytes = 50;
-  mg_process_add_events(p, proc, &r); /* copied, the second entry put before the first */
-  ck_assert_ptr_eq(home, given);
-  memcpy(home, t3, sizeof t3);
-  r.thread = 3;
-  r.allocated = 2;
-  r.allocated_bytes = 130;
-  mg_process_add_events(p, proc, &r); /* an empty queue, but out of order: copied */
-  ck_assert_ptr_eq(home, given);
-  ck_assert_uint_eq(cap, 16);
   free(home);
   mg_profile_end_process(p, proc);
-  ck_assert_uint_eq(p->totals.allocations, 7);
-  ck_assert_uint_eq(p->totals.frees, 3);
+  ck_assert_uint_eq(p->totals.allocations, 6);
+  ck_assert_uint_eq(p->totals.frees, 2);
   ck_assert_uint_eq(p->totals.unmatched_frees, 0);
-  ck_assert_uint_eq(p->totals.bytes_allocated, 280);
-  ck_assert_uint_eq(p->totals.bytes_freed, 80);
+  ck_assert_uint_eq(p->totals.bytes_allocated, 230);
+  ck_assert_uint_eq(p->totals.bytes_freed, 40);
   ck_assert_uint_eq(p->totals.live_blocks, 4);
-  ck_assert_uint_eq(p->totals.live_bytes, 200);
-  ck_assert_uint_eq(p->totals.peak_live_bytes, 200);
+  ck_assert_uint_eq(p->totals.live_bytes, 190);
+  ck_assert_uint_eq(p->totals.peak_live_bytes, 190);
   ck_assert_uint_eq(mg_process_find_thread(proc, 3)->counts.live_bytes, 130);
-  ck_assert_uint_eq(mg_process_find_thread(proc, 1)->counts.bytes_freed, 80);
+  ck_assert_uint_eq(mg_process_find_thread(proc, 1)->counts.bytes_freed, 40);
   ck_assert_uint_eq(proc->late_events, 0);
   mg_profile_free(p);
 }
