@@ -563,6 +563,8 @@ static void deliver_chunk(struct reader *r, size_t k, struct job *job) {
                             .events = job->ev.is_plain ? NULL : job->ev.events,
                             .plain = job->ev.is_plain ? job->ev.plain : NULL,
                             .nplain = job->ev.is_plain ? job->ev.nplain : 0,
+                            .plain_home = job->ev.is_plain ? &job->ev.plain : NULL,
+                            .plain_home_cap = &job->ev.plain_cap,
                             .plain_stacks = mg_stack_ids_refs(&r->stacks, &job->ev),
                             .facts = job->ev.facts, .allocated = job->ev.allocated,
                             .allocated_bytes = job->ev.allocated_bytes};

@@ -96,10 +96,18 @@ struct mg_event {
  * MS_EV_REALLOC, as a realloc that released nothing is alone). */
 struct mg_plain_event {
   uint64_t ts, ptr;
-  uint64_t size;  /* 0 for a free or a release */
-  uint32_t slot;  /* the site's slot (a SITE record named it, and it is below
-                   * MG_PLAIN_SLOTS) */
-  uint32_t kind;  /* MS_EV_ALLOC, MS_EV_FREE, MS_EV_REALLOC or MG_PLAIN_RELEASE */
+  uint64_t size; /* 0 for a free or a release */
+  /* The replay queues the entries it takes over (mg_events_rec.plain_home) in place:
+   * the same 32 bytes, with site and op where the decoder put slot and kind. */
+  union {
+    uint32_t slot; /* the site's slot (a SITE record named it, and it is below
+                    * MG_PLAIN_SLOTS) */
+    uint32_t site; /* the replay's: position in profile->sites */
+  };
+  union {
+    uint32_t kind; /* MS_EV_ALLOC, MS_EV_FREE, MS_EV_REALLOC or MG_PLAIN_RELEASE */
+    uint32_t op;   /* the replay's: kind, flags and stack (replay.c) */
+  };
 };
 #define MG_PLAIN_SLOTS (1u << 22)
 enum { MG_PLAIN_RELEASE = 0x103 }; /* 0x100 | MS_EV_REALLOC: not an event kind */
@@ -131,6 +139,12 @@ struct mg_events_rec {
   const struct mg_event *events;
   const struct mg_plain_event *plain;
   size_t nplain;
+  /* Where the decoder keeps `plain` between chunks (NULL: nowhere, the entries are only
+   * lent): a consumer may take the array over instead of copying its entries, and leave
+   * an array of its own (or NULL) there, with its capacity in *plain_home_cap, for the
+   * decoder's next chunk. */
+  struct mg_plain_event **plain_home;
+  size_t *plain_home_cap;
   struct mg_stack_refs plain_stacks; /* ref NULL when no entry has a stack */
   size_t nskipped;               /* events of unknown kinds, left out of `events` */
   /* What the decoder learnt on the way, so that the model can skip passes over a batch

@@ -148,14 +148,14 @@ static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
     if (back > ts || (old_ptr && !ptr && size))
       return 0;
     if (old_ptr) /* released: it returned a block, or was asked for 0 bytes */
-      out[n++ - 1] = (struct mg_plain_event){ts - back, old_ptr, 0, (uint32_t)slot,
-                                             MG_PLAIN_RELEASE};
+      out[n++ - 1] = (struct mg_plain_event){ts - back, old_ptr, 0, {(uint32_t)slot},
+                                             {MG_PLAIN_RELEASE}};
     id = 0;
   }
   st->prev_slot = slot;
   st->prev_ptr = ptr;
   st->prev_ts = ts;
-  out[n - 1] = (struct mg_plain_event){ts, ptr, size, (uint32_t)slot, kinds[op]};
+  out[n - 1] = (struct mg_plain_event){ts, ptr, size, {(uint32_t)slot}, {kinds[op]}};
   /* counted here, not read back from *out: a load of a field just stored in a wide
    * store stalls on store forwarding */
   bool counted = op == MS_ITEM_ALLOC && ptr;

@@ -381,6 +381,79 @@ START_TEST(test_replay_without_scan) {
 }
 END_TEST
 
+/* A plain batch (an EVENTS chunk's full-mode entries) is queued in the decoder's own array
+ * when no item waits in any queue: the replay keeps that array and leaves another in its
+ * place (plain_home).  When items wait, or an entry is out of order, the entries are
+ * copied and the decoder keeps its array.  Either way the counts are exact.  Threads 1
+ * and 3 have ended (their THREAD records came first), so nothing of theirs waits after
+ * their batch; thread 2's last item waits for its next batch. */
+static struct mg_events_rec plain_rec(uint64_t thread, struct mg_plain_event **home,
+                                      size_t *cap, const struct mg_plain_event *e, size_t n) {
+  memcpy(*home, e, n * sizeof *e);
+  uint64_t allocated = 0, bytes = 0;
+  for (size_t i = 0; i < n; i++) {
+    allocated += e[i].kind == MS_EV_ALLOC;
+    bytes += e[i].kind == MS_EV_ALLOC ? e[i].size : 0;
+  }
+  return (struct mg_events_rec){.thread = thread, .nevents = n, .plain = *home, .nplain = n,
+                                .plain_home = home, .plain_home_cap = cap,
+                                .facts = MG_EVENTS_PLAIN, .allocated = allocated,
+                                .allocated_bytes = bytes};
+}
+
+START_TEST(test_plain_batch_taken_over) {
+  struct mg_profile *p = mg_profile_new();
+  struct mg_header_rec h = {.version = 1, .program = "plain", .mode = "full", .pid = 9,
+                            .present = MG_HEADER_HAS_PID};
+  struct mg_process *proc = mg_profile_begin_process(p, "plain", &h);
+  mg_process_add_site(p, proc, &(struct mg_site_rec){.id = S_MALLOC, .api = MEMSCOPE_API_MALLOC,
+                                                     .slot = 2});
+  mg_process_add_site(p, proc, &(struct mg_site_rec){.id = S_FREE, .api = MEMSCOPE_API_FREE,
+                                                     .slot = 3});
+  mg_process_add_thread(p, proc, &(struct mg_thread_rec){.thread = 1});
+  mg_process_add_thread(p, proc, &(struct mg_thread_rec){.thread = 3});
+  const struct mg_plain_event t1a[] = {{5, 0x10, 10, {2}, {MS_EV_ALLOC}},
+                                       {7, 0x10, 0, {3}, {MS_EV_FREE}},
+                                       {20, 0x30, 30, {2}, {MS_EV_ALLOC}}};
+  const struct mg_plain_event t3[] = {{40, 0x60, 60, {2}, {MS_EV_ALLOC}},
+                                      {35, 0x70, 70, {2}, {MS_EV_ALLOC}}}; /* out of order */
+  const struct mg_plain_event t2[] = {{45, 0x20, 20, {2}, {MS_EV_ALLOC}}};
+  const struct mg_plain_event t1b[] = {{50, 0x30, 0, {3}, {MS_EV_FREE}},
+                                       {51, 0x40, 40, {2}, {MS_EV_ALLOC}}};
+  size_t cap = 16;
+  struct mg_plain_event *home = malloc(cap * sizeof *home), *given = home;
+  struct mg_events_rec r = plain_rec(1, &home, &cap, t1a, 3);
+  mg_process_add_events(p, proc, &r); /* nothing waits: taken over */
+  ck_assert_ptr_ne(home, given);
+  ck_assert_uint_ge(cap, 3);
+  given = home;
+  r = plain_rec(3, &home, &cap, t3, 2);
+  mg_process_add_events(p, proc, &r); /* out of order: copied, the second put first */
+  ck_assert_ptr_eq(home, given);
+  r = plain_rec(2, &home, &cap, t2, 1);
+  mg_process_add_events(p, proc, &r); /* nothing waits: taken over; its item waits */
+  ck_assert_ptr_ne(home, given);
+  given = home;
+  r = plain_rec(1, &home, &cap, t1b, 2);
+  mg_process_add_events(p, proc, &r); /* thread 2's item waits: copied */
+  ck_assert_ptr_eq(home, given);
+  free(home);
+  mg_profile_end_process(p, proc);
+  ck_assert_uint_eq(p->totals.allocations, 6);
+  ck_assert_uint_eq(p->totals.frees, 2);
+  ck_assert_uint_eq(p->totals.unmatched_frees, 0);
+  ck_assert_uint_eq(p->totals.bytes_allocated, 230);
+  ck_assert_uint_eq(p->totals.bytes_freed, 40);
+  ck_assert_uint_eq(p->totals.live_blocks, 4);
+  ck_assert_uint_eq(p->totals.live_bytes, 190);
+  ck_assert_uint_eq(p->totals.peak_live_bytes, 190);
+  ck_assert_uint_eq(mg_process_find_thread(proc, 3)->counts.live_bytes, 130);
+  ck_assert_uint_eq(mg_process_find_thread(proc, 1)->counts.bytes_freed, 40);
+  ck_assert_uint_eq(proc->late_events, 0);
+  mg_profile_free(p);
+}
+END_TEST
+
 /* Reading many inputs on several cores gives the same profile as one after the other. */
 START_TEST(test_combine_same_as_serial) {
   struct fx a, b;
@@ -462,6 +535,7 @@ Suite *analysis_suite(void) {
   tcase_add_test(tc, test_window_bounded);
   tcase_add_test(tc, test_window_cap_late_events);
   tcase_add_test(tc, test_replay_without_scan);
+  tcase_add_test(tc, test_plain_batch_taken_over);
   tcase_add_test(tc, test_combine_same_as_serial);
   suite_add_tcase(s, tc);
   return s;

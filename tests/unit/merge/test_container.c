@@ -275,10 +275,10 @@ START_TEST(test_plain_realloc_stacks) {
       ck_assert_uint_eq(c.allocated, 1);
       ck_assert_uint_eq(c.allocated_bytes, 10);
       const struct mg_plain_event want[] = {
-          {100, 0x1000, 10, 2, MS_EV_ALLOC},  {150, 0x1000, 0, 2, MG_PLAIN_RELEASE},
-          {200, 0x2000, 20, 2, MS_EV_REALLOC}, {300, 0x3000, 30, 2, MS_EV_REALLOC},
-          {390, 0x3000, 0, 2, MG_PLAIN_RELEASE}, {400, 0, 0, 2, MS_EV_REALLOC},
-          {500, 0x2000, 0, 2, MS_EV_FREE}};
+          {100, 0x1000, 10, {2}, {MS_EV_ALLOC}},  {150, 0x1000, 0, {2}, {MG_PLAIN_RELEASE}},
+          {200, 0x2000, 20, {2}, {MS_EV_REALLOC}}, {300, 0x3000, 30, {2}, {MS_EV_REALLOC}},
+          {390, 0x3000, 0, {2}, {MG_PLAIN_RELEASE}}, {400, 0, 0, {2}, {MS_EV_REALLOC}},
+          {500, 0x2000, 0, {2}, {MS_EV_FREE}}};
       ck_assert_uint_eq(c.nplain, 7);
       for (size_t i = 0; i < 7; i++) {
         const struct mg_plain_event *e = &c.plain[i];
