@@ -30,7 +30,7 @@ namespace memscope {
 // struct emitBlock() builds, at the same offsets on every target).
 static constexpr uint32_t HeaderSize = sizeof(__memscope_tls_header);
 static constexpr uint32_t SampleLeftAt = offsetof(__memscope_tls_header, sample_left);
-static constexpr uint32_t FreeMaskAt = offsetof(__memscope_tls_header, free_mask);
+static constexpr uint32_t DisarmedAt = offsetof(__memscope_tls_header, disarmed);
 static constexpr uint32_t ReleasesAt = offsetof(__memscope_tls_header, releases_at);
 static constexpr uint32_t CountersAt = offsetof(__memscope_tls_header, counters);
 static constexpr uint32_t SlotSize = sizeof(__memscope_tls_alloc); // every API alike
@@ -38,7 +38,7 @@ static constexpr uint32_t CallsAt = offsetof(__memscope_tls_alloc, calls);
 static constexpr uint32_t BytesAt = offsetof(__memscope_tls_alloc, bytes);
 static constexpr uint32_t LoAt = offsetof(__memscope_tls_alloc, lo);
 static constexpr uint32_t SpanAt = offsetof(__memscope_tls_alloc, span);
-static_assert(SampleLeftAt == 0 && FreeMaskAt == 8 && ReleasesAt == 12 && CountersAt == 16 &&
+static_assert(SampleLeftAt == 0 && DisarmedAt == 8 && ReleasesAt == 12 && CountersAt == 16 &&
                   HeaderSize == 24,
               "the header is { i64, i32, i32, ptr }");
 static_assert(SlotSize == 32, "an inline slot is a table slot");
@@ -169,7 +169,7 @@ uint32_t InlineFastPaths::addSlot(AllocApi Api) {
 
 void InlineFastPaths::emitBlock() {
   assert(!empty() && !Block && "emitBlock() once, after addSlot()");
-  // A thread's first calls see sample_left and free_mask 0 and take the slow paths,
+  // A thread's first calls see sample_left 0 and disarmed 1 and take the slow paths,
   // which arm the header; counters starts at the runtime's scratch, never NULL (abi.h:
   // a signal handler's malloc may take a fast path the header did not arm).
   GlobalVariable *Scratch = M.getNamedGlobal(InlineScratchGlobal);
@@ -178,7 +178,7 @@ void InlineFastPaths::emitBlock() {
                                  GlobalValue::ExternalLinkage, nullptr, InlineScratchGlobal);
   auto *Ty = StructType::get(M.getContext(), {Types.I64, Types.I32, Types.I32, Types.Ptr});
   Constant *Init = ConstantStruct::get(
-      Ty, {ConstantInt::get(Types.I64, 0), ConstantInt::get(Types.I32, 0),
+      Ty, {ConstantInt::get(Types.I64, 0), ConstantInt::get(Types.I32, 1),
            ConstantInt::get(Types.I32, 0), Scratch});
   Block = new GlobalVariable(M, Ty, /*isConstant=*/false, GlobalValue::InternalLinkage, Init,
                              TlsGlobal, /*InsertBefore=*/nullptr, GlobalValue::LocalExecTLSModel);
@@ -398,8 +398,13 @@ void InlineFastPaths::joinResults(CallInst &Call, BasicBlock *CallBB, Value *Sam
   Result->addIncoming(Sampled, Slow);
 }
 
-// Whether the free filter's byte for pointer P under the header's mask is set, at B's
-// insertion point.
+// Whether the free filter's byte for pointer P is set, at B's insertion point: the
+// byte at disarmed << 20 | (uint32_t)P >> 12 (abi.h).  On x86-64 the index is one
+// `shld $20` of P's low half into the loaded `disarmed` (an inline asm: the code
+// generator would shift a copy of P with `shrd` instead, one more instruction), so the
+// test is as long as an `and` with a mask: load, shld, cmpb, jne (the filter's address
+// hoisted out of a loop).  The 32-bit shld clears the register's upper half, so the
+// asm's 64-bit result is the index.  Elsewhere, a funnel shift.
 Value *InlineFastPaths::filterByte(IRBuilder<> &B, Value *P) {
   if (!Filter) {
     Filter = M.getNamedGlobal(FreeFilterGlobal);
@@ -407,10 +412,22 @@ Value *InlineFastPaths::filterByte(IRBuilder<> &B, Value *P) {
       Filter = new GlobalVariable(M, ArrayType::get(B.getInt8Ty(), 0), /*isConstant=*/false,
                                   GlobalValue::ExternalLinkage, nullptr, FreeFilterGlobal);
   }
-  Value *MaskAt = at(B, threadBlock(B, Block), FreeMaskAt, "ms.mask.ptr");
-  Value *Mask = B.CreateAlignedLoad(Types.I32, MaskAt, Align(8), "ms.mask");
-  Value *Low = B.CreateTrunc(B.CreatePtrToInt(P, Types.SizeT, "ms.addr"), Types.I32, "ms.addr.lo");
-  Value *Index = B.CreateZExt(B.CreateAnd(Low, Mask, "ms.index"), Types.I64, "ms.index64");
+  Value *DisarmedAt_ = at(B, threadBlock(B, Block), DisarmedAt, "ms.disarmed.ptr");
+  Value *Disarmed = B.CreateAlignedLoad(Types.I32, DisarmedAt_, Align(8), "ms.disarmed");
+  Value *Addr = B.CreatePtrToInt(P, Types.I64, "ms.addr");
+  Value *Index;
+  if (compat::targetTriple(M).getArch() == Triple::x86_64) {
+    auto *Shld = InlineAsm::get(FunctionType::get(Types.I64, {Types.I64, Types.I64}, false),
+                                "shldl $$20, ${2:k}, ${0:k}", "=r,0,r", /*hasSideEffects=*/false);
+    Index = B.CreateCall(Shld, {B.CreateZExt(Disarmed, Types.I64, "ms.disarmed64"), Addr},
+                         "ms.index64");
+  } else {
+    Value *Low = B.CreateTrunc(Addr, Types.I32, "ms.addr.lo");
+    Value *Shifted = B.CreateIntrinsic(Intrinsic::fshl, {Types.I32},
+                                       {Disarmed, Low, B.getInt32(32 - MEMSCOPE_FILTER_SHIFT)},
+                                       nullptr, "ms.index");
+    Index = B.CreateZExt(Shifted, Types.I64, "ms.index64");
+  }
   Value *ByteAt = B.CreateInBoundsGEP(B.getInt8Ty(), Filter, Index, "ms.filter.ptr");
   LoadInst *Byte = B.CreateAlignedLoad(B.getInt8Ty(), ByteAt, Align(1), "ms.filter");
   // Sampling threads update the byte with compare-and-swap.  A plain byte load is what
@@ -565,18 +582,18 @@ void InlineFastPaths::instrumentAfter(CallBase &Call, const KnownFunction &K, Co
 //   head:     br FILTER(p) ms.fslow, ms.ffast
 //   ms.ffast: (h->counters + slot)->calls++; br ms.join
 //   ms.fslow: br (p == NULL) ms.fnull, ms.fcall
-//   ms.fnull: br (h->free_mask != 0) ms.join, ms.fcall   (a volatile load, see below)
+//   ms.fnull: br (h->disarmed == 0) ms.join, ms.fcall    (a volatile load, see below)
 //   ms.fcall: __memscope_free_inline_slow(p, site, h); br ms.join
 //   ms.join:  the original call (operator delete: between __memscope_inner = 1 and = 0),
 //             then the rest of the original block
 // The filter byte of a live sampled block is never 0, so its free always reaches the
-// runtime; so does every free of a thread whose block is not armed (mask 0: byte 0 is
-// always set), NULL included (full mode records it).  free(NULL) with the header armed
-// has nothing to count or record and stops at ms.fnull: 4 instructions instead of a
-// call.  The mask is loaded there again, volatile so that it is not merged with the
-// first load: reusing that one would keep it alive in a register across the fast path
-// (one more instruction on every free).  The slow path only counts and records, the
-// free itself is the call's.
+// runtime; so does every free of a thread whose block is not armed (it reads the
+// filter's all-set half), NULL included (full mode records it; byte 0 is always set).
+// free(NULL) with the header armed has nothing to count or record and stops at
+// ms.fnull: 4 instructions instead of a call.  `disarmed` is loaded there again,
+// volatile so that it is not merged with the first load: reusing that one would keep
+// it alive in a register across the fast path (one more instruction on every free).
+// The slow path only counts and records, the free itself is the call's.
 void InlineFastPaths::instrumentFree(CallBase &Call, const KnownFunction &K, Constant *Site,
                                      uint32_t Slot) {
   LLVMContext &Ctx = M.getContext();
@@ -601,9 +618,10 @@ void InlineFastPaths::instrumentFree(CallBase &Call, const KnownFunction &K, Con
   B.SetInsertPoint(Slow);
   B.CreateCondBr(B.CreateIsNull(P, "ms.null"), Null, SlowCall);
   B.SetInsertPoint(Null);
-  LoadInst *Mask = B.CreateAlignedLoad(Types.I32, at(B, threadBlock(B, Block), FreeMaskAt, "ms.mask.ptr"),
-                                       Align(8), /*isVolatile=*/true, "ms.mask.again");
-  B.CreateCondBr(B.CreateIsNotNull(Mask, "ms.armed"), Join, SlowCall);
+  LoadInst *Disarmed = B.CreateAlignedLoad(
+      Types.I32, at(B, threadBlock(B, Block), DisarmedAt, "ms.disarmed.ptr"), Align(8),
+      /*isVolatile=*/true, "ms.disarmed.again");
+  B.CreateCondBr(B.CreateIsNull(Disarmed, "ms.armed"), Join, SlowCall);
   B.SetInsertPoint(SlowCall);
   B.CreateCall(runtimeFunction(FreeInlineSlowFn, Types.freeInlineSlowFunction()),
                {P, Site, threadBlock(B, Block)});

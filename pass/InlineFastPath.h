@@ -10,7 +10,7 @@
 // size outside the site's range so far, a free that may be of a sampled block, or a
 // thread whose header is not armed calls the runtime.
 //
-// The header: { uint64_t sample_left; uint32_t free_mask; int32_t releases_at;
+// The header: { uint64_t sample_left; uint32_t disarmed; int32_t releases_at;
 // counters }, where counters + tls_slot is the site's 32-byte slot { calls, bytes, lo,
 // span } in the table (a free-like site uses calls only) and counters + releases_at the
 // thread's realloc release counter.  The k-th inline site of the module (site order,
@@ -110,9 +110,9 @@ private:
   bool Full = false; // a site did not fit: no later one is inline
   uint32_t Slots = 0; // inline sites so far
   llvm::GlobalVariable *Block = nullptr;
-  llvm::GlobalVariable *Filter = nullptr; // __memscope_free_filter, declared on first use
   llvm::Function *BlockFn = nullptr;
   llvm::Function *Widen = nullptr;
+  llvm::GlobalVariable *Filter = nullptr; // __memscope_free_filter, declared on first use
 };
 
 } // namespace memscope

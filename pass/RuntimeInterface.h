@@ -73,7 +73,7 @@ inline constexpr char RegisterModuleFn[] = MEMSCOPE_REGISTER_FN;
 inline constexpr char UnregisterModuleFn[] = MEMSCOPE_UNREGISTER_FN;
 inline constexpr uint32_t AbiVersion = MEMSCOPE_ABI_VERSION;
 
-// --- Layouts (abi.h, version 4) ----------------------------------------------------------
+// --- Layouts (abi.h, version 5) ----------------------------------------------------------
 // struct __memscope_frame  { const char *function, *file; uint32_t line, column; }
 // struct __memscope_site   { uint64_t id; const __memscope_frame *frames;
 //                            uint32_t nframes, api, index, flags, tls_slot, reserved; }
@@ -81,7 +81,7 @@ inline constexpr uint32_t AbiVersion = MEMSCOPE_ABI_VERSION;
 //                            const char *name; __memscope_module *next;
 //                            void *(*tls_block)(void); uint32_t tls_size, reserved; }
 // The thread-local block of inline sites: a 24-byte header
-// { uint64_t sample_left; uint32_t free_mask; int32_t releases_at; __memscope_tls_alloc *counters; }
+// { uint64_t sample_left; uint32_t disarmed; int32_t releases_at; __memscope_tls_alloc *counters; }
 // (InlineFastPath.h); the counters are in the runtime's per-thread table.
 // RuntimeTypes below spells them field by field; tests/lit/abi-layout.c checks the
 // result against abi.h with a real program.
@@ -182,7 +182,7 @@ struct RuntimeTypes {
   // void __memscope_note_alloc(size_t, ptr, site *) / __memscope_note_free(ptr, site *).
   llvm::FunctionType *noteAllocFunction() const;
   llvm::FunctionType *noteFreeFunction() const;
-  // void __memscope_register_module_v4(module *), also the unregister function.
+  // void __memscope_register_module_v5(module *), also the unregister function.
   llvm::FunctionType *registrationFunction() const;
   // Inline sites: ptr __memscope_malloc_inline_slow(size_t, site *, ptr block),
   // ptr __memscope_calloc_inline_slow(size_t, size_t, site *, ptr block),

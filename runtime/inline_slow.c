@@ -21,7 +21,7 @@ static inline void give_back(struct __memscope_tls_header *h, uint64_t size) {
 
 /* The countdown an allocation through h draws from (above). */
 static inline uint64_t *countdown_of(struct ms_thread *t, struct __memscope_tls_header *h) {
-  return h->free_mask ? &h->sample_left : &t->sample_left;
+  return h->disarmed ? &t->sample_left : &h->sample_left;
 }
 
 /* An allocation the caller made (p NULL: it failed) on a thread that records: counted
@@ -89,7 +89,7 @@ MS_EXPORT void *__memscope_realloc_inline_slow(void *old, size_t size,
   }
   /* Full mode (every call an event), leaks mode (no decision) and disarmed headers: the
    * entry point's own slow path, which draws from the thread's countdown. */
-  if (!h->free_mask || ms_config.mode == MS_MODE_LEAKS) return ms_realloc_slow_call(old, size, site);
+  if (h->disarmed || ms_config.mode == MS_MODE_LEAKS) return ms_realloc_slow_call(old, size, site);
   uint64_t begin = ms_begin_realloc(old);
   void *p = ms_real_realloc(old, size);
   /* The old block is gone when the call returned one, or freed it (size 0, glibc). */

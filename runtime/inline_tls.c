@@ -4,10 +4,11 @@
  *
  * A header is "armed" when it lets calls through: counters pointing at the module's
  * part of the thread's table, sample_left > 0 (the bytes to this module's next sample
- * point) and free_mask = MS_FILTER_MASK (a free of a block the filter does not flag is
- * counted inline).  Only a thread that records (set up, in the registry, joined to the
- * session) has armed headers; anything else leaves them disarmed (sample_left and
- * free_mask 0), so every call comes to the slow entries below, which decide.  Full mode
+ * point) and disarmed = 0 (a free of a block the filter does not flag is counted
+ * inline).  Only a thread that records (set up, in the registry, joined to the session)
+ * has armed headers; anything else leaves them disarmed (sample_left 0, disarmed 1: its
+ * frees read the filter's all-set half), so every call comes to the slow entries below,
+ * which decide.  Full mode
  * keeps them disarmed: every event is recorded.
  *
  * The counts are the table's, so they need no copying: whatever reads a thread's table
@@ -96,10 +97,10 @@ static void arm(struct ms_thread *t, struct __memscope_tls_header *h, uint32_t d
   }
   h->counters = (struct __memscope_tls_alloc *)((char *)t->counters_mem + delta);
   /* A realloc's release is counted only through an armed header (its old block's filter
-   * test fails with free_mask 0): set with counters, before free_mask. */
+   * test fails while disarmed): set with counters, before disarmed. */
   h->releases_at = (int32_t)(MS_SLOT_RELEASES * sizeof(struct ms_site_counter)) - (int32_t)delta;
   atomic_signal_fence(memory_order_seq_cst);
-  h->free_mask = MS_FILTER_MASK;
+  h->disarmed = 0;
   h->sample_left = ms_config.sampler == MS_SAMPLER_BYTES
                        ? ms_sampler_next_interval(&t->rng, ms_config.sample_interval)
                        : 0; /* the tiered sampler draws per allocation */
@@ -109,7 +110,7 @@ static void arm(struct ms_thread *t, struct __memscope_tls_header *h, uint32_t d
  * when it goes). */
 static void disarm(struct __memscope_tls_header *h) {
   h->sample_left = 0;
-  h->free_mask = 0;
+  h->disarmed = 1;
 }
 
 void ms_inline_arm_self(struct ms_thread *t) {
@@ -170,6 +171,6 @@ int ms_inline_ready(struct ms_thread *t, struct __memscope_tls_header *h,
     disarm(h);
     return 0;
   }
-  if (!h->free_mask && site->index) arm(t, h, site->index - site->tls_slot);
+  if (h->disarmed && site->index) arm(t, h, site->index - site->tls_slot);
   return 1;
 }

@@ -475,14 +475,13 @@ void ms_thread_create_unlock(void);
 
 /* ---- sampled_set.c: which live blocks were sampled --------------------------------
  * __memscope_free_filter[ms_filter_slot(p)] is non-zero when p may be a sampled block:
- * one load on every free.  The slot is the address's bits 4-19 (a byte offset, so no
- * shift), which inline frees compute with one `and` of the thread's free_mask (abi.h);
- * slot 0 is always set, so a NULL pointer or a disarmed mask takes the slow path.  In
- * full mode every slot is set, so every free does. */
-#define MS_FILTER_BITS 20
-#define MS_FILTER_MASK 0xFFFF0u
-extern uint8_t __memscope_free_filter[1u << MS_FILTER_BITS];
-static inline uint32_t ms_filter_slot(uintptr_t p) { return (uint32_t)p & MS_FILTER_MASK; }
+ * one load on every free.  The slot is the address's low 32 bits over 4 KiB
+ * (MEMSCOPE_FILTER_SHIFT, abi.h), which inline frees compute with one `shld` into the
+ * header's `disarmed` (a disarmed header reads the filter's second half, all set);
+ * slot 0 is always set, so a NULL pointer takes the slow path.  In full mode every slot
+ * is set, so every free does. */
+extern uint8_t __memscope_free_filter[2 * MEMSCOPE_FILTER_HALF];
+static inline uint32_t ms_filter_slot(uintptr_t p) { return (uint32_t)p >> MEMSCOPE_FILTER_SHIFT; }
 /* A relaxed atomic load: the same single instruction as a plain one on x86, and no data
  * race with the compare-and-swap updates of sampled allocations on other threads. */
 static inline int ms_maybe_sampled(uintptr_t p) {

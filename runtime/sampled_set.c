@@ -1,12 +1,17 @@
 /* Which live blocks were sampled, so that a free can tell in one load.
  *
- * __memscope_free_filter: one-byte counts in 1 MiB of BSS (zero pages until a sampled
- * block lands on them), one per 16-byte granule of each 1 MiB of address space (the
- * address's bits 4-19: what an inline free computes with a single `and`).  Non-zero
- * means "maybe sampled": only then does a free look in the exact table.  With n live
- * sampled blocks a free of an unsampled block takes the slow path with probability
- * about n / 2^16 (1.5% for 1,000 live samples).  A count that reaches 255 stays there.
- * Exported: instrumented executables read it (abi.h).
+ * __memscope_free_filter: one-byte counts, one per 4 KiB granule of the low 4 GiB of
+ * address space (ms_filter_slot: the bits 12-31 of the address), 1 MiB; then 1 MiB of
+ * 255, what disarmed inline headers read (abi.h).  Non-zero means "maybe sampled": only
+ * then does a free look in the exact table.  The granule is coarse so that the filter
+ * bytes a program's frees read share cache lines (one line covers 256 KiB of heap)
+ * instead of adding a line per block; what it costs: a free of an unsampled block in
+ * the same 4 KiB as a live sampled one takes the slow path too, with a dense heap about
+ * 4 KiB / the sample interval of frees (0.8% at the default 512 KiB).  A count that
+ * reaches 255 stays there.  Initialised data, so that the all-set half is there before
+ * any code runs (a thread's first free must be slow): 2 MiB of the file, whose pages
+ * cost memory only once read (and copied only once written).  Exported: instrumented
+ * executables read it (abi.h).
  *
  * The exact table: open addressing over 2^20 address slots (8 MiB reserved, pages used
  * as touched), inserted and removed with compare-and-swap.  Only sampled allocations
@@ -21,7 +26,7 @@
 #include "internal.h"
 #include "sampled_set.h"
 
-#define FILTER_SIZE (1u << MS_FILTER_BITS)
+#define FILTER_SIZE MEMSCOPE_FILTER_HALF /* the half the runtime updates */
 #define TABLE_BITS 20
 #define TABLE_SIZE (1u << TABLE_BITS)
 #define MAX_PROBES 128
@@ -31,7 +36,8 @@
  * sampled block's key, and ms_sampled_remove() does not see it. */
 #define OWN_TAG ((uintptr_t)2)
 
-MS_EXPORT uint8_t __memscope_free_filter[FILTER_SIZE];
+MS_EXPORT uint8_t __memscope_free_filter[2 * FILTER_SIZE] = {
+    [FILTER_SIZE ... 2 * FILTER_SIZE - 1] = 255};
 
 
 static _Atomic uintptr_t *table;

@@ -71,7 +71,7 @@ static uint32_t give_inline_slots(struct __memscope_module *m, uint32_t next) {
   return next + span;
 }
 
-MS_EXPORT void __memscope_register_module_v4(struct __memscope_module *m) {
+MS_EXPORT void __memscope_register_module_v5(struct __memscope_module *m) {
   ms_runtime_init();
   if (!m || m->abi_version != MEMSCOPE_ABI_VERSION) {
     ms_os_warn("ignoring a site table built for another memscope ABI", m ? m->name : NULL);
@@ -125,7 +125,7 @@ MS_EXPORT void __memscope_register_module_v4(struct __memscope_module *m) {
 }
 
 /* A module going away (dlclose): its strings are about to be unmapped. */
-MS_EXPORT void __memscope_unregister_module_v4(struct __memscope_module *m) {
+MS_EXPORT void __memscope_unregister_module_v5(struct __memscope_module *m) {
   /* exit() from a signal handler that interrupted the runtime (busy): this thread may
    * hold the lock, and at exit nothing reads the table again. */
   if (ms_self.busy) return;

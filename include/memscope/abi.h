@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEMSCOPE_ABI_VERSION 4
-#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v4"
-#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v4"
+#define MEMSCOPE_ABI_VERSION 5
+#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v5"
+#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v5"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,8 +82,8 @@ struct __memscope_module {
   uint32_t reserved;
 };
 
-void __memscope_register_module_v4(struct __memscope_module *m);
-void __memscope_unregister_module_v4(struct __memscope_module *m);
+void __memscope_register_module_v5(struct __memscope_module *m);
+void __memscope_unregister_module_v5(struct __memscope_module *m);
 
 /* Inline sites.  In a PIE module (a "PIE Level" module flag, as -fPIE sets: built for an
  * executable) the pass counts the calls of malloc, calloc, realloc, free, aligned_alloc,
@@ -101,7 +101,7 @@ void __memscope_unregister_module_v4(struct __memscope_module *m);
  *                                            releases, MS_SLOT_RELEASES)
  * (each inline slot is one struct __memscope_tls_alloc, the table's slot; the runtime
  * gives a module's inline sites consecutive slots in tls_slot order).
- * A new thread's header is the block's initial value: sample_left 0 and free_mask 0,
+ * A new thread's header is the block's initial value: sample_left 0 and disarmed 1,
  * which send every call to the slow entry points below (they arm the header), and
  * counters = __memscope_inline_scratch, never NULL: a signal handler that allocates
  * between a fast path's subtraction and its slow call finds sample_left wrapped around
@@ -127,21 +127,24 @@ void __memscope_unregister_module_v4(struct __memscope_module *m);
  *     if (left <= n || !p) __memscope_alloc_inline_slow(n, p, align, site, h);
  *     else count(s, n);
  *   free(p), operator delete(p, ...) (before the call):
- *     if (FILTER(p)) { if (p || !h->free_mask) __memscope_free_inline_slow(p, site, h); }
+ *     if (FILTER(p)) { if (p || h->disarmed) __memscope_free_inline_slow(p, site, h); }
  *     else ((char *)h->counters + tls_slot)->calls++;
  *     __memscope_real_free(p) (or the operator between __memscope_inner = 1 and = 0)
- * where FILTER(p) is __memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask].
- * The filter's byte for a live sampled block is never 0, so its free always takes the
- * slow path; byte 0 is always set, so a NULL pointer, or a block whose free_mask is 0,
- * does too (a free(NULL) of an armed header stops there: nothing to count or record). */
+ * where FILTER(p) is __memscope_free_filter[h->disarmed << 20 | (uint32_t)(uintptr_t)p >> 12]
+ * (one x86-64 `shld $20` of the address into the loaded `disarmed`): one byte per 4 KiB
+ * of address (the low 32 bits), so that the bytes a program's frees read are few and
+ * neighbours (a 64-byte line of the filter covers 256 KiB of heap) and stay in L1.  In
+ * the filter's first half (disarmed 0) the byte of a live sampled block is never 0, so
+ * its free always takes the slow path; byte 0 is always set, so a NULL pointer does
+ * too (a free(NULL) of an armed header stops there: nothing to count or record).  Its
+ * second half (disarmed 1) has every byte set: every free of a disarmed header is slow. */
 struct __memscope_tls_alloc {
   uint64_t calls, bytes;
   uint64_t lo, span; /* sizes seen: [lo, lo + span]; calls == 1 after the first */
 };
 struct __memscope_tls_header {
   uint64_t sample_left; /* bytes to this module's next sample point; 0: all slow */
-  uint32_t free_mask;   /* the filter index of a pointer is its low 32 bits and this;
-                         * 0: every free slow */
+  uint32_t disarmed;    /* 0 once the runtime armed the header; 1: every free slow */
   int32_t releases_at;  /* the thread's release counter - counters, in bytes */
   struct __memscope_tls_alloc *counters; /* the table, minus the module's first tls_slot */
 };
@@ -149,8 +152,13 @@ struct __memscope_tls_header {
 #define MEMSCOPE_INLINE_SLOTS_MAX 32767u
 /* Where a disarmed header's counters point (1 MiB, written only in the window above). */
 extern struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLOTS_MAX + 1];
-/* One byte per filter index (non-zero: the block may have been sampled), 1 MiB. */
-extern uint8_t __memscope_free_filter[];
+/* The filter index of a pointer in an armed header: its low 32 bits shifted right by
+ * this (4 KiB granules); a half of the filter has MEMSCOPE_FILTER_HALF bytes (1 MiB). */
+#define MEMSCOPE_FILTER_SHIFT 12
+#define MEMSCOPE_FILTER_HALF (1u << (32 - MEMSCOPE_FILTER_SHIFT))
+/* One byte per filter index (non-zero: a block there may have been sampled), then the
+ * half that disarmed headers read, every byte 255. */
+extern uint8_t __memscope_free_filter[2 * MEMSCOPE_FILTER_HALF];
 /* The allocator underneath, for the calls an inline site keeps: the pass sends them here
  * instead of to malloc and the rest, which may be the runtime's own interposed functions
  * (they would count the call a second time).  Each is a jump to the real function. */

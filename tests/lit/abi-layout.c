@@ -30,8 +30,8 @@
 // RUN: FileCheck %s --check-prefixes=CHECK,NEVER < %t.never.out
 
 // CHECK: @__memscope_sites = internal global [7 x %memscope.site] [%memscope.site { i64 [[ID0:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID1:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID2:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID3:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID4:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID5:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID6:-?[0-9]+]], {{.*}} }]
-// INLINE-NEXT: register abi=4 nsites=7 name=abi-layout.c next=null tls_size=24 tls_block=aligned,disarmed,scratch
-// NEVER-NEXT:  register abi=4 nsites=7 name=abi-layout.c next=null tls_size=0 tls_block=null
+// INLINE-NEXT: register abi=5 nsites=7 name=abi-layout.c next=null tls_size=24 tls_block=aligned,disarmed,scratch
+// NEVER-NEXT:  register abi=5 nsites=7 name=abi-layout.c next=null tls_size=0 tls_block=null
 // CHECK-NEXT: site 0 id=[[ID0]] api=1 index=0 flags=0 nframes=1
 // INLINE-SAME: tls_slot=32 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
@@ -64,10 +64,11 @@
 // CHECK-NEXT:   frame release abi-layout.c:[[#RELEASE]]:[[#FREECOL]]
 // CHECK-NEXT:   frame main abi-layout.c:[[#MALLOC+6]]:5
 //
-// A thread's header starts disarmed, so the first malloc, the realloc (free_mask is still
-// 0: its old block's filter byte is byte 0) and the first free take the slow paths (the
-// stub then sets counters, sample_left and free_mask); the calloc, the other frees and
-// the loop's mallocs stay inline, calling widen for each size beyond the range so far.
+// A thread's header starts disarmed, so the first malloc, the realloc (disarmed is still
+// 1: its old block's filter byte is in the filter's all-set half) and the first free
+// take the slow paths (the stub then sets counters, sample_left and disarmed 0); the
+// calloc, the other frees and the loop's mallocs stay inline, calling widen for each size
+// beyond the range so far.
 // Every free, slow or not, then frees through __memscope_real_free; every inline
 // allocation goes through __memscope_real_<name> (a slow one allocates itself).
 // INLINE-NEXT: malloc_inline_slow(16) site=1 api-ok block-ok
@@ -102,7 +103,7 @@
 // count, and give back what the fast path took off sample_left); sample_left is what
 // the stub set, less the bytes of the fast calloc and mallocs.  No realloc was fast, so
 // no release was counted (the stub's releases_at is 0: slot 0 of its table).
-// INLINE-NEXT: header sample_left=888 free_mask=0xffff0 releases=0 counters=table
+// INLINE-NEXT: header sample_left=888 disarmed=0 releases=0 counters=table
 // INLINE-NEXT: counters site 0 calls=0 bytes=0 lo=0 span=0
 // INLINE-NEXT: counters site 1 calls=0 bytes=0 lo=0 span=0
 // INLINE-NEXT: counters site 2 calls=1 bytes=16 lo=16 span=0
@@ -137,12 +138,12 @@ static void *block(void) { return registered->tls_block ? registered->tls_block(
 struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLOTS_MAX + 1];
 static struct __memscope_tls_alloc table[8];
 
-void __memscope_register_module_v4(struct __memscope_module *m) {
+void __memscope_register_module_v5(struct __memscope_module *m) {
   registered = m;
   const char *tls = "null";
   if (m->tls_block) {
     const struct __memscope_tls_header *h = block();
-    int initial = h->sample_left == 0 && h->free_mask == 0 && h->releases_at == 0 &&
+    int initial = h->sample_left == 0 && h->disarmed == 1 && h->releases_at == 0 &&
                   h->counters == __memscope_inline_scratch;
     tls = ((uintptr_t)h % 8 == 0 && initial) ? "aligned,disarmed,scratch"
                                              : "MISALIGNED-OR-WRONG-INITIAL-VALUE";
@@ -161,14 +162,14 @@ void __memscope_register_module_v4(struct __memscope_module *m) {
   }
 }
 
-void __memscope_unregister_module_v4(struct __memscope_module *m) {
+void __memscope_unregister_module_v5(struct __memscope_module *m) {
   printf("unregister %s\n", m == registered ? "same-module" : "another-module");
   if (!m->tls_block)
     return;
   struct __memscope_tls_header *h = block();
   char *b = (char *)h->counters;
-  printf("header sample_left=%llu free_mask=%#x releases=%llu counters=%s\n",
-         (unsigned long long)h->sample_left, h->free_mask,
+  printf("header sample_left=%llu disarmed=%u releases=%llu counters=%s\n",
+         (unsigned long long)h->sample_left, h->disarmed,
          (unsigned long long)*(uint64_t *)(b + h->releases_at),
          h->counters == table ? "table" : "WRONG");
   for (uint32_t i = 0; i < m->nsites; i++) {
@@ -248,12 +249,14 @@ void __memscope_free_inline_slow(void *ptr, struct __memscope_site *s, void *b) 
   printf("free_inline_slow site=%u %s %s\n", s->index, api_ok(s, MEMSCOPE_API_FREE),
          b == block() ? "block-ok" : "block-WRONG");
   ((struct __memscope_tls_header *)b)->counters = table;
-  ((struct __memscope_tls_header *)b)->free_mask = 0xFFFF0u; // the filter's index bits
+  ((struct __memscope_tls_header *)b)->disarmed = 0;
 }
 
 // The filter of sampled blocks the inline frees read: nothing sampled here, except
-// byte 0, which the runtime always sets (a NULL pointer or a disarmed thread).
-unsigned char __memscope_free_filter[1 << 20] = {1};
+// byte 0, which the runtime always sets (a NULL pointer); then the half that disarmed
+// headers read, every byte set.
+uint8_t __memscope_free_filter[2 * MEMSCOPE_FILTER_HALF] = {
+    1, [MEMSCOPE_FILTER_HALF ... 2 * MEMSCOPE_FILTER_HALF - 1] = 1};
 
 // The calls the fast paths keep: the allocator underneath, here plain malloc and free.
 void *__memscope_real_malloc(size_t size) {

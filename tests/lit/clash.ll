@@ -12,7 +12,7 @@
 ; RUN: %opt -passes=memscope -S %t/matching.ll | FileCheck %s --check-prefix=MATCHING
 
 ; ALLOC: error: memscope: '__memscope_malloc' is already declared as i32 (i32) but the memscope runtime defines it as ptr (i64, ptr); names starting with '__memscope_' are reserved for memscope (module not instrumented)
-; REGISTER: error: memscope: '__memscope_register_module_v4' is already declared as a non-function symbol but the memscope runtime defines it as void (ptr)
+; REGISTER: error: memscope: '__memscope_register_module_v5' is already declared as a non-function symbol but the memscope runtime defines it as void (ptr)
 
 ; CXX: error: memscope: '__memscope_cxx._Znwm' is already declared as i32 () but the memscope runtime defines it as ptr (i64, ptr)
 ; NOTE: error: memscope: '__memscope_note_free' is already declared as a non-function symbol but the memscope runtime defines it as void (ptr, ptr)
@@ -43,7 +43,7 @@ define ptr @f() {
 }
 
 ;--- register-var.ll
-@__memscope_register_module_v4 = global i32 0
+@__memscope_register_module_v5 = global i32 0
 declare ptr @malloc(i64)
 define ptr @f() {
   %p = call ptr @malloc(i64 4)

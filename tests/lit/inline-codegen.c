@@ -3,7 +3,7 @@
 // (movq %fs:0, ...) before the original call; only the out-of-line slow paths compute
 // the header's address, for the runtime.  Per malloc + free pair the fast paths add
 // 15 instructions: subq/jbe, movq (the header's counters), incq, addq,
-// movq/subq/cmpq/ja for malloc, movl/andl (the filter index), cmpb/jne (its byte),
+// movq/subq/cmpq/ja for malloc, movl/shldl (the filter index), cmpb/jne (its byte),
 // movq (counters), incq for free; the filter's address is loaded once, before the loop.  The calls themselves go to __memscope_real_malloc and __memscope_real_free
 // (the runtime's jumps to the allocator underneath), never to malloc and free, which
 // may be the runtime's interposed ones (DIRECT).
@@ -35,10 +35,13 @@ void sink(void *p);
 // CHECK-NOT:   %fs:0
 // CHECK:       callq __memscope_real_malloc{{(@PLT)?}}{{$}}
 // CHECK-NOT:   %fs:0
-// The free's mask test, and calls += 1:
-// CHECK:       movl %fs:__memscope_tls@TPOFF+8, %[[MASK:[a-z0-9]+]]{{$}}
-// CHECK-NEXT:  andl %{{[a-z0-9]+}}, %[[MASK]]{{$}}
-// CHECK-NEXT:  cmpb $0, (%{{[a-z0-9]+}},%r[[MASK2:[a-z0-9]+]]){{$}}
+// The free's filter test (disarmed << 20 | the address's low 32 bits >> 12: one shld
+// into the loaded `disarmed`, the inline asm between #APP and #NO_APP), and calls += 1:
+// CHECK:       movl %fs:__memscope_tls@TPOFF+8, %e[[INDEX:[a-z0-9]+]]{{$}}
+// CHECK-NEXT:  #APP
+// CHECK-NEXT:  shldl $20, %{{[a-z0-9]+}}, %e[[INDEX]]{{$}}
+// CHECK-NEXT:  #NO_APP
+// CHECK-NEXT:  cmpb $0, (%{{[a-z0-9]+}},%r[[INDEX]]){{$}}
 // CHECK-NEXT:  jne
 // CHECK-NOT:   %fs:0
 // CHECK:       movq %fs:__memscope_tls@TPOFF+16, %[[F:[a-z0-9]+]]{{$}}

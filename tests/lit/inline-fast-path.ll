@@ -58,8 +58,8 @@
 ; scratch until the runtime arms it; the descriptor points at the function that returns
 ; it, with its size.
 ; CHECK: @__memscope_inline_scratch = external global [0 x i64]
-; CHECK: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 0, i32 0, ptr @__memscope_inline_scratch }, align 8
-; CHECK: @__memscope_module = internal global %memscope.module { i32 4, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
+; CHECK: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 1, i32 0, ptr @__memscope_inline_scratch }, align 8
+; CHECK: @__memscope_module = internal global %memscope.module { i32 5, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
 
 ; malloc: sample_left -= size (stored whatever the branch), slow when it was <= size;
 ; else load the header's counters (one load, after the branch), count the call and its
@@ -111,16 +111,16 @@
 ; CHECK-NEXT:  ms.join:
 ; CHECK-NEXT:    %ms.result = phi ptr [ %p, %ms.call ], [ %ms.sampled, %ms.slow ], !dbg [[L2]]
 ; CHECK-NEXT:    call void @use(ptr %ms.result)
-; free: slow when the filter's byte at (low 32 bits of the address & free_mask) is set
-; (the slow path only records: the original call, kept but sent to __memscope_real_free,
-; frees); else one more call in the site's slot of the table, through the header.
+; free: slow when the filter's byte at disarmed << 20 | (low 32 bits of the address
+; >> 12) is set, the index one x86-64 shld (the slow path only records: the original
+; call, kept but sent to __memscope_real_free, frees); else one more call in the site's
+; slot of the table, through the header.
 ; CHECK-NEXT:    %ms.block4 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L4:![0-9]+]]
-; CHECK-NEXT:    %ms.mask.ptr = getelementptr inbounds i8, ptr %ms.block4, i64 8, !dbg [[L4]]
-; CHECK-NEXT:    %ms.mask = load i32, ptr %ms.mask.ptr, align 8, !dbg [[L4]]
+; CHECK-NEXT:    %ms.disarmed.ptr = getelementptr inbounds i8, ptr %ms.block4, i64 8, !dbg [[L4]]
+; CHECK-NEXT:    %ms.disarmed = load i32, ptr %ms.disarmed.ptr, align 8, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.addr = ptrtoint ptr %ms.result to i64, !dbg [[L4]]
-; CHECK-NEXT:    %ms.addr.lo = trunc i64 %ms.addr to i32, !dbg [[L4]]
-; CHECK-NEXT:    %ms.index = and i32 %ms.addr.lo, %ms.mask, !dbg [[L4]]
-; CHECK-NEXT:    %ms.index64 = zext i32 %ms.index to i64, !dbg [[L4]]
+; CHECK-NEXT:    %ms.disarmed64 = zext i32 %ms.disarmed to i64, !dbg [[L4]]
+; CHECK-NEXT:    %ms.index64 = call i64 asm "shldl $$20, ${2:k}, ${0:k}", "=r,0,r"(i64 %ms.disarmed64, i64 %ms.addr), !dbg [[L4]]
 ; CHECK-NEXT:    %ms.filter.ptr = getelementptr inbounds i8, ptr @__memscope_free_filter, i64 %ms.index64, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.filter = load i8, ptr %ms.filter.ptr, align 1, !dbg [[L4]]
 ; CHECK-NEXT:    %ms.maysample = icmp ne i8 %ms.filter, 0, !dbg [[L4]]
@@ -136,7 +136,7 @@
 ; CHECK-NEXT:    store i64 %ms.calls.new10, ptr %ms.slot8, align 8, !dbg [[L4]]
 ; CHECK-NEXT:    br label %ms.join3, !dbg [[L4]]
 ; CHECK-EMPTY:
-; A free(NULL) with the header armed (mask not 0: read again, volatile, so that the
+; A free(NULL) with the header armed (disarmed 0: read again, volatile, so that the
 ; first load's register is not kept alive) has nothing to count or record; a NULL of a
 ; disarmed header (full mode records it) and every other pointer call the runtime.
 ; CHECK-NEXT:  ms.fslow:
@@ -145,9 +145,9 @@
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.fnull:
 ; CHECK-NEXT:    %ms.block11 = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__memscope_tls), !dbg [[L4]]
-; CHECK-NEXT:    %ms.mask.ptr12 = getelementptr inbounds i8, ptr %ms.block11, i64 8, !dbg [[L4]]
-; CHECK-NEXT:    %ms.mask.again = load volatile i32, ptr %ms.mask.ptr12, align 8, !dbg [[L4]]
-; CHECK-NEXT:    %ms.armed = icmp ne i32 %ms.mask.again, 0, !dbg [[L4]]
+; CHECK-NEXT:    %ms.disarmed.ptr12 = getelementptr inbounds i8, ptr %ms.block11, i64 8, !dbg [[L4]]
+; CHECK-NEXT:    %ms.disarmed.again = load volatile i32, ptr %ms.disarmed.ptr12, align 8, !dbg [[L4]]
+; CHECK-NEXT:    %ms.armed = icmp eq i32 %ms.disarmed.again, 0, !dbg [[L4]]
 ; CHECK-NEXT:    br i1 %ms.armed, label %ms.join3, label %ms.fcall, !dbg [[L4]]
 ; CHECK-EMPTY:
 ; CHECK-NEXT:  ms.fcall:
@@ -223,7 +223,7 @@
 ; DECL-NOT: declare {{.*}}@__memscope_free(
 
 ; NEVER-NOT: thread_local
-; NEVER: @__memscope_module = internal global %memscope.module { i32 4, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
+; NEVER: @__memscope_module = internal global %memscope.module { i32 5, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
 ; NEVER-LABEL: define ptr @pair(
 ; NEVER-NEXT:    %p = tail call ptr @__memscope_malloc(i64 %n, ptr @__memscope_sites), !dbg
 ; NEVER-NEXT:    call void @use(ptr %p)
@@ -232,14 +232,14 @@
 ; NEVER-NOT:     {{inline|threadlocal|memscope-counted|memscope_real_}}
 
 ; PIC-NOT: thread_local
-; PIC: @__memscope_module = internal global %memscope.module { i32 4, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
+; PIC: @__memscope_module = internal global %memscope.module { i32 5, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
 ; PIC-LABEL: define void @f(
 ; PIC-NEXT:    %p = call ptr @__memscope_malloc(i64 %n, ptr @__memscope_sites)
 ; PIC-NEXT:    call void @__memscope_free(ptr %p,
 ; PIC-NOT:     {{inline|threadlocal|memscope_real}}
 
-; ALWAYS: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 0, i32 0, ptr @__memscope_inline_scratch }, align 8
-; ALWAYS: @__memscope_module = internal global %memscope.module { i32 4, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
+; ALWAYS: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 1, i32 0, ptr @__memscope_inline_scratch }, align 8
+; ALWAYS: @__memscope_module = internal global %memscope.module { i32 5, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
 ; ALWAYS-LABEL: define void @f(
 ; ALWAYS:        %p = call ptr @__memscope_real_malloc(i64 %n) #
 ; ALWAYS:        call ptr @__memscope_malloc_inline_slow(i64 %n, ptr @__memscope_sites,

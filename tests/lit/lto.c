@@ -51,9 +51,9 @@
 // Two headers, one per module, each with its malloc and free site; the calls stay,
 // each after its fast path.
 // INLINE: @__memscope_sites = internal global [2 x %memscope.site]
-// INLINE: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 0, i32 0, ptr @__memscope_inline_scratch }, align 8
+// INLINE: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 1, i32 0, ptr @__memscope_inline_scratch }, align 8
 // INLINE: @__memscope_sites.{{[0-9]+}} = internal global [2 x %memscope.site]
-// INLINE: @__memscope_tls.{{[0-9]+}} = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 0, i32 0, ptr @__memscope_inline_scratch }, align 8
+// INLINE: @__memscope_tls.{{[0-9]+}} = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 1, i32 0, ptr @__memscope_inline_scratch }, align 8
 // INLINE-NOT: call {{.*}}@__memscope_malloc(
 // INLINE-NOT: call {{.*}}@__memscope_free(
 // INLINE-COUNT-2: call {{.*}}@__memscope_malloc_inline_slow(

@@ -30,7 +30,7 @@ source_filename = "lib/nodbg.c"
 ; SECOND-NOT: i64 [[ID]],
 ; SECOND: @__memscope_module =
 ; The module name is the same source file name.
-; CHECK: @__memscope_module = internal global %memscope.module { i32 4, i32 3, ptr @__memscope_sites, ptr [[FILE]], ptr null, ptr null, i32 0, i32 0 }
+; CHECK: @__memscope_module = internal global %memscope.module { i32 5, i32 3, ptr @__memscope_sites, ptr [[FILE]], ptr null, ptr null, i32 0, i32 0 }
 
 ; CHECK-LABEL: define void @first(
 ; CHECK-NEXT:    %a = call ptr @__memscope_malloc(i64 1, ptr @__memscope_sites)

@@ -19,7 +19,8 @@
 /* The header, as the pass initialises it; a malloc site at tls_slot 32, a free site at
  * 64, then a site that calls the runtime (tls_slot 0) between them in site order. */
 static __thread struct __memscope_tls_header block
-    __attribute__((tls_model("initial-exec"))) = {.counters = __memscope_inline_scratch};
+    __attribute__((tls_model("initial-exec"))) = {.disarmed = 1,
+                                                  .counters = __memscope_inline_scratch};
 static void *tls_block(void) { return &block; }
 
 static const struct __memscope_frame frame[] = {{"f", "i.c", 1, 1}};
@@ -48,8 +49,8 @@ static void *inline_malloc(size_t size) {
 static void inline_free(void *p) {
   struct __memscope_tls_header *h = &block;
   /* relaxed atomic: what the pass emits in a function built with ThreadSanitizer */
-  if (__atomic_load_n(&__memscope_free_filter[(uint32_t)(uintptr_t)p & h->free_mask],
-                      __ATOMIC_RELAXED))
+  uint32_t index = h->disarmed << 20 | (uint32_t)(uintptr_t)p >> 12;
+  if (__atomic_load_n(&__memscope_free_filter[index], __ATOMIC_RELAXED))
     __memscope_free_inline_slow(p, &sites[2], h);
   else
     ((struct __memscope_tls_alloc *)((char *)h->counters + sites[2].tls_slot))->calls++;
@@ -62,7 +63,7 @@ static void start(void) {
   ck_assert_int_eq(ms_config.mode, MS_MODE_SAMPLED);
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
-  __memscope_register_module_v4(&module);
+  __memscope_register_module_v5(&module);
 }
 
 static void read_file(struct record_list *l) {
@@ -193,7 +194,7 @@ static void *until_stopped(void *arg) {
   while (atomic_load(&phase) != 2) usleep(100);
   struct work after = {.pairs = 1000, .seed = 9};
   run_pairs(&after); /* the session is over */
-  ck_assert_uint_eq(block.free_mask, 0);
+  ck_assert_uint_eq(block.disarmed, 1);
   ck_assert_uint_eq(block.sample_left, 0);
   return NULL;
 }
@@ -236,7 +237,7 @@ START_TEST(inline_calls_are_in_the_table_at_once) {
   run_pairs(&w);
   ck_assert_ptr_eq((char *)block.counters + sites[0].tls_slot, table_slot(sites[0].index));
   ck_assert_ptr_eq((char *)block.counters + sites[2].tls_slot, table_slot(sites[2].index));
-  ck_assert_uint_ne(block.free_mask, 0);
+  ck_assert_uint_eq(block.disarmed, 0);
   const struct ms_site_counter *m = table_slot(sites[0].index), *f = table_slot(sites[2].index);
   ck_assert_uint_eq(m->calls, 3000);
   ck_assert_uint_eq(m->bytes, w.bytes);
@@ -285,7 +286,8 @@ END_TEST
  * sites no slot and never arms the module; its calls all take the slow entries and
  * count in slot 0 ("unknown"), the other site as usual. */
 static __thread struct __memscope_tls_header odd_block
-    __attribute__((tls_model("initial-exec"))) = {.counters = __memscope_inline_scratch};
+    __attribute__((tls_model("initial-exec"))) = {.disarmed = 1,
+                                                  .counters = __memscope_inline_scratch};
 static void *odd_tls_block(void) { return &odd_block; }
 static struct __memscope_site odd_sites[] = {
     {.id = 0x2A, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_MALLOC, .tls_slot = 40},
@@ -297,7 +299,7 @@ static struct __memscope_module odd_module = {
 
 START_TEST(a_module_with_odd_slots_is_never_armed) {
   start();
-  __memscope_register_module_v4(&odd_module);
+  __memscope_register_module_v5(&odd_module);
   ck_assert_uint_eq(odd_sites[0].index, 0);
   ck_assert_uint_ne(odd_sites[1].index, 0);
   for (int i = 0; i < 5; i++) {
@@ -305,7 +307,7 @@ START_TEST(a_module_with_odd_slots_is_never_armed) {
     odd_block.sample_left -= 100;                 /* (its subtraction) */
     void *p = __memscope_malloc_inline_slow(100, &odd_sites[0], &odd_block);
     ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(odd_block.free_mask, 0);
+    ck_assert_uint_eq(odd_block.disarmed, 1);
     ck_assert_uint_eq(odd_block.sample_left, 0);
     ck_assert_ptr_eq(odd_block.counters, __memscope_inline_scratch);
     __memscope_real_free(p);
