@@ -12,13 +12,14 @@
 #define THREADS 8
 
 static __thread void *volatile sink;
-static atomic_int quit;
+static atomic_int quit, started;
 
 static void *worker(void *arg) {
   (void)arg;
   for (long i = 0; !atomic_load(&quit); i++) {
     sink = malloc(16 + (size_t)(i & 255));
     free(sink);
+    if (i == 0) atomic_fetch_add(&started, 1);
   }
   return NULL;
 }
@@ -26,7 +27,9 @@ static void *worker(void *arg) {
 int main(void) {
   pthread_t th[THREADS];
   for (long i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, worker, NULL);
-  usleep(100 * 1000);
+  /* Every worker has recorded (a loaded machine may start one late), then a moment more. */
+  while (atomic_load(&started) < THREADS) usleep(1000);
+  usleep(50 * 1000);
   int stopped = memscope_stop();
   usleep(50 * 1000); /* the workers allocate on, untraced */
   atomic_store(&quit, 1);
