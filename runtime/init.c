@@ -117,6 +117,7 @@ static void fork_parent(void) {
   ms_resource_unlock();
 }
 static void fork_child(void) {
+  ms_os_asym_fences_init(); /* (the registration may not be inherited; one thread now) */
   ms_output_after_fork_child();
   ms_resource_after_fork_child();
   read_process_meta();
@@ -153,6 +154,7 @@ void ms_runtime_init(void) {
   read_program_name();
   read_command_line();
   read_process_meta();
+  ms_os_asym_fences_init(); /* before any thread records */
   /* full and leaks modes: every free reaches the slow path */
   ms_sampled_set_init(ms_config.mode == MS_MODE_FULL || ms_config.mode == MS_MODE_LEAKS);
   ms_session_init();

@@ -171,6 +171,10 @@ int ms_inline_ready(struct ms_thread *t, struct __memscope_tls_header *h,
     disarm(h);
     return 0;
   }
-  if (h->disarmed && site->index) arm(t, h, site->index - site->tls_slot);
+  /* (full mode leaves h disarmed: once it points at the shadow, nothing is left to do) */
+  if (h->disarmed && site->index &&
+      !(t->record_all && t->rec->inline_shadow &&
+        h->counters == (struct __memscope_tls_alloc *)t->rec->inline_shadow))
+    arm(t, h, site->index - site->tls_slot);
   return 1;
 }

@@ -40,6 +40,19 @@ static inline uint64_t ms_os_coarse_ns(void) {
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+/* Asymmetric fences (os.c): a frequent store-then-load on one side, a rare one on the
+ * other.  The frequent side stores, calls ms_fence_light() and loads; the rare side
+ * stores, calls ms_os_fence_heavy() (a membarrier: every running thread of the process
+ * executes a full fence) and loads.  Then one of them sees the other's store. */
+extern int ms_asym_fences; /* 1: membarrier registered (set at init, fork child) */
+void ms_os_asym_fences_init(void);
+void ms_os_fence_heavy(void);
+static inline void ms_fence_light(void) {
+  if (MS_LIKELY(ms_asym_fences))
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler keeps the order */
+  else
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
 /* Memory: anonymous private mappings. */
 void *ms_os_map(size_t size);             /* zeroed pages, NULL on failure */
 void *ms_os_reserve(size_t size);         /* the same, pages taken only when touched */
@@ -59,6 +72,7 @@ int ms_os_reserve_file(int fd, uint64_t off, uint64_t len);
 /* A shared read-write mapping of [off, off + len) of fd, at `fixed` (replacing what is
  * there) or anywhere (NULL): the mapping, or NULL. */
 void *ms_os_map_file(int fd, uint64_t off, size_t len, void *fixed);
+void ms_os_populate(void *p, size_t len); /* a shared mapping's pages written in now */
 /* [p, p + size) replaced by private zero pages (reserved only): 0 or -errno. */
 int ms_os_zero_fixed(void *p, size_t size);
 void ms_os_close(int fd);                /* < 0: nothing */
@@ -631,17 +645,20 @@ static inline void ms_busy_end(uint8_t was) { ms_self.busy = was; }
 extern _Atomic int ms_session_closing;
 
 /* thread.c's ms_thread_ensure, inline: the slow paths call it on every event.  In full
- * mode every call comes here, and the thread announces its event (a sequentially
- * consistent store, then the session checks): whoever ends the session sets
+ * mode every call comes here, and the thread announces its event (a store and a
+ * fence, light on this side: ms_fence_light, then the session checks): whoever ends the session sets
  * ms_session_closing first and then waits for the announcement to clear (the event
  * stored, ms_thread_push_event), so no call is counted without its event or the
  * reverse.  Other modes' counts are not events: no announcement. */
 static inline int ms_thread_ensure(struct ms_thread *t) {
   struct ms_thread_rec *r = t->rec;
   int announce = t->record_all && r;
-  if (announce) atomic_store_explicit(&r->in_event, 1, memory_order_seq_cst);
+  if (announce) { /* (the closer's side: ms_threads_quiesce_locked) */
+    atomic_store_explicit(&r->in_event, 1, memory_order_relaxed);
+    ms_fence_light();
+  }
   if (MS_LIKELY(ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing() &&
-                !(announce && atomic_load_explicit(&ms_session_closing, memory_order_seq_cst))))
+                !(announce && atomic_load_explicit(&ms_session_closing, memory_order_relaxed))))
     return 1;
   int ok = ms_thread_ensure_slow(t);
   if (!ok && t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);

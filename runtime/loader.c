@@ -119,9 +119,10 @@ int ms_loader_list_enter(void) {
   struct ms_thread_rec *r = ms_self.rec;
   if (!r) return !atomic_load(&forking); /* (not set up: at start, or a thread's exit) */
   /* (Dekker with ms_loader_fork_prepare: either the fork sees this thread reading and
-   * waits, or this thread sees the fork and does not read.) */
+   * waits, or this thread sees the fork and does not read.  The fork takes the heavy
+   * side of the fence: every unwind in full mode comes here.) */
   atomic_store_explicit(&r->reading_loader_list, 1, memory_order_relaxed);
-  atomic_thread_fence(memory_order_seq_cst);
+  ms_fence_light();
   if (MS_UNLIKELY(atomic_load_explicit(&forking, memory_order_relaxed))) {
     atomic_store_explicit(&r->reading_loader_list, 0, memory_order_release);
     return 0;
@@ -136,6 +137,7 @@ void ms_loader_list_leave(void) {
 
 void ms_loader_fork_prepare(void) {
   atomic_store(&forking, 1);
+  ms_os_fence_heavy(); /* (ms_loader_list_enter's other side) */
   /* this thread's own call is not under way in the child's copy of the lock: it is
    * inside a constructor or destructor there, with the list lock not held */
   unsafe_at_fork = list_unsafe || atomic_load(&loader_calls) > own_loader_calls;

@@ -176,15 +176,38 @@ void ms_leak_forget(struct ms_thread *t, const void *p) {
 /* Recording is not reentrant: the slow paths below hold t->busy while they touch the
  * EVENTS chunk, and a call that comes in meanwhile (a signal handler's allocation) finds
  * the thread busy in ms_thread_ensure and is dropped and counted as dropped. */
+/* What a thread's blocks stand for, added and taken off by the thread that allocates or
+ * frees them (only the owner writes r->est_live: a plain load and store, no locked
+ * instruction; memscope_snapshot() sums every thread's).  In full mode the weight is 1:
+ * the sum is the exact bytes live. */
+static void est_add(struct ms_thread *t, int64_t est) {
+  _Atomic int64_t *live = &t->rec->est_live;
+  atomic_store_explicit(live, atomic_load_explicit(live, memory_order_relaxed) + est,
+                        memory_order_relaxed);
+}
+
+/* p (not NULL) becomes live, standing for est bytes: 1 when the set keeps it. */
+static int live_insert(struct ms_thread *t, const void *p, int64_t est) {
+  int kept = ms_sampled_insert((uintptr_t)p, est);
+  if (kept) est_add(t, est);
+  return kept;
+}
+
+/* p is freed: 1 when the set had it. */
+static int live_remove(struct ms_thread *t, const void *p) {
+  int64_t est = 0;
+  int had = ms_sampled_remove((uintptr_t)p, &est);
+  if (had) est_add(t, -est);
+  return had;
+}
+
 void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                       const void *p, uint64_t align, double weight) {
   if (t->busy) return;
   t->busy = 1;
   /* What the block stands for, kept with it so that its free (by any thread) can take it
    * back out of the live estimate.  Full mode keeps it too, for memscope_snapshot(). */
-  int64_t est = (int64_t)(weight * (double)size);
-  int kept = ms_sampled_insert((uintptr_t)p, est);
-  if (kept) atomic_fetch_add_explicit(&t->rec->est_live, est, memory_order_relaxed);
+  int kept = live_insert(t, p, (int64_t)(weight * (double)size));
   if (kept || ms_config.sampler == MS_SAMPLER_ALL) {
     /* (a sample the full set cannot keep is skipped: without its free it would look
      * leaked) */
@@ -208,9 +231,7 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
     t->busy = 0;
     return;
   }
-  int64_t est = 0;
-  int was_sampled = ms_sampled_remove((uintptr_t)p, &est);
-  atomic_fetch_sub_explicit(&t->rec->est_live, est, memory_order_relaxed);
+  int was_sampled = live_remove(t, p);
   if (ms_config.sampler == MS_SAMPLER_ALL || was_sampled) {
     struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .ptr = (uintptr_t)p,
                           .ts = ts, .kind = MS_EV_FREE, .weight = 1.0};
@@ -315,7 +336,13 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
                           .ptr = (uintptr_t)p, .ts = now, .old_ptr = (uintptr_t)old,
                           .kind = MS_EV_REALLOC, .weight = 1.0,
                           .begin_delta = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took};
-    push_guarded(t, &ev);
+    if (t->busy) return;
+    t->busy = 1;
+    /* the live bytes follow the block (memscope_snapshot) */
+    if (released) live_remove(t, old);
+    if (p) live_insert(t, p, (int64_t)size);
+    ms_thread_push_event(t, &ev);
+    t->busy = 0;
     return;
   }
   if (begin && released) ms_sample_free(t, site, old, begin);
