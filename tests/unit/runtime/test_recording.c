@@ -318,7 +318,7 @@ static double live_now(void) {
 
 START_TEST(snapshot_live_bytes_are_exact) {
   start_in_temp_dir();
-  __memscope_register_module_v4(&module);
+  __memscope_register_module_v5(&module);
   double before = live_now(); /* (what the runtime's own start allocated: not counted) */
   char *a = __memscope_malloc(100, &sites[0]);
   char *b = __memscope_calloc(3, 1000, &sites[0]);
