@@ -34,6 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "self_dir.h"
+
 #ifndef MEMSCOPE_DEFAULT_CC
 #define MEMSCOPE_DEFAULT_CC "clang-19"
 #endif
@@ -275,17 +277,12 @@ static void not_found(const char *what, const char *env, struct searched *w) {
   exit(1);
 }
 
-/* The directory holding this executable (symlinks resolved). */
+/* The directory holding this executable: what is installed with it is found from there. */
 static char *self_dir(void) {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0)
+  char *dir = tool_self_dir();
+  if (dir == NULL)
     die("cannot read /proc/self/exe: %s", strerror(errno));
-  buf[n] = '\0';
-  char *slash = strrchr(buf, '/');
-  if (slash != NULL)
-    *slash = '\0';
-  return strdup(buf);
+  return dir;
 }
 
 static const char *find_plugin(const char *dir) {

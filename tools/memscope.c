@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "self_dir.h"
+
 static const char *usage_text =
     "usage: memscope run [options] [--] PROGRAM [ARGS...]\n"
     "\n"
@@ -50,15 +52,12 @@ static void die(const char *fmt, ...) {
   exit(125); /* as env(1) and timeout(1): not a status PROGRAM is likely to use */
 }
 
-/* The directory holding this executable: memscope-merge and the runtime are found from it. */
+/* The directory holding this executable: what is installed with it is found from there. */
 static char *self_dir(void) {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0)
+  char *dir = tool_self_dir();
+  if (dir == NULL)
     die("cannot read /proc/self/exe: %s", strerror(errno));
-  buf[n] = '\0';
-  *strrchr(buf, '/') = '\0';
-  return strdup(buf);
+  return dir;
 }
 
 static char *first_existing(const char *dir, const char *const *candidates) {
