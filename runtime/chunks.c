@@ -107,6 +107,31 @@ void ms_chunks_note_lost(uint64_t events) {
   if (st) __atomic_fetch_add(&st->lost_events, events, __ATOMIC_RELAXED);
 }
 
+/* The last line of defence for the file's layout: a chunk header goes only where a chunk
+ * may start (past the header region, aligned) and says a size a reader can walk by.
+ * Anything else is a runtime bug (a TABLE piece not recorded, thread.c, once wrote a
+ * header over the file's own): refused, counted and warned once, never written, so the
+ * file stays readable and the program runs on.  Output lock held. */
+static uint64_t headers_refused;
+
+static int header_place_ok(uint64_t at, uint32_t size) {
+  if (at >= MS_HEADER_REGION && at % MS_CHUNK_ALIGN == 0 && size >= MS_CHUNK_ALIGN &&
+      size % MS_CHUNK_ALIGN == 0)
+    return 1;
+  if (headers_refused++ == 0) {
+    char detail[96];
+    size_t pos = 0;
+    ms_text_append_str(detail, sizeof detail, &pos, "offset ");
+    ms_text_append_u64(detail, sizeof detail, &pos, at);
+    ms_text_append_str(detail, sizeof detail, &pos, ", size ");
+    ms_text_append_u64(detail, sizeof detail, &pos, size);
+    ms_os_warn("internal error: a chunk header refused (bad place or size)", detail);
+  }
+  return 0;
+}
+
+uint64_t ms_chunks_headers_refused(void) { return headers_refused; }
+
 void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64_t seq,
                           uint32_t size, uint32_t map_from, void *fixed, const void *init,
                           uint64_t *at) {
@@ -115,6 +140,7 @@ void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64
       map_from >= size)
     return NULL;
   uint64_t off = __atomic_load_n(&st->chunk_end, __ATOMIC_RELAXED);
+  if (!header_place_ok(off, size)) return NULL;
   int carvable = !fixed && !init && map_from == 0;
   void *carved = carvable ? window_take(off, size) : NULL;
   int fd = -1;
@@ -158,6 +184,7 @@ void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64
 /* One store of a whole header (a kill sees the old one or the new one, never half). */
 int ms_chunk_retag_locked(uint64_t at, uint16_t kind, uint32_t thread, int32_t os_tid,
                           uint64_t seq, uint32_t size) {
+  if (!header_place_ok(at, size)) return 0;
   int fd = ms_output_fd_locked();
   if (fd < 0) return 0;
   struct ms_chunk_header h = {.magic = MS_CHUNK_MAGIC, .kind = kind, .size = size,

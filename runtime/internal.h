@@ -279,6 +279,9 @@ void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64
 int ms_chunk_retag_locked(uint64_t at, uint16_t kind, uint32_t thread, int32_t os_tid,
                           uint64_t seq, uint32_t size);
 int ms_chunks_full(void);  /* no room: the file takes no chunk any more */
+/* Chunk headers refused since start: asked below MS_HEADER_REGION, unaligned or of a
+ * size a reader cannot walk by (a runtime bug; warned once, never written). */
+uint64_t ms_chunks_headers_refused(void);
 /* The session's file is being closed (no chunk is added to it after): the space its
  * last window reserved past its last chunk is given back, so that it ends there. */
 void ms_chunks_trim_locked(int fd);
@@ -472,6 +475,9 @@ void ms_threads_write_bases_locked(uint32_t session);
 /* Sites up to slot `slots` are about to be given out: every table in the current file
  * is extended to cover them first (their new pages untouched).  Both locks held. */
 void ms_threads_extend_tables_locked(uint32_t slots);
+/* Tests only (tests/unit/runtime/test_thread_reuse.c): run on a thread just set up,
+ * before it joins its session (no lock held, the thread busy).  NULL: nothing. */
+extern void (*ms_thread_setup_test_hook)(void);
 /* A new session begins (both locks held, before it is published): every set-up
  * thread's counts now become its base. */
 void ms_threads_take_baselines_locked(uint32_t session);

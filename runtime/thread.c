@@ -330,9 +330,11 @@ static int table_map_locked(struct ms_thread_rec *r, uint32_t from, uint32_t to,
 /* A kept table (an ended thread's, zeroed) becomes r's: each piece's header names r's
  * thread from now on.  The ended thread wrote its COUNTERS record before (a reader takes
  * its counts from there, never from a table), so a kill before or between these stores
- * loses nothing.  0: a header could not be written (the table is let go). */
+ * loses nothing.  0: a header could not be written, or a piece is not known (the table
+ * is let go). */
 static int table_retag_locked(struct ms_thread_rec *r) {
   r->table_kept = 0;
+  if (r->table_pieces > MS_TABLE_PIECES_MAX) return 0;
   for (uint32_t i = 0; i < r->table_pieces; i++)
     if (!ms_chunk_retag_locked(r->table_piece[i].at, MS_CHUNK_TABLE, r->index, r->os_tid,
                                r->table_piece[i].from, r->table_piece[i].size))
@@ -370,13 +372,19 @@ static void table_attach(struct ms_thread_rec *r) {
   ms_threads_unlock();
 }
 
+/* Every table of the file covers `slots` now.  Not a kept table (a thread set up on an
+ * ended thread's record, not yet moved into its session): its taker's table_attach
+ * retags its pieces, then extends it.  Extending it here, between the two, added a piece
+ * the retag did not expect: past MS_TABLE_PIECES_MAX it read the entry after the last,
+ * and wrote a header at offset `table_pieces` (5), over the file's own (stacks_storm,
+ * whose dlopen loop registers sites while its threads start). */
 void ms_threads_extend_tables_locked(uint32_t slots) {
   uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
   if (!ms_output_is_open_locked()) return;
   uint32_t need = table_bytes(slots, MS_CHUNK_ALIGN);
   uint32_t want = table_bytes(slots, MS_TABLE_GRANULE);
   for (struct ms_thread_rec *r = registry; r; r = r->next)
-    if (r->table_gen == gen && r->table_mapped < need &&
+    if (r->table_gen == gen && !r->table_kept && r->table_mapped < need &&
         table_map_locked(r, r->table_mapped, want, 0))
       r->table_mapped = want;
 }
@@ -391,6 +399,8 @@ static int table_is_truth(const struct ms_thread_rec *r) {
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
+void (*ms_thread_setup_test_hook)(void); /* (a load per thread set-up) */
+
 /* The thread's first recording event in this process: a record (an ended thread's,
  * with its table, when there is one: no system call), the registry. */
 static int thread_setup(struct ms_thread *t) {
@@ -402,14 +412,14 @@ static int thread_setup(struct ms_thread *t) {
     r = NULL;
   }
   if (r) {
-      r->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
-      r->os_tid = ms_os_gettid();
-      r->start_ns = ms_os_now_ns();
-      r->tp = ms_thread_pointer();
-      r->born = t->born;
-      memcpy(r->name, t->name, sizeof r->name);
-      atomic_store_explicit(&r->dropped, t->dropped_early, memory_order_relaxed);
-      registry_add_locked(r);
+    r->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
+    r->os_tid = ms_os_gettid();
+    r->start_ns = ms_os_now_ns();
+    r->tp = ms_thread_pointer();
+    r->born = t->born;
+    memcpy(r->name, t->name, sizeof r->name);
+    atomic_store_explicit(&r->dropped, t->dropped_early, memory_order_relaxed);
+    registry_add_locked(r);
   }
   pthread_mutex_unlock(&registry_lock);
   if (!r) return 0;
@@ -422,6 +432,7 @@ static int thread_setup(struct ms_thread *t) {
   t->session = 0;
   events_reset(t);
   if (!t->born) pthread_setspecific(thread_key, t); /* arms the destructor */
+  if (MS_UNLIKELY(ms_thread_setup_test_hook != NULL)) ms_thread_setup_test_hook();
   return 1;
 }
 
