@@ -10,6 +10,16 @@
  * count on in the tables they have, and the events they cannot store are counted
  * (lost_events).
  *
+ * Space is reserved and mapped a window at a time (MS_WINDOW_BYTES, or the chunk if
+ * larger): a chunk that fits the current window and is mapped from its start (EVENTS,
+ * RECORDS) is carved out of it with a few stores, no system call, its header written
+ * through the mapping.  That is a sampled thread's first EVENTS chunk: with thousands of
+ * short-lived threads the fallocate, the two pwrites and the mmap of each were a good
+ * part of what a thread cost.  Each chunk's owner unmaps its own part of the window
+ * (munmap of a sub-range), as it unmapped its own mapping before; the part no chunk took
+ * is unmapped when the next window replaces it.  A window that cannot be reserved
+ * (a full disk, RLIMIT_FSIZE) falls back to the chunk's own size, as before windows.
+ *
  * Called with the output lock held (a thread's new chunk, records, table extensions):
  * once per chunk, never per event. */
 #include <errno.h>
@@ -26,7 +36,60 @@ int ms_page_size_ok(void) { return ms_os_page_size() == MS_CHUNK_ALIGN; }
 
 int ms_chunks_full(void) { return atomic_load_explicit(&chunks_full, memory_order_relaxed); }
 
-void ms_chunks_reset(void) { atomic_store_explicit(&chunks_full, 0, memory_order_relaxed); }
+#define MS_WINDOW_BYTES (256u << 10) /* (a chunk of 1 MiB, full mode, gets its own) */
+/* The window: the file's [win_off, win_end) reserved, [carve_from, win_end) of it mapped
+ * at win + (offset - win_off) and not yet any chunk's (output lock). */
+static char *win;
+static uint64_t win_off, win_end, carve_from;
+static uint64_t reserved_end; /* the end of the last window: the file's size then */
+
+static void window_drop(void) {
+  if (win && carve_from < win_end)
+    ms_os_unmap(win + (carve_from - win_off), (size_t)(win_end - carve_from));
+  win = NULL;
+  win_off = win_end = carve_from = 0;
+}
+
+void ms_chunks_reset(void) {
+  window_drop(); /* (a fork child's: a mapping of the parent's file, never written) */
+  reserved_end = 0;
+  atomic_store_explicit(&chunks_full, 0, memory_order_relaxed);
+}
+
+void ms_chunks_trim_locked(int fd) {
+  struct ms_file_status *st = ms_output_status();
+  window_drop();
+  if (!st || fd < 0) return;
+  uint64_t end = __atomic_load_n(&st->chunk_end, __ATOMIC_RELAXED);
+  if (reserved_end > end) ms_os_truncate(fd, end);
+  reserved_end = 0;
+}
+
+/* [off, off + size) reserved: inside the window, or a new window from off on, or (no room
+ * for a window) the chunk alone.  0 or -errno. */
+static int reserve(int fd, uint64_t off, uint32_t size) {
+  if (win_off <= off && off + size <= win_end) return 0;
+  uint64_t len = size > MS_WINDOW_BYTES ? size : MS_WINDOW_BYTES;
+  if (ms_os_reserve_file(fd, off, len) == 0) {
+    window_drop();
+    win = ms_os_map_file(fd, off, (size_t)len, NULL);
+    win_off = carve_from = off;
+    win_end = off + len;
+    if (win_end > reserved_end) reserved_end = win_end;
+    if (!win) carve_from = win_end; /* reserved all the same: only not mapped */
+    return 0;
+  }
+  return ms_os_reserve_file(fd, off, size);
+}
+
+/* The window's mapping of [off, off + size), now the chunk's (NULL: not mapped there). */
+static void *window_take(uint64_t off, uint32_t size) {
+  if (!win || off < carve_from || off + size > win_end) return NULL;
+  if (off > carve_from) /* (skipped: a chunk mapped on its own took those pages) */
+    ms_os_unmap(win + (carve_from - win_off), (size_t)(off - carve_from));
+  carve_from = off + size;
+  return win + (off - win_off);
+}
 
 static int is_space_error(int err) {
   return err == -ENOSPC || err == -EDQUOT || err == -EFBIG;
@@ -44,30 +107,89 @@ void ms_chunks_note_lost(uint64_t events) {
   if (st) __atomic_fetch_add(&st->lost_events, events, __ATOMIC_RELAXED);
 }
 
+/* The last line of defence for the file's layout: a chunk header goes only where a chunk
+ * may start (past the header region, aligned) and says a size a reader can walk by.
+ * Anything else is a runtime bug (a TABLE piece not recorded, thread.c, once wrote a
+ * header over the file's own): refused, counted and warned once, never written, so the
+ * file stays readable and the program runs on.  Output lock held. */
+static uint64_t headers_refused;
+
+static int header_place_ok(uint64_t at, uint32_t size) {
+  if (at >= MS_HEADER_REGION && at % MS_CHUNK_ALIGN == 0 && size >= MS_CHUNK_ALIGN &&
+      size % MS_CHUNK_ALIGN == 0)
+    return 1;
+  if (headers_refused++ == 0) {
+    char detail[96];
+    size_t pos = 0;
+    ms_text_append_str(detail, sizeof detail, &pos, "offset ");
+    ms_text_append_u64(detail, sizeof detail, &pos, at);
+    ms_text_append_str(detail, sizeof detail, &pos, ", size ");
+    ms_text_append_u64(detail, sizeof detail, &pos, size);
+    ms_os_warn("internal error: a chunk header refused (bad place or size)", detail);
+  }
+  return 0;
+}
+
+uint64_t ms_chunks_headers_refused(void) { return headers_refused; }
+
 void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64_t seq,
-                          uint32_t size, uint32_t map_from, void *fixed, const void *init) {
+                          uint32_t size, uint32_t map_from, void *fixed, const void *init,
+                          uint64_t *at) {
   struct ms_file_status *st = ms_output_status();
   if (!st || ms_chunks_full() || size < MS_CHUNK_ALIGN || size % MS_CHUNK_ALIGN ||
       map_from >= size)
     return NULL;
-  int fd = ms_output_fd_locked();
-  if (fd < 0) return NULL;
-  uint64_t off = __atomic_fetch_add(&st->chunk_end, size, __ATOMIC_RELAXED);
-  int err = ms_os_reserve_file(fd, off, size);
-  if (err) {
-    if (is_space_error(err))
-      note_full(st, err);
-    else
-      ms_output_warn_locked("cannot extend the output file", -err);
-    return NULL;
+  uint64_t off = __atomic_load_n(&st->chunk_end, __ATOMIC_RELAXED);
+  if (!header_place_ok(off, size)) return NULL;
+  int carvable = !fixed && !init && map_from == 0;
+  void *carved = carvable ? window_take(off, size) : NULL;
+  int fd = -1;
+  if (!carved) { /* (the descriptor is checked only when a system call needs it) */
+    fd = ms_output_fd_locked();
+    if (fd < 0) return NULL;
+  }
+  __atomic_store_n(&st->chunk_end, off + size, __ATOMIC_RELAXED);
+  if (!carved) {
+    int err = reserve(fd, off, size);
+    if (err) {
+      if (is_space_error(err))
+        note_full(st, err);
+      else
+        ms_output_warn_locked("cannot extend the output file", -err);
+      return NULL;
+    }
+    if (carvable) carved = window_take(off, size); /* (a new window) */
   }
   struct ms_chunk_header h = {.magic = MS_CHUNK_MAGIC, .kind = kind, .size = size,
                               .thread = thread, .seq = seq, .os_tid = (uint32_t)os_tid};
-  if (init) err = ms_os_pwrite_all(fd, init, size - map_from, off + map_from);
+  if (carved) { /* the header through the mapping, its magic last */
+    struct ms_chunk_header *to = carved;
+    h.magic = 0;
+    memcpy(to, &h, sizeof h);
+    __atomic_store_n(&to->magic, MS_CHUNK_MAGIC, __ATOMIC_RELEASE);
+    if (at) *at = off;
+    return carved;
+  }
+  int err = init ? ms_os_pwrite_all(fd, init, size - map_from, off + map_from) : 0;
   if (!err) err = ms_os_pwrite_all(fd, &h, sizeof h, off);
   if (err) {
     ms_output_warn_locked("cannot write the output file", -err);
     return NULL;
   }
-  return ms_os_map_file(fd, off + map_from, size - map_from, fixed);
+  void *p = ms_os_map_file(fd, off + map_from, size - map_from, fixed);
+  if (p && at) *at = off;
+  return p;
+}
+
+/* One store of a whole header (a kill sees the old one or the new one, never half). */
+int ms_chunk_retag_locked(uint64_t at, uint16_t kind, uint32_t thread, int32_t os_tid,
+                          uint64_t seq, uint32_t size) {
+  if (!header_place_ok(at, size)) return 0;
+  int fd = ms_output_fd_locked();
+  if (fd < 0) return 0;
+  struct ms_chunk_header h = {.magic = MS_CHUNK_MAGIC, .kind = kind, .size = size,
+                              .thread = thread, .seq = seq, .os_tid = (uint32_t)os_tid};
+  int err = ms_os_pwrite_all(fd, &h, sizeof h, at);
+  if (err) ms_output_warn_locked("cannot write the output file", -err);
+  return err == 0;
 }

@@ -57,6 +57,8 @@ static inline void ms_fence_light(void) {
 void *ms_os_map(size_t size);             /* zeroed pages, NULL on failure */
 void *ms_os_reserve(size_t size);         /* the same, pages taken only when touched */
 void ms_os_discard(void *p, size_t size); /* back to zero pages (NULL: nothing) */
+void *ms_os_reserve_inaccessible(size_t size); /* address space only (PROT_NONE), NULL */
+int ms_os_make_rw(void *p, size_t size);  /* reserved pages usable: 0 or -errno */
 void ms_os_unmap(void *p, size_t size);   /* NULL: nothing */
 void *ms_os_remap(void *p, size_t old_size, size_t new_size); /* NULL on failure */
 size_t ms_os_page_size(void);
@@ -75,6 +77,7 @@ void *ms_os_map_file(int fd, uint64_t off, size_t len, void *fixed);
 void ms_os_populate(void *p, size_t len); /* a shared mapping's pages written in now */
 /* [p, p + size) replaced by private zero pages (reserved only): 0 or -errno. */
 int ms_os_zero_fixed(void *p, size_t size);
+void ms_os_truncate(int fd, uint64_t len);
 void ms_os_close(int fd);                /* < 0: nothing */
 struct ms_os_file_id {
   uint64_t dev, ino;
@@ -253,7 +256,7 @@ void ms_output_write(const struct ms_wbuf *b);
 void ms_output_lock(void);
 int ms_output_trylock(void); /* 1 when taken */
 void ms_output_unlock(void);
-void ms_output_write_locked(const struct ms_wbuf *b); /* caller holds the lock */
+int ms_output_write_locked(const struct ms_wbuf *b); /* caller holds the lock; 1: in the file */
 /* Creates the session's file if it is not there yet: 0, or -errno (warned once). */
 int ms_output_open_locked(void);
 int ms_output_is_open_locked(void);
@@ -283,8 +286,19 @@ void ms_output_warn_locked(const char *what, int err);
  * and mapped shared at `fixed` (NULL: anywhere).  The mapping, or NULL: no file, no
  * room (the status block says so from then on), an error (warned).  Output lock held. */
 void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64_t seq,
-                          uint32_t size, uint32_t map_from, void *fixed, const void *init);
+                          uint32_t size, uint32_t map_from, void *fixed, const void *init,
+                          uint64_t *at); /* *at: the chunk's offset in the file (NULL: not wanted) */
+/* The header of the chunk at `at` rewritten (a TABLE chunk handed to another thread,
+ * thread.c): 1 when written. */
+int ms_chunk_retag_locked(uint64_t at, uint16_t kind, uint32_t thread, int32_t os_tid,
+                          uint64_t seq, uint32_t size);
 int ms_chunks_full(void);  /* no room: the file takes no chunk any more */
+/* Chunk headers refused since start: asked below MS_HEADER_REGION, unaligned or of a
+ * size a reader cannot walk by (a runtime bug; warned once, never written). */
+uint64_t ms_chunks_headers_refused(void);
+/* The session's file is being closed (no chunk is added to it after): the space its
+ * last window reserved past its last chunk is given back, so that it ends there. */
+void ms_chunks_trim_locked(int fd);
 /* Tables are mapped page by page over their reserved memory: only where a page is a
  * chunk's alignment (4 KiB); elsewhere they stay in memory (COUNTERS at exit). */
 int ms_page_size_ok(void);
@@ -337,6 +351,7 @@ struct ms_site_counter {
  * runtime's own memory, never in the thread's TLS or stack, so that nothing points into
  * a thread's memory after it is gone.  Linked in the registry while the thread records;
  * the registry lock guards the links and the thread's release of it. */
+#define MS_TABLE_PIECES_MAX 4
 struct ms_thread_rec {
   struct ms_thread_rec *prev, *next;
   uint32_t index; /* 1, 2, ... in order of set-up */
@@ -366,6 +381,18 @@ struct ms_thread_rec {
    * anonymous memory); registry lock. */
   uint32_t table_gen;
   uint32_t table_mapped;
+  /* Where those chunks are in the file (their headers, for the next thread that takes
+   * the table over: thread.c); table_pieces past MS_TABLE_PIECES_MAX: not all known. */
+  struct {
+    uint64_t at;
+    uint32_t from, size;
+  } table_piece[MS_TABLE_PIECES_MAX];
+  uint32_t table_pieces;
+  uint8_t table_kept; /* an ended thread's table, zeroed: the next taker retags it */
+  /* Kept for the next thread when its own ends (thread.c): a sample's frames, its
+   * stack ids (emptied). */
+  uint64_t *frames;
+  struct ms_stack_ids *stack_ids;
 };
 
 struct ms_thread {
@@ -399,7 +426,6 @@ struct ms_thread {
   struct ms_thread_rec *rec;            /* NULL until set up */
   char name[64];    /* a name given before set-up */
   uint64_t dropped_early; /* events dropped before set-up (a signal during it) */
-  struct ms_wbuf enc;
 };
 /* A site's counters in a thread's table: the runtime gives each site, as its `index`,
  * the byte offset of its slot (slot * 32), which saves a shift on the hot path. */
@@ -463,6 +489,9 @@ void ms_threads_write_bases_locked(uint32_t session);
 /* Sites up to slot `slots` are about to be given out: every table in the current file
  * is extended to cover them first (their new pages untouched).  Both locks held. */
 void ms_threads_extend_tables_locked(uint32_t slots);
+/* Tests only (tests/unit/runtime/test_thread_reuse.c): run on a thread just set up,
+ * before it joins its session (no lock held, the thread busy).  NULL: nothing. */
+extern void (*ms_thread_setup_test_hook)(void);
 /* A new session begins (both locks held, before it is published): every set-up
  * thread's counts now become its base. */
 void ms_threads_take_baselines_locked(uint32_t session);
@@ -703,6 +732,7 @@ struct ms_stack_ids;
 uint64_t ms_stack_id(struct ms_stack_ids **ids, const uint64_t *frames, uint32_t n,
                      int *is_new);
 void ms_stack_ids_release(struct ms_stack_ids **ids);
+void ms_stack_ids_clear(struct ms_stack_ids *ids); /* empty, ids from 1 again (NULL: nothing) */
 /* A stack's hash, for the tables that intern stacks (stack_ids.c, leak_stacks.c). */
 static inline uint64_t ms_hash_frames(const uint64_t *frames, uint32_t n) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
@@ -718,6 +748,10 @@ static inline uint64_t ms_hash_frames(const uint64_t *frames, uint32_t n) {
 void ms_stacks_init(void);     /* from ms_init_at_load only (dlopen) */
 void ms_stacks_thread_start(void); /* a new thread, before its start routine */
 int ms_stacks_available(void);
+/* unwind_pool.c: libunwind's trace caches reused across threads (its mmap and munmap) */
+void ms_unwind_pool_init(void);
+void *ms_unwind_pool_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int ms_unwind_pool_munmap(void *addr, size_t len);
 /* Return addresses of the calling code, innermost first, the runtime's frames left out. */
 uint32_t ms_stack_capture(uint64_t *out, uint32_t max);
 

@@ -44,6 +44,15 @@ void *ms_os_reserve(size_t size) {
   return p == MAP_FAILED ? NULL : p;
 }
 
+void *ms_os_reserve_inaccessible(size_t size) {
+  void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+int ms_os_make_rw(void *p, size_t size) {
+  return mprotect(p, size, PROT_READ | PROT_WRITE) == 0 ? 0 : -errno;
+}
+
 void ms_os_discard(void *p, size_t size) {
   if (p) madvise(p, size, MADV_DONTNEED);
 }
@@ -166,6 +175,8 @@ int ms_os_zero_fixed(void *p, size_t size) {
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   return q == MAP_FAILED ? -errno : 0;
 }
+
+void ms_os_truncate(int fd, uint64_t len) { (void)ftruncate(fd, (off_t)len); }
 
 void ms_os_close(int fd) {
   if (fd >= 0) close(fd);

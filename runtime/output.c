@@ -193,14 +193,14 @@ static int write_header(int fd) {
 
 /* The record in b into the current RECORDS chunk, or a new one when it does not fit:
  * copied whole, then `used` stored (release), so a reader sees all of it or none. */
-static void append_record_locked(const struct ms_wbuf *b) {
+static int append_record_locked(const struct ms_wbuf *b) {
   const uint32_t hdr = sizeof(struct ms_chunk_header);
-  if (b->len > UINT32_MAX - 2 * MS_CHUNK_ALIGN) return;
+  if (b->len > UINT32_MAX - 2 * MS_CHUNK_ALIGN) return 0;
   if (!rec_chunk || rec_used + b->len > rec_size - hdr) {
     uint32_t size = MS_RECORDS_CHUNK;
     if (b->len + hdr > size) size = (uint32_t)((b->len + hdr + MS_CHUNK_ALIGN - 1) & ~(MS_CHUNK_ALIGN - 1));
-    char *c = ms_chunk_add_locked(MS_CHUNK_RECORDS, 0, 0, rec_seq, size, 0, NULL, NULL);
-    if (!c) return; /* no room (counted in the status block) or no file */
+    char *c = ms_chunk_add_locked(MS_CHUNK_RECORDS, 0, 0, rec_seq, size, 0, NULL, NULL, NULL);
+    if (!c) return 0; /* no room (counted in the status block) or no file */
     ms_os_unmap(rec_chunk, rec_size);
     rec_chunk = c;
     rec_size = size;
@@ -210,6 +210,7 @@ static void append_record_locked(const struct ms_wbuf *b) {
   memcpy(rec_chunk + hdr + rec_used, b->data, b->len);
   rec_used += (uint32_t)b->len;
   __atomic_store_n(&((struct ms_chunk_header *)rec_chunk)->used, rec_used, __ATOMIC_RELEASE);
+  return 1;
 }
 
 /* Creates the file and writes what must come first.  Caller holds the lock. */
@@ -266,9 +267,9 @@ void ms_output_open_now(void) {
   ms_busy_end(was);
 }
 
-void ms_output_write_locked(const struct ms_wbuf *b) {
-  if (b->failed || b->len == 0 || out_failed || ms_output_open_locked() != 0) return;
-  append_record_locked(b);
+int ms_output_write_locked(const struct ms_wbuf *b) {
+  if (b->failed || b->len == 0 || out_failed || ms_output_open_locked() != 0) return 0;
+  return append_record_locked(b);
 }
 
 void ms_output_write(const struct ms_wbuf *b) {
@@ -294,7 +295,10 @@ static void forget_file(void) {
   ms_chunks_reset();
 }
 
-void ms_output_close_locked(void) { forget_file(); }
+void ms_output_close_locked(void) {
+  if (out_created && !out_failed && out_fd >= 0 && is_our_file(out_fd)) ms_chunks_trim_locked(out_fd);
+  forget_file();
+}
 
 /* The child of a fork writes its own file, never its parent's: the mappings it
  * inherited are dropped here (the parent keeps its own).  The forking thread holds the

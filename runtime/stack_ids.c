@@ -4,17 +4,22 @@
  * A per-thread open-addressing table from a 64-bit hash of the frames to the id, in
  * os.c memory (reserved, pages taken as used), bounded: when it is half full it is
  * emptied, and stacks seen again get new ids (a new STACK item each: correct, a few
- * bytes more).  Equality is by hash alone: two different stacks of one thread with
+ * bytes more).  It starts at MS_STACK_IDS_FIRST slots (4 KiB) and doubles, emptied, each
+ * time it is half full, up to MS_STACK_IDS_SLOTS: a thread with a few stacks touches
+ * one page, and a table handed to the next thread (thread.c keeps them) is emptied with
+ * a 4 KiB memset.  Equality is by hash alone: two different stacks of one thread with
  * the same 64-bit hash (odds about n^2 / 2^65) would share an id.  Owner only. */
 #include <string.h>
 
 #include "internal.h"
 
 #define MS_STACK_IDS_SLOTS 8192u /* a power of two; 128 KiB reserved per thread */
+#define MS_STACK_IDS_FIRST 256u  /* slots in use at first (a power of two) */
 
 struct ms_stack_ids {
   uint64_t next_id; /* ids count up from 1, never reused within a file */
   uint32_t used;
+  uint32_t cap; /* slots in use now (0: MS_STACK_IDS_FIRST) */
   struct {
     uint64_t hash; /* 0: empty */
     uint64_t id;
@@ -25,14 +30,23 @@ uint64_t ms_stack_id(struct ms_stack_ids **ids, const uint64_t *frames, uint32_t
                      int *is_new) {
   struct ms_stack_ids *s = *ids;
   if (!s && !(s = *ids = ms_os_reserve(sizeof *s))) return 0;
-  if (s->used >= MS_STACK_IDS_SLOTS / 2) { /* full: start again (ids go on counting) */
-    uint64_t next = s->next_id;
-    ms_os_discard(s, sizeof *s);
-    s->next_id = next;
+  if (!s->cap) s->cap = MS_STACK_IDS_FIRST;
+  if (s->used >= s->cap / 2) { /* full: start again, larger if it may (ids go on counting) */
+    if (s->cap < MS_STACK_IDS_SLOTS) {
+      memset(s->slot, 0, s->cap * sizeof s->slot[0]);
+      s->cap *= 2;
+      s->used = 0;
+    } else {
+      uint64_t next = s->next_id;
+      ms_os_discard(s, sizeof *s);
+      s->next_id = next;
+      s->cap = MS_STACK_IDS_SLOTS;
+    }
   }
   uint64_t h = ms_hash_frames(frames, n);
   if (!h) h = 1; /* 0 marks an empty slot */
-  for (uint32_t i = (uint32_t)h & (MS_STACK_IDS_SLOTS - 1);; i = (i + 1) & (MS_STACK_IDS_SLOTS - 1)) {
+  uint32_t mask = s->cap - 1;
+  for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
     if (s->slot[i].hash == h) {
       *is_new = 0;
       return s->slot[i].id;
@@ -45,6 +59,17 @@ uint64_t ms_stack_id(struct ms_stack_ids **ids, const uint64_t *frames, uint32_t
       return s->slot[i].id;
     }
   }
+}
+
+void ms_stack_ids_clear(struct ms_stack_ids *s) {
+  if (!s) return;
+  if (s->cap > MS_STACK_IDS_FIRST) /* (grown: its pages back, rather than a long memset) */
+    ms_os_discard(s, sizeof *s);
+  else
+    memset(s, 0, sizeof *s - sizeof s->slot + MS_STACK_IDS_FIRST * sizeof s->slot[0]);
+  s->next_id = 0;
+  s->used = 0;
+  s->cap = MS_STACK_IDS_FIRST;
 }
 
 void ms_stack_ids_release(struct ms_stack_ids **ids) {

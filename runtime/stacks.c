@@ -27,7 +27,8 @@
  *     signal frame, which never hits the trace cache, took longer than a 50 us timer's
  *     period: hostile/sessions' handler never let main run again.)
  *   - Its per-thread trace cache: 256 KiB from mmap on a thread's first unwind (not
- *     malloc), freed by a key destructor at its exit.
+ *     malloc), freed by a key destructor at its exit; both calls come to unwind_pool.c,
+ *     which hands the next thread a block an ended one gave back.
  *   - Its TLS block: libunwind was loaded by dlopen, so its __thread variables are in
  *     dynamic TLS, which glibc allocates with malloc on the thread's first use.  A malloc
  *     there is safe from an allocation's slow path (the thread holds no allocator lock:
@@ -77,7 +78,7 @@ static void make_tls_block(void) {
   ms_self.busy = was_busy;
 }
 
-/* (x86-64 and AArch64: the names of libunwind's local-only symbols, for redirect_pipe2) */
+/* (x86-64 and AArch64: the names of libunwind's local-only symbols, for redirect_imports) */
 #if defined(__x86_64__)
 #define MS_UNW_PREFIX "_ULx86_64_"
 #elif defined(__aarch64__)
@@ -119,7 +120,20 @@ static uintptr_t dyn_ptr(const struct link_map *lm, uintptr_t p) {
   return p < lm->l_addr ? p + lm->l_addr : p;
 }
 
-static void redirect_pipe2(void *lib) {
+/* libunwind's imports sent to the runtime: the descriptors of its pipe (above), and its
+ * mappings, so that a thread's trace cache is reused by the next (unwind_pool.c). */
+struct redirect {
+  const char *name;
+  void *to;
+};
+static const struct redirect redirects[] = {
+    {"pipe2", (void *)unwinder_pipe2},
+    {"mmap", (void *)ms_unwind_pool_mmap},
+    {"munmap", (void *)ms_unwind_pool_munmap},
+};
+
+/* Rewrites the GOT slots of libunwind (ours: we loaded it) that hold those imports. */
+static void redirect_imports(void *lib) {
 #ifndef MS_UNW_PREFIX
   (void)lib;
   return;
@@ -146,12 +160,16 @@ static void redirect_pipe2(void *lib) {
     for (size_t i = 0; tables[t] && i < sizes[t] / sizeof(ElfW(Rela)); i++) {
       const ElfW(Rela) *r = &tables[t][i];
       size_t sym = ELF64_R_SYM(r->r_info); /* (x86-64 and AArch64: 64-bit, RELA) */
-      if (!sym || strcmp(strtab + symtab[sym].st_name, "pipe2") != 0) continue;
+      if (!sym) continue;
+      const struct redirect *to = NULL;
+      for (size_t k = 0; k < sizeof redirects / sizeof *redirects; k++)
+        if (strcmp(strtab + symtab[sym].st_name, redirects[k].name) == 0) to = &redirects[k];
+      if (!to) continue;
       uintptr_t slot = lm->l_addr + r->r_offset;
       int in_relro = slot >= relro.start && slot < relro.end;
       void *at = (void *)(slot & ~(uintptr_t)(page - 1));
       if (in_relro && mprotect(at, (size_t)page, PROT_READ | PROT_WRITE) != 0) continue;
-      __atomic_store_n((void **)slot, (void *)unwinder_pipe2, __ATOMIC_RELEASE);
+      __atomic_store_n((void **)slot, to->to, __ATOMIC_RELEASE);
       if (in_relro) mprotect(at, (size_t)page, PROT_READ);
     }
 }
@@ -161,11 +179,12 @@ void ms_stacks_init(void) {
   if (unw_backtrace_fn) return;
   uint8_t was_busy = ms_self.busy;
   ms_self.busy = 1; /* what the loader allocates is not the program's */
+  ms_unwind_pool_init();
   for (size_t i = 0; i < sizeof names / sizeof *names && !unw_backtrace_fn; i++) {
     void *lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!lib) continue;
     unw_backtrace_fn = (backtrace_fn)dlsym(lib, "unw_backtrace");
-    redirect_pipe2(lib); /* before any call: libunwind starts (makes its pipe) in any */
+    redirect_imports(lib); /* before any call: libunwind starts (makes its pipe) in any */
     size_t module = 0;
     if (unw_backtrace_fn && dlinfo(lib, RTLD_DI_TLS_MODID, &module) == 0)
       unw_tls_module = module;

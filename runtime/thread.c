@@ -70,10 +70,18 @@ static pthread_key_t thread_key;
 static _Atomic uint32_t next_thread_index = 1;
 _Atomic int64_t ms_est_live_of_ended_threads;
 
-/* The registry: records of set-up threads, and the free records to reuse. */
+/* The registry: records of set-up threads, and the free records to reuse: bare ones, and
+ * idle ones (an ended thread's, with its table and buffers, for the next thread). */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ms_thread_rec *registry;
 static struct ms_thread_rec *free_recs;
+static struct ms_thread_rec *idle_recs;
+static uint32_t idle_count;
+/* Idle records kept at most (each: a table's pages, a page of frames, a page of stack
+ * ids; 8 MiB of address space): past it an ended thread's are given back. */
+#define MS_IDLE_RECS_MAX 1024u
+/* A thread's COUNTERS and THREAD records are encoded here (output lock). */
+static struct ms_wbuf own_buf;
 /* A thread's counts in the current session, computed for encoding (output lock). */
 static struct ms_site_counter *session_counts;
 /* COUNTERS records carry increasing numbers in the order they are written (output
@@ -97,7 +105,26 @@ void ms_threads_wait_loader_readers_locked(uint64_t timeout_ns) {
 
 /* ---- records ------------------------------------------------------------------------ */
 
+/* A record for a new thread: an idle one if there is one (its table zeroed, its
+ * buffers kept), else a bare one. */
 static struct ms_thread_rec *rec_take_locked(void) {
+  struct ms_thread_rec *r = idle_recs;
+  if (r) {
+    struct ms_thread_rec keep = *r;
+    idle_recs = r->next;
+    idle_count--;
+    memset(r, 0, sizeof *r);
+    r->counters = keep.counters;
+    r->base = keep.base;
+    r->table_gen = keep.table_gen;
+    r->table_mapped = keep.table_mapped;
+    memcpy(r->table_piece, keep.table_piece, sizeof r->table_piece);
+    r->table_pieces = keep.table_pieces;
+    r->table_kept = keep.table_kept;
+    r->frames = keep.frames;
+    r->stack_ids = keep.stack_ids;
+    return r;
+  }
   if (!free_recs) {
     size_t n = MS_REC_CHUNK_BYTES / sizeof(struct ms_thread_rec);
     struct ms_thread_rec *chunk = ms_os_map(MS_REC_CHUNK_BYTES);
@@ -107,7 +134,7 @@ static struct ms_thread_rec *rec_take_locked(void) {
       free_recs = &chunk[i];
     }
   }
-  struct ms_thread_rec *r = free_recs;
+  r = free_recs;
   free_recs = r->next;
   memset(r, 0, sizeof *r);
   return r;
@@ -120,9 +147,7 @@ static void registry_add_locked(struct ms_thread_rec *r) {
   registry = r;
 }
 
-/* Unlinks r and gives its memory back (registry lock held; r's thread no longer uses
- * its counters). */
-static void rec_release_locked(struct ms_thread_rec *r) {
+static void rec_unlink_locked(struct ms_thread_rec *r) {
   if (r->prev)
     r->prev->next = r->next;
   else if (registry == r)
@@ -131,12 +156,27 @@ static void rec_release_locked(struct ms_thread_rec *r) {
   atomic_fetch_add_explicit(&ms_est_live_of_ended_threads,
                             atomic_load_explicit(&r->est_live, memory_order_relaxed),
                             memory_order_relaxed);
+  r->prev = r->next = NULL;
+}
+
+/* r's memory back to the system, r to the bare records (registry lock held; r is
+ * unlinked and its thread no longer uses its counters). */
+static void rec_free_locked(struct ms_thread_rec *r) {
   ms_os_unmap(r->counters, MS_COUNTERS_BYTES);
   ms_os_unmap(r->base, MS_COUNTERS_BYTES);
+  ms_os_unmap(r->frames, MS_FRAMES_BYTES);
+  ms_stack_ids_release(&r->stack_ids);
   ms_inline_rec_release(r);
   memset(r, 0, sizeof *r);
   r->next = free_recs;
   free_recs = r;
+}
+
+/* Unlinks r and gives its memory back (registry lock held; r's thread no longer uses
+ * its counters). */
+static void rec_release_locked(struct ms_thread_rec *r) {
+  rec_unlink_locked(r);
+  rec_free_locked(r);
 }
 
 /* Whether r's thread is still there (its name may be asked of the kernel, its record
@@ -185,13 +225,14 @@ static uint32_t session_view_locked(struct ms_thread_rec *r, uint32_t slots, uin
   return used;
 }
 
-/* session_counts, as left by session_view_locked, as r's COUNTERS record. */
-static void write_counters_locked(const struct ms_thread_rec *r, struct ms_wbuf *b) {
+/* session_counts, as left by session_view_locked, as r's COUNTERS record: 1 when it is
+ * in the file. */
+static int write_counters_locked(const struct ms_thread_rec *r, struct ms_wbuf *b) {
   uint32_t slots = ms_sites_slots_in_use();
   b->len = 0;
   b->failed = 0;
   ms_encode_counters(b, r->index, r->os_tid, ++counters_seq, session_counts, slots);
-  ms_output_write_locked(b);
+  return ms_output_write_locked(b);
 }
 
 /* A thread's name: the one given to memscope_set_thread_name(), else the kernel's (read
@@ -246,14 +287,16 @@ static void events_reset(struct ms_thread *t) {
   t->ev_next_size = MS_EVENTS_FIRST;
   t->ev_gen = 0;
   t->ev_seq = 0;
-  ms_stack_ids_release(&t->stack_ids);
+  ms_stack_ids_clear(t->stack_ids);
 }
 
-static void release_own_buffers(struct ms_thread *t) {
+/* The thread's buffers go to its record, for the next thread that takes it. */
+static void own_buffers_to_rec(struct ms_thread *t, struct ms_thread_rec *r) {
   events_reset(t);
-  ms_os_unmap(t->frames, MS_FRAMES_BYTES);
-  ms_wbuf_release(&t->enc);
+  r->frames = t->frames;
+  r->stack_ids = t->stack_ids;
   t->frames = NULL;
+  t->stack_ids = NULL;
 }
 
 /* ---- the table in the file ----------------------------------------------------------- */
@@ -269,10 +312,43 @@ static uint32_t table_bytes(uint32_t slots, uint32_t granule) {
  * it meanwhile), else zeros (pages no site uses yet).  Both locks held. */
 static int table_map_locked(struct ms_thread_rec *r, uint32_t from, uint32_t to, int copy) {
   char *at = (char *)r->counters + from;
-  if (ms_chunk_add_locked(MS_CHUNK_TABLE, r->index, r->os_tid, from, MS_CHUNK_ALIGN + (to - from),
-                          MS_CHUNK_ALIGN, at, copy ? at : NULL))
-    return 1;
-  return 0;
+  uint32_t size = MS_CHUNK_ALIGN + (to - from);
+  uint64_t off;
+  if (!ms_chunk_add_locked(MS_CHUNK_TABLE, r->index, r->os_tid, from, size, MS_CHUNK_ALIGN, at,
+                           copy ? at : NULL, &off))
+    return 0;
+  if (from == 0) r->table_pieces = 0; /* (a new file's table: its first piece) */
+  if (r->table_pieces < MS_TABLE_PIECES_MAX) {
+    r->table_piece[r->table_pieces].at = off;
+    r->table_piece[r->table_pieces].from = from;
+    r->table_piece[r->table_pieces].size = size;
+  }
+  r->table_pieces++;
+  return 1;
+}
+
+/* A kept table (an ended thread's, zeroed) becomes r's: each piece's header names r's
+ * thread from now on.  The ended thread wrote its COUNTERS record before (a reader takes
+ * its counts from there, never from a table), so a kill before or between these stores
+ * loses nothing.  0: a header could not be written, or a piece is not known (the table
+ * is let go). */
+static int table_retag_locked(struct ms_thread_rec *r) {
+  r->table_kept = 0;
+  if (r->table_pieces > MS_TABLE_PIECES_MAX) return 0;
+  for (uint32_t i = 0; i < r->table_pieces; i++)
+    if (!ms_chunk_retag_locked(r->table_piece[i].at, MS_CHUNK_TABLE, r->index, r->os_tid,
+                               r->table_piece[i].from, r->table_piece[i].size))
+      return 0;
+  return 1;
+}
+
+/* r's table leaves the file: private zeros again (one mmap over it). */
+static void table_detach(struct ms_thread_rec *r) {
+  ms_os_zero_fixed(r->counters, MS_COUNTERS_BYTES);
+  r->table_gen = 0;
+  r->table_mapped = 0;
+  r->table_pieces = 0;
+  r->table_kept = 0;
 }
 
 /* The calling thread's table moves into the session's file (created if need be): every
@@ -283,22 +359,32 @@ static void table_attach(struct ms_thread_rec *r) {
   if (ms_page_size_ok() && ms_output_open_locked() == 0) {
     uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
     uint32_t want = table_bytes(ms_sites_slots_in_use(), MS_CHUNK_ALIGN);
+    if (r->table_kept && (r->table_gen != gen || !table_retag_locked(r))) table_detach(r);
     if (r->table_gen != gen && table_map_locked(r, 0, want, 1)) {
       r->table_gen = gen;
       r->table_mapped = want;
+    } else if (r->table_gen == gen && r->table_mapped < want &&
+               table_map_locked(r, r->table_mapped, want, 0)) {
+      r->table_mapped = want; /* (a kept table, from before sites registered since) */
     }
   }
   ms_output_unlock();
   ms_threads_unlock();
 }
 
+/* Every table of the file covers `slots` now.  Not a kept table (a thread set up on an
+ * ended thread's record, not yet moved into its session): its taker's table_attach
+ * retags its pieces, then extends it.  Extending it here, between the two, added a piece
+ * the retag did not expect: past MS_TABLE_PIECES_MAX it read the entry after the last,
+ * and wrote a header at offset `table_pieces` (5), over the file's own (stacks_storm,
+ * whose dlopen loop registers sites while its threads start). */
 void ms_threads_extend_tables_locked(uint32_t slots) {
   uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
   if (!ms_output_is_open_locked()) return;
   uint32_t need = table_bytes(slots, MS_CHUNK_ALIGN);
   uint32_t want = table_bytes(slots, MS_TABLE_GRANULE);
   for (struct ms_thread_rec *r = registry; r; r = r->next)
-    if (r->table_gen == gen && r->table_mapped < need &&
+    if (r->table_gen == gen && !r->table_kept && r->table_mapped < need &&
         table_map_locked(r, r->table_mapped, want, 0))
       r->table_mapped = want;
 }
@@ -313,36 +399,40 @@ static int table_is_truth(const struct ms_thread_rec *r) {
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
-/* The thread's first recording event in this process: memory, a record, the registry. */
+void (*ms_thread_setup_test_hook)(void); /* (a load per thread set-up) */
+
+/* The thread's first recording event in this process: a record (an ended thread's,
+ * with its table, when there is one: no system call), the registry. */
 static int thread_setup(struct ms_thread *t) {
-  struct ms_site_counter *counters = ms_os_reserve(MS_COUNTERS_BYTES);
   struct ms_thread_rec *r = NULL;
-  if (counters && ms_wbuf_init(&t->enc, 4096) == 0) {
-    pthread_mutex_lock(&registry_lock);
-    r = rec_take_locked();
-    if (r) {
-      r->counters = counters;
-      r->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
-      r->os_tid = ms_os_gettid();
-      r->start_ns = ms_os_now_ns();
-      r->tp = ms_thread_pointer();
-      r->born = t->born;
-      memcpy(r->name, t->name, sizeof r->name);
-      atomic_store_explicit(&r->dropped, t->dropped_early, memory_order_relaxed);
-      registry_add_locked(r);
-    }
-    pthread_mutex_unlock(&registry_lock);
+  pthread_mutex_lock(&registry_lock);
+  r = rec_take_locked();
+  if (r && !r->counters && !(r->counters = ms_os_reserve(MS_COUNTERS_BYTES))) {
+    rec_free_locked(r);
+    r = NULL;
   }
-  if (!r) {
-    ms_os_unmap(counters, MS_COUNTERS_BYTES);
-    release_own_buffers(t);
-    return 0;
+  if (r) {
+    r->index = atomic_fetch_add_explicit(&next_thread_index, 1, memory_order_relaxed);
+    r->os_tid = ms_os_gettid();
+    r->start_ns = ms_os_now_ns();
+    r->tp = ms_thread_pointer();
+    r->born = t->born;
+    memcpy(r->name, t->name, sizeof r->name);
+    atomic_store_explicit(&r->dropped, t->dropped_early, memory_order_relaxed);
+    registry_add_locked(r);
   }
+  pthread_mutex_unlock(&registry_lock);
+  if (!r) return 0;
   t->rec = r;
-  t->counters_mem = counters;
+  t->counters_mem = r->counters;
+  t->frames = r->frames;
+  t->stack_ids = r->stack_ids;
+  r->frames = NULL;
+  r->stack_ids = NULL;
   t->session = 0;
   events_reset(t);
   if (!t->born) pthread_setspecific(thread_key, t); /* arms the destructor */
+  if (MS_UNLIKELY(ms_thread_setup_test_hook != NULL)) ms_thread_setup_test_hook();
   return 1;
 }
 
@@ -425,16 +515,17 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
  * gets its snapshot at a stop: it may have moved its table here and not yet marked itself
  * joined, and its table goes on counting calls of the next session until it moves again,
  * which a reader must not take for this one's.) */
-static void write_thread_locked(struct ms_thread_rec *r, struct ms_wbuf *b, uint64_t end_ns,
-                                uint32_t rebase, int snapshot) {
-  if (!ms_tracing()) return;
+static int write_thread_locked(struct ms_thread_rec *r, struct ms_wbuf *b, uint64_t end_ns,
+                               uint32_t rebase, int snapshot) {
+  if (!ms_tracing()) return 0;
   uint32_t used = session_view_locked(r, ms_sites_slots_in_use(), rebase);
   int table_here = r->table_gen == atomic_load_explicit(&ms_output_gen, memory_order_acquire);
   if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != ms_session() &&
       !table_here)
-    return;
-  if (snapshot || !table_is_truth(r)) write_counters_locked(r, b);
+    return 0;
+  int counted = (snapshot || !table_is_truth(r)) && write_counters_locked(r, b);
   write_thread_record_locked(r, b, end_ns);
+  return counted;
 }
 
 uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames) {
@@ -464,7 +555,7 @@ static int events_next(struct ms_thread *t, uint32_t need) {
     uint32_t size = t->ev_next_size ? t->ev_next_size : MS_EVENTS_FIRST;
     while (size - hdr < need) size *= 2;
     c = ms_chunk_add_locked(MS_CHUNK_EVENTS, t->rec->index, t->rec->os_tid, t->ev_seq, size, 0,
-                            NULL, NULL);
+                            NULL, NULL, NULL);
     if (c) {
       t->ev_chunk = c;
       t->ev_size = size;
@@ -550,13 +641,49 @@ void ms_threads_quiesce_locked(void) {
       ms_os_sleep_ns(20000);
 }
 
-void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase,
-                                     int snapshot) {
-  if (!t->rec) return;
+/* (1: a COUNTERS record of the thread was written.) */
+static int finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase,
+                                 int snapshot) {
+  if (!t->rec) return 0;
+  if (!own_buf.data && ms_wbuf_init(&own_buf, 4096)) return 0;
   uint8_t was_busy = t->busy;
   t->busy = 1;
-  write_thread_locked(t->rec, &t->enc, end_ns, rebase, snapshot);
+  int counted = write_thread_locked(t->rec, &own_buf, end_ns, rebase, snapshot);
   t->busy = was_busy;
+  return counted;
+}
+
+void ms_thread_finish_session_locked(struct ms_thread *t, uint64_t end_ns, uint32_t rebase,
+                                     int snapshot) {
+  finish_session_locked(t, end_ns, rebase, snapshot);
+}
+
+/* r (unlinked, its thread done with it) kept for the next thread.  Its table stays the
+ * file's, zeroed, when its counts are in the COUNTERS record just written (`counted`) and
+ * every piece of it is known: the next thread retags it (table_retag_locked) instead of
+ * reserving, writing and mapping a new chunk.  Otherwise it leaves the file.  Costs a
+ * memset of the slots in use; no system call in the first case. */
+static void rec_retire(struct ms_thread_rec *r, int counted) {
+  uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
+  uint32_t used = table_bytes(ms_sites_slots_in_use(), MS_CHUNK_ALIGN);
+  if (counted && r->table_gen == gen && r->table_pieces <= MS_TABLE_PIECES_MAX) {
+    memset(r->counters, 0, used > r->table_mapped ? used : r->table_mapped);
+    r->table_kept = 1;
+  } else if (r->table_gen) {
+    table_detach(r);
+  } else {
+    memset(r->counters, 0, used);
+  }
+  ms_inline_rec_release(r);
+  pthread_mutex_lock(&registry_lock);
+  if (idle_count < MS_IDLE_RECS_MAX) {
+    r->next = idle_recs;
+    idle_recs = r;
+    idle_count++;
+  } else {
+    rec_free_locked(r);
+  }
+  pthread_mutex_unlock(&registry_lock);
 }
 
 /* The thread ends: everything written, its record unlinked and its memory returned. */
@@ -568,15 +695,16 @@ void ms_thread_exit(struct ms_thread *t) {
     t->busy = 1;
     pthread_mutex_lock(&registry_lock);
     ms_output_lock();
-    ms_thread_finish_session_locked(t, ms_os_now_ns(), 0, 1);
+    int counted = finish_session_locked(t, ms_os_now_ns(), 0, 1);
     ms_output_unlock();
     __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
     ms_inline_reset_self(); /* later calls: slow path, not counted; the table goes */
-    rec_release_locked(r);
+    rec_unlink_locked(r);
     pthread_mutex_unlock(&registry_lock);
     t->rec = NULL;
     t->counters_mem = NULL;
-    release_own_buffers(t);
+    own_buffers_to_rec(t, r);
+    rec_retire(r, counted);
     t->busy = 0;
   } else {
     __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
@@ -705,6 +833,12 @@ void ms_thread_after_fork_child(void) {
     next = r->next;
     if (r != mine) rec_release_locked(r);
   }
+  while (idle_recs) { /* (their tables may be mappings of the parent's file) */
+    struct ms_thread_rec *r = idle_recs;
+    idle_recs = r->next;
+    rec_free_locked(r);
+  }
+  idle_count = 0;
   atomic_store_explicit(&next_thread_index, 1, memory_order_relaxed);
   t->session = 0;
   events_reset(t);
@@ -715,6 +849,8 @@ void ms_thread_after_fork_child(void) {
   ms_inline_rec_clear(mine);
   mine->table_gen = 0;
   mine->table_mapped = 0;
+  mine->table_pieces = 0;
+  mine->table_kept = 0;
   ms_os_unmap(mine->base, MS_COUNTERS_BYTES);
   mine->base = NULL;
   mine->base_session = 0;

@@ -39,7 +39,13 @@ struct start {
 static pthread_mutex_t starts_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct start *free_starts;
 
+/* The thread is busy while it holds starts_lock: a signal handler's allocation then is
+ * dropped, not recorded.  Recording it could set the thread up, which waits for the
+ * registry lock, and fork_prepare holds that one while it waits for this one (a hang of
+ * hostile/stacks_storm: a thread just started, in start_give, took SIGPROF).  A store
+ * to TLS each way. */
 static struct start *start_take(void) {
+  uint8_t was = ms_busy_begin();
   pthread_mutex_lock(&starts_lock);
   if (!free_starts) {
     struct start *chunk = ms_os_map(4096);
@@ -51,14 +57,17 @@ static struct start *start_take(void) {
   struct start *s = free_starts;
   if (s) free_starts = s->next;
   pthread_mutex_unlock(&starts_lock);
+  ms_busy_end(was);
   return s;
 }
 
 static void start_give(struct start *s) {
+  uint8_t was = ms_busy_begin();
   pthread_mutex_lock(&starts_lock);
   s->next = free_starts;
   free_starts = s;
   pthread_mutex_unlock(&starts_lock);
+  ms_busy_end(was);
 }
 
 void ms_thread_create_lock(void) { pthread_mutex_lock(&starts_lock); }

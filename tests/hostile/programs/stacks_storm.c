@@ -71,13 +71,17 @@ static void nap_us(long us) {
 __attribute__((noinline)) static void storm_handler(int sig) {
   (void)sig;
   int saved = errno;
+  /* A handler nested in this one (SIGPROF during SIGUSR1's) must not call malloc: this
+   * one may be inside it (the main thread hung so, on glibc's arena lock). */
+  int plain = in_plain_code;
+  in_plain_code = 0;
   atomic_fetch_add(&n_signals, 1);
   char *m = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m != MAP_FAILED) {
     m[0] = 1;
     munmap(m, 65536);
   }
-  if (in_plain_code) {
+  if (plain) {
     char *p = malloc(48);
     if (p) {
       p[0] = 1;
@@ -86,6 +90,7 @@ __attribute__((noinline)) static void storm_handler(int sig) {
       atomic_fetch_add(&n_handler_mallocs, 1);
     }
   }
+  in_plain_code = plain;
   errno = saved;
 }
 
