@@ -24,6 +24,10 @@
 
 #include "internal.h"
 
+/* libunwind calls these from its key destructor, after a sanitizer has let go of the
+ * ending thread (ThreadSanitizer crashed in its function-entry hook): never instrumented. */
+#define MS_UNW_POOL_FN __attribute__((disable_sanitizer_instrumentation))
+
 #define MS_UNW_CACHE_BYTES ((size_t)1 << 18)
 #define MS_UNW_POOL_BLOCKS 2048u /* 512 MiB of address space */
 
@@ -36,7 +40,7 @@ void ms_unwind_pool_init(void) {
   pool = ms_os_reserve_inaccessible(MS_UNW_CACHE_BYTES * MS_UNW_POOL_BLOCKS);
 }
 
-static void *take(void) {
+MS_UNW_POOL_FN static void *take(void) {
   uint64_t top = atomic_load_explicit(&free_top, memory_order_acquire);
   while ((uint32_t)top) {
     uint32_t b = (uint32_t)top - 1;
@@ -51,7 +55,7 @@ static void *take(void) {
   return ms_os_make_rw(at, MS_UNW_CACHE_BYTES) == 0 ? at : NULL;
 }
 
-static void give(char *at) {
+MS_UNW_POOL_FN static void give(char *at) {
   uint32_t b = (uint32_t)((size_t)(at - pool) / MS_UNW_CACHE_BYTES);
   uint64_t top = atomic_load_explicit(&free_top, memory_order_relaxed);
   do
@@ -60,7 +64,7 @@ static void give(char *at) {
                                                 memory_order_release, memory_order_relaxed));
 }
 
-void *ms_unwind_pool_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+MS_UNW_POOL_FN void *ms_unwind_pool_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   if (pool && !addr && len == MS_UNW_CACHE_BYTES && prot == (PROT_READ | PROT_WRITE) &&
       flags == (MAP_PRIVATE | MAP_ANONYMOUS) && fd == -1) {
     void *p = take();
@@ -69,7 +73,7 @@ void *ms_unwind_pool_mmap(void *addr, size_t len, int prot, int flags, int fd, o
   return mmap(addr, len, prot, flags, fd, off);
 }
 
-int ms_unwind_pool_munmap(void *addr, size_t len) {
+MS_UNW_POOL_FN int ms_unwind_pool_munmap(void *addr, size_t len) {
   char *at = addr;
   if (pool && at >= pool && at < pool + MS_UNW_CACHE_BYTES * MS_UNW_POOL_BLOCKS &&
       (size_t)(at - pool) % MS_UNW_CACHE_BYTES == 0 && len == MS_UNW_CACHE_BYTES) {
