@@ -33,10 +33,13 @@ static const char *origin_mark(const struct mg_path_frame *f) {
   }
 }
 
-/* "name location" appended to buf. */
+/* "name location" appended to buf, a long name shortened (a chain of them must fit a
+ * line). */
+#define CHAIN_NAME_WIDTH 32
 static void append_frame(char *buf, size_t size, const struct mg_path_frame *f) {
-  char name[512], loc[1024];
-  mg_path_frame_name(f, name, sizeof name);
+  char full[512], name[512], loc[1024];
+  mg_path_frame_name(f, full, sizeof full);
+  mg_text_elide(name, sizeof name, full, CHAIN_NAME_WIDTH);
   frame_location(loc, sizeof loc, f);
   size_t len = strlen(buf);
   snprintf(buf + len, size - len, "%s %s%s", name, loc, origin_mark(f));
@@ -69,8 +72,32 @@ static double caller_share(const struct mg_callers *all, const struct mg_caller 
   return bytes > 0 ? c->bytes.value / bytes : calls > 0 ? c->calls.value / calls : 0;
 }
 
+/* "NAME LOCATION" in `room` columns (the name padded to `pad`): a long name
+ * gets at most NAME_WIDTH of them, the location what is left (at least LOCATION_WIDTH),
+ * each losing its middle when it does not fit.  No line end. */
+#define NAME_WIDTH 40
+#define LOCATION_WIDTH 24
+static void fit_place(FILE *out, const char *name, const char *loc, int room, int pad) {
+  char n[512], l[1024];
+  int name_room = room - 1 - LOCATION_WIDTH;
+  mg_text_elide(n, sizeof n, name, name_room < NAME_WIDTH ? name_room : NAME_WIDTH);
+  int used = mg_text_width(n);
+  used = used < pad ? pad : used;
+  mg_text_elide(l, sizeof l, loc, room - used - 1);
+  fprintf(out, "%-*s %s", pad, n, l);
+}
+
+/* An indented line: prefix, then text cut to what the 100 columns leave after suffix. */
+static void indented(FILE *out, int indent, const char *prefix, const char *text,
+                     const char *suffix) {
+  char t[4096];
+  mg_text_elide(t, sizeof t, text,
+                MG_TEXT_COLUMNS - indent - mg_text_width(prefix) - mg_text_width(suffix));
+  fprintf(out, "%*s%s%s%s\n", indent, "", prefix, t, suffix);
+}
+
 void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_site *s,
-                        const struct mg_caller *row, int function_col) {
+                        const struct mg_caller *row, int function_col, int over) {
   struct mg_caller place;
   bool found = row ? (place = *row, true) : mg_site_place(p, s, &place);
   char line[4096];
@@ -87,16 +114,21 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
   char name[512], loc[1024];
   mg_path_frame_name(&place.place, name, sizeof name);
   frame_location(loc, sizeof loc, &place.place);
-  fprintf(out, "%-*s %s%s%s\n", FUNCTION_WIDTH, name, loc, origin_mark(&place.place),
-          mg_site_uninstrumented(s) ? "  (uninstrumented)"
-          : mg_site_stacks_whole(p, s) ? "  (through a function pointer)" : "");
+  const char *mark = origin_mark(&place.place);
+  const char *note = mg_site_uninstrumented(s)      ? "  (uninstrumented)"
+                     : mg_site_stacks_whole(p, s) ? "  (through a function pointer)"
+                                                  : "";
+  fit_place(out, name, loc, MG_TEXT_COLUMNS - function_col - over - mg_text_width(mark) -
+                                mg_text_width(note), FUNCTION_WIDTH);
+  fprintf(out, "%s%s\n", mark, note);
   if (place.depth > 0) {
     line[0] = '\0';
     append_frame(line, sizeof line, &place.inner);
-    fprintf(out, "%*svia %s", function_col + 2, "", line);
+    char more[64] = "";
     if (place.depth > 1)
-      fprintf(out, " (+%zu %s inside)", place.depth - 1, place.depth == 2 ? "frame" : "frames");
-    fputc('\n', out);
+      snprintf(more, sizeof more, " (+%zu %s inside)", place.depth - 1,
+               place.depth == 2 ? "frame" : "frames");
+    indented(out, function_col + 2, "via ", line, more);
   }
   /* the site's own chain beyond its place: the functions it was inlined into, exactly
    * (runs of frames that are not the program's own as a count) */
@@ -112,7 +144,9 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
       mg_path_frame_name(&f[i], name, sizeof name);
       snprintf(inl, sizeof inl, "inlined into %s", name);
       frame_location(loc, sizeof loc, &f[i]);
-      fprintf(out, "%*s%-*s %s\n", function_col + 2, "", FUNCTION_WIDTH - 2, inl, loc);
+      fprintf(out, "%*s", function_col + 2, "");
+      fit_place(out, inl, loc, MG_TEXT_COLUMNS - function_col - 2, FUNCTION_WIDTH - 2);
+      fputc('\n', out);
     }
     free(f);
     if (others)
@@ -122,7 +156,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
   if (row) { /* one caller of a site split among its callers: its context only */
     caller_line(line, sizeof line, row, &row->place);
     if (line[0])
-      fprintf(out, "%*sfrom %s\n", function_col + 2, "", line);
+      indented(out, function_col + 2, "from ", line, "");
     return;
   }
   struct mg_callers callers;
@@ -138,12 +172,37 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
     }
     /* full mode: every call was recorded with its stack, the share is exact */
     uint64_t n = callers.v[i].samples;
-    fprintf(out, "%*sfrom %s  (%.0f%%, %" PRIu64 " %s)\n", function_col + 2, "", line,
-            100.0 * caller_share(&callers, &callers.v[i]), n,
-            callers.v[i].estimated ? (n == 1 ? "sample" : "samples") : (n == 1 ? "call" : "calls"));
+    char share[64];
+    snprintf(share, sizeof share, "  (%.0f%%, %" PRIu64 " %s)",
+             100.0 * caller_share(&callers, &callers.v[i]), n,
+             callers.v[i].estimated ? (n == 1 ? "sample" : "samples") : (n == 1 ? "call" : "calls"));
+    indented(out, function_col + 2, "from ", line, share);
     shown++;
   }
   if (more)
     fprintf(out, "%*s(%zu more %s)\n", function_col + 2, "", more, more == 1 ? "caller" : "callers");
   mg_callers_free(&callers);
+}
+
+void mg_text_site_short(char *buf, size_t size, const struct mg_profile *p,
+                        const struct mg_site *s, int width) {
+  struct mg_caller place;
+  char full[1200];
+  if (!mg_site_place(p, s, &place)) {
+    if (mg_site_uninstrumented(s))
+      snprintf(full, sizeof full, "(uninstrumented %s)", mg_api_name((uint32_t)(s->id & 0xffff)));
+    else
+      snprintf(full, sizeof full, "site 0x%" PRIx64, s->id);
+  } else {
+    /* The file's base name: the full path is in the tables below and in the JSON. */
+    char name[512], loc[600];
+    struct mg_path_frame f = place.place;
+    mg_path_frame_name(&f, full, sizeof full);
+    mg_text_elide(name, sizeof name, full, width / 2 > 12 ? width / 2 : 12);
+    if (f.file)
+      f.file = mg_base_name(f.file);
+    frame_location(loc, sizeof loc, &f);
+    snprintf(full, sizeof full, "%s %s", name, loc);
+  }
+  mg_text_elide(buf, size, full, width);
 }
