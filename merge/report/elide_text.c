@@ -1,7 +1,8 @@
 /* Long names made to fit the text report's 100 columns (report_parts.h): a C++ name loses
- * its template arguments and parameter lists first ("foo<...>::bar(...)"), then anything
- * still too wide loses its middle, keeping its start and (the larger part) its end: a
- * path's file name and line stay.  The JSON report keeps every name whole. */
+ * its template arguments and parameter lists first ("foo<...>::bar(...)"), then its outer
+ * scopes ("...::bar(...)"); anything still too wide loses its middle, keeping its start
+ * and (the larger part) its end: a path's file name and line stay.  The JSON report keeps
+ * every name whole. */
 #include <string.h>
 
 #include "report_parts.h"
@@ -75,14 +76,24 @@ void mg_text_elide(char *out, size_t size, const char *s, int width) {
     snprintf(out, size, "%s", s);
     return;
   }
-  char shorter[1024];
+  char shorter[4096], scoped[4096];
   collapse_groups(shorter, sizeof shorter, s);
   if (mg_text_width(shorter) <= width) {
     snprintf(out, size, "%s", shorter);
     return;
   }
-  /* The middle out: a third of the room for the start, the rest for the end. */
+  /* Then its outer scopes ("...::registry<...>::insert"), as few as will do; the
+   * innermost name at least. */
   const char *t = shorter;
+  for (const char *c = strstr(shorter, "::"); c; c = strstr(c + 2, "::")) {
+    snprintf(scoped, sizeof scoped, "...%s", c);
+    t = scoped;
+    if (mg_text_width(scoped) <= width) {
+      snprintf(out, size, "%s", scoped);
+      return;
+    }
+  }
+  /* The middle out: a third of the room for the start, the rest for the end. */
   int total = mg_text_width(t), keep = width - 3, head = keep / 3, tail = keep - head;
   size_t hb = head_bytes(t, head), tb = head_bytes(t, total - tail);
   snprintf(out, size, "%.*s...%s", (int)hb, t, t + tb);

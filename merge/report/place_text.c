@@ -3,6 +3,7 @@
 #include "report_parts.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,33 +34,50 @@ static const char *origin_mark(const struct mg_path_frame *f) {
   }
 }
 
-/* "name location" appended to buf, a long name shortened (a chain of them must fit a
- * line). */
+/* "name file:line:column" appended to buf, a long name shortened and the file's base
+ * name only (without with_loc: no location): a chain of them must fit a line. */
 #define CHAIN_NAME_WIDTH 32
-static void append_frame(char *buf, size_t size, const struct mg_path_frame *f) {
-  char full[512], name[512], loc[1024];
+static void append_frame(char *buf, size_t size, const struct mg_path_frame *f, bool with_loc) {
+  char full[4096], name[512], loc[1024];
   mg_path_frame_name(f, full, sizeof full);
   mg_text_elide(name, sizeof name, full, CHAIN_NAME_WIDTH);
-  frame_location(loc, sizeof loc, f);
+  struct mg_path_frame short_file = *f; /* the row's location column has the whole path */
+  if (f->file)
+    short_file.file = mg_base_name(f->file);
+  frame_location(loc, sizeof loc, &short_file);
   size_t len = strlen(buf);
-  snprintf(buf + len, size - len, "%s %s%s", name, loc, origin_mark(f));
+  snprintf(buf + len, size - len, "%s%s%s%s", name, with_loc ? " " : "", with_loc ? loc : "",
+           origin_mark(f));
+}
+
+/* The columns an indented line leaves its text (indented() below). */
+static int text_room(int indent, const char *prefix, const char *suffix) {
+  return MG_TEXT_COLUMNS - indent - mg_text_width(prefix) - mg_text_width(suffix);
 }
 
 /* "from A loc ← B loc" for a caller: its place when it is not the row's, then its
- * context; empty when it adds nothing. */
-static void caller_line(char *buf, size_t size, const struct mg_caller *c,
-                        const struct mg_path_frame *row_place) {
+ * context; empty when it adds nothing.  The first `locs` frames have their location. */
+static void caller_frames(char *buf, size_t size, const struct mg_caller *c,
+                          const struct mg_path_frame *row_place, size_t locs) {
   buf[0] = '\0';
-  bool any = false;
-  if (!row_place || !mg_path_same_frame(&c->place, row_place)) {
-    append_frame(buf, size, &c->place);
-    any = true;
-  }
+  size_t k = 0;
+  if (!row_place || !mg_path_same_frame(&c->place, row_place))
+    append_frame(buf, size, &c->place, k++ < locs);
   for (size_t i = 0; i < c->ncontext; i++) {
     size_t len = strlen(buf);
-    snprintf(buf + len, size - len, "%s", any ? " ← " : "");
-    append_frame(buf, size, &c->context[i]);
-    any = true;
+    snprintf(buf + len, size - len, "%s", k ? " ← " : "");
+    append_frame(buf, size, &c->context[i], k++ < locs);
+  }
+}
+
+/* The same in `room` columns if it can: every location, else the first's, else none. */
+static void caller_line(char *buf, size_t size, const struct mg_caller *c,
+                        const struct mg_path_frame *row_place, int room) {
+  static const size_t locs[] = {SIZE_MAX, 1, 0};
+  for (size_t i = 0; i < 3; i++) {
+    caller_frames(buf, size, c, row_place, locs[i]);
+    if (mg_text_width(buf) <= room)
+      return;
   }
 }
 
@@ -91,8 +109,7 @@ static void fit_place(FILE *out, const char *name, const char *loc, int room, in
 static void indented(FILE *out, int indent, const char *prefix, const char *text,
                      const char *suffix) {
   char t[4096];
-  mg_text_elide(t, sizeof t, text,
-                MG_TEXT_COLUMNS - indent - mg_text_width(prefix) - mg_text_width(suffix));
+  mg_text_elide(t, sizeof t, text, text_room(indent, prefix, suffix));
   fprintf(out, "%*s%s%s%s\n", indent, "", prefix, t, suffix);
 }
 
@@ -111,7 +128,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
     fprintf(out, "%-*s ??\n", FUNCTION_WIDTH, line);
     return;
   }
-  char name[512], loc[1024];
+  char name[4096], loc[1024];
   mg_path_frame_name(&place.place, name, sizeof name);
   frame_location(loc, sizeof loc, &place.place);
   const char *mark = origin_mark(&place.place);
@@ -122,12 +139,16 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
                                 mg_text_width(note), FUNCTION_WIDTH);
   fprintf(out, "%s%s\n", mark, note);
   if (place.depth > 0) {
-    line[0] = '\0';
-    append_frame(line, sizeof line, &place.inner);
     char more[64] = "";
     if (place.depth > 1)
       snprintf(more, sizeof more, " (+%zu %s inside)", place.depth - 1,
                place.depth == 2 ? "frame" : "frames");
+    for (int with_loc = 1; with_loc >= 0; with_loc--) { /* its location if it fits */
+      line[0] = '\0';
+      append_frame(line, sizeof line, &place.inner, with_loc);
+      if (mg_text_width(line) <= text_room(function_col + 2, "via ", more))
+        break;
+    }
     indented(out, function_col + 2, "via ", line, more);
   }
   /* the site's own chain beyond its place: the functions it was inlined into, exactly
@@ -140,7 +161,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
         others++;
         continue;
       }
-      char inl[600];
+      char inl[4200];
       mg_path_frame_name(&f[i], name, sizeof name);
       snprintf(inl, sizeof inl, "inlined into %s", name);
       frame_location(loc, sizeof loc, &f[i]);
@@ -154,7 +175,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
               others == 1 ? "frame" : "frames");
   }
   if (row) { /* one caller of a site split among its callers: its context only */
-    caller_line(line, sizeof line, row, &row->place);
+    caller_line(line, sizeof line, row, &row->place, text_room(function_col + 2, "from ", ""));
     if (line[0])
       indented(out, function_col + 2, "from ", line, "");
     return;
@@ -163,7 +184,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
   mg_site_callers(p, s, &callers);
   size_t shown = 0, more = 0;
   for (size_t i = 0; i < callers.n; i++) {
-    caller_line(line, sizeof line, &callers.v[i], &place.place);
+    caller_line(line, sizeof line, &callers.v[i], &place.place, INT32_MAX);
     if (!line[0])
       continue;
     if (shown == CALLERS_SHOWN) {
@@ -176,6 +197,8 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
     snprintf(share, sizeof share, "  (%.0f%%, %" PRIu64 " %s)",
              100.0 * caller_share(&callers, &callers.v[i]), n,
              callers.v[i].estimated ? (n == 1 ? "sample" : "samples") : (n == 1 ? "call" : "calls"));
+    caller_line(line, sizeof line, &callers.v[i], &place.place,
+                text_room(function_col + 2, "from ", share));
     indented(out, function_col + 2, "from ", line, share);
     shown++;
   }
@@ -187,7 +210,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
 void mg_text_site_short(char *buf, size_t size, const struct mg_profile *p,
                         const struct mg_site *s, int width) {
   struct mg_caller place;
-  char full[1200];
+  char full[4096];
   if (!mg_site_place(p, s, &place)) {
     if (mg_site_uninstrumented(s))
       snprintf(full, sizeof full, "(uninstrumented %s)", mg_api_name((uint32_t)(s->id & 0xffff)));
@@ -197,11 +220,12 @@ void mg_text_site_short(char *buf, size_t size, const struct mg_profile *p,
     /* The file's base name: the full path is in the tables below and in the JSON. */
     char name[512], loc[600];
     struct mg_path_frame f = place.place;
-    mg_path_frame_name(&f, full, sizeof full);
-    mg_text_elide(name, sizeof name, full, width / 2 > 12 ? width / 2 : 12);
     if (f.file)
       f.file = mg_base_name(f.file);
     frame_location(loc, sizeof loc, &f);
+    mg_path_frame_name(&f, full, sizeof full);
+    int room = width - 1 - mg_text_width(loc); /* the name what the location leaves */
+    mg_text_elide(name, sizeof name, full, room > width / 2 ? room : width / 2);
     snprintf(full, sizeof full, "%s %s", name, loc);
   }
   mg_text_elide(buf, size, full, width);

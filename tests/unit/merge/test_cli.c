@@ -204,7 +204,7 @@ START_TEST(test_cli_filters) {
   run_free(&r);
   r = run("--site 0xB good.msgpack");
   ck_assert_int_eq(r.status, 0);
-  ck_assert(strstr(r.out, "  filter --site 0xb: the site tables, the peak's sites and the "
+  ck_assert(strstr(r.out, "  filter --site 0xb: the site tables, the peak's sites and "
                           "bottlenecks show only it\n"));
   ck_assert_msg(strstr(r.out, "Top allocation sites by calls\n"
                               "     calls     bytes  api      function             location\n"

@@ -6,6 +6,7 @@
 #include "fixture.h"
 #include "profile.h"
 #include "report.h"
+#include "report_parts.h"
 #include "suites.h"
 
 void build_small_profile(struct fx *f, uint64_t pid);
@@ -181,12 +182,48 @@ START_TEST(test_report_empty_process) {
 }
 END_TEST
 
+/* Long names in the text: template arguments and parameters first, then outer scopes,
+ * then the middle; never wider than asked, never half a UTF-8 character. */
+START_TEST(test_report_elide) {
+  char out[256];
+  mg_text_elide(out, sizeof out, "main", 20);
+  ck_assert_str_eq(out, "main");
+  mg_text_elide(out, sizeof out,
+                "std::vector<std::pair<int, long>, std::allocator<std::pair<int, long>>>::push_back"
+                "(std::pair<int, long> const&)",
+                40);
+  ck_assert_str_eq(out, "std::vector<...>::push_back(...)");
+  mg_text_elide(out, sizeof out, "(anonymous namespace)::Parser<char>::parse_with_a_long_name()",
+                40);
+  ck_assert_str_eq(out, "...::parse_with_a_long_name()");
+  /* Outer scopes go before the middle does. */
+  mg_text_elide(out, sizeof out,
+                "very_long_namespace::registry_with_a_long_name<std::pair<long, long>>::insert", 45);
+  ck_assert_str_eq(out, "...::registry_with_a_long_name<...>::insert");
+  mg_text_elide(out, sizeof out,
+                "very_long_namespace::registry_with_a_long_name<std::pair<long, long>>::insert", 30);
+  ck_assert_str_eq(out, "...::insert");
+  /* A path keeps its end: the file name and line. */
+  mg_text_elide(out, sizeof out, "/work/main/tests/golden/programs/golden.c:40:11", 37);
+  ck_assert_str_eq(out, "/work/main/...programs/golden.c:40:11");
+  ck_assert_int_eq(mg_text_width(out), 37);
+  /* Columns, not bytes: "±" is one column, and it is never cut in half. */
+  mg_text_elide(out, sizeof out, "±±±±±±±±±±±±±±±±±±±±", 10);
+  ck_assert_int_eq(mg_text_width(out), 10);
+  ck_assert_str_eq(out, "±±...±±±±±");
+  /* An unbalanced name is cut in the middle, not mangled. */
+  mg_text_elide(out, sizeof out, "bool operator<(A const&, B const&) with a long tail here", 20);
+  ck_assert_int_eq(mg_text_width(out), 20);
+}
+END_TEST
+
 Suite *report_suite(void) {
   Suite *s = suite_create("report");
   TCase *tc = tcase_create("text");
   tcase_add_test(tc, test_report_small);
   tcase_add_test(tc, test_report_several);
   tcase_add_test(tc, test_report_empty_process);
+  tcase_add_test(tc, test_report_elide);
   suite_add_tcase(s, tc);
   return s;
 }
