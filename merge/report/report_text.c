@@ -1165,6 +1165,27 @@ static void print_summary(FILE *out, const struct mg_profile *p,
   fprintf(out, "  still live at exit: %s %s, %s bytes\n", lb.s,
           strcmp(lb.s, "1") == 0 ? "block" : "blocks", figure(c, MG_LIVE_BYTES).s);
 
+  /* With --thread: the thread's own counts (exact) and the peak of its own live heap. */
+  for (size_t i = 0; opt->has_thread && i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    for (size_t t = 0; proc && t < proc->nthreads; t++) {
+      const struct mg_thread *thr = &proc->threads[t];
+      if (!mg_report_shows_thread(opt, proc->pid, thr->index))
+        continue;
+      fprintf(out, "  thread %" PRIu64, thr->index);
+      if (p->nprocesses > 1)
+        fprintf(out, " of pid %" PRIu64, proc->pid);
+      fprintf(out, ": %" PRIu64 " %s of %" PRIu64 " bytes, %" PRIu64 " %s", thr->counts.allocations,
+              plural(thr->counts.allocations, "allocation", "allocations"),
+              thr->counts.bytes_allocated, thr->counts.frees, plural(thr->counts.frees, "free", "frees"));
+      if (!proc->leaks)
+        fprintf(out, "; own live heap peak %s bytes",
+                proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
+                              : num(thr->peak_live_bytes).s);
+      fputc('\n', out);
+    }
+  }
+
   /* Leaks: what is still live at exit, by bytes. */
   fputs("  leaks (live at exit), largest first:\n", out);
   const struct mg_site **sites = summary_sites(p, opt, has_live, by_live_bytes, &n);
@@ -1191,15 +1212,40 @@ static void print_summary(FILE *out, const struct mg_profile *p,
   if (!shown)
     fputs(pk ? "     none\n" : "     " NA_LEAKS "\n", out);
 
-  /* Most allocations: allocation sites by calls. */
-  fputs("  most allocations:\n", out);
-  sites = summary_sites(p, opt, allocates, by_calls, &n);
-  for (size_t i = 0; i < n && i < rows; i++)
-    summary_row(out, p, sites[i], num(sites[i]->counts.allocations), "calls",
-                num(sites[i]->counts.bytes_allocated), "bytes");
-  if (!n)
-    fputs("     none\n", out);
-  free(sites);
+  /* Most allocations: allocation sites by calls; with --thread, the thread's own calls
+   * at its hottest sites (the only site numbers kept per thread). */
+  if (opt->has_thread) {
+    fprintf(out, "  most allocations (thread %" PRIu64 "'s own, at its %d hottest sites):\n",
+            opt->thread, MG_HOT_SITES);
+    shown = 0;
+    for (size_t i = 0; i < p->ninputs; i++) {
+      const struct mg_process *proc = p->inputs[i].process;
+      for (size_t t = 0; proc && t < proc->nthreads; t++) {
+        const struct mg_thread *thr = &proc->threads[t];
+        if (!mg_report_shows_thread(opt, proc->pid, thr->index))
+          continue;
+        for (size_t k = 0; k < thr->nhot && shown < rows; k++) {
+          const struct mg_site *s = mg_profile_find_site(p, thr->hot[k].site);
+          if (!s || !mg_report_shows_site(opt, s->id))
+            continue;
+          summary_row(out, p, s, num(thr->hot[k].allocations), "calls", num(thr->hot[k].bytes),
+                      "bytes");
+          shown++;
+        }
+      }
+    }
+    if (!shown)
+      fputs("     none\n", out);
+  } else {
+    fputs("  most allocations:\n", out);
+    sites = summary_sites(p, opt, allocates, by_calls, &n);
+    for (size_t i = 0; i < n && i < rows; i++)
+      summary_row(out, p, sites[i], num(sites[i]->counts.allocations), "calls",
+                  num(sites[i]->counts.bytes_allocated), "bytes");
+    if (!n)
+      fputs("     none\n", out);
+    free(sites);
+  }
 
   /* Temporary allocations: blocks freed within 100 us, by site. */
   fputs("  temporary allocations (freed within 100 us):\n", out);
@@ -1252,7 +1298,7 @@ static void print_filters(FILE *out, const struct mg_report_options *opt) {
                  "bottlenecks show only it;\n"
                  "    the totals and the site tables count every thread (memscope keeps no "
                  "site's numbers\n"
-                 "    per thread; --json's threads[].hot_sites has each thread's hottest sites)\n",
+                 "    per thread but its 3 hottest sites': the summary's \"most allocations\")\n",
             opt->thread);
 }
 

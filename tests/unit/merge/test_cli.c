@@ -188,6 +188,12 @@ START_TEST(test_cli_filters) {
                               "bottlenecks show only it;\n"
                               "    the totals and the site tables count every thread"),
                 "%s", r.out);
+  /* The summary gives the thread's own numbers: its counts, its heap's peak, and its
+   * calls at its hottest sites. */
+  ck_assert_msg(strstr(r.out, "  thread 2: 2 allocations of 37 bytes, 2 frees; own live heap peak "
+                              "37 bytes\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "  most allocations (thread 2's own, at its 3 hottest sites):\n"),
+                "%s", r.out);
   run_free(&r);
   /* A thread, site or process that is not in the inputs: an error naming it, no report. */
   r = run("--thread 99 good.msgpack");
