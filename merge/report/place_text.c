@@ -90,19 +90,30 @@ static double caller_share(const struct mg_callers *all, const struct mg_caller 
   return bytes > 0 ? c->bytes.value / bytes : calls > 0 ? c->calls.value / calls : 0;
 }
 
-/* "NAME LOCATION" in `room` columns (the name padded to `pad`): a long name
- * gets at most NAME_WIDTH of them, the location what is left (at least LOCATION_WIDTH),
- * each losing its middle when it does not fit.  No line end. */
+/* "NAME LOCATION" in `room` columns (the name padded to `pad`, less when the room is
+ * short): a long name gets at most NAME_WIDTH of them, the location what is left (at
+ * least LOCATION_WIDTH when it needs them), each losing its middle when it does not fit;
+ * a location whose file name would not survive that is written from its file name on.
+ * No line end. */
 #define NAME_WIDTH 40
 #define LOCATION_WIDTH 24
 static void fit_place(FILE *out, const char *name, const char *loc, int room, int pad) {
   char n[512], l[1024];
   int name_room = room - 1 - LOCATION_WIDTH;
   mg_text_elide(n, sizeof n, name, name_room < NAME_WIDTH ? name_room : NAME_WIDTH);
-  int used = mg_text_width(n);
-  used = used < pad ? pad : used;
-  mg_text_elide(l, sizeof l, loc, room - used - 1);
-  fprintf(out, "%-*s %s", pad, n, l);
+  int used = mg_text_width(n), loc_need = mg_text_width(loc);
+  loc_need = loc_need < LOCATION_WIDTH ? loc_need : LOCATION_WIDTH;
+  if (used < pad)
+    used = room - 1 - loc_need < pad ? room - 1 - loc_need : pad;
+  if (used < mg_text_width(n))
+    used = mg_text_width(n);
+  int loc_room = room - used - 1;
+  /* mg_text_elide keeps two thirds of the room for the end: the file name must fit. */
+  const char *base = strrchr(loc, '/');
+  if (base && mg_text_width(loc) > loc_room && 2 * (loc_room - 3) / 3 < mg_text_width(base + 1))
+    loc = base + 1;
+  mg_text_elide(l, sizeof l, loc, loc_room);
+  fprintf(out, "%-*s %s", used, n, l);
 }
 
 /* An indented line: prefix, then text cut to what the 100 columns leave after suffix. */
@@ -226,7 +237,18 @@ void mg_text_site_short(char *buf, size_t size, const struct mg_profile *p,
     mg_path_frame_name(&f, full, sizeof full);
     int room = width - 1 - mg_text_width(loc); /* the name what the location leaves */
     mg_text_elide(name, sizeof name, full, room > width / 2 ? room : width / 2);
-    snprintf(full, sizeof full, "%s %s", name, loc);
+    /* A site whose frames do not say who called is named by its largest caller: the
+     * others are counted (the tables give each its row). */
+    char others[48] = "";
+    if (mg_site_stacks_whole(p, s) && !mg_site_is_free(s)) {
+      struct mg_callers callers;
+      mg_site_callers(p, s, &callers);
+      if (callers.n > 1)
+        snprintf(others, sizeof others, " (+%zu %s)", callers.n - 1,
+                 callers.n == 2 ? "caller" : "callers");
+      mg_callers_free(&callers);
+    }
+    snprintf(full, sizeof full, "%s %s%s", name, loc, others);
   }
   mg_text_elide(buf, size, full, width);
 }

@@ -47,7 +47,8 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
                         const struct mg_caller *row, int function_col, int over);
 
 /* A site in one short phrase for the summary's rows: "function file.c:line:col" (the
- * file's base name), at most `width` columns. */
+ * file's base name), " (+N callers)" after it when the site is split among its callers
+ * in the tables; at most `width` columns. */
 void mg_text_site_short(char *buf, size_t size, const struct mg_profile *p,
                         const struct mg_site *s, int width);
 
