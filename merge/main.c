@@ -30,8 +30,9 @@ static void usage(FILE *out) {
           "Reads the record files written by a program built with memscope\n"
           "(" MS_FILE_PREFIX "<program>.<pid>" MS_FILE_SUFFIX ", one per process; a directory means every\n"
           "such file under it; FILE '-' is standard input) and prints the analysis:\n"
-          "totals, threads, sites, sizes, live at exit, the peak, lifetimes, realloc\n"
-          "chains, cross-thread frees and bottlenecks.  Numbers estimated from a\n"
+          "a summary first (totals, the peak, leaks, the most and the temporary\n"
+          "allocations, bottlenecks), then every table: sites, sizes, threads, lifetimes,\n"
+          "realloc chains, cross-thread frees, ...  Numbers estimated from a\n"
           "sampled run are shown as N±E (E: half-width of the 95%% interval).\n"
           "\n"
           "options:\n"
@@ -46,6 +47,7 @@ static void usage(FILE *out) {
           "  --thread N       show only thread N (the runtime's thread index)\n"
           "  --site ID        show only the site with this id (hex, as shown)\n"
           "  --process PID    analyse only the process with this pid\n"
+          "                   (a thread, site or pid not in the inputs is an error)\n"
           "  --diff           compare two runs (BASE and NEW: a file or a directory each)\n"
           "                   site by site; --top N limits the sites shown\n"
           "  --fail-if-grows PCT  with --diff: exit with status 3 when the total\n"
@@ -243,6 +245,36 @@ static int run_diff(const char *base_arg, const char *new_arg, const char *outpu
   return status;
 }
 
+/* A --thread or --site that names nothing in the inputs is an error, not a report of
+ * empty tables: false after saying so. */
+static bool filters_match(const struct mg_profile *p, const struct mg_report_options *opt) {
+  bool ok = true;
+  if (opt->has_thread) {
+    uint64_t most = 0;
+    bool found = false;
+    for (size_t i = 0; i < p->ninputs; i++) {
+      const struct mg_process *proc = p->inputs[i].process;
+      for (size_t t = 0; proc && t < proc->nthreads; t++) {
+        found |= proc->threads[t].index == opt->thread;
+        most = proc->threads[t].index > most ? proc->threads[t].index : most;
+      }
+    }
+    if (!found) {
+      fprintf(stderr, "memscope-merge: --thread %" PRIu64 ": no thread %" PRIu64
+                      " in the inputs (thread indices go up to %" PRIu64 ")\n",
+              opt->thread, opt->thread, most);
+      ok = false;
+    }
+  }
+  if (opt->has_site && !mg_profile_find_site(p, opt->site)) {
+    fprintf(stderr, "memscope-merge: --site 0x%" PRIx64 ": no site 0x%" PRIx64
+                    " in the inputs (the site tables and --json show the ids)\n",
+            opt->site, opt->site);
+    ok = false;
+  }
+  return ok;
+}
+
 int main(int argc, char **argv) {
   enum { OPT_TOP = 256, OPT_VERSION, OPT_JSON, OPT_FORMAT, OPT_THREAD, OPT_SITE, OPT_PROCESS,
          OPT_WINDOW, OPT_FOLDED_VALUE, OPT_DIFF, OPT_FAIL_IF_GROWS, OPT_SYMBOL_PATH,
@@ -382,7 +414,9 @@ int main(int argc, char **argv) {
 
   warn_uninstrumented(profile);
   int status = cli.failed ? EXIT_BAD_INPUT : 0;
-  if (mg_profile_has_data(profile)) {
+  if (mg_profile_has_data(profile) && !filters_match(profile, &report)) {
+    status = EXIT_BAD_INPUT;
+  } else if (mg_profile_has_data(profile)) {
     FILE *out = output ? fopen(output, "w") : stdout;
     if (!out) {
       fprintf(stderr, "memscope-merge: %s: cannot open: %m\n", output);
@@ -404,8 +438,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < profile->ninputs; i++)
       filtered |= profile->inputs[i].filtered;
     if (filtered)
-      fprintf(stderr, "memscope-merge: no process with pid %" PRIu64 " in the inputs\n",
-              report.pid);
+      fprintf(stderr, "memscope-merge: --process %" PRIu64 ": no process with pid %" PRIu64
+                      " in the inputs\n", report.pid, report.pid);
     status = EXIT_BAD_INPUT;
   }
   mg_profile_free(profile);

@@ -3,6 +3,7 @@
 #define MEMSCOPE_MERGE_REPORT_PARTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -10,6 +11,14 @@
 
 /* A figure as the text outputs write it (figure_text.c): "N", "N±E (n)" or "≤B (0)". */
 void mg_figure_format(char *buf, size_t size, struct mg_figure f);
+
+/* The text report's width (elide_text.c): lines stay within MG_TEXT_COLUMNS columns
+ * where they can.  mg_text_width: the columns s takes (UTF-8).  mg_text_elide: s in at
+ * most `width` columns (at least 8): template arguments and parameter lists collapsed to
+ * "<...>" and "(...)", then the middle cut out ("..."). */
+#define MG_TEXT_COLUMNS 100
+int mg_text_width(const char *s);
+void mg_text_elide(char *out, size_t size, const char *s, int width);
 
 struct mg_json;
 /* One value of the JSON report (json_values.c): an id as "0x..." under key; a figure or
@@ -30,10 +39,18 @@ void mg_stacks_json(struct mg_json *j, const struct mg_profile *p);
 struct mg_caller;
 /* A site's place in a text table (place_text.c): its caller frame (callers.h) and
  * location, ending the row the caller began; then, indented to function_col, what that
- * frame called ("via") and the site's largest callers ("from").  row: one caller of an
- * uninstrumented site, shown as its own row; NULL for the whole site. */
+ * frame called ("via") and the site's largest callers ("from"); all within 100 columns,
+ * long names losing their middle.  row: one caller of an uninstrumented site, shown as
+ * its own row; NULL for the whole site.  over: the columns the row's cells took beyond
+ * their widths (the row's name starts at function_col + over). */
 void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_site *s,
-                        const struct mg_caller *row, int function_col);
+                        const struct mg_caller *row, int function_col, int over);
+
+/* A site in one short phrase for the summary's rows: "function file.c:line:col" (the
+ * file's base name), " (+N callers)" after it when the site is split among its callers
+ * in the tables; at most `width` columns. */
+void mg_text_site_short(char *buf, size_t size, const struct mg_profile *p,
+                        const struct mg_site *s, int width);
 
 /* The text report's section "Allocations from uninstrumented code" (stacks_text.c;
  * nothing without uninstrumented calls or stacks). */

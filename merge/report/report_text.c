@@ -1,7 +1,12 @@
-/* The text summary: fixed sections, plain decimal numbers, columns separated by spaces,
- * at most 80 columns except for long names.  Scripts parse it (tests/e2e), so a change of
- * shape here is a change of interface: keep docs/merge.md in step.  An estimate is one
- * token, N±E (E: half-width of its 95% interval), so the columns stay countable. */
+/* The text summary, in the order heaptrack_print taught its users: the file lines, then
+ * "Summary" (totals, the peak, what is still live, then the leaks, the peak's
+ * contributors, the most allocations, the temporary allocations and the bottlenecks, a
+ * few rows each: the first screen says what to fix), then every table in full.  Plain
+ * decimal numbers, columns separated by spaces, lines within 100 columns (long names lose
+ * their middle; the JSON report keeps them whole).  Scripts parse it (tests/e2e), so a
+ * change of shape here is a change of interface: keep docs/merge.md in step.  An
+ * estimate is one token, N±E (E: half-width of its 95% interval), so the columns stay
+ * countable. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -42,10 +47,13 @@ static void right(FILE *out, int width, const char *s) {
 }
 
 /* A table cell: right-aligned in width columns, and never glued to the cell before it
- * even when it is wider than its column. */
-static void cell(FILE *out, int width, const char *s) {
+ * even when it is wider than its column.  Returns the columns it took beyond its width
+ * (an estimate can be wider), which the row's last column gives back. */
+static int cell(FILE *out, int width, const char *s) {
   fputc(' ', out);
   right(out, width - 1, s);
+  int over = display_width(s) - (width - 1);
+  return over > 0 ? over : 0;
 }
 
 struct text {
@@ -99,8 +107,8 @@ static void print_mode(FILE *out, const struct mg_process *proc) {
 
 /* The command line as a shell would take it back: an argument with anything but
  * [A-Za-z0-9_./=:,+-@%] in single quotes.  At most MAX_COMMAND_TEXT bytes of it on the
- * summary (the JSON report has it whole). */
-#define MAX_COMMAND_TEXT 200
+ * summary, so that the line stays within 100 columns (the JSON report has it whole). */
+#define MAX_COMMAND_TEXT 80
 static void print_command(FILE *out, const struct mg_process *proc) {
   if (!proc->command_line && !proc->runtime_version)
     return;
@@ -260,11 +268,21 @@ static void process_title(FILE *out, const struct mg_process *proc) {
 
 /* --- Threads --------------------------------------------------------------------------- */
 
-/* One row per thread the filters show, under a title per process when there are several. */
+/* Threads by allocations, most first (then by index). */
+static int threads_by_allocations(const void *a, const void *b) {
+  const struct mg_thread *x = *(const struct mg_thread *const *)a;
+  const struct mg_thread *y = *(const struct mg_thread *const *)b;
+  if (x->counts.allocations != y->counts.allocations)
+    return x->counts.allocations < y->counts.allocations ? 1 : -1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+/* One row per thread the filters show, by allocations, at most `top` per process (then a
+ * line saying how many more), under a title per process when there are several. */
 typedef void thread_row_fn(FILE *out, const struct mg_profile *p, const struct mg_process *proc,
                            const struct mg_thread *thr);
 static void each_thread_row(FILE *out, const struct mg_profile *p,
-                            const struct mg_report_options *opt, thread_row_fn *row) {
+                            const struct mg_report_options *opt, size_t top, thread_row_fn *row) {
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
     if (!proc)
@@ -273,9 +291,21 @@ static void each_thread_row(FILE *out, const struct mg_profile *p,
       process_title(out, proc);
       fputc('\n', out);
     }
+    const struct mg_thread **rows = mg_xmalloc((proc->nthreads ? proc->nthreads : 1) * sizeof *rows);
+    size_t n = 0;
     for (size_t t = 0; t < proc->nthreads; t++)
       if (mg_report_shows_thread(opt, proc->pid, proc->threads[t].index))
-        row(out, p, proc, &proc->threads[t]);
+        rows[n++] = &proc->threads[t];
+    qsort(rows, n, sizeof *rows, threads_by_allocations);
+    size_t shown = top && n > top ? top : n;
+    for (size_t k = 0; k < shown; k++)
+      row(out, p, proc, rows[k]);
+    if (!n)
+      fputs("  (none)\n", out);
+    else if (shown < n)
+      fprintf(out, "  (%zu more %s; --top 0 shows all)\n", n - shown,
+              plural(n - shown, "thread", "threads"));
+    free(rows);
   }
 }
 
@@ -295,11 +325,11 @@ static void thread_counts_row(FILE *out, const struct mg_profile *p,
 }
 
 static void print_threads(FILE *out, const struct mg_profile *p,
-                          const struct mg_report_options *opt) {
-  fputs("\nThreads (allocations, frees, bytes)\n", out);
+                          const struct mg_report_options *opt, size_t top) {
+  fputs("\nThreads (allocations, frees, bytes; most allocations first)\n", out);
   fprintf(out, "%8s%9s%10s%10s%14s%14s  %s\n", "thread", "tid", "allocs", "frees",
           "bytes-alloc", "bytes-freed", "name");
-  each_thread_row(out, p, opt, thread_counts_row);
+  each_thread_row(out, p, opt, top, thread_counts_row);
 }
 
 /* --- Sites ----------------------------------------------------------------------------- */
@@ -340,12 +370,12 @@ static int by_size_calls(const void *a, const void *b) {
   CMP_ID(x, y);
 }
 
-enum site_table { BY_BYTES, BY_CALLS, LIVE, SIZES };
+enum site_table { BY_BYTES, BY_CALLS, LIVE, SIZES, FREES };
 
 static bool allocates(const struct mg_site *s) {
   return !mg_site_is_free(s) && s->counts.allocations > 0;
 }
-static bool has_calls(const struct mg_site *s) { return mg_site_calls(s) > 0; }
+static bool frees(const struct mg_site *s) { return mg_site_is_free(s) && mg_site_calls(s) > 0; }
 static bool has_live(const struct mg_site *s) {
   return mg_counts_figure(&s->counts, MG_LIVE_BLOCKS).value > 0;
 }
@@ -355,7 +385,8 @@ static bool has_sizes(const struct mg_site *s) {
 static bool has_chains(const struct mg_site *s) { return s->chains > 0; }
 
 static bool (*const table_keeps[])(const struct mg_site *) = {
-    [BY_BYTES] = allocates, [BY_CALLS] = has_calls, [LIVE] = has_live, [SIZES] = has_sizes,
+    [BY_BYTES] = allocates, [BY_CALLS] = allocates, [LIVE] = has_live, [SIZES] = has_sizes,
+    [FREES] = frees,
 };
 
 /* The rows of a site table: the sites it keeps that the filters show, in its order, at
@@ -397,7 +428,7 @@ struct site_row {
 
 static int row_order(const struct site_row *x, const struct site_row *y, enum site_table t) {
   double kx[2] = {x->bytes, x->calls}, ky[2] = {y->bytes, y->calls};
-  if (t == BY_CALLS)
+  if (t == BY_CALLS || t == FREES)
     kx[0] = x->calls, kx[1] = x->bytes, ky[0] = y->calls, ky[1] = y->bytes;
   else if (t == LIVE)
     kx[0] = x->live_bytes, kx[1] = x->live_blocks, ky[0] = y->live_bytes, ky[1] = y->live_blocks;
@@ -427,13 +458,14 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
                              enum site_table table) {
   static const char *const titles[] = {
       [BY_BYTES] = "Top sites by bytes allocated",
-      [BY_CALLS] = "Top sites by calls",
+      [BY_CALLS] = "Top allocation sites by calls",
+      [FREES] = "Top free sites by calls",
       [LIVE] = "Live at exit by site",
       [SIZES] = "Allocation sizes by site",
   };
   static int (*const order[])(const void *, const void *) = {
       [BY_BYTES] = by_bytes, [BY_CALLS] = by_calls, [LIVE] = by_live_bytes,
-      [SIZES] = by_size_calls,
+      [SIZES] = by_size_calls, [FREES] = by_calls,
   };
   fprintf(out, "\n%s\n", titles[table]);
   if (table == LIVE)
@@ -457,7 +489,7 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
       cell(out, 10, num(mg_mean(s->sizes.bytes, s->sizes.calls)).s);
       cell(out, 10, num(s->sizes.max).s);
       fputs("  ", out);
-      mg_text_site_place(out, p, s, NULL, SIZES_TABLE_FUNCTION_COL);
+      mg_text_site_place(out, p, s, NULL, SIZES_TABLE_FUNCTION_COL, 0);
     }
     free(rows);
     return;
@@ -489,7 +521,9 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
     }
   }
   qsort(rows, n, sizeof *rows,
-        table == BY_CALLS ? rows_by_calls : table == LIVE ? rows_by_live : rows_by_bytes);
+        table == BY_CALLS || table == FREES ? rows_by_calls
+        : table == LIVE                      ? rows_by_live
+                                             : rows_by_bytes);
   if (top && n > top)
     n = top;
   if (n == 0)
@@ -512,26 +546,28 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
                                            : num(s->counts.bytes_allocated);
     struct text calls = c ? capped(&c->calls, c->estimated, s->counts.allocations)
                           : num(mg_site_calls(s));
+    int over = 0;
     switch (table) {
     case BY_BYTES:
-      cell(out, 10, bytes.s);
-      cell(out, 10, calls.s);
+      over += cell(out, 10, bytes.s);
+      over += cell(out, 10, calls.s);
       fprintf(out, "  %-8s ", api);
-      mg_text_site_place(out, p, s, c, SITE_TABLE_FUNCTION_COL);
+      mg_text_site_place(out, p, s, c, SITE_TABLE_FUNCTION_COL, over);
       break;
     case BY_CALLS:
-      cell(out, 10, calls.s);
-      cell(out, 10, bytes.s);
+    case FREES:
+      over += cell(out, 10, calls.s);
+      over += cell(out, 10, bytes.s);
       fprintf(out, "  %-8s ", api);
-      mg_text_site_place(out, p, s, c, SITE_TABLE_FUNCTION_COL);
+      mg_text_site_place(out, p, s, c, SITE_TABLE_FUNCTION_COL, over);
       break;
     default:
-      cell(out, 10, c ? capped(&c->live_blocks, c->estimated, s->counts.allocations).s
-                      : figure(&s->counts, MG_LIVE_BLOCKS).s);
-      cell(out, 10, c ? capped(&c->live_bytes, c->estimated, s->counts.bytes_allocated).s
-                      : figure(&s->counts, MG_LIVE_BYTES).s);
+      over += cell(out, 10, c ? capped(&c->live_blocks, c->estimated, s->counts.allocations).s
+                              : figure(&s->counts, MG_LIVE_BLOCKS).s);
+      over += cell(out, 10, c ? capped(&c->live_bytes, c->estimated, s->counts.bytes_allocated).s
+                              : figure(&s->counts, MG_LIVE_BYTES).s);
       fputs("  ", out);
-      mg_text_site_place(out, p, s, c, LIVE_TABLE_FUNCTION_COL);
+      mg_text_site_place(out, p, s, c, LIVE_TABLE_FUNCTION_COL, over);
       break;
     }
   }
@@ -556,16 +592,21 @@ static struct text est_text(const struct mg_est *e, bool estimated) {
 
 static struct text rounded(double v) { return num(v > 0 ? (uint64_t)llround(v) : 0); }
 
-static void print_processes(FILE *out, const struct mg_profile *p) {
+static void print_processes(FILE *out, const struct mg_profile *p, size_t top) {
   if (p->nprocesses < 2)
     return;
   fputs("\nProcesses\n", out);
   fprintf(out, "%8s%9s%10s%10s%14s%14s  %s\n", "pid", "threads", "allocs", "frees",
           "bytes-alloc", "peak-live", "program");
+  size_t shown = 0;
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
     if (!proc)
       continue;
+    if (top && shown++ == top) {
+      fprintf(out, "  (%zu more; --top 0 shows all)\n", p->nprocesses - top);
+      break;
+    }
     cell(out, 8, (proc->present & MG_HEADER_HAS_PID) ? num(proc->pid).s : "?");
     cell(out, 9, num(proc->nthreads).s);
     cell(out, 10, num(proc->counts.allocations).s);
@@ -597,10 +638,10 @@ static void print_peak(FILE *out, const struct mg_profile *p, const struct mg_re
       const struct mg_site *s = mg_profile_find_site(p, ps->site);
       if (!s || !mg_report_shows_site(opt, ps->site))
         continue;
-      cell(out, 10, est_text(&ps->bytes, proc->sampled).s);
-      cell(out, 10, est_text(&ps->blocks, proc->sampled).s);
+      int over = cell(out, 10, est_text(&ps->bytes, proc->sampled).s);
+      over += cell(out, 10, est_text(&ps->blocks, proc->sampled).s);
       fputs("  ", out);
-      mg_text_site_place(out, p, s, NULL, LIVE_TABLE_FUNCTION_COL);
+      mg_text_site_place(out, p, s, NULL, LIVE_TABLE_FUNCTION_COL, over);
       shown++;
     }
     if (!shown)
@@ -610,7 +651,7 @@ static void print_peak(FILE *out, const struct mg_profile *p, const struct mg_re
 
 /* Phases: allocations by the phase current when they were made (only when some process
  * named a phase).  Process-wide: --thread and --site do not apply. */
-static void print_phases(FILE *out, const struct mg_profile *p) {
+static void print_phases(FILE *out, const struct mg_profile *p, size_t top) {
   bool any = false;
   for (size_t i = 0; i < p->ninputs; i++)
     any |= p->inputs[i].process && p->inputs[i].process->nphases > 0;
@@ -627,11 +668,14 @@ static void print_phases(FILE *out, const struct mg_profile *p) {
       process_title(out, proc);
       fputc('\n', out);
     }
-    /* Named phases by id, then what was allocated outside any phase. */
+    /* Named phases by id (at most `top`), then what was allocated outside any phase. */
+    size_t named = 0;
     for (int pass = 0; pass < 2; pass++) {
       for (size_t k = 0; k < proc->nphases; k++) {
         const struct mg_phase *ph = &proc->phases[k];
         if ((ph->id == 0) != (pass == 1))
+          continue;
+        if (ph->id && top && named++ >= top)
           continue;
         uint64_t ns;
         cell(out, 8, ph->id ? num(ph->id).s : "-");
@@ -641,6 +685,8 @@ static void print_phases(FILE *out, const struct mg_profile *p) {
         cell(out, 12, mg_phase_time(proc, ph, &ns) ? mg_time(ns).s : "-");
         fprintf(out, "  %s\n", ph->id == 0 ? "(no phase)" : ph->label ? ph->label : "?");
       }
+      if (pass == 0 && top && named > top)
+        fprintf(out, "  (%zu more phases; --top 0 shows all)\n", named - top);
     }
   }
 }
@@ -664,20 +710,22 @@ static void thread_details_row(FILE *out, const struct mg_profile *p,
                     ? num(mg_mean(thr->counts.bytes_allocated, thr->counts.allocations)).s
                     : "-");
   cell(out, 12, proc->leaks ? NA : figure_text(mg_counts_blocks_figure(&thr->counts, &thr->counts.est_short_lived)).s);
-  char buf[40];
-  if (thr->nhot)
-    fprintf(out, "  %s (%" PRIu64 ")\n", site_function(p, thr->hot[0].site, buf, sizeof buf),
-            thr->hot[0].allocations);
-  else
+  char buf[40], name[64];
+  if (thr->nhot) {
+    /* the row's numbers take 70 columns: the name gets what is left */
+    mg_text_elide(name, sizeof name, site_function(p, thr->hot[0].site, buf, sizeof buf), 30);
+    fprintf(out, "  %s (%" PRIu64 ")\n", name, thr->hot[0].allocations);
+  } else {
     fputs("  -\n", out);
+  }
 }
 
 static void print_thread_details(FILE *out, const struct mg_profile *p,
-                                 const struct mg_report_options *opt) {
+                                 const struct mg_report_options *opt, size_t top) {
   fputs("\nThread details (own live heap, sizes, hottest site)\n", out);
   fprintf(out, "%8s%14s%12s%10s%12s  %s\n", "thread", "peak-live", "peak-ms", "avg-size",
           "short-lived", "hottest site");
-  each_thread_row(out, p, opt, thread_details_row);
+  each_thread_row(out, p, opt, top, thread_details_row);
 }
 
 /* Resources: the resource sampler's summary per process, then its threads by CPU time
@@ -803,7 +851,7 @@ static void print_lifetimes(FILE *out, const struct mg_profile *p,
       cell(out, 8, rounded(v).s);
     }
     fputs("  ", out);
-    mg_text_site_place(out, p, s, NULL, SIZES_TABLE_FUNCTION_COL);
+    mg_text_site_place(out, p, s, NULL, SIZES_TABLE_FUNCTION_COL, 0);
   }
   free(rows);
 }
@@ -830,7 +878,7 @@ static void print_chains(FILE *out, const struct mg_profile *p, const struct mg_
     cell(out, 10, num(mg_mean(s->chain_first_bytes, s->chains)).s);
     cell(out, 10, num(mg_mean(s->chain_last_bytes, s->chains)).s);
     fputs("  ", out);
-    mg_text_site_place(out, p, s, NULL, 47);
+    mg_text_site_place(out, p, s, NULL, 47, 0);
   }
   free(rows);
 }
@@ -878,6 +926,14 @@ static void wrapped(FILE *out, int indent, const char *s) {
     while (*s && *s != ' ')
       s++;
     int len = (int)(s - w);
+    char cut[128];
+    if (indent + len > MG_TEXT_COLUMNS) { /* a long C++ name: its middle out */
+      char word[1024];
+      snprintf(word, sizeof word, "%.*s", len < 1023 ? len : 1023, w);
+      mg_text_elide(cut, sizeof cut, word, MG_TEXT_COLUMNS - indent);
+      w = cut;
+      len = (int)strlen(cut);
+    }
     if (col > indent && col + 1 + len > 80) {
       fprintf(out, "\n%*s", indent, "");
       col = indent;
@@ -1023,27 +1079,255 @@ static void print_live_summary(FILE *out, const struct mg_profile *p,
   print_net_threads(out, p);
 }
 
+/* --- The summary: the first screen ------------------------------------------------------ */
+
+/* Rows in each part of the summary: its ~40 lines say what to fix; the tables after it
+ * have the rest. */
+#define SUMMARY_ROWS 5
+#define SUMMARY_WHERE_WIDTH 56
+
+/* "  FIGURE LABEL" cells of a summary row, then where the site is. */
+static void summary_row(FILE *out, const struct mg_profile *p, const struct mg_site *s,
+                        struct text a, const char *alabel, struct text b, const char *blabel) {
+  char where[256];
+  mg_text_site_short(where, sizeof where, p, s, SUMMARY_WHERE_WIDTH);
+  /* "1 block", "2 blocks", "3±1 (2) blocks": the label after each figure. */
+  size_t al = strlen(alabel) - (strcmp(a.s, "1") == 0), bl = strlen(blabel) - (strcmp(b.s, "1") == 0);
+  fputs("   ", out);
+  right(out, 10, a.s);
+  fprintf(out, " %-7.*s", (int)al, alabel);
+  right(out, 10, b.s);
+  fprintf(out, " %-7.*s %s\n", (int)bl, blabel, where);
+}
+
+static size_t summary_rows(size_t top) { return top && top < SUMMARY_ROWS ? top : SUMMARY_ROWS; }
+
+/* The sites a part of the summary lists: kept by `keep` (and the filters), by `order`. */
+static const struct mg_site **summary_sites(const struct mg_profile *p,
+                                            const struct mg_report_options *opt,
+                                            bool (*keep)(const struct mg_site *),
+                                            int (*order)(const void *, const void *), size_t *n) {
+  const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
+  *n = 0;
+  for (size_t i = 0; i < p->nsites; i++)
+    if (keep(&p->sites[i]) && mg_report_shows_site(opt, p->sites[i].id))
+      rows[(*n)++] = &p->sites[i];
+  qsort(rows, *n, sizeof *rows, order);
+  return rows;
+}
+
+static struct mg_figure short_lived(const struct mg_site *s) {
+  return mg_counts_blocks_figure(&s->counts, &s->counts.est_short_lived);
+}
+static bool has_short_lived(const struct mg_site *s) {
+  return !mg_site_is_free(s) && !s->counts.lives_only && short_lived(s).value > 0;
+}
+static int by_short_lived(const void *a, const void *b) {
+  const struct mg_site *x = *(const struct mg_site *const *)a, *y = *(const struct mg_site *const *)b;
+  CMP_DESC(short_lived(x).value, short_lived(y).value);
+  CMP_DESC(x->counts.allocations, y->counts.allocations);
+  CMP_ID(x, y);
+}
+
+/* The process whose peak the summary shows: the highest (leaks mode has none). */
+static const struct mg_process *peak_process(const struct mg_profile *p) {
+  const struct mg_process *best = NULL;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    if (proc && !proc->leaks &&
+        (!best || mg_counts_figure(&proc->counts, MG_PEAK_LIVE_BYTES).value >
+                      mg_counts_figure(&best->counts, MG_PEAK_LIVE_BYTES).value))
+      best = proc;
+  }
+  return best;
+}
+
+static void print_summary(FILE *out, const struct mg_profile *p,
+                          const struct mg_report_options *opt) {
+  const struct mg_counts *c = &p->totals;
+  size_t rows = summary_rows(opt->top), n;
+  fputs("\nSummary (what to fix first; every table follows in full)\n", out);
+  fprintf(out, "  %" PRIu64 " %s of %" PRIu64 " bytes, %" PRIu64 " %s, %" PRIu64 " %s\n",
+          c->allocations, plural(c->allocations, "allocation", "allocations"), c->bytes_allocated,
+          c->frees, plural(c->frees, "free", "frees"), c->reallocs,
+          plural(c->reallocs, "realloc", "reallocs"));
+  const struct mg_process *pk = peak_process(p);
+  if (!pk)
+    fputs("  peak: " NA_LEAKS "\n", out);
+  else if (p->nprocesses > 1)
+    fprintf(out, "  peak: %s bytes live at %s ms in process %" PRIu64 " (the highest of %zu)\n",
+            figure(&pk->counts, MG_PEAK_LIVE_BYTES).s, mg_time(pk->peak_ns).s, pk->pid,
+            p->nprocesses);
+  else
+    fprintf(out, "  peak: %s bytes live at %s ms\n", figure(&pk->counts, MG_PEAK_LIVE_BYTES).s,
+            mg_time(pk->peak_ns).s);
+  struct text lb = figure(c, MG_LIVE_BLOCKS);
+  fprintf(out, "  still live at exit: %s %s, %s bytes\n", lb.s,
+          strcmp(lb.s, "1") == 0 ? "block" : "blocks", figure(c, MG_LIVE_BYTES).s);
+
+  /* With --thread: the thread's own counts (exact) and the peak of its own live heap. */
+  for (size_t i = 0; opt->has_thread && i < p->ninputs; i++) {
+    const struct mg_process *proc = p->inputs[i].process;
+    for (size_t t = 0; proc && t < proc->nthreads; t++) {
+      const struct mg_thread *thr = &proc->threads[t];
+      if (!mg_report_shows_thread(opt, proc->pid, thr->index))
+        continue;
+      fprintf(out, "  thread %" PRIu64, thr->index);
+      if (p->nprocesses > 1)
+        fprintf(out, " of pid %" PRIu64, proc->pid);
+      fprintf(out, ": %" PRIu64 " %s of %" PRIu64 " bytes, %" PRIu64 " %s", thr->counts.allocations,
+              plural(thr->counts.allocations, "allocation", "allocations"),
+              thr->counts.bytes_allocated, thr->counts.frees, plural(thr->counts.frees, "free", "frees"));
+      if (!proc->leaks)
+        fprintf(out, "; own live heap peak %s bytes",
+                proc->sampled ? est_text(&thr->est_peak_live_bytes, true).s
+                              : num(thr->peak_live_bytes).s);
+      fputc('\n', out);
+    }
+  }
+
+  /* Leaks: what is still live at exit, by bytes. */
+  fputs("  leaks (live at exit), largest first:\n", out);
+  const struct mg_site **sites = summary_sites(p, opt, has_live, by_live_bytes, &n);
+  for (size_t i = 0; i < n && i < rows; i++)
+    summary_row(out, p, sites[i], figure(&sites[i]->counts, MG_LIVE_BYTES), "bytes",
+                figure(&sites[i]->counts, MG_LIVE_BLOCKS), "blocks");
+  if (!n)
+    fputs(c->estimated ? "     no live sample (the tables below give the bound)\n"
+                       : "     none\n", out);
+  free(sites);
+
+  /* The peak's contributors, of the process with the highest peak. */
+  fputs("  the peak's contributors:\n", out);
+  size_t shown = 0;
+  for (size_t k = 0; pk && k < pk->npeak_sites && shown < rows; k++) {
+    const struct mg_peak_site *ps = &pk->peak_sites[k];
+    const struct mg_site *s = mg_profile_find_site(p, ps->site);
+    if (!s || !mg_report_shows_site(opt, ps->site))
+      continue;
+    summary_row(out, p, s, est_text(&ps->bytes, pk->sampled), "bytes",
+                est_text(&ps->blocks, pk->sampled), "blocks");
+    shown++;
+  }
+  if (!shown)
+    fputs(pk ? "     none\n" : "     " NA_LEAKS "\n", out);
+
+  /* Most allocations: allocation sites by calls; with --thread, the thread's own calls
+   * at its hottest sites (the only site numbers kept per thread). */
+  if (opt->has_thread) {
+    fprintf(out, "  most allocations (thread %" PRIu64 "'s own, at its %d hottest sites):\n",
+            opt->thread, MG_HOT_SITES);
+    shown = 0;
+    for (size_t i = 0; i < p->ninputs; i++) {
+      const struct mg_process *proc = p->inputs[i].process;
+      for (size_t t = 0; proc && t < proc->nthreads; t++) {
+        const struct mg_thread *thr = &proc->threads[t];
+        if (!mg_report_shows_thread(opt, proc->pid, thr->index))
+          continue;
+        for (size_t k = 0; k < thr->nhot && shown < rows; k++) {
+          const struct mg_site *s = mg_profile_find_site(p, thr->hot[k].site);
+          if (!s || !mg_report_shows_site(opt, s->id))
+            continue;
+          summary_row(out, p, s, num(thr->hot[k].allocations), "calls", num(thr->hot[k].bytes),
+                      "bytes");
+          shown++;
+        }
+      }
+    }
+    if (!shown)
+      fputs("     none\n", out);
+  } else {
+    fputs("  most allocations:\n", out);
+    sites = summary_sites(p, opt, allocates, by_calls, &n);
+    for (size_t i = 0; i < n && i < rows; i++)
+      summary_row(out, p, sites[i], num(sites[i]->counts.allocations), "calls",
+                  num(sites[i]->counts.bytes_allocated), "bytes");
+    if (!n)
+      fputs("     none\n", out);
+    free(sites);
+  }
+
+  /* Temporary allocations: blocks freed within 100 us, by site. */
+  fputs("  temporary allocations (freed within 100 us):\n", out);
+  sites = summary_sites(p, opt, has_short_lived, by_short_lived, &n);
+  for (size_t i = 0; i < n && i < rows; i++)
+    summary_row(out, p, sites[i], figure_text(short_lived(sites[i])), "blocks",
+                num(sites[i]->counts.allocations), "calls");
+  if (!n)
+    fputs(c->lives_only ? "     " NA_LEAKS "\n" : "     none\n", out);
+  free(sites);
+
+  /* Bottlenecks, one line each (their descriptions are in "Bottlenecks" below). */
+  fputs("  bottlenecks (severity 0..1):\n", out);
+  const struct mg_bottleneck *bn;
+  struct mg_bottleneck *found;
+  size_t nb = mg_profile_bottlenecks(p, &bn, &found);
+  shown = 0;
+  for (size_t i = 0; i < nb && shown < rows; i++) {
+    const struct mg_bottleneck *b = &bn[i];
+    if ((b->site && !mg_report_shows_site(opt, b->site)) || (opt->has_site && !b->site) ||
+        (opt->has_thread && !mg_report_shows_thread(opt, b->pid, b->thread)))
+      continue;
+    const struct mg_site *s = b->site ? mg_profile_find_site(p, b->site) : NULL;
+    char where[256] = "";
+    if (s)
+      mg_text_site_short(where, sizeof where, p, s, SUMMARY_WHERE_WIDTH);
+    char who[48] = "";
+    if ((b->type == MG_BN_THREAD_IMBALANCE || !s) && p->nprocesses > 1)
+      snprintf(who, sizeof who, "pid %" PRIu64 " thread %" PRIu64 " ", b->pid, b->thread);
+    else if (b->type == MG_BN_THREAD_IMBALANCE || !s)
+      snprintf(who, sizeof who, "thread %" PRIu64 " ", b->thread);
+    fprintf(out, "     %.2f  %-18s %s%s\n", b->severity, mg_bottleneck_type_name(b->type), who,
+            where);
+    shown++;
+  }
+  if (!shown)
+    fputs("     none\n", out);
+  free(found);
+}
+
+/* What a filter leaves out, said before any table (docs/merge.md, "Filters"). */
+static void print_filters(FILE *out, const struct mg_report_options *opt) {
+  if (opt->has_pid)
+    fprintf(out, "  filter --process %" PRIu64 ": only that process is analysed\n", opt->pid);
+  if (opt->has_site)
+    fprintf(out, "  filter --site 0x%" PRIx64 ": the site tables, the peak's sites and "
+                 "bottlenecks show only it\n", opt->site);
+  if (opt->has_thread)
+    fprintf(out, "  filter --thread %" PRIu64 ": the thread tables, cross-thread frees and "
+                 "bottlenecks show only it;\n"
+                 "    the totals and the site tables count every thread (memscope keeps no "
+                 "site's numbers\n"
+                 "    per thread but its 3 hottest sites': the summary's \"most allocations\")\n",
+            opt->thread);
+}
+
 void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt) {
   struct mg_report_options none = {.top = MG_REPORT_DEFAULT_TOP};
   if (!opt)
     opt = &none;
   size_t top = opt->top;
   print_header(out, p);
+  print_filters(out, opt);
+  print_summary(out, p, opt);
+  /* The summary's parts in full, in its order. */
   print_totals(out, p);
-  print_threads(out, p, opt);
-  print_site_table(out, p, opt, top, BY_BYTES);
-  print_site_table(out, p, opt, top, BY_CALLS);
-  print_site_table(out, p, opt, top, SIZES);
   print_site_table(out, p, opt, top, LIVE);
   print_live_summary(out, p, opt);
-  mg_report_text_stacks(out, p, opt); /* stacks.c; nothing without stacks */
-  print_processes(out, p);
   print_peak(out, p, opt, top);
-  print_phases(out, p);
-  print_thread_details(out, p, opt);
-  print_resources(out, p, opt, top);
+  print_site_table(out, p, opt, top, BY_CALLS);
   print_lifetimes(out, p, opt, top);
+  print_bottlenecks(out, p, opt, top);
+  /* Then the rest. */
+  print_site_table(out, p, opt, top, BY_BYTES);
+  print_site_table(out, p, opt, top, FREES);
+  print_site_table(out, p, opt, top, SIZES);
+  mg_report_text_stacks(out, p, opt); /* stacks.c; nothing without stacks */
+  print_processes(out, p, top);
+  print_threads(out, p, opt, top);
+  print_thread_details(out, p, opt, top);
+  print_phases(out, p, top);
+  print_resources(out, p, opt, top);
   print_chains(out, p, opt, top);
   print_cross_thread(out, p, opt, top);
-  print_bottlenecks(out, p, opt, top);
 }

@@ -15,9 +15,12 @@ static void est_text(char *buf, size_t size, const struct mg_est *e, bool estima
   mg_figure_format(buf, size, mg_est_figure(e, estimated));
 }
 
+/* A frame's line: its name in at most 40 columns, its location in what the 100 columns
+ * leave (elide_text.c). */
 static void print_frame(FILE *out, const struct mg_stack_frame *f) {
-  char name[512], loc[1024];
-  mg_stack_frame_name(f, name, sizeof name);
+  char full[4096], name[512], loc[1024], shown[1024];
+  mg_stack_frame_name(f, full, sizeof full);
+  mg_text_elide(name, sizeof name, full, 40);
   if (f->file && f->line)
     snprintf(loc, sizeof loc, "%s:%" PRIu32, f->file, f->line);
   else if (f->file)
@@ -27,7 +30,10 @@ static void print_frame(FILE *out, const struct mg_stack_frame *f) {
              f->address);
   else
     snprintf(loc, sizeof loc, "??");
-  fprintf(out, "        %-20s %s%s\n", name, loc, f->inlined ? "  (inlined)" : "");
+  int used = mg_text_width(name) > 20 ? mg_text_width(name) : 20;
+  const char *note = f->inlined ? "  (inlined)" : "";
+  mg_text_elide(shown, sizeof shown, loc, MG_TEXT_COLUMNS - 8 - used - 1 - mg_text_width(note));
+  fprintf(out, "        %-20s %s%s\n", name, shown, note);
 }
 
 static int by_bytes(const void *a, const void *b) {

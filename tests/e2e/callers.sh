@@ -55,14 +55,14 @@ json_check "$work/full.json"
 
 # Text: the function column names the program's functions, never a bare library frame.
 "$merge" "${profiles[@]}" >"$work/full.txt" 2>"$work/full.txt.err" || fail "text merge failed"
-table=$(awk '/^Top sites by calls/ {on=1; next} /^$/ {on=0} on' "$work/full.txt")
+table=$(awk '/^Top allocation sites by calls/ {on=1; next} /^$/ {on=0} on' "$work/full.txt")
 grep -Eq '^ +500 +[0-9]+ +(new|wrapper) +make_job ' <<<"$table" ||
-  fail "Top sites by calls: no 500-call row at make_job: $table"
+  fail "Top allocation sites by calls: no 500-call row at make_job: $table"
 grep -Eq '^ +(25|50) +[0-9]+ +malloc +dup_names .*\(uninstrumented\)$' <<<"$table" ||
-  fail "Top sites by calls: asprintf's strings not attributed to dup_names: $table"
+  fail "Top allocation sites by calls: asprintf's strings not attributed to dup_names: $table"
 grep -Eq 'from run_small ' <<<"$table" || fail "make_job's callers do not show run_small: $table"
 grep -Eq '^ +40 +[0-9]+ +malloc +parse_b .*\(through a function pointer\)$' <<<"$table" ||
-  fail "Top sites by calls: the hook's calls not attributed to parse_b: $table"
+  fail "Top allocation sites by calls: the hook's calls not attributed to parse_b: $table"
 
 # Folded: whole paths, rooted at the thread's entry or main, one spelling per function.
 "$merge" --format folded --folded-value calls -o "$work/full.folded" "${profiles[@]}" ||

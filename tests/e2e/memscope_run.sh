@@ -23,7 +23,8 @@ workers=$(grep -Ec '^ +[0-9]+ +[0-9]+ +10000 +10000 +640000 +640000 ' memscope.r
 expect_eq "$workers" 2 "each worker's 10,000 pairs of 64 bytes in the summary"
 expect_line memscope.run_me.1/summary.txt '^  allocations +20007$' "allocations in the summary"
 expect_line memscope.run_me.1/summary.txt '^  frees +20000$' "frees in the summary"
-expect_line err '^  frees +20000$' "the first screen is on stderr"
+expect_line err '^  20007 allocations of [0-9]+ bytes, 20000 frees, 0 reallocs$' \
+  "the first screen (the summary's headline) is on stderr"
 expect_line err '^memscope: the report: memscope\.run_me\.1/report\.html$' "where the report is"
 grep -q '<html' memscope.run_me.1/report.html || fail "report.html is not HTML"
 # --lines 12: the first screen is 12 lines of the summary, then "...".

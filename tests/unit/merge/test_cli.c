@@ -94,7 +94,7 @@ START_TEST(test_cli_good) {
   ck_assert_int_eq(r.status, 0);
   ck_assert_str_eq(r.err, "");
   ck_assert(strncmp(r.out, "memscope: 1 file, 1 process, 2 threads\n", 39) == 0);
-  ck_assert(strstr(r.out, "\nTop sites by calls\n"));
+  ck_assert(strstr(r.out, "\nTop allocation sites by calls\n"));
   run_free(&r);
   r = run("--top 1 - < good.msgpack"); /* '-' is standard input */
   ck_assert_int_eq(r.status, 0);
@@ -182,10 +182,37 @@ START_TEST(test_cli_filters) {
   ck_assert(strstr(r.out, "  thread      tid    allocs     frees   bytes-alloc   bytes-freed  name\n"
                           "       2      501         2         2            37            50  worker\n"
                           "\n"));
+  /* The report says what the filter shows, and that site numbers are every thread's. */
+  ck_assert_msg(strstr(r.out, "complete\n"
+                              "  filter --thread 2: the thread tables, cross-thread frees and "
+                              "bottlenecks show only it;\n"
+                              "    the totals and the site tables count every thread"),
+                "%s", r.out);
+  /* The summary gives the thread's own numbers: its counts, its heap's peak, and its
+   * calls at its hottest sites. */
+  ck_assert_msg(strstr(r.out, "  thread 2: 2 allocations of 37 bytes, 2 frees; own live heap peak "
+                              "37 bytes\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "  most allocations (thread 2's own, at its 3 hottest sites):\n"),
+                "%s", r.out);
+  run_free(&r);
+  /* A thread, site or process that is not in the inputs: an error naming it, no report. */
+  r = run("--thread 99 good.msgpack");
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_str_eq(r.out, "");
+  ck_assert_msg(strstr(r.err, "memscope-merge: --thread 99: no thread 99 in the inputs"), "%s",
+                r.err);
+  run_free(&r);
+  r = run("--site 0x1234 good.msgpack");
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_str_eq(r.out, "");
+  ck_assert_msg(strstr(r.err, "memscope-merge: --site 0x1234: no site 0x1234 in the inputs"), "%s",
+                r.err);
   run_free(&r);
   r = run("--site 0xB good.msgpack");
   ck_assert_int_eq(r.status, 0);
-  ck_assert_msg(strstr(r.out, "Top sites by calls\n"
+  ck_assert(strstr(r.out, "  filter --site 0xb: the site tables, the peak's sites and "
+                          "bottlenecks show only it\n"));
+  ck_assert_msg(strstr(r.out, "Top allocation sites by calls\n"
                               "     calls     bytes  api      function             location\n"
                               "         1        50  calloc   zeroed               src/buf.c:7:9\n"
                               "\n"), "%s", r.out);
@@ -195,11 +222,13 @@ START_TEST(test_cli_filters) {
   ck_assert_msg(strstr(r.out, "memscope: 2 files, 1 process, 2 threads\n"
                               "  run/memscope.small.500.msgpack: not selected (--process)\n"
                               "  run/memscope.small.600.msgpack: small pid 600, mode full, complete\n"
+                              "  filter --process 600: only that process is analysed\n"
                               "\n"), "%s", r.out);
   run_free(&r);
   r = run("--process 7 good.msgpack");
   ck_assert_int_eq(r.status, 1);
-  ck_assert(strstr(r.err, "no process with pid 7"));
+  ck_assert_str_eq(r.out, "");
+  ck_assert(strstr(r.err, "memscope-merge: --process 7: no process with pid 7 in the inputs"));
   run_free(&r);
   r = run("--site zz good.msgpack");
   ck_assert_int_eq(r.status, 2);
