@@ -19,6 +19,13 @@
 static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 static uint64_t max_u(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* The program's storage writes: the process's less memscope's own file, whose chunks
+ * are reserved ahead of being written (so this can read low by their unwritten tails,
+ * never high because of memscope). */
+static uint64_t program_writes(const struct mg_resource_rec *r) {
+  return minus(r->write_bytes, r->own_file_bytes);
+}
+
 /* The higher of two rates, NaN (no interval) losing to any number. */
 static double max_rate(double a, double b) {
   if (isnan(a))
@@ -115,7 +122,7 @@ void mg_resources_add(struct mg_process *proc, const struct mg_resource_rec *r) 
     double dt = (double)(r->ts - res->prev.ts);
     pt.cpu_percent = 100.0 * (double)minus(cpu, res->prev.user_ns + res->prev.system_ns) / dt;
     pt.read_rate = 1e9 * (double)minus(r->read_bytes, res->prev.read_bytes) / dt;
-    pt.write_rate = 1e9 * (double)minus(r->write_bytes, res->prev.write_bytes) / dt;
+    pt.write_rate = 1e9 * (double)minus(program_writes(r), program_writes(&res->prev)) / dt;
   }
 
   /* The summary, exact. */
@@ -146,7 +153,7 @@ void mg_resources_add(struct mg_process *proc, const struct mg_resource_rec *r) 
   s->user_ns = max_u(s->user_ns, r->user_ns);
   s->system_ns = max_u(s->system_ns, r->system_ns);
   s->read_bytes = max_u(s->read_bytes, r->read_bytes);
-  s->write_bytes = max_u(s->write_bytes, r->write_bytes);
+  s->write_bytes = max_u(s->write_bytes, program_writes(r));
   s->minor_faults = max_u(s->minor_faults, r->minor_faults);
   s->major_faults = max_u(s->major_faults, r->major_faults);
   s->voluntary_switches = max_u(s->voluntary_switches, r->voluntary_switches);
