@@ -371,12 +371,13 @@
    * spans the same time, from the process's start to its last event or resource tick,
    * with the same time ticks, so a peak in one lines up with the others. */
 
-  /* Ticks for 0..max: about n steps of 1, 2 or 5 times a power of ten (of `base`, 1024
-   * for bytes above 1 KiB); the axis ends at the last tick. */
+  /* Ticks for 0..max: about n steps of 1, 2 or 5 times a power of ten, in the unit of
+   * max (base 1024: KiB, MiB... for bytes); the axis ends at the last tick. */
   function niceTicks(max, n, base) {
     if (!(max > 0)) max = 1;
-    var raw = max / n, unit = 1;
-    if (base === 1024 && raw >= 1024) { while (raw / unit >= 1024) unit *= 1024; }
+    var unit = 1;
+    if (base === 1024) { while (max / unit >= 1024) unit *= 1024; }
+    var raw = max / n;
     var r = raw / unit, p = Math.pow(10, Math.floor(Math.log10(r))), m = r / p;
     var step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p * unit, out = [];
     for (var v = 0; v < max + step * 0.999; v += step) out.push(v);
@@ -412,7 +413,10 @@
       var x = xs(v).toFixed(1);
       if (k) g.appendChild(s('line', { x1: x, y1: TOP, x2: x, y2: H - B, class: 'grid' }));
       g.appendChild(s('line', { x1: x, y1: H - B, x2: x, y2: H - B + 4, class: 'axis' }));
-      g.appendChild(s('text', { x: x, y: H - B + 16, class: 'tick xtick', 'text-anchor': 'middle', text: trimNum(v / tu[0]) + ' ' + tu[1] }));
+      /* The first label starts at the axis (clear of the value axis's 0), one at the
+       * right edge ends there. */
+      var anchor = k === 0 ? 'start' : Number(x) > W - R - 24 ? 'end' : 'middle';
+      g.appendChild(s('text', { x: x, y: H - B + 17, class: 'tick xtick', 'text-anchor': anchor, text: trimNum(v / tu[0]) + ' ' + tu[1] }));
     });
     g.appendChild(s('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'axis' }));
     g.appendChild(s('line', { x1: L, y1: TOP, x2: L, y2: H - B, class: 'axis' }));
