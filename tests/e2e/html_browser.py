@@ -11,7 +11,12 @@ the site table sorts it both ways; the site filter works; a click in the flame g
 zooms in, and its frames are marked estimates exactly when sites have stacks (with
 --flame-*, whole paths, origins and search: check_flame); the Resources section either says that no resource data was recorded or, with
 --resources, draws its SVG charts (RSS, virtual size, CPU, I/O) with data points, and the
-thread cards and overview cards show CPU.  Saves a screenshot, and prints the load time.
+thread cards and overview cards show CPU (a thread under a clock tick as "< 10 ms", never
+"0 ms").  Every page: the Overview's charts are at least 500 x 180 px, with ticks that
+carry units on both axes, one time axis per process, no two labels overlapping; no "??"
+or bare "site 0x..." label; the cross-thread matrix (when there are cross-thread frees)
+shows numbers and a legend.  Saves a screenshot of the page and one of every tab it
+looks at (SCREENSHOT minus .png, then -TAB.png), and prints the load time.
 
 usage: html_browser.py CHROMIUM REPORT.html SCREENSHOT.png [--timing-only] [--resources]
                       [--flame-roots A,B --flame-caller F --flame-callee G --flame-search TEXT

@@ -11,6 +11,11 @@
 # The flame graph on a real run with call stacks (programs/flame_paths.cpp): whole paths
 # rooted at main and the thread entry, a caller above the helper it called, estimates
 # marked, origins coloured, search; and on the 1,000-thread report given stacks.
+# Every page: a screenshot of every tab looked at (WORKDIR/NAME-TAB.png, sizes checked),
+# charts with ticks and units on one time axis per process, no overlapping labels, no
+# `??` or bare site id, the cross-thread matrix's numbers and legend (html_browser.py).
+# The I/O of resource_monitor (which writes nothing to storage) leaves memscope's own
+# output file out.
 # Usage: html_report.sh MERGE MERGE_BENCH GOLDEN_DIR WORKDIR RESOURCE_MONITOR FLAME_PATHS [CHROMIUM]
 source "$(dirname "$0")/lib.sh"
 merge=$1 bench=$2 golden=$3 work=$4 resource_monitor=$5 flame_paths=$6
@@ -70,6 +75,14 @@ run_profiled "$work/res" MEMSCOPE_MODE=full MEMSCOPE_RESOURCE_INTERVAL=20ms "$re
 grep -q '"resources":{"summary":{"ticks":' resources.html || fail "no resource data in resources.html"
 merge_to_json resources.json "${profiles[@]}"
 same_data resources.html resources.json
+# memscope's own file (hundreds of KiB) is not the program's writes.
+"$python" - resources.json "${profiles[@]}" <<'PY' || fail "memscope's own output counted as the program's writes"
+import json, os, sys
+s = json.load(open(sys.argv[1]))["processes"][0]["resources"]["summary"]
+own = sum(os.path.getsize(f) for f in sys.argv[2:])
+print("written by the program: %d bytes (memscope's own file: %d bytes)" % (s["write_bytes"], own))
+sys.exit(0 if own >= 256 * 1024 and s["write_bytes"] <= 64 * 1024 else 1)
+PY
 "$python" "$here/html_browser.py" "$chromium" resources.html "$work/resources.png" --resources ||
   fail "browser checks on the resource_monitor report"
 
