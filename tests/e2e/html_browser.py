@@ -433,8 +433,9 @@ def check_charts(c, resources):
         check(ch["w"] >= 500 and ch["h"] >= 180, "chart %s of process %s is %dx%d px" % (ch["chart"], ch["process"], ch["w"], ch["h"]))
         check(len(ch["x"]) >= 3 and all(t.endswith(time_units) for t in ch["x"]),
               "chart %s has time ticks with units: %s" % (ch["chart"], ch["x"]))
-        check(len(ch["y"]) >= 3 and all(t == "0" or any(t.endswith(u) for u in units[ch["chart"]]) for t in ch["y"]),
-              "chart %s has value ticks with units: %s" % (ch["chart"], ch["y"]))
+        check(len(ch["y"]) >= 3 and len(set(ch["y"])) == len(ch["y"]) and len(set(ch["x"])) == len(ch["x"]) and
+              all(t == "0" or any(t.endswith(u) for u in units[ch["chart"]]) for t in ch["y"]),
+              "chart %s has distinct value ticks with units: %s" % (ch["chart"], ch["y"]))
         check(len(ch["titles"]) == 2 and ch["legend"], "chart %s names its axes %s and series %s" % (ch["chart"], ch["titles"], ch["legend"]))
     by_proc = {}
     for ch in charts:

@@ -372,15 +372,17 @@
    * with the same time ticks, so a peak in one lines up with the others. */
 
   /* Ticks for 0..max: about n steps of 1, 2 or 5 times a power of ten, in the unit of
-   * max (base 1024: KiB, MiB... for bytes); the axis ends at the last tick. */
-  function niceTicks(max, n, base) {
-    if (!(max > 0)) max = 1;
+   * max (base 1024: KiB, MiB... for bytes; whole: no step under 1, for counts and bytes);
+   * the axis ends at the last tick. */
+  function niceTicks(max, n, base, whole) {
+    if (!(max > 0)) max = whole ? 2 : 1;
     var unit = 1;
     if (base === 1024) { while (max / unit >= 1024) unit *= 1024; }
     var raw = max / n;
     var r = raw / unit, p = Math.pow(10, Math.floor(Math.log10(r))), m = r / p;
     var step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p * unit, out = [];
-    for (var v = 0; v < max + step * 0.999; v += step) out.push(v);
+    if (whole && step < 1) step = 1;
+    for (var k = 0; k * step < max + step * 0.999; k++) out.push(Number((k * step).toPrecision(12)));
     return out;
   }
   /* A time axis's unit for its span: labels such as "250 ms", "1.5 s". */
@@ -398,7 +400,7 @@
     var W = CW, H = CH, L = 74, R = 14, TOP = 26, B = 40;
     var max = 0, npts = 0;
     series.forEach(function (sr) { sr.ys.forEach(function (v) { if (v !== null && v > max) max = v; }); });
-    var yt = niceTicks(max, 4, opts.base), ymax = yt[yt.length - 1];
+    var yt = niceTicks(max, 4, opts.base, opts.base === 1024 || opts.whole), ymax = yt[yt.length - 1];
     var span = opts.span > 0 ? opts.span : 1, tu = timeUnit(span);
     var xt = niceTicks(span / tu[0], 6).map(function (v) { return v * tu[0]; }).filter(function (v) { return v <= span * 1.0001; });
     var xs = function (ns) { return L + (W - L - R) * Math.min(ns, span) / span; };
@@ -486,7 +488,7 @@
         h('figure', null, h('figcaption', { text: p.peak.bytes ? 'Live heap' + (rt ? ' and RSS' : '') + ' (peak live ' + fig(p.peak.bytes, bytes) + ' at ' + ms(p.peak.time_ns) + ')' : 'Blocks live at exit, by allocation time (leaks mode)' }),
           timeChart(memSeries, { id: 'memory', title: 'memory over time', fmt: bytes, base: 1024, span: span, yTitle: 'bytes' })),
         h('figure', null, h('figcaption', { text: 'Allocations per time bucket (' + ms(tl.bucket_ns) + ' each)' }),
-          timeChart(allocSeries, { id: 'allocations', title: 'allocations over time', fmt: num, span: span, yTitle: 'allocations per bucket' }))
+          timeChart(allocSeries, { id: 'allocations', title: 'allocations over time', fmt: num, whole: true, span: span, yTitle: 'allocations per bucket' }))
       ];
       var facts = null;
       if (rt) {
