@@ -79,9 +79,10 @@ static struct mg_resource_thread *thread_of(struct mg_resources *res, uint64_t o
 
 static void add_thread(struct mg_resources *res, const struct mg_resource_thread_rec *r) {
   struct mg_resource_thread *t = thread_of(res, r->os_tid);
-  /* Counters that went back: the tid now names another thread; keep what the first
-   * one used. */
-  if (r->user_ns < t->user_ns || r->system_ns < t->system_ns ||
+  /* CPU that went back: the tid now names another thread; keep what the first one used.
+   * (The sum: runtimes that split a thread's exact run time as the kernel's ticks do can
+   * move time between user and system from one tick to the next.) */
+  if (r->user_ns + r->system_ns < t->user_ns + t->system_ns ||
       (r->has_io && t->has_io && (r->read_bytes < t->read_bytes || r->write_bytes < t->write_bytes))) {
     t->base_user += t->user_ns;
     t->base_system += t->system_ns;

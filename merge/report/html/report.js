@@ -95,11 +95,14 @@
   function secs(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(2) + ' s' : (ns / 1e6).toFixed(0) + ' ms'; }
   function pidText(p) { return p.pid === null ? 'pid unknown' : String(p.pid); }
   function procName(p) { return (p.program || '(program unknown)') + ' [' + pidText(p) + ']'; }
-  /* A thread's CPU time.  The kernel counts it in clock ticks of 10 ms (USER_HZ 100), and
-   * the sampler reads it at its ticks only: 0 means less than one clock tick was seen. */
-  var CPU_TICK_NS = 1e7;
-  function cpuText(ns) { return ns < CPU_TICK_NS ? '< 10 ms' : secs(ns); }
-  var CPU_WHY = 'CPU time (user + system) and share of its process\u2019s. The kernel counts thread CPU in 10 ms clock ticks and the sampler reads it at its ticks, so a thread that ran less than a tick shows < 10 ms, and its time after its last tick is not seen.';
+  /* A thread's CPU time as the sampler read it at its ticks: to the nanosecond from
+   * runtimes that read the kernel's run time (schedstat), in 10 ms clock ticks from older
+   * ones; 0: none seen (under a clock tick, or after the thread's last tick). */
+  function cpuText(ns) {
+    if (!ns) return 'none seen';
+    return ns < 1e7 ? (ns / 1e6).toFixed(1) + ' ms' : secs(ns);
+  }
+  var CPU_WHY = 'CPU time (user + system) and share of its process\u2019s, as the resource sampler read it at its ticks: a thread\u2019s time after its last tick is not seen, and runtimes before the run-time reading counted it in 10 ms clock ticks (a thread under one read 0).';
 
   /* --- The model: the JSON report as docs/json.md describes it ----------------------------
    * D is read as it is; the page only adds, per site and per thread, a row that points at
@@ -1083,7 +1086,7 @@
       rows.slice(0, 100).forEach(function (x) {
         var p = x[0], t = x[1];
         tt.appendChild(h('tr', null, [procs.length > 1 ? pidText(p) : null, t.thread === null ? '-' : '#' + t.thread, t.os_tid, t.name === null ? '-' : t.name,
-          t.cpu_user_ns ? secs(t.cpu_user_ns) : '< 10 ms', t.cpu_system_ns ? secs(t.cpu_system_ns) : '< 10 ms', pct1(100 * t.cpu_share), t.read_bytes === null ? '—' : bytes(t.read_bytes),
+          cpuText(t.cpu_user_ns), cpuText(t.cpu_system_ns), pct1(100 * t.cpu_share), t.read_bytes === null ? '—' : bytes(t.read_bytes),
           t.write_bytes === null ? '—' : bytes(t.write_bytes)].filter(function (v) { return v !== null; }).map(function (v, i) {
           return h('td', { class: i >= (procs.length > 1 ? 4 : 3) ? 'num' : null, text: String(v) });
         })));
@@ -1096,7 +1099,7 @@
         var sum = 0, r = p.resources.summary, under = 0;
         p.resources.threads.forEach(function (t) { sum += cpu(t); if (!cpu(t)) under++; });
         sysSec.appendChild(h('p', { class: 'note cpu-note', text: procName(p) + ': the threads\u2019 CPU as the sampler saw it adds up to ' + secs(sum) + ' of the process\u2019s ' +
-          secs(r.cpu_user_ns + r.cpu_system_ns) + '; ' + num(under) + ' of ' + num(p.resources.threads.length) + ' threads show < 10 ms (the kernel counts thread CPU in 10 ms ticks, and time after a thread\u2019s last sampler tick is not seen).' }));
+          secs(r.cpu_user_ns + r.cpu_system_ns) + '; ' + num(under) + ' of ' + num(p.resources.threads.length) + ' threads show none (the rest ran between a thread\u2019s last sampler tick and its end, or, with runtimes that counted thread CPU in 10 ms clock ticks, in threads under one tick).' }));
       });
       sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'res-threads' }, h('thead', null, h('tr', null,
         (procs.length > 1 ? ['pid'] : []).concat(['thread', 'tid', 'name', 'user', 'system', 'CPU share', 'read', 'written']).map(function (c) { return h('th', { text: c }); }))), tt)));
