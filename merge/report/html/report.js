@@ -102,6 +102,8 @@
     if (!ns) return 'none seen';
     return ns < 1e7 ? (ns / 1e6).toFixed(1) + ' ms' : secs(ns);
   }
+  /* User or system time alone: 0 is a part of a known whole (json.md: the split). */
+  function cpuPart(ns) { return ns ? cpuText(ns) : '0'; }
   var CPU_WHY = 'CPU time (user + system) and share of its process\u2019s, as the resource sampler read it at its ticks: a thread\u2019s time after its last tick is not seen, and runtimes before the run-time reading counted it in 10 ms clock ticks (a thread under one read 0).';
 
   /* --- The model: the JSON report as docs/json.md describes it ----------------------------
@@ -1086,7 +1088,7 @@
       rows.slice(0, 100).forEach(function (x) {
         var p = x[0], t = x[1];
         tt.appendChild(h('tr', null, [procs.length > 1 ? pidText(p) : null, t.thread === null ? '-' : '#' + t.thread, t.os_tid, t.name === null ? '-' : t.name,
-          cpuText(t.cpu_user_ns), cpuText(t.cpu_system_ns), pct1(100 * t.cpu_share), t.read_bytes === null ? '—' : bytes(t.read_bytes),
+          cpuPart(t.cpu_user_ns), cpuPart(t.cpu_system_ns), pct1(100 * t.cpu_share), t.read_bytes === null ? '—' : bytes(t.read_bytes),
           t.write_bytes === null ? '—' : bytes(t.write_bytes)].filter(function (v) { return v !== null; }).map(function (v, i) {
           return h('td', { class: i >= (procs.length > 1 ? 4 : 3) ? 'num' : null, text: String(v) });
         })));
