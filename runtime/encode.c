@@ -181,8 +181,8 @@ void ms_encode_resource(struct ms_wbuf *b, const struct ms_resource_sample *s) {
   msgpack_pack_array(&pk, MS_RES_LEN);
   msgpack_pack_uint32(&pk, MS_REC_RESOURCE);
   msgpack_pack_uint64(&pk, s->ts);
-  msgpack_pack_array(&pk, MS_RES_PROCESS_LEN);
-  for (int i = 0; i < MS_RES_PROCESS_LEN; i++) msgpack_pack_uint64(&pk, s->process[i]);
+  msgpack_pack_array(&pk, MS_RES_PROCESS_OWN_LEN);
+  for (int i = 0; i < MS_RES_PROCESS_OWN_LEN; i++) msgpack_pack_uint64(&pk, s->process[i]);
   msgpack_pack_array(&pk, s->nthreads);
   for (uint32_t i = 0; i < s->nthreads; i++) {
     msgpack_pack_array(&pk, MS_RES_THREAD_LEN);

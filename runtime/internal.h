@@ -195,7 +195,7 @@ struct ms_resource_thread {
 };
 struct ms_resource_sample {
   uint64_t ts;
-  uint64_t process[MS_RES_PROCESS_LEN]; /* indexed by MS_RES_RSS ... MS_RES_IVCSW */
+  uint64_t process[MS_RES_PROCESS_OWN_LEN]; /* indexed by MS_RES_RSS ... MS_RES_OWN_FILE */
   uint32_t nthreads;
   struct ms_resource_thread *threads;
 };

@@ -173,7 +173,10 @@ enum ms_record {
   /* [MS_REC_RESOURCE, ts, process, threads]: one tick of the resource sampler
    * (MEMSCOPE_RESOURCE_INTERVAL).  process: [rss_bytes, vsize_bytes, minor_faults,
    * major_faults, user_ns, system_ns, read_bytes, write_bytes, voluntary_switches,
-   * involuntary_switches] (cumulative since the process started, but rss and vsize);
+   * involuntary_switches] (cumulative since the process started, but rss and vsize),
+   * then (optional: older runtimes wrote 10 elements, which readers must accept)
+   * own_file_bytes, the size memscope's own output file had reached (its chunks so
+   * far), so that a reader can tell the program's storage writes from memscope's;
    * threads: array of [os_tid, user_ns, system_ns] for the threads recording then. */
   MS_REC_RESOURCE = 7,
   /* [MS_REC_MODULE, path, base, build_id, ts]: a loaded ELF image (the program, its
@@ -207,7 +210,7 @@ enum {
   MS_RES_TS = 1, MS_RES_PROCESS = 2, MS_RES_THREADS = 3, MS_RES_LEN = 4,
   MS_RES_RSS = 0, MS_RES_VSIZE = 1, MS_RES_MINFLT = 2, MS_RES_MAJFLT = 3, MS_RES_UTIME = 4,
   MS_RES_STIME = 5, MS_RES_READ = 6, MS_RES_WRITE = 7, MS_RES_VCSW = 8, MS_RES_IVCSW = 9,
-  MS_RES_PROCESS_LEN = 10,
+  MS_RES_PROCESS_LEN = 10, MS_RES_OWN_FILE = 10, MS_RES_PROCESS_OWN_LEN = 11, /* (optional) */
   MS_RES_THREAD_TID = 0, MS_RES_THREAD_UTIME = 1, MS_RES_THREAD_STIME = 2,
   MS_RES_THREAD_LEN = 3,
   MS_MODULE_PATH = 1, MS_MODULE_BASE = 2, MS_MODULE_BUILD_ID = 3, MS_MODULE_TS = 4,

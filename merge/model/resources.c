@@ -19,6 +19,13 @@
 static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 static uint64_t max_u(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* The program's storage writes: the process's less memscope's own file, whose chunks
+ * are reserved ahead of being written (so this can read low by their unwritten tails,
+ * never high because of memscope). */
+static uint64_t program_writes(const struct mg_resource_rec *r) {
+  return minus(r->write_bytes, r->own_file_bytes);
+}
+
 /* The higher of two rates, NaN (no interval) losing to any number. */
 static double max_rate(double a, double b) {
   if (isnan(a))
@@ -72,9 +79,10 @@ static struct mg_resource_thread *thread_of(struct mg_resources *res, uint64_t o
 
 static void add_thread(struct mg_resources *res, const struct mg_resource_thread_rec *r) {
   struct mg_resource_thread *t = thread_of(res, r->os_tid);
-  /* Counters that went back: the tid now names another thread; keep what the first
-   * one used. */
-  if (r->user_ns < t->user_ns || r->system_ns < t->system_ns ||
+  /* CPU that went back: the tid now names another thread; keep what the first one used.
+   * (The sum: runtimes that split a thread's exact run time as the kernel's ticks do can
+   * move time between user and system from one tick to the next.) */
+  if (r->user_ns + r->system_ns < t->user_ns + t->system_ns ||
       (r->has_io && t->has_io && (r->read_bytes < t->read_bytes || r->write_bytes < t->write_bytes))) {
     t->base_user += t->user_ns;
     t->base_system += t->system_ns;
@@ -115,7 +123,7 @@ void mg_resources_add(struct mg_process *proc, const struct mg_resource_rec *r) 
     double dt = (double)(r->ts - res->prev.ts);
     pt.cpu_percent = 100.0 * (double)minus(cpu, res->prev.user_ns + res->prev.system_ns) / dt;
     pt.read_rate = 1e9 * (double)minus(r->read_bytes, res->prev.read_bytes) / dt;
-    pt.write_rate = 1e9 * (double)minus(r->write_bytes, res->prev.write_bytes) / dt;
+    pt.write_rate = 1e9 * (double)minus(program_writes(r), program_writes(&res->prev)) / dt;
   }
 
   /* The summary, exact. */
@@ -146,7 +154,7 @@ void mg_resources_add(struct mg_process *proc, const struct mg_resource_rec *r) 
   s->user_ns = max_u(s->user_ns, r->user_ns);
   s->system_ns = max_u(s->system_ns, r->system_ns);
   s->read_bytes = max_u(s->read_bytes, r->read_bytes);
-  s->write_bytes = max_u(s->write_bytes, r->write_bytes);
+  s->write_bytes = max_u(s->write_bytes, program_writes(r));
   s->minor_faults = max_u(s->minor_faults, r->minor_faults);
   s->major_faults = max_u(s->major_faults, r->major_faults);
   s->voluntary_switches = max_u(s->voluntary_switches, r->voluntary_switches);

@@ -64,7 +64,7 @@ struct mg_resource_summary {
   uint64_t peak_cpu_ns;          /* the end of that interval */
   double average_cpu_percent;    /* CPU time from the first tick to the last / that span */
   uint64_t user_ns, system_ns;   /* CPU time of the process at its last tick */
-  uint64_t read_bytes, write_bytes;
+  uint64_t read_bytes, write_bytes; /* the program's: memscope's own file left out */
   double peak_read_rate, peak_write_rate; /* bytes per second */
   uint64_t minor_faults, major_faults;
   uint64_t voluntary_switches, involuntary_switches;

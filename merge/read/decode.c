@@ -613,6 +613,9 @@ static bool decode_resource(struct mg_decoder *d, const msgpack_object *el, uint
   for (uint32_t k = 0; k < MS_RES_PROCESS_LEN; k++)
     if (!get_uint(&r, &proc[k], names[k], dest[k]))
       return false;
+  if (nproc >= MS_RES_PROCESS_OWN_LEN &&
+      !get_uint(&r, &proc[MS_RES_OWN_FILE], "own_file_bytes", &res.own_file_bytes))
+    return false;
   struct mg_resource_thread_rec *out = zone_array(d, nlist, sizeof *out);
   if (!out)
     return false;

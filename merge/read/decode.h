@@ -243,6 +243,7 @@ struct mg_resource_rec {
   uint64_t user_ns, system_ns;
   uint64_t read_bytes, write_bytes;
   uint64_t voluntary_switches, involuntary_switches;
+  uint64_t own_file_bytes; /* memscope's own file's size then; 0 from older runtimes */
   size_t nthreads;
   const struct mg_resource_thread_rec *threads;
 };

@@ -11,7 +11,12 @@ the site table sorts it both ways; the site filter works; a click in the flame g
 zooms in, and its frames are marked estimates exactly when sites have stacks (with
 --flame-*, whole paths, origins and search: check_flame); the Resources section either says that no resource data was recorded or, with
 --resources, draws its SVG charts (RSS, virtual size, CPU, I/O) with data points, and the
-thread cards and overview cards show CPU.  Saves a screenshot, and prints the load time.
+thread cards and overview cards show CPU (each worker of resource_monitor the time it
+ran, never "0 ms").  Every page: the Overview's charts are at least 500 x 180 px, with ticks that
+carry units on both axes, one time axis per process, no two labels overlapping; no "??"
+or bare "site 0x..." label; the cross-thread matrix (when there are cross-thread frees)
+shows numbers and a legend.  Saves a screenshot of the page and one of every tab it
+looks at (SCREENSHOT minus .png, then -TAB.png), and prints the load time.
 
 usage: html_browser.py CHROMIUM REPORT.html SCREENSHOT.png [--timing-only] [--resources]
                       [--flame-roots A,B --flame-caller F --flame-callee G --flame-search TEXT
@@ -33,6 +38,7 @@ import select
 import shutil
 import subprocess
 import sys
+import re
 import tempfile
 import time
 
@@ -172,7 +178,13 @@ def thousands(n):
 
 def check_model(c):
     """What the page shows is what the JSON report embedded in it says."""
-    d = c.js("JSON.parse(document.getElementById('memscope-data').textContent)")
+    # What the checks need, worked out in the page: a big report's whole JSON sent back
+    # over the DevTools pipe took longer than its 60 s timeout on a loaded machine.
+    d = c.js("""(() => { const d = JSON.parse(document.getElementById('memscope-data').textContent);
+        return {schema: d.schema, totals: {allocations: d.totals.allocations}, threads_count: d.threads_count,
+                processes: d.processes.map(p => ({threads: p.threads.map(t => ({thread: t.thread, alert: t.alert}))})),
+                bottlenecks: d.bottlenecks.slice(0, 200).map(b => ({level: b.level})),
+                sites: d.sites.map(s => ({id: s.id, bytes: s.bytes, calls: s.calls}))}; })()""")
     check(d["schema"] == "memscope-merge/1", "the page embeds the JSON report (schema %s)" % d["schema"])
     cards = dict(c.js("""Array.from(document.querySelectorAll('.cards .stat')).map(e =>
         [e.querySelector('.stat-label').textContent,
@@ -229,7 +241,7 @@ def check_resources(c):
     # Every point of a series lies inside the plot area.
     inside = c.js("""Array.from(document.querySelectorAll('#resources svg.res-chart circle')).every(e => {
         const x = Number(e.getAttribute('cx')), y = Number(e.getAttribute('cy'));
-        return x >= 60 && x <= 600 && y >= 0 && y <= 170; })""")
+        return x >= 74 && x <= 586 && y >= 26 && y <= 190; })""")
     check(inside, "every data point lies inside its chart")
     cards = c.js("""Array.from(document.querySelectorAll('.cards .stat')).map(e =>
         [e.querySelector('.stat-label').textContent, e.querySelector('.stat-value').textContent])""")
@@ -238,6 +250,12 @@ def check_resources(c):
           "overview cards show peak RSS and CPU: %s, %s" % (values.get("Peak RSS"), values.get("Peak CPU")))
     cpu = c.js("Array.from(document.querySelectorAll('#thread-grid .thread-card dd.cpu')).map(e => e.textContent)")
     check(len(cpu) > 0, "thread cards show CPU time and share (%d cards, e.g. %s)" % (len(cpu), cpu[:3]))
+    # The workers ran: each shows its CPU time (to the 0.1 ms under 10 ms), never "0 ms".
+    check(all(re.match(r"^([0-9]\.[0-9] ms|[1-9][0-9]* ms|[0-9]+\.[0-9]{2} s) \u00b7 [0-9.]+%$", t) for t in cpu),
+          "every thread card shows the CPU time its thread used: %s" % sorted(set(cpu))[:4])
+    c.click("nav [data-tab=system]")
+    note = c.js("document.querySelector('#panel-system .cpu-note')?.textContent || ''")
+    check("adds up to" in note and "show none" in note, "the System tab says how much CPU the threads account for: %r" % note)
     rows = c.js("document.querySelectorAll('#res-threads tbody tr').length")
     check(rows > 0, "the System tab lists CPU by thread (%d rows)" % rows)
 
@@ -364,6 +382,97 @@ def check_flame_scale(c, roots_min):
     check(found[0] >= 1 and "%" in found[1], "searching it highlights %d frames: %r" % tuple(found))
 
 
+# Text boxes that overlap, per SVG chart (or other container): pairs of [text, text].
+OVERLAPS_JS = """((sel, items) => Array.from(document.querySelectorAll(sel)).map(box => {
+    const r = Array.from(box.querySelectorAll(items)).map(t => [t.textContent, t.getBoundingClientRect()])
+        .filter(x => x[1].width > 0 && x[1].height > 0), out = [];
+    for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) {
+        const a = r[i][1], b = r[j][1];
+        if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+            out.push([r[i][0], r[j][0]]);
+    }
+    return out; }).flat())"""
+
+
+def shoot_tab(c, tab, prefix, min_height=150):
+    """The tab's panel as a PNG (prefix-TAB.png), checked to be a real picture of a
+    panel at least 1,000 px wide and min_height tall."""
+    c.click("nav [data-tab=%s]" % tab)
+    check(c.js("!document.getElementById('panel-%s').hidden" % tab), "%s tab shown" % tab)
+    box = c.js("""(() => { const r = document.getElementById('panel-%s').getBoundingClientRect();
+        return {x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width,
+                height: Math.min(r.height, 6000), scale: 1}; })()""" % tab)
+    png = base64.b64decode(c.call("Page.captureScreenshot", {"format": "png", "clip": box,
+                                                             "captureBeyondViewport": True}, timeout=120)["data"])
+    path = "%s-%s.png" % (prefix, tab)
+    with open(path, "wb") as f:
+        f.write(png)
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    check(png[:8] == b"\x89PNG\r\n\x1a\n" and width >= 1000 and height >= min_height and len(png) > 5000,
+          "screenshot of the %s tab: %s (%dx%d)" % (tab, path, width, height))
+
+
+def check_charts(c, resources):
+    """The Overview's timelines: per process, charts at least 500 x 180 px, with ticks
+    that carry units on both axes, all on the process's one time axis, no two labels
+    overlapping; with resource data, CPU, I/O and virtual size charts as well."""
+    c.click("nav [data-tab=overview]")
+    charts = c.js("""Array.from(document.querySelectorAll('#resources svg.res-chart')).map(g => {
+        const r = g.getBoundingClientRect();
+        return {chart: g.dataset.chart, process: g.closest('.res-process').dataset.process, span: g.dataset.span,
+                w: r.width, h: r.height, x: Array.from(g.querySelectorAll('text.xtick')).map(t => t.textContent),
+                y: Array.from(g.querySelectorAll('text.ytick')).map(t => t.textContent),
+                titles: Array.from(g.querySelectorAll('text.axis-title')).map(t => t.textContent),
+                legend: Array.from(g.querySelectorAll('text.legend')).map(t => t.textContent)}; })""")
+    kinds = {ch["chart"] for ch in charts}
+    want = {"memory", "allocations"} | ({"cpu", "io", "vsize"} if resources else set())
+    check(kinds == want, "timeline charts drawn: %s" % sorted(kinds))
+    units = {"memory": ("B",), "vsize": ("B",), "cpu": ("%",), "io": ("B/s",), "allocations": ("",)}
+    time_units = (" ns", " \u00b5s", " ms", " s")
+    for ch in charts:
+        check(ch["w"] >= 500 and ch["h"] >= 180, "chart %s of process %s is %dx%d px" % (ch["chart"], ch["process"], ch["w"], ch["h"]))
+        check(len(ch["x"]) >= 3 and all(t.endswith(time_units) for t in ch["x"]),
+              "chart %s has time ticks with units: %s" % (ch["chart"], ch["x"]))
+        check(len(ch["y"]) >= 3 and len(set(ch["y"])) == len(ch["y"]) and len(set(ch["x"])) == len(ch["x"]) and
+              all(t == "0" or any(t.endswith(u) for u in units[ch["chart"]]) for t in ch["y"]),
+              "chart %s has distinct value ticks with units: %s" % (ch["chart"], ch["y"]))
+        check(len(ch["titles"]) == 2 and ch["legend"], "chart %s names its axes %s and series %s" % (ch["chart"], ch["titles"], ch["legend"]))
+    by_proc = {}
+    for ch in charts:
+        by_proc.setdefault(ch["process"], []).append(ch)
+    for pi, chs in by_proc.items():
+        check(len({ch["span"] for ch in chs}) == 1 and len({tuple(ch["x"]) for ch in chs}) == 1,
+              "process %s: its %d charts share one time axis (%s)" % (pi, len(chs), chs[0]["x"]))
+    overlaps = c.js(OVERLAPS_JS + "('#resources svg.res-chart', 'text')")
+    check(not overlaps, "no two labels of a chart overlap %s" % overlaps[:5])
+
+
+def check_names(c):
+    """Names wherever the data has one: no "??" and no bare site id shown as a name on
+    the Overview, Sites and Flame graph tabs (tooltips included)."""
+    text = c.js("""['overview', 'sites', 'flame'].map(t => document.getElementById('panel-' + t).textContent +
+        Array.from(document.querySelectorAll('#panel-' + t + ' [title]')).map(e => e.title).join(' ')).join(' ')""")
+    check("??" not in text and not re.search(r"\bsite 0x[0-9a-f]+", text),
+          "no '??' or 'site 0x...' label (%d characters of text)" % len(text))
+
+
+def check_matrix(c):
+    """The cross-thread matrix: a number in every cell that has frees, the others
+    marked empty, a legend that says what rows, columns and colours are."""
+    c.click("nav [data-tab=matrix]")
+    cells = c.js("""Array.from(document.querySelectorAll('#cross-matrix td')).map(td =>
+        [td.classList.contains('has'), td.textContent, td.getBoundingClientRect().width])""")
+    has = [x for x in cells if x[0]]
+    check(has and all(re.match(r"^\u2248?[0-9.]+ (B|KiB|MiB|GiB)$", t) and w >= 40 for _, t, w in has) and
+          all(t == "\u00b7" for h, t, _ in cells if not h),
+          "matrix cells show their bytes: %s" % [t for _, t, _ in has][:6])
+    legend = c.js("document.getElementById('matrix-legend')?.textContent || ''")
+    check("allocating thread" in legend and "freeing thread" in legend and "colour" in legend,
+          "the matrix has a legend: %r" % legend[:120])
+    overlaps = c.js(OVERLAPS_JS + "('#cross-matrix', 'th, td')")
+    check(not overlaps, "no two matrix labels overlap")
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -395,21 +504,28 @@ def main():
               "navigate-to-load %.0f ms, %d bytes" % (timing["load"], timing["dcl"], timing["render"],
                                                       wall * 1000, os.path.getsize(report)))
         print("render steps (ms since the script started): " + timing["steps"])
+        prefix = shot[:-4] if shot.endswith(".png") else shot
         check_model(c)
+        check_charts(c, resources)
+        shoot_tab(c, "overview", prefix, 400)
         if "scale" in flame:
             check_flame_scale(c, int(flame["scale"]))
+            shoot_tab(c, "flame", prefix)
         if resources:
             check_resources(c)
         elif not timing_only:
-            empty = c.js("document.querySelector('#resources .empty')?.textContent || ''")
+            empty = c.js("document.querySelector('#resources .res-empty')?.textContent || ''")
             check("no resource data recorded" in empty and
-                  c.js("document.querySelectorAll('#resources svg').length") == 0,
-                  "without resource data the Resources section says so (%r)" % empty)
+                  c.js("document.querySelectorAll('#resources svg[data-chart=cpu]').length") == 0,
+                  "without resource data the Timelines section says so (%r)" % empty)
         if not timing_only:
             cards = c.js("document.querySelectorAll('#thread-grid .thread-card').length")
             check(cards > 0, "thread cards drawn (%d)" % cards)
+            t0 = time.time()
             c.click("nav [data-tab=threads]")
             check(c.js("!document.getElementById('panel-threads').hidden"), "Threads tab shown")
+            shoot_tab(c, "threads", prefix)
+            check(time.time() - t0 < 10, "the Threads tab shown and captured in %.1f s" % (time.time() - t0))
             key = c.js("document.querySelector('#thread-grid .thread-card').dataset.key")
             name = c.js("document.querySelector('#thread-grid .thread-card .tc-name').textContent")
             c.click("#thread-grid .thread-card")
@@ -437,6 +553,7 @@ def main():
             c.click("#site-table tr.site-row")
             check(c.js("document.querySelectorAll('#site-table tr.site-detail').length") >= 1,
                   "clicking a site row shows its inlined path")
+            shoot_tab(c, "sites", prefix)
 
             c.click("nav [data-tab=flame]")
             nodes = c.js("document.querySelectorAll('#flame g.node').length")
@@ -450,8 +567,14 @@ def main():
             est = c.js("document.querySelectorAll('#flame g.node.est').length")
             stacks = c.js("JSON.parse(document.getElementById('memscope-data').textContent).sites.some(s => s.stacks.length > 0)")
             check(bool(est) == stacks, "frames are marked estimates (%d) only when sites have stacks to split by" % est)
+            shoot_tab(c, "flame", prefix)
             if "roots" in flame:
                 check_flame(c, flame, flame["shot"])
+            check_names(c)
+            if c.js("JSON.parse(document.getElementById('memscope-data').textContent).processes.some(p => p.cross_thread && p.cross_thread.length)"):
+                check_matrix(c)
+            shoot_tab(c, "matrix", prefix, 100)
+            shoot_tab(c, "system", prefix)
 
             c.click("nav [data-tab=overview]")
         errors = c.js("Number(document.getElementById('ms-errors').dataset.count)")

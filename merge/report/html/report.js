@@ -93,8 +93,18 @@
   function pct(a, b) { return b > 0 ? (100 * a / b).toFixed(1) + '%' : '-'; }
   function pct1(v) { return (v === null ? 0 : v).toFixed(1) + '%'; }
   function secs(ns) { return ns >= 1e9 ? (ns / 1e9).toFixed(2) + ' s' : (ns / 1e6).toFixed(0) + ' ms'; }
-  function pidText(p) { return p.pid === null ? '?' : String(p.pid); }
-  function procName(p) { return (p.program || '?') + ' [' + pidText(p) + ']'; }
+  function pidText(p) { return p.pid === null ? 'pid unknown' : String(p.pid); }
+  function procName(p) { return (p.program || '(program unknown)') + ' [' + pidText(p) + ']'; }
+  /* A thread's CPU time as the sampler read it at its ticks: to the nanosecond from
+   * runtimes that read the kernel's run time (schedstat), in 10 ms clock ticks from older
+   * ones; 0: none seen (under a clock tick, or after the thread's last tick). */
+  function cpuText(ns) {
+    if (!ns) return 'none seen';
+    return ns < 1e7 ? (ns / 1e6).toFixed(1) + ' ms' : secs(ns);
+  }
+  /* User or system time alone: 0 is a part of a known whole (json.md: the split). */
+  function cpuPart(ns) { return ns ? cpuText(ns) : '0'; }
+  var CPU_WHY = 'CPU time (user + system) and share of its process\u2019s, as the resource sampler read it at its ticks: a thread\u2019s time after its last tick is not seen, and runtimes before the run-time reading counted it in 10 ms clock ticks (a thread under one read 0).';
 
   /* --- The model: the JSON report as docs/json.md describes it ----------------------------
    * D is read as it is; the page only adds, per site and per thread, a row that points at
@@ -103,16 +113,34 @@
   var T = D.totals;
   /* Site ids are "0x" and lower-case hex without leading zeros: by length, then text. */
   function cmpId(a, b) { return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0); }
-  function frameFn(f) { return f.function === null ? '??' : f.function; }
+  /* Names: a known name wherever one exists; where none does, why (never "??"). */
+  function baseName(path) { return path.slice(path.lastIndexOf('/') + 1) || path; }
+  function frameFn(f) {
+    if (f.function) return f.function;
+    if (f.file) return '(no function name, in ' + baseName(f.file) + ')';
+    return f.module ? '(unknown: no symbols in ' + baseName(f.module) + ')' : '(unknown function)';
+  }
   function where(f) {
-    if (!f.file) return '??';
-    return f.file + (f.line ? ':' + f.line + (f.column ? ':' + f.column : '') : '');
+    if (f.file) return f.file + (f.line ? ':' + f.line + (f.column ? ':' + f.column : '') : '');
+    if (f.module) return baseName(f.module) + (f.address ? '+' + f.address : '') + ' (no debug information)';
+    return '(no file: built without -g?)';
+  }
+  /* A site's name and place: its own first frame; for a site with none (uninstrumented
+   * code, or no SITE record) the place the merge found in its stacks, said as such. */
+  function siteNames(x) {
+    var f0 = x.frames[0], pl = x.place && x.place.frame;
+    if (f0) return [frameFn(f0), where(f0)];
+    if (x.uninstrumented) {
+      return pl ? [frameFn(pl) + ' \u2192 ' + (x.api || 'allocation') + ' (in uninstrumented code)', where(pl)]
+                : ['(uninstrumented ' + (x.api || 'allocation') + ': no stack sampled)', 'code not built with the memscope pass'];
+    }
+    if (pl) return [frameFn(pl), where(pl)];
+    return [x.described ? '(unknown: the site names no function)' : '(unknown: no SITE record for ' + x.id + ')', '(no location recorded)'];
   }
   /* Sites as the page first lists them: by bytes, then calls, then id. */
   var sites = D.sites.map(function (x) {
-    var f0 = x.frames[0];
-    return { s: x, index: 0, id: x.id, fn: f0 ? frameFn(f0) : 'site ' + x.id, loc: f0 ? where(f0) : '??',
-             api: x.api === null ? '?' : x.api, search: null };
+    var nm = siteNames(x);
+    return { s: x, index: 0, id: x.id, fn: nm[0], loc: nm[1], api: x.api === null ? '(no SITE record)' : x.api, search: null };
   });
   sites.sort(function (a, b) { return b.s.bytes - a.s.bytes || b.s.calls - a.s.calls || cmpId(a.id, b.id); });
   var siteById = {};
@@ -343,85 +371,71 @@
       })))));
   })();
 
-  /* --- Overview: timelines --------------------------------------------------------------- */
+  /* --- Overview: timelines, one block per process on one time axis ----------------------
+   * Every chart of a process (live heap and RSS, allocations, CPU, I/O, virtual size)
+   * spans the same time, from the process's start to its last event or resource tick,
+   * with the same time ticks, so a peak in one lines up with the others. */
 
-  var tlSec = section('overview', 'Timelines', 'Live heap (the highest in each of 32 time buckets) and allocations per bucket, per process. With a thread focused, its allocations are drawn over its process\u2019s.');
-  var tlBody = h('div', { class: 'timelines' });
-  tlSec.appendChild(tlBody);
-  function chart(series, opts) {
-    var W = 600, H = 140, L = 64, B = 22, n = series[0].values.length;
-    var max = 0;
-    series.forEach(function (sr) { sr.values.forEach(function (v) { if (v > max) max = v; }); });
-    if (max <= 0) max = 1;
-    var xs = function (i) { return L + (W - L - 8) * i / Math.max(n - 1, 1); };
-    var ys = function (v) { return 8 + (H - B - 8) * (1 - v / max); };
-    var g = s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': opts.title });
-    g.appendChild(s('line', { x1: L, y1: H - B, x2: W - 8, y2: H - B, class: 'axis' }));
-    g.appendChild(s('line', { x1: L, y1: 8, x2: L, y2: H - B, class: 'axis' }));
-    g.appendChild(s('text', { x: L - 6, y: 14, class: 'tick', 'text-anchor': 'end', text: opts.fmt(max) }));
-    g.appendChild(s('text', { x: L - 6, y: H - B, class: 'tick', 'text-anchor': 'end', text: '0' }));
-    g.appendChild(s('text', { x: W - 8, y: H - 6, class: 'tick', 'text-anchor': 'end', text: opts.span }));
-    g.appendChild(s('text', { x: L, y: H - 6, class: 'tick', text: '0' }));
-    series.forEach(function (sr) {
-      var pts = sr.values.map(function (v, i) { return xs(i).toFixed(1) + ',' + ys(v).toFixed(1); });
-      if (sr.area) {
-        g.appendChild(s('polygon', { points: L + ',' + (H - B) + ' ' + pts.join(' ') + ' ' + xs(n - 1).toFixed(1) + ',' + (H - B), class: sr.cls + ' area' }));
-      }
-      g.appendChild(s('polyline', { points: pts.join(' '), class: sr.cls + ' line' }));
-    });
-    return g;
+  /* Ticks for 0..max: about n steps of 1, 2 or 5 times a power of ten, in the unit of
+   * max (base 1024: KiB, MiB... for bytes; whole: no step under 1, for counts and bytes);
+   * the axis ends at the last tick. */
+  function niceTicks(max, n, base, whole) {
+    if (!(max > 0)) max = whole ? 2 : 1;
+    var unit = 1;
+    if (base === 1024) { while (max / unit >= 1024) unit *= 1024; }
+    var raw = max / n;
+    var r = raw / unit, p = Math.pow(10, Math.floor(Math.log10(r))), m = r / p;
+    var step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p * unit, out = [];
+    if (whole && step < 1) step = 1;
+    for (var k = 0; k * step < max + step * 0.999; k++) out.push(Number((k * step).toPrecision(12)));
+    return out;
   }
-  function drawTimelines() {
-    clear(tlBody);
-    procs.slice(0, 8).forEach(function (p, pi) {
-      var tl = p.timeline, span = ms(tl.bucket_ns * tl.live_bytes.length);
-      var allocSeries = [{ values: tl.allocations, cls: 'series-a', area: true }];
-      var f = state.focus;
-      if (f && f.process === pi) allocSeries.push({ values: f.t.timeline.allocations, cls: 'series-focus', area: false });
-      tlBody.appendChild(h('div', { class: 'timeline' },
-        h('h3', { text: procName(p) }),
-        h('div', { class: 'chart-pair' },
-          h('figure', null, h('figcaption', { text: p.peak.bytes ? 'Live heap (peak ' + fig(p.peak.bytes, bytes) + ' at ' + ms(p.peak.time_ns) + ')' : 'Blocks live at exit, by allocation time (leaks mode)' }),
-            chart([{ values: tl.live_bytes, cls: 'series-live', area: true }], { title: 'live heap', fmt: bytes, span: span })),
-          h('figure', null, h('figcaption', { text: 'Allocations per bucket' + (f && f.process === pi ? ' (focused: ' + f.label + ')' : '') }),
-            chart(allocSeries, { title: 'allocations', fmt: num, span: span })))));
-    });
-    if (procs.length > 8) tlBody.appendChild(h('p', { class: 'note', text: (procs.length - 8) + ' more processes not drawn.' }));
+  /* A time axis's unit for its span: labels such as "250 ms", "1.5 s". */
+  function timeUnit(span) {
+    return span >= 2e9 ? [1e9, 's'] : span >= 2e6 ? [1e6, 'ms'] : span >= 2e3 ? [1e3, '\u00b5s'] : [1, 'ns'];
   }
-  refreshers.push(drawTimelines);
-
-  /* --- Overview: resources (the runtime's resource sampler) ------------------------------ */
-
-  /* A chart over time: each series is {xs: ns, ys: values (null: no value there), cls,
-   * label, area}; x from 0 to opts.span ns, y from 0 to the highest value.  Axes with
-   * three ticks each, the axis titles, a legend when there are several series, and a dot
-   * per point when there are few. */
+  function trimNum(v) { return String(Number(v.toPrecision(4))); }
+  /* A chart over time: each series is {id, xs: ns, ys: values (null: no value there),
+   * cls, label, area, step}; x from 0 to opts.span ns.  Ticks with units on both axes,
+   * grid lines, the axis titles, a legend when there are several series, a dot per
+   * point when there are few.  Drawn at the size it is shown (600 x 230 units in a box
+   * about 600 px wide), so its 11-12 px text stays readable. */
+  var CW = 600, CH = 230;
   function timeChart(series, opts) {
-    var W = 600, H = 170, L = 70, R = 10, TOP = 10, B = 34;
+    var W = CW, H = CH, L = 74, R = 14, TOP = 26, B = 40;
     var max = 0, npts = 0;
     series.forEach(function (sr) { sr.ys.forEach(function (v) { if (v !== null && v > max) max = v; }); });
-    if (max <= 0) max = 1;
-    var span = opts.span > 0 ? opts.span : 1;
+    var yt = niceTicks(max, 4, opts.base, opts.base === 1024 || opts.whole), ymax = yt[yt.length - 1];
+    var span = opts.span > 0 ? opts.span : 1, tu = timeUnit(span);
+    var xt = niceTicks(span / tu[0], 6).map(function (v) { return v * tu[0]; }).filter(function (v) { return v <= span * 1.0001; });
     var xs = function (ns) { return L + (W - L - R) * Math.min(ns, span) / span; };
-    var ys = function (v) { return TOP + (H - B - TOP) * (1 - v / max); };
+    var ys = function (v) { return TOP + (H - B - TOP) * (1 - v / ymax); };
     var g = s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart res-chart', role: 'img', 'aria-label': opts.title, 'data-chart': opts.id });
-    for (var k = 0; k <= 2; k++) {
-      var yv = max * k / 2, y = ys(yv).toFixed(1), xv = span * k / 2, x = xs(xv).toFixed(1);
-      if (k) g.appendChild(s('line', { x1: L, y1: y, x2: W - R, y2: y, class: 'grid' }));
-      g.appendChild(s('text', { x: L - 6, y: (Number(y) + 4).toFixed(1), class: 'tick', 'text-anchor': 'end', text: k ? opts.fmt(yv) : '0' }));
+    yt.forEach(function (v) {
+      var y = ys(v).toFixed(1);
+      if (v) g.appendChild(s('line', { x1: L, y1: y, x2: W - R, y2: y, class: 'grid' }));
+      g.appendChild(s('text', { x: L - 6, y: (Number(y) + 4).toFixed(1), class: 'tick ytick', 'text-anchor': 'end', text: v ? opts.fmt(v) : '0' }));
+    });
+    xt.forEach(function (v, k) {
+      var x = xs(v).toFixed(1);
+      if (k) g.appendChild(s('line', { x1: x, y1: TOP, x2: x, y2: H - B, class: 'grid' }));
       g.appendChild(s('line', { x1: x, y1: H - B, x2: x, y2: H - B + 4, class: 'axis' }));
-      g.appendChild(s('text', { x: x, y: H - B + 15, class: 'tick', 'text-anchor': k === 0 ? 'start' : k === 2 ? 'end' : 'middle', text: ms(xv) }));
-    }
+      /* The first label starts at the axis (clear of the value axis's 0), one at the
+       * right edge ends there. */
+      var anchor = k === 0 ? 'start' : Number(x) > W - R - 24 ? 'end' : 'middle';
+      g.appendChild(s('text', { x: x, y: H - B + 17, class: 'tick xtick', 'text-anchor': anchor, text: trimNum(v / tu[0]) + ' ' + tu[1] }));
+    });
     g.appendChild(s('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'axis' }));
     g.appendChild(s('line', { x1: L, y1: TOP, x2: L, y2: H - B, class: 'axis' }));
-    g.appendChild(s('text', { x: (L + W - R) / 2, y: H - 4, class: 'axis-title', 'text-anchor': 'middle', text: 'time since the process started' }));
-    g.appendChild(s('text', { x: 12, y: (TOP + H - B) / 2, class: 'axis-title', 'text-anchor': 'middle',
-                              transform: 'rotate(-90 12 ' + ((TOP + H - B) / 2) + ')', text: opts.yTitle }));
+    g.appendChild(s('text', { x: (L + W - R) / 2, y: H - 5, class: 'axis-title', 'text-anchor': 'middle', text: 'time since the process started' }));
+    g.appendChild(s('text', { x: 14, y: (TOP + H - B) / 2, class: 'axis-title', 'text-anchor': 'middle',
+                              transform: 'rotate(-90 14 ' + ((TOP + H - B) / 2) + ')', text: opts.yTitle }));
     series.forEach(function (sr, si) {
-      /* Runs of points with a value: one polyline each. */
+      /* Runs of points with a value: one polyline each (a staircase for per-bucket counts). */
       var runs = [], cur = [];
       sr.ys.forEach(function (v, i) {
-        if (v === null) { if (cur.length) runs.push(cur); cur = []; return; }
+        if (v === null || sr.xs[i] > span) { if (cur.length) runs.push(cur); cur = []; return; }
+        if (sr.step && i) cur.push([xs(sr.xs[i - 1]), ys(v)]);
         cur.push([xs(sr.xs[i]), ys(v)]);
         npts++;
       });
@@ -433,66 +447,87 @@
         if (sr.area && run.length > 1)
           gs.appendChild(s('polygon', { points: run[0][0].toFixed(1) + ',' + (H - B) + ' ' + pts + ' ' + run[run.length - 1][0].toFixed(1) + ',' + (H - B), class: sr.cls + ' area' }));
         gs.appendChild(s('polyline', { points: pts, class: sr.cls + ' line' }));
-        if (run.length <= 120) run.forEach(function (q) { gs.appendChild(s('circle', { cx: q[0].toFixed(1), cy: q[1].toFixed(1), r: 2.2, class: sr.cls + ' dot' })); });
+        if (!sr.step && run.length <= 120) run.forEach(function (q) { gs.appendChild(s('circle', { cx: q[0].toFixed(1), cy: q[1].toFixed(1), r: 2.2, class: sr.cls + ' dot' })); });
       });
       g.appendChild(gs);
-      if (series.length > 1) {
-        var lx = L + 8 + si * 150;
-        g.appendChild(s('line', { x1: lx, y1: TOP + 6, x2: lx + 16, y2: TOP + 6, class: sr.cls + ' line' }));
-        g.appendChild(s('text', { x: lx + 20, y: TOP + 10, class: 'legend', text: sr.label }));
-      }
+      var lx = L + 4 + si * 170;
+      g.appendChild(s('line', { x1: lx, y1: 12, x2: lx + 16, y2: 12, class: sr.cls + ' line' }));
+      g.appendChild(s('text', { x: lx + 21, y: 16, class: 'legend', text: sr.label }));
     });
     g.setAttribute('data-points', String(npts));
+    g.setAttribute('data-span', String(span));
     return g;
   }
-  var resSec = section('overview', 'Resources', 'From the runtime\u2019s resource sampler (MEMSCOPE_RESOURCE_INTERVAL): memory of the process, CPU in % of one core over each interval between ticks, I/O per second; the live heap is drawn with RSS on the same time axis.');
-  resSec.id = 'resources';
-  var resBody = h('div', { class: 'resources' });
-  resSec.appendChild(resBody);
-  function drawResources() {
-    clear(resBody);
-    if (!resProcs.length) {
-      resBody.appendChild(h('p', { class: 'empty', text: 'no resource data recorded (set MEMSCOPE_RESOURCE_INTERVAL, e.g. 100ms, when running the program)' }));
-      return;
-    }
+  /* A process's time axis: from its start to its last event or resource tick. */
+  function procSpan(p) {
+    var last = p.last_event_ns || 0;
+    if (p.resources) last = Math.max(last, p.resources.summary.last_tick_ns);
+    if (!last) last = p.timeline.bucket_ns * p.timeline.live_bytes.length;
+    return Math.max(last, 1);
+  }
+  function perSecond(fmt) { return function (v) { return fmt(v) + '/s'; }; }
+  var tlSec = section('overview', 'Timelines', 'Per process, on one time axis: the live heap (the highest in each time bucket) with RSS, allocations per bucket, and, from the runtime\u2019s resource sampler (MEMSCOPE_RESOURCE_INTERVAL), CPU in % of one core and the program\u2019s I/O per second (memscope\u2019s own output file left out) over each interval between ticks, and the virtual size. With a thread focused, its allocations are drawn over its process\u2019s.');
+  tlSec.id = 'resources';
+  var tlBody = h('div', { class: 'timelines resources' });
+  tlSec.appendChild(tlBody);
+  function drawTimelines() {
+    clear(tlBody);
     procs.slice(0, 8).forEach(function (p, pi) {
-      var title = h('h3', { text: procName(p) });
-      if (!p.resources) { resBody.appendChild(h('div', { class: 'res-process' }, title, h('p', { class: 'empty', text: 'no resource data recorded' }))); return; }
-      var r = p.resources.summary, rt = p.resources.timeline, tl = p.timeline, last = p.last_event_ns;
-      var span = Math.max(r.last_tick_ns, last || 0, 1);
-      /* The live heap's buckets up to the last event, at the end of each. */
-      var liveX = [], liveY = [];
-      tl.live_bytes.forEach(function (v, k) { var x = (k + 1) * tl.bucket_ns; if (k * tl.bucket_ns <= last) { liveX.push(Math.min(x, span)); liveY.push(v); } });
-      var facts = [
-        ['ticks', num(r.ticks) + (rt.ticks_per_point > 1 ? ' (' + rt.ticks_per_point + ' per point)' : '')],
-        ['peak RSS', bytes(r.peak_rss_bytes) + ' at ' + ms(r.peak_rss_time_ns)], ['peak virtual size', bytes(r.peak_vsize_bytes)],
-        ['CPU (of one core)', 'peak ' + pct1(r.peak_cpu_percent) + ', average ' + pct1(r.average_cpu_percent)],
-        ['CPU time', secs(r.cpu_user_ns) + ' user, ' + secs(r.cpu_system_ns) + ' system'],
-        ['I/O', bytes(r.read_bytes) + ' read, ' + bytes(r.write_bytes) + ' written'],
-        ['page faults', num(r.minor_faults) + ' minor, ' + num(r.major_faults) + ' major'],
-        ['context switches', num(r.voluntary_switches) + ' voluntary, ' + num(r.involuntary_switches) + ' involuntary']
+      var tl = p.timeline, span = procSpan(p), f = state.focus;
+      var bx = [], live = [], allocs = [], mine = [];
+      tl.live_bytes.forEach(function (v, k) {
+        if (k * tl.bucket_ns > span) return;
+        bx.push(Math.min((k + 1) * tl.bucket_ns, span));
+        live.push(v);
+        allocs.push(tl.allocations[k]);
+        if (f && f.process === pi) mine.push(f.t.timeline.allocations[k] || 0);
+      });
+      /* Counts per bucket: from the bucket's start to its end. */
+      var bxs = [0].concat(bx), step = function (a) { return [a[0]].concat(a); };
+      var memSeries = [{ id: 'live', xs: bx, ys: live, cls: 'series-live', area: !p.resources, label: 'live heap' }];
+      var rt = p.resources && p.resources.timeline;
+      if (rt) memSeries.unshift({ id: 'rss', xs: rt.time_ns, ys: rt.rss_bytes, cls: 'series-rss', area: true, label: 'RSS' });
+      var allocSeries = [{ id: 'allocations', xs: bxs, ys: step(allocs), cls: 'series-a', area: true, step: true, label: 'allocations, all threads' }];
+      if (mine.length) allocSeries.push({ id: 'focus', xs: bxs, ys: step(mine), cls: 'series-focus', area: false, step: true, label: 'focused: ' + f.label });
+      var figs = [
+        h('figure', null, h('figcaption', { text: p.peak.bytes ? 'Live heap' + (rt ? ' and RSS' : '') + ' (peak live ' + fig(p.peak.bytes, bytes) + ' at ' + ms(p.peak.time_ns) + ')' : 'Blocks live at exit, by allocation time (leaks mode)' }),
+          timeChart(memSeries, { id: 'memory', title: 'memory over time', fmt: bytes, base: 1024, span: span, yTitle: 'bytes' })),
+        h('figure', null, h('figcaption', { text: 'Allocations per time bucket (' + ms(tl.bucket_ns) + ' each)' }),
+          timeChart(allocSeries, { id: 'allocations', title: 'allocations over time', fmt: num, whole: true, span: span, yTitle: 'allocations per bucket' }))
       ];
-      resBody.appendChild(h('div', { class: 'res-process', data: { process: pi } }, title,
-        h('dl', { class: 'res-facts' }, facts.map(function (f) { return h('div', null, h('dt', { text: f[0] }), h('dd', { text: f[1] })); })),
-        h('div', { class: 'chart-pair' },
-          h('figure', null, h('figcaption', { text: 'RSS and live heap' }),
-            timeChart([{ id: 'rss', xs: rt.time_ns, ys: rt.rss_bytes, cls: 'series-rss', area: true, label: 'RSS' },
-                       { id: 'live', xs: liveX, ys: liveY, cls: 'series-live', area: false, label: 'live heap' }],
-                      { id: 'memory', title: 'RSS and live heap over time', fmt: bytes, span: span, yTitle: 'bytes' })),
-          h('figure', null, h('figcaption', { text: 'Virtual size' }),
-            timeChart([{ id: 'vsize', xs: rt.time_ns, ys: rt.vsize_bytes, cls: 'series-a', area: true, label: 'virtual size' }],
-                      { id: 'vsize', title: 'virtual size over time', fmt: bytes, span: span, yTitle: 'bytes' })),
-          h('figure', null, h('figcaption', { text: 'CPU (% of one core)' }),
-            timeChart([{ id: 'cpu', xs: rt.time_ns, ys: rt.cpu_percent, cls: 'series-cpu', area: true, label: 'CPU %' }],
-                      { id: 'cpu', title: 'CPU over time', fmt: function (v) { return v.toFixed(0) + '%'; }, span: span, yTitle: '% of one core' })),
-          h('figure', null, h('figcaption', { text: 'I/O (bytes per second)' }),
+      var facts = null;
+      if (rt) {
+        var r = p.resources.summary;
+        figs.push(
+          h('figure', null, h('figcaption', { text: 'CPU (% of one core; peak ' + pct1(r.peak_cpu_percent) + ', average ' + pct1(r.average_cpu_percent) + ')' }),
+            timeChart([{ id: 'cpu', xs: rt.time_ns, ys: rt.cpu_percent, cls: 'series-cpu', area: true, label: 'CPU' }],
+                      { id: 'cpu', title: 'CPU over time', fmt: function (v) { return trimNum(v) + '%'; }, span: span, yTitle: '% of one core' })),
+          h('figure', null, h('figcaption', { text: 'The program\u2019s storage I/O (' + bytes(r.read_bytes) + ' read, ' + bytes(r.write_bytes) + ' written; memscope\u2019s own file left out)' }),
             timeChart([{ id: 'read', xs: rt.time_ns, ys: rt.read_bytes_per_s, cls: 'series-read', area: false, label: 'read' },
                        { id: 'write', xs: rt.time_ns, ys: rt.write_bytes_per_s, cls: 'series-write', area: false, label: 'written' }],
-                      { id: 'io', title: 'I/O over time', fmt: function (v) { return bytes(v) + '/s'; }, span: span, yTitle: 'bytes/s' })))));
+                      { id: 'io', title: 'I/O over time', fmt: perSecond(bytes), base: 1024, span: span, yTitle: 'bytes per second' })),
+          h('figure', null, h('figcaption', { text: 'Virtual size (peak ' + bytes(r.peak_vsize_bytes) + ')' }),
+            timeChart([{ id: 'vsize', xs: rt.time_ns, ys: rt.vsize_bytes, cls: 'series-a', area: true, label: 'virtual size' }],
+                      { id: 'vsize', title: 'virtual size over time', fmt: bytes, base: 1024, span: span, yTitle: 'bytes' })));
+        facts = [
+          ['ticks', num(r.ticks) + (rt.ticks_per_point > 1 ? ' (' + rt.ticks_per_point + ' per point)' : '')],
+          ['peak RSS', bytes(r.peak_rss_bytes) + ' at ' + ms(r.peak_rss_time_ns)], ['peak virtual size', bytes(r.peak_vsize_bytes)],
+          ['CPU (of one core)', 'peak ' + pct1(r.peak_cpu_percent) + ', average ' + pct1(r.average_cpu_percent)],
+          ['CPU time', secs(r.cpu_user_ns) + ' user, ' + secs(r.cpu_system_ns) + ' system'],
+          ['I/O of the program', bytes(r.read_bytes) + ' read, ' + bytes(r.write_bytes) + ' written'],
+          ['page faults', num(r.minor_faults) + ' minor, ' + num(r.major_faults) + ' major'],
+          ['context switches', num(r.voluntary_switches) + ' voluntary, ' + num(r.involuntary_switches) + ' involuntary']
+        ];
+      }
+      tlBody.appendChild(h('div', { class: 'timeline res-process', data: { process: pi } },
+        h('h3', { text: procName(p) }),
+        facts ? h('dl', { class: 'res-facts' }, facts.map(function (x) { return h('div', null, h('dt', { text: x[0] }), h('dd', { text: x[1] })); }))
+              : h('p', { class: 'empty res-empty', text: 'no resource data recorded (set MEMSCOPE_RESOURCE_INTERVAL, e.g. 100ms, when running the program, for RSS, CPU and I/O)' }),
+        h('div', { class: 'chart-pair' }, figs)));
     });
-    if (procs.length > 8) resBody.appendChild(h('p', { class: 'note', text: (procs.length - 8) + ' more processes not drawn.' }));
+    if (procs.length > 8) tlBody.appendChild(h('p', { class: 'note', text: (procs.length - 8) + ' more processes not drawn.' }));
   }
-  drawResources();
+  refreshers.push(drawTimelines);
 
   /* --- Overview: phases ------------------------------------------------------------------ */
 
@@ -572,7 +607,7 @@
           h('dt', { text: 'peak' }), h('dd', { text: fig(t.t.peak_live_bytes, bytes) }),
           h('dt', { text: 'CPU' }),
           !res ? h('dd', { class: 'na', title: 'not seen by the resource sampler', text: '—' })
-               : h('dd', { class: 'cpu', title: 'CPU time (user + system) and share of its process\u2019s', text: secs(cpuNs(t)) + ' · ' + pct1(100 * res.cpu_share) }),
+                              : h('dd', { class: 'cpu', title: CPU_WHY, text: cpuText(cpuNs(t)) + ' · ' + pct1(100 * res.cpu_share) }),
           h('dt', { text: 'I/O' }),
           !res || res.read_bytes === null ? h('dd', { class: 'na', title: !res ? 'not seen by the resource sampler' : 'the runtime did not sample this thread\u2019s I/O', text: '—' })
                                           : h('dd', { class: 'io', title: 'bytes read / written', text: bytes(res.read_bytes) + ' / ' + bytes(res.write_bytes) })),
@@ -747,11 +782,12 @@
     for (var k = 0; given < whole && k < order.length; k++) { parts[order[k]]++; given++; }
     return parts;
   }
-  /* A path frame's name, as the merge names it: its function, else image+address, else ??. */
+  /* A path frame's name: its function, else its image and address (said unknown). */
   function pathName(f) {
-    if (f.function !== null && f.function !== undefined) return f.function;
-    if (f.module) return (f.module.slice(f.module.lastIndexOf('/') + 1) || '?') + '+' + f.address;
-    return '??';
+    if (f.function) return f.function;
+    if (f.file) return '(no function name, in ' + baseName(f.file) + ')';
+    if (f.module) return baseName(f.module) + '+' + f.address + ' (no symbols)';
+    return '(unknown function)';
   }
   function flameNode(name, origin) {
     return { name: name, origin: origin, value: 0, est: 0, samples: 0, kids: Object.create(null), order: [], site: null, files: [], search: null };
@@ -788,7 +824,7 @@
       var whole = metric === 'live_bytes' ? x.s.counts.live_bytes : null;
       function add(inner, v, est, samples) {
         var path = inner.slice().reverse();
-        flameAdd(root, path.length ? path : [{ function: 'site ' + x.id, origin: 'unknown' }], x, v, est, samples);
+        flameAdd(root, path.length ? path : [{ function: x.s.uninstrumented ? '(uninstrumented code: no stack sampled)' : x.fn, origin: 'unknown' }], x, v, est, samples);
       }
       if (parts) {
         stacks.forEach(function (st, i) {
@@ -953,7 +989,7 @@
 
   /* --- Cross-thread matrix ----------------------------------------------------------------- */
 
-  var mxSec = section('matrix', 'Cross-thread frees', 'Blocks allocated by the thread of the row and freed by the thread of the column (bytes; darker is more). The 24 threads most involved are shown.');
+  var mxSec = section('matrix', 'Cross-thread frees', 'Bytes allocated by the thread of the row and freed by the thread of the column (the number in each cell; darker is more, on a log scale; \u2248: estimated from samples). The 24 threads most involved are shown; hover a cell for blocks and names, click it to focus the allocating thread.');
   var mxBody = h('div', { class: 'matrix-wrap' });
   mxSec.appendChild(mxBody);
   function drawMatrix() {
@@ -983,13 +1019,24 @@
         var c = at[a + ':' + f], v = c ? c.bytes.value : 0;
         var alpha = v ? 0.15 + 0.85 * Math.log(1 + v) / Math.log(1 + max) : 0;
         var hot = foc && foc.process === pi && (foc.thread === a || foc.thread === f);
-        tr.appendChild(h('td', { class: (hot ? 'focus-line ' : '') + (v ? 'has' : 'none'), style: v ? 'background:rgba(190,60,40,' + alpha.toFixed(2) + ')' : null,
-          title: threadName(pi, a) + ' → ' + threadName(pi, f) + ': ' + (c ? fig(c.blocks, num) + ' blocks, ' + fig(c.bytes, bytes) : 'none'),
+        tr.appendChild(h('td', { class: (hot ? 'focus-line ' : '') + (v ? 'has' : 'none') + (alpha > 0.55 ? ' dark' : ''), style: v ? 'background:rgba(190,60,40,' + alpha.toFixed(2) + ')' : null,
+          title: threadName(pi, a) + ' \u2192 ' + threadName(pi, f) + ': ' + (c ? fig(c.blocks, num) + ' blocks, ' + fig(c.bytes, bytes) : 'none'),
+          data: { value: v }, text: v ? (c.bytes.samples !== undefined ? '\u2248' : '') + bytes(v) : '\u00b7',
           on: v ? { click: function () { var t = threadOf(pi, a); if (t) setFocus(t); } } : null }));
       });
       table.appendChild(tr);
     });
     mxBody.appendChild(table);
+    /* The legend: the colour scale from the smallest to the largest cell, and the axes. */
+    var low = cells.reduce(function (m, c) { return c.bytes.value > 0 && c.bytes.value < m ? c.bytes.value : m; }, max);
+    var stops = [low, Math.sqrt(low * max), max].map(function (v) {
+      var alpha = 0.15 + 0.85 * Math.log(1 + v) / Math.log(1 + max);
+      return h('span', { class: 'mx-stop' }, h('span', { class: 'mx-swatch', style: 'background:rgba(190,60,40,' + alpha.toFixed(2) + ')' }), bytes(v));
+    });
+    mxBody.appendChild(h('div', { class: 'mx-legend', id: 'matrix-legend' },
+      h('span', { class: 'mx-axes', text: 'rows: the allocating thread \u2193 \u00b7 columns: the freeing thread \u2192 \u00b7 cells: bytes freed across (\u00b7 none)' }),
+      h('span', { class: 'mx-scale' }, 'colour: ', stops),
+      h('span', { class: 'mx-names' }, ids.map(function (id) { return '#' + id + ' ' + (threadOf(pi, id) ? threadOf(pi, id).label : '?'); }).join(', '))));
   }
   refreshers.push(drawMatrix);
 
@@ -1041,12 +1088,21 @@
       rows.slice(0, 100).forEach(function (x) {
         var p = x[0], t = x[1];
         tt.appendChild(h('tr', null, [procs.length > 1 ? pidText(p) : null, t.thread === null ? '-' : '#' + t.thread, t.os_tid, t.name === null ? '-' : t.name,
-          secs(t.cpu_user_ns), secs(t.cpu_system_ns), pct1(100 * t.cpu_share), t.read_bytes === null ? '—' : bytes(t.read_bytes),
+          cpuPart(t.cpu_user_ns), cpuPart(t.cpu_system_ns), pct1(100 * t.cpu_share), t.read_bytes === null ? '—' : bytes(t.read_bytes),
           t.write_bytes === null ? '—' : bytes(t.write_bytes)].filter(function (v) { return v !== null; }).map(function (v, i) {
           return h('td', { class: i >= (procs.length > 1 ? 4 : 3) ? 'num' : null, text: String(v) });
         })));
       });
       sysSec.appendChild(h('h3', { text: 'CPU and I/O by thread' }));
+      /* How much of each process's CPU its threads' ticks account for: the rest ran
+       * between a thread's last tick and its end, or in ticks under 10 ms. */
+      procs.forEach(function (p) {
+        if (!p.resources) return;
+        var sum = 0, r = p.resources.summary, under = 0;
+        p.resources.threads.forEach(function (t) { sum += cpu(t); if (!cpu(t)) under++; });
+        sysSec.appendChild(h('p', { class: 'note cpu-note', text: procName(p) + ': the threads\u2019 CPU as the sampler saw it adds up to ' + secs(sum) + ' of the process\u2019s ' +
+          secs(r.cpu_user_ns + r.cpu_system_ns) + '; ' + num(under) + ' of ' + num(p.resources.threads.length) + ' threads show none (the rest ran between a thread\u2019s last sampler tick and its end, or, with runtimes that counted thread CPU in 10 ms clock ticks, in threads under one tick).' }));
+      });
       sysSec.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'res-threads' }, h('thead', null, h('tr', null,
         (procs.length > 1 ? ['pid'] : []).concat(['thread', 'tid', 'name', 'user', 'system', 'CPU share', 'read', 'written']).map(function (c) { return h('th', { text: c }); }))), tt)));
       if (rows.length > 100) sysSec.appendChild(h('p', { class: 'note', text: (rows.length - 100) + ' more threads not shown.' }));

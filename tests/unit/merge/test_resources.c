@@ -475,6 +475,45 @@ START_TEST(test_session_in_parallel) {
 }
 END_TEST
 
+/* A tick of a newer runtime: the process array ends with memscope's own file's size. */
+static void fx_tick_own(struct fx *f, uint64_t ts, uint64_t write, uint64_t own) {
+  fx_mark(f);
+  msgpack_pack_array(&f->pk, MS_RES_LEN);
+  msgpack_pack_uint64(&f->pk, MS_REC_RESOURCE);
+  msgpack_pack_uint64(&f->pk, ts);
+  msgpack_pack_array(&f->pk, MS_RES_PROCESS_OWN_LEN);
+  for (int i = 0; i < MS_RES_PROCESS_OWN_LEN; i++)
+    msgpack_pack_uint64(&f->pk, i == MS_RES_WRITE ? write : i == MS_RES_OWN_FILE ? own : 1);
+  msgpack_pack_array(&f->pk, 0);
+}
+
+/* memscope's own file is left out of the program's writes: written 0.5, 2 and 4 MB while
+ * memscope's file reached 0.5, 1.5 and 1.5 MB, so the program wrote 0, 0.5 and 2.5 MB:
+ * 5 MB/s over the first 100 ms, 10 MB/s over the next 200 ms.  A tick whose file grew
+ * more than the writes counted (its chunks reserved ahead) gives 0, never less. */
+START_TEST(test_own_file_left_out) {
+  struct fx f;
+  fx_init(&f);
+  fx_header(&f, "own", 9);
+  fx_tick_own(&f, 1000 + 100 * MS_, MB / 2, MB / 2);
+  fx_tick_own(&f, 1000 + 200 * MS_, 2 * MB, 3 * MB / 2);
+  fx_tick_own(&f, 1000 + 400 * MS_, 4 * MB, 3 * MB / 2);
+  fx_tick_own(&f, 1000 + 500 * MS_, 4 * MB, 5 * MB);
+  fx_end(&f, 1000 + 500 * MS_, "exit");
+  struct mg_profile *p = profile_of(&f, "own.msgpack");
+  const struct mg_resources *res = p->inputs[0].process->resources;
+  ck_assert_ptr_nonnull(res);
+  ck_assert_uint_eq(res->summary.write_bytes, 5 * MB / 2);
+  assert_close(res->summary.peak_write_rate, 10.0 * MB, "peak write rate");
+  ck_assert_uint_eq(res->npoints, 4);
+  assert_close(res->points[1].write_rate, 5.0 * MB, "write rate at 200 ms");
+  assert_close(res->points[2].write_rate, 10.0 * MB, "write rate at 400 ms");
+  assert_close(res->points[3].write_rate, 0, "write rate at 500 ms");
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 Suite *resources_suite(void) {
   Suite *s = suite_create("resources");
   TCase *tc = tcase_create("resources");
@@ -485,6 +524,7 @@ Suite *resources_suite(void) {
   tcase_add_test(tc, test_json);
   tcase_add_test(tc, test_bad_resource_record);
   tcase_add_test(tc, test_session_in_parallel);
+  tcase_add_test(tc, test_own_file_left_out);
   suite_add_tcase(s, tc);
   return s;
 }
