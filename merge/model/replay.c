@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "memscope/format.h"
+#include "events.h"
 #include "live.h"
 #include "stacks.h"
 #include "util.h"
@@ -115,10 +116,26 @@ struct seg {
   double *weights; /* NULL, or cap of them: weights[i] of items[i] if OP_WEIGHTED */
 };
 
+/* Plain batches waiting behind a thread's queue as they were read: the chunks' bytes
+ * (8 to 11 an event, where an item takes 32) and each entry's op, decoded again
+ * (mg_plain_again) LAZY_BATCH entries at a time into the queue when it runs out
+ * (queue_encoded).  Invariant: a thread whose queue is empty has nothing encoded. */
+struct lazy {
+  uint8_t *bytes; /* bytes[at..len): the rest of the batches, each from where its items
+                   * start (the codec's state is zeros there) */
+  size_t at, len, cap;
+  uint32_t *ops; /* ops[op_at..nops): the op of each entry still encoded */
+  size_t op_at, nops, ops_cap;
+  size_t *ends; /* ends[end_at..nends): where each batch's bytes end in `bytes` */
+  size_t end_at, nends, ends_cap;
+  struct ms_codec_state st; /* at `at`, within batch end_at */
+};
+
 /* A thread's queue and what the replay follows about it. */
 struct tstate {
   struct seg q; /* a plain batch that comes while it is empty is queued where it was
                  * decoded: its array becomes the queue's (queue_plain) */
+  struct lazy z; /* behind q */
   bool active;           /* in the active list (has waiting items) */
   bool ended;            /* a THREAD record was seen */
   bool seen;             /* an EVENTS record was seen */
@@ -880,6 +897,44 @@ static bool take_spare(struct mg_replay *r, struct spare *out) {
   return true;
 }
 
+/* Entries decoded from a queue's encoded part at a time: 8 KiB of items, which stay
+ * in the first level cache until the merge has replayed them. */
+#define LAZY_BATCH 256
+
+/* Up to max (>= 2) of the thread's encoded entries, as items, into out. */
+static size_t decode_lazy(struct mg_process *proc, struct lazy *z, struct mg_plain_event *out,
+                          size_t max) {
+  size_t n = 0;
+  const uint32_t *ops = z->ops + z->op_at;
+  while (n + 2 <= max && z->end_at < z->nends) {
+    const uint8_t *p = z->bytes + z->at, *end = z->bytes + z->ends[z->end_at];
+    n += mg_plain_again(&p, end, &z->st, out + n, max - n, proc->slot_sites, &ops);
+    z->at = (size_t)(p - z->bytes);
+    if (p == end) {
+      z->end_at++;
+      z->st = (struct ms_codec_state){0};
+    }
+  }
+  z->op_at = (size_t)(ops - z->ops);
+  if (z->end_at == z->nends) /* all decoded: the arrays are used again from the start */
+    z->at = z->len = z->op_at = z->nops = z->end_at = z->nends = 0;
+  return n;
+}
+
+/* The thread's queue ran out: its next encoded entries become the queue. */
+static void refill(struct mg_process *proc, struct tstate *t) {
+  struct seg *q = &t->q;
+  q->head = q->len = 0;
+  if (q->cap < LAZY_BATCH) {
+    free(q->items); /* empty: nothing to keep */
+    free(q->weights);
+    q->items = mg_xmalloc(LAZY_BATCH * sizeof *q->items);
+    q->weights = NULL;
+    q->cap = LAZY_BATCH;
+  }
+  q->len = decode_lazy(proc, &t->z, q->items, LAZY_BATCH);
+}
+
 /* Replays, in order, every waiting item earlier than `bound`; with `force`, also the
  * earliest ones beyond it until at most `keep` items wait (the window's cap). */
 static void release(struct mg_process *proc, struct mg_replay *r,
@@ -916,6 +971,8 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     else
       apply_one(proc, r, th, it);
     t = &r->threads[th]; /* apply may grow the thread states */
+    if (__builtin_expect(t->q.head == t->q.len, 0) && t->z.nops)
+      refill(proc, t);
     k = merge_replay(&m, t->q.head < t->q.len ? cursor_of(&t->q.items[t->q.head], th)
                                               : CURSOR_DONE);
   }
@@ -1100,6 +1157,89 @@ static void take_batch(struct mg_replay *r, struct tstate *t, const struct mg_ev
   *e->plain_home_cap = sp.cap;
 }
 
+/* Whatever the thread keeps encoded becomes items at its queue's end, for a batch that
+ * is queued item by item after them. */
+static void materialize(struct mg_process *proc, struct mg_replay *r, struct tstate *t) {
+  size_t left = t->z.nops - t->z.op_at;
+  if (!left)
+    return;
+  reserve(r, t, left + 2);
+  while (t->z.nops) /* decode_lazy empties z when it reaches the end */
+    t->q.len += decode_lazy(proc, &t->z, t->q.items + t->q.len, t->q.cap - t->q.len);
+}
+
+/* Room in the thread's encoded part for a batch of `bytes` and `entries`. */
+static void lazy_reserve(struct lazy *z, size_t bytes, size_t entries) {
+  /* Once more was decoded than waits, what waits moves to the front. */
+  if (z->at > z->len - z->at && z->at > (1u << 16)) {
+    size_t shift = z->at;
+    memmove(z->bytes, z->bytes + shift, z->len - shift);
+    z->len -= shift;
+    z->at = 0;
+    memmove(z->ops, z->ops + z->op_at, (z->nops - z->op_at) * sizeof *z->ops);
+    z->nops -= z->op_at;
+    z->op_at = 0;
+    memmove(z->ends, z->ends + z->end_at, (z->nends - z->end_at) * sizeof *z->ends);
+    z->nends -= z->end_at;
+    z->end_at = 0;
+    for (size_t i = 0; i < z->nends; i++)
+      z->ends[i] -= shift;
+  }
+  MG_GROW(z->bytes, z->cap, z->len + bytes);
+  MG_GROW(z->ops, z->ops_cap, z->nops + entries);
+  MG_GROW(z->ends, z->ends_cap, z->nends + 1);
+}
+
+/* A plain batch that is to wait behind other threads' items kept as it was read (its
+ * bytes, and each entry's op: its stack is interned now, in the order of delivery):
+ * the window holds a quarter of the bytes it would as items, and the items decoded
+ * again later stay in the cache until replayed.  Returns how many entries are queued:
+ * all, or the first i before one to be queued item by item (out of order, late, or of
+ * a slot no SITE record named), which are then items at the queue's end, after all
+ * that was encoded. */
+static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct batch *b,
+                            const struct mg_events_rec *e, uint64_t lower) {
+  struct tstate *t = b->t;
+  struct lazy *z = &t->z;
+  const uint32_t *slot_sites = proc->slot_sites;
+  size_t nslots = proc->nslot_sites, i = 0, n = e->nplain;
+  if (n == 0)
+    return 0;
+  lazy_reserve(z, e->content_len, n);
+  uint32_t *ops = z->ops + z->nops;
+  for (; i < n; i++) {
+    const struct mg_plain_event *pe = &e->plain[i];
+    uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
+    if (pe->ts < lower || !site1)
+      break;
+    lower = pe->ts;
+    ops[i] = plain_op_stack(proc, e, i, site1 - 1);
+  }
+  if (i > 0 && lower > t->last_ts)
+    t->last_ts = lower;
+  b->queued += i;
+  if (i == n) {
+    memcpy(z->bytes + z->len, e->content, e->content_len);
+    z->len += e->content_len;
+    z->ends[z->nends++] = z->len;
+    z->nops += n;
+    if (t->q.head == t->q.len)
+      refill(proc, t);
+    return n;
+  }
+  /* Not all: what was encoded, then these i, become items (materialize leaves z's
+   * arrays, and the ops just written past its end, where they are). */
+  materialize(proc, r, t);
+  reserve(r, t, n); /* these i, and the rest one by one */
+  struct mg_plain_event *to = t->q.items + t->q.len;
+  for (size_t k = 0; k < i; k++) {
+    const struct mg_plain_event *pe = &e->plain[k];
+    to[k] = item(pe->ts, pe->ptr, pe->size, slot_sites[pe->slot] - 1, ops[k]);
+  }
+  t->q.len += i;
+  return i;
+}
+
 static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
                         uint32_t th, struct batch *b, const struct mg_events_rec *e) {
   /* Queued as they come while each is neither late nor earlier than the one before (a
@@ -1117,14 +1257,22 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
   uint64_t lower = b->late_before;
   if (back->len > back->head && back->items[back->len - 1].ts > lower)
     lower = back->items[back->len - 1].ts;
+  if (t->z.nops && t->last_ts > lower) /* the last one queued is encoded, and the latest */
+    lower = t->last_ts;
   struct mg_plain_event *own =
       e->plain_home && *e->plain_home == e->plain && r->nactive == 0 ? *e->plain_home : NULL;
   struct mg_plain_event *to = NULL;
-  if (!own) {
+  if (!own && e->content) {
+    i = queue_encoded(proc, r, b, e, lower);
+    t = b->t;
+    if (i == n)
+      return;
+  } else if (!own) {
+    materialize(proc, r, t);
     reserve(r, t, n);
     to = back->items + back->len;
   }
-  for (; i < n; i++) {
+  for (; i < n && (own || to); i++) {
     const struct mg_plain_event *pe = &e->plain[i];
     uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
     if (pe->ts < lower || !site1)
@@ -1138,18 +1286,20 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
       to[i] = item(pe->ts, pe->ptr, pe->size, site1 - 1, op);
     }
   }
-  if (i > 0 && lower > t->last_ts)
-    t->last_ts = lower;
-  b->queued += i;
-  if (own && i == n && n > 0) {
-    take_batch(r, t, e, n);
-    return;
+  if (own || to) {
+    if (i > 0 && lower > t->last_ts)
+      t->last_ts = lower;
+    b->queued += i;
+    if (own && i == n && n > 0) {
+      take_batch(r, t, e, n);
+      return;
+    }
+    if (own) { /* not all of them: the items made so far are copied to the back after all */
+      reserve(r, t, n);
+      memcpy(back->items + back->len, own, i * sizeof *own);
+    }
+    back->len += i;
   }
-  if (own) { /* not all of them: the items made so far are copied to the back after all */
-    reserve(r, t, n);
-    memcpy(back->items + back->len, own, i * sizeof *own);
-  }
-  back->len += i;
   for (; i < n; i++) { /* the rest one by one */
     const struct mg_plain_event *pe = &e->plain[i];
     uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
@@ -1187,6 +1337,7 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
     size_t items = e->nevents;
     for (size_t i = 0; i < e->nevents; i++)
       items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
+    materialize(proc, r, ts);
     reserve(r, ts, items);
     queue_events(p, proc, r, th, &b, e);
   }
@@ -1306,6 +1457,9 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
     struct tstate *t = &r->threads[i];
     free(t->q.items);
     free(t->q.weights);
+    free(t->z.bytes);
+    free(t->z.ops);
+    free(t->z.ends);
   }
   for (size_t i = 0; i < r->nspares; i++)
     free(r->spares[i].items);

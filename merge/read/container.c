@@ -536,6 +536,7 @@ struct job {
   struct getter get;
   struct mg_chunk_events ev;
   bool io_failed;
+  const uint8_t *content; /* the chunk's bytes (in get's buffer, or the source's) */
 };
 
 /* Decodes delivery position k into job (on any thread). */
@@ -543,6 +544,7 @@ static void decode_chunk(struct reader *r, size_t k, struct job *job) {
   const struct chunk *c = &r->chunks[r->events[k]];
   const uint8_t *p = get(&job->get, c->offset + HEADER_SIZE, c->have);
   job->io_failed = !p;
+  job->content = p;
   job->ev.n = 0;
   job->ev.bad = false;
   if (p)
@@ -566,6 +568,8 @@ static void deliver_chunk(struct reader *r, size_t k, struct job *job) {
                             .plain_home = job->ev.is_plain ? &job->ev.plain : NULL,
                             .plain_home_cap = &job->ev.plain_cap,
                             .plain_stacks = mg_stack_ids_refs(&r->stacks, &job->ev),
+                            .content = job->ev.is_plain ? job->content : NULL,
+                            .content_len = job->ev.is_plain && job->content ? c->have : 0,
                             .facts = job->ev.facts, .allocated = job->ev.allocated,
                             .allocated_bytes = job->ev.allocated_bytes};
   if (r->cb->events)
