@@ -116,19 +116,21 @@ struct seg {
   double *weights; /* NULL, or cap of them: weights[i] of items[i] if OP_WEIGHTED */
 };
 
-/* Plain batches waiting behind a thread's queue as they were read: the chunks' bytes
- * (8 to 11 an event, where an item takes 32) and each entry's op, decoded again
- * (mg_plain_again) LAZY_BATCH entries at a time into the queue when it runs out
- * (queue_encoded).  Invariant: a thread whose queue is empty has nothing encoded. */
+/* Plain batches waiting behind a thread's queue as they were read: each chunk's bytes
+ * (8 to 11 an event, where an item takes 32; the reader's buffer taken over, no copy)
+ * and each entry's op, decoded again (mg_plain_again) LAZY_BATCH entries at a time into
+ * the queue when it runs out (queue_encoded).  Invariant: a thread whose queue is empty
+ * has nothing encoded. */
+struct encoded {
+  uint8_t *buf; /* a chunk's bytes: buf[at..len) not decoded yet */
+  size_t cap, at, len;
+};
 struct lazy {
-  uint8_t *bytes; /* bytes[at..len): the rest of the batches, each from where its items
-                   * start (the codec's state is zeros there) */
-  size_t at, len, cap;
+  struct encoded *b; /* b[b_at..nb), in order */
+  size_t b_at, nb, b_cap;
   uint32_t *ops; /* ops[op_at..nops): the op of each entry still encoded */
   size_t op_at, nops, ops_cap;
-  size_t *ends; /* ends[end_at..nends): where each batch's bytes end in `bytes` */
-  size_t end_at, nends, ends_cap;
-  struct ms_codec_state st; /* at `at`, within batch end_at */
+  struct ms_codec_state st; /* within b[b_at], at its `at` */
 };
 
 /* A thread's queue and what the replay follows about it. */
@@ -226,6 +228,13 @@ struct mg_replay {
     size_t cap;
   } spares[4];
   size_t nspares;
+  /* Chunk buffers whose bytes were decoded, for the reader's next chunks (its pages are
+   * mapped: a fresh buffer would fault them in again) or a copy. */
+  struct byte_spare {
+    uint8_t *buf;
+    size_t cap;
+  } byte_spares[8];
+  size_t nbyte_spares;
 };
 
 static inline bool is_release(const struct mg_plain_event *it) {
@@ -901,23 +910,33 @@ static bool take_spare(struct mg_replay *r, struct spare *out) {
  * in the first level cache until the merge has replayed them. */
 #define LAZY_BATCH 256
 
+static void byte_spare(struct mg_replay *r, uint8_t *buf, size_t cap) {
+  if (buf && r->nbyte_spares < sizeof r->byte_spares / sizeof *r->byte_spares)
+    r->byte_spares[r->nbyte_spares++] = (struct byte_spare){buf, cap};
+  else
+    free(buf);
+}
+
 /* Up to max (>= 2) of the thread's encoded entries, as items, into out. */
 static size_t decode_lazy(struct mg_process *proc, struct lazy *z, struct mg_plain_event *out,
                           size_t max) {
+  struct mg_replay *r = proc->replay;
   size_t n = 0;
   const uint32_t *ops = z->ops + z->op_at;
-  while (n + 2 <= max && z->end_at < z->nends) {
-    const uint8_t *p = z->bytes + z->at, *end = z->bytes + z->ends[z->end_at];
+  while (n + 2 <= max && z->b_at < z->nb) {
+    struct encoded *b = &z->b[z->b_at];
+    const uint8_t *p = b->buf + b->at, *end = b->buf + b->len;
     n += mg_plain_again(&p, end, &z->st, out + n, max - n, proc->slot_sites, &ops);
-    z->at = (size_t)(p - z->bytes);
+    b->at = (size_t)(p - b->buf);
     if (p == end) {
-      z->end_at++;
+      byte_spare(r, b->buf, b->cap);
+      z->b_at++;
       z->st = (struct ms_codec_state){0};
     }
   }
   z->op_at = (size_t)(ops - z->ops);
-  if (z->end_at == z->nends) /* all decoded: the arrays are used again from the start */
-    z->at = z->len = z->op_at = z->nops = z->end_at = z->nends = 0;
+  if (z->b_at == z->nb) /* all decoded: the arrays are used again from the start */
+    z->b_at = z->nb = z->op_at = z->nops = 0;
   return n;
 }
 
@@ -971,7 +990,7 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     else
       apply_one(proc, r, th, it);
     t = &r->threads[th]; /* apply may grow the thread states */
-    if (__builtin_expect(t->q.head == t->q.len, 0) && t->z.nops)
+    if (__builtin_expect(t->q.head == t->q.len, 0) && t->z.nb)
       refill(proc, t);
     k = merge_replay(&m, t->q.head < t->q.len ? cursor_of(&t->q.items[t->q.head], th)
                                               : CURSOR_DONE);
@@ -1164,30 +1183,48 @@ static void materialize(struct mg_process *proc, struct mg_replay *r, struct tst
   if (!left)
     return;
   reserve(r, t, left + 2);
-  while (t->z.nops) /* decode_lazy empties z when it reaches the end */
+  while (t->z.nb) /* decode_lazy empties z when it reaches the end */
     t->q.len += decode_lazy(proc, &t->z, t->q.items + t->q.len, t->q.cap - t->q.len);
 }
 
-/* Room in the thread's encoded part for a batch of `bytes` and `entries`. */
-static void lazy_reserve(struct lazy *z, size_t bytes, size_t entries) {
+/* Room in the thread's encoded part for a batch of `entries`. */
+static void lazy_reserve(struct lazy *z, size_t entries) {
   /* Once more was decoded than waits, what waits moves to the front. */
-  if (z->at > z->len - z->at && z->at > (1u << 16)) {
-    size_t shift = z->at;
-    memmove(z->bytes, z->bytes + shift, z->len - shift);
-    z->len -= shift;
-    z->at = 0;
+  if (z->op_at > z->nops - z->op_at && z->op_at > (1u << 14)) {
     memmove(z->ops, z->ops + z->op_at, (z->nops - z->op_at) * sizeof *z->ops);
     z->nops -= z->op_at;
     z->op_at = 0;
-    memmove(z->ends, z->ends + z->end_at, (z->nends - z->end_at) * sizeof *z->ends);
-    z->nends -= z->end_at;
-    z->end_at = 0;
-    for (size_t i = 0; i < z->nends; i++)
-      z->ends[i] -= shift;
+    memmove(z->b, z->b + z->b_at, (z->nb - z->b_at) * sizeof *z->b);
+    z->nb -= z->b_at;
+    z->b_at = 0;
   }
-  MG_GROW(z->bytes, z->cap, z->len + bytes);
   MG_GROW(z->ops, z->ops_cap, z->nops + entries);
-  MG_GROW(z->ends, z->ends_cap, z->nends + 1);
+  MG_GROW(z->b, z->b_cap, z->nb + 1);
+}
+
+/* The batch's bytes, for the thread's encoded part: the reader's buffer when it may be
+ * taken (it gets a spare one, whose pages are mapped, for its next chunk), else a copy. */
+static struct encoded keep_bytes(struct mg_replay *r, const struct mg_events_rec *e) {
+  struct encoded b = {NULL, 0, 0, e->content_len};
+  struct byte_spare sp = {NULL, 0};
+  if (r->nbyte_spares)
+    sp = r->byte_spares[--r->nbyte_spares];
+  if (e->content_home && *e->content_home == e->content) {
+    b.buf = *e->content_home;
+    b.cap = *e->content_home_cap;
+    *e->content_home = sp.buf;
+    *e->content_home_cap = sp.cap;
+    return b;
+  }
+  if (sp.cap < e->content_len) {
+    free(sp.buf);
+    sp.buf = mg_xmalloc(e->content_len);
+    sp.cap = e->content_len;
+  }
+  memcpy(sp.buf, e->content, e->content_len);
+  b.buf = sp.buf;
+  b.cap = sp.cap;
+  return b;
 }
 
 /* A plain batch that is to wait behind other threads' items kept as it was read (its
@@ -1205,7 +1242,7 @@ static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct
   size_t nslots = proc->nslot_sites, i = 0, n = e->nplain;
   if (n == 0)
     return 0;
-  lazy_reserve(z, e->content_len, n);
+  lazy_reserve(z, n);
   uint32_t *ops = z->ops + z->nops;
   for (; i < n; i++) {
     const struct mg_plain_event *pe = &e->plain[i];
@@ -1219,9 +1256,7 @@ static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct
     t->last_ts = lower;
   b->queued += i;
   if (i == n) {
-    memcpy(z->bytes + z->len, e->content, e->content_len);
-    z->len += e->content_len;
-    z->ends[z->nends++] = z->len;
+    z->b[z->nb++] = keep_bytes(r, e);
     z->nops += n;
     if (t->q.head == t->q.len)
       refill(proc, t);
@@ -1257,7 +1292,7 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
   uint64_t lower = b->late_before;
   if (back->len > back->head && back->items[back->len - 1].ts > lower)
     lower = back->items[back->len - 1].ts;
-  if (t->z.nops && t->last_ts > lower) /* the last one queued is encoded, and the latest */
+  if (t->z.nb && t->last_ts > lower) /* the last one queued is encoded, and the latest */
     lower = t->last_ts;
   struct mg_plain_event *own =
       e->plain_home && *e->plain_home == e->plain && r->nactive == 0 ? *e->plain_home : NULL;
@@ -1457,12 +1492,15 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
     struct tstate *t = &r->threads[i];
     free(t->q.items);
     free(t->q.weights);
-    free(t->z.bytes);
+    for (size_t k = t->z.b_at; k < t->z.nb; k++)
+      free(t->z.b[k].buf);
+    free(t->z.b);
     free(t->z.ops);
-    free(t->z.ends);
   }
   for (size_t i = 0; i < r->nspares; i++)
     free(r->spares[i].items);
+  for (size_t i = 0; i < r->nbyte_spares; i++)
+    free(r->byte_spares[i].buf);
   free(r->threads);
   free(r->sites);
   free(r->active);

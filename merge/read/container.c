@@ -570,6 +570,10 @@ static void deliver_chunk(struct reader *r, size_t k, struct job *job) {
                             .plain_stacks = mg_stack_ids_refs(&r->stacks, &job->ev),
                             .content = job->ev.is_plain ? job->content : NULL,
                             .content_len = job->ev.is_plain && job->content ? c->have : 0,
+                            .content_home = job->ev.is_plain && job->content &&
+                                                    job->content == job->get.buf
+                                                ? &job->get.buf : NULL,
+                            .content_home_cap = &job->get.cap,
                             .facts = job->ev.facts, .allocated = job->ev.allocated,
                             .allocated_bytes = job->ev.allocated_bytes};
   if (r->cb->events)

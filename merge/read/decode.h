@@ -151,6 +151,11 @@ struct mg_events_rec {
    * keep the entries a while may keep these bytes instead (a quarter of the size). */
   const uint8_t *content;
   size_t content_len;
+  /* Where the reader keeps the buffer that holds content (NULL: the bytes are only
+   * lent): a consumer may take it over (malloc'd, *content_home_cap bytes) and leave a
+   * malloc'd buffer of its own (or NULL) there, with its capacity, for the next chunk. */
+  uint8_t **content_home;
+  size_t *content_home_cap;
   size_t nskipped;               /* events of unknown kinds, left out of `events` */
   /* What the decoder learnt on the way, so that the model can skip passes over a batch
    * (0: nothing known, every event is looked at).  MG_EVENTS_PLAIN: every event is a

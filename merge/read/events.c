@@ -111,12 +111,13 @@ _Static_assert((MS_ITEM_OP_MASK | MS_ITEM_SAME_SLOT | MS_ITEM_HAS_STACK) < 64, "
  * kept: nothing reads it).  Returns the entries written, 0 with nothing consumed and
  * the state unchanged for any other item (the general decoder takes it, and says what
  * is wrong with a bad one), or for a failed realloc of a block, which keeps old_ptr (the
- * general form says it; it is rare). */
-static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
-                                  struct ms_codec_state *st, const uint64_t *ids, size_t nids,
-                                  struct mg_plain_event *out, uint64_t *stack,
-                                  uint64_t allocated[2], const uint32_t *sites1,
-                                  const uint32_t **ops) {
+ * general form says it; it is rare).  With sites1 (mg_plain_again: a chunk read again),
+ * slots are not checked and each entry gets its site and next op instead of slot and
+ * kind.  Inlined into both callers: the constant arguments drop what the other needs. */
+static inline __attribute__((always_inline)) unsigned
+plain_item(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
+           const uint64_t *ids, size_t nids, struct mg_plain_event *out, uint64_t *stack,
+           uint64_t allocated[2], const uint32_t *sites1, const uint32_t **ops) {
   const uint8_t *p = *pp;
   uint8_t t = *p++;
   uint8_t op = t & MS_ITEM_OP_MASK;
