@@ -990,10 +990,12 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     else
       apply_one(proc, r, th, it);
     t = &r->threads[th]; /* apply may grow the thread states */
-    if (__builtin_expect(t->q.head == t->q.len, 0) && t->z.nb)
-      refill(proc, t);
-    k = merge_replay(&m, t->q.head < t->q.len ? cursor_of(&t->q.items[t->q.head], th)
-                                              : CURSOR_DONE);
+    cursor_key next = CURSOR_DONE;
+    if (t->q.head < t->q.len)
+      next = cursor_of(&t->q.items[t->q.head], th);
+    else if (t->z.nb && (refill(proc, t), t->q.len > 0)) /* its next encoded entries */
+      next = cursor_of(&t->q.items[0], th);
+    k = merge_replay(&m, next);
   }
 /* Drop emptied queues from the active list; compact the others. */
   size_t still = 0;

@@ -46,9 +46,11 @@ static const uint8_t *get(struct getter *g, uint64_t off, size_t len) {
     return g->src->data + off;
   if (len == 0) /* an empty chunk (a thread killed before its first item): no buffer yet */
     return nothing;
-  if (len > g->cap) {
-    g->buf = mg_xrealloc(g->buf, len);
-    g->cap = len;
+  if (len > g->cap) { /* nothing in it is kept: no copy; whole MiBs, as chunks come in
+                       * about that size and the replay hands buffers back (replay.c) */
+    free(g->buf);
+    g->cap = (len + ((size_t)1 << 20) - 1) & ~(((size_t)1 << 20) - 1);
+    g->buf = mg_xmalloc(g->cap);
   }
   size_t have = 0;
   while (have < len) {

@@ -141,7 +141,7 @@ plain_item(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
         ((t & MS_ITEM_HAS_STACK) && (!ms_get_uv(&p, end, &id) || id == 0)))
       return 0;
   }
-  if (ids && (slot >= nids || !ids[slot])) /* nids <= MG_PLAIN_SLOTS */
+  if (!sites1 && (slot >= nids || !ids[slot])) /* nids <= MG_PLAIN_SLOTS */
     return 0;
   uint64_t ptr = st->prev_ptr + ms_unzigzag(dptr), ts = st->prev_ts + ms_unzigzag(dts);
   unsigned n = 1;
