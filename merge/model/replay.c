@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "memscope/format.h"
+#include "events.h"
 #include "live.h"
 #include "stacks.h"
 #include "util.h"
@@ -115,10 +116,28 @@ struct seg {
   double *weights; /* NULL, or cap of them: weights[i] of items[i] if OP_WEIGHTED */
 };
 
+/* Plain batches waiting behind a thread's queue as they were read: each chunk's bytes
+ * (8 to 11 an event, where an item takes 32; the reader's buffer taken over, no copy)
+ * and each entry's op, decoded again (mg_plain_again) LAZY_BATCH entries at a time into
+ * the queue when it runs out (queue_encoded).  Invariant: a thread whose queue is empty
+ * has nothing encoded. */
+struct encoded {
+  uint8_t *buf; /* a chunk's bytes: buf[at..len) not decoded yet */
+  size_t cap, at, len;
+};
+struct lazy {
+  struct encoded *b; /* b[b_at..nb), in order */
+  size_t b_at, nb, b_cap;
+  uint32_t *ops; /* ops[op_at..nops): the op of each entry still encoded */
+  size_t op_at, nops, ops_cap;
+  struct ms_codec_state st; /* within b[b_at], at its `at` */
+};
+
 /* A thread's queue and what the replay follows about it. */
 struct tstate {
   struct seg q; /* a plain batch that comes while it is empty is queued where it was
                  * decoded: its array becomes the queue's (queue_plain) */
+  struct lazy z; /* behind q */
   bool active;           /* in the active list (has waiting items) */
   bool ended;            /* a THREAD record was seen */
   bool seen;             /* an EVENTS record was seen */
@@ -209,6 +228,13 @@ struct mg_replay {
     size_t cap;
   } spares[4];
   size_t nspares;
+  /* Chunk buffers whose bytes were decoded, for the reader's next chunks (its pages are
+   * mapped: a fresh buffer would fault them in again) or a copy. */
+  struct byte_spare {
+    uint8_t *buf;
+    size_t cap;
+  } byte_spares[8];
+  size_t nbyte_spares;
 };
 
 static inline bool is_release(const struct mg_plain_event *it) {
@@ -880,6 +906,54 @@ static bool take_spare(struct mg_replay *r, struct spare *out) {
   return true;
 }
 
+/* Entries decoded from a queue's encoded part at a time: 8 KiB of items, which stay
+ * in the first level cache until the merge has replayed them. */
+#define LAZY_BATCH 256
+
+static void byte_spare(struct mg_replay *r, uint8_t *buf, size_t cap) {
+  if (buf && r->nbyte_spares < sizeof r->byte_spares / sizeof *r->byte_spares)
+    r->byte_spares[r->nbyte_spares++] = (struct byte_spare){buf, cap};
+  else
+    free(buf);
+}
+
+/* Up to max (>= 2) of the thread's encoded entries, as items, into out. */
+static size_t decode_lazy(struct mg_process *proc, struct lazy *z, struct mg_plain_event *out,
+                          size_t max) {
+  struct mg_replay *r = proc->replay;
+  size_t n = 0;
+  const uint32_t *ops = z->ops + z->op_at;
+  while (n + 2 <= max && z->b_at < z->nb) {
+    struct encoded *b = &z->b[z->b_at];
+    const uint8_t *p = b->buf + b->at, *end = b->buf + b->len;
+    n += mg_plain_again(&p, end, &z->st, out + n, max - n, proc->slot_sites, &ops);
+    b->at = (size_t)(p - b->buf);
+    if (p == end) {
+      byte_spare(r, b->buf, b->cap);
+      z->b_at++;
+      z->st = (struct ms_codec_state){0};
+    }
+  }
+  z->op_at = (size_t)(ops - z->ops);
+  if (z->b_at == z->nb) /* all decoded: the arrays are used again from the start */
+    z->b_at = z->nb = z->op_at = z->nops = 0;
+  return n;
+}
+
+/* The thread's queue ran out: its next encoded entries become the queue. */
+static void refill(struct mg_process *proc, struct tstate *t) {
+  struct seg *q = &t->q;
+  q->head = q->len = 0;
+  if (q->cap < LAZY_BATCH) {
+    free(q->items); /* empty: nothing to keep */
+    free(q->weights);
+    q->items = mg_xmalloc(LAZY_BATCH * sizeof *q->items);
+    q->weights = NULL;
+    q->cap = LAZY_BATCH;
+  }
+  q->len = decode_lazy(proc, &t->z, q->items, LAZY_BATCH);
+}
+
 /* Replays, in order, every waiting item earlier than `bound`; with `force`, also the
  * earliest ones beyond it until at most `keep` items wait (the window's cap). */
 static void release(struct mg_process *proc, struct mg_replay *r,
@@ -916,8 +990,12 @@ static void release(struct mg_process *proc, struct mg_replay *r,
     else
       apply_one(proc, r, th, it);
     t = &r->threads[th]; /* apply may grow the thread states */
-    k = merge_replay(&m, t->q.head < t->q.len ? cursor_of(&t->q.items[t->q.head], th)
-                                              : CURSOR_DONE);
+    cursor_key next = CURSOR_DONE;
+    if (t->q.head < t->q.len)
+      next = cursor_of(&t->q.items[t->q.head], th);
+    else if (t->z.nb && (refill(proc, t), t->q.len > 0)) /* its next encoded entries */
+      next = cursor_of(&t->q.items[0], th);
+    k = merge_replay(&m, next);
   }
 /* Drop emptied queues from the active list; compact the others. */
   size_t still = 0;
@@ -1100,6 +1178,105 @@ static void take_batch(struct mg_replay *r, struct tstate *t, const struct mg_ev
   *e->plain_home_cap = sp.cap;
 }
 
+/* Whatever the thread keeps encoded becomes items at its queue's end, for a batch that
+ * is queued item by item after them. */
+static void materialize(struct mg_process *proc, struct mg_replay *r, struct tstate *t) {
+  size_t left = t->z.nops - t->z.op_at;
+  if (!left)
+    return;
+  reserve(r, t, left + 2);
+  while (t->z.nb) /* decode_lazy empties z when it reaches the end */
+    t->q.len += decode_lazy(proc, &t->z, t->q.items + t->q.len, t->q.cap - t->q.len);
+}
+
+/* Room in the thread's encoded part for a batch of `entries`. */
+static void lazy_reserve(struct lazy *z, size_t entries) {
+  /* Once more was decoded than waits, what waits moves to the front. */
+  if (z->op_at > z->nops - z->op_at && z->op_at > (1u << 14)) {
+    memmove(z->ops, z->ops + z->op_at, (z->nops - z->op_at) * sizeof *z->ops);
+    z->nops -= z->op_at;
+    z->op_at = 0;
+    memmove(z->b, z->b + z->b_at, (z->nb - z->b_at) * sizeof *z->b);
+    z->nb -= z->b_at;
+    z->b_at = 0;
+  }
+  MG_GROW(z->ops, z->ops_cap, z->nops + entries);
+  MG_GROW(z->b, z->b_cap, z->nb + 1);
+}
+
+/* The batch's bytes, for the thread's encoded part: the reader's buffer when it may be
+ * taken (it gets a spare one, whose pages are mapped, for its next chunk), else a copy. */
+static struct encoded keep_bytes(struct mg_replay *r, const struct mg_events_rec *e) {
+  struct encoded b = {NULL, 0, 0, e->content_len};
+  struct byte_spare sp = {NULL, 0};
+  if (r->nbyte_spares)
+    sp = r->byte_spares[--r->nbyte_spares];
+  if (e->content_home && *e->content_home == e->content) {
+    b.buf = *e->content_home;
+    b.cap = *e->content_home_cap;
+    *e->content_home = sp.buf;
+    *e->content_home_cap = sp.cap;
+    return b;
+  }
+  if (sp.cap < e->content_len) {
+    free(sp.buf);
+    sp.buf = mg_xmalloc(e->content_len);
+    sp.cap = e->content_len;
+  }
+  memcpy(sp.buf, e->content, e->content_len);
+  b.buf = sp.buf;
+  b.cap = sp.cap;
+  return b;
+}
+
+/* A plain batch that is to wait behind other threads' items kept as it was read (its
+ * bytes, and each entry's op: its stack is interned now, in the order of delivery):
+ * the window holds a quarter of the bytes it would as items, and the items decoded
+ * again later stay in the cache until replayed.  Returns how many entries are queued:
+ * all, or the first i before one to be queued item by item (out of order, late, or of
+ * a slot no SITE record named), which are then items at the queue's end, after all
+ * that was encoded. */
+static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct batch *b,
+                            const struct mg_events_rec *e, uint64_t lower) {
+  struct tstate *t = b->t;
+  struct lazy *z = &t->z;
+  const uint32_t *slot_sites = proc->slot_sites;
+  size_t nslots = proc->nslot_sites, i = 0, n = e->nplain;
+  if (n == 0)
+    return 0;
+  lazy_reserve(z, n);
+  uint32_t *ops = z->ops + z->nops;
+  for (; i < n; i++) {
+    const struct mg_plain_event *pe = &e->plain[i];
+    uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
+    if (pe->ts < lower || !site1)
+      break;
+    lower = pe->ts;
+    ops[i] = plain_op_stack(proc, e, i, site1 - 1);
+  }
+  if (i > 0 && lower > t->last_ts)
+    t->last_ts = lower;
+  b->queued += i;
+  if (i == n) {
+    z->b[z->nb++] = keep_bytes(r, e);
+    z->nops += n;
+    if (t->q.head == t->q.len)
+      refill(proc, t);
+    return n;
+  }
+  /* Not all: what was encoded, then these i, become items (materialize leaves z's
+   * arrays, and the ops just written past its end, where they are). */
+  materialize(proc, r, t);
+  reserve(r, t, n); /* these i, and the rest one by one */
+  struct mg_plain_event *to = t->q.items + t->q.len;
+  for (size_t k = 0; k < i; k++) {
+    const struct mg_plain_event *pe = &e->plain[k];
+    to[k] = item(pe->ts, pe->ptr, pe->size, slot_sites[pe->slot] - 1, ops[k]);
+  }
+  t->q.len += i;
+  return i;
+}
+
 static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg_replay *r,
                         uint32_t th, struct batch *b, const struct mg_events_rec *e) {
   /* Queued as they come while each is neither late nor earlier than the one before (a
@@ -1117,14 +1294,22 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
   uint64_t lower = b->late_before;
   if (back->len > back->head && back->items[back->len - 1].ts > lower)
     lower = back->items[back->len - 1].ts;
+  if (t->z.nb && t->last_ts > lower) /* the last one queued is encoded, and the latest */
+    lower = t->last_ts;
   struct mg_plain_event *own =
       e->plain_home && *e->plain_home == e->plain && r->nactive == 0 ? *e->plain_home : NULL;
   struct mg_plain_event *to = NULL;
-  if (!own) {
+  if (!own && e->content) {
+    i = queue_encoded(proc, r, b, e, lower);
+    t = b->t;
+    if (i == n)
+      return;
+  } else if (!own) {
+    materialize(proc, r, t);
     reserve(r, t, n);
     to = back->items + back->len;
   }
-  for (; i < n; i++) {
+  for (; i < n && (own || to); i++) {
     const struct mg_plain_event *pe = &e->plain[i];
     uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
     if (pe->ts < lower || !site1)
@@ -1138,18 +1323,20 @@ static void queue_plain(struct mg_profile *p, struct mg_process *proc, struct mg
       to[i] = item(pe->ts, pe->ptr, pe->size, site1 - 1, op);
     }
   }
-  if (i > 0 && lower > t->last_ts)
-    t->last_ts = lower;
-  b->queued += i;
-  if (own && i == n && n > 0) {
-    take_batch(r, t, e, n);
-    return;
+  if (own || to) {
+    if (i > 0 && lower > t->last_ts)
+      t->last_ts = lower;
+    b->queued += i;
+    if (own && i == n && n > 0) {
+      take_batch(r, t, e, n);
+      return;
+    }
+    if (own) { /* not all of them: the items made so far are copied to the back after all */
+      reserve(r, t, n);
+      memcpy(back->items + back->len, own, i * sizeof *own);
+    }
+    back->len += i;
   }
-  if (own) { /* not all of them: the items made so far are copied to the back after all */
-    reserve(r, t, n);
-    memcpy(back->items + back->len, own, i * sizeof *own);
-  }
-  back->len += i;
   for (; i < n; i++) { /* the rest one by one */
     const struct mg_plain_event *pe = &e->plain[i];
     uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
@@ -1187,6 +1374,7 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
     size_t items = e->nevents;
     for (size_t i = 0; i < e->nevents; i++)
       items += e->events[i].kind == MS_EV_REALLOC && e->events[i].old_ptr;
+    materialize(proc, r, ts);
     reserve(r, ts, items);
     queue_events(p, proc, r, th, &b, e);
   }
@@ -1306,9 +1494,15 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
     struct tstate *t = &r->threads[i];
     free(t->q.items);
     free(t->q.weights);
+    for (size_t k = t->z.b_at; k < t->z.nb; k++)
+      free(t->z.b[k].buf);
+    free(t->z.b);
+    free(t->z.ops);
   }
   for (size_t i = 0; i < r->nspares; i++)
     free(r->spares[i].items);
+  for (size_t i = 0; i < r->nbyte_spares; i++)
+    free(r->byte_spares[i].buf);
   free(r->threads);
   free(r->sites);
   free(r->active);

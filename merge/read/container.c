@@ -46,9 +46,11 @@ static const uint8_t *get(struct getter *g, uint64_t off, size_t len) {
     return g->src->data + off;
   if (len == 0) /* an empty chunk (a thread killed before its first item): no buffer yet */
     return nothing;
-  if (len > g->cap) {
-    g->buf = mg_xrealloc(g->buf, len);
-    g->cap = len;
+  if (len > g->cap) { /* nothing in it is kept: no copy; whole MiBs, as chunks come in
+                       * about that size and the replay hands buffers back (replay.c) */
+    free(g->buf);
+    g->cap = (len + ((size_t)1 << 20) - 1) & ~(((size_t)1 << 20) - 1);
+    g->buf = mg_xmalloc(g->cap);
   }
   size_t have = 0;
   while (have < len) {
@@ -536,6 +538,7 @@ struct job {
   struct getter get;
   struct mg_chunk_events ev;
   bool io_failed;
+  const uint8_t *content; /* the chunk's bytes (in get's buffer, or the source's) */
 };
 
 /* Decodes delivery position k into job (on any thread). */
@@ -543,6 +546,7 @@ static void decode_chunk(struct reader *r, size_t k, struct job *job) {
   const struct chunk *c = &r->chunks[r->events[k]];
   const uint8_t *p = get(&job->get, c->offset + HEADER_SIZE, c->have);
   job->io_failed = !p;
+  job->content = p;
   job->ev.n = 0;
   job->ev.bad = false;
   if (p)
@@ -566,6 +570,12 @@ static void deliver_chunk(struct reader *r, size_t k, struct job *job) {
                             .plain_home = job->ev.is_plain ? &job->ev.plain : NULL,
                             .plain_home_cap = &job->ev.plain_cap,
                             .plain_stacks = mg_stack_ids_refs(&r->stacks, &job->ev),
+                            .content = job->ev.is_plain ? job->content : NULL,
+                            .content_len = job->ev.is_plain && job->content ? c->have : 0,
+                            .content_home = job->ev.is_plain && job->content &&
+                                                    job->content == job->get.buf
+                                                ? &job->get.buf : NULL,
+                            .content_home_cap = &job->get.cap,
                             .facts = job->ev.facts, .allocated = job->ev.allocated,
                             .allocated_bytes = job->ev.allocated_bytes};
   if (r->cb->events)

@@ -146,6 +146,16 @@ struct mg_events_rec {
   struct mg_plain_event **plain_home;
   size_t *plain_home_cap;
   struct mg_stack_refs plain_stacks; /* ref NULL when no entry has a stack */
+  /* A plain chunk's bytes as read (lent for the call; NULL when not a chunk's), from
+   * which mg_plain_again (events.h) gives the same entries again: a consumer that must
+   * keep the entries a while may keep these bytes instead (a quarter of the size). */
+  const uint8_t *content;
+  size_t content_len;
+  /* Where the reader keeps the buffer that holds content (NULL: the bytes are only
+   * lent): a consumer may take it over (malloc'd, *content_home_cap bytes) and leave a
+   * malloc'd buffer of its own (or NULL) there, with its capacity, for the next chunk. */
+  uint8_t **content_home;
+  size_t *content_home_cap;
   size_t nskipped;               /* events of unknown kinds, left out of `events` */
   /* What the decoder learnt on the way, so that the model can skip passes over a batch
    * (0: nothing known, every event is looked at).  MG_EVENTS_PLAIN: every event is a

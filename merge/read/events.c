@@ -111,11 +111,13 @@ _Static_assert((MS_ITEM_OP_MASK | MS_ITEM_SAME_SLOT | MS_ITEM_HAS_STACK) < 64, "
  * kept: nothing reads it).  Returns the entries written, 0 with nothing consumed and
  * the state unchanged for any other item (the general decoder takes it, and says what
  * is wrong with a bad one), or for a failed realloc of a block, which keeps old_ptr (the
- * general form says it; it is rare). */
-static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
-                                  struct ms_codec_state *st, const uint64_t *ids, size_t nids,
-                                  struct mg_plain_event *out, uint64_t *stack,
-                                  uint64_t allocated[2]) {
+ * general form says it; it is rare).  With sites1 (mg_plain_again: a chunk read again),
+ * slots are not checked and each entry gets its site and next op instead of slot and
+ * kind.  Inlined into both callers: the constant arguments drop what the other needs. */
+static inline __attribute__((always_inline)) unsigned
+plain_item(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
+           const uint64_t *ids, size_t nids, struct mg_plain_event *out, uint64_t *stack,
+           uint64_t allocated[2], const uint32_t *sites1, const uint32_t **ops) {
   const uint8_t *p = *pp;
   uint8_t t = *p++;
   uint8_t op = t & MS_ITEM_OP_MASK;
@@ -139,7 +141,7 @@ static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
         ((t & MS_ITEM_HAS_STACK) && (!ms_get_uv(&p, end, &id) || id == 0)))
       return 0;
   }
-  if (slot >= nids || !ids[slot]) /* nids <= MG_PLAIN_SLOTS */
+  if (!sites1 && (slot >= nids || !ids[slot])) /* nids <= MG_PLAIN_SLOTS */
     return 0;
   uint64_t ptr = st->prev_ptr + ms_unzigzag(dptr), ts = st->prev_ts + ms_unzigzag(dts);
   unsigned n = 1;
@@ -148,14 +150,17 @@ static inline unsigned plain_item(const uint8_t **pp, const uint8_t *end,
     if (back > ts || (old_ptr && !ptr && size))
       return 0;
     if (old_ptr) /* released: it returned a block, or was asked for 0 bytes */
-      out[n++ - 1] = (struct mg_plain_event){ts - back, old_ptr, 0, {(uint32_t)slot},
-                                             {MG_PLAIN_RELEASE}};
+      out[n++ - 1] = (struct mg_plain_event){
+          ts - back, old_ptr, 0, {sites1 ? sites1[slot] - 1 : (uint32_t)slot},
+          {sites1 ? *(*ops)++ : MG_PLAIN_RELEASE}};
     id = 0;
   }
   st->prev_slot = slot;
   st->prev_ptr = ptr;
   st->prev_ts = ts;
-  out[n - 1] = (struct mg_plain_event){ts, ptr, size, {(uint32_t)slot}, {kinds[op]}};
+  out[n - 1] = (struct mg_plain_event){ts, ptr, size,
+                                       {sites1 ? sites1[slot] - 1 : (uint32_t)slot},
+                                       {sites1 ? *(*ops)++ : kinds[op]}};
   /* counted here, not read back from *out: a load of a field just stored in a wide
    * store stalls on store forwarding */
   bool counted = op == MS_ITEM_ALLOC && ptr;
@@ -201,7 +206,7 @@ static bool decode_plain(struct mg_chunk_events *c, const uint8_t *content, size
   bool any_stack = false;
   while (p < end) {
     struct mg_plain_event *pe = &plain_events[n];
-    unsigned k = plain_item(&p, end, &st, ids, nids, pe, &id, allocated);
+    unsigned k = plain_item(&p, end, &st, ids, nids, pe, &id, allocated, NULL, NULL);
     if (__builtin_expect(k == 0, 0)) {
       if (*p == MS_ITEM_STACK && stack_item(c, &p, end, &st))
         continue;
@@ -226,6 +231,39 @@ static bool decode_plain(struct mg_chunk_events *c, const uint8_t *content, size
   c->allocated = allocated[0];
   c->allocated_bytes = allocated[1];
   return true;
+}
+
+/* Past a STACK item, which a chunk read again has already given (its frames were
+ * learnt when the chunk was delivered). */
+static void skip_stack(const uint8_t **pp, const uint8_t *end) {
+  const uint8_t *p = *pp + 1;
+  uint64_t v, n = 0;
+  if (ms_get_uv(&p, end, &v) && ms_get_uv(&p, end, &n))
+    for (uint64_t i = 0; i < n && ms_get_uv(&p, end, &v); i++)
+      ;
+  *pp = p;
+}
+
+size_t mg_plain_again(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
+                      struct mg_plain_event *out, size_t max, const uint32_t *sites1,
+                      const uint32_t **ops) {
+  const uint8_t *p = *pp;
+  size_t n = 0;
+  uint64_t stack, allocated[2];
+  while (p < end && n + 2 <= max) {
+    unsigned k = plain_item(&p, end, st, NULL, 0, out + n, &stack, allocated, sites1, ops);
+    if (__builtin_expect(k == 0, 0)) {
+      if (*p != MS_ITEM_STACK) { /* not what was decoded before: the end */
+        p = end;
+        break;
+      }
+      skip_stack(&p, end);
+      continue;
+    }
+    n += k;
+  }
+  *pp = p;
+  return n;
 }
 
 void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, size_t len,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "memscope/event_codec.h"
 #include "hashmap.h"
 
 /* The SITE records' slots: slot -> site id (0 for a slot no record named). */
@@ -65,6 +66,17 @@ struct mg_chunk_events {
 void mg_chunk_events_decode(struct mg_chunk_events *c, const uint8_t *content, size_t len,
                             uint64_t at, const struct mg_slots *slots);
 void mg_chunk_events_free(struct mg_chunk_events *c);
+
+/* A plain chunk's entries again, from its bytes (content, as mg_chunk_events_decode
+ * took it, which said is_plain): up to max (at least 2: a realloc may give two) from *pp,
+ * with the item codec's state *st (zeros at the chunk's start); returns how many, 0 at
+ * the end.  For a reader that keeps chunks encoded until it needs their events (the
+ * replay's window: model/replay.c), which gives with sites1 what each entry's `site`
+ * is (sites1[slot] - 1: every slot of the chunk must have one) and with *ops its `op`s,
+ * one per entry in order (*ops moves past them); both NULL: slot and kind, as decoded. */
+size_t mg_plain_again(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
+                      struct mg_plain_event *out, size_t max, const uint32_t *sites1,
+                      const uint32_t **ops);
 
 /* A file's stacks, per thread, by id: filled from each chunk in the thread's order, and
  * each event's id turned into its frames. */

@@ -1,5 +1,7 @@
 /* Replay semantics: ordering across threads, realloc cases, exact counters. */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "profile.h"
@@ -334,6 +336,127 @@ START_TEST(test_bad_input_has_no_process) {
 }
 END_TEST
 
+/* --- The encoded window ------------------------------------------------------------------ */
+
+/* Three threads whose chunks overlap in time (the replay keeps the batches that wait
+ * behind other threads' items encoded: replay.c, "struct lazy"), 600 events a chunk, more
+ * than the 256 decoded at a time: thread 1 mallocs, thread 2 frees thread 1's blocks 100
+ * events later (after 100 mallocs of its own), thread 3 mallocs and reallocs its blocks;
+ * then a chunk of thread 1 whose clock stepped back (queued item by item after its
+ * encoded ones).  All times differ, so the replay's order is the times': the test adds
+ * the sizes up in that order for the peak. */
+#define EW_N 1200
+#define EW_CHUNK 600
+#define EW_LAG 100
+#define EW_BACK 300
+#define P1 0x7f0000100000ULL
+#define P2 0x7f0000200000ULL
+#define P3 0x7f0000300000ULL
+#define P4 0x7f0000400000ULL
+
+struct ew_event {
+  uint64_t ts;
+  int64_t delta;
+};
+
+static int by_ts(const void *a, const void *b) {
+  const struct ew_event *x = a, *y = b;
+  return (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+static uint64_t ew_file(struct fx *f) {
+  static struct ew_event ev[3 * EW_N + EW_BACK];
+  size_t n = 0;
+  start(f);
+  for (size_t c = 0; c < EW_N / EW_CHUNK; c++) {
+    fx_events(f, 1, 101, EW_CHUNK);
+    for (size_t i = c * EW_CHUNK; i < (c + 1) * EW_CHUNK; i++) {
+      fx_alloc(f, SITE_MALLOC, 16, P1 + i * 16, 4 * i + 1);
+      ev[n++] = (struct ew_event){4 * i + 1, 16};
+    }
+    fx_events(f, 2, 102, EW_CHUNK);
+    for (size_t i = c * EW_CHUNK; i < (c + 1) * EW_CHUNK; i++) {
+      if (i < EW_LAG) {
+        fx_alloc(f, SITE_OTHER, 8, P2 + i * 16, 4 * i + 2);
+        ev[n++] = (struct ew_event){4 * i + 2, 8};
+      } else {
+        fx_free(f, SITE_FREE, P1 + (i - EW_LAG) * 16, 4 * i + 2);
+        ev[n++] = (struct ew_event){4 * i + 2, -16};
+      }
+    }
+    fx_events(f, 3, 103, EW_CHUNK);
+    for (size_t i = c * EW_CHUNK; i < (c + 1) * EW_CHUNK; i++) {
+      if (i % 2 == 0) {
+        fx_alloc(f, SITE_MALLOC, 32, P3 + i * 16, 4 * i + 3);
+        ev[n++] = (struct ew_event){4 * i + 3, 32};
+      } else { /* the block just allocated grows: released, then its result */
+        fx_realloc(f, SITE_REALLOC, 64, P3 + i * 16, 4 * i + 3, P3 + (i - 1) * 16, 4 * i + 3);
+        ev[n++] = (struct ew_event){4 * i + 3, 64 - 32};
+      }
+    }
+  }
+  /* The first event of thread 1's last chunk is earlier than the last one before it,
+   * and gets the address that one gets next: in time order, that one overwrites it. */
+  fx_events(f, 1, 101, EW_BACK);
+  for (size_t i = 0; i < EW_BACK; i++) {
+    fx_alloc(f, SITE_OTHER, 8, i ? P4 + i * 16 : P1 + (EW_N - 1) * 16, 4 * (EW_N - 1 + i));
+    ev[n++] = (struct ew_event){4 * (EW_N - 1 + i), 8};
+  }
+  fx_end(f, 4 * EW_N + 10, "exit");
+  for (size_t i = 0; i < n; i++) /* the overwritten block is no longer counted live */
+    if (ev[i].ts == 4 * (EW_N - 1) + 1)
+      ev[i].delta -= 8;
+  qsort(ev, n, sizeof *ev, by_ts);
+  int64_t live = 0, peak = 0;
+  for (size_t i = 0; i < n; i++) {
+    live += ev[i].delta;
+    peak = live > peak ? live : peak;
+  }
+  return (uint64_t)peak;
+}
+
+START_TEST(test_encoded_window) {
+  struct fx f;
+  uint64_t peak = ew_file(&f);
+  char path[] = "/tmp/memscope.window.XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, f.buf.data, f.buf.size), (ssize_t)f.buf.size);
+  close(fd);
+  /* From memory (the chunks' bytes copied), from the file (the reader's buffers taken
+   * over), with one decoding thread and with two. */
+  for (int how = 0; how < 3; how++) {
+    struct mg_profile *p = mg_profile_new();
+    const struct mg_input *in = how == 0 ? mg_profile_add_buffer(p, "w.msgpack", f.buf.data,
+                                                                 f.buf.size)
+                                         : NULL;
+    if (how) {
+      mg_profile_free(p);
+      p = mg_profile_read_file(path, 0, (unsigned)how, NULL);
+      in = &p->inputs[0];
+    }
+    ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
+    const struct mg_process *proc = in->process;
+    ck_assert_uint_eq(proc->late_events, 0);
+    ck_assert_uint_eq(p->totals.unmatched_frees, 0);
+    ck_assert_uint_eq(p->totals.frees, EW_N - EW_LAG + EW_N / 2); /* and realloc releases */
+    ck_assert_uint_eq(p->totals.reallocs, EW_N / 2);
+    ck_assert_uint_eq(p->totals.peak_live_bytes, peak);
+    const struct mg_site *m = mg_profile_find_site(p, SITE_MALLOC);
+    ck_assert_uint_eq(m->counts.live_blocks, EW_LAG); /* thread 1's last, never freed */
+    ck_assert_uint_eq(m->counts.live_bytes, EW_LAG * 16);
+    ck_assert_uint_eq(mg_profile_find_site(p, SITE_REALLOC)->counts.live_bytes, EW_N / 2 * 64);
+    ck_assert_uint_eq(mg_profile_find_site(p, SITE_OTHER)->counts.live_blocks,
+                      EW_LAG + EW_BACK - 1); /* one overwritten */
+    ck_assert_uint_eq(mg_process_find_thread(proc, 1)->counts.allocations, EW_N + EW_BACK);
+    ck_assert_uint_eq(p->totals.overwritten_blocks, 1);
+    mg_profile_free(p);
+  }
+  unlink(path);
+  fx_destroy(&f);
+}
+END_TEST
+
 Suite *replay_suite(void) {
   Suite *s = suite_create("replay");
   TCase *tc = tcase_create("ordering");
@@ -353,6 +476,7 @@ Suite *replay_suite(void) {
   suite_add_tcase(s, tc);
   tc = tcase_create("counters");
   tcase_add_test(tc, test_small_profile_counters);
+  tcase_add_test(tc, test_encoded_window);
   tcase_add_test(tc, test_two_processes_merge);
   tcase_add_test(tc, test_truncated_keeps_events);
   tcase_add_test(tc, test_bad_input_has_no_process);
