@@ -85,14 +85,18 @@ static void read_process_meta(void) {
   ms_process.start_unix_ns = ms_os_unix_ns();
 }
 
-/* Every lock is held across fork, so the child never inherits one mid-update; the
+/* These locks are held across fork, so the child never inherits one mid-update; the
  * forking thread releases them on each side.  Order: the resource sampler's table (it
  * holds it while it takes the next two), the registry (and, holding it, the wait for
  * every other thread to leave the loader's list: loader.c), the output, then the
- * pthread_create records' free list and leaks mode's stack store and table shards
- * (never held while taking another).  Signals are blocked on the forking thread while it
+ * pthread_create records' free list.  Signals are blocked on the forking thread while it
  * holds them: a handler that allocates (it would set the thread up, or flush: both take
- * a lock held here) or forks again runs once they are given back. */
+ * a lock held here) or forks again runs once they are given back.
+ * Not leaks mode's table and stack store: an allocation in a signal handler takes their
+ * locks on every call, and glibc's fork takes the malloc arena locks after these
+ * handlers, so a fork holding them waited for a thread interrupted inside malloc while
+ * that thread's handler waited for the fork.  The child rebuilds them instead
+ * (leak_table.c, leak_stacks.c). */
 static sigset_t fork_saved_mask; /* the forking thread's (resource lock held) */
 static void fork_prepare(void) {
   ms_resource_lock();
@@ -103,12 +107,8 @@ static void fork_prepare(void) {
   ms_loader_fork_prepare(); /* no thread left inside the loader's list (its lock) */
   ms_output_lock();
   ms_thread_create_lock();
-  ms_leak_stacks_lock(); /* leaks mode's (never held with another) */
-  ms_leaks_lock_all();
 }
 static void fork_parent(void) {
-  ms_leaks_unlock_all();
-  ms_leak_stacks_unlock();
   ms_thread_create_unlock();
   ms_output_unlock();
   ms_loader_fork_parent();
@@ -123,7 +123,7 @@ static void fork_child(void) {
   read_process_meta();
   ms_thread_after_fork_child();
   ms_leaks_after_fork_child();
-  ms_leak_stacks_unlock();
+  ms_leak_stacks_after_fork_child();
   ms_thread_create_unlock();
   ms_output_unlock();
   ms_loader_fork_child();

@@ -556,15 +556,13 @@ uint64_t ms_leaks_lost(void);       /* blocks not kept for want of memory */
 /* Every live block, into a mapping of *mapped bytes (*out, to ms_os_unmap), emptying the
  * table; the count. */
 size_t ms_leaks_take(struct ms_leak **out, size_t *mapped);
-void ms_leaks_lock_all(void); /* held across fork */
-void ms_leaks_unlock_all(void);
-void ms_leaks_after_fork_child(void); /* emptied and unlocked */
+/* In a fork child (no lock of the table is held across fork): emptied. */
+void ms_leaks_after_fork_child(void);
 /* leak_stacks.c: distinct stacks, kept once; references are never 0 for a stack. */
 uint32_t ms_leak_stack_intern(const uint64_t *frames, uint32_t n);
 const uint64_t *ms_leak_stacks(void); /* frames of reference r start at [r] */
 uint32_t ms_leak_stack_frames(uint32_t ref);
-void ms_leak_stacks_lock(void); /* held across fork */
-void ms_leak_stacks_unlock(void);
+void ms_leak_stacks_after_fork_child(void); /* kept (not locked across fork) */
 /* leak_dump.c: the live blocks as ALLOC events, at the end of a session (both locks
  * held); the table is empty after. */
 void ms_leaks_write_locked(void);
