@@ -44,11 +44,13 @@ static inline uint64_t ms_os_coarse_ns(void) {
  * other.  The frequent side stores, calls ms_fence_light() and loads; the rare side
  * stores, calls ms_os_fence_heavy() (a membarrier: every running thread of the process
  * executes a full fence) and loads.  Then one of them sees the other's store. */
-extern int ms_asym_fences; /* 1: membarrier registered (set at init, fork child) */
+/* 1: membarrier registered and working (set at init and in a fork child; turned off for
+ * good when a call fails later: os.c) */
+extern int ms_asym_fences;
 void ms_os_asym_fences_init(void);
 void ms_os_fence_heavy(void);
 static inline void ms_fence_light(void) {
-  if (MS_LIKELY(ms_asym_fences))
+  if (MS_LIKELY(__atomic_load_n(&ms_asym_fences, __ATOMIC_RELAXED)))
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler keeps the order */
   else
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
