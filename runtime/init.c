@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -98,7 +99,38 @@ static void read_process_meta(void) {
  * that thread's handler waited for the fork.  The child rebuilds them instead
  * (leak_table.c, leak_stacks.c). */
 static sigset_t fork_saved_mask; /* the forking thread's (resource lock held) */
+/* From before the handlers take a lock to after they gave the last back. */
+static _Atomic int fork_pending;
+
+/* A thread that is not inside malloc gets the lock once the fork is done, so a fork is
+ * waited for this long (a fork copies the page tables: ~1 ms per 100 MB mapped) before
+ * the recording gives up.  What it costs when the wait would never end: the fork and
+ * the interrupted thread stand still that long, and the record is dropped. */
+#define FORK_WAIT_NS (50u * 1000u * 1000u)
+int ms_lock_unless_forking(void *mutex) {
+  pthread_mutex_t *m = mutex;
+  for (uint64_t since = 0;;) {
+    if (pthread_mutex_trylock(m) == 0) return 1;
+    if (atomic_load(&fork_pending)) {
+      uint64_t now = ms_os_now_ns();
+      if (!since) since = now;
+      else if (now - since >= FORK_WAIT_NS) return 0;
+    }
+    /* Held: wait, a millisecond at a time, so that a fork that starts meanwhile (and
+     * waits for the holder, then takes it) is seen. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 1000000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    if (pthread_mutex_timedlock(m, &until) == 0) return 1;
+  }
+}
+
 static void fork_prepare(void) {
+  atomic_store(&fork_pending, 1);
   ms_resource_lock();
   sigset_t all;
   sigfillset(&all);
@@ -115,6 +147,7 @@ static void fork_parent(void) {
   ms_threads_unlock();
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
   ms_resource_unlock();
+  atomic_store(&fork_pending, 0);
 }
 static void fork_child(void) {
   ms_os_asym_fences_init(); /* (the registration may not be inherited; one thread now) */
@@ -130,6 +163,7 @@ static void fork_child(void) {
   ms_threads_unlock();
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
   ms_resource_unlock();
+  atomic_store(&fork_pending, 0);
 }
 
 void ms_runtime_init(void) {

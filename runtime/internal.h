@@ -257,6 +257,9 @@ const char *ms_sampler_name(enum ms_sampler_kind kind);
 void ms_output_write(const struct ms_wbuf *b);
 void ms_output_lock(void);
 int ms_output_trylock(void); /* 1 when taken */
+/* ms_output_lock for a recording: 0 (not taken) when a fork is under way (init.c's
+ * ms_lock_unless_forking). */
+int ms_output_lock_recording(void);
 void ms_output_unlock(void);
 int ms_output_write_locked(const struct ms_wbuf *b); /* caller holds the lock; 1: in the file */
 /* Creates the session's file if it is not there yet: 0, or -errno (warned once). */
@@ -712,6 +715,12 @@ extern struct ms_process_meta ms_process;
 uint32_t ms_command_line_split(const char *buf, size_t len, int whole, const char **args,
                                uint32_t max, uint8_t *truncated);
 void ms_runtime_init(void); /* idempotent; every entry point's slow path calls it */
+/* For a lock that the fork handlers hold across fork (the registry, the output) taken by
+ * a recording: 1 when taken; 0, not taken, when a fork under way has held it for 50 ms.
+ * A recording may be a signal handler's on a thread inside malloc, and glibc's fork
+ * waits for that thread's arena lock after the handlers ran: waiting for the fork there
+ * never ends.  The caller drops what it was recording and says so. */
+int ms_lock_unless_forking(void *pthread_mutex);
 int ms_runtime_ready(void);
 
 /* ---- resource.c: the resource sampler thread (MEMSCOPE_RESOURCE_INTERVAL) -------- */
