@@ -97,7 +97,9 @@ static void read_process_meta(void) {
  * locks on every call, and glibc's fork takes the malloc arena locks after these
  * handlers, so a fork holding them waited for a thread interrupted inside malloc while
  * that thread's handler waited for the fork.  The child rebuilds them instead
- * (leak_table.c, leak_stacks.c). */
+ * (leak_table.c, leak_stacks.c).  The registry and the output cannot be rebuilt so: a
+ * recording waits for them at most 50 ms while a fork is under way
+ * (ms_lock_unless_forking), for the same reason. */
 static sigset_t fork_saved_mask; /* the forking thread's (resource lock held) */
 /* From before the handlers take a lock to after they gave the last back. */
 static _Atomic int fork_pending;
