@@ -98,22 +98,27 @@ static void read_process_meta(void) {
  * handlers, so a fork holding them waited for a thread interrupted inside malloc while
  * that thread's handler waited for the fork.  The child rebuilds them instead
  * (leak_table.c, leak_stacks.c).  The registry and the output cannot be rebuilt so: a
- * recording waits for them at most 50 ms while a fork is under way
+ * recording waits for them at most 500 ms once glibc's part of a fork is under way
  * (ms_lock_unless_forking), for the same reason. */
 static sigset_t fork_saved_mask; /* the forking thread's (resource lock held) */
-/* From before the handlers take a lock to after they gave the last back. */
+/* FORK_PREPARING while the prepare handler takes the locks (it waits for nothing a
+ * thread inside malloc holds: it ends), FORK_IN_GLIBC from then until the parent's or
+ * child's handler gave the last back: glibc's part, which takes the arena locks. */
+enum { FORK_NONE, FORK_PREPARING, FORK_IN_GLIBC };
 static _Atomic int fork_pending;
 
-/* A thread that is not inside malloc gets the lock once the fork is done, so a fork is
- * waited for this long (a fork copies the page tables: ~1 ms per 100 MB mapped) before
- * the recording gives up.  What it costs when the wait would never end: the fork and
- * the interrupted thread stand still that long, and the record is dropped. */
-#define FORK_WAIT_NS (50u * 1000u * 1000u)
+/* A thread that is not inside malloc gets the lock once the fork is done, so glibc's
+ * part of a fork is waited for this long (it copies the page tables, ~1 ms per 100 MB
+ * mapped; a loaded machine makes the forking thread wait for a CPU too: 50 ms was too
+ * short for stacks_storm at a load of 20 on 2 cores) before the recording gives up.
+ * What it costs when the wait would never end: the fork and the interrupted thread
+ * stand still that long, and the record is dropped. */
+#define FORK_WAIT_NS (500u * 1000u * 1000u)
 int ms_lock_unless_forking(void *mutex) {
   pthread_mutex_t *m = mutex;
   for (uint64_t since = 0;;) {
     if (pthread_mutex_trylock(m) == 0) return 1;
-    if (atomic_load(&fork_pending)) {
+    if (atomic_load(&fork_pending) == FORK_IN_GLIBC) {
       uint64_t now = ms_os_now_ns();
       if (!since) since = now;
       else if (now - since >= FORK_WAIT_NS) return 0;
@@ -132,7 +137,7 @@ int ms_lock_unless_forking(void *mutex) {
 }
 
 static void fork_prepare(void) {
-  atomic_store(&fork_pending, 1);
+  atomic_store(&fork_pending, FORK_PREPARING);
   ms_resource_lock();
   sigset_t all;
   sigfillset(&all);
@@ -141,6 +146,7 @@ static void fork_prepare(void) {
   ms_loader_fork_prepare(); /* no thread left inside the loader's list (its lock) */
   ms_output_lock();
   ms_thread_create_lock();
+  atomic_store(&fork_pending, FORK_IN_GLIBC);
 }
 static void fork_parent(void) {
   ms_thread_create_unlock();
@@ -149,7 +155,7 @@ static void fork_parent(void) {
   ms_threads_unlock();
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
   ms_resource_unlock();
-  atomic_store(&fork_pending, 0);
+  atomic_store(&fork_pending, FORK_NONE);
 }
 static void fork_child(void) {
   ms_os_asym_fences_init(); /* (the registration may not be inherited; one thread now) */
@@ -165,7 +171,7 @@ static void fork_child(void) {
   ms_threads_unlock();
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
   ms_resource_unlock();
-  atomic_store(&fork_pending, 0);
+  atomic_store(&fork_pending, FORK_NONE);
 }
 
 void ms_runtime_init(void) {

@@ -716,7 +716,8 @@ uint32_t ms_command_line_split(const char *buf, size_t len, int whole, const cha
                                uint32_t max, uint8_t *truncated);
 void ms_runtime_init(void); /* idempotent; every entry point's slow path calls it */
 /* For a lock that the fork handlers hold across fork (the registry, the output) taken by
- * a recording: 1 when taken; 0, not taken, when a fork under way has held it for 50 ms.
+ * a recording: 1 when taken; 0, not taken, when glibc's part of a fork under way has
+ * lasted 500 ms (init.c).
  * A recording may be a signal handler's on a thread inside malloc, and glibc's fork
  * waits for that thread's arena lock after the handlers ran: waiting for the fork there
  * never ends.  The caller drops what it was recording and says so. */
