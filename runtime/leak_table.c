@@ -14,8 +14,8 @@
  * Fork: no shard lock is held across it.  A handler's allocation on a thread that is
  * inside glibc's malloc (an arena lock held) waits for a shard lock; glibc's fork takes
  * every arena lock after the atfork handlers ran, so a fork that held the shards there
- * waited for that thread while it waited for the fork (stacks_storm hung so, about 1 run
- * in 60).  The child needs none of the parent's blocks anyway: it empties the table
+ * waited for that thread while it waited for the fork (stacks_storm hung so in 5 runs
+ * of 200).  The child needs none of the parent's blocks anyway: it empties the table
  * (ms_leaks_after_fork_child), giving back what it knows to be whole.  The lock word is
  * its holder's thread pointer, so that the child can tell a shard its own thread was
  * updating (a fork from a signal handler) from one another thread was, which is gone.

@@ -2,7 +2,7 @@
 # Signals to threads inside malloc, fork in a loop and leaks mode's table updates at once
 # (programs/fork_signals.c): the runtime held the table's locks across fork while glibc's
 # fork waited for the arena lock of a thread whose signal handler waited for one of them
-# (stacks_storm hung so about once in 45 runs; this program hung in 5 runs of 5).  The
+# (stacks_storm hung so in 5 runs of 200; this program hung in 5 runs of 5).  The
 # same with the registry and output locks, which the fork does hold: a handler's first
 # call on a thread sets it up (the registry), a full-mode event may need a new chunk (the
 # output); there a recording gives up after waiting 500 ms for a fork (init.c), and says
