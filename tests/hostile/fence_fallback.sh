@@ -4,7 +4,7 @@
 # filter) from the start (no_membarrier: the runtime falls back to full fences on both
 # sides at start) and from the middle of the run (`later`: the runtime finds out at the
 # fork's fence, turns its fast side's fences on, and makes the running threads pass a
-# barrier).  3 runs each with the static runtime, 1 with the shared one (a loaded
+# barrier).  2 runs each with the static runtime, 1 with the shared one (a loaded
 # machine makes each run take seconds): exit status 0, the output, the END
 # record, 8 THREAD records, and every site's count equals its events (v2_summary).
 # Skipped (77) where no seccomp filter can be installed.
@@ -13,7 +13,7 @@ build_plain no_membarrier "$MS_PROGRAMS/no_membarrier.c"
 build_static fence_static "$MS_PROGRAMS/fence_fallback.c"
 build_shared fence_shared "$MS_PROGRAMS/fence_fallback.c"
 for prog in fence_static fence_shared; do
-  runs=3
+  runs=2
   [[ $prog == fence_shared ]] && runs=1
   for how in start later; do
     for run in $(seq $runs); do
