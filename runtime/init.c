@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -85,16 +86,58 @@ static void read_process_meta(void) {
   ms_process.start_unix_ns = ms_os_unix_ns();
 }
 
-/* Every lock is held across fork, so the child never inherits one mid-update; the
+/* These locks are held across fork, so the child never inherits one mid-update; the
  * forking thread releases them on each side.  Order: the resource sampler's table (it
  * holds it while it takes the next two), the registry (and, holding it, the wait for
  * every other thread to leave the loader's list: loader.c), the output, then the
- * pthread_create records' free list and leaks mode's stack store and table shards
- * (never held while taking another).  Signals are blocked on the forking thread while it
+ * pthread_create records' free list.  Signals are blocked on the forking thread while it
  * holds them: a handler that allocates (it would set the thread up, or flush: both take
- * a lock held here) or forks again runs once they are given back. */
+ * a lock held here) or forks again runs once they are given back.
+ * Not leaks mode's table and stack store: an allocation in a signal handler takes their
+ * locks on every call, and glibc's fork takes the malloc arena locks after these
+ * handlers, so a fork holding them waited for a thread interrupted inside malloc while
+ * that thread's handler waited for the fork.  The child rebuilds them instead
+ * (leak_table.c, leak_stacks.c).  The registry and the output cannot be rebuilt so: a
+ * recording waits for them at most 500 ms once glibc's part of a fork is under way
+ * (ms_lock_unless_forking), for the same reason. */
 static sigset_t fork_saved_mask; /* the forking thread's (resource lock held) */
+/* FORK_PREPARING while the prepare handler takes the locks (it waits for nothing a
+ * thread inside malloc holds: it ends), FORK_IN_GLIBC from then until the parent's or
+ * child's handler gave the last back: glibc's part, which takes the arena locks. */
+enum { FORK_NONE, FORK_PREPARING, FORK_IN_GLIBC };
+static _Atomic int fork_pending;
+
+/* A thread that is not inside malloc gets the lock once the fork is done, so glibc's
+ * part of a fork is waited for this long (it copies the page tables, ~1 ms per 100 MB
+ * mapped; a loaded machine makes the forking thread wait for a CPU too: 50 ms was too
+ * short for stacks_storm at a load of 20 on 2 cores) before the recording gives up.
+ * What it costs when the wait would never end: the fork and the interrupted thread
+ * stand still that long, and the record is dropped. */
+#define FORK_WAIT_NS (500u * 1000u * 1000u)
+int ms_lock_unless_forking(void *mutex) {
+  pthread_mutex_t *m = mutex;
+  for (uint64_t since = 0;;) {
+    if (pthread_mutex_trylock(m) == 0) return 1;
+    if (atomic_load(&fork_pending) == FORK_IN_GLIBC) {
+      uint64_t now = ms_os_now_ns();
+      if (!since) since = now;
+      else if (now - since >= FORK_WAIT_NS) return 0;
+    }
+    /* Held: wait, a millisecond at a time, so that a fork that starts meanwhile (and
+     * waits for the holder, then takes it) is seen. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 1000000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    if (pthread_mutex_timedlock(m, &until) == 0) return 1;
+  }
+}
+
 static void fork_prepare(void) {
+  atomic_store(&fork_pending, FORK_PREPARING);
   ms_resource_lock();
   sigset_t all;
   sigfillset(&all);
@@ -103,18 +146,16 @@ static void fork_prepare(void) {
   ms_loader_fork_prepare(); /* no thread left inside the loader's list (its lock) */
   ms_output_lock();
   ms_thread_create_lock();
-  ms_leak_stacks_lock(); /* leaks mode's (never held with another) */
-  ms_leaks_lock_all();
+  atomic_store(&fork_pending, FORK_IN_GLIBC);
 }
 static void fork_parent(void) {
-  ms_leaks_unlock_all();
-  ms_leak_stacks_unlock();
   ms_thread_create_unlock();
   ms_output_unlock();
   ms_loader_fork_parent();
   ms_threads_unlock();
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
   ms_resource_unlock();
+  atomic_store(&fork_pending, FORK_NONE);
 }
 static void fork_child(void) {
   ms_os_asym_fences_init(); /* (the registration may not be inherited; one thread now) */
@@ -123,13 +164,14 @@ static void fork_child(void) {
   read_process_meta();
   ms_thread_after_fork_child();
   ms_leaks_after_fork_child();
-  ms_leak_stacks_unlock();
+  ms_leak_stacks_after_fork_child();
   ms_thread_create_unlock();
   ms_output_unlock();
   ms_loader_fork_child();
   ms_threads_unlock();
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
   ms_resource_unlock();
+  atomic_store(&fork_pending, FORK_NONE);
 }
 
 void ms_runtime_init(void) {

@@ -44,11 +44,13 @@ static inline uint64_t ms_os_coarse_ns(void) {
  * other.  The frequent side stores, calls ms_fence_light() and loads; the rare side
  * stores, calls ms_os_fence_heavy() (a membarrier: every running thread of the process
  * executes a full fence) and loads.  Then one of them sees the other's store. */
-extern int ms_asym_fences; /* 1: membarrier registered (set at init, fork child) */
+/* 1: membarrier registered and working (set at init and in a fork child; turned off for
+ * good when a call fails later: os.c) */
+extern int ms_asym_fences;
 void ms_os_asym_fences_init(void);
 void ms_os_fence_heavy(void);
 static inline void ms_fence_light(void) {
-  if (MS_LIKELY(ms_asym_fences))
+  if (MS_LIKELY(__atomic_load_n(&ms_asym_fences, __ATOMIC_RELAXED)))
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler keeps the order */
   else
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -255,6 +257,9 @@ const char *ms_sampler_name(enum ms_sampler_kind kind);
 void ms_output_write(const struct ms_wbuf *b);
 void ms_output_lock(void);
 int ms_output_trylock(void); /* 1 when taken */
+/* ms_output_lock for a recording: 0 (not taken) when a fork is under way (init.c's
+ * ms_lock_unless_forking). */
+int ms_output_lock_recording(void);
 void ms_output_unlock(void);
 int ms_output_write_locked(const struct ms_wbuf *b); /* caller holds the lock; 1: in the file */
 /* Creates the session's file if it is not there yet: 0, or -errno (warned once). */
@@ -556,15 +561,13 @@ uint64_t ms_leaks_lost(void);       /* blocks not kept for want of memory */
 /* Every live block, into a mapping of *mapped bytes (*out, to ms_os_unmap), emptying the
  * table; the count. */
 size_t ms_leaks_take(struct ms_leak **out, size_t *mapped);
-void ms_leaks_lock_all(void); /* held across fork */
-void ms_leaks_unlock_all(void);
-void ms_leaks_after_fork_child(void); /* emptied and unlocked */
+/* In a fork child (no lock of the table is held across fork): emptied. */
+void ms_leaks_after_fork_child(void);
 /* leak_stacks.c: distinct stacks, kept once; references are never 0 for a stack. */
 uint32_t ms_leak_stack_intern(const uint64_t *frames, uint32_t n);
 const uint64_t *ms_leak_stacks(void); /* frames of reference r start at [r] */
 uint32_t ms_leak_stack_frames(uint32_t ref);
-void ms_leak_stacks_lock(void); /* held across fork */
-void ms_leak_stacks_unlock(void);
+void ms_leak_stacks_after_fork_child(void); /* kept (not locked across fork) */
 /* leak_dump.c: the live blocks as ALLOC events, at the end of a session (both locks
  * held); the table is empty after. */
 void ms_leaks_write_locked(void);
@@ -712,6 +715,13 @@ extern struct ms_process_meta ms_process;
 uint32_t ms_command_line_split(const char *buf, size_t len, int whole, const char **args,
                                uint32_t max, uint8_t *truncated);
 void ms_runtime_init(void); /* idempotent; every entry point's slow path calls it */
+/* For a lock that the fork handlers hold across fork (the registry, the output) taken by
+ * a recording: 1 when taken; 0, not taken, when glibc's part of a fork under way has
+ * lasted 500 ms (init.c).
+ * A recording may be a signal handler's on a thread inside malloc, and glibc's fork
+ * waits for that thread's arena lock after the handlers ran: waiting for the fork there
+ * never ends.  The caller drops what it was recording and says so. */
+int ms_lock_unless_forking(void *pthread_mutex);
 int ms_runtime_ready(void);
 
 /* ---- resource.c: the resource sampler thread (MEMSCOPE_RESOURCE_INTERVAL) -------- */

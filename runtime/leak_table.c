@@ -2,14 +2,23 @@
  * allocated in the session and nobody has freed yet, with its size, site, thread, time
  * and stack.  At the session's end (leak_dump.c) what is left is the list of leaks.
  *
- * 128 shards chosen by the address's hash, each an open-addressing table with linear
+ * 1,024 shards chosen by the address's hash, each an open-addressing table with linear
  * probing and backward-shift deletion (no tombstones, so a table that sees millions of
  * frees never needs a clean-up), grown by doubling at 3/4 load under the shard's lock.
- * The lock is a test-and-test-and-set spin lock: one atomic exchange and one store per
+ * The lock is a test-and-test-and-set spin lock: one compare-and-swap and one store per
  * operation, taken only in leaks mode, and held for a probe or two (a grow rehashes one
- * shard: 1/128 of the blocks).  A thread holds at most one shard lock, never with
+ * shard: 1/1,024 of the blocks).  A thread holds at most one shard lock, never with
  * another lock, and always with ms_self.busy set, so a signal handler's allocation on the
  * same thread is dropped instead of waiting on it.
+ *
+ * Fork: no shard lock is held across it.  A handler's allocation on a thread that is
+ * inside glibc's malloc (an arena lock held) waits for a shard lock; glibc's fork takes
+ * every arena lock after the atfork handlers ran, so a fork that held the shards there
+ * waited for that thread while it waited for the fork (stacks_storm hung so in 5 runs
+ * of 200).  The child needs none of the parent's blocks anyway: it empties the table
+ * (ms_leaks_after_fork_child), giving back what it knows to be whole.  The lock word is
+ * its holder's thread pointer, so that the child can tell a shard its own thread was
+ * updating (a fork from a signal handler) from one another thread was, which is gone.
  *
  * Memory: 40 bytes per slot, from mmap (ms_os_reserve: pages become memory as touched),
  * so 53-107 bytes per live block; freed shards keep their size until the session ends. */
@@ -23,8 +32,8 @@
 #define FIRST_CAP 64u /* slots: 2.5 KiB (a page), the first time a shard is used */
 
 struct shard {
-  _Atomic uint32_t lock;
-  uint32_t shift;        /* 64 - log2(cap) */
+  _Atomic uintptr_t lock; /* 0, or the holder's thread pointer */
+  uint32_t shift;         /* 64 - log2(cap) */
   struct ms_leak *slots; /* cap slots, ptr 0 = empty */
   size_t cap, count;
   uint64_t bytes; /* sizes of its blocks (read unlocked by ms_leaks_live_bytes) */
@@ -33,6 +42,9 @@ struct shard {
 static struct shard shards[NSHARDS];
 /* Blocks that could not be kept (no memory for a bigger shard). */
 static _Atomic uint64_t lost;
+/* In a fork child: the shard its thread was updating when it forked (from a signal
+ * handler), emptied by the next lock() once that update is done. */
+static struct shard *stale;
 
 /* Fibonacci hashing (one multiply: its top bits are well mixed even for aligned,
  * clustered addresses): the top SHARD_BITS pick the shard, the bits below them the slot. */
@@ -44,14 +56,23 @@ static inline size_t home(const struct shard *s, uint64_t h) {
   return (size_t)((h << SHARD_BITS) >> s->shift);
 }
 
+static void clear(struct shard *s);
+
 static void lock(struct shard *s) {
-  while (atomic_exchange_explicit(&s->lock, 1, memory_order_acquire)) {
+  uintptr_t self = ms_thread_pointer(), none = 0;
+  while (!atomic_compare_exchange_weak_explicit(&s->lock, &none, self, memory_order_acquire,
+                                                memory_order_relaxed)) {
     for (unsigned spins = 0; atomic_load_explicit(&s->lock, memory_order_relaxed); spins++) {
       if (spins >= 64) ms_os_yield(); /* the holder was preempted: let it run */
 #if defined(__x86_64__) || defined(__i386__)
       else __builtin_ia32_pause();
 #endif
     }
+    none = 0;
+  }
+  if (MS_UNLIKELY(stale == s)) { /* (a fork child's: one load, leaks mode only) */
+    clear(s);
+    stale = NULL;
   }
 }
 
@@ -173,17 +194,28 @@ size_t ms_leaks_take(struct ms_leak **out, size_t *mapped) {
   return n;
 }
 
-void ms_leaks_lock_all(void) {
-  for (uint32_t i = 0; i < NSHARDS; i++) lock(&shards[i]);
-}
-
-void ms_leaks_unlock_all(void) {
-  for (uint32_t i = 0; i < NSHARDS; i++) unlock(&shards[i]);
-}
-
-/* The child counts from zero: its parent's blocks are the parent's (locks held). */
+/* The child counts from zero: its parent's blocks are the parent's.  It is the only
+ * thread now, and no lock was held across the fork: a shard unlocked in the copy is whole
+ * and its memory is given back; one locked by another thread (gone, mid-update: its size
+ * and slots may disagree) is forgotten, its mapping left as it is; one locked by this
+ * thread (the fork came from a signal handler that interrupted its update, which goes on
+ * when the handler returns) is emptied once that update is done (lock()). */
 void ms_leaks_after_fork_child(void) {
-  for (uint32_t i = 0; i < NSHARDS; i++) clear(&shards[i]);
+  uintptr_t self = ms_thread_pointer();
+  stale = NULL;
+  for (uint32_t i = 0; i < NSHARDS; i++) {
+    struct shard *s = &shards[i];
+    uintptr_t holder = atomic_load_explicit(&s->lock, memory_order_relaxed);
+    if (holder == self) {
+      stale = s;
+      continue;
+    }
+    if (holder == 0) clear(s);
+    s->slots = NULL;
+    s->cap = s->count = 0;
+    s->shift = 0;
+    __atomic_store_n(&s->bytes, 0, __ATOMIC_RELAXED);
+    atomic_store_explicit(&s->lock, 0, memory_order_relaxed);
+  }
   atomic_store_explicit(&lost, 0, memory_order_relaxed);
-  ms_leaks_unlock_all();
 }

@@ -142,20 +142,49 @@ void *ms_os_map_file(int fd, uint64_t off, size_t len, void *fixed) {
  * it reads the fork flag; each pair needs a store-load fence, an xchg or mfence of 20-40
  * cycles on every event.  With membarrier the rare side (a stop, the exit, a fatal
  * signal, a fork) makes every running thread of the process execute that fence instead,
- * by an interrupt, and the frequent side needs only a compiler barrier.  Registered once
- * at start (and again in a fork child); when the kernel refuses, both sides fall back to
- * ordinary fences. */
+ * by an interrupt, and the frequent side needs only a compiler barrier.
+ *
+ * Decided once, at start (and again in a fork child): registered, and a first call went
+ * through.  Otherwise (an old kernel, a seccomp filter from before the exec) both sides
+ * use full fences: the frequent side reads ms_asym_fences, as it always did.  A call that
+ * fails later (a filter the program installed after start) is not a fence for the
+ * threads in the middle of the frequent side, which fenced only against the compiler:
+ * the flag turns off for good (full fences from then on), and the threads running now
+ * are made to pass a barrier another way, by a TLB shootdown (shootdown_barrier). */
 int ms_asym_fences;
 
 void ms_os_asym_fences_init(void) {
-  ms_asym_fences =
-      syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+  int ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
+           syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+  __atomic_store_n(&ms_asym_fences, ok, __ATOMIC_RELAXED);
+}
+
+/* A page of ours is written (its entry is in this CPU's TLB, dirty), then made read-only:
+ * the kernel must flush that entry on every CPU that runs a thread of this process and
+ * waits until each has, which on x86 is an interrupt (an IPI) on each of them, and an
+ * interrupt drains the store buffer; a thread not running has been switched out, which is
+ * a full barrier too.  The same trick stands in for membarrier elsewhere (.NET's
+ * FlushProcessWriteBuffers on old kernels).  It rests on how the kernel flushes: where
+ * remote TLBs are flushed without an interrupt (arm64's broadcast TLBI, AMD's INVLPGB
+ * with Linux 6.15 and later) it is no barrier, and docs/runtime.md says so.  Three system
+ * calls and a page fault, once per rare-side call after the failure. */
+static void shootdown_barrier(void) {
+  size_t page = ms_os_page_size();
+  volatile char *p = ms_os_map(page);
+  if (!p) return;
+  p[0] = 1;
+  (void)mprotect((void *)p, page, PROT_READ);
+  ms_os_unmap((void *)p, page);
 }
 
 void ms_os_fence_heavy(void) {
-  if (!ms_asym_fences ||
-      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-    atomic_thread_fence(memory_order_seq_cst); /* the light side used full fences */
+  if (__atomic_load_n(&ms_asym_fences, __ATOMIC_RELAXED)) {
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
+    __atomic_store_n(&ms_asym_fences, 0, __ATOMIC_RELAXED);
+    atomic_thread_fence(memory_order_seq_cst); /* the flag, then the shootdown */
+    shootdown_barrier();
+  }
+  atomic_thread_fence(memory_order_seq_cst); /* the frequent side fences fully */
 }
 
 /* Write-faults [p, p + len) of a shared file mapping in at once (Linux 5.14's

@@ -62,6 +62,16 @@ void ms_output_lock(void) {
   pthread_mutex_lock(&out_lock);
   cancel_state = state;
 }
+int ms_output_lock_recording(void) {
+  int state;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+  if (!ms_lock_unless_forking(&out_lock)) {
+    pthread_setcancelstate(state, NULL);
+    return 0;
+  }
+  cancel_state = state;
+  return 1;
+}
 void ms_output_unlock(void) {
   int state = cancel_state;
   pthread_mutex_unlock(&out_lock);

@@ -354,8 +354,12 @@ static void table_detach(struct ms_thread_rec *r) {
 /* The calling thread's table moves into the session's file (created if need be): every
  * slot in use.  On failure (no room) it stays where it is: counts go on, in memory. */
 static void table_attach(struct ms_thread_rec *r) {
-  ms_threads_lock();
-  ms_output_lock();
+  /* (not while a fork is under way: init.c; the table then stays in memory, as above) */
+  if (!ms_lock_unless_forking(&registry_lock)) return;
+  if (!ms_output_lock_recording()) {
+    ms_threads_unlock();
+    return;
+  }
   if (ms_page_size_ok() && ms_output_open_locked() == 0) {
     uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
     uint32_t want = table_bytes(ms_sites_slots_in_use(), MS_CHUNK_ALIGN);
@@ -405,7 +409,10 @@ void (*ms_thread_setup_test_hook)(void); /* (a load per thread set-up) */
  * with its table, when there is one: no system call), the registry. */
 static int thread_setup(struct ms_thread *t) {
   struct ms_thread_rec *r = NULL;
-  pthread_mutex_lock(&registry_lock);
+  if (!ms_lock_unless_forking(&registry_lock)) { /* a fork under way: init.c */
+    ms_thread_note_dropped(t);
+    return 0;
+  }
   r = rec_take_locked();
   if (r && !r->counters && !(r->counters = ms_os_reserve(MS_COUNTERS_BYTES))) {
     rec_free_locked(r);
@@ -542,7 +549,10 @@ static int events_next(struct ms_thread *t, uint32_t need) {
   const uint32_t hdr = sizeof(struct ms_chunk_header);
   uint32_t max = t->record_all ? MS_EVENTS_MAX_FULL : MS_EVENTS_MAX_SAMPLED;
   void *c = NULL;
-  ms_output_lock();
+  if (!ms_output_lock_recording()) { /* a fork under way (init.c): this event is dropped */
+    ms_thread_note_dropped(t);
+    return 0;
+  }
   /* An event of a session that has ended since the thread's check (a memscope_start()
    * took the lock meanwhile) was counted in that session: it does not go into the next
    * one's file, where it would stand for a call of its own. */
