@@ -1,5 +1,5 @@
 # memscope_instrumented_executable(NAME SOURCES src... [FLAGS flag...] [SHARED_RUNTIME]
-#                                  [EXPORT_RUNTIME] [LIBRARIES lib...])
+#                                  [EXPORT_RUNTIME] [LIBRARIES lib...] [DEPENDS target...])
 #
 # Builds NAME from C or C++ sources with the clang that matches the pass, loading
 # MemscopePass, and links libmemscope (static unless SHARED_RUNTIME).  The compiler is
@@ -9,8 +9,9 @@
 # their directory).  EXPORT_RUNTIME, with the static runtime: link all of it and export
 # its __memscope_* symbols, for instrumented shared libraries that do not link the
 # runtime themselves and are dlopen'ed later (docs/pass.md, "Shared libraries").
+# DEPENDS: other targets whose files FLAGS link in (NAME is relinked when they change).
 function(memscope_instrumented_executable name)
-  cmake_parse_arguments(ARG "SHARED_RUNTIME;EXPORT_RUNTIME" "" "SOURCES;FLAGS;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "SHARED_RUNTIME;EXPORT_RUNTIME" "" "SOURCES;FLAGS;LIBRARIES;DEPENDS" ${ARGN})
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${name})
   _memscope_sources(srcs compiler ${ARG_SOURCES})
   if(ARG_SHARED_RUNTIME)
@@ -38,7 +39,7 @@ function(memscope_instrumented_executable name)
     COMMAND ${compiler} -fpass-plugin=$<TARGET_FILE:MemscopePass>
             -I${PROJECT_SOURCE_DIR}/include ${ARG_FLAGS} ${srcs} ${lib_link} ${runtime_link}
             -lpthread -lm -o ${out}
-    DEPENDS ${srcs} MemscopePass ${runtime_target} ${ARG_LIBRARIES} ${lib_files}
+    DEPENDS ${srcs} MemscopePass ${runtime_target} ${ARG_LIBRARIES} ${lib_files} ${ARG_DEPENDS}
     COMMENT "Instrumenting ${name}"
     VERBATIM COMMAND_EXPAND_LISTS)
   add_custom_target(${name} ALL DEPENDS ${out})
