@@ -7,13 +7,24 @@
 # them), and every site's calls (and allocated bytes) are exact: three rounds, in full
 # mode, in the default sampled mode and with a sample every ~4 KiB (the slow paths
 # re-arming the shared header among the fast paths of every thread).
+# --exhausted: PROGRAM is programs/tls_exhaust.c, which first uses up glibc's static TLS
+# surplus with copies of LIB_LINKED (a filler with initial-exec TLS of its own), then
+# dlopens LIB_DLOPEN once: it must load (no TLS of its own; a library with initial-exec
+# TLS would fail with "cannot allocate memory in static TLS block") and count exactly.
 #
-# Usage: shlib_threads.sh PROGRAM LIB_LINKED LIB_DLOPEN MERGE PROGRAMS_DIR WORKDIR
+# Usage: shlib_threads.sh [--exhausted] PROGRAM LIB_LINKED LIB_DLOPEN MERGE PROGRAMS_DIR WORKDIR
 source "$(dirname "$0")/lib.sh"
+exhausted=0
+[[ $1 == --exhausted ]] && { exhausted=1; shift; }
 program=$1 lib_a=$2 lib_b=$3 merge=$4 src=$5 work=$6
 rm -rf "$work" && mkdir -p "$work"
 threads=16 pairs=4000
 n=$((3 * threads * pairs)) # calls of each site over the three rounds
+if ((exhausted)); then
+  for i in $(seq 0 255); do cp "$lib_a" "$work/fill-$i.so"; done
+  lib_a=$lib_b
+  pairs=1000 n=$((threads * pairs))
+fi
 
 for lib in "$lib_a" "$lib_b"; do
   undef=$(nm -D --undefined-only "$lib")
@@ -33,11 +44,19 @@ check() { # MODE CALLS BYTES API MARKER
   fi
 }
 
-for mode in full sampled dense; do
+modes=(full sampled dense)
+((exhausted)) && modes=(sampled)
+for mode in "${modes[@]}"; do
   env=(MEMSCOPE_MODE=$mode)
   [[ $mode == dense ]] && env=(MEMSCOPE_MODE=sampled MEMSCOPE_SAMPLE_INTERVAL=4096)
-  run_and_merge "$work/$mode" "${env[@]}" "$program" "$lib_b" $threads $pairs
-  expect_line "$work/$mode.stdout" '^shlib_threads: done$' "$mode: program ran"
+  if ((exhausted)); then
+    run_and_merge "$work/$mode" "${env[@]}" "$program" "$work" "$lib_b" $threads $pairs
+    expect_line "$work/$mode.stdout" '^tls_exhaust: static TLS used up after [0-9]+ fillers, library loaded$' \
+      "$mode: the library loaded with no static TLS left"
+  else
+    run_and_merge "$work/$mode" "${env[@]}" "$program" "$lib_b" $threads $pairs
+    expect_line "$work/$mode.stdout" '^shlib_threads: done$' "$mode: program ran"
+  fi
   check $mode $n $((n * 72)) malloc t-malloc # sizes 16..128, 72 on average (pairs % 8 == 0)
   check $mode $n $((n * 48)) calloc t-calloc
   check $mode $n $((n * 200)) realloc t-realloc
@@ -49,4 +68,4 @@ for mode in full sampled dense; do
   fi
   json_check "$work/$mode.json"
 done
-echo "e2e shlib_threads: all checks passed"
+echo "e2e shlib_threads$( ((exhausted)) && echo ' (static TLS used up)'): all checks passed"
