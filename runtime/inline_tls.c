@@ -43,6 +43,8 @@ MS_EXPORT __thread struct __memscope_tls_header __memscope_shared_tls __attribut
  * shared-form module's are at its base). */
 #define SHADOW_BYTES ((size_t)MEMSCOPE_TABLE_SLOTS * sizeof(struct ms_site_counter))
 static _Atomic uint32_t largest_span; /* slots of the largest registered module */
+static _Atomic uint8_t shared_registered; /* a shared-form module registered (its slots
+                                           * are its own, anywhere in the shadow) */
 
 struct inline_module {
   const struct __memscope_module *module;
@@ -83,6 +85,7 @@ uint32_t ms_inline_span(const struct __memscope_module *m) {
 int ms_inline_register(const struct __memscope_module *m, uint32_t delta) {
   if (shared_form(m)) { /* read by the module's code on every thread, without a fence */
     __atomic_store_n(m->slot_base, (int64_t)delta, __ATOMIC_RELAXED);
+    atomic_store_explicit(&shared_registered, 1, memory_order_relaxed);
     return 1;
   }
   if (!inline_modules) {
@@ -166,8 +169,9 @@ __attribute__((no_sanitize("thread"))) uint64_t ms_inline_dropped(const struct m
   if (!r->inline_shadow) return 0;
   uint64_t calls = 0;
   uint32_t span = atomic_load_explicit(&largest_span, memory_order_relaxed);
-  uint32_t used = ms_sites_slots_in_use(); /* a shared-form module's slots are its own */
-  if (used > span + 1) span = used - 1;
+  uint32_t used = ms_sites_slots_in_use();
+  if (atomic_load_explicit(&shared_registered, memory_order_relaxed) && used > span + 1)
+    span = used - 1;
   for (uint32_t i = 1; i <= span; i++)
     calls += __atomic_load_n(&r->inline_shadow[i].calls, __ATOMIC_RELAXED);
   return calls;
