@@ -43,18 +43,22 @@ static_assert(SampleLeftAt == 0 && DisarmedAt == 8 && ReleasesAt == 12 && Counte
               "the header is { i64, i32, i32, ptr }");
 static_assert(SlotSize == 32, "an inline slot is a table slot");
 
-bool inlineFastPathsAllowed(const Module &M, InlineMode Mode) {
+InlineForm inlineFormOf(const Module &M, InlineMode Mode) {
   switch (Mode) {
   case InlineMode::Never:
-    return false;
+    return InlineForm::None;
   case InlineMode::Always:
-    return true;
+    return InlineForm::LocalExec;
+  case InlineMode::Shared:
+    return InlineForm::Shared;
   case InlineMode::Auto:
     // -fPIE (or -pie): the object is for an executable.  A -fPIC object may end up in
-    // a shared library, where local-exec TLS fails to link.
-    return M.getPIELevel() != PIELevel::Default;
+    // a shared library, where local-exec TLS fails to link, and one dlopen'ed must not
+    // need static TLS of its own (a dlopen that runs out of it fails): the runtime's
+    // header, which is in the process from its start.
+    return M.getPIELevel() != PIELevel::Default ? InlineForm::LocalExec : InlineForm::Shared;
   }
-  return false;
+  return InlineForm::None;
 }
 
 // How an API's fast path is shaped (abi.h, "Inline sites"):
@@ -96,8 +100,9 @@ bool canInlineCall(const CallBase &Call, const KnownFunction &K) {
   return isa<InvokeInst>(Call) && S != Shape::Before;
 }
 
-InlineFastPaths::InlineFastPaths(Module &M, const RuntimeTypes &Types, uint32_t Budget)
-    : M(M), Types(Types),
+InlineFastPaths::InlineFastPaths(Module &M, const RuntimeTypes &Types, uint32_t Budget,
+                                 InlineForm Form)
+    : M(M), Types(Types), Shared(Form == InlineForm::Shared),
       // Never beyond what the runtime's scratch covers (abi.h).
       Budget(std::min<uint64_t>(Budget, uint64_t(SlotSize) * MEMSCOPE_INLINE_SLOTS_MAX)) {}
 
@@ -169,6 +174,10 @@ uint32_t InlineFastPaths::addSlot(AllocApi Api) {
 
 void InlineFastPaths::emitBlock() {
   assert(!empty() && !Block && "emitBlock() once, after addSlot()");
+  if (Shared) {
+    emitSharedBlock();
+    return;
+  }
   // A thread's first calls see sample_left 0 and disarmed 1 and take the slow paths,
   // which arm the header; counters starts at the runtime's scratch, never NULL (abi.h:
   // a signal handler's malloc may take a fast path the header did not arm).
@@ -195,6 +204,27 @@ void InlineFastPaths::emitBlock() {
   B.CreateRet(B.CreateThreadLocalAddress(Block));
 }
 
+// The shared form: the runtime's header, initial-exec (one GOT load of its offset per
+// function, then %fs-relative accesses; valid in a shared library, linked or
+// dlopen'ed, since the runtime's TLS is static: it is in the process from its start or
+// loaded with the library, and its own TLS is initial-exec already), and the module's
+// slot base, which the runtime sets when it registers the module (abi.h).  No TLS of
+// the module's own, so a dlopen of its library never needs static TLS for it.
+void InlineFastPaths::emitSharedBlock() {
+  auto *Ty = StructType::get(M.getContext(), {Types.I64, Types.I32, Types.I32, Types.Ptr});
+  Block = M.getNamedGlobal(SharedTlsGlobal);
+  if (!Block)
+    Block = new GlobalVariable(M, Ty, /*isConstant=*/false, GlobalValue::ExternalLinkage,
+                               nullptr, SharedTlsGlobal, /*InsertBefore=*/nullptr,
+                               GlobalValue::InitialExecTLSModel);
+  // Before registration, the table's last slots, which no site has (abi.h).  Written by
+  // the runtime through the descriptor, so the optimizer cannot fold it.
+  Base = new GlobalVariable(M, Types.I64, /*isConstant=*/false, GlobalValue::InternalLinkage,
+                            ConstantInt::get(Types.I64, MEMSCOPE_UNREGISTERED_BASE),
+                            SlotBaseGlobal);
+  Base->setAlignment(Align(8));
+}
+
 // The slow branches (a sample point, a size outside the range so far, a free that may
 // be of a sampled block) are rare: weighted so, the fast path is laid out as straight
 // code and the calls go out of line.
@@ -212,8 +242,9 @@ static Value *threadBlock(IRBuilder<> &B, GlobalVariable *Block) {
   return Address;
 }
 
-// The calling thread's counters of this module: the header's pointer into its table.
-// Loaded in the block that counts, after the branch, so the fast path pays one load.
+// The calling thread's counters of this module: the header's pointer into its table
+// (the table itself in the shared form: slotAt() adds the module's base).  Loaded in
+// the block that counts, after the branch, so the fast path pays one load.
 static Value *threadCounters(IRBuilder<> &B, GlobalVariable *Block, const RuntimeTypes &Types) {
   Value *At = B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), threadBlock(B, Block), CountersAt,
                                            "ms.counters.ptr");
@@ -225,6 +256,17 @@ static Value *at(IRBuilder<> &B, Value *Base, uint32_t Offset, const Twine &Name
   if (Offset == 0)
     return Base;
   return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Base, Offset, Name);
+}
+
+// The slot at tls_slot Slot from the header's Counters: counters + base + Slot, where
+// base is the module's slot base in the shared form (one load, RIP-relative), nothing
+// in the local-exec form.
+Value *InlineFastPaths::slotAt(IRBuilder<> &B, Value *Counters, uint32_t Slot) {
+  if (Base) {
+    Value *Offset = B.CreateAlignedLoad(Types.I64, Base, Align(8), "ms.base");
+    Counters = B.CreateGEP(B.getInt8Ty(), Counters, Offset, "ms.module.counters");
+  }
+  return at(B, Counters, Slot, "ms.slot");
 }
 
 // *At += Amount, a plain (non-atomic) update: the block belongs to one thread.
@@ -263,7 +305,7 @@ void InlineFastPaths::emitCount(IRBuilder<> &B, uint32_t Slot, Value *Size64, bo
   LLVMContext &Ctx = M.getContext();
   if (!Counters)
     Counters = threadCounters(B, Block, Types);
-  Value *SlotPtr = at(B, Counters, Slot, "ms.slot");
+  Value *SlotPtr = slotAt(B, Counters, Slot);
   addTo(B, at(B, SlotPtr, CallsAt), B.getInt64(1), "ms.calls");
   addTo(B, at(B, SlotPtr, BytesAt, "ms.bytes.ptr"), Size64, "ms.bytes");
   LoadInst *Lo = B.CreateAlignedLoad(Types.I64, at(B, SlotPtr, LoAt, "ms.lo.ptr"), Align(8), "ms.lo");
@@ -610,7 +652,7 @@ void InlineFastPaths::instrumentFree(CallBase &Call, const KnownFunction &K, Con
   B.CreateCondBr(filterByte(B, P), Slow, Fast, unlikely(Ctx));
 
   B.SetInsertPoint(Fast);
-  addTo(B, at(B, threadCounters(B, Block, Types), Slot, "ms.slot"), B.getInt64(1), "ms.calls");
+  addTo(B, slotAt(B, threadCounters(B, Block, Types), Slot), B.getInt64(1), "ms.calls");
   B.CreateBr(Join);
 
   BasicBlock *Null = BasicBlock::Create(Ctx, "ms.fnull", F, Join);

@@ -1,12 +1,15 @@
 // Inline fast paths for malloc, calloc, realloc, free, aligned_alloc, posix_memalign,
 // memalign and the C++ operators new and delete (abi.h, "Inline sites").
 //
-// In a module built for an executable, such a call is not redirected to the runtime:
-// the pass keeps the call and puts a few instructions around it that count the call in
-// the calling thread's counter table, the runtime's, through a thread-local header of
-// the module.  The header is local-exec TLS, which is only
-// valid in the executable itself but makes every access one segment-relative
-// instruction (%fs:__memscope_tls@TPOFF+offset on x86-64).  Only a sample point, a
+// Such a call is not redirected to the runtime: the pass keeps the call and puts a few
+// instructions around it that count the call in the calling thread's counter table,
+// the runtime's, through a thread-local header.  In a module built for an executable
+// the header is the module's own, local-exec TLS, which is only valid in the executable
+// itself but makes every access one segment-relative instruction
+// (%fs:__memscope_tls@TPOFF+offset on x86-64).  In the others (-fPIC: a shared library,
+// linked or dlopen'ed) it is the runtime's, initial-exec (the offset loaded from the GOT
+// once per function), and the module adds its slot base, a global the runtime sets when
+// it registers the module: the shared form.  Only a sample point, a
 // size outside the site's range so far, a free that may be of a sampled block, or a
 // thread whose header is not armed calls the runtime.
 //
@@ -39,10 +42,13 @@ class Module;
 
 namespace memscope {
 
-// Whether M's calls get fast paths under Mode.  auto: only in a module
-// built for an executable (a PIE module), since local-exec TLS does not link into a
-// shared library; always: in every module (the user promises an executable).
-bool inlineFastPathsAllowed(const llvm::Module &M, InlineMode Mode);
+// Whether M's calls get fast paths under Mode, and through which header.  auto: a
+// local-exec header of the module in a module built for an executable (a PIE module),
+// the runtime's elsewhere (local-exec TLS does not link into a shared library, and a
+// dlopen'ed library must not need static TLS of its own); always: local-exec in every
+// module (the user promises an executable); shared: the runtime's in every module.
+enum class InlineForm { None, LocalExec, Shared };
+InlineForm inlineFormOf(const llvm::Module &M, InlineMode Mode);
 
 // Whether Call, a call of K that the pass would rewrite, can get a fast path instead: an
 // API with one, not musttail, without operand bundles (a funclet's calls would need
@@ -55,7 +61,8 @@ class InlineFastPaths {
 public:
   // Budget: the most bytes of table slots the module's inline sites take, 32 each (0:
   // no inline sites); never more than MEMSCOPE_INLINE_SLOTS_MAX sites.
-  InlineFastPaths(llvm::Module &M, const RuntimeTypes &Types, uint32_t Budget);
+  InlineFastPaths(llvm::Module &M, const RuntimeTypes &Types, uint32_t Budget,
+                  InlineForm Form);
 
   // False, after reporting an error, when the module already has one of the fast
   // paths' runtime functions with another type (checkRuntimeSymbol).
@@ -67,15 +74,19 @@ public:
   // which sites are inline depends on the module alone and is easy to tell.
   uint32_t addSlot(AllocApi Api);
   bool empty() const { return Slots == 0; }
-  // Bytes of the thread-local block, the descriptor's tls_size: the header; 0 without
-  // inline sites.
-  uint32_t size() const { return empty() ? 0 : uint32_t(sizeof(__memscope_tls_header)); }
+  // Bytes of the module's thread-local block, the descriptor's tls_size: the header; 0
+  // without inline sites or in the shared form (no TLS of its own).
+  uint32_t size() const {
+    return empty() || Shared ? 0 : uint32_t(sizeof(__memscope_tls_header));
+  }
 
   // Emits the header (@__memscope_tls) and the function that returns the calling
-  // thread's copy (@__memscope_tls_block, the descriptor's tls_block).  After the
-  // last addSlot(), before instrument().
+  // thread's copy (@__memscope_tls_block, the descriptor's tls_block); in the shared
+  // form, declares the runtime's header and emits the slot base (@__memscope_slot_base,
+  // the descriptor's slot_base).  After the last addSlot(), before instrument().
   void emitBlock();
   llvm::Function *blockFunction() const { return BlockFn; }
+  llvm::GlobalVariable *slotBase() const { return Base; }
 
   // Puts the fast path around Call, a call canInlineCall() accepted, of the site at
   // Site whose tls_slot is Slot; SoleCall: the site has no other call (a constant size
@@ -86,6 +97,8 @@ public:
                   uint32_t Slot, bool SoleCall);
 
 private:
+  void emitSharedBlock();
+  llvm::Value *slotAt(llvm::IRBuilder<> &B, llvm::Value *Counters, uint32_t Slot);
   llvm::Value *countdown(llvm::IRBuilder<> &B, llvm::Value *Size64);
   void emitCount(llvm::IRBuilder<> &B, uint32_t Slot, llvm::Value *Size64, bool Fixed,
                  llvm::BasicBlock *Next, llvm::Value *Counters = nullptr);
@@ -106,10 +119,12 @@ private:
 
   llvm::Module &M;
   const RuntimeTypes &Types;
+  bool Shared; // the runtime's header and a slot base (InlineForm::Shared)
   uint64_t Budget;
   bool Full = false; // a site did not fit: no later one is inline
   uint32_t Slots = 0; // inline sites so far
   llvm::GlobalVariable *Block = nullptr;
+  llvm::GlobalVariable *Base = nullptr; // the shared form's slot base
   llvm::Function *BlockFn = nullptr;
   llvm::Function *Widen = nullptr;
   llvm::GlobalVariable *Filter = nullptr; // __memscope_free_filter, declared on first use

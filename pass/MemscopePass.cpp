@@ -258,7 +258,7 @@ void ModuleInstrumenter::planGlobals() {
 // The allocation calls that may get an inline fast path instead of a runtime call;
 // instrument() keeps those whose site fits in the module's budget.
 void ModuleInstrumenter::chooseInlineCalls() {
-  if (!inlineFastPathsAllowed(M, Options.Inline))
+  if (inlineFormOf(M, Options.Inline) == InlineForm::None)
     return;
   // The leaves of an inferred wrapper called here: the twin passes them its caller's
   // sites.
@@ -421,7 +421,8 @@ bool ModuleInstrumenter::instrument() {
   // runtime with the site.  The calls of a site that did not fit call the runtime too.
   // Before checkRuntimeSymbols(), which must see which entry points are used, and
   // before emitSites(): the offsets are in the sites.
-  InlineFastPaths FastPaths(M, Types, Options.InlineTlsBudget);
+  InlineFastPaths FastPaths(M, Types, Options.InlineTlsBudget,
+                            inlineFormOf(M, Options.Inline));
   std::vector<bool> InlineSite(Table.size(), false);
   for (unsigned I = 0; I < Plan.size(); ++I)
     if (Plan[I].Inline && SiteOf[I] != NoSite)
@@ -495,7 +496,7 @@ bool ModuleInstrumenter::instrument() {
   if (!Table.empty())
     Table.emitRegistration(declareRegistrationFunction(M, Types, RegisterModuleFn),
                            declareRegistrationFunction(M, Types, UnregisterModuleFn),
-                           FastPaths.blockFunction(), FastPaths.size());
+                           FastPaths.blockFunction(), FastPaths.size(), FastPaths.slotBase());
   return true;
 }
 

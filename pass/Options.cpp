@@ -47,12 +47,16 @@ static cl::opt<bool> AddressTakenFlag(
 static cl::opt<InlineMode> InlineFlag(
     "memscope-inline", cl::init(InlineMode::Auto),
     cl::desc("memscope: count malloc, calloc, realloc, free, the aligned allocators and "
-             "C++ new/delete in the caller, through a local-exec thread-local "
-             "block, instead of calling the runtime [env MEMSCOPE_PASS_INLINE, formerly "
-             "MEMSCOPE_INLINE]"),
-    cl::values(clEnumValN(InlineMode::Auto, "auto", "in modules built for an executable (PIE)"),
+             "C++ new/delete in the caller, through a thread-local header, instead of "
+             "calling the runtime [env MEMSCOPE_PASS_INLINE, formerly MEMSCOPE_INLINE]"),
+    cl::values(clEnumValN(InlineMode::Auto, "auto",
+                          "in every module: a local-exec header of its own in a PIE module, "
+                          "the runtime's (initial-exec) in the others"),
                clEnumValN(InlineMode::Always, "always",
-                          "in every module (it must be linked into an executable)"),
+                          "a local-exec header in every module (it must be linked into an "
+                          "executable)"),
+               clEnumValN(InlineMode::Shared, "shared",
+                          "the runtime's header (initial-exec) in every module"),
                clEnumValN(InlineMode::Never, "never", "never: call the runtime")));
 static cl::opt<unsigned> InlineTlsBudgetFlag(
     "memscope-inline-tls-budget", cl::init(DefaultInlineTlsBudget), cl::value_desc("bytes"),
@@ -81,7 +85,7 @@ static bool boolSetting(const cl::opt<bool> &Flag, const char *Env) {
 }
 
 // The flag when given, else MEMSCOPE_PASS_INLINE when set, else MEMSCOPE_INLINE (its
-// former name, still read) when set, else auto.  The value is auto, always or never;
+// former name, still read) when set, else auto.  The value is auto, always, shared or never;
 // anything else is an error, so that a typo does not silently change the build.
 static InlineMode inlineSetting(Module &M) {
   if (InlineFlag.getNumOccurrences() > 0)
@@ -99,10 +103,12 @@ static InlineMode inlineSetting(Module &M) {
     return InlineMode::Auto;
   if (S.equals_insensitive("always"))
     return InlineMode::Always;
+  if (S.equals_insensitive("shared"))
+    return InlineMode::Shared;
   if (S.equals_insensitive("never"))
     return InlineMode::Never;
   M.getContext().emitError("memscope: " + Twine(Name) + "='" + Twine(V) +
-                           "' is none of auto, always, never");
+                           "' is none of auto, always, shared, never");
   return InlineFlag;
 }
 

@@ -21,10 +21,12 @@ class SpecialCaseList;
 
 namespace memscope {
 
-// -memscope-inline: where malloc and free get inline fast paths (InlineFastPath.h).
+// -memscope-inline: where the allocation calls get inline fast paths, and through which
+// header (InlineFastPath.h).
 enum class InlineMode {
-  Auto,   // in modules built for an executable (PIE)
-  Always, // in every module: the user promises it goes into an executable
+  Auto,   // everywhere: local-exec in a module built for an executable (PIE), else shared
+  Always, // local-exec in every module: the user promises it goes into an executable
+  Shared, // the runtime's header in every module (initial-exec)
   Never,  // nowhere: every call calls the runtime
 };
 

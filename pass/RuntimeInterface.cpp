@@ -32,8 +32,9 @@ RuntimeTypes::RuntimeTypes(Module &M) {
   Frame = namedStruct(Ctx, "memscope.frame", {Ptr, Ptr, I32, I32});
   // {id, frames, nframes, api, index, flags, tls_slot, reserved}
   Site = namedStruct(Ctx, "memscope.site", {I64, Ptr, I32, I32, I32, I32, I32, I32});
-  // {abi_version, nsites, sites, name, next, tls_block, tls_size, reserved}
-  ModuleDesc = namedStruct(Ctx, "memscope.module", {I32, I32, Ptr, Ptr, Ptr, Ptr, I32, I32});
+  // {abi_version, nsites, sites, name, next, tls_block, tls_size, reserved, slot_base}
+  ModuleDesc =
+      namedStruct(Ctx, "memscope.module", {I32, I32, Ptr, Ptr, Ptr, Ptr, I32, I32, Ptr});
 }
 
 // Every function the pass recognises.  Entry points are abi.h's.

@@ -73,13 +73,14 @@ inline constexpr char RegisterModuleFn[] = MEMSCOPE_REGISTER_FN;
 inline constexpr char UnregisterModuleFn[] = MEMSCOPE_UNREGISTER_FN;
 inline constexpr uint32_t AbiVersion = MEMSCOPE_ABI_VERSION;
 
-// --- Layouts (abi.h, version 5) ----------------------------------------------------------
+// --- Layouts (abi.h, version 6) ----------------------------------------------------------
 // struct __memscope_frame  { const char *function, *file; uint32_t line, column; }
 // struct __memscope_site   { uint64_t id; const __memscope_frame *frames;
 //                            uint32_t nframes, api, index, flags, tls_slot, reserved; }
 // struct __memscope_module { uint32_t abi_version, nsites; __memscope_site *sites;
 //                            const char *name; __memscope_module *next;
-//                            void *(*tls_block)(void); uint32_t tls_size, reserved; }
+//                            void *(*tls_block)(void); uint32_t tls_size, reserved;
+//                            int64_t *slot_base; }
 // The thread-local block of inline sites: a 24-byte header
 // { uint64_t sample_left; uint32_t disarmed; int32_t releases_at; __memscope_tls_alloc *counters; }
 // (InlineFastPath.h); the counters are in the runtime's per-thread table.
@@ -143,6 +144,9 @@ inline constexpr char WrapperSitesGlobal[] = "__memscope_wrapper_sites";
 // the calling thread's copy (the descriptor's tls_block).
 inline constexpr char TlsGlobal[] = "__memscope_tls";
 inline constexpr char TlsBlockFn[] = "__memscope_tls_block";
+// The shared form (abi.h): the runtime's header, and the module's slot base.
+inline constexpr char SharedTlsGlobal[] = "__memscope_shared_tls";
+inline constexpr char SlotBaseGlobal[] = "__memscope_slot_base";
 // The call-site attribute on a malloc or free call that an inline fast path already
 // counts: a second run of the pass (LTO) leaves it alone.
 inline constexpr char CountedAttribute[] = "memscope-counted";
@@ -182,7 +186,7 @@ struct RuntimeTypes {
   // void __memscope_note_alloc(size_t, ptr, site *) / __memscope_note_free(ptr, site *).
   llvm::FunctionType *noteAllocFunction() const;
   llvm::FunctionType *noteFreeFunction() const;
-  // void __memscope_register_module_v5(module *), also the unregister function.
+  // void __memscope_register_module_v6(module *), also the unregister function.
   llvm::FunctionType *registrationFunction() const;
   // Inline sites: ptr __memscope_malloc_inline_slow(size_t, site *, ptr block),
   // ptr __memscope_calloc_inline_slow(size_t, size_t, site *, ptr block),

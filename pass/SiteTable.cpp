@@ -335,7 +335,7 @@ static Function *emitCallOnce(Module &M, StringRef Name, Function *Callee, Const
 }
 
 void SiteTable::emitRegistration(Function *Register, Function *Unregister, Function *TlsBlock,
-                                 uint32_t TlsSize) {
+                                 uint32_t TlsSize, GlobalVariable *SlotBase) {
   assert(SitesGV && "emitSites() first");
   StringRef Name = M.getSourceFileName();
   if (Name.empty())
@@ -346,7 +346,8 @@ void SiteTable::emitRegistration(Function *Register, Function *Unregister, Funct
       {ConstantInt::get(Types.I32, AbiVersion), ConstantInt::get(Types.I32, Sites.size()), SitesGV,
        string(Name), /*next, the runtime's list link=*/Null,
        TlsBlock ? static_cast<Constant *>(TlsBlock) : Null, ConstantInt::get(Types.I32, TlsSize),
-       /*reserved=*/ConstantInt::get(Types.I32, 0)});
+       /*reserved=*/ConstantInt::get(Types.I32, 0),
+       SlotBase ? static_cast<Constant *>(SlotBase) : Null});
   // Writable: the runtime links registered modules through `next`.
   auto *ModuleGV = new GlobalVariable(M, Types.ModuleDesc, /*isConstant=*/false,
                                       GlobalValue::InternalLinkage, Init, ModuleGlobal);

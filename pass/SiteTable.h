@@ -85,9 +85,10 @@ public:
   // Emits the module descriptor, and a constructor/destructor pair that hands it to
   // Register/Unregister (MEMSCOPE_REGISTER_FN / MEMSCOPE_UNREGISTER_FN).  TlsBlock
   // returns the thread-local block of TlsSize bytes of the inline sites; null and 0
-  // when the module has none.
+  // when the module has none.  SlotBase: the shared form's slot base (abi.h), or null.
   void emitRegistration(llvm::Function *Register, llvm::Function *Unregister,
-                        llvm::Function *TlsBlock, uint32_t TlsSize);
+                        llvm::Function *TlsBlock, uint32_t TlsSize,
+                        llvm::GlobalVariable *SlotBase);
 
 private:
   void assignIds();

@@ -1,6 +1,6 @@
-/* Inline sites: the thread-local headers through which instrumented executables count
- * malloc and free in the thread's counter table without calling us (layout and fast
- * paths: include/memscope/abi.h).
+/* Inline sites: the thread-local headers through which instrumented code counts malloc
+ * and free in the thread's counter table without calling us (layout, the two forms and
+ * the fast paths: include/memscope/abi.h).
  *
  * A header is "armed" when it lets calls through: counters pointing at the module's
  * part of the thread's table, sample_left > 0 (the bytes to this module's next sample
@@ -15,22 +15,36 @@
  * (COUNTERS records, snapshots, session bases, the file after a kill) sees the inline
  * calls too.  Only the owner writes its headers.  A module's inline sites have
  * consecutive slots (sites.c), so one pointer per module and thread is enough; the
- * header of a thread for module m is at its thread pointer plus m's offset, the same
- * for every thread because executables' TLS is static. */
+ * local-exec header of a thread for module m is at its thread pointer plus m's offset,
+ * the same for every thread because executables' TLS is static.  The shared form's
+ * header is ours, one per thread for every such module (shared libraries, -fPIC code),
+ * armed with the table itself: each module adds its slot base, set once when it
+ * registers (a plain global of the module: no TLS of its own, so a dlopen never needs
+ * static TLS for it). */
 #include <string.h>
 
 #include "record.h"
 
 /* Where disarmed headers point (abi.h): a store there is a call nobody asked to count
- * (a signal handler's, in the window abi.h describes).  Zero pages until written. */
-MS_EXPORT struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLOTS_MAX + 1];
+ * (a signal handler's, in the window abi.h describes).  Zero pages until written; as
+ * large as a table, for a shared-form module's base (8 MiB of address space). */
+MS_EXPORT struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_TABLE_SLOTS];
+
+/* The shared form's header (abi.h): initial-exec, the runtime being in the process from
+ * its start or loaded with the library that needs it; the pass's initial value for the
+ * local-exec ones (disarmed, at the scratch). */
+MS_EXPORT __thread struct __memscope_tls_header __memscope_shared_tls __attribute__((
+    tls_model("initial-exec"))) = {.sample_left = 0, .disarmed = 1, .counters = __memscope_inline_scratch};
 
 /* Full mode keeps headers disarmed, but a signal handler's malloc in the window of
  * abi.h still takes a fast path: there the header points at the thread's shadow, a
  * reserve as large as the scratch, whose calls the thread record reports as dropped
- * (every module's slots overlap in it: only their sum is wanted). */
-#define SHADOW_BYTES ((size_t)(MEMSCOPE_INLINE_SLOTS_MAX + 1) * sizeof(struct ms_site_counter))
+ * (every local-exec module's slots overlap at its start: only their sum is wanted; a
+ * shared-form module's are at its base). */
+#define SHADOW_BYTES ((size_t)MEMSCOPE_TABLE_SLOTS * sizeof(struct ms_site_counter))
 static _Atomic uint32_t largest_span; /* slots of the largest registered module */
+static _Atomic uint8_t shared_registered; /* a shared-form module registered (its slots
+                                           * are its own, anywhere in the shadow) */
 
 struct inline_module {
   const struct __memscope_module *module;
@@ -48,8 +62,12 @@ static inline struct __memscope_tls_header *header_of(uintptr_t tp, const struct
   return (struct __memscope_tls_header *)(tp + (uintptr_t)im->tp_offset);
 }
 
+/* The shared form: a module with a slot base and no header of its own. */
+static int shared_form(const struct __memscope_module *m) { return m->slot_base && !m->tls_block; }
+
 uint32_t ms_inline_span(const struct __memscope_module *m) {
-  if (!m->tls_block || m->tls_size < sizeof(struct __memscope_tls_header)) return 0;
+  if (!shared_form(m) && (!m->tls_block || m->tls_size < sizeof(struct __memscope_tls_header)))
+    return 0;
   uint32_t span = 0;
   for (uint32_t i = 0; i < m->nsites; i++) {
     uint32_t slot = m->sites[i].tls_slot;
@@ -65,6 +83,11 @@ uint32_t ms_inline_span(const struct __memscope_module *m) {
 }
 
 int ms_inline_register(const struct __memscope_module *m, uint32_t delta) {
+  if (shared_form(m)) { /* read by the module's code on every thread, without a fence */
+    __atomic_store_n(m->slot_base, (int64_t)delta, __ATOMIC_RELAXED);
+    atomic_store_explicit(&shared_registered, 1, memory_order_relaxed);
+    return 1;
+  }
   if (!inline_modules) {
     inline_modules = ms_os_reserve(MS_INLINE_MODULES_MAX * sizeof *inline_modules);
     if (!inline_modules) return 0;
@@ -117,24 +140,28 @@ void ms_inline_arm_self(struct ms_thread *t) {
   uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
   for (uint32_t i = 0; i < n; i++) arm(t, header_of(tp, &inline_modules[i]), inline_modules[i].delta);
+  arm(t, &__memscope_shared_tls, 0);
 }
 
 void ms_inline_disarm_self(void) {
   uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
   for (uint32_t i = 0; i < n; i++) disarm(header_of(tp, &inline_modules[i]));
+  disarm(&__memscope_shared_tls);
+}
+
+static void reset(struct __memscope_tls_header *h) {
+  disarm(h);
+  atomic_signal_fence(memory_order_seq_cst);
+  h->counters = __memscope_inline_scratch;
+  h->releases_at = 0;
 }
 
 void ms_inline_reset_self(void) {
   uintptr_t tp = ms_thread_pointer();
   uint32_t n = modules_registered();
-  for (uint32_t i = 0; i < n; i++) {
-    struct __memscope_tls_header *h = header_of(tp, &inline_modules[i]);
-    disarm(h);
-    atomic_signal_fence(memory_order_seq_cst);
-    h->counters = __memscope_inline_scratch;
-    h->releases_at = 0;
-  }
+  for (uint32_t i = 0; i < n; i++) reset(header_of(tp, &inline_modules[i]));
+  reset(&__memscope_shared_tls);
 }
 
 /* Read while the owner may count: each field whole. */
@@ -142,6 +169,9 @@ __attribute__((no_sanitize("thread"))) uint64_t ms_inline_dropped(const struct m
   if (!r->inline_shadow) return 0;
   uint64_t calls = 0;
   uint32_t span = atomic_load_explicit(&largest_span, memory_order_relaxed);
+  uint32_t used = ms_sites_slots_in_use();
+  if (atomic_load_explicit(&shared_registered, memory_order_relaxed) && used > span + 1)
+    span = used - 1;
   for (uint32_t i = 1; i <= span; i++)
     calls += __atomic_load_n(&r->inline_shadow[i].calls, __ATOMIC_RELAXED);
   return calls;
@@ -172,9 +202,12 @@ int ms_inline_ready(struct ms_thread *t, struct __memscope_tls_header *h,
     return 0;
   }
   /* (full mode leaves h disarmed: once it points at the shadow, nothing is left to do) */
-  if (h->disarmed && site->index &&
-      !(t->record_all && t->rec->inline_shadow &&
-        h->counters == (struct __memscope_tls_alloc *)t->rec->inline_shadow))
-    arm(t, h, site->index - site->tls_slot);
+  if (h->disarmed && !(t->record_all && t->rec->inline_shadow &&
+                       h->counters == (struct __memscope_tls_alloc *)t->rec->inline_shadow)) {
+    if (h == &__memscope_shared_tls) /* the table itself: each module adds its base */
+      arm(t, h, 0);
+    else if (site->index)
+      arm(t, h, site->index - site->tls_slot);
+  }
   return 1;
 }

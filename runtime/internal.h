@@ -313,10 +313,16 @@ void ms_chunks_note_lost(uint64_t events); /* events not stored for want of room
 /* ---- sites.c: registered site tables ------------------------------------------------ */
 /* Encodes every registered site into b (output lock held: called when the file opens). */
 void ms_sites_encode_all_locked(struct ms_wbuf *b);
-/* Per-thread counters have MS_MAX_SITES slots; sites registered beyond share slot 0
- * (site id 0, "unknown") with calls from sites not yet registered.  Slot 1
- * (MS_SLOT_RELEASES, thread.c) is the thread's, not a site's: sites start at 2. */
-#define MS_MAX_SITES (1u << 18)
+/* Per-thread counters have MS_MAX_SITES slots; sites get the first MS_SITE_SLOTS, those
+ * registered beyond share slot 0 (site id 0, "unknown") with calls from sites not yet
+ * registered.  Slot 1 (MS_SLOT_RELEASES, thread.c) is the thread's, not a site's: sites
+ * start at 2.  The last MEMSCOPE_INLINE_SLOTS_MAX + 1 slots are where the inline sites
+ * of a shared-form module without slots count (abi.h, MEMSCOPE_UNREGISTERED_BASE):
+ * never in the file, never read. */
+#define MS_MAX_SITES MEMSCOPE_TABLE_SLOTS
+#define MS_SITE_SLOTS (MS_MAX_SITES - MEMSCOPE_INLINE_SLOTS_MAX - 1)
+_Static_assert(MEMSCOPE_UNREGISTERED_BASE / 32 + 1 == MS_SITE_SLOTS,
+               "an unregistered module's first inline slot is the first one past the sites'");
 uint32_t ms_sites_slots_in_use(void);           /* 1 + highest index given, at least 2 */
 uint64_t ms_sites_id_of_index(uint32_t index);  /* 0 for slots 0 and 1 */
 int ms_sites_index_is_free(uint32_t index);     /* a free-like site (free, delete, munmap) */
@@ -628,8 +634,9 @@ _Static_assert(sizeof(struct ms_site_counter) == sizeof(struct __memscope_tls_al
 /* Table slots the inline sites of m need (its largest tls_slot / 32): 0 when it has
  * none, or tls_slots the pass does not make (the module is then never armed). */
 uint32_t ms_inline_span(const struct __memscope_module *m);
-/* m's headers, armed with counters = (char *)table + delta; 0 when it cannot be kept
- * (its headers stay disarmed). */
+/* m's inline sites count at (char *)table + delta + tls_slot: its local-exec headers
+ * are armed so, a shared-form module's slot base is set to delta.  0 when it cannot be
+ * kept (local-exec headers stay disarmed). */
 int ms_inline_register(const struct __memscope_module *m, uint32_t delta);
 /* The calling thread's headers: armed for the session it joins (not in full mode);
  * disarmed (every call to the slow path, counters kept: the table is still there);

@@ -45,7 +45,7 @@ static struct __memscope_module module = {
     .abi_version = MEMSCOPE_ABI_VERSION, .nsites = U_COUNT, .sites = sites,
     .name = "<uninstrumented>"};
 
-void ms_uninstrumented_register(void) { __memscope_register_module_v5(&module); }
+void ms_uninstrumented_register(void) { __memscope_register_module_v6(&module); }
 
 /* How a call is handled: counted; forwarded without counting (before init, with
  * MEMSCOPE_UNINSTRUMENTED=0, ours not the program's malloc, or the instrumented C++

@@ -45,9 +45,10 @@ void ms_sites_encode_all_locked(struct ms_wbuf *b) {
 
 /* Gives m's inline sites consecutive slots in tls_slot order, all of them or none
  * (abi.h): a header can point at one range only.  None when they do not fit in the
- * table (sites beyond MS_MAX_SITES share slot 0) or the header cannot be kept: the
+ * table (sites beyond MS_SITE_SLOTS share slot 0) or the header cannot be kept: the
  * sites keep index 0 and the module is never armed, its calls all take the slow
- * entries.  Returns the next free slot. */
+ * entries (a shared-form module: they count in the slots past the sites', abi.h, and
+ * the runtime says so once).  Returns the next free slot. */
 static uint32_t give_inline_slots(struct __memscope_module *m, uint32_t next) {
   uint32_t span = ms_inline_span(m);
   if (!span) return next;
@@ -59,7 +60,12 @@ static uint32_t give_inline_slots(struct __memscope_module *m, uint32_t next) {
       return next;
     }
   }
-  if (span > MS_MAX_SITES - next || !ms_inline_register(m, (next - 1) * unit)) return next;
+  if (span > MS_SITE_SLOTS - next || !ms_inline_register(m, (next - 1) * unit)) {
+    if (m->slot_base)
+      ms_os_warn("no room left in the counter table: the inline calls of this module "
+                 "are not counted", m->name);
+    return next;
+  }
   for (uint32_t i = 0; i < m->nsites; i++) {
     struct __memscope_site *s = &m->sites[i];
     if (!s->tls_slot) continue;
@@ -71,7 +77,7 @@ static uint32_t give_inline_slots(struct __memscope_module *m, uint32_t next) {
   return next + span;
 }
 
-MS_EXPORT void __memscope_register_module_v5(struct __memscope_module *m) {
+MS_EXPORT void __memscope_register_module_v6(struct __memscope_module *m) {
   ms_runtime_init();
   if (!m || m->abi_version != MEMSCOPE_ABI_VERSION) {
     ms_os_warn("ignoring a site table built for another memscope ABI", m ? m->name : NULL);
@@ -90,16 +96,16 @@ MS_EXPORT void __memscope_register_module_v5(struct __memscope_module *m) {
       ms_busy_end(was);
       return;
     }
-  /* Indexes past MS_MAX_SITES stay 0: such sites share the "unknown" counter slot. */
+  /* Indexes past MS_SITE_SLOTS stay 0: such sites share the "unknown" counter slot. */
   uint32_t next = atomic_load_explicit(&next_site_index, memory_order_relaxed);
   /* Every thread's table covers the slots this module may take before any is given (an
    * inline site counts in it from its first call, with no runtime call to extend it). */
   uint64_t after = (uint64_t)next + ms_inline_span(m);
   for (uint32_t i = 0; i < m->nsites; i++) after += !m->sites[i].index && !m->sites[i].tls_slot;
-  ms_threads_extend_tables_locked(after < MS_MAX_SITES ? (uint32_t)after : MS_MAX_SITES);
+  ms_threads_extend_tables_locked(after < MS_SITE_SLOTS ? (uint32_t)after : MS_SITE_SLOTS);
   next = give_inline_slots(m, next);
   for (uint32_t i = 0; i < m->nsites; i++)
-    if (m->sites[i].index == 0 && !m->sites[i].tls_slot && next < MS_MAX_SITES) {
+    if (m->sites[i].index == 0 && !m->sites[i].tls_slot && next < MS_SITE_SLOTS) {
       ids_by_index[next] = m->sites[i].id;
       free_by_index[next] = (uint8_t)api_is_free(m->sites[i].api);
       m->sites[i].index = next++ * (uint32_t)sizeof(struct ms_site_counter);
@@ -125,7 +131,7 @@ MS_EXPORT void __memscope_register_module_v5(struct __memscope_module *m) {
 }
 
 /* A module going away (dlclose): its strings are about to be unmapped. */
-MS_EXPORT void __memscope_unregister_module_v5(struct __memscope_module *m) {
+MS_EXPORT void __memscope_unregister_module_v6(struct __memscope_module *m) {
   /* exit() from a signal handler that interrupted the runtime (busy): this thread may
    * hold the lock, and at exit nothing reads the table again. */
   if (ms_self.busy) return;

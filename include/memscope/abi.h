@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEMSCOPE_ABI_VERSION 5
-#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v5"
-#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v5"
+#define MEMSCOPE_ABI_VERSION 6
+#define MEMSCOPE_REGISTER_FN "__memscope_register_module_v6"
+#define MEMSCOPE_UNREGISTER_FN "__memscope_unregister_module_v6"
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,38 +76,51 @@ struct __memscope_module {
   struct __memscope_site *sites;
   const char *name;                /* the module's source file name */
   struct __memscope_module *next;  /* runtime's registry link, NULL in the object */
-  /* Inline sites (below): the calling thread's header, NULL when the module has none. */
+  /* Inline sites (below), local-exec form: the calling thread's header, NULL when the
+   * module has none (or has the shared form). */
   void *(*tls_block)(void);
   uint32_t tls_size; /* bytes of the thread-local block: the header */
   uint32_t reserved;
+  /* Inline sites, shared form (below): the module's slot base, which the runtime sets
+   * when it registers the module; NULL in a module without (or with the other form). */
+  int64_t *slot_base;
 };
 
-void __memscope_register_module_v5(struct __memscope_module *m);
-void __memscope_unregister_module_v5(struct __memscope_module *m);
+void __memscope_register_module_v6(struct __memscope_module *m);
+void __memscope_unregister_module_v6(struct __memscope_module *m);
 
-/* Inline sites.  In a PIE module (a "PIE Level" module flag, as -fPIE sets: built for an
- * executable) the pass counts the calls of malloc, calloc, realloc, free, aligned_alloc,
- * posix_memalign, memalign and C++ operator new/delete (every form) in the caller,
- * without calling the runtime, straight into the calling thread's counter table (the
- * same table, and the same slots, as the runtime's own entry points count in: what a
- * thread counted is in the table the moment it is counted).  Other modules (-fPIC, which
- * may end up in a shared library, and -fno-pic) get it only under -memscope-inline=always
- * (docs/pass.md).  Per module, a thread-local block (local-exec TLS: one segment-relative
- * instruction per access) holds only struct __memscope_tls_header; its `counters` points
- * at this module's part of the thread's table, so that, for every inline site of the
- * module,
- *   (char *)h->counters + site->tls_slot == &table[the site's slot]
+/* Inline sites.  The pass counts the calls of malloc, calloc, realloc, free,
+ * aligned_alloc, posix_memalign, memalign and C++ operator new/delete (every form) in the
+ * caller, without calling the runtime, straight into the calling thread's counter table
+ * (the same table, and the same slots, as the runtime's own entry points count in: what
+ * a thread counted is in the table the moment it is counted), through a header, struct
+ * __memscope_tls_header, in one of two forms (docs/pass.md, "Which modules"):
+ *   - local-exec (a PIE module, built for an executable, or any module under
+ *     -memscope-inline=always): a thread-local header of the module's own (one
+ *     segment-relative instruction per access, valid in the executable only), whose
+ *     `counters` points at this module's part of the thread's table;
+ *   - shared (every other module: -fPIC code, which may end up in a shared library,
+ *     linked or dlopen'ed): the runtime's header __memscope_shared_tls, reached by
+ *     initial-exec TLS (the runtime is in the process from its start, or loaded with
+ *     the library as its dependency, which it already was: its own TLS is initial-exec),
+ *     whose `counters` points at the table itself, plus the module's slot base, a
+ *     hidden global of the module the runtime sets when it registers it.
+ * So that, for every inline site of the module, with base = 0 in the local-exec form,
+ *   (char *)h->counters + base + site->tls_slot == &table[the site's slot]
  *   (char *)h->counters + h->releases_at == &table[1].calls (the thread's realloc
  *                                            releases, MS_SLOT_RELEASES)
  * (each inline slot is one struct __memscope_tls_alloc, the table's slot; the runtime
- * gives a module's inline sites consecutive slots in tls_slot order).
+ * gives a module's inline sites consecutive slots in tls_slot order).  A shared-form
+ * module's base before it is registered (or when its slots did not fit in the table) is
+ * MEMSCOPE_UNREGISTERED_BASE: its counts go to the table's last slots, which no site
+ * has and nothing reads.
  * A new thread's header is the block's initial value: sample_left 0 and disarmed 1,
  * which send every call to the slow entry points below (they arm the header), and
  * counters = __memscope_inline_scratch, never NULL: a signal handler that allocates
  * between a fast path's subtraction and its slow call finds sample_left wrapped around
  * and takes the fast path, which must then write somewhere harmless.  The runtime points
  * a disarmed header back at the scratch (releases_at 0) for the same reason.
- * The fast paths (s = (char *)h->counters + tls_slot; count(s, n) is s->calls++;
+ * The fast paths (s = (char *)h->counters + base + tls_slot; count(s, n) is s->calls++;
  * s->bytes += n; then, unless n is the same constant at every call of the site,
  * if (n - s->lo > s->span) __memscope_inline_widen(s, n)):
  *   malloc(n), calloc(k, m) (n = k * m, UINT64_MAX when it overflows):
@@ -148,10 +161,19 @@ struct __memscope_tls_header {
   int32_t releases_at;  /* the thread's release counter - counters, in bytes */
   struct __memscope_tls_alloc *counters; /* the table, minus the module's first tls_slot */
 };
-/* A module's inline sites at most (tls_slot <= 32 * this): what the scratch covers. */
+/* A module's inline sites at most (tls_slot <= 32 * this). */
 #define MEMSCOPE_INLINE_SLOTS_MAX 32767u
-/* Where a disarmed header's counters point (1 MiB, written only in the window above). */
-extern struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLOTS_MAX + 1];
+/* Slots in a thread's counter table (the runtime's MS_MAX_SITES): sites get the first
+ * MEMSCOPE_TABLE_SLOTS - MEMSCOPE_INLINE_SLOTS_MAX - 1, the rest is where the shared-form
+ * modules that have no slots count (MEMSCOPE_UNREGISTERED_BASE, never read). */
+#define MEMSCOPE_TABLE_SLOTS (1u << 18)
+#define MEMSCOPE_UNREGISTERED_BASE \
+  ((int64_t)(MEMSCOPE_TABLE_SLOTS - MEMSCOPE_INLINE_SLOTS_MAX - 2) * 32)
+/* Where a disarmed header's counters point (8 MiB of zero pages, written only in the
+ * window above): as large as a table, since a shared-form module adds its base. */
+extern struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_TABLE_SLOTS];
+/* The shared form's header, one per thread (initial-exec TLS of the runtime). */
+extern __thread struct __memscope_tls_header __memscope_shared_tls;
 /* The filter index of a pointer in an armed header: its low 32 bits shifted right by
  * this (4 KiB granules); a half of the filter has MEMSCOPE_FILTER_HALF bytes (1 MiB). */
 #define MEMSCOPE_FILTER_SHIFT 12

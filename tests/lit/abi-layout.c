@@ -30,8 +30,8 @@
 // RUN: FileCheck %s --check-prefixes=CHECK,NEVER < %t.never.out
 
 // CHECK: @__memscope_sites = internal global [7 x %memscope.site] [%memscope.site { i64 [[ID0:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID1:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID2:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID3:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID4:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID5:-?[0-9]+]], {{.*}} }, %memscope.site { i64 [[ID6:-?[0-9]+]], {{.*}} }]
-// INLINE-NEXT: register abi=5 nsites=7 name=abi-layout.c next=null tls_size=24 tls_block=aligned,disarmed,scratch
-// NEVER-NEXT:  register abi=5 nsites=7 name=abi-layout.c next=null tls_size=0 tls_block=null
+// INLINE-NEXT: register abi=6 nsites=7 name=abi-layout.c next=null tls_size=24 tls_block=aligned,disarmed,scratch
+// NEVER-NEXT:  register abi=6 nsites=7 name=abi-layout.c next=null tls_size=0 tls_block=null
 // CHECK-NEXT: site 0 id=[[ID0]] api=1 index=0 flags=0 nframes=1
 // INLINE-SAME: tls_slot=32 reserved=0
 // NEVER-SAME:  tls_slot=0 reserved=0
@@ -135,10 +135,10 @@ static void *block(void) { return registered->tls_block ? registered->tls_block(
 
 // Where a disarmed header points (abi.h), and the stub's counter table, which the slow
 // paths arm the header with: counters + tls_slot is a slot of it.
-struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_INLINE_SLOTS_MAX + 1];
+struct __memscope_tls_alloc __memscope_inline_scratch[MEMSCOPE_TABLE_SLOTS];
 static struct __memscope_tls_alloc table[8];
 
-void __memscope_register_module_v5(struct __memscope_module *m) {
+void __memscope_register_module_v6(struct __memscope_module *m) {
   registered = m;
   const char *tls = "null";
   if (m->tls_block) {
@@ -162,7 +162,7 @@ void __memscope_register_module_v5(struct __memscope_module *m) {
   }
 }
 
-void __memscope_unregister_module_v5(struct __memscope_module *m) {
+void __memscope_unregister_module_v6(struct __memscope_module *m) {
   printf("unregister %s\n", m == registered ? "same-module" : "another-module");
   if (!m->tls_block)
     return;

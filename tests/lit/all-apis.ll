@@ -2,7 +2,7 @@
 ; entry point (glibc's __strdup/__strndup and mmap64 share strdup's, strndup's and
 ; mmap's), each with its own site and API number; C++ operators (all forms) to a helper
 ; the pass emits.  An invoke stays an invoke to the same destinations.
-; RUN: %opt -passes=memscope -S %s -o %t.ll
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s -o %t.ll
 ; RUN: FileCheck %s < %t.ll
 ; RUN: FileCheck %s --check-prefix=API < %t.ll
 ; RUN: FileCheck %s --check-prefix=DECL < %t.ll

@@ -32,12 +32,15 @@
 // RUN:   -mllvm -memscope-address-taken=true -O0 -S -emit-llvm %s -o - \
 // RUN:   | FileCheck %s --check-prefixes=CHECK,DEFAULT
 //
-// Inline fast paths: auto counts malloc inline in a PIE module, not in a -fPIC one;
+// Inline fast paths: auto counts malloc inline in a PIE module through its own
+// local-exec header, in a -fPIC one through the runtime's (SHARED; =shared forces it);
 // MEMSCOPE_PASS_INLINE=never and =always override that, the flag overrides the variable,
-// and a value that is none of the three fails the compilation.  MEMSCOPE_INLINE, the
+// and a value that is none of the four fails the compilation.  MEMSCOPE_INLINE, the
 // former name, is read when MEMSCOPE_PASS_INLINE is not set.
 // RUN: %clang -fPIE -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,INLINE
-// RUN: %clang -fPIC -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,RUNTIME
+// RUN: %clang -fPIC -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=CHECK,INLINE,SHARED
+// RUN: env MEMSCOPE_PASS_INLINE=shared %clang -fPIE -O0 -S -emit-llvm %s -o - \
+// RUN:   | FileCheck %s --check-prefixes=CHECK,INLINE,SHARED
 // RUN: env MEMSCOPE_PASS_INLINE=never %clang -fPIE -O0 -S -emit-llvm %s -o - \
 // RUN:   | FileCheck %s --check-prefixes=CHECK,RUNTIME
 // RUN: env MEMSCOPE_PASS_INLINE=always %clang -fPIC -O0 -S -emit-llvm %s -o - \
@@ -65,14 +68,17 @@ void *malloc(size_t size);
 void free(void *ptr);
 
 // MISSING: error: memscope: cannot use the ignore list '{{.*}}missing.txt'
-// BADINLINE: error: memscope: MEMSCOPE_PASS_INLINE='sometimes' is none of auto, always, never
-// BADOLD: error: memscope: MEMSCOPE_INLINE='sometimes' is none of auto, always, never
+// BADINLINE: error: memscope: MEMSCOPE_PASS_INLINE='sometimes' is none of auto, always, shared, never
+// BADOLD: error: memscope: MEMSCOPE_INLINE='sometimes' is none of auto, always, shared, never
 
 // Wrappers defined elsewhere: a call is a wrapper site when the options say so.
 void *named_wrapper(size_t n);
 void *listed_wrapper(size_t n);
 __attribute__((malloc)) void *declared_wrapper(size_t n);
 
+// SHARED-NOT:    @__memscope_tls =
+// SHARED:        @__memscope_shared_tls = external thread_local(initialexec) global
+// SHARED:        @__memscope_slot_base = internal global i64
 // CHECK-LABEL: define {{.*}}@ignored_fn(
 // DEFAULT:       call {{.*}}@__memscope_malloc{{(_inline_slow)?}}(
 // IGNORED-NOT:   __memscope

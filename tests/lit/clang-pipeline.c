@@ -45,7 +45,7 @@ void sink(void *ptr);
 // INLINE-SAME: i32 1, i32 4, i32 0, i32 0, i32 128, i32 0 }
 // INLINE-SAME: i32 1, i32 1, i32 0, i32 0, i32 160, i32 0 }
 // INLINE: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 1, i32 0, ptr @__memscope_inline_scratch }, align 8
-// INLINE: @__memscope_module = internal global %memscope.module { i32 5, i32 5, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
+// INLINE: @__memscope_module = internal global %memscope.module { i32 6, i32 5, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0, ptr null }
 // INLINE-LABEL: define {{.*}}ptr @all_four(
 // INLINE-NOT:   define
 // INLINE-NOT:   @malloc(
@@ -103,6 +103,6 @@ __attribute__((annotate("memscope_skip"))) void *skipped(size_t n) { return mall
 __attribute__((optnone, noinline)) void *not_optimised(size_t n) { return malloc(n); }
 
 // CHECK-LABEL: define internal void @__memscope_module_ctor()
-// CHECK-NEXT:    call void @__memscope_register_module_v5(ptr @__memscope_module)
+// CHECK-NEXT:    call void @__memscope_register_module_v6(ptr @__memscope_module)
 
 // O0: attributes #[[ATTRS]] = { {{.*}}optnone

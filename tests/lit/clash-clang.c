@@ -2,12 +2,14 @@
 // through clang (not only through opt): the message names the symbol, clang exits
 // non-zero, nothing crashes; at -O0 and -O2, C and C++.  A declaration that matches
 // the runtime's (include/memscope/abi.h) compiles.  Only the functions a module would
-// call are checked: -fPIC keeps malloc calling __memscope_malloc (and operator new its
-// helper, which calls __memscope_note_alloc), where -fPIE would count them inline and
-// call __memscope_malloc_inline_slow or __memscope_alloc_inline_slow (INLINE, CXX_INLINE).
-// RUN: not %clang -fPIC -O0 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
-// RUN: not %clang -fPIC -O2 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
-// RUN: not %clang -x c++ -fPIC -O2 -DCXX -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=CXX
+// call are checked: with the inline fast paths off, malloc calls __memscope_malloc (and
+// operator new its helper, which calls __memscope_note_alloc), where by default (-fPIE
+// or -fPIC) they are counted inline and call __memscope_malloc_inline_slow or
+// __memscope_alloc_inline_slow (INLINE, CXX_INLINE).
+// RUN: env MEMSCOPE_PASS_INLINE=never not %clang -fPIC -O0 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
+// RUN: env MEMSCOPE_PASS_INLINE=never not %clang -fPIC -O2 -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=C
+// RUN: env MEMSCOPE_PASS_INLINE=never not %clang -x c++ -fPIC -O2 -DCXX -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=CXX
+// RUN: not %clang -fPIC -O2 -DINLINE -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=INLINE
 // RUN: not %clang -x c++ -fPIE -O2 -DCXX_INLINE -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=CXX_INLINE
 // RUN: not %clang -fPIE -O2 -DINLINE -c %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=INLINE
 // RUN: %clang -fPIC -O2 -DMATCHING -I%memscope_include -c %s -o /dev/null

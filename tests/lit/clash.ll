@@ -2,17 +2,17 @@
 ; naming the symbol, and the module is not instrumented; no crash.  A matching
 ; declaration (say, from including a runtime header) is fine.
 ; RUN: split-file %s %t
-; RUN: not %opt -passes=memscope -S %t/alloc-fn.ll 2>&1 | FileCheck %s --check-prefix=ALLOC
-; RUN: not %opt -passes=memscope -S %t/register-var.ll 2>&1 | FileCheck %s --check-prefix=REGISTER
-; RUN: not %opt -passes=memscope -S %t/cxx-helper.ll 2>&1 | FileCheck %s --check-prefix=CXX
-; RUN: not %opt -passes=memscope -S %t/note-fn.ll 2>&1 | FileCheck %s --check-prefix=NOTE
+; RUN: not %opt -passes=memscope -memscope-inline=never -S %t/alloc-fn.ll 2>&1 | FileCheck %s --check-prefix=ALLOC
+; RUN: not %opt -passes=memscope -memscope-inline=never -S %t/register-var.ll 2>&1 | FileCheck %s --check-prefix=REGISTER
+; RUN: not %opt -passes=memscope -memscope-inline=never -S %t/cxx-helper.ll 2>&1 | FileCheck %s --check-prefix=CXX
+; RUN: not %opt -passes=memscope -memscope-inline=never -S %t/note-fn.ll 2>&1 | FileCheck %s --check-prefix=NOTE
 ; RUN: not %opt -passes=memscope -S %t/inline-slow-var.ll 2>&1 | FileCheck %s --check-prefix=INLINE
 ; RUN: not %opt -passes=memscope -S %t/real-malloc-fn.ll 2>&1 | FileCheck %s --check-prefix=REAL
 ; RUN: %opt -passes=memscope -S %t/real-matching.ll | FileCheck %s --check-prefix=REAL-MATCHING
-; RUN: %opt -passes=memscope -S %t/matching.ll | FileCheck %s --check-prefix=MATCHING
+; RUN: %opt -passes=memscope -memscope-inline=never -S %t/matching.ll | FileCheck %s --check-prefix=MATCHING
 
 ; ALLOC: error: memscope: '__memscope_malloc' is already declared as i32 (i32) but the memscope runtime defines it as ptr (i64, ptr); names starting with '__memscope_' are reserved for memscope (module not instrumented)
-; REGISTER: error: memscope: '__memscope_register_module_v5' is already declared as a non-function symbol but the memscope runtime defines it as void (ptr)
+; REGISTER: error: memscope: '__memscope_register_module_v6' is already declared as a non-function symbol but the memscope runtime defines it as void (ptr)
 
 ; CXX: error: memscope: '__memscope_cxx._Znwm' is already declared as i32 () but the memscope runtime defines it as ptr (i64, ptr)
 ; NOTE: error: memscope: '__memscope_note_free' is already declared as a non-function symbol but the memscope runtime defines it as void (ptr, ptr)
@@ -43,7 +43,7 @@ define ptr @f() {
 }
 
 ;--- register-var.ll
-@__memscope_register_module_v5 = global i32 0
+@__memscope_register_module_v6 = global i32 0
 declare ptr @malloc(i64)
 define ptr @f() {
   %p = call ptr @malloc(i64 4)

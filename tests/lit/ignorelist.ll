@@ -3,10 +3,10 @@
 ; -memscope-ignorelist or, when the flag is not given, MEMSCOPE_PASS_IGNORELIST.  A
 ; list that cannot be read is an error.
 ; RUN: split-file %s %t
-; RUN: %opt -passes=memscope -memscope-ignorelist=%t/list.txt -S %t/m.ll | FileCheck %s
-; RUN: env MEMSCOPE_PASS_IGNORELIST=%t/list.txt %opt -passes=memscope -S %t/m.ll | FileCheck %s
-; RUN: %opt -passes=memscope -memscope-ignorelist=%t/src.txt -S %t/m.ll | FileCheck %s --check-prefix=SRC
-; RUN: not %opt -passes=memscope -memscope-ignorelist=%t/missing.txt -S %t/m.ll 2>&1 | FileCheck %s --check-prefix=MISSING
+; RUN: %opt -passes=memscope -memscope-inline=never -memscope-ignorelist=%t/list.txt -S %t/m.ll | FileCheck %s
+; RUN: env MEMSCOPE_PASS_IGNORELIST=%t/list.txt %opt -passes=memscope -memscope-inline=never -S %t/m.ll | FileCheck %s
+; RUN: %opt -passes=memscope -memscope-inline=never -memscope-ignorelist=%t/src.txt -S %t/m.ll | FileCheck %s --check-prefix=SRC
+; RUN: not %opt -passes=memscope -memscope-inline=never -memscope-ignorelist=%t/missing.txt -S %t/m.ll 2>&1 | FileCheck %s --check-prefix=MISSING
 
 ; CHECK-LABEL: define ptr @skip_me(
 ; CHECK-NEXT:    call ptr @malloc(i64 1)

@@ -6,15 +6,15 @@
 ; "<name>.memscope", in which only those allocations (the leaves) take the caller's
 ; site; the twin of a wrapper with several leaves takes a list of sites.  The plain
 ; function keeps its own sites, for callers the pass does not see.
-; RUN: %opt -passes=memscope -S %s -o %t.ll
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s -o %t.ll
 ; RUN: FileCheck %s < %t.ll
 ; RUN: FileCheck %s --check-prefix=SITES < %t.ll
 ; RUN: FileCheck %s --check-prefix=LISTS < %t.ll
-; RUN: %opt -passes=memscope -memscope-infer-wrappers=false -S %s | FileCheck %s --check-prefix=OFF
-; RUN: env MEMSCOPE_PASS_INFER_WRAPPERS=0 %opt -passes=memscope -S %s | FileCheck %s --check-prefix=OFF
-; RUN: env MEMSCOPE_PASS_INFER_WRAPPERS=0 %opt -passes=memscope -memscope-infer-wrappers=true -S %s | FileCheck %s
+; RUN: %opt -passes=memscope -memscope-inline=never -memscope-infer-wrappers=false -S %s | FileCheck %s --check-prefix=OFF
+; RUN: env MEMSCOPE_PASS_INFER_WRAPPERS=0 %opt -passes=memscope -memscope-inline=never -S %s | FileCheck %s --check-prefix=OFF
+; RUN: env MEMSCOPE_PASS_INFER_WRAPPERS=0 %opt -passes=memscope -memscope-inline=never -memscope-infer-wrappers=true -S %s | FileCheck %s
 ; Idempotent: a second run changes nothing.
-; RUN: %opt -passes=memscope -S %t.ll -o %t.twice.ll
+; RUN: %opt -passes=memscope -memscope-inline=never -S %t.ll -o %t.twice.ll
 ; RUN: %opt -S %t.ll -o %t.once.ll
 ; RUN: diff %t.once.ll %t.twice.ll
 

@@ -29,8 +29,9 @@
 ; RUN: env MEMSCOPE_PASS_INLINE=never MEMSCOPE_INLINE=always %opt -passes=memscope -S %t/main.ll \
 ; RUN:   | FileCheck %s --check-prefix=NEVER
 ; A module without "PIE Level" (here -fPIC's "PIC Level" only) may be linked into a
-; shared library: no fast paths under auto, fast paths under always (flag or variable;
-; the flag wins over the variables).
+; shared library: under auto its fast paths count through the runtime's header
+; (initial-exec, inline-shared.ll), under always through a local-exec header of its own
+; (flag or variable; the flag wins over the variables).
 ; RUN: %opt -passes=memscope -S %t/pic.ll | FileCheck %s --check-prefix=PIC
 ; RUN: %opt -passes=memscope -memscope-inline=always -S %t/pic.ll | FileCheck %s --check-prefix=ALWAYS
 ; RUN: env MEMSCOPE_PASS_INLINE=always %opt -passes=memscope -S %t/pic.ll | FileCheck %s --check-prefix=ALWAYS
@@ -59,7 +60,7 @@
 ; it, with its size.
 ; CHECK: @__memscope_inline_scratch = external global [0 x i64]
 ; CHECK: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 1, i32 0, ptr @__memscope_inline_scratch }, align 8
-; CHECK: @__memscope_module = internal global %memscope.module { i32 5, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
+; CHECK: @__memscope_module = internal global %memscope.module { i32 6, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0, ptr null }
 
 ; malloc: sample_left -= size (stored whatever the branch), slow when it was <= size;
 ; else load the header's counters (one load, after the branch), count the call and its
@@ -223,7 +224,7 @@
 ; DECL-NOT: declare {{.*}}@__memscope_free(
 
 ; NEVER-NOT: thread_local
-; NEVER: @__memscope_module = internal global %memscope.module { i32 5, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
+; NEVER: @__memscope_module = internal global %memscope.module { i32 6, i32 9, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0, ptr null }
 ; NEVER-LABEL: define ptr @pair(
 ; NEVER-NEXT:    %p = tail call ptr @__memscope_malloc(i64 %n, ptr @__memscope_sites), !dbg
 ; NEVER-NEXT:    call void @use(ptr %p)
@@ -231,15 +232,16 @@
 ; NEVER-NEXT:    %c = call ptr @__memscope_reallocarray(
 ; NEVER-NOT:     {{inline|threadlocal|memscope-counted|memscope_real_}}
 
-; PIC-NOT: thread_local
-; PIC: @__memscope_module = internal global %memscope.module { i32 5, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
+; PIC-NOT: thread_local(localexec)
+; PIC: @__memscope_shared_tls = external thread_local(initialexec) global { i64, i32, i32, ptr }
+; PIC: @__memscope_module = internal global %memscope.module { i32 6, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0, ptr @__memscope_slot_base }
 ; PIC-LABEL: define void @f(
-; PIC-NEXT:    %p = call ptr @__memscope_malloc(i64 %n, ptr @__memscope_sites)
-; PIC-NEXT:    call void @__memscope_free(ptr %p,
-; PIC-NOT:     {{inline|threadlocal|memscope_real}}
+; PIC:         %p = call ptr @__memscope_real_malloc(i64 %n) #
+; PIC:         call void @__memscope_real_free(ptr %ms.result) #
+; PIC-NOT:     {{@__memscope_malloc\(|@__memscope_free\(}}
 
 ; ALWAYS: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 1, i32 0, ptr @__memscope_inline_scratch }, align 8
-; ALWAYS: @__memscope_module = internal global %memscope.module { i32 5, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
+; ALWAYS: @__memscope_module = internal global %memscope.module { i32 6, i32 2, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0, ptr null }
 ; ALWAYS-LABEL: define void @f(
 ; ALWAYS:        %p = call ptr @__memscope_real_malloc(i64 %n) #
 ; ALWAYS:        call ptr @__memscope_malloc_inline_slow(i64 %n, ptr @__memscope_sites,

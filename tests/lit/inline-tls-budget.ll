@@ -45,7 +45,7 @@
 ; BUDGET-SAME: i32 1, i32 1, i32 0, i32 0, i32 0, i32 0 },
 ; BUDGET-SAME: i32 1, i32 4, i32 0, i32 0, i32 0, i32 0 }]
 ; BUDGET: @__memscope_tls = internal thread_local(localexec) global { i64, i32, i32, ptr } { i64 0, i32 1, i32 0, ptr @__memscope_inline_scratch }, align 8
-; BUDGET: @__memscope_module = internal global %memscope.module { i32 5, i32 8, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0 }
+; BUDGET: @__memscope_module = internal global %memscope.module { i32 6, i32 8, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr @__memscope_tls_block, i32 24, i32 0, ptr null }
 ; BUDGET-LABEL: define void @f0(
 ; BUDGET:         %ms.slot = getelementptr inbounds i8, ptr %ms.counters, i64 32
 ; BUDGET:         %p = call ptr @__memscope_real_malloc(i64 %n) #[[COUNTED:[0-9]+]]
@@ -76,14 +76,14 @@
 ; SPLIT: @__memscope_sites = internal global [8 x %memscope.site]
 ; SPLIT-SAME: i32 1, i32 1, i32 0, i32 0, i32 96, i32 0 },
 ; SPLIT-SAME: i32 1, i32 4, i32 0, i32 0, i32 0, i32 0 },
-; SPLIT: @__memscope_module = {{.*}} ptr @__memscope_tls_block, i32 24, i32 0 }
+; SPLIT: @__memscope_module = {{.*}} ptr @__memscope_tls_block, i32 24, i32 0, ptr null }
 ; SPLIT-LABEL: define void @f1(
 ; SPLIT:         %p = call ptr @__memscope_real_malloc(i64 %n) #
 ; SPLIT:         call void @__memscope_free(ptr %ms.result, ptr getelementptr inbounds ([8 x %memscope.site], ptr @__memscope_sites, i32 0, i32 3))
 ; SPLIT-NEXT:    ret void
 
 ; NONE-NOT: thread_local
-; NONE: @__memscope_module = internal global %memscope.module { i32 5, i32 8, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0 }
+; NONE: @__memscope_module = internal global %memscope.module { i32 6, i32 8, ptr @__memscope_sites, ptr {{@[^,]+}}, ptr null, ptr null, i32 0, i32 0, ptr null }
 ; NONE-LABEL: define void @f0(
 ; NONE-NEXT:    %p = call ptr @__memscope_malloc(i64 %n, ptr @__memscope_sites)
 ; NONE-NEXT:    call void @__memscope_free(ptr %p, ptr getelementptr inbounds ([8 x %memscope.site], ptr @__memscope_sites, i32 0, i32 1))
@@ -92,7 +92,7 @@
 
 ; DEFAULT: @__memscope_sites = internal global [8 x %memscope.site]
 ; DEFAULT-SAME: i32 1, i32 4, i32 0, i32 0, i32 256, i32 0 }]
-; DEFAULT: @__memscope_module = {{.*}} ptr @__memscope_tls_block, i32 24, i32 0 }
+; DEFAULT: @__memscope_module = {{.*}} ptr @__memscope_tls_block, i32 24, i32 0, ptr null }
 ; DEFAULT-LABEL: define void @f3(
 ; DEFAULT:        %p = call ptr @__memscope_real_malloc(i64 %n) #
 ; DEFAULT:        call void @__memscope_real_free(ptr %ms.result) #

@@ -2,7 +2,7 @@
 ; is written (inner), then each inlined-at location (middle, then outer, the
 ; function that contains the call now).  The chain is part of the ID, so the same
 ; source line reached through different inlining paths is a different site.
-; RUN: %opt -passes=memscope -S %s -o %t.ll
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s -o %t.ll
 ; RUN: FileCheck %s < %t.ll
 ; RUN: FileCheck %s --check-prefix=DISTINCT < %t.ll
 

@@ -1,7 +1,7 @@
 ; An invoke of malloc (C++ code that may throw around it) becomes an invoke of
 ; __memscope_malloc that keeps both destinations, so the landing pad and the PHIs
 ; of the normal destination still see the same predecessor block.
-; RUN: %opt -passes=memscope -S %s | FileCheck %s
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s | FileCheck %s
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"

@@ -3,7 +3,7 @@
 ; comes from the function's linkage name and the call's rank among that function's
 ; allocation calls, so two such calls in one function differ, and so do calls in
 ; different functions.
-; RUN: %opt -passes=memscope -S %s -o %t.ll
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s -o %t.ll
 ; RUN: FileCheck %s < %t.ll
 ; RUN: FileCheck %s --check-prefix=FIRST < %t.ll
 ; RUN: FileCheck %s --check-prefix=SECOND < %t.ll
@@ -30,7 +30,7 @@ source_filename = "lib/nodbg.c"
 ; SECOND-NOT: i64 [[ID]],
 ; SECOND: @__memscope_module =
 ; The module name is the same source file name.
-; CHECK: @__memscope_module = internal global %memscope.module { i32 5, i32 3, ptr @__memscope_sites, ptr [[FILE]], ptr null, ptr null, i32 0, i32 0 }
+; CHECK: @__memscope_module = internal global %memscope.module { i32 6, i32 3, ptr @__memscope_sites, ptr [[FILE]], ptr null, ptr null, i32 0, i32 0, ptr null }
 
 ; CHECK-LABEL: define void @first(
 ; CHECK-NEXT:    %a = call ptr @__memscope_malloc(i64 1, ptr @__memscope_sites)

@@ -4,7 +4,7 @@
 ; inlined into an instrumented function (the debug location says where a call was
 ; written).  Functions named __memscope_* (the runtime, our constructors) are never
 ; instrumented.
-; RUN: %opt -passes=memscope -S %s | FileCheck %s
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s | FileCheck %s
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"

@@ -4,8 +4,8 @@
 ; operator new calls malloc showed each block as a `new` and a `malloc`, and each free
 ; as unmatched).  Where such a body is inlined, the call it replaced is gone and the
 ; calls it brought along are the sites (checked by running the pass after inlining).
-; RUN: %opt -passes=memscope -S %s | FileCheck %s
-; RUN: %opt -passes='always-inline,memscope' -S %s | FileCheck %s --check-prefix=INLINED
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s | FileCheck %s
+; RUN: %opt -passes='always-inline,memscope' -memscope-inline=never -S %s | FileCheck %s --check-prefix=INLINED
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"

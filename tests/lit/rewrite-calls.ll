@@ -1,8 +1,8 @@
 ; Each of malloc, calloc, realloc and free is redirected to __memscope_<api> with the
 ; original arguments and a pointer to the call's own site appended; calls that are
 ; not the C functions with their C prototype are left alone.
-; RUN: %opt -passes=memscope -S %s | FileCheck %s
-; RUN: %opt -passes=memscope -S %s | FileCheck %s --check-prefix=DECL
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s | FileCheck %s
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s | FileCheck %s --check-prefix=DECL
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"

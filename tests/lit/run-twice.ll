@@ -1,9 +1,9 @@
 ; The pass is idempotent: once the calls are rewritten there is nothing left to
 ; instrument, so a second run adds no second table, descriptor or constructor.
-; RUN: %opt -passes=memscope -S %s -o %t.once.ll
-; RUN: %opt -passes=memscope,memscope -S %s -o %t.twice.ll
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s -o %t.once.ll
+; RUN: %opt -passes=memscope,memscope -memscope-inline=never -S %s -o %t.twice.ll
 ; RUN: diff %t.once.ll %t.twice.ll
-; RUN: %opt -passes=memscope -S %t.once.ll | FileCheck %s
+; RUN: %opt -passes=memscope -memscope-inline=never -S %t.once.ll | FileCheck %s
 
 ; CHECK: @__memscope_sites = internal global [1 x %memscope.site]
 ; CHECK-NOT: @__memscope_sites.

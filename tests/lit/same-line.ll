@@ -2,7 +2,7 @@
 ; two mallocs from one macro use) have the same key: they are one site, whose counts
 ; add up, not two sites no report could tell apart.  A call at another line is a site
 ; of its own, with another ID.
-; RUN: %opt -passes=memscope -S %s -o %t.ll
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s -o %t.ll
 ; RUN: FileCheck %s < %t.ll
 ; RUN: FileCheck %s --check-prefix=DISTINCT < %t.ll
 

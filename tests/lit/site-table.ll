@@ -5,8 +5,8 @@
 ; tls_block = null, tls_size = 0, reserved = 0}, and a constructor/destructor pair at
 ; priority 101 that registers and unregisters it.  (No "PIE Level" module flag: the
 ; calls are rewritten, not counted inline; inline-fast-path.ll has the inline sites.)
-; RUN: %opt -passes=memscope -S %s | FileCheck %s
-; RUN: %opt -passes=memscope -S %s | FileCheck %s --check-prefix=ID
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s | FileCheck %s
+; RUN: %opt -passes=memscope -memscope-inline=never -S %s | FileCheck %s --check-prefix=ID
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"
@@ -33,7 +33,7 @@ source_filename = "src/alloc.c"
 
 ; The descriptor's name is the module's source file name, as given to the compiler.
 ; CHECK: [[NAME:@__memscope_str[.0-9]*]] = private unnamed_addr constant [12 x i8] c"src/alloc.c\00", align 1
-; CHECK: @__memscope_module = internal global %memscope.module { i32 5, i32 4, ptr @__memscope_sites, ptr [[NAME]], ptr null, ptr null, i32 0, i32 0 }
+; CHECK: @__memscope_module = internal global %memscope.module { i32 6, i32 4, ptr @__memscope_sites, ptr [[NAME]], ptr null, ptr null, i32 0, i32 0, ptr null }
 ; CHECK: @llvm.global_ctors = appending global [1 x { i32, ptr, ptr }] [{ i32, ptr, ptr } { i32 101, ptr @__memscope_module_ctor, ptr null }]
 ; CHECK: @llvm.global_dtors = appending global [1 x { i32, ptr, ptr }] [{ i32, ptr, ptr } { i32 101, ptr @__memscope_module_dtor, ptr null }]
 
@@ -46,10 +46,10 @@ source_filename = "src/alloc.c"
 ; CHECK:         call ptr @__memscope_realloc({{.*}}), !dbg [[L2:![0-9]+]]
 
 ; CHECK-LABEL: define internal void @__memscope_module_ctor() {
-; CHECK-NEXT:    call void @__memscope_register_module_v5(ptr @__memscope_module)
+; CHECK-NEXT:    call void @__memscope_register_module_v6(ptr @__memscope_module)
 ; CHECK-NEXT:    ret void
 ; CHECK-LABEL: define internal void @__memscope_module_dtor() {
-; CHECK-NEXT:    call void @__memscope_unregister_module_v5(ptr @__memscope_module)
+; CHECK-NEXT:    call void @__memscope_unregister_module_v6(ptr @__memscope_module)
 ; CHECK-NEXT:    ret void
 
 ; CHECK-DAG: [[L4]] = !DILocation(line: 4, column: 13,

@@ -53,7 +53,7 @@ START_TEST(sessions_write_their_own_files) {
   make_temp_dir(dir2, sizeof dir2);
   strcpy(ms_config.out_dir, dir1);
   ck_assert_int_eq(memscope_is_tracing(), 1); /* session 1 runs from the start */
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   churn(30, 16);
   ck_assert_int_eq(memscope_stop(), 0);
   ck_assert_int_eq(memscope_is_tracing(), 0);
@@ -92,7 +92,7 @@ START_TEST(thread_tracing_leaves_a_thread_out) {
   char dir[64];
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   churn(10, 16);
   ck_assert_int_eq(memscope_thread_tracing(0), 1);
   churn(1000, 16);
@@ -125,7 +125,7 @@ START_TEST(dump_names_and_snapshot_see_running_threads) {
   char dir[64];
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   pthread_t th;
   pthread_create(&th, NULL, named_worker, NULL);
   pthread_mutex_lock(&gate);
@@ -174,7 +174,7 @@ START_TEST(phases_label_sampled_events) {
   char dir[64];
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   ck_assert_int_eq(memscope_phase("load"), 1);
   void *a = __memscope_malloc(8 << 20, &sites[0]);
   ck_assert_int_eq(memscope_phase("serve"), 2);

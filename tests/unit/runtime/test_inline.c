@@ -63,7 +63,7 @@ static void start(void) {
   ck_assert_int_eq(ms_config.mode, MS_MODE_SAMPLED);
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
 }
 
 static void read_file(struct record_list *l) {
@@ -299,7 +299,7 @@ static struct __memscope_module odd_module = {
 
 START_TEST(a_module_with_odd_slots_is_never_armed) {
   start();
-  __memscope_register_module_v5(&odd_module);
+  __memscope_register_module_v6(&odd_module);
   ck_assert_uint_eq(odd_sites[0].index, 0);
   ck_assert_uint_ne(odd_sites[1].index, 0);
   for (int i = 0; i < 5; i++) {

@@ -94,7 +94,7 @@ static size_t count_type(const struct record_list *l, uint64_t type) {
 
 START_TEST(events_fill_growing_chunks_in_order) {
   start_in_temp_dir();
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   enum { PAIRS = 2500 };
   for (int i = 0; i < PAIRS; i++) {
     void *p = __memscope_malloc((size_t)i + 1, &sites[0]);
@@ -152,13 +152,13 @@ END_TEST
 
 START_TEST(sites_registered_later_are_appended) {
   start_in_temp_dir();
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   static const struct __memscope_frame late_frame[] = {{"late", "late.c", 1, 1}};
   static struct __memscope_site late_sites[] = {
       {.id = 0x3333, .frames = late_frame, .nframes = 1, .api = MEMSCOPE_API_REALLOC}};
   static struct __memscope_module late = {.abi_version = MEMSCOPE_ABI_VERSION, .nsites = 1,
                                           .sites = late_sites, .name = "late.c"};
-  __memscope_register_module_v5(&late);
+  __memscope_register_module_v6(&late);
   ck_assert_uint_ne(late_sites[0].index, 0);
   ck_assert_uint_ne(late_sites[0].index, sites[0].index);
   ck_assert_uint_ne(late_sites[0].index, sites[1].index);
@@ -171,7 +171,7 @@ START_TEST(sites_registered_later_are_appended) {
   ck_assert_uint_eq(rec_u64(last, MS_SITE_ID), 0x3333);
   ck_assert_uint_eq(rec_u64(last, MS_SITE_API), MEMSCOPE_API_REALLOC);
   records_free(&l);
-  __memscope_unregister_module_v5(&late);
+  __memscope_unregister_module_v6(&late);
 }
 END_TEST
 
@@ -185,7 +185,7 @@ static void *churn(void *arg) {
 
 START_TEST(each_thread_writes_its_events_and_record) {
   start_in_temp_dir();
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   pthread_t th[THREADS];
   for (int i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, churn, NULL);
   for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
@@ -218,7 +218,7 @@ END_TEST
 /* MODULE records: every image when the file opens, a dlopen'ed one after the next flush. */
 START_TEST(modules_are_listed_with_build_ids) {
   start_in_temp_dir();
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   void *lib = dlopen("libresolv.so.2", RTLD_NOW);
   ck_assert_ptr_nonnull(lib);
   __memscope_free(__memscope_malloc(16, &sites[0]), &sites[1]);
@@ -250,7 +250,7 @@ END_TEST
 
 START_TEST(events_after_finish_are_not_recorded) {
   start_in_temp_dir();
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   void *p = __memscope_malloc(10, &sites[0]);
   ms_thread_exit(&ms_self);
   __memscope_free(p, &sites[1]); /* after the thread's record: documented as not counted */
@@ -276,7 +276,7 @@ END_TEST
 
 START_TEST(realloc_and_calloc_fields) {
   start_in_temp_dir();
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   char *a = __memscope_malloc(8, &sites[0]);
   char *b = __memscope_realloc(a, 100000, &sites[0]);
   void *c = __memscope_calloc(SIZE_MAX / 4, 8, &sites[0]); /* overflows: fails */
@@ -318,7 +318,7 @@ static double live_now(void) {
 
 START_TEST(snapshot_live_bytes_are_exact) {
   start_in_temp_dir();
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   double before = live_now(); /* (what the runtime's own start allocated: not counted) */
   char *a = __memscope_malloc(100, &sites[0]);
   char *b = __memscope_calloc(3, 1000, &sites[0]);
@@ -341,7 +341,7 @@ END_TEST
 START_TEST(mode_off_writes_nothing) {
   start_in_temp_dir();
   atomic_store(&ms_session_on, 0); /* as MEMSCOPE_MODE=off leaves it: no session */
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   for (int i = 0; i < 5000; i++) __memscope_free(__memscope_malloc(64, &sites[0]), &sites[1]);
   ms_thread_exit(&ms_self);
   DIR *d = opendir(dir);
@@ -354,7 +354,7 @@ END_TEST
 
 START_TEST(fork_child_writes_its_own_file) {
   start_in_temp_dir();
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   void *before = __memscope_malloc(111, &sites[0]); /* buffered in the parent */
   pid_t child = fork();
   if (child == 0) {

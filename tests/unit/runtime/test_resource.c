@@ -41,7 +41,7 @@ START_TEST(resource_records_make_a_timeline) {
   char dir[64];
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   __memscope_free(__memscope_malloc(8, &sites[0]), &sites[1]); /* starts the sampler */
   pthread_t th;
   pthread_create(&th, NULL, burn, NULL);

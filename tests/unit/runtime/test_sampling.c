@@ -30,7 +30,7 @@ static void start(void) {
   ck_assert_int_eq(ms_config.mode, MS_MODE_SAMPLED);
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
 }
 
 static void finish_and_read(struct record_list *l) {

@@ -58,7 +58,7 @@ static void *first_thread(void *arg) {
 
 static void register_from_hook(void) {
   ms_thread_setup_test_hook = NULL;
-  __memscope_register_module_v5(&late_mod[3]);
+  __memscope_register_module_v6(&late_mod[3]);
 }
 
 static void *second_thread(void *arg) {
@@ -100,12 +100,12 @@ START_TEST(kept_table_is_not_extended_before_its_retag) {
   make_temp_dir(dir, sizeof dir);
   strcpy(ms_config.out_dir, dir);
   late_modules_init();
-  __memscope_register_module_v5(&module);
+  __memscope_register_module_v6(&module);
   pthread_barrier_init(&step, NULL, 2);
   pthread_t th;
   ck_assert_int_eq(pthread_create(&th, NULL, first_thread, NULL), 0);
   pthread_barrier_wait(&step);
-  for (int m = 0; m < 3; m++) __memscope_register_module_v5(&late_mod[m]);
+  for (int m = 0; m < 3; m++) __memscope_register_module_v6(&late_mod[m]);
   pthread_barrier_wait(&step);
   pthread_join(th, NULL);
   ms_thread_setup_test_hook = register_from_hook;
