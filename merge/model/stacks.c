@@ -109,7 +109,8 @@ uint32_t mg_stacks_sample_ref(struct mg_process *proc, uint32_t site,
   uint32_t ref = refs->ref[k];
   if (s->memo_source != refs->source) { /* another input's table: nothing is known */
     s->memo_source = refs->source;
-    memset(s->memo, 0, s->memo_cap * sizeof *s->memo);
+    if (s->memo_cap) /* memset(NULL, 0, 0) is undefined */
+      memset(s->memo, 0, s->memo_cap * sizeof *s->memo);
   }
   if (ref >= s->memo_cap)
     MG_GROW_ZEROED(s->memo, s->memo_cap, (size_t)ref + 1);

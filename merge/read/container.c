@@ -180,9 +180,12 @@ static uint64_t first_time(struct reader *r, const struct chunk *c, const uint8_
  * was reserved below it), or the end of the file when the status has none or the file
  * was cut before it.  What lies after it was not written by memscope: if the first page
  * there holds anything but zeros, the file is corrupt from there on (the rest is not
- * read: 1 GB of garbage after a profile costs one page). */
-static uint64_t chunks_end(struct reader *r) {
+ * read: 1 GB of garbage after a profile costs one page).  *cut_at: the cursor when the
+ * file ends before it (a copy cut at a chunk boundary leaves no piece of a chunk to
+ * tell), 0 otherwise; not after a full disk, whose cursor passed the last reservation. */
+static uint64_t chunks_end(struct reader *r, uint64_t *cut_at) {
   uint64_t size = r->src.size;
+  *cut_at = 0;
   const uint8_t *p = size >= MS_HEADER_REGION
                          ? get(&r->get, MS_STATUS_OFFSET, sizeof(struct ms_file_status))
                          : NULL;
@@ -190,7 +193,11 @@ static uint64_t chunks_end(struct reader *r) {
     return size;
   struct ms_file_status st;
   memcpy(&st, p, sizeof st);
-  if (st.magic != MS_STATUS_MAGIC || st.chunk_end < MS_HEADER_REGION || st.chunk_end >= size)
+  if (st.magic != MS_STATUS_MAGIC || st.chunk_end < MS_HEADER_REGION)
+    return size;
+  if (st.chunk_end > size && !(st.flags & MS_STATUS_DISK_FULL))
+    *cut_at = st.chunk_end;
+  if (st.chunk_end >= size)
     return size;
   size_t len = size - st.chunk_end < MS_CHUNK_ALIGN ? (size_t)(size - st.chunk_end) : MS_CHUNK_ALIGN;
   const uint8_t *after = get(&r->get, st.chunk_end, len);
@@ -204,7 +211,7 @@ static uint64_t chunks_end(struct reader *r) {
 
 /* Walks the chunks from the end of the header region. */
 static void walk(struct reader *r) {
-  uint64_t size = chunks_end(r), zeros = 0;
+  uint64_t cut_at, size = chunks_end(r, &cut_at), zeros = 0;
   bool cut = false;
   for (uint64_t off = MS_HEADER_REGION; off < size;) {
     size_t len = size - off < MS_CHUNK_ALIGN ? (size_t)(size - off) : MS_CHUNK_ALIGN;
@@ -256,6 +263,11 @@ static void walk(struct reader *r) {
     off += h.size;
   }
   (void)zeros; /* a killed writer's reserved pages: nothing to say */
+  if (cut_at) /* (a cut inside a chunk was named above: the first problem stays) */
+    problem_at(r, MG_DECODE_TRUNCATED, true, size,
+               "truncated: the file ends at byte %llu, before the end of its chunks (byte "
+               "%llu): cut short, or the program died while adding a chunk",
+               (unsigned long long)size, (unsigned long long)cut_at);
 }
 
 /* --- Order of delivery ------------------------------------------------------------------ */

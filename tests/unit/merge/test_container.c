@@ -79,6 +79,44 @@ START_TEST(test_resync_over_zero_page) {
 }
 END_TEST
 
+/* A file cut where a chunk begins has no piece of a chunk to show the cut: the status
+ * block's cursor does (chunk_end past the end), unless the disk was full (the cursor
+ * then passed the reservation that failed). */
+START_TEST(test_cut_at_chunk_boundary) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 16, 0x1000, 100);
+  fx_events(&f, 1, 700, 1);
+  fx_free(&f, SITE_F, 0x1000, 200);
+  size_t last = f.starts[f.nobjects - 1]; /* the second EVENTS chunk's start */
+  ck_assert_uint_eq(last % MS_CHUNK_ALIGN, 0);
+  fx_status(&f, &(struct ms_file_status){.chunk_end = f.buf.size});
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  ck_assert_int_eq(p->inputs[0].problem.status, MG_DECODE_OK);
+  ck_assert_uint_eq(p->totals.frees, 1);
+  mg_profile_free(p);
+  p = read_fx(&f, last);
+  const struct mg_input *in = &p->inputs[0];
+  ck_assert_int_eq(in->problem.status, MG_DECODE_TRUNCATED);
+  ck_assert_uint_eq(in->problem.offset, last);
+  char want[200];
+  snprintf(want, sizeof want,
+           "truncated: the file ends at byte %zu, before the end of its chunks (byte %zu): "
+           "cut short, or the program died while adding a chunk", last, f.buf.size);
+  ck_assert_str_eq(in->problem.message, want);
+  ck_assert_uint_eq(p->totals.frees, 0); /* what the cut file holds is read */
+  ck_assert_uint_eq(p->totals.allocations, 1);
+  mg_profile_free(p);
+  fx_status(&f, &(struct ms_file_status){.chunk_end = f.buf.size, .flags = MS_STATUS_DISK_FULL,
+                                         .full_ns = 300});
+  p = read_fx(&f, last);
+  ck_assert_int_ne(p->inputs[0].problem.status, MG_DECODE_TRUNCATED);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 /* A chunk cut by the end of the file: its complete items are read, the file is
  * truncated at the chunk. */
 START_TEST(test_chunk_cut_by_end) {
@@ -674,6 +712,7 @@ Suite *container_suite(void) {
   TCase *tc = tcase_create("chunks");
   tcase_add_test(tc, test_resync_over_zero_page);
   tcase_add_test(tc, test_chunk_cut_by_end);
+  tcase_add_test(tc, test_cut_at_chunk_boundary);
   tcase_add_test(tc, test_bad_item);
   tcase_add_test(tc, test_unknown_chunk_kind);
   tcase_add_test(tc, test_counted_from_table);
