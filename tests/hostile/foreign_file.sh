@@ -31,9 +31,17 @@ fast() {
 }
 
 # The header region of the real profile (format 2: the header array, zeros, the status
-# block): a profile with no chunk yet, read as such.
+# block): its status block's cursor says chunks followed, so it is read and said to be cut.
 hdr=16384
 head -c "$hdr" "$GOOD" >hdr.mspk
+status=0
+"$MS_MERGE" --no-symbolize hdr.mspk >hdr.out 2>&1 || status=$?
+[[ $status == 1 ]] || fail "the header region alone: status $status, expected 1: $(cat hdr.out)"
+expect_line hdr.out "^memscope-merge: hdr\.mspk: offset $hdr: truncated: the file ends at byte $hdr, before the end of its chunks" \
+  "the header region alone: the cut named"
+# With the cursor at the header region's end (struct ms_file_status's chunk_end, at
+# 16320 + 40), a file with no chunk yet: read whole.
+printf '\x00\x40\x00\x00\x00\x00\x00\x00' | dd of=hdr.mspk bs=1 seek=16360 conv=notrunc status=none
 "$MS_MERGE" --no-symbolize hdr.mspk >hdr.out 2>&1 || fail "the first $hdr bytes are not a whole header: $(cat hdr.out)"
 
 # 1. 1 GB of zeros (sparse): not a memscope file, decided on the first byte.

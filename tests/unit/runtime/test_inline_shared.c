@@ -163,11 +163,15 @@ START_TEST(an_unregistered_module_counts_in_the_last_slots_only) {
   ck_assert_uint_gt(taken, 0);
   const struct ms_site_counter *zone = table_slot((uint64_t)MEMSCOPE_UNREGISTERED_BASE + 32);
   ck_assert_uint_eq(zone->calls, taken);
-  ck_assert_uint_eq(zone[1].calls, taken); /* the free site's */
+  /* The free site's: on the fast path in the last slots; a free whose 4 KiB of address
+   * hold a sampled block (the free filter's grain: where the allocator put it, as under
+   * a sanitizer's allocator) takes the slow path, which counts an unregistered site in
+   * slot 0, "unknown".  Either way no registered site's count moves. */
+  uint64_t unknown = table_slot(0)->calls;
+  ck_assert_uint_eq(zone[1].calls + unknown, taken);
   ck_assert_uint_eq(MEMSCOPE_UNREGISTERED_BASE / 32 + 1, MS_SITE_SLOTS);
   ck_assert_uint_eq(table_slot(sites_a[0].index)->calls, 1000);
   ck_assert_uint_eq(table_slot(sites_a[1].index)->calls, 1000);
-  ck_assert_uint_eq(table_slot(0)->calls, 0);
   /* registered: its own slots, below the last ones */
   __memscope_register_module_v6(&module_b);
   ck_assert_int_eq(base_b, (int64_t)sites_b[0].index - 32);
