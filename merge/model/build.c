@@ -148,6 +148,11 @@ void mg_process_add_end(struct mg_profile *p, struct mg_process *proc,
   proc->end_reason = mg_xstrdup_or_null(e->reason);
 }
 
+static int by_site_id(const void *a, const void *b) {
+  const struct mg_thread_site *x = a, *y = b;
+  return (x->site > y->site) - (x->site < y->site);
+}
+
 static int by_index(const void *a, const void *b) {
   const struct mg_thread *x = a, *y = b;
   return (x->index > y->index) - (x->index < y->index);
@@ -292,6 +297,10 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     if (!proc->sampled)
       t->counts.samples = 0;
     mg_counts_add(&thr->counts, &t->counts);
+    if (p->has_site_thread && thr->index == p->site_thread) { /* --thread: its own sites */
+      MG_GROW(thr->sites, thr->sites_cap, thr->nsites + 1);
+      thr->sites[thr->nsites++] = (struct mg_thread_site){site->id, t->counts, t->sizes};
+    }
     mg_counts_add(&site->counts, &t->counts);
     mg_sizes_add(&site->sizes, &t->sizes);
     mg_counts_add(&proc->counts, &t->counts);
@@ -302,6 +311,10 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     site->threads += t->counts.allocations > 0;
   }
   for (size_t i = 0; i < proc->nthreads; i++) {
+    proc->threads[i].kept_sites = p->has_site_thread && proc->threads[i].index == p->site_thread;
+    if (proc->threads[i].nsites > 1) /* by id: the JSON's order */
+      qsort(proc->threads[i].sites, proc->threads[i].nsites, sizeof *proc->threads[i].sites,
+            by_site_id);
     proc->threads[i].counts.estimated = proc->sampled;
     proc->threads[i].counts.lives_only |= proc->leaks;
   }

@@ -134,6 +134,22 @@ static void alert(struct mg_json *j, const struct mg_alert *a) {
   mg_json_end(j);
 }
 
+/* One site's numbers made by a thread (--thread): as a site's, without its identity. */
+static void thread_site(struct mg_json *j, const struct mg_thread_site *ts) {
+  mg_json_object(j);
+  mg_json_khex(j, "site", ts->site);
+  mg_json_key(j, "sizes");
+  mg_json_object(j);
+  mg_json_kuint(j, "calls", ts->sizes.calls);
+  mg_json_kuint(j, "min", ts->sizes.min);
+  mg_json_kuint(j, "avg", mg_mean(ts->sizes.bytes, ts->sizes.calls));
+  mg_json_kuint(j, "max", ts->sizes.max);
+  mg_json_kuint(j, "bytes", ts->sizes.bytes);
+  mg_json_end(j);
+  counts(j, "counts", &ts->counts, false);
+  mg_json_end(j);
+}
+
 static void thread(struct mg_json *j, const struct mg_process *proc, const struct mg_thread *t,
                    const struct mg_alert *a) {
   mg_json_object(j);
@@ -176,6 +192,13 @@ static void thread(struct mg_json *j, const struct mg_process *proc, const struc
     mg_json_end(j);
   }
   mg_json_end(j);
+  if (t->kept_sites) { /* --thread: its own numbers per site (struct mg_thread_site) */
+    mg_json_key(j, "sites");
+    mg_json_array(j);
+    for (size_t k = 0; k < t->nsites; k++)
+      thread_site(j, &t->sites[k]);
+    mg_json_end(j);
+  }
   mg_json_key(j, "timeline");
   mg_json_object(j);
   timeline(j, "allocations", t->timeline_allocs);

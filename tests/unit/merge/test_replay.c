@@ -432,7 +432,7 @@ START_TEST(test_encoded_window) {
                                          : NULL;
     if (how) {
       mg_profile_free(p);
-      p = mg_profile_read_file(path, 0, (unsigned)how, NULL);
+      p = mg_profile_read_file(path, 0, NULL, (unsigned)how, NULL);
       in = &p->inputs[0];
     }
     ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
