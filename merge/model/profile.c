@@ -27,6 +27,7 @@ static void process_free(struct mg_process *proc) {
     free(proc->threads[i].name);
     free(proc->threads[i].counters);
     free(proc->threads[i].sites);
+    free(proc->threads[i].by_slot);
   }
   free(proc->threads);
   for (size_t i = 0; i < proc->nphases; i++)

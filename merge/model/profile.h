@@ -152,6 +152,9 @@ struct mg_thread_site {
   uint64_t site; /* its id */
   struct mg_counts counts;
   struct mg_sizes sizes;
+  /* As struct mg_site's, of the blocks this thread allocated at the site. */
+  struct mg_est lifetime[MG_LIFETIME_BUCKETS];
+  uint64_t chains, chain_steps, chain_max, chain_first_bytes, chain_last_bytes;
 };
 
 /* One site's entry in a thread's latest COUNTERS snapshot. */
@@ -198,6 +201,9 @@ struct mg_thread {
   bool kept_sites;
   struct mg_thread_site *sites;
   size_t nsites, sites_cap;
+  /* While reading, that thread's lifetimes and chains by site position (replay.c). */
+  struct mg_thread_site *by_slot;
+  size_t nby_slot;
 };
 
 /* What a process's heap was made of at its peak: one site's live blocks.  In full mode
@@ -386,10 +392,10 @@ size_t mg_profile_site_slot(struct mg_profile *p, uint64_t id);
 
 /* The profile's sites as the threads with this index (of the process with *pid, or of
  * every process when pid is NULL) saw them: a copy of p->sites (same order and
- * identities; frames shared, not to be freed) whose counts and sizes are the threads'
- * own (struct mg_thread_site; zero where they made no call); every other number stays
- * the whole program's.  Needs the profile read with site_thread set to `thread`.  Free
- * the array only. */
+ * identities; frames shared, not to be freed) whose counts, sizes, lifetimes and realloc
+ * chains are the threads' own (struct mg_thread_site; zero where they made no call);
+ * first and last event, top thread and thread count stay the whole program's.  Needs
+ * the profile read with site_thread set to `thread`.  Free the array only. */
 struct mg_site *mg_profile_thread_sites(const struct mg_profile *p, const uint64_t *pid,
                                         uint64_t thread);
 

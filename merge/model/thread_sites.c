@@ -11,9 +11,12 @@ struct mg_site *mg_profile_thread_sites(const struct mg_profile *p, const uint64
                                         uint64_t thread) {
   struct mg_site *v = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *v);
   for (size_t i = 0; i < p->nsites; i++) {
-    v[i] = p->sites[i]; /* its identity and the whole program's other numbers */
+    v[i] = p->sites[i]; /* its identity, first and last event, top thread */
     memset(&v[i].counts, 0, sizeof v[i].counts);
     memset(&v[i].sizes, 0, sizeof v[i].sizes);
+    memset(v[i].lifetime, 0, sizeof v[i].lifetime);
+    v[i].chains = v[i].chain_steps = v[i].chain_max = 0;
+    v[i].chain_first_bytes = v[i].chain_last_bytes = 0;
   }
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
@@ -25,8 +28,15 @@ struct mg_site *mg_profile_thread_sites(const struct mg_profile *p, const uint64
       if (!s)
         continue;
       struct mg_site *to = &v[s - p->sites];
-      mg_counts_add(&to->counts, &t->sites[k].counts);
-      mg_sizes_add(&to->sizes, &t->sites[k].sizes);
+      const struct mg_thread_site *ts = &t->sites[k];
+      mg_counts_add(&to->counts, &ts->counts);
+      mg_sizes_add(&to->sizes, &ts->sizes);
+      struct mg_site part = {.chains = ts->chains, .chain_steps = ts->chain_steps,
+                             .chain_max = ts->chain_max,
+                             .chain_first_bytes = ts->chain_first_bytes,
+                             .chain_last_bytes = ts->chain_last_bytes};
+      memcpy(part.lifetime, ts->lifetime, sizeof part.lifetime);
+      mg_site_add_events(to, &part);
     }
   }
   return v;

@@ -821,8 +821,7 @@ static void print_resources(FILE *out, const struct mg_profile *p,
 /* Allocation sites whose blocks were freed, by allocations. */
 static void print_lifetimes(FILE *out, const struct mg_profile *p,
                             const struct mg_report_options *opt, size_t top) {
-  fprintf(out, "\nLifetimes by site (freed blocks; short-lived: freed within 100 us%s)\n",
-          opt->has_thread ? "; every thread" : "");
+  fputs("\nLifetimes by site (freed blocks; short-lived: freed within 100 us)\n", out);
   fprintf(out, "%8s%8s%8s%8s%8s  %-*s %s\n", "freed", "<100us", "<10ms", "<1s", ">=1s",
           FUNCTION_WIDTH, "function", "location");
   const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
@@ -868,8 +867,7 @@ static int by_chains(const void *a, const void *b) {
 
 static void print_chains(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt,
                          size_t top) {
-  fprintf(out, "\nRealloc growth chains by site (2 reallocs or more of one block%s)\n",
-          opt->has_thread ? "; every thread" : "");
+  fputs("\nRealloc growth chains by site (2 reallocs or more of one block)\n", out);
   fprintf(out, "%8s%9s%8s%10s%10s  %-*s %s\n", "chains", "reallocs", "longest", "avg-first",
           "avg-last", FUNCTION_WIDTH, "function", "location");
   size_t n;
@@ -1279,9 +1277,8 @@ static void print_filters(FILE *out, const struct mg_report_options *opt) {
     fprintf(out, "  filter --thread %" PRIu64 ": the thread tables, cross-thread frees, "
                  "bottlenecks, and the site\n"
                  "    tables and the summary's sites show only its own numbers; the totals, "
-                 "the peak,\n"
-                 "    lifetimes, realloc chains and stacks count every thread (kept per site "
-                 "only)\n",
+                 "the peak\n"
+                 "    and the stacks count every thread (kept per process and site only)\n",
             opt->thread);
 }
 
@@ -1292,7 +1289,7 @@ void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_repor
   size_t top = opt->top;
   /* --thread: the site tables and the summary's site parts read the thread's own numbers
    * (mg_profile_thread_sites), from a copy of the profile whose sites are the thread's;
-   * lifetimes, chains and stacks are kept per site only and read the whole program. */
+   * the peak's sites and the stacks are kept per site only and read the whole program. */
   struct mg_profile view = *p;
   if (opt->has_thread)
     view.sites = mg_profile_thread_sites(p, opt->has_pid ? &opt->pid : NULL, opt->thread);
@@ -1306,7 +1303,7 @@ void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_repor
   print_live_summary(out, p, opt);
   print_peak(out, p, opt, top);
   print_site_table(out, sp, opt, top, BY_CALLS);
-  print_lifetimes(out, p, opt, top);
+  print_lifetimes(out, sp, opt, top);
   print_bottlenecks(out, p, opt, top);
   /* Then the rest. */
   print_site_table(out, sp, opt, top, BY_BYTES);
@@ -1318,7 +1315,7 @@ void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_repor
   print_thread_details(out, p, opt, top);
   print_phases(out, p, top);
   print_resources(out, p, opt, top);
-  print_chains(out, p, opt, top);
+  print_chains(out, sp, opt, top);
   print_cross_thread(out, p, opt, top);
   if (view.sites != p->sites)
     free(view.sites);

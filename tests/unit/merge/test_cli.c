@@ -187,8 +187,8 @@ START_TEST(test_cli_filters) {
                               "  filter --thread 2: the thread tables, cross-thread frees, "
                               "bottlenecks, and the site\n"
                               "    tables and the summary's sites show only its own numbers; "
-                              "the totals, the peak,\n"
-                              "    lifetimes, realloc chains and stacks count every thread"),
+                              "the totals, the peak\n"
+                              "    and the stacks count every thread"),
                 "%s", r.out);
   /* The summary gives the thread's own numbers: its counts, its heap's peak, and its
    * calls by site. */
@@ -293,6 +293,11 @@ START_TEST(test_cli_thread_sites) {
                               "         3        10        20        30  make_node            src/tree.c:10:3\n"
                               "         1         8         8         8  zeroed               src/buf.c:7:9\n"
                               "\n"), "%s", r.out);
+  /* lifetimes of the blocks it allocated, whoever freed them */
+  ck_assert_msg(strstr(r.out, "   freed  <100us   <10ms     <1s    >=1s  function             location\n"
+                              "       2       2       0       0       0  make_node            src/tree.c:10:3\n"
+                              "       1       1       0       0       0  zeroed               src/buf.c:7:9\n"
+                              "\n"), "%s", r.out);
   ck_assert_msg(strstr(r.out, "  most allocations (thread 2's own):\n"), "%s", r.out);
   ck_assert_msg(strstr(r.out, "  filter --thread 2: the thread tables, cross-thread frees, "
                               "bottlenecks, and the site\n"), "%s", r.out);
@@ -314,6 +319,9 @@ START_TEST(test_cli_thread_sites) {
                               "     calls     bytes  api      function             location\n"
                               "         1        20  free     drop                 src/tree.c:30:5\n"
                               "\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "Lifetimes by site (freed blocks; short-lived: freed within 100 us)\n"
+                              "   freed  <100us   <10ms     <1s    >=1s  function             location\n"
+                              "  (none)\n"), "%s", r.out);
   run_free(&r);
 
   /* Unfiltered: the whole program's. */
