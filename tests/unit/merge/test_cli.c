@@ -350,6 +350,17 @@ START_TEST(test_cli_thread_sites) {
   ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
   ck_assert_str_eq(r.out, "ok\n");
   run_free(&r);
+  /* thread 2's lifetimes: the blocks it allocated, freed by itself or by thread 3 */
+  r = run("--json --thread 2 workers.msgpack >t2.json && python3 -c '"
+          "import json; d = json.load(open(\"t2.json\")); "
+          "[t] = d[\"processes\"][0][\"threads\"]; s = {x[\"site\"]: x for x in t[\"sites\"]}; "
+          "f = {k: sum(b[\"blocks\"][\"value\"] for b in v[\"lifetimes\"]) for k, v in s.items()}; "
+          "assert f == {\"0xa\": 2, \"0xb\": 1, \"0xc\": 0}, f; "
+          "assert s[\"0xa\"][\"counts\"][\"live_blocks\"][\"value\"] == 1; "
+          "print(\"ok\")'");
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "ok\n");
+  run_free(&r);
   r = run("--json workers.msgpack >all.json && python3 -c '"
           "import json; d = json.load(open(\"all.json\")); "
           "assert all(\"sites\" not in t for t in d[\"processes\"][0][\"threads\"]); "
