@@ -88,6 +88,12 @@ static struct text figure(const struct mg_counts *c, enum mg_figure_of what) {
   return figure_text(mg_counts_figure(c, what));
 }
 
+/* --thread's site numbers are the thread's own: the profile kept them while reading
+ * (mg_profile.site_thread); else the site tables count every thread. */
+static bool thread_sites(const struct mg_profile *p, const struct mg_report_options *opt) {
+  return opt->has_thread && p->has_site_thread && p->site_thread == opt->thread;
+}
+
 /* --- Header ---------------------------------------------------------------------------- */
 
 /* "sampled (bytes sampler, mean interval N bytes)", "full", ... */
@@ -504,7 +510,7 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
     if (!table_keeps[table](s) || !mg_report_shows_site(opt, s->id))
       continue;
     /* Callers come from the stacks, kept per site only: not with --thread. */
-    if (!opt->has_thread && mg_site_stacks_whole(p, s) && !mg_site_is_free(s))
+    if (!thread_sites(p, opt) && mg_site_stacks_whole(p, s) && !mg_site_is_free(s))
       mg_site_callers(p, s, &callers[i]);
     if (!callers[i].n) {
       MG_GROW(rows, cap, n + 1);
@@ -1215,7 +1221,7 @@ static void print_summary(FILE *out, const struct mg_profile *p,
     fputs(pk ? "     none\n" : "     " NA_LEAKS "\n", out);
 
   /* Most allocations: allocation sites by calls (with --thread, the thread's own). */
-  if (opt->has_thread)
+  if (thread_sites(p, opt))
     fprintf(out, "  most allocations (thread %" PRIu64 "'s own):\n", opt->thread);
   else
     fputs("  most allocations:\n", out);
@@ -1267,13 +1273,19 @@ static void print_summary(FILE *out, const struct mg_profile *p,
 }
 
 /* What a filter leaves out, said before any table (docs/merge.md, "Filters"). */
-static void print_filters(FILE *out, const struct mg_report_options *opt) {
+static void print_filters(FILE *out, const struct mg_report_options *opt, bool thread_sites) {
   if (opt->has_pid)
     fprintf(out, "  filter --process %" PRIu64 ": only that process is analysed\n", opt->pid);
   if (opt->has_site)
     fprintf(out, "  filter --site 0x%" PRIx64 ": the site tables, the peak's sites and "
                  "bottlenecks show only it\n", opt->site);
-  if (opt->has_thread)
+  if (opt->has_thread && !thread_sites)
+    fprintf(out, "  filter --thread %" PRIu64 ": the thread tables, cross-thread frees and "
+                 "bottlenecks show only it;\n"
+                 "    the totals and the site tables count every thread (this profile was "
+                 "read without\n"
+                 "    the thread's numbers per site)\n", opt->thread);
+  else if (opt->has_thread)
     fprintf(out, "  filter --thread %" PRIu64 ": the thread tables, cross-thread frees, "
                  "bottlenecks, and the site\n"
                  "    tables and the summary's sites show only its own numbers; the totals, "
@@ -1291,11 +1303,14 @@ void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_repor
    * (mg_profile_thread_sites), from a copy of the profile whose sites are the thread's;
    * the peak's sites and the stacks are kept per site only and read the whole program. */
   struct mg_profile view = *p;
-  if (opt->has_thread)
+  /* A profile read without that thread's numbers (not through memscope-merge --thread):
+   * the site tables stay the whole program's, and the filter line says so. */
+  bool own = thread_sites(p, opt);
+  if (own)
     view.sites = mg_profile_thread_sites(p, opt->has_pid ? &opt->pid : NULL, opt->thread);
   const struct mg_profile *sp = &view;
   print_header(out, p);
-  print_filters(out, opt);
+  print_filters(out, opt, own);
   print_summary(out, sp, opt);
   /* The summary's parts in full, in its order. */
   print_totals(out, p);
