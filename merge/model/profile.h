@@ -196,7 +196,7 @@ struct mg_thread {
    * last call may be counted without its event. */
   bool from_table;
   bool tolerated; /* ... and it was: one call counted whose event is missing */
-  /* Its numbers per site (in no particular order), when this is the thread
+  /* Its numbers per site (by site id once its process ended), when this is the thread
    * the profile keeps them for (mg_profile.site_thread); kept_sites says it is. */
   bool kept_sites;
   struct mg_thread_site *sites;

@@ -1273,13 +1273,13 @@ static void print_summary(FILE *out, const struct mg_profile *p,
 }
 
 /* What a filter leaves out, said before any table (docs/merge.md, "Filters"). */
-static void print_filters(FILE *out, const struct mg_report_options *opt, bool thread_sites) {
+static void print_filters(FILE *out, const struct mg_report_options *opt, bool own) {
   if (opt->has_pid)
     fprintf(out, "  filter --process %" PRIu64 ": only that process is analysed\n", opt->pid);
   if (opt->has_site)
     fprintf(out, "  filter --site 0x%" PRIx64 ": the site tables, the peak's sites and "
                  "bottlenecks show only it\n", opt->site);
-  if (opt->has_thread && !thread_sites)
+  if (opt->has_thread && !own)
     fprintf(out, "  filter --thread %" PRIu64 ": the thread tables, cross-thread frees and "
                  "bottlenecks show only it;\n"
                  "    the totals and the site tables count every thread (this profile was "
