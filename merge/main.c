@@ -402,6 +402,9 @@ int main(int argc, char **argv) {
 
   struct mg_profile *profile = mg_profile_new();
   profile->window = window;
+  /* --thread: the thread's own numbers per site are kept while reading (only its). */
+  profile->has_site_thread = report.has_thread;
+  profile->site_thread = report.thread;
   read.progress = on_progress;
   read.input_done = on_input;
   read.ctx = &cli;

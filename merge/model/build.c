@@ -148,6 +148,11 @@ void mg_process_add_end(struct mg_profile *p, struct mg_process *proc,
   proc->end_reason = mg_xstrdup_or_null(e->reason);
 }
 
+static int by_site_id(const void *a, const void *b) {
+  const struct mg_thread_site *x = a, *y = b;
+  return (x->site > y->site) - (x->site < y->site);
+}
+
 static int by_index(const void *a, const void *b) {
   const struct mg_thread *x = a, *y = b;
   return (x->index > y->index) - (x->index < y->index);
@@ -275,6 +280,23 @@ static void set_net_blocks(struct mg_process *proc, bool all_counted) {
   c->exact_live_blocks = exact ? (uint64_t)mg_counts_net_blocks(c) : 0;
 }
 
+/* --thread: the kept thread's numbers at one site, with the lifetimes and chains the
+ * replay kept for it (by site position), in the units its tally's estimates have. */
+static void keep_thread_site(const struct mg_process *proc, struct mg_thread *thr, uint64_t id,
+                             uint32_t slot, const struct mg_tally *t) {
+  MG_GROW(thr->sites, thr->sites_cap, thr->nsites + 1);
+  struct mg_thread_site *ts = &thr->sites[thr->nsites++];
+  *ts = slot < thr->nby_slot ? thr->by_slot[slot] : (struct mg_thread_site){0};
+  ts->site = id;
+  ts->counts = t->counts;
+  ts->sizes = t->sizes;
+  if (proc->sampled) { /* as set_tally_units does for the site's */
+    double blocks = mg_block_unit(proc, t->counted && t->sizes.calls ? t->sizes.min : 1);
+    for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++)
+      mg_est_unit(&ts->lifetime[k], blocks);
+  }
+}
+
 /* The pairs' tallies into the threads, the sites and the process. */
 static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies) {
   struct unit_facts units = {0, false};
@@ -292,6 +314,8 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     if (!proc->sampled)
       t->counts.samples = 0;
     mg_counts_add(&thr->counts, &t->counts);
+    if (p->has_site_thread && thr->index == p->site_thread) /* --thread: its own sites */
+      keep_thread_site(proc, thr, site->id, mg_tally_site(key), t);
     mg_counts_add(&site->counts, &t->counts);
     mg_sizes_add(&site->sizes, &t->sizes);
     mg_counts_add(&proc->counts, &t->counts);
@@ -302,6 +326,10 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     site->threads += t->counts.allocations > 0;
   }
   for (size_t i = 0; i < proc->nthreads; i++) {
+    proc->threads[i].kept_sites = p->has_site_thread && proc->threads[i].index == p->site_thread;
+    if (proc->threads[i].nsites > 1) /* by id: the JSON's order */
+      qsort(proc->threads[i].sites, proc->threads[i].nsites, sizeof *proc->threads[i].sites,
+            by_site_id);
     proc->threads[i].counts.estimated = proc->sampled;
     proc->threads[i].counts.lives_only |= proc->leaks;
   }
@@ -338,6 +366,9 @@ void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc) {
     free(t->counters);
     t->counters = NULL;
     t->ncounters = t->counters_cap = 0;
+    free(t->by_slot);
+    t->by_slot = NULL;
+    t->nby_slot = 0;
   }
   /* Threads in index order from now on; the lookup map follows. */
   if (proc->nthreads > 1)

@@ -12,7 +12,9 @@ struct loading {
 
 static void *read_one(void *ctx, size_t i, _Atomic uint64_t *bytes) {
   struct loading *l = ctx;
-  return mg_profile_read_file(l->paths[i], l->p->window, l->decode_jobs, bytes);
+  const struct mg_profile *p = l->p;
+  return mg_profile_read_file(l->paths[i], p->window, p->has_site_thread ? &p->site_thread : NULL,
+                              l->decode_jobs, bytes);
 }
 
 static void combine_one(void *ctx, size_t i, void *part) {

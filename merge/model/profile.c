@@ -26,6 +26,8 @@ static void process_free(struct mg_process *proc) {
   for (size_t i = 0; i < proc->nthreads; i++) {
     free(proc->threads[i].name);
     free(proc->threads[i].counters);
+    free(proc->threads[i].sites);
+    free(proc->threads[i].by_slot);
   }
   free(proc->threads);
   for (size_t i = 0; i < proc->nphases; i++)

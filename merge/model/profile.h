@@ -144,6 +144,19 @@ struct mg_site {
 struct mg_replay; /* replay.c's state while a process is read */
 struct mg_resources; /* resources.h */
 
+/* What one thread did at one site, as the sites' own numbers (calls and bytes exact,
+ * estimates from the thread's own samples).  Kept only for the thread index a report
+ * filters on (mg_profile.site_thread, --thread N): for every thread it would take memory
+ * that grows with threads x sites. */
+struct mg_thread_site {
+  uint64_t site; /* its id */
+  struct mg_counts counts;
+  struct mg_sizes sizes;
+  /* As struct mg_site's, of the blocks this thread allocated at the site. */
+  struct mg_est lifetime[MG_LIFETIME_BUCKETS];
+  uint64_t chains, chain_steps, chain_max, chain_first_bytes, chain_last_bytes;
+};
+
 /* One site's entry in a thread's latest COUNTERS snapshot. */
 struct mg_counter {
   uint32_t site; /* position in profile->sites */
@@ -183,6 +196,14 @@ struct mg_thread {
    * last call may be counted without its event. */
   bool from_table;
   bool tolerated; /* ... and it was: one call counted whose event is missing */
+  /* Its numbers per site (by site id once its process ended), when this is the thread
+   * the profile keeps them for (mg_profile.site_thread); kept_sites says it is. */
+  bool kept_sites;
+  struct mg_thread_site *sites;
+  size_t nsites, sites_cap;
+  /* While reading, that thread's lifetimes and chains by site position (replay.c). */
+  struct mg_thread_site *by_slot;
+  size_t nby_slot;
 };
 
 /* What a process's heap was made of at its peak: one site's live blocks.  In full mode
@@ -321,6 +342,9 @@ struct mg_profile {
   struct mg_counts totals;  /* summed over all processes */
   size_t nprocesses, nthreads;
   size_t window;            /* the replay's cap on events held (0: the default) */
+  /* Keep the per-site numbers of the threads with this index (struct mg_thread_site). */
+  bool has_site_thread;
+  uint64_t site_thread;
   struct mg_bottleneck *bottlenecks; /* by severity, set by mg_profile_finish */
   size_t nbottlenecks;
   /* The stacks of sampled allocations, symbolized (stacks.h, mg_stacks_resolve); NULL
@@ -342,12 +366,14 @@ const struct mg_input *mg_profile_add_buffer(struct mg_profile *p, const char *n
                                              const void *data, size_t len);
 
 /* Reads one input into a profile of its own (what mg_profile_add_* and the parallel
- * reader combine).  window: the replay's cap (0: the default); jobs: threads decoding
- * its EVENTS chunks (container.h); progress, when not NULL, counts the bytes read. */
-struct mg_profile *mg_profile_read_file(const char *path, size_t window, unsigned jobs,
+ * reader combine).  window: the replay's cap (0: the default); site_thread: the thread
+ * index whose per-site numbers are kept (NULL: none); jobs: threads decoding its EVENTS
+ * chunks (container.h); progress, when not NULL, counts the bytes read. */
+struct mg_profile *mg_profile_read_file(const char *path, size_t window,
+                                        const uint64_t *site_thread, unsigned jobs,
                                         _Atomic uint64_t *progress);
 struct mg_profile *mg_profile_read_buffer(const char *name, const void *data, size_t len,
-                                          size_t window);
+                                          size_t window, const uint64_t *site_thread);
 void mg_process_free(struct mg_process *proc);
 
 /* Moves src's inputs, processes and sites into dst (combine.c), after dst's own, and
@@ -363,6 +389,15 @@ bool mg_profile_has_data(const struct mg_profile *p);
 struct mg_site *mg_profile_find_site(const struct mg_profile *p, uint64_t id);
 /* The site's position in p->sites, creating an undescribed site when new. */
 size_t mg_profile_site_slot(struct mg_profile *p, uint64_t id);
+
+/* The profile's sites as the threads with this index (of the process with *pid, or of
+ * every process when pid is NULL) saw them: a copy of p->sites (same order and
+ * identities; frames shared, not to be freed) whose counts, sizes, lifetimes and realloc
+ * chains are the threads' own (struct mg_thread_site; zero where they made no call);
+ * first and last event, top thread and thread count stay the whole program's.  Needs
+ * the profile read with site_thread set to `thread`.  Free the array only. */
+struct mg_site *mg_profile_thread_sites(const struct mg_profile *p, const uint64_t *pid,
+                                        uint64_t thread);
 
 /* The thread with this index in a process, or NULL. */
 struct mg_thread *mg_process_find_thread(const struct mg_process *proc, uint64_t index);

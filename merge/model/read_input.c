@@ -110,10 +110,19 @@ static void finish_input(struct mg_profile *p, struct reading *r,
     mg_profile_end_process(p, r->proc);
 }
 
-struct mg_profile *mg_profile_read_file(const char *path, size_t window, unsigned jobs,
-                                        _Atomic uint64_t *progress) {
+/* A part read for p's sake keeps what p keeps. */
+static struct mg_profile *new_part(size_t window, const uint64_t *site_thread) {
   struct mg_profile *part = mg_profile_new();
   part->window = window;
+  part->has_site_thread = site_thread != NULL;
+  part->site_thread = site_thread ? *site_thread : 0;
+  return part;
+}
+
+struct mg_profile *mg_profile_read_file(const char *path, size_t window,
+                                        const uint64_t *site_thread, unsigned jobs,
+                                        _Atomic uint64_t *progress) {
+  struct mg_profile *part = new_part(window, site_thread);
   struct reading r = {.p = part, .input = mg_profile_add_input(part, path)};
   const char *name = part->inputs[r.input].path;
   struct mg_decode_problem problem;
@@ -131,9 +140,8 @@ struct mg_profile *mg_profile_read_file(const char *path, size_t window, unsigne
 }
 
 struct mg_profile *mg_profile_read_buffer(const char *name, const void *data, size_t len,
-                                          size_t window) {
-  struct mg_profile *part = mg_profile_new();
-  part->window = window;
+                                          size_t window, const uint64_t *site_thread) {
+  struct mg_profile *part = new_part(window, site_thread);
   struct reading r = {.p = part, .input = mg_profile_add_input(part, name)};
   struct mg_decode_problem problem;
   mg_decode_buffer(part->inputs[r.input].path, data, len, &reading_callbacks, &r, &problem);
@@ -141,16 +149,22 @@ struct mg_profile *mg_profile_read_buffer(const char *name, const void *data, si
   return part;
 }
 
+static const uint64_t *site_thread_of(const struct mg_profile *p) {
+  return p->has_site_thread ? &p->site_thread : NULL;
+}
+
 /* One input at a time goes through a profile of its own and is then combined, exactly as
  * mg_profile_add_files does on many cores: the numbers never depend on how inputs were
  * read. */
 const struct mg_input *mg_profile_add_file(struct mg_profile *p, const char *path) {
-  mg_profile_absorb(p, mg_profile_read_file(path, p->window, 1, NULL), NULL);
+  mg_profile_absorb(p, mg_profile_read_file(path, p->window, site_thread_of(p), 1, NULL),
+                    NULL);
   return &p->inputs[p->ninputs - 1];
 }
 
 const struct mg_input *mg_profile_add_buffer(struct mg_profile *p, const char *name,
                                              const void *data, size_t len) {
-  mg_profile_absorb(p, mg_profile_read_buffer(name, data, len, p->window), NULL);
+  mg_profile_absorb(p, mg_profile_read_buffer(name, data, len, p->window, site_thread_of(p)),
+                    NULL);
   return &p->inputs[p->ninputs - 1];
 }

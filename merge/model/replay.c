@@ -218,6 +218,8 @@ struct mg_replay {
   size_t tl_hit;  /* the bucket bucket() found last, and where it starts (rel. time) */
   uint64_t tl_hit_start;
   struct mg_map interactions; /* (alloc thread << 32 | free thread) -> struct mg_interaction */
+  bool keep_sites;       /* --thread: a thread's own lifetimes and chains are kept ... */
+  uint64_t keep_thread;  /* ... for this thread index (mg_profile.site_thread) */
   uint32_t tally_gen;  /* changes whenever the tally map moves its values */
   size_t tally_cap;    /* the tally map's capacity at the last check */
   uint64_t late;
@@ -270,8 +272,9 @@ static inline uint32_t site_slot(struct mg_profile *p, struct mg_replay *r, uint
 
 void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *order,
                      size_t norder, size_t window) {
-  (void)p;
   struct mg_replay *r = mg_xcalloc(1, sizeof *r);
+  r->keep_sites = p->has_site_thread;
+  r->keep_thread = p->site_thread;
   r->order = order;
   r->norder = norder;
   r->window = window ? window : MG_DEFAULT_WINDOW;
@@ -665,8 +668,20 @@ static void heap_shrinks(struct mg_replay *r, const struct live_block *b) {
     heap_shrinks_as(r, b, b->weight);
 }
 
+/* --thread: where the kept thread's own lifetimes and chains at this site go, NULL for
+ * any other thread (one predictable test when no thread is kept). */
+static struct mg_thread_site *kept(struct mg_process *proc, const struct mg_replay *r,
+                                   uint32_t thread, uint32_t site) {
+  if (__builtin_expect(!r->keep_sites, 1) || proc->threads[thread].index != r->keep_thread)
+    return NULL;
+  struct mg_thread *t = &proc->threads[thread];
+  if (site >= t->nby_slot)
+    MG_GROW_ZEROED(t->by_slot, t->nby_slot, (size_t)site + 1);
+  return &t->by_slot[site];
+}
+
 /* A realloc chain ends with this block (freed, or live at exit). */
-static void chain_ends(struct mg_replay *r, const struct live_block *b) {
+static void chain_ends(struct mg_process *proc, struct mg_replay *r, const struct live_block *b) {
   if (b->chain < 2)
     return;
   struct sstate *ss = sstate(r, b->site);
@@ -676,6 +691,15 @@ static void chain_ends(struct mg_replay *r, const struct live_block *b) {
     ss->chain_max = b->chain;
   ss->chain_first_bytes += b->chain_first;
   ss->chain_last_bytes += b->size;
+  struct mg_thread_site *k = kept(proc, r, b->thread, b->site);
+  if (k) {
+    k->chains++;
+    k->chain_steps += b->chain;
+    if (b->chain > k->chain_max)
+      k->chain_max = b->chain;
+    k->chain_first_bytes += b->chain_first;
+    k->chain_last_bytes += b->size;
+  }
 }
 
 static size_t lifetime_bucket(uint64_t ns) {
@@ -742,7 +766,7 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
     struct live_block old, put = nb; /* nb stays the compiler's: its weight stays known */
     if (mg_live_put(&r->live, it->ptr, &put, &old)) { /* freed where we could not see it */
       heap_shrinks(r, &old);
-      chain_ends(r, &old);
+      chain_ends(proc, r, &old);
       tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
     }
     heap_grows(r, &nb, it->ts);
@@ -757,8 +781,8 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
     t->null_returns++;
     if (ts->chain_pending && (it->op & OP_REALLOC)) { /* realloc(p, 0) ended a chain */
       struct live_block end = {.size = 0, .chain = ts->chain, .chain_first = ts->chain_first,
-                               .site = it->site};
-      chain_ends(r, &end);
+                               .site = it->site, .thread = thread};
+      chain_ends(proc, r, &end);
     }
     ts->chain_pending = false;
     break;
@@ -770,7 +794,11 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
       mg_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
       heap_shrinks(r, &b);
       uint64_t life = it->ts > b.ts ? it->ts - b.ts : 0;
-      mg_est_add(&sstate(r, b.site)->lifetime[lifetime_bucket(life)], b.weight, 1.0);
+      size_t bucket_ = lifetime_bucket(life);
+      mg_est_add(&sstate(r, b.site)->lifetime[bucket_], b.weight, 1.0);
+      struct mg_thread_site *k = kept(proc, r, b.thread, b.site);
+      if (k)
+        mg_est_add(&k->lifetime[bucket_], b.weight, 1.0);
       struct mg_counts *ac = &tally(proc, b.thread, b.site)->counts;
       if (life < MG_SHORT_LIVED_NS)
         mg_est_add(&ac->est_short_lived, b.weight, 1.0);
@@ -787,7 +815,7 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
         ts->chain = b.chain;
         ts->chain_first = b.chain ? b.chain_first : b.size;
       } else {
-        chain_ends(r, &b);
+        chain_ends(proc, r, &b);
       }
     } else {
       c->unmatched_frees++;
@@ -1425,7 +1453,7 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
     mg_est_add(&c->est_live_blocks, b->weight, 1.0);
     mg_est_add(&c->est_live_bytes, b->weight, (double)b->size);
     mg_stacks_live(proc, b->site, b->stack, b->weight, b->size);
-    chain_ends(r, b);
+    chain_ends(proc, r, b);
   }
   proc->counts.peak_live_bytes = r->peak;
   proc->counts.est_peak_live_bytes = r->est_peak;

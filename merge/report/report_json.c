@@ -134,6 +134,56 @@ static void alert(struct mg_json *j, const struct mg_alert *a) {
   mg_json_end(j);
 }
 
+/* A site's (or a thread's at a site) freed blocks by lifetime. */
+static void lifetimes(struct mg_json *j, const struct mg_est *lifetime, bool estimated,
+                      bool lives_only) {
+  mg_json_key(j, "lifetimes");
+  mg_json_array(j);
+  uint64_t upper = 1000;
+  for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++, upper *= 10) {
+    mg_json_object(j);
+    mg_json_key(j, "below_ns");
+    if (k + 1 < MG_LIFETIME_BUCKETS)
+      mg_json_uint(j, upper);
+    else
+      mg_json_null(j);
+    kfigure_or_null(j, "blocks", mg_est_figure(&lifetime[k], estimated), lives_only);
+    mg_json_end(j);
+  }
+  mg_json_end(j);
+}
+
+static void chains(struct mg_json *j, uint64_t chains, uint64_t steps, uint64_t longest,
+                   uint64_t first_bytes, uint64_t last_bytes) {
+  mg_json_key(j, "realloc_chains");
+  mg_json_object(j);
+  mg_json_kuint(j, "chains", chains);
+  mg_json_kuint(j, "reallocs", steps);
+  mg_json_kuint(j, "longest", longest);
+  mg_json_kuint(j, "first_bytes", first_bytes);
+  mg_json_kuint(j, "last_bytes", last_bytes);
+  mg_json_end(j);
+}
+
+/* One site's numbers made by a thread (--thread): as a site's, without its identity. */
+static void thread_site(struct mg_json *j, const struct mg_thread_site *ts) {
+  mg_json_object(j);
+  mg_json_khex(j, "site", ts->site);
+  mg_json_key(j, "sizes");
+  mg_json_object(j);
+  mg_json_kuint(j, "calls", ts->sizes.calls);
+  mg_json_kuint(j, "min", ts->sizes.min);
+  mg_json_kuint(j, "avg", mg_mean(ts->sizes.bytes, ts->sizes.calls));
+  mg_json_kuint(j, "max", ts->sizes.max);
+  mg_json_kuint(j, "bytes", ts->sizes.bytes);
+  mg_json_end(j);
+  counts(j, "counts", &ts->counts, false);
+  lifetimes(j, ts->lifetime, ts->counts.estimated, ts->counts.lives_only);
+  chains(j, ts->chains, ts->chain_steps, ts->chain_max, ts->chain_first_bytes,
+         ts->chain_last_bytes);
+  mg_json_end(j);
+}
+
 static void thread(struct mg_json *j, const struct mg_process *proc, const struct mg_thread *t,
                    const struct mg_alert *a) {
   mg_json_object(j);
@@ -176,6 +226,13 @@ static void thread(struct mg_json *j, const struct mg_process *proc, const struc
     mg_json_end(j);
   }
   mg_json_end(j);
+  if (t->kept_sites) { /* --thread: its own numbers per site (struct mg_thread_site) */
+    mg_json_key(j, "sites");
+    mg_json_array(j);
+    for (size_t k = 0; k < t->nsites; k++)
+      thread_site(j, &t->sites[k]);
+    mg_json_end(j);
+  }
   mg_json_key(j, "timeline");
   mg_json_object(j);
   timeline(j, "allocations", t->timeline_allocs);
@@ -497,28 +554,8 @@ static void site(struct mg_json *j, const struct mg_profile *p, const struct mg_
     mg_json_uint(j, s->last_ns);
   else
     mg_json_null(j);
-  mg_json_key(j, "lifetimes");
-  mg_json_array(j);
-  uint64_t upper = 1000;
-  for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++, upper *= 10) {
-    mg_json_object(j);
-    mg_json_key(j, "below_ns");
-    if (k + 1 < MG_LIFETIME_BUCKETS)
-      mg_json_uint(j, upper);
-    else
-      mg_json_null(j);
-    kfigure_or_null(j, "blocks", mg_est_figure(&s->lifetime[k], est_), s->counts.lives_only);
-    mg_json_end(j);
-  }
-  mg_json_end(j);
-  mg_json_key(j, "realloc_chains");
-  mg_json_object(j);
-  mg_json_kuint(j, "chains", s->chains);
-  mg_json_kuint(j, "reallocs", s->chain_steps);
-  mg_json_kuint(j, "longest", s->chain_max);
-  mg_json_kuint(j, "first_bytes", s->chain_first_bytes);
-  mg_json_kuint(j, "last_bytes", s->chain_last_bytes);
-  mg_json_end(j);
+  lifetimes(j, s->lifetime, est_, s->counts.lives_only);
+  chains(j, s->chains, s->chain_steps, s->chain_max, s->chain_first_bytes, s->chain_last_bytes);
   mg_json_key(j, "top_thread");
   if (s->top_thread.allocations) {
     mg_json_object(j);

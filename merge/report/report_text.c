@@ -88,6 +88,12 @@ static struct text figure(const struct mg_counts *c, enum mg_figure_of what) {
   return figure_text(mg_counts_figure(c, what));
 }
 
+/* --thread's site numbers are the thread's own: the profile kept them while reading
+ * (mg_profile.site_thread); else the site tables count every thread. */
+static bool thread_sites(const struct mg_profile *p, const struct mg_report_options *opt) {
+  return opt->has_thread && p->has_site_thread && p->site_thread == opt->thread;
+}
+
 /* --- Header ---------------------------------------------------------------------------- */
 
 /* "sampled (bytes sampler, mean interval N bytes)", "full", ... */
@@ -503,7 +509,8 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
     const struct mg_site *s = &p->sites[i];
     if (!table_keeps[table](s) || !mg_report_shows_site(opt, s->id))
       continue;
-    if (mg_site_stacks_whole(p, s) && !mg_site_is_free(s))
+    /* Callers come from the stacks, kept per site only: not with --thread. */
+    if (!thread_sites(p, opt) && mg_site_stacks_whole(p, s) && !mg_site_is_free(s))
       mg_site_callers(p, s, &callers[i]);
     if (!callers[i].n) {
       MG_GROW(rows, cap, n + 1);
@@ -619,7 +626,8 @@ static void print_processes(FILE *out, const struct mg_profile *p, size_t top) {
 
 static void print_peak(FILE *out, const struct mg_profile *p, const struct mg_report_options *opt,
                        size_t top) {
-  fputs("\nPeak heap (sites live at the peak)\n", out);
+  /* The peak is the process's: with --thread its sites still count every thread. */
+  fprintf(out, "\nPeak heap (sites live at the peak%s)\n", opt->has_thread ? "; every thread" : "");
   for (size_t i = 0; i < p->ninputs; i++) {
     const struct mg_process *proc = p->inputs[i].process;
     if (!proc)
@@ -1212,40 +1220,18 @@ static void print_summary(FILE *out, const struct mg_profile *p,
   if (!shown)
     fputs(pk ? "     none\n" : "     " NA_LEAKS "\n", out);
 
-  /* Most allocations: allocation sites by calls; with --thread, the thread's own calls
-   * at its hottest sites (the only site numbers kept per thread). */
-  if (opt->has_thread) {
-    fprintf(out, "  most allocations (thread %" PRIu64 "'s own, at its %d hottest sites):\n",
-            opt->thread, MG_HOT_SITES);
-    shown = 0;
-    for (size_t i = 0; i < p->ninputs; i++) {
-      const struct mg_process *proc = p->inputs[i].process;
-      for (size_t t = 0; proc && t < proc->nthreads; t++) {
-        const struct mg_thread *thr = &proc->threads[t];
-        if (!mg_report_shows_thread(opt, proc->pid, thr->index))
-          continue;
-        for (size_t k = 0; k < thr->nhot && shown < rows; k++) {
-          const struct mg_site *s = mg_profile_find_site(p, thr->hot[k].site);
-          if (!s || !mg_report_shows_site(opt, s->id))
-            continue;
-          summary_row(out, p, s, num(thr->hot[k].allocations), "calls", num(thr->hot[k].bytes),
-                      "bytes");
-          shown++;
-        }
-      }
-    }
-    if (!shown)
-      fputs("     none\n", out);
-  } else {
+  /* Most allocations: allocation sites by calls (with --thread, the thread's own). */
+  if (thread_sites(p, opt))
+    fprintf(out, "  most allocations (thread %" PRIu64 "'s own):\n", opt->thread);
+  else
     fputs("  most allocations:\n", out);
-    sites = summary_sites(p, opt, allocates, by_calls, &n);
-    for (size_t i = 0; i < n && i < rows; i++)
-      summary_row(out, p, sites[i], num(sites[i]->counts.allocations), "calls",
-                  num(sites[i]->counts.bytes_allocated), "bytes");
-    if (!n)
-      fputs("     none\n", out);
-    free(sites);
-  }
+  sites = summary_sites(p, opt, allocates, by_calls, &n);
+  for (size_t i = 0; i < n && i < rows; i++)
+    summary_row(out, p, sites[i], num(sites[i]->counts.allocations), "calls",
+                num(sites[i]->counts.bytes_allocated), "bytes");
+  if (!n)
+    fputs("     none\n", out);
+  free(sites);
 
   /* Temporary allocations: blocks freed within 100 us, by site. */
   fputs("  temporary allocations (freed within 100 us):\n", out);
@@ -1287,18 +1273,24 @@ static void print_summary(FILE *out, const struct mg_profile *p,
 }
 
 /* What a filter leaves out, said before any table (docs/merge.md, "Filters"). */
-static void print_filters(FILE *out, const struct mg_report_options *opt) {
+static void print_filters(FILE *out, const struct mg_report_options *opt, bool own) {
   if (opt->has_pid)
     fprintf(out, "  filter --process %" PRIu64 ": only that process is analysed\n", opt->pid);
   if (opt->has_site)
     fprintf(out, "  filter --site 0x%" PRIx64 ": the site tables, the peak's sites and "
                  "bottlenecks show only it\n", opt->site);
-  if (opt->has_thread)
+  if (opt->has_thread && !own)
     fprintf(out, "  filter --thread %" PRIu64 ": the thread tables, cross-thread frees and "
                  "bottlenecks show only it;\n"
-                 "    the totals and the site tables count every thread (memscope keeps no "
-                 "site's numbers\n"
-                 "    per thread but its 3 hottest sites': the summary's \"most allocations\")\n",
+                 "    the totals and the site tables count every thread (this profile was "
+                 "read without\n"
+                 "    the thread's numbers per site)\n", opt->thread);
+  else if (opt->has_thread)
+    fprintf(out, "  filter --thread %" PRIu64 ": the thread tables, cross-thread frees, "
+                 "bottlenecks, and the site\n"
+                 "    tables and the summary's sites show only its own numbers; the totals, "
+                 "the peak\n"
+                 "    and the stacks count every thread (kept per process and site only)\n",
             opt->thread);
 }
 
@@ -1307,27 +1299,39 @@ void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_repor
   if (!opt)
     opt = &none;
   size_t top = opt->top;
+  /* --thread: the site tables and the summary's site parts read the thread's own numbers
+   * (mg_profile_thread_sites), from a copy of the profile whose sites are the thread's;
+   * the peak's sites and the stacks are kept per site only and read the whole program. */
+  struct mg_profile view = *p;
+  /* A profile read without that thread's numbers (not through memscope-merge --thread):
+   * the site tables stay the whole program's, and the filter line says so. */
+  bool own = thread_sites(p, opt);
+  if (own)
+    view.sites = mg_profile_thread_sites(p, opt->has_pid ? &opt->pid : NULL, opt->thread);
+  const struct mg_profile *sp = &view;
   print_header(out, p);
-  print_filters(out, opt);
-  print_summary(out, p, opt);
+  print_filters(out, opt, own);
+  print_summary(out, sp, opt);
   /* The summary's parts in full, in its order. */
   print_totals(out, p);
-  print_site_table(out, p, opt, top, LIVE);
+  print_site_table(out, sp, opt, top, LIVE);
   print_live_summary(out, p, opt);
   print_peak(out, p, opt, top);
-  print_site_table(out, p, opt, top, BY_CALLS);
-  print_lifetimes(out, p, opt, top);
+  print_site_table(out, sp, opt, top, BY_CALLS);
+  print_lifetimes(out, sp, opt, top);
   print_bottlenecks(out, p, opt, top);
   /* Then the rest. */
-  print_site_table(out, p, opt, top, BY_BYTES);
-  print_site_table(out, p, opt, top, FREES);
-  print_site_table(out, p, opt, top, SIZES);
+  print_site_table(out, sp, opt, top, BY_BYTES);
+  print_site_table(out, sp, opt, top, FREES);
+  print_site_table(out, sp, opt, top, SIZES);
   mg_report_text_stacks(out, p, opt); /* stacks.c; nothing without stacks */
   print_processes(out, p, top);
   print_threads(out, p, opt, top);
   print_thread_details(out, p, opt, top);
   print_phases(out, p, top);
   print_resources(out, p, opt, top);
-  print_chains(out, p, opt, top);
+  print_chains(out, sp, opt, top);
   print_cross_thread(out, p, opt, top);
+  if (view.sites != p->sites)
+    free(view.sites);
 }

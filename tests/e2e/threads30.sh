@@ -48,6 +48,38 @@ json_check "$work/run.json"
 expect_line "$work/summary" '^memscope: 1 file, 1 process, 30 threads$' "text: header"
 expect_line "$work/summary" "threads30 pid [0-9]+, mode full, complete$" "text: file line"
 
+# --thread N (issue 19): the site tables are that worker's own, for two workers (the
+# whole program's are 30 times larger): 1000 buffers, 100 grows, 1000 tables, 1 kept
+# block; frees at its free sites, 557952 bytes of buffers (16738560 / 30).  Its JSON
+# `sites` say the same.
+row() { # row FILE CALLS BYTES API MARKER: a "Top ... by calls" row of that site
+  expect_line "$1" "^ +$2 +$3  $4 +worker .*:$(line_of "$source" "site:$5"):[0-9]+\$" \
+    "--thread: $5 site's row in $1"
+}
+for name in worker-00 worker-29; do
+  idx=$(json_get "$work/run.json" "processes.0.threads[name=$name].thread")
+  t="$work/thread$idx"
+  "$merge" --thread "$idx" "$profile" >"$t.txt" || fail "--thread $idx failed"
+  expect_line "$t.txt" "^  filter --thread $idx: the thread tables, cross-thread frees, bottlenecks, and the site\$" \
+    "--thread $idx: the filter line"
+  row "$t.txt" 1000 509952 malloc buffer
+  row "$t.txt" 100 96000 realloc grow
+  row "$t.txt" 1000 32000 calloc table
+  row "$t.txt" 1 64 malloc kept
+  row "$t.txt" 1000 557952 free free-buffer
+  row "$t.txt" 1000 32000 free free-table
+  merge_to_json "$t.json" --thread "$idx" "$profile"
+  expect_fields "processes.0.threads.0" name="$name" thread="$idx"
+  expect_json 'count(processes.0.threads.0.sites)' 6 "--thread $idx: its sites"
+  for kv in buffer:1000:509952 grow:100:96000 table:1000:32000 kept:1:64; do
+    IFS=: read -r marker calls bytes <<<"$kv"
+    id=$(json_get "$work/run.json" "sites[$(at "$marker")].id")
+    expect_fields "processes.0.threads.0.sites[site=$id].counts" allocations="$calls" \
+      bytes_allocated="$bytes"
+  done
+  json_check "$t.json"
+done
+
 # A truncated copy: every complete record is used, the cut is reported, status 1.
 size=$(stat -c %s "$profile")
 head -c $((size * 2 / 3)) "$profile" >"$work/cut.msgpack"

@@ -468,8 +468,8 @@ START_TEST(test_combine_same_as_serial) {
   /* A pid filter keeps the input, not its process. */
   struct mg_profile *q = mg_profile_new();
   uint64_t pid = 7;
-  mg_profile_absorb(q, mg_profile_read_buffer("a", a.buf.data, a.buf.size, 0), &pid);
-  mg_profile_absorb(q, mg_profile_read_buffer("b", b.buf.data, b.buf.size, 0), &pid);
+  mg_profile_absorb(q, mg_profile_read_buffer("a", a.buf.data, a.buf.size, 0, NULL), &pid);
+  mg_profile_absorb(q, mg_profile_read_buffer("b", b.buf.data, b.buf.size, 0, NULL), &pid);
   ck_assert_uint_eq(q->nprocesses, 1);
   ck_assert(q->inputs[0].filtered && !q->inputs[0].process);
   ck_assert_uint_eq(q->totals.allocations, 23505);

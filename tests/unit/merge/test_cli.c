@@ -182,18 +182,19 @@ START_TEST(test_cli_filters) {
   ck_assert(strstr(r.out, "  thread      tid    allocs     frees   bytes-alloc   bytes-freed  name\n"
                           "       2      501         2         2            37            50  worker\n"
                           "\n"));
-  /* The report says what the filter shows, and that site numbers are every thread's. */
+  /* The report says what the filter shows, and what still counts every thread. */
   ck_assert_msg(strstr(r.out, "complete\n"
-                              "  filter --thread 2: the thread tables, cross-thread frees and "
-                              "bottlenecks show only it;\n"
-                              "    the totals and the site tables count every thread"),
+                              "  filter --thread 2: the thread tables, cross-thread frees, "
+                              "bottlenecks, and the site\n"
+                              "    tables and the summary's sites show only its own numbers; "
+                              "the totals, the peak\n"
+                              "    and the stacks count every thread"),
                 "%s", r.out);
   /* The summary gives the thread's own numbers: its counts, its heap's peak, and its
-   * calls at its hottest sites. */
+   * calls by site. */
   ck_assert_msg(strstr(r.out, "  thread 2: 2 allocations of 37 bytes, 2 frees; own live heap peak "
                               "37 bytes\n"), "%s", r.out);
-  ck_assert_msg(strstr(r.out, "  most allocations (thread 2's own, at its 3 hottest sites):\n"),
-                "%s", r.out);
+  ck_assert_msg(strstr(r.out, "  most allocations (thread 2's own):\n"), "%s", r.out);
   run_free(&r);
   /* A thread, site or process that is not in the inputs: an error naming it, no report. */
   r = run("--thread 99 good.msgpack");
@@ -232,6 +233,140 @@ START_TEST(test_cli_filters) {
   run_free(&r);
   r = run("--site zz good.msgpack");
   ck_assert_int_eq(r.status, 2);
+  run_free(&r);
+}
+END_TEST
+
+/* --thread N: the site tables show that thread's own calls and bytes (exact, full mode),
+ * for each of two threads that share sites, and the JSON's threads[].sites agree. */
+static void build_two_workers(struct fx *f) {
+  const struct fx_frame a[] = {{"make_node", "src/tree.c", 10, 3}};
+  const struct fx_frame b[] = {{"zeroed", "src/buf.c", 7, 9}};
+  const struct fx_frame c[] = {{"drop", "src/tree.c", 30, 5}};
+  fx_init(f);
+  fx_header(f, "workers", 700);
+  fx_site(f, 0xA, MEMSCOPE_API_MALLOC, 1, a);
+  fx_site(f, 0xB, MEMSCOPE_API_CALLOC, 1, b);
+  fx_site(f, 0xC, MEMSCOPE_API_FREE, 1, c);
+  /* thread 2: 3 mallocs (60 bytes) and 1 calloc (8), frees two of its blocks */
+  fx_events(f, 2, 702, 6);
+  fx_alloc(f, 0xA, 10, 0x1000, 10);
+  fx_alloc(f, 0xA, 20, 0x1100, 11);
+  fx_alloc(f, 0xA, 30, 0x1200, 12);
+  fx_alloc(f, 0xB, 8, 0x1300, 13);
+  fx_free(f, 0xC, 0x1000, 14);
+  fx_free(f, 0xC, 0x1300, 15);
+  /* thread 3: 1 malloc (100 bytes), 5 callocs (80), frees one of thread 2's blocks */
+  fx_events(f, 3, 703, 7);
+  fx_alloc(f, 0xA, 100, 0x2000, 20);
+  for (uint64_t i = 0; i < 5; i++)
+    fx_alloc(f, 0xB, 16, 0x2100 + 0x100 * i, 21 + i);
+  fx_free(f, 0xC, 0x1100, 30);
+  fx_thread(f, 2, 702, "w2", 5, 40);
+  fx_thread(f, 3, 703, "w3", 5, 40);
+  fx_end(f, 50, "exit");
+}
+
+START_TEST(test_cli_thread_sites) {
+  struct fx f;
+  build_two_workers(&f);
+  write_file("workers.msgpack", f.buf.data, f.buf.size);
+  fx_destroy(&f);
+  struct run r = run("--thread 2 workers.msgpack");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_msg(strstr(r.out, "Top allocation sites by calls\n"
+                              "     calls     bytes  api      function             location\n"
+                              "         3        60  malloc   make_node            src/tree.c:10:3\n"
+                              "         1         8  calloc   zeroed               src/buf.c:7:9\n"
+                              "\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "Top free sites by calls\n"
+                              "     calls     bytes  api      function             location\n"
+                              "         2        18  free     drop                 src/tree.c:30:5\n"
+                              "\n"), "%s", r.out);
+  /* its live blocks: the 30-byte one (thread 3 freed its 20-byte one) */
+  ck_assert_msg(strstr(r.out, "Live at exit by site\n"
+                              "    blocks     bytes  function             location\n"
+                              "         1        30  make_node            src/tree.c:10:3\n"
+                              "\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "Allocation sizes by site\n"
+                              "     calls       min       avg       max  function             location\n"
+                              "         3        10        20        30  make_node            src/tree.c:10:3\n"
+                              "         1         8         8         8  zeroed               src/buf.c:7:9\n"
+                              "\n"), "%s", r.out);
+  /* lifetimes of the blocks it allocated, whoever freed them */
+  ck_assert_msg(strstr(r.out, "   freed  <100us   <10ms     <1s    >=1s  function             location\n"
+                              "       2       2       0       0       0  make_node            src/tree.c:10:3\n"
+                              "       1       1       0       0       0  zeroed               src/buf.c:7:9\n"
+                              "\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "  most allocations (thread 2's own):\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "  filter --thread 2: the thread tables, cross-thread frees, "
+                              "bottlenecks, and the site\n"), "%s", r.out);
+  run_free(&r);
+
+  r = run("--thread 3 workers.msgpack");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_msg(strstr(r.out, "Top allocation sites by calls\n"
+                              "     calls     bytes  api      function             location\n"
+                              "         5        80  calloc   zeroed               src/buf.c:7:9\n"
+                              "         1       100  malloc   make_node            src/tree.c:10:3\n"
+                              "\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "Top sites by bytes allocated\n"
+                              "     bytes     calls  api      function             location\n"
+                              "       100         1  malloc   make_node            src/tree.c:10:3\n"
+                              "        80         5  calloc   zeroed               src/buf.c:7:9\n"
+                              "\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "Top free sites by calls\n"
+                              "     calls     bytes  api      function             location\n"
+                              "         1        20  free     drop                 src/tree.c:30:5\n"
+                              "\n"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "Lifetimes by site (freed blocks; short-lived: freed within 100 us)\n"
+                              "   freed  <100us   <10ms     <1s    >=1s  function             location\n"
+                              "  (none)\n"), "%s", r.out);
+  run_free(&r);
+
+  /* Unfiltered: the whole program's. */
+  r = run("workers.msgpack");
+  ck_assert_msg(strstr(r.out, "Top allocation sites by calls\n"
+                              "     calls     bytes  api      function             location\n"
+                              "         6        88  calloc   zeroed               src/buf.c:7:9\n"
+                              "         4       160  malloc   make_node            src/tree.c:10:3\n"
+                              "\n"), "%s", r.out);
+  run_free(&r);
+
+  /* The JSON's thread has the same numbers per site; other threads have none. */
+  r = run("--json --thread 3 workers.msgpack >t3.json && python3 -c '"
+          "import json; d = json.load(open(\"t3.json\")); "
+          "assert d[\"filters\"] == {\"thread\": 3}; "
+          "[t] = d[\"processes\"][0][\"threads\"]; assert t[\"thread\"] == 3; "
+          "s = {x[\"site\"]: x for x in t[\"sites\"]}; "
+          "assert sorted(s) == [\"0xa\", \"0xb\", \"0xc\"], s; "
+          "c = {k: (v[\"counts\"][\"allocations\"], v[\"counts\"][\"bytes_allocated\"], "
+          "v[\"counts\"][\"frees\"], v[\"counts\"][\"bytes_freed\"][\"value\"]) for k, v in s.items()}; "
+          "assert c == {\"0xa\": (1, 100, 0, 0), \"0xb\": (5, 80, 0, 0), "
+          "\"0xc\": (0, 0, 1, 20)}, c; "
+          "assert s[\"0xb\"][\"sizes\"] == {\"calls\": 5, \"min\": 16, \"avg\": 16, \"max\": 16, "
+          "\"bytes\": 80}; "
+          "print(\"ok\")'");
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "ok\n");
+  run_free(&r);
+  /* thread 2's lifetimes: the blocks it allocated, freed by itself or by thread 3 */
+  r = run("--json --thread 2 workers.msgpack >t2.json && python3 -c '"
+          "import json; d = json.load(open(\"t2.json\")); "
+          "[t] = d[\"processes\"][0][\"threads\"]; s = {x[\"site\"]: x for x in t[\"sites\"]}; "
+          "f = {k: sum(b[\"blocks\"][\"value\"] for b in v[\"lifetimes\"]) for k, v in s.items()}; "
+          "assert f == {\"0xa\": 2, \"0xb\": 1, \"0xc\": 0}, f; "
+          "assert s[\"0xa\"][\"counts\"][\"live_blocks\"][\"value\"] == 1; "
+          "print(\"ok\")'");
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "ok\n");
+  run_free(&r);
+  r = run("--json workers.msgpack >all.json && python3 -c '"
+          "import json; d = json.load(open(\"all.json\")); "
+          "assert all(\"sites\" not in t for t in d[\"processes\"][0][\"threads\"]); "
+          "print(\"ok\")'");
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "ok\n");
   run_free(&r);
 }
 END_TEST
@@ -372,6 +507,7 @@ Suite *cli_suite(void) {
   tcase_add_test(tc, test_cli_usage);
   tcase_add_test(tc, test_cli_json);
   tcase_add_test(tc, test_cli_filters);
+  tcase_add_test(tc, test_cli_thread_sites);
   tcase_add_test(tc, test_cli_directory_and_jobs);
   tcase_add_test(tc, test_cli_progress_only_on_terminal);
   tcase_set_timeout(tc, 30);

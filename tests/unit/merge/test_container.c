@@ -543,8 +543,8 @@ START_TEST(test_parallel_same_as_inline) {
   ck_assert_int_ge(fd, 0);
   ck_assert_int_eq(write(fd, f.buf.data, f.buf.size), (ssize_t)f.buf.size);
   close(fd);
-  struct mg_profile *a = mg_profile_read_file(path, 0, 1, NULL);
-  struct mg_profile *b = mg_profile_read_file(path, 0, 4, NULL);
+  struct mg_profile *a = mg_profile_read_file(path, 0, NULL, 1, NULL);
+  struct mg_profile *b = mg_profile_read_file(path, 0, NULL, 4, NULL);
   unlink(path);
   const struct mg_process *pa = a->inputs[0].process, *pb = b->inputs[0].process;
   ck_assert_uint_eq(pa->events, 160);

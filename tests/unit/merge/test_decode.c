@@ -1139,7 +1139,7 @@ END_TEST
 
 /* Reads path as memscope-merge does (header, pre-scan, decode); returns its input. */
 static struct mg_input read_one(const char *path, struct mg_profile **part) {
-  *part = mg_profile_read_file(path, 0, 1, NULL);
+  *part = mg_profile_read_file(path, 0, NULL, 1, NULL);
   ck_assert_uint_eq((*part)->ninputs, 1);
   return (*part)->inputs[0];
 }

@@ -230,6 +230,55 @@ void build_small_profile(struct fx *f, uint64_t pid) {
   fx_end(f, 40, "exit");
 }
 
+/* --thread's numbers per (thread, site) are kept for that thread index only: none for
+ * an unfiltered read (memory would grow with threads x sites), and for the chosen one
+ * they are its own calls, bytes, frees and live blocks at each site. */
+START_TEST(test_thread_sites_kept_for_one) {
+  struct fx f;
+  build_small_profile(&f, 500);
+  struct mg_profile *p = profile_of(&f);
+  const struct mg_process *proc = p->inputs[0].process;
+  for (size_t i = 0; i < proc->nthreads; i++) {
+    ck_assert(!proc->threads[i].kept_sites);
+    ck_assert_uint_eq(proc->threads[i].nsites, 0);
+  }
+  mg_profile_free(p);
+
+  p = mg_profile_new();
+  p->has_site_thread = true;
+  p->site_thread = 2;
+  mg_profile_add_buffer(p, "t.msgpack", f.buf.data, f.buf.size);
+  proc = p->inputs[0].process;
+  const struct mg_thread *t1 = mg_process_find_thread(proc, 1), *t2 = mg_process_find_thread(proc, 2);
+  ck_assert(!t1->kept_sites && t1->nsites == 0);
+  ck_assert(t2->kept_sites);
+  ck_assert_uint_eq(t2->nsites, 3); /* 0xA, 0xC, 0xD by id */
+  ck_assert_uint_eq(t2->sites[0].site, 0xA);
+  ck_assert_uint_eq(t2->sites[0].counts.allocations, 1);
+  ck_assert_uint_eq(t2->sites[0].counts.bytes_allocated, 30);
+  ck_assert_uint_eq(t2->sites[1].site, 0xC);
+  ck_assert_uint_eq(t2->sites[1].counts.frees, 2);
+  ck_assert_uint_eq(t2->sites[1].counts.bytes_freed, 50); /* thread 1's calloc block */
+  ck_assert_uint_eq(t2->sites[2].site, 0xD);
+  ck_assert_uint_eq(t2->sites[2].counts.live_blocks, 1);
+  ck_assert_uint_eq(t2->sites[2].sizes.max, 7);
+
+  /* The sites as thread 2 saw them: same identities, its numbers, zero elsewhere. */
+  struct mg_site *v = mg_profile_thread_sites(p, NULL, 2);
+  const struct mg_site *a = mg_profile_find_site(p, 0xA);
+  size_t ia = (size_t)(a - p->sites);
+  ck_assert_uint_eq(a->counts.allocations, 2); /* the whole program's */
+  ck_assert_uint_eq(v[ia].id, 0xA);
+  ck_assert_ptr_eq(v[ia].frames, a->frames);
+  ck_assert_uint_eq(v[ia].counts.allocations, 1);
+  ck_assert_uint_eq(v[ia].sizes.min, 30);
+  ck_assert_uint_eq(v[mg_profile_find_site(p, 0xB) - p->sites].counts.allocations, 0);
+  free(v);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 START_TEST(test_small_profile_counters) {
   struct fx f;
   build_small_profile(&f, 500);
@@ -432,7 +481,7 @@ START_TEST(test_encoded_window) {
                                          : NULL;
     if (how) {
       mg_profile_free(p);
-      p = mg_profile_read_file(path, 0, (unsigned)how, NULL);
+      p = mg_profile_read_file(path, 0, NULL, (unsigned)how, NULL);
       in = &p->inputs[0];
     }
     ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
@@ -476,6 +525,7 @@ Suite *replay_suite(void) {
   suite_add_tcase(s, tc);
   tc = tcase_create("counters");
   tcase_add_test(tc, test_small_profile_counters);
+  tcase_add_test(tc, test_thread_sites_kept_for_one);
   tcase_add_test(tc, test_encoded_window);
   tcase_add_test(tc, test_two_processes_merge);
   tcase_add_test(tc, test_truncated_keeps_events);

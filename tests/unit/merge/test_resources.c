@@ -301,6 +301,10 @@ START_TEST(test_text_section) {
   ck_assert_ptr_null(strstr(sec, "  main\n"));
   ck_assert_ptr_null(strstr(sec, "     999 "));
   free(sec);
+  /* A profile read without the thread's site numbers says its site tables are
+   * everyone's (memscope-merge --thread reads them: test_cli.c). */
+  ck_assert_msg(strstr(text, "    the totals and the site tables count every thread (this profile "
+                             "was read without\n"), "%s", text);
   free(text);
   mg_profile_free(p);
   fx_destroy(&f);
