@@ -491,10 +491,11 @@ static bool knownNonZeroAt(Value *V, Instruction *At, const DominatorTree &DT) {
   if (compat::isKnownNonZeroAt(V, At->getModule()->getDataLayout(), At, &DT))
     return true;
   for (User *U : V->users()) {
-    ICmpInst::Predicate Pred;
-    if (!match(U, m_c_ICmp(Pred, m_Specific(V), m_Zero())) || !ICmpInst::isEquality(Pred))
+    auto *Cmp = dyn_cast<ICmpInst>(U); // (no predicate-binding matcher: its type changed)
+    if (!Cmp || !Cmp->isEquality() ||
+        !match(Cmp->getOperand(Cmp->getOperand(0) == V ? 1 : 0), m_Zero()))
       continue;
-    bool ZeroIfTrue = Pred == ICmpInst::ICMP_EQ;
+    bool ZeroIfTrue = Cmp->getPredicate() == ICmpInst::ICMP_EQ;
     SmallVector<User *, 4> Work(U->users().begin(), U->users().end());
     SmallPtrSet<User *, 8> Seen;
     while (!Work.empty()) {
