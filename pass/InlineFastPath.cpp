@@ -8,6 +8,7 @@
 
 #include "llvm/IR/BasicBlock.h"
 #include "llvm/IR/Constants.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/InlineAsm.h"
@@ -17,10 +18,12 @@
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/PatternMatch.h"
 
 #include <algorithm>
 #include <cstring>
 #include <cstddef>
+#include <memory>
 
 using namespace llvm;
 
@@ -480,6 +483,53 @@ Value *InlineFastPaths::filterByte(IRBuilder<> &B, Value *P) {
   return B.CreateICmpNE(Byte, B.getInt8(0), "ms.maysample");
 }
 
+// Whether V is not 0 at At: what ValueTracking knows, or a dominating branch on
+// `V == 0 || ...` (or on V != 0) that At is reached from its false (true) edge only,
+// as `if (!p || !q) abort();` leaves it (ValueTracking follows `and` only).
+static bool knownNonZeroAt(Value *V, Instruction *At, const DominatorTree &DT) {
+  using namespace PatternMatch;
+  if (compat::isKnownNonZeroAt(V, At->getModule()->getDataLayout(), At, &DT))
+    return true;
+  for (User *U : V->users()) {
+    auto *Cmp = dyn_cast<ICmpInst>(U); // (no predicate-binding matcher: its type changed)
+    if (!Cmp || !Cmp->isEquality() ||
+        !match(Cmp->getOperand(Cmp->getOperand(0) == V ? 1 : 0), m_Zero()))
+      continue;
+    bool ZeroIfTrue = Cmp->getPredicate() == ICmpInst::ICMP_EQ;
+    SmallVector<User *, 4> Work(U->users().begin(), U->users().end());
+    SmallPtrSet<User *, 8> Seen;
+    while (!Work.empty()) {
+      User *Cur = Work.pop_back_val();
+      if (!Seen.insert(Cur).second)
+        continue;
+      // Both false on an `or`'s false edge; both true on an `and`'s true edge.
+      if (ZeroIfTrue ? match(Cur, m_LogicalOr(m_Value(), m_Value()))
+                     : match(Cur, m_LogicalAnd(m_Value(), m_Value()))) {
+        Work.append(Cur->user_begin(), Cur->user_end());
+        continue;
+      }
+      auto *Br = dyn_cast<BranchInst>(Cur);
+      if (!Br || !Br->isConditional())
+        continue;
+      BasicBlockEdge Edge(Br->getParent(), Br->getSuccessor(ZeroIfTrue ? 1 : 0));
+      if (Edge.isSingleEdge() && DT.dominates(Edge, At->getParent()))
+        return true;
+    }
+  }
+  return false;
+}
+
+void InlineFastPaths::studyReallocs(ArrayRef<CallBase *> Reallocs) {
+  DenseMap<Function *, std::unique_ptr<DominatorTree>> Trees;
+  for (CallBase *Call : Reallocs) {
+    std::unique_ptr<DominatorTree> &DT = Trees[Call->getFunction()];
+    if (!DT)
+      DT = std::make_unique<DominatorTree>(*Call->getFunction());
+    Facts[Call] = {knownNonZeroAt(Call->getArgOperand(0), Call, *DT),
+                   knownNonZeroAt(Call->getArgOperand(1), Call, *DT)};
+  }
+}
+
 //   head:       br (old == NULL) ms.rnew, ms.rold
 //   ms.rnew:    COUNTDOWN; br (left <= n) ms.slow, ms.fast    (realloc(NULL, n): an allocation)
 //   ms.fast:    count(s, n); br ms.call
@@ -493,18 +543,24 @@ Value *InlineFastPaths::filterByte(IRBuilder<> &B, Value *P) {
 //   ms.join:    phi of the two results
 // where COUNTDOWN is left = h->sample_left; h->sample_left = left - n.  Each countdown
 // is right before its branch, so that it compiles to one subtraction from memory and a
-// jump on its flags.
+// jump on its flags.  A test whose answer the program has established already
+// (studyReallocs: old is not NULL, n is not 0) is left out, with the blocks only it
+// reaches: 2 instructions each, and the jump that joins ms.fast's count with
+// ms.release's.
 void InlineFastPaths::instrumentRealloc(CallInst &Call, Constant *Site, uint32_t Slot,
                                         bool SoleCall) {
   LLVMContext &Ctx = M.getContext();
+  ReallocFacts Known = Facts.lookup(&Call);
   BasicBlock *Head, *CallBB, *Join;
   splitAround(Call, Head, CallBB, Join);
   Function *F = Head->getParent();
   auto NewBB = [&](const char *Name, BasicBlock *Before) {
     return BasicBlock::Create(Ctx, Name, F, Before);
   };
-  BasicBlock *RNew = NewBB("ms.rnew", CallBB), *Fast = NewBB("ms.fast", CallBB),
-             *ROld = NewBB("ms.rold", CallBB), *RSize = NewBB("ms.rsize", CallBB),
+  BasicBlock *RNew = Known.OldNonNull ? nullptr : NewBB("ms.rnew", CallBB),
+             *Fast = Known.OldNonNull ? nullptr : NewBB("ms.fast", CallBB),
+             *ROld = NewBB("ms.rold", CallBB),
+             *RSize = Known.SizeNonZero ? nullptr : NewBB("ms.rsize", CallBB),
              *RLeft = NewBB("ms.rleft", CallBB), *Release = NewBB("ms.release", CallBB),
              *RFirst = NewBB("ms.rfirst", Join), *Slow = NewBB("ms.slow", Join);
 
@@ -512,17 +568,23 @@ void InlineFastPaths::instrumentRealloc(CallInst &Call, Constant *Site, uint32_t
   B.SetCurrentDebugLocation(Call.getDebugLoc());
   Value *Old = Call.getArgOperand(0);
   Value *Size64 = B.CreateZExtOrTrunc(Call.getArgOperand(1), Types.I64);
-  B.CreateCondBr(B.CreateIsNull(Old, "ms.fresh"), RNew, ROld);
-
-  B.SetInsertPoint(RNew);
-  B.CreateCondBr(countdown(B, Size64), Slow, Fast, unlikely(Ctx));
-  B.SetInsertPoint(Fast);
-  emitCount(B, Slot, Size64, fixedSize(Size64, SoleCall), CallBB);
+  if (RNew) {
+    B.CreateCondBr(B.CreateIsNull(Old, "ms.fresh"), RNew, ROld);
+    B.SetInsertPoint(RNew);
+    B.CreateCondBr(countdown(B, Size64), Slow, Fast, unlikely(Ctx));
+    B.SetInsertPoint(Fast);
+    emitCount(B, Slot, Size64, fixedSize(Size64, SoleCall), CallBB);
+  } else {
+    B.CreateBr(ROld);
+  }
 
   B.SetInsertPoint(ROld);
-  B.CreateCondBr(filterByte(B, Old), RFirst, RSize, unlikely(Ctx));
-  B.SetInsertPoint(RSize);
-  B.CreateCondBr(B.CreateICmpEQ(Size64, B.getInt64(0), "ms.frees"), RFirst, RLeft, unlikely(Ctx));
+  B.CreateCondBr(filterByte(B, Old), RFirst, RSize ? RSize : RLeft, unlikely(Ctx));
+  if (RSize) {
+    B.SetInsertPoint(RSize);
+    B.CreateCondBr(B.CreateICmpEQ(Size64, B.getInt64(0), "ms.frees"), RFirst, RLeft,
+                   unlikely(Ctx));
+  }
   B.SetInsertPoint(RLeft);
   B.CreateCondBr(countdown(B, Size64), Slow, Release, unlikely(Ctx));
   B.SetInsertPoint(Release);

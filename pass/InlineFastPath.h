@@ -29,6 +29,8 @@
 #include <cstdint>
 
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseMap.h"
 
 namespace llvm {
 class BasicBlock;
@@ -96,6 +98,11 @@ public:
   void instrument(llvm::CallBase &Call, const KnownFunction &K, llvm::Constant *Site,
                   uint32_t Slot, bool SoleCall);
 
+  // What the program has established where each of these reallocs is (its block is not
+  // NULL, its size is not 0: a test it made, a size it computed), so that their fast
+  // paths skip those tests.  Before any instrument(): read off the unchanged code.
+  void studyReallocs(llvm::ArrayRef<llvm::CallBase *> Reallocs);
+
 private:
   void emitSharedBlock();
   llvm::Value *slotAt(llvm::IRBuilder<> &B, llvm::Value *Counters, uint32_t Slot);
@@ -128,6 +135,10 @@ private:
   llvm::Function *BlockFn = nullptr;
   llvm::Function *Widen = nullptr;
   llvm::GlobalVariable *Filter = nullptr; // __memscope_free_filter, declared on first use
+  struct ReallocFacts {
+    bool OldNonNull = false, SizeNonZero = false;
+  };
+  llvm::DenseMap<const llvm::CallBase *, ReallocFacts> Facts; // studyReallocs()
 };
 
 } // namespace memscope

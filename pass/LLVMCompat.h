@@ -5,6 +5,7 @@
 #define MEMSCOPE_PASS_LLVMCOMPAT_H
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/SpecialCaseList.h"
@@ -91,6 +92,17 @@ inline bool endsWith(llvm::StringRef S, llvm::StringRef Suffix) {
   return S.ends_with(Suffix);
 #else
   return S.endswith(Suffix);
+#endif
+}
+
+// Whether V is known non-zero at CxtI (known bits, attributes, dominating conditions);
+// LLVM 19 gathered the query's parts into a SimplifyQuery.
+inline bool isKnownNonZeroAt(const llvm::Value *V, const llvm::DataLayout &DL,
+                             const llvm::Instruction *CxtI, const llvm::DominatorTree *DT) {
+#if LLVM_VERSION_MAJOR >= 19
+  return llvm::isKnownNonZero(V, llvm::SimplifyQuery(DL, DT, /*AC=*/nullptr, CxtI));
+#else
+  return llvm::isKnownNonZero(V, DL, 0, /*AC=*/nullptr, CxtI, DT);
 #endif
 }
 

@@ -446,6 +446,12 @@ bool ModuleInstrumenter::instrument() {
     Table.emitSites();
   if (!FastPaths.empty())
     FastPaths.emitBlock();
+  // The inline reallocs' known facts, while the code is still the program's own.
+  SmallVector<CallBase *, 8> InlineReallocs;
+  for (const PlannedSite &P : Plan)
+    if (P.What == PlannedSite::AllocationCall && P.Inline && P.Known->Api == AllocApi::Realloc)
+      InlineReallocs.push_back(cast<CallBase>(P.At));
+  FastPaths.studyReallocs(InlineReallocs);
 
   for (unsigned I = 0; I < Plan.size(); ++I) {
     const PlannedSite &P = Plan[I];

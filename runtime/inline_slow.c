@@ -114,7 +114,47 @@ MS_EXPORT void __memscope_inline_widen(struct __memscope_tls_alloc *slot, uint64
   ms_count_widen((struct ms_site_counter *)slot, size);
 }
 
-/* The calls that inline sites keep (abi.h): straight to the real allocator. */
+/* The calls that inline sites keep (abi.h): straight to the real allocator.  On x86-64
+ * those of more than one argument are written as the one jump they are: clang loads
+ * such a tail call's pointer into a register first (`mov`, then `jmp *%rax`), an
+ * instruction more on every kept call (gcc folds it, as clang does for malloc's). */
+#if defined(__x86_64__)
+#define MS_STR_(x) #x
+#define MS_STR(x) MS_STR_(x)
+#define MS_UNUSED __attribute__((unused)) /* (the jump passes them on) */
+#define MS_REAL_JUMP(offset) __asm__("jmp *ms_real+" MS_STR(offset) "(%rip)")
+_Static_assert(offsetof(struct ms_real_fns, calloc) == 8 &&
+                   offsetof(struct ms_real_fns, realloc) == 16 &&
+                   offsetof(struct ms_real_fns, aligned_alloc) == 32 &&
+                   offsetof(struct ms_real_fns, posix_memalign) == 40 &&
+                   offsetof(struct ms_real_fns, memalign) == 48,
+               "the jumps below read ms_real at these offsets");
+__attribute__((naked)) MS_EXPORT void *__memscope_real_calloc(size_t nmemb MS_UNUSED,
+                                                              size_t size MS_UNUSED) {
+  MS_REAL_JUMP(8);
+}
+
+__attribute__((naked)) MS_EXPORT void *__memscope_real_realloc(void *ptr MS_UNUSED,
+                                                               size_t size MS_UNUSED) {
+  MS_REAL_JUMP(16);
+}
+
+__attribute__((naked)) MS_EXPORT void *__memscope_real_aligned_alloc(size_t alignment MS_UNUSED,
+                                                                     size_t size MS_UNUSED) {
+  MS_REAL_JUMP(32);
+}
+
+__attribute__((naked)) MS_EXPORT int __memscope_real_posix_memalign(void **memptr MS_UNUSED,
+                                                                    size_t alignment MS_UNUSED,
+                                                                    size_t size MS_UNUSED) {
+  MS_REAL_JUMP(40);
+}
+
+__attribute__((naked)) MS_EXPORT void *__memscope_real_memalign(size_t alignment MS_UNUSED,
+                                                                size_t size MS_UNUSED) {
+  MS_REAL_JUMP(48);
+}
+#else
 MS_EXPORT void *__memscope_real_calloc(size_t nmemb, size_t size) {
   return ms_real_calloc(nmemb, size);
 }
@@ -132,3 +172,4 @@ MS_EXPORT int __memscope_real_posix_memalign(void **memptr, size_t alignment, si
 MS_EXPORT void *__memscope_real_memalign(size_t alignment, size_t size) {
   return ms_real_memalign(alignment, size);
 }
+#endif

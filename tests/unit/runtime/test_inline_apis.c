@@ -3,7 +3,8 @@
  * runtime's slow entries (runtime/inline_slow.c).  The header's releases_at leads to the
  * thread's release counter (the table's slot 1) once armed; exact calls, bytes and
  * releases from several threads, with samples (each one matched by its free or its
- * realloc); realloc(NULL, n), realloc(p, 0) and a calloc that overflows. */
+ * realloc); realloc(NULL, n), realloc(p, 0) and a calloc that overflows; and that the
+ * kept calls go on to the allocator in one jump each (x86-64). */
 #define _GNU_SOURCE
 #include <check.h>
 #include <pthread.h>
@@ -192,12 +193,41 @@ START_TEST(counts_and_releases_are_exact) {
 }
 END_TEST
 
+/* The calls inline sites keep go on to the allocator in one instruction on x86-64:
+ * `jmp *disp32(%rip)` (ff 25) through ms_real's own field, as malloc's and free's do
+ * (clang would load a two-argument tail call's pointer into a register first). */
+#if defined(__x86_64__)
+static const void *jump_target(const void *fn) {
+  const unsigned char *c = fn;
+  static const unsigned char endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa}; /* (-fcf-protection) */
+  if (!memcmp(c, endbr64, sizeof endbr64)) c += sizeof endbr64;
+  ck_assert_msg(c[0] == 0xff && c[1] == 0x25, "%p does not start with jmp *disp32(%%rip)", fn);
+  int32_t disp;
+  memcpy(&disp, c + 2, sizeof disp);
+  return c + 6 + disp;
+}
+#endif
+
+START_TEST(kept_calls_are_one_jump) {
+#if defined(__x86_64__)
+  ck_assert_ptr_eq(jump_target((const void *)__memscope_real_malloc), &ms_real.malloc);
+  ck_assert_ptr_eq(jump_target((const void *)__memscope_real_free), &ms_real.free);
+  ck_assert_ptr_eq(jump_target((const void *)__memscope_real_calloc), &ms_real.calloc);
+  ck_assert_ptr_eq(jump_target((const void *)__memscope_real_realloc), &ms_real.realloc);
+  ck_assert_ptr_eq(jump_target((const void *)__memscope_real_aligned_alloc), &ms_real.aligned_alloc);
+  ck_assert_ptr_eq(jump_target((const void *)__memscope_real_posix_memalign), &ms_real.posix_memalign);
+  ck_assert_ptr_eq(jump_target((const void *)__memscope_real_memalign), &ms_real.memalign);
+#endif
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("inline_apis");
   TCase *tc = tcase_create("inline_apis");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, releases_lead_to_the_thread_counter);
   tcase_add_test(tc, counts_and_releases_are_exact);
+  tcase_add_test(tc, kept_calls_are_one_jump);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
