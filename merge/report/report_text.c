@@ -395,10 +395,9 @@ static bool (*const table_keeps[])(const struct mg_site *) = {
     [FREES] = frees,
 };
 
-/* The rows of a site table: the sites it keeps that the filters show, in its order, at
- * most `top` (0: all); "(none)" when there are none.  *n rows; free the array. */
-static const struct mg_site **table_rows(FILE *out, const struct mg_profile *p,
-                                         const struct mg_report_options *opt, size_t top,
+/* The sites kept by `keep` that the filters show, by `order`: *n of them; free the array. */
+static const struct mg_site **kept_sites(const struct mg_profile *p,
+                                         const struct mg_report_options *opt,
                                          bool (*keep)(const struct mg_site *),
                                          int (*order)(const void *, const void *), size_t *n) {
   const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
@@ -407,6 +406,16 @@ static const struct mg_site **table_rows(FILE *out, const struct mg_profile *p,
     if (keep(&p->sites[i]) && mg_report_shows_site(opt, p->sites[i].id))
       rows[(*n)++] = &p->sites[i];
   qsort(rows, *n, sizeof *rows, order);
+  return rows;
+}
+
+/* The rows of a site table: kept_sites, at most `top` (0: all); "(none)" when there are
+ * none.  *n rows; free the array. */
+static const struct mg_site **table_rows(FILE *out, const struct mg_profile *p,
+                                         const struct mg_report_options *opt, size_t top,
+                                         bool (*keep)(const struct mg_site *),
+                                         int (*order)(const void *, const void *), size_t *n) {
+  const struct mg_site **rows = kept_sites(p, opt, keep, order, n);
   if (top && *n > top)
     *n = top;
   if (*n == 0)
@@ -1110,19 +1119,6 @@ static void summary_row(FILE *out, const struct mg_profile *p, const struct mg_s
 
 static size_t summary_rows(size_t top) { return top && top < SUMMARY_ROWS ? top : SUMMARY_ROWS; }
 
-/* The sites a part of the summary lists: kept by `keep` (and the filters), by `order`. */
-static const struct mg_site **summary_sites(const struct mg_profile *p,
-                                            const struct mg_report_options *opt,
-                                            bool (*keep)(const struct mg_site *),
-                                            int (*order)(const void *, const void *), size_t *n) {
-  const struct mg_site **rows = mg_xmalloc((p->nsites ? p->nsites : 1) * sizeof *rows);
-  *n = 0;
-  for (size_t i = 0; i < p->nsites; i++)
-    if (keep(&p->sites[i]) && mg_report_shows_site(opt, p->sites[i].id))
-      rows[(*n)++] = &p->sites[i];
-  qsort(rows, *n, sizeof *rows, order);
-  return rows;
-}
 
 static struct mg_figure short_lived(const struct mg_site *s) {
   return mg_counts_blocks_figure(&s->counts, &s->counts.est_short_lived);
@@ -1196,7 +1192,7 @@ static void print_summary(FILE *out, const struct mg_profile *p,
 
   /* Leaks: what is still live at exit, by bytes. */
   fputs("  leaks (live at exit), largest first:\n", out);
-  const struct mg_site **sites = summary_sites(p, opt, has_live, by_live_bytes, &n);
+  const struct mg_site **sites = kept_sites(p, opt, has_live, by_live_bytes, &n);
   for (size_t i = 0; i < n && i < rows; i++)
     summary_row(out, p, sites[i], figure(&sites[i]->counts, MG_LIVE_BYTES), "bytes",
                 figure(&sites[i]->counts, MG_LIVE_BLOCKS), "blocks");
@@ -1225,7 +1221,7 @@ static void print_summary(FILE *out, const struct mg_profile *p,
     fprintf(out, "  most allocations (thread %" PRIu64 "'s own):\n", opt->thread);
   else
     fputs("  most allocations:\n", out);
-  sites = summary_sites(p, opt, allocates, by_calls, &n);
+  sites = kept_sites(p, opt, allocates, by_calls, &n);
   for (size_t i = 0; i < n && i < rows; i++)
     summary_row(out, p, sites[i], num(sites[i]->counts.allocations), "calls",
                 num(sites[i]->counts.bytes_allocated), "bytes");
@@ -1235,7 +1231,7 @@ static void print_summary(FILE *out, const struct mg_profile *p,
 
   /* Temporary allocations: blocks freed within 100 us, by site. */
   fputs("  temporary allocations (freed within 100 us):\n", out);
-  sites = summary_sites(p, opt, has_short_lived, by_short_lived, &n);
+  sites = kept_sites(p, opt, has_short_lived, by_short_lived, &n);
   for (size_t i = 0; i < n && i < rows; i++)
     summary_row(out, p, sites[i], figure_text(short_lived(sites[i])), "blocks",
                 num(sites[i]->counts.allocations), "calls");
