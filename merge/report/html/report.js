@@ -100,7 +100,8 @@
    * ones; 0: none seen (under a clock tick, or after the thread's last tick). */
   function cpuText(ns) {
     if (!ns) return 'none seen';
-    return ns < 1e7 ? (ns / 1e6).toFixed(1) + ' ms' : secs(ns);
+    /* tenths under 10 ms (below 9.95 ms, which would round to "10.0") */
+    return ns < 9.95e6 ? (ns / 1e6).toFixed(1) + ' ms' : secs(ns);
   }
   /* User or system time alone: 0 is a part of a known whole (json.md: the split). */
   function cpuPart(ns) { return ns ? cpuText(ns) : '0'; }
