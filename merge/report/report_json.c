@@ -165,18 +165,23 @@ static void chains(struct mg_json *j, uint64_t chains, uint64_t steps, uint64_t 
   mg_json_end(j);
 }
 
+/* A site's "sizes": calls, min, avg, max and bytes of its requested sizes. */
+static void sizes_json(struct mg_json *j, const struct mg_sizes *z) {
+  mg_json_key(j, "sizes");
+  mg_json_object(j);
+  mg_json_kuint(j, "calls", z->calls);
+  mg_json_kuint(j, "min", z->min);
+  mg_json_kuint(j, "avg", mg_mean(z->bytes, z->calls));
+  mg_json_kuint(j, "max", z->max);
+  mg_json_kuint(j, "bytes", z->bytes);
+  mg_json_end(j);
+}
+
 /* One site's numbers made by a thread (--thread): as a site's, without its identity. */
 static void thread_site(struct mg_json *j, const struct mg_thread_site *ts) {
   mg_json_object(j);
   mg_json_khex(j, "site", ts->site);
-  mg_json_key(j, "sizes");
-  mg_json_object(j);
-  mg_json_kuint(j, "calls", ts->sizes.calls);
-  mg_json_kuint(j, "min", ts->sizes.min);
-  mg_json_kuint(j, "avg", mg_mean(ts->sizes.bytes, ts->sizes.calls));
-  mg_json_kuint(j, "max", ts->sizes.max);
-  mg_json_kuint(j, "bytes", ts->sizes.bytes);
-  mg_json_end(j);
+  sizes_json(j, &ts->sizes);
   counts(j, "counts", &ts->counts, false);
   lifetimes(j, ts->lifetime, ts->counts.estimated, ts->counts.lives_only);
   chains(j, ts->chains, ts->chain_steps, ts->chain_max, ts->chain_first_bytes,
@@ -535,14 +540,7 @@ static void site(struct mg_json *j, const struct mg_profile *p, const struct mg_
   mg_stacks_json_site(j, p, s);
   mg_json_kuint(j, "calls", mg_site_calls(s));
   mg_json_kuint(j, "bytes", mg_site_bytes(s));
-  mg_json_key(j, "sizes");
-  mg_json_object(j);
-  mg_json_kuint(j, "calls", s->sizes.calls);
-  mg_json_kuint(j, "min", s->sizes.min);
-  mg_json_kuint(j, "avg", mg_mean(s->sizes.bytes, s->sizes.calls));
-  mg_json_kuint(j, "max", s->sizes.max);
-  mg_json_kuint(j, "bytes", s->sizes.bytes);
-  mg_json_end(j);
+  sizes_json(j, &s->sizes);
   counts(j, "counts", &s->counts, false);
   mg_json_key(j, "first_seen_ns");
   if (s->has_events)
