@@ -52,6 +52,11 @@ static const uint8_t *get(struct getter *g, uint64_t off, size_t len) {
     g->cap = (len + ((size_t)1 << 20) - 1) & ~(((size_t)1 << 20) - 1);
     g->buf = mg_xmalloc(g->cap);
   }
+  /* pread would fault the pages it fills in one at a time, inside its copy (half the
+   * pool file's page faults: a buffer handed back by the replay, or first used for a
+   * small chunk, has pages never written): mapped in one call instead (those mapped
+   * already cost a look at the page table) */
+  mg_prefault(g->buf, len);
   size_t have = 0;
   while (have < len) {
     ssize_t n = pread(g->src->fd, g->buf + have, len - have, (off_t)(off + have));
