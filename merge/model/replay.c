@@ -896,6 +896,18 @@ static inline cursor_key merge_replay(struct merge *m, cursor_key kw) {
   return kw;
 }
 
+/* The best key but the winner's: the best of those that lost to the winner on its way
+ * up (every other player lost to one of them first).  While the winner's next key stays
+ * below it, the winner wins again without a match being played (release). */
+static inline cursor_key merge_second(const struct merge *m) {
+  cursor_key best = CURSOR_DONE;
+  for (size_t i = (m->node[0] + m->n) / 2; i > 0; i /= 2) {
+    cursor_key o = m->key[m->node[i]];
+    best = o < best ? o : best;
+  }
+  return best;
+}
+
 /* The first tournament: each player climbs until a node is free (it waits there for its
  * opponent) or it reaches the top. */
 static void merge_build(struct merge *m) {
@@ -1034,6 +1046,7 @@ static void release(struct mg_process *proc, struct mg_replay *r,
   if (m.n > 0)
     merge_build(&m);
   cursor_key k = m.n > 0 ? m.key[m.node[0]] : CURSOR_DONE;
+  cursor_key second = m.n > 1 ? merge_second(&m) : CURSOR_DONE;
   while (m.n > 0) {
     if (k == CURSOR_DONE || (cursor_ts(k) >= bound && (!force || r->pending <= keep)))
       break;
@@ -1056,7 +1069,15 @@ static void release(struct mg_process *proc, struct mg_replay *r,
       next = cursor_of(&t->q.items[t->q.head], th);
     else if (t->z.nb && (refill(proc, t), t->q.len > 0)) /* its next encoded entries */
       next = cursor_of(&t->q.items[0], th);
-    k = merge_replay(&m, next);
+    /* A thread's items come in runs (the pool file: 3 in 4 items follow one of the same
+     * thread): the winner that stays ahead of the runner-up plays no match. */
+    if (next < second) {
+      m.key[m.node[0]] = next; /* by player, not thread */
+      k = next;
+    } else {
+      k = merge_replay(&m, next);
+      second = merge_second(&m);
+    }
   }
 /* Drop emptied queues from the active list; compact the others. */
   size_t still = 0;
