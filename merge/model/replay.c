@@ -119,17 +119,20 @@ struct seg {
 /* Plain batches waiting behind a thread's queue as they were read: each chunk's bytes
  * (8 to 11 an event, where an item takes 32; the reader's buffer taken over, no copy)
  * and each entry's op, decoded again (mg_plain_again) LAZY_BATCH entries at a time into
- * the queue when it runs out (queue_encoded).  Invariant: a thread whose queue is empty
- * has nothing encoded. */
+ * the queue when it runs out (queue_encoded).  Each batch has its ops in an array of its
+ * own, reused from batch to batch (ops_spare): one growing array per thread was copied
+ * by realloc into fresh pages as the window grew (a quarter of the pool file's page
+ * faults).  Invariant: a thread whose queue is empty has nothing encoded. */
 struct encoded {
   uint8_t *buf; /* a chunk's bytes: buf[at..len) not decoded yet */
   size_t cap, at, len;
+  uint32_t *ops; /* ops[op_at..): the op of each entry of buf[at..len) */
+  size_t ops_cap, op_at;
 };
 struct lazy {
   struct encoded *b; /* b[b_at..nb), in order */
   size_t b_at, nb, b_cap;
-  uint32_t *ops; /* ops[op_at..nops): the op of each entry still encoded */
-  size_t op_at, nops, ops_cap;
+  size_t left; /* entries still encoded, in all of them */
   struct ms_codec_state st; /* within b[b_at], at its `at` */
 };
 
@@ -237,6 +240,12 @@ struct mg_replay {
     size_t cap;
   } byte_spares[8];
   size_t nbyte_spares;
+  /* Ops arrays of batches decoded (struct encoded), for the next batches' ops. */
+  struct ops_spare {
+    uint32_t *ops;
+    size_t cap;
+  } ops_spares[8];
+  size_t nops_spares;
 };
 
 static inline bool is_release(const struct mg_plain_event *it) {
@@ -887,6 +896,18 @@ static inline cursor_key merge_replay(struct merge *m, cursor_key kw) {
   return kw;
 }
 
+/* The best key but the winner's: the best of those that lost to the winner on its way
+ * up (every other player lost to one of them first).  While the winner's next key stays
+ * below it, the winner wins again without a match being played (release). */
+static inline cursor_key merge_second(const struct merge *m) {
+  cursor_key best = CURSOR_DONE;
+  for (size_t i = (m->node[0] + m->n) / 2; i > 0; i /= 2) {
+    cursor_key o = m->key[m->node[i]];
+    best = o < best ? o : best;
+  }
+  return best;
+}
+
 /* The first tournament: each player climbs until a node is free (it waits there for its
  * opponent) or it reaches the top. */
 static void merge_build(struct merge *m) {
@@ -945,26 +966,50 @@ static void byte_spare(struct mg_replay *r, uint8_t *buf, size_t cap) {
     free(buf);
 }
 
+static void ops_spare(struct mg_replay *r, uint32_t *ops, size_t cap) {
+  if (ops && r->nops_spares < sizeof r->ops_spares / sizeof *r->ops_spares)
+    r->ops_spares[r->nops_spares++] = (struct ops_spare){ops, cap};
+  else
+    free(ops);
+}
+
+/* An array for n ops: a spare (mapped already) when one is large enough, else a new one
+ * mapped in one go. */
+static struct ops_spare take_ops(struct mg_replay *r, size_t n) {
+  struct ops_spare o = {NULL, 0};
+  if (r->nops_spares)
+    o = r->ops_spares[--r->nops_spares];
+  if (o.cap < n) {
+    free(o.ops);
+    o.cap = (n + 4095) & ~(size_t)4095; /* whole 16 KiB: a chunk's entries vary */
+    o.ops = mg_xmalloc(o.cap * sizeof *o.ops);
+    mg_prefault(o.ops, n * sizeof *o.ops);
+  }
+  return o;
+}
+
 /* Up to max (>= 2) of the thread's encoded entries, as items, into out. */
 static size_t decode_lazy(struct mg_process *proc, struct lazy *z, struct mg_plain_event *out,
                           size_t max) {
   struct mg_replay *r = proc->replay;
   size_t n = 0;
-  const uint32_t *ops = z->ops + z->op_at;
   while (n + 2 <= max && z->b_at < z->nb) {
     struct encoded *b = &z->b[z->b_at];
     const uint8_t *p = b->buf + b->at, *end = b->buf + b->len;
+    const uint32_t *ops = b->ops + b->op_at;
     n += mg_plain_again(&p, end, &z->st, out + n, max - n, proc->slot_sites, &ops);
     b->at = (size_t)(p - b->buf);
+    b->op_at = (size_t)(ops - b->ops);
     if (p == end) {
       byte_spare(r, b->buf, b->cap);
+      ops_spare(r, b->ops, b->ops_cap);
       z->b_at++;
       z->st = (struct ms_codec_state){0};
     }
   }
-  z->op_at = (size_t)(ops - z->ops);
-  if (z->b_at == z->nb) /* all decoded: the arrays are used again from the start */
-    z->b_at = z->nb = z->op_at = z->nops = 0;
+  z->left -= n; /* one op per entry */
+  if (z->b_at == z->nb) /* all decoded: the array is used again from the start */
+    z->b_at = z->nb = z->left = 0;
   return n;
 }
 
@@ -1001,6 +1046,7 @@ static void release(struct mg_process *proc, struct mg_replay *r,
   if (m.n > 0)
     merge_build(&m);
   cursor_key k = m.n > 0 ? m.key[m.node[0]] : CURSOR_DONE;
+  cursor_key second = m.n > 1 ? merge_second(&m) : CURSOR_DONE;
   while (m.n > 0) {
     if (k == CURSOR_DONE || (cursor_ts(k) >= bound && (!force || r->pending <= keep)))
       break;
@@ -1023,7 +1069,15 @@ static void release(struct mg_process *proc, struct mg_replay *r,
       next = cursor_of(&t->q.items[t->q.head], th);
     else if (t->z.nb && (refill(proc, t), t->q.len > 0)) /* its next encoded entries */
       next = cursor_of(&t->q.items[0], th);
-    k = merge_replay(&m, next);
+    /* A thread's items come in runs (the pool file: 3 in 4 items follow one of the same
+     * thread): the winner that stays ahead of the runner-up plays no match. */
+    if (next < second) {
+      m.key[m.node[0]] = next; /* by player, not thread */
+      k = next;
+    } else {
+      k = merge_replay(&m, next);
+      second = merge_second(&m);
+    }
   }
 /* Drop emptied queues from the active list; compact the others. */
   size_t still = 0;
@@ -1209,7 +1263,7 @@ static void take_batch(struct mg_replay *r, struct tstate *t, const struct mg_ev
 /* Whatever the thread keeps encoded becomes items at its queue's end, for a batch that
  * is queued item by item after them. */
 static void materialize(struct mg_process *proc, struct mg_replay *r, struct tstate *t) {
-  size_t left = t->z.nops - t->z.op_at;
+  size_t left = t->z.left;
   if (!left)
     return;
   reserve(r, t, left + 2);
@@ -1217,25 +1271,21 @@ static void materialize(struct mg_process *proc, struct mg_replay *r, struct tst
     t->q.len += decode_lazy(proc, &t->z, t->q.items + t->q.len, t->q.cap - t->q.len);
 }
 
-/* Room in the thread's encoded part for a batch of `entries`. */
-static void lazy_reserve(struct lazy *z, size_t entries) {
-  /* Once more was decoded than waits, what waits moves to the front. */
-  if (z->op_at > z->nops - z->op_at && z->op_at > (1u << 14)) {
-    memmove(z->ops, z->ops + z->op_at, (z->nops - z->op_at) * sizeof *z->ops);
-    z->nops -= z->op_at;
-    z->op_at = 0;
+/* Room in the thread's encoded part for one more batch. */
+static void lazy_reserve(struct lazy *z) {
+  /* Once more batches were decoded than wait, those that wait move to the front. */
+  if (z->b_at > z->nb - z->b_at && z->b_at >= 64) {
     memmove(z->b, z->b + z->b_at, (z->nb - z->b_at) * sizeof *z->b);
     z->nb -= z->b_at;
     z->b_at = 0;
   }
-  MG_GROW(z->ops, z->ops_cap, z->nops + entries);
   MG_GROW(z->b, z->b_cap, z->nb + 1);
 }
 
 /* The batch's bytes, for the thread's encoded part: the reader's buffer when it may be
  * taken (it gets a spare one, whose pages are mapped, for its next chunk), else a copy. */
 static struct encoded keep_bytes(struct mg_replay *r, const struct mg_events_rec *e) {
-  struct encoded b = {NULL, 0, 0, e->content_len};
+  struct encoded b = {.len = e->content_len};
   struct byte_spare sp = {NULL, 0};
   if (r->nbyte_spares)
     sp = r->byte_spares[--r->nbyte_spares];
@@ -1272,8 +1322,9 @@ static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct
   size_t nslots = proc->nslot_sites, i = 0, n = e->nplain;
   if (n == 0)
     return 0;
-  lazy_reserve(z, n);
-  uint32_t *ops = z->ops + z->nops;
+  lazy_reserve(z);
+  struct ops_spare o = take_ops(r, n);
+  uint32_t *ops = o.ops;
   for (; i < n; i++) {
     const struct mg_plain_event *pe = &e->plain[i];
     uint32_t site1 = pe->slot < nslots ? slot_sites[pe->slot] : 0;
@@ -1286,14 +1337,16 @@ static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct
     t->last_ts = lower;
   b->queued += i;
   if (i == n) {
-    z->b[z->nb++] = keep_bytes(r, e);
-    z->nops += n;
+    struct encoded kb = keep_bytes(r, e);
+    kb.ops = o.ops;
+    kb.ops_cap = o.cap;
+    z->b[z->nb++] = kb;
+    z->left += n;
     if (t->q.head == t->q.len)
       refill(proc, t);
     return n;
   }
-  /* Not all: what was encoded, then these i, become items (materialize leaves z's
-   * arrays, and the ops just written past its end, where they are). */
+  /* Not all: what was encoded, then these i, become items. */
   materialize(proc, r, t);
   reserve(r, t, n); /* these i, and the rest one by one */
   struct mg_plain_event *to = t->q.items + t->q.len;
@@ -1302,6 +1355,7 @@ static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct
     to[k] = item(pe->ts, pe->ptr, pe->size, slot_sites[pe->slot] - 1, ops[k]);
   }
   t->q.len += i;
+  ops_spare(r, o.ops, o.cap);
   return i;
 }
 
@@ -1522,15 +1576,18 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
     struct tstate *t = &r->threads[i];
     free(t->q.items);
     free(t->q.weights);
-    for (size_t k = t->z.b_at; k < t->z.nb; k++)
+    for (size_t k = t->z.b_at; k < t->z.nb; k++) {
       free(t->z.b[k].buf);
+      free(t->z.b[k].ops);
+    }
     free(t->z.b);
-    free(t->z.ops);
   }
   for (size_t i = 0; i < r->nspares; i++)
     free(r->spares[i].items);
   for (size_t i = 0; i < r->nbyte_spares; i++)
     free(r->byte_spares[i].buf);
+  for (size_t i = 0; i < r->nops_spares; i++)
+    free(r->ops_spares[i].ops);
   free(r->threads);
   free(r->sites);
   free(r->active);

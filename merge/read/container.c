@@ -37,6 +37,8 @@ struct getter {
   uint8_t *buf;
   size_t cap;
   int err; /* errno of a failed read */
+  const uint8_t *mapped_buf; /* the buffer whose first `mapped` bytes were written */
+  size_t mapped;
 };
 
 /* [off, off + len) of the input, len within its size; NULL when the system refused. */
@@ -51,6 +53,17 @@ static const uint8_t *get(struct getter *g, uint64_t off, size_t len) {
     free(g->buf);
     g->cap = (len + ((size_t)1 << 20) - 1) & ~(((size_t)1 << 20) - 1);
     g->buf = mg_xmalloc(g->cap);
+    g->mapped = 0; /* at the old one's address, perhaps, but not its pages */
+  }
+  /* pread would fault the pages it fills in one at a time, inside its copy (half the
+   * pool file's page faults: a buffer first used for a small chunk, or handed over by
+   * the replay, has pages never written): mapped in one call instead, beyond what this
+   * buffer is known to have mapped (a look at each mapped page costs too: 2% of Lua's) */
+  if (g->buf != g->mapped_buf) /* new, or swapped by the replay (content_home) */
+    g->mapped_buf = g->buf, g->mapped = 0;
+  if (len > g->mapped) {
+    mg_prefault(g->buf + g->mapped, len - g->mapped);
+    g->mapped = len;
   }
   size_t have = 0;
   while (have < len) {
