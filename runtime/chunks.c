@@ -58,7 +58,7 @@ static uint64_t reserved_end; /* the end of the last window: the file's size the
 #define MS_WINDOWS_KEPT 64u
 static struct kept_window {
   _Atomic(char *) at;
-  size_t len;
+  _Atomic size_t len; /* (read by searchers while an entry may be taken again) */
   _Atomic uint32_t users;
 } kept[MS_WINDOWS_KEPT];
 static struct kept_window *win_kept; /* the current window's entry (NULL: not kept) */
@@ -66,7 +66,7 @@ static struct kept_window *win_kept; /* the current window's entry (NULL: not ke
 static void kept_put(struct kept_window *k) {
   if (atomic_fetch_sub_explicit(&k->users, 1, memory_order_acq_rel) != 1) return;
   char *at = atomic_load_explicit(&k->at, memory_order_relaxed);
-  size_t len = k->len;
+  size_t len = atomic_load_explicit(&k->len, memory_order_relaxed);
   atomic_store_explicit(&k->at, NULL, memory_order_release);
   ms_os_unmap(at, len);
 }
@@ -75,7 +75,7 @@ static void kept_put(struct kept_window *k) {
 static struct kept_window *kept_take(char *at, size_t len) {
   for (uint32_t i = 0; at && i < MS_WINDOWS_KEPT; i++)
     if (!atomic_load_explicit(&kept[i].at, memory_order_acquire)) {
-      kept[i].len = len;
+      atomic_store_explicit(&kept[i].len, len, memory_order_relaxed);
       atomic_store_explicit(&kept[i].users, 1, memory_order_relaxed);
       atomic_store_explicit(&kept[i].at, at, memory_order_release);
       return &kept[i];
@@ -88,7 +88,8 @@ void ms_chunk_release(void *p, size_t size) {
   if (!c) return;
   for (uint32_t i = 0; i < MS_WINDOWS_KEPT; i++) {
     char *at = atomic_load_explicit(&kept[i].at, memory_order_acquire);
-    if (at && c >= at && c + size <= at + kept[i].len) {
+    size_t len = atomic_load_explicit(&kept[i].len, memory_order_relaxed);
+    if (at && c >= at && c + size <= at + len) {
       kept_put(&kept[i]);
       return;
     }
@@ -116,7 +117,7 @@ void ms_chunks_after_fork_child(void) {
   /* The parent's windows: its other threads' chunks will never be let go here. */
   for (uint32_t i = 0; i < MS_WINDOWS_KEPT; i++) {
     char *at = atomic_exchange_explicit(&kept[i].at, NULL, memory_order_acq_rel);
-    ms_os_unmap(at, kept[i].len);
+    ms_os_unmap(at, atomic_load_explicit(&kept[i].len, memory_order_relaxed));
   }
 }
 
