@@ -15,10 +15,17 @@
  * RECORDS) is carved out of it with a few stores, no system call, its header written
  * through the mapping.  That is a sampled thread's first EVENTS chunk: with thousands of
  * short-lived threads the fallocate, the two pwrites and the mmap of each were a good
- * part of what a thread cost.  Each chunk's owner unmaps its own part of the window
- * (munmap of a sub-range), as it unmapped its own mapping before; the part no chunk took
- * is unmapped when the next window replaces it.  A window that cannot be reserved
- * (a full disk, RLIMIT_FSIZE) falls back to the chunk's own size, as before windows.
+ * part of what a thread cost.  A window stays mapped whole until the last chunk carved
+ * from it is let go (ms_chunk_release: a count per window), then goes in one munmap:
+ * every munmap makes the kernel flush the TLB of each other CPU running the program (an
+ * interrupt each, several microseconds on a VM), and a munmap per ended thread's chunk
+ * was the largest part of what a short-lived thread cost (bench/cost, 3,000 threads).
+ * What it costs: up to a window (256 KiB of address space; the file's pages, reclaimable,
+ * where written) stays mapped while any of its chunks is in use.  Windows are tracked in
+ * a small table (MS_WINDOWS_KEPT); when it is full, a window's chunks are unmapped one by
+ * one as before, its untaken part when the next window replaces it.  A window that
+ * cannot be reserved (a full disk, RLIMIT_FSIZE) falls back to the chunk's own size, as
+ * before windows.
  *
  * Called with the output lock held (a thread's new chunk, records, table extensions):
  * once per chunk, never per event. */
@@ -43,10 +50,60 @@ static char *win;
 static uint64_t win_off, win_end, carve_from;
 static uint64_t reserved_end; /* the end of the last window: the file's size then */
 
+/* Windows mapped whole until their last chunk goes: `at` NULL is a free entry.  `users`
+ * counts the chunks carved from it and still in use, plus one while it is the current
+ * window.  Entries are taken and filled under the output lock, counted down by any
+ * thread (ms_chunk_release, lock-free); the one that counts to zero frees the entry,
+ * then unmaps (so that no search finds a range the kernel may have given out again). */
+#define MS_WINDOWS_KEPT 64u
+static struct kept_window {
+  _Atomic(char *) at;
+  _Atomic size_t len; /* (read by searchers while an entry may be taken again) */
+  _Atomic uint32_t users;
+} kept[MS_WINDOWS_KEPT];
+static struct kept_window *win_kept; /* the current window's entry (NULL: not kept) */
+
+static void kept_put(struct kept_window *k) {
+  if (atomic_fetch_sub_explicit(&k->users, 1, memory_order_acq_rel) != 1) return;
+  char *at = atomic_load_explicit(&k->at, memory_order_relaxed);
+  size_t len = atomic_load_explicit(&k->len, memory_order_relaxed);
+  atomic_store_explicit(&k->at, NULL, memory_order_release);
+  ms_os_unmap(at, len);
+}
+
+/* A kept entry for the new window [at, at + len), or NULL (none free). */
+static struct kept_window *kept_take(char *at, size_t len) {
+  for (uint32_t i = 0; at && i < MS_WINDOWS_KEPT; i++)
+    if (!atomic_load_explicit(&kept[i].at, memory_order_acquire)) {
+      atomic_store_explicit(&kept[i].len, len, memory_order_relaxed);
+      atomic_store_explicit(&kept[i].users, 1, memory_order_relaxed);
+      atomic_store_explicit(&kept[i].at, at, memory_order_release);
+      return &kept[i];
+    }
+  return NULL;
+}
+
+void ms_chunk_release(void *p, size_t size) {
+  char *c = p;
+  if (!c) return;
+  for (uint32_t i = 0; i < MS_WINDOWS_KEPT; i++) {
+    char *at = atomic_load_explicit(&kept[i].at, memory_order_acquire);
+    size_t len = atomic_load_explicit(&kept[i].len, memory_order_relaxed);
+    if (at && c >= at && c + size <= at + len) {
+      kept_put(&kept[i]);
+      return;
+    }
+  }
+  ms_os_unmap(p, size);
+}
+
 static void window_drop(void) {
-  if (win && carve_from < win_end)
+  if (win_kept)
+    kept_put(win_kept); /* (mapped whole until its last chunk goes) */
+  else if (win && carve_from < win_end)
     ms_os_unmap(win + (carve_from - win_off), (size_t)(win_end - carve_from));
   win = NULL;
+  win_kept = NULL;
   win_off = win_end = carve_from = 0;
 }
 
@@ -54,6 +111,14 @@ void ms_chunks_reset(void) {
   window_drop(); /* (a fork child's: a mapping of the parent's file, never written) */
   reserved_end = 0;
   atomic_store_explicit(&chunks_full, 0, memory_order_relaxed);
+}
+
+void ms_chunks_after_fork_child(void) {
+  /* The parent's windows: its other threads' chunks will never be let go here. */
+  for (uint32_t i = 0; i < MS_WINDOWS_KEPT; i++) {
+    char *at = atomic_exchange_explicit(&kept[i].at, NULL, memory_order_acq_rel);
+    ms_os_unmap(at, atomic_load_explicit(&kept[i].len, memory_order_relaxed));
+  }
 }
 
 void ms_chunks_trim_locked(int fd) {
@@ -73,6 +138,13 @@ static int reserve(int fd, uint64_t off, uint32_t size) {
   if (ms_os_reserve_file(fd, off, len) == 0) {
     window_drop();
     win = ms_os_map_file(fd, off, (size_t)len, NULL);
+    win_kept = kept_take(win, (size_t)len);
+    /* Its pages in one call: each chunk carved from it writes its header there, and a
+     * fault on a page of the file (one per short-lived thread that samples) cost ~15 us
+     * on the test VM.  Under the output lock, as those faults were (the headers are
+     * written under it).  Not a full-mode chunk's own window: the thread populates
+     * those itself, out of the lock (thread.c). */
+    if (win && len == MS_WINDOW_BYTES) ms_os_populate(win, (size_t)len);
     win_off = carve_from = off;
     win_end = off + len;
     if (win_end > reserved_end) reserved_end = win_end;
@@ -85,8 +157,9 @@ static int reserve(int fd, uint64_t off, uint32_t size) {
 /* The window's mapping of [off, off + size), now the chunk's (NULL: not mapped there). */
 static void *window_take(uint64_t off, uint32_t size) {
   if (!win || off < carve_from || off + size > win_end) return NULL;
-  if (off > carve_from) /* (skipped: a chunk mapped on its own took those pages) */
+  if (off > carve_from && !win_kept) /* (skipped: a chunk mapped on its own took those pages) */
     ms_os_unmap(win + (carve_from - win_off), (size_t)(off - carve_from));
+  if (win_kept) atomic_fetch_add_explicit(&win_kept->users, 1, memory_order_relaxed);
   carve_from = off + size;
   return win + (off - win_off);
 }

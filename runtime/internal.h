@@ -308,6 +308,11 @@ void ms_chunks_trim_locked(int fd);
  * chunk's alignment (4 KiB); elsewhere they stay in memory (COUNTERS at exit). */
 int ms_page_size_ok(void);
 void ms_chunks_reset(void); /* a new file */
+/* A chunk's mapping let go by its owner (not the output lock): part of a window kept
+ * mapped until its last chunk goes (chunks.c), else unmapped now. */
+void ms_chunk_release(void *p, size_t size);
+/* A fork child unmaps the parent's windows its threads' chunks kept mapped. */
+void ms_chunks_after_fork_child(void);
 void ms_chunks_note_lost(uint64_t events); /* events not stored for want of room */
 
 /* ---- sites.c: registered site tables ------------------------------------------------ */

@@ -211,7 +211,7 @@ static int append_record_locked(const struct ms_wbuf *b) {
     if (b->len + hdr > size) size = (uint32_t)((b->len + hdr + MS_CHUNK_ALIGN - 1) & ~(MS_CHUNK_ALIGN - 1));
     char *c = ms_chunk_add_locked(MS_CHUNK_RECORDS, 0, 0, rec_seq, size, 0, NULL, NULL, NULL);
     if (!c) return 0; /* no room (counted in the status block) or no file */
-    ms_os_unmap(rec_chunk, rec_size);
+    ms_chunk_release(rec_chunk, rec_size);
     rec_chunk = c;
     rec_size = size;
     rec_used = 0;
@@ -298,7 +298,7 @@ static void forget_file(void) {
   out_warned = 0;
   atomic_store_explicit(&out_status, NULL, memory_order_release);
   ms_os_unmap(out_header, MS_HEADER_REGION);
-  ms_os_unmap(rec_chunk, rec_size);
+  ms_chunk_release(rec_chunk, rec_size);
   out_header = rec_chunk = NULL;
   rec_size = rec_used = 0;
   rec_seq = 0;
@@ -313,4 +313,7 @@ void ms_output_close_locked(void) {
 /* The child of a fork writes its own file, never its parent's: the mappings it
  * inherited are dropped here (the parent keeps its own).  The forking thread holds the
  * lock across fork (init.c's prepare handler) and releases it after. */
-void ms_output_after_fork_child(void) { forget_file(); }
+void ms_output_after_fork_child(void) {
+  forget_file();
+  ms_chunks_after_fork_child();
+}

@@ -276,7 +276,7 @@ void ms_thread_born(void) {
 
 /* The thread's EVENTS chunk is let go: what it stored stays in the file. */
 static void events_drop(struct ms_thread *t) {
-  ms_os_unmap(t->ev_chunk, t->ev_size);
+  ms_chunk_release(t->ev_chunk, t->ev_size);
   t->ev_chunk = NULL;
   t->ev_size = t->ev_used = 0;
 }

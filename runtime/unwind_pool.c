@@ -52,7 +52,10 @@ MS_UNW_POOL_FN static void *take(void) {
   uint32_t b = atomic_fetch_add_explicit(&fresh, 1, memory_order_relaxed);
   if (b >= MS_UNW_POOL_BLOCKS) return NULL; /* (fresh stays past the end: no more) */
   char *at = pool + (size_t)b * MS_UNW_CACHE_BYTES;
-  return ms_os_make_rw(at, MS_UNW_CACHE_BYTES) == 0 ? at : NULL;
+  if (ms_os_make_rw(at, MS_UNW_CACHE_BYTES) != 0) return NULL;
+  /* libunwind writes every entry at once: its 64 pages in one call, not a fault each. */
+  ms_os_populate(at, MS_UNW_CACHE_BYTES);
+  return at;
 }
 
 MS_UNW_POOL_FN static void give(char *at) {
