@@ -121,10 +121,18 @@ uint64_t ms_clock_slow_ns(void) {
   if (state == MS_CLOCK_MONOTONIC) return ms_clock_monotonic_ns();
   if (state == MS_CLOCK_CALIBRATING) {
     uint64_t now = ms_clock_monotonic_ns();
-    if (now - start_ns >= CALIBRATION_NS &&
+    uint64_t since = __atomic_load_n(&start_ns, __ATOMIC_ACQUIRE);
+    if ((!since || now - since >= CALIBRATION_NS) &&
         !__atomic_exchange_n(&updating, 1, __ATOMIC_ACQUIRE)) {
-      if (__atomic_load_n(&ms_clock.state, __ATOMIC_RELAXED) == MS_CLOCK_CALIBRATING)
+      if (!start_ns) { /* every try at start was interrupted (a loaded machine, TSan) */
+        uint64_t tsc, ns;
+        if (take_pair(&tsc, &ns)) {
+          start_tsc = tsc;
+          __atomic_store_n(&start_ns, ns, __ATOMIC_RELEASE);
+        }
+      } else if (__atomic_load_n(&ms_clock.state, __ATOMIC_RELAXED) == MS_CLOCK_CALIBRATING) {
         first_anchor();
+      }
       __atomic_store_n(&updating, 0, __ATOMIC_RELEASE);
     }
     return now;
@@ -137,10 +145,12 @@ uint64_t ms_clock_slow_ns(void) {
 }
 
 void ms_clock_init(int force_monotonic) {
-  if (force_monotonic || !tsc_invariant() || !take_pair(&start_tsc, &start_ns)) {
+  if (force_monotonic || !tsc_invariant()) {
     __atomic_store_n(&ms_clock.state, MS_CLOCK_MONOTONIC, __ATOMIC_RELEASE);
     return;
   }
+  /* (0: the first calibrating read takes the pair) */
+  if (!take_pair(&start_tsc, &start_ns)) start_ns = 0;
   __atomic_store_n(&ms_clock.state, MS_CLOCK_CALIBRATING, __ATOMIC_RELEASE);
 }
 
