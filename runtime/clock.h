@@ -76,7 +76,8 @@ static inline uint64_t ms_clock_convert(uint64_t tsc, uint64_t a_tsc, uint64_t a
 uint64_t ms_clock_slow_ns(void); /* calibrating, or time for a new anchor */
 
 static inline uint64_t ms_clock_now_ns(void) {
-  if (__atomic_load_n(&ms_clock.state, __ATOMIC_RELAXED) != MS_CLOCK_TSC)
+  /* (acquire: the first anchor and the period, published before the state, are seen) */
+  if (__atomic_load_n(&ms_clock.state, __ATOMIC_ACQUIRE) != MS_CLOCK_TSC)
     return ms_clock_slow_ns();
   for (;;) {
     uint32_t i = __atomic_load_n(&ms_clock.current, __ATOMIC_ACQUIRE);
