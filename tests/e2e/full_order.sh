@@ -6,6 +6,7 @@
 # events merged by time: a free sorted after the allocation that reused its address
 # would leave an unmatched free and a block live at exit.  Asserted for each clock: the
 # exact counts, no unmatched free, nothing live at exit, no event replayed out of order.
+# And an unknown MEMSCOPE_CLOCK is named in one line on stderr.
 # Usage: full_order.sh PROGRAM MERGE WORKDIR
 source "$(dirname "$0")/lib.sh"
 program=$1 merge=$2 work=$3
@@ -21,4 +22,10 @@ for clock in auto monotonic; do
   expect_fields processes.0.replay late_events=0
   json_check "$work/$clock.json"
 done
+# A value it does not know: one line on stderr naming it, and the default clock.
+run_and_merge --stderr-ok "$work/bad" MEMSCOPE_MODE=full MEMSCOPE_CLOCK=tsc "$program" 2 100
+expect_eq "$(cat "$work/bad.stderr")" \
+  "memscope: unknown MEMSCOPE_CLOCK (auto, monotonic), using auto: tsc" "MEMSCOPE_CLOCK=tsc's warning"
+expect_fields totals allocations=602 frees=602 unmatched_frees=0
+json_check "$work/bad.json"
 echo "full_order: ok"
