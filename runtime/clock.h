@@ -62,6 +62,16 @@ static inline uint64_t ms_clock_ticks(void) {
   return 0;
 #endif
 }
+/* The counter with no fence, for a time read *before* the call it stamps (a free, a
+ * realloc's start): rdtsc may run early but not late, since the call's stores become
+ * visible only after it retires.  ~7 ns less on the test VM. */
+static inline uint64_t ms_clock_ticks_early(void) {
+#if defined(__x86_64__)
+  return __rdtsc();
+#else
+  return 0;
+#endif
+}
 
 /* f(tsc) on anchor a (its fields read already). */
 static inline uint64_t ms_clock_convert(uint64_t tsc, uint64_t a_tsc, uint64_t a_ns,
@@ -75,7 +85,7 @@ static inline uint64_t ms_clock_convert(uint64_t tsc, uint64_t a_tsc, uint64_t a
 
 uint64_t ms_clock_slow_ns(void); /* calibrating, or time for a new anchor */
 
-static inline uint64_t ms_clock_now_ns(void) {
+static inline uint64_t ms_clock_read(int before) {
   /* (acquire: the first anchor and the period, published before the state, are seen) */
   if (__atomic_load_n(&ms_clock.state, __ATOMIC_ACQUIRE) != MS_CLOCK_TSC)
     return ms_clock_slow_ns();
@@ -90,12 +100,18 @@ static inline uint64_t ms_clock_now_ns(void) {
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (__builtin_expect((seq & 1) || __atomic_load_n(&a->seq, __ATOMIC_RELAXED) != seq, 0))
       continue; /* rewritten under us (4 periods later): read the current one */
-    uint64_t tsc = ms_clock_ticks(); /* after the anchor: never behind it but by skew */
+    /* after the anchor: never behind it but by skew */
+    uint64_t tsc = before ? ms_clock_ticks_early() : ms_clock_ticks();
     if (__builtin_expect(tsc - a_tsc >= ms_clock.period && tsc > a_tsc, 0))
       return ms_clock_slow_ns();
     return ms_clock_convert(tsc, a_tsc, a_ns, rate, corr, ms_clock.period);
   }
 }
+
+/* A time read after what it stamps (an allocation's, and any other) */
+static inline uint64_t ms_clock_now_ns(void) { return ms_clock_read(0); }
+/* A time read before the call it stamps: a free's, a realloc's begin_ns */
+static inline uint64_t ms_clock_before_ns(void) { return ms_clock_read(1); }
 
 /* At start-up, after the settings (MEMSCOPE_CLOCK) are read; and in a fork child. */
 void ms_clock_init(int force_monotonic);

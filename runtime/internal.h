@@ -31,6 +31,8 @@
  * TSC where it is invariant (~20 ns, no syscall), else through the vDSO (clock.h), only
  * read where an event needs its time (every event in full mode). */
 static inline uint64_t ms_os_now_ns(void) { return ms_clock_now_ns(); }
+/* The same, for a time read before the call it stamps (a free, a realloc's start). */
+static inline uint64_t ms_os_before_ns(void) { return ms_clock_before_ns(); }
 /* CLOCK_MONOTONIC_COARSE: the same clock at the kernel tick's resolution (1-4 ms), a
  * vDSO read of a few ns with no rdtsc: the allocation time of leaks mode's blocks. */
 static inline uint64_t ms_os_coarse_ns(void) {

@@ -61,7 +61,8 @@ START_TEST(tsc_where_invariant_and_close_to_clock_gettime) {
 END_TEST
 
 /* Two threads pass a token back and forth; each stamps the time just before handing it
- * on, and the receiver's next reading must not be earlier. */
+ * on (as a free is stamped: ms_os_before_ns, no fence), and the receiver's next reading
+ * (as an allocation's: ms_os_now_ns) must not be earlier. */
 static _Atomic uint64_t token; /* the sender's time << 1 | whose turn (0: main, 1: other) */
 #define ROUNDS 50000
 static void *other(void *arg) {
@@ -71,7 +72,8 @@ static void *other(void *arg) {
     while (((v = atomic_load_explicit(&token, memory_order_acquire)) & 1) == 0) sched_yield();
     uint64_t now = ms_os_now_ns();
     if (now < v >> 1) return (void *)1;
-    atomic_store_explicit(&token, ms_os_now_ns() << 1, memory_order_release);
+    /* stamped as a free is, before the store that hands the block on */
+    atomic_store_explicit(&token, ms_os_before_ns() << 1, memory_order_release);
   }
   return NULL;
 }
@@ -83,7 +85,7 @@ START_TEST(order_across_threads) {
   ck_assert_int_eq(pthread_create(&t, NULL, other, NULL), 0);
   uint64_t late = 0;
   for (int i = 0; i < ROUNDS; i++) {
-    atomic_store_explicit(&token, ms_os_now_ns() << 1 | 1, memory_order_release);
+    atomic_store_explicit(&token, ms_os_before_ns() << 1 | 1, memory_order_release);
     uint64_t v;
     while (((v = atomic_load_explicit(&token, memory_order_acquire)) & 1) == 1) sched_yield();
     if (ms_os_now_ns() < v >> 1) late++;
