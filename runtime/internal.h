@@ -429,6 +429,7 @@ struct ms_thread {
   uint32_t ev_gen;              /* the file (ms_output_gen) the chunks belong to */
   uint64_t ev_seq;              /* the next chunk's number in that file */
   struct ms_codec_state ev_state;
+  uint64_t last_ts; /* the latest event time written: a thread's times never go back */
   struct ms_stack_ids *stack_ids; /* stacks already written in that file */
   uint64_t *frames;             /* a sample's stack, captured here (mapped on the first) */
   /* Cold, the owner's alone. */
