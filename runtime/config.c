@@ -151,6 +151,13 @@ void ms_config_load(void) {
     else
       ms_os_warn("MEMSCOPE_SEED is a decimal number, sampling unseeded", seed);
   }
+  const char *clock = setting("MEMSCOPE_CLOCK");
+  if (clock && *clock) {
+    if (strcmp(clock, "monotonic") == 0)
+      ms_config.clock_monotonic = 1;
+    else if (strcmp(clock, "auto") != 0)
+      ms_os_warn("unknown MEMSCOPE_CLOCK (auto, monotonic), using auto", clock);
+  }
   const char *signals = setting("MEMSCOPE_SIGNALS");
   if (signals && strcmp(signals, "0") == 0) ms_config.signals = 0;
   /* A relative directory is the one current now: a later chdir() (daemon()) does not

@@ -163,6 +163,7 @@ static void fork_parent(void) {
   atomic_store(&fork_pending, FORK_NONE);
 }
 static void fork_child(void) {
+  ms_clock_fork_child();
   ms_os_asym_fences_init(); /* (the registration may not be inherited; one thread now) */
   ms_output_after_fork_child();
   ms_resource_after_fork_child();
@@ -198,6 +199,7 @@ void ms_runtime_init(void) {
   initialising = 1;
   ms_real_resolve();
   ms_config_load();
+  ms_clock_init(ms_config.clock_monotonic); /* before the first time of the file */
   read_program_name();
   read_command_line();
   read_process_meta();

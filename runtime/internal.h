@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "clock.h"
 #include "memscope/abi.h"
 #include "memscope/event_codec.h"
 #include "memscope/format.h"
@@ -26,13 +27,12 @@
 /* ---- os.c: the only contact with the kernel -------------------------------------------
  * Every system call the runtime makes for itself is one of these (os.c says what is left
  * outside on purpose: the program's own mmap/munmap forwarded by the hooks, the loader,
- * pthread).  The clock is the one inline member: CLOCK_MONOTONIC through the vDSO, no
- * syscall, ~20 ns, only read where an event needs its time (every event in full mode). */
-static inline uint64_t ms_os_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+ * pthread).  The clock is the one inline member: CLOCK_MONOTONIC nanoseconds, from the
+ * TSC where it is invariant (~20 ns, no syscall), else through the vDSO (clock.h), only
+ * read where an event needs its time (every event in full mode). */
+static inline uint64_t ms_os_now_ns(void) { return ms_clock_now_ns(); }
+/* The same, for a time read before the call it stamps (a free, a realloc's start). */
+static inline uint64_t ms_os_before_ns(void) { return ms_clock_before_ns(); }
 /* CLOCK_MONOTONIC_COARSE: the same clock at the kernel tick's resolution (1-4 ms), a
  * vDSO read of a few ns with no rdtsc: the allocation time of leaks mode's blocks. */
 static inline uint64_t ms_os_coarse_ns(void) {
@@ -239,6 +239,7 @@ struct ms_config {
   int signals;                   /* MEMSCOPE_SIGNALS: write what we can on a fatal signal */
   int seeded;                    /* MEMSCOPE_SEED was given: sampling is reproducible */
   uint64_t seed;                 /* MEMSCOPE_SEED */
+  int clock_monotonic;           /* MEMSCOPE_CLOCK=monotonic: clock_gettime, not the TSC */
   int secure;                    /* AT_SECURE (setuid, setgid, capabilities): no variable
                                   * is read and no session starts by itself */
   char out_dir[MS_OUT_DIR_MAX];  /* absolute, resolved at start */
@@ -433,6 +434,7 @@ struct ms_thread {
   uint32_t ev_gen;              /* the file (ms_output_gen) the chunks belong to */
   uint64_t ev_seq;              /* the next chunk's number in that file */
   struct ms_codec_state ev_state;
+  uint64_t last_ts; /* the latest event time written: a thread's times never go back */
   struct ms_stack_ids *stack_ids; /* stacks already written in that file */
   uint64_t *frames;             /* a sample's stack, captured here (mapped on the first) */
   /* Cold, the owner's alone. */

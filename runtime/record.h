@@ -99,7 +99,7 @@ static inline struct ms_site_counter *ms_realloc_fast(const struct __memscope_si
 /* Before a realloc-like call on the slow path: its time, read only when the event needs
  * it (full mode, or an old block that may have been sampled), 0 otherwise. */
 static inline uint64_t ms_begin_realloc(const void *old) {
-  return old && ms_maybe_sampled((uintptr_t)old) ? ms_os_now_ns() : 0;
+  return old && ms_maybe_sampled((uintptr_t)old) ? ms_os_before_ns() : 0;
 }
 
 /* For entry points that report after the call (aligned forms, C++ helpers, mmap):

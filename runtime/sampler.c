@@ -300,11 +300,11 @@ void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, cons
                    uint64_t *calls) {
   if (ms_leak_free(t, p, calls)) return;
   if (!p) { /* not counted; full mode records it */
-    if (t->record_all) ms_sample_free(t, site, NULL, ms_os_now_ns());
+    if (t->record_all) ms_sample_free(t, site, NULL, ms_os_before_ns());
     return;
   }
   ++*calls;
-  if (ms_maybe_sampled((uintptr_t)p)) ms_sample_free(t, site, p, ms_os_now_ns());
+  if (ms_maybe_sampled((uintptr_t)p)) ms_sample_free(t, site, p, ms_os_before_ns());
 }
 
 void ms_free_slow(const struct __memscope_site *site, const void *p) {

@@ -616,9 +616,17 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
     stack = ms_stack_id(&t->stack_ids, t->frames, n, &is_new);
     if (stack && is_new) p = ms_encode_stack(p, stack, t->frames, n);
   }
+  /* The merge replays a thread's events in time order where their times step back
+   * (merge/model/replay.c): they never do here, even when the TSC clock reads a little
+   * behind (a CPU whose counter lags, an unfenced read run early: docs/runtime.md, "The
+   * clock"), so that program order holds.  clock_gettime never steps back. */
+  uint64_t ts = ev->ts > t->last_ts ? ev->ts : t->last_ts;
+  uint64_t begin = ts - ev->begin_delta;
+  if (begin < t->last_ts) begin = t->last_ts;
+  t->last_ts = ts;
   struct ms_codec_event e = {
-      .op = item_op(ev), .slot = ev->slot, .size = ev->size, .ptr = ev->ptr, .ts = ev->ts,
-      .old_ptr = ev->old_ptr, .begin_ns = ev->ts - ev->begin_delta,
+      .op = item_op(ev), .slot = ev->slot, .size = ev->size, .ptr = ev->ptr, .ts = ts,
+      .old_ptr = ev->old_ptr, .begin_ns = begin,
       .weight = ev->weight == 0.0 ? 1.0 : ev->weight, .align = ev->align, .phase = ev->phase,
       .stack = ev->kind == MS_EV_FREE ? 0 : stack};
   p = ms_encode_event(p, &t->ev_state, &e);

@@ -274,6 +274,47 @@ START_TEST(errno_survives_the_first_event) {
 }
 END_TEST
 
+/* Times that step back on a thread (the TSC clock on a CPU whose counter lags, or an
+ * unfenced read run early: docs/runtime.md, "The clock") are written as the thread's
+ * latest time, so that the merge, which sorts a thread's events by time where their
+ * times go back, keeps program order; a realloc's begin_ns never precedes it either. */
+START_TEST(times_never_step_back_on_a_thread) {
+  start_in_temp_dir();
+  __memscope_register_module_v6(&module);
+  void *p = __memscope_malloc(8, &sites[0]); /* sets the thread up */
+  uint64_t t0 = ms_os_now_ns() + 1000000;
+  struct ms_event ev[] = {
+      {.site_id = 0x1111, .slot = 1, .size = 8, .ptr = 0x1000, .ts = t0, .kind = MS_EV_ALLOC,
+       .weight = 1.0},
+      {.site_id = 0x2222, .slot = 2, .ptr = 0x1000, .ts = t0 - 500, .kind = MS_EV_FREE,
+       .weight = 1.0},
+      {.site_id = 0x1111, .slot = 1, .size = 16, .ptr = 0x2000, .old_ptr = 0x3000,
+       .ts = t0 - 100, .begin_delta = 50, .kind = MS_EV_REALLOC, .weight = 1.0},
+      {.site_id = 0x1111, .slot = 1, .size = 8, .ptr = 0x4000, .ts = t0 + 7, .kind = MS_EV_ALLOC,
+       .weight = 1.0},
+  };
+  for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) ms_thread_push_event(&ms_self, &ev[i]);
+  __memscope_free(p, &sites[1]);
+  ms_thread_exit(&ms_self);
+  struct record_list l;
+  read_own_file(&l);
+  const msgpack_object *list = NULL;
+  for (size_t i = 1; i < l.count; i++)
+    if (rec_type(&l.items[i]) == MS_REC_EVENTS) list = rec_field(&l.items[i].data, MS_EVENTS_LIST);
+  ck_assert_ptr_nonnull(list);
+  ck_assert_uint_eq(list->via.array.size, 6); /* malloc, the four, free */
+  const msgpack_object *e = list->via.array.ptr;
+  ck_assert_uint_eq(rec_u64(&e[1], MS_EV_TS), t0);
+  ck_assert_uint_eq(rec_u64(&e[2], MS_EV_TS), t0);     /* was t0 - 500 */
+  ck_assert_uint_eq(rec_u64(&e[3], MS_EV_KIND), MS_EV_REALLOC);
+  ck_assert_uint_eq(rec_u64(&e[3], MS_EV_TS), t0);     /* was t0 - 100 */
+  ck_assert_uint_eq(rec_u64(&e[3], MS_EV_BEGIN_NS), t0); /* was t0 - 150 */
+  ck_assert_uint_eq(rec_u64(&e[4], MS_EV_TS), t0 + 7); /* later: as it was */
+  ck_assert_uint_ge(rec_u64(&e[5], MS_EV_TS), t0 + 7);
+  records_free(&l);
+}
+END_TEST
+
 START_TEST(realloc_and_calloc_fields) {
   start_in_temp_dir();
   __memscope_register_module_v6(&module);
@@ -400,6 +441,7 @@ int main(void) {
   tcase_add_test(tc, modules_are_listed_with_build_ids);
   tcase_add_test(tc, errno_survives_the_first_event);
   tcase_add_test(tc, realloc_and_calloc_fields);
+  tcase_add_test(tc, times_never_step_back_on_a_thread);
   tcase_add_test(tc, snapshot_live_bytes_are_exact);
   tcase_add_test(tc, mode_off_writes_nothing);
   tcase_add_test(tc, fork_child_writes_its_own_file);
