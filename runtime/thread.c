@@ -499,7 +499,7 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
     uint32_t session = ms_session();
     if (t->session != session) join_session(t, session);
     __atomic_store_n(&t->counters, t->counters_mem, __ATOMIC_RELAXED);
-    ms_resource_ensure_started();
+    /* (not the resource sampler: this may be a signal handler's call, resource.c) */
     /* A thread that just joined a full-mode session announces its event as
      * ms_thread_ensure does (it could not before: record_all was not set yet), or a
      * stop meanwhile would not wait for it and would keep its count without its event. */
