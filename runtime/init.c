@@ -178,6 +178,10 @@ static void fork_child(void) {
   pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
   ms_resource_unlock();
   atomic_store(&fork_pending, FORK_NONE);
+  /* The child's resource sampler, here, where its one thread holds no lock of glibc's
+   * (made new in the child) nor of ours (given back above), even when the program forked
+   * from a signal handler; not from its first recorded call (resource.c). */
+  if (ms_tracing()) ms_resource_ensure_started();
 }
 
 void ms_runtime_init(void) {
@@ -229,6 +233,9 @@ __attribute__((constructor(101))) static void ms_init_at_load(void) {
   ms_stacks_init(); /* here, never from inside an allocation: see stacks.c */
   /* The session's file now, so that a fatal signal never has to create it. */
   if (ms_tracing()) ms_output_open_now();
+  /* The resource sampler from here, never from a first recorded call (a signal handler's
+   * allocation may be one: resource.c). */
+  if (ms_tracing()) ms_resource_ensure_started();
 }
 
 __attribute__((destructor(101))) static void ms_fini_at_exit(void) {

@@ -739,7 +739,9 @@ int ms_lock_unless_forking(void *pthread_mutex);
 int ms_runtime_ready(void);
 
 /* ---- resource.c: the resource sampler thread (MEMSCOPE_RESOURCE_INTERVAL) -------- */
-void ms_resource_ensure_started(void); /* slow path: starts it once per process */
+/* Starts it once per process; never from a call that may be a signal handler's: the
+ * constructor, memscope_start(), a fork child's atfork handler (resource.c). */
+void ms_resource_ensure_started(void);
 void ms_resource_sample_now(void);      /* one RESOURCE record, from any thread */
 void ms_resource_after_fork_child(void);
 void ms_resource_lock(void); /* its table, held across fork (taken before the others) */

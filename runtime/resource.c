@@ -3,9 +3,17 @@
  * switches, and the CPU time of every recording thread: the timeline the merge turns
  * into peak CPU, peak memory, I/O totals and per-thread CPU shares.
  *
- * It is a thread of its own ("memscope-res"), started on the first recorded event of a
- * session (never from a constructor), detached, with every signal blocked so the
- * program's signals go to the program's threads.  It reads /proc (ms_os_read_file) into
+ * It is a thread of its own ("memscope-res"), detached, with every signal blocked so the
+ * program's signals go to the program's threads.  It is started only where the program
+ * is known not to be inside a signal handler: the runtime's constructor (a session from
+ * the start), memscope_start() (a session begun later), and a fork child's atfork
+ * handler (right after fork: the child's one thread, holding none of glibc's locks nor
+ * ours).  Not
+ * on a thread's first recorded call, as it was: that call may be a signal handler's
+ * malloc, and pthread_create is not async-signal-safe (it takes glibc's stack cache lock
+ * and ours, which the interrupted code may hold: a deadlock the program never had).
+ * What it costs: the thread exists from the start even if the program never allocates,
+ * and a fork child that only calls exec pays one pthread_create.  It reads /proc (ms_os_read_file) into
  * buffers of its own and allocates nothing.  Off unless MEMSCOPE_RESOURCE_INTERVAL is set;
  * cost per tick: three /proc reads plus two per recording thread. */
 #define _GNU_SOURCE
@@ -146,7 +154,7 @@ void ms_resource_ensure_started(void) {
   pthread_attr_destroy(&attr);
 }
 
-/* A fork child has no sampler thread: its first recorded event starts one. */
+/* A fork child has no sampler thread: init.c's fork_child starts one. */
 void ms_resource_lock(void) { pthread_mutex_lock(&table_lock); }
 void ms_resource_unlock(void) { pthread_mutex_unlock(&table_lock); }
 void ms_resource_after_fork_child(void) { atomic_store(&started, 0); }

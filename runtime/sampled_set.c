@@ -16,8 +16,11 @@
  * The exact table: open addressing over 2^20 slots of an address and what its block
  * stands for (16 MiB reserved, pages used as touched: one cache line per operation),
  * inserted and removed with compare-and-swap.  Only sampled allocations and filter hits
- * touch it, never the fast path.  Full mode keeps no block here (every block is an
- * event; its live bytes are the thread's exact counts, sampler.c).  A block is inserted before its
+ * touch it, never the fast path.  Full mode keeps every live block here too (sampler.c:
+ * memscope_snapshot()'s exact live bytes are the sum of what the set holds; about 8% of
+ * full mode's time, docs/runtime.md), so there the table is also a bound: once a probe
+ * sequence finds no room (toward 2^20 live blocks) a block goes unkept, its event is
+ * still written, and the live bytes leave it out.  A block is inserted before its
  * allocation returns to the program and removed before its free reaches the allocator,
  * so the program's own ordering of allocation before free orders our updates too.
  * The runtime's own blocks (sampled_set.h) live in the same table under a tagged key,

@@ -83,6 +83,7 @@ int ms_session_start(const char *dir) {
   ms_output_unlock();
   ms_threads_unlock();
   ms_busy_end(was);
+  if (!err) ms_resource_ensure_started(); /* (a session begun here: resource.c) */
   return err;
 }
 

@@ -499,7 +499,7 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
     uint32_t session = ms_session();
     if (t->session != session) join_session(t, session);
     __atomic_store_n(&t->counters, t->counters_mem, __ATOMIC_RELAXED);
-    ms_resource_ensure_started();
+    /* (not the resource sampler: this may be a signal handler's call, resource.c) */
     /* A thread that just joined a full-mode session announces its event as
      * ms_thread_ensure does (it could not before: record_all was not set yet), or a
      * stop meanwhile would not wait for it and would keep its count without its event. */
@@ -541,8 +541,10 @@ uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames) {
   return t->frames;
 }
 
-/* A new EVENTS chunk with room for `need` bytes of content: 0 when there is none (no
- * file, no room).  A new file starts the thread's numbering, sizes and stack ids over. */
+/* A new EVENTS chunk with room for `need` bytes of content: 1, or 0 when there is none
+ * (no file, no room), or -1 when a fork under way kept the output lock too long (the
+ * event is dropped and counted as dropped).  A new file starts the thread's numbering,
+ * sizes and stack ids over. */
 static int events_next(struct ms_thread *t, uint32_t need) {
   events_drop(t);
   if (ms_chunks_full()) return 0;
@@ -551,7 +553,7 @@ static int events_next(struct ms_thread *t, uint32_t need) {
   void *c = NULL;
   if (!ms_output_lock_recording()) { /* a fork under way (init.c): this event is dropped */
     ms_thread_note_dropped(t);
-    return 0;
+    return -1;
   }
   /* An event of a session that has ended since the thread's check (a memscope_start()
    * took the lock meanwhile) was counted in that session: it does not go into the next
@@ -579,6 +581,26 @@ static int events_next(struct ms_thread *t, uint32_t need) {
   return c != NULL;
 }
 
+/* A full-mode event dropped (a fork under way, events_next): its call leaves the
+ * thread's counts too, as every dropped call does (format.md, THREAD's `dropped`), or the
+ * COUNTERS would hold a call no event shows and the merge would call the file's counts
+ * and events disagreeing.  Full mode only: there each counted call is exactly one event
+ * (sampled mode's lost sample leaves its call counted, which is true and checked
+ * against nothing).  What was counted, as sampler.c counts it: an allocation or a
+ * realloc that returned a block, its call and bytes at its site; a free of non-NULL, its
+ * call; a realloc that released its old block, the thread's MS_SLOT_RELEASES.  The
+ * site's size range stays as it was (a min or max may be the dropped call's). */
+static void uncount(struct ms_thread *t, const struct ms_event *ev) {
+  struct ms_site_counter *c = t->counters_mem;
+  if (!c || !t->record_all) return;
+  if (ev->ptr) {
+    c[ev->slot].calls--;
+    if (ev->kind != MS_EV_FREE) c[ev->slot].bytes -= ev->size;
+  }
+  if (ev->kind == MS_EV_REALLOC && ev->old_ptr && (ev->ptr || ev->size == 0))
+    c[MS_SLOT_RELEASES].calls--;
+}
+
 /* Full mode's plain allocations are ALLOC items; anything a sample says more is SAMPLE. */
 static uint32_t item_op(const struct ms_event *ev) {
   if (ev->kind == MS_EV_FREE) return MS_ITEM_FREE;
@@ -602,8 +624,12 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
   int fresh = 0; /* a new chunk */
   if (MS_UNLIKELY(!t->ev_chunk || t->ev_used + need > t->ev_size - hdr ||
                   t->ev_gen != atomic_load_explicit(&ms_output_gen, memory_order_relaxed))) {
-    if (!events_next(t, need)) {
-      if (ms_chunks_full()) ms_chunks_note_lost(1);
+    int got = events_next(t, need);
+    if (got <= 0) {
+      if (got < 0)
+        uncount(t, ev); /* (before the announcement ends: a stop's snapshot comes after) */
+      else if (ms_chunks_full())
+        ms_chunks_note_lost(1);
       if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
       return;
     }

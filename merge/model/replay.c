@@ -11,7 +11,12 @@
  * Ordering rule: by timestamp; at equal timestamps, releases before allocations across
  * threads (the clock may be coarse); within one thread, always program order (a thread
  * may malloc and free a block within one clock tick).  So this is a k-way merge of the
- * per-thread streams, each kept in program order.
+ * per-thread streams, each kept in program order.  Even where a thread's times step back
+ * (files from runtimes before the one that holds them: the TSC read a little behind on
+ * another CPU, an unfenced read run early): the thread's own order is what happened, and
+ * a malloc and free of one block sorted by such times would become an unmatched free and
+ * a block live for ever.  The item that steps back waits behind its predecessors; the
+ * merge then takes it as soon as it is the thread's next (its key is its own time).
  *
  * Streaming: events wait in per-thread queues (the window) only until no record still to
  * come can hold an earlier event.  With the pre-scan's order (scan.h) that moment is
@@ -1057,7 +1062,8 @@ static void release(struct mg_process *proc, struct mg_replay *r,
       mg_live_prefetch(&r->live, t->q.items[t->q.head + PREFETCH_AHEAD].ptr);
     size_t at = t->q.head++;
     r->pending--;
-    r->frontier = it->ts;
+    if (it->ts > r->frontier) /* (a thread's item that steps back leaves it) */
+      r->frontier = it->ts;
     r->released_any = true;
     if (__builtin_expect(it->op & OP_WEIGHTED, 0))
       apply(proc, r, th, it, t->q.weights[at]);
@@ -1139,26 +1145,14 @@ static void reserve(struct mg_replay *r, struct tstate *t, size_t items) {
   }
 }
 
-/* An item earlier than the last one queued (a batch out of order, the clock having
- * stepped back): in time order, after those of equal time (program order). */
-static size_t insert_sorted(struct tstate *t, struct mg_plain_event it) {
-  struct seg *s = &t->q;
-  size_t i = s->len++;
-  while (i > s->head && s->items[i - 1].ts > it.ts) {
-    s->items[i] = s->items[i - 1];
-    if (s->weights)
-      s->weights[i] = s->weights[i - 1];
-    i--;
-  }
-  s->items[i] = it;
-  return i;
-}
-
-/* Queues one item in time order within its thread (program order among equal times), or
- * replays it now when the window has already passed its time.  Room was reserved. */
+/* Queues one item at its thread's end (program order, whatever its time), or replays it
+ * now when the window has already passed its time and nothing of its thread waits (else
+ * it would overtake its predecessors: it waits behind them, late all the same).  Room was
+ * reserved. */
 static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
                          struct batch *b, struct mg_plain_event it, double weight) {
-  if (__builtin_expect(it.ts < b->late_before, 0)) {
+  if (__builtin_expect(it.ts < b->late_before, 0) && b->t->q.head == b->t->q.len &&
+      !b->t->z.nb) {
     struct mg_plain_event late = it; /* `it` itself stays in registers */
     r->late++;
     apply(proc, r, thread, &late, weight);
@@ -1172,12 +1166,11 @@ static inline void queue(struct mg_process *proc, struct mg_replay *r, uint32_t 
     if (!s->weights) /* as many as items: the same index */
       s->weights = mg_xmalloc(s->cap * sizeof *s->weights);
   }
+  if (__builtin_expect(it.ts < b->late_before, 0))
+    r->late++; /* (behind its thread's waiting items: see above) */
   size_t at = s->len;
-  if (__builtin_expect(s->len > s->head && s->items[s->len - 1].ts > it.ts, 0)) {
-    at = insert_sorted(t, it);
-  } else { /* field by field: a copy of the whole from the stack would stall on its stores */
-    s->items[s->len++] = item(it.ts, it.ptr, it.size, it.site, it.op);
-  }
+  /* field by field: a copy of the whole from the stack would stall on its stores */
+  s->items[s->len++] = item(it.ts, it.ptr, it.size, it.site, it.op);
   if (it.op & OP_WEIGHTED)
     s->weights[at] = weight;
   if (it.ts > t->last_ts)

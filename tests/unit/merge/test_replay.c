@@ -104,8 +104,35 @@ START_TEST(test_equal_ts_same_thread) {
 }
 END_TEST
 
-/* A thread's batches arriving out of order are put back in time order. */
-START_TEST(test_thread_batches_out_of_order) {
+/* A thread whose times step back (an older runtime's file: format.md): its program order
+ * wins.  Thread 1 mallocs P at 10 and frees it at 5, mallocs Q at 7 and frees it at 12;
+ * thread 2 mallocs R at 8.  Sorted by time, P's free would come first (unmatched) and P
+ * would stay live. */
+START_TEST(test_thread_steps_back) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 101, 4);
+  fx_alloc(&f, SITE_MALLOC, 16, P, 10);
+  fx_free(&f, SITE_FREE, P, 5);
+  fx_alloc(&f, SITE_OTHER, 24, Q, 7);
+  fx_free(&f, SITE_FREE, Q, 12);
+  fx_events(&f, 2, 102, 1);
+  fx_alloc(&f, SITE_OTHER, 32, R, 8);
+  fx_end(&f, 20, "exit");
+  struct mg_profile *p = profile_of(&f);
+  ck_counts(&p->totals, 3, 0, 0, 2, 0, 0, 72, 40, 1, 32);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_MALLOC)->counts.live_blocks, 0);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_FREE)->counts.bytes_freed, 40);
+  ck_assert_uint_eq(mg_process_find_thread(p->inputs[0].process, 1)->counts.live_blocks, 0);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
+/* The same across a thread's batches: its second batch is earlier than its first, and
+ * still comes after it.  Thread 1 frees P at 10, then mallocs P at 5: an unmatched free,
+ * then a block live at exit (in time order they were a matched pair). */
+START_TEST(test_thread_batches_step_back) {
   struct fx f;
   start(&f);
   fx_events(&f, 1, 101, 1);
@@ -113,7 +140,8 @@ START_TEST(test_thread_batches_out_of_order) {
   fx_events(&f, 1, 101, 1);
   fx_alloc(&f, SITE_MALLOC, 16, P, 5);
   struct mg_profile *p = profile_of(&f);
-  ck_counts(&p->totals, 1, 0, 0, 1, 0, 0, 16, 16, 0, 0);
+  ck_counts(&p->totals, 1, 0, 0, 1, 0, 1, 16, 0, 1, 16);
+  ck_assert_uint_eq(mg_profile_find_site(p, SITE_MALLOC)->counts.live_blocks, 1);
   mg_profile_free(p);
   fx_destroy(&f);
 }
@@ -392,8 +420,9 @@ END_TEST
  * than the 256 decoded at a time: thread 1 mallocs, thread 2 frees thread 1's blocks 100
  * events later (after 100 mallocs of its own), thread 3 mallocs and reallocs its blocks;
  * then a chunk of thread 1 whose clock stepped back (queued item by item after its
- * encoded ones).  All times differ, so the replay's order is the times': the test adds
- * the sizes up in that order for the peak. */
+ * encoded ones).  All times differ, so the replay's order is the times' but for that
+ * chunk's first event, which steps back and comes right after its thread's event before
+ * it (program order: replay.c): the test adds the sizes up in that order for the peak. */
 #define EW_N 1200
 #define EW_CHUNK 600
 #define EW_LAG 100
@@ -404,13 +433,13 @@ END_TEST
 #define P4 0x7f0000400000ULL
 
 struct ew_event {
-  uint64_t ts;
+  uint64_t key; /* 2 x its time, + 1 for the one that steps back: the replay's order */
   int64_t delta;
 };
 
-static int by_ts(const void *a, const void *b) {
+static int by_key(const void *a, const void *b) {
   const struct ew_event *x = a, *y = b;
-  return (x->ts > y->ts) - (x->ts < y->ts);
+  return (x->key > y->key) - (x->key < y->key);
 }
 
 static uint64_t ew_file(struct fx *f) {
@@ -421,41 +450,40 @@ static uint64_t ew_file(struct fx *f) {
     fx_events(f, 1, 101, EW_CHUNK);
     for (size_t i = c * EW_CHUNK; i < (c + 1) * EW_CHUNK; i++) {
       fx_alloc(f, SITE_MALLOC, 16, P1 + i * 16, 4 * i + 1);
-      ev[n++] = (struct ew_event){4 * i + 1, 16};
+      ev[n++] = (struct ew_event){2 * (4 * i + 1), 16};
     }
     fx_events(f, 2, 102, EW_CHUNK);
     for (size_t i = c * EW_CHUNK; i < (c + 1) * EW_CHUNK; i++) {
       if (i < EW_LAG) {
         fx_alloc(f, SITE_OTHER, 8, P2 + i * 16, 4 * i + 2);
-        ev[n++] = (struct ew_event){4 * i + 2, 8};
+        ev[n++] = (struct ew_event){2 * (4 * i + 2), 8};
       } else {
         fx_free(f, SITE_FREE, P1 + (i - EW_LAG) * 16, 4 * i + 2);
-        ev[n++] = (struct ew_event){4 * i + 2, -16};
+        ev[n++] = (struct ew_event){2 * (4 * i + 2), -16};
       }
     }
     fx_events(f, 3, 103, EW_CHUNK);
     for (size_t i = c * EW_CHUNK; i < (c + 1) * EW_CHUNK; i++) {
       if (i % 2 == 0) {
         fx_alloc(f, SITE_MALLOC, 32, P3 + i * 16, 4 * i + 3);
-        ev[n++] = (struct ew_event){4 * i + 3, 32};
+        ev[n++] = (struct ew_event){2 * (4 * i + 3), 32};
       } else { /* the block just allocated grows: released, then its result */
         fx_realloc(f, SITE_REALLOC, 64, P3 + i * 16, 4 * i + 3, P3 + (i - 1) * 16, 4 * i + 3);
-        ev[n++] = (struct ew_event){4 * i + 3, 64 - 32};
+        ev[n++] = (struct ew_event){2 * (4 * i + 3), 64 - 32};
       }
     }
   }
-  /* The first event of thread 1's last chunk is earlier than the last one before it,
-   * and gets the address that one gets next: in time order, that one overwrites it. */
+  /* The first event of thread 1's last chunk is earlier than the last one before it, and
+   * gets the address that one got: in program order, it overwrites that one (16 bytes
+   * no longer live, 8 bytes now), right after it. */
   fx_events(f, 1, 101, EW_BACK);
   for (size_t i = 0; i < EW_BACK; i++) {
     fx_alloc(f, SITE_OTHER, 8, i ? P4 + i * 16 : P1 + (EW_N - 1) * 16, 4 * (EW_N - 1 + i));
-    ev[n++] = (struct ew_event){4 * (EW_N - 1 + i), 8};
+    ev[n++] = i ? (struct ew_event){2 * (4 * (EW_N - 1 + i)), 8}
+                : (struct ew_event){2 * (4 * (EW_N - 1) + 1) + 1, 8 - 16};
   }
   fx_end(f, 4 * EW_N + 10, "exit");
-  for (size_t i = 0; i < n; i++) /* the overwritten block is no longer counted live */
-    if (ev[i].ts == 4 * (EW_N - 1) + 1)
-      ev[i].delta -= 8;
-  qsort(ev, n, sizeof *ev, by_ts);
+  qsort(ev, n, sizeof *ev, by_key);
   int64_t live = 0, peak = 0;
   for (size_t i = 0; i < n; i++) {
     live += ev[i].delta;
@@ -492,11 +520,12 @@ START_TEST(test_encoded_window) {
     ck_assert_uint_eq(p->totals.reallocs, EW_N / 2);
     ck_assert_uint_eq(p->totals.peak_live_bytes, peak);
     const struct mg_site *m = mg_profile_find_site(p, SITE_MALLOC);
-    ck_assert_uint_eq(m->counts.live_blocks, EW_LAG); /* thread 1's last, never freed */
-    ck_assert_uint_eq(m->counts.live_bytes, EW_LAG * 16);
+    /* thread 1's last, never freed, but for the one overwritten */
+    ck_assert_uint_eq(m->counts.live_blocks, EW_LAG - 1);
+    ck_assert_uint_eq(m->counts.live_bytes, (EW_LAG - 1) * 16);
     ck_assert_uint_eq(mg_profile_find_site(p, SITE_REALLOC)->counts.live_bytes, EW_N / 2 * 64);
     ck_assert_uint_eq(mg_profile_find_site(p, SITE_OTHER)->counts.live_blocks,
-                      EW_LAG + EW_BACK - 1); /* one overwritten */
+                      EW_LAG + EW_BACK); /* the one that overwrote */
     ck_assert_uint_eq(mg_process_find_thread(proc, 1)->counts.allocations, EW_N + EW_BACK);
     ck_assert_uint_eq(p->totals.overwritten_blocks, 1);
     mg_profile_free(p);
@@ -512,7 +541,8 @@ Suite *replay_suite(void) {
   tcase_add_test(tc, test_cross_thread_reuse);
   tcase_add_test(tc, test_equal_ts_free_first);
   tcase_add_test(tc, test_equal_ts_same_thread);
-  tcase_add_test(tc, test_thread_batches_out_of_order);
+  tcase_add_test(tc, test_thread_steps_back);
+  tcase_add_test(tc, test_thread_batches_step_back);
   tcase_add_test(tc, test_overwritten_block);
   suite_add_tcase(s, tc);
   tc = tcase_create("realloc");
