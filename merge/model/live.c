@@ -149,7 +149,12 @@ static void rehash(struct live_table *t, size_t cap) {
 
 bool mg_live_put(struct live_table *t, uint64_t ptr, const struct live_block *b,
                  struct live_block *old) {
-  if ((t->len + 1) * 2 > t->cap)
+  /* Two thirds full at most, not half: the table takes a quarter less memory on
+   * average (the C++ pool file of docs/merge.md: peak RSS 57 -> 41 MB), for about 25%
+   * more instructions in put and remove (3% of the merge) and no CPU time lost
+   * (fewer fresh pages to fault in and zero, about 10 us each on the CI VM).  A
+   * quarter of a table doubled for a few more blocks is never used. */
+  if ((t->len + 1) * 3 > t->cap * 2)
     rehash(t, t->cap ? t->cap * 2 : 16);
   bool existed;
   size_t i = find(t, ptr, &existed);

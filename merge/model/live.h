@@ -38,7 +38,7 @@ struct live_slot {
 #define LIVE_CHAIN_MAX 0x3fffffffu
 
 /* Linear probing, Robin Hood order, backward-shift deletion (no tombstones: a replay
- * churns), at most half full.  A block's home slot keeps nearby addresses near: the
+ * churns), at most two thirds full (live.c: why).  A block's home slot keeps nearby addresses near: the
  * address's 16-byte granule within its 256-byte region, after a place per region from a
  * hash (Fibonacci: consecutive regions spread evenly).
  * A program allocates and frees next to what it just touched, so the replay's probes

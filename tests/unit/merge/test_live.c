@@ -105,6 +105,33 @@ static void churn(int layout) {
   mg_live_destroy(&t);
 }
 
+/* The table grows at two thirds full, not before: 170 blocks in 256 slots, the 171st
+ * doubles it; every block found again after each growth, packed, aliased or scattered. */
+static void fill(int layout) {
+  struct live_table t = {0};
+  for (size_t k = 0; k < 171; k++) {
+    struct live_block nb = {.size = k, .weight = 1.0, .site = (uint32_t)k + 1}, old;
+    ck_assert(!mg_live_put(&t, key_of(layout, k), &nb, &old));
+    size_t want = k < 10 ? 16 : k < 21 ? 32 : k < 42 ? 64 : k < 85 ? 128 : k < 170 ? 256 : 512;
+    ck_assert_uint_eq(t.cap, want);
+  }
+  ck_assert_uint_eq(t.len, 171);
+  for (size_t k = 0; k < 171; k++) {
+    struct live_block out;
+    ck_assert(mg_live_remove(&t, key_of(layout, k), &out));
+    ck_assert_uint_eq(out.size, k);
+    ck_assert_uint_eq(out.site, k + 1);
+  }
+  ck_assert_uint_eq(t.len, 0);
+  mg_live_destroy(&t);
+}
+
+START_TEST(test_live_fill) {
+  for (int layout = 0; layout < 3; layout++)
+    fill(layout);
+}
+END_TEST
+
 START_TEST(test_live_packed) { churn(0); }
 END_TEST
 START_TEST(test_live_aliased) { churn(1); }
@@ -118,6 +145,7 @@ Suite *live_suite(void) {
   tcase_add_test(tc, test_live_packed);
   tcase_add_test(tc, test_live_aliased);
   tcase_add_test(tc, test_live_scattered);
+  tcase_add_test(tc, test_live_fill);
   suite_add_tcase(s, tc);
   return s;
 }
