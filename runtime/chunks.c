@@ -48,7 +48,9 @@ int ms_chunks_full(void) { return atomic_load_explicit(&chunks_full, memory_orde
  * at win + (offset - win_off) and not yet any chunk's (output lock). */
 static char *win;
 static uint64_t win_off, win_end, carve_from;
-static uint64_t reserved_end; /* the end of the last window: the file's size then */
+/* The end of the last window: the file's size then (written under the output lock, read
+ * by the resource sampler without it). */
+static uint64_t reserved_end;
 
 /* Windows mapped whole until their last chunk goes: `at` NULL is a free entry.  `users`
  * counts the chunks carved from it and still in use, plus one while it is the current
@@ -109,7 +111,7 @@ static void window_drop(void) {
 
 void ms_chunks_reset(void) {
   window_drop(); /* (a fork child's: a mapping of the parent's file, never written) */
-  reserved_end = 0;
+  __atomic_store_n(&reserved_end, 0, __ATOMIC_RELAXED);
   atomic_store_explicit(&chunks_full, 0, memory_order_relaxed);
 }
 
@@ -127,7 +129,14 @@ void ms_chunks_trim_locked(int fd) {
   if (!st || fd < 0) return;
   uint64_t end = __atomic_load_n(&st->chunk_end, __ATOMIC_RELAXED);
   if (reserved_end > end) ms_os_truncate(fd, end);
-  reserved_end = 0;
+  __atomic_store_n(&reserved_end, 0, __ATOMIC_RELAXED);
+}
+
+uint64_t ms_chunks_file_bytes(void) {
+  struct ms_file_status *st = ms_output_status();
+  uint64_t end = st ? __atomic_load_n(&st->chunk_end, __ATOMIC_RELAXED) : 0;
+  uint64_t reserved = __atomic_load_n(&reserved_end, __ATOMIC_RELAXED);
+  return reserved > end ? reserved : end;
 }
 
 /* [off, off + size) reserved: inside the window, or a new window from off on, or (no room
@@ -147,7 +156,7 @@ static int reserve(int fd, uint64_t off, uint32_t size) {
     if (win && len == MS_WINDOW_BYTES) ms_os_populate(win, (size_t)len);
     win_off = carve_from = off;
     win_end = off + len;
-    if (win_end > reserved_end) reserved_end = win_end;
+    if (win_end > reserved_end) __atomic_store_n(&reserved_end, win_end, __ATOMIC_RELAXED);
     if (!win) carve_from = win_end; /* reserved all the same: only not mapped */
     return 0;
   }

@@ -106,10 +106,10 @@ void ms_resource_sample_now(void) {
     s.process[MS_RES_READ] = keyed(buf, "read_bytes");
     s.process[MS_RES_WRITE] = keyed(buf, "write_bytes");
   }
-  /* memscope's own file counts in write_bytes (its chunks are dirtied through mappings):
-   * its size so far lets the merge leave it out of the program's writes. */
-  struct ms_file_status *st = ms_output_status();
-  if (st) s.process[MS_RES_OWN_FILE] = __atomic_load_n(&st->chunk_end, __ATOMIC_RELAXED);
+  /* memscope's own file counts in write_bytes (its chunks are dirtied through mappings,
+   * a window's pages all at once when it is mapped): its size so far, the window reserved
+   * ahead included, lets the merge leave it out of the program's writes. */
+  s.process[MS_RES_OWN_FILE] = ms_chunks_file_bytes();
   if (read_proc("/proc/self/status", buf, sizeof buf)) {
     s.process[MS_RES_VCSW] = keyed(buf, "\nvoluntary_ctxt_switches");
     s.process[MS_RES_IVCSW] = keyed(buf, "nonvoluntary_ctxt_switches");
