@@ -89,6 +89,8 @@ struct scan {
   bool static_link;   /* -static, -static-pie: no shared runtime possible */
   bool no_stdlib;     /* -nostdlib, -nodefaultlibs: the user links everything */
   bool debug_level;   /* some -g option that sets the debug level */
+  bool language_set;  /* a -x LANG (not none) holds at the end: it would apply to the
+                       * runtime appended after the inputs, so a -x none goes first */
   int sources, others; /* inputs to compile; inputs that are not */
   int depth;          /* response-file nesting */
 };
@@ -230,8 +232,10 @@ static void scan_args(struct scan *s, int argc, char **argv) {
         s->no_link = true; /* a precompiled header is made, nothing is linked */
     } else if (strcmp(a, "-x") == 0 && i + 1 < argc) {
       lang = strcmp(argv[++i], "none") == 0 ? NULL : argv[i];
+      s->language_set = lang != NULL;
     } else if (starts_with(a, "-x") && a[2] != '\0') {
       lang = strcmp(a + 2, "none") == 0 ? NULL : a + 2;
+      s->language_set = lang != NULL;
     } else if (takes_value(a)) {
       if (strcmp(a, "-l") == 0)
         s->others++;
@@ -480,6 +484,10 @@ int main(int argc, char **argv) {
   if (links) {
     bool static_rt = strcmp(mode, "static") == 0;
     const char *rt = find_runtime_dir(dir, static_rt);
+    if (s.language_set) { /* (`-x c++ a.c` would read the library as C++ source) */
+      cmd[n++] = "-x";
+      cmd[n++] = "none";
+    }
     if (static_rt) {
       /* Whole and exported: a dlopen'ed instrumented library may call any entry point
        * (docs/pass.md, "Shared libraries"). */
