@@ -549,6 +549,8 @@ static inline int ms_maybe_sampled(uintptr_t p) {
   return __atomic_load_n(&__memscope_free_filter[ms_filter_slot(p)], __ATOMIC_RELAXED) != 0;
 }
 void ms_sampled_set_init(int every_free); /* every_free: full mode */
+/* Bytes of address space per slot of the exact table (16 up to 4 KiB: sampled_set.c). */
+uint32_t ms_sampled_set_slot_bytes(void);
 /* Adds a sampled block standing for `est_bytes` (weight x size); 0 when the set is full. */
 int ms_sampled_insert(uintptr_t p, int64_t est_bytes);
 /* 1 when p was sampled (and is no more); *est_bytes is what it stood for. */

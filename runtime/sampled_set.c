@@ -78,6 +78,8 @@ void ms_sampled_set_init(int every_free) {
   table = ms_os_reserve(TABLE_SIZE * sizeof(struct slot));
 }
 
+uint32_t ms_sampled_set_slot_bytes(void) { return (uint32_t)1 << slot_shift; }
+
 /* Neighbouring blocks in neighbouring slots (one per 16 bytes of address, four to a cache
  * line, or per 2^slot_shift bytes), each 1 MiB region of address space starting at its
  * own pseudo-random offset:

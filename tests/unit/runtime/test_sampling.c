@@ -347,6 +347,35 @@ START_TEST(sampled_realloc_is_a_free_and_an_allocation) {
 }
 END_TEST
 
+/* The exact table at this interval (64 KiB): a slot covers 4 KiB of address, so blocks
+ * in one 4 KiB granule share a home slot and probe past each other.  Each must still be
+ * kept, found with its own weight, found once, and only when it was kept. */
+START_TEST(blocks_sharing_a_slot_are_kept_apart) {
+  ck_assert_uint_eq(ms_sampled_set_slot_bytes(), 4096);
+  const uintptr_t base = (uintptr_t)0x5a5a12340000ull; /* no block lives there */
+  enum { PER_GRANULE = 16, GRANULES = 4 }; /* far denser than 1 in 64 KiB */
+  for (uintptr_t g = 0; g < GRANULES; g++)
+    for (uintptr_t i = 0; i < PER_GRANULE; i++)
+      ck_assert(ms_sampled_insert(base + g * 4096 + i * 16, (int64_t)(g * 1000 + i + 1)));
+  ck_assert(ms_maybe_sampled(base));
+  int64_t est = -1;
+  ck_assert(!ms_sampled_remove(base + 8, &est)); /* never inserted: between two */
+  ck_assert_int_eq(est, 0);
+  ck_assert(!ms_sampled_remove(base + GRANULES * 4096, &est)); /* the next granule */
+  for (uintptr_t g = 0; g < GRANULES; g++)
+    for (uintptr_t i = PER_GRANULE; i-- > 0;) { /* the other way round: past tombstones */
+      ck_assert(ms_sampled_remove(base + g * 4096 + i * 16, &est));
+      ck_assert_int_eq(est, (int64_t)(g * 1000 + i + 1));
+      ck_assert(!ms_sampled_remove(base + g * 4096 + i * 16, &est)); /* once only */
+    }
+  ck_assert(!ms_maybe_sampled(base)); /* the filter's counts went back to zero */
+  /* the tombstones left behind take new blocks */
+  ck_assert(ms_sampled_insert(base + 16, 7));
+  ck_assert(ms_sampled_remove(base + 16, &est));
+  ck_assert_int_eq(est, 7);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime_sampling");
   TCase *tc = tcase_create("sampling");
@@ -360,6 +389,7 @@ int main(void) {
   tcase_add_test(tc, tiered_policy_samples_large_blocks_always);
   tcase_add_test(tc, counters_of_running_threads_are_written_at_exit);
   tcase_add_test(tc, sampled_realloc_is_a_free_and_an_allocation);
+  tcase_add_test(tc, blocks_sharing_a_slot_are_kept_apart);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
