@@ -444,6 +444,12 @@ struct ms_thread {
   struct ms_thread_rec *rec;            /* NULL until set up */
   char name[64];    /* a name given before set-up */
   uint64_t dropped_early; /* events dropped before set-up (a signal during it) */
+  /* libunwind's signal masks (stacks.c): while a capture has blocked every signal
+   * itself, the mask to restore (else NULL), and libunwind's own sigprocmask calls in it,
+   * skipped; unw_warm once a capture made few of them (its trace cache knows the paths). */
+  const void *unw_mask_saved;
+  uint32_t unw_mask_calls;
+  uint8_t unw_warm;
 };
 /* A site's counters in a thread's table: the runtime gives each site, as its `index`,
  * the byte offset of its slot (slot * 32), which saves a shift on the hot path. */
