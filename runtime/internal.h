@@ -448,6 +448,12 @@ struct ms_thread {
   struct ms_thread_rec *rec;            /* NULL until set up */
   char name[64];    /* a name given before set-up */
   uint64_t dropped_early; /* events dropped before set-up (a signal during it) */
+  /* libunwind's signal masks (stacks.c): while a capture has blocked every signal
+   * itself, the mask to restore (else NULL), and libunwind's own sigprocmask calls in it,
+   * skipped; unw_warm once a capture made few of them (its trace cache knows the paths). */
+  const void *unw_mask_saved;
+  uint32_t unw_mask_calls;
+  uint8_t unw_warm;
 };
 /* A site's counters in a thread's table: the runtime gives each site, as its `index`,
  * the byte offset of its slot (slot * 32), which saves a shift on the hot path. */
@@ -553,6 +559,8 @@ static inline int ms_maybe_sampled(uintptr_t p) {
   return __atomic_load_n(&__memscope_free_filter[ms_filter_slot(p)], __ATOMIC_RELAXED) != 0;
 }
 void ms_sampled_set_init(int every_free); /* every_free: full mode */
+/* Bytes of address space per slot of the exact table (16 up to 4 KiB: sampled_set.c). */
+uint32_t ms_sampled_set_slot_bytes(void);
 /* Adds a sampled block standing for `est_bytes` (weight x size); 0 when the set is full. */
 int ms_sampled_insert(uintptr_t p, int64_t est_bytes);
 /* 1 when p was sampled (and is no more); *est_bytes is what it stood for. */

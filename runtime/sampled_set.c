@@ -14,7 +14,8 @@
  * executables read it (abi.h).
  *
  * The exact table: open addressing over 2^20 slots of an address and what its block
- * stands for (16 MiB reserved, pages used as touched: one cache line per operation),
+ * stands for (16 MiB reserved, pages used as touched: one cache line per operation;
+ * how much address space a slot covers depends on the sampler: table_slot),
  * inserted and removed with compare-and-swap.  Only sampled allocations and filter hits
  * touch it, never the fast path.  Full mode keeps every live block here too (sampler.c:
  * memscope_snapshot()'s exact live bytes are the sum of what the set holds; about 8% of
@@ -52,8 +53,25 @@ struct slot {
   int64_t est;
 };
 static struct slot *table;
+/* log2 of the bytes of address space per slot (table_slot).  16 bytes (the smallest
+ * block) wherever every block may be kept; the byte sampler keeps an s-byte block with
+ * probability 1 - exp(-s/R) <= s/R, so at most 1/R of them per byte of heap (R the mean
+ * interval), and a slot may then cover R/8 bytes (at most 4 KiB): 1/8 of a block per slot
+ * on average, which linear probing absorbs.  With the default R (512 KiB) a page of the
+ * table covers 1 MiB of heap instead of 4 KiB: 512 threads' samples, spread over every
+ * arena, touched ~1,900 pages of it (a page fault each, ~3% of that run's CPU). */
+static unsigned slot_shift = 4;
+
+static unsigned shift_for(uint64_t mean_interval) {
+  unsigned shift = 4;
+  while (shift < 12 && ((uint64_t)1 << (shift + 1)) <= mean_interval / 8) shift++;
+  return shift;
+}
 
 void ms_sampled_set_init(int every_free) {
+  slot_shift = !every_free && ms_config.sampler == MS_SAMPLER_BYTES
+                   ? shift_for(ms_config.sample_interval)
+                   : 4;
   /* 255 is never decremented.  Full mode: every free reaches ms_sample_free.  Slot 0:
    * free(NULL) (hash 0) takes the slow path, where it is not counted. */
   if (every_free)
@@ -63,8 +81,11 @@ void ms_sampled_set_init(int every_free) {
   table = ms_os_reserve(TABLE_SIZE * sizeof(struct slot));
 }
 
+uint32_t ms_sampled_set_slot_bytes(void) { return (uint32_t)1 << slot_shift; }
+
 /* Neighbouring blocks in neighbouring slots (one per 16 bytes of address, four to a cache
- * line), each 1 MiB region of address space starting at its own pseudo-random offset:
+ * line, or per 2^slot_shift bytes), each 1 MiB region of address space starting at its
+ * own pseudo-random offset:
  * full mode inserts and removes every block, and a thread's blocks, which its allocator
  * keeps close together, then touch a few lines of the table instead of one line each
  * (a random hash made the table's cache misses 14% of full mode's time at 4 threads).
@@ -72,7 +93,8 @@ void ms_sampled_set_init(int every_free) {
  * aligned) from sharing slots. */
 static uint32_t table_slot(uintptr_t p) {
   uint64_t region = ((uint64_t)p >> 20) * 0x9E3779B97F4A7C15ull;
-  return (uint32_t)(((uint64_t)p >> 4) + (region >> (64 - TABLE_BITS))) & (TABLE_SIZE - 1);
+  return (uint32_t)(((uint64_t)p >> slot_shift) + (region >> (64 - TABLE_BITS))) &
+         (TABLE_SIZE - 1);
 }
 
 static void filter_add(uintptr_t p, int delta) {

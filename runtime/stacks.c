@@ -46,6 +46,8 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -100,6 +102,32 @@ static int unwinder_pipe2(int fds[2], int flags) {
   return 0;
 }
 
+/* libunwind blocks every signal around each use of its cache of unwind rules (two
+ * sigprocmask calls), so that a signal handler that unwinds cannot wait for the cache's
+ * lock held by the code it interrupted.  A thread's trace cache starts empty, and its first
+ * unwinds look up every frame there: ~22 of those calls per thread at 512 threads, ~15
+ * for each of 3,000 short-lived ones, ~2 us each on the test VM (a system call), about a
+ * tenth of the short-lived threads' run.  So until a thread's unwinds find their frames
+ * in the trace cache, ms_stack_capture blocks every signal once around the whole unwind
+ * (two calls), and libunwind's calls in it, sent here (its GOT, as for pipe2), do
+ * nothing: no handler can run on the thread meanwhile, which is what they were for.
+ * Any other call (the program's own use of the same libunwind, a warm thread's rare
+ * miss) is passed on as it was. */
+/* (libunwind calls it from its key destructor too, after a sanitizer let go of the
+ * thread: never instrumented, as unwind_pool.c's) */
+__attribute__((disable_sanitizer_instrumentation)) static int unwinder_sigprocmask(int how, const sigset_t *set, sigset_t *old) {
+  const sigset_t *saved = ms_self.unw_mask_saved;
+  if (!saved) return pthread_sigmask(how, set, old) == 0 ? 0 : -1;
+  ms_self.unw_mask_calls++;
+  if (old) memcpy(old, saved, sizeof *old); /* (what libunwind puts back: a no-op too) */
+  return 0;
+}
+
+/* A capture whose libunwind made fewer calls than this found (nearly) every frame in its
+ * trace cache: the thread's next captures leave the masking to libunwind (no call at
+ * all when nothing misses). */
+#define MS_UNW_WARM_CALLS 4u
+
 struct relro_find {
   uintptr_t base, start, end;
 };
@@ -130,6 +158,7 @@ static const struct redirect redirects[] = {
     {"pipe2", (void *)unwinder_pipe2},
     {"mmap", (void *)ms_unwind_pool_mmap},
     {"munmap", (void *)ms_unwind_pool_munmap},
+    {"sigprocmask", (void *)unwinder_sigprocmask},
 };
 
 /* Rewrites the GOT slots of libunwind (ours: we loaded it) that hold those imports. */
@@ -221,7 +250,18 @@ uint32_t ms_stack_capture(uint64_t *out, uint32_t max) {
   if (max > MS_STACK_MAX) max = MS_STACK_MAX;
   uint32_t skip = atomic_load_explicit(&runtime_frames, memory_order_relaxed);
   if (!ms_loader_list_enter()) return 0; /* (loader.c) */
+  sigset_t all, saved;
+  if (!ms_self.unw_warm && sigfillset(&all) == 0 &&
+      pthread_sigmask(SIG_SETMASK, &all, &saved) == 0) { /* (unwinder_sigprocmask) */
+    ms_self.unw_mask_calls = 0;
+    ms_self.unw_mask_saved = &saved;
+  }
   int n = fn(ips, (int)(max + skip));
+  if (ms_self.unw_mask_saved) {
+    ms_self.unw_mask_saved = NULL; /* (still blocked: no handler sees it set) */
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (ms_self.unw_mask_calls < MS_UNW_WARM_CALLS) ms_self.unw_warm = 1;
+  }
   ms_loader_list_leave();
   uint32_t first = 0;
   while (first < (uint32_t)n && in_runtime((uintptr_t)ips[first])) first++;

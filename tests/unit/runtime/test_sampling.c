@@ -6,6 +6,7 @@
 #include <check.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -347,6 +348,81 @@ START_TEST(sampled_realloc_is_a_free_and_an_allocation) {
 }
 END_TEST
 
+/* The exact table at this interval (64 KiB): a slot covers 4 KiB of address, so blocks
+ * in one 4 KiB granule share a home slot and probe past each other.  Each must still be
+ * kept, found with its own weight, found once, and only when it was kept. */
+START_TEST(blocks_sharing_a_slot_are_kept_apart) {
+  ck_assert_uint_eq(ms_sampled_set_slot_bytes(), 4096);
+  const uintptr_t base = (uintptr_t)0x5a5a12340000ull; /* no block lives there */
+  enum { PER_GRANULE = 16, GRANULES = 4 }; /* far denser than 1 in 64 KiB */
+  for (uintptr_t g = 0; g < GRANULES; g++)
+    for (uintptr_t i = 0; i < PER_GRANULE; i++)
+      ck_assert(ms_sampled_insert(base + g * 4096 + i * 16, (int64_t)(g * 1000 + i + 1)));
+  ck_assert(ms_maybe_sampled(base));
+  int64_t est = -1;
+  ck_assert(!ms_sampled_remove(base + 8, &est)); /* never inserted: between two */
+  ck_assert_int_eq(est, 0);
+  ck_assert(!ms_sampled_remove(base + GRANULES * 4096, &est)); /* the next granule */
+  for (uintptr_t g = 0; g < GRANULES; g++)
+    for (uintptr_t i = PER_GRANULE; i-- > 0;) { /* the other way round: past tombstones */
+      ck_assert(ms_sampled_remove(base + g * 4096 + i * 16, &est));
+      ck_assert_int_eq(est, (int64_t)(g * 1000 + i + 1));
+      ck_assert(!ms_sampled_remove(base + g * 4096 + i * 16, &est)); /* once only */
+    }
+  ck_assert(!ms_maybe_sampled(base)); /* the filter's counts went back to zero */
+  /* the tombstones left behind take new blocks */
+  ck_assert(ms_sampled_insert(base + 16, 7));
+  ck_assert(ms_sampled_remove(base + 16, &est));
+  ck_assert_int_eq(est, 7);
+}
+END_TEST
+
+/* A new thread's first unwinds (libunwind's trace cache empty): the capture blocks every
+ * signal once, libunwind's own sigprocmask calls come to the runtime and do nothing, and
+ * the thread's mask is its own again afterwards.  A thread is warm (libunwind masks for
+ * itself again) only after a capture that made fewer than 4 such calls: frames the trace
+ * cache cannot keep (here 4 of this test's) cost libunwind 2 calls each on every unwind,
+ * and the capture's 2 are then fewer. */
+struct cold_unwind {
+  uint32_t frames, calls_first, calls_last, saved_left, usr1_blocked, usr2_blocked, warm;
+};
+static void *cold_unwind_thread(void *arg) {
+  struct cold_unwind *c = arg;
+  sigset_t want, now;
+  sigemptyset(&want);
+  sigaddset(&want, SIGUSR1);
+  pthread_sigmask(SIG_SETMASK, &want, NULL);
+  uint64_t frames[16];
+  uint8_t was = ms_self.busy;
+  ms_self.busy = 1; /* as in a slow path: what the unwinder allocates is not recorded */
+  c->frames = ms_stack_capture(frames, 16);
+  c->calls_first = ms_self.unw_mask_calls;
+  for (int i = 0; i < 4; i++) ms_stack_capture(frames, 16);
+  c->calls_last = ms_self.unw_mask_calls;
+  ms_self.busy = was;
+  c->saved_left = ms_self.unw_mask_saved != NULL;
+  pthread_sigmask(SIG_SETMASK, NULL, &now);
+  c->usr1_blocked = sigismember(&now, SIGUSR1) == 1;
+  c->usr2_blocked = sigismember(&now, SIGUSR2) == 1;
+  c->warm = ms_self.unw_warm;
+  return NULL;
+}
+
+START_TEST(a_cold_unwind_masks_signals_once_and_restores_the_mask) {
+  ck_assert(ms_stacks_available());
+  struct cold_unwind c = {0};
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, cold_unwind_thread, &c), 0);
+  pthread_join(t, NULL);
+  ck_assert_uint_gt(c.frames, 0);
+  ck_assert_uint_gt(c.calls_first, 0); /* libunwind's calls came here (x86-64, AArch64) */
+  ck_assert_uint_eq(c.saved_left, 0);
+  ck_assert_uint_eq(c.usr1_blocked, 1); /* the thread's own mask, exactly */
+  ck_assert_uint_eq(c.usr2_blocked, 0);
+  ck_assert_uint_eq(c.warm, c.calls_last < 4);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime_sampling");
   TCase *tc = tcase_create("sampling");
@@ -360,6 +436,8 @@ int main(void) {
   tcase_add_test(tc, tiered_policy_samples_large_blocks_always);
   tcase_add_test(tc, counters_of_running_threads_are_written_at_exit);
   tcase_add_test(tc, sampled_realloc_is_a_free_and_an_allocation);
+  tcase_add_test(tc, blocks_sharing_a_slot_are_kept_apart);
+  tcase_add_test(tc, a_cold_unwind_masks_signals_once_and_restores_the_mask);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
