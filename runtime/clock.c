@@ -70,20 +70,10 @@ static uint64_t rate_since_start(uint64_t tsc, uint64_t ns) {
   return (uint64_t)(((unsigned __int128)(ns - start_ns) << 32) / (tsc - start_tsc));
 }
 
-/* f on the current anchor, without the period's check (clock.h's loop). */
+/* f on the current anchor, without the period's check (clock.h's ms_clock_read). */
 static uint64_t read_current(void) {
-  for (;;) {
-    uint32_t i = __atomic_load_n(&ms_clock.current, __ATOMIC_ACQUIRE);
-    const struct ms_clock_anchor *a = &ms_clock.anchors[i];
-    uint32_t seq = __atomic_load_n(&a->seq, __ATOMIC_ACQUIRE);
-    uint64_t a_tsc = __atomic_load_n(&a->tsc, __ATOMIC_RELAXED);
-    uint64_t a_ns = __atomic_load_n(&a->ns, __ATOMIC_RELAXED);
-    uint64_t rate = __atomic_load_n(&a->rate, __ATOMIC_RELAXED);
-    int64_t corr = __atomic_load_n(&a->corr, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if ((seq & 1) || __atomic_load_n(&a->seq, __ATOMIC_RELAXED) != seq) continue;
-    return ms_clock_convert(ms_clock_ticks(), a_tsc, a_ns, rate, corr, ms_clock.period);
-  }
+  struct ms_clock_fields f = ms_clock_current();
+  return ms_clock_convert(ms_clock_ticks(), f.tsc, f.ns, f.rate, f.corr, ms_clock.period);
 }
 
 /* The next anchor, on the current f at a fresh pair's counter, steering f towards the

@@ -85,27 +85,38 @@ static inline uint64_t ms_clock_convert(uint64_t tsc, uint64_t a_tsc, uint64_t a
 
 uint64_t ms_clock_slow_ns(void); /* calibrating, or time for a new anchor */
 
-static inline uint64_t ms_clock_read(int before) {
-  /* (acquire: the first anchor and the period, published before the state, are seen) */
-  if (__atomic_load_n(&ms_clock.state, __ATOMIC_ACQUIRE) != MS_CLOCK_TSC)
-    return ms_clock_slow_ns();
+/* The current anchor's fields, read whole: retried when a new anchor is being written
+ * into the same slot under us (4 periods later; a sequence count, odd while written). */
+struct ms_clock_fields {
+  uint64_t tsc, ns, rate;
+  int64_t corr;
+};
+static inline struct ms_clock_fields ms_clock_current(void) {
   for (;;) {
     uint32_t i = __atomic_load_n(&ms_clock.current, __ATOMIC_ACQUIRE);
     const struct ms_clock_anchor *a = &ms_clock.anchors[i];
     uint32_t seq = __atomic_load_n(&a->seq, __ATOMIC_ACQUIRE);
-    uint64_t a_tsc = __atomic_load_n(&a->tsc, __ATOMIC_RELAXED);
-    uint64_t a_ns = __atomic_load_n(&a->ns, __ATOMIC_RELAXED);
-    uint64_t rate = __atomic_load_n(&a->rate, __ATOMIC_RELAXED);
-    int64_t corr = __atomic_load_n(&a->corr, __ATOMIC_RELAXED);
+    struct ms_clock_fields f = {
+        .tsc = __atomic_load_n(&a->tsc, __ATOMIC_RELAXED),
+        .ns = __atomic_load_n(&a->ns, __ATOMIC_RELAXED),
+        .rate = __atomic_load_n(&a->rate, __ATOMIC_RELAXED),
+        .corr = __atomic_load_n(&a->corr, __ATOMIC_RELAXED)};
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (__builtin_expect((seq & 1) || __atomic_load_n(&a->seq, __ATOMIC_RELAXED) != seq, 0))
-      continue; /* rewritten under us (4 periods later): read the current one */
-    /* after the anchor: never behind it but by skew */
-    uint64_t tsc = before ? ms_clock_ticks_early() : ms_clock_ticks();
-    if (__builtin_expect(tsc - a_tsc >= ms_clock.period && tsc > a_tsc, 0))
-      return ms_clock_slow_ns();
-    return ms_clock_convert(tsc, a_tsc, a_ns, rate, corr, ms_clock.period);
+    if (__builtin_expect(!(seq & 1) && __atomic_load_n(&a->seq, __ATOMIC_RELAXED) == seq, 1))
+      return f;
   }
+}
+
+static inline uint64_t ms_clock_read(int before) {
+  /* (acquire: the first anchor and the period, published before the state, are seen) */
+  if (__atomic_load_n(&ms_clock.state, __ATOMIC_ACQUIRE) != MS_CLOCK_TSC)
+    return ms_clock_slow_ns();
+  struct ms_clock_fields f = ms_clock_current();
+  /* after the anchor: never behind it but by skew */
+  uint64_t tsc = before ? ms_clock_ticks_early() : ms_clock_ticks();
+  if (__builtin_expect(tsc - f.tsc >= ms_clock.period && tsc > f.tsc, 0))
+    return ms_clock_slow_ns();
+  return ms_clock_convert(tsc, f.tsc, f.ns, f.rate, f.corr, ms_clock.period);
 }
 
 /* A time read after what it stamps (an allocation's, and any other) */
