@@ -289,8 +289,9 @@ void ms_output_warn_locked(const char *what, int err);
 /* ---- chunks.c: chunks of the output file, reserved then mapped ----------------------
  * A chunk of `size` bytes (a multiple of MS_CHUNK_ALIGN) at the file's cursor: space
  * reserved, the header written, [MS_CHUNK_ALIGN, size) of it filled from `init` (NULL:
- * zeros), [map_from, size) mapped shared at `fixed` (NULL: anywhere).  The mapping, or NULL: no file, no
- * room (the status block says so from then on), an error (warned).  Output lock held. */
+ * zeros), [map_from, size) mapped shared at `fixed` (NULL: anywhere).  The mapping, or
+ * NULL: no file, no room (the status block says so from then on), an error (warned).
+ * Output lock held. */
 void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64_t seq,
                           uint32_t size, uint32_t map_from, void *fixed, const void *init,
                           uint64_t *at); /* *at: the chunk's offset in the file (NULL: not wanted) */

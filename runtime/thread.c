@@ -166,7 +166,8 @@ static void rec_unlink_locked(struct ms_thread_rec *r) {
 /* r's memory back to the system, r to the bare records (registry lock held; r is
  * unlinked and its thread no longer uses its counters). */
 static void rec_free_locked(struct ms_thread_rec *r) {
-  if (r->counters) ms_os_unmap((char *)r->counters - MS_TABLE_HEAD, MS_TABLE_HEAD + MS_COUNTERS_BYTES);
+  if (r->counters)
+    ms_os_unmap((char *)r->counters - MS_TABLE_HEAD, MS_TABLE_HEAD + MS_COUNTERS_BYTES);
   ms_os_unmap(r->base, MS_COUNTERS_BYTES);
   ms_os_unmap(r->frames, MS_FRAMES_BYTES);
   ms_stack_ids_release(&r->stack_ids);
