@@ -214,6 +214,12 @@ static int header_place_ok(uint64_t at, uint32_t size) {
 
 uint64_t ms_chunks_headers_refused(void) { return headers_refused; }
 
+/* Retags that took a pwrite (a TABLE piece added after its table's first: its header
+ * page is not mapped); output lock. */
+static uint64_t retags_by_pwrite;
+
+uint64_t ms_chunks_retags_by_pwrite(void) { return retags_by_pwrite; }
+
 void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64_t seq,
                           uint32_t size, uint32_t map_from, void *fixed, const void *init,
                           uint64_t *at) {
@@ -252,7 +258,8 @@ void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64
     if (at) *at = off;
     return carved;
   }
-  int err = init ? ms_os_pwrite_all(fd, init, size - map_from, off + map_from) : 0;
+  /* (init: the content after the header page; that page is the reservation's zeros) */
+  int err = init ? ms_os_pwrite_all(fd, init, size - MS_CHUNK_ALIGN, off + MS_CHUNK_ALIGN) : 0;
   if (!err) err = ms_os_pwrite_all(fd, &h, sizeof h, off);
   if (err) {
     ms_output_warn_locked("cannot write the output file", -err);
@@ -263,14 +270,30 @@ void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64
   return p;
 }
 
-/* One store of a whole header (a kill sees the old one or the new one, never half). */
-int ms_chunk_retag_locked(uint64_t at, uint16_t kind, uint32_t thread, int32_t os_tid,
-                          uint64_t seq, uint32_t size) {
+/* A pwrite is one store of a whole header (a kill sees the old one or the new one, never
+ * half).  Through the mapping (`mapped`: the chunk's first page, mapped shared) it is two
+ * stores and no system call (not even the fstat that checks the descriptor): only
+ * `thread` and `os_tid` change, the header there is checked to be this chunk's first,
+ * and os_tid goes first, so a kill between the two leaves the old thread's number with
+ * the new one's kernel id, which a reader ignores as the old thread's record names it. */
+int ms_chunk_retag_locked(uint64_t at, void *mapped, uint16_t kind, uint32_t thread,
+                          int32_t os_tid, uint64_t seq, uint32_t size) {
   if (!header_place_ok(at, size)) return 0;
+  if (mapped) {
+    struct ms_chunk_header *h = mapped;
+    if (h->magic != MS_CHUNK_MAGIC || h->kind != kind || h->size != size || h->seq != seq) {
+      ms_output_warn_locked("internal error: a mapped chunk header is not the chunk's", EINVAL);
+      return 0;
+    }
+    __atomic_store_n(&h->os_tid, (uint32_t)os_tid, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->thread, thread, __ATOMIC_RELEASE);
+    return 1;
+  }
   int fd = ms_output_fd_locked();
   if (fd < 0) return 0;
   struct ms_chunk_header h = {.magic = MS_CHUNK_MAGIC, .kind = kind, .size = size,
                               .thread = thread, .seq = seq, .os_tid = (uint32_t)os_tid};
+  retags_by_pwrite++;
   int err = ms_os_pwrite_all(fd, &h, sizeof h, at);
   if (err) ms_output_warn_locked("cannot write the output file", -err);
   return err == 0;

@@ -288,20 +288,23 @@ void ms_output_warn_locked(const char *what, int err);
 
 /* ---- chunks.c: chunks of the output file, reserved then mapped ----------------------
  * A chunk of `size` bytes (a multiple of MS_CHUNK_ALIGN) at the file's cursor: space
- * reserved, the header written, [map_from, size) of it filled from `init` (NULL: zeros)
- * and mapped shared at `fixed` (NULL: anywhere).  The mapping, or NULL: no file, no
- * room (the status block says so from then on), an error (warned).  Output lock held. */
+ * reserved, the header written, [MS_CHUNK_ALIGN, size) of it filled from `init` (NULL:
+ * zeros), [map_from, size) mapped shared at `fixed` (NULL: anywhere).  The mapping, or
+ * NULL: no file, no room (the status block says so from then on), an error (warned).
+ * Output lock held. */
 void *ms_chunk_add_locked(uint16_t kind, uint32_t thread, int32_t os_tid, uint64_t seq,
                           uint32_t size, uint32_t map_from, void *fixed, const void *init,
                           uint64_t *at); /* *at: the chunk's offset in the file (NULL: not wanted) */
 /* The header of the chunk at `at` rewritten (a TABLE chunk handed to another thread,
- * thread.c): 1 when written. */
-int ms_chunk_retag_locked(uint64_t at, uint16_t kind, uint32_t thread, int32_t os_tid,
-                          uint64_t seq, uint32_t size);
+ * thread.c): through `mapped` (its first page, mapped; NULL: by pwrite).  1 when written. */
+int ms_chunk_retag_locked(uint64_t at, void *mapped, uint16_t kind, uint32_t thread,
+                          int32_t os_tid, uint64_t seq, uint32_t size);
 int ms_chunks_full(void);  /* no room: the file takes no chunk any more */
 /* Chunk headers refused since start: asked below MS_HEADER_REGION, unaligned or of a
  * size a reader cannot walk by (a runtime bug; warned once, never written). */
 uint64_t ms_chunks_headers_refused(void);
+/* Chunk headers retagged by pwrite since start (not through their mapping: thread.c). */
+uint64_t ms_chunks_retags_by_pwrite(void);
 /* The session's file is being closed (no chunk is added to it after): the space its
  * last window reserved past its last chunk is given back, so that it ends there. */
 void ms_chunks_trim_locked(int fd);

@@ -50,6 +50,10 @@
 #include "memscope.h"
 
 #define MS_COUNTERS_BYTES ((size_t)MS_MAX_SITES * sizeof(struct ms_site_counter))
+/* The counters are reserved with one page before them: the header page of the table's
+ * first TABLE chunk, mapped with it (one mmap), so that the next thread to take the
+ * table over retags it with two stores instead of an fstat and a pwrite. */
+#define MS_TABLE_HEAD ((size_t)MS_CHUNK_ALIGN)
 /* EVENTS chunks: the first is one page, each next twice the last, up to 1 MiB in full
  * mode (every call an event: ~1 new chunk per 100,000 events) and 64 KiB otherwise. */
 #define MS_EVENTS_FIRST MS_CHUNK_ALIGN
@@ -162,7 +166,8 @@ static void rec_unlink_locked(struct ms_thread_rec *r) {
 /* r's memory back to the system, r to the bare records (registry lock held; r is
  * unlinked and its thread no longer uses its counters). */
 static void rec_free_locked(struct ms_thread_rec *r) {
-  ms_os_unmap(r->counters, MS_COUNTERS_BYTES);
+  if (r->counters)
+    ms_os_unmap((char *)r->counters - MS_TABLE_HEAD, MS_TABLE_HEAD + MS_COUNTERS_BYTES);
   ms_os_unmap(r->base, MS_COUNTERS_BYTES);
   ms_os_unmap(r->frames, MS_FRAMES_BYTES);
   ms_stack_ids_release(&r->stack_ids);
@@ -314,8 +319,11 @@ static int table_map_locked(struct ms_thread_rec *r, uint32_t from, uint32_t to,
   char *at = (char *)r->counters + from;
   uint32_t size = MS_CHUNK_ALIGN + (to - from);
   uint64_t off;
-  if (!ms_chunk_add_locked(MS_CHUNK_TABLE, r->index, r->os_tid, from, size, MS_CHUNK_ALIGN, at,
-                           copy ? at : NULL, &off))
+  /* The first piece's header page too, at the page reserved before the counters
+   * (MS_TABLE_HEAD); later pieces' header pages would fall on the counters before them. */
+  uint32_t map_from = from == 0 ? 0 : MS_CHUNK_ALIGN;
+  if (!ms_chunk_add_locked(MS_CHUNK_TABLE, r->index, r->os_tid, from, size, map_from,
+                           at - (MS_CHUNK_ALIGN - map_from), copy ? at : NULL, &off))
     return 0;
   if (from == 0) r->table_pieces = 0; /* (a new file's table: its first piece) */
   if (r->table_pieces < MS_TABLE_PIECES_MAX) {
@@ -330,21 +338,25 @@ static int table_map_locked(struct ms_thread_rec *r, uint32_t from, uint32_t to,
 /* A kept table (an ended thread's, zeroed) becomes r's: each piece's header names r's
  * thread from now on.  The ended thread wrote its COUNTERS record before (a reader takes
  * its counts from there, never from a table), so a kill before or between these stores
- * loses nothing.  0: a header could not be written, or a piece is not known (the table
- * is let go). */
+ * loses nothing.  The first piece's header is mapped (table_map_locked): stores, no
+ * system call; a later piece's (sites registered after the table was made) a pwrite.
+ * 0: a header could not be written, or a piece is not known (the table is let go). */
 static int table_retag_locked(struct ms_thread_rec *r) {
   r->table_kept = 0;
   if (r->table_pieces > MS_TABLE_PIECES_MAX) return 0;
-  for (uint32_t i = 0; i < r->table_pieces; i++)
-    if (!ms_chunk_retag_locked(r->table_piece[i].at, MS_CHUNK_TABLE, r->index, r->os_tid,
-                               r->table_piece[i].from, r->table_piece[i].size))
+  for (uint32_t i = 0; i < r->table_pieces; i++) {
+    void *mapped = r->table_piece[i].from == 0 ? (char *)r->counters - MS_TABLE_HEAD : NULL;
+    if (!ms_chunk_retag_locked(r->table_piece[i].at, mapped, MS_CHUNK_TABLE, r->index,
+                               r->os_tid, r->table_piece[i].from, r->table_piece[i].size))
       return 0;
+  }
   return 1;
 }
 
-/* r's table leaves the file: private zeros again (one mmap over it). */
+/* r's table leaves the file: private zeros again (one mmap over it, its header page's
+ * too). */
 static void table_detach(struct ms_thread_rec *r) {
-  ms_os_zero_fixed(r->counters, MS_COUNTERS_BYTES);
+  ms_os_zero_fixed((char *)r->counters - MS_TABLE_HEAD, MS_TABLE_HEAD + MS_COUNTERS_BYTES);
   r->table_gen = 0;
   r->table_mapped = 0;
   r->table_pieces = 0;
@@ -403,6 +415,12 @@ static int table_is_truth(const struct ms_thread_rec *r) {
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
+/* A table's address space, its header page before it (MS_TABLE_HEAD), or NULL. */
+static struct ms_site_counter *counters_reserve(void) {
+  char *p = ms_os_reserve(MS_TABLE_HEAD + MS_COUNTERS_BYTES);
+  return p ? (struct ms_site_counter *)(p + MS_TABLE_HEAD) : NULL;
+}
+
 void (*ms_thread_setup_test_hook)(void); /* (a load per thread set-up) */
 
 /* The thread's first recording event in this process: a record (an ended thread's,
@@ -414,7 +432,7 @@ static int thread_setup(struct ms_thread *t) {
     return 0;
   }
   r = rec_take_locked();
-  if (r && !r->counters && !(r->counters = ms_os_reserve(MS_COUNTERS_BYTES))) {
+  if (r && !r->counters && !(r->counters = counters_reserve())) {
     rec_free_locked(r);
     r = NULL;
   }
@@ -889,7 +907,8 @@ void ms_thread_after_fork_child(void) {
   __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
   ms_inline_reset_self(); /* armed again, to the child's table, when it joins a session */
   if (!mine) return;
-  ms_os_zero_fixed(mine->counters, MS_COUNTERS_BYTES);
+  if (mine->counters)
+    ms_os_zero_fixed((char *)mine->counters - MS_TABLE_HEAD, MS_TABLE_HEAD + MS_COUNTERS_BYTES);
   ms_inline_rec_clear(mine);
   mine->table_gen = 0;
   mine->table_mapped = 0;

@@ -114,6 +114,8 @@ START_TEST(kept_table_is_not_extended_before_its_retag) {
   ck_assert_ptr_null(ms_thread_setup_test_hook); /* (the hook ran) */
 
   ck_assert_uint_eq(ms_chunks_headers_refused(), 0); /* (the guard had nothing to stop) */
+  /* Pieces 2 to 4 by pwrite; the first through its mapped header page. */
+  ck_assert_uint_eq(ms_chunks_retags_by_pwrite(), 3);
   output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
   FILE *f = fopen(path, "rb");
   ck_assert_ptr_nonnull(f);
@@ -146,11 +148,49 @@ START_TEST(kept_table_is_not_extended_before_its_retag) {
 }
 END_TEST
 
+static void *one_pair(void *arg) {
+  *(pid_t *)arg = gettid();
+  __memscope_free(__memscope_malloc(100, &sites[0]), &sites[1]);
+  return NULL;
+}
+
+/* A table of one piece (no site registered after it was made) goes to the next thread
+ * through its mapped header page: no pwrite, and the header names that thread. */
+START_TEST(one_piece_table_is_retagged_through_its_mapping) {
+  char dir[64], path[256];
+  make_temp_dir(dir, sizeof dir);
+  strcpy(ms_config.out_dir, dir);
+  __memscope_register_module_v6(&module);
+  pthread_t th;
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(pthread_create(&th, NULL, one_pair, i ? (void *)&tid_b : (void *)&tid_a),
+                     0);
+    pthread_join(th, NULL);
+  }
+  ck_assert_uint_eq(ms_chunks_retags_by_pwrite(), 0);
+  ck_assert_uint_eq(ms_chunks_headers_refused(), 0);
+  output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
+  uint32_t n;
+  ck_assert(count_tables(path, tid_a, &n));
+  ck_assert_uint_eq(n, 0);
+  ck_assert(count_tables(path, tid_b, &n));
+  ck_assert_uint_eq(n, 1);
+  struct record_list l;
+  records_from_file(&l, path);
+  uint64_t calls, bytes;
+  site_totals(&l, sites[0].id, &calls, &bytes);
+  ck_assert_uint_eq(calls, 2);
+  ck_assert_uint_eq(bytes, 200);
+  records_free(&l);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime_thread_reuse");
   TCase *tc = tcase_create("reuse");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, kept_table_is_not_extended_before_its_retag);
+  tcase_add_test(tc, one_piece_table_is_retagged_through_its_mapping);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
