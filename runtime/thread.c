@@ -542,9 +542,11 @@ uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames) {
 }
 
 /* A new EVENTS chunk with room for `need` bytes of content: 1, or 0 when there is none
- * (no file, no room), or -1 when a fork under way kept the output lock too long (the
- * event is dropped and counted as dropped).  A new file starts the thread's numbering,
- * sizes and stack ids over. */
+ * (no room: the caller adds the event to lost_events; an ended session), or -1 when the
+ * event is dropped and counted as dropped: a fork under way kept the output lock too
+ * long, or the session's file could not be created (no status block to count it in, and
+ * the file, if a later try makes one, must not hold a count without its event).  A new
+ * file starts the thread's numbering, sizes and stack ids over. */
 static int events_next(struct ms_thread *t, uint32_t need) {
   events_drop(t);
   if (ms_chunks_full()) return 0;
@@ -558,7 +560,13 @@ static int events_next(struct ms_thread *t, uint32_t need) {
   /* An event of a session that has ended since the thread's check (a memscope_start()
    * took the lock meanwhile) was counted in that session: it does not go into the next
    * one's file, where it would stand for a call of its own. */
-  if (ms_tracing() && t->session == ms_session() && ms_output_open_locked() == 0) {
+  int current = ms_tracing() && t->session == ms_session();
+  if (current && ms_output_open_locked() != 0) {
+    ms_output_unlock();
+    ms_thread_note_dropped(t);
+    return -1;
+  }
+  if (current) {
     uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
     if (gen != t->ev_gen) {
       events_reset(t);
@@ -581,7 +589,7 @@ static int events_next(struct ms_thread *t, uint32_t need) {
   return c != NULL;
 }
 
-/* A full-mode event dropped (a fork under way, events_next): its call leaves the
+/* A full-mode event dropped (a fork under way, no file: events_next): its call leaves the
  * thread's counts too, as every dropped call does (format.md, THREAD's `dropped`), or the
  * COUNTERS would hold a call no event shows and the merge would call the file's counts
  * and events disagreeing.  Full mode only: there each counted call is exactly one event
