@@ -40,7 +40,7 @@ void mg_text_status(FILE *out, const struct mg_process *proc) {
     if (proc->short_sites)
       fprintf(out,
               "    warning: %" PRIu64 " counted %s at %" PRIu64
-              " %s have no event (lost for want of room, not a disagreement): counts are "
+              " %s have no event (lost for want of room): counts are "
               "exact, but peak, live, leaks and lifetimes miss them\n",
               proc->short_calls, proc->short_calls == 1 ? "call" : "calls", proc->short_sites,
               proc->short_sites == 1 ? "site" : "sites");
