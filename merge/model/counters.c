@@ -13,12 +13,13 @@
  * In full mode that is what the events say too (a disagreement is counted, and the
  * counters win), except after a full disk: events the runtime could not store
  * (the status block's lost_events) leave their calls counted, so events short of the
- * counters by no more than that are the loss it reports, not a disagreement; the frees made by realloc at realloc sites stay as the events count
- * them.  In sampled mode the events are a sample, and in leaks mode only the blocks live
- * at exit, so the counts they gave for these four are dropped: realloc releases are not
- * in "frees" there (docs/merge.md).  Each thread's realloc releases (the snapshot's
- * trailing realloc_releases, when the runtime wrote one) are kept with its thread, from
- * the same latest snapshot. */
+ * counters by no more than that are the loss it reports, not a disagreement; the frees
+ * made by realloc at realloc sites stay as the events count them.  In sampled mode the
+ * events are a sample, and in leaks mode only the blocks live at exit, so the counts they
+ * gave for these four are dropped: realloc releases are not in "frees" there
+ * (docs/merge.md).  Each thread's realloc releases (the snapshot's trailing
+ * realloc_releases, when the runtime wrote one) are kept with its thread, from the same
+ * latest snapshot. */
 #include "counters.h"
 
 #include "replay.h"

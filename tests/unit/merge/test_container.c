@@ -509,7 +509,8 @@ END_TEST
  * allocations (30 bytes) at A and 2 frees at F, so its events are 4 calls short. */
 static struct mg_profile *short_by_four(struct fx *f, uint64_t lost_events) {
   start(f);
-  fx_status(f, &(struct ms_file_status){.flags = MS_STATUS_DISK_FULL, .full_ns = 1000 + 500000000ull,
+  fx_status(f, &(struct ms_file_status){.flags = MS_STATUS_DISK_FULL,
+                                        .full_ns = 1000 + 500000000ull,
                                         .lost_events = lost_events});
   fx_events(f, 1, 700, 1);
   fx_alloc(f, SITE_A, 10, 0x1000, 100);
