@@ -560,22 +560,29 @@ uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames) {
 }
 
 /* A new EVENTS chunk with room for `need` bytes of content: 1, or 0 when there is none
- * (no file, no room), or -1 when a fork under way kept the output lock too long (the
- * event is dropped and counted as dropped).  A new file starts the thread's numbering,
- * sizes and stack ids over. */
+ * (no file, no room: the caller counts it in lost_events), or -1 when the event is
+ * dropped and counted as dropped: a fork under way kept the output lock too long, or the
+ * chunk could not be added for another reason (an I/O error, no memory for the mapping,
+ * the file's descriptor no longer ours), which lost_events ("for want of space") does
+ * not cover.  A new file starts the thread's numbering, sizes and stack ids over. */
 static int events_next(struct ms_thread *t, uint32_t need) {
   events_drop(t);
   if (ms_chunks_full()) return 0;
   const uint32_t hdr = sizeof(struct ms_chunk_header);
   uint32_t max = t->record_all ? MS_EVENTS_MAX_FULL : MS_EVENTS_MAX_SAMPLED;
   void *c = NULL;
+  int failed = 0;
   if (!ms_output_lock_recording()) { /* a fork under way (init.c): this event is dropped */
     ms_thread_note_dropped(t);
     return -1;
   }
   /* An event of a session that has ended since the thread's check (a memscope_start()
    * took the lock meanwhile) was counted in that session: it does not go into the next
-   * one's file, where it would stand for a call of its own. */
+   * one's file, where it would stand for a call of its own.  The open fails only when
+   * the session has no file and will get none (a failed creation is not tried again in
+   * the session, output.c; in a fatal signal's handler the lock is never let go): no
+   * report will show this call, so the loss has nowhere to be counted, and the call stays
+   * counted for memscope_snapshot(), which stays exact. */
   if (ms_tracing() && t->session == ms_session() && ms_output_open_locked() == 0) {
     uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
     if (gen != t->ev_gen) {
@@ -592,19 +599,25 @@ static int events_next(struct ms_thread *t, uint32_t need) {
       t->ev_seq++;
       t->ev_next_size = size < max ? size * 2 : size;
       memset(&t->ev_state, 0, sizeof t->ev_state);
+    } else if (!ms_chunks_full()) {
+      failed = 1; /* (the runtime warned; the next event tries again) */
     }
   }
   ms_output_unlock();
+  if (failed) {
+    ms_thread_note_dropped(t);
+    return -1;
+  }
   if (c && t->ev_seq > 1) ms_modules_check(); /* (once per chunk: images that came) */
   return c != NULL;
 }
 
-/* A full-mode event dropped (a fork under way, events_next): its call leaves the
- * thread's counts too, as every dropped call does (format.md, THREAD's `dropped`), or the
- * COUNTERS would hold a call no event shows and the merge would call the file's counts
- * and events disagreeing.  Full mode only: there each counted call is exactly one event
- * (sampled mode's lost sample leaves its call counted, which is true and checked
- * against nothing).  What was counted, as sampler.c counts it: an allocation or a
+/* A full-mode event dropped (a fork under way, a chunk not added: events_next): its
+ * call leaves the thread's counts too, as every dropped call does (format.md, THREAD's
+ * `dropped`), or the COUNTERS would hold a call no event shows and the merge would call
+ * the file's counts and events disagreeing.  Full mode only: there each counted call is
+ * exactly one event (sampled mode's lost sample leaves its call counted, which is true
+ * and checked against nothing).  What was counted, as sampler.c counts it: an allocation or a
  * realloc that returned a block, its call and bytes at its site; a free of non-NULL, its
  * call; a realloc that released its old block, the thread's MS_SLOT_RELEASES.  The
  * site's size range stays as it was (a min or max may be the dropped call's). */

@@ -11,12 +11,15 @@
  *   free site:       frees = calls.
  *
  * In full mode that is what the events say too (a disagreement is counted, and the
- * counters win); the frees made by realloc at realloc sites stay as the events count
- * them.  In sampled mode the events are a sample, and in leaks mode only the blocks live
- * at exit, so the counts they gave for these four are dropped: realloc releases are not
- * in "frees" there (docs/merge.md).  Each thread's realloc releases (the snapshot's
- * trailing realloc_releases, when the runtime wrote one) are kept with its thread, from
- * the same latest snapshot. */
+ * counters win), except after a full disk: events the runtime could not store
+ * (the status block's lost_events) leave their calls counted, so events short of the
+ * counters by no more than that are the loss it reports, not a disagreement; the frees
+ * made by realloc at realloc sites stay as the events count them.  In sampled mode the
+ * events are a sample, and in leaks mode only the blocks live at exit, so the counts they
+ * gave for these four are dropped: realloc releases are not in "frees" there
+ * (docs/merge.md).  Each thread's realloc releases (the snapshot's trailing
+ * realloc_releases, when the runtime wrote one) are kept with its thread, from the same
+ * latest snapshot. */
 #include "counters.h"
 
 #include "replay.h"
@@ -79,6 +82,16 @@ static bool one_call_more(const struct mg_counts *events, const struct mg_counts
          counted->bytes_allocated == events->bytes_allocated;
 }
 
+/* The calls the counters hold beyond the events when the events are only short (each
+ * figure at most the counted one, as lost events leave them), else UINT64_MAX. */
+static uint64_t calls_short(const struct mg_counts *events, const struct mg_counts *counted) {
+  if (events->allocations > counted->allocations || events->frees > counted->frees ||
+      events->reallocs > counted->reallocs ||
+      events->bytes_allocated > counted->bytes_allocated)
+    return UINT64_MAX;
+  return (counted->allocations - events->allocations) + (counted->frees - events->frees);
+}
+
 void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies) {
   /* The snapshots into the pairs' tallies. */
   for (size_t i = 0; i < proc->nthreads; i++) {
@@ -91,9 +104,13 @@ void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_
     }
   }
   /* Per site, what tells its kind. */
-  struct mg_map facts, disagree;
+  struct mg_map facts, disagree, short_sites;
   mg_map_init(&facts, sizeof(struct site_facts));
   mg_map_init(&disagree, 1); /* a set: the values are unused */
+  mg_map_init(&short_sites, 1);
+  /* Lost events (a full disk) may explain events short of the counters: those sites are
+   * kept apart until the sum of what they lack is known. */
+  uint64_t lost = proc->status.lost_events, short_calls = 0, slack = 0;
   size_t pos = 0;
   uint64_t key;
   struct mg_tally *t;
@@ -131,13 +148,35 @@ void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_
     if (!partial && exact_counts_differ(&before, c)) {
       /* A thread counted from its table may be one event short, once. */
       struct mg_thread *thr = &proc->threads[mg_tally_thread(key)];
-      if (thr->from_table && !thr->tolerated && one_call_more(&before, c))
+      uint64_t lacking = lost ? calls_short(&before, c) : UINT64_MAX;
+      if (lacking != UINT64_MAX) {
+        /* (a thread counted from its table may lack one call more: killed mid-call) */
+        if (thr->from_table && !thr->tolerated) {
+          thr->tolerated = true;
+          slack++;
+        }
+        mg_map_put(&short_sites, mg_tally_site(key), NULL);
+        short_calls += lacking;
+      } else if (thr->from_table && !thr->tolerated && one_call_more(&before, c)) {
         thr->tolerated = true;
-      else
+      } else {
         mg_map_put(&disagree, mg_tally_site(key), NULL);
+      }
     }
+  }
+  /* More calls short than events lost: the loss does not explain them (a lost event is
+   * one counted call at most; a NULL return's or free(NULL)'s is none). */
+  if (short_calls <= lost + slack) {
+    proc->short_sites = mg_map_len(&short_sites);
+    proc->short_calls = short_calls;
+  } else {
+    size_t at = 0;
+    uint64_t site;
+    while (mg_map_next(&short_sites, &at, &site))
+      mg_map_put(&disagree, site, NULL);
   }
   proc->disagreeing_sites = mg_map_len(&disagree);
   mg_map_destroy(&facts);
   mg_map_destroy(&disagree);
+  mg_map_destroy(&short_sites);
 }

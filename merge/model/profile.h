@@ -260,6 +260,9 @@ struct mg_process {
   bool leaks;               /* mode "leaks": exact counters, events only for the blocks
                              * live at exit (set at end; mg_counts.lives_only) */
   uint64_t disagreeing_sites; /* full mode: sites where counters and events differ */
+  /* Full mode after a full disk: sites whose events are short of their counters by calls
+   * the status block's lost_events accounts for (not a disagreement), and those calls. */
+  uint64_t short_sites, short_calls;
   /* SITE records of code built with the plugin: 0 means the program's own calls were
    * never seen, only what the interposed allocator caught (mg_process_uninstrumented). */
   uint64_t instrumented_sites;

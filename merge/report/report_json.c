@@ -381,6 +381,8 @@ static void status(struct mg_json *j, const struct mg_process *proc) {
     mg_json_object(j);
     kuint_or_null(j, "at_ns", s->full_ns - proc->start_ns, !timed || s->full_ns < proc->start_ns);
     mg_json_kuint(j, "lost_events", s->lost_events);
+    mg_json_kuint(j, "short_sites", proc->short_sites);
+    mg_json_kuint(j, "short_calls", proc->short_calls);
     mg_json_end(j);
   } else {
     mg_json_null(j);

@@ -197,7 +197,8 @@ static void print_input(FILE *out, const struct mg_input *in) {
   /* A sampled file's exact counts are its COUNTERS records: none, none to show. */
   if (proc->sampled && !proc->has_counters)
     fputs(", no counts recorded (its numbers are only what its samples show)", out);
-  /* Full mode: the counters were used; a difference means lost events or a writer bug. */
+  /* Full mode: the counters were used; a difference the status block's lost events do
+   * not account for means a cut file or a writer bug. */
   if (proc->disagreeing_sites)
     fprintf(out, ", counters and events disagree at %" PRIu64 " %s", proc->disagreeing_sites,
             plural(proc->disagreeing_sites, "site", "sites"));

@@ -36,6 +36,14 @@ void mg_text_status(FILE *out, const struct mg_process *proc) {
             "    warning: recording stopped at %s: no space left for the file; %" PRIu64
             " %s lost, counts after that are missing\n",
             when, s->lost_events, s->lost_events == 1 ? "event" : "events");
+    /* Full mode: those events' calls stayed counted; say where, and what lacks them. */
+    if (proc->short_sites)
+      fprintf(out,
+              "    warning: %" PRIu64 " counted %s at %" PRIu64
+              " %s have no event (lost for want of room): counts are "
+              "exact, but peak, live, leaks and lifetimes miss them\n",
+              proc->short_calls, proc->short_calls == 1 ? "call" : "calls", proc->short_sites,
+              proc->short_sites == 1 ? "site" : "sites");
   }
   if (s->flags & MS_STATUS_SIGNAL) {
     since_start(when, sizeof when, proc, s->signal_ns);

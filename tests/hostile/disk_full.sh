@@ -3,7 +3,8 @@
 # pairs (far more than it holds).  The program runs to its end with its own status and
 # output (no SIGBUS, no SIGXFSZ); memscope says once that recording stopped; the status
 # block says so and counts the events left out; the counts (tables, reserved early)
-# are exact, and stored + lost events are every event.  The same under a file size limit
+# are exact, and stored + lost events are every event; the merge reports the events
+# as short by the lost ones, not as disagreeing with the counts.  The same under a file size limit
 # (RLIMIT_FSIZE, 1 MiB), where a write past the limit would raise SIGXFSZ: that case needs
 # no privilege and always runs; the tmpfs one needs a mount (root) and is skipped
 # without.
@@ -28,6 +29,19 @@ check() {
   merge_json run.json "$f"
   python3 -c 'import json,sys; p=json.load(open("run.json"))["processes"][0]; sys.exit(not p["disk_full"])' ||
     fail "$prog: the report does not say recording stopped"
+  # Each lost event's call stayed counted: the events are short by exactly lost_events
+  # calls, which the merge reports as such, not as a disagreement.
+  lost=$(v2 "$f" lost_events)
+  jq_py() { python3 -c "import json; p=json.load(open('run.json'))['processes'][0]; print($1)"; }
+  expect_eq "$(jq_py 'p["disagreeing_sites"]')" 0 "$prog: no disagreement"
+  expect_eq "$(jq_py 'p["disk_full"]["lost_events"]')" "$lost" "$prog: JSON lost_events"
+  expect_eq "$(jq_py 'p["disk_full"]["short_calls"]')" "$lost" "$prog: short calls = lost events"
+  expect_eq "$(jq_py 'p["disk_full"]["short_sites"] >= 1')" True "$prog: short sites"
+  "$MS_MERGE" -o run.txt "$f" 2>run.txt.err || fail "merge: $(cat run.txt.err)"
+  expect_eq "$(grep -c 'disagree' run.txt)" 0 "$prog: the text report says no disagreement"
+  short_line="warning: $lost counted calls at [0-9]* sites\? have no event (lost for want of room"
+  expect_eq "$(grep -c "$short_line" run.txt)" 1 \
+    "$prog: the text report names the short calls"
 }
 mkdir -p limited
 for prog in full_static full_shared; do check $prog limited 1024; done
