@@ -54,6 +54,11 @@
  * first TABLE chunk, mapped with it (one mmap), so that the next thread to take the
  * table over retags it with two stores instead of an fstat and a pwrite. */
 #define MS_TABLE_HEAD ((size_t)MS_CHUNK_ALIGN)
+#define MS_TABLE_SPAN (MS_TABLE_HEAD + MS_COUNTERS_BYTES) /* what a table reserves */
+/* The start of a table's reservation: its first chunk's header page. */
+static char *table_head(struct ms_site_counter *counters) {
+  return (char *)counters - MS_TABLE_HEAD;
+}
 /* EVENTS chunks: the first is one page, each next twice the last, up to 1 MiB in full
  * mode (every call an event: ~1 new chunk per 100,000 events) and 64 KiB otherwise. */
 #define MS_EVENTS_FIRST MS_CHUNK_ALIGN
@@ -167,7 +172,7 @@ static void rec_unlink_locked(struct ms_thread_rec *r) {
  * unlinked and its thread no longer uses its counters). */
 static void rec_free_locked(struct ms_thread_rec *r) {
   if (r->counters)
-    ms_os_unmap((char *)r->counters - MS_TABLE_HEAD, MS_TABLE_HEAD + MS_COUNTERS_BYTES);
+    ms_os_unmap(table_head(r->counters), MS_TABLE_SPAN);
   ms_os_unmap(r->base, MS_COUNTERS_BYTES);
   ms_os_unmap(r->frames, MS_FRAMES_BYTES);
   ms_stack_ids_release(&r->stack_ids);
@@ -345,7 +350,7 @@ static int table_retag_locked(struct ms_thread_rec *r) {
   r->table_kept = 0;
   if (r->table_pieces > MS_TABLE_PIECES_MAX) return 0;
   for (uint32_t i = 0; i < r->table_pieces; i++) {
-    void *mapped = r->table_piece[i].from == 0 ? (char *)r->counters - MS_TABLE_HEAD : NULL;
+    void *mapped = r->table_piece[i].from == 0 ? table_head(r->counters) : NULL;
     if (!ms_chunk_retag_locked(r->table_piece[i].at, mapped, MS_CHUNK_TABLE, r->index,
                                r->os_tid, r->table_piece[i].from, r->table_piece[i].size))
       return 0;
@@ -356,7 +361,7 @@ static int table_retag_locked(struct ms_thread_rec *r) {
 /* r's table leaves the file: private zeros again (one mmap over it, its header page's
  * too). */
 static void table_detach(struct ms_thread_rec *r) {
-  ms_os_zero_fixed((char *)r->counters - MS_TABLE_HEAD, MS_TABLE_HEAD + MS_COUNTERS_BYTES);
+  ms_os_zero_fixed(table_head(r->counters), MS_TABLE_SPAN);
   r->table_gen = 0;
   r->table_mapped = 0;
   r->table_pieces = 0;
@@ -417,7 +422,7 @@ static int table_is_truth(const struct ms_thread_rec *r) {
 
 /* A table's address space, its header page before it (MS_TABLE_HEAD), or NULL. */
 static struct ms_site_counter *counters_reserve(void) {
-  char *p = ms_os_reserve(MS_TABLE_HEAD + MS_COUNTERS_BYTES);
+  char *p = ms_os_reserve(MS_TABLE_SPAN);
   return p ? (struct ms_site_counter *)(p + MS_TABLE_HEAD) : NULL;
 }
 
@@ -921,7 +926,7 @@ void ms_thread_after_fork_child(void) {
   ms_inline_reset_self(); /* armed again, to the child's table, when it joins a session */
   if (!mine) return;
   if (mine->counters)
-    ms_os_zero_fixed((char *)mine->counters - MS_TABLE_HEAD, MS_TABLE_HEAD + MS_COUNTERS_BYTES);
+    ms_os_zero_fixed(table_head(mine->counters), MS_TABLE_SPAN);
   ms_inline_rec_clear(mine);
   mine->table_gen = 0;
   mine->table_mapped = 0;
