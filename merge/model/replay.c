@@ -251,6 +251,8 @@ struct mg_replay {
     size_t cap;
   } ops_spares[8];
   size_t nops_spares;
+  /* The batch being queued, when take_batch took its decoder's array (give_home). */
+  const struct mg_events_rec *home;
 };
 
 static inline bool is_release(const struct mg_plain_event *it) {
@@ -1237,18 +1239,29 @@ static inline uint32_t plain_op_stack(struct mg_process *proc, const struct mg_e
 }
 
 /* A plain batch whose array the replay took over (all n entries queued in place) is
- * the thread's queue, which was empty; the decoder gets a spare array in its place. */
+ * the thread's queue, which was empty.  The decoder gets an array in its place once the
+ * batch has been replayed as far as it can be (give_home): when that was all of it
+ * (Lua's one thread, always), the same array, whose lines are the likeliest to be
+ * cached; a spare given at once would be another, and two arrays of a chunk's entries
+ * would take turns (6 MB more of fresh pages for Lua's file). */
 static void take_batch(struct mg_replay *r, struct tstate *t, const struct mg_events_rec *e,
                        size_t n) {
   spare_array(r, t->q.items, t->q.cap);
   free(t->q.weights);
   t->q = (struct seg){*e->plain_home, 0, n, *e->plain_home_cap, NULL};
-  struct spare sp;
-  if (!take_spare(r, &sp)) { /* a new one, mapped in one go (faults are dear) */
-    sp.cap = t->q.cap;
-    sp.items = mg_xmalloc(sp.cap * sizeof *sp.items);
-    mg_prefault(sp.items, n * sizeof *sp.items);
-  }
+  *e->plain_home = NULL;
+  *e->plain_home_cap = 0;
+  r->home = e;
+}
+
+/* The decoder's array for its next chunk, after take_batch: the spare given back last
+ * (the batch's own array when it was all replayed), else none (the decoder makes one,
+ * on huge pages: events.c). */
+static void give_home(struct mg_replay *r) {
+  const struct mg_events_rec *e = r->home;
+  r->home = NULL;
+  struct spare sp = {NULL, 0};
+  take_spare(r, &sp);
   *e->plain_home = sp.items;
   *e->plain_home_cap = sp.cap;
 }
@@ -1467,6 +1480,8 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
   release(proc, r, bound_now(r), false, 0);
   if (r->pending > r->window) /* the cap: replay the earliest, later ones may be late */
     release(proc, r, 0, true, r->window / 2);
+  if (r->home)
+    give_home(r);
 }
 
 void mg_replay_thread_ended(struct mg_process *proc, size_t thread) {
