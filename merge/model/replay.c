@@ -253,6 +253,7 @@ struct mg_replay {
   size_t nops_spares;
   /* The batch being queued, when take_batch took its decoder's array (give_home). */
   const struct mg_events_rec *home;
+  size_t home_cap; /* the capacity of the array taken */
 };
 
 static inline bool is_release(const struct mg_plain_event *it) {
@@ -1252,16 +1253,21 @@ static void take_batch(struct mg_replay *r, struct tstate *t, const struct mg_ev
   *e->plain_home = NULL;
   *e->plain_home_cap = 0;
   r->home = e;
+  r->home_cap = t->q.cap;
 }
 
 /* The decoder's array for its next chunk, after take_batch: the spare given back last
- * (the batch's own array when it was all replayed), else none (the decoder makes one,
- * on huge pages: events.c). */
+ * (the batch's own array when it was all replayed), else a new one as large as the one
+ * taken. */
 static void give_home(struct mg_replay *r) {
   const struct mg_events_rec *e = r->home;
   r->home = NULL;
-  struct spare sp = {NULL, 0};
-  take_spare(r, &sp);
+  struct spare sp;
+  if (!take_spare(r, &sp)) { /* mapped in one go (faults are dear) */
+    sp.cap = r->home_cap;
+    sp.items = mg_xmalloc_huge(sp.cap * sizeof *sp.items);
+    mg_prefault(sp.items, e->nplain * sizeof *sp.items);
+  }
   *e->plain_home = sp.items;
   *e->plain_home_cap = sp.cap;
 }
