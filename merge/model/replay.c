@@ -253,7 +253,7 @@ struct mg_replay {
   size_t nops_spares;
   /* The batch being queued, when take_batch took its decoder's array (give_home). */
   const struct mg_events_rec *home;
-  size_t home_cap; /* the capacity of the array taken */
+  struct spare home_taken, home_held; /* its array, and the spare held for the decoder */
 };
 
 static inline bool is_release(const struct mg_plain_event *it) {
@@ -1241,10 +1241,10 @@ static inline uint32_t plain_op_stack(struct mg_process *proc, const struct mg_e
 
 /* A plain batch whose array the replay took over (all n entries queued in place) is
  * the thread's queue, which was empty.  The decoder gets an array in its place once the
- * batch has been replayed as far as it can be (give_home): when that was all of it
- * (Lua's one thread, always), the same array, whose lines are the likeliest to be
- * cached; a spare given at once would be another, and two arrays of a chunk's entries
- * would take turns (6 MB more of fresh pages for Lua's file). */
+ * batch has been replayed as far as it can be (give_home): its own again when all of it
+ * was (Lua's one thread, always: the same array every chunk, its lines the likeliest to
+ * be cached, where a spare and it took turns: 4 MB more of fresh pages for Lua's file),
+ * else the spare it got before (held meanwhile), else a new one. */
 static void take_batch(struct mg_replay *r, struct tstate *t, const struct mg_events_rec *e,
                        size_t n) {
   spare_array(r, t->q.items, t->q.cap);
@@ -1253,18 +1253,26 @@ static void take_batch(struct mg_replay *r, struct tstate *t, const struct mg_ev
   *e->plain_home = NULL;
   *e->plain_home_cap = 0;
   r->home = e;
-  r->home_cap = t->q.cap;
+  r->home_taken = (struct spare){t->q.items, t->q.cap};
+  if (!take_spare(r, &r->home_held))
+    r->home_held = (struct spare){NULL, 0};
 }
 
-/* The decoder's array for its next chunk, after take_batch: the spare given back last
- * (the batch's own array when it was all replayed), else a new one as large as the one
- * taken. */
+/* The decoder's array for its next chunk, after take_batch (above). */
 static void give_home(struct mg_replay *r) {
   const struct mg_events_rec *e = r->home;
+  struct spare sp = r->home_held;
   r->home = NULL;
-  struct spare sp;
-  if (!take_spare(r, &sp)) { /* mapped in one go (faults are dear) */
-    sp.cap = r->home_cap;
+  for (size_t i = r->nspares; i-- > 0;) /* the batch's own array, replayed to its end */
+    if (r->spares[i].items == r->home_taken.items) {
+      r->spares[i] = r->spares[--r->nspares]; /* (their order matters little) */
+      if (sp.items)
+        spare_array(r, sp.items, sp.cap);
+      sp = r->home_taken;
+      break;
+    }
+  if (!sp.items) { /* a new one, mapped in one go (faults are dear) */
+    sp.cap = r->home_taken.cap;
     sp.items = mg_xmalloc_huge(sp.cap * sizeof *sp.items);
     mg_prefault(sp.items, e->nplain * sizeof *sp.items);
   }
