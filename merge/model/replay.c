@@ -251,6 +251,9 @@ struct mg_replay {
     size_t cap;
   } ops_spares[8];
   size_t nops_spares;
+  /* The batch being queued, when take_batch took its decoder's array (give_home). */
+  const struct mg_events_rec *home;
+  struct spare home_taken, home_held; /* its array, and the spare held for the decoder */
 };
 
 static inline bool is_release(const struct mg_plain_event *it) {
@@ -1237,17 +1240,41 @@ static inline uint32_t plain_op_stack(struct mg_process *proc, const struct mg_e
 }
 
 /* A plain batch whose array the replay took over (all n entries queued in place) is
- * the thread's queue, which was empty; the decoder gets a spare array in its place. */
+ * the thread's queue, which was empty.  The decoder gets an array in its place once the
+ * batch has been replayed as far as it can be (give_home): its own again when all of it
+ * was (Lua's one thread, always: the same array every chunk, its lines the likeliest to
+ * be cached, where a spare and it took turns: 4 MB more of fresh pages for Lua's file),
+ * else the spare it got before (held meanwhile), else a new one. */
 static void take_batch(struct mg_replay *r, struct tstate *t, const struct mg_events_rec *e,
                        size_t n) {
   spare_array(r, t->q.items, t->q.cap);
   free(t->q.weights);
   t->q = (struct seg){*e->plain_home, 0, n, *e->plain_home_cap, NULL};
-  struct spare sp;
-  if (!take_spare(r, &sp)) { /* a new one, mapped in one go (faults are dear) */
-    sp.cap = t->q.cap;
-    sp.items = mg_xmalloc(sp.cap * sizeof *sp.items);
-    mg_prefault(sp.items, n * sizeof *sp.items);
+  *e->plain_home = NULL;
+  *e->plain_home_cap = 0;
+  r->home = e;
+  r->home_taken = (struct spare){t->q.items, t->q.cap};
+  if (!take_spare(r, &r->home_held))
+    r->home_held = (struct spare){NULL, 0};
+}
+
+/* The decoder's array for its next chunk, after take_batch (above). */
+static void give_home(struct mg_replay *r) {
+  const struct mg_events_rec *e = r->home;
+  struct spare sp = r->home_held;
+  r->home = NULL;
+  for (size_t i = r->nspares; i-- > 0;) /* the batch's own array, replayed to its end */
+    if (r->spares[i].items == r->home_taken.items) {
+      r->spares[i] = r->spares[--r->nspares]; /* (their order matters little) */
+      if (sp.items)
+        spare_array(r, sp.items, sp.cap);
+      sp = r->home_taken;
+      break;
+    }
+  if (!sp.items) { /* a new one, mapped in one go (faults are dear) */
+    sp.cap = r->home_taken.cap;
+    sp.items = mg_xmalloc_huge(sp.cap * sizeof *sp.items);
+    mg_prefault(sp.items, e->nplain * sizeof *sp.items);
   }
   *e->plain_home = sp.items;
   *e->plain_home_cap = sp.cap;
@@ -1467,6 +1494,8 @@ void mg_replay_events(struct mg_profile *p, struct mg_process *proc, size_t thre
   release(proc, r, bound_now(r), false, 0);
   if (r->pending > r->window) /* the cap: replay the earliest, later ones may be late */
     release(proc, r, 0, true, r->window / 2);
+  if (r->home)
+    give_home(r);
 }
 
 void mg_replay_thread_ended(struct mg_process *proc, size_t thread) {

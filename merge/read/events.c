@@ -198,7 +198,12 @@ static bool decode_plain(struct mg_chunk_events *c, const uint8_t *content, size
   uint64_t allocated[2] = {0, 0}, id; /* ALLOC events that returned a block, their bytes */
   /* Items take 3 bytes at least (tag, ptr, ts), a realloc's two entries 6: room for all
    * at once. */
-  MG_GROW(c->plain, c->plain_cap, len / 3 + 1);
+  size_t need = len / 3 + 1;
+  if (c->plain_cap < need) { /* its old entries are of no use: no copy */
+    free(c->plain);
+    c->plain = mg_xmalloc_huge(need * sizeof *c->plain);
+    c->plain_cap = need;
+  }
   /* In locals, not behind c and slots: the events' stores could alias them. */
   struct mg_plain_event *plain_events = c->plain;
   const uint64_t *ids = slots->ids;
@@ -215,7 +220,12 @@ static bool decode_plain(struct mg_chunk_events *c, const uint8_t *content, size
     if (__builtin_expect(id != 0 || any_stack, 0)) {
       if (!any_stack) { /* the first stack: ids for every entry from now on */
         any_stack = true;
-        MG_GROW(c->stack_ids, c->stack_ids_cap, c->plain_cap);
+        if (c->stack_ids_cap < c->plain_cap) { /* nothing in it is kept: no copy (realloc
+                                                * copied it: 2.6% of the pool file's time) */
+          free(c->stack_ids);
+          c->stack_ids = mg_xmalloc(c->plain_cap * sizeof *c->stack_ids);
+          c->stack_ids_cap = c->plain_cap;
+        }
         memset(c->stack_ids, 0, n * sizeof *c->stack_ids);
       }
       c->stack_ids[n] = 0;

@@ -535,6 +535,72 @@ START_TEST(test_encoded_window) {
 }
 END_TEST
 
+/* --- The decoder's array handed back (replay.c: take_batch, give_home) ---------------- */
+
+/* One thread, four chunks large enough for the decoder's arrays to be on huge pages
+ * (over 2 MiB of entries): HA_A mallocs; HA_A frees of them, the first earlier than
+ * every malloc (the clock stepped back), so that all of the first chunk still waits in
+ * the array the replay took over when the decoder needs one for the second (handing that
+ * one back would have the second chunk decoded over the waiting items); then HA_B
+ * mallocs elsewhere, which are all replayed at once (their array goes back to the
+ * decoder, larger chunks to come), and HA_B frees of them in order. */
+#define HA_A 60000
+#define HA_B 90000
+#define HA_P1 0x7f0001000000ULL
+#define HA_P2 0x7f0002000000ULL
+
+START_TEST(test_home_array) {
+  struct fx f;
+  start(&f);
+  uint64_t ts = 1000;
+  fx_events(&f, 1, 101, HA_A);
+  for (size_t i = 0; i < HA_A; i++)
+    fx_alloc(&f, SITE_MALLOC, 16, HA_P1 + i * 16, ts++);
+  fx_events(&f, 1, 101, HA_A);
+  for (size_t i = 0; i < HA_A; i++)
+    fx_free(&f, SITE_FREE, HA_P1 + i * 16, i ? ts++ : 10);
+  fx_events(&f, 1, 101, HA_B);
+  for (size_t i = 0; i < HA_B; i++)
+    fx_alloc(&f, SITE_MALLOC, 32, HA_P2 + i * 32, ts++);
+  fx_events(&f, 1, 101, HA_B);
+  for (size_t i = 0; i < HA_B; i++)
+    fx_free(&f, SITE_FREE, HA_P2 + i * 32, ts++);
+  fx_end(&f, ts + 10, "exit");
+  char path[] = "/tmp/memscope.home.XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, f.buf.data, f.buf.size), (ssize_t)f.buf.size);
+  close(fd);
+  for (int how = 0; how < 3; how++) { /* from memory; from the file, one and two threads */
+    struct mg_profile *p = mg_profile_new();
+    const struct mg_input *in = how == 0 ? mg_profile_add_buffer(p, "h.msgpack", f.buf.data,
+                                                                 f.buf.size)
+                                         : NULL;
+    if (how) {
+      mg_profile_free(p);
+      p = mg_profile_read_file(path, 0, NULL, (unsigned)how, NULL);
+      in = &p->inputs[0];
+    }
+    ck_assert_msg(in->problem.status == MG_DECODE_OK, "%s", in->problem.message);
+    const struct mg_process *proc = in->process;
+    ck_assert_uint_eq(proc->events, 2 * HA_A + 2 * HA_B);
+    ck_assert_uint_eq(p->totals.unmatched_frees, 0);
+    ck_assert_uint_eq(p->totals.frees, HA_A + HA_B);
+    ck_assert_uint_eq(p->totals.overwritten_blocks, 0);
+    ck_assert_uint_eq(p->totals.peak_live_bytes, HA_B * 32);
+    const struct mg_site *m = mg_profile_find_site(p, SITE_MALLOC);
+    ck_assert_uint_eq(m->counts.allocations, HA_A + HA_B);
+    ck_assert_uint_eq(m->counts.bytes_allocated, HA_A * 16 + HA_B * 32);
+    ck_assert_uint_eq(m->counts.live_blocks, 0);
+    ck_assert_uint_eq(mg_process_find_thread(proc, 1)->counts.bytes_freed,
+                      HA_A * 16 + HA_B * 32);
+    mg_profile_free(p);
+  }
+  unlink(path);
+  fx_destroy(&f);
+}
+END_TEST
+
 Suite *replay_suite(void) {
   Suite *s = suite_create("replay");
   TCase *tc = tcase_create("ordering");
@@ -557,6 +623,7 @@ Suite *replay_suite(void) {
   tcase_add_test(tc, test_small_profile_counters);
   tcase_add_test(tc, test_thread_sites_kept_for_one);
   tcase_add_test(tc, test_encoded_window);
+  tcase_add_test(tc, test_home_array);
   tcase_add_test(tc, test_two_processes_merge);
   tcase_add_test(tc, test_truncated_keeps_events);
   tcase_add_test(tc, test_bad_input_has_no_process);
