@@ -778,10 +778,11 @@ void ms_modules_check(void);                   /* writes them again if any came 
 
 /* ---- stack_ids.c: a thread's stacks in its EVENTS stream, written once each ---------- */
 struct ms_stack_ids;
-/* The id of the stack frames[0..n) (created when needed: NULL *ids); *is_new when the
- * caller must write its STACK item first.  0: no memory. */
-uint64_t ms_stack_id(struct ms_stack_ids **ids, const uint64_t *frames, uint32_t n,
-                     int *is_new);
+/* The id of the stack frames[0..n) of an event at the site in `slot` (created when
+ * needed: NULL *ids); *is_new when the caller must write its STACK item first.  0: no
+ * memory. */
+uint64_t ms_stack_id(struct ms_stack_ids **ids, uint32_t slot, const uint64_t *frames,
+                     uint32_t n, int *is_new);
 void ms_stack_ids_release(struct ms_stack_ids **ids);
 void ms_stack_ids_clear(struct ms_stack_ids *ids); /* empty, ids from 1 again (NULL: nothing) */
 /* A stack's hash, for the tables that intern stacks (stack_ids.c, leak_stacks.c). */
