@@ -453,10 +453,13 @@ struct ms_thread {
   uint64_t dropped_early; /* events dropped before set-up (a signal during it) */
   /* libunwind's signal masks (stacks.c): while a capture has blocked every signal
    * itself, the mask to restore (else NULL), and libunwind's own sigprocmask calls in it,
-   * skipped; unw_warm once a capture made few of them (its trace cache knows the paths). */
+   * skipped; unw_warm once a capture made few of them (its trace cache knows the paths).
+   * unw_stepped: captures unwound step by step, before the thread's trace cache
+   * (MS_UNW_STEP_CAPTURES). */
   const void *unw_mask_saved;
   uint32_t unw_mask_calls;
   uint8_t unw_warm;
+  uint8_t unw_stepped;
 };
 /* A site's counters in a thread's table: the runtime gives each site, as its `index`,
  * the byte offset of its slot (slot * 32), which saves a shift on the hot path. */
@@ -804,6 +807,9 @@ int ms_stacks_available(void);
 void ms_unwind_pool_init(void);
 void *ms_unwind_pool_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int ms_unwind_pool_munmap(void *addr, size_t len);
+uint64_t ms_unwind_pool_caches(void); /* trace caches libunwind asked for (tests) */
+/* A thread's first captures unwound step by step, no trace cache (stacks.c). */
+#define MS_UNW_STEP_CAPTURES 16u
 /* Return addresses of the calling code, innermost first, the runtime's frames left out:
  * at most max of them at the start of room, which holds MS_STACK_ROOM frames (libunwind
  * writes there, the runtime's frames with them).  Out of line: the unwind goes through

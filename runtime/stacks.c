@@ -51,6 +51,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -127,6 +128,68 @@ __attribute__((disable_sanitizer_instrumentation)) static int unwinder_sigprocma
  * trace cache: the thread's next captures leave the masking to libunwind (no call at
  * all when nothing misses). */
 #define MS_UNW_WARM_CALLS 4u
+
+/* A thread's first MS_UNW_STEP_CAPTURES captures (internal.h) are unwound step by step
+ * (unw_init_local, unw_step), not by unw_backtrace: a thread's first unw_backtrace makes
+ * it a trace cache (256 KiB, all 16,384 entries written: ~50,000 instructions and 4,096
+ * cache lines, plus a block of unwind_pool.c's, 64 new pages when none is free), which a
+ * thread that samples a few times never earns back: a step-by-step unwind of 8 frames
+ * costs ~5,700 instructions more than a cached one (bench/stacks), so a cache pays after
+ * ~9 captures.  At 512 threads of bench/mixed_loop.c each thread samples ~9 times.  Then
+ * unw_backtrace: a long-lived thread pays the steps once (~0.1 ms).  The frames are the
+ * same either way (unit/runtime_sampling).  x86-64 only (unw_getcontext is a function
+ * there; elsewhere an inline macro of libunwind's header, which this runtime, loading
+ * libunwind with dlopen, does not use): elsewhere unw_backtrace from the first. */
+#if defined(__x86_64__)
+/* libunwind's local cursor (UNW_TDEP_CURSOR_LEN 127 words), its context (a ucontext_t)
+ * and the IP's register number (UNW_X86_64_RIP) on x86-64: its ABI, as libunwind-x86_64.h
+ * states it (not included: the runtime builds without libunwind's headers). */
+struct unw_cursor_words {
+  uint64_t w[127];
+};
+#define MS_UNW_REG_IP 16
+static struct {
+  int (*getcontext)(ucontext_t *);
+  int (*init_local)(struct unw_cursor_words *, ucontext_t *);
+  int (*step)(struct unw_cursor_words *);
+  int (*get_reg)(struct unw_cursor_words *, int, uint64_t *);
+} unw_steps; /* all four or none (getcontext NULL) */
+
+static void find_steps(void *lib) {
+  void *g = dlsym(lib, "_Ux86_64_getcontext"), *i = dlsym(lib, MS_UNW_PREFIX "init_local");
+  void *s = dlsym(lib, MS_UNW_PREFIX "step"), *r = dlsym(lib, MS_UNW_PREFIX "get_reg");
+  if (!g || !i || !s || !r) return;
+  unw_steps.init_local = (int (*)(struct unw_cursor_words *, ucontext_t *))i;
+  unw_steps.step = (int (*)(struct unw_cursor_words *))s;
+  unw_steps.get_reg = (int (*)(struct unw_cursor_words *, int, uint64_t *))r;
+  unw_steps.getcontext = (int (*)(ucontext_t *))g;
+}
+
+/* unw_backtrace's frames, unwound step by step: from the caller's frame on (this
+ * function's own is stepped over, as unw_backtrace leaves out its own), return addresses
+ * as unw_backtrace gives them.  Not inlined: the cursor and context (~2 KiB) are on the
+ * stack only while it runs, not in every capture's frame. */
+__attribute__((noinline)) static int step_backtrace(void **ips, int size) {
+  ucontext_t uc;
+  struct unw_cursor_words cursor;
+  if (unw_steps.getcontext(&uc) < 0 || unw_steps.init_local(&cursor, &uc) < 0 ||
+      unw_steps.step(&cursor) <= 0)
+    return 0;
+  int n = 0;
+  while (n < size) {
+    uint64_t ip;
+    if (unw_steps.get_reg(&cursor, MS_UNW_REG_IP, &ip) < 0) break;
+    ips[n++] = (void *)(uintptr_t)ip;
+    if (unw_steps.step(&cursor) <= 0) break;
+  }
+  return n;
+}
+static int steps_available(void) { return unw_steps.getcontext != NULL; }
+#else
+static void find_steps(void *lib) { (void)lib; }
+static int step_backtrace(void **ips, int size) { (void)ips, (void)size; return 0; }
+static int steps_available(void) { return 0; }
+#endif
 
 struct relro_find {
   uintptr_t base, start, end;
@@ -213,6 +276,7 @@ void ms_stacks_init(void) {
     void *lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!lib) continue;
     unw_backtrace_fn = (backtrace_fn)dlsym(lib, "unw_backtrace");
+    if (unw_backtrace_fn) find_steps(lib);
     redirect_imports(lib); /* before any call: libunwind starts (makes its pipe) in any */
     size_t module = 0;
     if (unw_backtrace_fn && dlinfo(lib, RTLD_DI_TLS_MODID, &module) == 0)
@@ -276,17 +340,21 @@ uint32_t ms_stack_capture(uint64_t *room, uint32_t max) {
   uint32_t want = 0;
   backtrace_fn fn = ms_stack_begin(&max, &want);
   if (!fn) return 0;
+  /* (a step-by-step unwind looks every frame up in libunwind's cache of rules: 2 of
+   * its sigprocmask calls each, so it is masked as a cold one is) */
+  int step = ms_self.unw_stepped < MS_UNW_STEP_CAPTURES && steps_available();
   sigset_t all, saved;
   if (!ms_self.unw_warm && sigfillset(&all) == 0 &&
       pthread_sigmask(SIG_SETMASK, &all, &saved) == 0) { /* (unwinder_sigprocmask) */
     ms_self.unw_mask_calls = 0;
     ms_self.unw_mask_saved = &saved;
   }
-  int n = fn((void **)room, (int)want);
+  int n = step ? step_backtrace((void **)room, (int)want) : fn((void **)room, (int)want);
+  ms_self.unw_stepped += (uint8_t)step;
   if (ms_self.unw_mask_saved) {
     ms_self.unw_mask_saved = NULL; /* (still blocked: no handler sees it set) */
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
-    if (ms_self.unw_mask_calls < MS_UNW_WARM_CALLS) ms_self.unw_warm = 1;
+    if (!step && ms_self.unw_mask_calls < MS_UNW_WARM_CALLS) ms_self.unw_warm = 1;
   }
   return ms_stack_end(room, n, max);
 }

@@ -1,7 +1,8 @@
 /* libunwind's per-thread trace caches, kept for the next thread instead of unmapped.
  *
- * On a thread's first unwind libunwind maps 256 KiB for its trace cache (2^14 frames of
- * 16 bytes) and writes every entry; a key destructor unmaps it when the thread ends.
+ * On a thread's first unw_backtrace (its 17th capture: stacks.c unwinds the first ones
+ * step by step) libunwind maps 256 KiB for its trace cache (2^14 frames of 16 bytes) and
+ * writes every entry; a key destructor unmaps it when the thread ends.
  * With many short-lived threads that sample once or twice, those 64 page faults per
  * thread and the unmap's TLB shootdown on every other CPU were most of memscope's cost
  * (bench/cost's 3,000 threads: ~40% of the time).  stacks.c sends libunwind's calls of
@@ -35,6 +36,7 @@ static char *pool;                 /* NULL: none (reserved by ms_unwind_pool_ini
 static _Atomic uint32_t fresh;     /* blocks handed out at least once */
 static _Atomic uint64_t free_top;  /* (tag << 32) | (block + 1); low half 0: empty */
 static _Atomic uint32_t next_free[MS_UNW_POOL_BLOCKS]; /* block + 1 below it, 0: none */
+static _Atomic uint64_t caches; /* trace caches asked for (one add per thread that makes one) */
 
 void ms_unwind_pool_init(void) {
   pool = ms_os_reserve_inaccessible(MS_UNW_CACHE_BYTES * MS_UNW_POOL_BLOCKS);
@@ -70,6 +72,7 @@ MS_UNW_POOL_FN static void give(char *at) {
 MS_UNW_POOL_FN void *ms_unwind_pool_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   if (pool && !addr && len == MS_UNW_CACHE_BYTES && prot == (PROT_READ | PROT_WRITE) &&
       flags == (MAP_PRIVATE | MAP_ANONYMOUS) && fd == -1) {
+    atomic_fetch_add_explicit(&caches, 1, memory_order_relaxed);
     void *p = take();
     if (p) return p;
   }
@@ -85,3 +88,5 @@ MS_UNW_POOL_FN int ms_unwind_pool_munmap(void *addr, size_t len) {
   }
   return munmap(addr, len);
 }
+
+uint64_t ms_unwind_pool_caches(void) { return atomic_load_explicit(&caches, memory_order_relaxed); }

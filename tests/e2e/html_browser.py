@@ -176,6 +176,30 @@ def thousands(n):
     return "{:,}".format(int(round(n)))
 
 
+def expected_warnings(d):
+    """The phrase each Overview warning must hold, in the page's order: the inputs read
+    with a problem, then each process's status fields (docs/json.md)."""
+    want = [i["problem"]["message"] for i in d["inputs"] if i["problem"]]
+    for p in d["status"]:
+        if not p["complete"]:
+            want.append("incomplete")
+        if p["disk_full"]:
+            want.append("%s event" % thousands(p["disk_full"]["lost_events"]))
+            if p["disk_full"]["short_sites"]:
+                want.append("%s counted call" % thousands(p["disk_full"]["short_calls"]))
+        if p["fatal_signal"]:
+            want.append("died of %s (thread %d)" % (p["fatal_signal"]["name"], p["fatal_signal"]["tid"]))
+        if p["dropped_events"]:
+            want.append("%s call" % thousands(p["dropped_events"]))
+        if p["disagreeing_sites"]:
+            want.append("disagree at %s site" % thousands(p["disagreeing_sites"]))
+        for key, what in (("skipped_records", "unknown record"), ("skipped_events", "unknown event"),
+                          ("skipped_bytes", "byte")):
+            if p[key]:
+                want.append("%s %s" % (thousands(p[key]), what))
+    return want
+
+
 def check_model(c):
     """What the page shows is what the JSON report embedded in it says."""
     # What the checks need, worked out in the page: a big report's whole JSON sent back
@@ -184,7 +208,12 @@ def check_model(c):
         return {schema: d.schema, totals: {allocations: d.totals.allocations}, threads_count: d.threads_count,
                 processes: d.processes.map(p => ({threads: p.threads.map(t => ({thread: t.thread, alert: t.alert}))})),
                 bottlenecks: d.bottlenecks.slice(0, 200).map(b => ({level: b.level})),
-                sites: d.sites.map(s => ({id: s.id, bytes: s.bytes, calls: s.calls}))}; })()""")
+                sites: d.sites.map(s => ({id: s.id, bytes: s.bytes, calls: s.calls})),
+                inputs: d.inputs.map(i => ({path: i.path, problem: i.problem})),
+                status: d.processes.map(p => ({complete: p.complete, disk_full: p.disk_full,
+                    fatal_signal: p.fatal_signal, dropped_events: p.dropped_events,
+                    disagreeing_sites: p.disagreeing_sites, skipped_records: p.skipped_records,
+                    skipped_events: p.skipped_events, skipped_bytes: p.skipped_bytes}))}; })()""")
     check(d["schema"] == "memscope-merge/1", "the page embeds the JSON report (schema %s)" % d["schema"])
     cards = dict(c.js("""Array.from(document.querySelectorAll('.cards .stat')).map(e =>
         [e.querySelector('.stat-label').textContent,
@@ -215,6 +244,10 @@ def check_model(c):
     first = c.js("document.querySelector('#site-table tr.site-row')?.dataset.id || null")
     check(first == (sites[0]["id"] if sites else None),
           "the site table starts with the JSON's site of most bytes (%s)" % first)
+    want = expected_warnings(d)
+    shown = c.js("Array.from(document.querySelectorAll('#warnings li.warning')).map(e => e.textContent)")
+    check(len(shown) == len(want) and all(w in t for w, t in zip(want, shown)),
+          "the Overview warns of exactly what the JSON's status fields say: want %s, shown %s" % (want, shown))
     note = c.js("document.querySelector('#panel-system .note:last-child').textContent")
     check("report schema memscope-merge/1" in note, "the System tab names the schema (%r)" % note)
 

@@ -67,6 +67,30 @@ grep -q 'http://\|https://' golden.html && grep -o 'https\?://[^"]*' golden.html
 "$python" "$here/html_browser.py" "$chromium" golden.html "$work/golden.png" ||
   fail "browser checks on the golden report"
 
+# Warnings first on the Overview: a cut file (the input's problem, counts and events that
+# disagree), then the golden page given every status a process can carry (html_browser.py
+# checks each warning against the JSON's fields, and none where there is nothing to say).
+head -c 24693 "$golden/golden_full.mspk" >cut.mspk
+"$merge" -o cut.html cut.mspk 2>cut.err && fail "merge of a cut file exited 0"
+grep -q 'truncated' cut.err || fail "no truncation message for cut.mspk"
+"$python" "$here/html_browser.py" "$chromium" cut.html "$work/cut.png" ||
+  fail "browser checks on the cut file's report"
+"$python" - golden.html golden.json status.html <<'PY' || fail "could not make status.html"
+import json, sys
+page, report = open(sys.argv[1], encoding="utf-8").read(), json.load(open(sys.argv[2], encoding="utf-8"))
+p = report["processes"][0]
+p.update(complete=False, dropped_events=1, disagreeing_sites=2, skipped_records=3, skipped_events=4,
+         skipped_bytes=4096, disk_full={"at_ns": 1500000000, "lost_events": 12345, "short_sites": 2,
+                                        "short_calls": 7},
+         fatal_signal={"number": 11, "name": "SIGSEGV", "tid": 4242, "at_ns": None})
+data = json.dumps(report, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+tag = '<script type="application/json" id="memscope-data">'
+start = page.index(tag) + len(tag)
+open(sys.argv[3], "w", encoding="utf-8").write(page[:start] + data + page[page.index("</script>", start):])
+PY
+"$python" "$here/html_browser.py" "$chromium" status.html "$work/status.png" ||
+  fail "browser checks on the report with every warning"
+
 # Sampled mode (estimates with error bars), --format to standard output: loads cleanly.
 "$merge" --format html "$golden/golden_sampled.mspk" >sampled.html || fail "merge --format html failed"
 merge_to_json sampled.json "$golden/golden_sampled.mspk"

@@ -261,6 +261,56 @@
   }
   refreshers.push(drawFocusBar);
 
+  /* --- Overview: warnings ----------------------------------------------------------------
+   * What the text summary warns of (report_text.c, status_text.c), from the same JSON
+   * fields: a file cut or unreadable, a process that died of a signal or ran out of disk,
+   * calls neither counted nor recorded, counts and events that disagree.  Drawn first, so
+   * nobody reads the numbers below without knowing what they miss. */
+
+  function sinceStart(ns) { return ns === null || ns === undefined ? 'an unknown time' : '+' + (ns / 1e9).toFixed(1) + ' s'; }
+  function plural(n, one, many) { return num(n) + ' ' + (n === 1 ? one : many); }
+  function processWarnings(p) {
+    var w = [];
+    if (!p.complete)
+      w.push('incomplete: no end record (the process was killed, or the file was cut or is still being written); everything before that is here');
+    if (p.disk_full) {
+      w.push('recording stopped at ' + sinceStart(p.disk_full.at_ns) + ': no space left for the file; ' +
+             plural(p.disk_full.lost_events, 'event', 'events') + ' lost, counts after that are missing');
+      if (p.disk_full.short_sites)
+        w.push(plural(p.disk_full.short_calls, 'counted call', 'counted calls') + ' at ' + plural(p.disk_full.short_sites, 'site', 'sites') +
+               ' have no event (lost for want of room): counts are exact, but peak, live, leaks and lifetimes miss them');
+    }
+    if (p.fatal_signal)
+      w.push('the process died of ' + p.fatal_signal.name + ' (thread ' + p.fatal_signal.tid + ') at ' +
+             sinceStart(p.fatal_signal.at_ns) + ': everything before it is here');
+    if (p.dropped_events)
+      w.push(plural(p.dropped_events, 'call was', 'calls were') + ' neither counted nor recorded (a signal handler allocated while memscope was busy, or a fork held recording up)');
+    if (p.disagreeing_sites)
+      w.push('counters and events disagree at ' + plural(p.disagreeing_sites, 'site', 'sites') + ' (a cut file or a writer\u2019s fault): figures from events may be wrong there');
+    if (p.skipped_records) w.push(plural(p.skipped_records, 'unknown record', 'unknown records') + ' skipped (written by a newer runtime)');
+    if (p.skipped_events) w.push(plural(p.skipped_events, 'unknown event', 'unknown events') + ' skipped (written by a newer runtime)');
+    if (p.skipped_bytes) w.push(plural(p.skipped_bytes, 'byte', 'bytes') + ' between chunks were neither a chunk nor zeros (skipped)');
+    return w;
+  }
+  var warnings = []; /* [who, [text, ...]] */
+  D.inputs.forEach(function (i) {
+    if (i.problem)
+      warnings.push([i.path, [(i.usable ? 'partly read: ' : 'no usable data: ') +
+                              (i.problem.offset !== null ? 'at offset ' + i.problem.offset + ', ' : '') + i.problem.message]]);
+  });
+  procs.forEach(function (p) {
+    var w = processWarnings(p);
+    if (w.length) warnings.push([procName(p) + ', ' + p.path, w]);
+  });
+  if (warnings.length) {
+    var warnSec = section('overview', 'Warnings');
+    warnSec.classList.add('warnings');
+    warnSec.appendChild(h('ul', { id: 'warnings' }, warnings.map(function (x) {
+      return h('li', { class: 'warn-group' }, h('strong', { text: x[0] }),
+               h('ul', null, x[1].map(function (text) { return h('li', { class: 'warning', text: text }); })));
+    })));
+  }
+
   /* --- Overview: cards ------------------------------------------------------------------- */
 
   var cards = section('overview', 'Overview', estNote);

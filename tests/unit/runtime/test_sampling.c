@@ -377,12 +377,12 @@ START_TEST(blocks_sharing_a_slot_are_kept_apart) {
 }
 END_TEST
 
-/* A new thread's first unwinds (libunwind's trace cache empty): the capture blocks every
- * signal once, libunwind's own sigprocmask calls come to the runtime and do nothing, and
- * the thread's mask is its own again afterwards.  A thread is warm (libunwind masks for
- * itself again) only after a capture that made fewer than 4 such calls: frames the trace
- * cache cannot keep (here 4 of this test's) cost libunwind 2 calls each on every unwind,
- * and the capture's 2 are then fewer. */
+/* A new thread's first unwinds (step by step, then with libunwind's trace cache empty):
+ * the capture blocks every signal once, libunwind's own sigprocmask calls come to the
+ * runtime and do nothing, and the thread's mask is its own again afterwards.  A thread is
+ * warm (libunwind masks for itself again) only after a trace-cache capture that made
+ * fewer than 4 such calls: frames the trace cache cannot keep (here 4 of this test's) cost
+ * libunwind 2 calls each on every unwind, and the capture's 2 are then fewer. */
 struct cold_unwind {
   uint32_t frames, calls_first, calls_last, saved_left, usr1_blocked, usr2_blocked, warm;
 };
@@ -397,6 +397,7 @@ static void *cold_unwind_thread(void *arg) {
   ms_self.busy = 1; /* as in a slow path: what the unwinder allocates is not recorded */
   c->frames = ms_stack_capture(frames, 16);
   c->calls_first = ms_self.unw_mask_calls;
+  while (ms_self.unw_stepped < MS_UNW_STEP_CAPTURES) ms_stack_capture(frames, 16);
   for (int i = 0; i < 4; i++) ms_stack_capture(frames, 16);
   c->calls_last = ms_self.unw_mask_calls;
   ms_self.busy = was;
@@ -423,6 +424,64 @@ START_TEST(a_cold_unwind_masks_signals_once_and_restores_the_mask) {
 }
 END_TEST
 
+/* A thread's first MS_UNW_STEP_CAPTURES captures are unwound step by step and make no
+ * trace cache (256 KiB that a thread sampling a few times never earns back); the next
+ * makes one, and every capture from the same place has the same frames, whichever way
+ * it was unwound. */
+#ifdef __clang__
+#pragma clang section text = "" /* (internal.h's: frames of the runtime are left out) */
+#endif
+struct step_unwind {
+  uint64_t first[16], caches_before, caches_stepped, caches_after;
+  uint32_t n, differ, outside, stepped;
+};
+__attribute__((noinline)) static uint32_t capture_here(uint64_t *frames) {
+  uint32_t n = ms_stack_capture(frames, 16);
+  __asm__ volatile("" ::: "memory"); /* (no tail call: this frame stays on the stack) */
+  return n;
+}
+static void *step_unwind_thread(void *arg) {
+  struct step_unwind *c = arg;
+  uint8_t was = ms_self.busy;
+  ms_self.busy = 1;
+  c->caches_before = ms_unwind_pool_caches();
+  for (uint32_t i = 0; i < MS_UNW_STEP_CAPTURES + 3; i++) { /* (one call site) */
+    if (i == MS_UNW_STEP_CAPTURES) c->caches_stepped = ms_unwind_pool_caches();
+    uint64_t frames[16];
+    uint32_t n = capture_here(frames);
+    if (i == 0) {
+      c->n = n;
+      memcpy(c->first, frames, sizeof frames);
+    }
+    /* (frame 1, in this function, is left out: the compiler may copy the call) */
+    c->differ += n != c->n || frames[0] != c->first[0] ||
+                 (n > 2 && memcmp(frames + 2, c->first + 2, (n - 2) * sizeof *frames) != 0);
+    c->outside += n > 1 && frames[1] - (uintptr_t)step_unwind_thread >= 1024;
+  }
+  c->caches_after = ms_unwind_pool_caches();
+  c->stepped = ms_self.unw_stepped;
+  ms_self.busy = was;
+  return NULL;
+}
+
+START_TEST(first_captures_are_stepped_without_a_trace_cache_and_exact) {
+  ck_assert(ms_stacks_available());
+  struct step_unwind c = {0};
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, step_unwind_thread, &c), 0);
+  pthread_join(t, NULL);
+  ck_assert_uint_ge(c.n, 3); /* capture_here, step_unwind_thread, start_thread, ... */
+  ck_assert_uint_lt(c.first[0] - (uintptr_t)capture_here, 64); /* its return address first */
+  ck_assert_uint_eq(c.outside, 0); /* then the return address into step_unwind_thread */
+  ck_assert_uint_eq(c.differ, 0); /* the same frames, stepped or from the trace cache */
+  ck_assert_uint_eq(c.stepped, MS_UNW_STEP_CAPTURES);
+#if defined(__x86_64__)
+  ck_assert_uint_eq(c.caches_stepped, c.caches_before); /* no trace cache while stepping */
+  ck_assert_uint_eq(c.caches_after, c.caches_before + 1); /* then one */
+#endif
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime_sampling");
   TCase *tc = tcase_create("sampling");
@@ -438,6 +497,7 @@ int main(void) {
   tcase_add_test(tc, sampled_realloc_is_a_free_and_an_allocation);
   tcase_add_test(tc, blocks_sharing_a_slot_are_kept_apart);
   tcase_add_test(tc, a_cold_unwind_masks_signals_once_and_restores_the_mask);
+  tcase_add_test(tc, first_captures_are_stepped_without_a_trace_cache_and_exact);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
