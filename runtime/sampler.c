@@ -133,7 +133,7 @@ static void leak_record(struct ms_thread *t, const struct __memscope_site *site,
   uint32_t depth = stack_depth(site);
   if (depth) {
     uint64_t frames[MS_STACK_ROOM];
-    b.stack = ms_leak_stack_intern(frames, ms_stack_capture(frames, depth));
+    b.stack = ms_leak_stack_intern(frames, ms_stack_take(t, frames, depth));
   }
   ms_leaks_insert(&b);
 }
