@@ -26,9 +26,9 @@ static inline uint64_t *countdown_of(struct ms_thread *t, struct __memscope_tls_
 
 /* An allocation the caller made (p NULL: it failed) on a thread that records: counted
  * and sampled like the entry points' (ms_alloc_slow), from h's countdown. */
-static void note_alloc(struct ms_thread *t, struct __memscope_tls_header *h,
-                       const struct __memscope_site *site, uint64_t size, const void *p,
-                       uint64_t align) {
+static inline __attribute__((always_inline)) void note_alloc(
+    struct ms_thread *t, struct __memscope_tls_header *h, const struct __memscope_site *site,
+    uint64_t size, const void *p, uint64_t align) {
   if (!p) { /* recorded, not counted */
     ms_record_failure(t, site, size, align);
     return;
@@ -41,7 +41,8 @@ static void note_alloc(struct ms_thread *t, struct __memscope_tls_header *h,
   }
   if (t->busy) return;
   double weight = ms_sample_choose(t, countdown_of(t, h), c->calls, size);
-  if (weight > 0) ms_sample_record(t, site, size, p, align, weight);
+  /* (here, not in ms_sample_record: libunwind starts from the entry's own frame) */
+  if (weight > 0) ms_sample_record_here(t, site, size, p, align, weight);
 }
 
 MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_site *site,

@@ -487,8 +487,8 @@ static inline int ms_thread_is_set_up(const struct ms_thread *t) { return t->rec
 /* Encodes ev into the thread's EVENTS chunk (a new one when it has no room); an event
  * with a stack (nstack frames in ms_thread_stack_room) defines it first if new. */
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev);
-/* Room for a stack of up to `frames` (at most MS_STACK_MAX) for the event pushed next
- * (NULL: none). */
+/* Room for a stack of up to `frames` (at most MS_STACK_MAX) for the event pushed next,
+ * MS_STACK_ROOM frames long (the unwinder writes there: ms_stack_capture); NULL: none. */
 uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames);
 /* The calling thread's part of ending a session: thread record written (end_ns 0: it
  * goes on running), with a COUNTERS snapshot when `snapshot` (a stop) or when its table
@@ -619,6 +619,16 @@ double ms_sample_choose(struct ms_thread *t, uint64_t *left, uint64_t site_calls
 /* A sampled allocation of p (already counted). */
 void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                       const void *p, uint64_t align, double weight);
+/* ms_sample_record in three parts, for callers that unwind from their own frame
+ * (record.h, ms_sample_record_here), t->busy held by the caller throughout:
+ * keep puts p in the live set (0: no event follows); room gives where its stack goes
+ * and how deep (NULL: none); push stores the event, with nstack frames in the room. */
+int ms_sample_keep(struct ms_thread *t, const void *p, uint64_t size, double weight);
+uint64_t *ms_sample_stack_room(struct ms_thread *t, const struct __memscope_site *site,
+                               uint32_t *depth);
+void ms_sample_push(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                    const void *p, uint64_t align, double weight, uint64_t ts,
+                    uint32_t nstack);
 void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                        uint64_t align);
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
@@ -771,10 +781,11 @@ void ms_modules_check(void);                   /* writes them again if any came 
 
 /* ---- stack_ids.c: a thread's stacks in its EVENTS stream, written once each ---------- */
 struct ms_stack_ids;
-/* The id of the stack frames[0..n) (created when needed: NULL *ids); *is_new when the
- * caller must write its STACK item first.  0: no memory. */
-uint64_t ms_stack_id(struct ms_stack_ids **ids, const uint64_t *frames, uint32_t n,
-                     int *is_new);
+/* The id of the stack frames[0..n) of an event at the site in `slot` (created when
+ * needed: NULL *ids); *is_new when the caller must write its STACK item first.  0: no
+ * memory. */
+uint64_t ms_stack_id(struct ms_stack_ids **ids, uint32_t slot, const uint64_t *frames,
+                     uint32_t n, int *is_new);
 void ms_stack_ids_release(struct ms_stack_ids **ids);
 void ms_stack_ids_clear(struct ms_stack_ids *ids); /* empty, ids from 1 again (NULL: nothing) */
 /* A stack's hash, for the tables that intern stacks (stack_ids.c, leak_stacks.c). */
@@ -799,8 +810,34 @@ int ms_unwind_pool_munmap(void *addr, size_t len);
 uint64_t ms_unwind_pool_caches(void); /* trace caches libunwind asked for (tests) */
 /* A thread's first captures unwound step by step, no trace cache (stacks.c). */
 #define MS_UNW_STEP_CAPTURES 16u
-/* Return addresses of the calling code, innermost first, the runtime's frames left out. */
-uint32_t ms_stack_capture(uint64_t *out, uint32_t max);
+/* Return addresses of the calling code, innermost first, the runtime's frames left out:
+ * at most max of them at the start of room, which holds MS_STACK_ROOM frames (libunwind
+ * writes there, the runtime's frames with them).  Out of line: the unwind goes through
+ * this function's frame too (ms_stack_take does not). */
+#define MS_RUNTIME_FRAMES_MAX 16u /* runtime frames on top of a stack, at most */
+#define MS_STACK_ROOM (MS_STACK_MAX + MS_RUNTIME_FRAMES_MAX)
+uint32_t ms_stack_capture(uint64_t *room, uint32_t max);
+/* The halves of a capture around libunwind's call, so that the call can be made from the
+ * caller's own frame (ms_stack_take): begin gives the unwinder (NULL: no stack now) and
+ * how many frames to ask it for; end takes the runtime's frames out of what it gave. */
+typedef int (*ms_backtrace_fn)(void **buffer, int size);
+ms_backtrace_fn ms_stack_begin(uint32_t *max, uint32_t *want);
+uint32_t ms_stack_end(uint64_t *room, int n, uint32_t max);
+/* ms_stack_capture made from the calling function's frame, into which it is inlined: a
+ * frame that libunwind walks through costs ~80 instructions and a chain of dependent
+ * loads (its trace cache's slot, then the return address: ~10 ns), for nothing, since
+ * the runtime's frames are left out.  A thread whose unwinds do not find their frames in
+ * libunwind's trace cache yet takes the out-of-line path, which blocks signals around
+ * the whole unwind (stacks.c). */
+static inline __attribute__((always_inline)) uint32_t ms_stack_take(struct ms_thread *t,
+                                                                    uint64_t *room,
+                                                                    uint32_t max) {
+  if (MS_UNLIKELY(!t->unw_warm)) return ms_stack_capture(room, max);
+  uint32_t want = 0;
+  ms_backtrace_fn fn = ms_stack_begin(&max, &want);
+  if (!fn) return 0;
+  return ms_stack_end(room, fn((void **)room, (int)want), max);
+}
 
 /* ---- loader.c: when the loader's list of modules may be read; dlopen, dlclose ------ */
 int ms_loader_list_enter(void); /* 1: read it now, then ms_loader_list_leave; 0: not now */

@@ -23,6 +23,27 @@
 
 #include "internal.h"
 
+/* ms_sample_record, with libunwind called from the frame this is inlined into: each
+ * runtime frame between the program's call and that call costs the unwind ~80
+ * instructions (internal.h, ms_stack_take).  t->busy is held from the live set to the
+ * stored event, so that a signal handler's allocation meanwhile neither records nor
+ * unwinds over this one's frames (it is dropped and counted, as any such re-entry). */
+static inline __attribute__((always_inline)) void ms_sample_record_here(
+    struct ms_thread *t, const struct __memscope_site *site, uint64_t size, const void *p,
+    uint64_t align, double weight) {
+  if (t->busy) return;
+  t->busy = 1;
+  if (ms_sample_keep(t, p, size, weight)) {
+    uint64_t ts = ms_os_now_ns();
+    uint32_t depth = 0, n = 0;
+    uint64_t *room = ms_sample_stack_room(t, site, &depth);
+    /* (an allocation by the unwinder is not recorded, and not unwound: busy) */
+    if (room) n = ms_stack_take(t, room, depth);
+    ms_sample_push(t, site, size, p, align, weight, ts, n);
+  }
+  t->busy = 0;
+}
+
 /* An allocation of `size` bytes about to be made: NULL when the caller must call the
  * allocator and then ms_alloc_slow(); else the site's counter, with the call and its
  * bytes counted, and the caller finishes with the size range: ms_count_widen() when

@@ -87,15 +87,10 @@ static uint32_t stack_depth(const struct __memscope_site *site) {
   return depth && ms_stacks_available() ? depth : 0;
 }
 
-static void add_stack(struct ms_thread *t, const struct __memscope_site *site,
-                      struct ms_event *ev) {
-  uint32_t depth = stack_depth(site);
-  if (!depth) return;
-  uint64_t *room = ms_thread_stack_room(t, depth);
-  if (!room) return;
-  /* t->busy is held (ms_sample_record): an allocation by the unwinder is not recorded,
-   * and not unwound */
-  ev->nstack = ms_stack_capture(room, depth);
+uint64_t *ms_sample_stack_room(struct ms_thread *t, const struct __memscope_site *site,
+                               uint32_t *depth) {
+  *depth = stack_depth(site);
+  return *depth ? ms_thread_stack_room(t, *depth) : NULL;
 }
 
 /* A site's slot in tables and EVENTS chunks (its index is the slot's byte offset). */
@@ -137,8 +132,8 @@ static void leak_record(struct ms_thread *t, const struct __memscope_site *site,
                       .ts = ms_os_coarse_ns(), .thread = t->rec->index};
   uint32_t depth = stack_depth(site);
   if (depth) {
-    uint64_t frames[MS_STACK_MAX];
-    b.stack = ms_leak_stack_intern(frames, ms_stack_capture(frames, depth));
+    uint64_t frames[MS_STACK_ROOM];
+    b.stack = ms_leak_stack_intern(frames, ms_stack_take(t, frames, depth));
   }
   ms_leaks_insert(&b);
 }
@@ -201,25 +196,28 @@ static int live_remove(struct ms_thread *t, const void *p) {
   return had;
 }
 
+int ms_sample_keep(struct ms_thread *t, const void *p, uint64_t size, double weight) {
+  /* What the block stands for, kept with it so that its free (by any thread) can take it
+   * back out of the live estimate.  Full mode keeps it too, for memscope_snapshot().
+   * (A sample the full set cannot keep is skipped: without its free it would look
+   * leaked.) */
+  int kept = live_insert(t, p, (int64_t)(weight * (double)size));
+  return kept || ms_config.sampler == MS_SAMPLER_ALL;
+}
+
+void ms_sample_push(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
+                    const void *p, uint64_t align, double weight, uint64_t ts,
+                    uint32_t nstack) {
+  struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .size = size,
+                        .ptr = (uintptr_t)p, .ts = ts, .kind = MS_EV_ALLOC,
+                        .weight = weight, .align = (uint32_t)align, .nstack = nstack,
+                        .phase = atomic_load_explicit(&ms_current_phase, memory_order_relaxed)};
+  ms_thread_push_event(t, &ev);
+}
+
 void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                       const void *p, uint64_t align, double weight) {
-  if (t->busy) return;
-  t->busy = 1;
-  /* What the block stands for, kept with it so that its free (by any thread) can take it
-   * back out of the live estimate.  Full mode keeps it too, for memscope_snapshot(). */
-  int kept = live_insert(t, p, (int64_t)(weight * (double)size));
-  if (kept || ms_config.sampler == MS_SAMPLER_ALL) {
-    /* (a sample the full set cannot keep is skipped: without its free it would look
-     * leaked) */
-    struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .size = size,
-                          .ptr = (uintptr_t)p, .ts = ms_os_now_ns(), .kind = MS_EV_ALLOC,
-                          .weight = weight,
-                          .align = (uint32_t)align,
-                          .phase = atomic_load_explicit(&ms_current_phase, memory_order_relaxed)};
-    add_stack(t, site, &ev);
-    ms_thread_push_event(t, &ev);
-  }
-  t->busy = 0;
+  ms_sample_record_here(t, site, size, p, align, weight);
 }
 
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,

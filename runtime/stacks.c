@@ -56,7 +56,7 @@
 
 #include "internal.h"
 
-typedef int (*backtrace_fn)(void **buffer, int size);
+typedef ms_backtrace_fn backtrace_fn;
 static backtrace_fn unw_backtrace_fn;
 /* libunwind's TLS module (0: none, or not known). */
 static size_t unw_tls_module;
@@ -296,24 +296,50 @@ void ms_stacks_thread_start(void) {
 
 int ms_stacks_available(void) { return unw_backtrace_fn != NULL; }
 
-static int in_runtime(uintptr_t ip) {
+static int in_runtime(uint64_t ip) {
   return ip - (uintptr_t)__start_memscope_text <
          (uintptr_t)__stop_memscope_text - (uintptr_t)__start_memscope_text;
 }
 
-/* The most runtime frames seen on top of a stack (2 or 3 with clang; learnt, since it
+/* The most runtime frames seen on top of a stack (1 to 3 with clang; learnt, since it
  * depends on the compiler and the path): each capture asks libunwind for that many more
  * than it keeps, and every frame asked for costs ~80 instructions. */
-enum { RUNTIME_FRAMES_MAX = 16 };
 static _Atomic uint32_t runtime_frames = 4;
 
-uint32_t ms_stack_capture(uint64_t *out, uint32_t max) {
+ms_backtrace_fn ms_stack_begin(uint32_t *max, uint32_t *want) {
   backtrace_fn fn = unw_backtrace_fn;
-  if (!fn || max == 0) return 0;
-  void *ips[MS_STACK_MAX + RUNTIME_FRAMES_MAX];
-  if (max > MS_STACK_MAX) max = MS_STACK_MAX;
+  if (!fn || *max == 0) return NULL;
+  if (*max > MS_STACK_MAX) *max = MS_STACK_MAX;
+  if (!ms_loader_list_enter()) return NULL; /* (loader.c) */
+  *want = *max + atomic_load_explicit(&runtime_frames, memory_order_relaxed);
+  return fn;
+}
+
+uint32_t ms_stack_end(uint64_t *room, int n, uint32_t max) {
+  ms_loader_list_leave();
   uint32_t skip = atomic_load_explicit(&runtime_frames, memory_order_relaxed);
-  if (!ms_loader_list_enter()) return 0; /* (loader.c) */
+  uint32_t first = 0;
+  while (first < (uint32_t)n && in_runtime(room[first])) first++;
+  if (MS_UNLIKELY(first > skip)) { /* a deeper path: this stack lost its last frames */
+    uint32_t seen = first < MS_RUNTIME_FRAMES_MAX ? first : MS_RUNTIME_FRAMES_MAX;
+    while (skip < seen && !atomic_compare_exchange_weak_explicit(
+                              &runtime_frames, &skip, seen, memory_order_relaxed,
+                              memory_order_relaxed)) {
+    }
+  }
+  /* The runtime's frames further down are left out too: its interposers (pthread_create,
+   * dlopen) are on the path of what libc allocates for them, and are nobody's code.  In
+   * place: each kept frame moves down over the ones left out (k <= i). */
+  uint32_t k = 0;
+  for (int i = (int)first; i < n && k < max; i++)
+    if (!in_runtime(room[i])) room[k++] = room[i];
+  return k;
+}
+
+uint32_t ms_stack_capture(uint64_t *room, uint32_t max) {
+  uint32_t want = 0;
+  backtrace_fn fn = ms_stack_begin(&max, &want);
+  if (!fn) return 0;
   /* (a step-by-step unwind looks every frame up in libunwind's cache of rules: 2 of
    * its sigprocmask calls each, so it is masked as a cold one is) */
   int step = ms_self.unw_stepped < MS_UNW_STEP_CAPTURES && steps_available();
@@ -323,27 +349,12 @@ uint32_t ms_stack_capture(uint64_t *out, uint32_t max) {
     ms_self.unw_mask_calls = 0;
     ms_self.unw_mask_saved = &saved;
   }
-  int n = step ? step_backtrace(ips, (int)(max + skip)) : fn(ips, (int)(max + skip));
+  int n = step ? step_backtrace((void **)room, (int)want) : fn((void **)room, (int)want);
   ms_self.unw_stepped += (uint8_t)step;
   if (ms_self.unw_mask_saved) {
     ms_self.unw_mask_saved = NULL; /* (still blocked: no handler sees it set) */
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (!step && ms_self.unw_mask_calls < MS_UNW_WARM_CALLS) ms_self.unw_warm = 1;
   }
-  ms_loader_list_leave();
-  uint32_t first = 0;
-  while (first < (uint32_t)n && in_runtime((uintptr_t)ips[first])) first++;
-  if (MS_UNLIKELY(first > skip)) { /* a deeper path: this stack lost its last frames */
-    uint32_t seen = first < RUNTIME_FRAMES_MAX ? first : RUNTIME_FRAMES_MAX;
-    while (skip < seen && !atomic_compare_exchange_weak_explicit(
-                              &runtime_frames, &skip, seen, memory_order_relaxed,
-                              memory_order_relaxed)) {
-    }
-  }
-  /* The runtime's frames further down are left out too: its interposers (pthread_create,
-   * dlopen) are on the path of what libc allocates for them, and are nobody's code. */
-  uint32_t k = 0;
-  for (int i = (int)first; i < n && k < max; i++)
-    if (!in_runtime((uintptr_t)ips[i])) out[k++] = (uintptr_t)ips[i];
-  return k;
+  return ms_stack_end(room, n, max);
 }

@@ -675,7 +675,7 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
   uint64_t stack = 0;
   if (n) {
     int is_new = 0;
-    stack = ms_stack_id(&t->stack_ids, t->frames, n, &is_new);
+    stack = ms_stack_id(&t->stack_ids, ev->slot, t->frames, n, &is_new);
     if (stack && is_new) p = ms_encode_stack(p, stack, t->frames, n);
   }
   /* The merge replays a thread's events in time order where their times step back
