@@ -526,6 +526,9 @@ void ms_threads_extend_tables_locked(uint32_t slots);
 /* Tests only (tests/unit/runtime/test_thread_reuse.c): run on a thread just set up,
  * before it joins its session (no lock held, the thread busy).  NULL: nothing. */
 extern void (*ms_thread_setup_test_hook)(void);
+/* Tests only (the same file): run during set-up once the thread's record is in the
+ * registry and before the thread holds it (no lock held, the thread busy). */
+extern void (*ms_thread_setup_window_test_hook)(void);
 /* A new session begins (both locks held, before it is published): every set-up
  * thread's counts now become its base. */
 void ms_threads_take_baselines_locked(uint32_t session);

@@ -427,6 +427,7 @@ static struct ms_site_counter *counters_reserve(void) {
 }
 
 void (*ms_thread_setup_test_hook)(void); /* (a load per thread set-up) */
+void (*ms_thread_setup_window_test_hook)(void); /* (the same) */
 
 /* The thread's first recording event in this process: a record (an ended thread's,
  * with its table, when there is one: no system call), the registry. */
@@ -448,12 +449,20 @@ static int thread_setup(struct ms_thread *t) {
     r->tp = ms_thread_pointer();
     r->born = t->born;
     memcpy(r->name, t->name, sizeof r->name);
-    atomic_store_explicit(&r->dropped, t->dropped_early, memory_order_relaxed);
     registry_add_locked(r);
   }
   pthread_mutex_unlock(&registry_lock);
   if (!r) return 0;
+  if (MS_UNLIKELY(ms_thread_setup_window_test_hook != NULL)) ms_thread_setup_window_test_hook();
   t->rec = r;
+  /* The drops noted while the thread had no record (a signal handler's calls during its
+   * set-up) move to r only now: until t->rec is set a handler adds to dropped_early, and
+   * once it is set to r->dropped, never to both.  Copied under the lock above, the drops
+   * of a handler between that copy and this store were lost: calls neither counted nor
+   * reported dropped (unit/runtime_thread_setup). */
+  atomic_signal_fence(memory_order_seq_cst);
+  atomic_fetch_add_explicit(&r->dropped, t->dropped_early, memory_order_relaxed);
+  t->dropped_early = 0;
   t->counters_mem = r->counters;
   t->frames = r->frames;
   t->stack_ids = r->stack_ids;
