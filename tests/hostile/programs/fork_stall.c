@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,7 +24,7 @@
 #define PIPE_BYTES (512 * 1024)
 #define CHILD_BLOCKS 7
 
-static atomic_int stop;
+static atomic_int stop, forking;
 static atomic_long calls[WORKERS];
 static int pipe_fd[2];
 static FILE *pipe_file;
@@ -61,8 +63,10 @@ static void *flusher(void *arg) {
   return arg;
 }
 
+/* The stall is timed from the fork's start, however late a loaded machine runs this. */
 static void *drainer(void *arg) {
   static char buf[65536];
+  while (!atomic_load(&forking)) nap_ms(1);
   nap_ms(STALL_MS);
   size_t got = 0;
   while (got < PIPE_BYTES) {
@@ -83,8 +87,13 @@ int main(void) {
   nap_ms(100);
   pthread_create(&f, NULL, flusher, NULL);
   pthread_create(&d, NULL, drainer, NULL);
-  nap_ms(100); /* the flusher blocks in write() */
+  /* The flusher holds the lock once the pipe is full (its write blocked): waited for,
+   * not guessed with a fixed nap (a loaded machine took longer than 100 ms). */
+  int full = fcntl(pipe_fd[0], F_GETPIPE_SZ), queued = 0;
+  while (full > 0 && ioctl(pipe_fd[0], FIONREAD, &queued) == 0 && queued < full) nap_ms(1);
+  nap_ms(20);
   double t0 = now_ms();
+  atomic_store(&forking, 1);
   pid_t c = fork();
   if (c == 0) {
     void *volatile b[CHILD_BLOCKS]; /* (volatile: kept, not optimised away) */
