@@ -68,11 +68,16 @@ void mg_prefault(void *p, size_t len) {
 #endif
 }
 
+size_t mg_huge_size(size_t size) {
+  const size_t huge = (size_t)2 << 20;
+  return size < huge ? size : (size + huge - 1) & ~(huge - 1);
+}
+
 void *mg_xmalloc_huge(size_t size) {
   const size_t huge = (size_t)2 << 20;
   if (size < huge)
     return mg_xmalloc(size);
-  size = (size + huge - 1) & ~(huge - 1); /* whole huge pages: aligned_alloc's rule too */
+  size = mg_huge_size(size); /* whole huge pages: aligned_alloc's rule too */
   void *p = aligned_alloc(huge, size);
   if (!p)
     out_of_memory(size);

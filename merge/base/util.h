@@ -31,6 +31,10 @@ void mg_prefault(void *p, size_t len);
  * free(): from 2 MiB up, on 2 MiB boundaries and backed by huge pages where the system
  * gives them on request (madvise), so that its probes do not each miss the TLB too. */
 void *mg_xmalloc_huge(size_t size);
+/* The bytes mg_xmalloc_huge(size) gives (whole huge pages from 2 MiB up): an array that
+ * takes them all as its capacity is not reallocated for the next request a few bytes
+ * larger (the decoder's entries: a fresh array's pages are zeroed again). */
+size_t mg_huge_size(size_t size);
 
 /* The last component of a path (the whole string when it has no slash). */
 const char *mg_base_name(const char *path);

@@ -14,6 +14,7 @@
 #include "profile.h"
 #include "report.h"
 #include "suites.h"
+#include "util.h"
 
 enum { SITE_A = 0xa, SITE_F = 0xf };
 
@@ -335,6 +336,103 @@ START_TEST(test_plain_realloc_stacks) {
     mg_stack_ids_destroy(&ids);
     mg_chunk_events_free(&c);
   }
+  mg_slots_destroy(&slots);
+}
+END_TEST
+
+/* The decoder's entry array is as large as its huge pages: a chunk a few bytes longer
+ * than the one before (chunks of one size differ so) is decoded into the same array, not
+ * a new one whose pages would be zeroed again.  Every entry exact, both times. */
+START_TEST(test_plain_array_reused) {
+  enum { N = 60000 }; /* about 5 bytes an item: (len / 3 + 1) entries take 3.2 MB */
+  static uint8_t buf[(N + 8) * MS_ITEM_EVENT_MAX];
+  struct mg_slots slots;
+  mg_slots_init(&slots);
+  mg_slots_set(&slots, 2, 0xa);
+  struct mg_chunk_events c = {0};
+  const struct mg_plain_event *first = NULL;
+  for (size_t extra = 0; extra <= 2; extra++) { /* 0, then 1 and 2 items more */
+    struct ms_codec_state st = {0};
+    uint8_t *p = buf;
+    for (size_t i = 0; i < N + extra; i++) {
+      struct ms_codec_event e = {.op = i % 2 ? MS_ITEM_FREE : MS_ITEM_ALLOC, .slot = 2,
+                                 .size = i % 2 ? 0 : 16 + i % 7, .ptr = 0x10000 + 32 * (i / 2),
+                                 .ts = 1000 + i, .weight = 1.0};
+      p = ms_encode_event(p, &st, &e);
+    }
+    size_t len = (size_t)(p - buf);
+    mg_chunk_events_decode(&c, buf, len, 0, &slots);
+    ck_assert(c.is_plain);
+    ck_assert_uint_eq(c.nplain, N + extra);
+    ck_assert_uint_ge(c.plain_cap * sizeof *c.plain, mg_huge_size((len / 3 + 1) * sizeof *c.plain));
+    if (extra == 0) {
+      first = c.plain;
+      ck_assert_uint_gt(c.plain_cap * sizeof *c.plain, (size_t)2 << 20); /* huge pages */
+    }
+    ck_assert_ptr_eq(c.plain, first); /* the same array */
+    for (size_t i = 0; i < N + extra; i++) {
+      const struct mg_plain_event *e = &c.plain[i];
+      ck_assert_uint_eq(e->ts, 1000 + i);
+      ck_assert_uint_eq(e->ptr, 0x10000 + 32 * (i / 2));
+      ck_assert_uint_eq(e->size, i % 2 ? 0 : 16 + i % 7);
+      ck_assert_uint_eq(e->kind, i % 2 ? MS_EV_FREE : MS_EV_ALLOC);
+    }
+    ck_assert_uint_eq(c.allocated, (N + extra + 1) / 2);
+  }
+  mg_chunk_events_free(&c);
+  mg_slots_destroy(&slots);
+}
+END_TEST
+
+/* Stack references through the resolver's memo: 100 stacks (ids that share the memo's
+ * entries), allocations naming them in a scrambled order, some naming an id never
+ * defined (counted as unknown, no reference) or no stack; each reference is the right
+ * stack's, in two chunks of one thread (the ids span its chunks). */
+START_TEST(test_plain_stack_memo) {
+  enum { STACKS = 100, N = 3000 };
+  static uint8_t buf[STACKS * 64 + N * MS_ITEM_EVENT_MAX];
+  struct mg_slots slots;
+  mg_slots_init(&slots);
+  mg_slots_set(&slots, 2, 0xa);
+  struct mg_stack_ids ids;
+  mg_stack_ids_init(&ids);
+  uint64_t unknown = 0;
+  for (int chunk = 0; chunk < 2; chunk++) {
+    uint8_t *p = buf;
+    if (chunk == 0) /* stack id s: frames 0x1000 * s, 0x7000 */
+      for (uint64_t s = 1; s <= STACKS; s++)
+        p = ms_encode_stack(p, s, (const uint64_t[]){0x1000 * s, 0x7000}, 2);
+    struct ms_codec_state st = {0};
+    uint64_t want[N];
+    for (size_t i = 0; i < N; i++) {
+      uint64_t id = (i * 37 + (size_t)chunk) % (STACKS + 10); /* 0: none, > STACKS: never defined */
+      want[i] = id;
+      unknown += id > STACKS;
+      struct ms_codec_event e = {.op = MS_ITEM_ALLOC, .slot = 2, .size = 8, .ptr = 0x100 + 16 * i,
+                                 .ts = 10 + i, .weight = 1.0, .stack = id};
+      p = ms_encode_event(p, &st, &e);
+    }
+    struct mg_chunk_events c = {0};
+    mg_chunk_events_decode(&c, buf, (size_t)(p - buf), 0, &slots);
+    ck_assert(c.is_plain);
+    ck_assert_uint_eq(c.nplain, N);
+    mg_stack_ids_resolve(&ids, 1, &c);
+    struct mg_stack_refs refs = mg_stack_ids_refs(&ids, &c);
+    ck_assert_ptr_nonnull(refs.ref);
+    for (size_t i = 0; i < N; i++) {
+      if (want[i] == 0 || want[i] > STACKS) {
+        ck_assert_uint_eq(refs.ref[i], 0);
+        continue;
+      }
+      ck_assert_uint_ne(refs.ref[i], 0);
+      const struct mg_frames_span *sp = &refs.spans[refs.ref[i] - 1];
+      ck_assert_uint_eq(sp->n, 2);
+      ck_assert_uint_eq(refs.frames[sp->at], 0x1000 * want[i]);
+    }
+    ck_assert_uint_eq(ids.unknown, unknown);
+    mg_chunk_events_free(&c);
+  }
+  mg_stack_ids_destroy(&ids);
   mg_slots_destroy(&slots);
 }
 END_TEST
@@ -818,6 +916,8 @@ Suite *container_suite(void) {
   tcase_add_test(tc, test_fuzz_seeds);
   tcase_add_test(tc, test_plain_decode);
   tcase_add_test(tc, test_plain_realloc_stacks);
+  tcase_add_test(tc, test_plain_array_reused);
+  tcase_add_test(tc, test_plain_stack_memo);
   tcase_add_test(tc, test_empty_events_chunk);
   suite_add_tcase(s, tc);
   return s;
