@@ -13,10 +13,16 @@
 /* Undoes the fast path's subtraction.  A signal handler that allocated between the
  * subtraction and this undo found the countdown wrapped around, went the fast way and
  * took its size off too: the countdown is wrapped still, and starts again (this call
- * is sampled). */
-static inline void give_back(struct __memscope_tls_header *h, uint64_t size) {
+ * is sampled).  No countdown is wrapped otherwise (they are drawn at most
+ * MS_SAMPLE_LEFT_MAX), so that is how the window is seen (or by arm, inline_tls.c, when
+ * the handler set the thread up meanwhile and drew a new countdown). */
+static inline void give_back(struct ms_thread *t, struct __memscope_tls_header *h,
+                             uint64_t size) {
   h->sample_left += size;
-  if (h->sample_left > MS_SAMPLE_LEFT_MAX) h->sample_left = 0;
+  if (MS_UNLIKELY(h->sample_left > MS_SAMPLE_LEFT_MAX)) {
+    h->sample_left = 0;
+    ms_inline_window_taken(t);
+  }
 }
 
 /* The countdown an allocation through h draws from (above). */
@@ -49,7 +55,7 @@ MS_EXPORT void *__memscope_malloc_inline_slow(size_t size, struct __memscope_sit
                                               void *block) {
   struct __memscope_tls_header *h = block;
   struct ms_thread *t = &ms_self;
-  give_back(h, size);
+  give_back(t, h, size);
   void *p = ms_real_malloc(size);
   if (ms_inline_ready(t, h, site)) note_alloc(t, h, site, size, p, 0);
   return p;
@@ -61,7 +67,7 @@ MS_EXPORT void *__memscope_calloc_inline_slow(size_t nmemb, size_t size,
   struct ms_thread *t = &ms_self;
   size_t bytes;
   if (__builtin_mul_overflow(nmemb, size, &bytes)) bytes = SIZE_MAX; /* as the fast path */
-  give_back(h, bytes);
+  give_back(t, h, bytes);
   void *p = ms_real_calloc(nmemb, size);
   if (ms_inline_ready(t, h, site)) note_alloc(t, h, site, bytes, p, 0);
   return p;
@@ -71,7 +77,7 @@ MS_EXPORT void __memscope_alloc_inline_slow(size_t size, const void *p, size_t a
                                             struct __memscope_site *site, void *block) {
   struct __memscope_tls_header *h = block;
   struct ms_thread *t = &ms_self;
-  give_back(h, size);
+  give_back(t, h, size);
   if (ms_inline_ready(t, h, site)) note_alloc(t, h, site, size, p, align);
 }
 
@@ -82,7 +88,7 @@ MS_EXPORT void *__memscope_realloc_inline_slow(void *old, size_t size,
                                                struct __memscope_site *site, void *block) {
   struct __memscope_tls_header *h = block;
   struct ms_thread *t = &ms_self;
-  give_back(h, size);
+  give_back(t, h, size);
   if (!ms_inline_ready(t, h, site)) {
     void *p = ms_real_realloc(old, size);
     if (p || size == 0) ms_leak_forget(t, old);

@@ -112,6 +112,9 @@ static uint32_t modules_registered(void) {
  * first: a signal handler between the stores must not find the header armed with the
  * scratch (or another table) behind it. */
 static void arm(struct ms_thread *t, struct __memscope_tls_header *h, uint32_t delta) {
+  /* A signal handler set the thread up in the window of abi.h, after its fast-path calls
+   * there counted in the scratch: the countdown about to be drawn is the only sign. */
+  if (MS_UNLIKELY(h->sample_left > MS_SAMPLE_LEFT_MAX)) ms_inline_window_taken(t);
   if (t->record_all) { /* full mode: every call is recorded, none is fast (above) */
     struct ms_thread_rec *r = t->rec;
     if (!r->inline_shadow) r->inline_shadow = ms_os_reserve(SHADOW_BYTES);
@@ -132,6 +135,7 @@ static void arm(struct ms_thread *t, struct __memscope_tls_header *h, uint32_t d
 /* counters stays: the table lives as long as the thread's record (ms_inline_reset_self
  * when it goes). */
 static void disarm(struct __memscope_tls_header *h) {
+  if (MS_UNLIKELY(h->sample_left > MS_SAMPLE_LEFT_MAX)) ms_inline_window_taken(&ms_self);
   h->sample_left = 0;
   h->disarmed = 1;
 }
@@ -175,6 +179,42 @@ __attribute__((no_sanitize("thread"))) uint64_t ms_inline_dropped(const struct m
   for (uint32_t i = 1; i <= span; i++)
     calls += __atomic_load_n(&r->inline_shadow[i].calls, __ATOMIC_RELAXED);
   return calls;
+}
+
+/* The scratch's calls that some thread has reported dropped (only ever grows: the
+ * scratch is never cleared, and a fork child inherits both). */
+static _Atomic uint64_t scratch_claimed;
+
+/* Read while other threads' windows may count there: each field whole.  Slot 0 is a
+ * realloc's release through a header at the scratch (releases_at 0), not a call; a
+ * shared-form module's slots are its sites' slots in the table, the local-exec ones'
+ * overlap at its start (as in the shadow, above).  A pass over the slots in use: only
+ * in a slow entry that found its countdown wrapped (inline_slow.c), which a window
+ * leaves and nothing else does. */
+__attribute__((no_sanitize("thread"))) uint64_t ms_inline_scratch_claim(void) {
+  uint32_t span = atomic_load_explicit(&largest_span, memory_order_relaxed);
+  uint32_t used = ms_sites_slots_in_use();
+  if (atomic_load_explicit(&shared_registered, memory_order_relaxed) && used > span + 1)
+    span = used - 1;
+  uint64_t calls = 0;
+  for (uint32_t i = 1; i <= span; i++)
+    calls += __atomic_load_n(&__memscope_inline_scratch[i].calls, __ATOMIC_RELAXED);
+  uint64_t seen = atomic_load_explicit(&scratch_claimed, memory_order_relaxed);
+  while (calls > seen)
+    if (atomic_compare_exchange_weak_explicit(&scratch_claimed, &seen, calls,
+                                              memory_order_relaxed, memory_order_relaxed))
+      return calls - seen;
+  return 0;
+}
+
+/* The handler's fast-path calls in the window counted wherever the header pointed: an
+ * armed header's table or full mode's shadow keeps them (counted, or reported by
+ * ms_inline_dropped), the scratch (a thread not set up yet) keeps them from nobody, so
+ * they are reported dropped here, on this thread (thread_setup moves its early drops to
+ * its record).  A signal in a few instructions: never on a common path. */
+__attribute__((noinline, cold)) void ms_inline_window_taken(struct ms_thread *t) {
+  uint64_t calls = ms_inline_scratch_claim();
+  if (calls && ms_tracing()) ms_thread_note_dropped_n(t, calls);
 }
 
 void ms_inline_rec_release(struct ms_thread_rec *r) {

@@ -538,12 +538,13 @@ struct memscope_thread_counts;
 size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread_counts *threads,
                            size_t max);
 /* An event was not recorded because the runtime was busy on this thread. */
-static inline void ms_thread_note_dropped(struct ms_thread *t) {
+static inline void ms_thread_note_dropped_n(struct ms_thread *t, uint64_t n) {
   if (t->rec)
-    atomic_fetch_add_explicit(&t->rec->dropped, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->rec->dropped, n, memory_order_relaxed);
   else
-    t->dropped_early++;
+    t->dropped_early += n;
 }
+static inline void ms_thread_note_dropped(struct ms_thread *t) { ms_thread_note_dropped_n(t, 1); }
 
 /* ---- thread_create.c: pthread_create, interposed -------------------------------------
  * Threads the program starts get their destructor armed at once (so that a thread that
@@ -691,6 +692,16 @@ size_t ms_inline_tls_bytes(void);
 /* Full mode: the inline calls r's thread made in the window of abi.h (a signal
  * handler's), counted in its shadow and not recorded: dropped events. */
 uint64_t ms_inline_dropped(const struct ms_thread_rec *r);
+/* The calls counted in the scratch (the window of abi.h on a header that points there: a
+ * thread not set up yet, or one whose table went) and not yet claimed by any thread: now
+ * claimed by the caller, who reports them dropped.  Process-wide, so exact in sum even
+ * when two threads' windows overlap. */
+uint64_t ms_inline_scratch_claim(void);
+/* A countdown of the calling thread found wrapped, about to be overwritten: a window of
+ * abi.h was taken on that header (no countdown is wrapped otherwise).  Reports the calls
+ * the scratch holds that no thread reported (ms_inline_scratch_claim) as the thread's
+ * dropped events; outside a session they belong to none and are only claimed.  Cold. */
+void ms_inline_window_taken(struct ms_thread *t);
 void ms_inline_rec_release(struct ms_thread_rec *r); /* its shadow unmapped */
 void ms_inline_rec_clear(struct ms_thread_rec *r);   /* its shadow zeroed (fork child) */
 

@@ -119,7 +119,8 @@ void __memscope_unregister_module_v6(struct __memscope_module *m);
  * counters = __memscope_inline_scratch, never NULL: a signal handler that allocates
  * between a fast path's subtraction and its slow call finds sample_left wrapped around
  * and takes the fast path, which must then write somewhere harmless.  The runtime points
- * a disarmed header back at the scratch (releases_at 0) for the same reason.
+ * a disarmed header back at the scratch (releases_at 0) for the same reason, and reports
+ * the calls counted there as dropped (the slow call finds the countdown still wrapped).
  * The fast paths (s = (char *)h->counters + base + tls_slot; count(s, n) is s->calls++;
  * s->bytes += n; then, unless n is the same constant at every call of the site,
  * if (n - s->lo > s->span) __memscope_inline_widen(s, n)):

@@ -4,10 +4,12 @@
  * counts from several threads, samples that are all matched by their frees, counts in
  * the table the moment they are made, tracing turned off and on for a thread, a
  * session stopped by another thread (the headers disarmed), the fast path of a header
- * never armed (the scratch), and a module whose slots the runtime cannot use. */
+ * never armed (the scratch) and its calls reported dropped, and a module whose slots the
+ * runtime cannot use. */
 #define _GNU_SOURCE
 #include <check.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -282,6 +284,70 @@ START_TEST(a_header_never_armed_counts_in_the_scratch) {
 }
 END_TEST
 
+/* The same window on a thread's first call, a signal handler's malloc and free in it:
+ * the malloc counts in the scratch, which no report reads; the thread's slow call finds
+ * its countdown still wrapped and reports it dropped.  Every call is counted or dropped:
+ * the thread's pair counted, the handler's free counted (its slow path sets the thread
+ * up), the handler's malloc dropped.  Before, it was in neither (dropped 0): the odd
+ * shortfall hostile/sessions' signal case could show. */
+static void window_handler(int sig) {
+  (void)sig;
+  inline_free(inline_malloc(48));
+}
+
+static pid_t window_tid;
+static void *first_call_in_window(void *arg) {
+  (void)arg;
+  window_tid = gettid();
+  ck_assert_ptr_null(ms_self.rec);
+  /* inline_malloc(100), with the signal between its subtraction and its slow call */
+  struct __memscope_tls_header *h = &block;
+  uint64_t left = h->sample_left;
+  h->sample_left = left - 100;
+  ck_assert_uint_le(left, 100);
+  raise(SIGUSR1);
+  ck_assert_ptr_nonnull(ms_self.rec); /* (set up by the handler's free) */
+  void *p = __memscope_malloc_inline_slow(100, &sites[0], h);
+  ck_assert_ptr_nonnull(p);
+  inline_free(p);
+  return NULL;
+}
+
+/* The THREAD record of kernel thread `os_tid`: its dropped events (0 when the record has
+ * no such field). */
+static uint64_t thread_dropped(const struct record_list *l, pid_t os_tid) {
+  for (size_t i = 1; i < l->written; i++) {
+    const msgpack_object *a = &l->items[i].data;
+    if (rec_type(&l->items[i]) != MS_REC_THREAD || rec_u64(a, MS_THREAD_OS_TID) != (uint64_t)os_tid)
+      continue;
+    return a->via.array.size >= MS_THREAD_DROPPED_LEN ? rec_u64(a, MS_THREAD_DROPPED) : 0;
+  }
+  ck_abort_msg("no THREAD record for tid %d", (int)os_tid);
+  return 0;
+}
+
+START_TEST(a_window_before_set_up_is_reported_dropped) {
+  start();
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = window_handler;
+  ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+  pthread_t t;
+  pthread_create(&t, NULL, first_call_in_window, NULL);
+  pthread_join(t, NULL);
+  struct record_list l;
+  read_file(&l);
+  uint64_t mallocs, frees, bytes;
+  site_totals(&l, 0x1A, &mallocs, &bytes);
+  ck_assert_uint_eq(mallocs, 1);
+  ck_assert_uint_eq(bytes, 100);
+  site_totals(&l, 0x1F, &frees, &bytes);
+  ck_assert_uint_eq(frees, 2);
+  ck_assert_uint_eq(thread_dropped(&l, window_tid), 1);
+  records_free(&l);
+}
+END_TEST
+
 /* tls_slots the pass does not make (not a multiple of 32): the runtime gives the inline
  * sites no slot and never arms the module; its calls all take the slow entries and
  * count in slot 0 ("unknown"), the other site as usual. */
@@ -326,6 +392,7 @@ int main(void) {
   tcase_add_test(tc, stopping_disarms_other_threads);
   tcase_add_test(tc, inline_calls_are_in_the_table_at_once);
   tcase_add_test(tc, a_header_never_armed_counts_in_the_scratch);
+  tcase_add_test(tc, a_window_before_set_up_is_reported_dropped);
   tcase_add_test(tc, a_module_with_odd_slots_is_never_armed);
   suite_add_tcase(s, tc);
   return run_suite(s);
