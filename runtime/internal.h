@@ -487,6 +487,11 @@ static inline int ms_thread_is_set_up(const struct ms_thread *t) { return t->rec
 /* Encodes ev into the thread's EVENTS chunk (a new one when it has no room); an event
  * with a stack (nstack frames in ms_thread_stack_room) defines it first if new. */
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev);
+/* The same for an event already in the codec's terms (its op final, its times as read:
+ * ts and begin_ns are moved up to the thread's last time here, e->ts too), with nstack
+ * frames in ms_thread_stack_room (0: none).  Full mode's lane (full.h) calls it when
+ * its inline store cannot: a stack, a new chunk, a session that ended. */
+void ms_thread_push_item(struct ms_thread *t, struct ms_codec_event *e, uint32_t nstack);
 /* Room for a stack of up to `frames` (at most MS_STACK_MAX) for the event pushed next,
  * MS_STACK_ROOM frames long (the unwinder writes there: ms_stack_capture); NULL: none. */
 uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames);
@@ -636,6 +641,11 @@ void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site, 
                        uint64_t align);
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                     uint64_t ts);
+/* The live set (sampled_set.c) and the thread's live estimate together: p (not NULL)
+ * becomes live standing for est bytes (1: the set keeps it); p is freed (1: the set had
+ * it).  t->busy held. */
+int ms_live_insert(struct ms_thread *t, const void *p, int64_t est);
+int ms_live_remove(struct ms_thread *t, const void *p);
 /* A free of p on a recording thread's slow path: counted in *calls (not when p is NULL),
  * and recorded when p may be sampled (every free in full mode). */
 void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
