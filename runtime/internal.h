@@ -579,6 +579,30 @@ uint32_t ms_sampled_set_slot_bytes(void);
 int ms_sampled_insert(uintptr_t p, int64_t est_bytes);
 /* 1 when p was sampled (and is no more); *est_bytes is what it stood for. */
 int ms_sampled_remove(uintptr_t p, int64_t *est_bytes);
+/* The live set and the thread's live estimate together (sampler.c, full.c), t->busy
+ * held: what a thread's blocks stand for, added and taken off by the thread that
+ * allocates or frees them (only the owner writes r->est_live: a plain load and store, no
+ * locked instruction; memscope_snapshot() sums every thread's).  In full mode the weight
+ * is 1: the sum is the exact bytes live.  Inline: a call each was ~10 instructions of
+ * every full-mode event. */
+static inline void ms_est_add(struct ms_thread *t, int64_t est) {
+  _Atomic int64_t *live = &t->rec->est_live;
+  atomic_store_explicit(live, atomic_load_explicit(live, memory_order_relaxed) + est,
+                        memory_order_relaxed);
+}
+/* p (not NULL) becomes live, standing for est bytes: 1 when the set keeps it. */
+static inline int ms_live_insert(struct ms_thread *t, const void *p, int64_t est) {
+  int kept = ms_sampled_insert((uintptr_t)p, est);
+  if (kept) ms_est_add(t, est);
+  return kept;
+}
+/* p is freed: 1 when the set had it. */
+static inline int ms_live_remove(struct ms_thread *t, const void *p) {
+  int64_t est = 0;
+  int had = ms_sampled_remove((uintptr_t)p, &est);
+  if (had) ms_est_add(t, -est);
+  return had;
+}
 /* Weighted bytes of sampled blocks freed by threads that have ended. */
 extern _Atomic int64_t ms_est_live_of_ended_threads;
 
@@ -641,11 +665,6 @@ void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site, 
                        uint64_t align);
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                     uint64_t ts);
-/* The live set (sampled_set.c) and the thread's live estimate together: p (not NULL)
- * becomes live standing for est bytes (1: the set keeps it); p is freed (1: the set had
- * it).  t->busy held. */
-int ms_live_insert(struct ms_thread *t, const void *p, int64_t est);
-int ms_live_remove(struct ms_thread *t, const void *p);
 /* A free of p on a recording thread's slow path: counted in *calls (not when p is NULL),
  * and recorded when p may be sampled (every free in full mode). */
 void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,

@@ -172,31 +172,6 @@ void ms_leak_forget(struct ms_thread *t, const void *p) {
 /* Recording is not reentrant: the slow paths below hold t->busy while they touch the
  * EVENTS chunk, and a call that comes in meanwhile (a signal handler's allocation) finds
  * the thread busy in ms_thread_ensure and is dropped and counted as dropped. */
-/* What a thread's blocks stand for, added and taken off by the thread that allocates or
- * frees them (only the owner writes r->est_live: a plain load and store, no locked
- * instruction; memscope_snapshot() sums every thread's).  In full mode the weight is 1:
- * the sum is the exact bytes live. */
-static void est_add(struct ms_thread *t, int64_t est) {
-  _Atomic int64_t *live = &t->rec->est_live;
-  atomic_store_explicit(live, atomic_load_explicit(live, memory_order_relaxed) + est,
-                        memory_order_relaxed);
-}
-
-/* p (not NULL) becomes live, standing for est bytes: 1 when the set keeps it. */
-int ms_live_insert(struct ms_thread *t, const void *p, int64_t est) {
-  int kept = ms_sampled_insert((uintptr_t)p, est);
-  if (kept) est_add(t, est);
-  return kept;
-}
-
-/* p is freed: 1 when the set had it. */
-int ms_live_remove(struct ms_thread *t, const void *p) {
-  int64_t est = 0;
-  int had = ms_sampled_remove((uintptr_t)p, &est);
-  if (had) est_add(t, -est);
-  return had;
-}
-
 int ms_sample_keep(struct ms_thread *t, const void *p, uint64_t size, double weight) {
   /* What the block stands for, kept with it so that its free (by any thread) can take it
    * back out of the live estimate.  Full mode keeps it too, for memscope_snapshot().
