@@ -8,6 +8,7 @@
  * countdown's (h->sample_left), so the allocation that reached one draws the next there.
  * A header left disarmed (full mode, a module without slots) keeps sample_left 0 and
  * its calls draw from the thread's own countdown, as at the entry points. */
+#include "full.h"
 #include "record.h"
 
 /* Undoes the fast path's subtraction.  A signal handler that allocated between the
@@ -43,6 +44,10 @@ static inline __attribute__((always_inline)) void note_alloc(
   ms_count(c, size);
   if (ms_config.mode == MS_MODE_LEAKS) { /* every block into the table, no decision */
     ms_leak_alloc(t, site, size, p);
+    return;
+  }
+  if (t->record_all) { /* every allocation an event (full.h) */
+    ms_full_alloc_here(t, site, size, p, align);
     return;
   }
   if (t->busy) return;
@@ -94,8 +99,10 @@ MS_EXPORT void *__memscope_realloc_inline_slow(void *old, size_t size,
     if (p || size == 0) ms_leak_forget(t, old);
     return p;
   }
-  /* Full mode (every call an event), leaks mode (no decision) and disarmed headers: the
-   * entry point's own slow path, which draws from the thread's countdown. */
+  /* Full mode (every call an event): its lane, the session checked above already.
+   * Leaks mode (no decision) and disarmed headers: the entry point's own slow path,
+   * which draws from the thread's countdown. */
+  if (t->record_all) return ms_full_realloc_call(t, old, size, site);
   if (h->disarmed || ms_config.mode == MS_MODE_LEAKS) return ms_realloc_slow_call(old, size, site);
   uint64_t begin = ms_begin_realloc(old);
   void *p = ms_real_realloc(old, size);
@@ -111,10 +118,12 @@ MS_EXPORT void __memscope_free_inline_slow(void *ptr, struct __memscope_site *si
   struct ms_thread *t = &ms_self;
   /* (the fast path does not call for a free(NULL) of an armed header: nothing to count) */
   if (!ptr && !ms_thread_is_set_up(t)) return; /* as ms_free_slow: never set up by it */
-  if (ms_inline_ready(t, block, site))
-    ms_free_count(t, site, ptr, &ms_site_counter(t->counters_mem, site)->calls);
-  else
+  if (!ms_inline_ready(t, block, site))
     ms_leak_forget(t, ptr);
+  else if (t->record_all) /* every free an event (full.h) */
+    ms_full_free(t, site, ptr);
+  else
+    ms_free_count(t, site, ptr, &ms_site_counter(t->counters_mem, site)->calls);
 }
 
 MS_EXPORT void __memscope_inline_widen(struct __memscope_tls_alloc *slot, uint64_t size) {

@@ -487,6 +487,11 @@ static inline int ms_thread_is_set_up(const struct ms_thread *t) { return t->rec
 /* Encodes ev into the thread's EVENTS chunk (a new one when it has no room); an event
  * with a stack (nstack frames in ms_thread_stack_room) defines it first if new. */
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev);
+/* The same for an event already in the codec's terms (its op final, its times as read:
+ * ts and begin_ns are moved up to the thread's last time here, e->ts too), with nstack
+ * frames in ms_thread_stack_room (0: none).  Full mode's lane (full.h) calls it when
+ * its inline store cannot: a stack, a new chunk, a session that ended. */
+void ms_thread_push_item(struct ms_thread *t, struct ms_codec_event *e, uint32_t nstack);
 /* Room for a stack of up to `frames` (at most MS_STACK_MAX) for the event pushed next,
  * MS_STACK_ROOM frames long (the unwinder writes there: ms_stack_capture); NULL: none. */
 uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames);
@@ -575,6 +580,30 @@ uint32_t ms_sampled_set_slot_bytes(void);
 int ms_sampled_insert(uintptr_t p, int64_t est_bytes);
 /* 1 when p was sampled (and is no more); *est_bytes is what it stood for. */
 int ms_sampled_remove(uintptr_t p, int64_t *est_bytes);
+/* The live set and the thread's live estimate together (sampler.c, full.c), t->busy
+ * held: what a thread's blocks stand for, added and taken off by the thread that
+ * allocates or frees them (only the owner writes r->est_live: a plain load and store, no
+ * locked instruction; memscope_snapshot() sums every thread's).  In full mode the weight
+ * is 1: the sum is the exact bytes live.  Inline: a call each was ~10 instructions of
+ * every full-mode event. */
+static inline void ms_est_add(struct ms_thread *t, int64_t est) {
+  _Atomic int64_t *live = &t->rec->est_live;
+  atomic_store_explicit(live, atomic_load_explicit(live, memory_order_relaxed) + est,
+                        memory_order_relaxed);
+}
+/* p (not NULL) becomes live, standing for est bytes: 1 when the set keeps it. */
+static inline int ms_live_insert(struct ms_thread *t, const void *p, int64_t est) {
+  int kept = ms_sampled_insert((uintptr_t)p, est);
+  if (kept) ms_est_add(t, est);
+  return kept;
+}
+/* p is freed: 1 when the set had it. */
+static inline int ms_live_remove(struct ms_thread *t, const void *p) {
+  int64_t est = 0;
+  int had = ms_sampled_remove((uintptr_t)p, &est);
+  if (had) ms_est_add(t, -est);
+  return had;
+}
 /* Weighted bytes of sampled blocks freed by threads that have ended. */
 extern _Atomic int64_t ms_est_live_of_ended_threads;
 

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdatomic.h>
 
+#include "full.h"
 #include "record.h"
 
 /* ---- random numbers -------------------------------------------------------------- */
@@ -171,37 +172,12 @@ void ms_leak_forget(struct ms_thread *t, const void *p) {
 /* Recording is not reentrant: the slow paths below hold t->busy while they touch the
  * EVENTS chunk, and a call that comes in meanwhile (a signal handler's allocation) finds
  * the thread busy in ms_thread_ensure and is dropped and counted as dropped. */
-/* What a thread's blocks stand for, added and taken off by the thread that allocates or
- * frees them (only the owner writes r->est_live: a plain load and store, no locked
- * instruction; memscope_snapshot() sums every thread's).  In full mode the weight is 1:
- * the sum is the exact bytes live. */
-static void est_add(struct ms_thread *t, int64_t est) {
-  _Atomic int64_t *live = &t->rec->est_live;
-  atomic_store_explicit(live, atomic_load_explicit(live, memory_order_relaxed) + est,
-                        memory_order_relaxed);
-}
-
-/* p (not NULL) becomes live, standing for est bytes: 1 when the set keeps it. */
-static int live_insert(struct ms_thread *t, const void *p, int64_t est) {
-  int kept = ms_sampled_insert((uintptr_t)p, est);
-  if (kept) est_add(t, est);
-  return kept;
-}
-
-/* p is freed: 1 when the set had it. */
-static int live_remove(struct ms_thread *t, const void *p) {
-  int64_t est = 0;
-  int had = ms_sampled_remove((uintptr_t)p, &est);
-  if (had) est_add(t, -est);
-  return had;
-}
-
 int ms_sample_keep(struct ms_thread *t, const void *p, uint64_t size, double weight) {
   /* What the block stands for, kept with it so that its free (by any thread) can take it
    * back out of the live estimate.  Full mode keeps it too, for memscope_snapshot().
    * (A sample the full set cannot keep is skipped: without its free it would look
    * leaked.) */
-  int kept = live_insert(t, p, (int64_t)(weight * (double)size));
+  int kept = ms_live_insert(t, p, (int64_t)(weight * (double)size));
   return kept || ms_config.sampler == MS_SAMPLER_ALL;
 }
 
@@ -229,7 +205,7 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
     t->busy = 0;
     return;
   }
-  int was_sampled = live_remove(t, p);
+  int was_sampled = ms_live_remove(t, p);
   if (ms_config.sampler == MS_SAMPLER_ALL || was_sampled) {
     struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .ptr = (uintptr_t)p,
                           .ts = ts, .kind = MS_EV_FREE, .weight = 1.0};
@@ -268,6 +244,10 @@ static void decide(struct ms_thread *t, const struct __memscope_site *site, uint
     ms_leak_alloc(t, site, size, p);
     return;
   }
+  if (t->record_all) { /* every allocation an event (full.h) */
+    ms_full_alloc(t, site, size, p, align);
+    return;
+  }
   if (t->busy) return;
   double weight = ms_sample_choose(t, &t->sample_left,
                                    ms_site_counter(t->counters_mem, site)->calls, size);
@@ -296,6 +276,10 @@ void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void
 
 void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
                    uint64_t *calls) {
+  if (t->record_all) { /* every free an event (full.h) */
+    ms_full_free(t, site, p);
+    return;
+  }
   if (ms_leak_free(t, p, calls)) return;
   if (!p) { /* not counted; full mode records it */
     if (t->record_all) ms_sample_free(t, site, NULL, ms_os_before_ns());
@@ -323,26 +307,15 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
     if (p || size == 0) ms_leak_forget(t, old);
     return;
   }
+  if (t->record_all) { /* every realloc an event (full.h) */
+    ms_full_realloc(t, site, old, size, p, begin);
+    return;
+  }
   if (p) ms_count(ms_site_counter(t->counters_mem, site), size);
   /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
   int released = old && (p || size == 0);
   t->counters_mem[MS_SLOT_RELEASES].calls += (uint64_t)released;
   uint64_t now = ms_os_now_ns();
-  if (t->record_all) {
-    uint64_t took = begin && now > begin ? now - begin : 0;
-    struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .size = size,
-                          .ptr = (uintptr_t)p, .ts = now, .old_ptr = (uintptr_t)old,
-                          .kind = MS_EV_REALLOC, .weight = 1.0,
-                          .begin_delta = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took};
-    if (t->busy) return;
-    t->busy = 1;
-    /* the live bytes follow the block (memscope_snapshot) */
-    if (released) live_remove(t, old);
-    if (p) live_insert(t, p, (int64_t)size);
-    ms_thread_push_event(t, &ev);
-    t->busy = 0;
-    return;
-  }
   if (begin && released) ms_sample_free(t, site, old, begin);
   if (p) {
     decide(t, site, size, p, 0);

@@ -635,14 +635,14 @@ static int events_next(struct ms_thread *t, uint32_t need) {
  * realloc that returned a block, its call and bytes at its site; a free of non-NULL, its
  * call; a realloc that released its old block, the thread's MS_SLOT_RELEASES.  The
  * site's size range stays as it was (a min or max may be the dropped call's). */
-static void uncount(struct ms_thread *t, const struct ms_event *ev) {
+static void uncount(struct ms_thread *t, const struct ms_codec_event *e) {
   struct ms_site_counter *c = t->counters_mem;
   if (!c || !t->record_all) return;
-  if (ev->ptr) {
-    c[ev->slot].calls--;
-    if (ev->kind != MS_EV_FREE) c[ev->slot].bytes -= ev->size;
+  if (e->ptr) {
+    c[e->slot].calls--;
+    if (e->op != MS_ITEM_FREE) c[e->slot].bytes -= e->size;
   }
-  if (ev->kind == MS_EV_REALLOC && ev->old_ptr && (ev->ptr || ev->size == 0))
+  if (e->op == MS_ITEM_REALLOC && e->old_ptr && (e->ptr || e->size == 0))
     c[MS_SLOT_RELEASES].calls--;
 }
 
@@ -655,6 +655,14 @@ static uint32_t item_op(const struct ms_event *ev) {
 }
 
 void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
+  struct ms_codec_event e = {
+      .op = item_op(ev), .slot = ev->slot, .size = ev->size, .ptr = ev->ptr, .ts = ev->ts,
+      .old_ptr = ev->old_ptr, .begin_ns = ev->ts - ev->begin_delta,
+      .weight = ev->weight == 0.0 ? 1.0 : ev->weight, .align = ev->align, .phase = ev->phase};
+  ms_thread_push_item(t, &e, ev->nstack);
+}
+
+void ms_thread_push_item(struct ms_thread *t, struct ms_codec_event *e, uint32_t nstack) {
   const uint32_t hdr = sizeof(struct ms_chunk_header);
   /* The session ended since this call's check (a stop that did not wait for it): its
    * count is not in the session's last snapshot, so neither is its event.  Seen once in
@@ -664,7 +672,7 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
     if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
     return;
   }
-  uint32_t n = ev->nstack && t->frames ? ev->nstack : 0;
+  uint32_t n = nstack && t->frames ? nstack : 0;
   uint32_t need = MS_ITEM_EVENT_MAX + (n ? MS_ITEM_STACK_BYTES(n) : 0);
   int fresh = 0; /* a new chunk */
   if (MS_UNLIKELY(!t->ev_chunk || t->ev_used + need > t->ev_size - hdr ||
@@ -672,7 +680,7 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
     int got = events_next(t, need);
     if (got <= 0) {
       if (got < 0)
-        uncount(t, ev); /* (before the announcement ends: a stop's snapshot comes after) */
+        uncount(t, e); /* (before the announcement ends: a stop's snapshot comes after) */
       else if (ms_chunks_full())
         ms_chunks_note_lost(1);
       if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
@@ -681,26 +689,21 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
     fresh = 1;
   }
   uint8_t *base = t->ev_chunk + hdr, *p = base + t->ev_used;
-  uint64_t stack = 0;
-  if (n) {
+  e->stack = 0;
+  if (n && e->op != MS_ITEM_FREE) {
     int is_new = 0;
-    stack = ms_stack_id(&t->stack_ids, ev->slot, t->frames, n, &is_new);
-    if (stack && is_new) p = ms_encode_stack(p, stack, t->frames, n);
+    e->stack = ms_stack_id(&t->stack_ids, e->slot, t->frames, n, &is_new);
+    if (e->stack && is_new) p = ms_encode_stack(p, e->stack, t->frames, n);
   }
   /* The merge replays a thread's events in time order where their times step back
    * (merge/model/replay.c): they never do here, even when the TSC clock reads a little
    * behind (a CPU whose counter lags, an unfenced read run early: docs/runtime.md, "The
-   * clock"), so that program order holds.  clock_gettime never steps back. */
-  uint64_t ts = ev->ts > t->last_ts ? ev->ts : t->last_ts;
-  uint64_t begin = ts - ev->begin_delta;
-  if (begin < t->last_ts) begin = t->last_ts;
-  t->last_ts = ts;
-  struct ms_codec_event e = {
-      .op = item_op(ev), .slot = ev->slot, .size = ev->size, .ptr = ev->ptr, .ts = ts,
-      .old_ptr = ev->old_ptr, .begin_ns = begin,
-      .weight = ev->weight == 0.0 ? 1.0 : ev->weight, .align = ev->align, .phase = ev->phase,
-      .stack = ev->kind == MS_EV_FREE ? 0 : stack};
-  p = ms_encode_event(p, &t->ev_state, &e);
+   * clock"), so that program order holds.  clock_gettime never steps back.  (begin_ns
+   * is at most ts as read, so it is moved up to the last time whenever ts is.) */
+  if (e->ts < t->last_ts) e->ts = t->last_ts;
+  if (e->begin_ns < t->last_ts) e->begin_ns = t->last_ts;
+  t->last_ts = e->ts;
+  p = ms_encode_event(p, &t->ev_state, e);
   t->ev_used = (uint32_t)(p - base);
   __atomic_store_n(&((struct ms_chunk_header *)t->ev_chunk)->used, t->ev_used, __ATOMIC_RELEASE);
   if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);

@@ -80,6 +80,23 @@ static inline uint64_t ms_unzigzag(uint64_t z) { return (z >> 1) ^ (0 - (z & 1))
 /* ---- Encoding: the caller makes sure there is room (MS_ITEM_EVENT_MAX, or
  * MS_ITEM_STACK_BYTES(n)); each returns the new end. ------------------------------ */
 static inline uint8_t *ms_put_uv(uint8_t *p, uint64_t v) {
+  /* Up to 3 bytes straight (a slot, a size, most deltas of times and addresses in full
+   * mode: 3 to 4 instructions a byte instead of the loop's 8), the rest by the loop. */
+  if (v < 0x80) {
+    *p = (uint8_t)v;
+    return p + 1;
+  }
+  if (v < 0x4000) {
+    p[0] = (uint8_t)(v | 0x80);
+    p[1] = (uint8_t)(v >> 7);
+    return p + 2;
+  }
+  if (v < 0x200000) {
+    p[0] = (uint8_t)(v | 0x80);
+    p[1] = (uint8_t)((v >> 7) | 0x80);
+    p[2] = (uint8_t)(v >> 14);
+    return p + 3;
+  }
   while (v >= 0x80) {
     *p++ = (uint8_t)(v | 0x80);
     v >>= 7;

@@ -246,6 +246,34 @@ START_TEST(wbuf_grows_for_long_names) {
 }
 END_TEST
 
+/* The EVENTS varint writes its first 3 bytes straight, the rest by a loop: at every
+ * length boundary it must give LEB128's bytes (the length, each 7-bit group, the
+ * continuation bits), which the codec's decoder reads back. */
+START_TEST(varints_are_leb128_at_every_length) {
+  for (unsigned bits = 0; bits <= 64; bits++) {
+    uint64_t base = bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits);
+    uint64_t values[3] = {base - 1, base, base + 1};
+    for (int k = 0; k < 3; k++) {
+      uint64_t v = values[k];
+      uint8_t got[16] = {0}, want[16] = {0};
+      size_t n = (size_t)(ms_put_uv(got, v) - got), m = 0;
+      uint64_t x = v;
+      do { /* LEB128 by its definition */
+        want[m++] = (uint8_t)((x & 0x7f) | (x >= 0x80 ? 0x80 : 0));
+        x >>= 7;
+      } while (x);
+      ck_assert_uint_eq(n, m);
+      ck_assert_mem_eq(got, want, m);
+      const uint8_t *r = got;
+      uint64_t back = 0;
+      ck_assert(ms_get_uv(&r, got + n, &back));
+      ck_assert_uint_eq(back, v);
+      ck_assert_ptr_eq(r, got + n);
+    }
+  }
+}
+END_TEST
+
 START_TEST(fixed_wbuf_refuses_to_overflow) {
   char mem[16];
   struct ms_wbuf b = MS_WBUF_FIXED(mem);
@@ -266,6 +294,7 @@ int main(void) {
   tcase_add_test(tc, counters_list_only_used_slots_with_bounds);
   tcase_add_test(tc, wbuf_grows_for_long_names);
   tcase_add_test(tc, fixed_wbuf_refuses_to_overflow);
+  tcase_add_test(tc, varints_are_leb128_at_every_length);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
