@@ -56,6 +56,7 @@ static inline void ms_fence_light(void) {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 /* Memory: anonymous private mappings. */
+uint64_t ms_os_maps(void); /* mmap calls made since start (a test hook) */
 void *ms_os_map(size_t size);             /* zeroed pages, NULL on failure */
 void *ms_os_reserve(size_t size);         /* the same, pages taken only when touched */
 void ms_os_discard(void *p, size_t size); /* back to zero pages (NULL: nothing) */
@@ -305,6 +306,10 @@ int ms_chunks_full(void);  /* no room: the file takes no chunk any more */
 uint64_t ms_chunks_headers_refused(void);
 /* Chunk headers retagged by pwrite since start (not through their mapping: thread.c). */
 uint64_t ms_chunks_retags_by_pwrite(void);
+/* Test hooks (thread.c): TABLE pieces written with their content by a pwrite; records
+ * reserved (one mmap each: a table, its header page, frames and stack ids). */
+uint64_t ms_threads_table_copies(void);
+uint64_t ms_threads_records_reserved(void);
 /* The session's file is being closed (no chunk is added to it after): the space its
  * last window reserved past its last chunk is given back, so that it ends there. */
 void ms_chunks_trim_locked(int fd);
@@ -413,6 +418,7 @@ struct ms_thread_rec {
   } table_piece[MS_TABLE_PIECES_MAX];
   uint32_t table_pieces;
   uint8_t table_kept; /* an ended thread's table, zeroed: the next taker retags it */
+  uint8_t table_blank; /* just reserved, nothing counted in it: zeros (its owner's) */
   /* Kept for the next thread when its own ends (thread.c): a sample's frames, its
    * stack ids (emptied). */
   uint64_t *frames;
@@ -831,6 +837,7 @@ uint64_t ms_stack_id(struct ms_stack_ids **ids, uint32_t slot, const uint64_t *f
                      uint32_t n, int *is_new);
 void ms_stack_ids_release(struct ms_stack_ids **ids);
 void ms_stack_ids_clear(struct ms_stack_ids *ids); /* empty, ids from 1 again (NULL: nothing) */
+size_t ms_stack_ids_bytes(void); /* what one takes (thread.c reserves it with a record) */
 /* A stack's hash, for the tables that intern stacks (stack_ids.c, leak_stacks.c). */
 static inline uint64_t ms_hash_frames(const uint64_t *frames, uint32_t n) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
@@ -858,6 +865,14 @@ uint64_t ms_unwind_pool_caches(void); /* trace caches libunwind asked for (tests
  * writes there, the runtime's frames with them).  Out of line: the unwind goes through
  * this function's frame too (ms_stack_take does not). */
 #define MS_RUNTIME_FRAMES_MAX 16u /* runtime frames on top of a stack, at most */
+/* A thread's frame buffer (thread.c, kept with its record): a capture's return addresses
+ * (MS_STACK_MAX and the runtime's frames on top), then, from MS_FRAMES_SCRATCH_AT, the
+ * context and cursor of a step-by-step unwind (stacks.c), which on the stack took 2 KiB
+ * more of it: a new page for each thread, a fault (~20-40 us on the test VM). */
+#define MS_FRAMES_BYTES 4096u
+#define MS_FRAMES_SCRATCH_AT 1024u
+_Static_assert((MS_STACK_MAX + MS_RUNTIME_FRAMES_MAX) * sizeof(uint64_t) <= MS_FRAMES_SCRATCH_AT,
+               "frames fit before the scratch");
 #define MS_STACK_ROOM (MS_STACK_MAX + MS_RUNTIME_FRAMES_MAX)
 uint32_t ms_stack_capture(uint64_t *room, uint32_t max);
 /* The halves of a capture around libunwind's call, so that the call can be made from the

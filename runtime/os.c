@@ -33,18 +33,27 @@
 
 /* ---- memory ------------------------------------------------------------------------- */
 
+/* mmap calls made (a test hook: each takes the process's mmap lock for writing, against
+ * every page fault of the program).  Never on an allocation's fast path. */
+static _Atomic uint64_t maps;
+uint64_t ms_os_maps(void) { return atomic_load_explicit(&maps, memory_order_relaxed); }
+#define MS_COUNT_MAP() atomic_fetch_add_explicit(&maps, 1, memory_order_relaxed)
+
 void *ms_os_map(size_t size) {
+  MS_COUNT_MAP();
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
 
 void *ms_os_reserve(size_t size) {
+  MS_COUNT_MAP();
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
 
 void *ms_os_reserve_inaccessible(size_t size) {
+  MS_COUNT_MAP();
   void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
@@ -132,6 +141,7 @@ int ms_os_reserve_file(int fd, uint64_t off, uint64_t len) {
 }
 
 void *ms_os_map_file(int fd, uint64_t off, size_t len, void *fixed) {
+  MS_COUNT_MAP();
   void *p = mmap(fixed, len, PROT_READ | PROT_WRITE, MAP_SHARED | (fixed ? MAP_FIXED : 0), fd,
                  (off_t)off);
   return p == MAP_FAILED ? NULL : p;
@@ -200,6 +210,7 @@ void ms_os_populate(void *p, size_t len) {
 
 int ms_os_zero_fixed(void *p, size_t size) {
   if (!p || !size) return 0;
+  MS_COUNT_MAP();
   void *q = mmap(p, size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   return q == MAP_FAILED ? -errno : 0;

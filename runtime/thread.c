@@ -66,8 +66,6 @@ static char *table_head(struct ms_site_counter *counters) {
 #define MS_EVENTS_MAX_SAMPLED (64u << 10)
 /* Table chunks added for sites registered later cover at least this much. */
 #define MS_TABLE_GRANULE (16u << 10)
-#define MS_FRAMES_BYTES 4096u /* a sample's stack: MS_STACK_MAX frames */
-_Static_assert(MS_STACK_MAX * sizeof(uint64_t) <= MS_FRAMES_BYTES, "frames fit");
 _Static_assert(MS_STACK_MAX <= MS_ITEM_STACK_MAX, "a stack fits one STACK item");
 /* Records are carved from mappings of this size and reused, never unmapped. */
 #define MS_REC_CHUNK_BYTES (64u * 1024u)
@@ -317,6 +315,13 @@ static uint32_t table_bytes(uint32_t slots, uint32_t granule) {
   return b > MS_COUNTERS_BYTES ? (uint32_t)MS_COUNTERS_BYTES : (uint32_t)b;
 }
 
+/* Tables whose content was written into the file by a pwrite (a thread moving its
+ * counts into a new session's file), and records reserved (test hooks: a blank table
+ * needs none; one mmap a record). */
+static _Atomic uint64_t table_copies, records_reserved;
+uint64_t ms_threads_table_copies(void) { return atomic_load(&table_copies); }
+uint64_t ms_threads_records_reserved(void) { return atomic_load(&records_reserved); }
+
 /* r's table [from, to) becomes a TABLE chunk of the current file, mapped over it: with
  * what the table holds there now when `copy` (the owner moving it: nobody else writes
  * it meanwhile), else zeros (pages no site uses yet).  Both locks held. */
@@ -327,6 +332,7 @@ static int table_map_locked(struct ms_thread_rec *r, uint32_t from, uint32_t to,
   /* The first piece's header page too, at the page reserved before the counters
    * (MS_TABLE_HEAD); later pieces' header pages would fall on the counters before them. */
   uint32_t map_from = from == 0 ? 0 : MS_CHUNK_ALIGN;
+  if (copy) atomic_fetch_add_explicit(&table_copies, 1, memory_order_relaxed);
   if (!ms_chunk_add_locked(MS_CHUNK_TABLE, r->index, r->os_tid, from, size, map_from,
                            at - (MS_CHUNK_ALIGN - map_from), copy ? at : NULL, &off))
     return 0;
@@ -371,6 +377,12 @@ static void table_detach(struct ms_thread_rec *r) {
 /* The calling thread's table moves into the session's file (created if need be): every
  * slot in use.  On failure (no room) it stays where it is: counts go on, in memory. */
 static void table_attach(struct ms_thread_rec *r) {
+  /* A blank table (just reserved, nothing counted: its thread counts only once this
+   * returns) is the file's zeros already: its piece needs no pwrite of its content, nor
+   * the faults of reading it (a page table and zero pages per thread).  Not blank from
+   * here on, whatever happens below. */
+  int blank = r->table_blank;
+  r->table_blank = 0;
   /* (not while a fork is under way: init.c; the table then stays in memory, as above) */
   if (!ms_lock_unless_forking(&registry_lock)) return;
   if (!ms_output_lock_recording()) {
@@ -381,7 +393,7 @@ static void table_attach(struct ms_thread_rec *r) {
     uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
     uint32_t want = table_bytes(ms_sites_slots_in_use(), MS_CHUNK_ALIGN);
     if (r->table_kept && (r->table_gen != gen || !table_retag_locked(r))) table_detach(r);
-    if (r->table_gen != gen && table_map_locked(r, 0, want, 1)) {
+    if (r->table_gen != gen && table_map_locked(r, 0, want, !blank)) {
       r->table_gen = gen;
       r->table_mapped = want;
     } else if (r->table_gen == gen && r->table_mapped < want &&
@@ -420,10 +432,29 @@ static int table_is_truth(const struct ms_thread_rec *r) {
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
-/* A table's address space, its header page before it (MS_TABLE_HEAD), or NULL. */
-static struct ms_site_counter *counters_reserve(void) {
-  char *p = ms_os_reserve(MS_TABLE_SPAN);
-  return p ? (struct ms_site_counter *)(p + MS_TABLE_HEAD) : NULL;
+/* A new record's memory in one reservation (one mmap, not three: each takes the
+ * process's mmap lock for writing, against every page fault of the program): its table's
+ * address space, the header page before it (MS_TABLE_HEAD), then its frame buffer and its
+ * stack ids, pages taken when written.  Each part is given back on its own (munmap of a
+ * part of a mapping).  The table is blank: zeros, nothing counted in it yet, so its first
+ * piece in the file needs no copy (table_attach).  0: no memory. */
+static size_t stack_ids_span(void) {
+  return (ms_stack_ids_bytes() + MS_CHUNK_ALIGN - 1) / MS_CHUNK_ALIGN * MS_CHUNK_ALIGN;
+}
+
+static int counters_reserve(struct ms_thread_rec *r) {
+  /* (parts given back on their own: only where a page is MS_CHUNK_ALIGN) */
+  int extras = ms_page_size_ok() && !r->frames && !r->stack_ids;
+  char *p = ms_os_reserve(MS_TABLE_SPAN + (extras ? MS_FRAMES_BYTES + stack_ids_span() : 0));
+  if (!p) return 0;
+  r->counters = (struct ms_site_counter *)(p + MS_TABLE_HEAD);
+  r->table_blank = 1;
+  if (extras) {
+    r->frames = (uint64_t *)(p + MS_TABLE_SPAN);
+    r->stack_ids = (struct ms_stack_ids *)(p + MS_TABLE_SPAN + MS_FRAMES_BYTES);
+  }
+  atomic_fetch_add_explicit(&records_reserved, 1, memory_order_relaxed);
+  return 1;
 }
 
 void (*ms_thread_setup_test_hook)(void); /* (a load per thread set-up) */
@@ -438,7 +469,7 @@ static int thread_setup(struct ms_thread *t) {
     return 0;
   }
   r = rec_take_locked();
-  if (r && !r->counters && !(r->counters = counters_reserve())) {
+  if (r && !r->counters && !counters_reserve(r)) {
     rec_free_locked(r);
     r = NULL;
   }

@@ -185,12 +185,66 @@ START_TEST(one_piece_table_is_retagged_through_its_mapping) {
 }
 END_TEST
 
+/* Threads started together, all alive at once (none can take an ended one's record):
+ * each record is one mmap (its table, the table's header page, its frame buffer and stack
+ * ids), its table's first piece in the file one more, and a blank table is not copied
+ * into the file (no pwrite of its zeros).  Each thread samples with a stack (a 1 MiB
+ * request: sampled at a 64 KiB interval but once in 10^7), so frames and stack ids are
+ * used.  Before, each such thread made four mmaps and wrote its table by pwrite. */
+#define TOGETHER 16
+static pthread_barrier_t together;
+
+static void *sample_and_wait(void *arg) {
+  (void)arg;
+  __memscope_free(__memscope_malloc(1u << 20, &sites[0]), &sites[1]);
+  pthread_barrier_wait(&together); /* (all alive: none ended yet) */
+  return NULL;
+}
+
+START_TEST(threads_together_take_one_mmap_per_record) {
+  char dir[64], path[256];
+  make_temp_dir(dir, sizeof dir);
+  strcpy(ms_config.out_dir, dir);
+  __memscope_register_module_v6(&module);
+  __memscope_free(__memscope_malloc(100, &sites[0]), &sites[1]); /* (the file, this record) */
+  ck_assert(ms_stacks_available());
+  uint64_t maps = ms_os_maps(), copies = ms_threads_table_copies();
+  uint64_t reserved = ms_threads_records_reserved();
+  pthread_barrier_init(&together, NULL, TOGETHER + 1);
+  pthread_t th[TOGETHER];
+  for (int i = 0; i < TOGETHER; i++)
+    ck_assert_int_eq(pthread_create(&th[i], NULL, sample_and_wait, NULL), 0);
+  pthread_barrier_wait(&together);
+  uint64_t maps_made = ms_os_maps() - maps; /* (before the threads end) */
+  for (int i = 0; i < TOGETHER; i++) pthread_join(th[i], NULL);
+  ck_assert_uint_eq(ms_threads_records_reserved() - reserved, TOGETHER);
+  ck_assert_uint_eq(ms_threads_table_copies() - copies, 0);
+  /* 2 a thread, plus the file's windows (12 KiB a thread: 1 for 16) and a page of
+   * pthread_create's start records: at most 4 more (four a thread before: 64). */
+  ck_assert_uint_ge(maps_made, 2 * TOGETHER);
+  ck_assert_uint_le(maps_made, 2 * TOGETHER + 4);
+
+  output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
+  struct record_list l;
+  records_from_file(&l, path);
+  uint64_t calls, bytes;
+  site_totals(&l, sites[0].id, &calls, &bytes);
+  ck_assert_uint_eq(calls, TOGETHER + 1);
+  ck_assert_uint_eq(bytes, (uint64_t)TOGETHER * (1u << 20) + 100);
+  site_totals(&l, sites[1].id, &calls, &bytes);
+  ck_assert_uint_eq(calls, TOGETHER + 1);
+  ck_assert_uint_ge(l.chunks[MS_CHUNK_EVENTS], TOGETHER); /* (each thread sampled) */
+  records_free(&l);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime_thread_reuse");
   TCase *tc = tcase_create("reuse");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, kept_table_is_not_extended_before_its_retag);
   tcase_add_test(tc, one_piece_table_is_retagged_through_its_mapping);
+  tcase_add_test(tc, threads_together_take_one_mmap_per_record);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
