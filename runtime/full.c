@@ -22,7 +22,8 @@ void ms_full_free(struct ms_thread *t, const struct __memscope_site *site, const
 }
 
 void ms_full_realloc(struct ms_thread *t, const struct __memscope_site *site, const void *old,
-                     uint64_t size, const void *p, uint64_t begin) {
+                     uint64_t size, const void *p, uint64_t begin,
+                     const struct ms_realloc_old *o) {
   if (p) ms_count(ms_site_counter(t->counters_mem, site), size);
   /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
   int released = old && (p || size == 0);
@@ -31,10 +32,11 @@ void ms_full_realloc(struct ms_thread *t, const struct __memscope_site *site, co
   /* (how long it took, saturated at the 32 bits ms_event carries elsewhere) */
   uint64_t took = begin && now > begin ? now - begin : 0;
   if (took > UINT32_MAX) took = UINT32_MAX;
+  int taken = ms_realloc_settle_old(t, old, released, o);
   if (t->busy) return;
   t->busy = 1;
   /* the live bytes follow the block (memscope_snapshot) */
-  if (released) ms_live_remove(t, old);
+  if (released && !taken) ms_live_remove(t, old);
   if (p) ms_live_insert(t, p, (int64_t)size);
   struct ms_codec_event e = {.op = MS_ITEM_REALLOC, .slot = ms_full_slot(site), .size = size,
                              .ptr = (uintptr_t)p, .ts = now, .old_ptr = (uintptr_t)old,
@@ -46,7 +48,10 @@ void ms_full_realloc(struct ms_thread *t, const struct __memscope_site *site, co
 void *ms_full_realloc_call(struct ms_thread *t, void *old, size_t size,
                            const struct __memscope_site *site) {
   uint64_t begin = old ? ms_os_before_ns() : 0;
+  struct ms_realloc_old o;
+  ms_realloc_take_old(t, old, &o);
   void *p = ms_real_realloc(old, size);
-  ms_full_realloc(t, site, old, size, p, begin);
+  if (MS_UNLIKELY(ms_realloc_test_hook != NULL)) ms_realloc_test_hook(old);
+  ms_full_realloc(t, site, old, size, p, begin, &o);
   return p;
 }

@@ -78,9 +78,11 @@ void ms_full_alloc(struct ms_thread *t, const struct __memscope_site *site, uint
 /* A free of p (NULL: recorded, not counted) at site, before it reaches the allocator. */
 void ms_full_free(struct ms_thread *t, const struct __memscope_site *site, const void *p);
 /* A realloc of old to size bytes that returned p (NULL: it failed, or freed old for a
- * size of 0), begun at `begin` (0: old was NULL). */
+ * size of 0), begun at `begin` (0: old was NULL); o: old taken out of the live set
+ * before the call (ms_realloc_take_old), or NULL. */
 void ms_full_realloc(struct ms_thread *t, const struct __memscope_site *site, const void *old,
-                     uint64_t size, const void *p, uint64_t begin);
+                     uint64_t size, const void *p, uint64_t begin,
+                     const struct ms_realloc_old *o);
 /* The same making the call: ms_realloc_slow_call for a thread already checked. */
 void *ms_full_realloc_call(struct ms_thread *t, void *old, size_t size,
                            const struct __memscope_site *site);

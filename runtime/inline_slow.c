@@ -105,11 +105,15 @@ MS_EXPORT void *__memscope_realloc_inline_slow(void *old, size_t size,
   if (t->record_all) return ms_full_realloc_call(t, old, size, site);
   if (h->disarmed || ms_config.mode == MS_MODE_LEAKS) return ms_realloc_slow_call(old, size, site);
   uint64_t begin = ms_begin_realloc(old);
+  struct ms_realloc_old o;
+  ms_realloc_take_old(t, old, &o);
   void *p = ms_real_realloc(old, size);
+  if (MS_UNLIKELY(ms_realloc_test_hook != NULL)) ms_realloc_test_hook(old);
   /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
   int released = old && (p || size == 0);
   t->counters_mem[MS_SLOT_RELEASES].calls += (uint64_t)released;
-  if (begin && released) ms_sample_free(t, site, old, begin);
+  ms_realloc_settle_old(t, old, released, &o);
+  if (begin && released) ms_sample_free(t, site, old, begin, &o);
   note_alloc(t, h, site, size, p, 0); /* a NULL result: an allocation that returned nothing */
   return p;
 }

@@ -540,6 +540,9 @@ extern void (*ms_thread_setup_test_hook)(void);
 /* Tests only (the same file): run during set-up once the thread's record is in the
  * registry and before the thread holds it (no lock held, the thread busy). */
 extern void (*ms_thread_setup_window_test_hook)(void);
+/* Tests only: called by realloc's slow paths right after the allocator's realloc
+ * returned, with the old block's address (a load per slow realloc). */
+extern void (*ms_realloc_test_hook)(const void *old);
 /* A new session begins (both locks held, before it is published): every set-up
  * thread's counts now become its base. */
 void ms_threads_take_baselines_locked(uint32_t session);
@@ -610,6 +613,42 @@ static inline int ms_live_remove(struct ms_thread *t, const void *p) {
   if (had) ms_est_add(t, -est);
   return had;
 }
+/* A realloc's old block leaves the live set before the call, as a free's does before it
+ * reaches the allocator: once the call returns, the allocator may have handed that
+ * address to another thread, whose new block the set would then lose (or swap weights
+ * with) when the old one is removed after the call.  `taken` 0: not done (no old block,
+ * not in the set's filter, leaks mode, or the thread busy or not set up: the old block
+ * is removed after the call); 1: done, `had` whether the set kept it, `est` what it
+ * stood for.  Costs nothing on the fast paths: only realloc's slow paths come here. */
+struct ms_realloc_old {
+  int taken, had;
+  int64_t est;
+};
+static inline void ms_realloc_take_old(struct ms_thread *t, const void *old,
+                                       struct ms_realloc_old *o) {
+  o->taken = o->had = 0;
+  o->est = 0;
+  if (!old || !t->rec || t->busy || ms_config.mode == MS_MODE_LEAKS ||
+      !ms_maybe_sampled((uintptr_t)old))
+    return;
+  t->busy = 1;
+  o->had = ms_sampled_remove((uintptr_t)old, &o->est);
+  if (o->had) ms_est_add(t, -o->est);
+  t->busy = 0;
+  o->taken = 1;
+}
+/* After the call: a failed call left the old block live, so it goes back.  1 when the
+ * old block was taken before the call (the caller does not remove it again). */
+static inline int ms_realloc_settle_old(struct ms_thread *t, const void *old, int released,
+                                        const struct ms_realloc_old *o) {
+  if (!o || !o->taken) return 0;
+  if (!released && o->had && !t->busy) {
+    t->busy = 1;
+    ms_live_insert(t, old, o->est);
+    t->busy = 0;
+  }
+  return 1;
+}
 /* Weighted bytes of sampled blocks freed by threads that have ended. */
 extern _Atomic int64_t ms_est_live_of_ended_threads;
 
@@ -670,8 +709,10 @@ void ms_sample_push(struct ms_thread *t, const struct __memscope_site *site, uin
                     uint32_t nstack);
 void ms_record_failure(struct ms_thread *t, const struct __memscope_site *site, uint64_t size,
                        uint64_t align);
+/* A free of p at ts (its event when the set had p); o: a realloc's old block, already
+ * taken out of the set before the call (ms_realloc_take_old), or NULL. */
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
-                    uint64_t ts);
+                    uint64_t ts, const struct ms_realloc_old *o);
 /* A free of p on a recording thread's slow path: counted in *calls (not when p is NULL),
  * and recorded when p may be sampled (every free in full mode). */
 void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, const void *p,
@@ -693,9 +734,10 @@ void ms_alloc_slow(const struct __memscope_site *site, uint64_t size, const void
                    uint64_t align);
 /* ... before the free ... */
 void ms_free_slow(const struct __memscope_site *site, const void *p);
-/* ... after a realloc-like call; begin from ms_begin_realloc(old) before it. */
+/* ... after a realloc-like call; begin from ms_begin_realloc(old) and o from
+ * ms_realloc_take_old before it (o NULL: not taken). */
 void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64_t size,
-                     const void *p, uint64_t begin);
+                     const void *p, uint64_t begin, const struct ms_realloc_old *o);
 /* The same, making the call too. */
 void *ms_malloc_slow(size_t size, const struct __memscope_site *site);
 void ms_free_slow_then_free(void *p, const struct __memscope_site *site);

@@ -188,7 +188,7 @@ static inline void *ms_hook_reallocarray(void *ptr, size_t nmemb, size_t size,
   size_t bytes;
   if (__builtin_mul_overflow(nmemb, size, &bytes)) {
     errno = ENOMEM;
-    ms_realloc_slow(site, ptr, SIZE_MAX, NULL, 0); /* recorded as a failure */
+    ms_realloc_slow(site, ptr, SIZE_MAX, NULL, 0, NULL); /* recorded as a failure */
     return NULL;
   }
   return ms_hook_realloc(ptr, bytes, site);

@@ -22,7 +22,8 @@
  * full mode's time, docs/runtime.md), so there the table is also a bound: once a probe
  * sequence finds no room (toward 2^20 live blocks) a block goes unkept, its event is
  * still written, and the live bytes leave it out.  A block is inserted before its
- * allocation returns to the program and removed before its free reaches the allocator,
+ * allocation returns to the program and removed before its free (or its realloc:
+ * ms_realloc_take_old) reaches the allocator,
  * so the program's own ordering of allocation before free orders our updates too.
  * The runtime's own blocks (sampled_set.h) live in the same table under a tagged key,
  * so their frees reach the slow path by the same filter. */

@@ -197,7 +197,7 @@ void ms_sample_record(struct ms_thread *t, const struct __memscope_site *site, u
 }
 
 void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, const void *p,
-                    uint64_t ts) {
+                    uint64_t ts, const struct ms_realloc_old *o) {
   if (t->busy) return;
   t->busy = 1;
   if (ms_config.mode == MS_MODE_LEAKS) { /* a realloc's old block (ms_realloc_slow) */
@@ -205,7 +205,7 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
     t->busy = 0;
     return;
   }
-  int was_sampled = ms_live_remove(t, p);
+  int was_sampled = o && o->taken ? o->had : ms_live_remove(t, p);
   if (ms_config.sampler == MS_SAMPLER_ALL || was_sampled) {
     struct ms_event ev = {.site_id = site->id, .slot = slot_of(site), .ptr = (uintptr_t)p,
                           .ts = ts, .kind = MS_EV_FREE, .weight = 1.0};
@@ -282,11 +282,11 @@ void ms_free_count(struct ms_thread *t, const struct __memscope_site *site, cons
   }
   if (ms_leak_free(t, p, calls)) return;
   if (!p) { /* not counted; full mode records it */
-    if (t->record_all) ms_sample_free(t, site, NULL, ms_os_before_ns());
+    if (t->record_all) ms_sample_free(t, site, NULL, ms_os_before_ns(), NULL);
     return;
   }
   ++*calls;
-  if (ms_maybe_sampled((uintptr_t)p)) ms_sample_free(t, site, p, ms_os_before_ns());
+  if (ms_maybe_sampled((uintptr_t)p)) ms_sample_free(t, site, p, ms_os_before_ns(), NULL);
 }
 
 void ms_free_slow(const struct __memscope_site *site, const void *p) {
@@ -301,14 +301,14 @@ void ms_free_slow(const struct __memscope_site *site, const void *p) {
 }
 
 void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64_t size,
-                     const void *p, uint64_t begin) {
+                     const void *p, uint64_t begin, const struct ms_realloc_old *o) {
   struct ms_thread *t = &ms_self;
   if (!ms_thread_ensure(t)) {
     if (p || size == 0) ms_leak_forget(t, old);
     return;
   }
   if (t->record_all) { /* every realloc an event (full.h) */
-    ms_full_realloc(t, site, old, size, p, begin);
+    ms_full_realloc(t, site, old, size, p, begin, o);
     return;
   }
   if (p) ms_count(ms_site_counter(t->counters_mem, site), size);
@@ -316,7 +316,8 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
   int released = old && (p || size == 0);
   t->counters_mem[MS_SLOT_RELEASES].calls += (uint64_t)released;
   uint64_t now = ms_os_now_ns();
-  if (begin && released) ms_sample_free(t, site, old, begin);
+  ms_realloc_settle_old(t, old, released, o);
+  if (begin && released) ms_sample_free(t, site, old, begin, o);
   if (p) {
     decide(t, site, size, p, 0);
     return;
@@ -344,9 +345,14 @@ void ms_free_slow_then_free(void *p, const struct __memscope_site *site) {
   ms_real_free(p);
 }
 
+void (*ms_realloc_test_hook)(const void *old);
+
 void *ms_realloc_slow_call(void *old, size_t size, const struct __memscope_site *site) {
   uint64_t begin = ms_begin_realloc(old);
+  struct ms_realloc_old o;
+  ms_realloc_take_old(&ms_self, old, &o);
   void *p = ms_real_realloc(old, size);
-  ms_realloc_slow(site, old, size, p, begin);
+  if (MS_UNLIKELY(ms_realloc_test_hook != NULL)) ms_realloc_test_hook(old);
+  ms_realloc_slow(site, old, size, p, begin, &o);
   return p;
 }

@@ -348,6 +348,58 @@ START_TEST(sampled_realloc_is_a_free_and_an_allocation) {
 }
 END_TEST
 
+/* A realloc's old block leaves the set before the allocator sees the call, as a free's
+ * does: once the call returns, another thread may be given that address and sample it,
+ * and the old block's removal after the call took that thread's entry (or its weight).
+ * The hook runs right after the allocator's realloc returned: the old block must be gone
+ * from the set by then, and a block another thread keeps at that address meanwhile must
+ * survive the realloc whole.  A realloc that fails leaves its old block kept. */
+static int hook_had;
+static int64_t hook_est;
+static void take_over_old_address(const void *old) {
+  hook_had = ms_sampled_remove((uintptr_t)old, &hook_est);
+  ck_assert(ms_sampled_insert((uintptr_t)old, 12345)); /* "another thread's" block */
+}
+START_TEST(a_realloc_takes_its_old_block_out_before_the_call) {
+  start();
+  char *a = __memscope_malloc(4 << 20, &sites[2]); /* sampled (p = 1 - e^-64) */
+  char *c = __memscope_malloc(4 << 20, &sites[2]); /* (now: never at a's address) */
+  ck_assert(ms_maybe_sampled((uintptr_t)a));
+  ms_realloc_test_hook = take_over_old_address;
+  char *b = __memscope_realloc(a, 8 << 20, &sites[3]);
+  ms_realloc_test_hook = NULL;
+  ck_assert_ptr_nonnull(b);
+  ck_assert_ptr_ne(a, b); /* (mmapped blocks: glibc moves them) */
+  ck_assert_int_eq(hook_had, 0);
+  int64_t est;
+  ck_assert(ms_sampled_remove((uintptr_t)a, &est)); /* the other block, untouched */
+  ck_assert_int_eq(est, 12345);
+  ck_assert(!ms_sampled_remove((uintptr_t)a, &est)); /* and no second entry */
+  /* A failed realloc: the old block stays in the set, with its weight. */
+  int64_t c_est;
+  ck_assert(ms_sampled_remove((uintptr_t)c, &c_est));
+  ck_assert(ms_sampled_insert((uintptr_t)c, c_est));
+  ck_assert_ptr_null(__memscope_realloc(c, (size_t)1 << 62, &sites[3]));
+  ck_assert(ms_sampled_remove((uintptr_t)c, &est));
+  ck_assert_int_eq(est, c_est);
+  ck_assert(!ms_sampled_remove((uintptr_t)c, &est));
+  ck_assert(ms_sampled_insert((uintptr_t)c, c_est));
+  __memscope_free(c, &sites[1]);
+  __memscope_free(b, &sites[1]);
+  struct record_list l;
+  finish_and_read(&l);
+  struct sample s[16];
+  size_t n = read_samples(&l, s, 16), frees_of_a = 0, frees_of_c = 0;
+  for (size_t i = 0; i < n; i++) {
+    frees_of_a += s[i].kind == MS_EV_FREE && s[i].ptr == (uintptr_t)a;
+    frees_of_c += s[i].kind == MS_EV_FREE && s[i].ptr == (uintptr_t)c;
+  }
+  ck_assert_uint_eq(frees_of_a, 1); /* the realloc's release of a */
+  ck_assert_uint_eq(frees_of_c, 1); /* c's free, not the failed realloc */
+  records_free(&l);
+}
+END_TEST
+
 /* The exact table at this interval (64 KiB): a slot covers 4 KiB of address, so blocks
  * in one 4 KiB granule share a home slot and probe past each other.  Each must still be
  * kept, found with its own weight, found once, and only when it was kept. */
@@ -495,6 +547,7 @@ int main(void) {
   tcase_add_test(tc, tiered_policy_samples_large_blocks_always);
   tcase_add_test(tc, counters_of_running_threads_are_written_at_exit);
   tcase_add_test(tc, sampled_realloc_is_a_free_and_an_allocation);
+  tcase_add_test(tc, a_realloc_takes_its_old_block_out_before_the_call);
   tcase_add_test(tc, blocks_sharing_a_slot_are_kept_apart);
   tcase_add_test(tc, a_cold_unwind_masks_signals_once_and_restores_the_mask);
   tcase_add_test(tc, first_captures_are_stepped_without_a_trace_cache_and_exact);
