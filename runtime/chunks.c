@@ -132,8 +132,11 @@ void ms_chunks_trim_locked(int fd) {
   __atomic_store_n(&reserved_end, 0, __ATOMIC_RELAXED);
 }
 
-uint64_t ms_chunks_file_bytes(void) {
+void (*ms_chunks_file_bytes_test_hook)(void); /* (a load per resource tick) */
+
+uint64_t ms_chunks_file_bytes_locked(void) {
   struct ms_file_status *st = ms_output_status();
+  if (MS_UNLIKELY(ms_chunks_file_bytes_test_hook != NULL)) ms_chunks_file_bytes_test_hook();
   uint64_t end = st ? __atomic_load_n(&st->chunk_end, __ATOMIC_RELAXED) : 0;
   uint64_t reserved = __atomic_load_n(&reserved_end, __ATOMIC_RELAXED);
   return reserved > end ? reserved : end;

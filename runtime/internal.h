@@ -319,8 +319,11 @@ int ms_page_size_ok(void);
 void ms_chunks_reset(void); /* a new file */
 /* The file's size as memscope has written it: the chunks' end, or past it the window
  * reserved ahead, whose pages are written in when it is mapped (the resource sampler's
- * own_file_bytes, so that write_bytes can leave them out). */
-uint64_t ms_chunks_file_bytes(void);
+ * own_file_bytes, so that write_bytes can leave them out).  Output lock held: the status
+ * block it reads is unmapped when a session ends. */
+uint64_t ms_chunks_file_bytes_locked(void);
+/* Tests only: called between its load of the status block's address and its read. */
+extern void (*ms_chunks_file_bytes_test_hook)(void);
 /* A chunk's mapping let go by its owner (not the output lock): part of a window kept
  * mapped until its last chunk goes (chunks.c), else unmapped now. */
 void ms_chunk_release(void *p, size_t size);

@@ -106,10 +106,6 @@ void ms_resource_sample_now(void) {
     s.process[MS_RES_READ] = keyed(buf, "read_bytes");
     s.process[MS_RES_WRITE] = keyed(buf, "write_bytes");
   }
-  /* memscope's own file counts in write_bytes (its chunks are dirtied through mappings,
-   * a window's pages all at once when it is mapped): its size so far, the window reserved
-   * ahead included, lets the merge leave it out of the program's writes. */
-  s.process[MS_RES_OWN_FILE] = ms_chunks_file_bytes();
   if (read_proc("/proc/self/status", buf, sizeof buf)) {
     s.process[MS_RES_VCSW] = keyed(buf, "\nvoluntary_ctxt_switches");
     s.process[MS_RES_IVCSW] = keyed(buf, "nonvoluntary_ctxt_switches");
@@ -119,8 +115,18 @@ void ms_resource_sample_now(void) {
     thread_cpu(threads[i].tid, &threads[i].user_ns, &threads[i].system_ns);
   struct ms_wbuf b;
   if (ms_wbuf_init(&b, 64 + (size_t)s.nthreads * 32) == 0) {
+    /* memscope's own file counts in write_bytes (its chunks are dirtied through mappings,
+     * a window's pages all at once when it is mapped): its size so far, the window
+     * reserved ahead included, lets the merge leave it out of the program's writes.  Read
+     * under the output lock: a session ending on another thread (the exit's stop) unmaps
+     * the status block it comes from, and a tick that had loaded its address just before
+     * died of SIGSEGV (the sampler blocks every signal, so the runtime's handler never ran
+     * and the file said nothing).  Costs the lock for a few microseconds more per tick. */
+    ms_output_lock();
+    s.process[MS_RES_OWN_FILE] = ms_chunks_file_bytes_locked();
     ms_encode_resource(&b, &s);
-    ms_output_write(&b);
+    ms_output_write_locked(&b);
+    ms_output_unlock();
     ms_wbuf_release(&b);
   }
   pthread_mutex_unlock(&table_lock);
