@@ -153,6 +153,12 @@ void ms_resource_ensure_started(void) {
   pthread_attr_setstacksize(&attr, 64 << 10);
   sigset_t all, old;
   sigfillset(&all);
+  /* A fault of its own stays deliverable: blocked, the kernel kills the process without
+   * any handler (memscope's fatal-signal record included) and leaves no trace. */
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGFPE);
   pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited: the sampler takes no signal */
   pthread_t th;
   if (pthread_create(&th, &attr, sampler_main, NULL) != 0) atomic_store(&started, 0);
