@@ -193,14 +193,14 @@ struct unit_facts {
 };
 
 static struct unit_facts set_tally_units(struct mg_profile *p, struct mg_process *proc,
-                                         struct mg_map *tallies) {
+                                         struct mg_tallies *tallies) {
   double bytes = mg_byte_unit(proc);
   uint64_t proc_min = 0;
   bool all_counted = true;
   size_t pos = 0;
   uint64_t key;
   struct mg_tally *t;
-  while ((t = mg_map_next(tallies, &pos, &key))) {
+  while ((t = mg_tallies_next(tallies, &pos, &key))) {
     uint64_t min = t->counted && t->sizes.calls ? t->sizes.min : 1;
     all_counted &= t->counted;
     if (t->sizes.calls && (!proc_min || min < proc_min))
@@ -298,14 +298,14 @@ static void keep_thread_site(const struct mg_process *proc, struct mg_thread *th
 }
 
 /* The pairs' tallies into the threads, the sites and the process. */
-static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies) {
+static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg_tallies *tallies) {
   struct unit_facts units = {0, false};
   if (proc->sampled)
     units = set_tally_units(p, proc, tallies);
   size_t pos = 0;
   uint64_t key;
   struct mg_tally *t;
-  while ((t = mg_map_next(tallies, &pos, &key))) {
+  while ((t = mg_tallies_next(tallies, &pos, &key))) {
     struct mg_site *site = &p->sites[mg_tally_site(key)];
     struct mg_thread *thr = &proc->threads[mg_tally_thread(key)];
     t->counts.estimated = proc->sampled;
@@ -354,11 +354,11 @@ void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc) {
   mg_replay_finish(p, proc);
   mg_stacks_end_process(p, proc);
   mg_phases_finish(proc);
-  struct mg_map *tallies = proc->tallies;
+  struct mg_tallies *tallies = proc->tallies;
   if (proc->has_counters)
     mg_counters_apply(p, proc, tallies);
   add_tallies(p, proc, tallies);
-  mg_map_destroy(tallies);
+  mg_tallies_destroy(tallies);
   free(tallies);
   proc->tallies = NULL;
   for (size_t i = 0; i < proc->nthreads; i++) {

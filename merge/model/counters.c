@@ -92,13 +92,13 @@ static uint64_t calls_short(const struct mg_counts *events, const struct mg_coun
   return (counted->allocations - events->allocations) + (counted->frees - events->frees);
 }
 
-void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies) {
+void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_tallies *tallies) {
   /* The snapshots into the pairs' tallies. */
   for (size_t i = 0; i < proc->nthreads; i++) {
     struct mg_thread *thr = &proc->threads[i];
     for (size_t k = 0; k < thr->ncounters; k++) {
       const struct mg_counter *e = &thr->counters[k];
-      struct mg_tally *t = mg_map_put(tallies, mg_tally_key((uint32_t)i, e->site), NULL);
+      struct mg_tally *t = mg_tallies_put(tallies, mg_tally_key((uint32_t)i, e->site));
       struct mg_sizes s = {e->calls, e->bytes, e->min, e->max};
       mg_sizes_add(&t->counter, &s);
     }
@@ -114,7 +114,7 @@ void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_
   size_t pos = 0;
   uint64_t key;
   struct mg_tally *t;
-  while ((t = mg_map_next(tallies, &pos, &key))) {
+  while ((t = mg_tallies_next(tallies, &pos, &key))) {
     struct site_facts *f = mg_map_put(&facts, mg_tally_site(key), NULL);
     f->seen |= t->seen;
     f->calls += t->counter.calls;
@@ -126,7 +126,7 @@ void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_
   /* Sampled and leaks modes record only some calls as events: their counts are dropped. */
   bool partial = proc->sampled || proc->leaks;
   pos = 0;
-  while ((t = mg_map_next(tallies, &pos, &key))) {
+  while ((t = mg_tallies_next(tallies, &pos, &key))) {
     /* A full-mode thread without a snapshot (cut off) keeps its events' counts, which
      * are exact; a sampled one has no exact counts left. */
     if (!t->counted && !partial)

@@ -232,8 +232,7 @@ struct mg_replay {
   struct mg_map interactions; /* (alloc thread << 32 | free thread) -> struct mg_interaction */
   bool keep_sites;       /* --thread: a thread's own lifetimes and chains are kept ... */
   uint64_t keep_thread;  /* ... for this thread index (mg_profile.site_thread) */
-  uint32_t tally_gen;  /* changes whenever the tally map moves its values */
-  size_t tally_cap;    /* the tally map's capacity at the last check */
+  uint32_t tally_gen;  /* what a filled hint holds (tallies never move: tallies.h) */
   uint64_t late;
   /* Arrays of queues that were replayed to their end, for the decoder's next chunks
    * and the queues' next batches (spare_array). */
@@ -305,7 +304,7 @@ void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *or
   proc->replay = r;
   proc->ordered_by_scan = order != NULL;
   proc->tallies = mg_xmalloc(sizeof *proc->tallies);
-  mg_map_init(proc->tallies, sizeof(struct mg_tally));
+  mg_tallies_init(proc->tallies);
   proc->timeline_width = 1000; /* 1 us; doubles as needed */
   if ((proc->present & MG_HEADER_HAS_START_NS) && proc->start_ns) {
     proc->t0 = proc->start_ns;
@@ -335,20 +334,15 @@ static inline unsigned seen_of(uint32_t op) {
   return seen[op & OP_STACK_MASK];
 }
 
-/* The pair's tally; valid until the next call (the map may grow).  Values move only
- * when the map grows (tallies are never removed while replaying), so a hint stays good
- * while the generation it was taken in does. */
+/* The pair's tally; it never moves (tallies.h), so a hint stays good for the whole
+ * replay. */
 static struct mg_tally *tally_of(struct mg_process *proc, struct tstate *ts, uint32_t thread,
                                  uint32_t site) {
   struct mg_replay *r = proc->replay;
   struct tally_hint *h = &ts->hints[site & (TALLY_HINTS - 1)];
   if (h->gen == r->tally_gen && h->site == site)
     return h->t;
-  struct mg_tally *t = mg_map_put(proc->tallies, mg_tally_key(thread, site), NULL);
-  if (proc->tallies->cap != r->tally_cap) {
-    r->tally_cap = proc->tallies->cap;
-    r->tally_gen++;
-  }
+  struct mg_tally *t = mg_tallies_put(proc->tallies, mg_tally_key(thread, site));
   *h = (struct tally_hint){site, r->tally_gen, t};
   return t;
 }
