@@ -64,7 +64,8 @@ static enum mg_api_kind site_kind(const struct mg_site *s, const struct site_fac
   return f->calls && f->max == 0 ? MG_API_FREE : MG_API_ALLOC;
 }
 
-static bool exact_counts_differ(const struct mg_counts *a, const struct mg_counts *b) {
+static bool exact_counts_differ(const struct mg_tally_counts *a,
+                                const struct mg_tally_counts *b) {
   return a->allocations != b->allocations || a->bytes_allocated != b->bytes_allocated ||
          a->reallocs != b->reallocs || a->frees != b->frees;
 }
@@ -72,7 +73,8 @@ static bool exact_counts_differ(const struct mg_counts *a, const struct mg_count
 /* The counters say one call more than the events: an allocation (with its bytes, and a
  * realloc's call) or a free.  A thread killed between counting a call and writing its
  * event leaves exactly that (format.h, TABLE chunks). */
-static bool one_call_more(const struct mg_counts *events, const struct mg_counts *counted) {
+static bool one_call_more(const struct mg_tally_counts *events,
+                          const struct mg_tally_counts *counted) {
   uint64_t allocs = counted->allocations - events->allocations;
   uint64_t frees = counted->frees - events->frees;
   uint64_t reallocs = counted->reallocs - events->reallocs;
@@ -84,7 +86,8 @@ static bool one_call_more(const struct mg_counts *events, const struct mg_counts
 
 /* The calls the counters hold beyond the events when the events are only short (each
  * figure at most the counted one, as lost events leave them), else UINT64_MAX. */
-static uint64_t calls_short(const struct mg_counts *events, const struct mg_counts *counted) {
+static uint64_t calls_short(const struct mg_tally_counts *events,
+                            const struct mg_tally_counts *counted) {
   if (events->allocations > counted->allocations || events->frees > counted->frees ||
       events->reallocs > counted->reallocs ||
       events->bytes_allocated > counted->bytes_allocated)
@@ -133,7 +136,7 @@ void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_
       continue;
     const struct mg_site *site = &p->sites[mg_tally_site(key)];
     enum mg_api_kind kind = site_kind(site, mg_map_get(&facts, mg_tally_site(key)));
-    struct mg_counts *c = &t->counts, before = *c;
+    struct mg_tally_counts *c = &t->counts, before = *c;
     if (partial)
       c->allocations = c->bytes_allocated = c->reallocs = c->frees = 0;
     if (kind == MG_API_FREE) {

@@ -749,7 +749,7 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
   ss->has_events = true;
   struct tstate *ts = tstate(r, thread);
   struct mg_tally *t = tally_of(proc, ts, thread, it->site);
-  struct mg_counts *c = &t->counts;
+  struct mg_tally_counts *c = &t->counts;
   t->seen |= seen_of(it->op);
   if (it->op & OP_REALLOC)
     c->reallocs++;
@@ -806,7 +806,7 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
     struct live_block b;
     if (mg_live_remove(&r->live, it->ptr, &b)) {
       c->bytes_freed += b.size;
-      mg_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
+      mg_tally_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
       heap_shrinks(r, &b);
       uint64_t life = it->ts > b.ts ? it->ts - b.ts : 0;
       size_t bucket_ = lifetime_bucket(life);
@@ -814,12 +814,12 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
       struct mg_thread_site *k = kept(proc, r, b.thread, b.site);
       if (k)
         mg_est_add(&k->lifetime[bucket_], b.weight, 1.0);
-      struct mg_counts *ac = &tally(proc, b.thread, b.site)->counts;
+      struct mg_tally_counts *ac = &tally(proc, b.thread, b.site)->counts;
       if (life < MG_SHORT_LIVED_NS)
-        mg_est_add(&ac->est_short_lived, b.weight, 1.0);
+        mg_tally_est_add(&ac->est_short_lived, b.weight, 1.0);
       if (b.thread != thread) {
-        mg_est_add(&ac->est_cross_freed, b.weight, 1.0);
-        mg_est_add(&ac->est_cross_freed_bytes, b.weight, (double)b.size);
+        mg_tally_est_add(&ac->est_cross_freed, b.weight, 1.0);
+        mg_tally_est_add(&ac->est_cross_freed_bytes, b.weight, (double)b.size);
         struct mg_interaction *in =
             mg_map_put(&r->interactions, (uint64_t)b.thread << 32 | thread, NULL);
         mg_est_add(&in->blocks, b.weight, 1.0);
@@ -1521,11 +1521,11 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   size_t pos = 0;
   struct live_block lb, *b = &lb;
   while (mg_live_next(&r->live, &pos, &lb)) {
-    struct mg_counts *c = &tally(proc, b->thread, b->site)->counts;
+    struct mg_tally_counts *c = &tally(proc, b->thread, b->site)->counts;
     c->live_blocks++;
     c->live_bytes += b->size;
-    mg_est_add(&c->est_live_blocks, b->weight, 1.0);
-    mg_est_add(&c->est_live_bytes, b->weight, (double)b->size);
+    mg_tally_est_add(&c->est_live_blocks, b->weight, 1.0);
+    mg_tally_est_add(&c->est_live_bytes, b->weight, (double)b->size);
     mg_stacks_live(proc, b->site, b->stack, b->weight, b->size);
     chain_ends(proc, r, b);
   }

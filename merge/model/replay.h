@@ -8,8 +8,29 @@
  * per pair so that COUNTERS snapshots (per thread and site) can correct it before it is
  * summed into threads, sites and the process. */
 enum { MG_SEEN_ALLOC = 1, MG_SEEN_REALLOC = 2, MG_SEEN_FREE = 4 }; /* event kinds seen */
+/* An estimate's running sums, as mg_est_add keeps them (its unit and upper end are set
+ * once the pair's numbers go into a struct mg_counts: build.c). */
+struct mg_tally_est {
+  double value, var, n;
+};
+static inline void mg_tally_est_add(struct mg_tally_est *e, double w, double x) {
+  struct mg_est full = {e->value, e->var, e->n, 0, 0};
+  mg_est_add(&full, w, x); /* the same arithmetic, so the same bits */
+  *e = (struct mg_tally_est){full.value, full.var, full.n};
+}
+
+/* What the replay counts for a pair: the fields of struct mg_counts (same names and
+ * meanings) that a pair can have, 240 bytes instead of 416.  A pair is the unit the merge
+ * keeps most of (a site called by T threads is T pairs): docs/merge.md, "Memory". */
+struct mg_tally_counts {
+  uint64_t allocations, failed_allocations, reallocs, frees, null_frees, unmatched_frees;
+  uint64_t bytes_allocated, bytes_freed, live_blocks, live_bytes, overwritten_blocks, samples;
+  struct mg_tally_est est_bytes_freed, est_live_blocks, est_live_bytes;
+  struct mg_tally_est est_short_lived, est_cross_freed, est_cross_freed_bytes;
+};
+
 struct mg_tally {
-  struct mg_counts counts; /* from the events; est_* weighted */
+  struct mg_tally_counts counts; /* from the events; est_* weighted */
   struct mg_sizes sizes;   /* allocations that returned a block, from the events */
   uint64_t null_returns;   /* allocation calls that returned NULL (failed, or size 0) */
   unsigned seen;           /* MG_SEEN_* */
