@@ -202,8 +202,12 @@ struct mg_replay {
   } site_hints[MG_SITE_HINTS];
   struct tstate *threads;
   size_t nthreads;
-  struct sstate *sites;
-  size_t nsites;
+  /* The sites' states by site position, SITE_CHUNK a chunk, a chunk made (zeroed, by
+   * calloc) when a site in it first has an event: positions are the profile's, shared
+   * by every process, so a process that uses a few sites far apart holds only their
+   * chunks; and a chunk never moves (no copy as the sites grow). */
+  struct sstate **site_chunks;
+  size_t nsite_chunks;
   uint32_t *active; /* thread positions with waiting items */
   size_t nactive, active_cap;
   cursor_key *merge_key; /* release()'s tournament (struct merge), kept between calls */
@@ -272,10 +276,28 @@ static inline struct tstate *tstate(struct mg_replay *r, size_t thread) {
   return &r->threads[thread];
 }
 
+#define SITE_CHUNK 1024 /* 888 KB of struct sstate */
+
+static struct sstate *site_chunk(struct mg_replay *r, size_t c) {
+  if (c >= r->nsite_chunks)
+    MG_GROW_ZEROED(r->site_chunks, r->nsite_chunks, c + 1);
+  if (!r->site_chunks[c])
+    r->site_chunks[c] = mg_xcalloc(SITE_CHUNK, sizeof(struct sstate));
+  return r->site_chunks[c];
+}
+
 static inline struct sstate *sstate(struct mg_replay *r, uint32_t site) {
-  if (__builtin_expect(site >= r->nsites, 0))
-    MG_GROW_ZEROED(r->sites, r->nsites, (size_t)site + 1);
-  return &r->sites[site];
+  size_t c = site / SITE_CHUNK;
+  if (__builtin_expect(c < r->nsite_chunks && r->site_chunks[c] != NULL, 1))
+    return &r->site_chunks[c][site % SITE_CHUNK];
+  return &site_chunk(r, c)[site % SITE_CHUNK];
+}
+
+/* The site's state when it has one, else NULL (a site without events here). */
+static inline struct sstate *sstate_if(const struct mg_replay *r, size_t site) {
+  size_t c = site / SITE_CHUNK;
+  return c < r->nsite_chunks && r->site_chunks[c] ? &r->site_chunks[c][site % SITE_CHUNK]
+                                                  : NULL;
 }
 
 /* A site id's position in profile->sites: a direct-mapped cache in front of the
@@ -426,8 +448,10 @@ static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct 
   proc->npeak_sites = 0;
   if (!proc->peak_sites)
     proc->peak_sites = mg_xmalloc(MG_PEAK_SITES * sizeof *proc->peak_sites);
-  for (size_t s = 0; s < r->nsites; s++) {
-    const struct sstate *st = &r->sites[s];
+  for (size_t s = 0; s < p->nsites; s++) {
+    const struct sstate *st = sstate_if(r, s);
+    if (!st)
+      continue;
     bool kept = st->snap == r->snaps;
     double bytes = kept ? st->snap_bytes : st->live_bytes;
     double blocks = kept ? st->snap_blocks : st->live_blocks;
@@ -445,8 +469,10 @@ static void split_peak_sites(struct mg_profile *p, struct mg_process *proc, stru
   proc->npeak_sites = 0;
   if (!proc->peak_sites)
     proc->peak_sites = mg_xmalloc(MG_PEAK_SITES * sizeof *proc->peak_sites);
-  for (size_t s = 0; s < r->nsites; s++) {
-    const struct sstate *st = &r->sites[s];
+  for (size_t s = 0; s < p->nsites; s++) {
+    const struct sstate *st = sstate_if(r, s);
+    if (!st) /* (a zeroed state adds no site) */
+      continue;
     struct mg_est bytes[2], blocks[2];
     for (unsigned h = 0; h < 2; h++) {
       bool kept = !at_end && st->stamp[h] == r->split.epoch[1 - h];
@@ -568,8 +594,10 @@ static void split_start(struct mg_replay *r) {
     struct tstate *t = &r->threads[i];
     split_of_whole(&t->split, &t->est_live, &t->est_peak, t->highs);
   }
-  for (size_t i = 0; i < r->nsites; i++) {
-    struct sstate *ss = &r->sites[i];
+  for (size_t i = 0; i < r->nsite_chunks * SITE_CHUNK; i++) {
+    struct sstate *ss = sstate_if(r, i);
+    if (!ss) /* a chunk made later starts zeroed, as this would leave it */
+      continue;
     for (unsigned h = 0; h < 2; h++) {
       ss->half_bytes[h] = (struct mg_est){ss->live_bytes, 0, ss->live_blocks, 0, 0};
       ss->half_blocks[h] = (struct mg_est){ss->live_blocks, 0, ss->live_blocks, 0, 0};
@@ -1543,8 +1571,10 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
 
   bool any = false;
   uint64_t first = 0, last = 0;
-  for (size_t s = 0; s < r->nsites && s < p->nsites; s++) {
-    struct sstate *ss = &r->sites[s];
+  for (size_t s = 0; s < p->nsites; s++) {
+    const struct sstate *ss = sstate_if(r, s);
+    if (!ss) /* no event here: nothing to add */
+      continue;
     struct mg_site *site = &p->sites[s];
     struct mg_site part = {
         .has_events = ss->has_events,
@@ -1609,7 +1639,9 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   for (size_t i = 0; i < r->nops_spares; i++)
     free(r->ops_spares[i].ops);
   free(r->threads);
-  free(r->sites);
+  for (size_t c = 0; c < r->nsite_chunks; c++)
+    free(r->site_chunks[c]);
+  free(r->site_chunks);
   free(r->active);
   free(r->merge_key);
   free(r->merge_node);
