@@ -236,7 +236,8 @@ static void pair_units(const struct mg_process *proc, const struct mg_tally *t,
 
 /* A pair's numbers as counts: the tally's fields, the rest 0 (as a pair has them). */
 static struct mg_counts pair_counts(const struct mg_tally_counts *t) {
-#define EST(e) {t->e.value, t->e.var, t->e.n, 0, 0}
+  struct mg_tally_ests e = mg_tally_ests_of(t);
+#define EST(f) {e.f.value, e.f.var, e.f.n, 0, 0}
   return (struct mg_counts){
       .allocations = t->allocations, .failed_allocations = t->failed_allocations,
       .reallocs = t->reallocs, .frees = t->frees, .null_frees = t->null_frees,

@@ -373,6 +373,22 @@ static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t
   return tally_of(proc, tstate(proc->replay, thread), thread, site);
 }
 
+/* Where a block of weight w adds x to a pair's sum: NULL while the pair counts in
+ * integers (replay.h, struct mg_tally_counts: every block of weight 1, each sum below
+ * 2^53 after it), else the pair's weighted sums, made from its counts the first time. */
+static inline struct mg_tally_ests *weighted(struct mg_process *proc, struct mg_tally_counts *c,
+                                             double w, uint64_t sum, uint64_t x) {
+  const uint64_t exact = (uint64_t)1 << 53;
+  if (__builtin_expect(c->est == NULL && w == 1 && x < exact && sum < exact - x, 1))
+    return NULL;
+  if (!c->est) {
+    struct mg_tally_ests e = mg_tally_ests_of(c);
+    c->est = mg_tallies_new_ests(proc->tallies);
+    *c->est = e;
+  }
+  return c->est;
+}
+
 /* The timeline bucket of relative time t, doubling every timeline's width until it
  * fits (bucket's slow path). */
 static size_t bucket_find(struct mg_process *proc, struct mg_replay *r, uint64_t t) {
@@ -833,8 +849,12 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
     c->frees++;
     struct live_block b;
     if (mg_live_remove(&r->live, it->ptr, &b)) {
+      struct mg_tally_ests *e = weighted(proc, c, b.weight, c->bytes_freed, b.size);
       c->bytes_freed += b.size;
-      mg_tally_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
+      if (e)
+        mg_tally_est_add(&e->est_bytes_freed, b.weight, (double)b.size);
+      else
+        c->freed_blocks++;
       heap_shrinks(r, &b);
       uint64_t life = it->ts > b.ts ? it->ts - b.ts : 0;
       size_t bucket_ = lifetime_bucket(life);
@@ -843,11 +863,22 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
       if (k)
         mg_est_add(&k->lifetime[bucket_], b.weight, 1.0);
       struct mg_tally_counts *ac = &tally(proc, b.thread, b.site)->counts;
-      if (life < MG_SHORT_LIVED_NS)
-        mg_tally_est_add(&ac->est_short_lived, b.weight, 1.0);
+      if (life < MG_SHORT_LIVED_NS) {
+        struct mg_tally_ests *ae = weighted(proc, ac, b.weight, ac->short_lived, 1);
+        if (ae)
+          mg_tally_est_add(&ae->est_short_lived, b.weight, 1.0);
+        else
+          ac->short_lived++;
+      }
       if (b.thread != thread) {
-        mg_tally_est_add(&ac->est_cross_freed, b.weight, 1.0);
-        mg_tally_est_add(&ac->est_cross_freed_bytes, b.weight, (double)b.size);
+        struct mg_tally_ests *ae = weighted(proc, ac, b.weight, ac->cross_freed_bytes, b.size);
+        if (ae) {
+          mg_tally_est_add(&ae->est_cross_freed, b.weight, 1.0);
+          mg_tally_est_add(&ae->est_cross_freed_bytes, b.weight, (double)b.size);
+        } else {
+          ac->cross_freed++;
+          ac->cross_freed_bytes += b.size;
+        }
         struct mg_interaction *in =
             mg_map_put(&r->interactions, (uint64_t)b.thread << 32 | thread, NULL);
         mg_est_add(&in->blocks, b.weight, 1.0);
@@ -1550,10 +1581,13 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   struct live_block lb, *b = &lb;
   while (mg_live_next(&r->live, &pos, &lb)) {
     struct mg_tally_counts *c = &tally(proc, b->thread, b->site)->counts;
+    struct mg_tally_ests *e = weighted(proc, c, b->weight, c->live_bytes, b->size);
     c->live_blocks++;
     c->live_bytes += b->size;
-    mg_tally_est_add(&c->est_live_blocks, b->weight, 1.0);
-    mg_tally_est_add(&c->est_live_bytes, b->weight, (double)b->size);
+    if (e) {
+      mg_tally_est_add(&e->est_live_blocks, b->weight, 1.0);
+      mg_tally_est_add(&e->est_live_bytes, b->weight, (double)b->size);
+    }
     mg_stacks_live(proc, b->site, b->stack, b->weight, b->size);
     chain_ends(proc, r, b);
   }
