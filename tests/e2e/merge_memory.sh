@@ -3,7 +3,7 @@
 # worst case per site (issue 17, item 3; docs/merge.md, "Memory per site"): a generated
 # full-mode file of 20,000 sites used by 8 threads (merge_bench -s 20000) is merged with
 # -j1 under a peak RSS of 150 MB, and its report still has every site and the exact totals.
-# The merge of integ before this bound needed 257 MB (a map of 496-byte tallies).
+# integ's merge needed 251 MB (a map of 496-byte tallies); now 66 MB.
 # Usage: merge_memory.sh MERGE MERGE_BENCH WORKDIR
 source "$(dirname "$0")/lib.sh"
 merge=$1 bench=$2 work=$3
