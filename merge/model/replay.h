@@ -4,9 +4,6 @@
 
 #include "profile.h"
 
-/* What one process's events say about one (thread, site) pair: the replay's output, kept
- * per pair so that COUNTERS snapshots (per thread and site) can correct it before it is
- * summed into threads, sites and the process. */
 enum { MG_SEEN_ALLOC = 1, MG_SEEN_REALLOC = 2, MG_SEEN_FREE = 4 }; /* event kinds seen */
 /* An estimate's running sums, as mg_est_add keeps them (its unit and upper end are set
  * once the pair's numbers go into a struct mg_counts: build.c). */
@@ -54,6 +51,9 @@ static inline struct mg_tally_ests mg_tally_ests_of(const struct mg_tally_counts
 #undef SUM
 }
 
+/* What one process's events say about one (thread, site) pair: the replay's output, kept
+ * per pair so that COUNTERS snapshots (per thread and site) can correct it before it is
+ * summed into threads, sites and the process. */
 struct mg_tally {
   struct mg_tally_counts counts; /* from the events; est_* weighted */
   struct mg_sizes sizes;   /* allocations that returned a block, from the events */
