@@ -1,3 +1,6 @@
+/* The JSON writer.  One thread writes a report, so single characters go out with
+ * putc_unlocked: fputc's lock per character was a third of the time of the JSON report
+ * of 20,000 sites (89 MB; docs/merge.md, "Memory per site"). */
 #include "json.h"
 
 #include <inttypes.h>
@@ -34,7 +37,7 @@ static void value_start(struct mg_json *j) {
 
 static void begin(struct mg_json *j, char open, char close, bool flat) {
   value_start(j);
-  fputc(open, j->out);
+  putc_unlocked(open, j->out);
   if (j->depth + 1 < MG_JSON_MAX_DEPTH)
     j->depth++;
   j->first[j->depth] = true;
@@ -53,9 +56,9 @@ void mg_json_end(struct mg_json *j) {
     j->depth--;
   if (!empty && !flat && !j->compact)
     fprintf(j->out, "\n%*s", 2 * j->depth, "");
-  fputc(close, j->out);
+  putc_unlocked(close, j->out);
   if (j->depth == 0 && !j->compact)
-    fputc('\n', j->out);
+    putc_unlocked('\n', j->out);
 }
 
 /* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when it is not one
@@ -76,7 +79,7 @@ static int utf8_length(const unsigned char *p) {
 }
 
 static void escaped(FILE *out, const char *s, bool script_safe) {
-  fputc('"', out);
+  putc_unlocked('"', out);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     if (script_safe) {
       if (*p == '<' || *p == '>' || *p == '&') {
@@ -112,10 +115,10 @@ static void escaped(FILE *out, const char *s, bool script_safe) {
       if (*p < 0x20 || *p == 0x7f)
         fprintf(out, "\\u%04x", *p);
       else
-        fputc(*p, out);
+        putc_unlocked(*p, out);
     }
   }
-  fputc('"', out);
+  putc_unlocked('"', out);
 }
 
 void mg_json_key(struct mg_json *j, const char *key) {

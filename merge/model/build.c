@@ -193,37 +193,62 @@ struct unit_facts {
 };
 
 static struct unit_facts set_tally_units(struct mg_profile *p, struct mg_process *proc,
-                                         struct mg_map *tallies) {
-  double bytes = mg_byte_unit(proc);
+                                         struct mg_tallies *tallies) {
   uint64_t proc_min = 0;
   bool all_counted = true;
   size_t pos = 0;
   uint64_t key;
   struct mg_tally *t;
-  while ((t = mg_map_next(tallies, &pos, &key))) {
+  while ((t = mg_tallies_next(tallies, &pos, &key))) {
     uint64_t min = t->counted && t->sizes.calls ? t->sizes.min : 1;
     all_counted &= t->counted;
     if (t->sizes.calls && (!proc_min || min < proc_min))
       proc_min = min;
-    struct mg_counts *c = &t->counts;
-    mg_est_unit(&c->est_bytes_freed, bytes);
-    /* What is counted where blocks were allocated: nothing where none was (a free
-     * site's calls, by the exact counts). */
+    /* (the pair's own units: pair_units) */
     if (t->counted && !t->sizes.calls)
       continue;
     double blocks = mg_block_unit(proc, min);
-    mg_est_unit(&c->est_live_bytes, bytes);
-    mg_est_unit(&c->est_live_blocks, blocks);
-    mg_est_unit(&c->est_short_lived, blocks);
-    if (proc->nthreads > 1) { /* one thread frees no other thread's blocks: exactly 0 */
-      mg_est_unit(&c->est_cross_freed_bytes, bytes);
-      mg_est_unit(&c->est_cross_freed, blocks);
-    }
     struct mg_site *site = &p->sites[mg_tally_site(key)];
     for (size_t k = 0; k < MG_LIFETIME_BUCKETS; k++)
       mg_est_unit(&site->lifetime[k], blocks);
   }
   return (struct unit_facts){all_counted ? proc_min : 1, all_counted};
+}
+
+/* A sampled pair's units, on its numbers as counts (add_tallies). */
+static void pair_units(const struct mg_process *proc, const struct mg_tally *t,
+                       struct mg_counts *c) {
+  double bytes = mg_byte_unit(proc);
+  mg_est_unit(&c->est_bytes_freed, bytes);
+  /* What is counted where blocks were allocated: nothing where none was (a free
+   * site's calls, by the exact counts). */
+  if (t->counted && !t->sizes.calls)
+    return;
+  double blocks = mg_block_unit(proc, t->counted && t->sizes.calls ? t->sizes.min : 1);
+  mg_est_unit(&c->est_live_bytes, bytes);
+  mg_est_unit(&c->est_live_blocks, blocks);
+  mg_est_unit(&c->est_short_lived, blocks);
+  if (proc->nthreads > 1) { /* one thread frees no other thread's blocks: exactly 0 */
+    mg_est_unit(&c->est_cross_freed_bytes, bytes);
+    mg_est_unit(&c->est_cross_freed, blocks);
+  }
+}
+
+/* A pair's numbers as counts: the tally's fields, the rest 0 (as a pair has them). */
+static struct mg_counts pair_counts(const struct mg_tally_counts *t) {
+  struct mg_tally_ests e = mg_tally_ests_of(t);
+#define EST(f) {e.f.value, e.f.var, e.f.n, 0, 0}
+  return (struct mg_counts){
+      .allocations = t->allocations, .failed_allocations = t->failed_allocations,
+      .reallocs = t->reallocs, .frees = t->frees, .null_frees = t->null_frees,
+      .unmatched_frees = t->unmatched_frees, .bytes_allocated = t->bytes_allocated,
+      .bytes_freed = t->bytes_freed, .live_blocks = t->live_blocks,
+      .live_bytes = t->live_bytes, .overwritten_blocks = t->overwritten_blocks,
+      .samples = t->samples, .est_bytes_freed = EST(est_bytes_freed),
+      .est_live_blocks = EST(est_live_blocks), .est_live_bytes = EST(est_live_bytes),
+      .est_short_lived = EST(est_short_lived), .est_cross_freed = EST(est_cross_freed),
+      .est_cross_freed_bytes = EST(est_cross_freed_bytes)};
+#undef EST
 }
 
 /* The process's other estimates, once its tallies are in its sites (their sizes). */
@@ -283,12 +308,13 @@ static void set_net_blocks(struct mg_process *proc, bool all_counted) {
 /* --thread: the kept thread's numbers at one site, with the lifetimes and chains the
  * replay kept for it (by site position), in the units its tally's estimates have. */
 static void keep_thread_site(const struct mg_process *proc, struct mg_thread *thr, uint64_t id,
-                             uint32_t slot, const struct mg_tally *t) {
+                             uint32_t slot, const struct mg_tally *t,
+                             const struct mg_counts *counts) {
   MG_GROW(thr->sites, thr->sites_cap, thr->nsites + 1);
   struct mg_thread_site *ts = &thr->sites[thr->nsites++];
   *ts = slot < thr->nby_slot ? thr->by_slot[slot] : (struct mg_thread_site){0};
   ts->site = id;
-  ts->counts = t->counts;
+  ts->counts = *counts;
   ts->sizes = t->sizes;
   if (proc->sampled) { /* as set_tally_units does for the site's */
     double blocks = mg_block_unit(proc, t->counted && t->sizes.calls ? t->sizes.min : 1);
@@ -298,32 +324,35 @@ static void keep_thread_site(const struct mg_process *proc, struct mg_thread *th
 }
 
 /* The pairs' tallies into the threads, the sites and the process. */
-static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies) {
+static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg_tallies *tallies) {
   struct unit_facts units = {0, false};
   if (proc->sampled)
     units = set_tally_units(p, proc, tallies);
   size_t pos = 0;
   uint64_t key;
   struct mg_tally *t;
-  while ((t = mg_map_next(tallies, &pos, &key))) {
+  while ((t = mg_tallies_next(tallies, &pos, &key))) {
     struct mg_site *site = &p->sites[mg_tally_site(key)];
     struct mg_thread *thr = &proc->threads[mg_tally_thread(key)];
-    t->counts.estimated = proc->sampled;
-    t->counts.uncounted = proc->sampled && !t->counted;
-    t->counts.lives_only = proc->leaks;
+    struct mg_counts c = pair_counts(&t->counts);
+    if (proc->sampled)
+      pair_units(proc, t, &c);
+    c.estimated = proc->sampled;
+    c.uncounted = proc->sampled && !t->counted;
+    c.lives_only = proc->leaks;
     if (!proc->sampled)
-      t->counts.samples = 0;
-    mg_counts_add(&thr->counts, &t->counts);
+      c.samples = 0;
+    mg_counts_add(&thr->counts, &c);
     if (p->has_site_thread && thr->index == p->site_thread) /* --thread: its own sites */
-      keep_thread_site(proc, thr, site->id, mg_tally_site(key), t);
-    mg_counts_add(&site->counts, &t->counts);
+      keep_thread_site(proc, thr, site->id, mg_tally_site(key), t, &c);
+    mg_counts_add(&site->counts, &c);
     mg_sizes_add(&site->sizes, &t->sizes);
-    mg_counts_add(&proc->counts, &t->counts);
+    mg_counts_add(&proc->counts, &c);
     /* Free sites make no allocations: rank_hot_site and the ranking skip them. */
-    rank_hot_site(thr, site->id, t->counts.allocations, t->counts.bytes_allocated);
-    struct mg_thread_ref r = {proc->pid, thr->index, t->counts.allocations};
+    rank_hot_site(thr, site->id, c.allocations, c.bytes_allocated);
+    struct mg_thread_ref r = {proc->pid, thr->index, c.allocations};
     mg_site_rank_thread(site, &r);
-    site->threads += t->counts.allocations > 0;
+    site->threads += c.allocations > 0;
   }
   for (size_t i = 0; i < proc->nthreads; i++) {
     proc->threads[i].kept_sites = p->has_site_thread && proc->threads[i].index == p->site_thread;
@@ -354,11 +383,11 @@ void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc) {
   mg_replay_finish(p, proc);
   mg_stacks_end_process(p, proc);
   mg_phases_finish(proc);
-  struct mg_map *tallies = proc->tallies;
+  struct mg_tallies *tallies = proc->tallies;
   if (proc->has_counters)
     mg_counters_apply(p, proc, tallies);
   add_tallies(p, proc, tallies);
-  mg_map_destroy(tallies);
+  mg_tallies_destroy(tallies);
   free(tallies);
   proc->tallies = NULL;
   for (size_t i = 0; i < proc->nthreads; i++) {

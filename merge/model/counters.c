@@ -64,7 +64,8 @@ static enum mg_api_kind site_kind(const struct mg_site *s, const struct site_fac
   return f->calls && f->max == 0 ? MG_API_FREE : MG_API_ALLOC;
 }
 
-static bool exact_counts_differ(const struct mg_counts *a, const struct mg_counts *b) {
+static bool exact_counts_differ(const struct mg_tally_counts *a,
+                                const struct mg_tally_counts *b) {
   return a->allocations != b->allocations || a->bytes_allocated != b->bytes_allocated ||
          a->reallocs != b->reallocs || a->frees != b->frees;
 }
@@ -72,7 +73,8 @@ static bool exact_counts_differ(const struct mg_counts *a, const struct mg_count
 /* The counters say one call more than the events: an allocation (with its bytes, and a
  * realloc's call) or a free.  A thread killed between counting a call and writing its
  * event leaves exactly that (format.h, TABLE chunks). */
-static bool one_call_more(const struct mg_counts *events, const struct mg_counts *counted) {
+static bool one_call_more(const struct mg_tally_counts *events,
+                          const struct mg_tally_counts *counted) {
   uint64_t allocs = counted->allocations - events->allocations;
   uint64_t frees = counted->frees - events->frees;
   uint64_t reallocs = counted->reallocs - events->reallocs;
@@ -84,7 +86,8 @@ static bool one_call_more(const struct mg_counts *events, const struct mg_counts
 
 /* The calls the counters hold beyond the events when the events are only short (each
  * figure at most the counted one, as lost events leave them), else UINT64_MAX. */
-static uint64_t calls_short(const struct mg_counts *events, const struct mg_counts *counted) {
+static uint64_t calls_short(const struct mg_tally_counts *events,
+                            const struct mg_tally_counts *counted) {
   if (events->allocations > counted->allocations || events->frees > counted->frees ||
       events->reallocs > counted->reallocs ||
       events->bytes_allocated > counted->bytes_allocated)
@@ -92,13 +95,13 @@ static uint64_t calls_short(const struct mg_counts *events, const struct mg_coun
   return (counted->allocations - events->allocations) + (counted->frees - events->frees);
 }
 
-void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies) {
+void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_tallies *tallies) {
   /* The snapshots into the pairs' tallies. */
   for (size_t i = 0; i < proc->nthreads; i++) {
     struct mg_thread *thr = &proc->threads[i];
     for (size_t k = 0; k < thr->ncounters; k++) {
       const struct mg_counter *e = &thr->counters[k];
-      struct mg_tally *t = mg_map_put(tallies, mg_tally_key((uint32_t)i, e->site), NULL);
+      struct mg_tally *t = mg_tallies_put(tallies, mg_tally_key((uint32_t)i, e->site));
       struct mg_sizes s = {e->calls, e->bytes, e->min, e->max};
       mg_sizes_add(&t->counter, &s);
     }
@@ -114,7 +117,7 @@ void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_
   size_t pos = 0;
   uint64_t key;
   struct mg_tally *t;
-  while ((t = mg_map_next(tallies, &pos, &key))) {
+  while ((t = mg_tallies_next(tallies, &pos, &key))) {
     struct site_facts *f = mg_map_put(&facts, mg_tally_site(key), NULL);
     f->seen |= t->seen;
     f->calls += t->counter.calls;
@@ -126,14 +129,14 @@ void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_
   /* Sampled and leaks modes record only some calls as events: their counts are dropped. */
   bool partial = proc->sampled || proc->leaks;
   pos = 0;
-  while ((t = mg_map_next(tallies, &pos, &key))) {
+  while ((t = mg_tallies_next(tallies, &pos, &key))) {
     /* A full-mode thread without a snapshot (cut off) keeps its events' counts, which
      * are exact; a sampled one has no exact counts left. */
     if (!t->counted && !partial)
       continue;
     const struct mg_site *site = &p->sites[mg_tally_site(key)];
     enum mg_api_kind kind = site_kind(site, mg_map_get(&facts, mg_tally_site(key)));
-    struct mg_counts *c = &t->counts, before = *c;
+    struct mg_tally_counts *c = &t->counts, before = *c;
     if (partial)
       c->allocations = c->bytes_allocated = c->reallocs = c->frees = 0;
     if (kind == MG_API_FREE) {

@@ -12,6 +12,6 @@ void mg_counters_keep(struct mg_profile *p, struct mg_thread *thr,
 /* Puts the exact numbers of the process's snapshots into the replay's tallies (replay.h):
  * allocations, bytes allocated, reallocs and frees, and the allocation sizes.  In full
  * mode, counts the sites where they differ from what the events said. */
-void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_map *tallies);
+void mg_counters_apply(struct mg_profile *p, struct mg_process *proc, struct mg_tallies *tallies);
 
 #endif

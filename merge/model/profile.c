@@ -39,7 +39,7 @@ static void process_free(struct mg_process *proc) {
   free(proc->peak_sites);
   free(proc->interactions);
   if (proc->tallies) {
-    mg_map_destroy(proc->tallies);
+    mg_tallies_destroy(proc->tallies);
     free(proc->tallies);
   }
   mg_map_destroy(&proc->thread_slots);

@@ -22,6 +22,7 @@
 #include "decode.h"
 #include "estimate.h"
 #include "hashmap.h"
+#include "tallies.h"
 
 /* What a site's allocations asked for: calls that returned a block, the sum of their
  * requested sizes, the smallest and largest (0 when calls is 0). */
@@ -272,7 +273,7 @@ struct mg_process {
   struct mg_status_rec status;
   /* The replay (replay.c) */
   struct mg_replay *replay;   /* while reading */
-  struct mg_map *tallies;     /* while reading: (thread, site) -> struct mg_tally */
+  struct mg_tallies *tallies; /* while reading: (thread, site) -> struct mg_tally */
   uint64_t t0;                /* the time origin: start_ns, else the first event's */
   uint64_t first_ns, last_ns; /* first and last event, ns since t0 */
   uint64_t peak_ns;           /* when the (estimated) live heap peaked, ns since t0 */

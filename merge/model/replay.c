@@ -202,8 +202,12 @@ struct mg_replay {
   } site_hints[MG_SITE_HINTS];
   struct tstate *threads;
   size_t nthreads;
-  struct sstate *sites;
-  size_t nsites;
+  /* The sites' states by site position, SITE_CHUNK a chunk, a chunk made (zeroed, by
+   * calloc) when a site in it first has an event: positions are the profile's, shared
+   * by every process, so a process that uses a few sites far apart holds only their
+   * chunks; and a chunk never moves (no copy as the sites grow). */
+  struct sstate **site_chunks;
+  size_t nsite_chunks;
   uint32_t *active; /* thread positions with waiting items */
   size_t nactive, active_cap;
   cursor_key *merge_key; /* release()'s tournament (struct merge), kept between calls */
@@ -232,8 +236,7 @@ struct mg_replay {
   struct mg_map interactions; /* (alloc thread << 32 | free thread) -> struct mg_interaction */
   bool keep_sites;       /* --thread: a thread's own lifetimes and chains are kept ... */
   uint64_t keep_thread;  /* ... for this thread index (mg_profile.site_thread) */
-  uint32_t tally_gen;  /* changes whenever the tally map moves its values */
-  size_t tally_cap;    /* the tally map's capacity at the last check */
+  uint32_t tally_gen;  /* what a filled hint holds (tallies never move: tallies.h) */
   uint64_t late;
   /* Arrays of queues that were replayed to their end, for the decoder's next chunks
    * and the queues' next batches (spare_array). */
@@ -273,10 +276,28 @@ static inline struct tstate *tstate(struct mg_replay *r, size_t thread) {
   return &r->threads[thread];
 }
 
+#define SITE_CHUNK 1024 /* 888 KB of struct sstate */
+
+static struct sstate *site_chunk(struct mg_replay *r, size_t c) {
+  if (c >= r->nsite_chunks)
+    MG_GROW_ZEROED(r->site_chunks, r->nsite_chunks, c + 1);
+  if (!r->site_chunks[c])
+    r->site_chunks[c] = mg_xcalloc(SITE_CHUNK, sizeof(struct sstate));
+  return r->site_chunks[c];
+}
+
 static inline struct sstate *sstate(struct mg_replay *r, uint32_t site) {
-  if (__builtin_expect(site >= r->nsites, 0))
-    MG_GROW_ZEROED(r->sites, r->nsites, (size_t)site + 1);
-  return &r->sites[site];
+  size_t c = site / SITE_CHUNK;
+  if (__builtin_expect(c < r->nsite_chunks && r->site_chunks[c] != NULL, 1))
+    return &r->site_chunks[c][site % SITE_CHUNK];
+  return &site_chunk(r, c)[site % SITE_CHUNK];
+}
+
+/* The site's state when it has one, else NULL (a site without events here). */
+static inline struct sstate *sstate_if(const struct mg_replay *r, size_t site) {
+  size_t c = site / SITE_CHUNK;
+  return c < r->nsite_chunks && r->site_chunks[c] ? &r->site_chunks[c][site % SITE_CHUNK]
+                                                  : NULL;
 }
 
 /* A site id's position in profile->sites: a direct-mapped cache in front of the
@@ -305,7 +326,7 @@ void mg_replay_begin(struct mg_profile *p, struct mg_process *proc, uint64_t *or
   proc->replay = r;
   proc->ordered_by_scan = order != NULL;
   proc->tallies = mg_xmalloc(sizeof *proc->tallies);
-  mg_map_init(proc->tallies, sizeof(struct mg_tally));
+  mg_tallies_init(proc->tallies);
   proc->timeline_width = 1000; /* 1 us; doubles as needed */
   if ((proc->present & MG_HEADER_HAS_START_NS) && proc->start_ns) {
     proc->t0 = proc->start_ns;
@@ -335,26 +356,37 @@ static inline unsigned seen_of(uint32_t op) {
   return seen[op & OP_STACK_MASK];
 }
 
-/* The pair's tally; valid until the next call (the map may grow).  Values move only
- * when the map grows (tallies are never removed while replaying), so a hint stays good
- * while the generation it was taken in does. */
+/* The pair's tally; it never moves (tallies.h), so a hint stays good for the whole
+ * replay. */
 static struct mg_tally *tally_of(struct mg_process *proc, struct tstate *ts, uint32_t thread,
                                  uint32_t site) {
   struct mg_replay *r = proc->replay;
   struct tally_hint *h = &ts->hints[site & (TALLY_HINTS - 1)];
   if (h->gen == r->tally_gen && h->site == site)
     return h->t;
-  struct mg_tally *t = mg_map_put(proc->tallies, mg_tally_key(thread, site), NULL);
-  if (proc->tallies->cap != r->tally_cap) {
-    r->tally_cap = proc->tallies->cap;
-    r->tally_gen++;
-  }
+  struct mg_tally *t = mg_tallies_put(proc->tallies, mg_tally_key(thread, site));
   *h = (struct tally_hint){site, r->tally_gen, t};
   return t;
 }
 
 static struct mg_tally *tally(struct mg_process *proc, uint32_t thread, uint32_t site) {
   return tally_of(proc, tstate(proc->replay, thread), thread, site);
+}
+
+/* Where a block of weight w adds x to a pair's sum: NULL while the pair counts in
+ * integers (replay.h, struct mg_tally_counts: every block of weight 1, each sum below
+ * 2^53 after it), else the pair's weighted sums, made from its counts the first time. */
+static inline struct mg_tally_ests *weighted(struct mg_process *proc, struct mg_tally_counts *c,
+                                             double w, uint64_t sum, uint64_t x) {
+  const uint64_t exact = (uint64_t)1 << 53;
+  if (__builtin_expect(c->est == NULL && w == 1 && x < exact && sum < exact - x, 1))
+    return NULL;
+  if (!c->est) {
+    struct mg_tally_ests e = mg_tally_ests_of(c);
+    c->est = mg_tallies_new_ests(proc->tallies);
+    *c->est = e;
+  }
+  return c->est;
 }
 
 /* The timeline bucket of relative time t, doubling every timeline's width until it
@@ -432,8 +464,10 @@ static void snapshot_peak(struct mg_profile *p, struct mg_process *proc, struct 
   proc->npeak_sites = 0;
   if (!proc->peak_sites)
     proc->peak_sites = mg_xmalloc(MG_PEAK_SITES * sizeof *proc->peak_sites);
-  for (size_t s = 0; s < r->nsites; s++) {
-    const struct sstate *st = &r->sites[s];
+  for (size_t s = 0; s < p->nsites; s++) {
+    const struct sstate *st = sstate_if(r, s);
+    if (!st)
+      continue;
     bool kept = st->snap == r->snaps;
     double bytes = kept ? st->snap_bytes : st->live_bytes;
     double blocks = kept ? st->snap_blocks : st->live_blocks;
@@ -451,8 +485,10 @@ static void split_peak_sites(struct mg_profile *p, struct mg_process *proc, stru
   proc->npeak_sites = 0;
   if (!proc->peak_sites)
     proc->peak_sites = mg_xmalloc(MG_PEAK_SITES * sizeof *proc->peak_sites);
-  for (size_t s = 0; s < r->nsites; s++) {
-    const struct sstate *st = &r->sites[s];
+  for (size_t s = 0; s < p->nsites; s++) {
+    const struct sstate *st = sstate_if(r, s);
+    if (!st) /* (a zeroed state adds no site) */
+      continue;
     struct mg_est bytes[2], blocks[2];
     for (unsigned h = 0; h < 2; h++) {
       bool kept = !at_end && st->stamp[h] == r->split.epoch[1 - h];
@@ -574,8 +610,10 @@ static void split_start(struct mg_replay *r) {
     struct tstate *t = &r->threads[i];
     split_of_whole(&t->split, &t->est_live, &t->est_peak, t->highs);
   }
-  for (size_t i = 0; i < r->nsites; i++) {
-    struct sstate *ss = &r->sites[i];
+  for (size_t i = 0; i < r->nsite_chunks * SITE_CHUNK; i++) {
+    struct sstate *ss = sstate_if(r, i);
+    if (!ss) /* a chunk made later starts zeroed, as this would leave it */
+      continue;
     for (unsigned h = 0; h < 2; h++) {
       ss->half_bytes[h] = (struct mg_est){ss->live_bytes, 0, ss->live_blocks, 0, 0};
       ss->half_blocks[h] = (struct mg_est){ss->live_blocks, 0, ss->live_blocks, 0, 0};
@@ -755,7 +793,7 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
   ss->has_events = true;
   struct tstate *ts = tstate(r, thread);
   struct mg_tally *t = tally_of(proc, ts, thread, it->site);
-  struct mg_counts *c = &t->counts;
+  struct mg_tally_counts *c = &t->counts;
   t->seen |= seen_of(it->op);
   if (it->op & OP_REALLOC)
     c->reallocs++;
@@ -811,8 +849,12 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
     c->frees++;
     struct live_block b;
     if (mg_live_remove(&r->live, it->ptr, &b)) {
+      struct mg_tally_ests *e = weighted(proc, c, b.weight, c->bytes_freed, b.size);
       c->bytes_freed += b.size;
-      mg_est_add(&c->est_bytes_freed, b.weight, (double)b.size);
+      if (e)
+        mg_tally_est_add(&e->est_bytes_freed, b.weight, (double)b.size);
+      else
+        c->freed_blocks++;
       heap_shrinks(r, &b);
       uint64_t life = it->ts > b.ts ? it->ts - b.ts : 0;
       size_t bucket_ = lifetime_bucket(life);
@@ -820,12 +862,23 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
       struct mg_thread_site *k = kept(proc, r, b.thread, b.site);
       if (k)
         mg_est_add(&k->lifetime[bucket_], b.weight, 1.0);
-      struct mg_counts *ac = &tally(proc, b.thread, b.site)->counts;
-      if (life < MG_SHORT_LIVED_NS)
-        mg_est_add(&ac->est_short_lived, b.weight, 1.0);
+      struct mg_tally_counts *ac = &tally(proc, b.thread, b.site)->counts;
+      if (life < MG_SHORT_LIVED_NS) {
+        struct mg_tally_ests *ae = weighted(proc, ac, b.weight, ac->short_lived, 1);
+        if (ae)
+          mg_tally_est_add(&ae->est_short_lived, b.weight, 1.0);
+        else
+          ac->short_lived++;
+      }
       if (b.thread != thread) {
-        mg_est_add(&ac->est_cross_freed, b.weight, 1.0);
-        mg_est_add(&ac->est_cross_freed_bytes, b.weight, (double)b.size);
+        struct mg_tally_ests *ae = weighted(proc, ac, b.weight, ac->cross_freed_bytes, b.size);
+        if (ae) {
+          mg_tally_est_add(&ae->est_cross_freed, b.weight, 1.0);
+          mg_tally_est_add(&ae->est_cross_freed_bytes, b.weight, (double)b.size);
+        } else {
+          ac->cross_freed++;
+          ac->cross_freed_bytes += b.size;
+        }
         struct mg_interaction *in =
             mg_map_put(&r->interactions, (uint64_t)b.thread << 32 | thread, NULL);
         mg_est_add(&in->blocks, b.weight, 1.0);
@@ -1527,11 +1580,14 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   size_t pos = 0;
   struct live_block lb, *b = &lb;
   while (mg_live_next(&r->live, &pos, &lb)) {
-    struct mg_counts *c = &tally(proc, b->thread, b->site)->counts;
+    struct mg_tally_counts *c = &tally(proc, b->thread, b->site)->counts;
+    struct mg_tally_ests *e = weighted(proc, c, b->weight, c->live_bytes, b->size);
     c->live_blocks++;
     c->live_bytes += b->size;
-    mg_est_add(&c->est_live_blocks, b->weight, 1.0);
-    mg_est_add(&c->est_live_bytes, b->weight, (double)b->size);
+    if (e) {
+      mg_tally_est_add(&e->est_live_blocks, b->weight, 1.0);
+      mg_tally_est_add(&e->est_live_bytes, b->weight, (double)b->size);
+    }
     mg_stacks_live(proc, b->site, b->stack, b->weight, b->size);
     chain_ends(proc, r, b);
   }
@@ -1549,8 +1605,10 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
 
   bool any = false;
   uint64_t first = 0, last = 0;
-  for (size_t s = 0; s < r->nsites && s < p->nsites; s++) {
-    struct sstate *ss = &r->sites[s];
+  for (size_t s = 0; s < p->nsites; s++) {
+    const struct sstate *ss = sstate_if(r, s);
+    if (!ss) /* no event here: nothing to add */
+      continue;
     struct mg_site *site = &p->sites[s];
     struct mg_site part = {
         .has_events = ss->has_events,
@@ -1615,7 +1673,9 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
   for (size_t i = 0; i < r->nops_spares; i++)
     free(r->ops_spares[i].ops);
   free(r->threads);
-  free(r->sites);
+  for (size_t c = 0; c < r->nsite_chunks; c++)
+    free(r->site_chunks[c]);
+  free(r->site_chunks);
   free(r->active);
   free(r->merge_key);
   free(r->merge_node);

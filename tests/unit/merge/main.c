@@ -7,6 +7,7 @@ int main(void) {
   srunner_add_suite(sr, decode_suite());
   srunner_add_suite(sr, container_suite());
   srunner_add_suite(sr, live_suite());
+  srunner_add_suite(sr, tallies_suite());
   srunner_add_suite(sr, replay_suite());
   srunner_add_suite(sr, report_suite());
   srunner_add_suite(sr, counters_suite());

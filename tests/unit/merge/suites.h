@@ -21,5 +21,6 @@ Suite *resources_suite(void);
 Suite *names_suite(void);
 Suite *container_suite(void);
 Suite *live_suite(void);
+Suite *tallies_suite(void);
 
 #endif
