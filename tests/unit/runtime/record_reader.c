@@ -400,6 +400,17 @@ void output_path(char *path, size_t cap, const char *dir, const char *program, l
   output_path_session(path, cap, dir, program, pid, 1);
 }
 
+uint64_t thread_dropped(const struct record_list *l, long os_tid) {
+  for (size_t i = 1; i < l->written; i++) {
+    const msgpack_object *a = &l->items[i].data;
+    if (rec_type(&l->items[i]) != MS_REC_THREAD || rec_u64(a, MS_THREAD_OS_TID) != (uint64_t)os_tid)
+      continue;
+    return a->via.array.size >= MS_THREAD_DROPPED_LEN ? rec_u64(a, MS_THREAD_DROPPED) : 0;
+  }
+  ck_abort_msg("no THREAD record for tid %ld", os_tid);
+  return 0;
+}
+
 void site_totals(const struct record_list *l, uint64_t id, uint64_t *calls, uint64_t *bytes) {
   enum { MAX_THREADS = 256 };
   uint64_t best_seq[MAX_THREADS] = {0};

@@ -47,6 +47,10 @@ uint64_t rec_type(const msgpack_unpacked *u);
  * (as memscope-merge does). */
 void site_totals(const struct record_list *l, uint64_t id, uint64_t *calls, uint64_t *bytes);
 
+/* The dropped events of the THREAD record of kernel thread `os_tid` (0 when the record has
+ * no such field); fails the test when there is none. */
+uint64_t thread_dropped(const struct record_list *l, long os_tid);
+
 /* Runs a Check suite; the process exit status (0 when every test passed). */
 struct Suite;
 int run_suite(struct Suite *s);

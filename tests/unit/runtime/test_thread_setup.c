@@ -47,19 +47,6 @@ static void *one_pair(void *arg) {
   return NULL;
 }
 
-/* The THREAD record of kernel thread `os_tid`: its dropped events (0 when the record
- * has no such field); fails when there is none. */
-static uint64_t thread_dropped(const struct record_list *l, pid_t os_tid) {
-  for (size_t i = 1; i < l->written; i++) {
-    const msgpack_object *a = &l->items[i].data;
-    if (rec_type(&l->items[i]) != MS_REC_THREAD || rec_u64(a, MS_THREAD_OS_TID) != (uint64_t)os_tid)
-      continue;
-    return a->via.array.size >= MS_THREAD_DROPPED_LEN ? rec_u64(a, MS_THREAD_DROPPED) : 0;
-  }
-  ck_abort_msg("no THREAD record for tid %d", (int)os_tid);
-  return 0;
-}
-
 static void run_case(int signals, uint64_t *dropped, uint64_t *calls, uint64_t *handler_calls) {
   char dir[64], path[256];
   make_temp_dir(dir, sizeof dir);
