@@ -46,6 +46,13 @@ volatile int ms_output_in_signal;
 _Atomic uint32_t ms_output_gen;
 /* The header region, mapped shared while the file is the session's. */
 static char *out_header;
+/* Where the header region was mapped: it stays ours for the process's life, anonymous
+ * zeros between sessions and the next session's file mapped over it, because the fatal
+ * signal handler writes through the status pointer without a lock (signals.c): loaded
+ * just before a session's end on another thread, it must not reach unmapped memory (the
+ * process would die of SIGSEGV instead of its own signal).  A stray write lands in zeros
+ * nobody reads, or in the next session's status.  One region, however many sessions. */
+static char *header_home;
 static struct ms_file_status *_Atomic out_status;
 /* The RECORDS chunk records go to now (NULL: none yet), and its numbering. */
 static char *rec_chunk;
@@ -192,7 +199,8 @@ static int write_header(int fd) {
   if (b.failed) return -ENAMETOOLONG; /* (never: the command line is bounded) */
   err = ms_os_pwrite_all(fd, b.data, b.len, 0);
   if (err) return err;
-  out_header = ms_os_map_file(fd, 0, MS_HEADER_REGION, NULL);
+  out_header = ms_os_map_file(fd, 0, MS_HEADER_REGION, header_home);
+  header_home = out_header; /* (a failed MAP_FIXED: the range is given up, never reused) */
   if (!out_header) return -ENOMEM;
   struct ms_file_status *st = (struct ms_file_status *)(out_header + MS_STATUS_OFFSET);
   st->chunk_end = MS_HEADER_REGION;
@@ -297,7 +305,10 @@ static void forget_file(void) {
   out_failed = 0;
   out_warned = 0;
   atomic_store_explicit(&out_status, NULL, memory_order_release);
-  ms_os_unmap(out_header, MS_HEADER_REGION);
+  if (out_header && ms_os_zero_fixed(out_header, MS_HEADER_REGION) != 0) { /* (see header_home) */
+    ms_os_unmap(out_header, MS_HEADER_REGION);
+    header_home = NULL;
+  }
   ms_chunk_release(rec_chunk, rec_size);
   out_header = rec_chunk = NULL;
   rec_size = rec_used = 0;

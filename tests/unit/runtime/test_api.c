@@ -88,6 +88,33 @@ START_TEST(sessions_write_their_own_files) {
 }
 END_TEST
 
+/* The fatal-signal handler writes through the status pointer without a lock: a pointer
+ * loaded just before a session's end (on another thread) must still reach memory of
+ * ours afterwards, zeros nobody reads, and the next session's header reuses the place
+ * (one region for the process, however many sessions).  Before, the end unmapped it: a
+ * stray write died of SIGSEGV. */
+START_TEST(a_status_pointer_outlives_its_session) {
+  char dir1[64], dir2[64];
+  make_temp_dir(dir1, sizeof dir1);
+  make_temp_dir(dir2, sizeof dir2);
+  strcpy(ms_config.out_dir, dir1);
+  __memscope_register_module_v6(&module);
+  churn(3, 16); /* (the file, and its status block, made on the first recorded call) */
+  struct ms_file_status *st = ms_output_status();
+  ck_assert_ptr_nonnull(st);
+  ck_assert_int_eq(memscope_stop(), 0);
+  ck_assert_ptr_null(ms_output_status());
+  ck_assert_uint_eq(__atomic_load_n(&st->magic, __ATOMIC_RELAXED), 0); /* zeros now */
+  __atomic_store_n(&st->signal, 11u, __ATOMIC_RELAXED); /* the late handler's write */
+  ck_assert_int_eq(memscope_start(dir2), 0);
+  churn(3, 16);
+  ck_assert_ptr_eq(ms_output_status(), st); /* the same place, the new file's block */
+  ck_assert_uint_eq(__atomic_load_n(&st->signal, __ATOMIC_RELAXED), 0);
+  ck_assert_uint_eq(__atomic_load_n(&st->magic, __ATOMIC_RELAXED), MS_STATUS_MAGIC);
+  ck_assert_int_eq(memscope_stop(), 0);
+}
+END_TEST
+
 START_TEST(thread_tracing_leaves_a_thread_out) {
   char dir[64];
   make_temp_dir(dir, sizeof dir);
@@ -216,6 +243,7 @@ int main(void) {
   TCase *tc = tcase_create("api");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, sessions_write_their_own_files);
+  tcase_add_test(tc, a_status_pointer_outlives_its_session);
   tcase_add_test(tc, thread_tracing_leaves_a_thread_out);
   tcase_add_test(tc, dump_names_and_snapshot_see_running_threads);
   tcase_add_test(tc, phases_label_sampled_events);
