@@ -453,7 +453,10 @@
    * about 600 px wide), so its 11-12 px text stays readable. */
   var CW = 600, CH = 230;
   function timeChart(series, opts) {
-    var W = CW, H = CH, L = 74, R = 14, TOP = 26, B = 40;
+    /* L: room for value labels up to 12 characters ("1000.0 KiB/s", ~74 px) right of the
+     * rotated axis title (x 4-16); the same for every chart, so their time axes line up
+     * (74 let "60.0 KiB/s" run into the title). */
+    var W = CW, H = CH, L = 100, R = 14, TOP = 26, B = 40;
     var max = 0, npts = 0;
     series.forEach(function (sr) { sr.ys.forEach(function (v) { if (v !== null && v > max) max = v; }); });
     var yt = niceTicks(max, 4, opts.base, opts.base === 1024 || opts.whole), ymax = yt[yt.length - 1];
@@ -479,8 +482,8 @@
     g.appendChild(s('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'axis' }));
     g.appendChild(s('line', { x1: L, y1: TOP, x2: L, y2: H - B, class: 'axis' }));
     g.appendChild(s('text', { x: (L + W - R) / 2, y: H - 5, class: 'axis-title', 'text-anchor': 'middle', text: 'time since the process started' }));
-    g.appendChild(s('text', { x: 14, y: (TOP + H - B) / 2, class: 'axis-title', 'text-anchor': 'middle',
-                              transform: 'rotate(-90 14 ' + ((TOP + H - B) / 2) + ')', text: opts.yTitle }));
+    g.appendChild(s('text', { x: 10, y: (TOP + H - B) / 2, class: 'axis-title', 'text-anchor': 'middle',
+                              transform: 'rotate(-90 10 ' + ((TOP + H - B) / 2) + ')', text: opts.yTitle }));
     series.forEach(function (sr, si) {
       /* Runs of points with a value: one polyline each (a staircase for per-bucket counts). */
       var runs = [], cur = [];
