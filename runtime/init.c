@@ -119,14 +119,28 @@ static _Atomic int fork_pending;
  * queued for the registry at their start those wake-ups (~90,000 context switches) took
  * the CPU from the lock's holder (bench/cost, 512 threads: up to 2x of the plain run). */
 #define FORK_POLL_NS (20u * 1000u * 1000u)
+/* Which fork this is (counted by fork_prepare, never 0), and the last fork in which this
+ * thread gave up waiting.  A thread that gave up once in a fork is likely the one the
+ * fork waits for (interrupted inside malloc): its next recordings in the same fork give
+ * up at once.  Without it a thread that kept taking signals (each handler recording)
+ * waited 500 ms per signal, and one fork stood still for seconds (hostile/fork_signals:
+ * 1 fork in 2 s). */
+static _Atomic unsigned fork_number;
+void (*ms_fork_test_hook)(void); /* (a load per fork) */
+static __thread unsigned gave_up_in_fork __attribute__((tls_model("initial-exec")));
 int ms_lock_unless_forking(void *mutex) {
   pthread_mutex_t *m = mutex;
   for (uint64_t since = 0;;) {
     if (pthread_mutex_trylock(m) == 0) return 1;
     if (atomic_load(&fork_pending) == FORK_IN_GLIBC) {
+      unsigned fork_now = atomic_load_explicit(&fork_number, memory_order_relaxed);
+      if (gave_up_in_fork == fork_now) return 0;
       uint64_t now = ms_os_now_ns();
       if (!since) since = now;
-      else if (now - since >= FORK_WAIT_NS) return 0;
+      else if (now - since >= FORK_WAIT_NS) {
+        gave_up_in_fork = fork_now;
+        return 0;
+      }
     }
     /* Held: wait, FORK_POLL_NS at a time, so that a fork that starts meanwhile (and
      * waits for the holder, then takes it) is seen. */
@@ -151,7 +165,10 @@ static void fork_prepare(void) {
   ms_loader_fork_prepare(); /* no thread left inside the loader's list (its lock) */
   ms_output_lock();
   ms_thread_create_lock();
+  unsigned next = atomic_load_explicit(&fork_number, memory_order_relaxed) + 1;
+  atomic_store_explicit(&fork_number, next ? next : 1, memory_order_relaxed);
   atomic_store(&fork_pending, FORK_IN_GLIBC);
+  if (MS_UNLIKELY(ms_fork_test_hook != NULL)) ms_fork_test_hook();
 }
 static void fork_parent(void) {
   ms_thread_create_unlock();

@@ -853,11 +853,14 @@ uint32_t ms_command_line_split(const char *buf, size_t len, int whole, const cha
 void ms_runtime_init(void); /* idempotent; every entry point's slow path calls it */
 /* For a lock that the fork handlers hold across fork (the registry, the output) taken by
  * a recording: 1 when taken; 0, not taken, when glibc's part of a fork under way has
- * lasted 500 ms (init.c).
+ * lasted 500 ms (init.c), and at once for a thread that already gave up in that fork.
  * A recording may be a signal handler's on a thread inside malloc, and glibc's fork
  * waits for that thread's arena lock after the handlers ran: waiting for the fork there
  * never ends.  The caller drops what it was recording and says so. */
 int ms_lock_unless_forking(void *pthread_mutex);
+/* Tests only (tests/unit/runtime/test_recording.c): run by the fork's prepare handler
+ * once it holds every lock and glibc's part is about to start.  NULL: nothing. */
+extern void (*ms_fork_test_hook)(void);
 int ms_runtime_ready(void);
 
 /* ---- resource.c: the resource sampler thread (MEMSCOPE_RESOURCE_INTERVAL) -------- */

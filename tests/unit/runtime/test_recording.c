@@ -8,10 +8,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -430,6 +432,73 @@ START_TEST(fork_child_writes_its_own_file) {
 }
 END_TEST
 
+/* During a fork, a recording on a thread that gave up waiting once in that fork (likely
+ * the thread the fork waits for, its handler on top of malloc) gives up at once; the
+ * next fork, or another thread, waits the full 500 ms again.  (A thread whose signals
+ * kept coming waited 500 ms a signal: hostile/fork_signals made 1 fork in 2 s.)  A
+ * helper thread tries a held lock while the fork's prepare handler waits for it. */
+static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+static sem_t try_now, tried;
+static int tries_per_fork; /* this fork: the helper's tries, then the main thread's */
+static double waited_s[2][3]; /* [fork][try]: how long each try took */
+static int taken[2][3];
+static int fork_index;
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+static void try_held_lock(int k) {
+  double t0 = seconds_now();
+  taken[fork_index][k] = ms_lock_unless_forking(&held);
+  waited_s[fork_index][k] = seconds_now() - t0;
+}
+static void *helper_tries(void *arg) {
+  (void)arg;
+  for (int f = 0; f < 2; f++) {
+    sem_wait(&try_now);
+    for (int k = 0; k < tries_per_fork; k++) try_held_lock(k);
+    sem_post(&tried);
+  }
+  return NULL;
+}
+static void during_fork(void) {
+  sem_post(&try_now);
+  sem_wait(&tried);
+  try_held_lock(2); /* the forking thread: not the one that gave up */
+}
+
+START_TEST(a_thread_that_gave_up_in_a_fork_gives_up_at_once) {
+  pthread_mutex_lock(&held);
+  sem_init(&try_now, 0, 0);
+  sem_init(&tried, 0, 0);
+  pthread_t helper;
+  pthread_create(&helper, NULL, helper_tries, NULL);
+  ms_fork_test_hook = during_fork;
+  for (fork_index = 0; fork_index < 2; fork_index++) {
+    tries_per_fork = 2;
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    int status;
+    waitpid(child, &status, 0);
+    ck_assert(WIFEXITED(status));
+  }
+  ms_fork_test_hook = NULL;
+  pthread_join(helper, NULL);
+  for (int f = 0; f < 2; f++) {
+    for (int k = 0; k < 3; k++) ck_assert_int_eq(taken[f][k], 0);
+    /* The first try of each fork waits (a fresh fork, the helper's first), as does the
+     * forking thread's own; the helper's second, in the same fork, does not. */
+    ck_assert_msg(waited_s[f][0] >= 0.45, "fork %d, first try: %.3f s", f, waited_s[f][0]);
+    ck_assert_msg(waited_s[f][1] < 0.25, "fork %d, second try: %.3f s", f, waited_s[f][1]);
+    ck_assert_msg(waited_s[f][2] >= 0.45, "fork %d, another thread: %.3f s", f,
+                  waited_s[f][2]);
+  }
+  pthread_mutex_unlock(&held);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime_recording");
   TCase *tc = tcase_create("recording");
@@ -445,6 +514,7 @@ int main(void) {
   tcase_add_test(tc, snapshot_live_bytes_are_exact);
   tcase_add_test(tc, mode_off_writes_nothing);
   tcase_add_test(tc, fork_child_writes_its_own_file);
+  tcase_add_test(tc, a_thread_that_gave_up_in_a_fork_gives_up_at_once);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
