@@ -616,27 +616,43 @@ static inline int ms_live_remove(struct ms_thread *t, const void *p) {
   if (had) ms_est_add(t, -est);
   return had;
 }
-/* A realloc's old block leaves the live set before the call, as a free's does before it
- * reaches the allocator: once the call returns, the allocator may have handed that
- * address to another thread, whose new block the set would then lose (or swap weights
- * with) when the old one is removed after the call.  `taken` 0: not done (no old block,
- * not in the set's filter, leaks mode, or the thread busy or not set up: the old block
- * is removed after the call); 1: done, `had` whether the set kept it, `est` what it
- * stood for.  Costs nothing on the fast paths: only realloc's slow paths come here. */
+/* Leaks mode's record of a live block (leak_table.c). */
+struct ms_leak {
+  uintptr_t ptr;    /* 0: an empty slot */
+  uint64_t size;
+  uint64_t site_id;
+  uint64_t ts;      /* ms_os_coarse_ns() when allocated */
+  uint32_t thread;  /* the allocating thread's index */
+  uint32_t stack;   /* leak_stacks.c's reference, 0: none */
+};
+void ms_leaks_insert(const struct ms_leak *b);
+/* p leaves the table: 1 when it was live, its record then in *out (NULL: not wanted). */
+int ms_leaks_take_out(uintptr_t p, struct ms_leak *out);
+/* A realloc's old block leaves the live set (leaks mode: the live-block table) before
+ * the call, as a free's does before it reaches the allocator: once the call returns, the
+ * allocator may have handed that address to another thread, whose new block the set
+ * would then lose (or swap weights with) when the old one is removed after the call.
+ * `taken` 0: not done (no old block, not in the set's filter, or the thread busy or not
+ * set up: the old block is removed after the call); 1: done, `had` whether the set kept
+ * it, `est` what it stood for (leaks mode: `leak`, its record).  Costs nothing on the
+ * fast paths: only realloc's slow paths come here. */
 struct ms_realloc_old {
   int taken, had;
   int64_t est;
+  struct ms_leak leak;
 };
 static inline void ms_realloc_take_old(struct ms_thread *t, const void *old,
                                        struct ms_realloc_old *o) {
   o->taken = o->had = 0;
   o->est = 0;
-  if (!old || !t->rec || t->busy || ms_config.mode == MS_MODE_LEAKS ||
-      !ms_maybe_sampled((uintptr_t)old))
-    return;
+  if (!old || !t->rec || t->busy || !ms_maybe_sampled((uintptr_t)old)) return;
   t->busy = 1;
-  o->had = ms_sampled_remove((uintptr_t)old, &o->est);
-  if (o->had) ms_est_add(t, -o->est);
+  if (ms_config.mode == MS_MODE_LEAKS) {
+    o->had = ms_leaks_take_out((uintptr_t)old, &o->leak);
+  } else {
+    o->had = ms_sampled_remove((uintptr_t)old, &o->est);
+    if (o->had) ms_est_add(t, -o->est);
+  }
   t->busy = 0;
   o->taken = 1;
 }
@@ -647,7 +663,10 @@ static inline int ms_realloc_settle_old(struct ms_thread *t, const void *old, in
   if (!o || !o->taken) return 0;
   if (!released && o->had && !t->busy) {
     t->busy = 1;
-    ms_live_insert(t, old, o->est);
+    if (ms_config.mode == MS_MODE_LEAKS)
+      ms_leaks_insert(&o->leak);
+    else
+      ms_live_insert(t, old, o->est);
     t->busy = 0;
   }
   return 1;
@@ -658,15 +677,7 @@ extern _Atomic int64_t ms_est_live_of_ended_threads;
 /* ---- leak_table.c: leaks mode's exact live blocks ----------------------------------
  * Inserted by every allocation and removed by every free of a recording thread, in
  * leaks mode only, with ms_self.busy set (a shard's spin lock is held meanwhile). */
-struct ms_leak {
-  uintptr_t ptr;    /* 0: an empty slot */
-  uint64_t size;
-  uint64_t site_id;
-  uint64_t ts;      /* ms_os_coarse_ns() when allocated */
-  uint32_t thread;  /* the allocating thread's index */
-  uint32_t stack;   /* leak_stacks.c's reference, 0: none */
-};
-void ms_leaks_insert(const struct ms_leak *b);
+/* (struct ms_leak, ms_leaks_insert, ms_leaks_take_out: above, with ms_realloc_old) */
 int ms_leaks_remove(uintptr_t p); /* 1 when p was live */
 uint64_t ms_leaks_live_bytes(void); /* exact, for memscope_snapshot() */
 uint64_t ms_leaks_lost(void);       /* blocks not kept for want of memory */

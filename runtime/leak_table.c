@@ -122,7 +122,9 @@ void ms_leaks_insert(const struct ms_leak *b) {
   unlock(s);
 }
 
-int ms_leaks_remove(uintptr_t p) {
+int ms_leaks_remove(uintptr_t p) { return ms_leaks_take_out(p, NULL); }
+
+int ms_leaks_take_out(uintptr_t p, struct ms_leak *out) {
   uint64_t h = hash(p);
   struct shard *s = shard_of(h);
   lock(s);
@@ -135,6 +137,7 @@ int ms_leaks_remove(uintptr_t p) {
     unlock(s);
     return 0;
   }
+  if (out) *out = s->slots[i];
   __atomic_store_n(&s->bytes, s->bytes - s->slots[i].size, __ATOMIC_RELAXED);
   s->count--;
   /* Backward shift: a later entry moves into the hole unless its home slot lies

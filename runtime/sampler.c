@@ -201,7 +201,7 @@ void ms_sample_free(struct ms_thread *t, const struct __memscope_site *site, con
   if (t->busy) return;
   t->busy = 1;
   if (ms_config.mode == MS_MODE_LEAKS) { /* a realloc's old block (ms_realloc_slow) */
-    ms_leaks_remove((uintptr_t)p);
+    if (!(o && o->taken)) ms_leaks_remove((uintptr_t)p);
     t->busy = 0;
     return;
   }
@@ -304,7 +304,8 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
                      const void *p, uint64_t begin, const struct ms_realloc_old *o) {
   struct ms_thread *t = &ms_self;
   if (!ms_thread_ensure(t)) {
-    if (p || size == 0) ms_leak_forget(t, old);
+    int released = old && (p || size == 0);
+    if (!ms_realloc_settle_old(t, old, released, o) && released) ms_leak_forget(t, old);
     return;
   }
   if (t->record_all) { /* every realloc an event (full.h) */

@@ -438,7 +438,7 @@ END_TEST
  * kept coming waited 500 ms a signal: hostile/fork_signals made 1 fork in 2 s.)  A
  * helper thread tries a held lock while the fork's prepare handler waits for it. */
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
-static sem_t try_now, tried;
+static sem_t ready, try_now, tried;
 static int tries_per_fork; /* this fork: the helper's tries, then the main thread's */
 static double waited_s[2][3]; /* [fork][try]: how long each try took */
 static int taken[2][3];
@@ -456,6 +456,7 @@ static void try_held_lock(int k) {
 }
 static void *helper_tries(void *arg) {
   (void)arg;
+  sem_post(&ready); /* (its start is done: a thread's set-up takes locks the fork holds) */
   for (int f = 0; f < 2; f++) {
     sem_wait(&try_now);
     for (int k = 0; k < tries_per_fork; k++) try_held_lock(k);
@@ -474,7 +475,9 @@ START_TEST(a_thread_that_gave_up_in_a_fork_gives_up_at_once) {
   sem_init(&try_now, 0, 0);
   sem_init(&tried, 0, 0);
   pthread_t helper;
+  sem_init(&ready, 0, 0);
   pthread_create(&helper, NULL, helper_tries, NULL);
+  sem_wait(&ready);
   ms_fork_test_hook = during_fork;
   for (fork_index = 0; fork_index < 2; fork_index++) {
     tries_per_fork = 2;
