@@ -964,6 +964,7 @@ void ms_thread_after_fork_child(void) {
   idle_count = 0;
   atomic_store_explicit(&next_thread_index, 1, memory_order_relaxed);
   t->session = 0;
+  t->dropped_early = 0; /* (the parent's, when this thread was not yet set up there) */
   events_reset(t);
   __atomic_store_n(&t->counters, NULL, __ATOMIC_RELAXED);
   ms_inline_reset_self(); /* armed again, to the child's table, when it joins a session */

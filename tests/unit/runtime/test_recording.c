@@ -432,6 +432,37 @@ START_TEST(fork_child_writes_its_own_file) {
 }
 END_TEST
 
+/* Drops noted before a thread's set-up (a handler's calls during it) belong to the
+ * process they happened in: a fork child's thread starts with none of its parent's. */
+START_TEST(a_fork_child_starts_without_its_parents_early_drops) {
+  start_in_temp_dir();
+  __memscope_register_module_v6(&module);
+  ck_assert(!ms_thread_is_set_up(&ms_self));
+  ms_self.dropped_early = 5; /* as if a handler's calls were dropped during a set-up */
+  pid_t child = fork();
+  if (child == 0) {
+    __memscope_free(__memscope_malloc(222, &sites[0]), &sites[1]);
+    ms_thread_exit(&ms_self);
+    _exit(0);
+  }
+  int status;
+  waitpid(child, &status, 0);
+  ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  __memscope_free(__memscope_malloc(111, &sites[0]), &sites[1]);
+  ms_thread_exit(&ms_self);
+
+  struct record_list l;
+  read_own_file(&l);
+  ck_assert_uint_eq(thread_dropped(&l, ms_os_gettid()), 5); /* the parent keeps its own */
+  records_free(&l);
+  char path[256];
+  output_path(path, sizeof path, dir, ms_process.program, (long)child);
+  records_from_file(&l, path);
+  ck_assert_uint_eq(thread_dropped(&l, (long)child), 0); /* (its thread's tid is its pid) */
+  records_free(&l);
+}
+END_TEST
+
 /* During a fork, a recording on a thread that gave up waiting once in that fork (likely
  * the thread the fork waits for, its handler on top of malloc) gives up at once; the
  * next fork, or another thread, waits the full 500 ms again.  (A thread whose signals
@@ -518,6 +549,7 @@ int main(void) {
   tcase_add_test(tc, mode_off_writes_nothing);
   tcase_add_test(tc, fork_child_writes_its_own_file);
   tcase_add_test(tc, a_thread_that_gave_up_in_a_fork_gives_up_at_once);
+  tcase_add_test(tc, a_fork_child_starts_without_its_parents_early_drops);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
