@@ -395,10 +395,8 @@ START_TEST(mode_off_writes_nothing) {
 }
 END_TEST
 
-START_TEST(fork_child_writes_its_own_file) {
-  start_in_temp_dir();
-  __memscope_register_module_v6(&module);
-  void *before = __memscope_malloc(111, &sites[0]); /* buffered in the parent */
+/* Forks a child that allocates 222 bytes, frees them and exits; its pid, once it ended. */
+static pid_t fork_a_child_that_allocates(void) {
   pid_t child = fork();
   if (child == 0) {
     __memscope_free(__memscope_malloc(222, &sites[0]), &sites[1]);
@@ -408,6 +406,14 @@ START_TEST(fork_child_writes_its_own_file) {
   int status;
   waitpid(child, &status, 0);
   ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  return child;
+}
+
+START_TEST(fork_child_writes_its_own_file) {
+  start_in_temp_dir();
+  __memscope_register_module_v6(&module);
+  void *before = __memscope_malloc(111, &sites[0]); /* buffered in the parent */
+  pid_t child = fork_a_child_that_allocates();
   __memscope_free(before, &sites[1]);
   ms_thread_exit(&ms_self);
 
@@ -439,15 +445,7 @@ START_TEST(a_fork_child_starts_without_its_parents_early_drops) {
   __memscope_register_module_v6(&module);
   ck_assert(!ms_thread_is_set_up(&ms_self));
   ms_self.dropped_early = 5; /* as if a handler's calls were dropped during a set-up */
-  pid_t child = fork();
-  if (child == 0) {
-    __memscope_free(__memscope_malloc(222, &sites[0]), &sites[1]);
-    ms_thread_exit(&ms_self);
-    _exit(0);
-  }
-  int status;
-  waitpid(child, &status, 0);
-  ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  pid_t child = fork_a_child_that_allocates();
   __memscope_free(__memscope_malloc(111, &sites[0]), &sites[1]);
   ms_thread_exit(&ms_self);
 
