@@ -235,8 +235,9 @@ size_t ms_inline_tls_bytes(void) {
  * record.  A header still disarmed is one of a module registered after the thread
  * joined; one whose sites have no slot (the module did not fit in the table, sites.c)
  * stays disarmed, its calls all come to the slow entries (inline_slow.c). */
-int ms_inline_ready(struct ms_thread *t, struct __memscope_tls_header *h,
-                    const struct __memscope_site *site) {
+static __attribute__((noinline)) int ready_slow(struct ms_thread *t,
+                                                struct __memscope_tls_header *h,
+                                                const struct __memscope_site *site) {
   if (!ms_thread_ensure(t)) {
     disarm(h);
     return 0;
@@ -250,4 +251,16 @@ int ms_inline_ready(struct ms_thread *t, struct __memscope_tls_header *h,
       arm(t, h, site->index - site->tls_slot);
   }
   return 1;
+}
+
+/* Every slow entry's first step, every event of full mode: the common case (set up, in
+ * the session, h as it stays) returns with no register saved, the rest goes to
+ * ready_slow, which checks again from the start: ~10 instructions an event fewer. */
+int ms_inline_ready(struct ms_thread *t, struct __memscope_tls_header *h,
+                    const struct __memscope_site *site) {
+  if (MS_LIKELY(ms_thread_ready(t)) &&
+      (!h->disarmed || (t->record_all && t->rec->inline_shadow &&
+                        h->counters == (struct __memscope_tls_alloc *)t->rec->inline_shadow)))
+    return 1;
+  return ready_slow(t, h, site);
 }

@@ -829,16 +829,21 @@ extern _Atomic int ms_session_closing;
  * ms_session_closing first and then waits for the announcement to clear (the event
  * stored, ms_thread_push_event), so no call is counted without its event or the
  * reverse.  Other modes' counts are not events: no announcement. */
-static inline int ms_thread_ensure(struct ms_thread *t) {
+/* Its common case, no call: the event announced (full mode), then 1 when the thread is
+ * set up and in the session, which is still open; 0 for ms_thread_ensure_slow to decide
+ * (announcing again before it is harmless: the same store, the same fence). */
+static inline int ms_thread_ready(struct ms_thread *t) {
   struct ms_thread_rec *r = t->rec;
   int announce = t->record_all && r;
   if (announce) { /* (the closer's side: ms_threads_quiesce_locked) */
     atomic_store_explicit(&r->in_event, 1, memory_order_relaxed);
     ms_fence_light();
   }
-  if (MS_LIKELY(ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing() &&
-                !(announce && atomic_load_explicit(&ms_session_closing, memory_order_relaxed))))
-    return 1;
+  return ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing() &&
+         !(announce && atomic_load_explicit(&ms_session_closing, memory_order_relaxed));
+}
+static inline int ms_thread_ensure(struct ms_thread *t) {
+  if (MS_LIKELY(ms_thread_ready(t))) return 1;
   int ok = ms_thread_ensure_slow(t);
   if (!ok && t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
   return ok;
