@@ -1,7 +1,8 @@
 /* Counts through fork, sessions and signals (issue #13, item 6).
  *   fork:          10 blocks in the parent, then a fork; the child makes 1 pair and
  *                  exits; the parent frees its 10.
- *   rotate K:      8 threads make PAIRS pairs each while main calls memscope_start() K
+ *   rotate K:      8 threads make PAIRS pairs each (halfway they wait for main's first
+ *                  new session) while main calls memscope_start() K
  *                  times (each ends the running session and begins the next at once).
  *   cycle K:       the same with memscope_stop(); memscope_start() (calls between the
  *                  two are in no session).
@@ -25,15 +26,26 @@
 enum { THREADS = 8, PAIRS = 200000 };
 /* Each thread its own: a volatile pointer keeps the compiler from removing the pairs. */
 static __thread void *volatile sink;
-static atomic_int pause_wanted, paused, running;
+static atomic_int pause_wanted, paused, running, rotations;
+
+static void pause_if_wanted(void) {
+  if (atomic_load(&pause_wanted)) {
+    atomic_fetch_add(&paused, 1);
+    while (atomic_load(&pause_wanted)) sched_yield();
+    atomic_fetch_sub(&paused, 1);
+  }
+}
 
 static void *worker(void *arg) {
   for (int i = 0; i < PAIRS; i++) {
-    if (atomic_load(&pause_wanted)) {
-      atomic_fetch_add(&paused, 1);
-      while (atomic_load(&pause_wanted)) sched_yield();
-      atomic_fetch_sub(&paused, 1);
-    }
+    pause_if_wanted();
+    /* Halfway, until main has begun a second session: on a loaded machine the threads
+     * could otherwise finish before main's first rotation, in one session. */
+    if (i == PAIRS / 2)
+      while (atomic_load(&rotations) == 0) {
+        pause_if_wanted();
+        sched_yield();
+      }
     sink = malloc(16 + (size_t)(i & 63));
     free(sink);
   }
@@ -50,6 +62,7 @@ static int sessions(const char *mode, int k, const char *dir) {
     usleep(200);
     if (strcmp(mode, "rotate") == 0) {
       if (memscope_start(dir) != 0) return 3;
+      atomic_fetch_add(&rotations, 1);
       continue;
     }
     if (quiet) {
@@ -58,6 +71,7 @@ static int sessions(const char *mode, int k, const char *dir) {
     }
     if (memscope_stop() != 0) return 4;
     if (memscope_start(dir) != 0) return 5;
+    atomic_fetch_add(&rotations, 1);
     atomic_store(&pause_wanted, 0);
   }
   for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
