@@ -258,17 +258,19 @@ static void skip_stack(const uint8_t **pp, const uint8_t *end) {
   *pp = p;
 }
 
-size_t mg_plain_again(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
-                      struct mg_plain_event *out, size_t max, const uint32_t *sites1,
-                      const uint32_t **ops) {
+size_t mg_plain_again(const uint8_t **pp, const uint8_t *end, const uint8_t *stop,
+                      struct ms_codec_state *st, struct mg_plain_event *out, size_t max,
+                      const uint32_t *sites1, const uint32_t **ops, bool *bad) {
   const uint8_t *p = *pp;
   size_t n = 0;
   uint64_t stack, allocated[2];
-  while (p < end && n + 2 <= max) {
+  while (p < stop && n + 2 <= max) {
     unsigned k = plain_item(&p, end, st, NULL, 0, out + n, &stack, allocated, sites1, ops);
     if (__builtin_expect(k == 0, 0)) {
       if (*p != MS_ITEM_STACK) { /* not what was decoded before: the end */
         p = end;
+        if (bad)
+          *bad = true;
         break;
       }
       skip_stack(&p, end);
