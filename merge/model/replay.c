@@ -1142,10 +1142,11 @@ static size_t decode_reread(struct mg_process *proc, struct lazy *z, struct enco
   bool whole = (size_t)(end - p) >= b->len - b->at; /* the chunk's end is in the slice */
   const uint32_t *ops = b->ops + b->op_at;
   bool bad = false;
-  /* at most one entry beyond its ops (the array has room): more than before is a change */
+  /* at most two entries beyond its ops (the array has room; and past its last entry, a
+   * STACK item may still come): more than before is a change */
   size_t left = b->nops - b->op_at, k;
   k = mg_plain_again(&p, end, whole ? end : end - MG_PLAIN_ITEM_BYTES, &z->st, out,
-                     max < left + 1 ? max : left + 1, proc->slot_sites, &ops, &bad);
+                     max < left + 2 ? max : left + 2, proc->slot_sites, &ops, &bad);
   if (bad || k > left || (p == from && k == 0) || (whole && p == end && k < left)) {
     reread_failed(proc, z, b, MG_DECODE_CORRUPT,
                   k > left || (whole && p == end && !bad) ? "held a different number of events"
@@ -1507,7 +1508,7 @@ static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct
   if (n == 0)
     return 0;
   lazy_reserve(z);
-  struct ops_spare o = take_ops(r, n + 1); /* one beyond: decode_reread */
+  struct ops_spare o = take_ops(r, n + 2); /* two beyond: decode_reread */
   uint32_t *ops = o.ops;
   for (; i < n; i++) {
     const struct mg_plain_event *pe = &e->plain[i];

@@ -82,7 +82,7 @@ size_t mg_plain_again(const uint8_t **pp, const uint8_t *end, const uint8_t *sto
                       const uint32_t *sites1, const uint32_t **ops, bool *bad);
 /* The most bytes an item of a plain chunk takes (a STACK item of MS_ITEM_STACK_MAX
  * frames): a part read again whose items start before its end minus this is whole. */
-#define MG_PLAIN_ITEM_BYTES (1 + 10 + 10 + MS_ITEM_STACK_MAX * 10)
+#define MG_PLAIN_ITEM_BYTES MS_ITEM_STACK_BYTES(MS_ITEM_STACK_MAX)
 
 /* A file's stacks, per thread, by id: filled from each chunk in the thread's order, and
  * each event's id turned into its frames. */

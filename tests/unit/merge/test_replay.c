@@ -8,6 +8,7 @@
 #include "build.h"
 #include "container.h"
 #include "fixture.h"
+#include "memscope/event_codec.h"
 #include "profile.h"
 #include "replay.h"
 #include "scan.h"
@@ -602,9 +603,14 @@ START_TEST(test_reread_changed_file) {
   fx_events(&f, 1, 101, RR_N);
   for (size_t i = 0; i < RR_N; i++)
     fx_alloc(&f, SITE_MALLOC, 16, RR_P + i * 16, 2 * i + 1);
-  fx_events(&f, 2, 102, RR_N);
+  fx_events(&f, 2, 102, RR_N + 1);
   for (size_t i = 0; i < RR_N; i++)
     fx_free(&f, SITE_FREE, RR_P + i * 16, 2 * i + 2);
+  /* and a STACK item after its last event (a thread killed between the two): past the
+   * chunk's last op, read again all the same */
+  uint8_t st[MS_ITEM_STACK_BYTES(2)];
+  static const uint64_t frames[2] = {0x401000, 0x402000};
+  fx_event_bytes(&f, st, (size_t)(ms_encode_stack(st, 1, frames, 2) - st));
   fx_end(&f, 2 * RR_N + 10, "exit");
   static const struct mg_decode_callbacks cb = {.header = rr_header, .order = rr_order,
                                                 .site = rr_site, .events = rr_events,
