@@ -1098,11 +1098,15 @@ static void reread_failed(struct mg_process *proc, struct lazy *z, struct encode
   if (pb->status == MG_DECODE_OK) {
     *pb = (struct mg_decode_problem){.status = status, .has_offset = true,
                                      .offset = b->chunk_at};
-    snprintf(pb->message, sizeof pb->message,
-             "the file %s while it was read: the EVENTS chunk here %s when its events were "
-             "needed again; %zu of them not counted", status == MG_DECODE_TRUNCATED
-             ? "shrank" : status == MG_DECODE_IO ? "could not be read" : "changed", why,
-             lost);
+    if (status == MG_DECODE_IO)
+      snprintf(pb->message, sizeof pb->message,
+               "cannot read again: %s (the EVENTS chunk here, when its events were needed "
+               "again); %zu of them not counted", why, lost);
+    else
+      snprintf(pb->message, sizeof pb->message,
+               "the file %s while it was read: the EVENTS chunk here %s when its events "
+               "were needed again; %zu of them not counted",
+               status == MG_DECODE_TRUNCATED ? "shrank" : "changed", why, lost);
   }
   batch_done(r, z, b);
 }
@@ -1122,7 +1126,7 @@ static bool reread_slice(struct mg_process *proc, struct lazy *z, struct encoded
   if (got != (long)want) {
     char why[96];
     if (got < 0)
-      snprintf(why, sizeof why, "could not be read (%s)", strerror(errno));
+      snprintf(why, sizeof why, "%s", strerror(errno));
     else
       snprintf(why, sizeof why, "ended %zu bytes short", want - (size_t)got);
     reread_failed(proc, z, b, got < 0 ? MG_DECODE_IO : MG_DECODE_TRUNCATED, why);
@@ -1146,7 +1150,14 @@ static size_t decode_reread(struct mg_process *proc, struct lazy *z, struct enco
    * STACK item may still come): more than before is a change */
   size_t left = b->nops - b->op_at, k;
   k = mg_plain_again(&p, end, whole ? end : end - MG_PLAIN_ITEM_BYTES, &z->st, out,
-                     max < left + 2 ? max : left + 2, proc->slot_sites, &ops, &bad);
+                     max < left + 2 ? max : left + 2, proc->slot_sites, proc->nslot_sites,
+                     &ops, &bad);
+  /* an allocation or release of no block (changed bytes) would be a key the live table
+   * does not hold */
+  for (size_t i = 0; i < k && !bad; i++) {
+    uint32_t kind = out[i].op & OP_KIND;
+    bad = !out[i].ptr && (kind == OP_ALLOC || kind == OP_RELEASE);
+  }
   if (bad || k > left || (p == from && k == 0) || (whole && p == end && k < left)) {
     reread_failed(proc, z, b, MG_DECODE_CORRUPT,
                   k > left || (whole && p == end && !bad) ? "held a different number of events"
@@ -1174,7 +1185,8 @@ static size_t decode_lazy(struct mg_process *proc, struct lazy *z, struct mg_pla
     }
     const uint8_t *p = b->buf + b->at, *end = b->buf + b->len;
     const uint32_t *ops = b->ops + b->op_at;
-    n += mg_plain_again(&p, end, end, &z->st, out + n, max - n, proc->slot_sites, &ops, NULL);
+    n += mg_plain_again(&p, end, end, &z->st, out + n, max - n, proc->slot_sites,
+                        proc->nslot_sites, &ops, NULL);
     b->at = (size_t)(p - b->buf);
     b->op_at = (size_t)(ops - b->ops);
     if (p == end)
