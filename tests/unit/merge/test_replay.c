@@ -552,12 +552,18 @@ END_TEST
 #define RR_N 40000
 #define RR_AT 40000
 #define RR_P 0x7f0000500000ULL
+/* The frees' items: the first 10 bytes (its slot, its whole address), then 3 each, so
+ * RR_AT is where the free of block RR_FREE_AT starts. */
+#define RR_FREE_AT ((RR_AT - 10) / 3 + 1)
+_Static_assert((RR_AT - 10) % 3 == 0, "RR_AT is where an item starts");
 
 struct rr_reading {
   struct mg_profile *p;
   struct mg_process *proc;
   const char *path;
-  int how; /* 0: nothing happens to the file, 1: it is cut, 2: overwritten */
+  /* 0: nothing happens to the file, 1: it is cut, 2: overwritten with zeros, 3: with a
+   * free of address 0, 4: with a free of a slot no SITE record named */
+  int how;
   uint64_t chunk;
 };
 
@@ -583,10 +589,18 @@ static void rr_events(void *ctx, const struct mg_events_rec *e) {
     if (r->how == 1) {
       ck_assert_int_eq(truncate(r->path, (off_t)(e->content_at + RR_AT)), 0);
     } else {
+      uint8_t junk[64] = {0}; /* tag 0: no item kind */
+      size_t len = sizeof junk;
+      if (r->how > 2) { /* an item in place of the free of block RR_FREE_AT (RR_AT) */
+        struct ms_codec_state st = {.prev_slot = 1, .prev_ptr = RR_P + (RR_FREE_AT - 1) * 16,
+                                    .prev_ts = 2 * (RR_FREE_AT - 1) + 2};
+        struct ms_codec_event ev = {.op = MS_ITEM_FREE, .slot = r->how == 3 ? 1 : 999,
+                                    .ptr = r->how == 3 ? 0 : RR_P + RR_FREE_AT * 16,
+                                    .ts = 2 * RR_FREE_AT + 2};
+        len = (size_t)(ms_encode_event(junk, &st, &ev) - junk);
+      }
       int fd = open(r->path, O_WRONLY);
-      static const uint8_t junk[64] = {0}; /* tag 0: no item kind */
-      ck_assert_int_eq(pwrite(fd, junk, sizeof junk, (off_t)(e->content_at + RR_AT)),
-                       (ssize_t)sizeof junk);
+      ck_assert_int_eq(pwrite(fd, junk, len, (off_t)(e->content_at + RR_AT)), (ssize_t)len);
       close(fd);
     }
   }
@@ -615,7 +629,7 @@ START_TEST(test_reread_changed_file) {
   static const struct mg_decode_callbacks cb = {.header = rr_header, .order = rr_order,
                                                 .site = rr_site, .events = rr_events,
                                                 .end = rr_end};
-  for (int how = 0; how < 3; how++) {
+  for (int how = 0; how < 5; how++) {
     char path[] = "/tmp/memscope.reread.XXXXXX";
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
