@@ -282,6 +282,10 @@ struct mg_process {
   struct mg_interaction *interactions; /* by bytes */
   size_t ninteractions;
   uint64_t late_events;     /* events that arrived after the window had passed their time */
+  /* The file shrank or changed while it was read (replay.c: a waiting chunk read again):
+   * the first such problem, and the events given up for it. */
+  struct mg_decode_problem reread_problem;
+  uint64_t reread_lost;
   uint64_t window_max;      /* the most events the replay held at once */
   bool ordered_by_scan;     /* the pre-scan gave the order of the batches (scan.c) */
   /* Timeline: bucket i covers [t0 + i*width, t0 + (i+1)*width). */

@@ -108,6 +108,13 @@ static void finish_input(struct mg_profile *p, struct reading *r,
     mg_replay_begin(p, r->proc, NULL, 0, p->window);
   if (r->proc)
     mg_profile_end_process(p, r->proc);
+  /* A waiting chunk that the file no longer held when it was read again: the input's
+   * problem when it has no other (its events before it are all counted). */
+  if (r->proc && in->problem.status == MG_DECODE_OK &&
+      r->proc->reread_problem.status != MG_DECODE_OK) {
+    in->problem = r->proc->reread_problem;
+    in->problem.file = in->path;
+  }
 }
 
 /* A part read for p's sake keeps what p keeps. */

@@ -50,13 +50,16 @@
  * keeps its values as of it on its first change after it (snapshot_peak). */
 #include "replay.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "memscope/format.h"
 #include "events.h"
 #include "live.h"
+#include "reread.h"
 #include "stacks.h"
 #include "util.h"
 
@@ -121,24 +124,36 @@ struct seg {
   double *weights; /* NULL, or cap of them: weights[i] of items[i] if OP_WEIGHTED */
 };
 
-/* Plain batches waiting behind a thread's queue as they were read: each chunk's bytes
- * (8 to 11 an event, where an item takes 32; the reader's buffer taken over, no copy)
- * and each entry's op, decoded again (mg_plain_again) LAZY_BATCH entries at a time into
- * the queue when it runs out (queue_encoded).  Each batch has its ops in an array of its
- * own, reused from batch to batch (ops_spare): one growing array per thread was copied
- * by realloc into fresh pages as the window grew (a quarter of the pool file's page
- * faults).  Invariant: a thread whose queue is empty has nothing encoded. */
+/* Plain batches waiting behind a thread's queue, each entry's op kept (its stack was
+ * interned at delivery) and the entries decoded again (mg_plain_again) LAZY_BATCH at a
+ * time into the queue when it runs out (queue_encoded), from the chunk's bytes read
+ * again from the file, REREAD_BYTES at a time into the thread's slice, which stays in
+ * the cache: the window holds 4 bytes an event.  (Keeping the bytes, 8 to 11 an event,
+ * in the reader's buffer taken over, had pread write each waiting chunk to memory not
+ * touched for a while, and the decoder read it back from there: 20% of the pool file's
+ * time.)  A chunk not from a file (a buffer) keeps its bytes so.  Each batch has its ops
+ * in an array of its own, reused from batch to batch (ops_spare): one growing array per
+ * thread was copied by realloc into fresh pages as the window grew (a quarter of the
+ * pool file's page faults).  Invariant: a thread whose queue is empty has nothing
+ * encoded. */
 struct encoded {
   uint8_t *buf; /* a chunk's bytes: buf[at..len) not decoded yet */
   size_t cap, at, len;
-  uint32_t *ops; /* ops[op_at..): the op of each entry of buf[at..len) */
-  size_t ops_cap, op_at;
+  uint32_t *ops; /* ops[op_at..nops): the op of each entry of buf[at..len) */
+  size_t ops_cap, op_at, nops;
+  /* Or, when not NULL (buf NULL): the bytes are the file's [file_at, file_at + len),
+   * read again; the chunk's offset, for a problem. */
+  struct mg_reread *rr;
+  uint64_t file_at, chunk_at;
 };
 struct lazy {
   struct encoded *b; /* b[b_at..nb), in order */
   size_t b_at, nb, b_cap;
   size_t left; /* entries still encoded, in all of them */
   struct ms_codec_state st; /* within b[b_at], at its `at` */
+  /* b[b_at]'s bytes read again from its `at`: slice[slice_at..slice_len) (REREAD_BYTES) */
+  uint8_t *slice;
+  size_t slice_at, slice_len;
 };
 
 /* Tallies a thread remembers (a power of two): the pool file's threads use 41 sites, and
@@ -1053,6 +1068,110 @@ static struct ops_spare take_ops(struct mg_replay *r, size_t n) {
   return o;
 }
 
+/* A chunk's bytes are read again this many at a time, into each thread's slice: 9
+ * threads' slices stay in the second-level cache, and a read takes in some 3,000 events. */
+#define REREAD_BYTES ((size_t)32 << 10)
+_Static_assert(REREAD_BYTES > 2 * MG_PLAIN_ITEM_BYTES, "a slice holds whole items");
+
+/* The batch b[b_at] is done with (all of it decoded, or the rest given up). */
+static void batch_done(struct mg_replay *r, struct lazy *z, struct encoded *b) {
+  byte_spare(r, b->buf, b->cap);
+  ops_spare(r, b->ops, b->ops_cap);
+  mg_reread_drop(b->rr);
+  z->b_at++;
+  z->st = (struct ms_codec_state){0};
+  z->slice_at = z->slice_len = 0;
+}
+
+/* The file no longer gives what it gave (it shrank or changed since the chunk was read
+ * first): the rest of the batch is given up, counted and said once for the process
+ * (mg_process.reread_problem, the input's problem when it has no other); what was
+ * replayed before stays. */
+static void reread_failed(struct mg_process *proc, struct lazy *z, struct encoded *b,
+                          enum mg_decode_status status, const char *why) {
+  struct mg_replay *r = proc->replay;
+  size_t lost = b->nops - b->op_at;
+  z->left -= lost;
+  r->pending -= lost;
+  proc->reread_lost += lost;
+  struct mg_decode_problem *pb = &proc->reread_problem;
+  if (pb->status == MG_DECODE_OK) {
+    *pb = (struct mg_decode_problem){.status = status, .has_offset = true,
+                                     .offset = b->chunk_at};
+    if (status == MG_DECODE_IO)
+      snprintf(pb->message, sizeof pb->message,
+               "cannot read again: %s (the EVENTS chunk here, when its events were needed "
+               "again); %zu of them not counted", why, lost);
+    else
+      snprintf(pb->message, sizeof pb->message,
+               "the file %s while it was read: the EVENTS chunk here %s when its events "
+               "were needed again; %zu of them not counted",
+               status == MG_DECODE_TRUNCATED ? "shrank" : "changed", why, lost);
+  }
+  batch_done(r, z, b);
+}
+
+/* b's next bytes in the thread's slice: at least MG_PLAIN_ITEM_BYTES beyond its first
+ * item, or all that is left of the chunk.  False when the file refused them (the batch
+ * is given up). */
+static bool reread_slice(struct mg_process *proc, struct lazy *z, struct encoded *b) {
+  size_t have = z->slice_len - z->slice_at, left = b->len - b->at;
+  if (have >= left || have > MG_PLAIN_ITEM_BYTES)
+    return true;
+  if (!z->slice)
+    z->slice = mg_xmalloc(REREAD_BYTES);
+  memmove(z->slice, z->slice + z->slice_at, have);
+  size_t want = (left < REREAD_BYTES ? left : REREAD_BYTES) - have;
+  long got = mg_reread(b->rr, b->file_at + b->at + have, z->slice + have, want);
+  if (got != (long)want) {
+    char why[96];
+    if (got < 0)
+      snprintf(why, sizeof why, "%s", strerror(errno));
+    else
+      snprintf(why, sizeof why, "ended %zu bytes short", want - (size_t)got);
+    reread_failed(proc, z, b, got < 0 ? MG_DECODE_IO : MG_DECODE_TRUNCATED, why);
+    return false;
+  }
+  z->slice_at = 0;
+  z->slice_len = have + want;
+  return true;
+}
+
+/* Up to max (>= 2) of b's entries from its bytes read again (the batch b[b_at]). */
+static size_t decode_reread(struct mg_process *proc, struct lazy *z, struct encoded *b,
+                            struct mg_plain_event *out, size_t max) {
+  if (!reread_slice(proc, z, b))
+    return 0;
+  const uint8_t *from = z->slice + z->slice_at, *p = from, *end = z->slice + z->slice_len;
+  bool whole = (size_t)(end - p) >= b->len - b->at; /* the chunk's end is in the slice */
+  const uint32_t *ops = b->ops + b->op_at;
+  bool bad = false;
+  /* at most two entries beyond its ops (the array has room; and past its last entry, a
+   * STACK item may still come): more than before is a change */
+  size_t left = b->nops - b->op_at, k;
+  k = mg_plain_again(&p, end, whole ? end : end - MG_PLAIN_ITEM_BYTES, &z->st, out,
+                     max < left + 2 ? max : left + 2, proc->slot_sites, proc->nslot_sites,
+                     &ops, &bad);
+  /* an allocation or release of no block (changed bytes) would be a key the live table
+   * does not hold */
+  for (size_t i = 0; i < k && !bad; i++) {
+    uint32_t kind = out[i].op & OP_KIND;
+    bad = !out[i].ptr && (kind == OP_ALLOC || kind == OP_RELEASE);
+  }
+  if (bad || k > left || (p == from && k == 0) || (whole && p == end && k < left)) {
+    reread_failed(proc, z, b, MG_DECODE_CORRUPT,
+                  k > left || (whole && p == end && !bad) ? "held a different number of events"
+                                                          : "held other items");
+    return 0;
+  }
+  b->at += (size_t)(p - from);
+  z->slice_at += (size_t)(p - from);
+  b->op_at += k;
+  if (b->at == b->len)
+    batch_done(proc->replay, z, b);
+  return k;
+}
+
 /* Up to max (>= 2) of the thread's encoded entries, as items, into out. */
 static size_t decode_lazy(struct mg_process *proc, struct lazy *z, struct mg_plain_event *out,
                           size_t max) {
@@ -1060,17 +1179,18 @@ static size_t decode_lazy(struct mg_process *proc, struct lazy *z, struct mg_pla
   size_t n = 0;
   while (n + 2 <= max && z->b_at < z->nb) {
     struct encoded *b = &z->b[z->b_at];
+    if (b->rr) {
+      n += decode_reread(proc, z, b, out + n, max - n);
+      continue;
+    }
     const uint8_t *p = b->buf + b->at, *end = b->buf + b->len;
     const uint32_t *ops = b->ops + b->op_at;
-    n += mg_plain_again(&p, end, &z->st, out + n, max - n, proc->slot_sites, &ops);
+    n += mg_plain_again(&p, end, end, &z->st, out + n, max - n, proc->slot_sites,
+                        proc->nslot_sites, &ops, NULL);
     b->at = (size_t)(p - b->buf);
     b->op_at = (size_t)(ops - b->ops);
-    if (p == end) {
-      byte_spare(r, b->buf, b->cap);
-      ops_spare(r, b->ops, b->ops_cap);
-      z->b_at++;
-      z->st = (struct ms_codec_state){0};
-    }
+    if (p == end)
+      batch_done(r, z, b);
   }
   z->left -= n; /* one op per entry */
   if (z->b_at == z->nb) /* all decoded: the array is used again from the start */
@@ -1400,7 +1520,7 @@ static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct
   if (n == 0)
     return 0;
   lazy_reserve(z);
-  struct ops_spare o = take_ops(r, n);
+  struct ops_spare o = take_ops(r, n + 2); /* two beyond: decode_reread */
   uint32_t *ops = o.ops;
   for (; i < n; i++) {
     const struct mg_plain_event *pe = &e->plain[i];
@@ -1414,9 +1534,15 @@ static size_t queue_encoded(struct mg_process *proc, struct mg_replay *r, struct
     t->last_ts = lower;
   b->queued += i;
   if (i == n) {
-    struct encoded kb = keep_bytes(r, e);
+    struct encoded kb;
+    if (e->reread) /* its bytes read again from the file when needed */
+      kb = (struct encoded){.rr = mg_reread_hold(e->reread), .len = e->content_len,
+                            .file_at = e->content_at, .chunk_at = e->offset};
+    else
+      kb = keep_bytes(r, e);
     kb.ops = o.ops;
     kb.ops_cap = o.cap;
+    kb.nops = n;
     z->b[z->nb++] = kb;
     z->left += n;
     if (t->q.head == t->q.len)
@@ -1663,7 +1789,9 @@ void mg_replay_finish(struct mg_profile *p, struct mg_process *proc) {
     for (size_t k = t->z.b_at; k < t->z.nb; k++) {
       free(t->z.b[k].buf);
       free(t->z.b[k].ops);
+      mg_reread_drop(t->z.b[k].rr);
     }
+    free(t->z.slice);
     free(t->z.b);
   }
   for (size_t i = 0; i < r->nspares; i++)

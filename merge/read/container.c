@@ -11,6 +11,7 @@
 #include "events.h"
 #include "memscope/format.h"
 #include "parallel.h"
+#include "reread.h"
 #include "scan.h"
 #include "util.h"
 
@@ -119,6 +120,7 @@ struct reader {
   struct thread_facts *threads;
   size_t nthreads, threads_cap;
   struct mg_stack_ids stacks;
+  struct mg_reread *reread; /* the file, for consumers that read chunks again (NULL) */
   size_t *events; /* the EVENTS chunks (positions in chunks) in delivery order */
   size_t nevents;
 };
@@ -601,6 +603,8 @@ static void deliver_chunk(struct reader *r, size_t k, struct job *job) {
                                                     job->content == job->get.buf
                                                 ? &job->get.buf : NULL,
                             .content_home_cap = &job->get.cap,
+                            .reread = job->ev.is_plain && job->content ? r->reread : NULL,
+                            .content_at = c->offset + HEADER_SIZE,
                             .facts = job->ev.facts, .allocated = job->ev.allocated,
                             .allocated_bytes = job->ev.allocated_bytes};
   if (r->cb->events)
@@ -635,6 +639,8 @@ static void read_events(struct reader *r) {
   size_t ahead = 2 * (size_t)r->jobs;
   struct pipeline pl = {r, NULL, r->jobs > 1 ? ahead + 1 : 1};
   pl.jobs = mg_xcalloc(pl.njobs, sizeof *pl.jobs);
+  if (!r->src.data && r->nevents)
+    r->reread = mg_reread_open(r->src.fd, r->name);
   for (size_t j = 0; j < pl.njobs; j++)
     pl.jobs[j].get.src = &r->src;
   if (r->jobs > 1 && r->nevents > 1) {
@@ -764,6 +770,7 @@ static bool read_source(const struct src *src, const char *name,
   free(r.threads);
   mg_map_destroy(&r.thread_pos);
   mg_stack_ids_destroy(&r.stacks);
+  mg_reread_drop(r.reread); /* the replay may still hold it */
   free(r.chunks);
   free(r.events);
   free(r.get.buf);

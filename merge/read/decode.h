@@ -128,6 +128,7 @@ struct mg_stack_refs {
   const void *source;
 };
 
+struct mg_reread;
 struct mg_events_rec {
   uint64_t offset; /* of the record, or of the EVENTS chunk */
   uint64_t thread;
@@ -156,6 +157,11 @@ struct mg_events_rec {
    * malloc'd buffer of its own (or NULL) there, with its capacity, for the next chunk. */
   uint8_t **content_home;
   size_t *content_home_cap;
+  /* Where content lies in the file, to be read again (reread.h; NULL: not a file's): a
+   * consumer may keep only (reread, content_at) and read the bytes again when it needs
+   * them, holding a reference (mg_reread_hold) meanwhile.  offset is the chunk's. */
+  struct mg_reread *reread;
+  uint64_t content_at;
   size_t nskipped;               /* events of unknown kinds, left out of `events` */
   /* What the decoder learnt on the way, so that the model can skip passes over a batch
    * (0: nothing known, every event is looked at).  MG_EVENTS_PLAIN: every event is a

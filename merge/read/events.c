@@ -141,7 +141,8 @@ plain_item(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
         ((t & MS_ITEM_HAS_STACK) && (!ms_get_uv(&p, end, &id) || id == 0)))
       return 0;
   }
-  if (!sites1 && (slot >= nids || !ids[slot])) /* nids <= MG_PLAIN_SLOTS */
+  /* nids <= MG_PLAIN_SLOTS; with sites1, its size (bytes read again may have changed) */
+  if (slot >= nids || !(sites1 ? sites1[slot] : ids[slot]))
     return 0;
   uint64_t ptr = st->prev_ptr + ms_unzigzag(dptr), ts = st->prev_ts + ms_unzigzag(dts);
   unsigned n = 1;
@@ -258,17 +259,21 @@ static void skip_stack(const uint8_t **pp, const uint8_t *end) {
   *pp = p;
 }
 
-size_t mg_plain_again(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
-                      struct mg_plain_event *out, size_t max, const uint32_t *sites1,
-                      const uint32_t **ops) {
+size_t mg_plain_again(const uint8_t **pp, const uint8_t *end, const uint8_t *stop,
+                      struct ms_codec_state *st, struct mg_plain_event *out, size_t max,
+                      const uint32_t *sites1, size_t nsites1, const uint32_t **ops,
+                      bool *bad) {
   const uint8_t *p = *pp;
   size_t n = 0;
   uint64_t stack, allocated[2];
-  while (p < end && n + 2 <= max) {
-    unsigned k = plain_item(&p, end, st, NULL, 0, out + n, &stack, allocated, sites1, ops);
+  while (p < stop && n + 2 <= max) {
+    unsigned k =
+        plain_item(&p, end, st, NULL, nsites1, out + n, &stack, allocated, sites1, ops);
     if (__builtin_expect(k == 0, 0)) {
       if (*p != MS_ITEM_STACK) { /* not what was decoded before: the end */
         p = end;
+        if (bad)
+          *bad = true;
         break;
       }
       skip_stack(&p, end);

@@ -69,14 +69,21 @@ void mg_chunk_events_free(struct mg_chunk_events *c);
 
 /* A plain chunk's entries again, from its bytes (content, as mg_chunk_events_decode
  * took it, which said is_plain): up to max (at least 2: a realloc may give two) from *pp,
- * with the item codec's state *st (zeros at the chunk's start); returns how many, 0 at
- * the end.  For a reader that keeps chunks encoded until it needs their events (the
- * replay's window: model/replay.c), which gives with sites1 what each entry's `site`
- * is (sites1[slot] - 1: every slot of the chunk must have one) and with *ops its `op`s,
- * one per entry in order (*ops moves past them); both NULL: slot and kind, as decoded. */
-size_t mg_plain_again(const uint8_t **pp, const uint8_t *end, struct ms_codec_state *st,
-                      struct mg_plain_event *out, size_t max, const uint32_t *sites1,
-                      const uint32_t **ops);
+ * of items that start before stop (<= end: a part of the chunk read again, whose items
+ * up to stop are whole before end), with the item codec's state *st (zeros at the
+ * chunk's start); returns how many, 0 at the end.  An item that is not what was decoded
+ * before (the bytes changed) ends it: *pp goes to end and *bad (when not NULL) is set.
+ * For a reader that keeps chunks encoded until it needs their events (the replay's
+ * window: model/replay.c), which gives with sites1 (nsites1 of them) what each entry's
+ * `site` is (sites1[slot] - 1: a slot beyond them or without one is an item that changed)
+ * and with *ops its `op`s, one per entry in order (*ops moves past them). */
+size_t mg_plain_again(const uint8_t **pp, const uint8_t *end, const uint8_t *stop,
+                      struct ms_codec_state *st, struct mg_plain_event *out, size_t max,
+                      const uint32_t *sites1, size_t nsites1, const uint32_t **ops,
+                      bool *bad);
+/* The most bytes an item of a plain chunk takes (a STACK item of MS_ITEM_STACK_MAX
+ * frames): a part read again whose items start before its end minus this is whole. */
+#define MG_PLAIN_ITEM_BYTES MS_ITEM_STACK_BYTES(MS_ITEM_STACK_MAX)
 
 /* A file's stacks, per thread, by id: filled from each chunk in the thread's order, and
  * each event's id turned into its frames. */

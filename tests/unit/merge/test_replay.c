@@ -3,8 +3,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include "build.h"
+#include "container.h"
 #include "fixture.h"
+#include "memscope/event_codec.h"
 #include "profile.h"
+#include "replay.h"
+#include "scan.h"
 #include "suites.h"
 
 enum { SITE_MALLOC = 1, SITE_REALLOC = 2, SITE_FREE = 3, SITE_OTHER = 4 };
@@ -535,6 +542,134 @@ START_TEST(test_encoded_window) {
 }
 END_TEST
 
+/* --- A waiting chunk read again from a file that changed (replay.c: decode_reread) ----- */
+
+/* Thread 1 mallocs RR_N blocks (times 1, 3, 5, ...), thread 2 frees them (2, 4, 6, ...) in
+ * one chunk of its own, which waits behind thread 1's and is read again from the file
+ * 32 KiB at a time as it is replayed.  Just before that chunk is delivered, the file is
+ * cut (or overwritten) RR_AT bytes into it: the frees from its first slice are replayed,
+ * the rest are given up and counted, and the problem names the chunk. */
+#define RR_N 40000
+#define RR_AT 40000
+#define RR_P 0x7f0000500000ULL
+/* The frees' items: the first 10 bytes (its slot, its whole address), then 3 each, so
+ * RR_AT is where the free of block RR_FREE_AT starts. */
+#define RR_FREE_AT ((RR_AT - 10) / 3 + 1)
+_Static_assert((RR_AT - 10) % 3 == 0, "RR_AT is where an item starts");
+
+struct rr_reading {
+  struct mg_profile *p;
+  struct mg_process *proc;
+  const char *path;
+  /* 0: nothing happens to the file, 1: it is cut, 2: overwritten with zeros, 3: with a
+   * free of address 0, 4: with a free of a slot no SITE record named */
+  int how;
+  uint64_t chunk;
+};
+
+static void rr_header(void *ctx, const struct mg_header_rec *h) {
+  struct rr_reading *r = ctx;
+  r->proc = mg_input_attach_process(&r->p->inputs[0], h);
+}
+static void rr_order(void *ctx, uint64_t *mins, size_t n) {
+  struct rr_reading *r = ctx;
+  mg_scan_suffix_min(mins, n);
+  mg_replay_begin(r->p, r->proc, mins, n, 0);
+}
+static void rr_site(void *ctx, const struct mg_site_rec *s) {
+  struct rr_reading *r = ctx;
+  mg_process_add_site(r->p, r->proc, s);
+}
+static void rr_events(void *ctx, const struct mg_events_rec *e) {
+  struct rr_reading *r = ctx;
+  if (e->thread == 2 && r->how) {
+    ck_assert_ptr_nonnull(e->reread); /* a file's chunk: read again */
+    ck_assert_uint_gt(e->content_len, RR_AT + 32768);
+    r->chunk = e->offset;
+    if (r->how == 1) {
+      ck_assert_int_eq(truncate(r->path, (off_t)(e->content_at + RR_AT)), 0);
+    } else {
+      uint8_t junk[64] = {0}; /* tag 0: no item kind */
+      size_t len = sizeof junk;
+      if (r->how > 2) { /* an item in place of the free of block RR_FREE_AT (RR_AT) */
+        struct ms_codec_state st = {.prev_slot = 1, .prev_ptr = RR_P + (RR_FREE_AT - 1) * 16,
+                                    .prev_ts = 2 * (RR_FREE_AT - 1) + 2};
+        struct ms_codec_event ev = {.op = MS_ITEM_FREE, .slot = r->how == 3 ? 1 : 999,
+                                    .ptr = r->how == 3 ? 0 : RR_P + RR_FREE_AT * 16,
+                                    .ts = 2 * RR_FREE_AT + 2};
+        len = (size_t)(ms_encode_event(junk, &st, &ev) - junk);
+      }
+      int fd = open(r->path, O_WRONLY);
+      ck_assert_int_eq(pwrite(fd, junk, len, (off_t)(e->content_at + RR_AT)), (ssize_t)len);
+      close(fd);
+    }
+  }
+  mg_process_add_events(r->p, r->proc, e);
+}
+static void rr_end(void *ctx, const struct mg_end_rec *e) {
+  struct rr_reading *r = ctx;
+  mg_process_add_end(r->p, r->proc, e);
+}
+
+START_TEST(test_reread_changed_file) {
+  struct fx f;
+  start(&f);
+  fx_events(&f, 1, 101, RR_N);
+  for (size_t i = 0; i < RR_N; i++)
+    fx_alloc(&f, SITE_MALLOC, 16, RR_P + i * 16, 2 * i + 1);
+  fx_events(&f, 2, 102, RR_N + 1);
+  for (size_t i = 0; i < RR_N; i++)
+    fx_free(&f, SITE_FREE, RR_P + i * 16, 2 * i + 2);
+  /* and a STACK item after its last event (a thread killed between the two): past the
+   * chunk's last op, read again all the same */
+  uint8_t st[MS_ITEM_STACK_BYTES(2)];
+  static const uint64_t frames[2] = {0x401000, 0x402000};
+  fx_event_bytes(&f, st, (size_t)(ms_encode_stack(st, 1, frames, 2) - st));
+  fx_end(&f, 2 * RR_N + 10, "exit");
+  static const struct mg_decode_callbacks cb = {.header = rr_header, .order = rr_order,
+                                                .site = rr_site, .events = rr_events,
+                                                .end = rr_end};
+  for (int how = 0; how < 5; how++) {
+    char path[] = "/tmp/memscope.reread.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, f.buf.data, f.buf.size), (ssize_t)f.buf.size);
+    struct rr_reading r = {.p = mg_profile_new(), .path = path, .how = how};
+    mg_profile_add_input(r.p, path);
+    struct mg_decode_problem problem;
+    struct mg_read_how rh = {.jobs = 1};
+    ck_assert(mg_decode_fd(fd, f.buf.size, path, &cb, &r, &problem, &rh));
+    close(fd);
+    unlink(path); /* the replay holds a descriptor of its own: the file is still read */
+    mg_profile_end_process(r.p, r.proc);
+    const struct mg_decode_problem *pb = &r.proc->reread_problem;
+    uint64_t lost = r.proc->reread_lost;
+    const struct mg_site *m = mg_profile_find_site(r.p, SITE_MALLOC);
+    if (how == 0) {
+      ck_assert_int_eq(pb->status, MG_DECODE_OK);
+      ck_assert_uint_eq(lost, 0);
+    } else {
+      ck_assert_int_eq(pb->status, how == 1 ? MG_DECODE_TRUNCATED : MG_DECODE_CORRUPT);
+      ck_assert(pb->has_offset);
+      ck_assert_uint_eq(pb->offset, r.chunk);
+      ck_assert_ptr_nonnull(strstr(pb->message, how == 1 ? "shrank" : "changed"));
+      /* the first slice's frees (32 KiB, two bytes and more each) were replayed */
+      ck_assert_uint_gt(lost, 0);
+      ck_assert_uint_lt(lost, RR_N - 32768 / 8);
+    }
+    /* every malloc counted; the frees replayed freed their blocks, the others are live */
+    ck_assert_uint_eq(m->counts.allocations, RR_N);
+    ck_assert_uint_eq(m->counts.live_blocks, lost);
+    ck_assert_uint_eq(m->counts.live_bytes, lost * 16);
+    ck_assert_uint_eq(mg_profile_find_site(r.p, SITE_FREE)->counts.frees, RR_N - lost);
+    ck_assert_uint_eq(r.p->totals.unmatched_frees, 0);
+    ck_assert_uint_eq(r.proc->late_events, 0);
+    mg_profile_free(r.p);
+  }
+  fx_destroy(&f);
+}
+END_TEST
+
 /* --- The decoder's array handed back (replay.c: take_batch, give_home) ---------------- */
 
 /* One thread, four chunks large enough for the decoder's arrays to be on huge pages
@@ -624,6 +759,7 @@ Suite *replay_suite(void) {
   tcase_add_test(tc, test_thread_sites_kept_for_one);
   tcase_add_test(tc, test_encoded_window);
   tcase_add_test(tc, test_home_array);
+  tcase_add_test(tc, test_reread_changed_file);
   tcase_add_test(tc, test_two_processes_merge);
   tcase_add_test(tc, test_truncated_keeps_events);
   tcase_add_test(tc, test_bad_input_has_no_process);
