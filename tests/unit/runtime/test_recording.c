@@ -593,6 +593,67 @@ START_TEST(a_thread_joining_as_a_stop_ends_the_session_counts_nothing) {
 }
 END_TEST
 
+/* A stop or the exit that gives up waiting for a call under way (1 s) ends the session
+ * before the call's event is stored: the event is dropped, and the call leaves the
+ * counts too (at exit the thread's table is the file's count).  The realloc hook holds a
+ * full-mode thread between its announcement and its count until the exit's end is done.
+ * Before, the file kept the realloc counted without its event. */
+static __thread struct __memscope_tls_header late_block
+    __attribute__((tls_model("initial-exec"))) = {.disarmed = 1,
+                                                  .counters = __memscope_inline_scratch};
+static void *late_block_of(void) { return &late_block; }
+static struct __memscope_site late_sites[] = {
+    {.id = 0x5551, .frames = alloc_frame, .nframes = 1, .api = MEMSCOPE_API_REALLOC,
+     .tls_slot = 32},
+};
+static struct __memscope_module late_module = {
+    .abi_version = MEMSCOPE_ABI_VERSION, .nsites = 1, .sites = late_sites, .name = "late.c",
+    .tls_block = late_block_of, .tls_size = sizeof late_block};
+
+static void wait_for_the_end_in_realloc(const void *old) {
+  (void)old;
+  ms_realloc_test_hook = NULL; /* (once) */
+  sem_post(&joined);
+  while (sem_wait(&ended) != 0) {
+  }
+}
+
+static void *one_late_realloc(void *arg) {
+  (void)arg;
+  __memscope_free(__memscope_malloc(8, &sites[0]), &sites[1]); /* (joined: the table) */
+  ms_realloc_test_hook = wait_for_the_end_in_realloc;
+  __memscope_real_free(__memscope_realloc_inline_slow(NULL, 40, &late_sites[0], &late_block));
+  return NULL;
+}
+
+START_TEST(a_call_the_exit_stopped_waiting_for_leaves_the_counts) {
+  start_in_temp_dir();
+  __memscope_register_module_v6(&module);
+  __memscope_register_module_v6(&late_module);
+  sem_init(&joined, 0, 0);
+  sem_init(&ended, 0, 0);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, one_late_realloc, NULL), 0);
+  while (sem_wait(&joined) != 0) {
+  }
+  ck_assert_int_eq(ms_session_stop("exit", ms_os_now_ns()), 0); /* (waits 1 s, in vain) */
+  sem_post(&ended);
+  pthread_join(th, NULL);
+  struct record_list l;
+  read_own_file(&l);
+  static struct event_view ev[16];
+  size_t nb, n = collect_events(&l, ev, 16, NULL, &nb);
+  uint64_t events = 0, calls, bytes;
+  for (size_t i = 0; i < n; i++) events += ev[i].site == late_sites[0].id;
+  site_totals(&l, late_sites[0].id, &calls, &bytes);
+  ck_assert_uint_eq(events, 0);
+  ck_assert_msg(calls == 0, "the realloc: %llu calls counted, no event", (unsigned long long)calls);
+  site_totals(&l, sites[0].id, &calls, &bytes);
+  ck_assert_uint_eq(calls, 1); /* (the thread's pair before) */
+  records_free(&l);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime_recording");
   TCase *tc = tcase_create("recording");
@@ -612,6 +673,7 @@ int main(void) {
   tcase_add_test(tc, a_fork_child_starts_without_its_parents_early_drops);
   tcase_add_test(tc, a_thread_joining_as_the_exit_ends_the_session_counts_nothing);
   tcase_add_test(tc, a_thread_joining_as_a_stop_ends_the_session_counts_nothing);
+  tcase_add_test(tc, a_call_the_exit_stopped_waiting_for_leaves_the_counts);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
