@@ -543,6 +543,9 @@ extern void (*ms_thread_setup_test_hook)(void);
 /* Tests only (the same file): run during set-up once the thread's record is in the
  * registry and before the thread holds it (no lock held, the thread busy). */
 extern void (*ms_thread_setup_window_test_hook)(void);
+/* Tests only (test_recording.c): run on a thread that has just joined a session, before
+ * its first call announces itself (no lock held, the thread busy). */
+extern void (*ms_thread_join_test_hook)(void);
 /* Tests only: called by realloc's slow paths right after the allocator's realloc
  * returned, with the old block's address (a load per slow realloc). */
 extern void (*ms_realloc_test_hook)(const void *old);
@@ -839,8 +842,13 @@ static inline int ms_thread_ready(struct ms_thread *t) {
     atomic_store_explicit(&r->in_event, 1, memory_order_relaxed);
     ms_fence_light();
   }
-  return ms_thread_counters(t) && !t->busy && t->session == ms_session() && ms_tracing() &&
-         !(announce && atomic_load_explicit(&ms_session_closing, memory_order_relaxed));
+  /* The closing flag before the session (an acquire): a stop that ran whole since the
+   * announcement's fence has cleared the flag again, and has turned the session off
+   * before that, so a thread that reads the flag cleared then reads the session off.
+   * (In the other order a thread could read the session on, then the flag cleared.) */
+  return ms_thread_counters(t) && !t->busy &&
+         !(announce && atomic_load_explicit(&ms_session_closing, memory_order_acquire)) &&
+         t->session == ms_session() && ms_tracing();
 }
 static inline int ms_thread_ensure(struct ms_thread *t) {
   if (MS_LIKELY(ms_thread_ready(t))) return 1;

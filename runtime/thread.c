@@ -459,6 +459,7 @@ static int counters_reserve(struct ms_thread_rec *r) {
 
 void (*ms_thread_setup_test_hook)(void); /* (a load per thread set-up) */
 void (*ms_thread_setup_window_test_hook)(void); /* (the same) */
+void (*ms_thread_join_test_hook)(void); /* (a load per join) */
 
 /* The thread's first recording event in this process: a record (an ended thread's,
  * with its table, when there is one: no system call), the registry. */
@@ -560,15 +561,24 @@ int ms_thread_ensure_slow(struct ms_thread *t) {
   int ok = ms_tracing() && (t->rec || thread_setup(t));
   if (ok) {
     uint32_t session = ms_session();
-    if (t->session != session) join_session(t, session);
+    if (t->session != session) {
+      join_session(t, session);
+      if (MS_UNLIKELY(ms_thread_join_test_hook != NULL)) ms_thread_join_test_hook();
+    }
     __atomic_store_n(&t->counters, t->counters_mem, __ATOMIC_RELAXED);
     /* (not the resource sampler: this may be a signal handler's call, resource.c) */
     /* A thread that just joined a full-mode session announces its event as
      * ms_thread_ensure does (it could not before: record_all was not set yet), or a
-     * stop meanwhile would not wait for it and would keep its count without its event. */
+     * stop meanwhile would not wait for it and would keep its count without its event.
+     * Then the session is checked again, closing flag first: a stop or the exit that
+     * ran whole since the check above (while the thread set up and joined) has cleared
+     * the flag by now, and only finds the session off.  Checking the flag alone, such a
+     * thread counted its call after the end and dropped its event (at exit its table is
+     * the file's count: hostile/join_at_end, about 1 exit in 300 under load). */
     if (t->record_all) {
       atomic_store_explicit(&t->rec->in_event, 1, memory_order_seq_cst);
-      ok = !atomic_load_explicit(&ms_session_closing, memory_order_seq_cst);
+      ok = !atomic_load_explicit(&ms_session_closing, memory_order_seq_cst) && ms_tracing() &&
+           t->session == ms_session();
     }
   } else {
     detach(t);
@@ -604,8 +614,12 @@ uint64_t *ms_thread_stack_room(struct ms_thread *t, uint32_t frames) {
   return t->frames;
 }
 
+/* events_next: the event's session ended before the output lock was ours. */
+#define MS_EVENTS_SESSION_GONE (-2)
+
 /* A new EVENTS chunk with room for `need` bytes of content: 1, or 0 when there is none
- * (no file, no room: the caller counts it in lost_events), or -1 when the event is
+ * (no file, no room: the caller counts it in lost_events), MS_EVENTS_SESSION_GONE when
+ * the event's session has ended (session_gone), or -1 when the event is
  * dropped and counted as dropped: a fork under way kept the output lock too long, or the
  * chunk could not be added for another reason (an I/O error, no memory for the mapping,
  * the file's descriptor no longer ours), which lost_events ("for want of space") does
@@ -622,13 +636,14 @@ static int events_next(struct ms_thread *t, uint32_t need) {
     return -1;
   }
   /* An event of a session that has ended since the thread's check (a memscope_start()
-   * took the lock meanwhile) was counted in that session: it does not go into the next
-   * one's file, where it would stand for a call of its own.  The open fails only when
+   * or a stop took the lock meanwhile) does not go into the next one's file, where it
+   * would stand for a call of its own (session_gone).  The open fails only when
    * the session has no file and will get none (a failed creation is not tried again in
    * the session, output.c; in a fatal signal's handler the lock is never let go): no
    * report will show this call, so the loss has nowhere to be counted, and the call stays
    * counted for memscope_snapshot(), which stays exact. */
-  if (ms_tracing() && t->session == ms_session() && ms_output_open_locked() == 0) {
+  int gone = !ms_tracing() || t->session != ms_session();
+  if (!gone && ms_output_open_locked() == 0) {
     uint32_t gen = atomic_load_explicit(&ms_output_gen, memory_order_acquire);
     if (gen != t->ev_gen) {
       events_reset(t);
@@ -649,6 +664,7 @@ static int events_next(struct ms_thread *t, uint32_t need) {
     }
   }
   ms_output_unlock();
+  if (gone) return MS_EVENTS_SESSION_GONE;
   if (failed) {
     ms_thread_note_dropped(t);
     return -1;
@@ -693,14 +709,29 @@ void ms_thread_push_event(struct ms_thread *t, const struct ms_event *ev) {
   ms_thread_push_item(t, &e, ev->nstack);
 }
 
+/* The call's session ended after its check and before its event was stored: a stop or
+ * the exit that stopped waiting for it (ms_threads_quiesce_locked's 1 s ran out), or a
+ * memscope_start(), which does not wait.  Its event is dropped (after the end, or in the
+ * next session's file where it would stand for a call of its own).  Ended for good, its
+ * call leaves the counts too, as a dropped call does (uncount): at exit the table is the
+ * file's count, and a stop's snapshot then holds the call only if it was counted before
+ * it (counts and events disagree there, and the merge says so).  Under the registry lock,
+ * so that no memscope_start() takes the thread's base between the check and the uncount
+ * (its session would start one call above the thread's counts).  After a
+ * memscope_start() the call stays counted: the new session's base may hold it already.
+ * The announcement ends first: a later stop, holding that lock, would wait for it.
+ * Costs nothing unless it happens. */
+static void session_gone(struct ms_thread *t, const struct ms_codec_event *e) {
+  if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
+  if (!t->record_all || !ms_lock_unless_forking(&registry_lock)) return;
+  if (!ms_tracing() && t->session == ms_session()) uncount(t, e);
+  pthread_mutex_unlock(&registry_lock);
+}
+
 void ms_thread_push_item(struct ms_thread *t, struct ms_codec_event *e, uint32_t nstack) {
   const uint32_t hdr = sizeof(struct ms_chunk_header);
-  /* The session ended since this call's check (a stop that did not wait for it): its
-   * count is not in the session's last snapshot, so neither is its event.  Seen once in
-   * 40 stops of 8 full-mode threads under load: an event 59 ms after the stop, in the
-   * chunk the thread still had. */
   if (MS_UNLIKELY(!ms_tracing() || t->session != ms_session())) {
-    if (t->rec) atomic_store_explicit(&t->rec->in_event, 0, memory_order_release);
+    session_gone(t, e);
     return;
   }
   uint32_t n = nstack && t->frames ? nstack : 0;
@@ -710,7 +741,9 @@ void ms_thread_push_item(struct ms_thread *t, struct ms_codec_event *e, uint32_t
                   t->ev_gen != atomic_load_explicit(&ms_output_gen, memory_order_relaxed))) {
     int got = events_next(t, need);
     if (got <= 0) {
-      if (got < 0)
+      if (got == MS_EVENTS_SESSION_GONE)
+        session_gone(t, e);
+      else if (got < 0)
         uncount(t, e); /* (before the announcement ends: a stop's snapshot comes after) */
       else if (ms_chunks_full())
         ms_chunks_note_lost(1);

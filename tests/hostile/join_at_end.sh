@@ -2,7 +2,10 @@
 # The session ends (memscope_stop() from main, or exit) while short-lived threads keep
 # starting and joining it, full mode, 5 runs per runtime and ending: every site's count
 # equals its events.  (A thread that joined a full-mode session did not announce its
-# first event, so the stop did not wait for it: 21 of 30 runs disagreed before.)
+# first event, so the stop did not wait for it: 21 of 30 runs disagreed before.  Then one
+# that the exit's end ran through whole while it joined found the closing flag cleared
+# again, counted its call after the end and dropped the event: about 1 exit in 300 under
+# load, one malloc more than its events; unit/runtime_recording reproduces it with a hook.)
 source "$(dirname "$0")/lib.sh"
 build_static churn_static "$MS_PROGRAMS/churn_threads.c"
 build_shared churn_shared "$MS_PROGRAMS/churn_threads.c"
