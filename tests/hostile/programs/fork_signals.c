@@ -7,7 +7,8 @@
  *     shard's lock and, for its stack, the stack store's);
  *   - a thread forks in a loop; each child leaks CHILD_LEAKS blocks of 48 bytes and
  *     calls exit(), so that its own profile lists them; the parent waits up to 10 s for
- *     it (more: hung, killed).
+ *     it (more: hung, killed).  It runs SECONDS, and on until the forker has made
+ *     MIN_FORKS forks (30 s more at most).
  * The runtime used to hold the table's locks across fork, and glibc's fork then waits for
  * the arena locks: a worker interrupted inside malloc, its handler waiting for a shard,
  * and the fork waiting for that worker hung the program.
@@ -30,6 +31,7 @@
 #define WORKERS 3
 #define PARENT_LEAKS 5
 #define CHILD_LEAKS 3
+#define MIN_FORKS 3
 
 static atomic_int stop;
 static atomic_long n_forks, n_hung, n_bad, n_signals, n_rounds;
@@ -146,6 +148,12 @@ int main(int argc, char **argv) {
   pthread_create(&sig, NULL, signaller, NULL);
   pthread_create(&fk, NULL, forker, NULL);
   nap_us((long)(seconds * 1e6));
+  /* Then on until MIN_FORKS forks (at most 30 s more): on a loaded machine one fork may
+   * take up the whole time (a recording waits up to 500 ms for it, init.c, and each
+   * thread it waits for may be descheduled), and the test asks for a few. */
+  for (double until = now_s() + 30;
+       atomic_load(&n_forks) < MIN_FORKS && now_s() < until;)
+    nap_us(10000);
   atomic_store(&stop, 1);
   pthread_join(sig, NULL);
   pthread_join(fk, NULL);
