@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stacks on every sampled event, from a safe unwinder (issue 16, item 1): stacks_storm.c
-# runs for 3 s threads started and joined in a loop, a dlopen/dlclose loop of an
+# runs for 3 s (and on until it did enough for the checks below, at most 60 s) threads
+# started and joined in a loop, a dlopen/dlclose loop of an
 # instrumented library whose constructor and destructor allocate, a fork loop whose
 # children allocate, and signals at a high rate whose handler maps memory (recorded,
 # sampled, unwound) and allocates where the program says it may.  With the default
@@ -38,7 +39,7 @@ d = json.load(open(sys.argv[1])); mode = sys.argv[3]
 n = dict(line.split() for line in open(sys.argv[2]))
 short, dlopens = int(n["short"]), int(n["dlopens"])
 bad = []
-if short < 8 or dlopens < 8:
+if short < 8 or dlopens < 8 or int(n["handler_mallocs"]) < 64:  # the program's minimums
     bad.append(f"too little happened: {n}")
 sites = {}
 for s in d["sites"]:

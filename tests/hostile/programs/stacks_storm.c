@@ -17,6 +17,10 @@
  * it and calls it again waits for ever on the arena lock its own thread holds), with or
  * without memscope, so a malloc there would test glibc, not memscope.  Flagged this way,
  * the handler's sampled mallocs unwind through the signal frame into spin_compute.
+ * It runs SECONDS, and on until the test has enough to check (MIN_SHORT threads,
+ * MIN_DLOPENS loads, MIN_HANDLER_MALLOCS mallocs in handlers: at the test's 256-byte
+ * interval about 1 in 6 of the 48-byte ones is sampled, so 64 leave no sampled one about
+ * once in 10^5), at most MAX_SECONDS: a loaded machine may run a thread little for seconds.
  * Prints a fixed line (the same with and without memscope) and writes the counts the
  * merged profile must show to COUNTS.
  * Usage: stacks_storm SECONDS COUNTS LIBRARY */
@@ -34,6 +38,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define MIN_SHORT 8
+#define MIN_DLOPENS 8
+#define MIN_HANDLER_MALLOCS 64
+#define MAX_SECONDS 60
 
 static atomic_int stop;
 static atomic_long n_short, n_dlopens, n_forks, n_hung, n_signals, n_handler_mallocs;
@@ -239,9 +248,13 @@ int main(int argc, char **argv) {
   struct itimerval it = {{0, 500}, {0, 500}};
   setitimer(ITIMER_PROF, &it, NULL);
 
-  double until = now_s() + seconds;
+  double start = now_s(), until = start + seconds;
   unsigned x = 1;
-  while (now_s() < until) { /* main allocates too, and spins where a handler may */
+  /* main allocates too, and spins where a handler may */
+  while (now_s() < until ||
+         ((atomic_load(&n_short) < MIN_SHORT || atomic_load(&n_dlopens) < MIN_DLOPENS ||
+           atomic_load(&n_handler_mallocs) < MIN_HANDLER_MALLOCS) &&
+          now_s() - start < MAX_SECONDS)) {
     x = spin_compute(x);
     USE_BLOCK(200);
   }
