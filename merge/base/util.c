@@ -1,10 +1,12 @@
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static void out_of_memory(size_t size) {
   fprintf(stderr, "memscope-merge: out of memory (asked for %zu bytes)\n", size);
@@ -100,4 +102,19 @@ void mg_grow_zeroed(void **array, size_t *cap, size_t need, size_t elem) {
   size_t old = *cap;
   mg_grow(array, cap, need, elem);
   memset((char *)*array + old * elem, 0, (*cap - old) * elem);
+}
+
+long mg_pread_full(int fd, void *buf, size_t len, uint64_t off) {
+  size_t have = 0;
+  while (have < len) {
+    ssize_t n = pread(fd, (char *)buf + have, len - have, (off_t)(off + have));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    if (n == 0) /* the file's end */
+      break;
+    have += (size_t)n;
+  }
+  return (long)have;
 }

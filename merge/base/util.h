@@ -8,6 +8,7 @@
 #define MEMSCOPE_MERGE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void *mg_xmalloc(size_t size);
 void *mg_xcalloc(size_t nmemb, size_t size);
@@ -27,6 +28,9 @@ void mg_grow(void **array, size_t *cap, size_t need, size_t elem);
  * most when the merge fills its window (docs/merge.md, "Performance").  Only worth it for
  * large ranges; does nothing where the kernel cannot (before Linux 5.14). */
 void mg_prefault(void *p, size_t len);
+/* len bytes of fd at off into buf, through interruptions and short reads: how many were
+ * read (fewer than len only at the file's end), or -1 with errno set. */
+long mg_pread_full(int fd, void *buf, size_t len, uint64_t off);
 /* size bytes for an array that is probed at random (the live-block table), freed with
  * free(): from 2 MiB up, on 2 MiB boundaries and backed by huge pages where the system
  * gives them on request (madvise), so that its probes do not each miss the TLB too. */

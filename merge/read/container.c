@@ -66,16 +66,10 @@ static const uint8_t *get(struct getter *g, uint64_t off, size_t len) {
     mg_prefault(g->buf + g->mapped, len - g->mapped);
     g->mapped = len;
   }
-  size_t have = 0;
-  while (have < len) {
-    ssize_t n = pread(g->src->fd, g->buf + have, len - have, (off_t)(off + have));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) { /* 0: the file shrank since it was measured */
-      g->err = n < 0 ? errno : EIO;
-      return NULL;
-    }
-    have += (size_t)n;
+  long got = mg_pread_full(g->src->fd, g->buf, len, off);
+  if (got != (long)len) { /* short: the file shrank since it was measured */
+    g->err = got < 0 ? errno : EIO;
+    return NULL;
   }
   return g->buf;
 }
@@ -640,7 +634,7 @@ static void read_events(struct reader *r) {
   struct pipeline pl = {r, NULL, r->jobs > 1 ? ahead + 1 : 1};
   pl.jobs = mg_xcalloc(pl.njobs, sizeof *pl.jobs);
   if (!r->src.data && r->nevents)
-    r->reread = mg_reread_open(r->src.fd, r->name);
+    r->reread = mg_reread_open(r->src.fd);
   for (size_t j = 0; j < pl.njobs; j++)
     pl.jobs[j].get.src = &r->src;
   if (r->jobs > 1 && r->nevents > 1) {

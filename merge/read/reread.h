@@ -16,10 +16,9 @@
 struct mg_reread;
 
 /* NULL when the descriptor cannot be duplicated (the consumer keeps bytes instead). */
-struct mg_reread *mg_reread_open(int fd, const char *name);
+struct mg_reread *mg_reread_open(int fd);
 struct mg_reread *mg_reread_hold(struct mg_reread *rr);
 void mg_reread_drop(struct mg_reread *rr);
-const char *mg_reread_name(const struct mg_reread *rr);
 
 /* Up to len bytes at off into buf; how many (fewer only at the file's end: it shrank),
  * or -1 with errno set when the system refused. */

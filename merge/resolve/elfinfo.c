@@ -9,17 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
+
 static bool read_at(int fd, void *buf, size_t len, uint64_t off) {
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    done += (size_t)n;
-  }
-  return true;
+  return mg_pread_full(fd, buf, len, off) == (long)len;
 }
 
 /* Looks for NT_GNU_BUILD_ID in the notes at [off, off + size). */
