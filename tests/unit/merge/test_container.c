@@ -605,7 +605,9 @@ END_TEST
 
 /* One thread after a full disk: 1 allocation event at A, none at F; its table counts 3
  * allocations (30 bytes) at A and 2 frees at F, so its events are 4 calls short. */
-static struct mg_profile *short_by_four(struct fx *f, uint64_t lost_events) {
+/* ... ended in order (an END record with that reason) unless end_reason is NULL. */
+static struct mg_profile *short_by_four(struct fx *f, uint64_t lost_events,
+                                        const char *end_reason) {
   start(f);
   fx_status(f, &(struct ms_file_status){.flags = MS_STATUS_DISK_FULL,
                                         .full_ns = 1000 + 500000000ull,
@@ -616,6 +618,8 @@ static struct mg_profile *short_by_four(struct fx *f, uint64_t lost_events) {
   t[fx_slot(f, SITE_A)] = (struct ms_table_slot){3, 30, 10, 0};
   t[fx_slot(f, SITE_F)] = (struct ms_table_slot){2, 0, 0, 0};
   fx_table(f, 1, 0, 4, t);
+  if (end_reason)
+    fx_end(f, 300, end_reason);
   return read_fx(f, f->buf.size);
 }
 
@@ -633,7 +637,7 @@ static char *json_of(struct mg_profile *p) {
  * the reports say which figures miss them; when it does not, they disagree. */
 START_TEST(test_lost_events_not_disagreement) {
   struct fx f;
-  struct mg_profile *p = short_by_four(&f, 4);
+  struct mg_profile *p = short_by_four(&f, 4, NULL);
   const struct mg_process *proc = p->inputs[0].process;
   ck_assert_int_eq(p->inputs[0].problem.status, MG_DECODE_OK);
   ck_assert_uint_eq(proc->disagreeing_sites, 0);
@@ -661,7 +665,7 @@ START_TEST(test_lost_events_not_disagreement) {
 
   /* 2 events lost and the one call a thread counted from its table may lack (killed
    * mid-call) make 3, not 4: the loss does not explain them. */
-  p = short_by_four(&f, 2);
+  p = short_by_four(&f, 2, NULL);
   proc = p->inputs[0].process;
   ck_assert_uint_eq(proc->disagreeing_sites, 2);
   ck_assert_uint_eq(proc->short_sites, 0);
@@ -731,22 +735,12 @@ START_TEST(test_counted_from_table_after_end) {
 
   /* Short by 4 with 3 events lost: without END a kill mid-call makes up the fourth;
    * with it nothing does. */
-  p = short_by_four(&f, 3);
+  p = short_by_four(&f, 3, NULL);
   ck_assert_uint_eq(p->inputs[0].process->disagreeing_sites, 0);
   ck_assert_uint_eq(p->inputs[0].process->short_calls, 4);
   mg_profile_free(p);
   fx_destroy(&f);
-  start(&f);
-  fx_status(&f, &(struct ms_file_status){.flags = MS_STATUS_DISK_FULL, .full_ns = 2000,
-                                         .lost_events = 3});
-  fx_events(&f, 1, 700, 1);
-  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
-  memset(t, 0, sizeof t);
-  t[fx_slot(&f, SITE_A)] = (struct ms_table_slot){3, 30, 10, 0};
-  t[fx_slot(&f, SITE_F)] = (struct ms_table_slot){2, 0, 0, 0};
-  fx_table(&f, 1, 0, 4, t);
-  fx_end(&f, 300, "exit");
-  p = read_fx(&f, f.buf.size);
+  p = short_by_four(&f, 3, "exit");
   ck_assert_uint_eq(p->inputs[0].process->disagreeing_sites, 2);
   ck_assert_uint_eq(p->inputs[0].process->short_calls, 0);
   mg_profile_free(p);
