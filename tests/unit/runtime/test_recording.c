@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -468,27 +467,22 @@ END_TEST
  * helper thread tries a held lock while the fork's prepare handler waits for it. */
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
 static sem_t ready, try_now, tried;
-static int tries_per_fork; /* this fork: the helper's tries, then the main thread's */
-static double waited_s[2][3]; /* [fork][try]: how long each try took */
+/* [fork][try]: tries 0 and 1 the helper's, 2 the forking thread's */
+static double waited_s[2][3]; /* how long each try took */
 static int taken[2][3];
 static int fork_index;
 
-static double seconds_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 static void try_held_lock(int k) {
-  double t0 = seconds_now();
+  uint64_t t0 = ms_os_now_ns();
   taken[fork_index][k] = ms_lock_unless_forking(&held);
-  waited_s[fork_index][k] = seconds_now() - t0;
+  waited_s[fork_index][k] = (double)(ms_os_now_ns() - t0) / 1e9;
 }
 static void *helper_tries(void *arg) {
   (void)arg;
   sem_post(&ready); /* (its start is done: a thread's set-up takes locks the fork holds) */
   for (int f = 0; f < 2; f++) {
     sem_wait(&try_now);
-    for (int k = 0; k < tries_per_fork; k++) try_held_lock(k);
+    for (int k = 0; k < 2; k++) try_held_lock(k);
     sem_post(&tried);
   }
   return NULL;
@@ -509,7 +503,6 @@ START_TEST(a_thread_that_gave_up_in_a_fork_gives_up_at_once) {
   sem_wait(&ready);
   ms_fork_test_hook = during_fork;
   for (fork_index = 0; fork_index < 2; fork_index++) {
-    tries_per_fork = 2;
     pid_t child = fork();
     if (child == 0) _exit(0);
     int status;
