@@ -303,8 +303,9 @@ void ms_free_slow(const struct __memscope_site *site, const void *p) {
 void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64_t size,
                      const void *p, uint64_t begin, const struct ms_realloc_old *o) {
   struct ms_thread *t = &ms_self;
+  /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
+  int released = old && (p || size == 0);
   if (!ms_thread_ensure(t)) {
-    int released = old && (p || size == 0);
     if (!ms_realloc_settle_old(t, old, released, o) && released) ms_leak_forget(t, old);
     return;
   }
@@ -313,8 +314,6 @@ void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64
     return;
   }
   if (p) ms_count(ms_site_counter(t->counters_mem, site), size);
-  /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
-  int released = old && (p || size == 0);
   t->counters_mem[MS_SLOT_RELEASES].calls += (uint64_t)released;
   uint64_t now = ms_os_now_ns();
   ms_realloc_settle_old(t, old, released, o);
