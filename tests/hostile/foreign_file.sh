@@ -25,7 +25,7 @@ run() {
 }
 # fast NAME LIMIT_MS: the call took less than LIMIT_MS (a behaviour bound, not a benchmark:
 # the whole file would take tens of seconds).  Wall time, so the limits leave room for a
-# loaded CI machine (each call takes 5-30 ms idle).
+# loaded CI machine (each call takes 25-55 ms idle).
 fast() {
   (( ms < $2 )) || fail "$1: took $ms ms, expected under $2 ms"
   echo "$1: $ms ms"

@@ -8,10 +8,11 @@
 # output); there a recording gives up after waiting 500 ms for a fork (init.c), and says
 # so (dropped events): full mode hung 2 runs in 4 before.  Two runs of 2 s in leaks
 # mode and one in full mode (each longer if 2 forks and 100 signals take longer on a
-# loaded machine, up to 40 s: the program waits for them, the test checks them): each finishes (no hang: killed after 60 s), no child hangs,
-# and every profile lists exactly its own leaks: the parent 5 blocks of 333 bytes, each
-# child 3 of 48 and nothing of its parent's; the handler's mappings and the workers'
-# blocks, all freed, none; mmap and munmap calls match.  (In full mode the parent's
+# loaded machine, up to 40 s: the program waits for them, the test checks them): each
+# finishes (no hang: killed after 60 s), no child hangs, and every profile lists
+# exactly its own leaks: the parent 5 blocks of 333 bytes, each child 3 of 48 and
+# nothing of its parent's; the handler's mappings and the workers' blocks, all freed,
+# none; mmap and munmap calls match.  (In full mode the parent's
 # figures are exact only when no recording gave up: checked then.  Its counts and events
 # agree either way: a dropped full-mode call leaves the counts too, thread.c.)
 source "$(dirname "$0")/lib.sh"
