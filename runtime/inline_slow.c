@@ -94,9 +94,13 @@ MS_EXPORT void *__memscope_realloc_inline_slow(void *old, size_t size,
   struct __memscope_tls_header *h = block;
   struct ms_thread *t = &ms_self;
   give_back(t, h, size);
-  if (!ms_inline_ready(t, h, site)) {
+  if (!ms_inline_ready(t, h, site)) { /* as ms_realloc_slow's thread that does not record */
+    struct ms_realloc_old o;
+    ms_realloc_take_old(t, old, &o); /* out of the live set before the call (internal.h) */
     void *p = ms_real_realloc(old, size);
-    if (p || size == 0) ms_leak_forget(t, old);
+    if (MS_UNLIKELY(ms_realloc_test_hook != NULL)) ms_realloc_test_hook(old);
+    int released = old && (p || size == 0);
+    if (!ms_realloc_settle_old(t, old, released, &o) && released) ms_leak_forget(t, old);
     return p;
   }
   /* Full mode (every call an event): its lane, the session checked above already.

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "memscope.h"
 #include "record_reader.h"
 
 static const struct __memscope_frame frame[] = {{"f", "l.c", 1, 1}};
@@ -70,11 +71,48 @@ START_TEST(a_realloc_takes_its_old_block_out_of_the_table_before_the_call) {
 }
 END_TEST
 
+/* The same through an inline site's slow path, on a thread whose tracing is off: its
+ * realloc is not recorded, yet its old block leaves the table, and before the call. */
+static __thread struct __memscope_tls_header block
+    __attribute__((tls_model("initial-exec"))) = {.disarmed = 1,
+                                                  .counters = __memscope_inline_scratch};
+
+START_TEST(an_inline_realloc_of_a_thread_not_tracing_takes_its_old_block_out_first) {
+  make_temp_dir(dir, sizeof dir);
+  strcpy(ms_config.out_dir, dir);
+  __memscope_register_module_v6(&module);
+  char *a = __memscope_malloc(4 << 20, &sites[0]);
+  ck_assert_int_eq(memscope_thread_tracing(0), 1);
+  ms_realloc_test_hook = take_over_old_address;
+  hook_found_old = -1;
+  char *b = __memscope_realloc_inline_slow(a, 8 << 20, &sites[2], &block);
+  ms_realloc_test_hook = NULL;
+  ck_assert_ptr_nonnull(b);
+  ck_assert_ptr_ne(a, b);
+  ck_assert_int_eq(hook_found_old, 0); /* out before the call returned */
+  size_t records;
+  ck_assert_uint_eq(recorded_size(a, &records), 777); /* the other block kept */
+  ck_assert_uint_eq(records, 1);
+
+  /* Failed: the old block keeps its record. */
+  ck_assert_int_eq(memscope_thread_tracing(1), 0);
+  char *c = __memscope_malloc(4 << 20, &sites[0]);
+  ck_assert_int_eq(memscope_thread_tracing(0), 1);
+  ck_assert_ptr_null(__memscope_realloc_inline_slow(c, (size_t)1 << 62, &sites[2], &block));
+  ck_assert_uint_eq(recorded_size(c, &records), 4 << 20);
+  ck_assert_uint_eq(records, 1);
+  ck_assert_int_eq(memscope_thread_tracing(1), 0);
+  __memscope_free(b, &sites[1]);
+  __memscope_free(c, &sites[1]);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime_leaks_realloc");
   TCase *tc = tcase_create("leaks");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, a_realloc_takes_its_old_block_out_of_the_table_before_the_call);
+  tcase_add_test(tc, an_inline_realloc_of_a_thread_not_tracing_takes_its_old_block_out_first);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
