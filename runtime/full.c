@@ -25,8 +25,7 @@ void ms_full_realloc(struct ms_thread *t, const struct __memscope_site *site, co
                      uint64_t size, const void *p, uint64_t begin,
                      const struct ms_realloc_old *o) {
   if (p) ms_count(ms_site_counter(t->counters_mem, site), size);
-  /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
-  int released = old && (p || size == 0);
+  int released = ms_realloc_released(old, size, p);
   t->counters_mem[MS_SLOT_RELEASES].calls += (uint64_t)released;
   uint64_t now = ms_os_now_ns();
   /* (how long it took, saturated at the 32 bits ms_event carries elsewhere) */
@@ -49,9 +48,7 @@ void *ms_full_realloc_call(struct ms_thread *t, void *old, size_t size,
                            const struct __memscope_site *site) {
   uint64_t begin = old ? ms_os_before_ns() : 0;
   struct ms_realloc_old o;
-  ms_realloc_take_old(t, old, &o);
-  void *p = ms_real_realloc(old, size);
-  if (MS_UNLIKELY(ms_realloc_test_hook != NULL)) ms_realloc_test_hook(old);
+  void *p = ms_realloc_taking_old(t, old, size, &o);
   ms_full_realloc(t, site, old, size, p, begin, &o);
   return p;
 }

@@ -96,10 +96,8 @@ MS_EXPORT void *__memscope_realloc_inline_slow(void *old, size_t size,
   give_back(t, h, size);
   if (!ms_inline_ready(t, h, site)) { /* as ms_realloc_slow's thread that does not record */
     struct ms_realloc_old o;
-    ms_realloc_take_old(t, old, &o); /* out of the live set before the call (internal.h) */
-    void *p = ms_real_realloc(old, size);
-    if (MS_UNLIKELY(ms_realloc_test_hook != NULL)) ms_realloc_test_hook(old);
-    int released = old && (p || size == 0);
+    void *p = ms_realloc_taking_old(t, old, size, &o);
+    int released = ms_realloc_released(old, size, p);
     if (!ms_realloc_settle_old(t, old, released, &o) && released) ms_leak_forget(t, old);
     return p;
   }
@@ -110,11 +108,8 @@ MS_EXPORT void *__memscope_realloc_inline_slow(void *old, size_t size,
   if (h->disarmed || ms_config.mode == MS_MODE_LEAKS) return ms_realloc_slow_call(old, size, site);
   uint64_t begin = ms_begin_realloc(old);
   struct ms_realloc_old o;
-  ms_realloc_take_old(t, old, &o);
-  void *p = ms_real_realloc(old, size);
-  if (MS_UNLIKELY(ms_realloc_test_hook != NULL)) ms_realloc_test_hook(old);
-  /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
-  int released = old && (p || size == 0);
+  void *p = ms_realloc_taking_old(t, old, size, &o);
+  int released = ms_realloc_released(old, size, p);
   t->counters_mem[MS_SLOT_RELEASES].calls += (uint64_t)released;
   ms_realloc_settle_old(t, old, released, &o);
   if (begin && released) ms_sample_free(t, site, old, begin, &o);

@@ -674,6 +674,19 @@ static inline int ms_realloc_settle_old(struct ms_thread *t, const void *old, in
   }
   return 1;
 }
+/* A realloc made by a slow path: its old block out of the live set first, then the
+ * allocator, then the tests' hook; ms_realloc_settle_old after.  The old block is gone
+ * (`released`) when the call returned a block, or freed it (size 0, glibc). */
+static inline void *ms_realloc_taking_old(struct ms_thread *t, void *old, size_t size,
+                                          struct ms_realloc_old *o) {
+  ms_realloc_take_old(t, old, o);
+  void *p = ms_real_realloc(old, size);
+  if (MS_UNLIKELY(ms_realloc_test_hook != NULL)) ms_realloc_test_hook(old);
+  return p;
+}
+static inline int ms_realloc_released(const void *old, uint64_t size, const void *p) {
+  return old && (p || size == 0);
+}
 /* Weighted bytes of sampled blocks freed by threads that have ended. */
 extern _Atomic int64_t ms_est_live_of_ended_threads;
 

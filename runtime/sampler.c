@@ -303,8 +303,7 @@ void ms_free_slow(const struct __memscope_site *site, const void *p) {
 void ms_realloc_slow(const struct __memscope_site *site, const void *old, uint64_t size,
                      const void *p, uint64_t begin, const struct ms_realloc_old *o) {
   struct ms_thread *t = &ms_self;
-  /* The old block is gone when the call returned one, or freed it (size 0, glibc). */
-  int released = old && (p || size == 0);
+  int released = ms_realloc_released(old, size, p);
   if (!ms_thread_ensure(t)) {
     if (!ms_realloc_settle_old(t, old, released, o) && released) ms_leak_forget(t, old);
     return;
@@ -350,9 +349,7 @@ void (*ms_realloc_test_hook)(const void *old);
 void *ms_realloc_slow_call(void *old, size_t size, const struct __memscope_site *site) {
   uint64_t begin = ms_begin_realloc(old);
   struct ms_realloc_old o;
-  ms_realloc_take_old(&ms_self, old, &o);
-  void *p = ms_real_realloc(old, size);
-  if (MS_UNLIKELY(ms_realloc_test_hook != NULL)) ms_realloc_test_hook(old);
+  void *p = ms_realloc_taking_old(&ms_self, old, size, &o);
   ms_realloc_slow(site, old, size, p, begin, &o);
   return p;
 }
