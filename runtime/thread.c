@@ -234,8 +234,10 @@ static uint32_t session_view_locked(struct ms_thread_rec *r, uint32_t slots, uin
 }
 
 /* session_counts, as left by session_view_locked, as r's COUNTERS record: 1 when it is
- * in the file. */
+ * in the file.  (No view, when its 8 MiB could not be mapped under an address-space
+ * limit: 0, as for a write that failed.) */
 static int write_counters_locked(const struct ms_thread_rec *r, struct ms_wbuf *b) {
+  if (!session_counts) return 0;
   uint32_t slots = ms_sites_slots_in_use();
   b->len = 0;
   b->failed = 0;
@@ -948,6 +950,7 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
     live += atomic_load_explicit(&r->est_live, memory_order_relaxed);
     if (!ms_tracing()) continue;
     uint32_t used = session_view_locked(r, slots, 0);
+    if (!session_counts) break; /* (no memory for the view: nothing to sum) */
     if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != session) continue;
     struct memscope_thread_counts c = {.thread = r->index, .os_tid = r->os_tid};
     for (uint32_t i = 0; i < slots; i++) {

@@ -1,0 +1,83 @@
+/* Under an address-space limit (RLIMIT_AS) the runtime's own mappings can fail at any
+ * time.  A stop and memscope_snapshot() each need an 8 MiB view of a thread's counts; a
+ * view that could not be mapped was read through a NULL pointer (a crash at the exit of
+ * a program that lowered its limit: hostile/address_limit).  Now a stop without it
+ * writes no COUNTERS record (the thread's table in the file keeps the counts) and a
+ * snapshot sums nothing. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "memscope.h"
+#include "record_reader.h"
+
+static const struct __memscope_frame frame[] = {{"f", "a.c", 1, 1}};
+static struct __memscope_site sites[] = {
+    {.id = 0xAA1, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_MALLOC},
+    {.id = 0xAA2, .frames = frame, .nframes = 1, .api = MEMSCOPE_API_FREE},
+};
+static struct __memscope_module module = {.abi_version = MEMSCOPE_ABI_VERSION, .nsites = 2,
+                                          .sites = sites, .name = "a.c"};
+
+static rlim_t address_space_now(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  rlim_t kib = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "VmSize:", 7) == 0) kib = (rlim_t)atol(line + 7);
+  if (f) fclose(f);
+  return kib * 1024;
+}
+
+START_TEST(a_stop_and_a_snapshot_without_room_for_their_view_do_not_crash) {
+  char dir[64], path[256];
+  make_temp_dir(dir, sizeof dir);
+  strcpy(ms_config.out_dir, dir);
+  __memscope_register_module_v6(&module);
+  for (int i = 0; i < 3; i++) __memscope_free(__memscope_malloc(100, &sites[0]), &sites[1]);
+
+  /* 1 MiB more than the process has now: no 8 MiB mapping fits (the soft limit only) */
+  struct rlimit old;
+  ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+  struct rlimit tight = {address_space_now() + (1 << 20), old.rlim_max};
+  ck_assert_int_eq(setrlimit(RLIMIT_AS, &tight), 0);
+  struct memscope_snapshot s;
+  memscope_snapshot(&s, NULL, 0);
+  ck_assert_uint_eq(s.allocations, 0); /* nothing summed: no view */
+  ck_assert_int_eq(memscope_stop(), 0);
+  ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+
+  /* The file: the counts from the thread's table, as after a kill. */
+  output_path(path, sizeof path, dir, ms_process.program, (long)getpid());
+  struct record_list l;
+  records_from_file(&l, path);
+  uint64_t calls, bytes;
+  site_totals(&l, sites[0].id, &calls, &bytes);
+  ck_assert_uint_eq(calls, 3);
+  ck_assert_uint_eq(bytes, 300);
+  site_totals(&l, sites[1].id, &calls, &bytes);
+  ck_assert_uint_eq(calls, 3);
+  records_free(&l);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("runtime_address_limit");
+  TCase *tc = tcase_create("limit");
+  tcase_set_timeout(tc, 60);
+#if !defined(__has_feature)
+#define __has_feature(x) 0
+#endif
+  /* (the sanitizers' runtimes map terabytes of shadow and more as they go) */
+#if !__has_feature(address_sanitizer) && !__has_feature(thread_sanitizer) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  tcase_add_test(tc, a_stop_and_a_snapshot_without_room_for_their_view_do_not_crash);
+#endif
+  suite_add_tcase(s, tc);
+  return run_suite(s);
+}
