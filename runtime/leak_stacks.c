@@ -2,8 +2,8 @@
  *
  * A block keeps a 32-bit reference to its stack instead of the frames: programs allocate
  * from few distinct stacks, so a million live blocks cost 4 MB of references, not
- * 8 bytes per frame each.  Stacks are appended to an arena ([n, frame, ...], 1 GiB of
- * address space reserved, pages used as written) and found again through a hash table
+ * 8 bytes per frame each.  Stacks are appended to an arena ([n, frame, ...], 128 MiB of
+ * address space reserved, pages used as written: about a million stacks of 15 frames) and found again through a hash table
  * of 2^22 references (16 MiB reserved), under one spin lock: the unwinding that comes
  * before (~1 us per stack) costs far more than the lock.  When either is full, blocks
  * get no stack (reference 0).  Nothing is ever removed: stacks outlive sessions.
@@ -20,7 +20,7 @@
 
 #include "internal.h"
 
-#define ARENA_WORDS ((size_t)1 << 27)
+#define ARENA_WORDS ((size_t)1 << 24)
 #define TABLE_BITS 22
 #define TABLE_SIZE ((size_t)1 << TABLE_BITS)
 

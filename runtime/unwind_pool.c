@@ -30,7 +30,7 @@
 #define MS_UNW_POOL_FN __attribute__((disable_sanitizer_instrumentation))
 
 #define MS_UNW_CACHE_BYTES ((size_t)1 << 18)
-#define MS_UNW_POOL_BLOCKS 2048u /* 512 MiB of address space */
+#define MS_UNW_POOL_BLOCKS 64u /* 16 MiB of address space */
 
 static char *pool;                 /* NULL: none (reserved by ms_unwind_pool_init) */
 static _Atomic uint32_t fresh;     /* blocks handed out at least once */
