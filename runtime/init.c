@@ -25,14 +25,20 @@ int ms_runtime_ready(void) {
   return atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE;
 }
 
-/* The program's short name, made safe for a file name. */
+/* The program's short name, made safe for a file name: at most MS_PROGRAM_NAME_MAX
+ * bytes, cut between UTF-8 characters (the file name's other parts take at most 48 of
+ * NAME_MAX's 255: a longer name made the file's creation fail). */
+#define MS_PROGRAM_NAME_MAX 128
+_Static_assert(MS_PROGRAM_NAME_MAX < sizeof program_name, "room for the NUL");
 static void read_program_name(void) {
   const char *src = program_invocation_short_name;
   size_t n = 0;
-  for (; src && src[n] && n < sizeof program_name - 1; n++) {
+  for (; src && src[n] && n < MS_PROGRAM_NAME_MAX; n++) {
     char c = src[n];
     program_name[n] = (c == '/' || c == ' ' || (unsigned char)c < 32) ? '_' : c;
   }
+  if (src && src[n]) /* cut: not inside a character (continuation bytes are 10xxxxxx) */
+    while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80) n--;
   if (n == 0) memcpy(program_name, "program", (n = 7));
   program_name[n] = 0;
 }
