@@ -15,6 +15,7 @@
 #define SPAWNERS 4
 
 static atomic_int quit;
+static atomic_int finished; /* short-lived threads that made their calls */
 
 static void *short_lived(void *arg) {
   (void)arg;
@@ -22,6 +23,7 @@ static void *short_lived(void *arg) {
     void *volatile p = malloc(32 + (size_t)i);
     free(p);
   }
+  atomic_fetch_add(&finished, 1);
   return NULL;
 }
 
@@ -38,7 +40,10 @@ int main(int argc, char **argv) {
   int stop = argc > 1 && strcmp(argv[1], "stop") == 0;
   pthread_t th[SPAWNERS];
   for (int i = 0; i < SPAWNERS; i++) pthread_create(&th[i], NULL, spawner, NULL);
+  /* 30 ms, and at least 8 threads done (a loaded machine may run none in 30 ms; the
+   * test asserts that the file has some) */
   usleep(30 * 1000);
+  while (atomic_load(&finished) < 8) usleep(1000);
   if (!stop) {
     printf("churn_threads: exiting\n");
     fflush(stdout);
