@@ -29,7 +29,8 @@ static const char *usage_text =
     "\n"
     "Runs PROGRAM with memscope recording into a new directory, merges what it wrote, and\n"
     "prints the summary's first screen and where the HTML report is.  PROGRAM must be built\n"
-    "with memscope-cc / memscope-c++ (or use --preload).  Exits with PROGRAM's status.\n"
+    "with memscope-cc / memscope-c++ (or use --preload).  Exits with PROGRAM's status\n"
+    "(127 when it cannot be run).\n"
     "\n"
     "options:\n"
     "  -o, --output DIR      the output directory (must not exist; default\n"
@@ -50,6 +51,30 @@ static void die(const char *fmt, ...) {
   fputc('\n', stderr);
   va_end(ap);
   exit(125); /* as env(1) and timeout(1): not a status PROGRAM is likely to use */
+}
+
+/* Whether execvp would find `name` and may run it (searched in PATH as execvp does when it
+ * has no '/'): checked first, so that a program that cannot be run leaves no output
+ * directory behind and no advice about building it. 0, or the errno execvp would give. */
+static int runnable(const char *name) {
+  if (strchr(name, '/')) return access(name, X_OK) == 0 ? 0 : errno;
+  const char *path = getenv("PATH");
+  if (!path || !*path) path = "/bin:/usr/bin"; /* (glibc's default for execvp) */
+  int err = ENOENT;
+  for (const char *p = path;; p++) {
+    const char *end = strchr(p, ':');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    char full[PATH_MAX];
+    if (snprintf(full, sizeof full, "%.*s%s%s", (int)n, p, n ? "/" : "", name) < (int)sizeof full) {
+      struct stat st;
+      if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (access(full, X_OK) == 0) return 0;
+        err = EACCES; /* found, not executable: execvp goes on, and says so at the end */
+      }
+    }
+    if (!end) return err;
+    p = end;
+  }
 }
 
 /* The directory holding this executable: what is installed with it is found from there. */
@@ -210,6 +235,11 @@ int main(int argc, char **argv) {
   if (i >= argc)
     die("no program to run (memscope run [options] -- PROGRAM [ARGS...])");
   char **program = argv + i;
+  int err = runnable(program[0]);
+  if (err) {
+    fprintf(stderr, "memscope: cannot run %s: %s\n", program[0], strerror(err));
+    return 127; /* as a shell: not found or not executable */
+  }
 
   char *self = self_dir();
   static const char *const merges[] = {"memscope-merge", "../merge/memscope-merge", NULL};

@@ -69,6 +69,17 @@ expect_line err7 '^memscope: --mode everything: expected sampled, full or leaks$
 status=0; "$memscope" run 2>err8 || status=$?
 expect_eq "$status" 125 "no program"
 expect_line err8 'no program to run' "no program named"
+# A program that cannot be run: the shell's 127, one line, no directory made.
+status=0; "$memscope" run -- ./no_such_program 2>err10 || status=$?
+expect_eq "$status" 127 "a program that does not exist"
+expect_eq "$(cat err10)" "memscope: cannot run ./no_such_program: No such file or directory" \
+  "a program that does not exist, named"
+[[ ! -e memscope.no_such_program.1 ]] || fail "an output directory made for a program not run"
+status=0; PATH=/nonexistent "$memscope" run -- run_me 2>err11 || status=$?
+expect_eq "$status" 127 "a program not in PATH"
+expect_eq "$(cat err11)" "memscope: cannot run run_me: No such file or directory" "not in PATH, named"
+status=0; PATH="$PWD" "$memscope" run -- run_me 1 0 5 >/dev/null 2>err12 || status=$?
+expect_eq "$status" 5 "a program found in PATH runs"
 status=0; "$memscope" frobnicate 2>err9 || status=$?
 expect_eq "$status" 125 "an unknown command"
 echo "e2e memscope_run: all checks passed"
