@@ -57,7 +57,11 @@ static void die(const char *fmt, ...) {
  * has no '/'): checked first, so that a program that cannot be run leaves no output
  * directory behind and no advice about building it. 0, or the errno execvp would give. */
 static int runnable(const char *name) {
-  if (strchr(name, '/')) return access(name, X_OK) == 0 ? 0 : errno;
+  if (strchr(name, '/')) {
+    struct stat st;
+    if (stat(name, &st) != 0) return errno;
+    return S_ISDIR(st.st_mode) ? EACCES : access(name, X_OK) == 0 ? 0 : errno;
+  }
   const char *path = getenv("PATH");
   if (!path || !*path) path = "/bin:/usr/bin"; /* (glibc's default for execvp) */
   int err = ENOENT;
