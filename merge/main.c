@@ -106,6 +106,12 @@ static void on_problem(void *ctx, const char *arg, const char *message) {
   c->failed = true;
 }
 
+/* Said, not a failure: the exit status stays (a file named twice, read once). */
+static void on_note(void *ctx, const char *arg, const char *message) {
+  (void)ctx;
+  fprintf(stderr, "memscope-merge: %s: %s\n", arg, message);
+}
+
 static void on_input(void *ctx, const struct mg_input *in) {
   struct cli *c = ctx;
   if (in->problem.status == MG_DECODE_OK)
@@ -199,7 +205,7 @@ static struct mg_profile *read_run(const char *arg, struct mg_read_options *read
                                    struct cli *cli) {
   char *args[] = {(char *)arg};
   char **paths;
-  size_t n = mg_expand_inputs(args, 1, &paths, on_problem, cli);
+  size_t n = mg_expand_inputs(args, 1, &paths, on_problem, on_note, cli);
   struct mg_profile *p = mg_profile_new();
   p->window = window;
   read->progress = on_progress;
@@ -398,7 +404,8 @@ int main(int argc, char **argv) {
 
   struct cli cli = {.progress = isatty(STDERR_FILENO)};
   char **paths;
-  size_t npaths = mg_expand_inputs(argv + optind, (size_t)(argc - optind), &paths, on_problem, &cli);
+  size_t npaths = mg_expand_inputs(argv + optind, (size_t)(argc - optind), &paths, on_problem,
+                                   on_note, &cli);
 
   struct mg_profile *profile = mg_profile_new();
   profile->window = window;

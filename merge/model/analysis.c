@@ -81,7 +81,7 @@ int mg_session_from_buffer(const char *name, const void *data, size_t len,
 int mg_session_from_files(char *const *paths, size_t n, unsigned jobs,
                           struct mg_session_result *out) {
   char **expanded;
-  size_t m = mg_expand_inputs(paths, n, &expanded, NULL, NULL);
+  size_t m = mg_expand_inputs(paths, n, &expanded, NULL, NULL, NULL);
   struct mg_profile *p = mg_profile_new();
   struct mg_read_options opt = {.jobs = jobs};
   mg_profile_add_files(p, expanded, m, &opt);

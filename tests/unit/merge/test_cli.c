@@ -434,9 +434,29 @@ START_TEST(test_cli_directory_and_jobs) {
   ck_assert(strstr(a.out, "\nProcesses\n"));
   ck_assert_str_eq(a.out, b.out);
   ck_assert_str_eq(a.out, c.out);
+  char *once = a.out; /* (kept: the report of the two files, each read once) */
+  a.out = NULL;
   run_free(&a);
   run_free(&b);
   run_free(&c);
+  /* A file named again (through its directory, by a link, by name): read once, said,
+   * the status unchanged; counted twice, every number would double. */
+  char from[128], to[128];
+  snprintf(from, sizeof from, "%s/run/memscope.small.500.msgpack", dir);
+  snprintf(to, sizeof to, "%s/hard.msgpack", dir);
+  ck_assert_int_eq(link(from, to), 0);
+  a = run("run run/memscope.small.600.msgpack hard.msgpack ./run/memscope.small.600.msgpack");
+  ck_assert_int_eq(a.status, 0);
+  ck_assert_str_eq(a.out, once);
+  free(once);
+  ck_assert_str_eq(a.err,
+                   "memscope-merge: run/memscope.small.600.msgpack: the same file as "
+                   "run/memscope.small.600.msgpack, named again: read once\n"
+                   "memscope-merge: hard.msgpack: the same file as run/memscope.small.500.msgpack, "
+                   "named again: read once\n"
+                   "memscope-merge: ./run/memscope.small.600.msgpack: the same file as "
+                   "run/memscope.small.600.msgpack, named again: read once\n");
+  run_free(&a);
   char empty[96];
   snprintf(empty, sizeof empty, "%s/nothing", dir);
   ck_assert_int_eq(mkdir(empty, 0700), 0);
