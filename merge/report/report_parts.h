@@ -63,5 +63,7 @@ void mg_report_text_stacks(FILE *out, const struct mg_profile *p,
 const char *mg_signal_name(uint32_t sig, char *buf, size_t size);
 struct mg_process;
 void mg_text_status(FILE *out, const struct mg_process *proc);
+/* Whether mg_text_status has nothing to say of proc. */
+bool mg_text_status_quiet(const struct mg_process *proc);
 
 #endif

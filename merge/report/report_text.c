@@ -212,13 +212,37 @@ static void print_input(FILE *out, const struct mg_input *in) {
   mg_text_status(out, proc);
 }
 
-static void print_header(FILE *out, const struct mg_profile *p) {
+/* An input whose lines would say nothing but its name, program, pid, mode and command:
+ * read whole, complete, nothing lost or skipped, nothing to warn of. */
+static bool input_is_plain(const struct mg_input *in) {
+  const struct mg_process *proc = in->process;
+  return !in->filtered && proc && proc->complete && in->problem.status == MG_DECODE_OK &&
+         !mg_process_dropped_events(proc) && !proc->skipped_records && !proc->skipped_events &&
+         !(proc->sampled && !proc->has_counters) && !proc->disagreeing_sites &&
+         !mg_process_uninstrumented(proc) && mg_text_status_quiet(proc);
+}
+
+/* A fleet's files (a program that forks, a directory of runs) would fill the first screen
+ * with their names: past HEADER_PLAIN_SHOWN plain ones only those with something to say
+ * are listed, and the rest counted (`--top 0`, and the JSON report, list every one). */
+#define HEADER_PLAIN_SHOWN 8
+static void print_header(FILE *out, const struct mg_profile *p, size_t top) {
   fprintf(out, "memscope: %zu %s, %zu %s, %zu %s\n", p->ninputs,
           plural(p->ninputs, "file", "files"), p->nprocesses,
           plural(p->nprocesses, "process", "processes"), p->nthreads,
           plural(p->nthreads, "thread", "threads"));
-  for (size_t i = 0; i < p->ninputs; i++)
+  size_t plain = 0, hidden = 0;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    bool is_plain = input_is_plain(&p->inputs[i]);
+    if (top && is_plain && plain++ >= HEADER_PLAIN_SHOWN) {
+      hidden++;
+      continue;
+    }
     print_input(out, &p->inputs[i]);
+  }
+  if (hidden)
+    fprintf(out, "  ... and %zu more %s, each complete with nothing to report (--top 0 lists %s)\n",
+            hidden, plural(hidden, "file", "files"), plural(hidden, "it", "them"));
 }
 
 /* --- Totals ---------------------------------------------------------------------------- */
@@ -1306,7 +1330,7 @@ void mg_report_text(FILE *out, const struct mg_profile *p, const struct mg_repor
   if (own)
     view.sites = mg_profile_thread_sites(p, opt->has_pid ? &opt->pid : NULL, opt->thread);
   const struct mg_profile *sp = &view;
-  print_header(out, p);
+  print_header(out, p, top);
   print_filters(out, opt, own);
   print_summary(out, sp, opt);
   /* The summary's parts in full, in its order. */

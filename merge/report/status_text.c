@@ -27,6 +27,11 @@ static void since_start(char *buf, size_t size, const struct mg_process *proc, u
   snprintf(buf, size, "+%.1f s", (double)(ns - proc->start_ns) / 1e9);
 }
 
+bool mg_text_status_quiet(const struct mg_process *proc) {
+  return !(proc->status.flags & (MS_STATUS_DISK_FULL | MS_STATUS_SIGNAL)) &&
+         !proc->status.skipped_bytes;
+}
+
 void mg_text_status(FILE *out, const struct mg_process *proc) {
   const struct mg_status_rec *s = &proc->status;
   char when[64], name[32];

@@ -467,6 +467,35 @@ START_TEST(test_cli_directory_and_jobs) {
 }
 END_TEST
 
+/* Many files: past 8 plain ones only those with something to say are listed (a cut one
+ * here, the 11th), the rest counted; --top 0 and the JSON report list every one. */
+START_TEST(test_cli_many_files_listed_briefly) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "cd %s && mkdir fleet && for i in 00 01 02 03 04 05 06 07 08 09 11 12 13; do "
+           "cp good.msgpack fleet/memscope.p.$i.msgpack; done && "
+           "cp cut.msgpack fleet/memscope.p.10.msgpack",
+           dir);
+  ck_assert_int_eq(system(cmd), 0); /* (copies: other names of one file are read once) */
+  struct run r = run("fleet");
+  ck_assert_int_eq(r.status, 1); /* (the cut file) */
+  ck_assert_msg(strstr(r.out, "  fleet/memscope.p.07.msgpack: small pid 500, mode full, complete\n"),
+                "%s", r.out);
+  ck_assert(!strstr(r.out, "memscope.p.08.msgpack"));
+  ck_assert(strstr(r.out, "  fleet/memscope.p.10.msgpack: small pid 500, mode full, incomplete (no end "
+                          "record), truncated at offset "));
+  ck_assert(!strstr(r.out, "memscope.p.13.msgpack"));
+  ck_assert_msg(strstr(r.out, "  ... and 5 more files, each complete with nothing to report "
+                              "(--top 0 lists them)\n"),
+                "%s", r.out);
+  run_free(&r);
+  r = run("--top 0 fleet");
+  ck_assert(strstr(r.out, "  fleet/memscope.p.13.msgpack: small pid 500"));
+  ck_assert(!strstr(r.out, "more files"));
+  run_free(&r);
+}
+END_TEST
+
 /* The progress bar: drawn on a terminal once reading lasts (the reader polls every fifth
  * of a second), never when stderr is not one.  A file of 1.44 M events takes long enough;
  * the terminal's half runs under script(1), when there is one and the file took long
@@ -529,6 +558,7 @@ Suite *cli_suite(void) {
   tcase_add_test(tc, test_cli_filters);
   tcase_add_test(tc, test_cli_thread_sites);
   tcase_add_test(tc, test_cli_directory_and_jobs);
+  tcase_add_test(tc, test_cli_many_files_listed_briefly);
   tcase_add_test(tc, test_cli_progress_only_on_terminal);
   tcase_set_timeout(tc, 30);
   suite_add_tcase(s, tc);
