@@ -1418,7 +1418,7 @@ static inline uint32_t plain_op_stack(struct mg_process *proc, const struct mg_e
   const struct mg_plain_event *pe = &e->plain[i];
   uint32_t op = plain_op(pe);
   if (e->plain_stacks.ref && e->plain_stacks.ref[i] && op == OP_ALLOC)
-    op |= mg_stacks_sample_ref(proc, site, &e->plain_stacks, i, pe->ts, pe->size)
+    op |= mg_stacks_sample_ref_hot(proc, site, &e->plain_stacks, i, pe->ts, pe->size)
           << OP_STACK_SHIFT;
   return op;
 }
