@@ -93,6 +93,33 @@ struct mg_proc_stacks {
   size_t nlistings, listings_cap;
 };
 
+/* mg_stacks_sample_ref where the reference's stack and its tally at this site are
+ * known already (every allocation but each stack's first few): inline, since the replay
+ * calls it for every allocation that has a stack (the pool file: 2 M calls, 69
+ * instructions each out of line, 4% of its instructions).  The same counts, in the same
+ * order. */
+static inline uint32_t mg_stacks_sample_ref_hot(struct mg_process *proc, uint32_t site,
+                                                const struct mg_stack_refs *refs, size_t k,
+                                                uint64_t ts, uint64_t size) {
+  struct mg_proc_stacks *s = proc->stacks;
+  uint32_t ref = refs->ref[k];
+  if (__builtin_expect(s != NULL && s->memo_source == refs->source && ref < s->memo_cap, 1)) {
+    struct mg_stack_memo *m = &s->memo[ref];
+    if (__builtin_expect(m->stack && m->tally && m->site == site &&
+                             m->tally_cap == s->tally.cap, 1)) {
+      struct mg_raw_stack *raw = &s->raw[m->stack - 1];
+      if (ts < raw->ts)
+        raw->ts = ts;
+      struct mg_stack_tally *t = m->tally;
+      t->samples++;
+      mg_est_add(&t->calls, 1.0, 1.0);
+      mg_est_add(&t->bytes, 1.0, (double)size);
+      return m->stack;
+    }
+  }
+  return mg_stacks_sample_ref(proc, site, refs, k, ts, size);
+}
+
 
 /* One frame of a symbolized stack.  Strings belong to the table. */
 struct mg_stack_frame {

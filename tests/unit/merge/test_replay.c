@@ -12,6 +12,7 @@
 #include "profile.h"
 #include "replay.h"
 #include "scan.h"
+#include "stacks.h"
 #include "suites.h"
 
 enum { SITE_MALLOC = 1, SITE_REALLOC = 2, SITE_FREE = 3, SITE_OTHER = 4 };
@@ -670,6 +671,93 @@ START_TEST(test_reread_changed_file) {
 }
 END_TEST
 
+/* --- Stacks of a plain batch (stacks.h: mg_stacks_sample_ref and its inline hot path) -- */
+
+/* One full-mode thread: PS_STACKS stacks defined at the start of its first chunk (stack
+ * k: frames 0x1000 * k, 0x7000), then PS_N mallocs over two chunks, each at one of the
+ * three sites and with one of the stacks, so that a stack is counted at another site
+ * than the last time (the memo's site), its (site, stack) tally made while the tally map
+ * grows (the memo's capacity), and some times step back (the stack's earliest time is
+ * not its first).  Every (site, stack) pair's samples, calls and bytes, and each stack's
+ * earliest time, must be what the events say. */
+#define PS_STACKS 12
+#define PS_N 3000
+#define PS_P 0x7f0000800000ULL
+
+static void ps_event(uint64_t i, uint64_t *site, uint64_t *stack, uint64_t *size, uint64_t *ts) {
+  static const uint64_t sites[3] = {SITE_MALLOC, SITE_REALLOC, SITE_FREE};
+  *site = sites[(i * 5 / 7) % 3];
+  *stack = (i * 7) % PS_STACKS + 1;
+  *size = 16 + i % 50;
+  *ts = i % 97 == 96 ? 10 + i / 97 : 1000 + i; /* every 97th steps back */
+}
+
+START_TEST(test_plain_stacks_counted) {
+  struct fx f;
+  start(&f);
+  uint32_t slots[4] = {0, fx_slot(&f, SITE_MALLOC), fx_slot(&f, SITE_REALLOC),
+                       fx_slot(&f, SITE_FREE)};
+  for (int chunk = 0; chunk < 2; chunk++) {
+    size_t from = chunk ? PS_N / 2 : 0, to = chunk ? PS_N : PS_N / 2;
+    fx_events(&f, 1, 101, (chunk ? 0 : PS_STACKS) + to - from);
+    struct ms_codec_state st = {0};
+    uint8_t buf[MS_ITEM_STACK_BYTES(2)];
+    for (uint64_t k = 1; k <= PS_STACKS && !chunk; k++) {
+      const uint64_t frames[2] = {0x1000 * k, 0x7000};
+      fx_event_bytes(&f, buf, (size_t)(ms_encode_stack(buf, k, frames, 2) - buf));
+    }
+    for (size_t i = from; i < to; i++) {
+      uint64_t site, stack, size, ts;
+      ps_event(i, &site, &stack, &size, &ts);
+      struct ms_codec_event e = {.op = MS_ITEM_ALLOC, .slot = slots[site], .size = size,
+                                 .ptr = PS_P + i * 64, .ts = ts, .weight = 1.0,
+                                 .stack = stack};
+      fx_event_bytes(&f, buf, (size_t)(ms_encode_event(buf, &st, &e) - buf));
+    }
+  }
+  fx_end(&f, 2 * PS_N, "exit");
+  /* what the events say: per (site, stack) pair, and each stack's earliest time */
+  uint64_t calls[4][PS_STACKS + 1] = {{0}}, bytes[4][PS_STACKS + 1] = {{0}};
+  uint64_t first[PS_STACKS + 1];
+  for (size_t k = 0; k <= PS_STACKS; k++)
+    first[k] = UINT64_MAX;
+  for (size_t i = 0; i < PS_N; i++) {
+    uint64_t site, stack, size, ts;
+    ps_event(i, &site, &stack, &size, &ts);
+    calls[site][stack]++;
+    bytes[site][stack] += size;
+    first[stack] = ts < first[stack] ? ts : first[stack];
+  }
+  struct mg_profile *p = profile_of(&f);
+  const struct mg_proc_stacks *s = p->inputs[0].process->stacks;
+  ck_assert_ptr_nonnull(s);
+  ck_assert_uint_eq(s->nraw, PS_STACKS);
+  size_t pairs = 0;
+  for (size_t n = 0; n < s->nsamples; n++) {
+    const struct mg_stack_tally *t = &s->samples[n];
+    ck_assert_uint_ge(t->stack, 1);
+    const struct mg_raw_stack *raw = &s->raw[t->stack - 1];
+    ck_assert_uint_eq(raw->n, 2);
+    uint64_t k = raw->addr[0] / 0x1000;
+    ck_assert(k >= 1 && k <= PS_STACKS && t->site >= SITE_MALLOC && t->site <= SITE_FREE);
+    ck_assert_uint_eq(raw->ts, first[k]);
+    ck_assert_uint_eq(t->samples, calls[t->site][k]);
+    ck_assert(t->calls.value == (double)calls[t->site][k]);
+    ck_assert(t->bytes.value == (double)bytes[t->site][k]);
+    ck_assert(t->live_blocks.value == (double)calls[t->site][k]); /* none freed */
+    pairs++;
+  }
+  size_t want = 0;
+  for (size_t site = 1; site <= 3; site++)
+    for (size_t k = 1; k <= PS_STACKS; k++)
+      want += calls[site][k] > 0;
+  ck_assert_uint_eq(pairs, want);
+  ck_assert_uint_gt(want, 16); /* more pairs than the tally map's first capacity */
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 /* --- The decoder's array handed back (replay.c: take_batch, give_home) ---------------- */
 
 /* One thread, four chunks large enough for the decoder's arrays to be on huge pages
@@ -759,6 +847,7 @@ Suite *replay_suite(void) {
   tcase_add_test(tc, test_thread_sites_kept_for_one);
   tcase_add_test(tc, test_encoded_window);
   tcase_add_test(tc, test_home_array);
+  tcase_add_test(tc, test_plain_stacks_counted);
   tcase_add_test(tc, test_reread_changed_file);
   tcase_add_test(tc, test_two_processes_merge);
   tcase_add_test(tc, test_truncated_keeps_events);
