@@ -20,7 +20,7 @@ done
 want=$(./al_plain limited $((plain_peak + 65536))) || fail "plain limited run: $want"
 expect_eq "$want" "address_limit: 8 threads made 1,000 pairs each" "plain under a limit"
 
-declare -A margin_mib=([sampled]=256 [full]=320 [leaks]=448)
+declare -A margin_mib=([sampled]=320 [full]=384 [leaks]=512)
 for prog in al_static al_shared; do
   for mode in sampled full leaks; do
     tag="$prog/$mode"
