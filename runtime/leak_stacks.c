@@ -3,10 +3,10 @@
  * A block keeps a 32-bit reference to its stack instead of the frames: programs allocate
  * from few distinct stacks, so a million live blocks cost 4 MB of references, not
  * 8 bytes per frame each.  Stacks are appended to an arena ([n, frame, ...], 128 MiB of
- * address space reserved, pages used as written: about a million stacks of 15 frames) and found again through a hash table
- * of 2^22 references (16 MiB reserved), under one spin lock: the unwinding that comes
- * before (~1 us per stack) costs far more than the lock.  When either is full, blocks
- * get no stack (reference 0).  Nothing is ever removed: stacks outlive sessions.
+ * address space reserved, pages used as written: about a million stacks of 15 frames)
+ * and found again through a hash table of 2^22 references (16 MiB reserved), under one
+ * spin lock: the unwinding that comes before (~1 us per stack) costs far more than the
+ * lock.  When either is full, blocks get no stack (reference 0).  Nothing is ever removed: stacks outlive sessions.
  *
  * Fork: the lock is not held across it (a signal handler's allocation on a thread inside
  * glibc's malloc waits for it, and glibc's fork waits for that thread's arena lock:

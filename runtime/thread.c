@@ -234,8 +234,8 @@ static uint32_t session_view_locked(struct ms_thread_rec *r, uint32_t slots, uin
 }
 
 /* session_counts, as left by session_view_locked, as r's COUNTERS record: 1 when it is
- * in the file.  (No view, when its 8 MiB could not be mapped under an address-space
- * limit: 0, as for a write that failed.) */
+ * in the file.  (No view, when its 8 MiB could not be mapped, not even at start, under
+ * an address-space limit: 0, as for a write that failed.) */
 static int write_counters_locked(const struct ms_thread_rec *r, struct ms_wbuf *b) {
   if (!session_counts) return 0;
   uint32_t slots = ms_sites_slots_in_use();
@@ -277,7 +277,12 @@ static void write_thread_record_locked(const struct ms_thread_rec *r, struct ms_
  * before the last round, where sanitizer runtimes tear down their own thread state. */
 static void thread_key_destructor(void *unused);
 
-void ms_thread_init_process(void) { pthread_key_create(&thread_key, thread_key_destructor); }
+void ms_thread_init_process(void) {
+  pthread_key_create(&thread_key, thread_key_destructor);
+  /* The stops' and snapshots' view, reserved now (address space only until a stop): a
+   * program that lowers its RLIMIT_AS later may leave no room for it then. */
+  session_counts = ms_os_reserve(MS_COUNTERS_BYTES);
+}
 
 void ms_thread_born(void) {
   ms_self.born = 1;
@@ -950,7 +955,7 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
     live += atomic_load_explicit(&r->est_live, memory_order_relaxed);
     if (!ms_tracing()) continue;
     uint32_t used = session_view_locked(r, slots, 0);
-    if (!session_counts) break; /* (no memory for the view: nothing to sum) */
+    if (!session_counts) continue; /* (no memory for the view: no counts to sum) */
     if (!used && atomic_load_explicit(&r->joined, memory_order_relaxed) != session) continue;
     struct memscope_thread_counts c = {.thread = r->index, .os_tid = r->os_tid};
     for (uint32_t i = 0; i < slots; i++) {

@@ -2,7 +2,7 @@
 # Address space is the program's (RLIMIT_AS, `ulimit -v`): a program that limits itself
 # in main, after memscope started, to its plain peak plus a margin runs as without
 # memscope, in every mode, with exact counts.  memscope's reservations fit in the margin
-# (docs/limits.md "Address space": ~55 MiB at start, 8 MiB a thread, full mode's shadow
+# (docs/limits.md "Address space": ~64 MiB at start, 8 MiB a thread, full mode's shadow
 # 8 MiB more, leaks mode's stacks 144 MiB); the libunwind trace-cache pool alone took
 # 512 MiB before, and the program's threads then failed to start.
 source "$(dirname "$0")/lib.sh"
