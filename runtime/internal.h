@@ -557,7 +557,8 @@ struct memscope_snapshot;
 struct memscope_thread_counts;
 size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread_counts *threads,
                            size_t max);
-/* An event was not recorded because the runtime was busy on this thread. */
+/* A call was neither counted nor recorded: the runtime was busy on this thread (a signal
+ * handler's call), a fork held it up, or the thread could not be set up (no memory). */
 static inline void ms_thread_note_dropped_n(struct ms_thread *t, uint64_t n) {
   if (t->rec)
     atomic_fetch_add_explicit(&t->rec->dropped, n, memory_order_relaxed);

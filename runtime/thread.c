@@ -491,7 +491,10 @@ static int thread_setup(struct ms_thread *t) {
     registry_add_locked(r);
   }
   pthread_mutex_unlock(&registry_lock);
-  if (!r) return 0;
+  if (!r) { /* no memory for a record or its table (an address-space limit): this call is */
+    ms_thread_note_dropped(t); /* dropped, and said so if the thread is set up later */
+    return 0;
+  }
   if (MS_UNLIKELY(ms_thread_setup_window_test_hook != NULL)) ms_thread_setup_window_test_hook();
   t->rec = r;
   /* The drops noted while the thread had no record (a signal handler's calls during its

@@ -172,7 +172,9 @@ static void print_input(FILE *out, const struct mg_input *in) {
   fprintf(out, ", %s", proc->complete ? "complete" : "incomplete (no end record)");
   uint64_t dropped = mg_process_dropped_events(proc);
   if (dropped)
-    fprintf(out, ", %" PRIu64 " events not recorded (a signal handler allocated while memscope was busy)",
+    fprintf(out,
+            ", %" PRIu64 " calls not recorded (memscope busy in a signal handler or a fork, or "
+            "out of memory)",
             dropped);
   const struct mg_decode_problem *pb = &in->problem;
   switch (pb->status) {
