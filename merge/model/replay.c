@@ -733,9 +733,12 @@ static inline __attribute__((always_inline)) void heap_shrinks_as(struct mg_repl
 }
 
 /* With a weight of 1 (every block in full mode) in a copy of its own: the compiler
- * drops the products and the tests for samples. */
-static void heap_shrinks(struct mg_replay *r, const struct live_block *b) {
-  struct sstate *ss = sstate(r, b->site);
+ * drops the products and the tests for samples.  ss is b's site's state.  Inline: every
+ * block's free comes here (the call and a second lookup of ss were 4% of the pool
+ * file's instructions). */
+static inline __attribute__((always_inline)) void heap_shrinks(struct mg_replay *r,
+                                                               const struct live_block *b,
+                                                               struct sstate *ss) {
   if (b->weight == 1.0)
     heap_shrinks_as(r, b, ss, 1.0);
   else
@@ -839,7 +842,7 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
     ts->chain_pending = false;
     struct live_block old, put = nb; /* nb stays the compiler's: its weight stays known */
     if (mg_live_put(&r->live, it->ptr, &put, &old)) { /* freed where we could not see it */
-      heap_shrinks(r, &old);
+      heap_shrinks(r, &old, sstate(r, old.site));
       chain_ends(proc, r, &old);
       tally(proc, old.thread, old.site)->counts.overwritten_blocks++;
     }
@@ -870,14 +873,8 @@ apply_as(struct mg_process *proc, struct mg_replay *r, uint32_t thread,
         mg_tally_est_add(&e->est_bytes_freed, b.weight, (double)b.size);
       else
         c->freed_blocks++;
-      /* heap_shrinks inline, with the block's site state looked up once (the free of
-       * every block: the call and the second lookup were 4% of the pool file's
-       * instructions) */
-      struct sstate *bss = b.site == it->site ? ss : sstate(r, b.site);
-      if (b.weight == 1.0)
-        heap_shrinks_as(r, &b, bss, 1.0);
-      else
-        heap_shrinks_as(r, &b, bss, b.weight);
+      struct sstate *bss = b.site == it->site ? ss : sstate(r, b.site); /* (looked up once) */
+      heap_shrinks(r, &b, bss);
       uint64_t life = it->ts > b.ts ? it->ts - b.ts : 0;
       size_t bucket_ = lifetime_bucket(life);
       mg_est_add(&bss->lifetime[bucket_], b.weight, 1.0);
