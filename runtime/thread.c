@@ -208,8 +208,7 @@ __attribute__((no_sanitize("thread"))) static void cumulative_counts(
  * ends), the same snapshot becomes r's base for it, so that each call falls in exactly
  * one of the two. */
 static uint32_t session_view_locked(struct ms_thread_rec *r, uint32_t slots, uint32_t rebase) {
-  if (!session_counts) session_counts = ms_os_reserve(MS_COUNTERS_BYTES);
-  if (!session_counts) return 0;
+  if (!session_counts) return 0; /* (reserved at start: ms_thread_init_process) */
   struct ms_site_counter *v = session_counts;
   cumulative_counts(r, v, slots);
   const struct ms_site_counter *base = r->base && r->base_session == ms_session() ? r->base : NULL;
