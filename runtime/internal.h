@@ -560,10 +560,17 @@ size_t ms_threads_snapshot(struct memscope_snapshot *out, struct memscope_thread
 /* A call was neither counted nor recorded: the runtime was busy on this thread (a signal
  * handler's call), a fork held it up, or the thread could not be set up (no memory). */
 static inline void ms_thread_note_dropped_n(struct ms_thread *t, uint64_t n) {
-  if (t->rec)
+  if (t->rec) { /* its THREAD record says so */
     atomic_fetch_add_explicit(&t->rec->dropped, n, memory_order_relaxed);
+    return;
+  }
+  /* No record (none could be made, or a signal came during the set-up): the file's
+   * status block counts it for the process, since this thread may never get one. */
+  struct ms_file_status *st = ms_output_status();
+  if (st)
+    __atomic_fetch_add(&st->dropped_calls, n, __ATOMIC_RELAXED);
   else
-    t->dropped_early += n;
+    t->dropped_early += n; /* (no file: moved to its record at set-up) */
 }
 static inline void ms_thread_note_dropped(struct ms_thread *t) { ms_thread_note_dropped_n(t, 1); }
 

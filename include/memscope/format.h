@@ -93,7 +93,11 @@ struct ms_file_status {
   uint32_t signal_tid;  /* ... and the thread it hit (kernel tid) */
   uint64_t signal_ns;   /* ... and when */
   uint64_t chunk_end;   /* the writers' cursor: where the next chunk will go */
-  uint64_t reserved[2];
+  uint64_t dropped_calls; /* calls neither counted nor recorded by threads that had no
+                           * record (not set up: no memory, a fork under way, a signal
+                           * during the set-up); a THREAD record's `dropped` counts the
+                           * others.  Here, so that a thread never set up says so too. */
+  uint64_t reserved[1];
 };
 enum {
   /* Space could not be reserved (ENOSPC, EDQUOT, RLIMIT_FSIZE): no chunk was added

@@ -337,7 +337,7 @@ const char *mg_api_name(uint32_t api) {
 }
 
 uint64_t mg_process_dropped_events(const struct mg_process *proc) {
-  uint64_t n = 0;
+  uint64_t n = proc->status.dropped_calls; /* threads that had no record */
   for (size_t i = 0; i < proc->nthreads; i++) n += proc->threads[i].dropped_events;
   return n;
 }

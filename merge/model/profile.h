@@ -445,8 +445,9 @@ uint64_t mg_site_calls(const struct mg_site *s);     /* allocations, or frees fo
 uint64_t mg_site_bytes(const struct mg_site *s);     /* bytes allocated, or freed */
 const char *mg_api_name(uint32_t api);               /* "malloc", ..., "?" when unknown */
 
-/* Events the runtime dropped in a process (its threads' THREAD records): allocations
- * made while it was busy on the same thread, by a signal handler. */
+/* Calls the runtime could neither count nor record in a process (busy on the thread in
+ * a signal handler, a fork under way, no memory to set the thread up): its threads'
+ * THREAD records, plus the status block's count for threads that had no record. */
 uint64_t mg_process_dropped_events(const struct mg_process *proc);
 
 #endif

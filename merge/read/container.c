@@ -702,11 +702,12 @@ static void read_status(struct reader *r) {
         s.signal = st.signal;
         s.signal_tid = st.signal_tid;
         s.signal_ns = st.signal_ns;
+        s.dropped_calls = st.dropped_calls;
       }
     }
   }
   s.skipped_bytes = r->garbage;
-  if ((s.flags || s.skipped_bytes) && r->cb->status)
+  if ((s.flags || s.skipped_bytes || s.dropped_calls) && r->cb->status)
     r->cb->status(r->ctx, &s);
 }
 

@@ -214,6 +214,7 @@ struct mg_status_rec {
   uint32_t signal;      /* MS_STATUS_SIGNAL: the fatal signal */
   uint32_t signal_tid;  /* ... the thread it hit (kernel tid) */
   uint64_t signal_ns;   /* ... and when */
+  uint64_t dropped_calls; /* calls of threads that had no record, not recorded */
   uint64_t skipped_bytes; /* bytes outside any chunk that were not zeros (garbage) */
 };
 

@@ -284,7 +284,7 @@
       w.push('the process died of ' + p.fatal_signal.name + ' (thread ' + p.fatal_signal.tid + ') at ' +
              sinceStart(p.fatal_signal.at_ns) + ': everything before it is here');
     if (p.dropped_events)
-      w.push(plural(p.dropped_events, 'call was', 'calls were') + ' neither counted nor recorded (a signal handler allocated while memscope was busy, or a fork held recording up)');
+      w.push(plural(p.dropped_events, 'call was', 'calls were') + ' neither counted nor recorded (a signal handler allocated while memscope was busy, a fork held recording up, or no memory to set a thread up)');
     if (p.disagreeing_sites)
       w.push('counters and events disagree at ' + plural(p.disagreeing_sites, 'site', 'sites') + ' (a cut file or a writer\u2019s fault): figures from events may be wrong there');
     if (p.skipped_records) w.push(plural(p.skipped_records, 'unknown record', 'unknown records') + ' skipped (written by a newer runtime)');

@@ -603,6 +603,36 @@ START_TEST(test_status_disk_full_and_signal) {
 }
 END_TEST
 
+/* Calls of threads that had no record (the status block's dropped_calls) are the
+ * process's dropped calls, with its threads' own (THREAD records: none here); a file
+ * with nothing else to say is then not "complete" without a word. */
+START_TEST(test_status_dropped_calls) {
+  struct fx f;
+  start(&f);
+  struct ms_file_status st = {.dropped_calls = 7};
+  fx_status(&f, &st);
+  fx_events(&f, 1, 700, 1);
+  fx_alloc(&f, SITE_A, 10, 0x1000, 100);
+  struct mg_profile *p = read_fx(&f, f.buf.size);
+  const struct mg_process *proc = p->inputs[0].process;
+  ck_assert_uint_eq(proc->status.dropped_calls, 7);
+  ck_assert_uint_eq(mg_process_dropped_events(proc), 7);
+  char *text = text_of(p);
+  ck_assert_msg(strstr(text, ", 7 calls not recorded (memscope busy in a signal handler or a "
+                             "fork, or out of memory)"), "%s", text);
+  free(text);
+  text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  mg_report_json(out, p, NULL);
+  fclose(out);
+  ck_assert_msg(strstr(text, "\"dropped_events\": 7,"), "%s", text);
+  free(text);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 /* One thread after a full disk: 1 allocation event at A, none at F; its table counts 3
  * allocations (30 bytes) at A and 2 frees at F, so its events are 4 calls short. */
 /* ... ended in order (an END record with that reason) unless end_reason is NULL. */
@@ -963,6 +993,7 @@ Suite *container_suite(void) {
   tcase_add_test(tc, test_table_minus_base);
   tcase_add_test(tc, test_status_disk_full_and_signal);
   tcase_add_test(tc, test_lost_events_not_disagreement);
+  tcase_add_test(tc, test_status_dropped_calls);
   tcase_add_test(tc, test_version_1_refused);
   tcase_add_test(tc, test_parallel_same_as_inline);
   tcase_add_test(tc, test_tid_from_chunk_header);
