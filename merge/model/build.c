@@ -288,7 +288,7 @@ static void set_process_units(struct mg_profile *p, struct mg_process *proc,
  * the number still live, when the process ended and every thread's counts are in.  (In
  * full mode the events count it already.)  A negative balance means frees of blocks
  * from before the file began (a session started late): then it is not the number live. */
-static void set_net_blocks(struct mg_process *proc, bool all_counted) {
+static void set_net_blocks(struct mg_process *proc, bool all_counted, uint64_t largest) {
   bool releases_known = true;
   uint64_t releases = 0;
   for (size_t i = 0; i < proc->nthreads; i++) {
@@ -303,6 +303,7 @@ static void set_net_blocks(struct mg_process *proc, bool all_counted) {
                mg_counts_net_blocks(c) >= 0;
   c->net = exact ? 1 : 2;
   c->exact_live_blocks = exact ? (uint64_t)mg_counts_net_blocks(c) : 0;
+  c->largest_size = exact ? largest : 0; /* (every tally counted: exact ranges) */
 }
 
 /* --thread: the kept thread's numbers at one site, with the lifetimes and chains the
@@ -329,9 +330,11 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
   if (proc->sampled)
     units = set_tally_units(p, proc, tallies);
   size_t pos = 0;
-  uint64_t key;
+  uint64_t key, largest = 0;
   struct mg_tally *t;
   while ((t = mg_tallies_next(tallies, &pos, &key))) {
+    if (t->sizes.calls && t->sizes.max > largest)
+      largest = t->sizes.max;
     struct mg_site *site = &p->sites[mg_tally_site(key)];
     struct mg_thread *thr = &proc->threads[mg_tally_thread(key)];
     struct mg_counts c = pair_counts(&t->counts);
@@ -365,7 +368,7 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
   proc->counts.estimated = proc->sampled;
   if (proc->sampled) {
     set_process_units(p, proc, units);
-    set_net_blocks(proc, units.all_counted);
+    set_net_blocks(proc, units.all_counted, largest);
   } else { /* full mode: every block is an event */
     proc->counts.net = 1;
     proc->counts.exact_live_blocks = proc->counts.live_blocks;

@@ -132,6 +132,8 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
   to->samples += c->samples;
   to->realloc_releases += c->realloc_releases;
   to->exact_live_blocks += c->exact_live_blocks;
+  if (c->largest_size > to->largest_size)
+    to->largest_size = c->largest_size;
   to->uncounted |= c->uncounted;
   if (c->net)
     to->net = to->net == 0 ? c->net : to->net == 1 && c->net == 1 ? 1 : 2;
@@ -270,11 +272,21 @@ struct mg_figure mg_counts_figure(const struct mg_counts *c, enum mg_figure_of w
   /* Where the exact counts say there was nothing, there is nothing to estimate. */
   if (what == MG_BYTES_FREED ? c->frees == 0 && c->reallocs == 0 : c->allocations == 0)
     return mg_exact_figure(0);
+  if (what == MG_LIVE_BYTES && c->net == 1 && c->exact_live_blocks == 0)
+    return mg_exact_figure(0); /* no block live, exactly */
   struct mg_figure f = mg_est_figure(e, true);
   /* Nor more than the exact counts allow: no more blocks live than were allocated, no
    * more bytes live (at exit or at the peak) than were. */
   uint64_t most = what == MG_LIVE_BLOCKS ? c->allocations
                   : what == MG_BYTES_FREED ? UINT64_MAX : c->bytes_allocated;
+  /* ... and at exit no more than its exact live blocks, each at most the largest size
+   * asked for: a bound without a sample that is certain, not 95% (the one-sided bound
+   * of an unsampled heap is a multiple of the sampling interval). */
+  uint64_t at_most_each;
+  if (what == MG_LIVE_BYTES && c->net == 1 && c->largest_size &&
+      !__builtin_mul_overflow(c->exact_live_blocks, c->largest_size, &at_most_each) &&
+      at_most_each < most)
+    most = at_most_each;
   if (!c->uncounted && most != UINT64_MAX)
     f = mg_figure_at_most(f, most);
   return f;

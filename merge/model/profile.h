@@ -65,6 +65,10 @@ struct mg_counts {
    * known here (sites, threads), 2: some part is not exact. */
   uint64_t realloc_releases;
   uint64_t exact_live_blocks;
+  /* With net 1: the largest size any counted call asked for (the exact counts' ranges;
+   * a later session's may reach back before it), so that the live bytes at exit are at
+   * most exact_live_blocks times it. */
+  uint64_t largest_size;
   uint8_t net;
   bool uncounted; /* a sampled part without COUNTERS: allocations are only its samples */
   struct mg_est est_bytes_freed, est_live_blocks, est_live_bytes, est_peak_live_bytes;

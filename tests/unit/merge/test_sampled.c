@@ -205,6 +205,49 @@ START_TEST(test_sampled_realloc_pair) {
 }
 END_TEST
 
+static char *report_of(const struct mg_profile *p);
+
+/* No live sample, but the live blocks exact (a complete process, every count in): its
+ * live bytes are at most those blocks times the largest request (the counts' ranges),
+ * a bound far below the sampling one; none live is an exact 0. */
+static struct mg_profile *live_without_samples(struct fx *f, uint64_t frees) {
+  start(f);
+  fx_counters(f, 1, 70, 1, 2);
+  fx_counter(f, SITE_MALLOC, 1000, 40000, 16, 64);
+  fx_counter(f, SITE_FREE, frees, 0, 0, 0);
+  fx_events(f, 1, 70, 2);
+  fx_sampled(f, SITE_MALLOC, 40, 0x1000, 10, 1638.9, 0);
+  fx_free(f, SITE_FREE, 0x1000, 11);
+  fx_thread(f, 1, 70, "main", 1, 20);
+  fx_end(f, 30, "exit");
+  return profile_of(f);
+}
+
+START_TEST(test_live_bytes_bound_by_blocks_and_largest) {
+  struct fx f;
+  struct mg_profile *p = live_without_samples(&f, 997);
+  struct mg_figure blocks = mg_counts_figure(&p->totals, MG_LIVE_BLOCKS);
+  ck_assert(!blocks.estimated);
+  ck_assert_uint_eq(blocks.value, 3);
+  struct mg_figure live = mg_counts_figure(&p->totals, MG_LIVE_BYTES);
+  ck_assert(live.estimated && live.bounded);
+  ck_assert_uint_eq(live.samples, 0);
+  ck_assert_uint_eq(live.value, 0);
+  ck_assert_uint_eq(live.high, 3 * 64); /* not the 40000 allocated, nor 65536 ln 20 */
+  char *text = report_of(p);
+  ck_assert_msg(strstr(text, "  still live at exit: 3 blocks, ≤192 (0) bytes\n"), "%s", text);
+  free(text);
+  mg_profile_free(p);
+  fx_destroy(&f);
+  p = live_without_samples(&f, 1000);
+  live = mg_counts_figure(&p->totals, MG_LIVE_BYTES);
+  ck_assert(!live.estimated);
+  ck_assert_uint_eq(live.value, 0);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 /* A failed allocation is an event in both modes: exact, not a sample. */
 START_TEST(test_sampled_failed_allocation) {
   struct fx f;
@@ -348,6 +391,7 @@ Suite *sampled_suite(void) {
   tcase_add_test(tc, test_sampled_realloc_pair);
   tcase_add_test(tc, test_sampled_peak_of_sure_blocks);
   tcase_add_test(tc, test_sampled_failed_allocation);
+  tcase_add_test(tc, test_live_bytes_bound_by_blocks_and_largest);
   suite_add_tcase(s, tc);
   tc = tcase_create("report");
   tcase_add_test(tc, test_report_sampled);
