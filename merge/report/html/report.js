@@ -278,7 +278,7 @@
                         : 'live blocks not listed (leaks mode lists them at its end, which the process did not reach): live at exit and leaks are unknown');
     if (p.disk_full) {
       w.push('recording stopped at ' + sinceStart(p.disk_full.at_ns) + ': no space left for the file; ' +
-             plural(p.disk_full.lost_events, 'event', 'events') + ' lost, counts after that are missing');
+             plural(p.disk_full.lost_events, 'event', 'events') + ' lost; counts go on (a thread\u2019s calls are missing only where its counts found no room either)');
       if (p.disk_full.short_sites)
         w.push(plural(p.disk_full.short_calls, 'counted call', 'counted calls') + ' at ' + plural(p.disk_full.short_sites, 'site', 'sites') +
                ' have no event (lost for want of room): counts are exact, but peak, live, leaks and lifetimes miss them');
