@@ -177,7 +177,7 @@ static void print_input(FILE *out, const struct mg_input *in) {
   fprintf(out, ", %s", proc->complete ? "complete" : "incomplete (no end record)");
   /* Leaks mode lists its live blocks at the session's end, which it never reached. */
   if (proc->lives_unlisted)
-    fputs(proc->complete ? ", live blocks not all listed (no room)"
+    fputs(proc->complete ? ", live blocks perhaps not all listed (no room)"
                          : ", live blocks not listed (leaks mode lists them at its end)",
           out);
   uint64_t dropped = mg_process_dropped_events(proc);

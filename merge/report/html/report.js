@@ -274,7 +274,7 @@
     if (!p.complete)
       w.push('incomplete: no end record (the process was killed, or the file was cut or is still being written); everything before that is here');
     if (p.live_blocks_unlisted)
-      w.push(p.complete ? 'live blocks not all listed (leaks mode lists them at its end, and the disk was full): live at exit and leaks are unknown'
+      w.push(p.complete ? 'live blocks perhaps not all listed (leaks mode lists them at its end, and the disk was full): live at exit and leaks are unknown'
                         : 'live blocks not listed (leaks mode lists them at its end, which the process did not reach): live at exit and leaks are unknown');
     if (p.disk_full) {
       w.push('recording stopped at ' + sinceStart(p.disk_full.at_ns) + ': no space left for the file; ' +
