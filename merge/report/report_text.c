@@ -76,9 +76,10 @@ static struct text figure_text(struct mg_figure f) {
 /* What a leaks-mode process cannot know (mg_counts.lives_only): no free is an event. */
 #define NA "n/a"
 #define NA_LEAKS "n/a (leaks mode)"
-/* ... and what one that never listed its live blocks cannot know (mg_counts.lives_unlisted). */
+/* ... and what one whose list of live blocks is missing or cut short cannot know
+ * (mg_counts.lives_unlisted): the totals; a site's row shows the blocks listed. */
 #define NA_UNLISTED "n/a (leaks mode, not listed)"
-#define UNLISTED_WHY "a leaks-mode process ended without listing its live blocks"
+#define UNLISTED_WHY "a leaks-mode process's list of live blocks is missing or cut short"
 
 static struct text na(void) {
   struct text t = {NA};
@@ -87,8 +88,6 @@ static struct text na(void) {
 
 static struct text figure(const struct mg_counts *c, enum mg_figure_of what) {
   if (c->lives_only && (what == MG_BYTES_FREED || what == MG_PEAK_LIVE_BYTES))
-    return na();
-  if (c->lives_unlisted && (what == MG_LIVE_BLOCKS || what == MG_LIVE_BYTES))
     return na();
   return figure_text(mg_counts_figure(c, what));
 }
@@ -583,7 +582,7 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
   if (n == 0)
     fputs(table == LIVE && p->totals.lives_unlisted ? "  " NA_UNLISTED "\n" : "  (none)\n", out);
   else if (table == LIVE && p->totals.lives_unlisted)
-    fputs("  (only some blocks: " UNLISTED_WHY ")\n", out);
+    fputs("  (the blocks listed: " UNLISTED_WHY ")\n", out);
   for (size_t i = 0; i < n; i++) {
     const struct mg_site *s = rows[i].s;
     const struct mg_caller *c = rows[i].caller;
@@ -1245,7 +1244,7 @@ static void print_summary(FILE *out, const struct mg_profile *p,
     fputs(c->estimated ? "     no live sample (the tables below give the bound)\n"
                        : "     none\n", out);
   else if (c->lives_unlisted)
-    fputs("     (only some: " UNLISTED_WHY ")\n", out);
+    fputs("     (the blocks listed: " UNLISTED_WHY ")\n", out);
   free(sites);
 
   /* The peak's contributors, of the process with the highest peak. */

@@ -41,9 +41,9 @@ for run in exit:0 kill:137 segv:139; do
   fi
   expect_eq "$(facts run.json)" "False True None None None None" "$how: live blocks unknown (null)"
   expect_line run.txt 'mode leaks, incomplete \(no end record\), live blocks not listed' "$how: file line"
-  expect_line run.txt '^  still live at exit: n/a \(a leaks-mode process ended without listing its live blocks\)$' "$how: summary"
+  expect_line run.txt '^  still live at exit: n/a \(a leaks-mode process.s list of live blocks is missing or cut short\)$' "$how: summary"
   expect_line run.txt '^  live blocks at exit +n/a \(leaks mode, not listed\)$' "$how: totals"
-  expect_line run.txt '^     unknown \(a leaks-mode process ended without listing its live blocks\)$' "$how: leaks"
+  expect_line run.txt '^     unknown \(a leaks-mode process.s list of live blocks is missing or cut short\)$' "$how: leaks"
   if grep -q 'still live at exit: 0' run.txt; then fail "$how: the report says nothing is live"; fi
 done
 echo "hostile leaks_unlisted: all checks passed"
