@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memscope/format.h"
+
 #include "build.h"
 #include "counters.h"
 #include "names.h"
@@ -343,6 +345,7 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     c.estimated = proc->sampled;
     c.uncounted = proc->sampled && !t->counted;
     c.lives_only = proc->leaks;
+    c.lives_unlisted = proc->lives_unlisted;
     if (!proc->sampled)
       c.samples = 0;
     mg_counts_add(&thr->counts, &c);
@@ -364,6 +367,7 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
             by_site_id);
     proc->threads[i].counts.estimated = proc->sampled;
     proc->threads[i].counts.lives_only |= proc->leaks;
+    proc->threads[i].counts.lives_unlisted |= proc->lives_unlisted;
   }
   proc->counts.estimated = proc->sampled;
   if (proc->sampled) {
@@ -374,6 +378,7 @@ static void add_tallies(struct mg_profile *p, struct mg_process *proc, struct mg
     proc->counts.exact_live_blocks = proc->counts.live_blocks;
   }
   proc->counts.lives_only |= proc->leaks;
+  proc->counts.lives_unlisted |= proc->lives_unlisted;
 }
 
 void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc) {
@@ -383,6 +388,10 @@ void mg_profile_end_process(struct mg_profile *p, struct mg_process *proc) {
   proc->sampled = (proc->mode && strcmp(proc->mode, "sampled") == 0) || proc->weighted_events;
   /* Leaks mode: exact, but its events are only the blocks still live at its end. */
   proc->leaks = !proc->sampled && proc->mode && strcmp(proc->mode, "leaks") == 0;
+  /* Its live blocks are written at the session's end, before END: without END (killed,
+   * a fatal signal) none or only some are here; after a full disk, only some. */
+  proc->lives_unlisted =
+      proc->leaks && (!proc->complete || (proc->status.flags & MS_STATUS_DISK_FULL));
   mg_replay_finish(p, proc);
   mg_stacks_end_process(p, proc);
   mg_phases_finish(proc);

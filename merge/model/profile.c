@@ -146,6 +146,7 @@ void mg_counts_add(struct mg_counts *to, const struct mg_counts *c) {
   mg_est_sum(&to->est_cross_freed_bytes, &c->est_cross_freed_bytes);
   to->estimated |= c->estimated;
   to->lives_only |= c->lives_only;
+  to->lives_unlisted |= c->lives_unlisted;
 }
 
 /* The runtime's tiered sampler (runtime/sampler.c) samples a block under 2 KiB with

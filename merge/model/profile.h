@@ -81,6 +81,9 @@ struct mg_counts {
    * bytes_freed, peak_live_bytes, null_frees, unmatched_frees, short-lived and
    * cross-thread frees are unknown here (the reports show them as unavailable). */
   bool lives_only;
+  /* ... and one of those ended without listing its live blocks (mg_process.lives_unlisted):
+   * live_blocks and live_bytes are unknown too. */
+  bool lives_unlisted;
 };
 
 /* "Short-lived": freed less than this long after it was allocated (100 us). */
@@ -264,6 +267,10 @@ struct mg_process {
   bool sampled;             /* mode "sampled" or weighted events: estimates (set at end) */
   bool leaks;               /* mode "leaks": exact counters, events only for the blocks
                              * live at exit (set at end; mg_counts.lives_only) */
+  /* Leaks mode without the list of live blocks, or with a part of it: the process never
+   * reached the session's end (killed, a fatal signal: no END), or the disk filled up
+   * (set at end; mg_counts.lives_unlisted). */
+  bool lives_unlisted;
   uint64_t disagreeing_sites; /* full mode: sites where counters and events differ */
   /* Full mode after a full disk: sites whose events are short of their counters by calls
    * the status block's lost_events accounts for (not a disagreement), and those calls. */

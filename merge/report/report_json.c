@@ -51,8 +51,9 @@ static void counts(struct mg_json *j, const char *key, const struct mg_counts *c
   kuint_or_null(j, "unmatched_frees", c->unmatched_frees, na);
   mg_json_kuint(j, "bytes_allocated", c->bytes_allocated);
   kfigure_or_null(j, "bytes_freed", mg_counts_figure(c, MG_BYTES_FREED), na);
-  mg_json_kfigure(j, "live_blocks", mg_counts_figure(c, MG_LIVE_BLOCKS));
-  mg_json_kfigure(j, "live_bytes", mg_counts_figure(c, MG_LIVE_BYTES));
+  /* a leaks-mode process that never listed its live blocks: unknown (lives_unlisted) */
+  kfigure_or_null(j, "live_blocks", mg_counts_figure(c, MG_LIVE_BLOCKS), c->lives_unlisted);
+  kfigure_or_null(j, "live_bytes", mg_counts_figure(c, MG_LIVE_BYTES), c->lives_unlisted);
   if (peak)
     kfigure_or_null(j, "peak_live_bytes", mg_counts_figure(c, MG_PEAK_LIVE_BYTES), na);
   mg_json_kuint(j, "overwritten_blocks", c->overwritten_blocks);
@@ -432,6 +433,7 @@ static void process(struct mg_json *j, const struct mg_process *proc,
   }
   mg_json_kbool(j, "command_line_truncated", proc->command_line_truncated);
   mg_json_kbool(j, "complete", proc->complete);
+  mg_json_kbool(j, "live_blocks_unlisted", proc->lives_unlisted);
   mg_json_kstring(j, "end_reason", proc->end_reason);
   mg_json_kuint(j, "first_event_ns", proc->first_ns);
   mg_json_kuint(j, "last_event_ns", proc->last_ns);

@@ -76,6 +76,10 @@ static struct text figure_text(struct mg_figure f) {
 /* What a leaks-mode process cannot know (mg_counts.lives_only): no free is an event. */
 #define NA "n/a"
 #define NA_LEAKS "n/a (leaks mode)"
+/* ... and what one whose list of live blocks is missing or cut short cannot know
+ * (mg_counts.lives_unlisted): the totals; a site's row shows the blocks listed. */
+#define NA_UNLISTED "n/a (leaks mode, not listed)"
+#define UNLISTED_WHY "a leaks-mode process's list of live blocks is missing or cut short"
 
 static struct text na(void) {
   struct text t = {NA};
@@ -170,6 +174,11 @@ static void print_input(FILE *out, const struct mg_input *in) {
     fputs("?", out);
   print_mode(out, proc);
   fprintf(out, ", %s", proc->complete ? "complete" : "incomplete (no end record)");
+  /* Leaks mode lists its live blocks at the session's end, which it never reached. */
+  if (proc->lives_unlisted)
+    fputs(proc->complete ? ", live blocks perhaps not all listed (no room)"
+                         : ", live blocks not listed (leaks mode lists them at its end)",
+          out);
   uint64_t dropped = mg_process_dropped_events(proc);
   if (dropped)
     fprintf(out,
@@ -279,8 +288,9 @@ static void print_totals(FILE *out, const struct mg_profile *p) {
   }
   total_line(out, "bytes allocated", num(c->bytes_allocated));
   total_line(out, "bytes freed", c->lives_only ? unknown : figure(c, MG_BYTES_FREED));
-  total_line(out, "live blocks at exit", figure(c, MG_LIVE_BLOCKS));
-  total_line(out, "live bytes at exit", figure(c, MG_LIVE_BYTES));
+  struct text unlisted = {NA_UNLISTED};
+  total_line(out, "live blocks at exit", c->lives_unlisted ? unlisted : figure(c, MG_LIVE_BLOCKS));
+  total_line(out, "live bytes at exit", c->lives_unlisted ? unlisted : figure(c, MG_LIVE_BYTES));
   /* Only when it happened: it means frees memscope did not see. */
   if (c->overwritten_blocks)
     total_line(out, "overwritten blocks", num(c->overwritten_blocks));
@@ -570,7 +580,9 @@ static void print_site_table(FILE *out, const struct mg_profile *p,
   if (top && n > top)
     n = top;
   if (n == 0)
-    fputs("  (none)\n", out);
+    fputs(table == LIVE && p->totals.lives_unlisted ? "  " NA_UNLISTED "\n" : "  (none)\n", out);
+  else if (table == LIVE && p->totals.lives_unlisted)
+    fputs("  (the blocks listed: " UNLISTED_WHY ")\n", out);
   for (size_t i = 0; i < n; i++) {
     const struct mg_site *s = rows[i].s;
     const struct mg_caller *c = rows[i].caller;
@@ -1193,8 +1205,11 @@ static void print_summary(FILE *out, const struct mg_profile *p,
     fprintf(out, "  peak: %s bytes live at %s ms\n", figure(&pk->counts, MG_PEAK_LIVE_BYTES).s,
             mg_time(pk->peak_ns).s);
   struct text lb = figure(c, MG_LIVE_BLOCKS);
-  fprintf(out, "  still live at exit: %s %s, %s bytes\n", lb.s,
-          strcmp(lb.s, "1") == 0 ? "block" : "blocks", figure(c, MG_LIVE_BYTES).s);
+  if (c->lives_unlisted)
+    fputs("  still live at exit: n/a (" UNLISTED_WHY ")\n", out);
+  else
+    fprintf(out, "  still live at exit: %s %s, %s bytes\n", lb.s,
+            strcmp(lb.s, "1") == 0 ? "block" : "blocks", figure(c, MG_LIVE_BYTES).s);
 
   /* With --thread: the thread's own counts (exact) and the peak of its own live heap. */
   for (size_t i = 0; opt->has_thread && i < p->ninputs; i++) {
@@ -1223,9 +1238,13 @@ static void print_summary(FILE *out, const struct mg_profile *p,
   for (size_t i = 0; i < n && i < rows; i++)
     summary_row(out, p, sites[i], figure(&sites[i]->counts, MG_LIVE_BYTES), "bytes",
                 figure(&sites[i]->counts, MG_LIVE_BLOCKS), "blocks");
-  if (!n)
+  if (!n && c->lives_unlisted)
+    fputs("     unknown (" UNLISTED_WHY ")\n", out);
+  else if (!n)
     fputs(c->estimated ? "     no live sample (the tables below give the bound)\n"
                        : "     none\n", out);
+  else if (c->lives_unlisted)
+    fputs("     (the blocks listed: " UNLISTED_WHY ")\n", out);
   free(sites);
 
   /* The peak's contributors, of the process with the highest peak. */

@@ -39,7 +39,8 @@ void mg_text_status(FILE *out, const struct mg_process *proc) {
     since_start(when, sizeof when, proc, s->full_ns);
     fprintf(out,
             "    warning: recording stopped at %s: no space left for the file; %" PRIu64
-            " %s lost, counts after that are missing\n",
+            " %s lost; counts go on (a thread's calls are missing only "
+            "where its counts found no room either)\n",
             when, s->lost_events, s->lost_events == 1 ? "event" : "events");
     /* Full mode: those events' calls stayed counted; say where, and what lacks them. */
     if (proc->short_sites)

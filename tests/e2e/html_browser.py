@@ -183,6 +183,8 @@ def expected_warnings(d):
     for p in d["status"]:
         if not p["complete"]:
             want.append("incomplete")
+        if p.get("live_blocks_unlisted"):
+            want.append("live blocks not")
         if p["disk_full"]:
             want.append("%s event" % thousands(p["disk_full"]["lost_events"]))
             if p["disk_full"]["short_sites"]:
@@ -210,7 +212,7 @@ def check_model(c):
                 bottlenecks: d.bottlenecks.slice(0, 200).map(b => ({level: b.level})),
                 sites: d.sites.map(s => ({id: s.id, bytes: s.bytes, calls: s.calls})),
                 inputs: d.inputs.map(i => ({path: i.path, problem: i.problem})),
-                status: d.processes.map(p => ({complete: p.complete, disk_full: p.disk_full,
+                status: d.processes.map(p => ({complete: p.complete, live_blocks_unlisted: p.live_blocks_unlisted, disk_full: p.disk_full,
                     fatal_signal: p.fatal_signal, dropped_events: p.dropped_events,
                     disagreeing_sites: p.disagreeing_sites, skipped_records: p.skipped_records,
                     skipped_events: p.skipped_events, skipped_bytes: p.skipped_bytes}))}; })()""")

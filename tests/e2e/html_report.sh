@@ -79,7 +79,7 @@ grep -q 'truncated' cut.err || fail "no truncation message for cut.mspk"
 import json, sys
 page, report = open(sys.argv[1], encoding="utf-8").read(), json.load(open(sys.argv[2], encoding="utf-8"))
 p = report["processes"][0]
-p.update(complete=False, dropped_events=1, disagreeing_sites=2, skipped_records=3, skipped_events=4,
+p.update(complete=False, live_blocks_unlisted=True, dropped_events=1, disagreeing_sites=2, skipped_records=3, skipped_events=4,
          skipped_bytes=4096, disk_full={"at_ns": 1500000000, "lost_events": 12345, "short_sites": 2,
                                         "short_calls": 7},
          fatal_signal={"number": 11, "name": "SIGSEGV", "tid": 4242, "at_ns": None})

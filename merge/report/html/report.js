@@ -273,9 +273,12 @@
     var w = [];
     if (!p.complete)
       w.push('incomplete: no end record (the process was killed, or the file was cut or is still being written); everything before that is here');
+    if (p.live_blocks_unlisted)
+      w.push(p.complete ? 'live blocks perhaps not all listed (leaks mode lists them at its end, and the disk was full): live at exit and leaks are unknown'
+                        : 'live blocks not listed (leaks mode lists them at its end, which the process did not reach): live at exit and leaks are unknown');
     if (p.disk_full) {
       w.push('recording stopped at ' + sinceStart(p.disk_full.at_ns) + ': no space left for the file; ' +
-             plural(p.disk_full.lost_events, 'event', 'events') + ' lost, counts after that are missing');
+             plural(p.disk_full.lost_events, 'event', 'events') + ' lost; counts go on (a thread\u2019s calls are missing only where its counts found no room either)');
       if (p.disk_full.short_sites)
         w.push(plural(p.disk_full.short_calls, 'counted call', 'counted calls') + ' at ' + plural(p.disk_full.short_sites, 'site', 'sites') +
                ' have no event (lost for want of room): counts are exact, but peak, live, leaks and lifetimes miss them');
@@ -688,7 +691,7 @@
     ['fn', 'Function', function (x) { return x.fn; }], ['loc', 'Location', function (x) { return x.loc; }],
     ['api', 'API', function (x) { return x.api; }], ['calls', 'Calls', siteCalls, num], ['bytes', 'Bytes', siteBytes, bytes],
     ['avg', 'Avg size', function (x) { return x.s.sizes.avg; }, bytes], ['max', 'Max size', function (x) { return x.s.sizes.max; }, bytes],
-    ['live_bytes', 'Live at exit', function (x) { return x.s.counts.live_bytes.value; }, bytes, true],
+    ['live_bytes', 'Live at exit', function (x) { return val(x.s.counts.live_bytes); }, bytes, true],
     ['short_lived', 'Short-lived', function (x) { return val(x.s.counts.short_lived); }, num, true],
     ['cross_thread', 'Cross-thread', function (x) { return val(x.s.counts.cross_thread_freed); }, num, true],
     ['id', 'Site id', function (x) { return x.id; }]

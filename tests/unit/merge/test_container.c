@@ -583,7 +583,8 @@ START_TEST(test_status_disk_full_and_signal) {
   ck_assert_uint_eq(proc->status.lost_events, 1234);
   char *text = text_of(p);
   ck_assert_msg(strstr(text, "    warning: recording stopped at +2.1 s: no space left for the "
-                             "file; 1234 events lost, counts after that are missing\n"),
+                             "file; 1234 events lost; counts go on (a thread's calls are missing only "
+                             "where its counts found no room either)\n"),
                 "%s", text);
   ck_assert_msg(strstr(text, "    warning: the process died of SIGSEGV (thread 4242) at +1.3 s: "
                              "everything before it is here\n"), "%s", text);
@@ -678,7 +679,8 @@ START_TEST(test_lost_events_not_disagreement) {
   char *text = text_of(p);
   ck_assert_msg(!strstr(text, "disagree"), "%s", text);
   ck_assert_msg(strstr(text, "    warning: recording stopped at +0.5 s: no space left for the "
-                             "file; 4 events lost, counts after that are missing\n"
+                             "file; 4 events lost; counts go on (a thread's calls are missing only "
+                             "where its counts found no room either)\n"
                              "    warning: 4 counted calls at 2 sites have no event (lost for "
                              "want of room): counts are exact, but peak, "
                              "live, leaks and lifetimes miss them\n"),
