@@ -55,7 +55,7 @@ static struct mg_bottleneck *add(struct list *l, enum mg_bottleneck_type type, u
   return b;
 }
 
-/* "function (file:line)" or "site 0xID" for descriptions. */
+/* "function (file:line)", or mg_site_fallback_name's, for descriptions. */
 /* A site by its place: the first frame in the program's own code (callers.h). */
 static void site_name(char *buf, size_t size, const struct mg_profile *p, const struct mg_site *s) {
   struct mg_caller c;
@@ -65,7 +65,7 @@ static void site_name(char *buf, size_t size, const struct mg_profile *p, const 
     else
       snprintf(buf, size, "%s", c.place.function);
   } else {
-    snprintf(buf, size, "site 0x%" PRIx64, s->id);
+    mg_site_fallback_name(s, s->id, buf, size);
   }
 }
 

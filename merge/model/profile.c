@@ -3,7 +3,9 @@
  * reading inputs, read_input.c. */
 #include "profile.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -227,6 +229,14 @@ bool mg_site_id_uninstrumented(uint64_t id, uint32_t flags) {
 
 bool mg_site_uninstrumented(const struct mg_site *s) {
   return mg_site_id_uninstrumented(s->id, s->flags);
+}
+
+const char *mg_site_fallback_name(const struct mg_site *s, uint64_t id, char *buf, size_t size) {
+  if (s ? mg_site_uninstrumented(s) : mg_site_id_uninstrumented(id, 0))
+    snprintf(buf, size, "(uninstrumented %s)", mg_api_name((uint32_t)(id & 0xffff)));
+  else
+    snprintf(buf, size, "site 0x%" PRIx64, id);
+  return buf;
 }
 
 bool mg_process_uninstrumented(const struct mg_process *proc) {

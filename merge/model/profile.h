@@ -449,6 +449,9 @@ void mg_site_rank_thread(struct mg_site *site, const struct mg_thread_ref *r);
 bool mg_site_is_free(const struct mg_site *s);       /* a deallocation site */
 /* Calls by code not built with the pass (MS_SITE_FLAG_UNINSTRUMENTED, or its id). */
 bool mg_site_uninstrumented(const struct mg_site *s);
+/* A site without a place to name it by: "(uninstrumented malloc)" for an interposed
+ * call, else "site 0xID", which at least tells such sites apart.  Returns buf. */
+const char *mg_site_fallback_name(const struct mg_site *s, uint64_t id, char *buf, size_t size);
 bool mg_site_id_uninstrumented(uint64_t id, uint32_t flags); /* the same, of a SITE record */
 /* The process recorded allocations, yet no code in it was built with the plugin. */
 bool mg_process_uninstrumented(const struct mg_process *proc);

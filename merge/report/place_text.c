@@ -132,10 +132,7 @@ void mg_text_site_place(FILE *out, const struct mg_profile *p, const struct mg_s
   if (!found) {
     /* No frames (a module without debug info, or no SITE record): the site's id at least
      * tells such sites apart. */
-    if (mg_site_uninstrumented(s))
-      snprintf(line, sizeof line, "(uninstrumented %s)", mg_api_name((uint32_t)(s->id & 0xffff)));
-    else
-      snprintf(line, sizeof line, "site 0x%" PRIx64, s->id);
+    mg_site_fallback_name(s, s->id, line, sizeof line);
     fprintf(out, "%-*s ??\n", FUNCTION_WIDTH, line);
     return;
   }
@@ -223,10 +220,7 @@ void mg_text_site_short(char *buf, size_t size, const struct mg_profile *p,
   struct mg_caller place;
   char full[4096];
   if (!mg_site_place(p, s, &place)) {
-    if (mg_site_uninstrumented(s))
-      snprintf(full, sizeof full, "(uninstrumented %s)", mg_api_name((uint32_t)(s->id & 0xffff)));
-    else
-      snprintf(full, sizeof full, "site 0x%" PRIx64, s->id);
+    mg_site_fallback_name(s, s->id, full, sizeof full);
   } else {
     /* The file's base name: the full path is in the tables below and in the JSON. */
     char name[512], loc[600];

@@ -87,7 +87,8 @@ static void site_line(FILE *out, const struct mg_diff_pair *x) {
       fprintf(out, ":%" PRIu32, f->column);
     fputc('\n', out);
   } else {
-    fprintf(out, "site 0x%" PRIx64 " ??\n", s->id);
+    char name[40];
+    fprintf(out, "%s ??\n", mg_site_fallback_name(s, s->id, name, sizeof name));
   }
 }
 

@@ -74,7 +74,7 @@ static void separator(char **buf, size_t *len, size_t *cap) {
 static void site_path(char **buf, size_t *len, size_t *cap, const struct mg_site *s) {
   if (!s->nframes) {
     char name[40];
-    snprintf(name, sizeof name, "site 0x%" PRIx64, s->id);
+    mg_site_fallback_name(s, s->id, name, sizeof name);
     frame_name(buf, len, cap, name);
   }
   for (size_t f = s->nframes; f-- > 0;) {
@@ -110,7 +110,7 @@ static bool stack_lines(struct folded *fo, char **buf, size_t *cap, const struct
     (*buf)[0] = '\0';
     if (!n) {
       char name[40];
-      snprintf(name, sizeof name, "site 0x%" PRIx64, s->id);
+      mg_site_fallback_name(s, s->id, name, sizeof name);
       frame_name(buf, &len, cap, name);
     }
     for (size_t k = n; k-- > 0;) {

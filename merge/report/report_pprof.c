@@ -288,13 +288,13 @@ unsigned char *mg_pprof_encode(const struct mg_profile *p, const struct mg_repor
     if (!s->counts.allocations && !live_blocks.value)
       continue;
     /* Its location: one Line per frame, innermost first; an undescribed site gets a
-     * function named after its id. */
+     * function named after its id (mg_site_fallback_name). */
     uint64_t loc = ++nloc;
     field_uint(&sub, LOCATION_ID, loc);
     field_uint(&sub, LOCATION_MAPPING_ID, 1);
     field_uint(&sub, LOCATION_ADDRESS, FAKE_BASE + 16 * ++nsite_locs);
     char unknown[40];
-    snprintf(unknown, sizeof unknown, "site 0x%" PRIx64, s->id);
+    mg_site_fallback_name(s, s->id, unknown, sizeof unknown);
     size_t nframes = s->nframes ? s->nframes : 1;
     for (size_t f = 0; f < nframes; f++) {
       const struct mg_frame *fr = s->nframes ? &s->frames[f] : NULL;

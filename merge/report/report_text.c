@@ -751,8 +751,7 @@ static const char *site_function(const struct mg_profile *p, uint64_t id, char *
   const struct mg_site *s = mg_profile_find_site(p, id);
   if (s && s->described && s->nframes && s->frames[0].function)
     return s->frames[0].function;
-  snprintf(buf, size, "site 0x%" PRIx64, id);
-  return buf;
+  return mg_site_fallback_name(s, id, buf, size);
 }
 
 static void thread_details_row(FILE *out, const struct mg_profile *p,

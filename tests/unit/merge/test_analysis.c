@@ -481,6 +481,35 @@ START_TEST(test_combine_same_as_serial) {
 }
 END_TEST
 
+/* An interposed call's site has no place: the bottleneck list and the thread table
+ * name it "(uninstrumented malloc)", as the site tables do, not by its raw id. */
+START_TEST(test_uninstrumented_site_named) {
+  const uint64_t u = MS_UNINSTRUMENTED_SITE_ID(MEMSCOPE_API_MALLOC);
+  struct fx f;
+  fx_init(&f);
+  fx_header_sampled(&f, "interposed", 7, 65536);
+  fx_counters(&f, 1, 70, 1, 1);
+  fx_counter(&f, u, 20000, 320000, 16, 16);
+  fx_thread(&f, 1, 70, "main", 1, 900);
+  fx_end(&f, 1000, "exit");
+  struct mg_profile *p = profile_of(&f, 0);
+  mg_profile_finish(p);
+  ck_assert_ptr_nonnull(find(p->bottlenecks, p->nbottlenecks, MG_BN_THOUSAND_CUTS, u));
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  mg_report_text(out, p, NULL);
+  fclose(out);
+  ck_assert_msg(strstr(text, "thousand_cuts      (uninstrumented malloc)\n"), "%s", text);
+  ck_assert_msg(strstr(text, "  (uninstrumented malloc) (20000)\n"), "%s", text);
+  /* (the bottleneck's own line keeps the id, for --site) */
+  ck_assert_msg(strstr(text, "        (uninstrumented malloc) makes 20000 small allocations"), "%s", text);
+  free(text);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 /* Exported for test_json.c. */
 /* A site that two threads run: its bottleneck says how the calls spread, and the text
  * report names the threads' count, not one of them. */
@@ -530,6 +559,7 @@ Suite *analysis_suite(void) {
   tcase_add_test(tc, test_bottleneck_types);
   tcase_add_test(tc, test_bottleneck_thresholds);
   tcase_add_test(tc, test_bottleneck_thread_spread);
+  tcase_add_test(tc, test_uninstrumented_site_named);
   suite_add_tcase(s, tc);
   tc = tcase_create("streaming");
   tcase_add_test(tc, test_window_bounded);
