@@ -92,7 +92,8 @@ static double caller_share(const struct mg_callers *all, const struct mg_caller 
 
 /* "NAME LOCATION" in `room` columns (the name padded to `pad`, less when the room is
  * short): a long name gets at most NAME_WIDTH of them, the location what is left (at
- * least LOCATION_WIDTH when it needs them), each losing its middle when it does not fit;
+ * least LOCATION_WIDTH when it needs them, but never more than 2/5 of a short room), each
+ * losing its middle when it does not fit;
  * a location whose file name would not survive that is written from its file name on.
  * No line end. */
 #define NAME_WIDTH 40
@@ -100,6 +101,10 @@ static double caller_share(const struct mg_callers *all, const struct mg_caller 
 static void fit_place(FILE *out, const char *name, const char *loc, int room, int pad) {
   char n[512], l[1024];
   int name_room = room - 1 - LOCATION_WIDTH;
+  /* A row whose numbers took the room (estimates with their intervals) still names its
+   * function: the name keeps at least 3/5 of what is left, the location the rest. */
+  if (name_room < (room - 1) * 3 / 5)
+    name_room = (room - 1) * 3 / 5;
   mg_text_elide(n, sizeof n, name, name_room < NAME_WIDTH ? name_room : NAME_WIDTH);
   int used = mg_text_width(n), loc_need = mg_text_width(loc);
   loc_need = loc_need < LOCATION_WIDTH ? loc_need : LOCATION_WIDTH;

@@ -184,6 +184,40 @@ END_TEST
 
 /* Long names in the text: template arguments and parameters first, then outer scopes,
  * then the middle; never wider than asked, never half a UTF-8 character. */
+/* A row whose numbers took most of the room (estimates with their intervals) still
+ * names its function: the name keeps 3/5 of what is left, not what the location's 24
+ * columns leave (a leveldb row read "....tKey"). */
+START_TEST(test_place_keeps_the_name_in_a_tight_row) {
+  static const struct fx_frame frame[] = {
+      {"leveldb::(anonymous namespace)::Block::Iter::ParseNextKey()",
+       "/build/leveldb-1.23/table/block.cc", 240, 12}};
+  struct fx f;
+  fx_init(&f);
+  fx_header(&f, "tight", 9);
+  fx_site(&f, 0x51, MEMSCOPE_API_MALLOC, 1, frame);
+  fx_end(&f, 10, "exit");
+  struct mg_profile *p = mg_profile_new();
+  mg_profile_add_buffer(p, "memscope.tight.9.msgpack", f.buf.data, f.buf.size);
+  const struct mg_site *site = mg_profile_find_site(p, 0x51);
+  ck_assert_ptr_nonnull(site);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  mg_text_site_place(out, p, site, NULL, 40, 30); /* the name starts at column 70 */
+  fclose(out);
+  ck_assert_msg(strstr(text, "240:12\n"), "[%s]", text);
+  ck_assert_msg(mg_text_width(text) <= 31, "[%s]", text); /* 100 columns, and the \n */
+  char *gap = strrchr(text, ' '); /* before the location */
+  ck_assert_msg(gap, "[%s]", text);
+  *gap = '\0'; /* the name's part: at least 3/5 of the 29 columns */
+  ck_assert_msg(mg_text_width(text) >= 17, "[%s]", text);
+  ck_assert_msg(strstr(text, "ParseNextKey"), "[%s]", text);
+  free(text);
+  mg_profile_free(p);
+  fx_destroy(&f);
+}
+END_TEST
+
 START_TEST(test_report_elide) {
   char out[256];
   mg_text_elide(out, sizeof out, "main", 20);
@@ -224,6 +258,7 @@ Suite *report_suite(void) {
   tcase_add_test(tc, test_report_several);
   tcase_add_test(tc, test_report_empty_process);
   tcase_add_test(tc, test_report_elide);
+  tcase_add_test(tc, test_place_keeps_the_name_in_a_tight_row);
   suite_add_tcase(s, tc);
   return s;
 }
